@@ -1,0 +1,167 @@
+"""A Bench assembled from a bench file, real or emulated.
+
+Suites and the CLI talk to the bench's device families (``usb``, ``pcsc``, ``relays``,
+NFC paths) through their protocols; whether a twin or a real device is behind them is the
+bench file's business (DESIGN.md principle 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from harness.devices.instruments import NumatoRelay, PowerRelay
+from harness.devices.pcsc import PcscService, PyscardService
+from harness.devices.usb import PyusbBus, UsbBus
+from harness.errors import BadInput, MissingSystemPart, RigError
+from harness.loading import load_yaml_model
+from harness.model.bench_spec import BenchSpec, Reader
+from harness.model.clock import Clock, RealClock, VirtualClock
+from harness.model.timeline import Timeline
+from harness.paths import project_file
+
+
+def default_bench_path() -> Path:
+    return project_file("fixtures/benches/emulated.yaml")
+
+
+@attrs.frozen
+class BenchReader:
+    """A reader of the bench as the suites see it."""
+
+    spec: Reader
+    #: NFC frontend path for nfcpy (``usb:...`` on a real bench, ``udp:...`` emulated).
+    nfc_path: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def maker(self) -> str:
+        return self.spec.maker
+
+
+class Bench:
+    def __init__(self, spec: BenchSpec, path: Path, pcsc_service: str | None = None) -> None:
+        self.spec = spec
+        self.path = path
+        self.clock: Clock = VirtualClock() if spec.kind == "emulated" else RealClock()
+        self.timeline = Timeline(self.clock)
+        #: "inprocess" or "vpcd" (emulated benches); a real bench always uses pcscd.
+        self.pcsc_service = pcsc_service or spec.pcsc.service
+        self.emulation = None
+        self.usb: UsbBus
+        self.pcsc: PcscService | None = None
+        self.pcsc_unavailable: str | None = None
+        self.relays: dict[str, PowerRelay] = {}
+        self.readers: list[BenchReader] = []
+        self._opened = False
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, pcsc_service: str | None = None) -> Bench:
+        bench_path = Path(path) if path is not None else default_bench_path()
+        return cls(load_yaml_model(bench_path, BenchSpec), bench_path, pcsc_service)
+
+    @property
+    def name(self) -> str:
+        return self.spec.bench
+
+    @property
+    def emulated(self) -> bool:
+        return self.spec.kind == "emulated"
+
+    def reader(self, name: str) -> BenchReader:
+        for reader in self.readers:
+            if reader.name == name:
+                return reader
+        raise RigError(f"bench {self.name!r} has no reader {name!r}")
+
+    def open(self) -> Bench:
+        if self._opened:
+            return self
+        try:
+            if self.emulated:
+                self._open_emulated()
+            else:
+                self._open_real()
+        except BaseException:
+            self.close()
+            raise
+        self._opened = True
+        return self
+
+    def _open_emulated(self) -> None:
+        from harness.emulation.bench import EmulatedBench
+
+        emu = EmulatedBench(self.spec, self.path, self.timeline)
+        self.emulation = emu
+        self.usb = PyusbBus(emu.usb_backend, emu.usb_tree)
+        ports = emu.start_relays()
+        for name, port in ports.items():
+            inst = next(i for i in self.spec.instruments if i.name == name)
+            self.relays[name] = NumatoRelay(port, name=name, channels=inst.channels)
+        # The bench as a technician leaves it: every relay-switched device powered, in the
+        # order the relay channels are numbered.
+        links = [r.power for r in self.spec.readers if r.power] + (
+            [self.spec.terminal.power] if self.spec.terminal.power else []
+        )
+        for link in sorted(links, key=lambda p: (p.relay, p.channel)):
+            self.relays[link.relay].on(link.channel)
+        if self.pcsc_service == "vpcd":
+            self.pcsc = PyscardService(self.timeline)
+            emu.bind_vpcd_names(self.pcsc.readers())
+        else:
+            self.pcsc = emu.start_pcsc_inprocess()
+        self.readers = [BenchReader(r, emu.nfc_paths.get(r.name)) for r in self.spec.readers]
+
+    def _open_real(self) -> None:
+        self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
+        for inst in self.spec.instruments:
+            self.relays[inst.name] = NumatoRelay(inst.port, name=inst.name, channels=inst.channels)
+        try:
+            self.pcsc = PyscardService(self.timeline)
+        except MissingSystemPart as exc:
+            self.pcsc_unavailable = f"no PC/SC service ({exc.what})"
+        self.readers = [BenchReader(r, r.nfc) for r in self.spec.readers]
+
+    def pcsc_reader_names(self) -> list[str]:
+        return self.pcsc.readers() if self.pcsc is not None else []
+
+    def close(self) -> None:
+        for relay in self.relays.values():
+            try:
+                relay.close()
+            except RigError:
+                pass
+        self.relays.clear()
+        if self.pcsc is not None:
+            self.pcsc.close()
+            self.pcsc = None
+        if self.emulation is not None:
+            self.emulation.close()
+        self._opened = False
+
+    def __enter__(self) -> Bench:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_bench_file(path: Path) -> BenchSpec:
+    """Validate a bench file and what it refers to, without opening any device."""
+    spec = load_yaml_model(path, BenchSpec)
+    if spec.kind == "emulated":
+        from harness.emulation.bench import load_twins
+
+        load_twins(spec, path)
+    return spec
+
+
+__all__ = ["Bench", "BenchReader", "BadInput", "check_bench_file", "default_bench_path"]

@@ -1,0 +1,169 @@
+"""``onshi-rig``: the rig's command line.
+
+Exit codes: 0 success (wiring conforms), 1 a rule was violated, 2 bad input or usage, or a
+missing system part. User errors print one message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from harness.errors import MissingSystemPart, RigError
+
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _bench_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bench", metavar="FILE", type=Path, default=None,
+        help="bench file (default: the emulated bench, fixtures/benches/emulated.yaml)",
+    )
+
+
+def _profiles_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profiles", metavar="DIR", type=Path, default=None,
+        help="folder of vendor profiles (default: vendor_profiles/)",
+    )
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from harness.bench import Bench
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.scan import format_table, scan
+
+    profiles = ProfileSet.load(args.profiles or default_profiles_dir())
+    with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
+        result = scan(bench, profiles)
+    if args.json:
+        print(json.dumps([row.as_json() for row in result.rows], ensure_ascii=False, indent=2))
+    else:
+        print(format_table(result))
+    return EXIT_OK if result.conforms else EXIT_VIOLATION
+
+
+def cmd_pcscd_config(args: argparse.Namespace) -> int:
+    from harness.bench import check_bench_file, default_bench_path
+    from harness.emulation.bench import load_twins, vpcd_slots
+    from harness.emulation.pcscd import reader_conf, write_reader_conf
+
+    path = args.bench or default_bench_path()
+    spec = check_bench_file(path)
+    if spec.kind != "emulated":
+        raise RigError(f"{path}: a real bench uses the system's readers; nothing to configure")
+    slots = list(vpcd_slots(spec, load_twins(spec, path)).values())
+    if args.dir is None:
+        print(reader_conf(slots), end="")
+        return EXIT_OK
+    target = write_reader_conf(args.dir, slots)
+    print(f"wrote {target}: {len(slots)} vpcd reader(s) on ports "
+          f"{', '.join(str(s.port) for s in slots)}")
+    print(f"start pcscd with them (as root):  pcscd -c {args.dir}")
+    return EXIT_OK
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    from harness.bench import Bench, check_bench_file, default_bench_path
+    from harness.emulation.card import FileSystemCard
+    from harness.emulation.pcscd import missing_slots, pcscd_running
+    from harness.paths import project_file
+
+    path = args.bench or default_bench_path()
+    spec = check_bench_file(path)
+    if spec.kind != "emulated":
+        raise RigError(f"{path}: `emulate` needs an emulated bench (kind: emulated)")
+    if not pcscd_running():
+        raise MissingSystemPart(
+            "pcscd is not running, so PC/SC clients could not see the emulated readers",
+            f"onshi-rig pcscd-config --bench {path} --dir /tmp/onshi-rig-readers && "
+            "sudo pcscd -c /tmp/onshi-rig-readers   (apt-get install pcscd vsmartcard-vpcd first)",
+        )
+    from harness.emulation.bench import load_twins, vpcd_slots
+
+    missing = missing_slots(list(vpcd_slots(spec, load_twins(spec, path)).values()))
+    if missing:
+        raise MissingSystemPart(
+            "pcscd runs without this bench's vpcd readers (ports "
+            + ", ".join(str(s.port) for s in missing) + " are not listening)",
+            f"restart it with them: onshi-rig pcscd-config --bench {path} --dir DIR && "
+            "sudo pcscd -c DIR",
+        )
+    card_path = args.card or project_file("fixtures/cards/test-card.yaml")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Bench.load(path, pcsc_service="vpcd") as bench:
+        emu = bench.emulation
+        assert emu is not None
+        for reader in emu.pcsc_names:
+            emu.insert_card(reader, FileSystemCard.load(card_path))
+        print(f"emulated bench {bench.name!r} running; Ctrl-C to stop.")
+        print("PC/SC readers (each holding the test card):")
+        for reader, pcsc_name in emu.pcsc_names.items():
+            print(f"  {pcsc_name!r:45}  <- {reader}")
+        for name, relay in bench.relays.items():
+            board = emu.relay_boards[name]
+            print(f"relay board {name!r} on serial port {board.port}")
+        for reader, nfc in emu.nfc_paths.items():
+            print(f"NFC frontend of {reader}: {nfc}")
+        print("try: pcsc_scan   or   opensc-tool --list-readers", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    print("stopped.")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onshi-rig",
+        description="Test rig for the face-auth card readers of Japan's online eligibility system.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("scan", help="find the bench's readers, identify them, check the USB wiring rules")
+    _bench_arg(p)
+    _profiles_arg(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per device")
+    p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,
+                   help="emulated bench: how emulated cards reach PC/SC (default: the bench file's)")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("emulate", help="run the emulated bench until interrupted, its cards in pcscd")
+    _bench_arg(p)
+    p.add_argument("--card", type=Path, default=None, help="card file to put in each PC/SC reader")
+    p.set_defaults(func=cmd_emulate)
+
+    p = sub.add_parser("pcscd-config", help="write the reader.conf that gives pcscd the bench's vpcd readers")
+    _bench_arg(p)
+    p.add_argument("--dir", type=Path, default=None, help="folder to write (default: print it)")
+    p.set_defaults(func=cmd_pcscd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return args.func(args)
+    except RigError as exc:
+        print(f"onshi-rig {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Real device families behind small protocols: pcsc, usb, nfc, instruments, camera."""

@@ -1,0 +1,204 @@
+"""The PC/SC family: readers and cards as any PC/SC client sees them.
+
+:class:`PyscardService` is the real path (pyscard over pcsc-lite's pcscd). It serves a real
+bench and the emulated bench's ``vpcd`` tier alike: there the card is emulated but pcscd,
+the vpcd driver and pyscard are real. The in-process tier implements the same protocol in
+``harness.emulation.pcsc_inprocess``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+from harness.errors import DeviceGone, DeviceTimeout, MissingSystemPart, RigError
+from harness.model.redact import redact_apdu, redact_response
+from harness.model.timeline import Timeline
+
+PCSCD_HINT = (
+    "install and start pcscd: apt-get install pcscd libpcsclite-dev vsmartcard-vpcd, then "
+    "`onshi-rig pcscd-config --dir DIR` and `pcscd -c DIR` (as root)"
+)
+
+
+class PcscConnection(Protocol):
+    atr: bytes
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send a command APDU; return the response with SW1 SW2."""
+
+    def close(self) -> None: ...
+
+
+class PcscService(Protocol):
+    def readers(self) -> list[str]: ...
+
+    def card_present(self, reader: str) -> bool: ...
+
+    def wait_for_card(self, reader: str, timeout: float, present: bool = True) -> None:
+        """Wait until a card is (or is no longer) in ``reader``; DeviceTimeout after ``timeout``."""
+
+    def connect(self, reader: str) -> PcscConnection: ...
+
+    def close(self) -> None: ...
+
+
+def _scard():
+    try:
+        from smartcard import scard
+    except ImportError as exc:  # pyscard is a dependency; its C part needs libpcsclite
+        raise MissingSystemPart(f"pyscard cannot load: {exc}", PCSCD_HINT) from None
+    return scard
+
+
+class PyscardService:
+    """PC/SC through pyscard; records reader and card events on the timeline."""
+
+    def __init__(self, timeline: Timeline | None = None, source: str = "pcsc") -> None:
+        self._s = _scard()
+        self.timeline = timeline
+        self.source = source
+        hresult, self._ctx = self._s.SCardEstablishContext(self._s.SCARD_SCOPE_USER)
+        if hresult != self._s.SCARD_S_SUCCESS:
+            raise MissingSystemPart(
+                f"no PC/SC service: {self._s.SCardGetErrorMessage(hresult).strip()}", PCSCD_HINT
+            )
+        self._lock = threading.Lock()
+        self._watch_stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def _check(self, hresult: int, what: str) -> None:
+        if hresult != self._s.SCARD_S_SUCCESS:
+            raise RigError(f"PC/SC {what}: {self._s.SCardGetErrorMessage(hresult).strip()}")
+
+    def readers(self) -> list[str]:
+        hresult, readers = self._s.SCardListReaders(self._ctx, [])
+        if hresult == self._s.SCARD_E_NO_READERS_AVAILABLE:
+            return []
+        self._check(hresult, "listing readers")
+        return list(readers)
+
+    def _state(self, reader: str, timeout_ms: int = 0, known: int | None = None) -> int:
+        s = self._s
+        current = s.SCARD_STATE_UNAWARE if known is None else known
+        hresult, states = s.SCardGetStatusChange(self._ctx, timeout_ms, [(reader, current)])
+        if hresult == s.SCARD_E_TIMEOUT:
+            return current
+        if hresult == s.SCARD_E_UNKNOWN_READER:
+            raise DeviceGone(reader, "a status query", "the reader is no longer known to pcscd")
+        self._check(hresult, f"status of {reader!r}")
+        return states[0][1]
+
+    def card_present(self, reader: str) -> bool:
+        return bool(self._state(reader) & self._s.SCARD_STATE_PRESENT)
+
+    def wait_for_card(self, reader: str, timeout: float, present: bool = True) -> None:
+        deadline = time.monotonic() + timeout
+        state = self._state(reader)
+        while bool(state & self._s.SCARD_STATE_PRESENT) != present:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DeviceTimeout(reader, "card" if present else "card removal", timeout)
+            state = self._state(reader, int(min(left, 0.5) * 1000) or 1, state & ~self._s.SCARD_STATE_CHANGED)
+
+    def connect(self, reader: str) -> PyscardConnection:
+        s = self._s
+        hresult, hcard, protocol = s.SCardConnect(
+            self._ctx, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
+        )
+        if hresult in (s.SCARD_E_NO_SMARTCARD, s.SCARD_W_REMOVED_CARD):
+            raise DeviceGone(reader, "connect", "no card in the reader")
+        if hresult == s.SCARD_E_UNKNOWN_READER:
+            raise DeviceGone(reader, "connect", "the reader is no longer known to pcscd")
+        self._check(hresult, f"connecting to {reader!r}")
+        hresult, _name, _state, _proto, atr = s.SCardStatus(hcard)
+        self._check(hresult, f"status of the card in {reader!r}")
+        return PyscardConnection(self, reader, hcard, protocol, bytes(atr))
+
+    def watch(self, readers: list[str] | None = None, poll: float = 0.2) -> None:
+        """Record card insertions and removals on the timeline until :meth:`close`."""
+        if self._watcher is not None:
+            return
+        names = readers if readers is not None else self.readers()
+        self._watcher = threading.Thread(
+            target=self._watch_loop, args=(names, poll), name="pcsc-watch", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch_loop(self, names: list[str], poll: float) -> None:
+        s = self._s
+        hresult, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+        if hresult != s.SCARD_S_SUCCESS:
+            return
+        states = [(n, s.SCARD_STATE_UNAWARE) for n in names]
+        present = {n: None for n in names}
+        try:
+            while not self._watch_stop.is_set() and states:
+                hresult, new = s.SCardGetStatusChange(ctx, int(poll * 1000), states)
+                if hresult == s.SCARD_E_TIMEOUT:
+                    continue
+                if hresult != s.SCARD_S_SUCCESS:
+                    time.sleep(poll)
+                    continue
+                states = []
+                for name, event_state, _atr in new:
+                    now = bool(event_state & s.SCARD_STATE_PRESENT)
+                    if present[name] is not None and now != present[name] and self.timeline:
+                        kind = "pcsc.card_inserted" if now else "pcsc.card_removed"
+                        self.timeline.record(self.source, kind, reader=name)
+                    present[name] = now
+                    states.append((name, event_state & ~s.SCARD_STATE_CHANGED))
+        finally:
+            s.SCardReleaseContext(ctx)
+
+    def close(self) -> None:
+        self._watch_stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=2)
+            self._watcher = None
+        if self._ctx is not None:
+            self._s.SCardReleaseContext(self._ctx)
+            self._ctx = None
+
+
+class PyscardConnection:
+    def __init__(
+        self, service: PyscardService, reader: str, hcard: int, protocol: int, atr: bytes
+    ) -> None:
+        self._svc = service
+        self._s = service._s
+        self.reader = reader
+        self._hcard = hcard
+        self._protocol = protocol
+        self.atr = atr
+
+    def transmit(self, apdu: bytes) -> bytes:
+        s = self._s
+        if self._hcard is None:
+            raise RigError(f"{self.reader}: connection already closed")
+        hresult, response = s.SCardTransmit(self._hcard, self._protocol, list(apdu))
+        if hresult != s.SCARD_S_SUCCESS:
+            cause = s.SCardGetErrorMessage(hresult).strip()
+            if hresult in (
+                s.SCARD_W_REMOVED_CARD,
+                s.SCARD_E_NO_SMARTCARD,
+                s.SCARD_W_RESET_CARD,
+                s.SCARD_E_NOT_TRANSACTED,
+                s.SCARD_E_READER_UNAVAILABLE,
+                s.SCARD_W_UNPOWERED_CARD,
+            ):
+                raise DeviceGone(self.reader, f"APDU {apdu[:4].hex(' ').upper()}", cause)
+            raise RigError(f"{self.reader}: APDU {apdu[:4].hex(' ').upper()} failed: {cause}")
+        rapdu = bytes(response)
+        if self._svc.timeline is not None:
+            self._svc.timeline.record(
+                self._svc.source, "apdu", reader=self.reader,
+                command=redact_apdu(apdu), response=redact_response(rapdu),
+            )
+        return rapdu
+
+    def close(self) -> None:
+        if self._hcard is not None:
+            self._s.SCardDisconnect(self._hcard, self._s.SCARD_LEAVE_CARD)
+            self._hcard = None

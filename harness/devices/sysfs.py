@@ -1,0 +1,191 @@
+"""USB topology from Linux sysfs (``/sys/bus/usb/devices``).
+
+libusb tells us vid/pid and the port chain, but not whether the *physical* root port is a
+USB 3 (blue) port: a USB 2 device in a blue port enumerates on the xHCI's USB 2 root hub.
+The kernel links the two halves of such a port with a ``peer`` symlink, so sysfs is where
+the USB-01 / USB-02 wiring facts come from.
+
+Layout read here (entries in ``root``; on a real system they are symlinks into
+``/sys/devices``, everything is resolved with :func:`os.path.realpath`)::
+
+    usbN/                         root hub of bus N (speed 480 = USB 2, 5000+ = SuperSpeed)
+    usbN/N-0:1.0/usbN-portP/peer  -> the same physical port on the other root hub
+    N-P[.P...]/                   a device (idVendor, idProduct, speed, bDeviceClass, ...)
+    N-P[.P...]:C.I/               one of its interfaces (ignored)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import attrs
+
+from harness.errors import RigError
+from harness.model.topology import UsbTopology, parse_port_path
+
+DEFAULT_ROOT = "/sys/bus/usb/devices"
+
+_HUB_CLASS = 0x09
+# A root hub at or above this speed is the SuperSpeed half of an xHCI controller.
+_SUPERSPEED_MBPS = 5000.0
+_PORT_NAME = re.compile(r"usb(\d+)-port(\d+)$")
+
+
+@attrs.frozen
+class SysfsUsbDevice:
+    """One non-hub device as sysfs describes it; any field sysfs could not give is None."""
+
+    #: sysfs entry name, e.g. ``1-4.1``.
+    name: str
+    vid: int | None
+    pid: int | None
+    manufacturer: str | None
+    product: str | None
+    serial: str | None
+    #: ``version`` file without padding, e.g. ``2.00``.
+    usb_version: str | None
+    topology: UsbTopology
+
+
+class SysfsUsbTree:
+    """Reads a directory laid out like ``/sys/bus/usb/devices``.
+
+    Nothing is cached: every call looks at the tree as it is now, so hot-plug shows up.
+    """
+
+    def __init__(self, root: str | os.PathLike[str] = DEFAULT_ROOT) -> None:
+        self.root = os.fspath(root)
+        if not os.path.isdir(self.root):
+            raise RigError(
+                f"USB sysfs tree not found: {self.root} is not a directory "
+                "(expected a layout like /sys/bus/usb/devices)"
+            )
+
+    def topology(self, bus: int, port_numbers: tuple[int, ...]) -> UsbTopology | None:
+        """Topology of the device at ``bus``/``port_numbers``; None if there is none."""
+        if not port_numbers:
+            return None
+        path = f"{bus}-{'.'.join(str(p) for p in port_numbers)}"
+        entry = os.path.join(self.root, path)
+        if not os.path.isdir(entry):
+            return None
+        return UsbTopology(
+            path=path,
+            speed_mbps=_read_float(entry, "speed"),
+            root_port_usb3=self._root_port_usb3(bus, port_numbers[0]),
+            hubs_between=len(port_numbers) - 1,
+        )
+
+    def devices(self) -> list[SysfsUsbDevice]:
+        """All devices except hubs and root hubs, sorted by bus and port chain."""
+        found: list[tuple[tuple[int, tuple[int, ...]], SysfsUsbDevice]] = []
+        for name in self._entries():
+            try:
+                bus, ports = parse_port_path(name)
+            except ValueError:
+                continue  # usbN root hubs, N-P:C.I interfaces, anything unexpected
+            entry = os.path.join(self.root, name)
+            if _read_hex(entry, "bDeviceClass") == _HUB_CLASS:
+                continue
+            topology = self.topology(bus, ports)
+            if topology is None:
+                continue  # unplugged between listdir and now
+            found.append(
+                (
+                    (bus, ports),
+                    SysfsUsbDevice(
+                        name=name,
+                        vid=_read_hex(entry, "idVendor"),
+                        pid=_read_hex(entry, "idProduct"),
+                        manufacturer=_read_text(entry, "manufacturer"),
+                        product=_read_text(entry, "product"),
+                        serial=_read_text(entry, "serial"),
+                        usb_version=_read_text(entry, "version"),
+                        topology=topology,
+                    ),
+                )
+            )
+        return [device for _, device in sorted(found, key=lambda pair: pair[0])]
+
+    def _entries(self) -> list[str]:
+        try:
+            return os.listdir(self.root)
+        except OSError as e:
+            raise RigError(f"cannot list USB sysfs tree {self.root}: {e.strerror}") from e
+
+    def _root_port_usb3(self, bus: int, port: int) -> bool | None:
+        """Is root port ``port`` of bus ``bus`` physically a USB 3 port? None = cannot tell."""
+        hub_dir = os.path.realpath(os.path.join(self.root, f"usb{bus}"))
+        hub_superspeed = _is_superspeed_hub(hub_dir)
+        if hub_superspeed:
+            return True
+        port_dir = _find_port_dir(hub_dir, bus, port)
+        if port_dir is None:
+            return None  # no port directory: no way to see a peer
+        peer = os.path.join(port_dir, "peer")
+        if not os.path.lexists(peer):
+            # A port on a USB 2 root hub without a USB 3 twin is a USB 2-only port.
+            return False if hub_superspeed is False else None
+        peer_dir = os.path.realpath(peer)
+        if _PORT_NAME.match(os.path.basename(peer_dir)) is None:
+            return None
+        # peer is usbM/M-0:1.0/usbM-portQ: two levels up is the other root hub.
+        return _is_superspeed_hub(os.path.dirname(os.path.dirname(peer_dir)))
+
+
+def _find_port_dir(hub_dir: str, bus: int, port: int) -> str | None:
+    name = f"usb{bus}-port{port}"
+    usual = os.path.join(hub_dir, f"{bus}-0:1.0", name)
+    if os.path.isdir(usual):
+        return usual
+    try:
+        children = os.listdir(hub_dir)
+    except OSError:
+        return None
+    # The root hub has a single interface; tolerate an unusual name for it.
+    for child in sorted(children):
+        candidate = os.path.join(hub_dir, child, name)
+        if ":" in child and os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def _is_superspeed_hub(hub_dir: str) -> bool | None:
+    speed = _read_float(hub_dir, "speed")
+    if speed is not None:
+        return speed >= _SUPERSPEED_MBPS
+    version = _read_float(hub_dir, "version")  # " 3.00" when speed is unreadable
+    if version is not None:
+        return version >= 3.0
+    return None
+
+
+def _read_text(entry: str, name: str) -> str | None:
+    """Stripped file content, or None if missing, unreadable or empty."""
+    try:
+        with open(os.path.join(entry, name), encoding="utf-8", errors="replace") as f:
+            text = f.read().strip()
+    except OSError:  # missing, permission denied, a directory, device gone mid-read
+        return None
+    return text or None
+
+
+def _read_hex(entry: str, name: str) -> int | None:
+    text = _read_text(entry, name)
+    if text is None:
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+def _read_float(entry: str, name: str) -> float | None:
+    text = _read_text(entry, name)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None

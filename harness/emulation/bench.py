@@ -1,0 +1,239 @@
+"""The emulated bench: builds each twin from its behaviour file and wires it up.
+
+USB devices go into an emulated pyusb backend, PC/SC readers into the in-process tier or
+the real pcscd through vpcd, the relay board onto a pty (driven by the real pyserial
+driver), and NFC frontends onto nfcpy's udp transport.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from harness.emulation.card import ApduCard
+from harness.emulation.device_spec import DeviceSpec, load_device_spec
+from harness.emulation.pcsc_inprocess import InProcessPcsc
+from harness.emulation.pcscd import VpcdSlot
+from harness.emulation.relay import EmulatedRelayBoard
+from harness.emulation.usb_backend import (
+    EmulatedDevice,
+    EmulatedHub,
+    EmulatedUsbBackend,
+    EmulatedUsbTree,
+    RootPort,
+)
+from harness.emulation.vpcd import VpcdLink
+from harness.errors import BadInput, RigError
+from harness.model.bench_spec import BenchSpec, Reader
+from harness.model.timeline import Timeline
+
+
+def _resolve(bench_path: Path, ref: str) -> Path:
+    return (bench_path.parent / ref).resolve()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _bcd(version: str) -> int:
+    major, _, minor = version.partition(".")
+    return (int(major) << 8) | int((minor or "0").ljust(2, "0")[:2], 16)
+
+
+def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
+    """Behaviour files of every emulated hub and reader, by name; errors name the bench line."""
+    twins: dict[str, DeviceSpec] = {}
+    for item in [*spec.hubs, *spec.readers]:
+        assert item.emulate is not None  # checked by BenchSpec
+        path = _resolve(bench_path, item.emulate)
+        if not path.exists():
+            raise BadInput(
+                str(bench_path), None, f"{item.name}.emulate", f"no behaviour file {item.emulate}"
+            )
+        twins[item.name] = load_device_spec(path)
+    return twins
+
+
+def vpcd_slots(spec: BenchSpec, twins: dict[str, DeviceSpec]) -> dict[str, VpcdSlot]:
+    """One vpcd port per emulated PC/SC reader, two apart (vpcd serves port and port + 1)."""
+    slots: dict[str, VpcdSlot] = {}
+    port = spec.pcsc.vpcd_base_port
+    for reader in spec.readers:
+        twin = twins[reader.name]
+        if twin.pcsc is not None:
+            slots[reader.name] = VpcdSlot(twin.pcsc.reader_name, port)
+            port += 2
+    return slots
+
+
+class EmulatedBench:
+    def __init__(self, spec: BenchSpec, bench_path: Path, timeline: Timeline) -> None:
+        self.spec = spec
+        self.timeline = timeline
+        self.twins = load_twins(spec, bench_path)
+        self.usb_tree = EmulatedUsbTree(
+            [RootPort(p.path, usb3=p.usb.startswith("3")) for p in spec.terminal.usb_ports],
+            hubs=[self._hub(h.name, h.path, h.usb) for h in spec.hubs],
+            devices=[self._device(r) for r in spec.readers],
+            timeline=timeline,
+        )
+        self.usb_backend = EmulatedUsbBackend(self.usb_tree)
+        self.relay_boards: dict[str, EmulatedRelayBoard] = {}
+        self.slots = vpcd_slots(spec, self.twins)
+        self.pcsc_inprocess: InProcessPcsc | None = None
+        self.vpcd_links: dict[str, VpcdLink] = {}
+        self.pcsc_names: dict[str, str] = {}
+        self.nfc_paths: dict[str, str] = {}
+        self._nfc_targets: dict[str, object] = {}
+        for reader in spec.readers:
+            if self.twins[reader.name].nfc is not None:
+                self.nfc_paths[reader.name] = f"udp:127.0.0.1:{_free_udp_port()}"
+
+    def _hub(self, name: str, path: str, version: str) -> EmulatedHub:
+        twin = self.twins[name]
+        return EmulatedHub(
+            name=name, path=path, vid=twin.usb.vid, pid=twin.usb.pid,
+            product=twin.usb.product, manufacturer=twin.usb.manufacturer,
+            usb_version=float(version),
+        )
+
+    def _device(self, reader: Reader) -> EmulatedDevice:
+        usb = self.twins[reader.name].usb
+        assert reader.usb.path is not None
+        return EmulatedDevice(
+            name=reader.name, vid=usb.vid, pid=usb.pid, path=reader.usb.path,
+            manufacturer=usb.manufacturer, product=usb.product, serial=usb.serial,
+            bcd_usb=_bcd(usb.bcd_usb), device_class=usb.device_class,
+            interface_class=usb.interface_class, max_speed_mbps=usb.max_speed_mbps,
+        )
+
+    # -- start-up --------------------------------------------------------------------------
+    def start_relays(self) -> dict[str, str]:
+        """Put each relay board on a pty; return instrument name -> serial port."""
+        ports: dict[str, str] = {}
+        for inst in self.spec.instruments:
+            names = {r.power.channel: r.name for r in self.spec.readers if r.power and r.power.relay == inst.name}
+            term = self.spec.terminal
+            if term.power and term.power.relay == inst.name:
+                names[term.power.channel] = term.name
+            board = EmulatedRelayBoard(inst.channels, name=inst.name, names=names, timeline=self.timeline)
+            board.on_change.append(self._power_changed(inst.name))
+            self.relay_boards[inst.name] = board
+            ports[inst.name] = board.port
+        # A relay-powered reader is dark until its channel closes.
+        for reader in self.spec.readers:
+            if reader.power is not None:
+                self.usb_tree.set_powered(reader.name, False)
+        return ports
+
+    def _power_changed(self, relay: str):
+        def changed(channel: int, on: bool) -> None:
+            for reader in self.spec.readers:
+                if reader.power and reader.power.relay == relay and reader.power.channel == channel:
+                    self.usb_tree.set_powered(reader.name, on)
+        return changed
+
+    def start_pcsc_inprocess(self) -> InProcessPcsc:
+        pcsc = InProcessPcsc(self.timeline)
+        count: dict[str, int] = {}
+        for name, slot in self.slots.items():
+            # Named the way pcsc-lite names readers: " <index> <slot>".
+            index = count.get(slot.friendly_name, 0)
+            count[slot.friendly_name] = index + 1
+            self.pcsc_names[name] = f"{slot.friendly_name} {index:02X} 00"
+            pcsc.add_reader(self.pcsc_names[name])
+        self.pcsc_inprocess = pcsc
+        return pcsc
+
+    def bind_vpcd_names(self, pcscd_readers: list[str]) -> None:
+        """Learn pcscd's name for each vpcd slot: slots are numbered in reader.conf order."""
+        free = list(pcscd_readers)
+        for name, slot in self.slots.items():
+            match = next(
+                (r for r in free if r.startswith(slot.friendly_name + " ") and r.endswith(" 00")),
+                None,
+            )
+            if match is None:
+                raise RigError(
+                    f"pcscd has no reader for {name} ({slot.friendly_name!r} on vpcd port "
+                    f"{slot.port}); it lists: {', '.join(pcscd_readers) or 'nothing'}"
+                )
+            free.remove(match)
+            self.pcsc_names[name] = match
+            self.vpcd_links[name] = VpcdLink(
+                card=_NoCard(), port=slot.port, host=self.spec.pcsc.vpcd_host, reader=match,
+                timeline=self.timeline,
+            )
+
+    # -- what the bench's hands do: cards in and out, plugs pulled -------------------------
+    def insert_card(self, reader: str, card: ApduCard) -> None:
+        if reader in self.vpcd_links:
+            link = self.vpcd_links[reader]
+            link.remove()
+            link.card = card
+            link.insert()
+        elif self.pcsc_inprocess is not None and reader in self.pcsc_names:
+            self.pcsc_inprocess.insert(self.pcsc_names[reader], card)
+        else:
+            raise RigError(f"{reader}: not an emulated PC/SC reader")
+
+    def remove_card(self, reader: str) -> None:
+        if reader in self.vpcd_links:
+            self.vpcd_links[reader].remove()
+        elif self.pcsc_inprocess is not None and reader in self.pcsc_names:
+            self.pcsc_inprocess.remove(self.pcsc_names[reader])
+
+    def unplug(self, reader: str) -> None:
+        """Pull the reader's USB cable: it leaves USB, its PC/SC reader and its card go."""
+        self.usb_tree.detach(reader)
+        if reader in self.vpcd_links:
+            self.vpcd_links[reader].remove()
+        elif self.pcsc_inprocess is not None and reader in self.pcsc_names:
+            self.pcsc_inprocess.remove_reader(self.pcsc_names[reader])
+
+    def plug(self, reader: str) -> None:
+        spec = next(r for r in self.spec.readers if r.name == reader)
+        self.usb_tree.attach(self._device(spec))
+        if self.pcsc_inprocess is not None and reader in self.pcsc_names:
+            self.pcsc_inprocess.add_reader(self.pcsc_names[reader])
+
+    def place_on_nfc(self, reader: str, card: ApduCard) -> object:
+        from harness.emulation.nfc_udp import UdpType4BTarget
+
+        if reader not in self.nfc_paths:
+            raise RigError(f"{reader}: has no emulated NFC frontend")
+        self.take_from_nfc(reader)
+        port = int(self.nfc_paths[reader].rsplit(":", 1)[1])
+        target = UdpType4BTarget(card, port=port, name=f"{reader} card", timeline=self.timeline)
+        target.place()
+        self._nfc_targets[reader] = target
+        return target
+
+    def take_from_nfc(self, reader: str) -> None:
+        target = self._nfc_targets.pop(reader, None)
+        if target is not None:
+            target.remove()  # type: ignore[attr-defined]
+            target.close()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        for reader in list(self._nfc_targets):
+            self.take_from_nfc(reader)
+        for link in self.vpcd_links.values():
+            link.remove()
+        for board in self.relay_boards.values():
+            board.stop()
+
+
+class _NoCard:
+    """Stand-in until a test inserts a card (a vpcd link needs a card object)."""
+
+    atr = b"\x3b\x00"
+
+    def transmit(self, apdu: bytes) -> bytes:
+        return b"\x6d\x00"
+
+    def reset(self) -> None:
+        pass

@@ -1,0 +1,51 @@
+"""Behaviour files of emulated devices (``fixtures/devices/``).
+
+They say what a twin does and how it presents itself, written from the notices and public
+USB IDs: never loaded from the vendor profiles the twin is checked against.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydantic
+
+from harness.loading import Field, load_yaml_model
+from harness.model.usb_ids import UsbId
+
+
+class UsbPresentation(Field):
+    vid: UsbId
+    pid: UsbId
+    #: The maker's IDs are not public: these are stand-ins.
+    placeholder: bool = False
+    manufacturer: str | None = None
+    product: str | None = None
+    serial: str | None = None
+    bcd_usb: str = "2.00"
+    #: Fastest speed the device can run at (480: USB 2.0 high speed, 5000: USB 3 SuperSpeed).
+    max_speed_mbps: float = 480
+    device_class: int = pydantic.Field(default=0, ge=0, le=255)
+    #: Class of its one interface (0x0B: smart card / CCID, 0xFF: vendor specific).
+    interface_class: int = pydantic.Field(default=0xFF, ge=0, le=255)
+
+
+class PcscPresentation(Field):
+    #: The reader name its driver gives PC/SC (pcsc-lite adds " 00 00").
+    reader_name: str
+
+
+class NfcPresentation(Field):
+    #: Polling technologies it reads (nfcpy brty: 106A, 106B, 212F).
+    targets: list[str] = ["106A", "106B", "212F"]
+
+
+class DeviceSpec(Field):
+    name: str
+    usb: UsbPresentation
+    pcsc: PcscPresentation | None = None
+    nfc: NfcPresentation | None = None
+
+
+def load_device_spec(path: Path) -> DeviceSpec:
+    return load_yaml_model(path, DeviceSpec)

@@ -1,0 +1,69 @@
+"""Errors the rig reports to its users.
+
+Every error a user can cause (a broken bench or profile file, a missing system part, a
+device that vanished) is a :class:`RigError`: the CLI and the pytest plugin print its
+message, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class RigError(Exception):
+    """An error with a message meant for the user, naming what went wrong and where."""
+
+
+class BadInput(RigError):
+    """A file the user wrote (bench, profile, device behaviour) is not valid.
+
+    ``where`` is ``file:line`` (line may be unknown), ``field`` the dotted path of the field.
+    """
+
+    def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.problem = problem
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+
+
+class MissingSystemPart(RigError):
+    """A system component the run needs (pcscd, the vpcd driver, ...) is not available.
+
+    ``hint`` tells the user how to get it.
+    """
+
+    def __init__(self, what: str, hint: str) -> None:
+        self.what = what
+        self.hint = hint
+        super().__init__(f"{what}\n  how to fix: {hint}")
+
+
+class DeviceGone(RigError):
+    """A device disappeared (unplugged, powered off, card taken away) during an operation."""
+
+    def __init__(self, device: str, during: str, cause: str = "") -> None:
+        self.device = device
+        self.during = during
+        msg = f"{device}: gone during {during}"
+        super().__init__(f"{msg} ({cause})" if cause else msg)
+
+
+class DeviceTimeout(RigError):
+    """A bounded wait on a device ran out."""
+
+    def __init__(self, device: str, waited_for: str, seconds: float) -> None:
+        self.device = device
+        self.waited_for = waited_for
+        self.seconds = seconds
+        super().__init__(f"{device}: no {waited_for} within {seconds:g} s")
+
+
+class ProtocolViolation(RigError):
+    """A device answered something its protocol does not allow (garbage on a serial line, ...)."""
+
+    def __init__(self, device: str, sent: str, got: str) -> None:
+        self.device = device
+        self.sent = sent
+        self.got = got
+        super().__init__(f"{device}: unexpected reply {got!r} to {sent!r}")

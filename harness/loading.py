@@ -1,0 +1,99 @@
+"""Load YAML files into validated models, with errors that name file, line and field.
+
+Every user-written file (bench, profile, device behaviour, card) goes through
+:func:`load_yaml_model`; a mistake becomes one :class:`~harness.errors.BadInput` such as
+``fixtures/benches/lab.yaml:14: readers[2].usb.path: not a USB port path like '1-4'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+import yaml
+
+from harness.errors import BadInput
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+class Field(pydantic.BaseModel):
+    """Base for file models: unknown keys are errors (a typo must not pass silently)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out[path + (k,)] = key.start_mark.line + 1
+            _lines(value, path + (k,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, path + (i,), out)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse a YAML file; return its data and a map from key path to line number."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(shown, None, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(shown, None, "", f"cannot read: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise BadInput(shown, line, "", f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise BadInput(shown, None, "", f"not valid YAML: {exc}") from None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _lines(node, (), lines)
+    return data, lines
+
+
+def line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest part of ``loc`` that the file has."""
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    data, lines = read_yaml(path)
+    if data is None:
+        raise BadInput(str(path), None, "", "the file is empty")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        err = exc.errors()[0]
+        # pydantic adds the union member or validator name to loc; keep the data's keys only
+        loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "tagged-union")))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (a typo?)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        more = len(exc.errors()) - 1
+        if more:
+            msg += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
+        raise BadInput(str(path), line_of(lines, loc), _field_name(loc), msg) from None

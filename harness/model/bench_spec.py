@@ -1,0 +1,186 @@
+"""The bench file: what a bench holds and how it is wired (``fixtures/benches/*.yaml``).
+
+A bench is either ``real`` (devices found through libusb, sysfs, pcscd, serial ports,
+cameras) or ``emulated`` (every device names the behaviour file of its twin under
+``fixtures/devices/``). The same suites run on both.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pydantic
+
+from harness.loading import Field
+from harness.model.topology import parse_port_path
+from harness.model.usb_ids import UsbId, UsbIdPair
+
+
+def _port_path(value: str) -> str:
+    parse_port_path(value)
+    return value
+
+
+class UsbPort(Field):
+    """A USB port of the terminal (a root port)."""
+
+    path: str
+    usb: Literal["2.0", "3.0", "3.1", "3.2"]
+    label: str = ""
+
+    _check_path = pydantic.field_validator("path")(classmethod(lambda cls, v: _port_path(v)))
+
+
+class PowerLink(Field):
+    relay: str
+    channel: int = pydantic.Field(ge=0, le=31)
+
+
+class Terminal(Field):
+    name: str = "terminal"
+    usb_ports: list[UsbPort] = []
+    power: PowerLink | None = None
+
+
+class Hub(Field):
+    name: str
+    path: str
+    usb: Literal["2.0", "3.0", "3.1", "3.2"]
+    #: Emulated bench: the hub's behaviour file.
+    emulate: str | None = None
+
+    _check_path = pydantic.field_validator("path")(classmethod(lambda cls, v: _port_path(v)))
+
+
+class ReaderUsb(Field):
+    vid: UsbId
+    pid: UsbId
+    serial: str | None = None
+    #: Where the device is plugged. Emulated bench: where the twin is plugged in. Real bench:
+    #: optional, tells identical readers apart.
+    path: str | None = None
+    #: The IDs are stand-ins because the maker's are not public.
+    placeholder: bool = False
+
+    @pydantic.field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        return None if value is None else _port_path(value)
+
+    def id_pair(self) -> UsbIdPair:
+        return UsbIdPair(vid=self.vid, pid=self.pid, placeholder=self.placeholder)
+
+
+class Reader(Field):
+    name: str
+    kind: Literal["face_auth_reader", "general_reader"]
+    #: Face-auth readers: a maker key of vendor_profiles (panasonic, canon, ...).
+    #: General readers: the maker as the verified list writes it (Sony, Sanwa Supply, ...).
+    maker: str
+    model: str | None = None
+    usb: ReaderUsb
+    power: PowerLink | None = None
+    camera: str | None = None
+    #: Emulated bench: the twin's behaviour file, relative to the bench file.
+    emulate: str | None = None
+    #: Real bench: the nfcpy path of the reader's NFC frontend, e.g. ``usb:054c:06c3``.
+    nfc: str | None = None
+
+
+class Instrument(Field):
+    name: str
+    kind: Literal["numato_relay"]
+    #: Serial port (``/dev/ttyACM0``, a pyserial URL); ``emulated`` on an emulated bench.
+    port: str
+    channels: int = pydantic.Field(default=8, ge=1, le=32)
+
+
+class Camera(Field):
+    name: str
+    #: The reader whose screen it watches.
+    watches: str
+    #: ``emulated``, a device index (``0``), a device path or a URL (cv2.VideoCapture).
+    source: str | int
+
+
+class PcscSettings(Field):
+    """How emulated cards reach PC/SC clients.
+
+    ``inprocess``: inside the rig only (no pcscd needed). ``vpcd``: through the real pcscd and
+    the vpcd driver, so pyscard, pcsc_scan and opensc see them; each emulated PC/SC reader
+    gets a vpcd port from ``vpcd_base_port`` upwards, two apart (vpcd serves two slots a port).
+    """
+
+    service: Literal["inprocess", "vpcd"] = "inprocess"
+    vpcd_host: str = "127.0.0.1"
+    vpcd_base_port: int = pydantic.Field(default=35971, ge=1024, le=65000)
+
+
+class BenchSpec(Field):
+    bench: str
+    description: str = ""
+    kind: Literal["real", "emulated"]
+    terminal: Terminal = Terminal()
+    hubs: list[Hub] = []
+    readers: list[Reader] = []
+    instruments: list[Instrument] = []
+    cameras: list[Camera] = []
+    pcsc: PcscSettings = PcscSettings()
+    #: Real bench: where sysfs is (tests point this at a fixture tree).
+    sysfs_root: str = "/sys/bus/usb/devices"
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> BenchSpec:
+        names = [r.name for r in self.readers] + [h.name for h in self.hubs]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"names used twice: {', '.join(sorted(dupes))}")
+        relays = {i.name: i for i in self.instruments}
+        powered = [(f"readers[{r.name}]", r.power) for r in self.readers]
+        powered.append(("terminal", self.terminal.power))
+        for who, link in powered:
+            if link is None:
+                continue
+            if link.relay not in relays:
+                raise ValueError(f"{who}.power: no instrument named {link.relay!r}")
+            if link.channel >= relays[link.relay].channels:
+                raise ValueError(
+                    f"{who}.power: relay {link.relay!r} has channels 0..{relays[link.relay].channels - 1}"
+                )
+        readers = {r.name for r in self.readers}
+        for cam in self.cameras:
+            if cam.watches not in readers:
+                raise ValueError(f"camera {cam.name!r} watches {cam.watches!r}: no such reader")
+        if self.kind == "emulated":
+            self._check_emulated()
+        else:
+            for r in self.readers:
+                if r.emulate:
+                    raise ValueError(f"reader {r.name!r}: 'emulate' needs kind: emulated")
+        return self
+
+    def _check_emulated(self) -> None:
+        ports = {p.path for p in self.terminal.usb_ports}
+        hubs = {h.path for h in self.hubs}
+        for who, path, emulate in [(f"hub {h.name!r}", h.path, h.emulate) for h in self.hubs] + [
+            (f"reader {r.name!r}", r.usb.path, r.emulate) for r in self.readers
+        ]:
+            if not emulate:
+                raise ValueError(f"{who}: an emulated bench needs 'emulate' (its behaviour file)")
+            if path is None:
+                raise ValueError(f"{who}: an emulated bench needs usb.path (where it is plugged)")
+            bus, ports_ = parse_port_path(path)
+            root = f"{bus}-{ports_[0]}"
+            if root not in ports:
+                raise ValueError(f"{who}: {path} starts at {root}, not a port of the terminal")
+            for depth in range(1, len(ports_)):
+                parent = f"{bus}-" + ".".join(str(p) for p in ports_[:depth])
+                if parent not in hubs:
+                    raise ValueError(f"{who}: {path} needs a hub at {parent}; none is listed")
+        used = [r.usb.path for r in self.readers] + [h.path for h in self.hubs]
+        taken = {p for p in used if used.count(p) > 1}
+        if taken:
+            raise ValueError(f"two devices plugged into {', '.join(sorted(taken))}")
+        for inst in self.instruments:
+            if inst.port != "emulated":
+                raise ValueError(f"instrument {inst.name!r}: port must be 'emulated' here")

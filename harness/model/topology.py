@@ -1,0 +1,43 @@
+"""Where a USB device sits: the facts the wiring rules (USB-01 to USB-03) need.
+
+The same record comes from sysfs on a real Linux bench and from the bench file on an
+emulated one.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class UsbTopology:
+    #: Linux-style port path, e.g. ``2-1`` (bus 2, root port 1) or ``1-4.2`` (port 2 of the
+    #: hub on root port 4).
+    path: str
+    #: Negotiated speed in Mbit/s (1.5, 12, 480, 5000, 10000, ...); None when unknown.
+    speed_mbps: float | None
+    #: Whether the terminal's root port the chain starts at is a USB 3.x port (blue port).
+    root_port_usb3: bool | None
+    #: Hubs between the device and the terminal's root port (0 = plugged in directly).
+    hubs_between: int
+
+    @property
+    def bus(self) -> int:
+        return int(self.path.split("-", 1)[0])
+
+    @property
+    def port_numbers(self) -> tuple[int, ...]:
+        return tuple(int(p) for p in self.path.split("-", 1)[1].split("."))
+
+
+def parse_port_path(path: str) -> tuple[int, tuple[int, ...]]:
+    """Split ``1-4.2`` into ``(1, (4, 2))``; raise ValueError for anything else."""
+    bus, sep, ports = path.partition("-")
+    if not sep or not bus.isdigit() or not ports:
+        raise ValueError(f"not a USB port path like '1-4' or '1-4.2': {path!r}")
+    numbers = ports.split(".")
+    if not all(n.isdigit() and int(n) > 0 for n in numbers):
+        raise ValueError(f"not a USB port path like '1-4' or '1-4.2': {path!r}")
+    if len(numbers) > 7:
+        raise ValueError(f"USB allows at most 7 tiers of ports: {path!r}")
+    return int(bus), tuple(int(n) for n in numbers)

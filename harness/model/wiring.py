@@ -1,0 +1,152 @@
+"""The wiring rules USB-01 to USB-06: pure functions from what was found to verdicts.
+
+Which rule applies to which device, and with what limits, is data in the profiles; this
+module only knows the kinds of checks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from harness.model.profiles import (
+    AppNameCheck,
+    ManualCheck,
+    Profile,
+    VerifiedModel,
+    VerifiedModelCheck,
+    WiringCheck,
+)
+from harness.model.requirements import Unchecked, Violation
+from harness.model.topology import UsbTopology
+from harness.model.usb_ids import fmt_id
+
+# pcsc-lite appends " 00 00" (reader and slot index), Windows " 0"; CCID adds
+# " [interface]" and " (serial)". None of that is part of the name the app shows.
+_PCSC_SUFFIX = re.compile(r"( \[[^\]]*\])?( \([^)]*\))?( [0-9A-F]{2} [0-9A-F]{2}| \d+)?$")
+
+
+def reader_base_name(name: str) -> str:
+    return _PCSC_SUFFIX.sub("", name.strip()).strip()
+
+
+@attrs.frozen
+class FoundDevice:
+    """What the scan knows of one device, for the rules."""
+
+    kind: str
+    maker: str | None
+    model: str | None
+    vid: int
+    pid: int
+    topology: UsbTopology | None
+    pcsc_name: str | None
+    #: Why no PC/SC name was looked for (no PC/SC service on this bench, ...), if so.
+    pcsc_unavailable: str | None = None
+
+    @property
+    def usb_id(self) -> str:
+        return f"{fmt_id(self.vid)}:{fmt_id(self.pid)}"
+
+
+@attrs.frozen
+class Verdicts:
+    violations: tuple[Violation, ...] = ()
+    unchecked: tuple[Unchecked, ...] = ()
+    passed: tuple[str, ...] = ()
+
+
+def verified_model(profile: Profile, maker: str | None, model: str | None) -> VerifiedModel | None:
+    for candidate in profile.verified_models:
+        if (maker or "").casefold() == candidate.maker.casefold() and model == candidate.model:
+            return candidate
+    return None
+
+
+def check_device(device: FoundDevice, profile: Profile) -> Verdicts:
+    violations: list[Violation] = []
+    unchecked: list[Unchecked] = []
+    passed: list[str] = []
+    for req in profile.requirements:
+        check = req.check
+        outcome: Violation | Unchecked | None
+        if isinstance(check, WiringCheck):
+            outcome = _wiring(req.id, check, device)
+        elif isinstance(check, VerifiedModelCheck):
+            outcome = _verified(req.id, device, profile)
+        elif isinstance(check, AppNameCheck):
+            outcome = _app_name(req.id, device, profile)
+        elif isinstance(check, ManualCheck):
+            outcome = Unchecked(req.id, f"manual check: {check.how}")
+        else:  # pragma: no cover - the schema admits no other kind
+            raise TypeError(check)
+        if isinstance(outcome, Violation):
+            violations.append(outcome)
+        elif isinstance(outcome, Unchecked):
+            unchecked.append(outcome)
+        else:
+            passed.append(req.id)
+    return Verdicts(tuple(violations), tuple(unchecked), tuple(passed))
+
+
+def _wiring(req_id: str, check: WiringCheck, device: FoundDevice) -> Violation | Unchecked | None:
+    topo = device.topology
+    if topo is None:
+        return Unchecked(req_id, "USB topology unknown for this device")
+    if check.root_port_usb3:
+        if topo.root_port_usb3 is None:
+            return Unchecked(req_id, f"cannot tell whether the port of {topo.path} is USB 3")
+        if not topo.root_port_usb3:
+            return Violation(
+                req_id,
+                f"plugged into {topo.path}, whose terminal port is USB 2.0; "
+                "it must go into a USB 3.0 port (usually blue inside)",
+            )
+    if check.max_hubs_between is not None and topo.hubs_between > check.max_hubs_between:
+        return Violation(
+            req_id,
+            f"{topo.hubs_between} USB hub(s) between the terminal and the device at {topo.path}; "
+            + (
+                "it must be plugged into the terminal directly"
+                if check.max_hubs_between == 0
+                else f"at most {check.max_hubs_between} allowed"
+            ),
+        )
+    return None
+
+
+def _verified(req_id: str, device: FoundDevice, profile: Profile) -> Violation | None:
+    listed = ", ".join(f"{m.maker} {m.model}" for m in profile.verified_models)
+    match = verified_model(profile, device.maker, device.model)
+    if match is None:
+        name = " ".join(p for p in (device.maker, device.model) if p) or "an unidentified reader"
+        return Violation(
+            req_id,
+            f"{name} ({device.usb_id}) is not a verified general reader; verified: {listed}",
+        )
+    if match.usb_ids and not any(i.matches(device.vid, device.pid) for i in match.usb_ids):
+        ids = ", ".join(str(i) for i in match.usb_ids)
+        return Violation(
+            req_id,
+            f"labelled {match.maker} {match.model}, but its USB ID {device.usb_id} is not that "
+            f"model's ({ids})",
+        )
+    return None
+
+
+def _app_name(req_id: str, device: FoundDevice, profile: Profile) -> Violation | Unchecked | None:
+    match = verified_model(profile, device.maker, device.model)
+    if match is None:
+        return Unchecked(req_id, "not a verified model, so no expected name")
+    if device.pcsc_name is None:
+        why = device.pcsc_unavailable or "no PC/SC reader on this bench matches this device"
+        return Unchecked(req_id, why)
+    expected = reader_base_name(match.app_name)
+    if not reader_base_name(device.pcsc_name).casefold().startswith(expected.casefold()):
+        return Violation(
+            req_id,
+            f"shows as {device.pcsc_name!r}; the management app lists {match.maker} "
+            f"{match.model} as {match.app_name!r}",
+        )
+    return None

@@ -1,0 +1,219 @@
+"""``onshi-rig scan``: find every reader on the bench, identify it, check its wiring.
+
+Identification order: the bench file's entry (by port path, then by USB ID and serial),
+then the profiles' known USB IDs; anything else is ``other``. Rules come from the profiles
+(``harness.model.wiring``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from harness.bench import Bench
+from harness.devices.usb import UsbDeviceInfo
+from harness.model.bench_spec import Reader
+from harness.model.profiles import ProfileSet
+from harness.model.requirements import Unchecked, Violation
+from harness.model.usb_ids import fmt_id
+from harness.model.wiring import FoundDevice, check_device, reader_base_name
+
+
+@attrs.frozen
+class ScanRow:
+    name: str | None
+    kind: str
+    maker: str | None
+    model: str | None
+    vid: int | None
+    pid: int | None
+    product: str | None
+    usb_path: str | None
+    speed_mbps: float | None
+    hubs_between: int | None
+    root_port_usb3: bool | None
+    pcsc_name: str | None
+    present: bool
+    violations: tuple[Violation, ...] = ()
+    unchecked: tuple[Unchecked, ...] = ()
+    passed: tuple[str, ...] = ()
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "maker": self.maker,
+            "model": self.model,
+            "vid": fmt_id(self.vid) if self.vid is not None else None,
+            "pid": fmt_id(self.pid) if self.pid is not None else None,
+            "product": self.product,
+            "usb_path": self.usb_path,
+            "speed_mbps": self.speed_mbps,
+            "hubs_between": self.hubs_between,
+            "root_port_usb3": self.root_port_usb3,
+            "pcsc_name": self.pcsc_name,
+            "present": self.present,
+            "violations": [v.as_dict() for v in self.violations],
+            "unchecked": [u.as_dict() for u in self.unchecked],
+            "passed": list(self.passed),
+            "note": self.note,
+        }
+
+
+@attrs.frozen
+class ScanResult:
+    bench: str
+    rows: tuple[ScanRow, ...]
+
+    @property
+    def conforms(self) -> bool:
+        return all(r.present and not r.violations for r in self.rows)
+
+
+def _match_entries(
+    entries: list[Reader], devices: list[UsbDeviceInfo]
+) -> tuple[dict[str, UsbDeviceInfo], list[UsbDeviceInfo]]:
+    free = list(devices)
+    found: dict[str, UsbDeviceInfo] = {}
+    # Port paths first: on an emulated bench (or a real one that pins paths) the bench says
+    # where each reader is, and a wrong device there must show up as that reader's fault.
+    for entry in entries:
+        if entry.usb.path:
+            dev = next((d for d in free if d.topology.path == entry.usb.path), None)
+            if dev is not None:
+                found[entry.name] = dev
+                free.remove(dev)
+    for entry in entries:
+        if entry.name in found or entry.usb.path:
+            continue
+        dev = next(
+            (
+                d for d in free
+                if (d.vid, d.pid) == (entry.usb.vid, entry.usb.pid)
+                and (entry.usb.serial is None or d.serial == entry.usb.serial)
+            ),
+            None,
+        )
+        if dev is not None:
+            found[entry.name] = dev
+            free.remove(dev)
+    return found, free
+
+
+def _pair_pcsc(rows: list[tuple[str, UsbDeviceInfo]], names: list[str]) -> dict[str, str]:
+    """PC/SC reader names to devices: a reader's name carries its USB product string."""
+    free = list(names)
+    paired: dict[str, str] = {}
+    for key, dev in sorted(rows, key=lambda r: r[1].topology.path):
+        if not dev.product:
+            continue
+        want = dev.product.casefold()
+        match = next((n for n in free if want in reader_base_name(n).casefold()), None)
+        if match is not None:
+            paired[key] = match
+            free.remove(match)
+    return paired
+
+
+def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
+    devices = bench.usb.devices()
+    found, others = _match_entries(bench.spec.readers, devices)
+    general = profiles.general()
+    pcsc_names = bench.pcsc_reader_names()
+    keyed = [(e.name, found[e.name]) for e in bench.spec.readers if e.name in found]
+    keyed += [(f"other:{d.topology.path}", d) for d in others]
+    pcsc = _pair_pcsc(keyed, pcsc_names)
+    rows: list[ScanRow] = []
+
+    for entry in bench.spec.readers:
+        dev = found.get(entry.name)
+        if dev is None:
+            where = f" at {entry.usb.path}" if entry.usb.path else ""
+            rows.append(
+                ScanRow(
+                    entry.name, entry.kind, entry.maker, entry.model, entry.usb.vid, entry.usb.pid,
+                    None, entry.usb.path, None, None, None, None, present=False,
+                    note=f"not found on USB{where} (unplugged, unpowered or wrong USB ID?)",
+                )
+            )
+            continue
+        profile = profiles[entry.maker] if entry.kind == "face_auth_reader" else general
+        rows.append(
+            _row(bench, entry.name, entry.kind, entry.maker, entry.model, dev, profile,
+                 pcsc.get(entry.name), "")
+        )
+
+    for dev in others:
+        key = f"other:{dev.topology.path}"
+        kind, maker, model, profile, note = _identify_by_id(dev, profiles)
+        rows.append(_row(bench, None, kind, maker, model, dev, profile, pcsc.get(key), note))
+    return ScanResult(bench.name, tuple(rows))
+
+
+def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet):  # noqa: ANN202
+    general = profiles.general()
+    models = [m for m in general.verified_models if any(i.matches(dev.vid, dev.pid) for i in m.usb_ids)]
+    if models:
+        also = ", ".join(f"{m.maker} {m.model}" for m in models[1:])
+        note = "identified by USB ID only" + (f"; the same ID is sold as {also}" if also else "")
+        return "general_reader", models[0].maker, models[0].model, general, note
+    for key in profiles.face_auth_makers():
+        if any(i.matches(dev.vid, dev.pid) for i in profiles[key].usb_ids):
+            return "face_auth_reader", key, None, profiles[key], "identified by USB ID only"
+    return "other", dev.manufacturer, dev.product, None, "not on the bench file, not in any profile"
+
+
+def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note) -> ScanRow:  # noqa: ANN001
+    topo = dev.topology
+    verdicts = None
+    if profile is not None:
+        verdicts = check_device(
+            FoundDevice(kind, maker, model, dev.vid, dev.pid, topo, pcsc_name, bench.pcsc_unavailable),
+            profile,
+        )
+    return ScanRow(
+        name, kind, maker, model, dev.vid, dev.pid, dev.product, topo.path, topo.speed_mbps,
+        topo.hubs_between, topo.root_port_usb3, pcsc_name, present=True,
+        violations=verdicts.violations if verdicts else (),
+        unchecked=verdicts.unchecked if verdicts else (),
+        passed=verdicts.passed if verdicts else (),
+        note=note,
+    )
+
+
+def format_table(result: ScanResult) -> str:
+    head = ("NAME", "KIND", "MAKER / MODEL", "USB ID", "PORT", "SPEED", "HUBS", "PC/SC NAME", "VERDICT")
+    lines: list[tuple[str, ...]] = []
+    details: list[str] = []
+    for row in result.rows:
+        who = " ".join(p for p in (row.maker, row.model) if p) or "-"
+        usb_id = f"{fmt_id(row.vid)}:{fmt_id(row.pid)}" if row.vid is not None else "-"
+        speed = f"{row.speed_mbps:g}M" if row.speed_mbps else "-"
+        if not row.present:
+            verdict = "MISSING"
+        elif row.violations:
+            verdict = "FAIL " + ",".join(v.requirement for v in row.violations)
+        else:
+            verdict = "ok"
+        kind = {"face_auth_reader": "face-auth", "general_reader": "general"}.get(row.kind, row.kind)
+        lines.append((
+            row.name or "-", kind, who, usb_id, row.usb_path or "-", speed,
+            "-" if row.hubs_between is None else str(row.hubs_between), row.pcsc_name or "-", verdict,
+        ))
+        label = row.name or row.usb_path
+        for v in row.violations:
+            details.append(f"  {label}: {v.requirement}: {v.detail}")
+        if not row.present:
+            details.append(f"  {label}: {row.note}")
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
+    out = [f"bench {result.bench}: {len(result.rows)} reader(s)"]
+    out.append("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    if details:
+        out += ["", "problems:", *details]
+    bad = sum(1 for r in result.rows if r.violations or not r.present)
+    out.append("")
+    out.append("wiring conforms" if result.conforms else f"wiring does NOT conform: {bad} reader(s) with problems")
+    return "\n".join(out)
