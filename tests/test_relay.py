@@ -54,7 +54,9 @@ def relay(board: EmulatedRelayBoard) -> Iterator[NumatoRelay]:
         yield r
 
 
-def call_bounded(action: Callable[[], Any], limit: float = 5.0) -> tuple[BaseException | None, float]:
+def call_bounded(
+    action: Callable[[], Any], limit: float = 5.0
+) -> tuple[BaseException | None, float]:
     """Run ``action`` on a thread; fail (instead of hanging) if it outlives ``limit``."""
     outcome: list[BaseException | None] = [None]
 
@@ -123,7 +125,10 @@ def test_readall_writeall_reset(relay: NumatoRelay, board: EmulatedRelayBoard) -
 
 @pytest.mark.parametrize("channels", [16, 32])
 def test_channels_past_nine_are_letters(channels: int) -> None:
-    with EmulatedRelayBoard(channels) as board, NumatoRelay(board.port, 0.5, channels=channels) as r:
+    with (
+        EmulatedRelayBoard(channels) as board,
+        NumatoRelay(board.port, 0.5, channels=channels) as r,
+    ):
         last = channels - 1
         r.on(10)
         r.on(last)
@@ -209,7 +214,7 @@ def test_changes_reach_callbacks_and_timeline_in_order(
 def test_failing_callback_does_not_kill_the_board(
     relay: NumatoRelay, board: EmulatedRelayBoard
 ) -> None:
-    def broken(channel: int, on: bool) -> None:
+    def broken(_channel: int, _on: bool) -> None:
         raise RuntimeError("bench bug")
 
     board.on_change.append(broken)
@@ -241,6 +246,13 @@ def test_garbage_gives_protocol_violation_naming_port_and_command(
         relay.is_on(1)
     assert "'relay read 1'" in str(info.value) and "maybe" in str(info.value)
 
+    relay.on(3)
+    board.inject_garbage(b"\x01" * 500)  # a flood is cut to an excerpt, not pasted whole
+    with pytest.raises(ProtocolViolation) as info:
+        relay.off(3)
+    assert "relay off 3" in str(info.value) and "bytes)" in str(info.value)
+    assert len(str(info.value)) < 600
+
 
 def test_unfinished_answer_is_a_protocol_violation(board: EmulatedRelayBoard) -> None:
     with NumatoRelay(board.port, timeout=0.3) as relay:
@@ -252,6 +264,7 @@ def test_unfinished_answer_is_a_protocol_violation(board: EmulatedRelayBoard) ->
 
 
 def test_driver_resynchronises_after_garbage(relay: NumatoRelay, board: EmulatedRelayBoard) -> None:
+    relay.on(3)  # a session in step, so the garbage lands on a command's reply
     for garbage in (b"\xff\xff\xff", b"\n\r>junk after the prompt", b"relay>", b"\n\rzz\n\r>"):
         board.inject_garbage(garbage)
         with pytest.raises(ProtocolViolation):
@@ -357,7 +370,10 @@ operation = st.one_of(
 @pytest.fixture
 def wide_board() -> Iterator[tuple[EmulatedRelayBoard, NumatoRelay, list[tuple[int, bool]]]]:
     changes: list[tuple[int, bool]] = []
-    with EmulatedRelayBoard(CHANNELS) as board, NumatoRelay(board.port, 1.0, channels=CHANNELS) as r:
+    with (
+        EmulatedRelayBoard(CHANNELS) as board,
+        NumatoRelay(board.port, 1.0, channels=CHANNELS) as r,
+    ):
         board.on_change.append(lambda channel, on: changes.append((channel, on)))
         yield board, r, changes
 

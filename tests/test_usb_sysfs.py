@@ -132,6 +132,13 @@ def test_missing_and_unreadable_files_give_none(tmp_path: Path) -> None:
     assert tree.topology(2, (1,)).root_port_usb3 is True  # SuperSpeed root hub still says so
 
 
+def test_hub_without_device_class_is_still_a_hub(tmp_path: Path) -> None:
+    root = copy_of_terminal_a(tmp_path)
+    os.remove(root / "1-4" / "bDeviceClass")  # maxchild 4 still gives it away
+
+    assert "1-4" not in [d.name for d in SysfsUsbTree(root).devices()]
+
+
 def test_root_hub_version_when_speed_is_missing(tmp_path: Path) -> None:
     root = copy_of_terminal_a(tmp_path)
     os.remove(root / "usb2" / "speed")  # " 3.00" in version still marks it SuperSpeed

@@ -54,7 +54,7 @@ class RelayStuck(ProtocolViolation):
     def __init__(self, device: str, sent: str, expected: str, actual: str) -> None:
         super().__init__(device, sent, actual)
         self.expected = expected
-        self.args = (f"{device}: after {sent!r} the board reads back {actual}, expected {expected}",)
+        self.args = (f"{device}: after {sent!r} the board reads back {actual}, not {expected}",)
 
 
 @runtime_checkable
@@ -163,7 +163,7 @@ class NumatoRelay:
 
     def write_all(self, mask: int) -> None:
         """Set every relay at once from a bitmask, then check the board took it."""
-        if isinstance(mask, bool) or not isinstance(mask, int) or not 0 <= mask < 1 << self.channels:
+        if isinstance(mask, bool) or not isinstance(mask, int) or mask >> self.channels or mask < 0:
             raise RelayArgumentError(
                 f"{self.device}: relay mask {mask!r} does not fit {self.channels} channels"
             )
@@ -227,7 +227,7 @@ class NumatoRelay:
 
     def _channel(self, channel: int) -> str:
         if isinstance(channel, bool) or not isinstance(channel, int):
-            raise RelayArgumentError(f"{self.device}: relay channel must be an int, not {channel!r}")
+            raise RelayArgumentError(f"{self.device}: a relay channel is an int, not {channel!r}")
         if not 0 <= channel < self.channels:
             raise RelayArgumentError(
                 f"{self.device}: no relay channel {channel};"
@@ -241,9 +241,7 @@ class NumatoRelay:
         # Read back: power-order rules must never see a switch that did not happen.
         actual = self.is_on(channel)
         if actual != on:
-            raise RelayStuck(
-                self.device, command, "on" if on else "off", "on" if actual else "off"
-            )
+            raise RelayStuck(self.device, command, "on" if on else "off", "on" if actual else "off")
 
     def _expect_no_reply(self, command: str) -> None:
         lines, raw = self._exchange(command)
@@ -267,7 +265,8 @@ class NumatoRelay:
                 self._serial.write(command.encode("ascii") + b"\r")
                 raw = self._read_reply(command, deadline)
             except serial.SerialTimeoutException as exc:
-                raise DeviceTimeout(self.device, f"room to write {command!r}", self.timeout) from exc
+                waited = f"room to write {command!r}"
+                raise DeviceTimeout(self.device, waited, self.timeout) from exc
             except _IO_ERRORS as exc:
                 self._gone = _describe(exc)
                 raise DeviceGone(self.device, repr(command), self._gone) from exc

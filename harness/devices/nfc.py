@@ -38,7 +38,7 @@ class NfcCard:
     """An activated ISO-DEP (Type 4) card or phone on an :class:`NfcFrontend`."""
 
     def __init__(self, tag: nfc.tag.tt4.Type4Tag, reader: str, timeline: Timeline | None) -> None:
-        self._tag = tag
+        self.tag = tag  # the nfcpy Type4Tag, for checks below the APDU level
         self.reader = reader
         self.timeline = timeline
         self.technology: str = tag.target.brty  # "106A" or "106B"
@@ -61,7 +61,7 @@ class NfcCard:
         if self._lost is not None:
             raise DeviceGone(self.device, _header(apdu), self._lost)
         try:
-            response = bytes(self._tag.transceive(apdu))
+            response = bytes(self.tag.transceive(apdu))
         except OSError as exc:  # the frontend itself went away (USB unplugged)
             self._lost = f"the frontend stopped responding: {exc}"
             self._record("nfc.card_lost", during=_header(apdu), cause=self._lost)
@@ -78,7 +78,7 @@ class NfcCard:
         if self._lost is not None:
             return False
         try:
-            return bool(self._tag.is_present)
+            return bool(self.tag.is_present)
         except OSError:
             return False
 
@@ -110,9 +110,7 @@ class NfcFrontend:
         except (OSError, ValueError, ImportError) as exc:  # ENODEV, EACCES, EBUSY, bad path
             raise RigError(f"{self.name}: no NFC frontend at {self.path}: {exc}") from None
 
-    def wait_for_card(
-        self, timeout: float, targets: Sequence[str] = ("106A", "106B")
-    ) -> NfcCard:
+    def wait_for_card(self, timeout: float, targets: Sequence[str] = ("106A", "106B")) -> NfcCard:
         """Poll until an ISO-DEP card is activated; DeviceTimeout after ``timeout``.
 
         Polls at least once. nfcpy checks the deadline between polling rounds, and its
@@ -159,8 +157,11 @@ class NfcFrontend:
         card = NfcCard(tag, self.name, self.timeline)
         if self.timeline is not None:
             self.timeline.record(
-                self.name, "nfc.card_found", reader=self.name,
-                technology=card.technology, identifier=card.identifier.hex().upper(),
+                self.name,
+                "nfc.card_found",
+                reader=self.name,
+                technology=card.technology,
+                identifier=card.identifier.hex().upper(),
             )
         self._card = card
         return card

@@ -191,6 +191,17 @@ class PyscardConnection:
                 raise DeviceGone(self.reader, f"APDU {apdu[:4].hex(' ').upper()}", cause)
             raise RigError(f"{self.reader}: APDU {apdu[:4].hex(' ').upper()} failed: {cause}")
         rapdu = bytes(response)
+        if len(rapdu) < 2:
+            # vpcd answers an empty response when its card vanished mid-command; no card
+            # may answer without a status word.
+            during = f"APDU {apdu[:4].hex(' ').upper()}"
+            try:  # pcscd notices the removal on its next poll (within about 0.4 s)
+                self._svc.wait_for_card(self.reader, timeout=2.0, present=False)
+            except DeviceTimeout:
+                pass
+            else:
+                raise DeviceGone(self.reader, during, "the card was taken out")
+            raise RigError(f"{self.reader}: {during}: answer without a status word ({rapdu.hex()})")
         if self._svc.timeline is not None:
             self._svc.timeline.record(
                 self._svc.source, "apdu", reader=self.reader,

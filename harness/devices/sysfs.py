@@ -86,7 +86,7 @@ class SysfsUsbTree:
             except ValueError:
                 continue  # usbN root hubs, N-P:C.I interfaces, anything unexpected
             entry = os.path.join(self.root, name)
-            if _read_hex(entry, "bDeviceClass") == _HUB_CLASS:
+            if _is_hub(entry):
                 continue
             topology = self.topology(bus, ports)
             if topology is None:
@@ -132,6 +132,14 @@ class SysfsUsbTree:
             return None
         # peer is usbM/M-0:1.0/usbM-portQ: two levels up is the other root hub.
         return _is_superspeed_hub(os.path.dirname(os.path.dirname(peer_dir)))
+
+
+def _is_hub(entry: str) -> bool:
+    device_class = _read_hex(entry, "bDeviceClass")
+    if device_class is not None:
+        return device_class == _HUB_CLASS
+    maxchild = _read_float(entry, "maxchild")  # ports it offers; 0 for anything but a hub
+    return maxchild is not None and maxchild > 0
 
 
 def _find_port_dir(hub_dir: str, bus: int, port: int) -> str | None:

@@ -58,15 +58,19 @@ def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
 
 
 def vpcd_slots(spec: BenchSpec, twins: dict[str, DeviceSpec]) -> dict[str, VpcdSlot]:
-    """One vpcd port per emulated PC/SC reader, two apart (vpcd serves port and port + 1)."""
-    slots: dict[str, VpcdSlot] = {}
-    port = spec.pcsc.vpcd_base_port
-    for reader in spec.readers:
-        twin = twins[reader.name]
-        if twin.pcsc is not None:
-            slots[reader.name] = VpcdSlot(twin.pcsc.reader_name, port)
-            port += 2
-    return slots
+    """The emulated reader served through pcscd's vpcd driver, and its port.
+
+    vpcd keys its connections by slot number alone, so a second DEVICENAME in reader.conf
+    would share slot 0 with the first: one pcscd holds one vpcd reader.
+    """
+    with_pcsc = [r.name for r in spec.readers if twins[r.name].pcsc is not None]
+    chosen = spec.pcsc.vpcd_reader or (with_pcsc[0] if with_pcsc else None)
+    if chosen is None:
+        return {}
+    twin = twins[chosen]
+    if twin.pcsc is None:
+        raise RigError(f"pcsc.vpcd_reader: {chosen} has no PC/SC side in its behaviour file")
+    return {chosen: VpcdSlot(twin.pcsc.reader_name, spec.pcsc.vpcd_base_port)}
 
 
 class EmulatedBench:
@@ -83,6 +87,11 @@ class EmulatedBench:
         self.usb_backend = EmulatedUsbBackend(self.usb_tree)
         self.relay_boards: dict[str, EmulatedRelayBoard] = {}
         self.slots = vpcd_slots(spec, self.twins)
+        self.pcsc_readers = {
+            r.name: self.twins[r.name].pcsc.reader_name  # type: ignore[union-attr]
+            for r in spec.readers
+            if self.twins[r.name].pcsc is not None
+        }
         self.pcsc_inprocess: InProcessPcsc | None = None
         self.vpcd_links: dict[str, VpcdLink] = {}
         self.pcsc_names: dict[str, str] = {}
@@ -139,11 +148,11 @@ class EmulatedBench:
     def start_pcsc_inprocess(self) -> InProcessPcsc:
         pcsc = InProcessPcsc(self.timeline)
         count: dict[str, int] = {}
-        for name, slot in self.slots.items():
+        for name, friendly in self.pcsc_readers.items():
             # Named the way pcsc-lite names readers: " <index> <slot>".
-            index = count.get(slot.friendly_name, 0)
-            count[slot.friendly_name] = index + 1
-            self.pcsc_names[name] = f"{slot.friendly_name} {index:02X} 00"
+            index = count.get(friendly, 0)
+            count[friendly] = index + 1
+            self.pcsc_names[name] = f"{friendly} {index:02X} 00"
             pcsc.add_reader(self.pcsc_names[name])
         self.pcsc_inprocess = pcsc
         return pcsc
@@ -177,6 +186,11 @@ class EmulatedBench:
             link.insert()
         elif self.pcsc_inprocess is not None and reader in self.pcsc_names:
             self.pcsc_inprocess.insert(self.pcsc_names[reader], card)
+        elif self.vpcd_links:
+            raise RigError(
+                f"{reader}: not served through vpcd (pcscd holds one vpcd reader: "
+                f"{', '.join(self.vpcd_links)}); use the in-process tier for the others"
+            )
         else:
             raise RigError(f"{reader}: not an emulated PC/SC reader")
 

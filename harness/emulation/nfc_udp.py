@@ -323,7 +323,10 @@ class UdpType4BTarget:
             delay, self._delay = self._delay, 0.0
         if delay and not self._stall(delay, peer):
             self._record(
-                "apdu", command=redact_apdu(apdu), response=None, blocks_in=blocks_in,
+                "apdu",
+                command=redact_apdu(apdu),
+                response=None,
+                blocks_in=blocks_in,
                 interrupted=True,
             )
             return None

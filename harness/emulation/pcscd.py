@@ -52,9 +52,9 @@ def find_pcscd() -> str:
 
 def reader_conf(slots: list[VpcdSlot], driver: Path | None = None) -> str:
     driver = driver or find_vpcd_driver()
-    blocks = ["# Written by `onshi-rig pcscd-config`: one vpcd reader per emulated reader.\n"]
+    blocks = ["# Written by `onshi-rig pcscd-config`: the emulated bench's vpcd reader.\n"]
     for slot in slots:
-        # vpcd opens a second slot on port + 1 under the same name; the rig leaves it empty.
+        # vpcd opens more slots on port + 1, ... under the same name; the rig uses slot 0.
         name = slot.friendly_name.replace('"', "'")
         blocks.append(
             f'FRIENDLYNAME "{name}"\nDEVICENAME   /dev/null:{slot.port}\n'

@@ -260,7 +260,7 @@ class EmulatedRelayBoard:
                 self._switch({c: bool(mask >> c & 1) for c in range(self.channels)})
                 return []
             case ["reset"]:
-                self._switch({c: False for c in range(self.channels)})
+                self._switch(dict.fromkeys(range(self.channels), False))
                 return []
             case _:
                 return []  # real boards just print the prompt again

@@ -107,13 +107,15 @@ class PcscSettings(Field):
     """How emulated cards reach PC/SC clients.
 
     ``inprocess``: inside the rig only (no pcscd needed). ``vpcd``: through the real pcscd and
-    the vpcd driver, so pyscard, pcsc_scan and opensc see them; each emulated PC/SC reader
-    gets a vpcd port from ``vpcd_base_port`` upwards, two apart (vpcd serves two slots a port).
+    the vpcd driver, so pyscard, pcsc_scan and opensc see them. vpcd keeps its state per slot
+    number, so one pcscd can hold one vpcd reader: ``vpcd_reader`` names the emulated reader
+    served there (default: the first with a PC/SC side), on ``vpcd_base_port``.
     """
 
     service: Literal["inprocess", "vpcd"] = "inprocess"
     vpcd_host: str = "127.0.0.1"
     vpcd_base_port: int = pydantic.Field(default=35971, ge=1024, le=65000)
+    vpcd_reader: str | None = None
 
 
 class BenchSpec(Field):
@@ -148,6 +150,8 @@ class BenchSpec(Field):
                     f"{who}.power: relay {link.relay!r} has channels 0..{relays[link.relay].channels - 1}"
                 )
         readers = {r.name for r in self.readers}
+        if self.pcsc.vpcd_reader is not None and self.pcsc.vpcd_reader not in readers:
+            raise ValueError(f"pcsc.vpcd_reader: no reader named {self.pcsc.vpcd_reader!r}")
         for cam in self.cameras:
             if cam.watches not in readers:
                 raise ValueError(f"camera {cam.name!r} watches {cam.watches!r}: no such reader")

@@ -51,7 +51,10 @@ def redact_apdu(apdu: bytes) -> str:
         return header.hex().upper() + _placeholder(len(body))
     length_field, lc, le_field = split
     return (
-        header.hex().upper() + length_field.hex().upper() + _placeholder(lc) + le_field.hex().upper()
+        header.hex().upper()
+        + length_field.hex().upper()
+        + _placeholder(lc)
+        + le_field.hex().upper()
     )
 
 

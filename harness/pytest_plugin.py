@@ -1,0 +1,139 @@
+"""The rig's pytest plugin: ``--bench``, the bench fixtures, maker and requirement markers.
+
+Suites take readers from fixtures and never import ``harness.emulation`` (DESIGN.md
+principle 1): the bench file decides what is behind them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.bench import Bench, BenchReader, default_bench_path
+from harness.errors import MissingSystemPart, RigError
+from harness.loading import load_yaml_model
+from harness.model.bench_spec import BenchSpec
+from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.model.requirements import ID_PATTERN
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def missing_part(message: str) -> None:
+    """A system part a test needs is absent: skip on a developer's machine, fail in CI."""
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: a missing system part is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("onshi-rig")
+    group.addoption(
+        "--bench", metavar="FILE", default=None,
+        help="bench file to run against (default: the emulated bench)",
+    )
+    group.addoption(
+        "--pcsc", choices=("inprocess", "vpcd"), default=None,
+        help="emulated bench: in-process PC/SC or the real pcscd through vpcd",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "maker(key): the test is about this maker's readers")
+    config.addinivalue_line(
+        "markers", "requirement(*ids): requirement IDs (shared/domain.md) the test proves"
+    )
+    config.addinivalue_line("markers", "pcscd: needs the real pcscd with the vpcd driver")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for mark in item.iter_markers("requirement"):
+            bad = [i for i in mark.args if not isinstance(i, str) or not ID_PATTERN.match(i)]
+            if bad:
+                raise pytest.UsageError(f"{item.nodeid}: not requirement IDs: {bad}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    try:
+        import allure
+    except ImportError:  # allure-pytest is a dependency; stay usable without it
+        return
+    for mark in item.iter_markers("requirement"):
+        for req in mark.args:
+            allure.dynamic.tag(req)
+    for mark in item.iter_markers("maker"):
+        for maker in mark.args:
+            allure.dynamic.label("maker", maker)
+
+
+def _bench_path(config: pytest.Config) -> Path:
+    given = config.getoption("--bench")
+    return Path(given) if given else default_bench_path()
+
+
+def bench_spec(config: pytest.Config) -> BenchSpec:
+    """The bench file, validated, without opening devices (for parametrising)."""
+    try:
+        return load_yaml_model(_bench_path(config), BenchSpec)
+    except RigError as exc:
+        raise pytest.UsageError(f"--bench: {exc}") from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # One test case per reader of the bench, named after it.
+    for fixture, kind in (
+        ("face_auth_reader", "face_auth_reader"),
+        ("general_reader", "general_reader"),
+        ("any_reader", None),
+    ):
+        if fixture in metafunc.fixturenames:
+            spec = bench_spec(metafunc.config)
+            names = [r.name for r in spec.readers if kind is None or r.kind == kind]
+            metafunc.parametrize(fixture, names, ids=names, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def profiles() -> ProfileSet:
+    try:
+        return ProfileSet.load(default_profiles_dir())
+    except RigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
+    """The bench of ``--bench``, opened once for the session."""
+    config = request.config
+    try:
+        opened = Bench.load(_bench_path(config), pcsc_service=config.getoption("--pcsc")).open()
+    except MissingSystemPart as exc:
+        missing_part(str(exc))
+    except RigError as exc:
+        pytest.fail(f"cannot open the bench: {exc}", pytrace=False)
+    yield opened
+    opened.close()
+
+
+def _reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
+    return bench.reader(request.param)
+
+
+@pytest.fixture
+def face_auth_reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
+    return _reader(bench, request)
+
+
+@pytest.fixture
+def general_reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
+    return _reader(bench, request)
+
+
+@pytest.fixture
+def any_reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
+    return _reader(bench, request)

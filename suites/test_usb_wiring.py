@@ -1,0 +1,40 @@
+"""USB wiring (USB-01 to USB-05) of every reader on the bench, real or emulated."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.scan import ScanResult, scan
+
+
+@pytest.fixture(scope="module")
+def wiring(bench, profiles) -> ScanResult:
+    return scan(bench, profiles)
+
+
+def _row(wiring: ScanResult, name: str):
+    row = next((r for r in wiring.rows if r.name == name), None)
+    assert row is not None, f"{name} is in the bench file but the scan has no row for it"
+    assert row.present, f"{name}: {row.note}"
+    return row
+
+
+@pytest.mark.requirement("USB-01", "USB-02")
+def test_face_auth_reader_wiring(face_auth_reader, wiring: ScanResult) -> None:
+    row = _row(wiring, face_auth_reader.name)
+    assert row.kind == "face_auth_reader"
+    assert not row.violations, "; ".join(f"{v.requirement}: {v.detail}" for v in row.violations)
+    assert "USB-02" in row.passed
+
+
+@pytest.mark.requirement("USB-03", "USB-04", "USB-05")
+def test_general_reader_is_verified_and_named(general_reader, wiring: ScanResult) -> None:
+    row = _row(wiring, general_reader.name)
+    assert row.kind == "general_reader"
+    assert not row.violations, "; ".join(f"{v.requirement}: {v.detail}" for v in row.violations)
+    assert {"USB-03", "USB-04"} <= set(row.passed)
+
+
+def test_no_unknown_device_on_the_bench(wiring: ScanResult) -> None:
+    strays = [r for r in wiring.rows if r.name is None and r.kind != "other"]
+    assert not strays, f"readers not in the bench file: {[r.usb_path for r in strays]}"
