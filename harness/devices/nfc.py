@@ -147,8 +147,11 @@ class NfcFrontend:
             raise DeviceGone(self.name, "polling for a card", str(exc)) from None
         if tag is None:
             raise DeviceTimeout(self.name, "card in the field", timeout)
-        if tag is False:  # nfcpy swallowed an IOError from the frontend and gave up
-            raise DeviceGone(self.name, "polling for a card", "the frontend stopped responding")
+        if tag is False:  # nfcpy swallowed an IOError or UnsupportedTargetError and gave up
+            raise RigError(
+                f"{self.name}: nfcpy stopped polling {self.path}: the frontend failed or does "
+                f"not support {list(targets)} (see the nfc.clf log)"
+            )
         if not isinstance(tag, nfc.tag.tt4.Type4Tag):
             raise RigError(
                 f"{self.name}: found a {tag.type} ({tag}), not an ISO-DEP card: the My Number "
