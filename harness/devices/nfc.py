@@ -19,7 +19,7 @@ import nfc.tag
 import nfc.tag.tt4
 
 from harness.errors import DeviceGone, DeviceTimeout, RigError
-from harness.model.redact import redact_apdu
+from harness.model.redact import redact_apdu, redact_response
 from harness.model.timeline import Timeline
 
 _BRTY = re.compile(r"^(106|212|424|848)[ABF]$")
@@ -70,7 +70,7 @@ class NfcCard:
             self._lost = f"card left the field ({type(exc).__name__}: {exc})"
             self._record("nfc.card_lost", during=_header(apdu), cause=self._lost)
             raise DeviceGone(self.device, _header(apdu), self._lost) from None
-        self._record("apdu", command=redact_apdu(apdu), response=response.hex().upper())
+        self._record("apdu", command=redact_apdu(apdu), response=redact_response(response))
         return response
 
     def is_present(self) -> bool:

@@ -25,7 +25,7 @@ from typing import Self
 import attrs
 
 from harness.emulation.card import ApduCard
-from harness.model.redact import redact_apdu
+from harness.model.redact import redact_apdu, redact_response
 from harness.model.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -339,7 +339,7 @@ class UdpType4BTarget:
         self._record(
             "apdu",
             command=redact_apdu(apdu),
-            response=response.hex().upper(),
+            response=redact_response(response),
             blocks_in=blocks_in,
             blocks_out=blocks_out,
         )

@@ -1,0 +1,103 @@
+"""`onshi-rig scan` on the shipped benches, and its handling of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from tests.conftest import bench_file
+
+FIELDS = {"kind", "maker", "model", "vid", "pid", "usb_path", "speed_mbps", "hubs_between",
+          "pcsc_name", "violations"}
+
+
+def run_json(capsys, *args: str) -> tuple[int, list[dict]]:
+    code = main(["scan", "--json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_default_bench_lists_the_11_readers_conforming(capsys) -> None:
+    code, rows = run_json(capsys)
+    assert code == 0
+    assert len(rows) == 11
+    assert all(set(r) >= FIELDS for r in rows)
+    assert [r for r in rows if r["violations"]] == []
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("face_auth_reader") == 5 and kinds.count("general_reader") == 6
+    pana = next(r for r in rows if r["maker"] == "panasonic")
+    assert pana["speed_mbps"] == 5000 and pana["hubs_between"] == 0 and pana["root_port_usb3"]
+    sony = next(r for r in rows if r["model"] == "RC-S300/S1")
+    assert sony["vid"] == "054C" and sony["pid"] == "0DC8"
+    assert sony["pcsc_name"].startswith("SONY FeliCa Port/PaSoRi 4.0")
+    assert "USB-05" in sony["passed"]
+
+
+def test_miswired_bench_names_each_planted_fault(capsys) -> None:
+    code, rows = run_json(capsys, "--bench", str(bench_file("miswired.yaml")))
+    assert code == 1
+    faults = {r["name"]: [v["requirement"] for v in r["violations"]] for r in rows if r["violations"]}
+    assert faults == {"panasonic": ["USB-01"], "canon": ["USB-02"], "sony-rc-s380": ["USB-04"]}
+    canon = next(r for r in rows if r["name"] == "canon")
+    assert canon["hubs_between"] == 1 and "hub" in canon["violations"][0]["detail"]
+
+
+def test_human_table_names_faults(capsys) -> None:
+    assert main(["scan", "--bench", str(bench_file("miswired.yaml"))]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL USB-01" in out and "does NOT conform" in out
+    assert "RC-S380" in out and "not a verified general reader" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("bench: x\nkind: emulated\nreaders: [{name: a, kind: face_auth_reader, maker: canon,\n"
+         "  usb: {vid: '12G4', pid: '0001'}}]\n", ":4", "readers[0].usb.vid"),
+        ("bench: x\nkind: real\nreaders:\n  - name: a\n    kind: scanner\n    maker: canon\n"
+         "    usb: {vid: '0001', pid: '0001'}\n", ":5", "readers[0].kind"),
+        ("bench: x\nkind: real\nterminal:\n  usb_ports:\n    - {path: 'one-two', usb: '3.0'}\n",
+         ":5", "terminal.usb_ports[0].path"),
+        ("bench: x\nkind: real\ncolour: blue\n", ":3", "colour"),
+        ("bench: x\nkind: real\nreaders: [\n", "", "not valid YAML"),
+    ],
+)
+def test_broken_bench_file_one_message_no_traceback(tmp_path: Path, capsys, text, where, what) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    assert main(["scan", "--bench", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) + where in err and what in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_emulated_bench_needs_existing_twin(tmp_path: Path, capsys) -> None:
+    text = bench_file("emulated.yaml").read_text().replace(
+        "../devices/face_auth/canon.yaml", "../devices/face_auth/nope.yaml"
+    )
+    (tmp_path / "benches").mkdir()
+    (tmp_path / "devices").symlink_to(bench_file("emulated.yaml").parent.parent / "devices")
+    path = tmp_path / "benches" / "emulated.yaml"
+    path.write_text(text)
+    assert main(["scan", "--bench", str(path)]) == 2
+    assert "canon.emulate: no behaviour file" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    assert main(["scan", "--nope"]) == 2
+    assert main([]) == 2
+    assert main(["scan", "--bench", "/nonexistent/bench.yaml"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_console_script_runs_as_a_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "scan", "--json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 11

@@ -1,0 +1,31 @@
+"""The wiring suite passes on the default bench and fails exactly the planted faults."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import bench_file
+
+
+def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf",
+         "suites/test_usb_wiring.py", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_suite_passes_on_the_default_bench() -> None:
+    proc = run_suite()
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert re.search(r"\b12 passed\b", proc.stdout), proc.stdout[-500:]
+
+
+def test_suite_fails_exactly_the_miswired_readers() -> None:
+    proc = run_suite("--bench", str(bench_file("miswired.yaml")))
+    assert proc.returncode == 1
+    failed = set(re.findall(r"FAILED \S+\[([^\]]+)\]", proc.stdout))
+    assert failed == {"panasonic", "canon", "sony-rc-s380"}, proc.stdout[-2000:]
+    assert "USB-01" in proc.stdout and "USB-02" in proc.stdout and "USB-04" in proc.stdout
