@@ -55,9 +55,13 @@ def relay(board: EmulatedRelayBoard) -> Iterator[NumatoRelay]:
 
 
 def call_bounded(
-    action: Callable[[], Any], limit: float = 5.0
+    action: Callable[[], Any], unblock: Callable[[], None], limit: float = 5.0
 ) -> tuple[BaseException | None, float]:
-    """Run ``action`` on a thread; fail (instead of hanging) if it outlives ``limit``."""
+    """Run ``action`` on a thread; if it outlives ``limit``, ``unblock`` it and fail.
+
+    Unblocking (unplugging the board) keeps a driver that waits forever from hanging the
+    whole run: the test fails instead.
+    """
     outcome: list[BaseException | None] = [None]
 
     def run() -> None:
@@ -71,7 +75,10 @@ def call_bounded(
     thread.start()
     thread.join(limit)
     elapsed = time.monotonic() - start
-    assert not thread.is_alive(), f"call still blocked after {limit} s"
+    if thread.is_alive():
+        unblock()
+        thread.join(limit)
+        pytest.fail(f"call still blocked after {limit} s")
     return outcome[0], elapsed
 
 
@@ -137,6 +144,18 @@ def test_channels_past_nine_are_letters(channels: int) -> None:
         assert r.read_all() == (1 << 10) | (1 << last) == board.mask
         r.write_all(1 | 1 << last)
         assert board.mask == 1 | 1 << last
+
+
+def test_readall_bits_beyond_the_configured_channels(
+    relay: NumatoRelay, board: EmulatedRelayBoard
+) -> None:
+    relay.on(6)
+    relay.close()
+    with NumatoRelay(board.port, timeout=0.5, channels=4) as four:  # wrong board size
+        with pytest.raises(ProtocolViolation, match="relay readall"):
+            four.read_all()
+        four.on(2)
+    assert board.mask == 0b100_0100
 
 
 def test_version_and_id(relay: NumatoRelay, board: EmulatedRelayBoard) -> None:
@@ -258,9 +277,9 @@ def test_unfinished_answer_is_a_protocol_violation(board: EmulatedRelayBoard) ->
     with NumatoRelay(board.port, timeout=0.3) as relay:
         relay.on(0)
         board.inject_garbage(b"\n\rERR")  # printable, never ends with the prompt
-        with pytest.raises(ProtocolViolation) as info:
-            relay.is_on(0)
-        assert "ERR" in str(info.value)
+        error, _ = call_bounded(lambda: relay.is_on(0), board.stop)
+        assert isinstance(error, ProtocolViolation), error
+        assert "ERR" in str(error)
 
 
 def test_driver_resynchronises_after_garbage(relay: NumatoRelay, board: EmulatedRelayBoard) -> None:
@@ -273,6 +292,27 @@ def test_driver_resynchronises_after_garbage(relay: NumatoRelay, board: Emulated
         assert relay.is_on(3)
         relay.off(3)
         assert relay.read_all() == 0 == board.mask
+
+
+def test_reply_to_another_command_is_rejected(
+    relay: NumatoRelay, board: EmulatedRelayBoard
+) -> None:
+    relay.on(1)
+    # Well framed and "on", but it answers "relay read 1": only the echo gives it away.
+    board.inject_garbage(b"relay read 1\r\n\ron\n\r>", replace_echo=True)
+    with pytest.raises(ProtocolViolation) as info:
+        relay.is_on(2)
+    assert "'relay read 2'" in str(info.value)
+    assert not relay.is_on(2)
+
+
+def test_half_typed_line_left_by_a_crashed_session(board: EmulatedRelayBoard) -> None:
+    with serial.Serial(board.port, 19200, timeout=0.5) as previous:
+        previous.write(b"relay of")  # died before sending the rest and the CR
+    with NumatoRelay(board.port, timeout=0.5) as relay:
+        relay.on(1)  # must not become "relay ofrelay on 1"
+        assert relay.is_on(1)
+    assert board.mask == 0b10
 
 
 def test_stale_input_is_flushed_before_each_command(
@@ -300,13 +340,13 @@ def test_silent_board_times_out_within_bound(board: EmulatedRelayBoard) -> None:
     with NumatoRelay(board.port, timeout=0.3) as relay:
         relay.on(0)
         board.silent = True
-        error, elapsed = call_bounded(lambda: relay.on(4))
+        error, elapsed = call_bounded(lambda: relay.on(4), board.stop)
         assert isinstance(error, DeviceTimeout), error
         assert 0.25 <= elapsed < 2.0
         assert board.port in str(error) and "relay on 4" in str(error)
         assert not board.state(4)
 
-        error, elapsed = call_bounded(lambda: relay.is_on(0))  # still hung: still bounded
+        error, elapsed = call_bounded(lambda: relay.is_on(0), board.stop)  # still bounded
         assert isinstance(error, DeviceTimeout) and elapsed < 2.0
 
         board.silent = False  # the board recovers; so must the driver
@@ -332,7 +372,7 @@ def test_unplugged_while_waiting_for_reply(board: EmulatedRelayBoard) -> None:
         relay.on(0)
         board.silent = True
         threading.Timer(0.1, board.stop).start()
-        error, elapsed = call_bounded(lambda: relay.is_on(0))
+        error, elapsed = call_bounded(lambda: relay.is_on(0), board.stop)
         assert isinstance(error, DeviceGone), error  # not a timeout: the port hung up
         assert "relay read 0" in str(error)
         assert elapsed < 2.0

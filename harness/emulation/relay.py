@@ -77,7 +77,8 @@ class EmulatedRelayBoard:
 
         self._states = [False] * channels
         self._lock = threading.Lock()
-        self._garbage: list[bytes] = []
+        #: Pending corrupt replies: (bytes, whether they replace the echo as well).
+        self._garbage: list[tuple[bytes, bool]] = []
         self._outbox: list[bytes] = []
         self._line = bytearray()
         self._stopping = threading.Event()
@@ -121,13 +122,15 @@ class EmulatedRelayBoard:
 
     # -- fault injection --------------------------------------------------------------
 
-    def inject_garbage(self, data: bytes) -> None:
+    def inject_garbage(self, data: bytes, *, replace_echo: bool = False) -> None:
         """Answer the next command with ``data`` in place of its reply and prompt.
 
-        The command itself still takes effect: the corruption is on the way back.
+        With ``replace_echo`` the command's echo is withheld too, so ``data`` is all that
+        comes back (e.g. a reply meant for another command). The command itself still takes
+        effect: the corruption is on the way back.
         """
         with self._lock:
-            self._garbage.append(bytes(data))
+            self._garbage.append((bytes(data), replace_echo))
 
     def send_raw(self, data: bytes) -> None:
         """Write ``data`` to the line unprompted (boot banner, noise, a late reply)."""
@@ -218,7 +221,8 @@ class EmulatedRelayBoard:
         out = bytearray()
         for value in data:
             byte = bytes((value,))
-            out += byte  # the board echoes every byte, CR included
+            if not self._echo_withheld():
+                out += byte  # the board echoes every byte, CR included
             if byte == b"\r":
                 out += self._respond(bytes(self._line))
                 self._line.clear()
@@ -231,8 +235,12 @@ class EmulatedRelayBoard:
         lines = self._execute(line)
         with self._lock:
             if self._garbage:
-                return self._garbage.pop(0)
+                return self._garbage.pop(0)[0]
         return EOL + b"".join(reply + EOL for reply in lines) + PROMPT
+
+    def _echo_withheld(self) -> bool:
+        with self._lock:
+            return bool(self._garbage) and self._garbage[0][1]
 
     def _execute(self, line: bytes) -> list[bytes]:
         """Run one command line; return its reply lines. Unknown commands: no reply."""
