@@ -14,7 +14,7 @@ import attrs
 from harness.devices.instruments import NumatoRelay, PowerRelay
 from harness.devices.pcsc import PcscService, PyscardService
 from harness.devices.usb import PyusbBus, UsbBus
-from harness.errors import BadInput, MissingSystemPart, RigError
+from harness.errors import MissingSystemPart, RigError
 from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
@@ -163,5 +163,3 @@ def check_bench_file(path: Path) -> BenchSpec:
         load_twins(spec, path)
     return spec
 
-
-__all__ = ["Bench", "BenchReader", "BadInput", "check_bench_file", "default_bench_path"]

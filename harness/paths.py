@@ -1,4 +1,5 @@
-"""Where the project's data folders are: in a checkout, or installed with the package."""
+"""Where the project's data folders are. The rig runs from a checkout (README): profiles,
+benches and fixtures live beside the package, not inside it."""
 
 from __future__ import annotations
 
@@ -8,9 +9,5 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def project_file(relative: str) -> Path:
-    """``vendor_profiles``, ``fixtures/benches/emulated.yaml``, ... of this installation."""
-    for base in (_CHECKOUT, Path(__file__).resolve().parent / "data"):
-        candidate = base / relative
-        if candidate.exists():
-            return candidate
+    """``vendor_profiles``, ``fixtures/benches/emulated.yaml``, ... of this checkout."""
     return _CHECKOUT / relative

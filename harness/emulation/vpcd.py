@@ -14,7 +14,7 @@ import threading
 import time
 
 from harness.emulation.card import ApduCard
-from harness.errors import MissingSystemPart, RigError
+from harness.errors import MissingSystemPart
 from harness.model.redact import redact_apdu, redact_response
 from harness.model.timeline import Timeline
 
@@ -162,7 +162,3 @@ class VpcdLink:
     def __exit__(self, *exc: object) -> None:
         self.remove()
 
-
-def check_link_port(port: int) -> None:
-    if not 1 <= port <= 65535:
-        raise RigError(f"vpcd port {port} out of range")

@@ -13,7 +13,7 @@ import pydantic
 
 from harness.loading import Field
 from harness.model.topology import parse_port_path
-from harness.model.usb_ids import UsbId, UsbIdPair
+from harness.model.usb_ids import UsbId
 
 
 def _port_path(value: str) -> str:
@@ -66,9 +66,6 @@ class ReaderUsb(Field):
     @classmethod
     def _path(cls, value: str | None) -> str | None:
         return None if value is None else _port_path(value)
-
-    def id_pair(self) -> UsbIdPair:
-        return UsbIdPair(vid=self.vid, pid=self.pid, placeholder=self.placeholder)
 
 
 class Reader(Field):
