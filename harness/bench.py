@@ -7,6 +7,7 @@ bench file's business (DESIGN.md principle 1).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import attrs
@@ -135,10 +136,8 @@ class Bench:
 
     def close(self) -> None:
         for relay in self.relays.values():
-            try:
+            with contextlib.suppress(RigError):  # a vanished board must not stop the clean-up
                 relay.close()
-            except RigError:
-                pass
         self.relays.clear()
         if self.pcsc is not None:
             self.pcsc.close()

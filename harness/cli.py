@@ -105,8 +105,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         print("PC/SC readers (each holding the test card):")
         for reader, pcsc_name in emu.pcsc_names.items():
             print(f"  {pcsc_name!r:45}  <- {reader}")
-        for name, relay in bench.relays.items():
-            board = emu.relay_boards[name]
+        for name, board in emu.relay_boards.items():
             print(f"relay board {name!r} on serial port {board.port}")
         for reader, nfc in emu.nfc_paths.items():
             print(f"NFC frontend of {reader}: {nfc}")

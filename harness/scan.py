@@ -209,8 +209,8 @@ def format_table(result: ScanResult) -> str:
             details.append(f"  {label}: {row.note}")
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
     out = [f"bench {result.bench}: {len(result.rows)} reader(s)"]
-    out.append("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    out.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip())
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     if details:
         out += ["", "problems:", *details]
     bad = sum(1 for r in result.rows if r.violations or not r.present)

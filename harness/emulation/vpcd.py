@@ -8,6 +8,7 @@ control code (0 power off, 1 power on, 2 reset, 4 get ATR), anything else an APD
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -88,10 +89,8 @@ class VpcdLink:
         sock, self._sock = self._sock, None
         if sock is None:
             return
-        try:
+        with contextlib.suppress(OSError):  # already closed by the other side
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)

@@ -8,7 +8,7 @@ import attrs
 
 #: The families of requirement IDs in the domain digest.
 FAMILIES = ("UPD", "E901", "USB", "BOOT", "ERR", "AUTH", "SP", "CON")
-ID_PATTERN = re.compile(r"^(%s)-\d{2}$" % "|".join(FAMILIES))
+ID_PATTERN = re.compile(rf"^({'|'.join(FAMILIES)})-\d{{2}}$")
 
 
 def check_requirement_id(value: str) -> str:
