@@ -60,6 +60,8 @@ class Bench:
         self.usb: UsbBus
         self.pcsc: PcscService | None = None
         self.pcsc_unavailable: str | None = None
+        #: Readers with no PC/SC side on this bench, and why (reported as USB-05 unchecked).
+        self.pcsc_gaps: dict[str, str] = {}
         self.relays: dict[str, PowerRelay] = {}
         self.readers: list[BenchReader] = []
         self._opened = False
@@ -117,6 +119,12 @@ class Bench:
         if self.pcsc_service == "vpcd":
             self.pcsc = PyscardService(self.timeline)
             emu.bind_vpcd_names(self.pcsc.readers())
+            served = ", ".join(emu.vpcd_links) or "none"
+            for name in emu.pcsc_readers:
+                if name not in emu.vpcd_links:
+                    self.pcsc_gaps[name] = (
+                        f"not served through vpcd (pcscd holds one vpcd reader: {served})"
+                    )
         else:
             self.pcsc = emu.start_pcsc_inprocess()
         self.readers = [BenchReader(r, emu.nfc_paths.get(r.name)) for r in self.spec.readers]

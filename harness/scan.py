@@ -170,7 +170,10 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
     verdicts = None
     if profile is not None:
         verdicts = check_device(
-            FoundDevice(kind, maker, model, dev.vid, dev.pid, topo, pcsc_name, bench.pcsc_unavailable),
+            FoundDevice(
+                kind, maker, model, dev.vid, dev.pid, topo, pcsc_name,
+                bench.pcsc_gaps.get(name or "") or bench.pcsc_unavailable,
+            ),
             profile,
         )
     return ScanRow(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import DeviceGone
+from harness.errors import DeviceGone, DeviceTimeout
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.scan import scan
 
@@ -67,6 +67,6 @@ def test_inprocess_card_events_and_removal_mid_command(emulated_bench, test_card
 def test_wait_for_card_uses_the_virtual_clock(emulated_bench) -> None:
     name = emulated_bench.emulation.pcsc_names["sony-rc-s300-s1"]
     before = emulated_bench.clock.now()
-    with pytest.raises(Exception, match="no card within 30 s"):
+    with pytest.raises(DeviceTimeout, match="no card within 30 s"):
         emulated_bench.pcsc.wait_for_card(name, timeout=30)
     assert emulated_bench.clock.now() - before == pytest.approx(30)

@@ -28,6 +28,19 @@ def test_pyscard_lists_the_bench_readers_by_their_names(vpcd_bench) -> None:
         emu.insert_card("elecom-mr-ica001bk", None)
 
 
+def test_scan_says_why_other_readers_have_no_pcsc_name(vpcd_bench) -> None:
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.scan import scan
+
+    rows = {r.name: r for r in scan(vpcd_bench, ProfileSet.load(default_profiles_dir())).rows}
+    assert rows[READER].pcsc_name == vpcd_bench.emulation.pcsc_names[READER]
+    assert "USB-05" in rows[READER].passed
+    elecom = rows["elecom-mr-ica001bk"]
+    assert elecom.pcsc_name is None and not elecom.violations
+    reason = next(u.reason for u in elecom.unchecked if u.requirement == "USB-05")
+    assert "not served through vpcd" in reason and READER in reason
+
+
 def test_card_insert_transmit_remove_through_pcscd(vpcd_bench, test_card) -> None:
     pcsc, emu = vpcd_bench.pcsc, vpcd_bench.emulation
     name = emu.pcsc_names[READER]
