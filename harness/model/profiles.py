@@ -7,6 +7,7 @@ by the emulated devices (DESIGN.md principle 2).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +16,7 @@ import pydantic
 from harness.errors import BadInput
 from harness.loading import Field, load_yaml_model
 from harness.model.requirements import check_requirement_id
+from harness.model.screens import DialogId, Flow, Given, Overlay, ScreenClass
 from harness.model.usb_ids import UsbIdPair
 
 RequirementId = Annotated[str, pydantic.AfterValidator(check_requirement_id)]
@@ -49,8 +51,115 @@ class ManualCheck(Field):
     how: str
 
 
+BootDevice = Literal["reader", "terminal", "receipt_computer"]
+
+
+class BootGap(Field):
+    """Seconds from switching ``after`` on to switching ``then`` on."""
+
+    after: BootDevice
+    then: BootDevice
+    min_s: float | None = None
+    max_s: float | None = None
+
+
+class BootOrderCheck(Field):
+    """Power-on order, read off the timeline's power and start-up events."""
+
+    kind: Literal["boot_order"]
+    #: Devices in the order they must be switched on.
+    order: list[BootDevice]
+    gaps: list[BootGap] = []
+    #: The reader starts by itself when the terminal starts (no switching of its own).
+    reader_starts_with_terminal: bool = False
+    #: The receipt computer is switched on only once the reader has started.
+    receipt_computer_after_reader_started: bool = False
+
+
+class ScreenStep(Field):
+    """One reader screen a flow must show, in order."""
+
+    screen: ScreenClass
+    #: Each must be on the screen (as a substring of its text).
+    texts: list[str] = []
+    #: The notice lost this screen's picture: why ``texts`` is not given.
+    texts_unknown: str | None = None
+    #: Fragments that must be there even when the full text is unknown (e.g. "901").
+    contains: list[str] = []
+    #: Text that must NOT be on the screen.
+    absent: list[str] = []
+    overlay: Overlay | None = None
+    #: Buttons that must / must not be shown.
+    buttons: list[str] = []
+    no_buttons: list[str] = []
+    #: The screen must stay unchanged this long (s of bench time) ...
+    stays_s: float | None = None
+    #: ... even when these actions happen (e.g. card_out).
+    stays_through: list[str] = []
+
+
+class DialogStep(Field):
+    """One dialog the terminal must show, in order, and the button pressed to go on."""
+
+    dialog: DialogId
+    texts: list[str] = []
+    texts_unknown: str | None = None
+    press: str | None = None
+
+
+class FlowCheck(Field):
+    """What a flow, driven on the bench, must show on the reader and the terminal."""
+
+    kind: Literal["flow"]
+    flow: Flow
+    #: Preconditions the suite sets up, in words a suite knows (e.g. upgrade_pending_reboot).
+    given: list[Given] = []
+    screens: list[ScreenStep] = []
+    dialogs: list[DialogStep] = []
+    #: What reaches the receipt computer: the eligibility result, or nothing.
+    result: Literal["handed_over", "none"] | None = None
+    #: What the notices do not say, so is not checked.
+    unknown: str | None = None
+
+
+class Window(Field):
+    start: str = pydantic.Field(pattern=r"^\d{2}:\d{2}$")
+    end: str = pydantic.Field(pattern=r"^\d{2}:\d{2}$")
+
+
+class ScheduleCheck(Field):
+    """When the upgrade is distributed (Japan time)."""
+
+    kind: Literal["distribution_schedule"]
+    nightly_from: dt.date
+    nightly_to: dt.date
+    nightly_except: list[dt.date] = []
+    #: Each night's window; ``end`` before ``start`` means the next morning.
+    window: Window
+    all_day_from: dt.date
+    manual_from: dt.datetime
+    #: Devices that must be powered during the window.
+    powered: list[BootDevice] = []
+
+
+class DeliveryVersionCheck(Field):
+    """The management tool's delivery list (配信実績の確認) shows this version."""
+
+    kind: Literal["delivery_version"]
+    component: str
+    version: str
+    meaning: str
+
+
 Check = Annotated[
-    WiringCheck | VerifiedModelCheck | AppNameCheck | ManualCheck,
+    WiringCheck
+    | VerifiedModelCheck
+    | AppNameCheck
+    | ManualCheck
+    | BootOrderCheck
+    | FlowCheck
+    | ScheduleCheck
+    | DeliveryVersionCheck,
     pydantic.Field(discriminator="kind"),
 ]
 

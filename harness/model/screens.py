@@ -1,0 +1,111 @@
+"""The vocabulary both sides share: reader screen classes, terminal dialogs, flows.
+
+Profiles (the spec) say which screen class must appear; behaviour files (the twin) say which
+class each of the twin's states shows; vision (a real bench) tells classes apart on camera
+frames. Only the names are shared, never the expectations (DESIGN.md principle 2).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pydantic
+
+#: Screen classes of a face-auth reader, with what each one means.
+SCREENS: dict[str, str] = {
+    "dark": "nothing shown: no power, or not started",
+    "starting": "the reader's start-up screen",
+    "link_wait": "waiting for the eligibility terminal to connect",
+    "first": "the first screen (初期画面): place the card; staff and smartphone buttons",
+    "face_auth": "looking at the patient's face",
+    "pin_entry": "4-digit PIN entry",
+    "pin_locked": "the card's PIN is locked (3 wrong entries): staff must help",
+    "staff_passcode": "staff enter the 4-digit visual-confirmation passcode",
+    "visual_confirm": "staff compare the card photo with the patient",
+    "place_card": "place the card (after visual confirmation)",
+    "sp_choose": "smartphone: choose iPhone or Android",
+    "sp_pin": "smartphone (Android): the phone certificate's 4-digit PIN",
+    "sp_hold": "smartphone: hold the phone over the reader",
+    "consent": "a consent screen",
+    "checking": "the eligibility check is running",
+    "completion": "the completion screen",
+    "please_wait": "「しばらくお待ちください」",
+    "error_901": "901 error: eligibility system failure",
+    "error_network": "network error (011 and the like)",
+    "error_timeout": "time-out error",
+    "error_account": "connection error between the eligibility system and the reader (906)",
+}
+
+#: Drawn over a screen.
+Overlay = Literal["spinner"]
+
+#: Dialogs of the eligibility terminal (its own screen, not the reader's).
+DIALOGS: dict[str, str] = {
+    "check_error_1": "first error dialog of a check made before the upgrade reboot",
+    "check_error_2": "second error dialog, after OK on the first",
+    "download_request_accepted": "management tool: ダウンロード依頼の受付",
+    "update_ready": "management tool: update prepared, button 確認しました",
+    "no_update": "management tool: nothing to download yet",
+    "network_error": "network error on the terminal",
+}
+
+#: Flows a suite can drive on a bench; profile checks name the flow they expect things of.
+Flow = Literal[
+    "e901",
+    "reboot_then_check",
+    "upgrade_nightly",
+    "upgrade_manual",
+    "delivery_list",
+    "consent",
+    "face_auth",
+    "pin_lock",
+    "staff_visual",
+    "passcode_first_issue",
+    "smartphone_iphone",
+    "smartphone_android",
+    "pairing",
+    "network_error",
+    "network_long_outage",
+    "network_intermittent",
+    "line_auth_cut",
+    "software_outdated",
+    "startup_network_error",
+    "account_error",
+    "usb_link_lost",
+    "no_power",
+]
+
+
+def _known(table: dict[str, str], what: str):
+    def check(value: str) -> str:
+        if value not in table:
+            raise ValueError(f"{value!r} is not a known {what} ({', '.join(table)})")
+        return value
+
+    return pydantic.AfterValidator(check)
+
+
+ScreenClass = Annotated[str, _known(SCREENS, "screen class")]
+DialogId = Annotated[str, _known(DIALOGS, "terminal dialog")]
+
+#: Preconditions a flow check may ask the suite to set up before driving the flow.
+GIVENS: dict[str, str] = {
+    "upgrade_pending_reboot": "the upgrade is downloaded and installed; the terminal not rebooted",
+    "upgrade_applied": "the terminal was rebooted after the upgrade",
+    "in_distribution_window": "bench time inside a distribution window, terminal and reader on",
+    "before_manual_download": "bench time before manual download opens",
+    "passcode_issued": "a visual-confirmation passcode is issued and the reader restarted since",
+    "passcode_first_issue": "the first passcode was just issued; the reader not restarted",
+    "paired": "a verified general reader is paired and the terminal (or app) restarted",
+    "not_paired": "no general reader paired",
+    "network_down": "the terminal's LAN is down",
+    "line_auth_cut": "line authentication (回線認証) is disconnected",
+    "long_outage": "a long network outage is under way",
+    "intermittent_outage": "intermittent outages of a few minutes are under way",
+    "reader_software_outdated": "the reader's software is older than the distributed one",
+    "distribution_disabled": "the management tool's 配信機能を無効化する is ticked",
+    "wrong_account": "the terminal's account information for the reader is wrong",
+    "usb_cable_out": "the reader's USB cable is not connected to the terminal",
+    "reader_unpowered": "the reader's power is off",
+}
+Given = Annotated[str, _known(GIVENS, "precondition")]
