@@ -17,7 +17,7 @@ from harness.devices.pcsc import PcscService, PyscardService
 from harness.devices.usb import PyusbBus, UsbBus
 from harness.errors import MissingSystemPart, RigError
 from harness.loading import load_yaml_model
-from harness.model.bench_spec import BenchSpec, Reader
+from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
 from harness.paths import project_file
@@ -52,7 +52,9 @@ class Bench:
     def __init__(self, spec: BenchSpec, path: Path, pcsc_service: str | None = None) -> None:
         self.spec = spec
         self.path = path
-        self.clock: Clock = VirtualClock() if spec.kind == "emulated" else RealClock()
+        self.clock: Clock = (
+            VirtualClock(epoch=spec.clock.start) if spec.kind == "emulated" else RealClock()
+        )
         self.timeline = Timeline(self.clock)
         #: "inprocess" or "vpcd" (emulated benches); a real bench always uses pcscd.
         self.pcsc_service = pcsc_service or spec.pcsc.service
@@ -109,13 +111,7 @@ class Bench:
         for name, port in ports.items():
             inst = next(i for i in self.spec.instruments if i.name == name)
             self.relays[name] = NumatoRelay(port, name=name, channels=inst.channels)
-        # The bench as a technician leaves it: every relay-switched device powered, in the
-        # order the relay channels are numbered.
-        links = [r.power for r in self.spec.readers if r.power] + (
-            [self.spec.terminal.power] if self.spec.terminal.power else []
-        )
-        for link in sorted(links, key=lambda p: (p.relay, p.channel)):
-            self.relays[link.relay].on(link.channel)
+        self.power_on()
         if self.pcsc_service == "vpcd":
             self.pcsc = PyscardService(self.timeline)
             emu.bind_vpcd_names(self.pcsc.readers())
@@ -128,6 +124,22 @@ class Bench:
         else:
             self.pcsc = emu.start_pcsc_inprocess()
         self.readers = [BenchReader(r, emu.nfc_paths.get(r.name)) for r in self.spec.readers]
+
+    def power_on(self) -> None:
+        """Switch the bench on: the bench file's ``power_on`` steps, or else every
+        relay-switched device in the order the relay channels are numbered."""
+        links = self.spec.switchable()
+        steps = self.spec.power_on
+        if steps is None:
+            ordered = sorted(links, key=lambda n: (links[n].relay, links[n].channel))
+            steps = [PowerStep(switch_on=ordered)]
+        for step in steps:
+            for name in step.switch_on:
+                self.relays[links[name].relay].on(links[name].channel)
+            for name in step.switch_off:
+                self.relays[links[name].relay].off(links[name].channel)
+            if step.wait_s:
+                self.clock.sleep(step.wait_s)
 
     def _open_real(self) -> None:
         self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)

@@ -39,11 +39,46 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
 def _field_name(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
-        if isinstance(part, int):
+        if part == "[key]":
+            text += " (a key)"
+        elif isinstance(part, bool):  # YAML 1.1 reads bare on/off/yes/no as booleans
+            text += ("." if text else "") + f"{str(part).lower()} (quote it)"
+        elif isinstance(part, int):
             text += f"[{part}]"
         else:
             text += ("." if text else "") + str(part)
     return text
+
+
+def _data_loc(data: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]:
+    """The part of pydantic's error location that names keys of the data.
+
+    pydantic puts union tags, discriminator values and validator names into ``loc``. Walk
+    the data and keep the longest chain of real keys and indexes (a tag may equal a field
+    name, as ``flow`` does, so both readings are tried), plus a missing key at the end.
+    """
+
+    def child(node: Any, part: Any) -> tuple[bool, Any]:
+        if isinstance(node, dict) and part in node:
+            return True, node[part]
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            return True, node[part]
+        return False, None
+
+    def walk(node: Any, rest: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not rest:
+            return ()
+        part, tail = rest[0], rest[1:]
+        skipped = walk(node, tail)
+        found, sub = child(node, part)
+        if found:
+            taken = (part, *walk(sub, tail))
+            return taken if len(taken) > len(skipped) else skipped
+        if missing and not tail and isinstance(part, str):
+            return (part,)
+        return skipped
+
+    return walk(data, tuple(loc))
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -82,12 +117,18 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
     data, lines = read_yaml(path)
     if data is None:
         raise BadInput(str(path), None, "", "the file is empty")
+    return validate_data(model, data, str(path), lines)
+
+
+def validate_data(
+    model: type[M], data: Any, where: str, lines: dict[tuple[Any, ...], int] | None = None
+) -> M:
+    """Validate parsed data; the first problem becomes a BadInput naming ``where`` and line."""
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         err = exc.errors()[0]
-        # pydantic adds the union member or validator name to loc; keep the data's keys only
-        loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "tagged-union")))
+        loc = _data_loc(data, err["loc"], missing=err["type"] == "missing")
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (a typo?)"
@@ -96,4 +137,4 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         more = len(exc.errors()) - 1
         if more:
             msg += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
-        raise BadInput(str(path), line_of(lines, loc), _field_name(loc), msg) from None
+        raise BadInput(where, line_of(lines or {}, loc), _field_name(loc), msg) from None

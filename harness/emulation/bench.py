@@ -23,8 +23,10 @@ from harness.emulation.usb_backend import (
     RootPort,
 )
 from harness.emulation.vpcd import VpcdLink
+from harness.emulation.world import ReaderPlan, TwinWorld
 from harness.errors import BadInput, RigError
 from harness.model.bench_spec import BenchSpec, Reader
+from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
 
 
@@ -43,18 +45,58 @@ def _bcd(version: str) -> int:
     return (int(major) << 8) | int((minor or "0").ljust(2, "0")[:2], 16)
 
 
+def _behaviour_file(bench_path: Path, who: str, ref: str) -> Path:
+    path = _resolve(bench_path, ref)
+    if not path.exists():
+        raise BadInput(str(bench_path), None, f"{who}.emulate", f"no behaviour file {ref}")
+    return path
+
+
 def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
-    """Behaviour files of every emulated hub and reader, by name; errors name the bench line."""
+    """Behaviour files of every emulated hub and reader (with the bench's deviations), by
+    name; errors name the bench line."""
     twins: dict[str, DeviceSpec] = {}
-    for item in [*spec.hubs, *spec.readers]:
-        assert item.emulate is not None  # checked by BenchSpec
-        path = _resolve(bench_path, item.emulate)
-        if not path.exists():
-            raise BadInput(
-                str(bench_path), None, f"{item.name}.emulate", f"no behaviour file {item.emulate}"
-            )
-        twins[item.name] = load_device_spec(path)
+    for hub in spec.hubs:
+        assert hub.emulate is not None  # checked by BenchSpec
+        twins[hub.name] = load_device_spec(_behaviour_file(bench_path, hub.name, hub.emulate))
+    for reader in spec.readers:
+        assert reader.emulate is not None
+        path = _behaviour_file(bench_path, reader.name, reader.emulate)
+        blame = f"{bench_path} (readers[{reader.name}])"
+        twins[reader.name] = load_device_spec(path, reader.deviations, blame)
     return twins
+
+
+def build_world(
+    spec: BenchSpec, bench_path: Path, twins: dict[str, DeviceSpec], clock: VirtualClock, timeline: Timeline
+) -> TwinWorld:
+    """The behaviour twins of the bench: terminal, network, receipt computer, face-auth readers."""
+    plans = [
+        ReaderPlan(
+            r.name, r.maker, _resolve(bench_path, r.emulate or ""), tuple(r.deviations),
+            f"{bench_path} (readers[{r.name}])",
+        )
+        for r in spec.readers
+        if twins[r.name].behaviour is not None
+    ]
+    general = {
+        r.name: twins[r.name].pcsc.reader_name  # type: ignore[union-attr]
+        for r in spec.readers
+        if r.kind == "general_reader" and twins[r.name].pcsc is not None
+    }
+    term = spec.terminal
+    return TwinWorld(
+        clock,
+        timeline,
+        plans,
+        terminal_file=_behaviour_file(bench_path, "terminal", term.emulate) if term.emulate else None,
+        terminal_name=term.name,
+        terminal_deviations=term.deviations,
+        monitorless=term.monitorless,
+        upgrade=term.upgrade,
+        receipt_computer=spec.receipt_computer.name if spec.receipt_computer else None,
+        general_readers=general,
+    )
 
 
 def vpcd_slots(spec: BenchSpec, twins: dict[str, DeviceSpec]) -> dict[str, VpcdSlot]:
@@ -77,14 +119,32 @@ class EmulatedBench:
     def __init__(self, spec: BenchSpec, bench_path: Path, timeline: Timeline) -> None:
         self.spec = spec
         self.timeline = timeline
+        if not isinstance(timeline.clock, VirtualClock):
+            raise RigError("an emulated bench runs on a virtual clock")
+        self.clock = timeline.clock
         self.twins = load_twins(spec, bench_path)
+        self.world = build_world(spec, bench_path, self.twins, self.clock, timeline)
         self.usb_tree = EmulatedUsbTree(
             [RootPort(p.path, usb3=p.usb.startswith("3")) for p in spec.terminal.usb_ports],
             hubs=[self._hub(h.name, h.path, h.usb) for h in spec.hubs],
             devices=[self._device(r) for r in spec.readers],
             timeline=timeline,
+            # A relay-powered reader is dark until its channel closes.
+            unpowered=[r.name for r in spec.readers if r.power is not None],
         )
         self.usb_backend = EmulatedUsbBackend(self.usb_tree)
+        self.usb_tree.listeners.append(self._usb_changed)
+        # Devices without a relay channel are powered from the start.
+        switchable = spec.switchable()
+        for name, twin in self.world.readers.items():
+            if name not in switchable:
+                twin.set_power(True)
+        if spec.terminal.name not in switchable:
+            self.world.terminal.set_power(True)
+        rc = self.world.receipt_computer
+        if rc is not None and rc.name not in switchable:
+            rc.set_power(True)
+        self._usb_changed()
         self.relay_boards: dict[str, EmulatedRelayBoard] = {}
         self.slots = vpcd_slots(spec, self.twins)
         self.pcsc_readers = {
@@ -124,26 +184,41 @@ class EmulatedBench:
         """Put each relay board on a pty; return instrument name -> serial port."""
         ports: dict[str, str] = {}
         for inst in self.spec.instruments:
-            names = {r.power.channel: r.name for r in self.spec.readers if r.power and r.power.relay == inst.name}
-            term = self.spec.terminal
-            if term.power and term.power.relay == inst.name:
-                names[term.power.channel] = term.name
+            names = {
+                link.channel: name
+                for name, link in self.spec.switchable().items()
+                if link.relay == inst.name
+            }
             board = EmulatedRelayBoard(inst.channels, name=inst.name, names=names, timeline=self.timeline)
             board.on_change.append(self._power_changed(inst.name))
             self.relay_boards[inst.name] = board
             ports[inst.name] = board.port
-        # A relay-powered reader is dark until its channel closes.
-        for reader in self.spec.readers:
-            if reader.power is not None:
-                self.usb_tree.set_powered(reader.name, False)
         return ports
 
     def _power_changed(self, relay: str):
         def changed(channel: int, on: bool) -> None:
-            for reader in self.spec.readers:
-                if reader.power and reader.power.relay == relay and reader.power.channel == channel:
-                    self.usb_tree.set_powered(reader.name, on)
+            for name, link in self.spec.switchable().items():
+                if (link.relay, link.channel) != (relay, channel):
+                    continue
+                if name in self.world.readers:
+                    self.world.readers[name].set_power(on)
+                if any(r.name == name for r in self.spec.readers):
+                    self.usb_tree.set_powered(name, on)
+                if name == self.world.terminal.name:
+                    self.world.terminal.set_power(on)
+                rc = self.world.receipt_computer
+                if rc is not None and name == rc.name:
+                    rc.set_power(on)
         return changed
+
+    def _usb_changed(self) -> None:
+        """Tell the twins what the USB tree now holds: readers' links, general readers."""
+        for name, twin in self.world.readers.items():
+            twin.set_usb(*self.usb_tree.link(name))
+        for name in self.world.terminal.general_readers:
+            attached = self.usb_tree.link(name)[0]
+            if attached != self.world.terminal.general_readers[name].attached:
+                self.world.terminal.general_reader_plugged(name, attached)
 
     def start_pcsc_inprocess(self) -> InProcessPcsc:
         pcsc = InProcessPcsc(self.timeline)

@@ -6,11 +6,14 @@ USB IDs: never loaded from the vendor profiles the twin is checked against.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pydantic
 
-from harness.loading import Field, load_yaml_model
+from harness.emulation.behaviour import ReaderBehaviour, load_with_deviations
+from harness.model.bench_spec import Deviation
+from harness.loading import Field
 from harness.model.usb_ids import UsbId
 
 
@@ -45,7 +48,11 @@ class DeviceSpec(Field):
     usb: UsbPresentation
     pcsc: PcscPresentation | None = None
     nfc: NfcPresentation | None = None
+    #: Face-auth readers: screens, transitions, start-up (see harness.emulation.behaviour).
+    behaviour: ReaderBehaviour | None = None
 
 
-def load_device_spec(path: Path) -> DeviceSpec:
-    return load_yaml_model(path, DeviceSpec)
+def load_device_spec(
+    path: Path, deviations: Sequence[Deviation] = (), blame: str | None = None
+) -> DeviceSpec:
+    return load_with_deviations(path, DeviceSpec, deviations, blame)

@@ -16,7 +16,7 @@ import array
 import errno
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import attrs
@@ -449,6 +449,7 @@ class EmulatedUsbTree:
         hubs: Iterable[EmulatedHub] = (),
         devices: Iterable[EmulatedDevice] = (),
         timeline: Timeline | None = None,
+        unpowered: Iterable[str] = (),
     ) -> None:
         self.timeline = timeline
         self._lock = threading.RLock()
@@ -458,7 +459,8 @@ class EmulatedUsbTree:
                 raise RigError(f"emulated USB: root port {port.path} declared twice")
             self._ports[port.path] = port
         self._plugged: dict[str, Record] = {}
-        self._unpowered: set[str] = set()
+        #: Plugged but switched off (a relay-powered device before its channel closes).
+        self._unpowered: set[str] = set(unpowered)
         self._live: dict[str, _EmuDevice] = {}
         self._next_address: dict[int, int] = {}
         self._root_hubs: dict[int, _EmuDevice] = {}
@@ -472,6 +474,20 @@ class EmulatedUsbTree:
         for record in [*hubs, *devices]:
             self._plug(record)
         self._refresh(record_events=False)
+        #: Called after every change of what is enumerated (outside the tree's lock).
+        self.listeners: list[Callable[[], None]] = []
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
+
+    def link(self, name: str) -> tuple[bool, bool, int]:
+        """How ``name`` reaches the terminal: (enumerated, at SuperSpeed, hubs between)."""
+        with self._lock:
+            device = self._live.get(name)
+            if device is None:
+                return (False, False, 0)
+            return (True, device.speed_mbps >= USB3_PORT_MBPS, (device.path or "").count("."))
 
     # -- hot-plug
 
@@ -480,6 +496,7 @@ class EmulatedUsbTree:
         with self._lock:
             self._plug(record)
             self._refresh()
+        self._changed()
 
     def detach(self, name: str) -> None:
         """Unplug ``name``; a hub takes everything plugged into it along."""
@@ -492,6 +509,7 @@ class EmulatedUsbTree:
                 if other is record or other.path.startswith(below):
                     del self._plugged[other.name]
             self._refresh()
+        self._changed()
 
     def set_powered(self, name: str, powered: bool) -> None:
         """Switch a plugged record's power; an unpowered device is not enumerated."""
@@ -503,6 +521,7 @@ class EmulatedUsbTree:
             else:
                 self._unpowered.add(name)
             self._refresh()
+        self._changed()
 
     def enumerated(self) -> list[str]:
         """Names of the records enumerated now, in port order."""

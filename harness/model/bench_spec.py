@@ -7,7 +7,8 @@ cameras) or ``emulated`` (every device names the behaviour file of its twin unde
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
 import pydantic
 
@@ -19,6 +20,17 @@ from harness.model.usb_ids import UsbId
 def _port_path(value: str) -> str:
     parse_port_path(value)
     return value
+
+
+class Deviation(Field):
+    """A change to an emulated device's behaviour data, standing for faulty firmware."""
+
+    #: Dotted path into the behaviour file, e.g. ``behaviour.start.seconds``.
+    change: str
+    #: The new value; ``null`` removes the key.
+    to: Any = None
+    #: What it stands for (reported with the results).
+    why: str = ""
 
 
 class UsbPort(Field):
@@ -40,6 +52,43 @@ class Terminal(Field):
     name: str = "terminal"
     usb_ports: list[UsbPort] = []
     power: PowerLink | None = None
+    #: Used over remote desktop with no monitor of its own (USB-06).
+    monitorless: bool = False
+    #: Emulated bench: where the January 2026 upgrade stands when the bench opens
+    #: (``installed``: downloaded and installed, the terminal not yet rebooted).
+    upgrade: Literal["none", "installed", "applied"] = "none"
+    #: Emulated bench: the terminal twin's behaviour file, relative to the bench file
+    #: (default: the project's fixtures/devices/terminal/oqs-terminal.yaml).
+    emulate: str | None = None
+    deviations: list[Deviation] = []
+
+
+class ReceiptComputer(Field):
+    """The receipt computer (レセコン): it starts last; results are handed to it."""
+
+    name: str = "receipt_computer"
+    power: PowerLink | None = None
+
+
+class PowerStep(Field):
+    """One step of the bench's power-on sequence: switch devices on or off, or wait."""
+
+    # Not ``on``/``off``: YAML 1.1 reads those keys as booleans.
+    switch_on: list[str] = []
+    switch_off: list[str] = []
+    wait_s: float = pydantic.Field(default=0, ge=0)
+
+
+class ClockSettings(Field):
+    #: Emulated bench: the date and time (with zone) its virtual clock starts at.
+    start: dt.datetime = dt.datetime.fromisoformat("2026-02-02T08:30:00+09:00")
+
+    @pydantic.field_validator("start")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-01-19T20:00:00+09:00")
+        return value
 
 
 class Hub(Field):
@@ -80,6 +129,8 @@ class Reader(Field):
     camera: str | None = None
     #: Emulated bench: the twin's behaviour file, relative to the bench file.
     emulate: str | None = None
+    #: Emulated bench: changes to the behaviour file (faulty firmware).
+    deviations: list[Deviation] = []
     #: Real bench: the nfcpy path of the reader's NFC frontend, e.g. ``usb:054c:06c3``.
     nfc: str | None = None
 
@@ -120,11 +171,16 @@ class BenchSpec(Field):
     description: str = ""
     kind: Literal["real", "emulated"]
     terminal: Terminal = Terminal()
+    receipt_computer: ReceiptComputer | None = None
     hubs: list[Hub] = []
     readers: list[Reader] = []
     instruments: list[Instrument] = []
     cameras: list[Camera] = []
     pcsc: PcscSettings = PcscSettings()
+    clock: ClockSettings = ClockSettings()
+    #: How the bench is switched on when it opens (default: every relay channel on, in
+    #: channel order).
+    power_on: list[PowerStep] | None = None
     #: Real bench: where sysfs is (tests point this at a fixture tree).
     sysfs_root: str = "/sys/bus/usb/devices"
 
@@ -137,6 +193,16 @@ class BenchSpec(Field):
         relays = {i.name: i for i in self.instruments}
         powered = [(f"readers[{r.name}]", r.power) for r in self.readers]
         powered.append(("terminal", self.terminal.power))
+        if self.receipt_computer is not None:
+            powered.append(("receipt_computer", self.receipt_computer.power))
+        switchable = self.switchable()
+        for i, step in enumerate(self.power_on or []):
+            for name in [*step.switch_on, *step.switch_off]:
+                if name not in switchable:
+                    raise ValueError(
+                        f"power_on[{i}]: {name!r} has no relay channel "
+                        f"(switchable: {', '.join(switchable) or 'nothing'})"
+                    )
         for who, link in powered:
             if link is None:
                 continue
@@ -159,6 +225,15 @@ class BenchSpec(Field):
                 if r.emulate:
                     raise ValueError(f"reader {r.name!r}: 'emulate' needs kind: emulated")
         return self
+
+    def switchable(self) -> dict[str, PowerLink]:
+        """Devices on a relay channel, by name."""
+        links: dict[str, PowerLink] = {r.name: r.power for r in self.readers if r.power}
+        if self.terminal.power:
+            links[self.terminal.name] = self.terminal.power
+        if self.receipt_computer is not None and self.receipt_computer.power:
+            links[self.receipt_computer.name] = self.receipt_computer.power
+        return links
 
     def _check_emulated(self) -> None:
         ports = {p.path for p in self.terminal.usb_ports}

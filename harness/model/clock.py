@@ -1,14 +1,21 @@
 """Time goes through a Clock (DESIGN.md principle 4).
 
 A real bench uses :class:`RealClock`; an emulated bench uses :class:`VirtualClock`, where a
-30 s power-on window costs no wall time.
+30 s power-on window costs no wall time. Both also tell the date and time in Japan, which
+the upgrade's distribution schedule is written in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
+import itertools
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class Clock(Protocol):
@@ -17,6 +24,9 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None:
         """Let ``seconds`` of bench time pass."""
+
+    def wallclock(self) -> dt.datetime:
+        """Date and time (Japan) at :meth:`now`."""
 
 
 class RealClock:
@@ -30,23 +40,86 @@ class RealClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def wallclock(self) -> dt.datetime:
+        return dt.datetime.now(JST)
+
+
+class Timer:
+    """A callback due at a bench time; :meth:`cancel` before it fires to drop it."""
+
+    __slots__ = ("due", "callback", "cancelled")
+
+    def __init__(self, due: float, callback: Callable[[], None]) -> None:
+        self.due = due
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
 
 class VirtualClock:
-    """Bench time that only moves when someone sleeps or advances it."""
+    """Bench time that only moves when someone sleeps or advances it.
 
-    def __init__(self, start: float = 0.0) -> None:
+    Twins schedule their own delays (start-up, time-outs, downloads) with :meth:`call_later`;
+    :meth:`advance` moves time to each due timer in turn and runs it, so a callback sees the
+    time it was due at and may schedule more. One re-entrant lock serialises the twins: the
+    relay board's thread and the test's thread never change the emulated world at once.
+    """
+
+    def __init__(self, start: float = 0.0, epoch: dt.datetime | None = None) -> None:
         self._now = start
-        self._lock = threading.Lock()
+        #: Wall-clock time at ``now() == 0``.
+        self.epoch = epoch or dt.datetime(2026, 1, 19, 9, 0, tzinfo=JST)
+        self.lock = threading.RLock()
+        self._timers: list[tuple[float, int, Timer]] = []
+        self._seq = itertools.count()
 
     def now(self) -> float:
-        with self._lock:
+        with self.lock:
             return self._now
+
+    def wallclock(self) -> dt.datetime:
+        return self.epoch + dt.timedelta(seconds=self.now())
+
+    def at_wallclock(self, when: dt.datetime) -> float:
+        """Bench time of a wall-clock moment."""
+        return (when - self.epoch).total_seconds()
 
     def sleep(self, seconds: float) -> None:
         self.advance(seconds)
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        with self.lock:
+            return self.call_at(self._now + max(0.0, delay), callback)
+
+    def call_at(self, due: float, callback: Callable[[], None]) -> Timer:
+        with self.lock:
+            timer = Timer(max(due, self._now), callback)
+            heapq.heappush(self._timers, (timer.due, next(self._seq), timer))
+            return timer
+
+    def run_due(self) -> None:
+        """Run timers due now (e.g. zero-delay ones scheduled by an action)."""
+        self.advance(0.0)
+
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError(f"time cannot go backwards ({seconds} s)")
-        with self._lock:
-            self._now += seconds
+        with self.lock:
+            end = self._now + seconds
+            while self._timers and self._timers[0][0] <= end:
+                due, _, timer = heapq.heappop(self._timers)
+                if timer.cancelled:
+                    continue
+                self._now = max(self._now, due)
+                timer.callback()
+            self._now = end
+
+    def advance_to(self, when: dt.datetime) -> None:
+        """Let time pass until a wall-clock moment (no-op if already past)."""
+        self.advance(max(0.0, self.at_wallclock(when) - self.now()))
+
+    def pending(self) -> int:
+        with self.lock:
+            return sum(1 for _, _, t in self._timers if not t.cancelled)

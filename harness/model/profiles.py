@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import pydantic
 
 from harness.errors import BadInput
-from harness.loading import Field, load_yaml_model
+from harness.loading import Field, line_of, load_yaml_model, read_yaml
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import DialogId, Flow, Given, Overlay, ScreenClass
 from harness.model.usb_ids import UsbIdPair
@@ -195,17 +195,22 @@ class Profile(Field):
     verified_models: list[VerifiedModel] = []
     requirements: list[Requirement]
 
-    @pydantic.model_validator(mode="after")
-    def _unique_ids(self) -> Profile:
-        seen: set[str] = set()
-        for req in self.requirements:
-            if req.id in seen:
-                raise ValueError(f"requirement {req.id} is listed twice")
-            seen.add(req.id)
-        return self
-
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
+
+
+def _check_unique_ids(path: Path, profile: Profile) -> None:
+    seen: set[str] = set()
+    for i, req in enumerate(profile.requirements):
+        if req.id in seen:
+            _, lines = read_yaml(path)
+            raise BadInput(
+                str(path),
+                line_of(lines, ("requirements", i, "id")),
+                f"requirements[{i}].id",
+                f"{req.id} is listed twice",
+            )
+        seen.add(req.id)
 
 
 class ProfileSet:
@@ -222,6 +227,7 @@ class ProfileSet:
         profiles: dict[str, Profile] = {}
         for path in files:
             profile = load_yaml_model(path, Profile)
+            _check_unique_ids(path, profile)
             if profile.key != path.stem:
                 raise BadInput(str(path), None, "key", f"is {profile.key!r}, the file is {path.stem}")
             profiles[profile.key] = profile

@@ -1,0 +1,330 @@
+"""Behaviour of the face-auth reader twins and the terminal twin, as data.
+
+A maker's behaviour file (``fixtures/devices/face_auth/<maker>.yaml``) names a ``base`` file
+holding the flow all readers share and overrides what its maker does differently: screens,
+texts, transitions, start-up. A bench file can add ``deviations`` (dotted path -> new value)
+on top, standing for faulty firmware. The engine (:mod:`harness.emulation.reader_twin`)
+knows events, guards and effects; it never knows a maker.
+
+These files are written from the notices. They are never loaded from ``vendor_profiles/``
+(DESIGN.md principle 2).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import pydantic
+
+from harness.errors import BadInput
+from harness.loading import Field, line_of, read_yaml, validate_data
+from harness.model.bench_spec import Deviation
+from harness.model.screens import DialogId, Overlay, ScreenClass
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+#: What a reader reacts to. Patient, staff and phone actions come from the bench's hands;
+#: the rest from the engine, the terminal and the network.
+Event = Literal[
+    # patient
+    "card_in", "card_out", "face_match", "face_no_match", "face_timeout", "pin_ok",
+    "pin_wrong", "consent_answer", "smartphone_button", "choose_iphone", "choose_android",
+    "phone_pin_ok", "phone_pin_wrong", "phone_held_general", "phone_held_front",
+    # staff
+    "staff_button", "passcode_ok", "passcode_wrong", "staff_confirms", "cancel",
+    # terminal and network
+    "linked", "check_ok", "check_failed", "check_network_error", "error_901",
+    "network_lost", "network_restored", "account_rejected", "retry",
+]
+
+#: Conditions a transition may require; the engine evaluates them.
+Guard = Literal[
+    "staff_button",  # the reader knows an issued passcode
+    "smartphone",  # smartphone use is set up (paired, or needs no pairing)
+    "card_pin_locked",
+    "software_outdated",
+    "network_up",
+    "network_down",
+    "card_present",
+]
+
+#: What a transition does besides changing state.
+Effect = Literal[
+    "request_check",  # hand the check to the terminal
+]
+
+
+class Button(Field):
+    name: str
+    label: str
+    #: Posted when the button is pressed.
+    event: Event
+    #: Shown only while this guard holds.
+    when: Guard | None = None
+
+
+class After(Field):
+    """Post ``event`` when the state has lasted ``seconds``."""
+
+    seconds: float = pydantic.Field(gt=0)
+    event: Event
+
+
+class State(Field):
+    """A named state of the reader and the screen it shows."""
+
+    shows: ScreenClass
+    texts: list[str] = []
+    overlay: Overlay | None = None
+    #: Drawn as this other state's screen (plus ``overlay``), e.g. the last consent screen.
+    like: str | None = None
+    buttons: list[Button] = []
+    after: After | None = None
+
+
+class Transition(Field):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    to: str
+    if_: Guard | None = pydantic.Field(default=None, alias="if")
+    #: Require the guard NOT to hold.
+    unless: Guard | None = None
+    do: list[Effect] = []
+
+
+def _as_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [{"to": value}]
+    if isinstance(value, dict):
+        return [value]
+    return value
+
+
+Transitions = Annotated[list[Transition], pydantic.BeforeValidator(_as_list)]
+
+
+class Start(Field):
+    #: Seconds from power (or, with ``with_terminal``, from the terminal's start) to started.
+    seconds: float = pydantic.Field(ge=0)
+    #: ``on_power``: starts when powered. ``with_terminal``: powered, it waits dark for the
+    #: terminal to start and starts with it (and stops with it).
+    auto: Literal["on_power", "with_terminal"] = "on_power"
+
+
+class Link(Field):
+    """When the terminal's application can talk to the reader over USB."""
+
+    #: Only over a USB 3 (SuperSpeed) connection.
+    needs_superspeed: bool = False
+    #: Not through a USB hub.
+    fails_through_hub: bool = True
+    #: If the terminal's application starts before the reader has started, the reader is
+    #: missed until the terminal starts again.
+    missed_if_terminal_first: bool = False
+
+
+class Led(Field):
+    name: str
+    color: str
+    lit_when: Literal["powered", "started"]
+
+
+class StaffButton(Field):
+    #: ``at_start``: the reader learns of an issued passcode when it starts (so not right
+    #: after the first issue); ``live``: at once.
+    learns_passcode: Literal["at_start", "live"] = "at_start"
+
+
+class Smartphone(Field):
+    #: Whether a paired general reader is needed for the smartphone button.
+    needs_pairing: bool = True
+
+
+class Pairing(Field):
+    """The maker's management app on the terminal, as used for pairing (SP-04)."""
+
+    app: str
+    #: Button that starts pairing.
+    button: str = "ペアリング"
+    #: The card must first go into the face-auth reader and 置いた be pressed.
+    card_into_face_reader_first: bool = False
+    #: What must restart before the smartphone button shows.
+    then_restart: Literal["terminal", "management_app"] = "terminal"
+
+
+class ReaderBehaviour(Field):
+    start: Start
+    link: Link = Link()
+    leds: list[Led] = []
+    staff_button: StaffButton = StaffButton()
+    smartphone: Smartphone = Smartphone()
+    pairing: Pairing | None = None
+    #: The reader's software starts out older than the distributed one.
+    software_outdated: bool = False
+    states: dict[str, State]
+    #: state -> event -> transition(s), first whose guard holds wins. State ``"*"``: from
+    #: any state (tried after the state's own).
+    transitions: dict[str, dict[Event, Transitions]]
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> ReaderBehaviour:
+        for needed in ("off", "standby", "starting", "link_wait", "first"):
+            if needed not in self.states:
+                raise ValueError(f"states: the engine needs a state named {needed!r}")
+        for name, state in self.states.items():
+            if state.like is not None and state.like not in self.states:
+                raise ValueError(f"states.{name}.like: no state {state.like!r}")
+        for source, table in self.transitions.items():
+            if source != "*" and source not in self.states:
+                raise ValueError(f"transitions.{source}: no such state")
+            for event, options in table.items():
+                for option in options:
+                    if option.to not in self.states:
+                        raise ValueError(f"transitions.{source}.{event}: no state {option.to!r}")
+        return self
+
+
+class ReaderDevice(Field):
+    """The ``reader`` part of a face-auth reader's behaviour file (besides usb, pcsc...)."""
+
+    behaviour: ReaderBehaviour
+
+
+# -- the terminal -------------------------------------------------------------------------
+
+
+class Distribution(Field):
+    """When the upgrade is distributed, as this terminal's update client sees it (JST)."""
+
+    nightly_from: dt.date
+    nightly_to: dt.date
+    nightly_except: list[dt.date] = []
+    nightly_start: dt.time
+    nightly_end: dt.time
+    all_day_from: dt.date
+    manual_from: dt.datetime
+    #: How often the client asks for deliveries while running.
+    poll_seconds: float = pydantic.Field(default=600, gt=0)
+    download_seconds: float = pydantic.Field(default=1800, ge=0)
+    #: A face-auth reader must be powered and linked for the delivery to run.
+    needs_reader: bool = True
+
+
+class Versions(Field):
+    application: str
+    face_auth_library: str
+    #: The face-auth library the upgrade brings.
+    face_auth_library_upgrade: str
+
+
+class Dialog(Field):
+    title: str | None = None
+    texts: list[str] = []
+    buttons: list[str]
+    #: Closing it opens this dialog ...
+    then_dialog: DialogId | None = None
+    #: ... and/or sends this event to the reader whose check raised it.
+    then_reader: Event | None = None
+
+
+class NetworkBehaviour(Field):
+    #: Intermittent outages: down this long, then up this long, repeating.
+    intermittent_down_seconds: float = pydantic.Field(default=120, gt=0)
+    intermittent_up_seconds: float = pydantic.Field(default=180, gt=0)
+    #: The line-authentication page (https://www.lineauth.mnw).
+    line_auth_connected_text: str = "回線認証接続済み"
+    line_auth_buttons: list[str] = ["希望する", "希望しない"]
+
+
+class TerminalBehaviour(Field):
+    name: str
+    boot_seconds: float = pydantic.Field(ge=0)
+    shutdown_seconds: float = pydantic.Field(default=10, ge=0)
+    #: From the reader's last consent answer to the result.
+    check_seconds: float = pydantic.Field(default=2, ge=0)
+    versions: Versions
+    distribution: Distribution
+    dialogs: dict[DialogId, Dialog]
+    #: Monitor-less, used over remote desktop: a general reader plugged in after start-up is
+    #: not recognised (USB-06).
+    remote_desktop_misses_new_usb: bool = True
+    network: NetworkBehaviour = NetworkBehaviour()
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """``over`` on top of ``base``: mappings merge key by key (a ``null`` value removes the
+    key), anything else replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = deep_merge(base[key], value) if key in base else value
+        return merged
+    return copy.deepcopy(over)
+
+
+def apply_deviation(data: dict[str, Any], deviation: Deviation) -> None:
+    parts = deviation.change.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(".".join(parts[: i + 1]))
+        node = node[part]
+    if not isinstance(node, dict):
+        raise KeyError(deviation.change)
+    if deviation.to is None:
+        if parts[-1] not in node:
+            raise KeyError(deviation.change)
+        del node[parts[-1]]
+    else:
+        node[parts[-1]] = copy.deepcopy(deviation.to)
+
+
+def load_behaviour_data(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    """A behaviour file with its ``base`` chain merged in; line numbers of the file itself."""
+    data, lines = read_yaml(path)
+    if not isinstance(data, dict):
+        raise BadInput(str(path), None, "", "a behaviour file is a mapping")
+    base_ref = data.pop("base", None)
+    if base_ref is None:
+        return data, lines
+    base_path = (path.parent / str(base_ref)).resolve()
+    if not base_path.exists():
+        raise BadInput(str(path), line_of(lines, ("base",)), "base", f"no file {base_ref}")
+    base, _ = load_behaviour_data(base_path)
+    return deep_merge(base, data), lines
+
+
+def load_with_deviations(
+    path: Path, model: type[M], deviations: Sequence[Deviation] = (), blame: str | None = None
+) -> M:
+    """A behaviour file (with its ``base``), then the bench's deviations on top.
+
+    A mistake in the file names the file; a deviation that breaks it names ``blame`` (the
+    bench file entry that asked for it).
+    """
+    data, lines = load_behaviour_data(path)
+    spec = validate_data(model, data, str(path), lines)
+    if not deviations:
+        return spec
+    where = blame or str(path)
+    for i, deviation in enumerate(deviations):
+        try:
+            apply_deviation(data, deviation)
+        except KeyError as exc:
+            raise BadInput(
+                where, None, f"deviations[{i}].change", f"{exc.args[0]} is not in {path.name}"
+            ) from None
+    try:
+        return validate_data(model, data, where)
+    except BadInput as exc:
+        raise BadInput(where, None, "deviations", f"leave {path.name} invalid: {exc}") from None

@@ -1,0 +1,473 @@
+"""The eligibility terminal twin (資格確認端末) and the receipt computer it reports to.
+
+It boots on the bench clock, runs the eligibility client and the distribution management
+tool, polls for the January 2026 upgrade inside the distribution windows, installs it and
+applies it at the next start (UPD-01..06). A check made while the upgrade waits for that
+start fails: two error dialogs on the terminal, then the reader's 901 screen (E901). It
+issues visual-confirmation passcodes, runs each maker's pairing app, and hands results to
+the receipt computer only for checks that completed.
+
+What it shows and when comes from its behaviour file (``fixtures/devices/terminal/``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Literal
+
+import attrs
+
+from harness.emulation.behaviour import Dialog, Distribution, TerminalBehaviour
+from harness.emulation.network import NetworkTwin
+from harness.emulation.people import PatientCard
+from harness.emulation.reader_twin import FaceAuthReaderTwin
+from harness.model.clock import Timer, VirtualClock
+from harness.model.timeline import Timeline
+
+Upgrade = Literal["none", "downloading", "installed", "applied"]
+
+
+def distribution_open(plan: Distribution, when: dt.datetime) -> bool:
+    """Whether the upgrade is being distributed at ``when`` (any timezone-aware time)."""
+    local = when.astimezone(plan.manual_from.tzinfo)
+    if local.date() >= plan.all_day_from:
+        return True
+    t = local.time()
+    # A night's window runs from its evening into the next morning.
+    if t >= plan.nightly_start:
+        night = local.date()
+    elif t < plan.nightly_end:
+        night = local.date() - dt.timedelta(days=1)
+    else:
+        return False
+    return plan.nightly_from <= night <= plan.nightly_to and night not in plan.nightly_except
+
+
+@attrs.frozen
+class EligibilityResult:
+    """What the receipt computer gets: which reader, which card (by label, never data)."""
+
+    reader: str
+    card: str
+    t: float
+
+
+@attrs.frozen
+class OpenDialog:
+    id: str
+    dialog: Dialog
+    #: The reader whose check raised it (error dialogs).
+    reader: str | None = None
+
+
+@attrs.define
+class GeneralReaderSeen:
+    """A general reader plugged into the terminal, as Windows knows it."""
+
+    name: str
+    #: The name the maker's management app shows (the PC/SC reader name).
+    app_name: str
+    attached: bool = True
+    recognised: bool = True
+
+
+@attrs.define
+class Pairing:
+    """One maker app's pairing of a general reader with a face-auth reader (SP-04)."""
+
+    reader: str
+    general: str | None = None
+    card_in_face_reader: bool = False
+    placed_pressed: bool = False
+    card_on_general: bool = False
+    registered: bool = False
+    #: Registered and the terminal (or the app) restarted since.
+    effective: bool = False
+
+
+class ReceiptComputerTwin:
+    """The receipt computer (レセコン): powered or not; collects the results it is handed."""
+
+    def __init__(self, name: str, timeline: Timeline) -> None:
+        self.name = name
+        self.timeline = timeline
+        self.powered = False
+        self.results: list[EligibilityResult] = []
+
+    def set_power(self, on: bool) -> None:
+        self.powered = on
+
+    def receive(self, result: EligibilityResult) -> bool:
+        if not self.powered:
+            self.timeline.record(self.name, "result.not_received", reader=result.reader)
+            return False
+        self.results.append(result)
+        self.timeline.record(self.name, "result.received", reader=result.reader, card=result.card)
+        return True
+
+
+class TerminalTwin:
+    def __init__(
+        self,
+        behaviour: TerminalBehaviour,
+        clock: VirtualClock,
+        timeline: Timeline,
+        *,
+        name: str = "terminal",
+        network: NetworkTwin | None = None,
+        receipt_computer: ReceiptComputerTwin | None = None,
+        monitorless: bool = False,
+        upgrade: Upgrade = "none",
+    ) -> None:
+        self.behaviour = behaviour
+        self.clock = clock
+        self.timeline = timeline
+        self.name = name
+        self.network = network or NetworkTwin(behaviour.network, clock, timeline)
+        self.network.listeners.append(self._network_changed)
+        self.receipt_computer = receipt_computer
+        self.monitorless = monitorless
+        self.readers: dict[str, FaceAuthReaderTwin] = {}
+        self.general_readers: dict[str, GeneralReaderSeen] = {}
+        self.mains = False
+        #: The operating system is up (False while shut down or rebooting).
+        self.powered = False
+        self.app_running = False
+        self.upgrade: Upgrade = upgrade
+        self.face_auth_library = (
+            behaviour.versions.face_auth_library_upgrade
+            if upgrade == "applied"
+            else behaviour.versions.face_auth_library
+        )
+        self.distribution_disabled = False
+        self.account_ok = True
+        self.passcode_issued = False
+        self._passcode: str | None = None
+        self.dialogs: list[OpenDialog] = []
+        self.pairings: dict[str, Pairing] = {}
+        self.results: list[EligibilityResult] = []
+        self._download_target: str | None = None
+        #: The running download was asked for in the tool (it ends with a dialog).
+        self._manual = False
+        self._boot_timer: Timer | None = None
+        self._poll_timer: Timer | None = None
+        self._download_timer: Timer | None = None
+
+    def attach_reader(self, reader: FaceAuthReaderTwin) -> None:
+        self.readers[reader.name] = reader
+        reader.terminal = self
+
+    def attach_general_reader(self, name: str, app_name: str) -> None:
+        self.general_readers[name] = GeneralReaderSeen(name, app_name)
+
+    # -- power, boot, reboot ----------------------------------------------------------------
+    def set_power(self, on: bool) -> None:
+        with self.clock.lock:
+            if on == self.mains:
+                return
+            self.mains = on
+            if on:
+                self._boot()
+            else:
+                self._shutdown()
+
+    def reboot(self) -> None:
+        with self.clock.lock:
+            if not self.mains:
+                return
+            self.timeline.record(self.name, "terminal.reboot")
+            self._shutdown()
+            self._boot_timer = self.clock.call_later(self.behaviour.shutdown_seconds, self._boot)
+
+    def _boot(self) -> None:
+        if not self.mains or self.powered:
+            return
+        self.powered = True
+        self.timeline.record(self.name, "terminal.starting")
+        for reader in self.readers.values():
+            reader.terminal_power_changed(True)
+        self._boot_timer = self.clock.call_later(self.behaviour.boot_seconds, self._app_start)
+
+    def _app_start(self) -> None:
+        self._boot_timer = None
+        if self.upgrade == "installed":
+            self.upgrade = "applied"
+            self.face_auth_library = self.behaviour.versions.face_auth_library_upgrade
+            self.timeline.record(self.name, "upgrade.applied", version=self.face_auth_library)
+        for pairing in self.pairings.values():
+            pairing.effective = pairing.registered
+        for seen in self.general_readers.values():
+            seen.recognised = seen.attached
+        self.app_running = True
+        self.timeline.record(
+            self.name,
+            "terminal.started",
+            application=self.behaviour.versions.application,
+            face_auth_library=self.face_auth_library,
+        )
+        for reader in self.readers.values():
+            reader.terminal_app_started()
+        self._poll()
+
+    def _shutdown(self) -> None:
+        for timer in (self._boot_timer, self._poll_timer, self._download_timer):
+            if timer is not None:
+                timer.cancel()
+        self._boot_timer = self._poll_timer = None
+        if self._download_timer is not None:
+            self._download_timer = None
+            self.upgrade = "none"
+            self.timeline.record(self.name, "upgrade.download_interrupted")
+        was_up = self.powered
+        self.powered = False
+        self.app_running = False
+        for dialog in self.dialogs:
+            self.timeline.record(self.name, "dialog.closed", dialog=dialog.id, button=None)
+        self.dialogs.clear()
+        if was_up:
+            self.timeline.record(self.name, "terminal.stopped")
+        for reader in self.readers.values():
+            reader.update_link()
+            reader.terminal_power_changed(False)
+
+    # -- distribution of the upgrade (UPD-01..04) -------------------------------------------
+    def distribution_open(self) -> bool:
+        return distribution_open(self.behaviour.distribution, self.clock.wallclock())
+
+    def _poll(self) -> None:
+        self._poll_timer = None
+        if not self.app_running:
+            return
+        plan = self.behaviour.distribution
+        if not self.distribution_disabled and self.network.up:
+            for reader in self.readers.values():
+                if reader.linked:
+                    reader.software_updated()
+            ready = not plan.needs_reader or any(r.linked for r in self.readers.values())
+            if self.upgrade == "none" and ready and self.distribution_open():
+                self._start_download("distribution", "face_auth_library")
+        self._poll_timer = self.clock.call_later(plan.poll_seconds, self._poll)
+
+    def _start_download(self, how: str, target: str) -> None:
+        self.upgrade = "downloading"
+        self._download_target = target
+        self.timeline.record(self.name, "upgrade.download_started", how=how, target=target)
+        self._download_timer = self.clock.call_later(
+            self.behaviour.distribution.download_seconds, self._downloaded
+        )
+
+    def _downloaded(self) -> None:
+        self._download_timer = None
+        if not self.network.up:
+            self.upgrade = "none"
+            self.timeline.record(self.name, "upgrade.download_interrupted", why="network down")
+            return
+        self.upgrade = "installed"
+        version = self.behaviour.versions.face_auth_library_upgrade
+        self.timeline.record(self.name, "upgrade.installed", version=version, pending_reboot=True)
+        if self._download_target == "face_auth_library" and self._manual:
+            self._open_dialog("update_ready")
+        self._manual = False
+
+    # -- the management tool (配信アプリケーション管理ツール) ----------------------------------
+    def download_now(self, target: Literal["face_auth_library", "distribution_app"] = "face_auth_library") -> bool:
+        """今すぐダウンロード (UPD-05). False if the tool cannot run (terminal not up)."""
+        with self.clock.lock:
+            if not self.app_running:
+                return False
+            self.timeline.record(self.name, "tool.download_now", target=target)
+            if self.clock.wallclock() < self.behaviour.distribution.manual_from or not self.network.up:
+                self._open_dialog("no_update")
+                return True
+            self._open_dialog("download_request_accepted")
+            if self.upgrade == "none":
+                self._manual = target == "face_auth_library"
+                self._start_download("manual", target)
+            elif self.upgrade == "installed" and target == "face_auth_library":
+                self._open_dialog("update_ready")
+            return True
+
+    def delivery_list(self) -> list[dict[str, str]]:
+        """配信実績の確認 (UPD-04): the face-auth library as delivered to this terminal."""
+        delivered = self.upgrade in ("installed", "applied")
+        version = (
+            self.behaviour.versions.face_auth_library_upgrade if delivered else self.face_auth_library
+        )
+        return [{"component": "顔認証ライブラリ", "version": version}]
+
+    def set_distribution_disabled(self, disabled: bool) -> None:
+        """設定変更 → 配信機能を無効化する."""
+        with self.clock.lock:
+            self.distribution_disabled = disabled
+            self.timeline.record(self.name, "tool.distribution_disabled", value=disabled)
+
+    # -- dialogs ---------------------------------------------------------------------------
+    def _open_dialog(self, dialog_id: str, reader: str | None = None) -> None:
+        dialog = self.behaviour.dialogs.get(dialog_id)
+        if dialog is None:
+            raise KeyError(f"the terminal's behaviour file has no dialog {dialog_id!r}")
+        self.dialogs.append(OpenDialog(dialog_id, dialog, reader))
+        self.timeline.record(self.name, "dialog.shown", dialog=dialog_id)
+
+    def press(self, button: str) -> bool:
+        """Press a button of the topmost dialog; False if there is none or no such button."""
+        with self.clock.lock:
+            if not self.dialogs or button not in self.dialogs[-1].dialog.buttons:
+                return False
+            top = self.dialogs.pop()
+            self.timeline.record(self.name, "dialog.closed", dialog=top.id, button=button)
+            if top.dialog.then_dialog is not None:
+                self._open_dialog(top.dialog.then_dialog, top.reader)
+            reader = self.readers.get(top.reader or "")
+            if top.dialog.then_reader is not None and reader is not None:
+                reader.post(top.dialog.then_reader)
+            return True
+
+    # -- eligibility checks ------------------------------------------------------------------
+    def request_check(self, reader: FaceAuthReaderTwin) -> None:
+        card = reader.card or reader.phone
+        label = card.label if card is not None else "(none)"
+        self.timeline.record(self.name, "check.requested", reader=reader.name, card=label)
+        self.clock.call_later(self.behaviour.check_seconds, lambda: self._finish_check(reader, label))
+
+    def _finish_check(self, reader: FaceAuthReaderTwin, label: str) -> None:
+        if not self.app_running or not reader.linked:
+            self.timeline.record(self.name, "check.lost", reader=reader.name)
+            return
+        if not self.network.up:
+            self.timeline.record(
+                self.name, "check.failed", reader=reader.name, why=self.network.why_down()
+            )
+            reader.post("check_network_error")
+        elif self.upgrade == "installed":
+            self.timeline.record(
+                self.name, "check.failed", reader=reader.name, why="upgrade installed, not rebooted"
+            )
+            self._open_dialog("check_error_1", reader.name)
+            reader.post("check_failed")
+        else:
+            result = EligibilityResult(reader.name, label, self.clock.now())
+            self.results.append(result)
+            self.timeline.record(self.name, "check.result", reader=reader.name, card=label)
+            if self.receipt_computer is not None:
+                self.receipt_computer.receive(result)
+            reader.post("check_ok")
+
+    # -- visual-confirmation passcode (AUTH-03, AUTH-04) -------------------------------------
+    def issue_passcode(self) -> str:
+        """目視確認用パスコード発行: a new 4-digit passcode (returned, never recorded)."""
+        with self.clock.lock:
+            first = not self.passcode_issued
+            self._passcode = f"{secrets.randbelow(10_000):04d}"
+            self.passcode_issued = True
+            self.timeline.record(self.name, "passcode.issued", first=first)
+            return self._passcode
+
+    def passcode_matches(self, code: str) -> bool:
+        return self._passcode is not None and secrets.compare_digest(code, self._passcode)
+
+    def set_account_ok(self, ok: bool) -> None:
+        with self.clock.lock:
+            self.account_ok = ok
+            self.timeline.record(self.name, "terminal.account", ok=ok)
+
+    # -- general readers and pairing (SP-04, USB-05, USB-06) ---------------------------------
+    def general_reader_plugged(self, name: str, attached: bool) -> None:
+        with self.clock.lock:
+            seen = self.general_readers.get(name)
+            if seen is None:
+                return
+            seen.attached = attached
+            if not attached:
+                seen.recognised = False
+            elif self.monitorless and self.app_running and self.behaviour.remote_desktop_misses_new_usb:
+                self.timeline.record(self.name, "usb.not_recognised", device=name, why="remote desktop, no monitor")
+            else:
+                seen.recognised = True
+
+    def recognised_general_readers(self) -> list[str]:
+        return [g.app_name for g in self.general_readers.values() if g.attached and g.recognised]
+
+    def start_pairing(self, reader: str) -> PairingSession:
+        twin = self.readers[reader]
+        if twin.behaviour.pairing is None:
+            raise KeyError(f"{reader}: its behaviour file has no pairing app")
+        return PairingSession(self, twin)
+
+    def restart_management_app(self, reader: str) -> None:
+        with self.clock.lock:
+            pairing = self.pairings.get(reader)
+            twin = self.readers[reader]
+            self.timeline.record(self.name, "app.restart", reader=reader)
+            if (
+                pairing is not None
+                and pairing.registered
+                and twin.behaviour.pairing is not None
+                and twin.behaviour.pairing.then_restart == "management_app"
+            ):
+                pairing.effective = True
+
+    def smartphone_ready(self, reader: str) -> bool:
+        pairing = self.pairings.get(reader)
+        return pairing is not None and pairing.effective
+
+    def general_reader_paired(self, reader: str) -> bool:
+        pairing = self.pairings.get(reader)
+        if pairing is None or not pairing.effective or pairing.general is None:
+            return False
+        seen = self.general_readers.get(pairing.general)
+        return seen is not None and seen.attached
+
+    # -- events from readers and the network -----------------------------------------------
+    def reader_linked(self, reader: FaceAuthReaderTwin) -> None:
+        if not self.distribution_disabled and self.network.up:
+            reader.software_updated()
+
+    def _network_changed(self, up: bool) -> None:
+        for reader in list(self.readers.values()):
+            if reader.linked:
+                reader.post("network_restored" if up else "network_lost")
+
+
+class PairingSession:
+    """The maker's management app, pairing a general reader (SP-04)."""
+
+    def __init__(self, terminal: TerminalTwin, reader: FaceAuthReaderTwin) -> None:
+        assert reader.behaviour.pairing is not None
+        self.terminal = terminal
+        self.reader = reader
+        self.app = reader.behaviour.pairing
+        self.pairing = Pairing(reader.name)
+        terminal.timeline.record(terminal.name, "pairing.opened", reader=reader.name, app=self.app.app)
+
+    def shown_readers(self) -> list[str]:
+        """The general readers the app lists, by the name it shows."""
+        return self.terminal.recognised_general_readers()
+
+    def press_placed(self) -> bool:
+        """「置いた」: only for apps that want the card in the face-auth reader first."""
+        if not self.app.card_into_face_reader_first or self.reader.card is None:
+            return False
+        self.pairing.placed_pressed = True
+        return True
+
+    def place_card_on(self, general: str, card: PatientCard) -> bool:
+        seen = self.terminal.general_readers.get(general)
+        if seen is None or not (seen.attached and seen.recognised):
+            return False
+        self.pairing.general = general
+        self.pairing.card_on_general = True
+        return True
+
+    def register(self) -> bool:
+        """設置完了・ペアリング登録."""
+        p = self.pairing
+        if not p.card_on_general or (self.app.card_into_face_reader_first and not p.placed_pressed):
+            return False
+        p.registered = True
+        self.terminal.pairings[self.reader.name] = p
+        self.terminal.timeline.record(
+            self.terminal.name, "pairing.registered", reader=self.reader.name, general=p.general
+        )
+        return True
