@@ -276,9 +276,11 @@ def apply_deviation(data: dict[str, Any], deviation: Deviation) -> None:
     parts = deviation.change.split(".")
     node: Any = data
     for i, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, dict):
             raise KeyError(".".join(parts[: i + 1]))
-        node = node[part]
+        # A section the file leaves at its defaults is created; a misspelt name still fails
+        # validation as an unknown field.
+        node = node.setdefault(part, {})
     if not isinstance(node, dict):
         raise KeyError(deviation.change)
     if deviation.to is None:

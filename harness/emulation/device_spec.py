@@ -12,8 +12,8 @@ from pathlib import Path
 import pydantic
 
 from harness.emulation.behaviour import ReaderBehaviour, load_with_deviations
-from harness.model.bench_spec import Deviation
 from harness.loading import Field
+from harness.model.bench_spec import Deviation
 from harness.model.usb_ids import UsbId
 
 

@@ -135,6 +135,10 @@ class TerminalTwin:
         self.powered = False
         self.app_running = False
         self.upgrade: Upgrade = upgrade
+        #: ``installed`` at construction stands for a terminal that got the upgrade overnight
+        #: and was never restarted: its first start continues that session, so the upgrade
+        #: stays pending until a real restart.
+        self._keep_pending_once = upgrade == "installed"
         self.face_auth_library = (
             behaviour.versions.face_auth_library_upgrade
             if upgrade == "applied"
@@ -191,7 +195,9 @@ class TerminalTwin:
 
     def _app_start(self) -> None:
         self._boot_timer = None
-        if self.upgrade == "installed":
+        if self.upgrade == "installed" and self._keep_pending_once:
+            self.timeline.record(self.name, "upgrade.pending_reboot")
+        elif self.upgrade == "installed":
             self.upgrade = "applied"
             self.face_auth_library = self.behaviour.versions.face_auth_library_upgrade
             self.timeline.record(self.name, "upgrade.applied", version=self.face_auth_library)
@@ -211,6 +217,7 @@ class TerminalTwin:
         self._poll()
 
     def _shutdown(self) -> None:
+        self._keep_pending_once = False
         for timer in (self._boot_timer, self._poll_timer, self._download_timer):
             if timer is not None:
                 timer.cancel()

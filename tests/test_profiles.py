@@ -1,0 +1,348 @@
+"""The spec (vendor_profiles/): which requirements each profile holds, where each comes from,
+what the E901 and boot checks say, and that a broken profile is reported by file, line and field.
+
+The table below is derived from the domain digest (shared/domain.md): which requirement IDs
+apply to which maker. It is written out here so that a requirement dropped from a profile, or
+one put in the wrong profile, fails a test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.errors import BadInput
+from harness.model.profiles import (
+    BootOrderCheck,
+    FlowCheck,
+    ManualCheck,
+    Profile,
+    ProfileSet,
+    ScheduleCheck,
+    WiringCheck,
+    default_profiles_dir,
+)
+from harness.model.requirements import FAMILIES, ID_PATTERN
+
+
+def ids(family: str, *numbers: int) -> set[str]:
+    return {f"{family}-{n:02d}" for n in numbers}
+
+
+#: Every requirement of the domain digest.
+DOMAIN: set[str] = (
+    ids("UPD", *range(1, 7))
+    | ids("E901", *range(1, 7))
+    | ids("USB", *range(1, 7))
+    | ids("BOOT", 1, 2)
+    | ids("ERR", *range(1, 10))
+    | ids("AUTH", *range(1, 6))
+    | ids("SP", *range(1, 6))
+    | ids("CON", 1, 2)
+)
+
+#: What every face-auth reader must do: the upgrade and its 901 error (terminal and reader),
+#: no hub, network troubles, identity modes, smartphones, consent.
+EVERY_MAKER: set[str] = (
+    ids("USB", 2)
+    | ids("UPD", *range(1, 7))
+    | ids("E901", *range(1, 7))
+    | ids("ERR", 8, 9)
+    | ids("AUTH", *range(1, 6))
+    | ids("SP", *range(1, 6))
+    | ids("CON", 1, 2)
+)
+
+#: Profile key -> the requirement IDs it must hold, no more, no fewer.
+APPLIES: dict[str, set[str]] = {
+    "panasonic": EVERY_MAKER | ids("USB", 1) | ids("BOOT", 1),
+    "canon": EVERY_MAKER | ids("ERR", 4, 5, 6),
+    "usen_almex": EVERY_MAKER | ids("ERR", 3),
+    "fujitsu_japan": EVERY_MAKER | ids("ERR", 1, 2),
+    "atlas": EVERY_MAKER | ids("BOOT", 2) | ids("ERR", 7),
+    "general_readers": ids("USB", 3, 4, 5, 6) | ids("SP", 3, 4, 5),
+}
+MAKERS = [k for k in APPLIES if k != "general_readers"]
+
+#: The seed notices requirements cite (shared/seeds/).
+SEEDS = {
+    "000_8133acc4e12ea9a4.txt",
+    "001_89ecc74c0acc1b24.txt",
+    "002_68a83cc8f2e38390.txt",
+    "003_85ca6606a5ac5805.txt",
+    "004_aee62cf8b0286602.txt",
+}
+SEED_NAME = re.compile(r"(\d{3}_[0-9a-f]{16}\.txt)")
+
+#: The 901 screens as seed 000 (記 2. ②) gives them; the ⚠️ pictograms of Atlas's left out.
+E901_TEXTS = {
+    "usen_almex": [
+        "職員はオンライン資格確認等システムの障害発生状況を確認してください。"
+        "【901：オンライン資格確認等システムの障害発生】",
+    ],
+    "fujitsu_japan": [
+        "受付窓口にご連絡ください",
+        "職員はオンライン資格確認等システムの障害状況を確認してください"
+        "【901: オンライン資格確認等システムの障害】",
+    ],
+    "atlas": [
+        "エラーコード表示",
+        "ご確認ください",
+        "職員はオンライン資格確認等システムの障害発生状況を確認してください",
+        "【901】",
+        "マイナンバーカードを取り出し",
+        "受付窓口までお越しください",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def flow_check(profile: Profile, req_id: str) -> FlowCheck:
+    req = profile.requirement(req_id)
+    assert req is not None, f"{profile.key} has no {req_id}"
+    assert isinstance(req.check, FlowCheck), f"{profile.key} {req_id}: not a flow check"
+    return req.check
+
+
+# --- the table itself --------------------------------------------------------------------
+
+
+def test_table_ids_are_requirement_ids_of_every_family() -> None:
+    table = set().union(*APPLIES.values())
+    bad = sorted(i for i in DOMAIN | table if not ID_PATTERN.match(i))
+    assert not bad, f"not requirement IDs: {bad}"
+    assert {i.split("-")[0] for i in DOMAIN} == set(FAMILIES)
+    # every requirement of the digest applies somewhere, and nothing else is listed
+    assert table == DOMAIN, f"missing: {sorted(DOMAIN - table)}, extra: {sorted(table - DOMAIN)}"
+
+
+def test_the_shipped_profiles_are_the_table_s(shipped: ProfileSet) -> None:
+    assert set(shipped.profiles) == set(APPLIES)
+    assert sorted(shipped.face_auth_makers()) == sorted(MAKERS)
+    assert shipped.general().key == "general_readers"
+
+
+@pytest.mark.parametrize("key", list(APPLIES))
+def test_profile_holds_exactly_its_requirements(shipped: ProfileSet, key: str) -> None:
+    held = {r.id for r in shipped[key].requirements}
+    assert held == APPLIES[key], (
+        f"{key}: missing {sorted(APPLIES[key] - held)}, not for this profile {sorted(held - APPLIES[key])}"
+    )
+
+
+@pytest.mark.parametrize("key", list(APPLIES))
+def test_every_source_cites_a_seed_and_a_section(shipped: ProfileSet, key: str) -> None:
+    for req in shipped[key].requirements:
+        parts = SEED_NAME.split(req.source)
+        where = f"{key} {req.id}: source {req.source!r}"
+        assert parts[0] == "", f"{where} must start with a seed file name"
+        names, sections = parts[1::2], parts[2::2]
+        assert names and set(names) <= SEEDS, f"{where} cites a file that is not a seed"
+        for name, section in zip(names, sections, strict=True):
+            assert section.startswith(", "), f"{where}: '{name}' must be followed by ', <section>'"
+            assert len(section.strip(" ,;")) >= 3, f"{where}: no section after '{name}'"
+        assert req.statement.strip(), f"{key} {req.id}: empty statement"
+
+
+# --- what the checks say ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", list(E901_TEXTS))
+def test_e901_05_carries_the_seed_s_901_texts(shipped: ProfileSet, key: str) -> None:
+    check = flow_check(shipped[key], "E901-05")
+    assert check.flow == "e901" and check.given == ["upgrade_pending_reboot"]
+    assert check.result == "none"
+    screen = check.screens[-1]
+    assert screen.screen == "error_901"
+    assert screen.texts == E901_TEXTS[key]
+    assert screen.texts_unknown is None
+    assert [d.dialog for d in check.dialogs] == ["check_error_1", "check_error_2"]
+    assert [d.press for d in check.dialogs] == ["OK", "OK"]
+
+
+@pytest.mark.parametrize("key", ["panasonic", "canon"])
+def test_e901_05_lost_pictures_say_so_and_check_901(shipped: ProfileSet, key: str) -> None:
+    screen = flow_check(shipped[key], "E901-05").screens[-1]
+    assert screen.screen == "error_901"
+    assert screen.texts == [], "the notice lost this picture: no text may be invented"
+    assert screen.texts_unknown and "lost" in screen.texts_unknown
+    assert "901" in screen.contains
+
+
+@pytest.mark.parametrize("key", MAKERS)
+def test_e901_sequence(shipped: ProfileSet, key: str) -> None:
+    profile = shipped[key]
+    for n in range(1, 6):
+        check = flow_check(profile, f"E901-0{n}")
+        assert check.flow == "e901" and check.given == ["upgrade_pending_reboot"]
+        assert check.result == "none", f"E901-0{n}: the eligibility is not confirmed"
+        assert check.dialogs and check.dialogs[0].dialog == "check_error_1"
+    assert [s.screen for s in flow_check(profile, "E901-04").screens] == ["error_901"]
+    after = flow_check(profile, "E901-06")
+    assert after.flow == "reboot_then_check" and after.given == ["upgrade_pending_reboot"]
+    assert after.result == "handed_over" and after.screens[-1].screen == "completion"
+
+
+def test_e901_02_reader_behaviour_per_maker(shipped: ProfileSet) -> None:
+    last = {k: flow_check(shipped[k], "E901-02").screens[-1] for k in MAKERS}
+    assert last["panasonic"].screen == "completion" and last["panasonic"].stays_through == ["card_out"]
+    assert last["canon"].screen == "please_wait" and last["canon"].texts == ["しばらくお待ちください"]
+    for key in ("usen_almex", "fujitsu_japan"):
+        assert (last[key].screen, last[key].overlay) == ("consent", "spinner")
+    for key in ("panasonic", "canon", "usen_almex", "fujitsu_japan"):
+        assert last[key].stays_s and last[key].stays_s > 0, f"{key}: the screen must stay"
+    assert last["atlas"].screen == "first" and last["atlas"].stays_s is None
+
+
+def test_boot_orders(shipped: ProfileSet) -> None:
+    pana = shipped["panasonic"].requirement("BOOT-01").check
+    assert isinstance(pana, BootOrderCheck)
+    assert pana.order == ["reader", "terminal", "receipt_computer"]
+    assert [(g.after, g.then, g.min_s, g.max_s) for g in pana.gaps] == [("reader", "terminal", 15, 30)]
+    atlas = shipped["atlas"].requirement("BOOT-02").check
+    assert isinstance(atlas, BootOrderCheck)
+    assert atlas.order == ["terminal", "receipt_computer"]
+    assert atlas.reader_starts_with_terminal and atlas.receipt_computer_after_reader_started
+
+
+@pytest.mark.parametrize("key", MAKERS)
+def test_upgrade_schedule_and_manual_update(shipped: ProfileSet, key: str) -> None:
+    sched = shipped[key].requirement("UPD-01").check
+    assert isinstance(sched, ScheduleCheck)
+    assert (sched.nightly_from, sched.nightly_to) == (dt.date(2026, 1, 19), dt.date(2026, 1, 30))
+    assert sched.nightly_except == [dt.date(2026, 1, 25)]
+    assert (sched.window.start, sched.window.end) == ("20:00", "05:00")
+    assert sched.all_day_from == dt.date(2026, 1, 31)
+    jst = dt.timezone(dt.timedelta(hours=9))
+    assert sched.manual_from == dt.datetime(2026, 1, 19, 13, 0, tzinfo=jst)
+    assert set(sched.powered) == {"terminal", "reader"}
+    manual = flow_check(shipped[key], "UPD-05")
+    assert [(d.dialog, d.press) for d in manual.dialogs] == [
+        ("download_request_accepted", "OK"), ("update_ready", "確認しました"),
+    ]
+    assert flow_check(shipped[key], "UPD-06").result == "handed_over"
+
+
+def test_face_auth_readers_no_hub_general_readers_may(shipped: ProfileSet) -> None:
+    for key in MAKERS:
+        for req_id in ("USB-02", "SP-05"):
+            check = shipped[key].requirement(req_id).check
+            assert isinstance(check, WiringCheck) and check.max_hubs_between == 0, f"{key} {req_id}"
+    for req_id in ("USB-03", "SP-05"):
+        check = shipped["general_readers"].requirement(req_id).check
+        assert isinstance(check, WiringCheck) and check.max_hubs_between is None
+
+
+def test_canon_reads_phones_without_a_general_reader(shipped: ProfileSet) -> None:
+    canon = shipped["canon"]
+    for req_id in ("SP-01", "SP-02", "SP-03"):
+        assert flow_check(canon, req_id).given == ["not_paired"], req_id
+    assert isinstance(canon.requirement("SP-04").check, ManualCheck)
+    for key in ("panasonic", "usen_almex", "fujitsu_japan", "atlas"):
+        assert flow_check(shipped[key], "SP-01").given == ["paired"]
+        assert flow_check(shipped[key], "SP-04").flow == "pairing"
+
+
+#: Each maker's own error behaviours: (profile, requirement, screen class, text or code on it).
+MAKER_ERRORS = [
+    ("fujitsu_japan", "ERR-01", "error_timeout", "タイムアウトしました"),
+    ("fujitsu_japan", "ERR-02", "error_network", "011"),
+    ("usen_almex", "ERR-03", "error_network", "011"),
+    ("canon", "ERR-04", "error_account", "906"),
+    ("canon", "ERR-05", "error_network", "011"),
+    ("canon", "ERR-06", "link_wait", "顔認証付きカードリーダー資格確認端末からの接続待ち"),
+    ("atlas", "ERR-07", "dark", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "req_id", "screen", "needle"),
+    [pytest.param(*case, id=f"{case[0]}-{case[1]}") for case in MAKER_ERRORS],
+)
+def test_maker_error_screens(shipped: ProfileSet, key: str, req_id: str, screen: str, needle: str | None) -> None:
+    steps = {s.screen: s for s in flow_check(shipped[key], req_id).screens}
+    assert screen in steps
+    if needle is not None:
+        assert needle in steps[screen].texts + steps[screen].contains
+
+
+@pytest.mark.parametrize("key", list(APPLIES))
+def test_no_text_is_given_where_the_notice_lost_it(shipped: ProfileSet, key: str) -> None:
+    for req in shipped[key].requirements:
+        if not isinstance(req.check, FlowCheck):
+            continue
+        for step in [*req.check.screens, *req.check.dialogs]:
+            assert not (step.texts and step.texts_unknown), f"{key} {req.id}: texts and texts_unknown"
+
+
+# --- a broken profile: one BadInput naming file, line and field ------------------------------
+
+VALID = """\
+key: broken
+kind: face_auth_reader
+maker_name: Test maker
+requirements:
+  - id: USB-02
+    statement: Connect the reader directly to the terminal.
+    source: "002_68a83cc8f2e38390.txt, a section"
+    check: {kind: wiring, max_hubs_between: 0}
+  - id: E901-02
+    statement: The reader shows the completion screen.
+    source: "000_8133acc4e12ea9a4.txt, a section"
+    check:
+      kind: flow
+      flow: e901
+      given: [upgrade_pending_reboot]
+      screens:
+        - {screen: consent}
+        - {screen: completion, stays_s: 10}
+      result: none
+"""
+
+#: name -> (text replaced, replacement, line, field, part of the problem)
+BROKEN = {
+    "unknown field": (
+        "    source: \"000_", "    colour: red\n    source: \"000_", 11, "requirements[1].colour",
+        "unknown field",
+    ),
+    "bad requirement ID": ("id: E901-02", "id: E901-2", 9, "requirements[1].id", "not a requirement ID"),
+    "bad screen class": (
+        "{screen: completion,", "{screen: finished,", 18, "requirements[1].check.screens[1].screen",
+        "not a known screen class",
+    ),
+    "unknown flow": ("flow: e901", "flow: e902", 14, "requirements[1].check.flow", "'e901'"),
+    "requirement twice": ("id: E901-02", "id: USB-02", 9, "requirements[1].id", "USB-02 is listed twice"),
+}
+
+
+def write_broken(folder: Path, name: str) -> Path:
+    old, new, *_ = BROKEN[name]
+    assert VALID.count(old) == 1
+    path = folder / "broken.yaml"
+    path.write_text(VALID.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_the_unbroken_profile_loads(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(VALID, encoding="utf-8")
+    assert [r.id for r in ProfileSet.load(tmp_path)["broken"].requirements] == ["USB-02", "E901-02"]
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_broken_profile_is_one_bad_input_naming_file_line_and_field(tmp_path: Path, name: str) -> None:
+    path = write_broken(tmp_path, name)
+    _, _, line, field, problem = BROKEN[name]
+    with pytest.raises(BadInput) as info:
+        ProfileSet.load(tmp_path)
+    exc = info.value
+    assert (exc.path, exc.line, exc.field) == (str(path), line, field), str(exc)
+    assert str(exc).startswith(f"{path}:{line}: {field}: ")
+    assert problem in str(exc)
+    assert "\n" not in str(exc), "one message, one line"
