@@ -71,7 +71,7 @@ class Bench:
     @classmethod
     def load(cls, path: str | Path | None = None, pcsc_service: str | None = None) -> Bench:
         bench_path = Path(path) if path is not None else default_bench_path()
-        return cls(load_yaml_model(bench_path, BenchSpec), bench_path, pcsc_service)
+        return cls(load_yaml_model(bench_path, BenchSpec, layered=True), bench_path, pcsc_service)
 
     @property
     def name(self) -> str:
@@ -175,7 +175,7 @@ class Bench:
 
 def check_bench_file(path: Path) -> BenchSpec:
     """Validate a bench file and what it refers to, without opening any device."""
-    spec = load_yaml_model(path, BenchSpec)
+    spec = load_yaml_model(path, BenchSpec, layered=True)
     if spec.kind == "emulated":
         from harness.emulation.bench import load_twins
 

@@ -7,6 +7,7 @@ Every user-written file (bench, profile, device behaviour, card) goes through
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -81,8 +82,25 @@ def _data_loc(data: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]
     return walk(data, tuple(loc))
 
 
+#: Parsed files by (path, mtime, size): twins are built many times per test run.
+_parsed: dict[tuple[str, int, int], tuple[Any, dict[tuple[Any, ...], int]]] = {}
+
+
 def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse a YAML file; return its data and a map from key path to line number."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _parse_yaml(path)
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _parsed:
+        _parsed[key] = _parse_yaml(path)
+    data, lines = _parsed[key]
+    # Callers may change what they get (deviations): each gets its own copy.
+    return copy.deepcopy(data), lines
+
+
+def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -113,8 +131,46 @@ def line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | No
     return None
 
 
-def load_yaml_model(path: Path, model: type[M]) -> M:
+def deep_merge(base: Any, over: Any) -> Any:
+    """``over`` on top of ``base``. Mappings merge key by key (a ``null`` value removes the
+    key); lists of named mappings merge item by item on ``name`` (new names are appended);
+    anything else replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = deep_merge(base[key], value) if key in base else value
+        return merged
+    if _named_items(base) and _named_items(over):
+        items = {item["name"]: item for item in base}
+        for item in over:
+            items[item["name"]] = deep_merge(items.get(item["name"], {}), item)
+        return list(items.values())
+    return copy.deepcopy(over)
+
+
+def _named_items(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(i, dict) and "name" in i for i in value)
+
+
+def read_layered_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A YAML mapping with its ``base`` chain merged in (``base``: a file, relative to this
+    one, that this file changes). Line numbers are this file's own."""
     data, lines = read_yaml(path)
+    if not isinstance(data, dict) or "base" not in data:
+        return data, lines
+    base_ref = data.pop("base")
+    base_path = (path.parent / str(base_ref)).resolve()
+    if not base_path.exists():
+        raise BadInput(str(path), line_of(lines, ("base",)), "base", f"no file {base_ref}")
+    base, _ = read_layered_yaml(base_path)
+    return deep_merge(base, data), lines
+
+
+def load_yaml_model(path: Path, model: type[M], layered: bool = False) -> M:
+    data, lines = read_layered_yaml(path) if layered else read_yaml(path)
     if data is None:
         raise BadInput(str(path), None, "", "the file is empty")
     return validate_data(model, data, str(path), lines)

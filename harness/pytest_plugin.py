@@ -80,7 +80,7 @@ def _bench_path(config: pytest.Config) -> Path:
 def bench_spec(config: pytest.Config) -> BenchSpec:
     """The bench file, validated, without opening devices (for parametrising)."""
     try:
-        return load_yaml_model(_bench_path(config), BenchSpec)
+        return load_yaml_model(_bench_path(config), BenchSpec, layered=True)
     except RigError as exc:
         raise pytest.UsageError(f"--bench: {exc}") from None
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import pydantic
 
 from harness.errors import BadInput
-from harness.loading import Field, line_of, read_yaml, validate_data
+from harness.loading import Field, read_layered_yaml, validate_data
 from harness.model.bench_spec import Deviation
 from harness.model.screens import DialogId, Overlay, ScreenClass
 
@@ -111,8 +111,9 @@ class Start(Field):
     #: Seconds from power (or, with ``with_terminal``, from the terminal's start) to started.
     seconds: float = pydantic.Field(ge=0)
     #: ``on_power``: starts when powered. ``with_terminal``: powered, it waits dark for the
-    #: terminal to start and starts with it (and stops with it).
-    auto: Literal["on_power", "with_terminal"] = "on_power"
+    #: terminal to start and starts with it (and stops with it). ``power_button``: no
+    #: auto-start; powered, it waits dark for its own power button.
+    auto: Literal["on_power", "with_terminal", "power_button"] = "on_power"
 
 
 class Link(Field):
@@ -122,8 +123,8 @@ class Link(Field):
     needs_superspeed: bool = False
     #: Not through a USB hub.
     fails_through_hub: bool = True
-    #: If the terminal's application starts before the reader has started, the reader is
-    #: missed until the terminal starts again.
+    #: If the terminal starts before the reader has started, the reader is missed until
+    #: the terminal starts again.
     missed_if_terminal_first: bool = False
 
 
@@ -258,20 +259,6 @@ class TerminalBehaviour(Field):
 # -- loading ------------------------------------------------------------------------------
 
 
-def deep_merge(base: Any, over: Any) -> Any:
-    """``over`` on top of ``base``: mappings merge key by key (a ``null`` value removes the
-    key), anything else replaces."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        merged = dict(base)
-        for key, value in over.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = deep_merge(base[key], value) if key in base else value
-        return merged
-    return copy.deepcopy(over)
-
-
 def apply_deviation(data: dict[str, Any], deviation: Deviation) -> None:
     parts = deviation.change.split(".")
     node: Any = data
@@ -291,21 +278,6 @@ def apply_deviation(data: dict[str, Any], deviation: Deviation) -> None:
         node[parts[-1]] = copy.deepcopy(deviation.to)
 
 
-def load_behaviour_data(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
-    """A behaviour file with its ``base`` chain merged in; line numbers of the file itself."""
-    data, lines = read_yaml(path)
-    if not isinstance(data, dict):
-        raise BadInput(str(path), None, "", "a behaviour file is a mapping")
-    base_ref = data.pop("base", None)
-    if base_ref is None:
-        return data, lines
-    base_path = (path.parent / str(base_ref)).resolve()
-    if not base_path.exists():
-        raise BadInput(str(path), line_of(lines, ("base",)), "base", f"no file {base_ref}")
-    base, _ = load_behaviour_data(base_path)
-    return deep_merge(base, data), lines
-
-
 def load_with_deviations(
     path: Path, model: type[M], deviations: Sequence[Deviation] = (), blame: str | None = None
 ) -> M:
@@ -314,7 +286,7 @@ def load_with_deviations(
     A mistake in the file names the file; a deviation that breaks it names ``blame`` (the
     bench file entry that asked for it).
     """
-    data, lines = load_behaviour_data(path)
+    data, lines = read_layered_yaml(path)
     spec = validate_data(model, data, str(path), lines)
     if not deviations:
         return spec
@@ -329,4 +301,6 @@ def load_with_deviations(
     try:
         return validate_data(model, data, where)
     except BadInput as exc:
-        raise BadInput(where, None, "deviations", f"leave {path.name} invalid: {exc}") from None
+        raise BadInput(
+            where, None, "deviations", f"{exc.field}: {exc.problem} ({path.name} as deviated)"
+        ) from None

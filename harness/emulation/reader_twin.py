@@ -116,7 +116,8 @@ class FaceAuthReaderTwin:
                 return
             self.powered = on
             if on:
-                if self.behaviour.start.auto == "on_power" or self._terminal_on():
+                auto = self.behaviour.start.auto
+                if auto == "on_power" or (auto == "with_terminal" and self._terminal_on()):
                     self._begin_start()
                 else:
                     self._enter("standby")
@@ -132,9 +133,23 @@ class FaceAuthReaderTwin:
             self._stop("off")
             self._begin_start()
 
+    def press_power_button(self) -> bool:
+        """The reader's own power button: starts a powered reader that waits dark."""
+        with self.clock.lock:
+            if not self.powered or self.state != "standby":
+                return False
+            self._begin_start()
+            return True
+
     def terminal_power_changed(self, on: bool) -> None:
         """The terminal was switched on or shut down (readers that start with it follow)."""
         with self.clock.lock:
+            if on:
+                # A reader that must be up before the terminal starts is missed until the
+                # terminal starts again.
+                self.missed = self.behaviour.link.missed_if_terminal_first and not self.started
+                if self.missed:
+                    self.timeline.record(self.name, "reader.missed", why="terminal started first")
             if self.behaviour.start.auto != "with_terminal" or not self.powered:
                 return
             if on and self.state == "standby":
@@ -178,11 +193,7 @@ class FaceAuthReaderTwin:
             self.update_link()
 
     def terminal_app_started(self) -> None:
-        with self.clock.lock:
-            self.missed = self.behaviour.link.missed_if_terminal_first and not self.started
-            if self.missed:
-                self.timeline.record(self.name, "reader.missed", why="terminal started first")
-            self.update_link()
+        self.update_link()
 
     def _link_possible(self) -> bool:
         link = self.behaviour.link

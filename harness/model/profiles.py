@@ -70,6 +70,8 @@ class BootOrderCheck(Field):
     #: Devices in the order they must be switched on.
     order: list[BootDevice]
     gaps: list[BootGap] = []
+    #: The terminal is switched on only once the reader has started (起動 order).
+    terminal_after_reader_started: bool = False
     #: The reader starts by itself when the terminal starts (no switching of its own).
     reader_starts_with_terminal: bool = False
     #: The receipt computer is switched on only once the reader has started.

@@ -1,0 +1,161 @@
+"""The twins on the emulated bench: relay power, USB cables, power-on order, deviant benches."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import usb.core
+from twin_helpers import check_in_by_face, patient
+
+from harness.bench import Bench
+from harness.errors import BadInput
+from harness.paths import project_file
+
+BENCHES = project_file("fixtures/benches")
+FACE_AUTH = ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"]
+
+
+@pytest.fixture
+def bench():
+    with Bench.load() as b:
+        yield b
+
+
+def open_bench(name: str) -> Bench:
+    return Bench.load(BENCHES / name).open()
+
+
+def test_power_on_sequence_lands_on_the_timeline(bench: Bench) -> None:
+    power = [(e.t, e.source) for e in bench.timeline.events("power.on")]
+    readers = [t for t, source in power if source in FACE_AUTH]
+    terminal = [t for t, source in power if source == "terminal"]
+    rc = [t for t, source in power if source == "receipt_computer"]
+    assert len(readers) == 5 and len(terminal) == 1 and len(rc) == 1
+    assert terminal[0] - max(readers) == 20
+    started = [e.t for e in bench.timeline.events("reader.started")]
+    assert len(started) == 5 and rc[0] > max(started)
+    world = bench.emulation.world
+    assert all(r.screen().shows == "first" for r in world.readers.values())
+    assert world.terminal.app_running and world.terminal.upgrade == "applied"
+
+
+def test_relay_powers_the_reader_twin_and_its_usb_presence(bench: Bench) -> None:
+    reader = bench.emulation.world.reader("panasonic")
+    relay = bench.relays["mains"]
+    found = lambda: usb.core.find(idVendor=0xFFFF, idProduct=0xF001, backend=bench.emulation.usb_backend)  # noqa: E731
+    assert found() is not None
+    relay.off(1)
+    assert reader.screen().shows == "dark" and not reader.started
+    assert found() is None
+    kinds = [e.kind for e in bench.timeline.events(source="panasonic")]
+    off = kinds.index("power.off")
+    assert {"reader.stopped", "usb.detach", "screen"} <= set(kinds[off:])
+    relay.on(1)
+    assert reader.screen().shows == "starting"
+    bench.clock.sleep(60)
+    # Powered again while the terminal runs: it starts and links up again.
+    assert reader.screen().shows == "first"
+    assert found() is not None
+
+
+def test_pulling_the_usb_cable_leaves_canon_waiting(bench: Bench) -> None:
+    reader = bench.emulation.world.reader("canon")
+    bench.emulation.unplug("canon")
+    assert reader.screen().has_text("顔認証付きカードリーダー資格確認端末からの接続待ち")
+    bench.emulation.plug("canon")
+    assert reader.screen().shows == "first"
+
+
+def test_a_check_reaches_the_receipt_computer(bench: Bench) -> None:
+    world = bench.emulation.world
+    check_in_by_face(world, world.reader("fujitsu_japan"), patient("bench-patient"))
+    assert world.receipt_computer is not None
+    assert [r.card for r in world.receipt_computer.results] == ["bench-patient"]
+
+
+def test_deviant_boot_bench() -> None:
+    with open_bench("deviant-boot.yaml") as b:
+        world = b.emulation.world
+        assert world.reader("panasonic").screen().shows == "link_wait"  # 40 s start: missed
+        assert world.reader("atlas").screen().shows == "dark"  # no auto-start
+        assert all(world.reader(m).screen().shows == "first" for m in ("canon", "usen_almex", "fujitsu_japan"))
+        assert world.reader("atlas").press_power_button()
+
+
+def test_deviant_order_bench() -> None:
+    with open_bench("deviant-order.yaml") as b:
+        t = {e.source: e.t for e in b.timeline.events("power.on")}
+        assert t["terminal"] < t["panasonic"] and t["receipt_computer"] < t["panasonic"]
+        assert b.emulation.world.reader("panasonic").screen().shows == "link_wait"
+
+
+def test_deviant_e901_bench() -> None:
+    with open_bench("deviant-e901.yaml") as b:
+        world = b.emulation.world
+        canon = world.reader("canon")
+        check_in_by_face(world, canon, patient())
+        assert canon.screen().shows == "first"  # not 「しばらくお待ちください」
+        world.terminal.press("OK")
+        world.terminal.press("OK")
+        fujitsu = world.reader("fujitsu_japan")
+        check_in_by_face(world, fujitsu, patient("p2"))
+        world.terminal.press("OK")
+        world.terminal.press("OK")
+        assert fujitsu.screen().shows == "error_901"
+        assert not fujitsu.screen().has_text("受付窓口にご連絡ください")
+        usen = world.reader("usen_almex")
+        check_in_by_face(world, usen, patient("p3"))
+        assert usen.screen().overlay == "spinner"
+        usen.remove_card()
+        assert usen.screen().shows == "first"
+
+
+def test_deviant_dialogs_bench() -> None:
+    with open_bench("deviant-dialogs.yaml") as b:
+        world = b.emulation.world
+        atlas = world.reader("atlas")
+        check_in_by_face(world, atlas, patient())
+        world.terminal.press("OK")
+        assert atlas.screen().shows == "error_901"  # already after the first dialog
+        assert [d.id for d in world.terminal.dialogs] == ["check_error_2"]
+
+
+def test_deviant_staff_bench() -> None:
+    with open_bench("deviant-staff.yaml") as b:
+        world = b.emulation.world
+        world.terminal.issue_passcode()
+        assert world.reader("canon").screen().has_button("staff")  # no restart needed
+        world.terminal.reboot()
+        b.clock.sleep(300)
+        assert not world.reader("atlas").screen().has_button("staff")
+        assert world.reader("panasonic").screen().shows == "first"
+
+
+def test_a_broken_deviation_names_the_bench_file(tmp_path: Path) -> None:
+    # A copy of the fixtures, so the bench's relative paths hold.
+    for part in ("benches", "devices"):
+        shutil.copytree(project_file(f"fixtures/{part}"), tmp_path / "fixtures" / part)
+    broken = tmp_path / "fixtures" / "benches" / "broken.yaml"
+    broken.write_text(
+        "base: emulated.yaml\n"
+        "bench: broken\n"
+        "readers:\n"
+        "  - name: canon\n"
+        "    deviations:\n"
+        "      - {change: behaviour.start.secnds, to: 40}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInput) as caught:
+        Bench.load(broken).open()
+    message = str(caught.value)
+    assert "broken.yaml" in message and "readers[canon]" in message and "secnds" in message
+    run = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "scan", "--bench", str(broken)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr and "secnds" in run.stderr
