@@ -254,6 +254,7 @@ def test_canon_reads_phones_without_a_general_reader(shipped: ProfileSet) -> Non
 MAKER_ERRORS = [
     ("fujitsu_japan", "ERR-01", "error_timeout", "タイムアウトしました"),
     ("fujitsu_japan", "ERR-02", "error_network", "011"),
+    ("fujitsu_japan", "ERR-02", "error_network", "FUJP55"),
     ("usen_almex", "ERR-03", "error_network", "011"),
     ("canon", "ERR-04", "error_account", "906"),
     ("canon", "ERR-05", "error_network", "011"),
@@ -270,7 +271,7 @@ def test_maker_error_screens(shipped: ProfileSet, key: str, req_id: str, screen:
     steps = {s.screen: s for s in flow_check(shipped[key], req_id).screens}
     assert screen in steps
     if needle is not None:
-        assert needle in steps[screen].texts + steps[screen].contains
+        assert needle in steps[screen].texts + steps[screen].contains + steps[screen].contains_any
 
 
 @pytest.mark.parametrize("key", list(APPLIES))
@@ -346,3 +347,19 @@ def test_broken_profile_is_one_bad_input_naming_file_line_and_field(tmp_path: Pa
     assert str(exc).startswith(f"{path}:{line}: {field}: ")
     assert problem in str(exc)
     assert "\n" not in str(exc), "one message, one line"
+
+
+@pytest.mark.parametrize("key", ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"])
+def test_both_halves_of_split_requirements_are_checked(shipped: ProfileSet, key: str) -> None:
+    """SP-02 (Android and iPhone), ERR-08 (line auth and LAN), ERR-09 (long, intermittent)."""
+    flows = {
+        req_id: [c.flow for c in shipped[key].requirement(req_id).checks]  # type: ignore[union-attr]
+        for req_id in ("SP-02", "ERR-08", "ERR-09")
+    }
+    assert flows == {
+        "SP-02": ["smartphone_android", "smartphone_iphone"],
+        "ERR-08": ["line_auth_cut", "network_error"],
+        "ERR-09": ["network_long_outage", "network_intermittent"],
+    }
+    iphone = shipped[key].requirement("SP-02").checks[1]  # type: ignore[union-attr]
+    assert iphone.never == ["sp_pin"]

@@ -346,6 +346,7 @@ class TerminalTwin:
             self.timeline.record(
                 self.name, "check.failed", reader=reader.name, why=self.network.why_down()
             )
+            self._open_dialog("network_error", reader.name)
             reader.post("check_network_error")
         elif self.upgrade == "installed":
             self.timeline.record(

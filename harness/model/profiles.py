@@ -88,6 +88,8 @@ class ScreenStep(Field):
     texts_unknown: str | None = None
     #: Fragments that must be there even when the full text is unknown (e.g. "901").
     contains: list[str] = []
+    #: At least one of these must be there (the notice allows either).
+    contains_any: list[str] = []
     #: Text that must NOT be on the screen.
     absent: list[str] = []
     overlay: Overlay | None = None
@@ -118,6 +120,8 @@ class FlowCheck(Field):
     given: list[Given] = []
     screens: list[ScreenStep] = []
     dialogs: list[DialogStep] = []
+    #: Screen classes that must not appear anywhere in the flow.
+    never: list[ScreenClass] = []
     #: What reaches the receipt computer: the eligibility result, or nothing.
     result: Literal["handed_over", "none"] | None = None
     #: What the notices do not say, so is not checked.
@@ -172,6 +176,12 @@ class Requirement(Field):
     #: Seed file name and section the requirement comes from.
     source: str
     check: Check
+    #: Further checks of the same requirement (e.g. its iPhone and Android halves).
+    also: list[Check] = []
+
+    @property
+    def checks(self) -> list[Check]:
+        return [self.check, *self.also]
 
 
 class VerifiedModel(Field):
