@@ -125,13 +125,15 @@ class FaceAuthReaderTwin:
                 self._stop("off")
 
     def restart(self) -> None:
-        """Restart the reader (its own menu, or power off and on)."""
+        """Restart the reader: as power off and on (a reader that starts with the terminal
+        stays dark while the terminal is off)."""
         with self.clock.lock:
             if not self.powered:
                 return
             self.timeline.record(self.name, "reader.restart")
             self._stop("off")
-            self._begin_start()
+            self.powered = False
+            self.set_power(True)
 
     def press_power_button(self) -> bool:
         """The reader's own power button: starts a powered reader that waits dark."""
@@ -292,6 +294,8 @@ class FaceAuthReaderTwin:
         if state == self.state:
             return
         self.state = state
+        if state == "first":
+            self.phone = None  # a phone's session ends with it; the next needs its own PIN
         view = self.behaviour.states[state]
         drawn = self.behaviour.states[view.like] if view.like else view
         data = {"state": state, "shows": drawn.shows}
@@ -384,6 +388,7 @@ class FaceAuthReaderTwin:
             ):
                 return False
             self.timeline.record(self.name, "reader.phone_held", phone=phone.label, where=where)
+            self.phone = phone  # the check is made for this phone
             return self.post("phone_held_general" if where == "general_reader" else "phone_held_front")
 
     def _accepts(self, event: Event) -> bool:
