@@ -159,3 +159,13 @@ def test_a_broken_deviation_names_the_bench_file(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "secnds" in run.stderr
+
+
+def test_a_reader_named_like_the_terminal_is_refused(tmp_path: Path) -> None:
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(
+        f"base: {BENCHES / 'emulated.yaml'}\nbench: clash\nreceipt_computer: {{name: atlas}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInput, match="names used twice: atlas"):
+        Bench.load(clash)

@@ -187,6 +187,9 @@ class BenchSpec(Field):
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
         names = [r.name for r in self.readers] + [h.name for h in self.hubs]
+        names.append(self.terminal.name)
+        if self.receipt_computer is not None:
+            names.append(self.receipt_computer.name)
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"names used twice: {', '.join(sorted(dupes))}")
