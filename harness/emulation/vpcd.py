@@ -109,8 +109,9 @@ class VpcdLink:
     def _recv_exact(self, sock: socket.socket, n: int) -> bytes | None:
         buf = b""
         while len(buf) < n:
-            _quickack(sock)
             try:
+                # Inside the try: remove() may close the socket under us at any moment.
+                _quickack(sock)
                 chunk = sock.recv(n - len(buf))
             except OSError:
                 return None
