@@ -333,7 +333,8 @@ class TerminalTwin:
 
     # -- eligibility checks ------------------------------------------------------------------
     def request_check(self, reader: FaceAuthReaderTwin) -> None:
-        card = reader.card or reader.phone
+        # A phone session names the phone even if a card lies in the slot meanwhile.
+        card = reader.phone or reader.card
         label = card.label if card is not None else "(none)"
         self.timeline.record(self.name, "check.requested", reader=reader.name, card=label)
         self.clock.call_later(self.behaviour.check_seconds, lambda: self._finish_check(reader, label))
