@@ -22,7 +22,8 @@ The timeline is the witness for 1, 5 and 6: it is replayed incrementally after e
 even when it happened inside a clock advance (a timer, a network flap).
 
 Twin bugs the machine ran into (an iPhone check named nothing; an Android phone's PIN carried
-over to the next session; a restart ignored Atlas's start-with-the-terminal rule) are pinned
+over to the next session; a restart ignored Atlas's start-with-the-terminal rule; a phone
+check with a card lying in the slot named the card) are pinned
 by small deterministic tests at the end of the file.
 """
 
@@ -52,8 +53,8 @@ from harness.model.clock import JST, VirtualClock
 from harness.model.screens import SCREENS
 
 SETTINGS = settings(
-    max_examples=50,
-    stateful_step_count=35,
+    max_examples=60,
+    stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -72,6 +73,8 @@ GENERAL_READER_APP_NAME = "SONY FeliCa Port/PaSoRi 4.0"
 UPGRADE_REASON = "upgrade installed, not rebooted"
 CHECK_OUTCOMES = ("check.result", "check.failed", "check.lost")
 PHONE_PLACES = ("general_reader", "front")
+#: Screen changes that start a patient's session on what was just put to the reader.
+SESSION_CAUSES = ("card_in", "phone_held_general", "phone_held_front")
 TERMINAL_ACTIONS = (
     "reboot",
     "reboot_no_wait",
@@ -84,7 +87,11 @@ TERMINAL_ACTIONS = (
     "distribution_enabled",
     "account_bad",
     "account_ok",
+    "receipt_computer_off",
+    "receipt_computer_on",
 )
+#: What may happen while a check runs (walk_check_in).
+MEANWHILE = (None, None, "lan_out", "line_auth_cut", "outage:long", "upgrade_installed")
 READER_ACTIONS = ("power_off", "power_on", "restart", "usb_out", "usb_in")
 NETWORK_ACTIONS = (
     "lan_out",
@@ -175,6 +182,10 @@ class TwinInvariants(RuleBasedStateMachine):
         self.expected_results: list[EligibilityResult] = []
         self.received: list[tuple[str, str, float]] = []
         self.last_outcome: dict[str, tuple[str, float]] = {}
+        #: Per reader: the card or phone last put to it, and what the session in progress
+        #: runs on (from the screen change it caused; None at the first screen).
+        self.last_put: dict[str, str] = {}
+        self.session_of: dict[str, str | None] = {}
         #: The terminal has started once: any later start is a restart.
         self.started_before = power_on
         if power_on:
@@ -292,8 +303,10 @@ class TwinInvariants(RuleBasedStateMachine):
 
     # Whole flows in one step, so that deep states (checks, locks, E901) come often; each
     # action in them may do nothing in the state the reader is in.
-    @rule(face=st.booleans(), pin=pins)
-    def walk_check_in(self, face: bool, pin: str) -> None:
+    @rule(face=st.booleans(), pin=pins, meanwhile=st.sampled_from(MEANWHILE))
+    def walk_check_in(self, face: bool, pin: str, meanwhile: str | None) -> None:
+        """Insert, face (or PIN), two consents; ``meanwhile``: what happens while the check
+        runs (the network goes, or the upgrade lands)."""
         reader = self.reader
         if reader.card is None:
             reader.insert_card(self._new_card(pin))
@@ -302,6 +315,10 @@ class TwinInvariants(RuleBasedStateMachine):
             self.enter_pin(True, 1)
         reader.answer_consent()
         reader.answer_consent()
+        if meanwhile == "upgrade_installed":
+            self.terminal_action(meanwhile)
+        elif meanwhile is not None:
+            self.network_action(meanwhile, None)
 
     @rule(i=st.integers(min_value=0, max_value=7), pin=pins, offset=wrong_offsets)
     def walk_pin_lock(self, i: int, pin: str, offset: int) -> None:
@@ -441,6 +458,9 @@ class TwinInvariants(RuleBasedStateMachine):
             terminal.set_distribution_disabled(action == "distribution_disabled")
         elif action.startswith("account_"):
             terminal.set_account_ok(action == "account_ok")
+        elif action.startswith("receipt_computer_"):
+            assert self.w.receipt_computer is not None
+            self.w.receipt_computer.set_power(action == "receipt_computer_on")
         else:
             raise AssertionError(action)
 
@@ -593,7 +613,11 @@ class TwinInvariants(RuleBasedStateMachine):
             elif kind == "upgrade.download_interrupted":
                 self.upgrade_state = "none"
             elif kind == "check.requested":
+                # The check names what this session runs on: the card, or the phone held.
+                assert data["card"] == self.session_of.get(data["reader"]), ev
                 self.pending[data["reader"]].append((data["card"], ev.t))
+            elif kind in ("reader.card_in", "reader.phone_held"):
+                self.last_put[ev.source] = data["card" if kind == "reader.card_in" else "phone"]
             elif kind in CHECK_OUTCOMES:
                 queue = self.pending[data["reader"]]
                 assert queue, f"{kind} without a check.requested: {ev}"
@@ -614,6 +638,10 @@ class TwinInvariants(RuleBasedStateMachine):
                 self.received.append((data["reader"], data["card"], ev.t))
             elif kind == "screen":
                 assert data["shows"] in SCREENS, ev
+                if data["state"] == "first":
+                    self.session_of[ev.source] = None
+                elif data.get("cause") in SESSION_CAUSES:
+                    self.session_of[ev.source] = self.last_put.get(ev.source)
                 if data["state"] == "completion" and data.get("cause") == "check_ok":
                     assert self.last_outcome.get(ev.source) == ("check.result", ev.t), ev
         # The twins' own lists say the same as the timeline.
@@ -652,6 +680,11 @@ class TwinInvariants(RuleBasedStateMachine):
                 assert reader.card is not None and not reader.card.locked
             if view.has_button("staff"):  # AUTH-03
                 assert self.terminal.passcode_issued
+                if reader.behaviour.staff_button.learns_passcode == "at_start":
+                    # AUTH-04: not before the reader has restarted since the first issue.
+                    issued = self.w.timeline.events("passcode.issued")[0].t
+                    started = self.w.timeline.events("reader.started", reader.name)[-1].t
+                    assert started >= issued, "staff button before a restart (AUTH-04)"
             if view.has_button("smartphone"):  # SP-01, SP-04
                 assert not reader.behaviour.smartphone.needs_pairing or (
                     self.terminal.smartphone_ready(reader.name)
@@ -718,3 +751,17 @@ def test_atlas_restart_with_the_terminal_off_stays_dark_like_a_power_cycle() -> 
     reader.restart()
     world.clock.advance(60)
     assert reader.screen().shows == "dark"
+
+
+def test_phone_check_names_the_phone_even_with_a_card_in_the_slot() -> None:
+    world = TwinWorld.for_makers(["canon"])
+    world.power_on_all()
+    reader = world.reader("canon")
+    iphone = Phone("phone-iphone", "iphone")
+    assert reader.press("smartphone") and reader.press("iphone")
+    reader.insert_card(PatientCard("card-a", "1111"))  # ignored on the smartphone path
+    assert reader.state == "sp_hold"
+    assert reader.hold_phone(iphone, "front")
+    assert reader.answer_consent() and reader.answer_consent()
+    world.clock.advance(world.terminal.behaviour.check_seconds)
+    assert [r.card for r in world.terminal.results] == ["phone-iphone"]

@@ -387,9 +387,15 @@ class FaceAuthReaderTwin:
                 self.terminal is None or not self.terminal.general_reader_paired(self.name)
             ):
                 return False
+            event: Event = "phone_held_general" if where == "general_reader" else "phone_held_front"
+            if not self._accepts(event):
+                return False  # not a screen that reads phones: nothing happens
             self.timeline.record(self.name, "reader.phone_held", phone=phone.label, where=where)
-            self.phone = phone  # the check is made for this phone
-            return self.post("phone_held_general" if where == "general_reader" else "phone_held_front")
+            before, self.phone = self.phone, phone  # the check is made for this phone
+            if not self.post(event):
+                self.phone = before
+                return False
+            return True
 
     def _accepts(self, event: Event) -> bool:
         table = self.behaviour.transitions
