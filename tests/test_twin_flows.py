@@ -597,3 +597,21 @@ def test_every_twin_event_lands_on_the_timeline_in_time_order() -> None:
     for kind in ("screen", "reader.started", "reader.linked", "terminal.started",
                  "check.requested", "check.failed", "dialog.shown", "dialog.closed"):
         assert kind in kinds, kind
+
+
+@pytest.mark.parametrize("maker", MAKERS)
+def test_a_patient_who_turns_back_returns_to_the_first_screen(maker: str) -> None:
+    """Every staff and smartphone screen has a way back (戻る), so none needs a restart."""
+    world, reader = started_world(maker)
+    world.terminal.issue_passcode()
+    restart_reader(world, reader)
+    reader.press("staff")
+    assert reader.screen().shows == "staff_passcode"
+    assert reader.press("cancel")
+    assert reader.screen().shows == "first"
+    if reader.screen().has_button("smartphone"):
+        reader.press("smartphone")
+        reader.press("iphone")
+        assert reader.screen().shows == "sp_hold"
+        assert reader.press("cancel")
+        assert reader.screen().shows == "first"

@@ -23,8 +23,9 @@ even when it happened inside a clock advance (a timer, a network flap).
 
 Twin bugs the machine ran into (an iPhone check named nothing; an Android phone's PIN carried
 over to the next session; a restart ignored Atlas's start-with-the-terminal rule; a phone
-check with a card lying in the slot named the card) are pinned
-by small deterministic tests at the end of the file.
+check with a card lying in the slot named the card; after a phone check failed on the
+network, the next patient's card check named the phone) are pinned by small deterministic
+tests at the end of the file.
 """
 
 from __future__ import annotations
@@ -331,8 +332,12 @@ class TwinInvariants(RuleBasedStateMachine):
         for _ in range(3):
             self.enter_pin(False, offset)
 
-    @rule(which=st.integers(min_value=0, max_value=1), right=st.booleans())
-    def walk_smartphone(self, which: int, right: bool) -> None:
+    @rule(
+        which=st.integers(min_value=0, max_value=1),
+        right=st.booleans(),
+        meanwhile=st.sampled_from(MEANWHILE),
+    )
+    def walk_smartphone(self, which: int, right: bool, meanwhile: str | None) -> None:
         """SP-01..03: smartphone button, iPhone or Android (PIN on the reader), hold, consent."""
         reader = self.reader
         phone = self.phones[which]
@@ -344,6 +349,10 @@ class TwinInvariants(RuleBasedStateMachine):
         reader.hold_phone(phone, where)  # type: ignore[arg-type]
         reader.answer_consent()
         reader.answer_consent()
+        if meanwhile == "upgrade_installed":
+            self.terminal_action(meanwhile)
+        elif meanwhile is not None:
+            self.network_action(meanwhile, None)
 
     # -- staff ------------------------------------------------------------------------------
     @rule(right=st.booleans(), offset=wrong_offsets)
@@ -765,3 +774,27 @@ def test_phone_check_names_the_phone_even_with_a_card_in_the_slot() -> None:
     assert reader.answer_consent() and reader.answer_consent()
     world.clock.advance(world.terminal.behaviour.check_seconds)
     assert [r.card for r in world.terminal.results] == ["phone-iphone"]
+
+
+def test_card_check_after_a_failed_phone_check_names_the_card() -> None:
+    world = TwinWorld.for_makers(["atlas"], general_readers={"gr": GENERAL_READER_APP_NAME})
+    world.power_on_all()
+    terminal, reader = world.terminal, world.reader("atlas")
+    session = terminal.start_pairing("atlas")
+    assert session.place_card_on("gr", PatientCard("card-staff", "1111"))
+    assert session.register()
+    terminal.reboot()  # atlas: the pairing takes effect at the terminal's restart (SP-04)
+    world.clock.advance(200)
+    iphone = Phone("phone-iphone", "iphone")
+    assert reader.press("smartphone") and reader.press("iphone")
+    assert reader.hold_phone(iphone, "general_reader")
+    assert reader.answer_consent() and reader.answer_consent()
+    world.network.set_lan(False)  # the check fails on the network
+    world.clock.advance(terminal.behaviour.check_seconds)
+    assert reader.state == "error_network"
+    world.network.set_lan(True)
+    assert reader.insert_card(PatientCard("card-b", "2222"))  # the next patient
+    assert reader.show_face(True)
+    assert reader.answer_consent() and reader.answer_consent()
+    world.clock.advance(terminal.behaviour.check_seconds)
+    assert [r.card for r in terminal.results] == ["card-b"]

@@ -320,7 +320,14 @@ class FaceAuthReaderTwin:
         with self.clock.lock:
             self.card = card
             self.timeline.record(self.name, "reader.card_in", card=card.label)
-            return self.post("card_in")
+            before = self.phone
+            if not self._accepts("card_in"):
+                return False
+            self.phone = None  # a card session starts: any phone session is over
+            if not self.post("card_in"):
+                self.phone = before
+                return False
+            return True
 
     def remove_card(self) -> bool:
         with self.clock.lock:
