@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from seed_texts import E901_TEXTS
 
 from harness.errors import BadInput
 from harness.model.profiles import (
@@ -77,26 +78,6 @@ SEEDS = {
 }
 SEED_NAME = re.compile(r"(\d{3}_[0-9a-f]{16}\.txt)")
 
-#: The 901 screens as seed 000 (記 2. ②) gives them; the ⚠️ pictograms of Atlas's left out.
-E901_TEXTS = {
-    "usen_almex": [
-        "職員はオンライン資格確認等システムの障害発生状況を確認してください。"
-        "【901：オンライン資格確認等システムの障害発生】",
-    ],
-    "fujitsu_japan": [
-        "受付窓口にご連絡ください",
-        "職員はオンライン資格確認等システムの障害状況を確認してください"
-        "【901: オンライン資格確認等システムの障害】",
-    ],
-    "atlas": [
-        "エラーコード表示",
-        "ご確認ください",
-        "職員はオンライン資格確認等システムの障害発生状況を確認してください",
-        "【901】",
-        "マイナンバーカードを取り出し",
-        "受付窓口までお越しください",
-    ],
-}
 
 
 @pytest.fixture(scope="module")

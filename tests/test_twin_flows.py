@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from seed_texts import E901_TEXTS
 from twin_helpers import GENERAL, answer_consents, check_in_by_face, patient, started_world
 
 from harness.emulation.people import Phone
@@ -29,27 +30,7 @@ AT_FAILURE = {
     "atlas": ("first", None),
 }
 #: E901-05: the 901 screen's texts (Panasonic's and Canon's pictures were lost: "901" only).
-TEXTS_901 = {
-    "panasonic": ["901"],
-    "canon": ["901"],
-    "usen_almex": [
-        "職員はオンライン資格確認等システムの障害発生状況を確認してください。",
-        "【901：オンライン資格確認等システムの障害発生】",
-    ],
-    "fujitsu_japan": [
-        "受付窓口にご連絡ください",
-        "職員はオンライン資格確認等システムの障害状況を確認してください",
-        "【901: オンライン資格確認等システムの障害】",
-    ],
-    "atlas": [
-        "エラーコード表示",
-        "ご確認ください",
-        "職員はオンライン資格確認等システムの障害発生状況を確認してください",
-        "【901】",
-        "マイナンバーカードを取り出し",
-        "受付窓口までお越しください",
-    ],
-}
+TEXTS_901 = {"panasonic": ["901"], "canon": ["901"], **E901_TEXTS}
 
 
 @pytest.mark.parametrize("maker", MAKERS)
