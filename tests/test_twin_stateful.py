@@ -316,10 +316,14 @@ class TwinInvariants(RuleBasedStateMachine):
             self.enter_pin(True, 1)
         reader.answer_consent()
         reader.answer_consent()
-        if meanwhile == "upgrade_installed":
-            self.terminal_action(meanwhile)
-        elif meanwhile is not None:
-            self.network_action(meanwhile, None)
+        self._meanwhile(meanwhile)
+
+    def _meanwhile(self, what: str | None) -> None:
+        """What happens while a check runs: the upgrade lands, or the network goes."""
+        if what == "upgrade_installed":
+            self.terminal_action(what)
+        elif what is not None:
+            self.network_action(what, None)
 
     @rule(i=st.integers(min_value=0, max_value=7), pin=pins, offset=wrong_offsets)
     def walk_pin_lock(self, i: int, pin: str, offset: int) -> None:
@@ -349,10 +353,7 @@ class TwinInvariants(RuleBasedStateMachine):
         reader.hold_phone(phone, where)  # type: ignore[arg-type]
         reader.answer_consent()
         reader.answer_consent()
-        if meanwhile == "upgrade_installed":
-            self.terminal_action(meanwhile)
-        elif meanwhile is not None:
-            self.network_action(meanwhile, None)
+        self._meanwhile(meanwhile)
 
     # -- staff ------------------------------------------------------------------------------
     @rule(right=st.booleans(), offset=wrong_offsets)
