@@ -189,12 +189,6 @@ class ReaderBehaviour(Field):
         return self
 
 
-class ReaderDevice(Field):
-    """The ``reader`` part of a face-auth reader's behaviour file (besides usb, pcsc...)."""
-
-    behaviour: ReaderBehaviour
-
-
 # -- the terminal -------------------------------------------------------------------------
 
 

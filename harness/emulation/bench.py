@@ -73,7 +73,7 @@ def build_world(
     """The behaviour twins of the bench: terminal, network, receipt computer, face-auth readers."""
     plans = [
         ReaderPlan(
-            r.name, r.maker, _resolve(bench_path, r.emulate or ""), tuple(r.deviations),
+            r.name, _resolve(bench_path, r.emulate or ""), tuple(r.deviations),
             f"{bench_path} (readers[{r.name}])",
         )
         for r in spec.readers

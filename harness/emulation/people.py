@@ -35,10 +35,6 @@ class PatientCard:
             self.locked = True
         return False
 
-    @property
-    def tries_left(self) -> int:
-        return 0 if self.locked else self.pin_tries - self.failures
-
     def unlock(self) -> None:
         """Staff have the PIN reset (at the municipal office): the only way out of a lock."""
         self.locked = False

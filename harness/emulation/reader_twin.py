@@ -39,10 +39,6 @@ class ScreenView:
     overlay: str | None
     buttons: tuple[ButtonView, ...]
 
-    @property
-    def lit(self) -> bool:
-        return self.shows != "dark"
-
     def has_text(self, fragment: str) -> bool:
         return any(fragment in text for text in self.texts)
 
@@ -66,11 +62,8 @@ class FaceAuthReaderTwin:
         behaviour: ReaderBehaviour,
         clock: VirtualClock,
         timeline: Timeline,
-        *,
-        maker: str = "",
     ) -> None:
         self.name = name
-        self.maker = maker
         self.behaviour = behaviour
         self.clock = clock
         self.timeline = timeline

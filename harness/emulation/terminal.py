@@ -78,7 +78,6 @@ class Pairing:
 
     reader: str
     general: str | None = None
-    card_in_face_reader: bool = False
     placed_pressed: bool = False
     card_on_general: bool = False
     registered: bool = False

@@ -39,7 +39,6 @@ class ReaderPlan:
     """A face-auth reader twin to build: its behaviour file and the bench's deviations."""
 
     name: str
-    maker: str
     behaviour_file: Path
     deviations: Sequence[Deviation] = ()
     #: Where a broken deviation is blamed (the bench file entry).
@@ -85,7 +84,7 @@ class TwinWorld:
             spec = load_device_spec(plan.behaviour_file, plan.deviations, plan.blame)
             if spec.behaviour is None:
                 raise RigError(f"{plan.behaviour_file}: no 'behaviour' (not a face-auth reader twin)")
-            twin = FaceAuthReaderTwin(plan.name, spec.behaviour, clock, timeline, maker=plan.maker)
+            twin = FaceAuthReaderTwin(plan.name, spec.behaviour, clock, timeline)
             self.terminal.attach_reader(twin)
             self.readers[plan.name] = twin
         for name, app_name in (general_readers or {}).items():
@@ -104,7 +103,7 @@ class TwinWorld:
         """A world with one reader per maker, named after the maker."""
         clock = clock or VirtualClock()
         plans = [
-            ReaderPlan(m, m, maker_file(m), tuple((deviations or {}).get(m, ()))) for m in makers
+            ReaderPlan(m, maker_file(m), tuple((deviations or {}).get(m, ()))) for m in makers
         ]
         return cls(clock, Timeline(clock), plans, general_readers=general_readers, **kwargs)  # type: ignore[arg-type]
 

@@ -99,10 +99,6 @@ class VirtualClock:
             heapq.heappush(self._timers, (timer.due, next(self._seq), timer))
             return timer
 
-    def run_due(self) -> None:
-        """Run timers due now (e.g. zero-delay ones scheduled by an action)."""
-        self.advance(0.0)
-
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError(f"time cannot go backwards ({seconds} s)")
@@ -119,7 +115,3 @@ class VirtualClock:
     def advance_to(self, when: dt.datetime) -> None:
         """Let time pass until a wall-clock moment (no-op if already past)."""
         self.advance(max(0.0, self.at_wallclock(when) - self.now()))
-
-    def pending(self) -> int:
-        with self.lock:
-            return sum(1 for _, _, t in self._timers if not t.cancelled)
