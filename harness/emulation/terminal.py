@@ -150,9 +150,9 @@ class TerminalTwin:
         self.dialogs: list[OpenDialog] = []
         self.pairings: dict[str, Pairing] = {}
         self.results: list[EligibilityResult] = []
-        self._download_target: str | None = None
-        #: The running download was asked for in the tool (it ends with a dialog).
-        self._manual = False
+        #: The running download ends with the tool's 確認しました dialog (a manual download of
+        #: the face-auth library; not of the distribution app itself, UPD-05).
+        self._ready_dialog_due = False
         self._boot_timer: Timer | None = None
         self._poll_timer: Timer | None = None
         self._download_timer: Timer | None = None
@@ -255,9 +255,9 @@ class TerminalTwin:
                 self._start_download("distribution", "face_auth_library")
         self._poll_timer = self.clock.call_later(plan.poll_seconds, self._poll)
 
-    def _start_download(self, how: str, target: str) -> None:
+    def _start_download(self, how: str, target: str, ready_dialog: bool = False) -> None:
         self.upgrade = "downloading"
-        self._download_target = target
+        self._ready_dialog_due = ready_dialog
         self.timeline.record(self.name, "upgrade.download_started", how=how, target=target)
         self._download_timer = self.clock.call_later(
             self.behaviour.distribution.download_seconds, self._downloaded
@@ -272,9 +272,9 @@ class TerminalTwin:
         self.upgrade = "installed"
         version = self.behaviour.versions.face_auth_library_upgrade
         self.timeline.record(self.name, "upgrade.installed", version=version, pending_reboot=True)
-        if self._download_target == "face_auth_library" and self._manual:
+        if self._ready_dialog_due:
             self._open_dialog("update_ready")
-        self._manual = False
+        self._ready_dialog_due = False
 
     # -- the management tool (配信アプリケーション管理ツール) ----------------------------------
     def download_now(self, target: Literal["face_auth_library", "distribution_app"] = "face_auth_library") -> bool:
@@ -288,8 +288,7 @@ class TerminalTwin:
                 return True
             self._open_dialog("download_request_accepted")
             if self.upgrade == "none":
-                self._manual = target == "face_auth_library"
-                self._start_download("manual", target)
+                self._start_download("manual", target, target == "face_auth_library")
             elif self.upgrade == "installed" and target == "face_auth_library":
                 self._open_dialog("update_ready")
             return True
