@@ -143,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_arg(p)
     p.add_argument("--dir", type=Path, default=None, help="folder to write (default: print it)")
     p.set_defaults(func=cmd_pcscd_config)
+
+    from harness.cli_vision import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

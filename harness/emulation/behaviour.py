@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
 
+from harness.emulation.screen_look import ScreenLook
 from harness.errors import BadInput
 from harness.loading import Field, read_layered_yaml, validate_data
 from harness.model.bench_spec import Deviation
@@ -248,6 +249,8 @@ class TerminalBehaviour(Field):
     #: not recognised (USB-06).
     remote_desktop_misses_new_usb: bool = True
     network: NetworkBehaviour = NetworkBehaviour()
+    #: The terminal's monitor (see harness.emulation.screen_look).
+    display: ScreenLook | None = None
 
 
 # -- loading ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import pydantic
 
 from harness.emulation.behaviour import ReaderBehaviour, load_with_deviations
+from harness.emulation.screen_look import ScreenLook
 from harness.loading import Field
 from harness.model.bench_spec import Deviation
 from harness.model.usb_ids import UsbId
@@ -50,6 +51,8 @@ class DeviceSpec(Field):
     nfc: NfcPresentation | None = None
     #: Face-auth readers: screens, transitions, start-up (see harness.emulation.behaviour).
     behaviour: ReaderBehaviour | None = None
+    #: Face-auth readers: how the panel looks (see harness.emulation.screen_look).
+    display: ScreenLook | None = None
 
 
 def load_device_spec(

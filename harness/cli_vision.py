@@ -1,0 +1,235 @@
+"""``onshi-rig classify | learn | references``: the rig's eyes on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from harness.errors import RigError
+
+EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _screens_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--screens", metavar="DIR", type=Path, default=None,
+                        help="folder of reference screens, one subfolder per maker "
+                             "(default: fixtures/screens/)")
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from harness.vision.calibration import Calibration, ScreenNotFound, locate
+    from harness.vision.classify import Classifier, unknown
+    from harness.vision.reference import ReferenceSet, screens_dir_for
+
+    classifier = Classifier(ReferenceSet.load(screens_dir_for(args.vendor, args.screens)))
+    calibration = Calibration.load(args.calibration) if args.calibration else None
+    results: list[dict[str, object]] = []
+    bad = unknown_seen = False
+    for path in args.images:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            bad = True
+            results.append({"image": str(path), "error": "cannot read the image"})
+            continue
+        if calibration is not None:
+            if (image.shape[1], image.shape[0]) != tuple(calibration.frame_size):
+                bad = True
+                results.append({"image": str(path), "error": (
+                    f"{image.shape[1]}x{image.shape[0]}, but the calibration is for "
+                    f"{calibration.frame_size[0]}x{calibration.frame_size[1]} frames")})
+                continue
+            decision = classifier.classify(calibration.rectify(image, classifier.fine_size))
+        else:
+            try:
+                located = locate(image, classifier)
+                decision = located.decision
+                if args.save_calibration and decision.known:
+                    located.calibration.save(args.save_calibration)
+                    args.save_calibration = None  # the first good picture's
+            except ScreenNotFound as exc:
+                decision = unknown(str(exc))
+        unknown_seen |= not decision.known
+        results.append({"image": str(path), **decision.as_json()})
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for row in results:
+            if "error" in row:
+                print(f"{row['image']}: error: {row['error']}")
+            else:
+                extra = f" ({row['why']})" if row.get("why") else ""
+                print(f"{row['image']}: {row['state']}  score {row['score']:.3f}  "
+                      f"margin {row['margin']:.3f}{extra}")
+    if bad:
+        return EXIT_BAD_INPUT
+    return EXIT_UNKNOWN if unknown_seen else EXIT_OK
+
+
+def _parse_region(text: str) -> dict[str, object]:
+    """``NAME:KIND:X,Y,W,H`` -> a region entry."""
+    try:
+        name, kind, box = text.split(":")
+        x, y, w, h = (int(v) for v in box.split(","))
+    except ValueError:
+        raise RigError(f"--region {text!r}: expected NAME:KIND:X,Y,W,H "
+                       "(KIND: match, mask or spinner)") from None
+    return {"name": name, "kind": kind, "box": (x, y, w, h)}
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from harness.devices.camera import open_source
+    from harness.model.clock import RealClock
+    from harness.vision.calibration import Calibration, screen_candidates
+    from harness.vision.reference import (
+        INDEX,
+        ReferenceEntry,
+        ReferenceIndex,
+        default_screens_dir,
+        read_index,
+        write_index,
+    )
+
+    root = args.screens or default_screens_dir()
+    directory = root / args.vendor
+    if (directory / INDEX).is_file():
+        index = read_index(directory)
+    else:
+        index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
+    size = index.size
+    name = args.name or args.state
+    if name in index.references and not args.replace:
+        raise RigError(f"{directory / INDEX}: {name!r} exists; pass --replace to retake it")
+    source = open_source(args.source, "learn", RealClock())
+    try:
+        frames = [source.read().image for _ in range(args.frames)]
+    finally:
+        source.close()
+    first = frames[0]
+    if args.calibration:
+        calibration = Calibration.load(args.calibration)
+    else:
+        quads = screen_candidates(first)
+        if not quads:
+            raise RigError(f"{args.source}: no screen found in the camera's view; give "
+                           "--calibration (from `onshi-rig classify --save-calibration`)")
+        # The largest quadrilateral with the screen's proportions.
+        want = size[0] / size[1]
+        quads.sort(key=lambda q: abs(np.log(_aspect(q) / want)))
+        calibration = Calibration(quads[0], (first.shape[1], first.shape[0]), size)
+    # Averaging several frames takes out the sensor noise.
+    stack = np.stack([calibration.rectify(f, size).astype(np.float32) for f in frames])
+    image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
+    directory.mkdir(parents=True, exist_ok=True)
+    file = f"{name}.png"
+    cv2.imwrite(str(directory / file), image)
+    regions = [_parse_region(r) for r in args.region]
+    entry = ReferenceEntry.model_validate({
+        "file": file, "state": args.state, "shows": args.shows, "regions": regions,
+    })
+    refs = dict(index.references)
+    refs[name] = entry
+    write_index(directory, ReferenceIndex(maker=index.maker, size=size, references=refs))
+    print(f"learnt {name!r} (state {args.state}) from {len(frames)} frame(s): "
+          f"{directory / file}")
+    return EXIT_OK
+
+
+def _aspect(quad: np.ndarray) -> float:
+    top = np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])
+    side = np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])
+    return float(top / max(side, 1e-6))
+
+
+def cmd_references(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from harness.emulation.screen_views import reference_targets, write_references
+    from harness.vision.reference import default_screens_dir
+
+    root = args.out or default_screens_dir()
+    targets = [t for t in reference_targets() if not args.device or t[0] in args.device]
+    if not args.check:
+        for key, look, plans in targets:
+            n = write_references(key, look, plans, root / key)
+            print(f"{key}: {n} reference screens in {root / key}")
+        return EXIT_OK
+    differ: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, look, plans in targets:
+            write_references(key, look, plans, Path(tmp) / key)
+            differ += _compare_dirs(Path(tmp) / key, root / key, key)
+    for line in differ:
+        print(line)
+    if differ:
+        print("the committed reference screens are not what the twins draw; "
+              "`onshi-rig references` redraws them")
+        return EXIT_UNKNOWN
+    print("the committed reference screens are what the twins draw")
+    return EXIT_OK
+
+
+def _compare_dirs(fresh: Path, committed: Path, key: str) -> list[str]:
+    differ = []
+    for path in sorted(fresh.iterdir()):
+        other = committed / path.name
+        if not other.is_file():
+            differ.append(f"{key}/{path.name}: missing")
+        elif path.suffix == ".png":
+            a, b = cv2.imread(str(path)), cv2.imread(str(other))
+            if b is None or a.shape != b.shape or int(np.abs(a.astype(int) - b).max()) > 0:
+                differ.append(f"{key}/{path.name}: differs")
+        elif path.read_bytes() != other.read_bytes():
+            differ.append(f"{key}/{path.name}: differs")
+    extra = {p.name for p in committed.iterdir()} - {p.name for p in fresh.iterdir()} \
+        if committed.is_dir() else set()
+    differ += [f"{key}/{name}: not drawn by the twin" for name in sorted(extra)]
+    return differ
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("classify", help="say which screen state each picture shows")
+    p.add_argument("--vendor", required=True, metavar="KEY",
+                   help="maker (panasonic, canon, usen_almex, fujitsu_japan, atlas) or terminal")
+    p.add_argument("--calibration", metavar="FILE", type=Path, default=None,
+                   help="a saved calibration (the screen's corners in the camera's frames); "
+                        "without it the screen is found in each picture")
+    p.add_argument("--save-calibration", metavar="FILE", type=Path, default=None,
+                   help="save where the screen was found in the first recognised picture")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per image")
+    _screens_arg(p)
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("learn", help="capture a new reference screen from a live camera")
+    p.add_argument("--vendor", required=True, metavar="KEY", help="maker folder to add it to")
+    p.add_argument("--state", required=True, help="the state the screen shows now")
+    p.add_argument("--name", default=None,
+                   help="reference name (default: the state; e.g. first@staff for a variant)")
+    p.add_argument("--shows", default=None, help="its screen class (see domain.md)")
+    p.add_argument("--source", required=True,
+                   help="camera index, device path, stream URL or a recorded video file")
+    p.add_argument("--calibration", metavar="FILE", type=Path, default=None)
+    p.add_argument("--frames", type=int, default=8, help="frames to average (default 8)")
+    p.add_argument("--region", action="append", default=[], metavar="NAME:KIND:X,Y,W,H",
+                   help="a region in reference pixels; KIND match, mask or spinner")
+    p.add_argument("--size", type=int, nargs=2, default=(1024, 600), metavar=("W", "H"),
+                   help="screen size for a new maker folder (default 1024 600)")
+    p.add_argument("--replace", action="store_true", help="retake an existing reference")
+    _screens_arg(p)
+    p.set_defaults(func=cmd_learn)
+
+    p = sub.add_parser("references",
+                       help="draw the reference screens from the twins (needs fonts-noto-cjk)")
+    p.add_argument("--out", type=Path, default=None, help="folder (default: fixtures/screens/)")
+    p.add_argument("--device", action="append", default=[],
+                   help="only this maker (or terminal); repeatable")
+    p.add_argument("--check", action="store_true",
+                   help="check the committed screens are what the twins draw; exit 1 if not")
+    p.set_defaults(func=cmd_references)
+
+
+__all__ = ["add_parsers"]

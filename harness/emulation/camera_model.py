@@ -1,0 +1,861 @@
+"""What a camera sees of an emulated reader's screen.
+
+On an emulated bench the screen renderer gives the reader's screen as a clean BGR image.
+The vision code (screen finding, state classification, motion detection) must not be tested
+on such perfect pictures only, so :class:`CameraModel` turns a screen into a camera frame:
+the screen sits in the reader's housing on a cluttered bench, seen in perspective from a
+camera pose fixed per model (a bench camera) or from a wider range of angles (a hand-held
+photo), with slowly drifting exposure and white balance, a glare blob on the glass, defocus,
+sensor noise and a JPEG round trip.
+
+Everything is deterministic: the pose and the scene come from the seed, time-varying effects
+are smooth functions of the frame's time ``t``, and per-frame randomness (noise, flicker, JPEG
+quality) comes from ``(seed, bumps, frame number, t)``, so a replayed run gives the same frames.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import cv2
+import numpy as np
+
+_FIXED_POINT_NOISE = 32  # noise tile holds N(0,1) * 32 as int16
+_FIXED_POINT_SIGMA = 8  # the sigma LUT holds sigma * 8 as int16
+_NOISE_PAD = (64, 192)  # rows, columns (of interleaved BGR) of random offsets into the tile
+
+
+def _check_range(low_min: float, high_max: float | None = None) -> Any:
+    def check(_: Any, attribute: attrs.Attribute, value: tuple[float, float]) -> None:
+        low, high = value
+        if not low_min <= low <= high or (high_max is not None and high > high_max):
+            limit = f" <= {high_max}" if high_max is not None else ""
+            raise ValueError(
+                f"CameraEffects.{attribute.name}: need {low_min} <= low <= high{limit}, got {value}"
+            )
+
+    return check
+
+
+def _check_level(low: float, high: float) -> Any:
+    def check(_: Any, attribute: attrs.Attribute, value: float) -> None:
+        if not low <= value < high:
+            raise ValueError(
+                f"CameraEffects.{attribute.name}: need {low} <= value < {high}, got {value}"
+            )
+
+    return check
+
+
+def _pair(kind: type) -> Any:
+    def convert(value: Any) -> tuple[Any, Any]:
+        low, high = value
+        return kind(low), kind(high)
+
+    return convert
+
+
+def _optional_quality(value: Any) -> tuple[int, int] | None:
+    return None if value is None else _pair(int)(value)
+
+
+def _check_quality(_: Any, attribute: attrs.Attribute, value: tuple[int, int] | None) -> None:
+    if value is not None and not 1 <= value[0] <= value[1] <= 100:
+        raise ValueError(
+            f"CameraEffects.{attribute.name}: need 1 <= low <= high <= 100 or None, got {value}"
+        )
+
+
+def _check_levels(_: Any, attribute: attrs.Attribute, value: tuple[int, int]) -> None:
+    if not 0 <= value[0] < value[1] <= 255:
+        raise ValueError(
+            f"CameraEffects.{attribute.name}: need 0 <= black < white <= 255, got {value}"
+        )
+
+
+@attrs.frozen
+class CameraEffects:
+    """How imperfect the camera is. Ranges are sampled per camera (blur, read noise) or per
+    frame (JPEG quality); drifts are peak relative changes. The defaults are a realistic
+    bench webcam: something the vision code must cope with, not a torture test."""
+
+    #: Optical defocus (Gaussian sigma, px in the output frame), one value per pose: a fixed
+    #: focus that is never perfect; 1 px softens text edges like a cheap webcam's lens.
+    blur_sigma: tuple[float, float] = attrs.field(
+        default=(0.6, 1.3), converter=_pair(float), validator=_check_range(0.0, 20.0)
+    )
+    #: Read noise (DN, 0-255 scale), one value per camera; 1-2.5 DN is a webcam in office light.
+    noise_sigma: tuple[float, float] = attrs.field(
+        default=(1.0, 2.5), converter=_pair(float), validator=_check_range(0.0, 30.0)
+    )
+    #: Shot noise: sigma = shot_noise * sqrt(signal DN), added in quadrature to the read
+    #: noise; 0.15 gives 2.4 DN on white, so bright screens are noisier than dark ones.
+    shot_noise: float = attrs.field(default=0.15, converter=float, validator=_check_level(0, 2))
+    #: Peak relative change of the exposure gain over time (0.15 = +-15 %): auto exposure
+    #: reacting to people walking by and daylight, with periods of tens of seconds.
+    exposure_drift: float = attrs.field(
+        default=0.15, converter=float, validator=_check_level(0, 0.9)
+    )
+    #: Peak change of the blue and red gains (auto white balance hunting), relative to green.
+    white_balance_drift: float = attrs.field(
+        default=0.05, converter=float, validator=_check_level(0, 0.9)
+    )
+    #: Peak per-frame random gain change (mains flicker, auto exposure steps): motion
+    #: detection must not fire on it.
+    flicker: float = attrs.field(default=0.01, converter=float, validator=_check_level(0, 0.5))
+    #: Peak brightness (DN) added by a soft glare blob (a ceiling lamp's reflection) on the
+    #: reader's glass; it drifts slowly over the screen.
+    glare: float = attrs.field(default=35.0, converter=float, validator=_check_level(0, 256))
+    #: JPEG quality range of the round trip (MJPEG webcams); None: no JPEG.
+    jpeg_quality: tuple[int, int] | None = attrs.field(
+        default=(75, 92), converter=_optional_quality, validator=_check_quality
+    )
+    #: What the camera sees of a black and a white screen pixel: an LCD's black leaks
+    #: backlight and auto exposure leaves headroom above white.
+    screen_levels: tuple[int, int] = attrs.field(
+        default=(18, 235), converter=_pair(int), validator=_check_levels
+    )
+
+    @classmethod
+    def none(cls) -> CameraEffects:
+        """An ideal camera: only the scene and the perspective, for exact tests."""
+        return cls(
+            blur_sigma=(0, 0),
+            noise_sigma=(0, 0),
+            shot_noise=0,
+            exposure_drift=0,
+            white_balance_drift=0,
+            flicker=0,
+            glare=0,
+            jpeg_quality=None,
+            screen_levels=(0, 255),
+        )
+
+
+@attrs.frozen(eq=False)
+class Capture:
+    """One camera frame and where the screen is in it."""
+
+    #: BGR uint8, frame_size.
+    image: np.ndarray
+    #: float32 (4, 2): where the input screen's corners tl, tr, br, bl landed in the frame:
+    #: the screen points (0,0), (W,0), (W,H), (0,H) in OpenCV's pixel-centre convention, so
+    #: ``cv2.getPerspectiveTransform(quad, those four points)`` is exactly the inverse of the
+    #: camera's homography. Ground truth for the vision code's tests.
+    quad: np.ndarray
+
+
+@attrs.frozen
+class _Pose:
+    """Where the camera is, as the things a person would vary."""
+
+    frac: float  # screen's bounding-box width / frame width
+    yaw: float  # degrees
+    pitch: float
+    roll: float
+    cx: float  # where the screen's centre lands, as a fraction of the frame's width/height
+    cy: float
+    hfov: float  # horizontal field of view, degrees
+
+
+@attrs.frozen
+class _PoseRanges:
+    frac: tuple[float, float]
+    tilt: float  # max |yaw|, |pitch|
+    roll: float
+    centre: float  # max offset of the screen's centre from the frame's centre (fraction)
+    hfov: tuple[float, float]
+    housing_in_frame: bool  # a bench camera is set up to see the whole reader
+
+
+_BENCH = _PoseRanges((0.35, 0.60), 15.0, 5.0, 0.10, (55.0, 75.0), True)
+_HAND_HELD = _PoseRanges((0.25, 0.70), 35.0, 20.0, 0.16, (60.0, 75.0), False)
+
+
+@attrs.frozen(eq=False)
+class _Housing:
+    """The reader's front face, drawn in screen-pixel units (object plane, z = 0)."""
+
+    image: np.ndarray  # BGR
+    alpha: np.ndarray  # uint8, 255 inside the rounded outline
+    origin: tuple[int, int]  # where screen pixel (0, 0) is in ``image``
+    outline: np.ndarray  # (N, 2) rounded outline in screen coordinates
+    depth: float  # body thickness, screen px
+    side_colour: tuple[float, float, float]
+
+
+@attrs.frozen(eq=False)
+class _View:
+    """Everything static for one pose and screen size: built once, used for every frame."""
+
+    scene: np.ndarray  # bench + housing at frame resolution, screen area dark
+    blurred: np.ndarray  # the scene through the lens (same as scene without blur)
+    quad: np.ndarray
+    homography: np.ndarray  # screen -> frame
+    #: x0, y0, x1, y1 in the frame: the screen's bounding box grown by twice the blur
+    #: kernel's radius (the patch composed and blurred per frame) ...
+    patch: tuple[int, int, int, int]
+    #: ... and its part grown by one radius, which is exact after blurring the patch
+    keep: tuple[int, int, int, int]
+    screen_size: tuple[int, int] | None  # pre-shrunk screen (w, h), or None
+    screen_warp: np.ndarray  # (possibly shrunk) screen -> patch
+    glass: np.ndarray  # float32 0..1, where glare can appear
+    blur: float
+
+
+def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    y, p, r = np.radians([yaw, pitch, roll])
+    ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
+    rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
+    return rz @ rx @ ry
+
+
+def _project(h: np.ndarray, points: np.ndarray) -> np.ndarray:
+    p = np.c_[points, np.ones(len(points))] @ h.T
+    return p[:, :2] / p[:, 2:3]
+
+
+def _translation(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0, dx], [0, 1, dy], [0, 0, 1]])
+
+
+class _Camera:
+    """Pinhole camera looking at the reader: homographies of planes parallel to its face."""
+
+    def __init__(self, pose: _Pose, screen: tuple[int, int], frame: tuple[int, int]) -> None:
+        (w, h), (fw, fh) = screen, frame
+        f = (fw / 2) / math.tan(math.radians(pose.hfov) / 2)
+        self.k = np.array([[f, 0, (fw - 1) / 2], [0, f, (fh - 1) / 2], [0, 0, 1]])
+        self.r = _rotation(pose.yaw, pose.pitch, pose.roll)
+        # Object coordinates: screen pixels, origin at the screen's centre, z away from the
+        # camera (the reader's back is at +z). Start on the optical axis, then solve for the
+        # distance giving the wanted width and the shift putting the centre where wanted.
+        self.centre = _translation(-w / 2, -h / 2)
+        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+        target = np.array([pose.cx * fw, pose.cy * fh])
+        self.t = np.array([0.0, 0.0, f * w / (pose.frac * fw)])
+        for _ in range(6):
+            width = np.ptp(_project(self.plane(), corners)[:, 0])
+            self.t[2] *= width / (pose.frac * fw)
+            self.t[:2] = (target - self.k[:2, 2]) * self.t[2] / f
+
+    def plane(self, z: float = 0.0) -> np.ndarray:
+        """Homography from screen coordinates on the plane at depth z to the frame."""
+        m = np.c_[self.r[:, 0], self.r[:, 1], self.r[:, 2] * z + self.t]
+        return self.k @ m @ self.centre
+
+
+def _inside(points: np.ndarray, frame: tuple[int, int], margin: float) -> bool:
+    fw, fh = frame
+    x, y = points[:, 0], points[:, 1]
+    return bool(
+        (x >= margin).all()
+        and (x <= fw - 1 - margin).all()
+        and (y >= margin).all()
+        and (y <= fh - 1 - margin).all()
+    )
+
+
+def _warp(src: np.ndarray, h: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """warpPerspective that shrinks with INTER_AREA first: plain linear warping aliases
+    thin lines when the image gets smaller, which a real lens and sensor never do."""
+    src, h = _shrink_for(src, h)
+    return cv2.warpPerspective(src, h, size, flags=cv2.INTER_LINEAR)
+
+
+def _shrink_size(shape: tuple[int, ...], h: np.ndarray) -> tuple[int, int] | None:
+    rows, cols = shape[:2]
+    corners = np.array([[0, 0], [cols, 0], [cols, rows], [0, rows]], float)
+    area = cv2.contourArea(_project(h, corners).astype(np.float32))
+    scale = math.sqrt(area / (rows * cols))
+    if scale > 0.8:
+        return None
+    return max(2, round(cols * scale)), max(2, round(rows * scale))
+
+
+def _shrunk_homography(shape: tuple[int, ...], size: tuple[int, int], h: np.ndarray) -> np.ndarray:
+    # resize maps pixel centres x -> (x + 0.5) * s - 0.5
+    sx, sy = size[0] / shape[1], size[1] / shape[0]
+    s = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]])
+    return h @ np.linalg.inv(s)
+
+
+def _shrink_for(src: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size = _shrink_size(src.shape, h)
+    if size is None:
+        return src, h
+    return cv2.resize(src, size, interpolation=cv2.INTER_AREA), _shrunk_homography(
+        src.shape, size, h
+    )
+
+
+def _rng(*key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([*key]))
+
+
+_TAG = {"pose": 1, "bench": 2, "housing": 3, "drift": 4, "sensor": 5, "frame": 6, "focus": 7}
+
+
+def _t_key(t: float) -> int:
+    return int(np.float64(t).view(np.uint64))
+
+
+_noise_tiles: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _noise_tile(rows: int, cols: int) -> np.ndarray:
+    """A shared, read-only tile of N(0,1) * 32 as int16, larger than a frame: each frame
+    reads it at a random offset (and sign). Drawing 6 M normals per frame costs ~100 ms."""
+    tile = _noise_tiles.get((rows, cols))
+    if tile is None:
+        normal = np.random.default_rng(20240601).standard_normal(
+            (rows + _NOISE_PAD[0], cols + _NOISE_PAD[1]), dtype=np.float32
+        )
+        tile = np.rint(normal * _FIXED_POINT_NOISE).astype(np.int16)
+        tile.flags.writeable = False
+        _noise_tiles[(rows, cols)] = tile
+    return tile
+
+
+def _rotated_rect(img: np.ndarray, centre: Any, size: Any, angle: float, colour: Any) -> None:
+    box = cv2.boxPoints((tuple(map(float, centre)), tuple(map(float, size)), float(angle)))
+    cv2.fillConvexPoly(img, np.rint(box * 16).astype(np.int32), colour, cv2.LINE_AA, 4)
+
+
+def _render_bench(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """The bench surface and its clutter: uneven light, grain, papers (nearly as bright as a
+    white screen), a keyboard (a grid of small quads), cables, notes, a mug."""
+    palettes = [(150, 150, 146), (64, 98, 140), (90, 90, 95), (172, 176, 178), (96, 128, 158)]
+    base = np.array(palettes[rng.integers(len(palettes))], np.float32) * rng.uniform(0.9, 1.1, 3)
+    light = cv2.resize(
+        rng.uniform(0.72, 1.08, (3, 5)).astype(np.float32), (cols, rows), cv2.INTER_CUBIC
+    )
+    grain = rng.standard_normal((max(2, rows // 6), max(2, cols // 48)), dtype=np.float32)
+    fine = rng.standard_normal((max(2, rows // 2), max(2, cols // 2)), dtype=np.float32)
+    texture = cv2.resize(grain, (cols, rows)) * 5 + cv2.resize(fine, (cols, rows)) * 3
+    img = base[None, None, :] * light[..., None] + texture[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+
+    scale = cols / 1000  # object sizes follow the canvas
+    # a keyboard: dark body, a grid of lighter keys (many small quads)
+    kw, kh = rng.uniform(300, 420) * scale, rng.uniform(100, 140) * scale
+    kx, ky = rng.uniform(0.2, 0.8) * cols, rng.choice([0.12, 0.9]) * rows
+    angle = rng.uniform(-8, 8)
+    _rotated_rect(img, (kx, ky), (kw, kh), angle, (38, 38, 40))
+    rot = cv2.getRotationMatrix2D((0, 0), -angle, 1)[:, :2]
+    for i in range(12):
+        for j in range(4):
+            off = rot @ np.array([(i - 5.5) * kw / 13, (j - 1.5) * kh / 5])
+            _rotated_rect(img, (kx + off[0], ky + off[1]), (kw / 16, kh / 7), angle, (70, 70, 74))
+    # paper sheets, smaller than the screen and a little dimmer than a white one: brightness
+    # alone must not find the screen; at least one sheet lies well left or right of the reader
+    for n in range(rng.integers(2, 4)):
+        side = rng.choice([0.08, 0.92]) if n == 0 else rng.uniform(0.05, 0.95)
+        pw = rng.uniform(90, 150) * scale
+        centre = (side * cols, rng.uniform(0.2, 0.8) * rows)
+        angle = rng.uniform(-40, 40)
+        paper = tuple(rng.uniform(175, 205) + rng.uniform(-6, 6, 3))
+        _rotated_rect(img, centre, (pw, pw * 1.41), angle, paper)
+        rot = cv2.getRotationMatrix2D((0, 0), -angle, 1)[:, :2]
+        for line in range(rng.integers(4, 9)):  # printed text lines
+            off = rot @ np.array([0, (line - 4) * pw * 0.12])
+            length = pw * rng.uniform(0.4, 0.75)
+            _rotated_rect(img, np.add(centre, off), (length, pw * 0.03), angle, (110, 110, 110))
+    # sticky notes, a card, a pen, a mug seen from above, cables
+    for _ in range(rng.integers(2, 5)):
+        colour = [(90, 225, 240), (180, 140, 250), (120, 240, 140)][rng.integers(3)]
+        size = rng.uniform(40, 60) * scale
+        centre = (rng.uniform(0, cols), rng.uniform(0, rows))
+        _rotated_rect(img, centre, (size, size), rng.uniform(-30, 30), colour)
+    _rotated_rect(
+        img,
+        (rng.uniform(0, cols), rng.uniform(0, rows)),
+        (86 * scale, 54 * scale),
+        rng.uniform(-90, 90),
+        (215, 205, 225),
+    )
+    _rotated_rect(
+        img,
+        (rng.uniform(0, cols), rng.uniform(0, rows)),
+        (140 * scale, 9 * scale),
+        rng.uniform(-90, 90),
+        (160, 60, 30),
+    )
+    mug = (int(rng.uniform(0, cols)), int(rng.uniform(0, rows)))
+    cv2.circle(img, mug, int(45 * scale), (235, 235, 235), -1, cv2.LINE_AA)
+    cv2.circle(img, mug, int(36 * scale), (40, 60, 90), -1, cv2.LINE_AA)
+    for _ in range(rng.integers(1, 3)):  # cables: smooth random curves
+        heading = np.cumsum(rng.normal(0, 0.25, 40)) + rng.uniform(0, 2 * math.pi)
+        steps = np.c_[np.cos(heading), np.sin(heading)] * 25 * scale
+        points = np.cumsum(steps, axis=0) + (rng.uniform(0, cols), rng.uniform(0, rows))
+        colour = (20, 20, 22) if rng.random() < 0.6 else (225, 225, 225)
+        cv2.polylines(
+            img,
+            [np.rint(points * 16).astype(np.int32)],
+            False,
+            colour,
+            max(2, int(6 * scale)),
+            cv2.LINE_AA,
+            4,
+        )
+    return img
+
+
+def _rounded_outline(x0: float, y0: float, x1: float, y1: float, radius: float) -> np.ndarray:
+    corners = [
+        (x1 - radius, y0 + radius, -90),
+        (x1 - radius, y1 - radius, 0),
+        (x0 + radius, y1 - radius, 90),
+        (x0 + radius, y0 + radius, 180),
+    ]
+    points = []
+    for cx, cy, start in corners:
+        for a in np.radians(np.linspace(start, start + 90, 7)):
+            points.append((cx + radius * math.cos(a), cy + radius * math.sin(a)))
+    return np.array(points)
+
+
+def _render_housing(rng: np.random.Generator, w: int, h: int) -> _Housing:
+    """The reader's front: a dark body well larger than the screen, a thin glossy bezel, the
+    face camera above the screen, a logo plate, an LED and a card-placement mark below."""
+    u = max(w, h)
+    side, top, bottom = round(0.055 * u), round(0.11 * u), round(0.2 * u)
+    hw, hh = w + 2 * side, h + top + bottom
+    grey = rng.uniform(28, 58)
+    body = np.array([grey, grey, grey]) * rng.uniform(0.95, 1.05, 3)
+    shade = np.linspace(10, -8, hh)[:, None]  # lit from above
+    column = np.clip(body[None, :] + shade + 0.5, 0, 255).astype(np.uint8)
+    img = cv2.resize(column[:, None, :], (hw, hh), interpolation=cv2.INTER_NEAREST)
+    outline = _rounded_outline(0, 0, hw - 1, hh - 1, 0.035 * u)
+    alpha = np.zeros((hh, hw), np.uint8)
+    pts16 = np.rint(outline * 16).astype(np.int32)
+    cv2.fillPoly(alpha, [pts16], 255, cv2.LINE_AA, 4)
+    # a lighter chamfer along the edge: the housing's outline is a crisp (rounded) quad too
+    edge = tuple(float(c) + 35 for c in body)
+    cv2.polylines(img, [pts16], True, edge, max(2, round(0.004 * u)), cv2.LINE_AA, 4)
+    bezel = max(2, round(0.012 * u))
+    cv2.rectangle(
+        img, (side - bezel, top - bezel), (side + w + bezel, top + h + bezel), (14, 14, 16), -1
+    )
+    cv2.rectangle(img, (side, top), (side + w - 1, top + h - 1), (6, 6, 6), -1)
+    lens = (hw // 2, top // 2)
+    cv2.circle(img, lens, round(0.02 * u), (60, 60, 62), -1, cv2.LINE_AA)
+    cv2.circle(img, lens, round(0.014 * u), (8, 8, 10), -1, cv2.LINE_AA)
+    cv2.circle(
+        img,
+        (lens[0] - round(0.004 * u), lens[1] - round(0.004 * u)),
+        max(1, round(0.003 * u)),
+        (200, 200, 210),
+        -1,
+        cv2.LINE_AA,
+    )
+    row = top + h + round(bottom * 0.45)
+    plate_w, plate_h = round(0.16 * u), round(0.045 * u)
+    plate = rng.uniform(150, 190)
+    cv2.rectangle(
+        img,
+        (hw // 2 - plate_w // 2, row - plate_h // 2),
+        (hw // 2 + plate_w // 2, row + plate_h // 2),
+        (plate, plate, plate),
+        -1,
+    )
+    font_scale = plate_h / 30
+    text_size = cv2.getTextSize("ONSHI", cv2.FONT_HERSHEY_SIMPLEX, font_scale, 2)[0]
+    cv2.putText(
+        img,
+        "ONSHI",
+        (hw // 2 - text_size[0] // 2, row + text_size[1] // 2),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        (40, 40, 40),
+        2,
+        cv2.LINE_AA,
+    )
+    cv2.circle(
+        img,
+        (hw - side - round(0.03 * u), row),
+        max(2, round(0.007 * u)),
+        (70, 230, 90),
+        -1,
+        cv2.LINE_AA,
+    )
+    mark = (side + round(0.03 * u), row - plate_h // 2)
+    cv2.rectangle(
+        img,
+        mark,
+        (mark[0] + round(0.12 * u), mark[1] + round(0.075 * u)),
+        tuple(float(c) + 45 for c in body),
+        max(1, round(0.003 * u)),
+        cv2.LINE_AA,
+    )
+    return _Housing(
+        image=img,
+        alpha=alpha,
+        origin=(side, top),
+        outline=outline - (side, top),
+        depth=0.05 * u,
+        side_colour=tuple(float(c) * 0.6 for c in body),
+    )
+
+
+class CameraModel:
+    """A camera looking at one emulated reader. Frames from one model line up (fixed pose)
+    until :meth:`bump`; all of it is reproducible from ``seed``."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        frame_size: tuple[int, int] = (1920, 1080),
+        *,
+        hand_held: bool = False,
+        effects: CameraEffects | None = None,
+    ) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"camera model: seed must be a non-negative int, got {seed!r}")
+        try:
+            fw, fh = (int(v) for v in frame_size)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"camera model: frame_size must be (width, height), got {frame_size!r}"
+            ) from None
+        if fw <= 0 or fh <= 0:
+            raise ValueError(f"camera model: frame_size must be positive, got {frame_size!r}")
+        if fw < 32 or fh < 32:
+            raise ValueError(f"camera model: frame_size must be at least 32x32, got {frame_size!r}")
+        self.seed = int(seed)
+        self.frame_size = (fw, fh)
+        self.hand_held = hand_held
+        self.effects = effects if effects is not None else CameraEffects()
+        self._ranges = _HAND_HELD if hand_held else _BENCH
+        self._bumps = 0
+        self._frames = 0
+        self._last_offset: tuple[int, int, int] | None = None
+        self._poses: dict[tuple[int, tuple[int, int]], _Pose] = {}
+        self._views: dict[tuple[int, int], _View] = {}
+        self._housings: dict[tuple[int, int], _Housing] = {}
+        self._bench: np.ndarray | None = None
+        self._bench_pad = round(0.1 * fw)
+
+        drift = _rng(self.seed, _TAG["drift"])
+        # Exposure: a slow swing plus a faster, smaller one; together they peak at the drift.
+        self._exposure_waves = [
+            (0.8, drift.uniform(25, 60), drift.uniform(0, 2 * math.pi)),
+            (0.2, drift.uniform(10, 20), drift.uniform(0, 2 * math.pi)),
+        ]
+        self._wb_waves = [(drift.uniform(30, 90), drift.uniform(0, 2 * math.pi)) for _ in "br"]
+        self._glare_waves = [(drift.uniform(30, 80), drift.uniform(0, 2 * math.pi)) for _ in "xya"]
+        self._glare_shape = (drift.uniform(0.08, 0.16), drift.uniform(0.06, 0.12))  # x, y sigma
+        sensor = _rng(self.seed, _TAG["sensor"])
+        read = sensor.uniform(*self.effects.noise_sigma)
+        sigma = np.sqrt(read**2 + self.effects.shot_noise**2 * np.arange(256))
+        self._noisy = bool(sigma.max() > 0)
+        self._sigma_lut = np.rint(sigma * _FIXED_POINT_SIGMA).astype(np.int16)
+        black, white = self.effects.screen_levels
+        self._levels = (
+            None
+            if (black, white) == (0, 255)
+            else np.rint(black + np.arange(256) * (white - black) / 255).astype(np.uint8)
+        )
+
+    # -- public -----------------------------------------------------------------------------
+
+    def capture(self, screen: np.ndarray, t: float) -> Capture:
+        """What the camera sees at bench time ``t`` (seconds) while the reader shows ``screen``."""
+        screen = _check_screen(screen)
+        t = float(t)
+        if not math.isfinite(t):
+            raise ValueError(f"camera model: t must be a finite number of seconds, got {t!r}")
+        fw, fh = self.frame_size
+        view = self._view(screen.shape[1], screen.shape[0])
+        rng = _rng(self.seed, _TAG["frame"], self._bumps, self._frames, _t_key(t))
+        self._frames += 1
+
+        if self._levels is not None:
+            screen = cv2.LUT(screen, self._levels)
+        if view.screen_size is not None:
+            screen = cv2.resize(screen, view.screen_size, interpolation=cv2.INTER_AREA)
+        # Speed: the static scene was blurred once; only the screen's bounding box (plus the
+        # blur kernel's reach) is composed and blurred per frame. Blurring before the gains
+        # and the glare gives the same frame as the order after them (both are per-pixel
+        # scalings or a smooth blob, which commute with a blur) but for rounding and clipping.
+        frame = view.blurred.copy()
+        x0, y0, x1, y1 = view.patch
+        patch = view.scene[y0:y1, x0:x1].copy()
+        cv2.warpPerspective(
+            screen,
+            view.screen_warp,
+            (x1 - x0, y1 - y0),
+            dst=patch,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_TRANSPARENT,
+        )
+        if view.blur > 0:
+            cv2.GaussianBlur(patch, (0, 0), view.blur, dst=patch)
+        k0, l0, k1, l1 = view.keep
+        frame[l0:l1, k0:k1] = patch[l0 - y0 : l1 - y0, k0 - x0 : k1 - x0]
+        self._apply_gains(frame, t, rng)
+        self._add_glare(frame, view, t)
+        if self._noisy:
+            frame = self._add_noise(frame, rng)
+        if self.effects.jpeg_quality is not None:
+            quality = int(
+                rng.integers(
+                    self.effects.jpeg_quality[0], self.effects.jpeg_quality[1], endpoint=True
+                )
+            )
+            ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if not ok:  # pragma: no cover - OpenCV built without JPEG
+                raise RuntimeError("camera model: OpenCV could not encode JPEG")
+            frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        assert frame.shape == (fh, fw, 3)
+        return Capture(image=frame, quad=view.quad.copy())
+
+    def bump(self) -> None:
+        """The camera was knocked: from now on it sees the reader from a new pose, a few
+        degrees and a few per cent of the frame away from the old one."""
+        self._bumps += 1
+        self._views.clear()
+
+    # -- pose -------------------------------------------------------------------------------
+
+    def _pose(self, bumps: int, screen: tuple[int, int]) -> _Pose:
+        key = (bumps, screen)
+        if key not in self._poses:
+            previous = self._pose(bumps - 1, screen) if bumps else None
+            self._poses[key] = self._sample_pose(
+                screen, previous, _rng(self.seed, _TAG["pose"], bumps)
+            )
+        return self._poses[key]
+
+    def _sample_pose(
+        self, screen: tuple[int, int], previous: _Pose | None, rng: np.random.Generator
+    ) -> _Pose:
+        """Rejection sampling: the screen (and on a bench the whole reader) must be in the
+        frame; after a bump the screen must have moved noticeably. Constraints relax if a
+        screen's shape makes them impossible."""
+        r = self._ranges
+        fw, fh = self.frame_size
+        housing = self._housing(screen)
+        old = self._quad(previous, screen) if previous else None
+        for attempt in range(600):
+            shrink = 0.9 ** (attempt // 100)  # smaller screens when nothing fits
+            if previous is None:
+                pose = _Pose(
+                    frac=rng.uniform(*r.frac) * shrink,
+                    yaw=rng.uniform(-r.tilt, r.tilt),
+                    pitch=rng.uniform(-r.tilt, r.tilt),
+                    roll=rng.uniform(-r.roll, r.roll),
+                    cx=0.5 + rng.uniform(-r.centre, r.centre),
+                    cy=0.5 + rng.uniform(-r.centre, r.centre) * fw / fh,
+                    hfov=rng.uniform(*r.hfov),
+                )
+            else:  # a knock: the same kind of view, moved by a few degrees
+
+                def nudge(value: float, low: float, high: float, limit: float) -> float:
+                    step = rng.uniform(low, high) * rng.choice([-1, 1])
+                    return float(np.clip(value + step, -limit, limit))
+
+                pose = attrs.evolve(
+                    previous,
+                    frac=float(np.clip(previous.frac * rng.uniform(0.9, 1.1), *r.frac)) * shrink,
+                    yaw=nudge(previous.yaw, 1, 4, r.tilt),
+                    pitch=nudge(previous.pitch, 1, 4, r.tilt),
+                    roll=nudge(previous.roll, 0.5, 2, r.roll),
+                    cx=0.5 + nudge(previous.cx - 0.5, 0.02, 0.06, r.centre),
+                    cy=0.5 + nudge(previous.cy - 0.5, 0.02, 0.06, r.centre * fw / fh),
+                )
+            quad = self._quad(pose, screen)
+            if not _inside(quad, self.frame_size, 0.02 * min(fw, fh)):
+                continue
+            if r.housing_in_frame and attempt < 300:
+                cam = _Camera(pose, screen, self.frame_size)
+                body = np.r_[
+                    _project(cam.plane(), housing.outline),
+                    _project(cam.plane(housing.depth), housing.outline),
+                ]
+                if not _inside(body, self.frame_size, 0):
+                    continue
+            if old is not None and np.linalg.norm(quad - old, axis=1).mean() < 0.03 * fw:
+                continue
+            return pose
+        raise ValueError(
+            f"camera model: cannot place a {screen[0]}x{screen[1]} screen in a {fw}x{fh} frame"
+        )
+
+    def _quad(self, pose: _Pose, screen: tuple[int, int]) -> np.ndarray:
+        w, h = screen
+        cam = _Camera(pose, screen, self.frame_size)
+        return _project(cam.plane(), np.array([[0, 0], [w, 0], [w, h], [0, h]], float))
+
+    # -- static scene -----------------------------------------------------------------------
+
+    def _housing(self, screen: tuple[int, int]) -> _Housing:
+        if screen not in self._housings:
+            self._housings[screen] = _render_housing(_rng(self.seed, _TAG["housing"]), *screen)
+        return self._housings[screen]
+
+    def _bench_canvas(self) -> np.ndarray:
+        if self._bench is None:
+            fw, fh = self.frame_size
+            pad = self._bench_pad
+            self._bench = _render_bench(_rng(self.seed, _TAG["bench"]), fh + 2 * pad, fw + 2 * pad)
+        return self._bench
+
+    def _view(self, w: int, h: int) -> _View:
+        key = (w, h)
+        if key in self._views:
+            return self._views[key]
+        fw, fh = self.frame_size
+        pose = self._pose(self._bumps, key)
+        cam = _Camera(pose, key, self.frame_size)
+        homography = cam.plane()
+        quad = _project(homography, np.array([[0, 0], [w, 0], [w, h], [0, h]], float))
+        housing = self._housing(key)
+
+        # The bench moves with the camera: a knock that moves the reader right in the frame
+        # moves the bench behind it right too (a rotation shifts near and far alike).
+        pad = self._bench_pad
+        centre = quad.mean(axis=0)
+        cx = int(np.clip(round(pad - (centre[0] - (fw - 1) / 2)), 0, 2 * pad))
+        cy = int(np.clip(round(pad - (centre[1] - (fh - 1) / 2)), 0, 2 * pad))
+        scene = self._bench_canvas()[cy : cy + fh, cx : cx + fw].astype(np.float32)
+
+        front = _project(homography, housing.outline)
+        back = _project(cam.plane(housing.depth), housing.outline)
+        hull = cv2.convexHull(np.r_[front, back].astype(np.float32)).reshape(-1, 2)
+        # soft shadow of the reader on the bench, drawn small and blurred (cheap, once)
+        small = 4
+        shadow = np.zeros((fh // small + 1, fw // small + 1), np.float32)
+        offset = np.array([0.012 * fw, 0.03 * fh])
+        cv2.fillPoly(
+            shadow, [np.rint((hull + offset) / small * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4
+        )
+        shadow = cv2.GaussianBlur(shadow, (0, 0), 0.015 * fw / small)
+        shadow = cv2.resize(shadow, (fw, fh), interpolation=cv2.INTER_LINEAR)
+        scene *= (1 - 0.45 * shadow)[..., None]
+        # the body's sides, visible when the reader is seen at an angle
+        cv2.fillPoly(
+            scene, [np.rint(hull * 16).astype(np.int32)], housing.side_colour, cv2.LINE_AA, 4
+        )
+        to_frame = homography @ _translation(-housing.origin[0], -housing.origin[1])
+        face = _warp(housing.image, to_frame, (fw, fh)).astype(np.float32)
+        alpha = _warp(housing.alpha, to_frame, (fw, fh)).astype(np.float32) / 255
+        scene = scene * (1 - alpha[..., None]) + face * alpha[..., None]
+        scene = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
+
+        focus = _rng(self.seed, _TAG["focus"], self._bumps)
+        blur = float(focus.uniform(*self.effects.blur_sigma))
+        # GaussianBlur's kernel on uint8 reaches 3 sigma (4 on float); keep a safe margin
+        reach = math.ceil(4 * blur) + 2 if blur > 0 else 0
+
+        def box(grow: int) -> tuple[int, int, int, int]:
+            x0, y0 = (max(0, math.floor(v) - 2 - grow) for v in quad.min(axis=0))
+            x1, y1 = (
+                min(n, math.ceil(v) + 3 + grow)
+                for v, n in zip(quad.max(axis=0), (fw, fh), strict=True)
+            )
+            return x0, y0, x1, y1
+
+        patch, keep = box(2 * reach), box(reach)
+        size = _shrink_size((h, w), homography)
+        warp = homography if size is None else _shrunk_homography((h, w), size, homography)
+        view = _View(
+            scene=scene,
+            blurred=cv2.GaussianBlur(scene, (0, 0), blur) if blur > 0 else scene,
+            quad=quad.astype(np.float32),
+            homography=homography,
+            patch=patch,
+            keep=keep,
+            screen_size=size,
+            screen_warp=_translation(-patch[0], -patch[1]) @ warp,
+            glass=alpha,
+            blur=blur,
+        )
+        self._views[key] = view
+        return view
+
+    # -- per-frame effects -------------------------------------------------------------------
+
+    def _apply_gains(self, frame: np.ndarray, t: float, rng: np.random.Generator) -> None:
+        e = self.effects
+        exposure = 1 + e.exposure_drift * sum(
+            a * math.sin(2 * math.pi * t / period + phase)
+            for a, period, phase in self._exposure_waves
+        )
+        exposure *= 1 + e.flicker * rng.uniform(-1, 1)
+        blue, red = (
+            1 + e.white_balance_drift * math.sin(2 * math.pi * t / period + phase)
+            for period, phase in self._wb_waves
+        )
+        gains = np.array([blue, 1.0, red]) * exposure
+        if np.all(gains == 1):
+            return
+        lut = np.clip(np.arange(256)[:, None] * gains[None, :] + 0.5, 0, 255).astype(np.uint8)
+        cv2.LUT(frame, lut.reshape(256, 1, 3), dst=frame)
+
+    def _add_glare(self, frame: np.ndarray, view: _View, t: float) -> None:
+        if self.effects.glare <= 0:
+            return
+        fw, fh = self.frame_size
+        (px, phx), (py, phy), (pa, pha) = self._glare_waves
+        # where the lamp's reflection is, in screen coordinates, drifting over the glass
+        w = view.quad[1, 0] - view.quad[0, 0]  # only for the blob's size
+        u = 0.5 + 0.4 * math.sin(2 * math.pi * t / px + phx)
+        v = 0.5 + 0.4 * math.sin(2 * math.pi * t / py + phy)
+        quad = view.quad.astype(np.float64)
+        top = quad[0] + u * (quad[1] - quad[0])
+        bottom = quad[3] + u * (quad[2] - quad[3])
+        cx, cy = top + v * (bottom - top)
+        amp = self.effects.glare * (0.7 + 0.3 * math.sin(2 * math.pi * t / pa + pha))
+        sx, sy = (max(2.0, s * abs(w)) for s in self._glare_shape)
+        x0, x1 = max(0, int(cx - 3 * sx)), min(fw, int(cx + 3 * sx) + 1)
+        y0, y1 = max(0, int(cy - 3 * sy)), min(fh, int(cy + 3 * sy) + 1)
+        if x0 >= x1 or y0 >= y1:
+            return
+        gx = np.exp(-(((np.arange(x0, x1) - cx) / sx) ** 2) / 2).astype(np.float32)
+        gy = np.exp(-(((np.arange(y0, y1) - cy) / sy) ** 2) / 2).astype(np.float32) * amp
+        blob = np.outer(gy, gx) * view.glass[y0:y1, x0:x1] + 0.5
+        blob = cv2.cvtColor(blob.astype(np.uint8), cv2.COLOR_GRAY2BGR)  # a white lamp
+        roi = frame[y0:y1, x0:x1]
+        cv2.add(roi, blob, dst=roi)
+
+    def _add_noise(self, frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Read + shot noise: sigma per pixel from a LUT on the signal, times a normal tile
+        read at a random offset; all in int16 OpenCV arithmetic (~4 ms per 1080p frame)."""
+        fh, fw = frame.shape[:2]
+        flat = frame.reshape(fh, fw * 3)
+        tile = _noise_tile(fh, fw * 3)
+        offset = (
+            int(rng.integers(_NOISE_PAD[0])),
+            int(rng.integers(_NOISE_PAD[1])),
+            int(rng.choice([-1, 1])),
+        )
+        if offset == self._last_offset:  # never the same noise twice in a row
+            offset = ((offset[0] + 1) % _NOISE_PAD[0], *offset[1:])
+        self._last_offset = offset
+        oy, ox, sign = offset
+        sigma = cv2.LUT(flat, self._sigma_lut)
+        noise = cv2.multiply(
+            tile[oy : oy + fh, ox : ox + fw * 3],
+            sigma,
+            scale=sign / (_FIXED_POINT_NOISE * _FIXED_POINT_SIGMA),
+            dtype=cv2.CV_16S,
+        )
+        return cv2.add(flat, noise, dtype=cv2.CV_8U).reshape(fh, fw, 3)
+
+
+def _check_screen(screen: Any) -> np.ndarray:
+    if not isinstance(screen, np.ndarray):
+        raise ValueError(f"camera model: screen must be a numpy array, got {type(screen).__name__}")
+    if screen.ndim != 3 or screen.shape[2] != 3:
+        raise ValueError(
+            f"camera model: screen must be an HxWx3 BGR image, got shape {screen.shape}"
+        )
+    if screen.dtype != np.uint8:
+        raise ValueError(f"camera model: screen must be uint8, got {screen.dtype}")
+    if screen.shape[0] < 2 or screen.shape[1] < 2:
+        raise ValueError(f"camera model: screen is too small ({screen.shape[1]}x{screen.shape[0]})")
+    return np.ascontiguousarray(screen)

@@ -1,0 +1,97 @@
+"""The emulated camera: a twin's screen, drawn and passed through a camera model.
+
+It is a :class:`~harness.devices.camera.FrameSource` like a real camera, so the vision code
+on an emulated bench is the code that watches real readers, fed camera-like frames stamped
+with virtual time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from harness.devices.camera import CameraStopped, Frame
+from harness.emulation.camera_model import CameraEffects, CameraModel
+from harness.emulation.reader_twin import FaceAuthReaderTwin
+from harness.emulation.screen_look import ScreenLook
+from harness.emulation.screen_renderer import Drawn, ScreenRenderer
+from harness.emulation.screen_views import reader_drawn
+from harness.errors import RigError
+from harness.model.clock import Clock
+from harness.vision.reference import ReferenceSet
+
+
+class EmulatedScreenSource:
+    """Frames of whatever ``content()`` says the screen shows now."""
+
+    def __init__(
+        self,
+        name: str,
+        content: Callable[[], Drawn],
+        renderer: ScreenRenderer,
+        clock: Clock,
+        camera: CameraModel | None = None,
+    ) -> None:
+        self.name = name
+        self.content = content
+        self.renderer = renderer
+        self.clock = clock
+        self.camera = camera or CameraModel()
+        self._index = 0
+        self._closed = False
+        #: Where the screen's corners landed in the last frame (ground truth for tests).
+        self.last_quad: np.ndarray | None = None
+        #: What the last frame showed (ground truth for tests and benchmarks).
+        self.last_drawn: Drawn | None = None
+
+    def read(self) -> Frame:
+        if self._closed:
+            raise CameraStopped(self.name, "closed")
+        t = self.clock.now()
+        drawn = self.content()
+        screen = self.renderer.render(drawn, t, self.clock.wallclock()).image
+        capture = self.camera.capture(screen, t)
+        self.last_quad = capture.quad
+        self.last_drawn = drawn
+        frame = Frame(capture.image, t, self._index, self.name)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        self._closed = True
+
+
+def reader_renderer(look: ScreenLook | None, maker: str, screens: Path | None = None
+                    ) -> ScreenRenderer:
+    """A renderer in the reader's look, primed with its maker's reference screens when
+    there are some (then no font is needed for the screens they hold)."""
+    if look is None:
+        raise RigError(f"{maker}: its device file has no 'display' section: nothing to film")
+    renderer = ScreenRenderer(look)
+    directory = (screens or _screens_root()) / maker
+    if (directory / "screens.yaml").is_file():
+        renderer.prime(ReferenceSet.load(directory))
+    return renderer
+
+
+def _screens_root() -> Path:
+    from harness.vision.reference import default_screens_dir
+
+    return default_screens_dir()
+
+
+def reader_camera(
+    name: str,
+    twin: FaceAuthReaderTwin,
+    renderer: ScreenRenderer,
+    clock: Clock,
+    *,
+    seed: int = 0,
+    effects: CameraEffects | None = None,
+) -> EmulatedScreenSource:
+    return EmulatedScreenSource(
+        name, lambda: reader_drawn(twin.screen()), renderer, clock,
+        CameraModel(seed=seed, effects=effects),
+    )

@@ -1,0 +1,344 @@
+"""Finding the screen in a camera's view, keeping the transform, noticing a moved camera.
+
+The screen is found once: candidate quadrilaterals from several binarisations of the frame
+(a lit panel in a dark bezel, the bezel on the bench, anything square), each warped flat
+and classified; the one that looks most like a known screen wins. When a screen shows
+little contrast against its bezel, local features (ORB) matched against the references
+give the transform instead. The result is a :class:`Calibration`, saved as JSON so a
+bench camera is calibrated once.
+
+Later, when scores drop, :class:`CalibrationKeeper` looks for the screen again: if it
+moved, the camera was knocked; the keeper says so and carries on with the new transform.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import cv2
+import numpy as np
+
+from harness.errors import BadInput, RigError
+from harness.vision.classify import UNKNOWN, Classifier, Decision
+
+#: Candidates are sought on a copy this wide (speed); corners are refined at full size.
+SEARCH_WIDTH = 800
+
+
+class ScreenNotFound(RigError):
+    pass
+
+
+@attrs.frozen(eq=False)
+class Calibration:
+    #: Screen corners in the frame: top-left, top-right, bottom-right, bottom-left.
+    quad: np.ndarray
+    frame_size: tuple[int, int]
+    #: The reference set's screen size (the transform's target).
+    screen_size: tuple[int, int]
+    #: How the screen was found (``quad`` or ``features``).
+    method: str = "quad"
+
+    def homography(self, out_size: tuple[int, int]) -> np.ndarray:
+        w, h = out_size
+        target = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        return cv2.getPerspectiveTransform(self.quad.astype(np.float32), target)
+
+    def rectify(self, image: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
+        return cv2.warpPerspective(image, self.homography(out_size), out_size,
+                                   flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def shift(self, other: Calibration) -> float:
+        """Largest corner movement between two calibrations, in frame pixels."""
+        return float(np.max(np.linalg.norm(self.quad - other.quad, axis=1)))
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "quad": [[round(float(x), 2), round(float(y), 2)] for x, y in self.quad],
+            "frame_size": list(self.frame_size),
+            "screen_size": list(self.screen_size),
+            "method": self.method,
+        }
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            quad = np.asarray(data["quad"], np.float32)
+            if quad.shape != (4, 2):
+                raise ValueError("quad must be four [x, y] corners")
+            return cls(quad, tuple(data["frame_size"]), tuple(data["screen_size"]),
+                       data.get("method", "quad"))
+        except FileNotFoundError:
+            raise BadInput(str(path), None, "", "no such calibration file") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadInput(str(path), None, "", f"not a calibration file ({exc})") from None
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points -> top-left, top-right, bottom-right, bottom-left."""
+    pts = points.reshape(4, 2).astype(np.float32)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # clockwise from the left (image y points down)
+    # Start at the corner nearest the top-left of its bounding box.
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return np.roll(pts, -start, axis=0)
+
+
+def screen_candidates(frame: np.ndarray, limit: int = 8) -> list[np.ndarray]:
+    """Convex quadrilaterals that could be the screen, largest first (frame pixels)."""
+    h, w = frame.shape[:2]
+    scale = SEARCH_WIDTH / w if w > SEARCH_WIDTH else 1.0
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+    binaries = [
+        cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1],
+        cv2.dilate(cv2.Canny(grey, 30, 90), np.ones((3, 3), np.uint8)),
+    ]
+    # Otsu splits panel from bezel on most screens; for a dark page, a lower cut.
+    otsu = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
+    binaries.append(cv2.threshold(grey, otsu * 0.5, 255, cv2.THRESH_BINARY)[1])
+    min_area = 0.03 * small.shape[0] * small.shape[1]
+    quads: list[np.ndarray] = []
+    for binary in binaries:
+        contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            if cv2.contourArea(contour) < min_area:
+                continue
+            hull = cv2.convexHull(contour)
+            approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+            if len(approx) != 4 or not cv2.isContourConvex(approx):
+                continue
+            quad = order_corners(approx.reshape(4, 2) / scale)
+            if not any(np.max(np.linalg.norm(quad - q, axis=1)) < 0.01 * w for q in quads):
+                quads.append(quad)
+    quads.sort(key=lambda q: -cv2.contourArea(q))
+    return [_refine(frame, q) for q in quads[:limit]]
+
+
+def _refine(frame: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Corners to sub-pixel accuracy: each side is moved onto the strongest edge near it
+    (the panel's border), a line is fitted through it, and the corners are where the
+    lines cross. Contours and polygon fits are only good to several pixels."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    for reach in (16.0, 4.0):
+        lines = [_edge_line(grey, quad[i], quad[(i + 1) % 4], reach) for i in range(4)]
+        if any(line is None for line in lines):
+            return quad.astype(np.float32)
+        corners = [_cross(lines[i - 1], lines[i]) for i in range(4)]
+        if any(c is None for c in corners):
+            return quad.astype(np.float32)
+        moved = np.asarray(corners, np.float32)
+        if float(np.max(np.linalg.norm(moved - quad, axis=1))) > 3 * reach:
+            return quad.astype(np.float32)
+        quad = moved
+    return quad.astype(np.float32)
+
+
+def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
+               reach: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The strongest straight edge within ``reach`` pixels of the side a-b, as (point,
+    direction)."""
+    side = b - a
+    length = float(np.linalg.norm(side))
+    if length < 20:
+        return None
+    d = side / length
+    n = np.array([-d[1], d[0]], np.float32)
+    ts = np.linspace(0.08, 0.92, 48, dtype=np.float32)
+    ss = np.arange(-reach, reach + 0.01, 0.5, dtype=np.float32)
+    base = a[None, :] + ts[:, None] * side[None, :]
+    pts = base[:, None, :] + ss[None, :, None] * n[None, None, :]
+    profile = cv2.remap(grey, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)
+    deriv = np.diff(profile, axis=1)
+    # The panel's border has one polarity all along (lit inside, dark bezel, or the
+    # reverse): follow the majority.
+    strongest = np.abs(deriv).argmax(axis=1)
+    sign = np.sign(np.median(deriv[np.arange(len(ts)), strongest]))
+    if sign == 0:
+        return None
+    signed = deriv * sign
+    idx = signed.argmax(axis=1)
+    strength = signed[np.arange(len(ts)), idx]
+    keep = (strength > 0.5 * np.median(strength)) & (idx > 0) & (idx < deriv.shape[1] - 1)
+    if keep.sum() < 8:
+        return None
+    i = idx[keep]
+    rows = np.nonzero(keep)[0]
+    left, mid, right = signed[rows, i - 1], signed[rows, i], signed[rows, i + 1]
+    denom = left - 2 * mid + right
+    offset = np.where(np.abs(denom) > 1e-6, 0.5 * (left - right) / denom, 0.0)
+    s_edge = ss[0] + (i + 0.5 + np.clip(offset, -0.5, 0.5)) * 0.5
+    points = base[rows] + s_edge[:, None] * n[None, :]
+    vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
+                                 ).ravel()
+    return np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)
+
+
+def _cross(l1: tuple[np.ndarray, np.ndarray] | None,
+           l2: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    if l1 is None or l2 is None:
+        return None
+    (p, r), (q, s) = l1, l2
+    denom = r[0] * s[1] - r[1] * s[0]
+    if abs(denom) < 1e-6:
+        return None
+    t = ((q[0] - p[0]) * s[1] - (q[1] - p[1]) * s[0]) / denom
+    return p + t * r
+
+
+@attrs.frozen(eq=False)
+class Located:
+    calibration: Calibration
+    decision: Decision
+
+
+def locate(frame: np.ndarray, classifier: Classifier) -> Located:
+    """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`."""
+    screen_size = classifier.references.size
+    frame_size = (frame.shape[1], frame.shape[0])
+    best: Located | None = None
+    for quad in screen_candidates(frame):
+        cal = Calibration(quad, frame_size, screen_size)
+        decision = classifier.classify(cal.rectify(frame, classifier.fine_size))
+        if best is None or _better(decision, best.decision):
+            best = Located(cal, decision)
+    if best is not None and best.decision.reference is not None or (
+        best is not None and best.decision.runner_up is not None
+    ):
+        best = _register(frame, best, classifier)
+    if best is None or not best.decision.known:
+        by_features = _locate_by_features(frame, classifier)
+        if by_features is not None and (best is None or _better(by_features.decision,
+                                                                best.decision)):
+            best = by_features
+    if best is None:
+        raise ScreenNotFound("no screen found in the picture (no quadrilateral, no features "
+                             "matching a reference)")
+    return best
+
+
+def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Located:
+    """Align the screen found onto its best reference (ECC, full homography): a panel with
+    a weak border is only found to within several pixels, and recognition needs better."""
+    name = found.decision.reference
+    if name is None:
+        # Unknown: try the state that came closest.
+        best_state = found.decision.runner_up
+        name = next((r.name for r in classifier.references if r.state == best_state), None)
+    if name is None:
+        return found
+    ref = classifier.references.get(name)
+    size = classifier.fine_size
+    template = cv2.cvtColor(cv2.resize(ref.image, size, interpolation=cv2.INTER_AREA),
+                            cv2.COLOR_BGR2GRAY).astype(np.float32)
+    homography = found.calibration.homography(size)
+    rectified = cv2.cvtColor(found.calibration.rectify(frame, size),
+                             cv2.COLOR_BGR2GRAY).astype(np.float32)
+    warp = np.eye(3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
+    try:
+        _, warp = cv2.findTransformECC(template, rectified, warp, cv2.MOTION_HOMOGRAPHY,
+                                       criteria, None, 5)
+    except cv2.error:
+        return found  # did not converge: keep what the border gave
+    w, h = size
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+    in_rectified = cv2.perspectiveTransform(corners, warp.astype(np.float64))
+    quad = cv2.perspectiveTransform(in_rectified, np.linalg.inv(homography)).reshape(4, 2)
+    cal = attrs.evolve(found.calibration, quad=quad.astype(np.float32))
+    decision = classifier.classify(cal.rectify(frame, size))
+    return Located(cal, decision) if _better(decision, found.decision) else found
+
+
+def _better(a: Decision, b: Decision) -> bool:
+    if a.known != b.known:
+        return a.known
+    return a.score > b.score
+
+
+def _locate_by_features(frame: np.ndarray, classifier: Classifier) -> Located | None:
+    orb = cv2.ORB_create(3000)
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    kp_f, des_f = orb.detectAndCompute(grey, None)
+    if des_f is None or len(kp_f) < 20:
+        return None
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    best: Located | None = None
+    width, height = classifier.references.size
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]]).reshape(-1, 1, 2)
+    for ref in classifier.references:
+        kp_r, des_r = orb.detectAndCompute(cv2.cvtColor(ref.image, cv2.COLOR_BGR2GRAY), None)
+        if des_r is None or len(kp_r) < 20:
+            continue
+        pairs = matcher.knnMatch(des_r, des_f, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
+        if len(good) < 15:
+            continue
+        src = np.float32([kp_r[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
+        dst = np.float32([kp_f[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+        homography, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
+        if homography is None or int(inliers.sum()) < 12:
+            continue
+        quad = cv2.perspectiveTransform(corners, homography).reshape(4, 2)
+        cal = Calibration(quad.astype(np.float32), (frame.shape[1], frame.shape[0]),
+                          (width, height), "features")
+        decision = classifier.classify(cal.rectify(frame, classifier.fine_size))
+        if best is None or _better(decision, best.decision):
+            best = Located(cal, decision)
+    return best
+
+
+@attrs.define
+class CalibrationKeeper:
+    """Holds a camera's calibration; looks for the screen again when scores drop."""
+
+    classifier: Classifier
+    calibration: Calibration | None = None
+    #: Scores below this count as a drop.
+    recheck_below: float = 0.8
+    #: Consecutive dropped frames before looking again.
+    patience: int = 3
+    #: A screen found this far (frame pixels) from where it was means the camera moved.
+    moved_px: float = 6.0
+    _low: int = attrs.field(default=0, init=False)
+    #: Shift of the last recalibration that found the camera moved (None: never moved).
+    last_move_px: float | None = None
+
+    def classify(self, frame: np.ndarray) -> tuple[Decision, bool]:
+        """Classify a frame; the flag is True when this frame found the camera moved."""
+        if self.calibration is None:
+            located = locate(frame, self.classifier)
+            self.calibration = located.calibration
+            return located.decision, False
+        decision = self.classifier.classify(
+            self.calibration.rectify(frame, self.classifier.fine_size))
+        if decision.known and decision.score >= self.recheck_below:
+            self._low = 0
+            return decision, False
+        self._low += 1
+        if self._low < self.patience:
+            return decision, False
+        self._low = 0
+        try:
+            located = locate(frame, self.classifier)
+        except ScreenNotFound:
+            return decision, False
+        if not located.decision.known or located.decision.score <= decision.score:
+            return decision, False
+        shift = located.calibration.shift(self.calibration)
+        self.calibration = located.calibration
+        moved = shift > self.moved_px
+        if moved:
+            self.last_move_px = shift
+        return located.decision, moved
+
+
+__all__ = ["UNKNOWN", "Calibration", "CalibrationKeeper", "ScreenNotFound", "locate"]

@@ -1,0 +1,302 @@
+"""Which reference state a screen shows, with a score and the margin to the runner-up.
+
+Two passes, as stb-tester's matcher does it (match, then confirm):
+
+1. *Global*: the rectified screen, grey, downscaled and high-passed (which takes out
+   exposure, white balance, vignetting and soft glare), against every reference by
+   normalised cross-correlation with each reference's masks. Cheap: a few matrix-vector
+   products.
+2. *Confirm*: for the best few states, every must-match region any of them declares (an
+   error code, a button, the text block, a loading circle) is compared at twice that
+   resolution, with the global gain. A region that one candidate has and another lacks
+   is checked on both, which is what tells near duplicates apart: the consent screen and the
+   same screen under a loading circle, the first screen with and without a button.
+
+A state's score is the lowest of its global score and its region scores; below
+``accept`` the answer is ``unknown``, never the closest state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import cv2
+import numpy as np
+
+from harness.vision.reference import Reference, ReferenceSet, Region
+
+UNKNOWN = "unknown"
+#: Blur (fine pixels) that evens out camera blur, resampling and JPEG before comparing.
+SIGMA = 1.5
+#: Width of the rectified screen the regions are checked on; the global pass uses half.
+FINE_WIDTH = 512
+#: States the confirm pass always looks at, and at most.
+CANDIDATES, MAX_CONFIRM = 3, 6
+#: A frame whose high-passed contrast is below this (grey levels) shows a blank panel.
+FLAT_STD = 4.0
+#: ... and is taken for a blank reference whose mean level is within this (exposure and
+#: backlight bleed lift a black panel to a dark grey).
+FLAT_LEVEL = 60.0
+
+
+@attrs.frozen
+class Decision:
+    state: str
+    score: float
+    margin: float
+    #: The reference that won (a state may have several), None when unknown.
+    reference: str | None = None
+    shows: str | None = None
+    overlay: str | None = None
+    runner_up: str | None = None
+    #: Best score per state looked at closely (for evidence and debugging).
+    scores: dict[str, float] = attrs.field(factory=dict)
+    #: Why the answer is unknown.
+    why: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.state != UNKNOWN
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "score": round(self.score, 4),
+            "margin": round(self.margin, 4),
+            "reference": self.reference,
+            "shows": self.shows,
+            "overlay": self.overlay,
+            "runner_up": self.runner_up,
+            **({"why": self.why} if self.why else {}),
+        }
+
+
+def unknown(why: str, score: float = 0.0, margin: float = 0.0,
+            runner_up: str | None = None) -> Decision:
+    return Decision(UNKNOWN, score, margin, runner_up=runner_up, why=why)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image.astype(np.float32)
+
+
+def _high_pass(grey: np.ndarray, width: int) -> np.ndarray:
+    """Keeps strokes, edges and bands, drops light gradients (glare, vignetting): the
+    image minus its local mean over ~1/16 of the width, taken on a small copy (fast)."""
+    h, w = grey.shape
+    small = cv2.resize(grey, (max(4, w // 8), max(4, h // 8)), interpolation=cv2.INTER_AREA)
+    small = cv2.blur(small, (5, 5))
+    return grey - cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+@attrs.frozen(eq=False)
+class _Prepared:
+    ref: Reference
+    fine: np.ndarray  # high-passed grey at fine size
+    flat: bool
+
+
+class Classifier:
+    """Recognises the reference states of one :class:`ReferenceSet`."""
+
+    def __init__(self, references: ReferenceSet, *, accept: float = 0.7) -> None:
+        self.references = references
+        self.accept = accept
+        width, height = references.size
+        self.fine_size = (FINE_WIDTH, max(8, round(FINE_WIDTH * height / width)))
+        self.coarse_size = (self.fine_size[0] // 2, self.fine_size[1] // 2)
+        self._scale = self.fine_size[0] / width
+        self._prepared = [self._prepare(ref) for ref in references]
+        self._build_matrices()
+        self._radial: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+        self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
+
+    # -- preparation -----------------------------------------------------------------------
+    def _prepare(self, ref: Reference) -> _Prepared:
+        fine = self.preprocess(cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA))
+        return _Prepared(ref, fine, bool(fine.std() < FLAT_STD))
+
+    def preprocess(self, fine_bgr: np.ndarray) -> np.ndarray:
+        """Rectified screen at fine size -> high-passed grey (float32)."""
+        return _high_pass(cv2.GaussianBlur(_grey(fine_bgr), (0, 0), SIGMA), self.fine_size[0])
+
+    def _coarse(self, fine: np.ndarray) -> np.ndarray:
+        return cv2.resize(fine, self.coarse_size, interpolation=cv2.INTER_AREA)
+
+    def _mask(self, ref: Reference, size: tuple[int, int], scale: float) -> np.ndarray:
+        weight = np.ones((size[1], size[0]), np.float32)
+        for region in ref.regions_of("mask"):
+            x, y, w, h = (int(round(v * scale)) for v in region.box)
+            weight[y : y + h + 1, x : x + w + 1] = 0.0
+        return weight
+
+    def _build_matrices(self) -> None:
+        coarse_scale = self.coarse_size[0] / self.references.size[0]
+        masks: list[np.ndarray] = []
+        which, centred = [], []
+        for prep in self._prepared:
+            w = self._mask(prep.ref, self.coarse_size, coarse_scale).ravel()
+            # References of one maker share few masks (the header clock): sums over the frame
+            # are taken once per distinct mask.
+            same = [k for k, known in enumerate(masks) if np.array_equal(known, w)]
+            if not same:
+                masks.append(w)
+            which.append(same[0] if same else len(masks) - 1)
+            r = self._coarse(prep.fine).ravel()
+            rc = w * (r - (w * r).sum() / w.sum())
+            centred.append(rc / (float(np.sqrt((rc * rc).sum())) or 1.0))
+        self._masks = np.stack(masks)
+        self._mask_n = self._masks.sum(axis=1)
+        self._which = np.array(which)
+        self._r = np.stack(centred)
+        self._ref_sd = [float(p.fine.std()) or 1.0 for p in self._prepared]
+        self._masks_of = [p.ref.regions_of("mask") for p in self._prepared]
+
+    # -- classification -------------------------------------------------------------------
+    def classify(self, fine_bgr: np.ndarray) -> Decision:
+        """Classify a rectified screen (BGR, :attr:`fine_size`)."""
+        if fine_bgr.shape[1::-1] != self.fine_size:
+            fine_bgr = cv2.resize(fine_bgr, self.fine_size, interpolation=cv2.INTER_AREA)
+        fine = self.preprocess(fine_bgr)
+        frame_sd = float(fine.std())
+        if frame_sd < FLAT_STD:
+            return self._classify_flat(fine_bgr)
+        f = self._coarse(fine).ravel()
+        # Element-wise products and sums: for these sizes faster than BLAS, which would
+        # also spread over every core.
+        s1 = (self._masks * f).sum(axis=1)
+        s2 = (self._masks * (f * f)).sum(axis=1)
+        var = np.maximum(s2 - s1 * s1 / self._mask_n, 1e-6)[self._which]
+        ncc = (self._r * f).sum(axis=1) / np.sqrt(var)
+        # Best reference per state.
+        best: dict[str, int] = {}
+        for i, prep in enumerate(self._prepared):
+            if prep.flat:
+                continue
+            state = prep.ref.state
+            if state not in best or ncc[i] > ncc[best[state]]:
+                best[state] = i
+        ranked = sorted(best.values(), key=lambda i: -ncc[i])
+        if not ranked:
+            return unknown("no reference with content")
+        # Confirm the best few; then any other whose global score (an upper bound of its
+        # final score) could still beat the runner-up, up to a limit: past it the margin
+        # is a lower bound (it takes the next global score as the runner-up's).
+        regions = [r for i in ranked[:CANDIDATES] for r in self._prepared[i].ref.regions
+                   if r.kind in ("match", "spinner")]
+        scored: list[tuple[float, int]] = []
+        frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
+        for k, i in enumerate(ranked):
+            if k >= CANDIDATES and (ncc[i] <= sorted(scored)[-2][0] or k >= MAX_CONFIRM):
+                break
+            if k >= CANDIDATES:
+                regions += [r for r in self._prepared[i].ref.regions
+                            if r.kind in ("match", "spinner")]
+            region_score = self._regions_score(fine, frame_sd, i, regions, float(ncc[i]),
+                                               frame_stats)
+            scored.append((min(float(ncc[i]), region_score), i))
+        unconfirmed = [float(ncc[i]) for i in ranked[len(scored):]]
+        rest = max(unconfirmed, default=-1.0)
+        scored.sort(key=lambda x: -x[0])
+        top_score, top = scored[0]
+        second = max(scored[1][0] if len(scored) > 1 else -1.0, rest)
+        runner_up = self._prepared[scored[1][1]].ref.state if len(scored) > 1 else None
+        scores = {self._prepared[i].ref.state: round(s, 4) for s, i in scored}
+        if top_score < self.accept:
+            return Decision(
+                UNKNOWN, top_score, top_score - second, runner_up=self._prepared[top].ref.state,
+                scores=scores,
+                why=f"no reference scores {self.accept:g} or more "
+                    f"(best {self._prepared[top].ref.name}: {top_score:.2f})",
+            )
+        ref = self._prepared[top].ref
+        return Decision(ref.state, top_score, top_score - second, ref.name, ref.shows,
+                        ref.overlay, runner_up, scores)
+
+    def _classify_flat(self, fine_bgr: np.ndarray) -> Decision:
+        """A blank panel: the blank reference of about the same brightness (a switched-off
+        screen is dark; a blank white area is not a switched-off screen)."""
+        level = float(fine_bgr.mean())
+        flats = [(abs(level - float(p.ref.image.mean())), p.ref)
+                 for p in self._prepared if p.flat]
+        flats = [(d, ref) for d, ref in flats if d <= FLAT_LEVEL]
+        if not flats:
+            return unknown(f"a blank screen (mean level {level:.0f}) unlike any blank "
+                           "reference")
+        distance, ref = min(flats, key=lambda x: x[0])
+        score = 1.0 - 0.25 * distance / FLAT_LEVEL
+        return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
+                        {ref.state: round(score, 4)})
+
+    # -- the confirm pass --------------------------------------------------------------------
+    def _regions_score(self, fine: np.ndarray, frame_sd: float, i: int,
+                       regions: Sequence[Region], ncc: float,
+                       frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]],
+                       ) -> float:
+        prep = self._prepared[i]
+        ref_sd = self._ref_sd[i]
+        masks = self._masks_of[i]
+        # The gain that maps the reference's contrast onto the frame's, from the whole screen.
+        gain = ncc * frame_sd / ref_sd
+        if gain <= 0:
+            return 0.0
+        worst = 1.0
+        for region in regions:
+            if any(_overlaps(region, m) for m in masks):
+                continue
+            key = (region.kind, region.box)
+            if key not in frame_stats:
+                frame_stats[key] = _stats(self._patch(fine, region))
+            f, f_mean, f_var = frame_stats[key]
+            if f.size < 4:
+                continue
+            ref_key = (i, *key)
+            if ref_key not in self._ref_stats:
+                self._ref_stats[ref_key] = _stats(self._patch(prep.fine, region))
+            r, r_mean, r_var = self._ref_stats[ref_key]
+            cov = float(np.dot(f, r)) / f.size - f_mean * r_mean
+            # Mean square of (f - gain * r) once both are centred.
+            residual = max(f_var + gain * gain * r_var - 2.0 * gain * cov, 0.0)
+            # Relative to what the region holds (or, for a blank region, to the screen), on
+            # the scale of a correlation: 1 - (rms / contrast)^2 / 2.
+            scale = gain * max(float(np.sqrt(r_var)), 0.5 * ref_sd)
+            worst = min(worst, 1.0 - 0.5 * residual / (scale * scale))
+        return worst
+
+    def _patch(self, image: np.ndarray, region: Region) -> np.ndarray:
+        x, y, w, h = (int(round(v * self._scale)) for v in region.box)
+        patch = image[y : y + h, x : x + w]
+        if region.kind == "spinner":
+            return self._radial_profile(patch)
+        return np.ascontiguousarray(patch).ravel()
+
+    def _radial_profile(self, patch: np.ndarray) -> np.ndarray:
+        """Mean of each ring around the patch's centre: the same at any angle of a turning
+        circle."""
+        h, w = patch.shape
+        key = (w, h)
+        if key not in self._radial:
+            yy, xx = np.mgrid[0:h, 0:w]
+            radius = np.hypot(xx - (w - 1) / 2, yy - (h - 1) / 2)
+            bins = np.minimum((radius / (min(w, h) / 2) * 16).astype(np.int32), 16)
+            self._radial[key] = (bins.ravel(), 17)
+        bins, n = self._radial[key]
+        sums = np.bincount(bins, weights=patch.ravel(), minlength=n)
+        counts = np.maximum(np.bincount(bins, minlength=n), 1)
+        return (sums / counts)[:16].astype(np.float32)
+
+
+def _stats(values: np.ndarray) -> tuple[np.ndarray, float, float]:
+    if values.size == 0:
+        return values, 0.0, 0.0
+    mean = float(values.mean())
+    return values, mean, float(np.dot(values, values)) / values.size - mean * mean
+
+
+def _overlaps(a: Region, b: Region) -> bool:
+    ax, ay, aw, ah = a.box
+    bx, by, bw, bh = b.box
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah

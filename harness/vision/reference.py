@@ -1,0 +1,188 @@
+"""Reference screens: what each state of a maker's reader looks like.
+
+One folder per maker (``fixtures/screens/<maker>/``): a PNG per reference and one index,
+``screens.yaml``, saying for each reference its state, its screen class, its overlay, the
+texts drawn on it and its regions (openQA needles are the model: a picture plus areas that
+must match and areas to ignore). Several references may share a state (variants: the
+first screen with and without the staff button); recognition answers with the state.
+
+Region kinds:
+- ``match``: must match for the reference to be accepted (an error code, a button);
+- ``mask``: ignored (a clock, anything that legitimately changes);
+- ``spinner``: where a loading circle turns: must be present, but its angle is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import cv2
+import numpy as np
+import pydantic
+import yaml
+
+from harness.errors import BadInput, RigError
+from harness.loading import Field, load_yaml_model
+from harness.paths import project_file
+
+INDEX = "screens.yaml"
+RegionKind = Literal["match", "mask", "spinner"]
+
+
+class Region(Field):
+    name: str
+    kind: RegionKind
+    #: x, y, width, height in reference pixels.
+    box: tuple[int, int, int, int]
+
+    @pydantic.field_validator("box")
+    @classmethod
+    def _positive(cls, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        if box[2] <= 0 or box[3] <= 0 or box[0] < 0 or box[1] < 0:
+            raise ValueError("needs x >= 0, y >= 0 and a positive width and height")
+        return box
+
+
+class ReferenceEntry(Field):
+    """One reference as the index describes it."""
+
+    file: str
+    state: str
+    #: The screen class (harness.model.screens.SCREENS) for readers; the dialog for the
+    #: terminal. Free text for a lab's own references.
+    shows: str | None = None
+    overlay: str | None = None
+    #: Other twin states drawn exactly like this one (a frozen completion screen).
+    also: list[str] = []
+    #: A dialog's title bar.
+    title: str | None = None
+    texts: list[str] = []
+    buttons: list[str] = []
+    regions: list[Region] = []
+
+
+class ReferenceIndex(Field):
+    maker: str
+    #: Width and height every reference of this folder has.
+    size: tuple[int, int]
+    references: dict[str, ReferenceEntry]
+
+
+@attrs.frozen(eq=False)
+class Reference:
+    name: str
+    state: str
+    shows: str | None
+    overlay: str | None
+    title: str | None
+    texts: tuple[str, ...]
+    buttons: tuple[str, ...]
+    regions: tuple[Region, ...]
+    #: BGR uint8, the index's size.
+    image: np.ndarray
+    path: Path
+
+    def regions_of(self, kind: RegionKind) -> list[Region]:
+        return [r for r in self.regions if r.kind == kind]
+
+
+@attrs.frozen(eq=False)
+class ReferenceSet:
+    maker: str
+    size: tuple[int, int]
+    references: tuple[Reference, ...]
+    directory: Path
+
+    def __iter__(self) -> Iterator[Reference]:
+        return iter(self.references)
+
+    def __len__(self) -> int:
+        return len(self.references)
+
+    def states(self) -> list[str]:
+        return sorted({r.state for r in self.references})
+
+    def get(self, name: str) -> Reference:
+        for ref in self.references:
+            if ref.name == name:
+                return ref
+        raise KeyError(name)
+
+    @classmethod
+    def load(cls, directory: Path) -> ReferenceSet:
+        index_path = directory / INDEX
+        if not index_path.is_file():
+            raise RigError(f"{directory}: no reference screens here (no {INDEX})")
+        index = load_yaml_model(index_path, ReferenceIndex)
+        refs = []
+        width, height = index.size
+        for name, entry in index.references.items():
+            path = directory / entry.file
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise BadInput(str(index_path), None, f"references.{name}.file",
+                               f"cannot read {entry.file}")
+            if image.shape[:2] != (height, width):
+                raise BadInput(
+                    str(index_path), None, f"references.{name}.file",
+                    f"{entry.file} is {image.shape[1]}x{image.shape[0]}, the index says "
+                    f"{width}x{height}",
+                )
+            for region in entry.regions:
+                x, y, w, h = region.box
+                if x + w > width or y + h > height:
+                    raise BadInput(str(index_path), None, f"references.{name}.regions",
+                                   f"{region.name} lies outside the {width}x{height} screen")
+            refs.append(
+                Reference(
+                    name, entry.state, entry.shows, entry.overlay, entry.title, tuple(entry.texts),
+                    tuple(entry.buttons), tuple(entry.regions), image, path,
+                )
+            )
+        if not refs:
+            raise RigError(f"{index_path}: lists no references")
+        return cls(index.maker, index.size, tuple(refs), directory)
+
+
+def default_screens_dir() -> Path:
+    return project_file("fixtures/screens")
+
+
+def screens_dir_for(maker: str, root: Path | None = None) -> Path:
+    directory = (root or default_screens_dir()) / maker
+    if not (directory / INDEX).is_file():
+        known = sorted(p.name for p in (root or default_screens_dir()).iterdir()
+                       if (p / INDEX).is_file())
+        raise RigError(f"no reference screens for {maker!r}; known: {', '.join(known)}")
+    return directory
+
+
+class _IndexDumper(yaml.SafeDumper):
+    """Sizes and boxes (lists of numbers) on one line each."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list | tuple) -> yaml.Node:
+    flow = all(isinstance(x, int) for x in data) or all(isinstance(x, str) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_IndexDumper.add_representer(list, _represent_list)
+_IndexDumper.add_representer(tuple, _represent_list)
+
+
+def write_index(directory: Path, index: ReferenceIndex) -> None:
+    """Write ``screens.yaml``: regions as flow lists so the file stays readable."""
+    data = index.model_dump(mode="json", exclude_defaults=True)
+    data["size"] = index.size
+    text = yaml.dump(data, Dumper=_IndexDumper, allow_unicode=True, sort_keys=False, width=100)
+    (directory / INDEX).write_text(
+        "# Reference screens: written by `onshi-rig screens` / `onshi-rig learn`.\n" + text,
+        encoding="utf-8",
+    )
+
+
+def read_index(directory: Path) -> ReferenceIndex:
+    return load_yaml_model(directory / INDEX, ReferenceIndex)

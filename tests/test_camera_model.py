@@ -1,0 +1,373 @@
+"""The camera model: frames line up with the ground-truth quad, effects are really applied."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import attrs
+import cv2
+import numpy as np
+import pytest
+
+from harness.emulation.camera_model import CameraEffects, CameraModel, Capture
+
+SMALL = (480, 270)  # most tests need geometry, not pixels: small frames keep them fast
+W, H = 1024, 600
+
+
+def structured_screen(w: int = W, h: int = H, light: bool = True) -> np.ndarray:
+    """A screen with edges in all directions, text and colours, so a misregistration of a
+    pixel or a wrong corner order shows in the correlation."""
+    bg, ink = (225, 225, 225) if light else (30, 30, 30), (20, 20, 20) if light else (235,) * 3
+    s = np.full((h, w, 3), bg, np.uint8)
+    u = w / 1024
+    cv2.rectangle(s, (int(40 * u), int(40 * u)), (int(480 * u), int(260 * u)), (40, 120, 200), -1)
+    cv2.rectangle(
+        s, (int(560 * u), int(60 * u)), (int(980 * u), int(150 * u)), ink, max(2, int(6 * u))
+    )
+    cv2.line(s, (0, h - 1), (w - 1, 0), (0, 0, 230), max(2, int(5 * u)))
+    cv2.putText(
+        s,
+        "Card 1234",
+        (int(60 * u), int(420 * u)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        3 * u,
+        ink,
+        max(2, int(8 * u)),
+    )
+    cv2.circle(s, (int(820 * u), int(400 * u)), int(110 * u), (0, 190, 0), -1)
+    for i in range(8):  # vertical bars: sensitive to horizontal shifts
+        x = int((80 + 40 * i) * u)
+        cv2.rectangle(s, (x, int(480 * u)), (x + int(14 * u), int(570 * u)), ink, -1)
+    return s
+
+
+def flat_screen(level: int, w: int = W, h: int = H) -> np.ndarray:
+    return np.full((h, w, 3), level, np.uint8)
+
+
+def recover(capture: Capture, w: int = W, h: int = H) -> np.ndarray:
+    rect = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    m = cv2.getPerspectiveTransform(capture.quad, rect)
+    return cv2.warpPerspective(capture.image, m, (w, h), flags=cv2.INTER_LINEAR)
+
+
+def ncc(a: np.ndarray, b: np.ndarray, margin: int = 12) -> float:
+    """Normalised cross-correlation of the grey images, away from the screen's border."""
+    a, b = (
+        cv2.cvtColor(x, cv2.COLOR_BGR2GRAY)[margin:-margin, margin:-margin].astype(float)
+        for x in (a, b)
+    )
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / math.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def centre_mean(capture: Capture) -> np.ndarray:
+    """Mean BGR of the middle of the screen as the camera saw it."""
+    screen = recover(capture, 200, 120)
+    return screen[30:90, 50:150].reshape(-1, 3).mean(axis=0)
+
+
+@functools.cache
+def quads(hand_held: bool, count: int = 16) -> list[np.ndarray]:
+    """The screen's quads seen by cameras with seeds 0..count-1 (shared by tests: cheap)."""
+    screen = flat_screen(128)
+    return [
+        CameraModel(seed, SMALL, hand_held=hand_held, effects=CameraEffects.none())
+        .capture(screen, 0.0)
+        .quad
+        for seed in range(count)
+    ]
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a[0] * b[1] - a[1] * b[0])
+
+
+def only(**changes: object) -> CameraEffects:
+    return attrs.evolve(CameraEffects.none(), **changes)
+
+
+# -- determinism ------------------------------------------------------------------------------
+
+
+def test_same_seed_and_time_give_the_same_frame() -> None:
+    screen = structured_screen()
+    a = CameraModel(7, SMALL).capture(screen, 3.5)
+    b = CameraModel(7, SMALL).capture(screen, 3.5)
+    assert np.array_equal(a.image, b.image)
+    assert np.array_equal(a.quad, b.quad)
+    assert a.image.shape == (SMALL[1], SMALL[0], 3) and a.image.dtype == np.uint8
+    assert a.quad.shape == (4, 2) and a.quad.dtype == np.float32
+
+
+def test_different_seeds_give_different_poses() -> None:
+    found = quads(False)
+    for i in range(len(found)):
+        for j in range(i):
+            assert np.abs(found[i] - found[j]).max() > 5, (i, j)
+
+
+def test_a_bench_camera_does_not_move_between_frames() -> None:
+    model = CameraModel(3, SMALL)
+    screen = structured_screen()
+    first = model.capture(screen, 0.0)
+    later = model.capture(screen, 40.0)
+    assert np.array_equal(first.quad, later.quad)
+    # the bench, not only the quad, stays put: the frames differ only by noise and drift
+    assert ncc(first.image, later.image, margin=1) > 0.95
+
+
+# -- geometry ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hand_held", [False, True])
+def test_the_screen_is_in_the_frame_at_the_promised_size(hand_held: bool) -> None:
+    low, high = (0.25, 0.70) if hand_held else (0.35, 0.60)
+    for quad in quads(hand_held):
+        x, y = quad[:, 0], quad[:, 1]
+        assert (x >= 0).all() and (x <= SMALL[0] - 1).all(), quad
+        assert (y >= 0).all() and (y <= SMALL[1] - 1).all(), quad
+        assert low - 0.01 <= np.ptp(x) / SMALL[0] <= high + 0.01, quad
+        # tl, tr, br, bl: clockwise in image coordinates, and a convex quadrilateral
+        edges = np.roll(quad, -1, axis=0) - quad
+        assert all(cross(edges[i], edges[(i + 1) % 4]) > 0 for i in range(4)), quad
+        assert quad[0, 0] < quad[1, 0] and quad[3, 0] < quad[2, 0]
+        assert quad[0, 1] < quad[3, 1] and quad[1, 1] < quad[2, 1]
+
+
+def test_the_view_is_a_perspective_not_an_affine() -> None:
+    # an affine map keeps opposite edges parallel; a real camera at an angle does not
+    angles = []
+    for quad in quads(True):
+        top, bottom = quad[1] - quad[0], quad[2] - quad[3]
+        left, right = quad[3] - quad[0], quad[2] - quad[1]
+        angles += [
+            abs(math.atan2(cross(top, bottom), top @ bottom)),
+            abs(math.atan2(cross(left, right), left @ right)),
+        ]
+    assert max(angles) > math.radians(3)
+
+
+def test_hand_held_poses_vary_more_than_bench_poses() -> None:
+    def spread(hand_held: bool) -> tuple[float, float]:
+        rolls, skews = [], []
+        for quad in quads(hand_held):
+            top = quad[1] - quad[0]
+            rolls.append(math.degrees(math.atan2(top[1], top[0])))
+            left, right = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])
+            top_len, bottom = np.linalg.norm(top), np.linalg.norm(quad[2] - quad[3])
+            skews.append(max(abs(math.log(left / right)), abs(math.log(top_len / bottom))))
+        return float(np.std(rolls)), float(max(skews))
+
+    bench_roll, bench_skew = spread(False)
+    hand_roll, hand_skew = spread(True)
+    assert bench_roll < 6
+    assert hand_roll > 2 * bench_roll
+    assert hand_skew > 1.5 * bench_skew
+
+
+def test_the_screen_is_recovered_from_a_default_camera() -> None:
+    screen = structured_screen()
+    for seed, hand_held in [(0, False), (1, True)]:
+        capture = CameraModel(seed, hand_held=hand_held).capture(screen, 12.0)
+        assert ncc(recover(capture), screen) > 0.9, (seed, hand_held)
+        # a wrong corner order (the quad flipped left-right) must not look as good
+        flipped = Capture(capture.image, capture.quad[[1, 0, 3, 2]])
+        assert ncc(recover(flipped), screen) < 0.5
+
+
+def test_an_ideal_camera_recovers_the_screen_almost_exactly() -> None:
+    # a small screen in a big frame is magnified, so resampling loses nothing: what is left
+    # is registration, and half a pixel off would show on the bars and text
+    screen = structured_screen(320, 188)
+    for seed in range(3):
+        capture = CameraModel(seed, (1280, 720), effects=CameraEffects.none()).capture(screen, 0)
+        back = recover(capture, 320, 188)
+        assert ncc(back, screen, margin=3) > 0.99
+        diff = np.abs(back.astype(int) - screen)[3:-3, 3:-3]
+        assert diff.mean() < 3, seed
+
+
+def test_the_screen_is_not_the_only_bright_or_quadrilateral_thing() -> None:
+    dark = structured_screen(light=False)
+    for seed in range(4):
+        capture = CameraModel(seed, SMALL, effects=CameraEffects.none()).capture(dark, 0)
+        grey = cv2.cvtColor(capture.image, cv2.COLOR_BGR2GRAY)
+        outside = np.ones_like(grey, bool)
+        # the housing: a dark band around the screen, a good deal larger than it
+        centre = capture.quad.mean(axis=0)
+        housing = centre + (capture.quad - centre) * 1.25
+        cv2.fillConvexPoly(outside.view(np.uint8), np.rint(housing).astype(np.int32), 0)
+        ring = np.zeros_like(grey)
+        cv2.fillConvexPoly(
+            ring, np.rint(centre + (capture.quad - centre) * 1.08).astype(np.int32), 1
+        )
+        cv2.fillConvexPoly(ring, np.rint(capture.quad).astype(np.int32), 0)
+        assert grey[ring > 0].mean() < 70, seed
+        # with a dark screen, papers on the bench are the bright things
+        assert (grey[outside] > 160).mean() > 0.005, seed
+
+
+# -- effects ----------------------------------------------------------------------------------
+
+
+def test_exposure_drifts_slowly() -> None:
+    model = CameraModel(2, SMALL, effects=only(exposure_drift=0.25))
+    screen = flat_screen(128)
+    means = [centre_mean(model.capture(screen, t)).mean() for t in range(0, 121, 3)]
+    assert max(means) / min(means) > 1.3
+    assert max(means) < 128 * 1.26 and min(means) > 128 * 0.74
+    # slow: a tenth of a second changes the gain by well under a percent
+    step = [centre_mean(model.capture(screen, t)).mean() for t in (50.0, 50.1)]
+    assert abs(step[1] / step[0] - 1) < 0.01
+    steady = CameraModel(2, SMALL, effects=CameraEffects.none())
+    assert {centre_mean(steady.capture(screen, t)).mean() for t in (0, 30, 60)} == {128.0}
+
+
+def test_white_balance_drifts_per_channel() -> None:
+    model = CameraModel(4, SMALL, effects=only(white_balance_drift=0.1))
+    screen = flat_screen(128)
+    colours = np.array([centre_mean(model.capture(screen, t)) for t in range(0, 181, 5)])
+    blue, green, red = colours.T
+    assert np.allclose(green, 128)
+    for channel in (blue, red):
+        assert np.ptp(channel) > 128 * 0.12
+    assert np.ptp(blue - red) > 5  # the channels drift independently
+
+
+def test_noise_is_present_small_and_grows_with_signal() -> None:
+    model = CameraModel(5, SMALL, effects=only(noise_sigma=(2, 2), shot_noise=0.2))
+    half = np.full((H, W, 3), 40, np.uint8)  # not black: clipping at 0 would hide noise
+    half[:, W // 2 :] = 220
+    a = model.capture(half, 0.0).image.astype(int)
+    b = model.capture(half, 0.04).image.astype(int)
+    diff = a - b
+    assert 0.5 < np.abs(diff).mean() < 6
+    # shot noise: the white half of the screen is noisier than the black half
+    quad = model.capture(half, 0.08).quad
+    rect = np.float32([[0, 0], [W, 0], [W, H], [0, H]])
+    m = cv2.getPerspectiveTransform(quad, rect)
+    back = cv2.warpPerspective(diff.astype(np.float32), m, (W, H), flags=cv2.INTER_NEAREST)
+    assert back[50:-50, W // 2 + 50 : -50].std() > 1.3 * back[50:-50, 50 : W // 2 - 50].std()
+    # an ideal camera shows a static screen identically
+    ideal = CameraModel(5, SMALL, effects=CameraEffects.none())
+    assert np.array_equal(ideal.capture(half, 0).image, ideal.capture(half, 0.04).image)
+
+
+def test_the_same_time_twice_still_gets_fresh_noise() -> None:
+    model = CameraModel(6, SMALL)
+    screen = structured_screen()
+    assert not np.array_equal(model.capture(screen, 1.0).image, model.capture(screen, 1.0).image)
+
+
+def test_jpeg_round_trip_is_applied() -> None:
+    screen = structured_screen()
+    plain = CameraModel(8, SMALL, effects=CameraEffects.none()).capture(screen, 0).image
+    jpeg = CameraModel(8, SMALL, effects=only(jpeg_quality=(40, 40))).capture(screen, 0).image
+    ok, data = cv2.imencode(".jpg", plain, [cv2.IMWRITE_JPEG_QUALITY, 40])
+    assert ok
+    assert not np.array_equal(jpeg, plain)
+    assert np.array_equal(jpeg, cv2.imdecode(data, cv2.IMREAD_COLOR))
+
+
+def test_blur_is_a_gaussian_over_the_whole_frame() -> None:
+    screen = structured_screen()
+    plain = CameraModel(9, SMALL, effects=CameraEffects.none()).capture(screen, 0).image
+    blurred = CameraModel(9, SMALL, effects=only(blur_sigma=(2, 2))).capture(screen, 0).image
+    assert np.array_equal(blurred, cv2.GaussianBlur(plain, (0, 0), 2))
+
+
+def test_glare_is_a_soft_blob_on_the_glass_that_drifts() -> None:
+    screen = flat_screen(100)
+    plain = CameraModel(10, SMALL, effects=CameraEffects.none()).capture(screen, 0)
+    model = CameraModel(10, SMALL, effects=only(glare=80))
+    centres = []
+    for t in (0.0, 20.0):
+        glared = model.capture(screen, t)
+        added = glared.image.astype(int) - plain.image
+        assert added.min() >= 0 and 0.3 * 80 < added.max() <= 80
+        # only on the reader's glass: nothing far outside the screen
+        centre = glared.quad.mean(axis=0)
+        far = np.ones(added.shape[:2], np.uint8)
+        cv2.fillConvexPoly(far, np.rint(centre + (glared.quad - centre) * 1.6).astype(np.int32), 0)
+        assert added[far > 0].max() == 0
+        ys, xs = np.nonzero(added[..., 1] > added.max() / 2)
+        centres.append((xs.mean(), ys.mean()))
+    assert math.dist(*centres) > 3
+
+
+def test_screen_levels_map_black_and_white() -> None:
+    model = CameraModel(11, SMALL, effects=only(screen_levels=(20, 230)))
+    assert centre_mean(model.capture(flat_screen(0), 0)).mean() == pytest.approx(20, abs=0.5)
+    assert centre_mean(model.capture(flat_screen(255), 0)).mean() == pytest.approx(230, abs=0.5)
+
+
+# -- bump -------------------------------------------------------------------------------------
+
+
+def test_bump_moves_the_camera_noticeably_and_reproducibly() -> None:
+    screen = structured_screen()
+    for seed in range(4):
+        model = CameraModel(seed, SMALL)
+        before = model.capture(screen, 0.0)
+        model.bump()
+        after = model.capture(screen, 0.1)
+        moved = np.linalg.norm(after.quad - before.quad, axis=1).mean()
+        assert moved > 0.03 * SMALL[0], seed
+        assert (after.quad >= 0).all() and (after.quad[:, 0] <= SMALL[0] - 1).all()
+        assert (after.quad[:, 1] <= SMALL[1] - 1).all()
+        assert ncc(recover(after), screen) > 0.8  # the quad still tells the truth
+        twin = CameraModel(seed, SMALL)
+        twin.bump()
+        assert np.array_equal(twin.capture(screen, 0.1).quad, after.quad)
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("screen", "reason"),
+    [
+        (np.zeros((600, 1024), np.uint8), "HxWx3"),
+        (np.zeros((600, 1024, 4), np.uint8), "HxWx3"),
+        (np.zeros((600, 1024, 3), np.float32), "uint8"),
+        ([[[0, 0, 0]]], "numpy array"),
+        (np.zeros((0, 1024, 3), np.uint8), "too small"),
+    ],
+)
+def test_a_bad_screen_is_refused(screen: object, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        CameraModel(0, SMALL).capture(screen, 0.0)  # type: ignore[arg-type]
+
+
+def test_a_bad_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        CameraModel(0, SMALL).capture(flat_screen(0), float("nan"))
+
+
+@pytest.mark.parametrize("size", [(0, 1080), (1920, -1), (16, 16)])
+def test_a_bad_frame_size_is_refused(size: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="frame_size"):
+        CameraModel(0, size)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"blur_sigma": (2, 1)}, "blur_sigma"),
+        ({"noise_sigma": (-1, 1)}, "noise_sigma"),
+        ({"jpeg_quality": (0, 50)}, "jpeg_quality"),
+        ({"exposure_drift": 1.5}, "exposure_drift"),
+        ({"screen_levels": (200, 100)}, "screen_levels"),
+    ],
+)
+def test_bad_effects_are_refused(changes: dict, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        CameraEffects(**changes)
+
+
+def test_a_bad_seed_is_refused() -> None:
+    with pytest.raises(ValueError, match="seed"):
+        CameraModel(-1)
