@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
+from harness.devices.camera import FrameSource
 from harness.devices.instruments import NumatoRelay, PowerRelay
 from harness.devices.pcsc import PcscService, PyscardService
 from harness.devices.usb import PyusbBus, UsbBus
@@ -21,6 +23,10 @@ from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
 from harness.paths import project_file
+
+if TYPE_CHECKING:
+    from harness.vision.evidence import EvidenceStore
+    from harness.vision.watcher import ScreenWatcher
 
 
 def default_bench_path() -> Path:
@@ -66,6 +72,7 @@ class Bench:
         self.pcsc_gaps: dict[str, str] = {}
         self.relays: dict[str, PowerRelay] = {}
         self.readers: list[BenchReader] = []
+        self._cameras: dict[str, FrameSource] = {}
         self._opened = False
 
     @classmethod
@@ -151,10 +158,52 @@ class Bench:
             self.pcsc_unavailable = f"no PC/SC service ({exc.what})"
         self.readers = [BenchReader(r, r.nfc) for r in self.spec.readers]
 
+    # -- cameras --------------------------------------------------------------------------
+    def camera(self, name: str) -> FrameSource:
+        """The frame source of a camera of the bench file (opened on first use)."""
+        if name in self._cameras:
+            return self._cameras[name]
+        spec = next((c for c in self.spec.cameras if c.name == name), None)
+        if spec is None:
+            known = ", ".join(c.name for c in self.spec.cameras) or "none"
+            raise RigError(f"bench {self.name!r} has no camera {name!r} (cameras: {known})")
+        if spec.source == "emulated":
+            if self.emulation is None:
+                raise RigError(f"camera {name!r}: source 'emulated' needs an emulated bench")
+            source: FrameSource = self.emulation.camera_source(spec)
+        else:
+            from harness.devices.camera import open_source
+
+            source = open_source(spec.source, name, self.clock)
+        self._cameras[name] = source
+        return source
+
+    def camera_on(self, reader: str) -> str:
+        """The name of the camera watching ``reader``."""
+        for cam in self.spec.cameras:
+            if cam.watches == reader:
+                return cam.name
+        raise RigError(f"bench {self.name!r}: no camera watches {reader!r}")
+
+    def watcher(self, reader: str, *, evidence: EvidenceStore | None = None,
+                screens: Path | None = None) -> ScreenWatcher:
+        """Eyes on ``reader``'s screen: its camera, its maker's reference screens."""
+        from harness.vision.classify import Classifier
+        from harness.vision.reference import ReferenceSet, screens_dir_for
+        from harness.vision.watcher import ScreenWatcher
+
+        maker = self.reader(reader).maker
+        classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, screens)))
+        return ScreenWatcher(self.camera(self.camera_on(reader)), classifier, self.clock,
+                             timeline=self.timeline, evidence=evidence)
+
     def pcsc_reader_names(self) -> list[str]:
         return self.pcsc.readers() if self.pcsc is not None else []
 
     def close(self) -> None:
+        for camera in self._cameras.values():
+            camera.close()
+        self._cameras.clear()
         for relay in self.relays.values():
             with contextlib.suppress(RigError):  # a vanished board must not stop the clean-up
                 relay.close()

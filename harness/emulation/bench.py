@@ -15,6 +15,7 @@ from harness.emulation.device_spec import DeviceSpec, load_device_spec
 from harness.emulation.pcsc_inprocess import InProcessPcsc
 from harness.emulation.pcscd import VpcdSlot
 from harness.emulation.relay import EmulatedRelayBoard
+from harness.emulation.screen_source import EmulatedScreenSource
 from harness.emulation.usb_backend import (
     EmulatedDevice,
     EmulatedHub,
@@ -25,7 +26,7 @@ from harness.emulation.usb_backend import (
 from harness.emulation.vpcd import VpcdLink
 from harness.emulation.world import ReaderPlan, TwinWorld
 from harness.errors import BadInput, RigError
-from harness.model.bench_spec import BenchSpec, Reader
+from harness.model.bench_spec import BenchSpec, Camera, Reader
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
 
@@ -160,6 +161,19 @@ class EmulatedBench:
         for reader in spec.readers:
             if self.twins[reader.name].nfc is not None:
                 self.nfc_paths[reader.name] = f"udp:127.0.0.1:{_free_udp_port()}"
+
+    def camera_source(self, camera: Camera) -> EmulatedScreenSource:
+        """The emulated camera on the screen of the reader ``camera.watches``."""
+        from harness.emulation.screen_source import reader_camera, reader_renderer
+
+        reader = next(r for r in self.spec.readers if r.name == camera.watches)
+        twin = self.world.readers.get(reader.name)
+        if twin is None:
+            raise RigError(f"camera {camera.name!r}: {reader.name!r} has no screen to film")
+        renderer = reader_renderer(self.twins[reader.name].display, reader.maker)
+        # Each camera its own pose and noise, the same on every run.
+        seed = [c.name for c in self.spec.cameras].index(camera.name)
+        return reader_camera(camera.name, twin, renderer, self.clock, seed=seed)
 
     def _hub(self, name: str, path: str, version: str) -> EmulatedHub:
         twin = self.twins[name]

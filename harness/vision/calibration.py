@@ -21,10 +21,12 @@ import cv2
 import numpy as np
 
 from harness.errors import BadInput, RigError
-from harness.vision.classify import UNKNOWN, Classifier, Decision
+from harness.vision.classify import UNKNOWN, Classifier, Decision, unknown
 
 #: Candidates are sought on a copy this wide (speed); corners are refined at full size.
 SEARCH_WIDTH = 800
+#: A screen found by its border but scoring below this is aligned on its content.
+REGISTER_BELOW = 0.9
 
 
 class ScreenNotFound(RigError):
@@ -97,13 +99,12 @@ def screen_candidates(frame: np.ndarray, limit: int = 8) -> list[np.ndarray]:
     scale = SEARCH_WIDTH / w if w > SEARCH_WIDTH else 1.0
     small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0)
-    binaries = [
-        cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1],
-        cv2.dilate(cv2.Canny(grey, 30, 90), np.ones((3, 3), np.uint8)),
-    ]
-    # Otsu splits panel from bezel on most screens; for a dark page, a lower cut.
-    otsu = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
-    binaries.append(cv2.threshold(grey, otsu * 0.5, 255, cv2.THRESH_BINARY)[1])
+    otsu, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    binaries = [binary, cv2.dilate(cv2.Canny(grey, 30, 90), np.ones((3, 3), np.uint8)),
+                cv2.dilate(cv2.Canny(grey, 8, 24), np.ones((3, 3), np.uint8))]
+    # Otsu splits a lit panel from its bezel; a dark page (navy on black) needs lower cuts.
+    for fraction in (0.5, 0.35, 0.25):
+        binaries.append(cv2.threshold(grey, otsu * fraction, 255, cv2.THRESH_BINARY)[1])
     min_area = 0.03 * small.shape[0] * small.shape[1]
     quads: list[np.ndarray] = []
     for binary in binaries:
@@ -158,23 +159,31 @@ def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
     profile = cv2.remap(grey, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE)
     deriv = np.diff(profile, axis=1)
-    # The panel's border has one polarity all along (lit inside, dark bezel, or the
-    # reverse): follow the majority.
-    strongest = np.abs(deriv).argmax(axis=1)
-    sign = np.sign(np.median(deriv[np.arange(len(ts)), strongest]))
+    # Going inwards (n points into the quad), the panel's border is the innermost strong
+    # edge: a lit panel's border outshines everything near it, and a dark page's border is
+    # weaker than the bezel's outer edge but lies inside it.
+    mag = np.abs(deriv)
+    peak = (mag >= 0.35 * mag.max(axis=1, keepdims=True)) & (mag >= 2.0)
+    peak[:, 1:-1] &= (mag[:, 1:-1] >= mag[:, :-2]) & (mag[:, 1:-1] >= mag[:, 2:])
+    peak[:, 0] = peak[:, -1] = False
+    has = peak.any(axis=1)
+    idx = np.where(has, deriv.shape[1] - 1 - np.argmax(peak[:, ::-1], axis=1), 0)
+    rows_all = np.arange(len(ts))
+    sign = np.sign(np.median(deriv[rows_all[has], idx[has]])) if has.any() else 0.0
     if sign == 0:
         return None
     signed = deriv * sign
-    idx = signed.argmax(axis=1)
-    strength = signed[np.arange(len(ts)), idx]
-    keep = (strength > 0.5 * np.median(strength)) & (idx > 0) & (idx < deriv.shape[1] - 1)
+    strength = np.where(has, signed[rows_all, idx], 0.0)
+    # Rows whose edge has the other polarity saw something else (a glare, a cable).
+    keep = has & (strength > 0) & (idx > 0) & (idx < deriv.shape[1] - 1)
     if keep.sum() < 8:
         return None
     i = idx[keep]
     rows = np.nonzero(keep)[0]
     left, mid, right = signed[rows, i - 1], signed[rows, i], signed[rows, i + 1]
     denom = left - 2 * mid + right
-    offset = np.where(np.abs(denom) > 1e-6, 0.5 * (left - right) / denom, 0.0)
+    offset = np.divide(0.5 * (left - right), denom, out=np.zeros_like(denom),
+                       where=np.abs(denom) > 1e-6)
     s_edge = ss[0] + (i + 0.5 + np.clip(offset, -0.5, 0.5)) * 0.5
     points = base[rows] + s_edge[:, None] * n[None, :]
     vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
@@ -210,9 +219,9 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
         decision = classifier.classify(cal.rectify(frame, classifier.fine_size))
         if best is None or _better(decision, best.decision):
             best = Located(cal, decision)
-    if best is not None and best.decision.reference is not None or (
-        best is not None and best.decision.runner_up is not None
-    ):
+    # A crisp border gives corners to a fraction of a pixel; only a weak one (a dark page
+    # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
+    if best is not None and (not best.decision.known or best.decision.score < REGISTER_BELOW):
         best = _register(frame, best, classifier)
     if best is None or not best.decision.known:
         by_features = _locate_by_features(frame, classifier)
@@ -259,6 +268,9 @@ def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Loca
 
 
 def _better(a: Decision, b: Decision) -> bool:
+    # A screen with content locates the panel; a blank area could be anything flat.
+    if (a.known and not a.blank) != (b.known and not b.blank):
+        return a.known and not a.blank
     if a.known != b.known:
         return a.known
     return a.score > b.score
@@ -315,9 +327,18 @@ class CalibrationKeeper:
     def classify(self, frame: np.ndarray) -> tuple[Decision, bool]:
         """Classify a frame; the flag is True when this frame found the camera moved."""
         if self.calibration is None:
-            located = locate(frame, self.classifier)
-            self.calibration = located.calibration
-            return located.decision, False
+            try:
+                located = locate(frame, self.classifier)
+            except ScreenNotFound as exc:
+                return unknown(str(exc)), False
+            # Only a recognised screen with content fixes where the panel is; until one
+            # shows (a dark panel at start-up), look again on every frame.
+            if located.decision.known and not located.decision.blank:
+                self.calibration = located.calibration
+                return located.decision, False
+            return unknown("screen not found yet (" + (
+                "the panel is blank" if located.decision.blank
+                else located.decision.why or "nothing recognised") + ")"), False
         decision = self.classifier.classify(
             self.calibration.rectify(frame, self.classifier.fine_size))
         if decision.known and decision.score >= self.recheck_below:

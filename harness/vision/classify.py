@@ -54,6 +54,8 @@ class Decision:
     scores: dict[str, float] = attrs.field(factory=dict)
     #: Why the answer is unknown.
     why: str = ""
+    #: The screen was blank (a dark panel): it says nothing of where the screen is.
+    blank: bool = False
 
     @property
     def known(self) -> bool:
@@ -162,8 +164,15 @@ class Classifier:
             fine_bgr = cv2.resize(fine_bgr, self.fine_size, interpolation=cv2.INTER_AREA)
         fine = self.preprocess(fine_bgr)
         frame_sd = float(fine.std())
-        if frame_sd < FLAT_STD:
+        decision = self._classify_content(fine, frame_sd)
+        # A blank panel, unless faint content was recognised (a sparse dark page).
+        if frame_sd < FLAT_STD and not decision.known:
             return self._classify_flat(fine_bgr)
+        return decision
+
+    def _classify_content(self, fine: np.ndarray, frame_sd: float) -> Decision:
+        if frame_sd <= 1e-3:
+            return unknown("the screen is uniform")
         f = self._coarse(fine).ravel()
         # Element-wise products and sums: for these sizes faster than BLAS, which would
         # also spread over every core.
@@ -224,12 +233,12 @@ class Classifier:
                  for p in self._prepared if p.flat]
         flats = [(d, ref) for d, ref in flats if d <= FLAT_LEVEL]
         if not flats:
-            return unknown(f"a blank screen (mean level {level:.0f}) unlike any blank "
-                           "reference")
+            return attrs.evolve(unknown(f"a blank screen (mean level {level:.0f}) unlike any "
+                                        "blank reference"), blank=True)
         distance, ref = min(flats, key=lambda x: x[0])
         score = 1.0 - 0.25 * distance / FLAT_LEVEL
         return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
-                        {ref.state: round(score, 4)})
+                        {ref.state: round(score, 4)}, blank=True)
 
     # -- the confirm pass --------------------------------------------------------------------
     def _regions_score(self, fine: np.ndarray, frame_sd: float, i: int,
@@ -263,7 +272,7 @@ class Classifier:
             # Relative to what the region holds (or, for a blank region, to the screen), on
             # the scale of a correlation: 1 - (rms / contrast)^2 / 2.
             scale = gain * max(float(np.sqrt(r_var)), 0.5 * ref_sd)
-            worst = min(worst, 1.0 - 0.5 * residual / (scale * scale))
+            worst = min(worst, max(-1.0, 1.0 - 0.5 * residual / (scale * scale)))
         return worst
 
     def _patch(self, image: np.ndarray, region: Region) -> np.ndarray:
