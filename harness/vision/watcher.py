@@ -1,0 +1,171 @@
+"""A camera on one screen: frames in, states and motion out, everything on the timeline.
+
+The watcher is what suites use: ``wait_for("error_901", timeout_s=60)``,
+``wait_stable(10)``, ``spinning(3)``. Each look reads one frame, classifies it (finding the
+screen first, and again when the camera was knocked), feeds motion detection, and records
+what changed as timeline events; the frames behind each decision can be kept as evidence.
+Time is the frames' own, so on an emulated bench every wait costs virtual seconds only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+import numpy as np
+
+from harness.devices.camera import CameraStopped, Frame, FrameSource
+from harness.errors import DeviceTimeout
+from harness.model.clock import Clock
+from harness.model.timeline import Timeline
+from harness.vision.calibration import Calibration, CalibrationKeeper
+from harness.vision.classify import Classifier, Decision
+from harness.vision.evidence import Evidence, EvidenceStore
+from harness.vision.motion import MotionDetector, MotionSample, MotionTracker
+
+
+@attrs.frozen(eq=False)
+class Observation:
+    frame: Frame
+    decision: Decision
+    motion: MotionSample | None
+    #: This frame found that the camera had moved (and recalibrated).
+    camera_moved: bool = False
+    evidence: Evidence | None = None
+
+    @property
+    def t(self) -> float:
+        return self.frame.t
+
+    @property
+    def state(self) -> str:
+        return self.decision.state
+
+
+class ScreenWatcher:
+    def __init__(
+        self,
+        source: FrameSource,
+        classifier: Classifier,
+        clock: Clock,
+        *,
+        timeline: Timeline | None = None,
+        calibration: Calibration | None = None,
+        evidence: EvidenceStore | None = None,
+        interval_s: float = 0.25,
+    ) -> None:
+        self.name = source.name
+        self.source = source
+        self.classifier = classifier
+        self.clock = clock
+        self.timeline = timeline
+        self.keeper = CalibrationKeeper(classifier, calibration)
+        self.evidence = evidence
+        self.interval_s = interval_s
+        # A camera's noise can be far below its JPEG ringing at text edges, which changes
+        # with the quality of each frame: a floor under the noise estimate keeps that still.
+        # The spinner is learnt from several frame pairs: enough of them at this interval.
+        self.motion = MotionTracker(MotionDetector(min_noise=2.5),
+                                    spin_window_s=max(2.0, 6 * interval_s))
+        self.last: Observation | None = None
+        self.stopped: str | None = None
+        self._motion_t: float | None = None
+
+    # -- one look -------------------------------------------------------------------------
+    def look(self) -> Observation:
+        try:
+            frame = self.source.read()
+        except CameraStopped as exc:
+            if self.stopped is None and self.timeline is not None:
+                self.timeline.record(self.name, "camera.stopped", why=exc.why)
+            self.stopped = exc.why
+            raise
+        decision, moved = self.keeper.classify(frame.image)
+        calibration = self.keeper.calibration
+        motion = None
+        rectified = None
+        if calibration is not None:
+            rectified = calibration.rectify(frame.image, self.classifier.fine_size)
+            # Two looks at one instant (virtual time standing still) say nothing of motion.
+            if self._motion_t is None or frame.t > self._motion_t:
+                motion = self.motion.feed(rectified, frame.t, self._ignore(decision))
+                self._motion_t = frame.t
+            if moved:
+                self.motion.reset()  # the old frames no longer line up
+        if moved and self.timeline is not None:
+            self.timeline.record(self.name, "camera.moved",
+                                 shift_px=round(self.keeper.last_move_px or 0.0, 1))
+        changed = self.last is None or self.last.state != decision.state
+        evidence = None
+        if changed and self.evidence is not None:
+            evidence = self.evidence.keep(frame, decision.state, rectified=rectified,
+                                          data=decision.as_json())
+        if changed and self.timeline is not None:
+            self.timeline.record(
+                self.name, "screen.seen", **decision.as_json(),
+                **({"evidence": evidence.image} if evidence else {}),
+            )
+        observation = Observation(frame, decision, motion, moved, evidence)
+        self.last = observation
+        return observation
+
+    def _ignore(self, decision: Decision) -> np.ndarray | None:
+        """The recognised reference's masks (a clock) at the rectified size."""
+        if decision.reference is None:
+            return None
+        ref = self.classifier.references.get(decision.reference)
+        masks = ref.regions_of("mask")
+        if not masks:
+            return None
+        w, h = self.classifier.fine_size
+        scale = w / self.classifier.references.size[0]
+        ignore = np.zeros((h, w), bool)
+        for region in masks:
+            x, y, rw, rh = (int(round(v * scale)) for v in region.box)
+            ignore[y : y + rh + 1, x : x + rw + 1] = True
+        return ignore
+
+    # -- bounded waits ----------------------------------------------------------------------
+    def wait_for(self, states: str | Iterable[str], timeout_s: float) -> Observation:
+        """Look until the screen shows one of ``states``; a timeout names what was seen."""
+        wanted = {states} if isinstance(states, str) else set(states)
+        seen: list[str] = []
+        deadline = self.clock.now() + timeout_s
+        while True:
+            obs = self.look()
+            if obs.state in wanted:
+                return obs
+            if not seen or seen[-1] != obs.state:
+                seen.append(obs.state)
+            if self.clock.now() >= deadline:
+                raise DeviceTimeout(self.name, f"screen {' or '.join(sorted(wanted))} "
+                                    f"(saw {' -> '.join(seen)})", timeout_s)
+            self.clock.sleep(self.interval_s)
+
+    def wait_stable(self, seconds: float, timeout_s: float, *,
+                    ignore_spinner: bool = False) -> Observation:
+        """Look until the screen has not changed for ``seconds`` (with ``ignore_spinner``,
+        a turning loading circle does not count as a change)."""
+        deadline = self.clock.now() + timeout_s
+        while True:
+            obs = self.look()
+            if self.motion.still_for(ignore_spinner=ignore_spinner) >= seconds:
+                return obs
+            if self.clock.now() >= deadline:
+                raise DeviceTimeout(self.name, f"a screen still for {seconds:g} s", timeout_s)
+            self.clock.sleep(self.interval_s)
+
+    def watch(self, seconds: float) -> list[Observation]:
+        """Look every interval for ``seconds``; returns every observation."""
+        end = self.clock.now() + seconds
+        observations = [self.look()]
+        while self.clock.now() + self.interval_s <= end + 1e-9:
+            self.clock.sleep(self.interval_s)
+            observations.append(self.look())
+        return observations
+
+    def spinning(self, window_s: float) -> bool:
+        return self.motion.spinning(window_s)
+
+    def still_for(self, *, ignore_spinner: bool = False) -> float:
+        return self.motion.still_for(ignore_spinner=ignore_spinner)
