@@ -7,8 +7,9 @@ principle 1): the bench file decides what is behind them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,9 @@ from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
+
+if TYPE_CHECKING:
+    from harness.vision.watcher import ScreenWatcher
 
 
 def in_ci() -> bool:
@@ -40,6 +44,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pcsc", choices=("inprocess", "vpcd"), default=None,
         help="emulated bench: in-process PC/SC or the real pcscd through vpcd",
+    )
+    group.addoption(
+        "--evidence", metavar="DIR", default=None,
+        help="keep the camera frames behind each screen decision in DIR (for the reports)",
     )
 
 
@@ -137,3 +145,25 @@ def general_reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
 @pytest.fixture
 def any_reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
     return _reader(bench, request)
+
+
+@pytest.fixture
+def eyes(bench: Bench, request: pytest.FixtureRequest) -> Callable[[str], ScreenWatcher]:
+    """``eyes(reader)``: the camera on a face-auth reader's screen with its maker's
+    reference screens; states and motion land on the bench's timeline (with the frames
+    behind them under ``--evidence DIR``)."""
+    from harness.vision.evidence import EvidenceStore
+
+    directory = request.config.getoption("--evidence")
+    evidence = EvidenceStore(Path(directory)) if directory else None
+    watchers: dict[str, ScreenWatcher] = {}
+
+    def get(reader: str) -> ScreenWatcher:
+        if reader not in watchers:
+            try:
+                watchers[reader] = bench.watcher(reader, evidence=evidence)
+            except RigError as exc:
+                pytest.fail(f"no eyes on {reader}: {exc}", pytrace=False)
+        return watchers[reader]
+
+    return get

@@ -144,3 +144,10 @@ def test_bench_gives_each_reader_its_camera_and_eyes() -> None:
             bench.camera("nope")
         events = bench.timeline.events("screen.seen")
         assert {e.source for e in events} == {"cam-panasonic", "cam-atlas"}
+
+
+def test_the_eyes_fixture_watches_a_bench_reader(eyes) -> None:  # noqa: ANN001
+    watcher = eyes("fujitsu_japan")
+    assert watcher is eyes("fujitsu_japan")
+    assert watcher.look().state == "first"
+    assert watcher.name == "cam-fujitsu_japan"
