@@ -50,6 +50,7 @@ def main() -> int:
     times: list[float] = []
     total = correct = 0
     wrong: list[str] = []
+    right_scores: list[float] = []
     per_device: dict[str, tuple[int, int]] = {}
     for key, look, plans in reference_targets():
         if args.device and key not in args.device:
@@ -73,13 +74,13 @@ def main() -> int:
                             continue  # a dark panel cannot be found: calibrate on the next
                         calibration = locate(frame, classifier).calibration
                     t0 = time.perf_counter()
-                    decision = classifier.classify(
-                        calibration.rectify(frame, classifier.fine_size))
+                    decision = classifier.classify_frame(frame, calibration)
                     times.append((time.perf_counter() - t0) * 1000)
                     expected = plan.name.split("@", 1)[0]
                     n_dev += 1
                     if decision.state == expected:
                         ok_dev += 1
+                        right_scores.append(decision.score)
                     else:
                         wrong.append(f"{key}/{plan.name} (camera {cam_index}, t={t:.1f}): "
                                      f"{decision.state} {decision.score:.3f} {decision.why}")
@@ -93,6 +94,8 @@ def main() -> int:
     print(f"recognition once calibrated (rectify + classify, one core): "
           f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms, "
           f"max {times[-1]:.2f} ms")
+    print(f"lowest score of a right answer: {min(right_scores):.3f} "
+          f"(unknown below {Classifier(ReferenceSet.load(screens_dir_for('canon'))).accept})")
     for line in wrong:
         print("  wrong:", line)
     return 0 if correct == total else 1

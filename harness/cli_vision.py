@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import attrs
 import cv2
 import numpy as np
 
 from harness.errors import RigError
+
+if TYPE_CHECKING:
+    from harness.vision.calibration import Calibration
+    from harness.vision.reference import Region
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -42,12 +48,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
                     f"{image.shape[1]}x{image.shape[0]}, but the calibration is for "
                     f"{calibration.frame_size[0]}x{calibration.frame_size[1]} frames")})
                 continue
-            decision = classifier.classify(calibration.rectify(image, classifier.fine_size))
+            decision = classifier.classify_frame(image, calibration)
         else:
             try:
                 located = locate(image, classifier)
                 decision = located.decision
-                if args.save_calibration and decision.known:
+                # Only a recognised screen with content fixes where the panel is.
+                if args.save_calibration and decision.known and not decision.blank:
                     located.calibration.save(args.save_calibration)
                     args.save_calibration = None  # the first good picture's
             except ScreenNotFound as exc:
@@ -69,25 +76,34 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN if unknown_seen else EXIT_OK
 
 
-def _parse_region(text: str) -> dict[str, object]:
-    """``NAME:KIND:X,Y,W,H`` -> a region entry."""
+def _parse_region(text: str, size: tuple[int, int]) -> Region:
+    """``NAME:KIND:X,Y,W,H`` -> a region inside a ``size`` screen."""
+    from harness.vision.reference import Region
+
+    usage = f"--region {text!r}: expected NAME:KIND:X,Y,W,H (KIND: match, mask or spinner)"
     try:
         name, kind, box = text.split(":")
         x, y, w, h = (int(v) for v in box.split(","))
-    except ValueError:
-        raise RigError(f"--region {text!r}: expected NAME:KIND:X,Y,W,H "
-                       "(KIND: match, mask or spinner)") from None
-    return {"name": name, "kind": kind, "box": (x, y, w, h)}
+        region = Region(name=name, kind=kind, box=(x, y, w, h))
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        detail = "" if "expected" in str(exc) or "unpack" in str(exc) else \
+            f" ({str(exc).splitlines()[-1].strip()})"
+        raise RigError(usage + detail) from None
+    if x + w > size[0] or y + h > size[1]:
+        raise RigError(f"--region {text!r}: outside the {size[0]}x{size[1]} screen")
+    return region
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
     from harness.devices.camera import open_source
     from harness.model.clock import RealClock
-    from harness.vision.calibration import Calibration, screen_candidates
+    from harness.vision.calibration import Calibration, best_candidate
+    from harness.vision.classify import Classifier
     from harness.vision.reference import (
         INDEX,
         ReferenceEntry,
         ReferenceIndex,
+        ReferenceSet,
         default_screens_dir,
         read_index,
         write_index,
@@ -95,7 +111,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
     root = args.screens or default_screens_dir()
     directory = root / args.vendor
-    if (directory / INDEX).is_file():
+    known = (directory / INDEX).is_file()
+    if known:
         index = read_index(directory)
     else:
         index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
@@ -103,39 +120,59 @@ def cmd_learn(args: argparse.Namespace) -> int:
     name = args.name or args.state
     if name in index.references and not args.replace:
         raise RigError(f"{directory / INDEX}: {name!r} exists; pass --replace to retake it")
+    # Everything the user typed is checked before the camera is touched or a file written.
+    regions = [_parse_region(r, size) for r in args.region]
+    if args.frames < 1:
+        raise RigError("--frames: at least 1")
+    calibration = Calibration.load(args.calibration) if args.calibration else None
     source = open_source(args.source, "learn", RealClock())
     try:
         frames = [source.read().image for _ in range(args.frames)]
     finally:
         source.close()
     first = frames[0]
-    if args.calibration:
-        calibration = Calibration.load(args.calibration)
-    else:
-        quads = screen_candidates(first)
-        if not quads:
-            raise RigError(f"{args.source}: no screen found in the camera's view; give "
-                           "--calibration (from `onshi-rig classify --save-calibration`)")
-        # The largest quadrilateral with the screen's proportions.
-        want = size[0] / size[1]
-        quads.sort(key=lambda q: abs(np.log(_aspect(q) / want)))
-        calibration = Calibration(quads[0], (first.shape[1], first.shape[0]), size)
+    if calibration is None:
+        located = best_candidate(first, Classifier(ReferenceSet.load(directory))) \
+            if known else None
+        if located is not None:
+            # The quadrilateral that looks most like this maker's other screens.
+            calibration = attrs.evolve(located.calibration, screen_size=size)
+        else:
+            calibration = _largest_screen_like(first, size)
+            if calibration is None:
+                raise RigError(f"{args.source}: no screen found in the camera's view; give "
+                               "--calibration (from `onshi-rig classify --save-calibration`)")
+    if calibration.frame_size != (first.shape[1], first.shape[0]):
+        raise RigError(f"{args.calibration}: made for {calibration.frame_size[0]}x"
+                       f"{calibration.frame_size[1]} frames; the camera gives "
+                       f"{first.shape[1]}x{first.shape[0]}")
     # Averaging several frames takes out the sensor noise.
     stack = np.stack([calibration.rectify(f, size).astype(np.float32) for f in frames])
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
+    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
+                           regions=regions)
     directory.mkdir(parents=True, exist_ok=True)
-    file = f"{name}.png"
-    cv2.imwrite(str(directory / file), image)
-    regions = [_parse_region(r) for r in args.region]
-    entry = ReferenceEntry.model_validate({
-        "file": file, "state": args.state, "shows": args.shows, "regions": regions,
-    })
+    cv2.imwrite(str(directory / entry.file), image)
     refs = dict(index.references)
     refs[name] = entry
     write_index(directory, ReferenceIndex(maker=index.maker, size=size, references=refs))
     print(f"learnt {name!r} (state {args.state}) from {len(frames)} frame(s): "
-          f"{directory / file}")
+          f"{directory / entry.file}")
     return EXIT_OK
+
+
+def _largest_screen_like(frame: np.ndarray, size: tuple[int, int]) -> Calibration | None:
+    """Without references to compare with: the largest quadrilateral of the screen's
+    proportions that is not the whole picture."""
+    from harness.vision.calibration import Calibration, screen_candidates
+
+    want = size[0] / size[1]
+    area = frame.shape[0] * frame.shape[1]
+    fitting = [q for q in screen_candidates(frame)
+               if abs(np.log(_aspect(q) / want)) < 0.25 and cv2.contourArea(q) < 0.9 * area]
+    if not fitting:
+        return None
+    return Calibration(fitting[0], (frame.shape[1], frame.shape[0]), size)
 
 
 def _aspect(quad: np.ndarray) -> float:

@@ -326,10 +326,12 @@ class ScreenRenderer:
         look = self.look
         text = wallclock.strftime("%H:%M") if wallclock else "--:--"
         h = max(look.header_height, 48)
-        w = 130
+        scale = h / 60
+        # The box fits the widest time, so the mask covers every digit ever drawn.
+        w = 24 + max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0]
+                      for t in ("00:00", "--:--"))
         x = look.size[0] - w - 12
         cv2.rectangle(image, (x, 0), (x + w, h - 1), bgr(palette.band), -1)
-        scale = h / 60
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
         cv2.putText(image, text, (x + (w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX,
                     scale, bgr(palette.band_text), 2, cv2.LINE_AA)

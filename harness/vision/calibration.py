@@ -71,15 +71,26 @@ class Calibration:
     def load(cls, path: Path) -> Calibration:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            quad = np.asarray(data["quad"], np.float32)
-            if quad.shape != (4, 2):
-                raise ValueError("quad must be four [x, y] corners")
-            return cls(quad, tuple(data["frame_size"]), tuple(data["screen_size"]),
-                       data.get("method", "quad"))
         except FileNotFoundError:
             raise BadInput(str(path), None, "", "no such calibration file") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise BadInput(str(path), None, "", f"cannot read it as JSON ({exc})") from None
+        try:
+            quad = np.asarray(data["quad"], np.float32)
+            if quad.shape != (4, 2) or not np.isfinite(quad).all():
+                raise ValueError("quad must be four [x, y] corners")
+            sizes = [_size(data[key], key) for key in ("frame_size", "screen_size")]
+            method = str(data.get("method", "quad"))
         except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(str(path), None, "", f"not a calibration file ({exc})") from None
+        return cls(quad, sizes[0], sizes[1], method)
+
+
+def _size(value: object, key: str) -> tuple[int, int]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        raise ValueError(f"{key} must be [width, height], two positive integers")
+    return value[0], value[1]
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -158,22 +169,15 @@ def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
     pts = base[:, None, :] + ss[None, :, None] * n[None, None, :]
     profile = cv2.remap(grey, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE)
+    profile = cv2.GaussianBlur(profile, (0, 0), sigmaX=1.0, sigmaY=0.01)
     deriv = np.diff(profile, axis=1)
-    # Going inwards (n points into the quad), the panel's border is the innermost strong
-    # edge: a lit panel's border outshines everything near it, and a dark page's border is
-    # weaker than the bezel's outer edge but lies inside it.
-    mag = np.abs(deriv)
-    peak = (mag >= 0.35 * mag.max(axis=1, keepdims=True)) & (mag >= 2.0)
-    peak[:, 1:-1] &= (mag[:, 1:-1] >= mag[:, :-2]) & (mag[:, 1:-1] >= mag[:, 2:])
-    peak[:, 0] = peak[:, -1] = False
-    has = peak.any(axis=1)
-    idx = np.where(has, deriv.shape[1] - 1 - np.argmax(peak[:, ::-1], axis=1), 0)
-    rows_all = np.arange(len(ts))
-    sign = np.sign(np.median(deriv[rows_all[has], idx[has]])) if has.any() else 0.0
+    idx, sign = _border_positions(profile, deriv)
     if sign == 0:
         return None
     signed = deriv * sign
-    strength = np.where(has, signed[rows_all, idx], 0.0)
+    rows_all = np.arange(len(ts))
+    has = idx >= 0
+    strength = np.where(has, signed[rows_all, np.maximum(idx, 0)], 0.0)
     # Rows whose edge has the other polarity saw something else (a glare, a cable).
     keep = has & (strength > 0) & (idx > 0) & (idx < deriv.shape[1] - 1)
     if keep.sum() < 8:
@@ -189,6 +193,37 @@ def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
     vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
                                  ).ravel()
     return np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)
+
+
+def _border_positions(profile: np.ndarray, deriv: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per profile (outside -> inside), where the panel's border is, and its polarity.
+
+    A panel sits in a black bezel: the border is the first real step up going inwards from
+    the darkest band. That holds for a lit page, a dark page (navy on black, whose border is
+    weaker than the bezel's outer edge) and a page with a dark band along its edge (a
+    taskbar: the step from bezel to taskbar, not the stronger one from taskbar to window).
+    Without a bezel darker than the page, the strongest edge is taken.
+    """
+    rows, n = deriv.shape
+    idx = np.full(rows, -1)
+    inside = profile[:, -6:].mean(axis=1)
+    votes: list[float] = []
+    for row in range(rows):
+        dark = int(np.argmin(profile[row, :-4]))
+        if inside[row] - profile[row, dark] >= 10.0:
+            rise = deriv[row, dark:]
+            floor = max(1.5, 0.2 * float(rise.max()))
+            steps = np.nonzero((rise[1:-1] >= floor) & (rise[1:-1] >= rise[:-2])
+                               & (rise[1:-1] >= rise[2:]))[0]
+            if steps.size:
+                idx[row] = dark + 1 + int(steps[0])
+                votes.append(1.0)
+                continue
+        strongest = int(np.abs(deriv[row]).argmax())
+        idx[row] = strongest
+        votes.append(float(np.sign(deriv[row, strongest])))
+    sign = float(np.sign(np.median(votes))) if votes else 0.0
+    return idx, sign
 
 
 def _cross(l1: tuple[np.ndarray, np.ndarray] | None,
@@ -209,16 +244,22 @@ class Located:
     decision: Decision
 
 
-def locate(frame: np.ndarray, classifier: Classifier) -> Located:
-    """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`."""
+def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
+    """The quadrilateral whose content looks most like one of the references."""
     screen_size = classifier.references.size
     frame_size = (frame.shape[1], frame.shape[0])
     best: Located | None = None
     for quad in screen_candidates(frame):
         cal = Calibration(quad, frame_size, screen_size)
-        decision = classifier.classify(cal.rectify(frame, classifier.fine_size))
+        decision = classifier.classify_frame(frame, cal)
         if best is None or _better(decision, best.decision):
             best = Located(cal, decision)
+    return best
+
+
+def locate(frame: np.ndarray, classifier: Classifier) -> Located:
+    """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`."""
+    best = best_candidate(frame, classifier)
     # A crisp border gives corners to a fraction of a pixel; only a weak one (a dark page
     # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
     if best is not None and (not best.decision.known or best.decision.score < REGISTER_BELOW):
@@ -263,7 +304,7 @@ def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Loca
     in_rectified = cv2.perspectiveTransform(corners, warp.astype(np.float64))
     quad = cv2.perspectiveTransform(in_rectified, np.linalg.inv(homography)).reshape(4, 2)
     cal = attrs.evolve(found.calibration, quad=quad.astype(np.float32))
-    decision = classifier.classify(cal.rectify(frame, size))
+    decision = classifier.classify_frame(frame, cal)
     return Located(cal, decision) if _better(decision, found.decision) else found
 
 
@@ -302,7 +343,7 @@ def _locate_by_features(frame: np.ndarray, classifier: Classifier) -> Located | 
         quad = cv2.perspectiveTransform(corners, homography).reshape(4, 2)
         cal = Calibration(quad.astype(np.float32), (frame.shape[1], frame.shape[0]),
                           (width, height), "features")
-        decision = classifier.classify(cal.rectify(frame, classifier.fine_size))
+        decision = classifier.classify_frame(frame, cal)
         if best is None or _better(decision, best.decision):
             best = Located(cal, decision)
     return best
@@ -339,8 +380,7 @@ class CalibrationKeeper:
             return unknown("screen not found yet (" + (
                 "the panel is blank" if located.decision.blank
                 else located.decision.why or "nothing recognised") + ")"), False
-        decision = self.classifier.classify(
-            self.calibration.rectify(frame, self.classifier.fine_size))
+        decision = self.classifier.classify_frame(frame, self.calibration)
         if decision.known and decision.score >= self.recheck_below:
             self._low = 0
             return decision, False

@@ -18,7 +18,8 @@ A state's score is the lowest of its global score and its region scores; below
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 import cv2
@@ -26,18 +27,47 @@ import numpy as np
 
 from harness.vision.reference import Reference, ReferenceSet, Region
 
+if TYPE_CHECKING:
+    from harness.vision.calibration import Calibration
+
+
+
+@attrs.frozen
+class Patches:
+    """The frame's pixels in a region (box in reference pixels), BGR, at ``scale`` times the
+    references' resolution: as fine as the camera sees the screen, no finer."""
+
+    scale: float
+    get: Callable[[tuple[int, int, int, int]], np.ndarray]
+
+
+def _quantise(scale: float) -> float:
+    # Steps of 1/20, so the references' patches are made once per camera.
+    return min(1.0, max(0.25, round(scale * 20) / 20))
+
+
+def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return (int(round(x * scale)), int(round(y * scale)),
+            max(2, int(round(w * scale))), max(2, int(round(h * scale))))
+
 UNKNOWN = "unknown"
+#: Below this score the answer is unknown. True matches through a camera score 0.85 and
+#: more; another text of the same length in the same place scores up to about 0.8.
+ACCEPT = 0.83
 #: Blur (fine pixels) that evens out camera blur, resampling and JPEG before comparing.
 SIGMA = 1.5
+#: The same for regions, compared at the references' full resolution.
+REGION_SIGMA = 0.7
 #: Width of the rectified screen the regions are checked on; the global pass uses half.
 FINE_WIDTH = 512
 #: States the confirm pass always looks at, and at most.
 CANDIDATES, MAX_CONFIRM = 3, 6
 #: A frame whose high-passed contrast is below this (grey levels) shows a blank panel.
 FLAT_STD = 4.0
-#: ... and is taken for a blank reference whose mean level is within this (exposure and
-#: backlight bleed lift a black panel to a dark grey).
-FLAT_LEVEL = 60.0
+#: ... and is taken for a blank reference whose mean colour is within this in every channel
+#: (exposure and backlight bleed lift a black panel to a dark grey, about 20).
+FLAT_LEVEL = 32.0
 
 
 @attrs.frozen
@@ -104,16 +134,15 @@ class _Prepared:
 class Classifier:
     """Recognises the reference states of one :class:`ReferenceSet`."""
 
-    def __init__(self, references: ReferenceSet, *, accept: float = 0.7) -> None:
+    def __init__(self, references: ReferenceSet, *, accept: float = ACCEPT) -> None:
         self.references = references
         self.accept = accept
         width, height = references.size
         self.fine_size = (FINE_WIDTH, max(8, round(FINE_WIDTH * height / width)))
         self.coarse_size = (self.fine_size[0] // 2, self.fine_size[1] // 2)
-        self._scale = self.fine_size[0] / width
         self._prepared = [self._prepare(ref) for ref in references]
         self._build_matrices()
-        self._radial: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+        self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
         self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
 
     # -- preparation -----------------------------------------------------------------------
@@ -158,19 +187,54 @@ class Classifier:
         self._masks_of = [p.ref.regions_of("mask") for p in self._prepared]
 
     # -- classification -------------------------------------------------------------------
-    def classify(self, fine_bgr: np.ndarray) -> Decision:
-        """Classify a rectified screen (BGR, :attr:`fine_size`)."""
-        if fine_bgr.shape[1::-1] != self.fine_size:
-            fine_bgr = cv2.resize(fine_bgr, self.fine_size, interpolation=cv2.INTER_AREA)
+    def classify(self, screen: np.ndarray) -> Decision:
+        """Classify a rectified screen (BGR, any size; regions are compared at the size
+        given, up to the references' own)."""
+        width, height = self.references.size
+        fine_bgr = screen
+        if screen.shape[1::-1] != self.fine_size:
+            fine_bgr = cv2.resize(screen, self.fine_size, interpolation=cv2.INTER_AREA)
+        scale = _quantise(screen.shape[1] / width)
+        size = (round(width * scale), round(height * scale))
+        if screen.shape[1::-1] != size:
+            screen = cv2.resize(screen, size, interpolation=cv2.INTER_AREA)
+
+        def patch(box: tuple[int, int, int, int]) -> np.ndarray:
+            x, y, w, h = _scaled(box, scale)
+            return screen[y : y + h, x : x + w]
+
+        return self._classify(fine_bgr, Patches(scale, patch))
+
+    def classify_frame(self, frame: np.ndarray, calibration: Calibration) -> Decision:
+        """Classify a camera frame: the screen rectified at the fine size for the global
+        pass, and each region warped straight from the frame for the confirm pass, at the
+        resolution the camera gives it (up to the references' own)."""
+        fine_bgr = calibration.rectify(frame, self.fine_size)
+        width = self.references.size[0]
+        quad = calibration.quad
+        seen = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+        scale = _quantise(seen / width)
+        to_reference = calibration.homography(self.references.size)
+
+        def patch(box: tuple[int, int, int, int]) -> np.ndarray:
+            x, y, w, h = _scaled(box, scale)
+            to_patch = np.array([[scale, 0, -x], [0, scale, -y], [0, 0, 1]], np.float64)
+            return cv2.warpPerspective(frame, to_patch @ to_reference, (w, h),
+                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+        return self._classify(fine_bgr, Patches(scale, patch))
+
+    def _classify(self, fine_bgr: np.ndarray, patch: Patches) -> Decision:
         fine = self.preprocess(fine_bgr)
         frame_sd = float(fine.std())
-        decision = self._classify_content(fine, frame_sd)
+        decision = self._classify_content(fine, frame_sd, patch)
         # A blank panel, unless faint content was recognised (a sparse dark page).
         if frame_sd < FLAT_STD and not decision.known:
             return self._classify_flat(fine_bgr)
         return decision
 
-    def _classify_content(self, fine: np.ndarray, frame_sd: float) -> Decision:
+    def _classify_content(self, fine: np.ndarray, frame_sd: float,
+                          patch: Patches) -> Decision:
         if frame_sd <= 1e-3:
             return unknown("the screen is uniform")
         f = self._coarse(fine).ravel()
@@ -199,12 +263,14 @@ class Classifier:
         scored: list[tuple[float, int]] = []
         frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
         for k, i in enumerate(ranked):
-            if k >= CANDIDATES and (ncc[i] <= sorted(scored)[-2][0] or k >= MAX_CONFIRM):
-                break
+            if k >= CANDIDATES:
+                best_score, second_score = sorted(scored)[-1][0], sorted(scored)[-2][0]
+                if ncc[i] <= second_score or (k >= MAX_CONFIRM and ncc[i] <= best_score):
+                    break
             if k >= CANDIDATES:
                 regions += [r for r in self._prepared[i].ref.regions
                             if r.kind in ("match", "spinner")]
-            region_score = self._regions_score(fine, frame_sd, i, regions, float(ncc[i]),
+            region_score = self._regions_score(patch, frame_sd, i, regions, float(ncc[i]),
                                                frame_stats)
             scored.append((min(float(ncc[i]), region_score), i))
         unconfirmed = [float(ncc[i]) for i in ranked[len(scored):]]
@@ -222,26 +288,31 @@ class Classifier:
                     f"(best {self._prepared[top].ref.name}: {top_score:.2f})",
             )
         ref = self._prepared[top].ref
+        if top_score - second <= 0:
+            return Decision(UNKNOWN, top_score, 0.0, runner_up=ref.state, scores=scores,
+                            why=f"{ref.name} and another state score alike ({top_score:.2f})")
         return Decision(ref.state, top_score, top_score - second, ref.name, ref.shows,
                         ref.overlay, runner_up, scores)
 
     def _classify_flat(self, fine_bgr: np.ndarray) -> Decision:
-        """A blank panel: the blank reference of about the same brightness (a switched-off
-        screen is dark; a blank white area is not a switched-off screen)."""
-        level = float(fine_bgr.mean())
-        flats = [(abs(level - float(p.ref.image.mean())), p.ref)
+        """A blank panel: the blank reference of about the same colour (a switched-off
+        screen is a neutral dark grey through a camera; a dark navy page with little on it
+        is not switched off, nor is a blank white one)."""
+        colour = fine_bgr.reshape(-1, 3).mean(axis=0)
+        flats = [(float(np.abs(colour - p.ref.image.reshape(-1, 3).mean(axis=0)).max()), p.ref)
                  for p in self._prepared if p.flat]
         flats = [(d, ref) for d, ref in flats if d <= FLAT_LEVEL]
         if not flats:
-            return attrs.evolve(unknown(f"a blank screen (mean level {level:.0f}) unlike any "
-                                        "blank reference"), blank=True)
+            level = ", ".join(f"{c:.0f}" for c in colour)
+            return attrs.evolve(unknown(f"a blank screen (colour {level}) unlike any blank "
+                                        "reference"), blank=True)
         distance, ref = min(flats, key=lambda x: x[0])
         score = 1.0 - 0.25 * distance / FLAT_LEVEL
         return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
                         {ref.state: round(score, 4)}, blank=True)
 
     # -- the confirm pass --------------------------------------------------------------------
-    def _regions_score(self, fine: np.ndarray, frame_sd: float, i: int,
+    def _regions_score(self, patch: Patches, frame_sd: float, i: int,
                        regions: Sequence[Region], ncc: float,
                        frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]],
                        ) -> float:
@@ -258,29 +329,56 @@ class Classifier:
                 continue
             key = (region.kind, region.box)
             if key not in frame_stats:
-                frame_stats[key] = _stats(self._patch(fine, region))
+                frame_stats[key] = _stats(self._region_values(patch.get(region.box), region))
             f, f_mean, f_var = frame_stats[key]
             if f.size < 4:
                 continue
-            ref_key = (i, *key)
+            ref_key = (i, *key, patch.scale)
             if ref_key not in self._ref_stats:
-                self._ref_stats[ref_key] = _stats(self._patch(prep.fine, region))
+                x, y, w, h = region.box
+                ref_patch = prep.ref.image[y : y + h, x : x + w]
+                if patch.scale != 1.0:
+                    ref_patch = cv2.resize(ref_patch, _scaled(region.box, patch.scale)[2:],
+                                           interpolation=cv2.INTER_AREA)
+                self._ref_stats[ref_key] = _stats(self._region_values(ref_patch, region))
             r, r_mean, r_var = self._ref_stats[ref_key]
+            if r.size != f.size:
+                continue
             cov = float(np.dot(f, r)) / f.size - f_mean * r_mean
-            # Mean square of (f - gain * r) once both are centred.
+            r_sd = float(np.sqrt(max(r_var, 0.0)))
+            # Mean square of (f - gain * r) once both are centred, relative to what the
+            # region holds (or, for a blank region, to the screen), on the scale of a
+            # correlation: a blank area must stay blank, faint content must match.
             residual = max(f_var + gain * gain * r_var - 2.0 * gain * cov, 0.0)
-            # Relative to what the region holds (or, for a blank region, to the screen), on
-            # the scale of a correlation: 1 - (rms / contrast)^2 / 2.
-            scale = gain * max(float(np.sqrt(r_var)), 0.5 * ref_sd)
-            worst = min(worst, max(-1.0, 1.0 - 0.5 * residual / (scale * scale)))
+            scale = gain * max(r_sd, 0.5 * ref_sd)
+            score = 1.0 - 0.5 * residual / (scale * scale)
+            if r_sd >= 0.25 * ref_sd:
+                # Words, a button: correlation within the region also holds when the camera
+                # loses contrast at this scale; different words of one length do not pass.
+                score = max(score, cov / max(r_sd * float(np.sqrt(max(f_var, 1e-6))), 1e-6))
+            worst = min(worst, max(-1.0, score))
         return worst
 
-    def _patch(self, image: np.ndarray, region: Region) -> np.ndarray:
-        x, y, w, h = (int(round(v * self._scale)) for v in region.box)
-        patch = image[y : y + h, x : x + w]
+    def _region_values(self, bgr: np.ndarray, region: Region) -> np.ndarray:
+        """A region at full resolution, grey and lightly blurred (camera blur and JPEG
+        differ from the drawn reference by about a pixel)."""
+        grey = cv2.GaussianBlur(_grey(bgr), (0, 0), REGION_SIGMA)
+        if region.kind != "spinner":
+            # Less its best plane: a glare's gradient across a blank area is not content.
+            grey = grey - self._plane(grey)
         if region.kind == "spinner":
-            return self._radial_profile(patch)
-        return np.ascontiguousarray(patch).ravel()
+            return self._radial_profile(grey)
+        return grey.ravel()
+
+    def _plane(self, patch: np.ndarray) -> np.ndarray:
+        h, w = patch.shape
+        key = ("plane", w, h)
+        if key not in self._radial:
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            basis = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], 1)
+            self._radial[key] = (basis, np.linalg.pinv(basis).astype(np.float32))
+        basis, solve = self._radial[key]
+        return (basis @ (solve @ patch.ravel())).reshape(h, w)
 
     def _radial_profile(self, patch: np.ndarray) -> np.ndarray:
         """Mean of each ring around the patch's centre: the same at any angle of a turning
