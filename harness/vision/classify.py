@@ -53,8 +53,8 @@ def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int
 
 UNKNOWN = "unknown"
 #: Below this score the answer is unknown. True matches through a camera score 0.85 and
-#: more; another text of the same length in the same place scores up to about 0.8.
-ACCEPT = 0.83
+#: more at 1080p; another text of the same length in the same place up to about 0.75.
+ACCEPT = 0.8
 #: Blur (fine pixels) that evens out camera blur, resampling and JPEG before comparing.
 SIGMA = 1.5
 #: The same for regions, compared at the references' full resolution.
@@ -307,7 +307,7 @@ class Classifier:
             return attrs.evolve(unknown(f"a blank screen (colour {level}) unlike any blank "
                                         "reference"), blank=True)
         distance, ref = min(flats, key=lambda x: x[0])
-        score = 1.0 - 0.25 * distance / FLAT_LEVEL
+        score = 1.0 - 0.1 * distance / FLAT_LEVEL
         return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
                         {ref.state: round(score, 4)}, blank=True)
 

@@ -1,0 +1,435 @@
+"""Which reference state a camera frame shows: every maker's every reference through the
+emulated camera, the near duplicates, the twins' deviations, and foreign screens that must be
+``unknown`` (never the closest state).
+
+Frames are cut out with the camera's ground-truth corners, so these tests are about the
+classifier alone; finding the screen is test_vision_calibration's business.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import attrs
+import cv2
+import numpy as np
+import pytest
+from seed_texts import E901_TEXTS
+from vision_helpers import (
+    BENCH_SEEDS,
+    DEVICES,
+    HAND_HELD_SEEDS,
+    TERMINAL,
+    camera,
+    classifier,
+    classifier_of,
+    describe,
+    device_camera,
+    rectified,
+    references,
+    renderer,
+    screen,
+    shoot,
+)
+
+from harness.emulation.screen_renderer import Drawn
+from harness.emulation.world import MAKERS
+from harness.vision.classify import UNKNOWN, Classifier, Decision
+from harness.vision.reference import Reference
+
+#: Two bench cameras and one hand-held one per device, so each device is seen from three
+#: poses with their own blur, noise, exposure drift and glare.
+SHOT_CAMERAS = {d: ((BENCH_SEEDS[i % 4], BENCH_SEEDS[(i + 1) % 4]), HAND_HELD_SEEDS[i % 2])
+                for i, d in enumerate(DEVICES)}
+
+
+@attrs.frozen(eq=False)
+class Shot:
+    ref: Reference
+    how: str
+    fine: np.ndarray
+
+
+@pytest.fixture(scope="module")
+def shots() -> Callable[[str], list[Shot]]:
+    """Every reference of a device as its twin draws it (clock running, loading circle
+    turning), through the device's cameras: the references alternate between the two bench
+    cameras, every fourth one is also taken hand-held; times spread over a minute so the
+    exposure, white balance and glare drift. Built once per device (~1 s each)."""
+    cache: dict[str, list[Shot]] = {}
+
+    def get(device: str) -> list[Shot]:
+        if device not in cache:
+            clf = classifier(device)
+            seeds, held_seed = SHOT_CAMERAS[device]
+            bench = [device_camera(device, seed) for seed in seeds]
+            held = device_camera(device, held_seed, hand_held=True)
+            out = []
+            for k, ref in enumerate(references(device)):
+                t = 0.5 + 2.3 * k
+                panel = screen(device, ref, t)
+                out.append(Shot(ref, f"bench camera {seeds[k % 2]}, t={t:g}",
+                                rectified(bench[k % 2].capture(panel, t), clf)))
+                if k % 4 == 0:
+                    out.append(Shot(ref, f"hand-held camera {held_seed}, t={t:g}",
+                                    rectified(held.capture(panel, t), clf)))
+            cache[device] = out
+        return cache[device]
+
+    return get
+
+
+def decision_is_consistent(d: Decision, clf: Classifier) -> list[str]:
+    """What is wrong with a known decision's bookkeeping (empty: nothing)."""
+    problems = []
+    if not d.score >= clf.accept:
+        problems.append(f"score {d.score:.3f} below accept {clf.accept}")
+    if not d.margin > 0:
+        problems.append(f"margin {d.margin:.3f} not positive")
+    if d.runner_up == d.state:
+        problems.append("the runner-up is the winning state itself")
+    if d.runner_up is None and len(d.scores) > 1:
+        problems.append("no runner-up, though other states were scored")
+    if d.runner_up is not None:
+        if d.runner_up not in d.scores:
+            problems.append(f"runner-up {d.runner_up} has no score")
+        elif d.margin > d.score - d.scores[d.runner_up] + 1e-3:
+            problems.append("margin larger than the gap to the runner-up")
+    if d.scores.get(d.state) is None or abs(d.scores[d.state] - d.score) > 1e-3:
+        problems.append("scores[state] is not the decision's score")
+    return problems
+
+
+# -- every reference -----------------------------------------------------------------------
+
+
+def test_primed_renderers_draw_the_references() -> None:
+    """The tests below film what the twins draw; at t=0 with no wall clock that is the
+    reference picture itself (clock --:--, loading circle at 0 degrees), pixel for pixel
+    but next to the masked clock: its anti-aliased text reaches a few pixels past its box
+    and is drawn again over the primed page."""
+    for device in DEVICES:
+        for ref in references(device):
+            drawn = screen(device, ref, 0.0, wallclock=None)
+            differ = np.any(drawn != ref.image, axis=2)
+            for region in ref.regions_of("mask"):
+                x, y, w, h = region.box
+                differ[max(0, y - 4) : y + h + 4, max(0, x - 4) : x + w + 4] = False
+            assert not differ.any(), f"{device}/{ref.name}: {np.argwhere(differ)[:5]}"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_every_reference_is_recognised_through_the_camera(device: str, shots) -> None:
+    clf = classifier(device)
+    wrong = []
+    for shot in shots(device):
+        d = clf.classify(shot.fine)
+        problems = [] if d.state == shot.ref.state else [f"state {d.state}"]
+        if d.known:
+            problems += decision_is_consistent(d, clf)
+            if d.reference != shot.ref.name:
+                problems.append(f"won by reference {d.reference}")
+        if problems:
+            wrong.append(f"{shot.ref.name} ({shot.how}): {'; '.join(problems)}: {describe(d)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_atlas_starting_screen_is_not_a_switched_off_panel() -> None:
+    """Atlas's start-up page (a short 起動中 on navy, the footer) through the default bench
+    camera. Its high-passed contrast is ~4.2 grey levels, just above the blank-panel cut
+    (classify.FLAT_STD = 4.0): with a little less exposure it falls under it and the lit
+    page is answered 'off', a switched-off reader (score ~0.82)."""
+    clf = classifier("atlas")
+    ref = references("atlas").get("starting")
+    wrong = []
+    for seed in (3, 9):
+        d = clf.classify(rectified(camera(seed).capture(screen("atlas", ref, 17.0), 17.0), clf))
+        if d.state != "starting":
+            wrong.append(f"bench camera {seed}, t=17: {describe(d)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_lit_page_with_an_unknown_short_text_is_not_a_switched_off_panel() -> None:
+    """Atlas's navy page with a short message the references do not hold (終了): its
+    high-passed contrast is under classify.FLAT_STD, nothing with content is recognised, so
+    the blank-panel rule answers: the 'off' reference is within FLAT_LEVEL (60 grey levels)
+    of a lit navy page (~45 through the camera against ~21), and the lit page is read as a
+    switched-off reader (score ~0.8) instead of unknown."""
+    clf = classifier("atlas")
+    panel = screen("atlas", Drawn("starting", "starting", ("終了",)), 6.0)
+    wrong = []
+    for cam, how in ((camera(1), "bench"), (camera(5, hand_held=True), "hand-held")):
+        d = shoot(clf, cam, panel, 6.0)
+        if d.state == "off":
+            wrong.append(f"{how}: {describe(d)}")
+    assert not wrong, "\n".join(wrong)
+
+
+# -- near duplicates -----------------------------------------------------------------------
+
+#: Screens that differ by little: a loading circle over the same page, a 戻る button, the
+#: words of the question, the dialog's message.
+NEAR_DUPLICATES = [
+    *((m, "consent_2", "consent_wait") for m in ("usen_almex", "fujitsu_japan")),
+    *((m, "first", "place_card") for m in MAKERS),
+    ("canon", "first@staff", "place_card"),
+    *((m, "consent_1", "consent_2") for m in MAKERS),
+    (TERMINAL, "check_error_1", "check_error_2"),
+]
+
+
+@pytest.mark.parametrize(("device", "a", "b"), NEAR_DUPLICATES,
+                         ids=[f"{d}-{a}-{b}" for d, a, b in NEAR_DUPLICATES])
+def test_near_duplicates_are_told_apart(device: str, a: str, b: str) -> None:
+    clf = classifier(device)
+    refs = references(device)
+    bench = device_camera(device, 1)
+    held = device_camera(device, 5, hand_held=True)
+    problems = []
+    for shown, other in ((a, b), (b, a)):
+        ref, twin = refs.get(shown), refs.get(other)
+        # The other one alone: its near duplicate must not pass for it.
+        only_twin = classifier_of(device, lambda r, twin=twin: r.name == twin.name)
+        for cam, how, t in ((bench, "bench", 4.0), (held, "hand-held", 9.5)):
+            fine = rectified(cam.capture(screen(device, ref, t), t), clf)
+            d = clf.classify(fine)
+            where = f"{shown} ({how})"
+            if d.state != ref.state or d.reference != shown:
+                problems.append(f"{where}: {describe(d)}")
+                continue
+            problems += [f"{where}: {p}" for p in decision_is_consistent(d, clf)]
+            if twin.state in d.scores and d.scores[twin.state] >= clf.accept:
+                problems.append(f"{where}: {other} scores {d.scores[twin.state]}")
+            alone = only_twin.classify(fine)
+            if alone.known:
+                problems.append(f"{where} under {other}'s reference alone: {describe(alone)}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("maker", ["usen_almex", "fujitsu_japan"])
+def test_the_loading_circle_is_recognised_at_any_angle(maker: str) -> None:
+    clf = classifier(maker)
+    ref = references(maker).get("consent_wait")
+    period = renderer(maker).look.spinner.period_s
+    cam = camera(3)
+    for eighth in range(8):
+        t = 20 + period * (eighth / 8 + 0.03)
+        d = shoot(clf, cam, screen(maker, ref, t), t)
+        assert d.state == "consent_wait", f"{eighth}/8 of a turn: {describe(d)}"
+        assert d.margin > 0.05, describe(d)
+
+
+def test_the_first_screens_variants_are_one_state() -> None:
+    """first, first@staff, first@smartphone...: different pictures, one state; the decision
+    names the variant that won, and the runner-up is another state, never 'first' again."""
+    for maker in MAKERS:
+        clf = classifier(maker)
+        cam = camera(6, hand_held=True)
+        variants = [r for r in references(maker) if r.state == "first"]
+        assert len(variants) >= 2, maker
+        for k, ref in enumerate(variants):
+            t = 3.0 + k
+            d = shoot(clf, cam, screen(maker, ref, t), t)
+            assert (d.state, d.reference) == ("first", ref.name), f"{maker}: {describe(d)}"
+            assert d.runner_up != "first" and d.margin > 0.05, f"{maker}: {describe(d)}"
+
+
+# -- the twins' deviations ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keep", [0, 1], ids=["first line only", "second line only"])
+def test_fujitsu_901_with_a_line_missing_is_not_error_901(keep: int) -> None:
+    """Fujitsu Japan's 901 screen has two texts (seed 000, 記 2. ②); a twin that drops one
+    draws a different screen, which must not pass for error_901."""
+    ref = references("fujitsu_japan").get("error_901")
+    assert list(ref.texts) == E901_TEXTS["fujitsu_japan"]  # the reference is the seed's
+    clf = classifier("fujitsu_japan")
+    panel = screen("fujitsu_japan", Drawn("error_901", "error_901",
+                                          (E901_TEXTS["fujitsu_japan"][keep],)), 2.0)
+    for cam in (camera(2), camera(5, hand_held=True)):
+        d = shoot(clf, cam, panel, 2.0)
+        assert d.state != "error_901", describe(d)
+        assert d.scores.get("error_901", 0.0) < clf.accept, describe(d)
+
+
+@pytest.mark.parametrize("text", ["少々お待ちください", "ただいま確認しています", "処理中です"])
+def test_canon_please_wait_with_another_text_is_not_please_wait(text: str) -> None:
+    clf = classifier("canon")
+    panel = screen("canon", Drawn("please_wait", "please_wait", (text,)), 5.0)
+    for cam in (camera(4), camera(6, hand_held=True)):
+        d = shoot(clf, cam, panel, 5.0)
+        assert d.state != "please_wait", describe(d)
+        assert d.scores.get("please_wait", 0.0) < clf.accept, describe(d)
+
+
+def test_another_text_of_the_same_length_is_not_the_reference() -> None:
+    """Each maker's checking page (資格確認中です) with another seven-character message drawn
+    in its place: a reader that says 通信エラーです (a communication error) must not be read
+    as 'checking'. The text is a must-match region, but it is compared at 512 px width after
+    a 1.5 px blur, where two different lines of the same length in the same place still
+    correlate at ~0.8."""
+    wrong = []
+    for maker in MAKERS:
+        clf = classifier(maker)
+        checking = references(maker).get("checking")
+        assert checking.texts == ("資格確認中です",)
+        panel = screen(maker, Drawn("checking", "checking", ("通信エラーです",)), 3.0)
+        for cam, how in ((camera(1), "bench"), (camera(6, hand_held=True), "hand-held")):
+            d = shoot(clf, cam, panel, 3.0)
+            if d.known:
+                wrong.append(f"{maker} ({how}): {describe(d)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_dialog_missing_from_the_references_is_unknown(shots) -> None:
+    """Each terminal dialog under the terminal's other references: a dialog the references do
+    not hold is unknown, never the closest one. Several dialogs differ only by their title
+    (and a button's label): the title is a must-match region, but its 22 px type is ~9 px
+    at the 512 px width regions are compared at, after a 1.5 px blur."""
+    wrong = []
+    for shot in shots(TERMINAL):
+        state = shot.ref.state
+        without = classifier_of(TERMINAL, lambda r, state=state: r.state != state)
+        d = without.classify(shot.fine)
+        if d.known:
+            wrong.append(f"{shot.ref.name} ({shot.how}) without {state}: {describe(d)}")
+    assert not wrong, "\n".join(wrong)
+
+
+# -- foreign screens -------------------------------------------------------------------------
+
+
+def foreign_panel(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Another device's picture on this device's panel (stretched to its size)."""
+    if image.shape[1::-1] == tuple(size):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def test_every_canon_screen_is_unknown_to_panasonic() -> None:
+    clf = classifier("panasonic")
+    cam = camera(4)
+    wrong, scores = [], []
+    for k, ref in enumerate(references("canon")):
+        if ref.state == "off":
+            continue  # a dark panel is a dark panel, whoever made it
+        t = 1.0 + k
+        d = shoot(clf, cam, foreign_panel(screen("canon", ref, t), clf.references.size), t)
+        scores.append(f"{ref.name}: {d.state} {d.score:.3f}")
+        if d.known:
+            wrong.append(f"{ref.name}: {describe(d)}")
+    assert not wrong, "\n".join(wrong) + "\nall scores: " + ", ".join(scores)
+
+
+@pytest.mark.parametrize("maker", MAKERS)
+def test_other_devices_screens_are_unknown(maker: str) -> None:
+    """A sample of every other device's screens (the terminal's desktop and dialogs
+    included) under this maker's references."""
+    clf = classifier(maker)
+    cam = camera(2)
+    wrong = []
+    for other in DEVICES:
+        if other == maker:
+            continue
+        for k, ref in enumerate(list(references(other))[1::8]):  # [0] is 'off'
+            t = 2.0 + k
+            d = shoot(clf, cam, foreign_panel(screen(other, ref, t), clf.references.size), t)
+            if d.known:
+                wrong.append(f"{other}/{ref.name}: {describe(d)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def natural_image(size: tuple[int, int], seed: int) -> np.ndarray:
+    """Something natural-ish: smooth colour gradients, fine grain, filled shapes, lines."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    low = rng.uniform(30, 220, (3, 4, 3)).astype(np.float32)
+    image = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
+    grain = rng.standard_normal((h // 4, w // 4, 3)).astype(np.float32)
+    image += cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR) * 12
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    for _ in range(25):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        r = int(rng.integers(10, h // 4))
+        match rng.integers(3):
+            case 0:
+                cv2.circle(image, (x, y), r, colour, -1, cv2.LINE_AA)
+            case 1:
+                cv2.rectangle(image, (x, y), (x + r, y + 2 * r // 3), colour, -1)
+            case _:
+                end = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+                cv2.line(image, (x, y), end, colour, int(rng.integers(2, 9)), cv2.LINE_AA)
+    return image
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_natural_images_and_a_blank_white_panel_are_unknown(device: str) -> None:
+    clf = classifier(device)
+    size = clf.references.size
+    cam = device_camera(device, 3)
+    panels = {
+        "natural image": natural_image(size, 1),
+        "blank white panel": np.full((size[1], size[0], 3), 250, np.uint8),
+    }
+    for k, (what, panel) in enumerate(panels.items()):
+        d = shoot(clf, cam, panel, 4.0 + 7 * k)
+        assert d.state == UNKNOWN, f"{what}: {describe(d)}"
+
+
+def test_blank_rectified_panels_of_any_brightness() -> None:
+    """Uniform screens straight to the classifier (no camera, no border): dark ones are the
+    switched-off reference, a lit blank one is no state (a blank white area is not a
+    switched-off screen)."""
+    for device in DEVICES:
+        clf = classifier(device)
+        w, h = clf.fine_size
+        for level in (0, 10, 25):
+            d = clf.classify(np.full((h, w, 3), level, np.uint8))
+            assert (d.state, d.reference) == ("off", "off"), f"{device} {level}: {describe(d)}"
+        for level in (160, 230, 255):
+            d = clf.classify(np.full((h, w, 3), level, np.uint8))
+            assert d.state == UNKNOWN, f"{device} {level}: {describe(d)}"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_dark_panel_is_the_switched_off_reference(device: str) -> None:
+    clf = classifier(device)
+    refs = references(device)
+    assert refs.get("off").state == "off"
+    w, h = refs.size
+    cam = device_camera(device, 6, hand_held=True)
+    for k, level in enumerate((0, 12)):
+        d = shoot(clf, cam, np.full((h, w, 3), level, np.uint8), 2.0 + 11 * k)
+        assert (d.state, d.reference) == ("off", "off"), f"level {level}: {describe(d)}"
+        assert d.score >= clf.accept
+
+
+# -- the decision as data ---------------------------------------------------------------------
+
+
+def test_decision_json_holds_state_score_and_margin_and_nothing_of_the_image() -> None:
+    clf = classifier("canon")
+    cam = camera(1)
+    ref = references("canon").get("consent_1")
+    known = shoot(clf, cam, screen("canon", ref, 1.0), 1.0)
+    foreign = shoot(clf, cam, natural_image(clf.references.size, 3), 2.0)
+    assert known.known and not foreign.known
+    for d in (known, foreign):
+        data = d.as_json()
+        assert {"state", "score", "margin"} <= set(data)
+        assert "image" not in data  # the CLI adds the file name; a decision has none
+        assert set(data) <= {"state", "score", "margin", "reference", "shows", "overlay",
+                             "runner_up", "why"}
+        again = json.loads(json.dumps(data))
+        assert again == data
+        assert isinstance(again["state"], str)
+        assert type(again["score"]) is float and type(again["margin"]) is float
+        assert again["score"] == pytest.approx(d.score, abs=1e-4)
+        assert again["margin"] == pytest.approx(d.margin, abs=1e-4)
+    assert known.as_json()["state"] == "consent_1"
+    assert known.as_json()["reference"] == "consent_1"
+    assert known.as_json()["runner_up"] == known.runner_up
+    assert "why" not in known.as_json()
+    assert foreign.as_json()["state"] == UNKNOWN and foreign.as_json()["why"]
