@@ -125,11 +125,24 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if args.frames < 1:
         raise RigError("--frames: at least 1")
     calibration = Calibration.load(args.calibration) if args.calibration else None
-    source = open_source(args.source, "learn", RealClock())
-    try:
-        frames = [source.read().image for _ in range(args.frames)]
-    finally:
-        source.close()
+    if (args.source is None) == (args.camera is None):
+        raise RigError("give either --source (a camera, stream or video) or --camera NAME "
+                       "(a camera of the bench file)")
+    if args.camera is not None:
+        from harness.bench import Bench
+
+        with Bench.load(args.bench) as bench:
+            source = bench.camera(args.camera)
+            frames = []
+            for _ in range(args.frames):
+                frames.append(source.read().image)
+                bench.clock.sleep(0.2)
+    else:
+        source = open_source(args.source, "learn", RealClock())
+        try:
+            frames = [source.read().image for _ in range(args.frames)]
+        finally:
+            source.close()
     first = frames[0]
     if calibration is None:
         located = best_candidate(first, Classifier(ReferenceSet.load(directory))) \
@@ -140,8 +153,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
         else:
             calibration = _largest_screen_like(first, size)
             if calibration is None:
-                raise RigError(f"{args.source}: no screen found in the camera's view; give "
-                               "--calibration (from `onshi-rig classify --save-calibration`)")
+                raise RigError(f"{args.source or args.camera}: no screen found in the camera's "
+                               "view; give --calibration (from `onshi-rig classify "
+                               "--save-calibration`)")
     if calibration.frame_size != (first.shape[1], first.shape[0]):
         raise RigError(f"{args.calibration}: made for {calibration.frame_size[0]}x"
                        f"{calibration.frame_size[1]} frames; the camera gives "
@@ -247,8 +261,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=None,
                    help="reference name (default: the state; e.g. first@staff for a variant)")
     p.add_argument("--shows", default=None, help="its screen class (see domain.md)")
-    p.add_argument("--source", required=True,
+    p.add_argument("--source", default=None,
                    help="camera index, device path, stream URL or a recorded video file")
+    p.add_argument("--camera", default=None, metavar="NAME",
+                   help="instead of --source: a camera of the bench file (--bench)")
+    p.add_argument("--bench", metavar="FILE", type=Path, default=None,
+                   help="bench file for --camera (default: the emulated bench)")
     p.add_argument("--calibration", metavar="FILE", type=Path, default=None)
     p.add_argument("--frames", type=int, default=8, help="frames to average (default 8)")
     p.add_argument("--region", action="append", default=[], metavar="NAME:KIND:X,Y,W,H",

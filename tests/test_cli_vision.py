@@ -425,3 +425,16 @@ def test_learn_cuts_out_the_screen_not_the_whole_frame(tmp_path: Path, capsys) -
     code, out, _ = run(capsys, "classify", "--vendor", "terminal", "--screens", root, "--json",
                        shot)
     assert json.loads(out)[0]["state"] == "notice" and code == EXIT_OK
+
+
+def test_learn_from_a_bench_camera(tmp_path: Path, capsys) -> None:
+    shutil.copytree(default_screens_dir() / "canon", tmp_path / "canon")
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first",
+                         "--name", "first@lab", "--camera", "cam-canon", "--frames", "3",
+                         "--screens", tmp_path)
+    assert code == EXIT_OK, out + err
+    assert "first@lab" in (tmp_path / "canon" / "screens.yaml").read_text(encoding="utf-8")
+    assert (tmp_path / "canon" / "first@lab.png").is_file()
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "x",
+                         "--screens", tmp_path)
+    assert code == EXIT_BAD_INPUT and "either --source" in err

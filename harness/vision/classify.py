@@ -371,14 +371,18 @@ class Classifier:
         return grey.ravel()
 
     def _plane(self, patch: np.ndarray) -> np.ndarray:
+        """The least-squares plane through a patch (element-wise sums: BLAS would spread
+        these small products over every core)."""
         h, w = patch.shape
         key = ("plane", w, h)
         if key not in self._radial:
             yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-            basis = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], 1)
-            self._radial[key] = (basis, np.linalg.pinv(basis).astype(np.float32))
+            basis = np.stack([np.ones((h, w), np.float32), xx / w, yy / h])
+            solve = np.linalg.pinv(basis.reshape(3, -1).T).astype(np.float32)
+            self._radial[key] = (basis, solve.reshape(3, h, w))
         basis, solve = self._radial[key]
-        return (basis @ (solve @ patch.ravel())).reshape(h, w)
+        coeffs = (solve * patch).sum(axis=(1, 2))
+        return coeffs[0] + coeffs[1] * basis[1] + coeffs[2] * basis[2]
 
     def _radial_profile(self, patch: np.ndarray) -> np.ndarray:
         """Mean of each ring around the patch's centre: the same at any angle of a turning
