@@ -151,3 +151,14 @@ def test_the_eyes_fixture_watches_a_bench_reader(eyes) -> None:  # noqa: ANN001
     assert watcher is eyes("fujitsu_japan")
     assert watcher.look().state == "first"
     assert watcher.name == "cam-fujitsu_japan"
+
+
+def test_wait_stable_with_and_without_the_spinner(classifiers) -> None:  # noqa: ANN001
+    world, reader, watcher = eyes("usen_almex", classifiers, upgrade="installed")
+    watcher.look()
+    check_in_by_face(world, reader, patient())
+    watcher.wait_for("consent_wait", timeout_s=5)
+    with pytest.raises(DeviceTimeout, match="a screen still for 3 s"):
+        watcher.wait_stable(3.0, timeout_s=6.0)
+    obs = watcher.wait_stable(3.0, timeout_s=10.0, ignore_spinner=True)
+    assert obs.state == "consent_wait" and watcher.spinning(3.0)

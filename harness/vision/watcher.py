@@ -149,7 +149,7 @@ class ScreenWatcher:
         deadline = self.clock.now() + timeout_s
         while True:
             obs = self.look()
-            if self.motion.still_for(ignore_spinner=ignore_spinner) >= seconds:
+            if self.motion.stable(seconds, ignore_spinner=ignore_spinner):
                 return obs
             if self.clock.now() >= deadline:
                 raise DeviceTimeout(self.name, f"a screen still for {seconds:g} s", timeout_s)
