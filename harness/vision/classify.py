@@ -150,9 +150,12 @@ class Classifier:
         fine = self.preprocess(cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA))
         return _Prepared(ref, fine, bool(fine.std() < FLAT_STD))
 
-    def preprocess(self, fine_bgr: np.ndarray) -> np.ndarray:
-        """Rectified screen at fine size -> high-passed grey (float32)."""
-        return _high_pass(cv2.GaussianBlur(_grey(fine_bgr), (0, 0), SIGMA), self.fine_size[0])
+    def preprocess(self, fine: np.ndarray) -> np.ndarray:
+        """Rectified screen at fine size (BGR or grey) -> high-passed grey (float32)."""
+        grey = cv2.cvtColor(fine, cv2.COLOR_BGR2GRAY) if fine.ndim == 3 else fine
+        # Blurred while still 8-bit (faster), then high-passed in float.
+        return _high_pass(cv2.GaussianBlur(grey, (0, 0), SIGMA).astype(np.float32),
+                          self.fine_size[0])
 
     def _coarse(self, fine: np.ndarray) -> np.ndarray:
         return cv2.resize(fine, self.coarse_size, interpolation=cv2.INTER_AREA)
@@ -203,34 +206,54 @@ class Classifier:
             x, y, w, h = _scaled(box, scale)
             return screen[y : y + h, x : x + w]
 
-        return self._classify(fine_bgr, Patches(scale, patch))
+        return self._classify(fine_bgr, Patches(scale, patch),
+                              lambda: fine_bgr.reshape(-1, 3).mean(axis=0))
 
     def classify_frame(self, frame: np.ndarray, calibration: Calibration) -> Decision:
         """Classify a camera frame: the screen rectified at the fine size for the global
         pass, and each region warped straight from the frame for the confirm pass, at the
         resolution the camera gives it (up to the references' own)."""
-        fine_bgr = calibration.rectify(frame, self.fine_size)
-        width = self.references.size[0]
+        # Everything below works on the grey screen area of the frame: converting only that
+        # area, once, costs less than warping three channels everywhere.
         quad = calibration.quad
+        height, width = frame.shape[:2]
+        x0 = max(0, int(np.floor(quad[:, 0].min())) - 2)
+        y0 = max(0, int(np.floor(quad[:, 1].min())) - 2)
+        x1 = min(width, int(np.ceil(quad[:, 0].max())) + 3)
+        y1 = min(height, int(np.ceil(quad[:, 1].max())) + 3)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return unknown("the calibrated screen lies outside this frame")
+        grey = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        from_area = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
+        fine_grey = cv2.warpPerspective(grey, calibration.homography(self.fine_size) @ from_area,
+                                        self.fine_size, flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE)
         seen = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
-        scale = _quantise(seen / width)
-        to_reference = calibration.homography(self.references.size)
+        scale = _quantise(seen / self.references.size[0])
+        to_reference = calibration.homography(self.references.size) @ from_area
 
         def patch(box: tuple[int, int, int, int]) -> np.ndarray:
             x, y, w, h = _scaled(box, scale)
             to_patch = np.array([[scale, 0, -x], [0, scale, -y], [0, 0, 1]], np.float64)
-            return cv2.warpPerspective(frame, to_patch @ to_reference, (w, h),
+            return cv2.warpPerspective(grey, to_patch @ to_reference, (w, h),
                                        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
-        return self._classify(fine_bgr, Patches(scale, patch))
+        def colour() -> np.ndarray:
+            small = calibration.rectify(frame, (64, 38))
+            return small.reshape(-1, 3).mean(axis=0)
 
-    def _classify(self, fine_bgr: np.ndarray, patch: Patches) -> Decision:
-        fine = self.preprocess(fine_bgr)
+        return self._classify(fine_grey, Patches(scale, patch), colour)
+
+    def _classify(self, fine_image: np.ndarray, patch: Patches,
+                  colour: Callable[[], np.ndarray]) -> Decision:
+        """``fine_image``: the screen at the fine size, BGR or grey; ``colour``: its mean
+        colour (BGR), asked only for a blank screen."""
+        fine = self.preprocess(fine_image)
         frame_sd = float(fine.std())
         decision = self._classify_content(fine, frame_sd, patch)
         # A blank panel, unless faint content was recognised (a sparse dark page).
         if frame_sd < FLAT_STD and not decision.known:
-            return self._classify_flat(fine_bgr)
+            return self._classify_flat(colour())
         return decision
 
     def _classify_content(self, fine: np.ndarray, frame_sd: float,
@@ -294,11 +317,10 @@ class Classifier:
         return Decision(ref.state, top_score, top_score - second, ref.name, ref.shows,
                         ref.overlay, runner_up, scores)
 
-    def _classify_flat(self, fine_bgr: np.ndarray) -> Decision:
+    def _classify_flat(self, colour: np.ndarray) -> Decision:
         """A blank panel: the blank reference of about the same colour (a switched-off
         screen is a neutral dark grey through a camera; a dark navy page with little on it
         is not switched off, nor is a blank white one)."""
-        colour = fine_bgr.reshape(-1, 3).mean(axis=0)
         flats = [(float(np.abs(colour - p.ref.image.reshape(-1, 3).mean(axis=0)).max()), p.ref)
                  for p in self._prepared if p.flat]
         flats = [(d, ref) for d, ref in flats if d <= FLAT_LEVEL]
