@@ -187,12 +187,13 @@ class Bench:
 
     def watcher(self, reader: str, *, evidence: EvidenceStore | None = None,
                 screens: Path | None = None) -> ScreenWatcher:
-        """Eyes on ``reader``'s screen: its camera, its maker's reference screens."""
+        """Eyes on ``reader``'s screen (or the terminal's): its camera, the reference
+        screens of its maker (or of the terminal)."""
         from harness.vision.classify import Classifier
         from harness.vision.reference import ReferenceSet, screens_dir_for
         from harness.vision.watcher import ScreenWatcher
 
-        maker = self.reader(reader).maker
+        maker = "terminal" if reader == self.spec.terminal.name else self.reader(reader).maker
         classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, screens)))
         return ScreenWatcher(self.camera(self.camera_on(reader)), classifier, self.clock,
                              timeline=self.timeline, evidence=evidence)

@@ -12,7 +12,7 @@ from twin_helpers import check_in_by_face, patient, started_world
 from harness.bench import Bench
 from harness.devices.camera import CameraStopped
 from harness.emulation.device_spec import load_device_spec
-from harness.emulation.screen_source import reader_camera, reader_renderer
+from harness.emulation.screen_source import primed_renderer, reader_camera
 from harness.emulation.world import MAKERS, maker_file
 from harness.errors import DeviceTimeout
 from harness.vision.classify import Classifier
@@ -37,7 +37,7 @@ def classifiers() -> dict[str, Classifier]:
 
 def eyes(maker: str, classifiers: dict[str, Classifier], tmp_path=None, **world_kw):  # noqa: ANN001, ANN202
     world, reader = started_world(maker, **world_kw)
-    renderer = reader_renderer(load_device_spec(maker_file(maker)).display, maker)
+    renderer = primed_renderer(load_device_spec(maker_file(maker)).display, maker)
     source = reader_camera(f"cam-{maker}", reader, renderer, world.clock, seed=7)
     evidence = EvidenceStore(tmp_path / "evidence") if tmp_path is not None else None
     watcher = ScreenWatcher(source, classifiers[maker], world.clock, timeline=world.timeline,
@@ -162,3 +162,26 @@ def test_wait_stable_with_and_without_the_spinner(classifiers) -> None:  # noqa:
         watcher.wait_stable(3.0, timeout_s=6.0)
     obs = watcher.wait_stable(3.0, timeout_s=10.0, ignore_spinner=True)
     assert obs.state == "consent_wait" and watcher.spinning(3.0)
+
+
+def test_a_camera_on_the_terminal_sees_its_dialogs(tmp_path) -> None:  # noqa: ANN001
+    # Device paths in a base bench file resolve against the file that names the base:
+    # beside fixtures/devices, as the shipped benches are.
+    base = Bench.load().path
+    (tmp_path / "devices").symlink_to(base.parent.parent / "devices")
+    (tmp_path / "benches").mkdir()
+    bench_file = tmp_path / "benches" / "with-terminal-camera.yaml"
+    bench_file.write_text(
+        f"base: {base}\n"
+        "terminal: {upgrade: installed}\n"
+        "cameras:\n  - {name: cam-terminal, watches: terminal, source: emulated}\n",
+        encoding="utf-8",
+    )
+    with Bench.load(bench_file) as bench:
+        monitor = bench.watcher("terminal")
+        assert monitor.look().state == "desktop"
+        world = bench.emulation.world
+        check_in_by_face(world, world.reader("canon"), patient())
+        assert monitor.wait_for("check_error_1", timeout_s=5).decision.margin > 0.05
+        world.terminal.press("OK")
+        assert monitor.wait_for("check_error_2", timeout_s=5).state == "check_error_2"

@@ -163,16 +163,25 @@ class EmulatedBench:
                 self.nfc_paths[reader.name] = f"udp:127.0.0.1:{_free_udp_port()}"
 
     def camera_source(self, camera: Camera) -> EmulatedScreenSource:
-        """The emulated camera on the screen of the reader ``camera.watches``."""
-        from harness.emulation.screen_source import reader_camera, reader_renderer
+        """The emulated camera on the screen ``camera.watches``: a reader's or the
+        terminal's monitor."""
+        from harness.emulation.screen_source import (
+            primed_renderer,
+            reader_camera,
+            terminal_camera,
+        )
 
+        # Each camera its own pose and noise, the same on every run.
+        seed = [c.name for c in self.spec.cameras].index(camera.name)
+        terminal = self.world.terminal
+        if camera.watches == terminal.name:
+            renderer = primed_renderer(terminal.behaviour.display, "terminal")
+            return terminal_camera(camera.name, terminal, renderer, self.clock, seed=seed)
         reader = next(r for r in self.spec.readers if r.name == camera.watches)
         twin = self.world.readers.get(reader.name)
         if twin is None:
             raise RigError(f"camera {camera.name!r}: {reader.name!r} has no screen to film")
-        renderer = reader_renderer(self.twins[reader.name].display, reader.maker)
-        # Each camera its own pose and noise, the same on every run.
-        seed = [c.name for c in self.spec.cameras].index(camera.name)
+        renderer = primed_renderer(self.twins[reader.name].display, reader.maker)
         return reader_camera(camera.name, twin, renderer, self.clock, seed=seed)
 
     def _hub(self, name: str, path: str, version: str) -> EmulatedHub:

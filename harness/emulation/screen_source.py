@@ -17,7 +17,8 @@ from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.screen_look import ScreenLook
 from harness.emulation.screen_renderer import Drawn, ScreenRenderer
-from harness.emulation.screen_views import reader_drawn
+from harness.emulation.screen_views import reader_drawn, terminal_drawn
+from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
 from harness.model.clock import Clock
 from harness.vision.reference import ReferenceSet
@@ -63,10 +64,11 @@ class EmulatedScreenSource:
         self._closed = True
 
 
-def reader_renderer(look: ScreenLook | None, maker: str, screens: Path | None = None
+def primed_renderer(look: ScreenLook | None, maker: str, screens: Path | None = None
                     ) -> ScreenRenderer:
-    """A renderer in the reader's look, primed with its maker's reference screens when
-    there are some (then no font is needed for the screens they hold)."""
+    """A renderer in a device's look, primed with the reference screens of ``maker`` (a
+    maker key or ``terminal``) when there are some: then no font is needed for the
+    screens they hold."""
     if look is None:
         raise RigError(f"{maker}: its device file has no 'display' section: nothing to film")
     renderer = ScreenRenderer(look)
@@ -80,6 +82,13 @@ def _screens_root() -> Path:
     from harness.vision.reference import default_screens_dir
 
     return default_screens_dir()
+
+
+def terminal_camera(name: str, terminal: TerminalTwin, renderer: ScreenRenderer, clock: Clock,
+                    *, seed: int = 0) -> EmulatedScreenSource:
+    """A camera on the terminal's monitor (its dialogs)."""
+    return EmulatedScreenSource(name, lambda: terminal_drawn(terminal), renderer, clock,
+                                CameraModel(seed=seed))
 
 
 def reader_camera(

@@ -145,7 +145,7 @@ class Instrument(Field):
 
 class Camera(Field):
     name: str
-    #: The reader whose screen it watches.
+    #: The reader whose screen it watches, or the terminal (its monitor).
     watches: str
     #: ``emulated``, a device index (``0``), a device path or a URL (cv2.VideoCapture).
     source: str | int
@@ -219,8 +219,9 @@ class BenchSpec(Field):
         if self.pcsc.vpcd_reader is not None and self.pcsc.vpcd_reader not in readers:
             raise ValueError(f"pcsc.vpcd_reader: no reader named {self.pcsc.vpcd_reader!r}")
         for cam in self.cameras:
-            if cam.watches not in readers:
-                raise ValueError(f"camera {cam.name!r} watches {cam.watches!r}: no such reader")
+            if cam.watches not in readers and cam.watches != self.terminal.name:
+                raise ValueError(
+                    f"camera {cam.name!r} watches {cam.watches!r}: no such reader or terminal")
         if self.kind == "emulated":
             self._check_emulated()
         else:
