@@ -174,7 +174,8 @@ class Bench:
         else:
             from harness.devices.camera import open_source
 
-            source = open_source(spec.source, name, self.clock)
+            source = open_source(spec.source, name, self.clock, width=spec.width,
+                                 height=spec.height, exposure=spec.exposure, fps=spec.fps)
         self._cameras[name] = source
         return source
 

@@ -169,3 +169,16 @@ def test_a_reader_named_like_the_terminal_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(BadInput, match="names used twice: atlas"):
         Bench.load(clash)
+
+
+def test_every_shipped_bench_file_is_valid() -> None:
+    from harness.bench import check_bench_file
+    from harness.paths import project_file
+
+    files = sorted(project_file("fixtures/benches").glob("*.yaml"))
+    assert len(files) >= 8
+    for path in files:
+        spec = check_bench_file(path)
+        assert spec.cameras, path.name
+    lab = check_bench_file(project_file("fixtures/benches/lab-example.yaml"))
+    assert lab.cameras[0].width == 1920 and lab.cameras[0].exposure == 150

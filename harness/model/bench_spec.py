@@ -149,6 +149,13 @@ class Camera(Field):
     watches: str
     #: ``emulated``, a device index (``0``), a device path or a URL (cv2.VideoCapture).
     source: str | int
+    #: Real cameras: capture size and rate to ask the driver for.
+    width: int | None = pydantic.Field(default=None, gt=0)
+    height: int | None = pydantic.Field(default=None, gt=0)
+    fps: float | None = pydantic.Field(default=None, gt=0)
+    #: Real cameras: a fixed exposure in the driver's units (V4L2: 100 µs steps), so the
+    #: screen's brightness does not pump; left to the driver when it refuses.
+    exposure: float | None = None
 
 
 class PcscSettings(Field):
