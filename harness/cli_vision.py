@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from harness.vision.reference import Region
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
+#: Frames ``learn`` averages at most (they are held in memory).
+MAX_LEARN_FRAMES = 100
 
 
 def _screens_arg(parser: argparse.ArgumentParser) -> None:
@@ -33,18 +35,23 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     classifier = Classifier(ReferenceSet.load(screens_dir_for(args.vendor, args.screens)))
     calibration = Calibration.load(args.calibration) if args.calibration else None
+    if calibration is not None and tuple(calibration.screen_size) != classifier.references.size:
+        size = classifier.references.size
+        raise RigError(f"{args.calibration}: made for {calibration.screen_size[0]}x"
+                       f"{calibration.screen_size[1]} screens; {args.vendor}'s references are "
+                       f"{size[0]}x{size[1]}")
     results: list[dict[str, object]] = []
     bad = unknown_seen = False
     for path in args.images:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image, problem = _read_image(path)
         if image is None:
             bad = True
-            results.append({"image": str(path), "error": "cannot read the image"})
+            results.append({"image": str(path), **NO_ANSWER, "error": problem})
             continue
         if calibration is not None:
             if (image.shape[1], image.shape[0]) != tuple(calibration.frame_size):
                 bad = True
-                results.append({"image": str(path), "error": (
+                results.append({"image": str(path), **NO_ANSWER, "error": (
                     f"{image.shape[1]}x{image.shape[0]}, but the calibration is for "
                     f"{calibration.frame_size[0]}x{calibration.frame_size[1]} frames")})
                 continue
@@ -55,7 +62,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
                 decision = located.decision
                 # Only a recognised screen with content fixes where the panel is.
                 if args.save_calibration and decision.known and not decision.blank:
-                    located.calibration.save(args.save_calibration)
+                    _save_calibration(located.calibration, args.save_calibration)
                     args.save_calibration = None  # the first good picture's
             except ScreenNotFound as exc:
                 decision = unknown(str(exc))
@@ -74,6 +81,31 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if bad:
         return EXIT_BAD_INPUT
     return EXIT_UNKNOWN if unknown_seen else EXIT_OK
+
+
+#: What an image that could not be classified reports in --json.
+NO_ANSWER = {"state": None, "score": None, "margin": None}
+
+
+def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
+    if not path.exists():
+        return None, "no such file"
+    if path.is_dir():
+        return None, "a folder, not an image"
+    try:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        return None, f"cannot read the image ({str(exc).strip().splitlines()[-1]})"
+    if image is None:
+        return None, "cannot read the image (not a picture OpenCV can decode)"
+    return image, ""
+
+
+def _save_calibration(calibration: Calibration, path: Path) -> None:
+    try:
+        calibration.save(path)
+    except OSError as exc:
+        raise RigError(f"--save-calibration {path}: cannot write it ({exc.strerror})") from None
 
 
 def _parse_region(text: str, size: tuple[int, int]) -> Region:
@@ -95,7 +127,7 @@ def _parse_region(text: str, size: tuple[int, int]) -> Region:
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
-    from harness.devices.camera import open_source
+    from harness.devices.camera import open_source, redact_url
     from harness.model.clock import RealClock
     from harness.vision.calibration import Calibration, best_candidate
     from harness.vision.classify import Classifier
@@ -104,26 +136,30 @@ def cmd_learn(args: argparse.Namespace) -> int:
         ReferenceEntry,
         ReferenceIndex,
         ReferenceSet,
+        check_name,
         default_screens_dir,
         read_index,
         write_index,
     )
 
     root = args.screens or default_screens_dir()
+    check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
+    if args.size[0] < 64 or args.size[1] < 64:
+        raise RigError(f"--size {args.size[0]} {args.size[1]}: at least 64 64")
     if known:
         index = read_index(directory)
     else:
         index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
     size = index.size
-    name = args.name or args.state
+    name = check_name(args.name or args.state, "--name")
     if name in index.references and not args.replace:
         raise RigError(f"{directory / INDEX}: {name!r} exists; pass --replace to retake it")
     # Everything the user typed is checked before the camera is touched or a file written.
     regions = [_parse_region(r, size) for r in args.region]
-    if args.frames < 1:
-        raise RigError("--frames: at least 1")
+    if not 1 <= args.frames <= MAX_LEARN_FRAMES:
+        raise RigError(f"--frames {args.frames}: between 1 and {MAX_LEARN_FRAMES}")
     calibration = Calibration.load(args.calibration) if args.calibration else None
     if (args.source is None) == (args.camera is None):
         raise RigError("give either --source (a camera, stream or video) or --camera NAME "
@@ -147,13 +183,15 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if calibration is None:
         located = best_candidate(first, Classifier(ReferenceSet.load(directory))) \
             if known else None
-        if located is not None:
+        # A blank area says nothing of where the screen is (a dark box on the desk).
+        if located is not None and not located.decision.blank:
             # The quadrilateral that looks most like this maker's other screens.
             calibration = attrs.evolve(located.calibration, screen_size=size)
         else:
             calibration = _largest_screen_like(first, size)
             if calibration is None:
-                raise RigError(f"{args.source or args.camera}: no screen found in the camera's "
+                raise RigError(f"{redact_url(str(args.source or args.camera))}: no screen found "
+                               "in the camera's "
                                "view; give --calibration (from `onshi-rig classify "
                                "--save-calibration`)")
     if calibration.frame_size != (first.shape[1], first.shape[0]):
@@ -164,9 +202,10 @@ def cmd_learn(args: argparse.Namespace) -> int:
     stack = np.stack([calibration.rectify(f, size).astype(np.float32) for f in frames])
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
     entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
-                           regions=regions)
+                           regions=regions, learnt=True)
     directory.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(directory / entry.file), image)
+    if not cv2.imwrite(str(directory / entry.file), image):
+        raise RigError(f"{directory / entry.file}: cannot write it")
     refs = dict(index.references)
     refs[name] = entry
     write_index(directory, ReferenceIndex(maker=index.maker, size=size, references=refs))
@@ -202,7 +241,14 @@ def cmd_references(args: argparse.Namespace) -> int:
     from harness.vision.reference import default_screens_dir
 
     root = args.out or default_screens_dir()
-    targets = [t for t in reference_targets() if not args.device or t[0] in args.device]
+    if root.exists() and not root.is_dir():
+        raise RigError(f"--out {root}: not a folder")
+    targets = reference_targets()
+    unknown_keys = sorted(set(args.device) - {t[0] for t in targets})
+    if unknown_keys:
+        raise RigError(f"--device {', '.join(unknown_keys)}: no such device with a screen; "
+                       f"known: {', '.join(t[0] for t in targets)}")
+    targets = [t for t in targets if not args.device or t[0] in args.device]
     if not args.check:
         for key, look, plans in targets:
             n = write_references(key, look, plans, root / key)
@@ -224,20 +270,34 @@ def cmd_references(args: argparse.Namespace) -> int:
 
 
 def _compare_dirs(fresh: Path, committed: Path, key: str) -> list[str]:
+    """What differs between freshly drawn references and the committed ones; a lab's own
+    (learnt) references are not the twins' business."""
+    from harness.vision.reference import INDEX, read_index
+
+    if not (committed / INDEX).is_file():
+        return [f"{key}: no {INDEX}"]
+    new, old = read_index(fresh), read_index(committed)
+    learnt = {name for name, e in old.references.items() if e.learnt}
     differ = []
-    for path in sorted(fresh.iterdir()):
-        other = committed / path.name
-        if not other.is_file():
-            differ.append(f"{key}/{path.name}: missing")
-        elif path.suffix == ".png":
-            a, b = cv2.imread(str(path)), cv2.imread(str(other))
-            if b is None or a.shape != b.shape or int(np.abs(a.astype(int) - b).max()) > 0:
-                differ.append(f"{key}/{path.name}: differs")
-        elif path.read_bytes() != other.read_bytes():
-            differ.append(f"{key}/{path.name}: differs")
-    extra = {p.name for p in committed.iterdir()} - {p.name for p in fresh.iterdir()} \
-        if committed.is_dir() else set()
-    differ += [f"{key}/{name}: not drawn by the twin" for name in sorted(extra)]
+    for name, entry in new.references.items():
+        other = old.references.get(name)
+        if other is None:
+            differ.append(f"{key}/{name}: missing")
+            continue
+        if other != entry:
+            differ.append(f"{key}/{name}: its {INDEX} entry differs")
+        a = cv2.imread(str(fresh / entry.file))
+        b = cv2.imread(str(committed / other.file))
+        if b is None or a.shape != b.shape or int(np.abs(a.astype(int) - b).max()) > 0:
+            differ.append(f"{key}/{entry.file}: differs")
+    if (new.size, new.look) != (old.size, old.look):
+        differ.append(f"{key}: size or look differs from {INDEX}")
+    for name in sorted(set(old.references) - set(new.references) - learnt):
+        differ.append(f"{key}/{name}: not drawn by the twin")
+    listed = {e.file for e in old.references.values()}
+    for path in sorted(committed.glob("*.png")):
+        if path.name not in listed:
+            differ.append(f"{key}/{path.name}: not drawn by the twin")
     return differ
 
 

@@ -100,5 +100,5 @@ def test_broken_reference_folders_are_named(tmp_path: Path) -> None:
     (folder / INDEX).write_text(text, encoding="utf-8")
     with pytest.raises(BadInput, match=str(folder / INDEX)):
         ReferenceSet.load(folder)
-    with pytest.raises(RigError, match="no reference screens for 'nosuch'; known: .*canon"):
+    with pytest.raises(RigError, match="no reference screens for 'nosuch' in .*; known: .*canon"):
         screens_dir_for("nosuch")

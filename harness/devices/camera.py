@@ -97,7 +97,7 @@ def sidecar_path(video: str | Path) -> Path:
     return video.with_name(video.name + ".frames.csv")
 
 
-def _redact_url(spec: str) -> str:
+def redact_url(spec: str) -> str:
     """A stream URL without its password (rtsp://user:secret@host -> rtsp://user:***@host)."""
     return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", spec)
 
@@ -165,7 +165,7 @@ def _capture_target(device: int | str | Path) -> _Target:
                 cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                 _STREAM_READ_TIMEOUT_MS,
             ),
-            f"stream {_redact_url(device)}",
+            f"stream {redact_url(device)}",
             "the address and port, that the camera or encoder is on and reachable from this "
             "machine, and its user name and password",
         )
@@ -218,7 +218,7 @@ class CaptureSource:
 
     name: str
     device: int | str | Path = attrs.field(
-        repr=lambda d: repr(_redact_url(d) if isinstance(d, str) else d)
+        repr=lambda d: repr(redact_url(d) if isinstance(d, str) else d)
     )
     clock: Clock = attrs.field(repr=False)
     width: int | None = attrs.field(default=None, kw_only=True)

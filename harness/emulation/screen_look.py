@@ -64,3 +64,10 @@ class ScreenLook(Field):
     #: What a switched-off or sleeping panel shows.
     dark: Colour = "#060606"
     spinner: Spinner = Spinner()
+
+
+def look_fingerprint(look: ScreenLook) -> str:
+    """Short and stable: equal for equal looks, different after any change of a field."""
+    import hashlib
+
+    return hashlib.sha256(look.model_dump_json().encode()).hexdigest()[:16]

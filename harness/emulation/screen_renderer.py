@@ -12,16 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 import cv2
 import numpy as np
 
-from harness.emulation.screen_look import Palette, ScreenLook, bgr
+from harness.emulation.screen_look import Palette, ScreenLook, bgr, look_fingerprint
 from harness.errors import MissingSystemPart
-from harness.vision.reference import Reference, Region
+from harness.vision.reference import ReferenceSet, Region
 
 FONT_ENV = "ONSHI_RIG_FONT"
 _FONT_PLACES = (
@@ -142,8 +142,11 @@ class ScreenRenderer:
     def size(self) -> tuple[int, int]:
         return self.look.size
 
-    def prime(self, references: Iterable[Reference]) -> int:
-        """Take already drawn pages from reference screens; returns how many were taken."""
+    def prime(self, references: ReferenceSet) -> int:
+        """Take already drawn pages from reference screens drawn in this very look;
+        returns how many were taken (none when the look differs: a deviated panel)."""
+        if references.look != look_fingerprint(self.look):
+            return 0
         taken = 0
         for ref in references:
             if ref.overlay is not None or ref.image.shape[1::-1] != tuple(self.look.size):

@@ -18,11 +18,17 @@ import cv2
 
 from harness.emulation.behaviour import ReaderBehaviour, TerminalBehaviour
 from harness.emulation.reader_twin import ScreenView
-from harness.emulation.screen_look import ScreenLook
+from harness.emulation.screen_look import ScreenLook, look_fingerprint
 from harness.emulation.screen_renderer import Drawn, ScreenRenderer
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
-from harness.vision.reference import ReferenceEntry, ReferenceIndex, write_index
+from harness.vision.reference import (
+    INDEX,
+    ReferenceEntry,
+    ReferenceIndex,
+    read_index,
+    write_index,
+)
 
 #: The terminal's "no dialog" and "switched off" states.
 DESKTOP, TERMINAL_OFF = "desktop", "off"
@@ -111,7 +117,13 @@ def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out
             buttons=list(plan.drawn.buttons),
             regions=list(rendered.regions),
         )
-    write_index(out, ReferenceIndex(maker=key, size=look.size, references=entries))
+    # A lab's own references (``learn``) in the folder stay.
+    if (out / INDEX).is_file():
+        for name, entry in read_index(out).references.items():
+            if entry.learnt and name not in entries:
+                entries[name] = entry
+    write_index(out, ReferenceIndex(maker=key, size=look.size, look=look_fingerprint(look),
+                                    references=entries))
     return len(entries)
 
 

@@ -27,6 +27,11 @@ from harness.vision.classify import UNKNOWN, Classifier, Decision, unknown
 SEARCH_WIDTH = 800
 #: A screen found by its border but scoring below this is aligned on its content.
 REGISTER_BELOW = 0.9
+#: While the panel looks blank, the keeper looks for the screen every this many times
+#: ``patience`` frames.
+BLANK_RECHECK = 4
+#: Pictures smaller than this (either side) hold no screen worth finding.
+MIN_PICTURE = 64
 
 
 class ScreenNotFound(RigError):
@@ -81,9 +86,20 @@ class Calibration:
                 raise ValueError("quad must be four [x, y] corners")
             sizes = [_size(data[key], key) for key in ("frame_size", "screen_size")]
             method = str(data.get("method", "quad"))
+            _plausible(quad, sizes[0])
         except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(str(path), None, "", f"not a calibration file ({exc})") from None
         return cls(quad, sizes[0], sizes[1], method)
+
+
+def _plausible(quad: np.ndarray, frame_size: tuple[int, int]) -> None:
+    width, height = frame_size
+    if np.abs(quad).max() > 4 * max(width, height):
+        raise ValueError("quad lies far outside the frame")
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        raise ValueError("quad is not a convex quadrilateral")
+    if cv2.contourArea(quad) < 0.001 * width * height:
+        raise ValueError("quad encloses almost no area")
 
 
 def _size(value: object, key: str) -> tuple[int, int]:
@@ -259,6 +275,9 @@ def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
 
 def locate(frame: np.ndarray, classifier: Classifier) -> Located:
     """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`."""
+    if min(frame.shape[:2]) < MIN_PICTURE:
+        raise ScreenNotFound(f"the picture is {frame.shape[1]}x{frame.shape[0]}: too small "
+                             "to find a screen in")
     best = best_candidate(frame, classifier)
     # A crisp border gives corners to a fraction of a pixel; only a weak one (a dark page
     # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
@@ -308,16 +327,26 @@ def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Loca
     return Located(cal, decision) if _better(decision, found.decision) else found
 
 
+def _rank(d: Decision) -> int:
+    # A recognised screen with content locates the panel; content nobody knows still beats
+    # a blank area, which could be any dark thing in the picture.
+    return 0 if d.blank else (2 if d.known else 1)
+
+
 def _better(a: Decision, b: Decision) -> bool:
-    # A screen with content locates the panel; a blank area could be anything flat.
-    if (a.known and not a.blank) != (b.known and not b.blank):
-        return a.known and not a.blank
-    if a.known != b.known:
-        return a.known
+    if _rank(a) != _rank(b):
+        return _rank(a) > _rank(b)
     return a.score > b.score
 
 
 def _locate_by_features(frame: np.ndarray, classifier: Classifier) -> Located | None:
+    try:
+        return _match_features(frame, classifier)
+    except cv2.error:
+        return None  # a degenerate picture or homography: no feature match
+
+
+def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None:
     orb = cv2.ORB_create(3000)
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     kp_f, des_f = orb.detectAndCompute(grey, None)
@@ -380,26 +409,39 @@ class CalibrationKeeper:
             return unknown("screen not found yet (" + (
                 "the panel is blank" if located.decision.blank
                 else located.decision.why or "nothing recognised") + ")"), False
+        size = (frame.shape[1], frame.shape[0])
+        if size != tuple(self.calibration.frame_size):
+            # Another resolution: the old corners mean nothing; find the screen afresh.
+            was = self.calibration.frame_size
+            self.calibration = None
+            decision, _ = self.classify(frame)
+            why = f"frame size changed from {was[0]}x{was[1]} to {size[0]}x{size[1]}"
+            return (decision if decision.known else attrs.evolve(decision, why=why)), False
         decision = self.classifier.classify_frame(frame, self.calibration)
-        if decision.known and decision.score >= self.recheck_below:
+        if decision.known and not decision.blank and decision.score >= self.recheck_below:
             self._low = 0
             return decision, False
         self._low += 1
-        if self._low < self.patience:
+        # A dark panel is a fine answer, but a knocked camera staring at something dark says
+        # the same: look again now and then (less often than after an unknown screen).
+        due = self.patience * (BLANK_RECHECK if decision.blank else 1)
+        if self._low < due:
             return decision, False
         self._low = 0
         try:
             located = locate(frame, self.classifier)
         except ScreenNotFound:
             return decision, False
-        if not located.decision.known or located.decision.score <= decision.score:
+        found = located.decision
+        if not found.known or found.blank or (decision.known and found.score <= decision.score
+                                              and not decision.blank):
             return decision, False
         shift = located.calibration.shift(self.calibration)
         self.calibration = located.calibration
         moved = shift > self.moved_px
         if moved:
             self.last_move_px = shift
-        return located.decision, moved
+        return found, moved
 
 
 __all__ = ["UNKNOWN", "Calibration", "CalibrationKeeper", "ScreenNotFound", "locate"]

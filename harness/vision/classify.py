@@ -7,8 +7,9 @@ Two passes, as stb-tester's matcher does it (match, then confirm):
    normalised cross-correlation with each reference's masks. Cheap: a few matrix-vector
    products.
 2. *Confirm*: for the best few states, every must-match region any of them declares (an
-   error code, a button, the text block, a loading circle) is compared at twice that
-   resolution, with the global gain. A region that one candidate has and another lacks
+   error code, a button, the text block, a loading circle) is warped straight from the
+   frame at the resolution the camera gives it (at most the references' own) and compared
+   by correlation, or, where the reference is blank, by staying blank. A region that one candidate has and another lacks
    is checked on both, which is what tells near duplicates apart: the consent screen and the
    same screen under a loading circle, the first screen with and without a button.
 
@@ -79,6 +80,7 @@ class Decision:
     reference: str | None = None
     shows: str | None = None
     overlay: str | None = None
+    #: The best other state; for an unknown answer, the state that came closest.
     runner_up: str | None = None
     #: Best score per state looked at closely (for evidence and debugging).
     scores: dict[str, float] = attrs.field(factory=dict)
@@ -105,7 +107,8 @@ class Decision:
 
 
 def unknown(why: str, score: float = 0.0, margin: float = 0.0,
-            runner_up: str | None = None) -> Decision:
+            #: The best other state; for an unknown answer, the state that came closest.
+    runner_up: str | None = None) -> Decision:
     return Decision(UNKNOWN, score, margin, runner_up=runner_up, why=why)
 
 
@@ -115,9 +118,9 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32)
 
 
-def _high_pass(grey: np.ndarray, width: int) -> np.ndarray:
+def _high_pass(grey: np.ndarray) -> np.ndarray:
     """Keeps strokes, edges and bands, drops light gradients (glare, vignetting): the
-    image minus its local mean over ~1/16 of the width, taken on a small copy (fast)."""
+    image minus its local mean over about 1/13 of the width, taken on a small copy (fast)."""
     h, w = grey.shape
     small = cv2.resize(grey, (max(4, w // 8), max(4, h // 8)), interpolation=cv2.INTER_AREA)
     small = cv2.blur(small, (5, 5))
@@ -154,8 +157,7 @@ class Classifier:
         """Rectified screen at fine size (BGR or grey) -> high-passed grey (float32)."""
         grey = cv2.cvtColor(fine, cv2.COLOR_BGR2GRAY) if fine.ndim == 3 else fine
         # Blurred while still 8-bit (faster), then high-passed in float.
-        return _high_pass(cv2.GaussianBlur(grey, (0, 0), SIGMA).astype(np.float32),
-                          self.fine_size[0])
+        return _high_pass(cv2.GaussianBlur(grey, (0, 0), SIGMA).astype(np.float32))
 
     def _coarse(self, fine: np.ndarray) -> np.ndarray:
         return cv2.resize(fine, self.coarse_size, interpolation=cv2.INTER_AREA)
@@ -221,8 +223,10 @@ class Classifier:
         y0 = max(0, int(np.floor(quad[:, 1].min())) - 2)
         x1 = min(width, int(np.ceil(quad[:, 0].max())) + 3)
         y1 = min(height, int(np.ceil(quad[:, 1].max())) + 3)
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            return unknown("the calibrated screen lies outside this frame")
+        inside = _inside_fraction(quad, width, height)
+        if inside < 0.95 or x1 - x0 < 8 or y1 - y0 < 8:
+            return unknown(f"only {100 * inside:.0f} % of the calibrated screen lies in this "
+                           "frame")
         grey = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
         from_area = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
         fine_grey = cv2.warpPerspective(grey, calibration.homography(self.fine_size) @ from_area,
@@ -420,6 +424,15 @@ class Classifier:
         sums = np.bincount(bins, weights=patch.ravel(), minlength=n)
         counts = np.maximum(np.bincount(bins, minlength=n), 1)
         return (sums / counts)[:16].astype(np.float32)
+
+
+def _inside_fraction(quad: np.ndarray, width: int, height: int) -> float:
+    area = cv2.contourArea(quad.astype(np.float32))
+    if area <= 0:
+        return 0.0
+    frame = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    common, _ = cv2.intersectConvexConvex(quad.astype(np.float32), frame)
+    return float(common) / area
 
 
 def _stats(values: np.ndarray) -> tuple[np.ndarray, float, float]:

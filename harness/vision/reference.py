@@ -14,6 +14,7 @@ Region kinds:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -62,12 +63,17 @@ class ReferenceEntry(Field):
     texts: list[str] = []
     buttons: list[str] = []
     regions: list[Region] = []
+    #: Captured with ``onshi-rig learn`` (kept when the twins' references are redrawn).
+    learnt: bool = False
 
 
 class ReferenceIndex(Field):
     maker: str
     #: Width and height every reference of this folder has.
     size: tuple[int, int]
+    #: Drawn by the twins: a fingerprint of the look they were drawn in (an emulated
+    #: camera reuses the pictures only for a panel that still looks the same).
+    look: str | None = None
     references: dict[str, ReferenceEntry]
 
 
@@ -95,6 +101,7 @@ class ReferenceSet:
     size: tuple[int, int]
     references: tuple[Reference, ...]
     directory: Path
+    look: str | None = None
 
     def __iter__(self) -> Iterator[Reference]:
         return iter(self.references)
@@ -131,11 +138,16 @@ class ReferenceSet:
                     f"{entry.file} is {image.shape[1]}x{image.shape[0]}, the index says "
                     f"{width}x{height}",
                 )
+            masked = 0
             for region in entry.regions:
                 x, y, w, h = region.box
                 if x + w > width or y + h > height:
                     raise BadInput(str(index_path), None, f"references.{name}.regions",
                                    f"{region.name} lies outside the {width}x{height} screen")
+                masked += w * h if region.kind == "mask" else 0
+            if masked >= 0.9 * width * height:
+                raise BadInput(str(index_path), None, f"references.{name}.regions",
+                               "masks cover the whole screen: nothing left to recognise")
             refs.append(
                 Reference(
                     name, entry.state, entry.shows, entry.overlay, entry.title, tuple(entry.texts),
@@ -144,19 +156,33 @@ class ReferenceSet:
             )
         if not refs:
             raise RigError(f"{index_path}: lists no references")
-        return cls(index.maker, index.size, tuple(refs), directory)
+        return cls(index.maker, index.size, tuple(refs), directory, index.look)
 
 
 def default_screens_dir() -> Path:
     return project_file("fixtures/screens")
 
 
+#: Maker keys and reference names become file names: nothing that could leave the folder.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_@+.-]*$")
+
+
+def check_name(value: str, what: str) -> str:
+    if not SAFE_NAME.match(value) or ".." in value:
+        raise RigError(f"{what} {value!r}: use letters, digits and _ @ + . - only")
+    return value
+
+
 def screens_dir_for(maker: str, root: Path | None = None) -> Path:
-    directory = (root or default_screens_dir()) / maker
+    root = root or default_screens_dir()
+    if not root.is_dir():
+        raise RigError(f"{root}: no such folder of reference screens")
+    check_name(maker, "maker")
+    directory = root / maker
     if not (directory / INDEX).is_file():
-        known = sorted(p.name for p in (root or default_screens_dir()).iterdir()
-                       if (p / INDEX).is_file())
-        raise RigError(f"no reference screens for {maker!r}; known: {', '.join(known)}")
+        known = sorted(p.name for p in root.iterdir() if (p / INDEX).is_file())
+        raise RigError(f"no reference screens for {maker!r} in {root}; known: "
+                       f"{', '.join(known) or 'none'}")
     return directory
 
 
@@ -179,7 +205,7 @@ def write_index(directory: Path, index: ReferenceIndex) -> None:
     data["size"] = index.size
     text = yaml.dump(data, Dumper=_IndexDumper, allow_unicode=True, sort_keys=False, width=100)
     (directory / INDEX).write_text(
-        "# Reference screens: written by `onshi-rig screens` / `onshi-rig learn`.\n" + text,
+        "# Reference screens: written by `onshi-rig references` / `onshi-rig learn`.\n" + text,
         encoding="utf-8",
     )
 

@@ -1,7 +1,7 @@
 """A camera on one screen: frames in, states and motion out, everything on the timeline.
 
 The watcher is what suites use: ``wait_for("error_901", timeout_s=60)``,
-``wait_stable(10)``, ``spinning(3)``. Each look reads one frame, classifies it (finding the
+``wait_stable(10, timeout_s=30)``, ``spinning(3)``. Each look reads one frame, classifies it (finding the
 screen first, and again when the camera was knocked), feeds motion detection, and records
 what changed as timeline events; the frames behind each decision can be kept as evidence.
 Time is the frames' own, so on an emulated bench every wait costs virtual seconds only.
