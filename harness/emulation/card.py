@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import attrs
+import pydantic
 
 from harness.loading import Field, load_yaml_model
 
 SW_OK = b"\x90\x00"
 SW_WRONG_LENGTH = b"\x67\x00"
+SW_SECURITY_NOT_SATISFIED = b"\x69\x82"
+SW_PIN_BLOCKED = b"\x69\x83"
 SW_NO_CURRENT_EF = b"\x69\x86"
 SW_NOT_FOUND = b"\x6a\x82"
+SW_REFERENCE_NOT_FOUND = b"\x6a\x88"
 SW_WRONG_P1P2 = b"\x6a\x86"
 SW_OFFSET_BEYOND = b"\x6b\x00"
 SW_INS_NOT_SUPPORTED = b"\x6d\x00"
@@ -25,6 +29,7 @@ SW_CLA_NOT_SUPPORTED = b"\x6e\x00"
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
+INS_VERIFY = 0x20
 
 
 class ApduCard(Protocol):
@@ -66,13 +71,34 @@ class Apdu:
 
 class CardFile(Field):
     fid: str
+    #: Lets a deriving card file (``base``) change this file by name.
+    name: str | None = None
     content_hex: str = ""
+    #: Text content (ASCII), instead of ``content_hex``.
+    content_text: str | None = None
+    #: Pad ``content_text`` with spaces to this length.
+    pad_to: int | None = None
+    #: A test certificate made on loading (harness.emulation.card_certificates.KINDS).
+    certificate: Literal["auth", "auth_ca", "sign", "sign_ca"] | None = None
+    #: Readable only once this PIN of the applet was verified.
+    read_after: str | None = None
+
+
+class CardPin(Field):
+    """A PIN of an applet: an EF selected before VERIFY (P2 = 80), as the JPKI applet does."""
+
+    name: str
+    fid: str
+    #: The test PIN. It stays in the card: nothing the rig writes shows it.
+    value: str
+    tries: int = pydantic.Field(default=3, ge=1, le=15)
 
 
 class CardApplet(Field):
     name: str
     aid: str
     files: list[CardFile] = []
+    pins: list[CardPin] = []
 
 
 class CardSpec(Field):
@@ -87,27 +113,73 @@ def _hex(text: str) -> bytes:
     return bytes.fromhex(text.replace(":", " "))
 
 
+def _content(spec: CardFile) -> bytes:
+    if spec.certificate is not None:
+        from harness.emulation.card_certificates import jpki_test_certificates
+
+        return jpki_test_certificates()[spec.certificate]
+    if spec.content_text is not None:
+        text = spec.content_text.encode("ascii")
+        return text.ljust(spec.pad_to or 0, b" ")
+    return _hex(spec.content_hex)
+
+
+@attrs.define
+class _Pin:
+    value: bytes
+    tries: int
+    left: int
+    verified: bool = False
+
+
+@attrs.frozen
+class _Ef:
+    content: bytes
+    read_after: str | None
+
+
+@attrs.frozen
+class _Applet:
+    files: dict[bytes, _Ef]
+    #: PIN EF file ID -> PIN name.
+    pin_files: dict[bytes, str]
+
+
 class FileSystemCard:
-    """A card with applets selected by AID, and transparent EFs selected by file ID."""
+    """A card with applets selected by AID, transparent EFs selected by file ID, and PINs
+    verified with VERIFY (retry counters, lock)."""
 
     def __init__(self, spec: CardSpec) -> None:
         self.name = spec.name
         self.atr = _hex(spec.atr)
-        self._applets = {
-            _hex(a.aid): {_hex(f.fid): _hex(f.content_hex) for f in a.files} for a in spec.applets
-        }
+        self._applets: dict[bytes, _Applet] = {}
+        self._pins: dict[tuple[bytes, str], _Pin] = {}
+        for applet in spec.applets:
+            aid = _hex(applet.aid)
+            files = {_hex(f.fid): _Ef(_content(f), f.read_after) for f in applet.files}
+            self._applets[aid] = _Applet(files, {_hex(p.fid): p.name for p in applet.pins})
+            for pin in applet.pins:
+                self._pins[(aid, pin.name)] = _Pin(pin.value.encode("ascii"), pin.tries,
+                                                   pin.tries)
         self._lock = threading.Lock()
         self._applet: bytes | None = None
         self._ef: bytes | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> FileSystemCard:
-        return cls(load_yaml_model(Path(path), CardSpec))
+        return cls(load_yaml_model(Path(path), CardSpec, layered=True))
 
     def reset(self) -> None:
+        """Power off and on: selections and verified PINs are gone, retry counters stay."""
         with self._lock:
             self._applet = None
             self._ef = None
+            for pin in self._pins.values():
+                pin.verified = False
+
+    def tries_left(self, aid: bytes, pin: str) -> int:
+        with self._lock:
+            return self._pins[(aid, pin)].left
 
     def transmit(self, apdu: bytes) -> bytes:
         try:
@@ -121,32 +193,72 @@ class FileSystemCard:
                 return self._select(cmd)
             if cmd.ins == INS_READ_BINARY:
                 return self._read_binary(cmd)
+            if cmd.ins == INS_VERIFY:
+                return self._verify(cmd)
         return SW_INS_NOT_SUPPORTED
 
     def _select(self, cmd: Apdu) -> bytes:
+        if cmd.p2 not in (0x00, 0x0C):  # FCI or no response data only
+            return SW_WRONG_P1P2
         if cmd.p1 == 0x04:  # by DF name (AID)
             if cmd.data not in self._applets:
                 return SW_NOT_FOUND
+            if cmd.data != self._applet:
+                self._forget_verified()
             self._applet, self._ef = cmd.data, None
             return SW_OK
         if cmd.p1 in (0x00, 0x02):  # by file ID within the selected applet
-            files = self._applets.get(self._applet, {}) if self._applet else {}
+            applet = self._applets.get(self._applet) if self._applet else None
             if len(cmd.data) != 2:
                 return SW_WRONG_LENGTH
-            if cmd.data not in files:
+            if applet is None or (cmd.data not in applet.files
+                                  and cmd.data not in applet.pin_files):
                 return SW_NOT_FOUND
             self._ef = cmd.data
             return SW_OK
         return SW_WRONG_P1P2
+
+    def _forget_verified(self) -> None:
+        # A PIN verified in one applet means nothing after selecting another.
+        for pin in self._pins.values():
+            pin.verified = False
 
     def _read_binary(self, cmd: Apdu) -> bytes:
         if cmd.p1 & 0x80:  # short EF identifier form: not served by this card
             return SW_WRONG_P1P2
         if self._applet is None or self._ef is None:
             return SW_NO_CURRENT_EF
-        content = self._applets[self._applet][self._ef]
+        applet = self._applets[self._applet]
+        ef = applet.files.get(self._ef)
+        if ef is None:  # a PIN EF is never readable
+            return SW_SECURITY_NOT_SATISFIED
+        if ef.read_after and not self._pins[(self._applet, ef.read_after)].verified:
+            return SW_SECURITY_NOT_SATISFIED
         offset = (cmd.p1 << 8) | cmd.p2
-        if offset > len(content):
+        if offset > len(ef.content):
             return SW_OFFSET_BEYOND
         length = cmd.le if cmd.le is not None else 256
-        return content[offset : offset + length] + SW_OK
+        return ef.content[offset : offset + length] + SW_OK
+
+    def _verify(self, cmd: Apdu) -> bytes:
+        if cmd.p1 != 0x00:
+            return SW_WRONG_P1P2
+        if cmd.p2 != 0x80:  # the PIN of the currently selected PIN EF
+            return SW_REFERENCE_NOT_FOUND
+        if self._applet is None or self._ef is None:
+            return SW_NO_CURRENT_EF
+        name = self._applets[self._applet].pin_files.get(self._ef)
+        if name is None:
+            return SW_REFERENCE_NOT_FOUND
+        pin = self._pins[(self._applet, name)]
+        if pin.left == 0:
+            return SW_PIN_BLOCKED
+        if not cmd.data:  # how many tries are left
+            return bytes([0x63, 0xC0 | pin.left])
+        if cmd.data == pin.value:
+            pin.left = pin.tries
+            pin.verified = True
+            return SW_OK
+        pin.left -= 1
+        pin.verified = False
+        return bytes([0x63, 0xC0 | pin.left])
