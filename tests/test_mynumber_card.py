@@ -104,7 +104,7 @@ def transport(request: pytest.FixtureRequest) -> Iterator[Callable[[FileSystemCa
 def test_jpki_applet_token_and_certificates(transport) -> None:  # noqa: ANN001
     send = transport(FileSystemCard.load(CARD))
     assert send(select_aid(JPKI)) == b"\x90\x00"
-    assert read_file(send, "0006").rstrip(b" ") == b"JPKIAPICCTOKEN"
+    assert read_file(send, "0006").rstrip(b" ") == b"JPKIAPICCTOKEN2"
     auth = x509.load_der_x509_certificate(read_file(send, "000A"))
     ca = x509.load_der_x509_certificate(read_file(send, "000B"))
     assert auth.issuer == ca.subject
