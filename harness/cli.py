@@ -119,6 +119,60 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from harness.bench import Bench
+    from harness.devices.jpki_probe import probe_pcsc
+    from harness.emulation.card import FileSystemCard
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.model.wiring import verified_model
+    from harness.paths import project_file
+    from harness.scan import scan
+
+    shortcuts = {"card": "fixtures/cards/mynumber-card.yaml",
+                 "phone": "fixtures/cards/mynumber-phone.yaml"}
+    profiles = ProfileSet.load(args.profiles or default_profiles_dir())
+    with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
+        entry = bench.reader(args.reader).spec
+        if entry.kind != "general_reader":
+            raise RigError(f"{args.reader!r} is a {entry.kind.replace('_', ' ')}; the probe "
+                           "is for general readers")
+        row = next((r for r in scan(bench, profiles).rows if r.name == args.reader), None)
+        pcsc_name = row.pcsc_name if row else None
+        if pcsc_name is None:
+            why = bench.pcsc_gaps.get(args.reader) or bench.pcsc_unavailable or \
+                "no PC/SC reader on this bench matches it"
+            raise RigError(f"{args.reader!r} has no PC/SC reader to probe: {why}")
+        model = verified_model(profiles.general(), entry.maker, entry.model)
+        if args.card:
+            if bench.emulation is None:
+                raise RigError("--card puts an emulated card on an emulated bench's reader; on "
+                               "a real bench, place a card or phone on the reader")
+            path = Path(shortcuts.get(args.card) and project_file(shortcuts[args.card])
+                        or args.card)
+            bench.emulation.insert_card(args.reader, FileSystemCard.load(path))
+        else:
+            print(f"place a My Number card or a phone on {pcsc_name!r} "
+                  f"(waiting up to {args.timeout:g} s)", file=sys.stderr, flush=True)
+        report = probe_pcsc(bench.pcsc, pcsc_name, args.reader, args.timeout,
+                            expected_name=model.app_name if model else None)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for step in report.steps:
+            mark = "ok " if step.ok else "FAIL"
+            print(f"{mark} {step.name:34} {step.seconds * 1000:9.1f} ms  {step.detail}")
+        print(f"ATR: {report.atr or '-'}")
+        print(f"holder: {report.holder or '-'} (token {report.token or '-'})")
+        if report.certificate:
+            print(f"authentication certificate: {report.certificate.subject}, "
+                  f"issued by {report.certificate.issuer}, until "
+                  f"{report.certificate.not_after}")
+        verdict = {True: "matches", False: "DIFFERS", None: "not known"}[report.name_matches]
+        print(f"USB-05: PC/SC name {report.pcsc_name!r}, the app shows "
+              f"{report.expected_name!r}: {verdict}")
+    return EXIT_OK if report.ok and report.name_matches is not False else EXIT_VIOLATION
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="onshi-rig",
@@ -143,6 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_arg(p)
     p.add_argument("--dir", type=Path, default=None, help="folder to write (default: print it)")
     p.set_defaults(func=cmd_pcscd_config)
+
+    p = sub.add_parser("probe", help="read a My Number card or phone on a general reader")
+    _bench_arg(p)
+    _profiles_arg(p)
+    p.add_argument("--reader", required=True, help="the general reader (bench file name)")
+    p.add_argument("--card", default=None, metavar="card|phone|FILE",
+                   help="emulated bench: put this emulated card or phone on the reader")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card")
+    p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,
+                   help="emulated bench: how emulated cards reach PC/SC")
+    p.add_argument("--json", action="store_true", help="the report as one JSON object")
+    p.set_defaults(func=cmd_probe)
 
     from harness.cli_vision import add_parsers
 

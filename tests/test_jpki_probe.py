@@ -1,0 +1,98 @@
+"""The general-reader probe: a card or phone comes, its ATR, the JPKI applet, the token,
+the authentication certificate, each step timed, and the reader's PC/SC name against the
+name the management app shows (USB-05); through PC/SC (in process and pcscd) and NFC."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.bench import Bench, default_bench_path
+from harness.cli import main
+from harness.devices.jpki_probe import ProbeReport, ProbeStep, probe_nfc, probe_pcsc
+from harness.devices.nfc import NfcFrontend
+from harness.emulation.card import FileSystemCard
+from harness.emulation.nfc_udp import UdpType4BTarget
+from harness.model.clock import VirtualClock
+from harness.model.timeline import Timeline
+from harness.paths import project_file
+
+READER = "sony-rc-s300-s1"
+CARD = project_file("fixtures/cards/mynumber-card.yaml")
+PHONE = project_file("fixtures/cards/mynumber-phone.yaml")
+STEPS = ["wait for card", "select JPKI applet", "read token", "read authentication certificate"]
+
+
+@pytest.mark.parametrize("holder, card", [("card", CARD), ("smartphone", PHONE)])
+def test_cli_probe_on_the_emulated_bench(holder: str, card, capsys) -> None:  # noqa: ANN001
+    assert main(["probe", "--reader", READER, "--card", str(card), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["holder"] == holder
+    assert report["atr"] == "3B E0 00 FF 81 31 FE 45 14"
+    assert [s["name"] for s in report["steps"]] == STEPS
+    assert all(s["ok"] and s["ms"] >= 0 for s in report["steps"])
+    assert report["certificate"]["subject"].startswith("CN=onshi-rig test card")
+    assert report["name_matches"] is True
+    assert report["expected_name"] == "SONY FeliCa Port/PaSoRi 4.0"
+
+
+def test_cli_probe_without_a_card_times_out(capsys) -> None:
+    assert main(["probe", "--reader", READER, "--timeout", "0.5"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL wait for card") and "no card within 0.5 s" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["probe", "--reader", "panasonic", "--card", "card"], "is a face auth reader"),
+    (["probe", "--reader", "nope", "--card", "card"], "has no reader 'nope'"),
+    (["probe", "--reader", READER, "--card", "/nonexistent.yaml"], "nonexistent.yaml"),
+])
+def test_cli_probe_bad_input(argv, message, capsys) -> None:  # noqa: ANN001
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_probe_through_pcscd(vpcd_bench: Bench) -> None:
+    emu = vpcd_bench.emulation
+    name = emu.pcsc_names[READER]
+    vpcd_bench.pcsc.wait_for_card(name, timeout=5, present=False)
+    emu.insert_card(READER, FileSystemCard.load(PHONE))
+    try:
+        report = probe_pcsc(vpcd_bench.pcsc, name, READER, 5.0,
+                            expected_name="SONY FeliCa Port/PaSoRi 4.0")
+    finally:
+        emu.remove_card(READER)
+        vpcd_bench.pcsc.wait_for_card(name, timeout=5, present=False)
+    assert report.ok and report.holder == "smartphone" and report.name_matches
+    assert [s.name for s in report.steps] == STEPS
+
+
+def test_probe_through_nfc() -> None:
+    card = FileSystemCard.load(CARD)
+    with UdpType4BTarget(card, name="mynumber", timeline=Timeline(VirtualClock())) as target:
+        target.place()
+        with NfcFrontend(target.path, "rcs300", Timeline(VirtualClock())) as frontend:
+            report = probe_nfc(frontend, "rcs300", 2.0)
+    assert report.ok and report.holder == "card" and report.atr is None
+    assert [s.name for s in report.steps] == STEPS
+
+
+def test_a_card_without_the_jpki_applet_fails_the_probe() -> None:
+    with Bench.load(default_bench_path()) as bench:
+        emu = bench.emulation
+        emu.insert_card(READER, FileSystemCard.load(project_file("fixtures/cards/test-card.yaml")))
+        report = probe_pcsc(bench.pcsc, emu.pcsc_names[READER], READER, 1.0)
+    assert not report.ok
+    assert [(s.name, s.ok, s.detail) for s in report.steps][1] == \
+        ("select JPKI applet", False, "6a82")
+
+
+def test_usb05_name_verdicts() -> None:
+    steps = (ProbeStep("wait for card", 0.0, True),)
+    assert ProbeReport("r", steps, pcsc_name="SONY FeliCa Port/PaSoRi 4.0 00 00",
+                       expected_name="SONY FeliCa Port/PaSoRi 4.0").name_matches is True
+    assert ProbeReport("r", steps, pcsc_name="Generic NFC Reader 00 00",
+                       expected_name="SONY FeliCa Port/PaSoRi 4.0").name_matches is False
+    assert ProbeReport("r", steps, pcsc_name=None, expected_name="x").name_matches is None
