@@ -46,6 +46,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="emulated bench: in-process PC/SC or the real pcscd through vpcd",
     )
     group.addoption(
+        "--timeline", metavar="FILE", default=None,
+        help="write the bench's timeline (APDUs redacted) to FILE as JSON lines at the end",
+    )
+    group.addoption(
         "--evidence", metavar="DIR", default=None,
         help="keep the camera frames behind each screen decision in DIR (for the reports)",
     )
@@ -125,6 +129,9 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
     except RigError as exc:
         pytest.fail(f"cannot open the bench: {exc}", pytrace=False)
     yield opened
+    target = config.getoption("--timeline")
+    if target:
+        opened.timeline.write_jsonl(Path(target))
     opened.close()
 
 

@@ -19,7 +19,7 @@ import nfc.tag
 import nfc.tag.tt4
 
 from harness.errors import DeviceGone, DeviceTimeout, RigError
-from harness.model.redact import redact_apdu, redact_response
+from harness.model.redact import redact_apdu, redact_driver_logs, redact_response
 from harness.model.timeline import Timeline
 
 _BRTY = re.compile(r"^(106|212|424|848)[ABF]$")
@@ -109,6 +109,10 @@ class NfcFrontend:
             self._clf = nfc.ContactlessFrontend(self.path)
         except (OSError, ValueError, ImportError) as exc:  # ENODEV, EACCES, EBUSY, bad path
             raise RigError(f"{self.name}: no NFC frontend at {self.path}: {exc}") from None
+        finally:
+            # nfcpy logs every frame at DEBUG, a VERIFY's PIN included: hide those. Its
+            # driver modules (and their loggers) come with the frontend, hence after.
+            redact_driver_logs("nfc")
 
     def wait_for_card(self, timeout: float, targets: Sequence[str] = ("106A", "106B")) -> NfcCard:
         """Poll until an ISO-DEP card is activated; DeviceTimeout after ``timeout``.

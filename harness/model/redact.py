@@ -6,6 +6,9 @@ typed by a test never lands in a report, however the APDU travelled.
 
 from __future__ import annotations
 
+import logging
+import re
+
 # ISO/IEC 7816-4 commands whose data field carries reference data (PINs, PUKs):
 # VERIFY (20/21), CHANGE REFERENCE DATA (24/25), DISABLE / ENABLE VERIFICATION
 # REQUIREMENT (26/28), RESET RETRY COUNTER (2C/2D). The odd INS variants wrap the same
@@ -69,3 +72,45 @@ def redact_response(rapdu: bytes) -> str:
         return f"<malformed {len(rapdu)} bytes>"
     sw = rapdu[-2:].hex().upper()
     return sw if len(rapdu) == 2 else f"<{len(rapdu) - 2} bytes> {sw}"
+
+
+# Drivers log frames as one unbroken run of hex digits.
+_HEX_RUN = re.compile(r"(?<![0-9A-Za-z])((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
+
+
+def redact_hex_text(text: str) -> str:
+    """Runs of hex in log text (frames and APDUs as drivers log them) with any PIN-bearing
+    command hidden: a secret INS at the start or behind an ISO-DEP prologue (PCB, CID, NAD)
+    hides everything after its header. Other runs stay as they are."""
+
+    def hide(match: re.Match[str]) -> str:
+        run = match.group(1)
+        raw = bytes.fromhex(run)
+        for start in range(0, min(4, len(raw) - 4)):
+            cla, ins = raw[start], raw[start + 1]
+            if ins in SECRET_INS and cla & 0x0C == 0 and cla != 0xFF:
+                return run[: 2 * (start + 4)] + _placeholder(len(raw) - start - 4)
+        return run
+
+    return _HEX_RUN.sub(hide, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites records of a driver's logger (nfcpy logs every frame it sends at DEBUG) so
+    that a PIN sent to a card never reaches a log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_hex_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def redact_driver_logs(prefix: str = "nfc") -> None:
+    """Put a :class:`RedactingFilter` on every logger under ``prefix`` (once each)."""
+    names = [n for n in logging.root.manager.loggerDict if n == prefix or n.startswith(prefix + ".")]
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

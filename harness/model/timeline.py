@@ -7,8 +7,10 @@ timeline; they never talk to devices.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -54,3 +56,13 @@ class Timeline:
     def __len__(self) -> int:
         with self._lock:
             return len(self._events)
+
+    def write_jsonl(self, path: Path) -> int:
+        """The transcript: one JSON object per event (already redacted at its source)."""
+        events = self.events()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for e in events:
+                row = {"t": e.t, "source": e.source, "kind": e.kind, **e.data}
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return len(events)
