@@ -21,14 +21,18 @@ from harness.paths import project_file
 READER = "sony-rc-s300-s1"
 CARD = project_file("fixtures/cards/mynumber-card.yaml")
 PHONE = project_file("fixtures/cards/mynumber-phone.yaml")
+IPHONE = project_file("fixtures/cards/mynumber-iphone.yaml")
 STEPS = ["wait for card", "select JPKI applet", "read token", "read authentication certificate"]
 
 
-@pytest.mark.parametrize("holder, card", [("card", CARD), ("smartphone", PHONE)])
+@pytest.mark.parametrize("holder, card", [("card", CARD), ("smartphone", PHONE),
+                                          ("smartphone", IPHONE)])
 def test_cli_probe_on_the_emulated_bench(holder: str, card, capsys) -> None:  # noqa: ANN001
     assert main(["probe", "--reader", READER, "--card", str(card), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["holder"] == holder
+    assert report["token"] == {CARD: "JPKIAPICCTOKEN2", PHONE: "JPKIAPGPSETOKEN",
+                               IPHONE: "JPKIAPIOSTOKEN"}[card]
     assert report["atr"] == "3B E0 00 FF 81 31 FE 45 14"
     assert [s["name"] for s in report["steps"]] == STEPS
     assert all(s["ok"] and s["ms"] >= 0 for s in report["steps"])
