@@ -199,10 +199,23 @@ class Bench:
         return ScreenWatcher(self.camera(self.camera_on(reader)), classifier, self.clock,
                              timeline=self.timeline, evidence=evidence)
 
+    def _take_out_vpcd_cards(self) -> None:
+        """pcscd notices a vpcd card going only when it next polls: a bench that closed with
+        a card in would leave the next bench's first APDU failing. Wait (bounded) for it."""
+        emu = self.emulation
+        if emu is None or self.pcsc is None or self.pcsc_service != "vpcd":
+            return
+        for reader, link in emu.vpcd_links.items():
+            if link.inserted and reader in emu.pcsc_names:
+                link.remove()
+                with contextlib.suppress(RigError):
+                    self.pcsc.wait_for_card(emu.pcsc_names[reader], timeout=3, present=False)
+
     def pcsc_reader_names(self) -> list[str]:
         return self.pcsc.readers() if self.pcsc is not None else []
 
     def close(self) -> None:
+        self._take_out_vpcd_cards()
         for camera in self._cameras.values():
             camera.close()
         self._cameras.clear()

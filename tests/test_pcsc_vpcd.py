@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from harness.bench import Bench, default_bench_path
 from harness.errors import DeviceGone, RigError
 
 READER = "sony-rc-s300-s1"
@@ -106,3 +107,17 @@ def test_pcsc_scan_sees_the_emulated_reader_and_card(vpcd_bench, test_card) -> N
     out = scanned.stdout
     assert emu.pcsc_names[READER] in out
     assert test_card.atr.hex(" ").upper() in out
+
+
+def test_a_bench_closed_with_a_card_in_leaves_pcscd_ready(pcscd_with_vpcd, test_card) -> None:
+    """pcscd notices a vpcd card going only when it polls: closing a bench waits for that,
+    or the next bench's first APDU fails with 'Transaction failed'."""
+    for _ in range(3):
+        with Bench.load(default_bench_path(), pcsc_service="vpcd") as bench:
+            emu = bench.emulation
+            name = emu.pcsc_names[READER]
+            emu.insert_card(READER, test_card)
+            bench.pcsc.wait_for_card(name, timeout=5)
+            conn = bench.pcsc.connect(name)
+            assert conn.transmit(SELECT_TEST_APPLET) == b"\x90\x00"
+            conn.close()
