@@ -173,6 +173,61 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok and report.name_matches is not False else EXIT_VIOLATION
 
 
+def cmd_certify(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    import pytest
+
+    from harness.bench import check_bench_file, default_bench_path
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.paths import project_file
+    from harness.report.certification import CertificationCollector, build_report
+
+    path = (args.bench or default_bench_path()).resolve()
+    spec = check_bench_file(path)
+    profiles = ProfileSet.load(args.profiles or default_profiles_dir())
+    only = set(args.vendor) or None
+    if only:
+        on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
+        missing = sorted(only - on_bench)
+        if missing:
+            raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
+                           f"{path.name} (it has: {', '.join(sorted(on_bench))})")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = (args.out or project_file(f"reports/certify-{stamp}")).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    def progress(record) -> None:  # noqa: ANN001
+        mark = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}.get(record.outcome,
+                                                                          record.outcome)
+        print(f"  {mark:4} {record.nodeid}", flush=True)
+
+    collector = CertificationCollector(spec, only, progress)
+    print(f"certifying {spec.bench!r} ({path.name}) into {out}", flush=True)
+    started = dt.datetime.now().astimezone()
+    code = pytest.main(
+        [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
+         "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
+         f"--timeline={out / 'timeline.jsonl'}", "--rootdir", str(project_file("."))],
+        plugins=[collector],
+    )
+    ended = dt.datetime.now().astimezone()
+    if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
+                pytest.ExitCode.USAGE_ERROR):
+        raise RigError(f"the suites did not run (pytest exit {int(code)})")
+    report = build_report(bench_path=path, spec=spec, profiles=profiles,
+                          tests=collector.tests, started=started, ended=ended, only=only)
+    target = out / "certification.json"
+    target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for maker, rows in report["makers"].items():
+        counts = {s: sum(1 for r in rows.values() if r["status"] == s)
+                  for s in ("passed", "failed", "not_run")}
+        print(f"{maker:16} passed {counts['passed']:3}  failed {counts['failed']:3}  "
+              f"not run {counts['not_run']:3}")
+    print(f"report: {target}")
+    return EXIT_OK if report["passed"] else EXIT_VIOLATION
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="onshi-rig",
@@ -197,6 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_arg(p)
     p.add_argument("--dir", type=Path, default=None, help="folder to write (default: print it)")
     p.set_defaults(func=cmd_pcscd_config)
+
+    p = sub.add_parser("certify", help="run the suites; say per maker which requirements pass")
+    _bench_arg(p)
+    _profiles_arg(p)
+    p.add_argument("--vendor", action="append", default=[], metavar="KEY",
+                   help="only this maker's readers (repeatable; default: every maker)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="report folder (default: a new folder under reports/)")
+    p.set_defaults(func=cmd_certify)
 
     p = sub.add_parser("probe", help="read a My Number card or phone on a general reader")
     _bench_arg(p)

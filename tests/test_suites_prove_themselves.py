@@ -20,12 +20,15 @@ def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
 def test_suite_passes_on_the_default_bench() -> None:
     proc = run_suite()
     assert proc.returncode == 0, proc.stdout[-2000:]
-    assert re.search(r"\b12 passed\b", proc.stdout), proc.stdout[-500:]
+    # 5 face-auth readers x 2 rules + 6 general readers x 3 rules + the stray check.
+    assert re.search(r"\b29 passed\b", proc.stdout), proc.stdout[-500:]
 
 
 def test_suite_fails_exactly_the_miswired_readers() -> None:
     proc = run_suite("--bench", str(bench_file("miswired.yaml")))
     assert proc.returncode == 1
     failed = set(re.findall(r"FAILED \S+\[([^\]]+)\]", proc.stdout))
-    assert failed == {"panasonic", "canon", "sony-rc-s380"}, proc.stdout[-2000:]
+    # Exactly the broken rule of each faulty reader, no other.
+    assert failed == {"panasonic-USB-01", "canon-USB-02", "sony-rc-s380-USB-04"}, \
+        proc.stdout[-2000:]
     assert "USB-01" in proc.stdout and "USB-02" in proc.stdout and "USB-04" in proc.stdout

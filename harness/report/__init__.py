@@ -1,0 +1,1 @@
+"""Reports: the certification report (JSON), more to come with the suites."""

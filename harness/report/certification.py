@@ -1,0 +1,147 @@
+"""The certification report: requirement by requirement, maker by maker, what passed.
+
+A pytest plugin (:class:`CertificationCollector`) records, for every suite test, the
+requirement IDs it is marked with, the maker(s) it is about (from the reader it ran on or its
+``maker`` mark) and its outcome. :func:`build_report` then sets these against the profiles:
+each requirement that applies to a maker on the bench is ``passed`` (covered, every test
+passed), ``failed`` (a test failed, or no test covers it: coverage is enforced) or
+``not_run`` (its tests were skipped or deselected).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from harness.model.bench_spec import BenchSpec
+from harness.model.profiles import ProfileSet
+
+GENERAL = "general_readers"
+
+
+@attrs.define
+class TestRecord:
+    nodeid: str
+    requirements: tuple[str, ...]
+    makers: tuple[str, ...]
+    outcome: str = "not_run"  # passed | failed | skipped | not_run
+    reason: str = ""
+
+
+def _short_reason(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    first = text.strip().splitlines()[0] if text.strip() else "failed"
+    return first[:300]
+
+
+class CertificationCollector:
+    """Collects suite tests and their outcomes, keyed by node id."""
+
+    def __init__(self, spec: BenchSpec, makers: set[str] | None = None,
+                 progress: Any = None) -> None:
+        self.spec = spec
+        self.only = makers
+        self.progress = progress
+        self.tests: dict[str, TestRecord] = {}
+        self._reader_maker = {r.name: (r.maker if r.kind == "face_auth_reader" else GENERAL)
+                              for r in spec.readers}
+
+    def _makers_of(self, item: pytest.Item) -> tuple[str, ...]:
+        makers: list[str] = []
+        for mark in item.iter_markers("maker"):
+            makers += list(mark.args)
+        callspec = getattr(item, "callspec", None)
+        for name in ("face_auth_reader", "general_reader", "any_reader"):
+            reader = callspec.params.get(name) if callspec else None
+            if reader in self._reader_maker:
+                makers.append(self._reader_maker[reader])
+        return tuple(dict.fromkeys(makers))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        kept, dropped = [], []
+        for item in items:
+            reqs = tuple(r for m in item.iter_markers("requirement") for r in m.args)
+            makers = self._makers_of(item)
+            record = TestRecord(item.nodeid, reqs, makers)
+            self.tests[item.nodeid] = record
+            if self.only is not None and makers and not set(makers) & (self.only | {GENERAL}):
+                dropped.append(item)
+            else:
+                kept.append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = self.tests.get(report.nodeid)
+        if record is None:
+            return
+        if report.failed:
+            record.outcome, record.reason = "failed", _short_reason(report)
+        elif report.skipped and record.outcome != "failed":
+            record.outcome = "skipped"
+            record.reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) \
+                else "skipped"
+        elif report.when == "call" and report.passed and record.outcome == "not_run":
+            record.outcome = "passed"
+        if report.when == "teardown" and self.progress is not None:
+            self.progress(record)
+
+
+def applicable(profiles: ProfileSet, spec: BenchSpec,
+               only: set[str] | None = None) -> dict[str, list[str]]:
+    """Maker (or ``general_readers``) -> the requirement IDs that apply on this bench."""
+    makers = [r.maker for r in spec.readers if r.kind == "face_auth_reader"]
+    out: dict[str, list[str]] = {}
+    for maker in dict.fromkeys(makers):
+        if only is not None and maker not in only:
+            continue
+        profile = profiles.profiles.get(maker)
+        if profile is not None:
+            out[maker] = [r.id for r in profile.requirements]
+    if any(r.kind == "general_reader" for r in spec.readers):
+        out[GENERAL] = [r.id for r in profiles.general().requirements]
+    return out
+
+
+def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
+                 tests: dict[str, TestRecord], started: dt.datetime, ended: dt.datetime,
+                 only: set[str] | None = None) -> dict[str, Any]:
+    makers: dict[str, Any] = {}
+    all_passed = True
+    for maker, req_ids in applicable(profiles, spec, only).items():
+        rows: dict[str, Any] = {}
+        for req in req_ids:
+            deciding = [t for t in tests.values()
+                        if req in t.requirements and (maker in t.makers or not t.makers)]
+            if not deciding:
+                status, reasons = "failed", ["no test covers this requirement"]
+            elif any(t.outcome == "failed" for t in deciding):
+                status = "failed"
+                reasons = [f"{t.nodeid}: {t.reason}" for t in deciding if t.outcome == "failed"]
+            elif all(t.outcome == "passed" for t in deciding):
+                status, reasons = "passed", []
+            else:
+                status = "not_run"
+                reasons = [f"{t.nodeid}: {t.reason or t.outcome}" for t in deciding
+                           if t.outcome != "passed"]
+            all_passed &= status == "passed"
+            rows[req] = {"status": status, "tests": [t.nodeid for t in deciding],
+                         **({"reasons": reasons} if reasons else {})}
+        makers[maker] = rows
+    return {
+        "bench": {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
+                  "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest()},
+        "started": started.isoformat(timespec="seconds"),
+        "ended": ended.isoformat(timespec="seconds"),
+        "passed": all_passed,
+        "makers": makers,
+    }
