@@ -15,6 +15,7 @@ import pytest
 
 from harness.bench import Bench, BenchReader, default_bench_path
 from harness.errors import MissingSystemPart, RigError
+from harness.hands import Hands, ManualHands
 from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
@@ -174,3 +175,14 @@ def eyes(bench: Bench, request: pytest.FixtureRequest) -> Callable[[str], Screen
         return watchers[reader]
 
     return get
+
+
+@pytest.fixture
+def hands(bench: Bench) -> Hands:
+    """What a person does at the bench: acted on the twins on an emulated bench, asked of
+    the operator on a real one."""
+    if bench.emulation is not None:
+        from harness.emulation.hands import TwinHands
+
+        return TwinHands(bench.emulation.world)
+    return ManualHands(bench.clock)
