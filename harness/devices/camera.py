@@ -24,7 +24,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, Self
 
 import attrs
 import cv2
@@ -70,6 +70,19 @@ class CameraUnavailable(CameraStopped):
 
 class FrameSizeChanged(RigError):
     """A recording got a frame whose size differs from its first frame's."""
+
+
+class _Closing:
+    """``with`` closes the source or recorder, whatever happened inside."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class FrameSource(Protocol):
@@ -201,7 +214,7 @@ def _set_and_check(cap: cv2.VideoCapture, prop: int, value: float, tolerance: fl
 
 
 @attrs.define(eq=False)
-class CaptureSource:
+class CaptureSource(_Closing):
     """A live camera, capture card or network stream read through cv2.VideoCapture.
 
     ``device``: an index (``0`` or ``"0"``), a device path (``/dev/video2``,
@@ -324,12 +337,6 @@ class CaptureSource:
                 self._cap.release()
                 self._cap = None
 
-    def __enter__(self) -> CaptureSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def _read_sidecar(path: Path) -> list[float]:
     """Frame times from a recorder's sidecar; row ``i`` is frame ``i`` of the video."""
@@ -354,7 +361,7 @@ def _read_sidecar(path: Path) -> list[float]:
 
 
 @attrs.define(eq=False)
-class VideoFileSource:
+class VideoFileSource(_Closing):
     """A recorded video replayed offline, frame by frame, with recorded times.
 
     Frame times come from, in order: ``times`` (one per frame, given by the caller); the
@@ -445,15 +452,9 @@ class VideoFileSource:
                 self._cap.release()
                 self._cap = None
 
-    def __enter__(self) -> VideoFileSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 @attrs.define(eq=False)
-class FrameRecorder:
+class FrameRecorder(_Closing):
     """Records frames from any source to ``path`` (MJPG in AVI) plus its times sidecar.
 
     Written by OpenCV's built-in MJPEG encoder (CAP_OPENCV_MJPEG): present in every
@@ -536,15 +537,9 @@ class FrameRecorder:
                 self._csv_file.close()
                 self._csv_file = None
 
-    def __enter__(self) -> FrameRecorder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 @attrs.define(eq=False)
-class RecordingSource:
+class RecordingSource(_Closing):
     """A frame source that also records every frame it reads (a tee).
 
     When the inner source stops, :class:`CameraStopped` passes through and the recording
@@ -568,12 +563,6 @@ class RecordingSource:
             self.source.close()
         finally:
             self.recorder.close()
-
-    def __enter__(self) -> RecordingSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def open_source(
