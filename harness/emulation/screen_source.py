@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from harness.devices.camera import CameraStopped, Frame
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.reader_twin import FaceAuthReaderTwin
@@ -21,7 +19,7 @@ from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
 from harness.model.clock import Clock
-from harness.vision.reference import ReferenceSet
+from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 
 class EmulatedScreenSource:
@@ -42,20 +40,13 @@ class EmulatedScreenSource:
         self.camera = camera or CameraModel()
         self._index = 0
         self._closed = False
-        #: Where the screen's corners landed in the last frame (ground truth for tests).
-        self.last_quad: np.ndarray | None = None
-        #: What the last frame showed (ground truth for tests and benchmarks).
-        self.last_drawn: Drawn | None = None
 
     def read(self) -> Frame:
         if self._closed:
             raise CameraStopped(self.name, "closed")
         t = self.clock.now()
-        drawn = self.content()
-        screen = self.renderer.render(drawn, t, self.clock.wallclock()).image
+        screen = self.renderer.render(self.content(), t, self.clock.wallclock()).image
         capture = self.camera.capture(screen, t)
-        self.last_quad = capture.quad
-        self.last_drawn = drawn
         frame = Frame(capture.image, t, self._index, self.name)
         self._index += 1
         return frame
@@ -72,16 +63,10 @@ def primed_renderer(look: ScreenLook | None, maker: str, screens: Path | None = 
     if look is None:
         raise RigError(f"{maker}: its device file has no 'display' section: nothing to film")
     renderer = ScreenRenderer(look)
-    directory = (screens or _screens_root()) / maker
-    if (directory / "screens.yaml").is_file():
+    directory = (screens or default_screens_dir()) / maker
+    if (directory / INDEX).is_file():
         renderer.prime(ReferenceSet.load(directory))
     return renderer
-
-
-def _screens_root() -> Path:
-    from harness.vision.reference import default_screens_dir
-
-    return default_screens_dir()
 
 
 def terminal_camera(name: str, terminal: TerminalTwin, renderer: ScreenRenderer, clock: Clock,

@@ -162,19 +162,11 @@ class Classifier:
     def _coarse(self, fine: np.ndarray) -> np.ndarray:
         return cv2.resize(fine, self.coarse_size, interpolation=cv2.INTER_AREA)
 
-    def _mask(self, ref: Reference, size: tuple[int, int], scale: float) -> np.ndarray:
-        weight = np.ones((size[1], size[0]), np.float32)
-        for region in ref.regions_of("mask"):
-            x, y, w, h = (int(round(v * scale)) for v in region.box)
-            weight[y : y + h + 1, x : x + w + 1] = 0.0
-        return weight
-
     def _build_matrices(self) -> None:
-        coarse_scale = self.coarse_size[0] / self.references.size[0]
         masks: list[np.ndarray] = []
         which, centred = [], []
         for prep in self._prepared:
-            w = self._mask(prep.ref, self.coarse_size, coarse_scale).ravel()
+            w = (~prep.ref.masked(self.coarse_size)).astype(np.float32).ravel()
             # References of one maker share few masks (the header clock): sums over the frame
             # are taken once per distinct mask.
             same = [k for k, known in enumerate(masks) if np.array_equal(known, w)]

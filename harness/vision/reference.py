@@ -94,6 +94,16 @@ class Reference:
     def regions_of(self, kind: RegionKind) -> list[Region]:
         return [r for r in self.regions if r.kind == kind]
 
+    def masked(self, size: tuple[int, int]) -> np.ndarray:
+        """Where this reference's masks lie on a picture of the screen at ``size``
+        (True: ignore), rounded outwards."""
+        scale = size[0] / self.image.shape[1]
+        out = np.zeros((size[1], size[0]), bool)
+        for region in self.regions_of("mask"):
+            x, y, w, h = (int(round(v * scale)) for v in region.box)
+            out[y : y + h + 1, x : x + w + 1] = True
+        return out
+
 
 @attrs.frozen(eq=False)
 class ReferenceSet:

@@ -114,16 +114,7 @@ class ScreenWatcher:
         if decision.reference is None:
             return None
         ref = self.classifier.references.get(decision.reference)
-        masks = ref.regions_of("mask")
-        if not masks:
-            return None
-        w, h = self.classifier.fine_size
-        scale = w / self.classifier.references.size[0]
-        ignore = np.zeros((h, w), bool)
-        for region in masks:
-            x, y, rw, rh = (int(round(v * scale)) for v in region.box)
-            ignore[y : y + rh + 1, x : x + rw + 1] = True
-        return ignore
+        return ref.masked(self.classifier.fine_size) if ref.regions_of("mask") else None
 
     # -- bounded waits ----------------------------------------------------------------------
     def wait_for(self, states: str | Iterable[str], timeout_s: float) -> Observation:
