@@ -147,8 +147,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
             if bench.emulation is None:
                 raise RigError("--card puts an emulated card on an emulated bench's reader; on "
                                "a real bench, place a card or phone on the reader")
-            path = Path(shortcuts.get(args.card) and project_file(shortcuts[args.card])
-                        or args.card)
+            path = project_file(shortcuts[args.card]) if args.card in shortcuts \
+                else Path(args.card)
             bench.emulation.insert_card(args.reader, FileSystemCard.load(path))
         else:
             print(f"place a My Number card or a phone on {pcsc_name!r} "
