@@ -73,6 +73,7 @@ class Bench:
         self.relays: dict[str, PowerRelay] = {}
         self.readers: list[BenchReader] = []
         self._cameras: dict[str, FrameSource] = {}
+        self._watchers: dict[tuple[str, Path | None], ScreenWatcher] = {}
         self._opened = False
 
     @classmethod
@@ -142,11 +143,27 @@ class Bench:
             steps = [PowerStep(switch_on=ordered)]
         for step in steps:
             for name in step.switch_on:
-                self.relays[links[name].relay].on(links[name].channel)
+                self.switch(name, True)
             for name in step.switch_off:
-                self.relays[links[name].relay].off(links[name].channel)
+                self.switch(name, False)
             if step.wait_s:
                 self.clock.sleep(step.wait_s)
+
+    def switch(self, name: str, on: bool) -> None:
+        """Switch a device's mains through its relay channel (the bench file's ``power``);
+        what the rig switched lands on the timeline as ``power.switched``."""
+        links = self.spec.switchable()
+        if name not in links:
+            raise RigError(f"bench {self.name!r}: {name!r} has no relay channel "
+                           f"(switchable: {', '.join(links) or 'none'})")
+        link = links[name]
+        relay = self.relays[link.relay]
+        relay.on(link.channel) if on else relay.off(link.channel)
+        self.timeline.record(name, "power.switched", on=on)
+
+    def switch_all_off(self) -> None:
+        for name in self.spec.switchable():
+            self.switch(name, False)
 
     def _open_real(self) -> None:
         self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
@@ -189,15 +206,22 @@ class Bench:
     def watcher(self, reader: str, *, evidence: EvidenceStore | None = None,
                 screens: Path | None = None) -> ScreenWatcher:
         """Eyes on ``reader``'s screen (or the terminal's): its camera, the reference
-        screens of its maker (or of the terminal)."""
+        screens of its maker (or of the terminal). One watcher per camera, kept."""
         from harness.vision.classify import Classifier
         from harness.vision.reference import ReferenceSet, screens_dir_for
         from harness.vision.watcher import ScreenWatcher
 
         maker = "terminal" if reader == self.spec.terminal.name else self.reader(reader).maker
-        classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, screens)))
-        return ScreenWatcher(self.camera(self.camera_on(reader)), classifier, self.clock,
-                             timeline=self.timeline, evidence=evidence)
+        key = (reader, screens)
+        watcher = self._watchers.get(key)
+        if watcher is None:
+            # Loading references and finding the screen take a while: once per camera.
+            classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, screens)))
+            watcher = ScreenWatcher(self.camera(self.camera_on(reader)), classifier,
+                                    self.clock, timeline=self.timeline)
+            self._watchers[key] = watcher
+        watcher.evidence = evidence
+        return watcher
 
     def _take_out_vpcd_cards(self) -> None:
         """pcscd notices a vpcd card going only when it next polls: a bench that closed with
@@ -219,6 +243,7 @@ class Bench:
         for camera in self._cameras.values():
             camera.close()
         self._cameras.clear()
+        self._watchers.clear()
         for relay in self.relays.values():
             with contextlib.suppress(RigError):  # a vanished board must not stop the clean-up
                 relay.close()

@@ -5,17 +5,26 @@ principle 1). On an emulated bench the twins are acted on (``harness.emulation.h
 real bench :class:`ManualHands` asks the operator, as labgrid's ManualPowerDriver does, and
 waits (bounded) for them to say it is done. What the bench did is then seen by the rig's own
 eyes (cameras) and ears (the timeline), never taken from the hands.
+
+A few things a person reads off a device the rig has no eyes on (the management tool's
+delivery list, the receipt computer's received results, the passcode OQS issues) are asked
+of the hands too: on a real bench the operator types what the screen says.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol
 
 import attrs
 
 from harness.errors import DeviceTimeout
 from harness.model.clock import Clock
+
+#: Where the terminal's disk image stands: from before the January 2026 upgrade, or after.
+Image = Literal["before_upgrade", "after_upgrade"]
+Outage = Literal["long", "intermittent"]
 
 
 @attrs.frozen
@@ -26,7 +35,18 @@ class Patient:
     pin: str = attrs.field(repr=False)
 
 
+@attrs.frozen
+class Phone:
+    """A smartphone with the My Number card function (SP)."""
+
+    label: str
+    kind: Literal["iphone", "android"]
+    #: Android: the phone certificate's 4-digit PIN (not the unlock code).
+    pin: str = attrs.field(default="", repr=False)
+
+
 class Hands(Protocol):
+    # -- the patient ------------------------------------------------------------------
     def card_in(self, reader: str, patient: Patient) -> None:
         """The patient places their My Number card on the face-auth reader."""
 
@@ -43,13 +63,85 @@ class Hands(Protocol):
         """The patient answers the consent screen shown."""
 
     def press(self, reader: str, button: str) -> None:
-        """A button on the reader's screen (by its label)."""
+        """A button on the reader's screen, by name (staff, smartphone, iphone, android,
+        cancel) or by its label."""
 
+    def phone_pin(self, reader: str, phone: Phone, pin: str) -> None:
+        """The Android phone certificate's PIN, typed on the face-auth reader."""
+
+    def hold_phone(self, reader: str, phone: Phone, *,
+                   where: Literal["general_reader", "front"]) -> None:
+        """The phone is held over the general reader beside ``reader``, or its front."""
+
+    # -- staff --------------------------------------------------------------------------
+    def issue_passcode(self) -> str:
+        """目視確認用パスコード発行 in OQS: the new 4-digit passcode."""
+
+    def passcode(self, reader: str, code: str) -> None:
+        """Staff type the visual-confirmation passcode on the reader."""
+
+    def staff_confirm(self, reader: str) -> None:
+        """Staff have compared the card photo with the patient and confirm."""
+
+    def restart_reader(self, reader: str) -> None:
+        """The face-auth reader is restarted (a reader that starts with the terminal is
+        restarted with it)."""
+
+    def press_power_button(self, reader: str) -> None:
+        """The reader's own power button."""
+
+    def usb_cable(self, reader: str, *, plugged: bool) -> None:
+        """The reader's USB cable is pulled out of, or put back into, the terminal."""
+
+    # -- the terminal and its tools --------------------------------------------------------
     def terminal_press(self, button: str) -> None:
         """A button of the dialog on the eligibility terminal's monitor (OK, 確認しました)."""
 
     def reboot_terminal(self) -> None:
         """The eligibility terminal is restarted."""
+
+    def download_now(self) -> None:
+        """Management tool: 今すぐダウンロード (the face-auth library)."""
+
+    def distribution_disabled(self, disabled: bool) -> None:
+        """Management tool: 設定変更 → 配信機能を無効化する ticked or not."""
+
+    def delivery_list(self) -> dict[str, str]:
+        """Management tool: 配信実績の確認, component -> version."""
+
+    def account(self, *, right: bool) -> None:
+        """The terminal's account information for the reader: right, or wrong."""
+
+    def pair(self, reader: str, general: str, patient: Patient) -> list[str]:
+        """The maker's management app pairs the general reader with ``reader``: the app's
+        pairing screen, the card on the general reader (and, where the app wants it, in
+        the face-auth reader first), 設置完了・ペアリング登録. Returns the general readers
+        the app listed, by the name it showed."""
+
+    def restart_management_app(self, reader: str) -> None:
+        """The maker's management app is restarted."""
+
+    def received_results(self) -> list[str]:
+        """The receipt computer: labels of the patients whose results it received."""
+
+    # -- the network ----------------------------------------------------------------------
+    def lan_cable(self, *, seated: bool) -> None:
+        """The terminal's LAN cable, fully seated or not."""
+
+    def line_auth(self, *, connected: bool) -> None:
+        """Line authentication (回線認証): cut, or reconnected (希望する)."""
+
+    def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
+        """A network outage starts (ends after ``seconds``), or ends (None)."""
+
+    # -- the lab ----------------------------------------------------------------------------
+    def restore(self, image: Image, at: dt.datetime | None = None) -> None:
+        """Everything is switched off; the terminal's disk image is restored, the readers
+        set back to their factory state, every cable put back; the terminal's clock set
+        to ``at``."""
+
+    def old_reader_software(self, reader: str) -> None:
+        """The reader gets software older than the distributed one."""
 
     def wait(self, seconds: float) -> None:
         """Let bench time pass."""
@@ -64,13 +156,17 @@ class ManualHands:
         self.ask = ask
         self.timeout_s = timeout_s
 
-    def _do(self, what: str) -> None:
+    def _answer(self, what: str, prompt: str) -> str:
         started = self.clock.now()
-        answer = self.ask(f"[operator] {what} - press Enter when done (or type 'no'): ")
+        answer = self.ask(f"[operator] {what} - {prompt}: ")
         if answer.strip().lower() in ("no", "n"):
             raise DeviceTimeout("operator", what, self.clock.now() - started)
         if self.clock.now() - started > self.timeout_s:
             raise DeviceTimeout("operator", what, self.timeout_s)
+        return answer.strip()
+
+    def _do(self, what: str) -> None:
+        self._answer(what, "press Enter when done (or type 'no')")
 
     def card_in(self, reader: str, patient: Patient) -> None:
         self._do(f"place {patient.label}'s My Number card on {reader}")
@@ -92,11 +188,92 @@ class ManualHands:
     def press(self, reader: str, button: str) -> None:
         self._do(f"press {button!r} on {reader}'s screen")
 
+    def phone_pin(self, reader: str, phone: Phone, pin: str) -> None:
+        self._do(f"type {phone.label}'s certificate PIN {pin} on {reader}")
+
+    def hold_phone(self, reader: str, phone: Phone, *,
+                   where: Literal["general_reader", "front"]) -> None:
+        place = "the general reader beside " + reader if where == "general_reader" \
+            else f"the front of {reader}"
+        self._do(f"hold {phone.label} ({phone.kind}) over {place}")
+
+    def issue_passcode(self) -> str:
+        return self._answer("issue a visual-confirmation passcode in OQS",
+                            "type the 4 digits shown")
+
+    def passcode(self, reader: str, code: str) -> None:
+        self._do(f"type the passcode {code} on {reader}")
+
+    def staff_confirm(self, reader: str) -> None:
+        self._do(f"compare the card photo with the patient and confirm on {reader}")
+
+    def restart_reader(self, reader: str) -> None:
+        self._do(f"restart {reader}")
+
+    def press_power_button(self, reader: str) -> None:
+        self._do(f"press {reader}'s power button")
+
+    def usb_cable(self, reader: str, *, plugged: bool) -> None:
+        self._do(f"{'plug' if plugged else 'pull'} {reader}'s USB cable "
+                 f"{'into' if plugged else 'out of'} the terminal")
+
     def terminal_press(self, button: str) -> None:
         self._do(f"press {button!r} in the dialog on the eligibility terminal")
 
     def reboot_terminal(self) -> None:
         self._do("restart the eligibility terminal and wait until its application runs")
+
+    def download_now(self) -> None:
+        self._do("in the distribution management tool, click 今すぐダウンロード")
+
+    def distribution_disabled(self, disabled: bool) -> None:
+        self._do(f"in the management tool's 設定変更, {'tick' if disabled else 'untick'} "
+                 "配信機能を無効化する")
+
+    def delivery_list(self) -> dict[str, str]:
+        version = self._answer("open 配信実績の確認 in the management tool",
+                               "type the version shown for 顔認証ライブラリ")
+        return {"顔認証ライブラリ": version}
+
+    def account(self, *, right: bool) -> None:
+        self._do(f"set the reader's account information on the terminal "
+                 f"{'right' if right else 'to a wrong value'}")
+
+    def pair(self, reader: str, general: str, patient: Patient) -> list[str]:
+        shown = self._answer(
+            f"pair {general} with {reader} in its management app using {patient.label}'s "
+            "card", "type the general reader's name the app showed")
+        return [shown] if shown else []
+
+    def restart_management_app(self, reader: str) -> None:
+        self._do(f"restart {reader}'s management app")
+
+    def received_results(self) -> list[str]:
+        answer = self._answer("look at the receipt computer's received eligibility results",
+                              "type the patients' labels listed, comma-separated")
+        return [a.strip() for a in answer.split(",") if a.strip()]
+
+    def lan_cable(self, *, seated: bool) -> None:
+        self._do(f"{'seat' if seated else 'loosen'} the terminal's LAN cable")
+
+    def line_auth(self, *, connected: bool) -> None:
+        self._do("reconnect line authentication (希望する)" if connected
+                 else "disconnect line authentication (回線認証)")
+
+    def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
+        if kind is None:
+            self._do("end the network outage")
+        else:
+            span = f" for {seconds:.0f} s" if seconds else ""
+            self._do(f"start a {kind} network outage{span} (the lab's network switch)")
+
+    def restore(self, image: Image, at: dt.datetime | None = None) -> None:
+        when = f", set its clock to {at.isoformat()}" if at else ""
+        self._do(f"switch everything off; restore the terminal's {image.replace('_', ' ')} "
+                 f"image{when}; reset the readers; put every cable back")
+
+    def old_reader_software(self, reader: str) -> None:
+        self._do(f"install the previous software version on {reader}")
 
     def wait(self, seconds: float) -> None:
         self.clock.sleep(seconds)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
 from harness.bench import Bench, BenchReader, default_bench_path
@@ -23,6 +24,9 @@ from harness.model.requirements import ID_PATTERN
 
 if TYPE_CHECKING:
     from harness.vision.watcher import ScreenWatcher
+
+
+GENERAL_PROFILE = "general_readers"
 
 
 def in_ci() -> bool:
@@ -177,12 +181,71 @@ def eyes(bench: Bench, request: pytest.FixtureRequest) -> Callable[[str], Screen
     return get
 
 
+def twin_hands(bench: Bench) -> Hands:
+    from harness.emulation.hands import TwinHands
+
+    return TwinHands(bench)
+
+
 @pytest.fixture
 def hands(bench: Bench) -> Hands:
     """What a person does at the bench: acted on the twins on an emulated bench, asked of
     the operator on a real one."""
     if bench.emulation is not None:
-        from harness.emulation.hands import TwinHands
-
-        return TwinHands(bench.emulation.world)
+        return twin_hands(bench)
     return ManualHands(bench.clock)
+
+
+@attrs.frozen
+class FlowCase:
+    """One flow check of one profile, on one reader of the bench."""
+
+    reader: str
+    #: The profile the check is in (a maker, or general_readers) ...
+    profile: str
+    requirement: str
+    check: int
+    #: ... the maker whose reader drives it, and the general reader it uses, if any.
+    driver_maker: str
+    general: str | None = None
+
+    @property
+    def maker(self) -> str:
+        return self.profile
+
+    @property
+    def id(self) -> str:
+        also = f"-also{self.check}" if self.check else ""
+        where = self.general or self.reader
+        return f"{where}-{self.requirement}{also}"
+
+
+def flow_cases(config: pytest.Config) -> list[FlowCase]:
+    """The flow checks of the profiles that apply to the bench's readers."""
+    from harness.model.profiles import FlowCheck
+
+    spec = bench_spec(config)
+    try:
+        profiles = ProfileSet.load(default_profiles_dir())
+    except RigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    cases: list[FlowCase] = []
+    face = [r for r in spec.readers if r.kind == "face_auth_reader" and r.maker in profiles]
+    for reader in face:
+        for req in profiles[reader.maker].requirements:
+            for i, check in enumerate(req.checks):
+                if isinstance(check, FlowCheck):
+                    cases.append(FlowCase(reader.name, reader.maker, req.id, i, reader.maker))
+    # The general readers' own checks: each general reader, paired with the first face-auth
+    # reader whose maker pairs one (its profile has a pairing flow).
+    host = next((r for r in face if any(
+        isinstance(c, FlowCheck) and c.flow == "pairing"
+        for req in profiles[r.maker].requirements for c in req.checks)), None)
+    generals = [r for r in spec.readers if r.kind == "general_reader"]
+    if host is not None and generals:
+        for req in profiles.general().requirements:
+            for i, check in enumerate(req.checks):
+                if isinstance(check, FlowCheck):
+                    cases += [FlowCase(host.name, GENERAL_PROFILE, req.id, i, host.maker,
+                                       g.name) for g in generals]
+    return cases

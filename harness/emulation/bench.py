@@ -7,6 +7,7 @@ driver), and NFC frontends onto nfcpy's udp transport.
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from harness.emulation.pcsc_inprocess import InProcessPcsc
 from harness.emulation.pcscd import VpcdSlot
 from harness.emulation.relay import EmulatedRelayBoard
 from harness.emulation.screen_source import EmulatedScreenSource
+from harness.emulation.terminal import Upgrade
 from harness.emulation.usb_backend import (
     EmulatedDevice,
     EmulatedHub,
@@ -135,16 +137,8 @@ class EmulatedBench:
         )
         self.usb_backend = EmulatedUsbBackend(self.usb_tree)
         self.usb_tree.listeners.append(self._usb_changed)
-        # Devices without a relay channel are powered from the start.
-        switchable = spec.switchable()
-        for name, twin in self.world.readers.items():
-            if name not in switchable:
-                twin.set_power(True)
-        if spec.terminal.name not in switchable:
-            self.world.terminal.set_power(True)
-        rc = self.world.receipt_computer
-        if rc is not None and rc.name not in switchable:
-            rc.set_power(True)
+        self._bench_path = bench_path
+        self._power_unswitched()
         self._usb_changed()
         self.relay_boards: dict[str, EmulatedRelayBoard] = {}
         self.slots = vpcd_slots(spec, self.twins)
@@ -162,6 +156,44 @@ class EmulatedBench:
             if self.twins[reader.name].nfc is not None:
                 self.nfc_paths[reader.name] = f"udp:127.0.0.1:{_free_udp_port()}"
 
+    def _power_unswitched(self) -> None:
+        """Devices without a relay channel are powered from the start."""
+        switchable = self.spec.switchable()
+        for name, twin in self.world.readers.items():
+            if name not in switchable:
+                twin.set_power(True)
+        if self.spec.terminal.name not in switchable:
+            self.world.terminal.set_power(True)
+        rc = self.world.receipt_computer
+        if rc is not None and rc.name not in switchable:
+            rc.set_power(True)
+
+    def restore(self, upgrade: Upgrade | None = None, at: dt.datetime | None = None) -> None:
+        """A fresh morning: the twins as the bench file builds them (the terminal's disk
+        image restored, ``upgrade`` overriding the file's), every cable back in, the clock
+        set to ``at``. The relay channels keep their state: switch them off first."""
+        with self.clock.lock:
+            self.clock.cancel_all()  # the old twins' start-ups, polls and time-outs
+            if at is not None:
+                self.clock.set_wallclock(at)
+            spec = self.spec
+            if upgrade is not None:
+                spec = spec.model_copy(update={
+                    "terminal": spec.terminal.model_copy(update={"upgrade": upgrade})})
+            self.world = build_world(spec, self._bench_path, self.twins, self.clock,
+                                     self.timeline)
+            for reader in self.spec.readers:
+                if reader.name not in self.usb_tree.plugged():
+                    self.plug(reader.name)
+            powered = {name: on for board in self.relay_boards.values()
+                       for name, on in board.named_states().items()}
+            for name, on in powered.items():
+                self._set_twin_power(name, on)
+            self._power_unswitched()
+            self._usb_changed()
+        self.timeline.record("bench", "bench.restored", upgrade=upgrade,
+                             wallclock=self.clock.wallclock().isoformat())
+
     def camera_source(self, camera: Camera) -> EmulatedScreenSource:
         """The emulated camera on the screen ``camera.watches``: a reader's or the
         terminal's monitor."""
@@ -176,13 +208,14 @@ class EmulatedBench:
         terminal = self.world.terminal
         if camera.watches == terminal.name:
             renderer = primed_renderer(terminal.behaviour.display, "terminal")
-            return terminal_camera(camera.name, terminal, renderer, self.clock, seed=seed)
+            return terminal_camera(camera.name, lambda: self.world.terminal, renderer,
+                                   self.clock, seed=seed)
         reader = next(r for r in self.spec.readers if r.name == camera.watches)
-        twin = self.world.readers.get(reader.name)
-        if twin is None:
+        if reader.name not in self.world.readers:
             raise RigError(f"camera {camera.name!r}: {reader.name!r} has no screen to film")
         renderer = primed_renderer(self.twins[reader.name].display, reader.maker)
-        return reader_camera(camera.name, twin, renderer, self.clock, seed=seed)
+        return reader_camera(camera.name, lambda: self.world.readers[reader.name], renderer,
+                             self.clock, seed=seed)
 
     def _hub(self, name: str, path: str, version: str) -> EmulatedHub:
         twin = self.twins[name]
@@ -221,18 +254,20 @@ class EmulatedBench:
     def _power_changed(self, relay: str):
         def changed(channel: int, on: bool) -> None:
             for name, link in self.spec.switchable().items():
-                if (link.relay, link.channel) != (relay, channel):
-                    continue
-                if name in self.world.readers:
-                    self.world.readers[name].set_power(on)
-                if any(r.name == name for r in self.spec.readers):
-                    self.usb_tree.set_powered(name, on)
-                if name == self.world.terminal.name:
-                    self.world.terminal.set_power(on)
-                rc = self.world.receipt_computer
-                if rc is not None and name == rc.name:
-                    rc.set_power(on)
+                if (link.relay, link.channel) == (relay, channel):
+                    self._set_twin_power(name, on)
         return changed
+
+    def _set_twin_power(self, name: str, on: bool) -> None:
+        if name in self.world.readers:
+            self.world.readers[name].set_power(on)
+        if any(r.name == name for r in self.spec.readers):
+            self.usb_tree.set_powered(name, on)
+        if name == self.world.terminal.name:
+            self.world.terminal.set_power(on)
+        rc = self.world.receipt_computer
+        if rc is not None and name == rc.name:
+            rc.set_power(on)
 
     def _usb_changed(self) -> None:
         """Tell the twins what the USB tree now holds: readers' links, general readers."""

@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING, Literal
+
 from harness.emulation.people import PatientCard
+from harness.emulation.people import Phone as TwinPhone
+from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.world import TwinWorld
 from harness.errors import RigError
-from harness.hands import Patient
+from harness.hands import Image, Outage, Patient, Phone
+
+if TYPE_CHECKING:
+    from harness.bench import Bench
 
 
 class TwinHands:
     """Acts on the twins. Like a real hand it can always try: a twin that ignores the
     action shows no change, which the suites see through the cameras."""
 
-    def __init__(self, world: TwinWorld) -> None:
-        self.world = world
+    def __init__(self, bench: Bench) -> None:
+        if bench.emulation is None:
+            raise RigError(f"bench {bench.name!r} is not emulated: no twins to act on")
+        self.bench = bench
+        self.emulation = bench.emulation
         # One card per patient, so a PIN locked on one reader stays locked on the next.
         self._cards: dict[str, PatientCard] = {}
+        self._phones: dict[str, TwinPhone] = {}
 
-    def _reader(self, name: str):  # noqa: ANN202
+    @property
+    def world(self) -> TwinWorld:
+        return self.emulation.world  # replaced when the bench is restored
+
+    def _reader(self, name: str) -> FaceAuthReaderTwin:
         if name not in self.world.readers:
             raise RigError(f"no face-auth reader {name!r} on this bench")
         return self.world.readers[name]
 
+    def _card(self, patient: Patient) -> PatientCard:
+        return self._cards.setdefault(patient.label, PatientCard(patient.label, patient.pin))
+
+    def _phone(self, phone: Phone) -> TwinPhone:
+        return self._phones.setdefault(phone.label,
+                                       TwinPhone(phone.label, phone.kind, pin=phone.pin))
+
+    # -- the patient ------------------------------------------------------------------------
     def card_in(self, reader: str, patient: Patient) -> None:
-        card = self._cards.setdefault(patient.label, PatientCard(patient.label, patient.pin))
-        self._reader(reader).insert_card(card)
+        self._reader(reader).insert_card(self._card(patient))
 
     def card_out(self, reader: str) -> None:
         self._reader(reader).remove_card()
@@ -43,11 +66,105 @@ class TwinHands:
         names = {b.label: b.name for b in twin.screen().buttons}
         twin.press(names.get(button, button))
 
+    def phone_pin(self, reader: str, phone: Phone, pin: str) -> None:
+        self._reader(reader).enter_phone_pin(self._phone(phone), pin)
+
+    def hold_phone(self, reader: str, phone: Phone, *,
+                   where: Literal["general_reader", "front"]) -> None:
+        self._reader(reader).hold_phone(self._phone(phone), where)
+
+    # -- staff --------------------------------------------------------------------------------
+    def issue_passcode(self) -> str:
+        return self.world.terminal.issue_passcode()
+
+    def passcode(self, reader: str, code: str) -> None:
+        self._reader(reader).enter_passcode(code)
+
+    def staff_confirm(self, reader: str) -> None:
+        self._reader(reader).staff_confirm()
+
+    def restart_reader(self, reader: str) -> None:
+        self._reader(reader).restart()
+
+    def press_power_button(self, reader: str) -> None:
+        self._reader(reader).press_power_button()
+
+    def usb_cable(self, reader: str, *, plugged: bool) -> None:
+        if plugged:
+            self.emulation.plug(reader)
+        else:
+            self.emulation.unplug(reader)
+
+    # -- the terminal ---------------------------------------------------------------------------
     def terminal_press(self, button: str) -> None:
         self.world.terminal.press(button)
 
     def reboot_terminal(self) -> None:
         self.world.terminal.reboot()
+
+    def download_now(self) -> None:
+        self.world.terminal.download_now()
+
+    def distribution_disabled(self, disabled: bool) -> None:
+        self.world.terminal.set_distribution_disabled(disabled)
+
+    def delivery_list(self) -> dict[str, str]:
+        return {row["component"]: row["version"] for row in self.world.terminal.delivery_list()}
+
+    def account(self, *, right: bool) -> None:
+        self.world.terminal.set_account_ok(right)
+
+    def pair(self, reader: str, general: str, patient: Patient) -> list[str]:
+        twin = self._reader(reader)
+        try:
+            session = self.world.terminal.start_pairing(reader)
+        except KeyError:
+            return []  # no pairing app for this reader: nothing to see
+        shown = session.shown_readers()
+        card = self._card(patient)
+        if session.app.card_into_face_reader_first:  # the app asks for it: 置いた
+            twin.insert_card(card)
+            session.press_placed()
+            twin.remove_card()
+        session.place_card_on(general, card)
+        session.register()
+        return shown
+
+    def restart_management_app(self, reader: str) -> None:
+        self.world.terminal.restart_management_app(reader)
+
+    def received_results(self) -> list[str]:
+        rc = self.world.receipt_computer
+        return [r.card for r in rc.results] if rc is not None else []
+
+    # -- the network ----------------------------------------------------------------------------
+    def lan_cable(self, *, seated: bool) -> None:
+        self.world.network.set_lan(seated)
+
+    def line_auth(self, *, connected: bool) -> None:
+        net = self.world.network
+        if connected:
+            net.press_line_auth(net.behaviour.line_auth_buttons[0])
+        else:
+            net.cut_line_auth()
+
+    def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
+        if kind is None:
+            self.world.network.end_outage()
+        else:
+            self.world.network.start_outage(kind, seconds)
+
+    # -- the lab ---------------------------------------------------------------------------------
+    def restore(self, image: Image, at: dt.datetime | None = None) -> None:
+        self.bench.switch_all_off()
+        self.emulation.restore("none" if image == "before_upgrade" else "applied", at)
+        self._cards.clear()
+        self._phones.clear()
+
+    def old_reader_software(self, reader: str) -> None:
+        twin = self._reader(reader)
+        twin.software_outdated = True
+        self.world.timeline.record(reader, "reader.software_downgraded")
 
     def wait(self, seconds: float) -> None:
         self.world.clock.advance(seconds)

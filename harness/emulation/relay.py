@@ -103,6 +103,11 @@ class EmulatedRelayBoard:
 
     # -- inspection -------------------------------------------------------------------
 
+    def named_states(self) -> dict[str, bool]:
+        """Device name -> whether its channel is closed, for the named channels."""
+        with self._lock:
+            return {name: self._states[c] for c, name in self.names.items()}
+
     def state(self, channel: int) -> bool:
         """Whether the relay on ``channel`` is closed (its device powered)."""
         if not 0 <= channel < self.channels:

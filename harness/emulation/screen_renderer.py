@@ -255,7 +255,8 @@ class ScreenRenderer:
                 end = line.index("】", start) + 1
                 cx0 = x + int(font.getlength(line[:start]))
                 cx1 = x + int(math.ceil(font.getlength(line[:end])))
-                regions.append(_region("code", "match", cx0 - 4, y - 2, cx1 - cx0 + 8, step))
+                regions.append(_region("code", "match", cx0 - 4, y - 2, cx1 - cx0 + 8, step,
+                                       text=line[start:end]))
             y += step
         # The words tell near-identical screens apart (the two consent questions).
         regions.append(_region("text", "match", x0, block_top - 4, x1 - x0, y - block_top + 8))
@@ -277,7 +278,7 @@ class ScreenRenderer:
                                    outline=_rgb(look.button.band), width=3)
             draw.text((x + bw // 2, y + bh // 2), label, font=font,
                       fill=_rgb(look.button.text), anchor="mm")
-            regions.append(_region(f"button:{label}", "match", x, y, bw, bh))
+            regions.append(_region(f"button:{label}", "match", x, y, bw, bh, text=label))
             x += bw + gap
         return y
 
@@ -316,7 +317,8 @@ class ScreenRenderer:
                            width=2)
             draw.text((bx + bw // 2, y0 + dh - bh // 2 - 16), label, font=font,
                       fill=_rgb(look.button.text), anchor="mm")
-            regions.append(_region(f"button:{label}", "match", bx, y0 + dh - bh - 16, bw, bh))
+            regions.append(_region(f"button:{label}", "match", bx, y0 + dh - bh - 16, bw, bh,
+                                   text=label))
             bx += bw + 12
         box = (x0 + 20, y0 + 56, x0 + dw - 20, y0 + dh - bh - 28)
         self._draw_texts(draw, drawn, look.button, box, regions)
@@ -358,8 +360,10 @@ class ScreenRenderer:
                        2 * half)
 
 
-def _region(name: str, kind: str, x: int, y: int, w: int, h: int) -> Region:
-    return Region(name=name, kind=kind, box=(max(0, int(x)), max(0, int(y)), int(w), int(h)))
+def _region(name: str, kind: str, x: int, y: int, w: int, h: int,
+            text: str | None = None) -> Region:
+    return Region(name=name, kind=kind, box=(max(0, int(x)), max(0, int(y)), int(w), int(h)),
+                  text=text)
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from harness.devices.camera import CameraStopped, Frame
 from harness.emulation.camera_model import CameraEffects, CameraModel
@@ -20,6 +21,8 @@ from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
 from harness.model.clock import Clock
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
+
+T = TypeVar("T")
 
 
 class EmulatedScreenSource:
@@ -69,23 +72,32 @@ def primed_renderer(look: ScreenLook | None, maker: str, screens: Path | None = 
     return renderer
 
 
-def terminal_camera(name: str, terminal: TerminalTwin, renderer: ScreenRenderer, clock: Clock,
-                    *, seed: int = 0) -> EmulatedScreenSource:
+def _current(twin: T | Callable[[], T]) -> Callable[[], T]:
+    # A bench restored to a fresh morning replaces its twins: a camera then films the new
+    # one, as a real camera films whatever stands on the bench.
+    return twin if callable(twin) else lambda: twin
+
+
+def terminal_camera(name: str, terminal: TerminalTwin | Callable[[], TerminalTwin],
+                    renderer: ScreenRenderer, clock: Clock, *, seed: int = 0
+                    ) -> EmulatedScreenSource:
     """A camera on the terminal's monitor (its dialogs)."""
-    return EmulatedScreenSource(name, lambda: terminal_drawn(terminal), renderer, clock,
+    current = _current(terminal)
+    return EmulatedScreenSource(name, lambda: terminal_drawn(current()), renderer, clock,
                                 CameraModel(seed=seed))
 
 
 def reader_camera(
     name: str,
-    twin: FaceAuthReaderTwin,
+    twin: FaceAuthReaderTwin | Callable[[], FaceAuthReaderTwin],
     renderer: ScreenRenderer,
     clock: Clock,
     *,
     seed: int = 0,
     effects: CameraEffects | None = None,
 ) -> EmulatedScreenSource:
+    current = _current(twin)
     return EmulatedScreenSource(
-        name, lambda: reader_drawn(twin.screen()), renderer, clock,
+        name, lambda: reader_drawn(current().screen()), renderer, clock,
         CameraModel(seed=seed, effects=effects),
     )

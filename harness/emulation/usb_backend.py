@@ -523,6 +523,11 @@ class EmulatedUsbTree:
             self._refresh()
         self._changed()
 
+    def plugged(self) -> list[str]:
+        """Names of the records plugged in (enumerated or not)."""
+        with self._lock:
+            return list(self._plugged)
+
     def enumerated(self) -> list[str]:
         """Names of the records enumerated now, in port order."""
         with self._lock:

@@ -112,6 +112,19 @@ class VirtualClock:
                 timer.callback()
             self._now = end
 
+    def set_wallclock(self, when: dt.datetime) -> None:
+        """Set the date and time bench time stands for, as a lab sets a terminal's clock;
+        bench time itself (``now``) runs on, so the timeline stays in order."""
+        with self.lock:
+            self.epoch = when - dt.timedelta(seconds=self._now)
+
+    def cancel_all(self) -> None:
+        """Forget every pending timer (the twins that set them are being replaced)."""
+        with self.lock:
+            for _, _, timer in self._timers:
+                timer.cancel()
+            self._timers.clear()
+
     def advance_to(self, when: dt.datetime) -> None:
         """Let time pass until a wall-clock moment (no-op if already past)."""
         self.advance(max(0.0, self.at_wallclock(when) - self.now()))

@@ -100,6 +100,9 @@ class ScreenStep(Field):
     stays_s: float | None = None
     #: ... even when these actions happen (e.g. card_out).
     stays_through: list[str] = []
+    #: The screen must not show before this dialog was closed (it is what closing it
+    #: brings, E901-04).
+    not_before: DialogId | None = None
 
 
 class DialogStep(Field):

@@ -69,6 +69,12 @@ FLAT_STD = 4.0
 #: ... and is taken for a blank reference whose mean colour is within this in every channel
 #: (exposure and backlight bleed lift a black panel to a dark grey, about 20).
 FLAT_LEVEL = 32.0
+#: A region looked for anywhere (:meth:`Classifier.find_region`) is searched this far (a
+#: fraction of the screen's height) above and below where its reference has it.
+SEARCH_BAND = 0.3
+#: ... and checked piece by piece, each piece this wide (a fraction of the region's
+#: height: about a glyph), each free to move this many pixels.
+PIECE, PIECE_SLACK = 0.5, 2
 
 
 @attrs.frozen
@@ -147,6 +153,7 @@ class Classifier:
         self._build_matrices()
         self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
         self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
+        self._templates: dict[tuple[object, ...], _Template] = {}
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
@@ -329,6 +336,56 @@ class Classifier:
         return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
                         {ref.state: round(score, 4)}, blank=True)
 
+    # -- a region anywhere on the screen ------------------------------------------------------
+    def find_region(self, screen: np.ndarray, reference: str, region: str) -> float:
+        """How well a reference's region (``code``: its error code) shows anywhere on a
+        rectified screen (BGR or grey, fastest at :attr:`fine_size`), not only where the
+        reference has it: the best correlation over a band of the screen around the
+        reference's place, confirmed piece by piece (about a glyph each) where it was found.
+
+        The whole-region correlation alone takes 【901】 for 【906】 (the brackets and two
+        digits of five agree); the weakest piece tells them apart. Compare with
+        :attr:`accept`."""
+        ref = self.references.get(reference)
+        box = ref.region(region).box
+        width = ref.image.shape[1]
+        if screen.shape[1] > width:  # no finer than the reference itself
+            screen = cv2.resize(screen, ref.image.shape[1::-1], interpolation=cv2.INTER_AREA)
+        size = screen.shape[1::-1]
+        template = self._template(ref, box, size)
+        th, tw = template.values.shape
+        if tw > size[0] or th > size[1]:
+            return 0.0
+        scale = size[0] / width
+        band = int(SEARCH_BAND * size[1])
+        top = max(0, int(box[1] * scale) - band)
+        bottom = min(size[1], int((box[1] + box[3]) * scale) + band)
+        area = self._search_values(screen)[top:bottom]
+        _, best, _, (x, y) = cv2.minMaxLoc(_correlation(area, template.whole))
+        return min(float(best), _pieces_score(area, template, x, y))
+
+    def _search_values(self, image: np.ndarray) -> np.ndarray:
+        """The confirm pass's view of pixels (grey, lightly blurred), less the light's
+        gradients (the confirm pass takes out a plane per region; a piece of a button, its
+        border and a flat face, would otherwise correlate with the glare across it)."""
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        # Blurred while still 8-bit (faster), as preprocess() does.
+        return _high_pass(cv2.GaussianBlur(grey, (0, 0), REGION_SIGMA).astype(np.float32))
+
+    def _template(self, ref: Reference, box: tuple[int, int, int, int],
+                  size: tuple[int, int]) -> _Template:
+        key = (ref.name, box, size)
+        if key not in self._templates:
+            # Cut from the whole reference at the screen's size, so that it is sampled as the
+            # screen is (a patch resized on its own comes out up to a pixel apart).
+            image = ref.image
+            if image.shape[1::-1] != size:
+                image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            x, y, w, h = _scaled(box, size[0] / ref.image.shape[1])
+            values = self._search_values(image)[y : y + h, x : x + w]
+            self._templates[key] = _Template.of(values)
+        return self._templates[key]
+
     # -- the confirm pass --------------------------------------------------------------------
     def _regions_score(self, patch: Patches, frame_sd: float, i: int,
                        regions: Sequence[Region], ncc: float,
@@ -416,6 +473,106 @@ class Classifier:
         sums = np.bincount(bins, weights=patch.ravel(), minlength=n)
         counts = np.maximum(np.bincount(bins, minlength=n), 1)
         return (sums / counts)[:16].astype(np.float32)
+
+
+#: Contrast (grey levels, per pixel) below which a window of the screen counts as blank:
+#: a region is not found on an empty panel, however its noise happens to correlate.
+BLANK_SD = 2.0
+
+
+@attrs.frozen(eq=False)
+class _Centred:
+    """Template pixels less their mean, and their norm."""
+
+    values: np.ndarray
+    norm: float
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Centred:
+        centred = (values - values.mean()).astype(np.float32)
+        return cls(centred, float(np.sqrt((centred * centred).sum())) or 1.0)
+
+
+@attrs.frozen(eq=False)
+class _Template:
+    """A region's pixels as :meth:`Classifier.find_region` looks for them."""
+
+    whole: _Centred
+    #: The pixels as they are, and the pieces with content (blank ones say nothing): the
+    #: columns each covers, the sum and the spread (sum of squares less the mean's) of its
+    #: pixels.
+    values: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    sums: np.ndarray
+    spreads: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Template:
+        h, w = values.shape
+        piece = min(w, max(4, round(h * PIECE)))
+        step = max(2, piece // 2)  # overlapping, so no glyph falls between two pieces
+        starts = list(range(0, w - piece + 1, step))
+        if starts[-1] + piece < w:
+            starts.append(w - piece)  # up to the right edge
+        sd = float(values.std())
+        starts = [x for x in starts if float(values[:, x : x + piece].std()) >= 0.25 * sd]
+        pieces = [values[:, x : x + piece].astype(np.float64) for x in starts]
+        return cls(
+            _Centred.of(values), values.astype(np.float32), np.array(starts, np.intp),
+            np.array(starts, np.intp) + piece, np.array([p.sum() for p in pieces]),
+            np.array([((p - p.mean()) ** 2).sum() for p in pieces]),
+        )
+
+
+def _correlation(image: np.ndarray, template: _Centred) -> np.ndarray:
+    """Normalised correlation of the template at each place in ``image``, a window with
+    next to no contrast counting as blank (OpenCV's TM_CCOEFF_NORMED gives 1 or 0 there
+    as rounding has it, which on a clean drawn screen is everywhere)."""
+    h, w = template.values.shape
+    num = cv2.matchTemplate(image, template.values, cv2.TM_CCORR)
+    sums, squares = cv2.integral2(image, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+
+    def windows(table: np.ndarray) -> np.ndarray:
+        return table[h:, w:] - table[:-h, w:] - table[h:, :-w] + table[:-h, :-w]
+
+    n = h * w
+    s = windows(sums)
+    spread = np.maximum(windows(squares) - s * s / n, n * BLANK_SD * BLANK_SD)
+    return (num / (template.norm * np.sqrt(spread))).astype(np.float32)
+
+
+def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int) -> float:
+    """The weakest piece of the template around where it was found at (x, y), each piece
+    free to move by a pixel or two (a rectification is not exact over a long line). All
+    pieces at once: per shift, column sums of the products, then sums over each piece's
+    columns."""
+    if not len(template.starts):
+        return 1.0
+    th, tw = template.values.shape
+    slack = PIECE_SLACK
+    crop = _crop(area, x - slack, y - slack, tw + 2 * slack, th + 2 * slack)
+    shifted = np.lib.stride_tricks.sliding_window_view(crop, (th, tw)).reshape(-1, th, tw)
+    columns = [np.concatenate([np.zeros((len(shifted), 1)), np.cumsum(c, axis=1)], axis=1)
+               for c in ((shifted * template.values).sum(axis=1, dtype=np.float64),
+                         shifted.sum(axis=1, dtype=np.float64),
+                         (shifted * shifted).sum(axis=1, dtype=np.float64))]
+    cross, sums, squares = (c[:, template.ends] - c[:, template.starts] for c in columns)
+    n = th * (template.ends - template.starts)
+    spread = np.maximum(squares - sums * sums / n, n * BLANK_SD * BLANK_SD)
+    ncc = (cross - template.sums * sums / n) / np.sqrt(template.spreads * spread)
+    return float(ncc.max(axis=0).min())
+
+
+def _crop(image: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """``image[y:y+h, x:x+w]``, its edge pixels repeated where that lies outside."""
+    ih, iw = image.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(iw, x + w), min(ih, y + h)
+    crop = image[y0:y1, x0:x1]
+    if crop.shape != (h, w):
+        crop = cv2.copyMakeBorder(crop, y0 - y, y + h - y1, x0 - x, x + w - x1,
+                                  cv2.BORDER_REPLICATE)
+    return crop
 
 
 def _inside_fraction(quad: np.ndarray, width: int, height: int) -> float:

@@ -10,6 +10,9 @@ Region kinds:
 - ``match``: must match for the reference to be accepted (an error code, a button);
 - ``mask``: ignored (a clock, anything that legitimately changes);
 - ``spinner``: where a loading circle turns: must be present, but its angle is ignored.
+
+A region may name the text it holds (``text``): an error code (``code``), a button's label
+(``button:<label>``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class Region(Field):
     kind: RegionKind
     #: x, y, width, height in reference pixels.
     box: tuple[int, int, int, int]
+    #: The text the region holds, where it is one: an error code's 【...】 fragment as
+    #: drawn, a button's label (what a reading of the screen reports when it is seen).
+    text: str | None = None
 
     @pydantic.field_validator("box")
     @classmethod
@@ -93,6 +99,12 @@ class Reference:
 
     def regions_of(self, kind: RegionKind) -> list[Region]:
         return [r for r in self.regions if r.kind == kind]
+
+    def region(self, name: str) -> Region:
+        for region in self.regions:
+            if region.name == name:
+                return region
+        raise KeyError(f"{self.name} has no region {name!r}")
 
     def masked(self, size: tuple[int, int]) -> np.ndarray:
         """Where this reference's masks lie on a picture of the screen at ``size``

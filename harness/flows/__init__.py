@@ -1,0 +1,40 @@
+"""Flows driven on a bench and recorded: what the suites run for each profile check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.flows.drivers import DRIVERS, FROM_POWER_ON, WITH_DIALOGS, Plan
+from harness.flows.runner import FlowRun
+from harness.flows.setup import arrange_after_power, arrange_before_power, morning, restore_for
+from harness.model.observed import FlowRecord
+
+if TYPE_CHECKING:
+    from harness.bench import Bench
+    from harness.hands import Hands
+    from harness.vision.evidence import EvidenceStore
+
+#: What a flow needs done to the switched-off bench besides its profile givens.
+FLOW_SETUP = {"startup_network_error": ("network_down_at_start",)}
+
+
+def run_flow(bench: Bench, hands: Hands, reader: str, plan: Plan, *,
+             general: str | None = None, evidence: EvidenceStore | None = None) -> FlowRecord:
+    """Restore the bench, arrange the givens, switch on, drive the flow; the record."""
+    if plan.flow not in DRIVERS:
+        raise KeyError(f"no driver for flow {plan.flow!r}")
+    run = FlowRun(bench, hands, reader, plan.flow, plan.given,
+                  watch_terminal=plan.flow in WITH_DIALOGS, general=general, evidence=evidence)
+    from_power_on = plan.flow in FROM_POWER_ON
+    restore_for(run, plan.profile, plan.flow, plan.given)
+    arrange_before_power(run, plan.given + FLOW_SETUP.get(plan.flow, ()))
+    if not from_power_on:
+        run.pause_recording()
+    keep_off = (reader,) if "reader_unpowered" in plan.given else ()
+    morning(run, keep_off=keep_off, helped=not from_power_on)
+    arrange_after_power(run, plan.profile, plan.given)
+    if not from_power_on:
+        run.start_recording()
+    DRIVERS[plan.flow](run, plan)
+    run.result()
+    return run.record

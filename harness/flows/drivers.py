@@ -1,0 +1,277 @@
+"""What a person does for each flow of the shared vocabulary (harness.model.screens.Flow).
+
+A driver reacts to what the reader's camera shows, as a patient or a member of staff would:
+it never knows a maker, and never decides whether the flow went right. It leaves that to
+the flow rules, which hold the record against the maker's profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from harness.flows.runner import FlowRun
+from harness.flows.setup import pair_and_restart, wait_for_delivery
+from harness.hands import Phone
+from harness.model.profiles import Profile
+
+WRONG_PIN = "9999"
+
+
+@attrs.frozen
+class Plan:
+    flow: str
+    given: tuple[str, ...]
+    profile: Profile
+    #: How long to watch a screen that must stay (the longest ``stays_s`` asked).
+    hold_s: float = 10.0
+
+
+Driver = Callable[[FlowRun, Plan], None]
+
+
+# -- a patient's visit -----------------------------------------------------------------------
+def card_in(run: FlowRun) -> None:
+    run.do("card_in", lambda: run.hands.card_in(run.reader, run.patient))
+    run.wait_change(10)
+
+
+def card_out(run: FlowRun) -> None:
+    run.do("card_out", lambda: run.hands.card_out(run.reader))
+
+
+def answer_consents(run: FlowRun, most: int = 6) -> int:
+    answered = 0
+    while run.last is not None and run.last.shows == "consent" and answered < most:
+        run.do("consent", lambda: run.hands.consent(run.reader))
+        answered += 1
+        run.wait_change(10)
+    return answered
+
+
+def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] | None = None
+             ) -> int:
+    """From the first screen: card in, face, every consent screen answered. Returns how
+    many consent screens were answered."""
+    if not run.wait_for("first", 30):
+        return 0
+    card_in(run)
+    if run.last is not None and run.last.shows == "face_auth":
+        run.do("face", lambda: run.hands.face(run.reader, matches=face))
+        run.wait_change(10)
+    if on_consent is not None:
+        on_consent()
+    return answer_consents(run)
+
+
+def end_visit(run: FlowRun, *, take_card: bool = True) -> None:
+    """Let the check end, look at the outcome, take the card, see where the reader goes."""
+    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
+    run.hold(3)
+    if take_card:
+        card_out(run)
+    run.wait_change(20)
+    run.hold(2)
+
+
+def drive_visit(run: FlowRun, plan: Plan) -> None:
+    check_in(run)
+    end_visit(run)
+
+
+def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
+    run.wait_for("first", 30)
+    card_in(run)
+    run.do("face", lambda: run.hands.face(run.reader, matches=False))
+    run.wait_for("pin_entry", 10)
+    for _ in range(3):
+        run.do("pin", lambda: run.hands.pin(run.reader, WRONG_PIN))
+        run.wait(1)
+    run.hold(3)
+    card_out(run)
+    run.wait_change(10)
+
+
+def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
+    run.wait_for("first", 30)
+    run.hold(2)
+    run.do("press:staff", lambda: run.hands.press(run.reader, "staff"))
+    if not run.wait_for("staff_passcode", 10):
+        return
+    code = run.passcode or ""
+    run.do("passcode", lambda: run.hands.passcode(run.reader, code))
+    run.wait_for("visual_confirm", 10)
+    run.do("staff_confirm", lambda: run.hands.staff_confirm(run.reader))
+    run.wait_for("place_card", 10)
+    card_in(run)
+    answer_consents(run)
+    end_visit(run)
+
+
+def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
+    run.wait_for("first", 30)
+    run.hold(4)
+
+
+def _smartphone(kind: str) -> Driver:
+    def drive(run: FlowRun, plan: Plan) -> None:
+        phone = Phone(f"phone-{plan.flow}", kind, pin="2468")  # type: ignore[arg-type]
+        run.patient = attrs.evolve(run.patient, label=phone.label)  # its result is the phone's
+        run.wait_for("first", 30)
+        run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+        if not run.wait_for("sp_choose", 10):
+            return
+        run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
+        run.wait_change(10)
+        if run.last is not None and run.last.shows == "sp_pin":
+            run.do("phone_pin", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
+            run.wait_change(10)
+        where = "general_reader" if "paired" in plan.given else "front"
+        run.do(f"hold_phone:{where}",
+               lambda: run.hands.hold_phone(run.reader, phone, where=where))
+        run.wait_change(10)
+        answer_consents(run)
+        end_visit(run, take_card=False)
+        run.wait_for("first", 30)
+    return drive
+
+
+def drive_pairing(run: FlowRun, plan: Plan) -> None:
+    run.wait_for("first", 30)
+    run.do("pair", lambda: pair_and_restart(run, run.general_reader()))
+    run.hold(3)
+
+
+def _pull(what: str, action: Callable[[FlowRun], None]) -> Driver:
+    """A visit during which the network goes (after the face, before the consents)."""
+    def drive(run: FlowRun, plan: Plan) -> None:
+        check_in(run, on_consent=lambda: run.do(what, lambda: action(run)))
+        run.wait_dialog("network_error", 20)
+        end_visit(run)
+    return drive
+
+
+def drive_e901(run: FlowRun, plan: Plan) -> None:
+    """E901 end to end: the check, the first dialog, the reader watched (the card taken
+    out meanwhile), OK, the second dialog, OK, the reader's 901."""
+    check_in(run)
+    if not run.wait_dialog("check_error_1", 30):
+        end_visit(run)
+        return
+    run.hold(plan.hold_s, during={plan.hold_s / 3: ("card_out", lambda: run.hands.card_out(
+        run.reader))})
+    run.press_terminal("OK")
+    if run.wait_dialog("check_error_2", 10):
+        run.hold(2)
+        run.press_terminal("OK")
+    run.wait_change(20)
+    run.hold(3)
+
+
+def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
+    """The failed check (E901), then the terminal restarted and the same patient again."""
+    check_in(run)
+    run.wait_dialog("check_error_1", 30)
+    run.press_terminal("OK")
+    run.wait_dialog("check_error_2", 10)
+    run.press_terminal("OK")
+    run.hold(2)
+    card_out(run)
+    run.start_recording()
+    run.do("reboot_terminal", run.hands.reboot_terminal)
+    run.wait_for("first", 300, step_s=15)
+    check_in(run)
+    end_visit(run)
+
+
+def drive_upgrade_nightly(run: FlowRun, plan: Plan) -> None:
+    wait_for_delivery(run, plan.profile)
+    check_in(run)
+    run.wait_dialog("check_error_1", 30)
+    run.hold(3)
+
+
+def drive_upgrade_manual(run: FlowRun, plan: Plan) -> None:
+    run.do("download_now", run.hands.download_now)
+    if run.wait_dialog("download_request_accepted", 10):
+        run.press_terminal("OK")
+    if run.wait_dialog("update_ready", 3600, step_s=120):
+        run.press_terminal("確認しました")
+    run.hold(2)
+    run.do("reboot_terminal", run.hands.reboot_terminal)
+    run.wait_for("first", 300, step_s=15)
+
+
+def drive_attempt(run: FlowRun, plan: Plan) -> None:
+    """A patient tries, whatever the reader shows, and gives up after a while."""
+    run.look()
+    card_in(run)
+    if run.last is not None and run.last.shows == "face_auth":
+        run.do("face", lambda: run.hands.face(run.reader, matches=True))
+        run.wait_change(10)
+    answer_consents(run)
+    run.hold(30, step_s=10)
+    card_out(run)
+    run.hold(3)
+
+
+def drive_intermittent(run: FlowRun, plan: Plan) -> None:
+    """Retry after a while; if the reader's error persists, restart it, then the terminal."""
+    run.hold(150, step_s=30)
+    if run.last is not None and run.last.shows != "first":
+        card_in(run)
+        card_out(run)
+        run.wait(5)
+    if run.last is not None and run.last.shows != "first":
+        run.do("restart_reader", lambda: run.hands.restart_reader(run.reader))
+        if not run.wait_for("first", 120, step_s=10):
+            run.do("reboot_terminal", run.hands.reboot_terminal)
+            run.wait_for("first", 300, step_s=15)
+    check_in(run)
+    end_visit(run)
+
+
+def drive_watch_start(run: FlowRun, plan: Plan) -> None:
+    """The bench was switched on with a fault in place: watch what the reader shows."""
+    run.hold(10, step_s=5)
+
+
+def drive_startup_network_error(run: FlowRun, plan: Plan) -> None:
+    """The LAN comes back after the start: the reader should recover by itself."""
+    run.hold(20, step_s=10)
+    run.do("lan_in", lambda: run.hands.lan_cable(seated=True))
+    run.wait_for("first", 180, step_s=10)
+    run.hold(2)
+
+
+DRIVERS: dict[str, Driver] = {
+    "consent": drive_visit,
+    "face_auth": drive_visit,
+    "pin_lock": drive_pin_lock,
+    "staff_visual": drive_staff_visual,
+    "passcode_first_issue": drive_look_at_first,
+    "smartphone_iphone": _smartphone("iphone"),
+    "smartphone_android": _smartphone("android"),
+    "pairing": drive_pairing,
+    "e901": drive_e901,
+    "reboot_then_check": drive_reboot_then_check,
+    "upgrade_nightly": drive_upgrade_nightly,
+    "upgrade_manual": drive_upgrade_manual,
+    "network_error": _pull("lan_out", lambda run: run.hands.lan_cable(seated=False)),
+    "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
+    "network_long_outage": drive_attempt,
+    "network_intermittent": drive_intermittent,
+    "software_outdated": drive_attempt,
+    "startup_network_error": drive_startup_network_error,
+    "account_error": drive_watch_start,
+    "usb_link_lost": drive_watch_start,
+    "no_power": drive_watch_start,
+}
+
+#: Flows watched from the moment the bench is switched on (the fault shows at start-up),
+#: with what is done to the switched-off bench first and whether a stuck reader is helped.
+FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_power"}
+#: Flows that watch the terminal's monitor as well (its dialogs).
+WITH_DIALOGS = {"e901", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
+                "network_error", "line_auth_cut"}

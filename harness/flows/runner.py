@@ -1,0 +1,197 @@
+"""One flow driven on a bench: the hands act, the cameras watch, a FlowRecord is kept.
+
+The runner knows no maker: it reads the reader's screen and the terminal's monitor through
+the bench's cameras (what a lab engineer would see), logs what the hands did and when, and
+asks the receipt computer what it received. Judging the record is the flow rules' business
+(:mod:`harness.model.flow_rules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from harness.hands import Hands, Patient
+from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen
+
+if TYPE_CHECKING:
+    from harness.bench import Bench
+    from harness.flows.reading import ScreenReading
+    from harness.vision.evidence import EvidenceStore
+    from harness.vision.watcher import ScreenWatcher
+
+#: Terminal states that are not dialogs.
+NOT_DIALOGS = {"desktop", "off", "unknown"}
+#: Bench seconds from an action to the first look, and at most between looks after.
+FIRST_LOOK_S, STEP_S = 0.5, 4.0
+
+
+class FlowRun:
+    def __init__(self, bench: Bench, hands: Hands, reader: str, flow: str,
+                 given: tuple[str, ...] = (), *, watch_terminal: bool = False,
+                 general: str | None = None, evidence: EvidenceStore | None = None) -> None:
+        self.bench = bench
+        self.hands = hands
+        self.reader = reader
+        self.clock = bench.clock
+        self.eyes: ScreenWatcher = bench.watcher(reader, evidence=evidence)
+        self.terminal_eyes: ScreenWatcher | None = None
+        if watch_terminal:
+            self.terminal_eyes = bench.watcher(bench.spec.terminal.name, evidence=evidence)
+        self.record = FlowRecord(flow, reader, tuple(given))
+        self.patient = Patient(f"patient-{flow}", "4321")
+        self.last: ScreenReading | None = None
+        #: The visual-confirmation passcode, once issued (never recorded).
+        self.passcode: str | None = None
+        self._general = general
+        self._recording = True
+
+    def general_reader(self) -> str | None:
+        """The general reader this run pairs and holds phones over: the one asked for, or
+        the bench's first."""
+        if self._general is not None:
+            return self._general
+        return next((r.name for r in self.bench.spec.readers if r.kind == "general_reader"),
+                    None)
+
+    # -- watching ------------------------------------------------------------------------
+    def look(self, *, terminal: bool = False) -> ScreenReading:
+        """One look at the reader; at the terminal too when asked, or while a dialog is
+        open (to see it close)."""
+        from harness.flows.reading import read_observation
+
+        obs = self.eyes.look()
+        reading = read_observation(self.eyes, obs)
+        self.last = reading
+        if self._recording:
+            self._note_screen(reading, obs.t)
+            if self.terminal_eyes is not None and (terminal or self._dialog_open()):
+                self._note_terminal(self.terminal_eyes.look())
+        return reading
+
+    def _dialog_open(self) -> bool:
+        return bool(self.record.dialogs) and self.record.dialogs[-1].closed_t is None
+
+    def _note_screen(self, reading: ScreenReading, t: float) -> None:
+        screens = self.record.screens
+        if screens and (screens[-1].state, screens[-1].buttons, screens[-1].texts) == (
+                reading.state, reading.buttons, reading.texts):
+            last = screens[-1]
+            screens[-1] = SeenScreen(last.t, t, last.state, last.shows, last.texts,
+                                     last.buttons, last.overlay, last.candidate)
+            return
+        screens.append(SeenScreen(t, t, reading.state, reading.shows, reading.texts,
+                                  reading.buttons, reading.overlay, reading.candidate))
+
+    def _note_terminal(self, obs: object) -> None:
+        from harness.flows.reading import read_observation
+
+        assert self.terminal_eyes is not None
+        reading = read_observation(self.terminal_eyes, obs)  # type: ignore[arg-type]
+        t = obs.t  # type: ignore[attr-defined]
+        dialogs = self.record.dialogs
+        open_ = dialogs[-1] if dialogs and dialogs[-1].closed_t is None else None
+        state = reading.state if reading.state not in NOT_DIALOGS else None
+        if open_ is not None and open_.dialog != state:
+            # Closed by the button pressed meanwhile, at that moment; else seen gone now.
+            press = self._press_since(open_.t)
+            dialogs[-1] = SeenDialog(open_.t, open_.dialog, open_.texts,
+                                     press.what.split(":", 1)[1] if press else None,
+                                     press.t if press else t)
+            open_ = None
+        if state is not None and open_ is None:
+            dialogs.append(SeenDialog(t, state, reading.texts))
+
+    def _press_since(self, t: float) -> Action | None:
+        pressed = [a for a in self.record.actions if a.what.startswith("terminal:") and a.t >= t]
+        return pressed[-1] if pressed else None
+
+    def pause_recording(self) -> None:
+        """What follows is setting up (a given), not the flow under test."""
+        self._recording = False
+
+    def start_recording(self) -> None:
+        self.record.screens.clear()
+        self.record.dialogs.clear()
+        self.record.actions.clear()
+        self._recording = True
+
+    # -- acting ----------------------------------------------------------------------------
+    def do(self, what: str, action: Callable[[], object]) -> None:
+        """Do something with the hands and log it (``what`` as the flow rules name it)."""
+        if self._recording:
+            self.record.actions.append(Action(self.clock.now(), what))
+        action()
+
+    def press_terminal(self, button: str) -> None:
+        self.do(f"terminal:{button}", lambda: self.hands.terminal_press(button))
+        self.hands.wait(FIRST_LOOK_S)
+        self.look(terminal=True)
+
+    def wait(self, seconds: float) -> ScreenReading:
+        self.hands.wait(seconds)
+        return self.look()
+
+    def wait_until(self, wanted: Callable[[ScreenReading], bool], timeout_s: float,
+                   what: str, step_s: float = STEP_S, *, terminal: bool = False) -> bool:
+        """Look until ``wanted``: soon after an action, then less often (at most every
+        ``step_s``); False (and a problem noted) on timeout."""
+        deadline = self.clock.now() + timeout_s
+        delay = min(FIRST_LOOK_S, step_s)
+        while True:
+            reading = self.look(terminal=terminal)
+            if wanted(reading):
+                return True
+            left = deadline - self.clock.now()
+            if left <= 1e-9:
+                self.problem(f"waited {timeout_s:g} s for {what}; the reader showed "
+                             f"{self.record.path() if self._recording else reading.state}")
+                return False
+            self.hands.wait(min(delay, left))
+            delay = min(delay * 2, step_s)
+
+    def wait_for(self, shows: str | set[str], timeout_s: float = 20.0,
+                 step_s: float = STEP_S) -> bool:
+        wanted = {shows} if isinstance(shows, str) else shows
+        return self.wait_until(lambda r: r.shows in wanted, timeout_s,
+                               " or ".join(sorted(wanted)), step_s)
+
+    def wait_change(self, timeout_s: float = 20.0, step_s: float = STEP_S) -> bool:
+        """Wait for the reader to leave the state it shows now."""
+        before = self.last.state if self.last is not None else None
+        return self.wait_until(lambda r: r.state != before, timeout_s,
+                               f"a change from {before}", step_s)
+
+    def wait_dialog(self, dialog: str, timeout_s: float = 30.0, step_s: float = STEP_S) -> bool:
+        def shown(_: ScreenReading) -> bool:
+            d = self.record.dialogs
+            return bool(d) and d[-1].dialog == dialog and d[-1].closed_t is None
+
+        return self.wait_until(shown, timeout_s, f"the terminal's {dialog} dialog", step_s,
+                               terminal=True)
+
+    def hold(self, seconds: float, step_s: float = 2.0,
+             during: dict[float, tuple[str, Callable[[], object]]] | None = None) -> None:
+        """Watch for ``seconds``, doing ``during[offset]`` at those offsets."""
+        start = self.clock.now()
+        pending = sorted((during or {}).items())
+        self.look()
+        while self.clock.now() - start < seconds - 1e-9:
+            step = min(step_s, seconds - (self.clock.now() - start))
+            if pending and self.clock.now() - start + step >= pending[0][0]:
+                offset, (what, action) = pending.pop(0)
+                self.hands.wait(max(0.0, start + offset - self.clock.now()))
+                self.look()
+                self.do(what, action)
+                continue
+            self.wait(step)
+        self.look()
+
+    def problem(self, text: str) -> None:
+        self.record.problems.append(text)
+
+    def result(self) -> None:
+        """Ask the receipt computer whether this run's patient's result arrived."""
+        received = self.hands.received_results()
+        self.record.result = "handed_over" if self.patient.label in received else "none"
+

@@ -1,0 +1,86 @@
+"""What a flow, driven on a bench, was seen to do: the input of the flow rules.
+
+A :class:`FlowRecord` is built by the flow runner from the cameras (reader and terminal
+screens), the hands' log (what was done, when) and the receipt computer. It holds no device
+and no secret: it can be written into a report as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+Result = Literal["handed_over", "none"]
+
+
+@attrs.frozen
+class SeenScreen:
+    """One stretch of time a reader's screen showed one state (a camera's reading)."""
+
+    #: First and last look that saw it (bench seconds).
+    t: float
+    until: float
+    #: The reference state (``consent_2``), or ``unknown``.
+    state: str
+    #: Its screen class (``consent``); None when unknown.
+    shows: str | None
+    #: Texts confirmed on the screen.
+    texts: tuple[str, ...] = ()
+    #: Buttons shown, by name (staff, smartphone).
+    buttons: tuple[str, ...] = ()
+    overlay: str | None = None
+    #: Unknown screens: the class of the nearest reference (texts hold what was read).
+    candidate: str | None = None
+
+    @property
+    def held_s(self) -> float:
+        return self.until - self.t
+
+    def label(self) -> str:
+        if self.shows is None:
+            near = f" (near {self.candidate})" if self.candidate else ""
+            return f"unknown{near}"
+        return self.state
+
+
+@attrs.frozen
+class SeenDialog:
+    """A dialog seen on the terminal's monitor, and how it went."""
+
+    t: float
+    dialog: str
+    texts: tuple[str, ...] = ()
+    #: The button pressed on it, and when it went away.
+    closed_by: str | None = None
+    closed_t: float | None = None
+
+
+@attrs.frozen
+class Action:
+    t: float
+    what: str
+
+
+@attrs.define
+class FlowRecord:
+    flow: str
+    reader: str
+    given: tuple[str, ...] = ()
+    screens: list[SeenScreen] = attrs.Factory(list)
+    dialogs: list[SeenDialog] = attrs.Factory(list)
+    actions: list[Action] = attrs.Factory(list)
+    #: Whether the patient's result reached the receipt computer (None: not looked at).
+    result: Result | None = None
+    #: What went wrong while driving (a bounded wait that ran out, an impossible step).
+    problems: list[str] = attrs.Factory(list)
+
+    def path(self) -> str:
+        """The screens in order, for messages: ``first -> face_auth -> consent_1``."""
+        return " -> ".join(s.label() for s in self.screens) or "nothing"
+
+    def dialog_path(self) -> str:
+        return " -> ".join(d.dialog for d in self.dialogs) or "no dialog"
+
+    def did(self, what: str, start: float, end: float) -> bool:
+        return any(a.what == what and start <= a.t <= end for a in self.actions)

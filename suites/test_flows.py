@@ -1,0 +1,91 @@
+"""Every flow check of every maker's profile, driven on the bench and judged.
+
+The tests are made from the profiles (the spec): one per requirement and check, on each
+face-auth reader of the bench whose maker the profile is, and for the general readers' own
+flow checks, on each general reader. A flow is driven once per reader, flow and
+preconditions, and every check asking about it is judged on that one record, so that each
+requirement passes or fails on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.bench import Bench
+from harness.flows import run_flow
+from harness.flows.drivers import Plan
+from harness.hands import Hands
+from harness.model.flow_rules import check_flow
+from harness.model.observed import FlowRecord
+from harness.model.profiles import FlowCheck, Profile, ProfileSet
+from harness.pytest_plugin import flow_cases
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "flow_case" in metafunc.fixturenames:
+        cases = flow_cases(metafunc.config)
+        metafunc.parametrize("flow_case", [
+            pytest.param(case, id=case.id,
+                         marks=[pytest.mark.requirement(case.requirement),
+                                pytest.mark.maker(case.maker)])
+            for case in cases
+        ])
+
+
+def _hold_s(profile: Profile, flow: str, given: tuple[str, ...]) -> float:
+    """Watch a screen a little longer than the longest ``stays_s`` any check asks of it."""
+    stays = [step.stays_s for req in profile.requirements for check in req.checks
+             if isinstance(check, FlowCheck) and check.flow == flow
+             and tuple(check.given) == given for step in check.screens if step.stays_s]
+    return max(stays, default=8.0) + 2.0
+
+
+@pytest.fixture(scope="session")
+def flow_records(bench: Bench, profiles: ProfileSet, request: pytest.FixtureRequest
+                 ) -> Callable[[str, str, str | None, FlowCheck], FlowRecord]:
+    """``get(reader, maker, general, check)``: the record of that flow, driven once."""
+    from harness.hands import ManualHands
+
+    if bench.emulation is not None:
+        from harness.pytest_plugin import twin_hands
+
+        hands: Hands = twin_hands(bench)
+    else:
+        hands = ManualHands(bench.clock)
+    evidence_dir = request.config.getoption("--evidence")
+    evidence = None
+    if evidence_dir:
+        from pathlib import Path
+
+        from harness.vision.evidence import EvidenceStore
+
+        evidence = EvidenceStore(Path(evidence_dir))
+    records: dict[tuple[object, ...], FlowRecord] = {}
+
+    def get(reader: str, maker: str, general: str | None, check: FlowCheck) -> FlowRecord:
+        given = tuple(check.given)
+        key = (reader, general, check.flow, given)
+        if key not in records:
+            profile = profiles[maker]
+            plan = Plan(check.flow, given, profile, _hold_s(profile, check.flow, given))
+            records[key] = run_flow(bench, hands, reader, plan, general=general,
+                                    evidence=evidence)
+        return records[key]
+
+    return get
+
+
+def test_flow_requirement(flow_case, flow_records, profiles: ProfileSet) -> None:  # noqa: ANN001
+    profile = profiles[flow_case.profile]
+    check = profile.requirement(flow_case.requirement).checks[flow_case.check]
+    assert isinstance(check, FlowCheck)
+    record = flow_records(flow_case.reader, flow_case.driver_maker, flow_case.general, check)
+    problems = check_flow(check, record)
+    context = f" [flow {check.flow} on {flow_case.reader}: {record.path()}"
+    if record.dialogs:
+        context += f"; terminal: {record.dialog_path()}"
+    if record.problems:
+        context += "; while driving: " + "; ".join(record.problems)
+    assert not problems, f"{flow_case.requirement}: " + "; ".join(problems) + context + "]"
