@@ -8,6 +8,7 @@ bench file's business (DESIGN.md principle 1).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,9 +134,10 @@ class Bench:
             self.pcsc = emu.start_pcsc_inprocess()
         self.readers = [BenchReader(r, emu.nfc_paths.get(r.name)) for r in self.spec.readers]
 
-    def power_on(self) -> None:
+    def power_on(self, tick: Callable[[], None] | None = None, tick_s: float = 2.0) -> None:
         """Switch the bench on: the bench file's ``power_on`` steps, or else every
-        relay-switched device in the order the relay channels are numbered."""
+        relay-switched device in the order the relay channels are numbered. ``tick`` is
+        called every ``tick_s`` of the waits (to watch the bench start)."""
         links = self.spec.switchable()
         steps = self.spec.power_on
         if steps is None:
@@ -146,8 +148,15 @@ class Bench:
                 self.switch(name, True)
             for name in step.switch_off:
                 self.switch(name, False)
-            if step.wait_s:
-                self.clock.sleep(step.wait_s)
+            if tick is not None:
+                tick()
+            waited = 0.0
+            while waited < step.wait_s - 1e-9:
+                pause = min(tick_s, step.wait_s - waited) if tick is not None else step.wait_s
+                self.clock.sleep(pause)
+                waited += pause
+                if tick is not None:
+                    tick()
 
     def switch(self, name: str, on: bool) -> None:
         """Switch a device's mains through its relay channel (the bench file's ``power``);

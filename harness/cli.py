@@ -189,6 +189,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     only = set(args.vendor) or None
     if only:
         on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
+        if any(r.kind == "general_reader" for r in spec.readers):
+            on_bench.add("general_readers")
         missing = sorted(only - on_bench)
         if missing:
             raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
@@ -257,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_arg(p)
     _profiles_arg(p)
     p.add_argument("--vendor", action="append", default=[], metavar="KEY",
-                   help="only this maker's readers (repeatable; default: every maker)")
+                   help="only this maker's readers, or general_readers (repeatable; "
+                        "default: every reader of the bench)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="report folder (default: a new folder under reports/)")
     p.set_defaults(func=cmd_certify)

@@ -51,3 +51,32 @@ def test_general_reader_is_verified_and_named(general_reader, wiring: ScanResult
 def test_no_unknown_device_on_the_bench(wiring: ScanResult) -> None:
     strays = [r for r in wiring.rows if r.name is None and r.kind != "other"]
     assert not strays, f"readers not in the bench file: {[r.usb_path for r in strays]}"
+
+
+@pytest.mark.requirement("USB-06")
+def test_general_reader_plugged_in_later_is_recognised(general_reader, bench, hands,  # noqa: ANN001
+                                                       profiles) -> None:
+    """USB-06: pulled and plugged back while the terminal runs, the general reader is
+    listed again by the management app (after a restart, on a monitor-less terminal)."""
+    from harness.flows.runner import FlowRun
+    from harness.flows.setup import morning
+
+    host = next((r.name for r in bench.spec.readers if r.kind == "face_auth_reader"), None)
+    assert host is not None, "the bench has no face-auth reader whose app could list it"
+    run = FlowRun(bench, hands, host, "general_reader_hotplug")
+    hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
+    morning(run)
+    listed = hands.pair(host, general_reader.name, run.patient)
+    hands.usb_cable(general_reader.name, plugged=False)
+    hands.wait(5)
+    hands.usb_cable(general_reader.name, plugged=True)
+    hands.wait(5)
+    again = hands.pair(host, general_reader.name, run.patient)
+    if bench.spec.terminal.monitorless:
+        hands.reboot_terminal()
+        run.wait_for("first", 300, step_s=15)
+        again = hands.pair(host, general_reader.name, run.patient)
+    assert listed, f"USB-06: the management app lists no general reader ({general_reader.name})"
+    assert sorted(again) == sorted(listed), \
+        f"USB-06: after plugging {general_reader.name} in again the app lists {again}, " \
+        f"before it listed {listed}"

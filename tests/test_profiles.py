@@ -19,7 +19,6 @@ from harness.errors import BadInput
 from harness.model.profiles import (
     BootOrderCheck,
     FlowCheck,
-    ManualCheck,
     Profile,
     ProfileSet,
     ScheduleCheck,
@@ -225,7 +224,8 @@ def test_canon_reads_phones_without_a_general_reader(shipped: ProfileSet) -> Non
     canon = shipped["canon"]
     for req_id in ("SP-01", "SP-02", "SP-03"):
         assert flow_check(canon, req_id).given == ["not_paired"], req_id
-    assert isinstance(canon.requirement("SP-04").check, ManualCheck)
+    sp04 = flow_check(canon, "SP-04")  # the smartphone button with no general reader at all
+    assert sp04.given == ["no_general_reader"] and sp04.screens[0].buttons == ["smartphone"]
     for key in ("panasonic", "usen_almex", "fujitsu_japan", "atlas"):
         assert flow_check(shipped[key], "SP-01").given == ["paired"]
         assert flow_check(shipped[key], "SP-04").flow == "pairing"

@@ -251,6 +251,7 @@ DRIVERS: dict[str, Driver] = {
     "pin_lock": drive_pin_lock,
     "staff_visual": drive_staff_visual,
     "passcode_first_issue": drive_look_at_first,
+    "first_screen": drive_look_at_first,
     "smartphone_iphone": _smartphone("iphone"),
     "smartphone_android": _smartphone("android"),
     "pairing": drive_pairing,

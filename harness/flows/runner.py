@@ -16,9 +16,9 @@ from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen
 
 if TYPE_CHECKING:
     from harness.bench import Bench
-    from harness.flows.reading import ScreenReading
     from harness.vision.evidence import EvidenceStore
-    from harness.vision.watcher import ScreenWatcher
+    from harness.vision.reading import ScreenReading
+    from harness.vision.watcher import Observation, ScreenWatcher
 
 #: Terminal states that are not dialogs.
 NOT_DIALOGS = {"desktop", "off", "unknown"}
@@ -58,10 +58,8 @@ class FlowRun:
     def look(self, *, terminal: bool = False) -> ScreenReading:
         """One look at the reader; at the terminal too when asked, or while a dialog is
         open (to see it close)."""
-        from harness.flows.reading import read_observation
-
         obs = self.eyes.look()
-        reading = read_observation(self.eyes, obs)
+        reading = _reading(obs)
         self.last = reading
         if self._recording:
             self._note_screen(reading, obs.t)
@@ -80,15 +78,16 @@ class FlowRun:
             screens[-1] = SeenScreen(last.t, t, last.state, last.shows, last.texts,
                                      last.buttons, last.overlay, last.candidate)
             return
+        candidate = None
+        if reading.candidate is not None:  # the nearest state, as a screen class
+            refs = self.eyes.classifier.references
+            candidate = next((r.shows for r in refs if r.state == reading.candidate), None)
         screens.append(SeenScreen(t, t, reading.state, reading.shows, reading.texts,
-                                  reading.buttons, reading.overlay, reading.candidate))
+                                  reading.buttons, reading.overlay, candidate))
 
-    def _note_terminal(self, obs: object) -> None:
-        from harness.flows.reading import read_observation
-
-        assert self.terminal_eyes is not None
-        reading = read_observation(self.terminal_eyes, obs)  # type: ignore[arg-type]
-        t = obs.t  # type: ignore[attr-defined]
+    def _note_terminal(self, obs: Observation) -> None:
+        reading = _reading(obs)
+        t = obs.t
         dialogs = self.record.dialogs
         open_ = dialogs[-1] if dialogs and dialogs[-1].closed_t is None else None
         state = reading.state if reading.state not in NOT_DIALOGS else None
@@ -195,3 +194,8 @@ class FlowRun:
         received = self.hands.received_results()
         self.record.result = "handed_over" if self.patient.label in received else "none"
 
+
+def _reading(obs: Observation) -> ScreenReading:
+    if obs.reading is None:  # every look reads; a watcher without it is a bug
+        raise AssertionError("a look without a reading")
+    return obs.reading

@@ -111,6 +111,10 @@ def arrange_before_power(run: FlowRun, given: tuple[str, ...]) -> None:
                 hands.usb_cable(run.reader, plugged=False)
             case "network_down_at_start":
                 hands.lan_cable(seated=False)
+            case "no_general_reader":
+                for general in run.bench.spec.readers:
+                    if general.kind == "general_reader":
+                        hands.usb_cable(general.name, plugged=False)
 
 
 def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) -> None:

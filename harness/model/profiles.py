@@ -44,6 +44,14 @@ class AppNameCheck(Field):
     kind: Literal["app_name"]
 
 
+class HotplugCheck(Field):
+    """A general reader plugged in while the terminal runs is recognised (listed by the
+    management app), at once on a terminal with a monitor; on a monitor-less one after the
+    terminal is restarted with a monitor."""
+
+    kind: Literal["hotplug"]
+
+
 class ManualCheck(Field):
     """Not machine-checkable by this rig; ``how`` says what a person checks."""
 
@@ -164,6 +172,7 @@ Check = Annotated[
     WiringCheck
     | VerifiedModelCheck
     | AppNameCheck
+    | HotplugCheck
     | ManualCheck
     | BootOrderCheck
     | FlowCheck

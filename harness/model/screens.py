@@ -73,6 +73,8 @@ Flow = Literal[
     "account_error",
     "usb_link_lost",
     "no_power",
+    "first_screen",
+    "general_reader_hotplug",
 ]
 
 
@@ -107,5 +109,6 @@ GIVENS: dict[str, str] = {
     "wrong_account": "the terminal's account information for the reader is wrong",
     "usb_cable_out": "the reader's USB cable is not connected to the terminal",
     "reader_unpowered": "the reader's power is off",
+    "no_general_reader": "no general reader is plugged into the terminal",
 }
 Given = Annotated[str, _known(GIVENS, "precondition")]

@@ -72,7 +72,7 @@ class CertificationCollector:
             makers = self._makers_of(item)
             record = TestRecord(item.nodeid, reqs, makers)
             self.tests[item.nodeid] = record
-            if self.only is not None and makers and not set(makers) & (self.only | {GENERAL}):
+            if self.only is not None and makers and not set(makers) & self.only:
                 dropped.append(item)
             else:
                 kept.append(item)
@@ -107,7 +107,7 @@ def applicable(profiles: ProfileSet, spec: BenchSpec,
         profile = profiles.profiles.get(maker)
         if profile is not None:
             out[maker] = [r.id for r in profile.requirements]
-    if any(r.kind == "general_reader" for r in spec.readers):
+    if any(r.kind == "general_reader" for r in spec.readers) and (only is None or GENERAL in only):
         out[GENERAL] = [r.id for r in profiles.general().requirements]
     return out
 

@@ -15,6 +15,10 @@ Two passes, as stb-tester's matcher does it (match, then confirm):
 
 A state's score is the lowest of its global score and its region scores; below
 ``accept`` the answer is ``unknown``, never the closest state.
+
+What an unknown screen still shows of a reference (the 901 code of a 901 screen with a line
+missing, the code moved by it) is looked for anywhere with :meth:`Classifier.find_region`
+(see harness/vision/reading.py).
 """
 
 from __future__ import annotations
@@ -71,10 +75,13 @@ FLAT_STD = 4.0
 FLAT_LEVEL = 32.0
 #: A region looked for anywhere (:meth:`Classifier.find_region`) is searched this far (a
 #: fraction of the screen's height) above and below where its reference has it.
-SEARCH_BAND = 0.3
+SEARCH_BAND = 0.25
 #: ... and checked piece by piece, each piece this wide (a fraction of the region's
 #: height: about a glyph), each free to move this many pixels.
 PIECE, PIECE_SLACK = 0.5, 2
+#: Contrast (grey levels, per pixel) below which a window of the screen counts as blank
+#: there: a region is not found on an empty panel, however its noise happens to correlate.
+BLANK_SD = 2.0
 
 
 @attrs.frozen
@@ -337,17 +344,19 @@ class Classifier:
                         {ref.state: round(score, 4)}, blank=True)
 
     # -- a region anywhere on the screen ------------------------------------------------------
-    def find_region(self, screen: np.ndarray, reference: str, region: str) -> float:
-        """How well a reference's region (``code``: its error code) shows anywhere on a
-        rectified screen (BGR or grey, fastest at :attr:`fine_size`), not only where the
-        reference has it: the best correlation over a band of the screen around the
-        reference's place, confirmed piece by piece (about a glyph each) where it was found.
+    def find_region(self, screen: np.ndarray, reference: str, region: str | Region) -> float:
+        """How well a reference's region (by name, ``code`` for its error code, or one of
+        its regions) shows anywhere on a rectified screen (BGR or grey, fastest at
+        :attr:`fine_size`), not only where the reference has it: the best correlation over
+        a band of the screen around the reference's place, confirmed piece by piece (about
+        a glyph each) where it was found. Compare with :attr:`accept`.
 
-        The whole-region correlation alone takes 【901】 for 【906】 (the brackets and two
-        digits of five agree); the weakest piece tells them apart. Compare with
-        :attr:`accept`."""
+        Made for text (an error code): the whole region's correlation alone takes 【901】
+        for 【906】 (the brackets and two digits of five agree); the weakest piece tells
+        them apart. Buttons of one shape with other labels come closer (up to about 0.77
+        through the camera): a button is the confirm pass's business."""
         ref = self.references.get(reference)
-        box = ref.region(region).box
+        box = (region if isinstance(region, Region) else ref.region(region)).box
         width = ref.image.shape[1]
         if screen.shape[1] > width:  # no finer than the reference itself
             screen = cv2.resize(screen, ref.image.shape[1::-1], interpolation=cv2.INTER_AREA)
@@ -360,7 +369,9 @@ class Classifier:
         band = int(SEARCH_BAND * size[1])
         top = max(0, int(box[1] * scale) - band)
         bottom = min(size[1], int((box[1] + box[3]) * scale) + band)
-        area = self._search_values(screen)[top:bottom]
+        if bottom - top < th:  # a screen too small for a band: all of it
+            top, bottom = 0, size[1]
+        area = self._search_values(screen[top:bottom])
         _, best, _, (x, y) = cv2.minMaxLoc(_correlation(area, template.whole))
         return min(float(best), _pieces_score(area, template, x, y))
 
@@ -475,11 +486,6 @@ class Classifier:
         return (sums / counts)[:16].astype(np.float32)
 
 
-#: Contrast (grey levels, per pixel) below which a window of the screen counts as blank:
-#: a region is not found on an empty panel, however its noise happens to correlate.
-BLANK_SD = 2.0
-
-
 @attrs.frozen(eq=False)
 class _Centred:
     """Template pixels less their mean, and their norm."""
@@ -515,7 +521,7 @@ class _Template:
         starts = list(range(0, w - piece + 1, step))
         if starts[-1] + piece < w:
             starts.append(w - piece)  # up to the right edge
-        sd = float(values.std())
+        sd = float(values.std()) or 1.0  # a blank region has no piece to check
         starts = [x for x in starts if float(values[:, x : x + piece].std()) >= 0.25 * sd]
         pieces = [values[:, x : x + piece].astype(np.float64) for x in starts]
         return cls(
@@ -539,7 +545,7 @@ def _correlation(image: np.ndarray, template: _Centred) -> np.ndarray:
     n = h * w
     s = windows(sums)
     spread = np.maximum(windows(squares) - s * s / n, n * BLANK_SD * BLANK_SD)
-    return (num / (template.norm * np.sqrt(spread))).astype(np.float32)
+    return num / (template.norm * np.sqrt(spread)).astype(np.float32)
 
 
 def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int) -> float:

@@ -4,6 +4,8 @@ The watcher is what suites use: ``wait_for("error_901", timeout_s=60)``,
 ``wait_stable(10, timeout_s=30)``, ``spinning(3)``. Each look reads one frame, classifies it (finding the
 screen first, and again when the camera was knocked), feeds motion detection, and records
 what changed as timeline events; the frames behind each decision can be kept as evidence.
+Each observation carries a reading of the screen (``obs.reading.has_text("【901")``): an
+unrecognised screen still shows the error codes found on it.
 Time is the frames' own, so on an emulated bench every wait costs virtual seconds only.
 """
 
@@ -22,6 +24,7 @@ from harness.vision.calibration import Calibration, CalibrationKeeper
 from harness.vision.classify import Classifier, Decision
 from harness.vision.evidence import Evidence, EvidenceStore
 from harness.vision.motion import MotionDetector, MotionSample, MotionTracker
+from harness.vision.reading import ScreenReading, read_screen
 
 
 @attrs.frozen(eq=False)
@@ -32,6 +35,9 @@ class Observation:
     #: This frame found that the camera had moved (and recalibrated).
     camera_moved: bool = False
     evidence: Evidence | None = None
+    #: What the screen says (texts, buttons; an unknown screen's error codes): always
+    #: there from :meth:`ScreenWatcher.look`.
+    reading: ScreenReading | None = None
 
     @property
     def t(self) -> float:
@@ -105,9 +111,17 @@ class ScreenWatcher:
                 self.name, "screen.seen", **decision.as_json(),
                 **({"evidence": evidence.image} if evidence else {}),
             )
-        observation = Observation(frame, decision, motion, moved, evidence)
+        # The screen is searched only when it is unknown: a known one reads from its reference.
+        reading = read_screen(self.classifier, decision, rectified)
+        observation = Observation(frame, decision, motion, moved, evidence, reading)
         self.last = observation
         return observation
+
+    def read(self) -> ScreenReading:
+        """Look once; what the screen says."""
+        reading = self.look().reading
+        assert reading is not None
+        return reading
 
     def _ignore(self, decision: Decision) -> np.ndarray | None:
         """The recognised reference's masks (a clock) at the rectified size."""

@@ -1,0 +1,62 @@
+"""The full certification run on the emulated bench: wall time and the bench time it stands for.
+
+    python benchmarks/certification.py [--bench FILE] [--runs N]
+
+Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it), all five
+makers and the general readers. Bench time is read off the run's timeline: the last event's
+bench second, i.e. how long the same sequence takes on a real bench (power-on waits, nightly
+distribution windows, reboots, time-outs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool]:
+    cmd = [sys.executable, "-m", "harness.cli", "certify", "--out", str(out)]
+    if bench is not None:
+        cmd += ["--bench", str(bench)]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - started
+    last = 0.0
+    with (out / "timeline.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            last = max(last, float(json.loads(line)["t"]))
+    report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    tests = {t for rows in report["makers"].values() for row in rows.values()
+             for t in row["tests"]}
+    return wall, last, len(tests), proc.returncode == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    walls = []
+    for i in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, bench_s, tests, ok = one_run(args.bench, Path(tmp))
+        walls.append(wall)
+        print(f"run {i + 1}: {wall:.1f} s wall for {bench_s / 3600:.1f} h of bench time "
+              f"({bench_s:.0f} s), {tests} deciding tests, certified: {'yes' if ok else 'NO'}")
+    if len(walls) > 1:
+        print(f"median wall {statistics.median(walls):.1f} s over {len(walls)} runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

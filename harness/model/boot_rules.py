@@ -1,0 +1,83 @@
+"""Boot-order checks (BOOT-01, BOOT-02) judged against what a bench's start was seen to do.
+
+Pure functions: a :class:`~harness.model.profiles.BootOrderCheck` and a :class:`BootRecord`
+(when each device was switched on, when the reader was seen to have started, when it came
+up on USB and on its first screen, when the terminal's monitor lit) in, the problems out.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from harness.model.profiles import BootOrderCheck
+
+#: A reader that starts with the terminal must have started within this of the terminal.
+WITH_TERMINAL_S = 180.0
+
+
+@attrs.define
+class BootRecord:
+    #: Device role (reader, terminal, receipt_computer) -> bench seconds it was switched on;
+    #: a role missing was never switched (not on a relay, or not part of the routine).
+    switched_on: dict[str, float] = attrs.Factory(dict)
+    #: The reader's start-up finished (its camera left the dark and start-up screens).
+    reader_started: float | None = None
+    #: The reader's first screen (linked to the terminal's application).
+    reader_ready: float | None = None
+    reader_on_usb: float | None = None
+    terminal_lit: float | None = None
+    #: The reader's own power button was pressed.
+    power_button: bool = False
+
+    def summary(self) -> str:
+        parts = [f"{role} on at {t:.0f} s" for role, t in
+                 sorted(self.switched_on.items(), key=lambda x: x[1])]
+        for what, t in (("reader started", self.reader_started),
+                        ("reader on USB", self.reader_on_usb),
+                        ("terminal lit", self.terminal_lit),
+                        ("reader ready", self.reader_ready)):
+            parts.append(f"{what} at {t:.0f} s" if t is not None else f"{what}: never")
+        return ", ".join(parts)
+
+
+def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:
+    problems: list[str] = []
+    on = record.switched_on
+    missing = [d for d in check.order if d not in on]
+    if missing:
+        problems.append(f"never switched on: {', '.join(missing)}")
+    switched = [d for d in check.order if d in on]
+    for first, then in zip(switched, switched[1:], strict=False):
+        if not on[first] < on[then]:
+            problems.append(f"{then} was switched on at {on[then]:.0f} s, not after {first} "
+                            f"({on[first]:.0f} s)")
+    for gap in check.gaps:
+        if gap.after in on and gap.then in on:
+            took = on[gap.then] - on[gap.after]
+            low = gap.min_s if gap.min_s is not None else float("-inf")
+            high = gap.max_s if gap.max_s is not None else float("inf")
+            if not low <= took <= high:
+                problems.append(f"{gap.then} {took:.0f} s after {gap.after}; the window is "
+                                f"{gap.min_s:g} to {gap.max_s:g} s")
+    started = record.reader_started
+    if check.terminal_after_reader_started and "terminal" in on and (
+            started is None or started > on["terminal"]):
+        when = f"it started at {started:.0f} s" if started is not None else "it never started"
+        problems.append(f"the terminal was switched on at {on['terminal']:.0f} s, before the "
+                        f"reader had started ({when})")
+    if check.reader_starts_with_terminal:
+        t0 = on.get("terminal")
+        if started is None or record.power_button:
+            problems.append("the reader did not start with the terminal"
+                            + (" (its power button was needed)" if record.power_button else ""))
+        elif t0 is not None and not t0 <= started <= t0 + WITH_TERMINAL_S:
+            problems.append(f"the reader started at {started:.0f} s, not with the terminal "
+                            f"(switched on at {t0:.0f} s)")
+    if check.receipt_computer_after_reader_started and "receipt_computer" in on and (
+            started is None or started > on["receipt_computer"]):
+        when = f"at {started:.0f} s" if started is not None else "never"
+        problems.append(f"the receipt computer was switched on at "
+                        f"{on['receipt_computer']:.0f} s, before the reader had started ({when})")
+    if record.reader_ready is None:
+        problems.append("the reader never reached its first screen after this start")
+    return problems
