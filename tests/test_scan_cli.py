@@ -41,7 +41,7 @@ def test_miswired_bench_names_each_planted_fault(capsys) -> None:
     code, rows = run_json(capsys, "--bench", str(bench_file("miswired.yaml")))
     assert code == 1
     faults = {r["name"]: [v["requirement"] for v in r["violations"]] for r in rows if r["violations"]}
-    assert faults == {"panasonic": ["USB-01"], "canon": ["USB-02"], "sony-rc-s380": ["USB-04"]}
+    assert faults == {"panasonic": ["USB-01"], "canon": ["USB-02", "SP-05"], "sony-rc-s380": ["USB-04"]}
     canon = next(r for r in rows if r["name"] == "canon")
     assert canon["hubs_between"] == 1 and "hub" in canon["violations"][0]["detail"]
 
