@@ -2,8 +2,8 @@
 
     python benchmarks/certification.py [--bench FILE] [--runs N]
 
-Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it), all five
-makers and the general readers. Bench time is read off the run's timeline: the last event's
+Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it, makers split
+over two processes on two cores), all five makers and the general readers. Bench time is read off the run's timeline: the last event's
 bench second, i.e. how long the same sequence takes on a real bench (power-on waits, nightly
 distribution windows, reboots, time-outs).
 """
@@ -32,9 +32,10 @@ def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool]:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     last = 0.0
-    with (out / "timeline.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            last = max(last, float(json.loads(line)["t"]))
+    # One timeline per part (makers split over processes): their bench times add up.
+    for timeline in out.glob("**/timeline.jsonl"):
+        with timeline.open(encoding="utf-8") as lines:
+            last += max((float(json.loads(line)["t"]) for line in lines), default=0.0)
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
     tests = {t for rows in report["makers"].values() for row in rows.values()
              for t in row["tests"]}

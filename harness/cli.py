@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -181,7 +182,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from harness.bench import check_bench_file, default_bench_path
     from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.paths import project_file
-    from harness.report.certification import CertificationCollector, build_report
+    from harness.report.certification import (
+        CertificationCollector,
+        applicable,
+        build_report,
+    )
 
     path = (args.bench or default_bench_path()).resolve()
     spec = check_bench_file(path)
@@ -198,6 +203,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = (args.out or project_file(f"reports/certify-{stamp}")).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    keys = sorted(only or applicable(profiles, spec))
+    jobs = max(1, min(args.jobs, len(keys)))
+    # One real bench is one bench; pcscd holds one vpcd reader: those run as one job.
+    if jobs > 1 and spec.kind == "emulated" and spec.pcsc.service == "inprocess":
+        return _certify_in_parts(args, path, spec, profiles, keys, jobs, out)
 
     def progress(record) -> None:  # noqa: ANN001
         mark = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}.get(record.outcome,
@@ -219,6 +229,64 @@ def cmd_certify(args: argparse.Namespace) -> int:
         raise RigError(f"the suites did not run (pytest exit {int(code)})")
     report = build_report(bench_path=path, spec=spec, profiles=profiles,
                           tests=collector.tests, started=started, ended=ended, only=only)
+    return _write_report(report, out)
+
+
+def _certify_in_parts(args: argparse.Namespace, path: Path, spec: object, profiles: object,
+                      keys: list[str], jobs: int, out: Path) -> int:
+    """The makers split over ``jobs`` processes, each on its own emulated bench (the twins
+    are independent per maker); the reports merged into one."""
+    import datetime as dt
+    import subprocess
+    import sys
+
+    from harness.report.certification import applicable, merge_reports
+
+    sizes = applicable(profiles, spec)  # type: ignore[arg-type]
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    for key in sorted(keys, key=lambda k: -len(sizes.get(k, []))):
+        min(groups, key=lambda g: sum(len(sizes.get(k, [])) for k in g)).append(key)
+    print(f"certifying {spec.bench!r} ({path.name}) into {out}, "  # type: ignore[attr-defined]
+          f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
+    started = dt.datetime.now().astimezone()
+    procs = []
+    for i, group in enumerate(groups):
+        cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
+               "--jobs", "1", "--out", str(out / f"part-{i + 1}")]
+        if args.profiles:
+            cmd += ["--profiles", str(args.profiles)]
+        for key in group:
+            cmd += ["--vendor", key]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True, bufsize=1))
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    for i, proc in enumerate(procs):
+        assert proc.stdout is not None
+        sel.register(proc.stdout, selectors.EVENT_READ, i)
+    open_streams = len(procs)
+    while open_streams:
+        for key, _ in sel.select():
+            line = key.fileobj.readline()  # type: ignore[union-attr]
+            if not line:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+                continue
+            if line.startswith("  "):  # a test's progress line
+                print(line.rstrip("\n"), flush=True)
+    codes = [proc.wait() for proc in procs]
+    if any(code == EXIT_BAD_INPUT for code in codes) or any(
+            not (out / f"part-{i + 1}" / "certification.json").is_file() for i in range(jobs)):
+        raise RigError(f"a part of the certification did not run (exits {codes}); see "
+                       f"{out}/part-*/")
+    parts = [json.loads((out / f"part-{i + 1}" / "certification.json").read_text("utf-8"))
+             for i in range(jobs)]
+    report = merge_reports(parts, started, dt.datetime.now().astimezone())
+    return _write_report(report, out)
+
+
+def _write_report(report: dict, out: Path) -> int:
     target = out / "certification.json"
     target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for maker, rows in report["makers"].items():
@@ -263,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: every reader of the bench)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="report folder (default: a new folder under reports/)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="emulated bench: split the makers over N processes (default: 2 "
+                        "where there are 2 cores; a real bench always runs as one)")
     p.set_defaults(func=cmd_certify)
 
     p = sub.add_parser("probe", help="read a My Number card or phone on a general reader")

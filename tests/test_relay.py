@@ -371,8 +371,10 @@ def test_unplugged_while_waiting_for_reply(board: EmulatedRelayBoard) -> None:
     with NumatoRelay(board.port, timeout=3.0) as relay:
         relay.on(0)
         board.silent = True
-        threading.Timer(0.1, board.stop).start()
+        pull = threading.Timer(0.1, board.stop)
+        pull.start()
         error, elapsed = call_bounded(lambda: relay.is_on(0), board.stop)
+        pull.join(5)  # under load its thread may still be stopping the board
         assert isinstance(error, DeviceGone), error  # not a timeout: the port hung up
         assert "relay read 0" in str(error)
         assert elapsed < 2.0

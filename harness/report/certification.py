@@ -145,3 +145,19 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
         "passed": all_passed,
         "makers": makers,
     }
+
+
+def merge_reports(parts: list[dict[str, Any]], started: dt.datetime, ended: dt.datetime
+                  ) -> dict[str, Any]:
+    """Reports of one bench certified in parts (makers split over processes) as one."""
+    makers: dict[str, Any] = {}
+    for part in parts:
+        makers.update(part["makers"])
+    return {
+        "bench": parts[0]["bench"],
+        "started": started.isoformat(timespec="seconds"),
+        "ended": ended.isoformat(timespec="seconds"),
+        "passed": all(part["passed"] for part in parts),
+        "makers": makers,
+        "parts": [f"part-{i + 1}" for i in range(len(parts))],
+    }
