@@ -304,6 +304,69 @@ def test_screen_levels_map_black_and_white() -> None:
     assert centre_mean(model.capture(flat_screen(255), 0)).mean() == pytest.approx(230, abs=0.5)
 
 
+# -- a screen that changes --------------------------------------------------------------------
+
+
+def changing_screens(w: int = W, h: int = H) -> list[np.ndarray]:
+    """A screen and its changes: the clock's digits, a spinner, single pixels at the corners
+    and edges, scattered pixels, half the screen, then another screen altogether."""
+    screens = [structured_screen(w, h)]
+    s = screens[-1].copy()
+    cv2.putText(s, "12:35", (w // 2, 40), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 0), 2)
+    screens.append(s)
+    s = s.copy()
+    cv2.circle(s, (w // 2, h // 2), h // 12, (0, 0, 255), 3)
+    screens.append(s)
+    s = s.copy()
+    s[0, 0], s[h - 1, w - 1] = 7, 200
+    screens.append(s)
+    s = s.copy()
+    s[h // 2, w - 1], s[h - 1, w // 3] = 3, 250
+    screens.append(s)
+    s = s.copy()
+    rng = np.random.default_rng(3)
+    s[rng.integers(0, h, 30), rng.integers(0, w, 30)] = 255
+    screens.append(s)
+    s = s.copy()
+    s[:, : w // 2] = 90
+    screens.append(s)
+    screens.append(structured_screen(w, h, light=False))
+    return screens
+
+
+@pytest.mark.parametrize(
+    ("frame", "screen_size", "hand_held"),
+    [(SMALL, (W, H), False), ((1280, 720), (W, H), True), ((1280, 720), (320, 188), False)],
+)
+def test_a_changed_screen_gives_the_frame_a_fresh_camera_would(
+    frame: tuple[int, int], screen_size: tuple[int, int], hand_held: bool
+) -> None:
+    # the camera redoes only what a change touches (and nothing for the same screen again):
+    # that must give exactly the frame of a camera that sees the screen for the first time
+    effects = only(blur_sigma=(1.2, 1.2), screen_levels=(18, 235))
+    model = CameraModel(12, frame, hand_held=hand_held, effects=effects)
+    for i, screen in enumerate(changing_screens(*screen_size)):
+        fresh = CameraModel(12, frame, hand_held=hand_held, effects=effects).capture(screen, 0)
+        for repeat in range(2):
+            seen = model.capture(screen, i + 0.5 * repeat)
+            assert np.array_equal(seen.image, fresh.image), (i, repeat)
+
+
+def test_a_changed_screen_gets_the_same_noise_as_a_fresh_camera() -> None:
+    # the per-sample noise level follows the signal of the screen shown, not of an old one
+    screens = changing_screens()
+    model = CameraModel(13, SMALL)
+    for screen in screens:
+        model.capture(screen, 0)
+    fresh = CameraModel(13, SMALL)
+    fresh.capture(screens[-1], 0)
+    # same frame number, time and screen: the same frame
+    fresh._frames, fresh._last_offset = model._frames, model._last_offset
+    assert np.array_equal(
+        model.capture(screens[-1], 1.0).image, fresh.capture(screens[-1], 1.0).image
+    )
+
+
 # -- bump -------------------------------------------------------------------------------------
 
 
