@@ -73,7 +73,7 @@ def deviant_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple
             vendors = [a for m in makers for a in ("--vendor", m)]
             proc = subprocess.Popen(
                 [*CERTIFY, "--bench", str(project_file(f"fixtures/benches/{bench}.yaml")),
-                 *vendors, "--out", str(out)], cwd=project_file("."),
+                 *vendors, "--jobs", "1", "--out", str(out)], cwd=project_file("."),
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             running.append((bench, proc, out))
         bench, proc, out = running.pop(0)

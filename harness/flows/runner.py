@@ -41,6 +41,7 @@ class FlowRun:
         self.record = FlowRecord(flow, reader, tuple(given))
         self.patient = Patient(f"patient-{flow}", "4321")
         self.last: ScreenReading | None = None
+        self.last_blank = False
         #: The visual-confirmation passcode, once issued (never recorded).
         self.passcode: str | None = None
         self._general = general
@@ -61,6 +62,8 @@ class FlowRun:
         obs = self.eyes.look()
         reading = _reading(obs)
         self.last = reading
+        #: A blank panel: dark, though unknown until the camera has found the screen once.
+        self.last_blank = obs.decision.blank or reading.shows == "dark"
         if self._recording:
             self._note_screen(reading, obs.t)
             if self.terminal_eyes is not None and (terminal or self._dialog_open()):

@@ -78,17 +78,21 @@ def morning(run: FlowRun, *, keep_off: tuple[str, ...] = (), helped: bool = True
     if run.reader in keep_off or not helped:
         run.wait(120)
     else:
-        _reader_up(run)
+        reader_up(run)
     rc = bench.spec.receipt_computer
     if rc is not None and rc.name in switchable:
         bench.switch(rc.name, True)
     return run.last is not None and run.last.shows == "first"
 
 
-def _reader_up(run: FlowRun) -> None:
-    if run.wait(120).shows == "first":
+def reader_up(run: FlowRun, settle_s: float = 120.0) -> None:
+    """After switching on or restarting: the first screen, with the help a person gives a
+    reader left dark (its power button) or waiting for the terminal (a terminal restart)."""
+    if run.wait(settle_s).shows == "first":
         return
-    if run.last is not None and run.last.shows == "dark":
+    # Dark, or nothing the camera can place (a panel never lit has not shown where the
+    # screen is): what a person would try first is the reader's own power button.
+    if run.last_blank or (run.last is not None and run.last.shows is None):
         run.hands.press_power_button(run.reader)
         if run.wait_for("first", 120, step_s=15):
             return
@@ -126,7 +130,7 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
             case "passcode_issued":
                 run.passcode = hands.issue_passcode()
                 hands.restart_reader(run.reader)
-                run.wait_for("first", 240, step_s=15)
+                reader_up(run, 60)
             case "passcode_first_issue":
                 run.passcode = hands.issue_passcode()
             case "paired":
