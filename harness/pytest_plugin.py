@@ -249,3 +249,24 @@ def flow_cases(config: pytest.Config) -> list[FlowCase]:
                     cases += [FlowCase(host.name, GENERAL_PROFILE, req.id, i, host.maker,
                                        g.name) for g in generals]
     return cases
+
+
+def requirement_cases(config: pytest.Config, kind: type) -> list[object]:
+    """``(reader, maker, requirement ID)`` for each face-auth reader of the bench and each
+    requirement of its maker's profile with a check of ``kind``; marked and named."""
+    spec = bench_spec(config)
+    try:
+        profiles = ProfileSet.load(default_profiles_dir())
+    except RigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    cases: list[object] = []
+    for reader in spec.readers:
+        if reader.kind != "face_auth_reader" or reader.maker not in profiles:
+            continue
+        for req in profiles[reader.maker].requirements:
+            if any(isinstance(c, kind) for c in req.checks):
+                cases.append(pytest.param((reader.name, reader.maker, req.id),
+                                          id=f"{reader.name}-{req.id}",
+                                          marks=[pytest.mark.requirement(req.id),
+                                                 pytest.mark.maker(reader.maker)]))
+    return cases

@@ -9,7 +9,7 @@ from harness.bench import Bench
 from harness.hands import Hands
 from harness.model.boot_rules import BootRecord, check_boot
 from harness.model.profiles import BootOrderCheck, ProfileSet
-from harness.pytest_plugin import bench_spec
+from harness.pytest_plugin import requirement_cases
 
 #: Screen classes of a reader that has not finished starting.
 NOT_STARTED = {"dark", "starting"}
@@ -17,27 +17,9 @@ NOT_STARTED = {"dark", "starting"}
 SETTLE_S = 120.0
 
 
-def _boot_cases(config: pytest.Config) -> list[object]:
-    from harness.model.profiles import default_profiles_dir
-
-    spec = bench_spec(config)
-    profiles = ProfileSet.load(default_profiles_dir())
-    cases = []
-    for reader in spec.readers:
-        if reader.kind != "face_auth_reader" or reader.maker not in profiles:
-            continue
-        for req in profiles[reader.maker].requirements:
-            if any(isinstance(c, BootOrderCheck) for c in req.checks):
-                cases.append(pytest.param((reader.name, reader.maker, req.id),
-                                          id=f"{reader.name}-{req.id}",
-                                          marks=[pytest.mark.requirement(req.id),
-                                                 pytest.mark.maker(reader.maker)]))
-    return cases
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "boot_case" in metafunc.fixturenames:
-        metafunc.parametrize("boot_case", _boot_cases(metafunc.config))
+        metafunc.parametrize("boot_case", requirement_cases(metafunc.config, BootOrderCheck))
 
 
 def watch_start(bench: Bench, hands: Hands, reader: str) -> BootRecord:

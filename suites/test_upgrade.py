@@ -14,31 +14,14 @@ from harness.flows.runner import FlowRun
 from harness.flows.setup import delivered_version, morning, wait_for_delivery
 from harness.hands import Hands
 from harness.model.profiles import DeliveryVersionCheck, Profile, ProfileSet, ScheduleCheck
-from harness.pytest_plugin import bench_spec
-
-
-def _cases(config: pytest.Config, kind: type) -> list[object]:
-    from harness.model.profiles import default_profiles_dir
-
-    profiles = ProfileSet.load(default_profiles_dir())
-    cases = []
-    for reader in bench_spec(config).readers:
-        if reader.kind != "face_auth_reader" or reader.maker not in profiles:
-            continue
-        for req in profiles[reader.maker].requirements:
-            if any(isinstance(c, kind) for c in req.checks):
-                cases.append(pytest.param((reader.name, reader.maker, req.id),
-                                          id=f"{reader.name}-{req.id}",
-                                          marks=[pytest.mark.requirement(req.id),
-                                                 pytest.mark.maker(reader.maker)]))
-    return cases
+from harness.pytest_plugin import requirement_cases
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "schedule_case" in metafunc.fixturenames:
-        metafunc.parametrize("schedule_case", _cases(metafunc.config, ScheduleCheck))
+        metafunc.parametrize("schedule_case", requirement_cases(metafunc.config, ScheduleCheck))
     if "delivery_case" in metafunc.fixturenames:
-        metafunc.parametrize("delivery_case", _cases(metafunc.config, DeliveryVersionCheck))
+        metafunc.parametrize("delivery_case", requirement_cases(metafunc.config, DeliveryVersionCheck))
 
 
 def _at(day: dt.date, hhmm: str, tz: dt.tzinfo | None) -> dt.datetime:
