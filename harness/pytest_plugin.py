@@ -220,15 +220,18 @@ class FlowCase:
         return f"{where}-{self.requirement}{also}"
 
 
+def _profiles_for_collection() -> ProfileSet:
+    try:
+        return ProfileSet.load(default_profiles_dir())
+    except RigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def flow_cases(config: pytest.Config) -> list[FlowCase]:
     """The flow checks of the profiles that apply to the bench's readers."""
     from harness.model.profiles import FlowCheck
 
-    spec = bench_spec(config)
-    try:
-        profiles = ProfileSet.load(default_profiles_dir())
-    except RigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    spec, profiles = bench_spec(config), _profiles_for_collection()
     cases: list[FlowCase] = []
     face = [r for r in spec.readers if r.kind == "face_auth_reader" and r.maker in profiles]
     for reader in face:
@@ -254,11 +257,7 @@ def flow_cases(config: pytest.Config) -> list[FlowCase]:
 def requirement_cases(config: pytest.Config, kind: type) -> list[object]:
     """``(reader, maker, requirement ID)`` for each face-auth reader of the bench and each
     requirement of its maker's profile with a check of ``kind``; marked and named."""
-    spec = bench_spec(config)
-    try:
-        profiles = ProfileSet.load(default_profiles_dir())
-    except RigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    spec, profiles = bench_spec(config), _profiles_for_collection()
     cases: list[object] = []
     for reader in spec.readers:
         if reader.kind != "face_auth_reader" or reader.maker not in profiles:
