@@ -1,0 +1,136 @@
+"""The flow and boot rules on hand-made records, against the shipped profiles' own checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.model.boot_rules import BootRecord, check_boot
+from harness.model.flow_rules import check_flow
+from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen
+from harness.model.profiles import BootOrderCheck, FlowCheck, ProfileSet, default_profiles_dir
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def check(shipped: ProfileSet, maker: str, req: str, kind: type = FlowCheck):  # noqa: ANN201
+    found = shipped[maker].requirement(req)
+    assert found is not None
+    return next(c for c in found.checks if isinstance(c, kind))
+
+
+def screen(t: float, until: float, state: str, **kw: object) -> SeenScreen:
+    shows = "consent" if state.startswith("consent_") else state
+    return SeenScreen(t, until, state, shows, **kw)  # type: ignore[arg-type]
+
+
+def e901_record(completion_until: float = 30.0, card_out_t: float = 20.0,
+                nine01_t: float = 41.0, close2_t: float = 40.0) -> FlowRecord:
+    return FlowRecord(
+        "e901", "panasonic",
+        screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
+                 screen(6, 7, "checking"), screen(8, completion_until, "completion"),
+                 screen(nine01_t, 50, "error_901", texts=("【901】",))],
+        dialogs=[SeenDialog(9, "check_error_1", closed_by="OK", closed_t=35),
+                 SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
+        actions=[Action(card_out_t, "card_out"), Action(35, "terminal:OK"),
+                 Action(close2_t, "terminal:OK")],
+        result="none")
+
+
+def test_the_e901_flow_as_it_should_be(shipped: ProfileSet) -> None:
+    for req in ("E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "UPD-03"):
+        assert check_flow(check(shipped, "panasonic", req), e901_record()) == [], req
+
+
+def test_a_completion_screen_that_leaves_on_card_out(shipped: ProfileSet) -> None:
+    # The screen changed right after the card went: it did not stay through card_out.
+    problems = check_flow(check(shipped, "panasonic", "E901-02"),
+                          e901_record(completion_until=20.0, card_out_t=20.0))
+    assert problems and "did not stay through card_out" in problems[0]
+    short = check_flow(check(shipped, "panasonic", "E901-02"),
+                       e901_record(completion_until=12.0, card_out_t=10.0))
+    assert any("stayed 4.0 s, not 10 s" in p for p in short)
+
+
+def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:
+    early = e901_record(nine01_t=37.0)
+    problems = check_flow(check(shipped, "panasonic", "E901-04"), early)
+    assert problems and "before check_error_2 was closed" in problems[0]
+    assert check_flow(check(shipped, "panasonic", "E901-05"), early) == []  # its text is right
+
+
+def test_an_unrecognised_901_counts_for_its_code_not_for_its_text(shipped: ProfileSet) -> None:
+    record = e901_record()
+    record.screens[-1] = SeenScreen(41, 50, "unknown", None,
+                                    texts=("【901: オンライン資格確認等システムの障害】",),
+                                    candidate="error_901")
+    assert check_flow(check(shipped, "fujitsu_japan", "E901-04"), record) == []
+    problems = check_flow(check(shipped, "fujitsu_japan", "E901-05"), record)
+    assert problems and "受付窓口にご連絡ください" in problems[0]
+    # Without any text read, an unknown screen stands for nothing.
+    record.screens[-1] = SeenScreen(41, 50, "unknown", None, candidate="error_901")
+    assert check_flow(check(shipped, "fujitsu_japan", "E901-04"), record)
+
+
+def test_dialogs_in_order_and_closed_with_their_button(shipped: ProfileSet) -> None:
+    record = e901_record()
+    record.dialogs[0] = SeenDialog(9, "check_error_1", closed_by="キャンセル", closed_t=35)
+    assert any("closed with OK" in p for p in
+               check_flow(check(shipped, "panasonic", "E901-03"), record))
+    record.dialogs.pop(1)
+    assert any("did not show check_error_2" in p for p in
+               check_flow(check(shipped, "panasonic", "E901-03"), record))
+
+
+def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
+    visit = FlowRecord("consent", "canon", screens=[
+        screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "completion"),
+        screen(6, 7, "first")], result="handed_over")
+    assert check_flow(check(shipped, "canon", "CON-01"), visit) == []
+    # An unrecognised screen never stands for a class whose step asks no text.
+    blurred = FlowRecord("consent", "canon", screens=[
+        screen(0, 1, "first"), screen(2, 3, "consent_1"),
+        SeenScreen(4, 5, "unknown", None, candidate="completion"), screen(6, 7, "first")],
+        result="handed_over")
+    assert any("completion was not seen" in p
+               for p in check_flow(check(shipped, "canon", "CON-01"), blurred))
+    visit.result = "none"
+    assert any("receipt computer" in p for p in check_flow(check(shipped, "canon", "CON-01"), visit))
+    visit.screens.pop()  # no first screen after the completion
+    assert any("first was not seen after completion" in p
+               for p in check_flow(check(shipped, "canon", "CON-01"), visit))
+    first = FlowRecord("passcode_first_issue", "canon",
+                       screens=[screen(0, 4, "first", buttons=("staff",))])
+    assert check_flow(check(shipped, "canon", "AUTH-04"), first)
+    iphone = FlowRecord("smartphone_iphone", "canon", screens=[
+        screen(0, 1, "sp_choose"), screen(1, 2, "sp_pin"), screen(2, 3, "sp_hold"),
+        screen(3, 4, "consent_1")])
+    sp02 = shipped["canon"].requirement("SP-02")
+    assert sp02 is not None
+    assert any("sp_pin must never show" in p for p in check_flow(sp02.also[0], iphone))
+
+
+def test_boot_rules(shipped: ProfileSet) -> None:
+    pana = check(shipped, "panasonic", "BOOT-01", BootOrderCheck)
+    good = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
+                      reader_started=12, reader_ready=90)
+    assert check_boot(pana, good) == []
+    slow = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
+                      reader_started=41, reader_ready=None)
+    assert any("before the reader had started" in p for p in check_boot(pana, slow))
+    late = BootRecord({"reader": 0, "terminal": 45, "receipt_computer": 140},
+                      reader_started=12, reader_ready=90)
+    assert any("the window is 15 to 30 s" in p for p in check_boot(pana, late))
+    backwards = BootRecord({"terminal": 0, "receipt_computer": 0, "reader": 30},
+                           reader_started=42, reader_ready=100)
+    assert any("not after reader" in p for p in check_boot(pana, backwards))
+    atlas = check(shipped, "atlas", "BOOT-02", BootOrderCheck)
+    with_terminal = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
+                               reader_started=40, reader_ready=100)
+    assert check_boot(atlas, with_terminal) == []
+    button = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
+                        reader_started=None, reader_ready=None)
+    assert any("did not start with the terminal" in p for p in check_boot(atlas, button))
