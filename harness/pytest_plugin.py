@@ -23,6 +23,7 @@ from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
 
 if TYPE_CHECKING:
+    from harness.vision.evidence import EvidenceStore
     from harness.vision.watcher import ScreenWatcher
 
 
@@ -159,15 +160,20 @@ def any_reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:
     return _reader(bench, request)
 
 
-@pytest.fixture
-def eyes(bench: Bench, request: pytest.FixtureRequest) -> Callable[[str], ScreenWatcher]:
-    """``eyes(reader)``: the camera on a face-auth reader's screen with its maker's
-    reference screens; states and motion land on the bench's timeline (with the frames
-    behind them under ``--evidence DIR``)."""
+@pytest.fixture(scope="session")
+def evidence(request: pytest.FixtureRequest) -> EvidenceStore | None:
+    """Where the frames behind screen decisions are kept (``--evidence DIR``), if asked."""
     from harness.vision.evidence import EvidenceStore
 
     directory = request.config.getoption("--evidence")
-    evidence = EvidenceStore(Path(directory)) if directory else None
+    return EvidenceStore(Path(directory)) if directory else None
+
+
+@pytest.fixture
+def eyes(bench: Bench, evidence: EvidenceStore | None) -> Callable[[str], ScreenWatcher]:
+    """``eyes(reader)``: the camera on a face-auth reader's screen with its maker's
+    reference screens; states and motion land on the bench's timeline (with the frames
+    behind them under ``--evidence DIR``)."""
     watchers: dict[str, ScreenWatcher] = {}
 
     def get(reader: str) -> ScreenWatcher:
@@ -181,18 +187,14 @@ def eyes(bench: Bench, request: pytest.FixtureRequest) -> Callable[[str], Screen
     return get
 
 
-def twin_hands(bench: Bench) -> Hands:
-    from harness.emulation.hands import TwinHands
-
-    return TwinHands(bench)
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def hands(bench: Bench) -> Hands:
     """What a person does at the bench: acted on the twins on an emulated bench, asked of
-    the operator on a real one."""
+    the operator on a real one. One pair of hands for the session, as one operator."""
     if bench.emulation is not None:
-        return twin_hands(bench)
+        from harness.emulation.hands import TwinHands
+
+        return TwinHands(bench)
     return ManualHands(bench.clock)
 
 
@@ -208,10 +210,6 @@ class FlowCase:
     #: ... the maker whose reader drives it, and the general reader it uses, if any.
     driver_maker: str
     general: str | None = None
-
-    @property
-    def maker(self) -> str:
-        return self.profile
 
     @property
     def id(self) -> str:

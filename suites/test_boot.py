@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.bench import Bench
+from harness.flows.setup import restore_morning
 from harness.hands import Hands
 from harness.model.boot_rules import BootRecord, check_boot
 from harness.model.profiles import BootOrderCheck, ProfileSet
@@ -24,7 +25,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def watch_start(bench: Bench, hands: Hands, reader: str) -> BootRecord:
     """Restore the bench, run its power-on routine, and note what happens when."""
-    hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
+    restore_morning(bench, hands)
     since = len(bench.timeline)  # what the routine switches, not what came before
     eyes = bench.watcher(reader)
     terminal_eyes = None

@@ -21,6 +21,7 @@ from harness.model.flow_rules import check_flow
 from harness.model.observed import FlowRecord
 from harness.model.profiles import FlowCheck, Profile, ProfileSet
 from harness.pytest_plugin import flow_cases
+from harness.vision.evidence import EvidenceStore
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -29,7 +30,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("flow_case", [
             pytest.param(case, id=case.id,
                          marks=[pytest.mark.requirement(case.requirement),
-                                pytest.mark.maker(case.maker)])
+                                pytest.mark.maker(case.profile)])
             for case in cases
         ])
 
@@ -43,25 +44,10 @@ def _hold_s(profile: Profile, flow: str, given: tuple[str, ...]) -> float:
 
 
 @pytest.fixture(scope="session")
-def flow_records(bench: Bench, profiles: ProfileSet, request: pytest.FixtureRequest
+def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
+                 evidence: EvidenceStore | None
                  ) -> Callable[[str, str, str | None, FlowCheck], FlowRecord]:
     """``get(reader, maker, general, check)``: the record of that flow, driven once."""
-    from harness.hands import ManualHands
-
-    if bench.emulation is not None:
-        from harness.pytest_plugin import twin_hands
-
-        hands: Hands = twin_hands(bench)
-    else:
-        hands = ManualHands(bench.clock)
-    evidence_dir = request.config.getoption("--evidence")
-    evidence = None
-    if evidence_dir:
-        from pathlib import Path
-
-        from harness.vision.evidence import EvidenceStore
-
-        evidence = EvidenceStore(Path(evidence_dir))
     records: dict[tuple[object, ...], FlowRecord] = {}
 
     def get(reader: str, maker: str, general: str | None, check: FlowCheck) -> FlowRecord:

@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from harness.bench import Bench
 from harness.flows.drivers import WRONG_PIN
 from harness.flows.runner import FlowRun
-from harness.flows.setup import morning
+from harness.flows.setup import morning, restore_morning
 from harness.hands import Hands, Patient
 from harness.model.profiles import FlowCheck, Profile, ProfileSet
 
@@ -42,7 +42,7 @@ def walk_machine(bench: Bench, hands: Hands, reader: str, profile: Profile
         @initialize()
         def fresh_morning(self) -> None:
             self.run = FlowRun(bench, hands, reader, "model_based")
-            hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
+            restore_morning(bench, hands)
             morning(self.run)
             self.patient = Patient("patient-walk", "4321")
             self.wrong_in_a_row = 0

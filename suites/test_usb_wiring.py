@@ -62,12 +62,12 @@ def test_general_reader_plugged_in_later_is_recognised(general_reader, bench, ha
     """USB-06: pulled and plugged back while the terminal runs, the general reader is
     listed again by the management app (after a restart, on a monitor-less terminal)."""
     from harness.flows.runner import FlowRun
-    from harness.flows.setup import morning
+    from harness.flows.setup import morning, restore_morning
 
     host = next((r.name for r in bench.spec.readers if r.kind == "face_auth_reader"), None)
     assert host is not None, "the bench has no face-auth reader whose app could list it"
     run = FlowRun(bench, hands, host, "general_reader_hotplug")
-    hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
+    restore_morning(bench, hands)
     morning(run)
     listed = hands.pair(host, general_reader.name, run.patient)
     hands.usb_cable(general_reader.name, plugged=False)

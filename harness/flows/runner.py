@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import attrs
+
 from harness.hands import Hands, Patient
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen
 
@@ -77,9 +79,7 @@ class FlowRun:
         screens = self.record.screens
         if screens and (screens[-1].state, screens[-1].buttons, screens[-1].texts) == (
                 reading.state, reading.buttons, reading.texts):
-            last = screens[-1]
-            screens[-1] = SeenScreen(last.t, t, last.state, last.shows, last.texts,
-                                     last.buttons, last.overlay, last.candidate)
+            screens[-1] = attrs.evolve(screens[-1], until=t)
             return
         candidate = None
         if reading.candidate is not None:  # the nearest state, as a screen class
@@ -97,9 +97,9 @@ class FlowRun:
         if open_ is not None and open_.dialog != state:
             # Closed by the button pressed meanwhile, at that moment; else seen gone now.
             press = self._press_since(open_.t)
-            dialogs[-1] = SeenDialog(open_.t, open_.dialog, open_.texts,
-                                     press.what.split(":", 1)[1] if press else None,
-                                     press.t if press else t)
+            dialogs[-1] = attrs.evolve(
+                open_, closed_by=press.what.split(":", 1)[1] if press else None,
+                closed_t=press.t if press else t)
             open_ = None
         if state is not None and open_ is None:
             dialogs.append(SeenDialog(t, state, reading.texts))

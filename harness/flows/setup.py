@@ -9,13 +9,15 @@ suite's business: this routine does not follow the bench file's ``power_on`` ste
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from harness.flows.runner import FlowRun
 from harness.model.profiles import Profile, ScheduleCheck
 
-#: Givens done to a switched-off bench (before the morning) and on a running one (after).
-BEFORE_POWER = {"reader_software_outdated", "distribution_disabled", "wrong_account",
-                "usb_cable_out", "reader_unpowered", "network_down_at_start"}
+if TYPE_CHECKING:
+    from harness.bench import Bench
+    from harness.hands import Hands
+
 #: Bench seconds the readers get to start before the terminal is switched on.
 READER_LEAD_S = 45.0
 
@@ -57,7 +59,12 @@ def restore_for(run: FlowRun, profile: Profile, flow: str, given: tuple[str, ...
     elif "before_manual_download" in given and schedule is not None:
         run.hands.restore("before_upgrade", schedule.manual_from - dt.timedelta(hours=1))
     else:
-        run.hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
+        restore_morning(bench, run.hands)
+
+
+def restore_morning(bench: Bench, hands: Hands) -> None:
+    """The upgraded image, on the bench file's morning (a real bench keeps its clock)."""
+    hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
 
 
 def morning(run: FlowRun, *, keep_off: tuple[str, ...] = (), helped: bool = True) -> bool:

@@ -81,6 +81,3 @@ class FlowRecord:
 
     def dialog_path(self) -> str:
         return " -> ".join(d.dialog for d in self.dialogs) or "no dialog"
-
-    def did(self, what: str, start: float, end: float) -> bool:
-        return any(a.what == what and start <= a.t <= end for a in self.actions)
