@@ -13,8 +13,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import MissingSystemPart, RigError
+
+if TYPE_CHECKING:
+    from harness.model.bench_spec import BenchSpec
+    from harness.model.profiles import ProfileSet
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -232,8 +237,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     return _write_report(report, out)
 
 
-def _certify_in_parts(args: argparse.Namespace, path: Path, spec: object, profiles: object,
-                      keys: list[str], jobs: int, out: Path) -> int:
+def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
+                      profiles: ProfileSet, keys: list[str], jobs: int, out: Path) -> int:
     """The makers split over ``jobs`` processes, each on its own emulated bench (the twins
     are independent per maker); the reports merged into one."""
     import datetime as dt
@@ -242,11 +247,11 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: object, profil
 
     from harness.report.certification import applicable, merge_reports
 
-    sizes = applicable(profiles, spec)  # type: ignore[arg-type]
+    sizes = applicable(profiles, spec)
     groups: list[list[str]] = [[] for _ in range(jobs)]
     for key in sorted(keys, key=lambda k: -len(sizes.get(k, []))):
         min(groups, key=lambda g: sum(len(sizes.get(k, [])) for k in g)).append(key)
-    print(f"certifying {spec.bench!r} ({path.name}) into {out}, "  # type: ignore[attr-defined]
+    print(f"certifying {spec.bench!r} ({path.name}) into {out}, "
           f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
     started = dt.datetime.now().astimezone()
     procs = []
@@ -266,6 +271,7 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: object, profil
         assert proc.stdout is not None
         sel.register(proc.stdout, selectors.EVENT_READ, i)
     open_streams = len(procs)
+    said: list[list[str]] = [[] for _ in procs]
     while open_streams:
         for key, _ in sel.select():
             line = key.fileobj.readline()  # type: ignore[union-attr]
@@ -275,9 +281,15 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: object, profil
                 continue
             if line.startswith("  "):  # a test's progress line
                 print(line.rstrip("\n"), flush=True)
+            else:  # its header, summary or error: shown only if the part fails to run
+                said[key.data].append(line)
     codes = [proc.wait() for proc in procs]
-    if any(code == EXIT_BAD_INPUT for code in codes) or any(
-            not (out / f"part-{i + 1}" / "certification.json").is_file() for i in range(jobs)):
+    broken = [i for i, code in enumerate(codes) if code == EXIT_BAD_INPUT
+              or not (out / f"part-{i + 1}" / "certification.json").is_file()]
+    if broken:
+        for i in broken:
+            sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
+                             + "".join(said[i][-20:]))
         raise RigError(f"a part of the certification did not run (exits {codes}); see "
                        f"{out}/part-*/")
     parts = [json.loads((out / f"part-{i + 1}" / "certification.json").read_text("utf-8"))
