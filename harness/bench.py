@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from harness.devices.camera import FrameSource
-from harness.devices.instruments import NumatoRelay, PowerRelay
-from harness.devices.pcsc import PcscService, PyscardService
-from harness.devices.usb import PyusbBus, UsbBus
+from harness.devices.instruments import NumatoRelay
+from harness.devices.pcsc import PyscardService
+from harness.devices.usb import PyusbBus
 from harness.errors import MissingSystemPart, RigError
 from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
 from harness.paths import project_file
+from harness.protocols import FrameSource, PcscService, PowerRelay, UsbBus
 
 if TYPE_CHECKING:
     from harness.vision.evidence import EvidenceStore

@@ -12,12 +12,12 @@ from typing import Any
 import attrs
 
 from harness.bench import Bench
-from harness.devices.usb import UsbDeviceInfo
 from harness.model.bench_spec import Reader
 from harness.model.profiles import ProfileSet
 from harness.model.requirements import Unchecked, Violation
 from harness.model.usb_ids import fmt_id
 from harness.model.wiring import FoundDevice, check_device, reader_base_name
+from harness.protocols import UsbDeviceInfo
 
 
 @attrs.frozen

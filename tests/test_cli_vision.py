@@ -24,8 +24,9 @@ from vision_helpers import (
 )
 
 from harness.cli import main
-from harness.devices.camera import Frame, FrameRecorder
+from harness.devices.camera import FrameRecorder
 from harness.emulation.screen_renderer import Drawn
+from harness.protocols import Frame
 from harness.vision.reference import default_screens_dir
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2

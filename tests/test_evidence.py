@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from harness.devices.camera import Frame
+from harness.protocols import Frame
 from harness.vision.evidence import Evidence, EvidenceStore, safe_name
 
 

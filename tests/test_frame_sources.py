@@ -265,7 +265,8 @@ def test_a_crashed_recording_is_still_replayable(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import os
         import numpy as np
-        from harness.devices.camera import Frame, FrameRecorder
+        from harness.devices.camera import FrameRecorder
+        from harness.protocols import Frame
         rec = FrameRecorder({str(path)!r}, fps=10.0)
         rng = np.random.default_rng(1)
         for i in range(40):

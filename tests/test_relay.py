@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from harness.devices.instruments import (
     NumatoRelay,
-    PowerRelay,
     RelayArgumentError,
     RelayStuck,
 )
@@ -22,6 +21,7 @@ from harness.emulation.relay import EmulatedRelayBoard
 from harness.errors import DeviceGone, DeviceTimeout, ProtocolViolation, RigError
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
+from harness.protocols import PowerRelay
 
 
 @pytest.fixture(autouse=True)

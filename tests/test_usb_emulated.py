@@ -13,7 +13,7 @@ import usb.core
 import usb.util
 
 from harness.devices.sysfs import SysfsUsbTree
-from harness.devices.usb import PyusbBus, UsbBus, UsbDeviceInfo
+from harness.devices.usb import PyusbBus
 from harness.emulation.usb_backend import (
     EchoHandler,
     EmulatedDevice,
@@ -26,6 +26,7 @@ from harness.errors import MissingSystemPart, RigError
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
 from harness.model.topology import UsbTopology
+from harness.protocols import UsbBus, UsbDeviceInfo
 
 TERMINAL_A = Path(__file__).resolve().parent.parent / "fixtures" / "sysfs" / "terminal-a"
 CCID = 0x0B

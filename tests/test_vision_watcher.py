@@ -10,11 +10,11 @@ from seed_texts import E901_TEXTS
 from twin_helpers import check_in_by_face, patient, started_world
 
 from harness.bench import Bench
-from harness.devices.camera import CameraStopped
 from harness.emulation.device_spec import load_device_spec
 from harness.emulation.screen_source import primed_renderer, reader_camera
 from harness.emulation.world import MAKERS, maker_file
 from harness.errors import DeviceTimeout
+from harness.protocols import CameraStopped
 from harness.vision.classify import Classifier
 from harness.vision.evidence import EvidenceStore
 from harness.vision.reference import ReferenceSet, screens_dir_for

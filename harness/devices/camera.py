@@ -24,7 +24,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol, Self
+from typing import IO, Any, Self
 
 import attrs
 import cv2
@@ -32,29 +32,7 @@ import numpy as np
 
 from harness.errors import BadInput, RigError
 from harness.model.clock import Clock
-
-
-@attrs.frozen(eq=False)
-class Frame:
-    """One picture from a frame source."""
-
-    #: BGR, uint8, as OpenCV gives it.
-    image: np.ndarray = attrs.field(repr=lambda a: f"<image {a.shape} {a.dtype}>")
-    #: Bench-clock seconds when it was taken.
-    t: float
-    #: Running number within its source, from 0.
-    index: int
-    #: The source's name (a camera name from the bench file, a file name, ...).
-    source: str
-
-
-class CameraStopped(RigError):
-    """A frame source gave no frame (unplugged camera, end of a video, a driver error)."""
-
-    def __init__(self, source: str, why: str) -> None:
-        self.source = source
-        self.why = why
-        super().__init__(f"camera {source}: no frame ({why})")
+from harness.protocols import CameraStopped, Frame, FrameSource
 
 
 class CameraUnavailable(CameraStopped):
@@ -83,16 +61,6 @@ class _Closing:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class FrameSource(Protocol):
-    name: str
-
-    def read(self) -> Frame:
-        """The next frame; raises :class:`CameraStopped` when there is none."""
-
-    def close(self) -> None:
-        """Release the device or file."""
 
 
 #: File name endings taken as recorded videos by :func:`open_source`.

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Self
 
 import serial
 
@@ -55,23 +55,6 @@ class RelayStuck(ProtocolViolation):
         super().__init__(device, sent, actual)
         self.expected = expected
         self.args = (f"{device}: after {sent!r} the board reads back {actual}, not {expected}",)
-
-
-@runtime_checkable
-class PowerRelay(Protocol):
-    """Switches the mains of bench devices, one channel per device."""
-
-    def on(self, channel: int) -> None:
-        """Close the relay (power the device); returns once the board confirms it."""
-
-    def off(self, channel: int) -> None:
-        """Open the relay (cut the device's power); returns once the board confirms it."""
-
-    def is_on(self, channel: int) -> bool:
-        """Whether the relay on ``channel`` is closed."""
-
-    def close(self) -> None:
-        """Release the port; relay states are left as they are."""
 
 
 def mask_digits(channels: int) -> int:

@@ -21,7 +21,7 @@ from harness.errors import DeviceGone, DeviceTimeout, RigError
 
 if TYPE_CHECKING:
     from harness.devices.nfc import NfcFrontend
-    from harness.devices.pcsc import PcscService
+    from harness.protocols import PcscService
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
 TOKEN_FID, AUTH_CERT_FID = "0006", "000A"

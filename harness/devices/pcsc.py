@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
 
 from harness.errors import DeviceGone, DeviceTimeout, MissingSystemPart, RigError
 from harness.model.redact import redact_apdu, redact_response
@@ -20,28 +19,6 @@ PCSCD_HINT = (
     "install and start pcscd: apt-get install pcscd libpcsclite-dev vsmartcard-vpcd, then "
     "`onshi-rig pcscd-config --dir DIR` and `pcscd -c DIR` (as root)"
 )
-
-
-class PcscConnection(Protocol):
-    atr: bytes
-
-    def transmit(self, apdu: bytes) -> bytes:
-        """Send a command APDU; return the response with SW1 SW2."""
-
-    def close(self) -> None: ...
-
-
-class PcscService(Protocol):
-    def readers(self) -> list[str]: ...
-
-    def card_present(self, reader: str) -> bool: ...
-
-    def wait_for_card(self, reader: str, timeout: float, present: bool = True) -> None:
-        """Wait until a card is (or is no longer) in ``reader``; DeviceTimeout after ``timeout``."""
-
-    def connect(self, reader: str) -> PcscConnection: ...
-
-    def close(self) -> None: ...
 
 
 def _scard():

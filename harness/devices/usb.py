@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Protocol
 
-import attrs
 import usb.backend
 import usb.core
 import usb.util
 
 from harness.errors import MissingSystemPart
 from harness.model.topology import UsbTopology
+from harness.protocols import TopologySource, UsbDeviceInfo
 
 HUB_CLASS = 0x09
 
@@ -36,31 +35,6 @@ SPEED_MBPS: dict[int, float] = {
 def speed_mbps(code: int | None) -> float | None:
     """Mbit/s for a pyusb/libusb speed code; None for SPEED_UNKNOWN or anything else."""
     return SPEED_MBPS.get(code) if code is not None else None
-
-
-@attrs.frozen
-class UsbDeviceInfo:
-    vid: int
-    pid: int
-    manufacturer: str | None
-    product: str | None
-    serial: str | None
-    topology: UsbTopology
-    is_hub: bool
-
-    @property
-    def vid_pid(self) -> str:
-        return f"{self.vid:04x}:{self.pid:04x}"
-
-
-class TopologySource(Protocol):
-    def topology(self, bus: int, port_numbers: tuple[int, ...]) -> UsbTopology | None:
-        """Where the device at ``bus``/``port_numbers`` sits; None if unknown."""
-
-
-class UsbBus(Protocol):
-    def devices(self) -> list[UsbDeviceInfo]:
-        """The USB devices plugged in now, hubs and root hubs left out."""
 
 
 class PyusbBus:

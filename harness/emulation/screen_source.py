@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from harness.devices.camera import CameraStopped, Frame
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.screen_look import ScreenLook
@@ -20,6 +19,7 @@ from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
 from harness.model.clock import Clock
+from harness.protocols import CameraStopped, Frame
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 T = TypeVar("T")

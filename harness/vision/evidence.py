@@ -28,9 +28,9 @@ import attrs
 import cv2
 import numpy as np
 
-from harness.devices.camera import Frame
 from harness.errors import RigError
 from harness.model.screens import DIALOGS, SCREENS
+from harness.protocols import Frame
 
 INDEX_FILE = "evidence.jsonl"
 

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 import attrs
 import numpy as np
 
-from harness.devices.camera import CameraStopped, Frame, FrameSource
 from harness.errors import DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
+from harness.protocols import CameraStopped, Frame, FrameSource
 from harness.vision.calibration import Calibration, CalibrationKeeper
 from harness.vision.classify import Classifier, Decision
 from harness.vision.evidence import Evidence, EvidenceStore
