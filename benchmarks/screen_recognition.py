@@ -33,8 +33,8 @@ from harness.emulation.camera_model import CameraModel  # noqa: E402
 from harness.emulation.screen_renderer import ScreenRenderer  # noqa: E402
 from harness.emulation.screen_views import reference_targets  # noqa: E402
 from harness.model.clock import JST  # noqa: E402
-from harness.vision.calibration import locate  # noqa: E402
 from harness.vision.classify import Classifier  # noqa: E402
+from harness.vision.locate import locate  # noqa: E402
 from harness.vision.reference import ReferenceSet, screens_dir_for  # noqa: E402
 
 

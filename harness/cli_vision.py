@@ -14,7 +14,7 @@ import numpy as np
 from harness.errors import RigError
 
 if TYPE_CHECKING:
-    from harness.vision.calibration import Calibration
+    from harness.vision.geometry import Calibration
     from harness.vision.reference import Region
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
@@ -29,8 +29,9 @@ def _screens_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from harness.vision.calibration import Calibration, ScreenNotFound, locate
     from harness.vision.classify import Classifier, unknown
+    from harness.vision.geometry import Calibration
+    from harness.vision.locate import ScreenNotFound, locate
     from harness.vision.reference import ReferenceSet, screens_dir_for
 
     classifier = Classifier(ReferenceSet.load(screens_dir_for(args.vendor, args.screens)))
@@ -129,8 +130,9 @@ def _parse_region(text: str, size: tuple[int, int]) -> Region:
 def cmd_learn(args: argparse.Namespace) -> int:
     from harness.devices.camera import open_source, redact_url
     from harness.model.clock import RealClock
-    from harness.vision.calibration import Calibration, best_candidate
     from harness.vision.classify import Classifier
+    from harness.vision.geometry import Calibration
+    from harness.vision.locate import best_candidate
     from harness.vision.reference import (
         INDEX,
         ReferenceEntry,
@@ -217,7 +219,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
 def _largest_screen_like(frame: np.ndarray, size: tuple[int, int]) -> Calibration | None:
     """Without references to compare with: the largest quadrilateral of the screen's
     proportions that is not the whole picture."""
-    from harness.vision.calibration import Calibration, screen_candidates
+    from harness.vision.geometry import Calibration
+    from harness.vision.locate import screen_candidates
 
     want = size[0] / size[1]
     area = frame.shape[0] * frame.shape[1]

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
-from harness.vision.motion import MotionDetector, MotionSample, MotionTracker
+from harness.vision.change import MotionDetector, MotionSample
+from harness.vision.motion import MotionTracker
 
 W, H = 256, 150
 SPINNER_CENTRE = (200, 105)

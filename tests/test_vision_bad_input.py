@@ -17,8 +17,9 @@ from harness.emulation.device_spec import load_device_spec
 from harness.emulation.screen_renderer import ScreenRenderer
 from harness.emulation.world import maker_file
 from harness.errors import BadInput
-from harness.vision.calibration import Calibration, CalibrationKeeper, locate
 from harness.vision.classify import Classifier
+from harness.vision.geometry import Calibration
+from harness.vision.locate import CalibrationKeeper, locate
 
 
 @pytest.fixture(scope="module")

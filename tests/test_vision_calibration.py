@@ -25,13 +25,9 @@ from vision_helpers import (
 from harness.emulation import camera_model
 from harness.emulation.screen_renderer import Drawn
 from harness.errors import BadInput
-from harness.vision import calibration
-from harness.vision.calibration import (
-    Calibration,
-    CalibrationKeeper,
-    ScreenNotFound,
-    locate,
-)
+from harness.vision import locate as locating
+from harness.vision.geometry import Calibration
+from harness.vision.locate import CalibrationKeeper, ScreenNotFound, locate
 
 #: Corners found from a frame must be this close to the truth (frame pixels), "about 2 px":
 #: the screen is 450-900 px wide in a 1280x720 frame. Readers' corners are found to
@@ -192,13 +188,13 @@ def test_a_directory_given_as_calibration_file_is_bad_input(tmp_path: Path) -> N
 def locate_calls(monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
     """Every frame CalibrationKeeper looks for the screen in."""
     calls: list[np.ndarray] = []
-    real = calibration.locate
+    real = locating.locate
 
     def counting(frame: np.ndarray, clf):  # noqa: ANN001, ANN202
         calls.append(frame)
         return real(frame, clf)
 
-    monkeypatch.setattr(calibration, "locate", counting)
+    monkeypatch.setattr(locating, "locate", counting)
     return calls
 
 

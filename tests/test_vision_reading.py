@@ -30,9 +30,8 @@ from harness.emulation.screen_renderer import Drawn
 from harness.emulation.screen_source import primed_renderer, reader_camera
 from harness.emulation.world import MAKERS, maker_file
 from harness.model.bench_spec import Deviation
-from harness.vision import classify
-from harness.vision.calibration import Calibration
-from harness.vision.classify import UNKNOWN, Classifier
+from harness.vision.classify import UNKNOWN, Classifier, ClassifierParams
+from harness.vision.geometry import Calibration
 from harness.vision.reading import ScreenReading, read_screen, variant_buttons
 from harness.vision.reference import INDEX, Reference, ReferenceSet, screens_dir_for
 from harness.vision.watcher import ScreenWatcher
@@ -102,15 +101,14 @@ def test_canon_codes_of_one_length_are_told_apart() -> None:
                     f"camera {seed}: {codes[sought]} on {codes[shown]}: {score:.3f}"
 
 
-def test_a_code_moved_by_a_missing_line_is_found_and_not_at_its_place(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_code_moved_by_a_missing_line_is_found_and_not_at_its_place() -> None:
     clf = classifier(FUJITSU)
     panel = screen(FUJITSU, drawn_like(FUJITSU, "error_901", (E901_TEXTS[FUJITSU][1],)))
     fine = rectified(device_camera(FUJITSU, BENCH_SEEDS[1]).capture(panel, 1.0), clf)
     assert clf.find_region(fine, "error_901", "code") >= clf.accept
     # In the rows the reference has it, only part of it: the search is what finds it.
-    monkeypatch.setattr(classify, "SEARCH_BAND", 0.0)
-    assert clf.find_region(fine, "error_901", "code") < clf.accept
+    narrow = Classifier(clf.references, ClassifierParams(search_band=0.0))
+    assert narrow.find_region(fine, "error_901", "code") < clf.accept
 
 
 # -- readings through the camera ------------------------------------------------------------

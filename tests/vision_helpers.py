@@ -16,8 +16,8 @@ import numpy as np
 from harness.emulation.camera_model import CameraModel, Capture
 from harness.emulation.screen_renderer import Drawn, ScreenRenderer
 from harness.emulation.world import MAKERS
-from harness.vision.calibration import Calibration
 from harness.vision.classify import Classifier, Decision
+from harness.vision.geometry import Calibration
 from harness.vision.reference import Reference, ReferenceSet, screens_dir_for
 
 FRAME = (1920, 1080)

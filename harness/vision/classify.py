@@ -24,17 +24,13 @@ missing, the code moved by it) is looked for anywhere with :meth:`Classifier.fin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import attrs
 import cv2
 import numpy as np
 
+from harness.vision.geometry import Calibration, inside_fraction
 from harness.vision.reference import Reference, ReferenceSet, Region
-
-if TYPE_CHECKING:
-    from harness.vision.calibration import Calibration
-
 
 
 @attrs.frozen
@@ -57,31 +53,51 @@ def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int
             max(2, int(round(w * scale))), max(2, int(round(h * scale))))
 
 UNKNOWN = "unknown"
-#: Below this score the answer is unknown. True matches through a camera score 0.85 and
-#: more at 1080p; another text of the same length in the same place up to about 0.75.
-ACCEPT = 0.8
-#: Blur (fine pixels) that evens out camera blur, resampling and JPEG before comparing.
-SIGMA = 1.5
-#: The same for regions, compared at the references' full resolution.
-REGION_SIGMA = 0.7
-#: Width of the rectified screen the regions are checked on; the global pass uses half.
-FINE_WIDTH = 512
-#: States the confirm pass always looks at, and at most.
-CANDIDATES, MAX_CONFIRM = 3, 6
-#: A frame whose high-passed contrast is below this (grey levels) shows a blank panel.
-FLAT_STD = 4.0
-#: ... and is taken for a blank reference whose mean colour is within this in every channel
-#: (exposure and backlight bleed lift a black panel to a dark grey, about 20).
-FLAT_LEVEL = 32.0
-#: A region looked for anywhere (:meth:`Classifier.find_region`) is searched this far (a
-#: fraction of the screen's height) above and below where its reference has it.
-SEARCH_BAND = 0.25
-#: ... and checked piece by piece, each piece this wide (a fraction of the region's
-#: height: about a glyph), each free to move this many pixels.
-PIECE, PIECE_SLACK = 0.5, 2
-#: Contrast (grey levels, per pixel) below which a window of the screen counts as blank
-#: there: a region is not found on an empty panel, however its noise happens to correlate.
-BLANK_SD = 2.0
+
+
+def _unit(_inst: object, attr: attrs.Attribute, value: float) -> None:
+    if not 0 < value <= 1:
+        raise ValueError(f"ClassifierParams.{attr.name} must be within (0, 1], got {value!r}")
+
+
+def _positive(_inst: object, attr: attrs.Attribute, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"ClassifierParams.{attr.name} must be > 0, got {value!r}")
+
+
+@attrs.frozen
+class ClassifierParams:
+    """The classifier's tunables, in one place; the defaults are what the tests and the
+    benchmarks were measured with."""
+
+    #: Below this score the answer is unknown. True matches through a camera score 0.85 and
+    #: more at 1080p; another text of the same length in the same place up to about 0.75.
+    accept: float = attrs.field(default=0.8, validator=_unit)
+    #: Blur (fine pixels) that evens out camera blur, resampling and JPEG before comparing.
+    sigma: float = attrs.field(default=1.5, validator=_positive)
+    #: The same for regions, compared at the references' full resolution.
+    region_sigma: float = attrs.field(default=0.7, validator=_positive)
+    #: Width of the rectified screen the regions are checked on; the global pass uses half.
+    fine_width: int = attrs.field(default=512, validator=_positive)
+    #: States the confirm pass always looks at, and at most.
+    candidates: int = attrs.field(default=3, validator=_positive)
+    max_confirm: int = attrs.field(default=6, validator=_positive)
+    #: A frame whose high-passed contrast is below this (grey levels) shows a blank panel.
+    flat_std: float = attrs.field(default=4.0, validator=_positive)
+    #: ... and is taken for a blank reference whose mean colour is within this in every
+    #: channel (exposure and backlight bleed lift a black panel to a dark grey, about 20).
+    flat_level: float = attrs.field(default=32.0, validator=_positive)
+    #: A region looked for anywhere (:meth:`Classifier.find_region`) is searched this far (a
+    #: fraction of the screen's height) above and below where its reference has it.
+    search_band: float = attrs.field(
+        default=0.25, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)])
+    #: ... and checked piece by piece, each piece this wide (a fraction of the region's
+    #: height: about a glyph), each free to move this many pixels.
+    piece: float = attrs.field(default=0.5, validator=_positive)
+    piece_slack: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    #: Contrast (grey levels, per pixel) below which a window of the screen counts as blank
+    #: there: a region is not found on an empty panel, however its noise happens to correlate.
+    blank_sd: float = attrs.field(default=2.0, validator=_positive)
 
 
 @attrs.frozen
@@ -101,6 +117,10 @@ class Decision:
     why: str = ""
     #: The screen was blank (a dark panel): it says nothing of where the screen is.
     blank: bool = False
+    #: The screen as the classifier saw it: rectified at :attr:`Classifier.fine_size`, grey
+    #: uint8 (None when no screen was seen, e.g. it lies outside the frame). A look warps
+    #: the frame once; motion and reading use this.
+    screen: np.ndarray | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def known(self) -> bool:
@@ -150,11 +170,14 @@ class _Prepared:
 class Classifier:
     """Recognises the reference states of one :class:`ReferenceSet`."""
 
-    def __init__(self, references: ReferenceSet, *, accept: float = ACCEPT) -> None:
+    def __init__(self, references: ReferenceSet,
+                 params: ClassifierParams | None = None) -> None:
         self.references = references
-        self.accept = accept
+        self.params = params if params is not None else ClassifierParams()
+        self.accept = self.params.accept
         width, height = references.size
-        self.fine_size = (FINE_WIDTH, max(8, round(FINE_WIDTH * height / width)))
+        fine_width = self.params.fine_width
+        self.fine_size = (fine_width, max(8, round(fine_width * height / width)))
         self.coarse_size = (self.fine_size[0] // 2, self.fine_size[1] // 2)
         self._prepared = [self._prepare(ref) for ref in references]
         self._build_matrices()
@@ -165,13 +188,13 @@ class Classifier:
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
         fine = self.preprocess(cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA))
-        return _Prepared(ref, fine, bool(fine.std() < FLAT_STD))
+        return _Prepared(ref, fine, bool(fine.std() < self.params.flat_std))
 
     def preprocess(self, fine: np.ndarray) -> np.ndarray:
         """Rectified screen at fine size (BGR or grey) -> high-passed grey (float32)."""
         grey = cv2.cvtColor(fine, cv2.COLOR_BGR2GRAY) if fine.ndim == 3 else fine
         # Blurred while still 8-bit (faster), then high-passed in float.
-        return _high_pass(cv2.GaussianBlur(grey, (0, 0), SIGMA).astype(np.float32))
+        return _high_pass(cv2.GaussianBlur(grey, (0, 0), self.params.sigma).astype(np.float32))
 
     def _coarse(self, fine: np.ndarray) -> np.ndarray:
         return cv2.resize(fine, self.coarse_size, interpolation=cv2.INTER_AREA)
@@ -214,8 +237,9 @@ class Classifier:
             x, y, w, h = _scaled(box, scale)
             return screen[y : y + h, x : x + w]
 
-        return self._classify(fine_bgr, Patches(scale, patch),
-                              lambda: fine_bgr.reshape(-1, 3).mean(axis=0))
+        decision = self._classify(fine_bgr, Patches(scale, patch),
+                                  lambda: fine_bgr.reshape(-1, 3).mean(axis=0))
+        return attrs.evolve(decision, screen=_grey(fine_bgr).astype(np.uint8))
 
     def classify_frame(self, frame: np.ndarray, calibration: Calibration) -> Decision:
         """Classify a camera frame: the screen rectified at the fine size for the global
@@ -229,7 +253,7 @@ class Classifier:
         y0 = max(0, int(np.floor(quad[:, 1].min())) - 2)
         x1 = min(width, int(np.ceil(quad[:, 0].max())) + 3)
         y1 = min(height, int(np.ceil(quad[:, 1].max())) + 3)
-        inside = _inside_fraction(quad, width, height)
+        inside = inside_fraction(quad, width, height)
         if inside < 0.95 or x1 - x0 < 8 or y1 - y0 < 8:
             return unknown(f"only {100 * inside:.0f} % of the calibrated screen lies in this "
                            "frame")
@@ -252,7 +276,8 @@ class Classifier:
             small = calibration.rectify(frame, (64, 38))
             return small.reshape(-1, 3).mean(axis=0)
 
-        return self._classify(fine_grey, Patches(scale, patch), colour)
+        return attrs.evolve(self._classify(fine_grey, Patches(scale, patch), colour),
+                            screen=fine_grey)
 
     def _classify(self, fine_image: np.ndarray, patch: Patches,
                   colour: Callable[[], np.ndarray]) -> Decision:
@@ -262,7 +287,7 @@ class Classifier:
         frame_sd = float(fine.std())
         decision = self._classify_content(fine, frame_sd, patch)
         # A blank panel, unless faint content was recognised (a sparse dark page).
-        if frame_sd < FLAT_STD and not decision.known:
+        if frame_sd < self.params.flat_std and not decision.known:
             return self._classify_flat(colour())
         return decision
 
@@ -291,16 +316,17 @@ class Classifier:
         # Confirm the best few; then any other whose global score (an upper bound of its
         # final score) could still beat the runner-up, up to a limit: past it the margin
         # is a lower bound (it takes the next global score as the runner-up's).
-        regions = [r for i in ranked[:CANDIDATES] for r in self._prepared[i].ref.regions
+        candidates, max_confirm = self.params.candidates, self.params.max_confirm
+        regions = [r for i in ranked[:candidates] for r in self._prepared[i].ref.regions
                    if r.kind in ("match", "spinner")]
         scored: list[tuple[float, int]] = []
         frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
         for k, i in enumerate(ranked):
-            if k >= CANDIDATES:
+            if k >= candidates:
                 best_score, second_score = sorted(scored)[-1][0], sorted(scored)[-2][0]
-                if ncc[i] <= second_score or (k >= MAX_CONFIRM and ncc[i] <= best_score):
+                if ncc[i] <= second_score or (k >= max_confirm and ncc[i] <= best_score):
                     break
-            if k >= CANDIDATES:
+            if k >= candidates:
                 regions += [r for r in self._prepared[i].ref.regions
                             if r.kind in ("match", "spinner")]
             region_score = self._regions_score(patch, frame_sd, i, regions, float(ncc[i]),
@@ -333,13 +359,13 @@ class Classifier:
         is not switched off, nor is a blank white one)."""
         flats = [(float(np.abs(colour - p.ref.image.reshape(-1, 3).mean(axis=0)).max()), p.ref)
                  for p in self._prepared if p.flat]
-        flats = [(d, ref) for d, ref in flats if d <= FLAT_LEVEL]
+        flats = [(d, ref) for d, ref in flats if d <= self.params.flat_level]
         if not flats:
             level = ", ".join(f"{c:.0f}" for c in colour)
             return attrs.evolve(unknown(f"a blank screen (colour {level}) unlike any blank "
                                         "reference"), blank=True)
         distance, ref = min(flats, key=lambda x: x[0])
-        score = 1.0 - 0.1 * distance / FLAT_LEVEL
+        score = 1.0 - 0.1 * distance / self.params.flat_level
         return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
                         {ref.state: round(score, 4)}, blank=True)
 
@@ -366,14 +392,15 @@ class Classifier:
         if tw > size[0] or th > size[1]:
             return 0.0
         scale = size[0] / width
-        band = int(SEARCH_BAND * size[1])
+        band = int(self.params.search_band * size[1])
         top = max(0, int(box[1] * scale) - band)
         bottom = min(size[1], int((box[1] + box[3]) * scale) + band)
         if bottom - top < th:  # a screen too small for a band: all of it
             top, bottom = 0, size[1]
         area = self._search_values(screen[top:bottom])
-        _, best, _, (x, y) = cv2.minMaxLoc(_correlation(area, template.whole))
-        return min(float(best), _pieces_score(area, template, x, y))
+        _, best, _, (x, y) = cv2.minMaxLoc(_correlation(area, template.whole,
+                                                            self.params.blank_sd))
+        return min(float(best), _pieces_score(area, template, x, y, self.params))
 
     def _search_values(self, image: np.ndarray) -> np.ndarray:
         """The confirm pass's view of pixels (grey, lightly blurred), less the light's
@@ -381,7 +408,7 @@ class Classifier:
         border and a flat face, would otherwise correlate with the glare across it)."""
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         # Blurred while still 8-bit (faster), as preprocess() does.
-        return _high_pass(cv2.GaussianBlur(grey, (0, 0), REGION_SIGMA).astype(np.float32))
+        return _high_pass(cv2.GaussianBlur(grey, (0, 0), self.params.region_sigma).astype(np.float32))
 
     def _template(self, ref: Reference, box: tuple[int, int, int, int],
                   size: tuple[int, int]) -> _Template:
@@ -394,7 +421,7 @@ class Classifier:
                 image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
             x, y, w, h = _scaled(box, size[0] / ref.image.shape[1])
             values = self._search_values(image)[y : y + h, x : x + w]
-            self._templates[key] = _Template.of(values)
+            self._templates[key] = _Template.of(values, self.params.piece)
         return self._templates[key]
 
     # -- the confirm pass --------------------------------------------------------------------
@@ -448,7 +475,7 @@ class Classifier:
     def _region_values(self, bgr: np.ndarray, region: Region) -> np.ndarray:
         """A region at full resolution, grey and lightly blurred (camera blur and JPEG
         differ from the drawn reference by about a pixel)."""
-        grey = cv2.GaussianBlur(_grey(bgr), (0, 0), REGION_SIGMA)
+        grey = cv2.GaussianBlur(_grey(bgr), (0, 0), self.params.region_sigma)
         if region.kind != "spinner":
             # Less its best plane: a glare's gradient across a blank area is not content.
             grey = grey - self._plane(grey)
@@ -514,9 +541,9 @@ class _Template:
     spreads: np.ndarray
 
     @classmethod
-    def of(cls, values: np.ndarray) -> _Template:
+    def of(cls, values: np.ndarray, piece_height: float) -> _Template:
         h, w = values.shape
-        piece = min(w, max(4, round(h * PIECE)))
+        piece = min(w, max(4, round(h * piece_height)))
         step = max(2, piece // 2)  # overlapping, so no glyph falls between two pieces
         starts = list(range(0, w - piece + 1, step))
         if starts[-1] + piece < w:
@@ -531,7 +558,7 @@ class _Template:
         )
 
 
-def _correlation(image: np.ndarray, template: _Centred) -> np.ndarray:
+def _correlation(image: np.ndarray, template: _Centred, blank_sd: float) -> np.ndarray:
     """Normalised correlation of the template at each place in ``image``, a window with
     next to no contrast counting as blank (OpenCV's TM_CCOEFF_NORMED gives 1 or 0 there
     as rounding has it, which on a clean drawn screen is everywhere)."""
@@ -544,11 +571,12 @@ def _correlation(image: np.ndarray, template: _Centred) -> np.ndarray:
 
     n = h * w
     s = windows(sums)
-    spread = np.maximum(windows(squares) - s * s / n, n * BLANK_SD * BLANK_SD)
+    spread = np.maximum(windows(squares) - s * s / n, n * blank_sd * blank_sd)
     return num / (template.norm * np.sqrt(spread)).astype(np.float32)
 
 
-def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int) -> float:
+def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int,
+                  params: ClassifierParams) -> float:
     """The weakest piece of the template around where it was found at (x, y), each piece
     free to move by a pixel or two (a rectification is not exact over a long line). All
     pieces at once: per shift, column sums of the products, then sums over each piece's
@@ -556,7 +584,7 @@ def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int) -> floa
     if not len(template.starts):
         return 1.0
     th, tw = template.values.shape
-    slack = PIECE_SLACK
+    slack = params.piece_slack
     crop = _crop(area, x - slack, y - slack, tw + 2 * slack, th + 2 * slack)
     shifted = np.lib.stride_tricks.sliding_window_view(crop, (th, tw)).reshape(-1, th, tw)
     columns = [np.concatenate([np.zeros((len(shifted), 1)), np.cumsum(c, axis=1)], axis=1)
@@ -565,7 +593,7 @@ def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int) -> floa
                          (shifted * shifted).sum(axis=1, dtype=np.float64))]
     cross, sums, squares = (c[:, template.ends] - c[:, template.starts] for c in columns)
     n = th * (template.ends - template.starts)
-    spread = np.maximum(squares - sums * sums / n, n * BLANK_SD * BLANK_SD)
+    spread = np.maximum(squares - sums * sums / n, n * params.blank_sd * params.blank_sd)
     ncc = (cross - template.sums * sums / n) / np.sqrt(template.spreads * spread)
     return float(ncc.max(axis=0).min())
 
@@ -579,15 +607,6 @@ def _crop(image: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
         crop = cv2.copyMakeBorder(crop, y0 - y, y + h - y1, x0 - x, x + w - x1,
                                   cv2.BORDER_REPLICATE)
     return crop
-
-
-def _inside_fraction(quad: np.ndarray, width: int, height: int) -> float:
-    area = cv2.contourArea(quad.astype(np.float32))
-    if area <= 0:
-        return 0.0
-    frame = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    common, _ = cv2.intersectConvexConvex(quad.astype(np.float32), frame)
-    return float(common) / area
 
 
 def _stats(values: np.ndarray) -> tuple[np.ndarray, float, float]:

@@ -20,10 +20,12 @@ from harness.errors import DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.protocols import CameraStopped, Frame, FrameSource
-from harness.vision.calibration import Calibration, CalibrationKeeper
+from harness.vision.change import MotionDetector, MotionSample
 from harness.vision.classify import Classifier, Decision
 from harness.vision.evidence import Evidence, EvidenceStore
-from harness.vision.motion import MotionDetector, MotionSample, MotionTracker
+from harness.vision.geometry import Calibration
+from harness.vision.locate import CalibrationKeeper
+from harness.vision.motion import MotionTracker
 from harness.vision.reading import ScreenReading, read_screen
 
 
@@ -89,15 +91,15 @@ class ScreenWatcher:
         decision, moved = self.keeper.classify(frame.image)
         calibration = self.keeper.calibration
         motion = None
-        rectified = None
-        if calibration is not None:
-            rectified = calibration.rectify(frame.image, self.classifier.fine_size)
+        # The screen the classifier rectified (grey, fine size): the frame is warped once.
+        rectified = decision.screen if calibration is not None else None
+        if rectified is not None:
             # Two looks at one instant (virtual time standing still) say nothing of motion.
             if self._motion_t is None or frame.t > self._motion_t:
                 motion = self.motion.feed(rectified, frame.t, self._ignore(decision))
                 self._motion_t = frame.t
-            if moved:
-                self.motion.reset()  # the old frames no longer line up
+        if moved:
+            self.motion.reset()  # the old frames no longer line up
         if moved and self.timeline is not None:
             self.timeline.record(self.name, "camera.moved",
                                  shift_px=round(self.keeper.last_move_px or 0.0, 1))

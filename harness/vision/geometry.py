@@ -1,0 +1,124 @@
+"""Where the screen is in a camera's frame: the calibration.
+
+A :class:`Calibration` is the screen's four corners in the frame and the sizes on both
+sides; it gives the homography that rectifies the screen, and is saved as JSON (or inline in
+a bench file) so a bench camera is calibrated once. Finding the corners is
+harness/vision/locate.py's business.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import cv2
+import numpy as np
+
+from harness.errors import BadInput
+
+
+@attrs.frozen(eq=False)
+class Calibration:
+    #: Screen corners in the frame: top-left, top-right, bottom-right, bottom-left.
+    quad: np.ndarray
+    frame_size: tuple[int, int]
+    #: The reference set's screen size (the transform's target).
+    screen_size: tuple[int, int]
+    #: How the screen was found (``quad`` or ``features``).
+    method: str = "quad"
+
+    def homography(self, out_size: tuple[int, int]) -> np.ndarray:
+        w, h = out_size
+        target = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        return cv2.getPerspectiveTransform(self.quad.astype(np.float32), target)
+
+    def rectify(self, image: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
+        return cv2.warpPerspective(image, self.homography(out_size), out_size,
+                                   flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def shift(self, other: Calibration) -> float:
+        """Largest corner movement between two calibrations, in frame pixels."""
+        return float(np.max(np.linalg.norm(self.quad - other.quad, axis=1)))
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "quad": [[round(float(x), 2), round(float(y), 2)] for x, y in self.quad],
+            "frame_size": list(self.frame_size),
+            "screen_size": list(self.screen_size),
+            "method": self.method,
+        }
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BadInput(str(path), None, "", "no such calibration file") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise BadInput(str(path), None, "", f"cannot read it as JSON ({exc})") from None
+        try:
+            return cls.from_json(data)
+        except ValueError as exc:
+            raise BadInput(str(path), None, "", f"not a calibration file ({exc})") from None
+
+    @classmethod
+    def from_json(cls, data: object) -> Calibration:
+        """A calibration from :meth:`as_json`'s mapping; ValueError says what is wrong."""
+        try:
+            if not isinstance(data, dict):
+                raise ValueError("a calibration is a mapping (quad, frame_size, screen_size)")
+            quad = np.asarray(data["quad"], np.float32)
+            if quad.shape != (4, 2) or not np.isfinite(quad).all():
+                raise ValueError("quad must be four [x, y] corners")
+            sizes = [_size(data[key], key) for key in ("frame_size", "screen_size")]
+            method = str(data.get("method", "quad"))
+            _plausible(quad, sizes[0])
+        except KeyError as exc:
+            raise ValueError(f"{exc.args[0]} is missing") from None
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+        return cls(quad, sizes[0], sizes[1], method)
+
+
+def _plausible(quad: np.ndarray, frame_size: tuple[int, int]) -> None:
+    width, height = frame_size
+    if np.abs(quad).max() > 4 * max(width, height):
+        raise ValueError("quad lies far outside the frame")
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        raise ValueError("quad is not a convex quadrilateral")
+    if cv2.contourArea(quad) < 0.001 * width * height:
+        raise ValueError("quad encloses almost no area")
+
+
+def _size(value: object, key: str) -> tuple[int, int]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        raise ValueError(f"{key} must be [width, height], two positive integers")
+    return value[0], value[1]
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points -> top-left, top-right, bottom-right, bottom-left."""
+    pts = points.reshape(4, 2).astype(np.float32)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # clockwise from the left (image y points down)
+    # Start at the corner nearest the top-left of its bounding box.
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return np.roll(pts, -start, axis=0)
+
+
+
+
+def inside_fraction(quad: np.ndarray, width: int, height: int) -> float:
+    """The part of the quadrilateral's area that lies in a width x height frame."""
+    area = cv2.contourArea(quad.astype(np.float32))
+    if area <= 0:
+        return 0.0
+    frame = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    common, _ = cv2.intersectConvexConvex(quad.astype(np.float32), frame)
+    return float(common) / area

@@ -1,0 +1,363 @@
+"""Finding the screen in a camera's view, keeping the calibration, noticing a moved camera.
+
+The screen is found once: candidate quadrilaterals from several binarisations of the frame
+(a lit panel in a dark bezel, the bezel on the bench, anything square), each warped flat
+and classified; the one that looks most like a known screen wins. When a screen shows
+little contrast against its bezel, local features (ORB) matched against the references
+give the transform instead. The result is a :class:`~harness.vision.geometry.Calibration`.
+
+Later, when scores drop, :class:`CalibrationKeeper` looks for the screen again: if it
+moved, the camera was knocked; the keeper says so and carries on with the new transform.
+"""
+
+from __future__ import annotations
+
+import attrs
+import cv2
+import numpy as np
+
+from harness.errors import RigError
+from harness.vision.classify import Classifier, Decision, unknown
+from harness.vision.geometry import Calibration, order_corners
+
+#: Candidates are sought on a copy this wide (speed); corners are refined at full size.
+SEARCH_WIDTH = 800
+#: A screen found by its border but scoring below this is aligned on its content.
+REGISTER_BELOW = 0.9
+#: While the panel looks blank, the keeper looks for the screen every this many times
+#: ``patience`` frames.
+BLANK_RECHECK = 4
+#: Pictures smaller than this (either side) hold no screen worth finding.
+MIN_PICTURE = 64
+
+
+class ScreenNotFound(RigError):
+    pass
+
+
+def screen_candidates(frame: np.ndarray, limit: int = 8) -> list[np.ndarray]:
+    """Convex quadrilaterals that could be the screen, largest first (frame pixels)."""
+    h, w = frame.shape[:2]
+    scale = SEARCH_WIDTH / w if w > SEARCH_WIDTH else 1.0
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+    otsu, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    binaries = [binary, cv2.dilate(cv2.Canny(grey, 30, 90), np.ones((3, 3), np.uint8)),
+                cv2.dilate(cv2.Canny(grey, 8, 24), np.ones((3, 3), np.uint8))]
+    # Otsu splits a lit panel from its bezel; a dark page (navy on black) needs lower cuts.
+    for fraction in (0.5, 0.35, 0.25):
+        binaries.append(cv2.threshold(grey, otsu * fraction, 255, cv2.THRESH_BINARY)[1])
+    min_area = 0.03 * small.shape[0] * small.shape[1]
+    quads: list[np.ndarray] = []
+    for binary in binaries:
+        contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            if cv2.contourArea(contour) < min_area:
+                continue
+            hull = cv2.convexHull(contour)
+            approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+            if len(approx) != 4 or not cv2.isContourConvex(approx):
+                continue
+            quad = order_corners(approx.reshape(4, 2) / scale)
+            if not any(np.max(np.linalg.norm(quad - q, axis=1)) < 0.01 * w for q in quads):
+                quads.append(quad)
+    quads.sort(key=lambda q: -cv2.contourArea(q))
+    return [_refine(frame, q) for q in quads[:limit]]
+
+
+def _refine(frame: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Corners to sub-pixel accuracy: each side is moved onto the strongest edge near it
+    (the panel's border), a line is fitted through it, and the corners are where the
+    lines cross. Contours and polygon fits are only good to several pixels."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    for reach in (16.0, 4.0):
+        lines = [_edge_line(grey, quad[i], quad[(i + 1) % 4], reach) for i in range(4)]
+        if any(line is None for line in lines):
+            return quad.astype(np.float32)
+        corners = [_cross(lines[i - 1], lines[i]) for i in range(4)]
+        if any(c is None for c in corners):
+            return quad.astype(np.float32)
+        moved = np.asarray(corners, np.float32)
+        if float(np.max(np.linalg.norm(moved - quad, axis=1))) > 3 * reach:
+            return quad.astype(np.float32)
+        quad = moved
+    return quad.astype(np.float32)
+
+
+def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
+               reach: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The strongest straight edge within ``reach`` pixels of the side a-b, as (point,
+    direction)."""
+    side = b - a
+    length = float(np.linalg.norm(side))
+    if length < 20:
+        return None
+    d = side / length
+    n = np.array([-d[1], d[0]], np.float32)
+    ts = np.linspace(0.08, 0.92, 48, dtype=np.float32)
+    ss = np.arange(-reach, reach + 0.01, 0.5, dtype=np.float32)
+    base = a[None, :] + ts[:, None] * side[None, :]
+    pts = base[:, None, :] + ss[None, :, None] * n[None, None, :]
+    profile = cv2.remap(grey, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)
+    profile = cv2.GaussianBlur(profile, (0, 0), sigmaX=1.0, sigmaY=0.01)
+    deriv = np.diff(profile, axis=1)
+    idx, sign = _border_positions(profile, deriv)
+    if sign == 0:
+        return None
+    signed = deriv * sign
+    rows_all = np.arange(len(ts))
+    has = idx >= 0
+    strength = np.where(has, signed[rows_all, np.maximum(idx, 0)], 0.0)
+    # Rows whose edge has the other polarity saw something else (a glare, a cable).
+    keep = has & (strength > 0) & (idx > 0) & (idx < deriv.shape[1] - 1)
+    if keep.sum() < 8:
+        return None
+    i = idx[keep]
+    rows = np.nonzero(keep)[0]
+    left, mid, right = signed[rows, i - 1], signed[rows, i], signed[rows, i + 1]
+    denom = left - 2 * mid + right
+    offset = np.divide(0.5 * (left - right), denom, out=np.zeros_like(denom),
+                       where=np.abs(denom) > 1e-6)
+    s_edge = ss[0] + (i + 0.5 + np.clip(offset, -0.5, 0.5)) * 0.5
+    points = base[rows] + s_edge[:, None] * n[None, :]
+    vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
+                                 ).ravel()
+    return np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)
+
+
+def _border_positions(profile: np.ndarray, deriv: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per profile (outside -> inside), where the panel's border is, and its polarity.
+
+    A panel sits in a black bezel: the border is the first real step up going inwards from
+    the darkest band. That holds for a lit page, a dark page (navy on black, whose border is
+    weaker than the bezel's outer edge) and a page with a dark band along its edge (a
+    taskbar: the step from bezel to taskbar, not the stronger one from taskbar to window).
+    Without a bezel darker than the page, the strongest edge is taken.
+    """
+    rows, n = deriv.shape
+    idx = np.full(rows, -1)
+    inside = profile[:, -6:].mean(axis=1)
+    votes: list[float] = []
+    for row in range(rows):
+        dark = int(np.argmin(profile[row, :-4]))
+        if inside[row] - profile[row, dark] >= 10.0:
+            rise = deriv[row, dark:]
+            floor = max(1.5, 0.2 * float(rise.max()))
+            steps = np.nonzero((rise[1:-1] >= floor) & (rise[1:-1] >= rise[:-2])
+                               & (rise[1:-1] >= rise[2:]))[0]
+            if steps.size:
+                idx[row] = dark + 1 + int(steps[0])
+                votes.append(1.0)
+                continue
+        strongest = int(np.abs(deriv[row]).argmax())
+        idx[row] = strongest
+        votes.append(float(np.sign(deriv[row, strongest])))
+    sign = float(np.sign(np.median(votes))) if votes else 0.0
+    return idx, sign
+
+
+def _cross(l1: tuple[np.ndarray, np.ndarray] | None,
+           l2: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    if l1 is None or l2 is None:
+        return None
+    (p, r), (q, s) = l1, l2
+    denom = r[0] * s[1] - r[1] * s[0]
+    if abs(denom) < 1e-6:
+        return None
+    t = ((q[0] - p[0]) * s[1] - (q[1] - p[1]) * s[0]) / denom
+    return p + t * r
+
+
+@attrs.frozen(eq=False)
+class Located:
+    calibration: Calibration
+    decision: Decision
+
+
+def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
+    """The quadrilateral whose content looks most like one of the references."""
+    screen_size = classifier.references.size
+    frame_size = (frame.shape[1], frame.shape[0])
+    best: Located | None = None
+    for quad in screen_candidates(frame):
+        cal = Calibration(quad, frame_size, screen_size)
+        decision = classifier.classify_frame(frame, cal)
+        if best is None or _better(decision, best.decision):
+            best = Located(cal, decision)
+    return best
+
+
+def locate(frame: np.ndarray, classifier: Classifier) -> Located:
+    """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`."""
+    if min(frame.shape[:2]) < MIN_PICTURE:
+        raise ScreenNotFound(f"the picture is {frame.shape[1]}x{frame.shape[0]}: too small "
+                             "to find a screen in")
+    best = best_candidate(frame, classifier)
+    # A crisp border gives corners to a fraction of a pixel; only a weak one (a dark page
+    # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
+    if best is not None and (not best.decision.known or best.decision.score < REGISTER_BELOW):
+        best = _register(frame, best, classifier)
+    if best is None or not best.decision.known:
+        by_features = _locate_by_features(frame, classifier)
+        if by_features is not None and (best is None or _better(by_features.decision,
+                                                                best.decision)):
+            best = by_features
+    if best is None:
+        raise ScreenNotFound("no screen found in the picture (no quadrilateral, no features "
+                             "matching a reference)")
+    return best
+
+
+def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Located:
+    """Align the screen found onto its best reference (ECC, full homography): a panel with
+    a weak border is only found to within several pixels, and recognition needs better."""
+    name = found.decision.reference
+    if name is None:
+        # Unknown: try the state that came closest.
+        best_state = found.decision.runner_up
+        name = next((r.name for r in classifier.references if r.state == best_state), None)
+    if name is None:
+        return found
+    ref = classifier.references.get(name)
+    size = classifier.fine_size
+    template = cv2.cvtColor(cv2.resize(ref.image, size, interpolation=cv2.INTER_AREA),
+                            cv2.COLOR_BGR2GRAY).astype(np.float32)
+    homography = found.calibration.homography(size)
+    rectified = cv2.cvtColor(found.calibration.rectify(frame, size),
+                             cv2.COLOR_BGR2GRAY).astype(np.float32)
+    warp = np.eye(3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
+    try:
+        _, warp = cv2.findTransformECC(template, rectified, warp, cv2.MOTION_HOMOGRAPHY,
+                                       criteria, None, 5)
+    except cv2.error:
+        return found  # did not converge: keep what the border gave
+    w, h = size
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+    in_rectified = cv2.perspectiveTransform(corners, warp.astype(np.float64))
+    quad = cv2.perspectiveTransform(in_rectified, np.linalg.inv(homography)).reshape(4, 2)
+    cal = attrs.evolve(found.calibration, quad=quad.astype(np.float32))
+    decision = classifier.classify_frame(frame, cal)
+    return Located(cal, decision) if _better(decision, found.decision) else found
+
+
+def _rank(d: Decision) -> int:
+    # A recognised screen with content locates the panel; content nobody knows still beats
+    # a blank area, which could be any dark thing in the picture.
+    return 0 if d.blank else (2 if d.known else 1)
+
+
+def _better(a: Decision, b: Decision) -> bool:
+    if _rank(a) != _rank(b):
+        return _rank(a) > _rank(b)
+    return a.score > b.score
+
+
+def _locate_by_features(frame: np.ndarray, classifier: Classifier) -> Located | None:
+    try:
+        return _match_features(frame, classifier)
+    except cv2.error:
+        return None  # a degenerate picture or homography: no feature match
+
+
+def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None:
+    orb = cv2.ORB_create(3000)
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    kp_f, des_f = orb.detectAndCompute(grey, None)
+    if des_f is None or len(kp_f) < 20:
+        return None
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    best: Located | None = None
+    width, height = classifier.references.size
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]]).reshape(-1, 1, 2)
+    for ref in classifier.references:
+        kp_r, des_r = orb.detectAndCompute(cv2.cvtColor(ref.image, cv2.COLOR_BGR2GRAY), None)
+        if des_r is None or len(kp_r) < 20:
+            continue
+        pairs = matcher.knnMatch(des_r, des_f, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
+        if len(good) < 15:
+            continue
+        src = np.float32([kp_r[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
+        dst = np.float32([kp_f[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+        homography, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
+        if homography is None or int(inliers.sum()) < 12:
+            continue
+        quad = cv2.perspectiveTransform(corners, homography).reshape(4, 2)
+        cal = Calibration(quad.astype(np.float32), (frame.shape[1], frame.shape[0]),
+                          (width, height), "features")
+        decision = classifier.classify_frame(frame, cal)
+        if best is None or _better(decision, best.decision):
+            best = Located(cal, decision)
+    return best
+
+
+@attrs.define
+class CalibrationKeeper:
+    """Holds a camera's calibration; looks for the screen again when scores drop."""
+
+    classifier: Classifier
+    calibration: Calibration | None = None
+    #: Scores below this count as a drop.
+    recheck_below: float = 0.8
+    #: Consecutive dropped frames before looking again.
+    patience: int = 3
+    #: A screen found this far (frame pixels) from where it was means the camera moved.
+    moved_px: float = 6.0
+    _low: int = attrs.field(default=0, init=False)
+    #: Shift of the last recalibration that found the camera moved (None: never moved).
+    last_move_px: float | None = None
+
+    def classify(self, frame: np.ndarray) -> tuple[Decision, bool]:
+        """Classify a frame; the flag is True when this frame found the camera moved."""
+        if self.calibration is None:
+            try:
+                located = locate(frame, self.classifier)
+            except ScreenNotFound as exc:
+                return unknown(str(exc)), False
+            # Only a recognised screen with content fixes where the panel is; until one
+            # shows (a dark panel at start-up), look again on every frame.
+            if located.decision.known and not located.decision.blank:
+                self.calibration = located.calibration
+                return located.decision, False
+            return unknown("screen not found yet (" + (
+                "the panel is blank" if located.decision.blank
+                else located.decision.why or "nothing recognised") + ")"), False
+        size = (frame.shape[1], frame.shape[0])
+        if size != tuple(self.calibration.frame_size):
+            # Another resolution: the old corners mean nothing; find the screen afresh.
+            was = self.calibration.frame_size
+            self.calibration = None
+            decision, _ = self.classify(frame)
+            why = f"frame size changed from {was[0]}x{was[1]} to {size[0]}x{size[1]}"
+            return (decision if decision.known else attrs.evolve(decision, why=why)), False
+        decision = self.classifier.classify_frame(frame, self.calibration)
+        if decision.known and not decision.blank and decision.score >= self.recheck_below:
+            self._low = 0
+            return decision, False
+        self._low += 1
+        # A dark panel is a fine answer, but a knocked camera staring at something dark says
+        # the same: look again now and then (less often than after an unknown screen).
+        due = self.patience * (BLANK_RECHECK if decision.blank else 1)
+        if self._low < due:
+            return decision, False
+        self._low = 0
+        try:
+            located = locate(frame, self.classifier)
+        except ScreenNotFound:
+            return decision, False
+        found = located.decision
+        if not found.known or found.blank or (decision.known and found.score <= decision.score
+                                              and not decision.blank):
+            return decision, False
+        shift = located.calibration.shift(self.calibration)
+        self.calibration = located.calibration
+        moved = shift > self.moved_px
+        if moved:
+            self.last_move_px = shift
+        return found, moved
+
+
+__all__ = ["CalibrationKeeper", "Located", "ScreenNotFound", "best_candidate",
+           "locate", "screen_candidates"]
