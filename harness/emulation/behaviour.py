@@ -24,6 +24,7 @@ from harness.emulation.screen_look import ScreenLook
 from harness.errors import BadInput
 from harness.loading import Field, read_layered_yaml, validate_data
 from harness.model.bench_spec import Deviation
+from harness.model.lamps import LampColour
 from harness.model.screens import DialogId, Overlay, ScreenClass
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -131,7 +132,8 @@ class Link(Field):
 
 class Led(Field):
     name: str
-    color: str
+    #: One of the colours a bench camera names (harness.model.lamps.LampColour).
+    color: LampColour
     lit_when: Literal["powered", "started"]
 
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import cv2
 import numpy as np
+
+from harness.emulation.lamps import LampState, draw_lamps
 
 _FIXED_POINT_NOISE = 32  # the noise tile holds |N(0,1)| * 32 as uint8 (and the sign apart)
 _FIXED_POINT_SIGMA_MAX = 64  # the sigma map holds sigma * F as uint8, F <= 64 so sigma fits
@@ -642,8 +645,11 @@ class CameraModel:
 
     # -- public -----------------------------------------------------------------------------
 
-    def capture(self, screen: np.ndarray, t: float) -> Capture:
-        """What the camera sees at bench time ``t`` (seconds) while the reader shows ``screen``."""
+    def capture(
+        self, screen: np.ndarray, t: float, lamps: Sequence[LampState] = ()
+    ) -> Capture:
+        """What the camera sees at bench time ``t`` (seconds) while the reader shows ``screen``
+        and its housing's ``lamps`` are as given."""
         screen = _check_screen(screen)
         t = float(t)
         if not math.isfinite(t):
@@ -681,6 +687,9 @@ class CameraModel:
             _apply_gains(src, gains, flat, gain_image)
         elif src is not flat:
             np.copyto(flat, src)
+        if lamps:  # drawn after the gains (their light scales with them) and under the glare
+            draw_lamps(work, view.quad, lamps, gains=gains, blur=view.blur,
+                       noise=self._read_noise, seed=int(rng.integers(2**32)))
         self._add_glare(work, view, t)
         if quality is not None:
             ok, data = cv2.imencode(".jpg", work, [cv2.IMWRITE_JPEG_QUALITY, quality])

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import pydantic
 
+from harness.emulation.lamps import LampLook
 from harness.loading import Field
 
 
@@ -64,10 +65,13 @@ class ScreenLook(Field):
     #: What a switched-off or sleeping panel shows.
     dark: Colour = "#060606"
     spinner: Spinner = Spinner()
+    #: The lamps on the housing around the panel (one per ``behaviour.leds``): where a
+    #: camera sees them. Not part of the screen's pixels (nor of its fingerprint).
+    lamps: list[LampLook] = []
 
 
 def look_fingerprint(look: ScreenLook) -> str:
     """Short and stable: equal for equal looks, different after any change of a field."""
     import hashlib
 
-    return hashlib.sha256(look.model_dump_json().encode()).hexdigest()[:16]
+    return hashlib.sha256(look.model_dump_json(exclude={"lamps"}).encode()).hexdigest()[:16]

@@ -7,11 +7,12 @@ with virtual time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from harness.emulation.camera_model import CameraEffects, CameraModel
+from harness.emulation.lamps import LampState, check_looks, lamp_states
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.screen_look import ScreenLook
 from harness.emulation.screen_renderer import Drawn, ScreenRenderer
@@ -35,9 +36,12 @@ class EmulatedScreenSource:
         renderer: ScreenRenderer,
         clock: Clock,
         camera: CameraModel | None = None,
+        lamps: Callable[[], Sequence[LampState]] | None = None,
     ) -> None:
         self.name = name
         self.content = content
+        #: The housing's lamps as they are now (lit or not), drawn into each frame.
+        self.lamps = lamps
         self.renderer = renderer
         self.clock = clock
         self.camera = camera or CameraModel()
@@ -49,7 +53,8 @@ class EmulatedScreenSource:
             raise CameraStopped(self.name, "closed")
         t = self.clock.now()
         screen = self.renderer.render(self.content(), t, self.clock.wallclock()).image
-        capture = self.camera.capture(screen, t)
+        lamps = self.lamps() if self.lamps is not None else ()
+        capture = self.camera.capture(screen, t, lamps)
         frame = Frame(capture.image, t, self._index, self.name)
         self._index += 1
         return frame
@@ -97,7 +102,11 @@ def reader_camera(
     effects: CameraEffects | None = None,
 ) -> EmulatedScreenSource:
     current = _current(twin)
+    looks = renderer.look.lamps
+    if looks:
+        check_looks(looks, [led.name for led in current().behaviour.leds], name)
     return EmulatedScreenSource(
         name, lambda: reader_drawn(current().screen()), renderer, clock,
         CameraModel(seed=seed, effects=effects),
+        (lambda: lamp_states(looks, current().leds())) if looks else None,
     )

@@ -1,0 +1,160 @@
+"""The twin's lamps as a camera sees them: where they sit on the housing (the ``lamps``
+list of a device file's ``display`` section) and how a lit or unlit one looks in a frame.
+
+Which lamps a reader has, their colour and what lights them are behaviour
+(``behaviour.leds``: ``powered`` or ``started``); where they are and how large is look
+(here). A lamp on the reader's back (``side: back``) is never in a front camera's frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import attrs
+import cv2
+import numpy as np
+import pydantic
+
+from harness.errors import RigError
+from harness.loading import Field
+from harness.model.lamps import (
+    LampColour,
+    LampShape,
+    LampSpot,
+    frame_box,
+    lamp_distance,
+    to_unit,
+    unit_square_to,
+)
+
+#: Light of a lit lamp (B, G, R), before the camera's gains: what the LED emits.
+EMITTED: dict[str, tuple[float, float, float]] = {
+    "white": (255, 255, 255),
+    "red": (40, 30, 255),
+    "amber": (0, 160, 255),
+    "yellow": (0, 230, 255),
+    "green": (70, 255, 40),
+    "cyan": (255, 230, 0),
+    "blue": (255, 110, 20),
+    "purple": (255, 40, 200),
+}
+#: The glow around a lit lamp: its peak (DN) and its Gaussian width in units of the lamp's
+#: shape; it fades to nothing by twice the lamp's size (where a reader compares).
+_GLOW_PEAK, _GLOW_SIGMA = 220.0, 0.6
+
+
+class LampLook(Field):
+    """One lamp of ``behaviour.leds`` (same ``name``), where a camera sees it."""
+
+    name: str
+    #: ``front``: on the face around the screen; ``back``: behind it (never in the frame of
+    #: a camera in front of the reader, so it has no position).
+    side: Literal["front", "back"] = "front"
+    #: Centre and (width, height) in normalised screen coordinates ((1, 1) is the screen's
+    #: bottom-right corner: a lamp below the screen has y > 1).
+    at: tuple[float, float] | None = None
+    size: tuple[pydantic.PositiveFloat, pydantic.PositiveFloat] | None = None
+    shape: LampShape = "round"
+
+    @pydantic.model_validator(mode="after")
+    def _placed(self) -> LampLook:
+        if self.side == "front" and (self.at is None or self.size is None):
+            raise ValueError(f"lamp {self.name!r} is on the front: give 'at' and 'size'")
+        if self.side == "back" and self.at is not None:
+            raise ValueError(f"lamp {self.name!r} is on the back: a front camera never sees "
+                             "it, so it has no 'at'")
+        return self
+
+    def spot(self) -> LampSpot | None:
+        if self.side != "front":
+            return None
+        assert self.at is not None and self.size is not None
+        return LampSpot(name=self.name, at=self.at, size=self.size, shape=self.shape)
+
+
+@attrs.frozen
+class LampState:
+    """A lamp in one frame: where it is, its colour and whether it is lit."""
+
+    spot: LampSpot
+    colour: LampColour
+    lit: bool
+
+
+def lamp_states(looks: Sequence[LampLook], leds: dict[str, tuple[str, bool]]
+                ) -> list[LampState]:
+    """The front lamps of a twin now, from its looks and ``twin.leds()``
+    (name -> (colour, lit))."""
+    states = []
+    for look in looks:
+        spot = look.spot()
+        if spot is None:
+            continue
+        colour, lit = leds[look.name]
+        states.append(LampState(spot, colour, lit))  # type: ignore[arg-type]
+    return states
+
+
+def check_looks(looks: Sequence[LampLook], led_names: Sequence[str], who: str) -> None:
+    """Every drawn lamp is one the behaviour lights (and the other way round)."""
+    drawn = {look.name for look in looks}
+    if drawn != set(led_names):
+        raise RigError(
+            f"{who}: display.lamps {sorted(drawn)} and behaviour.leds {sorted(led_names)} "
+            "name different lamps")
+
+
+def draw_lamps(
+    frame: np.ndarray,
+    quad: np.ndarray,
+    lamps: Sequence[LampState],
+    *,
+    gains: np.ndarray | None,
+    blur: float,
+    noise: float,
+    seed: int,
+) -> None:
+    """Draw ``lamps`` into ``frame`` (BGR uint8, after the camera's gains, in place), on the
+    plane of the screen whose corners are ``quad``. Lit: a bright core and a coloured
+    glow, light the exposure scales too; unlit: a dim grey disc, a little lighter than the
+    housing and faintly tinted by its plastic. Blurred by the lens and given sensor noise
+    like the rest of the frame."""
+    if not lamps:
+        return
+    h = unit_square_to(quad)
+    fh, fw = frame.shape[:2]
+    g = np.ones(3, np.float32) if gains is None else np.asarray(gains, np.float32)
+    reach = int(np.ceil(3 * blur)) + 2
+    rng = np.random.default_rng(seed)
+    for lamp in lamps:
+        box = frame_box(h, lamp.spot, 2.4, reach, (fw, fh))
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+        u, v = to_unit(h, xs, ys)
+        d = lamp_distance(lamp.spot, u, v).astype(np.float32)
+        # anti-aliased edge: about one pixel wide, from how fast d changes across the ROI
+        gy, gx = np.gradient(d)
+        step = float(np.median(np.hypot(gx, gy))) or 1.0
+        alpha = np.clip((1 - d) / step + 0.5, 0, 1)[..., None]
+        roi = frame[y0:y1, x0:x1].astype(np.float32)
+        colour = np.array(EMITTED[lamp.colour], np.float32)
+        if lamp.lit:
+            core = np.clip((0.8 * colour + 0.2 * 255) * 1.4, 0, 255) * g
+            glow = colour * (_GLOW_PEAK / 255) * np.exp(-(d**2) / (2 * _GLOW_SIGMA**2))[..., None]
+            drawn = (roi + glow * g) * (1 - alpha) + core * alpha
+        else:
+            ring = (d > 1.3) & (d < 2.2)
+            housing = np.median(roi[ring], axis=0) if ring.any() else roi.reshape(-1, 3).mean(0)
+            grey = float(housing.mean()) * 1.3 + 10 * float(g.mean())
+            tint = 0.85 + 0.15 * colour / colour.mean()
+            drawn = roi * (1 - alpha) + grey * tint * alpha
+        delta = drawn - roi
+        if blur > 0:
+            delta = cv2.GaussianBlur(delta, (0, 0), blur)
+        if noise > 0:
+            cover = cv2.GaussianBlur(alpha[..., 0], (0, 0), blur) if blur > 0 else alpha[..., 0]
+            delta += rng.standard_normal(delta.shape, dtype=np.float32) * noise * cover[..., None]
+        frame[y0:y1, x0:x1] = np.clip(roi + delta + 0.5, 0, 255).astype(np.uint8)
