@@ -21,7 +21,7 @@ import numpy as np
 
 from harness.emulation.screen_look import Palette, ScreenLook, bgr, look_fingerprint
 from harness.errors import MissingSystemPart
-from harness.vision.reference import ReferenceSet, Region
+from harness.vision.reference import ReferenceSet, Region, TextLine
 
 FONT_ENV = "ONSHI_RIG_FONT"
 _FONT_PLACES = (
@@ -57,6 +57,8 @@ class Drawn:
 class Rendered:
     image: np.ndarray
     regions: tuple[Region, ...]
+    #: How each text was drawn, line by line (for glyph-by-glyph text checks).
+    lines: tuple[TextLine, ...] = ()
 
 
 def _palette_kind(shows: str) -> str:
@@ -154,7 +156,7 @@ class ScreenRenderer:
             key = Drawn(ref.state, ref.shows or ref.state, ref.texts, ref.buttons,
                         title=ref.title).content_key
             regions = tuple(r for r in ref.regions if r.kind != "spinner")
-            self._pages.setdefault(key, Rendered(ref.image, regions))
+            self._pages.setdefault(key, Rendered(ref.image, regions, ref.lines))
             taken += 1
         return taken
 
@@ -170,7 +172,7 @@ class ScreenRenderer:
             regions.append(self._draw_clock(image, palette, wallclock))
         if drawn.overlay == "spinner":
             regions.append(self._draw_spinner(image, t))
-        return Rendered(image, tuple(regions))
+        return Rendered(image, tuple(regions), page.lines)
 
     # -- static page --------------------------------------------------------------------
     def _page(self, drawn: Drawn) -> Rendered:
@@ -195,15 +197,17 @@ class ScreenRenderer:
         canvas = Image.new("RGB", (width, height), _rgb(palette.background))
         draw = ImageDraw.Draw(canvas)
         regions: list[Region] = []
+        lines: list[TextLine] = []
         if look.layout == "dialog":
-            self._draw_dialog(draw, drawn, palette, regions)
+            self._draw_dialog(draw, drawn, palette, regions, lines)
         else:
-            self._draw_reader_page(draw, drawn, palette, regions)
+            self._draw_reader_page(draw, drawn, palette, regions, lines)
         image = cv2.cvtColor(np.asarray(canvas), cv2.COLOR_RGB2BGR)
-        return Rendered(image, tuple(regions))
+        lines.sort(key=lambda line: (line.box[1], line.box[0]))
+        return Rendered(image, tuple(regions), tuple(lines))
 
     def _draw_reader_page(self, draw, drawn: Drawn, palette: Palette,  # noqa: ANN001
-                          regions: list[Region]) -> None:
+                          regions: list[Region], lines: list[TextLine]) -> None:
         look = self.look
         width, height = look.size
         top = 0
@@ -221,12 +225,13 @@ class ScreenRenderer:
                       fill=_rgb(palette.text), anchor="ms")
             bottom -= 40
         if drawn.buttons:
-            bottom = self._draw_buttons(draw, drawn.buttons, bottom, regions)
+            bottom = self._draw_buttons(draw, drawn.buttons, bottom, regions, lines)
         self._draw_texts(draw, drawn, palette, (_MARGIN, top + 24, width - _MARGIN, bottom - 24),
-                         regions)
+                         regions, lines)
 
     def _draw_texts(self, draw, drawn: Drawn, palette: Palette,  # noqa: ANN001
-                    box: tuple[int, int, int, int], regions: list[Region]) -> None:
+                    box: tuple[int, int, int, int], regions: list[Region],
+                    layout: list[TextLine]) -> None:
         x0, y0, x1, y1 = box
         if not drawn.texts:
             return
@@ -234,21 +239,25 @@ class ScreenRenderer:
         size = self.look.text_size
         while True:
             font = self._fonts.get(size)
-            lines = [
-                line
-                for text in drawn.texts
-                for line in wrap(_clean(text), x1 - x0, font.getlength)
-            ]
+            # Each screen line, with the text it is part of and where in it it starts.
+            placed = []
+            for i, text in enumerate(drawn.texts):
+                start = 0
+                for line in wrap(_clean(text), x1 - x0, font.getlength):
+                    placed.append((line, f"texts.{i}", start))
+                    start += len(line)
+            lines = [line for line, _, _ in placed]
             step = int(size * 1.45)
             if step * len(lines) <= y1 - y0 or size <= 14:
                 break
             size -= 2
         y = y0 + max(0, ((y1 - y0) - step * len(lines)) // 2)
         block_top = y
-        for line in lines:
+        for line, source, start in placed:
             length = font.getlength(line)
             x = x0 if self.look.align == "left" else int((x0 + x1 - length) / 2)
             draw.text((x, y), line, font=font, fill=_rgb(palette.text))
+            layout.append(_text_line(font, line, x, y, source, start))
             # An error code (【901】) must be seen exactly: a must-match region of its own.
             if "【" in line and "】" in line[line.index("【"):]:
                 start = line.index("【")
@@ -262,7 +271,7 @@ class ScreenRenderer:
         regions.append(_region("text", "match", x0, block_top - 4, x1 - x0, y - block_top + 8))
 
     def _draw_buttons(self, draw, labels: Sequence[str], bottom: int,  # noqa: ANN001
-                      regions: list[Region]) -> int:
+                      regions: list[Region], layout: list[TextLine]) -> int:
         look = self.look
         width = look.size[0]
         font = self._fonts.get(int(look.text_size * 0.75))
@@ -278,12 +287,14 @@ class ScreenRenderer:
                                    outline=_rgb(look.button.band), width=3)
             draw.text((x + bw // 2, y + bh // 2), label, font=font,
                       fill=_rgb(look.button.text), anchor="mm")
+            layout.append(_text_line(font, label, x + bw // 2, y + bh // 2, f"button:{label}",
+                                     anchor="mm"))
             regions.append(_region(f"button:{label}", "match", x, y, bw, bh, text=label))
             x += bw + gap
         return y
 
     def _draw_dialog(self, draw, drawn: Drawn, palette: Palette,  # noqa: ANN001
-                     regions: list[Region]) -> None:
+                     regions: list[Region], layout: list[TextLine]) -> None:
         look = self.look
         width, height = look.size
         # The desktop: a taskbar and the eligibility app's window behind any dialog.
@@ -306,6 +317,7 @@ class ScreenRenderer:
             font = self._fonts.get(22)
             draw.text((x0 + 14, y0 + 20), drawn.title, font=font,
                       fill=_rgb(look.button.band_text), anchor="lm")
+            layout.append(_text_line(font, drawn.title, x0 + 14, y0 + 20, "title", anchor="lm"))
             regions.append(_region("title", "match", x0 + 8, y0 + 4,
                                    int(font.getlength(drawn.title)) + 16, 32))
         font = self._fonts.get(int(look.text_size * 0.6))
@@ -317,11 +329,13 @@ class ScreenRenderer:
                            width=2)
             draw.text((bx + bw // 2, y0 + dh - bh // 2 - 16), label, font=font,
                       fill=_rgb(look.button.text), anchor="mm")
+            layout.append(_text_line(font, label, bx + bw // 2, y0 + dh - bh // 2 - 16,
+                                     f"button:{label}", anchor="mm"))
             regions.append(_region(f"button:{label}", "match", bx, y0 + dh - bh - 16, bw, bh,
                                    text=label))
             bx += bw + 12
         box = (x0 + 20, y0 + 56, x0 + dw - 20, y0 + dh - bh - 28)
-        self._draw_texts(draw, drawn, look.button, box, regions)
+        self._draw_texts(draw, drawn, look.button, box, regions, layout)
         regions.append(_region("dialog", "match", x0, y0, dw, dh))
 
     # -- what changes with time ---------------------------------------------------------
@@ -358,6 +372,21 @@ class ScreenRenderer:
         half = r + spin.thickness + 12
         return _region("spinner", "spinner", centre[0] - half, centre[1] - half, 2 * half,
                        2 * half)
+
+
+def _text_line(font, text: str, x: float, y: float, source: str,  # noqa: ANN001
+               start: int = 0, anchor: str = "la") -> TextLine:
+    """Where ``text``, drawn at (x, y) with ``anchor`` (PIL's: ``la`` top left, ``lm`` left
+    middle, ``mm`` centred), lies: its cell from the ascender to the descender, and each
+    character's left edge (the advance of the text before it)."""
+    ascent, descent = font.getmetrics()
+    length = font.getlength(text)
+    left = x - length / 2 if anchor[0] == "m" else x
+    top = y - (ascent + descent) / 2 if anchor[1] == "m" else y
+    edges = [round(left + font.getlength(text[:i]), 1) for i in range(len(text) + 1)]
+    box = (int(math.floor(left)), int(math.floor(top)), int(math.ceil(length)),
+           ascent + descent)
+    return TextLine(text=text, box=box, edges=edges, source=source, start=start)
 
 
 def _region(name: str, kind: str, x: int, y: int, w: int, h: int,

@@ -116,6 +116,7 @@ def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out
             texts=list(plan.drawn.texts),
             buttons=list(plan.drawn.buttons),
             regions=list(rendered.regions),
+            lines=list(rendered.lines),
         )
     # A lab's own references (``learn``) in the folder stay.
     if (out / INDEX).is_file():

@@ -13,6 +13,13 @@ Region kinds:
 
 A region may name the text it holds (``text``): an error code (``code``), a button's label
 (``button:<label>``).
+
+A reference may also say how its texts are laid out (``lines``): per line of the screen, the
+characters drawn on it, the line's box, each character's left edge (and the last one's right
+edge) and which text it belongs to (``texts.<i>``, ``title``, ``button:<label>``) from which
+character on: a text wrapped over several lines has one entry per line. The twins'
+references carry it for every text; a learnt one for the lines the lab confirmed. It is what
+glyph-by-glyph text checks cut their templates with (harness/vision/text_check.py).
 """
 
 from __future__ import annotations
@@ -53,6 +60,34 @@ class Region(Field):
         return box
 
 
+class TextLine(Field):
+    """One line of text as the panel draws it."""
+
+    #: The characters drawn on the line (a text's emoji variation selectors left out: the
+    #: panel draws the text glyph).
+    text: str
+    #: x, y, width, height in reference pixels: from the first character's left edge to the
+    #: last one's right edge, from the font's ascender to its descender.
+    box: tuple[int, int, int, int]
+    #: The x of each character's left edge, then the last one's right edge (reference
+    #: pixels, one more than the characters).
+    edges: list[float]
+    #: The text it is part of: ``texts.<i>`` (the i-th of ``texts``), ``title`` or
+    #: ``button:<label>``.
+    source: str
+    #: Where the line starts in that text (characters, variation selectors left out).
+    start: int = 0
+
+    @pydantic.model_validator(mode="after")
+    def _edges(self) -> TextLine:
+        if len(self.edges) != len(self.text) + 1:
+            raise ValueError(f"{self.text!r}: needs {len(self.text) + 1} edges (one per "
+                             f"character and the last one's right edge), has {len(self.edges)}")
+        if any(b < a for a, b in zip(self.edges, self.edges[1:], strict=False)):
+            raise ValueError(f"{self.text!r}: edges must not decrease")
+        return self
+
+
 class ReferenceEntry(Field):
     """One reference as the index describes it."""
 
@@ -69,6 +104,8 @@ class ReferenceEntry(Field):
     texts: list[str] = []
     buttons: list[str] = []
     regions: list[Region] = []
+    #: How the texts are laid out, line by line (see :class:`TextLine`).
+    lines: list[TextLine] = []
     #: Captured with ``onshi-rig learn`` (kept when the twins' references are redrawn).
     learnt: bool = False
 
@@ -96,6 +133,8 @@ class Reference:
     #: BGR uint8, the index's size.
     image: np.ndarray
     path: Path
+    #: How its texts are drawn, line by line (none where unknown).
+    lines: tuple[TextLine, ...] = ()
 
     def regions_of(self, kind: RegionKind) -> list[Region]:
         return [r for r in self.regions if r.kind == kind]
@@ -160,6 +199,11 @@ class ReferenceSet:
                     f"{entry.file} is {image.shape[1]}x{image.shape[0]}, the index says "
                     f"{width}x{height}",
                 )
+            for line in entry.lines:
+                x, y, w, h = line.box
+                if x < 0 or y < 0 or x + w > width or y + h > height:
+                    raise BadInput(str(index_path), None, f"references.{name}.lines",
+                                   f"{line.text!r} lies outside the {width}x{height} screen")
             masked = 0
             for region in entry.regions:
                 x, y, w, h = region.box
@@ -174,6 +218,7 @@ class ReferenceSet:
                 Reference(
                     name, entry.state, entry.shows, entry.overlay, entry.title, tuple(entry.texts),
                     tuple(entry.buttons), tuple(entry.regions), image, path,
+                    tuple(entry.lines),
                 )
             )
         if not refs:
@@ -213,7 +258,7 @@ class _IndexDumper(yaml.SafeDumper):
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list | tuple) -> yaml.Node:
-    flow = all(isinstance(x, int) for x in data) or all(isinstance(x, str) for x in data)
+    flow = all(isinstance(x, (int, float)) for x in data) or all(isinstance(x, str) for x in data)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
