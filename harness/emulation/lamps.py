@@ -32,7 +32,7 @@ from harness.model.lamps import (
 EMITTED: dict[str, tuple[float, float, float]] = {
     "white": (255, 255, 255),
     "red": (40, 30, 255),
-    "amber": (0, 160, 255),
+    "amber": (0, 140, 255),
     "yellow": (0, 230, 255),
     "green": (70, 255, 40),
     "cyan": (255, 230, 0),
@@ -142,7 +142,9 @@ def draw_lamps(
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         colour = np.array(EMITTED[lamp.colour], np.float32)
         if lamp.lit:
-            core = np.clip((0.8 * colour + 0.2 * 255) * 1.4, 0, 255) * g
+            # the LED's own colour, a little paled; a strong exposure clips it (as a
+            # real camera does: an over-exposed amber LED turns yellow, a green one white)
+            core = np.clip(0.9 * colour + 0.1 * 255, 0, 255) * g
             glow = colour * (_GLOW_PEAK / 255) * np.exp(-(d**2) / (2 * _GLOW_SIGMA**2))[..., None]
             drawn = (roi + glow * g) * (1 - alpha) + core * alpha
         else:

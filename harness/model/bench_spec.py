@@ -13,6 +13,7 @@ from typing import Any, Literal
 import pydantic
 
 from harness.loading import Field
+from harness.model.lamps import LampSpot
 from harness.model.topology import parse_port_path
 from harness.model.usb_ids import UsbId
 
@@ -156,6 +157,10 @@ class Camera(Field):
     #: Real cameras: a fixed exposure in the driver's units (V4L2: 100 µs steps), so the
     #: screen's brightness does not pump; left to the driver when it refuses.
     exposure: float | None = None
+    #: The reader's lamps this camera sees (ERR-07), where it sees them relative to the
+    #: screen: measured by the lab for its own camera; a lamp out of its sight (on the
+    #: reader's back) is not listed.
+    lamps: list[LampSpot] = []
 
 
 class PcscSettings(Field):
