@@ -164,7 +164,7 @@ def _recognise(picture: np.ndarray, to_box, symbols: bool) -> tuple[ReadLine, ..
     if it is None:
         return ()
     while True:
-        text = (it.GetUTF8Text(level) or "").strip()
+        text = _text(it, level)
         bbox = it.BoundingBox(level)
         if text and bbox is not None:
             x0, y0, x1, y1 = bbox
@@ -178,6 +178,13 @@ def _recognise(picture: np.ndarray, to_box, symbols: bool) -> tuple[ReadLine, ..
     return tuple(lines)
 
 
+def _text(it, level) -> str:  # noqa: ANN001
+    try:
+        return (it.GetUTF8Text(level) or "").strip()
+    except RuntimeError:  # an element with no text (tesserocr raises on it)
+        return ""
+
+
 def _with_symbols(api, lines: list[ReadLine], to_box) -> list[ReadLine]:  # noqa: ANN001
     """Each line with the characters whose centres lie in it."""
     import tesserocr
@@ -186,7 +193,7 @@ def _with_symbols(api, lines: list[ReadLine], to_box) -> list[ReadLine]:  # noqa
     found: list[ReadSymbol] = []
     it = api.GetIterator()
     while it is not None:
-        text = it.GetUTF8Text(level)
+        text = _text(it, level)
         bbox = it.BoundingBox(level)
         if text and bbox is not None:
             x0, y0, x1, y1 = bbox

@@ -1,0 +1,625 @@
+"""Does a screen show a text, character for character? Judged on the rectified screen.
+
+Two ways, and the verdict says which (:attr:`TextCheck.method`):
+
+``glyphs``: where the rig knows how the panel draws the text (some reference's layout,
+:class:`~harness.vision.reference.TextLine`, holds ``expected`` as an exact substring of one
+of its texts, across a wrap if need be), each expected character's rendering is cut from
+that reference picture and compared with the screen:
+
+1. the line (each screen line the text covers) is found on the screen by normalised
+   correlation, first in a band around where the reference has it, then anywhere (a
+   layout that moved: a line missing above it);
+2. the camera's blur is estimated on the whole line (the template blurred by the sigma that
+   matches best), and the template blurred alike;
+3. every glyph's cell (its advance, from the reference's edges) must correlate with its
+   rendering at :attr:`TextParams.glyph_accept` or better, each free to move
+   :attr:`TextParams.slack` pixels. A substituted kana, kanji or digit, another bracket, a
+   half-width ``:`` for a full-width ``：`` (the rest of the line shifts), a missing
+   symbol: that glyph (or the ones after it) does not match.
+
+``ocr``: where no layout holds the text (a lab's reference learnt without a confirmed text,
+a text no reference shows), the screen is read with Tesseract (harness/vision/ocr.py) and
+the text must be a substring of the reading, both *normalised*:
+
+- Unicode NFKC (full-width ASCII and the full-width colon ``：`` become ``:``, ``（`` ``(``,
+  half-width katakana full-width; 【】 stay as they are);
+- every whitespace removed (Tesseract spaces out Japanese words);
+- emoji variation selectors (U+FE0F) removed.
+
+The OCR verdict is weaker than the glyphs': it cannot tell ``：`` from ``:`` (NFKC folds
+them), and Tesseract misses pictograms (⚠). Its detail says so.
+
+``read`` is always a human reading: the OCR of the area where the text was looked for (or of
+the closest line), so a failure says what the screen shows instead
+(``expected 【901】, read 【011】 (glyph 2 of 5 '9' does not match: 0.41 < 0.62)``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Literal
+
+import attrs
+import cv2
+import numpy as np
+
+from harness.vision.ocr import ReadLine, read_lines
+from harness.vision.reference import Reference, ReferenceSet, TextLine
+
+Box = tuple[int, int, int, int]
+Method = Literal["glyphs", "ocr"]
+#: The panel draws the text glyph of a pictogram, not its emoji presentation.
+_VARIATION = "\ufe0f"
+
+
+def normalise(text: str) -> str:
+    """The OCR comparison's form of a text: NFKC, no whitespace, no variation selectors."""
+    text = unicodedata.normalize("NFKC", text.replace(_VARIATION, ""))
+    return "".join(text.split())
+
+
+def drawn_form(text: str) -> str:
+    """A text as the panel draws it (as the references' layouts hold it)."""
+    return text.replace(_VARIATION, "")
+
+
+@attrs.frozen
+class TextParams:
+    """The text check's tunables; the defaults are what benchmarks/text_check.py measured."""
+
+    #: A glyph matches its rendering at this correlation or better (after the blur match).
+    glyph_accept: float = 0.6
+    #: A line is found where its whole rendering correlates this well; below, it is not on
+    #: the screen.
+    line_accept: float = 0.45
+    #: Pixels (at the references' size) each glyph may move from where the line puts it.
+    slack: int = 2
+    #: The band searched first around the reference's place (fraction of the height).
+    band: float = 0.25
+    #: Blur sigmas (reference pixels) tried on the template to match the camera's.
+    sigmas: tuple[float, ...] = (0.0, 0.7, 1.1, 1.5, 2.0, 2.7, 3.5)
+    #: Blur (reference pixels) of a glyph's difference from its rendering before its peak
+    #: is taken (see _residual_peak).
+    residual_sigma: float = 1.5
+    #: Contrast floor (grey levels) of a window: a blank patch is not a match.
+    blank_sd: float = 3.0
+
+
+@attrs.frozen
+class TextCheck:
+    """The verdict on one expected text."""
+
+    expected: str
+    ok: bool
+    method: Method
+    #: What OCR read where the text was looked for (or the closest line): for the report.
+    read: str
+    #: Where the text was found or looked for (x, y, w, h in reference pixels), or None.
+    where: Box | None
+    #: Why (which glyph failed, how it was judged).
+    detail: str
+    #: The weakest glyph's score (glyphs), or the OCR line's confidence (ocr).
+    score: float = 0.0
+    #: False for an absence check (:func:`absent_text`): ``ok`` means the text is not there.
+    wanted: bool = True
+
+    def message(self) -> str:
+        """``expected 【901】, read 【011】 (glyph 2 of 5 '9' does not match: ...)``."""
+        read = self.read or "nothing"
+        if not self.wanted:
+            verdict = "" if self.ok else "shown: "
+            return (f"{verdict}expected no {self.expected}, read {read} "
+                    f"({self.method}: {self.detail})")
+        verdict = "" if self.ok else "not shown: "
+        return f"{verdict}expected {self.expected}, read {read} ({self.method}: {self.detail})"
+
+    def as_json(self) -> dict[str, object]:
+        return {"expected": self.expected, "ok": self.ok, "method": self.method,
+                "read": self.read, "where": list(self.where) if self.where else None,
+                "detail": self.detail, "score": round(self.score, 4), "wanted": self.wanted}
+
+
+# -- where the rendering is known ----------------------------------------------------------
+
+
+@attrs.frozen
+class _Segment:
+    """The part of the expected text on one drawn line: characters [first, last) of it."""
+
+    line: TextLine
+    first: int
+    last: int
+
+    @property
+    def text(self) -> str:
+        return self.line.text[self.first:self.last]
+
+    def box(self, pad: int) -> Box:
+        x0 = int(np.floor(self.line.edges[self.first])) - pad
+        x1 = int(np.ceil(self.line.edges[self.last])) + pad
+        return (x0, self.line.box[1] - pad, x1 - x0, self.line.box[3] + 2 * pad)
+
+
+@attrs.frozen
+class Rendering:
+    """How one reference draws the expected text: the lines it covers."""
+
+    reference: Reference
+    segments: tuple[_Segment, ...]
+
+
+def renderings(expected: str, references: ReferenceSet,
+               prefer: str | None = None) -> list[Rendering]:
+    """Every distinct way the references draw ``expected`` (the preferred reference's
+    first): where a text of a layout holds it as an exact substring."""
+    want = drawn_form(expected)
+    found: list[Rendering] = []
+    seen: set[tuple[object, ...]] = set()
+    refs = sorted(references, key=lambda r: r.name != prefer)
+    for ref in refs:
+        by_source: dict[str, list[TextLine]] = {}
+        for line in ref.lines:
+            by_source.setdefault(line.source, []).append(line)
+        for lines in by_source.values():
+            lines.sort(key=lambda line: line.start)
+            whole = "".join(line.text for line in lines)
+            at = whole.find(want) if want else -1
+            if at < 0:
+                continue
+            segments = []
+            for line in lines:
+                a = max(at, line.start) - line.start
+                b = min(at + len(want), line.start + len(line.text)) - line.start
+                if a < b:
+                    segments.append(_Segment(line, a, b))
+            # Two references drawing it alike (the same glyph cells) are one rendering.
+            key = tuple((s.text, s.line.box[3], tuple(np.diff(s.line.edges[s.first:s.last + 1])))
+                        for s in segments)
+            if key not in seen:
+                seen.add(key)
+                found.append(Rendering(ref, tuple(segments)))
+    return found
+
+
+class _Screen:
+    """A rectified screen prepared for glyph checks: grey, at most the references' size,
+    less its background (glare, vignetting, the page's colour)."""
+
+    def __init__(self, screen: np.ndarray, size: tuple[int, int]) -> None:
+        grey = cv2.cvtColor(screen, cv2.COLOR_BGR2GRAY) if screen.ndim == 3 else screen
+        if grey.shape[1] > size[0]:
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        self.original = screen
+        self.scale = grey.shape[1] / size[0]  # screen pixels per reference pixel
+        self.values = _values(grey)
+
+
+def _values(grey: np.ndarray) -> np.ndarray:
+    """Grey less its local mean over about a glyph's size (taken on a small copy: fast)."""
+    g = grey.astype(np.float32)
+    h, w = g.shape
+    small = cv2.resize(g, (max(4, w // 8), max(4, h // 8)), interpolation=cv2.INTER_AREA)
+    small = cv2.blur(small, (5, 5))
+    return g - cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+class GlyphChecker:
+    """Checks texts on screens of one :class:`ReferenceSet`, keeping the references'
+    prepared pictures (one per size) between checks."""
+
+    def __init__(self, references: ReferenceSet, params: TextParams | None = None) -> None:
+        self.references = references
+        self.params = params or TextParams()
+        self._ref_values: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+
+    def _reference_values(self, ref: Reference, size: tuple[int, int]) -> np.ndarray:
+        key = (ref.name, size)
+        if key not in self._ref_values:
+            image = ref.image
+            if image.shape[1::-1] != size:
+                # Sampled as the screen is: the whole reference resized, then cut.
+                image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            self._ref_values[key] = _values(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+        return self._ref_values[key]
+
+    def check(self, expected: str, screen: np.ndarray | _Screen, *,
+              prefer: str | None = None, read: bool = True) -> TextCheck:
+        """See :func:`check_text`."""
+        prepared = screen if isinstance(screen, _Screen) else \
+            _Screen(screen, self.references.size)
+        options = renderings(expected, self.references, prefer)
+        if not options:
+            return _by_ocr(expected, prepared.original, self.references.size)
+        best: _Verdict | None = None
+        for rendering in options[:3]:
+            verdict = self._check_rendering(rendering, prepared)
+            if verdict.ok:
+                best = verdict
+                break
+            if best is None or verdict.rank > best.rank:
+                best = verdict
+        assert best is not None
+        text = ""
+        if read:
+            text = " ".join(filter(None, (_read_at(prepared.original, self.references.size, box)
+                                          for box in best.lines)))
+        return TextCheck(expected, best.ok, "glyphs", text, best.where, best.detail, best.score)
+
+    def _check_rendering(self, rendering: Rendering, screen: _Screen) -> _Verdict:
+        p = self.params
+        s = screen.scale
+        size = screen.values.shape[1::-1]
+        ref_values = self._reference_values(rendering.reference, size)
+        # The longest segment is found first; the others moved with it (one text block).
+        order = sorted(range(len(rendering.segments)),
+                       key=lambda i: -len(rendering.segments[i].text))
+        pad = p.slack + 2
+        shift: tuple[int, int] | None = None
+        placed: dict[int, tuple[int, int, float]] = {}  # segment -> (x, y, line score)
+        missing: str | None = None
+        for i in order:
+            seg = rendering.segments[i]
+            bx, by, _, _ = _scaled(seg.box(pad), s)
+            template = _cut(ref_values, _scaled(seg.box(pad), s))
+            found = None
+            if shift is not None:
+                found = _search(screen.values, template, bx + shift[0], by + shift[1],
+                                max(4, int(6 * s)), p.blank_sd)
+                if found is not None and found[1] < p.line_accept:
+                    found = None
+            if found is None:
+                # The first line anywhere near its place; another one not with the rest of
+                # the block (a line of its own re-centred): likewise.
+                at = (bx, by) if shift is None else (bx + shift[0], by + shift[1])
+                found = self._find(screen.values, template, at, size)
+            if found is None:
+                missing = missing or seg.text
+                continue
+            (fx, fy), line_score = found
+            shift = shift or (fx - bx, fy - by)
+            placed[i] = (fx, fy, line_score)
+        boxes = []
+        for i, seg in enumerate(rendering.segments):
+            bx, by, bw, bh = _scaled(seg.box(pad), s)
+            x, y = placed[i][:2] if i in placed else (bx + (shift or (0, 0))[0],
+                                                       by + (shift or (0, 0))[1])
+            boxes.append(_unscaled((x, y, bw, bh), s))
+        lines = tuple(boxes)
+        if missing is not None:
+            return _Verdict(False, f"the line {missing!r} is not on the screen", 0.0,
+                            _union(boxes), rank=len(placed) / len(boxes), lines=lines)
+        total = sum(len(seg.text) for seg in rendering.segments)
+        weakest, n = 1.0, 0
+        for i, seg in enumerate(rendering.segments):
+            bx, by, _, _ = _scaled(seg.box(pad), s)
+            fx, fy, line_score = placed[i]
+            scores = self._glyphs(seg, ref_values, screen.values, (fx - bx, fy - by), s, pad)
+            for k, score in enumerate(scores):
+                weakest = min(weakest, score)
+                if score < p.glyph_accept:
+                    return _Verdict(
+                        False, f"glyph {n + k + 1} of {total} {seg.text[k]!r} does not match "
+                        f"its rendering ({score:.2f} < {p.glyph_accept:g})", score,
+                        _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
+            n += len(seg.text)
+        return _Verdict(True, f"every glyph of {total} matches how "
+                        f"{rendering.reference.name} draws it (weakest {weakest:.2f})",
+                        weakest, _union(boxes), rank=3.0, lines=lines)
+
+    def _find(self, values: np.ndarray, template: np.ndarray, at: tuple[int, int],
+              size: tuple[int, int]) -> tuple[tuple[int, int], float] | None:
+        """Where the template shows best: in a band around ``at``, else anywhere."""
+        p = self.params
+        th, tw = template.shape
+        band = int(p.band * size[1])
+        top, bottom = max(0, at[1] - band), min(size[1], at[1] + th + band)
+        best = _best(values[top:bottom], template, p.blank_sd) if bottom - top >= th else None
+        if best is not None and best[1] >= p.line_accept:
+            return (best[0][0], best[0][1] + top), best[1]
+        anywhere = _best(values, template, p.blank_sd)
+        if anywhere is not None and anywhere[1] >= p.line_accept:
+            return anywhere
+        return None
+
+    def _glyphs(self, seg: _Segment, ref_values: np.ndarray, values: np.ndarray,
+                shift: tuple[int, int], s: float, pad: int) -> list[float]:
+        """Each glyph's best correlation with its rendering, blurred as the camera blurs."""
+        p = self.params
+        bx, by, bw, bh = _scaled(seg.box(pad), s)
+        margin = 8
+        # The template with a margin, so that blurring it does not see its edge.
+        source = _cut(ref_values, (bx - margin, by - margin, bw + 2 * margin, bh + 2 * margin))
+        seen = _cut(values, (bx + shift[0], by + shift[1], bw, bh))
+        best_sigma, best_score = 0.0, -2.0
+        for sigma in p.sigmas:
+            blurred = _blur(source, sigma * s)[margin:-margin, margin:-margin]
+            score = _ncc(seen, blurred, p.blank_sd)
+            if score > best_score:
+                best_sigma, best_score = sigma, score
+        template = _blur(source, best_sigma * s)[margin:-margin, margin:-margin]
+        slack = max(1, int(round(p.slack * s)) + 1)
+        line_sd = float(template.std()) or 1.0
+        scores = []
+        x0 = int(np.floor(seg.line.edges[seg.first])) - pad
+        for k in range(seg.first, seg.last):
+            c0 = int(round((seg.line.edges[k] - x0) * s))
+            c1 = int(round((seg.line.edges[k + 1] - x0) * s))
+            glyph = template[:, max(0, c0):min(template.shape[1], c1 + 1)]
+            if glyph.shape[1] < 2:
+                scores.append(1.0)
+                continue
+            patch = _cut(values, (bx + shift[0] + c0 - slack, by + shift[1] - slack,
+                                  glyph.shape[1] + 2 * slack, glyph.shape[0] + 2 * slack))
+            if float(glyph.std()) < 0.15 * line_sd:
+                # A space: the screen must be blank there too.
+                inner = patch[slack:-slack, slack:-slack]
+                scores.append(1.0 - float(inner.std()) / max(line_sd, 1e-3))
+                continue
+            (gx, gy), score = _best(patch, glyph, p.blank_sd)  # type: ignore[misc]
+            seen_glyph = patch[gy:gy + glyph.shape[0], gx:gx + glyph.shape[1]]
+            peak = _residual_peak(seen_glyph, glyph, p.residual_sigma * s)
+            # One score per glyph: the correlation, lowered where a stroke is missing or extra.
+            scores.append(max(-1.0, min(score, 1.0 - peak)))
+        return scores
+
+
+@attrs.frozen
+class _Verdict:
+    ok: bool
+    detail: str
+    score: float
+    where: Box | None
+    #: Which failed verdict of several renderings to report: the one that got furthest.
+    rank: float
+    #: Each line's box where it was found or looked for (what is read for the report).
+    lines: tuple[Box, ...] = ()
+
+
+def _scaled(box: Box, s: float) -> Box:
+    x, y, w, h = box
+    return (int(round(x * s)), int(round(y * s)), max(2, int(round(w * s))),
+            max(2, int(round(h * s))))
+
+
+def _unscaled(box: Box, s: float) -> Box:
+    return _scaled(box, 1.0 / s)
+
+
+def _union(boxes: Sequence[Box]) -> Box | None:
+    if not boxes:
+        return None
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _cut(image: np.ndarray, box: Box) -> np.ndarray:
+    """``image``'s pixels in ``box``, edge pixels repeated where it lies outside."""
+    x, y, w, h = box
+    ih, iw = image.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(iw, x + w), min(ih, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((h, w), np.float32)
+    crop = image[y0:y1, x0:x1]
+    if crop.shape != (h, w):
+        crop = cv2.copyMakeBorder(crop, y0 - y, y + h - y1, x0 - x, x + w - x1,
+                                  cv2.BORDER_REPLICATE)
+    return crop
+
+
+def _residual_peak(seen: np.ndarray, glyph: np.ndarray, sigma: float) -> float:
+    """The largest local difference between a glyph seen and its rendering (after the best
+    gain and offset), relative to the rendering's contrast: a dakuten, a stroke more or
+    less, which the correlation over the whole glyph hardly notices. Blurred by about a
+    stroke's width first, so that edges half a pixel apart (a dipole) cancel out and a
+    missing or extra stroke (a blob) stays."""
+    g = glyph - glyph.mean()
+    w = seen - seen.mean()
+    var = float((g * g).sum())
+    if var <= 1e-6:
+        return 1.0
+    gain = float((w * g).sum()) / var
+    contrast = gain * float(np.percentile(g, 99) - np.percentile(g, 1))
+    if contrast <= 1e-3:
+        return 1.0
+    residual = _blur(w - gain * g, sigma)
+    return float(np.abs(residual).max()) / contrast
+
+
+def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(image, (0, 0), sigma) if sigma > 0.1 else image
+
+
+def _ncc(a: np.ndarray, b: np.ndarray, blank_sd: float) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    n = a.size
+    den = np.sqrt(max(float((a * a).sum()), n * blank_sd ** 2) * max(float((b * b).sum()), 1e-6))
+    return float((a * b).sum()) / den
+
+
+def _best(image: np.ndarray, template: np.ndarray,
+          blank_sd: float) -> tuple[tuple[int, int], float] | None:
+    """The best normalised correlation of ``template`` in ``image`` and where (top left);
+    a window with next to no contrast counts as blank, not as a match."""
+    th, tw = template.shape
+    ih, iw = image.shape
+    if th > ih or tw > iw:
+        return None
+    centred = (template - template.mean()).astype(np.float32)
+    norm = float(np.sqrt((centred * centred).sum())) or 1.0
+    image = np.ascontiguousarray(image, np.float32)
+    num = cv2.matchTemplate(image, centred, cv2.TM_CCORR)
+    sums, squares = cv2.integral2(image, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+
+    def windows(table: np.ndarray) -> np.ndarray:
+        return table[th:, tw:] - table[:-th, tw:] - table[th:, :-tw] + table[:-th, :-tw]
+
+    n = th * tw
+    s = windows(sums)
+    spread = np.maximum(windows(squares) - s * s / n, n * blank_sd * blank_sd)
+    ncc = num / (norm * np.sqrt(spread)).astype(np.float32)
+    _, score, _, (x, y) = cv2.minMaxLoc(ncc)
+    return (int(x), int(y)), float(score)
+
+
+def _search(values: np.ndarray, template: np.ndarray, x: int, y: int, reach: int,
+            blank_sd: float) -> tuple[tuple[int, int], float] | None:
+    """The best place of ``template`` within ``reach`` pixels of (x, y)."""
+    th, tw = template.shape
+    area = _cut(values, (x - reach, y - reach, tw + 2 * reach, th + 2 * reach))
+    best = _best(area, template, blank_sd)
+    if best is None:
+        return None
+    (bx, by), score = best
+    return (x - reach + bx, y - reach + by), score
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _read_at(screen: np.ndarray, size: tuple[int, int], where: Box | None) -> str:
+    """OCR of the area ``where`` (with a margin), lines joined by spaces."""
+    if where is None:
+        return ""
+    x, y, w, h = where
+    grow = max(4, h // 8)
+    box = (max(0, x - grow), max(0, y - grow), w + 2 * grow, h + 2 * grow)
+    return " ".join(line.text for line in read_lines(screen, box=box, reference_size=size))
+
+
+def _by_ocr(expected: str, screen: np.ndarray, size: tuple[int, int],
+            lines: Sequence[ReadLine] | None = None) -> TextCheck:
+    """The text judged on what OCR reads (no layout holds it)."""
+    if lines is None:
+        lines = read_lines(screen, reference_size=size)
+    want = normalise(expected)
+    how = ("no reference shows how the panel draws it; read by OCR, normalised (NFKC, no "
+           "whitespace): cannot tell ： from :")
+    if not want:
+        return TextCheck(expected, False, "ocr", "", None, "an empty text is never shown")
+    # One line, or several in a row (a text wrapped over lines).
+    for i in range(len(lines)):
+        joined = ""
+        for j in range(i, len(lines)):
+            joined += normalise(lines[j].text)
+            if want in joined:
+                span = lines[i:j + 1]
+                box = _union([line.box for line in span])
+                conf = min(line.confidence for line in span)
+                return TextCheck(expected, True, "ocr", " ".join(line.text for line in span),
+                                 box, how, conf)
+            if len(joined) > len(want) + 40:
+                break
+    closest = _closest(want, lines)
+    return TextCheck(expected, False, "ocr", closest.text if closest else "",
+                     closest.box if closest else None,
+                     how + ("" if lines else "; nothing was read"),
+                     closest.confidence if closest else 0.0)
+
+
+def _closest(want: str, lines: Sequence[ReadLine]) -> ReadLine | None:
+    """The line sharing the most characters (in order) with ``want``."""
+    import difflib
+
+    if not lines:
+        return None
+    return max(lines, key=lambda line: difflib.SequenceMatcher(
+        None, want, normalise(line.text)).ratio())
+
+
+# -- the API -------------------------------------------------------------------------------
+
+
+_checkers: dict[int, GlyphChecker] = {}
+
+
+def checker_for(references: ReferenceSet) -> GlyphChecker:
+    """A glyph checker kept for this reference set (its prepared pictures reused)."""
+    key = id(references)
+    found = _checkers.get(key)
+    if found is None or found.references is not references:
+        found = _checkers[key] = GlyphChecker(references)
+    return found
+
+
+def check_text(expected: str, screen: np.ndarray, references: ReferenceSet, *,
+               prefer: str | None = None, read: bool = True) -> TextCheck:
+    """Does the rectified ``screen`` (BGR or grey, any size; best at the references' own)
+    show ``expected`` character for character? By glyphs where a reference's layout holds
+    the text (``prefer``: a reference name to try first, e.g. the one the screen was
+    recognised as), else by OCR. ``read``: also OCR the area for the report (the check
+    itself does not need it)."""
+    return checker_for(references).check(expected, screen, prefer=prefer, read=read)
+
+
+def check_texts(expected: Sequence[str], screen: np.ndarray, references: ReferenceSet, *,
+                prefer: str | None = None, read: bool = True) -> list[TextCheck]:
+    """:func:`check_text` of each text, the screen prepared once."""
+    checker = checker_for(references)
+    prepared = _Screen(screen, references.size)
+    out = []
+    lines: tuple[ReadLine, ...] | None = None
+    for text in expected:
+        if renderings(text, references, prefer):
+            out.append(checker.check(text, prepared, prefer=prefer, read=read))
+        else:
+            if lines is None:  # one OCR pass for every text no layout holds
+                lines = read_lines(screen, reference_size=references.size)
+            out.append(_by_ocr(text, screen, references.size, lines))
+    return out
+
+
+def in_order(checks: Sequence[TextCheck], same_line_px: float = 8.0) -> list[str]:
+    """Problems with the order of texts that were all found: each must come after the one
+    before it, top to bottom, then left to right on one line (tops within
+    ``same_line_px``). A text not found is a problem of its own."""
+    problems = []
+    previous: TextCheck | None = None
+    for check in checks:
+        if not check.ok or check.where is None:
+            problems.append(check.message())
+            continue
+        if previous is not None and previous.where is not None:
+            (px, py, *_), (x, y, *_) = previous.where, check.where
+            same_line = abs(y - py) <= same_line_px
+            if (same_line and x < px) or (not same_line and y < py):
+                problems.append(f"{check.expected} shows before {previous.expected}; the "
+                                "notice has it after")
+        previous = check
+    return problems
+
+
+def check_in_order(expected: Sequence[str], screen: np.ndarray, references: ReferenceSet,
+                   **kwargs: object) -> tuple[list[TextCheck], list[str]]:
+    """Each text checked (:func:`check_texts`), and the problems: texts not shown, or not
+    in the notice's order. No problem: they all show, in order."""
+    checks = check_texts(expected, screen, references, **kwargs)  # type: ignore[arg-type]
+    return checks, in_order(checks)
+
+
+def absent_text(text: str, screen: np.ndarray, references: ReferenceSet, *,
+                lines: Sequence[ReadLine] | None = None) -> TextCheck:
+    """For rules like "no consent about 高額療養費": ``ok`` when ``text`` is NOT on the
+    screen, neither as some reference draws it (glyphs) nor in the normalised OCR of the
+    screen. ``detail`` says where it was seen when it is there."""
+    glyphs = check_text(text, screen, references, read=False) \
+        if renderings(text, references) else None
+    if glyphs is not None and glyphs.ok:
+        return attrs.evolve(glyphs, ok=False, wanted=False,
+                            read=_read_at(screen, references.size, glyphs.where),
+                            detail=f"it is there: {glyphs.detail}")
+    if lines is None:
+        lines = read_lines(screen, reference_size=references.size)
+    by_ocr = _by_ocr(text, screen, references.size, lines)
+    if by_ocr.ok:
+        return attrs.evolve(by_ocr, ok=False, wanted=False, detail="OCR reads it (normalised: NFKC, no "
+                                                      "whitespace)")
+    read = " / ".join(line.text for line in lines)
+    return TextCheck(text, True, "ocr" if glyphs is None else "glyphs", read, None,
+                     "not on the screen (" + ("as drawn, nor " if glyphs is not None else "")
+                     + "in the normalised OCR)", 1.0, wanted=False)
