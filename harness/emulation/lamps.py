@@ -22,10 +22,7 @@ from harness.model.lamps import (
     LampColour,
     LampShape,
     LampSpot,
-    frame_box,
-    lamp_distance,
-    to_unit,
-    unit_square_to,
+    lamp_map,
 )
 
 #: Light of a lit lamp (B, G, R), before the camera's gains: what the LED emits.
@@ -122,19 +119,15 @@ def draw_lamps(
     like the rest of the frame."""
     if not lamps:
         return
-    h = unit_square_to(quad)
     fh, fw = frame.shape[:2]
     g = np.ones(3, np.float32) if gains is None else np.asarray(gains, np.float32)
     reach = int(np.ceil(3 * blur)) + 2
     rng = np.random.default_rng(seed)
     for lamp in lamps:
-        box = frame_box(h, lamp.spot, 2.4, reach, (fw, fh))
-        if box is None:
+        mapped = lamp_map(quad, lamp.spot, 2.4, reach, (fw, fh))
+        if mapped is None:
             continue
-        x0, y0, x1, y1 = box
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-        u, v = to_unit(h, xs, ys)
-        d = lamp_distance(lamp.spot, u, v).astype(np.float32)
+        (x0, y0, x1, y1), d = mapped
         # anti-aliased edge: about one pixel wide, from how fast d changes across the ROI
         gy, gx = np.gradient(d)
         step = float(np.median(np.hypot(gx, gy))) or 1.0

@@ -10,6 +10,7 @@ perspective (its four corners in the frame) places it.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -95,3 +96,26 @@ def frame_box(h: np.ndarray, spot: LampSpot, scale: float, grow: int,
     x1 = min(fw, int(np.ceil(pts[:, 0].max())) + grow + 1)
     y1 = min(fh, int(np.ceil(pts[:, 1].max())) + grow + 1)
     return None if x0 >= x1 or y0 >= y1 else (x0, y0, x1, y1)
+
+
+def lamp_map(quad: np.ndarray, spot: LampSpot, scale: float, grow: int,
+             frame_size: tuple[int, int]) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The frame box holding the lamp out to ``scale`` (see :func:`frame_box`) and the
+    :func:`lamp_distance` of each of its pixels (float32, read-only); None if the lamp is
+    out of the frame. Kept per pose: a fixed camera's lamps stay where they are."""
+    q = np.asarray(quad, np.float32)
+    return _lamp_map(q.tobytes(), spot, float(scale), int(grow), tuple(frame_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _lamp_map(quad: bytes, spot: LampSpot, scale: float, grow: int,
+              frame_size: tuple[int, int]) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    h = unit_square_to(np.frombuffer(quad, np.float32).reshape(4, 2))
+    box = frame_box(h, spot, scale, grow, frame_size)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    d = lamp_distance(spot, *to_unit(h, xs, ys)).astype(np.float32)
+    d.flags.writeable = False
+    return box, d

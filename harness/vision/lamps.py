@@ -24,7 +24,7 @@ import attrs
 import cv2
 import numpy as np
 
-from harness.model.lamps import LampSpot, frame_box, lamp_distance, to_unit, unit_square_to
+from harness.model.lamps import LampSpot, lamp_map
 from harness.model.timeline import Timeline
 from harness.vision.geometry import Calibration
 
@@ -79,14 +79,11 @@ def colour_name(bgr: np.ndarray) -> str:
 
 def read_lamp(frame: np.ndarray, calibration: Calibration, spot: LampSpot) -> LampReading:
     """One lamp in one frame (BGR), placed by the screen's calibration."""
-    h = unit_square_to(calibration.quad)
     fh, fw = frame.shape[:2]
-    box = frame_box(h, spot, _SURROUND[1], 1, (fw, fh))
-    if box is None:
+    mapped = lamp_map(calibration.quad, spot, _SURROUND[1], 1, (fw, fh))
+    if mapped is None:
         return LampReading(spot.name, False, None, 0.0, "out of the frame")
-    x0, y0, x1, y1 = box
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    d = lamp_distance(spot, *to_unit(h, xs, ys))
+    (x0, y0, x1, y1), d = mapped
     roi = frame[y0:y1, x0:x1].astype(np.float32)
     value = roi.max(axis=2)
     lamp = d <= _LAMP
