@@ -8,6 +8,11 @@ missing line. The reading of an unknown screen holds the references' error codes
 anywhere on it (:meth:`Classifier.find_region`), and nothing it cannot confirm; the state
 whose code it shows is its candidate. Suites tell "shows a 901 error"
 (``has_text("【901")``) from "is the 901 screen" (``state == "error_901"``).
+
+What the screen *says*, character for character, is read at decision points only (OCR costs
+~0.1-0.3 s a screen): :func:`read_text` (or ``read_screen(..., read=True)``) adds the OCR's
+lines; a reading made with the screen at the references' size can judge texts on it
+(:meth:`ScreenReading.check_text`, harness/vision/text_check.py), whatever its state.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import attrs
 import numpy as np
 
 from harness.vision.classify import UNKNOWN, Classifier, Decision
-from harness.vision.reference import Reference
+from harness.vision.ocr import ReadLine, read_lines
+from harness.vision.reference import Reference, ReferenceSet
+from harness.vision.text_check import TextCheck, absent_text, check_text, check_texts
 
 #: The regions an unrecognised screen is searched for: error codes.
 CODE = "code"
@@ -45,6 +52,13 @@ class ScreenReading:
     candidate: str | None = None
     #: The reference recognised.
     reference: str | None = None
+    #: The lines OCR read on the screen, top to bottom, with their confidences (empty until
+    #: read: :func:`read_text`).
+    lines: tuple[ReadLine, ...] = ()
+    #: The rectified screen the reading came from, and its references: what text checks
+    #: judge (None: the reading cannot check texts).
+    screen: np.ndarray | None = attrs.field(default=None, eq=False, repr=False)
+    references: ReferenceSet | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def known(self) -> bool:
@@ -53,6 +67,27 @@ class ScreenReading:
     def has_text(self, fragment: str) -> bool:
         """Some confirmed text holds ``fragment`` (``has_text("【901")``)."""
         return any(fragment in text for text in self.texts)
+
+    def _judge(self) -> tuple[np.ndarray, ReferenceSet]:
+        if self.screen is None or self.references is None:
+            raise ValueError("this reading holds no screen to check texts on (read_screen "
+                             "without screen=)")
+        return self.screen, self.references
+
+    def check_text(self, expected: str) -> TextCheck:
+        """Is ``expected`` on the screen, character for character? (text_check.check_text;
+        the recognised reference's rendering is tried first.)"""
+        screen, refs = self._judge()
+        return check_text(expected, screen, refs, prefer=self.reference)
+
+    def check_texts(self, expected: list[str] | tuple[str, ...]) -> list[TextCheck]:
+        screen, refs = self._judge()
+        return check_texts(expected, screen, refs, prefer=self.reference)
+
+    def absent_text(self, text: str) -> TextCheck:
+        """``ok`` when ``text`` is not on the screen (glyphs nor OCR)."""
+        screen, refs = self._judge()
+        return absent_text(text, screen, refs, lines=self.lines or None)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -65,6 +100,7 @@ class ScreenReading:
             "labels": list(self.labels),
             "candidate": self.candidate,
             "reference": self.reference,
+            **({"read": [line.as_json() for line in self.lines]} if self.lines else {}),
         }
 
 
@@ -76,10 +112,30 @@ def variant_buttons(reference_name: str) -> tuple[str, ...]:
 
 
 def read_screen(classifier: Classifier, decision: Decision,
-                screen: np.ndarray | None = None) -> ScreenReading:
+                screen: np.ndarray | None = None, *, read: bool = False) -> ScreenReading:
     """What the screen behind ``decision`` says. ``screen``, the rectified screen of the same
-    frame (best at ``classifier.fine_size``), is searched only when the decision is unknown:
-    without it an unknown screen reads as nothing but its closest state."""
+    frame (the classifier's fine size or the references' own), is searched only when the
+    decision is unknown: without it an unknown screen reads as nothing but its closest state.
+    ``read``: also OCR the screen (:func:`read_text`); the reading keeps ``screen`` for text
+    checks either way (at the references' size for glyph checks)."""
+    reading = _reading(classifier, decision, screen)
+    if screen is None:
+        return reading
+    reading = attrs.evolve(reading, screen=screen, references=classifier.references)
+    return read_text(reading) if read else reading
+
+
+def read_text(reading: ScreenReading) -> ScreenReading:
+    """The reading with the lines OCR reads on its screen (a decision point: the state
+    changed, a rule asks). Unchanged when it holds no screen."""
+    if reading.screen is None or reading.references is None:
+        return reading
+    return attrs.evolve(reading, lines=read_lines(reading.screen,
+                                                  reference_size=reading.references.size))
+
+
+def _reading(classifier: Classifier, decision: Decision,
+             screen: np.ndarray | None) -> ScreenReading:
     if decision.known:
         if decision.reference is None:  # a decision made elsewhere, without its reference
             return ScreenReading(decision.state, decision.score, decision.shows,

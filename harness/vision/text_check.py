@@ -45,6 +45,7 @@ import attrs
 import cv2
 import numpy as np
 
+from harness.vision.geometry import Calibration
 from harness.vision.ocr import ReadLine, read_lines
 from harness.vision.reference import Reference, ReferenceSet, TextLine
 
@@ -83,6 +84,9 @@ class TextParams:
     #: Blur (reference pixels) of a glyph's difference from its rendering before its peak
     #: is taken (see _residual_peak).
     residual_sigma: float = 1.5
+    #: Glyphs are judged on a screen rectified at this fraction of the references' size or
+    #: more (at half size a dakuten is lost in the camera's blur).
+    min_scale: float = 0.9
     #: Contrast floor (grey levels) of a window: a blank patch is not a match.
     blank_sd: float = 3.0
 
@@ -232,6 +236,13 @@ class GlyphChecker:
         options = renderings(expected, self.references, prefer)
         if not options:
             return _by_ocr(expected, prepared.original, self.references.size)
+        if prepared.scale < self.params.min_scale:
+            # Glyphs at half size tell a dakuten from none no better than chance: fail closed.
+            height, width = prepared.original.shape[:2]
+            ref_w, ref_h = self.references.size
+            return TextCheck(expected, False, "glyphs", "", None,
+                             f"the screen was rectified at {width}x{height}; glyph checks "
+                             f"need the references' {ref_w}x{ref_h} (rectify_for_text)")
         best: _Verdict | None = None
         for rendering in options[:3]:
             verdict = self._check_rendering(rendering, prepared)
@@ -533,6 +544,13 @@ def _closest(want: str, lines: Sequence[ReadLine]) -> ReadLine | None:
 
 
 # -- the API -------------------------------------------------------------------------------
+
+
+def rectify_for_text(frame: np.ndarray, calibration: Calibration,
+                     references: ReferenceSet) -> np.ndarray:
+    """The screen cut out of a camera frame at the references' own size: what text checks
+    and OCR want (the classifier's fine size is too coarse for glyphs)."""
+    return calibration.rectify(frame, references.size)
 
 
 _checkers: dict[int, GlyphChecker] = {}
