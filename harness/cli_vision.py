@@ -57,10 +57,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
                     f"{calibration.frame_size[0]}x{calibration.frame_size[1]} frames")})
                 continue
             decision = classifier.classify_frame(image, calibration)
+            seen_at = calibration
         else:
+            seen_at = None
             try:
                 located = locate(image, classifier)
                 decision = located.decision
+                seen_at = located.calibration
                 # Only a recognised screen with content fixes where the panel is.
                 if args.save_calibration and decision.known and not decision.blank:
                     _save_calibration(located.calibration, args.save_calibration)
@@ -68,7 +71,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
             except ScreenNotFound as exc:
                 decision = unknown(str(exc))
         unknown_seen |= not decision.known
-        results.append({"image": str(path), **decision.as_json()})
+        row = {"image": str(path), **decision.as_json()}
+        if args.read:
+            row["read"] = _read(image, seen_at, classifier.references.size)
+        results.append(row)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:
@@ -79,9 +85,23 @@ def cmd_classify(args: argparse.Namespace) -> int:
                 extra = f" ({row['why']})" if row.get("why") else ""
                 print(f"{row['image']}: {row['state']}  score {row['score']:.3f}  "
                       f"margin {row['margin']:.3f}{extra}")
+                for line in row.get("read", []):
+                    print(f"  read: {line['text']}  ({line['confidence']:.2f})")
     if bad:
         return EXIT_BAD_INPUT
     return EXIT_UNKNOWN if unknown_seen else EXIT_OK
+
+
+def _read(image: np.ndarray, calibration: Calibration | None,
+          size: tuple[int, int]) -> list[dict[str, object]]:
+    """The OCR's lines on the screen, rectified at the references' size (none when the
+    screen was not found)."""
+    from harness.vision.ocr import read_lines
+
+    if calibration is None:
+        return []
+    screen = calibration.rectify(image, size)
+    return [line.as_json() for line in read_lines(screen, reference_size=size)]
 
 
 #: What an image that could not be classified reports in --json.
@@ -314,6 +334,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-calibration", metavar="FILE", type=Path, default=None,
                    help="save where the screen was found in the first recognised picture")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per image")
+    p.add_argument("--read", action="store_true",
+                   help="also read the screen's text (OCR): its lines and their confidences")
     _screens_arg(p)
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.set_defaults(func=cmd_classify)
