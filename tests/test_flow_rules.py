@@ -6,7 +6,7 @@ import pytest
 
 from harness.model.boot_rules import BootRecord, check_boot
 from harness.model.flow_rules import check_flow
-from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen
+from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.profiles import BootOrderCheck, FlowCheck, ProfileSet, default_profiles_dir
 
 
@@ -26,13 +26,19 @@ def screen(t: float, until: float, state: str, **kw: object) -> SeenScreen:
     return SeenScreen(t, until, state, shows, **kw)  # type: ignore[arg-type]
 
 
+def found(*texts: str, y0: float = 100.0) -> tuple[TextFinding, ...]:
+    """Texts judged shown, one per line from ``y0`` down, in the order given."""
+    return tuple(TextFinding(t, True, "glyphs", read=t, x=50.0, y=y0 + 60.0 * k)
+                 for k, t in enumerate(texts))
+
+
 def e901_record(completion_until: float = 30.0, card_out_t: float = 20.0,
                 nine01_t: float = 41.0, close2_t: float = 40.0) -> FlowRecord:
     return FlowRecord(
         "e901", "panasonic",
         screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
                  screen(6, 7, "checking"), screen(8, completion_until, "completion"),
-                 screen(nine01_t, 50, "error_901", texts=("【901】",))],
+                 screen(nine01_t, 50, "error_901", findings=found("901"))],
         dialogs=[SeenDialog(9, "check_error_1", closed_by="OK", closed_t=35),
                  SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
         actions=[Action(card_out_t, "card_out"), Action(35, "terminal:OK"),
@@ -63,16 +69,70 @@ def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:
 
 
 def test_an_unrecognised_901_counts_for_its_code_not_for_its_text(shipped: ProfileSet) -> None:
+    fujitsu = ["受付窓口にご連絡ください", "職員はオンライン資格確認等システムの障害状況を確認してください",
+               "【901: オンライン資格確認等システムの障害】"]
     record = e901_record()
-    record.screens[-1] = SeenScreen(41, 50, "unknown", None,
-                                    texts=("【901: オンライン資格確認等システムの障害】",),
-                                    candidate="error_901")
+    # A screen whose layout moved (no reference matches) but shows the code, read on it.
+    record.screens[-1] = SeenScreen(
+        41, 50, "unknown", None, candidate=None,
+        findings=(*found("901", fujitsu[2]),
+                  TextFinding(fujitsu[0], False, "glyphs", read="受付窓口にご連絡ください。",
+                              detail="glyph 13 of 12: not found"),
+                  TextFinding(fujitsu[1], True, "glyphs", read=fujitsu[1], x=40, y=300)))
     assert check_flow(check(shipped, "fujitsu_japan", "E901-04"), record) == []
     problems = check_flow(check(shipped, "fujitsu_japan", "E901-05"), record)
-    assert problems and "受付窓口にご連絡ください" in problems[0]
+    assert problems and "expected 受付窓口にご連絡ください, read 受付窓口にご連絡ください。" in problems[0]
     # Without any text read, an unknown screen stands for nothing.
     record.screens[-1] = SeenScreen(41, 50, "unknown", None, candidate="error_901")
     assert check_flow(check(shipped, "fujitsu_japan", "E901-04"), record)
+
+
+def test_a_recognised_screen_passes_on_what_was_read_not_on_its_reference(
+        shipped: ProfileSet) -> None:
+    # The reference's texts say 【901】, but the text check read 【011】 on the screen.
+    record = e901_record()
+    record.screens[-1] = screen(41, 50, "error_901", texts=("【901】",), findings=(
+        TextFinding("901", False, "glyphs", read="【011】", detail="glyph 1 of 3 '9'"),))
+    problems = check_flow(check(shipped, "panasonic", "E901-04"), record)
+    assert problems and "expected 901, read 【011】 (glyphs: glyph 1 of 3 '9')" in problems[0]
+    # Nothing judged the text: not shown, whatever the reference says.
+    record.screens[-1] = screen(41, 50, "error_901", texts=("【901】",))
+    problems = check_flow(check(shipped, "panasonic", "E901-04"), record)
+    assert problems and "nothing read this text" in problems[0]
+
+
+def test_texts_in_the_notices_order(shipped: ProfileSet) -> None:
+    atlas = check(shipped, "atlas", "E901-05")
+    texts = atlas.screens[0].texts
+    record = e901_record()
+    record.screens[-1] = screen(41, 50, "error_901", findings=found(*texts, "901"))
+    assert check_flow(atlas, record) == []
+    swapped = [texts[1], texts[0], *texts[2:]]
+    record.screens[-1] = screen(41, 50, "error_901", findings=found(*swapped, "901"))
+    problems = check_flow(atlas, record)
+    assert problems and f"{texts[1]} stands before {texts[0]}" in problems[0]
+
+
+def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
+    con02 = check(shipped, "canon", "CON-02")
+    step = next(s for s in con02.screens if s.absent)
+    absent = step.absent[0]
+    ok = TextFinding(absent, False, "ocr", read="情報の提供に同意しますか")
+    visit = FlowRecord("consent", "canon", screens=[
+        screen(0, 1, "first"), screen(2, 3, "consent_1", findings=(ok,)),
+        screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over")
+    assert check_flow(con02, visit) == []
+    visit.screens[1] = screen(2, 3, "consent_1", findings=(
+        TextFinding(absent, True, "ocr", read=f"{absent}情報の提供に同意しますか"),))
+    assert any("which it must not" in p for p in check_flow(con02, visit))
+    # A consent screen nobody read: whether it shows the text is not known, so it fails.
+    visit.screens[1] = screen(2, 3, "consent_1")
+    assert any("could not tell" in p for p in check_flow(con02, visit))
+    # Every consent screen is held to it, not only the first that passes.
+    late = TextFinding(absent, True, "glyphs", read=absent)
+    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=(ok,)),
+                          screen(3, 4, "consent_2", findings=(late,))]
+    assert any("consent_2" in p and "which it must not" in p for p in check_flow(con02, visit))
 
 
 def test_dialogs_in_order_and_closed_with_their_button(shipped: ProfileSet) -> None:

@@ -24,7 +24,8 @@ def run_flow(bench: Bench, hands: Hands, reader: str, plan: Plan, *,
     if plan.flow not in DRIVERS:
         raise KeyError(f"no driver for flow {plan.flow!r}")
     run = FlowRun(bench, hands, reader, plan.flow, plan.given,
-                  watch_terminal=plan.flow in WITH_DIALOGS, general=general, evidence=evidence)
+                  watch_terminal=plan.flow in WITH_DIALOGS, general=general, evidence=evidence,
+                  expected=plan.profile.expected_texts(plan.flow, plan.given))
     from_power_on = plan.flow in FROM_POWER_ON
     restore_for(run, plan.profile, plan.flow, plan.given)
     arrange_before_power(run, plan.given + FLOW_SETUP.get(plan.flow, ()))

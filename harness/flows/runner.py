@@ -14,24 +14,38 @@ from typing import TYPE_CHECKING
 import attrs
 
 from harness.hands import Hands, Patient
-from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen
+from harness.model.observed import (
+    Action,
+    FlowRecord,
+    ReadLine,
+    SeenDialog,
+    SeenScreen,
+    TextFinding,
+)
+from harness.model.profiles import ExpectedTexts
 
 if TYPE_CHECKING:
     from harness.bench import Bench
     from harness.vision.evidence import EvidenceStore
     from harness.vision.reading import ScreenReading
+    from harness.vision.text_check import TextCheck
     from harness.vision.watcher import Observation, ScreenWatcher
 
 #: Terminal states that are not dialogs.
 NOT_DIALOGS = {"desktop", "off", "unknown"}
 #: Bench seconds from an action to the first look, and at most between looks after.
 FIRST_LOOK_S, STEP_S = 0.5, 4.0
+#: A text a screen was expected to show but did not is judged again on this many later
+#: looks at the same screen (a frame blurred by a passing hand is not the reader's fault; a
+#: wrong text fails on every look).
+REJUDGE = 2
 
 
 class FlowRun:
     def __init__(self, bench: Bench, hands: Hands, reader: str, flow: str,
                  given: tuple[str, ...] = (), *, watch_terminal: bool = False,
-                 general: str | None = None, evidence: EvidenceStore | None = None) -> None:
+                 general: str | None = None, evidence: EvidenceStore | None = None,
+                 expected: ExpectedTexts | None = None) -> None:
         self.bench = bench
         self.hands = hands
         self.reader = reader
@@ -48,6 +62,9 @@ class FlowRun:
         self.passcode: str | None = None
         self._general = general
         self._recording = True
+        #: The texts the flow's checks judge, read off each screen when it comes.
+        self.expected = expected or ExpectedTexts()
+        self._rejudge = 0
 
     def general_reader(self) -> str | None:
         """The general reader this run pairs and holds phones over: the one asked for, or
@@ -67,7 +84,7 @@ class FlowRun:
         #: A blank panel: dark, though unknown until the camera has found the screen once.
         self.last_blank = obs.decision.blank or reading.shows == "dark"
         if self._recording:
-            self._note_screen(reading, obs.t)
+            self._note_screen(reading, obs)
             if self.terminal_eyes is not None and (terminal or self._dialog_open()):
                 self._note_terminal(self.terminal_eyes.look())
         return reading
@@ -75,18 +92,37 @@ class FlowRun:
     def _dialog_open(self) -> bool:
         return bool(self.record.dialogs) and self.record.dialogs[-1].closed_t is None
 
-    def _note_screen(self, reading: ScreenReading, t: float) -> None:
+    def _note_screen(self, reading: ScreenReading, obs: Observation) -> None:
         screens = self.record.screens
+        t = obs.t
         if screens and (screens[-1].state, screens[-1].buttons, screens[-1].texts) == (
                 reading.state, reading.buttons, reading.texts):
-            screens[-1] = attrs.evolve(screens[-1], until=t)
+            screens[-1] = self._rejudged(attrs.evolve(screens[-1], until=t), obs)
             return
         candidate = None
         if reading.candidate is not None:  # the nearest state, as a screen class
             refs = self.eyes.classifier.references
             candidate = next((r.shows for r in refs if r.state == reading.candidate), None)
+        shown, absent = self.expected.for_screen(reading.shows)
+        lines: tuple[ReadLine, ...] = ()
+        findings: tuple[TextFinding, ...] = ()
+        if shown or absent:  # a decision point: the screen is read
+            read, checks = self.eyes.read_texts(obs, shown, absent)
+            lines, findings = _lines(read), tuple(map(_finding, checks))
+            self._rejudge = REJUDGE
         screens.append(SeenScreen(t, t, reading.state, reading.shows, reading.texts,
-                                  reading.buttons, reading.overlay, candidate))
+                                  reading.buttons, reading.overlay, candidate, lines, findings))
+
+    def _rejudged(self, seen: SeenScreen, obs: Observation) -> SeenScreen:
+        """Texts the screen should show but did not, judged again on a later look of it."""
+        missing = [f.expected for f in seen.findings if f.method != "none" and not f.found
+                   and f.expected not in self.expected.for_screen(seen.shows)[1]]
+        if not missing or self._rejudge <= 0:
+            return seen
+        self._rejudge -= 1
+        _, checks = self.eyes.read_texts(obs, missing)
+        now = {c.expected: _finding(c) for c in checks if c.ok}
+        return attrs.evolve(seen, findings=tuple(now.get(f.expected, f) for f in seen.findings))
 
     def _note_terminal(self, obs: Observation) -> None:
         reading = _reading(obs)
@@ -102,7 +138,13 @@ class FlowRun:
                 closed_t=press.t if press else t)
             open_ = None
         if state is not None and open_ is None:
-            dialogs.append(SeenDialog(t, state, reading.texts))
+            lines: tuple[ReadLine, ...] = ()
+            findings: tuple[TextFinding, ...] = ()
+            wanted = self.expected.for_dialog(state)
+            if wanted and self.terminal_eyes is not None:
+                read, checks = self.terminal_eyes.read_texts(obs, wanted)
+                lines, findings = _lines(read), tuple(map(_finding, checks))
+            dialogs.append(SeenDialog(t, state, reading.texts, read=lines, findings=findings))
 
     def _press_since(self, t: float) -> Action | None:
         pressed = [a for a in self.record.actions if a.what.startswith("terminal:") and a.t >= t]
@@ -202,3 +244,15 @@ def _reading(obs: Observation) -> ScreenReading:
     if obs.reading is None:  # every look reads; a watcher without it is a bug
         raise AssertionError("a look without a reading")
     return obs.reading
+
+
+def _lines(reading: ScreenReading) -> tuple[ReadLine, ...]:
+    return tuple(ReadLine(line.text, round(line.confidence, 3)) for line in reading.lines)
+
+
+def _finding(check: TextCheck) -> TextFinding:
+    """A vision text check as the flow rules read it: ``found`` is whether the text is on
+    the screen, whichever way the check was asked."""
+    x, y = (float(check.where[0]), float(check.where[1])) if check.where else (None, None)
+    return TextFinding(check.expected, check.ok == check.wanted, check.method, check.read,
+                       check.detail, x, y)

@@ -8,15 +8,24 @@ How a check reads:
 - ``screens`` must be seen in this order (other screens may come between);
 - ``dialogs`` likewise on the terminal, each closed with its ``press`` button;
 - ``never``: no screen of these classes; ``result``: what reached the receipt computer.
-A screen the camera did not recognise stands for the class of its nearest reference only
-where the step asks for texts, and then only the texts read on it count (a 901 screen
-missing a line still shows its 【901】 code, but not the missing line).
+A screen the camera did not recognise stands for a step's screen only where the step asks
+for texts: when it is nearest that screen's references, or shows one of the step's texts.
+
+Texts are judged on what was read off the screen, never on what its reference says: each
+text a check expects was judged on the screen when it came (a
+:class:`~harness.model.observed.TextFinding`: glyph by glyph where the panel's rendering is
+known, else by OCR), and a text nothing judged counts as not shown, or, for a text that
+must be absent, as a failure to judge (fail closed). Expected texts must stand in the
+notice's order: top to bottom, left to right on one line.
 """
 
 from __future__ import annotations
 
-from harness.model.observed import FlowRecord, SeenDialog, SeenScreen
+from harness.model.observed import FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.profiles import DialogStep, FlowCheck, ScreenStep
+
+#: Two texts whose tops are this close (screen pixels) stand on one line.
+SAME_LINE_PX = 8.0
 
 
 def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
@@ -37,8 +46,12 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
 def _is(seen: SeenScreen, step: ScreenStep) -> bool:
     if seen.shows is not None:
         return seen.shows == step.screen
-    wants_text = bool(step.texts or step.contains or step.contains_any)
-    return wants_text and seen.candidate == step.screen
+    wanted = [*step.texts, *step.contains, *step.contains_any]
+    if not wanted:
+        return False
+    # A screen whose layout moved still shows its texts: they say which screen it is.
+    return seen.candidate == step.screen or any(
+        f is not None and f.found for f in map(seen.finding, wanted))
 
 
 def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
@@ -63,24 +76,51 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
             start = matches[0] + 1
         if step.not_before is not None:
             problems += _not_before(step, record)
+        # "Must not show" holds for every screen of the class, not only the one matched.
+        problems += [p for seen in record.screens if _is(seen, step) and seen.shows is not None
+                     and (p := _absent_problem(step, seen)) is not None
+                     and p not in problems]
     return problems
 
 
-def _has(texts: tuple[str, ...], fragment: str) -> bool:
-    return any(fragment in text for text in texts)
+def _judged(seen: SeenScreen | SeenDialog, text: str) -> TextFinding:
+    """What was found of ``text`` on the screen; a text nothing judged is not shown."""
+    found = seen.finding(text)
+    if found is None:
+        return TextFinding(text, False, "none", detail="nothing read this text on the screen")
+    return found
+
+
+def _order_problem(texts: list[str], seen: SeenScreen) -> str | None:
+    """The texts (all found) must stand in the notice's order: each below the one before,
+    or on its line and to its right."""
+    placed = [(t, f) for t in texts if (f := seen.finding(t)) is not None and f.y is not None]
+    for (a, fa), (b, fb) in zip(placed, placed[1:], strict=False):
+        assert fa.y is not None and fb.y is not None
+        same_line = abs(fb.y - fa.y) <= SAME_LINE_PX
+        if fb.y < fa.y - SAME_LINE_PX or (same_line and (fb.x or 0.0) < (fa.x or 0.0)):
+            return (f"{b} stands before {a} (at y {fb.y:.0f} against {fa.y:.0f}); the notice "
+                    f"has {a} first")
+    return None
 
 
 def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
     what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
-    read = "; ".join(seen.texts) or "no text"
-    missing = [t for t in [*step.texts, *step.contains] if not _has(seen.texts, t)]
+    missing = [f for t in [*step.texts, *step.contains] if not (f := _judged(seen, t)).found]
     if missing:
-        return f"{what} does not show {', '.join(missing)}; read: {read}"
-    if step.contains_any and not any(_has(seen.texts, t) for t in step.contains_any):
-        return f"{what} shows none of {', '.join(step.contains_any)}; read: {read}"
-    present = [t for t in step.absent if _has(seen.texts, t)]
-    if present:
-        return f"{what} shows {', '.join(present)}, which it must not"
+        return f"{what} does not show the notice's text: " + "; ".join(
+            f.describe() for f in missing)
+    order = _order_problem(step.texts, seen)
+    if order is not None:
+        return f"{what}: {order}"
+    if step.contains_any:
+        judged = [_judged(seen, t) for t in step.contains_any]
+        if not any(f.found for f in judged):
+            return f"{what} shows none of {', '.join(step.contains_any)}: " + "; ".join(
+                f.describe() for f in judged)
+    absent = _absent_problem(step, seen)
+    if absent is not None:
+        return absent
     if step.overlay is not None and seen.overlay != step.overlay:
         return f"{what} has no {step.overlay} over it"
     lacking = [b for b in step.buttons if b not in seen.buttons]
@@ -100,6 +140,20 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
             when = f" ({action} at {done[0].t:.1f} s, then {_next_after(seen, record)})" \
                 if done else f" ({action} was not done)"
             return f"{what} did not stay through {action}{when}"
+    return None
+
+
+def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
+    what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
+    absent = [_judged(seen, t) for t in step.absent]
+    present = [f for f in absent if f.found]
+    if present:
+        return f"{what} shows {', '.join(f.expected for f in present)}, which it must not (" \
+               + "; ".join(f"read {f.read or f.expected} by {f.method}" for f in present) + ")"
+    unjudged = [f for f in absent if f.method == "none"]
+    if unjudged:
+        return f"{what}: could not tell whether {', '.join(f.expected for f in unjudged)} " \
+               "is shown (the screen was not read)"
     return None
 
 
@@ -138,9 +192,10 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
 
 
 def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
-    missing = [t for t in step.texts if not _has(seen.texts, t)]
+    missing = [f for t in step.texts if not (f := _judged(seen, t)).found]
     if missing:
-        return f"{step.dialog} does not show {', '.join(missing)}"
+        return f"{step.dialog} does not show the notice's text: " + "; ".join(
+            f.describe() for f in missing)
     if step.press is not None and seen.closed_by != step.press:
         how = f"closed by {seen.closed_by}" if seen.closed_by else "never closed"
         return f"{step.dialog} should be closed with {step.press}; it was {how}"

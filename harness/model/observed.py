@@ -15,6 +15,37 @@ Result = Literal["handed_over", "none"]
 
 
 @attrs.frozen
+class ReadLine:
+    """One line of text read off a screen by OCR, with the engine's confidence (0 to 1)."""
+
+    text: str
+    confidence: float
+
+
+@attrs.frozen
+class TextFinding:
+    """One text a check expects, judged on the screen character for character."""
+
+    expected: str
+    found: bool
+    #: ``glyphs``: each expected glyph compared with how the panel draws it; ``ocr``: what
+    #: the OCR engine read, normalised (the detail says how); ``none``: nothing could judge it.
+    method: str
+    #: What was read where the text should be (or the nearest line), for the report.
+    read: str = ""
+    detail: str = ""
+    #: Where it was found (the top-left corner, screen pixels), for the order of lines.
+    x: float | None = None
+    y: float | None = None
+
+    def describe(self) -> str:
+        """``expected 【901】, read 【011】 (glyphs: glyph 2 of 5 does not match)``."""
+        read = self.read or "nothing"
+        how = f"{self.method}: {self.detail}" if self.detail else self.method
+        return f"expected {self.expected}, read {read} ({how})"
+
+
+@attrs.frozen
 class SeenScreen:
     """One stretch of time a reader's screen showed one state (a camera's reading)."""
 
@@ -32,6 +63,13 @@ class SeenScreen:
     overlay: str | None = None
     #: Unknown screens: the class of the nearest reference (texts hold what was read).
     candidate: str | None = None
+    #: The lines OCR read on the screen when it came (read where a check wants texts).
+    read: tuple[ReadLine, ...] = ()
+    #: The texts the flow's checks expect of this screen, each judged on its first look.
+    findings: tuple[TextFinding, ...] = ()
+
+    def finding(self, text: str) -> TextFinding | None:
+        return next((f for f in self.findings if f.expected == text), None)
 
     @property
     def held_s(self) -> float:
@@ -54,6 +92,11 @@ class SeenDialog:
     #: The button pressed on it, and when it went away.
     closed_by: str | None = None
     closed_t: float | None = None
+    read: tuple[ReadLine, ...] = ()
+    findings: tuple[TextFinding, ...] = ()
+
+    def finding(self, text: str) -> TextFinding | None:
+        return next((f for f in self.findings if f.expected == text), None)
 
 
 @attrs.frozen

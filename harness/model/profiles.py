@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
+import attrs
 import pydantic
 
 from harness.errors import BadInput
@@ -221,6 +222,63 @@ class Profile(Field):
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
+
+    def flow_checks(self, flow: str, given: tuple[str, ...]) -> list[FlowCheck]:
+        """The flow checks judged on one run of ``flow`` with these givens."""
+        return [c for r in self.requirements for c in r.checks
+                if isinstance(c, FlowCheck) and c.flow == flow and tuple(c.given) == given]
+
+    def expected_texts(self, flow: str, given: tuple[str, ...]) -> ExpectedTexts:
+        """Every text those checks judge, per screen class and per dialog (to be read off
+        each screen when it comes, in the order the checks give them)."""
+        shown: dict[str, list[str]] = {}
+        absent: dict[str, list[str]] = {}
+        dialogs: dict[str, list[str]] = {}
+
+        def add(table: dict[str, list[str]], key: str, texts: list[str]) -> None:
+            wanted = table.setdefault(key, [])
+            wanted += [t for t in texts if t not in wanted]
+
+        for check in self.flow_checks(flow, given):
+            for step in check.screens:
+                add(shown, step.screen, [*step.texts, *step.contains, *step.contains_any])
+                add(absent, step.screen, step.absent)
+            for dstep in check.dialogs:
+                add(dialogs, dstep.dialog, dstep.texts)
+        return ExpectedTexts(_tuples(shown), _tuples(absent), _tuples(dialogs))
+
+
+def _tuples(table: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in table.items() if v}
+
+
+def _every(table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    every: list[str] = []
+    for texts in table.values():
+        every += [t for t in texts if t not in every]
+    return tuple(every)
+
+
+@attrs.frozen
+class ExpectedTexts:
+    """The texts a flow's checks judge: per reader screen class, the texts that must show and
+    those that must not; per terminal dialog, the texts that must show."""
+
+    shown: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    absent: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    dialogs: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+
+    def for_screen(self, shows: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(must show, must not show) on a reader screen of class ``shows``; on a screen the
+        camera did not recognise (None), every class's: its texts may say what it is."""
+        if shows is not None:
+            return self.shown.get(shows, ()), self.absent.get(shows, ())
+        return _every(self.shown), _every(self.absent)
+
+    def for_dialog(self, dialog: str | None) -> tuple[str, ...]:
+        if dialog is not None:
+            return self.dialogs.get(dialog, ())
+        return _every(self.dialogs)
 
 
 def _check_unique_ids(path: Path, profile: Profile) -> None:

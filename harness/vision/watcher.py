@@ -11,7 +11,7 @@ Time is the frames' own, so on an emulated bench every wait costs virtual second
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
@@ -26,7 +26,8 @@ from harness.vision.evidence import Evidence, EvidenceStore
 from harness.vision.geometry import Calibration
 from harness.vision.locate import CalibrationKeeper
 from harness.vision.motion import MotionTracker
-from harness.vision.reading import ScreenReading, read_screen
+from harness.vision.reading import ScreenReading, read_screen, read_text
+from harness.vision.text_check import TextCheck, check_text, check_texts, rectify_for_text
 
 
 @attrs.frozen(eq=False)
@@ -124,6 +125,32 @@ class ScreenWatcher:
         reading = self.look().reading
         assert reading is not None
         return reading
+
+    def read_texts(self, obs: Observation, shown: Sequence[str] = (),
+                   absent: Sequence[str] = ()) -> tuple[ScreenReading, list[TextCheck]]:
+        """A decision point: the screen of ``obs``'s frame cut out at the references' own
+        size, read by OCR (its lines, with confidences) and each text judged on it: ``shown``
+        must be there character for character, ``absent`` must not. Lands on the timeline as
+        ``screen.read``. Without a calibration nothing can be read: no lines, no checks."""
+        reading = obs.reading
+        calibration = self.keeper.calibration
+        if reading is None or calibration is None or obs.decision.blank:
+            return reading or ScreenReading(obs.state, obs.decision.score), []
+        refs = self.classifier.references
+        screen = rectify_for_text(obs.frame.image, calibration, refs)
+        reading = read_text(attrs.evolve(reading, screen=screen, references=refs))
+        prefer = reading.reference
+        checks = check_texts(shown, screen, refs, prefer=prefer, read=False) if shown else []
+        # A failure says what the screen shows instead: the OCR of where it was looked for.
+        checks = [c if c.ok or c.read else check_text(c.expected, screen, refs, prefer=prefer)
+                  for c in checks]
+        checks += [reading.absent_text(text) for text in absent]
+        if self.timeline is not None:
+            self.timeline.record(
+                self.name, "screen.read", state=obs.state, frame_t=obs.t,
+                lines=[line.as_json() for line in reading.lines],
+                checks=[c.as_json() for c in checks])
+        return reading, checks
 
     def _ignore(self, decision: Decision) -> np.ndarray | None:
         """The recognised reference's masks (a clock) at the rectified size."""
