@@ -38,6 +38,9 @@ LANGUAGE = "jpn"
 #: text at their own size): Tesseract's Japanese model misreads smaller glyphs.
 MIN_GLYPH_PX = 28
 
+#: Lines read with less confidence are noise (a speck, an edge of the picture): left out.
+MIN_CONFIDENCE = 0.05
+
 Box = tuple[int, int, int, int]
 
 
@@ -102,14 +105,17 @@ def _api():  # noqa: ANN202 - tesserocr.PyTessBaseAPI
     return _engines.api
 
 
-def prepare(image: np.ndarray, upscale: float = 1.0) -> np.ndarray:
+def prepare(image: np.ndarray, upscale: float = 1.0,
+            light_text: bool | None = None) -> np.ndarray:
     """A picture as Tesseract reads it best: grey, dark text on light, ``upscale`` times
-    larger."""
+    larger. ``light_text``: whether the text is lighter than its background (None: the
+    picture's median says; a page is mostly background)."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
-    # A page is mostly background: a dark median is a dark page with light text.
-    if float(np.median(grey)) < 128:
+    if light_text is None:
+        light_text = float(np.median(grey)) < 128
+    if light_text:
         grey = 255 - grey
     if upscale > 1.0:
         grey = cv2.resize(grey, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
@@ -118,13 +124,16 @@ def prepare(image: np.ndarray, upscale: float = 1.0) -> np.ndarray:
 
 def read_lines(image: np.ndarray, *, box: Box | None = None,
                reference_size: tuple[int, int] | None = None,
-               symbols: bool = False) -> tuple[ReadLine, ...]:
+               symbols: bool = False, glyph_px: float | None = None,
+               light_text: bool | None = None) -> tuple[ReadLine, ...]:
     """The lines of text on a rectified screen (BGR or grey, any size), top to bottom.
 
     ``reference_size``: the references' width and height; boxes are then in reference
     pixels, and a screen smaller than that is read scaled up to it. ``box`` (reference
     pixels when ``reference_size`` is given, else the picture's): read only there (a
-    dialog, a line: faster). ``symbols``: each line also carries its characters."""
+    dialog, a line: faster). ``symbols``: each line also carries its characters.
+    ``glyph_px``: the text's size (reference pixels), when known: small type is scaled up
+    to :data:`MIN_GLYPH_PX`. ``light_text``: see :func:`prepare`."""
     height, width = image.shape[:2]
     to_ref = reference_size[0] / width if reference_size else 1.0
     x0 = y0 = 0
@@ -136,11 +145,12 @@ def read_lines(image: np.ndarray, *, box: Box | None = None,
             return ()
         image = image[y0:y1, x0:x1]
     # Up to the references' own size at least (text drawn for them reads there).
-    upscale = max(1.0, to_ref)
-    picture = prepare(image, upscale)
+    upscale = max(1.0, to_ref, MIN_GLYPH_PX / glyph_px if glyph_px else 1.0)
+    picture = prepare(image, upscale, light_text)
     # A margin: Tesseract misses text that touches the picture's edge.
     pad = 10
-    picture = cv2.copyMakeBorder(picture, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    picture = cv2.copyMakeBorder(picture, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                                 value=int(np.median(picture)))
     return _recognise(picture, lambda bx, by, bw, bh: _back(
         (bx - pad, by - pad, bw, bh), upscale, (x0, y0), to_ref), symbols)
 
@@ -166,7 +176,7 @@ def _recognise(picture: np.ndarray, to_box, symbols: bool) -> tuple[ReadLine, ..
     while True:
         text = _text(it, level)
         bbox = it.BoundingBox(level)
-        if text and bbox is not None:
+        if text and bbox is not None and it.Confidence(level) >= 100 * MIN_CONFIDENCE:
             x0, y0, x1, y1 = bbox
             lines.append(ReadLine(text, it.Confidence(level) / 100.0,
                                   to_box(x0, y0, x1 - x0, y1 - y0)))

@@ -1,0 +1,307 @@
+"""Texts judged character for character on camera frames (harness/vision/text_check.py).
+
+A screen whose text differs from the notice's by one character scores 0.8-0.9 against the
+reference as a whole; the text check must fail it, glyph by glyph, and say what it read
+instead. The genuine screens must pass through bench, hand-held (and harsh) cameras. Frames
+come from the project's camera model, rectified at the references' size with the camera's
+own corners (as a calibrated watcher cuts them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import cv2
+import numpy as np
+import pytest
+from seed_texts import E901_TEXTS
+from vision_helpers import (
+    BENCH_SEEDS,
+    HAND_HELD_SEEDS,
+    classifier,
+    device_camera,
+    references,
+    screen,
+)
+
+from harness.cli import main
+from harness.emulation import camera_model
+from harness.emulation.camera_model import CameraModel
+from harness.emulation.screen_renderer import Drawn
+from harness.errors import MissingSystemPart
+from harness.vision.geometry import Calibration
+from harness.vision.ocr import find_tessdata, read_lines
+from harness.vision.reading import read_screen, read_text
+from harness.vision.reference import Reference, ReferenceSet
+from harness.vision.text_check import (
+    absent_text,
+    check_in_order,
+    check_text,
+    drawn_form,
+    normalise,
+    renderings,
+)
+
+#: Two bench cameras and a hand-held one.
+CAMERAS = ((BENCH_SEEDS[0], False), (BENCH_SEEDS[2], False), (HAND_HELD_SEEDS[0], True))
+HARSH = getattr(camera_model.CameraEffects, "harsh", None)
+
+
+def drawn_like(device: str, name: str, texts: tuple[str, ...] | None = None,
+               title: str | None = None) -> Drawn:
+    """A reference's screen, with other texts or another title (a faulty reader's)."""
+    ref = references(device).get(name)
+    return Drawn(ref.state, ref.shows or ref.state, ref.texts if texts is None else texts,
+                 ref.buttons, ref.overlay, title or ref.title)
+
+
+def shot(device: str, content: Reference | Drawn, seed: int, *, hand_held: bool = False,
+         t: float = 3.0, cam: CameraModel | None = None) -> np.ndarray:
+    """A camera frame of ``content``, the screen cut out at the references' size."""
+    cam = cam or device_camera(device, seed, hand_held=hand_held)
+    drawn = content if isinstance(content, Drawn) else drawn_like(device, content.name)
+    capture = cam.capture(screen(device, drawn), t)
+    size = references(device).size
+    return Calibration(capture.quad, capture.image.shape[1::-1], size).rectify(capture.image,
+                                                                                 size)
+
+
+# -- OCR --------------------------------------------------------------------------------------
+
+
+def test_ocr_reads_the_901_screens_lines_top_to_bottom_with_confidences() -> None:
+    for maker in ("atlas", "fujitsu_japan", "usen_almex"):
+        fine = shot(maker, references(maker).get("error_901"), BENCH_SEEDS[1])
+        lines = read_lines(fine, reference_size=references(maker).size)
+        assert all(0.0 < line.confidence <= 1.0 for line in lines), lines
+        tops = [line.box[1] for line in lines]
+        assert tops == sorted(tops)
+        read = normalise("".join(line.text for line in lines))
+        # The code line, and a long line of the notice, read right (NFKC folds the colon).
+        assert "【901" in read, read
+        assert normalise("オンライン資格確認等システムの障害") in read, read
+
+
+def test_tesseract_model_missing_names_the_debian_packages(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    with pytest.raises(MissingSystemPart) as caught:
+        find_tessdata()
+    assert "tesseract-ocr-jpn" in str(caught.value)
+    monkeypatch.delenv("TESSDATA_PREFIX")
+    assert (find_tessdata() / "jpn.traineddata").is_file()
+
+
+# -- the references' layouts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["atlas", "fujitsu_japan", "usen_almex", "terminal"])
+def test_layouts_hold_every_text_as_drawn(device: str) -> None:
+    for ref in references(device):
+        sources = {f"texts.{i}": drawn_form(t) for i, t in enumerate(ref.texts)}
+        if ref.title:
+            sources["title"] = ref.title
+        sources |= {f"button:{b}": b for b in ref.buttons}
+        assert {line.source for line in ref.lines} == set(sources), ref.name
+        for source, text in sources.items():
+            lines = sorted((ln for ln in ref.lines if ln.source == source),
+                           key=lambda ln: ln.start)
+            assert "".join(ln.text for ln in lines) == text, (ref.name, source)
+            for ln in lines:
+                x, y, w, h = ln.box
+                # The glyphs lie in the box: ink inside it, and its edges are the cells'.
+                assert ln.edges[0] == pytest.approx(x, abs=1)
+                assert ln.edges[-1] == pytest.approx(x + w, abs=1)
+                grey = cv2.cvtColor(ref.image, cv2.COLOR_BGR2GRAY).astype(float)
+                assert grey[y:y + h, x:x + w].std() > 10, (ref.name, ln.text)
+
+
+# -- genuine screens pass -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("maker", sorted(E901_TEXTS))
+def test_the_901_texts_pass_through_the_camera(maker: str) -> None:
+    ref = references(maker).get("error_901")
+    for seed, hand_held in CAMERAS:
+        fine = shot(maker, ref, seed, hand_held=hand_held, t=2.0 + seed)
+        checks, problems = check_in_order(list(ref.texts), fine, references(maker), read=False)
+        assert problems == [], problems
+        assert all(c.method == "glyphs" for c in checks)
+
+
+@pytest.mark.skipif(HARSH is None, reason="CameraEffects.harsh() not in this tree")
+def test_the_901_texts_pass_through_a_harsh_camera() -> None:
+    for maker in sorted(E901_TEXTS):
+        ref = references(maker).get("error_901")
+        for seed in (11, 12):
+            cam = CameraModel(seed, hand_held=seed % 2 == 0, effects=HARSH())
+            fine = shot(maker, ref, seed, cam=cam, t=5.0)
+            for text in ref.texts:
+                check = check_text(text, fine, references(maker), read=False)
+                # A finger over the text hides it: then the check must say not shown.
+                assert check.ok, check.message()
+
+
+def test_dialog_titles_and_texts_pass() -> None:
+    refs = references("terminal")
+    for name in ("check_error_1", "update_ready", "download_request_accepted"):
+        ref = refs.get(name)
+        fine = shot("terminal", ref, BENCH_SEEDS[3], t=4.0)
+        for text in (ref.title, *ref.texts):
+            check = check_text(text, fine, refs, read=False)
+            assert check.ok and check.method == "glyphs", check.message()
+
+
+# -- one character changed fails -----------------------------------------------------------
+
+ATLAS_LINES = tuple(references("atlas").get("error_901").texts)
+
+#: (device, reference, the change, the text expected): every kind of one-character change.
+MUTANTS = [
+    ("atlas", "error_901", ("【901】", "【011】"), "【901】"),
+    ("atlas", "error_901", ("【901】", "【906】"), "【901】"),
+    ("atlas", "error_901", ("【901】", "901】"), "【901】"),  # a missing bracket
+    ("atlas", "error_901", ("⚠️ご確認ください⚠️", "ご確認ください⚠️"), "⚠️ご確認ください⚠️"),
+    ("atlas", "error_901", ("取り出し", "取り出じ"), "マイナンバーカードを取り出し"),  # kana
+    ("atlas", "error_901", ("障害発生", "障害発主"), ATLAS_LINES[2]),  # kanji
+    ("atlas", "error_network", ("011:", "011："), "【011:ネットワークエラー】"),
+    ("usen_almex", "error_901", ("901：", "901:"), "【901：オンライン資格確認等システムの障害発生】"),
+    ("fujitsu_japan", "error_901", ("901: ", "901："), E901_TEXTS["fujitsu_japan"][1]),
+    ("fujitsu_japan", "error_901", ("障害状況", "障害伏況"), E901_TEXTS["fujitsu_japan"][1]),
+    ("fujitsu_japan", "error_901", ("窓口", "窗口"), "受付窓口にご連絡ください"),
+]
+
+
+@pytest.mark.parametrize(("device", "name", "change", "expected"), MUTANTS,
+                         ids=[f"{m[0]}-{m[2][0]}->{m[2][1]}" for m in MUTANTS])
+def test_a_one_character_change_fails_with_what_was_read(
+        device: str, name: str, change: tuple[str, str], expected: str) -> None:
+    ref = references(device).get(name)
+    texts = tuple(t.replace(*change) for t in ref.texts)
+    assert texts != ref.texts
+    for seed, hand_held in CAMERAS[::2]:
+        fine = shot(device, drawn_like(device, name, texts), seed, hand_held=hand_held)
+        check = check_text(expected, fine, references(device))
+        assert not check.ok, check.message()
+        assert check.method == "glyphs"
+        message = check.message()
+        assert f"expected {expected}" in message and "read nothing" not in message, message
+        assert "glyph" in check.detail or "not on the screen" in check.detail
+        # The OCR of the place says what is there instead.
+        if change[1].startswith("【"):
+            assert normalise(change[1])[:4] in normalise(check.read), message
+
+
+def test_a_substituted_code_says_what_was_read() -> None:
+    fine = shot("atlas", drawn_like("atlas", "error_901",
+                                    tuple(t.replace("901", "011") for t in ATLAS_LINES)), 2)
+    check = check_text("【901】", fine, references("atlas"))
+    assert not check.ok
+    assert check.message().startswith("not shown: expected 【901】, read 【011】 (glyphs: glyph ")
+    assert "'9' does not match" in check.message() or "'0' does not match" in check.message()
+
+
+def test_a_missing_line_fails_and_the_others_pass() -> None:
+    refs = references("atlas")
+    missing = ATLAS_LINES[4]
+    texts = tuple(t for t in ATLAS_LINES if t != missing)
+    fine = shot("atlas", drawn_like("atlas", "error_901", texts), BENCH_SEEDS[1])
+    checks, problems = check_in_order(list(ATLAS_LINES), fine, refs)
+    assert [c.expected for c in checks if not c.ok] == [missing], problems
+    assert len(problems) == 1 and missing in problems[0]
+
+
+@pytest.mark.parametrize(("title", "changed"), [("更新準備完了", "更新準傭完了"),
+                                                ("ダウンロード依頼の受付", "ダウソロード依頼の受付")])
+def test_a_dialog_title_with_one_character_changed_fails(title: str, changed: str) -> None:
+    refs = references("terminal")
+    name = next(r.name for r in refs if r.title == title)
+    for seed in (BENCH_SEEDS[0], HAND_HELD_SEEDS[1]):
+        fine = shot("terminal", drawn_like("terminal", name, title=changed), seed,
+                    hand_held=seed in HAND_HELD_SEEDS)
+        check = check_text(title, fine, refs)
+        assert not check.ok, check.message()
+        assert check.read, check.message()
+
+
+# -- order, absence, unknown layouts, OCR fallback ----------------------------------------------
+
+
+def test_texts_out_of_the_notices_order_fail() -> None:
+    refs = references("atlas")
+    fine = shot("atlas", refs.get("error_901"), BENCH_SEEDS[0])
+    _, problems = check_in_order([ATLAS_LINES[3], ATLAS_LINES[0]], fine, refs, read=False)
+    assert problems and "shows before" in problems[0]
+
+
+def test_absent_text() -> None:
+    refs = references("atlas")
+    fine = shot("atlas", refs.get("error_901"), BENCH_SEEDS[0])
+    assert absent_text("高額療養費", fine, refs).ok
+    shown = absent_text("【901】", fine, refs)
+    assert not shown.ok and "shown: expected no 【901】" in shown.message()
+    # Found by OCR where no reference draws it.
+    by_ocr = absent_text("受付窓口", fine, _without_layouts(refs))
+    assert not by_ocr.ok and by_ocr.method == "ocr"
+
+
+def test_an_unknown_screen_is_read_and_its_901_text_judged() -> None:
+    """Fujitsu's 901 screen without its first line (E901-05's faulty reader): the layout
+    moved, the reference no longer matches, the 901 text is found lower down and judged."""
+    maker = "fujitsu_japan"
+    refs, clf = references(maker), classifier(maker)
+    code_line = E901_TEXTS[maker][1]
+    for texts, ok in (((code_line,), True), ((code_line.replace("901", "906"),), False)):
+        content = drawn_like(maker, "error_901", texts)
+        capture = device_camera(maker, BENCH_SEEDS[0]).capture(screen(maker, content), 2.0)
+        cal = Calibration(capture.quad, capture.image.shape[1::-1], refs.size)
+        decision = clf.classify_frame(capture.image, cal)
+        assert not decision.known
+        reading = read_text(read_screen(clf, decision, cal.rectify(capture.image, refs.size)))
+        assert reading.lines and all(0 < line.confidence <= 1 for line in reading.lines)
+        assert any("901" in line.text or "906" in line.text for line in reading.lines)
+        check = reading.check_text(code_line)
+        assert check.ok is ok and check.method == "glyphs", check.message()
+        assert reading.as_json()["read"]
+
+
+def _without_layouts(refs: ReferenceSet) -> ReferenceSet:
+    return ReferenceSet(refs.maker, refs.size,
+                        tuple(attrs.evolve(r, lines=()) for r in refs), refs.directory)
+
+
+def test_without_a_layout_texts_are_judged_by_ocr() -> None:
+    refs = _without_layouts(references("atlas"))
+    fine = shot("atlas", references("atlas").get("error_901"), BENCH_SEEDS[0])
+    assert renderings("【901】", refs) == []
+    good = check_text("マイナンバーカードを取り出し", fine, refs)
+    assert good.ok and good.method == "ocr" and "NFKC" in good.detail, good.message()
+    bad = check_text("マイナンバーカードを差し込み", fine, refs)
+    assert not bad.ok and bad.method == "ocr" and "マイ" in bad.read, bad.message()
+
+
+def test_a_screen_cut_too_small_fails_closed() -> None:
+    refs = references("atlas")
+    fine = shot("atlas", refs.get("error_901"), BENCH_SEEDS[0])
+    half = cv2.resize(fine, (refs.size[0] // 2, refs.size[1] // 2), interpolation=cv2.INTER_AREA)
+    check = check_text("【901】", half, refs)
+    assert not check.ok and "references' 1024x600" in check.detail
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+
+
+def test_classify_read_adds_the_lines_read(tmp_path: Path, capsys) -> None:
+    capture = device_camera("atlas", BENCH_SEEDS[1]).capture(
+        screen("atlas", references("atlas").get("error_901")), 2.0)
+    path = tmp_path / "901.jpg"
+    assert cv2.imwrite(str(path), capture.image)
+    assert main(["classify", "--vendor", "atlas", "--read", "--json", str(path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    read = rows[0]["read"]
+    assert rows[0]["state"] == "error_901"
+    assert any(normalise(line["text"]) == "【901】" for line in read), read
+    assert all(0 < line["confidence"] <= 1 for line in read)
+    assert main(["classify", "--vendor", "atlas", "--read", str(path)]) == 0
+    assert "read: 【901】" in capsys.readouterr().out
