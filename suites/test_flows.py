@@ -19,7 +19,7 @@ from harness.flows.drivers import Plan
 from harness.hands import Hands
 from harness.model.flow_rules import check_flow
 from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, Profile, ProfileSet
+from harness.model.profiles import FlowCheck, ProfileSet
 from harness.pytest_plugin import flow_cases
 from harness.vision.evidence import EvidenceStore
 
@@ -35,14 +35,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ])
 
 
-def _hold_s(profile: Profile, flow: str, given: tuple[str, ...]) -> float:
-    """Watch a screen a little longer than the longest ``stays_s`` any check asks of it."""
-    stays = [step.stays_s for req in profile.requirements for check in req.checks
-             if isinstance(check, FlowCheck) and check.flow == flow
-             and tuple(check.given) == given for step in check.screens if step.stays_s]
-    return max(stays, default=8.0) + 2.0
-
-
 @pytest.fixture(scope="session")
 def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
                  evidence: EvidenceStore | None
@@ -54,8 +46,7 @@ def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
         given = tuple(check.given)
         key = (reader, general, check.flow, given)
         if key not in records:
-            profile = profiles[maker]
-            plan = Plan(check.flow, given, profile, _hold_s(profile, check.flow, given))
+            plan = Plan.of(profiles[maker], check.flow, given)
             records[key] = run_flow(bench, hands, reader, plan, general=general,
                                     evidence=evidence)
         return records[key]

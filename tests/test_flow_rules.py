@@ -38,7 +38,7 @@ def e901_record(completion_until: float = 30.0, card_out_t: float = 20.0,
         "e901", "panasonic",
         screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
                  screen(6, 7, "checking"), screen(8, completion_until, "completion"),
-                 screen(nine01_t, 50, "error_901", findings=found("901"))],
+                 screen(nine01_t, 50, "error_901", findings=found("【901"))],
         dialogs=[SeenDialog(9, "check_error_1", closed_by="OK", closed_t=35),
                  SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
         actions=[Action(card_out_t, "card_out"), Action(35, "terminal:OK"),
@@ -75,7 +75,7 @@ def test_an_unrecognised_901_counts_for_its_code_not_for_its_text(shipped: Profi
     # A screen whose layout moved (no reference matches) but shows the code, read on it.
     record.screens[-1] = SeenScreen(
         41, 50, "unknown", None, candidate=None,
-        findings=(*found("901", fujitsu[2]),
+        findings=(*found("【901", fujitsu[2]),
                   TextFinding(fujitsu[0], False, "glyphs", read="受付窓口にご連絡ください。",
                               detail="glyph 13 of 12: not found"),
                   TextFinding(fujitsu[1], True, "glyphs", read=fujitsu[1], x=40, y=300)))
@@ -92,9 +92,9 @@ def test_a_recognised_screen_passes_on_what_was_read_not_on_its_reference(
     # The reference's texts say 【901】, but the text check read 【011】 on the screen.
     record = e901_record()
     record.screens[-1] = screen(41, 50, "error_901", texts=("【901】",), findings=(
-        TextFinding("901", False, "glyphs", read="【011】", detail="glyph 1 of 3 '9'"),))
+        TextFinding("【901", False, "glyphs", read="【011】", detail="glyph 2 of 4 '9'"),))
     problems = check_flow(check(shipped, "panasonic", "E901-04"), record)
-    assert problems and "expected 901, read 【011】 (glyphs: glyph 1 of 3 '9')" in problems[0]
+    assert problems and "expected 【901, read 【011】 (glyphs: glyph 2 of 4 '9')" in problems[0]
     # Nothing judged the text: not shown, whatever the reference says.
     record.screens[-1] = screen(41, 50, "error_901", texts=("【901】",))
     problems = check_flow(check(shipped, "panasonic", "E901-04"), record)
@@ -105,10 +105,10 @@ def test_texts_in_the_notices_order(shipped: ProfileSet) -> None:
     atlas = check(shipped, "atlas", "E901-05")
     texts = atlas.screens[0].texts
     record = e901_record()
-    record.screens[-1] = screen(41, 50, "error_901", findings=found(*texts, "901"))
+    record.screens[-1] = screen(41, 50, "error_901", findings=found(*texts, "【901"))
     assert check_flow(atlas, record) == []
     swapped = [texts[1], texts[0], *texts[2:]]
-    record.screens[-1] = screen(41, 50, "error_901", findings=found(*swapped, "901"))
+    record.screens[-1] = screen(41, 50, "error_901", findings=found(*swapped, "【901"))
     problems = check_flow(atlas, record)
     assert problems and f"{texts[1]} stands before {texts[0]}" in problems[0]
 

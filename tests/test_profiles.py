@@ -153,7 +153,7 @@ def test_e901_05_lost_pictures_say_so_and_check_901(shipped: ProfileSet, key: st
     assert screen.screen == "error_901"
     assert screen.texts == [], "the notice lost this picture: no text may be invented"
     assert screen.texts_unknown and "lost" in screen.texts_unknown
-    assert "901" in screen.contains
+    assert "【901" in screen.contains
 
 
 @pytest.mark.parametrize("key", MAKERS)

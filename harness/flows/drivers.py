@@ -27,6 +27,14 @@ class Plan:
     #: How long to watch a screen that must stay (the longest ``stays_s`` asked).
     hold_s: float = 10.0
 
+    @classmethod
+    def of(cls, profile: Profile, flow: str, given: tuple[str, ...]) -> Plan:
+        """The plan for one run of ``flow``: a screen that must stay is watched a little
+        longer than the longest ``stays_s`` any check of that run asks of it."""
+        stays = [step.stays_s for check in profile.flow_checks(flow, given)
+                 for step in check.screens if step.stays_s]
+        return cls(flow, given, profile, max(stays, default=8.0) + 2.0)
+
 
 Driver = Callable[[FlowRun, Plan], None]
 

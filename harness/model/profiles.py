@@ -95,7 +95,8 @@ class ScreenStep(Field):
     texts: list[str] = []
     #: The notice lost this screen's picture: why ``texts`` is not given.
     texts_unknown: str | None = None
-    #: Fragments that must be there even when the full text is unknown (e.g. "901").
+    #: Fragments that must be there even when the full text is unknown (e.g. "【901": every
+    #: notice prints an error code in 【】, so the bracket is part of the code).
     contains: list[str] = []
     #: At least one of these must be there (the notice allows either).
     contains_any: list[str] = []
