@@ -217,6 +217,7 @@ class Bench:
         """Eyes on ``reader``'s screen (or the terminal's): its camera, the reference
         screens of its maker (or of the terminal). One watcher per camera, kept."""
         from harness.vision.classify import Classifier
+        from harness.vision.lamps import LampWatcher
         from harness.vision.reference import ReferenceSet, screens_dir_for
         from harness.vision.watcher import ScreenWatcher
 
@@ -226,8 +227,12 @@ class Bench:
         if watcher is None:
             # Loading references and finding the screen take a while: once per camera.
             classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, screens)))
-            watcher = ScreenWatcher(self.camera(self.camera_on(reader)), classifier,
-                                    self.clock, timeline=self.timeline)
+            camera = next(c for c in self.spec.cameras if c.name == self.camera_on(reader))
+            # The lamps this camera sees, where the bench file says (ERR-07's logo lamp).
+            lamps = (LampWatcher(camera.name, camera.lamps, self.timeline)
+                     if camera.lamps else None)
+            watcher = ScreenWatcher(self.camera(camera.name), classifier, self.clock,
+                                    timeline=self.timeline, lamps=lamps)
             self._watchers[key] = watcher
         watcher.evidence = evidence
         return watcher

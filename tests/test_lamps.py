@@ -207,26 +207,24 @@ def test_lamp_data_is_checked(tmp_path: Path) -> None:
 
 
 def test_emulated_bench_sees_the_logo_light_as_the_reader_starts() -> None:
-    """End to end: the bench file's camera, its lamp entry, the relay switching the reader."""
-    spot = logo_spot()
+    """End to end: the bench file's camera, its lamp entry, the relay switching the reader;
+    the bench's own watcher reads the lamps on every look."""
     with Bench.load(BENCH) as bench:
-        source = bench.camera(bench.camera_on("atlas"))
         watcher = bench.watcher("atlas")
-        assert watcher.look().state == "first"
-        cal = watcher.keeper.calibration
-        assert cal is not None
-        lamps = LampWatcher("cam-atlas", [spot], bench.timeline)
-        (before,) = lamps.observe(source.read().image, cal, bench.clock.now())
-        assert before.lit and before.colour == "white"
+        first = watcher.look()
+        assert first.state == "first"
+        assert watcher.keeper.calibration is not None
+        (before,) = watcher.look().lamps
+        assert before.name == "logo" and before.lit and before.colour == "white"
         bench.switch("atlas", False)
-        (after,) = lamps.observe(source.read().image, cal, bench.clock.now())
+        (after,) = watcher.look().lamps
         assert not after.lit
         bench.switch("atlas", True)
         bench.clock.advance(5)
-        (starting,) = lamps.observe(source.read().image, cal, bench.clock.now())
+        (starting,) = watcher.look().lamps
         assert not starting.lit
         bench.clock.advance(60)
-        (again,) = lamps.observe(source.read().image, cal, bench.clock.now())
+        (again,) = watcher.look().lamps
         assert again.lit and again.colour == "white"
         seen = [e.data["lit"] for e in bench.timeline.events("lamp.seen", "cam-atlas")]
         assert seen == [True, False, True]

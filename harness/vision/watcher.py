@@ -24,6 +24,7 @@ from harness.vision.change import MotionDetector, MotionSample
 from harness.vision.classify import Classifier, Decision
 from harness.vision.evidence import Evidence, EvidenceStore
 from harness.vision.geometry import Calibration
+from harness.vision.lamps import LampReading, LampWatcher
 from harness.vision.locate import CalibrationKeeper
 from harness.vision.motion import MotionTracker
 from harness.vision.reading import ScreenReading, read_screen, read_text
@@ -41,6 +42,8 @@ class Observation:
     #: What the screen says (texts, buttons; an unknown screen's error codes): always
     #: there from :meth:`ScreenWatcher.look`.
     reading: ScreenReading | None = None
+    #: The lamps the camera sees beside the screen (none declared: empty).
+    lamps: tuple[LampReading, ...] = ()
 
     @property
     def t(self) -> float:
@@ -62,6 +65,7 @@ class ScreenWatcher:
         calibration: Calibration | None = None,
         evidence: EvidenceStore | None = None,
         interval_s: float = 0.25,
+        lamps: LampWatcher | None = None,
     ) -> None:
         self.name = source.name
         self.source = source
@@ -71,6 +75,7 @@ class ScreenWatcher:
         self.keeper = CalibrationKeeper(classifier, calibration)
         self.evidence = evidence
         self.interval_s = interval_s
+        self.lamps = lamps
         # A camera's noise can be far below its JPEG ringing at text edges, which changes
         # with the quality of each frame: a floor under the noise estimate keeps that still.
         # The spinner is learnt from several frame pairs: enough of them at this interval.
@@ -91,14 +96,15 @@ class ScreenWatcher:
             raise
         decision, moved = self.keeper.classify(frame.image)
         calibration = self.keeper.calibration
+        lamps = (tuple(self.lamps.observe(frame.image, calibration, frame.t))
+                 if self.lamps is not None and calibration is not None else ())
         motion = None
         # The screen the classifier rectified (grey, fine size): the frame is warped once.
         rectified = decision.screen if calibration is not None else None
-        if rectified is not None:
-            # Two looks at one instant (virtual time standing still) say nothing of motion.
-            if self._motion_t is None or frame.t > self._motion_t:
-                motion = self.motion.feed(rectified, frame.t, self._ignore(decision))
-                self._motion_t = frame.t
+        # Two looks at one instant (virtual time standing still) say nothing of motion.
+        if rectified is not None and (self._motion_t is None or frame.t > self._motion_t):
+            motion = self.motion.feed(rectified, frame.t, self._ignore(decision))
+            self._motion_t = frame.t
         if moved:
             self.motion.reset()  # the old frames no longer line up
         if moved and self.timeline is not None:
@@ -116,7 +122,7 @@ class ScreenWatcher:
             )
         # The screen is searched only when it is unknown: a known one reads from its reference.
         reading = read_screen(self.classifier, decision, rectified)
-        observation = Observation(frame, decision, motion, moved, evidence, reading)
+        observation = Observation(frame, decision, motion, moved, evidence, reading, lamps)
         self.last = observation
         return observation
 
