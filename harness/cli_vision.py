@@ -223,8 +223,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
     # Averaging several frames takes out the sensor noise.
     stack = np.stack([calibration.rectify(f, size).astype(np.float32) for f in frames])
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
+    texts, lines = _learnt_texts(image, args, name, size)
     entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
-                           regions=regions, learnt=True)
+                           texts=texts, regions=regions, lines=lines, learnt=True)
     directory.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(directory / entry.file), image):
         raise RigError(f"{directory / entry.file}: cannot write it")
@@ -234,6 +235,29 @@ def cmd_learn(args: argparse.Namespace) -> int:
     print(f"learnt {name!r} (state {args.state}) from {len(frames)} frame(s): "
           f"{directory / entry.file}")
     return EXIT_OK
+
+
+def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
+                  size: tuple[int, int]) -> tuple[list[str], list]:
+    """The new reference's texts and their layout (harness/vision/learn_text.py); a warning
+    on stderr for each text of the profile's not read on it, or read without a layout."""
+    import sys
+
+    from harness.errors import MissingSystemPart
+    from harness.vision.learn_text import learn_texts, profile_texts
+
+    expected = profile_texts(args.vendor, args.shows or args.state)
+    try:
+        learnt = learn_texts(image, args.text, expected, size)
+    except MissingSystemPart as exc:
+        if args.text:
+            raise
+        print(f"warning: {name}: its text was not read ({exc.what}); no layout stored",
+              file=sys.stderr)
+        return [], []
+    for note in learnt.notes:
+        print(f"warning: {name}: {note}", file=sys.stderr)
+    return list(learnt.texts), list(learnt.lines)
 
 
 def _largest_screen_like(frame: np.ndarray, size: tuple[int, int]) -> Calibration | None:
@@ -359,6 +383,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, nargs=2, default=(1024, 600), metavar=("W", "H"),
                    help="screen size for a new maker folder (default 1024 600)")
     p.add_argument("--replace", action="store_true", help="retake an existing reference")
+    p.add_argument("--text", action="append", default=[], metavar="TEXT",
+                   help="a text the screen shows, as confirmed by the lab (repeatable): its "
+                        "glyphs' layout is learnt for character-by-character checks")
     _screens_arg(p)
     p.set_defaults(func=cmd_learn)
 

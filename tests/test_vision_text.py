@@ -305,3 +305,53 @@ def test_classify_read_adds_the_lines_read(tmp_path: Path, capsys) -> None:
     assert all(0 < line["confidence"] <= 1 for line in read)
     assert main(["classify", "--vendor", "atlas", "--read", str(path)]) == 0
     assert "read: 【901】" in capsys.readouterr().out
+
+
+# -- learn: a lab's reference gets the texts it confirms ----------------------------------------
+
+
+def _recording(path: Path, content: Drawn) -> Path:
+    from harness.devices.camera import FrameRecorder
+    from harness.protocols import Frame
+
+    cam = device_camera("atlas", BENCH_SEEDS[2])
+    with FrameRecorder(path) as recorder:
+        for k in range(4):
+            recorder.write(Frame(cam.capture(screen("atlas", content), 0.2 * k).image, 0.2 * k,
+                                 k, "cam"))
+    return path
+
+
+def test_learn_stores_the_confirmed_texts_layout_and_warns_of_the_profiles(
+        tmp_path: Path, capsys) -> None:
+    import shutil
+
+    from harness.vision.reference import default_screens_dir
+
+    root = tmp_path / "screens"
+    shutil.copytree(default_screens_dir() / "atlas", root / "atlas")
+    faulty = drawn_like("atlas", "error_901", tuple(t.replace("901", "906") for t in ATLAS_LINES))
+    args = ["learn", "--vendor", "atlas", "--state", "error_901", "--shows", "error_901",
+            "--frames", "4", "--screens", str(root)]
+    # A reader showing 【906】 where the profile expects 【901】: saved, with a warning.
+    assert main([*args, "--name", "error_901@faulty", "--source",
+                 str(_recording(tmp_path / "faulty.avi", faulty))]) == 0
+    err = capsys.readouterr().err
+    assert "warning: error_901@faulty: '【901】' (the profile's) is not on the new reference" \
+        in err, err
+    assert (root / "atlas" / "error_901@faulty.png").is_file()
+    # The genuine screen, its code confirmed by the lab: the code's layout is learnt.
+    assert main([*args, "--name", "error_901@lab", "--text", "【901】", "--source",
+                 str(_recording(tmp_path / "genuine.avi",
+                                drawn_like("atlas", "error_901")))]) == 0
+    capsys.readouterr()
+    learnt = ReferenceSet.load(root / "atlas")
+    lab = learnt.get("error_901@lab")
+    assert lab.texts[0] == "【901】"
+    code = [line for line in lab.lines if line.source == "texts.0"]
+    assert [line.text for line in code] == ["【901】"]
+    only = ReferenceSet(learnt.maker, learnt.size, (lab,), learnt.directory)
+    genuine = check_text("【901】", shot("atlas", drawn_like("atlas", "error_901"), 1), only)
+    assert genuine.ok and genuine.method == "glyphs", genuine.message()
+    wrong = check_text("【901】", shot("atlas", faulty, 1), only)
+    assert not wrong.ok and wrong.method == "glyphs", wrong.message()
