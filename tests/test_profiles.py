@@ -234,11 +234,12 @@ def test_canon_reads_phones_without_a_general_reader(shipped: ProfileSet) -> Non
 #: Each maker's own error behaviours: (profile, requirement, screen class, text or code on it).
 MAKER_ERRORS = [
     ("fujitsu_japan", "ERR-01", "error_timeout", "タイムアウトしました"),
-    ("fujitsu_japan", "ERR-02", "error_network", "011"),
-    ("fujitsu_japan", "ERR-02", "error_network", "FUJP55"),
-    ("usen_almex", "ERR-03", "error_network", "011"),
-    ("canon", "ERR-04", "error_account", "906"),
-    ("canon", "ERR-05", "error_network", "011"),
+    # Codes as the notice prints them, brackets and colon included.
+    ("fujitsu_japan", "ERR-02", "error_network", "【011:ネットワークエラー】"),
+    ("fujitsu_japan", "ERR-02", "error_network", "【FUJP55:タイムアウト】"),
+    ("usen_almex", "ERR-03", "error_network", "【011:ネットワークエラー】"),
+    ("canon", "ERR-04", "error_account", "【906】"),
+    ("canon", "ERR-05", "error_network", "【011】"),
     ("canon", "ERR-06", "link_wait", "顔認証付きカードリーダー資格確認端末からの接続待ち"),
     ("atlas", "ERR-07", "dark", None),
 ]
