@@ -6,7 +6,8 @@ that shows text, cameras film the twin's screen (bench and hand-held cameras wit
 default effects; harsh ones where ``CameraEffects.harsh()`` exists), each frame is cut out at
 the references' size with the camera's corners, and every text of the reference (texts,
 dialog title, button labels) is checked glyph by glyph. A frame fails when one of its
-texts fails: on genuine screens that is a false failure.
+texts fails: on genuine screens that is a false failure. Screens under a loading circle
+(``overlay``) hide part of their text: counted apart, failing them is right.
 
 Mutants: each texted reference with one character of one text changed (a kana's dakuten, a
 digit, a kanji for another, a bracket dropped, a colon's width swapped), filmed by a bench
@@ -134,19 +135,21 @@ def main() -> int:
                     capture = cam.capture(renderer.render(drawn_of(ref), t).image, t)
                     cal = Calibration(capture.quad, capture.image.shape[1::-1], refs.size)
                     screen = cal.rectify(capture.image, refs.size)
-                    frames[kind] += 1
+                    # Under a loading circle part of the text is hidden: failing it is right.
+                    kind_seen = kind if ref.overlay is None else f"{kind}, overlay"
+                    frames[kind_seen] += 1
                     bad = []
                     start = time.perf_counter()
                     for text in texts_of(ref):
                         result = checker.check(text, screen, prefer=ref.name, read=False)
-                        checks[kind] += 1
+                        checks[kind_seen] += 1
                         if not result.ok:
-                            failed_checks[kind] += 1
+                            failed_checks[kind_seen] += 1
                             bad.append(result.message())
                     check_times.append(time.perf_counter() - start)
                     if bad:
-                        failed[kind] += 1
-                        failures.append(f"{kind} camera {seed} t={t:.1f} {key}/{ref.name}: "
+                        failed[kind_seen] += 1
+                        failures.append(f"{kind_seen} camera {seed} t={t:.1f} {key}/{ref.name}: "
                                         f"{bad[0]}")
                     if m == 0 and kind != "harsh" and len(ocr_times) < 400:
                         start = time.perf_counter()
@@ -170,10 +173,14 @@ def main() -> int:
     for kind in frames:
         print(f"  {kind:10s} {failed[kind]:4d} / {frames[kind]:5d} frames failed "
               f"({failed_checks[kind]} of {checks[kind]} text checks)")
-    total = sum(frames[k] for k in frames if k != "harsh")
-    bad_total = sum(failed[k] for k in frames if k != "harsh")
-    print(f"  default cameras: {bad_total} / {total} frames = {bad_total / max(total, 1):.4%}")
-    for line in failures[:15]:
+    total = sum(frames[k] for k in frames if k in ("bench", "hand-held"))
+    bad_total = sum(failed[k] for k in frames if k in ("bench", "hand-held"))
+    print(f"  default cameras, no overlay: {bad_total} / {total} frames = "
+          f"{bad_total / max(total, 1):.4%}")
+    for line in [f for f in failures if f.startswith(("bench camera", "hand-held camera"))][:15]:
+        print("   ", line)
+    print("  harsh, first failures:")
+    for line in [f for f in failures if f.startswith("harsh camera")][:8]:
         print("   ", line)
     print("one-character mutants caught:")
     for kind in tried:
