@@ -113,6 +113,7 @@ def main() -> int:
     checks: Counter[str] = Counter()
     failed_checks: Counter[str] = Counter()
     failures: list[str] = []
+    by_type: Counter[tuple[str, str]] = Counter()
     caught: Counter[str] = Counter()
     tried: Counter[str] = Counter()
     missed: list[str] = []
@@ -145,6 +146,8 @@ def main() -> int:
                         checks[kind_seen] += 1
                         if not result.ok:
                             failed_checks[kind_seen] += 1
+                            small = f"< {checker.params.small_accept:g})" in result.detail
+                            by_type[(kind_seen, "small" if small else "large")] += 1
                             bad.append(result.message())
                     check_times.append(time.perf_counter() - start)
                     if bad:
@@ -179,6 +182,10 @@ def main() -> int:
           f"{bad_total / max(total, 1):.4%}")
     for line in [f for f in failures if f.startswith(("bench camera", "hand-held camera"))][:15]:
         print("   ", line)
+    print("  failed text checks by type size (small: line box under "
+          f"{checker.params.small_line} px, judged at {checker.params.small_accept:g}):")
+    for (kind, size), n in sorted(by_type.items()):
+        print(f"    {kind:20s} {size}: {n}")
     print("  harsh, first failures:")
     for line in [f for f in failures if f.startswith("harsh camera")][:8]:
         print("   ", line)
