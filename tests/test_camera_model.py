@@ -434,3 +434,130 @@ def test_bad_effects_are_refused(changes: dict, reason: str) -> None:
 def test_a_bad_seed_is_refused() -> None:
     with pytest.raises(ValueError, match="seed"):
         CameraModel(-1)
+
+
+# -- desk conditions (CameraEffects.harsh) ------------------------------------------------------
+
+
+def _plain_and(seed: int, screen: np.ndarray, t: float = 0.0, **changes: object
+               ) -> tuple[Capture, Capture]:
+    plain = CameraModel(seed, SMALL, effects=CameraEffects.none()).capture(screen, t)
+    return plain, CameraModel(seed, SMALL, effects=only(**changes)).capture(screen, t)
+
+
+def _screen_mask(capture: Capture, shrink: float = 1.0) -> np.ndarray:
+    mask = np.zeros(capture.image.shape[:2], np.uint8)
+    centre = capture.quad.mean(axis=0)
+    cv2.fillConvexPoly(mask, np.rint(centre + (capture.quad - centre) * shrink).astype(np.int32),
+                       1)
+    return mask > 0
+
+
+def test_the_default_effects_draw_no_desk_condition() -> None:
+    assert not CameraEffects().desk and CameraEffects.harsh().desk
+    # and a harsh camera is as reproducible as any
+    screen = structured_screen()
+    a = CameraModel(21, SMALL, effects=CameraEffects.harsh()).capture(screen, 2.0)
+    b = CameraModel(21, SMALL, effects=CameraEffects.harsh()).capture(screen, 2.0)
+    assert np.array_equal(a.image, b.image)
+
+
+def test_roll_widens_the_bench_pose_to_the_asked_angle() -> None:
+    screen = flat_screen(128)
+    rolls = []
+    for seed in range(24):
+        quad = CameraModel(seed, SMALL, effects=only(roll=8.0)).capture(screen, 0).quad
+        top = quad[1] - quad[0]
+        rolls.append(abs(math.degrees(math.atan2(top[1], top[0]))))
+    # a bench pose alone rolls at most 5 degrees (plus what yaw and pitch add)
+    assert max(rolls) > 6.0 and max(rolls) < 14.0
+
+
+def test_moire_is_faint_periodic_bands_on_the_screen_only() -> None:
+    plain, moire = _plain_and(22, flat_screen(128), moire=6.0)
+    added = moire.image.astype(int) - plain.image
+    inside = _screen_mask(plain, 0.9)
+    assert added[~_screen_mask(plain, 1.05)].max() == 0  # nothing off the screen
+    assert 3 <= added[inside].max() <= 6 and -6 <= added[inside].min() <= -3
+    # bands: the added pattern correlates with itself a period away, not a random speckle
+    grey = added[..., 1].astype(float) * inside
+    spectrum = np.abs(np.fft.rfft2(grey - grey[inside].mean() * inside))
+    spectrum[0, 0] = 0
+    assert spectrum.max() > 20 * np.median(spectrum)
+
+
+def test_a_hot_spot_is_small_bright_and_clips() -> None:
+    plain, spot = _plain_and(23, flat_screen(200), glare_spot=110.0)
+    added = spot.image.astype(int) - plain.image
+    assert spot.image.max() == 255  # clipped in its middle
+    assert added.max() >= 54  # 200 + 55 is already white
+    lit = added[..., 1] > 20
+    screen_area = _screen_mask(plain).sum()
+    assert 0 < lit.sum() < 0.05 * screen_area  # small: a spot, not the soft glare
+
+
+def test_motion_blur_smears_along_one_direction() -> None:
+    screen = np.full((H, W, 3), 230, np.uint8)
+    screen[:, ::64] = 20  # thin vertical lines
+    plain, blurred = _plain_and(24, screen, motion_blur=(7.0, 7.0))
+    assert not np.array_equal(plain.image, blurred.image)
+    # the lines lose contrast (a 7 px smear), the mean stays
+    a = recover(plain)[20:-20, 20:-20].astype(float)
+    b = recover(blurred)[20:-20, 20:-20].astype(float)
+    assert abs(a.mean() - b.mean()) < 3
+    assert b.std() < 0.9 * a.std()
+
+
+def test_defocus_gain_and_gamma_change_levels_as_asked() -> None:
+    screen = flat_screen(128)
+    plain, dark = _plain_and(25, screen, gain=(0.65, 0.65))
+    inside = _screen_mask(plain, 0.8)
+    ratio = dark.image[inside].mean() / plain.image[inside].mean()
+    assert 0.6 < ratio < 0.7
+    _, curved = _plain_and(25, screen, gamma=(1.25, 1.25))
+    expected = 255 * (128 / 255) ** 1.25
+    assert abs(curved.image[inside].mean() - expected) < 2
+
+
+def test_vignetting_darkens_the_corners_not_the_centre() -> None:
+    plain, vignetted = _plain_and(26, flat_screen(128), vignetting=0.35)
+    a, b = plain.image.astype(float), vignetted.image.astype(float)
+    h, w = a.shape[:2]
+    centre = (slice(h // 2 - 5, h // 2 + 5), slice(w // 2 - 5, w // 2 + 5))
+    assert abs(a[centre].mean() - b[centre].mean()) < 2
+    assert b[:10, :10].mean() < 0.72 * a[:10, :10].mean()
+
+
+def test_a_finger_covers_the_bezel_and_at_most_a_corner_of_the_screen() -> None:
+    screen = flat_screen(40)
+    model = CameraModel(27, SMALL, effects=only(finger=1.0))
+    plain_model = CameraModel(27, SMALL, effects=CameraEffects.none())
+    seen = 0
+    for t in (0.0, 1.0, 2.0, 3.0):
+        plain, finger = plain_model.capture(screen, t), model.capture(screen, t)
+        changed = np.abs(finger.image.astype(int) - plain.image).max(axis=2) > 25
+        assert changed.sum() > 0
+        skin = finger.image[changed].mean(axis=0)
+        assert skin[2] > skin[1] > skin[0]  # red over green over blue: skin, not glare
+        screen_area = _screen_mask(plain)
+        assert (changed & screen_area).sum() <= 0.03 * screen_area.sum()
+        seen += int((changed & ~screen_area).sum() > 0)
+    assert seen == 4  # always over the bezel
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"roll": -1.0}, "roll"),
+        ({"moire": 100.0}, "moire"),
+        ({"glare_spot": 300.0}, "glare_spot"),
+        ({"motion_blur": (5, 2)}, "motion_blur"),
+        ({"gain": (0.0, 1.0)}, "gain"),
+        ({"gamma": (1.2, 0.8)}, "gamma"),
+        ({"vignetting": 1.0}, "vignetting"),
+        ({"finger": -0.1}, "finger"),
+    ],
+)
+def test_bad_desk_conditions_are_refused(changes: dict, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        CameraEffects(**changes)

@@ -24,6 +24,7 @@ import attrs
 import cv2
 import numpy as np
 
+from harness.emulation.desk_effects import DeskCamera
 from harness.emulation.lamps import LampState, draw_lamps
 
 _FIXED_POINT_NOISE = 32  # the noise tile holds |N(0,1)| * 32 as uint8 (and the sign apart)
@@ -128,6 +129,56 @@ class CameraEffects:
     screen_levels: tuple[int, int] = attrs.field(
         default=(18, 235), converter=_pair(int), validator=_check_levels
     )
+
+    #: The pose's roll range is at least +-this (degrees; the bench's own is 5, a hand's 20).
+    roll: float = attrs.field(default=0.0, converter=float, validator=_check_level(0, 45))
+    #: Moiré: peak DN of low-contrast bands over the screen (the display's pixel grid against
+    #: the sensor's), one period (5-28 px) and angle per camera; 0: none.
+    moire: float = attrs.field(default=0.0, converter=float, validator=_check_level(0, 64))
+    #: A small hot spot (a lamp's sharp reflection) on the glass: peak DN, clipping at its
+    #: middle when the screen is bright; 0: none. Drifts over the screen like the glare.
+    glare_spot: float = attrs.field(default=0.0, converter=float, validator=_check_level(0, 256))
+    #: Linear motion blur: length range (px), one length and direction per frame.
+    motion_blur: tuple[float, float] = attrs.field(
+        default=(0.0, 0.0), converter=_pair(float), validator=_check_range(0.0, 30.0)
+    )
+    #: The camera's own exposure gain and tone curve (gamma), one value of each per camera.
+    gain: tuple[float, float] = attrs.field(
+        default=(1.0, 1.0), converter=_pair(float), validator=_check_range(0.1, 4.0)
+    )
+    gamma: tuple[float, float] = attrs.field(
+        default=(1.0, 1.0), converter=_pair(float), validator=_check_range(0.2, 5.0)
+    )
+    #: Light falloff in the frame's corners (0.4: corners at 60 %); 0: none.
+    vignetting: float = attrs.field(default=0.0, converter=float, validator=_check_level(0, 0.9))
+    #: The part of frames where a finger holds the reader's edge: over the bezel, its tip at
+    #: most a little into the screen.
+    finger: float = attrs.field(default=0.0, converter=float, validator=_check_level(0, 1.01))
+
+    @property
+    def desk(self) -> bool:
+        """Any of the desk conditions (harness/emulation/desk_effects.py) asked for."""
+        return bool(self.moire or self.glare_spot or self.motion_blur[1] or self.vignetting
+                    or self.finger or self.gain != (1.0, 1.0) or self.gamma != (1.0, 1.0))
+
+    @classmethod
+    def harsh(cls) -> CameraEffects:
+        """A photo on an ordinary desk at the extremes the recogniser must hold on: roll to
+        8 degrees, moiré of a few DN, a hot spot up to +110, motion blur to 7 px, defocus to
+        sigma 2, JPEG down to 40, gain 0.65-1.25, gamma 0.8-1.25, vignetting, a finger at
+        the edge in a third of the frames, the desk's clutter."""
+        return cls(
+            blur_sigma=(0.6, 2.0),
+            jpeg_quality=(40, 92),
+            roll=8.0,
+            moire=6.0,
+            glare_spot=110.0,
+            motion_blur=(0.0, 7.0),
+            gain=(0.65, 1.25),
+            gamma=(0.8, 1.25),
+            vignetting=0.35,
+            finger=0.35,
+        )
 
     @classmethod
     def none(cls) -> CameraEffects:
@@ -373,7 +424,8 @@ def _rng(*key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([*key]))
 
 
-_TAG = {"pose": 1, "bench": 2, "housing": 3, "drift": 4, "sensor": 5, "frame": 6, "focus": 7}
+_TAG = {"pose": 1, "bench": 2, "housing": 3, "drift": 4, "sensor": 5, "frame": 6, "focus": 7,
+        "desk": 8, "desk_frame": 9}
 
 
 def _t_key(t: float) -> int:
@@ -642,6 +694,11 @@ class CameraModel:
         # black + v * (white - black) / 255, rounded: cv2.convertScaleAbs is ~3x faster than
         # cv2.LUT on a 3-channel image
         self._levels = None if (black, white) == (0, 255) else ((white - black) / 255, black)
+        self._desk = (
+            DeskCamera.of(self.effects, _rng(self.seed, _TAG["desk"]), self.frame_size)
+            if self.effects.desk
+            else None
+        )
 
     # -- public -----------------------------------------------------------------------------
 
@@ -678,6 +735,10 @@ class CameraModel:
         work, scratch, gain_image = _scratch(fh, fw)
         flat = work.reshape(fh, fw * 3)
         src = view.frame.reshape(fh, fw * 3)
+        desk = None
+        if self._desk is not None:  # its own draws: the default effects' frames stay as they were
+            desk = _rng(self.seed, _TAG["desk_frame"], self._bumps, self._frames, _t_key(t))
+            src = self._desk.lens(view.frame, view.quad, desk).reshape(fh, fw * 3)
         if offset is not None:
             assert view.sigma is not None
             level = 1.0 if gains is None else self._noise_level(float(gains.mean()))
@@ -690,6 +751,9 @@ class CameraModel:
         if lamps:  # drawn after the gains (their light scales with them) and under the glare
             draw_lamps(work, view.quad, lamps, gains=gains, blur=view.blur,
                        noise=self._read_noise, seed=int(rng.integers(2**32)))
+        if desk is not None:
+            assert self._desk is not None
+            self._desk.sensor(work, view.quad, t, desk)
         self._add_glare(work, view, t)
         if quality is not None:
             ok, data = cv2.imencode(".jpg", work, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -725,6 +789,7 @@ class CameraModel:
         frame; after a bump the screen must have moved noticeably. Constraints relax if a
         screen's shape makes them impossible."""
         r = self._ranges
+        roll = max(r.roll, self.effects.roll)
         fw, fh = self.frame_size
         housing = self._housing(screen)
         old = self._quad(previous, screen) if previous else None
@@ -735,7 +800,7 @@ class CameraModel:
                     frac=rng.uniform(*r.frac) * shrink,
                     yaw=rng.uniform(-r.tilt, r.tilt),
                     pitch=rng.uniform(-r.tilt, r.tilt),
-                    roll=rng.uniform(-r.roll, r.roll),
+                    roll=rng.uniform(-roll, roll),
                     cx=0.5 + rng.uniform(-r.centre, r.centre),
                     cy=0.5 + rng.uniform(-r.centre, r.centre) * fw / fh,
                     hfov=rng.uniform(*r.hfov),

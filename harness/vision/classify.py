@@ -40,6 +40,8 @@ class Patches:
 
     scale: float
     get: Callable[[tuple[int, int, int, int]], np.ndarray]
+    #: Where a lamp's hot spot hides the screen, at the fine size (None: nowhere).
+    glare: np.ndarray | None = None
 
 
 def _quantise(scale: float) -> float:
@@ -98,6 +100,10 @@ class ClassifierParams:
     #: Contrast (grey levels, per pixel) below which a window of the screen counts as blank
     #: there: a region is not found on an empty panel, however its noise happens to correlate.
     blank_sd: float = attrs.field(default=2.0, validator=_positive)
+    #: Grey levels (RMS) of residual in a region that count as nothing: moiré and noise.
+    residual_floor: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    #: When nothing passes as the references are drawn, try them blurred as the frame is.
+    blur_bank: bool = True
 
 
 @attrs.frozen
@@ -237,9 +243,10 @@ class Classifier:
             x, y, w, h = _scaled(box, scale)
             return screen[y : y + h, x : x + w]
 
-        decision = self._classify(fine_bgr, Patches(scale, patch),
+        fine_grey = _grey(fine_bgr).astype(np.uint8)
+        decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
                                   lambda: fine_bgr.reshape(-1, 3).mean(axis=0))
-        return attrs.evolve(decision, screen=_grey(fine_bgr).astype(np.uint8))
+        return attrs.evolve(decision, screen=fine_grey)
 
     def classify_frame(self, frame: np.ndarray, calibration: Calibration) -> Decision:
         """Classify a camera frame: the screen rectified at the fine size for the global
@@ -276,8 +283,9 @@ class Classifier:
             small = calibration.rectify(frame, (64, 38))
             return small.reshape(-1, 3).mean(axis=0)
 
-        return attrs.evolve(self._classify(fine_grey, Patches(scale, patch), colour),
-                            screen=fine_grey)
+        decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
+                                  colour)
+        return attrs.evolve(decision, screen=fine_grey)
 
     def _classify(self, fine_image: np.ndarray, patch: Patches,
                   colour: Callable[[], np.ndarray]) -> Decision:
@@ -313,12 +321,33 @@ class Classifier:
         ranked = sorted(best.values(), key=lambda i: -ncc[i])
         if not ranked:
             return unknown("no reference with content")
+        decision = self._confirm(ranked, ncc, frame_sd, patch, None)
+        if decision.known or not self.params.blur_bank:
+            return decision
+        # A camera blurred more than the references ever are (defocus, a shaking hand):
+        # blur the references as this frame is blurred and look again. The blur is chosen
+        # once per frame, on the state that scores best globally, from a few candidates;
+        # then every state is judged through that one blur, by the same rule (the same
+        # threshold, a positive margin): a blurred button is still not a blank area, so near
+        # duplicates stay apart.
+        top = ranked[0]
+        frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
+        regions = self._confirm_regions(top)
+        kernel = max(range(len(_BLUR_BANK)), key=lambda k: self._regions_score(
+            patch, frame_sd, top, regions, float(ncc[top]), frame_stats, k))
+        blurred = self._confirm(ranked, ncc, frame_sd, patch, kernel)
+        return blurred if blurred.known or blurred.score > decision.score else decision
+
+    def _confirm_regions(self, i: int) -> list[Region]:
+        return [r for r in self._prepared[i].ref.regions if r.kind in ("match", "spinner")]
+
+    def _confirm(self, ranked: list[int], ncc: np.ndarray, frame_sd: float, patch: Patches,
+                 kernel: int | None) -> Decision:
         # Confirm the best few; then any other whose global score (an upper bound of its
         # final score) could still beat the runner-up, up to a limit: past it the margin
         # is a lower bound (it takes the next global score as the runner-up's).
         candidates, max_confirm = self.params.candidates, self.params.max_confirm
-        regions = [r for i in ranked[:candidates] for r in self._prepared[i].ref.regions
-                   if r.kind in ("match", "spinner")]
+        regions = [r for i in ranked[:candidates] for r in self._confirm_regions(i)]
         scored: list[tuple[float, int]] = []
         frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
         for k, i in enumerate(ranked):
@@ -327,10 +356,9 @@ class Classifier:
                 if ncc[i] <= second_score or (k >= max_confirm and ncc[i] <= best_score):
                     break
             if k >= candidates:
-                regions += [r for r in self._prepared[i].ref.regions
-                            if r.kind in ("match", "spinner")]
+                regions += self._confirm_regions(i)
             region_score = self._regions_score(patch, frame_sd, i, regions, float(ncc[i]),
-                                               frame_stats)
+                                               frame_stats, kernel)
             scored.append((min(float(ncc[i]), region_score), i))
         unconfirmed = [float(ncc[i]) for i in ranked[len(scored):]]
         rest = max(unconfirmed, default=-1.0)
@@ -350,8 +378,63 @@ class Classifier:
         if top_score - second <= 0:
             return Decision(UNKNOWN, top_score, 0.0, runner_up=ref.state, scores=scores,
                             why=f"{ref.name} and another state score alike ({top_score:.2f})")
+        # Where a hot spot hides the screen, nothing is seen: if that is where the winner and
+        # a rival differ (the button of first@staff, a loading circle), nothing seen tells
+        # them apart. Rivals: every reference whose global score (an upper bound of its
+        # final one) comes near the winner's, of any state, its own included.
+        rival = self._hidden_rival(top, top_score, ncc, frame_sd, patch, frame_stats, kernel)
+        if rival is not None:
+            return Decision(UNKNOWN, top_score, top_score - second, runner_up=ref.state,
+                            scores=scores,
+                            why=f"a glare hides where {ref.name} and {rival} differ")
         return Decision(ref.state, top_score, top_score - second, ref.name, ref.shows,
                         ref.overlay, runner_up, scores)
+
+    def _hidden_rival(self, top: int, top_score: float, ncc: np.ndarray, frame_sd: float,
+                      patch: Patches,
+                      frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]],
+                      kernel: int | None) -> str | None:
+        """A reference that scores about as well as the winner on what is seen and differs
+        from it where a hot spot hides the screen."""
+        if patch.glare is None:
+            return None
+        ref = self._prepared[top].ref
+        for j, prep in enumerate(self._prepared):
+            if j == top or prep.flat or ncc[j] < top_score - RIVAL_GAP:
+                continue
+            regions = (*self._confirm_regions(top), *self._confirm_regions(j))
+            if not self._hides_difference(ref, prep.ref, regions, patch):
+                continue
+            seen = self._regions_score(patch, frame_sd, j, regions, float(ncc[j]), frame_stats,
+                                       kernel)
+            if min(float(ncc[j]), seen) >= top_score - RIVAL_GAP:
+                return prep.ref.name
+        return None
+
+    def _hides_difference(self, ref: Reference, other: Reference, regions: Sequence[Region],
+                          patch: Patches) -> bool:
+        for region in regions:
+            hidden = self._hidden(patch, region)
+            if hidden is None or not self._differ(ref, other, region.box):
+                continue
+            # Only what was not white in both: a white area clipped lost nothing.
+            bright = self._bright(ref, region.box, patch.scale) & self._bright(
+                other, region.box, patch.scale)
+            if bright.size == hidden.size and (hidden & ~bright).mean() > 0.05:
+                return True
+        return False
+
+    def _bright(self, ref: Reference, box: tuple[int, int, int, int], scale: float
+                ) -> np.ndarray:
+        x, y, w, h = box
+        grey = _grey(ref.image[y : y + h, x : x + w])
+        if scale != 1.0:
+            grey = cv2.resize(grey, _scaled(box, scale)[2:], interpolation=cv2.INTER_AREA)
+        return grey.ravel() >= 200
+
+    def _differ(self, a: Reference, b: Reference, box: tuple[int, int, int, int]) -> bool:
+        x, y, w, h = box
+        return not np.array_equal(a.image[y : y + h, x : x + w], b.image[y : y + h, x : x + w])
 
     def _classify_flat(self, colour: np.ndarray) -> Decision:
         """A blank panel: the blank reference of about the same colour (a switched-off
@@ -428,7 +511,7 @@ class Classifier:
     def _regions_score(self, patch: Patches, frame_sd: float, i: int,
                        regions: Sequence[Region], ncc: float,
                        frame_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]],
-                       ) -> float:
+                       kernel: int | None = None) -> float:
         prep = self._prepared[i]
         ref_sd = self._ref_sd[i]
         masks = self._masks_of[i]
@@ -442,19 +525,26 @@ class Classifier:
                 continue
             key = (region.kind, region.box)
             if key not in frame_stats:
-                frame_stats[key] = _stats(self._region_values(patch.get(region.box), region))
-            f, f_mean, f_var = frame_stats[key]
+                frame_stats[key] = self._frame_region(patch, region)
+            f, f_mean, f_var, keep = frame_stats[key]
             if f.size < 4:
-                continue
-            ref_key = (i, *key, patch.scale)
+                continue  # too small, or under a hot spot: says nothing either way
+            ref_key = (i, *key, patch.scale, kernel)
             if ref_key not in self._ref_stats:
                 x, y, w, h = region.box
-                ref_patch = prep.ref.image[y : y + h, x : x + w]
-                if patch.scale != 1.0:
-                    ref_patch = cv2.resize(ref_patch, _scaled(region.box, patch.scale)[2:],
-                                           interpolation=cv2.INTER_AREA)
+                if kernel is None:
+                    ref_patch = prep.ref.image[y : y + h, x : x + w]
+                    if patch.scale != 1.0:
+                        ref_patch = cv2.resize(ref_patch, _scaled(region.box, patch.scale)[2:],
+                                               interpolation=cv2.INTER_AREA)
+                else:
+                    ref_patch = self._blurred_patch(prep.ref, region.box, patch.scale, kernel)
                 self._ref_stats[ref_key] = _stats(self._region_values(ref_patch, region))
             r, r_mean, r_var = self._ref_stats[ref_key]
+            if keep is not None:
+                if r.size != keep.size:
+                    continue
+                r, r_mean, r_var = _stats(r[keep])
             if r.size != f.size:
                 continue
             cov = float(np.dot(f, r)) / f.size - f_mean * r_mean
@@ -463,6 +553,9 @@ class Classifier:
             # region holds (or, for a blank region, to the screen), on the scale of a
             # correlation: a blank area must stay blank, faint content must match.
             residual = max(f_var + gain * gain * r_var - 2.0 * gain * cov, 0.0)
+            # A desk's moiré and sensor noise leave a few grey levels in any area: that much
+            # is no content (a button's edge or a line of text is tens of levels).
+            residual = max(0.0, residual - self.params.residual_floor ** 2)
             scale = gain * max(r_sd, 0.5 * ref_sd)
             score = 1.0 - 0.5 * residual / (scale * scale)
             if r_sd >= 0.25 * ref_sd:
@@ -471,6 +564,58 @@ class Classifier:
                 score = max(score, cov / max(r_sd * float(np.sqrt(max(f_var, 1e-6))), 1e-6))
             worst = min(worst, max(-1.0, score))
         return worst
+
+    def _frame_region(self, patch: Patches, region: Region
+                      ) -> tuple[np.ndarray, float, float, np.ndarray | None]:
+        """A region's frame values and their mean and variance, less what a hot spot hides
+        (``keep``: the pixels left, None for all). A region mostly under one gives nothing
+        (size 0): it is then neither evidence for a state nor against it."""
+        values = self._region_values(patch.get(region.box), region)
+        hidden = self._hidden(patch, region)
+        if hidden is None:
+            return (*_stats(values), None)
+        if region.kind == "spinner" or hidden.mean() > 0.5 or hidden.size != values.size:
+            return (*_stats(values[:0]), np.zeros(0, bool))
+        keep = ~hidden
+        return (*_stats(values[keep]), keep)
+
+    def _hidden(self, patch: Patches, region: Region) -> np.ndarray | None:
+        """The region's pixels (patch resolution, raveled) under a hot spot, or None."""
+        if patch.glare is None:
+            return None
+        fw, fh = self.fine_size
+        s = fw / self.references.size[0]
+        x, y, w, h = region.box
+        x0, y0 = int(x * s), int(y * s)
+        x1, y1 = max(x0 + 1, int(np.ceil((x + w) * s))), max(y0 + 1, int(np.ceil((y + h) * s)))
+        part = patch.glare[y0:min(fh, y1), x0:min(fw, x1)]
+        if not part.any():
+            return None
+        size = _scaled(region.box, patch.scale)[2:]
+        return cv2.resize(part.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST
+                          ).ravel() > 0
+
+    def _blurred_patch(self, ref: Reference, box: tuple[int, int, int, int], scale: float,
+                       kernel: int) -> np.ndarray:
+        """A reference's region as a camera with blur ``kernel`` (patch pixels, about the
+        frame's) would show it: cut with a margin, blurred, then trimmed, so that what lies
+        just outside the region bleeds in as it does in the frame."""
+        k = _BLUR_BANK[kernel]
+        pad = k.shape[0] // 2 + 1
+        bx, by, bw, bh = box
+        img_h, img_w = ref.image.shape[:2]
+        m = int(np.ceil(pad / scale))
+        x0, y0 = max(0, bx - m), max(0, by - m)
+        x1, y1 = min(img_w, bx + bw + m), min(img_h, by + bh + m)
+        area = ref.image[y0:y1, x0:x1]
+        if scale != 1.0:
+            area = cv2.resize(area, (max(2, round((x1 - x0) * scale)),
+                                     max(2, round((y1 - y0) * scale))),
+                              interpolation=cv2.INTER_AREA)
+        area = cv2.filter2D(area, -1, k, borderType=cv2.BORDER_REPLICATE)
+        x, y, w, h = _scaled(box, scale)
+        ox, oy = x - int(round(x0 * scale)), y - int(round(y0 * scale))
+        return _crop(_grey(area), ox, oy, w, h)
 
     def _region_values(self, bgr: np.ndarray, region: Region) -> np.ndarray:
         """A region at full resolution, grey and lightly blurred (camera blur and JPEG
@@ -511,6 +656,67 @@ class Classifier:
         sums = np.bincount(bins, weights=patch.ravel(), minlength=n)
         counts = np.maximum(np.bincount(bins, minlength=n), 1)
         return (sums / counts)[:16].astype(np.float32)
+
+
+#: A rival scoring this close to the winner on what is seen, and differing from it only
+#: where a hot spot hides the screen, is not told apart (near duplicates that differ in the
+#: hidden part score alike on the rest; a true winner beats its near duplicates by more).
+RIVAL_GAP = 0.02
+
+
+def glare_mask(fine_grey: np.ndarray) -> np.ndarray | None:
+    """Where a lamp's hot spot hides a rectified screen (grey uint8): small, round saturated
+    patches, grown over their halo. A screen whose white clipped everywhere (a high gain),
+    or a clipped white button, is no hot spot: that clipping follows the content."""
+    h, w = fine_grey.shape
+    mask = np.zeros((h, w), np.uint8)
+    saturated = (fine_grey >= 245).astype(np.uint8)
+    if saturated.any():
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
+        for k in range(1, n):
+            area = stats[k, cv2.CC_STAT_AREA]
+            x, y, bw, bh = stats[k, :4]
+            # A lamp's image is an ellipse (round, seen at an angle) without holes; a white
+            # button (a rectangle, its label a hole) or a clipped page is not.
+            if (area < 12 or area > 0.03 * h * w or max(bw, bh) > 3 * min(bw, bh)
+                    or not 0.5 <= area / (bw * bh) <= 0.9):
+                continue
+            points = cv2.findNonZero((labels[y : y + bh, x : x + bw] == k).astype(np.uint8))
+            if area < 0.93 * cv2.contourArea(cv2.convexHull(points)):
+                continue
+            grow = int(3 + 1.0 * np.sqrt(area / np.pi))  # over its halo
+            x0, y0 = max(0, x - grow), max(0, y - grow)
+            x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
+            blob = (labels[y0:y1, x0:x1] == k).astype(np.uint8)
+            disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+            grown = cv2.dilate(blob, disk)
+            # A spot fades into its surroundings; a clipped white button ends at its border.
+            ring = cv2.dilate(blob, np.ones((5, 5), np.uint8)) & ~blob.astype(bool)
+            if fine_grey[y0:y1, x0:x1][ring > 0].mean() < 215:
+                continue
+            mask[y0:y1, x0:x1] |= grown
+    return mask > 0 if mask.any() else None
+
+
+def _motion_kernel(length: float, degrees: float, sigma: float) -> np.ndarray:
+    """A line ``length`` px long at ``degrees``, softened by a Gaussian of ``sigma``."""
+    size = 2 * int(np.ceil(length / 2 + 3 * sigma)) + 1
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    a = np.radians(degrees)
+    for s in np.linspace(-length / 2, length / 2, max(2, int(4 * length))):
+        kernel[int(round(c + s * np.sin(a))), int(round(c + s * np.cos(a)))] += 1.0
+    if sigma > 0:
+        kernel = cv2.GaussianBlur(kernel, (size, size), sigma)
+    return kernel / kernel.sum()
+
+
+#: The blurs a frame is matched against when the references as drawn do not pass: defocus,
+#: and a shake along one of four directions (patch pixels, about the frame's).
+_BLUR_BANK = tuple(
+    [_motion_kernel(0, 0, s) for s in (1.0, 1.8, 2.6)]
+    + [_motion_kernel(length, a, 0.8) for length in (4.0, 7.0, 10.0) for a in (0, 45, 90, 135)]
+)
 
 
 @attrs.frozen(eq=False)

@@ -1,0 +1,176 @@
+"""Screen recognition on a real desk: camera-model frames under CameraEffects.harsh().
+
+Two ways a screen is seen, for each maker's reader and the terminal, every reference state:
+
+- *bench*: a bench camera (harsh desk conditions, its own pose) calibrated once by finding
+  the screen on its first frames, then every frame classified through that calibration;
+- *hand*: a hand-held photo (a new camera each), the screen found in it from nothing, as
+  ``onshi-rig classify PHOTO`` does (a switched-off panel is left out: with nothing on it,
+  a photo cannot show where the screen is).
+
+A frame is *right* when the decision names the reference drawn (``first@staff`` is not
+``first``), *wrong* when it names another, *unknown* otherwise. Times on one core:
+recognition once calibrated (classify_frame) and finding the screen in a 1080p photo
+(locate, which includes classifying it).
+
+    python benchmarks/harsh_recognition.py [--cameras 2] [--moments 5] [--photos 7]
+                                           [--device KEY]... [--mode bench|hand]
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core, as the issue asks: OpenCV below, and any BLAS numpy might call.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.emulation.camera_model import CameraEffects, CameraModel  # noqa: E402
+from harness.emulation.screen_renderer import ScreenRenderer  # noqa: E402
+from harness.emulation.screen_views import reference_targets  # noqa: E402
+from harness.model.clock import JST  # noqa: E402
+from harness.vision.classify import Classifier, Decision  # noqa: E402
+from harness.vision.locate import ScreenNotFound, locate  # noqa: E402
+from harness.vision.reference import ReferenceSet, screens_dir_for  # noqa: E402
+
+START = dt.datetime(2026, 2, 2, 8, 30, tzinfo=JST)
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.right = 0
+        self.wrong: list[str] = []
+        self.unknown: list[str] = []
+
+    @property
+    def total(self) -> int:
+        return self.right + len(self.wrong) + len(self.unknown)
+
+    def add(self, expected: str, decision: Decision, where: str) -> None:
+        if decision.reference == expected:
+            self.right += 1
+        elif decision.known:
+            self.wrong.append(f"{where}: {expected} named {decision.reference} "
+                              f"({decision.score:.3f}, margin {decision.margin:.3f})")
+        else:
+            self.unknown.append(f"{where}: {expected} unknown ({decision.score:.3f}, "
+                                f"closest {decision.runner_up}; {decision.why})")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cameras", type=int, default=2, help="bench cameras per device")
+    parser.add_argument("--moments", type=int, default=5, help="bench frames per state and camera")
+    parser.add_argument("--photos", type=int, default=7, help="hand photos per state")
+    parser.add_argument("--device", action="append", default=[], help="only this device")
+    parser.add_argument("--mode", choices=("bench", "hand", "both"), default="both")
+    parser.add_argument("--seed", type=int, default=500, help="first camera seed")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    effects = CameraEffects.harsh()
+    tallies = {"bench": Tally(), "hand": Tally()}
+    classify_ms: list[float] = []
+    locate_ms: list[float] = []
+    for d_index, (key, look, plans) in enumerate(reference_targets()):
+        if args.device and key not in args.device:
+            continue
+        refs = ReferenceSet.load(screens_dir_for(key))
+        classifier = Classifier(refs)
+        renderer = ScreenRenderer(look)
+        renderer.prime(refs)
+        base = args.seed + 1000 * d_index
+        if args.mode in ("bench", "both"):
+            for cam_index in range(args.cameras):
+                _bench_camera(key, plans, renderer, classifier, effects, base + cam_index,
+                              args.moments, tallies["bench"], classify_ms)
+        if args.mode in ("hand", "both"):
+            seed = base + 100
+            for plan in plans:
+                if plan.drawn.shows == "dark":
+                    continue
+                for k in range(args.photos):
+                    seed += 1
+                    t = 3.1 * k + 0.37 * len(plan.name)
+                    camera = CameraModel(seed, hand_held=True, effects=effects)
+                    screen = renderer.render(plan.drawn, t, START + dt.timedelta(minutes=k))
+                    frame = camera.capture(screen.image, t).image
+                    t0 = time.perf_counter()
+                    try:
+                        decision = locate(frame, classifier).decision
+                    except ScreenNotFound as exc:
+                        decision = Decision("unknown", 0.0, 0.0, why=str(exc))
+                    locate_ms.append((time.perf_counter() - t0) * 1000)
+                    tallies["hand"].add(plan.name, decision, f"{key} hand photo seed {seed}")
+        print(f"{key:14} bench {tallies['bench'].right}/{tallies['bench'].total}, "
+              f"hand {tallies['hand'].right}/{tallies['hand'].total} (running totals)",
+              flush=True)
+    total = right = wrong = 0
+    for mode, tally in tallies.items():
+        if not tally.total:
+            continue
+        total += tally.total
+        right += tally.right
+        wrong += len(tally.wrong)
+        print(f"{mode}: {tally.total} frames, right {tally.right} "
+              f"({100.0 * tally.right / tally.total:.2f} %), wrong {len(tally.wrong)}, "
+              f"unknown {len(tally.unknown)}")
+        for line in tally.wrong:
+            print("  WRONG", line)
+        for line in tally.unknown:
+            print("  unknown", line)
+    print(f"all: {total} frames, right {100.0 * right / max(total, 1):.2f} %, wrong {wrong}")
+    if classify_ms:
+        print(f"recognition once calibrated (classify_frame, one core): median "
+              f"{statistics.median(classify_ms):.2f} ms, p95 {_percentile(classify_ms, 0.95):.2f}"
+              f" ms")
+    if locate_ms:
+        print(f"locating the screen in an uncalibrated 1080p photo (one core): median "
+              f"{statistics.median(locate_ms):.1f} ms, p95 {_percentile(locate_ms, 0.95):.1f} ms")
+    return 0 if wrong == 0 and right >= 0.995 * total else 1
+
+
+def _bench_camera(key: str, plans: list, renderer: ScreenRenderer, classifier: Classifier,
+                  effects: CameraEffects, seed: int, moments: int, tally: Tally,
+                  times: list[float]) -> None:
+    camera = CameraModel(seed, effects=effects)
+    calibration = None
+    frame_t = 0.0
+    for k in range(moments):
+        for plan in plans:
+            frame_t += 0.7
+            screen = renderer.render(plan.drawn, frame_t, START + dt.timedelta(minutes=k))
+            frame = camera.capture(screen.image, frame_t).image
+            if calibration is None:
+                if plan.drawn.shows == "dark":
+                    continue  # a dark panel cannot be found: calibrate on the next
+                try:
+                    located = locate(frame, classifier)
+                except ScreenNotFound:
+                    continue
+                if not located.decision.known:
+                    continue
+                calibration = located.calibration
+            t0 = time.perf_counter()
+            decision = classifier.classify_frame(frame, calibration)
+            times.append((time.perf_counter() - t0) * 1000)
+            tally.add(plan.name, decision, f"{key} bench camera {seed} t={frame_t:.1f}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
