@@ -17,8 +17,8 @@ import attrs
 from harness.devices.instruments import NumatoRelay
 from harness.devices.pcsc import PyscardService
 from harness.devices.usb import PyusbBus
-from harness.errors import MissingSystemPart, RigError
-from harness.loading import load_yaml_model
+from harness.errors import BadInput, MissingSystemPart, RigError
+from harness.loading import line_of, load_yaml_model, read_yaml
 from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
@@ -27,6 +27,7 @@ from harness.protocols import FrameSource, PcscService, PowerRelay, UsbBus
 
 if TYPE_CHECKING:
     from harness.vision.evidence import EvidenceStore
+    from harness.vision.geometry import Calibration
     from harness.vision.watcher import ScreenWatcher
 
 
@@ -80,7 +81,34 @@ class Bench:
     @classmethod
     def load(cls, path: str | Path | None = None, pcsc_service: str | None = None) -> Bench:
         bench_path = Path(path) if path is not None else default_bench_path()
-        return cls(load_yaml_model(bench_path, BenchSpec, layered=True), bench_path, pcsc_service)
+        bench = cls(load_yaml_model(bench_path, BenchSpec, layered=True), bench_path,
+                    pcsc_service)
+        for camera in bench.spec.cameras:
+            bench.camera_calibration(camera.name)  # a calibration file that is not one: now
+        return bench
+
+    def camera_calibration(self, name: str) -> Calibration | None:
+        """Where the screen is in camera ``name``'s frames, as the bench file says (inline,
+        or a JSON file relative to the bench file); None when it does not say."""
+        from harness.vision.geometry import Calibration
+
+        given = next(c for c in self.spec.cameras if c.name == name).calibration
+        if given is None:
+            return None
+        if not isinstance(given, str):
+            return Calibration.from_json(given.model_dump())
+        try:
+            return Calibration.load(self.path.parent / given)
+        except BadInput as exc:
+            line = None
+            with contextlib.suppress(BadInput):
+                data, lines = read_yaml(self.path)
+                # The entry may be the bench file's own or its base's: its line if it is ours.
+                own = [k for k, c in enumerate(data.get("cameras") or [])
+                       if isinstance(c, dict) and c.get("name") == name]
+                line = line_of(lines, ("cameras", own[0], "calibration")) if own else None
+            raise BadInput(str(self.path), line, f"cameras[{name}].calibration",
+                           f"{given}: {exc.problem}") from None
 
     @property
     def name(self) -> str:
@@ -232,7 +260,8 @@ class Bench:
             lamps = (LampWatcher(camera.name, camera.lamps, self.timeline)
                      if camera.lamps else None)
             watcher = ScreenWatcher(self.camera(camera.name), classifier, self.clock,
-                                    timeline=self.timeline, lamps=lamps)
+                                    timeline=self.timeline, lamps=lamps,
+                                    calibration=self.camera_calibration(camera.name))
             self._watchers[key] = watcher
         watcher.evidence = evidence
         return watcher

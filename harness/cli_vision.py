@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -348,6 +349,91 @@ def _compare_dirs(fresh: Path, committed: Path, key: str) -> list[str]:
     return differ
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Find the screen on a bench camera and keep where it is in the bench file."""
+    from harness.bench import Bench, default_bench_path
+    from harness.vision.classify import Classifier
+    from harness.vision.locate import ScreenNotFound, locate
+    from harness.vision.reference import ReferenceSet, screens_dir_for
+
+    bench_path = args.bench or default_bench_path()
+    if not 1 <= args.frames <= MAX_LEARN_FRAMES:
+        raise RigError(f"--frames {args.frames}: between 1 and {MAX_LEARN_FRAMES}")
+    with Bench.load(bench_path) as bench:
+        spec = next((c for c in bench.spec.cameras if c.name == args.camera), None)
+        if spec is None:
+            known = ", ".join(c.name for c in bench.spec.cameras) or "none"
+            raise RigError(f"{bench_path}: no camera {args.camera!r} (cameras: {known})")
+        maker = ("terminal" if spec.watches == bench.spec.terminal.name
+                 else bench.reader(spec.watches).maker)
+        target = _calibration_target(bench_path, args.camera, spec.calibration)
+        classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, args.screens)))
+        source = bench.camera(args.camera)
+        found, last = None, "no frame"
+        # A dark panel or a passing hand shows nothing to find the screen by: a few tries.
+        for _ in range(args.frames):
+            try:
+                located = locate(source.read().image, classifier)
+            except ScreenNotFound as exc:
+                last = str(exc)
+            else:
+                if located.decision.known and not located.decision.blank:
+                    found = located
+                    break
+                last = located.decision.why or "the screen shows nothing known"
+            bench.clock.sleep(0.5)
+    if found is None:
+        print(f"{args.camera}: screen not found in {args.frames} frame(s) ({last}); "
+              "the bench file is unchanged", file=sys.stderr)
+        return EXIT_UNKNOWN
+    sidecar, edit = target
+    found.calibration.save(sidecar)
+    if edit is not None:
+        bench_path.write_text(edit, encoding="utf-8")
+    Bench.load(bench_path)  # what was written loads back
+    print(f"{args.camera}: screen found ({found.decision.state}, score "
+          f"{found.decision.score:.2f}); calibration in {sidecar}")
+    return EXIT_OK
+
+
+def _calibration_target(bench_path: Path, camera: str, given: object
+                        ) -> tuple[Path, str | None]:
+    """Where ``calibrate`` writes a camera's calibration, and the bench file's new text
+    (None: unchanged). A file the camera's ``calibration:`` already names is rewritten;
+    otherwise a JSON file next to the bench file, named for it and the camera, and the
+    camera's entry in the bench file gets ``calibration:`` naming it."""
+    from harness.loading import line_of, read_yaml
+
+    if isinstance(given, str):
+        return bench_path.parent / given, None
+    data, lines = read_yaml(bench_path)
+    items = data.get("cameras") if isinstance(data, dict) else None
+    own = [k for k, c in enumerate(items or []) if isinstance(c, dict) and c.get("name") == camera]
+    if given is not None or (own and "calibration" in items[own[0]]):
+        raise RigError(f"{bench_path}: camera {camera!r} has its calibration written inline; "
+                       "remove it (or name a JSON file there) to calibrate again")
+    name = f"{bench_path.stem}.{camera}.calibration.json"
+    text = bench_path.read_text(encoding="utf-8")
+    rows = text.splitlines(keepends=True)
+    if own:
+        row = (line_of(lines, ("cameras", own[0])) or 1) - 1
+        line = rows[row]
+        body = line.rstrip("\r\n")
+        if body.rstrip().endswith("}") and "{" in body:  # - {name: cam, watches: ...}
+            cut = body.rstrip().rfind("}")
+            rows[row] = f"{body[:cut].rstrip()}, calibration: {name}}}" + line[len(body):]
+        else:  # - name: cam (block style): a key at the same indent
+            indent = len(body) - len(body.lstrip(" -"))
+            rows.insert(row + 1, " " * indent + f"calibration: {name}\n")
+        return bench_path.parent / name, "".join(rows)
+    if items is not None:
+        raise RigError(f"{bench_path}: camera {camera!r} comes from the base file; add "
+                       f"'- {{name: {camera}, calibration: {name}}}' to this file's cameras")
+    end = "" if text.endswith("\n") or not text else "\n"
+    return (bench_path.parent / name,
+            text + end + f"cameras:\n  - {{name: {camera}, calibration: {name}}}\n")
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("classify", help="say which screen state each picture shows")
     p.add_argument("--vendor", required=True, metavar="KEY",
@@ -388,6 +474,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "glyphs' layout is learnt for character-by-character checks")
     _screens_arg(p)
     p.set_defaults(func=cmd_learn)
+
+    p = sub.add_parser(
+        "calibrate", help="find the screen on a bench camera; keep where it is in the bench file",
+        description="Finds the screen on the live camera and saves where it is as JSON next "
+                    "to the bench file (BENCH.CAMERA.calibration.json), and sets the camera's "
+                    "'calibration:' key in the bench file to that file (a file the key already "
+                    "names is rewritten in place). The watcher then knows the screen from the "
+                    "first frame, a switched-off panel included. Exit 1 if no screen is found.")
+    p.add_argument("--camera", required=True, metavar="NAME", help="a camera of the bench file")
+    p.add_argument("--bench", metavar="FILE", type=Path, default=None,
+                   help="bench file (default: the emulated bench)")
+    p.add_argument("--frames", type=int, default=10,
+                   help="frames to try while the screen shows nothing known (default 10)")
+    _screens_arg(p)
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("references",
                        help="draw the reference screens from the twins (needs fonts-noto-cjk)")

@@ -144,6 +144,23 @@ class Instrument(Field):
     channels: int = pydantic.Field(default=8, ge=1, le=32)
 
 
+class CameraCalibration(Field):
+    """Where the screen is in the camera's frames (as ``onshi-rig calibrate`` saves it):
+    corners top-left, top-right, bottom-right, bottom-left in frame pixels."""
+
+    quad: list[list[float]]
+    frame_size: list[int]
+    screen_size: list[int]
+    method: str = "quad"
+
+    @pydantic.model_validator(mode="after")
+    def _plausible(self) -> CameraCalibration:
+        from harness.vision.geometry import Calibration
+
+        Calibration.from_json(self.model_dump())  # ValueError says what is wrong
+        return self
+
+
 class Camera(Field):
     name: str
     #: The reader whose screen it watches, or the terminal (its monitor).
@@ -161,6 +178,10 @@ class Camera(Field):
     #: screen: measured by the lab for its own camera; a lamp out of its sight (on the
     #: reader's back) is not listed.
     lamps: list[LampSpot] = []
+    #: Where the screen is in this camera's frames: inline, or a JSON file (relative to the
+    #: bench file) as ``onshi-rig calibrate`` writes it. With it the watcher knows the screen
+    #: from the first frame, a switched-off panel included.
+    calibration: CameraCalibration | str | None = None
 
 
 class PcscSettings(Field):
