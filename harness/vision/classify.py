@@ -248,10 +248,12 @@ class Classifier:
                                   lambda: fine_bgr.reshape(-1, 3).mean(axis=0))
         return attrs.evolve(decision, screen=fine_grey)
 
-    def classify_frame(self, frame: np.ndarray, calibration: Calibration) -> Decision:
+    def classify_frame(self, frame: np.ndarray, calibration: Calibration, *,
+                       thorough: bool = True) -> Decision:
         """Classify a camera frame: the screen rectified at the fine size for the global
         pass, and each region warped straight from the frame for the confirm pass, at the
-        resolution the camera gives it (up to the references' own)."""
+        resolution the camera gives it (up to the references' own). ``thorough=False``
+        skips matching the camera's blur (a quick look, to rank places the screen may be)."""
         # Everything below works on the grey screen area of the frame: converting only that
         # area, once, costs less than warping three channels everywhere.
         quad = calibration.quad
@@ -284,23 +286,23 @@ class Classifier:
             return small.reshape(-1, 3).mean(axis=0)
 
         decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
-                                  colour)
+                                  colour, thorough)
         return attrs.evolve(decision, screen=fine_grey)
 
     def _classify(self, fine_image: np.ndarray, patch: Patches,
-                  colour: Callable[[], np.ndarray]) -> Decision:
+                  colour: Callable[[], np.ndarray], thorough: bool = True) -> Decision:
         """``fine_image``: the screen at the fine size, BGR or grey; ``colour``: its mean
         colour (BGR), asked only for a blank screen."""
         fine = self.preprocess(fine_image)
         frame_sd = float(fine.std())
-        decision = self._classify_content(fine, frame_sd, patch)
+        decision = self._classify_content(fine, frame_sd, patch, thorough)
         # A blank panel, unless faint content was recognised (a sparse dark page).
         if frame_sd < self.params.flat_std and not decision.known:
             return self._classify_flat(colour())
         return decision
 
     def _classify_content(self, fine: np.ndarray, frame_sd: float,
-                          patch: Patches) -> Decision:
+                          patch: Patches, thorough: bool = True) -> Decision:
         if frame_sd <= 1e-3:
             return unknown("the screen is uniform")
         f = self._coarse(fine).ravel()
@@ -322,7 +324,7 @@ class Classifier:
         if not ranked:
             return unknown("no reference with content")
         decision = self._confirm(ranked, ncc, frame_sd, patch, None)
-        if decision.known or not self.params.blur_bank:
+        if decision.known or not self.params.blur_bank or not thorough:
             return decision
         # A camera blurred more than the references ever are (defocus, a shaking hand):
         # blur the references as this frame is blurred and look again. The blur is chosen

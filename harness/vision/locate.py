@@ -182,10 +182,18 @@ def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
     best: Located | None = None
     for quad in screen_candidates(frame):
         cal = Calibration(quad, frame_size, screen_size)
-        decision = classifier.classify_frame(frame, cal)
+        # A quick look ranks the places; the best one gets a thorough one.
+        decision = classifier.classify_frame(frame, cal, thorough=False)
         if best is None or _better(decision, best.decision):
             best = Located(cal, decision)
-    return best
+    return _thoroughly(frame, classifier, best)
+
+
+def _thoroughly(frame: np.ndarray, classifier: Classifier, found: Located | None
+                ) -> Located | None:
+    if found is None or found.decision.known:
+        return found
+    return Located(found.calibration, classifier.classify_frame(frame, found.calibration))
 
 
 def locate(frame: np.ndarray, classifier: Classifier) -> Located:
@@ -287,10 +295,10 @@ def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None
         quad = cv2.perspectiveTransform(corners, homography).reshape(4, 2)
         cal = Calibration(quad.astype(np.float32), (frame.shape[1], frame.shape[0]),
                           (width, height), "features")
-        decision = classifier.classify_frame(frame, cal)
+        decision = classifier.classify_frame(frame, cal, thorough=False)
         if best is None or _better(decision, best.decision):
             best = Located(cal, decision)
-    return best
+    return _thoroughly(frame, classifier, best)
 
 
 @attrs.define
