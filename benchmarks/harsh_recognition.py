@@ -41,7 +41,7 @@ from harness.emulation.screen_renderer import ScreenRenderer  # noqa: E402
 from harness.emulation.screen_views import reference_targets  # noqa: E402
 from harness.model.clock import JST  # noqa: E402
 from harness.vision.classify import Classifier, Decision  # noqa: E402
-from harness.vision.locate import ScreenNotFound, locate  # noqa: E402
+from harness.vision.locate import ScreenNotFound, agreed, locate  # noqa: E402
 from harness.vision.reference import ReferenceSet, screens_dir_for  # noqa: E402
 
 START = dt.datetime(2026, 2, 2, 8, 30, tzinfo=JST)
@@ -76,7 +76,8 @@ def _percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", type=int, default=2, help="bench cameras per device")
-    parser.add_argument("--moments", type=int, default=5, help="bench frames per state and camera")
+    parser.add_argument("--moments", type=int, default=5,
+                        help="bench frames per state and camera")
     parser.add_argument("--photos", type=int, default=7, help="hand photos per state")
     parser.add_argument("--device", action="append", default=[], help="only this device")
     parser.add_argument("--mode", choices=("bench", "hand", "both"), default="both")
@@ -149,23 +150,32 @@ def _bench_camera(key: str, plans: list, renderer: ScreenRenderer, classifier: C
                   effects: CameraEffects, seed: int, moments: int, tally: Tally,
                   times: list[float]) -> None:
     camera = CameraModel(seed, effects=effects)
-    calibration = None
+    # Calibrated as `onshi-rig calibrate` does: each corner's median over the screen found
+    # on three frames (these frames are then not counted).
+    found = []
     frame_t = 0.0
+    for plan in plans * 2:
+        if len(found) == 3:
+            break
+        frame_t += 0.7
+        if plan.drawn.shows == "dark":
+            continue
+        screen = renderer.render(plan.drawn, frame_t, START)
+        try:
+            located = locate(camera.capture(screen.image, frame_t).image, classifier)
+        except ScreenNotFound:
+            continue
+        if located.decision.known:
+            found.append(located)
+    calibration = agreed(found) if found else None
     for k in range(moments):
         for plan in plans:
             frame_t += 0.7
             screen = renderer.render(plan.drawn, frame_t, START + dt.timedelta(minutes=k))
             frame = camera.capture(screen.image, frame_t).image
             if calibration is None:
-                if plan.drawn.shows == "dark":
-                    continue  # a dark panel cannot be found: calibrate on the next
-                try:
-                    located = locate(frame, classifier)
-                except ScreenNotFound:
-                    continue
-                if not located.decision.known:
-                    continue
-                calibration = located.calibration
+                tally.unknown.append(f"{key} bench camera {seed}: never calibrated")
+                continue
             t0 = time.perf_counter()
             decision = classifier.classify_frame(frame, calibration)
             times.append((time.perf_counter() - t0) * 1000)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from harness.vision.reference import Region
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
+#: Frames ``calibrate`` finds the screen on and takes each corner's median of.
+AGREE = 3
 #: Frames ``learn`` averages at most (they are held in memory).
 MAX_LEARN_FRAMES = 100
 
@@ -353,7 +355,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Find the screen on a bench camera and keep where it is in the bench file."""
     from harness.bench import Bench, default_bench_path
     from harness.vision.classify import Classifier
-    from harness.vision.locate import ScreenNotFound, locate
+    from harness.vision.locate import ScreenNotFound, agreed, locate
     from harness.vision.reference import ReferenceSet, screens_dir_for
 
     bench_path = args.bench or default_bench_path()
@@ -369,8 +371,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         target = _calibration_target(bench_path, args.camera, spec.calibration)
         classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, args.screens)))
         source = bench.camera(args.camera)
-        found, last = None, "no frame"
-        # A dark panel or a passing hand shows nothing to find the screen by: a few tries.
+        found, last = [], "no frame"
+        # A dark panel or a passing hand shows nothing to find the screen by: a few tries;
+        # the corners are where up to AGREE frames that showed a known screen put them.
         for _ in range(args.frames):
             try:
                 located = locate(source.read().image, classifier)
@@ -378,21 +381,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 last = str(exc)
             else:
                 if located.decision.known and not located.decision.blank:
-                    found = located
-                    break
-                last = located.decision.why or "the screen shows nothing known"
+                    found.append(located)
+                    if len(found) == AGREE:
+                        break
+                else:
+                    last = located.decision.why or "the screen shows nothing known"
             bench.clock.sleep(0.5)
-    if found is None:
+    if not found:
         print(f"{args.camera}: screen not found in {args.frames} frame(s) ({last}); "
               "the bench file is unchanged", file=sys.stderr)
         return EXIT_UNKNOWN
     sidecar, edit = target
-    found.calibration.save(sidecar)
+    agreed(found).save(sidecar)
     if edit is not None:
         bench_path.write_text(edit, encoding="utf-8")
     Bench.load(bench_path)  # what was written loads back
-    print(f"{args.camera}: screen found ({found.decision.state}, score "
-          f"{found.decision.score:.2f}); calibration in {sidecar}")
+    print(f"{args.camera}: screen found on {len(found)} frame(s) ({found[0].decision.state}, "
+          f"score {found[0].decision.score:.2f}); calibration in {sidecar}")
     return EXIT_OK
 
 

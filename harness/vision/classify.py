@@ -324,7 +324,9 @@ class Classifier:
         if not ranked:
             return unknown("no reference with content")
         decision = self._confirm(ranked, ncc, frame_sd, patch, None)
-        if decision.known or not self.params.blur_bank or not thorough:
+        # A blank panel (answered by its colour) has no blur to match.
+        if (decision.known or not self.params.blur_bank or not thorough
+                or frame_sd < self.params.flat_std):
             return decision
         # A camera blurred more than the references ever are (defocus, a shaking hand):
         # blur the references as this frame is blurred and look again. The blur is chosen

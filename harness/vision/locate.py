@@ -217,6 +217,18 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
     return best
 
 
+def agreed(found: list[Located]) -> Calibration:
+    """One calibration from the screen found on several frames of a fixed camera: each
+    corner where most of them put it (the median), so one frame's passing hand, hot spot
+    or shake does not decide where the screen is for good."""
+    if not found:
+        raise ValueError("no screen found to agree on")
+    quads = np.stack([f.calibration.quad for f in found])
+    first = found[0].calibration
+    return Calibration(np.median(quads, axis=0).astype(np.float32), first.frame_size,
+                       first.screen_size, first.method)
+
+
 def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Located:
     """Align the screen found onto its best reference (ECC, full homography): a panel with
     a weak border is only found to within several pixels, and recognition needs better."""
@@ -367,5 +379,5 @@ class CalibrationKeeper:
         return found, moved
 
 
-__all__ = ["CalibrationKeeper", "Located", "ScreenNotFound", "best_candidate",
+__all__ = ["CalibrationKeeper", "Located", "ScreenNotFound", "agreed", "best_candidate",
            "locate", "screen_candidates"]
