@@ -485,7 +485,7 @@ class Classifier:
         if bottom - top < th:  # a screen too small for a band: all of it
             top, bottom = 0, size[1]
         area = self._search_values(screen[top:bottom])
-        _, best, _, (x, y) = cv2.minMaxLoc(_correlation(area, template.whole,
+        _, best, _, (x, y) = cv2.minMaxLoc(correlation_map(area, template.whole,
                                                             self.params.blank_sd))
         return min(float(best), _pieces_score(area, template, x, y, self.params))
 
@@ -724,14 +724,14 @@ _BLUR_BANK = tuple(
 
 
 @attrs.frozen(eq=False)
-class _Centred:
+class Centred:
     """Template pixels less their mean, and their norm."""
 
     values: np.ndarray
     norm: float
 
     @classmethod
-    def of(cls, values: np.ndarray) -> _Centred:
+    def of(cls, values: np.ndarray) -> Centred:
         centred = (values - values.mean()).astype(np.float32)
         return cls(centred, float(np.sqrt((centred * centred).sum())) or 1.0)
 
@@ -740,7 +740,7 @@ class _Centred:
 class _Template:
     """A region's pixels as :meth:`Classifier.find_region` looks for them."""
 
-    whole: _Centred
+    whole: Centred
     #: The pixels as they are, and the pieces with content (blank ones say nothing): the
     #: columns each covers, the sum and the spread (sum of squares less the mean's) of its
     #: pixels.
@@ -762,13 +762,13 @@ class _Template:
         starts = [x for x in starts if float(values[:, x : x + piece].std()) >= 0.25 * sd]
         pieces = [values[:, x : x + piece].astype(np.float64) for x in starts]
         return cls(
-            _Centred.of(values), values.astype(np.float32), np.array(starts, np.intp),
+            Centred.of(values), values.astype(np.float32), np.array(starts, np.intp),
             np.array(starts, np.intp) + piece, np.array([p.sum() for p in pieces]),
             np.array([((p - p.mean()) ** 2).sum() for p in pieces]),
         )
 
 
-def _correlation(image: np.ndarray, template: _Centred, blank_sd: float) -> np.ndarray:
+def correlation_map(image: np.ndarray, template: Centred, blank_sd: float) -> np.ndarray:
     """Normalised correlation of the template at each place in ``image``, a window with
     next to no contrast counting as blank (OpenCV's TM_CCOEFF_NORMED gives 1 or 0 there
     as rounding has it, which on a clean drawn screen is everywhere)."""

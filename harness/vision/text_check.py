@@ -45,6 +45,7 @@ import attrs
 import cv2
 import numpy as np
 
+from harness.vision.classify import Centred, correlation_map
 from harness.vision.geometry import Calibration
 from harness.vision.ocr import ReadLine, read_lines
 from harness.vision.reference import Reference, ReferenceSet, TextLine
@@ -479,19 +480,8 @@ def _best(image: np.ndarray, template: np.ndarray,
     ih, iw = image.shape
     if th > ih or tw > iw:
         return None
-    centred = (template - template.mean()).astype(np.float32)
-    norm = float(np.sqrt((centred * centred).sum())) or 1.0
-    image = np.ascontiguousarray(image, np.float32)
-    num = cv2.matchTemplate(image, centred, cv2.TM_CCORR)
-    sums, squares = cv2.integral2(image, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
-
-    def windows(table: np.ndarray) -> np.ndarray:
-        return table[th:, tw:] - table[:-th, tw:] - table[th:, :-tw] + table[:-th, :-tw]
-
-    n = th * tw
-    s = windows(sums)
-    spread = np.maximum(windows(squares) - s * s / n, n * blank_sd * blank_sd)
-    ncc = num / (norm * np.sqrt(spread)).astype(np.float32)
+    ncc = correlation_map(np.ascontiguousarray(image, np.float32), Centred.of(template),
+                          blank_sd)
     _, score, _, (x, y) = cv2.minMaxLoc(ncc)
     return (int(x), int(y)), float(score)
 
