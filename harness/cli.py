@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,7 +196,9 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
     path = (args.bench or default_bench_path()).resolve()
     spec = check_bench_file(path)
-    profiles = ProfileSet.load(args.profiles or default_profiles_dir())
+    profiles_dir = args.profiles or default_profiles_dir()
+    profiles = ProfileSet.load(profiles_dir)
+    _every_maker_profiled(path, spec, profiles, profiles_dir)
     only = set(args.vendor) or None
     if only:
         on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
@@ -234,7 +237,26 @@ def cmd_certify(args: argparse.Namespace) -> int:
         raise RigError(f"the suites did not run (pytest exit {int(code)})")
     report = build_report(bench_path=path, spec=spec, profiles=profiles,
                           tests=collector.tests, started=started, ended=ended, only=only)
+    if args.run_id:
+        report["run"] = args.run_id
     return _write_report(report, out)
+
+
+def _every_maker_profiled(path: Path, spec: BenchSpec, profiles: ProfileSet,
+                          profiles_dir: Path) -> None:
+    """A face-auth reader whose maker has no profile would be certified against nothing:
+    that is bad input, not a pass."""
+    from harness.errors import BadInput
+    from harness.loading import line_of, read_layered_yaml
+
+    for i, reader in enumerate(spec.readers):
+        if reader.kind == "face_auth_reader" and reader.maker not in profiles.profiles:
+            _, lines = read_layered_yaml(path)
+            known = ", ".join(sorted(profiles.profiles)) or "none"
+            raise BadInput(str(path), line_of(lines, ("readers", i, "maker")),
+                           f"readers[{i}].maker",
+                           f"{reader.maker!r} has no vendor profile in {profiles_dir} "
+                           f"(profiles: {known})")
 
 
 def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
@@ -254,10 +276,13 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
     print(f"certifying {spec.bench!r} ({path.name}) into {out}, "
           f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
     started = dt.datetime.now().astimezone()
+    # Each part's report carries this run's id: a part file left by an earlier run in a
+    # reused --out can never stand in for a part that did not finish in this one.
+    run_id = uuid.uuid4().hex
     procs = []
     for i, group in enumerate(groups):
         cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
-               "--jobs", "1", "--out", str(out / f"part-{i + 1}")]
+               "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
         if args.profiles:
             cmd += ["--profiles", str(args.profiles)]
         for key in group:
@@ -284,18 +309,28 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
             else:  # its header, summary or error: shown only if the part fails to run
                 said[key.data].append(line)
     codes = [proc.wait() for proc in procs]
-    broken = [i for i, code in enumerate(codes) if code == EXIT_BAD_INPUT
-              or not (out / f"part-{i + 1}" / "certification.json").is_file()]
+    parts = [_part_report(out / f"part-{i + 1}", run_id) for i in range(jobs)]
+    # A part counts only when it finished (exit 0: all passed, 1: violations) and wrote
+    # this run's report.
+    broken = [i for i, code in enumerate(codes)
+              if code not in (EXIT_OK, EXIT_VIOLATION) or parts[i] is None]
     if broken:
         for i in broken:
             sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
                              + "".join(said[i][-20:]))
-        raise RigError(f"a part of the certification did not run (exits {codes}); see "
+        raise RigError(f"a part of the certification did not finish (exits {codes}); see "
                        f"{out}/part-*/")
-    parts = [json.loads((out / f"part-{i + 1}" / "certification.json").read_text("utf-8"))
-             for i in range(jobs)]
     report = merge_reports(parts, started, dt.datetime.now().astimezone())
     return _write_report(report, out)
+
+
+def _part_report(folder: Path, run_id: str) -> dict | None:
+    """The part's report, if this run wrote it."""
+    try:
+        report = json.loads((folder / "certification.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and report.get("run") == run_id else None
 
 
 def _write_report(report: dict, out: Path) -> int:
@@ -346,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
                    help="emulated bench: split the makers over N processes (default: 2 "
                         "where there are 2 cores; a real bench always runs as one)")
+    # A part of a split run: its report carries the run's id (internal).
+    p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_certify)
 
     p = sub.add_parser("probe", help="read a My Number card or phone on a general reader")

@@ -1,0 +1,64 @@
+"""``onshi-rig certify`` fails closed on plumbing: a maker the profiles do not know, and a
+part of a split run that did not finish in this run, never give a pass."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.model.profiles import default_profiles_dir
+from harness.paths import project_file
+
+CERTIFY = [sys.executable, "-m", "harness.cli", "certify"]
+
+
+def certify(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CERTIFY, *args], capture_output=True, text=True, timeout=300,
+                          cwd=project_file("."), env=env)
+
+
+def test_a_reader_whose_maker_has_no_profile_is_bad_input(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), profiles)
+    (profiles / "atlas.yaml").unlink()
+    bench = project_file("fixtures/benches/emulated.yaml")
+    proc = certify("--profiles", str(profiles), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
+    assert "Traceback" not in proc.stderr
+    # file:line: field: problem, the line being the atlas reader's maker in the bench file.
+    lines = bench.read_text(encoding="utf-8").splitlines()
+    atlas_line = next(i + 1 for i, text in enumerate(lines) if "maker: atlas" in text)
+    assert f"emulated.yaml:{atlas_line}: readers[" in proc.stderr, proc.stderr
+    assert "'atlas' has no vendor profile" in proc.stderr
+    assert not (tmp_path / "out" / "certification.json").exists()
+
+
+def test_an_unknown_vendor_is_bad_input(tmp_path: Path) -> None:
+    proc = certify("--vendor", "kanon", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "kanon" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "certification.json").exists()
+
+
+def test_a_part_that_dies_is_not_replaced_by_an_earlier_runs_part(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    # A reused --out: each part folder holds a passing report from an earlier run.
+    for i in (1, 2):
+        (out / f"part-{i}").mkdir(parents=True)
+        (out / f"part-{i}" / "certification.json").write_text(json.dumps(
+            {"bench": {"name": "emulated"}, "passed": True, "makers": {}, "run": "earlier"}))
+    # Every part process of this run dies at once (as a part killed by the OOM killer does).
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, sys\nif '--run-id' in sys.argv:\n    os._exit(137)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(hook), str(project_file(".")), os.environ.get("PYTHONPATH", "")])}
+    proc = certify("--jobs", "2", "--vendor", "canon", "--vendor", "atlas", "--out", str(out),
+                   env=env)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
+    assert "did not finish" in proc.stderr and "137" in proc.stderr
+    assert not (out / "certification.json").exists()
