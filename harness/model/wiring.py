@@ -148,8 +148,9 @@ def _app_name(req_id: str, device: FoundDevice, profile: Profile) -> Violation |
     if device.pcsc_name is None:
         why = device.pcsc_unavailable or "no PC/SC reader on this bench matches this device"
         return Unchecked(req_id, why)
-    expected = reader_base_name(match.app_name)
-    if not reader_base_name(device.pcsc_name).casefold().startswith(expected.casefold()):
+    # The name itself, character for character: a longer name or another case is another
+    # reader's (Sony's RC-S380 is "Sony FeliCa Port/PaSoRi 3.0", the RC-S300 "SONY ...").
+    if reader_base_name(device.pcsc_name) != reader_base_name(match.app_name):
         return Violation(
             req_id,
             f"shows as {device.pcsc_name!r}; the management app lists {match.maker} "

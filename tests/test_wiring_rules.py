@@ -1,0 +1,49 @@
+"""The scan's identity rules as pure functions: USB-05 wants the management app's name
+exactly, whatever PC/SC appends (slot numbers, interface, serial)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.model.topology import UsbTopology
+from harness.model.wiring import FoundDevice, check_device
+
+
+def _verdict_on(name: str) -> tuple[set[str], list[str]]:
+    general = ProfileSet.load(default_profiles_dir()).general()
+    device = FoundDevice("general_reader", "Sony", "RC-S300/S1", 0x054C, 0x0DC8, None, name)
+    verdicts = check_device(device, general)
+    return set(verdicts.passed), [v.requirement for v in verdicts.violations]
+
+
+@pytest.mark.parametrize("name", [
+    "SONY FeliCa Port/PaSoRi 4.0 00 00",          # pcsc-lite
+    "SONY FeliCa Port/PaSoRi 4.0 0",              # Windows
+    "SONY FeliCa Port/PaSoRi 4.0 [PICC] (0123) 00 01",
+])
+def test_the_apps_name_with_pcscs_suffixes_passes(name: str) -> None:
+    passed, failed = _verdict_on(name)
+    assert "USB-05" in passed and "USB-05" not in failed
+
+
+@pytest.mark.parametrize("name", [
+    "SONY FeliCa Port/PaSoRi 4.0 Plus 00 00",     # a longer name: not a prefix match
+    "SONY FeliCa Port/PaSoRi 4 00 00",            # shorter
+    "Sony FeliCa Port/PaSoRi 4.0 00 00",          # another case
+    "SONY FeliCa Port／PaSoRi 4.0 00 00",         # full-width slash
+])
+def test_any_other_name_fails(name: str) -> None:
+    passed, failed = _verdict_on(name)
+    assert "USB-05" in failed and "USB-05" not in passed
+
+
+@pytest.mark.parametrize(("hubs", "ok"), [(0, True), (1, True), (5, True), (6, False)])
+def test_usb03_allows_hubs_up_to_the_usb_chain_limit(hubs: int, ok: bool) -> None:
+    general = ProfileSet.load(default_profiles_dir()).general()
+    path = "1-" + ".".join(["1"] * (hubs + 1))
+    device = FoundDevice("general_reader", "Sony", "RC-S300/S1", 0x054C, 0x0DC8,
+                         UsbTopology(path, 12.0, True, hubs), "SONY FeliCa Port/PaSoRi 4.0 00 00")
+    verdicts = check_device(device, general)
+    assert ("USB-03" in verdicts.passed) is ok
+    assert any(v.requirement == "USB-03" for v in verdicts.violations) is not ok
