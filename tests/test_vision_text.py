@@ -232,6 +232,30 @@ def test_a_dialog_title_with_one_character_changed_fails(title: str, changed: st
         assert check.read, check.message()
 
 
+def test_a_title_is_judged_in_the_title_bar_only() -> None:
+    """A faulty dialog titled エラー, the right title (更新準備完了) drawn in its body as the
+    title bar draws it (a bar of its own): the title bar does not show it, so the check
+    fails (searching the whole dialog finds the body's copy and passes)."""
+    refs = references("terminal")
+    ref = refs.get("update_ready")
+    (title,) = [ln for ln in ref.lines if ln.source == "title"]
+    x, y, w, h = title.box
+    genuine = screen("terminal", ref)
+    faulty = screen("terminal", drawn_like("terminal", "update_ready", title="エラー"))
+    # The genuine title bar (the dialog's width) pasted into the body, 110 px lower.
+    dx, dy, dw, _ = next(r.box for r in ref.regions if r.name == "dialog")
+    bar = slice(y - 2, y + h + 4), slice(dx + 2, dx + dw - 2)
+    faulty[y + 108:y + h + 114, bar[1]] = genuine[bar]
+    for pixels, ok in ((genuine, True), (faulty, False)):
+        capture = device_camera("terminal", BENCH_SEEDS[0]).capture(pixels, 3.0)
+        fine = Calibration(capture.quad, capture.image.shape[1::-1], refs.size).rectify(
+            capture.image, refs.size)
+        check = check_text(ref.title, fine, refs, prefer="update_ready")
+        assert check.ok is ok, check.message()
+        # Judged where the title bar is, not where the body's copy is.
+        assert check.where is not None and abs(check.where[1] - y) < h / 2, check.where
+
+
 # -- order, absence, unknown layouts, OCR fallback ----------------------------------------------
 
 

@@ -54,6 +54,8 @@ Box = tuple[int, int, int, int]
 Method = Literal["glyphs", "ocr"]
 #: The panel draws the text glyph of a pictogram, not its emoji presentation.
 _VARIATION = "\ufe0f"
+#: A layout line's source when it is a dialog's title.
+TITLE = "title"
 
 
 def normalise(text: str) -> str:
@@ -88,6 +90,9 @@ class TextParams:
     slack: int = 2
     #: The band searched first around the reference's place (fraction of the height).
     band: float = 0.25
+    #: A dialog's title is looked for only in its title bar: within this many pixels of
+    #: where the reference draws it (a calibration's error), never in the dialog's body.
+    title_reach: int = 12
     #: Blur sigmas (reference pixels) tried on the template to match the camera's.
     sigmas: tuple[float, ...] = (0.0, 0.7, 1.1, 1.5, 2.0, 2.7, 3.5)
     #: Blur (reference pixels) of a glyph's difference from its rendering before its peak
@@ -149,6 +154,11 @@ class _Segment:
     def text(self) -> str:
         return self.line.text[self.first:self.last]
 
+    @property
+    def title(self) -> bool:
+        """Part of a dialog's title (judged only where the title bar is)."""
+        return self.line.source == TITLE
+
     def box(self, pad: int) -> Box:
         x0 = int(np.floor(self.line.edges[self.first])) - pad
         x1 = int(np.ceil(self.line.edges[self.last])) + pad
@@ -187,12 +197,17 @@ def renderings(expected: str, references: ReferenceSet,
                 b = min(at + len(want), line.start + len(line.text)) - line.start
                 if a < b:
                     segments.append(_Segment(line, a, b))
-            # Two references drawing it alike (the same glyph cells) are one rendering.
-            key = tuple((s.text, s.line.box[3], tuple(np.diff(s.line.edges[s.first:s.last + 1])))
-                        for s in segments)
+            # Two references drawing it alike (the same glyph cells, a title or not) are
+            # one rendering.
+            key = tuple((s.text, s.line.box[3], s.title,
+                         tuple(np.diff(s.line.edges[s.first:s.last + 1]))) for s in segments)
             if key not in seen:
                 seen.add(key)
                 found.append(Rendering(ref, tuple(segments)))
+    # A dialog's title is shown in its title bar: the same words in a dialog's body
+    # (エラー in "...でエラーが発生しました") do not show it.
+    if any(drawn_form(ref.title or "") == want for ref in references):
+        found = [r for r in found if all(s.title for s in r.segments)]
     return found
 
 
@@ -293,7 +308,14 @@ class GlyphChecker:
             bx, by, _, _ = _scaled(seg.box(pad), s)
             template = _cut(ref_values, _scaled(seg.box(pad), s))
             found = None
-            if shift is not None:
+            if seg.title:
+                # Only in the title bar: never searched for elsewhere on the dialog.
+                found = _search(screen.values, template, bx, by,
+                                max(2, int(round(p.title_reach * s))), p.blank_sd)
+                if found is None or found[1] < p.line_accept:
+                    missing = missing or f"the title {seg.text!r} is not in the title bar"
+                    continue
+            elif shift is not None:
                 found = _search(screen.values, template, bx + shift[0], by + shift[1],
                                 max(4, int(6 * s)), p.blank_sd)
                 if found is not None and found[1] < p.line_accept:
@@ -304,7 +326,7 @@ class GlyphChecker:
                 at = (bx, by) if shift is None else (bx + shift[0], by + shift[1])
                 found = self._find(screen.values, template, at, size)
             if found is None:
-                missing = missing or seg.text
+                missing = missing or f"the line {seg.text!r} is not on the screen"
                 continue
             (fx, fy), line_score = found
             shift = shift or (fx - bx, fy - by)
@@ -317,7 +339,7 @@ class GlyphChecker:
             boxes.append(_unscaled((x, y, bw, bh), s))
         lines = tuple(boxes)
         if missing is not None:
-            return _Verdict(False, f"the line {missing!r} is not on the screen", 0.0,
+            return _Verdict(False, missing, 0.0,
                             _union(boxes), rank=len(placed) / len(boxes), lines=lines)
         total = sum(len(seg.text) for seg in rendering.segments)
         weakest, n = 1.0, 0
