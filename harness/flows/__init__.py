@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING
 
 from harness.flows.drivers import DRIVERS, FROM_POWER_ON, WITH_DIALOGS, Plan
 from harness.flows.runner import FlowRun
-from harness.flows.setup import arrange_after_power, arrange_before_power, morning, restore_for
+from harness.flows.setup import (
+    arrange_after_power,
+    arrange_before_power,
+    light_the_panel,
+    morning,
+    restore_for,
+)
 from harness.model.observed import FlowRecord
 
 if TYPE_CHECKING:
@@ -27,12 +33,15 @@ def run_flow(bench: Bench, hands: Hands, reader: str, plan: Plan, *,
                   watch_terminal=plan.flow in WITH_DIALOGS, general=general, evidence=evidence,
                   expected=plan.profile.expected_texts(plan.flow, plan.given))
     from_power_on = plan.flow in FROM_POWER_ON
+    keep_off = (reader,) if "reader_unpowered" in plan.given else ()
+    if keep_off:  # a panel never lit in this run: its camera must know it from before
+        light_the_panel(run, plan.profile)
     restore_for(run, plan.profile, plan.flow, plan.given)
     arrange_before_power(run, plan.given + FLOW_SETUP.get(plan.flow, ()))
     if not from_power_on:
         run.pause_recording()
-    keep_off = (reader,) if "reader_unpowered" in plan.given else ()
-    morning(run, keep_off=keep_off, helped=not from_power_on)
+    # Flows watched from power-on have a fault in place: no first screen is expected.
+    morning(run, plan.profile, keep_off=keep_off, expect_first=not from_power_on)
     arrange_after_power(run, plan.profile, plan.given)
     if not from_power_on:
         run.start_recording()

@@ -1,25 +1,33 @@
 """Bringing a bench to where a flow starts: a fresh morning and the flow's preconditions.
 
 Every flow run starts from a restored bench (the terminal's image from before or after the
-upgrade, the clock where the flow needs it), switched on the way that works for any maker,
-so that one flow's trouble never becomes the next one's. Boot order itself is the BOOT
-suite's business: this routine does not follow the bench file's ``power_on`` steps.
+upgrade, the clock where the flow needs it), so that one flow's trouble never becomes the
+next one's, switched on by the run's maker's own routine (:mod:`harness.flows.power_on`,
+from its profile). Setting up follows the notices' procedures and then observes: what did
+not come is recorded on the run (``FlowRecord.unmet``) and fails its checks; no power
+button, no terminal restart the procedure does not contain. The bench file's ``power_on``
+steps are the BOOT suite's business, not this routine's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING
 
+from harness.flows.power_on import PowerRoutine, power_on
 from harness.flows.runner import FlowRun
-from harness.model.profiles import Profile, ScheduleCheck
+from harness.model.profiles import Profile, ProfileSet, ScheduleCheck, default_profiles_dir
 
 if TYPE_CHECKING:
     from harness.bench import Bench
     from harness.hands import Hands
 
-#: Bench seconds the readers get to start before the terminal is switched on.
-READER_LEAD_S = 45.0
+#: Bench seconds for the reader to come back to its first screen after a restart.
+RESTART_SETTLE_S = 60.0
+#: Bench seconds for the smartphone button after pairing's restart: the management app's,
+#: or the terminal's (its boot and the reader's link included).
+PAIRING_SETTLE_S = {"management_app": 30.0, "terminal": 300.0}
 
 
 def schedule_of(profile: Profile) -> ScheduleCheck | None:
@@ -67,45 +75,60 @@ def restore_morning(bench: Bench, hands: Hands) -> None:
     hands.restore("after_upgrade", bench.spec.clock.start if bench.emulated else None)
 
 
-def morning(run: FlowRun, *, keep_off: tuple[str, ...] = (), helped: bool = True) -> bool:
-    """Readers on, the terminal once they have started, the receipt computer last; then
-    the run's reader is expected on its first screen. A reader that stays dark is given
-    its power button; one left waiting for the terminal gets a terminal restart."""
-    bench, hands = run.bench, run.hands
-    switchable = bench.spec.switchable()
-    terminal = bench.spec.terminal.name
-    readers = [r.name for r in bench.spec.readers
-               if r.kind == "face_auth_reader" and r.name in switchable]
-    for name in readers:
-        if name not in keep_off:
-            bench.switch(name, True)
-    hands.wait(READER_LEAD_S)
-    if terminal in switchable:
-        bench.switch(terminal, True)
-    if run.reader in keep_off or not helped:
-        run.wait(120)
-    else:
-        reader_up(run)
-    rc = bench.spec.receipt_computer
-    if rc is not None and rc.name in switchable:
-        bench.switch(rc.name, True)
-    return run.last is not None and run.last.shows == "first"
+def morning(run: FlowRun, profile: Profile | None = None, *, keep_off: tuple[str, ...] = (),
+            expect_first: bool = True) -> bool:
+    """The bench switched on by the run's maker's routine (``profile``; without one, the
+    profile of the reader's maker), then the reader observed: True if it shows its first
+    screen. With ``expect_first``, not showing it is an unmet precondition of the run."""
+    if profile is None:
+        profile = maker_profile(run)
+    return power_on(run, PowerRoutine.of(profile), keep_off=keep_off,
+                    expect_first=expect_first)
 
 
-def reader_up(run: FlowRun, settle_s: float = 120.0) -> None:
-    """After switching on or restarting: the first screen, with the help a person gives a
-    reader left dark (its power button) or waiting for the terminal (a terminal restart)."""
-    if run.wait(settle_s).shows == "first":
-        return
-    # Dark, or nothing the camera can place (a panel never lit has not shown where the
-    # screen is): what a person would try first is the reader's own power button.
-    if run.last_blank or (run.last is not None and run.last.shows is None):
-        run.hands.press_power_button(run.reader)
-        if run.wait_for("first", 120, step_s=15):
-            return
-    if run.last is not None and run.last.shows in ("link_wait", "starting"):
-        run.hands.reboot_terminal()
-        run.wait_for("first", 240, step_s=15)
+def maker_profile(run: FlowRun) -> Profile | None:
+    """The profile of the run's reader's maker (the project's profiles); None, and an unmet
+    precondition, when there is none: its routine is unknown."""
+    maker = run.bench.reader(run.reader).maker
+    profiles = _project_profiles()
+    if maker in profiles:
+        return profiles[maker]
+    run.record.unmet.append(f"no profile for {run.reader}'s maker {maker!r}: its power-on "
+                            "routine is unknown (switched on by the neutral routine)")
+    return None
+
+
+@functools.cache
+def _project_profiles() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def light_the_panel(run: FlowRun, profile: Profile | None) -> bool:
+    """Before a run whose reader stays unpowered: a camera that has not yet seen the
+    reader's screen sees it once, lit, so that it knows where the panel is and can tell a
+    dark one (the bench restored, switched on by the maker's routine, the first screen
+    looked at). True if the camera knows the panel."""
+    if run.eyes.keeper.calibration is not None:
+        return True
+    scratch = FlowRun(run.bench, run.hands, run.reader, "light_the_panel")
+    restore_morning(run.bench, run.hands)
+    morning(scratch, profile)
+    if run.eyes.keeper.calibration is None:
+        run.problem(f"{run.bench.camera_on(run.reader)} did not find {run.reader}'s screen "
+                    f"lit ({'; '.join(scratch.record.unmet) or 'nothing recognised'})")
+        return False
+    return True
+
+
+def restarted(run: FlowRun, why: str, settle_s: float = RESTART_SETTLE_S) -> bool:
+    """After a restart the procedure asks for: the first screen ``settle_s`` later,
+    observed, not helped; else an unmet precondition with what was shown."""
+    reading = run.wait(settle_s)
+    if reading.shows == "first":
+        return True
+    run.record.unmet.append(f"{why}: the reader showed {reading.state} {settle_s:g} s later, "
+                            "not its first screen")
+    return False
 
 
 def arrange_before_power(run: FlowRun, given: tuple[str, ...]) -> None:
@@ -136,12 +159,20 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
                 wait_for_delivery(run, profile)
             case "passcode_issued":
                 run.passcode = hands.issue_passcode()
+                # Seed 002: ※職員用ボタンを表示させるためには、顔認証付きカードリーダーの再起動を
+                # する必要があります (the reader, not the terminal).
                 hands.restart_reader(run.reader)
-                reader_up(run, 60)
+                restarted(run, "restarted after the passcode was issued")
             case "passcode_first_issue":
                 run.passcode = hands.issue_passcode()
             case "paired":
-                pair_and_restart(run, run.general_reader())
+                general = run.general_reader()
+                pair(run, general)
+                if general is not None and not restart_after_pairing(run, profile):
+                    run.record.unmet.append(
+                        f"paired as SP-04's procedure says (then restarted: "
+                        f"{pairing_target(profile)}), the smartphone button did not show: "
+                        f"the reader showed {run.last.state if run.last else 'nothing'}")
             case "long_outage":
                 hands.outage("long", 2 * 3600)
             case "intermittent_outage":
@@ -176,18 +207,42 @@ def wait_for_delivery(run: FlowRun, profile: Profile, timeout_s: float = 12 * 36
     return True
 
 
-def pair_and_restart(run: FlowRun, general: str | None) -> list[str]:
-    """SP-04 as a person does it: pair in the maker's app, restart the app, and if the
-    smartphone button still does not show, restart the terminal."""
+def pairing_target(profile: Profile) -> str:
+    return profile.pairing_restart() or "nothing (the profile names no restart)"
+
+
+def pair_and_restart(run: FlowRun, profile: Profile, general: str | None) -> list[str]:
+    """SP-04's procedure: :func:`pair`, then :func:`restart_after_pairing`."""
+    shown = pair(run, general)
+    if general is not None:
+        restart_after_pairing(run, profile)
+    return shown
+
+
+def pair(run: FlowRun, general: str | None) -> list[str]:
+    """Seed 002 接続設定概要 1-4: the general reader paired in the maker's app (with the
+    ALMEX 置いた step where its app asks for it). The general reader's names the app showed."""
     if general is None:
         run.problem("the bench has no general reader to pair")
         return []
+    return run.hands.pair(run.reader, general, run.patient)
+
+
+def restart_after_pairing(run: FlowRun, profile: Profile) -> bool:
+    """Seed 002 接続設定概要 5: restart what the maker's profile says (the terminal; Panasonic
+    and ALMEX: the management app) and nothing more, then watch (bounded) for the smartphone
+    button. True if it showed; whether that passes is for the checks to judge."""
     hands = run.hands
-    shown = hands.pair(run.reader, general, run.patient)
-    hands.restart_management_app(run.reader)
-    if "smartphone" in run.wait(2).buttons:
-        return shown
-    hands.reboot_terminal()
-    run.wait_until(lambda r: r.shows == "first" and "smartphone" in r.buttons, 300,
-                   "the first screen with the smartphone button", step_s=15)
-    return shown
+    target = profile.pairing_restart()
+    if target is None:  # fail closed: a restart the profile does not name is not guessed
+        run.record.unmet.append(f"{profile.key}: its pairing check names no restart "
+                                "(restart: terminal | management_app)")
+        return False
+    if target == "management_app":
+        run.do("restart:management_app", lambda: hands.restart_management_app(run.reader))
+    else:
+        run.do("restart:terminal", hands.reboot_terminal)
+    return run.wait_until(lambda r: r.shows == "first" and "smartphone" in r.buttons,
+                          PAIRING_SETTLE_S[target],
+                          f"the first screen with the smartphone button after the {target}"
+                          " restart", step_s=15)

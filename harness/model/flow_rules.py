@@ -29,7 +29,8 @@ SAME_LINE_PX = 8.0
 
 
 def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
-    problems = _screens(check.screens, record)
+    problems = [f"before the flow: {unmet}" for unmet in record.unmet]
+    problems += _screens(check.screens, record)
     problems += _dialogs(check.dialogs, record)
     for seen in record.screens:
         if seen.shows in check.never:

@@ -117,6 +117,10 @@ class FlowRecord:
     result: Result | None = None
     #: What went wrong while driving (a bounded wait that ran out, an impossible step).
     problems: list[str] = attrs.Factory(list)
+    #: What the notice's procedure should have brought before the flow and did not (the
+    #: maker's power-on routine, a given's set-up), with what was seen: nobody mends it, so
+    #: each fails every check judged on this record.
+    unmet: list[str] = attrs.Factory(list)
 
     def path(self) -> str:
         """The screens in order, for messages: ``first -> face_auth -> consent_1``."""

@@ -139,6 +139,16 @@ class FlowCheck(Field):
     result: Literal["handed_over", "none"] | None = None
     #: What the notices do not say, so is not checked.
     unknown: str | None = None
+    #: The pairing flow (SP-04): what the maker's procedure restarts once pairing is done
+    #: (seed 002 接続設定概要 5: the terminal, or for some makers the management app). The
+    #: driver restarts exactly that, nothing more, and the screens after it are judged.
+    restart: Literal["terminal", "management_app"] | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _restart_only_for_pairing(self) -> FlowCheck:
+        if self.restart is not None and self.flow != "pairing":
+            raise ValueError("restart: only the pairing flow ends with a restart")
+        return self
 
 
 class Window(Field):
@@ -228,6 +238,18 @@ class Profile(Field):
         """The flow checks judged on one run of ``flow`` with these givens."""
         return [c for r in self.requirements for c in r.checks
                 if isinstance(c, FlowCheck) and c.flow == flow and tuple(c.given) == given]
+
+    def pairing_restart(self) -> Literal["terminal", "management_app"] | None:
+        """What this maker's pairing procedure restarts at its end (None: not said)."""
+        return next((c.restart for r in self.requirements for c in r.checks
+                     if isinstance(c, FlowCheck) and c.flow == "pairing"
+                     and c.restart is not None), None)
+
+    def boot_order(self) -> tuple[str, BootOrderCheck] | None:
+        """The maker's power-on order and the requirement it comes from (None: the notices
+        give this maker none)."""
+        return next(((r.id, c) for r in self.requirements for c in r.checks
+                     if isinstance(c, BootOrderCheck)), None)
 
     def expected_texts(self, flow: str, given: tuple[str, ...]) -> ExpectedTexts:
         """Every text those checks judge, per screen class and per dialog (to be read off

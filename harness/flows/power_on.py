@@ -1,0 +1,131 @@
+"""Each maker's power-on routine, as the bench strategy follows it before a flow.
+
+The routine is the maker's profile's ``boot_order`` check (seed 002, ※接続する機器の起動する
+順序): Panasonic (BOOT-01) the reader, the terminal 15 to 30 s after it, the receipt
+computer; Atlas (BOOT-02) the terminal, the reader starting with it, the receipt computer
+once the reader has started. For makers the notices give no order, one neutral routine:
+reader and terminal switched on together, then the receipt computer (it starts last), so no
+reader gets a head start the notices do not ask for.
+
+The strategy follows the routine and then only observes. A reader that does not reach its
+first screen is recorded as such (``FlowRecord.unmet``): nobody presses its power button or
+restarts the terminal for it, as no notice tells a clinic to.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from harness.flows.runner import FlowRun
+from harness.model.profiles import BootDevice, BootOrderCheck, Profile
+
+#: Bench seconds after the last switch for the reader to reach its first screen (the
+#: terminal's boot and the reader's link included).
+SETTLE_S = 120.0
+#: At most this long for a reader to be seen started when a step waits for it and the
+#: notice gives no time.
+START_BOUND_S = 120.0
+#: How often a step waiting for the reader to start looks at it.
+START_LOOK_S = 5.0
+#: Screen classes of a reader that has not started (nothing, a dark panel, its start-up).
+NOT_STARTED = {None, "dark", "starting"}
+NEUTRAL = "the neutral routine (the notices give this maker no power-on order)"
+
+
+@attrs.frozen
+class PowerStep:
+    """Devices switched on together, when the step before has been done this long (and,
+    with ``once_reader_started``, once the reader was seen started; never after
+    ``latest_s``, when the notice's window closes)."""
+
+    devices: tuple[BootDevice, ...]
+    after_s: float = 0.0
+    latest_s: float | None = None
+    once_reader_started: bool = False
+
+
+@attrs.frozen
+class PowerRoutine:
+    steps: tuple[PowerStep, ...]
+    #: Where it comes from, for messages (``BOOT-01``, or the neutral routine).
+    source: str
+
+    @classmethod
+    def neutral(cls) -> PowerRoutine:
+        return cls((PowerStep(("reader", "terminal")), PowerStep(("receipt_computer",))),
+                   NEUTRAL)
+
+    @classmethod
+    def of(cls, profile: Profile | None) -> PowerRoutine:
+        found = profile.boot_order() if profile is not None else None
+        if found is None:
+            return cls.neutral()
+        req_id, check = found
+        return cls(tuple(_steps(check)), f"{req_id} ({profile.key if profile else ''})")
+
+
+def _steps(check: BootOrderCheck) -> list[PowerStep]:
+    groups: list[tuple[BootDevice, ...]] = [(d,) for d in check.order]
+    if "reader" not in check.order:
+        # Not switched on by itself (BOOT-02: it starts with the terminal): its power is on
+        # when the terminal is switched on, as a reader plugged in at the wall.
+        at = next((k for k, g in enumerate(groups) if "terminal" in g), 0)
+        groups[at] = ("reader", *groups[at])
+    steps: list[PowerStep] = []
+    for k, group in enumerate(groups):
+        gap = next((g for g in check.gaps if k and g.after in groups[k - 1] and g.then in group),
+                   None)
+        started = ("terminal" in group and check.terminal_after_reader_started) or (
+            "receipt_computer" in group and check.receipt_computer_after_reader_started)
+        # The notice's earliest moment; waiting for the reader's start stays inside its window.
+        steps.append(PowerStep(group, (gap.min_s or 0.0) if gap else 0.0,
+                               gap.max_s if gap else None, started))
+    return steps
+
+
+def power_on(run: FlowRun, routine: PowerRoutine, *, keep_off: tuple[str, ...] = (),
+             expect_first: bool = True) -> bool:
+    """Switch the bench on by ``routine`` (every face-auth reader at the reader's moment,
+    but those in ``keep_off``), then look at the run's reader once the bench has settled.
+    With ``expect_first``, a reader not on its first screen then is an unmet precondition
+    of the run, with what it showed. True if it is on its first screen."""
+    bench, hands = run.bench, run.hands
+    switchable = bench.spec.switchable()
+    names: dict[str, list[str]] = {
+        "reader": [r.name for r in bench.spec.readers
+                   if r.kind == "face_auth_reader" and r.name in switchable
+                   and r.name not in keep_off],
+        "terminal": [bench.spec.terminal.name],
+        "receipt_computer": ([bench.spec.receipt_computer.name]
+                             if bench.spec.receipt_computer is not None else []),
+    }
+    watched = run.reader not in keep_off
+    for step in routine.steps:
+        hands.wait(step.after_s)
+        if step.once_reader_started and watched:
+            bound = (step.latest_s - step.after_s if step.latest_s is not None
+                     else START_BOUND_S)
+            _until_started(run, bound)
+        for device in step.devices:
+            for name in names[device]:
+                if name in switchable:
+                    bench.switch(name, True)
+    reading = run.wait(SETTLE_S)
+    if reading.shows == "first":
+        return True
+    if expect_first and watched:
+        run.record.unmet.append(
+            f"switched on by {routine.source}, the reader showed {reading.state} "
+            f"{SETTLE_S:g} s later, not its first screen")
+    return False
+
+
+def _until_started(run: FlowRun, bound_s: float) -> bool:
+    waited = 0.0
+    while run.look().shows in NOT_STARTED:
+        if waited >= bound_s - 1e-9:
+            return False
+        step = min(START_LOOK_S, bound_s - waited)
+        run.hands.wait(step)
+        waited += step
+    return True
