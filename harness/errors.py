@@ -50,12 +50,15 @@ class DeviceGone(RigError):
 
 
 class DeviceTimeout(RigError):
-    """A bounded wait on a device ran out."""
+    """A bounded wait on a device ran out; ``last`` is what was observed last (the
+    evidence), when the wait looked at something."""
 
-    def __init__(self, device: str, waited_for: str, seconds: float) -> None:
+    def __init__(self, device: str, waited_for: str, seconds: float,
+                 last: object = None) -> None:
         self.device = device
         self.waited_for = waited_for
         self.seconds = seconds
+        self.last = last
         super().__init__(f"{device}: no {waited_for} within {seconds:g} s")
 
 

@@ -185,3 +185,14 @@ def test_a_camera_on_the_terminal_sees_its_dialogs(tmp_path) -> None:  # noqa: A
         assert monitor.wait_for("check_error_1", timeout_s=5).decision.margin > 0.05
         world.terminal.press("OK")
         assert monitor.wait_for("check_error_2", timeout_s=5).state == "check_error_2"
+
+
+def test_a_wait_that_runs_out_carries_what_was_seen_last(classifiers) -> None:  # noqa: ANN001
+    world, _reader, watcher = eyes("canon", classifiers)
+    start = world.clock.now()
+    with pytest.raises(DeviceTimeout, match=r"screen error_901 \(saw first\)") as caught:
+        watcher.wait_for("error_901", timeout_s=3.0)
+    # Looked up to the deadline itself, not short of it nor an interval past it.
+    assert world.clock.now() - start == pytest.approx(3.0)
+    last = caught.value.last
+    assert last is not None and last.state == "first" and last.t == pytest.approx(start + 3.0)

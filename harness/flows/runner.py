@@ -23,6 +23,7 @@ from harness.model.observed import (
     TextFinding,
 )
 from harness.model.profiles import ExpectedTexts
+from harness.model.wait import wait_until
 
 if TYPE_CHECKING:
     from harness.bench import Bench
@@ -180,19 +181,13 @@ class FlowRun:
                    what: str, step_s: float = STEP_S, *, terminal: bool = False) -> bool:
         """Look until ``wanted``: soon after an action, then less often (at most every
         ``step_s``); False (and a problem noted) on timeout."""
-        deadline = self.clock.now() + timeout_s
-        delay = min(FIRST_LOOK_S, step_s)
-        while True:
-            reading = self.look(terminal=terminal)
-            if wanted(reading):
-                return True
-            left = deadline - self.clock.now()
-            if left <= 1e-9:
-                self.problem(f"waited {timeout_s:g} s for {what}; the reader showed "
-                             f"{self.record.path() if self._recording else reading.state}")
-                return False
-            self.hands.wait(min(delay, left))
-            delay = min(delay * 2, step_s)
+        waited = wait_until(self.clock, lambda: self.look(terminal=terminal), wanted,
+                            timeout_s, step_s=step_s, first_s=FIRST_LOOK_S,
+                            sleep=self.hands.wait)
+        if not waited.ok:
+            self.problem(f"waited {timeout_s:g} s for {what}; the reader showed "
+                         f"{self.record.path() if self._recording else waited.last.state}")
+        return waited.ok
 
     def wait_for(self, shows: str | set[str], timeout_s: float = 20.0,
                  step_s: float = STEP_S) -> bool:

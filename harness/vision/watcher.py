@@ -19,6 +19,7 @@ import numpy as np
 from harness.errors import DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
+from harness.model.wait import wait_until
 from harness.protocols import CameraStopped, Frame, FrameSource
 from harness.vision.change import MotionDetector, MotionSample
 from harness.vision.classify import Classifier, Decision
@@ -167,33 +168,36 @@ class ScreenWatcher:
 
     # -- bounded waits ----------------------------------------------------------------------
     def wait_for(self, states: str | Iterable[str], timeout_s: float) -> Observation:
-        """Look until the screen shows one of ``states``; a timeout names what was seen."""
+        """Look until the screen shows one of ``states``; a timeout names what was seen
+        and carries the last observation."""
         wanted = {states} if isinstance(states, str) else set(states)
         seen: list[str] = []
-        deadline = self.clock.now() + timeout_s
-        while True:
+
+        def look() -> Observation:
             obs = self.look()
-            if obs.state in wanted:
-                return obs
             if not seen or seen[-1] != obs.state:
                 seen.append(obs.state)
-            if self.clock.now() >= deadline:
-                raise DeviceTimeout(self.name, f"screen {' or '.join(sorted(wanted))} "
-                                    f"(saw {' -> '.join(seen)})", timeout_s)
-            self.clock.sleep(self.interval_s)
+            return obs
+
+        waited = wait_until(self.clock, look, lambda obs: obs.state in wanted, timeout_s,
+                            step_s=self.interval_s)
+        if not waited.ok:
+            raise DeviceTimeout(self.name, f"screen {' or '.join(sorted(wanted))} "
+                                f"(saw {' -> '.join(seen)})", timeout_s, waited.last)
+        return waited.last
 
     def wait_stable(self, seconds: float, timeout_s: float, *,
                     ignore_spinner: bool = False) -> Observation:
         """Look until the screen has not changed for ``seconds`` (with ``ignore_spinner``,
         a turning loading circle does not count as a change)."""
-        deadline = self.clock.now() + timeout_s
-        while True:
-            obs = self.look()
-            if self.motion.stable(seconds, ignore_spinner=ignore_spinner):
-                return obs
-            if self.clock.now() >= deadline:
-                raise DeviceTimeout(self.name, f"a screen still for {seconds:g} s", timeout_s)
-            self.clock.sleep(self.interval_s)
+        waited = wait_until(
+            self.clock, self.look,
+            lambda _: self.motion.stable(seconds, ignore_spinner=ignore_spinner),
+            timeout_s, step_s=self.interval_s)
+        if not waited.ok:
+            raise DeviceTimeout(self.name, f"a screen still for {seconds:g} s (last: "
+                                f"{waited.last.state})", timeout_s, waited.last)
+        return waited.last
 
     def watch(self, seconds: float) -> list[Observation]:
         """Look every interval for ``seconds``; returns every observation."""
