@@ -25,7 +25,7 @@ SETTLE_S = 120.0
 #: At most this long for a reader to be seen started when a step waits for it and the
 #: notice gives no time.
 START_BOUND_S = 120.0
-#: How often a step waiting for the reader to start looks at it.
+#: How soon a step waiting for the reader to start looks again (then twice as long each time).
 START_LOOK_S = 5.0
 #: Screen classes of a reader that has not started (nothing, a dark panel, its start-up).
 NOT_STARTED = {None, "dark", "starting"}
@@ -121,11 +121,13 @@ def power_on(run: FlowRun, routine: PowerRoutine, *, keep_off: tuple[str, ...] =
 
 
 def _until_started(run: FlowRun, bound_s: float) -> bool:
-    waited = 0.0
-    while run.look().shows in NOT_STARTED:
-        if waited >= bound_s - 1e-9:
-            return False
-        step = min(START_LOOK_S, bound_s - waited)
-        run.hands.wait(step)
-        waited += step
-    return True
+    """Look until the reader shows it has started, less often as time goes (a dark panel is
+    slow to look at), for at most ``bound_s``."""
+    waited, step = 0.0, START_LOOK_S
+    while waited < bound_s - 1e-9:  # just switched on, it has not started yet: wait first
+        run.hands.wait(min(step, bound_s - waited))
+        waited += min(step, bound_s - waited)
+        step *= 2
+        if run.look().shows not in NOT_STARTED:
+            return True
+    return False

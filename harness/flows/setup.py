@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from harness.bench import Bench
     from harness.hands import Hands
 
+#: Bench seconds for a panel to light once the lab has lit it for the camera.
+SETTLE_AFTER_LIGHTING_S = 120.0
 #: Bench seconds for the reader to come back to its first screen after a restart.
 RESTART_SETTLE_S = 60.0
 #: Bench seconds for the smartphone button after pairing's restart: the management app's,
@@ -103,21 +105,31 @@ def _project_profiles() -> ProfileSet:
     return ProfileSet.load(default_profiles_dir())
 
 
-def light_the_panel(run: FlowRun, profile: Profile | None) -> bool:
-    """Before a run whose reader stays unpowered: a camera that has not yet seen the
-    reader's screen sees it once, lit, so that it knows where the panel is and can tell a
-    dark one (the bench restored, switched on by the maker's routine, the first screen
-    looked at). True if the camera knows the panel."""
+def light_the_panel(run: FlowRun) -> bool:
+    """Before the first run on a camera that has not yet seen its reader's screen (a run
+    may never light it: ERR-07's unpowered reader, a reader that does not start): the lab
+    shows the camera the lit panel once, so that it knows where the panel is and can tell a
+    dark one. Everything is switched on; if the panel stays dark, the lab lights it as it
+    can (the reader's power button, then a terminal restart). This is the camera's
+    calibration, not a flow: nothing of it is recorded on the run, and the run then
+    restores the bench afresh and switches it on by the maker's routine only. True if the
+    camera knows the panel."""
     if run.eyes.keeper.calibration is not None:
         return True
-    scratch = FlowRun(run.bench, run.hands, run.reader, "light_the_panel")
-    restore_morning(run.bench, run.hands)
-    morning(scratch, profile)
-    if run.eyes.keeper.calibration is None:
-        run.problem(f"{run.bench.camera_on(run.reader)} did not find {run.reader}'s screen "
-                    f"lit ({'; '.join(scratch.record.unmet) or 'nothing recognised'})")
-        return False
-    return True
+    bench, hands = run.bench, run.hands
+    restore_morning(bench, hands)
+    for name in bench.spec.switchable():
+        bench.switch(name, True)
+    for light in (None, lambda: hands.press_power_button(run.reader), hands.reboot_terminal):
+        if light is not None:
+            light()
+        hands.wait(SETTLE_AFTER_LIGHTING_S)
+        run.eyes.look()  # any screen it recognises lit tells it where the panel is
+        if run.eyes.keeper.calibration is not None:
+            return True
+    run.problem(f"{bench.camera_on(run.reader)} never saw {run.reader}'s screen lit: it "
+                "cannot tell a dark panel from no panel")
+    return False
 
 
 def restarted(run: FlowRun, why: str, settle_s: float = RESTART_SETTLE_S) -> bool:

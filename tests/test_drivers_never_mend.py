@@ -1,0 +1,202 @@
+"""Drivers follow the notice's procedure and observe; they never mend a fault.
+
+Each maker's bench is switched on by its own routine (its profile's boot_order, or the neutral
+routine where the notices give none); a reader that does not reach its first screen that way
+fails the run's checks with what it showed: nobody presses its power button or restarts the
+terminal for it. SP-04 restarts what the maker's notice says (Panasonic, ALMEX: the management
+app; the others: the terminal) and nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.flows import run_flow
+from harness.flows.drivers import Plan
+from harness.flows.power_on import NEUTRAL, PowerRoutine, PowerStep
+from harness.model.flow_rules import check_flow
+from harness.model.observed import FlowRecord
+from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+
+BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
+PAIRING = ("pairing", ("not_paired",))
+CONSENT = ("consent", ())
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def _open(path: Path) -> Iterator[Bench]:
+    bench = Bench.load(path).open()
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
+@pytest.fixture(scope="module")
+def default_bench() -> Iterator[Bench]:
+    yield from _open(BENCHES / "emulated.yaml")
+
+
+@pytest.fixture(scope="module")
+def pairing_bench() -> Iterator[Bench]:
+    yield from _open(BENCHES / "deviant-pairing.yaml")
+
+
+@pytest.fixture(scope="module")
+def boot_bench() -> Iterator[Bench]:
+    yield from _open(BENCHES / "deviant-boot.yaml")
+
+
+def _judged(profiles: ProfileSet, maker: str, record: FlowRecord,
+            flow: tuple[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Every check of the maker's profile judged on ``record``: requirement -> problems."""
+    out: dict[str, list[str]] = {}
+    for req in profiles[maker].requirements:
+        for check in req.checks:
+            if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == flow:
+                out.setdefault(req.id, []).extend(check_flow(check, record))
+    return out
+
+
+def _run(bench: Bench, profiles: ProfileSet, reader: str,
+         flow: tuple[str, tuple[str, ...]]) -> tuple[FlowRecord, dict[str, list[str]]]:
+    maker = bench.reader(reader).maker
+    record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], *flow))
+    return record, _judged(profiles, maker, record, flow)
+
+
+def _reboots(bench: Bench, since: int) -> list[str]:
+    return [e.kind for e in bench.timeline.events()[since:] if e.kind == "terminal.reboot"]
+
+
+# -- the routines, from the profiles ------------------------------------------------------------
+def test_each_makers_routine_comes_from_its_profile(profiles: ProfileSet) -> None:
+    panasonic = PowerRoutine.of(profiles["panasonic"])
+    # BOOT-01: the reader; the terminal 15 s after it at the earliest (once it has started),
+    # 30 s at the latest; then the receipt computer.
+    assert panasonic.steps == (
+        PowerStep(("reader",)),
+        PowerStep(("terminal",), 15.0, 30.0, once_reader_started=True),
+        PowerStep(("receipt_computer",)))
+    assert panasonic.source.startswith("BOOT-01")
+    # BOOT-02: the terminal, the reader (powered) starting with it; the receipt computer once
+    # the reader has started.
+    atlas = PowerRoutine.of(profiles["atlas"])
+    assert atlas.steps == (PowerStep(("reader", "terminal")),
+                           PowerStep(("receipt_computer",), once_reader_started=True))
+    # No order in the notices: no head start for the reader, no wait for it.
+    for maker in ("canon", "usen_almex", "fujitsu_japan"):
+        routine = PowerRoutine.of(profiles[maker])
+        assert routine.source == NEUTRAL
+        assert routine.steps == (PowerStep(("reader", "terminal")),
+                                 PowerStep(("receipt_computer",)))
+
+
+def test_pairing_restarts_come_from_the_profiles(profiles: ProfileSet) -> None:
+    """Seed 002 接続設定概要 5: 資格確認端末を再起動(※) ... ※パナソニック コネクト社・アルメックス社製の
+    場合は管理アプリを再起動."""
+    assert {k: profiles[k].pairing_restart() for k in profiles.face_auth_makers()} == {
+        "panasonic": "management_app", "usen_almex": "management_app",
+        "atlas": "terminal", "fujitsu_japan": "terminal", "canon": None}
+
+
+# -- SP-04: the maker's restart and nothing more -----------------------------------------------
+@pytest.mark.parametrize(("reader", "restart"), [("panasonic", "management_app"),
+                                                  ("atlas", "terminal")])
+def test_pairing_passes_on_the_default_bench_with_the_makers_restart_only(
+        default_bench: Bench, profiles: ProfileSet, reader: str, restart: str) -> None:
+    since = len(default_bench.timeline.events())
+    record, judged = _run(default_bench, profiles, reader, PAIRING)
+    assert judged["SP-04"] == [], judged
+    assert [a.what for a in record.actions if a.what.startswith("restart:")] == [
+        f"restart:{restart}"]
+    assert len(_reboots(default_bench, since)) == (1 if restart == "terminal" else 0)
+    assert not record.unmet
+
+
+@pytest.mark.parametrize("reader", ["panasonic", "usen_almex"])
+def test_a_button_that_needs_a_terminal_restart_fails_exactly_sp04(
+        pairing_bench: Bench, profiles: ProfileSet, reader: str) -> None:
+    since = len(pairing_bench.timeline.events())
+    record, judged = _run(pairing_bench, profiles, reader, PAIRING)
+    failed = {req for req, problems in judged.items() if problems}
+    assert failed == {"SP-04"}, judged
+    assert "first was not seen" in judged["SP-04"][0] or "smartphone" in judged["SP-04"][0]
+    # The app was restarted, the terminal was not (which would have shown the button).
+    assert [a.what for a in record.actions if a.what.startswith("restart:")] == [
+        "restart:management_app"]
+    assert _reboots(pairing_bench, since) == []
+
+
+def test_paired_smartphone_flows_are_not_set_up_by_a_terminal_restart_either(
+        pairing_bench: Bench, profiles: ProfileSet) -> None:
+    """SP-01's precondition (paired) is reached by SP-04's procedure or not at all."""
+    since = len(pairing_bench.timeline.events())
+    flow = ("smartphone_iphone", ("paired",))
+    record, judged = _run(pairing_bench, profiles, "panasonic", flow)
+    assert record.unmet and "smartphone button did not show" in record.unmet[0]
+    assert judged and all(any(p.startswith("before the flow:") for p in problems)
+                          for problems in judged.values()), judged
+    assert _reboots(pairing_bench, since) == []
+
+
+# -- power-on: observed, not helped ----------------------------------------------------------
+def test_the_default_bench_reaches_the_first_screen_by_the_neutral_routine(
+        default_bench: Bench, profiles: ProfileSet) -> None:
+    """(BOOT-01's and BOOT-02's routines: the pairing runs above.)"""
+    record, judged = _run(default_bench, profiles, "canon", CONSENT)
+    assert not record.unmet, record.unmet
+    assert judged and all(not problems for problems in judged.values()), judged
+
+
+@pytest.mark.parametrize(("reader", "routine"), [("panasonic", "BOOT-01"), ("atlas", "BOOT-02")])
+def test_a_reader_the_routine_does_not_start_fails_the_flow(
+        boot_bench: Bench, profiles: ProfileSet, reader: str, routine: str) -> None:
+    """deviant-boot: Panasonic needs 40 s to start (the terminal, switched on within BOOT-01's
+    30 s, misses it: only a terminal restart would find it); Atlas does not start with the
+    terminal (only its power button would start it). Neither is helped."""
+    since = len(boot_bench.timeline.events())
+    record, judged = _run(boot_bench, profiles, reader, CONSENT)
+    (unmet,) = record.unmet
+    assert f"switched on by {routine}" in unmet and "not its first screen" in unmet
+    assert judged and all(problems and problems[0] == f"before the flow: {unmet}"
+                          for problems in judged.values()), judged
+    assert _reboots(boot_bench, since) == []
+    # Neither linked: the power button was not pressed, the terminal not restarted.
+    assert not TwinHands(boot_bench).world.reader(reader).linked
+
+
+def test_the_neutral_routine_gives_no_head_start(tmp_path: Path, profiles: ProfileSet) -> None:
+    """A Canon reader that must start before the terminal (the notices say no such thing
+    for Canon) is missed by the neutral routine: reader and terminal switched on together."""
+    (tmp_path / "devices").symlink_to(BENCHES.parent / "devices")
+    (tmp_path / "benches").mkdir()
+    path = tmp_path / "benches" / "head-start.yaml"
+    path.write_text(
+        f"base: {BENCHES / 'emulated.yaml'}\nbench: head-start\nreaders:\n"
+        "  - name: canon\n    deviations:\n"
+        "      - {change: behaviour.link.missed_if_terminal_first, to: true}\n",
+        encoding="utf-8")
+    for bench in _open(path):
+        record, judged = _run(bench, profiles, "canon", CONSENT)
+        (unmet,) = record.unmet
+        assert f"switched on by {NEUTRAL}" in unmet and "link_wait" in unmet, unmet
+        assert all(problems for problems in judged.values()), judged
+
+
+def test_an_unpowered_reader_is_dark_on_a_fresh_bench(profiles: ProfileSet) -> None:
+    """ERR-07 run first on a fresh bench: its camera never saw the panel lit in an earlier
+    flow, so the strategy shows it lit once before; then the dark panel is dark."""
+    for bench in _open(BENCHES / "emulated.yaml"):
+        record, judged = _run(bench, profiles, "atlas", ("no_power", ("reader_unpowered",)))
+        assert judged["ERR-07"] == [], judged
+        assert record.screens and record.screens[0].shows == "dark"
