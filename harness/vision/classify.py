@@ -101,7 +101,7 @@ class ClassifierParams:
     #: there: a region is not found on an empty panel, however its noise happens to correlate.
     blank_sd: float = attrs.field(default=2.0, validator=_positive)
     #: Grey levels (RMS) of residual in a region that count as nothing: moiré and noise.
-    residual_floor: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    residual_floor: float = attrs.field(default=3.0, validator=attrs.validators.ge(0.0))
     #: When nothing passes as the references are drawn, try them blurred as the frame is.
     blur_bank: bool = True
 
@@ -171,6 +171,10 @@ class _Prepared:
     ref: Reference
     fine: np.ndarray  # high-passed grey at fine size
     flat: bool
+    #: Grey at fine size, smoothed as :func:`spot_mask` compares (float32), and where the
+    #: reference's masks lie (True: ignore).
+    smooth: np.ndarray
+    masked: np.ndarray
 
 
 class Classifier:
@@ -193,8 +197,10 @@ class Classifier:
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
-        fine = self.preprocess(cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA))
-        return _Prepared(ref, fine, bool(fine.std() < self.params.flat_std))
+        image = cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA)
+        fine = self.preprocess(image)
+        return _Prepared(ref, fine, bool(fine.std() < self.params.flat_std),
+                         _spot_smooth(_grey(image)), ref.masked(self.fine_size))
 
     def preprocess(self, fine: np.ndarray) -> np.ndarray:
         """Rectified screen at fine size (BGR or grey) -> high-passed grey (float32)."""
@@ -207,7 +213,7 @@ class Classifier:
 
     def _build_matrices(self) -> None:
         masks: list[np.ndarray] = []
-        which, centred = [], []
+        which, centred, raw = [], [], []
         for prep in self._prepared:
             w = (~prep.ref.masked(self.coarse_size)).astype(np.float32).ravel()
             # References of one maker share few masks (the header clock): sums over the frame
@@ -217,12 +223,14 @@ class Classifier:
                 masks.append(w)
             which.append(same[0] if same else len(masks) - 1)
             r = self._coarse(prep.fine).ravel()
+            raw.append(r)
             rc = w * (r - (w * r).sum() / w.sum())
             centred.append(rc / (float(np.sqrt((rc * rc).sum())) or 1.0))
         self._masks = np.stack(masks)
         self._mask_n = self._masks.sum(axis=1)
         self._which = np.array(which)
         self._r = np.stack(centred)
+        self._r_raw = np.stack(raw)
         self._ref_sd = [float(p.fine.std()) or 1.0 for p in self._prepared]
         self._masks_of = [p.ref.regions_of("mask") for p in self._prepared]
 
@@ -245,7 +253,7 @@ class Classifier:
 
         fine_grey = _grey(fine_bgr).astype(np.uint8)
         decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
-                                  lambda: fine_bgr.reshape(-1, 3).mean(axis=0))
+                                  lambda: np.median(fine_bgr.reshape(-1, 3), axis=0))
         return attrs.evolve(decision, screen=fine_grey)
 
     def classify_frame(self, frame: np.ndarray, calibration: Calibration, *,
@@ -282,8 +290,9 @@ class Classifier:
                                        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
         def colour() -> np.ndarray:
+            # The median: a lamp's spot on a dark panel lifts the mean.
             small = calibration.rectify(frame, (64, 38))
-            return small.reshape(-1, 3).mean(axis=0)
+            return np.median(small.reshape(-1, 3), axis=0)
 
         decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
                                   colour, thorough)
@@ -295,14 +304,32 @@ class Classifier:
         colour (BGR), asked only for a blank screen."""
         fine = self.preprocess(fine_image)
         frame_sd = float(fine.std())
-        decision = self._classify_content(fine, frame_sd, patch, thorough)
+        decision = self._classify_content(fine, frame_sd, patch, thorough, fine_image)
         # A blank panel, unless faint content was recognised (a sparse dark page).
-        if frame_sd < self.params.flat_std and not decision.known:
+        if not decision.known and self._looks_blank(fine_image, frame_sd):
             return self._classify_flat(colour())
         return decision
 
-    def _classify_content(self, fine: np.ndarray, frame_sd: float,
-                          patch: Patches, thorough: bool = True) -> Decision:
+    def _looks_blank(self, fine_image: np.ndarray, frame_sd: float) -> bool:
+        """A screen with next to no contrast; on a desk, a dark panel also shows a lamp's
+        spot and moiré bands: the contrast is then taken without the spot, a little
+        smoothed (the bands are fine, a panel's text is not)."""
+        flat_std = self.params.flat_std
+        if frame_sd < flat_std:
+            return True
+        flats = [p for p in self._prepared if p.flat]
+        if frame_sd >= BLANK_SPOTTED * flat_std or not flats:
+            return False
+        grey = _grey(fine_image).astype(np.uint8)
+        spot = spot_mask(grey, flats[0].smooth, flats[0].masked)
+        if spot is None:
+            return False
+        fine = self.preprocess(cv2.GaussianBlur(grey, (0, 0), 1.0))
+        return float(fine[~spot].std()) < flat_std
+
+    def _classify_content(self, fine: np.ndarray, frame_sd: float, patch: Patches,
+                          thorough: bool = True, fine_image: np.ndarray | None = None
+                          ) -> Decision:
         if frame_sd <= 1e-3:
             return unknown("the screen is uniform")
         f = self._coarse(fine).ravel()
@@ -312,17 +339,36 @@ class Classifier:
         s2 = (self._masks * (f * f)).sum(axis=1)
         var = np.maximum(s2 - s1 * s1 / self._mask_n, 1e-6)[self._which]
         ncc = (self._r * f).sum(axis=1) / np.sqrt(var)
-        # Best reference per state.
-        best: dict[str, int] = {}
-        for i, prep in enumerate(self._prepared):
-            if prep.flat:
-                continue
-            state = prep.ref.state
-            if state not in best or ncc[i] > ncc[best[state]]:
-                best[state] = i
-        ranked = sorted(best.values(), key=lambda i: -ncc[i])
+        ranked = self._ranked(ncc)
         if not ranked:
             return unknown("no reference with content")
+        decision = self._confirm_blurred(ranked, ncc, frame_sd, patch, thorough)
+        if (decision.known or not thorough or frame_sd < self.params.flat_std
+                or fine_image is None):
+            return decision
+        # A lamp's hot spot where it does not clip (over a button) or with text in it: found
+        # against the best reference, then hidden for every reference alike (what it hides
+        # is no evidence either way, and near duplicates differing there are not told apart).
+        prep = self._prepared[ranked[0]]
+        spot = spot_mask(_grey(fine_image), prep.smooth, prep.masked)
+        if spot is None:
+            return decision
+        glare = spot if patch.glare is None else spot | patch.glare
+        # The global pass again without the spot: on a sparse page it outweighs the text.
+        seen = cv2.resize((~glare).astype(np.float32), self.coarse_size,
+                          interpolation=cv2.INTER_AREA).ravel() > 0.99
+        weights = self._masks[self._which] * seen
+        n = np.maximum(weights.sum(axis=1), 1.0)
+        r_c = weights * (self._r_raw - ((weights * self._r_raw).sum(axis=1) / n)[:, None])
+        f_c = weights * (f - ((weights * f).sum(axis=1) / n)[:, None])
+        ncc = (r_c * f_c).sum(axis=1) / np.sqrt(np.maximum(
+            (r_c * r_c).sum(axis=1) * (f_c * f_c).sum(axis=1), 1e-12))
+        again = self._confirm_blurred(self._ranked(ncc), ncc, frame_sd,
+                                      attrs.evolve(patch, glare=glare), thorough)
+        return again if again.known or again.score > decision.score else decision
+
+    def _confirm_blurred(self, ranked: list[int], ncc: np.ndarray, frame_sd: float,
+                         patch: Patches, thorough: bool) -> Decision:
         decision = self._confirm(ranked, ncc, frame_sd, patch, None)
         # A blank panel (answered by its colour) has no blur to match.
         if (decision.known or not self.params.blur_bank or not thorough
@@ -341,6 +387,17 @@ class Classifier:
             patch, frame_sd, top, regions, float(ncc[top]), frame_stats, k))
         blurred = self._confirm(ranked, ncc, frame_sd, patch, kernel)
         return blurred if blurred.known or blurred.score > decision.score else decision
+
+    def _ranked(self, ncc: np.ndarray) -> list[int]:
+        """The best reference of each state with content, best first."""
+        best: dict[str, int] = {}
+        for i, prep in enumerate(self._prepared):
+            if prep.flat:
+                continue
+            state = prep.ref.state
+            if state not in best or ncc[i] > ncc[best[state]]:
+                best[state] = i
+        return sorted(best.values(), key=lambda i: -ncc[i])
 
     def _confirm_regions(self, i: int) -> list[Region]:
         return [r for r in self._prepared[i].ref.regions if r.kind in ("match", "spinner")]
@@ -574,13 +631,16 @@ class Classifier:
         """A region's frame values and their mean and variance, less what a hot spot hides
         (``keep``: the pixels left, None for all). A region mostly under one gives nothing
         (size 0): it is then neither evidence for a state nor against it."""
-        values = self._region_values(patch.get(region.box), region)
+        pixels = patch.get(region.box)
         hidden = self._hidden(patch, region)
         if hidden is None:
-            return (*_stats(values), None)
-        if region.kind == "spinner" or hidden.mean() > 0.5 or hidden.size != values.size:
-            return (*_stats(values[:0]), np.zeros(0, bool))
+            return (*_stats(self._region_values(pixels, region)), None)
+        if (region.kind == "spinner" or hidden.mean() > 0.5
+                or hidden.size != pixels.shape[0] * pixels.shape[1]):
+            return (*_stats(np.zeros(0, np.float32)), np.zeros(0, bool))
         keep = ~hidden
+        # The light's plane from what is seen: the spot's own slope is no plane of the page.
+        values = self._region_values(pixels, region, keep)
         return (*_stats(values[keep]), keep)
 
     def _hidden(self, patch: Patches, region: Region) -> np.ndarray | None:
@@ -621,13 +681,15 @@ class Classifier:
         ox, oy = x - int(round(x0 * scale)), y - int(round(y0 * scale))
         return _crop(_grey(area), ox, oy, w, h)
 
-    def _region_values(self, bgr: np.ndarray, region: Region) -> np.ndarray:
+    def _region_values(self, bgr: np.ndarray, region: Region,
+                       keep: np.ndarray | None = None) -> np.ndarray:
         """A region at full resolution, grey and lightly blurred (camera blur and JPEG
-        differ from the drawn reference by about a pixel)."""
+        differ from the drawn reference by about a pixel); ``keep``: the pixels (raveled)
+        the light's plane is fitted on (None: all)."""
         grey = cv2.GaussianBlur(_grey(bgr), (0, 0), self.params.region_sigma)
         if region.kind != "spinner":
             # Less its best plane: a glare's gradient across a blank area is not content.
-            grey = grey - self._plane(grey)
+            grey = grey - (self._plane(grey) if keep is None else _plane_on(grey, keep))
         if region.kind == "spinner":
             return self._radial_profile(grey)
         return grey.ravel()
@@ -668,6 +730,11 @@ class Classifier:
 RIVAL_GAP = 0.02
 
 
+#: A screen whose contrast is below this many times ClassifierParams.flat_std may still be a
+#: dark panel under a lamp's spot (which alone lifts the contrast to about 5).
+BLANK_SPOTTED = 2.0
+
+
 def glare_mask(fine_grey: np.ndarray) -> np.ndarray | None:
     """Where a lamp's hot spot hides a rectified screen (grey uint8): small, round saturated
     patches, grown over their halo. A screen whose white clipped everywhere (a high gain),
@@ -700,6 +767,111 @@ def glare_mask(fine_grey: np.ndarray) -> np.ndarray | None:
                 continue
             mask[y0:y1, x0:x1] |= grown
     return mask > 0 if mask.any() else None
+
+
+#: Smoothing (fine pixels) before a frame is compared with a reference for hot spots: text
+#: strokes, camera blur and a pixel of misregistration average out, a lamp's spot does not.
+SPOT_SIGMA = 3.0
+#: A hot spot adds at least this much light (grey levels) at its peak over what the best
+#: reference explains...
+SPOT_PEAK = 22.0
+#: ... and is round: the part above SPOT_CORE of its peak fills an ellipse (a disc seen at
+#: an angle), not a rectangle (a button missing from the frame leaves a rectangle of light).
+SPOT_CORE = 0.4
+SPOT_FILL = (0.6, 0.94)
+SPOT_ASPECT = 2.2
+#: Largest share of the screen one spot's core may cover, and how far past the core the
+#: halo is masked (times the core's radii).
+SPOT_AREA = 0.05
+SPOT_GROW = 1.9
+#: Around a spot, the excess may fall below the reference by this share of the peak in
+#: at most a few pixels (light only adds), and the reference may explain at most this
+#: share of its variance (R^2): a spot's shape owes nothing to the page's.
+SPOT_DARK = 0.25
+SPOT_EXPLAINED = 0.5
+#: Smoothed by this much more (fine pixels), a spot keeps this share of its peak or more
+#: (the smallest spot, sigma 1.5 % of the width, keeps about 0.85).
+SPOT_BROAD_SIGMA = 5.2
+SPOT_BROAD = 0.72
+
+
+def _spot_smooth(grey: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), SPOT_SIGMA)
+
+
+def spot_mask(fine_grey: np.ndarray, reference: np.ndarray, ignore: np.ndarray,
+              spots: int = 2) -> np.ndarray | None:
+    """Where a lamp's hot spot lies on a rectified screen (grey, fine size), found as light
+    the reference (smoothed by :func:`_spot_smooth`) does not explain: the frame fitted as
+    gain x reference + a plane (exposure, vignetting, soft glare), the rest smoothed; a
+    round bump of SPOT_PEAK or more is a spot, masked with its halo. Unlike
+    :func:`glare_mask` it finds spots that do not clip (over a blue button) and spots
+    with text in them. ``ignore``: the reference's masks (a clock)."""
+    frame = _spot_smooth(fine_grey)
+    h, w = frame.shape
+    yy, xx = np.mgrid[0:h:2, 0:w:2].astype(np.float32)
+    f, r, keep = frame[::2, ::2], reference[::2, ::2], ~ignore[::2, ::2]
+    basis = np.stack([r, np.ones_like(r), xx / w, yy / h], axis=-1)
+    use = keep
+    coeffs = None
+    for _ in range(3):  # the spot itself is left out of the fit once it shows
+        if use.sum() < 100:
+            return None
+        coeffs, *_ = np.linalg.lstsq(basis[use].astype(np.float64), f[use].astype(np.float64),
+                                     rcond=None)
+        residual = f - basis @ coeffs.astype(np.float32)
+        spread = float(np.median(np.abs(residual[keep]))) + 1.0
+        use = keep & (np.abs(residual) < max(6.0, 4.0 * spread))
+    assert coeffs is not None
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    fitted = (coeffs[0] * reference + coeffs[1] + coeffs[2] * gx / w + coeffs[3] * gy / h)
+    excess = frame - fitted.astype(np.float32)
+    excess[ignore] = 0.0
+    broad = cv2.GaussianBlur(excess, (0, 0), SPOT_BROAD_SIGMA)
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(spots):
+        _, peak, _, (px, py) = cv2.minMaxLoc(np.where(mask > 0, 0.0, excess))
+        if peak < SPOT_PEAK:
+            break
+        core = (excess >= SPOT_CORE * peak).astype(np.uint8)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+        k = labels[py, px]
+        x, y, bw, bh, area = stats[k]
+        blob = (labels == k).astype(np.uint8)
+        points = cv2.findNonZero(blob)
+        if (area < 12 or area > SPOT_AREA * h * w or max(bw, bh) > SPOT_ASPECT * min(bw, bh)
+                or not SPOT_FILL[0] <= area / (bw * bh) <= SPOT_FILL[1]
+                or area < 0.9 * cv2.contourArea(cv2.convexHull(points)) or len(points) < 5):
+            break
+        # Broad: a lamp's spot keeps most of its peak when smoothed further; a cluster of
+        # strokes one text has and another lacks does not.
+        if float(broad[labels == k].max()) < SPOT_BROAD * peak:
+            break
+        (cx, cy), (ew, eh), angle = cv2.fitEllipse(points)
+        spot = np.zeros((h, w), np.uint8)
+        cv2.ellipse(spot, ((cx, cy), (SPOT_GROW * ew + 4, SPOT_GROW * eh + 4), angle), 1, -1)
+        if not _light_only(excess, reference, (spot > 0) & (fine_grey < 250), peak):
+            break
+        mask |= spot
+    return mask > 0 if mask.any() else None
+
+
+def _light_only(excess: np.ndarray, reference: np.ndarray, where: np.ndarray,
+                peak: float) -> bool:
+    """Whether the excess over the reference ``where`` (unclipped pixels about a spot) is
+    light added by a lamp rather than content the reference has and the frame lacks (a
+    wider button, another label): light only adds, and its shape owes nothing to the
+    reference's, while a content difference follows the reference's edges."""
+    e, r = excess[where], reference[where]
+    if e.size < 20:
+        return True  # all clipped: a lamp's image, nothing of the page shows through
+    if float((e < -SPOT_DARK * peak).mean()) > 0.03:
+        return False
+    r_sd, e_sd = float(r.std()), float(e.std())
+    if r_sd < 1.0 or e_sd < 1e-3:
+        return True  # a flat reference there: nothing to follow
+    corr = float(((e - e.mean()) * (r - r.mean())).mean()) / (r_sd * e_sd)
+    return corr * corr < SPOT_EXPLAINED
 
 
 def _motion_kernel(length: float, degrees: float, sigma: float) -> np.ndarray:
@@ -817,6 +989,15 @@ def _crop(image: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
         crop = cv2.copyMakeBorder(crop, y0 - y, y + h - y1, x0 - x, x + w - x1,
                                   cv2.BORDER_REPLICATE)
     return crop
+
+
+def _plane_on(patch: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The least-squares plane through the ``keep`` pixels (raveled mask) of a patch."""
+    h, w = patch.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    basis = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], axis=1)
+    coeffs, *_ = np.linalg.lstsq(basis[keep], patch.ravel()[keep], rcond=None)
+    return (basis @ coeffs).reshape(h, w).astype(np.float32)
 
 
 def _stats(values: np.ndarray) -> tuple[np.ndarray, float, float]:
