@@ -200,3 +200,29 @@ def test_an_unpowered_reader_is_dark_on_a_fresh_bench(profiles: ProfileSet) -> N
         record, judged = _run(bench, profiles, "atlas", ("no_power", ("reader_unpowered",)))
         assert judged["ERR-07"] == [], judged
         assert record.screens and record.screens[0].shows == "dark"
+
+
+def test_a_restart_belongs_to_the_pairing_flow_only() -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="only the pairing flow"):
+        FlowCheck.model_validate({"kind": "flow", "flow": "consent", "restart": "terminal"})
+
+
+def test_a_pairing_whose_restart_the_profile_does_not_name_restarts_nothing(
+        default_bench: Bench, profiles: ProfileSet) -> None:
+    """Fail closed: no restart is guessed (the twin's own would pass)."""
+    data = profiles["panasonic"].model_dump()
+    for req in data["requirements"]:
+        for check in [req["check"], *req["also"]]:
+            check.pop("restart", None)
+    silent = type(profiles["panasonic"]).model_validate(data)
+    assert silent.pairing_restart() is None
+    since = len(default_bench.timeline.events())
+    record = run_flow(default_bench, TwinHands(default_bench), "panasonic",
+                      Plan.of(silent, *PAIRING))
+    assert not [a for a in record.actions if a.what.startswith("restart:")]
+    assert not [e for e in default_bench.timeline.events()[since:]
+                if e.kind in ("terminal.reboot", "app.restart")]
+    problems = check_flow(silent.requirement("SP-04").check, record)
+    assert problems and "names no restart" in problems[0], problems
