@@ -121,6 +121,20 @@ def test_pairing_passes_on_the_default_bench_with_the_makers_restart_only(
         f"restart:{restart}"]
     assert len(_reboots(default_bench, since)) == (1 if restart == "terminal" else 0)
     assert not record.unmet
+    # Switched on by the maker's routine: Panasonic's terminal 15 s after the reader (it had
+    # started by then); Atlas's reader with the terminal, the receipt computer once it started.
+    events = default_bench.timeline.events()[since:]
+    on: dict[str, float] = {}  # the last switching-on of each device: the routine's
+    for e in events:
+        if e.kind == "power.switched" and e.data.get("on"):
+            on[e.source] = e.t
+    started = min(e.t for e in events if e.kind == "reader.started" and e.source == reader
+                  and e.t >= on[reader])
+    if reader == "panasonic":
+        assert on["terminal"] - on["panasonic"] == pytest.approx(15.0)
+        assert started <= on["terminal"] <= on["receipt_computer"]
+    else:
+        assert on["atlas"] == on["terminal"] < started <= on["receipt_computer"]
 
 
 @pytest.mark.parametrize("reader", ["panasonic", "usen_almex"])

@@ -105,7 +105,8 @@ def power_on(run: FlowRun, routine: PowerRoutine, *, keep_off: tuple[str, ...] =
         if step.once_reader_started and watched:
             bound = (step.latest_s - step.after_s if step.latest_s is not None
                      else START_BOUND_S)
-            _until_started(run, bound)
+            # Just switched on, it has not started yet; after a wait it may have.
+            _until_started(run, bound, look_first=step.after_s > 0)
         for device in step.devices:
             for name in names[device]:
                 if name in switchable:
@@ -120,11 +121,13 @@ def power_on(run: FlowRun, routine: PowerRoutine, *, keep_off: tuple[str, ...] =
     return False
 
 
-def _until_started(run: FlowRun, bound_s: float) -> bool:
+def _until_started(run: FlowRun, bound_s: float, *, look_first: bool) -> bool:
     """Look until the reader shows it has started, less often as time goes (a dark panel is
     slow to look at), for at most ``bound_s``."""
+    if look_first and run.look().shows not in NOT_STARTED:
+        return True
     waited, step = 0.0, START_LOOK_S
-    while waited < bound_s - 1e-9:  # just switched on, it has not started yet: wait first
+    while waited < bound_s - 1e-9:
         run.hands.wait(min(step, bound_s - waited))
         waited += min(step, bound_s - waited)
         step *= 2
