@@ -177,6 +177,8 @@ MUTANTS = [
     ("fujitsu_japan", "error_901", ("901: ", "901："), E901_TEXTS["fujitsu_japan"][1]),
     ("fujitsu_japan", "error_901", ("障害状況", "障害伏況"), E901_TEXTS["fujitsu_japan"][1]),
     ("fujitsu_japan", "error_901", ("窓口", "窗口"), "受付窓口にご連絡ください"),
+    # 員 -> 貝 at normal size: the lower part of 員 is 貝 (once scored 0.66 and passed).
+    ("fujitsu_japan", "pin_locked", ("職員", "職貝"), "職員にお声がけください"),
 ]
 
 
@@ -219,8 +221,12 @@ def test_a_missing_line_fails_and_the_others_pass() -> None:
     assert len(problems) == 1 and missing in problems[0]
 
 
-@pytest.mark.parametrize(("title", "changed"), [("更新準備完了", "更新準傭完了"),
-                                                ("ダウンロード依頼の受付", "ダウソロード依頼の受付")])
+@pytest.mark.parametrize(("title", "changed"), [
+    ("更新準備完了", "更新準傭完了"),
+    ("ダウンロード依頼の受付", "ダウソロード依頼の受付"),
+    # ウ -> ワ in small type (once scored 0.86 and passed).
+    ("ダウンロードできる更新資材はありません", "ダワンロードできる更新資材はありません"),
+])
 def test_a_dialog_title_with_one_character_changed_fails(title: str, changed: str) -> None:
     refs = references("terminal")
     name = next(r.name for r in refs if r.title == title)
@@ -254,6 +260,36 @@ def test_a_title_is_judged_in_the_title_bar_only() -> None:
         assert check.ok is ok, check.message()
         # Judged where the title bar is, not where the body's copy is.
         assert check.where is not None and abs(check.where[1] - y) < h / 2, check.where
+
+
+def test_a_glyph_a_hot_spot_wipes_out_fails_closed() -> None:
+    """A hot spot clipping one glyph of a button's label to white: the check fails on
+    that glyph (its strokes are not there), it is never taken as matching."""
+    refs = references("fujitsu_japan")
+    ref = refs.get("first@staff")
+    (label,) = [ln for ln in ref.lines if ln.source == "button:職員用ボタン"]
+    fine = shot("fujitsu_japan", ref, BENCH_SEEDS[0])
+    assert check_text("職員用ボタン", fine, refs, read=False).ok
+    x0, x1 = (int(v) for v in label.edges[1:3])
+    y, h = label.box[1], label.box[3]
+    cv2.ellipse(fine, ((x0 + x1) // 2, y + h // 2), ((x1 - x0) // 2 - 3, h // 2 - 3), 0, 0,
+                360, (255, 255, 255), -1)
+    check = check_text("職員用ボタン", fine, refs, read=False)
+    assert not check.ok and "glyph 2 of 6 '員'" in check.detail, check.message()
+
+
+def test_moire_over_the_screen_is_taken_out_not_judged() -> None:
+    """Bands of a few grey levels over the screen (moiré at the display's period): the
+    genuine texts pass, a substituted kanji under the same bands still fails."""
+    refs = references("atlas")
+    ys, xs = np.mgrid[0:refs.size[1], 0:refs.size[0]]
+    bands = (7.0 * np.sin(2 * np.pi * (xs * 0.8 + ys * 0.6) / 9.0))[..., None]
+    for texts, ok in ((ATLAS_LINES, True),
+                      (tuple(t.replace("障害発生", "障害発主") for t in ATLAS_LINES), False)):
+        fine = shot("atlas", drawn_like("atlas", "error_901", texts), BENCH_SEEDS[1])
+        fine = np.clip(fine + bands, 0, 255).astype(np.uint8)
+        check = check_text(ATLAS_LINES[2], fine, refs, read=False)
+        assert check.ok is ok, check.message()
 
 
 # -- order, absence, unknown layouts, OCR fallback ----------------------------------------------
