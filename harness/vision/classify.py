@@ -388,6 +388,19 @@ class Classifier:
         blurred = self._confirm(ranked, ncc, frame_sd, patch, kernel)
         return blurred if blurred.known or blurred.score > decision.score else decision
 
+    def closest(self, screen: np.ndarray, count: int = 1) -> list[str]:
+        """The references (names) with content that a rectified screen (BGR or grey, any
+        size) looks most like by the global pass alone, best first."""
+        if screen.shape[1::-1] != self.fine_size:
+            screen = cv2.resize(screen, self.fine_size, interpolation=cv2.INTER_AREA)
+        f = self._coarse(self.preprocess(screen)).ravel()
+        s1 = (self._masks * f).sum(axis=1)
+        s2 = (self._masks * (f * f)).sum(axis=1)
+        var = np.maximum(s2 - s1 * s1 / self._mask_n, 1e-6)[self._which]
+        ncc = (self._r * f).sum(axis=1) / np.sqrt(var)
+        order = [i for i in np.argsort(-ncc) if not self._prepared[i].flat]
+        return [self._prepared[i].ref.name for i in order[:count]]
+
     def _ranked(self, ncc: np.ndarray) -> list[int]:
         """The best reference of each state with content, best first."""
         best: dict[str, int] = {}

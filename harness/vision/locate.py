@@ -12,6 +12,8 @@ moved, the camera was knocked; the keeper says so and carries on with the new tr
 
 from __future__ import annotations
 
+import weakref
+
 import attrs
 import cv2
 import numpy as np
@@ -62,15 +64,30 @@ def screen_candidates(frame: np.ndarray, limit: int = 8) -> list[np.ndarray]:
             if not any(np.max(np.linalg.norm(quad - q, axis=1)) < 0.01 * w for q in quads):
                 quads.append(quad)
     quads.sort(key=lambda q: -cv2.contourArea(q))
-    return [_refine(frame, q) for q in quads[:limit]]
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    out: list[np.ndarray] = []
+    for quad in quads[:limit]:
+        refined = _refine(grey, quad)
+        # The lit page alone (a header band of another colour, a finger bridging the
+        # bezel) is found as well as the screen: its sides are also looked for further
+        # out, where the bezel begins.
+        short = min(float(np.linalg.norm(quad[i] - quad[(i + 1) % 4])) for i in range(4))
+        grown = _refine(grey, quad, (max(16.0, GROW_REACH * short), 16.0, 4.0))
+        out += [q for q in (grown, refined)
+                if not any(np.max(np.linalg.norm(q - k, axis=1)) < 3.0 for k in out)]
+    return out
 
 
-def _refine(frame: np.ndarray, quad: np.ndarray) -> np.ndarray:
+#: How far out (a fraction of the quad's shorter side) a found quad's sides are also sought.
+GROW_REACH = 0.15
+
+
+def _refine(grey: np.ndarray, quad: np.ndarray,
+            reaches: tuple[float, ...] = (16.0, 4.0)) -> np.ndarray:
     """Corners to sub-pixel accuracy: each side is moved onto the strongest edge near it
     (the panel's border), a line is fitted through it, and the corners are where the
     lines cross. Contours and polygon fits are only good to several pixels."""
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    for reach in (16.0, 4.0):
+    for reach in reaches:
         lines = [_edge_line(grey, quad[i], quad[(i + 1) % 4], reach) for i in range(4)]
         if any(line is None for line in lines):
             return quad.astype(np.float32)
@@ -202,12 +219,19 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
         raise ScreenNotFound(f"the picture is {frame.shape[1]}x{frame.shape[0]}: too small "
                              "to find a screen in")
     best = best_candidate(frame, classifier)
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     # A crisp border gives corners to a fraction of a pixel; only a weak one (a dark page
     # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
     if best is not None and (not best.decision.known or best.decision.score < REGISTER_BELOW):
-        best = _register(frame, best, classifier)
+        best = _bordered(grey, _register(frame, best, classifier), best)
     if best is None or not best.decision.known:
         by_features = _locate_by_features(frame, classifier)
+        # Features give the screen to several pixels (a homography from keypoints that a
+        # hand's blur and JPEG move): aligned on the content as a weak border is.
+        if by_features is not None and not by_features.decision.known:
+            by_features = _register(frame, by_features, classifier)
+        if by_features is not None and not _on_border(grey, by_features.calibration.quad):
+            by_features = None
         if by_features is not None and (best is None or _better(by_features.decision,
                                                                 best.decision)):
             best = by_features
@@ -215,6 +239,50 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
         raise ScreenNotFound("no screen found in the picture (no quadrilateral, no features "
                              "matching a reference)")
     return best
+
+
+#: A screen's side lies on the panel's border: the light steps by at least this much (grey
+#: levels, median along the side) from just outside to just inside, the same way along at
+#: least BORDER_AGREE of it. A quad that keypoints or an alignment put across the page (its
+#: bottom above a button it then leaves out) has no such step there.
+BORDER_STEP = 6.0
+BORDER_AGREE = 0.7
+
+
+def _on_border(grey: np.ndarray, quad: np.ndarray) -> bool:
+    """Whether each side of ``quad`` runs along a step of the light (the panel's edge)."""
+    centre = quad.mean(axis=0)
+    ts = np.linspace(0.1, 0.9, 24, dtype=np.float32)
+    depths = np.arange(3.0, 9.0, dtype=np.float32)
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        side = b - a
+        length = float(np.linalg.norm(side))
+        if length < 8:
+            return False
+        normal = np.array([-side[1], side[0]], np.float32) / length
+        if float(np.dot(normal, (a + b) / 2 - centre)) < 0:
+            normal = -normal  # outwards
+        base = a[None, :] + ts[:, None] * side[None, :]
+        out_pts = base[:, None, :] + depths[None, :, None] * normal
+        in_pts = base[:, None, :] - depths[None, :, None] * normal
+        sample = [cv2.remap(grey, p[..., 0].astype(np.float32), p[..., 1].astype(np.float32),
+                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                            ).astype(np.float32).mean(axis=1) for p in (out_pts, in_pts)]
+        step = sample[1] - sample[0]
+        sign = 1.0 if float(np.median(step)) >= 0 else -1.0
+        if (float(np.median(sign * step)) < BORDER_STEP
+                or float((sign * step > 0).mean()) < BORDER_AGREE):
+            return False
+    return True
+
+
+def _bordered(grey: np.ndarray, moved: Located, was: Located) -> Located:
+    """An aligned screen, if its sides still lie on the panel's border (or it hardly
+    moved); else what the border gave."""
+    if moved is was or moved.calibration.shift(was.calibration) <= 3.0:
+        return moved
+    return moved if _on_border(grey, moved.calibration.quad) else was
 
 
 def agreed(found: list[Located]) -> Calibration:
@@ -230,36 +298,65 @@ def agreed(found: list[Located]) -> Calibration:
 
 
 def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Located:
-    """Align the screen found onto its best reference (ECC, full homography): a panel with
-    a weak border is only found to within several pixels, and recognition needs better."""
-    name = found.decision.reference
-    if name is None:
-        # Unknown: try the state that came closest.
-        best_state = found.decision.runner_up
-        name = next((r.name for r in classifier.references if r.state == best_state), None)
-    if name is None:
-        return found
-    ref = classifier.references.get(name)
+    """Align the screen found onto the references it looks most like (ECC, full homography,
+    coarse to fine, so that a quad a finger or a hot spot moved by tens of pixels still
+    comes in): a panel with a weak border, or one found by features, is only known to
+    within several pixels, and recognition needs better."""
     size = classifier.fine_size
-    template = cv2.cvtColor(cv2.resize(ref.image, size, interpolation=cv2.INTER_AREA),
-                            cv2.COLOR_BGR2GRAY).astype(np.float32)
     homography = found.calibration.homography(size)
     rectified = cv2.cvtColor(found.calibration.rectify(frame, size),
-                             cv2.COLOR_BGR2GRAY).astype(np.float32)
+                             cv2.COLOR_BGR2GRAY)
+    names = ([found.decision.reference] if found.decision.reference is not None
+             else classifier.closest(rectified, REGISTER_TRIES))
+    best = found
+    for name in names:
+        warp = _ecc(classifier.references.get(name).image, rectified, size)
+        if warp is None:
+            continue  # did not converge: keep what the border gave
+        w, h = size
+        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+        in_rectified = cv2.perspectiveTransform(corners, warp.astype(np.float64))
+        quad = cv2.perspectiveTransform(in_rectified, np.linalg.inv(homography)).reshape(4, 2)
+        cal = attrs.evolve(found.calibration, quad=quad.astype(np.float32))
+        try:
+            decision = classifier.classify_frame(frame, cal)
+        except cv2.error:
+            continue  # a degenerate quad
+        if _better(decision, best.decision):
+            best = Located(cal, decision)
+        if best.decision.known:
+            break
+    return best
+
+
+#: References tried when aligning a screen nobody recognised (the closest by the global
+#: pass), and the scales (of the fine size) the alignment goes through.
+REGISTER_TRIES = 2
+REGISTER_LEVELS = (0.25, 0.5, 1.0)
+
+
+def _ecc(reference: np.ndarray, rectified: np.ndarray, size: tuple[int, int]
+         ) -> np.ndarray | None:
+    """The homography (reference at ``size`` -> rectified) maximising their correlation,
+    found on a small copy first and refined on larger ones."""
+    template = cv2.cvtColor(cv2.resize(reference, size, interpolation=cv2.INTER_AREA),
+                            cv2.COLOR_BGR2GRAY)
     warp = np.eye(3, dtype=np.float32)
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
-    try:
-        _, warp = cv2.findTransformECC(template, rectified, warp, cv2.MOTION_HOMOGRAPHY,
-                                       criteria, None, 5)
-    except cv2.error:
-        return found  # did not converge: keep what the border gave
-    w, h = size
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
-    in_rectified = cv2.perspectiveTransform(corners, warp.astype(np.float64))
-    quad = cv2.perspectiveTransform(in_rectified, np.linalg.inv(homography)).reshape(4, 2)
-    cal = attrs.evolve(found.calibration, quad=quad.astype(np.float32))
-    decision = classifier.classify_frame(frame, cal)
-    return Located(cal, decision) if _better(decision, found.decision) else found
+    for level in REGISTER_LEVELS:
+        scaled = (max(8, round(size[0] * level)), max(8, round(size[1] * level)))
+        t = cv2.resize(template, scaled, interpolation=cv2.INTER_AREA).astype(np.float32)
+        r = cv2.resize(rectified, scaled, interpolation=cv2.INTER_AREA).astype(np.float32)
+        to_level = np.diag([level, level, 1.0]).astype(np.float32)
+        at_level = (to_level @ warp @ np.linalg.inv(to_level)).astype(np.float32)
+        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS,
+                    40 if level < 1.0 else 15, 1e-4)
+        try:
+            _, at_level = cv2.findTransformECC(t, r, at_level, cv2.MOTION_HOMOGRAPHY,
+                                               criteria, None, 3)
+        except cv2.error:
+            return None
+        warp = (np.linalg.inv(to_level) @ at_level @ to_level).astype(np.float32)
+    return warp
 
 
 def _rank(d: Decision) -> int:
@@ -281,6 +378,20 @@ def _locate_by_features(frame: np.ndarray, classifier: Classifier) -> Located | 
         return None  # a degenerate picture or homography: no feature match
 
 
+#: Each classifier's references' ORB keypoints and descriptors, made once.
+_FEATURES: weakref.WeakKeyDictionary[Classifier, dict[str, tuple[object, object]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _reference_features(classifier: Classifier, name: str) -> tuple[object, object]:
+    known = _FEATURES.setdefault(classifier, {})
+    if name not in known:
+        image = classifier.references.get(name).image
+        known[name] = cv2.ORB_create(3000).detectAndCompute(
+            cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), None)
+    return known[name]
+
+
 def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None:
     orb = cv2.ORB_create(3000)
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
@@ -292,7 +403,7 @@ def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None
     width, height = classifier.references.size
     corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]]).reshape(-1, 1, 2)
     for ref in classifier.references:
-        kp_r, des_r = orb.detectAndCompute(cv2.cvtColor(ref.image, cv2.COLOR_BGR2GRAY), None)
+        kp_r, des_r = _reference_features(classifier, ref.name)
         if des_r is None or len(kp_r) < 20:
             continue
         pairs = matcher.knnMatch(des_r, des_f, k=2)
