@@ -194,6 +194,7 @@ class Classifier:
         self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
         self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
         self._templates: dict[tuple[object, ...], _Template] = {}
+        self._maps: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray] | None] = {}
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
@@ -276,18 +277,19 @@ class Classifier:
                            "frame")
         grey = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
         from_area = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
-        fine_grey = cv2.warpPerspective(grey, calibration.homography(self.fine_size) @ from_area,
-                                        self.fine_size, flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REPLICATE)
+        # A bench camera's calibration stays: the warps' pixel maps are made once for it.
+        where = (quad.tobytes(), x0, y0, width, height)
+        fine_grey = self._warp(grey, (*where, "fine"),
+                               lambda: calibration.homography(self.fine_size) @ from_area,
+                               self.fine_size)
         seen = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
         scale = _quantise(seen / self.references.size[0])
-        to_reference = calibration.homography(self.references.size) @ from_area
 
         def patch(box: tuple[int, int, int, int]) -> np.ndarray:
             x, y, w, h = _scaled(box, scale)
             to_patch = np.array([[scale, 0, -x], [0, scale, -y], [0, 0, 1]], np.float64)
-            return cv2.warpPerspective(grey, to_patch @ to_reference, (w, h),
-                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            return self._warp(grey, (*where, box, scale), lambda: to_patch @ calibration.homography(
+                self.references.size) @ from_area, (w, h))
 
         def colour() -> np.ndarray:
             # The median: a lamp's spot on a dark panel lifts the mean.
@@ -297,6 +299,30 @@ class Classifier:
         decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
                                   colour, thorough)
         return attrs.evolve(decision, screen=fine_grey)
+
+    def _warp(self, grey: np.ndarray, key: tuple[object, ...],
+              matrix: Callable[[], np.ndarray], size: tuple[int, int]) -> np.ndarray:
+        """``grey`` warped by ``matrix()`` to ``size``, through pixel maps kept per ``key``
+        (a remap with ready maps costs a third of a perspective warp)."""
+        maps = self._maps.get(key)
+        if maps is None and key not in self._maps:
+            # The first time: a plain warp (most quads a search tries are seen once).
+            if len(self._maps) >= WARP_MAPS:
+                self._maps.clear()  # another camera, or a calibration found anew
+            self._maps[key] = None
+            return cv2.warpPerspective(grey, matrix(), size, flags=cv2.INTER_LINEAR,
+                                       borderMode=cv2.BORDER_REPLICATE)
+        if maps is None:
+            w, h = size
+            xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+            points = np.stack([xs.ravel(), ys.ravel(), np.ones(w * h)])
+            back = np.linalg.inv(matrix()) @ points
+            map_x = (back[0] / back[2]).reshape(h, w).astype(np.float32)
+            map_y = (back[1] / back[2]).reshape(h, w).astype(np.float32)
+            maps = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
+            self._maps[key] = maps
+        return cv2.remap(grey, maps[0], maps[1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
 
     def _classify(self, fine_image: np.ndarray, patch: Patches,
                   colour: Callable[[], np.ndarray], thorough: bool = True) -> Decision:
@@ -742,6 +768,9 @@ class Classifier:
 #: hidden part score alike on the rest; a true winner beats its near duplicates by more).
 RIVAL_GAP = 0.02
 
+
+#: Warp maps kept (per calibration and region: a few cameras' worth).
+WARP_MAPS = 1024
 
 #: A screen whose contrast is below this many times ClassifierParams.flat_std may still be a
 #: dark panel under a lamp's spot (which alone lifts the contrast to about 5).

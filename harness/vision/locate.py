@@ -196,14 +196,39 @@ def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
     """The quadrilateral whose content looks most like one of the references."""
     screen_size = classifier.references.size
     frame_size = (frame.shape[1], frame.shape[0])
-    best: Located | None = None
+    looks: list[Located] = []
     for quad in screen_candidates(frame):
         cal = Calibration(quad, frame_size, screen_size)
-        # A quick look ranks the places; the best one gets a thorough one.
-        decision = classifier.classify_frame(frame, cal, thorough=False)
-        if best is None or _better(decision, best.decision):
-            best = Located(cal, decision)
-    return _thoroughly(frame, classifier, best)
+        # A quick look ranks the places; the best ones get a thorough one.
+        looks.append(Located(cal, classifier.classify_frame(frame, cal, thorough=False)))
+    looks.sort(key=lambda found: _promise(found.decision), reverse=True)
+    best: Located | None = None
+    # A quick look can rank a sheet of paper over a dark page with a spot on it: the next
+    # few places get a thorough look too, while nothing is recognised.
+    for found in looks[:THOROUGH_TRIES]:
+        found = _thoroughly(frame, classifier, found)
+        assert found is not None
+        if best is None or _better(found.decision, best.decision):
+            best = found
+        if best.decision.known:
+            break
+    return best
+
+
+#: Places (the best by a quick look) that get a thorough one while nothing is recognised.
+THOROUGH_TRIES = 3
+#: A quick look scoring below this against every reference found nothing like a screen
+#: (a sheet of paper, the keyboard): a blank-looking place (a dark page whose text the
+#: quick look could not make out) is more promising.
+NOTHING_BELOW = 0.3
+
+
+def _promise(d: Decision) -> tuple[int, float]:
+    if d.known:
+        return 3, d.score
+    if d.blank:
+        return 1, d.score
+    return (2 if d.score >= NOTHING_BELOW else 0), d.score
 
 
 def _thoroughly(frame: np.ndarray, classifier: Classifier, found: Located | None
