@@ -32,17 +32,18 @@ def found(*texts: str, y0: float = 100.0) -> tuple[TextFinding, ...]:
                  for k, t in enumerate(texts))
 
 
-def e901_record(completion_until: float = 30.0, card_out_t: float = 20.0,
-                nine01_t: float = 41.0, close2_t: float = 40.0) -> FlowRecord:
+def e901_record(completion_until: float = 35.0, card_out_t: float = 20.0,
+                nine01_t: float = 41.0, close2_t: float = 40.0, dialog_t: float = 8.0,
+                completion_t: float = 8.0) -> FlowRecord:
     return FlowRecord(
         "e901", "panasonic",
         screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
-                 screen(6, 7, "checking"), screen(8, completion_until, "completion"),
+                 screen(6, 7, "checking"), screen(completion_t, completion_until, "completion"),
                  screen(nine01_t, 50, "error_901", findings=found("【901"))],
-        dialogs=[SeenDialog(9, "check_error_1", closed_by="OK", closed_t=35),
+        dialogs=[SeenDialog(dialog_t, "check_error_1", closed_by="OK", closed_t=35),
                  SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
-        actions=[Action(card_out_t, "card_out"), Action(35, "terminal:OK"),
-                 Action(close2_t, "terminal:OK")],
+        actions=[Action(3, "consent"), Action(5, "consent"), Action(card_out_t, "card_out"),
+                 Action(35, "terminal:OK"), Action(close2_t, "terminal:OK")],
         result="none")
 
 
@@ -56,15 +57,70 @@ def test_a_completion_screen_that_leaves_on_card_out(shipped: ProfileSet) -> Non
     problems = check_flow(check(shipped, "panasonic", "E901-02"),
                           e901_record(completion_until=20.0, card_out_t=20.0))
     assert problems and "did not stay through card_out" in problems[0]
+    # It stayed through card-out, but gave up before the staff pressed OK (at 35 s).
     short = check_flow(check(shipped, "panasonic", "E901-02"),
-                       e901_record(completion_until=12.0, card_out_t=10.0))
-    assert any("stayed 4.0 s, not 10 s" in p for p in short)
+                       e901_record(completion_until=31.0, card_out_t=10.0))
+    assert any("did not stay until OK was pressed at 35.0 s: it stayed 23.0 s" in p
+               for p in short), short
+    # Held right up to the press: the look just before it saw the screen.
+    assert check_flow(check(shipped, "panasonic", "E901-02"), e901_record()) == []
+
+
+def test_the_e901_reader_shows_its_screen_when_the_error_comes(shipped: ProfileSet) -> None:
+    # The completion screen came a look after the dialog (after checking still showed).
+    late = e901_record(completion_t=12.0, dialog_t=8.0)
+    late.screens[3] = screen(6, 9, "checking")
+    problems = check_flow(check(shipped, "panasonic", "E901-02"), late)
+    assert any("did not show when check_error_1 appeared at 8.0 s: the reader showed "
+               "checking then" in p for p in problems), problems
+    # Atlas: back to the first screen only when the card went (card_out at 20 s).
+    atlas = e901_record(card_out_t=20.0)
+    atlas.screens[3] = screen(6, 19, "checking")
+    atlas.screens[4] = screen(21, 35, "first")
+    problems = check_flow(check(shipped, "atlas", "E901-02"), atlas)
+    assert any("after card_out" in p for p in problems), problems
+    atlas.screens[3] = screen(6, 7, "checking")
+    atlas.screens[4] = screen(8, 35, "first")
+    assert check_flow(check(shipped, "atlas", "E901-02"), atlas) == []
+
+
+def test_the_spinner_over_the_last_consent_screen(shipped: ProfileSet) -> None:
+    record = e901_record()
+    record.screens[1] = screen(2, 3, "consent_1", texts=("A",))
+    record.screens[2] = screen(4, 5, "consent_2", texts=("B",))
+    record.screens[4] = screen(8, 35, "consent_wait", texts=("B",), overlay="spinner")
+    fujitsu = check(shipped, "fujitsu_japan", "E901-02")
+    assert check_flow(fujitsu, record) == []
+    record.screens[4] = screen(8, 35, "consent_wait", texts=("A",), overlay="spinner")
+    problems = check_flow(fujitsu, record)
+    assert problems and "is not over the last consent screen (consent_2: B); it shows A" \
+        in problems[0], problems
+    # What lies under the spinner was not confirmed: it cannot be told, so it fails.
+    record.screens[4] = screen(8, 35, "consent_wait", overlay="spinner")
+    assert check_flow(fujitsu, record)
+
+
+def test_the_first_dialog_when_the_consents_are_over(shipped: ProfileSet) -> None:
+    record = e901_record()
+    record.dialogs[0] = SeenDialog(4, "check_error_1", closed_by="OK", closed_t=35)
+    problems = check_flow(check(shipped, "canon", "E901-01"), record)
+    assert problems == ["check_error_1 showed at 4.0 s, before the last consent at 5.0 s "
+                        "(2 in all): it must come when they are over"], problems
+    record.actions = [a for a in record.actions if a.what != "consent"]
+    assert check_flow(check(shipped, "canon", "E901-01"), record)  # cannot be timed: fails
 
 
 def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:
     early = e901_record(nine01_t=37.0)
     problems = check_flow(check(shipped, "panasonic", "E901-04"), early)
     assert problems and "before check_error_2 was closed" in problems[0]
+    assert any("after 1 press(es) of OK (35.0 s): it must come only after press 2" in p
+               for p in problems), problems
+    # Judged on the presses themselves: a 901 before the second OK fails even when the
+    # record says nothing of the second dialog closing.
+    early.dialogs[1] = SeenDialog(36, "check_error_2", closed_by="OK", closed_t=None)
+    assert any("only after press 2" in p
+               for p in check_flow(check(shipped, "panasonic", "E901-04"), early))
     assert check_flow(check(shipped, "panasonic", "E901-05"), early) == []  # its text is right
 
 

@@ -176,9 +176,18 @@ def test_e901_02_reader_behaviour_per_maker(shipped: ProfileSet) -> None:
     assert last["canon"].screen == "please_wait" and last["canon"].texts == ["しばらくお待ちください"]
     for key in ("usen_almex", "fujitsu_japan"):
         assert (last[key].screen, last[key].overlay) == ("consent", "spinner")
+        assert last[key].over_last, f"{key}: the spinner is over the LAST consent screen"
     for key in ("panasonic", "canon", "usen_almex", "fujitsu_japan"):
-        assert last[key].stays_s and last[key].stays_s > 0, f"{key}: the screen must stay"
-    assert last["atlas"].screen == "first" and last["atlas"].stays_s is None
+        # "Does not change" until the staff act (the first OK), not for a fixed time.
+        assert last[key].stays_until_press == "OK" and last[key].stays_s is None, key
+    # Every maker's screen is what shows when the error comes; Atlas's is not held.
+    assert all(last[k].with_dialog == "check_error_1" for k in MAKERS)
+    assert last["atlas"].screen == "first" and last["atlas"].stays_until_press is None
+    for key in MAKERS:
+        e01 = flow_check(shipped[key], "E901-01").dialogs[0]
+        assert (e01.dialog, e01.after_last) == ("check_error_1", "consent"), key
+        e04 = flow_check(shipped[key], "E901-04").screens[0].after_presses
+        assert e04 is not None and (e04.button, e04.count) == ("OK", 2), key
 
 
 def test_boot_orders(shipped: ProfileSet) -> None:

@@ -21,11 +21,13 @@ notice's order: top to bottom, left to right on one line.
 
 from __future__ import annotations
 
-from harness.model.observed import FlowRecord, SeenDialog, SeenScreen, TextFinding
+from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.profiles import DialogStep, FlowCheck, ScreenStep
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
 SAME_LINE_PX = 8.0
+#: Two bench times this close are one moment (a look and the action logged right after it).
+EPS_S = 1e-6
 
 
 def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
@@ -65,18 +67,23 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
             problems.append(f"{step.screen} was not seen{after}; the reader showed "
                             f"{record.path()}")
             continue
-        first_problem = None
+        first_problem, first_overlaid = None, False
         for k in matches:
             problem = _screen_problem(step, record.screens[k], record)
             if problem is None:
                 start = k + 1
                 break
-            first_problem = first_problem or problem
+            # Report the screen nearest the step: one under the step's overlay if any was seen.
+            overlaid = step.overlay is not None and record.screens[k].overlay == step.overlay
+            if first_problem is None or (overlaid and not first_overlaid):
+                first_problem, first_overlaid = problem, overlaid
         else:
             problems.append(first_problem or "")
             start = matches[0] + 1
         if step.not_before is not None:
             problems += _not_before(step, record)
+        if step.after_presses is not None:
+            problems += _after_presses(step, record)
         # "Must not show" holds for every screen of the class, not only the one matched.
         problems += [p for seen in record.screens if _is(seen, step) and seen.shows is not None
                      and (p := _absent_problem(step, seen)) is not None
@@ -141,7 +148,9 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
             when = f" ({action} at {done[0].t:.1f} s, then {_next_after(seen, record)})" \
                 if done else f" ({action} was not done)"
             return f"{what} did not stay through {action}{when}"
-    return None
+    timing = _with_dialog_problem(step, seen, record) or _stays_until_problem(step, seen, record) \
+        or _over_last_problem(step, seen, record)
+    return None if timing is None else f"{what} {timing}"
 
 
 def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
@@ -174,6 +183,86 @@ def _not_before(step: ScreenStep, record: FlowRecord) -> list[str]:
             f"closed at {closed.closed_t:.1f} s: it must come from closing it"]
 
 
+def _presses(record: FlowRecord, button: str) -> list[Action]:
+    return [a for a in record.actions if a.what == f"terminal:{button}"]
+
+
+def _with_dialog_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
+    """The screen is what the reader shows when the dialog first appears: the first look
+    of the reader from that moment on saw this stretch (E901-02's "at that moment")."""
+    if step.with_dialog is None:
+        return None
+    dialog = next((d for d in record.dialogs if d.dialog == step.with_dialog), None)
+    if dialog is None:
+        return f"cannot be timed against {step.with_dialog}: the terminal never showed it"
+    then = next((s for s in record.screens if s.until >= dialog.t - EPS_S), None)
+    if then is seen:
+        return None
+    shown = then.label() if then is not None else "nothing more"
+    late = [a for a in record.actions if dialog.t <= a.t <= seen.t]
+    why = f" (it came at {seen.t:.1f} s, after {', '.join(a.what for a in late)})" \
+        if late else f" (it came at {seen.t:.1f} s)"
+    return (f"did not show when {step.with_dialog} appeared at {dialog.t:.1f} s: the reader "
+            f"showed {shown} then{why}")
+
+
+def _stays_until_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
+    """Unchanged from when it shows until the first press of the button after that, every
+    look between seeing it (a stretch of one state ends with the last look that saw it)."""
+    if step.stays_until_press is None:
+        return None
+    button = step.stays_until_press
+    press = next((a for a in _presses(record, button) if a.t >= seen.t - EPS_S), None)
+    if press is None:
+        return f"cannot be held until {button} was pressed: {button} was never pressed after it"
+    if seen.until >= press.t - EPS_S:
+        return None
+    return (f"did not stay until {button} was pressed at {press.t:.1f} s: it stayed "
+            f"{seen.held_s:.1f} s, then {_next_after(seen, record)} at "
+            f"{_next_t(seen, record)}")
+
+
+def _next_t(seen: SeenScreen, record: FlowRecord) -> str:
+    later = [s for s in record.screens if s.t > seen.t]
+    return f"{later[0].t:.1f} s" if later else "-"
+
+
+def _over_last_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
+    """The screen under the overlay is the last one of its class shown before it: the same
+    texts as that screen (the record's only account of what a screen looks like)."""
+    if not step.over_last:
+        return None
+    before = [s for s in record.screens if s.t < seen.t and s.overlay is None
+              and s.shows == step.screen]
+    if not before:
+        return f"is not over a {step.screen} screen: none was seen before it"
+    last = before[-1]
+    if not seen.texts or not last.texts:
+        return (f"cannot be told to be over the last {step.screen} screen ({last.label()}): "
+                "the texts of one of them were not confirmed")
+    if seen.texts != last.texts:
+        return (f"is not over the last {step.screen} screen ({last.label()}: "
+                f"{' / '.join(last.texts)}); it shows {' / '.join(seen.texts)}")
+    return None
+
+
+def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
+    """The screen's first appearance comes after the ``count``-th press, not earlier."""
+    assert step.after_presses is not None
+    button, count = step.after_presses.button, step.after_presses.count
+    shown = [s for s in record.screens if _is(s, step)]
+    if not shown:
+        return []  # the step reports a screen that never came
+    first = shown[0]
+    presses = [a for a in _presses(record, button) if a.t <= first.t + EPS_S]
+    if len(presses) >= count and first.t > presses[count - 1].t + EPS_S:
+        return []
+    before = [a for a in presses if a.t < first.t - EPS_S]
+    return [f"{step.screen} first showed at {first.t:.1f} s, after {len(before)} press(es) of "
+            f"{button} ({', '.join(f'{a.t:.1f} s' for a in before) or 'none'}): it must come "
+            f"only after press {count}"]
+
+
 def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
     problems: list[str] = []
     start = 0
@@ -186,7 +275,8 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
                             f"{record.dialog_path()}")
             continue
         start = k + 1
-        problem = _dialog_problem(step, record.dialogs[k])
+        problem = _dialog_problem(step, record.dialogs[k]) or _after_last_problem(
+            step, record.dialogs[k], record)
         if problem is not None:
             problems.append(problem)
     return problems
@@ -201,3 +291,17 @@ def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
         how = f"closed by {seen.closed_by}" if seen.closed_by else "never closed"
         return f"{step.dialog} should be closed with {step.press}; it was {how}"
     return None
+
+
+def _after_last_problem(step: DialogStep, seen: SeenDialog, record: FlowRecord) -> str | None:
+    """The dialog first shows after the flow's last ``after_last`` action (E901-01: the last
+    consent answer), judged on when the terminal was seen showing it."""
+    if step.after_last is None:
+        return None
+    done = [a for a in record.actions if a.what == step.after_last]
+    if not done:
+        return f"{step.dialog} cannot be timed: no {step.after_last} was done in the flow"
+    if seen.t > done[-1].t + EPS_S:
+        return None
+    return (f"{step.dialog} showed at {seen.t:.1f} s, before the last {step.after_last} at "
+            f"{done[-1].t:.1f} s ({len(done)} in all): it must come when they are over")

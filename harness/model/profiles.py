@@ -87,6 +87,13 @@ class BootOrderCheck(Field):
     receipt_computer_after_reader_started: bool = False
 
 
+class PressCount(Field):
+    """The ``count``-th press of a terminal button (``terminal:<button>`` in the record)."""
+
+    button: str
+    count: int = pydantic.Field(ge=1)
+
+
 class ScreenStep(Field):
     """One reader screen a flow must show, in order."""
 
@@ -113,6 +120,19 @@ class ScreenStep(Field):
     #: The screen must not show before this dialog was closed (it is what closing it
     #: brings, E901-04).
     not_before: DialogId | None = None
+    #: The screen first shows only after this many presses of a terminal button, and not
+    #: after fewer (E901-04: the 901 after OK on the second dialog, not on the first).
+    after_presses: PressCount | None = None
+    #: The screen shows when this dialog first appears: the reader's first look from that
+    #: moment sees it (E901-02: what each reader does "at that moment"; Atlas returns to its
+    #: first screen when the error comes, not later on card-out).
+    with_dialog: DialogId | None = None
+    #: The screen stays unchanged from when it shows until the first press of this terminal
+    #: button, the staff's act on the error (E901-02: 画面が切り替わらない).
+    stays_until_press: str | None = None
+    #: The screen looks like the last screen of its class shown before it (the same texts,
+    #: under its overlay): the spinner over the *last* consent screen (E901-02).
+    over_last: bool = False
 
 
 class DialogStep(Field):
@@ -122,6 +142,10 @@ class DialogStep(Field):
     texts: list[str] = []
     texts_unknown: str | None = None
     press: str | None = None
+    #: The dialog first shows only after the last action of this kind in the flow (E901-01:
+    #: when the consent selection ends, i.e. after the last ``consent`` answer, never while
+    #: a consent screen still waits for one).
+    after_last: str | None = None
 
 
 class FlowCheck(Field):
