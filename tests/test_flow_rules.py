@@ -204,7 +204,7 @@ def test_dialogs_in_order_and_closed_with_their_button(shipped: ProfileSet) -> N
 def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
     visit = FlowRecord("consent", "canon", screens=[
         screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "completion"),
-        screen(6, 7, "first")], result="handed_over")
+        screen(6, 7, "first")], actions=[Action(5.5, "card_out")], result="handed_over")
     assert check_flow(check(shipped, "canon", "CON-01"), visit) == []
     # An unrecognised screen never stands for a class whose step asks no text.
     blurred = FlowRecord("consent", "canon", screens=[

@@ -143,6 +143,16 @@ class StaffButton(Field):
     learns_passcode: Literal["at_start", "live"] = "at_start"
 
 
+class PinLock(Field):
+    """When the reader shows a card's PIN as locked (AUTH-02, seed 002: 暗証番号を3回連続で
+    間違えてロックがかかった). The chip counts; the reader's firmware decides from its count."""
+
+    #: Wrong entries that bring the lock screen.
+    after_wrong: int = pydantic.Field(default=3, ge=1)
+    #: A right entry starts the count again (連続: in a row).
+    right_resets: bool = True
+
+
 class Smartphone(Field):
     #: Whether a paired general reader is needed for the smartphone button.
     needs_pairing: bool = True
@@ -165,6 +175,7 @@ class ReaderBehaviour(Field):
     link: Link = Link()
     leds: list[Led] = []
     staff_button: StaffButton = StaffButton()
+    pin_lock: PinLock = PinLock()
     smartphone: Smartphone = Smartphone()
     pairing: Pairing | None = None
     #: The reader's software starts out older than the distributed one.

@@ -21,6 +21,9 @@ class PatientCard:
     #: Wrong entries in a row that lock the PIN (利用者証明用電子証明書: 3).
     pin_tries: int = 3
     failures: int = 0
+    #: Wrong entries since the PIN was last set (a right entry does not clear it): what a
+    #: reader that never starts the count again would go by (AUTH-02 deviation).
+    wrong_since_unlock: int = 0
     locked: bool = False
 
     def check_pin(self, pin: str) -> bool:
@@ -31,6 +34,7 @@ class PatientCard:
             self.failures = 0
             return True
         self.failures += 1
+        self.wrong_since_unlock += 1
         if self.failures >= self.pin_tries:
             self.locked = True
         return False
@@ -39,6 +43,7 @@ class PatientCard:
         """Staff have the PIN reset (at the municipal office): the only way out of a lock."""
         self.locked = False
         self.failures = 0
+        self.wrong_since_unlock = 0
 
 
 @attrs.define

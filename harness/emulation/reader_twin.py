@@ -266,7 +266,11 @@ class FaceAuthReaderTwin:
                     return True
                 return term is not None and term.smartphone_ready(self.name)
             case "card_pin_locked":
-                return card is not None and card.locked
+                if card is None:
+                    return False
+                rule = self.behaviour.pin_lock
+                wrong = card.failures if rule.right_resets else card.wrong_since_unlock
+                return wrong >= rule.after_wrong
             case "software_outdated":
                 return self.software_outdated
             case "network_up":

@@ -73,10 +73,11 @@ def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] 
     return answer_consents(run)
 
 
-def end_visit(run: FlowRun, *, take_card: bool = True) -> None:
-    """Let the check end, look at the outcome, take the card, see where the reader goes."""
+def end_visit(run: FlowRun, *, take_card: bool = True, hold_s: float = 3.0) -> None:
+    """Let the check end, look at the outcome (``hold_s``), take the card, see where the
+    reader goes."""
     run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
-    run.hold(3)
+    run.hold(hold_s)
     if take_card:
         card_out(run)
     run.wait_change(20)
@@ -88,17 +89,76 @@ def drive_visit(run: FlowRun, plan: Plan) -> None:
     end_visit(run)
 
 
-def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
-    run.wait_for("first", 30)
+#: CON-01: the completion screen is held this long before the card is taken out in the
+#: consent flow's first visit; the second visit holds it longer by the profile's bound
+#: (``within_s``) and COMPLETION_GAP_S more. A reader that goes back to its first screen on
+#: a timer of its own, whatever the timer, fails one of the two: it comes before the card
+#: is out, or later than the bound after.
+COMPLETION_HOLD_S, COMPLETION_GAP_S = 3.0, 4.0
+
+
+def _completion_holds(plan: Plan) -> tuple[float, ...]:
+    bounds = [step.within_s for check in plan.profile.flow_checks(plan.flow, plan.given)
+              for step in check.screens if step.upon == "card_out" and step.within_s]
+    if not bounds:
+        return (COMPLETION_HOLD_S,)
+    return (COMPLETION_HOLD_S, COMPLETION_HOLD_S + max(bounds) + COMPLETION_GAP_S)
+
+
+def drive_consent(run: FlowRun, plan: Plan) -> None:
+    """Visits whose completion screen is held a short and a long while before the card is
+    taken out (CON-01: the card-out, not a timer, brings the first screen back)."""
+    for hold_s in _completion_holds(plan):
+        check_in(run)
+        end_visit(run, hold_s=hold_s)
+
+
+#: AUTH-02: bench seconds the reader is watched after each PIN entry (a lock that comes a
+#: moment late is still seen before the next entry).
+PIN_WATCH_S = 3.0
+
+
+def _enter_pin(run: FlowRun, right: bool) -> bool:
+    """One PIN typed on the PIN screen, then the screen watched. False when the reader does
+    not ask for a PIN: a patient cannot type one (nothing is logged)."""
+    if run.last is None or run.last.shows != "pin_entry":
+        run.problem(f"the reader did not ask for a PIN: it showed {run.record.path()}")
+        return False
+    pin = run.patient.pin if right else WRONG_PIN
+    run.do("pin:right" if right else "pin:wrong", lambda: run.hands.pin(run.reader, pin))
+    run.wait(0.5)  # the first look after the entry comes after it, never at its moment
+    run.hold(PIN_WATCH_S)
+    return True
+
+
+def _pin_visit(run: FlowRun, pins: list[bool]) -> None:
+    """A visit whose face does not match: card in, the PINs typed (True: the right one)
+    while the reader asks for one, card out."""
+    if not run.wait_for("first", 30):
+        return
     card_in(run)
     run.do("face", lambda: run.hands.face(run.reader, matches=False))
     run.wait_for("pin_entry", 10)
-    for _ in range(3):
-        run.do("pin", lambda: run.hands.pin(run.reader, WRONG_PIN))
-        run.wait(1)
-    run.hold(3)
+    for right in pins:
+        if not _enter_pin(run, right):
+            break
     card_out(run)
     run.wait_change(10)
+
+
+def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
+    """AUTH-02, both halves (seed 002: 暗証番号を3回連続で間違えて): one wrong PIN short of the
+    lock, then the right one (the count starts again; the visit goes on, the card is taken
+    out); next visit, wrong PINs up to the lock, each watched."""
+    counts = [check.pin_count.locks_after for check in plan.profile.flow_checks(
+        plan.flow, plan.given) if check.pin_count is not None]
+    if not counts:
+        run.problem("the profile's pin_lock checks give no pin_count: how many wrong PINs "
+                    "lock is not known, so none is typed")
+        return
+    n = counts[0]
+    _pin_visit(run, [False] * (n - 1) + [True])
+    _pin_visit(run, [False] * n)
 
 
 def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
@@ -307,7 +367,7 @@ def drive_startup_network_error(run: FlowRun, plan: Plan) -> None:
 
 
 DRIVERS: dict[str, Driver] = {
-    "consent": drive_visit,
+    "consent": drive_consent,
     "face_auth": drive_visit,
     "pin_lock": drive_pin_lock,
     "staff_visual": drive_staff_visual,

@@ -22,7 +22,7 @@ notice's order: top to bottom, left to right on one line.
 from __future__ import annotations
 
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
-from harness.model.profiles import DialogStep, FlowCheck, ScreenStep
+from harness.model.profiles import DialogStep, FlowCheck, PinCount, ScreenStep
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
 SAME_LINE_PX = 8.0
@@ -34,6 +34,8 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
     problems = [f"before the flow: {unmet}" for unmet in record.unmet]
     problems += _screens(check.screens, record)
     problems += _dialogs(check.dialogs, record)
+    if check.pin_count is not None:
+        problems += _pin_count(check.pin_count, record)
     for seen in record.screens:
         if seen.shows in check.never:
             problems.append(f"{seen.shows} must never show in this flow; it did at "
@@ -82,6 +84,8 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
             start = matches[0] + 1
         if step.not_before is not None:
             problems += _not_before(step, record)
+        if step.upon is not None and n:
+            problems += _upon(steps[n - 1], step, record)
         if step.after_presses is not None:
             problems += _after_presses(step, record)
         # "Must not show" holds for every screen of the class, not only the one matched.
@@ -282,6 +286,20 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
     return problems
 
 
+def _after_last_problem(step: DialogStep, seen: SeenDialog, record: FlowRecord) -> str | None:
+    """The dialog first shows after the flow's last ``after_last`` action (E901-01: the last
+    consent answer), judged on when the terminal was seen showing it."""
+    if step.after_last is None:
+        return None
+    done = [a for a in record.actions if a.what == step.after_last]
+    if not done:
+        return f"{step.dialog} cannot be timed: no {step.after_last} was done in the flow"
+    if seen.t > done[-1].t + EPS_S:
+        return None
+    return (f"{step.dialog} showed at {seen.t:.1f} s, not after the last {step.after_last} at "
+            f"{done[-1].t:.1f} s ({len(done)} in all): it must come when they are over")
+
+
 def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
     missing = [f for t in step.texts if not (f := _judged(seen, t)).found]
     if missing:
@@ -293,15 +311,116 @@ def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
     return None
 
 
-def _after_last_problem(step: DialogStep, seen: SeenDialog, record: FlowRecord) -> str | None:
-    """The dialog first shows after the flow's last ``after_last`` action (E901-01: the last
-    consent answer), judged on when the terminal was seen showing it."""
-    if step.after_last is None:
-        return None
-    done = [a for a in record.actions if a.what == step.after_last]
-    if not done:
-        return f"{step.dialog} cannot be timed: no {step.after_last} was done in the flow"
-    if seen.t > done[-1].t + EPS_S:
-        return None
-    return (f"{step.dialog} showed at {seen.t:.1f} s, before the last {step.after_last} at "
-            f"{done[-1].t:.1f} s ({len(done)} in all): it must come when they are over")
+# -- CON-01: a screen caused by an action --------------------------------------------------
+def _stretch_start(k: int, step: ScreenStep, record: FlowRecord) -> float:
+    """When the stretch of ``step``'s screen that includes screen ``k`` began (a screen read
+    two ways in a row is still one stretch)."""
+    while k > 0 and _is(record.screens[k - 1], step):
+        k -= 1
+    return record.screens[k].t
+
+
+def _seen_before(k: int, t: float, record: FlowRecord) -> bool:
+    """Whether screen ``k`` was first seen before an action at ``t``. A look at the very
+    moment of the action is after it only when the screen before was seen at that moment
+    too (the look before the action, then the one after); otherwise it may have been the
+    look before, and a cause cannot be claimed for it (fail closed)."""
+    seen = record.screens[k]
+    if seen.t != t:
+        return seen.t < t
+    return not (k > 0 and record.screens[k - 1].until == t)
+
+
+def _upon(before: ScreenStep, step: ScreenStep, record: FlowRecord) -> list[str]:
+    """``step``'s screen comes from ``step.upon`` done on ``before``'s screen: each time it
+    follows that screen, the action came between (not a timer, not before it), and each
+    time the action is done there, the screen follows within ``step.within_s``."""
+    assert step.upon is not None and step.within_s is not None
+    action, bound = step.upon, step.within_s
+    problems: list[str] = []
+    screens = record.screens
+    done = [a for a in record.actions if a.what == action]
+    # Each time the screen follows ``before``'s: the action came while that one showed.
+    for k in range(1, len(screens)):
+        if not (_is(screens[k], step) and _is(screens[k - 1], before)):
+            continue
+        since = _stretch_start(k - 1, before, record)
+        if not any(since <= a.t <= screens[k].t and not _seen_before(k, a.t, record)
+                   for a in done):
+            problems.append(
+                f"{step.screen} came at {screens[k].t:.1f} s after {before.screen} (since "
+                f"{since:.1f} s) with no {action} before it: it must come from {action}, not "
+                "by itself")
+    # Each time the action is done on ``before``'s screen: the screen follows, promptly.
+    for a in done:
+        on = [k for k in range(len(screens)) if _seen_before(k, a.t, record)]
+        if not on or not _is(screens[on[-1]], before):
+            continue
+        came = next((s.t for s in screens[on[-1] + 1:] if _is(s, step)), None)
+        if came is None:
+            then = " -> ".join(s.label() for s in screens[on[-1] + 1:]) or "nothing was seen"
+            problems.append(f"{step.screen} did not come after {action} at {a.t:.1f} s on "
+                            f"{before.screen}; then: {then}")
+        elif came - a.t > bound:
+            problems.append(f"{step.screen} came {came - a.t:.1f} s after {action} at "
+                            f"{a.t:.1f} s on {before.screen}, not within {bound:g} s")
+    return problems
+
+
+# -- AUTH-02: the screen after each PIN entry ----------------------------------------------
+def _after(record: FlowRecord, i: int) -> list[SeenScreen]:
+    """The screens seen after action ``i`` until the next action (a look at the moment of
+    the next action saw the screen it acted on)."""
+    t = record.actions[i].t
+    nxt = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+    return [s for s in record.screens if s.until > t and s.t < nxt]
+
+
+def _pin_count(rule: PinCount, record: FlowRecord) -> list[str]:
+    problems: list[str] = []
+    n = rule.locks_after
+    in_a_row = in_all = 0
+    tried_lock = tried_reset = False
+    for i, action in enumerate(record.actions):
+        if action.what not in ("pin:wrong", "pin:right"):
+            continue
+        seen = _after(record, i)
+        path = " -> ".join(s.label() for s in seen) or "nothing"
+        shows = [s.shows for s in seen]
+        if action.what == "pin:right":
+            what = f"the right PIN at {action.t:.1f} s (after {in_a_row} wrong in a row)"
+            in_a_row = 0
+            if not seen:
+                problems.append(f"nothing was seen after {what}")
+            elif rule.proceeds not in shows or {rule.asking, rule.locked} & set(shows):
+                problems.append(f"after {what} the reader showed {path}: it must go on to "
+                                f"{rule.proceeds}")
+            continue
+        in_a_row += 1
+        in_all += 1
+        what = f"wrong PIN {in_a_row} in a row at {action.t:.1f} s"
+        if not seen:
+            problems.append(f"nothing was seen after {what}")
+        elif in_a_row < n:
+            tried_reset = tried_reset or in_all >= n
+            if any(s != rule.asking for s in shows):
+                problems.append(f"after {what} the reader showed {path}: it must still ask for "
+                                f"the PIN ({rule.asking}) until the {n}th in a row")
+        elif in_a_row == n:
+            tried_lock = True
+            if rule.locked not in shows:
+                problems.append(f"after {what} the reader showed {path}, not {rule.locked}")
+            else:
+                first = shows.index(rule.locked)
+                if any(s != rule.asking for s in shows[:first]) or any(
+                        s != rule.locked for s in shows[first:]):
+                    problems.append(f"after {what} the reader showed {path}: {rule.locked} "
+                                    "must come and stay")
+    # Fail closed: a record that did not try both halves proves neither.
+    if not tried_lock:
+        problems.append(f"no {n}th wrong PIN in a row was entered: the lock was not tried "
+                        f"({record.path()})")
+    if not tried_reset:
+        problems.append(f"no {n} wrong PINs in all were entered with a right one between: the "
+                        f"reset was not tried ({record.path()})")
+    return problems

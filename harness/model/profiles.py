@@ -120,6 +120,18 @@ class ScreenStep(Field):
     #: The screen must not show before this dialog was closed (it is what closing it
     #: brings, E901-04).
     not_before: DialogId | None = None
+    #: The screen must come from this action done on the step before's screen (CON-01:
+    #: card_out on the completion screen): every time it follows that screen, the action
+    #: came first, and every time the action is done there, it follows within ``within_s``.
+    upon: str | None = None
+    within_s: float | None = pydantic.Field(default=None, gt=0)
+
+    @pydantic.model_validator(mode="after")
+    def _upon_has_a_bound(self) -> ScreenStep:
+        if (self.upon is None) != (self.within_s is None):
+            raise ValueError("upon and within_s go together (the action, and how soon after)")
+        return self
+
     #: The screen first shows only after this many presses of a terminal button, and not
     #: after fewer (E901-04: the 901 after OK on the second dialog, not on the first).
     after_presses: PressCount | None = None
@@ -148,6 +160,19 @@ class DialogStep(Field):
     after_last: str | None = None
 
 
+class PinCount(Field):
+    """AUTH-02 judged PIN by PIN: the screens seen after each entry (the runner logs
+    ``pin:wrong`` and ``pin:right``) until the next action. Wrong entries in a row before
+    ``locks_after`` leave the reader asking; the ``locks_after``-th locks; a right entry
+    proceeds and starts the count again. The record must try both halves: the lock, and a
+    reset (wrong entries that would lock but for a right one between)."""
+
+    locks_after: int = pydantic.Field(ge=2)
+    asking: ScreenClass = "pin_entry"
+    locked: ScreenClass = "pin_locked"
+    proceeds: ScreenClass = "consent"
+
+
 class FlowCheck(Field):
     """What a flow, driven on the bench, must show on the reader and the terminal."""
 
@@ -163,6 +188,8 @@ class FlowCheck(Field):
     result: Literal["handed_over", "none"] | None = None
     #: What the notices do not say, so is not checked.
     unknown: str | None = None
+    #: The screen after each PIN entry (AUTH-02).
+    pin_count: PinCount | None = None
     #: The pairing flow (SP-04): what the maker's procedure restarts once pairing is done
     #: (seed 002 接続設定概要 5: the terminal, or for some makers the management app). The
     #: driver restarts exactly that, nothing more, and the screens after it are judged.
