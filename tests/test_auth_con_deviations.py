@@ -1,0 +1,102 @@
+"""AUTH-02 and CON-01 proved in full through run_flow: readers that break them by a bench
+``deviations`` entry (fixtures/benches/deviant-auth-con.yaml) fail exactly that requirement
+on their pin_lock and consent flows, with what was seen; the default bench passes.
+
+Which wrong readers would pass a weaker check: one that locks after 2 wrong PINs (the lock
+was only looked for somewhere), one that never starts the count again after a right PIN (no
+reset was tried), one that goes back to its first screen on a timer whatever the card does
+(only the order of screens was checked; a timer firing between two looks of one visit
+would pass: the consent flow's two visits hold the completion screen 3 s and 12 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.flows import run_flow
+from harness.flows.drivers import Plan
+from harness.model.flow_rules import check_flow
+from harness.model.observed import FlowRecord
+from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+
+BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
+FLOWS = (("pin_lock", ()), ("consent", ()))
+#: reader -> (the flow its deviation shows in, the requirement it breaks, a fragment of the
+#: problem it must give). The PIN deviations cannot show in the consent flow (no PIN is
+#: typed), the completion timers not in the pin_lock flow (no completion): each deviant runs
+#: its own flow only, to keep the file fast.
+BROKEN = {
+    "panasonic": ("pin_lock", "AUTH-02", "after wrong PIN 2 in a row"),
+    "canon": ("pin_lock", "AUTH-02", "after wrong PIN 1 in a row"),
+    "usen_almex": ("consent", "CON-01", "not within 5 s"),
+    "atlas": ("consent", "CON-01", "with no card_out before it"),
+}
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def _open(name: str) -> Iterator[Bench]:
+    bench = Bench.load(BENCHES / name).open()
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
+@pytest.fixture(scope="module")
+def deviant() -> Iterator[Bench]:
+    yield from _open("deviant-auth-con.yaml")
+
+
+@pytest.fixture(scope="module")
+def default_bench() -> Iterator[Bench]:
+    yield from _open("emulated.yaml")
+
+
+def _judged(bench: Bench, profiles: ProfileSet, reader: str,
+            flows: tuple[tuple[str, tuple[str, ...]], ...] = FLOWS
+            ) -> tuple[dict[str, FlowRecord], dict[str, list[str]]]:
+    """The flows driven on ``reader``, every check of them judged: requirement -> problems."""
+    maker = bench.reader(reader).maker
+    records: dict[str, FlowRecord] = {}
+    out: dict[str, list[str]] = {}
+    for flow, given in flows:
+        record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], flow, given))
+        records[flow] = record
+        for req in profiles[maker].requirements:
+            for check in req.checks:
+                if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == (
+                        flow, given):
+                    out.setdefault(req.id, []).extend(check_flow(check, record))
+    return records, out
+
+
+def test_the_default_bench_passes_both_halves(default_bench: Bench,
+                                              profiles: ProfileSet) -> None:
+    records, judged = _judged(default_bench, profiles, "fujitsu_japan")
+    assert {"AUTH-02", "CON-01"} <= set(judged)
+    assert all(not problems for problems in judged.values()), judged
+    pins = [a.what for a in records["pin_lock"].actions if a.what.startswith("pin:")]
+    assert pins == ["pin:wrong", "pin:wrong", "pin:right", "pin:wrong", "pin:wrong", "pin:wrong"]
+    # Two visits, each card taken out of the completion screen, the first screen after it.
+    visits = records["consent"]
+    assert [a.what for a in visits.actions].count("card_out") == 2
+    assert [s.shows for s in visits.screens].count("completion") == 2
+
+
+@pytest.mark.parametrize("reader", list(BROKEN))
+def test_each_deviation_fails_exactly_its_requirement(deviant: Bench, profiles: ProfileSet,
+                                                      reader: str) -> None:
+    flow, req, why = BROKEN[reader]
+    _, judged = _judged(deviant, profiles, reader, ((flow, ()),))
+    failed = {r for r, problems in judged.items() if problems}
+    assert failed == {req}, judged
+    assert any(why in p for p in judged[req]), judged[req]
