@@ -228,7 +228,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     code = pytest.main(
         [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
          "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
-         f"--timeline={out / 'timeline.jsonl'}", "--rootdir", str(project_file("."))],
+         f"--timeline={out / 'timeline.jsonl'}", "--profiles", str(Path(profiles_dir).resolve()),
+         "--rootdir", str(project_file("."))],
         plugins=[collector],
     )
     ended = dt.datetime.now().astimezone()

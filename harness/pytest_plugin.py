@@ -52,6 +52,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="emulated bench: in-process PC/SC or the real pcscd through vpcd",
     )
     group.addoption(
+        "--profiles", metavar="DIR", default=None,
+        help="folder of vendor profiles the suites hold the readers to (default: vendor_profiles/)",
+    )
+    group.addoption(
         "--timeline", metavar="FILE", default=None,
         help="write the bench's timeline (APDUs redacted) to FILE as JSON lines at the end",
     )
@@ -117,9 +121,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def profiles() -> ProfileSet:
+def profiles(request: pytest.FixtureRequest) -> ProfileSet:
+    """The profiles of ``--profiles DIR`` (default: the project's)."""
+    directory = request.config.getoption("--profiles")
     try:
-        return ProfileSet.load(default_profiles_dir())
+        return ProfileSet.load(Path(directory) if directory else default_profiles_dir())
     except RigError as exc:
         pytest.fail(str(exc), pytrace=False)
 

@@ -43,7 +43,7 @@ def walk_machine(bench: Bench, hands: Hands, reader: str, profile: Profile
         def fresh_morning(self) -> None:
             self.run = FlowRun(bench, hands, reader, "model_based")
             restore_morning(bench, hands)
-            morning(self.run)
+            morning(self.run, profile)
             self.patient = Patient("patient-walk", "4321")
             self.wrong_in_a_row = 0
 

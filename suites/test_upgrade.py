@@ -42,7 +42,7 @@ class Probe:
         assert want is not None, f"{profile.key}: no delivery_version check"
         self.component, self.version = want
         hands.restore("before_upgrade", at)
-        morning(self.run)
+        morning(self.run, profile)
 
     def delivered(self) -> bool:
         return self.hands.delivery_list().get(self.component) == self.version

@@ -68,7 +68,7 @@ def test_general_reader_plugged_in_later_is_recognised(general_reader, bench, ha
     assert host is not None, "the bench has no face-auth reader whose app could list it"
     run = FlowRun(bench, hands, host, "general_reader_hotplug")
     restore_morning(bench, hands)
-    morning(run)
+    morning(run, profiles[bench.reader(host).maker])
     listed = hands.pair(host, general_reader.name, run.patient)
     hands.usb_cable(general_reader.name, plugged=False)
     hands.wait(5)

@@ -62,3 +62,24 @@ def test_a_part_that_dies_is_not_replaced_by_an_earlier_runs_part(tmp_path: Path
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
     assert "did not finish" in proc.stderr and "137" in proc.stderr
     assert not (out / "certification.json").exists()
+
+
+def test_the_suites_hold_the_readers_to_the_given_profiles(tmp_path: Path) -> None:
+    """``--profiles DIR`` reaches the suites, not only the scan: a profile copy that names
+    another PC/SC name for the Sony reader fails USB-05 there."""
+    profiles = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), profiles)
+    general = profiles / "general_readers.yaml"
+    text = general.read_text(encoding="utf-8")
+    assert 'app_name: "SONY FeliCa Port/PaSoRi 4.0"' in text
+    general.write_text(text.replace('app_name: "SONY FeliCa Port/PaSoRi 4.0"',
+                                    'app_name: "SONY FeliCa Port/PaSoRi 9.9"'), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = certify("--profiles", str(profiles), "--vendor", "general_readers", "--jobs", "1",
+                   "--out", str(out))
+    report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    rows = report["makers"]["general_readers"]
+    assert rows["USB-05"]["status"] == "failed", rows["USB-05"]
+    assert any("PaSoRi 9.9" in reason for reason in rows["USB-05"]["reasons"])
+    assert rows["USB-04"]["status"] == "passed"
+    assert proc.returncode == 1
