@@ -208,6 +208,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
         if missing:
             raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
                            f"{path.name} (it has: {', '.join(sorted(on_bench))})")
+    if args.plan:
+        return _certification_plan(path, spec, profiles, profiles_dir, only)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = (args.out or project_file(f"reports/certify-{stamp}")).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -241,6 +243,36 @@ def cmd_certify(args: argparse.Namespace) -> int:
     if args.run_id:
         report["run"] = args.run_id
     return _write_report(report, out)
+
+
+def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
+                        profiles_dir: Path, only: set[str] | None) -> int:
+    """``certify --plan``: the suites collected, not run; per maker, each requirement with
+    the tests that would decide it. Exit 1 when a requirement has none (it would fail)."""
+    import pytest
+
+    from harness.paths import project_file
+    from harness.report.certification import CertificationCollector, applicable
+
+    collector = CertificationCollector(spec, only)
+    code = pytest.main(
+        [str(project_file("suites")), "--collect-only", "-p", "no:terminal",
+         "-p", "no:cacheprovider", "-o", "addopts=", "--bench", str(path),
+         "--profiles", str(Path(profiles_dir).resolve()), "--rootdir", str(project_file("."))],
+        plugins=[collector],
+    )
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise RigError(f"the suites could not be collected (pytest exit {int(code)})")
+    uncovered = 0
+    for maker, req_ids in applicable(profiles, spec, only).items():
+        print(maker)
+        for req in req_ids:
+            deciding = [t.nodeid for t in collector.tests.values()
+                        if req in t.requirements and (maker in t.makers or not t.makers)]
+            uncovered += not deciding
+            print(f"  {req:8} {len(deciding):3} test(s)" if deciding
+                  else f"  {req:8}   NO TEST: this requirement would fail")
+    return EXIT_OK if not uncovered else EXIT_VIOLATION
 
 
 def _every_maker_profiled(path: Path, spec: BenchSpec, profiles: ProfileSet,
@@ -382,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
                    help="emulated bench: split the makers over N processes (default: 2 "
                         "where there are 2 cores; a real bench always runs as one)")
+    p.add_argument("--plan", action="store_true",
+                   help="collect the suites without running them: per maker, each requirement "
+                        "with the number of tests that would decide it (exit 1: one has none)")
     # A part of a split run: its report carries the run's id (internal).
     p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_certify)
