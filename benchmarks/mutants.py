@@ -1,0 +1,591 @@
+"""Mutation testing of the certification: single-fault benches made from the twins'
+behaviour files, each certified on its maker, each with the requirements it must fail.
+
+Mutants come from two sources:
+
+- the catalogue (``benchmarks/mutants.yaml``): faults the README's deviation tables and the
+  deviant benches document, plus new ones, each with its ``must_fail``;
+- generated from the twins' data (fixtures/devices/face_auth/*.yaml over common-flow.yaml,
+  terminal/oqs-terminal.yaml), the oracle reading the profiles (the twins never do):
+  ``text``: one character of a twin's text that a profile check names (``texts``,
+  ``contains``, ``contains_any`` of a screen class; a dialog's ``texts``) swapped for another;
+  must fail: every requirement whose check of that screen class no longer finds its text.
+  ``timer``: an ``after.seconds`` on a state whose screen class a check names, made 1 s;
+  must fail: the requirements naming that class.
+  ``redirect``: a transition on the shortest twin path between two screens a check lists in
+  a row, sent to the first screen (to the state itself where it went to the first screen or
+  left it); must fail: every requirement whose listed screens pass through it.
+
+Each mutant is a bench file ``base: emulated.yaml`` with the deviations under its reader (or
+``terminal:``), written to a temporary folder, and certified with
+``onshi-rig certify --bench FILE --vendor MAKER --jobs 1``. Per mutant: ``exact`` (fails
+exactly its must_fail), ``others`` (those and more), ``missed`` (passes one it must fail),
+``error`` (the certification did not finish).
+
+    python benchmarks/mutants.py [--limit N] [--maker KEY]... [--only generated|catalogue]
+                                 [--seed N] [--jobs 2] [--json FILE] [--list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pydantic
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.errors import BadInput, RigError  # noqa: E402
+from harness.loading import Field, load_yaml_model, read_layered_yaml, read_yaml  # noqa: E402
+from harness.model.profiles import FlowCheck, Profile, ProfileSet, default_profiles_dir  # noqa: E402
+from harness.paths import project_file  # noqa: E402
+
+CATALOGUE = Path(__file__).with_name("mutants.yaml")
+TWINS = project_file("fixtures/devices/face_auth")
+TERMINAL = project_file("fixtures/devices/terminal/oqs-terminal.yaml")
+BASE_BENCH = project_file("fixtures/benches/emulated.yaml")
+#: The state every redirect sends a reader to, and where every flow starts (README).
+HOME = "first"
+#: What a patient or the staff do (README's events): the only way from the first screen to
+#: the first screen a check lists (a terminal's or network's event there is a shortcut no
+#: flow takes, e.g. first -> error_901).
+PEOPLE_EVENTS = frozenset({
+    "card_in", "card_out", "face_match", "face_no_match", "face_timeout", "pin_ok",
+    "pin_wrong", "consent_answer", "smartphone_button", "choose_iphone", "choose_android",
+    "phone_pin_ok", "phone_pin_wrong", "phone_held_general", "phone_held_front",
+    "staff_button", "passcode_ok", "passcode_wrong", "staff_confirms", "cancel"})
+
+#: One-character substitutions a faulty firmware might make (a kana's dakuten, a digit, a
+#: kanji for a like one, a look-alike kana, the colon's width, other brackets).
+SWAPS: dict[str, str] = {
+    **dict(zip("かきくけこさしすせそたちつてとはひふへほ", "がぎぐげござじずぜぞだぢづでどばびぶべぼ",
+               strict=True)),
+    **dict(zip("0123456789", "1234567890", strict=True)),
+    **dict(zip("認証確資格障害発生員受付窓口連絡取出番号入力待", "忍正碓貸各陣宮癸主貝愛附窗日運給収山審呈人刀持",
+               strict=True)),
+    **dict(zip("ンソシツノメワウクタにをお", "ソンツシメノクワタクへおを", strict=True)),
+    "：": ":", ":": "：", "【": "［", "】": "］",
+}
+
+
+class CatalogueRow(Field):
+    id: str
+    makers: list[str] = pydantic.Field(min_length=1)
+    target: str = pydantic.Field(default="reader", pattern="^(reader|terminal)$")
+    changes: list[dict[str, Any]] = pydantic.Field(min_length=1)
+    must_fail: list[str] = []
+    every_flow: bool = False
+    why: str
+
+
+class Catalogue(Field):
+    mutants: list[CatalogueRow]
+    unbreakable: dict[str, str] = {}
+
+
+@attrs.frozen
+class Mutant:
+    """One fault: the deviations of one reader (or the terminal), certified on ``maker``."""
+
+    id: str
+    maker: str
+    source: str  # catalogue | generated
+    kind: str  # catalogue: the row's id; generated: text, timer, redirect
+    on: str  # reader | terminal
+    changes: tuple[tuple[str, Any], ...]
+    must_fail: frozenset[str]
+    why: str
+    #: Text mutants: the twin's text and the changed one (one character apart).
+    text: tuple[str, str] | None = None
+
+    def bench(self) -> dict[str, Any]:
+        """The bench file's content (``base`` filled in by :func:`write_bench`)."""
+        devs = [{"change": path, "to": to, "why": self.why} for path, to in self.changes]
+        if self.on == "terminal":
+            return {"bench": f"mutant-{self.id}", "terminal": {"deviations": devs}}
+        return {"bench": f"mutant-{self.id}", "readers": [{"name": self.maker, "deviations": devs}]}
+
+
+@attrs.frozen
+class Outcome:
+    mutant: Mutant
+    verdict: str  # exact | others | missed | error
+    failed: frozenset[str]
+    seconds: float
+    detail: str = ""
+
+
+# --- the twins' data and the profiles -------------------------------------------------------
+
+
+def twin_behaviour(maker: str) -> dict[str, Any]:
+    data, _ = read_layered_yaml(TWINS / f"{maker}.yaml")
+    return data["behaviour"]
+
+
+def terminal_data() -> dict[str, Any]:
+    data, _ = read_yaml(TERMINAL)
+    return data
+
+
+def flow_checks(profile: Profile) -> Iterator[tuple[str, FlowCheck]]:
+    for req in profile.requirements:
+        for check in (req.check, *req.also):
+            if isinstance(check, FlowCheck):
+                yield req.id, check
+
+
+def state_classes(behaviour: dict[str, Any]) -> dict[str, str]:
+    return {name: s.get("shows", name) for name, s in behaviour.get("states", {}).items()}
+
+
+def targets(rule: Any) -> list[str]:
+    """The states a transition rule can lead to (a name, ``{to, ...}`` or a list of them)."""
+    if isinstance(rule, str):
+        return [rule]
+    if isinstance(rule, dict):
+        return [rule["to"]] if rule.get("to") else []
+    if isinstance(rule, list):
+        return [t for item in rule for t in targets(item)]
+    return []
+
+
+# --- generated mutants ----------------------------------------------------------------------
+
+
+def _text_demands(check: FlowCheck, screen: str) -> list[list[str]]:
+    """Per screen step of ``screen``: groups of which one must show (texts and contains:
+    each alone; contains_any: the group)."""
+    out: list[list[str]] = []
+    for step in check.screens:
+        if step.screen == screen:
+            out += [[t] for t in (*step.texts, *step.contains)]
+            if step.contains_any:
+                out.append(list(step.contains_any))
+    return out
+
+
+def _met(demands: list[list[str]], shown: str) -> bool:
+    return all(any(t in shown for t in group) for group in demands)
+
+
+def text_mutants(maker: str, profile: Profile, behaviour: dict[str, Any],
+                 rng: random.Random) -> list[Mutant]:
+    classes = state_classes(behaviour)
+    states = behaviour.get("states", {})
+    out: list[Mutant] = []
+    seen: set[tuple[str, str]] = set()
+    for _, check in flow_checks(profile):
+        for step in check.screens:
+            for wanted in (*step.texts, *step.contains, *step.contains_any):
+                for name, state in states.items():
+                    # A state drawn ``like`` another shows that one's texts: mutate the source.
+                    if classes[name] != step.screen or "texts" not in state:
+                        continue
+                    lines = list(state["texts"])
+                    hits = [(i, line.find(wanted)) for i, line in enumerate(lines) if wanted in line]
+                    if not hits or (name, wanted) in seen:
+                        continue
+                    seen.add((name, wanted))
+                    i, at = hits[0]
+                    spots = [at + k for k, ch in enumerate(wanted) if ch in SWAPS]
+                    if not spots:
+                        continue
+                    pos = rng.choice(spots)
+                    changed = lines[i][:pos] + SWAPS[lines[i][pos]] + lines[i][pos + 1:]
+                    new_lines = [changed if j == i else t for j, t in enumerate(lines)]
+                    shown = {classes[n] for n, s in states.items()
+                             if n == name or s.get("like") == name}
+                    must = {req for req, c in flow_checks(profile)
+                            for cls in shown
+                            if _met(d := _text_demands(c, cls), "\n".join(lines))
+                            and not _met(d, "\n".join(new_lines))}
+                    out.append(Mutant(
+                        id=f"{maker}-text-{name}-{pos}", maker=maker, source="generated",
+                        kind="text", on="reader",
+                        changes=((f"behaviour.states.{name}.texts", new_lines),),
+                        must_fail=frozenset(must), text=(lines[i], changed),
+                        why=f"{name}: {lines[i]!r} -> {changed!r}"))
+    return out
+
+
+def dialog_text_mutants(maker: str, profile: Profile, terminal: dict[str, Any],
+                        rng: random.Random) -> list[Mutant]:
+    dialogs = terminal.get("dialogs", {})
+    out: list[Mutant] = []
+    seen: set[tuple[str, str]] = set()
+    for _, check in flow_checks(profile):
+        for step in check.dialogs:
+            dialog = dialogs.get(step.dialog, {})
+            for wanted in step.texts:
+                fields = [("title", dialog.get("title", ""), None)]
+                fields += [("texts", t, i) for i, t in enumerate(dialog.get("texts", []))]
+                for field, line, index in fields:
+                    if wanted not in line or (step.dialog, wanted) in seen:
+                        continue
+                    seen.add((step.dialog, wanted))
+                    at = line.find(wanted)
+                    spots = [at + k for k, ch in enumerate(wanted) if ch in SWAPS]
+                    if not spots:
+                        continue
+                    pos = rng.choice(spots)
+                    changed = line[:pos] + SWAPS[line[pos]] + line[pos + 1:]
+                    if index is None:
+                        to: Any = changed
+                    else:
+                        to = [changed if j == index else t
+                              for j, t in enumerate(dialog["texts"])]
+                    must = {req for req, c in flow_checks(profile) for s in c.dialogs
+                            if s.dialog == step.dialog
+                            and any(t in line and t not in changed for t in s.texts)}
+                    out.append(Mutant(
+                        id=f"{maker}-text-terminal-{step.dialog}-{pos}", maker=maker,
+                        source="generated", kind="text", on="terminal",
+                        changes=((f"dialogs.{step.dialog}.{field}", to),),
+                        must_fail=frozenset(must), text=(line, changed),
+                        why=f"terminal {step.dialog}: {line!r} -> {changed!r}"))
+    return out
+
+
+def timer_mutants(maker: str, profile: Profile, behaviour: dict[str, Any]) -> list[Mutant]:
+    classes = state_classes(behaviour)
+    out: list[Mutant] = []
+    for name, state in behaviour.get("states", {}).items():
+        after = state.get("after")
+        if not isinstance(after, dict) or not after.get("seconds") or after["seconds"] <= 1:
+            continue
+        must = {req for req, c in flow_checks(profile)
+                if any(s.screen == classes[name] for s in c.screens)}
+        if not must:
+            continue  # a screen no check names: nothing to say about its timer
+        out.append(Mutant(
+            id=f"{maker}-timer-{name}", maker=maker, source="generated", kind="timer",
+            on="reader", changes=((f"behaviour.states.{name}.after.seconds", 1),),
+            must_fail=frozenset(must),
+            why=f"{name}: {after.get('event')} after 1 s, not {after['seconds']} s"))
+    return out
+
+
+Edge = tuple[str, str, str]  # state, event, target
+
+
+def _edges(behaviour: dict[str, Any]) -> list[Edge]:
+    """The transitions, except into states drawn ``like`` another (a frozen look-alike an
+    error leads to: no flow's way between two listed screens)."""
+    looks = {n for n, s in behaviour.get("states", {}).items() if s.get("like")}
+    out = []
+    for state, rules in sorted(behaviour.get("transitions", {}).items()):
+        if state == "*" or not isinstance(rules, dict):
+            continue
+        for event, rule in sorted(rules.items()):
+            out += [(state, event, t) for t in targets(rule) if t not in looks]
+    return out
+
+
+def _path(edges: list[Edge], classes: dict[str, str], start: str, goal: str,
+          listed: set[str], events: frozenset[str] | None = None) -> list[Edge]:
+    """A shortest twin path from a state showing ``start`` to one showing ``goal``, through
+    states whose class the check does not list (or ``start`` again)."""
+    frontier = [(s, []) for s, c in sorted(classes.items()) if c == start]
+    visited = {s for s, _ in frontier}
+    while frontier:
+        nxt = []
+        for state, path in frontier:
+            for edge in (e for e in edges
+                         if e[0] == state and (events is None or e[1] in events)):
+                target = edge[2]
+                if target in visited or target not in classes:
+                    continue
+                if classes[target] == goal:
+                    return [*path, edge]
+                if classes[target] in listed and classes[target] != start:
+                    continue
+                visited.add(target)
+                nxt.append((target, [*path, edge]))
+        frontier = nxt
+    return []
+
+
+def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any]) -> list[Mutant]:
+    classes = state_classes(behaviour)
+    edges = _edges(behaviour)
+    through: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
+    for req, check in flow_checks(profile):
+        listed = [s.screen for s in check.screens]
+        # Every flow starts on the first screen: the way to the first listed screen counts.
+        if listed and listed[0] != HOME:
+            for state, event, _ in _path(edges, classes, HOME, listed[0], set(listed),
+                                         PEOPLE_EVENTS):
+                through[(state, event)].add(req)
+        for a, b in zip(listed, listed[1:], strict=False):
+            if a == b:
+                continue
+            for state, event, _ in _path(edges, classes, a, b, set(listed)):
+                through[(state, event)].add(req)
+    out = []
+    for (state, event), reqs in sorted(through.items()):
+        rule = behaviour["transitions"][state][event]
+        goes = targets(rule)
+        stays = state == HOME or HOME in goes
+        to = state if stays else HOME
+        out.append(Mutant(
+            id=f"{maker}-redirect-{state}-{event}", maker=maker, source="generated",
+            kind="redirect", on="reader",
+            changes=((f"behaviour.transitions.{state}.{event}", to),),
+            must_fail=frozenset(reqs),
+            why=f"{state} on {event}: {'stays' if stays else 'goes to ' + HOME}, "
+                f"not {'/'.join(goes)}"))
+    return out
+
+
+def generated(makers: Iterable[str], profiles: ProfileSet, seed: int) -> list[Mutant]:
+    terminal = terminal_data()
+    out: list[Mutant] = []
+    for maker in makers:
+        rng = random.Random(f"{seed}-{maker}")
+        profile = profiles.profiles[maker]
+        behaviour = twin_behaviour(maker)
+        out += text_mutants(maker, profile, behaviour, rng)
+        out += dialog_text_mutants(maker, profile, terminal, rng)
+        out += timer_mutants(maker, profile, behaviour)
+        out += redirect_mutants(maker, profile, behaviour)
+    # Two checked texts can pick the same character: one mutant.
+    unique = {m.id: m for m in out if m.must_fail}
+    return list(unique.values())
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
+    return load_yaml_model(path, Catalogue)
+
+
+def catalogued(catalogue: Catalogue, makers: Iterable[str], profiles: ProfileSet) -> list[Mutant]:
+    wanted = set(makers)
+    out = []
+    for row in catalogue.mutants:
+        for maker in row.makers:
+            if maker not in profiles.profiles:
+                raise BadInput(str(CATALOGUE), None, f"{row.id}.makers", f"no profile {maker!r}")
+            if maker not in wanted:
+                continue
+            must = set(row.must_fail)
+            if row.every_flow:
+                must |= {req for req, _ in flow_checks(profiles.profiles[maker])}
+            changes = []
+            for change in row.changes:
+                if set(change) != {"change", "to"}:
+                    raise BadInput(str(CATALOGUE), None, f"{row.id}.changes",
+                                   "each change is {change: PATH, to: VALUE}")
+                changes.append((str(change["change"]), change["to"]))
+            out.append(Mutant(id=f"{maker}-{row.id}", maker=maker, source="catalogue",
+                              kind=row.id, on=row.target, changes=tuple(changes),
+                              must_fail=frozenset(must), why=row.why))
+    return out
+
+
+def face_auth_makers(profiles: ProfileSet) -> list[str]:
+    return sorted(k for k in profiles.face_auth_makers() if (TWINS / f"{k}.yaml").exists())
+
+
+def all_mutants(profiles: ProfileSet, makers: Iterable[str], only: str | None,
+                seed: int, catalogue: Catalogue | None = None) -> list[Mutant]:
+    makers = list(makers)
+    out: list[Mutant] = []
+    if only in (None, "catalogue"):
+        out += catalogued(catalogue or load_catalogue(), makers, profiles)
+    if only in (None, "generated"):
+        out += generated(makers, profiles, seed)
+    return out
+
+
+def sample(mutants: list[Mutant], limit: int | None, seed: int) -> list[Mutant]:
+    """Shuffled by the seed, then taken round-robin over (maker, first requirement) so that
+    a small limit still spreads over makers and requirements."""
+    rng = random.Random(seed)
+    pool = list(mutants)
+    rng.shuffle(pool)
+    groups: dict[tuple[str, str], list[Mutant]] = collections.defaultdict(list)
+    for m in pool:
+        groups[(m.maker, min(m.must_fail))].append(m)
+    keys = list(groups)
+    rng.shuffle(keys)
+    ordered: list[Mutant] = []
+    while any(groups.values()):
+        for key in keys:
+            if groups[key]:
+                ordered.append(groups[key].pop(0))
+    return ordered[:limit] if limit else ordered
+
+
+# --- certifying -------------------------------------------------------------------------------
+
+
+def write_bench(mutant: Mutant, folder: Path) -> Path:
+    """The mutant's bench file in ``folder``/benches. A bench's ``emulate`` paths are relative
+    to the bench file (``../devices/...``): the fixtures' folders are linked beside it."""
+    fixtures = BASE_BENCH.parent.parent
+    for sibling in fixtures.iterdir():
+        link = folder / sibling.name
+        if sibling.is_dir() and sibling.name != "benches" and not link.exists():
+            link.symlink_to(sibling, target_is_directory=True)
+    (folder / "benches").mkdir(exist_ok=True)
+    path = folder / "benches" / f"{mutant.id}.yaml"
+    # base resolves against the bench file's folder; an absolute path reaches the repo's.
+    data = {"base": str(BASE_BENCH), **mutant.bench(),
+            "description": f"mutant {mutant.id}: {mutant.why}"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def judge(mutant: Mutant, failed: frozenset[str]) -> str:
+    if not mutant.must_fail <= failed:
+        return "missed"
+    return "exact" if failed == mutant.must_fail else "others"
+
+
+def certify(mutant: Mutant, folder: Path, timeout_s: float = 900) -> Outcome:
+    bench = write_bench(mutant, folder)
+    out = folder / f"{mutant.id}-report"
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(bench),
+           "--vendor", mutant.maker, "--jobs", "1", "--out", str(out)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
+                              cwd=project_file("."))
+    except subprocess.TimeoutExpired:
+        return Outcome(mutant, "error", frozenset(), time.monotonic() - started,
+                       f"no verdict in {timeout_s:.0f} s")
+    seconds = time.monotonic() - started
+    try:
+        report = json.loads((out / "certification.json").read_text("utf-8"))
+        rows = report["makers"][mutant.maker]
+    except (OSError, ValueError, KeyError):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return Outcome(mutant, "error", frozenset(), seconds,
+                       f"exit {proc.returncode}: {tail[0]}")
+    if proc.returncode not in (0, 1):
+        return Outcome(mutant, "error", frozenset(), seconds, f"exit {proc.returncode}")
+    # Fail closed: a requirement not run is not passed.
+    failed = frozenset(req for req, row in rows.items() if row["status"] != "passed")
+    return Outcome(mutant, judge(mutant, failed), failed, seconds)
+
+
+def run(mutants: list[Mutant], jobs: int, folder: Path) -> Iterator[Outcome]:
+    # Threads only wait on the certify processes: ``jobs`` processes run at a time.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(certify, m, folder) for m in mutants]
+        for future in concurrent.futures.as_completed(futures):
+            yield future.result()
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def uncovered(profiles: ProfileSet, makers: Iterable[str], mutants: list[Mutant],
+              catalogue: Catalogue) -> dict[str, dict[str, str]]:
+    """Per maker, the requirements no mutant must fail, with the catalogue's reason."""
+    out = {}
+    for maker in makers:
+        broken = set().union(*(m.must_fail for m in mutants if m.maker == maker))
+        left = [r.id for r in profiles.profiles[maker].requirements if r.id not in broken]
+        out[maker] = {r: catalogue.unbreakable.get(r, "no mutant yet (no reason recorded)")
+                      for r in left}
+    return out
+
+
+def print_report(outcomes: list[Outcome]) -> None:
+    print(f"\n{'mutant':58} {'verdict':7} {'s':>5}  must fail -> failed")
+    for o in sorted(outcomes, key=lambda o: (o.mutant.maker, o.mutant.id)):
+        extra = sorted(o.failed - o.mutant.must_fail)
+        missing = sorted(o.mutant.must_fail - o.failed)
+        note = (f"missing {','.join(missing)}" if missing else "") + \
+               (f" extra {','.join(extra)}" if extra else "") + (f" {o.detail}" if o.detail else "")
+        print(f"{o.mutant.id[:58]:58} {o.verdict:7} {o.seconds:5.0f}  "
+              f"{','.join(sorted(o.mutant.must_fail))}{'  ' + note.strip() if note.strip() else ''}")
+    counts = collections.Counter(o.verdict for o in outcomes)
+    print(f"\n{len(outcomes)} mutants: caught exactly {counts['exact']}, caught with others "
+          f"{counts['others']}, missed {counts['missed']}, error {counts['error']}")
+    for o in outcomes:
+        if o.verdict == "missed":
+            print(f"  MISSED {o.mutant.id}: {o.mutant.why}; passed "
+                  f"{', '.join(sorted(o.mutant.must_fail - o.failed))}")
+
+
+def as_json(o: Outcome) -> dict[str, Any]:
+    m = o.mutant
+    return {"id": m.id, "maker": m.maker, "source": m.source, "kind": m.kind, "on": m.on,
+            "changes": [{"change": c, "to": t} for c, t in m.changes], "why": m.why,
+            "must_fail": sorted(m.must_fail), "failed": sorted(o.failed),
+            "verdict": o.verdict, "seconds": round(o.seconds, 1), "detail": o.detail}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="certify at most N mutants")
+    parser.add_argument("--maker", action="append", default=[], help="only this maker (repeatable)")
+    parser.add_argument("--only", choices=("generated", "catalogue"), default=None)
+    parser.add_argument("--seed", type=int, default=0, help="text swaps and the sample's order")
+    parser.add_argument("--jobs", type=int, default=2, help="certifications at a time")
+    parser.add_argument("--json", type=Path, default=None, help="results file (default: a "
+                        "mutants.json in the temporary folder)")
+    parser.add_argument("--list", action="store_true", help="list the mutants, certify none")
+    args = parser.parse_args(argv)
+    try:
+        profiles = ProfileSet.load(default_profiles_dir())
+        catalogue = load_catalogue()
+        makers = face_auth_makers(profiles)
+        unknown = sorted(set(args.maker) - set(makers))
+        if unknown:
+            raise RigError(f"--maker {', '.join(unknown)}: no such face-auth maker "
+                           f"(makers: {', '.join(makers)})")
+        makers = args.maker or makers
+        everything = all_mutants(profiles, makers, args.only, args.seed, catalogue)
+    except RigError as exc:
+        print(f"mutants: {exc}", file=sys.stderr)
+        return 2
+    chosen = sample(everything, args.limit, args.seed)
+    kinds = collections.Counter(f"{m.source}/{m.kind if m.source == 'generated' else 'row'}"
+                                for m in everything)
+    print(f"{len(everything)} mutants ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}); "
+          f"certifying {0 if args.list else len(chosen)}")
+    left = uncovered(profiles, makers, everything, catalogue)
+    for maker, reqs in left.items():
+        for req, why in reqs.items():
+            print(f"  no mutant breaks {maker} {req}: {why}")
+    if args.list:
+        for m in chosen:
+            print(f"{m.id:58} {','.join(sorted(m.must_fail)):30} {m.why}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="onshi-mutants-") as tmp:
+        outcomes = []
+        for o in run(chosen, args.jobs, Path(tmp)):
+            print(f"  {o.verdict:7} {o.mutant.id} ({o.seconds:.0f} s)", flush=True)
+            outcomes.append(o)
+        print_report(outcomes)
+        target = args.json or Path(tmp) / "mutants.json"
+        counts = collections.Counter(o.verdict for o in outcomes)
+        result = {"seed": args.seed, "limit": args.limit, "only": args.only, "makers": makers,
+                  "generated_total": len(everything), "counts": dict(counts),
+                  "uncovered": left, "mutants": [as_json(o) for o in outcomes]}
+        target.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        print(f"results: {target}" + ("" if args.json else " (removed with the folder: "
+                                       "pass --json FILE to keep it)"))
+    return 0 if counts["exact"] == len(outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
