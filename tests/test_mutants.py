@@ -1,0 +1,114 @@
+"""benchmarks/mutants.py makes sound mutants: bench files that load, must_fail sets that name
+the maker's requirements, text mutants one character off; nothing is certified here (the
+benchmark does that)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.bench import check_bench_file
+from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.paths import project_file
+
+_spec = importlib.util.spec_from_file_location("mutants", project_file("benchmarks/mutants.py"))
+assert _spec is not None and _spec.loader is not None
+mutants = importlib.util.module_from_spec(_spec)
+sys.modules["mutants"] = mutants
+_spec.loader.exec_module(mutants)
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+@pytest.fixture(scope="module")
+def every(profiles: ProfileSet) -> list:
+    return mutants.all_mutants(profiles, mutants.face_auth_makers(profiles), None, seed=0)
+
+
+def test_both_sources_and_every_kind(every: list, profiles: ProfileSet) -> None:
+    kinds = {(m.source, m.kind) for m in every if m.source == "generated"}
+    assert {k for _, k in kinds} == {"text", "timer", "redirect"}
+    assert any(m.source == "catalogue" for m in every)
+    # Every face-auth maker gets mutants of its own.
+    assert {m.maker for m in every} == set(mutants.face_auth_makers(profiles))
+    assert len({m.id for m in every}) == len(every)
+
+
+def test_must_fail_names_the_makers_requirements(every: list, profiles: ProfileSet) -> None:
+    for m in every:
+        ids = {r.id for r in profiles.profiles[m.maker].requirements}
+        assert m.must_fail, m.id
+        assert m.must_fail <= ids, (m.id, sorted(m.must_fail - ids))
+
+
+def test_mutant_benches_load(every: list, tmp_path: Path) -> None:
+    # One of each kind per maker keeps this fast; every bench is written the same way.
+    picked = {(m.maker, m.source, m.kind, m.on): m for m in every}.values()
+    for m in picked:
+        path = mutants.write_bench(m, tmp_path)
+        spec = check_bench_file(path)
+        target = spec.terminal if m.on == "terminal" else next(
+            r for r in spec.readers if r.name == m.maker)
+        assert [(d.change, d.to) for d in target.deviations] == list(m.changes), m.id
+        # Written outside the repo, never into it.
+        assert project_file(".") not in path.resolve().parents
+
+
+def test_text_mutants_differ_by_one_character(every: list) -> None:
+    texts = [m for m in every if m.kind == "text"]
+    assert texts
+    for m in texts:
+        before, after = m.text
+        assert len(before) == len(after), m.id
+        assert sum(a != b for a, b in zip(before, after, strict=True)) == 1, m.id
+
+
+def test_text_oracle_knows_which_check_reads_which_part(every: list) -> None:
+    # Canon's 901 screen: 【901 is read by UPD-03, E901-04 and E901-05; its other line by none.
+    canon = [m for m in every if m.maker == "canon" and m.kind == "text"
+             and m.changes[0][0] == "behaviour.states.error_901.texts"]
+    assert canon and all(m.must_fail == {"UPD-03", "E901-04", "E901-05"} for m in canon)
+
+
+def test_redirects_fail_the_requirements_whose_flow_passes_there(every: list) -> None:
+    by_id = {m.id: m for m in every}
+    assert by_id["canon-redirect-completion-card_out"].must_fail == {"CON-01"}
+    assert by_id["canon-redirect-completion-card_out"].changes == (
+        ("behaviour.transitions.completion.card_out", "completion"),)
+    assert by_id["canon-redirect-checking-check_failed"].must_fail == {"E901-02"}
+    assert "AUTH-02" in by_id["canon-redirect-pin_entry-pin_wrong"].must_fail
+
+
+def test_judge() -> None:
+    m = mutants.Mutant(id="x", maker="canon", source="generated", kind="redirect",
+                       on="reader", changes=(), must_fail=frozenset({"CON-01"}), why="")
+    assert mutants.judge(m, frozenset({"CON-01"})) == "exact"
+    assert mutants.judge(m, frozenset({"CON-01", "AUTH-01"})) == "others"
+    assert mutants.judge(m, frozenset({"AUTH-01"})) == "missed"
+    assert mutants.judge(m, frozenset()) == "missed"
+
+
+def test_sample_spreads_and_repeats(every: list) -> None:
+    first = mutants.sample(every, 10, seed=3)
+    assert first == mutants.sample(every, 10, seed=3)
+    assert len({m.maker for m in first}) >= 4
+    assert mutants.sample(every, 10, seed=4) != first
+
+
+def test_bad_catalogue_is_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "mutants.yaml"
+    bad.write_text("mutants:\n  - id: x\n    makers: [canon]\n    changes: []\n    why: y\n",
+                   encoding="utf-8")
+    with pytest.raises(mutants.BadInput, match=r"mutants\.yaml:\d+: mutants\[0\]\.changes"):
+        mutants.load_catalogue(bad)
+
+
+def test_unknown_maker_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert mutants.main(["--maker", "kanon", "--list"]) == 2
+    assert "kanon" in capsys.readouterr().err
