@@ -210,7 +210,7 @@ def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
         assert found is not None
         if best is None or _better(found.decision, best.decision):
             best = found
-        if best.decision.known:
+        if best.decision.known and not best.decision.blank:
             break
     return best
 
@@ -224,10 +224,12 @@ NOTHING_BELOW = 0.3
 
 
 def _promise(d: Decision) -> tuple[int, float]:
-    if d.known:
-        return 3, d.score
+    # A blank place, even one taken for a switched-off panel, says nothing of where the
+    # screen is (any dark thing on the desk): after places with content.
     if d.blank:
         return 1, d.score
+    if d.known:
+        return 3, d.score
     return (2 if d.score >= NOTHING_BELOW else 0), d.score
 
 
@@ -263,6 +265,12 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
     if best is None:
         raise ScreenNotFound("no screen found in the picture (no quadrilateral, no features "
                              "matching a reference)")
+    if best.decision.blank and best.decision.known:
+        # Any dark thing on the desk looks like a switched-off panel: without a calibration
+        # a blank place is no screen found.
+        return Located(best.calibration, attrs.evolve(unknown(
+            "only a blank area found: without a calibration it could be any dark thing"),
+            blank=True))
     return best
 
 
