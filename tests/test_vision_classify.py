@@ -653,3 +653,21 @@ def test_a_dark_panel_under_a_hot_spot_is_off(device: str) -> None:
         if d.state != off.state:
             problems.append(f"t={t}: {describe(d)}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_lit_navy_page_on_a_dim_harsh_camera_is_not_off() -> None:
+    """Atlas's sparse navy pages through a dim harsh bench camera (gain and gamma low, a
+    spot, moiré, blur): their text may be lost, but a lit navy page is not a switched-off
+    panel (its blue stays above its red; a dark panel is grey). Unknown is fine, `off` is
+    named wrongly."""
+    clf, refs = classifier("atlas"), references("atlas")
+    cam = harsh_camera(4500)
+    wrong = []
+    for k in range(12):
+        t = 80.0 + 1.4 * k
+        ref = refs.get(("checking", "starting", "completion")[k % 3])
+        capture = cam.capture(screen("atlas", ref, t), t)
+        d = clf.classify_frame(capture.image, Calibration(capture.quad, FRAME, refs.size))
+        if d.state == "off":
+            wrong.append(f"{ref.name} at t={t}: {describe(d)}")
+    assert not wrong, "\n".join(wrong)

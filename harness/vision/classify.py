@@ -542,7 +542,10 @@ class Classifier:
         is not switched off, nor is a blank white one)."""
         flats = [(float(np.abs(colour - p.ref.image.reshape(-1, 3).mean(axis=0)).max()), p.ref)
                  for p in self._prepared if p.flat]
-        flats = [(d, ref) for d, ref in flats if d <= self.params.flat_level]
+        # ... and of its hue: a dim camera brings a lit navy page within flat_level of a black
+        # panel, but a switched-off panel stays grey (blue less red about 20 against 0).
+        flats = [(d, ref) for d, ref in flats if d <= self.params.flat_level
+                 and _hue_distance(colour, ref.image.reshape(-1, 3).mean(axis=0)) <= FLAT_HUE]
         if not flats:
             level = ", ".join(f"{c:.0f}" for c in colour)
             return attrs.evolve(unknown(f"a blank screen (colour {level}) unlike any blank "
@@ -775,6 +778,16 @@ WARP_MAPS = 1024
 #: A screen whose contrast is below this many times ClassifierParams.flat_std may still be a
 #: dark panel under a lamp's spot (which alone lifts the contrast to about 5).
 BLANK_SPOTTED = 2.0
+
+
+#: Grey levels by which a blank screen's channel differences (blue less green, green less
+#: red) may differ from its blank reference's: white balance drift on a dark panel.
+FLAT_HUE = 8.0
+
+
+def _hue_distance(a: np.ndarray, b: np.ndarray) -> float:
+    da, db = np.diff(np.asarray(a, float)), np.diff(np.asarray(b, float))
+    return float(np.abs(da - db).max())
 
 
 def glare_mask(fine_grey: np.ndarray) -> np.ndarray | None:
