@@ -571,17 +571,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.id:58} {','.join(sorted(m.must_fail)):30} {m.why}")
         return 0
     with tempfile.TemporaryDirectory(prefix="onshi-mutants-") as tmp:
-        outcomes = []
+        outcomes: list[Outcome] = []
+        target = args.json or Path(tmp) / "mutants.json"
         for o in run(chosen, args.jobs, Path(tmp)):
             print(f"  {o.verdict:7} {o.mutant.id} ({o.seconds:.0f} s)", flush=True)
             outcomes.append(o)
+            # Written after each mutant: a run stopped early keeps what it certified.
+            counts = collections.Counter(x.verdict for x in outcomes)
+            result = {"seed": args.seed, "limit": args.limit, "only": args.only,
+                      "makers": makers, "total": len(everything), "planned": len(chosen),
+                      "counts": dict(counts), "uncovered": left,
+                      "mutants": [as_json(x) for x in outcomes]}
+            target.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", "utf-8")
         print_report(outcomes)
-        target = args.json or Path(tmp) / "mutants.json"
         counts = collections.Counter(o.verdict for o in outcomes)
-        result = {"seed": args.seed, "limit": args.limit, "only": args.only, "makers": makers,
-                  "generated_total": len(everything), "counts": dict(counts),
-                  "uncovered": left, "mutants": [as_json(o) for o in outcomes]}
-        target.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", "utf-8")
         print(f"results: {target}" + ("" if args.json else " (removed with the folder: "
                                        "pass --json FILE to keep it)"))
     return 0 if counts["exact"] == len(outcomes) else 1
