@@ -1,0 +1,70 @@
+"""ERR-02 (Fujitsu, seed 002): the start-up network error may clear by itself (allowed, not
+required); if it does not, the notice's step is to restart the connected devices, after which
+the reader must reach its first screen. A reader that recovers only through the restart
+passes; one that recovers neither way fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.flows import run_flow
+from harness.flows.drivers import Plan
+from harness.model.flow_rules import check_flow
+from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+
+BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
+FLOW = ("startup_network_error", ())
+
+NO_SELF_RECOVERY = [
+    {"change": "behaviour.transitions.error_network.retry", "to": "error_network",
+     "why": "retries without ever recovering"},
+    {"change": "behaviour.transitions.error_network.network_restored", "to": None,
+     "why": "ignores the network coming back"},
+]
+#: ... and its restart comes back to the error, not the first screen.
+NO_RECOVERY = [*NO_SELF_RECOVERY,
+               {"change": "behaviour.transitions.link_wait.linked", "to": "error_network",
+                "why": "shows the network error after every start"}]
+
+
+def _bench(tmp_path: Path, deviations: list[dict] | None) -> Iterator[Bench]:
+    path = BENCHES / "emulated.yaml"
+    if deviations is not None:
+        # Beside a devices/ folder: a base's relative paths resolve against the deriving
+        # file (issue 15).
+        (tmp_path / "devices").symlink_to(BENCHES.parent / "devices")
+        (tmp_path / "benches").mkdir()
+        path = tmp_path / "benches" / "bench.yaml"
+        path.write_text(yaml.safe_dump({
+            "base": str(BENCHES / "emulated.yaml"), "bench": "err02",
+            "readers": [{"name": "fujitsu_japan", "deviations": deviations}]},
+            allow_unicode=True), encoding="utf-8")
+    bench = Bench.load(path).open()
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
+@pytest.mark.parametrize(("deviations", "restarted", "passes"), [
+    (None, False, True),
+    (NO_SELF_RECOVERY, True, True),
+    (NO_RECOVERY, True, False),
+], ids=["recovers-by-itself", "recovers-after-restart", "never-recovers"])
+def test_err02_follows_the_notices_procedure(tmp_path: Path, deviations, restarted: bool,  # noqa: ANN001
+                                             passes: bool) -> None:
+    profile = ProfileSet.load(default_profiles_dir())["fujitsu_japan"]
+    check = profile.requirement("ERR-02").checks[0]
+    assert isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == FLOW
+    for bench in _bench(tmp_path, deviations):
+        record = run_flow(bench, TwinHands(bench), "fujitsu_japan", Plan.of(profile, *FLOW))
+        problems = check_flow(check, record)
+        restarts = [a.what for a in record.actions if a.what.startswith("restart:")]
+        assert restarts == (["restart:connected_devices"] if restarted else []), restarts
+        assert (problems == []) is passes, problems
