@@ -8,6 +8,7 @@ Every user-written file (bench, profile, device behaviour, card) goes through
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -166,7 +167,28 @@ def read_layered_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     if not base_path.exists():
         raise BadInput(str(path), line_of(lines, ("base",)), "base", f"no file {base_ref}")
     base, _ = read_layered_yaml(base_path)
+    if base_path.parent != path.parent:
+        _rebase(base, base_path.parent, path.parent)
     return deep_merge(base, data), lines
+
+
+#: Keys whose string values are files relative to the file that holds them (a bench's
+#: twins and camera calibrations).
+FILE_KEYS = ("emulate", "calibration")
+
+
+def _rebase(data: Any, base_dir: Path, into: Path) -> None:
+    """A base file's relative file references, made relative to the file deriving from it:
+    a bench outside the base's folder still finds the base's twins."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in FILE_KEYS and isinstance(value, str) and not Path(value).is_absolute():
+                data[key] = os.path.relpath(base_dir / value, into)
+            else:
+                _rebase(value, base_dir, into)
+    elif isinstance(data, list):
+        for item in data:
+            _rebase(item, base_dir, into)
 
 
 def load_yaml_model(path: Path, model: type[M], layered: bool = False) -> M:

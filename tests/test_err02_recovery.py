@@ -36,11 +36,8 @@ NO_RECOVERY = [*NO_SELF_RECOVERY,
 def _bench(tmp_path: Path, deviations: list[dict] | None) -> Iterator[Bench]:
     path = BENCHES / "emulated.yaml"
     if deviations is not None:
-        # Beside a devices/ folder: a base's relative paths resolve against the deriving
-        # file (issue 15).
-        (tmp_path / "devices").symlink_to(BENCHES.parent / "devices")
-        (tmp_path / "benches").mkdir()
-        path = tmp_path / "benches" / "bench.yaml"
+        # Anywhere: the base's twins are found relative to the base file.
+        path = tmp_path / "bench.yaml"
         path.write_text(yaml.safe_dump({
             "base": str(BENCHES / "emulated.yaml"), "bench": "err02",
             "readers": [{"name": "fujitsu_japan", "deviations": deviations}]},
@@ -68,3 +65,22 @@ def test_err02_follows_the_notices_procedure(tmp_path: Path, deviations, restart
         restarts = [a.what for a in record.actions if a.what.startswith("restart:")]
         assert restarts == (["restart:connected_devices"] if restarted else []), restarts
         assert (problems == []) is passes, problems
+
+
+def test_a_bench_outside_the_benches_folder_finds_its_bases_twins(tmp_path: Path) -> None:
+    from harness.bench import check_bench_file
+
+    nested = tmp_path / "lab" / "benches"
+    nested.mkdir(parents=True)
+    path = nested / "mine.yaml"
+    path.write_text(f"base: {BENCHES / 'emulated.yaml'}\nbench: mine\n", encoding="utf-8")
+    spec = check_bench_file(path)
+    reader = next(r for r in spec.readers if r.name == "fujitsu_japan")
+    assert reader.emulate is not None
+    assert (nested / reader.emulate).resolve() == \
+        (BENCHES / "../devices/face_auth/fujitsu_japan.yaml").resolve()
+    # A path the deriving file gives itself stays its own.
+    path.write_text(f"base: {BENCHES / 'emulated.yaml'}\nbench: mine\nreaders:\n"
+                    "  - {name: fujitsu_japan, emulate: nowhere.yaml}\n", encoding="utf-8")
+    with pytest.raises(Exception, match="nowhere.yaml"):
+        check_bench_file(path)
