@@ -33,6 +33,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     group marks do not reach the scheduler.)"""
     from xdist.scheduler import LoadFileScheduling
 
+    # In collection order, not the largest files first: the certification tests are few
+    # but the longest, and must start early rather than end the run alone.
+    config.option.loadscopereorder = False
+
     class ByFileAndPcscd(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             test_file = nodeid.split("::", 1)[0]

@@ -1,0 +1,75 @@
+"""``onshi-rig certify`` on each shipped deviant bench fails exactly the requirements its
+deviation breaks, and nothing else (a file of its own, so that pytest-xdist runs it beside
+the other certification tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_certify import CERTIFY, failed
+
+from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.paths import project_file
+
+
+def _all_but(maker: str, passing: set[str]) -> set[str]:
+    return {r.id for r in ProfileSet.load(default_profiles_dir())[maker].requirements} - passing
+
+
+#: A reader the maker's power-on routine does not start (nobody presses its power button or
+#: restarts the terminal for it) fails its BOOT check and every flow; what needs no started
+#: reader passes: wiring, the delivery schedule and list, ERR-07's unpowered (dark) panel.
+NEEDS_NO_START = {"USB-01", "USB-02", "SP-05", "UPD-01", "UPD-04", "ERR-07"}
+
+#: Bench -> the makers certified (to keep the run short) -> what must fail, nothing else.
+DEVIANT = {
+    "deviant-boot": {"panasonic": _all_but("panasonic", NEEDS_NO_START),
+                     "atlas": _all_but("atlas", NEEDS_NO_START)},
+    "deviant-order": {"panasonic": {"BOOT-01"}, "atlas": {"BOOT-02"}},
+    "deviant-e901": {"canon": {"E901-02"}, "usen_almex": {"E901-02"},
+                     "fujitsu_japan": {"E901-05"}},
+    "deviant-dialogs": {"panasonic": {"E901-04"}, "atlas": {"E901-04"}},
+    # Atlas's missing staff button breaks the visual-confirmation flow that starts with it.
+    "deviant-staff": {"canon": {"AUTH-04"}, "atlas": {"AUTH-03", "AUTH-05"}},
+}
+
+
+@pytest.fixture(scope="module")
+def deviant_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict]]:
+    """Every deviant bench certified, two at a time (the machine's two cores)."""
+    base = tmp_path_factory.mktemp("deviant")
+    pending = list(DEVIANT.items())
+    running: list[tuple[str, subprocess.Popen[str], Path]] = []
+    done: dict[str, tuple[int, dict]] = {}
+    while pending or running:
+        while pending and len(running) < 2:
+            bench, makers = pending.pop(0)
+            out = base / bench
+            vendors = [a for m in makers for a in ("--vendor", m)]
+            proc = subprocess.Popen(
+                [*CERTIFY, "--bench", str(project_file(f"fixtures/benches/{bench}.yaml")),
+                 *vendors, "--jobs", "1", "--out", str(out)], cwd=project_file("."),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            running.append((bench, proc, out))
+        bench, proc, out = running.pop(0)
+        output, _ = proc.communicate(timeout=900)
+        report_file = out / "certification.json"
+        assert report_file.is_file(), f"{bench}: no report\n{output[-3000:]}"
+        done[bench] = (proc.returncode, json.loads(report_file.read_text(encoding="utf-8")))
+    return done
+
+
+@pytest.mark.parametrize("bench", sorted(DEVIANT))
+def test_certify_fails_exactly_what_the_deviation_breaks(bench: str, deviant_reports) -> None:  # noqa: ANN001
+    code, report = deviant_reports[bench]
+    assert code == 1
+    assert failed(report) == DEVIANT[bench], json.dumps(
+        {m: {r: row.get("reasons") for r, row in rows.items() if row["status"] != "passed"}
+         for m, rows in report["makers"].items()}, ensure_ascii=False, indent=1)
+    for rows in report["makers"].values():
+        for row in rows.values():
+            if row["status"] == "failed":
+                assert row["reasons"] and all(row["reasons"]), row
