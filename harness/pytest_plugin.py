@@ -21,6 +21,7 @@ from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
+from harness.model.verdict import Verdict
 
 if TYPE_CHECKING:
     from harness.vision.evidence import EvidenceStore
@@ -191,6 +192,39 @@ def eyes(bench: Bench, evidence: EvidenceStore | None) -> Callable[[str], Screen
         return watchers[reader]
 
     return get
+
+
+@pytest.fixture
+def judge(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``judge(*verdicts)``: hand the test's verdicts to the certification report and allure,
+    then fail the test with their explanations if any did not pass. A suite test decides a
+    requirement only through this: a deciding test that passes without a verdict on it
+    fails the requirement (fail closed)."""
+    from harness.report.certification import VERDICT_PROPERTY
+
+    def hold(*verdicts: Verdict) -> None:
+        if not verdicts:
+            pytest.fail("judge() was given no verdict", pytrace=False)
+        for verdict in verdicts:
+            request.node.user_properties.append((VERDICT_PROPERTY, verdict.as_json()))
+            _allure_verdict(verdict)
+        broken = [v.explain() for v in verdicts if not v.passed]
+        if broken:
+            pytest.fail("\n".join(broken), pytrace=False)
+
+    return hold
+
+
+def _allure_verdict(verdict: Verdict) -> None:
+    try:
+        import allure
+    except ImportError:
+        return
+    import json
+
+    allure.attach(json.dumps(verdict.as_json(), ensure_ascii=False, indent=2),
+                  name=f"verdict {verdict.requirement} ({verdict.maker})",
+                  attachment_type=allure.attachment_type.JSON)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from harness.bench import Bench
 from harness.flows import run_flow
 from harness.flows.drivers import Plan
 from harness.hands import Hands
-from harness.model.flow_rules import check_flow
+from harness.model.flow_rules import judge_flow
 from harness.model.observed import FlowRecord
 from harness.model.profiles import FlowCheck, ProfileSet
 from harness.pytest_plugin import flow_cases
@@ -54,15 +54,10 @@ def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
     return get
 
 
-def test_flow_requirement(flow_case, flow_records, profiles: ProfileSet) -> None:  # noqa: ANN001
-    profile = profiles[flow_case.profile]
-    check = profile.requirement(flow_case.requirement).checks[flow_case.check]
+def test_flow_requirement(flow_case, flow_records, profiles: ProfileSet, judge) -> None:  # noqa: ANN001
+    requirement = profiles[flow_case.profile].requirement(flow_case.requirement)
+    check = requirement.checks[flow_case.check]
     assert isinstance(check, FlowCheck)
     record = flow_records(flow_case.reader, flow_case.driver_maker, flow_case.general, check)
-    problems = check_flow(check, record)
-    context = f" [flow {check.flow} on {flow_case.reader}: {record.path()}"
-    if record.dialogs:
-        context += f"; terminal: {record.dialog_path()}"
-    if record.problems:
-        context += "; while driving: " + "; ".join(record.problems)
-    assert not problems, f"{flow_case.requirement}: " + "; ".join(problems) + context + "]"
+    judge(judge_flow(requirement, flow_case.profile, check, record,
+                     subject=flow_case.general or flow_case.reader))

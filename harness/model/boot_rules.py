@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import attrs
 
-from harness.model.profiles import BootOrderCheck
+from harness.model.profiles import BootOrderCheck, Requirement
+from harness.model.verdict import Evidence, Verdict
 
 #: A reader that starts with the terminal must have started within this of the terminal.
 WITH_TERMINAL_S = 180.0
@@ -38,6 +39,19 @@ class BootRecord:
                         ("reader ready", self.reader_ready)):
             parts.append(f"{what} at {t:.0f} s" if t is not None else f"{what}: never")
         return ", ".join(parts)
+
+
+def judge_boot(requirement: Requirement, maker: str, reader: str, record: BootRecord) -> Verdict:
+    """The verdict of a requirement's boot-order checks on one start of the bench."""
+    problems = [p for check in requirement.checks if isinstance(check, BootOrderCheck)
+                for p in check_boot(check, record)]
+    times = [*record.switched_on.values(), *(t for t in (
+        record.reader_started, record.reader_on_usb, record.terminal_lit, record.reader_ready)
+        if t is not None)]
+    return Verdict.of(requirement.id, maker, reader, expected=requirement.statement,
+                      seen=record.summary(), problems=problems,
+                      evidence=Evidence(span=(min(times), max(times)) if times else None,
+                                        observed=(record.summary(),)))
 
 
 def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:

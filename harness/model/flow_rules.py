@@ -22,12 +22,47 @@ notice's order: top to bottom, left to right on one line.
 from __future__ import annotations
 
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
-from harness.model.profiles import DialogStep, FlowCheck, PinCount, ScreenStep
+from harness.model.profiles import DialogStep, FlowCheck, PinCount, Requirement, ScreenStep
+from harness.model.verdict import Evidence, Verdict
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
 SAME_LINE_PX = 8.0
 #: Two bench times this close are one moment (a look and the action logged right after it).
 EPS_S = 1e-6
+
+
+def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: FlowRecord,
+               subject: str | None = None) -> Verdict:
+    """The verdict of one flow check on the record of its flow."""
+    seen = f"flow {record.flow} on {record.reader}: {record.path()}"
+    if record.dialogs:
+        seen += f"; terminal: {record.dialog_path()}"
+    if record.result is not None:
+        seen += f"; receipt computer: {record.result}"
+    if record.problems:
+        seen += "; while driving: " + "; ".join(record.problems)
+    findings = [f.describe() for s in [*record.screens, *record.dialogs] for f in s.findings]
+    times = [t for s in record.screens for t in (s.t, s.until)] + [a.t for a in record.actions]
+    evidence = Evidence(span=(min(times), max(times)) if times else None,
+                        read=tuple(dict.fromkeys(findings)),
+                        observed=(record.path(), record.dialog_path(),
+                                  " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions)))
+    return Verdict.of(requirement.id, maker, subject or record.reader,
+                      expected=f"{requirement.statement} [{describe_flow(check)}]",
+                      seen=seen, problems=check_flow(check, record), evidence=evidence)
+
+
+def describe_flow(check: FlowCheck) -> str:
+    """The check in a line: ``card_visit: first -> face_auth -> ...; never consent``."""
+    parts = [" -> ".join(step.screen for step in check.screens)] if check.screens else []
+    if check.dialogs:
+        parts.append("terminal: " + " -> ".join(d.dialog for d in check.dialogs))
+    if check.never:
+        parts.append("never " + ", ".join(check.never))
+    if check.result is not None:
+        parts.append(f"receipt computer gets {check.result}")
+    given = f" given {', '.join(check.given)}" if check.given else ""
+    return f"{check.flow}{given}: " + "; ".join(parts)
 
 
 def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
