@@ -292,18 +292,24 @@ def flow_cases(config: pytest.Config) -> list[FlowCase]:
     return cases
 
 
-def requirement_cases(config: pytest.Config, kind: type) -> list[object]:
-    """``(reader, maker, requirement ID)`` for each face-auth reader of the bench and each
-    requirement of its maker's profile with a check of ``kind``; marked and named."""
+def requirement_cases(config: pytest.Config, kind: type | tuple[type, ...],
+                      readers: str = "face_auth_reader") -> list[object]:
+    """``(reader, maker, requirement ID)`` for each reader of the bench of the kind
+    ``readers`` and each requirement of its profile (its maker's, or the general readers'
+    for general readers) with a check of ``kind``; marked and named."""
     spec, profiles = bench_spec(config), _profiles_for_collection()
     cases: list[object] = []
     for reader in spec.readers:
-        if reader.kind != "face_auth_reader" or reader.maker not in profiles:
+        if reader.kind != readers:
             continue
-        for req in profiles[reader.maker].requirements:
+        key = reader.maker if readers == "face_auth_reader" else GENERAL_PROFILE
+        if readers == "face_auth_reader" and key not in profiles:
+            continue
+        profile = profiles.general() if key == GENERAL_PROFILE else profiles[key]
+        for req in profile.requirements:
             if any(isinstance(c, kind) for c in req.checks):
-                cases.append(pytest.param((reader.name, reader.maker, req.id),
+                cases.append(pytest.param((reader.name, key, req.id),
                                           id=f"{reader.name}-{req.id}",
                                           marks=[pytest.mark.requirement(req.id),
-                                                 pytest.mark.maker(reader.maker)]))
+                                                 pytest.mark.maker(key)]))
     return cases

@@ -40,6 +40,26 @@ class ScanRow:
     passed: tuple[str, ...] = ()
     note: str = ""
 
+    def describe(self) -> str:
+        """What the scan found, in a line: ``Sony RC-S300 054c:0dc8 at 1-2, ...``."""
+        if not self.present:
+            return f"{self.name}: not found ({self.note})" if self.note else f"{self.name}: not found"
+        ident = " ".join(p for p in (self.maker, self.model) if p) or "unidentified"
+        if self.vid is not None and self.pid is not None:
+            ident += f" {fmt_id(self.vid)}:{fmt_id(self.pid)}"
+        parts = [ident]
+        if self.usb_path is not None:
+            parts.append(f"at {self.usb_path}")
+        if self.hubs_between is not None:
+            parts.append(f"{self.hubs_between} hub(s) between")
+        if self.root_port_usb3 is not None:
+            parts.append("USB 3 port" if self.root_port_usb3 else "USB 2 port")
+        if self.speed_mbps is not None:
+            parts.append(f"{self.speed_mbps:g} Mbit/s")
+        if self.pcsc_name is not None:
+            parts.append(f"PC/SC {self.pcsc_name!r}")
+        return ", ".join(parts)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,

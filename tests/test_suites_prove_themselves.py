@@ -20,17 +20,18 @@ def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
 def test_suite_passes_on_the_default_bench() -> None:
     proc = run_suite()
     assert proc.returncode == 0, proc.stdout[-2000:]
-    # 5 face-auth readers x 3 rules + 6 general readers x 5 rules (USB-03..06, SP-05) + the
-    # stray check.
-    assert re.search(r"\b46 passed\b", proc.stdout), proc.stdout[-500:]
+    # Each reader's own wiring rules: Panasonic's 3 (USB-01, USB-02, SP-05), the other
+    # four makers' 2 each, 6 general readers x 5 (USB-03..06, SP-05), and the stray check.
+    assert re.search(r"\b42 passed\b", proc.stdout), proc.stdout[-500:]
 
 
 def test_suite_fails_exactly_the_miswired_readers() -> None:
     proc = run_suite("--bench", str(bench_file("miswired.yaml")))
     assert proc.returncode == 1
     failed = set(re.findall(r"FAILED \S+\[([^\]]+)\]", proc.stdout))
-    # Exactly the broken rule of each faulty reader, no other.
+    # Exactly the broken rule of each faulty reader, no other; the unverified RC-S380 has
+    # no name the app should show, so its USB-05 cannot pass either (fail closed).
     assert failed == {"panasonic-USB-01", "canon-USB-02", "canon-SP-05",
-                      "sony-rc-s380-USB-04"}, \
+                      "sony-rc-s380-USB-04", "sony-rc-s380-USB-05"}, \
         proc.stdout[-2000:]
     assert "USB-01" in proc.stdout and "USB-02" in proc.stdout and "USB-04" in proc.stdout

@@ -40,9 +40,10 @@ class TextFinding:
 
     def describe(self) -> str:
         """``expected 【901】, read 【011】 (glyphs: glyph 2 of 5 does not match)``."""
-        read = self.read or "nothing"
         how = f"{self.method}: {self.detail}" if self.detail else self.method
-        return f"expected {self.expected}, read {read} ({how})"
+        if self.found and not self.read:  # glyphs verified in place: nothing else was read
+            return f"expected {self.expected}, found ({how})"
+        return f"expected {self.expected}, read {self.read or 'nothing'} ({how})"
 
 
 @attrs.frozen

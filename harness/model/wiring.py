@@ -15,6 +15,7 @@ from harness.model.profiles import (
     HotplugCheck,
     ManualCheck,
     Profile,
+    Requirement,
     VerifiedModel,
     VerifiedModelCheck,
     WiringCheck,
@@ -22,6 +23,7 @@ from harness.model.profiles import (
 from harness.model.requirements import Unchecked, Violation
 from harness.model.topology import UsbTopology
 from harness.model.usb_ids import fmt_id
+from harness.model.verdict import Evidence, Verdict
 
 # pcsc-lite appends " 00 00" (reader and slot index), Windows " 0"; CCID adds
 # " [interface]" and " (serial)". None of that is part of the name the app shows.
@@ -56,6 +58,41 @@ class Verdicts:
     violations: tuple[Violation, ...] = ()
     unchecked: tuple[Unchecked, ...] = ()
     passed: tuple[str, ...] = ()
+
+
+def judge_wiring(requirement: Requirement, maker: str, subject: str, found: Verdicts | None,
+                 seen: str) -> Verdict:
+    """The verdict of one wiring rule on one device the scan found (``found``: what
+    :func:`check_device` said of it; None: the device is not on the bench). A rule that
+    could not be checked (topology or PC/SC name unknown) is an error, never a pass."""
+    evidence = Evidence(observed=(seen,))
+    if found is None:
+        return Verdict.of(requirement.id, maker, subject, expected=requirement.statement,
+                          seen=seen, errors=[f"{subject} was not found on the bench"],
+                          evidence=evidence)
+    broken = [v.detail for v in found.violations if v.requirement == requirement.id]
+    unread = [u.reason for u in found.unchecked if u.requirement == requirement.id]
+    if not broken and not unread and requirement.id not in found.passed:
+        unread = [f"no wiring rule of {requirement.id} was judged on {subject}"]
+    return Verdict.of(requirement.id, maker, subject, expected=requirement.statement,
+                      seen=seen, problems=broken, errors=unread, evidence=evidence)
+
+
+def judge_hotplug(requirement: Requirement, maker: str, subject: str, listed: list[str],
+                  again: list[str], restarted: bool) -> Verdict:
+    """USB-06: the general reader the management app listed is listed again after it was
+    pulled and plugged back in (after a restart on a monitor-less terminal)."""
+    after = "after the terminal's restart" if restarted else "at once"
+    seen = f"listed before: {', '.join(listed) or 'nothing'}; after plugging in again " \
+           f"({after}): {', '.join(again) or 'nothing'}"
+    errors = [] if listed else [f"the management app listed no general reader before "
+                                f"{subject} was pulled, so recognition cannot be judged"]
+    problems = [] if sorted(again) == sorted(listed) else [
+        f"after plugging {subject} in again the app lists {again or 'nothing'}; before it "
+        f"listed {listed}"]
+    return Verdict.of(requirement.id, maker, subject, expected=requirement.statement,
+                      seen=seen, problems=problems, errors=errors,
+                      evidence=Evidence(observed=(seen,)))
 
 
 def verified_model(profile: Profile, maker: str | None, model: str | None) -> VerifiedModel | None:

@@ -1,0 +1,110 @@
+"""The UPD runners: the bench restored to before the upgrade at the moments the schedule
+rules ask for (:func:`harness.model.schedule_rules.schedule_probes`), switched on by the
+maker's routine, and the management tool's delivery list and manual download observed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from harness.bench import Bench
+from harness.flows.runner import FlowRun
+from harness.flows.setup import (
+    delivered_version,
+    morning,
+    schedule_of,
+    wait_for_delivery,
+    window_evening,
+)
+from harness.hands import Hands
+from harness.model.profiles import DeliveryVersionCheck, Profile
+from harness.model.schedule_rules import DeliveryProbe, DeliverySeen, ManualProbe, ManualSeen
+from harness.model.wait import wait_until
+
+#: The delivery list is looked at this often between checkpoints (bench seconds).
+LOOK_S = 600.0
+#: A manual download's probe starts this long before the button is pressed.
+MANUAL_LEAD = dt.timedelta(minutes=15)
+#: Bench seconds for the tool's dialog after the button.
+DIALOG_S = 10.0
+
+
+def _switched_on(bench: Bench, hands: Hands, reader: str, profile: Profile,
+                 at: dt.datetime) -> tuple[FlowRun, str | None]:
+    """Restored to before the upgrade at ``at`` and switched on; a problem if it did not
+    come up (nobody mends it: the probe then fails with what was seen)."""
+    run = FlowRun(bench, hands, reader, "schedule", watch_terminal=True)
+    hands.restore("before_upgrade", at)
+    morning(run, profile)
+    unmet = "; ".join(run.record.unmet + run.record.problems)
+    return run, (f"the bench did not come up: {unmet}" if unmet else None)
+
+
+def _listed(hands: Hands, component: str) -> str | None:
+    return hands.delivery_list().get(component)
+
+
+def probe_delivery(bench: Bench, hands: Hands, reader: str, profile: Profile,
+                   probe: DeliveryProbe) -> DeliverySeen:
+    want = delivered_version(profile)
+    if want is None:
+        return DeliverySeen(probe, (None,) * len(probe.checkpoints),
+                            problem=f"{profile.key}: no delivery_version check to look for")
+    component, version = want
+    run, problem = _switched_on(bench, hands, reader, profile, probe.start)
+    if problem is not None:
+        return DeliverySeen(probe, (None,) * len(probe.checkpoints), problem=problem)
+    clock = bench.clock
+    got: list[bool | None] = []
+    first_seen: dt.datetime | None = None
+    for cp in probe.checkpoints:
+        left = (cp.at - clock.wallclock()).total_seconds()
+        if first_seen is not None:
+            got.append(True)  # the list never takes a delivery back
+            continue
+        if left < 0:
+            problem = f"switched on only at {clock.wallclock():%m-%d %H:%M:%S}, after {cp.at:%H:%M:%S}"
+            got.append(None)
+            continue
+        waited = wait_until(clock, lambda: _listed(hands, component),
+                            lambda v: v == version, left, step_s=LOOK_S, sleep=hands.wait)
+        if waited.ok:
+            first_seen = clock.wallclock()
+        got.append(waited.ok)
+    return DeliverySeen(probe, tuple(got), first_seen, problem)
+
+
+def probe_manual(bench: Bench, hands: Hands, reader: str, profile: Profile,
+                 probe: ManualProbe) -> ManualSeen:
+    run, problem = _switched_on(bench, hands, reader, profile, probe.at - MANUAL_LEAD)
+    left = (probe.at - bench.clock.wallclock()).total_seconds()
+    if problem is None and left < 0:
+        problem = f"switched on only at {bench.clock.wallclock():%H:%M:%S}, after {probe.at:%H:%M:%S}"
+    if problem is not None:
+        return ManualSeen(probe, None, None, problem)
+    hands.wait(left)
+    pressed = bench.clock.wallclock()
+    seen = len(run.record.dialogs)
+    run.do("download_now", hands.download_now)
+    run.wait_until(lambda r: len(run.record.dialogs) > seen, DIALOG_S, "a dialog",
+                   terminal=True)
+    dialog = run.record.dialogs[-1].dialog if len(run.record.dialogs) > seen else None
+    return ManualSeen(probe, pressed, dialog)
+
+
+def probe_delivery_list(bench: Bench, hands: Hands, reader: str, profile: Profile,
+                        check: DeliveryVersionCheck
+                        ) -> tuple[str | None, str | None, str | None, str | None]:
+    """UPD-04: the list before any delivery, once the night delivered (or the night ran
+    out), and after the terminal's reboot; or why the bench could not be brought there."""
+    schedule = schedule_of(profile)
+    if schedule is None:
+        return None, None, None, f"{profile.key}: no distribution_schedule check"
+    run, problem = _switched_on(bench, hands, reader, profile, window_evening(schedule))
+    if problem is not None:
+        return None, None, None, problem
+    before = _listed(hands, check.component)
+    wait_for_delivery(run, profile)
+    delivered = _listed(hands, check.component)
+    run.do("reboot_terminal", hands.reboot_terminal)
+    run.wait_for("first", 300, step_s=15)
+    return before, delivered, _listed(hands, check.component), None

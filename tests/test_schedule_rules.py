@@ -1,0 +1,144 @@
+"""UPD-01 and UPD-04: the schedule's probes sit on both sides of every edge, the rules judge
+what a probe saw, and a terminal whose distribution moves any edge fails UPD-01."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.flows.upgrade import probe_delivery, probe_manual
+from harness.model.profiles import (
+    DeliveryVersionCheck,
+    ProfileSet,
+    ScheduleCheck,
+    default_profiles_dir,
+)
+from harness.model.schedule_rules import (
+    ACCEPTED,
+    EDGE,
+    DeliverySeen,
+    ManualSeen,
+    judge_delivery,
+    judge_schedule,
+    nights,
+    schedule_probes,
+)
+from harness.paths import project_file
+
+MAKER = "canon"
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def _schedule(profiles: ProfileSet) -> tuple[object, ScheduleCheck]:
+    req = next(r for r in profiles[MAKER].requirements
+               if any(isinstance(c, ScheduleCheck) for c in r.checks))
+    return req, next(c for c in req.checks if isinstance(c, ScheduleCheck))
+
+
+def test_probes_stand_on_both_sides_of_every_edge(profiles: ProfileSet) -> None:
+    _, check = _schedule(profiles)
+    deliveries, manuals = schedule_probes(check)
+    points = {(cp.at, cp.delivered) for p in deliveries for cp in p.checkpoints}
+    tz = check.manual_from.tzinfo
+    for night in (nights(check)[0], nights(check)[-1]):
+        h, m = (int(x) for x in check.window.start.split(":"))
+        opens = dt.datetime(night.year, night.month, night.day, h, m, tzinfo=tz)
+        assert (opens - EDGE, False) in points, f"nothing judged just before {opens}"
+        assert any(d and opens < at <= opens + dt.timedelta(hours=2) for at, d in points)
+    for skipped in check.nightly_except:
+        assert any(not d and at.date() == skipped + dt.timedelta(days=1) for at, d in points)
+    assert any(d and at.date() == check.all_day_from and at.hour < 20 for at, d in points)
+    assert any(not d and at.date() == check.all_day_from - dt.timedelta(days=1)
+               for at, d in points)
+    assert sorted((p.at, p.accepted) for p in manuals) == [
+        (check.manual_from - dt.timedelta(minutes=1), False),
+        (check.manual_from + dt.timedelta(minutes=1), True)]
+    # Every probe starts before its first checkpoint, so the look at the edge can be made.
+    assert all(p.start < p.checkpoints[0].at for p in deliveries)
+
+
+def test_the_rule_judges_each_checkpoint_and_fails_closed(profiles: ProfileSet) -> None:
+    req, check = _schedule(profiles)
+    deliveries, manuals = schedule_probes(check)
+    right = [DeliverySeen(p, tuple(cp.delivered for cp in p.checkpoints)) for p in deliveries]
+    asked = [ManualSeen(p, p.at, ACCEPTED if p.accepted else "no_update") for p in manuals]
+    assert judge_schedule(req, MAKER, "r", right, asked).passed
+    early = [DeliverySeen(right[0].probe, (True, True)), *right[1:]]
+    verdict = judge_schedule(req, MAKER, "r", early, asked)
+    assert verdict.status == "failed" and "not open yet" in verdict.problems[0]
+    unseen = [DeliverySeen(right[0].probe, (None, None), problem="no power"), *right[1:]]
+    assert judge_schedule(req, MAKER, "r", unseen, asked).status == "error"
+    refused = [ManualSeen(p, p.at, "no_update") for p in manuals]
+    verdict = judge_schedule(req, MAKER, "r", right, refused)
+    assert verdict.status == "failed" and "13:01" in verdict.problems[0]
+    assert judge_schedule(req, MAKER, "r", [], []).status == "error"
+
+
+def test_the_delivery_list_rule(profiles: ProfileSet) -> None:
+    req = next(r for r in profiles[MAKER].requirements
+               if any(isinstance(c, DeliveryVersionCheck) for c in r.checks))
+    check = next(c for c in req.checks if isinstance(c, DeliveryVersionCheck))
+    old = "0.0.1"
+    assert judge_delivery(req, MAKER, "r", check, old, check.version, check.version).passed
+    assert judge_delivery(req, MAKER, "r", check, old, check.version, old).status == "failed"
+    assert judge_delivery(req, MAKER, "r", check, old, None, check.version).status == "failed"
+    assert judge_delivery(req, MAKER, "r", check, check.version, check.version,
+                          check.version).status == "error"
+
+
+#: Terminal distribution faults, each moving one edge of the notice's schedule.
+MOVED = {
+    # The list shows a delivery once downloaded (30 min on the twin): an earlier opening
+    # shows only when it is more than that early.
+    "opens at 19:00": {"distribution.nightly_start": "19:00"},
+    "opens at 21:00": {"distribution.nightly_start": "21:00"},
+    "closes at 03:00": {"distribution.nightly_end": "03:00"},
+    "no night excluded": {"distribution.nightly_except": []},
+    "all day a day early": {"distribution.all_day_from": "2026-01-30"},
+    "manual from 12:00": {"distribution.manual_from": "2026-01-19T12:00:00+09:00"},
+}
+
+
+def _bench(tmp_path: Path, changes: dict[str, object]) -> Iterator[Bench]:
+    base = project_file("fixtures/benches/emulated.yaml")
+    lines = [f"base: {base}", "bench: moved-schedule", "terminal:", "  deviations:"]
+    lines += [f"    - {{change: {k}, to: {v!r}}}" if not isinstance(v, list)
+              else f"    - {{change: {k}, to: []}}" for k, v in changes.items()]
+    path = tmp_path / "bench.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bench = Bench.load(path).open()
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
+def _upd01(bench: Bench, profiles: ProfileSet):  # noqa: ANN202
+    req, check = _schedule(profiles)
+    hands = TwinHands(bench)
+    reader = next(r.name for r in bench.spec.readers if r.maker == MAKER)
+    deliveries, manuals = schedule_probes(check)
+    return judge_schedule(
+        req, MAKER, reader,
+        [probe_delivery(bench, hands, reader, profiles[MAKER], p) for p in deliveries],
+        [probe_manual(bench, hands, reader, profiles[MAKER], p) for p in manuals])
+
+
+@pytest.mark.parametrize("fault", [None, *MOVED])
+def test_a_moved_edge_fails_upd01(fault: str | None, tmp_path: Path,
+                                  profiles: ProfileSet) -> None:
+    for bench in _bench(tmp_path, MOVED[fault] if fault else {}):
+        verdict = _upd01(bench, profiles)
+        if fault is None:
+            assert verdict.passed, verdict.explain()
+        else:
+            assert verdict.status == "failed", f"{fault}: {verdict.explain()}"
