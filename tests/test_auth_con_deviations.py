@@ -12,19 +12,23 @@ would pass: the consent flow's two visits hold the completion screen 3 s and 12 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from flow_helpers import (
+    BENCHES,
+    DEFAULT_BENCH,
+    Flow,
+    Judged,
+    failed,
+    load_profiles,
+    open_bench,
+    run_judged,
+)
 
 from harness.bench import Bench
-from harness.emulation.hands import TwinHands
-from harness.flows import run_flow
-from harness.flows.drivers import Plan
-from harness.model.flow_rules import check_flow
 from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+from harness.model.profiles import ProfileSet
 
-BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
 FLOWS = (("pin_lock", ()), ("consent", ()))
 #: reader -> (the flow its deviation shows in, the requirement it breaks, a fragment of the
 #: problem it must give). The PIN deviations cannot show in the consent flow (no PIN is
@@ -40,42 +44,28 @@ BROKEN = {
 
 @pytest.fixture(scope="module")
 def profiles() -> ProfileSet:
-    return ProfileSet.load(default_profiles_dir())
-
-
-def _open(name: str) -> Iterator[Bench]:
-    bench = Bench.load(BENCHES / name).open()
-    try:
-        yield bench
-    finally:
-        bench.close()
+    return load_profiles()
 
 
 @pytest.fixture(scope="module")
 def deviant() -> Iterator[Bench]:
-    yield from _open("deviant-auth-con.yaml")
+    yield from open_bench(BENCHES / "deviant-auth-con.yaml")
 
 
 @pytest.fixture(scope="module")
 def default_bench() -> Iterator[Bench]:
-    yield from _open("emulated.yaml")
+    yield from open_bench(DEFAULT_BENCH)
 
 
 def _judged(bench: Bench, profiles: ProfileSet, reader: str,
-            flows: tuple[tuple[str, tuple[str, ...]], ...] = FLOWS
-            ) -> tuple[dict[str, FlowRecord], dict[str, list[str]]]:
+            flows: tuple[Flow, ...] = FLOWS) -> tuple[dict[str, FlowRecord], Judged]:
     """The flows driven on ``reader``, every check of them judged: requirement -> problems."""
-    maker = bench.reader(reader).maker
     records: dict[str, FlowRecord] = {}
-    out: dict[str, list[str]] = {}
-    for flow, given in flows:
-        record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], flow, given))
-        records[flow] = record
-        for req in profiles[maker].requirements:
-            for check in req.checks:
-                if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == (
-                        flow, given):
-                    out.setdefault(req.id, []).extend(check_flow(check, record))
+    out: Judged = {}
+    for flow in flows:
+        records[flow[0]], judged = run_judged(bench, profiles, reader, flow)
+        for req, problems in judged.items():
+            out.setdefault(req, []).extend(problems)
     return records, out
 
 
@@ -97,6 +87,5 @@ def test_each_deviation_fails_exactly_its_requirement(deviant: Bench, profiles: 
                                                       reader: str) -> None:
     flow, req, why = BROKEN[reader]
     _, judged = _judged(deviant, profiles, reader, ((flow, ()),))
-    failed = {r for r, problems in judged.items() if problems}
-    assert failed == {req}, judged
+    assert failed(judged) == {req}, judged
     assert any(why in p for p in judged[req]), judged[req]

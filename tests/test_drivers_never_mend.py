@@ -13,6 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flow_helpers import (
+    BENCHES,
+    DEFAULT_BENCH,
+    deviant_bench_file,
+    failed,
+    load_profiles,
+    open_bench,
+    run_judged,
+)
 
 from harness.bench import Bench
 from harness.emulation.hands import TwinHands
@@ -20,58 +29,30 @@ from harness.flows import run_flow
 from harness.flows.drivers import Plan
 from harness.flows.power_on import NEUTRAL, PowerRoutine, PowerStep
 from harness.model.flow_rules import check_flow
-from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+from harness.model.profiles import FlowCheck, ProfileSet
 
-BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
 PAIRING = ("pairing", ("not_paired",))
 CONSENT = ("consent", ())
 
 
 @pytest.fixture(scope="module")
 def profiles() -> ProfileSet:
-    return ProfileSet.load(default_profiles_dir())
-
-
-def _open(path: Path) -> Iterator[Bench]:
-    bench = Bench.load(path).open()
-    try:
-        yield bench
-    finally:
-        bench.close()
+    return load_profiles()
 
 
 @pytest.fixture(scope="module")
 def default_bench() -> Iterator[Bench]:
-    yield from _open(BENCHES / "emulated.yaml")
+    yield from open_bench(DEFAULT_BENCH)
 
 
 @pytest.fixture(scope="module")
 def pairing_bench() -> Iterator[Bench]:
-    yield from _open(BENCHES / "deviant-pairing.yaml")
+    yield from open_bench(BENCHES / "deviant-pairing.yaml")
 
 
 @pytest.fixture(scope="module")
 def boot_bench() -> Iterator[Bench]:
-    yield from _open(BENCHES / "deviant-boot.yaml")
-
-
-def _judged(profiles: ProfileSet, maker: str, record: FlowRecord,
-            flow: tuple[str, tuple[str, ...]]) -> dict[str, list[str]]:
-    """Every check of the maker's profile judged on ``record``: requirement -> problems."""
-    out: dict[str, list[str]] = {}
-    for req in profiles[maker].requirements:
-        for check in req.checks:
-            if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == flow:
-                out.setdefault(req.id, []).extend(check_flow(check, record))
-    return out
-
-
-def _run(bench: Bench, profiles: ProfileSet, reader: str,
-         flow: tuple[str, tuple[str, ...]]) -> tuple[FlowRecord, dict[str, list[str]]]:
-    maker = bench.reader(reader).maker
-    record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], *flow))
-    return record, _judged(profiles, maker, record, flow)
+    yield from open_bench(BENCHES / "deviant-boot.yaml")
 
 
 def _reboots(bench: Bench, since: int) -> list[str]:
@@ -115,7 +96,7 @@ def test_pairing_restarts_come_from_the_profiles(profiles: ProfileSet) -> None:
 def test_pairing_passes_on_the_default_bench_with_the_makers_restart_only(
         default_bench: Bench, profiles: ProfileSet, reader: str, restart: str) -> None:
     since = len(default_bench.timeline.events())
-    record, judged = _run(default_bench, profiles, reader, PAIRING)
+    record, judged = run_judged(default_bench, profiles, reader, PAIRING)
     assert judged["SP-04"] == [], judged
     assert [a.what for a in record.actions if a.what.startswith("restart:")] == [
         f"restart:{restart}"]
@@ -141,9 +122,8 @@ def test_pairing_passes_on_the_default_bench_with_the_makers_restart_only(
 def test_a_button_that_needs_a_terminal_restart_fails_exactly_sp04(
         pairing_bench: Bench, profiles: ProfileSet, reader: str) -> None:
     since = len(pairing_bench.timeline.events())
-    record, judged = _run(pairing_bench, profiles, reader, PAIRING)
-    failed = {req for req, problems in judged.items() if problems}
-    assert failed == {"SP-04"}, judged
+    record, judged = run_judged(pairing_bench, profiles, reader, PAIRING)
+    assert failed(judged) == {"SP-04"}, judged
     assert "first was not seen" in judged["SP-04"][0] or "smartphone" in judged["SP-04"][0]
     # The app was restarted, the terminal was not (which would have shown the button).
     assert [a.what for a in record.actions if a.what.startswith("restart:")] == [
@@ -156,7 +136,7 @@ def test_paired_smartphone_flows_are_not_set_up_by_a_terminal_restart_either(
     """SP-01's precondition (paired) is reached by SP-04's procedure or not at all."""
     since = len(pairing_bench.timeline.events())
     flow = ("smartphone_iphone", ("paired",))
-    record, judged = _run(pairing_bench, profiles, "panasonic", flow)
+    record, judged = run_judged(pairing_bench, profiles, "panasonic", flow)
     assert record.unmet and "smartphone button did not show" in record.unmet[0]
     assert judged and all(any(p.startswith("before the flow:") for p in problems)
                           for problems in judged.values()), judged
@@ -167,7 +147,7 @@ def test_paired_smartphone_flows_are_not_set_up_by_a_terminal_restart_either(
 def test_the_default_bench_reaches_the_first_screen_by_the_neutral_routine(
         default_bench: Bench, profiles: ProfileSet) -> None:
     """(BOOT-01's and BOOT-02's routines: the pairing runs above.)"""
-    record, judged = _run(default_bench, profiles, "canon", CONSENT)
+    record, judged = run_judged(default_bench, profiles, "canon", CONSENT)
     assert not record.unmet, record.unmet
     assert judged and all(not problems for problems in judged.values()), judged
 
@@ -179,7 +159,7 @@ def test_a_reader_the_routine_does_not_start_fails_the_flow(
     30 s, misses it: only a terminal restart would find it); Atlas does not start with the
     terminal (only its power button would start it). Neither is helped."""
     since = len(boot_bench.timeline.events())
-    record, judged = _run(boot_bench, profiles, reader, CONSENT)
+    record, judged = run_judged(boot_bench, profiles, reader, CONSENT)
     (unmet,) = record.unmet
     assert f"switched on by {routine}" in unmet and "not its first screen" in unmet
     assert judged and all(problems and problems[0] == f"before the flow: {unmet}"
@@ -192,16 +172,10 @@ def test_a_reader_the_routine_does_not_start_fails_the_flow(
 def test_the_neutral_routine_gives_no_head_start(tmp_path: Path, profiles: ProfileSet) -> None:
     """A Canon reader that must start before the terminal (the notices say no such thing
     for Canon) is missed by the neutral routine: reader and terminal switched on together."""
-    (tmp_path / "devices").symlink_to(BENCHES.parent / "devices")
-    (tmp_path / "benches").mkdir()
-    path = tmp_path / "benches" / "head-start.yaml"
-    path.write_text(
-        f"base: {BENCHES / 'emulated.yaml'}\nbench: head-start\nreaders:\n"
-        "  - name: canon\n    deviations:\n"
-        "      - {change: behaviour.link.missed_if_terminal_first, to: true}\n",
-        encoding="utf-8")
-    for bench in _open(path):
-        record, judged = _run(bench, profiles, "canon", CONSENT)
+    path = deviant_bench_file(tmp_path, "head-start", readers={"canon": [
+        {"change": "behaviour.link.missed_if_terminal_first", "to": True}]})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, "canon", CONSENT)
         (unmet,) = record.unmet
         assert f"switched on by {NEUTRAL}" in unmet and "link_wait" in unmet, unmet
         assert all(problems for problems in judged.values()), judged
@@ -210,8 +184,8 @@ def test_the_neutral_routine_gives_no_head_start(tmp_path: Path, profiles: Profi
 def test_an_unpowered_reader_is_dark_on_a_fresh_bench(profiles: ProfileSet) -> None:
     """ERR-07 run first on a fresh bench: its camera never saw the panel lit in an earlier
     flow, so the strategy shows it lit once before; then the dark panel is dark."""
-    for bench in _open(BENCHES / "emulated.yaml"):
-        record, judged = _run(bench, profiles, "atlas", ("no_power", ("reader_unpowered",)))
+    for bench in open_bench(DEFAULT_BENCH):
+        record, judged = run_judged(bench, profiles, "atlas", ("no_power", ("reader_unpowered",)))
         assert judged["ERR-07"] == [], judged
         assert record.screens and record.screens[0].shows == "dark"
 

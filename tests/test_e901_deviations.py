@@ -10,65 +10,36 @@ end (E901-01, and so E901-02), a 901 that comes by itself (E901-04, and so E901-
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from flow_helpers import BENCHES, failed, load_profiles, open_bench, run_judged
 
 from harness.bench import Bench
-from harness.emulation.hands import TwinHands
-from harness.flows import run_flow
-from harness.flows.drivers import STAFF_DELAY_S, Plan
-from harness.model.flow_rules import check_flow
-from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+from harness.flows.drivers import STAFF_DELAY_S
+from harness.model.profiles import ProfileSet
 
-BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
 E901 = ("e901", ("upgrade_pending_reboot",))
 
 
 @pytest.fixture(scope="module")
 def profiles() -> ProfileSet:
-    return ProfileSet.load(default_profiles_dir())
-
-
-def _open(name: str) -> Iterator[Bench]:
-    bench = Bench.load(BENCHES / name).open()
-    try:
-        yield bench
-    finally:
-        bench.close()
+    return load_profiles()
 
 
 @pytest.fixture(scope="module")
 def timing_bench() -> Iterator[Bench]:
-    yield from _open("deviant-e901-timing.yaml")
+    yield from open_bench(BENCHES / "deviant-e901-timing.yaml")
 
 
 @pytest.fixture(scope="module")
 def early_bench() -> Iterator[Bench]:
-    yield from _open("deviant-e901-early.yaml")
-
-
-def _run(bench: Bench, profiles: ProfileSet, reader: str) -> tuple[FlowRecord, dict[str, list[str]]]:
-    """The E901 flow on ``reader``, every E901 check of its maker judged on the record."""
-    maker = bench.reader(reader).maker
-    record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], *E901))
-    judged: dict[str, list[str]] = {}
-    for req in profiles[maker].requirements:
-        for check in req.checks:
-            if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == E901:
-                judged.setdefault(req.id, []).extend(check_flow(check, record))
-    return record, judged
-
-
-def _failed(judged: dict[str, list[str]]) -> set[str]:
-    return {req for req, problems in judged.items() if problems}
+    yield from open_bench(BENCHES / "deviant-e901-early.yaml")
 
 
 def test_the_default_bench_passes_e901_with_the_staff_delay(
         early_bench: Bench, profiles: ProfileSet) -> None:
-    record, judged = _run(early_bench, profiles, "atlas")  # its atlas is not deviated
-    assert judged and _failed(judged) == set(), judged
+    record, judged = run_judged(early_bench, profiles, "atlas", E901)  # its atlas is not deviated
+    assert judged and failed(judged) == set(), judged
     # The staff acted after the bench's delay, not sooner: the hold was watched that long.
     first_ok = next(a.t for a in record.actions if a.what == "terminal:OK")
     assert first_ok - record.dialogs[0].t >= STAFF_DELAY_S
@@ -86,8 +57,8 @@ def test_the_default_bench_passes_e901_with_the_staff_delay(
 ])
 def test_e901_02_timing_deviations_fail_exactly_e901_02(
         timing_bench: Bench, profiles: ProfileSet, reader: str, why: str) -> None:
-    record, judged = _run(timing_bench, profiles, reader)
-    assert _failed(judged) == {"E901-02"}, judged
+    record, judged = run_judged(timing_bench, profiles, reader, E901)
+    assert failed(judged) == {"E901-02"}, judged
     assert why in judged["E901-02"][0], judged["E901-02"]
     if reader == "atlas":
         assert "after card_out" in judged["E901-02"][0]
@@ -95,18 +66,18 @@ def test_e901_02_timing_deviations_fail_exactly_e901_02(
 
 def test_a_check_asked_for_before_the_consents_end_fails_e901_01(
         early_bench: Bench, profiles: ProfileSet) -> None:
-    record, judged = _run(early_bench, profiles, "canon")
+    record, judged = run_judged(early_bench, profiles, "canon", E901)
     # The dialog came while the second consent screen still waited for its answer; the
     # reader was then still asking, not showing 「しばらくお待ちください」.
-    assert _failed(judged) == {"E901-01", "E901-02"}, judged
+    assert failed(judged) == {"E901-01", "E901-02"}, judged
     assert "not after the last consent" in judged["E901-01"][0]
     assert "the reader showed consent_2 then" in judged["E901-02"][0]
 
 
 def test_a_901_without_the_staffs_ok_fails_e901_04(
         early_bench: Bench, profiles: ProfileSet) -> None:
-    record, judged = _run(early_bench, profiles, "fujitsu_japan")
-    assert _failed(judged) == {"E901-02", "E901-04"}, judged
+    record, judged = run_judged(early_bench, profiles, "fujitsu_japan", E901)
+    assert failed(judged) == {"E901-02", "E901-04"}, judged
     assert any("after 0 press(es) of OK" in p for p in judged["E901-04"]), judged["E901-04"]
     # Its texts are the notice's: E901-05 holds.
     assert judged["E901-05"] == []

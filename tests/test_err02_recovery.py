@@ -5,20 +5,17 @@ passes; one that recovers neither way fails."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
+from flow_helpers import BENCHES, DEFAULT_BENCH, deviant_bench_file, load_profiles, open_bench
 
-from harness.bench import Bench
 from harness.emulation.hands import TwinHands
 from harness.flows import run_flow
 from harness.flows.drivers import Plan
 from harness.model.flow_rules import check_flow
-from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+from harness.model.profiles import FlowCheck
 
-BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
 FLOW = ("startup_network_error", ())
 
 NO_SELF_RECOVERY = [
@@ -33,22 +30,6 @@ NO_RECOVERY = [*NO_SELF_RECOVERY,
                 "why": "shows the network error after every start"}]
 
 
-def _bench(tmp_path: Path, deviations: list[dict] | None) -> Iterator[Bench]:
-    path = BENCHES / "emulated.yaml"
-    if deviations is not None:
-        # Anywhere: the base's twins are found relative to the base file.
-        path = tmp_path / "bench.yaml"
-        path.write_text(yaml.safe_dump({
-            "base": str(BENCHES / "emulated.yaml"), "bench": "err02",
-            "readers": [{"name": "fujitsu_japan", "deviations": deviations}]},
-            allow_unicode=True), encoding="utf-8")
-    bench = Bench.load(path).open()
-    try:
-        yield bench
-    finally:
-        bench.close()
-
-
 @pytest.mark.parametrize(("deviations", "restarted", "passes"), [
     (None, False, True),
     (NO_SELF_RECOVERY, True, True),
@@ -56,10 +37,12 @@ def _bench(tmp_path: Path, deviations: list[dict] | None) -> Iterator[Bench]:
 ], ids=["recovers-by-itself", "recovers-after-restart", "never-recovers"])
 def test_err02_follows_the_notices_procedure(tmp_path: Path, deviations, restarted: bool,  # noqa: ANN001
                                              passes: bool) -> None:
-    profile = ProfileSet.load(default_profiles_dir())["fujitsu_japan"]
+    profile = load_profiles()["fujitsu_japan"]
     check = profile.requirement("ERR-02").checks[0]
     assert isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == FLOW
-    for bench in _bench(tmp_path, deviations):
+    path = DEFAULT_BENCH if deviations is None else deviant_bench_file(
+        tmp_path, "err02", readers={"fujitsu_japan": deviations})
+    for bench in open_bench(path):
         record = run_flow(bench, TwinHands(bench), "fujitsu_japan", Plan.of(profile, *FLOW))
         problems = check_flow(check, record)
         restarts = [a.what for a in record.actions if a.what.startswith("restart:")]

@@ -1,0 +1,83 @@
+"""Shared helpers for the tests that drive a flow on a bench and judge it with the profiles:
+a bench opened (a file of fixtures/benches/, or the default bench with the deviations a test
+writes), a flow run by harness.flows.run_flow, and every check the maker's profile makes of
+that flow judged on the record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.flows import run_flow
+from harness.flows.drivers import Plan
+from harness.model.flow_rules import check_flow
+from harness.model.observed import FlowRecord
+from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+
+BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
+DEFAULT_BENCH = BENCHES / "emulated.yaml"
+#: A flow and its givens, as the profiles' checks name them.
+Flow = tuple[str, tuple[str, ...]]
+#: Requirement -> the problems its checks of one flow found (empty: it held).
+Judged = dict[str, list[str]]
+
+
+def load_profiles() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def open_bench(path: Path) -> Iterator[Bench]:
+    """The bench opened, and closed once the caller is done (``yield from`` it in a
+    fixture, or loop over it)."""
+    bench = Bench.load(path).open()
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
+def deviant_bench_file(folder: Path, name: str, *,
+                       readers: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+                       terminal: Mapping[str, Any] | None = None) -> Path:
+    """A bench file in ``folder`` deriving from the default bench: ``readers`` maps a
+    reader's name to its ``deviations``; ``terminal`` is merged into the terminal's section
+    (``deviations``, ``upgrade``, ``monitorless``). The base's twins are found relative to
+    the base, wherever this file is."""
+    data: dict[str, Any] = {"base": str(DEFAULT_BENCH), "bench": name}
+    if readers:
+        data["readers"] = [{"name": reader, "deviations": [dict(d) for d in deviations]}
+                           for reader, deviations in readers.items()]
+    if terminal:
+        data["terminal"] = dict(terminal)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+def judge(profiles: ProfileSet, maker: str, record: FlowRecord, flow: Flow) -> Judged:
+    """Every check of the maker's profile that names ``flow`` judged on ``record``."""
+    out: Judged = {}
+    for req in profiles[maker].requirements:
+        for check in req.checks:
+            if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == flow:
+                out.setdefault(req.id, []).extend(check_flow(check, record))
+    return out
+
+
+def run_judged(bench: Bench, profiles: ProfileSet, reader: str,
+               flow: Flow) -> tuple[FlowRecord, Judged]:
+    """``flow`` driven on ``reader`` as its maker's profile plans it, and judged."""
+    maker = bench.reader(reader).maker
+    record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], *flow))
+    return record, judge(profiles, maker, record, flow)
+
+
+def failed(judged: Judged) -> set[str]:
+    """The requirements that did not hold."""
+    return {req for req, problems in judged.items() if problems}
