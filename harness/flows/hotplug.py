@@ -8,7 +8,7 @@ import attrs
 
 from harness.bench import Bench
 from harness.flows.runner import FlowRun
-from harness.flows.setup import morning, restore_morning
+from harness.flows.strategy import BenchStrategy
 from harness.hands import Hands
 from harness.model.profiles import ProfileSet
 
@@ -34,8 +34,7 @@ def replug(bench: Bench, hands: Hands, profiles: ProfileSet, general: str) -> Re
     if host is None:
         raise RigError("the bench has no face-auth reader whose app could list a general reader")
     run = FlowRun(bench, hands, host, "general_reader_hotplug")
-    restore_morning(bench, hands)
-    morning(run, profiles[bench.reader(host).maker])
+    BenchStrategy(bench, hands).morning(run, profiles[bench.reader(host).maker])
     listed = hands.pair(host, general, run.patient)
     hands.usb_cable(general, plugged=False)
     hands.wait(UNPLUGGED_S)

@@ -8,13 +8,8 @@ import datetime as dt
 
 from harness.bench import Bench
 from harness.flows.runner import FlowRun
-from harness.flows.setup import (
-    delivered_version,
-    morning,
-    schedule_of,
-    wait_for_delivery,
-    window_evening,
-)
+from harness.flows.setup import delivered_version, schedule_of, wait_for_delivery, window_evening
+from harness.flows.strategy import BenchStrategy
 from harness.hands import Hands
 from harness.model.profiles import DeliveryVersionCheck, Profile
 from harness.model.schedule_rules import DeliveryProbe, DeliverySeen, ManualProbe, ManualSeen
@@ -33,10 +28,7 @@ def _switched_on(bench: Bench, hands: Hands, reader: str, profile: Profile,
     """Restored to before the upgrade at ``at`` and switched on; a problem if it did not
     come up (nobody mends it: the probe then fails with what was seen)."""
     run = FlowRun(bench, hands, reader, "schedule", watch_terminal=True)
-    hands.restore("before_upgrade", at)
-    morning(run, profile)
-    unmet = "; ".join(run.record.unmet + run.record.problems)
-    return run, (f"the bench did not come up: {unmet}" if unmet else None)
+    return run, BenchStrategy(bench, hands).before_upgrade(run, profile, at)
 
 
 def _listed(hands: Hands, component: str) -> str | None:
