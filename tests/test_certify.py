@@ -74,13 +74,15 @@ def test_every_requirement_of_every_maker_has_a_deciding_test() -> None:
 
 def test_a_requirement_no_test_decides_fails(tmp_path: Path) -> None:
     from harness.bench import check_bench_file, default_bench_path
+    from harness.model.verdict import Verdict
     from harness.report.certification import TestRecord, build_report
 
     path = default_bench_path()
     spec = check_bench_file(path)
     profiles = ProfileSet.load(default_profiles_dir())
     now = dt.datetime.now().astimezone()
-    tests = {"t": TestRecord("t", ("USB-02",), ("canon",), "passed")}
+    judged = Verdict("USB-02", "canon", "canon", "passed", "no hub", "no hub")
+    tests = {"t": TestRecord("t", ("USB-02",), ("canon",), "passed", verdicts=[judged])}
     report = build_report(bench_path=path, spec=spec, profiles=profiles, tests=tests,
                           started=now, ended=now, only={"canon"})
     rows = report["makers"]["canon"]

@@ -2,10 +2,13 @@
 
 A pytest plugin (:class:`CertificationCollector`) records, for every suite test, the
 requirement IDs it is marked with, the maker(s) it is about (from the reader it ran on or its
-``maker`` mark) and its outcome. :func:`build_report` then sets these against the profiles:
-each requirement that applies to a maker on the bench is ``passed`` (covered, every test
-passed), ``failed`` (a test failed, or no test covers it: coverage is enforced) or
-``not_run`` (its tests were skipped or deselected).
+``maker`` mark), its outcome and the verdicts it handed to the ``judge`` fixture.
+:func:`build_report` then sets these against the profiles: each requirement that applies to
+a maker on the bench is ``passed`` (covered, and every deciding test passed with a passing
+verdict on it), ``failed`` (a verdict failed, a test failed or errored, a test passed without
+a verdict, or no test covers it: coverage is enforced) or ``not_run`` (its tests were skipped
+or deselected). A row carries its verdicts (expected, seen, evidence), never an assertion
+message scraped from a passing test.
 """
 
 from __future__ import annotations
@@ -20,24 +23,34 @@ import pytest
 
 from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet
+from harness.model.verdict import Verdict
+
+#: The ``user_properties`` key a test's verdicts travel under (xdist and parts included).
+VERDICT_PROPERTY = "onshi_rig.verdict"
 
 GENERAL = "general_readers"
 
 
 @attrs.define
 class TestRecord:
+    __test__ = False  # not a test class, though pytest would collect it by its name
+
     nodeid: str
     requirements: tuple[str, ...]
     makers: tuple[str, ...]
     outcome: str = "not_run"  # passed | failed | skipped | not_run
     reason: str = ""
+    verdicts: list[Verdict] = attrs.Factory(list)
+
+    def verdicts_on(self, requirement: str, maker: str) -> list[Verdict]:
+        return [v for v in self.verdicts if v.requirement == requirement and v.maker == maker]
 
 
 def _short_reason(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
-    first = text.strip().splitlines()[0] if text.strip() else "failed"
-    return first[:300]
+    # The first line whole: a verdict's explanation is one line, and a cut one misleads.
+    return text.strip().splitlines()[0] if text.strip() else "failed"
 
 
 class CertificationCollector:
@@ -84,6 +97,8 @@ class CertificationCollector:
         record = self.tests.get(report.nodeid)
         if record is None:
             return
+        record.verdicts += [Verdict.from_json(value) for name, value in report.user_properties
+                            if name == VERDICT_PROPERTY and report.when == "call"]
         if report.failed:
             record.outcome, record.reason = "failed", _short_reason(report)
         elif report.skipped and record.outcome != "failed":
@@ -112,6 +127,27 @@ def applicable(profiles: ProfileSet, spec: BenchSpec,
     return out
 
 
+def _decide(req: str, maker: str, deciding: list[TestRecord]
+            ) -> tuple[str, list[str], list[Verdict]]:
+    """A requirement's status from its deciding tests and their verdicts, failing closed."""
+    if not deciding:
+        return "failed", ["no test covers this requirement"], []
+    verdicts = [v for t in deciding for v in t.verdicts_on(req, maker)]
+    reasons = [f"{v.subject}: " + "; ".join(v.problems) for v in verdicts if not v.passed]
+    for t in deciding:
+        if t.outcome == "failed" and not any(not v.passed for v in t.verdicts_on(req, maker)):
+            # Failed before (or without) judging this requirement: a bench fault or an error.
+            reasons.append(f"{t.nodeid}: {t.reason}")
+        elif t.outcome == "passed" and not t.verdicts_on(req, maker):
+            reasons.append(f"{t.nodeid}: passed without a verdict on {req} for {maker}")
+    if reasons:
+        return "failed", reasons, verdicts
+    if all(t.outcome == "passed" for t in deciding):
+        return "passed", [], verdicts
+    return "not_run", [f"{t.nodeid}: {t.reason or t.outcome}" for t in deciding
+                       if t.outcome != "passed"], verdicts
+
+
 def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
                  tests: dict[str, TestRecord], started: dt.datetime, ended: dt.datetime,
                  only: set[str] | None = None) -> dict[str, Any]:
@@ -122,19 +158,10 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
         for req in req_ids:
             deciding = [t for t in tests.values()
                         if req in t.requirements and (maker in t.makers or not t.makers)]
-            if not deciding:
-                status, reasons = "failed", ["no test covers this requirement"]
-            elif any(t.outcome == "failed" for t in deciding):
-                status = "failed"
-                reasons = [f"{t.nodeid}: {t.reason}" for t in deciding if t.outcome == "failed"]
-            elif all(t.outcome == "passed" for t in deciding):
-                status, reasons = "passed", []
-            else:
-                status = "not_run"
-                reasons = [f"{t.nodeid}: {t.reason or t.outcome}" for t in deciding
-                           if t.outcome != "passed"]
+            status, reasons, verdicts = _decide(req, maker, deciding)
             all_passed &= status == "passed"
             rows[req] = {"status": status, "tests": [t.nodeid for t in deciding],
+                         "verdicts": [v.as_json() for v in verdicts],
                          **({"reasons": reasons} if reasons else {})}
         makers[maker] = rows
     return {
