@@ -39,8 +39,8 @@ Event = Literal[
     # staff
     "staff_button", "passcode_ok", "passcode_wrong", "staff_confirms", "cancel",
     # terminal and network
-    "linked", "check_ok", "check_failed", "check_network_error", "error_901",
-    "network_lost", "network_restored", "account_rejected", "retry",
+    "linked", "check_ok", "check_failed", "check_network_error", "first_error_ok",
+    "error_901", "network_lost", "network_restored", "account_rejected", "retry",
 ]
 
 #: Conditions a transition may require; the engine evaluates them.
@@ -141,6 +141,9 @@ class StaffButton(Field):
     #: ``at_start``: the reader learns of an issued passcode when it starts (so not right
     #: after the first issue); ``live``: at once.
     learns_passcode: Literal["at_start", "live"] = "at_start"
+    #: The digits its passcode screen takes (AUTH-05: 4); a passcode of another length is
+    #: refused like a wrong one.
+    passcode_digits: int = pydantic.Field(default=4, ge=1)
 
 
 class PinLock(Field):
@@ -240,6 +243,21 @@ class Dialog(Field):
     then_reader: Event | None = None
 
 
+#: What the management tool's 今すぐダウンロード fetches (UPD-05).
+DownloadTarget = Literal["face_auth_library", "distribution_app"]
+
+
+class UpgradeApplying(Field):
+    """How an installed upgrade takes effect (UPD-02, UPD-06; seed 000 記 2, seed 002:
+    必要な再起動は1回のみです)."""
+
+    #: ``restart``: at a start of the terminal after the install; ``install``: at once
+    #: when installed, no restart needed.
+    applies_at: Literal["restart", "install"] = "restart"
+    #: With ``restart``: how many starts after the install it takes (the notice: one).
+    restarts: int = pydantic.Field(default=1, ge=1)
+
+
 class NetworkBehaviour(Field):
     #: Intermittent outages: down this long, then up this long, repeating.
     intermittent_down_seconds: float = pydantic.Field(default=120, gt=0)
@@ -257,10 +275,21 @@ class TerminalBehaviour(Field):
     check_seconds: float = pydantic.Field(default=2, ge=0)
     versions: Versions
     distribution: Distribution
+    upgrade: UpgradeApplying = UpgradeApplying()
+    #: The management tool's manual downloads that end with the ``update_ready`` dialog
+    #: (UPD-05: not the distribution application's own).
+    ready_dialog_for: list[DownloadTarget] = ["face_auth_library"]
+    #: A check that failed (the network, an unrebooted upgrade) still hands the patient's
+    #: result to the receipt computer; False: only completed checks do.
+    result_on_failed_check: bool = False
+    #: Digits of the visual-confirmation passcodes OQS issues (AUTH-03: 4).
+    passcode_digits: int = pydantic.Field(default=4, ge=1, le=12)
     dialogs: dict[DialogId, Dialog]
     #: Monitor-less, used over remote desktop: a general reader plugged in after start-up is
-    #: not recognised (USB-06).
+    #: not recognised (USB-06) until the terminal starts again.
     remote_desktop_misses_new_usb: bool = True
+    #: The same with a monitor (USB-06 allows it only without one).
+    with_monitor_misses_new_usb: bool = False
     network: NetworkBehaviour = NetworkBehaviour()
     #: The terminal's monitor (see harness.emulation.screen_look).
     display: ScreenLook | None = None

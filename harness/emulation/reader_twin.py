@@ -350,7 +350,9 @@ class FaceAuthReaderTwin:
         with self.clock.lock:
             if not self._accepts("passcode_ok"):
                 return False
-            ok = self.terminal is not None and self.terminal.passcode_matches(code)
+            # A screen that takes another number of digits cannot take this passcode.
+            ok = (len(code) == self.behaviour.staff_button.passcode_digits
+                  and self.terminal is not None and self.terminal.passcode_matches(code))
             self.timeline.record(self.name, "reader.passcode_entered", digits=len(code), ok=ok)
             return self.post("passcode_ok" if ok else "passcode_wrong")
 

@@ -133,11 +133,15 @@ class TerminalTwin:
         #: The operating system is up (False while shut down or rebooting).
         self.powered = False
         self.app_running = False
+        if upgrade == "installed" and behaviour.upgrade.applies_at == "install":
+            upgrade = "applied"  # such a terminal has no installed-but-pending state
         self.upgrade: Upgrade = upgrade
         #: ``installed`` at construction stands for a terminal that got the upgrade overnight
         #: and was never restarted: its first start continues that session, so the upgrade
         #: stays pending until a real restart.
         self._keep_pending_once = upgrade == "installed"
+        #: Starts since the upgrade was installed (``upgrade.restarts`` apply it).
+        self._starts_since_install = 0
         self.face_auth_library = (
             behaviour.versions.face_auth_library_upgrade
             if upgrade == "applied"
@@ -197,9 +201,12 @@ class TerminalTwin:
         if self.upgrade == "installed" and self._keep_pending_once:
             self.timeline.record(self.name, "upgrade.pending_reboot")
         elif self.upgrade == "installed":
-            self.upgrade = "applied"
-            self.face_auth_library = self.behaviour.versions.face_auth_library_upgrade
-            self.timeline.record(self.name, "upgrade.applied", version=self.face_auth_library)
+            self._starts_since_install += 1
+            if self._starts_since_install >= self.behaviour.upgrade.restarts:
+                self._apply_upgrade()
+            else:
+                self.timeline.record(self.name, "upgrade.pending_reboot",
+                                     starts=self._starts_since_install)
         for pairing in self.pairings.values():
             pairing.effective = pairing.registered
         for seen in self.general_readers.values():
@@ -214,6 +221,11 @@ class TerminalTwin:
         for reader in self.readers.values():
             reader.terminal_app_started()
         self._poll()
+
+    def _apply_upgrade(self) -> None:
+        self.upgrade = "applied"
+        self.face_auth_library = self.behaviour.versions.face_auth_library_upgrade
+        self.timeline.record(self.name, "upgrade.applied", version=self.face_auth_library)
 
     def _shutdown(self) -> None:
         self._keep_pending_once = False
@@ -270,8 +282,13 @@ class TerminalTwin:
             self.timeline.record(self.name, "upgrade.download_interrupted", why="network down")
             return
         self.upgrade = "installed"
+        self._starts_since_install = 0
         version = self.behaviour.versions.face_auth_library_upgrade
-        self.timeline.record(self.name, "upgrade.installed", version=version, pending_reboot=True)
+        at_once = self.behaviour.upgrade.applies_at == "install"
+        self.timeline.record(self.name, "upgrade.installed", version=version,
+                             pending_reboot=not at_once)
+        if at_once:
+            self._apply_upgrade()
         if self._ready_dialog_due:
             self._open_dialog("update_ready")
         self._ready_dialog_due = False
@@ -287,9 +304,10 @@ class TerminalTwin:
                 self._open_dialog("no_update")
                 return True
             self._open_dialog("download_request_accepted")
+            ready = target in self.behaviour.ready_dialog_for
             if self.upgrade == "none":
-                self._start_download("manual", target, target == "face_auth_library")
-            elif self.upgrade == "installed" and target == "face_auth_library":
+                self._start_download("manual", target, ready)
+            elif self.upgrade == "installed" and ready:
                 self._open_dialog("update_ready")
             return True
 
@@ -346,27 +364,40 @@ class TerminalTwin:
                 self.name, "check.failed", reader=reader.name, why=self.network.why_down()
             )
             self._open_dialog("network_error", reader.name)
+            self._failed_result(reader, label)
             reader.post("check_network_error")
         elif self.upgrade == "installed":
             self.timeline.record(
                 self.name, "check.failed", reader=reader.name, why="upgrade installed, not rebooted"
             )
             self._open_dialog("check_error_1", reader.name)
+            self._failed_result(reader, label)
             reader.post("check_failed")
         else:
-            result = EligibilityResult(reader.name, label, self.clock.now())
-            self.results.append(result)
-            self.timeline.record(self.name, "check.result", reader=reader.name, card=label)
-            if self.receipt_computer is not None:
-                self.receipt_computer.receive(result)
+            self._hand_over(reader, label)
             reader.post("check_ok")
+
+    def _hand_over(self, reader: FaceAuthReaderTwin, label: str) -> None:
+        result = EligibilityResult(reader.name, label, self.clock.now())
+        self.results.append(result)
+        self.timeline.record(self.name, "check.result", reader=reader.name, card=label)
+        if self.receipt_computer is not None:
+            self.receipt_computer.receive(result)
+
+    def _failed_result(self, reader: FaceAuthReaderTwin, label: str) -> None:
+        """A failed check's patient is not confirmed: nothing goes to the receipt computer
+        (unless the behaviour file says this terminal sends it anyway)."""
+        if self.behaviour.result_on_failed_check:
+            self._hand_over(reader, label)
 
     # -- visual-confirmation passcode (AUTH-03, AUTH-04) -------------------------------------
     def issue_passcode(self) -> str:
-        """目視確認用パスコード発行: a new 4-digit passcode (returned, never recorded)."""
+        """目視確認用パスコード発行: a new passcode of ``passcode_digits`` digits (returned,
+        never recorded)."""
         with self.clock.lock:
             first = not self.passcode_issued
-            self._passcode = f"{secrets.randbelow(10_000):04d}"
+            digits = self.behaviour.passcode_digits
+            self._passcode = f"{secrets.randbelow(10**digits):0{digits}d}"
             self.passcode_issued = True
             self.timeline.record(self.name, "passcode.issued", first=first)
             return self._passcode
@@ -386,10 +417,14 @@ class TerminalTwin:
             if seen is None:
                 return
             seen.attached = attached
+            misses = (self.behaviour.remote_desktop_misses_new_usb if self.monitorless
+                      else self.behaviour.with_monitor_misses_new_usb)
             if not attached:
                 seen.recognised = False
-            elif self.monitorless and self.app_running and self.behaviour.remote_desktop_misses_new_usb:
-                self.timeline.record(self.name, "usb.not_recognised", device=name, why="remote desktop, no monitor")
+            elif self.app_running and misses:
+                # Recognised at the terminal's next start (_app_start).
+                why = "remote desktop, no monitor" if self.monitorless else "with a monitor"
+                self.timeline.record(self.name, "usb.not_recognised", device=name, why=why)
             else:
                 seen.recognised = True
 
