@@ -169,7 +169,12 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
     if not run.wait_for("staff_passcode", 10):
         return
     code = run.passcode or ""
-    run.do("passcode", lambda: run.hands.passcode(run.reader, code))
+    # A wrong passcode of the same length first (AUTH-05: it is refused), then the right one.
+    wrong = "".join(str((int(c) + 1) % 10) if c.isdigit() else c for c in code) or "0000"
+    run.do("passcode:wrong", lambda: run.hands.passcode(run.reader, wrong))
+    run.wait(3)
+    run.hands.wait(1)  # the look above and the next entry must not share a moment
+    run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
     run.do("staff_confirm", lambda: run.hands.staff_confirm(run.reader))
     run.wait_for("place_card", 10)

@@ -158,6 +158,8 @@ def arrange_before_power(run: FlowRun, given: tuple[str, ...]) -> None:
                 hands.usb_cable(run.reader, plugged=False)
             case "network_down_at_start":
                 hands.lan_cable(seated=False)
+            case "no_passcode_issued":
+                pass  # a restored bench has none: the passcode comes only from issue_passcode
             case "no_general_reader":
                 for general in run.bench.spec.readers:
                     if general.kind == "general_reader":
@@ -171,13 +173,13 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
             case "upgrade_pending_reboot":
                 wait_for_delivery(run, profile)
             case "passcode_issued":
-                run.passcode = hands.issue_passcode()
+                issue_passcode(run)
                 # Seed 002: ※職員用ボタンを表示させるためには、顔認証付きカードリーダーの再起動を
                 # する必要があります (the reader, not the terminal).
                 hands.restart_reader(run.reader)
                 restarted(run, "restarted after the passcode was issued")
             case "passcode_first_issue":
-                run.passcode = hands.issue_passcode()
+                issue_passcode(run)
             case "paired":
                 general = run.general_reader()
                 pair(run, general)
@@ -190,6 +192,13 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
                 hands.outage("long", 2 * 3600)
             case "intermittent_outage":
                 hands.outage("intermittent")
+
+
+def issue_passcode(run: FlowRun) -> None:
+    """目視確認用パスコード発行: the passcode kept on the run for the staff to type; the record
+    keeps only how many digits it has (AUTH-03, AUTH-05: 4)."""
+    run.passcode = run.hands.issue_passcode()
+    run.record.passcode_digits = len(run.passcode)
 
 
 def delivered_version(profile: Profile) -> tuple[str, str] | None:

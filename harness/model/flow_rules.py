@@ -22,7 +22,14 @@ notice's order: top to bottom, left to right on one line.
 from __future__ import annotations
 
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
-from harness.model.profiles import DialogStep, FlowCheck, PinCount, Requirement, ScreenStep
+from harness.model.profiles import (
+    DialogStep,
+    FlowCheck,
+    PinCount,
+    Requirement,
+    Response,
+    ScreenStep,
+)
 from harness.model.verdict import Evidence, Verdict
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
@@ -52,6 +59,29 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                       seen=seen, problems=check_flow(check, record), evidence=evidence)
 
 
+def _response(rule: Response, record: FlowRecord) -> list[str]:
+    """Every time ``rule.action`` was done, no screen of ``rule.never`` until the next
+    action, and no unrecognised one (it could be one of them: fail closed)."""
+    done = [i for i, a in enumerate(record.actions) if a.what == rule.action]
+    if not done:
+        return [f"{rule.action} was never tried in this flow, so what it brings is unknown"]
+    problems: list[str] = []
+    for i in done:
+        t = record.actions[i].t
+        until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+        # Stretches with a look after the action and first seen before the next action (a
+        # stretch first seen at the very moment of the next action came from that one).
+        after = [s for s in record.screens if s.until > t + EPS_S and s.t < until - EPS_S]
+        bad = [s for s in after if s.shows in rule.never or s.shows is None]
+        if bad:
+            problems.append(f"after {rule.action} at {t:.1f} s the reader showed "
+                            f"{bad[0].label()} at {bad[0].t:.1f} s; it must not bring "
+                            f"{', '.join(rule.never)}")
+        elif not after:
+            problems.append(f"nothing was seen after {rule.action} at {t:.1f} s")
+    return problems
+
+
 def describe_flow(check: FlowCheck) -> str:
     """The check in a line: ``card_visit: first -> face_auth -> ...; never consent``."""
     parts = [" -> ".join(step.screen for step in check.screens)] if check.screens else []
@@ -61,6 +91,8 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("never " + ", ".join(check.never))
     if check.result is not None:
         parts.append(f"receipt computer gets {check.result}")
+    if check.passcode_digits is not None:
+        parts.append(f"a {check.passcode_digits}-digit passcode")
     given = f" given {', '.join(check.given)}" if check.given else ""
     return f"{check.flow}{given}: " + "; ".join(parts)
 
@@ -71,6 +103,10 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
     problems += _dialogs(check.dialogs, record)
     if check.pin_count is not None:
         problems += _pin_count(check.pin_count, record)
+    for response in check.responses:
+        problems += _response(response, record)
+    if check.passcode_digits is not None:
+        problems += _passcode_digits(check.passcode_digits, record)
     for seen in record.screens:
         if seen.shows in check.never:
             problems.append(f"{seen.shows} must never show in this flow; it did at "
@@ -81,6 +117,18 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         want = "the patient's result" if check.result == "handed_over" else "nothing"
         problems.append(f"the receipt computer should get {want}; it got {got}")
     return problems
+
+
+def _passcode_digits(want: int, record: FlowRecord) -> list[str]:
+    """The passcode the staff were given has the notice's number of digits (a reader that
+    takes another length would pass a flow whose OQS issues that length)."""
+    if record.passcode_digits is None:
+        return [f"no visual-confirmation passcode was issued in the flow: its {want} digits "
+                "could not be checked"]
+    if record.passcode_digits != want:
+        return [f"the visual-confirmation passcode OQS issued has {record.passcode_digits} "
+                f"digits, not {want}"]
+    return []
 
 
 def _is(seen: SeenScreen, step: ScreenStep) -> bool:

@@ -116,6 +116,9 @@ class FlowRecord:
     actions: list[Action] = attrs.Factory(list)
     #: Whether the patient's result reached the receipt computer (None: not looked at).
     result: Result | None = None
+    #: How many digits the visual-confirmation passcode OQS issued for the flow had (never
+    #: the passcode itself); None: none was issued.
+    passcode_digits: int | None = None
     #: What went wrong while driving (a bounded wait that ran out, an impossible step).
     problems: list[str] = attrs.Factory(list)
     #: What the notice's procedure should have brought before the flow and did not (the

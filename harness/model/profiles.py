@@ -173,6 +173,15 @@ class PinCount(Field):
     proceeds: ScreenClass = "consent"
 
 
+class Response(Field):
+    """What an action must not bring: judged on every screen seen after each time the
+    runner logged ``action`` until the next action (AUTH-05: a wrong passcode is refused,
+    it never leads to the visual confirmation). The record must have tried the action."""
+
+    action: str
+    never: list[ScreenClass] = pydantic.Field(min_length=1)
+
+
 class FlowCheck(Field):
     """What a flow, driven on the bench, must show on the reader and the terminal."""
 
@@ -190,10 +199,15 @@ class FlowCheck(Field):
     unknown: str | None = None
     #: The screen after each PIN entry (AUTH-02).
     pin_count: PinCount | None = None
+    #: What actions must not bring (a refused entry).
+    responses: list[Response] = []
     #: The pairing flow (SP-04): what the maker's procedure restarts once pairing is done
     #: (seed 002 接続設定概要 5: the terminal, or for some makers the management app). The
     #: driver restarts exactly that, nothing more, and the screens after it are judged.
     restart: Literal["terminal", "management_app"] | None = None
+    #: The visual-confirmation passcode OQS issued for the flow has this many digits
+    #: (AUTH-03, AUTH-05; seed 002: 4桁のパスコード).
+    passcode_digits: int | None = pydantic.Field(default=None, ge=1)
 
     @pydantic.model_validator(mode="after")
     def _restart_only_for_pairing(self) -> FlowCheck:

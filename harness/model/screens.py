@@ -98,6 +98,8 @@ GIVENS: dict[str, str] = {
     "before_manual_download": "bench time before manual download opens",
     "passcode_issued": "a visual-confirmation passcode is issued and the reader restarted since",
     "passcode_first_issue": "the first passcode was just issued; the reader not restarted",
+    "no_passcode_issued": "no visual-confirmation passcode was ever issued for the terminal "
+                          "(a restored bench)",
     "paired": "a verified general reader is paired and the terminal (or app) restarted",
     "not_paired": "no general reader paired",
     "network_down": "the terminal's LAN is down",

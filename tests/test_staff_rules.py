@@ -1,0 +1,80 @@
+"""AUTH-03's 'only when' half (no passcode issued: no staff button), AUTH-04's second half
+(the button after the restart) and AUTH-05's refusal of a wrong passcode: each holds on the
+default bench and fails on a reader that breaks it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flow_helpers import (
+    DEFAULT_BENCH,
+    deviant_bench_file,
+    failed,
+    load_profiles,
+    open_bench,
+    run_judged,
+)
+
+from harness.bench import Bench
+from harness.model.flow_rules import check_flow
+from harness.model.observed import Action, FlowRecord, SeenScreen
+from harness.model.profiles import FlowCheck, ProfileSet
+
+READER = "canon"
+NO_PASSCODE = ("first_screen", ("no_passcode_issued",))
+STAFF = ("staff_visual", ("passcode_issued",))
+FIRST_BUTTONS = [
+    {"name": "staff", "label": "職員用ボタン", "event": "staff_button", "when": "network_up"},
+    {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+     "when": "smartphone"}]
+#: Deviation -> (flow, the requirement it must fail).
+DEVIANT = {
+    "staff button without a passcode": (
+        {"change": "behaviour.states.first.buttons", "to": FIRST_BUTTONS}, NO_PASSCODE, "AUTH-03"),
+    "a wrong passcode accepted": (
+        {"change": "behaviour.transitions.staff_passcode.passcode_wrong", "to": "visual_confirm"},
+        STAFF, "AUTH-05"),
+}
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return load_profiles()
+
+
+@pytest.fixture(scope="module")
+def default_bench() -> Iterator[Bench]:
+    yield from open_bench(DEFAULT_BENCH)
+
+
+@pytest.mark.parametrize("flow", [NO_PASSCODE, STAFF], ids=["no-passcode", "staff"])
+def test_the_default_reader_holds(flow, default_bench: Bench, profiles: ProfileSet) -> None:  # noqa: ANN001
+    record, judged = run_judged(default_bench, profiles, READER, flow)
+    assert not failed(judged), (judged, record.path())
+    wanted = {"AUTH-03"} if flow == NO_PASSCODE else {"AUTH-03", "AUTH-04", "AUTH-05"}
+    assert wanted <= set(judged)
+
+
+@pytest.mark.parametrize("fault", sorted(DEVIANT))
+def test_a_reader_that_breaks_it_fails(fault: str, tmp_path: Path, profiles: ProfileSet) -> None:
+    deviation, flow, requirement = DEVIANT[fault]
+    path = deviant_bench_file(tmp_path, "staff", readers={READER: [deviation]})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, READER, flow)
+        assert requirement in failed(judged), (fault, judged, record.path())
+
+
+def test_a_response_never_tried_is_not_a_pass(profiles: ProfileSet) -> None:
+    check = next(c for r in profiles[READER].requirements if r.id == "AUTH-05"
+                 for c in r.checks if isinstance(c, FlowCheck) and c.responses)
+    screens = [SeenScreen(t, t + 1, s, s) for t, s in enumerate(
+        ["first", "staff_passcode", "visual_confirm", "place_card", "consent_1", "completion"])]
+    untried = FlowRecord("staff_visual", READER, screens=screens, result="handed_over",
+                         actions=[Action(1.5, "passcode:right")])
+    assert any("never tried" in p for p in check_flow(check, untried))
+    unread = FlowRecord("staff_visual", READER, screens=[
+        SeenScreen(1.0, 2.0, "staff_passcode", "staff_passcode"),
+        SeenScreen(2.0, 3.0, "unknown", None)], actions=[Action(1.5, "passcode:wrong")])
+    assert any("passcode:wrong" in p for p in check_flow(check, unread))
