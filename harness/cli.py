@@ -180,6 +180,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok and report.name_matches is not False else EXIT_VIOLATION
 
 
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    """``onshi-rig catalogue > docs/requirements.md``: every requirement of the profiles."""
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.report.catalogue import render_catalogue
+
+    text = render_catalogue(ProfileSet.load(args.profiles or default_profiles_dir()))
+    sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale says
+    sys.stdout.flush()
+    return EXIT_OK
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -420,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
     # A part of a split run: its report carries the run's id (internal).
     p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_certify)
+
+    p = sub.add_parser("catalogue", help="the requirement catalogue (docs/requirements.md) "
+                                         "as Markdown, from the profiles")
+    _profiles_arg(p)
+    p.set_defaults(func=cmd_catalogue)
 
     p = sub.add_parser("probe", help="read a My Number card or phone on a general reader")
     _bench_arg(p)

@@ -69,7 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "maker(key): the test is about this maker's readers")
     config.addinivalue_line(
-        "markers", "requirement(*ids): requirement IDs (shared/domain.md) the test proves"
+        "markers", "requirement(*ids): requirement IDs (docs/requirements.md) the test proves"
     )
     config.addinivalue_line("markers", "pcscd: needs the real pcscd with the vpcd driver")
 
