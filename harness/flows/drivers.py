@@ -359,6 +359,19 @@ def power_cycle(run: FlowRun) -> None:
     run.bench.switch(run.reader, True)
 
 
+def drive_no_power(run: FlowRun, plan: Plan) -> None:
+    """Seed 002 【アトラス EXC-9000関連】 画面が表示されず真っ黒の場合: the reader watched dark
+    with no power; ④ its AC adapter plugged in, ⑥ the terminal restarted, ⑦ after a while
+    the reader watched for its first screen (and its logo lamp). ①③⑤, the green LED on its
+    back, are for a camera behind it."""
+    run.hold(10, step_s=5)
+    run.do("power_on", lambda: run.bench.switch(run.reader, True))
+    run.hold(5)
+    run.do("reboot_terminal", run.hands.reboot_terminal)
+    run.wait_for("first", 300, step_s=15)
+    run.hold(4)
+
+
 def drive_watch_start(run: FlowRun, plan: Plan) -> None:
     """The bench was switched on with a fault in place: watch what the reader shows."""
     run.hold(10, step_s=5)
@@ -407,7 +420,7 @@ DRIVERS: dict[str, Driver] = {
     "startup_network_error": drive_startup_network_error,
     "account_error": drive_watch_start,
     "usb_link_lost": drive_watch_start,
-    "no_power": drive_watch_start,
+    "no_power": drive_no_power,
 }
 
 #: Flows watched from the moment the bench is switched on (the fault shows at start-up):

@@ -19,6 +19,7 @@ from harness.model.observed import (
     FlowRecord,
     ReadLine,
     SeenDialog,
+    SeenLamp,
     SeenScreen,
     TextFinding,
 )
@@ -96,9 +97,13 @@ class FlowRun:
     def _note_screen(self, reading: ScreenReading, obs: Observation) -> None:
         screens = self.record.screens
         t = obs.t
+        lamps = _lamps(obs)
         if screens and (screens[-1].state, screens[-1].buttons, screens[-1].texts) == (
                 reading.state, reading.buttons, reading.texts):
-            screens[-1] = self._rejudged(attrs.evolve(screens[-1], until=t), obs)
+            seen = screens[-1].lamps
+            screens[-1] = self._rejudged(attrs.evolve(
+                screens[-1], until=t, lamps=seen + tuple(x for x in lamps if x not in seen)),
+                obs)
             return
         candidate = None
         if reading.candidate is not None:  # the nearest state, as a screen class
@@ -112,7 +117,8 @@ class FlowRun:
             lines, findings = _lines(read), tuple(map(_finding, checks))
             self._rejudge = REJUDGE
         screens.append(SeenScreen(t, t, reading.state, reading.shows, reading.texts,
-                                  reading.buttons, reading.overlay, candidate, lines, findings))
+                                  reading.buttons, reading.overlay, candidate, lines, findings,
+                                  lamps))
 
     def _rejudged(self, seen: SeenScreen, obs: Observation) -> SeenScreen:
         """Texts the screen should show but did not, judged again on a later look of it."""
@@ -239,6 +245,13 @@ def _reading(obs: Observation) -> ScreenReading:
     if obs.reading is None:  # every look reads; a watcher without it is a bug
         raise AssertionError("a look without a reading")
     return obs.reading
+
+
+def _lamps(obs: Observation) -> tuple[SeenLamp, ...]:
+    """The lamps the camera read beside the screen on this look."""
+    return tuple(SeenLamp(lamp.name, "unread", lamp.why) if lamp.why is not None
+                 else SeenLamp(lamp.name, (lamp.colour or "lit") if lamp.lit else "unlit")
+                 for lamp in obs.lamps)
 
 
 def _lines(reading: ScreenReading) -> tuple[ReadLine, ...]:

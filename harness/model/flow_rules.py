@@ -241,6 +241,7 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
 
 
 def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
+    """What must not be on any screen of the step's class (texts), and its lamps."""
     what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
     absent = [_judged(seen, t) for t in step.absent]
     present = [f for f in absent if f.found]
@@ -251,6 +252,23 @@ def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
     if unjudged:
         return f"{what}: could not tell whether {', '.join(f.expected for f in unjudged)} " \
                "is shown (the screen was not read)"
+    return _lamp_problem(step, seen, what)
+
+
+def _lamp_problem(step: ScreenStep, seen: SeenScreen, what: str) -> str | None:
+    """Every look at the screen saw each lamp of the step as the step says (a lamp not
+    looked at, or not read, fails: fail closed)."""
+    for name, want in step.lamps.items():
+        looks = [lamp for lamp in seen.lamps if lamp.name == name]
+        if not looks:
+            return f"{what}: its {name} lamp was not looked at (the bench's camera has no " \
+                   f"lamp named {name})"
+        unread = next((lamp for lamp in looks if lamp.shows == "unread"), None)
+        if unread is not None:
+            return f"{what}: its {name} lamp could not be read ({unread.why})"
+        wrong = [lamp.shows for lamp in looks if lamp.shows != want]
+        if wrong:
+            return f"{what}: its {name} lamp was {' and '.join(wrong)}, not {want}"
     return None
 
 

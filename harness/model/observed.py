@@ -47,6 +47,18 @@ class TextFinding:
 
 
 @attrs.frozen
+class SeenLamp:
+    """A lamp beside a reader's screen as a look saw it (ERR-07), by the name the bench's
+    camera gives it."""
+
+    name: str
+    #: ``unlit``, the colour it was lit in (``white``), or ``unread``.
+    shows: str
+    #: Why it could not be read (glare, out of the frame).
+    why: str | None = None
+
+
+@attrs.frozen
 class SeenScreen:
     """One stretch of time a reader's screen showed one state (a camera's reading)."""
 
@@ -68,6 +80,9 @@ class SeenScreen:
     read: tuple[ReadLine, ...] = ()
     #: The texts the flow's checks expect of this screen, each judged on its first look.
     findings: tuple[TextFinding, ...] = ()
+    #: Each state of the camera's lamps seen while the screen showed, in the order first
+    #: seen (a lamp that changed meanwhile is there twice).
+    lamps: tuple[SeenLamp, ...] = ()
 
     def finding(self, text: str) -> TextFinding | None:
         return next((f for f in self.findings if f.expected == text), None)

@@ -16,6 +16,7 @@ import pydantic
 
 from harness.errors import BadInput
 from harness.loading import Field, line_of, load_yaml_model, read_yaml
+from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import DialogId, Flow, Given, Overlay, ScreenClass
 from harness.model.usb_ids import UsbIdPair
@@ -145,6 +146,10 @@ class ScreenStep(Field):
     #: The screen looks like the last screen of its class shown before it (the same texts,
     #: under its overlay): the spinner over the *last* consent screen (E901-02).
     over_last: bool = False
+    #: Lamps beside the screen, by the name the bench's camera gives them: ``unlit`` or the
+    #: colour lit, on every look at every screen of this class (ERR-07: Atlas's MATSUMURA
+    #: logo lamp is dark with the screen and lights white once the reader has started).
+    lamps: dict[str, Literal["unlit"] | LampColour] = {}
 
 
 class DialogStep(Field):
