@@ -67,3 +67,24 @@ def test_a_bench_outside_the_benches_folder_finds_its_bases_twins(tmp_path: Path
                     "  - {name: fujitsu_japan, emulate: nowhere.yaml}\n", encoding="utf-8")
     with pytest.raises(Exception, match="nowhere.yaml"):
         check_bench_file(path)
+
+
+#: The start-up error's code as the Fujitsu reader prints it: either of the notice's two
+#: passes (FUJP55 emulated by the twin's screen text), anything else does not.
+CODES = {
+    "【FUJP55:タイムアウト】": True,
+    "【FUJP56:タイムアウト】": False,
+    "【011:ネットワ一クエラー】": False,  # 一 (kanji one) for ー (the long vowel mark)
+}
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_err02_takes_the_notices_codes_only(tmp_path: Path, code: str) -> None:
+    profile = load_profiles()["fujitsu_japan"]
+    check = profile.requirement("ERR-02").checks[0]
+    path = deviant_bench_file(tmp_path, "err02-code", readers={"fujitsu_japan": [
+        {"change": "behaviour.states.error_network.texts", "to": [code]}]})
+    for bench in open_bench(path):
+        record = run_flow(bench, TwinHands(bench), "fujitsu_japan", Plan.of(profile, *FLOW))
+        problems = check_flow(check, record)
+        assert (problems == []) is CODES[code], (code, problems, record.path())
