@@ -1,0 +1,176 @@
+"""Faults of the face-auth reader twins written as bench ``deviations`` of their behaviour
+files (fixtures/devices/README.md, "Deviations"): each one, on a bench built in the test,
+fails the check of the requirement it breaks (with what was seen), and the same check passes
+on the default bench.
+
+- The loading circle stops before the staff act: the last consent screen stays, the spinner
+  is gone (USEN-ALMEX, Fujitsu: E901-02's 画面が切り替わらない holds until the first OK).
+- One reader shows its 901 on the first OK: ``transitions.<frozen>.first_error_ok`` (the
+  terminal tells the readers of the first OK too; the notice's readers wait for the
+  second) (E901-04).
+- A passcode screen that takes 6 digits: ``staff_button.passcode_digits`` (AUTH-05).
+- The staff button at once after the first passcode issue:
+  ``staff_button.learns_passcode: live`` (AUTH-04).
+- The MATSUMURA logo lamp red, or lit with mere power: ``leds`` (ERR-07).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from flow_helpers import (
+    DEFAULT_BENCH,
+    Flow,
+    Judged,
+    deviant_bench_file,
+    failed,
+    load_profiles,
+    open_bench,
+    run_judged,
+)
+
+from harness.bench import Bench
+from harness.model.flow_rules import check_flow
+from harness.model.observed import FlowRecord, SeenLamp, SeenScreen
+from harness.model.profiles import FlowCheck, ProfileSet
+
+E901: Flow = ("e901", ("upgrade_pending_reboot",))
+STAFF: Flow = ("staff_visual", ("passcode_issued",))
+FIRST_ISSUE: Flow = ("passcode_first_issue", ("passcode_first_issue",))
+NO_POWER: Flow = ("no_power", ("reader_unpowered",))
+
+
+def _dev(change: str, to: Any, why: str) -> dict[str, Any]:
+    return {"change": change, "to": to, "why": why}
+
+
+#: The loading circle over the last consent screen stops 12 s after the error, well before
+#: the staff's OK: the reader then shows that consent screen without it (a state of its own
+#: that still takes the 901, so that only E901-02 breaks).
+SPINNER_STOPS = (
+    _dev("behaviour.states.consent_wait.after", {"seconds": 12, "event": "retry"},
+         "the spinner stops"),
+    _dev("behaviour.states.consent_stopped", {"shows": "consent", "like": "consent_2"},
+         "the last consent screen, no spinner"),
+    _dev("behaviour.transitions.consent_wait.retry", "consent_stopped", "the spinner stops"),
+    _dev("behaviour.transitions.consent_stopped.error_901", "error_901", "still takes the 901"),
+)
+
+
+def _leds(colour: str, lit_when: str) -> tuple[dict[str, Any], ...]:
+    return (_dev("behaviour.leds", [
+        {"name": "power", "color": "green", "lit_when": "powered"},
+        {"name": "logo", "color": colour, "lit_when": lit_when}], "the logo lamp"),)
+
+
+@attrs.frozen
+class Fault:
+    reader: str
+    deviations: tuple[dict[str, Any], ...]
+    flow: Flow
+    #: The requirements whose checks of ``flow`` fail, no more, no fewer, each with a
+    #: fragment of the problem it gives.
+    fails: dict[str, str]
+
+
+FAULTS = {
+    "spinner-stops-usen_almex": Fault(
+        "usen_almex", SPINNER_STOPS, E901,
+        {"E901-02": "did not stay until OK was pressed"}),
+    "spinner-stops-fujitsu_japan": Fault(
+        "fujitsu_japan", SPINNER_STOPS, E901,
+        {"E901-02": "did not stay until OK was pressed"}),
+    "901-on-the-first-ok": Fault(
+        "canon", (_dev("behaviour.transitions.please_wait.first_error_ok", "error_901",
+                       "reacts to the first OK"),), E901,
+        {"E901-04": "after 1 press(es) of OK"}),
+    # The notice's 4-digit passcode is refused: no visual confirmation, so no consents on
+    # the staff path either (CON-02 is judged there too).
+    "passcode-screen-of-6-digits": Fault(
+        "fujitsu_japan", (_dev("behaviour.staff_button.passcode_digits", 6, "6 digits"),),
+        STAFF, {"AUTH-05": "visual_confirm was not seen after staff_passcode",
+                "CON-02": "consent was not seen"}),
+    "staff-button-without-restart": Fault(
+        "panasonic", (_dev("behaviour.staff_button.learns_passcode", "live", "no restart"),),
+        FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not yet"}),
+    "logo-lamp-red": Fault(
+        "atlas", _leds("red", "started"), NO_POWER,
+        {"ERR-07": "its logo lamp was red, not white"}),
+    "logo-lamp-lit-with-power": Fault(
+        "atlas", _leds("white", "powered"), NO_POWER,
+        {"ERR-07": "its logo lamp was white, not unlit"}),
+}
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return load_profiles()
+
+
+@pytest.fixture(scope="module")
+def default_bench() -> Iterator[Bench]:
+    yield from open_bench(DEFAULT_BENCH)
+
+
+@pytest.fixture(scope="module")
+def default_runs(default_bench: Bench, profiles: ProfileSet
+                 ) -> dict[tuple[str, Flow], tuple[FlowRecord, Judged]]:
+    """Each (reader, flow) the faults use, run once on the default bench."""
+    pairs = dict.fromkeys((f.reader, f.flow) for f in FAULTS.values())
+    return {(reader, flow): run_judged(default_bench, profiles, reader, flow)
+            for reader, flow in pairs}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_the_default_bench_passes_the_check(
+        default_runs: dict[tuple[str, Flow], tuple[FlowRecord, Judged]], name: str) -> None:
+    fault = FAULTS[name]
+    record, judged = default_runs[(fault.reader, fault.flow)]
+    assert set(fault.fails) <= set(judged), judged
+    assert failed(judged) == set(), judged
+    if fault.flow == NO_POWER:
+        # The lamps were judged, not passed over: dark and unlit first, white at the end.
+        assert record.screens[0].lamps == (SeenLamp("logo", "unlit"),)
+        assert record.screens[-1].shows == "first"
+        assert record.screens[-1].lamps == (SeenLamp("logo", "white"),)
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_the_deviation_fails_the_check(tmp_path: Path, profiles: ProfileSet, name: str) -> None:
+    fault = FAULTS[name]
+    path = deviant_bench_file(tmp_path, name, readers={fault.reader: fault.deviations})
+    for bench in open_bench(path):
+        _, judged = run_judged(bench, profiles, fault.reader, fault.flow)
+        assert failed(judged) == set(fault.fails), judged
+        for requirement, why in fault.fails.items():
+            assert any(why in p for p in judged[requirement]), judged[requirement]
+
+
+# -- the lamp rule on hand-made records: fail closed ------------------------------------------
+def _err07(profiles: ProfileSet) -> FlowCheck:
+    check = profiles["atlas"].requirement("ERR-07").checks[0]
+    assert isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == NO_POWER
+    return check
+
+
+def _record(dark: tuple[SeenLamp, ...], first: tuple[SeenLamp, ...]) -> FlowRecord:
+    return FlowRecord("no_power", "atlas", NO_POWER[1], screens=[
+        SeenScreen(0, 10, "off", "dark", lamps=dark),
+        SeenScreen(20, 30, "first", "first", lamps=first)], result="none")
+
+
+def test_a_lamp_not_looked_at_or_not_read_fails(profiles: ProfileSet) -> None:
+    check = _err07(profiles)
+    unlit, white = (SeenLamp("logo", "unlit"),), (SeenLamp("logo", "white"),)
+    assert check_flow(check, _record(unlit, white)) == []
+    (problem,) = check_flow(check, _record((), white))
+    assert "its logo lamp was not looked at" in problem
+    (problem,) = check_flow(check, _record(unlit, (SeenLamp("logo", "unread", "glare"),)))
+    assert "its logo lamp could not be read (glare)" in problem
+    # Seen lit and then unlit on one first screen: not white on every look.
+    (problem,) = check_flow(check, _record(unlit, (*white, SeenLamp("logo", "unlit"))))
+    assert "its logo lamp was unlit, not white" in problem

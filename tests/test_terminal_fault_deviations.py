@@ -1,0 +1,185 @@
+"""Faults of the terminal twin that used to live in its code, now bench ``deviations`` of
+fixtures/devices/terminal/oqs-terminal.yaml (fixtures/devices/README.md, "Deviations"):
+each one, written into a bench in the test, fails the check of the requirement it breaks
+(with what was seen), and the same check passes on the default bench.
+
+- ``upgrade.applies_at: install``: the upgrade takes effect without a reboot, so a check
+  right after the night's install succeeds (UPD-02: download and install are not enough).
+- ``upgrade.restarts: 2``: one reboot does not apply it; the same patient fails again after
+  the reboot (UPD-06, E901-06).
+- ``result_on_failed_check: true``: the failed check's patient reaches the receipt computer
+  (UPD-03, E901-01..05: the eligibility is not confirmed).
+- ``ready_dialog_for: []``: no 確認しました dialog after a manual download (UPD-05).
+- ``passcode_digits: 6``: OQS issues 6-digit passcodes (AUTH-03, AUTH-05: 4 digits), with a
+  reader that takes 4 (it refuses them) or one that takes 6 too (only the length tells).
+- ``with_monitor_misses_new_usb: true``: a general reader plugged in again is not listed
+  again, monitor or not (USB-06).
+- ``ready_dialog_for: [face_auth_library, distribution_app]``: the ready dialog for the
+  distribution application itself (UPD-05's other half): no check drives that download yet,
+  so it is shown on the twin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from flow_helpers import (
+    DEFAULT_BENCH,
+    Flow,
+    Judged,
+    deviant_bench_file,
+    failed,
+    load_profiles,
+    open_bench,
+    run_judged,
+)
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.emulation.world import TwinWorld
+from harness.flows.hotplug import replug
+from harness.model.bench_spec import Deviation
+from harness.model.clock import JST, VirtualClock
+from harness.model.profiles import ProfileSet
+from harness.model.wiring import judge_hotplug
+
+NIGHTLY: Flow = ("upgrade_nightly", ("in_distribution_window",))
+REBOOT: Flow = ("reboot_then_check", ("upgrade_pending_reboot",))
+E901: Flow = ("e901", ("upgrade_pending_reboot",))
+MANUAL: Flow = ("upgrade_manual", ())
+STAFF: Flow = ("staff_visual", ("passcode_issued",))
+NOTHING_SENT = "the receipt computer should get nothing; it got the patient's result"
+
+
+@attrs.frozen
+class Fault:
+    #: The terminal's deviations ({change, to, why}), and a reader's if any.
+    terminal: tuple[dict[str, Any], ...]
+    reader: str
+    flow: Flow
+    #: The requirements whose checks of ``flow`` fail, no more, no fewer, each with a
+    #: fragment of the problem it gives.
+    fails: dict[str, str]
+    reader_deviations: tuple[dict[str, Any], ...] = ()
+
+
+def _each(requirements: str, why: str) -> dict[str, str]:
+    return dict.fromkeys(requirements.split(), why)
+
+
+def _dev(change: str, to: Any, why: str) -> dict[str, Any]:
+    return {"change": change, "to": to, "why": why}
+
+
+FAULTS = {
+    "upgrade-applies-without-reboot": Fault(
+        (_dev("upgrade.applies_at", "install", "no reboot needed"),), "canon", NIGHTLY,
+        _each("UPD-02", "the terminal did not show check_error_1")),
+    "still-failing-after-the-reboot": Fault(
+        (_dev("upgrade.restarts", 2, "two reboots needed"),), "canon", REBOOT,
+        _each("UPD-06 E901-06", "completion was not seen after consent")),
+    "result-sent-on-a-failed-check": Fault(
+        (_dev("result_on_failed_check", True, "hands over what it could not confirm"),),
+        "atlas", E901,
+        _each("UPD-03 E901-01 E901-02 E901-03 E901-04 E901-05", NOTHING_SENT)),
+    "ready-dialog-missing": Fault(
+        (_dev("ready_dialog_for", [], "no 確認しました dialog"),), "atlas", MANUAL,
+        _each("UPD-05", "did not show update_ready after download_request_accepted")),
+    # Canon's reader takes the notice's 4 digits: it refuses the passcode, so the visual
+    # confirmation (and the consents it leads to, CON-02's staff path) never comes.
+    "passcode-of-6-digits": Fault(
+        (_dev("passcode_digits", 6, "6-digit passcodes"),), "canon", STAFF,
+        {**_each("AUTH-03 AUTH-05", "passcode OQS issued has 6 digits, not 4"),
+         "CON-02": "consent was not seen"}),
+    # A reader that takes 6 digits too: the flow goes through; only the length tells.
+    "passcode-of-6-digits-taken": Fault(
+        (_dev("passcode_digits", 6, "6-digit passcodes"),), "atlas", STAFF,
+        _each("AUTH-03 AUTH-05", "passcode OQS issued has 6 digits, not 4"),
+        (_dev("behaviour.staff_button.passcode_digits", 6, "takes 6 digits"),)),
+}
+
+
+@pytest.fixture(scope="module")
+def profiles() -> ProfileSet:
+    return load_profiles()
+
+
+@pytest.fixture(scope="module")
+def default_bench() -> Iterator[Bench]:
+    yield from open_bench(DEFAULT_BENCH)
+
+
+@pytest.fixture(scope="module")
+def default_judged(default_bench: Bench, profiles: ProfileSet) -> dict[tuple[str, Flow], Judged]:
+    """Each (reader, flow) the faults use, run once on the default bench."""
+    return {(f.reader, f.flow): run_judged(default_bench, profiles, f.reader, f.flow)[1]
+            for f in FAULTS.values()}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_the_default_bench_passes_the_check(default_judged: dict[tuple[str, Flow], Judged],
+                                            name: str) -> None:
+    fault = FAULTS[name]
+    judged = default_judged[(fault.reader, fault.flow)]
+    assert set(fault.fails) <= set(judged), judged
+    assert failed(judged) == set(), judged
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_the_deviation_fails_the_check(tmp_path: Path, profiles: ProfileSet, name: str) -> None:
+    fault = FAULTS[name]
+    readers = {fault.reader: fault.reader_deviations} if fault.reader_deviations else None
+    path = deviant_bench_file(tmp_path, name, readers=readers,
+                              terminal={"deviations": list(fault.terminal)})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, fault.reader, fault.flow)
+        assert failed(judged) == set(fault.fails), judged
+        for requirement, why in fault.fails.items():
+            assert any(why in p for p in judged[requirement]), judged[requirement]
+
+
+# -- USB-06: the management app lists a replugged general reader again ------------------------
+@pytest.mark.parametrize("misses", [False, True], ids=["default", "with-monitor-misses-it"])
+def test_a_replugged_general_reader_is_listed_again(tmp_path: Path, profiles: ProfileSet,
+                                                    misses: bool) -> None:
+    path = DEFAULT_BENCH if not misses else deviant_bench_file(
+        tmp_path, "usb06", terminal={"deviations": [
+            _dev("with_monitor_misses_new_usb", True, "misses new USB devices")]})
+    general = "sony-rc-s300-s1"
+    for bench in open_bench(path):
+        assert not bench.spec.terminal.monitorless  # a monitor: recognised at once (USB-06)
+        seen = replug(bench, TwinHands(bench), profiles, general)
+        verdict = judge_hotplug(profiles["general_readers"].requirement("USB-06"),
+                                "general_readers", general, seen.listed, seen.again,
+                                seen.restarted)
+    sony = "SONY FeliCa Port/PaSoRi 4.0"
+    assert sony in seen.listed and not seen.restarted, seen
+    assert verdict.passed is not misses, verdict.explain()
+    assert (sony in seen.again) is not misses, seen
+    if misses:
+        assert f"after plugging {general} in again the app lists" in verdict.problems[0]
+
+
+# -- UPD-05: the ready dialog is not shown for the distribution application itself -----------
+@pytest.mark.parametrize("shows_it", [False, True], ids=["default", "ready-for-the-app-too"])
+def test_the_ready_dialog_for_the_distribution_app(shows_it: bool) -> None:
+    """On the twin (no check drives a download of the distribution application: the profiles
+    mark that half unknown): after 今すぐダウンロード of the application itself and OK, no
+    確認しました dialog, unless the deviation asks for one."""
+    deviations = [Deviation(change="ready_dialog_for",
+                            to=["face_auth_library", "distribution_app"],
+                            why="the ready dialog for the application too")] if shows_it else []
+    clock = VirtualClock(epoch=dt.datetime(2026, 1, 19, 14, tzinfo=JST))
+    world = TwinWorld.for_makers(["atlas"], clock=clock, terminal_deviations=deviations)
+    world.power_on_all()
+    term = world.terminal
+    assert term.download_now("distribution_app")
+    assert [d.id for d in term.dialogs] == ["download_request_accepted"]
+    assert term.press("OK")
+    clock.advance(term.behaviour.distribution.download_seconds + 1)
+    assert [d.id for d in term.dialogs] == (["update_ready"] if shows_it else [])
