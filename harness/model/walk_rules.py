@@ -1,0 +1,841 @@
+"""Random walks judged by the profile's own rules: the walk's plan, its rules, its coverage.
+
+A walk (``harness/flows/walk.py`` drives one) is patients and staff acting on one face-auth
+reader in random order, the reader looked at after each action: a list of
+:class:`WalkStep` (the action, the screen it was done on, the screens seen after it, when).
+A walk is not a flow: it wanders in and out of visits, so it is judged by the rules of the
+profile's flow checks that hold *wherever* a visit goes, each while its flow is in force:
+
+- ``upon`` (CON-01): the step's screen comes from the action done on the step before's
+  screen. Each time the action is done there, the screen follows within ``within_s``; each
+  time the screen follows that one, the action was done (while it could be: a card in the
+  reader to take out). The action must be tried both soon after the screen came and after
+  holding it longer than ``within_s``: a reader going back on a timer of its own, whatever
+  the timer, fails one of the two (too early, or too late after the action).
+- ``pin_count`` (AUTH-02): PIN by PIN, counted on the walk's one card across visits (the
+  card keeps its count): wrong entries before ``locks_after`` in a row leave the reader
+  asking, the ``locks_after``-th locks, a right one goes on and starts the count again;
+  both halves must be tried.
+- ``never``: a screen every flow in force forbids.
+- ``responses``: what an action must not bring, on the screens after it.
+- a step's ``buttons`` / ``no_buttons``: on every screen of its class seen while its flow is
+  in force (on the first screen every flow of the walk's world is: no visit has chosen yet).
+- what a choosing action leads to: where a flow takes, on a step's screen, an action that
+  chooses it (:data:`CHOOSES`: the card on the first screen, the staff and smartphone
+  buttons, iPhone or Android), the next step's screen follows within :data:`LEADS_S`.
+- fail closed: every screen seen must be one the camera recognises, of a class the
+  profile's flows name or one a visit passes through (:data:`PASSING`); anything else is a
+  failure of every requirement in force there, with the screen as evidence.
+
+Not judged on walks: texts (reading a screen costs 0.1-0.3 s; the flow suite reads them),
+terminal dialogs, overlays and holds (``stays_s`` and the E901 timing rules), and flows that
+start from a fault or a procedure (E901, upgrades, pairing, network): their checks are the
+flow suite's. A rule that no walk tried is an error, not a pass.
+
+Worlds. Each check names preconditions (``given``); those a walk can set up before it starts
+(:data:`WORLD_GIVENS`) are merged into as few worlds as can hold together (a passcode issued
+and one just issued cannot; :data:`EXCLUSIVE`). A rule is judged in every world whose
+givens include its own; the walks of one certification run in each world in turn.
+
+Flows in force. A visit starts on the first screen, where every flow of the world is in
+force; an action that chooses flows (:data:`CHOOSES`) narrows them for the rest of the
+visit (an action that would leave none narrows nothing); the visit ends when the first
+screen shows again.
+
+The (state, action) pairs the profile names: for each flow check a walk can take (a flow of
+:data:`FLOW_ACTIONS` in a world), each screen class its steps name, with each action that
+flow's procedure takes on that screen (:data:`FLOW_ACTIONS`: the drivers' procedure in the
+walk's words). A pair is reached when a walk did the action on a screen of that class.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import attrs
+
+from harness.model.verdict import Evidence, Verdict
+
+if TYPE_CHECKING:
+    from harness.model.profiles import FlowCheck, PinCount, Profile
+
+#: The first screen: every visit starts and ends there.
+HOME = "first"
+#: Classes a visit passes through that no flow check needs to name (the check runs).
+PASSING = frozenset({"checking"})
+#: Bench seconds a choosing action has to bring the next step's screen (the drivers wait as
+#: long for it: harness/flows/drivers.py).
+LEADS_S = 10.0
+
+#: What a person does on each screen of a flow a walk takes: the drivers' procedure
+#: (harness/flows/drivers.py) in the walk's words. ``wait`` is any of the walk's waits.
+FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "consent": {"first": ("card_in",), "face_auth": ("face:match",), "consent": ("consent",),
+                "completion": ("wait", "card_out")},
+    "face_auth": {"first": ("card_in",), "face_auth": ("face:match",), "consent": ("consent",),
+                  "completion": ("wait", "card_out")},
+    "pin_lock": {"first": ("card_in",), "face_auth": ("face:no_match",),
+                 "pin_entry": ("pin:wrong", "pin:right"), "pin_locked": ("card_out",),
+                 "consent": ("card_out",)},
+    "staff_visual": {"first": ("wait", "press:staff"),
+                     "staff_passcode": ("passcode:right", "passcode:wrong"),
+                     "visual_confirm": ("staff_confirm",), "place_card": ("card_in",),
+                     "consent": ("consent",), "completion": ("wait", "card_out")},
+    "passcode_first_issue": {"first": ("wait",)},
+    "first_screen": {"first": ("wait",)},
+    "smartphone_iphone": {"first": ("press:smartphone",), "sp_choose": ("press:iphone",),
+                          "sp_hold": ("hold_phone",), "consent": ("consent",),
+                          "completion": ("wait",)},
+    "smartphone_android": {"first": ("press:smartphone",), "sp_choose": ("press:android",),
+                           "sp_pin": ("phone_pin",), "sp_hold": ("hold_phone",),
+                           "consent": ("consent",), "completion": ("wait",)},
+}
+#: Actions that choose the flows of a visit.
+CHOOSES: dict[str, frozenset[str]] = {
+    "card_in": frozenset({"consent", "face_auth", "pin_lock"}),
+    "press:staff": frozenset({"staff_visual"}),
+    "press:smartphone": frozenset({"smartphone_iphone", "smartphone_android"}),
+    "press:iphone": frozenset({"smartphone_iphone"}),
+    "press:android": frozenset({"smartphone_android"}),
+}
+#: What an action needs the reader to hold (a card to take out).
+NEEDS: dict[str, str] = {"card_out": "card"}
+#: Preconditions a walk can set up before it starts (harness/flows/setup.py arranges them).
+WORLD_GIVENS = frozenset({"passcode_issued", "passcode_first_issue", "no_passcode_issued",
+                          "paired", "not_paired", "no_general_reader"})
+#: Preconditions that cannot hold together.
+EXCLUSIVE = frozenset(map(frozenset, [
+    ("passcode_issued", "passcode_first_issue"), ("passcode_issued", "no_passcode_issued"),
+    ("passcode_first_issue", "no_passcode_issued"), ("paired", "not_paired"),
+    ("paired", "no_general_reader")]))
+
+World = tuple[str, ...]
+Pair = tuple[str, str]
+
+
+def pair_action(action: str) -> str:
+    """The action as the pairs name it: every wait is ``wait``."""
+    return "wait" if action.startswith("wait") else action
+
+
+# -- what a walk saw ----------------------------------------------------------------------------
+@attrs.frozen
+class Look:
+    """One look at the reader's screen."""
+
+    t: float
+    state: str
+    #: Its screen class; None when the camera did not recognise it.
+    shows: str | None
+    buttons: tuple[str, ...] = ()
+    #: Unknown screens: the class of the nearest reference.
+    candidate: str | None = None
+
+    def label(self) -> str:
+        if self.shows is None:
+            return f"unknown (near {self.candidate})" if self.candidate else "unknown"
+        extra = f"[{'+'.join(self.buttons)}]" if self.buttons else ""
+        return f"{self.state}{extra}"
+
+    def same(self, other: Look) -> bool:
+        return (self.state, self.buttons) == (other.state, other.buttons)
+
+
+@attrs.frozen
+class WalkStep:
+    action: str
+    #: When it was done (bench seconds).
+    t: float
+    #: The look the action was done on (the last one before it).
+    before: Look
+    #: The looks after it, until the next action.
+    after: tuple[Look, ...]
+    #: What the reader holds after the action (``card``).
+    holding: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        seen = " -> ".join(f"{look.label()}@{look.t - self.t:.1f}s" for look in self.after)
+        return f"{self.action} on {self.before.label()}: {seen or 'nothing seen'}"
+
+
+@attrs.frozen
+class Walk:
+    reader: str
+    world: World
+    #: The look the walk started on (None: the reader was never looked at).
+    start: Look | None
+    steps: tuple[WalkStep, ...] = ()
+    #: Givens whose set-up did not bring what the procedure should have, with what was seen
+    #: (``""``: the morning itself).
+    unmet: tuple[tuple[str, str], ...] = ()
+
+    def looks(self) -> Iterator[Look]:
+        if self.start is not None:
+            yield self.start
+        for step in self.steps:
+            yield from step.after
+
+    def effective(self) -> World:
+        """The world's givens that were set up."""
+        failed = {g for g, _ in self.unmet}
+        return tuple(g for g in self.world if g not in failed)
+
+    def path(self) -> str:
+        return "; ".join(s.describe() for s in self.steps) or "no step"
+
+
+# -- the rules -----------------------------------------------------------------------------------
+@attrs.frozen(kw_only=True)
+class Rule:
+    requirement: str
+    flow: str
+    given: World
+
+    #: The parts of the rule a walk must try (each at least once).
+    halves: ClassVar[tuple[str, ...]] = ("tried",)
+
+    def applies(self, world: Iterable[str]) -> bool:
+        return set(self.given) <= set(world)
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def where(self) -> str:
+        given = f" given {', '.join(self.given)}" if self.given else ""
+        return f"{self.flow}{given}"
+
+
+@attrs.frozen(kw_only=True)
+class UponRule(Rule):
+    before: str
+    action: str
+    to: str
+    within_s: float
+    #: The action done soon after the screen came, and after a hold longer than the bound.
+    halves: ClassVar[tuple[str, ...]] = ("soon", "late")
+
+    def describe(self) -> str:
+        return (f"{self.where()}: {self.to} upon {self.action} on {self.before} (soon after "
+                f"it came, and after a hold past {self.within_s:g} s), within "
+                f"{self.within_s:g} s, never by itself")
+
+
+@attrs.frozen(kw_only=True)
+class LeadsRule(Rule):
+    on: str
+    action: str
+    to: str
+    within_s: float = LEADS_S
+
+    def describe(self) -> str:
+        return f"{self.where()}: {self.action} on {self.on} leads to {self.to}"
+
+
+@attrs.frozen(kw_only=True)
+class PresenceRule(Rule):
+    screen: str
+    buttons: tuple[str, ...] = ()
+    no_buttons: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"the {b} button" for b in self.buttons]
+        parts += [f"no {b} button" for b in self.no_buttons]
+        return f"{self.where()}: every {self.screen} screen shows {' and '.join(parts)}"
+
+
+@attrs.frozen(kw_only=True)
+class NeverRule(Rule):
+    screens: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.where()}: never {', '.join(self.screens)}"
+
+
+@attrs.frozen(kw_only=True)
+class ResponseRule(Rule):
+    action: str
+    never: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.where()}: {self.action} never brings {', '.join(self.never)}"
+
+
+@attrs.frozen(kw_only=True)
+class PinRule(Rule):
+    locks_after: int
+    asking: str
+    locked: str
+    proceeds: str
+    halves: ClassVar[tuple[str, ...]] = ("lock", "reset")
+
+    def describe(self) -> str:
+        n = self.locks_after
+        return (f"{self.where()}: {self.asking} after wrong PINs 1..{n - 1} in a row, "
+                f"{self.locked} after the {n}th, {self.proceeds} after a right one (the count "
+                "starts again)")
+
+
+def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
+    flow, given = check.flow, tuple(check.given)
+    steps = check.screens
+    for k, step in enumerate(steps):
+        if step.upon is not None and step.within_s is not None and k:
+            yield UponRule(requirement=req, flow=flow, given=given, before=steps[k - 1].screen,
+                           action=step.upon, to=step.screen, within_s=step.within_s)
+        if step.buttons or step.no_buttons:
+            yield PresenceRule(requirement=req, flow=flow, given=given, screen=step.screen,
+                               buttons=tuple(step.buttons), no_buttons=tuple(step.no_buttons))
+        if k + 1 < len(steps) and steps[k + 1].upon is None:
+            for action in FLOW_ACTIONS[flow].get(step.screen, ()):
+                if flow in CHOOSES.get(action, ()):
+                    yield LeadsRule(requirement=req, flow=flow, given=given, on=step.screen,
+                                    action=action, to=steps[k + 1].screen)
+    if check.never:
+        yield NeverRule(requirement=req, flow=flow, given=given, screens=tuple(check.never))
+    # Responses came with AUTH-05's wrong passcode; older profiles have none.
+    for response in getattr(check, "responses", ()):
+        yield ResponseRule(requirement=req, flow=flow, given=given, action=response.action,
+                           never=tuple(response.never))
+    if check.pin_count is not None:
+        count: PinCount = check.pin_count
+        yield PinRule(requirement=req, flow=flow, given=given, locks_after=count.locks_after,
+                      asking=count.asking, locked=count.locked, proceeds=count.proceeds)
+
+
+def walkable(check: FlowCheck) -> bool:
+    return check.flow in FLOW_ACTIONS and set(check.given) <= WORLD_GIVENS
+
+
+def merge_worlds(givens: Iterable[World], weight: Counter[World] | None = None
+                 ) -> tuple[World, ...]:
+    """As few worlds as hold every given tuple, none holding two exclusive givens: the tuples
+    most checks name first, each into the first world it fits."""
+    order = sorted(set(givens), key=lambda g: (-(weight or Counter())[g], g))
+    worlds: list[set[str]] = []
+    for given in order:
+        if not given:
+            continue
+        home = next((w for w in worlds if not any(
+            frozenset((a, b)) in EXCLUSIVE for a in given for b in w)), None)
+        if home is None:
+            worlds.append(set(given))
+        else:
+            home.update(given)
+    return tuple(tuple(sorted(w)) for w in worlds) or ((),)
+
+
+@attrs.frozen
+class WalkPlan:
+    """What the walks on one maker's reader judge, where, and which pairs they should reach."""
+
+    maker: str
+    worlds: tuple[World, ...]
+    rules: tuple[Rule, ...]
+    #: The walkable checks' flows and givens, and the pairs each names.
+    checks: tuple[tuple[str, World, frozenset[Pair]], ...]
+    #: Screen classes a walk may see.
+    allowed: frozenset[str]
+    #: Buttons shown only under a condition (named by a step's buttons / no_buttons).
+    conditional: frozenset[str]
+    statements: dict[str, str] = attrs.field(eq=False)
+
+    @classmethod
+    def of(cls, profile: Profile) -> WalkPlan:
+        from harness.model.profiles import FlowCheck
+
+        every = [(r.id, c) for r in profile.requirements for c in r.checks
+                 if isinstance(c, FlowCheck)]
+        walks = [(req, c) for req, c in every if walkable(c)]
+        weight = Counter(tuple(c.given) for _, c in walks)
+        worlds = merge_worlds(weight, weight)
+        rules = tuple(dict.fromkeys(r for req, c in walks for r in _rules_of(req, c)))
+        checks = tuple((c.flow, tuple(c.given), frozenset(
+            (step.screen, action) for step in c.screens
+            for action in FLOW_ACTIONS[c.flow].get(step.screen, ()))) for _, c in walks)
+        allowed = frozenset(s.screen for _, c in every for s in c.screens) | PASSING
+        conditional = frozenset(b for _, c in walks for s in c.screens
+                                for b in [*s.buttons, *s.no_buttons])
+        statements = {r.id: r.statement for r in profile.requirements}
+        return cls(profile.key, worlds, rules, checks, allowed, conditional, statements)
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The requirements the walks judge, in the profile's order."""
+        return tuple(dict.fromkeys(r.requirement for r in self.rules))
+
+    def named(self, world: Iterable[str] | None = None) -> frozenset[Pair]:
+        """The pairs the profile names (those a walk in ``world`` can reach)."""
+        have = None if world is None else set(world)
+        return frozenset(p for _, given, pairs in self.checks
+                         if have is None or set(given) <= have for p in pairs)
+
+    def flows_in(self, world: Iterable[str]) -> frozenset[str]:
+        have = set(world)
+        return frozenset(flow for flow, given, _ in self.checks if set(given) <= have)
+
+    def in_world(self, world: Iterable[str]) -> list[Rule]:
+        return [r for r in self.rules if r.applies(world)]
+
+    def forbidden(self, world: Iterable[str], flows: frozenset[str]) -> frozenset[str]:
+        """Screens every flow in force forbids (a flow without a never rule forbids none)."""
+        never: dict[str, set[str]] = {f: set() for f in flows}
+        for rule in self.in_world(world):
+            if isinstance(rule, NeverRule) and rule.flow in never:
+                never[rule.flow].update(rule.screens)
+        sets = list(never.values())
+        return frozenset(set.intersection(*sets)) if sets else frozenset()
+
+
+# -- flows in force -------------------------------------------------------------------------------
+def in_force(plan: WalkPlan, walk: Walk) -> list[frozenset[str]]:
+    """The flows in force for each step's looks (after its action chose), and one more entry:
+    those in force for the next action."""
+    everything = plan.flows_in(walk.effective())
+    current = everything
+    out: list[frozenset[str]] = []
+    for step in walk.steps:
+        chosen = CHOOSES.get(step.action)
+        if chosen is not None and current & chosen:
+            current = current & chosen
+        out.append(current)
+        if any(look.shows == HOME for look in step.after):
+            current = everything
+    out.append(current)
+    return out
+
+
+def _look_flows(plan: WalkPlan, walk: Walk, look: Look, flows: frozenset[str]
+                ) -> frozenset[str]:
+    return plan.flows_in(walk.effective()) if look.shows == HOME else flows
+
+
+# -- judging ----------------------------------------------------------------------------------------
+@attrs.frozen
+class Broken:
+    """One way a rule was broken on a walk."""
+
+    requirement: str
+    rule: str
+    #: Which walk (its index in the list judged) and step (None: before any step).
+    walk: int
+    step: int | None
+    text: str
+
+
+@attrs.define
+class Judgement:
+    #: Rule -> half -> how many times a walk tried it.
+    tried: dict[Rule, Counter[str]] = attrs.Factory(dict)
+    broken: list[Broken] = attrs.Factory(list)
+    #: (screen class, action) -> how many times a walk did it.
+    reached: Counter[Pair] = attrs.Factory(Counter)
+    walks: int = 0
+    steps: int = 0
+
+    def untried(self, plan: WalkPlan) -> list[tuple[Rule, str]]:
+        return [(rule, half) for rule in plan.rules for half in rule.halves
+                if not self.tried.get(rule, Counter())[half]]
+
+    def problems(self, requirement: str) -> list[Broken]:
+        return [b for b in self.broken if b.requirement == requirement]
+
+    def failing(self) -> list[str]:
+        return list(dict.fromkeys(b.requirement for b in self.broken))
+
+
+def judge_walks(plan: WalkPlan, walks: Sequence[Walk]) -> Judgement:
+    """Every rule of the plan on every walk: what was tried, what broke, the pairs reached."""
+    out = Judgement(tried={rule: Counter() for rule in plan.rules})
+    for n, walk in enumerate(walks):
+        _judge_walk(plan, walk, n, out)
+    return out
+
+
+def judge_walk(plan: WalkPlan, walk: Walk) -> Judgement:
+    return judge_walks(plan, [walk])
+
+
+def _judge_walk(plan: WalkPlan, walk: Walk, n: int, out: Judgement) -> None:
+    out.walks += 1
+    out.steps += len(walk.steps)
+    world = walk.effective()
+    rules = plan.in_world(world)
+    for given, text in walk.unmet:
+        hit = [r for r in plan.rules if r.applies(walk.world)
+               and (not given or given in r.given)]
+        for rule in _one_per_requirement(hit):
+            out.broken.append(Broken(rule.requirement, rule.describe(), n, None,
+                                     f"before the walk ({', '.join(walk.world) or 'no given'}):"
+                                     f" {text}"))
+    forces = in_force(plan, walk)
+    for step in walk.steps:
+        out.reached[(step.before.shows or "unknown", pair_action(step.action))] += 1
+    _screens(plan, walk, n, forces, out)
+    for rule in rules:
+        tried = out.tried.setdefault(rule, Counter())
+        problems = list(_judge_rule(plan, rule, walk, forces, tried))
+        for step, text in problems:
+            out.broken.append(Broken(rule.requirement, rule.describe(), n, step, text))
+
+
+def _one_per_requirement(rules: Iterable[Rule]) -> list[Rule]:
+    return list({r.requirement: r for r in rules}.values())
+
+
+def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
+             out: Judgement) -> None:
+    """Fail closed: an unrecognised screen, or one of a class no flow names, fails every
+    requirement in force where it showed."""
+    world = walk.effective()
+    looks: list[tuple[int | None, Look, frozenset[str]]] = []
+    if walk.start is not None:
+        looks.append((None, walk.start, plan.flows_in(world)))
+    for i, step in enumerate(walk.steps):
+        looks += [(i, look, forces[i]) for look in step.after]
+    for i, look, flows in looks:
+        if look.shows is not None and look.shows in plan.allowed:
+            continue
+        where = f"step {i + 1} ({walk.steps[i].action} on {walk.steps[i].before.label()})" \
+            if i is not None else "the walk's start"
+        if look.shows is None:
+            text = f"an unrecognised screen ({look.label()}) at {look.t:.1f} s, after {where}"
+        else:
+            text = (f"{look.shows} ({look.state}) is no screen of {plan.maker}'s flows: seen at "
+                    f"{look.t:.1f} s, after {where}")
+        current = _look_flows(plan, walk, look, flows)
+        hit = [r for r in plan.in_world(world) if r.flow in current] or plan.in_world(world)
+        for rule in _one_per_requirement(hit):
+            out.broken.append(Broken(rule.requirement, "every screen is one the profile knows",
+                                     n, i, text))
+
+
+def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[str]],
+                tried: Counter[str]) -> Iterator[tuple[int | None, str]]:
+    match rule:
+        case UponRule():
+            yield from _upon(rule, walk, forces, tried)
+        case LeadsRule():
+            yield from _leads(rule, walk, forces, tried)
+        case PresenceRule():
+            yield from _presence(plan, rule, walk, forces, tried)
+        case NeverRule():
+            yield from _never(plan, rule, walk, forces, tried)
+        case ResponseRule():
+            yield from _response(rule, walk, forces, tried)
+        case PinRule():
+            yield from _pin(rule, walk, forces, tried)
+
+
+def _came(step: WalkStep, screen: str) -> Look | None:
+    return next((look for look in step.after if look.shows == screen), None)
+
+
+def _then(step: WalkStep) -> str:
+    return " -> ".join(f"{look.label()} at {look.t:.1f} s" for look in step.after) or \
+        "nothing was seen"
+
+
+def _leads(rule: LeadsRule, walk: Walk, forces: list[frozenset[str]], tried: Counter[str]
+           ) -> Iterator[tuple[int, str]]:
+    for i, step in enumerate(walk.steps):
+        if step.action != rule.action or step.before.shows != rule.on \
+                or rule.flow not in forces[i]:
+            continue
+        tried["tried"] += 1
+        came = _came(step, rule.to)
+        if came is None:
+            yield i, (f"{rule.action} on {rule.on} at {step.t:.1f} s did not lead to {rule.to}: "
+                      f"{_then(step)}")
+        elif came.t - step.t > rule.within_s:
+            yield i, (f"{rule.to} came {came.t - step.t:.1f} s after {rule.action} on {rule.on}"
+                      f" at {step.t:.1f} s, not within {rule.within_s:g} s")
+
+
+def stretch_since(looks: Sequence[Look], screen: str | None) -> float | None:
+    """When the run of looks at ``screen`` that ends with the last look began (None: the
+    last look is not at it)."""
+    since = None
+    for look in reversed(looks):
+        if look.shows != screen:
+            break
+        since = look.t
+    return since
+
+
+def _upon(rule: UponRule, walk: Walk, forces: list[frozenset[str]], tried: Counter[str]
+          ) -> Iterator[tuple[int, str]]:
+    need = NEEDS.get(rule.action)
+    looks: list[Look] = [walk.start] if walk.start is not None else []
+    for i, step in enumerate(walk.steps):
+        since = stretch_since(looks, rule.before)
+        looks += step.after
+        if rule.flow not in forces[i]:
+            continue
+        if step.action == rule.action and step.before.shows == rule.before:
+            # Done soon after the screen came, or after holding it longer than the bound:
+            # a timer of the reader's own passes at most one of the two.
+            hold = step.t - (since if since is not None else step.before.t)
+            tried["soon" if hold <= rule.within_s else "late"] += 1
+            came = _came(step, rule.to)
+            if came is None:
+                yield i, (f"{rule.to} did not come after {rule.action} at {step.t:.1f} s on "
+                          f"{rule.before} (held {hold:.1f} s); then: {_then(step)}")
+            elif came.t - step.t > rule.within_s:
+                yield i, (f"{rule.to} came {came.t - step.t:.1f} s after {rule.action} at "
+                          f"{step.t:.1f} s on {rule.before} (held {hold:.1f} s), not within "
+                          f"{rule.within_s:g} s")
+            continue
+        if need is not None and need not in step.holding:
+            continue  # the action could not have been done: nothing to take out
+        for a, b in itertools.pairwise([step.before, *step.after]):
+            if a.shows == rule.before and b.shows == rule.to:
+                yield i, (f"{rule.to} came at {b.t:.1f} s after {rule.before} (seen at "
+                          f"{a.t:.1f} s) with no {rule.action} ({step.action} was done at "
+                          f"{step.t:.1f} s): it must come from {rule.action}, not by itself")
+
+
+def _presence(plan: WalkPlan, rule: PresenceRule, walk: Walk, forces: list[frozenset[str]],
+              tried: Counter[str]) -> Iterator[tuple[int | None, str]]:
+    looks: list[tuple[int | None, Look, frozenset[str]]] = []
+    if walk.start is not None:
+        looks.append((None, walk.start, plan.flows_in(walk.effective())))
+    for i, step in enumerate(walk.steps):
+        looks += [(i, look, forces[i]) for look in step.after]
+    for i, look, flows in looks:
+        if look.shows != rule.screen or rule.flow not in _look_flows(plan, walk, look, flows):
+            continue
+        tried["tried"] += 1
+        lacking = [b for b in rule.buttons if b not in look.buttons]
+        extra = [b for b in rule.no_buttons if b in look.buttons]
+        if lacking:
+            yield i, (f"{look.label()} at {look.t:.1f} s lacks the {', '.join(lacking)} "
+                      f"button (shows: {', '.join(look.buttons) or 'none'})")
+        if extra:
+            yield i, (f"{look.label()} at {look.t:.1f} s shows the {', '.join(extra)} "
+                      "button, which it must not")
+
+
+def _never(plan: WalkPlan, rule: NeverRule, walk: Walk, forces: list[frozenset[str]],
+           tried: Counter[str]) -> Iterator[tuple[int, str]]:
+    world = walk.effective()
+    for i, step in enumerate(walk.steps):
+        flows = forces[i]
+        if rule.flow not in flows:
+            continue
+        forbidden = plan.forbidden(world, flows) & set(rule.screens)
+        if not forbidden:
+            continue
+        tried["tried"] += 1
+        for look in step.after:
+            if look.shows in forbidden:
+                yield i, (f"{look.shows} showed at {look.t:.1f} s after {step.action} on "
+                          f"{step.before.label()}, in a visit of {' or '.join(sorted(flows))}"
+                          f" where it must never show")
+
+
+def _response(rule: ResponseRule, walk: Walk, forces: list[frozenset[str]],
+              tried: Counter[str]) -> Iterator[tuple[int, str]]:
+    for i, step in enumerate(walk.steps):
+        if step.action != rule.action or rule.flow not in forces[i]:
+            continue
+        tried["tried"] += 1
+        bad = [look for look in step.after if look.shows in rule.never]
+        if bad:
+            yield i, (f"{rule.action} on {step.before.label()} at {step.t:.1f} s brought "
+                      f"{bad[0].label()}: it must never bring {', '.join(rule.never)}")
+
+
+@attrs.frozen
+class PinState:
+    """Where the count stands on the walk's card."""
+
+    in_a_row: int = 0
+    in_all: int = 0
+
+
+def pin_entries(rule: PinRule, walk: Walk, forces: list[frozenset[str]]
+                ) -> Iterator[tuple[int, WalkStep, PinState]]:
+    """Each PIN typed while the reader asked for one (in a visit of the rule's flow), with
+    the count *after* it."""
+    state = PinState()
+    for i, step in enumerate(walk.steps):
+        if step.action not in ("pin:wrong", "pin:right") or step.before.shows != rule.asking \
+                or rule.flow not in forces[i]:
+            continue
+        if step.action == "pin:right" and state.in_a_row < rule.locks_after:
+            state = PinState(0, state.in_all)
+        elif step.action == "pin:wrong":
+            state = PinState(state.in_a_row + 1, state.in_all + 1)
+        yield i, step, state
+
+
+def _pin(rule: PinRule, walk: Walk, forces: list[frozenset[str]], tried: Counter[str]
+         ) -> Iterator[tuple[int, str]]:
+    n = rule.locks_after
+    locked_before = False
+    for i, step, state in pin_entries(rule, walk, forces):
+        shows = [look.shows for look in step.after]
+        path = _then(step)
+        if not step.after:
+            yield i, f"nothing was seen after {step.action} at {step.t:.1f} s"
+        elif locked_before:
+            # The card is locked: no entry may let the patient through.
+            if rule.proceeds in shows:
+                yield i, (f"{step.action} at {step.t:.1f} s, after the PIN locked, went on to "
+                          f"{rule.proceeds}: {path}")
+        elif step.action == "pin:right":
+            if rule.proceeds not in shows or {rule.asking, rule.locked} & set(shows):
+                yield i, (f"the right PIN at {step.t:.1f} s (after wrong ones) showed {path}: "
+                          f"it must go on to {rule.proceeds}")
+        elif state.in_a_row < n:
+            if state.in_all >= n:
+                tried["reset"] += 1
+            if any(s != rule.asking for s in shows):
+                yield i, (f"after wrong PIN {state.in_a_row} in a row ({state.in_all} in all) "
+                          f"at {step.t:.1f} s the reader showed {path}: it must still ask "
+                          f"({rule.asking}) until the {n}th in a row")
+        else:
+            tried["lock"] += 1
+            locked_before = True
+            first = shows.index(rule.locked) if rule.locked in shows else None
+            if first is None:
+                yield i, (f"after wrong PIN {n} in a row at {step.t:.1f} s the reader showed "
+                          f"{path}, not {rule.locked}")
+            elif any(s != rule.asking for s in shows[:first]) or any(
+                    s != rule.locked for s in shows[first:]):
+                yield i, (f"after wrong PIN {n} in a row at {step.t:.1f} s the reader showed "
+                          f"{path}: {rule.locked} must come and stay")
+
+
+# -- steering: what a walk would want to try next -------------------------------------------------
+def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
+           forces: frozenset[str], shows: str | None, holding: frozenset[str],
+           waits: Sequence[str]) -> set[str]:
+    """Actions on a screen of class ``shows`` that would try a half of a rule not yet tried
+    (``tried``: what the walks so far tried)."""
+    out: set[str] = set()
+    for rule in plan.in_world(walk.effective()):
+        if rule.flow not in forces:
+            continue
+        untried = {h for h in rule.halves if not tried.get(rule, Counter())[h]}
+        if not untried:
+            continue
+        match rule:
+            case LeadsRule() if shows == rule.on:
+                out.add(rule.action)
+            case ResponseRule() if rule.action in FLOW_ACTIONS[rule.flow].get(shows or "", ()):
+                out.add(rule.action)
+            case UponRule() if shows == rule.before:
+                need = NEEDS.get(rule.action)
+                if need is not None and need not in holding:
+                    continue
+                looks = list(walk.looks())
+                since = stretch_since(looks, shows)
+                hold = looks[-1].t - since if looks and since is not None else 0.0
+                if "soon" in untried and hold <= rule.within_s or \
+                        "late" in untried and hold > rule.within_s:
+                    out.add(rule.action)
+                elif "late" in untried:
+                    out.update(w for w in waits if wait_seconds(w) > rule.within_s)
+            case PinRule() if shows == rule.asking:
+                counts = [s for _, _, s in pin_entries(rule, walk, in_force(plan, walk))]
+                state = counts[-1] if counts else PinState()
+                if state.in_a_row >= rule.locks_after:
+                    continue
+                if "reset" in untried:
+                    out.add("pin:right" if state.in_a_row == rule.locks_after - 1
+                            else "pin:wrong")
+                else:
+                    out.add("pin:wrong")
+    return out
+
+
+def untried_flows(plan: WalkPlan, world: World, tried: dict[Rule, Counter[str]]
+                  ) -> frozenset[str]:
+    """Flows with a rule a walk has not tried yet."""
+    return frozenset(r.flow for r in plan.in_world(world)
+                     if any(not tried.get(r, Counter())[h] for h in r.halves))
+
+
+def wait_seconds(action: str) -> float:
+    """``wait:12`` -> 12.0."""
+    return float(action.split(":", 1)[1])
+
+
+# -- verdicts ----------------------------------------------------------------------------------------
+@attrs.frozen
+class Shrunk:
+    """A failing walk as the shrinker left it: the fewest actions that still break the
+    requirement, and what they broke."""
+
+    walk: Walk
+    problems: tuple[str, ...]
+
+
+def walk_verdicts(plan: WalkPlan, judgement: Judgement, reader: str,
+                  requirements: Sequence[str], *, shrunk: dict[str, Shrunk] | None = None,
+                  replay: str = "") -> list[Verdict]:
+    """One verdict per requirement: failed with the shrunk walk when a walk broke one of its
+    rules; an error when a rule of it was never tried (or the profile gives the walks none);
+    passed otherwise, with how often each rule was tried."""
+    shrunk = shrunk or {}
+    out: list[Verdict] = []
+    for req in requirements:
+        rules = [r for r in plan.rules if r.requirement == req]
+        statement = plan.statements.get(req, req)
+        expected = f"{statement} [walks: " + "; ".join(r.describe() for r in rules) + "]"
+        tries = "; ".join(
+            f"{r.describe()}: " + ", ".join(f"{h} {judgement.tried.get(r, Counter())[h]}x"
+                                            for h in r.halves) for r in rules)
+        seen = (f"{judgement.walks} walks in {len(plan.worlds)} world(s) "
+                f"({' | '.join(', '.join(w) or 'no given' for w in plan.worlds)}), "
+                f"{judgement.steps} steps; tried: {tries or 'nothing'}")
+        broken = judgement.problems(req)
+        errors: list[str] = []
+        problems: list[str] = []
+        observed: tuple[str, ...] = ()
+        if not rules:
+            errors.append(f"the profile gives the walks no rule of {req} to judge")
+        elif broken:
+            small = shrunk.get(req)
+            if small is not None:
+                steps = [f"{k + 1}. {s.describe()}" for k, s in enumerate(small.walk.steps)]
+                problems += [f"{p} - shrunk walk in world ({', '.join(small.walk.world) or 'no given'}"
+                             f"), {len(steps)} actions: " + " | ".join(steps) for p in
+                             small.problems]
+                observed = tuple(steps)
+            else:
+                problems += [f"walk {b.walk + 1}"
+                             + (f", step {b.step + 1}" if b.step is not None else "")
+                             + f": {b.text}" for b in broken[:3]]
+            if replay:
+                problems.append(replay)
+        else:
+            errors += [f"no walk tried {'it' if h == 'tried' else 'its ' + h + ' half'}: "
+                       f"{r.describe()}" for r, h in judgement.untried(plan)
+                       if r.requirement == req]
+        out.append(Verdict.of(req, plan.maker, reader, expected=expected, seen=seen,
+                              problems=problems, errors=errors,
+                              evidence=Evidence(observed=observed)))
+    return out
+
+
+def coverage(plan: WalkPlan, judgement: Judgement) -> dict[str, object]:
+    """The pairs the profile names, and which the walks reached (JSON-ready)."""
+    named = sorted(plan.named())
+    reached = [p for p in named if judgement.reached[p]]
+    return {
+        "maker": plan.maker,
+        "worlds": [list(w) for w in plan.worlds],
+        "named": len(named),
+        "reached": len(reached),
+        "missing": [list(p) for p in named if not judgement.reached[p]],
+        "pairs": {f"{s} {a}": judgement.reached[(s, a)] for s, a in named},
+        "other_pairs": {f"{s} {a}": c for (s, a), c in sorted(judgement.reached.items())
+                        if (s, a) not in plan.named()},
+        "walks": judgement.walks,
+        "steps": judgement.steps,
+    }
