@@ -1,0 +1,549 @@
+"""Random walks on one face-auth reader: patients and staff acting in random orders, the
+reader looked at after every action, every walk judged by the profile's own rules
+(:mod:`harness.model.walk_rules`: which rules, which worlds, which (state, action) pairs).
+
+How a certification walks one reader: in each world of its plan in turn (the bench restored,
+switched on by the maker's routine, the world's givens arranged as the notices say, nothing
+mended), hypothesis draws walks of a bounded number of steps. Each step's action is drawn
+from those that make sense on the screen shown, weighted towards what the walks have not
+done yet: actions the profile's flows take on that screen, (state, action) pairs not yet
+reached, actions that would try a half of a rule no walk has tried (the third wrong PIN, a
+completion screen held longer than the card-out bound, the staff button). The first walk of
+a world always takes the heaviest action (hypothesis tries the simplest example first:
+index 0 of each draw), so coverage does not hang on luck; further walks are random.
+
+A walk is never stopped by a broken rule: every walk runs whole and is judged afterwards,
+so one fault does not hide the others. A requirement a walk broke is then shrunk: its
+failing walk cut after the failing step and replayed with whole visits, then single
+actions, left out (in the cheapest world that still shows the fault: the plain morning for
+rules with no givens), keeping each cut that still breaks the requirement, at most
+:data:`MAX_REPLAYS` replays. (Hypothesis's own shrinker would replay the whole walk, bench
+restore and power-on included, hundreds of times: minutes per fault.) The walks are
+derandomised (the same walks every run) unless a seed is given: ``--walk-seed N`` in the
+suites replays the walks of seed N.
+
+The runner knows no maker: what it does comes from the plan (the profile) and what the
+camera shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as seeded
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    get_state_machine_test,
+    initialize,
+    rule,
+)
+
+from harness.flows.drivers import WRONG_PIN
+from harness.flows.runner import FlowRun
+from harness.flows.setup import arrange_after_power
+from harness.flows.strategy import BenchStrategy
+from harness.hands import Hands, Patient, Phone
+from harness.model.wait import wait_until
+from harness.model.walk_rules import (
+    FLOW_ACTIONS,
+    HOME,
+    LEADS_S,
+    NEEDS,
+    PASSING,
+    Judgement,
+    LeadsRule,
+    Look,
+    Rule,
+    Shrunk,
+    UponRule,
+    Walk,
+    WalkPlan,
+    WalkStep,
+    World,
+    in_force,
+    judge_walks,
+    pair_action,
+    untried_flows,
+    wait_seconds,
+    wanted,
+)
+
+if TYPE_CHECKING:
+    from harness.bench import Bench
+    from harness.model.profiles import Profile
+
+#: The walk's waits (bench seconds): short, past a card-out bound, past a face time-out.
+WAITS = ("wait:3", "wait:12", "wait:40")
+#: Every action a walk can take, in the order the heaviest ties are broken.
+ACTIONS = ("card_in", "face:match", "face:no_match", "consent", "pin:wrong", "pin:right",
+           "press:staff", "passcode:wrong", "passcode:right", "staff_confirm",
+           "press:smartphone", "press:android", "press:iphone", "phone_pin", "hold_phone",
+           "card_out", *WAITS, "press:cancel")
+#: Bench seconds from an action to the first look; an action that changed nothing is looked
+#: at again this long after it; at most this long is watched while the reader passes
+#: through a passing screen (the check running).
+FIRST_LOOK_S, SETTLE_S, STEP_BOUND_S = 0.5, 2.0, max(10.0, LEADS_S)
+#: Weights of an action's reasons to be drawn.
+W_FLOW, W_PAIR, W_WANTED, W_UNTRIED_FLOW, W_NEW = 2, 3, 6, 2, 1
+#: Replays the shrinker may make of one failing requirement.
+MAX_REPLAYS = 16
+PATIENT_PIN, PHONE_PIN = "4321", "2468"
+
+
+@attrs.frozen
+class Budget:
+    """How much walking one reader gets. In each world, one steered walk that stops once
+    the world has nothing left to reach or try, at most ``base_steps`` and ``per_item``
+    steps for each rule half and named pair still untried when it starts, at most
+    ``max_steps`` (a fault that keeps a rule from being tried does not make every world
+    walk long); in the world with
+    the fewest givens (the cheapest to set up, where the visits every world shares are
+    walked: cards, PINs, card-outs) also ``random_walks`` random walks of
+    ``random_steps``."""
+
+    max_steps: int = 60
+    base_steps: int = 6
+    per_item: int = 2
+    random_walks: int = 1
+    random_steps: int = 12
+
+    def steps(self, plan: WalkPlan, world: World, before: Judgement) -> int:
+        untried = [h for r, h in before.untried(plan) if r.applies(world)]
+        pairs = [p for p in plan.named(world) if not before.reached[p]]
+        return min(self.max_steps, self.base_steps + self.per_item * (len(untried) + len(pairs)))
+
+
+# -- one walk on the bench ----------------------------------------------------------------------
+class WalkRunner:
+    """One walk: the world set up, then each action done and watched."""
+
+    def __init__(self, bench: Bench, hands: Hands, reader: str, profile: Profile,
+                 plan: WalkPlan, world: World) -> None:
+        self.bench, self.hands, self.reader = bench, hands, reader
+        self.profile, self.plan, self.world = profile, plan, world
+        self.run = FlowRun(bench, hands, reader, "walk")
+        self.patient = Patient("patient-walk", PATIENT_PIN)
+        self.phones = {"iphone": Phone("phone-walk-iphone", "iphone"),
+                       "android": Phone("phone-walk-android", "android", pin=PHONE_PIN)}
+        self.phone = "iphone"
+        self.holding: set[str] = set()
+        self.steps: list[WalkStep] = []
+        self.start: Look | None = None
+        self.last: Look | None = None
+        self.unmet: list[tuple[str, str]] = []
+
+    # -- setting up ---------------------------------------------------------------------------
+    def set_up(self) -> None:
+        """The bench restored, switched on by the maker's routine, the world's givens
+        arranged one by one (so that what one of them did not bring is told apart)."""
+        run = self.run
+        BenchStrategy(self.bench, self.hands).flow_start(run, self.profile, (),
+                                                         before_power=self.world)
+        self._unmet_since("", 0, 0)
+        if not self.unmet:
+            for given in self.world:
+                unmet, problems = len(run.record.unmet), len(run.record.problems)
+                arrange_after_power(run, self.profile, (given,))
+                self._unmet_since(given, unmet, problems)
+        if not self.unmet or all(g for g, _ in self.unmet):
+            self.start = self.last = self.look()
+
+    def _unmet_since(self, given: str, unmet: int, problems: int) -> None:
+        record = self.run.record
+        self.unmet += [(given, text) for text in record.unmet[unmet:] + record.problems[problems:]]
+
+    @property
+    def ready(self) -> bool:
+        """The reader was brought where a walk starts (its morning came)."""
+        return self.last is not None
+
+    def walk(self) -> Walk:
+        return Walk(self.reader, self.world, self.start, tuple(self.steps), tuple(self.unmet))
+
+    # -- watching -----------------------------------------------------------------------------
+    def look(self) -> Look:
+        reading = self.run.look()
+        candidate = None
+        if reading.candidate is not None:
+            refs = self.run.eyes.classifier.references
+            candidate = next((r.shows for r in refs if r.state == reading.candidate), None)
+        return Look(self.run.clock.now(), reading.state, reading.shows, tuple(reading.buttons),
+                    candidate)
+
+    def _expected(self, before: Look, action: str) -> list[tuple[str, float]]:
+        """Screens the plan's rules expect of this action on this screen, and how soon."""
+        forces = in_force(self.plan, self._with(WalkStep(action, 0.0, before, ())))[-2]
+        out: list[tuple[str, float]] = []
+        for r in self.plan.in_world(self.walk().effective()):
+            if r.flow not in forces or not isinstance(r, UponRule | LeadsRule) \
+                    or r.action != action:
+                continue
+            if (r.before if isinstance(r, UponRule) else r.on) == before.shows:
+                out.append((r.to, r.within_s))
+        return out
+
+    def _with(self, step: WalkStep) -> Walk:
+        return attrs.evolve(self.walk(), steps=(*self.steps, step))
+
+    def _watch(self, action: str, before: Look, t: float) -> list[Look]:
+        looks: list[Look] = []
+
+        def look() -> Look:
+            looks.append(self.look())
+            return looks[-1]
+
+        if action.startswith("wait:"):
+            # One look at the end: a timer that fired meanwhile shows as the change.
+            self.hands.wait(wait_seconds(action))
+            look()
+            return looks
+        expected = self._expected(before, action)
+        clock = self.run.clock
+
+        def done(seen: Look) -> bool:
+            if seen.shows in PASSING:
+                return False
+            if any(all(x.shows != screen for x in looks) for screen, _ in expected):
+                return False
+            return not seen.same(before) or clock.now() - t >= SETTLE_S - 1e-9
+
+        self.hands.wait(FIRST_LOOK_S)
+        # One stretch per bound, each ending with a look at its deadline: a screen expected
+        # within 5 s is looked for at 5 s exactly.
+        for k, deadline in enumerate(sorted({bound for _, bound in expected} | {STEP_BOUND_S})):
+            left = t + deadline - clock.now()
+            if left <= 0:
+                continue
+            if k:  # the stretch before ended with a look at this moment
+                gap = min(1.5, left)
+                self.hands.wait(gap)
+                left -= gap
+            if wait_until(clock, look, done, left, step_s=4.0, first_s=1.5,
+                          sleep=self.hands.wait).ok:
+                break
+        return looks
+
+    # -- acting -------------------------------------------------------------------------------
+    def possible(self, action: str) -> bool:
+        """What a person at the reader can do now (a card is in the reader or not)."""
+        if action == "card_in":
+            return "card" not in self.holding
+        need = NEEDS.get(action)
+        return need is None or need in self.holding
+
+    def do(self, action: str) -> WalkStep:
+        before = self.last
+        if before is None:
+            raise RuntimeError("a walk acts only once its morning came (set_up)")
+        t = self.run.clock.now()
+        self._act(action)
+        looks = self._watch(action, before, t)
+        step = WalkStep(action, t, before, tuple(looks), frozenset(self.holding))
+        self.steps.append(step)
+        if looks:
+            self.last = looks[-1]
+        return step
+
+    def _act(self, action: str) -> None:
+        hands, reader = self.hands, self.reader
+        kind, _, arg = action.partition(":")
+        match kind:
+            case "card_in":
+                hands.card_in(reader, self.patient)
+                self.holding.add("card")
+            case "card_out":
+                hands.card_out(reader)
+                self.holding.discard("card")
+            case "face":
+                hands.face(reader, matches=arg == "match")
+            case "consent":
+                hands.consent(reader)
+            case "pin":
+                hands.pin(reader, self.patient.pin if arg == "right" else WRONG_PIN)
+            case "press":
+                if arg in self.phones:
+                    self.phone = arg
+                hands.press(reader, arg)
+            case "passcode":
+                code = self.run.passcode or ""
+                wrong = "".join(str((int(c) + 1) % 10) for c in code) or "0000"
+                hands.passcode(reader, code if arg == "right" else wrong)
+            case "staff_confirm":
+                hands.staff_confirm(reader)
+            case "phone_pin":
+                phone = self.phones["android"]
+                hands.phone_pin(reader, phone, phone.pin)
+            case "hold_phone":
+                where = "general_reader" if "paired" in self.walk().effective() else "front"
+                hands.hold_phone(reader, self.phones[self.phone], where=where)
+            case "wait":
+                pass  # the wait is the watch
+            case _:
+                raise ValueError(f"not an action a walk takes: {action!r}")
+
+    # -- steering -----------------------------------------------------------------------------
+    def remaining(self, before: Judgement) -> int:
+        """Rule halves and named pairs of this world no walk has tried or reached yet."""
+        plan, world = self.plan, self.walk().effective()
+        mine = judge_walks(plan, [self.walk()])
+        halves = [(r, h) for r in plan.in_world(world) for h in r.halves
+                  if not (before.tried.get(r, Counter())[h] + mine.tried.get(r, Counter())[h])]
+        pairs = [p for p in plan.named(world) if not (before.reached[p] + mine.reached[p])]
+        return len(halves) + len(pairs)
+
+    def options(self, before: Judgement) -> list[str]:
+        """The actions that make sense now, each repeated by its weight, heaviest first
+        (``before``: what the walks of earlier worlds reached and tried)."""
+        look = self.last
+        assert look is not None
+        walk = self.walk()
+        plan, world = self.plan, walk.effective()
+        flows = plan.flows_in(world) if look.shows == HOME else in_force(plan, walk)[-1]
+        mine = judge_walks(plan, [walk])
+        tried: dict[Rule, Counter[str]] = {r: before.tried.get(r, Counter()) + mine.tried.get(
+            r, Counter()) for r in plan.rules}
+        reached = before.reached + mine.reached
+        shows = look.shows or ""
+        flow_actions = {a for f in flows for a in _expand(FLOW_ACTIONS.get(f, {}).get(shows, ()))}
+        shown = {f"press:{b}" for b in look.buttons}
+        candidates = flow_actions | set(WAITS) | shown | {"card_in", "card_out", "press:cancel"}
+        candidates = {a for a in candidates if self.possible(a) and (
+            not a.startswith("press:") or a.split(":", 1)[1] not in plan.conditional
+            or a in shown)}
+        wants = wanted(plan, walk, tried, flows, look.shows, frozenset(self.holding), WAITS)
+        lagging = untried_flows(plan, world, tried) & flows
+        lagging_actions = {a for f in lagging
+                           for a in _expand(FLOW_ACTIONS.get(f, {}).get(shows, ()))}
+        named = plan.named(world)
+        done = Counter((s.before.state, s.action) for s in self.steps)
+
+        def weight(a: str) -> int:
+            return (1 + W_FLOW * (a in flow_actions)
+                    + W_PAIR * ((shows, pair_action(a)) in named
+                                and not reached[(shows, pair_action(a))])
+                    + W_WANTED * (a in wants) + W_UNTRIED_FLOW * (a in lagging_actions)
+                    + W_NEW * (not done[(look.state, a)]))
+
+        ranked = sorted(candidates, key=lambda a: (-weight(a), done[(look.state, a)],
+                                                   ACTIONS.index(a) if a in ACTIONS else 99, a))
+        return [a for a in ranked for _ in range(weight(a))]
+
+
+def _expand(actions: Sequence[str]) -> set[str]:
+    return {w for a in actions for w in (WAITS if a == "wait" else (a,))}
+
+
+# -- hypothesis: drawing walks ------------------------------------------------------------------
+def _machine(make: Callable[[], WalkRunner], before: Judgement,
+             on_walk: Callable[[Walk], None], steps: int, random_steps: int
+             ) -> type[RuleBasedStateMachine]:
+    examples = 0
+
+    class WalkMachine(RuleBasedStateMachine):
+        runner: WalkRunner | None = None
+        #: The first walk is steered (hypothesis's simplest example: the heaviest action
+        #: each time) and stops once nothing is left to reach; the others are random.
+        steered = False
+
+        @initialize()
+        def count(self) -> None:
+            nonlocal examples
+            self.steered, examples = examples == 0, examples + 1
+
+        @rule(data=st.data())
+        def act(self, data: st.DataObject) -> None:
+            if self.runner is None:
+                # Set up at the first step, not before: hypothesis may try a walk of no
+                # step at all (its second example), which then costs nothing.
+                self.runner = make()
+                self.runner.set_up()
+            runner = self.runner
+            if not runner.ready:
+                return  # the morning did not come: the walk is judged on that alone
+            if len(runner.steps) >= (steps if self.steered else random_steps) or (
+                    self.steered and runner.remaining(before) == 0):
+                return
+            action = data.draw(st.sampled_from(runner.options(before)), label="action")
+            runner.do(action)
+
+        def teardown(self) -> None:
+            if self.runner is not None:
+                on_walk(self.runner.walk())
+
+    return WalkMachine
+
+
+def draw_walks(make: Callable[[], WalkRunner], before: Judgement, *, steps: int,
+               random_walks: int = 0, random_steps: int = 0, seed: int | None = None
+               ) -> list[Walk]:
+    """A steered walk of at most ``steps`` steps, then ``random_walks`` random ones of
+    ``random_steps``, drawn by hypothesis (derandomised unless ``seed``)."""
+    walks: list[Walk] = []
+    # At least the random walks' steps: else hypothesis's second example (a novel choice
+    # at its first draw: stop) is a walk of no step.
+    test = get_state_machine_test(
+        _machine(make, before, walks.append, steps, random_steps),
+        _min_steps=1 + (random_steps if random_walks else 0),
+        settings=settings(max_examples=1 + random_walks,
+                          stateful_step_count=max(steps, random_steps) + 1, deadline=None,
+                          derandomize=seed is None, database=None,
+                          phases=(Phase.explicit, Phase.generate),
+                          suppress_health_check=list(HealthCheck)))
+    if seed is not None:
+        test = seeded(seed)(test)
+    test()
+    return walks
+
+
+# -- a reader's walks, judged and shrunk -------------------------------------------------------
+@attrs.frozen
+class WalkReport:
+    plan: WalkPlan
+    walks: tuple[Walk, ...]
+    judgement: Judgement
+    shrunk: dict[str, Shrunk]
+    seed: int | None
+    #: Wall seconds the walks and the shrinking took.
+    seconds: float
+
+    def replay_hint(self, test_id: str = "") -> str:
+        where = f" -k {test_id}" if test_id else ""
+        if self.seed is None:
+            return (f"replay: the walks are derandomised (the same walks every run): rerun "
+                    f"pytest suites/test_model_based.py{where}; --walk-seed N draws others")
+        return f"replay: pytest suites/test_model_based.py{where} --walk-seed {self.seed}"
+
+
+def walk_reader(bench: Bench, hands: Hands, reader: str, profile: Profile, *,
+                seed: int | None = None, budget: Budget = Budget(), shrink: bool = True
+                ) -> WalkReport:
+    """The walks of one reader in every world of its plan, judged, each broken requirement
+    shrunk to the fewest actions that still break it."""
+    started = time.perf_counter()
+    plan = WalkPlan.of(profile)
+    walks: list[Walk] = []
+    befores: dict[World, Judgement] = {}
+    randomly = min(reversed(plan.worlds), key=len)
+    for world in plan.worlds:
+        before = befores[world] = judge_walks(plan, walks)
+
+        def make(world: World = world) -> WalkRunner:
+            return WalkRunner(bench, hands, reader, profile, plan, world)
+
+        walks += draw_walks(make, before, steps=budget.steps(plan, world, before),
+                            random_walks=budget.random_walks if world == randomly else 0,
+                            random_steps=budget.random_steps, seed=seed)
+    judgement = judge_walks(plan, walks)
+    shrunk: dict[str, Shrunk] = {}
+    if shrink:
+        for req in judgement.failing():
+            shrunk[req] = shrink_failure(bench, hands, reader, profile, plan, walks, judgement,
+                                         req)
+    return WalkReport(plan, tuple(walks), judgement, shrunk, seed,
+                      time.perf_counter() - started)
+
+
+def replay(bench: Bench, hands: Hands, reader: str, profile: Profile, plan: WalkPlan,
+           world: World, actions: Sequence[str]) -> Walk:
+    """The actions done again on a freshly set-up world (an action a person could not do
+    at that point, a card already in, is left out)."""
+    runner = WalkRunner(bench, hands, reader, profile, plan, world)
+    runner.set_up()
+    if runner.ready:
+        for action in actions:
+            if runner.possible(action):
+                runner.do(action)
+    return runner.walk()
+
+
+def _broken(plan: WalkPlan, walk: Walk, req: str) -> list[str]:
+    return [b.text for b in judge_walks(plan, [walk]).problems(req)]
+
+
+def _visits(walk: Walk) -> list[list[int]]:
+    """Step indices grouped by visit (a visit ends with a step that showed the first
+    screen)."""
+    groups: list[list[int]] = [[]]
+    for i, step in enumerate(walk.steps):
+        groups[-1].append(i)
+        if any(look.shows == HOME for look in step.after):
+            groups.append([])
+    return [g for g in groups if g]
+
+
+def shrink_failure(bench: Bench, hands: Hands, reader: str, profile: Profile, plan: WalkPlan,
+                   walks: Sequence[Walk], judgement: Judgement, req: str) -> Shrunk:
+    """The first walk that broke ``req``, cut after the step that broke it, then as few of
+    its actions as still break it (bounded replays)."""
+    first = next(b for b in judgement.problems(req))
+    walk = walks[first.walk]
+    if first.step is None:  # broken before any step (the world's set-up): nothing to cut
+        return Shrunk(attrs.evolve(walk, steps=()), (first.text,))
+    best = attrs.evolve(walk, steps=walk.steps[:first.step + 1])
+    problems = _broken(plan, best, req) or [first.text]
+    replays = 0
+
+    def attempt(world: World, actions: list[str]) -> Walk | None:
+        nonlocal replays
+        if replays >= MAX_REPLAYS:
+            return None
+        replays += 1
+        again = replay(bench, hands, reader, profile, plan, world, actions)
+        return again if _broken(plan, again, req) else None
+
+    # The cheapest world that still shows it: no givens, when the requirement's rules need
+    # none (a plain morning costs a fraction of a paired one).
+    if walk.world and all(not r.given for r in plan.rules if r.requirement == req):
+        cheap = attempt((), [s.action for s in best.steps])
+        if cheap is not None:
+            best = _cut(plan, cheap, req)
+
+    def without(drop: set[int]) -> bool:
+        """Try the walk without these steps: True (and kept) if it still breaks ``req``."""
+        nonlocal best
+        keep = [s.action for i, s in enumerate(best.steps) if i not in drop]
+        shorter = attempt(best.world, keep) if drop else None
+        if shorter is not None:
+            best = _cut(plan, shorter, req)
+        return shorter is not None
+
+    # Without the actions that showed no change and no flow takes there (an absent
+    # button, a wait on the first screen); then the earlier visits left out by halves,
+    # quarters, ... (delta debugging); then each single action (the failing last one kept).
+    flows = plan.flows_in(best.effective())
+    without({i for i, s in enumerate(best.steps[:-1])
+             if all(look.same(s.before) for look in s.after)
+             and (s.action.startswith("wait") or not any(
+                 pair_action(s.action) in FLOW_ACTIONS[f].get(s.before.shows or "", ())
+                 for f in flows))})
+    n = 2
+    while replays < MAX_REPLAYS:
+        earlier = _visits(best)[:-1]
+        if not earlier:
+            break
+        n = min(n, len(earlier))
+        size = -(-len(earlier) // n)
+        parts = [earlier[j:j + size] for j in range(0, len(earlier), size)]
+        if any(without({i for group in part for i in group}) for part in parts):
+            n = max(n - 1, 2)
+        elif n >= len(earlier):
+            break
+        else:
+            n = min(2 * n, len(earlier))
+    i = len(best.steps) - 2
+    while i >= 0 and replays < MAX_REPLAYS:
+        without({i})
+        i = min(i - 1, len(best.steps) - 2)
+    return Shrunk(best, tuple(_broken(plan, best, req) or problems))
+
+
+def _cut(plan: WalkPlan, walk: Walk, req: str) -> Walk:
+    """The walk up to the first step that broke ``req``."""
+    steps = [b.step for b in judge_walks(plan, [walk]).problems(req) if b.step is not None]
+    return attrs.evolve(walk, steps=walk.steps[:min(steps) + 1]) if steps else walk
