@@ -204,6 +204,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
         applicable,
         build_report,
     )
+    from harness.report.devices import DEVICES_FILE, DeviceRecorder
+    from harness.report.junit import JUNIT_FILE
 
     path = (args.bench or default_bench_path()).resolve()
     spec = check_bench_file(path)
@@ -238,12 +240,15 @@ def cmd_certify(args: argparse.Namespace) -> int:
     collector = CertificationCollector(spec, only, progress)
     print(f"certifying {spec.bench!r} ({path.name}) into {out}", flush=True)
     started = dt.datetime.now().astimezone()
+    # The report's pictures: the frames behind each screen decision, kept in the run folder.
+    evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
     code = pytest.main(
         [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
          "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
          f"--timeline={out / 'timeline.jsonl'}", "--profiles", str(Path(profiles_dir).resolve()),
+         f"--junitxml={out / JUNIT_FILE}", "-o", "junit_family=xunit2", *evidence,
          "--rootdir", str(project_file("."))],
-        plugins=[collector],
+        plugins=[collector, DeviceRecorder(out / DEVICES_FILE)],
     )
     ended = dt.datetime.now().astimezone()
     if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
@@ -253,7 +258,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
                           tests=collector.tests, started=started, ended=ended, only=only)
     if args.run_id:
         report["run"] = args.run_id
-    return _write_report(report, out)
+    return _write_report(report, out, profiles, profiles_dir,
+                         junit_parts=[(out / JUNIT_FILE, keys)], part=bool(args.run_id))
 
 
 def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
@@ -329,6 +335,8 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
                "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
         if args.profiles:
             cmd += ["--profiles", str(args.profiles)]
+        if args.no_evidence:
+            cmd += ["--no-evidence"]
         for key in group:
             cmd += ["--vendor", key]
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -365,7 +373,12 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
         raise RigError(f"a part of the certification did not finish (exits {codes}); see "
                        f"{out}/part-*/")
     report = merge_reports(parts, started, dt.datetime.now().astimezone())
-    return _write_report(report, out)
+    from harness.model.profiles import default_profiles_dir
+    from harness.report.junit import JUNIT_FILE
+
+    return _write_report(report, out, profiles, args.profiles or default_profiles_dir(),
+                         junit_parts=[(out / f"part-{i + 1}" / JUNIT_FILE, groups[i])
+                                      for i in range(jobs)])
 
 
 def _part_report(folder: Path, run_id: str) -> dict | None:
@@ -377,9 +390,31 @@ def _part_report(folder: Path, run_id: str) -> dict | None:
     return report if isinstance(report, dict) and report.get("run") == run_id else None
 
 
-def _write_report(report: dict, out: Path) -> int:
+def _write_report(report: dict, out: Path, profiles: ProfileSet, profiles_dir: Path, *,
+                  junit_parts: list[tuple[Path, list[str]]], part: bool = False) -> int:
+    """The run folder's report: ``certification.json`` (with what produced it and the
+    requirements' statements and notices), ``junit.xml`` and, for a whole run (not a part of
+    one), ``certification.html``."""
+    import time
+
+    from harness.report.html import HTML_FILE, write_html
+    from harness.report.junit import JUNIT_FILE, finish_junit
+    from harness.report.provenance import provenance
+    from harness.report.requirements import requirement_texts
+
+    report["rig"] = provenance(Path(profiles_dir).resolve())
+    report["requirements"] = requirement_texts(profiles, report["makers"])
     target = out / "certification.json"
     target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    present = [(p, makers) for p, makers in junit_parts if p.is_file()]
+    if present:
+        finish_junit(out / JUNIT_FILE, present, bench=report["bench"]["name"],
+                     bench_sha256=report["bench"]["sha256"], commit=report["rig"]["commit"],
+                     passed=report["passed"])
+    if not part:
+        began = time.perf_counter()
+        write_html(out, report)
+        print(f"HTML report: {out / HTML_FILE} ({time.perf_counter() - began:.1f} s)")
     for maker, rows in report["makers"].items():
         counts = {s: sum(1 for r in rows.values() if r["status"] == s)
                   for s in ("passed", "failed", "not_run")}
@@ -428,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", action="store_true",
                    help="collect the suites without running them: per maker, each requirement "
                         "with the number of tests that would decide it (exit 1: one has none)")
+    p.add_argument("--no-evidence", action="store_true",
+                   help="keep no camera frames (the HTML report then shows no pictures)")
     # A part of a split run: its report carries the run's id (internal).
     p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_certify)

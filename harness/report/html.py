@@ -1,0 +1,306 @@
+"""``certification.html``: the certification as a person reads it and hands it over.
+
+One self-contained file beside ``certification.json`` (styles and pictures inline, nothing
+fetched): the header (bench, rig, profiles, times, host, overall verdict), what failed first
+(each failure explained: what the notice requires, what the reader did, when, with the text
+read and the camera frames), then per maker the requirement matrix, and the bench's devices.
+
+Everything comes from the run folder: ``certification.json`` (with its requirements'
+statements and notices), ``devices.json``, the evidence store (``evidence/``) and the
+timeline. A verdict's pictures are its own frames (``Evidence.frames``) and the frames the
+cameras on its subject (and on the terminal) kept during its span: the screen decisions the
+rule judged. Each picture is embedded once (a CSS class), however many verdicts show it;
+a thumbnail opens it full size (a CSS ``:target`` overlay, no script).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cv2
+import jinja2
+import numpy as np
+
+from harness.report.devices import load_devices
+from harness.vision.evidence import EvidenceStore
+
+HTML_FILE = "certification.html"
+TEMPLATES = Path(__file__).with_name("templates")
+#: Embedded picture widths (px): every frame small; a frame behind a failure also full.
+SMALL_W, FULL_W = 480, 960
+STATUS_WORDS = {"passed": "passed", "failed": "FAILED", "not_run": "not run"}
+
+
+@attrs.frozen
+class Picture:
+    key: str
+    caption: str
+    t: float
+    source: str
+    image: Path
+    rectified: Path | None
+
+
+@attrs.define
+class _Folder:
+    """One run folder's evidence and clock (a run certified in parts has one per part)."""
+
+    path: Path
+    evidence: list[Any]
+    anchors: list[tuple[float, dt.datetime]]
+    cameras: dict[str, list[str]]
+    terminal: str | None
+
+
+def _anchors(folder: Path, devices: dict[str, Any] | None) -> list[tuple[float, dt.datetime]]:
+    """Bench seconds -> the bench's clock: where the run saw both (the scan, and each time
+    the bench was restored to another day)."""
+    out: list[tuple[float, dt.datetime]] = []
+    clock = (devices or {}).get("clock")
+    if clock:
+        out.append((float(clock["t"]), dt.datetime.fromisoformat(clock["wallclock"])))
+    timeline = folder / "timeline.jsonl"
+    if timeline.is_file():
+        with timeline.open(encoding="utf-8") as f:
+            for line in f:
+                if '"bench.restored"' not in line:  # the only events that set the clock
+                    continue
+                event = json.loads(line)
+                if event.get("wallclock"):
+                    out.append((float(event["t"]), dt.datetime.fromisoformat(event["wallclock"])))
+    return sorted(out, key=lambda a: a[0])
+
+
+def _folder(path: Path) -> _Folder:
+    devices = load_devices(path) if (path / "devices.json").is_file() else None
+    cameras: dict[str, list[str]] = {}
+    for cam in (devices or {}).get("cameras", []):
+        cameras.setdefault(cam["watches"], []).append(cam["name"])
+    return _Folder(path, EvidenceStore.load(path / "evidence"), _anchors(path, devices),
+                   cameras, (devices or {}).get("terminal"))
+
+
+def _folders(run_dir: Path, report: dict[str, Any]) -> dict[str, _Folder]:
+    """Maker -> the folder that certified it."""
+    whole = _folder(run_dir)
+    by_maker = dict.fromkeys(report["makers"], whole)
+    for part in report.get("parts", []):
+        try:
+            part_report = json.loads((run_dir / part / "certification.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        folder = _folder(run_dir / part)
+        for maker in part_report.get("makers", {}):
+            by_maker[maker] = folder
+    return by_maker
+
+
+def _clock_at(folder: _Folder, t: float) -> dt.datetime | None:
+    before = [a for a in folder.anchors if a[0] <= t + 1e-6]
+    if not before:
+        return None
+    t0, wall = before[-1]
+    return wall + dt.timedelta(seconds=t - t0)
+
+
+def _when(folder: _Folder, span: list[float] | None) -> str:
+    if not span:
+        return ""
+    t0, t1 = span
+    text = f"bench time {t0:.1f} s to {t1:.1f} s ({t1 - t0:.1f} s)"
+    start = _clock_at(folder, t0)
+    if start is not None:
+        text += f"; on the bench's clock from {start:%Y-%m-%d %H:%M:%S}"
+        if start.utcoffset() is not None:
+            text += " " + start.isoformat()[-6:]
+        if any(t0 + 1e-6 < t < t1 - 1e-6 for t, _ in folder.anchors):
+            text += " (the bench was set to another time during it)"
+    return text
+
+
+class _Pictures:
+    """The pictures a report shows, each embedded once."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[Path, Picture] = {}
+        self.full: set[str] = set()
+
+    def add(self, folder: _Folder, item: Any) -> Picture | None:
+        image = folder.path / "evidence" / item.image
+        if image in self.by_path:
+            return self.by_path[image]
+        if not image.is_file():
+            return None
+        rectified = folder.path / "evidence" / item.rectified if item.rectified else None
+        pic = Picture(f"p{len(self.by_path)}", f"{item.source} at {item.t:.1f} s: {item.label}",
+                      item.t, item.source, image, rectified)
+        self.by_path[image] = pic
+        return pic
+
+    def css(self) -> str:
+        rules = []
+        for pic in self.by_path.values():
+            wide = pic.key in self.full
+            rules.append(f".{pic.key}{{background-image:url(data:image/jpeg;base64,"
+                         f"{_jpeg(pic.image, FULL_W if wide else SMALL_W)})}}")
+            if wide and pic.rectified is not None and pic.rectified.is_file():
+                rules.append(f".{pic.key}r{{background-image:url(data:image/jpeg;base64,"
+                             f"{_jpeg(pic.rectified, FULL_W)})}}")
+        return "\n".join(rules)
+
+
+def _jpeg(path: Path, width: int) -> str:
+    """The picture as base64 JPEG at most ``width`` wide; re-encoded, so no metadata of the
+    original file travels with it."""
+    data = np.frombuffer(path.read_bytes(), np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        return ""
+    if image.shape[1] > width:
+        size = (width, max(1, round(image.shape[0] * width / image.shape[1])))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return base64.b64encode(buf.tobytes()).decode("ascii") if ok else ""
+
+
+def _verdict_pictures(folder: _Folder, verdict: dict[str, Any],
+                      pictures: _Pictures) -> list[Picture]:
+    evidence = verdict.get("evidence", {})
+    wanted: list[Any] = []
+    named = set(evidence.get("frames", []))
+    span = evidence.get("span")
+    sources = set(folder.cameras.get(verdict["subject"], []))
+    if folder.terminal is not None:
+        sources |= set(folder.cameras.get(folder.terminal, []))
+    for item in folder.evidence:
+        during = bool(span) and span[0] - 1e-6 <= item.t <= span[1] + 1e-6
+        if item.image in named or (during and item.source in sources):
+            wanted.append(item)
+    out = [p for p in (pictures.add(folder, item) for item in wanted) if p is not None]
+    return sorted(out, key=lambda p: (p.t, p.source))
+
+
+def _split_expected(expected: str) -> tuple[str, str]:
+    """``statement [check]`` -> (statement, check): the rule in words, and its check."""
+    if expected.endswith("]") and " [" in expected:
+        head, _, tail = expected.rpartition(" [")
+        return head, tail[:-1]
+    return expected, ""
+
+
+@attrs.frozen
+class VerdictView:
+    subject: str
+    status: str
+    expected: str
+    check: str
+    seen: str
+    problems: tuple[str, ...]
+    read: tuple[str, ...]
+    observed: tuple[str, ...]
+    when: str
+    pictures: tuple[Picture, ...]
+
+
+@attrs.frozen
+class RowView:
+    maker: str
+    maker_name: str
+    req: str
+    status: str
+    statement: str
+    notices: tuple[str, ...]
+    checks: tuple[str, ...]
+    verdicts: tuple[VerdictView, ...]
+    #: What went wrong outside a verdict (a test that failed before judging, no test).
+    reasons: tuple[str, ...]
+    tests: tuple[str, ...]
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.maker}-{self.req}"
+
+
+def _rows(report: dict[str, Any], folders: dict[str, _Folder],
+          pictures: _Pictures) -> dict[str, list[RowView]]:
+    texts = report.get("requirements", {})
+    out: dict[str, list[RowView]] = {}
+    for maker, rows in report["makers"].items():
+        folder = folders[maker]
+        about = texts.get(maker, {})
+        views = []
+        for req, row in rows.items():
+            text = about.get("requirements", {}).get(req, {})
+            verdicts = []
+            for v in row.get("verdicts", []):
+                expected, check = _split_expected(v["expected"])
+                ev = v.get("evidence", {})
+                pics = _verdict_pictures(folder, v, pictures)
+                if v["status"] != "passed":
+                    pictures.full.update(p.key for p in pics)
+                verdicts.append(VerdictView(
+                    v["subject"], v["status"], expected, check, v["seen"],
+                    tuple(v.get("problems", ())), tuple(ev.get("read", ())),
+                    tuple(o for o in ev.get("observed", ()) if o), _when(folder, ev.get("span")),
+                    tuple(pics)))
+            judged = {v.subject for v in verdicts if v.status != "passed"}
+            # A failing verdict's own reason is shown with it; the others stand alone.
+            reasons = tuple(r for r in row.get("reasons", ())
+                            if not any(r.startswith(f"{s}: ") for s in judged))
+            views.append(RowView(maker, about.get("name", maker), req, row["status"],
+                                 text.get("statement", ""), tuple(text.get("notices", ())),
+                                 tuple(text.get("checks", ())), tuple(verdicts), reasons,
+                                 tuple(row.get("tests", ()))))
+        out[maker] = views
+    return out
+
+
+def _duration(report: dict[str, Any]) -> str:
+    try:
+        seconds = (dt.datetime.fromisoformat(report["ended"])
+                   - dt.datetime.fromisoformat(report["started"])).total_seconds()
+    except (KeyError, ValueError):
+        return "unknown"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def _counts(rows: Iterable[RowView]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUS_WORDS, 0)
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+def render_html(run_dir: Path, report: dict[str, Any]) -> str:
+    folders = _folders(run_dir, report)
+    pictures = _Pictures()
+    rows = _rows(report, folders, pictures)
+    failures = [r for views in rows.values() for r in views if r.status != "passed"]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=jinja2.select_autoescape(("html", "j2")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    devices = load_devices(run_dir)
+    return env.get_template("certification.html.j2").render(
+        report=report, rows=rows, failures=failures,
+        counts={m: _counts(v) for m, v in rows.items()},
+        total=_counts(r for views in rows.values() for r in views),
+        duration=_duration(report), devices=devices, status_words=STATUS_WORDS,
+        pictures=list(pictures.by_path.values()), full=pictures.full,
+        picture_css=pictures.css(), css=(TEMPLATES / "report.css").read_text("utf-8"),
+    )
+
+
+def write_html(run_dir: Path, report: dict[str, Any]) -> Path:
+    target = run_dir / HTML_FILE
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(render_html(run_dir, report), encoding="utf-8")
+    tmp.replace(target)
+    return target

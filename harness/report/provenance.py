@@ -1,0 +1,62 @@
+"""Where a certification came from: the rig (version, git commit), the profiles it held the
+readers to, the machine. A report handed over must say what produced it."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from harness.paths import project_file
+
+
+def rig_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("onshi-rig")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def git_commit(checkout: Path | None = None) -> dict[str, Any]:
+    """The checkout's commit and whether files differ from it (None when not a git checkout
+    or git is absent)."""
+    where = checkout or project_file(".")
+
+    def git(*args: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", "-C", str(where), *args], capture_output=True,
+                                  text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "modified": None}
+    # Tracked files changed since the commit: the code that ran is not exactly the commit.
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "modified": bool(status) if status is not None else None}
+
+
+def tree_sha256(folder: Path, pattern: str = "*.yaml") -> str:
+    """One SHA-256 over a folder's files: each file's name and content, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob(pattern)):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def provenance(profiles_dir: Path) -> dict[str, Any]:
+    return {
+        "version": rig_version(),
+        **git_commit(),
+        "profiles": {"dir": str(profiles_dir), "sha256": tree_sha256(profiles_dir)},
+        "host": socket.gethostname(),
+        "python": platform.python_version(),
+    }
