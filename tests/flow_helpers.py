@@ -81,3 +81,16 @@ def run_judged(bench: Bench, profiles: ProfileSet, reader: str,
 def failed(judged: Judged) -> set[str]:
     """The requirements that did not hold."""
     return {req for req, problems in judged.items() if problems}
+
+
+def deviation(change: str, to: Any, why: str) -> dict[str, Any]:
+    """One ``deviations`` entry of a bench file."""
+    return {"change": change, "to": to, "why": why}
+
+
+def assert_fails_exactly(judged: Judged, fails: Mapping[str, str]) -> None:
+    """Exactly the requirements of ``fails`` did not hold, each with a problem containing
+    its fragment (what was expected and seen, not just a failure)."""
+    assert failed(judged) == set(fails), judged
+    for requirement, why in fails.items():
+        assert any(why in p for p in judged[requirement]), judged[requirement]
