@@ -1,0 +1,118 @@
+"""certification.html from a run folder made by hand (no certification): a verdict shows the
+frames its subject's camera (and the terminal's) kept during its span, and no other; each
+picture is embedded once however many verdicts show it; a failure's frames come full size
+with the rectified screen; times are given on the bench's clock."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.protocols import Frame
+from harness.report.html import render_html
+from harness.vision.evidence import EvidenceStore
+
+
+def _frame(source: str, t: float, index: int, shade: int) -> Frame:
+    image = np.full((108, 192, 3), shade, np.uint8)
+    image[20:80, 40:150] = (255 - shade, 80, 160)  # something to see
+    return Frame(image, t, index, source)
+
+
+def _verdict(status: str, span: list[float], subject: str = "reader-a") -> dict[str, Any]:
+    return {"requirement": "E901-02", "maker": "acme", "subject": subject, "status": status,
+            "expected": "The screen does not change. [e901: consent -> please_wait]",
+            "seen": "flow e901 on reader-a: first -> consent -> first",
+            "problems": ["please_wait was not seen after consent"] if status != "passed" else [],
+            "evidence": {"span": span, "read": ["expected 【901, found (glyphs)"]}}
+
+
+def _run(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    (tmp_path / "devices.json").write_text(json.dumps({
+        "bench": "hand-made", "kind": "emulated", "terminal": "terminal",
+        "cameras": [{"name": "cam-a", "watches": "reader-a"},
+                    {"name": "cam-b", "watches": "reader-b"},
+                    {"name": "cam-t", "watches": "terminal"}],
+        "clock": {"t": 0.0, "wallclock": "2026-02-02T08:30:00+09:00"},
+        "devices": [{"name": "reader-a", "kind": "face_auth_reader", "maker": "acme",
+                     "model": None, "vid": "FFFF", "pid": "F00A", "serial": "SER-A",
+                     "usb_path": "2-1", "speed_mbps": 5000.0, "hubs_between": 0, "hubs": [],
+                     "pcsc_name": None, "present": True, "violations": [], "unchecked": [],
+                     "twin": True, "firmware": None, "note": ""}]}), encoding="utf-8")
+    # The bench set to another day later in the run: times after it are on that day.
+    (tmp_path / "timeline.jsonl").write_text(json.dumps(
+        {"t": 100.0, "source": "bench", "kind": "bench.restored",
+         "wallclock": "2026-01-19T20:00:00+09:00"}) + "\n", encoding="utf-8")
+    store = EvidenceStore(tmp_path / "evidence")
+    rect = np.full((41, 70), 200, np.uint8)
+    store.keep(_frame("cam-a", 10.0, 1, 40), "consent", rectified=rect)    # in span
+    store.keep(_frame("cam-t", 11.0, 1, 60), "check_error_1", rectified=rect)  # terminal
+    store.keep(_frame("cam-b", 12.0, 1, 80), "first", rectified=rect)      # another reader
+    store.keep(_frame("cam-a", 50.0, 2, 100), "first", rectified=rect)     # after the span
+    store.keep(_frame("cam-a", 105.0, 3, 120), "error_901", rectified=rect)  # the next day
+    report = {
+        "bench": {"file": "bench.yaml", "name": "hand-made", "kind": "emulated",
+                  "sha256": "0" * 64},
+        "started": "2026-12-01T10:00:00+09:00", "ended": "2026-12-01T10:01:05+09:00",
+        "passed": False,
+        "makers": {"acme": {
+            "E901-02": {"status": "failed", "tests": ["t1"],
+                        "verdicts": [_verdict("failed", [5.0, 20.0])],
+                        "reasons": ["reader-a: please_wait was not seen after consent"]},
+            "E901-03": {"status": "passed", "tests": ["t1"],
+                        "verdicts": [_verdict("passed", [5.0, 20.0])]},
+            "E901-05": {"status": "passed", "tests": ["t2"],
+                        "verdicts": [_verdict("passed", [104.0, 106.0])]},
+            "USB-02": {"status": "failed", "tests": [],
+                       "reasons": ["no test covers this requirement"]}}},
+        "requirements": {"acme": {"name": "ACME", "requirements": {
+            r: {"statement": f"statement of {r}", "notices": ["MHLW 事務連絡, 記 2."],
+                "checks": ["flow"]} for r in ("E901-02", "E901-03", "E901-05", "USB-02")}}},
+    }
+    return tmp_path, report
+
+
+def _pictures(block: str) -> list[str]:
+    return re.findall(r'class="thumb (p\d+)"', block)
+
+
+def test_a_verdict_shows_the_frames_of_its_span_from_its_cameras_only(tmp_path: Path) -> None:
+    html = render_html(*_run(tmp_path))
+    captions = dict(re.findall(r'class="thumb (p\d+)" href="#view-p\d+" title="([^"]*)"', html))
+    failure = html[html.index('id="failure-acme-E901-02"'):html.index("</article>")]
+    shown = {captions[p] for p in _pictures(failure)}
+    assert shown == {"cam-a at 10.0 s: consent", "cam-t at 11.0 s: check_error_1"}
+    # Embedded once each, though two verdicts show them; the next day's frame for E901-05.
+    assert sorted(set(captions.values())) == ["cam-a at 10.0 s: consent",
+                                              "cam-a at 105.0 s: error_901",
+                                              "cam-t at 11.0 s: check_error_1"]
+    for key in captions:
+        assert len(re.findall(rf"\.{key}\{{background-image:url\(data:image/jpeg;base64,",
+                              html)) == 1
+    # A failure's frames come with the rectified screen, a pass's alone.
+    failing = set(_pictures(failure))
+    for key, caption in captions.items():
+        assert (f".{key}r{{" in html) == (key in failing), caption
+
+
+def test_when_is_said_in_bench_time_and_on_the_bench_clock(tmp_path: Path) -> None:
+    html = render_html(*_run(tmp_path))
+    assert ("bench time 5.0 s to 20.0 s (15.0 s); on the bench&#39;s clock from "
+            "2026-02-02 08:30:05 +09:00") in html
+    assert ("bench time 104.0 s to 106.0 s (2.0 s); on the bench&#39;s clock from "
+            "2026-01-19 20:00:04 +09:00") in html
+
+
+def test_failures_first_and_a_reason_without_a_verdict_is_shown(tmp_path: Path) -> None:
+    html = render_html(*_run(tmp_path))
+    failures = html[html.index('id="failures"'):html.index('id="maker-acme"')]
+    assert 'id="failure-acme-E901-02"' in failures and 'id="failure-acme-USB-02"' in failures
+    assert "E901-03" not in failures and "E901-05" not in failures
+    assert "no test covers this requirement" in failures
+    # The verdict's own reason is not repeated beside it.
+    assert failures.count("please_wait was not seen after consent") == 1
+    assert "SER-A" in html[html.index('id="devices"'):]
