@@ -183,7 +183,8 @@ def test_the_report_shows_the_matrix_a_failure_and_its_picture_in_a_browser(
 def test_the_report_is_self_contained(run: dict[str, Any]) -> None:
     html = run["html"]
     assert "<script" not in html and "<link" not in html and "@import" not in html
-    assert not re.search(r'(?:src|href)="(?!#)', html), "a link out of the page"
+    assert not re.search(r'(?:src|href)="(?!#|data:image/png;base64,)', html), \
+        "a link out of the page"
     assert all(u.startswith("data:image/") for u in re.findall(r"url\(([^)]*)\)", html))
     assert not COPY.search(html), "a kept notice's file name reached the report"
 
@@ -215,6 +216,8 @@ def test_failures_come_first_each_explained(run: dict[str, Any]) -> None:
     assert f"bench time {t0:.1f} s to {t1:.1f} s" in article  # when
     assert "on the bench&#39;s clock from 2026-" in article
     assert article.count('class="thumb ') >= 3  # the frames of the flow
+    assert '<img alt="timeline of E901-02 on canon"' in article  # and its timeline
+    assert (run["out"] / "timelines" / "canon-E901-02-canon.png").is_file()
     # Every passing requirement is in the matrix, not among the failures.
     failures = html[html.index('id="failures"'):html.index('id="maker-canon"')]
     passed = [r for r, row in report["makers"]["canon"].items() if row["status"] == "passed"]

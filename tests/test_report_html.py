@@ -5,15 +5,19 @@ with the rectified screen; times are given on the bench's clock."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
+from PIL import Image
 
 from harness.protocols import Frame
 from harness.report.html import render_html
+from harness.report.timeline_picture import _bands
 from harness.vision.evidence import EvidenceStore
 
 
@@ -44,9 +48,12 @@ def _run(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
                      "pcsc_name": None, "present": True, "violations": [], "unchecked": [],
                      "twin": True, "firmware": None, "note": ""}]}), encoding="utf-8")
     # The bench set to another day later in the run: times after it are on that day.
-    (tmp_path / "timeline.jsonl").write_text(json.dumps(
-        {"t": 100.0, "source": "bench", "kind": "bench.restored",
-         "wallclock": "2026-01-19T20:00:00+09:00"}) + "\n", encoding="utf-8")
+    seen = [{"t": t, "source": "cam-a", "kind": "screen.seen", "state": state}
+            for t, state in ((6.0, "first"), (10.0, "consent"), (15.0, "first"))]
+    restored = {"t": 100.0, "source": "bench", "kind": "bench.restored",
+                "wallclock": "2026-01-19T20:00:00+09:00"}
+    (tmp_path / "timeline.jsonl").write_text(
+        "".join(json.dumps(e) + "\n" for e in [*seen, restored]), encoding="utf-8")
     store = EvidenceStore(tmp_path / "evidence")
     rect = np.full((41, 70), 200, np.uint8)
     store.keep(_frame("cam-a", 10.0, 1, 40), "consent", rectified=rect)    # in span
@@ -116,3 +123,26 @@ def test_failures_first_and_a_reason_without_a_verdict_is_shown(tmp_path: Path) 
     # The verdict's own reason is not repeated beside it.
     assert failures.count("please_wait was not seen after consent") == 1
     assert "SER-A" in html[html.index('id="devices"'):]
+
+
+def test_a_failure_has_its_timeline_picture_and_a_pass_none(tmp_path: Path) -> None:
+    timelines: dict[str, bytes] = {}
+    html = render_html(*_run(tmp_path), timelines)
+    assert set(timelines) == {"acme-E901-02-reader-a.png"}
+    picture = cv2.imdecode(np.frombuffer(timelines["acme-E901-02-reader-a.png"], np.uint8),
+                           cv2.IMREAD_COLOR)
+    assert picture is not None and picture.shape[1] > 600 and picture.std() > 10
+    with Image.open(io.BytesIO(timelines["acme-E901-02-reader-a.png"])) as im:
+        assert not {k for k in im.info if k not in ("dpi",)}, im.info  # no metadata
+    failure = html[html.index('id="failure-acme-E901-02"'):html.index("</article>")]
+    assert failure.count('<img alt="timeline of E901-02') == 1
+    assert html.count("<img ") == 1
+
+
+def test_swimlane_bands_carry_the_state_into_the_window_and_stop_at_its_end() -> None:
+    events = [{"t": 1.0, "s": "first"}, {"t": 8.0, "s": "consent"}, {"t": 12.0, "s": "consent"},
+              {"t": 15.0, "s": "first"}, {"t": 40.0, "s": "error_901"}]
+    assert _bands(events, 5.0, 30.0, lambda e: e["s"]) == [
+        (5.0, 8.0, "first"), (8.0, 15.0, "consent"), (15.0, 30.0, "first")]
+    assert _bands(events, 41.0, 50.0, lambda e: e["s"]) == [(41.0, 50.0, "error_901")]
+    assert _bands(events, -5.0, 0.5, lambda e: e["s"]) == []  # nothing known yet

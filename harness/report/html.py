@@ -31,6 +31,7 @@ from harness.report.devices import load_devices
 from harness.vision.evidence import EvidenceStore
 
 HTML_FILE = "certification.html"
+TIMELINES_DIR = "timelines"
 TEMPLATES = Path(__file__).with_name("templates")
 #: Embedded picture widths (px): every frame small; a frame behind a failure also full.
 SMALL_W, FULL_W = 480, 960
@@ -56,6 +57,16 @@ class _Folder:
     anchors: list[tuple[float, dt.datetime]]
     cameras: dict[str, list[str]]
     terminal: str | None
+    _events: list[dict[str, Any]] | None = None
+
+    def events(self) -> list[dict[str, Any]]:
+        """The run's timeline (read once, when a picture of it is drawn)."""
+        if self._events is None:
+            timeline = self.path / "timeline.jsonl"
+            self._events = [] if not timeline.is_file() else [
+                json.loads(line) for line in timeline.read_text("utf-8").splitlines()
+                if line.strip()]
+        return self._events
 
 
 def _anchors(folder: Path, devices: dict[str, Any] | None) -> list[tuple[float, dt.datetime]]:
@@ -130,6 +141,8 @@ class _Pictures:
     def __init__(self) -> None:
         self.by_path: dict[Path, Picture] = {}
         self.full: set[str] = set()
+        #: Failures' timeline pictures by file name (also written beside the report).
+        self.timelines: dict[str, bytes] = {}
 
     def add(self, folder: _Folder, item: Any) -> Picture | None:
         image = folder.path / "evidence" / item.image
@@ -186,6 +199,18 @@ def _verdict_pictures(folder: _Folder, verdict: dict[str, Any],
     return sorted(out, key=lambda p: (p.t, p.source))
 
 
+def _timeline(folder: _Folder, verdict: dict[str, Any], title: str) -> bytes:
+    from harness.report.timeline_picture import flow_timeline_png
+
+    ev = verdict["evidence"]
+    terminal = folder.terminal
+    return flow_timeline_png(
+        folder.events(), ev["span"], reader=verdict["subject"],
+        reader_cameras=folder.cameras.get(verdict["subject"], []), terminal=terminal,
+        terminal_cameras=folder.cameras.get(terminal, []) if terminal else [],
+        observed=ev.get("observed", []), title=title)
+
+
 def _split_expected(expected: str) -> tuple[str, str]:
     """``statement [check]`` -> (statement, check): the rule in words, and its check."""
     if expected.endswith("]") and " [" in expected:
@@ -206,6 +231,9 @@ class VerdictView:
     observed: tuple[str, ...]
     when: str
     pictures: tuple[Picture, ...]
+    #: A failure's timeline picture (base64 PNG), None for a pass or no span.
+    timeline: str | None = None
+    timeline_name: str | None = None
 
 
 @attrs.frozen
@@ -242,13 +270,19 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                 expected, check = _split_expected(v["expected"])
                 ev = v.get("evidence", {})
                 pics = _verdict_pictures(folder, v, pictures)
+                picture, name = None, None
                 if v["status"] != "passed":
                     pictures.full.update(p.key for p in pics)
+                    if ev.get("span"):
+                        name = f"{maker}-{req}-{v['subject']}.png"
+                        png = _timeline(folder, v, f"{req} {maker} on {v['subject']}")
+                        pictures.timelines[name] = png
+                        picture = base64.b64encode(png).decode("ascii")
                 verdicts.append(VerdictView(
                     v["subject"], v["status"], expected, check, v["seen"],
                     tuple(v.get("problems", ())), tuple(ev.get("read", ())),
                     tuple(o for o in ev.get("observed", ()) if o), _when(folder, ev.get("span")),
-                    tuple(pics)))
+                    tuple(pics), picture, name))
             judged = {v.subject for v in verdicts if v.status != "passed"}
             # A failing verdict's own reason is shown with it; the others stand alone.
             reasons = tuple(r for r in row.get("reasons", ())
@@ -278,10 +312,15 @@ def _counts(rows: Iterable[RowView]) -> dict[str, int]:
     return counts
 
 
-def render_html(run_dir: Path, report: dict[str, Any]) -> str:
+def render_html(run_dir: Path, report: dict[str, Any],
+                timelines: dict[str, bytes] | None = None) -> str:
+    """The report's HTML; ``timelines`` (if given) receives the failures' timeline pictures
+    by file name."""
     folders = _folders(run_dir, report)
     pictures = _Pictures()
     rows = _rows(report, folders, pictures)
+    if timelines is not None:
+        timelines.update(pictures.timelines)
     failures = [r for views in rows.values() for r in views if r.status != "passed"]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              autoescape=jinja2.select_autoescape(("html", "j2")),
@@ -300,7 +339,14 @@ def render_html(run_dir: Path, report: dict[str, Any]) -> str:
 
 def write_html(run_dir: Path, report: dict[str, Any]) -> Path:
     target = run_dir / HTML_FILE
+    timelines: dict[str, bytes] = {}
+    html = render_html(run_dir, report, timelines)
+    if timelines:  # the failures' timeline pictures as files too, to attach elsewhere
+        folder = run_dir / TIMELINES_DIR
+        folder.mkdir(exist_ok=True)
+        for name, png in timelines.items():
+            (folder / name).write_bytes(png)
     tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(render_html(run_dir, report), encoding="utf-8")
+    tmp.write_text(html, encoding="utf-8")
     tmp.replace(target)
     return target

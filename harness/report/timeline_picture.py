@@ -1,0 +1,132 @@
+"""A flow's timeline as a picture: swimlanes over the span a verdict judged.
+
+Lanes, from the run's ``timeline.jsonl`` and the verdict itself: the power of the reader,
+the terminal and the receipt computer; the reader's USB link; PC/SC events; the reader's
+screen and the terminal's monitor as the cameras saw them (one band per state); the
+network; the hands' actions (from the verdict's observed record). The span the rule judged
+is shaded. Drawn with matplotlib (Agg, no display), as PNG bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+ACTION = re.compile(r"^(\d+(?:\.\d+)?):(\S+)$")
+#: Seconds shown either side of the span.
+PAD_S = 5.0
+
+
+def _bands(events: Sequence[dict[str, Any]], t0: float, t1: float, state_of: Any
+           ) -> list[tuple[float, float, str]]:
+    """(start, end, state) over [t0, t1] from events in time order; the state before t0 is
+    the last event's before it."""
+    bands: list[tuple[float, float, str]] = []
+    current: tuple[float, str] | None = None
+    for e in events:
+        state = state_of(e)
+        if state is None:
+            continue
+        t = float(e["t"])
+        if t <= t0:
+            current = (t0, state)
+            continue
+        if t > t1:
+            break
+        if current is not None and current[1] != state:
+            bands.append((current[0], t, current[1]))
+            current = (t, state)
+        elif current is None:
+            current = (t, state)
+    if current is not None:
+        bands.append((current[0], t1, current[1]))
+    return bands
+
+
+def _colour(state: str) -> tuple[float, float, float]:
+    # A stable pale colour per state name, so a state looks the same in every picture.
+    h = zlib.crc32(state.encode("utf-8"))
+    return (0.55 + (h & 0xFF) / 640, 0.55 + ((h >> 8) & 0xFF) / 640,
+            0.55 + ((h >> 16) & 0xFF) / 640)
+
+
+def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *,
+                      reader: str, reader_cameras: Sequence[str],
+                      terminal: str | None, terminal_cameras: Sequence[str],
+                      observed: Sequence[str], title: str) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    start, end = float(span[0]), float(span[1])
+    t0, t1 = start - PAD_S, end + PAD_S
+    lanes: list[tuple[str, list[tuple[float, float, str]], list[tuple[float, str]]]] = []
+
+    def by(sources: set[str], kinds: set[str] | None = None) -> list[dict[str, Any]]:
+        return [e for e in events if e.get("source") in sources
+                and (kinds is None or e.get("kind") in kinds)]
+
+    for device in (reader, terminal, "receipt_computer"):
+        if device is None:
+            continue
+        power = by({device}, {"power.on", "power.off"})
+        if power:
+            lanes.append((f"power: {device}", _bands(
+                power, t0, t1, lambda e: "on" if e["kind"] == "power.on" else "off"), []))
+    usb = by({reader}, {"usb.attach", "usb.detach"})
+    if usb:
+        lanes.append(("USB link", _bands(
+            usb, t0, t1, lambda e: "attached" if e["kind"] == "usb.attach" else "detached"), []))
+    pcsc = [(float(e["t"]), e["kind"].split(".", 1)[1]) for e in by({"pcsc"})
+            if t0 <= float(e["t"]) <= t1]
+    if pcsc:
+        lanes.append(("PC/SC", [], pcsc))
+    screen = by(set(reader_cameras), {"screen.seen"})
+    lanes.append(("reader screen (camera)",
+                  _bands(screen, t0, t1, lambda e: e.get("state")), []))
+    if terminal_cameras:
+        monitor = by(set(terminal_cameras), {"screen.seen"})
+        lanes.append(("terminal monitor (camera)",
+                      _bands(monitor, t0, t1, lambda e: e.get("state")), []))
+    network = by({"network"}, {"network.down", "network.up"})
+    if network:
+        lanes.append(("network", _bands(
+            network, t0, t1, lambda e: "down" if e["kind"] == "network.down" else "up"), []))
+    actions = [(float(m.group(1)), m.group(2)) for line in observed for token in line.split()
+               if (m := ACTION.match(token))]
+    lanes.append(("hands", [], [(t, what) for t, what in actions if t0 <= t <= t1]))
+    # A lane with nothing known in the window says nothing: left out.
+    lanes = [lane for lane in lanes if lane[1] or lane[2]] or lanes[-1:]
+
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(lanes) + 1.3), dpi=90)
+    ax.axvspan(start, end, color="#fff3c4", zorder=0, label="span judged")
+    for i, (_, bands, marks) in enumerate(lanes):
+        y = len(lanes) - 1 - i
+        for a, b, state in bands:
+            ax.broken_barh([(a, max(b - a, 0.05))], (y - 0.35, 0.7), facecolors=_colour(state),
+                           edgecolors="#555", linewidth=0.4, zorder=2)
+            if b - a > (t1 - t0) / 40:
+                ax.text((a + b) / 2, y, state, ha="center", va="center", fontsize=7,
+                        clip_on=True, zorder=3)
+        for t, what in marks:
+            ax.plot([t, t], [y - 0.35, y + 0.35], color="#b00020", linewidth=1.2, zorder=3)
+            ax.text(t, y + 0.38, what, rotation=30, fontsize=6, ha="left", va="bottom",
+                    clip_on=True, zorder=3)
+    ax.set_yticks(range(len(lanes)))
+    ax.set_yticklabels([name for name, _, _ in reversed(lanes)], fontsize=8)
+    ax.set_ylim(-0.6, len(lanes) - 0.2)
+    ax.set_xlim(t0, t1)
+    ax.set_xlabel("bench time (s)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.grid(axis="x", linewidth=0.3, color="#ccc")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    # No metadata: a picture carries nothing but its pixels.
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
