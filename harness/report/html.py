@@ -35,6 +35,9 @@ TIMELINES_DIR = "timelines"
 TEMPLATES = Path(__file__).with_name("templates")
 #: Embedded picture widths (px): every frame small; a frame behind a failure also full.
 SMALL_W, FULL_W = 480, 960
+#: Timeline pictures drawn per report (about 0.2 s each): a bench that fails everything
+#: gets the first ones; the rest have their frames and timeline.jsonl.
+MAX_TIMELINES = 24
 STATUS_WORDS = {"passed": "passed", "failed": "FAILED", "not_run": "not run"}
 
 
@@ -273,7 +276,7 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                 picture, name = None, None
                 if v["status"] != "passed":
                     pictures.full.update(p.key for p in pics)
-                    if ev.get("span"):
+                    if ev.get("span") and len(pictures.timelines) < MAX_TIMELINES:
                         name = f"{maker}-{req}-{v['subject']}.png"
                         png = _timeline(folder, v, f"{req} {maker} on {v['subject']}")
                         pictures.timelines[name] = png
