@@ -101,7 +101,11 @@ class Hands(Protocol):
         """The eligibility terminal is restarted."""
 
     def download_now(self) -> None:
-        """Management tool: 今すぐダウンロード (the face-auth library)."""
+        """Management tool: 今すぐダウンロード (whatever update is on offer)."""
+
+    def offer_update(self, target: str) -> None:
+        """The distribution side offers this update: ``face_auth_library`` (the January 2026
+        upgrade) or ``distribution_app`` (the distribution application itself, UPD-05)."""
 
     def distribution_disabled(self, disabled: bool) -> None:
         """Management tool: 設定変更 → 配信機能を無効化する ticked or not."""
@@ -225,6 +229,11 @@ class ManualHands:
 
     def download_now(self) -> None:
         self._do("in the distribution management tool, click 今すぐダウンロード")
+
+    def offer_update(self, target: str) -> None:
+        what = {"distribution_app": "the distribution application itself",
+                "face_auth_library": "the face-auth library upgrade"}.get(target, target)
+        self._do(f"make sure the update on offer to this terminal is {what}")
 
     def distribution_disabled(self, disabled: bool) -> None:
         self._do(f"in the management tool's 設定変更, {'tick' if disabled else 'untick'} "

@@ -15,13 +15,11 @@ each one, written into a bench in the test, fails the check of the requirement i
 - ``with_monitor_misses_new_usb: true``: a general reader plugged in again is not listed
   again, monitor or not (USB-06).
 - ``ready_dialog_for: [face_auth_library, distribution_app]``: the ready dialog for the
-  distribution application itself (UPD-05's other half): no check drives that download yet,
-  so it is shown on the twin.
+  distribution application itself (UPD-05's other half, given update_target_distribution_app).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,10 +41,7 @@ from flow_helpers import (
 
 from harness.bench import Bench
 from harness.emulation.hands import TwinHands
-from harness.emulation.world import TwinWorld
 from harness.flows.hotplug import replug
-from harness.model.bench_spec import Deviation
-from harness.model.clock import JST, VirtualClock
 from harness.model.profiles import ProfileSet
 from harness.model.wiring import judge_hotplug
 
@@ -163,20 +158,21 @@ def test_a_replugged_general_reader_is_listed_again(tmp_path: Path, profiles: Pr
 
 
 # -- UPD-05: the ready dialog is not shown for the distribution application itself -----------
+APP_UPDATE: Flow = ("upgrade_manual", ("update_target_distribution_app",))
+
+
 @pytest.mark.parametrize("shows_it", [False, True], ids=["default", "ready-for-the-app-too"])
-def test_the_ready_dialog_for_the_distribution_app(shows_it: bool) -> None:
-    """On the twin (no check drives a download of the distribution application: the profiles
-    mark that half unknown): after 今すぐダウンロード of the application itself and OK, no
-    確認しました dialog, unless the deviation asks for one."""
-    deviations = [Deviation(change="ready_dialog_for",
-                            to=["face_auth_library", "distribution_app"],
-                            why="the ready dialog for the application too")] if shows_it else []
-    clock = VirtualClock(epoch=dt.datetime(2026, 1, 19, 14, tzinfo=JST))
-    world = TwinWorld.for_makers(["atlas"], clock=clock, terminal_deviations=deviations)
-    world.power_on_all()
-    term = world.terminal
-    assert term.download_now("distribution_app")
-    assert [d.id for d in term.dialogs] == ["download_request_accepted"]
-    assert term.press("OK")
-    clock.advance(term.behaviour.distribution.download_seconds + 1)
-    assert [d.id for d in term.dialogs] == (["update_ready"] if shows_it else [])
+def test_the_ready_dialog_for_the_distribution_app(shows_it: bool, tmp_path: Path,
+                                                   profiles: ProfileSet) -> None:
+    """A manual download when the update on offer is the distribution application itself:
+    OK on ダウンロード依頼の受付, and no 確認しました dialog (UPD-05's other half); a terminal
+    that shows it for the application too fails UPD-05."""
+    path = DEFAULT_BENCH if not shows_it else deviant_bench_file(
+        tmp_path, "ready-for-app", terminal={"deviations": [
+            {"change": "ready_dialog_for", "to": ["face_auth_library", "distribution_app"],
+             "why": "the ready dialog for the application too"}]})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, "atlas", APP_UPDATE)
+        assert "UPD-05" in judged, judged
+        assert ("UPD-05" in failed(judged)) is shows_it, (judged, record.dialog_path())
+        assert record.dialogs and record.dialogs[0].dialog == "download_request_accepted"

@@ -105,6 +105,9 @@ class TwinHands:
     def download_now(self) -> None:
         self.world.terminal.download_now()
 
+    def offer_update(self, target: str) -> None:
+        self.world.terminal.offered = target  # type: ignore[assignment]
+
     def distribution_disabled(self, disabled: bool) -> None:
         self.world.terminal.set_distribution_disabled(disabled)
 

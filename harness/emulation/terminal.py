@@ -151,6 +151,8 @@ class TerminalTwin:
         self.account_ok = True
         self.passcode_issued = False
         self._passcode: str | None = None
+        #: What the distribution side offers a manual download (UPD-05).
+        self.offered: Literal["face_auth_library", "distribution_app"] = "face_auth_library"
         self.dialogs: list[OpenDialog] = []
         self.pairings: dict[str, Pairing] = {}
         self.results: list[EligibilityResult] = []
@@ -293,9 +295,17 @@ class TerminalTwin:
             self._open_dialog("update_ready")
         self._ready_dialog_due = False
 
+    def _app_updated(self, ready_dialog: bool) -> None:
+        self.timeline.record(self.name, "tool.app_updated")
+        if ready_dialog:
+            self._open_dialog("update_ready")
+
     # -- the management tool (配信アプリケーション管理ツール) ----------------------------------
-    def download_now(self, target: Literal["face_auth_library", "distribution_app"] = "face_auth_library") -> bool:
-        """今すぐダウンロード (UPD-05). False if the tool cannot run (terminal not up)."""
+    def download_now(self, target: Literal["face_auth_library", "distribution_app"] | None = None
+                     ) -> bool:
+        """今すぐダウンロード (UPD-05) of ``target`` (default: what is on offer). False if the
+        tool cannot run (terminal not up)."""
+        target = target or self.offered
         with self.clock.lock:
             if not self.app_running:
                 return False
@@ -305,7 +315,11 @@ class TerminalTwin:
                 return True
             self._open_dialog("download_request_accepted")
             ready = target in self.behaviour.ready_dialog_for
-            if self.upgrade == "none":
+            if target == "distribution_app":
+                # The tool updates itself; the face-auth library is left as it is.
+                self.clock.call_later(self.behaviour.distribution.download_seconds,
+                                      lambda: self._app_updated(ready))
+            elif self.upgrade == "none":
                 self._start_download("manual", target, ready)
             elif self.upgrade == "installed" and ready:
                 self._open_dialog("update_ready")

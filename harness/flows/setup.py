@@ -158,6 +158,8 @@ def arrange_before_power(run: FlowRun, given: tuple[str, ...]) -> None:
                 hands.usb_cable(run.reader, plugged=False)
             case "network_down_at_start":
                 hands.lan_cable(seated=False)
+            case "update_target_distribution_app":
+                hands.offer_update("distribution_app")
             case "no_passcode_issued":
                 pass  # a restored bench has none: the passcode comes only from issue_passcode
             case "no_general_reader":

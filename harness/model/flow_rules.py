@@ -89,6 +89,8 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("terminal: " + " -> ".join(d.dialog for d in check.dialogs))
     if check.never:
         parts.append("never " + ", ".join(check.never))
+    if check.never_dialogs:
+        parts.append("no dialog " + ", ".join(check.never_dialogs))
     if check.result is not None:
         parts.append(f"receipt computer gets {check.result}")
     if check.passcode_digits is not None:
@@ -107,6 +109,10 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += _response(response, record)
     if check.passcode_digits is not None:
         problems += _passcode_digits(check.passcode_digits, record)
+    for dialog in record.dialogs:
+        if dialog.dialog in check.never_dialogs:
+            problems.append(f"the terminal must not show {dialog.dialog} in this flow; it did "
+                            f"at {dialog.t:.1f} s ({record.dialog_path()})")
     for seen in record.screens:
         if seen.shows in check.never:
             problems.append(f"{seen.shows} must never show in this flow; it did at "

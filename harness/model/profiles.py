@@ -198,6 +198,8 @@ class FlowCheck(Field):
     dialogs: list[DialogStep] = []
     #: Screen classes that must not appear anywhere in the flow.
     never: list[ScreenClass] = []
+    #: Terminal dialogs that must not appear anywhere in the flow.
+    never_dialogs: list[DialogId] = []
     #: What reaches the receipt computer: the eligibility result, or nothing.
     result: Literal["handed_over", "none"] | None = None
     #: What the notices do not say, so is not checked.

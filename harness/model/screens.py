@@ -96,6 +96,8 @@ GIVENS: dict[str, str] = {
     "upgrade_applied": "the terminal was rebooted after the upgrade",
     "in_distribution_window": "bench time inside a distribution window, terminal and reader on",
     "before_manual_download": "bench time before manual download opens",
+    "update_target_distribution_app": "the update on offer is the distribution application "
+                                      "itself (更新対象が配信アプリケーションの場合)",
     "passcode_issued": "a visual-confirmation passcode is issued and the reader restarted since",
     "passcode_first_issue": "the first passcode was just issued; the reader not restarted",
     "no_passcode_issued": "no visual-confirmation passcode was ever issued for the terminal "
