@@ -8,7 +8,8 @@ each one, written into a bench in the test, fails the check of the requirement i
 - ``upgrade.restarts: 2``: one reboot does not apply it; the same patient fails again after
   the reboot (UPD-06, E901-06).
 - ``result_on_failed_check: true``: the failed check's patient reaches the receipt computer
-  (UPD-03, E901-01..05: the eligibility is not confirmed).
+  (UPD-03, E901-01..05: the eligibility is not confirmed; E901-06 and UPD-06: the patient's
+  results after the reboot are two, not one).
 - ``ready_dialog_for: []``: no 確認しました dialog after a manual download (UPD-05).
 - ``passcode_digits: 6``: OQS issues 6-digit passcodes (AUTH-03, AUTH-05: 4 digits), with a
   reader that takes 4 (it refuses them) or one that takes 6 too (only the length tells).
@@ -80,6 +81,10 @@ FAULTS = {
         (deviation("result_on_failed_check", True, "hands over what it could not confirm"),),
         "atlas", E901,
         _each("UPD-03 E901-01 E901-02 E901-03 E901-04 E901-05", NOTHING_SENT)),
+    # ... and after the reboot the same patient's second result: two in all (E901-06, UPD-06).
+    "result-sent-on-a-failed-check-then-the-reboot": Fault(
+        (deviation("result_on_failed_check", True, "hands over what it could not confirm"),),
+        "atlas", REBOOT, _each("UPD-06 E901-06", "should hold 1 result(s) of the patient")),
     "ready-dialog-missing": Fault(
         (deviation("ready_dialog_for", [], "no 確認しました dialog"),), "atlas", MANUAL,
         _each("UPD-05", "did not show update_ready after download_request_accepted")),

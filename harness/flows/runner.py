@@ -239,6 +239,7 @@ class FlowRun:
         """Ask the receipt computer whether this run's patient's result arrived."""
         received = self.hands.received_results()
         self.record.result = "handed_over" if self.patient.label in received else "none"
+        self.record.results = received.count(self.patient.label)
 
 
 def _reading(obs: Observation) -> ScreenReading:

@@ -122,6 +122,11 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
                None: "(not looked at)"}[record.result]
         want = "the patient's result" if check.result == "handed_over" else "nothing"
         problems.append(f"the receipt computer should get {want}; it got {got}")
+    if check.results is not None and record.results != check.results:
+        got = "(not looked at)" if record.results is None else f"{record.results}"
+        problems.append(f"the receipt computer should hold {check.results} result(s) of the "
+                        f"patient over the run's attempts (a failed check hands over none); "
+                        f"it holds {got}")
     return problems
 
 

@@ -131,6 +131,9 @@ class FlowRecord:
     actions: list[Action] = attrs.Factory(list)
     #: Whether the patient's result reached the receipt computer (None: not looked at).
     result: Result | None = None
+    #: How many of the patient's results the receipt computer holds by the end, the run's
+    #: attempts before recording started included (None: not looked at).
+    results: int | None = None
     #: How many digits the visual-confirmation passcode OQS issued for the flow had (never
     #: the passcode itself); None: none was issued.
     passcode_digits: int | None = None

@@ -202,6 +202,9 @@ class FlowCheck(Field):
     never_dialogs: list[DialogId] = []
     #: What reaches the receipt computer: the eligibility result, or nothing.
     result: Literal["handed_over", "none"] | None = None
+    #: How many results of the patient the receipt computer holds at the end, over every
+    #: attempt of the run (E901-06: the failed check before the reboot hands over none).
+    results: int | None = pydantic.Field(default=None, ge=0)
     #: What the notices do not say, so is not checked.
     unknown: str | None = None
     #: The screen after each PIN entry (AUTH-02).
