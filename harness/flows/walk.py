@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -111,12 +111,18 @@ class Budget:
     base_steps: int = 6
     per_item: int = 2
     random_walks: int = 1
-    random_steps: int = 12
+    random_steps: int = 8
 
     def steps(self, plan: WalkPlan, world: World, before: Judgement) -> int:
-        untried = [h for r, h in before.untried(plan) if r.applies(world)]
-        pairs = [p for p in plan.named(world) if not before.reached[p]]
-        return min(self.max_steps, self.base_steps + self.per_item * (len(untried) + len(pairs)))
+        return min(self.max_steps,
+                   self.base_steps + self.per_item * untried_in(plan, world, before))
+
+
+def untried_in(plan: WalkPlan, world: World, before: Judgement) -> int:
+    """Rule halves a walk in ``world`` could try, and named pairs it could reach, that no
+    walk has yet."""
+    untried = [h for r, h in before.untried(plan) if r.applies(world)]
+    return len(untried) + len([p for p in plan.named(world) if not before.reached[p]])
 
 
 # -- one walk on the bench ----------------------------------------------------------------------
@@ -137,6 +143,11 @@ class WalkRunner:
         self.start: Look | None = None
         self.last: Look | None = None
         self.unmet: list[tuple[str, str]] = []
+        #: Steering: the steps of the visit under way, the flow it is focused on, and how
+        #: many visits each flow has had the focus of.
+        self.visit: list[WalkStep] = []
+        self.focus: str | None = None
+        self.focused: Counter[str] = Counter()
 
     # -- setting up ---------------------------------------------------------------------------
     def set_up(self) -> None:
@@ -246,6 +257,11 @@ class WalkRunner:
         looks = self._watch(action, before, t)
         step = WalkStep(action, t, before, tuple(looks), frozenset(self.holding))
         self.steps.append(step)
+        self.visit.append(step)
+        if any(look.shows == HOME for look in looks):  # the visit is over
+            if self.focus is not None:
+                self.focused[self.focus] += 1
+            self.visit, self.focus = [], None
         if looks:
             self.last = looks[-1]
         return step
@@ -317,22 +333,43 @@ class WalkRunner:
             not a.startswith("press:") or a.split(":", 1)[1] not in plan.conditional
             or a in shown)}
         wants = wanted(plan, walk, tried, flows, look.shows, frozenset(self.holding), WAITS)
-        lagging = untried_flows(plan, world, tried) & flows
-        lagging_actions = {a for f in lagging
-                           for a in _expand(FLOW_ACTIONS.get(f, {}).get(shows, ()))}
+        # One flow with an untried rule at a time, chosen when a visit starts (the one the
+        # fewest visits have had, then the profile's order) and kept while the visit follows
+        # its procedure: its actions lead on (a visit that follows two half-way tries
+        # neither), and a rule a fault keeps from being tried does not starve the others.
+        order = untried_flows(plan, world, tried)
+        followed = _followed(flows, self.visit) or sorted(flows)
+        if self.focus not in order or self.focus not in followed:
+            self.focus = min((f for f in order if f in followed),
+                             key=lambda f: (self.focused[f], order.index(f)), default=None)
+        focus = self.focus
+        focused = _expand(FLOW_ACTIONS.get(focus or "", {}).get(shows, ()))
         named = plan.named(world)
-        done = Counter((s.before.state, s.action) for s in self.steps)
+        # Waits count as one action (which wait is the draw's business) ...
+        done = Counter((s.before.state, pair_action(s.action)) for s in self.steps)
+        # ... and the action that just changed nothing is not the first to try again.
+        last = self.steps[-1] if self.steps else None
+        stuck = last.action if last is not None and last.before.state == look.state and all(
+            x.same(last.before) for x in last.after) else None
 
         def weight(a: str) -> int:
             return (1 + W_FLOW * (a in flow_actions)
                     + W_PAIR * ((shows, pair_action(a)) in named
                                 and not reached[(shows, pair_action(a))])
-                    + W_WANTED * (a in wants) + W_UNTRIED_FLOW * (a in lagging_actions)
-                    + W_NEW * (not done[(look.state, a)]))
+                    + W_WANTED * (a in wants) + W_UNTRIED_FLOW * (a in focused)
+                    + W_NEW * (not done[(look.state, pair_action(a))]))
 
-        ranked = sorted(candidates, key=lambda a: (-weight(a), done[(look.state, a)],
-                                                   ACTIONS.index(a) if a in ACTIONS else 99, a))
+        ranked = sorted(candidates, key=lambda a: (
+            -weight(a), a == stuck, done[(look.state, pair_action(a))],
+            ACTIONS.index(a) if a in ACTIONS else 99, a))
         return [a for a in ranked for _ in range(weight(a))]
+
+
+def _followed(flows: Iterable[str], visit: Sequence[WalkStep]) -> list[str]:
+    """The flows whose procedure took every action of the visit so far (waits aside)."""
+    return [f for f in sorted(flows) if all(
+        pair_action(s.action) in FLOW_ACTIONS.get(f, {}).get(s.before.shows or "", ())
+        for s in visit if not s.action.startswith("wait"))]
 
 
 def _expand(actions: Sequence[str]) -> set[str]:
@@ -343,6 +380,7 @@ def _expand(actions: Sequence[str]) -> set[str]:
 def _machine(make: Callable[[], WalkRunner], before: Judgement,
              on_walk: Callable[[Walk], None], steps: int, random_steps: int
              ) -> type[RuleBasedStateMachine]:
+    """``steps`` 0: no steered walk (the first example does nothing)."""
     examples = 0
 
     class WalkMachine(RuleBasedStateMachine):
@@ -358,6 +396,8 @@ def _machine(make: Callable[[], WalkRunner], before: Judgement,
 
         @rule(data=st.data())
         def act(self, data: st.DataObject) -> None:
+            if self.steered and not steps:
+                return
             if self.runner is None:
                 # Set up at the first step, not before: hypothesis may try a walk of no
                 # step at all (its second example), which then costs nothing.
@@ -382,8 +422,8 @@ def _machine(make: Callable[[], WalkRunner], before: Judgement,
 def draw_walks(make: Callable[[], WalkRunner], before: Judgement, *, steps: int,
                random_walks: int = 0, random_steps: int = 0, seed: int | None = None
                ) -> list[Walk]:
-    """A steered walk of at most ``steps`` steps, then ``random_walks`` random ones of
-    ``random_steps``, drawn by hypothesis (derandomised unless ``seed``)."""
+    """A steered walk of at most ``steps`` steps (none: 0), then ``random_walks`` random
+    ones of ``random_steps``, drawn by hypothesis (derandomised unless ``seed``)."""
     walks: list[Walk] = []
     # At least the random walks' steps: else hypothesis's second example (a novel choice
     # at its first draw: stop) is a walk of no step.
@@ -412,8 +452,9 @@ class WalkReport:
     #: Wall seconds the walks and the shrinking took.
     seconds: float
 
-    def replay_hint(self, test_id: str = "") -> str:
-        where = f" -k {test_id}" if test_id else ""
+    def replay_hint(self, test_id: str = "", args: str = "") -> str:
+        """How to walk the same walks again (``args``: the run's own options, --bench)."""
+        where = (f" -k {test_id}" if test_id else "") + (f" {args}" if args else "")
         if self.seed is None:
             return (f"replay: the walks are derandomised (the same walks every run): rerun "
                     f"pytest suites/test_model_based.py{where}; --walk-seed N draws others")
@@ -428,17 +469,22 @@ def walk_reader(bench: Bench, hands: Hands, reader: str, profile: Profile, *,
     started = time.perf_counter()
     plan = WalkPlan.of(profile)
     walks: list[Walk] = []
-    befores: dict[World, Judgement] = {}
     randomly = min(reversed(plan.worlds), key=len)
     for world in plan.worlds:
-        before = befores[world] = judge_walks(plan, walks)
+        before = judge_walks(plan, walks)
 
         def make(world: World = world) -> WalkRunner:
             return WalkRunner(bench, hands, reader, profile, plan, world)
 
-        walks += draw_walks(make, before, steps=budget.steps(plan, world, before),
-                            random_walks=budget.random_walks if world == randomly else 0,
-                            random_steps=budget.random_steps, seed=seed)
+        if world == randomly and budget.random_walks:
+            # The random walks first: their start tries what a first look tries, and a
+            # steered walk follows only if something is left to reach here.
+            walks += draw_walks(make, before, steps=0, random_walks=budget.random_walks,
+                                random_steps=budget.random_steps, seed=seed)
+            before = judge_walks(plan, walks)
+            if not untried_in(plan, world, before):
+                continue
+        walks += draw_walks(make, before, steps=budget.steps(plan, world, before), seed=seed)
     judgement = judge_walks(plan, walks)
     shrunk: dict[str, Shrunk] = {}
     if shrink:

@@ -116,6 +116,11 @@ World = tuple[str, ...]
 Pair = tuple[str, str]
 
 
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def pair_action(action: str) -> str:
     """The action as the pairs name it: every wait is ``wait``."""
     return "wait" if action.startswith("wait") else action
@@ -274,8 +279,8 @@ class PinRule(Rule):
     def describe(self) -> str:
         n = self.locks_after
         return (f"{self.where()}: {self.asking} after wrong PINs 1..{n - 1} in a row, "
-                f"{self.locked} after the {n}th, {self.proceeds} after a right one (the count "
-                "starts again)")
+                f"{self.locked} after the {ordinal(n)}, {self.proceeds} after a right one (the "
+                "count starts again)")
 
 
 def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
@@ -696,7 +701,7 @@ def _pin(rule: PinRule, walk: Walk, forces: list[frozenset[str]], tried: Counter
             if any(s != rule.asking for s in shows):
                 yield i, (f"after wrong PIN {state.in_a_row} in a row ({state.in_all} in all) "
                           f"at {step.t:.1f} s the reader showed {path}: it must still ask "
-                          f"({rule.asking}) until the {n}th in a row")
+                          f"({rule.asking}) until the {ordinal(n)} in a row")
         else:
             tried["lock"] += 1
             locked_before = True
@@ -754,10 +759,11 @@ def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
 
 
 def untried_flows(plan: WalkPlan, world: World, tried: dict[Rule, Counter[str]]
-                  ) -> frozenset[str]:
-    """Flows with a rule a walk has not tried yet."""
-    return frozenset(r.flow for r in plan.in_world(world)
-                     if any(not tried.get(r, Counter())[h] for h in r.halves))
+                  ) -> tuple[str, ...]:
+    """Flows with a rule a walk has not tried yet, in the order of their rules in the
+    profile."""
+    return tuple(dict.fromkeys(r.flow for r in plan.in_world(world)
+                               if any(not tried.get(r, Counter())[h] for h in r.halves)))
 
 
 def wait_seconds(action: str) -> float:
@@ -797,16 +803,23 @@ def walk_verdicts(plan: WalkPlan, judgement: Judgement, reader: str,
         errors: list[str] = []
         problems: list[str] = []
         observed: tuple[str, ...] = ()
+        span: tuple[float, float] | None = None
         if not rules:
             errors.append(f"the profile gives the walks no rule of {req} to judge")
         elif broken:
             small = shrunk.get(req)
             if small is not None:
+                world = ", ".join(small.walk.world) or "no given"
                 steps = [f"{k + 1}. {s.describe()}" for k, s in enumerate(small.walk.steps)]
-                problems += [f"{p} - shrunk walk in world ({', '.join(small.walk.world) or 'no given'}"
-                             f"), {len(steps)} actions: " + " | ".join(steps) for p in
-                             small.problems]
-                observed = tuple(steps)
+                where = (f"shrunk walk in world ({world}), {len(steps)} action(s): "
+                         + " | ".join(steps)) if steps else \
+                    f"on the walk's first look in world ({world}), before any action"
+                problems += [f"{p} - {where}" for p in small.problems]
+                observed = tuple(steps) or tuple(
+                    look.label() for look in [small.walk.start] if look is not None)
+                times = [t for s in small.walk.steps for t in (s.t, *(x.t for x in s.after))]
+                if times:
+                    span = (min(times), max(times))
             else:
                 problems += [f"walk {b.walk + 1}"
                              + (f", step {b.step + 1}" if b.step is not None else "")
@@ -819,7 +832,7 @@ def walk_verdicts(plan: WalkPlan, judgement: Judgement, reader: str,
                        if r.requirement == req]
         out.append(Verdict.of(req, plan.maker, reader, expected=expected, seen=seen,
                               problems=problems, errors=errors,
-                              evidence=Evidence(observed=observed)))
+                              evidence=Evidence(span=span, observed=observed)))
     return out
 
 
