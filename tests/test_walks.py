@@ -1,0 +1,367 @@
+"""The random walks' rules (harness/model/walk_rules.py) on hand-made walks, and walks on a
+reader that breaks a rule (harness/flows/walk.py): caught, shrunk, replayable.
+
+Which wrong readers would pass a weaker walk: one that locks the PIN after 2 wrong entries
+(only the 3rd was looked at), one that never starts the count again after a right PIN (no
+reset tried), one whose count a card-out resets (the count is the card's), one that goes
+back to its first screen on a timer whatever the card does (a single hold either side of
+the timer), one that shows the staff button before the restart, or never; one that asks
+an iPhone for a PIN; a screen nobody recognises (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flow_helpers import DEFAULT_BENCH, deviant_bench_file, load_profiles, open_bench
+
+from harness.bench import Bench
+from harness.emulation.hands import TwinHands
+from harness.flows.walk import Budget, WalkRunner, draw_walks, replay, walk_reader
+from harness.model.profiles import Profile
+from harness.model.walk_rules import (
+    Look,
+    PinRule,
+    UponRule,
+    Walk,
+    WalkPlan,
+    WalkStep,
+    coverage,
+    judge_walks,
+    merge_worlds,
+    walk_verdicts,
+)
+
+
+def _req(req_id: str, check: dict[str, Any], *also: dict[str, Any]) -> dict[str, Any]:
+    return {"id": req_id, "statement": f"{req_id} as the test states it", "source": "test",
+            "check": {"kind": "flow", **check}, "also": [{"kind": "flow", **c} for c in also]}
+
+
+#: A profile of the shape the makers' profiles have, written here so that the rules are
+#: tried on exactly these checks.
+PROFILE = Profile.model_validate({
+    "key": "testmaker", "kind": "face_auth_reader", "maker_name": "Test", "requirements": [
+        _req("AUTH-01", {"flow": "face_auth", "screens": [
+            {"screen": "first"}, {"screen": "face_auth"}, {"screen": "consent"},
+            {"screen": "completion"}]}),
+        _req("AUTH-02", {"flow": "pin_lock", "screens": [
+            {"screen": "pin_entry"}, {"screen": "pin_locked"}],
+            "pin_count": {"locks_after": 3}}),
+        _req("AUTH-03", {"flow": "staff_visual", "given": ["passcode_issued"],
+                         "screens": [{"screen": "first", "buttons": ["staff"]}]}),
+        _req("AUTH-04", {"flow": "passcode_first_issue", "given": ["passcode_first_issue"],
+                         "screens": [{"screen": "first", "no_buttons": ["staff"]}]}),
+        _req("AUTH-05", {"flow": "staff_visual", "given": ["passcode_issued"], "screens": [
+            {"screen": "first", "buttons": ["staff"]}, {"screen": "staff_passcode"},
+            {"screen": "visual_confirm"}, {"screen": "place_card"}, {"screen": "consent"},
+            {"screen": "completion"}]}),
+        _req("SP-02", {"flow": "smartphone_android", "given": ["paired"], "screens": [
+            {"screen": "sp_choose"}, {"screen": "sp_pin"}, {"screen": "sp_hold"}]},
+            {"flow": "smartphone_iphone", "given": ["paired"], "screens": [
+                {"screen": "sp_choose"}, {"screen": "sp_hold"}], "never": ["sp_pin"]}),
+        _req("CON-01", {"flow": "consent", "screens": [
+            {"screen": "consent"}, {"screen": "completion"},
+            {"screen": "first", "upon": "card_out", "within_s": 5}]}),
+        # Not walkable: a flow that starts from a fault.
+        _req("E901-04", {"flow": "e901", "given": ["upgrade_pending_reboot"],
+                         "screens": [{"screen": "error_901"}]}),
+    ]})
+PLAN = WalkPlan.of(PROFILE)
+
+
+class Walker:
+    """A hand-made walk: each action, then the screens seen after it (0.5 s after the
+    action, then every 1.5 s; a screen may be given with its own seconds after)."""
+
+    def __init__(self, world: tuple[str, ...] = (), start: str = "first",
+                 home: tuple[str, ...] = ()) -> None:
+        self.world, self.home = world, home
+        self.start = self.last = self._look(0.0, start)
+        self.t = 0.0
+        self.steps: list[WalkStep] = []
+        self.holding: set[str] = set()
+
+    def _look(self, t: float, shows: str | None) -> Look:
+        buttons = self.home if shows == "first" else ()
+        return Look(t, shows or "unknown", shows, buttons)
+
+    def __call__(self, action: str, *screens: str | None | tuple[str | None, float]
+                 ) -> Walker:
+        t = self.t + 1.0
+        looks = []
+        for k, seen in enumerate(screens):
+            shows, after = seen if isinstance(seen, tuple) else (seen, 0.5 + 1.5 * k)
+            looks.append(self._look(t + after, shows))
+        if action == "card_in":
+            self.holding.add("card")
+        if action == "card_out":
+            self.holding.discard("card")
+        self.steps.append(WalkStep(action, t, self.last, tuple(looks),
+                                   frozenset(self.holding)))
+        self.last = looks[-1] if looks else self.last
+        self.t = self.last.t
+        return self
+
+    def walk(self) -> Walk:
+        return Walk("reader", self.world, self.start, tuple(self.steps))
+
+
+def broken(walker: Walker, plan: WalkPlan = PLAN) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for b in judge_walks(plan, [walker.walk()]).broken:
+        out.setdefault(b.requirement, []).append(b.text)
+    return out
+
+
+def pin_visit(w: Walker, *pins: tuple[str, str]) -> Walker:
+    """Card in, a face that does not match, the PINs (action, screen after), card out."""
+    w("card_in", "face_auth")("face:no_match", "pin_entry")
+    for action, after in pins:
+        w(action, after, after)
+    return w("card_out", "first")
+
+
+WRONG, RIGHT = "pin:wrong", "pin:right"
+
+
+# -- the plan ----------------------------------------------------------------------------------
+def test_the_plan_takes_the_rules_from_the_profile() -> None:
+    kinds = {(r.requirement, type(r).__name__) for r in PLAN.rules}
+    assert kinds == {("AUTH-01", "LeadsRule"), ("AUTH-02", "PinRule"),
+                     ("AUTH-03", "PresenceRule"), ("AUTH-04", "PresenceRule"),
+                     ("AUTH-05", "PresenceRule"), ("AUTH-05", "LeadsRule"),
+                     ("SP-02", "LeadsRule"), ("SP-02", "NeverRule"), ("CON-01", "UponRule")}
+    upon = next(r for r in PLAN.rules if isinstance(r, UponRule))
+    assert (upon.before, upon.action, upon.to, upon.within_s) == (
+        "completion", "card_out", "first", 5.0)
+    assert next(r for r in PLAN.rules if isinstance(r, PinRule)).locks_after == 3
+    # E901 starts from a fault: not a walk's; a passcode issued and one just issued
+    # cannot hold together.
+    assert "E901-04" not in PLAN.requirements
+    assert PLAN.worlds == (("paired", "passcode_issued"), ("passcode_first_issue",))
+    assert ("first", "press:staff") in PLAN.named() and ("sp_choose", "press:iphone") \
+        in PLAN.named() and ("pin_entry", "pin:right") in PLAN.named()
+    assert ("first", "press:staff") not in PLAN.named(("passcode_first_issue",))
+
+
+def test_worlds_never_hold_exclusive_givens() -> None:
+    assert merge_worlds([("paired",), ("not_paired",), ("passcode_issued",)]) == (
+        ("not_paired", "passcode_issued"), ("paired",))
+    assert merge_worlds([()]) == ((),)
+
+
+def test_every_makers_profile_gives_the_walks_con01_and_auth02() -> None:
+    for maker in load_profiles().face_auth_makers():
+        plan = WalkPlan.of(load_profiles()[maker])
+        assert {"CON-01", "AUTH-02", "AUTH-01"} <= set(plan.requirements), maker
+        assert len(plan.named()) >= 15, (maker, sorted(plan.named()))
+
+
+# -- AUTH-02: PIN by PIN ---------------------------------------------------------------------
+def test_three_wrong_pins_lock_and_a_right_one_starts_again() -> None:
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_entry"), (RIGHT, "consent"))
+    pin_visit(w, (WRONG, "pin_entry"), (WRONG, "pin_entry"), (WRONG, "pin_locked"))
+    judged = judge_walks(PLAN, [w.walk()])
+    assert not judged.broken
+    pin = next(r for r in PLAN.rules if isinstance(r, PinRule))
+    assert judged.tried[pin]["lock"] == 1 and judged.tried[pin]["reset"] == 2
+
+
+def test_a_lock_after_two_wrong_pins_breaks_auth02() -> None:
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_locked"))
+    assert list(broken(w)) == ["AUTH-02"]
+    assert "after wrong PIN 2 in a row" in broken(w)["AUTH-02"][0]
+
+
+def test_no_reset_after_a_right_pin_breaks_auth02() -> None:
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_entry"), (RIGHT, "consent"))
+    pin_visit(w, (WRONG, "pin_locked"))
+    assert "after wrong PIN 1 in a row (3 in all)" in broken(w)["AUTH-02"][0]
+
+
+def test_the_count_is_the_cards_across_visits() -> None:
+    # Two wrong, the card out and in again: the third in a row locks (the card counts);
+    # a reader whose count a card-out resets would still ask.
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_entry"))
+    pin_visit(w, (WRONG, "pin_locked"))
+    assert not broken(w)
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_entry"))
+    pin_visit(w, (WRONG, "pin_entry"))
+    assert "not pin_locked" in broken(w)["AUTH-02"][0]
+
+
+def test_a_right_pin_that_does_not_go_on_breaks_auth02() -> None:
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (RIGHT, "pin_entry"))
+    assert "it must go on to consent" in broken(w)["AUTH-02"][0]
+
+
+def test_pins_typed_where_no_pin_is_asked_are_not_counted() -> None:
+    w = Walker()("card_in", "face_auth")(WRONG, "face_auth")(WRONG, "face_auth")
+    w("face:no_match", "pin_entry")(WRONG, "pin_entry")
+    assert not broken(w)
+
+
+# -- CON-01: the card-out brings the first screen ---------------------------------------------
+def card_visit(w: Walker) -> Walker:
+    return w("card_in", "face_auth")("face:match", "consent")("consent", "consent")(
+        "consent", "checking", "completion")
+
+
+def test_card_out_of_completion_brings_first_promptly() -> None:
+    w = card_visit(Walker())("card_out", "first")
+    card_visit(w)("wait:12", ("completion", 12.0))("card_out", "first")
+    judged = judge_walks(PLAN, [w.walk()])
+    assert not judged.broken
+    upon = next(r for r in PLAN.rules if isinstance(r, UponRule))
+    assert judged.tried[upon] == {"soon": 1, "late": 1}
+
+
+def test_first_late_after_the_card_out_breaks_con01() -> None:
+    w = card_visit(Walker())("card_out", "completion", "completion", ("first", 6.5))
+    assert "came 6.5 s after card_out" in broken(w)["CON-01"][0]
+    w = card_visit(Walker())("card_out", "completion", "completion", ("completion", 10.0))
+    assert "first did not come after card_out" in broken(w)["CON-01"][0]
+
+
+def test_first_by_itself_with_the_card_in_breaks_con01() -> None:
+    w = card_visit(Walker())("wait:12", ("first", 12.0))
+    assert list(broken(w)) == ["CON-01"]
+    assert "with no card_out" in broken(w)["CON-01"][0]
+
+
+def test_first_after_completion_with_no_card_in_is_not_judged() -> None:
+    # The card went out while the check ran: no card to take out, the reader's own
+    # return is no fault; nor is a phone's completion (no card visit).
+    w = Walker()("card_in", "face_auth")("face:match", "consent")("consent", "consent")(
+        "consent", "checking")("card_out", "checking", "completion")("wait:40", "first")
+    assert not broken(w)
+
+
+def test_card_out_where_the_profile_gives_no_rule_is_not_judged() -> None:
+    w = Walker()("card_in", "face_auth")("face:match", "consent")("card_out", "first")
+    w("card_in", "face_auth")("card_out", "face_auth", "face_auth")
+    judged = judge_walks(PLAN, [w.walk()])
+    assert not judged.broken
+    upon = next(r for r in PLAN.rules if isinstance(r, UponRule))
+    assert not judged.tried[upon]
+
+
+# -- buttons, where they lead, screens never shown --------------------------------------------
+def test_the_staff_button_must_show_given_a_passcode_and_lead_to_the_passcode() -> None:
+    staff = ("paired", "passcode_issued")
+    w = Walker(staff, home=("staff",))("press:staff", "staff_passcode")
+    assert not broken(w)
+    w = Walker(staff, home=())("press:staff", "first", "first")
+    assert set(broken(w)) == {"AUTH-03", "AUTH-05"}
+    assert any("did not lead to staff_passcode" in p for p in broken(w)["AUTH-05"])
+    # Just issued: it must not show yet (AUTH-04); with no passcode no rule asks either way.
+    assert list(broken(Walker(("passcode_first_issue",), home=("staff",)))) == ["AUTH-04"]
+    assert not broken(Walker((), home=("staff",)))
+
+
+def test_an_iphone_asked_for_a_pin_breaks_sp02_an_android_not() -> None:
+    paired = ("paired", "passcode_issued")
+    w = Walker(paired, home=("staff",))("press:smartphone", "sp_choose")(
+        "press:iphone", "sp_pin")
+    assert set(broken(w)) == {"SP-02"}
+    assert any("where it must never show" in p for p in broken(w)["SP-02"])
+    w = Walker(paired, home=("staff",))("press:smartphone", "sp_choose")(
+        "press:android", "sp_pin")
+    assert not broken(w)
+
+
+def test_an_unrecognised_screen_fails_the_requirements_in_force() -> None:
+    w = Walker()("card_in", "face_auth")("face:match", None)
+    assert set(broken(w)) == {"AUTH-01", "AUTH-02", "CON-01"}
+    assert "an unrecognised screen" in broken(w)["CON-01"][0]
+    w = Walker()("card_in", "face_auth")("face:match", "error_network")
+    assert "error_network" in broken(w)["AUTH-01"][0]
+
+
+def test_a_world_whose_set_up_did_not_come_fails_its_own_rules() -> None:
+    walk = Walk("reader", ("paired", "passcode_issued"), Look(0.0, "first", "first", ("staff",)),
+                unmet=(("paired", "the smartphone button did not show"),))
+    assert {b.requirement for b in judge_walks(PLAN, [walk]).broken} == {"SP-02"}
+
+
+# -- verdicts and coverage ---------------------------------------------------------------------
+def test_verdicts_fail_what_broke_and_error_what_no_walk_tried() -> None:
+    w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_locked"))
+    judged = judge_walks(PLAN, [w.walk()])
+    verdicts = {v.requirement: v for v in walk_verdicts(
+        PLAN, judged, "reader", ["AUTH-02", "CON-01", "UPD-01"], replay="replay: here")}
+    assert verdicts["AUTH-02"].status == "failed"
+    assert "replay: here" in verdicts["AUTH-02"].problems
+    assert verdicts["CON-01"].status == "error"  # no card-out was done on completion
+    assert any("no walk tried its soon half" in p for p in verdicts["CON-01"].problems)
+    assert verdicts["UPD-01"].status == "error"  # no walk rule at all
+
+
+def test_coverage_counts_the_pairs_the_profile_names() -> None:
+    w = card_visit(Walker())("card_out", "first")("press:cancel", "first")
+    cov = coverage(PLAN, judge_walks(PLAN, [w.walk()]))
+    assert cov["named"] == len(PLAN.named())
+    assert cov["reached"] == 4  # (first card_in) (face_auth face:match) (consent consent)
+    # (completion card_out); the cancel on the first screen is no pair a profile names
+    assert cov["other_pairs"] == {"first press:cancel": 1}
+
+
+# -- walks on a bench ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def deviant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    folder = tmp_path_factory.mktemp("walks")
+    path = deviant_bench_file(folder, "walk-deviant", readers={"panasonic": [
+        {"change": "behaviour.pin_lock.after_wrong", "to": 2, "why": "locks after 2"}]})
+    yield from open_bench(path)
+
+
+def test_a_walk_catches_the_pin_locked_after_two_and_shrinks_it(deviant: Bench) -> None:
+    profile = load_profiles()["panasonic"]
+    hands = TwinHands(deviant)
+    report = walk_reader(deviant, hands, "panasonic", profile,
+                         budget=Budget(max_steps=40, random_walks=0))
+    verdicts = {v.requirement: v for v in walk_verdicts(
+        report.plan, report.judgement, "panasonic", report.plan.requirements,
+        shrunk=report.shrunk, replay=report.replay_hint("panasonic"))}
+    assert {r for r, v in verdicts.items() if not v.passed} == {"AUTH-02"}, {
+        r: v.problems for r, v in verdicts.items() if not v.passed}
+    small = report.shrunk["AUTH-02"].walk
+    # The fewest actions: the card, a face that does not match, two wrong PINs.
+    assert [s.action for s in small.steps] == ["card_in", "face:no_match", WRONG, WRONG]
+    assert small.steps[-1].after[0].shows == "pin_locked"
+    message = " ".join(verdicts["AUTH-02"].problems)
+    assert "4 action(s)" in message and "pin_locked" in message and "replay:" in message
+    # Replayed, the shrunk walk breaks AUTH-02 again, the same way.
+    again = replay(deviant, hands, "panasonic", profile, report.plan, small.world,
+                   [s.action for s in small.steps])
+    assert [b.requirement for b in judge_walks(report.plan, [again]).broken] == ["AUTH-02"]
+
+
+def test_the_same_seed_draws_the_same_walk(deviant: Bench) -> None:
+    plan = WalkPlan.of(load_profiles()["canon"])
+    hands = TwinHands(deviant)
+
+    def make() -> WalkRunner:
+        return WalkRunner(deviant, hands, "canon", load_profiles()["canon"], plan, ())
+
+    def actions(seed: int) -> list[str]:
+        walks = draw_walks(make, judge_walks(plan, []), steps=1, random_walks=1,
+                           random_steps=6, seed=seed)
+        return [s.action for s in walks[-1].steps]
+
+    assert actions(7) == actions(7)
+    assert len(actions(7)) == 6
+
+
+def test_the_default_bench_walks_reach_every_pair_and_pass() -> None:
+    for bench in open_bench(DEFAULT_BENCH):
+        profile = load_profiles()["fujitsu_japan"]
+        report = walk_reader(bench, TwinHands(bench), "fujitsu_japan", profile,
+                             budget=Budget(random_walks=0))
+        cov = coverage(report.plan, report.judgement)
+        assert cov["reached"] == cov["named"], cov["missing"]
+        assert not report.judgement.broken, report.judgement.broken[:3]
+        assert not report.judgement.untried(report.plan)
