@@ -28,6 +28,17 @@ BENCHES = project_file("fixtures/benches")
 TEST_CARD = project_file("fixtures/cards/test-card.yaml")
 
 
+@pytest.fixture(scope="module")
+def default_bench() -> Iterator[Bench]:
+    """The default emulated bench, opened once per test file that drives flows on it (the
+    ``profiles`` fixture, the project's profiles, comes from the rig's pytest plugin)."""
+    bench = Bench.load(default_bench_path()).open()
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
 @pytest.fixture
 def test_card() -> FileSystemCard:
     return FileSystemCard.load(TEST_CARD)

@@ -16,11 +16,9 @@ from collections.abc import Iterator
 import pytest
 from flow_helpers import (
     BENCHES,
-    DEFAULT_BENCH,
     Flow,
     Judged,
     failed,
-    load_profiles,
     open_bench,
     run_judged,
 )
@@ -43,18 +41,8 @@ BROKEN = {
 
 
 @pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return load_profiles()
-
-
-@pytest.fixture(scope="module")
 def deviant() -> Iterator[Bench]:
     yield from open_bench(BENCHES / "deviant-auth-con.yaml")
-
-
-@pytest.fixture(scope="module")
-def default_bench() -> Iterator[Bench]:
-    yield from open_bench(DEFAULT_BENCH)
 
 
 def _judged(bench: Bench, profiles: ProfileSet, reader: str,

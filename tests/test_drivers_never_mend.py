@@ -18,7 +18,6 @@ from flow_helpers import (
     DEFAULT_BENCH,
     deviant_bench_file,
     failed,
-    load_profiles,
     open_bench,
     run_judged,
 )
@@ -33,16 +32,6 @@ from harness.model.profiles import FlowCheck, ProfileSet
 
 PAIRING = ("pairing", ("not_paired",))
 CONSENT = ("consent", ())
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return load_profiles()
-
-
-@pytest.fixture(scope="module")
-def default_bench() -> Iterator[Bench]:
-    yield from open_bench(DEFAULT_BENCH)
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flow_helpers import BENCHES, failed, load_profiles, open_bench, run_judged
+from flow_helpers import BENCHES, failed, open_bench, run_judged
 
 from harness.bench import Bench
 from harness.flows.drivers import STAFF_DELAY_S
 from harness.model.profiles import ProfileSet
 
 E901 = ("e901", ("upgrade_pending_reboot",))
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return load_profiles()
 
 
 @pytest.fixture(scope="module")

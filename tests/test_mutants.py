@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.bench import check_bench_file
-from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.model.profiles import ProfileSet
 from harness.paths import project_file
 
 _spec = importlib.util.spec_from_file_location("mutants", project_file("benchmarks/mutants.py"))
@@ -19,11 +19,6 @@ assert _spec is not None and _spec.loader is not None
 mutants = importlib.util.module_from_spec(_spec)
 sys.modules["mutants"] = mutants
 _spec.loader.exec_module(mutants)
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return ProfileSet.load(default_profiles_dir())
 
 
 @pytest.fixture(scope="module")

@@ -16,21 +16,18 @@ on the default bench.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 from flow_helpers import (
-    DEFAULT_BENCH,
     Flow,
     Judged,
     assert_fails_exactly,
     deviant_bench_file,
     deviation,
     failed,
-    load_profiles,
     open_bench,
     run_judged,
 )
@@ -102,16 +99,6 @@ FAULTS = {
         "atlas", _leds("white", "powered"), NO_POWER,
         {"ERR-07": "its logo lamp was white, not unlit"}),
 }
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return load_profiles()
-
-
-@pytest.fixture(scope="module")
-def default_bench() -> Iterator[Bench]:
-    yield from open_bench(DEFAULT_BENCH)
 
 
 @pytest.fixture(scope="module")

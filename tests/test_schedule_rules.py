@@ -16,7 +16,6 @@ from harness.model.profiles import (
     DeliveryVersionCheck,
     ProfileSet,
     ScheduleCheck,
-    default_profiles_dir,
 )
 from harness.model.schedule_rules import (
     ACCEPTED,
@@ -31,11 +30,6 @@ from harness.model.schedule_rules import (
 from harness.paths import project_file
 
 MAKER = "canon"
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return ProfileSet.load(default_profiles_dir())
 
 
 def _schedule(profiles: ProfileSet) -> tuple[object, ScheduleCheck]:

@@ -4,15 +4,12 @@ default bench and fails on a reader that breaks it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flow_helpers import (
-    DEFAULT_BENCH,
     deviant_bench_file,
     failed,
-    load_profiles,
     open_bench,
     run_judged,
 )
@@ -37,16 +34,6 @@ DEVIANT = {
         {"change": "behaviour.transitions.staff_passcode.passcode_wrong", "to": "visual_confirm"},
         STAFF, "AUTH-05"),
 }
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return load_profiles()
-
-
-@pytest.fixture(scope="module")
-def default_bench() -> Iterator[Bench]:
-    yield from open_bench(DEFAULT_BENCH)
 
 
 @pytest.mark.parametrize("flow", [NO_PASSCODE, STAFF], ids=["no-passcode", "staff"])

@@ -21,7 +21,6 @@ each one, written into a bench in the test, fails the check of the requirement i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from flow_helpers import (
     deviant_bench_file,
     deviation,
     failed,
-    load_profiles,
     open_bench,
     run_judged,
 )
@@ -100,16 +98,6 @@ FAULTS = {
         _each("AUTH-03 AUTH-05", "passcode OQS issued has 6 digits, not 4"),
         (deviation("behaviour.staff_button.passcode_digits", 6, "takes 6 digits"),)),
 }
-
-
-@pytest.fixture(scope="module")
-def profiles() -> ProfileSet:
-    return load_profiles()
-
-
-@pytest.fixture(scope="module")
-def default_bench() -> Iterator[Bench]:
-    yield from open_bench(DEFAULT_BENCH)
 
 
 @pytest.fixture(scope="module")
