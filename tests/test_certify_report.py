@@ -127,11 +127,13 @@ def _chromium() -> str:
     raise AssertionError("unreachable")
 
 
-def _browser(*args: str) -> subprocess.CompletedProcess[str]:
+def _browser(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # A profile of its own: never the user's, never shared with a browser already running.
     return subprocess.run(
         [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--no-first-run", "--disable-extensions", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-         *args], capture_output=True, text=True, timeout=120)
+         "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
+         f"--window-size={WINDOW[0]},{WINDOW[1]}", *args],
+        capture_output=True, text=True, timeout=120)
 
 
 def _colour_share(region: np.ndarray, bgr: tuple[int, int, int], tol: int = 40) -> float:
@@ -143,14 +145,17 @@ def test_the_report_shows_the_matrix_a_failure_and_its_picture_in_a_browser(
         run: dict[str, Any], tmp_path: Path) -> None:
     page = tmp_path / "probed.html"
     page.write_text(run["html"].replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    dom = _browser("--virtual-time-budget=5000", "--dump-dom", page.as_uri())
+    profile = tmp_path / "chromium-profile"
+    dom = _browser(profile, "--virtual-time-budget=5000", "--dump-dom", page.as_uri())
     found = re.search(r'data-probe="([^"]*)"', dom.stdout)
     assert found, dom.stderr[-2000:]
     probe = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     shot = tmp_path / "shot.png"
-    _browser(f"--screenshot={shot}", (run["out"] / "certification.html").as_uri())
+    taken = _browser(profile, f"--screenshot={shot}",
+                     (run["out"] / "certification.html").as_uri())
     image = cv2.imread(str(shot))
-    assert image is not None and image.shape[:2] == (WINDOW[1], WINDOW[0])
+    assert image is not None, taken.stderr[-2000:]
+    assert image.shape[:2] == (WINDOW[1], WINDOW[0])
 
     def region(key: str) -> np.ndarray:
         item = probe[key]
