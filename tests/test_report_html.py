@@ -146,3 +146,21 @@ def test_swimlane_bands_carry_the_state_into_the_window_and_stop_at_its_end() ->
         (5.0, 8.0, "first"), (8.0, 15.0, "consent"), (15.0, 30.0, "first")]
     assert _bands(events, 41.0, 50.0, lambda e: e["s"]) == [(41.0, 50.0, "error_901")]
     assert _bands(events, -5.0, 0.5, lambda e: e["s"]) == []  # nothing known yet
+
+
+def test_a_flow_verdict_carries_the_frames_its_screens_and_dialogs_were_decided_on() -> None:
+    from harness.model.flow_rules import judge_flow
+    from harness.model.observed import FlowRecord, SeenDialog, SeenScreen
+    from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+
+    req = ProfileSet.load(default_profiles_dir())["canon"].requirement("E901-01")
+    assert req is not None
+    check = next(c for c in req.checks if isinstance(c, FlowCheck))
+    record = FlowRecord("e901", "canon", screens=[
+        SeenScreen(0, 1, "first", "first", frame="cam-canon/000001-0.000-first.jpg"),
+        SeenScreen(2, 3, "consent_1", "consent"),  # a look that kept no frame
+        SeenScreen(4, 5, "first", "first", frame="cam-canon/000001-0.000-first.jpg")],
+        dialogs=[SeenDialog(3, "check_error_1", frame="cam-terminal/000002-3.000-e.jpg")])
+    verdict = judge_flow(req, "canon", check, record)
+    assert verdict.evidence.frames == ("cam-canon/000001-0.000-first.jpg",
+                                       "cam-terminal/000002-3.000-e.jpg")

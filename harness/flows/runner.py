@@ -118,7 +118,7 @@ class FlowRun:
             self._rejudge = REJUDGE
         screens.append(SeenScreen(t, t, reading.state, reading.shows, reading.texts,
                                   reading.buttons, reading.overlay, candidate, lines, findings,
-                                  lamps))
+                                  lamps, frame=obs.evidence.image if obs.evidence else None))
 
     def _rejudged(self, seen: SeenScreen, obs: Observation) -> SeenScreen:
         """Texts the screen should show but did not, judged again on a later look of it."""
@@ -151,7 +151,8 @@ class FlowRun:
             if wanted and self.terminal_eyes is not None:
                 read, checks = self.terminal_eyes.read_texts(obs, wanted)
                 lines, findings = _lines(read), tuple(map(_finding, checks))
-            dialogs.append(SeenDialog(t, state, reading.texts, read=lines, findings=findings))
+            dialogs.append(SeenDialog(t, state, reading.texts, read=lines, findings=findings,
+                                      frame=obs.evidence.image if obs.evidence else None))
 
     def _press_since(self, t: float) -> Action | None:
         pressed = [a for a in self.record.actions if a.what.startswith("terminal:") and a.t >= t]

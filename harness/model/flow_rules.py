@@ -50,8 +50,9 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
         seen += "; while driving: " + "; ".join(record.problems)
     findings = [f.describe() for s in [*record.screens, *record.dialogs] for f in s.findings]
     times = [t for s in record.screens for t in (s.t, s.until)] + [a.t for a in record.actions]
+    frames = [s.frame for s in [*record.screens, *record.dialogs] if s.frame]
     evidence = Evidence(span=(min(times), max(times)) if times else None,
-                        read=tuple(dict.fromkeys(findings)),
+                        read=tuple(dict.fromkeys(findings)), frames=tuple(dict.fromkeys(frames)),
                         observed=(record.path(), record.dialog_path(),
                                   " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions)))
     return Verdict.of(requirement.id, maker, subject or record.reader,

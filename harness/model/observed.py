@@ -83,6 +83,9 @@ class SeenScreen:
     #: Each state of the camera's lamps seen while the screen showed, in the order first
     #: seen (a lamp that changed meanwhile is there twice).
     lamps: tuple[SeenLamp, ...] = ()
+    #: The camera frame the screen was decided on, as the evidence store keeps it (a path
+    #: relative to the store), when frames are kept: the report shows it.
+    frame: str | None = None
 
     def finding(self, text: str) -> TextFinding | None:
         return next((f for f in self.findings if f.expected == text), None)
@@ -110,6 +113,8 @@ class SeenDialog:
     closed_t: float | None = None
     read: tuple[ReadLine, ...] = ()
     findings: tuple[TextFinding, ...] = ()
+    #: The camera frame the dialog was seen on (evidence store path), when frames are kept.
+    frame: str | None = None
 
     def finding(self, text: str) -> TextFinding | None:
         return next((f for f in self.findings if f.expected == text), None)
