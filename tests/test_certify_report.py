@@ -221,6 +221,8 @@ def test_failures_come_first_each_explained(run: dict[str, Any]) -> None:
     assert f"bench time {t0:.1f} s to {t1:.1f} s" in article  # when
     assert "on the bench&#39;s clock from 2026-" in article
     assert article.count('class="thumb ') >= 3  # the frames of the flow
+    frames = verdict["evidence"]["frames"]  # the verdict names the frames it was decided on
+    assert frames and all((run["out"] / "evidence" / f).is_file() for f in frames)
     assert '<img alt="timeline of E901-02 on canon"' in article  # and its timeline
     assert (run["out"] / "timelines" / "canon-E901-02-canon.png").is_file()
     # Every passing requirement is in the matrix, not among the failures.
