@@ -45,7 +45,7 @@ WRAPPER = textwrap.dedent('''
     codes = itertools.cycle([7093, 8157, 6248, 5371])
     terminal.secrets = types.SimpleNamespace(randbelow=lambda n: next(codes) % n,
                                              compare_digest=secrets.compare_digest)
-    typed = {"pin": set(), "passcode": set()}
+    typed = {"pin": set(), "passcode": set(), "issued": set()}
 
     def spy(name, kind, pick):
         original = getattr(TwinHands, name)
@@ -63,7 +63,7 @@ WRAPPER = textwrap.dedent('''
     spy("card_in", "pin", lambda a, out: [a["patient"].pin])
     spy("pair", "pin", lambda a, out: [a["patient"].pin])
     spy("passcode", "passcode", lambda a, out: [a["code"]])
-    spy("issue_passcode", "passcode", lambda a, out: [out])
+    spy("issue_passcode", "issued", lambda a, out: [out])
 
     from harness.cli import main
     code = main(sys.argv[2:])
@@ -297,8 +297,11 @@ def test_no_pin_or_passcode_typed_in_the_run_reaches_any_file(run: dict[str, Any
     typed = run["typed"]
     # The run did type secrets: the patient's PINs (right and wrong), OQS's passcodes.
     assert {"4321", "9999"} <= set(typed["pin"]), typed
-    assert len(typed["passcode"]) >= 2, typed
-    patterns = _secret_patterns(typed["pin"] + typed["passcode"])
+    assert len(typed["passcode"]) >= 2 and typed["issued"], typed
+    # OQS drew them from the wrapper's codes (else the twin draws passcodes another way now:
+    # the wrapper must follow, or a random code could match a year and fail for nothing).
+    assert set(typed["issued"]) <= {"7093", "8157", "6248", "5371"}, typed
+    patterns = _secret_patterns(typed["pin"] + typed["passcode"] + typed["issued"])
     written = sorted(p for p in run["out"].rglob("*") if p.is_file())
     kinds = {p.suffix for p in written}
     assert {".html", ".json", ".jsonl", ".xml", ".jpg", ".png"} <= kinds, kinds

@@ -1,1 +1,2 @@
-"""Reports: the certification report (JSON), more to come with the suites."""
+"""Reports: the certification (JSON, HTML, JUnit, the devices found), the requirement
+catalogue (docs/requirements.md) and the notices they cite."""
