@@ -462,7 +462,7 @@ def certify(mutant: Mutant, folder: Path, timeout_s: float = 900) -> Outcome:
     out = folder / f"{mutant.id}-report"
     started = time.monotonic()
     cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(bench),
-           "--vendor", mutant.maker, "--jobs", "1", "--out", str(out)]
+           "--vendor", mutant.maker, "--jobs", "1", "--no-evidence", "--out", str(out)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                               cwd=project_file("."))
