@@ -3,24 +3,29 @@ reader looked at after every action, every walk judged by the profile's own rule
 (:mod:`harness.model.walk_rules`: which rules, which worlds, which (state, action) pairs).
 
 How a certification walks one reader: in each world of its plan in turn (the bench restored,
-switched on by the maker's routine, the world's givens arranged as the notices say, nothing
-mended), hypothesis draws walks of a bounded number of steps. Each step's action is drawn
-from those that make sense on the screen shown, weighted towards what the walks have not
-done yet: actions the profile's flows take on that screen, (state, action) pairs not yet
-reached, actions that would try a half of a rule no walk has tried (the third wrong PIN, a
-completion screen held longer than the card-out bound, the staff button). The first walk of
-a world always takes the heaviest action (hypothesis tries the simplest example first:
-index 0 of each draw), so coverage does not hang on luck; further walks are random.
+switched on by the maker's routine, the world's givens arranged one by one as the notices
+say, nothing mended), hypothesis draws walks of a bounded number of steps. Each step's
+action is drawn from those that make sense on the screen shown (a card goes in only when
+out, a button that depends on a condition is pressed only when shown), weighted towards
+what the walks have not done yet: actions the profile's flows take on that screen, (state,
+action) pairs not yet reached, actions that would try a half of a rule no walk has tried
+(the third wrong PIN, a completion screen held past the card-out bound, the staff button),
+the procedure of one flow with an untried rule per visit, and away from what changed
+nothing. The steered walks take the heaviest action each time, so coverage does not hang
+on luck, and stop once their world has nothing left to reach (a steered walk stuck on a
+screen starts again on a restored bench); the random walks (:class:`Budget`) are drawn by
+hypothesis from the same weighted options.
 
 A walk is never stopped by a broken rule: every walk runs whole and is judged afterwards,
 so one fault does not hide the others. A requirement a walk broke is then shrunk: its
-failing walk cut after the failing step and replayed with whole visits, then single
-actions, left out (in the cheapest world that still shows the fault: the plain morning for
-rules with no givens), keeping each cut that still breaks the requirement, at most
-:data:`MAX_REPLAYS` replays. (Hypothesis's own shrinker would replay the whole walk, bench
-restore and power-on included, hundreds of times: minutes per fault.) The walks are
-derandomised (the same walks every run) unless a seed is given: ``--walk-seed N`` in the
-suites replays the walks of seed N.
+failing walk cut after the failing step and replayed without the actions that showed no
+change, without halves, quarters... of its earlier visits, without single actions (in the
+cheapest world that still shows the fault: the plain morning for rules with no givens),
+keeping each cut that still breaks the requirement, at most :data:`MAX_REPLAYS` replays.
+(Hypothesis's own shrinker would replay the whole walk, bench restore and power-on
+included, hundreds of times: minutes per fault.) The walks are derandomised (the same walks
+every run) unless a seed is given: ``--walk-seed N`` in the suites draws the walks of seed
+N, and a failure's message says how to replay it.
 
 The runner knows no maker: what it does comes from the plan (the profile) and what the
 camera shows.
@@ -90,7 +95,11 @@ ACTIONS = ("card_in", "face:match", "face:no_match", "consent", "pin:wrong", "pi
 #: through a passing screen (the check running).
 FIRST_LOOK_S, SETTLE_S, STEP_BOUND_S = 0.5, 2.0, max(10.0, LEADS_S)
 #: Weights of an action's reasons to be drawn.
-W_FLOW, W_PAIR, W_WANTED, W_UNTRIED_FLOW, W_NEW = 2, 3, 6, 2, 1
+W_FLOW, W_PAIR, W_WANTED, W_UNTRIED_FLOW, W_NEW, W_FUTILE = 2, 3, 6, 2, 1, 3
+#: An action a person does first when another is not possible yet.
+PREPARES = {"card_in": "card_out"}
+#: A walk whose last this many actions changed nothing on the screen is stuck.
+STUCK_STEPS = 6
 #: Replays the shrinker may make of one failing requirement.
 MAX_REPLAYS = 16
 PATIENT_PIN, PHONE_PIN = "4321", "2468"
@@ -98,18 +107,19 @@ PATIENT_PIN, PHONE_PIN = "4321", "2468"
 
 @attrs.frozen
 class Budget:
-    """How much walking one reader gets. In each world, one steered walk that stops once
-    the world has nothing left to reach or try, at most ``base_steps`` and ``per_item``
-    steps for each rule half and named pair still untried when it starts, at most
-    ``max_steps`` (a fault that keeps a rule from being tried does not make every world
-    walk long); in the world with
-    the fewest givens (the cheapest to set up, where the visits every world shares are
-    walked: cards, PINs, card-outs) also ``random_walks`` random walks of
+    """How much walking one reader gets. In each world, a steered walk that stops once the
+    world has nothing left to reach or try, and after ``base_steps`` plus ``per_item`` for
+    each rule half and named pair still untried when it starts, at most ``max_steps`` (a
+    fault that keeps a rule from being tried does not make every world's walk long); stuck,
+    it starts again on a restored bench, at most ``restarts`` walks in all. In
+    the world with the fewest givens (the cheapest to set up, where the visits every world
+    shares are walked: cards, PINs, card-outs), first ``random_walks`` random walks of
     ``random_steps``."""
 
-    max_steps: int = 60
+    max_steps: int = 80
     base_steps: int = 6
     per_item: int = 2
+    restarts: int = 3
     random_walks: int = 1
     random_steps: int = 8
 
@@ -120,9 +130,24 @@ class Budget:
 
 def untried_in(plan: WalkPlan, world: World, before: Judgement) -> int:
     """Rule halves a walk in ``world`` could try, and named pairs it could reach, that no
-    walk has yet."""
-    untried = [h for r, h in before.untried(plan) if r.applies(world)]
+    walk has yet (a requirement a walk broke needs no more tries: it fails)."""
+    broken = set(before.failing())
+    untried = [h for r, h in before.untried(plan) if r.applies(world)
+               and r.requirement not in broken]
     return len(untried) + len([p for p in plan.named(world) if not before.reached[p]])
+
+
+def progress(plan: WalkPlan, *judgements: Judgement) -> tuple[dict[Rule, Counter[str]],
+                                                              Counter[tuple[str, str]]]:
+    """What the walks judged tried and reached, together; every half of a rule of a
+    requirement they broke counts as tried (it fails whatever more tries show)."""
+    broken = {req for j in judgements for req in j.failing()}
+    tried: dict[Rule, Counter[str]] = {}
+    for r in plan.rules:
+        tried[r] = sum((j.tried.get(r, Counter()) for j in judgements), Counter())
+        if r.requirement in broken:
+            tried[r].update({h: 1 for h in r.halves})
+    return tried, sum((j.reached for j in judgements), Counter())
 
 
 # -- one walk on the bench ----------------------------------------------------------------------
@@ -304,14 +329,18 @@ class WalkRunner:
                 raise ValueError(f"not an action a walk takes: {action!r}")
 
     # -- steering -----------------------------------------------------------------------------
+    def stuck(self) -> bool:
+        """The last :data:`STUCK_STEPS` actions changed nothing on the screen."""
+        last = self.steps[-STUCK_STEPS:]
+        return len(last) == STUCK_STEPS and all(
+            x.same(s.before) for s in last for x in s.after)
+
     def remaining(self, before: Judgement) -> int:
         """Rule halves and named pairs of this world no walk has tried or reached yet."""
         plan, world = self.plan, self.walk().effective()
-        mine = judge_walks(plan, [self.walk()])
-        halves = [(r, h) for r in plan.in_world(world) for h in r.halves
-                  if not (before.tried.get(r, Counter())[h] + mine.tried.get(r, Counter())[h])]
-        pairs = [p for p in plan.named(world) if not (before.reached[p] + mine.reached[p])]
-        return len(halves) + len(pairs)
+        tried, reached = progress(plan, before, judge_walks(plan, [self.walk()]))
+        halves = [(r, h) for r in plan.in_world(world) for h in r.halves if not tried[r][h]]
+        return len(halves) + len([p for p in plan.named(world) if not reached[p]])
 
     def options(self, before: Judgement) -> list[str]:
         """The actions that make sense now, each repeated by its weight, heaviest first
@@ -321,10 +350,7 @@ class WalkRunner:
         walk = self.walk()
         plan, world = self.plan, walk.effective()
         flows = plan.flows_in(world) if look.shows == HOME else in_force(plan, walk)[-1]
-        mine = judge_walks(plan, [walk])
-        tried: dict[Rule, Counter[str]] = {r: before.tried.get(r, Counter()) + mine.tried.get(
-            r, Counter()) for r in plan.rules}
-        reached = before.reached + mine.reached
+        tried, reached = progress(plan, before, judge_walks(plan, [walk]))
         shows = look.shows or ""
         flow_actions = {a for f in flows for a in _expand(FLOW_ACTIONS.get(f, {}).get(shows, ()))}
         shown = {f"press:{b}" for b in look.buttons}
@@ -344,23 +370,32 @@ class WalkRunner:
                              key=lambda f: (self.focused[f], order.index(f)), default=None)
         focus = self.focus
         focused = _expand(FLOW_ACTIONS.get(focus or "", {}).get(shows, ()))
+        # What the focus needs first that a person would do (the card still in the reader
+        # from a visit that ended without it coming out).
+        focused |= {PREPARES[a] for a in focused if a in PREPARES and not self.possible(a)}
         named = plan.named(world)
         # Waits count as one action (which wait is the draw's business) ...
         done = Counter((s.before.state, pair_action(s.action)) for s in self.steps)
-        # ... and the action that just changed nothing is not the first to try again.
-        last = self.steps[-1] if self.steps else None
-        stuck = last.action if last is not None and last.before.state == look.state and all(
-            x.same(last.before) for x in last.after) else None
+        # ... and an action that changed nothing here, on the screen or in the reader's
+        # slot, unless a rule wants it (a wrong PIN changes what the screen does not show),
+        # loses weight each time (a wait, only that wait: a longer one may see a timer): a
+        # walk stuck on a screen takes another way out.
+        held = [frozenset(), *(s.holding for s in self.steps)]
+        futile = Counter((s.before.state, s.action) for i, s in enumerate(self.steps)
+                         if all(x.same(s.before) for x in s.after) and s.holding == held[i])
 
         def weight(a: str) -> int:
-            return (1 + W_FLOW * (a in flow_actions)
-                    + W_PAIR * ((shows, pair_action(a)) in named
-                                and not reached[(shows, pair_action(a))])
-                    + W_WANTED * (a in wants) + W_UNTRIED_FLOW * (a in focused)
-                    + W_NEW * (not done[(look.state, pair_action(a))]))
+            w = (1 + W_FLOW * (a in flow_actions)
+                 + W_PAIR * ((shows, pair_action(a)) in named
+                             and not reached[(shows, pair_action(a))])
+                 + W_WANTED * (a in wants) + W_UNTRIED_FLOW * (a in focused)
+                 + W_NEW * (not done[(look.state, pair_action(a))]))
+            if a not in wants:
+                w -= W_FUTILE * futile[(look.state, a)]
+            return max(1, w)
 
         ranked = sorted(candidates, key=lambda a: (
-            -weight(a), a == stuck, done[(look.state, pair_action(a))],
+            -weight(a), done[(look.state, pair_action(a))],
             ACTIONS.index(a) if a in ACTIONS else 99, a))
         return [a for a in ranked for _ in range(weight(a))]
 
@@ -377,38 +412,54 @@ def _expand(actions: Sequence[str]) -> set[str]:
 
 
 # -- hypothesis: drawing walks ------------------------------------------------------------------
+def steered_walks(make: Callable[[], WalkRunner], plan: WalkPlan, prior: Sequence[Walk], *,
+                  steps: int, walks: int) -> list[Walk]:
+    """Walks that take the heaviest action each time (no draw: coverage does not hang on
+    luck) until nothing is left to reach or try in their world, ``steps`` steps in all. A
+    walk stuck on a screen (:data:`STUCK_STEPS` actions that changed nothing) starts again
+    on a restored bench, at most ``walks`` times."""
+    out: list[Walk] = []
+    left = steps
+    while left > 0 and len(out) < walks:
+        before = judge_walks(plan, [*prior, *out])
+        runner = make()
+        runner.set_up()
+        while runner.ready and left > 0 and not runner.stuck() and runner.remaining(before):
+            runner.do(runner.options(before)[0])
+            left -= 1
+        out.append(runner.walk())
+        if not runner.ready or not runner.stuck():
+            break  # done, out of steps, or a morning that will not come on a restart either
+    return out
+
+
 def _machine(make: Callable[[], WalkRunner], before: Judgement,
-             on_walk: Callable[[Walk], None], steps: int, random_steps: int
-             ) -> type[RuleBasedStateMachine]:
-    """``steps`` 0: no steered walk (the first example does nothing)."""
+             on_walk: Callable[[Walk], None], steps: int) -> type[RuleBasedStateMachine]:
     examples = 0
 
     class WalkMachine(RuleBasedStateMachine):
         runner: WalkRunner | None = None
-        #: The first walk is steered (hypothesis's simplest example: the heaviest action
-        #: each time) and stops once nothing is left to reach; the others are random.
-        steered = False
+        #: Hypothesis's first example is its simplest (index 0 of every draw: the steered
+        #: walk's choices): skipped, the steered walks are walked without it.
+        first = False
 
         @initialize()
         def count(self) -> None:
             nonlocal examples
-            self.steered, examples = examples == 0, examples + 1
+            self.first, examples = examples == 0, examples + 1
 
         @rule(data=st.data())
         def act(self, data: st.DataObject) -> None:
-            if self.steered and not steps:
+            if self.first:
                 return
             if self.runner is None:
-                # Set up at the first step, not before: hypothesis may try a walk of no
-                # step at all (its second example), which then costs nothing.
+                # Set up at the first step, not before: an example that takes no step
+                # costs nothing.
                 self.runner = make()
                 self.runner.set_up()
             runner = self.runner
-            if not runner.ready:
+            if not runner.ready or len(runner.steps) >= steps:
                 return  # the morning did not come: the walk is judged on that alone
-            if len(runner.steps) >= (steps if self.steered else random_steps) or (
-                    self.steered and runner.remaining(before) == 0):
-                return
             action = data.draw(st.sampled_from(runner.options(before)), label="action")
             runner.do(action)
 
@@ -419,26 +470,23 @@ def _machine(make: Callable[[], WalkRunner], before: Judgement,
     return WalkMachine
 
 
-def draw_walks(make: Callable[[], WalkRunner], before: Judgement, *, steps: int,
-               random_walks: int = 0, random_steps: int = 0, seed: int | None = None
-               ) -> list[Walk]:
-    """A steered walk of at most ``steps`` steps (none: 0), then ``random_walks`` random
-    ones of ``random_steps``, drawn by hypothesis (derandomised unless ``seed``)."""
-    walks: list[Walk] = []
-    # At least the random walks' steps: else hypothesis's second example (a novel choice
-    # at its first draw: stop) is a walk of no step.
+def draw_walks(make: Callable[[], WalkRunner], before: Judgement, *, walks: int, steps: int,
+               seed: int | None = None) -> list[Walk]:
+    """``walks`` random walks of ``steps`` steps, each action drawn by hypothesis from the
+    weighted options (derandomised unless ``seed``)."""
+    out: list[Walk] = []
+    # At least the walk's steps: else hypothesis's second example (a novel choice at its
+    # first draw: stop) is a walk of no step.
     test = get_state_machine_test(
-        _machine(make, before, walks.append, steps, random_steps),
-        _min_steps=1 + (random_steps if random_walks else 0),
-        settings=settings(max_examples=1 + random_walks,
-                          stateful_step_count=max(steps, random_steps) + 1, deadline=None,
-                          derandomize=seed is None, database=None,
+        _machine(make, before, out.append, steps), _min_steps=1 + steps,
+        settings=settings(max_examples=1 + walks, stateful_step_count=steps + 1,
+                          deadline=None, derandomize=seed is None, database=None,
                           phases=(Phase.explicit, Phase.generate),
                           suppress_health_check=list(HealthCheck)))
     if seed is not None:
         test = seeded(seed)(test)
     test()
-    return walks
+    return out
 
 
 # -- a reader's walks, judged and shrunk -------------------------------------------------------
@@ -479,12 +527,13 @@ def walk_reader(bench: Bench, hands: Hands, reader: str, profile: Profile, *,
         if world == randomly and budget.random_walks:
             # The random walks first: their start tries what a first look tries, and a
             # steered walk follows only if something is left to reach here.
-            walks += draw_walks(make, before, steps=0, random_walks=budget.random_walks,
-                                random_steps=budget.random_steps, seed=seed)
+            walks += draw_walks(make, before, walks=budget.random_walks,
+                                steps=budget.random_steps, seed=seed)
             before = judge_walks(plan, walks)
             if not untried_in(plan, world, before):
                 continue
-        walks += draw_walks(make, before, steps=budget.steps(plan, world, before), seed=seed)
+        walks += steered_walks(make, plan, walks, steps=budget.steps(plan, world, before),
+                               walks=budget.restarts)
     judgement = judge_walks(plan, walks)
     shrunk: dict[str, Shrunk] = {}
     if shrink:

@@ -20,9 +20,11 @@ profile's flow checks that hold *wherever* a visit goes, each while its flow is 
 - ``responses``: what an action must not bring, on the screens after it.
 - a step's ``buttons`` / ``no_buttons``: on every screen of its class seen while its flow is
   in force (on the first screen every flow of the walk's world is: no visit has chosen yet).
-- what a choosing action leads to: where a flow takes, on a step's screen, an action that
+- the order of a flow's screens: where a flow takes, on a step's screen, an action that
   chooses it (:data:`CHOOSES`: the card on the first screen, the staff and smartphone
-  buttons, iPhone or Android), the next step's screen follows within :data:`LEADS_S`.
+  buttons, iPhone or Android), or its only action there (the staff's confirmation, the
+  phone's PIN, the phone held, the card placed; not an action it repeats, :data:`REPEATS`),
+  the next step's screen follows within :data:`LEADS_S`.
 - fail closed: every screen seen must be one the camera recognises, of a class the
   profile's flows name or one a visit passes through (:data:`PASSING`); anything else is a
   failure of every requirement in force there, with the screen as evidence.
@@ -101,6 +103,9 @@ CHOOSES: dict[str, frozenset[str]] = {
     "press:iphone": frozenset({"smartphone_iphone"}),
     "press:android": frozenset({"smartphone_android"}),
 }
+#: Actions a procedure repeats while their screen shows (one consent screen after another):
+#: what they bring next is not the flow's next step.
+REPEATS = frozenset({"consent"})
 #: What an action needs the reader to hold (a card to take out).
 NEEDS: dict[str, str] = {"card_out": "card"}
 #: Preconditions a walk can set up before it starts (harness/flows/setup.py arranges them).
@@ -294,10 +299,9 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
             yield PresenceRule(requirement=req, flow=flow, given=given, screen=step.screen,
                                buttons=tuple(step.buttons), no_buttons=tuple(step.no_buttons))
         if k + 1 < len(steps) and steps[k + 1].upon is None:
-            for action in FLOW_ACTIONS[flow].get(step.screen, ()):
-                if flow in CHOOSES.get(action, ()):
-                    yield LeadsRule(requirement=req, flow=flow, given=given, on=step.screen,
-                                    action=action, to=steps[k + 1].screen)
+            for action in _leading(flow, step.screen):
+                yield LeadsRule(requirement=req, flow=flow, given=given, on=step.screen,
+                                action=action, to=steps[k + 1].screen)
     if check.never:
         yield NeverRule(requirement=req, flow=flow, given=given, screens=tuple(check.never))
     # Responses came with AUTH-05's wrong passcode; older profiles have none.
@@ -308,6 +312,18 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
         count: PinCount = check.pin_count
         yield PinRule(requirement=req, flow=flow, given=given, locks_after=count.locks_after,
                       asking=count.asking, locked=count.locked, proceeds=count.proceeds)
+
+
+def _leading(flow: str, screen: str) -> list[str]:
+    """The actions of the flow's procedure on ``screen`` that bring its next screen: one
+    that chooses the flow, or its only action there (not one it repeats while the screen
+    shows, nor a wait)."""
+    actions = FLOW_ACTIONS[flow].get(screen, ())
+    chosen = [a for a in actions if flow in CHOOSES.get(a, ())]
+    if chosen:
+        return chosen
+    moves = [a for a in actions if a != "wait"]
+    return moves if len(moves) == 1 and moves[0] not in REPEATS else []
 
 
 def walkable(check: FlowCheck) -> bool:
