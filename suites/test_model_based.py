@@ -6,8 +6,9 @@ profile's checks need (a passcode issued or not, a general reader paired, ...), 
 looked at after every action (``harness/flows/walk.py``). The walks are judged by every rule
 of the profile's flow checks that holds wherever a visit goes (``harness/model/walk_rules.py``:
 the card-out's return to the first screen, PIN by PIN, screens a flow must never show, what
-an action must not bring, the staff and smartphone buttons' presence, what a button leads
-to), and every screen must be one the maker's references know, of a class its flows name.
+an action must not bring, the staff and smartphone buttons' presence, the order of a flow's
+screens where an action brings the next), and every screen must be one the maker's
+references know, of a class its flows name.
 
 The test is marked with the requirements whose rules the walks judge and hands one verdict
 per requirement: failed with the walk shrunk to the fewest actions that still break it and
@@ -24,7 +25,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.bench import Bench
-from harness.flows.walk import walk_reader
+from harness.flows.walk import Budget, walk_reader
 from harness.hands import Hands
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.walk_rules import WalkPlan, coverage, walk_verdicts
@@ -58,7 +59,9 @@ def test_random_walks_follow_the_profile(walk_case: tuple[str, str], bench: Benc
                                         request: pytest.FixtureRequest) -> None:
     reader, maker = walk_case
     marked = [req for mark in request.node.iter_markers("requirement") for req in mark.args]
-    report = walk_reader(bench, hands, reader, profiles[maker], seed=walk_seed)
+    # On a real bench every step is the operator's: the steered walks only.
+    budget = Budget() if bench.emulated else Budget(random_walks=0)
+    report = walk_reader(bench, hands, reader, profiles[maker], seed=walk_seed, budget=budget)
     walk_coverage({"reader": reader, "seed": walk_seed, "seconds": round(report.seconds, 2),
                    **coverage(report.plan, report.judgement)})
     bench_file = request.config.getoption("--bench")

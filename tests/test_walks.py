@@ -313,8 +313,15 @@ def test_coverage_counts_the_pairs_the_profile_names() -> None:
 @pytest.fixture(scope="module")
 def deviant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     folder = tmp_path_factory.mktemp("walks")
-    path = deviant_bench_file(folder, "walk-deviant", readers={"panasonic": [
-        {"change": "behaviour.pin_lock.after_wrong", "to": 2, "why": "locks after 2"}]})
+    path = deviant_bench_file(folder, "walk-deviant", readers={
+        "panasonic": [
+            {"change": "behaviour.pin_lock.after_wrong", "to": 2, "why": "locks after 2"}],
+        # Back to the first screen 6 s after the completion came, whatever the card does:
+        # a card taken out after 3 s sees it in time, one held 12 s sees it come by itself.
+        "usen_almex": [
+            {"change": "behaviour.transitions.completion.card_out", "to": None, "why": "ignored"},
+            {"change": "behaviour.transitions.completion.retry", "to": "first", "why": "timer"},
+            {"change": "behaviour.states.completion.after.seconds", "to": 6, "why": "6 s"}]})
     yield from open_bench(path)
 
 
@@ -340,6 +347,21 @@ def test_a_walk_catches_the_pin_locked_after_two_and_shrinks_it(deviant: Bench) 
     assert [b.requirement for b in judge_walks(report.plan, [again]).broken] == ["AUTH-02"]
 
 
+def test_a_walk_catches_the_first_screen_on_a_timer(deviant: Bench) -> None:
+    profile = load_profiles()["usen_almex"]
+    report = walk_reader(deviant, TwinHands(deviant), "usen_almex", profile,
+                         budget=Budget(max_steps=40, random_walks=0))
+    verdicts = walk_verdicts(report.plan, report.judgement, "usen_almex",
+                             report.plan.requirements, shrunk=report.shrunk)
+    assert {v.requirement for v in verdicts if not v.passed} == {"CON-01"}
+    small = report.shrunk["CON-01"]
+    # One card visit: the card, the face, the consents, then the card-out or the hold that
+    # shows the timer.
+    assert [s.action for s in small.walk.steps][:3] == ["card_in", "face:match", "consent"]
+    assert len(small.walk.steps) <= 6, small.walk.path()
+    assert any("not within 5 s" in p or "not by itself" in p for p in small.problems)
+
+
 def test_the_same_seed_draws_the_same_walk(deviant: Bench) -> None:
     plan = WalkPlan.of(load_profiles()["canon"])
     hands = TwinHands(deviant)
@@ -348,9 +370,9 @@ def test_the_same_seed_draws_the_same_walk(deviant: Bench) -> None:
         return WalkRunner(deviant, hands, "canon", load_profiles()["canon"], plan, ())
 
     def actions(seed: int) -> list[str]:
-        walks = draw_walks(make, judge_walks(plan, []), steps=1, random_walks=1,
-                           random_steps=6, seed=seed)
-        return [s.action for s in walks[-1].steps]
+        walks = draw_walks(make, judge_walks(plan, []), walks=1, steps=6, seed=seed)
+        assert len(walks) == 1
+        return [s.action for s in walks[0].steps]
 
     assert actions(7) == actions(7)
     assert len(actions(7)) == 6
