@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
+import contextlib
 import json
 import random
 import subprocess
@@ -441,7 +442,9 @@ def write_bench(mutant: Mutant, folder: Path) -> Path:
     for sibling in fixtures.iterdir():
         link = folder / sibling.name
         if sibling.is_dir() and sibling.name != "benches" and not link.exists():
-            link.symlink_to(sibling, target_is_directory=True)
+            # A certification beside this one may have linked it first.
+            with contextlib.suppress(FileExistsError):
+                link.symlink_to(sibling, target_is_directory=True)
     (folder / "benches").mkdir(exist_ok=True)
     path = folder / "benches" / f"{mutant.id}.yaml"
     # base resolves against the bench file's folder; an absolute path reaches the repo's.
