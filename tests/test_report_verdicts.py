@@ -67,3 +67,9 @@ def test_a_verdict_on_another_maker_does_not_decide() -> None:
 def test_a_skipped_test_is_not_run_not_passed() -> None:
     row = _row(_test("skipped", reason="no camera"))
     assert row["status"] == "not_run"
+
+
+def test_a_test_failed_for_another_verdict_leaves_this_one_standing() -> None:
+    other = Verdict("AUTH-04", MAKER, MAKER, "failed", "", "", ("button",))
+    row = _row(_test("failed", _verdict("passed"), other, reason="AUTH-04 failed"))
+    assert row["status"] == "passed", row

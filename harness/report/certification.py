@@ -135,14 +135,15 @@ def _decide(req: str, maker: str, deciding: list[TestRecord]
     verdicts = [v for t in deciding for v in t.verdicts_on(req, maker)]
     reasons = [f"{v.subject}: " + "; ".join(v.problems) for v in verdicts if not v.passed]
     for t in deciding:
-        if t.outcome == "failed" and not any(not v.passed for v in t.verdicts_on(req, maker)):
+        if t.outcome == "failed" and not t.verdicts_on(req, maker):
             # Failed before (or without) judging this requirement: a bench fault or an error.
+            # (A test that judged it failed for another verdict: this one stands.)
             reasons.append(f"{t.nodeid}: {t.reason}")
         elif t.outcome == "passed" and not t.verdicts_on(req, maker):
             reasons.append(f"{t.nodeid}: passed without a verdict on {req} for {maker}")
     if reasons:
         return "failed", reasons, verdicts
-    if all(t.outcome == "passed" for t in deciding):
+    if all(t.outcome == "passed" or t.verdicts_on(req, maker) for t in deciding):
         return "passed", [], verdicts
     return "not_run", [f"{t.nodeid}: {t.reason or t.outcome}" for t in deciding
                        if t.outcome != "passed"], verdicts
