@@ -21,6 +21,7 @@ from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
 from harness.protocols import CameraStopped, Frame, FrameSource
+from harness.vision.by_text import recognised_by_text
 from harness.vision.change import MotionDetector, MotionSample
 from harness.vision.classify import Classifier, Decision
 from harness.vision.evidence import Evidence, EvidenceStore
@@ -97,6 +98,8 @@ class ScreenWatcher:
             raise
         decision, moved = self.keeper.classify(frame.image)
         calibration = self.keeper.calibration
+        decision = recognised_by_text(decision, frame.image, calibration,
+                                      self.classifier.references)
         lamps = (tuple(self.lamps.observe(frame.image, calibration, frame.t))
                  if self.lamps is not None and calibration is not None else ())
         motion = None
