@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
 import pytest
 
 from harness.bench import Bench, BenchReader, default_bench_path
+from harness.cases import GENERAL_PROFILE, Case
 from harness.errors import MissingSystemPart, RigError
 from harness.hands import Hands, ManualHands
 from harness.loading import load_yaml_model
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from harness.vision.watcher import ScreenWatcher
 
 
-GENERAL_PROFILE = "general_readers"
+__all__ = ["GENERAL_PROFILE", "case_params"]
 
 
 def in_ci() -> bool:
@@ -238,78 +238,14 @@ def hands(bench: Bench) -> Hands:
     return ManualHands(bench.clock)
 
 
-@attrs.frozen
-class FlowCase:
-    """One flow check of one profile, on one reader of the bench."""
-
-    reader: str
-    #: The profile the check is in (a maker, or general_readers) ...
-    profile: str
-    requirement: str
-    check: int
-    #: ... the maker whose reader drives it, and the general reader it uses, if any.
-    driver_maker: str
-    general: str | None = None
-
-    @property
-    def id(self) -> str:
-        also = f"-also{self.check}" if self.check else ""
-        where = self.general or self.reader
-        return f"{where}-{self.requirement}{also}"
-
-
-def _profiles_for_collection() -> ProfileSet:
+def case_params(config: pytest.Config, make: Callable[..., list[Case]], *args: object,
+                **kwargs: object) -> list[object]:
+    """The cases ``make(spec, profiles, *args, **kwargs)`` gives for the bench of ``--bench``
+    and the profiles of ``--profiles`` (a case generator of :mod:`harness.cases`), as
+    marked and named pytest parameters."""
+    directory = config.getoption("--profiles")
     try:
-        return ProfileSet.load(default_profiles_dir())
+        profiles = ProfileSet.load(Path(directory) if directory else default_profiles_dir())
     except RigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def flow_cases(config: pytest.Config) -> list[FlowCase]:
-    """The flow checks of the profiles that apply to the bench's readers."""
-    from harness.model.profiles import FlowCheck
-
-    spec, profiles = bench_spec(config), _profiles_for_collection()
-    cases: list[FlowCase] = []
-    face = [r for r in spec.readers if r.kind == "face_auth_reader" and r.maker in profiles]
-    for reader in face:
-        for req in profiles[reader.maker].requirements:
-            for i, check in enumerate(req.checks):
-                if isinstance(check, FlowCheck):
-                    cases.append(FlowCase(reader.name, reader.maker, req.id, i, reader.maker))
-    # The general readers' own checks: each general reader, paired with the first face-auth
-    # reader whose maker pairs one (its profile has a pairing flow).
-    host = next((r for r in face if any(
-        isinstance(c, FlowCheck) and c.flow == "pairing"
-        for req in profiles[r.maker].requirements for c in req.checks)), None)
-    generals = [r for r in spec.readers if r.kind == "general_reader"]
-    if host is not None and generals:
-        for req in profiles.general().requirements:
-            for i, check in enumerate(req.checks):
-                if isinstance(check, FlowCheck):
-                    cases += [FlowCase(host.name, GENERAL_PROFILE, req.id, i, host.maker,
-                                       g.name) for g in generals]
-    return cases
-
-
-def requirement_cases(config: pytest.Config, kind: type | tuple[type, ...],
-                      readers: str = "face_auth_reader") -> list[object]:
-    """``(reader, maker, requirement ID)`` for each reader of the bench of the kind
-    ``readers`` and each requirement of its profile (its maker's, or the general readers'
-    for general readers) with a check of ``kind``; marked and named."""
-    spec, profiles = bench_spec(config), _profiles_for_collection()
-    cases: list[object] = []
-    for reader in spec.readers:
-        if reader.kind != readers:
-            continue
-        key = reader.maker if readers == "face_auth_reader" else GENERAL_PROFILE
-        if readers == "face_auth_reader" and key not in profiles:
-            continue
-        profile = profiles.general() if key == GENERAL_PROFILE else profiles[key]
-        for req in profile.requirements:
-            if any(isinstance(c, kind) for c in req.checks):
-                cases.append(pytest.param((reader.name, key, req.id),
-                                          id=f"{reader.name}-{req.id}",
-                                          marks=[pytest.mark.requirement(req.id),
-                                                 pytest.mark.maker(key)]))
-    return cases
+        raise pytest.UsageError(f"--profiles: {exc}") from None
+    return [case.param() for case in make(bench_spec(config), profiles, *args, **kwargs)]

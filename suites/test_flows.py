@@ -14,25 +14,20 @@ from collections.abc import Callable
 import pytest
 
 from harness.bench import Bench
+from harness.cases import Case, flow_cases
 from harness.flows import run_flow
 from harness.flows.drivers import Plan
 from harness.hands import Hands
 from harness.model.flow_rules import judge_flow
 from harness.model.observed import FlowRecord
 from harness.model.profiles import FlowCheck, ProfileSet
-from harness.pytest_plugin import flow_cases
+from harness.pytest_plugin import case_params
 from harness.vision.evidence import EvidenceStore
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "flow_case" in metafunc.fixturenames:
-        cases = flow_cases(metafunc.config)
-        metafunc.parametrize("flow_case", [
-            pytest.param(case, id=case.id,
-                         marks=[pytest.mark.requirement(case.requirement),
-                                pytest.mark.maker(case.profile)])
-            for case in cases
-        ])
+        metafunc.parametrize("flow_case", case_params(metafunc.config, flow_cases))
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +49,8 @@ def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
     return get
 
 
-def test_flow_requirement(flow_case, flow_records, profiles: ProfileSet, judge) -> None:  # noqa: ANN001
+def test_flow_requirement(flow_case: Case, flow_records, profiles: ProfileSet,  # noqa: ANN001
+                          judge) -> None:  # noqa: ANN001
     requirement = profiles[flow_case.profile].requirement(flow_case.requirement)
     check = requirement.checks[flow_case.check]
     assert isinstance(check, FlowCheck)

@@ -25,39 +25,29 @@ from collections.abc import Callable
 import pytest
 
 from harness.bench import Bench
+from harness.cases import Case, walk_cases
 from harness.flows.walk import Budget, walk_reader
 from harness.hands import Hands
-from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.model.profiles import Profile, ProfileSet
 from harness.model.walk_rules import WalkPlan, coverage, walk_verdicts
+from harness.pytest_plugin import case_params
 
 
-def _cases(config: pytest.Config) -> list[object]:
-    from harness.pytest_plugin import bench_spec
-
-    profiles = ProfileSet.load(default_profiles_dir())
-    cases: list[object] = []
-    for reader in bench_spec(config).readers:
-        if reader.kind != "face_auth_reader" or reader.maker not in profiles:
-            continue
-        judged = WalkPlan.of(profiles[reader.maker]).requirements
-        if judged:
-            cases.append(pytest.param((reader.name, reader.maker), id=reader.name,
-                                      marks=[pytest.mark.requirement(*judged),
-                                             pytest.mark.maker(reader.maker)]))
-    return cases
+def _judged(profile: Profile) -> tuple[str, ...]:
+    return tuple(WalkPlan.of(profile).requirements)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "walk_case" in metafunc.fixturenames:
-        metafunc.parametrize("walk_case", _cases(metafunc.config))
+        metafunc.parametrize("walk_case", case_params(metafunc.config, walk_cases, _judged))
 
 
-def test_random_walks_follow_the_profile(walk_case: tuple[str, str], bench: Bench,
+def test_random_walks_follow_the_profile(walk_case: Case, bench: Bench,
                                         hands: Hands, profiles: ProfileSet,
                                         judge: Callable[..., None], walk_seed: int | None,
                                         walk_coverage: Callable[[dict], None],
                                         request: pytest.FixtureRequest) -> None:
-    reader, maker = walk_case
+    reader, maker = walk_case.reader, walk_case.profile
     marked = [req for mark in request.node.iter_markers("requirement") for req in mark.args]
     # On a real bench every step is the operator's: the steered walks only.
     budget = Budget() if bench.emulated else Budget(random_walks=0)

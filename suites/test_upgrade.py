@@ -8,23 +8,25 @@ from __future__ import annotations
 import pytest
 
 from harness.bench import Bench
+from harness.cases import Case, cases
 from harness.flows.upgrade import probe_delivery, probe_delivery_list, probe_manual
 from harness.hands import Hands
 from harness.model.profiles import DeliveryVersionCheck, ProfileSet, ScheduleCheck
 from harness.model.schedule_rules import judge_delivery, judge_schedule, schedule_probes
-from harness.pytest_plugin import requirement_cases
+from harness.pytest_plugin import case_params
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "schedule_case" in metafunc.fixturenames:
-        metafunc.parametrize("schedule_case", requirement_cases(metafunc.config, ScheduleCheck))
+        metafunc.parametrize("schedule_case", case_params(metafunc.config, cases, ScheduleCheck))
     if "delivery_case" in metafunc.fixturenames:
-        metafunc.parametrize("delivery_case", requirement_cases(metafunc.config, DeliveryVersionCheck))
+        metafunc.parametrize("delivery_case",
+                             case_params(metafunc.config, cases, DeliveryVersionCheck))
 
 
-def test_distribution_schedule(schedule_case, bench: Bench, hands: Hands,  # noqa: ANN001
+def test_distribution_schedule(schedule_case: Case, bench: Bench, hands: Hands,
                                profiles: ProfileSet, judge) -> None:  # noqa: ANN001
-    reader, maker, req_id = schedule_case
+    reader, maker, req_id = schedule_case.key()
     profile = profiles[maker]
     requirement = profile.requirement(req_id)
     check = next(c for c in requirement.checks if isinstance(c, ScheduleCheck))
@@ -35,9 +37,9 @@ def test_distribution_schedule(schedule_case, bench: Bench, hands: Hands,  # noq
         [probe_manual(bench, hands, reader, profile, p) for p in manuals]))
 
 
-def test_delivery_list_version(delivery_case, bench: Bench, hands: Hands,  # noqa: ANN001
+def test_delivery_list_version(delivery_case: Case, bench: Bench, hands: Hands,
                                profiles: ProfileSet, judge) -> None:  # noqa: ANN001
-    reader, maker, req_id = delivery_case
+    reader, maker, req_id = delivery_case.key()
     profile = profiles[maker]
     requirement = profile.requirement(req_id)
     check = next(c for c in requirement.checks if isinstance(c, DeliveryVersionCheck))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from harness.bench import Bench
+from harness.cases import GENERAL, Case, cases
 from harness.flows.hotplug import replug
 from harness.hands import Hands
 from harness.model.profiles import (
@@ -19,7 +20,7 @@ from harness.model.profiles import (
     WiringCheck,
 )
 from harness.model.wiring import Verdicts, judge_hotplug, judge_wiring
-from harness.pytest_plugin import requirement_cases
+from harness.pytest_plugin import case_params
 from harness.scan import ScanResult, scan
 
 SCANNED = (WiringCheck, VerifiedModelCheck, AppNameCheck)
@@ -28,11 +29,11 @@ SCANNED = (WiringCheck, VerifiedModelCheck, AppNameCheck)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "wiring_case" in metafunc.fixturenames:
         metafunc.parametrize("wiring_case", [
-            *requirement_cases(metafunc.config, SCANNED),
-            *requirement_cases(metafunc.config, SCANNED, readers="general_reader")])
+            *case_params(metafunc.config, cases, SCANNED),
+            *case_params(metafunc.config, cases, SCANNED, readers=GENERAL)])
     if "hotplug_case" in metafunc.fixturenames:
-        metafunc.parametrize("hotplug_case", requirement_cases(
-            metafunc.config, HotplugCheck, readers="general_reader"))
+        metafunc.parametrize("hotplug_case", case_params(
+            metafunc.config, cases, HotplugCheck, readers=GENERAL))
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +41,9 @@ def wiring(bench: Bench, profiles: ProfileSet) -> ScanResult:
     return scan(bench, profiles)
 
 
-def test_wiring_rule(wiring_case, bench: Bench, wiring: ScanResult,  # noqa: ANN001
+def test_wiring_rule(wiring_case: Case, bench: Bench, wiring: ScanResult,
                      profiles: ProfileSet, judge) -> None:  # noqa: ANN001
-    reader, maker, req_id = wiring_case
+    reader, maker, req_id = wiring_case.key()
     row = next((r for r in wiring.rows if r.name == reader), None)
     kind = bench.reader(reader).spec.kind
     # A device identified as another kind than the bench file says is not the one judged.
@@ -59,10 +60,10 @@ def test_no_unknown_device_on_the_bench(wiring: ScanResult) -> None:
     assert not strays, f"readers not in the bench file: {[r.usb_path for r in strays]}"
 
 
-def test_general_reader_plugged_in_later_is_recognised(hotplug_case, bench: Bench,  # noqa: ANN001
+def test_general_reader_plugged_in_later_is_recognised(hotplug_case: Case, bench: Bench,
                                                        hands: Hands, profiles: ProfileSet,
                                                        judge) -> None:  # noqa: ANN001
-    reader, maker, req_id = hotplug_case
+    reader, maker, req_id = hotplug_case.key()
     seen = replug(bench, hands, profiles, reader)
     judge(judge_hotplug(profiles[maker].requirement(req_id), maker, reader, seen.listed,
                         seen.again, seen.restarted))
