@@ -16,6 +16,8 @@ class BadInput(RigError):
     """A file the user wrote (bench, profile, device behaviour) is not valid.
 
     ``where`` is ``file:line`` (line may be unknown), ``field`` the dotted path of the field.
+    A file with several problems carries them all in ``problems`` (the first is also
+    ``path``, ``line``, ``field``, ``problem``); the message is one line per problem.
     """
 
     def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
@@ -23,8 +25,23 @@ class BadInput(RigError):
         self.line = line
         self.field = field
         self.problem = problem
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+        self.problems: tuple[BadInput, ...] = (self,)
+        super().__init__(self.line_text())
+
+    def line_text(self) -> str:
+        """This problem as ``file:line: field: problem``."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.field}: {self.problem}" if self.field else \
+            f"{where}: {self.problem}"
+
+    @classmethod
+    def of(cls, problems: list[BadInput]) -> BadInput:
+        """One error listing ``problems`` (at least one), one per line."""
+        first = problems[0]
+        error = cls(first.path, first.line, first.field, first.problem)
+        error.problems = tuple(p for q in problems for p in q.problems)
+        error.args = ("\n".join(p.line_text() for p in error.problems),)
+        return error
 
 
 class MissingSystemPart(RigError):

@@ -21,9 +21,26 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class Field(pydantic.BaseModel):
-    """Base for file models: unknown keys are errors (a typo must not pass silently)."""
+    """Base for file models: unknown keys are errors (a typo must not pass silently), and
+    no number is infinite or not a number (``.inf`` seconds would wait forever)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Problems(ValueError):
+    """What a model's cross-checks found: each problem with its place in the data (a key
+    path from the model), so the file's line can be named for each, and all are listed."""
+
+    def __init__(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        self.found = found
+        super().__init__("; ".join(f"{_field_name(loc)}: {msg}" if loc else msg
+                                   for loc, msg in found))
+
+
+def check_all(found: list[tuple[tuple[Any, ...], str]]) -> None:
+    """Raise :class:`Problems` when ``found`` holds any (for model validators)."""
+    if found:
+        raise Problems(found)
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -104,28 +121,128 @@ def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
 #: libyaml's parser where PyYAML was built with it (its wheels are): a tenth of the time.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+#: Limits on what a user-written YAML file may be: the largest shipped file is well under a
+#: tenth of each. Beyond them a file is refused before it can hang or exhaust the rig.
+MAX_BYTES = 2_000_000
+MAX_DEPTH = 64
+#: Nodes the document would have with every alias expanded (a "billion laughs" file is a
+#: few lines that expand to billions).
+MAX_NODES = 200_000
+
 
 def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     shown = str(path)
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(shown, None, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(shown, None, "", f"cannot read: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        loader = _LOADER(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_node(node, shown)
+                data = loader.construct_document(node)
+            else:
+                data = None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise BadInput(shown, line, "", f"not valid YAML: {exc.problem or exc}") from None
+        problem = " ".join(str(exc.problem or exc).split())
+        raise BadInput(shown, line, "", f"not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise BadInput(shown, None, "", f"not valid YAML: {exc}") from None
+    except RecursionError:  # the pure-Python parser on a deeply nested file
+        raise BadInput(shown, None, "", f"nested deeper than {MAX_DEPTH} levels") from None
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _lines(node, (), lines)
     return data, lines
+
+
+def _read_text(path: Path) -> str:
+    shown = str(path)
+    try:
+        with path.open("rb") as handle:
+            # Read one byte more than allowed: a file that grows (or a device that never
+            # ends) is refused without reading it all.
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise BadInput(shown, None, "", "no such file") from None
+    except IsADirectoryError:
+        raise BadInput(shown, None, "", "a folder, not a file") from None
+    except OSError as exc:
+        raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise BadInput(shown, None, "", f"larger than {MAX_BYTES // 1_000_000} MB: not a file "
+                       "the rig reads (a bench, profile or behaviour file is a few kB)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput(shown, line, "", "not UTF-8 text") from None
+
+
+def _check_node(root: yaml.Node, shown: str) -> None:
+    """Refuse a composed document that is nested too deep, expands too far through its
+    aliases, refers to itself, or repeats a key of a mapping. Walked without recursion; a
+    node reached twice is an alias (the composer shares the anchored node)."""
+    problems: list[BadInput] = []
+    # Depth and duplicate keys, each node once (an anchored node is checked where defined).
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int, tuple[Any, ...]]] = [(root, 1, ())]
+    while stack:
+        node, depth, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise BadInput(shown, node.start_mark.line + 1, "",
+                           f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[Any, int] = {}
+            for key, value in node.value:
+                k = key.value if isinstance(key, yaml.ScalarNode) else id(key)
+                if k in keys:
+                    problems.append(BadInput(
+                        shown, key.start_mark.line + 1, _field_name(path + (k,)),
+                        f"duplicate key (first on line {keys[k]})"))
+                else:
+                    keys[k] = key.start_mark.line + 1
+                stack.append((value, depth + 1, path + (k,)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1, path + (i,)) for i, item in enumerate(node.value))
+    if len(seen) > MAX_NODES:
+        raise BadInput(shown, None, "", f"more than {MAX_NODES} values")
+    if problems:
+        raise BadInput.of(problems)
+    # Expanded size: children's sizes first, each shared node counted where it is used.
+    size: dict[int, int] = {}
+    deep: dict[int, int] = {}
+    busy: set[int] = set()
+    work: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while work:
+        node, done = work.pop()
+        children = [c for pair in node.value for c in pair] if isinstance(
+            node, yaml.MappingNode) else node.value if isinstance(node, yaml.SequenceNode) else []
+        if done:
+            busy.discard(id(node))
+            size[id(node)] = 1 + sum(size[id(c)] for c in children)
+            deep[id(node)] = 1 + max((deep[id(c)] for c in children), default=0)
+            if size[id(node)] > MAX_NODES:
+                raise BadInput(shown, node.start_mark.line + 1, "",
+                               f"its aliases expand to more than {MAX_NODES} values")
+            if deep[id(node)] > MAX_DEPTH:
+                raise BadInput(shown, node.start_mark.line + 1, "",
+                               f"its aliases nest it deeper than {MAX_DEPTH} levels")
+            continue
+        if id(node) in size:
+            continue
+        if id(node) in busy:
+            raise BadInput(shown, node.start_mark.line + 1, "",
+                           "an alias inside the value it refers to (endless)")
+        busy.add(id(node))
+        work.append((node, True))
+        work.extend((c, False) for c in children if id(c) not in size)
 
 
 def line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
@@ -157,20 +274,46 @@ def deep_merge(base: Any, over: Any) -> Any:
 
 
 def _named_items(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(i, dict) and "name" in i for i in value)
+    return isinstance(value, list) and all(
+        isinstance(i, dict) and isinstance(i.get("name"), str) for i in value)
+
+
+#: ``base`` files one file may stand on (a longer chain is a mistake, or a cycle).
+MAX_BASES = 16
 
 
 def read_layered_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """A YAML mapping with its ``base`` chain merged in (``base``: a file, relative to this
-    one, that this file changes). Line numbers are this file's own."""
+    one, that this file changes). Line numbers are this file's own; a fault in the chain
+    (a missing base, a cycle) names this file, the one the user gave."""
+    return _read_layered(path, path, [])
+
+
+def _read_layered(path: Path, top: Path,
+                  chain: list[Path]) -> tuple[Any, dict[tuple[Any, ...], int]]:
     data, lines = read_yaml(path)
     if not isinstance(data, dict) or "base" not in data:
         return data, lines
+
+    def fault(problem: str) -> BadInput:
+        # A fault of the chain is reported on the ``base`` line of the file the user gave.
+        at = lines if path is top else read_yaml(top)[1]
+        return BadInput(str(top), line_of(at, ("base",)), "base", problem)
+
     base_ref = data.pop("base")
-    base_path = (path.parent / str(base_ref)).resolve()
-    if not base_path.exists():
-        raise BadInput(str(path), line_of(lines, ("base",)), "base", f"no file {base_ref}")
-    base, _ = read_layered_yaml(base_path)
+    inside = "" if path is top else f" (in {path})"
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise fault(f"a file name, not {type(base_ref).__name__} {base_ref!r}{inside}")
+    base_path = (path.parent / base_ref).resolve()
+    here = [*chain, path.resolve()]
+    if base_path in here:
+        names = " -> ".join(str(p) for p in [*here, base_path])
+        raise fault(f"the base files make a cycle: {names}")
+    if len(here) > MAX_BASES:
+        raise fault(f"more than {MAX_BASES} base files in a chain")
+    if not base_path.is_file():
+        raise fault(f"no file {base_ref}{inside}")
+    base, _ = _read_layered(base_path, top, here)
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
     return deep_merge(base, data), lines
@@ -202,21 +345,48 @@ def load_yaml_model(path: Path, model: type[M], layered: bool = False) -> M:
     return validate_data(model, data, str(path), lines)
 
 
+#: Problems listed per file at most (the rest are counted).
+MAX_LISTED = 30
+
+
 def validate_data(
     model: type[M], data: Any, where: str, lines: dict[tuple[Any, ...], int] | None = None
 ) -> M:
-    """Validate parsed data; the first problem becomes a BadInput naming ``where`` and line."""
+    """Validate parsed data; every problem becomes a line of one BadInput naming ``where``,
+    the line and the field."""
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        err = exc.errors()[0]
+        raise BadInput.of(_problems(exc, data, where, lines or {})) from None
+
+
+def _problems(exc: pydantic.ValidationError, data: Any, where: str,
+              lines: dict[tuple[Any, ...], int]) -> list[BadInput]:
+    found: list[BadInput] = []
+    places: set[tuple[Any, ...]] = set()
+    for err in exc.errors():
         loc = _data_loc(data, err["loc"], missing=err["type"] == "missing")
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, Problems):
+            for sub, msg in cause.found:
+                full = _data_loc(data, (*err["loc"], *sub), missing=False)
+                # The cross-check's own path where the data lacks it (a merged base's item).
+                field = _field_name(full if len(full) >= len(loc) + len(sub) else
+                                    (*loc, *sub))
+                found.append(BadInput(where, line_of(lines, full), field, msg))
+            continue
+        if loc in places:  # a union's other branches, failing at the same place
+            continue
+        places.add(loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (a typo?)"
         elif err["type"] == "missing":
             msg = "required field is missing"
-        more = len(exc.errors()) - 1
-        if more:
-            msg += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
-        raise BadInput(where, line_of(lines or {}, loc), _field_name(loc), msg) from None
+        elif err["type"] == "finite_number":
+            msg = "a finite number, not infinity or nan"
+        found.append(BadInput(where, line_of(lines, loc), _field_name(loc), msg))
+    if len(found) > MAX_LISTED:
+        more = len(found) - MAX_LISTED
+        found = found[:MAX_LISTED] + [BadInput(where, None, "", f"and {more} more problems")]
+    return found
