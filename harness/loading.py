@@ -313,10 +313,57 @@ def _read_layered(path: Path, top: Path,
         raise fault(f"more than {MAX_BASES} base files in a chain")
     if not base_path.is_file():
         raise fault(f"no file {base_ref}{inside}")
+    twice = _names_twice(data, ())
+    if twice:  # merging on names would fold them into one silently
+        raise BadInput.of([BadInput(str(path), line_of(lines, loc), _field_name(loc),
+                                    f"names used twice: {name}") for loc, name in twice])
     base, _ = _read_layered(base_path, top, here)
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
-    return deep_merge(base, data), lines
+    merged = deep_merge(base, data)
+    return merged, _lines_in_merged(lines, data, merged)
+
+
+def _names_twice(data: Any, at: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Items of named lists that repeat a name of the same list, where they are."""
+    found: list[tuple[tuple[Any, ...], str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _names_twice(value, (*at, key))
+    elif _named_items(data):
+        seen: set[str] = set()
+        for i, item in enumerate(data):
+            if item["name"] in seen:
+                found.append(((*at, i, "name"), item["name"]))
+            seen.add(item["name"])
+    return found
+
+
+def _lines_in_merged(lines: dict[tuple[Any, ...], int], own: Any,
+                     merged: Any) -> dict[tuple[Any, ...], int]:
+    """This file's line map, its items of named lists renumbered as they stand in the
+    merged data (this file's ``readers[0]`` may be its base's ``readers[4]``)."""
+
+    def moved(path: tuple[Any, ...]) -> tuple[Any, ...]:
+        mine, theirs, out = own, merged, []
+        for part in path:
+            if isinstance(part, int) and _named_items(mine) and isinstance(theirs, list) \
+                    and 0 <= part < len(mine):
+                name = mine[part]["name"]
+                at = next((k for k, item in enumerate(theirs)
+                           if isinstance(item, dict) and item.get("name") == name), None)
+                if at is None:
+                    return path
+                mine, theirs = mine[part], theirs[at]
+                out.append(at)
+            elif isinstance(mine, dict) and isinstance(theirs, dict) and part in mine:
+                mine, theirs = mine[part], theirs.get(part)
+                out.append(part)
+            else:
+                return (*out, *path[len(out):])
+        return tuple(out)
+
+    return {moved(path): line for path, line in lines.items()}
 
 
 #: Keys whose string values are files relative to the file that holds them (a bench's

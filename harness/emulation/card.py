@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import attrs
 import pydantic
 
-from harness.loading import Field, load_yaml_model
+from harness.loading import Field, check_all, load_yaml_model
 
 SW_OK = b"\x90\x00"
 SW_WRONG_LENGTH = b"\x67\x00"
@@ -107,6 +107,75 @@ class CardSpec(Field):
     name: str
     atr: str
     applets: list[CardApplet]
+
+    @pydantic.model_validator(mode="after")
+    def _decodes(self) -> CardSpec:
+        """Everything the card will serve decoded now: a bad byte found mid-probe would
+        look like the reader's fault."""
+        found: list[tuple[tuple[Any, ...], str]] = []
+        _check_hex(found, ("atr",), self.atr, 2, 33)
+        aids: dict[bytes, str] = {}
+        for i, applet in enumerate(self.applets):
+            at = ("applets", i)
+            aid = _check_hex(found, (*at, "aid"), applet.aid, 1, 16)
+            if aid is not None and aids.setdefault(aid, applet.name) != applet.name:
+                found.append(((*at, "aid"), f"AID already used by applet {aids[aid]!r}"))
+            fids: set[bytes] = set()
+            pins: set[str] = set()
+            for k, pin in enumerate(applet.pins):
+                where = (*at, "pins", k)
+                fid = _check_hex(found, (*where, "fid"), pin.fid, 2, 2)
+                if fid is not None and fid in fids:
+                    found.append(((*where, "fid"), f"file ID {pin.fid} used twice"))
+                fids.add(fid or b"")
+                if pin.name in pins:
+                    found.append(((*where, "name"), f"PIN {pin.name!r} listed twice"))
+                pins.add(pin.name)
+                if not pin.value.isascii() or not pin.value.isprintable() or not pin.value:
+                    found.append(((*where, "value"), "a PIN is printable ASCII, not empty"))
+            for k, file in enumerate(applet.files):
+                where = (*at, "files", k)
+                fid = _check_hex(found, (*where, "fid"), file.fid, 2, 2)
+                if fid is not None and fid in fids:
+                    found.append(((*where, "fid"), f"file ID {file.fid} used twice"))
+                fids.add(fid or b"")
+                _check_content(found, where, file)
+                if file.read_after is not None and file.read_after not in pins:
+                    found.append(((*where, "read_after"),
+                                  f"no PIN named {file.read_after!r} in applet "
+                                  f"{applet.name!r} (PINs: {', '.join(sorted(pins)) or 'none'})"))
+        check_all(found)
+        return self
+
+
+def _check_hex(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...], text: str,
+               least: int, most: int) -> bytes | None:
+    try:
+        value = _hex(text)
+    except ValueError:
+        found.append((loc, f"{text!r} is not hex bytes (like \"3B 8A 80\")"))
+        return None
+    if not least <= len(value) <= most:
+        size = f"{least}" if least == most else f"{least} to {most}"
+        found.append((loc, f"{len(value)} bytes; {size} expected"))
+        return None
+    return value
+
+
+def _check_content(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...],
+                   file: CardFile) -> None:
+    given = [k for k in ("content_text", "certificate") if getattr(file, k) is not None]
+    if file.content_hex:
+        given.append("content_hex")
+    if len(given) > 1:
+        found.append(((*loc, given[1]), f"give one of {' or '.join(given)}"))
+    if file.content_text is not None and not file.content_text.isascii():
+        found.append(((*loc, "content_text"), "ASCII text only (use content_hex)"))
+    if file.content_hex:
+        _check_hex(found, (*loc, "content_hex"), file.content_hex, 0, 65535)
+    if file.pad_to is not None and file.content_text is not None \
+            and not 0 <= file.pad_to <= 65535:
+        found.append(((*loc, "pad_to"), "0 to 65535 bytes"))
 
 
 def _hex(text: str) -> bytes:

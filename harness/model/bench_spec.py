@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from harness.loading import Field
+from harness.loading import Field, check_all
 from harness.model.lamps import LampSpot
 from harness.model.topology import parse_port_path
 from harness.model.usb_ids import UsbId
@@ -219,49 +219,79 @@ class BenchSpec(Field):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
-        names = [r.name for r in self.readers] + [h.name for h in self.hubs]
-        names.append(self.terminal.name)
-        if self.receipt_computer is not None:
-            names.append(self.receipt_computer.name)
-        dupes = {n for n in names if names.count(n) > 1}
-        if dupes:
-            raise ValueError(f"names used twice: {', '.join(sorted(dupes))}")
+        found: list[tuple[tuple[Any, ...], str]] = []
+        self._check_names(found)
         relays = {i.name: i for i in self.instruments}
-        powered = [(f"readers[{r.name}]", r.power) for r in self.readers]
-        powered.append(("terminal", self.terminal.power))
+        powered: list[tuple[str, tuple[Any, ...], PowerLink | None]] = [
+            (f"readers[{r.name}]", ("readers", i, "power"), r.power)
+            for i, r in enumerate(self.readers)]
+        powered.append(("terminal", ("terminal", "power"), self.terminal.power))
         if self.receipt_computer is not None:
-            powered.append(("receipt_computer", self.receipt_computer.power))
+            powered.append(("receipt_computer", ("receipt_computer", "power"),
+                            self.receipt_computer.power))
         switchable = self.switchable()
         for i, step in enumerate(self.power_on or []):
-            for name in [*step.switch_on, *step.switch_off]:
-                if name not in switchable:
-                    raise ValueError(
-                        f"power_on[{i}]: {name!r} has no relay channel "
-                        f"(switchable: {', '.join(switchable) or 'nothing'})"
-                    )
-        for who, link in powered:
+            for key in ("switch_on", "switch_off"):
+                for k, name in enumerate(getattr(step, key)):
+                    if name not in switchable:
+                        found.append((("power_on", i, key, k), (
+                            f"power_on[{i}]: {name!r} has no relay channel "
+                            f"(switchable: {', '.join(switchable) or 'nothing'})")))
+        channels: dict[tuple[str, int], str] = {}
+        for who, loc, link in powered:
             if link is None:
                 continue
             if link.relay not in relays:
-                raise ValueError(f"{who}.power: no instrument named {link.relay!r}")
-            if link.channel >= relays[link.relay].channels:
-                raise ValueError(
-                    f"{who}.power: relay {link.relay!r} has channels 0..{relays[link.relay].channels - 1}"
-                )
+                found.append(((*loc, "relay"), f"{who}.power: no instrument named {link.relay!r}"))
+            elif link.channel >= relays[link.relay].channels:
+                found.append(((*loc, "channel"), f"{who}.power: relay {link.relay!r} has "
+                              f"channels 0..{relays[link.relay].channels - 1}"))
+            # One channel switches one device: two on it could not be switched apart.
+            other = channels.setdefault((link.relay, link.channel), who)
+            if other != who:
+                found.append(((*loc, "channel"), f"{who}.power: relay {link.relay!r} channel "
+                              f"{link.channel} already switches {other}"))
         readers = {r.name for r in self.readers}
         if self.pcsc.vpcd_reader is not None and self.pcsc.vpcd_reader not in readers:
-            raise ValueError(f"pcsc.vpcd_reader: no reader named {self.pcsc.vpcd_reader!r}")
-        for cam in self.cameras:
+            found.append((("pcsc", "vpcd_reader"),
+                          f"pcsc.vpcd_reader: no reader named {self.pcsc.vpcd_reader!r}"))
+        for i, cam in enumerate(self.cameras):
             if cam.watches not in readers and cam.watches != self.terminal.name:
-                raise ValueError(
-                    f"camera {cam.name!r} watches {cam.watches!r}: no such reader or terminal")
+                found.append((("cameras", i, "watches"), (
+                    f"camera {cam.name!r} watches {cam.watches!r}: no such reader or terminal")))
+        cameras = {c.name for c in self.cameras}
+        for i, r in enumerate(self.readers):
+            if r.camera is not None and r.camera not in cameras:
+                found.append((("readers", i, "camera"),
+                              f"reader {r.name!r}: no camera named {r.camera!r}"))
         if self.kind == "emulated":
-            self._check_emulated()
+            self._check_emulated(found)
         else:
-            for r in self.readers:
+            for i, r in enumerate(self.readers):
                 if r.emulate:
-                    raise ValueError(f"reader {r.name!r}: 'emulate' needs kind: emulated")
+                    found.append((("readers", i, "emulate"),
+                                  f"reader {r.name!r}: 'emulate' needs kind: emulated"))
+        check_all(found)
         return self
+
+    def _check_names(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        """Devices are named once on a bench (a suite or a power step names one device);
+        instruments and cameras have names of their own kind."""
+        devices: list[tuple[tuple[Any, ...], str]] = [
+            (("readers", i, "name"), r.name) for i, r in enumerate(self.readers)]
+        devices += [(("hubs", i, "name"), h.name) for i, h in enumerate(self.hubs)]
+        devices.append((("terminal", "name"), self.terminal.name))
+        if self.receipt_computer is not None:
+            devices.append((("receipt_computer", "name"), self.receipt_computer.name))
+        for group in (devices,
+                      [(("instruments", i, "name"), x.name)
+                       for i, x in enumerate(self.instruments)],
+                      [(("cameras", i, "name"), c.name) for i, c in enumerate(self.cameras)]):
+            seen: set[str] = set()
+            for loc, name in group:
+                if name in seen:
+                    found.append((loc, f"names used twice: {name}"))
+                seen.add(name)
 
     def switchable(self) -> dict[str, PowerLink]:
         """Devices on a relay channel, by name."""
@@ -272,28 +302,38 @@ class BenchSpec(Field):
             links[self.receipt_computer.name] = self.receipt_computer.power
         return links
 
-    def _check_emulated(self) -> None:
+    def _check_emulated(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         ports = {p.path for p in self.terminal.usb_ports}
         hubs = {h.path for h in self.hubs}
-        for who, path, emulate in [(f"hub {h.name!r}", h.path, h.emulate) for h in self.hubs] + [
-            (f"reader {r.name!r}", r.usb.path, r.emulate) for r in self.readers
-        ]:
+        plugged = [(f"hub {h.name!r}", ("hubs", i), h.path, h.emulate, "path")
+                   for i, h in enumerate(self.hubs)]
+        plugged += [(f"reader {r.name!r}", ("readers", i), r.usb.path, r.emulate, "usb")
+                    for i, r in enumerate(self.readers)]
+        for who, loc, path, emulate, key in plugged:
             if not emulate:
-                raise ValueError(f"{who}: an emulated bench needs 'emulate' (its behaviour file)")
+                found.append((loc, f"{who}: an emulated bench needs 'emulate' (its "
+                                   "behaviour file)"))
             if path is None:
-                raise ValueError(f"{who}: an emulated bench needs usb.path (where it is plugged)")
+                found.append((loc, f"{who}: an emulated bench needs usb.path (where it is "
+                                   "plugged)"))
+                continue
             bus, ports_ = parse_port_path(path)
             root = f"{bus}-{ports_[0]}"
+            at = (*loc, key)
             if root not in ports:
-                raise ValueError(f"{who}: {path} starts at {root}, not a port of the terminal")
+                found.append((at, f"{who}: {path} starts at {root}, not a port of the terminal"))
+                continue
             for depth in range(1, len(ports_)):
                 parent = f"{bus}-" + ".".join(str(p) for p in ports_[:depth])
                 if parent not in hubs:
-                    raise ValueError(f"{who}: {path} needs a hub at {parent}; none is listed")
-        used = [r.usb.path for r in self.readers] + [h.path for h in self.hubs]
-        taken = {p for p in used if used.count(p) > 1}
-        if taken:
-            raise ValueError(f"two devices plugged into {', '.join(sorted(taken))}")
-        for inst in self.instruments:
+                    found.append((at, f"{who}: {path} needs a hub at {parent}; none is listed"))
+                    break
+        used: dict[str, str] = {}
+        for who, loc, path, _, key in plugged:
+            if path is not None and used.setdefault(path, who) != who:
+                found.append(((*loc, key), f"two devices plugged into {path} "
+                                           f"({used[path]} and {who})"))
+        for i, inst in enumerate(self.instruments):
             if inst.port != "emulated":
-                raise ValueError(f"instrument {inst.name!r}: port must be 'emulated' here")
+                found.append((("instruments", i, "port"),
+                              f"instrument {inst.name!r}: port must be 'emulated' here"))
