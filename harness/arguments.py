@@ -1,0 +1,88 @@
+"""Checks of command-line values, as argparse ``type=`` functions.
+
+A value out of range is refused while the arguments are parsed, before any work starts:
+argparse prints ``argument --jobs: ...`` with the usage and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+from harness.errors import BadInput
+from harness.image_header import check_image_file
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (``--jobs``, ``--frames``)."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more")
+    return value
+
+
+#: The longest wait a command may be told: a day (a longer one is a typo for a shorter one).
+MAX_SECONDS = 86_400.0
+
+
+def finite_positive_seconds(text: str) -> float:
+    """Seconds, more than 0 and at most a day (``--timeout``): not nan, not infinite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds")
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{value:g} s: give more than 0 and at most "
+                                         f"{MAX_SECONDS:g} s")
+    return value
+
+
+def writable_folder(text: str) -> Path:
+    """A folder to write into (``--out``, ``--dir``): an existing writable folder, or a new
+    one whose nearest existing parent is a writable folder. A file is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name")
+    path = Path(text)
+    if path.exists():
+        if not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: a file, not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"{text}: the folder is not writable")
+        return path
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot create it ({parent} is not "
+                                         "writable)")
+    return path
+
+
+def existing_file(text: str) -> Path:
+    """A file to read (``--bench``, ``--card``, ``--calibration``): it exists and is a
+    file, not a folder."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: not a file")
+    return path
+
+
+def image_file(text: str) -> Path:
+    """An image to read (``classify IMAGE``): its header's size sane before decoding."""
+    path = Path(text)
+    try:
+        check_image_file(path)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.problem}") from None
+    return path
