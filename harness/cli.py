@@ -21,6 +21,7 @@ from harness.errors import MissingSystemPart, RigError
 if TYPE_CHECKING:
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
+    from harness.report.live import LiveReport
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -204,9 +205,16 @@ def cmd_certify(args: argparse.Namespace) -> int:
         applicable,
         build_report,
     )
+    from harness.report.console import guard_streams
     from harness.report.devices import DEVICES_FILE, DeviceRecorder
     from harness.report.junit import JUNIT_FILE
+    from harness.report.live import LiveReport, claim_folder, unique_folder
+    from harness.report.provenance import provenance
+    from harness.report.requirements import requirement_texts
+    from harness.report.stop import stopping
 
+    # `certify | head -1`: a closed stdout never stops the run.
+    guard_streams()
     path = (args.bench or default_bench_path()).resolve()
     spec = check_bench_file(path)
     profiles_dir = args.profiles or default_profiles_dir()
@@ -223,43 +231,76 @@ def cmd_certify(args: argparse.Namespace) -> int:
                            f"{path.name} (it has: {', '.join(sorted(on_bench))})")
     if args.plan:
         return _certification_plan(path, spec, profiles, profiles_dir, only)
+    # The folder is this run's before any work: a file, an unwritable or a used folder is
+    # refused (runs never mix), and the default one is new even for runs started together.
+    run_id = args.run_id or uuid.uuid4().hex
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = (args.out or project_file(f"reports/certify-{stamp}")).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = (args.out or unique_folder(project_file("reports"), f"certify-{stamp}")).resolve()
+    claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     jobs = max(1, min(args.jobs, len(keys)))
     # One real bench is one bench; pcscd holds one vpcd reader: those run as one job.
     if jobs > 1 and spec.kind == "emulated" and spec.pcsc.service == "inprocess":
-        return _certify_in_parts(args, path, spec, profiles, keys, jobs, out)
+        return _certify_in_parts(args, path, spec, profiles, keys, jobs, out, run_id)
+
+    collector = CertificationCollector(spec, only)
+    started = dt.datetime.now().astimezone()
+    rig = provenance(Path(profiles_dir).resolve())
+    texts = requirement_texts(profiles, applicable(profiles, spec, only))
+
+    def build(state: str) -> dict:
+        report = build_report(bench_path=path, spec=spec, profiles=profiles,
+                              tests=collector.tests, started=started,
+                              ended=dt.datetime.now().astimezone(), only=only,
+                              collected=collector.collected, pending=_pending(state))
+        report.update(rig=rig, requirements=texts)
+        return report
+
+    part = bool(args.run_id)
+    live = LiveReport(out, run_id, build, html=not part)
+    live.update()  # from the start: every requirement not run yet
 
     def progress(record) -> None:  # noqa: ANN001
+        live.update()  # the report first: a split run's parent merges it on this line
         mark = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}.get(record.outcome,
                                                                           record.outcome)
         print(f"  {mark:4} {record.nodeid}", flush=True)
 
-    collector = CertificationCollector(spec, only, progress)
+    collector.progress = progress
     print(f"certifying {spec.bench!r} ({path.name}) into {out}", flush=True)
-    started = dt.datetime.now().astimezone()
     # The report's pictures: the frames behind each screen decision, kept in the run folder.
     evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
-    code = pytest.main(
-        [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
-         "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
-         f"--timeline={out / 'timeline.jsonl'}", "--profiles", str(Path(profiles_dir).resolve()),
-         f"--junitxml={out / JUNIT_FILE}", "-o", "junit_family=xunit2", *evidence,
-         "--rootdir", str(project_file("."))],
-        plugins=[collector, DeviceRecorder(out / DEVICES_FILE)],
-    )
-    ended = dt.datetime.now().astimezone()
-    if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
-                pytest.ExitCode.USAGE_ERROR):
-        raise RigError(f"the suites did not run (pytest exit {int(code)})")
-    report = build_report(bench_path=path, spec=spec, profiles=profiles,
-                          tests=collector.tests, started=started, ended=ended, only=only)
-    if args.run_id:
-        report["run"] = args.run_id
-    return _write_report(report, out, profiles, profiles_dir,
-                         junit_parts=[(out / JUNIT_FILE, keys)], part=bool(args.run_id))
+    with stopping() as stop:
+        try:
+            code = pytest.main(
+                [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
+                 "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
+                 f"--timeline={out / 'timeline.jsonl'}", "--profiles",
+                 str(Path(profiles_dir).resolve()), f"--junitxml={out / JUNIT_FILE}",
+                 "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file("."))],
+                plugins=[collector, DeviceRecorder(out / DEVICES_FILE)],
+            )
+        except KeyboardInterrupt:  # a signal outside pytest's own handling of it
+            code = pytest.ExitCode.INTERRUPTED
+        if code == pytest.ExitCode.INTERRUPTED:
+            if stop.signum is None:
+                stop.signum = signal.SIGINT
+            _finish(live, "interrupted", [(out / JUNIT_FILE, keys)], part=part)
+            print(f"interrupted ({stop.name}): the report holds what was decided, the rest "
+                  "not run", file=sys.stderr, flush=True)
+            return stop.exit_code
+        if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+            _finish(live, "error", [(out / JUNIT_FILE, keys)], part=part)
+            raise RigError(f"the suites did not run (pytest exit {int(code)})")
+        return _finish(live, "finished", [(out / JUNIT_FILE, keys)], part=part)
+
+
+def _pending(state: str) -> str:
+    """Why a test that has not run did not, in a report of a run in ``state``."""
+    from harness.report.live import INTERRUPTED, PENDING
+
+    return {"running": PENDING, "interrupted": INTERRUPTED,
+            "error": "not run: the suites stopped"}.get(state, "not_run")
 
 
 def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
@@ -309,16 +350,45 @@ def _every_maker_profiled(path: Path, spec: BenchSpec, profiles: ProfileSet,
                            f"(profiles: {known})")
 
 
+def _die_with_parent() -> None:
+    """In a part, before it runs: SIGTERM when the parent dies (even by SIGKILL), so no
+    part goes on alone; it then finishes its own report as interrupted."""
+    import contextlib
+    import ctypes
+
+    # Not Linux: a part outlives a killed parent (and finishes on its own).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
-                      profiles: ProfileSet, keys: list[str], jobs: int, out: Path) -> int:
+                      profiles: ProfileSet, keys: list[str], jobs: int, out: Path,
+                      run_id: str) -> int:
     """The makers split over ``jobs`` processes, each on its own emulated bench (the twins
-    are independent per maker); the reports merged into one."""
+    are independent per maker); the reports merged into one as they change.
+
+    A signal to this process is passed on to the parts (each in a session of its own, so a
+    Ctrl-C reaches them once, through here); each finishes its report as interrupted, and
+    the merged report keeps what they decided."""
     import datetime as dt
+    import selectors
     import subprocess
-    import sys
+    import time
 
-    from harness.report.certification import applicable, merge_reports
+    from harness.model.profiles import default_profiles_dir
+    from harness.report.certification import (
+        applicable,
+        bench_info,
+        merge_reports,
+        not_run_rows,
+    )
+    from harness.report.junit import JUNIT_FILE
+    from harness.report.live import INTERRUPTED, PENDING, LiveReport
+    from harness.report.provenance import provenance
+    from harness.report.requirements import requirement_texts
+    from harness.report.stop import stopping
 
+    profiles_dir = args.profiles or default_profiles_dir()
     sizes = applicable(profiles, spec)
     groups: list[list[str]] = [[] for _ in range(jobs)]
     for key in sorted(keys, key=lambda k: -len(sizes.get(k, []))):
@@ -326,59 +396,116 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
     print(f"certifying {spec.bench!r} ({path.name}) into {out}, "
           f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
     started = dt.datetime.now().astimezone()
-    # Each part's report carries this run's id: a part file left by an earlier run in a
-    # reused --out can never stand in for a part that did not finish in this one.
-    run_id = uuid.uuid4().hex
-    procs = []
-    for i, group in enumerate(groups):
-        cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
-               "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
-        if args.profiles:
-            cmd += ["--profiles", str(args.profiles)]
-        if args.no_evidence:
-            cmd += ["--no-evidence"]
-        for key in group:
-            cmd += ["--vendor", key]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, bufsize=1))
-    import selectors
+    rig = provenance(Path(profiles_dir).resolve())
+    texts = requirement_texts(profiles, {k: sizes[k] for k in keys})
+    bench = bench_info(path, spec)
+    procs: list[subprocess.Popen[str]] = []
+    fates: dict[int, str] = {}  # part index -> why its unfinished requirements did not run
 
-    sel = selectors.DefaultSelector()
-    for i, proc in enumerate(procs):
-        assert proc.stdout is not None
-        sel.register(proc.stdout, selectors.EVENT_READ, i)
-    open_streams = len(procs)
-    said: list[list[str]] = [[] for _ in procs]
-    while open_streams:
-        for key, _ in sel.select():
-            line = key.fileobj.readline()  # type: ignore[union-attr]
-            if not line:
-                sel.unregister(key.fileobj)
-                open_streams -= 1
-                continue
-            if line.startswith("  "):  # a test's progress line
-                print(line.rstrip("\n"), flush=True)
-            else:  # its header, summary or error: shown only if the part fails to run
-                said[key.data].append(line)
-    codes = [proc.wait() for proc in procs]
-    parts = [_part_report(out / f"part-{i + 1}", run_id) for i in range(jobs)]
-    # A part counts only when it finished (exit 0: all passed, 1: violations) and wrote
-    # this run's report.
-    broken = [i for i, code in enumerate(codes)
-              if code not in (EXIT_OK, EXIT_VIOLATION) or parts[i] is None]
-    if broken:
-        for i in broken:
-            sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
-                             + "".join(said[i][-20:]))
-        raise RigError(f"a part of the certification did not finish (exits {codes}); see "
-                       f"{out}/part-*/")
-    report = merge_reports(parts, started, dt.datetime.now().astimezone())
-    from harness.model.profiles import default_profiles_dir
-    from harness.report.junit import JUNIT_FILE
+    def build(state: str) -> dict:
+        # Each part's report carries this run's id: a part file of another run can never
+        # stand in for a part that did not finish in this one.
+        parts = []
+        for i, group in enumerate(groups):
+            fate = fates.get(i, _pending(state))
+            report = _part_report(out / f"part-{i + 1}", run_id)
+            if report is None:
+                report = {"bench": bench, "passed": False,
+                          "makers": {k: not_run_rows(sizes[k], fate) for k in group}}
+            elif fate != PENDING:
+                _relabel_pending(report, fate)
+            parts.append(report)
+        report = merge_reports(parts, started, dt.datetime.now().astimezone())
+        report.update(rig=rig, requirements=texts)
+        return report
 
-    return _write_report(report, out, profiles, args.profiles or default_profiles_dir(),
-                         junit_parts=[(out / f"part-{i + 1}" / JUNIT_FILE, groups[i])
-                                      for i in range(jobs)])
+    live = LiveReport(out, run_id, build, html=True)
+    live.update()
+
+    def forward(stop) -> None:  # noqa: ANN001
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(stop.signum)
+
+    with stopping(forward) as stop:
+        for i, group in enumerate(groups):
+            if stop.signum is not None:
+                break
+            cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
+                   "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
+            if args.profiles:
+                cmd += ["--profiles", str(args.profiles)]
+            if args.no_evidence:
+                cmd += ["--no-evidence"]
+            for key in group:
+                cmd += ["--vendor", key]
+            procs.append(subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None))
+        sel = selectors.DefaultSelector()
+        for i, proc in enumerate(procs):
+            assert proc.stdout is not None
+            sel.register(proc.stdout, selectors.EVENT_READ, i)
+        open_streams = len(procs)
+        said: list[list[str]] = [[] for _ in groups]
+        merged_at, killed = 0.0, False
+        while open_streams:
+            # Parts that do not stop within a minute of the signal are killed.
+            if stop.signum is not None and not killed and stop.since() > 60:
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.kill()
+                killed = True
+            for key, _ in sel.select(timeout=0.5):
+                line = key.fileobj.readline()  # type: ignore[union-attr]
+                if not line:
+                    sel.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                if line.startswith("  "):  # a test's progress line: its part's report is new
+                    print(line.rstrip("\n"), flush=True)
+                    if time.monotonic() - merged_at >= 1.0:
+                        live.update()
+                        merged_at = time.monotonic()
+                else:  # its header, summary or error: shown only if the part fails to run
+                    said[key.data].append(line)
+        codes: list[int | None] = [proc.wait() for proc in procs]
+        codes += [None] * (len(groups) - len(procs))
+        reports = [_part_report(out / f"part-{i + 1}", run_id) for i in range(jobs)]
+        junit = [(out / f"part-{i + 1}" / JUNIT_FILE, groups[i]) for i in range(jobs)]
+        if stop.signum is not None:
+            fates.update({i: INTERRUPTED for i in range(jobs)})
+            _finish(live, "interrupted", junit)
+            print(f"interrupted ({stop.name}): the report holds what the parts decided, the "
+                  "rest not run", file=sys.stderr, flush=True)
+            return stop.exit_code
+        # A part counts only when it finished (exit 0: all passed, 1: violations) and wrote
+        # this run's finished report.
+        broken = [i for i, code in enumerate(codes)
+                  if code not in (EXIT_OK, EXIT_VIOLATION) or reports[i] is None
+                  or reports[i].get("state") != "finished"]
+        if broken:
+            fates.update({i: f"not run: part {i + 1} did not finish (exit {codes[i]})"
+                          for i in broken})
+            _finish(live, "error", junit)
+            for i in broken:
+                sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
+                                 + "".join(said[i][-20:]))
+            raise RigError(f"a part of the certification did not finish (exits {codes}); "
+                           f"see {out}/part-*/")
+        return _finish(live, "finished", junit)
+
+
+def _relabel_pending(report: dict, fate: str) -> None:
+    """A part's report left running: its tests not run yet will not run; ``fate`` says why."""
+    from harness.report.live import PENDING
+
+    for rows in report.get("makers", {}).values():
+        for row in rows.values():
+            if row.get("status") == "not_run":
+                row["reasons"] = [r[:-len(PENDING)] + fate if r.endswith(PENDING) else r
+                                  for r in row.get("reasons", [])]
 
 
 def _part_report(folder: Path, run_id: str) -> dict | None:
@@ -390,37 +517,37 @@ def _part_report(folder: Path, run_id: str) -> dict | None:
     return report if isinstance(report, dict) and report.get("run") == run_id else None
 
 
-def _write_report(report: dict, out: Path, profiles: ProfileSet, profiles_dir: Path, *,
-                  junit_parts: list[tuple[Path, list[str]]], part: bool = False) -> int:
-    """The run folder's report: ``certification.json`` (with what produced it and the
-    requirements' statements and notices), ``junit.xml`` and, for a whole run (not a part of
-    one), ``certification.html``."""
-    import time
+def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str]]], *,
+            part: bool = False) -> int:
+    """The run folder's last report, in ``state``: ``certification.json`` (with what
+    produced it and the requirements' statements and notices), ``junit.xml`` and, for a
+    whole run (not a part of one), ``certification.html``."""
+    import xml.etree.ElementTree as ET
 
-    from harness.report.html import HTML_FILE, write_html
+    from harness.report.html import HTML_FILE
     from harness.report.junit import JUNIT_FILE, finish_junit
-    from harness.report.provenance import provenance
-    from harness.report.requirements import requirement_texts
 
-    report["rig"] = provenance(Path(profiles_dir).resolve())
-    report["requirements"] = requirement_texts(profiles, report["makers"])
-    target = out / "certification.json"
-    target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    report = live.update(state)
+    out = live.out
     present = [(p, makers) for p, makers in junit_parts if p.is_file()]
     if present:
-        finish_junit(out / JUNIT_FILE, present, bench=report["bench"]["name"],
-                     bench_sha256=report["bench"]["sha256"], commit=report["rig"]["commit"],
-                     passed=report["passed"])
+        try:
+            finish_junit(out / JUNIT_FILE, present, bench=report["bench"]["name"],
+                         bench_sha256=report["bench"]["sha256"],
+                         commit=report["rig"]["commit"], passed=report["passed"],
+                         run=live.run_id)
+        except ET.ParseError as exc:  # a part killed while pytest wrote it
+            print(f"junit.xml not written: a part's file is cut short ({exc})",
+                  file=sys.stderr, flush=True)
     if not part:
-        began = time.perf_counter()
-        write_html(out, report)
-        print(f"HTML report: {out / HTML_FILE} ({time.perf_counter() - began:.1f} s)")
+        seconds = live.write_html()
+        print(f"HTML report: {out / HTML_FILE} ({seconds:.1f} s)", flush=True)
     for maker, rows in report["makers"].items():
         counts = {s: sum(1 for r in rows.values() if r["status"] == s)
                   for s in ("passed", "failed", "not_run")}
         print(f"{maker:16} passed {counts['passed']:3}  failed {counts['failed']:3}  "
-              f"not run {counts['not_run']:3}")
-    print(f"report: {target}")
+              f"not run {counts['not_run']:3}", flush=True)
+    print(f"report: {out / 'certification.json'}", flush=True)
     return EXIT_OK if report["passed"] else EXIT_VIOLATION
 
 
@@ -508,6 +635,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    finally:
+        from harness.report.console import settle_streams
+
+        settle_streams()
 
 
 if __name__ == "__main__":

@@ -7,8 +7,12 @@ requirement IDs it is marked with, the maker(s) it is about (from the reader it 
 a maker on the bench is ``passed`` (covered, and every deciding test passed with a passing
 verdict on it), ``failed`` (a verdict failed, a test failed or errored, a test passed without
 a verdict, or no test covers it: coverage is enforced) or ``not_run`` (its tests were skipped
-or deselected). A row carries its verdicts (expected, seen, evidence), never an assertion
-message scraped from a passing test.
+or deselected, or the run stopped before them). A row carries its verdicts (expected, seen,
+evidence), never an assertion message scraped from a passing test.
+
+While the run goes (and when it was interrupted) the report is built the same way from the
+tests finished so far: a test not run yet leaves its requirements ``not_run`` with the reason
+``pending`` (harness/report/live.py writes it after every test).
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ class CertificationCollector:
         self.only = makers
         self.progress = progress
         self.tests: dict[str, TestRecord] = {}
+        #: The suites were collected: from then on, a requirement no test covers fails.
+        self.collected = False
         self._reader_maker = {r.name: (r.maker if r.kind == "face_auth_reader" else GENERAL)
                               for r in spec.readers}
 
@@ -92,6 +98,7 @@ class CertificationCollector:
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
+        self.collected = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.tests.get(report.nodeid)
@@ -127,9 +134,10 @@ def applicable(profiles: ProfileSet, spec: BenchSpec,
     return out
 
 
-def _decide(req: str, maker: str, deciding: list[TestRecord]
+def _decide(req: str, maker: str, deciding: list[TestRecord], pending: str = "not_run"
             ) -> tuple[str, list[str], list[Verdict]]:
-    """A requirement's status from its deciding tests and their verdicts, failing closed."""
+    """A requirement's status from its deciding tests and their verdicts, failing closed;
+    ``pending``: why a test that never ran did not."""
     if not deciding:
         return "failed", ["no test covers this requirement"], []
     verdicts = [v for t in deciding for v in t.verdicts_on(req, maker)]
@@ -145,29 +153,47 @@ def _decide(req: str, maker: str, deciding: list[TestRecord]
         return "failed", reasons, verdicts
     if all(t.outcome == "passed" or t.verdicts_on(req, maker) for t in deciding):
         return "passed", [], verdicts
-    return "not_run", [f"{t.nodeid}: {t.reason or t.outcome}" for t in deciding
-                       if t.outcome != "passed"], verdicts
+    return "not_run", [f"{t.nodeid}: {t.reason or (pending if t.outcome == 'not_run' else t.outcome)}"
+                       for t in deciding if t.outcome != "passed"], verdicts
+
+
+def bench_info(bench_path: Path, spec: BenchSpec) -> dict[str, Any]:
+    return {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
+            "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest()}
+
+
+def not_run_rows(req_ids: list[str], reason: str) -> dict[str, Any]:
+    """Rows of requirements nothing was decided on (yet): ``not_run``, with the reason."""
+    return {req: {"status": "not_run", "tests": [], "verdicts": [], "reasons": [reason]}
+            for req in req_ids}
 
 
 def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
                  tests: dict[str, TestRecord], started: dt.datetime, ended: dt.datetime,
-                 only: set[str] | None = None) -> dict[str, Any]:
+                 only: set[str] | None = None, collected: bool = True,
+                 pending: str = "not_run") -> dict[str, Any]:
+    """The report from the tests' records. ``collected`` False: the suites are not collected
+    yet (every requirement ``not_run``, ``pending`` saying why); ``pending``: the reason of
+    a test that has not run."""
     makers: dict[str, Any] = {}
     all_passed = True
     for maker, req_ids in applicable(profiles, spec, only).items():
+        if not collected:
+            makers[maker] = not_run_rows(req_ids, pending)
+            all_passed = False
+            continue
         rows: dict[str, Any] = {}
         for req in req_ids:
             deciding = [t for t in tests.values()
                         if req in t.requirements and (maker in t.makers or not t.makers)]
-            status, reasons, verdicts = _decide(req, maker, deciding)
+            status, reasons, verdicts = _decide(req, maker, deciding, pending)
             all_passed &= status == "passed"
             rows[req] = {"status": status, "tests": [t.nodeid for t in deciding],
                          "verdicts": [v.as_json() for v in verdicts],
                          **({"reasons": reasons} if reasons else {})}
         makers[maker] = rows
     return {
-        "bench": {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
-                  "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest()},
+        "bench": bench_info(bench_path, spec),
         "started": started.isoformat(timespec="seconds"),
         "ended": ended.isoformat(timespec="seconds"),
         "passed": all_passed,

@@ -28,6 +28,7 @@ import jinja2
 import numpy as np
 
 from harness.report.devices import load_devices
+from harness.report.live import atomic_write
 from harness.vision.evidence import EvidenceStore
 
 HTML_FILE = "certification.html"
@@ -349,7 +350,5 @@ def write_html(run_dir: Path, report: dict[str, Any]) -> Path:
         folder.mkdir(exist_ok=True)
         for name, png in timelines.items():
             (folder / name).write_bytes(png)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(target)
+    atomic_write(target, html.encode("utf-8"))  # rewritten while the run goes: never half
     return target

@@ -4,7 +4,7 @@ pytest writes the file (``--junitxml``; each test case carries its verdicts as p
 :func:`finish_junit` names the suite and adds the properties a CI server shows with it:
 ``bench``, ``bench_sha256``, ``commit``, ``certification`` (``passed`` or ``failed``: a
 requirement can fail with every test passing, e.g. one no test decides) and one ``maker`` per
-maker certified. A run
+maker certified (and ``run``: the run's id). A run
 certified in parts is merged into one file, one ``testsuite`` per part.
 """
 
@@ -32,7 +32,8 @@ def _set_properties(suite: ET.Element, properties: list[tuple[str, str]]) -> Non
 
 
 def finish_junit(target: Path, parts: Iterable[tuple[Path, list[str]]], *, bench: str,
-                 bench_sha256: str, commit: str | None, passed: bool) -> Path:
+                 bench_sha256: str, commit: str | None, passed: bool,
+                 run: str | None = None) -> Path:
     """Write ``target`` from pytest's files: ``parts`` are (file, makers it certified). The
     suites are named ``certify <bench>`` and carry the run's properties."""
     root = ET.Element("testsuites", name=f"certify {bench}")
@@ -44,6 +45,7 @@ def finish_junit(target: Path, parts: Iterable[tuple[Path, list[str]]], *, bench
             _set_properties(suite, [("bench", bench), ("bench_sha256", bench_sha256),
                                     ("commit", commit or "unknown"),
                                     ("certification", "passed" if passed else "failed"),
+                                    *((("run", run),) if run else ()),
                                     *(("maker", m) for m in makers)])
             for key in _COUNTS:
                 totals[key] += int(suite.get(key, "0"))

@@ -1,0 +1,158 @@
+"""A run folder's report kept current while the run goes, so the folder always holds one.
+
+``certification.json`` is rewritten after every test: a temporary file in the same folder,
+written, fsynced, then renamed over the old one (:func:`atomic_write`), so a reader (or a
+SIGKILL) only ever sees a whole report, the last one written. ``certification.html`` follows
+at most every few seconds (it can embed many pictures) and at the end.
+
+A run folder belongs to one run: :func:`claim_folder` refuses a folder that holds anything
+and leaves ``run.json`` in it (the run's id, when and what started it), and every report the
+run writes carries the same id (``run``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.errors import RigError
+
+RUN_FILE = "run.json"
+REPORT_FILE = "certification.json"
+#: The reason a requirement is ``not_run`` while the run goes on, and after it stopped.
+PENDING = "not run yet"
+INTERRUPTED = "not run: the run was interrupted"
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """``target`` replaced by ``data`` whole, or left as it was (never half written)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    # The rename itself reaches the disk with the folder's entry.
+    with contextlib.suppress(OSError):
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_json(target: Path, value: Any) -> None:
+    atomic_write(target, (json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+                 .encode("utf-8"))
+
+
+def claim_folder(out: Path, run_id: str, *, what: str = "--out") -> None:
+    """Make ``out`` this run's folder, or refuse (a :class:`RigError`, before any work): a
+    file, a folder that cannot be written, or one that holds anything already (another
+    run's files would mix with this one's)."""
+    if out.exists() and not out.is_dir():
+        raise RigError(f"{what} {out}: is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RigError(f"{what} {out}: cannot make the folder: {exc.strerror}") from None
+    held = sorted(p.name for p in out.iterdir())
+    if held:
+        other = _run_of(out)
+        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+        raise RigError(f"{what} {out}: not empty (holds {shown}"
+                       + (f" of run {other}" if other else "")
+                       + "); give a new or empty folder, so runs never mix")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise RigError(f"{what} {out}: cannot write there (permission denied)")
+    marker = {"run": run_id, "pid": os.getpid(),
+              "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+    try:
+        # Exclusive: of two runs given the same empty folder at once, one only gets it.
+        with open(out / RUN_FILE, "x", encoding="utf-8") as f:
+            f.write(json.dumps(marker) + "\n")
+    except FileExistsError:
+        raise RigError(f"{what} {out}: another run ({_run_of(out) or 'unknown'}) took this "
+                       "folder; give a new or empty folder") from None
+    except OSError as exc:
+        raise RigError(f"{what} {out}: cannot write there: {exc.strerror}") from None
+
+
+def _run_of(folder: Path) -> str | None:
+    for name in (RUN_FILE, REPORT_FILE):
+        try:
+            value = json.loads((folder / name).read_text("utf-8")).get("run")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def unique_folder(parent: Path, stem: str) -> Path:
+    """A folder name under ``parent`` no other run has: ``stem``, the process id and random
+    digits (two runs started in the same second get two folders)."""
+    for _ in range(100):
+        candidate = parent / f"{stem}-{os.getpid()}{os.urandom(2).hex()}"
+        if not candidate.exists():
+            return candidate
+    raise RigError(f"no free folder name under {parent}")
+
+
+class LiveReport:
+    """The run folder's ``certification.json`` (and HTML), rewritten as the run goes.
+
+    ``build(state)`` returns the report as it stands (``state``: ``running``, ``finished``
+    or ``interrupted``); :meth:`update` stamps it with the run's id and state and writes it.
+    """
+
+    #: Seconds between two HTML renderings while running (at least; more when rendering
+    #: takes long: it never takes more than a tenth of the run).
+    HTML_EVERY_S = 5.0
+
+    def __init__(self, out: Path, run_id: str, build: Callable[[str], dict[str, Any]], *,
+                 html: bool) -> None:
+        self.out = out
+        self.run_id = run_id
+        self.build = build
+        self.html = html
+        self._html_at = time.monotonic()  # the first HTML after a few seconds of work
+        self._html_cost = 0.0
+        self.last: dict[str, Any] | None = None
+
+    def update(self, state: str = "running") -> dict[str, Any]:
+        report = self.build(state)
+        report["run"] = self.run_id
+        report["state"] = state
+        report["interrupted"] = state == "interrupted"
+        if state != "finished":
+            report["passed"] = False  # a run that did not finish certifies nothing
+        write_json(self.out / REPORT_FILE, report)
+        self.last = report
+        if self.html and state == "running":
+            wait = max(self.HTML_EVERY_S, 10 * self._html_cost)
+            if time.monotonic() - self._html_at >= wait:
+                self.write_html()
+        return report
+
+    def write_html(self) -> float:
+        """``certification.html`` from the last report; seconds it took."""
+        from harness.report.html import write_html
+
+        if self.last is None:
+            return 0.0
+        began = time.monotonic()
+        write_html(self.out, self.last)
+        self._html_at = time.monotonic()
+        self._html_cost = self._html_at - began
+        return self._html_cost

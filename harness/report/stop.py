@@ -1,0 +1,65 @@
+"""How a certification stops when asked to: SIGINT (Ctrl-C) or SIGTERM.
+
+The first signal stops the run where it is (``on_stop`` runs: the run raises
+``KeyboardInterrupt`` into the suites, pytest tears the bench down, or a split run passes
+the signal on to its parts); the run then finishes its report with what was decided and
+exits ``128 + signal`` (130, 143). Further signals while it finishes are noted and ignored:
+the report is being written (SIGKILL stops at once, leaving the last report written).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stop:
+    """The signal that stopped the run, if one did."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._at = 0.0
+
+    def since(self) -> float:
+        """Seconds since the signal came."""
+        return time.monotonic() - self._at
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum or signal.SIGINT).name
+
+
+def _raise_interrupt(stop: Stop) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stopping(on_stop: Callable[[Stop], None] = _raise_interrupt) -> Iterator[Stop]:
+    """SIGINT and SIGTERM handled as above for the ``with`` block; the handlers it replaced
+    come back after."""
+    stop = Stop()
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.signum is not None:
+            print(f"already stopping ({signal.Signals(signum).name}): finishing the report",
+                  file=sys.stderr, flush=True)
+            return
+        stop.signum, stop._at = signum, time.monotonic()
+        on_stop(stop)
+
+    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield stop
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
