@@ -46,23 +46,34 @@ def test_an_unknown_vendor_is_bad_input(tmp_path: Path) -> None:
 
 def test_a_part_that_dies_is_not_replaced_by_an_earlier_runs_part(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    # A reused --out: each part folder holds a passing report from an earlier run.
-    for i in (1, 2):
-        (out / f"part-{i}").mkdir(parents=True)
-        (out / f"part-{i}" / "certification.json").write_text(json.dumps(
-            {"bench": {"name": "emulated"}, "passed": True, "makers": {}, "run": "earlier"}))
-    # Every part process of this run dies at once (as a part killed by the OOM killer does).
+    # Every part process of this run dies at once (as a part killed by the OOM killer does),
+    # leaving in its folder a passing report of an earlier run (a reused --out is refused
+    # now, so the earlier run's file is put there by the dying part itself).
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
-        "import os, sys\nif '--run-id' in sys.argv:\n    os._exit(137)\n")
+        "import json, os, pathlib, sys\n"
+        "if '--run-id' in sys.argv:\n"
+        "    folder = pathlib.Path(sys.argv[sys.argv.index('--out') + 1])\n"
+        "    folder.mkdir(parents=True, exist_ok=True)\n"
+        "    (folder / 'certification.json').write_text(json.dumps({'bench': {'name': "
+        "'emulated'}, 'passed': True, 'state': 'finished', 'makers': {}, 'run': 'earlier'}))\n"
+        "    os._exit(137)\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(hook), str(project_file(".")), os.environ.get("PYTHONPATH", "")])}
     proc = certify("--jobs", "2", "--vendor", "canon", "--vendor", "atlas", "--out", str(out),
                    env=env)
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
     assert "did not finish" in proc.stderr and "137" in proc.stderr
-    assert not (out / "certification.json").exists()
+    assert (out / "part-1" / "certification.json").is_file()  # the earlier run's, planted
+    # The run's own report says so: nothing passed, each requirement not run with the part's
+    # fate, never the earlier run's pass.
+    report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    assert report["passed"] is False and report["state"] == "error"
+    assert report["run"] != "earlier" and set(report["makers"]) == {"canon", "atlas"}
+    for rows in report["makers"].values():
+        assert rows and all(row["status"] == "not_run" for row in rows.values())
+        assert all("did not finish (exit 137)" in row["reasons"][0] for row in rows.values())
 
 
 def test_the_suites_hold_the_readers_to_the_given_profiles(tmp_path: Path) -> None:
