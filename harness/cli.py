@@ -1,7 +1,8 @@
 """``onshi-rig``: the rig's command line.
 
 Exit codes: 0 success (wiring conforms), 1 a rule was violated, 2 bad input or usage, or a
-missing system part. User errors print one message, never a traceback.
+missing system part; 130 and 143: stopped by SIGINT or SIGTERM (``certify`` finishes its
+report first). User errors print one message, never a traceback.
 """
 
 from __future__ import annotations
