@@ -308,6 +308,9 @@ class Bench:
 def check_bench_file(path: Path) -> BenchSpec:
     """Validate a bench file and what it refers to, without opening any device."""
     spec = load_yaml_model(path, BenchSpec, layered=True)
+    bench = Bench(spec, path)
+    for camera in spec.cameras:
+        bench.camera_calibration(camera.name)  # a calibration file that is not one
     if spec.kind == "emulated":
         from harness.emulation.bench import load_twins
 

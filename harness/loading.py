@@ -44,7 +44,8 @@ def check_all(found: list[tuple[tuple[Any, ...], str]]) -> None:
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
+    # A key's line, not its value's (a list or mapping value starts on the next line).
+    out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             k = key.value
@@ -146,8 +147,12 @@ def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
         problem = " ".join(str(exc.problem or exc).split())
+        if exc.context_mark is not None and "end of stream" in problem:
+            # Where the unclosed thing opened, not the end of the file.
+            mark = exc.context_mark
+            problem = f"{exc.context}, {problem}"
+        line = mark.line + 1 if mark else None
         raise BadInput(shown, line, "", f"not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise BadInput(shown, None, "", f"not valid YAML: {exc}") from None
@@ -401,6 +406,8 @@ def validate_data(
 ) -> M:
     """Validate parsed data; every problem becomes a line of one BadInput naming ``where``,
     the line and the field."""
+    if data is None:
+        raise BadInput(where, None, "", "the file is empty")
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -413,6 +420,9 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
     places: set[tuple[Any, ...]] = set()
     for err in exc.errors():
         loc = _data_loc(data, err["loc"], missing=err["type"] == "missing")
+        tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found") and tag:
+            loc = _data_loc(data, (*loc, tag), missing=True)  # the tag's own line
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, Problems):
             for sub, msg in cause.found:

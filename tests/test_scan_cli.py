@@ -84,7 +84,9 @@ def test_emulated_bench_needs_existing_twin(tmp_path: Path, capsys) -> None:
     path = tmp_path / "benches" / "emulated.yaml"
     path.write_text(text)
     assert main(["scan", "--bench", str(path)]) == 2
-    assert "canon.emulate: no behaviour file" in capsys.readouterr().err
+    line = text.splitlines().index("    emulate: ../devices/face_auth/nope.yaml") + 1
+    assert f"emulated.yaml:{line}: readers[canon].emulate: no behaviour file" in \
+        capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys) -> None:

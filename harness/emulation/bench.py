@@ -7,8 +7,10 @@ driver), and NFC frontends onto nfcpy's udp transport.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 from harness.emulation.card import ApduCard
@@ -59,15 +61,35 @@ def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
     """Behaviour files of every emulated hub and reader (with the bench's deviations), by
     name; errors name the bench line."""
     twins: dict[str, DeviceSpec] = {}
-    for hub in spec.hubs:
+    for i, hub in enumerate(spec.hubs):
         assert hub.emulate is not None  # checked by BenchSpec
-        twins[hub.name] = load_device_spec(_behaviour_file(bench_path, hub.name, hub.emulate))
-    for reader in spec.readers:
+        with _on_bench_line(bench_path, "hubs", i, hub.name):
+            twins[hub.name] = load_device_spec(_behaviour_file(bench_path, hub.name,
+                                                               hub.emulate))
+    for i, reader in enumerate(spec.readers):
         assert reader.emulate is not None
-        path = _behaviour_file(bench_path, reader.name, reader.emulate)
-        blame = f"{bench_path} (readers[{reader.name}])"
-        twins[reader.name] = load_device_spec(path, reader.deviations, blame)
+        with _on_bench_line(bench_path, "readers", i, reader.name):
+            path = _behaviour_file(bench_path, reader.name, reader.emulate)
+            twins[reader.name] = load_device_spec(path, reader.deviations, str(bench_path))
     return twins
+
+
+@contextlib.contextmanager
+def _on_bench_line(bench_path: Path, group: str, index: int, name: str) -> Iterator[None]:
+    """A fault the bench file's entry caused (its twin file missing, a deviation that does
+    not fit) reported on the entry's line."""
+    try:
+        yield
+    except BadInput as exc:
+        if exc.path != str(bench_path) or exc.line is not None:
+            raise
+        from harness.loading import line_of, read_layered_yaml
+
+        _, lines = read_layered_yaml(bench_path)
+        key = "deviations" if exc.field.startswith("deviations") else "emulate"
+        rest = exc.field if key == "deviations" else "emulate"
+        raise BadInput(exc.path, line_of(lines, (group, index, key)), f"{group}[{name}].{rest}",
+                       exc.problem) from None
 
 
 def build_world(

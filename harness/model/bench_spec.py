@@ -287,11 +287,10 @@ class BenchSpec(Field):
                       [(("instruments", i, "name"), x.name)
                        for i, x in enumerate(self.instruments)],
                       [(("cameras", i, "name"), c.name) for i, c in enumerate(self.cameras)]):
-            seen: set[str] = set()
-            for loc, name in group:
-                if name in seen:
-                    found.append((loc, f"names used twice: {name}"))
-                seen.add(name)
+            names = [name for _, name in group]
+            # Each place that uses the name: which one is the mistake is the user's call.
+            found += [(loc, f"names used twice: {name}") for loc, name in group
+                      if names.count(name) > 1]
 
     def switchable(self) -> dict[str, PowerLink]:
         """Devices on a relay channel, by name."""
@@ -305,10 +304,10 @@ class BenchSpec(Field):
     def _check_emulated(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         ports = {p.path for p in self.terminal.usb_ports}
         hubs = {h.path for h in self.hubs}
-        plugged = [(f"hub {h.name!r}", ("hubs", i), h.path, h.emulate, "path")
+        plugged = [(f"hub {h.name!r}", ("hubs", i), h.path, h.emulate, ("path",))
                    for i, h in enumerate(self.hubs)]
-        plugged += [(f"reader {r.name!r}", ("readers", i), r.usb.path, r.emulate, "usb")
-                    for i, r in enumerate(self.readers)]
+        plugged += [(f"reader {r.name!r}", ("readers", i), r.usb.path, r.emulate,
+                     ("usb", "path")) for i, r in enumerate(self.readers)]
         for who, loc, path, emulate, key in plugged:
             if not emulate:
                 found.append((loc, f"{who}: an emulated bench needs 'emulate' (its "
@@ -319,7 +318,7 @@ class BenchSpec(Field):
                 continue
             bus, ports_ = parse_port_path(path)
             root = f"{bus}-{ports_[0]}"
-            at = (*loc, key)
+            at = (*loc, *key)
             if root not in ports:
                 found.append((at, f"{who}: {path} starts at {root}, not a port of the terminal"))
                 continue
@@ -331,7 +330,7 @@ class BenchSpec(Field):
         used: dict[str, str] = {}
         for who, loc, path, _, key in plugged:
             if path is not None and used.setdefault(path, who) != who:
-                found.append(((*loc, key), f"two devices plugged into {path} "
+                found.append(((*loc, *key), f"two devices plugged into {path} "
                                            f"({used[path]} and {who})"))
         for i, inst in enumerate(self.instruments):
             if inst.port != "emulated":

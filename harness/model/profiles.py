@@ -409,7 +409,8 @@ class ProfileSet:
             profile = load_yaml_model(path, Profile)
             _check_unique_ids(path, profile)
             if profile.key != path.stem:
-                raise BadInput(str(path), None, "key", f"is {profile.key!r}, the file is {path.stem}")
+                raise BadInput(str(path), line_of(read_yaml(path)[1], ("key",)), "key",
+                               f"is {profile.key!r}, the file is {path.stem}")
             profiles[profile.key] = profile
         return cls(profiles)
 
