@@ -20,9 +20,13 @@ from typing import TYPE_CHECKING
 from harness.errors import MissingSystemPart, RigError
 
 if TYPE_CHECKING:
+    import datetime as dt
+    import subprocess
+
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
     from harness.report.live import LiveReport
+    from harness.report.stop import Stop
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -244,35 +248,38 @@ def cmd_certify(args: argparse.Namespace) -> int:
     if jobs > 1 and spec.kind == "emulated" and spec.pcsc.service == "inprocess":
         return _certify_in_parts(args, path, spec, profiles, keys, jobs, out, run_id)
 
-    collector = CertificationCollector(spec, only)
-    started = dt.datetime.now().astimezone()
-    rig = provenance(Path(profiles_dir).resolve())
-    texts = requirement_texts(profiles, applicable(profiles, spec, only))
-
-    def build(state: str) -> dict:
-        report = build_report(bench_path=path, spec=spec, profiles=profiles,
-                              tests=collector.tests, started=started,
-                              ended=dt.datetime.now().astimezone(), only=only,
-                              collected=collector.collected, pending=_pending(state))
-        report.update(rig=rig, requirements=texts)
-        return report
-
     part = bool(args.run_id)
-    live = LiveReport(out, run_id, build, html=not part)
-    live.update()  # from the start: every requirement not run yet
-
-    def progress(record) -> None:  # noqa: ANN001
-        live.update()  # the report first: a split run's parent merges it on this line
-        mark = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}.get(record.outcome,
-                                                                          record.outcome)
-        print(f"  {mark:4} {record.nodeid}", flush=True)
-
-    collector.progress = progress
-    print(f"certifying {spec.bench!r} ({path.name}) into {out}", flush=True)
-    # The report's pictures: the frames behind each screen decision, kept in the run folder.
-    evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
+    live: LiveReport | None = None
+    # From here a signal stops the run with its report finished (before the first
+    # report, with none: nothing was decided).
     with stopping() as stop:
         try:
+            collector = CertificationCollector(spec, only)
+            started = dt.datetime.now().astimezone()
+            rig = provenance(Path(profiles_dir).resolve())
+            texts = requirement_texts(profiles, applicable(profiles, spec, only))
+
+            def build(state: str) -> dict:
+                report = build_report(bench_path=path, spec=spec, profiles=profiles,
+                                      tests=collector.tests, started=started,
+                                      ended=dt.datetime.now().astimezone(), only=only,
+                                      collected=collector.collected, pending=_pending(state))
+                report.update(rig=rig, requirements=texts)
+                return report
+
+            live = writer = LiveReport(out, run_id, build, html=not part)
+            writer.update()  # from the start: every requirement not run yet
+
+            def progress(record) -> None:  # noqa: ANN001
+                writer.update()  # the report first: a split run's parent merges it on this line
+                mark = {"passed": "pass", "failed": "FAIL",
+                        "skipped": "skip"}.get(record.outcome, record.outcome)
+                print(f"  {mark:4} {record.nodeid}", flush=True)
+
+            collector.progress = progress
+            print(f"certifying {spec.bench!r} ({path.name}) into {out}", flush=True)
+            # The report's pictures: the frames behind each screen decision, in the run folder.
+            evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
             code = pytest.main(
                 [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
                  "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
@@ -283,6 +290,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
             )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
+        if live is None:
+            return stop.exit_code
         if code == pytest.ExitCode.INTERRUPTED:
             if stop.signum is None:
                 stop.signum = signal.SIGINT
@@ -372,6 +381,35 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
     Ctrl-C reaches them once, through here); each finishes its report as interrupted, and
     the merged report keeps what they decided."""
     import datetime as dt
+
+    from harness.report.certification import applicable
+    from harness.report.stop import stopping
+
+    sizes = applicable(profiles, spec)
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    for key in sorted(keys, key=lambda k: -len(sizes.get(k, []))):
+        min(groups, key=lambda g: sum(len(sizes.get(k, [])) for k in g)).append(key)
+    print(f"certifying {spec.bench!r} ({path.name}) into {out}, "
+          f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
+    started = dt.datetime.now().astimezone()
+    procs: list[subprocess.Popen[str]] = []
+
+    def forward(stop) -> None:  # noqa: ANN001
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(stop.signum)
+
+    with stopping(forward) as stop:
+        return _run_parts(args, path, spec, profiles, keys, groups, out, run_id, started,
+                          procs, stop)
+
+
+def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: ProfileSet,
+               keys: list[str], groups: list[list[str]], out: Path, run_id: str,
+               started: dt.datetime, procs: list[subprocess.Popen[str]], stop: Stop) -> int:
+    """:func:`_certify_in_parts` once signals are handled: start the parts, pass their
+    progress on, merge their reports as they change and at the end."""
+    import datetime as dt
     import selectors
     import subprocess
     import time
@@ -387,20 +425,13 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
     from harness.report.live import INTERRUPTED, PENDING, LiveReport
     from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
-    from harness.report.stop import stopping
 
-    profiles_dir = args.profiles or default_profiles_dir()
+    jobs = len(groups)
     sizes = applicable(profiles, spec)
-    groups: list[list[str]] = [[] for _ in range(jobs)]
-    for key in sorted(keys, key=lambda k: -len(sizes.get(k, []))):
-        min(groups, key=lambda g: sum(len(sizes.get(k, [])) for k in g)).append(key)
-    print(f"certifying {spec.bench!r} ({path.name}) into {out}, "
-          f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
-    started = dt.datetime.now().astimezone()
+    profiles_dir = args.profiles or default_profiles_dir()
     rig = provenance(Path(profiles_dir).resolve())
     texts = requirement_texts(profiles, {k: sizes[k] for k in keys})
     bench = bench_info(path, spec)
-    procs: list[subprocess.Popen[str]] = []
     fates: dict[int, str] = {}  # part index -> why its unfinished requirements did not run
 
     def build(state: str) -> dict:
@@ -422,80 +453,73 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
 
     live = LiveReport(out, run_id, build, html=True)
     live.update()
-
-    def forward(stop) -> None:  # noqa: ANN001
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(stop.signum)
-
-    with stopping(forward) as stop:
-        for i, group in enumerate(groups):
-            if stop.signum is not None:
-                break
-            cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
-                   "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
-            if args.profiles:
-                cmd += ["--profiles", str(args.profiles)]
-            if args.no_evidence:
-                cmd += ["--no-evidence"]
-            for key in group:
-                cmd += ["--vendor", key]
-            procs.append(subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None))
-        sel = selectors.DefaultSelector()
-        for i, proc in enumerate(procs):
-            assert proc.stdout is not None
-            sel.register(proc.stdout, selectors.EVENT_READ, i)
-        open_streams = len(procs)
-        said: list[list[str]] = [[] for _ in groups]
-        merged_at, killed = 0.0, False
-        while open_streams:
-            # Parts that do not stop within a minute of the signal are killed.
-            if stop.signum is not None and not killed and stop.since() > 60:
-                for proc in procs:
-                    if proc.poll() is None:
-                        proc.kill()
-                killed = True
-            for key, _ in sel.select(timeout=0.5):
-                line = key.fileobj.readline()  # type: ignore[union-attr]
-                if not line:
-                    sel.unregister(key.fileobj)
-                    open_streams -= 1
-                    continue
-                if line.startswith("  "):  # a test's progress line: its part's report is new
-                    print(line.rstrip("\n"), flush=True)
-                    if time.monotonic() - merged_at >= 1.0:
-                        live.update()
-                        merged_at = time.monotonic()
-                else:  # its header, summary or error: shown only if the part fails to run
-                    said[key.data].append(line)
-        codes: list[int | None] = [proc.wait() for proc in procs]
-        codes += [None] * (len(groups) - len(procs))
-        reports = [_part_report(out / f"part-{i + 1}", run_id) for i in range(jobs)]
-        junit = [(out / f"part-{i + 1}" / JUNIT_FILE, groups[i]) for i in range(jobs)]
+    for i, group in enumerate(groups):
         if stop.signum is not None:
-            fates.update({i: INTERRUPTED for i in range(jobs)})
-            _finish(live, "interrupted", junit)
-            print(f"interrupted ({stop.name}): the report holds what the parts decided, the "
-                  "rest not run", file=sys.stderr, flush=True)
-            return stop.exit_code
-        # A part counts only when it finished (exit 0: all passed, 1: violations) and wrote
-        # this run's finished report.
-        broken = [i for i, code in enumerate(codes)
-                  if code not in (EXIT_OK, EXIT_VIOLATION) or reports[i] is None
-                  or reports[i].get("state") != "finished"]
-        if broken:
-            fates.update({i: f"not run: part {i + 1} did not finish (exit {codes[i]})"
-                          for i in broken})
-            _finish(live, "error", junit)
-            for i in broken:
-                sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
-                                 + "".join(said[i][-20:]))
-            raise RigError(f"a part of the certification did not finish (exits {codes}); "
-                           f"see {out}/part-*/")
-        return _finish(live, "finished", junit)
+            break
+        cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
+               "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
+        if args.profiles:
+            cmd += ["--profiles", str(args.profiles)]
+        if args.no_evidence:
+            cmd += ["--no-evidence"]
+        for key in group:
+            cmd += ["--vendor", key]
+        procs.append(subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None))
+    sel = selectors.DefaultSelector()
+    for i, proc in enumerate(procs):
+        assert proc.stdout is not None
+        sel.register(proc.stdout, selectors.EVENT_READ, i)
+    open_streams = len(procs)
+    said: list[list[str]] = [[] for _ in groups]
+    merged_at, killed = 0.0, False
+    while open_streams:
+        # Parts that do not stop within a minute of the signal are killed.
+        if stop.signum is not None and not killed and stop.since() > 60:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+            killed = True
+        for key, _ in sel.select(timeout=0.5):
+            line = key.fileobj.readline()  # type: ignore[union-attr]
+            if not line:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+                continue
+            if line.startswith("  "):  # a test's progress line: its part's report is new
+                print(line.rstrip("\n"), flush=True)
+                if time.monotonic() - merged_at >= 1.0:
+                    live.update()
+                    merged_at = time.monotonic()
+            else:  # its header, summary or error: shown only if the part fails to run
+                said[key.data].append(line)
+    codes: list[int | None] = [proc.wait() for proc in procs]
+    codes += [None] * (len(groups) - len(procs))
+    reports = [_part_report(out / f"part-{i + 1}", run_id) for i in range(jobs)]
+    junit = [(out / f"part-{i + 1}" / JUNIT_FILE, groups[i]) for i in range(jobs)]
+    if stop.signum is not None:
+        fates.update({i: INTERRUPTED for i in range(jobs)})
+        _finish(live, "interrupted", junit)
+        print(f"interrupted ({stop.name}): the report holds what the parts decided, the "
+              "rest not run", file=sys.stderr, flush=True)
+        return stop.exit_code
+    # A part counts only when it finished (exit 0: all passed, 1: violations) and wrote
+    # this run's finished report.
+    broken = [i for i, code in enumerate(codes)
+              if code not in (EXIT_OK, EXIT_VIOLATION) or reports[i] is None
+              or reports[i].get("state") != "finished"]
+    if broken:
+        fates.update({i: f"not run: part {i + 1} did not finish (exit {codes[i]})"
+                      for i in broken})
+        _finish(live, "error", junit)
+        for i in broken:
+            sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
+                             + "".join(said[i][-20:]))
+        raise RigError(f"a part of the certification did not finish (exits {codes}); "
+                       f"see {out}/part-*/")
+    return _finish(live, "finished", junit)
 
 
 def _relabel_pending(report: dict, fate: str) -> None:

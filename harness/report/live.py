@@ -117,8 +117,10 @@ class LiveReport:
     """
 
     #: Seconds between two HTML renderings while running (at least; more when rendering
-    #: takes long: it never takes more than a tenth of the run).
+    #: takes long, as with a full run's pictures, ~5 s: it takes at most a twentieth of the
+    #: run's time).
     HTML_EVERY_S = 5.0
+    HTML_SHARE = 20
 
     def __init__(self, out: Path, run_id: str, build: Callable[[str], dict[str, Any]], *,
                  html: bool) -> None:
@@ -140,7 +142,7 @@ class LiveReport:
         write_json(self.out / REPORT_FILE, report)
         self.last = report
         if self.html and state == "running":
-            wait = max(self.HTML_EVERY_S, 10 * self._html_cost)
+            wait = max(self.HTML_EVERY_S, self.HTML_SHARE * self._html_cost)
             if time.monotonic() - self._html_at >= wait:
                 self.write_html()
         return report
