@@ -194,10 +194,12 @@ def _check_node(root: yaml.Node, shown: str) -> None:
     problems: list[BadInput] = []
     # Depth and duplicate keys, each node once (an anchored node is checked where defined).
     seen: set[int] = set()
+    aliased = False
     stack: list[tuple[yaml.Node, int, tuple[Any, ...]]] = [(root, 1, ())]
     while stack:
         node, depth, path = stack.pop()
         if id(node) in seen:
+            aliased = True
             continue
         seen.add(id(node))
         if depth > MAX_DEPTH:
@@ -215,11 +217,13 @@ def _check_node(root: yaml.Node, shown: str) -> None:
                     keys[k] = key.start_mark.line + 1
                 stack.append((value, depth + 1, path + (k,)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1, path + (i,)) for i, item in enumerate(node.value))
+            stack.extend([(item, depth + 1, (*path, i)) for i, item in enumerate(node.value)])
     if len(seen) > MAX_NODES:
         raise BadInput(shown, None, "", f"more than {MAX_NODES} values")
     if problems:
         raise BadInput.of(problems)
+    if not aliased:  # every node once: what was walked is what the data will be
+        return
     # Expanded size: children's sizes first, each shared node counted where it is used.
     size: dict[int, int] = {}
     deep: dict[int, int] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import re
+import resource
 import struct
 import subprocess
 import sys
@@ -604,3 +605,6 @@ def test_the_command_line_exits_2_with_one_line_per_problem(tmp_path: Path) -> N
         shown = err.removeprefix(f"onshi-rig {argv[0]}: ")
         where = f"{blamed}:{line}: " if line else f"{blamed}:"
         assert any(row.startswith(where) for row in shown.splitlines()), (argv, err)
+    # The largest resident size any child reached (kB on Linux): a 3 MB file, a billion
+    # laughs or a 5000-deep nest is refused without ballooning.
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 500_000
