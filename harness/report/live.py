@@ -103,7 +103,7 @@ def unique_folder(parent: Path, stem: str) -> Path:
     """A folder name under ``parent`` no other run has: ``stem``, the process id and random
     digits (two runs started in the same second get two folders)."""
     for _ in range(100):
-        candidate = parent / f"{stem}-{os.getpid()}{os.urandom(2).hex()}"
+        candidate = parent / f"{stem}-{os.getpid()}-{os.urandom(2).hex()}"
         if not candidate.exists():
             return candidate
     raise RigError(f"no free folder name under {parent}")
