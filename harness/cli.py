@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.arguments import finite_positive_seconds, positive_int
 from harness.errors import MissingSystemPart, RigError
 
 if TYPE_CHECKING:
@@ -609,7 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: every reader of the bench)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="report folder (default: a new folder under reports/)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+    p.add_argument("--jobs", type=positive_int, default=min(2, os.cpu_count() or 1), metavar="N",
                    help="emulated bench: split the makers over N processes (default: 2 "
                         "where there are 2 cores; a real bench always runs as one)")
     p.add_argument("--plan", action="store_true",
@@ -632,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reader", required=True, help="the general reader (bench file name)")
     p.add_argument("--card", default=None, metavar="card|phone|FILE",
                    help="emulated bench: put this emulated card or phone on the reader")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card")
+    p.add_argument("--timeout", type=finite_positive_seconds, default=30.0, help="seconds to wait for a card")
     p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,
                    help="emulated bench: how emulated cards reach PC/SC")
     p.add_argument("--json", action="store_true", help="the report as one JSON object")

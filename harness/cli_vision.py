@@ -12,6 +12,7 @@ import attrs
 import cv2
 import numpy as np
 
+from harness.arguments import positive_int
 from harness.errors import RigError
 
 if TYPE_CHECKING:
@@ -468,10 +469,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bench", metavar="FILE", type=Path, default=None,
                    help="bench file for --camera (default: the emulated bench)")
     p.add_argument("--calibration", metavar="FILE", type=Path, default=None)
-    p.add_argument("--frames", type=int, default=8, help="frames to average (default 8)")
+    p.add_argument("--frames", type=positive_int, default=8, help="frames to average (default 8)")
     p.add_argument("--region", action="append", default=[], metavar="NAME:KIND:X,Y,W,H",
                    help="a region in reference pixels; KIND match, mask or spinner")
-    p.add_argument("--size", type=int, nargs=2, default=(1024, 600), metavar=("W", "H"),
+    p.add_argument("--size", type=positive_int, nargs=2, default=(1024, 600), metavar=("W", "H"),
                    help="screen size for a new maker folder (default 1024 600)")
     p.add_argument("--replace", action="store_true", help="retake an existing reference")
     p.add_argument("--text", action="append", default=[], metavar="TEXT",
@@ -490,7 +491,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", required=True, metavar="NAME", help="a camera of the bench file")
     p.add_argument("--bench", metavar="FILE", type=Path, default=None,
                    help="bench file (default: the emulated bench)")
-    p.add_argument("--frames", type=int, default=10,
+    p.add_argument("--frames", type=positive_int, default=10,
                    help="frames to try while the screen shows nothing known (default 10)")
     _screens_arg(p)
     p.set_defaults(func=cmd_calibrate)

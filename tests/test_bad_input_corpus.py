@@ -28,6 +28,7 @@ import yaml
 
 from harness.arguments import finite_positive_seconds, image_file, positive_int, writable_folder
 from harness.bench import check_bench_file
+from harness.cli import build_parser
 from harness.emulation.card import FileSystemCard
 from harness.emulation.device_spec import load_device_spec
 from harness.errors import BadInput
@@ -552,8 +553,12 @@ def test_bad_arguments_exit_2_naming_the_argument(option: str, value: str, tmp_p
     value = {"FILE": str(plain), "FILE/below": str(plain / "below"), "HUGE": str(huge),
              "EMPTY": str(tmp_path / "empty.png"),
              "MISSING": str(tmp_path / "none.png")}.get(value, value)
+    # The options the command line has take the real parser (the subcommand that has them);
+    # the rest, their validators.
+    command = {"--jobs": ["certify"], "--timeout": ["probe"], "--frames": ["learn"]}
+    parser = build_parser() if option in command else argument_parser()
     with pytest.raises(SystemExit) as caught:
-        argument_parser().parse_args([f"{option}={value}"])
+        parser.parse_args([*command.get(option, []), f"{option}={value}"])
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}:" in err and "Traceback" not in err
