@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from test_certify import failed
 
 from harness.paths import project_file
 from harness.pytest_plugin import missing_part
@@ -82,6 +83,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         capture_output=True, text=True, timeout=900, cwd=project_file("."))
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # E901-02 fails
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    # Exactly what the deviation breaks (this is the deviant bench's certification of Canon:
+    # tests/test_certify_deviant.py certifies the bench's other makers).
+    assert failed(report) == {"canon": {"E901-02"}}, proc.stdout[-3000:]
     return {"out": out, "report": report, "typed": json.loads(typed.read_text()),
             "stdout": proc.stdout, "html": (out / "certification.html").read_text("utf-8")}
 

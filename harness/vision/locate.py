@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from harness.errors import RigError
+from harness.vision.bezel import Ring
 from harness.vision.classify import Classifier, Decision, unknown
 from harness.vision.geometry import Calibration, order_corners
 
@@ -457,6 +458,10 @@ def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None
     return _thoroughly(frame, classifier, best)
 
 
+#: Recognised looks after which the ring is taken again (light drifts over a long run).
+RING_REFRESH = 20
+
+
 @attrs.define
 class CalibrationKeeper:
     """Holds a camera's calibration; looks for the screen again when scores drop."""
@@ -472,6 +477,9 @@ class CalibrationKeeper:
     _low: int = attrs.field(default=0, init=False)
     #: Shift of the last recalibration that found the camera moved (None: never moved).
     last_move_px: float | None = None
+    #: The ring around the screen on a frame where it was recognised (bezel.py).
+    _ring: Ring | None = attrs.field(default=None, init=False)
+    _ring_age: int = attrs.field(default=0, init=False)
 
     def classify(self, frame: np.ndarray) -> tuple[Decision, bool]:
         """Classify a frame; the flag is True when this frame found the camera moved."""
@@ -499,6 +507,9 @@ class CalibrationKeeper:
         decision = self.classifier.classify_frame(frame, self.calibration)
         if decision.known and not decision.blank and decision.score >= self.recheck_below:
             self._low = 0
+            self._ring_age += 1
+            if self._ring is None or self._ring_age >= RING_REFRESH:
+                self._ring, self._ring_age = Ring.of(frame, self.calibration), 0
             return decision, False
         self._low += 1
         # A dark panel is a fine answer, but a knocked camera staring at something dark says
@@ -507,6 +518,10 @@ class CalibrationKeeper:
         if self._low < due:
             return decision, False
         self._low = 0
+        # The ring around the screen as it was when the screen was last recognised: the
+        # camera has not moved, the screen shows something new: no search.
+        if self._ring is not None and self._ring.same_in(frame):
+            return decision, False
         try:
             located = locate(frame, self.classifier)
         except ScreenNotFound:
@@ -516,7 +531,7 @@ class CalibrationKeeper:
                                               and not decision.blank):
             return decision, False
         shift = located.calibration.shift(self.calibration)
-        self.calibration = located.calibration
+        self.calibration, self._ring = located.calibration, None
         moved = shift > self.moved_px
         if moved:
             self.last_move_px = shift
