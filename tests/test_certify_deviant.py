@@ -28,8 +28,10 @@ NEEDS_NO_START = {"USB-01", "USB-02", "SP-05"}
 
 #: Bench -> the makers certified (to keep the run short) -> what must fail, nothing else.
 DEVIANT = {
-    "deviant-boot": {"panasonic": _all_but("panasonic", NEEDS_NO_START),
-                     "atlas": _all_but("atlas", NEEDS_NO_START)},
+    # (The bench's Atlas, which its terminal's restart does not start, is left out to keep
+    # CI short: its unstarted panel costs a search of the frame per look. Its routine is
+    # certified on deviant-order, the flows' fail-closed start on Panasonic here.)
+    "deviant-boot": {"panasonic": _all_but("panasonic", NEEDS_NO_START)},
     "deviant-order": {"panasonic": {"BOOT-01"}, "atlas": {"BOOT-02"}},
     # (Canon on this bench: tests/test_certify_report.py, whose run it is.)
     "deviant-e901": {"usen_almex": {"E901-02"}, "fujitsu_japan": {"E901-05"}},
