@@ -25,6 +25,21 @@ def _uses_pcscd(test_file: str) -> bool:
     return any(name in text for name in PCSCD_FIXTURES)
 
 
+def _weight(item: pytest.Item) -> int:
+    """The longest files first, so that none of them ends the run alone: the certification
+    tests (each certifies a bench in processes of its own), then the suites, then the rest."""
+    path = item.nodeid.split("::", 1)[0]
+    if path == "tests/test_certify_deviant.py":  # the longest of all
+        return 0
+    if path.startswith("tests/test_certify"):
+        return 1
+    return 2 if path.startswith("suites/") else 3
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_weight)  # stable: each file's tests keep their order
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist a file's tests stay on one worker, in order, so module and
     session fixtures (a deviant bench certified, a flow driven once for several checks)
@@ -33,8 +48,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     group marks do not reach the scheduler.)"""
     from xdist.scheduler import LoadFileScheduling
 
-    # In collection order, not the largest files first: the certification tests are few
-    # but the longest, and must start early rather than end the run alone.
+    # In collection order (the longest files first: pytest_collection_modifyitems), not the
+    # files with most tests first: the certification tests are few but the longest.
     config.option.loadscopereorder = False
 
     class ByFileAndPcscd(LoadFileScheduling):
