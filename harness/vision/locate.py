@@ -458,6 +458,8 @@ def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None
     return _thoroughly(frame, classifier, best)
 
 
+#: Frame seconds between two searches of a frame for a screen never found yet.
+SEARCH_EVERY_S = 2.0
 #: Recognised looks after which the ring is taken again (light drifts over a long run).
 RING_REFRESH = 20
 
@@ -477,25 +479,18 @@ class CalibrationKeeper:
     _low: int = attrs.field(default=0, init=False)
     #: Shift of the last recalibration that found the camera moved (None: never moved).
     last_move_px: float | None = None
+    #: Before the screen was ever found: where the last search put its best guess, what
+    #: it saw there, and when (see :meth:`_search`).
+    _guess: tuple[Calibration, Decision, float] | None = attrs.field(default=None, init=False)
     #: The ring around the screen on a frame where it was recognised (bezel.py).
     _ring: Ring | None = attrs.field(default=None, init=False)
     _ring_age: int = attrs.field(default=0, init=False)
 
-    def classify(self, frame: np.ndarray) -> tuple[Decision, bool]:
-        """Classify a frame; the flag is True when this frame found the camera moved."""
+    def classify(self, frame: np.ndarray, t: float | None = None) -> tuple[Decision, bool]:
+        """Classify a frame (taken at ``t``, bench seconds, if known); the flag is True when
+        this frame found the camera moved."""
         if self.calibration is None:
-            try:
-                located = locate(frame, self.classifier)
-            except ScreenNotFound as exc:
-                return unknown(str(exc)), False
-            # Only a recognised screen with content fixes where the panel is; until one
-            # shows (a dark panel at start-up), look again on every frame.
-            if located.decision.known and not located.decision.blank:
-                self.calibration = located.calibration
-                return located.decision, False
-            return unknown("screen not found yet (" + (
-                "the panel is blank" if located.decision.blank
-                else located.decision.why or "nothing recognised") + ")"), False
+            return self._search(frame, t), False
         size = (frame.shape[1], frame.shape[0])
         if size != tuple(self.calibration.frame_size):
             # Another resolution: the old corners mean nothing; find the screen afresh.
@@ -537,6 +532,35 @@ class CalibrationKeeper:
             self.last_move_px = shift
         return found, moved
 
+
+    def _search(self, frame: np.ndarray, t: float | None) -> Decision:
+        """Before the screen was ever found. Only a recognised screen with content fixes
+        where the panel is; until one shows (a dark panel at start-up, a screen no reference
+        matches) the frame is searched again, at most every :data:`SEARCH_EVERY_S` of frame
+        time: in between, the last search's best place is looked at, and a screen recognised
+        there, or a dark panel lit (or a lit one gone dark), is searched for at once."""
+        if self._guess is not None and t is not None:
+            place, seen, when = self._guess
+            if 0 <= t - when < SEARCH_EVERY_S:
+                now = self.classifier.classify_frame(frame, place, thorough=False)
+                content = now.known and not now.blank  # a screen recognised there
+                if not content and now.blank == seen.blank:
+                    return unknown("screen not found yet (" + (
+                        "the panel is blank" if now.blank
+                        else seen.why or "nothing recognised") + ")")
+        self._guess = None
+        try:
+            located = locate(frame, self.classifier)
+        except ScreenNotFound as exc:
+            return unknown(str(exc))
+        found = located.decision
+        if found.known and not found.blank:
+            self.calibration = located.calibration
+            return found
+        if t is not None:
+            self._guess = (located.calibration, found, t)
+        return unknown("screen not found yet (" + (
+            "the panel is blank" if found.blank else found.why or "nothing recognised") + ")")
 
 __all__ = ["CalibrationKeeper", "Located", "ScreenNotFound", "agreed", "best_candidate",
            "locate", "screen_candidates"]

@@ -96,7 +96,7 @@ class ScreenWatcher:
                 self.timeline.record(self.name, "camera.stopped", why=exc.why)
             self.stopped = exc.why
             raise
-        decision, moved = self.keeper.classify(frame.image)
+        decision, moved = self.keeper.classify(frame.image, frame.t)
         calibration = self.keeper.calibration
         decision = recognised_by_text(decision, frame.image, calibration,
                                       self.classifier.references)
