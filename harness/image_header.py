@@ -11,6 +11,7 @@ import struct
 from pathlib import Path
 
 from harness.errors import BadInput
+from harness.loading import read_head
 
 #: Pixels an image may declare: four times a 4K camera frame, far above any screen or frame
 #: the rig handles.
@@ -59,16 +60,8 @@ def check_image_file(path: Path, max_pixels: int = MAX_PIXELS) -> None:
     """Refuse, before decoding, an image file that is empty, too large, cut short in its
     header or declares more than ``max_pixels`` (a BadInput naming the file)."""
     shown = str(path)
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(1 << 16)
-    except FileNotFoundError:
-        raise BadInput(shown, None, "", "no such file") from None
-    except IsADirectoryError:
-        raise BadInput(shown, None, "", "a folder, not an image") from None
-    except OSError as exc:
-        raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
+    head = read_head(path, 1 << 16, "an image")
+    size = path.stat().st_size
     if size == 0:
         raise BadInput(shown, None, "", "an empty file, not an image")
     if size > MAX_BYTES:

@@ -131,6 +131,21 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 
 
+def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
+    """At most ``limit`` bytes of ``path`` from its start; a BadInput naming the file when
+    it cannot be read (``what`` it should be, for a folder given instead)."""
+    shown = str(path)
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit)
+    except FileNotFoundError:
+        raise BadInput(shown, None, "", "no such file") from None
+    except IsADirectoryError:
+        raise BadInput(shown, None, "", f"a folder, not {what}") from None
+    except OSError as exc:
+        raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
+
+
 def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     shown = str(path)
     text = _read_text(path)
@@ -166,17 +181,9 @@ def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
 
 def _read_text(path: Path) -> str:
     shown = str(path)
-    try:
-        with path.open("rb") as handle:
-            # Read one byte more than allowed: a file that grows (or a device that never
-            # ends) is refused without reading it all.
-            raw = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise BadInput(shown, None, "", "no such file") from None
-    except IsADirectoryError:
-        raise BadInput(shown, None, "", "a folder, not a file") from None
-    except OSError as exc:
-        raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
+    # One byte more than allowed: a file that grows (or a device that never ends) is
+    # refused without reading it all.
+    raw = read_head(path, MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise BadInput(shown, None, "", f"larger than {MAX_BYTES // 1_000_000} MB: not a file "
                        "the rig reads (a bench, profile or behaviour file is a few kB)")

@@ -124,10 +124,7 @@ class CardSpec(Field):
             pins: set[str] = set()
             for k, pin in enumerate(applet.pins):
                 where = (*at, "pins", k)
-                fid = _check_hex(found, (*where, "fid"), pin.fid, 2, 2)
-                if fid is not None and fid in fids:
-                    found.append(((*where, "fid"), f"file ID {pin.fid} used twice"))
-                fids.add(fid or b"")
+                _unique_fid(found, where, pin.fid, fids)
                 if pin.name in pins:
                     found.append(((*where, "name"), f"PIN {pin.name!r} listed twice"))
                 pins.add(pin.name)
@@ -135,10 +132,7 @@ class CardSpec(Field):
                     found.append(((*where, "value"), "a PIN is printable ASCII, not empty"))
             for k, file in enumerate(applet.files):
                 where = (*at, "files", k)
-                fid = _check_hex(found, (*where, "fid"), file.fid, 2, 2)
-                if fid is not None and fid in fids:
-                    found.append(((*where, "fid"), f"file ID {file.fid} used twice"))
-                fids.add(fid or b"")
+                _unique_fid(found, where, file.fid, fids)
                 _check_content(found, where, file)
                 if file.read_after is not None and file.read_after not in pins:
                     found.append(((*where, "read_after"),
@@ -146,6 +140,15 @@ class CardSpec(Field):
                                   f"{applet.name!r} (PINs: {', '.join(sorted(pins)) or 'none'})"))
         check_all(found)
         return self
+
+
+def _unique_fid(found: list[tuple[tuple[Any, ...], str]], where: tuple[Any, ...],
+                text: str, fids: set[bytes]) -> None:
+    """A 2-byte file ID in hex, used once in its applet (PINs and files share the IDs)."""
+    fid = _check_hex(found, (*where, "fid"), text, 2, 2)
+    if fid is not None and fid in fids:
+        found.append(((*where, "fid"), f"file ID {text} used twice"))
+    fids.add(fid or b"")
 
 
 def _check_hex(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...], text: str,
