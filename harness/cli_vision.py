@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from harness.arguments import positive_int
-from harness.errors import RigError
+from harness.errors import BadInput, RigError
+from harness.image_header import check_image_file
 
 if TYPE_CHECKING:
     from harness.vision.geometry import Calibration
@@ -117,6 +118,10 @@ def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
         return None, "no such file"
     if path.is_dir():
         return None, "a folder, not an image"
+    try:
+        check_image_file(path)  # its declared size, before anything is decoded
+    except BadInput as exc:
+        return None, exc.problem
     try:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     except cv2.error as exc:

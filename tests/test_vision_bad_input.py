@@ -94,3 +94,39 @@ def test_a_deviated_panel_look_is_drawn_afresh() -> None:
         update={"background": "#ff0000"})})
     renderer = ScreenRenderer(red)
     assert renderer.prime(refs) == 0  # the pictures were drawn in another look
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header declares ``width`` x ``height`` (its data is a few bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                              0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b""))
+
+
+def test_a_huge_declared_image_is_refused_before_decoding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 20000x20000 header (3 GB decoded) is an error line of classify, and a reference
+    screen of that size is bad input naming the index: neither is decoded."""
+    import shutil
+
+    from harness.vision.reference import ReferenceSet, screens_dir_for
+
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(_png_header(20000, 20000))
+    code = main(["classify", "--vendor", "canon", str(huge)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in out + err
+    assert "huge.png" in out + err and "20000x20000" in out + err
+    screens = tmp_path / "screens"
+    shutil.copytree(screens_dir_for("canon"), screens)
+    (screens / "first.png").write_bytes(_png_header(20000, 20000))
+    with pytest.raises(BadInput, match=r"references\.first\.file: first\.png: declares "
+                                       r"20000x20000"):
+        ReferenceSet.load(screens)

@@ -36,6 +36,7 @@ import pydantic
 import yaml
 
 from harness.errors import BadInput, RigError
+from harness.image_header import check_image_file
 from harness.loading import Field, load_yaml_model
 from harness.paths import project_file
 
@@ -189,6 +190,11 @@ class ReferenceSet:
         width, height = index.size
         for name, entry in index.references.items():
             path = directory / entry.file
+            try:
+                check_image_file(path)  # its declared size, before anything is decoded
+            except BadInput as exc:
+                raise BadInput(str(index_path), None, f"references.{name}.file",
+                               f"{entry.file}: {exc.problem}") from None
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
                 raise BadInput(str(index_path), None, f"references.{name}.file",
