@@ -250,3 +250,26 @@ def test_boot_rules(shipped: ProfileSet) -> None:
     button = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
                         reader_started=None, reader_ready=None)
     assert any("did not start with the terminal" in p for p in check_boot(atlas, button))
+
+
+def test_verdicts_carry_the_windows_their_time_rules_checked(shipped: ProfileSet) -> None:
+    """What the report draws on a failure's timeline: BOOT-01's 15 to 30 s from when the
+    reader was switched on, E901-02's screen that must stay unchanged from when it came."""
+    from harness.model.boot_rules import judge_boot
+    from harness.model.flow_rules import judge_flow
+    from harness.model.verdict import Evidence
+
+    late = BootRecord({"reader": 100, "terminal": 145, "receipt_computer": 240},
+                      reader_started=112, reader_ready=190)
+    verdict = judge_boot(shipped["panasonic"].requirement("BOOT-01"), "panasonic",
+                         "panasonic", late)
+    assert not verdict.passed
+    assert verdict.evidence.windows == ((115.0, 130.0, "terminal on: 15 to 30 s after reader"),)
+    requirement = shipped["panasonic"].requirement("E901-02")
+    verdict = judge_flow(requirement, "panasonic", check(shipped, "panasonic", "E901-02"),
+                         e901_record())
+    # The completion screen came at 8 s; the staff's first OK at 35 s.
+    assert (8.0, 35.0, "completion unchanged until OK is pressed") in verdict.evidence.windows
+    # They survive the report's JSON.
+    again = Evidence.from_json(verdict.evidence.as_json())
+    assert again.windows == verdict.evidence.windows

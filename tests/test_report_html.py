@@ -164,3 +164,24 @@ def test_a_flow_verdict_carries_the_frames_its_screens_and_dialogs_were_decided_
     verdict = judge_flow(req, "canon", check, record)
     assert verdict.evidence.frames == ("cam-canon/000001-0.000-first.jpg",
                                        "cam-terminal/000002-3.000-e.jpg")
+
+
+def test_the_checked_windows_are_drawn_on_a_lane_of_their_own() -> None:
+    from harness.report.timeline_picture import flow_timeline_png
+
+    events = [{"t": 0.0, "source": "cam", "kind": "screen.seen", "state": "first"},
+              {"t": 10.0, "source": "cam", "kind": "screen.seen", "state": "completion"}]
+
+    def draw(windows: list[list[Any]]) -> np.ndarray:
+        png = flow_timeline_png(events, (0.0, 40.0), reader="r", reader_cameras=["cam"],
+                                terminal=None, terminal_cameras=[], observed=["5.0:card_in"],
+                                title="t", windows=windows)
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    def blue(picture: np.ndarray) -> int:  # the windows' outline, #1565c0
+        return int(np.all(np.abs(picture.astype(int) - (21, 101, 192)) <= 30, axis=2).sum())
+
+    plain = draw([])
+    checked = draw([[10.0, 35.0, "completion unchanged until OK is pressed"]])
+    assert checked.shape[0] > plain.shape[0]  # one lane more
+    assert blue(plain) == 0 and blue(checked) > 200

@@ -48,10 +48,28 @@ def judge_boot(requirement: Requirement, maker: str, reader: str, record: BootRe
     times = [*record.switched_on.values(), *(t for t in (
         record.reader_started, record.reader_on_usb, record.terminal_lit, record.reader_ready)
         if t is not None)]
+    windows = tuple(w for check in requirement.checks if isinstance(check, BootOrderCheck)
+                    for w in boot_windows(check, record))
     return Verdict.of(requirement.id, maker, reader, expected=requirement.statement,
                       seen=record.summary(), problems=problems,
                       evidence=Evidence(span=(min(times), max(times)) if times else None,
-                                        observed=(record.summary(),)))
+                                        observed=(record.summary(),), windows=windows))
+
+
+def boot_windows(check: BootOrderCheck, record: BootRecord
+                 ) -> list[tuple[float, float, str]]:
+    """When each device with a time window had to be switched on (BOOT-01's terminal 15
+    to 30 s after the reader), from when the device before it was."""
+    on = record.switched_on
+    out = []
+    for gap in check.gaps:
+        if gap.after in on and (gap.min_s is not None or gap.max_s is not None):
+            low = on[gap.after] + (gap.min_s or 0.0)
+            high = on[gap.after] + (gap.max_s if gap.max_s is not None else gap.min_s or 0.0)
+            bounds = f"{gap.min_s or 0:g} to {gap.max_s:g} s" if gap.max_s is not None \
+                else f"{gap.min_s:g} s or more"
+            out.append((low, high, f"{gap.then} on: {bounds} after {gap.after}"))
+    return out
 
 
 def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:

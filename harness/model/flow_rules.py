@@ -54,10 +54,33 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
     evidence = Evidence(span=(min(times), max(times)) if times else None,
                         read=tuple(dict.fromkeys(findings)), frames=tuple(dict.fromkeys(frames)),
                         observed=(record.path(), record.dialog_path(),
-                                  " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions)))
+                                  " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions)),
+                        windows=tuple(flow_windows(check, record)))
     return Verdict.of(requirement.id, maker, subject or record.reader,
                       expected=f"{requirement.statement} [{describe_flow(check)}]",
                       seen=seen, problems=check_flow(check, record), evidence=evidence)
+
+
+def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, float, str]]:
+    """The windows the check's time rules looked at: a screen that must stay unchanged,
+    from when it was first seen; a screen due after an action, from each time it was done."""
+    out: list[tuple[float, float, str]] = []
+    for step in check.screens:
+        seen = next((x for x in record.screens if _is(x, step)), None)
+        if seen is not None and step.stays_s is not None:
+            out.append((seen.t, seen.t + step.stays_s,
+                        f"{step.screen} unchanged {step.stays_s:g} s"))
+        if seen is not None and step.stays_until_press is not None:
+            button = step.stays_until_press
+            press = next((a for a in _presses(record, button) if a.t >= seen.t - EPS_S), None)
+            if press is not None:
+                out.append((seen.t, press.t,
+                             f"{step.screen} unchanged until {button} is pressed"))
+        if step.upon is not None and step.within_s is not None:
+            out += [(a.t, a.t + step.within_s,
+                     f"{step.screen} within {step.within_s:g} s of {step.upon}")
+                    for a in record.actions if a.what == step.upon]
+    return out
 
 
 def _response(rule: Response, record: FlowRecord) -> list[str]:

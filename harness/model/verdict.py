@@ -31,6 +31,9 @@ class Evidence:
     frames: tuple[str, ...] = ()
     #: What was observed, as the rule saw it: ``first -> face_auth -> consent_1``.
     observed: tuple[str, ...] = ()
+    #: The windows the rule checked (start, end, what must happen in it), bench seconds:
+    #: BOOT-01's 15 to 30 s, a screen that must stay unchanged, a screen due after an action.
+    windows: tuple[tuple[float, float, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -39,6 +42,8 @@ class Evidence:
         for name in ("read", "frames", "observed"):
             if getattr(self, name):
                 out[name] = list(getattr(self, name))
+        if self.windows:
+            out["windows"] = [[round(a, 3), round(b, 3), what] for a, b, what in self.windows]
         return out
 
     @classmethod
@@ -46,7 +51,9 @@ class Evidence:
         span = data.get("span")
         return cls(span=(float(span[0]), float(span[1])) if span else None,
                    read=tuple(data.get("read", ())), frames=tuple(data.get("frames", ())),
-                   observed=tuple(data.get("observed", ())))
+                   observed=tuple(data.get("observed", ())),
+                   windows=tuple((float(a), float(b), str(w))
+                                 for a, b, w in data.get("windows", ())))
 
 
 @attrs.frozen

@@ -212,7 +212,7 @@ def _timeline(folder: _Folder, verdict: dict[str, Any], title: str) -> bytes:
         folder.events(), ev["span"], reader=verdict["subject"],
         reader_cameras=folder.cameras.get(verdict["subject"], []), terminal=terminal,
         terminal_cameras=folder.cameras.get(terminal, []) if terminal else [],
-        observed=ev.get("observed", []), title=title)
+        observed=ev.get("observed", []), title=title, windows=ev.get("windows", ()))
 
 
 def _split_expected(expected: str) -> tuple[str, str]:

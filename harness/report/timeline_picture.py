@@ -4,7 +4,8 @@ Lanes, from the run's ``timeline.jsonl`` and the verdict itself: the power of th
 the terminal and the receipt computer; the reader's USB link; PC/SC events; the reader's
 screen and the terminal's monitor as the cameras saw them (one band per state); the
 network; the hands' actions (from the verdict's observed record). The span the rule judged
-is shaded. Drawn with matplotlib (Agg, no display), as PNG bytes.
+is shaded; the windows its time rules checked (BOOT-01's 15 to 30 s, a screen that must stay
+unchanged, a screen due after an action) are drawn as a lane of their own. Drawn with matplotlib (Agg, no display), as PNG bytes.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def _colour(state: str) -> tuple[float, float, float]:
 def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *,
                       reader: str, reader_cameras: Sequence[str],
                       terminal: str | None, terminal_cameras: Sequence[str],
-                      observed: Sequence[str], title: str) -> bytes:
+                      observed: Sequence[str], title: str,
+                      windows: Sequence[Sequence[Any]] = ()) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -99,6 +101,10 @@ def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *
     actions = [(float(m.group(1)), m.group(2)) for line in observed for token in line.split()
                if (m := ACTION.match(token))]
     lanes.append(("hands", [], [(t, what) for t, what in actions if t0 <= t <= t1]))
+    checked = [(max(float(a), t0), min(float(b), t1), str(what)) for a, b, what in windows
+               if float(b) >= t0 and float(a) <= t1]
+    if checked:
+        lanes.append(("checked windows", checked, []))
     # A lane with nothing known in the window says nothing: left out.
     lanes = [lane for lane in lanes if lane[1] or lane[2]] or lanes[-1:]
 
@@ -106,9 +112,13 @@ def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *
     ax.axvspan(start, end, color="#fff3c4", zorder=0, label="span judged")
     for i, (_, bands, marks) in enumerate(lanes):
         y = len(lanes) - 1 - i
+        checked = lanes[i][0] == "checked windows"
         for a, b, state in bands:
-            ax.broken_barh([(a, max(b - a, 0.05))], (y - 0.35, 0.7), facecolors=_colour(state),
-                           edgecolors="#555", linewidth=0.4, zorder=2)
+            ax.broken_barh([(a, max(b - a, 0.05))], (y - 0.35, 0.7),
+                           facecolors="none" if checked else _colour(state),
+                           edgecolors="#1565c0" if checked else "#555",
+                           linewidth=1.2 if checked else 0.4,
+                           hatch="//" if checked else None, zorder=2)
             if b - a > (t1 - t0) / 40:
                 ax.text((a + b) / 2, y, state, ha="center", va="center", fontsize=7,
                         clip_on=True, zorder=3)
