@@ -2,8 +2,9 @@
 
 Suites act through :class:`Hands` and never import ``harness.emulation`` (DESIGN.md
 principle 1). On an emulated bench the twins are acted on (``harness.emulation.hands``); on a
-real bench :class:`ManualHands` asks the operator, as labgrid's ManualPowerDriver does, and
-waits (bounded) for them to say it is done. What the bench did is then seen by the rig's own
+real bench :class:`ManualHands` asks the operator on the controlling terminal, as labgrid's
+ManualPowerDriver does, or a scripted operator (harness.operator), and waits (bounded) for them
+to say it is done. What the bench did is then seen by the rig's own
 eyes (cameras) and ears (the timeline), never taken from the hands.
 
 A few things a person reads off a device the rig has no eyes on (the management tool's
@@ -19,8 +20,10 @@ from typing import Literal, Protocol
 
 import attrs
 
-from harness.errors import DeviceTimeout
+from harness.errors import DeviceTimeout, RigError
 from harness.model.clock import Clock
+from harness.model.timeline import Timeline
+from harness.operator import SECRET, CallableOperator, Operator, OperatorRefused, Step, TtyOperator
 
 #: Where the terminal's disk image stands: from before the January 2026 upgrade, or after.
 Image = Literal["before_upgrade", "after_upgrade"]
@@ -152,25 +155,45 @@ class Hands(Protocol):
 
 
 class ManualHands:
-    """A real bench: each action is asked of the operator, who confirms it."""
+    """A real bench: each action is asked of the operator (the controlling terminal, or a
+    script), who confirms it within ``timeout_s``. Every question and answer lands on the
+    timeline; a PIN shown to the operator and a passcode typed by them never do."""
 
-    def __init__(self, clock: Clock, ask: Callable[[str], str] = input,
-                 timeout_s: float = 300.0) -> None:
+    def __init__(self, clock: Clock, ask: Callable[[str], str] | None = None,
+                 timeout_s: float = 300.0, *, operator: Operator | None = None,
+                 timeline: Timeline | None = None) -> None:
         self.clock = clock
-        self.ask = ask
+        self.operator: Operator = operator or (
+            CallableOperator(ask, clock) if ask is not None else TtyOperator())
         self.timeout_s = timeout_s
+        self.timeline = timeline
 
-    def _answer(self, what: str, prompt: str) -> str:
-        started = self.clock.now()
-        answer = self.ask(f"[operator] {what} - {prompt}: ")
-        if answer.strip().lower() in ("no", "n"):
-            raise DeviceTimeout("operator", what, self.clock.now() - started)
-        if self.clock.now() - started > self.timeout_s:
-            raise DeviceTimeout("operator", what, self.timeout_s)
-        return answer.strip()
+    def _record(self, kind: str, **data: object) -> None:
+        if self.timeline is not None:
+            self.timeline.record("operator", kind, by=self.operator.who, **data)
 
-    def _do(self, what: str) -> None:
-        self._answer(what, "press Enter when done (or type 'no')")
+    def _answer(self, what: str, prompt: str, *, secret: str = "",
+                secret_answer: bool = False) -> str:
+        step = Step(what, prompt, secret)
+        self._record("operator.asked", what=step.recorded, timeout_s=self.timeout_s)
+        try:
+            answer = self.operator.ask(step, self.timeout_s)
+        except DeviceTimeout as exc:
+            self._record("operator.timeout", what=step.recorded, seconds=exc.seconds)
+            raise
+        except RigError as exc:
+            self._record("operator.failed", what=step.recorded, reason=str(exc))
+            raise
+        shown = f"({len(answer.text)} {'digits' if answer.text.isdigit() else 'characters'})" \
+            if secret_answer else answer.text
+        self._record("operator.answered", what=step.recorded, answer=shown,
+                     seconds=round(answer.seconds, 3))
+        if answer.text.strip().lower() in ("no", "n"):
+            raise OperatorRefused(step.recorded, answer.seconds)
+        return answer.text.strip()
+
+    def _do(self, what: str, secret: str = "") -> None:
+        self._answer(what, "press Enter when done (or type 'no')", secret=secret)
 
     def card_in(self, reader: str, patient: Patient) -> None:
         self._do(f"place {patient.label}'s My Number card on {reader}")
@@ -184,7 +207,7 @@ class ManualHands:
 
     def pin(self, reader: str, pin: str) -> None:
         # The PIN is shown to the operator who must type it, and nowhere else.
-        self._do(f"type the PIN {pin} on {reader}")
+        self._do(f"type the PIN {SECRET} on {reader}", secret=pin)
 
     def consent(self, reader: str) -> None:
         self._do(f"answer the consent question on {reader}")
@@ -193,7 +216,7 @@ class ManualHands:
         self._do(f"press {button!r} on {reader}'s screen")
 
     def phone_pin(self, reader: str, phone: Phone, pin: str) -> None:
-        self._do(f"type {phone.label}'s certificate PIN {pin} on {reader}")
+        self._do(f"type {phone.label}'s certificate PIN {SECRET} on {reader}", secret=pin)
 
     def hold_phone(self, reader: str, phone: Phone, *,
                    where: Literal["general_reader", "front"]) -> None:
@@ -203,10 +226,10 @@ class ManualHands:
 
     def issue_passcode(self) -> str:
         return self._answer("issue a visual-confirmation passcode in OQS",
-                            "type the 4 digits shown")
+                            "type the 4 digits shown", secret_answer=True)
 
     def passcode(self, reader: str, code: str) -> None:
-        self._do(f"type the passcode {code} on {reader}")
+        self._do(f"type the passcode {SECRET} on {reader}", secret=code)
 
     def staff_confirm(self, reader: str) -> None:
         self._do(f"compare the card photo with the patient and confirm on {reader}")

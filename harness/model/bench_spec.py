@@ -199,6 +199,16 @@ class PcscSettings(Field):
     vpcd_reader: str | None = None
 
 
+class OperatorSettings(Field):
+    """Real bench: how the person at the bench is asked (harness.operator)."""
+
+    #: How long a step may take the operator before it fails, in seconds.
+    timeout_s: float = pydantic.Field(default=300.0, gt=0)
+    #: A scripted operator (YAML answers, relative to the bench file) instead of the
+    #: terminal: for dry runs and benches with nobody at them.
+    script: str | None = None
+
+
 class BenchSpec(Field):
     bench: str
     description: str = ""
@@ -216,6 +226,8 @@ class BenchSpec(Field):
     power_on: list[PowerStep] | None = None
     #: Real bench: where sysfs is (tests point this at a fixture tree).
     sysfs_root: str = "/sys/bus/usb/devices"
+    #: Real bench: how the operator is asked (default: on the terminal, 300 s per step).
+    operator: OperatorSettings = OperatorSettings()
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:

@@ -45,6 +45,8 @@ class TestRecord:
     outcome: str = "not_run"  # passed | failed | skipped | not_run
     reason: str = ""
     verdicts: list[Verdict] = attrs.Factory(list)
+    #: The steps a person (or the scripted operator) did in this test (operator_steps).
+    operator: list[dict[str, Any]] = attrs.Factory(list)
 
     def verdicts_on(self, requirement: str, maker: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.requirement == requirement and v.maker == maker]
@@ -68,6 +70,7 @@ class CertificationCollector:
         self.tests: dict[str, TestRecord] = {}
         #: The suites were collected: from then on, a requirement no test covers fails.
         self.collected = False
+        self._operator_seen = 0
         self._reader_maker = {r.name: (r.maker if r.kind == "face_auth_reader" else GENERAL)
                               for r in spec.readers}
 
@@ -100,6 +103,16 @@ class CertificationCollector:
             items[:] = kept
         self.collected = True
 
+    def pytest_runtest_makereport(self, item: pytest.Item) -> None:
+        # The operator's steps are on the bench's timeline; each phase takes the new ones.
+        record = self.tests.get(item.nodeid)
+        bench = getattr(item, "funcargs", {}).get("bench")
+        if record is None or bench is None:
+            return
+        events = bench.timeline.events(source="operator")
+        record.operator += operator_steps(events[self._operator_seen:], item.nodeid)
+        self._operator_seen = len(events)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.tests.get(report.nodeid)
         if record is None:
@@ -116,6 +129,21 @@ class CertificationCollector:
             record.outcome = "passed"
         if report.when == "teardown" and self.progress is not None:
             self.progress(record)
+
+
+#: How an operator step ended, by the timeline event that ends it.
+OPERATOR_ENDS = {"operator.answered": "answered", "operator.timeout": "timeout",
+                 "operator.failed": "failed"}
+
+
+def operator_steps(events: list[Any], test: str) -> list[dict[str, Any]]:
+    """The steps that needed a person: who answered, what, when (bench time), how it
+    ended and how long they took (already redacted on the timeline)."""
+    return [{"test": test, "who": e.data.get("by", "operator"), "what": e.data.get("what"),
+             "at": round(e.t, 3), "outcome": OPERATOR_ENDS[e.kind],
+             **({"seconds": e.data["seconds"]} if "seconds" in e.data else {}),
+             **({"reason": e.data["reason"]} if "reason" in e.data else {})}
+            for e in events if e.kind in OPERATOR_ENDS]
 
 
 def applicable(profiles: ProfileSet, spec: BenchSpec,
@@ -198,6 +226,7 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
         "ended": ended.isoformat(timespec="seconds"),
         "passed": all_passed,
         "makers": makers,
+        "operator": [step for t in tests.values() for step in t.operator],
     }
 
 
@@ -213,5 +242,6 @@ def merge_reports(parts: list[dict[str, Any]], started: dt.datetime, ended: dt.d
         "ended": ended.isoformat(timespec="seconds"),
         "passed": all(part["passed"] for part in parts),
         "makers": makers,
+        "operator": [step for part in parts for step in part.get("operator", [])],
         "parts": [f"part-{i + 1}" for i in range(len(parts))],
     }

@@ -1,0 +1,192 @@
+"""The person at a real bench: asked on the controlling terminal, or answered from a script.
+
+pytest captures stdin/stdout, so ``input()`` never reaches a person under ``certify``; like
+labgrid's ManualPowerDriver the rig talks to ``/dev/tty`` directly. The wait is bounded by
+poll() on the terminal, not measured after the answer came. A scripted operator (a YAML
+file of answers, with delays) stands in for the person in dry runs and tests.
+
+A step may show a secret (a PIN to type): it is substituted only into the text shown to the
+person; what is recorded or matched by a script is the redacted text.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import select
+import time
+from pathlib import Path
+from typing import Protocol
+
+import attrs
+import pydantic
+
+from harness.errors import DeviceTimeout, RigError
+from harness.loading import Field, load_yaml_model
+from harness.model.clock import Clock
+
+#: Where a step's secret goes in its text.
+SECRET = "{secret}"
+MASK = "****"
+
+
+class OperatorUnavailable(RigError):
+    """Nobody can be asked (no terminal) or the script has no answer: the step fails."""
+
+
+class OperatorRefused(DeviceTimeout):
+    """The operator said the step could not be done."""
+
+    def __init__(self, what: str, seconds: float) -> None:
+        super().__init__("operator", what, seconds)
+        self.args = (f"operator: refused: {what} (after {seconds:.1f} s)",)
+
+
+@attrs.frozen
+class Step:
+    """What the operator is asked. ``text`` may hold ``{secret}``, shown only on the tty."""
+
+    text: str
+    prompt: str = "press Enter when done (or type 'no')"
+    secret: str = attrs.field(default="", repr=False)
+
+    @property
+    def shown(self) -> str:
+        return f"[operator] {self.text.replace(SECRET, self.secret)} - {self.prompt}: "
+
+    @property
+    def recorded(self) -> str:
+        return self.text.replace(SECRET, MASK)
+
+
+@attrs.frozen
+class Answer:
+    text: str
+    #: How long the person (or script) took, in seconds.
+    seconds: float
+
+
+class Operator(Protocol):
+    #: Who answers, for the timeline and the report (``terminal``, ``script FILE``).
+    who: str
+
+    def ask(self, step: Step, timeout_s: float) -> Answer:
+        """The answer, or DeviceTimeout at ``timeout_s``, or OperatorUnavailable."""
+
+
+NO_TTY = "no terminal to ask the operator on: give an operator script (bench file operator.script)"
+
+
+class TtyOperator:
+    """Asks on the controlling terminal, whatever happened to stdin/stdout."""
+
+    who = "terminal"
+
+    def __init__(self, tty: str = "/dev/tty") -> None:
+        self.tty = tty
+
+    def ask(self, step: Step, timeout_s: float) -> Answer:
+        try:
+            fd = os.open(self.tty, os.O_RDWR | os.O_NOCTTY)
+        except OSError as exc:
+            raise OperatorUnavailable(f"{NO_TTY} ({exc.strerror})") from None
+        try:
+            _drop_typeahead(fd)  # an Enter typed before the question answers nothing
+            os.write(fd, step.shown.encode())
+            started = time.monotonic()
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            got = b""
+            while b"\n" not in got and b"\r" not in got:
+                left = started + timeout_s - time.monotonic()
+                if left <= 0:
+                    os.write(fd, f"\n[operator] no answer within {timeout_s:g} s\n".encode())
+                    raise DeviceTimeout("operator", step.recorded, timeout_s)
+                if not poller.poll(max(1, math.ceil(left * 1000))):
+                    continue
+                chunk = os.read(fd, 1024)
+                if not chunk:
+                    raise OperatorUnavailable(f"{NO_TTY} (the terminal closed)")
+                got += chunk
+            line = got.decode(errors="replace").splitlines()[0] if got.strip() else ""
+            return Answer(line.strip(), time.monotonic() - started)
+        finally:
+            os.close(fd)
+
+
+def _drop_typeahead(fd: int) -> None:
+    try:
+        import termios
+
+        termios.tcflush(fd, termios.TCIFLUSH)
+    except (ImportError, OSError):
+        pass  # not a terminal that queues input: nothing typed ahead to drop
+
+
+class CallableOperator:
+    """A function answers (``input``-like): for callers that supply their own."""
+
+    who = "function"
+
+    def __init__(self, ask: object, clock: Clock) -> None:
+        self._ask = ask
+        self.clock = clock
+
+    def ask(self, step: Step, timeout_s: float) -> Answer:
+        started = self.clock.now()
+        text = str(self._ask(step.shown))  # type: ignore[operator]
+        seconds = self.clock.now() - started
+        if seconds > timeout_s:
+            raise DeviceTimeout("operator", step.recorded, timeout_s)
+        return Answer(text.strip(), seconds)
+
+
+class ScriptRule(Field):
+    #: A regular expression searched in the step's (redacted) text.
+    ask: str
+    answer: str | int = ""
+    #: Seconds (bench clock) before answering.
+    after_s: float = pydantic.Field(default=0, ge=0)
+    #: Never answer: the step times out at the bound.
+    never: bool = False
+
+    @pydantic.field_validator("ask")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class OperatorScript(pydantic.RootModel[list[ScriptRule]]):
+    model_config = pydantic.ConfigDict(frozen=True)
+
+
+class ScriptedOperator:
+    """Answers from a script: the first rule whose ``ask`` matches the step, after its delay
+    on the bench clock."""
+
+    def __init__(self, rules: list[ScriptRule], clock: Clock, name: str = "script") -> None:
+        self.rules = rules
+        self.clock = clock
+        self.who = name
+
+    @classmethod
+    def load(cls, path: Path, clock: Clock) -> ScriptedOperator:
+        script = load_yaml_model(path, OperatorScript)
+        return cls(list(script.root), clock, f"script {path.name}")
+
+    def ask(self, step: Step, timeout_s: float) -> Answer:
+        rule = next((r for r in self.rules if re.search(r.ask, step.recorded)), None)
+        if rule is None:
+            raise OperatorUnavailable(
+                f"the operator {self.who} has no answer for {step.recorded!r}")
+        started = self.clock.now()
+        if rule.never or rule.after_s > timeout_s:
+            self.clock.sleep(timeout_s)
+            raise DeviceTimeout("operator", step.recorded, timeout_s)
+        self.clock.sleep(rule.after_s)
+        return Answer(str(rule.answer), self.clock.now() - started)

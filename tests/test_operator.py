@@ -1,0 +1,268 @@
+"""The operator at a real bench: asked on the controlling terminal under pytest's capture,
+bounded for real, answered from a script, and never leaking a PIN to the timeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.errors import BadInput, DeviceTimeout
+from harness.hands import ManualHands, Patient
+from harness.loading import validate_data
+from harness.model.bench_spec import BenchSpec
+from harness.model.clock import VirtualClock
+from harness.model.timeline import Timeline
+from harness.operator import NO_TTY, OperatorRefused, OperatorUnavailable, ScriptedOperator
+from harness.report.certification import TestRecord, operator_steps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = """
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.errors import DeviceTimeout
+from harness.hands import ManualHands
+from harness.model.clock import VirtualClock
+from harness.model.timeline import Timeline
+
+
+def test_asked_on_the_terminal():
+    clock = VirtualClock()
+    timeline = Timeline(clock)
+    hands = ManualHands(clock, timeout_s={bound}, timeline=timeline)
+    try:
+        hands.card_out("canon")
+        hands.pin("canon", "4321")
+        started = time.monotonic()
+        with pytest.raises(DeviceTimeout, match="no take the card out of atlas within"):
+            hands.card_out("atlas")
+        Path("elapsed").write_text(str(time.monotonic() - started))
+    finally:
+        timeline.write_jsonl(Path("timeline.jsonl"))
+"""
+
+
+def _read_until(fd: int, pattern: str, seen: bytearray, limit_s: float = 30) -> None:
+    deadline = time.monotonic() + limit_s
+    while not re.search(pattern, seen.decode(errors="replace")):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {pattern!r} on the terminal; it shows: {seen.decode()!r}"
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child is gone
+                chunk = b""
+            assert chunk, f"terminal closed before {pattern!r}: {seen.decode()!r}"
+            seen += chunk
+
+
+def test_a_prompt_under_capture_is_shown_on_the_terminal_and_bounded(tmp_path: Path) -> None:
+    bound = 1.5
+    (tmp_path / "test_child.py").write_text(CHILD.format(bound=bound))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    pid, master = pty.fork()  # the child's controlling terminal is the pty
+    if pid == 0:
+        os.chdir(tmp_path)
+        # WITH pytest's capture: stdin/stdout are pytest's, /dev/tty is the pty.
+        os.execve(sys.executable, [sys.executable, "-m", "pytest", "-q", "-p",
+                                   "no:cacheprovider", "test_child.py"], env)
+    seen = bytearray()
+    try:
+        _read_until(master, r"\[operator\] take the card out of canon - press Enter", seen)
+        os.write(master, b"\n")
+        _read_until(master, r"type the PIN 4321 on canon", seen)  # the person sees it
+        time.sleep(0.3)  # a slow person: the seconds on the timeline say so
+        os.write(master, b"\n")
+        _read_until(master, r"take the card out of atlas", seen)
+        # Nobody answers: the step times out at the bound, and the child's test passes.
+        _read_until(master, r"\d+ passed|failed|error", seen)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "no answer within 1.5 s" in text and "1 passed" in text
+    elapsed = float((tmp_path / "elapsed").read_text())
+    assert bound <= elapsed <= bound + 1.5
+    events = [json.loads(line) for line in (tmp_path / "timeline.jsonl").read_text().splitlines()]
+    kinds = [(e["kind"], e["what"]) for e in events]
+    assert kinds == [
+        ("operator.asked", "take the card out of canon"),
+        ("operator.answered", "take the card out of canon"),
+        ("operator.asked", "type the PIN **** on canon"),
+        ("operator.answered", "type the PIN **** on canon"),
+        ("operator.asked", "take the card out of atlas"),
+        ("operator.timeout", "take the card out of atlas")]
+    assert all(e["by"] == "terminal" for e in events)
+    assert events[3]["seconds"] >= 0.3 and events[5]["seconds"] == bound
+    assert "4321" not in (tmp_path / "timeline.jsonl").read_text()
+
+
+def test_no_terminal_fails_the_step_at_once() -> None:
+    code = textwrap.dedent("""
+        import time
+        from harness.hands import ManualHands
+        from harness.model.clock import VirtualClock
+        from harness.model.timeline import Timeline
+        clock = VirtualClock()
+        timeline = Timeline(clock)
+        started = time.monotonic()
+        try:
+            ManualHands(clock, timeout_s=60, timeline=timeline).card_out("canon")
+        except Exception as exc:
+            print(type(exc).__name__, time.monotonic() - started, exc)
+        print([e.kind for e in timeline])
+    """)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, start_new_session=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert time.monotonic() - started < 30
+    first, events = done.stdout.splitlines()
+    name, seconds, message = first.split(" ", 2)
+    assert name == "OperatorUnavailable" and float(seconds) < 1
+    assert message.startswith(NO_TTY)
+    assert events == "['operator.asked', 'operator.failed']"
+
+
+def _scripted(tmp_path: Path, script: str, timeout_s: float = 60
+              ) -> tuple[ManualHands, VirtualClock, Timeline]:
+    path = tmp_path / "operator.yaml"
+    path.write_text(textwrap.dedent(script))
+    clock = VirtualClock()
+    timeline = Timeline(clock)
+    hands = ManualHands(clock, timeout_s=timeout_s, timeline=timeline,
+                        operator=ScriptedOperator.load(path, clock))
+    return hands, clock, timeline
+
+
+def test_the_scripted_operator_answers_after_its_delays(tmp_path: Path) -> None:
+    hands, clock, timeline = _scripted(tmp_path, """
+        - ask: "4321"          # the PIN is never in the text a script sees
+          never: true
+        - ask: "^take the card out of canon$"
+          after_s: 7
+        - ask: "type the PIN \\\\*\\\\*\\\\*\\\\* on canon"
+          after_s: 2.5
+        - ask: "visual-confirmation passcode"
+          answer: "0815"
+        - ask: receipt computer
+          answer: "patient-1, patient-2"
+        - ask: LAN cable
+          answer: "no"
+        - ask: outage
+          never: true
+        - ask: restart
+          after_s: 61
+    """)
+    hands.card_out("canon")
+    assert clock.now() == 7
+    hands.pin("canon", "4321")
+    assert clock.now() == 9.5
+    assert hands.issue_passcode() == "0815"
+    assert hands.received_results() == ["patient-1", "patient-2"]
+    with pytest.raises(OperatorRefused, match="refused: loosen the terminal's LAN cable"):
+        hands.lan_cable(seated=False)
+    with pytest.raises(DeviceTimeout,
+                       match=r"no start a long network outage \(.*\) within 60 s"):
+        hands.outage("long")
+    assert clock.now() == 69.5  # waited the bound, on the bench clock
+    with pytest.raises(DeviceTimeout, match="within 60 s"):
+        hands.restart_reader("canon")  # answers after the bound: too late
+    with pytest.raises(OperatorUnavailable, match=r"no answer for 'take the card out of atlas'"):
+        hands.card_out("atlas")
+    answered = {e.data["what"]: e.data for e in timeline.events("operator.answered")}
+    assert answered["take the card out of canon"]["seconds"] == 7
+    assert answered["type the PIN **** on canon"]["seconds"] == 2.5
+    # The passcode OQS issued is typed by the person: recorded by its length only.
+    assert answered["issue a visual-confirmation passcode in OQS"]["answer"] == "(4 digits)"
+    assert [e.kind for e in timeline][-2:] == ["operator.asked", "operator.failed"]
+    assert all(e.data["by"] == "script operator.yaml" for e in timeline)
+    assert not any(re.search(r"4321|0815", repr(e)) for e in timeline)
+
+
+def test_no_secret_reaches_the_timeline_whatever_the_step(tmp_path: Path) -> None:
+    hands, _, timeline = _scripted(tmp_path, """
+        - ask: "."
+    """)
+    from harness.hands import Phone
+
+    hands.card_in("canon", Patient("patient-9", "9876"))
+    hands.pin("canon", "9876")
+    hands.phone_pin("canon", Phone("phone-1", "android", "5555"), "5555")
+    hands.passcode("canon", "2468")
+    assert len(timeline) == 8
+    assert not any(re.search(r"9876|5555|2468", repr(e)) for e in timeline)
+    steps = operator_steps(timeline.events(), "t::x")
+    assert [s["what"] for s in steps][1:] == [
+        "type the PIN **** on canon", "type phone-1's certificate PIN **** on canon",
+        "type the passcode **** on canon"]
+
+
+def test_the_report_lists_the_operator_steps(tmp_path: Path) -> None:
+    hands, _, timeline = _scripted(tmp_path, """
+        - ask: canon
+          after_s: 3
+        - ask: atlas
+          never: true
+    """, timeout_s=10)
+    hands.card_out("canon")
+    with pytest.raises(DeviceTimeout):
+        hands.card_out("atlas")
+    steps = operator_steps(timeline.events(), "suites/x.py::t")
+    assert steps == [
+        {"test": "suites/x.py::t", "who": "script operator.yaml",
+         "what": "take the card out of canon", "at": 3, "outcome": "answered", "seconds": 3},
+        {"test": "suites/x.py::t", "who": "script operator.yaml",
+         "what": "take the card out of atlas", "at": 13, "outcome": "timeout", "seconds": 10}]
+    record = TestRecord("suites/x.py::t", (), (), operator=steps)
+    assert record.operator[1]["outcome"] == "timeout"
+
+
+BENCH = {"bench": "b", "kind": "real"}
+
+
+@pytest.mark.parametrize("section, problem", [
+    ({"timeout_s": 0}, "greater than 0"),
+    ({"timeout_s": -5}, "greater than 0"),
+    ({"timeout_s": float("inf")}, "finite"),
+    ({"timeout": 5}, "unknown field"),
+    ({"script": 3}, "string"),
+])
+def test_the_operator_section_is_checked(section: dict, problem: str) -> None:
+    with pytest.raises(BadInput, match=problem) as caught:
+        validate_data(BenchSpec, {**BENCH, "operator": section}, "bench.yaml")
+    assert "operator" in str(caught.value)
+
+
+def test_the_operator_section_defaults_and_reads() -> None:
+    assert validate_data(BenchSpec, BENCH, "b.yaml").operator.timeout_s == 300
+    spec = validate_data(BenchSpec, {**BENCH, "operator": {"timeout_s": 12.5,
+                                                           "script": "ops.yaml"}}, "b.yaml")
+    assert (spec.operator.timeout_s, spec.operator.script) == (12.5, "ops.yaml")
+
+
+@pytest.mark.parametrize("script, problem", [
+    ("- ask: '(unclosed'\n", "not a regular expression"),
+    ("- ask: x\n  after_s: -1\n", "greater than or equal to 0"),
+    ("- ask: x\n  wait: 3\n", "unknown field"),
+    ("ask: x\n", "list"),
+])
+def test_a_bad_script_is_bad_input(tmp_path: Path, script: str, problem: str) -> None:
+    path = tmp_path / "ops.yaml"
+    path.write_text(script)
+    with pytest.raises(BadInput, match=problem):
+        ScriptedOperator.load(path, VirtualClock())
