@@ -16,14 +16,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
 from harness.errors import DeviceTimeout, RigError
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
-from harness.operator import SECRET, CallableOperator, Operator, OperatorRefused, Step, TtyOperator
+from harness.operator import (
+    SECRET,
+    CallableOperator,
+    Operator,
+    OperatorRefused,
+    ScriptedOperator,
+    Step,
+    TtyOperator,
+)
+
+if TYPE_CHECKING:
+    from harness.bench import Bench
 
 #: Where the terminal's disk image stands: from before the January 2026 upgrade, or after.
 Image = Literal["before_upgrade", "after_upgrade"]
@@ -167,6 +179,19 @@ class ManualHands:
             CallableOperator(ask, clock) if ask is not None else TtyOperator())
         self.timeout_s = timeout_s
         self.timeline = timeline
+
+    @classmethod
+    def for_bench(cls, bench: Bench) -> ManualHands:
+        """Hands asking as the bench file's ``operator`` section says: on the terminal, or
+        from its script (relative to the bench file), within its bound."""
+        settings = bench.spec.operator
+        operator = None
+        if settings.script is not None:
+            script = Path(settings.script)
+            operator = ScriptedOperator.load(
+                script if script.is_absolute() else bench.path.parent / script, bench.clock)
+        return cls(bench.clock, timeout_s=settings.timeout_s, operator=operator,
+                   timeline=bench.timeline)
 
     def _record(self, kind: str, **data: object) -> None:
         if self.timeline is not None:

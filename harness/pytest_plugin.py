@@ -22,7 +22,6 @@ from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
 from harness.model.verdict import Verdict
-from harness.operator import ScriptedOperator
 
 if TYPE_CHECKING:
     from harness.vision.evidence import EvidenceStore
@@ -236,17 +235,10 @@ def hands(bench: Bench) -> Hands:
         from harness.emulation.hands import TwinHands
 
         return TwinHands(bench)
-    settings = bench.spec.operator
-    operator = None
-    if settings.script is not None:
-        script = Path(settings.script)
-        script = script if script.is_absolute() else bench.path.parent / script
-        try:
-            operator = ScriptedOperator.load(script, bench.clock)
-        except RigError as exc:
-            pytest.fail(f"operator.script: {exc}", pytrace=False)
-    return ManualHands(bench.clock, timeout_s=settings.timeout_s, operator=operator,
-                       timeline=bench.timeline)
+    try:
+        return ManualHands.for_bench(bench)
+    except RigError as exc:
+        pytest.fail(f"operator.script: {exc}", pytrace=False)
 
 
 def case_params(config: pytest.Config, make: Callable[..., list[Case]], *args: object,

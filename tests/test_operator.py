@@ -3,6 +3,7 @@ bounded for real, answered from a script, and never leaking a PIN to the timelin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pty
@@ -13,17 +14,32 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from harness.bench import check_bench_file, default_bench_path
 from harness.errors import BadInput, DeviceTimeout
 from harness.hands import ManualHands, Patient
 from harness.loading import validate_data
 from harness.model.bench_spec import BenchSpec
 from harness.model.clock import VirtualClock
+from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.timeline import Timeline
-from harness.operator import NO_TTY, OperatorRefused, OperatorUnavailable, ScriptedOperator
-from harness.report.certification import TestRecord, operator_steps
+from harness.operator import (
+    NO_TTY,
+    OperatorRefused,
+    OperatorUnavailable,
+    ScriptedOperator,
+    TtyOperator,
+)
+from harness.report.certification import (
+    CertificationCollector,
+    TestRecord,
+    build_report,
+    merge_reports,
+    operator_steps,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,9 +49,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.bench import check_bench_file, default_bench_path
 from harness.errors import DeviceTimeout
 from harness.hands import ManualHands
 from harness.model.clock import VirtualClock
+from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.timeline import Timeline
 
 
@@ -222,14 +240,32 @@ def test_the_report_lists_the_operator_steps(tmp_path: Path) -> None:
     hands.card_out("canon")
     with pytest.raises(DeviceTimeout):
         hands.card_out("atlas")
-    steps = operator_steps(timeline.events(), "suites/x.py::t")
-    assert steps == [
+    # The collector takes each test's new steps off the bench's timeline as it reports.
+    path = default_bench_path()
+    spec = check_bench_file(path)
+    collector = CertificationCollector(spec)
+    for nodeid in ("suites/x.py::t", "suites/x.py::u"):
+        collector.tests[nodeid] = TestRecord(nodeid, (), ())
+    bench = SimpleNamespace(timeline=timeline)
+    first = SimpleNamespace(nodeid="suites/x.py::t", funcargs={"bench": bench})
+    for _ in ("setup", "call", "teardown"):
+        collector.pytest_runtest_makereport(first)  # type: ignore[arg-type]
+    hands.card_out("canon")  # in the next test
+    collector.pytest_runtest_makereport(  # type: ignore[arg-type]
+        SimpleNamespace(nodeid="suites/x.py::u", funcargs={"bench": bench}))
+    now = dt.datetime.now().astimezone()
+    report = build_report(bench_path=path, spec=spec,
+                          profiles=ProfileSet.load(default_profiles_dir()),
+                          tests=collector.tests, started=now, ended=now)
+    assert report["operator"] == [
         {"test": "suites/x.py::t", "who": "script operator.yaml",
          "what": "take the card out of canon", "at": 3, "outcome": "answered", "seconds": 3},
         {"test": "suites/x.py::t", "who": "script operator.yaml",
-         "what": "take the card out of atlas", "at": 13, "outcome": "timeout", "seconds": 10}]
-    record = TestRecord("suites/x.py::t", (), (), operator=steps)
-    assert record.operator[1]["outcome"] == "timeout"
+         "what": "take the card out of atlas", "at": 13, "outcome": "timeout", "seconds": 10},
+        {"test": "suites/x.py::u", "who": "script operator.yaml",
+         "what": "take the card out of canon", "at": 16, "outcome": "answered", "seconds": 3}]
+    merged = merge_reports([report, report], now, now)
+    assert len(merged["operator"]) == 6
 
 
 BENCH = {"bench": "b", "kind": "real"}
@@ -266,3 +302,21 @@ def test_a_bad_script_is_bad_input(tmp_path: Path, script: str, problem: str) ->
     path.write_text(script)
     with pytest.raises(BadInput, match=problem):
         ScriptedOperator.load(path, VirtualClock())
+
+
+def test_the_bench_file_says_how_the_operator_is_asked(tmp_path: Path) -> None:
+    (tmp_path / "benches").mkdir()
+    (tmp_path / "benches" / "ops.yaml").write_text("- ask: canon\n  after_s: 4\n")
+    spec = validate_data(BenchSpec, {**BENCH, "operator": {"timeout_s": 9, "script": "ops.yaml"}},
+                         "b.yaml")
+    clock = VirtualClock()
+    bench = SimpleNamespace(spec=spec, path=tmp_path / "benches" / "b.yaml", clock=clock,
+                            timeline=Timeline(clock))
+    hands = ManualHands.for_bench(bench)  # type: ignore[arg-type]
+    assert isinstance(hands.operator, ScriptedOperator) and hands.timeout_s == 9
+    hands.card_out("canon")
+    assert clock.now() == 4 and len(bench.timeline) == 2
+    default = ManualHands.for_bench(SimpleNamespace(  # type: ignore[arg-type]
+        spec=validate_data(BenchSpec, BENCH, "b.yaml"), path=bench.path, clock=clock,
+        timeline=bench.timeline))
+    assert isinstance(default.operator, TtyOperator) and default.timeout_s == 300
