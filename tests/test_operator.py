@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import textwrap
@@ -87,6 +88,19 @@ def _read_until(fd: int, pattern: str, seen: bytearray, limit_s: float = 30) -> 
             seen += chunk
 
 
+def _reap(pid: int, limit_s: float = 20) -> int:
+    """The child's exit status; a child that hangs (an unbounded wait) is killed, not
+    waited for forever."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
 def test_a_prompt_under_capture_is_shown_on_the_terminal_and_bounded(tmp_path: Path) -> None:
     bound = 1.5
     (tmp_path / "test_child.py").write_text(CHILD.format(bound=bound))
@@ -108,7 +122,7 @@ def test_a_prompt_under_capture_is_shown_on_the_terminal_and_bounded(tmp_path: P
         # Nobody answers: the step times out at the bound, and the child's test passes.
         _read_until(master, r"\d+ passed|failed|error", seen)
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid)
         os.close(master)
     text = seen.decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 0, text
