@@ -383,8 +383,8 @@ def _lines_in_merged(lines: dict[tuple[Any, ...], int], own: Any,
 
 
 #: Keys whose string values are files relative to the file that holds them (a bench's
-#: twins and camera calibrations).
-FILE_KEYS = ("emulate", "calibration")
+#: twins, camera calibrations and operator script).
+FILE_KEYS = ("emulate", "calibration", "script")
 
 
 def _rebase(data: Any, base_dir: Path, into: Path) -> None:

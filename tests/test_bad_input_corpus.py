@@ -409,7 +409,10 @@ def image_cases() -> list[Case]:
              "screens/screens.yaml", 0, "cannot read first.png"),
         Case("image:reference of 0 bytes", references_loader,
              {"screens/screens.yaml": index, "screens/first.png": b""},
-             "screens/screens.yaml", 0, "cannot read first.png"),
+             "screens/screens.yaml", 0, "first.png: an empty file, not an image"),
+        Case("image:reference declaring 20000x20000", references_loader,
+             {"screens/screens.yaml": index, "screens/first.png": png(20000, 20000)},
+             "screens/screens.yaml", 0, "first.png: declares 20000x20000"),
     ]
     return cases
 
