@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
-import resource
 import struct
 import subprocess
 import sys
@@ -602,17 +602,29 @@ def test_the_command_line_exits_2_with_one_line_per_problem(tmp_path: Path) -> N
     cases = cli_cases(tmp_path)
     assert len(cases) >= 14
     # Started together: each is an interpreter start and a load, not worth a core each.
-    procs = [subprocess.Popen([sys.executable, "-m", "harness.cli", *argv],
+    # Each child writes its own peak resident size when it exits (this process's children
+    # under xdist include other tests' certifications).
+    procs = [subprocess.Popen([sys.executable, "-c", PEAK_THEN_CLI, *argv],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              cwd=tmp_path)
-             for argv, _, _ in cases]
-    for proc, (argv, blamed, line) in zip(procs, cases, strict=True):
+                              cwd=tmp_path, env={**os.environ, "PEAK": str(tmp_path / f"{i}.kb")})
+             for i, (argv, _, _) in enumerate(cases)]
+    for i, (proc, (argv, blamed, line)) in enumerate(zip(procs, cases, strict=True)):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 2, (argv, out, err)
         assert "Traceback" not in err, err
         shown = err.removeprefix(f"onshi-rig {argv[0]}: ")
         where = f"{blamed}:{line}: " if line else f"{blamed}:"
         assert any(row.startswith(where) for row in shown.splitlines()), (argv, err)
-    # The largest resident size any child reached (kB on Linux): a 3 MB file, a billion
-    # laughs or a 5000-deep nest is refused without ballooning.
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 500_000
+        # Its largest resident size (kB on Linux): a 3 MB file, a billion laughs or a
+        # 5000-deep nest is refused without ballooning.
+        assert int((tmp_path / f"{i}.kb").read_text()) < 500_000, argv
+
+
+#: The command line, in a child that notes its own peak resident size (kB) in $PEAK.
+PEAK_THEN_CLI = """
+import atexit, os, resource, runpy, sys
+atexit.register(lambda: open(os.environ["PEAK"], "w").write(
+    str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+sys.argv = ["onshi-rig", *sys.argv[1:]]
+runpy.run_module("harness.cli", run_name="__main__")
+"""
