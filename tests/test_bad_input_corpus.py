@@ -620,11 +620,17 @@ def test_the_command_line_exits_2_with_one_line_per_problem(tmp_path: Path) -> N
         assert int((tmp_path / f"{i}.kb").read_text()) < 500_000, argv
 
 
-#: The command line, in a child that notes its own peak resident size (kB) in $PEAK.
+#: The command line, in a child that notes its own peak resident size (kB) in $PEAK: the
+#: kernel's VmHWM of its own memory (getrusage's ru_maxrss survives exec, so it would count
+#: the parent's memory at fork: an xdist worker's gigabytes).
 PEAK_THEN_CLI = """
-import atexit, os, resource, runpy, sys
-atexit.register(lambda: open(os.environ["PEAK"], "w").write(
-    str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+import atexit, os, re, runpy, sys
+def note():
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)
+    with open(os.environ["PEAK"], "w") as out:
+        out.write(peak)
+atexit.register(note)
 sys.argv = ["onshi-rig", *sys.argv[1:]]
 runpy.run_module("harness.cli", run_name="__main__")
 """
