@@ -8,7 +8,9 @@ import pytest
 from vision_helpers import BENCH_SEEDS, classifier, device_camera, references, screen
 
 import harness.vision.locate as locate_module
+from harness.emulation.camera_model import CameraModel
 from harness.vision.locate import SEARCH_EVERY_S, CalibrationKeeper
+from harness.vision.reference import ReferenceSet
 
 
 @pytest.fixture
@@ -25,12 +27,16 @@ def searches(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return done
 
 
+def _atlas(seed: int) -> tuple[ReferenceSet, CameraModel, CalibrationKeeper]:
+    """Atlas's references, a bench camera on its reader, a keeper that has found nothing."""
+    return (references("atlas"), device_camera("atlas", seed),
+            CalibrationKeeper(classifier("atlas")))
+
+
 @pytest.mark.parametrize("shown", ["off", "foreign"])
 def test_a_screen_not_found_is_searched_for_at_most_every_few_seconds(
         searches: list[float], shown: str) -> None:
-    refs = references("atlas")
-    cam = device_camera("atlas", BENCH_SEEDS[0])
-    keeper = CalibrationKeeper(classifier("atlas"))
+    refs, cam, keeper = _atlas(BENCH_SEEDS[0])
     # A dark panel, or a screen of another maker's reader (no reference matches it).
     panel = screen("atlas", refs.get("off")) if shown == "off" else \
         screen("canon", references("canon").get("consent_1"))
@@ -47,9 +53,7 @@ def test_a_screen_not_found_is_searched_for_at_most_every_few_seconds(
 
 
 def test_a_panel_lit_between_searches_is_found_at_once(searches: list[float]) -> None:
-    refs = references("atlas")
-    cam = device_camera("atlas", BENCH_SEEDS[1])
-    keeper = CalibrationKeeper(classifier("atlas"))
+    refs, cam, keeper = _atlas(BENCH_SEEDS[1])
     dark = screen("atlas", refs.get("off"))
     keeper.classify(cam.capture(dark, 0.0).image, 0.0)
     keeper.classify(cam.capture(dark, 0.25).image, 0.25)
@@ -61,9 +65,7 @@ def test_a_panel_lit_between_searches_is_found_at_once(searches: list[float]) ->
 
 
 def test_without_a_time_every_frame_is_searched(searches: list[float]) -> None:
-    refs = references("atlas")
-    cam = device_camera("atlas", BENCH_SEEDS[0])
-    keeper = CalibrationKeeper(classifier("atlas"))
+    refs, cam, keeper = _atlas(BENCH_SEEDS[0])
     dark = screen("atlas", refs.get("off"))
     for t in (0.0, 0.25, 0.5):
         keeper.classify(cam.capture(dark, t).image)
