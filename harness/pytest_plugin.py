@@ -72,6 +72,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "requirement(*ids): requirement IDs (docs/requirements.md) the test proves"
     )
     config.addinivalue_line("markers", "pcscd: needs the real pcscd with the vpcd driver")
+    # A bad --profiles is one line before anything is collected (not a collection error).
+    directory = config.getoption("--profiles", None)
+    if directory:
+        try:
+            ProfileSet.load(Path(directory))
+        except RigError as exc:
+            raise pytest.UsageError(f"--profiles: {exc}") from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

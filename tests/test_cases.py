@@ -79,3 +79,13 @@ def test_the_given_profiles_decide_the_cases(tmp_path: Path) -> None:
     assert "panasonic-BOOT-01" in shipped
     given = _collected("suites/test_boot.py", "--profiles", str(profiles))
     assert given == shipped - {"panasonic-BOOT-01"}
+
+
+def test_a_bad_profiles_folder_is_one_line_before_collection(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only",
+                           "-p", "no:cacheprovider", "suites/test_boot.py",
+                           "--profiles", str(tmp_path / "none")],
+                          capture_output=True, text=True, cwd=project_file("."), timeout=120)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert f"ERROR: --profiles: {tmp_path / 'none'}" in proc.stderr
