@@ -32,10 +32,8 @@ DEVIANT = {
     # CI short: its unstarted panel costs a search of the frame per look. The flows'
     # fail-closed start is certified on Panasonic here.)
     "deviant-boot": {"panasonic": _all_but("panasonic", NEEDS_NO_START)},
-    # (Atlas's BOOT-02 order deviation: the twin's order in tests/test_twin_bench.py, the
-    # rule in tests/test_flow_rules.py; certified here for Panasonic only, to keep CI under
-    # its budget.)
-    "deviant-order": {"panasonic": {"BOOT-01"}},
+    # (deviant-order, the wrong power-on order: only the boot suite can tell it from the
+    # default bench; tests/test_suites_prove_themselves.py runs that suite on it.)
     # (Canon on this bench: tests/test_certify_report.py, whose run it is.)
     "deviant-e901": {"usen_almex": {"E901-02"}, "fujitsu_japan": {"E901-05"}},
     # (deviant-dialogs, the terminal's 901 after the first error dialog: not certified in

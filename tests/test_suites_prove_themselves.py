@@ -1,4 +1,4 @@
-"""The wiring suite passes on the default bench and fails exactly the planted faults."""
+"""The wiring and boot suites pass on the default bench and fail exactly the planted faults."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 from tests.conftest import bench_file
 
 
-def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
+def run_suite(*args: str, suite: str = "suites/test_usb_wiring.py"
+              ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf",
-         "suites/test_usb_wiring.py", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", suite, *args],
         capture_output=True, text=True, timeout=120,
     )
 
@@ -35,3 +35,19 @@ def test_suite_fails_exactly_the_miswired_readers() -> None:
                       "sony-rc-s380-USB-04", "sony-rc-s380-USB-05"}, \
         proc.stdout[-2000:]
     assert "USB-01" in proc.stdout and "USB-02" in proc.stdout and "USB-04" in proc.stdout
+
+
+def test_the_boot_suite_fails_both_makers_order_on_the_wrong_order_bench() -> None:
+    """deviant-order.yaml switches the terminal and the receipt computer on first and the
+    readers 30 s later: Panasonic's BOOT-01 (reader, then the terminal 15 to 30 s later) and
+    Atlas's BOOT-02 (the receipt computer only once the reader has started) both fail, each
+    saying which order it saw. (The default bench's pass: the suites/ part of the run.)"""
+    proc = run_suite("--bench", str(bench_file("deviant-order.yaml")),
+                     suite="suites/test_boot.py")
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    failed = set(re.findall(r"FAILED \S+\[([^\]]+)\]", proc.stdout))
+    assert failed == {"panasonic-BOOT-01", "atlas-BOOT-02"}, proc.stdout[-2000:]
+    assert not re.search(r"\b\d+ passed\b", proc.stdout), proc.stdout[-500:]
+    assert "the terminal was switched on at 180 s, before the reader had started" in proc.stdout
+    assert "the receipt computer was switched on at 480 s, before the reader had started" \
+        in proc.stdout
