@@ -26,6 +26,7 @@ from harness.paths import project_file
 from harness.protocols import FrameSource, PcscService, PowerRelay, UsbBus
 
 if TYPE_CHECKING:
+    from harness.emulation.faults import Faults
     from harness.vision.evidence import EvidenceStore
     from harness.vision.geometry import Calibration
     from harness.vision.watcher import ScreenWatcher
@@ -77,6 +78,7 @@ class Bench:
         self._cameras: dict[str, FrameSource] = {}
         self._watchers: dict[tuple[str, Path | None], ScreenWatcher] = {}
         self._opened = False
+        self._faults: Faults | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, pcsc_service: str | None = None) -> Bench:
@@ -281,7 +283,18 @@ class Bench:
     def pcsc_reader_names(self) -> list[str]:
         return self.pcsc.readers() if self.pcsc is not None else []
 
+    @property
+    def faults(self) -> Faults:
+        """Emulated bench: inject bench faults (harness/emulation/faults)."""
+        from harness.emulation.faults import Faults
+
+        if self._faults is None:
+            self._faults = Faults(self)
+        return self._faults
+
     def close(self) -> None:
+        if self._faults is not None:
+            self._faults.clear()
         self._take_out_vpcd_cards()
         for camera in self._cameras.values():
             camera.close()

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from harness.report.stop import Stop
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+#: certify: nothing failed, but bench faults left requirements not run (the run is not a pass).
+EXIT_BENCH_FAULT = 3
 
 
 def _bench_arg(parser: argparse.ArgumentParser) -> None:
@@ -574,7 +576,13 @@ def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str
         print(f"{maker:16} passed {counts['passed']:3}  failed {counts['failed']:3}  "
               f"not run {counts['not_run']:3}", flush=True)
     print(f"report: {out / 'certification.json'}", flush=True)
-    return EXIT_OK if report["passed"] else EXIT_VIOLATION
+    for fault in report.get("bench_faults", []):
+        print(f"BENCH FAULT {fault['test']}: {fault['fault']}", flush=True)
+    if report["passed"]:
+        return EXIT_OK
+    failed = any(row["status"] == "failed" for rows in report["makers"].values()
+                 for row in rows.values())
+    return EXIT_BENCH_FAULT if report.get("bench_faults") and not failed else EXIT_VIOLATION
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,6 +79,26 @@ class DeviceTimeout(RigError):
         super().__init__(f"{device}: no {waited_for} within {seconds:g} s")
 
 
+class BenchFault(RigError):
+    """The bench, not the reader under test, failed while a requirement was being checked:
+    a device gone in the middle of an exchange, a service restarted, a camera frozen or
+    stopped, a relay's line garbled or silent, the network dropped, an operator who never
+    answered. The requirement could not be judged: ``not_run`` with this reason, never
+    ``failed`` against the maker (harness/report/certification.py).
+
+    ``fault`` names the kind (``camera.frozen``, ``pcscd.restarted``, ... : FAULT_KINDS in
+    harness/emulation/faults), ``device`` the part of the bench, ``detail`` what was seen;
+    ``bound_s`` is the bound within which the rig noticed it, when one applies."""
+
+    def __init__(self, fault: str, device: str, detail: str,
+                 bound_s: float | None = None) -> None:
+        self.fault = fault
+        self.device = device
+        self.detail = detail
+        self.bound_s = bound_s
+        super().__init__(f"bench fault ({fault}): {device}: {detail}")
+
+
 class ProtocolViolation(RigError):
     """A device answered something its protocol does not allow (garbage on a serial line, ...)."""
 

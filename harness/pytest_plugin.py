@@ -15,10 +15,10 @@ import pytest
 
 from harness.bench import Bench, BenchReader, default_bench_path
 from harness.cases import GENERAL_PROFILE, Case
-from harness.errors import MissingSystemPart, RigError
+from harness.errors import BenchFault, MissingSystemPart, RigError
 from harness.hands import Hands, ManualHands
 from harness.loading import load_yaml_model
-from harness.model.bench_spec import BenchSpec
+from harness.model.bench_spec import BenchSpec, InjectedFault
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
 from harness.model.verdict import Verdict
@@ -89,6 +89,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: not requirement IDs: {bad}")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Iterator[None]:
+    """A bench fault (in a fixture or the test) is reported as itself: its one line, no
+    traceback, and marked so the certification makes the requirement ``not_run`` with it
+    as the reason, not a failure of the reader."""
+    report = yield
+    fault = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(fault, BenchFault) and report.failed:
+        from harness.report.certification import BENCH_FAULT_PROPERTY
+
+        report.user_properties = [*report.user_properties, (BENCH_FAULT_PROPERTY, str(fault))]
+        report.longrepr = str(fault)
+    return report
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     try:
         import allure
@@ -153,6 +169,34 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
     if target:
         opened.timeline.write_jsonl(Path(target))
     opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _bench_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The bench file's ``faults:`` injected during the tests they name (the first whose
+    node id contains ``during``), cleared after it: the run must name each, bound it and go
+    on with the next test."""
+    if "bench" not in request.fixturenames:
+        yield
+        return
+    pending: list[InjectedFault] | None = request.config.stash.get(_FAULTS_PENDING, None)
+    if pending is None:
+        pending = request.config.stash[_FAULTS_PENDING] = list(bench_spec(request.config).faults)
+    due = [f for f in pending if f.during in request.node.nodeid]
+    if not due:
+        yield
+        return
+    for fault in due:
+        pending.remove(fault)
+    bench: Bench = request.getfixturevalue("bench")
+    for fault in due:
+        bench.faults.inject(fault.fault, fault.target, after_s=fault.after_s)
+    yield
+    bench.faults.clear()
+
+
+#: The bench file's faults not struck yet.
+_FAULTS_PENDING = pytest.StashKey[list]()
 
 
 def _reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import pydantic
 
 from harness.loading import Field, check_all
+from harness.model.bench_faults import FAULT_KINDS, SINGLE_PARTS
 from harness.model.lamps import LampSpot
 from harness.model.topology import parse_port_path
 from harness.model.usb_ids import UsbId
@@ -209,6 +210,32 @@ class OperatorSettings(Field):
     script: str | None = None
 
 
+class InjectedFault(Field):
+    """Emulated bench: a bench fault injected while a test runs (harness/emulation/faults),
+    to see the run name it, bound it and go on."""
+
+    #: One of harness.model.bench_faults.FAULT_KINDS (``camera.frozen``, ...).
+    fault: str
+    #: The reader, camera or relay it strikes (by name); for pcscd, the network and the
+    #: operator, that word (the default).
+    target: str | None = None
+    #: The first test whose node id contains this text gets it (``canon-E901-02``).
+    during: str = pydantic.Field(min_length=1)
+    #: Bench seconds into that test.
+    after_s: float = pydantic.Field(default=0.0, ge=0, allow_inf_nan=False)
+
+    @pydantic.field_validator("fault")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in FAULT_KINDS:
+            raise ValueError(f"no such fault {value!r} (known: {', '.join(FAULT_KINDS)})")
+        return value
+
+    def struck(self) -> str:
+        """The part it strikes, by name."""
+        return self.target if self.target is not None else FAULT_KINDS[self.fault].strikes
+
+
 class BenchSpec(Field):
     bench: str
     description: str = ""
@@ -228,6 +255,8 @@ class BenchSpec(Field):
     sysfs_root: str = "/sys/bus/usb/devices"
     #: Real bench: how the operator is asked (default: on the terminal, 300 s per step).
     operator: OperatorSettings = OperatorSettings()
+    #: Emulated bench: faults injected during named tests.
+    faults: list[InjectedFault] = []
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
@@ -276,6 +305,7 @@ class BenchSpec(Field):
             if r.camera is not None and r.camera not in cameras:
                 found.append((("readers", i, "camera"),
                               f"reader {r.name!r}: no camera named {r.camera!r}"))
+        self._check_faults(found)
         if self.kind == "emulated":
             self._check_emulated(found)
         else:
@@ -285,6 +315,27 @@ class BenchSpec(Field):
                                   f"reader {r.name!r}: 'emulate' needs kind: emulated"))
         check_all(found)
         return self
+
+    def _check_faults(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        """An injected fault needs an emulated bench and strikes a part of the right kind."""
+        parts = {"reader": {r.name for r in self.readers},
+                 "camera": {c.name for c in self.cameras},
+                 "relay": {i.name for i in self.instruments}}
+        for i, fault in enumerate(self.faults):
+            if self.kind != "emulated":
+                found.append((("faults", i), "faults are injected on an emulated bench only"))
+                continue
+            strikes = FAULT_KINDS[fault.fault].strikes
+            if strikes in SINGLE_PARTS:
+                if fault.target not in (None, strikes):
+                    found.append((("faults", i, "target"),
+                                  f"{fault.fault} strikes the bench's {strikes}, not "
+                                  f"{fault.target!r}"))
+            elif fault.struck() not in parts[strikes]:
+                found.append((("faults", i, "target"),
+                              f"{fault.fault} strikes a {strikes}: no {strikes} named "
+                              f"{fault.target!r} (the bench's: "
+                              f"{', '.join(sorted(parts[strikes])) or 'none'})"))
 
     def _check_names(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         """Devices are named once on a bench (a suite or a power step names one device);

@@ -47,12 +47,14 @@ class RealClock:
 class Timer:
     """A callback due at a bench time; :meth:`cancel` before it fires to drop it."""
 
-    __slots__ = ("due", "callback", "cancelled")
+    __slots__ = ("due", "callback", "cancelled", "keep")
 
     def __init__(self, due: float, callback: Callable[[], None]) -> None:
         self.due = due
         self.callback = callback
         self.cancelled = False
+        #: Outlives :meth:`VirtualClock.cancel_all` (the bench's, not a twin's: a fault due).
+        self.keep = False
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -119,11 +121,14 @@ class VirtualClock:
             self.epoch = when - dt.timedelta(seconds=self._now)
 
     def cancel_all(self) -> None:
-        """Forget every pending timer (the twins that set them are being replaced)."""
+        """Forget every pending timer (the twins that set them are being replaced), but
+        those marked ``keep``."""
         with self.lock:
             for _, _, timer in self._timers:
-                timer.cancel()
-            self._timers.clear()
+                if not timer.keep:
+                    timer.cancel()
+            self._timers = [entry for entry in self._timers if entry[2].keep]
+            heapq.heapify(self._timers)
 
     def advance_to(self, when: dt.datetime) -> None:
         """Let time pass until a wall-clock moment (no-op if already past)."""

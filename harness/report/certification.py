@@ -7,7 +7,8 @@ requirement IDs it is marked with, the maker(s) it is about (from the reader it 
 a maker on the bench is ``passed`` (covered, and every deciding test passed with a passing
 verdict on it), ``failed`` (a verdict failed, a test failed or errored, a test passed without
 a verdict, or no test covers it: coverage is enforced) or ``not_run`` (its tests were skipped
-or deselected, or the run stopped before them). A row carries its verdicts (expected, seen,
+or deselected, the run stopped before them, or a bench fault stopped them before they judged
+it: the fault is the reason, and the report's ``bench_faults`` lists them). A row carries its verdicts (expected, seen,
 evidence), never an assertion message scraped from a passing test.
 
 While the run goes (and when it was interrupted) the report is built the same way from the
@@ -31,6 +32,8 @@ from harness.model.verdict import Verdict
 
 #: The ``user_properties`` key a test's verdicts travel under (xdist and parts included).
 VERDICT_PROPERTY = "onshi_rig.verdict"
+#: ... and the bench fault that stopped it (harness.errors.BenchFault; the pytest plugin).
+BENCH_FAULT_PROPERTY = "onshi_rig.bench_fault"
 
 GENERAL = "general_readers"
 
@@ -42,7 +45,9 @@ class TestRecord:
     nodeid: str
     requirements: tuple[str, ...]
     makers: tuple[str, ...]
-    outcome: str = "not_run"  # passed | failed | skipped | not_run
+    #: passed | failed | bench_fault | skipped | not_run. A bench fault leaves what the test
+    #: had not judged yet ``not_run`` with the fault as the reason (never ``failed``).
+    outcome: str = "not_run"
     reason: str = ""
     verdicts: list[Verdict] = attrs.Factory(list)
     #: The steps a person (or the scripted operator) did in this test (operator_steps).
@@ -119,7 +124,12 @@ class CertificationCollector:
             return
         record.verdicts += [Verdict.from_json(value) for name, value in report.user_properties
                             if name == VERDICT_PROPERTY and report.when == "call"]
-        if report.failed:
+        faults = [value for name, value in report.user_properties
+                  if name == BENCH_FAULT_PROPERTY]
+        if report.failed and faults:
+            record.outcome, record.reason = "bench_fault", str(faults[-1])
+        elif report.failed and record.outcome != "bench_fault":
+            # (A teardown failing after a bench fault is the fault's, not the reader's.)
             record.outcome, record.reason = "failed", _short_reason(report)
         elif report.skipped and record.outcome != "failed":
             record.outcome = "skipped"
@@ -227,6 +237,8 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
         "passed": all_passed,
         "makers": makers,
         "operator": [step for t in tests.values() for step in t.operator],
+        "bench_faults": [{"test": t.nodeid, "fault": t.reason} for t in tests.values()
+                         if t.outcome == "bench_fault"],
     }
 
 
@@ -243,5 +255,6 @@ def merge_reports(parts: list[dict[str, Any]], started: dt.datetime, ended: dt.d
         "passed": all(part["passed"] for part in parts),
         "makers": makers,
         "operator": [step for part in parts for step in part.get("operator", [])],
+        "bench_faults": [f for part in parts for f in part.get("bench_faults", [])],
         "parts": [f"part-{i + 1}" for i in range(len(parts))],
     }
