@@ -219,6 +219,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from harness.report.live import LiveReport, claim_folder, unique_folder
     from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
+    from harness.report.resume import resume_folder
     from harness.report.stop import stopping
 
     # `certify | head -1`: a closed stdout never stops the run.
@@ -243,12 +244,22 @@ def cmd_certify(args: argparse.Namespace) -> int:
     # refused (runs never mix), and the default one is new even for runs started together.
     run_id = args.run_id or uuid.uuid4().hex
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = (args.out or unique_folder(project_file("reports"), f"certify-{stamp}")).resolve()
-    claim_folder(out, run_id)
+    resumed = None
+    if args.resume:
+        # The folder's run goes on: its decided tests kept, the rest run again, as one job.
+        if args.out is None:
+            raise RigError("--resume: give --out, the folder of the run to finish")
+        out = args.out.resolve()
+        resumed = resume_folder(out, path, provenance(Path(profiles_dir).resolve()), only)
+        run_id, only = resumed.run_id, resumed.makers
+    else:
+        out = (args.out or unique_folder(project_file("reports"), f"certify-{stamp}")).resolve()
+        claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     jobs = max(1, min(args.jobs, len(keys)))
     # One real bench is one bench; pcscd holds one vpcd reader: those run as one job.
-    if jobs > 1 and spec.kind == "emulated" and spec.pcsc.service == "inprocess":
+    if (jobs > 1 and spec.kind == "emulated" and spec.pcsc.service == "inprocess"
+            and resumed is None):
         return _certify_in_parts(args, path, spec, profiles, keys, jobs, out, run_id)
 
     part = bool(args.run_id)
@@ -257,7 +268,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     # report, with none: nothing was decided).
     with stopping() as stop:
         try:
-            collector = CertificationCollector(spec, only)
+            collector = CertificationCollector(spec, only,
+                                               kept=resumed.kept if resumed else None)
             started = dt.datetime.now().astimezone()
             rig = provenance(Path(profiles_dir).resolve())
             texts = requirement_texts(profiles, applicable(profiles, spec, only))
@@ -268,6 +280,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
                                       ended=dt.datetime.now().astimezone(), only=only,
                                       collected=collector.collected, pending=_pending(state))
                 report.update(rig=rig, requirements=texts)
+                if resumed is not None:
+                    report["resumes"] = resumed.resumes
                 return report
 
             live = writer = LiveReport(out, run_id, build, html=not part)
@@ -275,8 +289,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
             def progress(record) -> None:  # noqa: ANN001
                 writer.update()  # the report first: a split run's parent merges it on this line
-                mark = {"passed": "pass", "failed": "FAIL",
-                        "skipped": "skip"}.get(record.outcome, record.outcome)
+                mark = {"passed": "pass", "failed": "FAIL", "skipped": "skip",
+                        "bench_fault": "BENCH"}.get(record.outcome, record.outcome)
                 print(f"  {mark:4} {record.nodeid}", flush=True)
 
             collector.progress = progress
@@ -626,6 +640,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "with the number of tests that would decide it (exit 1: one has none)")
     p.add_argument("--no-evidence", action="store_true",
                    help="keep no camera frames (the HTML report then shows no pictures)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the run in --out DIR: keep the tests it decided (passed or "
+                        "failed), run again those it did not (not run, skipped, stopped by a "
+                        "bench fault); same bench file, profiles and rig only; as one job")
     # A part of a split run: its report carries the run's id (internal).
     p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_certify)

@@ -52,6 +52,23 @@ class TestRecord:
     verdicts: list[Verdict] = attrs.Factory(list)
     #: The steps a person (or the scripted operator) did in this test (operator_steps).
     operator: list[dict[str, Any]] = attrs.Factory(list)
+    #: Where its evidence lies, under the run folder: "" (the folder itself), ``part-N``
+    #: (a split run), ``earlier-N`` (kept from before a ``--resume``).
+    folder: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as the report keeps it (``--resume`` reads it back)."""
+        return {"requirements": list(self.requirements), "makers": list(self.makers),
+                "outcome": self.outcome, **({"reason": self.reason} if self.reason else {}),
+                **({"folder": self.folder} if self.folder else {}),
+                "verdicts": [v.as_json() for v in self.verdicts]}
+
+    @classmethod
+    def from_json(cls, nodeid: str, data: dict[str, Any]) -> TestRecord:
+        return cls(nodeid, tuple(data["requirements"]), tuple(data["makers"]),
+                   data["outcome"], data.get("reason", ""),
+                   [Verdict.from_json(v) for v in data["verdicts"]],
+                   folder=data.get("folder", ""))
 
     def verdicts_on(self, requirement: str, maker: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.requirement == requirement and v.maker == maker]
@@ -68,11 +85,13 @@ class CertificationCollector:
     """Collects suite tests and their outcomes, keyed by node id."""
 
     def __init__(self, spec: BenchSpec, makers: set[str] | None = None,
-                 progress: Any = None) -> None:
+                 progress: Any = None, kept: dict[str, TestRecord] | None = None) -> None:
         self.spec = spec
         self.only = makers
         self.progress = progress
         self.tests: dict[str, TestRecord] = {}
+        #: ``--resume``: the tests an earlier run of the folder decided, not run again.
+        self.kept = kept or {}
         #: The suites were collected: from then on, a requirement no test covers fails.
         self.collected = False
         self._operator_seen = 0
@@ -100,6 +119,9 @@ class CertificationCollector:
             record = TestRecord(item.nodeid, reqs, makers)
             self.tests[item.nodeid] = record
             if self.only is not None and makers and not set(makers) & self.only:
+                dropped.append(item)
+            elif item.nodeid in self.kept:
+                self.tests[item.nodeid] = self.kept[item.nodeid]
                 dropped.append(item)
             else:
                 kept.append(item)
@@ -195,6 +217,16 @@ def _decide(req: str, maker: str, deciding: list[TestRecord], pending: str = "no
                        for t in deciding if t.outcome != "passed"], verdicts
 
 
+def _verdict_json(verdict: Verdict, deciding: list[TestRecord]) -> dict[str, Any]:
+    """A row's verdict; with ``folder`` when its evidence is not in the run folder itself
+    (kept from before a ``--resume``)."""
+    out = verdict.as_json()
+    folder = next((t.folder for t in deciding if t.folder and verdict in t.verdicts), "")
+    if folder:
+        out["folder"] = folder
+    return out
+
+
 def bench_info(bench_path: Path, spec: BenchSpec) -> dict[str, Any]:
     return {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
             "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest()}
@@ -227,7 +259,7 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
             status, reasons, verdicts = _decide(req, maker, deciding, pending)
             all_passed &= status == "passed"
             rows[req] = {"status": status, "tests": [t.nodeid for t in deciding],
-                         "verdicts": [v.as_json() for v in verdicts],
+                         "verdicts": [_verdict_json(v, deciding) for v in verdicts],
                          **({"reasons": reasons} if reasons else {})}
         makers[maker] = rows
     return {
@@ -239,6 +271,8 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
         "operator": [step for t in tests.values() for step in t.operator],
         "bench_faults": [{"test": t.nodeid, "fault": t.reason} for t in tests.values()
                          if t.outcome == "bench_fault"],
+        "tests": {t.nodeid: t.as_json() for t in tests.values()
+                  if only is None or not t.makers or set(t.makers) & only},
     }
 
 
@@ -256,5 +290,9 @@ def merge_reports(parts: list[dict[str, Any]], started: dt.datetime, ended: dt.d
         "makers": makers,
         "operator": [step for part in parts for step in part.get("operator", [])],
         "bench_faults": [f for part in parts for f in part.get("bench_faults", [])],
+        # Each test's evidence is in its part's folder.
+        "tests": {nodeid: {**record, "folder": record.get("folder") or f"part-{i + 1}"}
+                  for i, part in enumerate(parts)
+                  for nodeid, record in part.get("tests", {}).items()},
         "parts": [f"part-{i + 1}" for i in range(len(parts))],
     }

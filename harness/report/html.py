@@ -260,17 +260,22 @@ class RowView:
 
 
 def _rows(report: dict[str, Any], folders: dict[str, _Folder],
-          pictures: _Pictures) -> dict[str, list[RowView]]:
+          pictures: _Pictures, run_dir: Path) -> dict[str, list[RowView]]:
     texts = report.get("requirements", {})
     out: dict[str, list[RowView]] = {}
+    earlier: dict[str, _Folder] = {}
     for maker, rows in report["makers"].items():
-        folder = folders[maker]
         about = texts.get(maker, {})
         views = []
         for req, row in rows.items():
             text = about.get("requirements", {}).get(req, {})
             verdicts = []
             for v in row.get("verdicts", []):
+                # A verdict kept from before a --resume: its evidence is in that run's folder.
+                kept = v.get("folder")
+                if kept and kept not in earlier:
+                    earlier[kept] = _folder(run_dir / kept)
+                folder = earlier[kept] if kept else folders[maker]
                 expected, check = _split_expected(v["expected"])
                 ev = v.get("evidence", {})
                 pics = _verdict_pictures(folder, v, pictures)
@@ -322,7 +327,7 @@ def render_html(run_dir: Path, report: dict[str, Any],
     by file name."""
     folders = _folders(run_dir, report)
     pictures = _Pictures()
-    rows = _rows(report, folders, pictures)
+    rows = _rows(report, folders, pictures, run_dir)
     if timelines is not None:
         timelines.update(pictures.timelines)
     failures = [r for views in rows.values() for r in views if r.status != "passed"]

@@ -44,11 +44,21 @@ def git_commit(checkout: Path | None = None) -> dict[str, Any]:
 
 
 def tree_sha256(folder: Path, pattern: str = "*.yaml") -> str:
-    """One SHA-256 over a folder's files: each file's name and content, in name order."""
+    """One SHA-256 over a folder's files: each file's name (relative) and content, in name
+    order."""
     digest = hashlib.sha256()
     for path in sorted(folder.glob(pattern)):
-        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def code_sha256() -> str:
+    """The rig's code that runs a certification (the harness and the suites), one SHA-256:
+    the same code whatever the checkout's state (``--resume`` needs the same)."""
+    digest = hashlib.sha256()
+    for part in ("harness", "suites"):
+        digest.update(tree_sha256(project_file(part), "**/*.py").encode("ascii"))
     return digest.hexdigest()
 
 
@@ -56,6 +66,7 @@ def provenance(profiles_dir: Path) -> dict[str, Any]:
     return {
         "version": rig_version(),
         **git_commit(),
+        "code_sha256": code_sha256(),
         "profiles": {"dir": str(profiles_dir), "sha256": tree_sha256(profiles_dir)},
         "host": socket.gethostname(),
         "python": platform.python_version(),

@@ -1,0 +1,132 @@
+"""``certify --resume --out DIR``: finish an earlier run in its own folder.
+
+The folder's run goes on under its run id. The tests it decided (passed or failed) are kept
+as they were; the others run again: not run (the run was interrupted, killed, or a part
+died), skipped, or stopped by a bench fault. Refused before any work when what would run is
+not what ran: another bench file (by its SHA-256), other profiles, another rig version or
+other code (the harness and suites, by SHA-256), other makers; or when the folder's run is still going, or the folder holds no run.
+
+The earlier run's own files (``junit.xml``, ``timeline.jsonl``, ``devices.json``,
+``evidence/``, ``part-*/``) move to ``earlier-N/``: the kept verdicts' pictures and
+timelines are drawn from there; allure's results stay and gain the new attempts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from harness.errors import RigError
+from harness.report.certification import TestRecord
+from harness.report.devices import DEVICES_FILE
+from harness.report.junit import JUNIT_FILE
+from harness.report.live import REPORT_FILE, RUN_FILE, write_json
+
+#: A test with one of these outcomes is decided: kept as it was.
+DECIDED = ("passed", "failed")
+#: The earlier run's files that belong to its tests (moved aside, not overwritten).
+RUN_FILES = (JUNIT_FILE, "timeline.jsonl", DEVICES_FILE, "evidence")
+
+
+@attrs.frozen
+class Resume:
+    run_id: str
+    #: The decided tests, by node id, their evidence folder pointed at ``earlier-N``.
+    kept: dict[str, TestRecord]
+    #: The makers the earlier run certified (``--vendor`` keys).
+    makers: set[str]
+    #: The folder's resumptions so far, this one last (the report's ``resumes``).
+    resumes: list[dict[str, Any]]
+
+
+def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
+                  only: set[str] | None) -> Resume:
+    """Check that ``out`` holds a run this one may finish, then set it up for it."""
+    what = f"--resume {out}"
+    report, marker = _read(out / REPORT_FILE, what), _read(out / RUN_FILE, what)
+    run_id = report.get("run")
+    if not isinstance(run_id, str) or run_id != marker.get("run"):
+        raise RigError(f"{what}: its report and run.json name different runs; not resumed")
+    if report.get("state") == "running" and _alive(marker.get("pid")):
+        raise RigError(f"{what}: run {run_id} is still going (process {marker['pid']})")
+    if not isinstance(report.get("tests"), dict):
+        raise RigError(f"{what}: its report lists no tests (written by an older rig); "
+                       "certify again into a new folder")
+    problems = []
+    sha = hashlib.sha256(bench_path.read_bytes()).hexdigest()
+    if report.get("bench", {}).get("sha256") != sha:
+        problems.append(f"the bench file {bench_path.name} changed (or is another one)")
+    ran = report.get("rig", {})
+    if ran.get("version") != rig.get("version"):
+        problems.append(f"rig version {ran.get('version')} then, {rig.get('version')} now")
+    if ran.get("code_sha256") != rig.get("code_sha256"):
+        problems.append("the rig's code changed (its harness and suites)")
+    if ran.get("profiles", {}).get("sha256") != rig["profiles"]["sha256"]:
+        problems.append("the vendor profiles changed")
+    makers = set(report.get("makers", {}))
+    if only is not None and only != makers:
+        problems.append(f"--vendor {', '.join(sorted(only))}, but it certified "
+                        f"{', '.join(sorted(makers))}")
+    if problems:
+        raise RigError(f"{what}: not the run that made it: " + "; ".join(problems))
+    earlier = _set_aside(out)
+    kept = {}
+    for nodeid, data in report["tests"].items():
+        if data.get("outcome") not in DECIDED:
+            continue
+        record = TestRecord.from_json(nodeid, data)
+        folder = record.folder
+        record.folder = folder if folder.startswith("earlier-") else \
+            f"{earlier}/{folder}" if folder else earlier
+        kept[nodeid] = record
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    resumes = [*report.get("resumes", []),
+               {"at": now, "kept": len(kept), "earlier": earlier}]
+    write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
+                                "resumed": [*marker.get("resumed", []), now]})
+    return Resume(run_id, kept, makers, resumes)
+
+
+def _read(path: Path, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise RigError(f"{what}: no {path.name} there: not a run folder") from None
+    except (OSError, ValueError) as exc:
+        raise RigError(f"{what}: {path.name} cannot be read ({exc})") from None
+    if not isinstance(value, dict):
+        raise RigError(f"{what}: {path.name} is not a run's file")
+    return value
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _set_aside(out: Path) -> str:
+    """Move the earlier run's files to a new ``earlier-N``; its name."""
+    n = 1
+    while (out / f"earlier-{n}").exists():
+        n += 1
+    name = f"earlier-{n}"
+    target = out / name
+    target.mkdir()
+    for path in sorted(out.iterdir()):
+        if path.name in RUN_FILES or (path.is_dir() and path.name.startswith("part-")):
+            shutil.move(str(path), str(target / path.name))
+    return name
