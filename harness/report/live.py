@@ -72,7 +72,8 @@ def claim_folder(out: Path, run_id: str, *, what: str = "--out") -> None:
         shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
         raise RigError(f"{what} {out}: not empty (holds {shown}"
                        + (f" of run {other}" if other else "")
-                       + "); give a new or empty folder, so runs never mix")
+                       + "); give a new or empty folder, so runs never mix"
+                       + (" (or --resume to finish that run)" if other else ""))
     if not os.access(out, os.W_OK | os.X_OK):
         raise RigError(f"{what} {out}: cannot write there (permission denied)")
     marker = {"run": run_id, "pid": os.getpid(),
