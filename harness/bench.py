@@ -8,6 +8,7 @@ bench file's business (DESIGN.md principle 1).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from harness.devices.instruments import NumatoRelay
 from harness.devices.pcsc import PyscardService
 from harness.devices.usb import PyusbBus
 from harness.errors import BadInput, MissingSystemPart, RigError
-from harness.loading import line_of, load_yaml_model, read_yaml
+from harness.loading import MAX_BYTES, line_of, load_yaml_model, read_head, read_yaml
 from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
@@ -83,7 +84,7 @@ class Bench:
     @classmethod
     def load(cls, path: str | Path | None = None, pcsc_service: str | None = None) -> Bench:
         bench_path = Path(path) if path is not None else default_bench_path()
-        bench = cls(load_yaml_model(bench_path, BenchSpec, layered=True), bench_path,
+        bench = cls(load_bench_spec(bench_path), bench_path,
                     pcsc_service)
         for camera in bench.spec.cameras:
             bench.camera_calibration(camera.name)  # a calibration file that is not one: now
@@ -318,9 +319,29 @@ class Bench:
         self.close()
 
 
+#: Bench files read in this process: (path, SHA-256 of its bytes) -> the spec.
+_SPECS: dict[tuple[Path, str], BenchSpec] = {}
+
+
+def load_bench_spec(path: Path) -> BenchSpec:
+    """The bench file read and checked once per process: the CLI, the pytest plugin's
+    parametrising and fixtures, and the certification share it (re-read only when the
+    file's bytes change). The files it bases itself on are taken as they were first read."""
+    path = Path(path)  # as the user wrote it: messages name it so
+    try:
+        key = (path.resolve(), hashlib.sha256(read_head(path, MAX_BYTES + 1)).hexdigest())
+    except (OSError, BadInput):  # missing or unreadable: the loader says so, named
+        return load_yaml_model(path, BenchSpec, layered=True)
+    if key not in _SPECS:
+        if len(_SPECS) > 64:  # tests write many bench files
+            _SPECS.clear()
+        _SPECS[key] = load_yaml_model(path, BenchSpec, layered=True)
+    return _SPECS[key]
+
+
 def check_bench_file(path: Path) -> BenchSpec:
     """Validate a bench file and what it refers to, without opening any device."""
-    spec = load_yaml_model(path, BenchSpec, layered=True)
+    spec = load_bench_spec(path)
     bench = Bench(spec, path)
     for camera in spec.cameras:
         bench.camera_calibration(camera.name)  # a calibration file that is not one

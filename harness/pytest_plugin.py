@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.bench import Bench, BenchReader, default_bench_path
+from harness.bench import Bench, BenchReader, default_bench_path, load_bench_spec
 from harness.cases import GENERAL_PROFILE, Case
 from harness.errors import BenchFault, MissingSystemPart, RigError
 from harness.hands import Hands, ManualHands
-from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec, InjectedFault
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
@@ -126,7 +125,7 @@ def _bench_path(config: pytest.Config) -> Path:
 def bench_spec(config: pytest.Config) -> BenchSpec:
     """The bench file, validated, without opening devices (for parametrising)."""
     try:
-        return load_yaml_model(_bench_path(config), BenchSpec, layered=True)
+        return load_bench_spec(_bench_path(config))
     except RigError as exc:
         raise pytest.UsageError(f"--bench: {exc}") from None
 
