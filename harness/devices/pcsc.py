@@ -4,6 +4,11 @@
 bench and the emulated bench's ``vpcd`` tier alike: there the card is emulated but pcscd,
 the vpcd driver and pyscard are real. The in-process tier implements the same protocol in
 ``harness.emulation.pcsc_inprocess``.
+
+Bench faults are named here, never mended (harness.devices.pcsc_faults): a reader that left
+PC/SC with a command out is ``reader.gone``; a context or card handle pcscd no longer knows
+(it restarted) is ``pcscd.restarted`` for the call that met it, and the next call opens a
+new context by itself.
 """
 
 from __future__ import annotations
@@ -11,9 +16,19 @@ from __future__ import annotations
 import threading
 import time
 
-from harness.errors import DeviceGone, DeviceTimeout, MissingSystemPart, RigError
+from harness.devices.pcsc_faults import (
+    EXCHANGE_CHECK_S,
+    PCSCD_BACK_S,
+    command_name,
+    pcscd_restarted,
+    reader_gone,
+)
+from harness.errors import BenchFault, DeviceGone, DeviceTimeout, MissingSystemPart, RigError
 from harness.model.redact import redact_apdu, redact_response
 from harness.model.timeline import Timeline
+
+#: Wall seconds a card seen gone is given for its reader's hot-plug removal to land too.
+HOTPLUG_GRACE_S = 0.5
 
 PCSCD_HINT = (
     "install and start pcscd: apt-get install pcscd libpcsclite-dev vsmartcard-vpcd, then "
@@ -41,16 +56,48 @@ class PyscardService:
             raise MissingSystemPart(
                 f"no PC/SC service: {self._s.SCardGetErrorMessage(hresult).strip()}", PCSCD_HINT
             )
+        #: The context met a pcscd that no longer knows it: the next call opens a new one.
+        self._stale = False
         self._lock = threading.Lock()
         self._watch_stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
+    def _stale_codes(self) -> tuple[int, ...]:
+        s = self._s
+        # What pcsc-lite's client answers for a context or handle of a pcscd that is gone
+        # or restarted (the socket closed; the new pcscd never issued that handle).
+        return (s.SCARD_E_NO_SERVICE, s.SCARD_E_SERVICE_STOPPED, s.SCARD_E_INVALID_HANDLE)
+
+    def _context(self) -> int:
+        """The rig's context; after a stale one, a new one (pcscd given PCSCD_BACK_S)."""
+        s = self._s
+        if not self._stale and self._ctx is not None:
+            return self._ctx
+        if self._ctx is not None:
+            s.SCardReleaseContext(self._ctx)  # its daemon is gone: whatever it answers
+            self._ctx = None
+        deadline = time.monotonic() + PCSCD_BACK_S
+        while True:
+            hresult, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+            if hresult == s.SCARD_S_SUCCESS:
+                self._ctx, self._stale = ctx, False
+                return ctx
+            if time.monotonic() > deadline:
+                raise BenchFault(
+                    "pcscd.restarted", "pcscd",
+                    f"pcscd did not come back within {PCSCD_BACK_S:g} s after a restart: "
+                    f"{s.SCardGetErrorMessage(hresult).strip()}", bound_s=PCSCD_BACK_S)
+            time.sleep(0.05)
+
     def _check(self, hresult: int, what: str) -> None:
+        if hresult in self._stale_codes():
+            self._stale = True
+            raise pcscd_restarted(what, self._s.SCardGetErrorMessage(hresult).strip())
         if hresult != self._s.SCARD_S_SUCCESS:
             raise RigError(f"PC/SC {what}: {self._s.SCardGetErrorMessage(hresult).strip()}")
 
     def readers(self) -> list[str]:
-        hresult, readers = self._s.SCardListReaders(self._ctx, [])
+        hresult, readers = self._s.SCardListReaders(self._context(), [])
         if hresult == self._s.SCARD_E_NO_READERS_AVAILABLE:
             return []
         self._check(hresult, "listing readers")
@@ -59,13 +106,18 @@ class PyscardService:
     def _state(self, reader: str, timeout_ms: int = 0, known: int | None = None) -> int:
         s = self._s
         current = s.SCARD_STATE_UNAWARE if known is None else known
-        hresult, states = s.SCardGetStatusChange(self._ctx, timeout_ms, [(reader, current)])
+        hresult, states = s.SCardGetStatusChange(self._context(), timeout_ms,
+                                                 [(reader, current)])
         if hresult == s.SCARD_E_TIMEOUT:
             return current
         if hresult == s.SCARD_E_UNKNOWN_READER:
             raise DeviceGone(reader, "a status query", "the reader is no longer known to pcscd")
         self._check(hresult, f"status of {reader!r}")
         return states[0][1]
+
+    def listed(self, reader: str) -> bool:
+        """Whether pcscd still lists ``reader`` (it drops a reader that left USB)."""
+        return reader in self.readers()
 
     def card_present(self, reader: str) -> bool:
         return bool(self._state(reader) & self._s.SCARD_STATE_PRESENT)
@@ -82,7 +134,8 @@ class PyscardService:
     def connect(self, reader: str) -> PyscardConnection:
         s = self._s
         hresult, hcard, protocol = s.SCardConnect(
-            self._ctx, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
+            self._context(), reader, s.SCARD_SHARE_SHARED,
+            s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
         )
         if hresult in (s.SCARD_E_NO_SMARTCARD, s.SCARD_W_REMOVED_CARD):
             raise DeviceGone(reader, "connect", "no card in the reader")
@@ -115,6 +168,16 @@ class PyscardService:
                 hresult, new = s.SCardGetStatusChange(ctx, int(poll * 1000), states)
                 if hresult == s.SCARD_E_TIMEOUT:
                     continue
+                if hresult in self._stale_codes():
+                    # pcscd restarted: watch on through a new context (the rig's own
+                    # plumbing; the call that met the restart names it).
+                    s.SCardReleaseContext(ctx)
+                    time.sleep(poll)
+                    hresult, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+                    if hresult != s.SCARD_S_SUCCESS:
+                        ctx = 0
+                    states = [(n, s.SCARD_STATE_UNAWARE) for n in names]
+                    continue
                 if hresult != s.SCARD_S_SUCCESS:
                     time.sleep(poll)
                     continue
@@ -127,7 +190,8 @@ class PyscardService:
                     present[name] = now
                     states.append((name, event_state & ~s.SCARD_STATE_CHANGED))
         finally:
-            s.SCardReleaseContext(ctx)
+            if ctx:
+                s.SCardReleaseContext(ctx)
 
     def close(self) -> None:
         self._watch_stop.set()
@@ -154,7 +218,11 @@ class PyscardConnection:
         s = self._s
         if self._hcard is None:
             raise RigError(f"{self.reader}: connection already closed")
+        during = f"APDU {apdu[:4].hex(' ').upper()}"
         hresult, response = s.SCardTransmit(self._hcard, self._protocol, list(apdu))
+        if hresult in self._svc._stale_codes():
+            self._svc._stale = True  # the handle died with its pcscd: so did the context
+            raise pcscd_restarted(command_name(apdu), s.SCardGetErrorMessage(hresult).strip())
         if hresult != s.SCARD_S_SUCCESS:
             cause = s.SCardGetErrorMessage(hresult).strip()
             if hresult in (
@@ -164,16 +232,18 @@ class PyscardConnection:
                 s.SCARD_E_NOT_TRANSACTED,
                 s.SCARD_E_READER_UNAVAILABLE,
                 s.SCARD_W_UNPOWERED_CARD,
+                s.SCARD_E_UNKNOWN_READER,
             ):
-                raise DeviceGone(self.reader, f"APDU {apdu[:4].hex(' ').upper()}", cause)
-            raise RigError(f"{self.reader}: APDU {apdu[:4].hex(' ').upper()} failed: {cause}")
+                self._gone_mid_exchange(apdu, cause)
+                raise DeviceGone(self.reader, during, cause)
+            raise RigError(f"{self.reader}: {during} failed: {cause}")
         rapdu = bytes(response)
         if len(rapdu) < 2:
             # vpcd answers an empty response when its card vanished mid-command; no card
             # may answer without a status word.
-            during = f"APDU {apdu[:4].hex(' ').upper()}"
+            self._gone_mid_exchange(apdu, "an answer without a status word")
             try:  # pcscd notices the removal on its next poll (within about 0.4 s)
-                self._svc.wait_for_card(self.reader, timeout=2.0, present=False)
+                self._svc.wait_for_card(self.reader, timeout=EXCHANGE_CHECK_S, present=False)
             except DeviceTimeout:
                 pass
             else:
@@ -185,6 +255,30 @@ class PyscardConnection:
                 command=redact_apdu(apdu), response=redact_response(rapdu),
             )
         return rapdu
+
+    def _gone_mid_exchange(self, apdu: bytes, seen: str) -> None:
+        """The exchange failed: a reader pcscd no longer lists (looked at for up to
+        EXCHANGE_CHECK_S) left PC/SC with the command out, a bench fault. A card taken out
+        of a reader still there is the caller's to name."""
+        deadline = time.monotonic() + EXCHANGE_CHECK_S
+        absent_since: float | None = None
+        while True:
+            try:
+                listed = self._svc.listed(self.reader)
+                present = self._svc.card_present(self.reader)
+            except DeviceGone:
+                listed = present = False
+            if not listed:
+                raise reader_gone(self.reader, apdu, f"{seen}, and pcscd no longer lists it")
+            now = time.monotonic()
+            if not present:
+                # pcscd may see the card go before the reader's hot-plug removal lands.
+                absent_since = now if absent_since is None else absent_since
+                if now - absent_since >= HOTPLUG_GRACE_S:
+                    return
+            if now > deadline:
+                return
+            time.sleep(0.05)
 
     def close(self) -> None:
         if self._hcard is not None:

@@ -1,0 +1,150 @@
+"""PC/SC bench faults (issue 15 item 3): a reader gone in the middle of an exchange and
+pcscd restarted, injected on the emulated bench; the rig's PC/SC driver names each (the
+fault, the device, what was seen) at once, and the same bench works again after clear().
+The vpcd tier runs against a private pcscd in a child process (it needs root)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness.bench import Bench, default_bench_path
+from harness.devices.pcsc_faults import command_name
+from harness.emulation.card import FileSystemCard
+from harness.errors import BenchFault, DeviceGone, RigError
+from harness.paths import project_file
+
+READER = "sony-rc-s300-s1"
+SELECT = bytes.fromhex("00A4040009F06F6E736869726967")
+#: A VERIFY carrying a PIN: a fault must name the command, never its data.
+VERIFY_PIN = bytes.fromhex("0020008004") + b"4321"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[Bench]:
+    with Bench.load(default_bench_path(), pcsc_service="inprocess") as opened:
+        yield opened
+
+
+@pytest.fixture
+def pcsc(bench: Bench, test_card: FileSystemCard) -> Iterator[str]:
+    """The reader's PC/SC name, with the test card in; faults cleared after the test."""
+    emu = bench.emulation
+    emu.insert_card(READER, test_card)
+    yield emu.pcsc_names[READER]
+    bench.faults.clear()
+    emu.remove_card(READER)
+
+
+def test_reader_gone_mid_exchange_is_named_at_once(bench: Bench, pcsc: str,
+                                                    test_card: FileSystemCard) -> None:
+    conn = bench.pcsc.connect(pcsc)
+    assert conn.transmit(SELECT) == b"\x90\x00"
+    bench.faults.inject("reader.gone", READER)
+    # It strikes with the next command, not before: the reader is still there.
+    assert pcsc in bench.pcsc.readers()
+    seen: list[bytes] = []
+    original = test_card.transmit
+    test_card.transmit = lambda apdu: seen.append(apdu) or original(apdu)  # type: ignore
+    started = bench.clock.now()
+    with pytest.raises(BenchFault) as fault:
+        conn.transmit(VERIFY_PIN)
+    assert seen == [VERIFY_PIN]  # the command went out; its answer never came
+    error = fault.value
+    assert (error.fault, error.device) == ("reader.gone", pcsc)
+    assert error.detail.startswith("left PC/SC during VERIFY (00 20 00 80): ")
+    assert "4321" not in str(error) and b"4321".hex() not in str(error).lower()
+    assert error.bound_s == 0.0 and bench.clock.now() == started  # at once
+    # Gone from PC/SC and from USB, as an unplugged reader is.
+    assert pcsc not in bench.pcsc.readers()
+    assert READER not in bench.emulation.usb_tree.plugged()
+
+    bench.faults.clear()
+    assert bench.faults.active() == []
+    # Plugged back with the card it held: a new connection works; the old handle is dead.
+    assert READER in bench.emulation.usb_tree.plugged()
+    assert bench.pcsc.connect(pcsc).transmit(SELECT) == b"\x90\x00"
+    with pytest.raises(DeviceGone):
+        conn.transmit(SELECT)
+
+
+def test_reader_gone_waits_for_its_reader_and_clears_unstruck(bench: Bench, pcsc: str) -> None:
+    other = bench.emulation.pcsc_names["elecom-mr-ica001bk"]
+    bench.faults.inject("reader.gone", READER)
+    bench.emulation.insert_card("elecom-mr-ica001bk", FileSystemCard.load(project_file("fixtures/cards/test-card.yaml")))
+    # Another reader's exchange does not trip it.
+    assert bench.pcsc.connect(other).transmit(SELECT) == b"\x90\x00"
+    bench.emulation.remove_card("elecom-mr-ica001bk")
+    bench.faults.clear()  # never struck: nothing to plug back, and it strikes no more
+    assert bench.pcsc.connect(pcsc).transmit(SELECT) == b"\x90\x00"
+    assert READER in bench.emulation.usb_tree.plugged()
+
+
+def test_a_card_pulled_mid_exchange_is_no_bench_fault(bench: Bench, pcsc: str,
+                                                       test_card: FileSystemCard) -> None:
+    """The reader stays: a card that left is DeviceGone (the flow's to judge), not
+    reader.gone; neither is a reader unplugged before the command went out."""
+    conn = bench.pcsc.connect(pcsc)
+    original = test_card.transmit
+
+    def pulled(apdu: bytes) -> bytes:
+        bench.emulation.remove_card(READER)
+        return original(apdu)
+
+    test_card.transmit = pulled  # type: ignore[method-assign]
+    with pytest.raises(DeviceGone) as gone:
+        conn.transmit(SELECT)
+    assert not isinstance(gone.value, BenchFault)
+    test_card.transmit = original  # type: ignore[method-assign]
+    bench.emulation.insert_card(READER, test_card)
+    conn = bench.pcsc.connect(pcsc)
+    bench.emulation.unplug(READER)
+    try:
+        with pytest.raises(DeviceGone) as gone:
+            conn.transmit(SELECT)
+        assert not isinstance(gone.value, BenchFault)
+    finally:
+        bench.emulation.plug(READER)
+
+
+def test_pcscd_restarted_fails_the_stale_handle_and_the_next_call_reconnects(
+        bench: Bench, pcsc: str) -> None:
+    conn = bench.pcsc.connect(pcsc)
+    assert conn.transmit(SELECT) == b"\x90\x00"
+    bench.faults.inject("pcscd.restarted")
+    assert bench.faults.active() == [("pcscd.restarted", "pcscd")]
+    with pytest.raises(BenchFault) as fault:
+        conn.transmit(SELECT)
+    error = fault.value
+    assert (error.fault, error.device) == ("pcscd.restarted", "pcscd")
+    assert "went stale during SELECT (00 A4 04 00)" in error.detail
+    assert "SCARD_E_INVALID_HANDLE" in error.detail
+    # The next call opens a new context by itself: no second fault for the same restart.
+    assert pcsc in bench.pcsc.readers()
+    bench.faults.clear()
+    assert bench.pcsc.connect(pcsc).transmit(SELECT) == b"\x90\x00"
+
+
+def test_pcscd_restarted_fails_the_first_service_call_once(bench: Bench, pcsc: str) -> None:
+    assert bench.pcsc.card_present(pcsc)  # healthy: many calls, no fault
+    bench.faults.inject("pcscd.restarted")
+    with pytest.raises(BenchFault, match=r"bench fault \(pcscd.restarted\): pcscd: the rig's "
+                       r"PC/SC context went stale during listing readers"):
+        bench.pcsc.readers()
+    assert pcsc in bench.pcsc.readers()
+    assert bench.pcsc.card_present(pcsc)
+    assert bench.pcsc.connect(pcsc).transmit(SELECT) == b"\x90\x00"
+
+
+def test_faults_name_their_target(bench: Bench) -> None:
+    with pytest.raises(RigError, match="'canon-cam' is no PC/SC reader"):
+        bench.faults.inject("reader.gone", "canon-cam")
+    bench.faults.clear()
+
+
+def test_a_command_is_named_by_its_header_alone() -> None:
+    assert command_name(bytes.fromhex("00B0000004")) == "READ BINARY (00 B0 00 00)"
+    assert command_name(bytes.fromhex("80CA9F7F00")) == "GET DATA (80 CA 9F 7F)"
+    assert command_name(bytes.fromhex("00F2000000")) == "command 00 F2 00 00"
+    assert command_name(b"\x00\xa4") == "a malformed command (00 A4)"
