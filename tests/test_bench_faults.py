@@ -17,6 +17,7 @@ from harness.model.bench_faults import FAULT_KINDS
 from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.report.certification import CertificationCollector, build_report
+from harness.report.html import render_html
 
 #: A suite of three tests on Canon: one judges USB-02 and passes, one hits a bench fault
 #: before judging anything, one judges SP-05 (passed) and then hits a bench fault.
@@ -80,6 +81,23 @@ def test_a_bench_fault_leaves_what_it_stopped_not_run(tmp_path: Path,
     assert [f["fault"].split(":")[0] for f in report["bench_faults"]] == [
         "bench fault (camera.frozen)", "bench fault (relay.silent)"]
     assert report["passed"] is False
+    # The HTML report says the bench failed, above the failures, with each fault.
+    html = render_html(tmp_path, report)
+    block = html[html.index('id="bench-faults"'):html.index('id="failure-')]
+    assert "The bench failed, not the reader (2)" in block
+    assert "test_stopped_by_the_bench</code>: bench fault (camera.frozen): canon-cam" in block
+    assert "test_judged_then_stopped</code>: bench fault (relay.silent): relay1" in block
+    # What a person did at the bench (a real bench's operator) has its own table.
+    report["operator"] = [
+        {"test": "t1", "who": "operator", "what": "Press the power button of canon",
+         "at": 12.5, "outcome": "answered", "seconds": 3.25},
+        {"test": "t2", "who": "operator", "what": "Unplug the USB cable of canon", "at": 40.0,
+         "outcome": "timeout", "reason": "no answer within 300 s"}]
+    html = render_html(tmp_path, report)
+    table = html[html.index('id="operator"'):]
+    assert "What a person did at the bench (2 steps)" in table
+    assert "Press the power button of canon</td>" in table and "3.2 s" in table
+    assert "timeout: no answer within 300 s" in table
 
 
 BENCH = """\
