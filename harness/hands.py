@@ -29,6 +29,7 @@ from harness.operator import (
     CallableOperator,
     Operator,
     OperatorRefused,
+    OperatorSilent,
     ScriptedOperator,
     Step,
     TtyOperator,
@@ -205,7 +206,10 @@ class ManualHands:
             answer = self.operator.ask(step, self.timeout_s)
         except DeviceTimeout as exc:
             self._record("operator.timeout", what=step.recorded, seconds=exc.seconds)
-            raise
+            if isinstance(exc, OperatorSilent):
+                raise
+            # An operator of the caller's own: its timeout is the same bench fault.
+            raise OperatorSilent(step.recorded, exc.seconds) from exc
         except RigError as exc:
             self._record("operator.failed", what=step.recorded, reason=str(exc))
             raise

@@ -7,6 +7,10 @@ file of answers, with delays) stands in for the person in dry runs and tests.
 
 A step may show a secret (a PIN to type): it is substituted only into the text shown to the
 person; what is recorded or matched by a script is the redacted text.
+
+A step nobody answers within the bound (the bench file's ``operator.timeout_s``, 300 s by
+default) is the bench failing, not the reader: :class:`OperatorSilent`, the
+``operator.silent`` bench fault, naming the (redacted) step.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Protocol
 import attrs
 import pydantic
 
-from harness.errors import DeviceTimeout, RigError
+from harness.errors import BenchFault, DeviceTimeout, RigError
 from harness.loading import Field, load_yaml_model
 from harness.model.clock import Clock
 
@@ -33,6 +37,20 @@ MASK = "****"
 
 class OperatorUnavailable(RigError):
     """Nobody can be asked (no terminal) or the script has no answer: the step fails."""
+
+
+class OperatorSilent(BenchFault, DeviceTimeout):
+    """``operator.silent``: no answer to a step within the bound (``what`` is the step's
+    redacted text). Also the DeviceTimeout it is for whoever waited."""
+
+    def __init__(self, what: str, seconds: float) -> None:
+        DeviceTimeout.__init__(self, "operator", what, seconds)
+        # BenchFault's constructor would hand its message on to DeviceTimeout's, which
+        # takes other arguments: take a plain fault's fields instead.
+        fault = BenchFault("operator.silent", "operator",
+                           f"no answer to '{what}' within {seconds:g} s", bound_s=seconds)
+        vars(self).update(vars(fault))
+        self.args = fault.args
 
 
 class OperatorRefused(DeviceTimeout):
@@ -72,7 +90,7 @@ class Operator(Protocol):
     who: str
 
     def ask(self, step: Step, timeout_s: float) -> Answer:
-        """The answer, or DeviceTimeout at ``timeout_s``, or OperatorUnavailable."""
+        """The answer, or OperatorSilent at ``timeout_s``, or OperatorUnavailable."""
 
 
 NO_TTY = "no terminal to ask the operator on: give an operator script (bench file operator.script)"
@@ -102,7 +120,7 @@ class TtyOperator:
                 left = started + timeout_s - time.monotonic()
                 if left <= 0:
                     os.write(fd, f"\n[operator] no answer within {timeout_s:g} s\n".encode())
-                    raise DeviceTimeout("operator", step.recorded, timeout_s)
+                    raise OperatorSilent(step.recorded, timeout_s)
                 if not poller.poll(max(1, math.ceil(left * 1000))):
                     continue
                 chunk = os.read(fd, 1024)
@@ -138,7 +156,7 @@ class CallableOperator:
         text = str(self._ask(step.shown))  # type: ignore[operator]
         seconds = self.clock.now() - started
         if seconds > timeout_s:
-            raise DeviceTimeout("operator", step.recorded, timeout_s)
+            raise OperatorSilent(step.recorded, timeout_s)
         return Answer(text.strip(), seconds)
 
 
@@ -187,6 +205,6 @@ class ScriptedOperator:
         started = self.clock.now()
         if rule.never or rule.after_s > timeout_s:
             self.clock.sleep(timeout_s)
-            raise DeviceTimeout("operator", step.recorded, timeout_s)
+            raise OperatorSilent(step.recorded, timeout_s)
         self.clock.sleep(rule.after_s)
         return Answer(str(rule.answer), self.clock.now() - started)

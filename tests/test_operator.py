@@ -66,7 +66,7 @@ def test_asked_on_the_terminal():
         hands.card_out("canon")
         hands.pin("canon", "4321")
         started = time.monotonic()
-        with pytest.raises(DeviceTimeout, match="no take the card out of atlas within"):
+        with pytest.raises(DeviceTimeout, match="no answer to 'take the card out of atlas' within"):
             hands.card_out("atlas")
         Path("elapsed").write_text(str(time.monotonic() - started))
     finally:
@@ -209,7 +209,7 @@ def test_the_scripted_operator_answers_after_its_delays(tmp_path: Path) -> None:
     with pytest.raises(OperatorRefused, match="refused: loosen the terminal's LAN cable"):
         hands.lan_cable(seated=False)
     with pytest.raises(DeviceTimeout,
-                       match=r"no start a long network outage \(.*\) within 60 s"):
+                       match=r"no answer to 'start a long network outage \(.*\)' within 60 s"):
         hands.outage("long")
     assert clock.now() == 69.5  # waited the bound, on the bench clock
     with pytest.raises(DeviceTimeout, match="within 60 s"):

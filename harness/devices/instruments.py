@@ -4,6 +4,11 @@
 :class:`NumatoRelay` speaks the Numato Lab USB relay text protocol over pyserial. Every
 failure is a :class:`~harness.errors.RigError` naming the port and the command, so users
 see a message, never a raw ``OSError`` traceback.
+
+The board is the bench's, never the reader's: a garbled or silent line is a bench fault
+(:class:`RelayGarbage`: ``relay.garbage``, at once; :class:`RelaySilent`: ``relay.silent``,
+after :data:`REPLY_TIMEOUT_S` wall seconds), so a power-on order switched through it (BOOT)
+ends ``not_run`` with the fault, never ``failed`` against the maker.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Self
 
 import serial
 
-from harness.errors import DeviceGone, DeviceTimeout, ProtocolViolation, RigError
+from harness.errors import BenchFault, DeviceGone, DeviceTimeout, ProtocolViolation, RigError
 
 try:
     import termios
@@ -35,6 +40,9 @@ CHANNEL_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
 MAX_CHANNELS = len(CHANNEL_CHARS)
 BAUDRATE = 19200
 PROMPT = b">"
+#: Wall seconds one command may take, its reply and prompt included (the bench's relays are
+#: opened with it): the bound within which a silent board is named ``relay.silent``.
+REPLY_TIMEOUT_S = 1.0
 #: Granularity of reads: the deadline of an exchange is enforced to within this.
 POLL_SECONDS = 0.02
 #: After spotting garbage, how long to keep reading so the error shows more of it.
@@ -46,6 +54,34 @@ _REPLY_BYTES = frozenset(range(0x20, 0x7F)) | {0x0D, 0x0A}
 
 class RelayArgumentError(RigError, ValueError):
     """The caller asked for something the board cannot do (no such channel, bad id)."""
+
+
+def _adopt(error: BenchFault, fault: BenchFault) -> None:
+    # BenchFault's constructor hands one message on to the next class of a two-parent
+    # error, whose constructor takes other arguments: take a plain fault's fields instead.
+    vars(error).update(vars(fault))
+    error.args = fault.args
+
+
+class RelayGarbage(BenchFault, ProtocolViolation):
+    """``relay.garbage``: the board's reply to a command does not parse (noise, a wrong
+    baud rate, a reply to another command). Also the ProtocolViolation it is on the wire."""
+
+    def __init__(self, relay: str, port: str, sent: str, got: str) -> None:
+        ProtocolViolation.__init__(self, relay, sent, got)
+        _adopt(self, BenchFault("relay.garbage", relay, f"reply {got!r} to {sent!r} on {port}"))
+
+
+class RelaySilent(BenchFault, DeviceTimeout):
+    """``relay.silent``: no reply (or no room to write) within the exchange's timeout. Also
+    the DeviceTimeout it is on the wire."""
+
+    def __init__(self, relay: str, port: str, sent: str, seconds: float, *,
+                 writing: bool = False) -> None:
+        waited = f"room to write {sent!r}" if writing else f"reply to {sent!r}"
+        DeviceTimeout.__init__(self, relay, waited, seconds)
+        _adopt(self, BenchFault("relay.silent", relay,
+                                f"no {waited} within {seconds:g} s on {port}", bound_s=seconds))
 
 
 class RelayStuck(ProtocolViolation):
@@ -71,7 +107,8 @@ class NumatoRelay:
     """
 
     def __init__(
-        self, port: str, timeout: float = 1.0, name: str = "relay board", channels: int = 8
+        self, port: str, timeout: float = REPLY_TIMEOUT_S, name: str = "relay board",
+        channels: int = 8
     ) -> None:
         if timeout <= 0:
             raise RelayArgumentError(f"relay timeout must be positive, not {timeout}")
@@ -248,8 +285,7 @@ class NumatoRelay:
                 self._serial.write(command.encode("ascii") + b"\r")
                 raw = self._read_reply(command, deadline)
             except serial.SerialTimeoutException as exc:
-                waited = f"room to write {command!r}"
-                raise DeviceTimeout(self.device, waited, self.timeout) from exc
+                raise self._silent(command, writing=True) from exc
             except _IO_ERRORS as exc:
                 self._gone = _describe(exc)
                 raise DeviceGone(self.device, repr(command), self._gone) from exc
@@ -275,7 +311,7 @@ class NumatoRelay:
             if time.monotonic() >= deadline:
                 if buf[len(echo) :].strip(b"\r\n"):
                     raise self._violation(command, buf)  # it answered, but never finished
-                raise DeviceTimeout(self.device, f"reply to {command!r}", self.timeout)
+                raise self._silent(command)
 
     def _drain(self, seconds: float) -> bytes:
         out = bytearray()
@@ -296,12 +332,16 @@ class NumatoRelay:
         while True:
             chunk = self._read_chunk()
             buf += chunk
+            if any(byte not in _REPLY_BYTES for byte in chunk):
+                # No half-line a board holds answers with such bytes: garbage, named now.
+                buf += self._drain(min(DRAIN_SECONDS, max(0.0, deadline - time.monotonic())))
+                raise self._violation(command, buf)
             if not chunk and buf.endswith(PROMPT):
                 return  # prompt, then a quiet poll: nothing else is in flight
             if time.monotonic() >= deadline:
                 if buf:
                     raise self._violation(command, buf)
-                raise DeviceTimeout(self.device, f"reply to {command!r}", self.timeout)
+                raise self._silent(command)
 
     def _parse(self, command: str, raw: bytes) -> list[str]:
         text = raw.decode("ascii")  # _plausible let only ASCII through
@@ -310,9 +350,13 @@ class NumatoRelay:
             raise self._violation(command, raw)  # the prompt is the last thing a board says
         return [line for line in re.split(r"[\r\n]+", text[len(command) : end]) if line]
 
-    def _violation(self, command: str, raw: bytes | bytearray) -> ProtocolViolation:
+    def _violation(self, command: str, raw: bytes | bytearray) -> RelayGarbage:
         self._dirty = True
-        return ProtocolViolation(self.device, command, _excerpt(bytes(raw)))
+        return RelayGarbage(self.name, self.port, command, _excerpt(bytes(raw)))
+
+    def _silent(self, command: str, *, writing: bool = False) -> RelaySilent:
+        self._dirty = True
+        return RelaySilent(self.name, self.port, command, self.timeout, writing=writing)
 
 
 def _plausible(buf: bytes | bytearray, echo: bytes) -> bool:

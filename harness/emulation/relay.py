@@ -34,6 +34,12 @@ MAX_LINE = 64
 OnChange = Callable[[int, bool], None]
 
 
+def _mangled(data: bytes) -> bytes:
+    # Each byte with its top bit set: what a UART framing bytes at another rate delivers,
+    # never ASCII (the protocol's own bytes).
+    return bytes(byte | 0x80 for byte in data)
+
+
 def mask_digits(channels: int) -> int:
     """Hex digits of a ``relay readall`` / ``writeall`` mask: 2 up to 8 channels, 4 for 16..."""
     return max(2, -(-channels // 4))
@@ -42,9 +48,10 @@ def mask_digits(channels: int) -> int:
 class EmulatedRelayBoard:
     """A Numato USB relay module served by a thread on the master side of a pty.
 
-    Fault injection: :meth:`inject_garbage` (next reply corrupted), :attr:`silent` (the board
-    hangs: input is swallowed, nothing comes back), :attr:`stuck_channels` (welded contacts
-    ignore on/off), :meth:`send_raw` (unsolicited bytes) and :meth:`stop` (unplugged).
+    Fault injection: :meth:`inject_garbage` (next reply corrupted), :attr:`garbled` (every
+    reply corrupted until cleared), :attr:`silent` (the board hangs: input is swallowed,
+    nothing comes back), :attr:`stuck_channels` (welded contacts ignore on/off),
+    :meth:`send_raw` (unsolicited bytes) and :meth:`stop` (unplugged).
     """
 
     def __init__(
@@ -72,6 +79,9 @@ class EmulatedRelayBoard:
         self.callback_errors: list[Exception] = []
         #: While True the board swallows all input and answers nothing.
         self.silent = False
+        #: While True every byte the board sends back arrives mangled (as a line at the
+        #: wrong baud rate, or a noisy cable, reads it); the commands still take effect.
+        self.garbled = False
         #: Channels whose contacts are welded: on/off commands leave them as they are.
         self.stuck_channels: set[int] = set()
 
@@ -234,7 +244,7 @@ class EmulatedRelayBoard:
             elif byte != b"\n" and len(self._line) < MAX_LINE:
                 # LF is ignored: Numato's own samples send "\n\r" after commands.
                 self._line += byte
-        return bytes(out)
+        return _mangled(bytes(out)) if self.garbled else bytes(out)
 
     def _respond(self, line: bytes) -> bytes:
         lines = self._execute(line)
