@@ -83,6 +83,17 @@ def cmd_pcscd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fault_arg(text: str) -> tuple[str, str | None]:
+    """``--fault KIND[:TARGET]``: a known fault kind, and what it strikes."""
+    from harness.model.bench_faults import FAULT_KINDS
+
+    kind, _, target = text.partition(":")
+    if kind not in FAULT_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"no such fault {kind!r} (known: {', '.join(FAULT_KINDS)})")
+    return kind, target or None
+
+
 def cmd_emulate(args: argparse.Namespace) -> int:
     from harness.bench import Bench, check_bench_file, default_bench_path
     from harness.emulation.card import FileSystemCard
@@ -117,7 +128,11 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         assert emu is not None
         for reader in emu.pcsc_names:
             emu.insert_card(reader, FileSystemCard.load(card_path))
+        for kind, target in args.fault or []:
+            bench.faults.inject(kind, target)  # a target it cannot strike: one line, exit 2
         print(f"emulated bench {bench.name!r} running; Ctrl-C to stop.")
+        for kind, target in bench.faults.active():
+            print(f"fault armed: {kind} on {target}")
         print("PC/SC readers (each holding the test card):")
         for reader, pcsc_name in emu.pcsc_names.items():
             print(f"  {pcsc_name!r:45}  <- {reader}")
@@ -617,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("emulate", help="run the emulated bench until interrupted, its cards in pcscd")
     _bench_arg(p)
     p.add_argument("--card", type=Path, default=None, help="card file to put in each PC/SC reader")
+    p.add_argument("--fault", type=_fault_arg, action="append", metavar="KIND[:TARGET]",
+                   help="arm a bench fault (repeatable), e.g. reader.gone:sony-rc-s300-s1 "
+                   "(the reader leaves at its next APDU) or pcscd.restarted")
     p.set_defaults(func=cmd_emulate)
 
     p = sub.add_parser("pcscd-config", help="write the reader.conf that gives pcscd the bench's vpcd readers")

@@ -148,3 +148,22 @@ def test_a_command_is_named_by_its_header_alone() -> None:
     assert command_name(bytes.fromhex("80CA9F7F00")) == "GET DATA (80 CA 9F 7F)"
     assert command_name(bytes.fromhex("00F2000000")) == "command 00 F2 00 00"
     assert command_name(b"\x00\xa4") == "a malformed command (00 A4)"
+
+
+def test_the_jpki_probe_lets_a_bench_fault_through(bench: Bench, pcsc: str) -> None:
+    """A probe step that met a bench fault is no failed step of the reader: the fault
+    itself reaches pytest (and the certification: not_run with it)."""
+    from harness.devices.jpki_probe import probe_pcsc
+
+    bench.faults.inject("reader.gone", READER)
+    with pytest.raises(BenchFault, match=r"reader.gone.*left PC/SC during SELECT"):
+        probe_pcsc(bench.pcsc, pcsc, READER, timeout_s=1)
+
+
+def test_emulate_refuses_an_unknown_fault_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    assert main(["emulate", "--fault", "reader.lost:canon"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --fault: no such fault 'reader.lost' (known: reader.gone," in err
+    assert "Traceback" not in err

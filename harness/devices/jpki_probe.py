@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from harness.errors import DeviceGone, DeviceTimeout, RigError
+from harness.errors import BenchFault, DeviceGone, DeviceTimeout, RigError
 
 if TYPE_CHECKING:
     from harness.devices.nfc import NfcFrontend
@@ -100,6 +100,8 @@ class _Steps:
         started = time.perf_counter()
         try:
             response = fn()
+        except BenchFault:
+            raise  # the bench failed, not the card: the probe judged nothing
         except (DeviceGone, DeviceTimeout, RigError) as exc:
             self.done.append(ProbeStep(name, time.perf_counter() - started, False, str(exc)))
             return None
