@@ -167,3 +167,85 @@ def test_emulate_refuses_an_unknown_fault_in_one_line(capsys: pytest.CaptureFixt
     err = capsys.readouterr().err
     assert "argument --fault: no such fault 'reader.lost' (known: reader.gone," in err
     assert "Traceback" not in err
+
+
+#: The vpcd tier, in a child process: a private pcscd (its own mount namespace and socket,
+#: PCSCLITE_CSOCK_NAME read once per process) the test restarts; nobody else's is touched.
+VPCD_CHILD = r'''
+import os, socket, sys, tempfile
+from pathlib import Path
+work = Path(sys.argv[1])
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+bench_file = work / "bench.yaml"
+bench_file.write_text(f"base: {sys.argv[2]}\npcsc: {{service: vpcd, vpcd_base_port: {port}}}\n")
+os.environ["PCSCLITE_CSOCK_NAME"] = str(work / "run" / "pcscd.comm")
+from harness.bench import Bench
+from harness.emulation.bench import load_twins, vpcd_slots
+from harness.emulation.card import FileSystemCard
+from harness.emulation.pcscd import PcscdProcess
+from harness.errors import BenchFault
+from harness.loading import load_yaml_model
+from harness.model.bench_spec import BenchSpec
+spec = load_yaml_model(bench_file, BenchSpec, layered=True)
+slots = list(vpcd_slots(spec, load_twins(spec, bench_file)).values())
+proc = PcscdProcess(work / "conf", slots, log=work / "pcscd.log", run_dir=work / "run")
+proc.start()
+try:
+    with Bench.load(bench_file) as bench:
+        emu = bench.emulation
+        reader = next(iter(emu.vpcd_links))
+        name = emu.pcsc_names[reader]
+        emu.insert_card(reader, FileSystemCard.load(sys.argv[3]))
+        bench.pcsc.wait_for_card(name, timeout=5)
+        conn = bench.pcsc.connect(name)
+        select = bytes.fromhex("00A4040009F06F6E736869726967")
+        print("before", conn.transmit(select).hex())
+        bench.faults.inject("pcscd.restarted")
+        try:
+            conn.transmit(select)
+        except BenchFault as exc:
+            print("fault", exc.fault, exc.device, exc.detail)
+        bench.faults.clear()
+        bench.pcsc.wait_for_card(name, timeout=5)
+        print("after", bench.pcsc.connect(name).transmit(select).hex())
+finally:
+    proc.stop()
+'''
+
+
+def test_pcscd_restarted_on_the_vpcd_tier_with_a_private_pcscd(tmp_path, test_card) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from harness.emulation.pcscd import find_pcscd, find_vpcd_driver, is_root
+    from harness.errors import MissingSystemPart
+    from harness.pytest_plugin import missing_part
+
+    if not is_root():
+        missing_part("a private pcscd needs root (its own mount namespace)")
+    try:
+        find_pcscd()
+        find_vpcd_driver()
+    except MissingSystemPart as exc:
+        missing_part(str(exc))
+    env = {k: v for k, v in os.environ.items() if k != "PCSCLITE_CSOCK_NAME"}
+    done = subprocess.run(
+        [sys.executable, "-c", VPCD_CHILD, str(tmp_path), str(default_bench_path()),
+         str(project_file("fixtures/cards/test-card.yaml"))],
+        capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "before 9000"
+    assert lines[1].startswith("fault pcscd.restarted pcscd the rig's PC/SC context went "
+                               "stale during SELECT (00 A4 04 00): "), lines
+    assert lines[2] == "after 9000"
+
+
+def test_the_rig_restarts_no_pcscd_it_did_not_start() -> None:
+    from harness.emulation.pcscd import restart_own_pcscd
+
+    with pytest.raises(RigError, match="was not started by this process; the rig restarts "
+                       "only its own"):
+        restart_own_pcscd()
