@@ -13,8 +13,7 @@ from harness.bench import Bench
 from harness.emulation.device_spec import load_device_spec
 from harness.emulation.screen_source import primed_renderer, reader_camera
 from harness.emulation.world import MAKERS, maker_file
-from harness.errors import DeviceTimeout
-from harness.protocols import CameraStopped
+from harness.errors import BenchFault, DeviceTimeout
 from harness.vision.classify import Classifier
 from harness.vision.evidence import EvidenceStore
 from harness.vision.reference import ReferenceSet, screens_dir_for
@@ -110,7 +109,7 @@ def test_camera_that_stops_keeps_what_was_recorded(classifiers) -> None:  # noqa
     watcher.look()
     before = list(world.timeline.events("screen.seen"))
     watcher.source.close()
-    with pytest.raises(CameraStopped, match="cam-canon"):
+    with pytest.raises(BenchFault, match=r"\(camera\.stopped\): cam-canon: .*closed"):
         watcher.look()
     assert world.timeline.events("screen.seen") == before
     stopped = world.timeline.events("camera.stopped")

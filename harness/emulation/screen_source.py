@@ -3,6 +3,10 @@
 It is a :class:`~harness.devices.camera.FrameSource` like a real camera, so the vision code
 on an emulated bench is the code that watches real readers, fed camera-like frames stamped
 with virtual time.
+
+It breaks the way a real camera breaks when a bench fault strikes it
+(harness/emulation/faults/camera.py): :attr:`frozen`, it delivers its last image again with
+new time stamps; :attr:`stopped`, it delivers nothing. It never tells the rig which.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.lamps import LampState, check_looks, lamp_states
@@ -47,15 +53,34 @@ class EmulatedScreenSource:
         self.camera = camera or CameraModel()
         self._index = 0
         self._closed = False
+        #: A bench fault: the driver re-delivers its last buffer from now on.
+        self.frozen = False
+        #: A bench fault: the driver gives no frame (a read fails).
+        self.stopped = False
+        self._last: np.ndarray | None = None
+
+    @property
+    def repeats_frames(self) -> bool:
+        """A still screen gives byte-identical frames: a camera model without sensor noise
+        (harness.vision.camera_faults cannot tell a freeze from a still screen then)."""
+        effects = self.camera.effects
+        return not (effects.noise_sigma[1] > 0 or effects.shot_noise > 0)
 
     def read(self) -> Frame:
         if self._closed:
             raise CameraStopped(self.name, "closed")
+        if self.stopped:
+            raise CameraStopped(self.name, f"gave no frame after {self._index} frame(s): the "
+                                "driver returned nothing")
         t = self.clock.now()
-        screen = self.renderer.render(self.content(), t, self.clock.wallclock()).image
-        lamps = self.lamps() if self.lamps is not None else ()
-        capture = self.camera.capture(screen, t, lamps)
-        frame = Frame(capture.image, t, self._index, self.name)
+        if self.frozen and self._last is not None:
+            image = self._last.copy()  # the same bytes in a new buffer, as a driver gives them
+        else:
+            screen = self.renderer.render(self.content(), t, self.clock.wallclock()).image
+            lamps = self.lamps() if self.lamps is not None else ()
+            image = self.camera.capture(screen, t, lamps).image
+            self._last = image
+        frame = Frame(image, t, self._index, self.name)
         self._index += 1
         return frame
 

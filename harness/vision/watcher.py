@@ -7,6 +7,8 @@ what changed as timeline events; the frames behind each decision can be kept as 
 Each observation carries a reading of the screen (``obs.reading.has_text("【901")``): an
 unrecognised screen still shows the error codes found on it.
 Time is the frames' own, so on an emulated bench every wait costs virtual seconds only.
+A camera that freezes or stops is a bench fault (harness.vision.camera_faults gives the
+bounds): the look raises :class:`~harness.errors.BenchFault`, never a verdict on the reader.
 """
 
 from __future__ import annotations
@@ -16,12 +18,18 @@ from collections.abc import Iterable, Sequence
 import attrs
 import numpy as np
 
-from harness.errors import DeviceTimeout
+from harness.errors import BenchFault, DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
 from harness.protocols import CameraStopped, Frame, FrameSource
 from harness.vision.by_text import recognised_by_text
+from harness.vision.camera_faults import (
+    STOPPED_BOUND_S,
+    STOPPED_RETRY_S,
+    FreezeWatch,
+    repeats_frames,
+)
 from harness.vision.change import MotionDetector, MotionSample
 from harness.vision.classify import Classifier, Decision
 from harness.vision.evidence import Evidence, EvidenceStore
@@ -84,18 +92,19 @@ class ScreenWatcher:
         self.motion = MotionTracker(MotionDetector(min_noise=2.5),
                                     spin_window_s=max(2.0, 6 * interval_s))
         self.last: Observation | None = None
+        #: Why the camera gives no frame, while it gives none.
         self.stopped: str | None = None
+        self._stopped_t = 0.0
+        self.freeze = FreezeWatch(self.name)
         self._motion_t: float | None = None
+        self._unchecked_noted = False
 
     # -- one look -------------------------------------------------------------------------
     def look(self) -> Observation:
-        try:
-            frame = self.source.read()
-        except CameraStopped as exc:
-            if self.stopped is None and self.timeline is not None:
-                self.timeline.record(self.name, "camera.stopped", why=exc.why)
-            self.stopped = exc.why
-            raise
+        """One frame, read and judged; :class:`BenchFault` when the camera is frozen or
+        stopped (harness.vision.camera_faults)."""
+        frame = self._read()
+        repeat = self._see(frame)
         decision, moved = self.keeper.classify(frame.image, frame.t)
         calibration = self.keeper.calibration
         decision = recognised_by_text(decision, frame.image, calibration,
@@ -105,8 +114,10 @@ class ScreenWatcher:
         motion = None
         # The screen the classifier rectified (grey, fine size): the frame is warped once.
         rectified = decision.screen if calibration is not None else None
-        # Two looks at one instant (virtual time standing still) say nothing of motion.
-        if rectified is not None and (self._motion_t is None or frame.t > self._motion_t):
+        # Two looks at one instant (virtual time standing still) say nothing of motion, nor
+        # does a sensor's buffer delivered again: a freeze must never pass for a still screen.
+        if rectified is not None and not repeat and (
+                self._motion_t is None or frame.t > self._motion_t):
             motion = self.motion.feed(rectified, frame.t, self._ignore(decision))
             self._motion_t = frame.t
         if moved:
@@ -129,6 +140,62 @@ class ScreenWatcher:
         observation = Observation(frame, decision, motion, moved, evidence, reading, lamps)
         self.last = observation
         return observation
+
+    def _read(self) -> Frame:
+        """The camera's next frame; one that gives none is read again every
+        STOPPED_RETRY_S for STOPPED_BOUND_S bench seconds, then it is a stopped camera."""
+        try:
+            frame = self.source.read()
+        except CameraStopped as exc:
+            frame = self._retry(exc)
+        if self.stopped is not None:  # back after a bench fault (the fault was cleared)
+            self._resumed(1)
+        return frame
+
+    def _retry(self, exc: CameraStopped) -> Frame:
+        start = self.clock.now()
+        if self.stopped is None:
+            self._stopped_t = start
+            if self.timeline is not None:
+                self.timeline.record(self.name, "camera.stopped", why=exc.why)
+        self.stopped = exc.why
+        reads = 1
+        while (left := start + STOPPED_BOUND_S - self.clock.now()) > 1e-9:
+            self.clock.sleep(min(STOPPED_RETRY_S, left))
+            reads += 1
+            try:
+                frame = self.source.read()
+            except CameraStopped as again:
+                self.stopped = again.why
+                continue
+            self._resumed(reads)
+            return frame
+        raise BenchFault("camera.stopped", self.name,
+                         f"no frame since t={self._stopped_t:.2f} s (read {reads} times over "
+                         f"{STOPPED_BOUND_S:g} s): {self.stopped}", bound_s=STOPPED_BOUND_S)
+
+    def _resumed(self, reads: int) -> None:
+        # A gap in the frames is never silent: it stays on the timeline.
+        if self.timeline is not None:
+            self.timeline.record(self.name, "camera.resumed", reads=reads,
+                                 after_s=round(self.clock.now() - self._stopped_t, 3))
+        self.stopped = None
+
+    def _see(self, frame: Frame) -> bool:
+        """True when ``frame`` is the previous one again, byte for byte (a sensor's: no
+        news of the screen); raises BenchFault when that has lasted the bound."""
+        self.freeze.checked = not repeats_frames(self.source)
+        if not self.freeze.checked and not self._unchecked_noted:
+            self._unchecked_noted = True
+            if self.timeline is not None:
+                self.timeline.record(self.name, "camera.freeze_unchecked",
+                                     why="a still screen gives this camera identical frames")
+        try:
+            return self.freeze.see(frame) and self.freeze.checked
+        except BenchFault as fault:
+            if self.timeline is not None:
+                self.timeline.record(self.name, "camera.frozen", detail=fault.detail)
+            raise
 
     def read(self) -> ScreenReading:
         """Look once; what the screen says."""

@@ -1,0 +1,94 @@
+"""A camera that freezes or stops is a bench fault, noticed by the rig within a stated bound.
+
+- ``camera.frozen``: a real sensor's noise makes two frames of the stillest screen differ,
+  so frames identical byte for byte over :data:`FROZEN_S` bench seconds *and* at least
+  :data:`FROZEN_LOOKS` looks are a camera re-delivering its last buffer (a V4L2 driver
+  whose time stamps go on while its pixels do not). Both are needed: looks at one bench
+  instant (virtual time standing still) add no seconds, and a single re-delivered buffer
+  is no freeze. Noticed at the first look at which both hold: ``max(FROZEN_S, (FROZEN_LOOKS
+  - 1) x the gap between looks)`` bench seconds after the frame was first seen.
+- ``camera.stopped``: a read that gives no frame is retried every :data:`STOPPED_RETRY_S`
+  for :data:`STOPPED_BOUND_S` bench seconds; no frame by then is the fault. Wall time is
+  that plus each read's own bound (V4L2's select: 10 s; a stream: 5 s; harness.devices.camera).
+
+A source whose frames of a still screen are identical by nature (an emulated camera without
+sensor noise; it says so with ``repeats_frames = True``) cannot show a freeze: identical
+frames prove nothing there, and the watcher records ``camera.freeze_unchecked`` once.
+Any other source (every real one) is checked.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import attrs
+import numpy as np
+
+from harness.errors import BenchFault
+from harness.protocols import Frame, FrameSource
+
+#: Bench seconds the same bytes must last to be a frozen camera.
+FROZEN_S = 3.0
+#: Looks (the first included) that must have seen the same bytes to be a frozen camera.
+FROZEN_LOOKS = 3
+#: Bench seconds a camera may give no frame before it is a stopped camera ...
+STOPPED_BOUND_S = 2.0
+#: ... read again every this many bench seconds meanwhile.
+STOPPED_RETRY_S = 0.5
+
+#: Slack for float bench time.
+_EPS_S = 1e-9
+
+
+def repeats_frames(source: FrameSource) -> bool:
+    """The source says a still screen gives it byte-identical frames (no sensor noise)."""
+    return bool(getattr(source, "repeats_frames", False))
+
+
+def _digest(image: np.ndarray) -> int:
+    # CRC32 of the bytes: ~1.5 ms for a 1080p frame (SHA-1 ~3.5 ms); a match is confirmed
+    # byte for byte, so a collision can never make a frozen camera.
+    return zlib.crc32(np.ascontiguousarray(image).reshape(-1).data)
+
+
+@attrs.define
+class FreezeWatch:
+    """Byte-identical frames of one camera, look by look."""
+
+    camera: str
+    #: False for a source that repeats frames of a still screen: counted, never a fault.
+    checked: bool = True
+    frozen_s: float = FROZEN_S
+    frozen_looks: int = FROZEN_LOOKS
+    _crc: int | None = attrs.field(default=None, init=False)
+    _image: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
+    _since: float = attrs.field(default=0.0, init=False)
+    _looks: int = attrs.field(default=0, init=False)
+
+    @property
+    def looks(self) -> int:
+        """Looks that have seen the current bytes (0 before the first frame)."""
+        return self._looks
+
+    def see(self, frame: Frame) -> bool:
+        """Note ``frame``; True when its bytes are the previous frame's. Raises
+        :class:`BenchFault` ``camera.frozen`` once they have lasted the bound."""
+        image = frame.image
+        crc = _digest(image)
+        previous = self._image
+        same = (crc == self._crc and previous is not None and previous.shape == image.shape
+                and previous.dtype == image.dtype and np.array_equal(previous, image))
+        if not same:
+            self._crc, self._image, self._since, self._looks = crc, image, frame.t, 1
+            return False
+        self._looks += 1
+        if (self.checked and self._looks >= self.frozen_looks
+                and frame.t - self._since >= self.frozen_s - _EPS_S):
+            raise BenchFault(
+                "camera.frozen", self.camera,
+                f"the same frame, byte for byte, since t={self._since:.2f} s "
+                f"({self._looks} looks)", bound_s=self.frozen_s)
+        return True
+
+    def reset(self) -> None:
+        self._crc, self._image, self._since, self._looks = None, None, 0.0, 0
