@@ -583,6 +583,7 @@ def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str
 
     from harness.report.html import HTML_FILE
     from harness.report.junit import JUNIT_FILE, finish_junit
+    from harness.report.manifest import seal_run_folder
 
     report = live.update(state)
     out = live.out
@@ -607,6 +608,7 @@ def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str
     print(f"report: {out / 'certification.json'}", flush=True)
     for fault in report.get("bench_faults", []):
         print(f"BENCH FAULT {fault['test']}: {fault['fault']}", flush=True)
+    seal_run_folder(out)  # last: the manifest lists every file the run wrote
     if report["passed"]:
         return EXIT_OK
     failed = any(row["status"] == "failed" for rows in report["makers"].values()
@@ -686,6 +688,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli_vision import add_parsers
 
     add_parsers(sub)
+    from harness.cli_report import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
     return parser
 
 

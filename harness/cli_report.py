@@ -1,0 +1,109 @@
+"""``onshi-rig report render | verify | diff``: a run folder after the run.
+
+Exit codes: ``render`` 0, 2 (no or a broken report); ``verify`` 0 every file as sealed, 1 a
+file changed, missing or extra (each listed), 2 no manifest; ``diff`` 0 nothing got worse,
+1 a requirement newly fails or is newly not run, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.errors import RigError
+
+EXIT_OK, EXIT_CHANGED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    import jinja2
+
+    from harness.report.html import write_html
+    from harness.report.manifest import MANIFEST_FILE, check_manifest, write_manifest
+    from harness.report.stored import load_run
+
+    run_dir: Path = args.run_dir
+    report = load_run(run_dir)
+    # A sealed folder is sealed again after rendering, but only if it was intact: a changed
+    # file is never blessed by a new manifest.
+    sealed = (run_dir / MANIFEST_FILE).is_file()
+    intact = sealed and check_manifest(run_dir).ok
+    try:
+        target = write_html(run_dir, report)
+    except (KeyError, TypeError, ValueError, jinja2.UndefinedError) as exc:
+        raise RigError(f"{run_dir / 'certification.json'}: cannot be rendered: "
+                       f"{type(exc).__name__}: {exc}") from None
+    except OSError as exc:
+        raise RigError(f"{run_dir}: cannot write the report: {exc}") from None
+    print(f"HTML report: {target}")
+    if intact:
+        write_manifest(run_dir)
+        print(f"manifest: {run_dir / MANIFEST_FILE} (written again)")
+    elif sealed:
+        print(f"{MANIFEST_FILE} left as it was: the folder did not match it before rendering "
+              f"(onshi-rig report verify {run_dir})", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from harness.report.manifest import check_manifest
+
+    result = check_manifest(args.run_dir)
+    for line in result.lines():
+        print(line)
+    if result.ok:
+        print(f"{args.run_dir}: all {result.checked} files as sealed")
+        return EXIT_OK
+    print(f"{args.run_dir}: {len(result.changed)} changed, {len(result.missing)} missing, "
+          f"{len(result.extra)} extra of {result.checked} sealed", file=sys.stderr)
+    return EXIT_CHANGED
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from harness.report.diff import diff_runs, format_diff, write_diff_html
+
+    diff = diff_runs(args.old_run, args.new_run)
+    if args.html is not None:
+        try:
+            write_diff_html(diff, args.html)
+        except OSError as exc:
+            raise RigError(f"--html {args.html}: cannot write: {exc}") from None
+    if args.json:
+        sys.stdout.buffer.write((json.dumps(diff.as_json(), ensure_ascii=False, indent=2)
+                                 + "\n").encode("utf-8"))
+        sys.stdout.flush()
+    else:
+        print(format_diff(diff))
+        if args.html is not None:
+            print(f"HTML: {args.html}")
+    return EXIT_CHANGED if diff.worse else EXIT_OK
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="a run folder after the run: render its HTML again, "
+                                      "verify its files, compare two runs")
+    report = p.add_subparsers(dest="report_command", metavar="ACTION", required=True)
+
+    r = report.add_parser("render", help="write certification.html again from the folder's "
+                                         "certification.json")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    r.set_defaults(func=cmd_render)
+
+    r = report.add_parser("verify", help="check every file of the folder against its "
+                                         "manifest.sha256 (exit 1: a file changed, missing "
+                                         "or extra)")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    r.set_defaults(func=cmd_verify)
+
+    r = report.add_parser("diff", help="what changed from one run to another: requirements "
+                                       "newly failing, passing, not run (exit 1: something "
+                                       "got worse)")
+    r.add_argument("old_run", type=Path, metavar="OLD_RUN")
+    r.add_argument("new_run", type=Path, metavar="NEW_RUN")
+    r.add_argument("--html", type=Path, default=None, metavar="FILE",
+                   help="also write the comparison as one HTML file, with the evidence "
+                        "pictures of both runs side by side")
+    r.add_argument("--json", action="store_true", help="the comparison as one JSON object")
+    r.set_defaults(func=cmd_diff)
