@@ -24,7 +24,7 @@ from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
 from harness.paths import project_file
-from harness.protocols import FrameSource, PcscService, PowerRelay, UsbBus
+from harness.protocols import FrameSource, NetworkMonitor, PcscService, PowerRelay, UsbBus
 
 if TYPE_CHECKING:
     from harness.emulation.faults import Faults
@@ -75,6 +75,9 @@ class Bench:
         #: Readers with no PC/SC side on this bench, and why (reported as USB-05 unchecked).
         self.pcsc_gaps: dict[str, str] = {}
         self.relays: dict[str, PowerRelay] = {}
+        #: Sees when the terminal's network was down (the flow runner's network.dropped
+        #: check); None: the bench has none, and a drop cannot be told from the reader.
+        self.network_monitor: NetworkMonitor | None = None
         self.readers: list[BenchReader] = []
         self._cameras: dict[str, FrameSource] = {}
         self._watchers: dict[tuple[str, Path | None], ScreenWatcher] = {}
@@ -147,6 +150,7 @@ class Bench:
         emu = EmulatedBench(self.spec, self.path, self.timeline)
         self.emulation = emu
         self.usb = PyusbBus(emu.usb_backend, emu.usb_tree)
+        self.network_monitor = emu.network_monitor
         ports = emu.start_relays()
         for name, port in ports.items():
             inst = next(i for i in self.spec.instruments if i.name == name)

@@ -122,3 +122,13 @@ class PowerRelay(Protocol):
 
     def close(self) -> None:
         """Release the port; relay states are left as they are."""
+
+
+class NetworkMonitor(Protocol):
+    """Watches the terminal's network from the bench's side (a ping from the terminal's LAN
+    to the eligibility system): the rig's way to tell a network the bench lost from a
+    reader's failure, without asking the terminal."""
+
+    def downs(self, since: float, until: float) -> list[tuple[float, float | None]]:
+        """The spans (bench seconds) the network was down that overlap ``since``..``until``;
+        a span not over yet ends None."""

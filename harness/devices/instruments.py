@@ -69,7 +69,9 @@ class RelayGarbage(BenchFault, ProtocolViolation):
 
     def __init__(self, relay: str, port: str, sent: str, got: str) -> None:
         ProtocolViolation.__init__(self, relay, sent, got)
-        _adopt(self, BenchFault("relay.garbage", relay, f"reply {got!r} to {sent!r} on {port}"))
+        # ascii(): every byte past ASCII escaped, so the message shows what the line carried.
+        _adopt(self, BenchFault("relay.garbage", relay,
+                                f"reply {ascii(got)} to {sent!r} on {port}"))
 
 
 class RelaySilent(BenchFault, DeviceTimeout):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.emulation.card import ApduCard
 from harness.emulation.device_spec import DeviceSpec, load_device_spec
+from harness.emulation.network import EmulatedNetworkMonitor, Uplink
 from harness.emulation.pcsc_inprocess import InProcessPcsc
 from harness.emulation.pcscd import VpcdSlot
 from harness.emulation.relay import EmulatedRelayBoard
@@ -149,6 +150,10 @@ class EmulatedBench:
         self.clock = timeline.clock
         self.twins = load_twins(spec, bench_path)
         self.world = build_world(spec, bench_path, self.twins, self.clock, timeline)
+        # The lab's, not the twins': both outlive a restore's new network twin.
+        self.uplink = Uplink()
+        self.network_monitor = EmulatedNetworkMonitor(self.clock)
+        self._attach_network()
         self.usb_tree = EmulatedUsbTree(
             [RootPort(p.path, usb3=p.usb.startswith("3")) for p in spec.terminal.usb_ports],
             hubs=[self._hub(h.name, h.path, h.usb) for h in spec.hubs],
@@ -178,6 +183,10 @@ class EmulatedBench:
             if self.twins[reader.name].nfc is not None:
                 self.nfc_paths[reader.name] = f"udp:127.0.0.1:{_free_udp_port()}"
 
+    def _attach_network(self) -> None:
+        self.uplink.attach(self.world.network)
+        self.network_monitor.attach(self.world.network)
+
     def _power_unswitched(self) -> None:
         """Devices without a relay channel are powered from the start."""
         switchable = self.spec.switchable()
@@ -204,6 +213,7 @@ class EmulatedBench:
                     "terminal": spec.terminal.model_copy(update={"upgrade": upgrade})})
             self.world = build_world(spec, self._bench_path, self.twins, self.clock,
                                      self.timeline)
+            self._attach_network()
             for reader in self.spec.readers:
                 if reader.name not in self.usb_tree.plugged():
                     self.plug(reader.name)

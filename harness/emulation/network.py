@@ -1,9 +1,14 @@
 """The terminal's network to the eligibility system: LAN, line authentication, outages.
 
-Up only when the LAN cable is seated, line authentication (回線認証) is connected and no
-outage is under way (ERR-08, ERR-09). Intermittent outages alternate down and up on the
-bench clock. Every change of ``up`` lands on the timeline as ``network.down`` / ``network.up``
-with the reason.
+Up only when the LAN cable is seated, line authentication (回線認証) is connected, no
+outage is under way (ERR-08, ERR-09) and the lab's uplink is up. Intermittent outages
+alternate down and up on the bench clock. Every change of ``up`` lands on the timeline as
+``network.down`` / ``network.up`` with the reason.
+
+The twins are rebuilt at every restore of the bench; what belongs to the lab outlives them
+and is attached to each new network: the :class:`Uplink` (what the ``network.dropped``
+bench fault takes down) and the :class:`EmulatedNetworkMonitor`, the bench's instrument
+that sees when the terminal's network was down (harness.protocols.NetworkMonitor).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ class NetworkTwin:
         self.name = name
         self.lan_seated = True
         self.line_auth = True
+        #: The lab's line behind the terminal's LAN (see :class:`Uplink`).
+        self.uplink = True
         self.outage: Outage | None = None
         #: Inside an intermittent outage: whether this moment is a down phase.
         self._flapping_down = False
@@ -42,7 +49,7 @@ class NetworkTwin:
 
     @property
     def up(self) -> bool:
-        return self.lan_seated and self.line_auth and not self._outage_down
+        return self.lan_seated and self.line_auth and self.uplink and not self._outage_down
 
     @property
     def _outage_down(self) -> bool:
@@ -55,12 +62,19 @@ class NetworkTwin:
             return "line authentication disconnected"
         if self._outage_down:
             return f"{self.outage} outage"
+        if not self.uplink:
+            return "the lab's uplink dropped"
         return None
 
     # -- what staff and the world do -------------------------------------------------------
     def set_lan(self, seated: bool) -> None:
         with self.clock.lock:
             self.lan_seated = seated
+            self._changed()
+
+    def set_uplink(self, up: bool) -> None:
+        with self.clock.lock:
+            self.uplink = up
             self._changed()
 
     def cut_line_auth(self) -> None:
@@ -136,3 +150,65 @@ class NetworkTwin:
             self.timeline.record(self.name, "network.down", why=self.why_down())
         for listener in list(self.listeners):
             listener(up)
+
+
+class Uplink:
+    """The lab's line between the terminal's LAN and the eligibility system: up, or dropped
+    (the ``network.dropped`` bench fault), whichever network twin the bench has now."""
+
+    def __init__(self) -> None:
+        self.up = True
+        self._network: NetworkTwin | None = None
+
+    def attach(self, network: NetworkTwin) -> None:
+        """The bench's network twin now (a restore builds a new one)."""
+        self._network = network
+        network.set_uplink(self.up)
+
+    def drop(self) -> None:
+        self._set(False)
+
+    def restore(self) -> None:
+        self._set(True)
+
+    def _set(self, up: bool) -> None:
+        self.up = up
+        if self._network is not None:
+            self._network.set_uplink(up)
+
+
+class EmulatedNetworkMonitor:
+    """The bench's network monitor (a ping from the terminal's LAN to the eligibility
+    system, as a lab runs one): when the terminal's network was down, in bench seconds.
+    Whatever took it down (a cable, an outage, the uplink) is not its business."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._network: NetworkTwin | None = None
+        #: (down, up) spans; the last one's up is None while the network is down.
+        self._spans: list[tuple[float, float | None]] = []
+
+    def attach(self, network: NetworkTwin) -> None:
+        """Watch the bench's network twin now (a restore builds a new one)."""
+        self._network = network
+
+        def changed(up: bool) -> None:
+            if self._network is network:  # a twin a restore replaced says nothing now
+                self._seen(up)
+
+        network.listeners.append(changed)
+        self._seen(network.up)
+
+    def _seen(self, up: bool) -> None:
+        now = self.clock.now()
+        down = bool(self._spans) and self._spans[-1][1] is None
+        if not up and not down:
+            self._spans.append((now, None))
+        elif up and down:
+            self._spans[-1] = (self._spans[-1][0], now)
+
+    def downs(self, since: float, until: float) -> list[tuple[float, float | None]]:
+        """The spans the network was down that overlap ``since``..``until`` (an open one
+        ends None)."""
+        return [(start, end) for start, end in self._spans
+                if start <= until and (end is None or end >= since)]

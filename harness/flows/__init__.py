@@ -33,4 +33,5 @@ def run_flow(bench: Bench, hands: Hands, reader: str, plan: Plan, *,
     if not run.record.unmet:
         DRIVERS[plan.flow](run, plan)
     run.result()
+    run.check_network()  # a network the bench lost: network.dropped, not the reader's fault
     return run.record

@@ -4,15 +4,21 @@ The runner knows no maker: it reads the reader's screen and the terminal's monit
 the bench's cameras (what a lab engineer would see), logs what the hands did and when, and
 asks the receipt computer what it received. Judging the record is the flow rules' business
 (:mod:`harness.model.flow_rules`).
+
+The network is the bench's: when the bench's network monitor saw it down during a run the
+flow had not cut it in, the runner raises ``BenchFault("network.dropped")`` at the end of the
+run (:meth:`FlowRun.check_network`) or at its first wait that times out, so the check is
+``not_run``, never failed against the reader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from harness.errors import BenchFault
 from harness.hands import Hands, Patient
 from harness.model.observed import (
     Action,
@@ -41,6 +47,35 @@ FIRST_LOOK_S, STEP_S = 0.5, 4.0
 #: looks at the same screen (a frame blurred by a passing hand is not the reader's fault; a
 #: wrong text fails on every look).
 REJUDGE = 2
+#: What the hands do to the terminal's network: a flow doing one tests the reader without
+#: it, so from then until the next restore the network's state is the flow's own.
+NETWORK_ACTIONS = frozenset({"lan_cable", "line_auth", "outage"})
+
+
+class NetworkNotingHands:
+    """The run's hands, noting when the bench was last restored (every cable back in) and
+    when the flow first touched the network after that."""
+
+    def __init__(self, hands: Hands, clock: Any) -> None:
+        self.inner = hands
+        self.clock = clock
+        self.restored_t: float | None = None
+        self.cut_t: float | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        action = getattr(self.inner, name)
+        if name not in NETWORK_ACTIONS and name != "restore":
+            return action
+
+        def noted(*args: object, **kwargs: object) -> object:
+            if name in NETWORK_ACTIONS and self.cut_t is None:
+                self.cut_t = self.clock.now()
+            result = action(*args, **kwargs)
+            if name == "restore":
+                self.restored_t, self.cut_t = self.clock.now(), None
+            return result
+
+        return noted
 
 
 class FlowRun:
@@ -49,9 +84,11 @@ class FlowRun:
                  general: str | None = None, evidence: EvidenceStore | None = None,
                  expected: ExpectedTexts | None = None) -> None:
         self.bench = bench
-        self.hands = hands
-        self.reader = reader
         self.clock = bench.clock
+        self.hands: Hands = NetworkNotingHands(hands, self.clock)  # type: ignore[assignment]
+        self.reader = reader
+        #: Bench seconds when the run began (its network check's earliest moment).
+        self.started = self.clock.now()
         self.eyes: ScreenWatcher = bench.watcher(reader, evidence=evidence)
         self.terminal_eyes: ScreenWatcher | None = None
         if watch_terminal:
@@ -192,6 +229,7 @@ class FlowRun:
                             timeout_s, step_s=step_s, first_s=FIRST_LOOK_S,
                             sleep=self.hands.wait)
         if not waited.ok:
+            self.check_network()  # a network the bench lost explains it: not the reader
             self.problem(f"waited {timeout_s:g} s for {what}; the reader showed "
                          f"{self.record.path() if self._recording else waited.last.state}")
         return waited.ok
@@ -235,6 +273,27 @@ class FlowRun:
 
     def problem(self, text: str) -> None:
         self.record.problems.append(text)
+
+    def check_network(self) -> None:
+        """``BenchFault("network.dropped")`` if the bench's network monitor saw the network
+        down during this run, from its last restore (or its start) until the flow first cut
+        the network itself (or now): bounded by the run it happened in. A bench without a
+        monitor cannot tell; the flow's own cuts are never a bench fault."""
+        monitor = self.bench.network_monitor
+        if monitor is None:
+            return
+        hands: NetworkNotingHands = self.hands  # type: ignore[assignment]
+        since = hands.restored_t if hands.restored_t is not None else self.started
+        until = hands.cut_t if hands.cut_t is not None else self.clock.now()
+        for down, up in monitor.downs(since, until):
+            # Strictly inside: a cut left by the run before ends at this run's restore.
+            if down < until and (up is None or up > since):
+                end = f"t={up:.1f} s" if up is not None else \
+                    f"t={self.clock.now():.1f} s (still down)"
+                raise BenchFault(
+                    "network.dropped", "network",
+                    f"down from t={down:.1f} s to {end}, during {self.record.flow} on "
+                    f"{self.reader}, which had not cut it")
 
     def result(self) -> None:
         """Ask the receipt computer whether this run's patient's result arrived."""
