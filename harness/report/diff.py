@@ -1,0 +1,332 @@
+"""``onshi-rig report diff OLD_RUN NEW_RUN``: what changed from one certification to the next.
+
+A lab certifies again after every firmware or terminal update; what it needs first is what
+changed. Per maker, each requirement is put in one kind (:data:`KINDS`) by its status then and
+now; a requirement in only one of the runs counts as not run in the other (a requirement the
+new run left out is not certified by it). A requirement that failed both times but now fails
+on a reader that passed it before is worse too (``failing_more``). For each requirement that
+changed, the verdicts are paired by subject (the reader judged) and shown side by side: what
+was expected, what was seen, the problems, the text read, and (in the HTML) the evidence
+pictures of both runs, drawn from each run's own folder as ``certification.html`` draws them.
+
+Two runs of different benches, makers, rigs or profiles are still compared on what they have
+in common, and the difference is said first (:attr:`RunDiff.notes`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+
+from harness.report.devices import load_devices
+from harness.report.stored import load_run
+
+#: Requirement kinds, worst first, with their words.
+KINDS = {"newly_failing": "newly failing", "newly_not_run": "newly not run",
+         "failing_more": "still failing, on more readers", "newly_passing": "newly passing",
+         "unchanged": "unchanged"}
+WORSE = ("newly_failing", "newly_not_run", "failing_more")
+_BAD = ("failed", "error")
+#: A device's identity, as devices.json holds it (the scan's row and what it adds).
+IDENTITY = ("vid_pid", "serial", "firmware", "pcsc_name", "product", "usb_path", "present",
+            "twin")
+_RIG = ("version", "commit", "modified", "code_sha256")
+
+
+def _kind(old: str | None, new: str | None) -> str:
+    old, new = old or "not_run", new or "not_run"
+    if old == new:
+        return "unchanged"
+    return {"failed": "newly_failing", "not_run": "newly_not_run",
+            "passed": "newly_passing"}[new]
+
+
+@attrs.frozen
+class VerdictPair:
+    """One subject's verdict on a requirement, then and now (None: not judged in that run)."""
+
+    subject: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+
+    @property
+    def changed(self) -> bool:
+        """Judged in one run only, another status, or failing otherwise (a pass seen
+        differently, e.g. another PC/SC name order, is no change)."""
+        if self.old is None or self.new is None or self.old["status"] != self.new["status"]:
+            return True
+        return self.new["status"] in _BAD and any(
+            self.old.get(k) != self.new.get(k) for k in ("seen", "problems"))
+
+    @property
+    def worse(self) -> bool:
+        was = self.old["status"] if self.old else None
+        return self.new is not None and self.new["status"] in _BAD and was not in _BAD
+
+
+@attrs.frozen
+class RequirementDiff:
+    maker: str
+    req: str
+    kind: str
+    old_status: str | None
+    new_status: str | None
+    old_reasons: tuple[str, ...]
+    new_reasons: tuple[str, ...]
+    verdicts: tuple[VerdictPair, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"requirement": self.req, "kind": self.kind, "old": self.old_status,
+                "new": self.new_status, "old_reasons": list(self.old_reasons),
+                "new_reasons": list(self.new_reasons),
+                "verdicts": [{"subject": p.subject, "old": p.old, "new": p.new}
+                             for p in self.verdicts if p.changed]}
+
+
+@attrs.frozen
+class DeviceDiff:
+    name: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    changed: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"device": self.name, "old": self.old, "new": self.new,
+                "changed": list(self.changed)}
+
+
+@attrs.frozen
+class RunDiff:
+    old_dir: Path
+    new_dir: Path
+    old: dict[str, Any]
+    new: dict[str, Any]
+    #: Per maker both runs certified, its requirements (worst kind first).
+    makers: dict[str, tuple[RequirementDiff, ...]]
+    devices: tuple[DeviceDiff, ...]
+    #: What makes the two runs differ beyond their verdicts (benches, makers, rig, state).
+    notes: tuple[str, ...]
+
+    @property
+    def worse(self) -> bool:
+        return any(r.kind in WORSE for rows in self.makers.values() for r in rows)
+
+    def of_kind(self, maker: str, kind: str) -> list[str]:
+        return [r.req for r in self.makers[maker] if r.kind == kind]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "old": _run_facts(self.old_dir, self.old), "new": _run_facts(self.new_dir, self.new),
+            "notes": list(self.notes), "worse": self.worse,
+            "makers": {m: {**{kind: self.of_kind(m, kind) for kind in KINDS},
+                           "changes": [r.as_json() for r in rows if r.kind != "unchanged"]}
+                       for m, rows in self.makers.items()},
+            "devices": [d.as_json() for d in self.devices if d.changed],
+        }
+
+
+def _run_facts(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
+    return {"folder": str(run_dir), "run": report.get("run"), "state": report.get("state"),
+            "passed": report["passed"], "started": report["started"], "ended": report["ended"],
+            "bench": report["bench"], "rig": report.get("rig")}
+
+
+def _verdict_pairs(old: dict[str, Any] | None,
+                   new: dict[str, Any] | None) -> tuple[VerdictPair, ...]:
+    def by_subject(row: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+        return {v["subject"]: v for v in (row or {}).get("verdicts", [])}
+
+    then, now = by_subject(old), by_subject(new)
+    subjects = list(then) + [s for s in now if s not in then]
+    return tuple(VerdictPair(s, then.get(s), now.get(s)) for s in subjects)
+
+
+def _requirements(maker: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[
+        RequirementDiff, ...]:
+    out = []
+    for req in list(old) + [r for r in new if r not in old]:
+        o, n = old.get(req), new.get(req)
+        pairs = _verdict_pairs(o, n)
+        kind = _kind(o and o["status"], n and n["status"])
+        if kind == "unchanged" and n and n["status"] == "failed" and any(p.worse for p in pairs):
+            kind = "failing_more"
+        out.append(RequirementDiff(
+            maker, req, kind, o and o["status"], n and n["status"],
+            tuple((o or {}).get("reasons", ())) if o else ("not in this run",),
+            tuple((n or {}).get("reasons", ())) if n else ("not in this run",), pairs))
+    order = list(KINDS)
+    return tuple(sorted(out, key=lambda r: order.index(r.kind)))
+
+
+def _identity(device: dict[str, Any]) -> dict[str, Any]:
+    vid, pid = device.get("vid"), device.get("pid")
+    out = {"vid_pid": f"{vid}:{pid}" if vid or pid else None}
+    out.update({k: device.get(k) for k in IDENTITY if k != "vid_pid"})
+    return out
+
+
+def _devices(old: dict[str, Any] | None, new: dict[str, Any] | None,
+             notes: list[str]) -> tuple[DeviceDiff, ...]:
+    for side, data in (("old", old), ("new", new)):
+        if data is None:
+            notes.append(f"the {side} run has no devices.json: its devices are unknown")
+        elif data.get("error"):
+            notes.append(f"the {side} run's devices: {data['error']}")
+    then = {d["name"]: _identity(d) for d in (old or {}).get("devices", []) if d.get("name")}
+    now = {d["name"]: _identity(d) for d in (new or {}).get("devices", []) if d.get("name")}
+    out = []
+    for name in list(then) + [n for n in now if n not in then]:
+        o, n = then.get(name), now.get(name)
+        changed = tuple(IDENTITY) if o is None or n is None else \
+            tuple(k for k in IDENTITY if o.get(k) != n.get(k))
+        out.append(DeviceDiff(name, o, n, changed))
+    return tuple(out)
+
+
+def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    notes = []
+    ob, nb = old["bench"], new["bench"]
+    if ob["name"] != nb["name"] or ob["sha256"] != nb["sha256"]:
+        notes.append(f"different benches: {ob['name']} ({Path(ob['file']).name}, SHA-256 "
+                     f"{ob['sha256'][:12]}) then, {nb['name']} ({Path(nb['file']).name}, "
+                     f"SHA-256 {nb['sha256'][:12]}) now; what they have in common is compared")
+    only_old = [m for m in old["makers"] if m not in new["makers"]]
+    only_new = [m for m in new["makers"] if m not in old["makers"]]
+    if only_old:
+        notes.append(f"makers certified then only (not compared): {', '.join(only_old)}")
+    if only_new:
+        notes.append(f"makers certified now only (not compared): {', '.join(only_new)}")
+    orig, nrig = old.get("rig") or {}, new.get("rig") or {}
+    changed = [k for k in _RIG if orig.get(k) != nrig.get(k)]
+    if changed:
+        notes.append("the rig differs: " + ", ".join(
+            f"{k} {orig.get(k)} then, {nrig.get(k)} now" for k in changed))
+    op, np_ = (orig.get("profiles") or {}).get("sha256"), (nrig.get("profiles") or {}).get("sha256")
+    if op != np_:
+        notes.append(f"the vendor profiles differ (SHA-256 {str(op)[:12]} then, "
+                     f"{str(np_)[:12]} now): requirements may have changed")
+    for side, report in (("old", old), ("new", new)):
+        state = report.get("state", "finished")
+        if state != "finished":
+            notes.append(f"the {side} run did not finish ({state}): what it did not run is "
+                         "not run")
+    return notes
+
+
+def diff_runs(old_dir: Path, new_dir: Path) -> RunDiff:
+    """The two run folders compared; :class:`~harness.errors.RigError` for a folder without
+    a readable certification."""
+    old, new = load_run(old_dir), load_run(new_dir)
+    notes = _notes(old, new)
+    makers = {m: _requirements(m, old["makers"][m], new["makers"][m])
+              for m in old["makers"] if m in new["makers"]}
+    devices = _devices(load_devices(old_dir), load_devices(new_dir), notes)
+    return RunDiff(old_dir, new_dir, old, new, makers, devices, tuple(notes))
+
+
+def _verdict_line(v: dict[str, Any] | None) -> str:
+    if v is None:
+        return "not judged"
+    text = f"{v['status']}: {v['seen']}"
+    if v.get("problems"):
+        text += " [" + "; ".join(v["problems"]) + "]"
+    return text
+
+
+def _run_line(label: str, run_dir: Path, report: dict[str, Any]) -> str:
+    rig = report.get("rig") or {}
+    verdict = "passed" if report["passed"] else "failed"
+    return (f"{label} {run_dir}: bench {report['bench']['name']} "
+            f"({Path(report['bench']['file']).name}), rig {rig.get('version', '?')} commit "
+            f"{str(rig.get('commit'))[:12]}, {report.get('state', 'finished')}, {verdict}, "
+            f"started {report['started']}")
+
+
+def format_diff(diff: RunDiff) -> str:
+    """The comparison for a terminal: changes first, each verdict then and now."""
+    lines = [_run_line("old", diff.old_dir, diff.old), _run_line("new", diff.new_dir, diff.new)]
+    lines += [f"note: {n}" for n in diff.notes]
+    for maker, rows in diff.makers.items():
+        counts = ", ".join(f"{len(diff.of_kind(maker, k))} {w}" for k, w in KINDS.items())
+        lines.append(f"{maker}: {counts}")
+        for row in rows:
+            if row.kind == "unchanged":
+                continue
+            lines.append(f"  {KINDS[row.kind].upper()} {row.req}: "
+                         f"{row.old_status or 'absent'} -> {row.new_status or 'absent'}")
+            for pair in row.verdicts:
+                if pair.changed:
+                    lines.append(f"    {pair.subject}")
+                    lines.append(f"      then: {_verdict_line(pair.old)}")
+                    lines.append(f"      now:  {_verdict_line(pair.new)}")
+            if not row.verdicts:
+                lines.append(f"    then: {'; '.join(row.old_reasons) or '-'}")
+                lines.append(f"    now:  {'; '.join(row.new_reasons) or '-'}")
+        same = diff.of_kind(maker, "unchanged")
+        if same:
+            lines.append(f"  unchanged: {', '.join(same)}")
+    changed = [d for d in diff.devices if d.changed]
+    if changed:
+        lines.append("devices:")
+    for d in changed:
+        if d.old is None or d.new is None:
+            side, ident = ("now only", d.new) if d.old is None else ("then only", d.old)
+            assert ident is not None
+            lines.append(f"  {d.name} ({side}): {ident['vid_pid']}, serial {ident['serial']}, "
+                         f"firmware {ident['firmware']}, PC/SC {ident['pcsc_name']}")
+        else:
+            lines.append(f"  {d.name}: " + "; ".join(
+                f"{k} {d.old.get(k)} -> {d.new.get(k)}" for k in d.changed))
+    lines.append("something got worse" if diff.worse else "nothing got worse")
+    return "\n".join(lines)
+
+
+def render_diff_html(diff: RunDiff) -> str:
+    """The comparison as one self-contained HTML page, the evidence pictures of both runs
+    side by side (each run's frames from its own folder)."""
+    from harness.report import html
+
+    pictures = html._Pictures()
+    runs = ((diff.old_dir, diff.old), (diff.new_dir, diff.new))
+    folders = [html._folders(d, r) for d, r in runs]
+    kept: dict[Path, Any] = {}
+
+    def shown(side: int, maker: str, verdict: dict[str, Any] | None) -> list[Any]:
+        if verdict is None:
+            return []
+        run_dir = runs[side][0]
+        folder = verdict.get("folder")  # kept from before a --resume: its own folder
+        if folder:
+            path = run_dir / folder
+            if path not in kept:
+                kept[path] = html._folder(path)
+            return html._verdict_pictures(kept[path], verdict, pictures)
+        return html._verdict_pictures(folders[side][maker], verdict, pictures)
+
+    views = {}
+    for maker, rows in diff.makers.items():
+        views[maker] = [
+            (row, [(pair, shown(0, maker, pair.old), shown(1, maker, pair.new))
+                   for pair in row.verdicts if pair.changed])
+            for row in rows if row.kind != "unchanged"]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(html.TEMPLATES),
+                             autoescape=jinja2.select_autoescape(("html", "j2")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    return env.get_template("diff.html.j2").render(
+        diff=diff, views=views, kinds=KINDS, worse_kinds=WORSE,
+        counts={m: {k: len(diff.of_kind(m, k)) for k in KINDS} for m in diff.makers},
+        devices=[d for d in diff.devices if d.changed], identity=IDENTITY,
+        pictures=list(pictures.by_path.values()), picture_css=pictures.css(),
+        css=(html.TEMPLATES / "report.css").read_text("utf-8"),
+        run_facts=[_run_facts(d, r) for d, r in runs])
+
+
+def write_diff_html(diff: RunDiff, target: Path) -> Path:
+    from harness.report.live import atomic_write
+
+    atomic_write(target, render_diff_html(diff).encode("utf-8"))
+    return target
