@@ -65,12 +65,11 @@ class Faults:
         if handler is None:  # pragma: no cover - every kind has its handler (a test says so)
             raise RigError(f"{kind}: the emulated bench cannot inject it")
         injected = _Injected(kind, target)
-        self._injected.append(injected)
 
         def strike() -> None:
             injected.timer = None
+            injected.undo = handler(self._bench, target)  # a refusal raises: nothing struck
             self._bench.timeline.record("bench", "fault.injected", fault=kind, target=target)
-            injected.undo = handler(self._bench, target)
 
         if after_s > 0:
             clock: VirtualClock = self._bench.clock  # type: ignore[assignment]
@@ -78,6 +77,7 @@ class Faults:
             injected.timer.keep = True  # a test's restore() of the twins does not undo it
         else:
             strike()
+        self._injected.append(injected)
 
     def active(self) -> list[tuple[str, str]]:
         """(kind, target) of each fault struck and not cleared."""
