@@ -243,3 +243,49 @@ def test_resume_needs_a_run_folder(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "--resume: give --out" in proc.stderr
     proc = certify("--resume", "--out", str(tmp_path))
     assert proc.returncode == 2 and "no certification.json there: not a run folder" in proc.stderr
+
+
+# -- bench faults: named, bounded, survived ------------------------------------------------
+
+FAULTY_BENCH = """\
+base: {base}
+bench: faulty
+kind: emulated
+faults:
+  # Panasonic's camera freezes 5 s into a smartphone pairing its screen guides; the relay
+  # board falls silent during a restart the maker's procedure asks for.
+  - {{fault: camera.frozen, target: cam-panasonic, during: "iodata-usb-nfc4e-SP-03", after_s: 5}}
+  - {{fault: relay.silent, target: mains, during: "maxell-m-1850s-n2-SP-04"}}
+"""
+
+
+def test_a_bench_fault_is_named_and_the_run_goes_on(tmp_path: Path) -> None:
+    """Certified on a bench whose camera freezes in one test and whose relay board falls
+    silent in another: each of the two tests stops on its bench fault, named with what was
+    seen; the requirements they decide are not run (not failed against the readers); every
+    other test, the next ones included, passes; exit 3 (only bench faults kept it from a
+    pass)."""
+    bench = tmp_path / "faulty.yaml"
+    bench.write_text(FAULTY_BENCH.format(base=project_file("fixtures/benches/emulated.yaml")),
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    proc = certify("--bench", str(bench), "--vendor", "general_readers", "--jobs", "1",
+                   "--out", str(out))
+    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr
+    report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    frozen = ("suites/test_flows.py::test_flow_requirement[iodata-usb-nfc4e-SP-03]",
+              "bench fault (camera.frozen): cam-panasonic: the same frame, byte for byte, since")
+    silent = ("suites/test_flows.py::test_flow_requirement[maxell-m-1850s-n2-SP-04]",
+              "bench fault (relay.silent): mains: no reply to 'relay off 1' within 1 s")
+    assert [(f["test"], f["fault"][:len(text)]) for f, (_, text) in
+            zip(report["bench_faults"], (frozen, silent), strict=True)] == [frozen, silent]
+    rows = report["makers"]["general_readers"]
+    assert {req: row["status"] for req, row in rows.items() if row["status"] != "passed"} == \
+        {"SP-03": "not_run", "SP-04": "not_run"}
+    assert rows["SP-03"]["reasons"][0].startswith(f"{frozen[0]}: {frozen[1]}")
+    assert rows["SP-04"]["reasons"][0].startswith(f"{silent[0]}: {silent[1]}")
+    outcomes = {n: t["outcome"] for n, t in report["tests"].items()}
+    assert {n for n, o in outcomes.items() if o != "passed"} == {frozen[0], silent[0]}
+    assert f"  BENCH {frozen[0]}" in proc.stdout and f"  BENCH {silent[0]}" in proc.stdout
+    html = (out / "certification.html").read_text(encoding="utf-8")
+    assert "The bench failed, not the reader (2)" in html
