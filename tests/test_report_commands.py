@@ -1,0 +1,329 @@
+"""``onshi-rig report render | verify | diff`` on real run folders: one pair of certifications
+of the general readers, on the emulated bench (every requirement passes) and on the miswired
+one (USB-04, USB-05, SP-03, SP-04 fail), made once for the module; the commands run in this
+process on copies of them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from harness.cli import main
+from harness.paths import project_file
+from harness.report.manifest import MANIFEST_FILE
+
+CHANGED = {"USB-04", "USB-05", "SP-03", "SP-04"}
+SAME = {"USB-03", "USB-06", "SP-05"}
+
+
+def _certify(out: Path, *args: str) -> Path:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "certify", "--vendor", "general_readers",
+         "--jobs", "1", "--out", str(out), *args],
+        capture_output=True, text=True, timeout=600, cwd=project_file("."))
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(passing, miswired). Both keep their frames: the diff's pictures come from them."""
+    base = tmp_path_factory.mktemp("report-commands")
+    return (_certify(base / "passing"),
+            _certify(base / "miswired", "--bench", str(project_file(
+                "fixtures/benches/miswired.yaml"))))
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _copy(run: Path, tmp_path: Path, name: str = "copy") -> Path:
+    return Path(shutil.copytree(run, tmp_path / name, symlinks=True))
+
+
+def _one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+def test_certify_seals_every_file_of_the_run_folder(runs: tuple[Path, Path]) -> None:
+    for run in runs:
+        lines = (run / MANIFEST_FILE).read_text("utf-8").splitlines()
+        listed = {}
+        for line in lines:
+            digest, _, rel = line.partition("  ")
+            listed[rel] = digest
+        files = {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()}
+        # Every file, in subfolders too (evidence, allure), the manifest itself not.
+        assert set(listed) == files - {MANIFEST_FILE}
+        assert any(r.startswith("evidence/") and r.endswith(".jpg") for r in listed)
+        for rel, digest in listed.items():
+            assert hashlib.sha256((run / rel).read_bytes()).hexdigest() == digest, rel
+        assert lines == sorted(lines, key=lambda s: s.partition("  ")[2])
+
+
+def test_verify_passes_a_fresh_run_and_names_each_changed_missing_and_extra_file(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "report", "verify", str(runs[1]))
+    assert code == 0, out
+    copy = _copy(runs[1], tmp_path)
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0
+    # One byte changed in place (same size, same name), a file gone, a file added.
+    frame = next(p for p in sorted((copy / "evidence").rglob("*.jpg")))
+    data = bytearray(frame.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    frame.write_bytes(bytes(data))
+    (copy / "devices.json").unlink()
+    (copy / "evidence" / "note.txt").write_text("added after the run\n", encoding="utf-8")
+    code, out, err = _cli(capsys, "report", "verify", str(copy))
+    assert code == 1
+    assert out.splitlines() == [f"changed: {frame.relative_to(copy).as_posix()}",
+                                "missing: devices.json", "extra: evidence/note.txt"]
+    assert "1 changed, 1 missing, 1 extra" in err
+
+
+def test_verify_without_a_manifest_or_with_a_broken_one_is_bad_input(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = _copy(runs[1], tmp_path)
+    manifest = copy / MANIFEST_FILE
+    lines = manifest.read_text("utf-8").splitlines()
+    manifest.write_text("\n".join([lines[0], "not a line", *lines[1:]]) + "\n", "utf-8")
+    code, _, err = _cli(capsys, "report", "verify", str(copy))
+    assert code == 2 and f"{manifest}:2: not a sha256sum line" in _one_line_error(err)
+    manifest.write_text(lines[0].split("  ")[0] + "  ../elsewhere.txt\n", "utf-8")
+    code, _, err = _cli(capsys, "report", "verify", str(copy))
+    assert code == 2 and "not a path inside the folder" in _one_line_error(err)
+    manifest.unlink()
+    code, _, err = _cli(capsys, "report", "verify", str(copy))
+    assert code == 2 and "no manifest" in _one_line_error(err)
+
+
+# --- render ---------------------------------------------------------------------------------
+
+def test_render_rebuilds_the_html_and_seals_the_folder_again(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Moved elsewhere: the report is drawn from the folder it is in, not where it was made.
+    copy = _copy(runs[1], tmp_path)
+    original = (copy / "certification.html").read_text("utf-8")
+    (copy / "certification.html").write_text("<html>stale</html>", encoding="utf-8")
+    code, out, _ = _cli(capsys, "report", "render", str(copy))
+    assert code == 0, out
+    assert (copy / "certification.html").read_text("utf-8") == original
+    assert "link_wait" in original  # the miswired run's frame is in it
+    # Rendered as certify rendered it: the sealed folder matches again.
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0
+    # A folder changed since it was sealed: rendered, but its manifest is not blessed.
+    (copy / "junit.xml").write_text("<testsuites/>\n", encoding="utf-8")
+    code, _, err = _cli(capsys, "report", "render", str(copy))
+    assert code == 0 and "left as it was" in err
+    code, out, _ = _cli(capsys, "report", "verify", str(copy))
+    assert code == 1 and out.splitlines() == ["changed: junit.xml"]
+
+
+def test_after_a_template_change_render_writes_the_new_html_and_seals_it(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.report import html
+
+    templates = Path(shutil.copytree(html.TEMPLATES, tmp_path / "templates"))
+    page = templates / "certification.html.j2"
+    page.write_text(page.read_text("utf-8").replace(
+        "</body>", "<p id='v2'>template v2</p></body>"), encoding="utf-8")
+    monkeypatch.setattr(html, "TEMPLATES", templates)
+    copy = _copy(runs[1], tmp_path)
+    code, out, _ = _cli(capsys, "report", "render", str(copy))
+    assert code == 0 and "written again" in out
+    assert "<p id='v2'>template v2</p>" in (copy / "certification.html").read_text("utf-8")
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (None, "no certification report in this folder"),
+    ('{"bench": {"name": "x",\n  oops}', "certification.json:2: not JSON"),
+    ("[]", "not a certification report"),
+    ('{"bench": {"file": "b", "name": "b", "kind": "emulated", "sha256": "0"}, "started": "s",'
+     ' "ended": "e", "passed": false, "makers": {"acme": {"USB-01": {"status": "ok"}}}}',
+     "makers.acme.USB-01.status: not one of passed, failed, not_run"),
+])
+def test_render_of_a_folder_without_a_readable_report_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None,
+        expected: str) -> None:
+    if content is not None:
+        (tmp_path / "certification.json").write_text(content, encoding="utf-8")
+    code, _, err = _cli(capsys, "report", "render", str(tmp_path))
+    assert code == 2 and expected in _one_line_error(err)
+    assert not (tmp_path / "certification.html").exists()
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+def _diff(capsys: pytest.CaptureFixture[str], old: Path, new: Path,
+          *extra: str) -> tuple[int, dict]:
+    code, out, err = _cli(capsys, "report", "diff", str(old), str(new), "--json", *extra)
+    assert "Traceback" not in err
+    return code, json.loads(out)
+
+
+def test_diff_names_exactly_the_requirements_that_changed(
+        runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    code, diff = _diff(capsys, passing, miswired)
+    assert code == 1 and diff["worse"]
+    rows = diff["makers"]["general_readers"]
+    assert set(rows["newly_failing"]) == CHANGED and len(rows["newly_failing"]) == 4
+    assert set(rows["unchanged"]) == SAME
+    assert rows["newly_passing"] == rows["newly_not_run"] == rows["failing_more"] == []
+    assert {c["requirement"] for c in rows["changes"]} == CHANGED
+    assert any(n.startswith("different benches: emulated") for n in diff["notes"])
+    # The deciding evidence, then and now: the RC-S380 judged only now, failing USB-04.
+    usb04 = next(c for c in rows["changes"] if c["requirement"] == "USB-04")
+    s380 = next(v for v in usb04["verdicts"] if v["subject"] == "sony-rc-s380")
+    assert s380["old"] is None and s380["new"]["status"] == "failed"
+    assert "not a verified general reader" in " ".join(s380["new"]["problems"])
+    sp03 = next(c for c in rows["changes"] if c["requirement"] == "SP-03")
+    sanwa = next(v for v in sp03["verdicts"] if v["subject"] == "sanwa-adr-mnicu3")
+    assert sanwa["old"]["status"] == "passed" and sanwa["new"]["status"] == "failed"
+    assert sanwa["old"]["evidence"]["read"]  # the text read then
+    # The devices of both runs: the swapped general reader, the face-auth reader moved.
+    devices = {d["device"]: d for d in diff["devices"]}
+    assert devices["sony-rc-s380"]["old"] is None
+    assert devices["sony-rc-s380"]["new"]["vid_pid"] == "054C:06C3"
+    assert devices["sony-rc-s300-s1"]["new"] is None
+    assert devices["sony-rc-s300-s1"]["old"]["vid_pid"] == "054C:0DC8"
+    assert devices["panasonic"]["changed"] == ["usb_path"]
+    assert (devices["panasonic"]["old"]["usb_path"],
+            devices["panasonic"]["new"]["usb_path"]) == ("2-1", "1-1")
+
+
+def test_the_reversed_diff_names_them_newly_passing_and_nothing_got_worse(
+        runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    code, diff = _diff(capsys, miswired, passing)
+    rows = diff["makers"]["general_readers"]
+    assert code == 0 and not diff["worse"]
+    assert set(rows["newly_passing"]) == CHANGED and set(rows["unchanged"]) == SAME
+    assert rows["newly_failing"] == rows["newly_not_run"] == []
+    # A run against itself: nothing changed, nothing to say about benches.
+    code, same = _diff(capsys, passing, passing)
+    assert code == 0 and same["notes"] == [] and same["devices"] == []
+    assert set(same["makers"]["general_readers"]["unchanged"]) == CHANGED | SAME
+
+
+def test_text_output_lists_the_changes_per_maker(
+        runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "report", "diff", str(runs[0]), str(runs[1]))
+    assert code == 1
+    named = set(re.findall(r"^  NEWLY FAILING (\S+): passed -> failed$", out, re.M))
+    assert named == CHANGED
+    assert re.search(r"^  unchanged: (.*)$", out, re.M)[1].split(", ") == sorted(
+        SAME, key=["USB-03", "USB-06", "SP-05"].index)
+    assert out.rstrip().endswith("something got worse")
+
+
+def _edit(run: Path, tmp_path: Path, name: str, change) -> Path:  # noqa: ANN001
+    copy = _copy(run, tmp_path, name)
+    report = json.loads((copy / "certification.json").read_text("utf-8"))
+    change(report["makers"]["general_readers"])
+    (copy / "certification.json").write_text(json.dumps(report, ensure_ascii=False), "utf-8")
+    return copy
+
+
+def test_newly_not_run_and_failing_on_more_readers_are_worse(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+
+    def not_run(rows: dict) -> None:
+        rows["SP-05"] = {"status": "not_run", "tests": [], "verdicts": [],
+                         "reasons": ["not run: the run was interrupted"]}
+        del rows["USB-06"]  # a requirement the new run left out is not certified by it
+
+    code, diff = _diff(capsys, passing, _edit(passing, tmp_path, "not-run", not_run))
+    rows = diff["makers"]["general_readers"]
+    assert code == 1 and sorted(rows["newly_not_run"]) == ["SP-05", "USB-06"]
+    assert rows["newly_failing"] == []
+
+    def one_more(rows: dict) -> None:
+        verdict = next(v for v in rows["USB-04"]["verdicts"]
+                       if v["subject"] == "sanwa-adr-mnicu3")
+        verdict.update(status="failed", problems=["unplugged"])
+
+    code, diff = _diff(capsys, miswired, _edit(miswired, tmp_path, "more", one_more))
+    rows = diff["makers"]["general_readers"]
+    assert code == 1 and rows["failing_more"] == ["USB-04"]
+    assert set(rows["unchanged"]) == (CHANGED | SAME) - {"USB-04"}
+
+
+def test_diff_of_a_folder_without_a_report_is_bad_input(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(capsys, "report", "diff", str(runs[0]), str(tmp_path))
+    assert code == 2 and "no certification report" in _one_line_error(err)
+
+
+def _thumbs(block: str) -> list[tuple[str, str]]:
+    return re.findall(r'class="thumb (p\d+)" href="#view-p\d+" title="([^"]*)"', block)
+
+
+def test_diff_html_shows_both_runs_pictures_of_a_changed_verdict(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    # The miswired run's SP-03 verdict, as recorded, names no frame; its problem names the
+    # screen that decided it (link_wait, 120 s after switching on), which the run's camera
+    # kept: named here so the new side has its picture, drawn from the new run's folder.
+    kept = [json.loads(line) for line in
+            (miswired / "evidence" / "evidence.jsonl").read_text("utf-8").splitlines()]
+    frame = next(k for k in kept if k["label"] == "link_wait")
+
+    def name_frame(rows: dict) -> None:
+        for v in rows["SP-03"]["verdicts"]:
+            if v["subject"] == "sanwa-adr-mnicu3":
+                v["evidence"]["frames"] = [frame["image"]]
+
+    new = _edit(miswired, tmp_path, "named", name_frame)
+    target = tmp_path / "diff.html"
+    code, out, _ = _cli(capsys, "report", "diff", str(passing), str(new), "--html", str(target))
+    assert code == 1 and f"HTML: {target}" in out
+    page = target.read_text("utf-8")
+    article = page[page.index('id="change-general_readers-SP-03"'):]
+    article = article[:article.index("</article>")]
+    block = article[article.index('data-subject="sanwa-adr-mnicu3"'):]
+    then, now = block.split('<div class="side new">', 1)
+    now = now[:now.index('<div class="sides')] if '<div class="sides' in now else now
+    old_pics, new_pics = _thumbs(then), _thumbs(now)
+    assert {c.rsplit(": ", 1)[1] for _, c in old_pics} >= {"sp_hold", "consent_1", "completion"}
+    assert [c for _, c in new_pics] == [f"cam-panasonic at {frame['t']:.1f} s: link_wait"]
+    assert "then only" not in then
+    # Each picture embedded as a real image; the new one is the new run's own frame.
+    for key, _ in old_pics + new_pics:
+        data = re.search(rf"\.{key}\{{background-image:url\(data:image/jpeg;base64,([^)]*)\)",
+                         page)[1]
+        image = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] == 480
+    source = cv2.imread(str(new / "evidence" / frame["image"]))
+    data = re.search(rf"\.{new_pics[0][0]}\{{background-image:url\(data:image/jpeg;base64,"
+                     r"([^)]*)\)", page)[1]
+    shown = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+    small = cv2.resize(source, (shown.shape[1], shown.shape[0]), interpolation=cv2.INTER_AREA)
+    assert float(np.mean(cv2.absdiff(small, shown))) < 4.0
+    # The text read then is beside it, and the unchanged requirements get no article.
+    assert "Text read" in then
+    for req in SAME:
+        assert f'id="change-general_readers-{req}"' not in page
+    for req in CHANGED:
+        assert f'id="change-general_readers-{req}"' in page
