@@ -19,7 +19,14 @@ from harness.devices.instruments import NumatoRelay
 from harness.devices.pcsc import PyscardService
 from harness.devices.usb import PyusbBus
 from harness.errors import BadInput, MissingSystemPart, RigError
-from harness.loading import MAX_BYTES, line_of, load_yaml_model, read_head, read_yaml
+from harness.loading import (
+    MAX_BYTES,
+    file_reference,
+    line_of,
+    load_yaml_model,
+    read_head,
+    read_yaml,
+)
 from harness.model.bench_spec import BenchSpec, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
@@ -235,8 +242,13 @@ class Bench:
         else:
             from harness.devices.camera import open_source
 
-            source = open_source(spec.source, name, self.clock, width=spec.width,
-                                 height=spec.height, exposure=spec.exposure, fps=spec.fps)
+            given = spec.source
+            # A recorded video is named relative to the bench file (as its other files are).
+            if isinstance(given, str) and file_reference("source", given):
+                given = str(self.path.parent / given)
+            source = open_source(given, name, self.clock, width=spec.width,
+                                 height=spec.height, exposure=spec.exposure, fps=spec.fps,
+                                 repeats_frames=spec.noiseless)
         self._cameras[name] = source
         return source
 

@@ -387,12 +387,24 @@ def _lines_in_merged(lines: dict[tuple[Any, ...], int], own: Any,
 FILE_KEYS = ("emulate", "calibration", "script")
 
 
+def file_reference(key: str, value: Any) -> bool:
+    """A bench file's value that names a file: a FILE_KEYS value, or a camera ``source``
+    that is a recorded video (not ``emulated``, a device index, a /dev path or a URL)."""
+    if not isinstance(value, str):
+        return False
+    if key == "source":
+        text = value.strip()
+        return not (text == "emulated" or text.isdigit() or "://" in text
+                    or text.startswith("/dev/"))
+    return key in FILE_KEYS
+
+
 def _rebase(data: Any, base_dir: Path, into: Path) -> None:
     """A base file's relative file references, made relative to the file deriving from it:
     a bench outside the base's folder still finds the base's twins."""
     if isinstance(data, dict):
         for key, value in data.items():
-            if key in FILE_KEYS and isinstance(value, str) and not Path(value).is_absolute():
+            if file_reference(key, value) and not Path(value).is_absolute():
                 data[key] = os.path.relpath(base_dir / value, into)
             else:
                 _rebase(value, base_dir, into)

@@ -5,6 +5,7 @@ are cleared. A healthy camera never trips them."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from harness.vision.camera_faults import (
     STOPPED_BOUND_S,
     STOPPED_RETRY_S,
     FreezeWatch,
+    repeats_frames,
 )
 from harness.vision.watcher import ScreenWatcher
 
@@ -191,6 +193,37 @@ def test_a_real_cameras_frames_are_checked_and_pass(tmp_path: Path) -> None:
             for _ in range(3):
                 clock.sleep(2.0)
                 watch.see(source.read())
+
+
+def test_a_capture_card_the_bench_file_names_is_not_judged_frozen(tmp_path: Path) -> None:
+    """A bench camera marked ``noiseless`` (an HDMI capture card on the terminal's monitor):
+    its identical frames of a still screen are normal, so the watcher does not call them
+    frozen (and says on the timeline that it cannot tell); the same frames from a camera
+    not so marked are a freeze."""
+    video = tmp_path / "card.avi"
+    image = np.full((240, 320, 3), 90, np.uint8)
+    with FrameRecorder(video) as recorder:
+        for n in range(8):
+            recorder.write(Frame(image, float(n), n, "cam"))
+    for noiseless in (True, False):
+        bench_file = tmp_path / f"card-{noiseless}.yaml"
+        bench_file.write_text(
+            "bench: card\nkind: real\ncameras:\n"
+            f"  - {{name: card, watches: terminal, source: {video.name}, "
+            f"noiseless: {str(noiseless).lower()}}}\n", encoding="utf-8")
+        bench = Bench.load(bench_file)
+        source = bench.camera("card")
+        # What the watcher asks of its source before judging freezes.
+        assert repeats_frames(source) is noiseless
+        watch = FreezeWatch("card", checked=not repeats_frames(source))
+        looks = []
+        with contextlib.suppress(BenchFault):
+            for n in range(8):
+                frame = source.read()
+                looks.append(watch.see(Frame(frame.image, 2.0 * n, n, "card")))
+        # A capture card's eight identical frames pass; a camera's are frozen at the bound.
+        assert len(looks) == (8 if noiseless else FROZEN_LOOKS - 1), (noiseless, looks)
+        bench.close()
 
 
 # -- camera.stopped -------------------------------------------------------------------------

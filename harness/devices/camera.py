@@ -206,6 +206,8 @@ class CaptureSource(_Closing):
     height: int | None = attrs.field(default=None, kw_only=True)
     exposure: float | None = attrs.field(default=None, kw_only=True)
     fps: float | None = attrs.field(default=None, kw_only=True)
+    #: A capture card, not a camera: identical frames are normal (no freeze check).
+    repeats_frames: bool = attrs.field(default=False, kw_only=True)
     #: The driver is in manual exposure at the requested value.
     exposure_locked: bool = attrs.field(init=False, default=False)
     #: The driver accepted auto white balance off.
@@ -346,6 +348,8 @@ class VideoFileSource(_Closing):
         kw_only=True, default=attrs.Factory(lambda self: self.path.name, takes_self=True)
     )
     times: Sequence[float] | None = attrs.field(kw_only=True, default=None, repr=False)
+    #: Recorded from a capture card: identical frames are normal (no freeze check).
+    repeats_frames: bool = attrs.field(kw_only=True, default=False)
     #: Nominal frame rate from the file (0 if it has none).
     fps: float = attrs.field(init=False, default=0.0)
     #: Where frame times come from: "given", "sidecar" or "video".
@@ -543,6 +547,7 @@ def open_source(
     height: int | None = None,
     exposure: float | None = None,
     fps: float | None = None,
+    repeats_frames: bool = False,
 ) -> FrameSource:
     """The frame source a bench file's camera ``source`` names.
 
@@ -552,7 +557,8 @@ def open_source(
     ``emulated``, a factory for the twin's camera, and without one this raises.
     Relative file paths are taken as given (the caller resolves them against the bench file).
     """
-    capture = {"width": width, "height": height, "exposure": exposure, "fps": fps}
+    capture = {"width": width, "height": height, "exposure": exposure, "fps": fps,
+               "repeats_frames": repeats_frames}
     if isinstance(spec, int):
         return CaptureSource(name, spec, clock, **capture)
     text = str(spec).strip()
@@ -567,7 +573,7 @@ def open_source(
         return CaptureSource(name, text, clock, **capture)
     path = Path(text)
     if path.suffix.lower() in VIDEO_SUFFIXES or path.is_file():
-        return VideoFileSource(path, name=name)
+        return VideoFileSource(path, name=name, repeats_frames=repeats_frames)
     raise RigError(
         f"camera {name}: source {text!r} is neither 'emulated', a device index, a /dev path, "
         f"a URL nor an existing video file ({', '.join(sorted(VIDEO_SUFFIXES))})"

@@ -175,6 +175,10 @@ class Camera(Field):
     #: Real cameras: a fixed exposure in the driver's units (V4L2: 100 µs steps), so the
     #: screen's brightness does not pump; left to the driver when it refuses.
     exposure: float | None = None
+    #: Real benches: a capture card (HDMI from the terminal's monitor, say) rather than a
+    #: camera: no sensor noise, so identical frames are normal and a frozen one cannot be
+    #: told from a still screen (the rig then does not judge freezes on it, and says so).
+    noiseless: bool = False
     #: The reader's lamps this camera sees (ERR-07), where it sees them relative to the
     #: screen: measured by the lab for its own camera; a lamp out of its sight (on the
     #: reader's back) is not listed.
