@@ -24,8 +24,13 @@ from harness.devices.pcsc_faults import (
     reader_gone,
 )
 from harness.errors import BenchFault, DeviceGone, DeviceTimeout, MissingSystemPart, RigError
+from harness.model.clock import RealClock
 from harness.model.redact import redact_apdu, redact_response
 from harness.model.timeline import Timeline
+from harness.model.wait import wait_until
+
+#: How often the rig asks pcscd again while it waits on it (wall seconds).
+POLL_S = 0.05
 
 #: Wall seconds a card seen gone is given for its reader's hot-plug removal to land too.
 HOTPLUG_GRACE_S = 0.5
@@ -76,18 +81,18 @@ class PyscardService:
         if self._ctx is not None:
             s.SCardReleaseContext(self._ctx)  # its daemon is gone: whatever it answers
             self._ctx = None
-        deadline = time.monotonic() + PCSCD_BACK_S
-        while True:
-            hresult, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
-            if hresult == s.SCARD_S_SUCCESS:
-                self._ctx, self._stale = ctx, False
-                return ctx
-            if time.monotonic() > deadline:
-                raise BenchFault(
-                    "pcscd.restarted", "pcscd",
-                    f"pcscd did not come back within {PCSCD_BACK_S:g} s after a restart: "
-                    f"{s.SCardGetErrorMessage(hresult).strip()}", bound_s=PCSCD_BACK_S)
-            time.sleep(0.05)
+        # Wall time: a real daemon coming back (the rig's one bounded wait).
+        waited = wait_until(RealClock(), lambda: s.SCardEstablishContext(s.SCARD_SCOPE_USER),
+                            lambda got: got[0] == s.SCARD_S_SUCCESS, PCSCD_BACK_S,
+                            step_s=POLL_S)
+        hresult, ctx = waited.last
+        if not waited.ok:
+            raise BenchFault(
+                "pcscd.restarted", "pcscd",
+                f"pcscd did not come back within {PCSCD_BACK_S:g} s after a restart: "
+                f"{s.SCardGetErrorMessage(hresult).strip()}", bound_s=PCSCD_BACK_S)
+        self._ctx, self._stale = ctx, False
+        return ctx
 
     def _check(self, hresult: int, what: str) -> None:
         if hresult in self._stale_codes():
@@ -260,25 +265,28 @@ class PyscardConnection:
         """The exchange failed: a reader pcscd no longer lists (looked at for up to
         EXCHANGE_CHECK_S) left PC/SC with the command out, a bench fault. A card taken out
         of a reader still there is the caller's to name."""
-        deadline = time.monotonic() + EXCHANGE_CHECK_S
-        absent_since: float | None = None
-        while True:
+        absent_since: list[float] = []
+
+        def look() -> tuple[bool, bool]:
             try:
-                listed = self._svc.listed(self.reader)
-                present = self._svc.card_present(self.reader)
+                return self._svc.listed(self.reader), self._svc.card_present(self.reader)
             except DeviceGone:
-                listed = present = False
+                return False, False
+
+        def settled(seen_now: tuple[bool, bool]) -> bool:
+            listed, present = seen_now
             if not listed:
-                raise reader_gone(self.reader, apdu, f"{seen}, and pcscd no longer lists it")
-            now = time.monotonic()
-            if not present:
-                # pcscd may see the card go before the reader's hot-plug removal lands.
-                absent_since = now if absent_since is None else absent_since
-                if now - absent_since >= HOTPLUG_GRACE_S:
-                    return
-            if now > deadline:
-                return
-            time.sleep(0.05)
+                return True
+            # pcscd may see the card go before the reader's hot-plug removal lands.
+            if present:
+                absent_since.clear()
+                return False
+            absent_since[:1] = absent_since[:1] or [time.monotonic()]
+            return time.monotonic() - absent_since[0] >= HOTPLUG_GRACE_S
+
+        waited = wait_until(RealClock(), look, settled, EXCHANGE_CHECK_S, step_s=POLL_S)
+        if not waited.last[0]:
+            raise reader_gone(self.reader, apdu, f"{seen}, and pcscd no longer lists it")
 
     def close(self) -> None:
         if self._hcard is not None:

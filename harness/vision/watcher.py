@@ -143,36 +143,33 @@ class ScreenWatcher:
 
     def _read(self) -> Frame:
         """The camera's next frame; one that gives none is read again every
-        STOPPED_RETRY_S for STOPPED_BOUND_S bench seconds, then it is a stopped camera."""
-        try:
-            frame = self.source.read()
-        except CameraStopped as exc:
-            frame = self._retry(exc)
-        if self.stopped is not None:  # back after a bench fault (the fault was cleared)
-            self._resumed(1)
-        return frame
+        STOPPED_RETRY_S for STOPPED_BOUND_S bench seconds (the rig's one bounded wait),
+        then it is a stopped camera."""
+        reads = 0
 
-    def _retry(self, exc: CameraStopped) -> Frame:
-        start = self.clock.now()
-        if self.stopped is None:
-            self._stopped_t = start
-            if self.timeline is not None:
-                self.timeline.record(self.name, "camera.stopped", why=exc.why)
-        self.stopped = exc.why
-        reads = 1
-        while (left := start + STOPPED_BOUND_S - self.clock.now()) > 1e-9:
-            self.clock.sleep(min(STOPPED_RETRY_S, left))
+        def attempt() -> Frame | CameraStopped:
+            nonlocal reads
             reads += 1
             try:
-                frame = self.source.read()
-            except CameraStopped as again:
-                self.stopped = again.why
-                continue
+                return self.source.read()
+            except CameraStopped as exc:
+                if self.stopped is None:
+                    self._stopped_t = self.clock.now()
+                    if self.timeline is not None:
+                        self.timeline.record(self.name, "camera.stopped", why=exc.why)
+                self.stopped = exc.why
+                return exc
+
+        waited = wait_until(self.clock, attempt, lambda got: isinstance(got, Frame),
+                            STOPPED_BOUND_S, step_s=STOPPED_RETRY_S)
+        if not waited.ok:
+            raise BenchFault("camera.stopped", self.name,
+                             f"no frame since t={self._stopped_t:.2f} s (read {reads} times "
+                             f"over {STOPPED_BOUND_S:g} s): {self.stopped}",
+                             bound_s=STOPPED_BOUND_S)
+        if self.stopped is not None:  # back (a fault cleared, or within the bound)
             self._resumed(reads)
-            return frame
-        raise BenchFault("camera.stopped", self.name,
-                         f"no frame since t={self._stopped_t:.2f} s (read {reads} times over "
-                         f"{STOPPED_BOUND_S:g} s): {self.stopped}", bound_s=STOPPED_BOUND_S)
+        return waited.last  # type: ignore[return-value]
 
     def _resumed(self, reads: int) -> None:
         # A gap in the frames is never silent: it stays on the timeline.
