@@ -106,20 +106,7 @@ def test_a_requirement_no_test_decides_fails(tmp_path: Path) -> None:
     assert not report["passed"]
 
 
-def test_certify_the_general_readers_on_the_miswired_bench(tmp_path: Path) -> None:
-    """The miswired bench (tests/test_suites_prove_themselves.py) certified for the general
-    readers fails exactly the unverified RC-S380's USB-04 and USB-05 (no name the app should
-    show), and the smartphone flows their host reader drives: Panasonic's, on a USB 2.0
-    port, never links, so they cannot be judged (fail closed); the rest passes."""
-    proc = certify("--bench", str(project_file("fixtures/benches/miswired.yaml")),
-                   "--vendor", "general_readers", "--out", str(tmp_path))
-    report = json.loads((tmp_path / "certification.json").read_text(encoding="utf-8"))
-    assert failed(report) == {"general_readers": {"USB-04", "USB-05", "SP-03", "SP-04"}}, \
-        proc.stdout[-3000:]
-    rows = report["makers"]["general_readers"]
-    assert all("sony-rc-s380" in " ".join(rows[r]["reasons"]) for r in ("USB-04", "USB-05"))
-    assert all("link_wait" in " ".join(rows[r]["reasons"]) for r in ("SP-03", "SP-04"))
-    assert proc.returncode == 1
+# (The general readers on the miswired bench: tests/test_report_commands.py, whose run it is.)
 
 
 def test_certify_bad_input(tmp_path: Path) -> None:

@@ -26,22 +26,46 @@ CHANGED = {"USB-04", "USB-05", "SP-03", "SP-04"}
 SAME = {"USB-03", "USB-06", "SP-05"}
 
 
-def _certify(out: Path, *args: str) -> Path:
+def _certify(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "harness.cli", "certify", "--vendor", "general_readers",
          "--jobs", "1", "--out", str(out), *args],
         capture_output=True, text=True, timeout=600, cwd=project_file("."))
     assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
-    return out
+    return done
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def miswired_run(tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("report-commands") / "miswired"
+    return out, _certify(out, "--bench", str(project_file("fixtures/benches/miswired.yaml")))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory,
+         miswired_run: tuple[Path, subprocess.CompletedProcess[str]]) -> tuple[Path, Path]:
     """(passing, miswired). Both keep their frames: the diff's pictures come from them."""
-    base = tmp_path_factory.mktemp("report-commands")
-    return (_certify(base / "passing"),
-            _certify(base / "miswired", "--bench", str(project_file(
-                "fixtures/benches/miswired.yaml"))))
+    passing = tmp_path_factory.mktemp("report-commands") / "passing"
+    _certify(passing)
+    return passing, miswired_run[0]
+
+
+def test_certify_the_general_readers_on_the_miswired_bench(
+        miswired_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """The miswired bench (tests/test_suites_prove_themselves.py) certified for the general
+    readers fails exactly the unverified RC-S380's USB-04 and USB-05 (no name the app should
+    show), and the smartphone flows their host reader drives: Panasonic's, on a USB 2.0
+    port, never links, so they cannot be judged (fail closed); the rest passes."""
+    out, proc = miswired_run
+    report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    failed = {r for r, row in report["makers"]["general_readers"].items()
+              if row["status"] != "passed"}
+    assert failed == CHANGED, proc.stdout[-3000:]
+    rows = report["makers"]["general_readers"]
+    assert all("sony-rc-s380" in " ".join(rows[r]["reasons"]) for r in ("USB-04", "USB-05"))
+    assert all("link_wait" in " ".join(rows[r]["reasons"]) for r in ("SP-03", "SP-04"))
+    assert proc.returncode == 1
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -15,6 +15,7 @@ quality) comes from ``(seed, bumps, frame number, t)``, so a replayed run gives 
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 from collections.abc import Sequence
@@ -475,6 +476,30 @@ def _rotated_rect(img: np.ndarray, centre: Any, size: Any, angle: float, colour:
     cv2.fillConvexPoly(img, np.rint(box * 16).astype(np.int32), colour, cv2.LINE_AA, 4)
 
 
+#: Bench canvases drawn in this process, by (seed, rows, cols): the same seed draws the same
+#: desk, and drawing one takes ~0.5 s (a test run opens the same cameras many times).
+_CANVASES: collections.OrderedDict[tuple[int, int, int], np.ndarray] = collections.OrderedDict()
+_CANVASES_KEPT = 12
+_CANVASES_LOCK = threading.Lock()
+
+
+def _bench_canvas(seed: int, rows: int, cols: int) -> np.ndarray:
+    """The desk seen by the camera of ``seed`` (read-only: shared by every model of it)."""
+    key = (seed, rows, cols)
+    with _CANVASES_LOCK:
+        canvas = _CANVASES.get(key)
+        if canvas is not None:
+            _CANVASES.move_to_end(key)
+            return canvas
+    canvas = _render_bench(_rng(seed, _TAG["bench"]), rows, cols)
+    canvas.flags.writeable = False
+    with _CANVASES_LOCK:
+        _CANVASES[key] = canvas
+        while len(_CANVASES) > _CANVASES_KEPT:
+            _CANVASES.popitem(last=False)
+    return canvas
+
+
 def _render_bench(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
     """The bench surface and its clutter: uneven light, grain, papers (nearly as bright as a
     white screen), a keyboard (a grid of small quads), cables, notes, a mug."""
@@ -877,7 +902,7 @@ class CameraModel:
         if self._bench is None:
             fw, fh = self.frame_size
             pad = self._bench_pad
-            self._bench = _render_bench(_rng(self.seed, _TAG["bench"]), fh + 2 * pad, fw + 2 * pad)
+            self._bench = _bench_canvas(self.seed, fh + 2 * pad, fw + 2 * pad)
         return self._bench
 
     def _view(self, w: int, h: int) -> _View:

@@ -45,10 +45,15 @@ def repeats_frames(source: FrameSource) -> bool:
     return bool(getattr(source, "repeats_frames", False))
 
 
+#: Every n-th row goes into the digest: a live sensor's noise changes every row.
+_DIGEST_ROWS = 8
+
+
 def _digest(image: np.ndarray) -> int:
-    # CRC32 of the bytes: ~1.5 ms for a 1080p frame (SHA-1 ~3.5 ms); a match is confirmed
-    # byte for byte, so a collision can never make a frozen camera.
-    return zlib.crc32(np.ascontiguousarray(image).reshape(-1).data)
+    # CRC32 of every 8th row: ~0.2 ms for a 1080p frame (all of it ~1.5 ms, on every look).
+    # Only a filter: a match is confirmed byte for byte over the whole frame, so neither a
+    # collision nor a change in the rows left out can ever make a frozen camera.
+    return zlib.crc32(np.ascontiguousarray(image[::_DIGEST_ROWS]).reshape(-1).data)
 
 
 @attrs.define

@@ -24,7 +24,9 @@ glyph-by-glyph text checks cut their templates with (harness/vision/text_check.p
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -182,6 +184,29 @@ class ReferenceSet:
 
     @classmethod
     def load(cls, directory: Path) -> ReferenceSet:
+        """The reference screens in ``directory``, read and checked once per process while
+        its files stay as they are (a test run opens the same cameras' references many
+        times; the images are read-only, shared by every classifier of them)."""
+        try:
+            key = (directory.resolve(), tuple(sorted(
+                (e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(directory)
+                if e.is_file())))
+        except OSError:
+            return cls._load(directory)  # the loader names what is wrong
+        with _LOADED_LOCK:
+            loaded = _LOADED.get(key)
+        if loaded is None:
+            loaded = cls._load(directory)
+            for ref in loaded.references:
+                ref.image.flags.writeable = False
+            with _LOADED_LOCK:
+                _LOADED[key] = loaded
+                while len(_LOADED) > _LOADED_KEPT:
+                    _LOADED.pop(next(iter(_LOADED)))
+        return loaded
+
+    @classmethod
+    def _load(cls, directory: Path) -> ReferenceSet:
         index_path = directory / INDEX
         if not index_path.is_file():
             raise RigError(f"{directory}: no reference screens here (no {INDEX})")
@@ -230,6 +255,12 @@ class ReferenceSet:
         if not refs:
             raise RigError(f"{index_path}: lists no references")
         return cls(index.maker, index.size, tuple(refs), directory, index.look)
+
+
+#: Reference sets read in this process, by folder and its files' (name, mtime, size).
+_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...]], ReferenceSet] = {}
+_LOADED_KEPT = 16
+_LOADED_LOCK = threading.Lock()
 
 
 def default_screens_dir() -> Path:

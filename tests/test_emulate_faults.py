@@ -1,0 +1,67 @@
+"""``onshi-rig emulate --fault``: the emulated bench served to outside clients with a bench
+fault armed. Its relay board answers garbage on its serial port, and the rig's own relay
+driver, pointed at that port as a lab's bench file would point it at a real board, names
+the fault (uses pcscd: ``emulate`` serves the bench's vpcd readers)."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from harness.devices.instruments import NumatoRelay
+from harness.errors import BenchFault
+from harness.paths import project_file
+
+
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _until(lines: queue.Queue[str], text: str, seconds: float) -> str:
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while text not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {text!r} within {seconds} s:\n{seen}"
+        try:
+            seen += lines.get(timeout=left)
+        except queue.Empty:
+            continue
+    return seen
+
+
+def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "emulate", "--fault", "relay.garbage:mains"],
+        cwd=project_file("."), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = _until(_lines(proc), "try: pcsc_scan", 60)
+        assert "fault armed: relay.garbage on mains" in out
+        port = re.search(r"relay board 'mains' on serial port (\S+)", out)
+        assert port is not None, out
+        with pytest.raises(BenchFault) as caught:
+            relay = NumatoRelay(port.group(1), name="mains")
+            try:
+                relay.on(0)
+            finally:
+                relay.close()
+        assert caught.value.fault == "relay.garbage" and caught.value.device == "mains"
+        assert "reply '" in caught.value.detail and "on /dev/pts/" in caught.value.detail
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
