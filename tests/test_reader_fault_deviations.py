@@ -56,6 +56,12 @@ SPINNER_STOPS = (
 )
 
 
+#: The first screen's buttons without the staff button (only the smartphone's).
+STAFF_MISSING = (deviation("behaviour.states.first.buttons", [
+    {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+     "when": "smartphone"}], "staff button missing"),)
+
+
 def _leds(colour: str, lit_when: str) -> tuple[dict[str, Any], ...]:
     return (deviation("behaviour.leds", [
         {"name": "power", "color": "green", "lit_when": "powered"},
@@ -92,6 +98,14 @@ FAULTS = {
     "staff-button-without-restart": Fault(
         "panasonic", (deviation("behaviour.staff_button.learns_passcode", "live", "no restart"),),
         FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not yet"}),
+    # Atlas never shows the staff button (deviant-staff.yaml): not with a passcode issued
+    # (AUTH-03), nor once restarted (AUTH-04's second half); no visual confirmation (AUTH-05),
+    # so the staff path's consent screen is never reached to be read (CON-02).
+    "staff-button-missing": Fault(
+        "atlas", STAFF_MISSING, STAFF,
+        {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
+         "AUTH-05": "staff_passcode was not seen after first",
+         "CON-02": "consent was not seen"}),
     "logo-lamp-red": Fault(
         "atlas", _leds("red", "started"), NO_POWER,
         {"ERR-07": "its logo lamp was red, not white"}),
