@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 Handler = Callable[["Bench", str], Callable[[], None]]
 
 
+def switched(device: object, flag: str) -> Callable[[], None]:
+    """Set an emulated device's fault flag (``frozen``, ``silent``, ...); what clears it."""
+    setattr(device, flag, True)
+    return lambda: setattr(device, flag, False)
+
+
 def _handlers() -> dict[str, Handler]:
     from harness.emulation.faults import camera, lines, operator, pcsc
 

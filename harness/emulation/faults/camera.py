@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from harness.emulation.faults import switched
 from harness.emulation.screen_source import EmulatedScreenSource
 from harness.errors import RigError
 
@@ -27,23 +28,11 @@ def _source(bench: Bench, camera: str) -> EmulatedScreenSource:
 
 
 def freeze(bench: Bench, camera: str) -> Callable[[], None]:
-    source = _source(bench, camera)
-    source.frozen = True
-
-    def undo() -> None:
-        source.frozen = False
-
-    return undo
+    return switched(_source(bench, camera), "frozen")
 
 
 def stop(bench: Bench, camera: str) -> Callable[[], None]:
-    source = _source(bench, camera)
-    source.stopped = True
-
-    def undo() -> None:
-        source.stopped = False
-
-    return undo
+    return switched(_source(bench, camera), "stopped")
 
 
 #: Fault kind -> handler (harness.emulation.faults.Handler).

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from harness.emulation.faults import switched
 from harness.errors import RigError
 
 if TYPE_CHECKING:
@@ -36,23 +37,11 @@ def _board(bench: Bench, target: str) -> EmulatedRelayBoard:
 
 
 def relay_garbage(bench: Bench, target: str) -> Callable[[], None]:
-    board = _board(bench, target)
-    board.garbled = True
-
-    def undo() -> None:
-        board.garbled = False
-
-    return undo
+    return switched(_board(bench, target), "garbled")
 
 
 def relay_silent(bench: Bench, target: str) -> Callable[[], None]:
-    board = _board(bench, target)
-    board.silent = True
-
-    def undo() -> None:
-        board.silent = False
-
-    return undo
+    return switched(_board(bench, target), "silent")
 
 
 def network_dropped(bench: Bench, target: str) -> Callable[[], None]:
