@@ -63,6 +63,9 @@ SWAPS = {
                       strict=True)),
     "kana": dict(zip("ンソシツノメワウクタ", "ソンツシメノクワタク", strict=True)),
     "bracket": {"【": "", "】": ""},
+    # Near-identical glyphs of another script: the long vowel mark for the kanji one, katakana
+    # for the kanji they look like.
+    "lookalike": dict(zip("ーロカエニハトタヘ", "一口力工二八卜夕へ", strict=True)),
 }
 
 

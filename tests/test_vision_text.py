@@ -179,6 +179,10 @@ MUTANTS = [
     ("fujitsu_japan", "error_901", ("窓口", "窗口"), "受付窓口にご連絡ください"),
     # 員 -> 貝 at normal size: the lower part of 員 is 貝 (once scored 0.66 and passed).
     ("fujitsu_japan", "pin_locked", ("職員", "職貝"), "職員にお声がけください"),
+    # Near twins of another script (TextParams.lookalike_accept): the kanji one for the long
+    # vowel mark (scored 0.72 to 0.79 and passed), 卜 for ト.
+    ("fujitsu_japan", "error_network", ("ワーク", "ワ一ク"), "【011:ネットワークエラー】"),
+    ("atlas", "error_network", ("ネット", "ネッ卜"), "【011:ネットワークエラー】"),
 ]
 
 
