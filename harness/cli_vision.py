@@ -420,12 +420,17 @@ def _calibration_target(bench_path: Path, camera: str, given: object
     data, lines = read_yaml(bench_path)
     items = data.get("cameras") if isinstance(data, dict) else None
     own = [k for k, c in enumerate(items or []) if isinstance(c, dict) and c.get("name") == camera]
-    if given is not None or (own and "calibration" in items[own[0]]):
+    if given is not None or (own and items[own[0]].get("calibration") is not None):
         raise RigError(f"{bench_path}: camera {camera!r} has its calibration written inline; "
                        "remove it (or name a JSON file there) to calibrate again")
     name = f"{bench_path.stem}.{camera}.calibration.json"
     text = bench_path.read_text(encoding="utf-8")
     rows = text.splitlines(keepends=True)
+    if own and "calibration" in items[own[0]]:  # ``calibration: null``: the base's taken away
+        row = (line_of(lines, ("cameras", own[0], "calibration")) or 1) - 1
+        if "calibration: null" in rows[row]:
+            rows[row] = rows[row].replace("calibration: null", f"calibration: {name}", 1)
+            return bench_path.parent / name, "".join(rows)
     if own:
         row = (line_of(lines, ("cameras", own[0])) or 1) - 1
         line = rows[row]

@@ -30,10 +30,15 @@ def based_bench(tmp_path: Path, extra: str = "") -> Path:
     return path
 
 
+#: The shipped bench's cameras are calibrated: this takes cam-canon's calibration away
+#: (``null`` removes a base's key), as on a camera never calibrated.
+UNCALIBRATED = f"cameras:\n  - {{name: {CAMERA}, calibration: null}}\n"
+
+
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bench file after ``onshi-rig calibrate --camera cam-canon``."""
-    path = based_bench(tmp_path_factory.mktemp("calibrated"))
+    path = based_bench(tmp_path_factory.mktemp("calibrated"), UNCALIBRATED)
     assert main(["calibrate", "--camera", CAMERA, "--bench", str(path)]) == 0
     return path
 
@@ -48,7 +53,8 @@ def test_calibrate_writes_a_sidecar_and_names_it_in_the_bench_file(calibrated: P
     bench = Bench.load(calibrated)
     camera = next(c for c in bench.spec.cameras if c.name == CAMERA)
     assert camera.watches == READER and camera.source == "emulated"
-    assert all(c.calibration is None for c in bench.spec.cameras if c.name != CAMERA)
+    shipped = {c.name: c.calibration for c in Bench.load().spec.cameras}
+    assert all(c.calibration == shipped[c.name] for c in bench.spec.cameras if c.name != CAMERA)
 
 
 def test_a_switched_off_panel_is_off_once_the_camera_knows_the_screen(
@@ -69,7 +75,7 @@ def test_a_switched_off_panel_is_off_once_the_camera_knows_the_screen(
 def test_without_a_calibration_a_dark_panel_is_unknown(tmp_path: Path) -> None:
     """What the calibration buys: a dark panel on a camera that never saw the screen shows
     nothing to find it by."""
-    with Bench.load(based_bench(tmp_path)) as bench:
+    with Bench.load(based_bench(tmp_path, UNCALIBRATED)) as bench:
         watcher = bench.watcher(READER)
         bench.switch(READER, False)
         obs = watcher.look()
@@ -102,11 +108,13 @@ def test_an_inline_calibration_is_used(calibrated: Path, tmp_path: Path) -> None
 )
 def test_a_bad_calibration_is_refused_with_file_and_line(tmp_path: Path, entry: str,
                                                         problem: str) -> None:
-    path = based_bench(tmp_path, f"cameras:\n  - name: {CAMERA}\n    {entry}\n")
+    # A camera of this file's own (a base's calibration would fill in a missing key).
+    path = based_bench(tmp_path, "cameras:\n  - name: cam-own\n    watches: canon\n"
+                                 f"    source: emulated\n    {entry}\n")
     with pytest.raises(BadInput, match=problem) as caught:
         Bench.load(path)
     # file:line: field: problem (the line of the entry or of its calibration key)
-    assert re.match(rf"{re.escape(str(path))}:[34]: cameras\[", str(caught.value)), caught.value
+    assert re.match(rf"{re.escape(str(path))}:[3-6]: cameras\[", str(caught.value)), caught.value
 
 
 def test_calibrate_refuses_an_unknown_camera(tmp_path: Path, capsys) -> None:  # noqa: ANN001
