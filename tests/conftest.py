@@ -44,6 +44,18 @@ def test_card() -> FileSystemCard:
     return FileSystemCard.load(TEST_CARD)
 
 
+def need_own_pcscd(why_root: str) -> None:
+    """What starting a pcscd of the test's own needs: root, pcscd and the vpcd driver
+    (skipped without them on a developer's machine, a failure in CI)."""
+    if not is_root():
+        missing_part(why_root)
+    try:
+        find_pcscd()
+        find_vpcd_driver()
+    except MissingSystemPart as exc:
+        missing_part(str(exc))
+
+
 @pytest.fixture(scope="session")
 def pcscd_with_vpcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """pcscd serving the default bench's vpcd readers: the running one, or one we start."""
@@ -58,13 +70,7 @@ def pcscd_with_vpcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             )
         yield
         return
-    if not is_root():
-        missing_part("pcscd is not running, and only root can start it")
-    try:
-        find_pcscd()
-        find_vpcd_driver()
-    except MissingSystemPart as exc:
-        missing_part(str(exc))
+    need_own_pcscd("pcscd is not running, and only root can start it")
     folder = tmp_path_factory.mktemp("pcscd")
     proc = PcscdProcess(folder / "reader.conf.d", slots, log=folder / "pcscd.log")
     proc.start()

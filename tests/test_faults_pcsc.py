@@ -219,17 +219,9 @@ def test_pcscd_restarted_on_the_vpcd_tier_with_a_private_pcscd(tmp_path, test_ca
     import subprocess
     import sys
 
-    from harness.emulation.pcscd import find_pcscd, find_vpcd_driver, is_root
-    from harness.errors import MissingSystemPart
-    from harness.pytest_plugin import missing_part
+    from tests.conftest import need_own_pcscd
 
-    if not is_root():
-        missing_part("a private pcscd needs root (its own mount namespace)")
-    try:
-        find_pcscd()
-        find_vpcd_driver()
-    except MissingSystemPart as exc:
-        missing_part(str(exc))
+    need_own_pcscd("a private pcscd needs root (its own mount namespace)")
     env = {k: v for k, v in os.environ.items() if k != "PCSCLITE_CSOCK_NAME"}
     done = subprocess.run(
         [sys.executable, "-c", VPCD_CHILD, str(tmp_path), str(default_bench_path()),
