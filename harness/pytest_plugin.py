@@ -104,17 +104,76 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     return report
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Once the setup is over (a failed one too), the test's allure labels, title and
+    description (harness/report/allure_results.py): allure-pytest sets its own title and
+    description at the end of the setup, so they go in after it."""
     try:
-        import allure
-    except ImportError:  # allure-pytest is a dependency; stay usable without it
+        return (yield)
+    finally:
+        if _allure_on(item.config):
+            _allure_labels(item)
+
+
+def _allure_on(config: pytest.Config) -> bool:
+    from harness.report.allure_publish import allure_active
+
+    return allure_active(config)
+
+
+def _allure_profiles(config: pytest.Config) -> ProfileSet | None:
+    """The run's profiles, read once for allure (None: unreadable, the tests say why)."""
+    if _ALLURE_PROFILES not in config.stash:
+        directory = config.getoption("--profiles")
+        try:
+            config.stash[_ALLURE_PROFILES] = ProfileSet.load(
+                Path(directory) if directory else default_profiles_dir())
+        except RigError:
+            config.stash[_ALLURE_PROFILES] = None
+    return config.stash[_ALLURE_PROFILES]
+
+
+_ALLURE_PROFILES = pytest.StashKey[ProfileSet | None]()
+#: Bench time when a test's call began (its APDUs, for a verdict without a span).
+_CALL_T = pytest.StashKey[float]()
+
+
+def _about(item: pytest.Item) -> tuple[list[str], list[str], str | None]:
+    """A test's requirement IDs, makers (profile keys) and the reader it is about."""
+    reqs = list(dict.fromkeys(r for m in item.iter_markers("requirement") for r in m.args))
+    makers = [k for m in item.iter_markers("maker") for k in m.args]
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    subject = next((v.general or v.reader for v in params.values() if isinstance(v, Case)),
+                   None)
+    for name in ("face_auth_reader", "general_reader", "any_reader"):
+        if name in params:
+            subject = params[name]
+            try:
+                spec = bench_spec(item.config)
+            except pytest.UsageError:
+                continue
+            makers += [r.maker if r.kind == "face_auth_reader" else GENERAL_PROFILE
+                       for r in spec.readers if r.name == subject]
+    return reqs, list(dict.fromkeys(makers)), subject
+
+
+def _allure_labels(item: pytest.Item) -> None:
+    from harness.report.allure_publish import publish_labels
+    from harness.report.allure_results import describe_test
+
+    profiles = _allure_profiles(item.config)
+    if profiles is None:
         return
-    for mark in item.iter_markers("requirement"):
-        for req in mark.args:
-            allure.dynamic.tag(req)
-    for mark in item.iter_markers("maker"):
-        for maker in mark.args:
-            allure.dynamic.label("maker", maker)
+    reqs, makers, subject = _about(item)
+    publish_labels(item, describe_test(profiles, makers, reqs, subject, item.name))
+
+
+def pytest_runtest_call(item: pytest.Item) -> None:
+    bench = getattr(item, "funcargs", {}).get("bench")
+    if bench is not None and _allure_on(item.config):
+        item.stash[_CALL_T] = bench.clock.now()
 
 
 def _bench_path(config: pytest.Config) -> Path:
@@ -257,7 +316,8 @@ def judge(request: pytest.FixtureRequest) -> Callable[..., None]:
             pytest.fail("judge() was given no verdict", pytrace=False)
         for verdict in verdicts:
             request.node.user_properties.append((VERDICT_PROPERTY, verdict.as_json()))
-            _allure_verdict(verdict)
+        if _allure_on(request.config):
+            _allure_verdicts(request, verdicts)
         broken = [v.explain() for v in verdicts if not v.passed]
         if broken:
             pytest.fail("\n".join(broken), pytrace=False)
@@ -265,16 +325,17 @@ def judge(request: pytest.FixtureRequest) -> Callable[..., None]:
     return hold
 
 
-def _allure_verdict(verdict: Verdict) -> None:
-    try:
-        import allure
-    except ImportError:
-        return
-    import json
+def _allure_verdicts(request: pytest.FixtureRequest, verdicts: tuple[Verdict, ...]) -> None:
+    """The verdicts' steps and evidence in allure (harness/report/allure_results.py)."""
+    from harness.report.allure_publish import publish_verdicts
 
-    allure.attach(json.dumps(verdict.as_json(), ensure_ascii=False, indent=2),
-                  name=f"verdict {verdict.requirement} ({verdict.maker})",
-                  attachment_type=allure.attachment_type.JSON)
+    profiles = _allure_profiles(request.config)
+    if "bench" not in request.fixturenames or profiles is None:
+        return
+    bench: Bench = request.getfixturevalue("bench")
+    store = request.config.getoption("--evidence")
+    publish_verdicts(verdicts, bench, profiles, Path(store) if store else None,
+                     request.node.stash.get(_CALL_T, None))
 
 
 @pytest.fixture(scope="session")

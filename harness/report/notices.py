@@ -35,6 +35,8 @@ class NoticeEntry(Field):
     date: dt.date | None = None
     date_printed: str | None = None
     title: str
+    #: Where the notice can be read, when it is published on the web.
+    url: str | None = None
     encloses: list[NoticeEntry] = []
 
     @pydantic.model_validator(mode="after")
@@ -57,6 +59,7 @@ class Notice:
     date_printed: str | None = None
     #: The notices that passed this one on, nearest first.
     relayed_by: tuple[Notice, ...] = ()
+    url: str | None = None
 
     def name(self) -> str:
         """``厚生労働省保険局… 事務連絡 令和7年12月24日 (2025-12-24)「…」``."""
@@ -108,7 +111,7 @@ class _Copy:
 
 def _notice(entry: NoticeEntry, relayed_by: tuple[Notice, ...]) -> Notice:
     return Notice(entry.issuer, entry.title, entry.number, entry.date, entry.date_printed,
-                  relayed_by)
+                  relayed_by, entry.url)
 
 
 def _walk(entry: NoticeEntry, relayed_by: tuple[Notice, ...], into: dict[str, Notice]) -> None:
