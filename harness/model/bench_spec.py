@@ -15,6 +15,7 @@ import pydantic
 from harness.loading import Field, check_all
 from harness.model.bench_faults import FAULT_KINDS, SINGLE_PARTS
 from harness.model.lamps import LampSpot
+from harness.model.robot_spec import RobotSpec
 from harness.model.topology import parse_port_path
 from harness.model.usb_ids import UsbId
 
@@ -261,6 +262,8 @@ class BenchSpec(Field):
     operator: OperatorSettings = OperatorSettings()
     #: Emulated bench: faults injected during named tests.
     faults: list[InjectedFault] = []
+    #: A G-code stylus robot that presses the readers' buttons and moves the card.
+    robot: RobotSpec | None = None
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
@@ -310,6 +313,7 @@ class BenchSpec(Field):
                 found.append((("readers", i, "camera"),
                               f"reader {r.name!r}: no camera named {r.camera!r}"))
         self._check_faults(found)
+        found += self.robot.problems(self) if self.robot is not None else []
         if self.kind == "emulated":
             self._check_emulated(found)
         else:
