@@ -17,6 +17,7 @@ import attrs
 
 from harness.devices.instruments import NumatoRelay
 from harness.devices.pcsc import PyscardService
+from harness.devices.robot import GcodeRobot
 from harness.devices.usb import PyusbBus
 from harness.errors import BadInput, MissingSystemPart, RigError
 from harness.loading import (
@@ -82,6 +83,8 @@ class Bench:
         #: Readers with no PC/SC side on this bench, and why (reported as USB-05 unchecked).
         self.pcsc_gaps: dict[str, str] = {}
         self.relays: dict[str, PowerRelay] = {}
+        #: The robot finger of the bench file's ``robot`` block (harness.devices.robot).
+        self.robot: GcodeRobot | None = None
         #: Sees when the terminal's network was down (the flow runner's network.dropped
         #: check); None: the bench has none, and a drop cannot be told from the reader.
         self.network_monitor: NetworkMonitor | None = None
@@ -162,6 +165,12 @@ class Bench:
         for name, port in ports.items():
             inst = next(i for i in self.spec.instruments if i.name == name)
             self.relays[name] = NumatoRelay(port, name=name, channels=inst.channels)
+        if self.spec.robot is not None:
+            from harness.emulation.robot import start_robot
+
+            emu.robot = start_robot(emu, self.spec.robot)
+            self.robot = GcodeRobot.for_spec(self.spec.robot, emu.robot.port,
+                                             timeline=self.timeline)
         self.power_on()
         if self.pcsc_service == "vpcd":
             self.pcsc = PyscardService(self.timeline)
@@ -220,6 +229,8 @@ class Bench:
         self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
         for inst in self.spec.instruments:
             self.relays[inst.name] = NumatoRelay(inst.port, name=inst.name, channels=inst.channels)
+        if self.spec.robot is not None:
+            self.robot = GcodeRobot.for_spec(self.spec.robot, timeline=self.timeline)
         try:
             self.pcsc = PyscardService(self.timeline)
         except MissingSystemPart as exc:
@@ -321,6 +332,9 @@ class Bench:
             with contextlib.suppress(RigError):  # a vanished board must not stop the clean-up
                 relay.close()
         self.relays.clear()
+        if self.robot is not None:
+            self.robot.close()
+            self.robot = None
         if self.pcsc is not None:
             self.pcsc.close()
             self.pcsc = None

@@ -19,6 +19,7 @@ from harness.emulation.network import EmulatedNetworkMonitor, Uplink
 from harness.emulation.pcsc_inprocess import InProcessPcsc
 from harness.emulation.pcscd import VpcdSlot
 from harness.emulation.relay import EmulatedRelayBoard
+from harness.emulation.robot import EmulatedRobot
 from harness.emulation.screen_source import EmulatedScreenSource
 from harness.emulation.terminal import Upgrade
 from harness.emulation.usb_backend import (
@@ -168,6 +169,8 @@ class EmulatedBench:
         self._power_unswitched()
         self._usb_changed()
         self.relay_boards: dict[str, EmulatedRelayBoard] = {}
+        #: The bench file's robot on its pty (harness.emulation.robot.start_robot).
+        self.robot: EmulatedRobot | None = None
         self.slots = vpcd_slots(spec, self.twins)
         self.pcsc_readers = {
             r.name: self.twins[r.name].pcsc.reader_name  # type: ignore[union-attr]
@@ -404,6 +407,8 @@ class EmulatedBench:
             link.remove()
         for board in self.relay_boards.values():
             board.stop()
+        if self.robot is not None:
+            self.robot.stop()
 
 
 class _NoCard:

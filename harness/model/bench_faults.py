@@ -15,7 +15,7 @@ import attrs
 @attrs.frozen
 class FaultKind:
     #: The part of the bench it strikes: a reader, a camera or a relay (by name), or one of
-    #: the bench's single parts: ``pcscd``, ``network``, ``operator``.
+    #: the bench's single parts: ``pcscd``, ``network``, ``operator``, ``robot``.
     strikes: str
     #: What happens, in a sentence.
     what: str
@@ -51,7 +51,17 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "operator.silent": FaultKind(
         "operator", "the person at the bench never answers",
         "the bench's operator timeout (operator.timeout_s)"),
+    "robot.error": FaultKind(
+        "robot", "the robot refuses the lines it is sent (error:N) or answers outside its "
+        "dialect",
+        "the line's reply; named at once, and the next command goes on"),
+    "robot.alarm": FaultKind(
+        "robot", "the robot stops in an alarm (ALARM:N: a limit switch, a soft limit)",
+        "the reply to the line that hit it; the next command resets and unlocks first"),
+    "robot.silent": FaultKind(
+        "robot", "the robot answers nothing on its serial line",
+        "no reply within robot.reply_timeout_s (a move: robot.motion_timeout_s)"),
 }
 
 #: The bench's single parts a fault can strike (a fault on another part names its device).
-SINGLE_PARTS = ("pcscd", "network", "operator")
+SINGLE_PARTS = ("pcscd", "network", "operator", "robot")

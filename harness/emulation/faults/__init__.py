@@ -33,10 +33,10 @@ def switched(device: object, flag: str) -> Callable[[], None]:
 
 
 def _handlers() -> dict[str, Handler]:
-    from harness.emulation.faults import camera, lines, operator, pcsc
+    from harness.emulation.faults import camera, lines, operator, pcsc, robot
 
     handlers: dict[str, Handler] = {}
-    for module in (pcsc, camera, lines, operator):
+    for module in (pcsc, camera, lines, operator, robot):
         handlers.update(module.HANDLERS)
     return handlers
 
