@@ -224,6 +224,11 @@ class ManualHands:
     def _do(self, what: str, secret: str = "") -> None:
         self._answer(what, "press Enter when done (or type 'no')", secret=secret)
 
+    def ask_to(self, what: str) -> None:
+        """Ask the operator to do ``what`` and wait (bounded) until they say it is done: a
+        step of another pair of hands (a card into the robot's carrier)."""
+        self._do(what)
+
     def card_in(self, reader: str, patient: Patient) -> None:
         self._do(f"place {patient.label}'s My Number card on {reader}")
 

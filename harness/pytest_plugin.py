@@ -16,7 +16,7 @@ import pytest
 from harness.bench import Bench, BenchReader, default_bench_path, load_bench_spec
 from harness.cases import GENERAL_PROFILE, Case
 from harness.errors import BenchFault, MissingSystemPart, RigError
-from harness.hands import Hands, ManualHands
+from harness.hands import Hands
 from harness.model.bench_spec import BenchSpec, InjectedFault
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.requirements import ID_PATTERN
@@ -341,13 +341,13 @@ def _allure_verdicts(request: pytest.FixtureRequest, verdicts: tuple[Verdict, ..
 @pytest.fixture(scope="session")
 def hands(bench: Bench) -> Hands:
     """What a person does at the bench: acted on the twins on an emulated bench, asked of
-    the operator on a real one. One pair of hands for the session, as one operator."""
-    if bench.emulation is not None:
-        from harness.emulation.hands import TwinHands
+    the operator on a real one; the bench file's robot presses the buttons and moves the
+    card where it reaches (harness.robot_hands). One pair of hands for the session, as one
+    operator."""
+    from harness.robot_hands import bench_hands
 
-        return TwinHands(bench)
     try:
-        return ManualHands.for_bench(bench)
+        return bench_hands(bench)
     except RigError as exc:
         pytest.fail(f"operator.script: {exc}", pytrace=False)
 
