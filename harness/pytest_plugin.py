@@ -167,7 +167,11 @@ def _allure_labels(item: pytest.Item) -> None:
     if profiles is None:
         return
     reqs, makers, subject = _about(item)
-    publish_labels(item, describe_test(profiles, makers, reqs, subject, item.name))
+    callspec = getattr(item, "callspec", None)
+    # A case by its id (its repr is long and says less).
+    cases = {name: value.id for name, value in (callspec.params if callspec else {}).items()
+             if isinstance(value, Case)}
+    publish_labels(item, describe_test(profiles, makers, reqs, subject, item.name), cases)
 
 
 def pytest_runtest_call(item: pytest.Item) -> None:

@@ -42,8 +42,12 @@ def allure_active(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
 
 
-def publish_labels(item: pytest.Item, labels: TestLabels) -> None:
+def publish_labels(item: pytest.Item, labels: TestLabels,
+                   parameters: dict[str, str] | None = None) -> None:
     import allure
+
+    for name, value in (parameters or {}).items():
+        allure.dynamic.parameter(name, value)
 
     allure.dynamic.epic(*labels.epics)
     allure.dynamic.feature(*labels.features)

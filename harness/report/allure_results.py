@@ -323,7 +323,7 @@ def usb_tree_text(devices: dict[str, Any], hubs: dict[str, str] | None = None,
 
     def key(node: tuple[str, str]) -> tuple[Any, ...]:
         bus, _, ports = node[0].partition("-")
-        return (not node[0], bus, *(int(p) if p.isdigit() else 0 for p in ports.split(".")),
+        return (not node[0], bus, tuple(int(p) if p.isdigit() else 0 for p in ports.split(".")),
                 node[1])
 
     lines, bus = [head], None
