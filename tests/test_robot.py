@@ -79,6 +79,12 @@ def test_a_press_is_a_move_then_a_touch_each_line_after_the_last_ok(line) -> Non
     assert robot.touches == [(12.5, 40.0, "glass at 12.5,40")]
     assert driver.position() == (12.5, 40.0, 0.0)
     assert not robot.spindle  # the stylus is up again
+    driver.jog(5, -2.5)  # as when calibrating: relative, and absolute again after it
+    assert driver.position() == (17.5, 37.5, 0.0)
+    driver.move_to(20, 20)
+    assert robot.received[-3:] == ["<status>", "G0 X20.000 Y20.000", "G4 P0"]
+    assert driver.position() == (20.0, 20.0, 0.0)
+    assert robot.touches == [(12.5, 40.0, "glass at 12.5,40")]
 
 
 def test_a_z_touch_and_both_card_carriers(line) -> None:

@@ -21,6 +21,7 @@ import contextlib
 import re
 import select
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -238,7 +239,7 @@ class GcodeRobot:
             self._dirty = True
             raise DeviceGone(self.device, repr(what), str(exc) or type(exc).__name__) from exc
 
-    def _await(self, sent: str, timeout_s: float, last: object) -> list[str]:
+    def _await(self, sent: str, timeout_s: float, last: Callable[[str], bool]) -> list[str]:
         """Lines up to and including the first that ``last(line)`` accepts. Any line that is
         neither information nor an end is garbage; an alarm ends every wait."""
         lines: list[str] = []
@@ -252,7 +253,7 @@ class GcodeRobot:
                 if not text:
                     continue
                 lines.append(text)
-                if last(text) or text.startswith("ALARM:"):  # type: ignore[operator]
+                if last(text) or text.startswith("ALARM:"):
                     return True
                 if not (_INFO.match(text) or _END.match(text)):
                     raise self._garbage(sent, text)
@@ -262,7 +263,7 @@ class GcodeRobot:
                             first_s=0.005, sleep=self._pause)
         if not waited.ok:
             raise self._silent(sent, timeout_s)
-        if lines[-1].startswith("ALARM:") and not last(lines[-1]):  # type: ignore[operator]
+        if lines[-1].startswith("ALARM:") and not last(lines[-1]):
             code = lines[-1].partition(":")[2]
             self._dirty = True
             self._record("robot.alarm", sent=sent, code=code)
