@@ -223,6 +223,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from harness.bench import check_bench_file, default_bench_path
     from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.paths import project_file
+    from harness.report.allure_run import ALLURE_DIR
     from harness.report.certification import (
         CertificationCollector,
         applicable,
@@ -314,7 +315,9 @@ def cmd_certify(args: argparse.Namespace) -> int:
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
             code = pytest.main(
                 [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
-                 "-o", "addopts=", "--bench", str(path), f"--alluredir={out / 'allure'}",
+                 "-o", "addopts=", "--bench", str(path),
+                 # A part's allure results go to its run's folder: one allure/ per run.
+                 f"--alluredir={(out.parent if part else out) / ALLURE_DIR}",
                  f"--timeline={out / 'timeline.jsonl'}", "--profiles",
                  str(Path(profiles_dir).resolve()), f"--junitxml={out / JUNIT_FILE}",
                  "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file("."))],
@@ -598,6 +601,9 @@ def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str
             print(f"junit.xml not written: a part's file is cut short ({exc})",
                   file=sys.stderr, flush=True)
     if not part:
+        from harness.report.allure_run import ALLURE_DIR, write_run_files
+
+        write_run_files(out / ALLURE_DIR, report)  # what produced the results, categories
         seconds = live.write_html()
         print(f"HTML report: {out / HTML_FILE} ({seconds:.1f} s)", flush=True)
     for maker, rows in report["makers"].items():
