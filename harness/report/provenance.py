@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from harness.paths import project_file
+from harness.paths import checkout as _checkout
+from harness.paths import package_dir, project_file
 
 
 def rig_version() -> str:
@@ -24,8 +25,10 @@ def rig_version() -> str:
 
 def git_commit(checkout: Path | None = None) -> dict[str, Any]:
     """The checkout's commit and whether files differ from it (None when not a git checkout
-    or git is absent)."""
-    where = checkout or project_file(".")
+    or git is absent, or the rig is installed from a wheel: no commit of its own)."""
+    where = checkout or _checkout()
+    if where is None:
+        return {"commit": None, "modified": None}
 
     def git(*args: str) -> str | None:
         try:
@@ -57,8 +60,8 @@ def code_sha256() -> str:
     """The rig's code that runs a certification (the harness and the suites), one SHA-256:
     the same code whatever the checkout's state (``--resume`` needs the same)."""
     digest = hashlib.sha256()
-    for part in ("harness", "suites"):
-        digest.update(tree_sha256(project_file(part), "**/*.py").encode("ascii"))
+    for folder in (package_dir(), project_file("suites")):
+        digest.update(tree_sha256(folder, "**/*.py").encode("ascii"))
     return digest.hexdigest()
 
 
