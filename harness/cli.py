@@ -37,14 +37,16 @@ EXIT_BENCH_FAULT = 3
 def _bench_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bench", metavar="FILE", type=Path, default=None,
-        help="bench file (default: the emulated bench, fixtures/benches/emulated.yaml)",
+        help="bench file (default: onshi-rig.toml's bench, else the emulated bench, "
+             "fixtures/benches/emulated.yaml)",
     )
 
 
 def _profiles_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profiles", metavar="DIR", type=Path, default=None,
-        help="folder of vendor profiles (default: vendor_profiles/)",
+        help="folder of vendor profiles (default: onshi-rig.toml's profiles, else the "
+             "shipped vendor_profiles/)",
     )
 
 
@@ -222,7 +224,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
     from harness.bench import check_bench_file, default_bench_path
     from harness.model.profiles import ProfileSet, default_profiles_dir
-    from harness.paths import project_file
+    from harness.paths import project_file, reports_dir
     from harness.report.allure_run import ALLURE_DIR
     from harness.report.certification import (
         CertificationCollector,
@@ -269,7 +271,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         resumed = resume_folder(out, path, provenance(Path(profiles_dir).resolve()), only)
         run_id, only = resumed.run_id, resumed.makers
     else:
-        out = (args.out or unique_folder(project_file("reports"), f"certify-{stamp}")).resolve()
+        out = (args.out or unique_folder(reports_dir(), f"certify-{stamp}")).resolve()
         claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     jobs = max(1, min(args.jobs, len(keys)))
@@ -622,11 +624,44 @@ def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str
     return EXIT_BENCH_FAULT if report.get("bench_faults") and not failed else EXIT_VIOLATION
 
 
+def version_text() -> str:
+    """``onshi-rig 0.1.0``; from a checkout also its commit (and whether files differ)."""
+    from harness.paths import checkout
+    from harness.report.provenance import git_commit, rig_version
+
+    text = f"onshi-rig {rig_version()}"
+    source = checkout()
+    if source is None:
+        return text
+    git = git_commit(source)
+    if git["commit"] is None:
+        return f"{text} (checkout {source}, not a git checkout)"
+    modified = ", modified" if git["modified"] else ""
+    return f"{text} (checkout {source}, commit {git['commit']}{modified})"
+
+
+class _Version(argparse.Action):
+    """``--version``: worked out only when asked (it may ask git)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help=kwargs.get("help"))  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text(), flush=True)
+        parser.exit(EXIT_OK)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="onshi-rig",
         description="Test rig for the face-auth card readers of Japan's online eligibility system.",
+        epilog="A lab's own profiles, screens and bench: onshi-rig.toml in the working folder "
+               "(profiles = \"DIR\", screens = \"DIR\", bench = \"FILE\"; paths relative "
+               "to it). Exit codes: 0 ok, 1 a rule violated, 2 bad input or a missing part.",
     )
+    parser.add_argument("--version", action=_Version,
+                        help="print the version (in a checkout, also its git commit); exit 0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("scan", help="find the bench's readers, identify them, check the USB wiring rules")
@@ -708,6 +743,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command is None:
         parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    from harness.config import lab_config
+
+    try:
+        lab_config()  # a bad onshi-rig.toml stops every command before it starts
+    except RigError as exc:
+        print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return args.func(args)

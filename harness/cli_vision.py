@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from harness.arguments import positive_int
+from harness.config import screens_to_write
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
 
@@ -168,12 +169,11 @@ def cmd_learn(args: argparse.Namespace) -> int:
         ReferenceIndex,
         ReferenceSet,
         check_name,
-        default_screens_dir,
         read_index,
         write_index,
     )
 
-    root = args.screens or default_screens_dir()
+    root = screens_to_write(args.screens)
     check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
@@ -296,7 +296,8 @@ def cmd_references(args: argparse.Namespace) -> int:
     from harness.emulation.screen_views import reference_targets, write_references
     from harness.vision.reference import default_screens_dir
 
-    root = args.out or default_screens_dir()
+    # --check only reads (the folder in use); writing never goes into an installed rig.
+    root = args.out or (default_screens_dir() if args.check else screens_to_write(None))
     if root.exists() and not root.is_dir():
         raise RigError(f"--out {root}: not a folder")
     targets = reference_targets()

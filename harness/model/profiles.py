@@ -431,6 +431,8 @@ class ProfileSet:
 
 
 def default_profiles_dir() -> Path:
+    """The lab's profiles (onshi-rig.toml), else the shipped ones."""
+    from harness.config import lab_config
     from harness.paths import project_file
 
-    return project_file("vendor_profiles")
+    return lab_config().profiles or project_file("vendor_profiles")

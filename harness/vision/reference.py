@@ -264,7 +264,10 @@ _LOADED_LOCK = threading.Lock()
 
 
 def default_screens_dir() -> Path:
-    return project_file("fixtures/screens")
+    """The lab's reference screens (onshi-rig.toml), else the shipped ones."""
+    from harness.config import lab_config
+
+    return lab_config().screens or project_file("fixtures/screens")
 
 
 #: Maker keys and reference names become file names: nothing that could leave the folder.

@@ -1,0 +1,152 @@
+"""A lab's own folders, named in ``onshi-rig.toml`` in the working folder::
+
+    profiles = "profiles"            # vendor profiles (default: the shipped ones)
+    screens = "screens"              # reference screens, one subfolder per maker
+    bench = "benches/lab.yaml"       # the bench file (default: the emulated bench)
+
+Paths are relative to the file. An option (``--profiles``, ``--bench``, ``--screens``)
+wins over the file, the file over the data shipped with the rig; nothing is ever written
+into the installed package. The file is read by every ``onshi-rig`` command and by the
+suites under pytest (run from that folder); its problems are all reported at once, each as
+``onshi-rig.toml:LINE: key: problem``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import attrs
+
+from harness.errors import BadInput
+
+CONFIG_FILE = "onshi-rig.toml"
+
+#: Each key, and whether it names a folder (else a file).
+KEYS = {"profiles": True, "screens": True, "bench": False}
+
+
+@attrs.frozen
+class LabConfig:
+    """The folders and files a lab's ``onshi-rig.toml`` names (None: the shipped ones)."""
+
+    file: Path | None = None
+    profiles: Path | None = None
+    screens: Path | None = None
+    bench: Path | None = None
+
+
+def load_config(path: Path, shown: str | None = None) -> LabConfig:
+    """``path`` read and checked; ``shown`` is the name its errors give it. Raises
+    :class:`BadInput` listing every problem."""
+    shown = shown or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(shown, None, "", f"cannot read it ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise BadInput(shown, line, "", "not UTF-8 text") from None
+    lines = text.splitlines()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(shown, lines, str(exc)) from None
+    problems: list[BadInput] = []
+    found: dict[str, Path] = {}
+    for key, value in data.items():
+        line = _line_of(lines, key)
+        if key not in KEYS:
+            problems.append(BadInput(shown, line, key, "unknown key (known: "
+                                     f"{', '.join(sorted(KEYS))})"))
+            continue
+        if not isinstance(value, str):
+            problems.append(BadInput(shown, line, key, "give a path as a string, e.g. "
+                                     f'{key} = "..." (got {type(value).__name__})'))
+            continue
+        if not value.strip():
+            problems.append(BadInput(shown, line, key, "an empty path"))
+            continue
+        target = (path.parent / Path(value).expanduser()).resolve()
+        problem = _problem(target, folder=KEYS[key])
+        if problem:
+            problems.append(BadInput(shown, line, key, problem))
+        else:
+            found[key] = target
+    if problems:
+        raise BadInput.of(problems)
+    return LabConfig(file=path.resolve(), **found)
+
+
+def _problem(target: Path, *, folder: bool) -> str | None:
+    if not target.exists():
+        return f"no such {'folder' if folder else 'file'}: {target}"
+    if folder and not target.is_dir():
+        return f"{target} is a file, not a folder"
+    if not folder and not target.is_file():
+        return f"{target} is a folder, not a file"
+    return None
+
+
+def _line_of(lines: list[str], key: str) -> int | None:
+    """The line that sets ``key`` at the top level (or opens it as a table)."""
+    name = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
+    pattern = re.compile(rf"^\s*(?:{name}\s*[.=]|\[+\s*{name}\s*[.\]])")
+    return next((i for i, line in enumerate(lines, 1) if pattern.match(line)), None)
+
+
+_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_KEY = re.compile(r"""^\s*["']?([A-Za-z0-9_-]+)["']?\s*=""")
+
+
+def _syntax_error(shown: str, lines: list[str], message: str) -> BadInput:
+    """tomllib's ``Invalid value (at line 3, column 12)`` as ``file:3: key: invalid value
+    (column 12)``."""
+    at = _AT.search(message)
+    problem = _AT.sub("", message).replace(" (at end of document)", "")
+    problem = problem[:1].lower() + problem[1:]
+    if at is None:  # "at end of document": the last line
+        return BadInput(shown, len(lines) or None, "", f"not valid TOML: {problem}")
+    line = int(at.group(1))
+    key = _KEY.match(lines[line - 1]) if 0 < line <= len(lines) else None
+    return BadInput(shown, line, key.group(1) if key else "",
+                    f"not valid TOML: {problem} (column {at.group(2)})")
+
+
+_CACHE: dict[tuple[str, int, int], LabConfig] = {}
+
+
+def lab_config() -> LabConfig:
+    """The working folder's ``onshi-rig.toml`` (an empty config when there is none), read
+    again only when it changes. Raises :class:`BadInput` when it is bad."""
+    try:
+        path = Path.cwd() / CONFIG_FILE
+        stat = path.stat()
+    except FileNotFoundError:
+        return LabConfig()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = load_config(path, shown=os.path.relpath(path))
+    return _CACHE[key]
+
+
+def screens_to_write(given: Path | None) -> Path:
+    """The folder ``learn`` and ``references`` write reference screens into: ``given``
+    (``--screens``/``--out``), else the lab's (onshi-rig.toml), else a checkout's own. An
+    installed rig's shipped screens are never changed: then the user must name a folder."""
+    from harness.errors import RigError
+    from harness.paths import checkout, project_file
+
+    folder = given or lab_config().screens
+    if folder is not None:
+        return folder
+    if checkout() is None:
+        raise RigError("name the folder to write the reference screens into: --screens/--out "
+                       f'DIR, or screens = "DIR" in {CONFIG_FILE} (the installed rig\'s own '
+                       "are not changed)")
+    return project_file("fixtures/screens")
