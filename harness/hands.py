@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
+from harness.devices.usb_power import UsbPortPower
 from harness.errors import DeviceTimeout, RigError
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
@@ -191,8 +192,10 @@ class ManualHands:
             script = Path(settings.script)
             operator = ScriptedOperator.load(
                 script if script.is_absolute() else bench.path.parent / script, bench.clock)
-        return cls(bench.clock, timeout_s=settings.timeout_s, operator=operator,
-                   timeline=bench.timeline)
+        hands = cls(bench.clock, timeout_s=settings.timeout_s, operator=operator,
+                    timeline=bench.timeline)
+        hands.usb_ports = UsbPortPower.for_bench(bench)
+        return hands
 
     def _record(self, kind: str, **data: object) -> None:
         if self.timeline is not None:
@@ -274,7 +277,13 @@ class ManualHands:
     def press_power_button(self, reader: str) -> None:
         self._do(f"press {reader}'s power button")
 
+    #: Switches the USB port of readers on hubs with ``port_power`` (no person needed).
+    usb_ports: UsbPortPower | None = None
+
     def usb_cable(self, reader: str, *, plugged: bool) -> None:
+        if self.usb_ports is not None and self.usb_ports.port_of(reader) is not None:
+            self.usb_ports.switch(reader, plugged)  # the hub cuts the port's power instead
+            return
         self._do(f"{'plug' if plugged else 'pull'} {reader}'s USB cable "
                  f"{'into' if plugged else 'out of'} the terminal")
 

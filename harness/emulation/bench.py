@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.emulation.card import ApduCard
 from harness.emulation.device_spec import DeviceSpec, load_device_spec
+from harness.emulation.hid_relay import EmulatedHidRelay, start_hid_relay
 from harness.emulation.network import EmulatedNetworkMonitor, Uplink
 from harness.emulation.pcsc_inprocess import InProcessPcsc
 from harness.emulation.pcscd import VpcdSlot
@@ -165,12 +166,15 @@ class EmulatedBench:
         )
         self.usb_backend = EmulatedUsbBackend(self.usb_tree)
         self.usb_tree.listeners.append(self._usb_changed)
+        self.usb_tree.port_listeners.append(self._port_power_changed)
         self._bench_path = bench_path
         self._power_unswitched()
         self._usb_changed()
         self.relay_boards: dict[str, EmulatedRelayBoard] = {}
         #: The bench file's robot on its pty (harness.emulation.robot.start_robot).
         self.robot: EmulatedRobot | None = None
+        #: USB HID relay boards, plugged into the emulated USB tree.
+        self.hid_relays: dict[str, EmulatedHidRelay] = {}
         self.slots = vpcd_slots(spec, self.twins)
         self.pcsc_readers = {
             r.name: self.twins[r.name].pcsc.reader_name  # type: ignore[union-attr]
@@ -220,7 +224,8 @@ class EmulatedBench:
             for reader in self.spec.readers:
                 if reader.name not in self.usb_tree.plugged():
                     self.plug(reader.name)
-            powered = {name: on for board in self.relay_boards.values()
+            powered = {name: on for board in [*self.relay_boards.values(),
+                                              *self.hid_relays.values()]
                        for name, on in board.named_states().items()}
             for name, on in powered.items():
                 self._set_twin_power(name, on)
@@ -258,6 +263,7 @@ class EmulatedBench:
             name=name, path=path, vid=twin.usb.vid, pid=twin.usb.pid,
             product=twin.usb.product, manufacturer=twin.usb.manufacturer,
             usb_version=float(version),
+            port_power=next(h.port_power for h in self.spec.hubs if h.name == name),
         )
 
     def _device(self, reader: Reader) -> EmulatedDevice:
@@ -272,7 +278,8 @@ class EmulatedBench:
 
     # -- start-up --------------------------------------------------------------------------
     def start_relays(self) -> dict[str, str]:
-        """Put each relay board on a pty; return instrument name -> serial port."""
+        """Put each Numato board on a pty and each USB HID relay board into the USB tree;
+        return instrument name -> serial port (Numato boards)."""
         ports: dict[str, str] = {}
         for inst in self.spec.instruments:
             names = {
@@ -280,6 +287,10 @@ class EmulatedBench:
                 for name, link in self.spec.switchable().items()
                 if link.relay == inst.name
             }
+            if inst.kind == "hid_relay":
+                self.hid_relays[inst.name] = start_hid_relay(
+                    inst, names, self.usb_tree, self.timeline, self._power_changed(inst.name))
+                continue
             board = EmulatedRelayBoard(inst.channels, name=inst.name, names=names, timeline=self.timeline)
             board.on_change.append(self._power_changed(inst.name))
             self.relay_boards[inst.name] = board
@@ -375,6 +386,22 @@ class EmulatedBench:
             self.vpcd_links[reader].remove()
         elif self.pcsc_inprocess is not None and reader in self.pcsc_names:
             self.pcsc_inprocess.remove_reader(self.pcsc_names[reader])
+
+    def _port_power_changed(self, port_path: str, on: bool) -> None:
+        """A hub switched a port: the readers behind it leave PC/SC (or come back) as when
+        their cable is pulled (or put back)."""
+        for reader in self.spec.readers:
+            path = reader.usb.path or ""
+            if path != port_path and not path.startswith(port_path + "."):
+                continue
+            if not on and reader.name in self.vpcd_links:
+                self.vpcd_links[reader.name].remove()
+            elif self.pcsc_inprocess is not None and reader.name in self.pcsc_names:
+                pcsc_name = self.pcsc_names[reader.name]
+                if on:
+                    self.pcsc_inprocess.add_reader(pcsc_name)
+                else:
+                    self.pcsc_inprocess.remove_reader(pcsc_name)
 
     def plug(self, reader: str) -> None:
         spec = next(r for r in self.spec.readers if r.name == reader)

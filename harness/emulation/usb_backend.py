@@ -59,7 +59,8 @@ _SPEED_CODES: dict[float, int] = {
 USB2_PORT_MBPS = 480.0
 USB3_PORT_MBPS = 5000.0
 HUB_CLASS = 0x09
-_VENDOR_REQUEST = 2 << 5  # bmRequestType bits 6..5
+_CLASS_REQUEST = 1 << 5  # bmRequestType bits 6..5
+_VENDOR_REQUEST = 2 << 5
 _LANGID_EN_US = 0x0409
 _LINUX_FOUNDATION = 0x1D6B
 
@@ -164,6 +165,9 @@ class EmulatedHub:
     #: 2.0 or 3.x; a USB 2 hub limits everything behind it to 480 Mbit/s.
     usb_version: float = 2.0
     ports: int = 4
+    #: Switches each port's power (hub class Set/ClearPortFeature PORT_POWER, as uhubctl
+    #: drives it); without it the hub says it cannot and ignores those requests.
+    port_power: bool = False
 
     @property
     def capability_mbps(self) -> float:
@@ -192,6 +196,8 @@ class EmulatedDevice:
     max_speed_mbps: float = attrs.field(default=480.0, converter=float, validator=_check_speed)
     bcd_device: int = 0x0100
     vendor_handler: VendorHandler | None = attrs.field(default=None, eq=False)
+    #: Class requests (a HID report, ...): None = the device STALLs them.
+    class_handler: VendorHandler | None = attrs.field(default=None, eq=False)
     #: Opening it fails with LIBUSB_ERROR_ACCESS, as on a bench without a udev rule.
     access_denied: bool = False
 
@@ -459,6 +465,10 @@ class EmulatedUsbTree:
                 raise RigError(f"emulated USB: root port {port.path} declared twice")
             self._ports[port.path] = port
         self._plugged: dict[str, Record] = {}
+        #: Hub ports whose power the hub switched off (by port path): nothing there enumerates.
+        self._port_off: set[str] = set()
+        #: Called as ``listener(port_path, on)`` after a hub switched a port's power.
+        self.port_listeners: list[Callable[[str, bool], None]] = []
         #: Plugged but switched off (a relay-powered device before its channel closes).
         self._unpowered: set[str] = set(unpowered)
         self._live: dict[str, _EmuDevice] = {}
@@ -522,6 +532,32 @@ class EmulatedUsbTree:
                 self._unpowered.add(name)
             self._refresh()
         self._changed()
+
+    def set_port_power(self, port_path: str, on: bool) -> None:
+        """A hub switches the power of its port ``port_path`` (``1-4.2``): what is plugged
+        there leaves USB (or returns) as if unplugged (or plugged), and stays plugged."""
+        with self._lock:
+            if on:
+                self._port_off.discard(port_path)
+            else:
+                self._port_off.add(port_path)
+            self._refresh()
+        self._changed()
+        for listener in list(self.port_listeners):
+            listener(port_path, on)
+
+    def port_powered(self, port_path: str) -> bool:
+        with self._lock:
+            return port_path not in self._port_off
+
+    def enumerated_at(self, path: str) -> str | None:
+        """The name of the record enumerated at port path ``path``, if any."""
+        with self._lock:
+            return next((d.record.name for d in self._live.values()
+                         if d.path == path and d.record is not None), None)
+
+    def root_port_count(self, bus: int) -> int:
+        return sum(1 for p in self._ports if parse_port_path(p)[0] == bus)
 
     def plugged(self) -> list[str]:
         """Names of the records plugged in (enumerated or not)."""
@@ -599,13 +635,16 @@ class EmulatedUsbTree:
         wanted: dict[str, Record] = {}
         by_path: dict[str, Record] = {}
         for record in sorted(self._plugged.values(), key=_depth):
-            if record.name in self._unpowered:
+            if record.name in self._unpowered or record.path in self._port_off:
                 continue
             parent_path = record.path.rsplit(".", 1)[0] if "." in record.path else None
             if parent_path is not None and parent_path not in by_path:
                 continue  # its hub is not enumerated
             wanted[record.name] = record
             by_path[record.path] = record
+        # A hub that leaves USB powers its ports again when it next starts (as the kernel
+        # does when it sets a hub up).
+        self._port_off = {p for p in self._port_off if p.rsplit(".", 1)[0] in by_path}
 
         # Unplugging: deepest first, as the kernel disconnects children before the hub.
         leaving = [d for n, d in self._live.items() if wanted.get(n) is not d.record]
@@ -782,8 +821,11 @@ class EmulatedUsbBackend(usb.backend.IBackend):
             bmRequestType, bRequest, wValue, wIndex,
             b"" if bmRequestType & usb.util.CTRL_IN else data.tobytes(), length,
         )  # fmt: skip
-        if bmRequestType & (3 << 5) == _VENDOR_REQUEST:
+        kind = bmRequestType & (3 << 5)
+        if kind == _VENDOR_REQUEST:
             reply = self._vendor(device, request, timeout)
+        elif kind == _CLASS_REQUEST:
+            reply = self._class(device, request, timeout)
         else:
             reply = self._standard(dev_handle, request)
         if not request.is_in:
@@ -846,10 +888,27 @@ class EmulatedUsbBackend(usb.backend.IBackend):
             return b""
         raise _usb_error(LIBUSB_ERROR_PIPE)
 
+    def _class(self, device: _EmuDevice, request: ControlRequest, timeout: int) -> bytes:
+        if device.descriptor.bDeviceClass == HUB_CLASS:
+            from harness.emulation.hub_ports import hub_request
+
+            answer = hub_request(self.tree, device, request)
+            if answer is None:
+                raise _usb_error(LIBUSB_ERROR_PIPE)
+            return answer
+        handler = (
+            device.record.class_handler if isinstance(device.record, EmulatedDevice) else None
+        )
+        return self._answer(device, handler, request, timeout)
+
     def _vendor(self, device: _EmuDevice, request: ControlRequest, timeout: int) -> bytes:
         handler = (
             device.record.vendor_handler if isinstance(device.record, EmulatedDevice) else None
         )
+        return self._answer(device, handler, request, timeout)
+
+    def _answer(self, device: _EmuDevice, handler: VendorHandler | None,
+                request: ControlRequest, timeout: int) -> bytes:
         reply = handler(request) if handler is not None else None
         if reply is None:
             raise _usb_error(LIBUSB_ERROR_PIPE)

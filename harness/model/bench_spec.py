@@ -100,6 +100,9 @@ class Hub(Field):
     usb: Literal["2.0", "3.0", "3.1", "3.2"]
     #: Emulated bench: the hub's behaviour file.
     emulate: str | None = None
+    #: The hub switches each port's power (hub class PORT_POWER requests, as uhubctl does):
+    #: the rig pulls and puts back the USB of what is plugged into it without a person.
+    port_power: bool = False
 
     _check_path = pydantic.field_validator("path")(classmethod(lambda cls, v: _port_path(v)))
 
@@ -138,12 +141,74 @@ class Reader(Field):
     nfc: str | None = None
 
 
+#: Per instrument kind: the fields it needs (one of each tuple) and the fields it takes.
+_INSTRUMENT_FIELDS: dict[str, tuple[tuple[tuple[str, ...], ...], frozenset[str]]] = {
+    "numato_relay": ((("port",),), frozenset({"port"})),
+    "hid_relay": ((("serial", "usb_path"),), frozenset({"serial", "usb_path"})),
+    "pdudaemon": ((("url",), ("hostname",), ("ports",)),
+                  frozenset({"url", "hostname", "ports", "readback", "timeout_s"})),
+}
+_KIND_FIELDS = frozenset().union(*(taken for _, taken in _INSTRUMENT_FIELDS.values()))
+
+
 class Instrument(Field):
+    """A relay board or PDU that switches the bench's mains (harness.bench_relays)."""
+
     name: str
-    kind: Literal["numato_relay"]
-    #: Serial port (``/dev/ttyACM0``, a pyserial URL); ``emulated`` on an emulated bench.
-    port: str
+    kind: Literal["numato_relay", "hid_relay", "pdudaemon"]
+    #: numato_relay: serial port (``/dev/ttyACM0``, a pyserial URL); ``emulated`` on an
+    #: emulated bench.
+    port: str | None = None
+    #: pdudaemon: one per entry of ``ports``; hid_relay: at most the board's relays.
     channels: int = pydantic.Field(default=8, ge=1, le=32)
+    #: hid_relay: the board's 5-character serial (in its feature report, not a USB string).
+    serial: str | None = pydantic.Field(default=None, pattern=r"^[!-~]{5}$")
+    #: hid_relay: the USB port path it is plugged into (emulated bench: where it is plugged).
+    usb_path: str | None = None
+    #: pdudaemon: its HTTP listener (``http://pdu-host:16421``).
+    url: str | None = pydantic.Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
+    #: pdudaemon: the PDU's name in pdudaemon's configuration.
+    hostname: str | None = pydantic.Field(default=None, min_length=1)
+    #: pdudaemon: the PDU's port switched by each channel (channel c is ``ports[c]``).
+    ports: list[int] | None = pydantic.Field(default=None, min_length=1, max_length=32)
+    #: pdudaemon: an instrument of the bench that reads the same contacts, channel for
+    #: channel; the rig waits for it to confirm each switch. Without it, switches are
+    #: unconfirmed (named on the timeline).
+    readback: str | None = None
+    #: pdudaemon: bound on one switch, the daemon's answer and the read-back (seconds).
+    timeout_s: float = pydantic.Field(default=30.0, gt=0, allow_inf_nan=False)
+
+    @pydantic.field_validator("usb_path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        return None if value is None else _port_path(value)
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _channels_of_ports(cls, data: Any) -> Any:
+        # A PDU behind pdudaemon has a channel per port listed, unless told otherwise.
+        if (isinstance(data, dict) and data.get("kind") == "pdudaemon"
+                and isinstance(data.get("ports"), list) and "channels" not in data):
+            data = {**data, "channels": len(data["ports"])}
+        return data
+
+    @pydantic.model_validator(mode="after")
+    def _fields_of_kind(self) -> Instrument:
+        needs, takes = _INSTRUMENT_FIELDS[self.kind]
+        given = {f for f in _KIND_FIELDS if f in self.model_fields_set}
+        problems = [f"{self.kind} needs {' or '.join(one)}" for one in needs
+                    if not any(getattr(self, f) is not None for f in one)]
+        problems += [f"{self.kind} takes no {f}" for f in sorted(given - takes)]
+        if self.kind == "hid_relay" and self.channels not in (1, 2, 4, 8):
+            problems.append(f"USB HID relay boards have 1, 2, 4 or 8 relays, not {self.channels}")
+        if self.kind == "pdudaemon" and self.ports is not None:
+            if self.channels != len(self.ports):
+                problems.append(f"channels {self.channels} but {len(self.ports)} ports")
+            if len(set(self.ports)) != len(self.ports):
+                problems.append("a PDU port switched by two channels")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class CameraCalibration(Field):
@@ -404,6 +469,9 @@ class BenchSpec(Field):
                 found.append(((*loc, *key), f"two devices plugged into {path} "
                                            f"({used[path]} and {who})"))
         for i, inst in enumerate(self.instruments):
-            if inst.port != "emulated":
+            if inst.kind == "numato_relay" and inst.port != "emulated":
                 found.append((("instruments", i, "port"),
                               f"instrument {inst.name!r}: port must be 'emulated' here"))
+            if inst.kind == "hid_relay" and inst.usb_path is None:
+                found.append((("instruments", i), f"instrument {inst.name!r}: an emulated "
+                              "bench needs usb_path (where the board is plugged)"))
