@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
+import usb.backend
 
-from harness.devices.instruments import NumatoRelay
+from harness.bench_relays import RelayContext, open_relays
 from harness.devices.pcsc import PyscardService
 from harness.devices.robot import GcodeRobot
 from harness.devices.usb import PyusbBus
@@ -165,9 +166,7 @@ class Bench:
         self.usb = PyusbBus(emu.usb_backend, emu.usb_tree)
         self.network_monitor = emu.network_monitor
         ports = emu.start_relays()
-        for name, port in ports.items():
-            inst = next(i for i in self.spec.instruments if i.name == name)
-            self.relays[name] = NumatoRelay(port, name=name, channels=inst.channels)
+        self.relays = open_relays(self._relay_context(lambda: emu.usb_backend, ports))
         if self.spec.robot is not None:
             from harness.emulation.robot import start_robot
 
@@ -224,14 +223,19 @@ class Bench:
         relay.on(link.channel) if on else relay.off(link.channel)
         self.timeline.record(name, "power.switched", on=on)
 
+    def _relay_context(self, backend: Callable[[], usb.backend.IBackend | None],
+                       serial_ports: Mapping[str, str]) -> RelayContext:
+        return RelayContext(self.spec, self.path, self.clock, self.timeline, backend,
+                            serial_ports)
+
     def switch_all_off(self) -> None:
         for name in self.spec.switchable():
             self.switch(name, False)
 
     def _open_real(self) -> None:
         self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
-        for inst in self.spec.instruments:
-            self.relays[inst.name] = NumatoRelay(inst.port, name=inst.name, channels=inst.channels)
+        bus = self.usb
+        self.relays = open_relays(self._relay_context(lambda: bus.backend, {}))
         if self.spec.robot is not None:
             self.robot = GcodeRobot.for_spec(self.spec.robot, timeline=self.timeline)
         try:
