@@ -79,6 +79,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     python = venv / "bin" / "python"
     _step([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
            "--no-index", wheel])
+    # Only now this virtualenv's packages: pip, seeing its onshi-rig there, would try to
+    # replace that one.
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     site = venv / "lib" / version / "site-packages"
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
