@@ -11,24 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import attrs
 import cv2
 import numpy as np
 
 from harness.emulation.screen_look import Palette, ScreenLook, bgr, look_fingerprint
-from harness.errors import MissingSystemPart
+from harness.fonts import Fonts as _Fonts
 from harness.vision.reference import ReferenceSet, Region, TextLine
 
-FONT_ENV = "ONSHI_RIG_FONT"
-_FONT_PLACES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-)
 #: Lines may not start with these (a light form of kinsoku shori).
 _NO_LINE_START = set("、。，．・：；？！）」』】〉》ー〜")
 _MARGIN = 48
@@ -65,35 +57,6 @@ def _palette_kind(shows: str) -> str:
     if shows in ("dark", "off"):
         return "dark"
     return "error" if shows.startswith("error_") or shows.endswith("_error") else "normal"
-
-
-def find_font() -> Path:
-    candidates = [os.environ[FONT_ENV]] if os.environ.get(FONT_ENV) else list(_FONT_PLACES)
-    for place in candidates:
-        if Path(place).is_file():
-            return Path(place)
-    raise MissingSystemPart(
-        "the Noto Sans CJK font (to draw a screen the reference screens do not hold)",
-        "apt-get install fonts-noto-cjk, or set ONSHI_RIG_FONT to a NotoSansCJK-Regular.ttc",
-    )
-
-
-class _Fonts:
-    """Noto Sans CJK JP at any size, loaded on first use."""
-
-    def __init__(self) -> None:
-        self._path: Path | None = None
-        self._sizes: dict[int, object] = {}
-
-    def get(self, size: int):  # noqa: ANN201 - PIL's FreeTypeFont
-        from PIL import ImageFont
-
-        if self._path is None:
-            self._path = find_font()
-        if size not in self._sizes:
-            # Index 0 of the collection is the Japanese face.
-            self._sizes[size] = ImageFont.truetype(str(self._path), size, index=0)
-        return self._sizes[size]
 
 
 def wrap(text: str, width: float, measure) -> list[str]:  # noqa: ANN001

@@ -54,10 +54,12 @@ import attrs
 import cv2
 import numpy as np
 
+from harness.vision import twins
 from harness.vision.classify import Centred, correlation_map
 from harness.vision.geometry import Calibration
 from harness.vision.ocr import ReadLine, read_lines
 from harness.vision.reference import Reference, ReferenceSet, TextLine
+from harness.vision.twins import TWINS
 
 Box = tuple[int, int, int, int]
 Method = Literal["glyphs", "ocr"]
@@ -82,7 +84,7 @@ def drawn_form(text: str) -> str:
 
 #: Glyphs with a near twin in another script, both of each pair: the long vowel mark and the
 #: kanji one, katakana and the kanji they look like.
-LOOKALIKES = frozenset("ー一ロ口カ力エ工ニ二ハ八ト卜タ夕ヘへ")
+LOOKALIKES = frozenset(TWINS)
 
 
 @attrs.frozen
@@ -148,6 +150,12 @@ class TextParams:
     #: tells them apart, and the line's other glyphs decide (see the README).
     lookalike_accept: float = 0.86
     lookalike_max_sigma: float = 1.5
+    #: Such a glyph is also fitted as itself plus some of the way to its twin (harness/vision/
+    #: twins.py): this far or more is the twin.
+    twin_split: float = 0.5
+    #: ... when that figure is this sure (its standard error); less sure (too blurred, too
+    #: noisy), the glyph is held to ``lookalike_accept`` as above.
+    twin_max_se: float = 0.2
 
 
     def accept(self, small: bool, sigma: float, char: str = "") -> float:
@@ -310,6 +318,8 @@ class GlyphChecker:
         self.references = references
         self.params = params or TextParams()
         self._ref_values: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+        self._ref_grey: dict[tuple[str, str], np.ndarray] = {}
+        self._twin_cache: dict[tuple[object, ...], dict[int, np.ndarray]] = {}
 
     def _reference_values(self, ref: Reference, size: tuple[int, int]) -> np.ndarray:
         key = (ref.name, size)
@@ -403,10 +413,12 @@ class GlyphChecker:
                             _union(boxes), rank=len(placed) / len(boxes), lines=lines)
         total = sum(len(seg.text) for seg in rendering.segments)
         weakest, n, most_blur = 1.0, 0, 0.0
+        untold: list[str] = []  # glyphs with a twin judged by their score alone
         for i, seg in enumerate(rendering.segments):
             bx, by, _, _ = _scaled(seg.box(pad), s)
             fx, fy, line_score = placed[i]
-            scores, sigma = self._glyphs(seg, ref_values, screen, (fx - bx, fy - by), s, pad)
+            scores, sigma = self._glyphs(seg, ref_values, screen, (fx - bx, fy - by), s, pad,
+                                         rendering.reference)
             most_blur = max(most_blur, sigma)
             small = seg.line.box[3] < p.small_line
             blurred = sigma * p.sharpest(small)
@@ -416,9 +428,12 @@ class GlyphChecker:
                     f"beyond what tells {'small ' if small else ''}type's strokes apart "
                     f"(sigma <= {1 / p.sharpest(small):g})", 0.0, _union(boxes),
                     rank=1.0 + n / total, lines=lines)
-            for k, (score, unread) in enumerate(scores):
+            for k, (score, unread, likeness) in enumerate(scores):
                 weakest = min(weakest, score)
-                need = p.accept(small, sigma, seg.text[k])
+                told = likeness is not None and likeness[1] <= p.twin_max_se
+                need = p.accept(small, sigma, "" if told else seg.text[k])
+                if seg.text[k] in TWINS and not told:
+                    untold.append(seg.text[k])
                 if unread:
                     # Fail closed: what the camera cannot show is not shown (a later look,
                     # the glare moved, may show it).
@@ -426,6 +441,12 @@ class GlyphChecker:
                         False, f"glyph {n + k + 1} of {total} {seg.text[k]!r} is unread: "
                         f"{unread}", score, _union(boxes), rank=1.0 + (n + k) / total,
                         lines=lines)
+                if told and likeness[0] >= p.twin_split:  # type: ignore[index]
+                    return _Verdict(
+                        False, f"glyph {n + k + 1} of {total} {seg.text[k]!r} is drawn as its "
+                        f"twin {TWINS[seg.text[k]]!r} ({likeness[0]:.2f} of the way from one "  # type: ignore[index]
+                        f"to the other; its score {score:.2f}, blur sigma {sigma:g})", score,
+                        _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
                 if score < need:
                     return _Verdict(
                         False, f"glyph {n + k + 1} of {total} {seg.text[k]!r} does not match "
@@ -433,9 +454,15 @@ class GlyphChecker:
                         score,
                         _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
             n += len(seg.text)
+        caveat = ""
+        if untold:
+            pairs = ", ".join(f"{c} from {TWINS[c]}" for c in dict.fromkeys(untold))
+            caveat = (f"; not told apart from their near twins ({pairs}: the font does not "
+                      "fit the panel's glyph, or the camera's blur hides the difference), "
+                      "judged by their score alone")
         return _Verdict(True, f"every glyph of {total} matches how "
                         f"{rendering.reference.name} draws it (weakest {weakest:.2f}, "
-                        f"blur sigma up to {most_blur:g})",
+                        f"blur sigma up to {most_blur:g}){caveat}",
                         weakest, _union(boxes), rank=3.0, lines=lines)
 
     def _find(self, values: np.ndarray, template: np.ndarray, at: tuple[int, int],
@@ -454,10 +481,12 @@ class GlyphChecker:
         return None
 
     def _glyphs(self, seg: _Segment, ref_values: np.ndarray, screen: _Screen,
-                shift: tuple[int, int], s: float, pad: int) -> tuple[list[tuple[float, str]],
-                                                                     float]:
-        """Each glyph's score against its rendering, blurred as the camera blurs, and why it
-        is unread ("" when it is read); and that blur (sigma, reference pixels)."""
+                shift: tuple[int, int], s: float, pad: int, reference: Reference,
+                ) -> tuple[list[tuple[float, str, tuple[float, float] | None]], float]:
+        """Each glyph's score against its rendering, blurred as the camera blurs, why it
+        is unread ("" when it is read) and, for a glyph with a near twin, how far it is drawn
+        towards that twin (None: no twin, or no direction to it); and that blur (sigma,
+        reference pixels)."""
         p = self.params
         values = screen.values
         bx, by, bw, bh = _scaled(seg.box(pad), s)
@@ -472,17 +501,18 @@ class GlyphChecker:
             if score > best_score:
                 best_sigma, best_score = sigma, score
         template = _blur(source, best_sigma * s)[margin:-margin, margin:-margin]
+        towards = self._twins(reference, seg, pad, template.shape, best_sigma * s)
         wave = self._moire(ref_values, values, (bx, by, bw, bh), shift, best_sigma * s)
         slack = max(1, int(round(p.slack * s)) + 1)
         line_sd = float(template.std()) or 1.0
-        scores: list[tuple[float, str]] = []
+        scores: list[tuple[float, str, tuple[float, float] | None]] = []
         x0 = int(np.floor(seg.line.edges[seg.first])) - pad
         for k in range(seg.first, seg.last):
             c0 = int(round((seg.line.edges[k] - x0) * s))
             c1 = int(round((seg.line.edges[k + 1] - x0) * s))
             glyph = template[:, max(0, c0):min(template.shape[1], c1 + 1)]
             if glyph.shape[1] < 2:
-                scores.append((1.0, ""))
+                scores.append((1.0, "", None))
                 continue
             box = (bx + shift[0] + c0 - slack, by + shift[1] - slack,
                    glyph.shape[1] + 2 * slack, glyph.shape[0] + 2 * slack)
@@ -498,14 +528,56 @@ class GlyphChecker:
                     inner = inner - fit.reshape(inner.shape)
                 # Half weight: a blurred line's neighbours spill into a space's cell, and a
                 # space missing shifts the glyphs after it (they fail).
-                scores.append((1.0 - 0.5 * float(inner.std()) / max(line_sd, 1e-3), ""))
+                scores.append((1.0 - 0.5 * float(inner.std()) / max(line_sd, 1e-3), "", None))
                 continue
             (gx, gy), _ = _best(patch, glyph, p.blank_sd)  # type: ignore[misc]
             at = (box[0] + gx, box[1] + gy, glyph.shape[1], glyph.shape[0])
             clipped = _cut(screen.clipped.view(np.uint8), at).astype(bool)
-            scores.append(_judge_glyph(_cut(values, at), glyph, clipped,
-                                       wave.at(at) if wave else None, p, s))
+            score, unread = _judge_glyph(_cut(values, at), glyph, clipped,
+                                         wave.at(at) if wave else None, p, s)
+            likeness = None
+            if towards is not None and k in towards and not unread:
+                likeness = _likeness(values, patch.shape, box, glyph,
+                                     towards[k][:, max(0, c0):min(template.shape[1], c1 + 1)],
+                                     wave)
+            scores.append((score, unread, likeness))
         return scores, best_sigma
+
+    def _twins(self, reference: Reference, seg: _Segment, pad: int, shape: tuple[int, ...],
+               sigma: float) -> dict[int, np.ndarray] | None:
+        """For each glyph of ``seg`` with a near twin (index in its line): the way from it to
+        its twin over the segment's template (``shape``, blurred by ``sigma`` screen pixels
+        as the template is); None when the segment has none."""
+        wanted = [k for k in range(seg.first, seg.last) if seg.line.text[k] in TWINS]
+        if not wanted:
+            return None
+        key = (reference.name, seg.line.source, seg.line.start, seg.line.box, seg.first,
+               seg.last, pad, shape)
+        drawn = self._twin_cache.get(key)
+        if drawn is None:
+            drawn = {}
+            grey = self._reference_grey(reference)
+            bx, by, bw, bh = seg.box(pad)
+            for k in wanted:
+                x0 = seg.line.edges[k]
+                cell = (x0, seg.line.box[1], seg.line.edges[k + 1] - x0, seg.line.box[3])
+                way = twins.direction(grey, seg.line.text[k], cell)
+                if way is None:
+                    continue
+                canvas = np.zeros((bh, bw), np.float32)
+                dx, dy, dw, dh = way.box
+                _paste(canvas, way.delta, dx - bx, dy - by)
+                drawn[k] = cv2.resize(canvas, (shape[1], shape[0]),
+                                      interpolation=cv2.INTER_AREA) \
+                    if (bh, bw) != tuple(shape) else canvas
+            self._twin_cache[key] = drawn
+        return {k: _blur(v, sigma) for k, v in drawn.items()}
+
+    def _reference_grey(self, ref: Reference) -> np.ndarray:
+        key = ("grey", ref.name)
+        if key not in self._ref_grey:
+            self._ref_grey[key] = cv2.cvtColor(ref.image, cv2.COLOR_BGR2GRAY)
+        return self._ref_grey[key]
 
     def _moire(self, ref_values: np.ndarray, values: np.ndarray, box: Box,
                shift: tuple[int, int], sigma: float) -> _Wave | None:
@@ -532,7 +604,8 @@ class GlyphChecker:
             return None
         inside = np.where(band, spectrum, 0.0)
         iy, ix = np.unravel_index(int(inside.argmax()), inside.shape)
-        if inside[iy, ix] < p.moire_stand_out * float(np.median(spectrum[band])):
+        peak = float(inside[iy, ix])
+        if peak <= 1e-6 or peak < p.moire_stand_out * float(np.median(spectrum[band])):
             return None
         return _Wave(float(fx[0, ix]), float(fy[iy, 0]),
                      (area[0] + shift[0], area[1] + shift[1]))
@@ -599,6 +672,44 @@ def _judge_glyph(seen: np.ndarray, glyph: np.ndarray, clipped: np.ndarray,
     return max(-1.0, min(ncc, 1.0 - peak)), ""
 
 
+def _likeness(values: np.ndarray, reach: tuple[int, ...], box: Box, glyph: np.ndarray,
+              twin: np.ndarray, wave: _Wave | None) -> tuple[float, float] | None:
+    """How far the screen draws the glyph (its rendering ``glyph``) towards its twin
+    (``twin``: the way there, blurred alike): 0 the glyph, 1 its twin; and that figure's
+    standard error (the camera's noise against what the blur left of the way). Fitted
+    (offset, gain, the moiré's two amplitudes) at each place within the slack ``box`` allows
+    (``reach``: its size), the place that fits best deciding: placed by the glyph alone, a
+    twin a stroke longer or lower would be moved to hide half of what tells it apart. None
+    where the way is blank."""
+    if twin.shape != glyph.shape or float(np.abs(twin).max()) < 1e-3:
+        return None
+    gh, gw = glyph.shape
+    g0 = glyph.astype(np.float64).ravel()
+    base = [np.ones(g0.size), g0 - g0.mean(), twin.astype(np.float64).ravel()]
+    best: tuple[float, float, float] | None = None  # (residual, likeness, its error)
+    for dy in range(reach[0] - gh + 1):
+        for dx in range(reach[1] - gw + 1):
+            at = (box[0] + dx, box[1] + dy, gw, gh)
+            columns = list(base)
+            if wave is not None:
+                columns += [c.ravel() for c in wave.at(at)]
+            a = np.stack(columns, 1)
+            seen = _cut(values, at).astype(np.float64).ravel()
+            coef, rss, rank, _ = np.linalg.lstsq(a, seen, rcond=None)
+            if rank < a.shape[1] and wave is not None:  # a wave the glyph's cell cannot hold
+                a = a[:, :3]
+                coef, rss, rank, _ = np.linalg.lstsq(a, seen, rcond=None)
+            gain, toward = float(coef[1]), float(coef[2])
+            if rank < a.shape[1] or gain <= 1e-6 or not len(rss):
+                continue
+            if best is None or float(rss[0]) < best[0]:
+                noise = float(rss[0]) / max(a.shape[0] - a.shape[1], 1)
+                spread = float(np.linalg.inv(a.T @ a)[2, 2])
+                best = (float(rss[0]), toward / gain,
+                        float(np.sqrt(max(noise * spread, 0.0))) / gain)
+    return None if best is None else (best[1], best[2])
+
+
 @attrs.frozen
 class _Verdict:
     ok: bool
@@ -643,6 +754,15 @@ def _cut(image: np.ndarray, box: Box) -> np.ndarray:
         crop = cv2.copyMakeBorder(crop, y0 - y, y + h - y1, x0 - x, x + w - x1,
                                   cv2.BORDER_REPLICATE)
     return crop
+
+
+def _paste(canvas: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
+    """``patch`` into ``canvas`` at (x, y), what falls outside left out."""
+    h, w = patch.shape
+    ch, cw = canvas.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(cw, x + w), min(ch, y + h)
+    if x1 > x0 and y1 > y0:
+        canvas[y0:y1, x0:x1] = patch[y0 - y:y1 - y, x0 - x:x1 - x]
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
