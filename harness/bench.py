@@ -75,7 +75,8 @@ class Bench:
         self.spec = spec
         self.path = path
         self.clock: Clock = (
-            VirtualClock(epoch=spec.clock.start) if spec.kind == "emulated" else RealClock()
+            VirtualClock(epoch=spec.clock.start) if spec.kind == "emulated"
+            else RealClock(spec.clock.scale)
         )
         self.timeline = Timeline(self.clock)
         #: "inprocess" or "vpcd" (emulated benches); a real bench always uses pcscd.

@@ -106,6 +106,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     spec = check_bench_file(path)
     if spec.kind != "emulated":
         raise RigError(f"{path}: `emulate` needs an emulated bench (kind: emulated)")
+    if args.hardware is not None:
+        return _emulate_box(args, path, spec)
     if not pcscd_running():
         raise MissingSystemPart(
             "pcscd is not running, so PC/SC clients could not see the emulated readers",
@@ -150,6 +152,39 @@ def cmd_emulate(args: argparse.Namespace) -> int:
             pass
     print("stopped.")
     return EXIT_OK
+
+
+def _emulate_box(args: argparse.Namespace, path: Path, spec: BenchSpec) -> int:
+    """``emulate --hardware DIR``: the bench in a box (harness/emulation/box), until
+    interrupted or terminated; DIR/bench.yaml describes it as a real bench."""
+    from harness.emulation.box.box import Box
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    box = Box(spec, Path(path), args.hardware, scale=args.scale, fps=args.fps)
+    try:
+        written = box.write()
+        print(f"bench in a box {spec.bench!r} running at {args.scale:g}x; its bench file: "
+              f"{written}", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        box.close()
+    print("stopped.")
+    return EXIT_OK
+
+
+def _scale_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number above 0, at most 1000")
+    return value
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -678,6 +713,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", type=_fault_arg, action="append", metavar="KIND[:TARGET]",
                    help="arm a bench fault (repeatable), e.g. reader.gone:sony-rc-s300-s1 "
                    "(the reader leaves at its next APDU) or pcscd.restarted")
+    p.add_argument("--hardware", type=Path, default=None, metavar="DIR",
+                   help="a bench in a box: serve the bench through real interfaces only "
+                   "(ptys, MJPEG cameras on localhost, a sysfs folder) and write "
+                   "DIR/bench.yaml, a kind: real bench file describing them")
+    p.add_argument("--scale", type=_scale_arg, default=1.0,
+                   help="with --hardware: bench seconds per wall second (the bench file's "
+                   "clock.scale says the same to the rig; default 1)")
+    p.add_argument("--fps", type=_scale_arg, default=8.0,
+                   help="with --hardware: frames per wall second of each camera stream")
     p.set_defaults(func=cmd_emulate)
 
     p = sub.add_parser("pcscd-config", help="write the reader.conf that gives pcscd the bench's vpcd readers")

@@ -22,6 +22,7 @@ import math
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Self
@@ -70,6 +71,11 @@ VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov"})
 # devices have their own bounded select() (10 s) inside OpenCV.
 _STREAM_OPEN_TIMEOUT_MS = 10_000
 _STREAM_READ_TIMEOUT_MS = 5_000
+#: A network stream's grab that took this long (s) waited for its frame: it is fresh.
+_STREAM_WAITED_S = 0.01
+#: At most this many waiting frames skipped per read (a camera sending faster than it can
+#: be read would otherwise keep the read skipping forever).
+_STREAM_MAX_SKIPPED = 200
 
 
 def sidecar_path(video: str | Path) -> Path:
@@ -281,7 +287,8 @@ class CaptureSource(_Closing):
             if self._stopped is not None:
                 raise CameraStopped(self.name, self._stopped)
             try:
-                ok, image = self._cap.read()
+                ok, image = (self._newest() if self._target.api == cv2.CAP_FFMPEG
+                             else self._cap.read())
             except cv2.error as exc:  # some backends raise instead of returning False
                 ok, image = False, None
                 detail = f"; OpenCV said: {str(exc).strip().splitlines()[-1]}"
@@ -300,6 +307,18 @@ class CaptureSource(_Closing):
             frame = Frame(_as_bgr(image), t, self._count, self.name)
             self._count += 1
             return frame
+
+    def _newest(self) -> tuple[bool, Any]:
+        """A network stream's frame arriving now. FFmpeg ignores CAP_PROP_BUFFERSIZE: what
+        the camera sent while nobody read waits in the socket, and would be stamped late.
+        A grab that returns at once had its frame waiting: skip it (bounded)."""
+        for _ in range(_STREAM_MAX_SKIPPED):
+            started = time.monotonic()
+            if not self._cap.grab():
+                return False, None
+            if time.monotonic() - started >= _STREAM_WAITED_S:
+                break
+        return self._cap.retrieve()
 
     def close(self) -> None:
         with self._lock:

@@ -85,6 +85,9 @@ class PowerStep(Field):
 class ClockSettings(Field):
     #: Emulated bench: the date and time (with zone) its virtual clock starts at.
     start: dt.datetime = dt.datetime.fromisoformat("2026-02-02T08:30:00+09:00")
+    #: Real bench: bench seconds per wall second. Only a bench in a box (``onshi-rig
+    #: emulate --hardware DIR --scale N``) runs faster, and both sides must say the same N.
+    scale: float = pydantic.Field(default=1.0, gt=0, le=1000, allow_inf_nan=False)
 
     @pydantic.field_validator("start")
     @classmethod
