@@ -139,6 +139,10 @@ class Hands(Protocol):
         the face-auth reader first), 設置完了・ペアリング登録. Returns the general readers
         the app listed, by the name it showed."""
 
+    def pairing_app(self, reader: str) -> tuple[str, str] | None:
+        """The management app pairing ``reader`` as it shows on the terminal: its name and
+        the label of the button that starts pairing (None: no app shows one)."""
+
     def restart_management_app(self, reader: str) -> None:
         """The maker's management app is restarted."""
 
@@ -319,6 +323,14 @@ class ManualHands:
             f"pair {general} with {reader} in its management app using {patient.label}'s "
             "card", "type the general reader's name the app showed")
         return [shown] if shown else []
+
+    def pairing_app(self, reader: str) -> tuple[str, str] | None:
+        answer = self._answer(
+            f"open the management app that pairs a general reader with {reader}",
+            "type the app's name as its window shows it, a '/', and the label of the button "
+            "that starts pairing (empty if there is none)")
+        name, _, button = answer.partition("/")
+        return (name.strip(), button.strip()) if name.strip() else None
 
     def restart_management_app(self, reader: str) -> None:
         self._do(f"restart {reader}'s management app")

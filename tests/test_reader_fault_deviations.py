@@ -12,6 +12,8 @@ on the default bench.
 - The staff button at once after the first passcode issue:
   ``staff_button.learns_passcode: live`` (AUTH-04).
 - The MATSUMURA logo lamp red, or lit with mere power: ``leds`` (ERR-07).
+- Fujitsu's pairing done in another app than the notice's ログイン名管理ツール → ペアリング登録:
+  ``pairing.app`` (SP-04; another button, ``pairing.button``, on a hand-made record).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ E901: Flow = ("e901", ("upgrade_pending_reboot",))
 STAFF: Flow = ("staff_visual", ("passcode_issued",))
 FIRST_ISSUE: Flow = ("passcode_first_issue", ("passcode_first_issue",))
 NO_POWER: Flow = ("no_power", ("reader_unpowered",))
+PAIRING: Flow = ("pairing", ("not_paired",))
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -106,6 +109,10 @@ FAULTS = {
         {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
          "AUTH-05": "staff_passcode was not seen after first",
          "CON-02": "consent was not seen"}),
+    "pairing-in-another-app": Fault(
+        "fujitsu_japan", (deviation("behaviour.pairing.app", "管理アプリ", "another app"),),
+        PAIRING, {"SP-04": "the pairing was done in '管理アプリ'; the procedure pairs in "
+                           "'ログイン名管理ツール'"}),
     "logo-lamp-red": Fault(
         "atlas", _leds("red", "started"), NO_POWER,
         {"ERR-07": "its logo lamp was red, not white"}),
@@ -171,3 +178,18 @@ def test_a_lamp_not_looked_at_or_not_read_fails(profiles: ProfileSet) -> None:
     # Seen lit and then unlit on one first screen: not white on every look.
     (problem,) = check_flow(check, _record(unlit, (*white, SeenLamp("logo", "unlit"))))
     assert "its logo lamp was unlit, not white" in problem
+
+
+def test_a_pairing_no_app_was_seen_for_fails(profiles: ProfileSet) -> None:
+    """SP-04 on a record whose pairing showed no management app: fail closed, not passed."""
+    check = profiles["fujitsu_japan"].requirement("SP-04").checks[0]
+    assert isinstance(check, FlowCheck) and check.pairing_app == "ログイン名管理ツール"
+    seen = [SeenScreen(0, 10, "first", "first", buttons=("smartphone",))]
+    none = FlowRecord("pairing", "fujitsu_japan", PAIRING[1], screens=seen)
+    assert any("no management app showed" in p for p in check_flow(check, none))
+    right = attrs.evolve(none, paired_in=("ログイン名管理ツール", "ペアリング登録"))
+    assert not any("pair" in p for p in check_flow(check, right)), check_flow(check, right)
+    # The right app, another button (a twin's ``pairing.button``): that fails too.
+    button = attrs.evolve(none, paired_in=("ログイン名管理ツール", "ペアリング"))
+    assert any("registered with 'ペアリング'; the procedure's button is 'ペアリング登録'" in p
+               for p in check_flow(check, button)), check_flow(check, button)

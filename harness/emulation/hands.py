@@ -133,6 +133,10 @@ class TwinHands:
         session.register()
         return shown
 
+    def pairing_app(self, reader: str) -> tuple[str, str] | None:
+        app = self._reader(reader).behaviour.pairing
+        return None if app is None else (app.app, app.button)
+
     def restart_management_app(self, reader: str) -> None:
         self.world.terminal.restart_management_app(reader)
 

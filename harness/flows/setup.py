@@ -248,6 +248,7 @@ def pair(run: FlowRun, general: str | None) -> list[str]:
     if general is None:
         run.problem("the bench has no general reader to pair")
         return []
+    run.record.paired_in = run.hands.pairing_app(run.reader)
     return run.hands.pair(run.reader, general, run.patient)
 
 

@@ -119,6 +119,9 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append(f"receipt computer gets {check.result}")
     if check.passcode_digits is not None:
         parts.append(f"a {check.passcode_digits}-digit passcode")
+    if check.pairing_app is not None or check.pairing_button is not None:
+        parts.append(f"paired in {check.pairing_app or 'its app'} with "
+                     f"{check.pairing_button or 'its button'}")
     given = f" given {', '.join(check.given)}" if check.given else ""
     return f"{check.flow}{given}: " + "; ".join(parts)
 
@@ -133,6 +136,8 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += _response(response, record)
     if check.passcode_digits is not None:
         problems += _passcode_digits(check.passcode_digits, record)
+    if check.pairing_app is not None or check.pairing_button is not None:
+        problems += _paired_in(check, record)
     for dialog in record.dialogs:
         if dialog.dialog in check.never_dialogs:
             problems.append(f"the terminal must not show {dialog.dialog} in this flow; it did "
@@ -151,6 +156,24 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems.append(f"the receipt computer should hold {check.results} result(s) of the "
                         f"patient over the run's attempts (a failed check hands over none); "
                         f"it holds {got}")
+    return problems
+
+
+def _paired_in(check: FlowCheck, record: FlowRecord) -> list[str]:
+    """The pairing was done in the app the maker's procedure names, with its button,
+    character for character (a pairing that works from another app still breaks the
+    procedure a clinic is given)."""
+    if record.paired_in is None:
+        return ["no management app showed for the pairing: where it was done could not be "
+                "checked"]
+    app, button = record.paired_in
+    problems = []
+    if check.pairing_app is not None and app != check.pairing_app:
+        problems.append(f"the pairing was done in {app!r}; the procedure pairs in "
+                        f"{check.pairing_app!r}")
+    if check.pairing_button is not None and button != check.pairing_button:
+        problems.append(f"the pairing was registered with {button!r}; the procedure's button "
+                        f"is {check.pairing_button!r}")
     return problems
 
 

@@ -142,6 +142,9 @@ class FlowRecord:
     #: How many digits the visual-confirmation passcode OQS issued for the flow had (never
     #: the passcode itself); None: none was issued.
     passcode_digits: int | None = None
+    #: The management app the pairing was done in and the button that registered it, as
+    #: they showed (None: no pairing in the flow, or no app showed).
+    paired_in: tuple[str, str] | None = None
     #: What went wrong while driving (a bounded wait that ran out, an impossible step).
     problems: list[str] = attrs.Factory(list)
     #: What the notice's procedure should have brought before the flow and did not (the

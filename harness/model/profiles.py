@@ -215,6 +215,11 @@ class FlowCheck(Field):
     #: (seed 002 接続設定概要 5: the terminal, or for some makers the management app). The
     #: driver restarts exactly that, nothing more, and the screens after it are judged.
     restart: Literal["terminal", "management_app"] | None = None
+    #: The pairing flow: the app the maker's procedure pairs in and its button, as the
+    #: notice prints them (Fujitsu: ログイン名管理ツール, ペアリング登録); the app the pairing was
+    #: really done in must be that one.
+    pairing_app: str | None = None
+    pairing_button: str | None = None
     #: The visual-confirmation passcode OQS issued for the flow has this many digits
     #: (AUTH-03, AUTH-05; seed 002: 4桁のパスコード).
     passcode_digits: int | None = pydantic.Field(default=None, ge=1)
@@ -223,6 +228,8 @@ class FlowCheck(Field):
     def _restart_only_for_pairing(self) -> FlowCheck:
         if self.restart is not None and self.flow != "pairing":
             raise ValueError("restart: only the pairing flow ends with a restart")
+        if (self.pairing_app or self.pairing_button) and self.flow != "pairing":
+            raise ValueError("pairing_app, pairing_button: only for the pairing flow")
         return self
 
 
