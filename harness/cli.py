@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
     from harness.report.live import LiveReport
+    from harness.report.progress import Progress
     from harness.report.stop import Stop
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -270,6 +271,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from harness.report.devices import DEVICES_FILE, DeviceRecorder
     from harness.report.junit import JUNIT_FILE
     from harness.report.live import LiveReport, claim_folder, unique_folder
+    from harness.report.progress import ProgressPlugin, test_event
     from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
     from harness.report.resume import resume_folder
@@ -277,6 +279,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
     # `certify | head -1`: a closed stdout never stops the run.
     guard_streams()
+    pytest_args = _pytest_args(args)
     path = (args.bench or default_bench_path()).resolve()
     spec = check_bench_file(path)
     profiles_dir = args.profiles or default_profiles_dir()
@@ -316,6 +319,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         return _certify_in_parts(args, path, spec, profiles, keys, jobs, out, run_id)
 
     part = bool(args.run_id)
+    console = _console(args)
     live: LiveReport | None = None
     # From here a signal stops the run with its report finished (before the first
     # report, with none: nothing was decided).
@@ -333,6 +337,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
                                       ended=dt.datetime.now().astimezone(), only=only,
                                       collected=collector.collected, pending=_pending(state))
                 report.update(rig=rig, requirements=texts)
+                if pytest_args:
+                    report["pytest_args"] = pytest_args
                 if resumed is not None:
                     report["resumes"] = resumed.resumes
                 return report
@@ -342,12 +348,10 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
             def progress(record) -> None:  # noqa: ANN001
                 writer.update()  # the report first: a split run's parent merges it on this line
-                mark = {"passed": "pass", "failed": "FAIL", "skipped": "skip",
-                        "bench_fault": "BENCH"}.get(record.outcome, record.outcome)
-                print(f"  {mark:4} {record.nodeid}", flush=True)
+                console.finished(test_event(record))
 
             collector.progress = progress
-            print(f"certifying {spec.bench!r} ({path.name}) into {out}", flush=True)
+            console.say(f"certifying {spec.bench!r} ({path.name}) into {out}")
             # The report's pictures: the frames behind each screen decision, in the run folder.
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
             code = pytest.main(
@@ -357,24 +361,60 @@ def cmd_certify(args: argparse.Namespace) -> int:
                  f"--alluredir={(out.parent if part else out) / ALLURE_DIR}",
                  f"--timeline={out / 'timeline.jsonl'}", "--profiles",
                  str(Path(profiles_dir).resolve()), f"--junitxml={out / JUNIT_FILE}",
-                 "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file("."))],
-                plugins=[collector, DeviceRecorder(out / DEVICES_FILE)],
+                 "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file(".")),
+                 *pytest_args],
+                plugins=[collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console)],
             )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
+        finally:
+            console.close()
         if live is None:
             return stop.exit_code
         if code == pytest.ExitCode.INTERRUPTED:
             if stop.signum is None:
                 stop.signum = signal.SIGINT
-            _finish(live, "interrupted", [(out / JUNIT_FILE, keys)], part=part)
+            _finish(live, "interrupted", [(out / JUNIT_FILE, keys)], part=part,
+                    mode=console.mode)
             print(f"interrupted ({stop.name}): the report holds what was decided, the rest "
                   "not run", file=sys.stderr, flush=True)
             return stop.exit_code
         if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
-            _finish(live, "error", [(out / JUNIT_FILE, keys)], part=part)
-            raise RigError(f"the suites did not run (pytest exit {int(code)})")
-        return _finish(live, "finished", [(out / JUNIT_FILE, keys)], part=part)
+            _finish(live, "error", [(out / JUNIT_FILE, keys)], part=part, mode=console.mode)
+            raise RigError(f"the suites did not run (pytest exit {int(code)})"
+                           + (f" with the pytest options {' '.join(pytest_args)}"
+                              if pytest_args else ""))
+        return _finish(live, "finished", [(out / JUNIT_FILE, keys)], part=part,
+                       mode=console.mode)
+
+
+#: Options certify gives each part's pytest itself: given again after ``--`` they would
+#: send the report's files elsewhere or run another bench, so they are refused.
+_OWN_PYTEST_OPTIONS = ("--bench", "--profiles", "--alluredir", "--timeline", "--junitxml",
+                       "--junit-xml", "--evidence", "--rootdir", "-p", "-o", "--override-ini",
+                       "-c", "--config-file", "--confcutdir")
+
+
+def _pytest_args(args: argparse.Namespace) -> list[str]:
+    """What follows ``--`` on certify's line, checked: none of certify's own options."""
+    given = list(getattr(args, "pytest_args", None) or [])
+    for arg in given:
+        name = arg.split("=", 1)[0]
+        short = name[:2] if name.startswith("-") and not name.startswith("--") else ""
+        if name in _OWN_PYTEST_OPTIONS or short in ("-p", "-o", "-c"):
+            raise RigError(f"-- {arg}: certify sets {name} for each run itself; pytest "
+                           "options after -- may select tests (-k, -m, -x, --deselect), "
+                           "not move the report")
+    return given
+
+
+def _console(args: argparse.Namespace):  # noqa: ANN202
+    """The run's console (harness/report/progress.py): a part of a split run sends events
+    to its parent; else an updating line on a terminal, plain lines elsewhere, or quiet."""
+    from harness.report.progress import Progress, choose_mode, console_stream
+
+    mode = args.console or choose_mode(sys.stdout, quiet=args.quiet, plain=args.plain)
+    return Progress(console_stream(mode), mode)
 
 
 def _pending(state: str) -> str:
@@ -461,8 +501,10 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
     groups: list[list[str]] = [[] for _ in range(jobs)]
     for key in sorted(keys, key=lambda k: -len(sizes.get(k, []))):
         min(groups, key=lambda g: sum(len(sizes.get(k, [])) for k in g)).append(key)
-    print(f"certifying {spec.bench!r} ({path.name}) into {out}, "
-          f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}", flush=True)
+    console = _console(args)
+    console.parts = jobs
+    console.say(f"certifying {spec.bench!r} ({path.name}) into {out}, "
+                f"in {jobs} parts: {' | '.join(', '.join(g) for g in groups)}")
     started = dt.datetime.now().astimezone()
     procs: list[subprocess.Popen[str]] = []
 
@@ -472,15 +514,20 @@ def _certify_in_parts(args: argparse.Namespace, path: Path, spec: BenchSpec,
                 proc.send_signal(stop.signum)
 
     with stopping(forward) as stop:
-        return _run_parts(args, path, spec, profiles, keys, groups, out, run_id, started,
-                          procs, stop)
+        try:
+            return _run_parts(args, path, spec, profiles, keys, groups, out, run_id, started,
+                              procs, stop, console)
+        finally:
+            console.close()
 
 
 def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: ProfileSet,
                keys: list[str], groups: list[list[str]], out: Path, run_id: str,
-               started: dt.datetime, procs: list[subprocess.Popen[str]], stop: Stop) -> int:
+               started: dt.datetime, procs: list[subprocess.Popen[str]], stop: Stop,
+               console: Progress) -> int:
     """:func:`_certify_in_parts` once signals are handled: start the parts, pass their
-    progress on, merge their reports as they change and at the end."""
+    progress on (their console events, into this run's console), merge their reports as
+    they change and at the end."""
     import datetime as dt
     import selectors
     import subprocess
@@ -495,6 +542,7 @@ def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: 
     )
     from harness.report.junit import JUNIT_FILE
     from harness.report.live import INTERRUPTED, PENDING, LiveReport
+    from harness.report.progress import parse_event
     from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
 
@@ -521,6 +569,8 @@ def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: 
             parts.append(report)
         report = merge_reports(parts, started, dt.datetime.now().astimezone())
         report.update(rig=rig, requirements=texts)
+        if args.pytest_args:
+            report["pytest_args"] = list(args.pytest_args)
         return report
 
     live = LiveReport(out, run_id, build, html=True)
@@ -529,13 +579,16 @@ def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: 
         if stop.signum is not None:
             break
         cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path),
-               "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id]
+               "--jobs", "1", "--out", str(out / f"part-{i + 1}"), "--run-id", run_id,
+               "--console", "events"]
         if args.profiles:
             cmd += ["--profiles", str(args.profiles)]
         if args.no_evidence:
             cmd += ["--no-evidence"]
         for key in group:
             cmd += ["--vendor", key]
+        if args.pytest_args:
+            cmd += ["--", *args.pytest_args]
         procs.append(subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             start_new_session=True,
@@ -560,20 +613,24 @@ def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: 
                 sel.unregister(key.fileobj)
                 open_streams -= 1
                 continue
-            if line.startswith("  "):  # a test's progress line: its part's report is new
-                print(line.rstrip("\n"), flush=True)
+            event = parse_event(line)
+            if event is None:  # its header, summary or error: shown only if it fails to run
+                said[key.data].append(line)
+            elif "collected" in event:
+                console.collected(int(event["collected"]))
+            elif "test" in event:  # a test finished: its part's report is new
+                console.finished(event["test"])
                 if time.monotonic() - merged_at >= 1.0:
                     live.update()
                     merged_at = time.monotonic()
-            else:  # its header, summary or error: shown only if the part fails to run
-                said[key.data].append(line)
     codes: list[int | None] = [proc.wait() for proc in procs]
+    console.close()
     codes += [None] * (len(groups) - len(procs))
     reports = [_part_report(out / f"part-{i + 1}", run_id) for i in range(jobs)]
     junit = [(out / f"part-{i + 1}" / JUNIT_FILE, groups[i]) for i in range(jobs)]
     if stop.signum is not None:
         fates.update({i: INTERRUPTED for i in range(jobs)})
-        _finish(live, "interrupted", junit)
+        _finish(live, "interrupted", junit, mode=console.mode)
         print(f"interrupted ({stop.name}): the report holds what the parts decided, the "
               "rest not run", file=sys.stderr, flush=True)
         return stop.exit_code
@@ -585,13 +642,13 @@ def _run_parts(args: argparse.Namespace, path: Path, spec: BenchSpec, profiles: 
     if broken:
         fates.update({i: f"not run: part {i + 1} did not finish (exit {codes[i]})"
                       for i in broken})
-        _finish(live, "error", junit)
+        _finish(live, "error", junit, mode=console.mode)
         for i in broken:
             sys.stderr.write(f"part {i + 1} ({', '.join(groups[i])}):\n"
                              + "".join(said[i][-20:]))
         raise RigError(f"a part of the certification did not finish (exits {codes}); "
                        f"see {out}/part-*/")
-    return _finish(live, "finished", junit)
+    return _finish(live, "finished", junit, mode=console.mode)
 
 
 def _relabel_pending(report: dict, fate: str) -> None:
@@ -615,15 +672,16 @@ def _part_report(folder: Path, run_id: str) -> dict | None:
 
 
 def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str]]], *,
-            part: bool = False) -> int:
+            part: bool = False, mode: str = "plain") -> int:
     """The run folder's last report, in ``state``: ``certification.json`` (with what
     produced it and the requirements' statements and notices), ``junit.xml`` and, for a
-    whole run (not a part of one), ``certification.html``."""
+    whole run (not a part of one), ``certification.html``. The console gets the final table
+    (``mode`` quiet: the verdict line only; a part: nothing, its parent shows the run)."""
     import xml.etree.ElementTree as ET
 
     from harness.report.html import HTML_FILE
     from harness.report.junit import JUNIT_FILE, finish_junit
-    from harness.report.manifest import seal_run_folder
+    from harness.report.manifest import seal_run_folder, write_manifest
 
     report = live.update(state)
     out = live.out
@@ -637,21 +695,31 @@ def _finish(live: LiveReport, state: str, junit_parts: list[tuple[Path, list[str
         except ET.ParseError as exc:  # a part killed while pytest wrote it
             print(f"junit.xml not written: a part's file is cut short ({exc})",
                   file=sys.stderr, flush=True)
+    from harness.report.summary import final_table, verdict_line
+
+    loud = mode in ("tty", "plain")
     if not part:
         from harness.report.allure_run import ALLURE_DIR, write_run_files
 
         write_run_files(out / ALLURE_DIR, report)  # what produced the results, categories
         seconds = live.write_html()
-        print(f"HTML report: {out / HTML_FILE} ({seconds:.1f} s)", flush=True)
-    for maker, rows in report["makers"].items():
-        counts = {s: sum(1 for r in rows.values() if r["status"] == s)
-                  for s in ("passed", "failed", "not_run")}
-        print(f"{maker:16} passed {counts['passed']:3}  failed {counts['failed']:3}  "
-              f"not run {counts['not_run']:3}", flush=True)
-    print(f"report: {out / 'certification.json'}", flush=True)
-    for fault in report.get("bench_faults", []):
-        print(f"BENCH FAULT {fault['test']}: {fault['fault']}", flush=True)
-    seal_run_folder(out)  # last: the manifest lists every file the run wrote
+        if loud:
+            print(f"HTML report: {out / HTML_FILE} ({seconds:.1f} s)", flush=True)
+    if loud:
+        print("\n".join(final_table(report)), flush=True)
+        print(f"report: {out / 'certification.json'}", flush=True)
+        for fault in report.get("bench_faults", []):
+            print(f"BENCH FAULT {fault['test']}: {fault['fault']}", flush=True)
+    # Last: the manifest lists every file the run wrote.
+    if loud:
+        seal_run_folder(out)
+    else:
+        try:
+            write_manifest(out)
+        except OSError as exc:
+            print(f"{out}: manifest not written: {exc}", file=sys.stderr, flush=True)
+    if mode != "events":
+        print(verdict_line(report, out), flush=True)
     if report["passed"]:
         return EXIT_OK
     failed = any(row["status"] == "failed" for rows in report["makers"].values()
@@ -749,9 +817,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="finish the run in --out DIR: keep the tests it decided (passed or "
                         "failed), run again those it did not (not run, skipped, stopped by a "
                         "bench fault); same bench file, profiles and rig only; as one job")
-    # A part of a split run: its report carries the run's id (internal).
+    p.add_argument("--quiet", action="store_true",
+                   help="print only the failures, as they happen, and the final verdict")
+    p.add_argument("--plain", action="store_true",
+                   help="a line per finished test, no control characters, even on a "
+                        "terminal (the default when stdout is not a terminal: CI logs)")
+    # A part of a split run: its report carries the run's id, its console sends its
+    # parent events (internal).
     p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_certify)
+    p.add_argument("--console", choices=("events",), default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_certify, pytest_args=[])
+    p.epilog = ("After --, options for each pytest run of the suites: certify -- -k E901 -x. "
+                "A requirement they leave undecided is not run, and the certification does "
+                "not pass.")
 
     p = sub.add_parser("catalogue", help="the requirement catalogue (docs/requirements.md) "
                                          "as Markdown, from the profiles")
@@ -781,10 +859,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `certify [options] -- PYTEST_ARGS`: what follows the first -- is pytest's, unparsed.
+    passed_on = argv[argv.index("--") + 1:] if "--" in argv else None
+    if passed_on is not None:
+        argv = argv[:argv.index("--")]
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    if passed_on is not None:
+        if args.command != "certify":
+            print(f"onshi-rig {args.command or ''}: options after -- are for certify's "
+                  "pytest only", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        args.pytest_args = passed_on
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT

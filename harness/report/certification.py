@@ -36,6 +36,8 @@ VERDICT_PROPERTY = "onshi_rig.verdict"
 BENCH_FAULT_PROPERTY = "onshi_rig.bench_fault"
 
 GENERAL = "general_readers"
+#: Why a test the pytest options given to certify (after ``--``) deselected did not run.
+DESELECTED = "not run: deselected by the pytest options given after --"
 
 
 @attrs.define
@@ -129,6 +131,16 @@ class CertificationCollector:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
         self.collected = True
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        # pytest's own options (certify -- -k/-m/--deselect) deselect before the trylast
+        # hook above sees the items: kept as not run, so what only they decide is
+        # ``not_run`` for that reason, never "no test covers it" nor a pass.
+        for item in items:
+            if item.nodeid not in self.tests:
+                reqs = tuple(r for m in item.iter_markers("requirement") for r in m.args)
+                self.tests[item.nodeid] = TestRecord(item.nodeid, reqs, self._makers_of(item),
+                                                     reason=DESELECTED)
 
     def pytest_runtest_makereport(self, item: pytest.Item) -> None:
         # The operator's steps are on the bench's timeline; each phase takes the new ones.
