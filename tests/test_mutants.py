@@ -107,3 +107,19 @@ def test_bad_catalogue_is_bad_input(tmp_path: Path) -> None:
 def test_unknown_maker_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert mutants.main(["--maker", "kanon", "--list"]) == 2
     assert "kanon" in capsys.readouterr().err
+
+
+def test_equivalent_mutants_are_named_with_why_and_not_certified(
+        every: list, profiles: ProfileSet) -> None:
+    """A generated mutant that breaks no rule of the notices (a time no notice gives) is left
+    out of the certification and listed with why; every entry of the catalogue's
+    ``equivalent`` names at least one generated mutant (no stale excuse)."""
+    catalogue = mutants.load_catalogue()
+    makers = mutants.face_auth_makers(profiles)
+    left_out = mutants.equivalents(profiles, makers, 0, catalogue)
+    assert left_out and all(why for _, why in left_out)
+    assert not {m.id for m, _ in left_out} & {m.id for m in every}
+    for key in catalogue.equivalent:
+        assert any(m.id == key or m.id.endswith(f"-{key}") for m, _ in left_out), key
+    # Only timers no notice gives are excused: never a text or a redirect.
+    assert {m.kind for m, _ in left_out} == {"timer"}
