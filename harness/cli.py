@@ -854,6 +854,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli_report import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
+    from harness.cli_schema import add_parsers as add_schema_parsers
+
+    add_schema_parsers(sub)
     return parser
 
 

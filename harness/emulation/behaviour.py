@@ -22,7 +22,7 @@ import pydantic
 
 from harness.emulation.screen_look import ScreenLook
 from harness.errors import BadInput
-from harness.loading import Field, read_layered_yaml, validate_data
+from harness.loading import Field, check_all, read_layered_yaml, validate_data
 from harness.model.bench_spec import Deviation
 from harness.model.lamps import LampColour
 from harness.model.screens import DialogId, Overlay, ScreenClass
@@ -106,7 +106,9 @@ def _as_list(value: Any) -> Any:
     return value
 
 
-Transitions = Annotated[list[Transition], pydantic.BeforeValidator(_as_list)]
+#: Written as a state's name, one transition or a list of them (the JSON Schema says all three).
+Transitions = Annotated[list[Transition], pydantic.BeforeValidator(
+    _as_list, json_schema_input_type=str | Transition | list[Transition])]
 
 
 class Start(Field):
@@ -190,19 +192,22 @@ class ReaderBehaviour(Field):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> ReaderBehaviour:
+        found: list[tuple[tuple[Any, ...], str]] = []
         for needed in ("off", "standby", "starting", "link_wait", "first"):
             if needed not in self.states:
-                raise ValueError(f"states: the engine needs a state named {needed!r}")
+                found.append((("states",), f"the engine needs a state named {needed!r}"))
         for name, state in self.states.items():
             if state.like is not None and state.like not in self.states:
-                raise ValueError(f"states.{name}.like: no state {state.like!r}")
+                found.append((("states", name, "like"), f"no state {state.like!r}"))
         for source, table in self.transitions.items():
             if source != "*" and source not in self.states:
-                raise ValueError(f"transitions.{source}: no such state")
+                found.append((("transitions", source), "no such state"))
             for event, options in table.items():
-                for option in options:
+                for k, option in enumerate(options):
                     if option.to not in self.states:
-                        raise ValueError(f"transitions.{source}.{event}: no state {option.to!r}")
+                        found.append((("transitions", source, event, k, "to"),
+                                      f"no state {option.to!r}"))
+        check_all(found)
         return self
 
 
@@ -330,16 +335,21 @@ def load_with_deviations(
     if not deviations:
         return spec
     where = blame or str(path)
+    # Every deviation that does not fit, then every problem of the deviated file: all at once.
+    missing: list[BadInput] = []
     for i, deviation in enumerate(deviations):
         try:
             apply_deviation(data, deviation)
         except KeyError as exc:
-            raise BadInput(
-                where, None, f"deviations[{i}].change", f"{exc.args[0]} is not in {path.name}"
-            ) from None
+            missing.append(BadInput(
+                where, None, f"deviations[{i}].change", f"{exc.args[0]} is not in {path.name}"))
+    if missing:
+        raise BadInput.of(missing)
     try:
         return validate_data(model, data, where)
     except BadInput as exc:
-        raise BadInput(
-            where, None, "deviations", f"{exc.field}: {exc.problem} ({path.name} as deviated)"
-        ) from None
+        raise BadInput.of([
+            BadInput(where, None, "deviations",
+                     f"{p.field}: {p.problem} ({path.name} as deviated)" if p.field
+                     else f"{p.problem} ({path.name} as deviated)")
+            for p in exc.problems]) from None

@@ -64,16 +64,26 @@ def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
     """Behaviour files of every emulated hub and reader (with the bench's deviations), by
     name; errors name the bench line."""
     twins: dict[str, DeviceSpec] = {}
+    # Every twin's problems at once (a bench's author fixes them in one go).
+    problems: list[BadInput] = []
     for i, hub in enumerate(spec.hubs):
         assert hub.emulate is not None  # checked by BenchSpec
-        with _on_bench_line(bench_path, "hubs", i, hub.name):
-            twins[hub.name] = load_device_spec(_behaviour_file(bench_path, hub.name,
-                                                               hub.emulate))
+        try:
+            with _on_bench_line(bench_path, "hubs", i, hub.name):
+                twins[hub.name] = load_device_spec(_behaviour_file(bench_path, hub.name,
+                                                                   hub.emulate))
+        except BadInput as exc:
+            problems.append(exc)
     for i, reader in enumerate(spec.readers):
         assert reader.emulate is not None
-        with _on_bench_line(bench_path, "readers", i, reader.name):
-            path = _behaviour_file(bench_path, reader.name, reader.emulate)
-            twins[reader.name] = load_device_spec(path, reader.deviations, str(bench_path))
+        try:
+            with _on_bench_line(bench_path, "readers", i, reader.name):
+                path = _behaviour_file(bench_path, reader.name, reader.emulate)
+                twins[reader.name] = load_device_spec(path, reader.deviations, str(bench_path))
+        except BadInput as exc:
+            problems.append(exc)
+    if problems:
+        raise BadInput.of(problems)
     return twins
 
 
@@ -89,10 +99,14 @@ def _on_bench_line(bench_path: Path, group: str, index: int, name: str) -> Itera
         from harness.loading import line_of, read_layered_yaml
 
         _, lines = read_layered_yaml(bench_path)
-        key = "deviations" if exc.field.startswith("deviations") else "emulate"
-        rest = exc.field if key == "deviations" else "emulate"
-        raise BadInput(exc.path, line_of(lines, (group, index, key)), f"{group}[{name}].{rest}",
-                       exc.problem) from None
+
+        def placed(problem: BadInput) -> BadInput:
+            key = "deviations" if problem.field.startswith("deviations") else "emulate"
+            rest = problem.field if key == "deviations" else "emulate"
+            return BadInput(problem.path, line_of(lines, (group, index, key)),
+                            f"{group}[{name}].{rest}", problem.problem)
+
+        raise BadInput.of([placed(p) for p in exc.problems]) from None
 
 
 def build_world(

@@ -386,18 +386,20 @@ class ExpectedTexts:
         return _every(self.dialogs)
 
 
-def _check_unique_ids(path: Path, profile: Profile) -> None:
+def _file_problems(path: Path, profile: Profile) -> list[BadInput]:
+    """A profile's problems its model cannot see: IDs listed twice, a key not its file's."""
+    found: list[BadInput] = []
+    lines = read_yaml(path)[1]
     seen: set[str] = set()
     for i, req in enumerate(profile.requirements):
         if req.id in seen:
-            _, lines = read_yaml(path)
-            raise BadInput(
-                str(path),
-                line_of(lines, ("requirements", i, "id")),
-                f"requirements[{i}].id",
-                f"{req.id} is listed twice",
-            )
+            found.append(BadInput(str(path), line_of(lines, ("requirements", i, "id")),
+                                  f"requirements[{i}].id", f"{req.id} is listed twice"))
         seen.add(req.id)
+    if profile.key != path.stem:
+        found.append(BadInput(str(path), line_of(lines, ("key",)), "key",
+                              f"is {profile.key!r}, the file is {path.stem}"))
+    return found
 
 
 class ProfileSet:
@@ -412,13 +414,18 @@ class ProfileSet:
         if not files:
             raise BadInput(str(folder), None, "", "no vendor profiles (*.yaml) in this folder")
         profiles: dict[str, Profile] = {}
+        # Every file's problems at once, not the first file's first.
+        problems: list[BadInput] = []
         for path in files:
-            profile = load_yaml_model(path, Profile)
-            _check_unique_ids(path, profile)
-            if profile.key != path.stem:
-                raise BadInput(str(path), line_of(read_yaml(path)[1], ("key",)), "key",
-                               f"is {profile.key!r}, the file is {path.stem}")
+            try:
+                profile = load_yaml_model(path, Profile)
+            except BadInput as exc:
+                problems.append(exc)
+                continue
+            problems += _file_problems(path, profile)
             profiles[profile.key] = profile
+        if problems:
+            raise BadInput.of(problems)
         return cls(profiles)
 
     def face_auth_makers(self) -> list[str]:

@@ -26,7 +26,11 @@ def _parse_id(value: object) -> int:
     return number
 
 
-UsbId = Annotated[int, pydantic.BeforeValidator(_parse_id)]
+#: What a file may write (for the JSON Schema): "054C", "0x054c" or a number.
+_WRITTEN = (Annotated[str, pydantic.StringConstraints(pattern=r"^\s*(0[xX])?[0-9A-Fa-f]{1,4}\s*$")]
+            | Annotated[int, pydantic.Field(ge=0, le=0xFFFF)])
+
+UsbId = Annotated[int, pydantic.BeforeValidator(_parse_id, json_schema_input_type=_WRITTEN)]
 
 
 def fmt_id(number: int) -> str:
