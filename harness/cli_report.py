@@ -1,8 +1,11 @@
-"""``onshi-rig report render | verify | diff``: a run folder after the run.
+"""``onshi-rig report render | verify | diff | merge``: a run folder after the run.
 
 Exit codes: ``render`` 0, 2 (no or a broken report); ``verify`` 0 every file as sealed, 1 a
 file changed, missing or extra (each listed), 2 no manifest; ``diff`` 0 nothing got worse,
-1 a requirement newly fails or is newly not run, 2 bad input.
+1 a requirement newly fails or is newly not run, 2 bad input; ``merge`` 0 the merged
+certification passes, 1 it does not (a requirement failed or not run, or two benches
+certified a maker differently: a conflict), 2 bad input (a run unfinished, changed since
+it was sealed, or given twice; an --out folder not new or empty).
 """
 
 from __future__ import annotations
@@ -81,9 +84,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHANGED if diff.worse else EXIT_OK
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness.report.merge import format_merge, merge_runs
+
+    result = merge_runs(args.run_dirs, args.out)
+    for line in format_merge(result):
+        print(line)
+    return EXIT_OK if result.passed else EXIT_CHANGED
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="a run folder after the run: render its HTML again, "
-                                      "verify its files, compare two runs")
+                                      "verify its files, compare two runs, merge benches' "
+                                      "runs")
     report = p.add_subparsers(dest="report_command", metavar="ACTION", required=True)
 
     r = report.add_parser("render", help="write certification.html again from the folder's "
@@ -107,3 +120,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "pictures of both runs side by side")
     r.add_argument("--json", action="store_true", help="the comparison as one JSON object")
     r.set_defaults(func=cmd_diff)
+
+    r = report.add_parser("merge", help="the runs of several benches as one certification: "
+                                        "each maker from the bench that certified it, "
+                                        "conflicts shown (exit 1), never overwritten")
+    r.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    r.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="the merged folder (new or empty): certification.json, .html, "
+                        "junit.xml, manifest.sha256, each run copied whole into run-N/")
+    r.set_defaults(func=cmd_merge)
