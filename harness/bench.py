@@ -204,11 +204,10 @@ class Bench:
                 self.switch(name, False)
             if tick is not None:
                 tick()
-            waited = 0.0
-            while waited < step.wait_s - 1e-9:
-                pause = min(tick_s, step.wait_s - waited) if tick is not None else step.wait_s
-                self.clock.sleep(pause)
-                waited += pause
+            # Until the clock says so: on a real clock the ticks take time of their own.
+            until = self.clock.now() + step.wait_s
+            while (left := until - self.clock.now()) > 1e-9:
+                self.clock.sleep(min(tick_s, left) if tick is not None else left)
                 if tick is not None:
                     tick()
 

@@ -130,7 +130,8 @@ class Box:
             "readers": readers,
             "instruments": instruments,
             "cameras": cameras,
-            "sysfs_root": str((self.folder / "sysfs").resolve()),
+            # The link, not where it points now: each change of the tree swaps the link.
+            "sysfs_root": str((self.folder / "sysfs").absolute()),
             "clock": {"start": dumped["clock"]["start"], "scale": self.scale},
             "operator": {"script": "operator.yaml", "timeout_s": self.operator_timeout_s},
         }
