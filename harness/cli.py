@@ -23,6 +23,7 @@ from harness.errors import MissingSystemPart, RigError
 if TYPE_CHECKING:
     import datetime as dt
     import subprocess
+    from collections.abc import Callable
 
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
@@ -41,6 +42,41 @@ def _bench_arg(parser: argparse.ArgumentParser) -> None:
         help="bench file (default: onshi-rig.toml's bench, else the emulated bench, "
              "fixtures/benches/emulated.yaml)",
     )
+
+
+def _wait_arg(parser: argparse.ArgumentParser) -> None:
+    from harness.bench_lock import wait_seconds
+
+    parser.add_argument(
+        "--wait-for-bench", metavar="SECONDS", type=wait_seconds, default=0.0,
+        help="when another run holds the bench (its labgrid place or one of its devices): "
+             "wait up to SECONDS for it (default: exit 2 at once, naming the holder)",
+    )
+
+
+def _holding(command: Callable[[argparse.Namespace], int]
+             ) -> Callable[[argparse.Namespace], int]:
+    """``command`` run holding the bench (harness.bench_lock): its labgrid place and its
+    devices, released at the end, on Ctrl-C and on SIGTERM too (a CI runner's cancel)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from harness.bench import default_bench_path
+        from harness.bench_lock import hold_bench
+
+        if getattr(args, "plan", False):  # collects the suites; opens nothing
+            return command(args)
+
+        def terminate(*_: object) -> None:
+            raise SystemExit(128 + signal.SIGTERM)
+
+        before = signal.signal(signal.SIGTERM, terminate)
+        try:
+            with hold_bench(args.bench or default_bench_path(), wait_s=args.wait_for_bench):
+                return command(args)
+        finally:
+            signal.signal(signal.SIGTERM, before)
+
+    return run
 
 
 def _profiles_arg(parser: argparse.ArgumentParser) -> None:
@@ -356,6 +392,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
             code = pytest.main(
                 [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
+                 "-p", "no:labgrid",  # labgrid's own plugin: not the rig's
                  "-o", "addopts=", "--bench", str(path),
                  # A part's allure results go to its run's folder: one allure/ per run.
                  f"--alluredir={(out.parent if part else out) / ALLURE_DIR}",
@@ -437,7 +474,7 @@ def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
     collector = CertificationCollector(spec, only)
     code = pytest.main(
         [str(project_file("suites")), "--collect-only", "-p", "no:terminal",
-         "-p", "no:cacheprovider", "-o", "addopts=", "--bench", str(path),
+         "-p", "no:cacheprovider", "-p", "no:labgrid", "-o", "addopts=", "--bench", str(path),
          "--profiles", str(Path(profiles_dir).resolve()), "--rootdir", str(project_file("."))],
         plugins=[collector],
     )
@@ -773,7 +810,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per device")
     p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,
                    help="emulated bench: how emulated cards reach PC/SC (default: the bench file's)")
-    p.set_defaults(func=cmd_scan)
+    _wait_arg(p)
+    p.set_defaults(func=_holding(cmd_scan))
 
     p = sub.add_parser("emulate", help="run the emulated bench until interrupted, its cards in pcscd")
     _bench_arg(p)
@@ -826,7 +864,8 @@ def build_parser() -> argparse.ArgumentParser:
     # parent events (internal).
     p.add_argument("--run-id", default=None, help=argparse.SUPPRESS)
     p.add_argument("--console", choices=("events",), default=None, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_certify, pytest_args=[])
+    _wait_arg(p)
+    p.set_defaults(func=_holding(cmd_certify), pytest_args=[])
     p.epilog = ("After --, options for each pytest run of the suites: certify -- -k E901 -x. "
                 "A requirement they leave undecided is not run, and the certification does "
                 "not pass.")
@@ -846,7 +885,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,
                    help="emulated bench: how emulated cards reach PC/SC")
     p.add_argument("--json", action="store_true", help="the report as one JSON object")
-    p.set_defaults(func=cmd_probe)
+    _wait_arg(p)
+    p.set_defaults(func=_holding(cmd_probe))
 
     from harness.cli_vision import add_parsers
 

@@ -6,7 +6,9 @@ principle 1): the bench file decides what is behind them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +64,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--evidence", metavar="DIR", default=None,
         help="keep the camera frames behind each screen decision in DIR (for the reports)",
+    )
+    group.addoption(
+        "--wait-for-bench", metavar="SECONDS", default=0.0, type=float,
+        help="when another run holds the bench (its labgrid place or a device): wait up "
+             "to SECONDS for it (default: stop at once, naming the holder)",
     )
 
 
@@ -219,18 +226,40 @@ def profiles(request: pytest.FixtureRequest) -> ProfileSet:
 @pytest.fixture(scope="session")
 def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
     """The bench of ``--bench``, opened once for the session."""
+    from harness.bench_lock import BenchHeld, hold_bench
+
     config = request.config
-    try:
-        opened = Bench.load(_bench_path(config), pcsc_service=config.getoption("--pcsc")).open()
-    except MissingSystemPart as exc:
-        missing_part(str(exc))
-    except RigError as exc:
-        pytest.fail(f"cannot open the bench: {exc}", pytrace=False)
-    yield opened
-    target = config.getoption("--timeline")
-    if target:
-        opened.timeline.write_jsonl(Path(target))
-    opened.close()
+    with contextlib.ExitStack() as held:
+        try:
+            # Its labgrid place and devices first (harness.bench_lock), for the session.
+            held.enter_context(hold_bench(_bench_path(config), say=_say(config),
+                                          wait_s=config.getoption("--wait-for-bench")))
+            opened = Bench.load(_bench_path(config),
+                                pcsc_service=config.getoption("--pcsc")).open()
+        except BenchHeld as exc:
+            pytest.exit(f"cannot open the bench: {exc}", returncode=2)
+        except MissingSystemPart as exc:
+            missing_part(str(exc))
+        except RigError as exc:
+            pytest.fail(f"cannot open the bench: {exc}", pytrace=False)
+        yield opened
+        target = config.getoption("--timeline")
+        if target:
+            opened.timeline.write_jsonl(Path(target))
+        opened.close()
+
+
+def _say(config: pytest.Config) -> Callable[[str], None]:
+    """A line to the person running pytest (past its capture)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    return say
 
 
 @pytest.fixture(autouse=True)

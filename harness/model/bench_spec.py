@@ -273,6 +273,19 @@ class PcscSettings(Field):
     vpcd_reader: str | None = None
 
 
+class LabgridPlace(Field):
+    """The labgrid place this bench is (harness/bench_lock.py): a run acquires it from the
+    lab's coordinator for its whole length and releases it at the end, so two people, or a
+    person and CI, never drive the bench at once."""
+
+    #: The coordinator, ``HOST:PORT`` (default: ``LG_COORDINATOR``, else labgrid's own
+    #: default ``127.0.0.1:20408``).
+    coordinator: str | None = pydantic.Field(default=None, pattern=r"^[^\s/]+$")
+    #: The place's exact name (not labgrid-client's substring match; ``+TOKEN`` is not
+    #: taken).
+    place: str = pydantic.Field(pattern=r"^[^\s+*][^\s*]*$")
+
+
 class OperatorSettings(Field):
     """Real bench: how the person at the bench is asked (harness.operator)."""
 
@@ -332,6 +345,8 @@ class BenchSpec(Field):
     faults: list[InjectedFault] = []
     #: A G-code stylus robot that presses the readers' buttons and moves the card.
     robot: RobotSpec | None = None
+    #: A labgrid place acquired for each run (``{coordinator: HOST:PORT, place: NAME}``).
+    labgrid: LabgridPlace | None = None
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
