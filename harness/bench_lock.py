@@ -79,6 +79,9 @@ def bench_devices(spec: BenchSpec) -> dict[str, str]:
     if spec.kind != "real":
         return {}
     found: dict[str, str] = {}
+    # A USB tree other than the host's (a bench in a box's folder) has devices of its own.
+    tree = "" if spec.sysfs_root == BenchSpec.model_fields["sysfs_root"].default \
+        else f"{os.path.realpath(spec.sysfs_root)} "
     for inst in spec.instruments:
         label = f"instrument {inst.name}"
         if inst.kind == "numato_relay" and inst.port:
@@ -86,22 +89,22 @@ def bench_devices(spec: BenchSpec) -> dict[str, str]:
         if inst.serial:
             found[f"hid relay {inst.serial}"] = label
         if inst.usb_path:
-            found[f"usb {inst.usb_path}"] = label
+            found[f"usb {tree}{inst.usb_path}"] = label
         for port in inst.ports or []:
             found[f"pdu {(inst.url or '').rstrip('/')} {inst.hostname} port {port}"] = label
     for reader in spec.readers:
         label = f"reader {reader.name}"
         usb = reader.usb
         if usb.path:
-            found[f"usb {usb.path}"] = label
+            found[f"usb {tree}{usb.path}"] = label
         else:
             serial = f" serial {usb.serial}" if usb.serial else ""
-            found[f"usb id {fmt_id(usb.vid)}:{fmt_id(usb.pid)}{serial}"] = label
+            found[f"usb {tree}id {fmt_id(usb.vid)}:{fmt_id(usb.pid)}{serial}"] = label
         if reader.nfc:
             found[f"nfc {reader.nfc}"] = label
     for hub in spec.hubs:
         if hub.port_power:  # switching its ports switches whatever is plugged in
-            found[f"usb {hub.path}"] = f"hub {hub.name}"
+            found[f"usb {tree}{hub.path}"] = f"hub {hub.name}"
     for camera in spec.cameras:
         found[_camera_key(camera.source)] = f"camera {camera.name}"
     if spec.robot is not None:

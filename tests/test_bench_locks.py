@@ -229,6 +229,13 @@ def test_killed_holder_blocks_while_alive_then_same_user_takes_the_place_back(
         assert f"labgrid place bench-c (labgrid {coordinator} place bench-c) is held by " \
                f"pid {proc.pid} ({getpass.getuser()} on {socket.gethostname()}, bench " \
                f"{bench.resolve()}) since " in err
+        # The suites under pytest are refused too: the session stops, exit 2, the holder named.
+        second = subprocess.run(
+            [sys.executable, "-m", "pytest", str(tmp_path / "hold" / "test_hold.py"), "-q",
+             "-p", "no:cacheprovider", "-p", "no:labgrid", "--bench", str(bench)],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path / "hold")
+        assert second.returncode == 2, second.stdout
+        assert f"is held by pid {proc.pid} " in second.stdout and "HELD" not in second.stdout
     finally:
         _kill(proc)
     # labgrid keeps a place acquired when its client dies ...
@@ -348,6 +355,9 @@ def test_devices_locked_by_what_they_are(tmp_path: Path) -> None:
         "camera /dev/video0": "camera c",
     }
     assert set(devices(real.format(port=tmp_path / "ttyACM0"))) == set(one)
+    # Another USB tree (a bench in a box's sysfs folder): its own devices.
+    boxed = devices(real.format(port=tmp_path / "ttyACM0") + f"sysfs_root: '{tmp_path / 'sys'}'\n")
+    assert f"usb {tmp_path / 'sys'} 1-2" in boxed and "usb 1-2" not in boxed
     # An emulated bench's devices are the process's own twins: nothing to lock.
     emulated = load_bench_spec(Path(__file__).parent.parent / "fixtures/benches/emulated.yaml")
     assert emulated.cameras and bench_devices(emulated) == {}
