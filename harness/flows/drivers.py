@@ -151,15 +151,33 @@ def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
     """AUTH-02, both halves (seed 002: 暗証番号を3回連続で間違えて): one wrong PIN short of the
     lock, then the right one (the count starts again; the visit goes on, the card is taken
     out); next visit, wrong PINs up to the lock, each watched."""
+    n = _locks_after(run, plan)
+    if n is None:
+        return
+    _pin_visit(run, [False] * (n - 1) + [True])
+    _pin_visit(run, [False] * n)
+
+
+def _locks_after(run: FlowRun, plan: Plan) -> int | None:
+    """How many wrong PINs in a row lock, as the flow's checks say (None: a problem)."""
     counts = [check.pin_count.locks_after for check in plan.profile.flow_checks(
         plan.flow, plan.given) if check.pin_count is not None]
     if not counts:
-        run.problem("the profile's pin_lock checks give no pin_count: how many wrong PINs "
+        run.problem(f"the profile's {plan.flow} checks give no pin_count: how many wrong PINs "
                     "lock is not known, so none is typed")
+        return None
+    return counts[0]
+
+
+def drive_pin_lock_staff(run: FlowRun, plan: Plan) -> None:
+    """AUTH-06 (seed 002 目視確認モード: 顔認証がうまくいかず、かつ…暗証番号を3回連続で間違えて
+    ロックがかかった場合): a visit whose face does not match and whose wrong PINs lock the card,
+    the card taken out; then the staff path (AUTH-05) with that same locked card."""
+    n = _locks_after(run, plan)
+    if n is None:
         return
-    n = counts[0]
-    _pin_visit(run, [False] * (n - 1) + [True])
     _pin_visit(run, [False] * n)
+    drive_staff_visual(run, plan)
 
 
 def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
@@ -402,6 +420,7 @@ DRIVERS: dict[str, Driver] = {
     "consent": drive_consent,
     "face_auth": drive_visit,
     "pin_lock": drive_pin_lock,
+    "pin_lock_staff": drive_pin_lock_staff,
     "staff_visual": drive_staff_visual,
     "passcode_first_issue": drive_look_at_first,
     "first_screen": drive_look_at_first,

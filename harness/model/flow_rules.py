@@ -579,7 +579,7 @@ def _pin_count(rule: PinCount, record: FlowRecord) -> list[str]:
     if not tried_lock:
         problems.append(f"no {n}th wrong PIN in a row was entered: the lock was not tried "
                         f"({record.path()})")
-    if not tried_reset:
+    if rule.tries_reset and not tried_reset:
         problems.append(f"no {n} wrong PINs in all were entered with a right one between: the "
                         f"reset was not tried ({record.path()})")
     return problems

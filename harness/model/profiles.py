@@ -173,6 +173,9 @@ class PinCount(Field):
     reset (wrong entries that would lock but for a right one between)."""
 
     locks_after: int = pydantic.Field(ge=2)
+    #: The record must also try the reset half (False: a flow that only locks the PIN on
+    #: its way elsewhere, AUTH-06; the reset is AUTH-02's to prove).
+    tries_reset: bool = True
     asking: ScreenClass = "pin_entry"
     locked: ScreenClass = "pin_locked"
     proceeds: ScreenClass = "consent"

@@ -59,6 +59,7 @@ Flow = Literal[
     "consent",
     "face_auth",
     "pin_lock",
+    "pin_lock_staff",
     "staff_visual",
     "passcode_first_issue",
     "smartphone_iphone",
