@@ -66,10 +66,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="keep the camera frames behind each screen decision in DIR (for the reports)",
     )
     group.addoption(
-        "--wait-for-bench", metavar="SECONDS", default=0.0, type=float,
+        "--wait-for-bench", metavar="SECONDS", default=0.0, type=_wait_seconds,
         help="when another run holds the bench (its labgrid place or a device): wait up "
              "to SECONDS for it (default: stop at once, naming the holder)",
     )
+
+
+def _wait_seconds(text: str) -> float:
+    from harness.bench_lock import wait_seconds
+
+    return wait_seconds(text)  # 0 to a day: never an unbounded wait
 
 
 def pytest_configure(config: pytest.Config) -> None:
