@@ -14,6 +14,9 @@ on the default bench.
 - The MATSUMURA logo lamp red, or lit with mere power: ``leds`` (ERR-07).
 - Fujitsu's pairing done in another app than the notice's ログイン名管理ツール → ペアリング登録:
   ``pairing.app`` (SP-04; another button, ``pairing.button``, on a hand-made record).
+- A reader that shows the check done after line authentication was cut (the terminal's
+  ネットワークエラー, nothing handed over): ``transitions.checking.check_network_error``
+  (ERR-08, the reader's side).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ STAFF: Flow = ("staff_visual", ("passcode_issued",))
 FIRST_ISSUE: Flow = ("passcode_first_issue", ("passcode_first_issue",))
 NO_POWER: Flow = ("no_power", ("reader_unpowered",))
 PAIRING: Flow = ("pairing", ("not_paired",))
+LINE_AUTH_CUT: Flow = ("line_auth_cut", ("line_auth_cut",))
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -113,6 +117,12 @@ FAULTS = {
         "fujitsu_japan", (deviation("behaviour.pairing.app", "管理アプリ", "another app"),),
         PAIRING, {"SP-04": "the pairing was done in '管理アプリ'; the procedure pairs in "
                            "'ログイン名管理ツール'"}),
+    # The check cannot succeed after the cut: a reader that shows it done (受付が完了しました)
+    # although the terminal reports ネットワークエラー and hands over nothing (ERR-08).
+    "network-error-shown-as-done": Fault(
+        "panasonic", (deviation("behaviour.transitions.checking.check_network_error",
+                                "completion", "shows the check done"),),
+        LINE_AUTH_CUT, {"ERR-08": "completion must never show in this flow"}),
     "logo-lamp-red": Fault(
         "atlas", _leds("red", "started"), NO_POWER,
         {"ERR-07": "its logo lamp was red, not white"}),
