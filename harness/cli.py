@@ -897,6 +897,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli_schema import add_parsers as add_schema_parsers
 
     add_schema_parsers(sub)
+    from harness.cli_help import document
+
+    document(parser)  # every subcommand: what it does, an example, its exit codes
     return parser
 
 

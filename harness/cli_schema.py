@@ -163,15 +163,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "schema", help="print the JSON Schema of a bench, profile, behaviour or card file",
-        description="Prints the JSON Schema of a kind of file the rig reads, generated from "
-                    "the models that load it (a file naming a base holds only what it "
-                    "changes). Editors that speak yaml-language-server use it from a "
-                    "file's first line: '# yaml-language-server: $schema=PATH'. The "
-                    "repository's schemas/ holds each kind's.",
-        epilog="example: onshi-rig schema bench > schemas/bench.json\n"
-               "exit codes: 0 printed; 2 bad usage",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "schema", help="print the JSON Schema of a bench, profile, behaviour or card file")
     p.add_argument("kind", choices=sorted(KINDS), help="which kind of file")
     p.add_argument("--part", action="store_true",
                    help="the schema of a file written only as other files' base (every key "

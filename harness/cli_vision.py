@@ -300,10 +300,18 @@ def cmd_references(args: argparse.Namespace) -> int:
     root = args.out or (default_screens_dir() if args.check else screens_to_write(None))
     if root.exists() and not root.is_dir():
         raise RigError(f"--out {root}: not a folder")
-    targets = reference_targets()
+    if args.twin is not None:
+        # A lab's own twin (a sixth maker, say): its references under the key it is given.
+        from harness.emulation.screen_views import twin_target
+
+        if len(args.device) != 1:
+            raise RigError("--twin FILE: give the maker it is with one --vendor KEY")
+        targets = [twin_target(args.device[0], args.twin)]
+    else:
+        targets = reference_targets()
     unknown_keys = sorted(set(args.device) - {t[0] for t in targets})
     if unknown_keys:
-        raise RigError(f"--device {', '.join(unknown_keys)}: no such device with a screen; "
+        raise RigError(f"--vendor {', '.join(unknown_keys)}: no such device with a screen; "
                        f"known: {', '.join(t[0] for t in targets)}")
     targets = [t for t in targets if not args.device or t[0] in args.device]
     if not args.check:
@@ -454,7 +462,7 @@ def _calibration_target(bench_path: Path, camera: str, given: object
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("classify", help="say which screen state each picture shows")
     p.add_argument("--vendor", required=True, metavar="KEY",
-                   help="maker (panasonic, canon, usen_almex, fujitsu_japan, atlas) or terminal")
+                   help="a maker key (its folder of reference screens, e.g. canon) or terminal")
     p.add_argument("--calibration", metavar="FILE", type=Path, default=None,
                    help="a saved calibration (the screen's corners in the camera's frames); "
                         "without it the screen is found in each picture")
@@ -510,8 +518,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("references",
                        help="draw the reference screens from the twins (needs fonts-noto-cjk)")
     p.add_argument("--out", type=Path, default=None, help="folder (default: fixtures/screens/)")
-    p.add_argument("--device", action="append", default=[],
+    p.add_argument("--vendor", dest="device", action="append", default=[], metavar="KEY",
                    help="only this maker (or terminal); repeatable")
+    # The option's older name, for scripts that use it.
+    p.add_argument("--device", dest="device", action="append", help=argparse.SUPPRESS)
+    p.add_argument("--twin", type=Path, default=None, metavar="FILE",
+                   help="draw the --vendor maker's references from this face-auth reader "
+                        "behaviour file (a lab's own twin) instead of the shipped twins")
     p.add_argument("--check", action="store_true",
                    help="check the committed screens are what the twins draw; exit 1 if not")
     p.set_defaults(func=cmd_references)

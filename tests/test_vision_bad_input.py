@@ -67,7 +67,7 @@ def test_the_keeper_starts_afresh_when_the_frame_size_changes(panasonic) -> None
     (["classify", "--vendor", "../canon", "x.png"], "use letters, digits"),
     (["learn", "--vendor", "canon", "--state", "s", "--name", "../../x", "--source", "a.avi"],
      "use letters, digits"),
-    (["references", "--device", "nosuch"], "known: panasonic"),
+    (["references", "--device", "nosuch"], "known: atlas, canon"),
     (["classify", "--screens", "/nonexistent", "--vendor", "canon", "x.png"],
      "no such folder"),
 ])

@@ -129,16 +129,30 @@ def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out
 
 
 def reference_targets() -> list[tuple[str, ScreenLook | None, list[ReferencePlan]]]:
-    """Every emulated device with a screen: the five makers' readers and the terminal."""
+    """Every emulated device with a screen: each face-auth reader twin in the twins' folder
+    (a maker is a file there, not a name in code) and the terminal."""
     from harness.emulation.behaviour import load_with_deviations
-    from harness.emulation.device_spec import load_device_spec
-    from harness.emulation.world import MAKERS, default_terminal_file, maker_file
+    from harness.emulation.world import default_terminal_file, maker_file
+    from harness.loading import read_yaml
 
     targets = []
-    for maker in MAKERS:
-        spec = load_device_spec(maker_file(maker))
-        assert spec.behaviour is not None
-        targets.append((maker, spec.display, reader_plans(spec.behaviour)))
+    for path in sorted(maker_file("x").parent.glob("*.yaml")):
+        data, _ = read_yaml(path)
+        # A file written only as the others' base (common-flow.yaml) is no device.
+        if isinstance(data, dict) and "name" in data:
+            targets.append(twin_target(path.stem, path))
     terminal = load_with_deviations(default_terminal_file(), TerminalBehaviour)
     targets.append(("terminal", terminal.display, terminal_plans(terminal)))
     return targets
+
+
+def twin_target(key: str, path: Path) -> tuple[str, ScreenLook | None, list[ReferencePlan]]:
+    """A face-auth reader twin's references to draw, as maker ``key``."""
+    from harness.emulation.device_spec import load_device_spec
+    from harness.errors import BadInput
+
+    spec = load_device_spec(path)
+    if spec.behaviour is None:
+        raise BadInput(str(path), None, "behaviour", "required for a face-auth reader twin "
+                       "(its screens come from its states)")
+    return key, spec.display, reader_plans(spec.behaviour)

@@ -1,0 +1,166 @@
+"""What each subcommand's ``--help`` says beyond its options: what it does, an example and
+its exit codes, in one table so every command says the three the same way.
+
+A command without an entry keeps argparse's bare help; tests/test_cli_help.py walks every
+subcommand and fails on it (and parses each example, so an example cannot drift from the
+options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+import attrs
+
+#: Said by every command: a usage mistake or a broken file never gives a traceback.
+BAD_INPUT = "2  bad input or usage (one message per problem, file:line: field: problem), " \
+            "or a missing system part (with how to fix it)"
+
+
+@attrs.frozen
+class Help:
+    description: str
+    examples: tuple[str, ...]
+    #: ``code  meaning`` lines; the bad-input line is added to every command's.
+    exits: tuple[str, ...]
+
+
+HELP: dict[str, Help] = {
+    "scan": Help(
+        "Find the bench's readers, identify each by its USB IDs and PC/SC name against the "
+        "vendor profiles, and check the USB wiring rules (direct connection, USB 3 ports, "
+        "hubs).",
+        ("onshi-rig scan --bench fixtures/benches/lab-example.yaml --json",),
+        ("0  every reader found and wired as its maker requires",
+         "1  a wiring rule is violated or a reader is missing")),
+    "emulate": Help(
+        "Run the emulated bench until Ctrl-C or SIGTERM: each general reader holds the test "
+        "card in pcscd through vpcd (pcsc_scan, OpenSC and pyscard see them), the relay "
+        "board on a serial port, the NFC frontends; --hardware serves it through real "
+        "interfaces only (a bench in a box).",
+        ("onshi-rig emulate --fault reader.gone:sony-rc-s300-s1",),
+        ("0  stopped by Ctrl-C or SIGTERM",)),
+    "pcscd-config": Help(
+        "Write the reader.conf that gives pcscd the emulated bench's vpcd readers, or print "
+        "it; start pcscd with it as root.",
+        ("onshi-rig pcscd-config --dir /tmp/onshi-rig-readers",),
+        ("0  written (or printed)",)),
+    "certify": Help(
+        "Run the suites against the bench and write the certification: per maker, each "
+        "requirement passed, failed or not run, with its evidence (certification.json, "
+        "certification.html, junit.xml, allure results) in a new report folder.",
+        ("onshi-rig certify --vendor canon --out reports/canon",
+         "onshi-rig certify --plan"),
+        ("0  every requirement of the chosen makers passed",
+         "1  a requirement failed or was not run (--plan: a requirement has no test)",
+         "3  nothing failed, but bench faults left requirements not run",
+         "130, 143  stopped by SIGINT or SIGTERM (the report is finished first)")),
+    "catalogue": Help(
+        "Print the requirement catalogue (docs/requirements.md) as Markdown, from the "
+        "vendor profiles.",
+        ("onshi-rig catalogue > docs/requirements.md",),
+        ("0  printed",)),
+    "probe": Help(
+        "Read a My Number card or phone on one general reader through PC/SC (the JPKI "
+        "applet's steps, timed) and check the name the management app shows (USB-05).",
+        ("onshi-rig probe --reader sony-rc-s300-s1 --card card",),
+        ("0  the card was read and the reader's name matches",
+         "1  a step failed or the name differs")),
+    "classify": Help(
+        "Say which screen state each picture shows, against a maker's reference screens "
+        "(and, with --read, the text it reads).",
+        ("onshi-rig classify --vendor canon --read frame.png",),
+        ("0  every picture shows a known screen",
+         "1  a picture shows no known screen")),
+    "learn": Help(
+        "Capture a new reference screen of a maker from a live camera (or a recorded "
+        "video): the frames averaged, the screen found, the reference written into the "
+        "maker's folder of the lab's screens.",
+        ("onshi-rig learn --vendor acme --state first --shows first --camera cam-acme "
+         "--bench lab.yaml --screens lab-screens",),
+        ("0  the reference was written",)),
+    "calibrate": Help(
+        "Find the screen on a bench camera and keep where it is next to the bench file "
+        "(BENCH.CAMERA.calibration.json, named by the camera's 'calibration:' key).",
+        ("onshi-rig calibrate --camera cam-canon --bench lab.yaml",),
+        ("0  the screen was found and its calibration written",
+         "1  no known screen was found (the bench file is unchanged)")),
+    "references": Help(
+        "Draw the reference screens from the twins' behaviour files (needs fonts-noto-cjk), "
+        "or with --check compare the committed ones with what the twins draw. --twin draws "
+        "a maker's from a behaviour file of the lab's own.",
+        ("onshi-rig references --check",
+         "onshi-rig references --vendor acme --twin acme.yaml --out lab-screens"),
+        ("0  drawn (--check: the committed screens are what the twins draw)",
+         "1  --check: a screen differs")),
+    "report": Help(
+        "Work on a run folder after the run: render its HTML again, verify its files, "
+        "compare two runs, merge several benches' runs.",
+        ("onshi-rig report verify reports/certify-20260202-083000",),
+        ("0  see each action's --help", "1  see each action's --help")),
+    "report render": Help(
+        "Write certification.html again from the folder's certification.json.",
+        ("onshi-rig report render reports/certify-20260202-083000",),
+        ("0  written",)),
+    "report verify": Help(
+        "Check every file of a run folder against its manifest.sha256.",
+        ("onshi-rig report verify reports/certify-20260202-083000",),
+        ("0  every file as sealed", "1  a file changed, missing or extra (each listed)")),
+    "report diff": Help(
+        "What changed from one run to another: requirements newly failing, passing, not "
+        "run.",
+        ("onshi-rig report diff reports/old reports/new --html diff.html",),
+        ("0  nothing got worse", "1  a requirement newly fails or is newly not run")),
+    "report merge": Help(
+        "The runs of several benches as one certification: each maker from the bench that "
+        "certified it, conflicts shown, never overwritten.",
+        ("onshi-rig report merge reports/bench-a reports/bench-b --out reports/merged",),
+        ("0  the merged certification passes",
+         "1  a requirement failed or not run, or two benches disagree on a maker")),
+    "schema": Help(
+        "Print the JSON Schema of a kind of file the rig reads, generated from the models "
+        "that load it (a file naming a base holds only what it changes). Editors that "
+        "speak yaml-language-server use it from a file's first line: "
+        "'# yaml-language-server: $schema=PATH'; the repository's schemas/ holds each "
+        "kind's.",
+        ("onshi-rig schema bench > schemas/bench.json",),
+        ("0  printed",)),
+}
+
+
+def epilog(entry: Help, before: str | None) -> str:
+    exits = sorted([*entry.exits, BAD_INPUT], key=lambda x: int(x.split()[0].rstrip(",")))
+    lines = [textwrap.fill(before.strip(), 78), ""] if before else []
+    lines += ["example:", *(f"  {e}" for e in entry.examples), "", "exit codes:"]
+    lines += [textwrap.fill(x, 78, initial_indent="  ", subsequent_indent="      ")
+              for x in exits]
+    return "\n".join(lines)
+
+
+def document(parser: argparse.ArgumentParser, path: str = "") -> None:
+    """Give every subcommand under ``parser`` its description, examples and exit codes."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            key = f"{path} {name}".strip()
+            entry = HELP.get(key)
+            if entry is not None:
+                sub.description = textwrap.fill(sub.description or entry.description, 78)
+                sub.epilog = epilog(entry, sub.epilog)
+                # The epilog's lines as written (argparse would run them together).
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            document(sub, key)
+
+
+def commands(parser: argparse.ArgumentParser, path: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every subcommand under ``parser`` by its words (``report diff``)."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                key = f"{path} {name}".strip()
+                found[key] = sub
+                found.update(commands(sub, key))
+    return found

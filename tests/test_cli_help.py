@@ -1,0 +1,75 @@
+"""CLI conventions (issue 17 item 6): every subcommand's ``--help`` says what it does, shows
+an example that parses with the command's own options, and lists its exit codes (2, bad
+input, always among them); a maker is ``--vendor KEY`` on every command that takes one."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+
+import pytest
+
+from harness.cli import build_parser, main
+from harness.cli_help import HELP, commands
+
+COMMANDS = commands(build_parser())
+#: How a --vendor option's help says it is a maker.
+MAKER_WORDS = re.compile(r"\bmaker\b", re.I)
+
+
+def test_every_command_is_documented() -> None:
+    assert sorted(COMMANDS) == sorted(HELP), "a command without its help texts (cli_help.HELP)"
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_has_description_example_and_exit_codes(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command.split(), "--help"]) == 0
+    text = capsys.readouterr().out
+    usage, _, rest = text.partition("\n\n")
+    assert usage.startswith(f"usage: onshi-rig {command}")
+    description = rest.split("\n\n")[0]
+    # A sentence of its own, not the options list.
+    assert not description.startswith(("positional arguments", "options")), text
+    assert description.strip().endswith("."), description
+    assert "\nexample:\n  onshi-rig " in text, text
+    codes = text.split("\nexit codes:\n", 1)[1]
+    listed = [int(line.split()[0].rstrip(",")) for line in codes.splitlines()
+              if re.match(r"^  \d", line)]
+    assert 0 in listed and 2 in listed, codes
+    assert listed == sorted(listed), codes
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_each_example_parses(command: str) -> None:
+    parser = build_parser()
+    for example in HELP[command].examples:
+        words = shlex.split(example.split(" > ")[0])
+        assert words[0] == "onshi-rig"
+        args = parser.parse_args(words[1:])  # a wrong option exits 2 here
+        assert args.command == command.split()[0]
+        if " " in command:
+            assert getattr(args, "report_command", None) == command.split()[1]
+
+
+def test_a_maker_is_vendor_everywhere() -> None:
+    # No command names a maker otherwise (an old alias stays only unadvertised).
+    other = {"--maker", "--makers", "--device", "--devices", "--vendors", "--make"}
+    for command, parser in COMMANDS.items():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS:
+                continue
+            assert not other & set(action.option_strings), (command, action.option_strings)
+    # The commands that pick a maker take it as --vendor, the maker's key.
+    for command in ("certify", "classify", "learn", "references"):
+        [vendor] = [a for a in COMMANDS[command]._actions if "--vendor" in a.option_strings]
+        assert MAKER_WORDS.search(vendor.help or ""), (command, vendor.help)
+
+
+def test_references_keeps_its_old_option_name(capsys: pytest.CaptureFixture[str]) -> None:
+    # --device still works for scripts written before --vendor, and is not advertised.
+    assert main(["references", "--device", "nosuch"]) == 2
+    assert "--vendor nosuch: no such device" in capsys.readouterr().err
+    assert main(["references", "--help"]) == 0
+    assert "--device" not in capsys.readouterr().out
