@@ -33,26 +33,29 @@ from harness.model.bench_spec import BenchSpec, Hub
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.topology import parse_port_path
+from harness.model.usb_hub import (
+    CLEAR_FEATURE,
+    GET_DESCRIPTOR,
+    GET_STATUS,
+    HUB_CLASS,
+    HUB_DESCRIPTOR,
+    LPSM_GANGED,
+    LPSM_PER_PORT,
+    PORT_POWER,
+    PORT_POWER_USB2,
+    PORT_POWER_USB3,
+    SET_FEATURE,
+    SUPERSPEED_HUB_DESCRIPTOR,
+)
 from harness.model.wait import wait_until
 
 if TYPE_CHECKING:
     from harness.bench import Bench
 
-HUB_CLASS = 0x09
-GET_STATUS = 0x00
-CLEAR_FEATURE = 0x01
-SET_FEATURE = 0x03
-GET_DESCRIPTOR = 0x06
-HUB_DESCRIPTOR = 0x29
-SUPERSPEED_HUB_DESCRIPTOR = 0x2A
-PORT_POWER = 8
 _TO_HUB = usb.util.CTRL_TYPE_CLASS | usb.util.CTRL_RECIPIENT_DEVICE
 _TO_PORT = usb.util.CTRL_TYPE_CLASS | usb.util.CTRL_RECIPIENT_OTHER
-#: wPortStatus bit for a powered port: USB 2 hubs, SuperSpeed hubs.
-_POWER_BIT_USB2 = 0x0100
-_POWER_BIT_USB3 = 0x0200
-_LPSM = {0b00: "switches all its ports' power together (ganged)",
-         0b01: "switches each port's power", 0b10: "has no port power switching",
+_LPSM = {LPSM_GANGED: "switches all its ports' power together (ganged)",
+         LPSM_PER_PORT: "switches each port's power", 0b10: "has no port power switching",
          0b11: "has no port power switching"}
 TIMEOUT_MS = 1000
 #: Bench seconds a device may take to leave or enumerate again after its port is switched.
@@ -113,7 +116,7 @@ class HubPorts:
     def check_switchable(self, port: int) -> None:
         """Raise :class:`PortPowerUnsupported` unless the hub switches ``port`` by itself."""
         ports, mode = self.characteristics()
-        if mode != 0b01:
+        if mode != LPSM_PER_PORT:
             raise PortPowerUnsupported(
                 f"{self.name} {_LPSM[mode]} (its hub descriptor says so): it cannot switch "
                 f"one port's power; plug the device into a hub that can (uhubctl lists them) "
@@ -126,7 +129,7 @@ class HubPorts:
                             GET_STATUS, 0, port, 4)
         if len(got) != 4:
             raise RigError(f"{self.name}: port {port} status does not parse ({got.hex(' ')})")
-        bit = _POWER_BIT_USB3 if self._superspeed() else _POWER_BIT_USB2
+        bit = PORT_POWER_USB3 if self._superspeed() else PORT_POWER_USB2
         return bool(struct.unpack_from("<H", got)[0] & bit)
 
     def set_power(self, port: int, on: bool) -> None:

@@ -13,26 +13,27 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
+from harness.model.usb_hub import (
+    CLEAR_FEATURE,
+    GET_DESCRIPTOR,
+    GET_STATUS,
+    HUB_DESCRIPTOR,
+    LPSM_NONE,
+    LPSM_PER_PORT,
+    PORT_CONNECTION,
+    PORT_ENABLE,
+    PORT_POWER,
+    PORT_POWER_USB2,
+    PORT_POWER_USB3,
+    SET_FEATURE,
+    SUPERSPEED_HUB_DESCRIPTOR,
+)
+
 if TYPE_CHECKING:
     from harness.emulation.usb_backend import ControlRequest, EmulatedUsbTree, _EmuDevice
 
-# USB 2.0 chapter 11.24 and USB 3.2 chapter 10.16 (hub class requests).
-GET_STATUS = 0x00
-CLEAR_FEATURE = 0x01
-SET_FEATURE = 0x03
-GET_DESCRIPTOR = 0x06
-HUB_DESCRIPTOR = 0x29
-SUPERSPEED_HUB_DESCRIPTOR = 0x2A
-PORT_POWER = 8
 _RECIPIENT_DEVICE = 0x00
 _RECIPIENT_OTHER = 0x03  # a port
-#: wHubCharacteristics bits 1..0 (logical power switching mode).
-LPSM_PER_PORT = 0b01
-LPSM_NONE = 0b10
-PORT_CONNECTION = 0x0001
-PORT_ENABLE = 0x0002
-PORT_POWER_USB2 = 0x0100
-PORT_POWER_USB3 = 0x0200
 
 
 def hub_request(tree: EmulatedUsbTree, device: _EmuDevice, request: ControlRequest
