@@ -183,3 +183,22 @@ def test_it_is_certified_with_no_code_change(lab: Path) -> None:
     assert all(row["status"] == "passed" for row in rows.values()), said
     assert report["passed"] is True
     assert list(report["makers"]) == [MAKER]
+
+
+def test_the_guide_commands_parse() -> None:
+    """Every command line of docs/adding-a-maker.md parses with the rig's own options."""
+    import shlex
+
+    from harness.cli import build_parser
+
+    import re
+
+    text = project_file("docs/adding-a-maker.md").read_text("utf-8").replace("\\\n", " ")
+    lines = [line for line in text.splitlines() if line.startswith("onshi-rig ")]
+    # And those in the prose, `onshi-rig ...` (a span may wrap).
+    lines += [" ".join(span.split()) for span in re.findall(r"`(onshi-rig [^`]+)`", text)]
+    lines = [line.split(" > ")[0].split("  #")[0] for line in lines]
+    assert len(lines) >= 9, lines
+    parser = build_parser()
+    for line in lines:
+        parser.parse_args(shlex.split(line)[1:])  # a wrong option exits 2 here
