@@ -187,11 +187,10 @@ def test_it_is_certified_with_no_code_change(lab: Path) -> None:
 
 def test_the_guide_commands_parse() -> None:
     """Every command line of docs/adding-a-maker.md parses with the rig's own options."""
+    import re
     import shlex
 
     from harness.cli import build_parser
-
-    import re
 
     text = project_file("docs/adding-a-maker.md").read_text("utf-8").replace("\\\n", " ")
     lines = [line for line in text.splitlines() if line.startswith("onshi-rig ")]
