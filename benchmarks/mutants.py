@@ -85,10 +85,24 @@ class CatalogueRow(Field):
     id: str
     makers: list[str] = pydantic.Field(min_length=1)
     target: str = pydantic.Field(default="reader", pattern="^(reader|terminal)$")
-    changes: list[dict[str, Any]] = pydantic.Field(min_length=1)
+    #: The bench's reader the changes go to (default: the maker's face-auth reader; a general
+    #: reader's twin for the general readers' rules).
+    reader: str | None = None
+    #: Facts of the bench file the mutant changes besides (the lab's lists of general
+    #: readers, USB-07/08), merged over the base bench.
+    bench: dict[str, Any] = {}
+    changes: list[dict[str, Any]] = pydantic.Field(default=[], validate_default=True)
     must_fail: list[str] = []
     every_flow: bool = False
     why: str
+
+    @pydantic.field_validator("changes")
+    @classmethod
+    def _changes_something(cls, value: list[dict[str, Any]],
+                           info: pydantic.ValidationInfo) -> list[dict[str, Any]]:
+        if not value and not info.data.get("bench"):
+            raise ValueError("give at least one change (or bench facts)")
+        return value
 
 
 class Catalogue(Field):
@@ -117,13 +131,20 @@ class Mutant:
     why: str
     #: Text mutants: the twin's text and the changed one (one character apart).
     text: tuple[str, str] | None = None
+    #: The reader whose twin the changes go to (None: the maker's).
+    reader: str | None = None
+    #: Bench file keys the mutant sets besides (a catalogue row's ``bench``).
+    facts: dict[str, Any] = attrs.field(factory=dict, eq=False)
 
     def bench(self) -> dict[str, Any]:
         """The bench file's content (``base`` filled in by :func:`write_bench`)."""
         devs = [{"change": path, "to": to, "why": self.why} for path, to in self.changes]
+        head = {"bench": f"mutant-{self.id}", **self.facts}
+        if not devs:
+            return head
         if self.on == "terminal":
-            return {"bench": f"mutant-{self.id}", "terminal": {"deviations": devs}}
-        return {"bench": f"mutant-{self.id}", "readers": [{"name": self.maker, "deviations": devs}]}
+            return {**head, "terminal": {"deviations": devs}}
+        return {**head, "readers": [{"name": self.reader or self.maker, "deviations": devs}]}
 
 
 @attrs.frozen
@@ -362,6 +383,8 @@ def generated(makers: Iterable[str], profiles: ProfileSet, seed: int) -> list[Mu
     terminal = terminal_data()
     out: list[Mutant] = []
     for maker in makers:
+        if not (TWINS / f"{maker}.yaml").exists():
+            continue  # the general readers: no twin of the maker's to generate from
         rng = random.Random(f"{seed}-{maker}")
         profile = profiles.profiles[maker]
         behaviour = twin_behaviour(maker)
@@ -401,7 +424,8 @@ def catalogued(catalogue: Catalogue, makers: Iterable[str], profiles: ProfileSet
                 changes.append((str(change["change"]), change["to"]))
             out.append(Mutant(id=f"{maker}-{row.id}", maker=maker, source="catalogue",
                               kind=row.id, on=row.target, changes=tuple(changes),
-                              must_fail=frozenset(must), why=row.why))
+                              must_fail=frozenset(must), why=row.why, reader=row.reader,
+                              facts=dict(row.bench)))
     return out
 
 
@@ -568,10 +592,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         profiles = ProfileSet.load(default_profiles_dir())
         catalogue = load_catalogue()
-        makers = face_auth_makers(profiles)
+        # The general readers' rules (USB-08) have catalogue rows too.
+        makers = [*face_auth_makers(profiles), profiles.general().key]
         unknown = sorted(set(args.maker) - set(makers))
         if unknown:
-            raise RigError(f"--maker {', '.join(unknown)}: no such face-auth maker "
+            raise RigError(f"--maker {', '.join(unknown)}: no such maker "
                            f"(makers: {', '.join(makers)})")
         makers = args.maker or makers
         everything = all_mutants(profiles, makers, args.only, args.seed, catalogue)

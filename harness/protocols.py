@@ -63,6 +63,8 @@ class UsbDeviceInfo:
     serial: str | None
     topology: UsbTopology
     is_hub: bool
+    #: bcdDevice, the device's release (firmware) number as lsusb prints it: ``1.10``.
+    version: str | None = None
 
     @property
     def vid_pid(self) -> str:

@@ -12,11 +12,14 @@ from typing import Any
 import attrs
 
 from harness.bench import Bench
+from harness.errors import BadInput
+from harness.loading import line_of, read_yaml
 from harness.model.bench_spec import Reader
 from harness.model.profiles import ProfileSet
+from harness.model.reader_lists import rules_problems
 from harness.model.requirements import Unchecked, Violation
 from harness.model.usb_ids import fmt_id
-from harness.model.wiring import FoundDevice, check_device, reader_base_name
+from harness.model.wiring import BenchContext, FoundDevice, check_device, reader_base_name
 from harness.protocols import UsbDeviceInfo
 
 
@@ -39,6 +42,10 @@ class ScanRow:
     unchecked: tuple[Unchecked, ...] = ()
     passed: tuple[str, ...] = ()
     note: str = ""
+    #: Firmware release (USB bcdDevice, ``1.10``), None if unread.
+    version: str | None = None
+    #: (requirement, what its rule went by): the lab's list or the default (USB-07/08).
+    basis: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         """What the scan found, in a line: ``Sony RC-S300 054c:0dc8 at 1-2, ...``."""
@@ -48,6 +55,8 @@ class ScanRow:
         if self.vid is not None and self.pid is not None:
             ident += f" {fmt_id(self.vid)}:{fmt_id(self.pid)}"
         parts = [ident]
+        if self.version is not None:
+            parts.append(f"firmware {self.version}")
         if self.usb_path is not None:
             parts.append(f"at {self.usb_path}")
         if self.hubs_between is not None:
@@ -79,6 +88,8 @@ class ScanRow:
             "unchecked": [u.as_dict() for u in self.unchecked],
             "passed": list(self.passed),
             "note": self.note,
+            "version": self.version,
+            "basis": {req: text for req, text in self.basis},
         }
 
 
@@ -137,7 +148,18 @@ def _pair_pcsc(rows: list[tuple[str, UsbDeviceInfo]], names: list[str]) -> dict[
     return paired
 
 
+def _check_rules(bench: Bench, profiles: ProfileSet) -> None:
+    rules = bench.spec.general_reader_rules
+    found = rules_problems(rules, profiles.face_auth_makers(), profiles.general())
+    if found:
+        lines = read_yaml(bench.path)[1]
+        raise BadInput.of([BadInput(str(bench.path), line_of(lines, loc),
+                                    ".".join(str(p) for p in loc), problem)
+                           for loc, problem in found])
+
+
 def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
+    _check_rules(bench, profiles)
     devices = bench.usb.devices()
     found, others = _match_entries(bench.spec.readers, devices)
     general = profiles.general()
@@ -145,6 +167,13 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
     keyed = [(e.name, found[e.name]) for e in bench.spec.readers if e.name in found]
     keyed += [(f"other:{d.topology.path}", d) for d in others]
     pcsc = _pair_pcsc(keyed, pcsc_names)
+    identified = {f"other:{d.topology.path}": _identify_by_id(d, profiles) for d in others}
+    # USB-07 judges the face-auth readers against every general reader present.
+    context = BenchContext(bench.spec.general_reader_rules, general, tuple(
+        [(e.name, e.maker, e.model) for e in bench.spec.readers
+         if e.kind == "general_reader" and e.name in found]
+        + [(key, who[1], who[2]) for key, who in identified.items()
+           if who[0] == "general_reader"]))
     rows: list[ScanRow] = []
 
     for entry in bench.spec.readers:
@@ -162,13 +191,14 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
         profile = profiles[entry.maker] if entry.kind == "face_auth_reader" else general
         rows.append(
             _row(bench, entry.name, entry.kind, entry.maker, entry.model, dev, profile,
-                 pcsc.get(entry.name), "")
+                 pcsc.get(entry.name), "", context)
         )
 
     for dev in others:
         key = f"other:{dev.topology.path}"
-        kind, maker, model, profile, note = _identify_by_id(dev, profiles)
-        rows.append(_row(bench, None, kind, maker, model, dev, profile, pcsc.get(key), note))
+        kind, maker, model, profile, note = identified[key]
+        rows.append(_row(bench, None, kind, maker, model, dev, profile, pcsc.get(key), note,
+                         context))
     return ScanResult(bench.name, tuple(rows))
 
 
@@ -185,16 +215,17 @@ def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet):  # noqa: ANN202
     return "other", dev.manufacturer, dev.product, None, "not on the bench file, not in any profile"
 
 
-def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note) -> ScanRow:  # noqa: ANN001
+def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note,  # noqa: ANN001
+         context: BenchContext) -> ScanRow:
     topo = dev.topology
     verdicts = None
     if profile is not None:
         verdicts = check_device(
             FoundDevice(
                 kind, maker, model, dev.vid, dev.pid, topo, pcsc_name,
-                bench.pcsc_gaps.get(name or "") or bench.pcsc_unavailable,
+                bench.pcsc_gaps.get(name or "") or bench.pcsc_unavailable, dev.version,
             ),
-            profile,
+            profile, context,
         )
     return ScanRow(
         name, kind, maker, model, dev.vid, dev.pid, dev.product, topo.path, topo.speed_mbps,
@@ -202,12 +233,13 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
         violations=verdicts.violations if verdicts else (),
         unchecked=verdicts.unchecked if verdicts else (),
         passed=verdicts.passed if verdicts else (),
-        note=note,
+        note=note, version=dev.version,
+        basis=verdicts.basis if verdicts else (),
     )
 
 
 def format_table(result: ScanResult) -> str:
-    head = ("NAME", "KIND", "MAKER / MODEL", "USB ID", "PORT", "SPEED", "HUBS", "PC/SC NAME", "VERDICT")
+    head = ("NAME", "KIND", "MAKER / MODEL", "USB ID", "FW", "PORT", "SPEED", "HUBS", "PC/SC NAME", "VERDICT")
     lines: list[tuple[str, ...]] = []
     details: list[str] = []
     for row in result.rows:
@@ -222,7 +254,7 @@ def format_table(result: ScanResult) -> str:
             verdict = "ok"
         kind = {"face_auth_reader": "face-auth", "general_reader": "general"}.get(row.kind, row.kind)
         lines.append((
-            row.name or "-", kind, who, usb_id, row.usb_path or "-", speed,
+            row.name or "-", kind, who, usb_id, row.version or "-", row.usb_path or "-", speed,
             "-" if row.hubs_between is None else str(row.hubs_between), row.pcsc_name or "-", verdict,
         ))
         label = row.name or row.usb_path

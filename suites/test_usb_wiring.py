@@ -1,4 +1,4 @@
-"""USB wiring (USB-01 to USB-06, SP-05) of every reader on the bench, real or emulated.
+"""USB wiring and the lab's lists (USB-01 to USB-08, SP-05) of every reader on the bench, real or emulated.
 
 One test per reader and per wiring requirement of its profile (its maker's, or the general
 readers'), judged on one scan of the bench: a broken rule fails its own requirement and no
@@ -14,6 +14,8 @@ from harness.flows.hotplug import replug
 from harness.hands import Hands
 from harness.model.profiles import (
     AppNameCheck,
+    DesignatedReadersCheck,
+    FirmwareCheck,
     HotplugCheck,
     ProfileSet,
     VerifiedModelCheck,
@@ -23,7 +25,7 @@ from harness.model.wiring import Verdicts, judge_hotplug, judge_wiring
 from harness.pytest_plugin import case_params
 from harness.scan import ScanResult, scan
 
-SCANNED = (WiringCheck, VerifiedModelCheck, AppNameCheck)
+SCANNED = (WiringCheck, VerifiedModelCheck, AppNameCheck, DesignatedReadersCheck, FirmwareCheck)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -47,7 +49,7 @@ def test_wiring_rule(wiring_case: Case, bench: Bench, wiring: ScanResult,
     row = next((r for r in wiring.rows if r.name == reader), None)
     kind = bench.reader(reader).spec.kind
     # A device identified as another kind than the bench file says is not the one judged.
-    found = Verdicts(row.violations, row.unchecked, row.passed) \
+    found = Verdicts(row.violations, row.unchecked, row.passed, row.basis) \
         if row is not None and row.present and row.kind == kind else None
     seen = row.describe() if row is not None else f"{reader}: the scan has no row for it"
     if row is not None and row.present and row.kind != kind:

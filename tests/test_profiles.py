@@ -36,7 +36,7 @@ def ids(family: str, *numbers: int) -> set[str]:
 DOMAIN: set[str] = (
     ids("UPD", *range(1, 7))
     | ids("E901", *range(1, 7))
-    | ids("USB", *range(1, 7))
+    | ids("USB", *range(1, 8))
     | ids("BOOT", 1, 2)
     | ids("ERR", *range(1, 10))
     | ids("AUTH", *range(1, 7))
@@ -58,11 +58,11 @@ EVERY_MAKER: set[str] = (
 
 #: Profile key -> the requirement IDs it must hold, no more, no fewer.
 APPLIES: dict[str, set[str]] = {
-    "panasonic": EVERY_MAKER | ids("USB", 1) | ids("BOOT", 1),
+    "panasonic": EVERY_MAKER | ids("USB", 1, 7) | ids("BOOT", 1),
     "canon": EVERY_MAKER | ids("ERR", 4, 5, 6),
-    "usen_almex": EVERY_MAKER | ids("ERR", 3),
+    "usen_almex": EVERY_MAKER | ids("ERR", 3) | ids("USB", 7),
     "fujitsu_japan": EVERY_MAKER | ids("ERR", 1, 2),
-    "atlas": EVERY_MAKER | ids("BOOT", 2) | ids("ERR", 7),
+    "atlas": EVERY_MAKER | ids("BOOT", 2) | ids("ERR", 7) | ids("USB", 7),
     "general_readers": ids("USB", 3, 4, 5, 6) | ids("SP", 3, 4, 5),
 }
 MAKERS = [k for k in APPLIES if k != "general_readers"]

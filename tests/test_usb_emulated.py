@@ -39,6 +39,7 @@ FACE = EmulatedDevice(
 SONY = EmulatedDevice(
     name="sony", vid=0x054C, pid=0x0DC8, path="1-2", manufacturer="SONY",
     product="RC-S300/S", serial="PLACEHOLDER-0DC8", interface_class=CCID, max_speed_mbps=480,
+    bcd_device=0x0102,
 )  # fmt: skip
 F002 = EmulatedDevice(
     name="f002", vid=0xFFFF, pid=0xF002, path="1-3", manufacturer="placeholder",
@@ -397,7 +398,8 @@ def test_pyusb_bus_lists_devices_with_topology_and_skips_hubs() -> None:
         ("ffff:f001", UsbTopology("2-1", 5000.0, True, 0)),
     ]
     assert got[0] == UsbDeviceInfo(0x054C, 0x0DC8, "SONY", "RC-S300/S", "PLACEHOLDER-0DC8",
-                                   UsbTopology("1-2", 480.0, True, 0), False)  # fmt: skip
+                                   UsbTopology("1-2", 480.0, True, 0), False,
+                                   version="1.02")  # fmt: skip
     assert got[2].serial is None
 
 

@@ -15,6 +15,7 @@ import usb.core
 import usb.util
 
 from harness.errors import MissingSystemPart
+from harness.model.reader_lists import bcd_text
 from harness.model.topology import UsbTopology
 from harness.protocols import TopologySource, UsbDeviceInfo
 
@@ -86,6 +87,7 @@ class PyusbBus:
                     serial=serial,
                     topology=self._topology(dev),
                     is_hub=is_hub,
+                    version=bcd_text(dev.bcdDevice),
                 )
             )
         return sorted(found, key=lambda d: (d.topology.bus, d.topology.port_numbers))

@@ -322,6 +322,30 @@ class InjectedFault(Field):
         return self.target if self.target is not None else FAULT_KINDS[self.fault].strikes
 
 
+class ReaderModel(Field):
+    """A general reader model, as the verified list writes it."""
+
+    maker: str
+    model: str
+
+
+class MinFirmware(ReaderModel):
+    """The oldest firmware (USB bcdDevice, as lsusb prints it: ``1.10``) a model may run."""
+
+    version: str = pydantic.Field(pattern=r"^[0-9]{1,2}\.[0-9]{2}$")
+
+
+class GeneralReaderRules(Field):
+    """What the lab knows of general readers and the notices do not give (seed 002): each
+    face-auth maker's designated general readers (USB-07; a maker not listed: the six
+    verified models) and each model's minimum firmware (USB-08; a model not listed: no
+    minimum)."""
+
+    #: Face-auth maker key -> the general reader models that may be used with it.
+    designated: dict[str, list[ReaderModel]] = {}
+    min_firmware: list[MinFirmware] = []
+
+
 class BenchSpec(Field):
     bench: str
     description: str = ""
@@ -345,6 +369,8 @@ class BenchSpec(Field):
     faults: list[InjectedFault] = []
     #: A G-code stylus robot that presses the readers' buttons and moves the card.
     robot: RobotSpec | None = None
+    #: The lab's lists for general readers (USB-07, USB-08).
+    general_reader_rules: GeneralReaderRules = GeneralReaderRules()
     #: A labgrid place acquired for each run (``{coordinator: HOST:PORT, place: NAME}``).
     labgrid: LabgridPlace | None = None
 

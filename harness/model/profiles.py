@@ -54,6 +54,22 @@ class HotplugCheck(Field):
     kind: Literal["hotplug"]
 
 
+class DesignatedReadersCheck(Field):
+    """Every general reader on the bench is one the lab designated for this face-auth
+    reader's maker (bench file ``general_reader_rules.designated``; the notice names none, so
+    without the lab's list: the verified models)."""
+
+    kind: Literal["designated_readers"]
+
+
+class FirmwareCheck(Field):
+    """The general reader's firmware (USB bcdDevice) is at least the lab's minimum for its
+    model (bench file ``general_reader_rules.min_firmware``), unless its verified model
+    ``needs_latest_firmware: false`` (Sony); without a minimum any version passes."""
+
+    kind: Literal["firmware"]
+
+
 class ManualCheck(Field):
     """Not machine-checkable by this rig; ``how`` says what a person checks."""
 
@@ -270,6 +286,8 @@ Check = Annotated[
     | VerifiedModelCheck
     | AppNameCheck
     | HotplugCheck
+    | DesignatedReadersCheck
+    | FirmwareCheck
     | ManualCheck
     | BootOrderCheck
     | FlowCheck

@@ -1,4 +1,4 @@
-"""The wiring rules USB-01 to USB-06: pure functions from what was found to verdicts.
+"""The wiring rules USB-01 to USB-08: pure functions from what was found to verdicts.
 
 Which rule applies to which device, and with what limits, is data in the profiles; this
 module only knows the kinds of checks.
@@ -10,8 +10,11 @@ import re
 
 import attrs
 
+from harness.model.bench_spec import GeneralReaderRules
 from harness.model.profiles import (
     AppNameCheck,
+    DesignatedReadersCheck,
+    FirmwareCheck,
     HotplugCheck,
     ManualCheck,
     Profile,
@@ -20,6 +23,7 @@ from harness.model.profiles import (
     VerifiedModelCheck,
     WiringCheck,
 )
+from harness.model.reader_lists import judge_designated, judge_firmware
 from harness.model.requirements import Unchecked, Violation
 from harness.model.topology import UsbTopology
 from harness.model.usb_ids import fmt_id
@@ -47,6 +51,8 @@ class FoundDevice:
     pcsc_name: str | None
     #: Why no PC/SC name was looked for (no PC/SC service on this bench, ...), if so.
     pcsc_unavailable: str | None = None
+    #: Its firmware version (USB bcdDevice, ``1.10``), None if unread.
+    version: str | None = None
 
     @property
     def usb_id(self) -> str:
@@ -58,6 +64,18 @@ class Verdicts:
     violations: tuple[Violation, ...] = ()
     unchecked: tuple[Unchecked, ...] = ()
     passed: tuple[str, ...] = ()
+    #: (requirement, what it went by): the lab's list or the default it used (USB-07/08).
+    basis: tuple[tuple[str, str], ...] = ()
+
+
+@attrs.frozen
+class BenchContext:
+    """What a rule needs beyond the device: the lab's lists, the general readers' profile
+    and the general readers on the bench (label, maker, model)."""
+
+    rules: GeneralReaderRules = GeneralReaderRules()
+    general: Profile | None = None
+    general_readers: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 def judge_wiring(requirement: Requirement, maker: str, subject: str, found: Verdicts | None,
@@ -72,6 +90,10 @@ def judge_wiring(requirement: Requirement, maker: str, subject: str, found: Verd
                           evidence=evidence)
     broken = [v.detail for v in found.violations if v.requirement == requirement.id]
     unread = [u.reason for u in found.unchecked if u.requirement == requirement.id]
+    basis = [b for r, b in found.basis if r == requirement.id and b]
+    if basis:
+        seen = f"{seen}; {'; '.join(basis)}"
+        evidence = Evidence(observed=(seen,))
     if not broken and not unread and requirement.id not in found.passed:
         unread = [f"no wiring rule of {requirement.id} was judged on {subject}"]
     return Verdict.of(requirement.id, maker, subject, expected=requirement.statement,
@@ -102,17 +124,23 @@ def verified_model(profile: Profile, maker: str | None, model: str | None) -> Ve
     return None
 
 
-def check_device(device: FoundDevice, profile: Profile) -> Verdicts:
+def check_device(device: FoundDevice, profile: Profile,
+                 context: BenchContext | None = None) -> Verdicts:
+    context = context or BenchContext(general=profile if profile.kind == "general_reader"
+                                      else None)
     violations: list[Violation] = []
     unchecked: list[Unchecked] = []
     passed: list[str] = []
+    basis: list[tuple[str, str]] = []
     for req in profile.requirements:
         check = req.check
         if not isinstance(check, WiringCheck | VerifiedModelCheck | AppNameCheck | ManualCheck
-                          | HotplugCheck):
+                          | HotplugCheck | DesignatedReadersCheck | FirmwareCheck):
             continue  # flows, boot order, schedules: checked by the suites, not the scan
         outcome: Violation | Unchecked | None
-        if isinstance(check, WiringCheck):
+        if isinstance(check, DesignatedReadersCheck | FirmwareCheck):
+            outcome = _lab_list(req.id, check, device, profile, context, basis)
+        elif isinstance(check, WiringCheck):
             outcome = _wiring(req.id, check, device)
         elif isinstance(check, VerifiedModelCheck):
             outcome = _verified(req.id, device, profile)
@@ -130,7 +158,22 @@ def check_device(device: FoundDevice, profile: Profile) -> Verdicts:
             unchecked.append(outcome)
         else:
             passed.append(req.id)
-    return Verdicts(tuple(violations), tuple(unchecked), tuple(passed))
+    return Verdicts(tuple(violations), tuple(unchecked), tuple(passed), tuple(basis))
+
+
+def _lab_list(req_id: str, check: DesignatedReadersCheck | FirmwareCheck, device: FoundDevice,
+              profile: Profile, context: BenchContext, basis: list[tuple[str, str]]
+              ) -> Violation | Unchecked | None:
+    if context.general is None:
+        return Unchecked(req_id, "no general-reader profile to take the verified models from")
+    if isinstance(check, DesignatedReadersCheck):
+        judged = judge_designated(req_id, profile.key, context.general_readers, context.rules,
+                                  context.general)
+    else:
+        judged = judge_firmware(req_id, device.maker, device.model, device.version,
+                                context.rules, context.general)
+    basis.append((req_id, judged.basis))
+    return judged.outcome
 
 
 def _wiring(req_id: str, check: WiringCheck, device: FoundDevice) -> Violation | Unchecked | None:

@@ -1,0 +1,118 @@
+"""USB-07 and USB-08: the general readers against the lab's lists, as pure functions.
+
+Seed 002 says that usen_almex, atlas and panasonic designate the general readers usable with
+their face-auth readers, and that non-Sony general readers need their latest firmware; it
+names neither the list nor a version. The lab gives both in the bench file
+(``general_reader_rules``); without them the designated readers are the verified models and
+no minimum applies, and the verdict says which list it went by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from harness.model.bench_spec import GeneralReaderRules, ReaderModel
+from harness.model.profiles import Profile, VerifiedModel
+from harness.model.requirements import Unchecked, Violation
+
+
+@attrs.frozen
+class Judged:
+    """A rule's outcome (None: it holds) and what it went by, for the report."""
+
+    outcome: Violation | Unchecked | None
+    basis: str
+
+
+def bcd_text(number: int) -> str:
+    """A USB bcdDevice as lsusb prints it: 0x0110 -> ``1.10``."""
+    return f"{number >> 8:x}.{number & 0xFF:02x}"
+
+
+def _bcd(text: str) -> int:
+    major, _, minor = text.partition(".")
+    return (int(major, 16) << 8) | int(minor, 16)
+
+
+def _same(maker: str | None, model: str | None, ref: ReaderModel | VerifiedModel) -> bool:
+    # Maker in any case (the bench writes "SONY" or "Sony"), model character for character:
+    # "RC-S300" is another product than "RC-S300/S1" (seed 002).
+    return (maker or "").casefold() == ref.maker.casefold() and model == ref.model
+
+
+def _names(models: Sequence[ReaderModel | VerifiedModel]) -> str:
+    return ", ".join(f"{m.maker} {m.model}" for m in models) or "none"
+
+
+def designated(rules: GeneralReaderRules, maker: str, general: Profile
+               ) -> tuple[Sequence[ReaderModel | VerifiedModel], str]:
+    """The models designated for ``maker``'s face-auth reader, and whose list it is."""
+    if maker in rules.designated:
+        models = rules.designated[maker]
+        return models, f"the lab's list for {maker} (bench file): {_names(models)}"
+    return general.verified_models, (
+        f"no list from the lab for {maker} (the notice names none): the "
+        f"{len(general.verified_models)} verified models, {_names(general.verified_models)}")
+
+
+def judge_designated(req_id: str, maker: str, readers: Sequence[tuple[str, str | None,
+                     str | None]], rules: GeneralReaderRules, general: Profile) -> Judged:
+    """USB-07 for ``maker``'s face-auth reader: every general reader on the bench
+    (``readers``: label, maker, model) is designated for it. No general reader on the bench
+    proves nothing: unchecked."""
+    models, basis = designated(rules, maker, general)
+    if not readers:
+        return Judged(Unchecked(req_id, "no general reader on the bench to judge"), basis)
+    off = [f"{label} ({' '.join(p for p in (m, model) if p) or 'unidentified'})"
+           for label, m, model in readers if not any(_same(m, model, d) for d in models)]
+    if off:
+        return Judged(Violation(req_id, f"not designated for {maker}: {', '.join(off)}; "
+                                f"designated: {_names(models)}"), basis)
+    return Judged(None, basis)
+
+
+def judge_firmware(req_id: str, maker: str | None, model: str | None, version: str | None,
+                   rules: GeneralReaderRules, general: Profile) -> Judged:
+    """USB-08 for one general reader: its firmware ``version`` (bcdDevice text) is at least
+    the lab's minimum for its model; a verified model that needs no update (Sony) passes
+    whatever it runs."""
+    verified = next((v for v in general.verified_models if _same(maker, model, v)), None)
+    name = " ".join(p for p in (maker, model) if p) or "an unidentified reader"
+    if verified is None:
+        return Judged(Unchecked(req_id, f"{name} is not a verified model, so the notice "
+                                "says nothing of its firmware"), "")
+    if not verified.needs_latest_firmware:
+        return Judged(None, f"{name} needs no firmware update (seed 002: ソニー社製については、"
+                      "バージョンアップ対応は不要です)")
+    minimum = next((m for m in rules.min_firmware if _same(maker, model, m)), None)
+    if version is None:
+        return Judged(Unchecked(req_id, f"the firmware version of {name} could not be read"),
+                      "")
+    if minimum is None:
+        return Judged(None, f"firmware {version}; no minimum for {name} from the lab (the "
+                      "notice names no version): any version passes")
+    basis = f"firmware {version}; the lab's minimum for {name}: {minimum.version}"
+    if _bcd(version) < _bcd(minimum.version):
+        return Judged(Violation(req_id, f"{name} runs firmware {version}, below the lab's "
+                                f"minimum {minimum.version}: phones may not read (seed 002)"),
+                      basis)
+    return Judged(None, basis)
+
+
+def rules_problems(rules: GeneralReaderRules, makers: Sequence[str], general: Profile
+                   ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Names in the lab's lists the profiles do not know: a misspelt maker or model would
+    leave a rule on its default (a pass) without a word. (location in the file, problem)"""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    where = ("general_reader_rules",)
+    for key in rules.designated:
+        if key not in makers:
+            found.append(((*where, "designated", key), f"no face-auth maker {key!r} "
+                          f"(known: {', '.join(makers)})"))
+    for i, entry in enumerate(rules.min_firmware):
+        if not any(_same(entry.maker, entry.model, v) for v in general.verified_models):
+            found.append(((*where, "min_firmware", i), f"{entry.maker} {entry.model} is not a "
+                          f"verified model (verified: {_names(general.verified_models)})"))
+    return found
