@@ -36,7 +36,7 @@ def ids(family: str, *numbers: int) -> set[str]:
 DOMAIN: set[str] = (
     ids("UPD", *range(1, 7))
     | ids("E901", *range(1, 7))
-    | ids("USB", *range(1, 8))
+    | ids("USB", *range(1, 9))
     | ids("BOOT", 1, 2)
     | ids("ERR", *range(1, 10))
     | ids("AUTH", *range(1, 7))
@@ -63,7 +63,7 @@ APPLIES: dict[str, set[str]] = {
     "usen_almex": EVERY_MAKER | ids("ERR", 3) | ids("USB", 7),
     "fujitsu_japan": EVERY_MAKER | ids("ERR", 1, 2),
     "atlas": EVERY_MAKER | ids("BOOT", 2) | ids("ERR", 7) | ids("USB", 7),
-    "general_readers": ids("USB", 3, 4, 5, 6) | ids("SP", 3, 4, 5),
+    "general_readers": ids("USB", 3, 4, 5, 6, 8) | ids("SP", 3, 4, 5),
 }
 MAKERS = [k for k in APPLIES if k != "general_readers"]
 

@@ -22,7 +22,7 @@ from harness.cli import main
 from harness.paths import project_file
 from harness.report.manifest import MANIFEST_FILE
 
-CHANGED = {"USB-04", "USB-05", "SP-03", "SP-04"}
+CHANGED = {"USB-04", "USB-05", "USB-08", "SP-03", "SP-04"}
 SAME = {"USB-03", "USB-06", "SP-05"}
 
 
@@ -54,8 +54,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory,
 def test_certify_the_general_readers_on_the_miswired_bench(
         miswired_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     """The miswired bench (tests/test_suites_prove_themselves.py) certified for the general
-    readers fails exactly the unverified RC-S380's USB-04 and USB-05 (no name the app should
-    show), and the smartphone flows their host reader drives: Panasonic's, on a USB 2.0
+    readers fails exactly the unverified RC-S380's USB-04, USB-05 (no name the app should
+    show) and USB-08 (no word of its firmware), and the smartphone flows their host reader drives: Panasonic's, on a USB 2.0
     port, never links, so they cannot be judged (fail closed); the rest passes."""
     out, proc = miswired_run
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
@@ -63,7 +63,8 @@ def test_certify_the_general_readers_on_the_miswired_bench(
               if row["status"] != "passed"}
     assert failed == CHANGED, proc.stdout[-3000:]
     rows = report["makers"]["general_readers"]
-    assert all("sony-rc-s380" in " ".join(rows[r]["reasons"]) for r in ("USB-04", "USB-05"))
+    assert all("sony-rc-s380" in " ".join(rows[r]["reasons"])
+               for r in ("USB-04", "USB-05", "USB-08"))
     assert all("link_wait" in " ".join(rows[r]["reasons"]) for r in ("SP-03", "SP-04"))
     assert proc.returncode == 1
 
@@ -211,7 +212,7 @@ def test_diff_names_exactly_the_requirements_that_changed(
     code, diff = _diff(capsys, passing, miswired)
     assert code == 1 and diff["worse"]
     rows = diff["makers"]["general_readers"]
-    assert set(rows["newly_failing"]) == CHANGED and len(rows["newly_failing"]) == 4
+    assert set(rows["newly_failing"]) == CHANGED and len(rows["newly_failing"]) == 5
     assert set(rows["unchanged"]) == SAME
     assert rows["newly_passing"] == rows["newly_not_run"] == rows["failing_more"] == []
     assert {c["requirement"] for c in rows["changes"]} == CHANGED

@@ -49,8 +49,9 @@ def _free_udp_port() -> int:
 
 
 def _bcd(version: str) -> int:
+    # Binary-coded decimal: each written digit is a nibble ("10.00" is 0x1000).
     major, _, minor = version.partition(".")
-    return (int(major) << 8) | int((minor or "0").ljust(2, "0")[:2], 16)
+    return (int(major, 16) << 8) | int((minor or "0").ljust(2, "0")[:2], 16)
 
 
 def _behaviour_file(bench_path: Path, who: str, ref: str) -> Path:
@@ -288,6 +289,7 @@ class EmulatedBench:
             manufacturer=usb.manufacturer, product=usb.product, serial=usb.serial,
             bcd_usb=_bcd(usb.bcd_usb), device_class=usb.device_class,
             interface_class=usb.interface_class, max_speed_mbps=usb.max_speed_mbps,
+            bcd_device=_bcd(usb.bcd_device),
         )
 
     # -- start-up --------------------------------------------------------------------------

@@ -27,6 +27,8 @@ class UsbPresentation(Field):
     product: str | None = None
     serial: str | None = None
     bcd_usb: str = "2.00"
+    #: bcdDevice: the firmware release it reports (USB-08), as lsusb prints it.
+    bcd_device: str = pydantic.Field(default="1.00", pattern=r"^[0-9]{1,2}\.[0-9]{2}$")
     #: Fastest speed the device can run at (480: USB 2.0 high speed, 5000: USB 3 SuperSpeed).
     max_speed_mbps: float = 480
     device_class: int = pydantic.Field(default=0, ge=0, le=255)
