@@ -39,8 +39,9 @@ from harness.operator import (
 if TYPE_CHECKING:
     from harness.bench import Bench
 
-#: Where the terminal's disk image stands: from before the January 2026 upgrade, or after.
-Image = Literal["before_upgrade", "after_upgrade"]
+#: Where the terminal's disk image stands: from before the January 2026 upgrade, or after;
+#: or with the upgrade installed but its data never downloaded (UPD-08).
+Image = Literal["before_upgrade", "after_upgrade", "upgrade_without_data"]
 Outage = Literal["long", "intermittent"]
 
 
@@ -119,6 +120,10 @@ class Hands(Protocol):
 
     def download_now(self) -> None:
         """Management tool: 今すぐダウンロード (whatever update is on offer)."""
+
+    def schedule_restart(self, at: dt.time | None) -> None:
+        """The terminal is set to restart by itself every day at ``at`` (Japan time), or
+        not at all (None)."""
 
     def offer_update(self, target: str) -> None:
         """The distribution side offers this update: ``face_auth_library`` (the January 2026
@@ -299,6 +304,13 @@ class ManualHands:
 
     def download_now(self) -> None:
         self._do("in the distribution management tool, click 今すぐダウンロード")
+
+    def schedule_restart(self, at: dt.time | None) -> None:
+        if at is None:
+            self._do("remove the eligibility terminal's daily automatic restart, if any")
+        else:
+            self._do(f"set the eligibility terminal to restart by itself every day at "
+                     f"{at:%H:%M} (Japan time)")
 
     def offer_update(self, target: str) -> None:
         what = {"distribution_app": "the distribution application itself",

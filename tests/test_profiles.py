@@ -34,7 +34,7 @@ def ids(family: str, *numbers: int) -> set[str]:
 
 #: Every requirement of the domain digest.
 DOMAIN: set[str] = (
-    ids("UPD", *range(1, 7))
+    ids("UPD", *range(1, 9))
     | ids("E901", *range(1, 7))
     | ids("USB", *range(1, 9))
     | ids("BOOT", 1, 2)
@@ -48,7 +48,7 @@ DOMAIN: set[str] = (
 #: no hub, network troubles, identity modes, smartphones, consent.
 EVERY_MAKER: set[str] = (
     ids("USB", 2)
-    | ids("UPD", *range(1, 7))
+    | ids("UPD", *range(1, 9))
     | ids("E901", *range(1, 7))
     | ids("ERR", 8, 9)
     | ids("AUTH", *range(1, 7))

@@ -261,6 +261,9 @@ class UpgradeApplying(Field):
     applies_at: Literal["restart", "install"] = "restart"
     #: With ``restart``: how many starts after the install it takes (the notice: one).
     restarts: int = pydantic.Field(default=1, ge=1)
+    #: A start of the terminal fetches upgrade data that was never downloaded, and applies
+    #: it (UPD-08; seed 002: it does not, the data is downloaded separately: 別途ダウンロード).
+    restart_fetches_missing_data: bool = False
 
 
 class NetworkBehaviour(Field):
@@ -287,6 +290,11 @@ class TerminalBehaviour(Field):
     #: A check that failed (the network, an unrebooted upgrade) still hands the patient's
     #: result to the receipt computer; False: only completed checks do.
     result_on_failed_check: bool = False
+    #: What the clinic's daily scheduled restart does (UPD-07; seed 000 記 2:
+    #: 日々の診療等の開始前に自動で再起動): ``restart``, the terminal restarts as a staff member's
+    #: restart would (it applies an installed upgrade); ``app``: only the eligibility
+    #: application restarts, which applies nothing.
+    scheduled_restart: Literal["restart", "app"] = "restart"
     #: Digits of the visual-confirmation passcodes OQS issues (AUTH-03: 4).
     passcode_digits: int = pydantic.Field(default=4, ge=1, le=12)
     dialogs: dict[DialogId, Dialog]

@@ -105,6 +105,9 @@ class TwinHands:
     def download_now(self) -> None:
         self.world.terminal.download_now()
 
+    def schedule_restart(self, at: dt.time | None) -> None:
+        self.world.terminal.schedule_restart(at)
+
     def offer_update(self, target: str) -> None:
         self.world.terminal.offered = target  # type: ignore[assignment]
 
@@ -164,7 +167,9 @@ class TwinHands:
     # -- the lab ---------------------------------------------------------------------------------
     def restore(self, image: Image, at: dt.datetime | None = None) -> None:
         self.bench.switch_all_off()
-        self.emulation.restore("none" if image == "before_upgrade" else "applied", at)
+        upgrade = {"before_upgrade": "none", "after_upgrade": "applied",
+                   "upgrade_without_data": "data_missing"}[image]
+        self.emulation.restore(upgrade, at)  # type: ignore[arg-type]
         self._cards.clear()
         self._phones.clear()
 

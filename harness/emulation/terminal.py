@@ -22,10 +22,12 @@ from harness.emulation.behaviour import Dialog, Distribution, TerminalBehaviour
 from harness.emulation.network import NetworkTwin
 from harness.emulation.people import PatientCard
 from harness.emulation.reader_twin import FaceAuthReaderTwin
-from harness.model.clock import Timer, VirtualClock
+from harness.model.clock import JST, Timer, VirtualClock
 from harness.model.timeline import Timeline
 
-Upgrade = Literal["none", "downloading", "installed", "applied"]
+#: ``data_missing``: the upgrade was installed but its data was never downloaded (seed 002:
+#: バージョンアップ用のデータがダウンロードされていない場合): a restart does not clear the error.
+Upgrade = Literal["none", "downloading", "installed", "applied", "data_missing"]
 
 
 def distribution_open(plan: Distribution, when: dt.datetime) -> bool:
@@ -162,6 +164,11 @@ class TerminalTwin:
         self._boot_timer: Timer | None = None
         self._poll_timer: Timer | None = None
         self._download_timer: Timer | None = None
+        #: Where a download falls back to if the terminal stops before it ends.
+        self._before_download: Upgrade = "none"
+        #: The clinic's daily automatic restart (UPD-07), Japan time; None: none set.
+        self.restart_at: dt.time | None = None
+        self._restart_timer: Timer | None = None
 
     def attach_reader(self, reader: FaceAuthReaderTwin) -> None:
         self.readers[reader.name] = reader
@@ -189,6 +196,40 @@ class TerminalTwin:
             self._shutdown()
             self._boot_timer = self.clock.call_later(self.behaviour.shutdown_seconds, self._boot)
 
+    def schedule_restart(self, at: dt.time | None) -> None:
+        """The clinic sets the terminal to restart by itself every day at ``at`` (Japan
+        time), or clears that (None). It restarts only while switched on."""
+        with self.clock.lock:
+            if self._restart_timer is not None:
+                self._restart_timer.cancel()
+                self._restart_timer = None
+            self.restart_at = at
+            self.timeline.record(self.name, "terminal.restart_scheduled",
+                                 at=at.isoformat() if at is not None else None)
+            self._arm_restart()
+
+    def _arm_restart(self) -> None:
+        if self.restart_at is None:
+            return
+        now = self.clock.wallclock().astimezone(JST)
+        due = dt.datetime.combine(now.date(), self.restart_at, tzinfo=JST)
+        if due <= now:
+            due += dt.timedelta(days=1)
+        self._restart_timer = self.clock.call_later((due - now).total_seconds(),
+                                                    self._scheduled_restart)
+
+    def _scheduled_restart(self) -> None:
+        self._restart_timer = None
+        if self.mains and self.powered:
+            does = self.behaviour.scheduled_restart
+            self.timeline.record(self.name, "terminal.scheduled_restart", does=does)
+            if does == "restart":
+                self.reboot()
+            else:
+                # Only the eligibility application restarts: nothing is installed or applied.
+                self.timeline.record(self.name, "app.restarted")
+        self._arm_restart()
+
     def _boot(self) -> None:
         if not self.mains or self.powered:
             return
@@ -200,7 +241,12 @@ class TerminalTwin:
 
     def _app_start(self) -> None:
         self._boot_timer = None
-        if self.upgrade == "installed" and self._keep_pending_once:
+        if self.upgrade == "data_missing":
+            if self.behaviour.upgrade.restart_fetches_missing_data:
+                self._apply_upgrade()
+            else:
+                self.timeline.record(self.name, "upgrade.data_missing")
+        elif self.upgrade == "installed" and self._keep_pending_once:
             self.timeline.record(self.name, "upgrade.pending_reboot")
         elif self.upgrade == "installed":
             self._starts_since_install += 1
@@ -237,7 +283,7 @@ class TerminalTwin:
         self._boot_timer = self._poll_timer = None
         if self._download_timer is not None:
             self._download_timer = None
-            self.upgrade = "none"
+            self.upgrade = self._before_download
             self.timeline.record(self.name, "upgrade.download_interrupted")
         was_up = self.powered
         self.powered = False
@@ -270,6 +316,7 @@ class TerminalTwin:
         self._poll_timer = self.clock.call_later(plan.poll_seconds, self._poll)
 
     def _start_download(self, how: str, target: str, ready_dialog: bool = False) -> None:
+        self._before_download = self.upgrade
         self.upgrade = "downloading"
         self._ready_dialog_due = ready_dialog
         self.timeline.record(self.name, "upgrade.download_started", how=how, target=target)
@@ -280,7 +327,7 @@ class TerminalTwin:
     def _downloaded(self) -> None:
         self._download_timer = None
         if not self.network.up:
-            self.upgrade = "none"
+            self.upgrade = self._before_download
             self.timeline.record(self.name, "upgrade.download_interrupted", why="network down")
             return
         self.upgrade = "installed"
@@ -319,7 +366,7 @@ class TerminalTwin:
                 # The tool updates itself; the face-auth library is left as it is.
                 self.clock.call_later(self.behaviour.distribution.download_seconds,
                                       lambda: self._app_updated(ready))
-            elif self.upgrade == "none":
+            elif self.upgrade in ("none", "data_missing"):
                 self._start_download("manual", target, ready)
             elif self.upgrade == "installed" and ready:
                 self._open_dialog("update_ready")
@@ -380,10 +427,10 @@ class TerminalTwin:
             self._open_dialog("network_error", reader.name)
             self._failed_result(reader, label)
             reader.post("check_network_error")
-        elif self.upgrade == "installed":
-            self.timeline.record(
-                self.name, "check.failed", reader=reader.name, why="upgrade installed, not rebooted"
-            )
+        elif self.upgrade in ("installed", "data_missing"):
+            why = ("upgrade installed, not rebooted" if self.upgrade == "installed"
+                   else "upgrade installed, its data never downloaded")
+            self.timeline.record(self.name, "check.failed", reader=reader.name, why=why)
             self._open_dialog("check_error_1", reader.name)
             self._failed_result(reader, label)
             reader.post("check_failed")

@@ -7,13 +7,20 @@ the flow rules, which hold the record against the maker's profile.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import attrs
 
 from harness.flows.runner import FlowRun
-from harness.flows.setup import pair, restart_after_pairing, wait_for_delivery
+from harness.flows.setup import (
+    PRACTICE_OPENS,
+    pair,
+    restart_after_pairing,
+    wait_for_delivery,
+)
 from harness.hands import Phone
+from harness.model.clock import JST
 from harness.model.profiles import Profile
 from harness.model.wait import wait_until
 
@@ -306,8 +313,8 @@ def drive_e901(run: FlowRun, plan: Plan) -> None:
     run.hold(3)
 
 
-def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
-    """The failed check (E901), then the terminal restarted and the same patient again."""
+def _failed_check(run: FlowRun) -> None:
+    """A check that ends in the terminal's error (E901): both dialogs OK'd, the card out."""
     check_in(run)
     run.wait_dialog("check_error_1", 30)
     run.press_terminal("OK")
@@ -315,10 +322,53 @@ def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
     run.press_terminal("OK")
     run.hold(2)
     card_out(run)
-    run.start_recording()
+
+
+def _reboot_terminal(run: FlowRun) -> None:
     run.do("reboot_terminal", run.hands.reboot_terminal)
     run.wait_for("first", 300, step_s=15)
+
+
+def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
+    """The failed check (E901), then the terminal restarted and the same patient again."""
+    _failed_check(run)
+    run.start_recording()
+    _reboot_terminal(run)
     check_in(run)
+    end_visit(run)
+
+
+def drive_upgrade_data_missing(run: FlowRun, plan: Plan) -> None:
+    """UPD-08 (seed 002: …再起動していただくことで解消しますが、バージョンアップ用のデータが
+    ダウンロードされていない場合は別途ダウンロードをしていただく必要がございます): the check
+    fails; the terminal restarted, the same patient fails again; the data downloaded by
+    UPD-05's manual procedure, the terminal restarted again; the patient checks in."""
+    _failed_check(run)
+    _reboot_terminal(run)
+    _failed_check(run)
+    _manual_download(run)
+    run.hold(2)
+    _reboot_terminal(run)
+    check_in(run)
+    end_visit(run)
+
+
+def drive_upgrade_scheduled_restart(run: FlowRun, plan: Plan) -> None:
+    """UPD-07 (seed 000 記 2: 日々の診療等の開始前に自動で再起動がされるよう設定している場合を
+    除き): the night delivers the upgrade; nobody restarts the terminal (its own daily
+    restart, set before the night, is the only one); when the day's practice opens, the
+    patient checks in."""
+    if not wait_for_delivery(run, plan.profile):
+        return
+    now = run.clock.wallclock().astimezone(JST)
+    opens = dt.datetime.combine(now.date(), PRACTICE_OPENS, tzinfo=JST)
+    if opens <= now:
+        opens += dt.timedelta(days=1)
+    run.hands.wait((opens - now).total_seconds())
+    check_in(run)
+    # The terminal looked at until the check ends: an error dialog would show there.
+    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end", terminal=True)
+    run.look(terminal=True)
     end_visit(run)
 
 
@@ -329,15 +379,19 @@ def drive_upgrade_nightly(run: FlowRun, plan: Plan) -> None:
     run.hold(3)
 
 
-def drive_upgrade_manual(run: FlowRun, plan: Plan) -> None:
+def _manual_download(run: FlowRun) -> None:
+    """UPD-05 ②-④: 今すぐダウンロード, OK on ダウンロード依頼の受付, 確認しました once ready."""
     run.do("download_now", run.hands.download_now)
     if run.wait_dialog("download_request_accepted", 10):
         run.press_terminal("OK")
     if run.wait_dialog("update_ready", 3600, step_s=120):
         run.press_terminal("確認しました")
+
+
+def drive_upgrade_manual(run: FlowRun, plan: Plan) -> None:
+    _manual_download(run)
     run.hold(2)
-    run.do("reboot_terminal", run.hands.reboot_terminal)
-    run.wait_for("first", 300, step_s=15)
+    _reboot_terminal(run)
 
 
 def drive_attempt(run: FlowRun, plan: Plan) -> None:
@@ -431,6 +485,8 @@ DRIVERS: dict[str, Driver] = {
     "reboot_then_check": drive_reboot_then_check,
     "upgrade_nightly": drive_upgrade_nightly,
     "upgrade_manual": drive_upgrade_manual,
+    "upgrade_scheduled_restart": drive_upgrade_scheduled_restart,
+    "upgrade_data_missing": drive_upgrade_data_missing,
     "network_error": _pull("lan_out", lambda run: run.hands.lan_cable(seated=False)),
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
     "network_long_outage": drive_attempt,
@@ -447,4 +503,5 @@ DRIVERS: dict[str, Driver] = {
 FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_power"}
 #: Flows that watch the terminal's monitor as well (its dialogs).
 WITH_DIALOGS = {"e901", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
+                "upgrade_scheduled_restart", "upgrade_data_missing",
                 "network_error", "line_auth_cut"}

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 SETTLE_AFTER_LIGHTING_S = 120.0
 #: Bench seconds for the reader to come back to its first screen after a restart.
 RESTART_SETTLE_S = 60.0
+#: UPD-07 (seed 000 記 2: 日々の診療等の開始前に自動で再起動): the notice gives no times. The
+#: terminal is set to restart by itself at DAILY_RESTART, after the night's distribution
+#: window (to 05:00) and before the day's practice, which opens at PRACTICE_OPENS (Japan).
+DAILY_RESTART = dt.time(7, 0)
+PRACTICE_OPENS = dt.time(9, 0)
 #: Bench seconds for the smartphone button after pairing's restart: the management app's,
 #: or the terminal's (its boot and the reader's link included).
 PAIRING_SETTLE_S = {"management_app": 30.0, "terminal": 300.0}
@@ -57,7 +62,11 @@ def restore_for(run: FlowRun, profile: Profile, flow: str, given: tuple[str, ...
     the bench file's morning."""
     bench = run.bench
     schedule = schedule_of(profile)
-    if flow == "upgrade_manual" and schedule is not None:
+    if "upgrade_data_missing" in given and schedule is not None:
+        # UPD-08: the image whose upgrade lacks its data, once the manual download is open
+        # (the notice's remedy) and outside any nightly window.
+        run.hands.restore("upgrade_without_data", schedule.manual_from + dt.timedelta(hours=1))
+    elif flow == "upgrade_manual" and schedule is not None:
         # A manual download after it opens, outside any nightly window (so the tool, not
         # the nightly delivery, fetches the upgrade).
         run.hands.restore("before_upgrade", schedule.manual_from + dt.timedelta(hours=1))
@@ -174,6 +183,8 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
         match name:
             case "upgrade_pending_reboot":
                 wait_for_delivery(run, profile)
+            case "daily_restart_scheduled":
+                hands.schedule_restart(DAILY_RESTART)
             case "passcode_issued":
                 issue_passcode(run)
                 # Seed 002: ※職員用ボタンを表示させるためには、顔認証付きカードリーダーの再起動を

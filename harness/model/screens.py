@@ -55,6 +55,8 @@ Flow = Literal[
     "reboot_then_check",
     "upgrade_nightly",
     "upgrade_manual",
+    "upgrade_scheduled_restart",
+    "upgrade_data_missing",
     "delivery_list",
     "consent",
     "face_auth",
@@ -96,6 +98,10 @@ GIVENS: dict[str, str] = {
     "upgrade_pending_reboot": "the upgrade is downloaded and installed; the terminal not rebooted",
     "upgrade_applied": "the terminal was rebooted after the upgrade",
     "in_distribution_window": "bench time inside a distribution window, terminal and reader on",
+    "daily_restart_scheduled": "the terminal is set to restart by itself every day before the "
+                               "day's practice (日々の診療等の開始前に自動で再起動)",
+    "upgrade_data_missing": "the upgrade is installed but its data was never downloaded "
+                            "(バージョンアップ用のデータがダウンロードされていない)",
     "before_manual_download": "bench time before manual download opens",
     "update_target_distribution_app": "the update on offer is the distribution application "
                                       "itself (更新対象が配信アプリケーションの場合)",
