@@ -23,8 +23,9 @@ def _all_but(maker: str, passing: set[str]) -> set[str]:
 #: restarts the terminal for it) fails its BOOT check, every flow and the delivery probes
 #: (they need the bench switched on as the maker says: it could not be, so they cannot be
 #: judged); only the wiring passes. (ERR-07's procedure ends with the reader started by the
-#: terminal's restart, its logo lamp white: Atlas fails it too.)
-NEEDS_NO_START = {"USB-01", "USB-02", "SP-05"}
+#: terminal's restart, its logo lamp white: Atlas fails it too.) USB-07 is judged on the
+#: scan too: the general readers on the bench, whether the reader started or not.
+NEEDS_NO_START = {"USB-01", "USB-02", "USB-07", "SP-05"}
 
 #: Bench -> the makers certified (to keep the run short) -> what must fail, nothing else.
 DEVIANT = {
