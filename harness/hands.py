@@ -161,6 +161,10 @@ class Hands(Protocol):
     def line_auth(self, *, connected: bool) -> None:
         """Line authentication (回線認証): cut, or reconnected (希望する)."""
 
+    def line_auth_page(self, *, shown: bool) -> None:
+        """The terminal's browser (Microsoft Edge) opened at https://www.lineauth.mnw (ERR-10,
+        seed 002 ③ 確認手順), or closed."""
+
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         """A network outage starts (ends after ``seconds``), or ends (None)."""
 
@@ -358,6 +362,10 @@ class ManualHands:
     def line_auth(self, *, connected: bool) -> None:
         self._do("reconnect line authentication (希望する)" if connected
                  else "disconnect line authentication (回線認証)")
+
+    def line_auth_page(self, *, shown: bool) -> None:
+        self._do("on the eligibility terminal, open Microsoft Edge at https://www.lineauth.mnw"
+                 if shown else "close the browser on the eligibility terminal")
 
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         if kind is None:

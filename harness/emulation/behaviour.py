@@ -273,6 +273,8 @@ class NetworkBehaviour(Field):
     #: The line-authentication page (https://www.lineauth.mnw).
     line_auth_connected_text: str = "回線認証接続済み"
     line_auth_buttons: list[str] = ["希望する", "希望しない"]
+    #: The page's button that reconnects (ERR-10, seed 002 ④: 「希望する」ボタンを押下).
+    line_auth_reconnects: str = "希望する"
 
 
 class TerminalBehaviour(Field):

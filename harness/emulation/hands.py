@@ -154,9 +154,15 @@ class TwinHands:
     def line_auth(self, *, connected: bool) -> None:
         net = self.world.network
         if connected:
-            net.press_line_auth(net.behaviour.line_auth_buttons[0])
+            net.press_line_auth(net.behaviour.line_auth_reconnects)
         else:
             net.cut_line_auth()
+
+    def line_auth_page(self, *, shown: bool) -> None:
+        if shown:
+            self.world.terminal.open_line_auth_page()
+        else:
+            self.world.terminal.close_line_auth_page()
 
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         if kind is None:

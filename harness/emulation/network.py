@@ -89,12 +89,13 @@ class NetworkTwin:
         return tuple(self.behaviour.line_auth_buttons)
 
     def press_line_auth(self, button: str) -> bool:
-        """Press a button on the line-authentication page; the first one reconnects."""
+        """Press a button on the line-authentication page; ``line_auth_reconnects``
+        reconnects."""
         with self.clock.lock:
             if self.line_auth or button not in self.behaviour.line_auth_buttons:
                 return False
             self.timeline.record(self.name, "network.line_auth_press", button=button)
-            if button == self.behaviour.line_auth_buttons[0]:
+            if button == self.behaviour.line_auth_reconnects:
                 self.line_auth = True
                 self._changed()
             return True

@@ -30,6 +30,10 @@ from harness.model.timeline import Timeline
 Upgrade = Literal["none", "downloading", "installed", "applied", "data_missing"]
 
 
+#: The browser's line-authentication page as the terminal shows it: connected, and cut.
+LINE_AUTH_PAGES = ("line_auth_page_connected", "line_auth_page_cut")
+
+
 def distribution_open(plan: Distribution, when: dt.datetime) -> bool:
     """Whether the upgrade is being distributed at ``when`` (any timezone-aware time)."""
     local = when.astimezone(plan.manual_from.tzinfo)
@@ -401,12 +405,34 @@ class TerminalTwin:
                 return False
             top = self.dialogs.pop()
             self.timeline.record(self.name, "dialog.closed", dialog=top.id, button=button)
+            if top.id in LINE_AUTH_PAGES:
+                # The page's buttons are the line authentication's (ERR-10 ④); the browser
+                # then leaves the page.
+                self.network.press_line_auth(button)
             if top.dialog.then_dialog is not None:
                 self._open_dialog(top.dialog.then_dialog, top.reader)
             reader = self.readers.get(top.reader or "")
             if top.dialog.then_reader is not None and reader is not None:
                 reader.post(top.dialog.then_reader)
             return True
+
+    # -- the browser: line authentication (ERR-10) -----------------------------------------
+    def open_line_auth_page(self) -> bool:
+        """The browser at https://www.lineauth.mnw (seed 002 ③ 確認手順): 回線認証接続済み, or
+        the 希望する/希望しない buttons when line authentication is cut. False: not running."""
+        with self.clock.lock:
+            if not self.powered:
+                return False
+            self.close_line_auth_page()
+            self._open_dialog(LINE_AUTH_PAGES[0] if self.network.line_auth
+                              else LINE_AUTH_PAGES[1])
+            return True
+
+    def close_line_auth_page(self) -> None:
+        with self.clock.lock:
+            for page in [d for d in self.dialogs if d.id in LINE_AUTH_PAGES]:
+                self.dialogs.remove(page)
+                self.timeline.record(self.name, "dialog.closed", dialog=page.id, button=None)
 
     # -- eligibility checks ------------------------------------------------------------------
     def request_check(self, reader: FaceAuthReaderTwin) -> None:

@@ -258,6 +258,47 @@ def _pull(what: str, action: Callable[[FlowRun], None]) -> Driver:
     return drive
 
 
+def _read_line_auth_page(run: FlowRun) -> None:
+    """Seed 002 ③ 【確認手順】: the browser opened at https://www.lineauth.mnw and the page
+    looked at on the terminal's monitor."""
+    run.do("line_auth_page", lambda: run.hands.line_auth_page(shown=True))
+    run.hands.wait(2)
+    run.look(terminal=True)
+
+
+def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
+    """ERR-10 (seed 002 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③): the
+    line-authentication page read while connected; line authentication cut (as ERR-08's flow
+    cuts it); the page read again, 「希望する」 pressed (④ 【接続手順】); the page read once
+    more; then a patient checks in (after trying again, card in and out, and if the reader
+    still shows its network error, the terminal restarted: the same notice's ②)."""
+    if not run.wait_for("first", 30):
+        return
+    _read_line_auth_page(run)
+    run.do("close_browser", lambda: run.hands.line_auth_page(shown=False))
+    run.look(terminal=True)
+    run.do("line_auth_cut", lambda: run.hands.line_auth(connected=False))
+    run.wait(5)
+    _read_line_auth_page(run)
+    run.press_terminal("希望する")
+    run.wait(5)
+    _read_line_auth_page(run)
+    run.do("close_browser", lambda: run.hands.line_auth_page(shown=False))
+    run.look(terminal=True)
+    run.wait(5)
+    if run.last is not None and run.last.shows != "first":
+        # The reader stopped on the network error (ERR-08): the patient tries again, the card
+        # in and out (as seed 001's retry after a while, drive_intermittent).
+        card_in(run)
+        card_out(run)
+        run.wait(5)
+    if run.last is not None and run.last.shows != "first":
+        # Still stopped (Canon's 【011】 asks for it): the same notice's ② restarts the PC.
+        _reboot_terminal(run)
+    check_in(run)
+    end_visit(run)
+
+
 #: E901: how long the bench waits, once the first error dialog is up, before the staff act
 #: on it (OK). The notice gives no time: a member of staff at the reception desk notices the
 #: dialog and reads it within about half a minute. The reader's "does not change" (E901-02)
@@ -489,6 +530,7 @@ DRIVERS: dict[str, Driver] = {
     "upgrade_data_missing": drive_upgrade_data_missing,
     "network_error": _pull("lan_out", lambda run: run.hands.lan_cable(seated=False)),
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
+    "line_auth_page": drive_line_auth_page,
     "network_long_outage": drive_attempt,
     "network_intermittent": drive_intermittent,
     "software_outdated": drive_attempt,
@@ -504,4 +546,4 @@ FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_
 #: Flows that watch the terminal's monitor as well (its dialogs).
 WITH_DIALOGS = {"e901", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
-                "network_error", "line_auth_cut"}
+                "network_error", "line_auth_cut", "line_auth_page"}

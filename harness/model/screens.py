@@ -47,6 +47,8 @@ DIALOGS: dict[str, str] = {
     "update_ready": "management tool: update prepared, button 確認しました",
     "no_update": "management tool: nothing to download yet",
     "network_error": "network error on the terminal",
+    "line_auth_page_connected": "the browser at https://www.lineauth.mnw: 回線認証接続済み",
+    "line_auth_page_cut": "the browser at https://www.lineauth.mnw: the 希望する/希望しない buttons",
 }
 
 #: Flows a suite can drive on a bench; profile checks name the flow they expect things of.
@@ -71,6 +73,7 @@ Flow = Literal[
     "network_long_outage",
     "network_intermittent",
     "line_auth_cut",
+    "line_auth_page",
     "software_outdated",
     "startup_network_error",
     "account_error",
