@@ -42,7 +42,7 @@ FAULTS = {
         {"UPD-07": "the receipt computer should get the patient's result; it got nothing"}),
     "restart-fetches-missing-data": (UPD08, [deviation(
         "upgrade.restart_fetches_missing_data", True, "a restart fetches the missing data")],
-        {"UPD-08": "should hold 1 result(s)"}),
+        {"UPD-08": "did not show check_error_1 after check_error_2"}),
 }
 
 

@@ -142,10 +142,10 @@ class TerminalTwin:
         if upgrade == "installed" and behaviour.upgrade.applies_at == "install":
             upgrade = "applied"  # such a terminal has no installed-but-pending state
         self.upgrade: Upgrade = upgrade
-        #: ``installed`` at construction stands for a terminal that got the upgrade overnight
-        #: and was never restarted: its first start continues that session, so the upgrade
-        #: stays pending until a real restart.
-        self._keep_pending_once = upgrade == "installed"
+        #: ``installed`` (or ``data_missing``) at construction stands for a terminal that got
+        #: the upgrade overnight and was never restarted: its first start continues that
+        #: session, so the upgrade stays pending until a real restart.
+        self._keep_pending_once = upgrade in ("installed", "data_missing")
         #: Starts since the upgrade was installed (``upgrade.restarts`` apply it).
         self._starts_since_install = 0
         self.face_auth_library = (
@@ -246,7 +246,7 @@ class TerminalTwin:
     def _app_start(self) -> None:
         self._boot_timer = None
         if self.upgrade == "data_missing":
-            if self.behaviour.upgrade.restart_fetches_missing_data:
+            if self.behaviour.upgrade.restart_fetches_missing_data and not self._keep_pending_once:
                 self._apply_upgrade()
             else:
                 self.timeline.record(self.name, "upgrade.data_missing")

@@ -354,15 +354,19 @@ def drive_e901(run: FlowRun, plan: Plan) -> None:
     run.hold(3)
 
 
-def _failed_check(run: FlowRun) -> None:
-    """A check that ends in the terminal's error (E901): both dialogs OK'd, the card out."""
+def _failed_check(run: FlowRun) -> bool:
+    """A check that ends in the terminal's error (E901): both dialogs OK'd, the card out.
+    False (the visit ended as it came) when no error dialog came."""
     check_in(run)
-    run.wait_dialog("check_error_1", 30)
+    if not run.wait_dialog("check_error_1", 30):
+        end_visit(run)
+        return False
     run.press_terminal("OK")
     run.wait_dialog("check_error_2", 10)
     run.press_terminal("OK")
     run.hold(2)
     card_out(run)
+    return True
 
 
 def _reboot_terminal(run: FlowRun) -> None:
@@ -384,9 +388,11 @@ def drive_upgrade_data_missing(run: FlowRun, plan: Plan) -> None:
     ダウンロードされていない場合は別途ダウンロードをしていただく必要がございます): the check
     fails; the terminal restarted, the same patient fails again; the data downloaded by
     UPD-05's manual procedure, the terminal restarted again; the patient checks in."""
-    _failed_check(run)
+    if not _failed_check(run):
+        return
     _reboot_terminal(run)
-    _failed_check(run)
+    if not _failed_check(run):
+        return  # the reboot alone cleared it: the rest of the procedure has nothing to mend
     _manual_download(run)
     run.hold(2)
     _reboot_terminal(run)
