@@ -68,6 +68,19 @@ PEOPLE_EVENTS = frozenset({
     "phone_pin_ok", "phone_pin_wrong", "phone_held_general", "phone_held_front",
     "staff_button", "passcode_ok", "passcode_wrong", "staff_confirms", "cancel"})
 
+#: How a flow leaves the first screen (the events its driver may use there) and the events it
+#: never uses on the way to its first listed screen: a redirect on the card's way does not
+#: touch a phone's flow, and a phone's way is not the card's (the oracle follows the flow's
+#: own route, not the shortest one).
+FLOW_ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "smartphone_iphone": (frozenset({"smartphone_button"}),
+                          frozenset({"choose_android", "phone_pin_ok", "phone_pin_wrong"})),
+    "smartphone_android": (frozenset({"smartphone_button"}), frozenset({"choose_iphone"})),
+    "staff_visual": (frozenset({"staff_button"}), frozenset()),
+}
+#: Any other flow leaves the first screen with the card.
+CARD_ROUTE = (PEOPLE_EVENTS - {"smartphone_button", "staff_button"}, frozenset[str]())
+
 #: One-character substitutions a faulty firmware might make (a kana's dakuten, a digit, a
 #: kanji for a like one, a look-alike kana, the colon's width, other brackets).
 SWAPS: dict[str, str] = {
@@ -324,16 +337,19 @@ def _edges(behaviour: dict[str, Any]) -> list[Edge]:
 
 
 def _path(edges: list[Edge], classes: dict[str, str], start: str, goal: str,
-          listed: set[str], events: frozenset[str] | None = None) -> list[Edge]:
+          listed: set[str], events: frozenset[str] | None = None,
+          first: frozenset[str] | None = None) -> list[Edge]:
     """A shortest twin path from a state showing ``start`` to one showing ``goal``, through
-    states whose class the check does not list (or ``start`` again)."""
+    states whose class the check does not list (or ``start`` again), by ``events`` only
+    (``first``: the events allowed out of the start)."""
     frontier = [(s, []) for s, c in sorted(classes.items()) if c == start]
     visited = {s for s, _ in frontier}
     while frontier:
         nxt = []
         for state, path in frontier:
+            allowed = first if first is not None and not path else events
             for edge in (e for e in edges
-                         if e[0] == state and (events is None or e[1] in events)):
+                         if e[0] == state and (allowed is None or e[1] in allowed)):
                 target = edge[2]
                 if target in visited or target not in classes:
                     continue
@@ -355,8 +371,9 @@ def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any]) ->
         listed = [s.screen for s in check.screens]
         # Every flow starts on the first screen: the way to the first listed screen counts.
         if listed and listed[0] != HOME:
+            leave, never = FLOW_ROUTES.get(check.flow, CARD_ROUTE)
             for state, event, _ in _path(edges, classes, HOME, listed[0], set(listed),
-                                         PEOPLE_EVENTS):
+                                         PEOPLE_EVENTS - never, first=leave):
                 through[(state, event)].add(req)
         for a, b in zip(listed, listed[1:], strict=False):
             if a == b:
