@@ -123,3 +123,15 @@ def test_equivalent_mutants_are_named_with_why_and_not_certified(
         assert any(m.id == key or m.id.endswith(f"-{key}") for m, _ in left_out), key
     # Only timers no notice gives are excused: never a text or a redirect.
     assert {m.kind for m, _ in left_out} == {"timer"}
+
+
+def test_a_redirect_names_what_its_flows_own_route_breaks(every: list) -> None:
+    """The oracle follows each flow's route out of the first screen: a phone's way broken
+    fails CON-02 too (judged on the phone's path), the card's way broken fails no phone
+    requirement, and the staff's way broken fails CON-02 (judged on the staff path)."""
+    by_id = {m.id: m for m in every}
+    phone = by_id["atlas-redirect-first-smartphone_button"].must_fail
+    assert {"SP-01", "SP-02", "SP-03", "CON-02"} <= phone
+    card = by_id["atlas-redirect-first-card_in"].must_fail
+    assert "CON-02" in card and not {r for r in card if r.startswith("SP-")}
+    assert "CON-02" in by_id["atlas-redirect-first-staff_button"].must_fail
