@@ -22,7 +22,6 @@ import math
 import re
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Self
@@ -71,11 +70,6 @@ VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov"})
 # devices have their own bounded select() (10 s) inside OpenCV.
 _STREAM_OPEN_TIMEOUT_MS = 10_000
 _STREAM_READ_TIMEOUT_MS = 5_000
-#: A network stream's grab that took this long (s) waited for its frame: it is fresh.
-_STREAM_WAITED_S = 0.01
-#: At most this many waiting frames skipped per read (a camera sending faster than it can
-#: be read would otherwise keep the read skipping forever).
-_STREAM_MAX_SKIPPED = 200
 
 
 def sidecar_path(video: str | Path) -> Path:
@@ -200,7 +194,8 @@ class CaptureSource(_Closing):
     DirectShow: log2 seconds). Whether the driver accepted fixed exposure and fixed white
     balance is recorded in :attr:`exposure_locked` and :attr:`white_balance_locked`; a driver
     that refuses is not an error (the report says so instead). Frames are stamped with
-    ``clock.now()`` when read returns.
+    ``clock.now()`` when read returns; a network stream's (read by a thread as they come,
+    the newest kept) when they arrived.
     """
 
     name: str
@@ -227,6 +222,14 @@ class CaptureSource(_Closing):
     _count: int = attrs.field(init=False, default=0, repr=False)
     _stopped: str | None = attrs.field(init=False, default=None, repr=False)
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, repr=False)
+    #: Network streams: the pump thread's newest (image, arrival time) and its count.
+    _arrived: threading.Condition = attrs.field(init=False, factory=threading.Condition,
+                                                repr=False)
+    _newest_frame: tuple[Any, float] | None = attrs.field(init=False, default=None, repr=False)
+    _arrivals: int = attrs.field(init=False, default=0, repr=False)
+    _taken: int = attrs.field(init=False, default=0, repr=False)
+    _pump_ended: bool = attrs.field(init=False, default=False, repr=False)
+    _pump_thread: threading.Thread | None = attrs.field(init=False, default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._target = target = _capture_target(self.device)
@@ -245,6 +248,10 @@ class CaptureSource(_Closing):
         self._cap = cap
         self.backend = cap.getBackendName()
         self._configure(cap)
+        if target.api == cv2.CAP_FFMPEG:
+            self._pump_thread = threading.Thread(target=self._pump, args=(cap,), daemon=True,
+                                                 name=f"camera {self.name}")
+            self._pump_thread.start()
 
     def _configure(self, cap: cv2.VideoCapture) -> None:
         # Only the newest frame: a queued stale frame would be stamped late.
@@ -286,15 +293,20 @@ class CaptureSource(_Closing):
                 raise CameraStopped(self.name, f"{self._target.label} is closed")
             if self._stopped is not None:
                 raise CameraStopped(self.name, self._stopped)
+            arrived = None
             try:
-                ok, image = (self._newest() if self._target.api == cv2.CAP_FFMPEG
-                             else self._cap.read())
+                if self._pump_thread is not None:
+                    ok, newest = self._newest()
+                    image, arrived = newest if ok else (None, None)
+                else:
+                    ok, image = self._cap.read()
             except cv2.error as exc:  # some backends raise instead of returning False
                 ok, image = False, None
                 detail = f"; OpenCV said: {str(exc).strip().splitlines()[-1]}"
             else:
                 detail = ""
-            t = self.clock.now()
+            # A stream's frame carries when it arrived, not when it was asked for.
+            t = arrived if arrived is not None else self.clock.now()
             if not ok or image is None:
                 # Stay stopped: a camera that comes back must be reopened deliberately, so
                 # a gap in the frames is never silent.
@@ -308,23 +320,53 @@ class CaptureSource(_Closing):
             self._count += 1
             return frame
 
+    def _pump(self, cap: Any) -> None:
+        """A network stream, read as it arrives: each frame decoded and stamped when it
+        comes, the newest kept. Read only when asked, a stream backs up (the socket's
+        buffers, then the camera's blocked send) and a frame drawn seconds ago would pass
+        for a fresh one (the bench in a box saw its reader start 10 bench-s late)."""
+        while True:
+            ok = cap.grab()
+            t = self.clock.now()
+            ok, image = cap.retrieve() if ok else (False, None)
+            with self._arrived:
+                if self._cap is None:  # closed while this grab waited: the pump's to free
+                    cap.release()
+                    return
+                if not ok or image is None:
+                    self._newest_frame = None
+                    self._pump_ended = True
+                    self._arrived.notify_all()
+                    return
+                self._newest_frame = (image, t)
+                self._arrivals += 1
+                self._arrived.notify_all()
+
     def _newest(self) -> tuple[bool, Any]:
-        """A network stream's frame arriving now. FFmpeg ignores CAP_PROP_BUFFERSIZE: what
-        the camera sent while nobody read waits in the socket, and would be stamped late.
-        A grab that returns at once had its frame waiting: skip it (bounded)."""
-        for _ in range(_STREAM_MAX_SKIPPED):
-            started = time.monotonic()
-            if not self._cap.grab():
+        """The stream's newest frame not returned before (waiting, bounded, for the next
+        one) and the bench time it arrived."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: self._arrivals > self._taken or self._pump_ended,
+                                   timeout=_STREAM_READ_TIMEOUT_MS / 1000)
+            if self._arrivals == self._taken or self._newest_frame is None:
                 return False, None
-            if time.monotonic() - started >= _STREAM_WAITED_S:
-                break
-        return self._cap.retrieve()
+            self._taken = self._arrivals
+            return True, self._newest_frame
 
     def close(self) -> None:
         with self._lock:
             if self._cap is not None:
-                self._cap.release()
-                self._cap = None
+                cap = self._cap
+                with self._arrived:
+                    self._cap = None
+                    pumping = self._pump_thread is not None and not self._pump_ended
+                if pumping:
+                    # The pump frees the capture when its grab returns (FFmpeg's read is
+                    # bounded): never under a grab in progress.
+                    assert self._pump_thread is not None
+                    self._pump_thread.join(timeout=_STREAM_READ_TIMEOUT_MS / 1000 + 1)
+                else:
+                    cap.release()
 
 
 def _read_sidecar(path: Path) -> list[float]:

@@ -2,8 +2,11 @@
 stream per camera at ``http://127.0.0.1:PORT/<camera>.mjpg``, opened by cv2.VideoCapture.
 
 A frame is drawn when it is sent, at the box's clock, so what a client reads is the twin as
-it stands then. The stream is paced (``fps``, wall) and the socket's send buffer kept small:
-a client reading slower than the stream does not get an ever older backlog.
+it stands then. The stream is paced (``fps``, wall) and the socket's send buffer kept small.
+A client that reads only when it wants a frame still gets old ones: the stream waits in the
+sockets' buffers, then in a send blocked on a frame drawn long before (measured: frames 1 to
+4 s old). The rig's CaptureSource therefore reads a stream as it arrives, as it must for a
+real IP camera too; ``fps`` bounds how old the newest frame is (1/fps wall seconds).
 """
 
 from __future__ import annotations
