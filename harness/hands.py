@@ -165,6 +165,14 @@ class Hands(Protocol):
         """The terminal's browser (Microsoft Edge) opened at https://www.lineauth.mnw (ERR-10,
         seed 002 ③ 確認手順), or closed."""
 
+    def network_stuck(self, kind: str) -> None:
+        """A network fault of ``kind`` (ERR-11's givens): one a restart of the PC clears
+        (``pc_stuck``), or only a restart of the router (``router_stuck``)."""
+
+    def router_restart(self) -> None:
+        """The router between the terminal and the network restarted (powered off and on;
+        ERR-11, seed 002 ②: ルーターの再起動)."""
+
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         """A network outage starts (ends after ``seconds``), or ends (None)."""
 
@@ -366,6 +374,15 @@ class ManualHands:
     def line_auth_page(self, *, shown: bool) -> None:
         self._do("on the eligibility terminal, open Microsoft Edge at https://www.lineauth.mnw"
                  if shown else "close the browser on the eligibility terminal")
+
+    def network_stuck(self, kind: str) -> None:
+        how = {"pc_stuck": "one a restart of the terminal clears",
+               "router_stuck": "one only a restart of the router clears"}.get(kind, kind)
+        self._do(f"make the terminal's network fail: {how}")
+
+    def router_restart(self) -> None:
+        self._do("restart the router between the terminal and the network (power it off "
+                 "and on) and wait until it is back")
 
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         if kind is None:

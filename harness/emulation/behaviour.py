@@ -275,6 +275,13 @@ class NetworkBehaviour(Field):
     line_auth_buttons: list[str] = ["希望する", "希望しない"]
     #: The page's button that reconnects (ERR-10, seed 002 ④: 「希望する」ボタンを押下).
     line_auth_reconnects: str = "希望する"
+    #: ERR-11 (seed 002 ②): the kinds of network fault a bench can set (the ``stuck``
+    #: given) and what clears each: a start of the PC (再起動 or 電源オンオフ) clears the
+    #: ``pc_clears`` kinds, a restart of the router the ``router_clears`` kinds.
+    pc_clears: list[str] = ["pc_stuck"]
+    router_clears: list[str] = ["router_stuck"]
+    #: How long the router takes to come back after its restart.
+    router_restart_seconds: float = pydantic.Field(default=60, gt=0)
 
 
 class TerminalBehaviour(Field):

@@ -164,6 +164,12 @@ class TwinHands:
         else:
             self.world.terminal.close_line_auth_page()
 
+    def network_stuck(self, kind: str) -> None:
+        self.world.network.set_stuck(kind)
+
+    def router_restart(self) -> None:
+        self.world.network.restart_router()
+
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         if kind is None:
             self.world.network.end_outage()

@@ -40,6 +40,10 @@ class NetworkTwin:
         #: The lab's line behind the terminal's LAN (see :class:`Uplink`).
         self.uplink = True
         self.outage: Outage | None = None
+        #: A network fault (ERR-11): a kind in ``pc_clears`` or ``router_clears``.
+        self.stuck: str | None = None
+        #: False while the router restarts.
+        self.router_on = True
         #: Inside an intermittent outage: whether this moment is a down phase.
         self._flapping_down = False
         self._timers: list[Timer] = []
@@ -49,7 +53,8 @@ class NetworkTwin:
 
     @property
     def up(self) -> bool:
-        return self.lan_seated and self.line_auth and self.uplink and not self._outage_down
+        return (self.lan_seated and self.line_auth and self.uplink and not self._outage_down
+                and self.stuck is None and self.router_on)
 
     @property
     def _outage_down(self) -> bool:
@@ -64,6 +69,10 @@ class NetworkTwin:
             return f"{self.outage} outage"
         if not self.uplink:
             return "the lab's uplink dropped"
+        if not self.router_on:
+            return "the router is restarting"
+        if self.stuck is not None:
+            return f"network fault {self.stuck}"
         return None
 
     # -- what staff and the world do -------------------------------------------------------
@@ -99,6 +108,41 @@ class NetworkTwin:
                 self.line_auth = True
                 self._changed()
             return True
+
+    def set_stuck(self, kind: str) -> None:
+        """A network fault of ``kind`` (ERR-11): only what clears that kind ends it (a kind
+        neither list names, nothing)."""
+        with self.clock.lock:
+            self.stuck = kind
+            self.timeline.record(self.name, "network.stuck", fault=kind)
+            self._changed()
+
+    def pc_started(self) -> None:
+        """The terminal (the PC) started: a restart or power-cycle clears the PC's faults."""
+        with self.clock.lock:
+            if self.stuck in self.behaviour.pc_clears:
+                self.timeline.record(self.name, "network.unstuck", fault=self.stuck, by="pc")
+                self.stuck = None
+                self._changed()
+
+    def restart_router(self) -> None:
+        """The router powered off and on: down while it restarts; then the faults only a
+        router restart clears are gone."""
+        with self.clock.lock:
+            self.timeline.record(self.name, "network.router_restart")
+            self.router_on = False
+            self._changed()
+            # Its own timer: an outage's start or end does not cancel the router's return.
+            self.clock.call_later(self.behaviour.router_restart_seconds, self._router_back)
+
+    def _router_back(self) -> None:
+        with self.clock.lock:
+            self.router_on = True
+            if self.stuck in self.behaviour.router_clears:
+                self.timeline.record(self.name, "network.unstuck", fault=self.stuck,
+                                     by="router")
+                self.stuck = None
+            self._changed()
 
     def start_outage(self, kind: Outage, seconds: float | None = None) -> None:
         """Begin an outage; it ends after ``seconds`` (or when :meth:`end_outage` is called)."""

@@ -238,6 +238,7 @@ class TerminalTwin:
         if not self.mains or self.powered:
             return
         self.powered = True
+        self.network.pc_started()
         self.timeline.record(self.name, "terminal.starting")
         for reader in self.readers.values():
             reader.terminal_power_changed(True)

@@ -299,6 +299,59 @@ def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
     end_visit(run)
 
 
+#: ERR-11: how long the staff wait for the router to come back after restarting it (the
+#: notice gives no time; a small office router starts in a minute or two).
+ROUTER_BACK_S = 120.0
+
+
+def _check_goes_through(run: FlowRun) -> bool:
+    """A patient tries a check; True when the reader showed it done. On a reader showing
+    its network error the card goes in and out (the patient tries anyway, and a reader whose
+    network is back returns to its first screen), then a check from the first screen if it
+    came. A network error dialog the check brought is OK'd by the staff."""
+    start = run.clock.now()
+    run.look()
+    if run.last is not None and run.last.shows != "first":
+        run.do("card_in", lambda: run.hands.card_in(run.reader, run.patient))
+        run.wait(5)
+        card_out(run)
+        run.wait(5)
+    if run.last is not None and run.last.shows == "first":
+        check_in(run)
+        end_visit(run)
+    run.look(terminal=True)
+    if run.record.dialogs and run.record.dialogs[-1].dialog == "network_error" \
+            and run.record.dialogs[-1].closed_t is None:
+        run.press_terminal("OK")
+    return any(s.shows == "completion" and s.t >= start for s in run.record.screens)
+
+
+def drive_network_recovery(run: FlowRun, plan: Plan) -> None:
+    """ERR-11 (seed 002 《 …ネットワーク関連のトラブル時に… 》 ②: PCの電源オンオフや再起動
+    (復旧しない場合はルーターの再起動)): a check on the network error; the PC restarted and
+    the check tried again; only if it still fails, the router restarted and a check again."""
+    if _check_goes_through(run):
+        return  # no network error: nothing to remedy (the rule fails that closed)
+    _restart_pc(run)
+    if _check_goes_through(run):
+        return
+    run.do("router_restart", run.hands.router_restart)
+    run.wait(ROUTER_BACK_S)
+    if _check_goes_through(run):
+        return
+    # The network may be back while the reader still holds its error until the terminal
+    # restarts (Canon's 011, ERR-05): the PC restarted once more, as ② says, and a check.
+    _restart_pc(run)
+    _check_goes_through(run)
+
+
+def _restart_pc(run: FlowRun) -> None:
+    run.do("reboot_terminal", run.hands.reboot_terminal)
+    # Back up: the first screen, or the network error again.
+    run.wait_until(lambda r: r.shows in {"first", "error_network"}, 300,
+                   "the reader back after the terminal's restart", step_s=15)
+
+
 #: E901: how long the bench waits, once the first error dialog is up, before the staff act
 #: on it (OK). The notice gives no time: a member of staff at the reception desk notices the
 #: dialog and reads it within about half a minute. The reader's "does not change" (E901-02)
@@ -537,6 +590,7 @@ DRIVERS: dict[str, Driver] = {
     "network_error": _pull("lan_out", lambda run: run.hands.lan_cable(seated=False)),
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
     "line_auth_page": drive_line_auth_page,
+    "network_recovery": drive_network_recovery,
     "network_long_outage": drive_attempt,
     "network_intermittent": drive_intermittent,
     "software_outdated": drive_attempt,
@@ -552,4 +606,4 @@ FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_
 #: Flows that watch the terminal's monitor as well (its dialogs).
 WITH_DIALOGS = {"e901", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
-                "network_error", "line_auth_cut", "line_auth_page"}
+                "network_error", "line_auth_cut", "line_auth_page", "network_recovery"}

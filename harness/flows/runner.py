@@ -49,7 +49,8 @@ FIRST_LOOK_S, STEP_S = 0.5, 4.0
 REJUDGE = 2
 #: What the hands do to the terminal's network: a flow doing one tests the reader without
 #: it, so from then until the next restore the network's state is the flow's own.
-NETWORK_ACTIONS = frozenset({"lan_cable", "line_auth", "outage"})
+NETWORK_ACTIONS = frozenset({"lan_cable", "line_auth", "outage", "network_stuck",
+                             "router_restart"})
 
 
 class NetworkNotingHands:

@@ -201,6 +201,10 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
                         f"paired as SP-04's procedure says (then restarted: "
                         f"{pairing_target(profile)}), the smartphone button did not show: "
                         f"the reader showed {run.last.state if run.last else 'nothing'}")
+            case "network_stuck_pc":
+                hands.network_stuck("pc_stuck")
+            case "network_stuck_router":
+                hands.network_stuck("router_stuck")
             case "long_outage":
                 hands.outage("long", 2 * 3600)
             case "intermittent_outage":

@@ -30,6 +30,7 @@ from harness.model.profiles import (
     Response,
     ScreenStep,
 )
+from harness.model.recovery_rules import check_escalation
 from harness.model.verdict import Evidence, Verdict
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
@@ -138,6 +139,8 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += _passcode_digits(check.passcode_digits, record)
     if check.pairing_app is not None or check.pairing_button is not None:
         problems += _paired_in(check, record)
+    if check.escalation is not None:
+        problems += check_escalation(check.escalation, record)
     for dialog in record.dialogs:
         if dialog.dialog in check.never_dialogs:
             problems.append(f"the terminal must not show {dialog.dialog} in this flow; it did "

@@ -206,6 +206,18 @@ class Response(Field):
     never: list[ScreenClass] = pydantic.Field(min_length=1)
 
 
+class Escalation(Field):
+    """Remedies tried in order, each only while the trouble lasts (ERR-11, seed 002 ②: the
+    PC restarted first; the router only if that did not help): judged on the record's
+    actions and screens (harness.model.recovery_rules)."""
+
+    #: The remedies' actions as the runner logs them, in the order the notice gives.
+    steps: list[str] = pydantic.Field(min_length=1)
+    #: The action that tries a check, and the screen that shows one went through.
+    attempt: str = "card_in"
+    succeeded: ScreenClass = "completion"
+
+
 class FlowCheck(Field):
     """What a flow, driven on the bench, must show on the reader and the terminal."""
 
@@ -242,6 +254,9 @@ class FlowCheck(Field):
     #: The visual-confirmation passcode OQS issued for the flow has this many digits
     #: (AUTH-03, AUTH-05; seed 002: 4桁のパスコード).
     passcode_digits: int | None = pydantic.Field(default=None, ge=1)
+    #: Remedies the flow must try in this order, only while the check still fails, with a
+    #: check going through at the end (ERR-11).
+    escalation: Escalation | None = None
 
     @pydantic.model_validator(mode="after")
     def _restart_only_for_pairing(self) -> FlowCheck:

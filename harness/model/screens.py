@@ -74,6 +74,7 @@ Flow = Literal[
     "network_intermittent",
     "line_auth_cut",
     "line_auth_page",
+    "network_recovery",
     "software_outdated",
     "startup_network_error",
     "account_error",
@@ -116,6 +117,9 @@ GIVENS: dict[str, str] = {
     "not_paired": "no general reader paired",
     "network_down": "the terminal's LAN is down",
     "line_auth_cut": "line authentication (回線認証) is disconnected",
+    "network_stuck_pc": "the terminal's network fails in a way a restart of the PC clears",
+    "network_stuck_router": "the terminal's network fails in a way only a restart of the "
+                            "router clears",
     "long_outage": "a long network outage is under way",
     "intermittent_outage": "intermittent outages of a few minutes are under way",
     "reader_software_outdated": "the reader's software is older than the distributed one",
