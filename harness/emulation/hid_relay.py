@@ -14,9 +14,9 @@ devices up and down.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
+from harness.emulation.contacts import OnChange, RelayContacts
 from harness.emulation.usb_backend import (
     ControlRequest,
     EmulatedDevice,
@@ -39,10 +39,9 @@ SERIAL_BYTES = 5
 #: The board kinds made: USBRelay1, 2, 4 and 8.
 CHANNEL_COUNTS = (1, 2, 4, 8)
 
-OnChange = Callable[[int, bool], None]
 
 
-class EmulatedHidRelay:
+class EmulatedHidRelay(RelayContacts):
     """The board's relays and its feature reports; :meth:`record` plugs it into a tree.
 
     Channels are numbered from 0 here (as the bench file's ``power.channel``); the board's
@@ -56,17 +55,8 @@ class EmulatedHidRelay:
             raise ValueError(f"USB HID relay boards have {CHANNEL_COUNTS} relays, not {channels}")
         if len(serial.encode("ascii")) != SERIAL_BYTES:
             raise ValueError(f"a HID relay board's serial is 5 ASCII characters, not {serial!r}")
-        self.channels = channels
-        self.name = name
+        self._init_contacts(channels, name, names, timeline)
         self.serial = serial
-        self.names: dict[int, str] = dict(names or {})
-        self.timeline = timeline
-        self.on_change: list[OnChange] = []
-        #: Exceptions raised by callbacks: kept so a bad callback cannot break the board.
-        self.callback_errors: list[Exception] = []
-        self.stuck_channels: set[int] = set()
-        self._states = [False] * channels
-        self._lock = threading.Lock()
 
     def record(self, path: str) -> EmulatedDevice:
         """The board as a USB device plugged in at ``path`` (a low-speed HID device)."""
@@ -75,20 +65,6 @@ class EmulatedHidRelay:
             product=f"USBRelay{self.channels}", bcd_usb=0x0110, interface_class=0x03,
             max_speed_mbps=1.5, class_handler=self,
         )
-
-    # -- inspection -----------------------------------------------------------------------
-    def state(self, channel: int) -> bool:
-        with self._lock:
-            return self._states[channel]
-
-    @property
-    def mask(self) -> int:
-        with self._lock:
-            return sum(1 << c for c, on in enumerate(self._states) if on)
-
-    def named_states(self) -> dict[str, bool]:
-        with self._lock:
-            return {name: self._states[c] for c, name in self.names.items()}
 
     # -- the firmware ---------------------------------------------------------------------
     def __call__(self, request: ControlRequest) -> VendorReply | None:
@@ -116,25 +92,6 @@ class EmulatedHidRelay:
                 self.serial = data[1:1 + SERIAL_BYTES].decode("latin-1")
             case _:
                 pass  # the firmware ignores what it does not know
-
-    def _switch(self, wanted: Mapping[int, bool]) -> None:
-        changed: list[tuple[int, bool]] = []
-        with self._lock:
-            for channel in sorted(wanted):
-                on = wanted[channel]
-                if channel in self.stuck_channels or self._states[channel] == on:
-                    continue
-                self._states[channel] = on
-                changed.append((channel, on))
-        for channel, on in changed:  # outside the lock: callbacks may read the board
-            if self.timeline is not None:
-                source = self.names.get(channel, f"{self.name}.ch{channel}")
-                self.timeline.record(source, "power.on" if on else "power.off", channel=channel)
-            for callback in list(self.on_change):
-                try:
-                    callback(channel, on)
-                except Exception as exc:  # noqa: BLE001 - the board keeps serving regardless
-                    self.callback_errors.append(exc)
 
 
 def start_hid_relay(inst: Instrument, names: Mapping[int, str], tree: EmulatedUsbTree,

@@ -15,10 +15,11 @@ import os
 import select
 import threading
 import tty
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
+from harness.emulation.contacts import RelayContacts
 from harness.model.timeline import Timeline
 
 # Deliberately not shared with the driver (harness.devices.instruments): two independent
@@ -31,7 +32,6 @@ PROMPT = b">"
 #: A real board's line buffer is small; cap ours so noise cannot grow it without bound.
 MAX_LINE = 64
 
-OnChange = Callable[[int, bool], None]
 
 
 def _mangled(data: bytes) -> bytes:
@@ -45,7 +45,7 @@ def mask_digits(channels: int) -> int:
     return max(2, -(-channels // 4))
 
 
-class EmulatedRelayBoard:
+class EmulatedRelayBoard(RelayContacts):
     """A Numato USB relay module served by a thread on the master side of a pty.
 
     Fault injection: :meth:`inject_garbage` (next reply corrupted), :attr:`garbled` (every
@@ -66,27 +66,15 @@ class EmulatedRelayBoard:
     ) -> None:
         if not 1 <= channels <= MAX_CHANNELS:
             raise ValueError(f"a Numato relay board has 1..{MAX_CHANNELS} channels, not {channels}")
-        self.channels = channels
-        self.name = name
-        #: channel -> device name, the ``source`` of the power events.
-        self.names: dict[int, str] = dict(names or {})
-        self.timeline = timeline
+        self._init_contacts(channels, name, names, timeline)
         self.firmware = firmware
         self.board_id = board_id
-        #: Called on the board's thread as ``callback(channel, on)`` after each real change.
-        self.on_change: list[OnChange] = []
-        #: Exceptions raised by callbacks: kept here so a bad callback cannot kill the board.
-        self.callback_errors: list[Exception] = []
         #: While True the board swallows all input and answers nothing.
         self.silent = False
         #: While True every byte the board sends back arrives mangled (as a line at the
         #: wrong baud rate, or a noisy cable, reads it); the commands still take effect.
         self.garbled = False
-        #: Channels whose contacts are welded: on/off commands leave them as they are.
-        self.stuck_channels: set[int] = set()
 
-        self._states = [False] * channels
-        self._lock = threading.Lock()
         #: Pending corrupt replies: (bytes, whether they replace the echo as well).
         self._garbage: list[tuple[bytes, bool]] = []
         self._outbox: list[bytes] = []
@@ -112,24 +100,6 @@ class EmulatedRelayBoard:
         self._thread.start()
 
     # -- inspection -------------------------------------------------------------------
-
-    def named_states(self) -> dict[str, bool]:
-        """Device name -> whether its channel is closed, for the named channels."""
-        with self._lock:
-            return {name: self._states[c] for c, name in self.names.items()}
-
-    def state(self, channel: int) -> bool:
-        """Whether the relay on ``channel`` is closed (its device powered)."""
-        if not 0 <= channel < self.channels:
-            raise ValueError(f"no channel {channel} on a {self.channels}-channel board")
-        with self._lock:
-            return self._states[channel]
-
-    @property
-    def mask(self) -> int:
-        """All channel states as a bitmask (bit n = channel n on)."""
-        with self._lock:
-            return sum(1 << c for c, on in enumerate(self._states) if on)
 
     @property
     def running(self) -> bool:
@@ -299,28 +269,3 @@ class EmulatedRelayBoard:
             return int(digits, 16) >> self.channels == 0
         except ValueError:
             return False
-
-    def _switch(self, wanted: Mapping[int, bool]) -> None:
-        changed: list[tuple[int, bool]] = []
-        with self._lock:
-            for channel in sorted(wanted):
-                on = wanted[channel]
-                if channel in self.stuck_channels or self._states[channel] == on:
-                    continue
-                self._states[channel] = on
-                changed.append((channel, on))
-        # Outside the lock: callbacks may well ask the board for its state.
-        for channel, on in changed:
-            self._notify(channel, on)
-
-    def _notify(self, channel: int, on: bool) -> None:
-        # Timeline first: a callback powering a device records its own events (usb.attach),
-        # which must come after the power.on that caused them.
-        if self.timeline is not None:
-            source = self.names.get(channel, f"{self.name}.ch{channel}")
-            self.timeline.record(source, "power.on" if on else "power.off", channel=channel)
-        for callback in list(self.on_change):
-            try:
-                callback(channel, on)
-            except Exception as exc:  # noqa: BLE001 - the board must keep serving regardless
-                self.callback_errors.append(exc)
