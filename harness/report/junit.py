@@ -18,11 +18,11 @@ JUNIT_FILE = "junit.xml"
 _COUNTS = ("tests", "failures", "errors", "skipped")
 
 
-def _suites(root: ET.Element) -> list[ET.Element]:
+def suites_of(root: ET.Element) -> list[ET.Element]:
     return [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
 
 
-def _set_properties(suite: ET.Element, properties: list[tuple[str, str]]) -> None:
+def set_properties(suite: ET.Element, properties: list[tuple[str, str]]) -> None:
     props = suite.find("properties")
     if props is None:
         props = ET.Element("properties")
@@ -36,21 +36,30 @@ def finish_junit(target: Path, parts: Iterable[tuple[Path, list[str]]], *, bench
                  run: str | None = None) -> Path:
     """Write ``target`` from pytest's files: ``parts`` are (file, makers it certified). The
     suites are named ``certify <bench>`` and carry the run's properties."""
-    root = ET.Element("testsuites", name=f"certify {bench}")
+    suites = []
+    for path, makers in parts:
+        for suite in suites_of(ET.parse(path).getroot()):
+            suite.set("name", f"certify {bench}" + (f" ({', '.join(makers)})" if makers else ""))
+            set_properties(suite, [("bench", bench), ("bench_sha256", bench_sha256),
+                                   ("commit", commit or "unknown"),
+                                   ("certification", "passed" if passed else "failed"),
+                                   *((("run", run),) if run else ()),
+                                   *(("maker", m) for m in makers)])
+            suites.append(suite)
+    return write_suites(target, f"certify {bench}", suites)
+
+
+def write_suites(target: Path, name: str, suites: Iterable[ET.Element]) -> Path:
+    """``target``: the suites under one ``testsuites`` named ``name``, its counts and time
+    their sums; written whole or not at all."""
+    root = ET.Element("testsuites", name=name)
     totals = dict.fromkeys(_COUNTS, 0)
     time = 0.0
-    for path, makers in parts:
-        for suite in _suites(ET.parse(path).getroot()):
-            suite.set("name", f"certify {bench}" + (f" ({', '.join(makers)})" if makers else ""))
-            _set_properties(suite, [("bench", bench), ("bench_sha256", bench_sha256),
-                                    ("commit", commit or "unknown"),
-                                    ("certification", "passed" if passed else "failed"),
-                                    *((("run", run),) if run else ()),
-                                    *(("maker", m) for m in makers)])
-            for key in _COUNTS:
-                totals[key] += int(suite.get(key, "0"))
-            time += float(suite.get("time", "0"))
-            root.append(suite)
+    for suite in suites:
+        for key in _COUNTS:
+            totals[key] += int(suite.get(key, "0"))
+        time += float(suite.get("time", "0"))
+        root.append(suite)
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", f"{time:.3f}")

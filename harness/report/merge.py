@@ -224,11 +224,9 @@ def _merge_junit(out: Path, folders: list[str], reports: list[dict[str, Any]],
                  merged: dict[str, Any]) -> None:
     """``junit.xml``: every run's suites (already named for their bench, with its
     properties), each told the merged certification's result and id."""
-    from harness.report.junit import JUNIT_FILE
+    from harness.report.junit import JUNIT_FILE, set_properties, suites_of, write_suites
 
-    root = ET.Element("testsuites", name=f"certify {merged['bench']['name']}")
-    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-    time = 0.0
+    suites = []
     for folder, report in zip(folders, reports, strict=True):
         path = out / folder / JUNIT_FILE
         if not path.is_file():
@@ -237,24 +235,12 @@ def _merge_junit(out: Path, folders: list[str], reports: list[dict[str, Any]],
             top = ET.parse(path).getroot()
         except ET.ParseError as exc:
             raise RigError(f"{path}: not JUnit XML: {exc}") from None
-        for suite in [top] if top.tag == "testsuite" else list(top.iter("testsuite")):
-            props = suite.find("properties")
-            if props is None:
-                props = ET.Element("properties")
-                suite.insert(0, props)
-            for name, value in (("merged_run", merged["run"]), ("merged_folder", folder),
-                                ("merged_certification",
-                                 "passed" if merged["passed"] else "failed")):
-                ET.SubElement(props, "property", name=name, value=value)
-            for key in totals:
-                totals[key] += int(suite.get(key, "0"))
-            time += float(suite.get("time", "0"))
-            root.append(suite)
-    for key, value in totals.items():
-        root.set(key, str(value))
-    root.set("time", f"{time:.3f}")
-    ET.indent(root)
-    ET.ElementTree(root).write(out / JUNIT_FILE, encoding="utf-8", xml_declaration=True)
+        for suite in suites_of(top):
+            set_properties(suite, [("merged_run", merged["run"]), ("merged_folder", folder),
+                                   ("merged_certification",
+                                    "passed" if merged["passed"] else "failed")])
+            suites.append(suite)
+    write_suites(out / JUNIT_FILE, f"certify {merged['bench']['name']}", suites)
 
 
 def format_merge(result: MergeResult) -> list[str]:
