@@ -100,7 +100,8 @@ HELP: dict[str, Help] = {
         ("onshi-rig report verify reports/certify-20260202-083000",),
         ("0  see each action's --help", "1  see each action's --help")),
     "report render": Help(
-        "Write certification.html again from the folder's certification.json.",
+        "Write certification.html and junit.xml again from the folder's "
+        "certification.json (a sealed folder that was intact is sealed again).",
         ("onshi-rig report render reports/certify-20260202-083000",),
         ("0  written",)),
     "report verify": Help(

@@ -24,23 +24,33 @@ def cmd_render(args: argparse.Namespace) -> int:
     import jinja2
 
     from harness.report.html import write_html
+    from harness.report.junit import JUNIT_FILE, report_junit
+    from harness.report.live import REPORT_FILE
     from harness.report.manifest import MANIFEST_FILE, check_manifest, write_manifest
+    from harness.report.merge import merged_junit
     from harness.report.stored import load_run
 
     run_dir: Path = args.run_dir
     report = load_run(run_dir)
+    if not isinstance(report.get("tests"), dict):
+        raise RigError(f"{run_dir / REPORT_FILE}: tests: missing (written by an older rig): "
+                       f"{JUNIT_FILE} cannot be written from it; nothing rendered")
     # A sealed folder is sealed again after rendering, but only if it was intact: a changed
     # file is never blessed by a new manifest.
     sealed = (run_dir / MANIFEST_FILE).is_file()
     intact = sealed and check_manifest(run_dir).ok
     try:
         target = write_html(run_dir, report)
-    except (KeyError, TypeError, ValueError, jinja2.UndefinedError) as exc:
-        raise RigError(f"{run_dir / 'certification.json'}: cannot be rendered: "
+        # A merged folder's from its runs' own files (one suite per bench), as merge wrote it.
+        junit = merged_junit(run_dir, report) if report.get("merged") is not None \
+            else report_junit(run_dir / JUNIT_FILE, report)
+    except (KeyError, TypeError, ValueError, AttributeError, jinja2.UndefinedError) as exc:
+        raise RigError(f"{run_dir / REPORT_FILE}: cannot be rendered: "
                        f"{type(exc).__name__}: {exc}") from None
     except OSError as exc:
         raise RigError(f"{run_dir}: cannot write the report: {exc}") from None
     print(f"HTML report: {target}")
+    print(f"JUnit XML: {junit}")
     if intact:
         write_manifest(run_dir)
         print(f"manifest: {run_dir / MANIFEST_FILE} (written again)")
@@ -99,8 +109,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                       "runs")
     report = p.add_subparsers(dest="report_command", metavar="ACTION", required=True)
 
-    r = report.add_parser("render", help="write certification.html again from the folder's "
-                                         "certification.json")
+    r = report.add_parser("render", help="write certification.html and junit.xml again from "
+                                         "the folder's certification.json")
     r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     r.set_defaults(func=cmd_render)
 

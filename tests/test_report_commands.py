@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cv2
@@ -147,19 +148,55 @@ def test_render_rebuilds_the_html_and_seals_the_folder_again(
     # Moved elsewhere: the report is drawn from the folder it is in, not where it was made.
     copy = _copy(runs[1], tmp_path)
     original = (copy / "certification.html").read_text("utf-8")
-    (copy / "certification.html").write_text("<html>stale</html>", encoding="utf-8")
     code, out, _ = _cli(capsys, "report", "render", str(copy))
-    assert code == 0, out
+    assert code == 0 and "written again" in out
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0
+    # A stale page: rendered as certify rendered it, the folder matches its seal again
+    # (junit.xml too: written from the report the same way each time).
+    (copy / "certification.html").write_text("<html>stale</html>", encoding="utf-8")
+    code, out, err = _cli(capsys, "report", "render", str(copy))
+    assert code == 0 and "left as it was" in err
     assert (copy / "certification.html").read_text("utf-8") == original
     assert "link_wait" in original  # the miswired run's frame is in it
-    # Rendered as certify rendered it: the sealed folder matches again.
     assert _cli(capsys, "report", "verify", str(copy))[0] == 0
     # A folder changed since it was sealed: rendered, but its manifest is not blessed.
-    (copy / "junit.xml").write_text("<testsuites/>\n", encoding="utf-8")
+    with (copy / "run.json").open("a", encoding="utf-8") as f:
+        f.write(" ")
     code, _, err = _cli(capsys, "report", "render", str(copy))
     assert code == 0 and "left as it was" in err
     code, out, _ = _cli(capsys, "report", "verify", str(copy))
-    assert code == 1 and out.splitlines() == ["changed: junit.xml"]
+    assert code == 1 and out.splitlines() == ["changed: run.json"]
+
+
+def _junit_cases(path: Path) -> dict[str, tuple[str, ...]]:
+    root = ET.parse(path).getroot()
+    return {f"{c.get('classname')}::{c.get('name')}": tuple(
+        e.tag for e in c if e.tag in ("failure", "error", "skipped")) for c in root.iter("testcase")}
+
+
+def test_render_writes_junit_xml_again_from_the_report(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = _copy(runs[1], tmp_path)
+    written = _junit_cases(copy / "junit.xml")  # pytest's, as certify finished it
+    assert sum(bool(v) for v in written.values()) >= 5
+    (copy / "junit.xml").unlink()
+    code, out, _ = _cli(capsys, "report", "render", str(copy))
+    assert code == 0 and f"JUnit XML: {copy / 'junit.xml'}" in out
+    # The same test cases with the same outcomes, from certification.json alone.
+    assert _junit_cases(copy / "junit.xml") == written
+    (suite,) = ET.parse(copy / "junit.xml").getroot().iter("testsuite")
+    props = dict((p.get("name"), p.get("value")) for p in suite.find("properties"))
+    report = json.loads((copy / "certification.json").read_text("utf-8"))
+    assert props == {"bench": "miswired", "bench_sha256": report["bench"]["sha256"],
+                     "commit": report["rig"]["commit"], "certification": "failed",
+                     "run": report["run"], "maker": "general_readers"}
+    # A report that no longer says a test failed: the file follows it, not the old file.
+    name = next(n for n, t in report["tests"].items() if t["outcome"] == "failed")
+    report["tests"][name]["outcome"] = "passed"
+    (copy / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    assert _cli(capsys, "report", "render", str(copy))[0] == 0
+    cls, _, case = name.replace("/", ".").replace(".py::", "::").rpartition("::")
+    assert _junit_cases(copy / "junit.xml")[f"{cls}::{case}"] == ()
 
 
 def test_after_a_template_change_render_writes_the_new_html_and_seals_it(

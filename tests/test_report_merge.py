@@ -110,6 +110,11 @@ def test_two_benches_make_one_report_naming_each_maker_s_bench(
     # The merged folder is sealed, and so is each run in it.
     for folder in (out, out / "run-1", out / "run-2"):
         assert main(["report", "verify", str(folder)]) == 0, folder
+    # Rendered again: junit.xml from the runs' own files, one suite per bench, as merged.
+    junit = (out / "junit.xml").read_bytes()
+    (out / "junit.xml").unlink()
+    assert main(["report", "render", str(out)]) == 0
+    assert (out / "junit.xml").read_bytes() == junit
     capsys.readouterr()
 
 

@@ -6,13 +6,26 @@ pytest writes the file (``--junitxml``; each test case carries its verdicts as p
 requirement can fail with every test passing, e.g. one no test decides) and one ``maker`` per
 maker certified (and ``run``: the run's id). A run
 certified in parts is merged into one file, one ``testsuite`` per part.
+
+:func:`report_junit` writes the file again from ``certification.json`` alone (``report
+render``): one suite, a test case per test the report lists, its outcome (a failure with the
+test's reason and its failing verdicts; a bench fault an ``error``, never the reader's
+failure; skipped and not run ``skipped`` with why) and its verdicts as properties (JSON). The
+report keeps no durations: a case's ``time`` is taken from the file it replaces when that
+file holds the same case, else 0.
 """
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+from harness.report.certification import VERDICT_PROPERTY
 
 JUNIT_FILE = "junit.xml"
 _COUNTS = ("tests", "failures", "errors", "skipped")
@@ -31,6 +44,28 @@ def set_properties(suite: ET.Element, properties: list[tuple[str, str]]) -> None
         ET.SubElement(props, "property", name=name, value=value)
 
 
+def _json_verdicts(suite: ET.Element) -> None:
+    """pytest writes a verdict property as Python's repr of it; the rig's readers take JSON."""
+    for prop in suite.iter("property"):
+        if prop.get("name") != VERDICT_PROPERTY:
+            continue
+        try:
+            value = ast.literal_eval(prop.get("value", ""))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue  # left as pytest wrote it
+        prop.set("value", json.dumps(value, ensure_ascii=False))
+
+
+def run_properties(report: dict[str, Any], makers: Iterable[str]) -> list[tuple[str, str]]:
+    """The suite's properties for a run's report (``bench``, ``bench_sha256``, ``commit``,
+    ``certification``, ``run``, one ``maker`` each)."""
+    run = report.get("run")
+    return [("bench", report["bench"]["name"]), ("bench_sha256", report["bench"]["sha256"]),
+            ("commit", (report.get("rig") or {}).get("commit") or "unknown"),
+            ("certification", "passed" if report["passed"] else "failed"),
+            *((("run", run),) if run else ()), *(("maker", m) for m in makers)]
+
+
 def finish_junit(target: Path, parts: Iterable[tuple[Path, list[str]]], *, bench: str,
                  bench_sha256: str, commit: str | None, passed: bool,
                  run: str | None = None) -> Path:
@@ -40,6 +75,7 @@ def finish_junit(target: Path, parts: Iterable[tuple[Path, list[str]]], *, bench
     for path, makers in parts:
         for suite in suites_of(ET.parse(path).getroot()):
             suite.set("name", f"certify {bench}" + (f" ({', '.join(makers)})" if makers else ""))
+            _json_verdicts(suite)
             set_properties(suite, [("bench", bench), ("bench_sha256", bench_sha256),
                                    ("commit", commit or "unknown"),
                                    ("certification", "passed" if passed else "failed"),
@@ -68,3 +104,83 @@ def write_suites(target: Path, name: str, suites: Iterable[ET.Element]) -> Path:
     ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     tmp.replace(target)
     return target
+
+
+def _case_names(nodeid: str) -> tuple[str, str]:
+    """(classname, name) as pytest's junitxml names a node: ``suites/test_x.py::T::test[p]``
+    -> ``suites.test_x.T``, ``test[p]``."""
+    parts = nodeid.split("::")
+    parts[0] = parts[0].replace("/", ".").removesuffix(".py")
+    return ".".join(parts[:-1]), parts[-1]
+
+
+def _times(path: Path) -> dict[tuple[str, str], str]:
+    """The cases' durations in the file about to be replaced (none if it is not JUnit)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return {}
+    return {(c.get("classname", ""), c.get("name", "")): c.get("time", "0")
+            for c in root.iter("testcase")}
+
+
+def _test_case(nodeid: str, test: dict[str, Any],
+               times: dict[tuple[str, str], str]) -> ET.Element:
+    classname, name = _case_names(nodeid)
+    case = ET.Element("testcase", classname=classname, name=name,
+                      time=times.get((classname, name), "0"))
+    verdicts = test.get("verdicts", [])
+    if verdicts:
+        set_properties(case, [(VERDICT_PROPERTY, json.dumps(v, ensure_ascii=False))
+                              for v in verdicts])
+    outcome, reason = test.get("outcome", "not_run"), test.get("reason", "")
+    bad = [f"{v['requirement']} ({v['maker']}) on {v['subject']} {v['status']}: "
+           + "; ".join(v.get("problems", ())) + f" [seen: {v['seen']}]"
+           for v in verdicts if v.get("status") != "passed"]
+    if outcome == "failed":
+        message = reason or (bad[0] if bad else "failed")
+        ET.SubElement(case, "failure", message=message).text = "\n".join(bad) or message
+    elif outcome == "bench_fault":
+        ET.SubElement(case, "error", type="bench_fault",
+                      message=reason or "bench fault").text = reason or "bench fault"
+    elif outcome in ("skipped", "not_run"):
+        ET.SubElement(case, "skipped", message=reason or outcome.replace("_", " "))
+    elif outcome != "passed":
+        ET.SubElement(case, "error", message=f"unknown outcome {outcome!r}")
+    return case
+
+
+def report_junit(target: Path, report: dict[str, Any]) -> Path:
+    """``target`` written again from the run's report (``certification.json``, already
+    checked by harness.report.stored): see the module's description."""
+    tests = report.get("tests")
+    if not isinstance(tests, dict):
+        raise ValueError("the report lists no tests (written by an older rig)")
+    times = _times(target)
+    cases = [_test_case(nodeid, test, times) for nodeid, test in tests.items()]
+    bench = report["bench"]["name"]
+    makers = list(report["makers"])
+    suite = ET.Element("testsuite", name=f"certify {bench}" + (
+        f" ({', '.join(makers)})" if makers else ""))
+    counts = {"tests": len(cases),
+              "failures": sum(c.find("failure") is not None for c in cases),
+              "errors": sum(c.find("error") is not None for c in cases),
+              "skipped": sum(c.find("skipped") is not None for c in cases)}
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("time", f"{_seconds(report):.3f}")
+    suite.set("timestamp", report["started"])
+    host = (report.get("rig") or {}).get("host")
+    if host:
+        suite.set("hostname", str(host))
+    set_properties(suite, run_properties(report, makers))
+    suite.extend(cases)
+    return write_suites(target, f"certify {bench}", [suite])
+
+
+def _seconds(report: dict[str, Any]) -> float:
+    try:
+        return max(0.0, (dt.datetime.fromisoformat(report["ended"])
+                         - dt.datetime.fromisoformat(report["started"])).total_seconds())
+    except ValueError:
+        return 0.0

@@ -214,23 +214,33 @@ def merge_runs(run_dirs: list[Path], out: Path) -> MergeResult:
     if rig is not None:
         merged["rig"] = rig
     write_json(out / REPORT_FILE, merged)
-    _merge_junit(out, folders, reports, merged)
+    _merge_junit(out, [(f, r.get("run")) for f, r in zip(folders, reports, strict=True)],
+                 merged)
     write_html(out, merged)
     write_manifest(out)
     return MergeResult(out, merged, conflicts)
 
 
-def _merge_junit(out: Path, folders: list[str], reports: list[dict[str, Any]],
+def merged_junit(out: Path, merged: dict[str, Any]) -> Path:
+    """A merged folder's ``junit.xml`` written again (``report render``) from its runs'."""
+    from harness.report.junit import JUNIT_FILE
+
+    _merge_junit(out, [(r["folder"], r.get("run")) for r in merged["merged"]["runs"]], merged)
+    return out / JUNIT_FILE
+
+
+def _merge_junit(out: Path, runs: list[tuple[str, str | None]],
                  merged: dict[str, Any]) -> None:
     """``junit.xml``: every run's suites (already named for their bench, with its
-    properties), each told the merged certification's result and id."""
+    properties), each told the merged certification's result and id; ``runs``: (folder,
+    run id)."""
     from harness.report.junit import JUNIT_FILE, set_properties, suites_of, write_suites
 
     suites = []
-    for folder, report in zip(folders, reports, strict=True):
+    for folder, run_id in runs:
         path = out / folder / JUNIT_FILE
         if not path.is_file():
-            raise RigError(f"{folder}: the run {report.get('run')} has no {JUNIT_FILE}")
+            raise RigError(f"{folder}: the run {run_id} has no {JUNIT_FILE}")
         try:
             top = ET.parse(path).getroot()
         except ET.ParseError as exc:
