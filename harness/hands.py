@@ -148,6 +148,14 @@ class Hands(Protocol):
         """The management app pairing ``reader`` as it shows on the terminal: its name and
         the label of the button that starts pairing (None: no app shows one)."""
 
+    def pairing_outcome(self, reader: str) -> str | None:
+        """What the management app said at the end of the last pairing of ``reader``:
+        ``registered``, or ``refused: <its message>`` (None: no pairing was tried)."""
+
+    def staff_phone(self, general: str, phone: Phone, *, held: bool) -> None:
+        """A member of staff holds their phone on the general reader ``general`` (the read
+        test after pairing, seed 002 接続設定概要 5), or takes it away."""
+
     def restart_management_app(self, reader: str) -> None:
         """The maker's management app is restarted."""
 
@@ -355,6 +363,18 @@ class ManualHands:
             "that starts pairing (empty if there is none)")
         name, _, button = answer.partition("/")
         return (name.strip(), button.strip()) if name.strip() else None
+
+    def pairing_outcome(self, reader: str) -> str | None:
+        answer = self._answer(
+            f"look at what the management app said at the end of pairing {reader}",
+            "type 'registered' if it registered the pairing, else its message")
+        if not answer:
+            return None
+        return "registered" if answer.casefold() == "registered" else f"refused: {answer}"
+
+    def staff_phone(self, general: str, phone: Phone, *, held: bool) -> None:
+        self._do(f"hold a staff phone ({phone.kind}) on {general} and keep it there" if held
+                 else f"take the staff phone away from {general}")
 
     def restart_management_app(self, reader: str) -> None:
         self._do(f"restart {reader}'s management app")

@@ -152,8 +152,9 @@ def _summary(der: bytes) -> CertificateSummary:
 
 def probe_jpki(reader: str, transmit: Transmit, atr: bytes | None, *,
                waited_s: float | None = None, pcsc_name: str | None = None,
-               expected_name: str | None = None) -> ProbeReport:
-    """Read what the terminal's software reads, through ``transmit``."""
+               expected_name: str | None = None, certificate: bool = True) -> ProbeReport:
+    """Read what the terminal's software reads, through ``transmit``; without
+    ``certificate``, only what says card or phone (the token: nobody's data)."""
     steps = _Steps()
     if waited_s is not None:
         steps.done.append(ProbeStep("wait for card", waited_s, True))
@@ -167,7 +168,7 @@ def probe_jpki(reader: str, transmit: Transmit, atr: bytes | None, *,
             report["holder"] = next((who for prefix, who in TOKENS.items()
                                      if text.startswith(prefix)), None)
         cert = steps.run("read authentication certificate",
-                         lambda: _read_ef(transmit, AUTH_CERT_FID))
+                         lambda: _read_ef(transmit, AUTH_CERT_FID)) if certificate else None
         if cert is not None:
             try:
                 report["certificate"] = _summary(cert[:-2])
@@ -178,7 +179,7 @@ def probe_jpki(reader: str, transmit: Transmit, atr: bytes | None, *,
 
 
 def probe_pcsc(pcsc: PcscService, pcsc_name: str, reader: str, timeout_s: float, *,
-               expected_name: str | None = None) -> ProbeReport:
+               expected_name: str | None = None, certificate: bool = True) -> ProbeReport:
     """Wait (bounded) for a card or phone on a PC/SC reader, then probe it."""
     started = time.perf_counter()
     try:
@@ -190,7 +191,8 @@ def probe_pcsc(pcsc: PcscService, pcsc_name: str, reader: str, timeout_s: float,
     conn = pcsc.connect(pcsc_name)
     try:
         return probe_jpki(reader, conn.transmit, conn.atr, waited_s=waited,
-                          pcsc_name=pcsc_name, expected_name=expected_name)
+                          pcsc_name=pcsc_name, expected_name=expected_name,
+                          certificate=certificate)
     finally:
         conn.close()
 

@@ -163,6 +163,11 @@ class Smartphone(Field):
     needs_pairing: bool = True
 
 
+#: SELECT the JPKI AP; SELECT its token EF (0006); READ BINARY 32 bytes of it: the token
+#: (JPKIAPICCTOKEN2) says a My Number card, and is the same on every card.
+PAIRING_CARD_READS = ("00A4040C0AD392F000260100000001", "00A4020C020006", "00B0000020")
+
+
 class Pairing(Field):
     """The maker's management app on the terminal, as used for pairing (SP-04)."""
 
@@ -173,6 +178,28 @@ class Pairing(Field):
     card_into_face_reader_first: bool = False
     #: What must restart before the smartphone button shows.
     then_restart: Literal["terminal", "management_app"] = "terminal"
+    #: The commands the app sends to the real card placed on the general reader (seed 002
+    #: 接続設定概要 4; ※個人の情報は読み取りません。設定のために必要となります): what tells a My
+    #: Number card, no personal file. Hex command APDUs, in order.
+    card_reads: list[str] = list(PAIRING_CARD_READS)
+    #: The app pairs only with the face-auth reader connected and able to accept a card
+    #: (顔認証付きカードリーダーが資格確認端末(PC)に接続され、…受付可能な状態で設定等を行って
+    #: ください); otherwise it refuses and says so.
+    needs_face_reader: bool = True
+    #: Once registered, the general reader still reads phones (the point of pairing it).
+    phones_read_after: bool = True
+
+    @pydantic.field_validator("card_reads")
+    @classmethod
+    def _hex_commands(cls, value: list[str]) -> list[str]:
+        for command in value:
+            try:
+                raw = bytes.fromhex(command)
+            except ValueError:
+                raise ValueError(f"{command!r} is not a hex command APDU") from None
+            if len(raw) < 4:
+                raise ValueError(f"{command!r} is shorter than a command's 4-byte header")
+        return value
 
 
 class ReaderBehaviour(Field):

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Literal
 
+from harness.emulation.card import CardSpec, FileSystemCard
 from harness.emulation.people import PatientCard
 from harness.emulation.people import Phone as TwinPhone
 from harness.emulation.reader_twin import FaceAuthReaderTwin
+from harness.emulation.terminal import PairingSession
 from harness.emulation.world import TwinWorld
 from harness.errors import RigError
 from harness.hands import Image, Outage, Patient, Phone
+from harness.loading import load_yaml_model
+from harness.paths import project_file
 
 if TYPE_CHECKING:
     from harness.bench import Bench
+    from harness.protocols import PcscConnection
+
+
+@functools.cache
+def _card_spec(path: str) -> CardSpec:
+    return load_yaml_model(project_file(path), CardSpec, layered=True)
+
+
+def _chip(path: str) -> FileSystemCard:
+    """A fresh chip of the card file ``path`` (the project's): test data only."""
+    return FileSystemCard(_card_spec(path))
 
 
 class TwinHands:
@@ -28,6 +44,8 @@ class TwinHands:
         # One card per patient, so a PIN locked on one reader stays locked on the next.
         self._cards: dict[str, PatientCard] = {}
         self._phones: dict[str, TwinPhone] = {}
+        #: The last pairing the hands did (what its app said at the end).
+        self._pairing: PairingSession | None = None
 
     @property
     def world(self) -> TwinWorld:
@@ -125,16 +143,53 @@ class TwinHands:
         try:
             session = self.world.terminal.start_pairing(reader)
         except KeyError:
+            self._pairing = None
             return []  # no pairing app for this reader: nothing to see
+        self._pairing = session
         shown = session.shown_readers()
         card = self._card(patient)
         if session.app.card_into_face_reader_first:  # the app asks for it: 置いた
             twin.insert_card(card)
             session.press_placed()
             twin.remove_card()
-        session.place_card_on(general, card)
-        session.register()
+        # The real card on the general reader, which the app reads through the terminal's
+        # PC/SC (the bench's PC/SC tier: what it sends lands on the timeline, redacted).
+        connection = self._card_on_general(general, _chip("fixtures/cards/mynumber-card.yaml"))
+        try:
+            session.place_card_on(general, connection.transmit if connection else None)
+            session.register()
+        finally:
+            if connection is not None:
+                connection.close()
+            self.emulation.remove_card(general)
         return shown
+
+    def _card_on_general(self, general: str, chip: FileSystemCard) -> PcscConnection | None:
+        """``chip`` placed on ``general``; the terminal's connection to it (None: the
+        reader has no PC/SC side, so nothing can read it)."""
+        name = self.emulation.pcsc_names.get(general)
+        if name is None or self.bench.pcsc is None:
+            return None
+        self.emulation.insert_card(general, chip)
+        self.bench.pcsc.wait_for_card(name, timeout=5)  # pcscd sees a vpcd card as it polls
+        return self.bench.pcsc.connect(name)
+
+    def pairing_outcome(self, reader: str) -> str | None:
+        session = self._pairing
+        if session is None or session.reader.name != reader:
+            return None
+        return session.outcome()
+
+    def staff_phone(self, general: str, phone: Phone, *, held: bool) -> None:
+        if not held:
+            self.emulation.remove_card(general)
+            return
+        if not self.world.terminal.reads_phones(general):
+            # The reader does not see it: nothing reaches its PC/SC side.
+            self.world.timeline.record(general, "phone.not_detected", phone=phone.label)
+            return
+        card = "mynumber-iphone.yaml" if phone.kind == "iphone" else "mynumber-phone.yaml"
+        self.emulation.insert_card(general, _chip(f"fixtures/cards/{card}"))
 
     def pairing_app(self, reader: str) -> tuple[str, str] | None:
         app = self._reader(reader).behaviour.pairing

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from typing import Literal
 
 import attrs
 
 from harness.emulation.behaviour import Dialog, Distribution, TerminalBehaviour
 from harness.emulation.network import NetworkTwin
-from harness.emulation.people import PatientCard
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.model.clock import JST, Timer, VirtualClock
 from harness.model.timeline import Timeline
@@ -542,6 +542,16 @@ class TerminalTwin:
         pairing = self.pairings.get(reader)
         return pairing is not None and pairing.effective
 
+    def reads_phones(self, general: str) -> bool:
+        """Whether a phone held on ``general`` reaches its PC/SC side: not once a pairing
+        app that leaves it unable to (``pairing.phones_read_after: false``) registered it."""
+        for pairing in self.pairings.values():
+            app = self.readers[pairing.reader].behaviour.pairing
+            if pairing.registered and pairing.general == general and app is not None \
+                    and not app.phones_read_after:
+                return False
+        return True
+
     def general_reader_paired(self, reader: str) -> bool:
         pairing = self.pairings.get(reader)
         if pairing is None or not pairing.effective or pairing.general is None:
@@ -561,7 +571,18 @@ class TerminalTwin:
 
 
 class PairingSession:
-    """The maker's management app, pairing a general reader (SP-04)."""
+    """The maker's management app, pairing a general reader (SP-04, SP-06).
+
+    The app pairs only with the face-auth reader linked and on its first screen (seed 002:
+    顔認証付きカードリーダーが資格確認端末(PC)に接続され、実物のマイナンバーカードで受付可能な状態で),
+    else it refuses and says so (its wording is the twin's own: the notice gives none). It
+    reads the real card placed on the general reader through the terminal's PC/SC (the
+    ``transmit`` the bench gives it): the behaviour's ``card_reads``, and registers only a
+    card whose JPKI token says a My Number card."""
+
+    #: The twin's own wording (no notice gives the app's message).
+    REFUSED = "顔認証付きカードリーダーが接続されていないか、カードを受け付けられる状態ではありません"
+    NOT_A_CARD = "マイナンバーカードを読み取れませんでした"
 
     def __init__(self, terminal: TerminalTwin, reader: FaceAuthReaderTwin) -> None:
         assert reader.behaviour.pairing is not None
@@ -569,7 +590,13 @@ class PairingSession:
         self.reader = reader
         self.app = reader.behaviour.pairing
         self.pairing = Pairing(reader.name)
-        terminal.timeline.record(terminal.name, "pairing.opened", reader=reader.name, app=self.app.app)
+        #: What the app says it refused for (None: it goes on).
+        self.refused: str | None = None
+        accepting = reader.linked and reader.screen().shows == "first"
+        if self.app.needs_face_reader and not accepting:
+            self.refused = self.REFUSED
+        terminal.timeline.record(terminal.name, "pairing.opened", reader=reader.name,
+                                 app=self.app.app, refused=self.refused is not None)
 
     def shown_readers(self) -> list[str]:
         """The general readers the app lists, by the name it shows."""
@@ -577,14 +604,24 @@ class PairingSession:
 
     def press_placed(self) -> bool:
         """「置いた」: only for apps that want the card in the face-auth reader first."""
-        if not self.app.card_into_face_reader_first or self.reader.card is None:
+        if self.refused or not self.app.card_into_face_reader_first or self.reader.card is None:
             return False
         self.pairing.placed_pressed = True
         return True
 
-    def place_card_on(self, general: str, card: PatientCard) -> bool:
+    def place_card_on(self, general: str, transmit: Callable[[bytes], bytes] | None) -> bool:
+        """The card is on ``general``: the app reads it (``transmit``: the terminal's PC/SC
+        to that reader; None: it cannot reach it)."""
         seen = self.terminal.general_readers.get(general)
-        if seen is None or not (seen.attached and seen.recognised):
+        if self.refused or seen is None or not (seen.attached and seen.recognised):
+            return False
+        if transmit is None:
+            self.refused = self.NOT_A_CARD
+            return False
+        answers = [transmit(bytes.fromhex(c)) for c in self.app.card_reads]
+        if not any(a[-2:] == b"\x90\x00" and a[:-2].startswith(b"JPKIAPICCTOKEN")
+                   for a in answers):
+            self.refused = self.NOT_A_CARD
             return False
         self.pairing.general = general
         self.pairing.card_on_general = True
@@ -593,7 +630,10 @@ class PairingSession:
     def register(self) -> bool:
         """設置完了・ペアリング登録."""
         p = self.pairing
-        if not p.card_on_general or (self.app.card_into_face_reader_first and not p.placed_pressed):
+        if self.refused or not p.card_on_general or (
+                self.app.card_into_face_reader_first and not p.placed_pressed):
+            self.terminal.timeline.record(self.terminal.name, "pairing.refused",
+                                          reader=self.reader.name, message=self.outcome())
             return False
         p.registered = True
         self.terminal.pairings[self.reader.name] = p
@@ -601,3 +641,9 @@ class PairingSession:
             self.terminal.name, "pairing.registered", reader=self.reader.name, general=p.general
         )
         return True
+
+    def outcome(self) -> str:
+        """What the app says at the end: ``registered``, or ``refused: <message>``."""
+        if self.pairing.registered:
+            return "registered"
+        return f"refused: {self.refused or 'ペアリングできませんでした'}"

@@ -12,11 +12,14 @@ from collections.abc import Callable
 
 import attrs
 
+from harness.flows.pairing_evidence import phone_read_test
 from harness.flows.runner import FlowRun
 from harness.flows.setup import (
+    PAIRING_SETTLE_S,
     PRACTICE_OPENS,
     pair,
     restart_after_pairing,
+    restart_for_pairing,
     wait_for_delivery,
 )
 from harness.hands import Phone
@@ -238,15 +241,42 @@ def _smartphone(kind: str) -> Driver:
 
 def drive_pairing(run: FlowRun, plan: Plan) -> None:
     """SP-04: pair, restart what the maker's procedure restarts (and nothing more), watch.
-    The record starts at that restart: the button must show after it, not before."""
+    The record starts at that restart: the button must show after it, not before. SP-07
+    (接続設定概要 5: 適宜、職員などのスマートフォンを使って読み取りテスト): once it shows, a staff
+    phone held on the general reader is read through PC/SC. The pairing's card traffic on
+    the general reader is recorded (SP-06, :func:`harness.flows.setup.pair`)."""
     run.wait_for("first", 30)
     general = run.general_reader()
+    if "face_reader_unplugged" in plan.given:
+        _pair_without_face_reader(run, plan, general)
+        return
     pair(run, general)
     if general is None:
         return
     run.start_recording()
-    restart_after_pairing(run, plan.profile)
+    shown = restart_after_pairing(run, plan.profile)
     run.hold(3)
+    if shown and any(c.phone_read_test for c in plan.profile.flow_checks(plan.flow, plan.given)):
+        phone_read_test(run, general)
+        run.hold(2)
+
+
+def _pair_without_face_reader(run: FlowRun, plan: Plan, general: str | None) -> None:
+    """SP-06's negative half (顔認証付きカードリーダーが資格確認端末(PC)に接続され…受付可能な状態
+    で設定等を行ってください): the face-auth reader's cable out, the pairing tried as the
+    procedure goes; the cable back, the reader's first screen awaited; then the maker's
+    restart, and the reader watched as long as a pairing's button may take to show (none
+    must: the app refused)."""
+    run.do("usb_cable_out", lambda: run.hands.usb_cable(run.reader, plugged=False))
+    run.hands.wait(5)
+    pair(run, general)
+    run.do("usb_cable_in", lambda: run.hands.usb_cable(run.reader, plugged=True))
+    if general is None or not run.wait_for("first", 120, step_s=10):
+        return
+    run.start_recording()
+    target = restart_for_pairing(run, plan.profile)
+    if target is not None:
+        run.hold(PAIRING_SETTLE_S[target] + 5, step_s=15)
 
 
 def _pull(what: str, action: Callable[[FlowRun], None]) -> Driver:

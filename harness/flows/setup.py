@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 from typing import TYPE_CHECKING
 
+from harness.flows.pairing_evidence import CardWatch
 from harness.flows.power_on import PowerRoutine, power_on
 from harness.flows.runner import FlowRun
 from harness.model.profiles import Profile, ProfileSet, ScheduleCheck, default_profiles_dir
@@ -264,23 +265,39 @@ def pair(run: FlowRun, general: str | None) -> list[str]:
         run.problem("the bench has no general reader to pair")
         return []
     run.record.paired_in = run.hands.pairing_app(run.reader)
-    return run.hands.pair(run.reader, general, run.patient)
+    run.record.paired_general = general
+    # SP-06: the card's traffic on the general reader while the pairing runs.
+    watch = CardWatch(run.bench, general)
+    shown = run.hands.pair(run.reader, general, run.patient)
+    run.record.card_apdus = watch.transcript()
+    run.record.card_apdus_unseen = watch.unseen or None
+    run.record.pairing_outcome = run.hands.pairing_outcome(run.reader)
+    return shown
+
+
+def restart_for_pairing(run: FlowRun, profile: Profile) -> str | None:
+    """Seed 002 接続設定概要 5: the restart the maker's profile names, done; what it was
+    (None, and an unmet precondition, when the profile names none: it is not guessed)."""
+    hands = run.hands
+    target = profile.pairing_restart()
+    if target is None:
+        run.record.unmet.append(f"{profile.key}: its pairing check names no restart "
+                                "(restart: terminal | management_app)")
+        return None
+    if target == "management_app":
+        run.do("restart:management_app", lambda: hands.restart_management_app(run.reader))
+    else:
+        run.do("restart:terminal", hands.reboot_terminal)
+    return target
 
 
 def restart_after_pairing(run: FlowRun, profile: Profile) -> bool:
     """Seed 002 接続設定概要 5: restart what the maker's profile says (the terminal; Panasonic
     and ALMEX: the management app) and nothing more, then watch (bounded) for the smartphone
     button. True if it showed; whether that passes is for the checks to judge."""
-    hands = run.hands
-    target = profile.pairing_restart()
-    if target is None:  # fail closed: a restart the profile does not name is not guessed
-        run.record.unmet.append(f"{profile.key}: its pairing check names no restart "
-                                "(restart: terminal | management_app)")
+    target = restart_for_pairing(run, profile)
+    if target is None:
         return False
-    if target == "management_app":
-        run.do("restart:management_app", lambda: hands.restart_management_app(run.reader))
-    else:
-        run.do("restart:terminal", hands.reboot_terminal)
     return run.wait_until(lambda r: r.shows == "first" and "smartphone" in r.buttons,
                           PAIRING_SETTLE_S[target],
                           f"the first screen with the smartphone button after the {target}"

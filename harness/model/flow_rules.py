@@ -22,6 +22,12 @@ notice's order: top to bottom, left to right on one line.
 from __future__ import annotations
 
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
+from harness.model.pairing_rules import (
+    check_card_reads,
+    check_pairing_refused,
+    check_phone_read,
+    transcript_lines,
+)
 from harness.model.profiles import (
     DialogStep,
     FlowCheck,
@@ -55,11 +61,29 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
     evidence = Evidence(span=(min(times), max(times)) if times else None,
                         read=tuple(dict.fromkeys(findings)), frames=tuple(dict.fromkeys(frames)),
                         observed=(record.path(), record.dialog_path(),
-                                  " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions)),
+                                  " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions),
+                                  *_pairing_observed(check, record)),
                         windows=tuple(flow_windows(check, record)))
     return Verdict.of(requirement.id, maker, subject or record.reader,
                       expected=f"{requirement.statement} [{describe_flow(check)}]",
                       seen=seen, problems=check_flow(check, record), evidence=evidence)
+
+
+def _pairing_observed(check: FlowCheck, record: FlowRecord) -> tuple[str, ...]:
+    """What SP-06 and SP-07 were judged on: the pairing's transcript (redacted as recorded),
+    the app's outcome, the phone read test."""
+    out: list[str] = []
+    if check.reads_no_personal_data:
+        out += transcript_lines(record.card_apdus) or (
+            f"no transcript ({record.card_apdus_unseen or 'none recorded'})",)
+    if check.pairing_refused:
+        out.append(f"pairing: {record.pairing_outcome or 'outcome not seen'}")
+    if check.phone_read_test:
+        read = record.phone_read
+        out.append("phone read test: " + (
+            f"{read.reader} at {read.t:.1f} s, {'read' if read.ok else 'not read'}, "
+            f"{read.holder or '-'} ({read.detail})" if read else "none"))
+    return tuple(out)
 
 
 def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, float, str]]:
@@ -123,6 +147,12 @@ def describe_flow(check: FlowCheck) -> str:
     if check.pairing_app is not None or check.pairing_button is not None:
         parts.append(f"paired in {check.pairing_app or 'its app'} with "
                      f"{check.pairing_button or 'its button'}")
+    if check.reads_no_personal_data:
+        parts.append("the card on the general reader: no personal data file selected or read")
+    if check.pairing_refused:
+        parts.append("the management app refuses the pairing")
+    if check.phone_read_test:
+        parts.append("a staff phone read through PC/SC on the general reader paired")
     given = f" given {', '.join(check.given)}" if check.given else ""
     return f"{check.flow}{given}: " + "; ".join(parts)
 
@@ -141,6 +171,12 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += _paired_in(check, record)
     if check.escalation is not None:
         problems += check_escalation(check.escalation, record)
+    if check.reads_no_personal_data:
+        problems += check_card_reads(record)
+    if check.pairing_refused:
+        problems += check_pairing_refused(record)
+    if check.phone_read_test:
+        problems += check_phone_read(record)
     for dialog in record.dialogs:
         if dialog.dialog in check.never_dialogs:
             problems.append(f"the terminal must not show {dialog.dialog} in this flow; it did "

@@ -126,6 +126,32 @@ class Action:
     what: str
 
 
+@attrs.frozen
+class SeenApdu:
+    """One command to a card on a reader's PC/SC side and its answer, as the transport
+    recorded them: the command by its header and non-secret data (a PIN is redacted), the
+    answer by its length and status word only (its data could be personal)."""
+
+    t: float
+    reader: str
+    command: str
+    response: str
+
+
+@attrs.frozen
+class PhoneRead:
+    """The read test of a phone on a general reader through PC/SC (SP-07): which reader,
+    whether the phone was read, and what it said it is (``smartphone`` or ``card``, from
+    the JPKI token: never personal data)."""
+
+    t: float
+    reader: str
+    ok: bool
+    holder: str | None = None
+    #: What went wrong, or the steps as the read test did them.
+    detail: str = ""
+
+
 @attrs.define
 class FlowRecord:
     flow: str
@@ -145,6 +171,17 @@ class FlowRecord:
     #: The management app the pairing was done in and the button that registered it, as
     #: they showed (None: no pairing in the flow, or no app showed).
     paired_in: tuple[str, str] | None = None
+    #: The general reader the flow paired (SP-06, SP-07), and what the management app said
+    #: at the end of the pairing: ``registered``, or ``refused: <its message>``.
+    paired_general: str | None = None
+    pairing_outcome: str | None = None
+    #: The pairing's APDU transcript on that general reader's PC/SC side (SP-06), from the
+    #: card placed on it until it was taken off; None: the rig could not watch it.
+    card_apdus: list[SeenApdu] | None = None
+    #: Why there is no transcript (the general reader has no PC/SC side the rig sees).
+    card_apdus_unseen: str | None = None
+    #: The read test of a staff phone on the general reader after the pairing (SP-07).
+    phone_read: PhoneRead | None = None
     #: What went wrong while driving (a bounded wait that ran out, an impossible step).
     problems: list[str] = attrs.Factory(list)
     #: What the notice's procedure should have brought before the flow and did not (the

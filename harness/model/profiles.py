@@ -257,13 +257,24 @@ class FlowCheck(Field):
     #: Remedies the flow must try in this order, only while the check still fails, with a
     #: check going through at the end (ERR-11).
     escalation: Escalation | None = None
+    #: The pairing flow (SP-06): the pairing's APDU transcript on the general reader selects
+    #: and reads no file the card model lists as personal (nor one it does not know).
+    reads_no_personal_data: bool = False
+    #: The pairing flow tried without the face-auth reader connected (SP-06's negative
+    #: half): the management app refuses it.
+    pairing_refused: bool = False
+    #: The pairing flow (SP-07): after the maker's restart, a staff phone held on the
+    #: general reader that was paired is read through PC/SC, as a phone.
+    phone_read_test: bool = False
 
     @pydantic.model_validator(mode="after")
     def _restart_only_for_pairing(self) -> FlowCheck:
         if self.restart is not None and self.flow != "pairing":
             raise ValueError("restart: only the pairing flow ends with a restart")
-        if (self.pairing_app or self.pairing_button) and self.flow != "pairing":
-            raise ValueError("pairing_app, pairing_button: only for the pairing flow")
+        if (self.pairing_app or self.pairing_button or self.reads_no_personal_data
+                or self.pairing_refused or self.phone_read_test) and self.flow != "pairing":
+            raise ValueError("pairing_app, pairing_button, reads_no_personal_data, "
+                             "pairing_refused, phone_read_test: only for the pairing flow")
         return self
 
 

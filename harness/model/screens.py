@@ -128,5 +128,7 @@ GIVENS: dict[str, str] = {
     "usb_cable_out": "the reader's USB cable is not connected to the terminal",
     "reader_unpowered": "the reader's power is off",
     "no_general_reader": "no general reader is plugged into the terminal",
+    "face_reader_unplugged": "the face-auth reader's USB cable is pulled out of the terminal "
+                             "while the pairing is tried, and put back after",
 }
 Given = Annotated[str, _known(GIVENS, "precondition")]
