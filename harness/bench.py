@@ -177,13 +177,11 @@ class Bench:
         self.power_on()
         if self.pcsc_service == "vpcd":
             self.pcsc = PyscardService(self.timeline)
-            emu.bind_vpcd_names(self.pcsc.readers())
-            served = ", ".join(emu.vpcd_links) or "none"
+            binding = emu.bind_vpcd_names(self.pcsc.readers())
             for name in emu.pcsc_readers:
-                if name not in emu.vpcd_links:
-                    self.pcsc_gaps[name] = (
-                        f"not served through vpcd (pcscd holds one vpcd reader: {served})"
-                    )
+                gap = binding.name_gap(name)
+                if gap is not None:
+                    self.pcsc_gaps[name] = gap
         else:
             self.pcsc = emu.start_pcsc_inprocess()
         self.readers = [BenchReader(r, emu.nfc_paths.get(r.name)) for r in self.spec.readers]

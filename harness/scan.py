@@ -134,11 +134,22 @@ def _match_entries(
 
 
 def _pair_pcsc(rows: list[tuple[str, UsbDeviceInfo]], names: list[str]) -> dict[str, str]:
-    """PC/SC reader names to devices: a reader's name carries its USB product string."""
+    """PC/SC reader names to devices: a reader's name carries its USB product string, and
+    pcsc-lite's CCID driver adds the serial number in brackets. Names with a device's serial
+    go to it first: re-badged readers share a product string (four of the emulated bench's
+    are "Circle CIR315 CL"), and the product alone would pair them in any order."""
     free = list(names)
     paired: dict[str, str] = {}
-    for key, dev in sorted(rows, key=lambda r: r[1].topology.path):
-        if not dev.product:
+    ordered = sorted(rows, key=lambda r: r[1].topology.path)
+    for key, dev in ordered:
+        if dev.product and dev.serial:
+            match = next((n for n in free if f"({dev.serial})" in n
+                          and dev.product.casefold() in reader_base_name(n).casefold()), None)
+            if match is not None:
+                paired[key] = match
+                free.remove(match)
+    for key, dev in ordered:
+        if not dev.product or key in paired:
             continue
         want = dev.product.casefold()
         match = next((n for n in free if want in reader_base_name(n).casefold()), None)

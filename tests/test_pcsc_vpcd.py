@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from harness.bench import Bench, default_bench_path
-from harness.errors import DeviceGone, RigError
+from harness.errors import DeviceGone
 
 READER = "sony-rc-s300-s1"
 SELECT_TEST_APPLET = bytes.fromhex("00A4040009F06F6E736869726967")
@@ -18,28 +19,29 @@ SELECT_FILE = bytes.fromhex("00A40200020001")
 READ_BINARY = bytes.fromhex("00B0000000")
 
 
+GENERAL = ("sanwa-adr-mnicu3", "iodata-usb-nfc4e", "abcircle-cir315a-02",
+           "maxell-m-1850s-n2", "elecom-mr-ica001bk", READER)
+
+
 def test_pyscard_lists_the_bench_readers_by_their_names(vpcd_bench) -> None:
     names = vpcd_bench.pcsc.readers()
     emu = vpcd_bench.emulation
-    assert emu.pcsc_names[READER].startswith("SONY FeliCa Port/PaSoRi 4.0 ")
-    assert emu.pcsc_names[READER] in names
-    # pcscd holds one vpcd reader; the others are not served there, and say so.
-    assert list(emu.vpcd_links) == [READER]
-    with pytest.raises(RigError, match="not served through vpcd"):
-        emu.insert_card("elecom-mr-ica001bk", None)
+    assert emu.pcsc_names[READER] == "SONY FeliCa Port/PaSoRi 4.0 (EMU-sony-rc-s300-s1) 00 00"
+    # pcscd-config's reader.conf: every general reader, each under a name of its own.
+    assert emu.vpcd.layout == "rig" and tuple(emu.vpcd_links) == GENERAL
+    served = [emu.pcsc_names[r] for r in GENERAL]
+    assert len(set(served)) == 6 and set(served) <= set(names)
+    assert not vpcd_bench.pcsc_gaps
 
 
-def test_scan_says_why_other_readers_have_no_pcsc_name(vpcd_bench) -> None:
+def test_scan_pairs_every_general_reader_with_its_pcsc_name(vpcd_bench) -> None:
     from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.scan import scan
 
     rows = {r.name: r for r in scan(vpcd_bench, ProfileSet.load(default_profiles_dir())).rows}
-    assert rows[READER].pcsc_name == vpcd_bench.emulation.pcsc_names[READER]
-    assert "USB-05" in rows[READER].passed
-    elecom = rows["elecom-mr-ica001bk"]
-    assert elecom.pcsc_name is None and not elecom.violations
-    reason = next(u.reason for u in elecom.unchecked if u.requirement == "USB-05")
-    assert "not served through vpcd" in reason and READER in reason
+    for reader in GENERAL:
+        assert rows[reader].pcsc_name == vpcd_bench.emulation.pcsc_names[reader], reader
+        assert "USB-05" in rows[reader].passed, (reader, rows[reader])
 
 
 def test_card_insert_transmit_remove_through_pcscd(vpcd_bench, test_card) -> None:
@@ -89,24 +91,33 @@ def test_card_pulled_mid_command_is_a_clear_error(vpcd_bench, test_card) -> None
     assert pcsc.connect(name).transmit(SELECT_TEST_APPLET) == b"\x90\x00"
 
 
-def test_pcsc_scan_sees_the_emulated_reader_and_card(vpcd_bench, test_card) -> None:
+def test_pcsc_scan_sees_six_general_readers_with_their_cards(vpcd_bench, test_card) -> None:
     tool = shutil.which("pcsc_scan")
     if tool is None:
         from harness.pytest_plugin import missing_part
 
         missing_part("pcsc_scan is not installed (apt-get install pcsc-tools)")
     emu = vpcd_bench.emulation
-    emu.insert_card(READER, test_card)
-    vpcd_bench.pcsc.wait_for_card(emu.pcsc_names[READER], timeout=5)
-    # -r lists readers; -t 1 stops after the first state report.
-    listed = subprocess.run([tool, "-r"], capture_output=True, text=True, timeout=20)
-    assert emu.pcsc_names[READER] in listed.stdout
-    scanned = subprocess.run(
-        [tool, "-t", "1", "-n"], capture_output=True, text=True, timeout=30
-    )
-    out = scanned.stdout
-    assert emu.pcsc_names[READER] in out
-    assert test_card.atr.hex(" ").upper() in out
+    for reader in GENERAL:
+        emu.insert_card(reader, test_card)
+    for reader in GENERAL:
+        vpcd_bench.pcsc.wait_for_card(emu.pcsc_names[reader], timeout=5)
+    # -t 1 stops after the first state report: each reader, then its card's ATR.
+    scanned = subprocess.run([tool, "-t", "1", "-n"], capture_output=True, text=True,
+                             timeout=30).stdout
+    atr = test_card.atr.hex(" ").upper()
+    for reader in GENERAL:
+        # A reader's report: " Reader N: NAME", its event and card state, the card's ATR.
+        block = re.search(r"^ Reader \d+: " + re.escape(emu.pcsc_names[reader])
+                          + r"\n(.*?)(?=^ Reader |\Z)", scanned, re.M | re.S)
+        assert block is not None, (reader, scanned[-6000:])
+        assert "Card state: Card inserted" in block.group(1), (reader, block.group(1))
+        assert f"ATR: {atr}" in block.group(1), (reader, block.group(1))
+    # Each entry's second vpcd slot is listed too, and stays empty.
+    assert scanned.count(f"ATR: {atr}") == 6, scanned
+    for reader in GENERAL:  # pcscd sees them go before the next test's bench opens
+        emu.remove_card(reader)
+        vpcd_bench.pcsc.wait_for_card(emu.pcsc_names[reader], timeout=5, present=False)
 
 
 def test_a_bench_closed_with_a_card_in_leaves_pcscd_ready(pcscd_with_vpcd, test_card) -> None:

@@ -31,6 +31,7 @@ from harness.emulation.usb_backend import (
     RootPort,
 )
 from harness.emulation.vpcd import VpcdLink
+from harness.emulation.vpcd_layout import VpcdBinding, choose_layout, rig_slots
 from harness.emulation.world import ReaderPlan, TwinWorld
 from harness.errors import BadInput, RigError
 from harness.model.bench_spec import BenchSpec, Camera, Reader
@@ -143,19 +144,9 @@ def build_world(
 
 
 def vpcd_slots(spec: BenchSpec, twins: dict[str, DeviceSpec]) -> dict[str, VpcdSlot]:
-    """The emulated reader served through pcscd's vpcd driver, and its port.
-
-    vpcd keys its connections by slot number alone, so a second DEVICENAME in reader.conf
-    would share slot 0 with the first: one pcscd holds one vpcd reader.
-    """
-    with_pcsc = [r.name for r in spec.readers if twins[r.name].pcsc is not None]
-    chosen = spec.pcsc.vpcd_reader or (with_pcsc[0] if with_pcsc else None)
-    if chosen is None:
-        return {}
-    twin = twins[chosen]
-    if twin.pcsc is None:
-        raise RigError(f"pcsc.vpcd_reader: {chosen} has no PC/SC side in its behaviour file")
-    return {chosen: VpcdSlot(twin.pcsc.reader_name, spec.pcsc.vpcd_base_port)}
+    """The rig's reader.conf layout: every reader with a PC/SC side on a vpcd entry of its
+    own (harness.emulation.vpcd_layout)."""
+    return rig_slots(spec, twins)
 
 
 class EmulatedBench:
@@ -190,7 +181,8 @@ class EmulatedBench:
         self.robot: EmulatedRobot | None = None
         #: USB HID relay boards, plugged into the emulated USB tree.
         self.hid_relays: dict[str, EmulatedHidRelay] = {}
-        self.slots = vpcd_slots(spec, self.twins)
+        #: How pcscd serves the bench's vpcd readers (bind_vpcd_names).
+        self.vpcd: VpcdBinding | None = None
         self.pcsc_readers = {
             r.name: self.twins[r.name].pcsc.reader_name  # type: ignore[union-attr]
             for r in spec.readers
@@ -352,25 +344,22 @@ class EmulatedBench:
         self.pcsc_inprocess = pcsc
         return pcsc
 
-    def bind_vpcd_names(self, pcscd_readers: list[str]) -> None:
-        """Learn pcscd's name for each vpcd slot: slots are numbered in reader.conf order."""
-        free = list(pcscd_readers)
-        for name, slot in self.slots.items():
-            match = next(
-                (r for r in free if r.startswith(slot.friendly_name + " ") and r.endswith(" 00")),
-                None,
-            )
-            if match is None:
-                raise RigError(
-                    f"pcscd has no reader for {name} ({slot.friendly_name!r} on vpcd port "
-                    f"{slot.port}); it lists: {', '.join(pcscd_readers) or 'nothing'}"
-                )
-            free.remove(match)
-            self.pcsc_names[name] = match
+    def bind_vpcd_names(self, pcscd_readers: list[str]) -> VpcdBinding:
+        """Learn which layout pcscd serves the vpcd readers in (the rig's reader.conf or
+        Debian's stock one) and pcscd's name for each slot; an error when neither fits."""
+        from harness.emulation.pcscd import listening_tcp_ports
+
+        local = self.spec.pcsc.vpcd_host in ("127.0.0.1", "localhost", "::1")
+        binding = choose_layout(self.spec, self.twins, pcscd_readers,
+                                listening_tcp_ports() if local else None)
+        self.vpcd = binding
+        for name, slot in binding.slots.items():
+            self.pcsc_names[name] = binding.names[name]
             self.vpcd_links[name] = VpcdLink(
-                card=_NoCard(), port=slot.port, host=self.spec.pcsc.vpcd_host, reader=match,
-                timeline=self.timeline,
+                card=_NoCard(), port=slot.port, host=self.spec.pcsc.vpcd_host,
+                reader=binding.names[name], timeline=self.timeline,
             )
+        return binding
 
     # -- what the bench's hands do: cards in and out, plugs pulled -------------------------
     def insert_card(self, reader: str, card: ApduCard) -> None:
@@ -381,11 +370,8 @@ class EmulatedBench:
             link.insert()
         elif self.pcsc_inprocess is not None and reader in self.pcsc_names:
             self.pcsc_inprocess.insert(self.pcsc_names[reader], card)
-        elif self.vpcd_links:
-            raise RigError(
-                f"{reader}: not served through vpcd (pcscd holds one vpcd reader: "
-                f"{', '.join(self.vpcd_links)}); use the in-process tier for the others"
-            )
+        elif self.vpcd is not None:
+            raise RigError(f"{reader}: {self.vpcd.gap(reader)}")
         else:
             raise RigError(f"{reader}: not an emulated PC/SC reader")
 

@@ -4,6 +4,13 @@ pcscd 1.9 has one socket (``/run/pcscd/pcscd.comm``) and reads its readers from 
 reader.conf folder given with ``-c``. This module writes that folder for a bench, finds out
 whether pcscd runs and which vpcd ports it listens on, and can start it.
 
+Debian's vpcd (vsmartcard-vpcd 0.8) opens ``VPCD_SLOTS`` slots per reader.conf entry, on
+ports CHANNELID and CHANNELID+1, and keeps them in the driver library's globals: two entries
+that share one library collide, while each entry with its own copy of the library (a copy,
+not a link: the loader shares one file's globals) is independent (measured with pcsc-lite
+1.9.9). So the rig's reader.conf has one entry per emulated reader, each with its own copy,
+on ports two apart; each entry's second slot stays empty.
+
 A *private* pcscd (``run_dir``) lives in a mount namespace of its own with ``run_dir``
 bound over /run/pcscd: Debian 12's pcscd 1.9.9 has its socket and pid file compiled in (it
 ignores ``PCSCLITE_CSOCK_NAME``), while the client library honours that variable, read once
@@ -32,13 +39,28 @@ VPCD_DRIVERS = (
     "/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so",
 )
 INSTALL_HINT = "apt-get install pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools"
+#: Slots per reader.conf entry in Debian's vpcd build, on ports CHANNELID + 0, 1.
+VPCD_SLOTS = 2
+#: Debian's own reader.conf for vpcd (/etc/reader.conf.d/vpcd): this name, CHANNELID 0x8C7B.
+STOCK_FRIENDLY_NAME = "Virtual PCD"
+STOCK_PORT = 0x8C7B
+#: The folder, inside the reader.conf folder, with the entries' copies of the driver
+#: (pcscd reads the folder's files as reader.conf files and skips its folders).
+DRIVER_COPIES = "onshi-rig-vpcd"
+#: The system pcscd's reader.conf folder (Debian).
+SYSTEM_READER_CONF = Path("/etc/reader.conf.d")
 
 
 @attrs.frozen
 class VpcdSlot:
-    #: Name pcscd gives the reader; it appends " 00 00" (index and slot).
+    #: The FRIENDLYNAME of its reader.conf entry; pcscd names the reader
+    #: "<friendly_name> <index> <slot>", two hex digits each.
     friendly_name: str
     port: int
+    #: The vpcd slot of the entry (port = the entry's CHANNELID + slot).
+    slot: int = 0
+    #: The bench's emulated reader served there.
+    reader: str = ""
 
 
 def find_vpcd_driver() -> Path:
@@ -57,24 +79,43 @@ def find_pcscd() -> str:
     return found
 
 
-def reader_conf(slots: list[VpcdSlot], driver: Path | None = None) -> str:
-    driver = driver or find_vpcd_driver()
-    blocks = ["# Written by `onshi-rig pcscd-config`: the emulated bench's vpcd reader.\n"]
+def driver_copy(folder: Path, slot: VpcdSlot) -> Path:
+    """Where the rig's reader.conf in ``folder`` has the entry of ``slot`` load its own
+    copy of the vpcd driver."""
+    return folder / DRIVER_COPIES / f"libifdvpcd-{slot.port}.so"
+
+
+def reader_conf(slots: list[VpcdSlot], folder: Path = SYSTEM_READER_CONF) -> str:
+    """One entry per slot (each its own entry's slot 0), each loading its own copy of the
+    driver from ``folder`` (made by :func:`write_reader_conf`)."""
+    blocks = ["# Written by `onshi-rig pcscd-config`: one vpcd reader per emulated reader, each\n"
+              "# entry with its own copy of the vpcd driver (entries sharing one collide).\n"]
     for slot in slots:
-        # vpcd opens more slots on port + 1, ... under the same name; the rig uses slot 0.
+        if slot.slot != 0:
+            raise RigError(f"{slot.reader}: the rig's reader.conf serves each reader on its "
+                           f"entry's first slot, not slot {slot.slot}")
         name = slot.friendly_name.replace('"', "'")
         blocks.append(
             f'FRIENDLYNAME "{name}"\nDEVICENAME   /dev/null:{slot.port}\n'
-            f"LIBPATH      {driver}\nCHANNELID    {slot.port}\n"
+            f"LIBPATH      {driver_copy(folder, slot)}\nCHANNELID    {slot.port}\n"
         )
     return "\n".join(blocks)
 
 
 def write_reader_conf(folder: Path, slots: list[VpcdSlot]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "onshi-rig"
-    target.write_text(reader_conf(slots), encoding="utf-8")
-    return target
+    """Write ``folder/onshi-rig`` and the entries' driver copies; return the file."""
+    driver = find_vpcd_driver().resolve()
+    copies = folder / DRIVER_COPIES
+    copies.mkdir(parents=True, exist_ok=True)
+    wanted = {driver_copy(folder, s) for s in slots}
+    for stale in copies.glob("libifdvpcd-*.so"):
+        if stale not in wanted:
+            stale.unlink()
+    for target in wanted:
+        shutil.copyfile(driver, target)
+    conf = folder / "onshi-rig"
+    conf.write_text(reader_conf(slots, folder.resolve()), encoding="utf-8")
+    return conf
 
 
 def pcscd_running(sock_path: Path = PCSCD_SOCKET) -> bool:
