@@ -35,15 +35,20 @@ HELP: dict[str, Help] = {
         ("0  every reader found and wired as its maker requires",
          "1  a wiring rule is violated or a reader is missing")),
     "emulate": Help(
-        "Run the emulated bench until Ctrl-C or SIGTERM: each general reader holds the test "
-        "card in pcscd through vpcd (pcsc_scan, OpenSC and pyscard see them), the relay "
-        "board on a serial port, the NFC frontends; --hardware serves it through real "
-        "interfaces only (a bench in a box).",
+        "Run the emulated bench until Ctrl-C or SIGTERM: the general readers hold the test "
+        "card in pcscd through vpcd (pcsc_scan, OpenSC and pyscard see them), each said "
+        "with the PC/SC name it shows under: all of them with pcscd-config's reader.conf, "
+        "the first two in Debian's stock \"Virtual PCD 00 00\" and \"00 01\" (ports 35963, "
+        "35964) otherwise; the relay board on a serial port, the NFC frontends; --hardware "
+        "serves it through real interfaces only (a bench in a box).",
         ("onshi-rig emulate --fault reader.gone:sony-rc-s300-s1",),
-        ("0  stopped by Ctrl-C or SIGTERM",)),
+        ("0  stopped by Ctrl-C or SIGTERM",
+         "2  also: pcscd not running, or a vpcd slot missing, ambiguous or not showing the "
+         "card put in it")),
     "pcscd-config": Help(
-        "Write the reader.conf that gives pcscd the emulated bench's vpcd readers, or print "
-        "it; start pcscd with it as root.",
+        "Write the reader.conf that gives pcscd every general reader of the emulated bench "
+        "(one entry each, each with its own copy of the vpcd driver in DIR/onshi-rig-vpcd), "
+        "or print it for /etc/reader.conf.d; start pcscd with it as root.",
         ("onshi-rig pcscd-config --dir /tmp/onshi-rig-readers",),
         ("0  written (or printed)",)),
     "certify": Help(
