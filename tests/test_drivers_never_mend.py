@@ -86,7 +86,10 @@ def test_pairing_passes_on_the_default_bench_with_the_makers_restart_only(
         default_bench: Bench, profiles: ProfileSet, reader: str, restart: str) -> None:
     since = len(default_bench.timeline.events())
     record, judged = run_judged(default_bench, profiles, reader, PAIRING)
-    assert judged["SP-04"] == [], judged
+    # The same run judges SP-06 (the card's transcript) and SP-07 (the phone read test).
+    assert {r: judged[r] for r in ("SP-04", "SP-06", "SP-07")} == {
+        "SP-04": [], "SP-06": [], "SP-07": []}, judged
+    assert record.card_apdus and record.phone_read is not None and record.phone_read.ok
     assert [a.what for a in record.actions if a.what.startswith("restart:")] == [
         f"restart:{restart}"]
     assert len(_reboots(default_bench, since)) == (1 if restart == "terminal" else 0)
@@ -112,7 +115,9 @@ def test_a_button_that_needs_a_terminal_restart_fails_exactly_sp04(
         pairing_bench: Bench, profiles: ProfileSet, reader: str) -> None:
     since = len(pairing_bench.timeline.events())
     record, judged = run_judged(pairing_bench, profiles, reader, PAIRING)
-    assert failed(judged) == {"SP-04"}, judged
+    # SP-07 (the button, then the read test that follows it) fails with it.
+    assert failed(judged) == {"SP-04", "SP-07"}, judged
+    assert "no read test" in judged["SP-07"][-1]
     assert "first was not seen" in judged["SP-04"][0] or "smartphone" in judged["SP-04"][0]
     # The app was restarted, the terminal was not (which would have shown the button).
     assert [a.what for a in record.actions if a.what.startswith("restart:")] == [
