@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.arguments import finite_positive_seconds, positive_int
-from harness.errors import MissingSystemPart, RigError
+from harness.errors import RigError
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -105,7 +105,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_pcscd_config(args: argparse.Namespace) -> int:
     from harness.bench import check_bench_file, default_bench_path
     from harness.emulation.bench import load_twins, vpcd_slots
-    from harness.emulation.pcscd import reader_conf, write_reader_conf
+    from harness.emulation.pcscd import SYSTEM_READER_CONF, reader_conf, write_reader_conf
 
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
@@ -113,11 +113,11 @@ def cmd_pcscd_config(args: argparse.Namespace) -> int:
         raise RigError(f"{path}: a real bench uses the system's readers; nothing to configure")
     slots = list(vpcd_slots(spec, load_twins(spec, path)).values())
     if args.dir is None:
-        print(reader_conf(slots), end="")
+        print(reader_conf(slots, SYSTEM_READER_CONF), end="")
         return EXIT_OK
     target = write_reader_conf(args.dir, slots)
-    print(f"wrote {target}: {len(slots)} vpcd reader(s) on ports "
-          f"{', '.join(str(s.port) for s in slots)}")
+    print(f"wrote {target} and its {len(slots)} copies of the vpcd driver: "
+          + ", ".join(f"{s.reader} {s.friendly_name!r} on port {s.port}" for s in slots))
     print(f"start pcscd with them (as root):  pcscd -c {args.dir}")
     return EXIT_OK
 
@@ -136,7 +136,7 @@ def _fault_arg(text: str) -> tuple[str, str | None]:
 def cmd_emulate(args: argparse.Namespace) -> int:
     from harness.bench import Bench, check_bench_file, default_bench_path
     from harness.emulation.card import FileSystemCard
-    from harness.emulation.pcscd import missing_slots, pcscd_running
+    from harness.emulation.vpcd_cards import insert_shown, need_pcscd
     from harness.paths import project_file
 
     path = args.bench or default_bench_path()
@@ -145,38 +145,25 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         raise RigError(f"{path}: `emulate` needs an emulated bench (kind: emulated)")
     if args.hardware is not None:
         return _emulate_box(args, path, spec)
-    if not pcscd_running():
-        raise MissingSystemPart(
-            "pcscd is not running, so PC/SC clients could not see the emulated readers",
-            f"onshi-rig pcscd-config --bench {path} --dir /tmp/onshi-rig-readers && "
-            "sudo pcscd -c /tmp/onshi-rig-readers   (apt-get install pcscd vsmartcard-vpcd first)",
-        )
-    from harness.emulation.bench import load_twins, vpcd_slots
-
-    missing = missing_slots(list(vpcd_slots(spec, load_twins(spec, path)).values()))
-    if missing:
-        raise MissingSystemPart(
-            "pcscd runs without this bench's vpcd readers (ports "
-            + ", ".join(str(s.port) for s in missing) + " are not listening)",
-            f"restart it with them: onshi-rig pcscd-config --bench {path} --dir DIR && "
-            "sudo pcscd -c DIR",
-        )
+    need_pcscd(str(path))
     card_path = args.card or project_file("fixtures/cards/test-card.yaml")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Bench.load(path, pcsc_service="vpcd") as bench:
         emu = bench.emulation
-        assert emu is not None
-        for reader in emu.pcsc_names:
-            emu.insert_card(reader, FileSystemCard.load(card_path))
+        assert emu is not None and emu.vpcd is not None
+        attached = insert_shown(bench, lambda _reader: FileSystemCard.load(card_path))
         for kind, target in args.fault or []:
             bench.faults.inject(kind, target)  # a target it cannot strike: one line, exit 2
         print(f"emulated bench {bench.name!r} running; Ctrl-C to stop.")
         for kind, target in bench.faults.active():
             print(f"fault armed: {kind} on {target}")
-        print("PC/SC readers (each holding the test card):")
-        for reader, pcsc_name in emu.pcsc_names.items():
-            print(f"  {pcsc_name!r:45}  <- {reader}")
+        print("PC/SC readers (each holding the test card, seen there by pcscd):")
+        for seen in attached:
+            print(f"  {seen.pcsc_name!r:45}  <- {seen.reader} (vpcd port {seen.port})")
+        for reader in emu.pcsc_readers:
+            if emu.vpcd.gap(reader):
+                print(f"  {reader}: {emu.vpcd.gap(reader)}")
         for name, board in emu.relay_boards.items():
             print(f"relay board {name!r} on serial port {board.port}")
         for reader, nfc in emu.nfc_paths.items():
@@ -349,7 +336,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     jobs = max(1, min(args.jobs, len(keys)))
-    # One real bench is one bench; pcscd holds one vpcd reader: those run as one job.
+    # One real bench is one bench; pcscd's vpcd ports are fixed: those run as one job.
     if (jobs > 1 and spec.kind == "emulated" and spec.pcsc.service == "inprocess"
             and resumed is None):
         return _certify_in_parts(args, path, spec, profiles, keys, jobs, out, run_id)
