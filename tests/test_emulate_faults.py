@@ -52,6 +52,13 @@ def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
     try:
         out = _until(_lines(proc), "try: pcsc_scan", 60)
         assert "fault armed: relay.garbage on mains" in out
+        # pcscd-config's reader.conf: every general reader, each said with its name and port.
+        served = re.findall(r"^  '(.+) 00 00' +<- (\S+) \(vpcd port (\d+)\)$", out, re.M)
+        assert [(r, int(p)) for _, r, p in served] == [
+            ("sanwa-adr-mnicu3", 35971), ("iodata-usb-nfc4e", 35973),
+            ("abcircle-cir315a-02", 35975), ("maxell-m-1850s-n2", 35977),
+            ("elecom-mr-ica001bk", 35979), ("sony-rc-s300-s1", 35981)], out
+        assert served[5][0] == "SONY FeliCa Port/PaSoRi 4.0 (EMU-sony-rc-s300-s1)"
         port = re.search(r"relay board 'mains' on serial port (\S+)", out)
         assert port is not None, out
         with pytest.raises(BenchFault) as caught:
