@@ -21,7 +21,8 @@ import pytest
 
 from harness.cli import main
 from harness.paths import project_file
-from harness.report.manifest import MANIFEST_FILE
+from harness.report.diff import IDENTITY as DIFF_IDENTITY
+from harness.report.manifest import MANIFEST_FILE, write_manifest
 
 CHANGED = {"USB-04", "USB-05", "USB-08", "SP-03", "SP-04"}
 SAME = {"USB-03", "USB-06", "SP-05"}
@@ -249,11 +250,13 @@ def test_diff_names_exactly_the_requirements_that_changed(
     code, diff = _diff(capsys, passing, miswired)
     assert code == 1 and diff["worse"]
     rows = diff["makers"]["general_readers"]
-    assert set(rows["newly_failing"]) == CHANGED and len(rows["newly_failing"]) == 5
+    assert set(rows["newly_failing"]) == CHANGED and len(rows["newly_failing"]) == len(CHANGED)
     assert set(rows["unchanged"]) == SAME
     assert rows["newly_passing"] == rows["newly_not_run"] == rows["failing_more"] == []
     assert {c["requirement"] for c in rows["changes"]} == CHANGED
-    assert any(n.startswith("different benches: emulated") for n in diff["notes"])
+    # Different benches said first, each by its file's SHA-256.
+    [note] = [n for n in diff["notes"] if n.startswith("different benches: emulated")]
+    assert all(_bench_sha(run) in note for run in runs) and not diff["same_bench"]
     # The deciding evidence, then and now: the RC-S380 judged only now, failing USB-04.
     usb04 = next(c for c in rows["changes"] if c["requirement"] == "USB-04")
     s380 = next(v for v in usb04["verdicts"] if v["subject"] == "sony-rc-s380")
@@ -265,13 +268,19 @@ def test_diff_names_exactly_the_requirements_that_changed(
     assert sanwa["old"]["evidence"]["read"]  # the text read then
     # The devices of both runs: the swapped general reader, the face-auth reader moved.
     devices = {d["device"]: d for d in diff["devices"]}
+    # Every device of both runs, the unchanged too, with its identity then and now.
+    unchanged = [d for d in devices.values() if not d["changed"]]
+    assert unchanged and all(d["old"] == d["new"] and d["new"]["version"] for d in unchanged)
     assert devices["sony-rc-s380"]["old"] is None
     assert devices["sony-rc-s380"]["new"]["vid_pid"] == "054C:06C3"
     assert devices["sony-rc-s300-s1"]["new"] is None
     assert devices["sony-rc-s300-s1"]["old"]["vid_pid"] == "054C:0DC8"
-    assert devices["panasonic"]["changed"] == ["usb_path"]
+    # Panasonic's reader moved to a USB 2 port: its path and its speed.
+    assert devices["panasonic"]["changed"] == ["usb_path", "speed_mbps"]
     assert (devices["panasonic"]["old"]["usb_path"],
             devices["panasonic"]["new"]["usb_path"]) == ("2-1", "1-1")
+    assert (devices["panasonic"]["old"]["speed_mbps"],
+            devices["panasonic"]["new"]["speed_mbps"]) == (5000.0, 480.0)
 
 
 def test_the_reversed_diff_names_them_newly_passing_and_nothing_got_worse(
@@ -284,7 +293,8 @@ def test_the_reversed_diff_names_them_newly_passing_and_nothing_got_worse(
     assert rows["newly_failing"] == rows["newly_not_run"] == []
     # A run against itself: nothing changed, nothing to say about benches.
     code, same = _diff(capsys, passing, passing)
-    assert code == 0 and same["notes"] == [] and same["devices"] == []
+    assert code == 0 and same["notes"] == [] and same["same_bench"]
+    assert same["devices"] and not [d for d in same["devices"] if d["changed"]]
     assert set(same["makers"]["general_readers"]["unchanged"]) == CHANGED | SAME
 
 
@@ -304,6 +314,7 @@ def _edit(run: Path, tmp_path: Path, name: str, change) -> Path:  # noqa: ANN001
     report = json.loads((copy / "certification.json").read_text("utf-8"))
     change(report["makers"]["general_readers"])
     (copy / "certification.json").write_text(json.dumps(report, ensure_ascii=False), "utf-8")
+    write_manifest(copy)  # sealed again: a changed report is not compared
     return copy
 
 
@@ -332,10 +343,57 @@ def test_newly_not_run_and_failing_on_more_readers_are_worse(
     assert set(rows["unchanged"]) == (CHANGED | SAME) - {"USB-04"}
 
 
+def test_a_firmware_update_is_named_among_the_devices_of_both_runs(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing = runs[0]
+    copy = _copy(passing, tmp_path, "updated")
+    devices = json.loads((copy / "devices.json").read_text("utf-8"))
+    reader = next(d for d in devices["devices"] if d["name"] == "sony-rc-s300-s1")
+    before, reader["version"] = reader["version"], "9.99"
+    (copy / "devices.json").write_text(json.dumps(devices), encoding="utf-8")
+    write_manifest(copy)
+    code, diff = _diff(capsys, passing, copy)
+    changed = [(d["device"], d["changed"]) for d in diff["devices"] if d["changed"]]
+    assert code == 0 and changed == [("sony-rc-s300-s1", ["version"])]
+    code, out, _ = _cli(capsys, "report", "diff", str(passing), str(copy), "--html",
+                        str(tmp_path / "d.html"))
+    assert f"  sony-rc-s300-s1: version {before} -> 9.99" in out.splitlines()
+    assert re.search(r"^devices: 1 changed, \d+ as they were", out, re.M)
+    page = (tmp_path / "d.html").read_text("utf-8")
+    rows = re.findall(r'<tr class="changed" data-device="sony-rc-s300-s1">.*?</tr>', page, re.S)
+    [row] = [r for r in rows if "bcdDevice" in r]
+    assert f'<td class="diff">{before}</td>' in row and '<td class="diff">9.99</td>' in row
+    # The devices that did not change are listed too, with their identity.
+    assert page.count('class="same" data-device="panasonic"') == len(DIFF_IDENTITY)
+
+
 def test_diff_of_a_folder_without_a_report_is_bad_input(
         runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(capsys, "report", "diff", str(runs[0]), str(tmp_path))
     assert code == 2 and "no certification report" in _one_line_error(err)
+
+
+def _bench_sha(run: Path) -> str:
+    return json.loads((run / "certification.json").read_text("utf-8"))["bench"]["sha256"]
+
+
+def test_diff_refuses_a_run_whose_files_are_not_as_sealed(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    # A failure edited into a pass after the run: the report is not the one sealed.
+    copy = _copy(miswired, tmp_path, "edited")
+    report = json.loads((copy / "certification.json").read_text("utf-8"))
+    report["makers"]["general_readers"]["USB-04"]["status"] = "passed"
+    (copy / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    for old, new in ((passing, copy), (copy, passing)):
+        code, out, err = _cli(capsys, "report", "diff", str(old), str(new))
+        line = _one_line_error(err)
+        assert code == 2 and out == "" and f"{copy}: its files do not match" in line
+        assert "1 changed, 0 missing, 0 extra: certification.json" in line
+    # A folder without its manifest cannot be checked: refused too.
+    (copy / MANIFEST_FILE).unlink()
+    code, _, err = _cli(capsys, "report", "diff", str(passing), str(copy), "--json")
+    assert code == 2 and "no manifest.sha256" in _one_line_error(err)
 
 
 def _thumbs(block: str) -> list[tuple[str, str]]:

@@ -10,7 +10,11 @@ was expected, what was seen, the problems, the text read, and (in the HTML) the 
 pictures of both runs, drawn from each run's own folder as ``certification.html`` draws them.
 
 Two runs of different benches, makers, rigs or profiles are still compared on what they have
-in common, and the difference is said first (:attr:`RunDiff.notes`).
+in common, and the difference is said first (:attr:`RunDiff.notes`; benches by their file's
+SHA-256, whatever their names). Both folders must match their ``manifest.sha256``
+(``report verify``): a report changed since its run sealed it, or one that cannot be checked,
+is refused, never compared. The devices of both runs are listed whole, each identity field
+(VID:PID, serial, firmware, PC/SC name, port) then and now, the changed ones marked.
 """
 
 from __future__ import annotations
@@ -30,9 +34,12 @@ KINDS = {"newly_failing": "newly failing", "newly_not_run": "newly not run",
          "unchanged": "unchanged"}
 WORSE = ("newly_failing", "newly_not_run", "failing_more")
 _BAD = ("failed", "error")
-#: A device's identity, as devices.json holds it (the scan's row and what it adds).
-IDENTITY = ("vid_pid", "serial", "firmware", "pcsc_name", "product", "usb_path", "present",
-            "twin")
+#: A device's identity, as devices.json holds it (the scan's row and what it adds), with
+#: its words: ``version`` is the USB bcdDevice the scan read (a firmware update moves it).
+IDENTITY = {"vid_pid": "VID:PID", "serial": "serial", "version": "USB bcdDevice (firmware)",
+            "firmware": "firmware (read otherwise)", "pcsc_name": "PC/SC name",
+            "product": "product", "usb_path": "port path", "speed_mbps": "speed (Mbit/s)",
+            "hubs_between": "hubs between", "present": "present", "twin": "twin"}
 _RIG = ("version", "commit", "modified", "code_sha256")
 
 
@@ -117,14 +124,19 @@ class RunDiff:
     def of_kind(self, maker: str, kind: str) -> list[str]:
         return [r.req for r in self.makers[maker] if r.kind == kind]
 
+    @property
+    def same_bench(self) -> bool:
+        """Both runs on the same bench file (its SHA-256; a name proves nothing)."""
+        return self.old["bench"]["sha256"] == self.new["bench"]["sha256"]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "old": _run_facts(self.old_dir, self.old), "new": _run_facts(self.new_dir, self.new),
-            "notes": list(self.notes), "worse": self.worse,
+            "same_bench": self.same_bench, "notes": list(self.notes), "worse": self.worse,
             "makers": {m: {**{kind: self.of_kind(m, kind) for kind in KINDS},
                            "changes": [r.as_json() for r in rows if r.kind != "unchanged"]}
                        for m, rows in self.makers.items()},
-            "devices": [d.as_json() for d in self.devices if d.changed],
+            "devices": [d.as_json() for d in self.devices],
         }
 
 
@@ -189,10 +201,13 @@ def _devices(old: dict[str, Any] | None, new: dict[str, Any] | None,
 def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     notes = []
     ob, nb = old["bench"], new["bench"]
-    if ob["name"] != nb["name"] or ob["sha256"] != nb["sha256"]:
+    if ob["sha256"] != nb["sha256"]:
         notes.append(f"different benches: {ob['name']} ({Path(ob['file']).name}, SHA-256 "
-                     f"{ob['sha256'][:12]}) then, {nb['name']} ({Path(nb['file']).name}, "
-                     f"SHA-256 {nb['sha256'][:12]}) now; what they have in common is compared")
+                     f"{ob['sha256']}) then, {nb['name']} ({Path(nb['file']).name}, "
+                     f"SHA-256 {nb['sha256']}) now; what they have in common is compared")
+    elif ob["name"] != nb["name"]:
+        notes.append(f"the same bench file (SHA-256 {nb['sha256']}) under another name: "
+                     f"{ob['name']} then, {nb['name']} now")
     only_old = [m for m in old["makers"] if m not in new["makers"]]
     only_new = [m for m in new["makers"] if m not in old["makers"]]
     if only_old:
@@ -218,8 +233,12 @@ def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def diff_runs(old_dir: Path, new_dir: Path) -> RunDiff:
     """The two run folders compared; :class:`~harness.errors.RigError` for a folder without
-    a readable certification."""
+    a readable certification, or whose files do not match its manifest."""
+    from harness.report.manifest import require_sealed
+
     old, new = load_run(old_dir), load_run(new_dir)
+    for run_dir in (old_dir, new_dir):
+        require_sealed(run_dir, "a comparison")
     notes = _notes(old, new)
     makers = {m: _requirements(m, old["makers"][m], new["makers"][m])
               for m in old["makers"] if m in new["makers"]}
@@ -269,14 +288,16 @@ def format_diff(diff: RunDiff) -> str:
         if same:
             lines.append(f"  unchanged: {', '.join(same)}")
     changed = [d for d in diff.devices if d.changed]
-    if changed:
-        lines.append("devices:")
+    same = len(diff.devices) - len(changed)
+    lines.append(f"devices: {len(changed)} changed, {same} as they were"
+                 + (" (VID:PID, serial, firmware, PC/SC name, port)" if same else ""))
     for d in changed:
         if d.old is None or d.new is None:
             side, ident = ("now only", d.new) if d.old is None else ("then only", d.old)
             assert ident is not None
             lines.append(f"  {d.name} ({side}): {ident['vid_pid']}, serial {ident['serial']}, "
-                         f"firmware {ident['firmware']}, PC/SC {ident['pcsc_name']}")
+                         f"bcdDevice {ident['version']}, at {ident['usb_path']}, "
+                         f"PC/SC {ident['pcsc_name']}")
         else:
             lines.append(f"  {d.name}: " + "; ".join(
                 f"{k} {d.old.get(k)} -> {d.new.get(k)}" for k in d.changed))
@@ -319,7 +340,8 @@ def render_diff_html(diff: RunDiff) -> str:
     return env.get_template("diff.html.j2").render(
         diff=diff, views=views, kinds=KINDS, worse_kinds=WORSE,
         counts={m: {k: len(diff.of_kind(m, k)) for k in KINDS} for m in diff.makers},
-        devices=[d for d in diff.devices if d.changed], identity=IDENTITY,
+        devices=diff.devices, changed_devices=sum(bool(d.changed) for d in diff.devices),
+        identity=IDENTITY,
         pictures=list(pictures.by_path.values()), picture_css=pictures.css(),
         css=(html.TEMPLATES / "report.css").read_text("utf-8"),
         run_facts=[_run_facts(d, r) for d, r in runs])

@@ -161,3 +161,18 @@ def check_manifest(run_dir: Path) -> ManifestCheck:
         checked=len(entries), changed=tuple(changed),
         missing=tuple(sorted(r for r in entries if r not in on_disk)),
         extra=tuple(r for r in present if r not in entries))
+
+
+def require_sealed(run_dir: Path, why: str) -> None:
+    """A :class:`RigError` unless ``run_dir`` has a manifest and every file matches it: a
+    report read for ``why`` is the one that was sealed, or it is not read."""
+    if not (run_dir / MANIFEST_FILE).is_file():
+        raise RigError(f"{run_dir}: no {MANIFEST_FILE}: its files cannot be checked "
+                       f"before {why}")
+    check = check_manifest(run_dir)
+    if not check.ok:
+        shown = ", ".join([*check.changed, *check.missing, *check.extra][:3])
+        raise RigError(f"{run_dir}: its files do not match {MANIFEST_FILE} "
+                       f"({len(check.changed)} changed, {len(check.missing)} missing, "
+                       f"{len(check.extra)} extra: {shown}; onshi-rig report verify "
+                       f"{run_dir}): not used for {why}")
