@@ -184,6 +184,10 @@ class Hands(Protocol):
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         """A network outage starts (ends after ``seconds``), or ends (None)."""
 
+    def network_cut(self, *, cut: bool) -> None:
+        """The terminal's line cut, or restored, at the bench's switch port or relay (the
+        bench file's ``network.switch``): a network scenario's cut (NET-01)."""
+
     # -- the lab ----------------------------------------------------------------------------
     def restore(self, image: Image, at: dt.datetime | None = None) -> None:
         """Everything is switched off; the terminal's disk image is restored, the readers
@@ -224,6 +228,13 @@ class ManualHands:
         hands = cls(bench.clock, timeout_s=settings.timeout_s, operator=operator,
                     timeline=bench.timeline)
         hands.usb_ports = UsbPortPower.for_bench(bench)
+        link = bench.spec.network.switch
+        if link is not None:
+            def switch(on: bool) -> None:
+                relay = bench.relays[link.relay]
+                relay.on(link.channel) if on else relay.off(link.channel)
+                bench.timeline.record("network", "power.switched", on=on)
+            hands.network_switch = switch
         return hands
 
     def _record(self, kind: str, **data: object) -> None:
@@ -403,6 +414,17 @@ class ManualHands:
     def router_restart(self) -> None:
         self._do("restart the router between the terminal and the network (power it off "
                  "and on) and wait until it is back")
+
+    #: Switches the relay channel that carries the terminal's line (bench file
+    #: ``network.switch``; no person needed).
+    network_switch: Callable[[bool], None] | None = None
+
+    def network_cut(self, *, cut: bool) -> None:
+        if self.network_switch is not None:
+            self.network_switch(not cut)
+            return
+        self._do("cut the terminal's line to the eligibility system at the lab's switch" if cut
+                 else "restore the terminal's line to the eligibility system")
 
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         if kind is None:

@@ -223,7 +223,7 @@ def test_profiles_problems_all_at_once(tmp_path: Path,
     n = len(data["requirements"])
     lines = len(atlas.read_text("utf-8").splitlines())
     assert f"{atlas}:{lines}: requirements[{n + 1}].id: 'X-1' is not a requirement ID like " \
-        "USB-01 (families: UPD, E901, USB, BOOT, ERR, AUTH, SP, CON)" in found
+        "USB-01 (families: UPD, E901, USB, BOOT, ERR, NET, AUTH, SP, CON)" in found
     assert f"{atlas}:{lines}: requirements[{n + 1}].statement: required field is missing" \
         in found
     assert f"{canon}:{_line(canon, 'key: kanon')}: key: is 'kanon', the file is canon" in found

@@ -309,6 +309,16 @@ class NetworkBehaviour(Field):
     router_clears: list[str] = ["router_stuck"]
     #: How long the router takes to come back after its restart.
     router_restart_seconds: float = pydantic.Field(default=60, gt=0)
+    #: Deviations from seed 001 (NET-01: after a cut the line comes back and checks go
+    #: through, at most after a reader restart or power-cycle): a down span at least this
+    #: long, or the n-th down span, leaves the connection stuck with the first of
+    #: ``pc_clears`` (only the PC's start clears it). None: never.
+    stuck_after_down_s: float | None = pydantic.Field(default=None, gt=0)
+    stuck_after_downs: int | None = pydantic.Field(default=None, ge=1)
+    #: Deviation (seed 001: during a cut no check can be made): while it holds a result
+    #: younger than this, the terminal hides a cut from its readers and completes the check
+    #: of a patient it holds a result of from that cache. 0: never.
+    offline_results_s: float = pydantic.Field(default=0, ge=0)
 
 
 class TerminalBehaviour(Field):

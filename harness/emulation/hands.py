@@ -225,6 +225,9 @@ class TwinHands:
     def router_restart(self) -> None:
         self.world.network.restart_router()
 
+    def network_cut(self, *, cut: bool) -> None:
+        self.world.network.set_cut(cut)
+
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         if kind is None:
             self.world.network.end_outage()

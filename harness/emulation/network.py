@@ -1,7 +1,8 @@
 """The terminal's network to the eligibility system: LAN, line authentication, outages.
 
 Up only when the LAN cable is seated, line authentication (回線認証) is connected, no
-outage is under way (ERR-08, ERR-09) and the lab's uplink is up. Intermittent outages
+outage is under way (ERR-08, ERR-09), the line is not cut by a network scenario (NET-01:
+the bench's switch port or relay) and the lab's uplink is up. Intermittent outages
 alternate down and up on the bench clock. Every change of ``up`` lands on the timeline as
 ``network.down`` / ``network.up`` with the reason.
 
@@ -44,6 +45,13 @@ class NetworkTwin:
         self.stuck: str | None = None
         #: False while the router restarts.
         self.router_on = True
+        #: The line cut at the bench's switch port or relay (a network scenario, NET-01).
+        self.cut = False
+        #: When the network last went down, how often it has, and whether the end of that
+        #: down span was weighed for the connection it leaves (``stuck_after_*``).
+        self._down_since: float | None = None
+        self._downs = 0
+        self._span_weighed = True
         #: Inside an intermittent outage: whether this moment is a down phase.
         self._flapping_down = False
         self._timers: list[Timer] = []
@@ -54,7 +62,7 @@ class NetworkTwin:
     @property
     def up(self) -> bool:
         return (self.lan_seated and self.line_auth and self.uplink and not self._outage_down
-                and self.stuck is None and self.router_on)
+                and self.stuck is None and self.router_on and not self.cut)
 
     @property
     def _outage_down(self) -> bool:
@@ -67,6 +75,8 @@ class NetworkTwin:
             return "line authentication disconnected"
         if self._outage_down:
             return f"{self.outage} outage"
+        if self.cut:
+            return "the line cut (network scenario)"
         if not self.uplink:
             return "the lab's uplink dropped"
         if not self.router_on:
@@ -108,6 +118,13 @@ class NetworkTwin:
                 self.line_auth = True
                 self._changed()
             return True
+
+    def set_cut(self, cut: bool) -> None:
+        """The line cut or restored at the bench's switch port or relay (NET-01)."""
+        with self.clock.lock:
+            self.cut = cut
+            self.timeline.record(self.name, "network.cut" if cut else "network.uncut")
+            self._changed()
 
     def set_stuck(self, kind: str) -> None:
         """A network fault of ``kind`` (ERR-11): only what clears that kind ends it (a kind
@@ -188,13 +205,39 @@ class NetworkTwin:
         up = self.up
         if up == self._was_up:
             return
+        if up and self._leaves_stuck():
+            return  # still down: _leaves_stuck set the fault it leaves
         self._was_up = up
+        if up:
+            self._down_since = None
+        else:
+            self._down_since, self._span_weighed = self.clock.now(), False
+            self._downs += 1
         if up:
             self.timeline.record(self.name, "network.up")
         else:
             self.timeline.record(self.name, "network.down", why=self.why_down())
         for listener in list(self.listeners):
             listener(up)
+
+
+    def _leaves_stuck(self) -> bool:
+        """Whether the down span now ending leaves the connection stuck, a fault only a
+        start of the PC clears (deviations ``stuck_after_down_s`` / ``stuck_after_downs``:
+        the notice has the line simply come back). Weighed once per span."""
+        b = self.behaviour
+        if self._span_weighed or self._down_since is None:
+            return False
+        self._span_weighed = True
+        long_ = b.stuck_after_down_s is not None and \
+            self.clock.now() - self._down_since >= b.stuck_after_down_s
+        often = b.stuck_after_downs is not None and self._downs >= b.stuck_after_downs
+        if not (long_ or often) or not b.pc_clears:
+            return False
+        self.stuck = b.pc_clears[0]
+        self.timeline.record(self.name, "network.stuck", fault=self.stuck,
+                             after="a long down span" if long_ else f"{self._downs} downs")
+        return True
 
 
 class Uplink:

@@ -447,7 +447,12 @@ class TerminalTwin:
         if not self.app_running or not reader.linked:
             self.timeline.record(self.name, "check.lost", reader=reader.name)
             return
-        if not self.network.up:
+        if not self.network.up and self._cached(label):
+            # Deviation network.offline_results_s: answered from the cache, as if done.
+            self.timeline.record(self.name, "check.offline", reader=reader.name, card=label)
+            self._hand_over(reader, label)
+            reader.post("check_ok")
+        elif not self.network.up:
             self.timeline.record(
                 self.name, "check.failed", reader=reader.name, why=self.network.why_down()
             )
@@ -564,7 +569,18 @@ class TerminalTwin:
         if not self.distribution_disabled and self.network.up:
             reader.software_updated()
 
+    def _cached(self, label: str | None = None) -> bool:
+        """A result (of ``label``, or of anyone) younger than ``network.offline_results_s``
+        (a deviation: 0 by default, so never)."""
+        keep = self.behaviour.network.offline_results_s
+        now = self.clock.now()
+        return keep > 0 and any(now - r.t < keep and label in (None, r.card)
+                                for r in self.results)
+
     def _network_changed(self, up: bool) -> None:
+        if not up and self._cached():
+            self.timeline.record(self.name, "terminal.offline_mode")
+            return  # deviation: the cut hidden from the readers while the cache serves
         for reader in list(self.readers.values()):
             if reader.linked:
                 reader.post("network_restored" if up else "network_lost")

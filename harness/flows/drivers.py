@@ -13,6 +13,7 @@ from collections.abc import Callable
 import attrs
 
 from harness.flows.pairing_evidence import phone_read_test
+from harness.flows.renewal import drive_network_renewal
 from harness.flows.runner import FlowRun
 from harness.flows.setup import (
     PAIRING_SETTLE_S,
@@ -621,6 +622,7 @@ DRIVERS: dict[str, Driver] = {
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
     "line_auth_page": drive_line_auth_page,
     "network_recovery": drive_network_recovery,
+    "network_renewal": drive_network_renewal,
     "network_long_outage": drive_attempt,
     "network_intermittent": drive_intermittent,
     "software_outdated": drive_attempt,
@@ -636,4 +638,5 @@ FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_
 #: Flows that watch the terminal's monitor as well (its dialogs).
 WITH_DIALOGS = {"e901", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
-                "network_error", "line_auth_cut", "line_auth_page", "network_recovery"}
+                "network_error", "line_auth_cut", "line_auth_page", "network_recovery",
+                "network_renewal"}

@@ -50,7 +50,7 @@ REJUDGE = 2
 #: What the hands do to the terminal's network: a flow doing one tests the reader without
 #: it, so from then until the next restore the network's state is the flow's own.
 NETWORK_ACTIONS = frozenset({"lan_cable", "line_auth", "outage", "network_stuck",
-                             "router_restart"})
+                             "router_restart", "network_cut"})
 
 
 class NetworkNotingHands:

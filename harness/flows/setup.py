@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from harness.flows.pairing_evidence import CardWatch
 from harness.flows.power_on import PowerRoutine, power_on
+from harness.flows.renewal import restore_at
 from harness.flows.runner import FlowRun
 from harness.model.profiles import Profile, ProfileSet, ScheduleCheck, default_profiles_dir
 from harness.model.wait import wait_until
@@ -79,6 +80,9 @@ def restore_for(run: FlowRun, profile: Profile, flow: str, given: tuple[str, ...
         run.hands.restore("before_upgrade", window_evening(schedule))
     elif "before_manual_download" in given and schedule is not None:
         run.hands.restore("before_upgrade", schedule.manual_from - dt.timedelta(hours=1))
+    elif flow == "network_renewal" and (at := restore_at(bench, profile)) is not None:
+        # NET-01: the terminal's clock set to just before the network scenario.
+        run.hands.restore("after_upgrade", at)
     else:
         restore_morning(bench, run.hands)
 

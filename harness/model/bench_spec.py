@@ -66,6 +66,20 @@ class Terminal(Field):
     deviations: list[Deviation] = []
 
 
+class BenchNetwork(Field):
+    """The terminal's line to the eligibility system, as a network scenario sees it
+    (NET-01)."""
+
+    #: The notice's area the bench stands in: which region's periods a scenario replays.
+    #: Default 西日本: of the year-end renewal's areas, the one with both kinds of cut (the
+    #: long cut and the intermittent cuts), so a bench that names none proves both.
+    region: Literal["西日本", "東日本"] = "西日本"
+    #: Real bench: the relay channel that carries the terminal's line (a relay on the LAN
+    #: cable's path, or a switch port's power): off cuts it. Without one the operator cuts
+    #: and restores the line when asked.
+    switch: PowerLink | None = None
+
+
 class ReceiptComputer(Field):
     """The receipt computer (レセコン): it starts last; results are handed to it."""
 
@@ -373,6 +387,8 @@ class BenchSpec(Field):
     general_reader_rules: GeneralReaderRules = GeneralReaderRules()
     #: A labgrid place acquired for each run (``{coordinator: HOST:PORT, place: NAME}``).
     labgrid: LabgridPlace | None = None
+    #: The terminal's line: the region a network scenario replays, the relay that cuts it.
+    network: BenchNetwork = BenchNetwork()
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
@@ -386,6 +402,7 @@ class BenchSpec(Field):
         if self.receipt_computer is not None:
             powered.append(("receipt_computer", ("receipt_computer", "power"),
                             self.receipt_computer.power))
+        powered.append(("network", ("network", "switch"), self.network.switch))
         switchable = self.switchable()
         for i, step in enumerate(self.power_on or []):
             for key in ("switch_on", "switch_off"):

@@ -37,6 +37,7 @@ from harness.model.profiles import (
     ScreenStep,
 )
 from harness.model.recovery_rules import check_escalation
+from harness.model.renewal_rules import check_renewal
 from harness.model.verdict import Evidence, Verdict
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
@@ -153,6 +154,10 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("the management app refuses the pairing")
     if check.phone_read_test:
         parts.append("a staff phone read through PC/SC on the general reader paired")
+    if check.renewal is not None:
+        parts.append(f"scenario {check.renewal.scenario}: no check in a cut, the long cut "
+                     f"shows {check.renewal.error.screen}, a retry after a cut goes through, "
+                     f"at most {' or '.join(check.renewal.remedies)}")
     given = f" given {', '.join(check.given)}" if check.given else ""
     return f"{check.flow}{given}: " + "; ".join(parts)
 
@@ -171,6 +176,8 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += _paired_in(check, record)
     if check.escalation is not None:
         problems += check_escalation(check.escalation, record)
+    if check.renewal is not None:
+        problems += check_renewal(check.renewal, record)
     if check.reads_no_personal_data:
         problems += check_card_reads(record)
     if check.pairing_refused:

@@ -11,6 +11,8 @@ from typing import Literal
 
 import attrs
 
+from harness.model.replay import Replay
+
 Result = Literal["handed_over", "none"]
 
 
@@ -182,6 +184,8 @@ class FlowRecord:
     card_apdus_unseen: str | None = None
     #: The read test of a staff phone on the general reader after the pairing (SP-07).
     phone_read: PhoneRead | None = None
+    #: The network scenario the flow replayed (NET-01): its periods and cuts, bench seconds.
+    replay: Replay | None = None
     #: What went wrong while driving (a bounded wait that ran out, an impossible step).
     problems: list[str] = attrs.Factory(list)
     #: What the notice's procedure should have brought before the flow and did not (the

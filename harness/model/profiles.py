@@ -218,6 +218,27 @@ class Escalation(Field):
     succeeded: ScreenClass = "completion"
 
 
+class Renewal(Field):
+    """A network scenario replayed on the bench, judged period by period (NET-01, seed 001
+    2.: during the long cut no check; during the intermittent cuts a check retried after
+    a while goes through; the reader restarted or power-cycled at most). Judged on the
+    record's tries, cuts and screens (harness.model.renewal_rules)."""
+
+    #: The scenario replayed: ``fixtures/scenarios/<scenario>.yaml``.
+    scenario: str = pydantic.Field(min_length=1)
+    #: The reader's network error as this maker's notices give it (texts only where they
+    #: print them): shown on every try during the long cut.
+    error: ScreenStep
+    #: What the notice allows when a reader's error does not clear (カードリーダーの再起動、
+    #: 電源のオン・オフ), as the runner logs them; anything else is more than it allows.
+    remedies: list[str] = ["restart_reader", "power_cycle_reader"]
+    #: A period's or a cut's edge counts as tried when a try came this close to it.
+    edge_s: float = pydantic.Field(default=180, gt=0)
+    #: The action that tries a check, and the screen that shows one went through.
+    attempt: str = "card_in"
+    succeeded: ScreenClass = "completion"
+
+
 class FlowCheck(Field):
     """What a flow, driven on the bench, must show on the reader and the terminal."""
 
@@ -257,6 +278,8 @@ class FlowCheck(Field):
     #: Remedies the flow must try in this order, only while the check still fails, with a
     #: check going through at the end (ERR-11).
     escalation: Escalation | None = None
+    #: A network scenario replayed, judged period by period (NET-01).
+    renewal: Renewal | None = None
     #: The pairing flow (SP-06): the pairing's APDU transcript on the general reader selects
     #: and reads no file the card model lists as personal (nor one it does not know).
     reads_no_personal_data: bool = False
@@ -397,6 +420,9 @@ class Profile(Field):
                 add(absent, step.screen, step.absent)
             for dstep in check.dialogs:
                 add(dialogs, dstep.dialog, dstep.texts)
+            if check.renewal is not None:
+                error = check.renewal.error
+                add(shown, error.screen, [*error.texts, *error.contains, *error.contains_any])
         return ExpectedTexts(_tuples(shown), _tuples(absent), _tuples(dialogs))
 
 

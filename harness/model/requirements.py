@@ -7,7 +7,7 @@ import re
 import attrs
 
 #: The families of requirement IDs in the domain digest.
-FAMILIES = ("UPD", "E901", "USB", "BOOT", "ERR", "AUTH", "SP", "CON")
+FAMILIES = ("UPD", "E901", "USB", "BOOT", "ERR", "NET", "AUTH", "SP", "CON")
 ID_PATTERN = re.compile(rf"^({'|'.join(FAMILIES)})-\d{{2}}$")
 
 

@@ -75,6 +75,7 @@ Flow = Literal[
     "line_auth_cut",
     "line_auth_page",
     "network_recovery",
+    "network_renewal",
     "software_outdated",
     "startup_network_error",
     "account_error",
