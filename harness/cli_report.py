@@ -1,8 +1,9 @@
 """``onshi-rig report render | verify | diff | merge``: a run folder after the run.
 
-Exit codes: ``render`` 0, 2 (no or a broken report); ``verify`` 0 every file as sealed, 1 a
-file changed, missing or extra (each listed), 2 no manifest; ``diff`` 0 nothing got worse,
-1 a requirement newly fails or is newly not run, 2 bad input; ``merge`` 0 the merged
+Exit codes: ``render`` 0, 2 (no or a broken report; with ``--compared-with`` a folder not
+as sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
+listed), 2 no manifest; ``diff`` 0 nothing got worse, 1 a requirement newly fails or is
+newly not run, 2 bad input (a folder without a report, or not as sealed); ``merge`` 0 the merged
 certification passes, 1 it does not (a requirement failed or not run, or two benches
 certified a maker differently: a conflict), 2 bad input (a run unfinished, changed since
 it was sealed, or given twice; an --out folder not new or empty).
@@ -39,6 +40,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     # file is never blessed by a new manifest.
     sealed = (run_dir / MANIFEST_FILE).is_file()
     intact = sealed and check_manifest(run_dir).ok
+    if args.compared_with is not None:
+        from harness.report.diff import diff_runs, write_comparison
+
+        # Both folders as sealed, or refused (diff_runs): the page names exactly that run.
+        compared = write_comparison(diff_runs(args.compared_with, run_dir))
+        print(f"compared with {args.compared_with}: {compared}")
     try:
         target = write_html(run_dir, report)
         # A merged folder's from its runs' own files (one suite per bench), as merge wrote it.
@@ -112,6 +119,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     r = report.add_parser("render", help="write certification.html and junit.xml again from "
                                          "the folder's certification.json")
     r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    r.add_argument("--compared-with", type=Path, default=None, metavar="OLD_RUN",
+                   help="name an earlier run in the HTML: which run (id, bench and the "
+                        "SHA-256 of its report), what changed since, per requirement newly "
+                        "failing or passing (kept in RUN_DIR/comparison.json for later "
+                        "renders; both folders must match their manifests)")
     r.set_defaults(func=cmd_render)
 
     r = report.add_parser("verify", help="check every file of the folder against its "

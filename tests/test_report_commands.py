@@ -447,3 +447,54 @@ def test_diff_html_shows_both_runs_pictures_of_a_changed_verdict(
         assert f'id="change-general_readers-{req}"' not in page
     for req in CHANGED:
         assert f'id="change-general_readers-{req}"' in page
+
+
+# --- render --compared-with -------------------------------------------------------------------
+
+def test_the_html_of_a_run_names_the_run_it_is_compared_with(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    copy = _copy(miswired, tmp_path)
+    code, out, _ = _cli(capsys, "report", "render", str(copy), "--compared-with", str(passing))
+    assert code == 0 and "written again" in out
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0  # comparison.json sealed too
+    then = json.loads((passing / "certification.json").read_text("utf-8"))
+
+    def section() -> str:
+        page = (copy / "certification.html").read_text("utf-8")
+        return page[page.index('<section id="compared-with"'):page.index("</section>",
+                                                                         page.index('id="compared-with"'))]
+
+    block = section()
+    for fact in (then["run"], str(passing), then["bench"]["sha256"], then["started"],
+                 hashlib.sha256((passing / "certification.json").read_bytes()).hexdigest(),
+                 "a different bench from this run", "Something got worse"):
+        assert fact in block, fact
+    listed = re.search(r'<span class="bad">\d+ newly failing \(([^)]*)\)</span>', block)[1]
+    assert set(listed.split(", ")) == CHANGED
+    # Each changed requirement marked in the matrix, the unchanged not.
+    page = (copy / "certification.html").read_text("utf-8")
+    marked = set(re.findall(r'id="row-general_readers-([A-Z0-9-]+)">(?:(?!</tr>).)*'
+                            r'<p class="change bad">newly failing</p>', page, re.S))
+    assert marked == CHANGED
+    # A later render keeps it; a report changed since (resumed, say) says it is stale.
+    assert _cli(capsys, "report", "render", str(copy))[0] == 0
+    assert section() == block
+    report = json.loads((copy / "certification.json").read_text("utf-8"))
+    report["ended"] = "2099-01-01T00:00:00+00:00"
+    (copy / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    assert _cli(capsys, "report", "render", str(copy))[0] == 0
+    page = (copy / "certification.html").read_text("utf-8")
+    assert 'id="comparison-stale"' in page and 'class="change bad"' not in page
+
+
+def test_compared_with_a_run_not_as_sealed_is_refused(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    old = _copy(passing, tmp_path, "old")
+    (old / "evidence" / "note.txt").write_text("added\n", encoding="utf-8")
+    copy = _copy(miswired, tmp_path)
+    code, _, err = _cli(capsys, "report", "render", str(copy), "--compared-with", str(old))
+    assert code == 2 and "1 extra: evidence/note.txt" in _one_line_error(err)
+    assert not (copy / "comparison.json").exists()
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0  # nothing written

@@ -352,3 +352,36 @@ def write_diff_html(diff: RunDiff, target: Path) -> Path:
 
     atomic_write(target, render_diff_html(diff).encode("utf-8"))
     return target
+
+
+#: In a run folder: the run it was compared with (``report render --compared-with``), which
+#: its ``certification.html`` names.
+COMPARISON_FILE = "comparison.json"
+
+
+def comparison(diff: RunDiff) -> dict[str, Any]:
+    """What the new run's report says of the old one: which run exactly (its id, bench and the
+    SHA-256 of its ``certification.json`` and manifest), what differs beyond the verdicts,
+    and per maker the requirements of each kind."""
+    from harness.report.live import REPORT_FILE
+    from harness.report.manifest import MANIFEST_FILE, file_sha256
+
+    old = _run_facts(diff.old_dir, diff.old)
+    old["certification_sha256"] = file_sha256(diff.old_dir / REPORT_FILE)
+    old["manifest_sha256"] = file_sha256(diff.old_dir / MANIFEST_FILE)
+    return {"compared_with": old, "run": diff.new.get("run"),
+            # The report compared: a later change to it (a --resume) makes this stale.
+            "certification_sha256": file_sha256(diff.new_dir / REPORT_FILE),
+            "same_bench": diff.same_bench,
+            "notes": list(diff.notes), "worse": diff.worse,
+            "makers": {m: {kind: diff.of_kind(m, kind) for kind in KINDS}
+                       for m in diff.makers},
+            "devices_changed": [d.name for d in diff.devices if d.changed]}
+
+
+def write_comparison(diff: RunDiff) -> Path:
+    from harness.report.live import write_json
+
+    target = diff.new_dir / COMPARISON_FILE
+    write_json(target, comparison(diff))
+    return target

@@ -54,7 +54,8 @@ class Picture:
 
 @attrs.define
 class _Folder:
-    """One run folder's evidence and clock (a run certified in parts has one per part)."""
+    """One folder's evidence and clock (a run spread over pytest-xdist workers has one per
+    worker, each with its own bench)."""
 
     path: Path
     evidence: list[Any]
@@ -271,7 +272,8 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
             text = about.get("requirements", {}).get(req, {})
             verdicts = []
             for v in row.get("verdicts", []):
-                # A verdict kept from before a --resume: its evidence is in that run's folder.
+                # Its evidence in a folder of its own: the worker's that ran it, or (kept
+                # from before a --resume) the earlier run's.
                 kept = v.get("folder")
                 if kept and kept not in earlier:
                     earlier[kept] = _folder(run_dir / kept)
@@ -321,6 +323,28 @@ def _counts(rows: Iterable[RowView]) -> dict[str, int]:
     return counts
 
 
+def _comparison(run_dir: Path, report: dict[str, Any]) -> dict[str, Any] | None:
+    """The run this one was compared with (``report render --compared-with``), if any, and
+    whether it still describes this report (``stale``: the report changed since)."""
+    from harness.report.diff import COMPARISON_FILE
+    from harness.report.live import REPORT_FILE
+    from harness.report.manifest import file_sha256
+
+    path = run_dir / COMPARISON_FILE
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text("utf-8"))
+    if not isinstance(data, dict) or data.get("run") != report.get("run"):
+        raise ValueError(f"{path}: a comparison of another run (run {data.get('run')!r})")
+    report_file = run_dir / REPORT_FILE
+    data["stale"] = not report_file.is_file() or \
+        file_sha256(report_file) != data.get("certification_sha256")
+    data["kinds"] = {m: {req: kind for kind, reqs in kinds.items() for req in reqs
+                         if kind != "unchanged"}
+                     for m, kinds in data.get("makers", {}).items()}
+    return data
+
+
 def render_html(run_dir: Path, report: dict[str, Any],
                 timelines: dict[str, bytes] | None = None) -> str:
     """The report's HTML; ``timelines`` (if given) receives the failures' timeline pictures
@@ -336,8 +360,11 @@ def render_html(run_dir: Path, report: dict[str, Any],
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     devices = load_devices(run_dir)
+    from harness.report.diff import KINDS, WORSE
+
     return env.get_template("certification.html.j2").render(
         report=report, rows=rows, failures=failures,
+        comparison=_comparison(run_dir, report), change_words=KINDS, worse_kinds=WORSE,
         counts={m: _counts(v) for m, v in rows.items()},
         total=_counts(r for views in rows.values() for r in views),
         duration=_duration(report), devices=devices, status_words=STATUS_WORDS,
