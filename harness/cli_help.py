@@ -118,6 +118,12 @@ HELP: dict[str, Help] = {
         "run.",
         ("onshi-rig report diff reports/old reports/new --html diff.html",),
         ("0  nothing got worse", "1  a requirement newly fails or is newly not run")),
+    "report allure": Help(
+        "Generate the run's allure report (RUN_DIR/allure-report) with allure's command "
+        "line; --history-from carries the previous report's history/ of the same bench, "
+        "so the trend spans the bench's runs.",
+        ("onshi-rig report allure reports/new --history-from reports/old",),
+        ("0  generated",)),
     "report merge": Help(
         "The runs of several benches as one certification: each maker from the bench that "
         "certified it, conflicts shown, never overwritten.",

@@ -1,9 +1,11 @@
-"""``onshi-rig report render | verify | diff | merge``: a run folder after the run.
+"""``onshi-rig report render | verify | diff | allure | merge``: a run folder after the run.
 
 Exit codes: ``render`` 0, 2 (no or a broken report; with ``--compared-with`` a folder not
 as sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
 listed), 2 no manifest; ``diff`` 0 nothing got worse, 1 a requirement newly fails or is
-newly not run, 2 bad input (a folder without a report, or not as sealed); ``merge`` 0 the merged
+newly not run, 2 bad input (a folder without a report, or not as sealed); ``allure`` 0
+generated, 2 bad input (no results, no generator, a previous run of another bench, without a
+generated report, or not as sealed); ``merge`` 0 the merged
 certification passes, 1 it does not (a requirement failed or not run, or two benches
 certified a maker differently: a conflict), 2 bad input (a run unfinished, changed since
 it was sealed, or given twice; an --out folder not new or empty).
@@ -101,6 +103,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHANGED if diff.worse else EXIT_OK
 
 
+def cmd_allure(args: argparse.Namespace) -> int:
+    from harness.report.allure_report import generate_report
+    from harness.report.manifest import MANIFEST_FILE, check_manifest, write_manifest
+
+    run_dir: Path = args.run_dir
+    # As render: a folder intact before is sealed again with its report; a changed one not.
+    sealed = run_dir.is_dir() and (run_dir / MANIFEST_FILE).is_file()
+    intact = sealed and check_manifest(run_dir).ok
+    target = generate_report(run_dir, args.history_from)
+    print(f"allure report: {target} (open it: allure open {target})")
+    if intact:
+        write_manifest(run_dir)
+        print(f"manifest: {run_dir / MANIFEST_FILE} (written again)")
+    elif sealed:
+        print(f"{MANIFEST_FILE} left as it was: the folder did not match it before "
+              f"(onshi-rig report verify {run_dir})", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
     from harness.report.merge import format_merge, merge_runs
 
@@ -142,6 +163,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "pictures of both runs side by side")
     r.add_argument("--json", action="store_true", help="the comparison as one JSON object")
     r.set_defaults(func=cmd_diff)
+
+    r = report.add_parser("allure", help="generate the run's allure report into "
+                                         "RUN_DIR/allure-report, with the trend of the "
+                                         "bench's earlier runs (--history-from)")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    r.add_argument("--history-from", type=Path, default=None, metavar="PREV_RUN",
+                   help="the previous run of the same bench (its allure-report generated, "
+                        "its files as sealed): its history/ carried into this report")
+    r.set_defaults(func=cmd_allure)
 
     r = report.add_parser("merge", help="the runs of several benches as one certification: "
                                         "each maker from the bench that certified it, "
