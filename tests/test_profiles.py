@@ -41,7 +41,7 @@ DOMAIN: set[str] = (
     | ids("ERR", *range(1, 12))
     | ids("NET", 1)
     | ids("AUTH", *range(1, 7))
-    | ids("SP", *range(1, 6))
+    | ids("SP", *range(1, 8))
     | ids("CON", 1, 2)
 )
 
@@ -58,14 +58,18 @@ EVERY_MAKER: set[str] = (
     | ids("CON", 1, 2)
 )
 
+#: A general reader paired with the terminal: read nothing personal, then read a phone.
+PAIRED: set[str] = ids("SP", 6, 7)
+
 #: Profile key -> the requirement IDs it must hold, no more, no fewer.
 APPLIES: dict[str, set[str]] = {
-    "panasonic": EVERY_MAKER | ids("USB", 1, 7) | ids("BOOT", 1),
+    "panasonic": EVERY_MAKER | ids("USB", 1, 7) | ids("BOOT", 1) | PAIRED,
+    # Canon's front reads the phone itself: no general reader, so no pairing (SP-06, SP-07).
     "canon": EVERY_MAKER | ids("ERR", 4, 5, 6),
-    "usen_almex": EVERY_MAKER | ids("ERR", 3) | ids("USB", 7),
-    "fujitsu_japan": EVERY_MAKER | ids("ERR", 1, 2),
-    "atlas": EVERY_MAKER | ids("BOOT", 2) | ids("ERR", 7) | ids("USB", 7),
-    "general_readers": ids("USB", 3, 4, 5, 6, 8) | ids("SP", 3, 4, 5),
+    "usen_almex": EVERY_MAKER | ids("ERR", 3) | ids("USB", 7) | PAIRED,
+    "fujitsu_japan": EVERY_MAKER | ids("ERR", 1, 2) | PAIRED,
+    "atlas": EVERY_MAKER | ids("BOOT", 2) | ids("ERR", 7) | ids("USB", 7) | PAIRED,
+    "general_readers": ids("USB", 3, 4, 5, 6, 8) | ids("SP", 3, 4, 5) | PAIRED,
 }
 MAKERS = [k for k in APPLIES if k != "general_readers"]
 

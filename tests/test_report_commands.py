@@ -24,7 +24,7 @@ from harness.paths import project_file
 from harness.report.diff import IDENTITY as DIFF_IDENTITY
 from harness.report.manifest import MANIFEST_FILE, write_manifest
 
-CHANGED = {"USB-04", "USB-05", "USB-08", "SP-03", "SP-04"}
+CHANGED = {"USB-04", "USB-05", "USB-08", "SP-03", "SP-04", "SP-06", "SP-07"}
 SAME = {"USB-03", "USB-06", "SP-05"}
 
 
