@@ -2,8 +2,9 @@
 
     python benchmarks/certification.py [--bench FILE] [--runs N]
 
-Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it, makers split
-over two processes on two cores), all five makers and the general readers. Bench time is read off the run's timeline: the last event's
+Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it, on two
+pytest-xdist workers on two cores, a maker's tests on one), all five makers and the general
+readers. Bench time is read off the run's timeline: the last event's
 bench second, i.e. how long the same sequence takes on a real bench (power-on waits, nightly
 distribution windows, reboots, time-outs).
 """
@@ -32,7 +33,7 @@ def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool]:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     last = 0.0
-    # One timeline per part (makers split over processes): their bench times add up.
+    # One timeline per worker (each with its own bench): their bench times add up.
     for timeline in out.glob("**/timeline.jsonl"):
         with timeline.open(encoding="utf-8") as lines:
             last += max((float(json.loads(line)["t"]) for line in lines), default=0.0)

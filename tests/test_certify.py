@@ -34,8 +34,8 @@ def failed(report: dict) -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory
                 ) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Two makers' worth (one face-auth maker and the general readers, split over two
-    processes): the suites themselves run on every maker in the test run's suites/ part,
+    """Two makers' worth (one face-auth maker and the general readers, on two pytest-xdist
+    workers): the suites themselves run on every maker in the test run's suites/ part,
     so certifying all of them here again would only repeat that. (The --resume tests below
     finish copies of this run.)"""
     out = tmp_path_factory.mktemp("default") / "run"
@@ -51,7 +51,11 @@ def test_certify_the_default_bench(
     assert report["bench"]["name"] == "emulated" and len(report["bench"]["sha256"]) == 64
     assert report["started"] <= report["ended"]
     assert set(report["makers"]) == {"canon", "general_readers"}
-    assert report["parts"] == ["part-1", "part-2"]
+    # One pytest run on two workers, a maker's tests on one: each test's record names the
+    # worker folder that holds its bench's timeline and evidence.
+    folders = {maker: {t["folder"] for t in report["tests"].values() if maker in t["makers"]}
+               for maker in ("canon", "general_readers")}
+    assert sorted(f for fs in folders.values() for f in fs) == ["worker-gw0", "worker-gw1"]
     for maker, rows in report["makers"].items():
         # Every requirement of the maker's profile, each decided by at least one test.
         assert set(rows) == {r.id for r in profiles.profiles[maker].requirements}
@@ -59,8 +63,14 @@ def test_certify_the_default_bench(
             assert row["status"] == "passed", (maker, req, row)
             assert row["tests"], (maker, req)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    # The bench's timeline, one per part when the makers were split over processes.
-    assert len(list(tmp_path.glob("part-*/timeline.jsonl"))) == 2
+    # Each worker's bench's timeline, and what it collected.
+    assert len(list(tmp_path.glob("worker-gw*/timeline.jsonl"))) == 2
+    assert len(list(tmp_path.glob("worker-gw*/collected.json"))) == 2
+    # One JUnit suite of every test run; one allure folder.
+    junit = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    assert junit.count("<testsuite ") == 1
+    assert junit.count("<testcase ") == len(report["tests"])
+    assert not list(tmp_path.glob("*/allure")) and (tmp_path / "allure").is_dir()
     assert "report:" in proc.stdout and "pass suites/" in proc.stdout  # progress shown
 
 
@@ -163,13 +173,13 @@ def test_resume_runs_again_only_what_was_not_decided(finished: Path, tmp_path: P
     assert after["run"] == report["run"] and after["state"] == "finished" and after["passed"]
     assert all(t["outcome"] == "passed" for t in after["tests"].values())
     # The kept tests' evidence is where the earlier run left it, set aside with its files.
-    # (A split run's: each in its part's folder.)
+    # (A run on workers: each in its worker's folder.)
     assert {n for n, t in after["tests"].items()
-            if t.get("folder") in ("earlier-1/part-1", "earlier-1/part-2")} == \
+            if t.get("folder") in ("earlier-1/worker-gw0", "earlier-1/worker-gw1")} == \
         set(tests) - set(undecided)
     assert (folder / "earlier-1" / "junit.xml").read_bytes() == earlier_junit
-    assert (folder / "earlier-1" / "part-2" / "timeline.jsonl").is_file()
-    assert not list(folder.glob("part-*"))
+    assert (folder / "earlier-1" / "worker-gw1" / "timeline.jsonl").is_file()
+    assert not list(folder.glob("worker-*"))
     assert [r["kept"] for r in after["resumes"]] == [len(tests) - 3]
     run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert run["run"] == report["run"] and len(run["resumed"]) == 1

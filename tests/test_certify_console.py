@@ -3,7 +3,7 @@
 Three small certifications of the miswired bench (tests/test_report_commands.py): the general
 readers' USB-04 and USB-05 only (``-- -k``), where the unverified Sony RC-S380 fails both
 (12 tests, 2 failing). On a terminal (a pty): the updating line with its control characters;
-through a pipe, split over two parts: a line per test and none; on a pty with ``--quiet``:
+through a pipe, on two pytest-xdist workers: a line per test and none; on a pty with ``--quiet``:
 the failures and the verdict only. What ``-k`` left undecided is not run, and the
 certification does not pass.
 """
@@ -125,8 +125,8 @@ def test_a_terminal_gets_one_updating_line_and_failures_as_they_happen(
 
 def test_a_pipe_gets_a_line_per_test_and_no_control_character(
         tmp_path: Path) -> None:
-    """Plain mode, through a split run (two parts: the parent shows their tests as one
-    run; each part's pytest gets the options after --)."""
+    """Plain mode, through a run on two pytest-xdist workers (one pytest run: certify shows
+    the workers' tests as one run; the options after -- reach the workers' collection)."""
     out = tmp_path / "pipe"
     argv = _certify_args(out)[:-len(SELECT)] + ["--", "-k", "USB-04 or USB-05 or USB-02"]
     argv[argv.index("--jobs") + 1] = "2"
@@ -135,12 +135,12 @@ def test_a_pipe_gets_a_line_per_test_and_no_control_character(
                           cwd=project_file("."))
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert not CONTROL.search(proc.stdout), repr(proc.stdout[-2000:])
-    assert "in 2 parts" in proc.stdout
+    assert "on 2 pytest-xdist workers" in proc.stdout
     tests = [line for line in proc.stdout.splitlines() if re.match(r"  (pass|FAIL) ", line)]
     report = _report(out)
     ran = {n for n, t in report["tests"].items() if t["outcome"] != "not_run"}
     assert {line.split()[1] for line in tests} == ran and len(tests) == len(ran) == 13
-    # The count: 1 to 13 in order; the total once both parts counted theirs.
+    # The count: 1 to 13 in order, of the 13 the workers collected.
     counts = [STATUS.search(line) for line in tests]
     assert [int(m.group(1)) for m in counts if m] == list(range(1, 14))
     assert counts[-1] is not None and counts[-1].group(2) == "13"
@@ -204,12 +204,11 @@ def test_the_estimate_is_the_mean_time_per_test_times_the_tests_left() -> None:
         def flush(self) -> None:
             pass
 
-    progress = Progress(Sink(), "plain", parts=2, clock=lambda: now[0])  # type: ignore[arg-type]
-    progress.collected(5)
+    progress = Progress(Sink(), "plain", clock=lambda: now[0])  # type: ignore[arg-type]
     now[0] = 110.0
     progress.finished({"nodeid": "a", "outcome": "passed", "failures": []})
-    assert lines[-1] == "  pass a  [1/?] 00:10 ~--:-- left\n"  # one part not counted yet
-    progress.collected(3)
+    assert lines[-1] == "  pass a  [1/?] 00:10 ~--:-- left\n"  # not counted yet
+    progress.collected(8)
     now[0] = 120.0
     progress.finished({"nodeid": "b", "outcome": "failed", "failures": ["X-01 m: why\nnot"]})
     # 2 of 8 in 20 s: 10 s each, 6 left.

@@ -1,5 +1,5 @@
 """``onshi-rig certify`` fails closed on plumbing: a maker the profiles do not know, and a
-part of a split run that did not finish in this run, never give a pass."""
+pytest-xdist worker that dies in the middle of a test, never give a pass."""
 
 from __future__ import annotations
 
@@ -44,36 +44,48 @@ def test_an_unknown_vendor_is_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "certification.json").exists()
 
 
-def test_a_part_that_dies_is_not_replaced_by_an_earlier_runs_part(tmp_path: Path) -> None:
+#: Loaded by every Python process of the run: in an xdist worker (started as ``python -c``),
+#: the process dies at once (as one the OOM killer takes) in the test named by DIE_IN.
+DYING_WORKER = """\
+import os, sys
+if sys.argv[:1] == ["-c"] and os.environ.get("DIE_IN"):
+    import harness.report.certification as certification
+    steps = certification.operator_steps
+
+    def dying(events, test):
+        if os.environ["DIE_IN"] in test:
+            os._exit(137)
+        return steps(events, test)
+
+    certification.operator_steps = dying
+"""
+
+
+def test_a_worker_that_dies_fails_its_test_and_the_run(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    # Every part process of this run dies at once (as a part killed by the OOM killer does),
-    # leaving in its folder a passing report of an earlier run (a reused --out is refused
-    # now, so the earlier run's file is put there by the dying part itself).
     hook = tmp_path / "hook"
     hook.mkdir()
-    (hook / "sitecustomize.py").write_text(
-        "import json, os, pathlib, sys\n"
-        "if '--run-id' in sys.argv:\n"
-        "    folder = pathlib.Path(sys.argv[sys.argv.index('--out') + 1])\n"
-        "    folder.mkdir(parents=True, exist_ok=True)\n"
-        "    (folder / 'certification.json').write_text(json.dumps({'bench': {'name': "
-        "'emulated'}, 'passed': True, 'state': 'finished', 'makers': {}, 'run': 'earlier'}))\n"
-        "    os._exit(137)\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    (hook / "sitecustomize.py").write_text(DYING_WORKER)
+    dying = "suites/test_usb_wiring.py::test_wiring_rule[canon-USB-02]"
+    env = {**os.environ, "DIE_IN": dying, "PYTHONPATH": os.pathsep.join(
         [str(hook), str(project_file(".")), os.environ.get("PYTHONPATH", "")])}
-    proc = certify("--jobs", "2", "--vendor", "canon", "--vendor", "atlas", "--out", str(out),
-                   env=env)
+    proc = certify("--jobs", "2", "--vendor", "canon", "--vendor", "general_readers",
+                   "--out", str(out), "--", "-k", "USB-02 or USB-04", env=env)
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
-    assert "did not finish" in proc.stderr and "137" in proc.stderr
-    assert (out / "part-1" / "certification.json").is_file()  # the earlier run's, planted
-    # The run's own report says so: nothing passed, each requirement not run with the part's
-    # fate, never the earlier run's pass.
+    assert "a worker of the certification died (gw" in proc.stderr
+    assert "Traceback" not in proc.stderr
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
     assert report["passed"] is False and report["state"] == "error"
-    assert report["run"] != "earlier" and set(report["makers"]) == {"canon", "atlas"}
-    for rows in report["makers"].values():
-        assert rows and all(row["status"] == "not_run" for row in rows.values())
-        assert all("did not finish (exit 137)" in row["reasons"][0] for row in rows.values())
+    # The test it ran failed with the reason, and was not run again (it would have killed
+    # the replacement too: one worker died); the others ran, on the replacement too.
+    assert report["tests"][dying]["outcome"] == "failed"
+    assert report["tests"][dying]["reason"].startswith("worker 'gw")
+    assert "crashed while running" in report["tests"][dying]["reason"]
+    assert proc.stderr.count("crashed") <= 1 and proc.stderr.count("; gw") == 0
+    usb02 = report["makers"]["canon"]["USB-02"]
+    assert usb02["status"] == "failed" and "crashed while running" in usb02["reasons"][0]
+    ran = {n: t["outcome"] for n, t in report["tests"].items() if t["outcome"] != "not_run"}
+    assert {o for n, o in ran.items() if n != dying} == {"passed"} and len(ran) > 2
 
 
 def test_the_suites_hold_the_readers_to_the_given_profiles(tmp_path: Path) -> None:

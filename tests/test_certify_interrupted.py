@@ -1,7 +1,7 @@
 """A certification stopped part way leaves a valid report: real ``onshi-rig certify``
 processes on the emulated bench, stopped once a verdict is in (SIGINT to the process group as
-Ctrl-C sends it, SIGTERM to a run split over parts, SIGKILL, and a stdout closed by its
-reader), and a reused run folder refused.
+Ctrl-C sends it, SIGTERM to a run on pytest-xdist workers, SIGKILL, and a stdout closed by
+its reader), and a reused run folder refused.
 
 The report is polled all along: each read must parse (it is only ever replaced whole). The
 general readers are the cheapest maker to certify; each run is stopped early.
@@ -100,29 +100,41 @@ def test_ctrl_c_on_the_process_group_finishes_the_report_as_interrupted(
     assert f'name="run" value="{after["run"]}"' in junit
 
 
-def test_sigterm_stops_a_run_split_over_parts_and_its_parts(tmp_path: Path) -> None:
-    """SIGTERM to the parent alone (its parts run in sessions of their own): it passes the
-    signal on, each part finishes its report as interrupted, and the merged report keeps
-    what the parts decided."""
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def test_sigterm_stops_a_run_on_workers_and_its_workers(tmp_path: Path) -> None:
+    """SIGTERM to certify alone (the xdist controller): it passes the stop on to its
+    workers, each ends its test and tears its bench down (its timeline written), none is
+    left running, and the report keeps what they decided, the test under way not run
+    (never failed as a crashed worker's)."""
     out = tmp_path / "run"
     proc = start(out, "--vendor", "general_readers", "--vendor", "canon", "--jobs", "2")
     before = wait_for_verdicts(proc, out)
+    workers = _children(proc.pid)
+    assert len(workers) == 2, workers
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err[-3000:]
     after = check_stopped(before, out, "not run: the run was interrupted")
     assert after["interrupted"] is True and set(after["makers"]) == {"general_readers", "canon"}
-    for part in ("part-1", "part-2"):
-        report = read(out / part)
-        assert report is not None and report["run"] == after["run"]
-        assert report["state"] == "interrupted" and report["interrupted"] is True
-        pid = json.loads((out / part / "run.json").read_text())["pid"]
+    assert not any("crashed" in t.get("reason", "") for t in after["tests"].values())
+    assert len(list(out.glob("worker-gw*/timeline.jsonl"))) == 2  # torn down, not killed
+    for pid in workers:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            pass
-        else:
-            raise AssertionError(f"{part} (pid {pid}) still runs")
+            continue
+        raise AssertionError(f"worker {pid} still runs")
 
 
 def test_a_closed_stdout_does_not_stop_the_run(tmp_path: Path) -> None:

@@ -61,8 +61,11 @@ class Timeline:
         """The transcript: one JSON object per event (already redacted at its source)."""
         events = self.events()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as out:
+        # Whole or not at all: a run's live report may read it while it is written.
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("w", encoding="utf-8") as out:
             for e in events:
                 row = {"t": e.t, "source": e.source, "kind": e.kind, **e.data}
                 out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        tmp.replace(path)
         return len(events)

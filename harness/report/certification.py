@@ -34,6 +34,8 @@ from harness.model.verdict import Verdict
 VERDICT_PROPERTY = "onshi_rig.verdict"
 #: ... and the bench fault that stopped it (harness.errors.BenchFault; the pytest plugin).
 BENCH_FAULT_PROPERTY = "onshi_rig.bench_fault"
+#: ... and each step a person (or the scripted operator) did in it (:func:`operator_steps`).
+OPERATOR_PROPERTY = "onshi_rig.operator"
 
 GENERAL = "general_readers"
 #: Why a test the pytest options given to certify (after ``--``) deselected did not run.
@@ -54,8 +56,9 @@ class TestRecord:
     verdicts: list[Verdict] = attrs.Factory(list)
     #: The steps a person (or the scripted operator) did in this test (operator_steps).
     operator: list[dict[str, Any]] = attrs.Factory(list)
-    #: Where its evidence lies, under the run folder: "" (the folder itself), ``part-N``
-    #: (a split run), ``earlier-N`` (kept from before a ``--resume``).
+    #: Where its evidence lies, under the run folder: "" (the folder itself),
+    #: ``worker-gwN`` (the pytest-xdist worker that ran it: harness/report/workers.py),
+    #: ``earlier-N[/...]`` (kept from before a ``--resume``).
     folder: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -87,8 +90,12 @@ class CertificationCollector:
     """Collects suite tests and their outcomes, keyed by node id."""
 
     def __init__(self, spec: BenchSpec, makers: set[str] | None = None,
-                 progress: Any = None, kept: dict[str, TestRecord] | None = None) -> None:
+                 progress: Any = None, kept: dict[str, TestRecord] | None = None,
+                 written: Path | None = None) -> None:
         self.spec = spec
+        #: In a pytest-xdist worker: where it writes what it collected, for the controller
+        #: (harness/report/workers.py), whose collector gets it with :meth:`load_collection`.
+        self.written = written
         self.only = makers
         self.progress = progress
         self.tests: dict[str, TestRecord] = {}
@@ -142,22 +149,45 @@ class CertificationCollector:
                 self.tests[item.nodeid] = TestRecord(item.nodeid, reqs, self._makers_of(item),
                                                      reason=DESELECTED)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.written is not None:
+            from harness.report.live import write_json
+
+            write_json(self.written, {"tests": {n: t.as_json() for n, t in self.tests.items()}})
+
+    def load_collection(self, tests: dict[str, Any]) -> None:
+        """What a pytest-xdist worker collected (:meth:`pytest_collection_finish`): the
+        controller runs no collection of its own."""
+        for nodeid, data in tests.items():
+            self.tests.setdefault(nodeid, TestRecord.from_json(nodeid, data))
+        self.collected = True
+
     def pytest_runtest_makereport(self, item: pytest.Item) -> None:
-        # The operator's steps are on the bench's timeline; each phase takes the new ones.
-        record = self.tests.get(item.nodeid)
+        # The operator's steps are on the bench's timeline; each phase takes the new ones,
+        # onto the test's properties (they reach a pytest-xdist controller with its report).
         bench = getattr(item, "funcargs", {}).get("bench")
-        if record is None or bench is None:
+        if bench is None:
             return
         events = bench.timeline.events(source="operator")
-        record.operator += operator_steps(events[self._operator_seen:], item.nodeid)
+        item.user_properties += [(OPERATOR_PROPERTY, step) for step in
+                                 operator_steps(events[self._operator_seen:], item.nodeid)]
         self._operator_seen = len(events)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.tests.get(report.nodeid)
         if record is None:
             return
+        worker = getattr(report, "node", None)  # a pytest-xdist worker's report
+        if worker is not None:
+            from harness.report.workers import worker_folder
+
+            record.folder = worker_folder(worker.gateway.id)
         record.verdicts += [Verdict.from_json(value) for name, value in report.user_properties
                             if name == VERDICT_PROPERTY and report.when == "call"]
+        if report.when == "teardown":  # the test's properties, all phases'
+            record.operator = [value for name, value in report.user_properties
+                               if name == OPERATOR_PROPERTY]
         faults = [value for name, value in report.user_properties
                   if name == BENCH_FAULT_PROPERTY]
         if report.failed and faults:
@@ -171,7 +201,8 @@ class CertificationCollector:
                 else "skipped"
         elif report.when == "call" and report.passed and record.outcome == "not_run":
             record.outcome = "passed"
-        if report.when == "teardown" and self.progress is not None:
+        # (xdist reports a test whose worker died as one report of its own.)
+        if report.when not in ("setup", "call") and self.progress is not None:
             self.progress(record)
 
 
@@ -285,26 +316,4 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
                          if t.outcome == "bench_fault"],
         "tests": {t.nodeid: t.as_json() for t in tests.values()
                   if only is None or not t.makers or set(t.makers) & only},
-    }
-
-
-def merge_reports(parts: list[dict[str, Any]], started: dt.datetime, ended: dt.datetime
-                  ) -> dict[str, Any]:
-    """Reports of one bench certified in parts (makers split over processes) as one."""
-    makers: dict[str, Any] = {}
-    for part in parts:
-        makers.update(part["makers"])
-    return {
-        "bench": parts[0]["bench"],
-        "started": started.isoformat(timespec="seconds"),
-        "ended": ended.isoformat(timespec="seconds"),
-        "passed": all(part["passed"] for part in parts),
-        "makers": makers,
-        "operator": [step for part in parts for step in part.get("operator", [])],
-        "bench_faults": [f for part in parts for f in part.get("bench_faults", [])],
-        # Each test's evidence is in its part's folder.
-        "tests": {nodeid: {**record, "folder": record.get("folder") or f"part-{i + 1}"}
-                  for i, part in enumerate(parts)
-                  for nodeid, record in part.get("tests", {}).items()},
-        "parts": [f"part-{i + 1}" for i in range(len(parts))],
     }

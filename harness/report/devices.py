@@ -81,9 +81,12 @@ class DeviceRecorder:
 
 
 def load_devices(run_dir: Path) -> dict[str, Any] | None:
-    """``devices.json`` of a run (of its first part, for a run certified in parts: every
-    part opens the same bench file)."""
-    for candidate in [run_dir / DEVICES_FILE, *sorted(run_dir.glob(f"part-*/{DEVICES_FILE}"))]:
+    """``devices.json`` of a run (of its first worker's, for a run spread over pytest-xdist
+    workers, or of its first part, for one certified in parts by an older rig: each opens
+    the same bench file)."""
+    for candidate in [run_dir / DEVICES_FILE,
+                      *sorted(run_dir.glob(f"worker-*/{DEVICES_FILE}")),
+                      *sorted(run_dir.glob(f"part-*/{DEVICES_FILE}"))]:
         try:
             return json.loads(candidate.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -13,15 +13,13 @@ Three modes (:func:`choose_mode`):
 The estimate is the mean time per finished test times the tests left: rough while few have
 finished, and ``~--:--`` before the first.
 
-A run certified in parts has each part print :func:`event_line` lines (``@event {json}``);
-the parent reads them back (:func:`parse_event`) into its own :class:`Progress`, so the
-console shows one run.
+A run spread over pytest-xdist workers is one pytest run: its controller, the certify
+process, gets every test's report and shows them here (harness/report/workers.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sys
@@ -32,8 +30,7 @@ from typing import Any, TextIO
 
 import attrs
 
-MODES = ("tty", "plain", "quiet", "events")
-EVENT_PREFIX = "@event "
+MODES = ("tty", "plain", "quiet")
 MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "bench_fault": "BENCH",
          "not_run": "----"}
 #: Control characters other than newline: never in a plain or quiet console (CI logs).
@@ -82,40 +79,23 @@ def failure_lines(record: Any) -> list[str]:
 
 
 def test_event(record: Any) -> dict[str, Any]:
-    """A finished test as the console shows it (and as a part sends it to its parent)."""
+    """A finished test as the console shows it."""
     return {"nodeid": record.nodeid, "outcome": record.outcome,
             "failures": failure_lines(record)}
 
 
-def event_line(event: dict[str, Any]) -> str:
-    return EVENT_PREFIX + json.dumps(event, ensure_ascii=False)
-
-
-def parse_event(line: str) -> dict[str, Any] | None:
-    """A part's event line, or None for any other line (its header, errors)."""
-    if not line.startswith(EVENT_PREFIX):
-        return None
-    try:
-        event = json.loads(line[len(EVENT_PREFIX):])
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None
-
-
 @attrs.define
 class Progress:
-    """The console of one run. ``parts``: how many parts will each report their count of
-    tests (the total is shown once all have)."""
+    """The console of one run."""
 
     stream: TextIO
     mode: str
-    parts: int = 1
     clock: Callable[[], float] = time.monotonic
     #: Seconds between two refreshes of the updating line while no test finishes.
     tick_s: float = 1.0
     width: int = 100
     total: int = 0
-    counted: int = 0
+    counted: bool = False
     done: int = 0
     failed: int = 0
     last: str = ""
@@ -140,20 +120,14 @@ class Progress:
     # --- what the run reports -------------------------------------------------------------
 
     def collected(self, count: int) -> None:
-        """A part (or the run) collected ``count`` tests to run."""
-        if self.mode == "events":
-            self._write(event_line({"collected": count}) + "\n")
-            return
+        """The run collected ``count`` tests to run."""
         with self._lock:
-            self.total += count
-            self.counted += 1
+            self.total = count
+            self.counted = True
             self._draw()
 
     def finished(self, event: dict[str, Any]) -> None:
         """A test finished (:func:`test_event`)."""
-        if self.mode == "events":
-            self._write(event_line({"test": event}) + "\n")
-            return
         failures = [one_line(str(f)) for f in event.get("failures", [])]
         outcome = str(event.get("outcome", ""))
         nodeid = one_line(str(event.get("nodeid", "")))
@@ -176,7 +150,7 @@ class Progress:
 
     def say(self, text: str) -> None:
         """A message of the run's (not in quiet mode), above the updating line."""
-        if self.mode in ("quiet", "events"):
+        if self.mode == "quiet":
             return
         with self._lock:
             self._clear()
@@ -197,9 +171,9 @@ class Progress:
     # --- how it shows ---------------------------------------------------------------------
 
     def status(self, *, done: bool = False) -> str:
-        """``[123/207] 00:21 ~00:14 left`` (the total ``?`` until every part counted)."""
+        """``[123/207] 00:21 ~00:14 left`` (the total ``?`` until the tests are counted)."""
         elapsed = self.clock() - self.started
-        known = self.counted >= self.parts
+        known = self.counted
         total = str(self.total) if known else "?"
         head = f"[{self.done}/{total}] {clock_text(elapsed)}"
         if done:

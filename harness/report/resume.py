@@ -1,13 +1,13 @@
 """``certify --resume --out DIR``: finish an earlier run in its own folder.
 
 The folder's run goes on under its run id. The tests it decided (passed or failed) are kept
-as they were; the others run again: not run (the run was interrupted, killed, or a part
+as they were; the others run again: not run (the run was interrupted, killed, or a worker
 died), skipped, or stopped by a bench fault. Refused before any work when what would run is
 not what ran: another bench file (by its SHA-256), other profiles, another rig version or
 other code (the harness and suites, by SHA-256), other makers; or when the folder's run is still going, or the folder holds no run.
 
 The earlier run's own files (``junit.xml``, ``timeline.jsonl``, ``devices.json``,
-``evidence/``, ``part-*/``) move to ``earlier-N/``: the kept verdicts' pictures and
+``evidence/``, ``worker-*/``) move to ``earlier-N/``: the kept verdicts' pictures and
 timelines are drawn from there; allure's results stay and gain the new attempts.
 """
 
@@ -33,6 +33,8 @@ from harness.report.live import REPORT_FILE, RUN_FILE, write_json
 DECIDED = ("passed", "failed")
 #: The earlier run's files that belong to its tests (moved aside, not overwritten).
 RUN_FILES = (JUNIT_FILE, "timeline.jsonl", DEVICES_FILE, "evidence")
+#: ... and its workers' folders (``part-N``: an older rig's parts).
+WORKER_FOLDERS = ("worker-", "part-")
 
 
 @attrs.frozen
@@ -127,6 +129,6 @@ def _set_aside(out: Path) -> str:
     target = out / name
     target.mkdir()
     for path in sorted(out.iterdir()):
-        if path.name in RUN_FILES or (path.is_dir() and path.name.startswith("part-")):
+        if path.name in RUN_FILES or (path.is_dir() and path.name.startswith(WORKER_FOLDERS)):
             shutil.move(str(path), str(target / path.name))
     return name

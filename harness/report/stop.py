@@ -1,9 +1,9 @@
 """How a certification stops when asked to: SIGINT (Ctrl-C) or SIGTERM.
 
 The first signal stops the run where it is (``on_stop`` runs: the run raises
-``KeyboardInterrupt`` into the suites, pytest tears the bench down, or a split run passes
-the signal on to its parts); the run then finishes its report with what was decided and
-exits ``128 + signal`` (130, 143). Further signals while it finishes are noted and ignored:
+``KeyboardInterrupt`` into the suites and pytest tears the bench down, or a run spread
+over pytest-xdist workers passes the signal on to them: harness/report/workers.py); the run
+then finishes its report with what was decided and exits ``128 + signal`` (130, 143). Further signals while it finishes are noted and ignored:
 the report is being written (SIGKILL stops at once, leaving the last report written).
 """
 
@@ -37,6 +37,25 @@ class Stop:
     @property
     def name(self) -> str:
         return signal.Signals(self.signum or signal.SIGINT).name
+
+
+def interrupt_once() -> None:
+    """For the rest of the process (a worker of a certification spread over processes):
+    the first SIGINT or SIGTERM raises ``KeyboardInterrupt`` (pytest ends the test, tears
+    the bench down and stops), further ones are ignored so the teardown finishes."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only; it keeps Python's own handling
+    stop = Stop()
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.signum is None:
+            stop.signum = signum
+            raise KeyboardInterrupt
+
+    for s in SIGNALS:
+        signal.signal(s, handler)
 
 
 def _raise_interrupt(stop: Stop) -> None:

@@ -221,7 +221,9 @@ class EvidenceStore:
         if not index.is_file():
             return []
         items = []
-        for line in index.read_text(encoding="utf-8").splitlines():
+        # Whole lines only: the last one, without its newline, is still being written (the
+        # live report of a run spread over workers reads a worker's index as it grows).
+        for line in index.read_text(encoding="utf-8").split("\n")[:-1]:
             if line.strip():
                 items.append(Evidence(**json.loads(line)))
         return items

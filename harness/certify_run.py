@@ -1,0 +1,348 @@
+"""``onshi-rig certify``: the suites run on a bench into a run folder of its own, the report
+written as the run goes and finished however it ends (harness/cli.py parses the command).
+
+One pytest run, in this process: with ``--jobs 1`` (and always on a real bench, on vpcd, or
+for ``--resume``) the tests run here; with ``--jobs N`` on an emulated bench they run on N
+pytest-xdist workers, each with its own emulated bench, a maker's tests on one worker, and
+this process is xdist's controller (harness/report/workers.py). Either way the certification
+collector, the console, JUnit and allure see one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import sys
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.cli import EXIT_BENCH_FAULT, EXIT_OK, EXIT_VIOLATION
+from harness.errors import RigError
+
+if TYPE_CHECKING:
+    from harness.model.bench_spec import BenchSpec
+    from harness.model.profiles import ProfileSet
+    from harness.report.live import LiveReport
+    from harness.report.progress import Progress
+    from harness.report.resume import Resume
+
+
+def certify(args: argparse.Namespace) -> int:
+    """``onshi-rig certify``: check what was asked, claim (or resume) the run folder, run."""
+    from harness.bench import check_bench_file, default_bench_path
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.paths import reports_dir
+    from harness.report.certification import applicable
+    from harness.report.console import guard_streams
+    from harness.report.live import claim_folder, unique_folder
+    from harness.report.provenance import provenance
+    from harness.report.resume import resume_folder
+
+    # `certify | head -1`: a closed stdout never stops the run.
+    guard_streams()
+    pytest_args = _pytest_args(args)
+    path = (args.bench or default_bench_path()).resolve()
+    spec = check_bench_file(path)
+    profiles_dir = Path(args.profiles or default_profiles_dir()).resolve()
+    profiles = ProfileSet.load(profiles_dir)
+    _every_maker_profiled(path, spec, profiles, profiles_dir)
+    only = set(args.vendor) or None
+    if only:
+        on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
+        if any(r.kind == "general_reader" for r in spec.readers):
+            on_bench.add("general_readers")
+        missing = sorted(only - on_bench)
+        if missing:
+            raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
+                           f"{path.name} (it has: {', '.join(sorted(on_bench))})")
+    if args.plan:
+        return _certification_plan(path, spec, profiles, profiles_dir, only)
+    # The folder is this run's before any work: a file, an unwritable or a used folder is
+    # refused (runs never mix), and the default one is new even for runs started together.
+    run_id = uuid.uuid4().hex
+    resumed = None
+    if args.resume:
+        # The folder's run goes on: its decided tests kept, the rest run again, as one job.
+        if args.out is None:
+            raise RigError("--resume: give --out, the folder of the run to finish")
+        out = args.out.resolve()
+        resumed = resume_folder(out, path, provenance(profiles_dir), only)
+        run_id, only = resumed.run_id, resumed.makers
+    else:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = (args.out or unique_folder(reports_dir(), f"certify-{stamp}")).resolve()
+        claim_folder(out, run_id)
+    keys = sorted(only or applicable(profiles, spec))
+    return _run(args, Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed,
+                            pytest_args), _jobs(args.jobs, spec, keys, resumed))
+
+
+def _jobs(asked: int, spec: BenchSpec, keys: list[str], resumed: Resume | None) -> int:
+    """How many pytest-xdist workers: at most one per maker; one bench for a real bench,
+    whose devices are one of each, and for the vpcd tier (pcscd serves one set of vpcd
+    readers); one job to finish a run (``--resume``)."""
+    from harness.report.workers import xdist_available
+
+    jobs = max(1, min(asked, len(keys)))
+    if spec.kind != "emulated" or spec.pcsc.service != "inprocess" or resumed is not None:
+        return 1
+    return jobs if jobs == 1 or xdist_available() else 1
+
+
+class Setup:
+    """What a certification runs with, checked (:func:`certify`)."""
+
+    def __init__(self, path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir: Path,
+                 only: set[str] | None, out: Path, run_id: str, resumed: Resume | None,
+                 pytest_args: list[str]) -> None:
+        self.path, self.spec, self.profiles = path, spec, profiles
+        self.profiles_dir, self.only, self.out, self.run_id = profiles_dir, only, out, run_id
+        self.resumed, self.pytest_args = resumed, pytest_args
+
+
+def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
+    """The suites' pytest run, the live report along it, and its end: finished, interrupted
+    (a signal), or an error (pytest could not run, a worker died)."""
+    import pytest
+
+    from harness.paths import project_file
+    from harness.report.allure_run import ALLURE_DIR
+    from harness.report.certification import CertificationCollector, applicable, build_report
+    from harness.report.devices import DEVICES_FILE, DeviceRecorder
+    from harness.report.junit import JUNIT_FILE
+    from harness.report.live import LiveReport
+    from harness.report.progress import ProgressPlugin, test_event
+    from harness.report.provenance import provenance
+    from harness.report.requirements import requirement_texts
+    from harness.report.stop import stopping
+    from harness.report.workers import Controller, xdist_args
+
+    spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
+    console = _console(args)
+    collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
+    controller = Controller(out, collector, console,
+                            {r.maker for r in spec.readers if r.kind == "face_auth_reader"}) \
+        if jobs > 1 else None
+    if controller is not None:
+        plugins: list[Any] = [collector, controller]
+        spread = xdist_args(out, jobs, only)
+    else:
+        plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console)]
+        spread = []
+    keys = sorted(only or applicable(setup.profiles, spec))
+    live: LiveReport | None = None
+    error = "not run: the suites stopped"
+    # From here a signal stops the run with its report finished (before the first
+    # report, with none: nothing was decided).
+    with (stopping(controller.stop_workers) if controller else stopping()) as stop:
+        try:
+            started = dt.datetime.now().astimezone()
+            rig = provenance(setup.profiles_dir)
+            texts = requirement_texts(setup.profiles, applicable(setup.profiles, spec, only))
+
+            def build(state: str) -> dict:
+                report = build_report(bench_path=setup.path, spec=spec, profiles=setup.profiles,
+                                      tests=collector.tests, started=started,
+                                      ended=dt.datetime.now().astimezone(), only=only,
+                                      collected=collector.collected,
+                                      pending=_pending(state, error))
+                report.update(rig=rig, requirements=texts)
+                if setup.pytest_args:
+                    report["pytest_args"] = setup.pytest_args
+                if resumed is not None:
+                    report["resumes"] = resumed.resumes
+                return report
+
+            live = writer = LiveReport(out, setup.run_id, build, html=True)
+            writer.update()  # from the start: every requirement not run yet
+
+            def progress(record) -> None:  # noqa: ANN001
+                writer.update()
+                console.finished(test_event(record))
+
+            collector.progress = progress
+            console.say(f"certifying {spec.bench!r} ({setup.path.name}) into {out}"
+                        + (f", on {jobs} pytest-xdist workers (a maker's tests on one)"
+                           if controller else ""))
+            # The report's pictures: the frames behind each screen decision, in the run folder.
+            evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
+            code = pytest.main(
+                [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
+                 "-p", "no:labgrid",  # labgrid's own plugin: not the rig's
+                 "-o", "addopts=", "--bench", str(setup.path),
+                 f"--alluredir={out / ALLURE_DIR}", f"--timeline={out / 'timeline.jsonl'}",
+                 "--profiles", str(setup.profiles_dir), f"--junitxml={out / JUNIT_FILE}",
+                 "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file(".")),
+                 *spread, *setup.pytest_args],
+                plugins=plugins,
+            )
+        except KeyboardInterrupt:  # a signal outside pytest's own handling of it
+            code = pytest.ExitCode.INTERRUPTED
+        finally:
+            console.close()
+        if live is None:
+            return stop.exit_code
+        junit = [(out / JUNIT_FILE, keys)]
+        if (code == pytest.ExitCode.INTERRUPTED and stop.signum is None
+                and controller is not None and controller.stopped_because.startswith(
+                    "stopping after")):
+            code = pytest.ExitCode.TESTS_FAILED  # -x or --maxfail after --: it stopped as asked
+        if code == pytest.ExitCode.INTERRUPTED:
+            if stop.signum is None:
+                stop.signum = signal.SIGINT
+            _finish(live, "interrupted", junit, mode=console.mode)
+            print(f"interrupted ({stop.name}): the report holds what was decided, the rest "
+                  "not run", file=sys.stderr, flush=True)
+            return stop.exit_code
+        if controller is not None and controller.died:
+            died = "; ".join(controller.died)
+            error = f"not run: a worker of the run died ({died})"
+            _finish(live, "error", junit, mode=console.mode)
+            raise RigError(f"a worker of the certification died ({died}); the test it ran "
+                           f"failed, see {out / 'certification.json'}")
+        if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+            _finish(live, "error", junit, mode=console.mode)
+            raise RigError(f"the suites did not run (pytest exit {int(code)})"
+                           + (f" with the pytest options {' '.join(setup.pytest_args)}"
+                              if setup.pytest_args else ""))
+        return _finish(live, "finished", junit, mode=console.mode)
+
+
+#: Options certify gives its pytest run itself: given again after ``--`` they would send
+#: the report's files elsewhere, run another bench or spread the run otherwise: refused.
+_OWN_PYTEST_OPTIONS = ("--bench", "--profiles", "--alluredir", "--timeline", "--junitxml",
+                       "--junit-xml", "--evidence", "--rootdir", "-p", "-o", "--override-ini",
+                       "-c", "--config-file", "--confcutdir", "-n", "--numprocesses",
+                       "--dist", "--maxprocesses", "--max-worker-restart", "--tx",
+                       "--certify-run", "--certify-makers")
+
+
+def _pytest_args(args: argparse.Namespace) -> list[str]:
+    """What follows ``--`` on certify's line, checked: none of certify's own options."""
+    given = list(getattr(args, "pytest_args", None) or [])
+    for arg in given:
+        name = arg.split("=", 1)[0]
+        short = name[:2] if name.startswith("-") and not name.startswith("--") else ""
+        if name in _OWN_PYTEST_OPTIONS or short in ("-p", "-o", "-c", "-n"):
+            raise RigError(f"-- {arg}: certify sets {name} for each run itself; pytest "
+                           "options after -- may select tests (-k, -m, -x, --deselect), "
+                           "not move the report")
+    return given
+
+
+def _console(args: argparse.Namespace) -> Progress:
+    """The run's console (harness/report/progress.py): an updating line on a terminal,
+    plain lines elsewhere, or quiet."""
+    from harness.report.progress import Progress, choose_mode, console_stream
+
+    mode = choose_mode(sys.stdout, quiet=args.quiet, plain=args.plain)
+    return Progress(console_stream(mode), mode)
+
+
+def _pending(state: str, error: str) -> str:
+    """Why a test that has not run did not, in a report of a run in ``state`` (``error``:
+    why, for a run that ended in one)."""
+    from harness.report.live import INTERRUPTED, PENDING
+
+    return {"running": PENDING, "interrupted": INTERRUPTED, "error": error}.get(state,
+                                                                                 "not_run")
+
+
+def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
+                        profiles_dir: Path, only: set[str] | None) -> int:
+    """``certify --plan``: the suites collected, not run; per maker, each requirement with
+    the tests that would decide it. Exit 1 when a requirement has none (it would fail)."""
+    import pytest
+
+    from harness.paths import project_file
+    from harness.report.certification import CertificationCollector, applicable
+
+    collector = CertificationCollector(spec, only)
+    code = pytest.main(
+        [str(project_file("suites")), "--collect-only", "-p", "no:terminal",
+         "-p", "no:cacheprovider", "-p", "no:labgrid", "-o", "addopts=", "--bench", str(path),
+         "--profiles", str(profiles_dir), "--rootdir", str(project_file("."))],
+        plugins=[collector],
+    )
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise RigError(f"the suites could not be collected (pytest exit {int(code)})")
+    uncovered = 0
+    for maker, req_ids in applicable(profiles, spec, only).items():
+        print(maker)
+        for req in req_ids:
+            deciding = [t.nodeid for t in collector.tests.values()
+                        if req in t.requirements and (maker in t.makers or not t.makers)]
+            uncovered += not deciding
+            print(f"  {req:8} {len(deciding):3} test(s)" if deciding
+                  else f"  {req:8}   NO TEST: this requirement would fail")
+    return EXIT_OK if not uncovered else EXIT_VIOLATION
+
+
+def _every_maker_profiled(path: Path, spec: BenchSpec, profiles: ProfileSet,
+                          profiles_dir: Path) -> None:
+    """A face-auth reader whose maker has no profile would be certified against nothing:
+    that is bad input, not a pass."""
+    from harness.errors import BadInput
+    from harness.loading import line_of, read_layered_yaml
+
+    for i, reader in enumerate(spec.readers):
+        if reader.kind == "face_auth_reader" and reader.maker not in profiles.profiles:
+            _, lines = read_layered_yaml(path)
+            known = ", ".join(sorted(profiles.profiles)) or "none"
+            raise BadInput(str(path), line_of(lines, ("readers", i, "maker")),
+                           f"readers[{i}].maker",
+                           f"{reader.maker!r} has no vendor profile in {profiles_dir} "
+                           f"(profiles: {known})")
+
+
+def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *,
+            mode: str = "plain") -> int:
+    """The run folder's last report, in ``state``: ``certification.json`` (with what
+    produced it and the requirements' statements and notices), ``junit.xml``,
+    ``certification.html`` and allure's run files, then the manifest. The console gets the
+    final table (``mode`` quiet: the verdict line only)."""
+    import xml.etree.ElementTree as ET
+
+    from harness.report.allure_run import ALLURE_DIR, write_run_files
+    from harness.report.html import HTML_FILE
+    from harness.report.junit import JUNIT_FILE, finish_junit
+    from harness.report.manifest import seal_run_folder, write_manifest
+    from harness.report.summary import final_table, verdict_line
+
+    report = live.update(state)
+    out = live.out
+    present = [(p, makers) for p, makers in junit if p.is_file()]
+    if present:
+        try:
+            finish_junit(out / JUNIT_FILE, present, bench=report["bench"]["name"],
+                         bench_sha256=report["bench"]["sha256"],
+                         commit=report["rig"]["commit"], passed=report["passed"],
+                         run=live.run_id)
+        except ET.ParseError as exc:  # pytest stopped while it wrote the file
+            print(f"junit.xml not written: pytest's file is cut short ({exc})",
+                  file=sys.stderr, flush=True)
+    loud = mode in ("tty", "plain")
+    write_run_files(out / ALLURE_DIR, report)  # what produced the results, categories
+    seconds = live.write_html()
+    if loud:
+        print(f"HTML report: {out / HTML_FILE} ({seconds:.1f} s)", flush=True)
+        print("\n".join(final_table(report)), flush=True)
+        print(f"report: {out / 'certification.json'}", flush=True)
+        for fault in report.get("bench_faults", []):
+            print(f"BENCH FAULT {fault['test']}: {fault['fault']}", flush=True)
+    # Last: the manifest lists every file the run wrote.
+    if loud:
+        seal_run_folder(out)
+    else:
+        try:
+            write_manifest(out)
+        except OSError as exc:
+            print(f"{out}: manifest not written: {exc}", file=sys.stderr, flush=True)
+    print(verdict_line(report, out), flush=True)
+    if report["passed"]:
+        return EXIT_OK
+    failed = any(row["status"] == "failed" for rows in report["makers"].values()
+                 for row in rows.values())
+    return EXIT_BENCH_FAULT if report.get("bench_faults") and not failed else EXIT_VIOLATION

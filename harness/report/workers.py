@@ -1,0 +1,235 @@
+"""A certification spread over pytest-xdist workers (``certify --jobs N``, N > 1).
+
+One pytest run: the certify process is xdist's controller, which runs no test itself but
+gets every test's report, so the certification collector, the live report, the console,
+JUnit and allure all see one run. Each worker is a pytest process with its own emulated
+bench (the session's fixtures are per process) and its own folder in the run folder,
+``worker-<id>/`` (``worker-gw0``), for what its bench wrote: ``timeline.jsonl``,
+``evidence/``, ``devices.json``, and ``collected.json``, the tests it collected with their
+requirements and makers (the controller's collector reads it: it collects nothing itself).
+A test's record names the worker folder it ran in (``folder``), so the reports find its
+evidence.
+
+A maker's tests run on one worker (:class:`MakerScheduling`): the makers' twins keep their
+state from test to test as a real reader does. The face-auth makers go first (their flows
+take seconds per test), the general readers' (a scan each) last, so they fill the end.
+
+Fail closed: a worker that dies fails the test it was running (xdist's report: "worker
+'gw0' crashed while running ..."), which is not run again on another worker (it would kill
+that one too); its other tests are, on a replacement; and the run ends as an error (exit
+2). A signal to certify is passed on to the workers (SIGINT: each ends its test, tears its
+bench down and stops), which are killed if they have not stopped a minute later.
+"""
+
+from __future__ import annotations
+
+import _thread
+import argparse
+import contextlib
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.report.certification import CertificationCollector
+    from harness.report.progress import Progress
+    from harness.report.stop import Stop
+
+#: What a worker collected (its folder's), for the controller.
+COLLECTED_FILE = "collected.json"
+#: A stopped worker still running this long after the signal is killed.
+STOP_GRACE_S = 60.0
+
+
+def worker_folder(worker_id: str) -> str:
+    """The run folder's folder of worker ``worker_id`` (xdist's ``gw0``, ``gw1``...; a
+    worker replacing a dead one gets a new id, so a new folder)."""
+    return f"worker-{worker_id}"
+
+
+def xdist_available() -> bool:
+    try:
+        import xdist  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def xdist_args(out: Path, jobs: int, makers: set[str] | None) -> list[str]:
+    """The options that make certify's pytest run a controller of ``jobs`` workers."""
+    return ["-p", "xdist", "-p", "harness.report.workers", "-n", str(jobs),
+            # A dead worker is replaced (at most once per worker): its other tests still run.
+            f"--max-worker-restart={jobs}", f"--certify-run={out}",
+            *([f"--certify-makers={','.join(sorted(makers))}"] if makers else [])]
+
+
+# --- in each worker: loaded with ``-p harness.report.workers`` --------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("onshi-rig certify")
+    group.addoption("--certify-run", metavar="DIR", default=None, help=argparse.SUPPRESS)
+    group.addoption("--certify-makers", metavar="KEYS", default=None, help=argparse.SUPPRESS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a worker of a certification: its folder, its bench's files there, the collector
+    that records what it collected, the recorder of its bench's devices, and signals that
+    stop it once."""
+    run = config.getoption("--certify-run", None)
+    workerinput = getattr(config, "workerinput", None)
+    if run is None or workerinput is None:
+        return
+    from harness.bench import check_bench_file
+    from harness.report.certification import CertificationCollector
+    from harness.report.devices import DEVICES_FILE, DeviceRecorder
+    from harness.report.stop import interrupt_once
+
+    folder = Path(run) / worker_folder(workerinput["workerid"])
+    folder.mkdir(parents=True, exist_ok=True)
+    config.option.timeline = str(folder / "timeline.jsonl")
+    if config.option.evidence:
+        config.option.evidence = str(folder / "evidence")
+    makers = config.getoption("--certify-makers")
+    spec = check_bench_file(Path(config.getoption("--bench")))
+    collector = CertificationCollector(spec, set(makers.split(",")) if makers else None,
+                                       written=folder / COLLECTED_FILE)
+    config.pluginmanager.register(collector, "onshi_rig_certification")
+    config.pluginmanager.register(DeviceRecorder(folder / DEVICES_FILE), "onshi_rig_devices")
+    interrupt_once()
+
+
+# --- in the certify process: xdist's controller -----------------------------------------------
+
+def _scheduling() -> type:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MakerScheduling(LoadScopeScheduling):
+        """xdist's scope scheduling with a maker as the scope, the costliest first, and a
+        test whose worker died not run again."""
+
+        def __init__(self, config: pytest.Config, log: Any, run: Controller) -> None:
+            super().__init__(config, log)
+            self._run = run
+            self._ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            return self._run.scope_of(nodeid)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self._ordered:  # once, when the work is first handed out
+                units = sorted(self.workqueue.items(), key=lambda unit: self._run.weight(unit[0]))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self._ordered = True
+            super()._assign_work_unit(node)
+
+        def remove_node(self, node: Any) -> str | None:
+            crashed = next((nodeid for unit in self.assigned_work.get(node, {}).values()
+                            for nodeid, done in unit.items() if not done), None)
+            if self._run.stopping:
+                # A worker stopped by the run's signal ends its test unreported (not run,
+                # interrupted), not crashed.
+                crashed = None
+            elif crashed is not None:  # reported failed by xdist; the rest goes elsewhere
+                for unit in self.assigned_work[node].values():
+                    if crashed in unit:
+                        unit[crashed] = True
+            super().remove_node(node)
+            return crashed
+
+    return MakerScheduling
+
+
+class Controller:
+    """The certify process's side of an xdist run: the workers' collections into the
+    collector and the console, the makers' scheduling, the workers that died, and the
+    stop passed on to the workers."""
+
+    def __init__(self, out: Path, collector: CertificationCollector, progress: Progress,
+                 face_auth: set[str]) -> None:
+        self.out = out
+        self.collector = collector
+        self.progress = progress
+        #: Face-auth makers (the costly ones: their tests drive flows).
+        self.face_auth = face_auth
+        #: Workers that died: "gw0: why".
+        self.died: list[str] = []
+        #: Why the run's workers were told to stop, when it was not a signal (``-x``).
+        self.stopped_because = ""
+        #: A signal came: the workers were told to stop.
+        self.stopping = False
+        self._scopes: dict[str, str] = {}
+        self._sizes: dict[str, int] = {}
+
+    # The scheduler of this run, not the checkout's own (its conftest.py has one).
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        return _scheduling()(config, log, self)
+
+    def scope_of(self, nodeid: str) -> str:
+        return self._scopes.get(nodeid, "")
+
+    def weight(self, scope: str) -> tuple:
+        return (scope not in self.face_auth, -self._sizes.get(scope, 0), scope)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if self.collector.collected:
+            return  # every worker collects the same tests (xdist checks); the first says
+        worker = node.gateway.id
+        path = self.out / worker_folder(worker) / COLLECTED_FILE
+        try:
+            tests = json.loads(path.read_text("utf-8"))["tests"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.died.append(f"{worker}: its collection could not be read ({exc})")
+            return
+        self.collector.load_collection(tests)
+        for nodeid in ids:
+            makers = tests.get(nodeid, {}).get("makers") or ["-"]
+            self._scopes[nodeid] = makers[0]
+            self._sizes[makers[0]] = self._sizes.get(makers[0], 0) + 1
+        self.progress.collected(len(ids))
+
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        if error is not None and error != "keyboard-interrupt":
+            self.died.append(f"{node.gateway.id}: {error}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        dsession = session.config.pluginmanager.get_plugin("dsession")
+        self.stopped_because = str(getattr(dsession, "shouldstop", "") or "")
+
+
+    def stop_workers(self, stop: Stop) -> None:
+        """The signal handler's action (harness.report.stop): SIGINT to this process's
+        children, the workers (each ends its test, tears its bench down and stops), and
+        the run stopped from here if they have not stopped a minute later (or at once
+        when there are none yet)."""
+        self.stopping = True
+        children = _children()
+        if not children:
+            raise KeyboardInterrupt
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGINT)
+        timer = threading.Timer(STOP_GRACE_S, _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
+
+
+def _children() -> list[int]:
+    """This process's child processes (Linux /proc; elsewhere none are known)."""
+    me, pids = os.getpid(), []
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # The parent's pid is the 2nd field after the command's ")".
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == me:
+                    pids.append(int(entry.name))
+    return pids
