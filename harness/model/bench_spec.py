@@ -276,9 +276,11 @@ class PcscSettings(Field):
     """How emulated cards reach PC/SC clients.
 
     ``inprocess``: inside the rig only (no pcscd needed). ``vpcd``: through the real pcscd and
-    the vpcd driver, so pyscard, pcsc_scan and opensc see them. vpcd keeps its state per slot
-    number, so one pcscd can hold one vpcd reader: ``vpcd_reader`` names the emulated reader
-    served there (default: the first with a PC/SC side), on ``vpcd_base_port``.
+    the vpcd driver, so pyscard, pcsc_scan and opensc see them: every reader with a PC/SC side
+    with the rig's reader.conf (``onshi-rig pcscd-config``: reader i on ``vpcd_base_port`` +
+    2i, each entry with its own copy of the driver, since entries sharing one collide), or the
+    first two with Debian's stock one ("Virtual PCD" on 35963 and 35964; ``vpcd_reader`` takes
+    its first slot, default the bench's first reader).
     """
 
     service: Literal["inprocess", "vpcd"] = "inprocess"

@@ -33,6 +33,7 @@ FAMILY_TITLES = {
     "USB": "Connection rules",
     "BOOT": "Power-on order",
     "ERR": "Troubleshooting behaviours",
+    "NET": "The year-end network renewal",
     "AUTH": "Identity check modes",
     "SP": "My Number card on a smartphone",
     "CON": "Consent",
