@@ -29,7 +29,7 @@ from harness.loading import (
     read_head,
     read_yaml,
 )
-from harness.model.bench_spec import BenchSpec, PowerStep, Reader
+from harness.model.bench_spec import ROUTER, BenchSpec, PowerLink, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
 from harness.paths import project_file
@@ -168,6 +168,7 @@ class Bench:
         self.network_monitor = emu.network_monitor
         ports = emu.start_relays()
         self.relays = open_relays(self._relay_context(lambda: emu.usb_backend, ports))
+        self._router_on()
         if self.spec.robot is not None:
             from harness.emulation.robot import start_robot
 
@@ -216,10 +217,22 @@ class Bench:
         if name not in links:
             raise RigError(f"bench {self.name!r}: {name!r} has no relay channel "
                            f"(switchable: {', '.join(links) or 'none'})")
-        link = links[name]
+        self.switch_link(name, links[name], on)
+
+    def switch_link(self, name: str, link: PowerLink, on: bool) -> None:
+        """Switch a relay channel of the bench file (a device's ``power``, the network's
+        ``switch`` or ``router``); it lands on the timeline as ``power.switched`` of
+        ``name``."""
         relay = self.relays[link.relay]
         relay.on(link.channel) if on else relay.off(link.channel)
         self.timeline.record(name, "power.switched", on=on)
+
+    def _router_on(self) -> None:
+        """The router on a relay channel (``network.router``) switched on as the bench
+        opens: the terminal's line needs it, and a board just plugged in has every relay
+        off."""
+        if self.spec.network.router is not None:
+            self.switch_link(ROUTER, self.spec.network.router, True)
 
     def _relay_context(self, backend: Callable[[], usb.backend.IBackend | None],
                        serial_ports: Mapping[str, str]) -> RelayContext:
@@ -234,6 +247,7 @@ class Bench:
         self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
         bus = self.usb
         self.relays = open_relays(self._relay_context(lambda: bus.backend, {}))
+        self._router_on()
         if self.spec.robot is not None:
             self.robot = GcodeRobot.for_spec(self.spec.robot, timeline=self.timeline)
         try:

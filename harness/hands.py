@@ -23,6 +23,7 @@ import attrs
 
 from harness.devices.usb_power import UsbPortPower
 from harness.errors import DeviceTimeout, RigError
+from harness.model.bench_spec import ROUTER
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.operator import (
@@ -35,6 +36,7 @@ from harness.operator import (
     Step,
     TtyOperator,
 )
+from harness.power_cycle import PowerCycle
 
 if TYPE_CHECKING:
     from harness.bench import Bench
@@ -117,6 +119,10 @@ class Hands(Protocol):
 
     def reboot_terminal(self) -> None:
         """The eligibility terminal is restarted."""
+
+    def restart_pc(self) -> None:
+        """ERR-11's first remedy (seed 002 ②: PCの電源オンオフや再起動): the terminal
+        restarted, or power-cycled where the bench switches its mains."""
 
     def download_now(self) -> None:
         """Management tool: 今すぐダウンロード (whatever update is on offer)."""
@@ -228,13 +234,17 @@ class ManualHands:
         hands = cls(bench.clock, timeout_s=settings.timeout_s, operator=operator,
                     timeline=bench.timeline)
         hands.usb_ports = UsbPortPower.for_bench(bench)
-        link = bench.spec.network.switch
+        network, terminal = bench.spec.network, bench.spec.terminal
+        link = network.switch
         if link is not None:
-            def switch(on: bool) -> None:
-                relay = bench.relays[link.relay]
-                relay.on(link.channel) if on else relay.off(link.channel)
-                bench.timeline.record("network", "power.switched", on=on)
-            hands.network_switch = switch
+            hands.network_switch = lambda on: bench.switch_link("network", link, on)
+        router = network.router
+        if router is not None:
+            hands.router_cycle = PowerCycle(lambda on: bench.switch_link(ROUTER, router, on),
+                                            bench.clock, network.router_off_s)
+        if terminal.power is not None:
+            hands.pc_cycle = PowerCycle(lambda on: bench.switch(terminal.name, on),
+                                        bench.clock, terminal.power_off_s)
         return hands
 
     def _record(self, kind: str, **data: object) -> None:
@@ -333,6 +343,16 @@ class ManualHands:
     def reboot_terminal(self) -> None:
         self._do("restart the eligibility terminal and wait until its application runs")
 
+    #: Power-cycles the terminal through its relay channel (bench file ``terminal.power``;
+    #: ERR-11's PC step, no person needed).
+    pc_cycle: PowerCycle | None = None
+
+    def restart_pc(self) -> None:
+        if self.pc_cycle is not None:
+            self.pc_cycle()
+            return
+        self._do("restart or power-cycle the eligibility terminal (the PC)")
+
     def download_now(self) -> None:
         self._do("in the distribution management tool, click 今すぐダウンロード")
 
@@ -411,7 +431,14 @@ class ManualHands:
                "router_stuck": "one only a restart of the router clears"}.get(kind, kind)
         self._do(f"make the terminal's network fail: {how}")
 
+    #: Power-cycles the router through its relay channel (bench file ``network.router``;
+    #: no person needed).
+    router_cycle: PowerCycle | None = None
+
     def router_restart(self) -> None:
+        if self.router_cycle is not None:
+            self.router_cycle()
+            return
         self._do("restart the router between the terminal and the network (power it off "
                  "and on) and wait until it is back")
 

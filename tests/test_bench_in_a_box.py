@@ -50,8 +50,11 @@ def _source_bench(folder: Path) -> Path:
     power_on = yaml.safe_load(base.read_text("utf-8"))["power_on"]
     assert [s.get("wait_s") for s in power_on] == [20, 120, None]
     power_on[1]["wait_s"] = 60
+    # The router on the board's free channel (ERR-11's router restart through it).
+    network = {"router": {"relay": "mains", "channel": 7}, "router_off_s": 12}
     path.write_text(yaml.safe_dump({"base": str(base), "bench": "boxed", "robot": robot,
-                                    "power_on": power_on}), encoding="utf-8")
+                                    "power_on": power_on, "network": network}),
+                    encoding="utf-8")
     return path
 
 
@@ -104,6 +107,8 @@ def test_the_box_describes_only_real_interfaces(box: dict[str, Any]) -> None:
     assert all(c["source"].startswith("http://127.0.0.1:") for c in bench["cameras"])
     assert not any("emulate" in r for r in bench["readers"])
     assert bench["operator"]["script"] == "operator.yaml"
+    assert bench["network"] == {"region": "西日本", "router": {"relay": "mains", "channel": 7},
+                                "router_off_s": 12}
     assert (box["dir"] / "operator.yaml").is_file()
     # Nothing is switched on yet: the relay-powered readers are not on USB.
     tree = SysfsUsbTree(bench["sysfs_root"])

@@ -34,7 +34,7 @@ from harness.emulation.vpcd import VpcdLink
 from harness.emulation.vpcd_layout import VpcdBinding, choose_layout, rig_slots
 from harness.emulation.world import ReaderPlan, TwinWorld
 from harness.errors import BadInput, RigError
-from harness.model.bench_spec import BenchSpec, Camera, Reader
+from harness.model.bench_spec import ROUTER, BenchSpec, Camera, Reader
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
 
@@ -292,7 +292,7 @@ class EmulatedBench:
         for inst in self.spec.instruments:
             names = {
                 link.channel: name
-                for name, link in self.spec.switchable().items()
+                for name, link in self.spec.relay_links().items()
                 if link.relay == inst.name
             }
             if inst.kind == "hid_relay":
@@ -307,7 +307,7 @@ class EmulatedBench:
 
     def _power_changed(self, relay: str):
         def changed(channel: int, on: bool) -> None:
-            for name, link in self.spec.switchable().items():
+            for name, link in self.spec.relay_links().items():
                 if (link.relay, link.channel) == (relay, channel):
                     self._set_twin_power(name, on)
         return changed
@@ -322,6 +322,8 @@ class EmulatedBench:
         rc = self.world.receipt_computer
         if rc is not None and name == rc.name:
             rc.set_power(on)
+        if name == ROUTER and self.spec.network.router is not None:
+            self.world.network.set_router_power(on)
 
     def _usb_changed(self) -> None:
         """Tell the twins what the USB tree now holds: readers' links, general readers."""

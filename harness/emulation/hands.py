@@ -120,6 +120,10 @@ class TwinHands:
     def reboot_terminal(self) -> None:
         self.world.terminal.reboot()
 
+    def restart_pc(self) -> None:
+        # The person at the twins restarts it from its own menu.
+        self.world.terminal.reboot()
+
     def download_now(self) -> None:
         self.world.terminal.download_now()
 

@@ -45,6 +45,11 @@ class NetworkTwin:
         self.stuck: str | None = None
         #: False while the router restarts.
         self.router_on = True
+        #: The router's mains (a relay channel on a bench that names one): on from the start,
+        #: as the lab's router is when the bench opens.
+        self.router_mains = True
+        #: The router's return after a restart or its mains coming back.
+        self._router_timer: Timer | None = None
         #: The line cut at the bench's switch port or relay (a network scenario, NET-01).
         self.cut = False
         #: When the network last went down, how often it has, and whether the end of that
@@ -144,16 +149,45 @@ class NetworkTwin:
 
     def restart_router(self) -> None:
         """The router powered off and on: down while it restarts; then the faults only a
-        router restart clears are gone."""
+        router restart clears are gone. A router whose mains are off does not restart."""
         with self.clock.lock:
+            if not self.router_mains:
+                return
             self.timeline.record(self.name, "network.router_restart")
-            self.router_on = False
-            self._changed()
-            # Its own timer: an outage's start or end does not cancel the router's return.
-            self.clock.call_later(self.behaviour.router_restart_seconds, self._router_back)
+            self._router_down()
+            self._router_starts()
+
+    def set_router_power(self, on: bool) -> None:
+        """The router's mains switched (its relay channel): off, it is down; on, it starts
+        and is back ``router_restart_seconds`` later, the faults only a router restart clears
+        gone, however short the cut was."""
+        with self.clock.lock:
+            if on == self.router_mains:
+                return
+            self.router_mains = on
+            self.timeline.record(self.name, "network.router_power", on=on)
+            if on:
+                self._router_starts()
+            else:
+                self._router_down()
+
+    def _router_down(self) -> None:
+        if self._router_timer is not None:
+            self._router_timer.cancel()
+            self._router_timer = None
+        self.router_on = False
+        self._changed()
+
+    def _router_starts(self) -> None:
+        # Its own timer: an outage's start or end does not cancel the router's return.
+        self._router_timer = self.clock.call_later(self.behaviour.router_restart_seconds,
+                                                   self._router_back)
 
     def _router_back(self) -> None:
         with self.clock.lock:
+            self._router_timer = None
+            if not self.router_mains:
+                return
             self.router_on = True
             if self.stuck in self.behaviour.router_clears:
                 self.timeline.record(self.name, "network.unstuck", fault=self.stuck,

@@ -377,7 +377,8 @@ def drive_network_recovery(run: FlowRun, plan: Plan) -> None:
 
 
 def _restart_pc(run: FlowRun) -> None:
-    run.do("reboot_terminal", run.hands.reboot_terminal)
+    # Logged as the PC's restart the rule orders, whether restarted or power-cycled.
+    run.do("reboot_terminal", run.hands.restart_pc)
     # Back up: the first screen, or the network error again.
     run.wait_until(lambda r: r.shows in {"first", "error_network"}, 300,
                    "the reader back after the terminal's restart", step_s=15)

@@ -19,6 +19,10 @@ from harness.model.robot_spec import RobotSpec
 from harness.model.topology import parse_port_path
 from harness.model.usb_ids import UsbId
 
+#: The router's name as a device of the bench (the timeline's source of its power): the
+#: bench file's ``network.router``.
+ROUTER = "router"
+
 
 def _port_path(value: str) -> str:
     parse_port_path(value)
@@ -55,6 +59,10 @@ class Terminal(Field):
     name: str = "terminal"
     usb_ports: list[UsbPort] = []
     power: PowerLink | None = None
+    #: When the rig power-cycles the terminal through ``power`` (ERR-11's PC step, seed 002
+    #: ②: PCの電源オンオフ), how long its mains stay off: long enough for the PC's supply to
+    #: drain, so it really starts afresh.
+    power_off_s: float = pydantic.Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
     #: Used over remote desktop with no monitor of its own (USB-06).
     monitorless: bool = False
     #: Emulated bench: where the January 2026 upgrade stands when the bench opens
@@ -78,6 +86,14 @@ class BenchNetwork(Field):
     #: cable's path, or a switch port's power): off cuts it. Without one the operator cuts
     #: and restores the line when asked.
     switch: PowerLink | None = None
+    #: Real bench: the relay channel on the router's mains (the router between the terminal
+    #: and the network). ERR-11's "restart the router" (seed 002 ②: ルーターの再起動) then
+    #: power-cycles it through this channel; without one the operator restarts it when asked.
+    #: The rig switches it on as it opens the bench (the line needs the router).
+    router: PowerLink | None = None
+    #: How long the router's mains stay off when it is power-cycled (the notice gives no
+    #: time; ten seconds is the usual advice for letting a router reset).
+    router_off_s: float = pydantic.Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
 
 
 class ReceiptComputer(Field):
@@ -397,6 +413,7 @@ class BenchSpec(Field):
         found: list[tuple[tuple[Any, ...], str]] = []
         self._check_names(found)
         relays = {i.name: i for i in self.instruments}
+        # What each link switches (named in the problem) and where the link is.
         powered: list[tuple[str, tuple[Any, ...], PowerLink | None]] = [
             (f"readers[{r.name}]", ("readers", i, "power"), r.power)
             for i, r in enumerate(self.readers)]
@@ -404,7 +421,8 @@ class BenchSpec(Field):
         if self.receipt_computer is not None:
             powered.append(("receipt_computer", ("receipt_computer", "power"),
                             self.receipt_computer.power))
-        powered.append(("network", ("network", "switch"), self.network.switch))
+        powered.append(("network.switch", ("network", "switch"), self.network.switch))
+        powered.append(("network.router", ("network", "router"), self.network.router))
         switchable = self.switchable()
         for i, step in enumerate(self.power_on or []):
             for key in ("switch_on", "switch_off"):
@@ -417,15 +435,17 @@ class BenchSpec(Field):
         for who, loc, link in powered:
             if link is None:
                 continue
+            # A device's link is its ``power``; the network's links are named for themselves.
+            field = who if who.startswith("network.") else f"{who}.power"
             if link.relay not in relays:
-                found.append(((*loc, "relay"), f"{who}.power: no instrument named {link.relay!r}"))
+                found.append(((*loc, "relay"), f"{field}: no instrument named {link.relay!r}"))
             elif link.channel >= relays[link.relay].channels:
-                found.append(((*loc, "channel"), f"{who}.power: relay {link.relay!r} has "
+                found.append(((*loc, "channel"), f"{field}: relay {link.relay!r} has "
                               f"channels 0..{relays[link.relay].channels - 1}"))
             # One channel switches one device: two on it could not be switched apart.
             other = channels.setdefault((link.relay, link.channel), who)
             if other != who:
-                found.append(((*loc, "channel"), f"{who}.power: relay {link.relay!r} channel "
+                found.append(((*loc, "channel"), f"{field}: relay {link.relay!r} channel "
                               f"{link.channel} already switches {other}"))
         readers = {r.name for r in self.readers}
         if self.pcsc.vpcd_reader is not None and self.pcsc.vpcd_reader not in readers:
@@ -482,6 +502,8 @@ class BenchSpec(Field):
         devices.append((("terminal", "name"), self.terminal.name))
         if self.receipt_computer is not None:
             devices.append((("receipt_computer", "name"), self.receipt_computer.name))
+        if self.network.router is not None:
+            devices.append((("network", "router"), ROUTER))
         for group in (devices,
                       [(("instruments", i, "name"), x.name)
                        for i, x in enumerate(self.instruments)],
@@ -498,6 +520,15 @@ class BenchSpec(Field):
             links[self.terminal.name] = self.terminal.power
         if self.receipt_computer is not None and self.receipt_computer.power:
             links[self.receipt_computer.name] = self.receipt_computer.power
+        return links
+
+    def relay_links(self) -> dict[str, PowerLink]:
+        """Everything on a relay channel whose power a device feels, by name: the
+        switchable devices and the router (``network.router``; not switched on and off with
+        the devices, so not :meth:`switchable`)."""
+        links = self.switchable()
+        if self.network.router is not None:
+            links[ROUTER] = self.network.router
         return links
 
     def _check_emulated(self, found: list[tuple[tuple[Any, ...], str]]) -> None:

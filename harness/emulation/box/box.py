@@ -137,6 +137,9 @@ class Box:
         }
         if "receipt_computer" in dumped:
             data["receipt_computer"] = dumped["receipt_computer"]
+        # The router's channel powers the twin's router (ERR-11); the line's switch
+        # (NET-01) is not wired to the twin's line, so a box has none.
+        data["network"] = {k: v for k, v in dumped["network"].items() if k != "switch"}
         if spec.power_on is not None:
             data["power_on"] = dumped["power_on"]
         if spec.robot is not None and emu.robot is not None:
