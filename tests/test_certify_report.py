@@ -263,6 +263,11 @@ def test_the_devices_are_listed_with_their_identities(run: dict[str, Any]) -> No
         assert row["present"] and row["usb_path"] == reader.usb.path and row["twin"]
         assert row["serial"] and row["serial"] in html
         assert f"{row['vid']}:{row['pid']}" in html
+        assert row["firmware"] == row["version"]  # the bcdDevice the scan read
+    # The general readers' twins give their bcdDevice: the report shows it, not "not read".
+    general = [by_name[r.name] for r in spec.readers if r.kind == "general_reader"]
+    assert general and all(g["firmware"] and f"<td>{g['firmware']}</td>" in html
+                           for g in general)
     behind_hub = [d for d in devices["devices"] if d["hubs_between"]]
     assert behind_hub and all(d["hubs"] for d in behind_hub)  # the hubs by name
 

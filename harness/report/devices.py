@@ -43,8 +43,9 @@ def describe_devices(bench: Bench, profiles: ProfileSet) -> dict[str, Any]:
             "hubs": hubs,
             "twin": twin if bench.spec.kind == "emulated" else False,
             "twin_of": entry.emulate if twin and entry is not None else None,
-            # The scan reads no firmware version (bcdDevice) yet: said, not left blank.
-            "firmware": None,
+            # The firmware release as USB gives it (bcdDevice); None (said "not read", never
+            # left blank) where the device is absent or gives none.
+            "firmware": row.version,
             "line": row.describe(),
         })
     return {
