@@ -335,7 +335,7 @@ def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
 ROUTER_BACK_S = 120.0
 
 
-def _check_goes_through(run: FlowRun) -> bool:
+def check_goes_through(run: FlowRun) -> bool:
     """A patient tries a check; True when the reader showed it done. On a reader showing
     its network error the card goes in and out (the patient tries anyway, and a reader whose
     network is back returns to its first screen), then a check from the first screen if it
@@ -361,19 +361,19 @@ def drive_network_recovery(run: FlowRun, plan: Plan) -> None:
     """ERR-11 (seed 002 《 …ネットワーク関連のトラブル時に… 》 ②: PCの電源オンオフや再起動
     (復旧しない場合はルーターの再起動)): a check on the network error; the PC restarted and
     the check tried again; only if it still fails, the router restarted and a check again."""
-    if _check_goes_through(run):
+    if check_goes_through(run):
         return  # no network error: nothing to remedy (the rule fails that closed)
     _restart_pc(run)
-    if _check_goes_through(run):
+    if check_goes_through(run):
         return
     run.do("router_restart", run.hands.router_restart)
     run.wait(ROUTER_BACK_S)
-    if _check_goes_through(run):
+    if check_goes_through(run):
         return
     # The network may be back while the reader still holds its error until the terminal
     # restarts (Canon's 011, ERR-05): the PC restarted once more, as ② says, and a check.
     _restart_pc(run)
-    _check_goes_through(run)
+    check_goes_through(run)
 
 
 def _restart_pc(run: FlowRun) -> None:
