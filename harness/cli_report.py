@@ -29,7 +29,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from harness.report.html import write_html
     from harness.report.junit import JUNIT_FILE, report_junit
     from harness.report.live import REPORT_FILE
-    from harness.report.manifest import MANIFEST_FILE, check_manifest, write_manifest
+    from harness.report.manifest import MANIFEST_FILE, check_manifest
     from harness.report.merge import merged_junit
     from harness.report.stored import load_run
 
@@ -60,13 +60,21 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise RigError(f"{run_dir}: cannot write the report: {exc}") from None
     print(f"HTML report: {target}")
     print(f"JUnit XML: {junit}")
+    _seal_again(run_dir, sealed, intact)
+    return EXIT_OK
+
+
+def _seal_again(run_dir: Path, sealed: bool, intact: bool) -> None:
+    """A folder that matched its manifest before a command wrote into it is sealed again;
+    one that did not keeps its manifest as it was (so the change stays visible)."""
+    from harness.report.manifest import MANIFEST_FILE, write_manifest
+
     if intact:
         write_manifest(run_dir)
         print(f"manifest: {run_dir / MANIFEST_FILE} (written again)")
     elif sealed:
-        print(f"{MANIFEST_FILE} left as it was: the folder did not match it before rendering "
+        print(f"{MANIFEST_FILE} left as it was: the folder did not match it before "
               f"(onshi-rig report verify {run_dir})", file=sys.stderr)
-    return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -105,7 +113,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_allure(args: argparse.Namespace) -> int:
     from harness.report.allure_report import generate_report
-    from harness.report.manifest import MANIFEST_FILE, check_manifest, write_manifest
+    from harness.report.manifest import MANIFEST_FILE, check_manifest
 
     run_dir: Path = args.run_dir
     # As render: a folder intact before is sealed again with its report; a changed one not.
@@ -113,12 +121,7 @@ def cmd_allure(args: argparse.Namespace) -> int:
     intact = sealed and check_manifest(run_dir).ok
     target = generate_report(run_dir, args.history_from)
     print(f"allure report: {target} (open it: allure open {target})")
-    if intact:
-        write_manifest(run_dir)
-        print(f"manifest: {run_dir / MANIFEST_FILE} (written again)")
-    elif sealed:
-        print(f"{MANIFEST_FILE} left as it was: the folder did not match it before "
-              f"(onshi-rig report verify {run_dir})", file=sys.stderr)
+    _seal_again(run_dir, sealed, intact)
     return EXIT_OK
 
 
