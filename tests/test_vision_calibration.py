@@ -23,7 +23,7 @@ from vision_helpers import (
     screen,
 )
 
-from harness.emulation import camera_model
+from harness.emulation import camera_model, camera_scene
 from harness.emulation.screen_renderer import Drawn
 from harness.errors import BadInput
 from harness.vision import locate as locating
@@ -91,7 +91,7 @@ def test_locate_in_a_full_hd_frame() -> None:
 def test_no_screen_in_the_picture() -> None:
     """The bench without any reader on it: no screen found, or nothing recognised, never a
     state."""
-    bench = camera_model._render_bench(np.random.default_rng(1), FRAME[1], FRAME[0])
+    bench = camera_scene.render_bench(np.random.default_rng(1), FRAME[1], FRAME[0])
     try:
         found = locate(bench, classifier("canon"))
     except ScreenNotFound:
@@ -314,7 +314,7 @@ def test_a_dark_panel_does_not_fix_the_calibration(locate_calls) -> None:
 
 def test_keeper_survives_frames_without_a_screen() -> None:
     keeper = CalibrationKeeper(classifier("atlas"))
-    bench = camera_model._render_bench(np.random.default_rng(2), FRAME[1], FRAME[0])
+    bench = camera_scene.render_bench(np.random.default_rng(2), FRAME[1], FRAME[0])
     decision, moved = keeper.classify(bench)
     assert not decision.known and not moved
     assert keeper.calibration is None
