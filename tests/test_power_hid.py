@@ -14,12 +14,9 @@ from harness.cli import main
 from harness.devices.hid_relay import HidRelay
 from harness.devices.instruments import RelayArgumentError, RelayStuck
 from harness.emulation.hid_relay import EmulatedHidRelay
-from harness.emulation.usb_backend import (
-    EmulatedDevice,
-    EmulatedUsbBackend,
-    EmulatedUsbTree,
-    RootPort,
-)
+from harness.emulation.usb_backend import EmulatedUsbBackend
+from harness.emulation.usb_records import EmulatedDevice, RootPort
+from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.errors import RigError
 from harness.paths import project_file
 

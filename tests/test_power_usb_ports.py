@@ -11,13 +11,9 @@ import usb.core
 
 from harness.bench import Bench
 from harness.devices.usb_power import HubPorts, PortPowerUnsupported
-from harness.emulation.usb_backend import (
-    EmulatedDevice,
-    EmulatedHub,
-    EmulatedUsbBackend,
-    EmulatedUsbTree,
-    RootPort,
-)
+from harness.emulation.usb_backend import EmulatedUsbBackend
+from harness.emulation.usb_records import EmulatedDevice, EmulatedHub, RootPort
+from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.hands import ManualHands
 from harness.model.timeline import Timeline
 from harness.operator import ScriptedOperator

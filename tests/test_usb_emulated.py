@@ -14,14 +14,9 @@ import usb.util
 
 from harness.devices.sysfs import SysfsUsbTree
 from harness.devices.usb import PyusbBus
-from harness.emulation.usb_backend import (
-    EchoHandler,
-    EmulatedDevice,
-    EmulatedHub,
-    EmulatedUsbBackend,
-    EmulatedUsbTree,
-    RootPort,
-)
+from harness.emulation.usb_backend import EmulatedUsbBackend
+from harness.emulation.usb_records import EchoHandler, EmulatedDevice, EmulatedHub, RootPort
+from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.errors import MissingSystemPart, RigError
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline

@@ -35,12 +35,11 @@ from harness.devices.instruments import (
 )
 from harness.errors import DeviceGone, RigError
 from harness.model.topology import parse_port_path
+from harness.model.usb_codes import GET_REPORT, REPORT_TYPE_FEATURE, SET_REPORT
 
 VID, PID = 0x16C0, 0x05DF
-GET_REPORT = 0x01
-SET_REPORT = 0x09
-#: wValue: report type feature (3) in the high byte, report id 0.
-FEATURE_REPORT_0 = 3 << 8
+#: wValue: report type feature in the high byte, report id 0.
+FEATURE_REPORT_0 = REPORT_TYPE_FEATURE << 8
 REPORT_BYTES = 8
 _OUT = usb.util.CTRL_TYPE_CLASS | usb.util.CTRL_RECIPIENT_DEVICE | usb.util.CTRL_OUT
 _IN = usb.util.CTRL_TYPE_CLASS | usb.util.CTRL_RECIPIENT_DEVICE | usb.util.CTRL_IN

@@ -23,12 +23,11 @@ import attrs
 
 from harness.errors import RigError
 from harness.model.topology import UsbTopology, parse_port_path
+from harness.model.usb_codes import HUB_CLASS, SUPERSPEED_MBPS
 
 DEFAULT_ROOT = "/sys/bus/usb/devices"
 
-_HUB_CLASS = 0x09
-# A root hub at or above this speed is the SuperSpeed half of an xHCI controller.
-_SUPERSPEED_MBPS = 5000.0
+# A root hub at or above SUPERSPEED_MBPS is the SuperSpeed half of an xHCI controller.
 _PORT_NAME = re.compile(r"usb(\d+)-port(\d+)$")
 
 
@@ -137,7 +136,7 @@ class SysfsUsbTree:
 def _is_hub(entry: str) -> bool:
     device_class = _read_hex(entry, "bDeviceClass")
     if device_class is not None:
-        return device_class == _HUB_CLASS
+        return device_class == HUB_CLASS
     maxchild = _read_float(entry, "maxchild")  # ports it offers; 0 for anything but a hub
     return maxchild is not None and maxchild > 0
 
@@ -162,7 +161,7 @@ def _find_port_dir(hub_dir: str, bus: int, port: int) -> str | None:
 def _is_superspeed_hub(hub_dir: str) -> bool | None:
     speed = _read_float(hub_dir, "speed")
     if speed is not None:
-        return speed >= _SUPERSPEED_MBPS
+        return speed >= SUPERSPEED_MBPS
     version = _read_float(hub_dir, "version")  # " 3.00" when speed is unreadable
     if version is not None:
         return version >= 3.0

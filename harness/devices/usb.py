@@ -17,20 +17,8 @@ import usb.util
 from harness.errors import MissingSystemPart
 from harness.model.reader_lists import bcd_text
 from harness.model.topology import UsbTopology
+from harness.model.usb_codes import HUB_CLASS, SPEED_MBPS
 from harness.protocols import TopologySource, UsbDeviceInfo
-
-HUB_CLASS = 0x09
-
-#: pyusb's speed codes (libusb_speed values) in Mbit/s; 5 and 6 are libusb's SUPER_PLUS
-#: and SUPER_PLUS_X2, which pyusb has no constants for.
-SPEED_MBPS: dict[int, float] = {
-    usb.util.SPEED_LOW: 1.5,
-    usb.util.SPEED_FULL: 12.0,
-    usb.util.SPEED_HIGH: 480.0,
-    usb.util.SPEED_SUPER: 5000.0,
-    5: 10000.0,
-    6: 20000.0,
-}
 
 
 def speed_mbps(code: int | None) -> float | None:

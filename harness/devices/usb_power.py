@@ -33,7 +33,7 @@ from harness.model.bench_spec import BenchSpec, Hub
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.topology import parse_port_path
-from harness.model.usb_hub import (
+from harness.model.usb_codes import (
     CLEAR_FEATURE,
     GET_DESCRIPTOR,
     GET_STATUS,

@@ -23,13 +23,9 @@ from harness.emulation.relay import EmulatedRelayBoard
 from harness.emulation.robot import EmulatedRobot
 from harness.emulation.screen_source import EmulatedScreenSource
 from harness.emulation.terminal import Upgrade
-from harness.emulation.usb_backend import (
-    EmulatedDevice,
-    EmulatedHub,
-    EmulatedUsbBackend,
-    EmulatedUsbTree,
-    RootPort,
-)
+from harness.emulation.usb_backend import EmulatedUsbBackend
+from harness.emulation.usb_records import EmulatedDevice, EmulatedHub, RootPort
+from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.emulation.vpcd import VpcdLink
 from harness.emulation.vpcd_layout import VpcdBinding, choose_layout, rig_slots
 from harness.emulation.world import ReaderPlan, TwinWorld

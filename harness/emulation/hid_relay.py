@@ -17,23 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.emulation.contacts import OnChange, RelayContacts
-from harness.emulation.usb_backend import (
-    ControlRequest,
-    EmulatedDevice,
-    EmulatedUsbTree,
-    VendorReply,
-)
+from harness.emulation.usb_records import ControlRequest, EmulatedDevice, VendorReply
+from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.errors import RigError
 from harness.model.bench_spec import Instrument
 from harness.model.timeline import Timeline
+from harness.model.usb_codes import GET_REPORT, HID_CLASS, REPORT_TYPE_FEATURE, SET_REPORT
 
-# Deliberately not shared with the driver (harness.devices.hid_relay): two readings of the
-# protocol let the tests catch a mistake in either.
+# The board's own protocol is deliberately not shared with the driver
+# (harness.devices.hid_relay): two readings of it let the tests catch a mistake in either.
+# The HID class's request codes are the USB specification's (harness.model.usb_codes).
 VID, PID = 0x16C0, 0x05DF
 MANUFACTURER = "www.dcttech.com"
-GET_REPORT = 0x01
-SET_REPORT = 0x09
-FEATURE = 3
 REPORT_BYTES = 8
 SERIAL_BYTES = 5
 #: The board kinds made: USBRelay1, 2, 4 and 8.
@@ -62,14 +57,14 @@ class EmulatedHidRelay(RelayContacts):
         """The board as a USB device plugged in at ``path`` (a low-speed HID device)."""
         return EmulatedDevice(
             name=self.name, vid=VID, pid=PID, path=path, manufacturer=MANUFACTURER,
-            product=f"USBRelay{self.channels}", bcd_usb=0x0110, interface_class=0x03,
+            product=f"USBRelay{self.channels}", bcd_usb=0x0110, interface_class=HID_CLASS,
             max_speed_mbps=1.5, class_handler=self,
         )
 
     # -- the firmware ---------------------------------------------------------------------
     def __call__(self, request: ControlRequest) -> VendorReply | None:
         report_type, report_id = request.wValue >> 8, request.wValue & 0xFF
-        if report_type != FEATURE or report_id != 0:
+        if report_type != REPORT_TYPE_FEATURE or report_id != 0:
             return None
         if request.is_in and request.bRequest == GET_REPORT:
             report = self.serial.encode("ascii") + bytes(2) + bytes([self.mask])

@@ -13,7 +13,10 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from harness.model.usb_hub import (
+import usb.util
+
+from harness.emulation.usb_records import EmulatedHub
+from harness.model.usb_codes import (
     CLEAR_FEATURE,
     GET_DESCRIPTOR,
     GET_STATUS,
@@ -30,17 +33,17 @@ from harness.model.usb_hub import (
 )
 
 if TYPE_CHECKING:
-    from harness.emulation.usb_backend import ControlRequest, EmulatedUsbTree, _EmuDevice
+    from harness.emulation.usb_descriptors import EnumeratedDevice
+    from harness.emulation.usb_records import ControlRequest
+    from harness.emulation.usb_tree import EmulatedUsbTree
 
-_RECIPIENT_DEVICE = 0x00
-_RECIPIENT_OTHER = 0x03  # a port
+_RECIPIENT_DEVICE = usb.util.CTRL_RECIPIENT_DEVICE
+_RECIPIENT_PORT = usb.util.CTRL_RECIPIENT_OTHER  # a hub class request to a port
 
 
-def hub_request(tree: EmulatedUsbTree, device: _EmuDevice, request: ControlRequest
+def hub_request(tree: EmulatedUsbTree, device: EnumeratedDevice, request: ControlRequest
                 ) -> bytes | None:
     """Answer a hub class request to ``device`` (a hub or a root hub); None: STALL."""
-    from harness.emulation.usb_backend import EmulatedHub
-
     record = device.record
     bus = device.descriptor.bus
     if isinstance(record, EmulatedHub):
@@ -57,7 +60,7 @@ def hub_request(tree: EmulatedUsbTree, device: _EmuDevice, request: ControlReque
     if request.is_in and request.bRequest == GET_STATUS:
         if recipient == _RECIPIENT_DEVICE:
             return b"\x00\x00\x00\x00"  # local power good, no over-current
-        if recipient == _RECIPIENT_OTHER and 1 <= port <= ports:
+        if recipient == _RECIPIENT_PORT and 1 <= port <= ports:
             path = f"{prefix}{port}"
             status = 0
             if tree.port_powered(path):
@@ -66,7 +69,7 @@ def hub_request(tree: EmulatedUsbTree, device: _EmuDevice, request: ControlReque
                 status |= PORT_CONNECTION | PORT_ENABLE
             return struct.pack("<HH", status, 0)
         return None
-    if (not request.is_in and recipient == _RECIPIENT_OTHER
+    if (not request.is_in and recipient == _RECIPIENT_PORT
             and request.bRequest in (SET_FEATURE, CLEAR_FEATURE) and 1 <= port <= ports):
         if request.wValue == PORT_POWER and switching:
             tree.set_port_power(f"{prefix}{port}", request.bRequest == SET_FEATURE)

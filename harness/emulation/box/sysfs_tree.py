@@ -12,10 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
-from harness.emulation.usb_backend import EmulatedUsbTree
+from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.model.topology import parse_port_path
-
-_SUPERSPEED_MBPS = 5000.0
+from harness.model.usb_codes import HIGH_SPEED_MBPS, HUB_CLASS, SUPERSPEED_MBPS
 
 
 class SysfsWriter:
@@ -37,9 +36,9 @@ class SysfsWriter:
             desc = dev.descriptor
             path = dev.path
             if path is None:  # a root hub
-                speed = 5000 if desc.bus in self.usb3_buses else 480
-                entries.append((f"usb{desc.bus}", {"speed": str(speed),
-                                                   "bDeviceClass": "09"}))
+                speed = SUPERSPEED_MBPS if desc.bus in self.usb3_buses else HIGH_SPEED_MBPS
+                entries.append((f"usb{desc.bus}", {"speed": f"{speed:g}",
+                                                   "bDeviceClass": f"{HUB_CLASS:02x}"}))
                 continue
             files = {"idVendor": f"{desc.idVendor:04x}", "idProduct": f"{desc.idProduct:04x}",
                      "bDeviceClass": f"{desc.bDeviceClass:02x}",
