@@ -103,20 +103,9 @@ def render_bench(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
         size = rng.uniform(40, 60) * scale
         centre = (rng.uniform(0, cols), rng.uniform(0, rows))
         rotated_rect(img, centre, (size, size), rng.uniform(-30, 30), colour)
-    rotated_rect(
-        img,
-        (rng.uniform(0, cols), rng.uniform(0, rows)),
-        (86 * scale, 54 * scale),
-        rng.uniform(-90, 90),
-        (215, 205, 225),
-    )
-    rotated_rect(
-        img,
-        (rng.uniform(0, cols), rng.uniform(0, rows)),
-        (140 * scale, 9 * scale),
-        rng.uniform(-90, 90),
-        (160, 60, 30),
-    )
+    for (w, h), colour in (((86, 54), (215, 205, 225)), ((140, 9), (160, 60, 30))):  # card, pen
+        centre = (rng.uniform(0, cols), rng.uniform(0, rows))
+        rotated_rect(img, centre, (w * scale, h * scale), rng.uniform(-90, 90), colour)
     mug = (int(rng.uniform(0, cols)), int(rng.uniform(0, rows)))
     cv2.circle(img, mug, int(45 * scale), (235, 235, 235), -1, cv2.LINE_AA)
     cv2.circle(img, mug, int(36 * scale), (40, 60, 90), -1, cv2.LINE_AA)
