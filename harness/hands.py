@@ -90,8 +90,11 @@ class Hands(Protocol):
         """The Android phone certificate's PIN, typed on the face-auth reader."""
 
     def hold_phone(self, reader: str, phone: Phone, *,
-                   where: Literal["general_reader", "front"]) -> None:
-        """The phone is held over the general reader beside ``reader``, or its front."""
+                   where: Literal["general_reader", "front"], general: str | None = None,
+                   held: bool = True) -> None:
+        """The phone is held (and kept) over the general reader ``general`` beside
+        ``reader`` (the bench's reader entry), or over ``reader``'s front; with ``held``
+        false, taken away from there."""
 
     # -- staff --------------------------------------------------------------------------
     def issue_passcode(self) -> str:
@@ -306,10 +309,13 @@ class ManualHands:
         self._do(f"type {phone.label}'s certificate PIN {SECRET} on {reader}", secret=pin)
 
     def hold_phone(self, reader: str, phone: Phone, *,
-                   where: Literal["general_reader", "front"]) -> None:
-        place = "the general reader beside " + reader if where == "general_reader" \
-            else f"the front of {reader}"
-        self._do(f"hold {phone.label} ({phone.kind}) over {place}")
+                   where: Literal["general_reader", "front"], general: str | None = None,
+                   held: bool = True) -> None:
+        place = f"the front of {reader}" if where == "front" else (
+            f"the general reader {general} beside {reader}" if general
+            else f"the general reader beside {reader}")
+        self._do(f"hold {phone.label} ({phone.kind}) over {place} and keep it there" if held
+                 else f"take {phone.label} away from {place}")
 
     def issue_passcode(self) -> str:
         return self._answer("issue a visual-confirmation passcode in OQS",

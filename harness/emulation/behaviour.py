@@ -161,6 +161,13 @@ class PinLock(Field):
 class Smartphone(Field):
     #: Whether a paired general reader is needed for the smartphone button.
     needs_pairing: bool = True
+    #: Which general readers' phones the terminal's app hands to this reader, read through
+    #: the terminal's PC/SC (seed 002 ③: the general reader beside it, the one paired):
+    #: ``paired``; deviations: ``any_general`` (any general reader of the terminal),
+    #: ``other_general`` (any but the paired one). A reader that needs pairing takes none
+    #: before its pairing is in effect. Phones held on its front: its ``phone_held_front``
+    #: transition.
+    phones_from: Literal["paired", "any_general", "other_general"] = "paired"
 
 
 #: SELECT the JPKI AP; SELECT its token EF (0006); READ BINARY 32 bytes of it: the token

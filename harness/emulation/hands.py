@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from harness.protocols import PcscConnection
 
 
+#: The card file of a phone of each kind (its JPKI token says which).
+_PHONE_CARDS = {"iphone": "fixtures/cards/mynumber-iphone.yaml",
+                "android": "fixtures/cards/mynumber-phone.yaml"}
+
+
 @functools.cache
 def _card_spec(path: str) -> CardSpec:
     return load_yaml_model(project_file(path), CardSpec, layered=True)
@@ -46,6 +51,8 @@ class TwinHands:
         self._phones: dict[str, TwinPhone] = {}
         #: The last pairing the hands did (what its app said at the end).
         self._pairing: PairingSession | None = None
+        #: General reader -> the patient's phone lying on it.
+        self._phone_on: dict[str, str] = {}
 
     @property
     def world(self) -> TwinWorld:
@@ -88,8 +95,35 @@ class TwinHands:
         self._reader(reader).enter_phone_pin(self._phone(phone), pin)
 
     def hold_phone(self, reader: str, phone: Phone, *,
-                   where: Literal["general_reader", "front"]) -> None:
-        self._reader(reader).hold_phone(self._phone(phone), where)
+                   where: Literal["general_reader", "front"], general: str | None = None,
+                   held: bool = True) -> None:
+        if where == "front":
+            if held:
+                self._reader(reader).hold_phone(self._phone(phone), "front")
+            return
+        if general is None:
+            raise RigError(f"a phone held over a general reader beside {reader}: which one?")
+        if not held:
+            if self._phone_on.pop(general, None) is not None:
+                self.emulation.remove_card(general)
+            return
+        if general not in self.emulation.usb_tree.plugged() \
+                or not self.world.terminal.reads_phones(general):
+            # Unplugged, or the reader does not see it: nothing reaches its PC/SC side.
+            self.world.timeline.record(general, "phone.not_detected", phone=phone.label)
+            return
+        # The phone on the general reader's PC/SC side, where the terminal's app reads it
+        # (through the bench's PC/SC tier, as the rig does) and hands it to the reader
+        # whose phones it takes from there.
+        twin = self._phone(phone)
+        connection = self._card_on_general(general, _chip(_PHONE_CARDS[phone.kind]))
+        if connection is None:
+            return  # no PC/SC side: nothing can read it
+        self._phone_on[general] = phone.label
+        try:
+            self.world.terminal.phone_placed(general, twin, connection.transmit)
+        finally:
+            connection.close()
 
     # -- staff --------------------------------------------------------------------------------
     def issue_passcode(self) -> str:
@@ -192,8 +226,7 @@ class TwinHands:
             # The reader does not see it: nothing reaches its PC/SC side.
             self.world.timeline.record(general, "phone.not_detected", phone=phone.label)
             return
-        card = "mynumber-iphone.yaml" if phone.kind == "iphone" else "mynumber-phone.yaml"
-        self.emulation.insert_card(general, _chip(f"fixtures/cards/{card}"))
+        self.emulation.insert_card(general, _chip(_PHONE_CARDS[phone.kind]))
 
     def pairing_app(self, reader: str) -> tuple[str, str] | None:
         app = self._reader(reader).behaviour.pairing
@@ -246,6 +279,9 @@ class TwinHands:
         self.emulation.restore(upgrade, at)  # type: ignore[arg-type]
         self._cards.clear()
         self._phones.clear()
+        for general in self._phone_on:  # a phone left lying is picked up
+            self.emulation.remove_card(general)
+        self._phone_on.clear()
 
     def old_reader_software(self, reader: str) -> None:
         twin = self._reader(reader)

@@ -383,17 +383,28 @@ class FaceAuthReaderTwin:
             return self.post("phone_pin_ok" if ok else "phone_pin_wrong")
 
     def hold_phone(self, phone: Phone, where: Literal["general_reader", "front"]) -> bool:
-        """Hold the phone over the general reader beside this reader, or over its front."""
+        """Hold the phone over the general reader beside this reader, or over its front.
+        (The bench's hands put a phone on a general reader's PC/SC side instead, and the
+        terminal hands it over: :meth:`phone_from_general`.)"""
+        with self.clock.lock:
+            if where == "general_reader" and (
+                self.terminal is None or not self.terminal.general_reader_paired(self.name)
+            ):
+                return False
+            return self._phone_read(phone, where)
+
+    def phone_from_general(self, phone: Phone, general: str) -> bool:
+        """The terminal read ``phone`` off the general reader ``general`` for this reader."""
+        with self.clock.lock:
+            return self._phone_read(phone, general)
+
+    def _phone_read(self, phone: Phone, where: str) -> bool:
         with self.clock.lock:
             if phone.kind == "iphone" and not phone.biometrics_ok:
                 return False  # the phone does not release the card function
             if phone.kind == "android" and self.phone is not phone:
                 return False  # its PIN was not entered on this reader
-            if where == "general_reader" and (
-                self.terminal is None or not self.terminal.general_reader_paired(self.name)
-            ):
-                return False
-            event: Event = "phone_held_general" if where == "general_reader" else "phone_held_front"
+            event: Event = "phone_held_front" if where == "front" else "phone_held_general"
             if not self._accepts(event):
                 return False  # not a screen that reads phones: nothing happens
             self.timeline.record(self.name, "reader.phone_held", phone=phone.label, where=where)

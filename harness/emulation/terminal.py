@@ -21,6 +21,7 @@ import attrs
 
 from harness.emulation.behaviour import Dialog, Distribution, TerminalBehaviour
 from harness.emulation.network import NetworkTwin
+from harness.emulation.people import Phone
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.model.clock import JST, Timer, VirtualClock
 from harness.model.timeline import Timeline
@@ -557,6 +558,42 @@ class TerminalTwin:
                 return False
         return True
 
+    def takes_phone_from(self, reader: FaceAuthReaderTwin, general: str) -> bool:
+        """Whether the app hands a phone on ``general`` to ``reader`` (its behaviour's
+        ``smartphone.phones_from``; a reader that needs pairing: once it is in effect)."""
+        seen = self.general_readers.get(general)
+        if seen is None or not (seen.attached and seen.recognised):
+            return False
+        pairing = self.pairings.get(reader.name)
+        paired = pairing.general if pairing is not None and pairing.effective else None
+        needs = reader.behaviour.smartphone.needs_pairing
+        if needs and paired is None:
+            return False
+        match reader.behaviour.smartphone.phones_from:
+            case "paired":
+                return general == paired
+            case "any_general":
+                return True
+            case "other_general":
+                return general != paired
+
+    def phone_placed(self, general: str, phone: Phone,
+                     transmit: Callable[[bytes], bytes]) -> list[str]:
+        """A phone lies on ``general``: for each reader the app takes that reader's phones
+        for, the app reads it through the terminal's PC/SC (``transmit``: the JPKI AP, its
+        token) and, if the token says a phone, hands it to the reader. The readers that took
+        it."""
+        with self.clock.lock:
+            wanting = [r for r in self.readers.values() if self.takes_phone_from(r, general)]
+            if not wanting:
+                return []
+            answers = [transmit(bytes.fromhex(c)) for c in PHONE_READS]
+            token = answers[-1]
+            if token[-2:] != b"\x90\x00" or not token[:-2].startswith(PHONE_TOKENS):
+                self.timeline.record(self.name, "phone.not_a_phone", general=general)
+                return []
+            return [r.name for r in wanting if r.phone_from_general(phone, general)]
+
     def general_reader_paired(self, reader: str) -> bool:
         pairing = self.pairings.get(reader)
         if pairing is None or not pairing.effective or pairing.general is None:
@@ -584,6 +621,12 @@ class TerminalTwin:
         for reader in list(self.readers.values()):
             if reader.linked:
                 reader.post("network_restored" if up else "network_lost")
+
+
+#: What the app reads off a phone on a general reader: SELECT the JPKI AP, SELECT its token
+#: EF, READ BINARY 32 bytes (the token: a phone's says JPKIAPGPSETOKEN or JPKIAPIOSTOKEN).
+PHONE_READS = ("00A4040C0AD392F000260100000001", "00A4020C020006", "00B0000020")
+PHONE_TOKENS = (b"JPKIAPGPSETOKEN", b"JPKIAPIOSTOKEN")
 
 
 class PairingSession:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import attrs
 
 from harness.flows.pairing_evidence import phone_read_test
+from harness.flows.phone_hold import hold_phone
 from harness.flows.renewal import drive_network_renewal
 from harness.flows.runner import FlowRun
 from harness.flows.setup import (
@@ -230,10 +231,8 @@ def _smartphone(kind: str) -> Driver:
         if run.last is not None and run.last.shows == "sp_pin":
             run.do("phone_pin", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
             run.wait_change(10)
-        where = "general_reader" if "paired" in plan.given else "front"
-        run.do(f"hold_phone:{where}",
-               lambda: run.hands.hold_phone(run.reader, phone, where=where))
-        run.wait_change(10)
+        if run.last is not None and run.last.shows == "sp_hold":
+            hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
         answer_consents(run)
         end_visit(run, take_card=False)
         run.wait_for("first", 30)

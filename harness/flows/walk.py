@@ -322,7 +322,11 @@ class WalkRunner:
                 hands.phone_pin(reader, phone, phone.pin)
             case "hold_phone":
                 where = "general_reader" if "paired" in self.walk().effective() else "front"
-                hands.hold_phone(reader, self.phones[self.phone], where=where)
+                general = self.run.general_reader() if where == "general_reader" else None
+                phone = self.phones[self.phone]
+                # Held a moment over the reader, then taken away (a tap).
+                hands.hold_phone(reader, phone, where=where, general=general)
+                hands.hold_phone(reader, phone, where=where, general=general, held=False)
             case "wait":
                 pass  # the wait is the watch
             case _:

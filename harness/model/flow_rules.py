@@ -28,6 +28,7 @@ from harness.model.pairing_rules import (
     check_phone_read,
     transcript_lines,
 )
+from harness.model.phone_rules import check_phone_read_on, hold_lines
 from harness.model.profiles import (
     DialogStep,
     FlowCheck,
@@ -84,6 +85,8 @@ def _pairing_observed(check: FlowCheck, record: FlowRecord) -> tuple[str, ...]:
         out.append("phone read test: " + (
             f"{read.reader} at {read.t:.1f} s, {'read' if read.ok else 'not read'}, "
             f"{read.holder or '-'} ({read.detail})" if read else "none"))
+    if check.phone_read_on is not None:
+        out += hold_lines(record.phone_holds) or ("phone holds: none",)
     return tuple(out)
 
 
@@ -154,6 +157,12 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("the management app refuses the pairing")
     if check.phone_read_test:
         parts.append("a staff phone read through PC/SC on the general reader paired")
+    if check.phone_read_on == "general_reader":
+        parts.append("the phone read on the paired general reader's PC/SC, as a phone, and "
+                     "taken by the reader from there only")
+    elif check.phone_read_on == "front":
+        parts.append("the phone read on the face-auth reader's front, no general reader "
+                     "seeing it, and taken from there only")
     if check.renewal is not None:
         parts.append(f"scenario {check.renewal.scenario}: no check in a cut, the long cut "
                      f"shows {check.renewal.error.screen}, a retry after a cut goes through, "
@@ -184,6 +193,8 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += check_pairing_refused(record)
     if check.phone_read_test:
         problems += check_phone_read(record)
+    if check.phone_read_on is not None:
+        problems += check_phone_read_on(check.phone_read_on, record)
     for dialog in record.dialogs:
         if dialog.dialog in check.never_dialogs:
             problems.append(f"the terminal must not show {dialog.dialog} in this flow; it did "

@@ -154,6 +154,40 @@ class PhoneRead:
     detail: str = ""
 
 
+@attrs.frozen
+class PcscSighting:
+    """A card on a general reader's PC/SC side while a phone was held (SP-03), as the rig
+    read it: the bench's reader entry, its PC/SC name, and what the JPKI token says it is
+    (``smartphone`` or ``card``; None: not read). Never personal data."""
+
+    reader: str
+    pcsc_name: str
+    t: float
+    holder: str | None = None
+    #: The card was already there before the phone was held (it did not arrive with it).
+    before: bool = False
+    #: The probe's steps, or what went wrong.
+    detail: str = ""
+
+
+@attrs.frozen
+class PhoneHold:
+    """One hold of the patient's phone in a smartphone flow (SP-03): where the hands held
+    it (``front``: the face-auth reader's own front; else a general reader by its bench
+    entry), from when until it was taken away, and what the rig saw on the PC/SC side of
+    each general reader of the bench meanwhile."""
+
+    t: float
+    where: str
+    away_t: float | None = None
+    #: Cards the rig found on the general readers' PC/SC sides during the hold.
+    seen: tuple[PcscSighting, ...] = ()
+    #: The general readers whose PC/SC side the rig watched.
+    watched: tuple[str, ...] = ()
+    #: General readers it could not watch, with why (a real bench: they are the terminal's).
+    unwatched: tuple[tuple[str, str], ...] = ()
+
+
 @attrs.define
 class FlowRecord:
     flow: str
@@ -184,6 +218,8 @@ class FlowRecord:
     card_apdus_unseen: str | None = None
     #: The read test of a staff phone on the general reader after the pairing (SP-07).
     phone_read: PhoneRead | None = None
+    #: The patient's phone holds in a smartphone flow, in order (SP-03).
+    phone_holds: list[PhoneHold] = attrs.Factory(list)
     #: The network scenario the flow replayed (NET-01): its periods and cuts, bench seconds.
     replay: Replay | None = None
     #: What went wrong while driving (a bounded wait that ran out, an impossible step).

@@ -289,6 +289,11 @@ class FlowCheck(Field):
     #: The pairing flow (SP-07): after the maker's restart, a staff phone held on the
     #: general reader that was paired is read through PC/SC, as a phone.
     phone_read_test: bool = False
+    #: The smartphone flows (SP-03): where the maker's procedure holds the patient's phone
+    #: and which reader must read it: ``general_reader`` (the general reader paired with
+    #: the face-auth reader, seen on its PC/SC side) or ``front`` (the face-auth reader's
+    #: own front; no general reader sees it). By that reader and no other.
+    phone_read_on: Literal["general_reader", "front"] | None = None
 
     @pydantic.model_validator(mode="after")
     def _restart_only_for_pairing(self) -> FlowCheck:
@@ -298,6 +303,8 @@ class FlowCheck(Field):
                 or self.pairing_refused or self.phone_read_test) and self.flow != "pairing":
             raise ValueError("pairing_app, pairing_button, reads_no_personal_data, "
                              "pairing_refused, phone_read_test: only for the pairing flow")
+        if self.phone_read_on is not None and not self.flow.startswith("smartphone_"):
+            raise ValueError("phone_read_on: only for the smartphone flows")
         return self
 
 
@@ -396,6 +403,11 @@ class Profile(Field):
         return next((c.restart for r in self.requirements for c in r.checks
                      if isinstance(c, FlowCheck) and c.flow == "pairing"
                      and c.restart is not None), None)
+
+    def phone_read_on(self) -> Literal["general_reader", "front"] | None:
+        """Where this maker's procedure holds the patient's phone (None: not said)."""
+        return next((c.phone_read_on for r in self.requirements for c in r.checks
+                     if isinstance(c, FlowCheck) and c.phone_read_on is not None), None)
 
     def boot_order(self) -> tuple[str, BootOrderCheck] | None:
         """The maker's power-on order and the requirement it comes from (None: the notices
