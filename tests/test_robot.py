@@ -296,9 +296,14 @@ def test_a_flow_pressed_by_the_robot_passes_sp01(bench: Bench, hands: RobotHands
     record = run_flow(bench, hands, "canon", Plan.of(profiles["canon"], *flow))
     touched = [t[2] for t in bench.emulation.robot.touches[before:]]  # type: ignore
     assert touched == ["canon:smartphone", "canon:iphone"]
-    checks = [c for r in profiles["canon"].requirements if r.id == "SP-01" for c in r.checks
-              if isinstance(c, FlowCheck)]
-    assert checks and all(check_flow(c, record) == [] for c in checks)
+    checks = [c for r in profiles["canon"].requirements if r.id in ("SP-01", "SP-03")
+              for c in r.checks if isinstance(c, FlowCheck) and c.flow == flow[0]]
+    assert len(checks) == 2 and all(check_flow(c, record) == [] for c in checks)
+    # SP-03 on the same run (tests/test_sp03.py): held over a general reader first, where
+    # Canon must not take it and PC/SC saw it, then over Canon's front, which took it.
+    general, front = record.phone_holds
+    assert general.where != "front" and [s.reader for s in general.seen] == [general.where]
+    assert front.where == "front" and front.seen == ()
 
 
 def test_a_robot_fault_injected_on_the_bench_is_named_then_cleared(bench: Bench,
