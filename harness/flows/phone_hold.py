@@ -104,6 +104,21 @@ class PcscWatch:
         return tuple(out)
 
 
+    def gone(self, held_on: str) -> None:
+        """Let the PC/SC side of the reader the phone was taken off notice it (bounded: a
+        vpcd card leaves when pcscd next polls). One that still shows a card is seen lying
+        there by the next hold (and fails it: what was read is not known)."""
+        name = self.names.get(held_on)
+        if name is None or self.bench.pcsc is None:
+            return
+        try:
+            self.bench.pcsc.wait_for_card(name, timeout=PHONE_COMES_S, present=False)
+        except BenchFault:
+            raise
+        except RigError:
+            pass
+
+
 def hold_once(run: FlowRun, phone: Phone, where: str, *, decoy: bool) -> PhoneHold:
     """The phone held on ``where`` (``front`` or a general reader), the general readers'
     PC/SC looked at, the reader watched (a decoy: DECOY_S; else until it moves on, at most
@@ -128,6 +143,7 @@ def hold_once(run: FlowRun, phone: Phone, where: str, *, decoy: bool) -> PhoneHo
         away = run.clock.now()
         run.do(f"phone_away:{where}", lambda: run.hands.hold_phone(
             run.reader, phone, where=side, general=general, held=False))
+    watch.gone(where)
     hold = PhoneHold(t, where, away, seen, tuple(watch.names), tuple(watch.unwatched))
     run.record.phone_holds.append(hold)
     return hold
