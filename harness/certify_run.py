@@ -122,9 +122,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
     console = _console(args)
     collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
-    controller = Controller(out, collector, console,
-                            {r.maker for r in spec.readers if r.kind == "face_auth_reader"}) \
-        if jobs > 1 else None
+    sizes = {maker: len(reqs) for maker, reqs in applicable(setup.profiles, spec).items()}
+    controller = Controller(out, collector, console, sizes) if jobs > 1 else None
     if controller is not None:
         plugins: list[Any] = [collector, controller]
         spread = xdist_args(out, jobs, only)

@@ -11,19 +11,23 @@ A test's record names the worker folder it ran in (``folder``), so the reports f
 evidence.
 
 A maker's tests run on one worker (:class:`MakerScheduling`): the makers' twins keep their
-state from test to test as a real reader does. The face-auth makers go first (their flows
-take seconds per test), the general readers' (a scan each) last, so they fill the end.
+state from test to test as a real reader does. The makers are planned over the workers by
+their number of requirements (the largest first, each to the worker with least so far:
+measured, this balances the workers within a few percent, where xdist's handing out of the
+next maker to the first worker free left one idle for a tenth of the run), and a worker
+that is done takes a maker not started yet from another's plan.
 
 Fail closed: a worker that dies fails the test it was running (xdist's report: "worker
 'gw0' crashed while running ..."), which is not run again on another worker (it would kill
 that one too); its other tests are, on a replacement; and the run ends as an error (exit
 2). A signal to certify is passed on to the workers (SIGINT: each ends its test, tears its
-bench down and stops), which are killed if they have not stopped a minute later.
+bench down and stops; each runs in a session of its own, so a Ctrl-C at the terminal
+reaches them once, through certify; none is replaced), which are killed if they have not
+stopped a minute later.
 """
 
 from __future__ import annotations
 
-import _thread
 import argparse
 import contextlib
 import json
@@ -101,6 +105,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(collector, "onshi_rig_certification")
     config.pluginmanager.register(DeviceRecorder(folder / DEVICES_FILE), "onshi_rig_devices")
     interrupt_once()
+    # A session of its own, as each process of the run had before xdist: the kernel shares
+    # the CPU between sessions (autogroups), so on a machine others use, workers that shared
+    # certify's session got less of it than separate processes (measured: 26-44 % more wall
+    # time beside a run of the old rig). A Ctrl-C at the terminal reaches them through
+    # certify (Controller.stop_workers).
+    with contextlib.suppress(OSError, AttributeError):
+        os.setsid()
 
 
 # --- in the certify process: xdist's controller -----------------------------------------------
@@ -115,17 +126,18 @@ def _scheduling() -> type:
         def __init__(self, config: pytest.Config, log: Any, run: Controller) -> None:
             super().__init__(config, log)
             self._run = run
-            self._ordered = False
+            self._slots: dict[Any, int] = {}
 
         def _split_scope(self, nodeid: str) -> str:
             return self._run.scope_of(nodeid)
 
         def _assign_work_unit(self, node: Any) -> None:
-            if not self._ordered:  # once, when the work is first handed out
-                units = sorted(self.workqueue.items(), key=lambda unit: self._run.weight(unit[0]))
-                self.workqueue.clear()
-                self.workqueue.update(units)
-                self._ordered = True
+            # The next maker of this worker's plan; none left: one not started of another's
+            # (a replacement for a dead worker has no plan of its own).
+            slot = self._slots.setdefault(node, len(self._slots))
+            planned = self._run.plan(list(self.workqueue), len(self.nodes))
+            scope = next((s for s in planned if planned[s] == slot), next(iter(planned)))
+            self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
         def remove_node(self, node: Any) -> str | None:
@@ -151,12 +163,13 @@ class Controller:
     stop passed on to the workers."""
 
     def __init__(self, out: Path, collector: CertificationCollector, progress: Progress,
-                 face_auth: set[str]) -> None:
+                 sizes: dict[str, int]) -> None:
         self.out = out
         self.collector = collector
         self.progress = progress
-        #: Face-auth makers (the costly ones: their tests drive flows).
-        self.face_auth = face_auth
+        #: Maker -> its number of requirements on the bench (its cost, roughly).
+        self.sizes = sizes
+        self._plan: dict[str, int] | None = None
         #: Workers that died: "gw0: why".
         self.died: list[str] = []
         #: Why the run's workers were told to stop, when it was not a signal (``-x``).
@@ -164,7 +177,10 @@ class Controller:
         #: A signal came: the workers were told to stop.
         self.stopping = False
         self._scopes: dict[str, str] = {}
-        self._sizes: dict[str, int] = {}
+        self._config: pytest.Config | None = None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self._config = config
 
     # The scheduler of this run, not the checkout's own (its conftest.py has one).
     @pytest.hookimpl(tryfirst=True)
@@ -174,13 +190,25 @@ class Controller:
     def scope_of(self, nodeid: str) -> str:
         return self._scopes.get(nodeid, "")
 
-    def weight(self, scope: str) -> tuple:
-        return (scope not in self.face_auth, -self._sizes.get(scope, 0), scope)
+    def plan(self, scopes: list[str], workers: int) -> dict[str, int]:
+        """Scope (maker) -> the worker slot planned for it, the largest first, in the order
+        each worker takes them (made once, from the first scopes to hand out)."""
+        if self._plan is None:
+            load = [0] * max(1, workers)
+            self._plan = {}
+            for scope in sorted(scopes, key=lambda s: (-self.sizes.get(s, 0), s)):
+                slot = load.index(min(load))
+                self._plan[scope] = slot
+                load[slot] += self.sizes.get(scope, 0)
+        return {s: self._plan.get(s, -1) for s in sorted(
+            scopes, key=lambda s: (-self.sizes.get(s, 0), s))}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        if self.collector.collected:
-            return  # every worker collects the same tests (xdist checks); the first says
+        if self.collector.collected or self.stopping:
+            # Every worker collects the same tests (xdist checks): the first says. One
+            # stopped by the run's signal may have stopped collecting part way.
+            return
         worker = node.gateway.id
         path = self.out / worker_folder(worker) / COLLECTED_FILE
         try:
@@ -190,9 +218,7 @@ class Controller:
             return
         self.collector.load_collection(tests)
         for nodeid in ids:
-            makers = tests.get(nodeid, {}).get("makers") or ["-"]
-            self._scopes[nodeid] = makers[0]
-            self._sizes[makers[0]] = self._sizes.get(makers[0], 0) + 1
+            self._scopes[nodeid] = (tests.get(nodeid, {}).get("makers") or ["-"])[0]
         self.progress.collected(len(ids))
 
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
@@ -210,15 +236,27 @@ class Controller:
         the run stopped from here if they have not stopped a minute later (or at once
         when there are none yet)."""
         self.stopping = True
+        # xdist replaces a worker that stopped on KeyboardInterrupt, as one that died:
+        # not while the run stops (its own limit, read as each worker goes down).
+        dsession = self._config.pluginmanager.get_plugin("dsession") if self._config else None
+        if dsession is not None:
+            dsession._max_worker_restart = 0
         children = _children()
         if not children:
             raise KeyboardInterrupt
         for pid in children:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGINT)
-        timer = threading.Timer(STOP_GRACE_S, _thread.interrupt_main)
+        timer = threading.Timer(STOP_GRACE_S, _kill_children)
         timer.daemon = True
         timer.start()
+
+
+def _kill_children() -> None:
+    """Workers still running a minute after the stop: killed (xdist then ends the run)."""
+    for pid in _children():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _children() -> list[int]:
