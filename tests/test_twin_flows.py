@@ -11,7 +11,14 @@ import datetime as dt
 
 import pytest
 from seed_texts import E901_TEXTS
-from twin_helpers import GENERAL, answer_consents, check_in_by_face, patient, started_world
+from twin_helpers import (
+    GENERAL,
+    answer_consents,
+    card_on_general_reader,
+    check_in_by_face,
+    patient,
+    started_world,
+)
 
 from harness.emulation.people import Phone
 from harness.emulation.terminal import distribution_open
@@ -384,7 +391,7 @@ def test_pairing_then_android_phone(maker: str) -> None:
     session = term.start_pairing(maker)
     assert session.shown_readers() == [GENERAL["sony-rc-s300-s1"]]  # USB-05
     card = patient()
-    assert session.place_card_on("sony-rc-s300-s1", card)
+    assert session.place_card_on("sony-rc-s300-s1", card_on_general_reader())
     if maker == "usen_almex":
         assert not session.register()  # the card must first go into the face-auth reader
         reader.insert_card(card)

@@ -46,6 +46,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from twin_helpers import card_on_general_reader
 
 from harness.emulation.people import PatientCard, Phone
 from harness.emulation.terminal import EligibilityResult
@@ -395,12 +396,12 @@ class TwinInvariants(RuleBasedStateMachine):
         self.pin_model[card.label] = (0, False)
 
     @precondition(lambda self: self.reader.behaviour.pairing is not None)
-    @rule(pin=pins, restart_app=st.booleans())
-    def pair_general_reader(self, pin: str, restart_app: bool) -> None:
+    @rule(restart_app=st.booleans())
+    def pair_general_reader(self, restart_app: bool) -> None:
         """SP-04 in the maker's management app; may fail (e.g. no card in the face reader)."""
         session = self.terminal.start_pairing(self.maker)
         session.press_placed()
-        session.place_card_on(GENERAL_READER, self._new_card(pin))
+        session.place_card_on(GENERAL_READER, card_on_general_reader())
         session.register()
         if restart_app:
             self.terminal.restart_management_app(self.maker)
@@ -782,7 +783,7 @@ def test_card_check_after_a_failed_phone_check_names_the_card() -> None:
     world.power_on_all()
     terminal, reader = world.terminal, world.reader("atlas")
     session = terminal.start_pairing("atlas")
-    assert session.place_card_on("gr", PatientCard("card-staff", "1111"))
+    assert session.place_card_on("gr", card_on_general_reader())
     assert session.register()
     terminal.reboot()  # atlas: the pairing takes effect at the terminal's restart (SP-04)
     world.clock.advance(200)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from harness.emulation.card import FileSystemCard
 from harness.emulation.people import PatientCard
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.world import TwinWorld
+from harness.paths import project_file
 
 #: General readers the terminal sees, by bench name -> the name the apps show.
 GENERAL = {"sony-rc-s300-s1": "SONY FeliCa Port/PaSoRi 4.0"}
@@ -38,3 +42,9 @@ def answer_consents(world: TwinWorld, reader: FaceAuthReaderTwin) -> list[str]:
         assert reader.answer_consent()
     world.clock.advance(world.terminal.behaviour.check_seconds + 1)
     return seen
+
+
+def card_on_general_reader(name: str = "mynumber-card") -> Callable[[bytes], bytes]:
+    """What the app's PC/SC reaches when a card lies on a general reader (pairing reads it
+    there, SP-06): the test card's chip, answering APDUs."""
+    return FileSystemCard.load(project_file(f"fixtures/cards/{name}.yaml")).transmit
