@@ -36,7 +36,7 @@ from harness.report.provenance import tree_sha256
 CHECKOUT = project_file(".")
 VERSION = tomllib.loads((CHECKOUT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
 #: The fixtures the wheel ships (fixtures/sysfs is the tests' own).
-SHIPPED_FIXTURES = ("benches", "cards", "devices", "screens")
+SHIPPED_FIXTURES = ("benches", "cards", "devices", "scenarios", "screens")
 
 
 @attrs.frozen
