@@ -36,7 +36,64 @@ def _weight(item: pytest.Item) -> int:
     return 2 if path.startswith("suites/") else 3
 
 
+#: Breadth beyond the mechanism, marked ``slow`` (``./run tests`` and CI leave them out;
+#: ``./run tests -m slow`` runs them, ``-m ""`` everything): test function -> why. A
+#: number keeps that many of its first cases in the default run, so every mechanism is still
+#: tried there; None marks every case.
+SLOW: dict[str, tuple[int | None, str]] = {
+    "tests/test_vision_classify.py::test_a_harsh_desk_never_names_a_screen_wrongly": (
+        None, "a sweep of harsh desks: benchmarks/screen_recognition.py measures >= 2,000 frames"),
+    "tests/test_vision_classify.py::test_foreign_screens_on_a_harsh_desk_stay_unknown": (
+        None, "a sweep of harsh desks: benchmarks/screen_recognition.py measures them"),
+    "tests/test_vision_calibration.py::"
+    "test_harsh_hand_photos_of_near_duplicates_are_never_named_wrongly": (
+        None, "a sweep of harsh hand photos: benchmarks/screen_recognition.py measures them"),
+    "tests/test_vision_calibration.py::test_locate_finds_the_screen_and_what_it_shows": (
+        6, "the same search on more devices and poses"),
+    "tests/test_vision_classify.py::test_other_devices_screens_are_unknown": (
+        2, "the same rule on more makers"),
+    "tests/test_vision_watcher.py::test_e901_screens_through_the_camera": (
+        2, "the same watch on more makers"),
+    "tests/test_text_deviations.py::test_one_character_of_the_901_screen": (
+        2, "the same flow on more makers; every kind of one-character change is tried through "
+           "the camera in tests/test_vision_text.py"),
+    "tests/test_err02_recovery.py::test_err02_takes_the_notices_codes_only": (
+        1, "the same flow with the notice's other codes"),
+    "tests/test_e901_code.py::test_the_901_code_itself": (1, "the same flow on more makers"),
+    "tests/test_suites_prove_themselves.py::test_suite_passes_on_the_default_bench": (
+        None, "the suites/ part of the same run is that run"),
+    "tests/test_vision_classify.py::test_every_reference_is_recognised_through_the_camera": (
+        2, "the same recognition on more devices"),
+    "tests/test_vision_calibration.py::test_keeper_notices_a_knocked_camera": (
+        1, "the same knock on more makers"),
+    "tests/test_twin_stateful.py::test_twin_invariants": (2, "the same machine on more makers"),
+    "tests/test_vision_search.py::test_a_screen_not_found_is_searched_for_at_most_every_few_"
+    "seconds": (1, "the same bound in another case"),
+    "tests/test_e901_deviations.py::test_e901_02_timing_deviations_fail_exactly_e901_02": (
+        2, "the same timing faults on more makers"),
+}
+
+
+def _mark_slow(items: list[pytest.Item]) -> None:
+    seen: dict[str, int] = {}
+    for item in items:
+        function = item.nodeid.split("[", 1)[0]
+        if function not in SLOW:
+            continue
+        keep, why = SLOW[function]
+        seen[function] = seen.get(function, 0) + 1
+        if keep is None or seen[function] > keep:
+            item.add_marker(pytest.mark.slow(reason=why))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow(reason): breadth beyond the mechanism; left out by ./run tests and "
+                   "CI, run with ./run tests -m slow (conftest.py SLOW)")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _mark_slow(items)
     items.sort(key=_weight)  # stable: each file's tests keep their order
 
 

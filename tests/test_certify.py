@@ -18,7 +18,9 @@ from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
 
 # The frames behind the verdicts are the report tests' business (test_certify_report.py): not kept here.
-CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence"]
+#: One job unless a test asks for workers (--jobs 2 given later wins): a run of a few tests
+#: on pytest-xdist would start two more interpreters for nothing.
+CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence", "--jobs", "1"]
 
 
 def certify(*args: str) -> subprocess.CompletedProcess[str]:
