@@ -71,12 +71,37 @@ SLOW: dict[str, tuple[int | None, str]] = {
     "seconds": (1, "the same bound in another case"),
     "tests/test_e901_deviations.py::test_e901_02_timing_deviations_fail_exactly_e901_02": (
         2, "the same timing faults on more makers"),
+    "suites/test_model_based.py::test_random_walks_follow_the_profile": (
+        2, "the same walks on more makers"),
+    "tests/test_certify_fail_closed.py::test_the_suites_hold_the_readers_to_the_given_profiles": (
+        None, "test_certify.py's default run certifies through a lab's own profiles folder"),
+    "tests/test_cli_vision.py::test_learn_a_new_screen_from_a_recording": (
+        None, "learn is tried on a photo in test_learn_cuts_out_the_screen_not_the_whole_frame"),
 }
+
+
+#: The suites' longest flows (bench hours of upgrade nights, reboots and network cuts) run
+#: in the default run for these makers only; the other makers' in the slow tier.
+LONG_FLOWS = ("UPD-03", "UPD-05", "UPD-08", "ERR-08", "ERR-10", "ERR-11", "NET-01")
+LONG_FLOWS_MAKERS = ("canon", "fujitsu_japan")
+
+
+def _long_flow_elsewhere(nodeid: str) -> bool:
+    if not nodeid.startswith("suites/test_flows.py::test_flow_requirement["):
+        return False
+    case = nodeid.split("[", 1)[1]
+    return (any(f"-{req}]" in case or f"-{req}-also" in case for req in LONG_FLOWS)
+            and not case.startswith(tuple(f"{m}-" for m in LONG_FLOWS_MAKERS)))
 
 
 def _mark_slow(items: list[pytest.Item]) -> None:
     seen: dict[str, int] = {}
     for item in items:
+        if _long_flow_elsewhere(item.nodeid):
+            item.add_marker(pytest.mark.slow(
+                reason="a long flow of a third maker: the default run drives it on "
+                       + " and ".join(LONG_FLOWS_MAKERS)))
+            continue
         function = item.nodeid.split("[", 1)[0]
         if function not in SLOW:
             continue
