@@ -75,6 +75,12 @@ SLOW: dict[str, tuple[int | None, str]] = {
         2, "the same walks on more makers"),
     "tests/test_certify_fail_closed.py::test_the_suites_hold_the_readers_to_the_given_profiles": (
         None, "test_certify.py's default run certifies through a lab's own profiles folder"),
+    "tests/test_certify_interrupted.py::"
+    "test_ctrl_c_on_the_process_group_finishes_the_report_as_interrupted": (
+        None, "SIGTERM to a run on workers and SIGKILL are tried in the default run"),
+    "tests/test_certify_interrupted.py::test_a_closed_stdout_does_not_stop_the_run": (
+        None, "another way a run's console goes away; the interrupted run's report is tried "
+              "in the default run"),
     "tests/test_cli_vision.py::test_learn_a_new_screen_from_a_recording": (
         None, "learn is tried on a photo in test_learn_cuts_out_the_screen_not_the_whole_frame"),
 }
@@ -82,8 +88,9 @@ SLOW: dict[str, tuple[int | None, str]] = {
 
 #: The suites' longest flows (bench hours of upgrade nights, reboots and network cuts) run
 #: in the default run for these makers only; the other makers' in the slow tier.
-LONG_FLOWS = ("UPD-03", "UPD-05", "UPD-08", "ERR-08", "ERR-10", "ERR-11", "NET-01")
-LONG_FLOWS_MAKERS = ("canon", "fujitsu_japan")
+LONG_FLOWS = ("UPD-02", "UPD-03", "UPD-05", "UPD-06", "UPD-08", "ERR-08", "ERR-09", "ERR-10",
+              "ERR-11", "NET-01", "AUTH-06", "CON-01")
+LONG_FLOWS_MAKERS = ("canon",)
 
 
 def _long_flow_elsewhere(nodeid: str) -> bool:
