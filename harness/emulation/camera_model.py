@@ -45,6 +45,7 @@ from harness.emulation.lamps import LampState, draw_lamps
 from harness.emulation.sensor_effects import (
     Sensor,
     apply_gains,
+    copy_outside,
     jpeg_round_trip,
     noise_offset,
     scratch_frames,
@@ -295,8 +296,9 @@ class CameraModel:
 
         # The light through the lens: the static scene was blurred once, and the screen
         # composed into it is kept while the screen stays (and redone only where it
-        # changes). Per frame, over the whole frame: the sensor's noise (its level from that
-        # signal, kept with it, and scaled for this frame's gains), the exposure and white
+        # changes). Per frame: the sensor's noise around the reader (its level from that
+        # signal, kept with it, and scaled for this frame's gains); over the whole frame the
+        # exposure and white
         # balance gains, the glare (DN added after the gains); the JPEG round trip around the
         # reader (see below). The lens
         # blur comes before the gains and the glare: per-pixel scalings and a smooth blob,
@@ -312,7 +314,15 @@ class CameraModel:
         if offset is not None:
             assert view.sigma is not None
             level = 1.0 if gains is None else sensor.noise_level(float(gains.mean()))
-            sensor.add_noise(src, view.sigma, offset, level, flat, scratch)
+            # The noise goes where the rig reads (the JPEG's band around the reader); the
+            # rest of the bench keeps its light: the search for the screen sees it through
+            # a downscale and a blur that leave no trace of a few DN of noise, and it costs
+            # two thirds of the frame's noise.
+            x0, y0, x1, y1 = view.jpeg_box
+            band = np.s_[y0:y1, 3 * x0 : 3 * x1]
+            copy_outside(src, flat, view.jpeg_box)
+            sensor.add_noise(src[band], view.sigma[band], offset, level, flat[band],
+                             scratch[: y1 - y0, : 3 * (x1 - x0)])
             src = flat
         if gains is not None:
             apply_gains(src, gains, flat, gain_image)

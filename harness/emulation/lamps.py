@@ -102,6 +102,30 @@ def check_looks(looks: Sequence[LampLook], led_names: Sequence[str], who: str) -
             "name different lamps")
 
 
+#: The shapes of the lamps drawn lately, by their distance map (lamp_map keeps one per lamp
+#: and pose): a fixed camera draws the same lamps frame after frame.
+_SHAPES: dict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _lamp_shape(d: np.ndarray, blur: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a lamp's distance map: its coverage (alpha, with an anti-aliased edge about one
+    pixel wide), its glow's fall-off, and its coverage through the lens blur."""
+    key = (id(d), blur)
+    kept = _SHAPES.get(key)
+    if kept is not None and kept[0] is d:
+        return kept[1:]
+    # anti-aliased edge: about one pixel wide, from how fast d changes across the ROI
+    gy, gx = np.gradient(d)
+    step = float(np.median(np.hypot(gx, gy))) or 1.0
+    alpha = np.clip((1 - d) / step + 0.5, 0, 1)[..., None]
+    glow = np.exp(-(d**2) / (2 * _GLOW_SIGMA**2))[..., None]
+    cover = cv2.GaussianBlur(alpha[..., 0], (0, 0), blur) if blur > 0 else alpha[..., 0]
+    if len(_SHAPES) >= 256:
+        _SHAPES.clear()
+    _SHAPES[key] = (d, alpha, glow, cover)
+    return alpha, glow, cover
+
+
 def draw_lamps(
     frame: np.ndarray,
     quad: np.ndarray,
@@ -128,17 +152,14 @@ def draw_lamps(
         if mapped is None:
             continue
         (x0, y0, x1, y1), d = mapped
-        # anti-aliased edge: about one pixel wide, from how fast d changes across the ROI
-        gy, gx = np.gradient(d)
-        step = float(np.median(np.hypot(gx, gy))) or 1.0
-        alpha = np.clip((1 - d) / step + 0.5, 0, 1)[..., None]
+        alpha, glow_shape, blurred_alpha = _lamp_shape(d, blur)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         colour = np.array(EMITTED[lamp.colour], np.float32)
         if lamp.lit:
             # the LED's own colour, a little paled; a strong exposure clips it (as a
             # real camera does: an over-exposed amber LED turns yellow, a green one white)
             core = np.clip(0.9 * colour + 0.1 * 255, 0, 255) * g
-            glow = colour * (_GLOW_PEAK / 255) * np.exp(-(d**2) / (2 * _GLOW_SIGMA**2))[..., None]
+            glow = colour * (_GLOW_PEAK / 255) * glow_shape
             drawn = (roi + glow * g) * (1 - alpha) + core * alpha
         else:
             ring = (d > 1.3) & (d < 2.2)
@@ -150,6 +171,6 @@ def draw_lamps(
         if blur > 0:
             delta = cv2.GaussianBlur(delta, (0, 0), blur)
         if noise > 0:
-            cover = cv2.GaussianBlur(alpha[..., 0], (0, 0), blur) if blur > 0 else alpha[..., 0]
-            delta += rng.standard_normal(delta.shape, dtype=np.float32) * noise * cover[..., None]
+            delta += (rng.standard_normal(delta.shape, dtype=np.float32) * noise
+                      * blurred_alpha[..., None])
         frame[y0:y1, x0:x1] = np.clip(roi + delta + 0.5, 0, 255).astype(np.uint8)

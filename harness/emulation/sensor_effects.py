@@ -170,6 +170,16 @@ class Sensor:
             cv2.subtract(src, scratch, dst=out, mask=mask)
 
 
+def copy_outside(src: np.ndarray, out: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    """``out`` = ``src`` outside ``box`` (x0, y0, x1, y1, in pixels), both (rows, cols * 3)
+    planes of interleaved BGR."""
+    x0, y0, x1, y1 = box
+    out[:y0] = src[:y0]
+    out[y1:] = src[y1:]
+    out[y0:y1, : 3 * x0] = src[y0:y1, : 3 * x0]
+    out[y0:y1, 3 * x1 :] = src[y0:y1, 3 * x1 :]
+
+
 def noise_offset(
     rng: np.random.Generator, last: tuple[int, int, int] | None
 ) -> tuple[int, int, int]:

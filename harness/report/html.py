@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -176,6 +177,17 @@ class _Pictures:
 def _jpeg(path: Path, width: int) -> str:
     """The picture as base64 JPEG at most ``width`` wide; re-encoded, so no metadata of the
     original file travels with it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    # The page is written again as the run goes: each picture is encoded once per version
+    # of its file.
+    return _jpeg_of(path, st.st_mtime_ns, st.st_size, width)
+
+
+@functools.lru_cache(maxsize=4096)
+def _jpeg_of(path: Path, mtime_ns: int, size: int, width: int) -> str:
     data = np.frombuffer(path.read_bytes(), np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None:

@@ -77,6 +77,12 @@ def colour_name(bgr: np.ndarray) -> str:
     return next(name for bound, name in _HUES if hue < bound)
 
 
+def _brightest(image: np.ndarray) -> np.ndarray:
+    """The largest of each pixel's three channels (numpy's max over the last axis of three
+    is ten times slower)."""
+    return np.maximum(np.maximum(image[..., 0], image[..., 1]), image[..., 2])
+
+
 def read_lamp(frame: np.ndarray, calibration: Calibration, spot: LampSpot) -> LampReading:
     """One lamp in one frame (BGR), placed by the screen's calibration."""
     fh, fw = frame.shape[:2]
@@ -85,7 +91,7 @@ def read_lamp(frame: np.ndarray, calibration: Calibration, spot: LampSpot) -> La
         return LampReading(spot.name, False, None, 0.0, "out of the frame")
     (x0, y0, x1, y1), d = mapped
     roi = frame[y0:y1, x0:x1].astype(np.float32)
-    value = roi.max(axis=2)
+    value = _brightest(roi)
     lamp = d <= _LAMP
     if lamp.sum() < 4:  # a lamp a few pixels wide: all of it
         lamp = d <= 1.0
@@ -102,7 +108,7 @@ def read_lamp(frame: np.ndarray, calibration: Calibration, spot: LampSpot) -> La
         return LampReading(spot.name, False, None, level)
     housing = np.median(roi[surround], axis=0)
     added = np.clip(roi - housing, 0, None)
-    strength = added.max(axis=2)
+    strength = _brightest(added)
     halo = (d <= _HALO) & (strength >= 0.2 * float(strength[d <= _HALO].max()))
     unclipped = halo & (value < 250)
     light = added[unclipped if unclipped.sum() >= 3 else halo].sum(axis=0)
