@@ -59,6 +59,7 @@ def certify(args: argparse.Namespace) -> int:
                            f"{path.name} (it has: {', '.join(sorted(on_bench))})")
     if args.plan:
         return _certification_plan(path, spec, profiles, profiles_dir, only)
+    compared_with = _earlier_run(args.compared_with)
     # The folder is this run's before any work: a file, an unwritable or a used folder is
     # refused (runs never mix), and the default one is new even for runs started together.
     run_id = uuid.uuid4().hex
@@ -75,8 +76,22 @@ def certify(args: argparse.Namespace) -> int:
         out = (args.out or unique_folder(reports_dir(), f"certify-{stamp}")).resolve()
         claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
-    return _run(args, Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed,
-                            pytest_args), _jobs(args.jobs, spec, keys, resumed))
+    setup = Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed, pytest_args)
+    setup.compared_with = compared_with
+    return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
+
+
+def _earlier_run(old: Path | None) -> Path | None:
+    """``--compared-with``: a run folder that is sealed and intact, checked before the run
+    (an hour's certification is not spent to fail on a typo at its end)."""
+    if old is None:
+        return None
+    from harness.report.manifest import require_sealed
+    from harness.report.stored import load_run
+
+    load_run(old)
+    require_sealed(old, "a comparison")
+    return old.resolve()
 
 
 def _jobs(asked: int, spec: BenchSpec, keys: list[str], resumed: Resume | None) -> int:
@@ -100,6 +115,7 @@ class Setup:
         self.path, self.spec, self.profiles = path, spec, profiles
         self.profiles_dir, self.only, self.out, self.run_id = profiles_dir, only, out, run_id
         self.resumed, self.pytest_args = resumed, pytest_args
+        self.compared_with: Path | None = None
 
 
 def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
@@ -191,7 +207,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
         if code == pytest.ExitCode.INTERRUPTED:
             if stop.signum is None:
                 stop.signum = signal.SIGINT
-            _finish(live, "interrupted", junit, mode=console.mode)
+            _finish(live, "interrupted", junit, mode=console.mode,
+                    compared_with=setup.compared_with)
             print(f"interrupted ({stop.name}): the report holds what was decided, the rest "
                   "not run", file=sys.stderr, flush=True)
             return stop.exit_code
@@ -206,7 +223,26 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             raise RigError(f"the suites did not run (pytest exit {int(code)})"
                            + (f" with the pytest options {' '.join(setup.pytest_args)}"
                               if setup.pytest_args else ""))
-        return _finish(live, "finished", junit, mode=console.mode)
+        return _finish(live, "finished", junit, mode=console.mode,
+                       compared_with=setup.compared_with)
+
+
+def _compare(live: LiveReport, old: Path, loud: bool) -> None:
+    """``--compared-with``: the comparison with the earlier run (as ``report diff`` makes
+    it, from both folders as sealed), the HTML written again to name it, the folder sealed
+    again. A comparison that cannot be made is said; the run's own verdict stands."""
+    from harness.report.diff import diff_runs, write_comparison
+    from harness.report.manifest import write_manifest
+
+    try:
+        target = write_comparison(diff_runs(old, live.out))
+        live.write_html()
+        write_manifest(live.out)
+    except (RigError, OSError) as exc:
+        print(f"not compared with {old}: {exc}", file=sys.stderr, flush=True)
+        return
+    if loud:
+        print(f"compared with {old}: {target}", flush=True)
 
 
 #: Options certify gives its pytest run itself: given again after ``--`` they would send
@@ -297,7 +333,7 @@ def _every_maker_profiled(path: Path, spec: BenchSpec, profiles: ProfileSet,
 
 
 def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *,
-            mode: str = "plain") -> int:
+            mode: str = "plain", compared_with: Path | None = None) -> int:
     """The run folder's last report, in ``state``: ``certification.json`` (with what
     produced it and the requirements' statements and notices), ``junit.xml``,
     ``certification.html`` and allure's run files, then the manifest. The console gets the
@@ -339,6 +375,8 @@ def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *
             write_manifest(out)
         except OSError as exc:
             print(f"{out}: manifest not written: {exc}", file=sys.stderr, flush=True)
+    if compared_with is not None:
+        _compare(live, compared_with, loud)
     print(verdict_line(report, out), flush=True)
     if report["passed"]:
         return EXIT_OK

@@ -367,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="finish the run in --out DIR: keep the tests it decided (passed or "
                         "failed), run again those it did not (not run, skipped, stopped by a "
                         "bench fault); same bench file, profiles and rig only; as one job")
+    p.add_argument("--compared-with", type=Path, default=None, metavar="OLD_RUN",
+                   help="name the run this one is compared with in its HTML (what changed "
+                        "since, as `report diff` says it); OLD_RUN must be a sealed run "
+                        "folder, checked before the run starts")
     p.add_argument("--quiet", action="store_true",
                    help="print only the failures, as they happen, and the final verdict")
     p.add_argument("--plain", action="store_true",

@@ -38,19 +38,27 @@ def _certify(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def miswired_run(tmp_path_factory: pytest.TempPathFactory
-                 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    out = tmp_path_factory.mktemp("report-commands") / "miswired"
-    return out, _certify(out, "--bench", str(project_file("fixtures/benches/miswired.yaml")))
+def passing_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    passing = tmp_path_factory.mktemp("report-commands") / "passing"
+    _certify(passing)
+    return passing
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory,
-         miswired_run: tuple[Path, subprocess.CompletedProcess[str]]) -> tuple[Path, Path]:
+def miswired_run(tmp_path_factory: pytest.TempPathFactory, passing_run: Path
+                 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The miswired bench certified, compared with the passing run as a lab reruns after
+    a change (``certify --compared-with``)."""
+    out = tmp_path_factory.mktemp("report-commands") / "miswired"
+    return out, _certify(out, "--bench", str(project_file("fixtures/benches/miswired.yaml")),
+                         "--compared-with", str(passing_run))
+
+
+@pytest.fixture(scope="module")
+def runs(passing_run: Path, miswired_run: tuple[Path, subprocess.CompletedProcess[str]]
+         ) -> tuple[Path, Path]:
     """(passing, miswired). Both keep their frames: the diff's pictures come from them."""
-    passing = tmp_path_factory.mktemp("report-commands") / "passing"
-    _certify(passing)
-    return passing, miswired_run[0]
+    return passing_run, miswired_run[0]
 
 
 def test_certify_the_general_readers_on_the_miswired_bench(
@@ -488,13 +496,41 @@ def test_the_html_of_a_run_names_the_run_it_is_compared_with(
     assert 'id="comparison-stale"' in page and 'class="change bad"' not in page
 
 
+def test_certify_compared_with_an_earlier_run_names_it_and_stays_sealed(
+        runs: tuple[Path, Path], miswired_run: tuple[Path, subprocess.CompletedProcess[str]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    passing, miswired = runs
+    assert f"compared with {passing}" in miswired_run[1].stdout
+    comparison = json.loads((miswired / "comparison.json").read_text("utf-8"))
+    assert comparison["run"] == json.loads(
+        (miswired / "certification.json").read_text("utf-8"))["run"]
+    page = (miswired / "certification.html").read_text("utf-8")
+    block = page[page.index('<section id="compared-with"'):]
+    block = block[:block.index("</section>")]
+    assert json.loads((passing / "certification.json").read_text("utf-8"))["run"] in block
+    listed = re.search(r'<span class="bad">\d+ newly failing \(([^)]*)\)</span>', block)[1]
+    assert set(listed.split(", ")) == CHANGED
+    assert 'id="comparison-stale"' not in page
+    assert _cli(capsys, "report", "verify", str(miswired))[0] == 0  # sealed after it
+
+
+def test_certify_compared_with_no_run_is_refused_before_it_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code, _, err = _cli(capsys, "certify", "--vendor", "general_readers", "--out", str(out),
+                        "--compared-with", str(tmp_path / "nowhere"))
+    assert code == 2 and "nowhere" in _one_line_error(err)
+    assert not out.exists()
+
+
 def test_compared_with_a_run_not_as_sealed_is_refused(
         runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     passing, miswired = runs
     old = _copy(passing, tmp_path, "old")
     (old / "evidence" / "note.txt").write_text("added\n", encoding="utf-8")
     copy = _copy(miswired, tmp_path)
+    before = (copy / "comparison.json").read_bytes()  # certify's comparison with ``passing``
     code, _, err = _cli(capsys, "report", "render", str(copy), "--compared-with", str(old))
     assert code == 2 and "1 extra: evidence/note.txt" in _one_line_error(err)
-    assert not (copy / "comparison.json").exists()
+    assert (copy / "comparison.json").read_bytes() == before
     assert _cli(capsys, "report", "verify", str(copy))[0] == 0  # nothing written
