@@ -124,7 +124,7 @@ class Hands(Protocol):
         """The eligibility terminal is restarted."""
 
     def restart_pc(self) -> None:
-        """ERR-11's first remedy (seed 002 ②: PCの電源オンオフや再起動): the terminal
+        """ERR-11's first remedy (the support vendor's お知らせ ②: PCの電源オンオフや再起動): the terminal
         restarted, or power-cycled where the bench switches its mains."""
 
     def download_now(self) -> None:
@@ -163,7 +163,7 @@ class Hands(Protocol):
 
     def staff_phone(self, general: str, phone: Phone, *, held: bool) -> None:
         """A member of staff holds their phone on the general reader ``general`` (the read
-        test after pairing, seed 002 接続設定概要 5), or takes it away."""
+        test after pairing, the support vendor's お知らせ 接続設定概要 5), or takes it away."""
 
     def restart_management_app(self, reader: str) -> None:
         """The maker's management app is restarted."""
@@ -180,7 +180,7 @@ class Hands(Protocol):
 
     def line_auth_page(self, *, shown: bool) -> None:
         """The terminal's browser (Microsoft Edge) opened at https://www.lineauth.mnw (ERR-10,
-        seed 002 ③ 確認手順), or closed."""
+        the support vendor's お知らせ ③ 確認手順), or closed."""
 
     def network_stuck(self, kind: str) -> None:
         """A network fault of ``kind`` (ERR-11's givens): one a restart of the PC clears
@@ -188,7 +188,7 @@ class Hands(Protocol):
 
     def router_restart(self) -> None:
         """The router between the terminal and the network restarted (powered off and on;
-        ERR-11, seed 002 ②: ルーターの再起動)."""
+        ERR-11, the support vendor's お知らせ ②: ルーターの再起動)."""
 
     def outage(self, kind: Outage | None, seconds: float | None = None) -> None:
         """A network outage starts (ends after ``seconds``), or ends (None)."""

@@ -1,6 +1,6 @@
 """A device power-cycled through its relay channel: off, a bounded off time, on.
 
-What a person does by pulling a plug and putting it back (seed 002 ②: PCの電源オンオフ,
+What a person does by pulling a plug and putting it back (the support vendor's お知らせ ②: PCの電源オンオフ,
 ルーターの再起動), done by the bench's relay where the bench file names one. Each switch
 lands on the timeline through ``switch`` (``power.switched``)."""
 

@@ -3,7 +3,7 @@ twin, so both are held to the same reading of the notice."""
 
 from __future__ import annotations
 
-#: The 901 screens as seed 000 (記 2. ②) gives them, one entry per printed line; the ⚠️
+#: The 901 screens as notice 7福薬業発第367号 (記 2. ②) gives them, one entry per printed line; the ⚠️
 #: pictograms of Atlas's left out. Panasonic's and Canon's pictures were lost.
 E901_TEXTS = {
     "usen_almex": [

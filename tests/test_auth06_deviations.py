@@ -1,6 +1,6 @@
 """AUTH-06 proved through run_flow: a patient whose face does not match and whose PIN locks
 (3 wrong entries in a row) is checked by staff through visual confirmation with that same
-card, to the end (seed 002 目視確認モード: 顔認証がうまくいかず、かつ…暗証番号を3回連続で間違えて
+card, to the end (the support vendor's お知らせ 目視確認モード: 顔認証がうまくいかず、かつ…暗証番号を3回連続で間違えて
 ロックがかかった場合). The default bench passes; a deviation fails exactly AUTH-06.
 
 Which wrong reader would pass a weaker check: one that refuses a locked card on the staff

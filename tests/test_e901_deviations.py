@@ -1,4 +1,4 @@
-"""E901 (seed 000 記 2. ※) broken by bench deviations, each judged through run_flow: the
+"""E901 (notice 7福薬業発第367号 記 2. ※) broken by bench deviations, each judged through run_flow: the
 deviation fails exactly the requirements it breaks for that maker, the default bench none.
 
 fixtures/benches/deviant-e901-timing.yaml: screens that give up before the staff's OK, a

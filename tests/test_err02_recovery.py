@@ -1,4 +1,4 @@
-"""ERR-02 (Fujitsu, seed 002): the start-up network error may clear by itself (allowed, not
+"""ERR-02 (Fujitsu, the support vendor's お知らせ): the start-up network error may clear by itself (allowed, not
 required); if it does not, the notice's step is to restart the connected devices, after which
 the reader must reach its first screen. A reader that recovers only through the restart
 passes; one that recovers neither way fails."""

@@ -1,7 +1,7 @@
 """ERR-10 proved through run_flow: the terminal's browser at https://www.lineauth.mnw, read by
 the terminal's camera, shows 「回線認証接続済み」 when connected and the 「希望する/希望しない」
 buttons when line authentication is cut; 「希望する」 reconnects, and a patient's check then
-goes through (seed 002 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③④).
+goes through (the support vendor's お知らせ 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③④).
 
 Which wrong terminal a weaker check would pass: one whose 「希望する」 does not reconnect (a
 check that read the page only before pressing, or did not check in after it); a page whose

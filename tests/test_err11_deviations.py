@@ -1,6 +1,6 @@
 """ERR-11 proved through run_flow: on a network error the PC (the terminal) is restarted
 first and the check tried again; only if it still fails is the router restarted, and a check
-then goes through (seed 002 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ②).
+then goes through (the support vendor's お知らせ 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ②).
 
 Which wrong bench or driver a weaker check would pass: a router whose restart does not clear
 the fault (a check that saw only the restarts, not a check going through after them); a

@@ -1,5 +1,5 @@
 """ERR-11 on a bench whose router (and PC) are on relay channels: the bench file's
-``network.router`` and ``terminal.power`` (seed 002 《 オンライン資格確認端末のネットワーク関連の
+``network.router`` and ``terminal.power`` (the support vendor's お知らせ 《 オンライン資格確認端末のネットワーク関連の
 トラブル時に… 》 ②: PCの電源オンオフや再起動 (復旧しない場合はルーターの再起動)).
 
 The real bench's hands (ManualHands) power-cycle the PC and then the router through the

@@ -168,7 +168,7 @@ def test_the_default_twin_passes_in_the_east_and_canon_needs_its_reader_restarte
         record, judged = run_judged(bench, profiles, "canon", ("network_renewal", ()))
         assert judged == {"NET-01": []}, judged
         assert record.replay is not None and record.replay.region == "東日本"
-        # Canon's 【011】 stays after the cut (seed 002): the reader restarted, nothing more.
+        # Canon's 【011】 stays after the cut (the support vendor's お知らせ): the reader restarted, nothing more.
         remedies = {a.what for a in record.actions} - {"card_in", "card_out", "face", "consent",
                                                        "network_cut", "network_restore"}
         assert remedies == {"restart_reader"}

@@ -75,7 +75,7 @@ def test_a_lab_list_without_a_reader_on_the_bench_fails_exactly_that_makers_usb0
 
 @pytest.mark.parametrize(("maker", "model", "ok"), [
     ("SONY", "RC-S300/S1", True),      # the maker in another case is the same maker
-    ("Sony", "RC-S300", False),        # another product (seed 002)
+    ("Sony", "RC-S300", False),        # another product (the support vendor's お知らせ)
     ("Sony", "RC-S300/S1 ", False),    # the model character for character
     ("Sanwa Supply", "ADR-MNICU3", False),
 ])

@@ -1,4 +1,4 @@
-"""SP-03 (seed 002 《 スマートフォンのマイナ保険証を使った受付の手順 》 ③): which reader read the
+"""SP-03 (the support vendor's お知らせ 《 スマートフォンのマイナ保険証を使った受付の手順 》 ③): which reader read the
 patient's phone, judged from what the general readers' PC/SC sides saw.
 
 Which wrong reader a weaker check would pass, and what here catches it:

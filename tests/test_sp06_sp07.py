@@ -1,4 +1,4 @@
-"""SP-06 and SP-07 (seed 002 接続設定概要 《資格確認端末(PC)と汎用カードリーダーの接続(ペアリング)
+"""SP-06 and SP-07 (the support vendor's お知らせ 接続設定概要 《資格確認端末(PC)と汎用カードリーダーの接続(ペアリング)
 手順》): the pairing reads nothing personal of the real card on the general reader (its APDU
 transcript, judged against the card model), and is refused without the face-auth reader
 connected; after the maker's restart a staff phone held on the paired general reader is read

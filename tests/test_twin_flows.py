@@ -26,7 +26,7 @@ from harness.emulation.world import MAKERS, TwinWorld
 from harness.model.bench_spec import Deviation
 from harness.model.clock import JST, VirtualClock
 
-# -- E901: a check after the upgrade is installed, before the reboot (seed 000 §2) ---------
+# -- E901: a check after the upgrade is installed, before the reboot (notice 7福薬業発第367号 §2) ---------
 
 #: E901-02: screen class and overlay when the patient finishes the consent selection.
 AT_FAILURE = {
@@ -203,7 +203,7 @@ def test_manual_update_of_the_distribution_app_shows_no_ready_dialog() -> None:
     assert term.dialogs == []
 
 
-# -- BOOT and USB: power-on order and the cable (seed 002) --------------------------------
+# -- BOOT and USB: power-on order and the cable (the support vendor's お知らせ) --------------------------------
 
 
 def test_panasonic_is_missed_when_the_terminal_starts_first() -> None:
@@ -275,7 +275,7 @@ def test_canon_waits_for_the_terminal_without_its_usb_cable() -> None:
     assert reader.screen().shows == "first"
 
 
-# -- AUTH: face, PIN, staff visual confirmation (seed 002) ---------------------------------
+# -- AUTH: face, PIN, staff visual confirmation (the support vendor's お知らせ) ---------------------------------
 
 
 @pytest.mark.parametrize("maker", MAKERS)
@@ -371,7 +371,7 @@ def test_staff_button_without_the_restart_rule_is_a_deviation() -> None:
     assert world.reader("canon").screen().has_button("staff")
 
 
-# -- SP: smartphones (seed 002) -------------------------------------------------------------
+# -- SP: smartphones (the support vendor's お知らせ) -------------------------------------------------------------
 
 RESTART_AFTER_PAIRING = {
     "panasonic": "management_app",

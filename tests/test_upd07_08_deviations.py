@@ -1,13 +1,13 @@
 """UPD-07 and UPD-08 proved through run_flow on the terminal twin; a terminal deviation of
 each fails exactly its requirement, with what was seen.
 
-- UPD-07 (seed 000 記 2: 日々の診療等の開始前に自動で再起動がされるよう設定している場合を除き): the
+- UPD-07 (notice 7福薬業発第367号 記 2: 日々の診療等の開始前に自動で再起動がされるよう設定している場合を除き): the
   night delivers the upgrade, nobody restarts the terminal, its own daily restart applies
   the upgrade and the check at the practice's opening succeeds. Wrong terminal a weaker check
   would pass: one whose scheduled restart restarts only the eligibility application (the
   upgrade still waits): a check that only looked for the restart having happened, or one
   that restarted the terminal by hand, would not see it.
-- UPD-08 (seed 002: バージョンアップ用のデータがダウンロードされていない場合は別途ダウンロード):
+- UPD-08 (the support vendor's お知らせ: バージョンアップ用のデータがダウンロードされていない場合は別途ダウンロード):
   the check fails, fails again after a reboot, the data is downloaded by UPD-05's procedure,
   a second reboot, then the check succeeds. Wrong terminal: one whose reboot fetches the
   missing data by itself (a check that only looked for the final success would pass it).

@@ -246,7 +246,7 @@ def test_the_first_screens_variants_are_one_state() -> None:
 
 @pytest.mark.parametrize("keep", [0, 1], ids=["first line only", "second line only"])
 def test_fujitsu_901_with_a_line_missing_is_not_error_901(keep: int) -> None:
-    """Fujitsu Japan's 901 screen has two texts (seed 000, 記 2. ②); a twin that drops one
+    """Fujitsu Japan's 901 screen has two texts (notice 7福薬業発第367号, 記 2. ②); a twin that drops one
     draws a different screen, which must not pass for error_901."""
     ref = references("fujitsu_japan").get("error_901")
     assert list(ref.texts) == E901_TEXTS["fujitsu_japan"]  # the reference is the seed's

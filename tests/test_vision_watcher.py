@@ -19,7 +19,7 @@ from harness.vision.evidence import EvidenceStore
 from harness.vision.reference import ReferenceSet, screens_dir_for
 from harness.vision.watcher import ScreenWatcher
 
-#: What each maker's reader shows once the check failed (seed 000, ①), as reference states.
+#: What each maker's reader shows once the check failed (notice 7福薬業発第367号, ①), as reference states.
 AFTER_FAILED_CHECK = {
     "panasonic": "completion",
     "canon": "please_wait",

@@ -149,7 +149,7 @@ class StaffButton(Field):
 
 
 class PinLock(Field):
-    """When the reader shows a card's PIN as locked (AUTH-02, seed 002: 暗証番号を3回連続で
+    """When the reader shows a card's PIN as locked (AUTH-02, the support vendor's お知らせ: 暗証番号を3回連続で
     間違えてロックがかかった). The chip counts; the reader's firmware decides from its count."""
 
     #: Wrong entries that bring the lock screen.
@@ -162,7 +162,7 @@ class Smartphone(Field):
     #: Whether a paired general reader is needed for the smartphone button.
     needs_pairing: bool = True
     #: Which general readers' phones the terminal's app hands to this reader, read through
-    #: the terminal's PC/SC (seed 002 ③: the general reader beside it, the one paired):
+    #: the terminal's PC/SC (the support vendor's お知らせ ③: the general reader beside it, the one paired):
     #: ``paired``; deviations: ``any_general`` (any general reader of the terminal),
     #: ``other_general`` (any but the paired one). A reader that needs pairing takes none
     #: before its pairing is in effect. Phones held on its front: its ``phone_held_front``
@@ -185,7 +185,7 @@ class Pairing(Field):
     card_into_face_reader_first: bool = False
     #: What must restart before the smartphone button shows.
     then_restart: Literal["terminal", "management_app"] = "terminal"
-    #: The commands the app sends to the real card placed on the general reader (seed 002
+    #: The commands the app sends to the real card placed on the general reader (the support vendor's お知らせ
     #: 接続設定概要 4; ※個人の情報は読み取りません。設定のために必要となります): what tells a My
     #: Number card, no personal file. Hex command APDUs, in order.
     card_reads: list[str] = list(PAIRING_CARD_READS)
@@ -287,7 +287,7 @@ DownloadTarget = Literal["face_auth_library", "distribution_app"]
 
 
 class UpgradeApplying(Field):
-    """How an installed upgrade takes effect (UPD-02, UPD-06; seed 000 記 2, seed 002:
+    """How an installed upgrade takes effect (UPD-02, UPD-06; notice 7福薬業発第367号 記 2, the support vendor's お知らせ:
     必要な再起動は1回のみです)."""
 
     #: ``restart``: at a start of the terminal after the install; ``install``: at once
@@ -296,7 +296,7 @@ class UpgradeApplying(Field):
     #: With ``restart``: how many starts after the install it takes (the notice: one).
     restarts: int = pydantic.Field(default=1, ge=1)
     #: A start of the terminal fetches upgrade data that was never downloaded, and applies
-    #: it (UPD-08; seed 002: it does not, the data is downloaded separately: 別途ダウンロード).
+    #: it (UPD-08; the support vendor's お知らせ: it does not, the data is downloaded separately: 別途ダウンロード).
     restart_fetches_missing_data: bool = False
 
 
@@ -307,22 +307,22 @@ class NetworkBehaviour(Field):
     #: The line-authentication page (https://www.lineauth.mnw).
     line_auth_connected_text: str = "回線認証接続済み"
     line_auth_buttons: list[str] = ["希望する", "希望しない"]
-    #: The page's button that reconnects (ERR-10, seed 002 ④: 「希望する」ボタンを押下).
+    #: The page's button that reconnects (ERR-10, the support vendor's お知らせ ④: 「希望する」ボタンを押下).
     line_auth_reconnects: str = "希望する"
-    #: ERR-11 (seed 002 ②): the kinds of network fault a bench can set (the ``stuck``
+    #: ERR-11 (the support vendor's お知らせ ②): the kinds of network fault a bench can set (the ``stuck``
     #: given) and what clears each: a start of the PC (再起動 or 電源オンオフ) clears the
     #: ``pc_clears`` kinds, a restart of the router the ``router_clears`` kinds.
     pc_clears: list[str] = ["pc_stuck"]
     router_clears: list[str] = ["router_stuck"]
     #: How long the router takes to come back after its restart.
     router_restart_seconds: float = pydantic.Field(default=60, gt=0)
-    #: Deviations from seed 001 (NET-01: after a cut the line comes back and checks go
+    #: Deviations from notice 6福薬業発第421号 (NET-01: after a cut the line comes back and checks go
     #: through, at most after a reader restart or power-cycle): a down span at least this
     #: long, or the n-th down span, leaves the connection stuck with the first of
     #: ``pc_clears`` (only the PC's start clears it). None: never.
     stuck_after_down_s: float | None = pydantic.Field(default=None, gt=0)
     stuck_after_downs: int | None = pydantic.Field(default=None, ge=1)
-    #: Deviation (seed 001: during a cut no check can be made): while it holds a result
+    #: Deviation (notice 6福薬業発第421号: during a cut no check can be made): while it holds a result
     #: younger than this, the terminal hides a cut from its readers and completes the check
     #: of a patient it holds a result of from that cache. 0: never.
     offline_results_s: float = pydantic.Field(default=0, ge=0)
@@ -343,7 +343,7 @@ class TerminalBehaviour(Field):
     #: A check that failed (the network, an unrebooted upgrade) still hands the patient's
     #: result to the receipt computer; False: only completed checks do.
     result_on_failed_check: bool = False
-    #: What the clinic's daily scheduled restart does (UPD-07; seed 000 記 2:
+    #: What the clinic's daily scheduled restart does (UPD-07; notice 7福薬業発第367号 記 2:
     #: 日々の診療等の開始前に自動で再起動): ``restart``, the terminal restarts as a staff member's
     #: restart would (it applies an installed upgrade); ``app``: only the eligibility
     #: application restarts, which applies nothing.

@@ -26,7 +26,7 @@ from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.model.clock import JST, Timer, VirtualClock
 from harness.model.timeline import Timeline
 
-#: ``data_missing``: the upgrade was installed but its data was never downloaded (seed 002:
+#: ``data_missing``: the upgrade was installed but its data was never downloaded (the support vendor's お知らせ:
 #: バージョンアップ用のデータがダウンロードされていない場合): a restart does not clear the error.
 Upgrade = Literal["none", "downloading", "installed", "applied", "data_missing"]
 
@@ -420,7 +420,7 @@ class TerminalTwin:
 
     # -- the browser: line authentication (ERR-10) -----------------------------------------
     def open_line_auth_page(self) -> bool:
-        """The browser at https://www.lineauth.mnw (seed 002 ③ 確認手順): 回線認証接続済み, or
+        """The browser at https://www.lineauth.mnw (the support vendor's お知らせ ③ 確認手順): 回線認証接続済み, or
         the 希望する/希望しない buttons when line authentication is cut. False: not running."""
         with self.clock.lock:
             if not self.powered:
@@ -632,7 +632,7 @@ PHONE_TOKENS = (b"JPKIAPGPSETOKEN", b"JPKIAPIOSTOKEN")
 class PairingSession:
     """The maker's management app, pairing a general reader (SP-04, SP-06).
 
-    The app pairs only with the face-auth reader linked and on its first screen (seed 002:
+    The app pairs only with the face-auth reader linked and on its first screen (the support vendor's お知らせ:
     顔認証付きカードリーダーが資格確認端末(PC)に接続され、実物のマイナンバーカードで受付可能な状態で),
     else it refuses and says so (its wording is the twin's own: the notice gives none). It
     reads the real card placed on the general reader through the terminal's PC/SC (the

@@ -160,7 +160,7 @@ def _pin_visit(run: FlowRun, pins: list[bool]) -> None:
 
 
 def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
-    """AUTH-02, both halves (seed 002: 暗証番号を3回連続で間違えて): one wrong PIN short of the
+    """AUTH-02, both halves (the support vendor's お知らせ: 暗証番号を3回連続で間違えて): one wrong PIN short of the
     lock, then the right one (the count starts again; the visit goes on, the card is taken
     out); next visit, wrong PINs up to the lock, each watched."""
     n = _locks_after(run, plan)
@@ -182,7 +182,7 @@ def _locks_after(run: FlowRun, plan: Plan) -> int | None:
 
 
 def drive_pin_lock_staff(run: FlowRun, plan: Plan) -> None:
-    """AUTH-06 (seed 002 目視確認モード: 顔認証がうまくいかず、かつ…暗証番号を3回連続で間違えて
+    """AUTH-06 (the support vendor's お知らせ 目視確認モード: 顔認証がうまくいかず、かつ…暗証番号を3回連続で間違えて
     ロックがかかった場合): a visit whose face does not match and whose wrong PINs lock the card,
     the card taken out; then the staff path (AUTH-05) with that same locked card."""
     n = _locks_after(run, plan)
@@ -297,7 +297,7 @@ def _read_line_auth_page(run: FlowRun) -> None:
 
 
 def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
-    """ERR-10 (seed 002 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③): the
+    """ERR-10 (the support vendor's お知らせ 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③): the
     line-authentication page read while connected; line authentication cut (as ERR-08's flow
     cuts it); the page read again, 「希望する」 pressed (④ 【接続手順】); the page read once
     more; then a patient checks in (after trying again, card in and out, and if the reader
@@ -318,7 +318,7 @@ def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
     run.wait(5)
     if run.last is not None and run.last.shows != "first":
         # The reader stopped on the network error (ERR-08): the patient tries again, the card
-        # in and out (as seed 001's retry after a while, drive_intermittent).
+        # in and out (as notice 6福薬業発第421号's retry after a while, drive_intermittent).
         card_in(run)
         card_out(run)
         run.wait(5)
@@ -357,7 +357,7 @@ def check_goes_through(run: FlowRun) -> bool:
 
 
 def drive_network_recovery(run: FlowRun, plan: Plan) -> None:
-    """ERR-11 (seed 002 《 …ネットワーク関連のトラブル時に… 》 ②: PCの電源オンオフや再起動
+    """ERR-11 (the support vendor's お知らせ 《 …ネットワーク関連のトラブル時に… 》 ②: PCの電源オンオフや再起動
     (復旧しない場合はルーターの再起動)): a check on the network error; the PC restarted and
     the check tried again; only if it still fails, the router restarted and a check again."""
     if check_goes_through(run):
@@ -468,7 +468,7 @@ def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
 
 
 def drive_upgrade_data_missing(run: FlowRun, plan: Plan) -> None:
-    """UPD-08 (seed 002: …再起動していただくことで解消しますが、バージョンアップ用のデータが
+    """UPD-08 (the support vendor's お知らせ: …再起動していただくことで解消しますが、バージョンアップ用のデータが
     ダウンロードされていない場合は別途ダウンロードをしていただく必要がございます): the check
     fails; the terminal restarted, the same patient fails again; the data downloaded by
     UPD-05's manual procedure, the terminal restarted again; the patient checks in."""
@@ -485,7 +485,7 @@ def drive_upgrade_data_missing(run: FlowRun, plan: Plan) -> None:
 
 
 def drive_upgrade_scheduled_restart(run: FlowRun, plan: Plan) -> None:
-    """UPD-07 (seed 000 記 2: 日々の診療等の開始前に自動で再起動がされるよう設定している場合を
+    """UPD-07 (notice 7福薬業発第367号 記 2: 日々の診療等の開始前に自動で再起動がされるよう設定している場合を
     除き): the night delivers the upgrade; nobody restarts the terminal (its own daily
     restart, set before the night, is the only one); when the day's practice opens, the
     patient checks in."""
@@ -580,7 +580,7 @@ def drive_watch_start(run: FlowRun, plan: Plan) -> None:
     run.hold(10, step_s=5)
 
 
-#: Bench seconds a reader is given to recover by itself once the network is back (seed 002
+#: Bench seconds a reader is given to recover by itself once the network is back (the support vendor's お知らせ
 #: しばらく待って: "a while" is not a number; three of its 30 s retries and more).
 SELF_RECOVERY_S = 180.0
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from harness.bench import Bench
     from harness.flows.runner import FlowRun
 
-#: The staff member's phone (seed 002 接続設定概要 5: 職員などのスマートフォン).
+#: The staff member's phone (the support vendor's お知らせ 接続設定概要 5: 職員などのスマートフォン).
 STAFF_PHONE = Phone("staff-phone", "android")
 #: Bench seconds the rig waits for the held phone to come on the general reader's PC/SC.
 PHONE_COMES_S = 10.0

@@ -1,6 +1,6 @@
 """Each maker's power-on routine, as the bench strategy follows it before a flow.
 
-The routine is the maker's profile's ``boot_order`` check (seed 002, ※接続する機器の起動する
+The routine is the maker's profile's ``boot_order`` check (the support vendor's お知らせ, ※接続する機器の起動する
 順序): Panasonic (BOOT-01) the reader, the terminal 15 to 30 s after it, the receipt
 computer; Atlas (BOOT-02) the terminal, the reader starting with it, the receipt computer
 once the reader has started. For makers the notices give no order, one neutral routine:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SETTLE_AFTER_LIGHTING_S = 120.0
 #: Bench seconds for the reader to come back to its first screen after a restart.
 RESTART_SETTLE_S = 60.0
-#: UPD-07 (seed 000 記 2: 日々の診療等の開始前に自動で再起動): the notice gives no times. The
+#: UPD-07 (notice 7福薬業発第367号 記 2: 日々の診療等の開始前に自動で再起動): the notice gives no times. The
 #: terminal is set to restart by itself at DAILY_RESTART, after the night's distribution
 #: window (to 05:00) and before the day's practice, which opens at PRACTICE_OPENS (Japan).
 DAILY_RESTART = dt.time(7, 0)

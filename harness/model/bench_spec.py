@@ -59,7 +59,7 @@ class Terminal(Field):
     name: str = "terminal"
     usb_ports: list[UsbPort] = []
     power: PowerLink | None = None
-    #: When the rig power-cycles the terminal through ``power`` (ERR-11's PC step, seed 002
+    #: When the rig power-cycles the terminal through ``power`` (ERR-11's PC step, the support vendor's お知らせ
     #: ②: PCの電源オンオフ), how long its mains stay off: long enough for the PC's supply to
     #: drain, so it really starts afresh.
     power_off_s: float = pydantic.Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
@@ -87,7 +87,7 @@ class BenchNetwork(Field):
     #: and restores the line when asked.
     switch: PowerLink | None = None
     #: Real bench: the relay channel on the router's mains (the router between the terminal
-    #: and the network). ERR-11's "restart the router" (seed 002 ②: ルーターの再起動) then
+    #: and the network). ERR-11's "restart the router" (the support vendor's お知らせ ②: ルーターの再起動) then
     #: power-cycles it through this channel; without one the operator restarts it when asked.
     #: The rig switches it on as it opens the bench (the line needs the router).
     router: PowerLink | None = None
@@ -368,7 +368,7 @@ class MinFirmware(ReaderModel):
 
 
 class GeneralReaderRules(Field):
-    """What the lab knows of general readers and the notices do not give (seed 002): each
+    """What the lab knows of general readers and the notices do not give (the support vendor's お知らせ): each
     face-auth maker's designated general readers (USB-07; a maker not listed: the six
     verified models) and each model's minimum firmware (USB-08; a model not listed: no
     minimum)."""

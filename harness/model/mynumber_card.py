@@ -1,7 +1,7 @@
 """The My Number card (個人番号カード) as public sources describe it: its APs and files, and
 which files hold the holder's personal data, with why.
 
-What the rig judges a pairing's APDU transcript against (SP-06, seed 002 接続設定概要: 実物の
+What the rig judges a pairing's APDU transcript against (SP-06, the support vendor's お知らせ 接続設定概要: 実物の
 マイナンバーカード ※個人の情報は読み取りません). A fact about the real card, not about the rig's
 twin of it: the twin (fixtures/cards/) serves some of these files with test data; a test
 keeps the two in step. A file this table does not name is not known to be free of personal

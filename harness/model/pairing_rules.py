@@ -3,7 +3,7 @@
 Pure functions over a :class:`~harness.model.observed.FlowRecord`, returning problems (none:
 the rule holds).
 
-- SP-06 (seed 002 接続設定概要 【用意するもの】: 実物のマイナンバーカード ※個人の情報は読み取りません。
+- SP-06 (the support vendor's お知らせ 接続設定概要 【用意するもの】: 実物のマイナンバーカード ※個人の情報は読み取りません。
   設定のために必要となります): the pairing's APDU transcript on the general reader selects and
   reads only files the card model (:mod:`harness.model.mynumber_card`) knows hold nothing
   personal. A personal file selected or read fails, whatever the card answered (a real card

@@ -207,7 +207,7 @@ class Response(Field):
 
 
 class Escalation(Field):
-    """Remedies tried in order, each only while the trouble lasts (ERR-11, seed 002 ②: the
+    """Remedies tried in order, each only while the trouble lasts (ERR-11, the support vendor's お知らせ ②: the
     PC restarted first; the router only if that did not help): judged on the record's
     actions and screens (harness.model.recovery_rules)."""
 
@@ -219,7 +219,7 @@ class Escalation(Field):
 
 
 class Renewal(Field):
-    """A network scenario replayed on the bench, judged period by period (NET-01, seed 001
+    """A network scenario replayed on the bench, judged period by period (NET-01, notice 6福薬業発第421号
     2.: during the long cut no check; during the intermittent cuts a check retried after
     a while goes through; the reader restarted or power-cycled at most). Judged on the
     record's tries, cuts and screens (harness.model.renewal_rules)."""
@@ -264,7 +264,7 @@ class FlowCheck(Field):
     #: What actions must not bring (a refused entry).
     responses: list[Response] = []
     #: The pairing flow (SP-04): what the maker's procedure restarts once pairing is done
-    #: (seed 002 接続設定概要 5: the terminal, or for some makers the management app). The
+    #: (the support vendor's お知らせ 接続設定概要 5: the terminal, or for some makers the management app). The
     #: driver restarts exactly that, nothing more, and the screens after it are judged.
     restart: Literal["terminal", "management_app"] | None = None
     #: The pairing flow: the app the maker's procedure pairs in and its button, as the
@@ -273,7 +273,7 @@ class FlowCheck(Field):
     pairing_app: str | None = None
     pairing_button: str | None = None
     #: The visual-confirmation passcode OQS issued for the flow has this many digits
-    #: (AUTH-03, AUTH-05; seed 002: 4桁のパスコード).
+    #: (AUTH-03, AUTH-05; the support vendor's お知らせ: 4桁のパスコード).
     passcode_digits: int | None = pydantic.Field(default=None, ge=1)
     #: Remedies the flow must try in this order, only while the check still fails, with a
     #: check going through at the end (ERR-11).

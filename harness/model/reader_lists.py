@@ -38,7 +38,7 @@ def _bcd(text: str) -> int:
 
 def _same(maker: str | None, model: str | None, ref: ReaderModel | VerifiedModel) -> bool:
     # Maker in any case (the bench writes "SONY" or "Sony"), model character for character:
-    # "RC-S300" is another product than "RC-S300/S1" (seed 002).
+    # "RC-S300" is another product than "RC-S300/S1" (the support vendor's お知らせ).
     return (maker or "").casefold() == ref.maker.casefold() and model == ref.model
 
 
@@ -84,7 +84,7 @@ def judge_firmware(req_id: str, maker: str | None, model: str | None, version: s
         return Judged(Unchecked(req_id, f"{name} is not a verified model, so the notice "
                                 "says nothing of its firmware"), "")
     if not verified.needs_latest_firmware:
-        return Judged(None, f"{name} needs no firmware update (seed 002: ソニー社製については、"
+        return Judged(None, f"{name} needs no firmware update (the support vendor's お知らせ: ソニー社製については、"
                       "バージョンアップ対応は不要です)")
     minimum = next((m for m in rules.min_firmware if _same(maker, model, m)), None)
     if version is None:
@@ -96,7 +96,7 @@ def judge_firmware(req_id: str, maker: str | None, model: str | None, version: s
     basis = f"firmware {version}; the lab's minimum for {name}: {minimum.version}"
     if _bcd(version) < _bcd(minimum.version):
         return Judged(Violation(req_id, f"{name} runs firmware {version}, below the lab's "
-                                f"minimum {minimum.version}: phones may not read (seed 002)"),
+                                f"minimum {minimum.version}: phones may not read (the support vendor's お知らせ)"),
                       basis)
     return Judged(None, basis)
 

@@ -7,7 +7,7 @@ and failed when it was tried (the attempt action) and the success screen did not
 
 - Before the first remedy a check was tried and failed: with no trouble shown there is
   nothing to remedy, and the order cannot be judged (fail closed).
-- Each remedy comes only after the one before it in the list was done (seed 002 ②: the
+- Each remedy comes only after the one before it in the list was done (the support vendor's お知らせ ②: the
   router never before the PC), and only when the check tried since the remedy before it
   still failed (the router only if restarting the PC did not help).
 - After the last remedy done a check went through.

@@ -1,10 +1,11 @@
 """Requirement sources cited as people find the notices, never by this team's file names.
 
-A profile's ``source`` reads ``000_8133acc4e12ea9a4.txt, 事務連絡(令和7年12月24日) 記 1. ...;
-記 2. ...; 002_68a83cc8f2e38390.txt, 《 ... 》 ①``: the copy kept, then sections, ``;``
-between them. ``notices.yaml`` (beside this module) says which notice each copy is (issuer,
-document number, date and title as printed) and which notices it relays; :func:`cite` turns
-a source into :class:`Citation` s of those notices, with their sections.
+A profile's ``source`` reads ``7福薬業発第367号, 事務連絡(令和7年12月24日) 記 1. ...;
+記 2. ...; お知らせ, 《 ... 》 ①``: a notice as it is cited (its document number, or the
+title of a page that prints none), then sections, ``;`` between them. ``notices.yaml``
+(beside this module) says what each notice is (issuer, document number, date and title as
+printed) and which notices it relays; :func:`cite` turns a source into :class:`Citation` s
+of those notices, with their sections.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from harness.loading import Field, load_yaml_model
 
 NOTICES_FILE = Path(__file__).with_name("notices.yaml")
 
-#: How a source names a kept copy: ``000_8133acc4e12ea9a4.txt``.
+#: A file name of a copy kept of a notice (``999_0123456789abcdef.txt``), as an older
+#: profile's source may start: never printed, cited as a notice the catalogue does not know.
 COPY = re.compile(r"\b\d{3}_[0-9a-f]{8,}\.txt\b")
 
 
 class NoticeEntry(Field):
-    #: The kept copy (outer notices only).
-    file: str | None = None
+    #: How sources cite the notice (outer notices only): its document number, or the title
+    #: of a page that prints none.
+    cited_as: str | None = None
     #: How a profile's section names this notice inside the one enclosing it.
     named: str | None = None
     issuer: str
@@ -40,9 +43,10 @@ class NoticeEntry(Field):
     encloses: list[NoticeEntry] = []
 
     @pydantic.model_validator(mode="after")
-    def _named_or_file(self) -> NoticeEntry:
-        if bool(self.file) == bool(self.named):
-            raise ValueError("a notice has a file (a kept copy) or is named inside one, not both")
+    def _cited_or_named(self) -> NoticeEntry:
+        if bool(self.cited_as) == bool(self.named):
+            raise ValueError("a notice is cited_as (an outer notice) or named inside one, "
+                             "not both")
         return self
 
 
@@ -128,8 +132,20 @@ def _catalogue(path: Path = NOTICES_FILE) -> dict[str, _Copy]:
         outer = _notice(entry, ())
         inner: dict[str, Notice] = {}
         _walk(entry, (outer,), inner)
-        copies[entry.file or ""] = _Copy(outer, inner)
+        copies[entry.cited_as or ""] = _Copy(outer, inner)
     return copies
+
+
+def _cited(segment: str, copies: dict[str, _Copy]) -> tuple[str, int] | None:
+    """The notice a source's segment starts with (its ``cited_as``, or a kept copy's file
+    name) and where the rest begins."""
+    found = COPY.match(segment)
+    if found:
+        return found.group(0), found.end()
+    for key in sorted(copies, key=len, reverse=True):
+        if key and segment.startswith(key) and segment[len(key):len(key) + 1] in ("", ",", " "):
+            return key, len(key)
+    return None
 
 
 def _normal(text: str) -> str:
@@ -165,14 +181,14 @@ def cite(source: str, catalogue: dict[str, _Copy] | None = None) -> list[Citatio
         segment = raw.strip()
         if not segment:
             continue
-        found = COPY.match(segment)
+        found = _cited(segment, copies)
         if found:
             flush()
             sections = []
-            copy = copies.get(found.group(0))
+            copy = copies.get(found[0])
             unknown = copy is None
             current = copy.outer if copy is not None else None
-            segment = segment[found.end():].strip(" ,")
+            segment = segment[found[1]:].strip(" ,")
         if copy is not None:
             for named, notice in copy.inner.items():
                 rest = _starts_with(segment, named)
