@@ -34,7 +34,7 @@ from harness.devices.instruments import (
     RelayStuck,
 )
 from harness.errors import DeviceGone, RigError
-from harness.model.topology import parse_port_path
+from harness.model.topology import parse_port_path, port_path
 from harness.model.usb_codes import GET_REPORT, REPORT_TYPE_FEATURE, SET_REPORT
 
 VID, PID = 0x16C0, 0x05DF
@@ -47,8 +47,7 @@ _PRODUCT = re.compile(r"USBRelay([1-8])")
 
 
 def _path_of(dev: usb.core.Device) -> str | None:
-    ports = dev.port_numbers
-    return f"{dev.bus}-{'.'.join(str(p) for p in ports)}" if ports else None
+    return port_path(dev.bus, dev.port_numbers)
 
 
 class HidRelay:

@@ -22,7 +22,7 @@ import re
 import attrs
 
 from harness.errors import RigError
-from harness.model.topology import UsbTopology, parse_port_path
+from harness.model.topology import UsbTopology, parse_port_path, port_path
 from harness.model.usb_codes import HUB_CLASS, SUPERSPEED_MBPS
 
 DEFAULT_ROOT = "/sys/bus/usb/devices"
@@ -63,9 +63,9 @@ class SysfsUsbTree:
 
     def topology(self, bus: int, port_numbers: tuple[int, ...]) -> UsbTopology | None:
         """Topology of the device at ``bus``/``port_numbers``; None if there is none."""
-        if not port_numbers:
+        path = port_path(bus, port_numbers)
+        if path is None:
             return None
-        path = f"{bus}-{'.'.join(str(p) for p in port_numbers)}"
         entry = os.path.join(self.root, path)
         if not os.path.isdir(entry):
             return None

@@ -32,7 +32,7 @@ from harness.errors import DeviceTimeout, RigError
 from harness.model.bench_spec import BenchSpec, Hub
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
-from harness.model.topology import parse_port_path
+from harness.model.topology import parse_port_path, port_path
 from harness.model.usb_codes import (
     CLEAR_FEATURE,
     GET_DESCRIPTOR,
@@ -67,8 +67,7 @@ class PortPowerUnsupported(RigError):
 
 
 def _path_of(dev: usb.core.Device) -> str | None:
-    ports = dev.port_numbers
-    return f"{dev.bus}-{'.'.join(str(p) for p in ports)}" if ports else None
+    return port_path(dev.bus, dev.port_numbers)
 
 
 class HubPorts:

@@ -41,3 +41,9 @@ def parse_port_path(path: str) -> tuple[int, tuple[int, ...]]:
     if len(numbers) > 7:
         raise ValueError(f"USB allows at most 7 tiers of ports: {path!r}")
     return int(bus), tuple(int(n) for n in numbers)
+
+
+def port_path(bus: int, ports: tuple[int, ...] | list[int] | None) -> str | None:
+    """``1-4.2`` for the device on bus 1 behind ports 4 then 2; None without ports (a root
+    hub, or a backend that does not say)."""
+    return f"{bus}-{'.'.join(str(p) for p in ports)}" if ports else None
