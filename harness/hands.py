@@ -144,6 +144,11 @@ class Hands(Protocol):
     def delivery_list(self) -> dict[str, str]:
         """Management tool: 配信実績の確認, component -> version."""
 
+    def await_delivery(self, component: str, version: str, timeout_s: float) -> dict[str, str]:
+        """The bench left switched on until 配信実績の確認 lists ``component`` at
+        ``version`` (the distribution's delivery, a night's window), at most ``timeout_s``
+        of bench time: the list as last seen, component -> version."""
+
     def account(self, *, right: bool) -> None:
         """The terminal's account information for the reader: right, or wrong."""
 
@@ -229,13 +234,17 @@ class ManualHands:
         """Hands asking as the bench file's ``operator`` section says: on the terminal, or
         from its script (relative to the bench file), within its bound."""
         settings = bench.spec.operator
-        operator = None
+        operator: Operator | None = None
         if settings.script is not None:
             script = Path(settings.script)
             operator = ScriptedOperator.load(
                 script if script.is_absolute() else bench.path.parent / script, bench.clock)
+        elif settings.terminal is not None:
+            operator = TtyOperator(settings.terminal, scale=bench.spec.clock.scale)
         hands = cls(bench.clock, timeout_s=settings.timeout_s, operator=operator,
                     timeline=bench.timeline)
+        if bench.spec.switchable():
+            hands.switch_all_off = bench.switch_all_off
         hands.usb_ports = UsbPortPower.for_bench(bench)
         network, terminal = bench.spec.network, bench.spec.terminal
         link = network.switch
@@ -255,11 +264,12 @@ class ManualHands:
             self.timeline.record("operator", kind, by=self.operator.who, **data)
 
     def _answer(self, what: str, prompt: str, *, secret: str = "",
-                secret_answer: bool = False) -> str:
+                secret_answer: bool = False, timeout_s: float | None = None) -> str:
         step = Step(what, prompt, secret)
-        self._record("operator.asked", what=step.recorded, timeout_s=self.timeout_s)
+        bound = self.timeout_s if timeout_s is None else timeout_s
+        self._record("operator.asked", what=step.recorded, timeout_s=bound)
         try:
-            answer = self.operator.ask(step, self.timeout_s)
+            answer = self.operator.ask(step, bound)
         except DeviceTimeout as exc:
             self._record("operator.timeout", what=step.recorded, seconds=exc.seconds)
             if isinstance(exc, OperatorSilent):
@@ -383,6 +393,16 @@ class ManualHands:
                                "type the version shown for 顔認証ライブラリ")
         return {"顔認証ライブラリ": version}
 
+    def await_delivery(self, component: str, version: str, timeout_s: float) -> dict[str, str]:
+        # One step bounded by the delivery's own time (a night), not a step's: nobody is
+        # asked to look every few minutes through the night.
+        shown = self._answer(
+            f"keep the bench switched on until 配信実績の確認 in the management tool lists "
+            f"{component} {version}",
+            f"type the version it shows for {component} then (or when you give up)",
+            timeout_s=timeout_s)
+        return {component: shown}
+
     def account(self, *, right: bool) -> None:
         self._do(f"set the reader's account information on the terminal "
                  f"{'right' if right else 'to a wrong value'}")
@@ -466,7 +486,13 @@ class ManualHands:
             span = f" for {seconds:.0f} s" if seconds else ""
             self._do(f"start a {kind} network outage{span} (the lab's network switch)")
 
+    #: Switches off every device on a relay channel (the bench file's ``power`` links): a
+    #: restored morning starts with them off, so the power-on routine switches them on.
+    switch_all_off: Callable[[], None] | None = None
+
     def restore(self, image: Image, at: dt.datetime | None = None) -> None:
+        if self.switch_all_off is not None:
+            self.switch_all_off()
         when = f", set its clock to {at.isoformat()}" if at else ""
         self._do(f"switch everything off; restore the terminal's {image.replace('_', ' ')} "
                  f"image{when}; reset the readers; put every cable back")

@@ -94,20 +94,34 @@ class Operator(Protocol):
 
 
 NO_TTY = "no terminal to ask the operator on: give an operator script (bench file operator.script)"
+#: The rig's controlling terminal, whatever pytest did to stdin and stdout.
+CONTROLLING_TTY = "/dev/tty"
 
 
 class TtyOperator:
-    """Asks on the controlling terminal, whatever happened to stdin/stdout."""
+    """Asks on the controlling terminal, whatever happened to stdin/stdout; or on the
+    terminal the bench file names (``operator.terminal``: a console at the bench, a serial
+    terminal, the pty a bench in a box answers on)."""
 
-    who = "terminal"
-
-    def __init__(self, tty: str = "/dev/tty") -> None:
+    def __init__(self, tty: str = CONTROLLING_TTY, *, scale: float = 1.0) -> None:
         self.tty = tty
+        #: Bench seconds per wall second (a bench in a box runs faster): bounds and the
+        #: answer's time are bench seconds, as the scripted operator's are.
+        self.scale = scale
+        self.who = "terminal" if tty == CONTROLLING_TTY else f"terminal {tty}"
 
     def ask(self, step: Step, timeout_s: float) -> Answer:
+        answer = self._ask(step, timeout_s / self.scale)
+        return Answer(answer.text, answer.seconds * self.scale)
+
+    def _ask(self, step: Step, timeout_s: float) -> Answer:
         try:
             fd = os.open(self.tty, os.O_RDWR | os.O_NOCTTY)
         except OSError as exc:
+            if self.tty != CONTROLLING_TTY:
+                raise OperatorUnavailable(f"cannot open the operator's terminal {self.tty} "
+                                          f"(bench file operator.terminal): {exc.strerror}"
+                                          ) from None
             raise OperatorUnavailable(f"{NO_TTY} ({exc.strerror})") from None
         try:
             _drop_typeahead(fd)  # an Enter typed before the question answers nothing
@@ -119,8 +133,9 @@ class TtyOperator:
             while b"\n" not in got and b"\r" not in got:
                 left = started + timeout_s - time.monotonic()
                 if left <= 0:
-                    os.write(fd, f"\n[operator] no answer within {timeout_s:g} s\n".encode())
-                    raise OperatorSilent(step.recorded, timeout_s)
+                    os.write(fd, f"\n[operator] no answer within "
+                             f"{timeout_s * self.scale:g} s\n".encode())
+                    raise OperatorSilent(step.recorded, timeout_s * self.scale)
                 if not poller.poll(max(1, math.ceil(left * 1000))):
                     continue
                 chunk = os.read(fd, 1024)

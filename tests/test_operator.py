@@ -13,7 +13,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import tty
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +23,7 @@ import pytest
 
 from harness.bench import check_bench_file, default_bench_path
 from harness.errors import BadInput, DeviceTimeout
+from harness.flows.setup import wait_for_delivery
 from harness.hands import ManualHands, Patient
 from harness.loading import validate_data
 from harness.model.bench_spec import BenchSpec
@@ -30,8 +33,10 @@ from harness.model.timeline import Timeline
 from harness.operator import (
     NO_TTY,
     OperatorRefused,
+    OperatorSilent,
     OperatorUnavailable,
     ScriptedOperator,
+    Step,
     TtyOperator,
 )
 from harness.report.certification import (
@@ -296,6 +301,8 @@ BENCH = {"bench": "b", "kind": "real"}
     ({"timeout_s": float("inf")}, "finite"),
     ({"timeout": 5}, "unknown field"),
     ({"script": 3}, "string"),
+    ({"script": "ops.yaml", "terminal": "/dev/ttyUSB1"}, "give a script or a terminal, not both"),
+    ({"terminal": "ttyUSB1"}, "should match pattern"),
 ])
 def test_the_operator_section_is_checked(section: dict, problem: str) -> None:
     with pytest.raises(BadInput, match=problem) as caught:
@@ -339,3 +346,99 @@ def test_the_bench_file_says_how_the_operator_is_asked(tmp_path: Path) -> None:
         spec=validate_data(BenchSpec, BENCH, "b.yaml"), path=bench.path, clock=clock,
         timeline=bench.timeline))
     assert isinstance(default.operator, TtyOperator) and default.timeout_s == 300
+    assert default.operator.tty == "/dev/tty" and default.operator.who == "terminal"
+    # The terminal the bench file names (a console at the bench; a box's pty), at its scale.
+    named = ManualHands.for_bench(SimpleNamespace(  # type: ignore[arg-type]
+        spec=validate_data(BenchSpec, {**BENCH, "clock": {"scale": 4},
+                                       "operator": {"terminal": "/dev/ttyUSB1"}}, "b.yaml"),
+        path=bench.path, clock=clock, timeline=bench.timeline))
+    assert isinstance(named.operator, TtyOperator)
+    assert (named.operator.tty, named.operator.scale, named.operator.who) == (
+        "/dev/ttyUSB1", 4, "terminal /dev/ttyUSB1")
+
+
+def test_asked_on_the_terminal_the_bench_file_names_in_bench_seconds() -> None:
+    """A terminal other than the rig's (a pty here, as a box offers): the question on it,
+    the answer read back, both timed in bench seconds at the bench's scale."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    operator = TtyOperator(path, scale=10)
+    shown: list[bytes] = []
+
+    def person() -> None:
+        got = b""
+        while not got.endswith(b": "):
+            got += os.read(master, 1024)
+        shown.append(got)
+        time.sleep(0.1)  # a wall tenth of a second: one bench second at scale 10
+        os.write(master, b"5.1.0\n")
+
+    thread = threading.Thread(target=person)
+    thread.start()
+    try:
+        answer = operator.ask(Step("open the list", "type the version"), 30)
+        thread.join(5)
+        assert shown == [b"[operator] open the list - type the version: "]
+        assert answer.text == "5.1.0" and 1.0 <= answer.seconds < 10
+        # Nobody answers: 3 bench s at scale 10 is 0.3 wall s, and the fault says 3 s.
+        started = time.monotonic()
+        with pytest.raises(OperatorSilent, match="no answer to 'never' within 3 s"):
+            operator.ask(Step("never"), 3)
+        assert 0.3 <= time.monotonic() - started < 2
+    finally:
+        os.close(master)
+        os.close(slave)
+    gone = TtyOperator("/dev/pts/no-such-terminal")
+    with pytest.raises(OperatorUnavailable) as caught:
+        gone.ask(Step("x"), 1)
+    assert str(caught.value) == ("cannot open the operator's terminal /dev/pts/no-such-terminal "
+                                 "(bench file operator.terminal): No such file or directory")
+
+
+def test_a_restore_switches_the_relays_off_before_the_operator_is_asked(tmp_path: Path) -> None:
+    """The bench's power-on routine starts from everything off: the devices on relay
+    channels are switched off by the rig, then the operator restores the rest."""
+    (tmp_path / "ops.yaml").write_text("- ask: '^switch everything off'\n  after_s: 2\n")
+    clock = VirtualClock()
+    timeline = Timeline(clock)
+    spec = validate_data(BenchSpec, {
+        **BENCH, "operator": {"script": "ops.yaml"},
+        "terminal": {"power": {"relay": "mains", "channel": 0}},
+        "instruments": [{"name": "mains", "kind": "numato_relay", "port": "/dev/null"}]},
+        "b.yaml")
+    bench = SimpleNamespace(spec=spec, path=tmp_path / "b.yaml", clock=clock, timeline=timeline,
+                            switch_all_off=lambda: timeline.record("terminal", "power.switched",
+                                                                   on=False))
+    hands = ManualHands.for_bench(bench)  # type: ignore[arg-type]
+    hands.restore("after_upgrade")
+    assert [(e.kind, e.t) for e in timeline] == [
+        ("power.switched", 0), ("operator.asked", 0), ("operator.answered", 2)]
+    # No relay channels: nothing to switch, the operator does it all.
+    bare = ManualHands.for_bench(SimpleNamespace(  # type: ignore[arg-type]
+        spec=validate_data(BenchSpec, {**BENCH, "operator": {"script": "ops.yaml"}}, "b.yaml"),
+        path=bench.path, clock=clock, timeline=timeline))
+    assert bare.switch_all_off is None
+
+
+def test_awaiting_the_delivery_is_one_step_bounded_by_the_night(tmp_path: Path) -> None:
+    hands, clock, timeline = _scripted(tmp_path, """
+        - ask: "^keep the bench switched on until 配信実績の確認 .* lists 顔認証ライブラリ 5.1.0$"
+          answer: "5.1.0"
+          after_s: 2400
+        """, timeout_s=30)
+    assert hands.await_delivery("顔認証ライブラリ", "5.1.0", 12 * 3600) == {"顔認証ライブラリ": "5.1.0"}
+    assert clock.now() == 2400  # longer than any other step may take (30 s)
+    [asked] = timeline.events("operator.asked")
+    assert asked.data["timeout_s"] == 12 * 3600
+    # Not there when the bound runs out: the set-up says so, and the run's checks fail.
+    profile = ProfileSet.load(default_profiles_dir())["panasonic"]
+    problems: list[str] = []
+    late, _, _ = _scripted(tmp_path, """
+        - ask: "配信実績の確認"
+          answer: "5.0.0"
+        """)
+    run = SimpleNamespace(hands=late, problem=problems.append)
+    assert wait_for_delivery(run, profile) is False  # type: ignore[arg-type]
+    assert problems == ["the upgrade (顔認証ライブラリ 5.1.0) was not delivered within 12 h of "
+                        "bench time; the delivery list showed 顔認証ライブラリ 5.0.0"]

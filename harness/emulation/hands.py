@@ -15,6 +15,7 @@ from harness.emulation.world import TwinWorld
 from harness.errors import RigError
 from harness.hands import Image, Outage, Patient, Phone
 from harness.loading import load_yaml_model
+from harness.model.wait import wait_until
 from harness.paths import project_file
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from harness.protocols import PcscConnection
 
 
+#: Bench seconds between a person's looks at the delivery list while awaiting a delivery.
+DELIVERY_LOOK_S = 600.0
 #: The card file of a phone of each kind (its JPKI token says which).
 _PHONE_CARDS = {"iphone": "fixtures/cards/mynumber-iphone.yaml",
                 "android": "fixtures/cards/mynumber-phone.yaml"}
@@ -172,6 +175,12 @@ class TwinHands:
 
     def delivery_list(self) -> dict[str, str]:
         return {row["component"]: row["version"] for row in self.world.terminal.delivery_list()}
+
+    def await_delivery(self, component: str, version: str, timeout_s: float) -> dict[str, str]:
+        # A person glancing at the list every DELIVERY_LOOK_S while the night passes.
+        return wait_until(self.world.clock, self.delivery_list,
+                          lambda listed: listed.get(component) == version, timeout_s,
+                          step_s=DELIVERY_LOOK_S, sleep=self.wait).last
 
     def account(self, *, right: bool) -> None:
         self.world.terminal.set_account_ok(right)

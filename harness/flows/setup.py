@@ -20,7 +20,6 @@ from harness.flows.power_on import PowerRoutine, power_on
 from harness.flows.renewal import restore_at
 from harness.flows.runner import FlowRun
 from harness.model.profiles import Profile, ProfileSet, ScheduleCheck, default_profiles_dir
-from harness.model.wait import wait_until
 
 if TYPE_CHECKING:
     from harness.bench import Bench
@@ -240,14 +239,13 @@ def wait_for_delivery(run: FlowRun, profile: Profile, timeout_s: float = 12 * 36
         run.problem(f"{profile.key}: no delivery_version check: cannot tell when it arrived")
         return False
     component, version = want
-    waited = wait_until(run.clock, run.hands.delivery_list,
-                        lambda listed: listed.get(component) == version, timeout_s,
-                        step_s=600, sleep=run.hands.wait)
-    if not waited.ok:
+    listed = run.hands.await_delivery(component, version, timeout_s)
+    if listed.get(component) != version:
         run.problem(f"the upgrade ({component} {version}) was not delivered within "
                     f"{timeout_s / 3600:g} h of bench time; the delivery list showed "
-                    f"{component} {waited.last.get(component, 'absent')}")
-    return waited.ok
+                    f"{component} {listed.get(component) or 'absent'}")
+        return False
+    return True
 
 
 def pairing_target(profile: Profile) -> str:

@@ -326,6 +326,16 @@ class OperatorSettings(Field):
     #: A scripted operator (YAML answers, relative to the bench file) instead of the
     #: terminal: for dry runs and benches with nobody at them.
     script: str | None = None
+    #: The terminal the operator answers on, when it is not the rig's own: a console or
+    #: serial terminal at the bench (``/dev/ttyUSB1``), the pty a bench in a box answers
+    #: on (its person acts on the twins as asked).
+    terminal: str | None = pydantic.Field(default=None, pattern=r"^/\S+$")
+
+    @pydantic.model_validator(mode="after")
+    def _one_operator(self) -> OperatorSettings:
+        if self.script is not None and self.terminal is not None:
+            raise ValueError("give a script or a terminal, not both")
+        return self
 
 
 class InjectedFault(Field):

@@ -110,6 +110,13 @@ class RobotReader(Field):
     buttons: dict[str, str] = {}
 
 
+class RobotMonitor(Field):
+    """The terminal's monitor, where it is a touch screen the stylus reaches: the robot
+    presses its dialogs' buttons (OK, 確認しました) as it presses a reader's."""
+
+    calibration: RobotCalibration
+
+
 class EmulatedCarrier(Field):
     """Emulated bench: the servo or axis that really moves a reader's card, and where the
     card is on the reader (within ``reach`` degrees or mm of ``on_reader``)."""
@@ -131,8 +138,8 @@ class EmulatedTable(Field):
 
     #: Travel in X and Y (mm); a move past it is a soft-limit alarm (ALARM:2).
     travel: TablePoint = (300.0, 200.0)
-    #: Reader -> its screen's corners on the table (mm), top-left, top-right, bottom-right,
-    #: bottom-left.
+    #: Reader (or the terminal, its touch monitor) -> its screen's corners on the table
+    #: (mm), top-left, top-right, bottom-right, bottom-left.
     screens: dict[str, tuple[TablePoint, TablePoint, TablePoint, TablePoint]] = {}
     #: Reader -> the carrier that moves its card.
     cards: dict[str, EmulatedCarrier] = {}
@@ -158,6 +165,9 @@ class RobotSpec(Field):
     does: list[Literal["press", "card"]] = ["press", "card"]
     #: The readers it reaches, by name.
     readers: dict[str, RobotReader] = {}
+    #: The terminal's touch monitor, where the robot reaches it (``press`` then includes
+    #: the buttons of the terminal's dialogs); without it the operator presses them.
+    terminal: RobotMonitor | None = None
     #: Emulated bench only: where the twins really are on the table.
     emulate: EmulatedTable | None = None
 
@@ -180,6 +190,12 @@ class RobotSpec(Field):
                 found.append((("robot", "readers", name), (
                     f"robot.readers: {name!r} has no camera: the robot finds a button by "
                     "the screen the camera sees")))
+        terminal = bench.terminal.name
+        if self.terminal is not None and "press" in self.does and not any(
+                c.watches == terminal for c in bench.cameras):
+            found.append((("robot", "terminal"), (
+                f"robot.terminal: no camera watches {terminal!r}: the robot finds a dialog's "
+                "button by what the camera sees")))
         emulated = bench.kind == "emulated"
         if emulated and self.port != "emulated":
             found.append((("robot", "port"), "robot.port must be 'emulated' here"))
@@ -191,7 +207,7 @@ class RobotSpec(Field):
         if not emulated and self.emulate is not None:
             found.append((("robot", "emulate"), "robot.emulate needs kind: emulated"))
         for name in (self.emulate.screens if self.emulate else {}):
-            if name not in readers:
+            if name not in readers and name != terminal:
                 found.append((("robot", "emulate", "screens", name),
-                              f"robot.emulate.screens: no reader named {name!r}"))
+                              f"robot.emulate.screens: no reader or terminal named {name!r}"))
         return found
