@@ -290,9 +290,11 @@ class Bench:
         raise RigError(f"bench {self.name!r}: no camera watches {reader!r}")
 
     def watcher(self, reader: str, *, evidence: EvidenceStore | None = None,
-                screens: Path | None = None) -> ScreenWatcher:
+                screens: Path | None = None, keep_evidence: bool = False) -> ScreenWatcher:
         """Eyes on ``reader``'s screen (or the terminal's): its camera, the reference
-        screens of its maker (or of the terminal). One watcher per camera, kept."""
+        screens of its maker (or of the terminal). One watcher per camera, kept; its
+        evidence store becomes ``evidence``, unless ``keep_evidence`` (a look taken for a
+        flow that is watching, by the robot's hands: the flow's store stays)."""
         from harness.vision.classify import Classifier
         from harness.vision.lamps import LampWatcher
         from harness.vision.reference import ReferenceSet, screens_dir_for
@@ -312,7 +314,8 @@ class Bench:
                                     timeline=self.timeline, lamps=lamps,
                                     calibration=self.camera_calibration(camera.name))
             self._watchers[key] = watcher
-        watcher.evidence = evidence
+        if not keep_evidence:
+            watcher.evidence = evidence
         return watcher
 
     def _take_out_vpcd_cards(self) -> None:

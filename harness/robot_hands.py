@@ -56,6 +56,11 @@ class RobotHands:
         self.load_card = load_card
         self.calibrations = {name: ScreenToTable.of(reader.calibration)
                              for name, reader in spec.readers.items()}
+        #: The terminal's name where the robot reaches its touch monitor.
+        self.terminal: str | None = None
+        if spec.terminal is not None:
+            self.terminal = bench.spec.terminal.name
+            self.calibrations[self.terminal] = ScreenToTable.of(spec.terminal.calibration)
         #: Reader -> the patient whose card is in its carrier.
         self.loaded: dict[str, str] = {}
 
@@ -71,26 +76,40 @@ class RobotHands:
         if "press" not in self.spec.does or reader not in self.spec.readers:
             self.other.press(reader, button)
             return
-        watcher = self.bench.watcher(reader)
+        self._press_on(reader, button)
+
+    def terminal_press(self, button: str) -> None:
+        if "press" not in self.spec.does or self.terminal is None:
+            self.other.terminal_press(button)
+            return
+        self._press_on(self.terminal, button)
+
+    def _press_on(self, screen: str, button: str) -> None:
+        """Look at ``screen`` (a reader's, or the terminal's monitor) and press ``button``
+        where it is drawn."""
+        # The flow's own watcher, its evidence store kept: the robot's look is one of its.
+        watcher = self.bench.watcher(screen, keep_evidence=True)
         reading = watcher.look().reading
         assert reading is not None  # a look always reads the screen
-        target = self.locate(reader, button, reading, watcher.classifier.references)
+        target = self.locate(screen, button, reading, watcher.classifier.references)
         if isinstance(target, str):
-            self._record("robot.press_skipped", reader=reader, button=button, reason=target)
+            self._record("robot.press_skipped", reader=screen, button=button, reason=target)
             return
-        self._record("robot.press", reader=reader, button=button, label=target.label,
+        self._record("robot.press", reader=screen, button=button, label=target.label,
                      reference=target.reference, at=[round(v, 2) for v in target.table])
         self.robot.press_at(*target.table, self.spec.dwell_s)
 
     def locate(self, reader: str, button: str, reading: ScreenReading,
                references: ReferenceSet) -> Target | str:
         """Where ``button`` (a name or a label) is on the screen ``reading`` saw, on the table;
-        or why it cannot be pressed."""
+        or why it cannot be pressed. ``reader`` may be the terminal (its dialogs' buttons
+        are pressed by their labels)."""
         if reading.reference is None:
             return (f"the screen is not recognised ({reading.state}): where its buttons are "
                     "is not known")
         ref = references.get(reading.reference)
-        label = button if button in ref.buttons else self.spec.buttons(reader).get(button)
+        names = {} if reader == self.terminal else self.spec.buttons(reader)
+        label = button if button in ref.buttons else names.get(button)
         if label is None or label not in ref.buttons:
             return (f"no button {button!r} on the screen seen ({ref.name}: "
                     f"{', '.join(ref.buttons) or 'no buttons'})")

@@ -26,8 +26,9 @@ from harness.model.bench_spec import BenchSpec
 from harness.model.flow_rules import check_flow
 from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
 from harness.model.robot_calibration import ScreenToTable
-from harness.model.robot_spec import AxisCard, RobotCalibration, ServoCard
+from harness.model.robot_spec import AxisCard, RobotCalibration, RobotSpec, ServoCard
 from harness.robot_hands import RobotHands, bench_hands
+from harness.vision.evidence import EvidenceStore
 
 DEFAULT_BENCH = Path(__file__).resolve().parents[1] / "fixtures" / "benches" / "emulated.yaml"
 #: Canon's panel on the robot's table as it really stands (turned ~2°, 0.15 mm a pixel)...
@@ -190,10 +191,16 @@ def test_calibration_fits_the_corners_and_names_a_point_that_disagrees() -> None
 
 
 # -- on the emulated bench ---------------------------------------------------------------------
+#: The terminal's touch monitor beside the panel, as it stands and as the lab jogged to it.
+MONITOR = [[220.0, 20.0], [460.0, 24.2], [457.6, 159.2], [217.6, 155.0]]
+MONITOR_JOGGED = [[220.1, 20.2], [459.8, 24.1], [457.7, 159.0], [217.5, 155.2]]
+
+
 def robot_block(calibration: list[list[float]]) -> dict[str, Any]:
     return {"port": "emulated", "reply_timeout_s": 1.0, "motion_timeout_s": 1.0,
             "readers": {"canon": {"calibration": {"corners": calibration}, "card": CARRIER}},
-            "emulate": {"screens": {"canon": PANEL},
+            "terminal": {"calibration": {"corners": MONITOR_JOGGED}},
+            "emulate": {"travel": [480, 200], "screens": {"canon": PANEL, "terminal": MONITOR},
                         "cards": {"canon": {"servo": 0, "on_reader": 90}}}}
 
 
@@ -304,6 +311,66 @@ def test_a_flow_pressed_by_the_robot_passes_sp01(bench: Bench, hands: RobotHands
     general, front = record.phone_holds
     assert general.where != "front" and [s.reader for s in general.seen] == [general.where]
     assert front.where == "front" and front.seen == ()
+
+
+def test_the_robot_presses_the_terminals_dialogs_on_its_touch_monitor(
+        bench: Bench, hands: RobotHands, tmp_path: Path) -> None:
+    robot = bench.emulation.robot  # type: ignore[union-attr]
+    terminal = hands.world.terminal
+    # A flow watching the terminal: its evidence store stays the flow's after the robot looks.
+    store = EvidenceStore(tmp_path / "evidence")
+    bench.watcher("terminal", evidence=store)
+    terminal._open_dialog("check_error_1", "canon")  # E901's first dialog
+    hands.terminal_press("OK")
+    assert [d.id for d in terminal.dialogs] == ["check_error_2"]  # the dialog's own next
+    press = bench.timeline.events("robot.press")[-1].data
+    assert (press["reader"], press["label"], press["reference"]) == \
+        ("terminal", "OK", "check_error_1")
+    refs = bench.watcher("terminal", keep_evidence=True).classifier.references
+    x, y, w, h = refs.get("check_error_1").region("button:OK").box
+    ok = hands.calibrations["terminal"].table((x + w / 2) / refs.size[0],
+                                              (y + h / 2) / refs.size[1])
+    assert press["at"] == [round(v, 2) for v in ok]
+    assert robot.touches[-1] == (pytest.approx(ok[0], abs=1e-3), pytest.approx(ok[1], abs=1e-3),
+                                 "terminal:OK")  # G-code carries 3 decimals
+    assert bench.watcher("terminal", keep_evidence=True).evidence is store
+    # A touch on the dialog's text, not its button, presses nothing.
+    x, y, w, h = refs.get("check_error_2").region("text").box
+    assert bench.robot is not None
+    bench.robot.press_at(*hands.calibrations["terminal"].table(
+        (x + w / 2) / refs.size[0], (y + h / 2) / refs.size[1]), 0.05)
+    assert robot.touches[-1][2] == "terminal:nothing"
+    assert [d.id for d in terminal.dialogs] == ["check_error_2"]
+    hands.terminal_press("OK")
+    assert terminal.dialogs == []
+    # No dialog: nothing to press, and the timeline says why; nothing was touched.
+    touches = len(robot.touches)
+    hands.terminal_press("OK")
+    assert bench.timeline.events("robot.press_skipped")[-1].data == {
+        "reader": "terminal", "button": "OK",
+        "reason": "no button 'OK' on the screen seen (desktop: no buttons)"}
+    assert len(robot.touches) == touches
+    # A robot that does not press leaves the terminal's buttons to the other hands.
+    other = RobotHands(bench, bench.robot, bench.spec.robot.model_copy(  # type: ignore
+        update={"does": ["card"]}), hands.other, hands.load_card)
+    terminal._open_dialog("check_error_1", "canon")
+    other.terminal_press("OK")
+    assert len(robot.touches) == touches and [d.id for d in terminal.dialogs] == \
+        ["check_error_2"]
+    terminal.press("OK")
+
+
+def test_a_robot_on_the_terminal_needs_a_camera_on_it() -> None:
+    spec = load_yaml_model(DEFAULT_BENCH, BenchSpec, layered=True)
+    robot = RobotSpec.model_validate({**robot_block(JOGGED), "port": "emulated"})
+    blind = spec.model_copy(update={"cameras": [c for c in spec.cameras
+                                                if c.watches != "terminal"]})
+    assert robot.problems(spec) == []
+    assert robot.problems(blind) == [(("robot", "terminal"), (
+        "robot.terminal: no camera watches 'terminal': the robot finds a dialog's button by "
+        "what the camera sees"))]
+    card_only = robot.model_copy(update={"does": ["card"]})
+    assert card_only.problems(blind) == []
 
 
 def test_a_robot_fault_injected_on_the_bench_is_named_then_cleared(bench: Bench,

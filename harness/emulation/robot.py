@@ -26,7 +26,7 @@ import numpy as np
 
 from harness.emulation.people import PatientCard
 from harness.emulation.screen_source import primed_renderer
-from harness.emulation.screen_views import reader_drawn
+from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.errors import RigError
 from harness.hands import Patient
 from harness.model.robot_spec import EmulatedTable, RobotSpec
@@ -336,15 +336,20 @@ class TwinDesk:
         #: Reader -> table mm to screen pixels (OpenCV's perspective transform).
         self._to_screen: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
         self._renderers = {}
+        #: The terminal's name (its touch monitor may stand on the table too).
+        self.terminal = emulation.spec.terminal.name
         for reader, corners in table.screens.items():
-            display = emulation.twins[reader].display
+            if reader == self.terminal:
+                display, maker = emulation.world.terminal.behaviour.display, "terminal"
+            else:
+                display = emulation.twins[reader].display
+                maker = next(r.maker for r in emulation.spec.readers if r.name == reader)
             if display is None:
                 raise RigError(f"robot.emulate.screens: {reader!r} has no screen")
             w, h = display.size
             matrix = cv2.getPerspectiveTransform(
                 np.float32(corners), np.float32([(0, 0), (w, 0), (w, h), (0, h)]))
             self._to_screen[reader] = (matrix, (w, h))
-            maker = next(r.maker for r in emulation.spec.readers if r.name == reader)
             self._renderers[reader] = primed_renderer(display, maker)
         #: Reader -> the card in its carrier (put there by the operator).
         self.loaded: dict[str, PatientCard] = {}
@@ -360,6 +365,8 @@ class TwinDesk:
             if not (0 <= px < w and 0 <= py < h):
                 continue
             with self.emulation.clock.lock:
+                if reader == self.terminal:
+                    return f"{reader}:{self._touch_monitor(px, py)}"
                 twin = self.emulation.world.readers[reader]
                 view = twin.screen()
                 page = self._renderers[reader].render(reader_drawn(view))
@@ -372,6 +379,19 @@ class TwinDesk:
                         twin.press(name)
                         return f"{reader}:{name}"
             return f"{reader}:nothing"
+        return "nothing"
+
+    def _touch_monitor(self, px: float, py: float) -> str:
+        """The terminal's touch monitor touched at (px, py): the button of its topmost
+        dialog drawn there, pressed (by its label, as the dialog names its buttons)."""
+        terminal = self.emulation.world.terminal
+        page = self._renderers[self.terminal].render(terminal_drawn(terminal))
+        for region in page.regions:
+            bx, by, bw, bh = region.box
+            if region.name.startswith("button:") and bx <= px < bx + bw and by <= py < by + bh:
+                label = region.name.partition(":")[2]
+                terminal.press(label)
+                return label
         return "nothing"
 
     def carrier(self, key: str, value: float) -> None:
