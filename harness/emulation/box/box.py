@@ -8,7 +8,8 @@ What the box offers, and how the rig's real-bench code reaches it:
   cv2.VideoCapture through OpenCV's FFmpeg backend, as an IP camera;
 - a sysfs-style USB tree folder (harness.emulation.box.sysfs_tree) for the topology facts;
 - NFC frontends on nfcpy's udp transport (where the twins have one);
-- the operator: a script of answers (``DIR/operator.yaml``) for the steps no robot does.
+- the operator: a person on a pty (harness.emulation.box.person) who does to the twins what
+  the rig asks of its operator (the steps no robot does) and answers.
 
 Time: the box's twins run on a virtual clock that this process moves with the wall clock,
 ``scale`` bench seconds per wall second; the bench file says the same ``clock.scale``, so
@@ -31,6 +32,7 @@ import yaml
 
 from harness.emulation.bench import EmulatedBench
 from harness.emulation.box.mjpeg import MjpegServer
+from harness.emulation.box.person import BoxPerson
 from harness.emulation.box.sysfs_tree import SysfsWriter
 from harness.errors import RigError
 from harness.model.bench_spec import BenchSpec
@@ -38,13 +40,6 @@ from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
 from harness.model.topology import parse_port_path
 from harness.protocols import Frame
-
-#: The operator's answers for the steps the box's starting state already fulfils: it opens
-#: as a restored morning (the upgraded image, every relay channel off, cables in).
-OPERATOR_SCRIPT = [
-    {"ask": r"^switch everything off; restore the terminal's after upgrade image; reset the "
-            r"readers; put every cable back$", "answer": ""},
-]
 
 
 class Box:
@@ -72,6 +67,7 @@ class Box:
             from harness.emulation.robot import start_robot
 
             emu.robot = start_robot(emu, spec.robot)
+        self.person = BoxPerson(emu)
         self.folder.mkdir(parents=True, exist_ok=True)
         usb3 = {parse_port_path(p.path)[0] for p in spec.terminal.usb_ports
                 if p.usb.startswith("3")}
@@ -133,7 +129,7 @@ class Box:
             # The link, not where it points now: each change of the tree swaps the link.
             "sysfs_root": str((self.folder / "sysfs").absolute()),
             "clock": {"start": dumped["clock"]["start"], "scale": self.scale},
-            "operator": {"script": "operator.yaml", "timeout_s": self.operator_timeout_s},
+            "operator": {"terminal": self.person.port, "timeout_s": self.operator_timeout_s},
         }
         if "receipt_computer" in dumped:
             data["receipt_computer"] = dumped["receipt_computer"]
@@ -148,10 +144,7 @@ class Box:
         return data
 
     def write(self) -> Path:
-        """Write ``bench.yaml`` and the operator's ``operator.yaml``; the bench file's path."""
-        (self.folder / "operator.yaml").write_text(
-            yaml.safe_dump(OPERATOR_SCRIPT, allow_unicode=True, sort_keys=False),
-            encoding="utf-8")
+        """Write ``bench.yaml``; its path."""
         path = self.folder / "bench.yaml"
         # Written aside and renamed: a client waiting for the file never reads half of it.
         partial = path.with_name("bench.yaml.partial")
@@ -162,6 +155,8 @@ class Box:
         return path
 
     def close(self) -> None:
+        if hasattr(self, "person"):
+            self.person.stop()
         if hasattr(self, "_stop"):
             self._stop.set()
             self._driver.join(timeout=5)
