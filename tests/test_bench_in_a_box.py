@@ -7,10 +7,10 @@ a pty pressing the terminal's touch monitor and carrying the card, the USB topol
 sysfs folder, the operator on a pty (the box's person, doing each step to the twins), real
 time at an agreed scale.
 
-One certification run judges Panasonic's BOOT-01 and its E901 flow (E901-01 to E901-04,
-one drive of the flow). Its profile also holds UPD-01 and UPD-04, which the E901 flow's
-set-up reads (the distribution's window, the delivered version), left out of the run with
-``-k``: the run ends 'not passed' on those two only."""
+One certification run judges Panasonic's BOOT-01 and its E901 flow (E901-01 to E901-05
+and UPD-03, on one drive of the flow). Its profile also holds UPD-01 and UPD-04, which the
+E901 flow's set-up reads (the distribution's window, the delivered version), left out of
+the run with ``-k``: the run ends 'not passed' on those two only."""
 
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ JOGGED = [[40.2, 29.9], [193.4, 35.6], [190.5, 125.1], [36.8, 120.1]]
 #: The terminal's touch monitor beside it (an 11-inch panel, turned ~1°).
 MONITOR = [[220.0, 20.0], [460.0, 24.2], [457.6, 159.2], [217.6, 155.0]]
 MONITOR_JOGGED = [[220.1, 20.2], [459.8, 24.1], [457.7, 159.0], [217.5, 155.2]]
-#: What the test's profile holds: the two judged, and what the E901 set-up reads.
-JUDGED = ["BOOT-01", "E901-01", "E901-02", "E901-03", "E901-04"]
+#: What the test's profile holds: what is judged (BOOT-01's start; E901-01..05 and UPD-03,
+#: judged on one drive of the e901 flow), and what the E901 set-up reads.
+JUDGED = ["BOOT-01", "E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "UPD-03"]
 READ_BY_SETUP = ["UPD-01", "UPD-04"]
 PDU = "box-mains"
 #: The terminal's dialogs' OK button (fixtures/screens/terminal, check_error_1 and _2), in
@@ -290,7 +291,11 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     # Asked once the rig had switched everything off through pdudaemon, before the routine.
     offs = [t for s, t in off_times if s == "panasonic"]
     assert offs[0] <= boot["at"] < switched["panasonic"]
-    what = [s["what"] for s in steps if "E901" in s["test"]]
+    # The flow's, once, in the first test that judged it (UPD-03 comes first in the profile).
+    flow = [s for s in steps if "test_flow_requirement" in s["test"]]
+    assert {s["test"] for s in flow} == {"suites/test_flows.py::test_flow_requirement"
+                                         "[panasonic-UPD-03]"}
+    what = [s["what"] for s in flow]
     assert what[0] == ("switch everything off; restore the terminal's before upgrade image, "
                        "set its clock to 2026-01-19T19:50:00+09:00; reset the readers; put "
                        "every cable back")
