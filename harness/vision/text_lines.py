@@ -35,8 +35,8 @@ _Line = tuple[Box, np.ndarray, bool]
 #: A stroke is at most this wide (pixels, a blurred bold stroke of large type): the hats'
 #: kernel. Wider dark or light areas are background.
 STROKE_KERNEL = 11
-#: A stroke differs from what is around it by at least this much (grey levels), and by six
-#: times the noise.
+#: A stroke differs from what is around it by at least this much (grey levels), and by this
+#: many times the camera's noise.
 MIN_CONTRAST = 22
 NOISE_FACTOR = 6.0
 #: Straight strokes at least this long are lines, never text: a glyph's longest stroke is
@@ -108,7 +108,8 @@ def find_layout(grey: np.ndarray, *, drop_edge: bool = True) -> Layout:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (STROKE_KERNEL, STROKE_KERNEL))
     hats = (cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel),
             cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel))
-    masks = [_strokes(hat) for hat in hats]
+    noise = _noise(grey)
+    masks = [(hat > max(MIN_CONTRAST, NOISE_FACTOR * noise)).astype(np.uint8) for hat in hats]
     ruled_lines = [_ruled(mask) for mask in masks]
     ruled = [cv2.dilate(r, np.ones((5, 5), np.uint8)) for r in ruled_lines]
     lines: list[_Line] = []
@@ -141,11 +142,13 @@ def find_layout(grey: np.ndarray, *, drop_edge: bool = True) -> Layout:
     return Layout(tuple(out), (clutter[0], clutter[1]))
 
 
-def _strokes(hat: np.ndarray) -> np.ndarray:
-    """Where the hat stands out of the noise (0/1)."""
-    # The hat is mostly noise: its median is about 0.67 of the noise's sigma.
-    noise = 1.4826 * float(np.median(hat))
-    return (hat > max(MIN_CONTRAST, NOISE_FACTOR * noise)).astype(np.uint8)
+def _noise(grey: np.ndarray) -> float:
+    """The camera's noise (grey levels, a standard deviation): the spread of the flattest
+    small patches (a lower tenth of them; a box of text has flat background too)."""
+    g = grey[::2, ::2].astype(np.float32)
+    mean = cv2.blur(g, (4, 4))
+    spread = cv2.blur(g * g, (4, 4)) - mean * mean
+    return float(np.sqrt(max(0.0, float(np.percentile(spread, 10)))))
 
 
 def _ruled(mask: np.ndarray) -> np.ndarray:
