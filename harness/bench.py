@@ -19,6 +19,7 @@ import usb.backend
 from harness.bench_relays import RelayContext, open_relays
 from harness.devices.pcsc import PyscardService
 from harness.devices.robot import GcodeRobot
+from harness.devices.sysfs import SysfsBus, SysfsUsbTree
 from harness.devices.usb import PyusbBus
 from harness.errors import BadInput, MissingSystemPart, RigError
 from harness.loading import (
@@ -244,7 +245,10 @@ class Bench:
             self.switch(name, False)
 
     def _open_real(self) -> None:
-        self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
+        if self.spec.usb_devices == "sysfs":
+            self.usb = SysfsBus(SysfsUsbTree(self.spec.sysfs_root))
+        else:
+            self.usb = PyusbBus.real(sysfs_root=self.spec.sysfs_root)
         bus = self.usb
         self.relays = open_relays(self._relay_context(lambda: bus.backend, {}))
         self._router_on()

@@ -22,6 +22,8 @@ from harness.errors import RigError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from harness.bench import Bench
+    from harness.devices.jpki_probe import ProbeReport
     from harness.model.bench_spec import BenchSpec
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -178,9 +180,12 @@ def _emulate_box(args: argparse.Namespace, path: Path, spec: BenchSpec) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    box = Box(spec, Path(path), args.hardware, scale=args.scale, fps=args.fps)
+    box = Box(spec, Path(path), args.hardware, scale=args.scale, fps=args.fps,
+              card=args.card)
     try:
         written = box.write()
+        for line in box.pcsc_lines:
+            print(line)
         print(f"bench in a box {spec.bench!r} running at {args.scale:g}x; its bench file: "
               f"{written}", flush=True)
         try:
@@ -221,6 +226,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if entry.kind != "general_reader":
             raise RigError(f"{args.reader!r} is a {entry.kind.replace('_', ' ')}; the probe "
                            "is for general readers")
+        if args.nfc:
+            report = _probe_nfc(args, bench, shortcuts)
+            return _print_probe(args, report)
         row = next((r for r in scan(bench, profiles).rows if r.name == args.reader), None)
         pcsc_name = row.pcsc_name if row else None
         if pcsc_name is None:
@@ -240,6 +248,37 @@ def cmd_probe(args: argparse.Namespace) -> int:
                   f"(waiting up to {args.timeout:g} s)", file=sys.stderr, flush=True)
         report = probe_pcsc(bench.pcsc, pcsc_name, args.reader, args.timeout,
                             expected_name=model.app_name if model else None)
+    return _print_probe(args, report)
+
+
+def _probe_nfc(args: argparse.Namespace, bench: Bench,
+               shortcuts: dict[str, str]) -> ProbeReport:
+    """``probe --nfc``: the card through the reader's NFC frontend (nfcpy, the bench file's
+    ``nfc`` path), not its PC/SC side; no PC/SC name, so USB-05 is not judged."""
+    from harness.devices.jpki_probe import probe_nfc
+    from harness.devices.nfc import NfcFrontend
+    from harness.emulation.card import FileSystemCard
+    from harness.paths import project_file
+
+    path = bench.reader(args.reader).nfc_path
+    if path is None:
+        raise RigError(f"{args.reader!r} has no NFC frontend on this bench (a real bench "
+                       "file's reader names it: nfc: usb:VID:PID or udp:HOST:PORT)")
+    if args.card:
+        if bench.emulation is None:
+            raise RigError("--card puts an emulated card on an emulated bench's reader; on "
+                           "a real bench, place a card or phone on the reader")
+        card = project_file(shortcuts[args.card]) if args.card in shortcuts \
+            else Path(args.card)
+        bench.emulation.place_on_nfc(args.reader, FileSystemCard.load(card))
+    else:
+        print(f"place a My Number card or a phone on {args.reader} ({path}; waiting up to "
+              f"{args.timeout:g} s)", file=sys.stderr, flush=True)
+    with NfcFrontend(path, args.reader, bench.timeline) as frontend:
+        return probe_nfc(frontend, args.reader, args.timeout)
+
+
+def _print_probe(args: argparse.Namespace, report: ProbeReport) -> int:
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -252,9 +291,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
             print(f"authentication certificate: {report.certificate.subject}, "
                   f"issued by {report.certificate.issuer}, until "
                   f"{report.certificate.not_after}")
-        verdict = {True: "matches", False: "DIFFERS", None: "not known"}[report.name_matches]
-        print(f"USB-05: PC/SC name {report.pcsc_name!r}, the app shows "
-              f"{report.expected_name!r}: {verdict}")
+        if not args.nfc:
+            verdict = {True: "matches", False: "DIFFERS", None: "not known"}[
+                report.name_matches]
+            print(f"USB-05: PC/SC name {report.pcsc_name!r}, the app shows "
+                  f"{report.expected_name!r}: {verdict}")
     return EXIT_OK if report.ok and report.name_matches is not False else EXIT_VIOLATION
 
 
@@ -326,13 +367,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("emulate", help="run the emulated bench until interrupted, its cards in pcscd")
     _bench_arg(p)
-    p.add_argument("--card", type=Path, default=None, help="card file to put in each PC/SC reader")
+    p.add_argument("--card", type=Path, default=None,
+                   help="card file to put in each PC/SC reader (with --hardware: none unless "
+                   "given)")
     p.add_argument("--fault", type=_fault_arg, action="append", metavar="KIND[:TARGET]",
                    help="arm a bench fault (repeatable), e.g. reader.gone:sony-rc-s300-s1 "
                    "(the reader leaves at its next APDU) or pcscd.restarted")
     p.add_argument("--hardware", type=Path, default=None, metavar="DIR",
                    help="a bench in a box: serve the bench through real interfaces only "
-                   "(ptys, MJPEG cameras on localhost, a sysfs folder) and write "
+                   "(ptys, MJPEG cameras on localhost, a sysfs folder, vpcd readers in the "
+                   "running pcscd, NFC on nfcpy's udp transport) and write "
                    "DIR/bench.yaml, a kind: real bench file describing them")
     p.add_argument("--scale", type=_scale_arg, default=1.0,
                    help="with --hardware: bench seconds per wall second (the bench file's "
@@ -396,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=finite_positive_seconds, default=30.0, help="seconds to wait for a card")
     p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,
                    help="emulated bench: how emulated cards reach PC/SC")
+    p.add_argument("--nfc", action="store_true",
+                   help="through the reader's NFC frontend (nfcpy; the bench file's nfc path) "
+                   "instead of its PC/SC side")
     p.add_argument("--json", action="store_true", help="the report as one JSON object")
     _wait_arg(p)
     p.set_defaults(func=_holding(cmd_probe))

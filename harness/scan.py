@@ -175,9 +175,21 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
     found, others = _match_entries(bench.spec.readers, devices)
     general = profiles.general()
     pcsc_names = bench.pcsc_reader_names()
-    keyed = [(e.name, found[e.name]) for e in bench.spec.readers if e.name in found]
+    # A name the bench file gives is the reader's, listed or not: it is never paired by
+    # product to another's name, nor another reader to it.
+    named = {e.name: e.pcsc_name for e in bench.spec.readers
+             if e.pcsc_name is not None and e.name in found}
+    keyed = [(e.name, found[e.name]) for e in bench.spec.readers
+             if e.name in found and e.name not in named]
     keyed += [(f"other:{d.topology.path}", d) for d in others]
-    pcsc = _pair_pcsc(keyed, pcsc_names)
+    pcsc = _pair_pcsc(keyed, [n for n in pcsc_names if n not in named.values()])
+    unlisted: dict[str, str] = {}
+    for name, given in named.items():
+        if given in pcsc_names:
+            pcsc[name] = given
+        elif bench.pcsc is not None:
+            unlisted[name] = (f"pcscd lists no reader named {given!r} (the bench file's "
+                              "pcsc_name)")
     identified = {f"other:{d.topology.path}": _identify_by_id(d, profiles) for d in others}
     # USB-07 judges the face-auth readers against every general reader present.
     context = BenchContext(bench.spec.general_reader_rules, general, tuple(
@@ -202,7 +214,7 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
         profile = profiles[entry.maker] if entry.kind == "face_auth_reader" else general
         rows.append(
             _row(bench, entry.name, entry.kind, entry.maker, entry.model, dev, profile,
-                 pcsc.get(entry.name), "", context)
+                 pcsc.get(entry.name), "", context, unlisted.get(entry.name))
         )
 
     for dev in others:
@@ -227,14 +239,15 @@ def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet):  # noqa: ANN202
 
 
 def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note,  # noqa: ANN001
-         context: BenchContext) -> ScanRow:
+         context: BenchContext, pcsc_gap: str | None = None) -> ScanRow:
     topo = dev.topology
     verdicts = None
     if profile is not None:
         verdicts = check_device(
             FoundDevice(
                 kind, maker, model, dev.vid, dev.pid, topo, pcsc_name,
-                bench.pcsc_gaps.get(name or "") or bench.pcsc_unavailable, dev.version,
+                bench.pcsc_gaps.get(name or "") or pcsc_gap or bench.pcsc_unavailable,
+                dev.version,
             ),
             profile, context,
         )

@@ -100,3 +100,13 @@ def test_usb05_name_verdicts() -> None:
     assert ProbeReport("r", steps, pcsc_name="Generic NFC Reader 00 00",
                        expected_name="SONY FeliCa Port/PaSoRi 4.0").name_matches is False
     assert ProbeReport("r", steps, pcsc_name=None, expected_name="x").name_matches is None
+    # The rule the scan's USB-05 applies: CCID's serial in brackets is not part of the name
+    # (the name "starts with" the app's only without it), a longer name or another case is
+    # another reader's.
+    for pcsc_name, matches in [("Circle CIR315 CL (EMU-1) 00 00", True),
+                               ("Circle CIR315 CL 0", True),
+                               ("Circle CIR315 CLX 00 00", False),
+                               ("Circle CIR315 CL2 (EMU-1) 00 00", False),
+                               ("CIRCLE CIR315 CL 00 00", False)]:
+        assert ProbeReport("r", steps, pcsc_name=pcsc_name,
+                           expected_name="Circle CIR315 CL 0").name_matches is matches, pcsc_name

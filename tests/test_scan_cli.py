@@ -106,3 +106,65 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)) == 11
+
+
+def _real_bench_on_terminal_a(tmp_path: Path, sony_pcsc_name: str) -> Path:
+    """A real bench listed from sysfs alone (the terminal-a fixture tree): no libusb needed."""
+    root = Path(__file__).resolve().parents[1] / "fixtures/sysfs/terminal-a"
+    text = f"""bench: terminal-a
+kind: real
+sysfs_root: {root}
+usb_devices: sysfs
+readers:
+  - {{name: pasori, kind: general_reader, maker: Sony, model: RC-S300/S1,
+     usb: {{vid: "054C", pid: "0DC8"}}, pcsc_name: "{sony_pcsc_name}"}}
+  - {{name: circle, kind: general_reader, maker: Sanwa Supply, model: ADR-MNICU3,
+     usb: {{vid: "31AA", pid: "3002"}}}}
+"""
+    path = tmp_path / "bench.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("given", ["Virtual PCD 00 00", "Not Listed 00 00"])
+def test_a_real_readers_pcsc_name_from_the_bench_file_is_its_own(
+        tmp_path: Path, profiles, given: str) -> None:
+    """``pcsc_name`` pairs the reader with that name only: listed, USB-05 judges it (a vpcd
+    slot's name is not the app's: a violation); not listed, USB-05 is unchecked and says so.
+    Either way no other reader takes the name, and the others still pair by product."""
+    from harness.bench import Bench
+    from harness.emulation.pcsc_inprocess import InProcessPcsc
+    from harness.scan import scan
+
+    with Bench.load(_real_bench_on_terminal_a(tmp_path, given)) as bench:
+        assert bench.usb.devices()[0].product == "RC-S300/S"  # from sysfs: libusb unused
+        pcsc = InProcessPcsc(bench.timeline)  # the PC/SC API, without a pcscd
+        for name in ("Virtual PCD 00 00", "Circle CIR315 CL (X) 00 00",
+                     "SONY FeliCa Port/PaSoRi 4.0 00 00"):
+            pcsc.add_reader(name)
+        bench.pcsc, bench.pcsc_unavailable = pcsc, None
+        rows = {r.name: r for r in scan(bench, profiles).rows}
+    sony, circle = rows["pasori"], rows["circle"]
+    assert circle.pcsc_name == "Circle CIR315 CL (X) 00 00"
+    assert "USB-05" in circle.passed
+    if given == "Virtual PCD 00 00":
+        assert sony.pcsc_name == given
+        [violation] = [v for v in sony.violations if v.requirement == "USB-05"]
+        assert "'Virtual PCD 00 00'" in violation.detail
+    else:
+        # The Sony's product name is listed, but the bench file named another: not taken.
+        assert sony.pcsc_name is None
+        [unchecked] = [u for u in sony.unchecked if u.requirement == "USB-05"]
+        assert unchecked.reason == ("pcscd lists no reader named 'Not Listed 00 00' (the bench "
+                                 "file's pcsc_name)")
+
+
+def test_an_emulated_bench_refuses_a_real_benchs_pcsc_name_and_usb_devices(
+        tmp_path: Path, capsys) -> None:
+    text = (bench_file("emulated.yaml").read_text("utf-8")
+            .replace("kind: emulated", "kind: emulated\nusb_devices: sysfs", 1))
+    path = tmp_path / "bench.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["scan", "--bench", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "usb_devices is a real bench's" in err

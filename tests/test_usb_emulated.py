@@ -471,3 +471,38 @@ def test_real_without_libusb_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(MissingSystemPart) as caught:
         PyusbBus.real(sysfs_root=TERMINAL_A)
     assert caught.value.hint == "apt-get install libusb-1.0-0"
+
+
+@pytest.mark.parametrize("hubs", [False, True])
+def test_sysfs_alone_lists_what_libusb_lists_on_terminal_a(hubs: bool) -> None:
+    """``usb_devices: sysfs``: the IDs, strings, release and hub flag from the kernel's files
+    are what libusb reads from the devices (the same bench, both ways)."""
+    from harness.devices.sysfs import SysfsBus
+
+    from_libusb = PyusbBus(EmulatedUsbBackend(terminal_a()), SysfsUsbTree(TERMINAL_A))
+    from_sysfs = SysfsBus(SysfsUsbTree(TERMINAL_A)).devices(include_hubs=hubs)
+
+    assert from_sysfs == from_libusb.devices(include_hubs=hubs)
+    assert any(d.is_hub for d in from_sysfs) is hubs
+    assert all(d.version for d in from_sysfs)  # each release read, not left out
+
+
+def test_the_box_sysfs_folder_lists_what_libusb_sees_of_the_tree(tmp_path: Path) -> None:
+    """The bench in a box writes its tree as sysfs (harness/emulation/box/sysfs_tree.py):
+    read back through sysfs alone it is the tree libusb sees, and an unplug shows."""
+    from harness.devices.sysfs import SysfsBus
+    from harness.emulation.box.sysfs_tree import SysfsWriter
+
+    tree = terminal_a()
+    writer = SysfsWriter(tree, tmp_path / "sysfs")
+    assert writer.update()
+    bus = SysfsBus(SysfsUsbTree(tmp_path / "sysfs"))
+    libusb = PyusbBus(EmulatedUsbBackend(tree), tree)
+
+    assert bus.devices() == libusb.devices()
+    assert bus.devices(include_hubs=True) == libusb.devices(include_hubs=True)
+    assert {d.topology.path for d in bus.devices()} >= {"1-2", "1-4.1"}
+    tree.detach(SONY.name)
+    assert writer.update() and not writer.update()  # a change is written once
+    assert "1-2" not in {d.topology.path for d in bus.devices()}
+    assert bus.devices() == libusb.devices()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from harness.errors import BenchFault, DeviceGone, DeviceTimeout, RigError
+from harness.model.wiring import app_name_matches
 
 if TYPE_CHECKING:
     from harness.devices.nfc import NfcFrontend
@@ -65,10 +66,11 @@ class ProbeReport:
 
     @property
     def name_matches(self) -> bool | None:
-        """USB-05: the PC/SC name starts with the name the app shows (None: not known)."""
+        """USB-05: the PC/SC name is the name the app shows, as the scan judges it
+        (harness.model.wiring.app_name_matches); None: not known."""
         if self.pcsc_name is None or self.expected_name is None:
             return None
-        return self.pcsc_name.casefold().startswith(self.expected_name.casefold())
+        return app_name_matches(self.pcsc_name, self.expected_name)
 
     @property
     def ok(self) -> bool:

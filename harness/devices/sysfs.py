@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import attrs
 
 from harness.errors import RigError
+from harness.model.reader_lists import bcd_text
 from harness.model.topology import UsbTopology, parse_port_path, port_path
 from harness.model.usb_codes import HUB_CLASS, SUPERSPEED_MBPS
+from harness.protocols import UsbDeviceInfo
 
 DEFAULT_ROOT = "/sys/bus/usb/devices"
 
@@ -45,6 +48,9 @@ class SysfsUsbDevice:
     #: ``version`` file without padding, e.g. ``2.00``.
     usb_version: str | None
     topology: UsbTopology
+    #: ``bcdDevice``, the device's release (firmware) number: ``0x0110``.
+    release: int | None = None
+    is_hub: bool = False
 
 
 class SysfsUsbTree:
@@ -76,8 +82,9 @@ class SysfsUsbTree:
             hubs_between=len(port_numbers) - 1,
         )
 
-    def devices(self) -> list[SysfsUsbDevice]:
-        """All devices except hubs and root hubs, sorted by bus and port chain."""
+    def devices(self, hubs: bool = False) -> list[SysfsUsbDevice]:
+        """All devices except root hubs (and hubs, unless ``hubs``), sorted by bus and port
+        chain."""
         found: list[tuple[tuple[int, tuple[int, ...]], SysfsUsbDevice]] = []
         for name in self._entries():
             try:
@@ -85,7 +92,8 @@ class SysfsUsbTree:
             except ValueError:
                 continue  # usbN root hubs, N-P:C.I interfaces, anything unexpected
             entry = os.path.join(self.root, name)
-            if _is_hub(entry):
+            is_hub = _is_hub(entry)
+            if is_hub and not hubs:
                 continue
             topology = self.topology(bus, ports)
             if topology is None:
@@ -102,6 +110,8 @@ class SysfsUsbTree:
                         serial=_read_text(entry, "serial"),
                         usb_version=_read_text(entry, "version"),
                         topology=topology,
+                        release=_read_hex(entry, "bcdDevice"),
+                        is_hub=is_hub,
                     ),
                 )
             )
@@ -196,3 +206,31 @@ def _read_float(entry: str, name: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+class SysfsBus:
+    """:class:`UsbBus` from sysfs alone (bench file ``usb_devices: sysfs``): the IDs and
+    strings the kernel read at enumeration, no device node opened."""
+
+    def __init__(self, tree: SysfsUsbTree) -> None:
+        self.tree = tree
+        self._libusb: Any = None
+
+    @property
+    def backend(self) -> Any:
+        """libusb, for what must talk to a device (HID relays, a hub's port power): opened
+        on first use, so a bench that needs none runs without it."""
+        if self._libusb is None:
+            from harness.devices.usb import PyusbBus
+
+            self._libusb = PyusbBus.real(self.tree.root).backend
+        return self._libusb
+
+    def devices(self, include_hubs: bool = False) -> list[UsbDeviceInfo]:
+        # An entry whose IDs cannot be read left between the listing and the read.
+        return [UsbDeviceInfo(vid=d.vid, pid=d.pid, manufacturer=d.manufacturer,
+                              product=d.product, serial=d.serial, topology=d.topology,
+                              is_hub=d.is_hub,
+                              version=None if d.release is None else bcd_text(d.release))
+                for d in self.tree.devices(hubs=include_hubs)
+                if d.vid is not None and d.pid is not None]

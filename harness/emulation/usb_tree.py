@@ -171,6 +171,10 @@ class EmulatedUsbTree:
 
     # -- for the backend
 
+    def root_ports(self) -> list[RootPort]:
+        """The terminal's own ports, as declared."""
+        return list(self._ports.values())
+
     def snapshot(self) -> list[EnumeratedDevice]:
         """Root hubs, then enumerated devices in port order."""
         with self._lock:

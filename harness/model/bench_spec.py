@@ -172,6 +172,10 @@ class Reader(Field):
     deviations: list[Deviation] = []
     #: Real bench: the nfcpy path of the reader's NFC frontend, e.g. ``usb:054c:06c3``.
     nfc: str | None = None
+    #: Real bench: the name pcscd lists the reader under, where it does not carry the
+    #: reader's USB product string (by which ``scan`` pairs the others), e.g. a vpcd slot's
+    #: ``Virtual PCD 00 00``.
+    pcsc_name: str | None = None
 
 
 #: Per instrument kind: the fields it needs (one of each tuple) and the fields it takes.
@@ -405,6 +409,11 @@ class BenchSpec(Field):
     power_on: list[PowerStep] | None = None
     #: Real bench: where sysfs is (tests point this at a fixture tree).
     sysfs_root: str = "/sys/bus/usb/devices"
+    #: Real bench: where the USB devices are listed from. ``libusb`` (pyusb); ``sysfs``:
+    #: ``sysfs_root`` alone, the IDs and strings the kernel keeps there (no device node
+    #: opened, so no udev rule needed; a bench in a box's only USB). Per-port power and HID
+    #: relays still go through libusb.
+    usb_devices: Literal["libusb", "sysfs"] = "libusb"
     #: Real bench: how the operator is asked (default: on the terminal, 300 s per step).
     operator: OperatorSettings = OperatorSettings()
     #: Emulated bench: faults injected during named tests.
@@ -567,6 +576,14 @@ class BenchSpec(Field):
                 if parent not in hubs:
                     found.append((at, f"{who}: {path} needs a hub at {parent}; none is listed"))
                     break
+        # The twins name their own PC/SC readers and list their own USB.
+        for i, r in enumerate(self.readers):
+            if r.pcsc_name is not None:
+                found.append((("readers", i, "pcsc_name"), f"reader {r.name!r}: pcsc_name is "
+                              "a real reader's; an emulated reader's comes from its twin"))
+        if self.usb_devices != "libusb":
+            found.append((("usb_devices",), "usb_devices is a real bench's; an emulated "
+                          "bench lists its twins"))
         used: dict[str, str] = {}
         for who, loc, path, _, key in plugged:
             if path is not None and used.setdefault(path, who) != who:

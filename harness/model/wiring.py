@@ -38,6 +38,13 @@ def reader_base_name(name: str) -> str:
     return _PCSC_SUFFIX.sub("", name.strip()).strip()
 
 
+def app_name_matches(pcsc_name: str, app_name: str) -> bool:
+    """USB-05: the PC/SC name is the app's, character for character, once the suffixes
+    pcsc-lite, CCID and Windows add are left off: a longer name or another case is another
+    reader's (Sony's RC-S380 is "Sony FeliCa Port/PaSoRi 3.0", the RC-S300 "SONY ...")."""
+    return reader_base_name(pcsc_name) == reader_base_name(app_name)
+
+
 @attrs.frozen
 class FoundDevice:
     """What the scan knows of one device, for the rules."""
@@ -228,9 +235,7 @@ def _app_name(req_id: str, device: FoundDevice, profile: Profile) -> Violation |
     if device.pcsc_name is None:
         why = device.pcsc_unavailable or "no PC/SC reader on this bench matches this device"
         return Unchecked(req_id, why)
-    # The name itself, character for character: a longer name or another case is another
-    # reader's (Sony's RC-S380 is "Sony FeliCa Port/PaSoRi 3.0", the RC-S300 "SONY ...").
-    if reader_base_name(device.pcsc_name) != reader_base_name(match.app_name):
+    if not app_name_matches(device.pcsc_name, match.app_name):
         return Violation(
             req_id,
             f"shows as {device.pcsc_name!r}; the management app lists {match.maker} "

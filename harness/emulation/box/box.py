@@ -11,18 +11,26 @@ What the box offers, and how the rig's real-bench code reaches it:
 - the operator: a person on a pty (harness.emulation.box.person) who does to the twins what
   the rig asks of its operator (the steps no robot does) and answers.
 
+- the general readers' cards through the real pcscd and vpcd, when a pcscd runs on the
+  socket this process's PC/SC calls go to (``PCSCLITE_CSOCK_NAME``, else the system's): in
+  the rig's layout (``onshi-rig pcscd-config``) or Debian's stock one, as ``onshi-rig
+  emulate`` attaches; the bench file names each served reader's ``pcsc_name``. The twin
+  terminal reads a card on a general reader through that pcscd too. With no pcscd the box
+  serves no PC/SC and says so; a pcscd that serves neither layout is an error;
+- the operator: a person on a pty (harness.emulation.box.person) who does to the twins what
+  the rig asks of its operator (the steps no robot does) and answers.
+
+The bench file lists the USB devices from the sysfs folder (``usb_devices: sysfs``): the
+rig's libusb sees the host's USB, not the box's.
+
 Time: the box's twins run on a virtual clock that this process moves with the wall clock,
 ``scale`` bench seconds per wall second; the bench file says the same ``clock.scale``, so
 the rig's real clock runs at the same rate (a 20 s power-on wait costs 1 s at scale 20).
-
-PC/SC is not offered: a box cannot add a reader to the host's pcscd without root (vpcd
-readers are configured when pcscd starts), and the in-process PC/SC is not a real
-interface. The bench file therefore names no PC/SC reader; the real bench's pcscd, if one
-runs, is what the rig sees.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -30,15 +38,18 @@ from typing import Any
 
 import yaml
 
+from harness.devices.pcsc import PyscardService
 from harness.emulation.bench import EmulatedBench
 from harness.emulation.box.mjpeg import MjpegServer
 from harness.emulation.box.person import BoxPerson
 from harness.emulation.box.sysfs_tree import SysfsWriter
+from harness.emulation.card import FileSystemCard
+from harness.emulation.pcscd import client_socket, pcscd_running
+from harness.emulation.vpcd_cards import insert_shown
 from harness.errors import RigError
 from harness.model.bench_spec import BenchSpec
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
-from harness.model.topology import parse_port_path
 from harness.protocols import Frame
 
 
@@ -46,7 +57,8 @@ class Box:
     """An emulated bench behind real interfaces; :meth:`write` describes them in ``folder``."""
 
     def __init__(self, spec: BenchSpec, bench_path: Path, folder: Path, *,
-                 scale: float = 1.0, fps: float = 8.0, operator_timeout_s: float = 30.0) -> None:
+                 scale: float = 1.0, fps: float = 8.0, operator_timeout_s: float = 30.0,
+                 card: Path | None = None) -> None:
         if spec.kind != "emulated":
             raise RigError(f"{bench_path}: a box runs an emulated bench (kind: emulated)")
         self.spec = spec
@@ -67,11 +79,24 @@ class Box:
             from harness.emulation.robot import start_robot
 
             emu.robot = start_robot(emu, spec.robot)
-        self.person = BoxPerson(emu)
+        #: Reader -> the name pcscd lists it under (the readers the box serves on PC/SC).
+        self.pcsc_names: dict[str, str] = {}
+        #: What the box says of its PC/SC and NFC sides (served where, or why not).
+        self.pcsc_lines: list[str] = []
+        self.pcsc: PyscardService | None = None
+        try:
+            self._serve_pcsc(card)
+            for reader, path in emu.nfc_paths.items():
+                if card is not None:
+                    emu.place_on_nfc(reader, FileSystemCard.load(card))
+                held = " holding the card" if card is not None else ""
+                self.pcsc_lines.append(f"NFC: {reader} on {path} (nfcpy){held}")
+        except BaseException:
+            self.close()
+            raise
+        self.person = BoxPerson(emu, self.pcsc)
         self.folder.mkdir(parents=True, exist_ok=True)
-        usb3 = {parse_port_path(p.path)[0] for p in spec.terminal.usb_ports
-                if p.usb.startswith("3")}
-        self.sysfs = SysfsWriter(emu.usb_tree, self.folder / "sysfs", usb3)
+        self.sysfs = SysfsWriter(emu.usb_tree, self.folder / "sysfs")
         self.sysfs.update()
         self._sources = {c.name: emu.camera_source(c) for c in spec.cameras}
         self.cameras = MjpegServer({name: self._reader(name) for name in self._sources},
@@ -79,6 +104,33 @@ class Box:
         self._stop = threading.Event()
         self._driver = threading.Thread(target=self._run_clock, daemon=True, name="box clock")
         self._driver.start()
+
+    def _serve_pcsc(self, card: Path | None) -> None:
+        """Bind the twins' PC/SC readers to pcscd's vpcd slots (and put ``card`` in each,
+        proven shown where pcscd names it), if a pcscd runs."""
+        emu = self.emulation
+        if not emu.pcsc_readers:
+            return
+        if not pcscd_running(client_socket()):
+            self.pcsc_lines.append(f"PC/SC: not served: no pcscd runs on {client_socket()}")
+            if card is not None:
+                raise RigError(f"--card {card}: no pcscd to put it in ({client_socket()})")
+            return
+        self.pcsc = PyscardService(self.timeline)
+        binding = emu.bind_vpcd_names(self.pcsc.readers())  # neither layout: an error
+        self.pcsc_names = dict(binding.names)
+        shown = {}
+        if card is not None:
+            shown = {a.reader: a for a in insert_shown(self, lambda _r: FileSystemCard.load(card))}
+        for reader in emu.pcsc_readers:
+            gap = binding.name_gap(reader)
+            if gap is not None:
+                self.pcsc_lines.append(f"PC/SC: {reader}: {gap}")
+            else:
+                slot = binding.slots[reader]
+                held = " holding the card" if reader in shown else ""
+                self.pcsc_lines.append(f"PC/SC: {binding.names[reader]!r} <- {reader} "
+                                       f"(vpcd port {slot.port}){held}")
 
     def _reader(self, name: str) -> Any:
         source = self._sources[name]
@@ -109,6 +161,8 @@ class Box:
             entry = {k: v for k, v in reader.items() if k not in ("emulate", "deviations")}
             if reader["name"] in emu.nfc_paths:
                 entry["nfc"] = emu.nfc_paths[reader["name"]]
+            if reader["name"] in self.pcsc_names:
+                entry["pcsc_name"] = self.pcsc_names[reader["name"]]
             readers.append(entry)
         cameras = []
         for camera in dumped["cameras"]:
@@ -120,7 +174,8 @@ class Box:
             "bench": f"{spec.bench}-box",
             "kind": "real",
             "description": f"The emulated bench {spec.bench!r} in a box (onshi-rig emulate "
-                           "--hardware): ptys, MJPEG cameras, a sysfs folder.",
+                           "--hardware): ptys, MJPEG cameras, a sysfs folder"
+                           + (", vpcd readers in pcscd." if self.pcsc_names else "."),
             "terminal": terminal,
             "hubs": [{k: v for k, v in h.items() if k != "emulate"} for h in dumped["hubs"]],
             "readers": readers,
@@ -128,6 +183,7 @@ class Box:
             "cameras": cameras,
             # The link, not where it points now: each change of the tree swaps the link.
             "sysfs_root": str((self.folder / "sysfs").absolute()),
+            "usb_devices": "sysfs",
             "clock": {"start": dumped["clock"]["start"], "scale": self.scale},
             "operator": {"terminal": self.person.port, "timeout_s": self.operator_timeout_s},
         }
@@ -157,6 +213,16 @@ class Box:
     def close(self) -> None:
         if hasattr(self, "person"):
             self.person.stop()
+        for reader, link in self.emulation.vpcd_links.items():
+            # pcscd sees a vpcd card go only at its next poll: the next client must not
+            # meet this box's card.
+            if link.inserted and self.pcsc is not None and reader in self.pcsc_names:
+                link.remove()
+                with contextlib.suppress(RigError):
+                    self.pcsc.wait_for_card(self.pcsc_names[reader], timeout=3, present=False)
+        if getattr(self, "pcsc", None) is not None:
+            self.pcsc.close()
+            self.pcsc = None
         if hasattr(self, "_stop"):
             self._stop.set()
             self._driver.join(timeout=5)

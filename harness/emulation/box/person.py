@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 import attrs
 
+from harness.devices.pcsc import PyscardService
 from harness.emulation.bench import EmulatedBench
 from harness.emulation.hands import DELIVERY_LOOK_S, TwinHands
 from harness.emulation.robot import TwinDesk
@@ -54,11 +55,12 @@ class Answered:
 
 @attrs.define
 class _BoxBench:
-    """What the twins' hands need of a bench: the twins. No PC/SC (a box serves none), and
-    no relays: those are the rig's, which switches them off before it asks for a restore."""
+    """What the twins' hands need of a bench: the twins, and the PC/SC the twin terminal
+    reads a general reader's card through (the box's pcscd; None: it serves none). No
+    relays: those are the rig's, which switches them off before it asks for a restore."""
 
     emulation: EmulatedBench
-    pcsc: None = None
+    pcsc: PyscardService | None = None
 
     def switch_all_off(self) -> None:
         """A person does not reach into the relay board."""
@@ -67,9 +69,9 @@ class _BoxBench:
 class BoxPerson:
     """The person on the far end of :attr:`port` (a pty), served by a thread."""
 
-    def __init__(self, emulation: EmulatedBench) -> None:
+    def __init__(self, emulation: EmulatedBench, pcsc: PyscardService | None = None) -> None:
         self.emulation = emulation
-        self.hands = TwinHands(_BoxBench(emulation))  # type: ignore[arg-type]
+        self.hands = TwinHands(_BoxBench(emulation, pcsc))  # type: ignore[arg-type]
         #: Every step asked and what was typed, in order (secrets masked).
         self.answered: list[Answered] = []
         self._steps: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
