@@ -12,9 +12,14 @@ Mutants come from two sources:
   must fail: every requirement whose check of that screen class no longer finds its text.
   ``timer``: an ``after.seconds`` on a state whose screen class a check names, made 1 s;
   must fail: the requirements naming that class.
-  ``redirect``: a transition on the shortest twin path between two screens a check lists in
-  a row, sent to the first screen (to the state itself where it went to the first screen or
-  left it); must fail: every requirement whose listed screens pass through it.
+  ``redirect``: a transition on a flow's way, sent to the first screen (to the state itself
+  where it went to the first screen or left it); the way is the flow's own route
+  (``FLOW_ROUTES``: the drive's events from the first screen) to each screen its check lists
+  and, when the check judges what only a check request brings (a dialog of the check, a
+  result handed over), to the request; must fail: every requirement whose drive passes
+  through it before what its check judges, unless an event the world sends later (a
+  network cut, the terminal's 901) still brings the judged screen from where the redirect
+  left the reader.
 
 Each mutant is a bench file ``base: emulated.yaml`` with the deviations under its reader (or
 ``terminal:``), written to a temporary folder, and certified with
@@ -59,27 +64,85 @@ TERMINAL = project_file("fixtures/devices/terminal/oqs-terminal.yaml")
 BASE_BENCH = project_file("fixtures/benches/emulated.yaml")
 #: The state every redirect sends a reader to, and where every flow starts (README).
 HOME = "first"
-#: What a patient or the staff do (README's events): the only way from the first screen to
-#: the first screen a check lists (a terminal's or network's event there is a shortcut no
-#: flow takes, e.g. first -> error_901).
-PEOPLE_EVENTS = frozenset({
-    "card_in", "card_out", "face_match", "face_no_match", "face_timeout", "pin_ok",
-    "pin_wrong", "consent_answer", "smartphone_button", "choose_iphone", "choose_android",
-    "phone_pin_ok", "phone_pin_wrong", "phone_held_general", "phone_held_front",
-    "staff_button", "passcode_ok", "passcode_wrong", "staff_confirms", "cancel"})
+#: A patient's check-in from the first screen (drivers.check_in): the card, the face, each
+#: consent screen answered.
+_CHECK_IN = frozenset({"face_match", "consent_answer"})
+#: ... then the check goes through and the card comes out (drivers.end_visit).
+_VISIT = _CHECK_IN | {"check_ok", "card_out"}
 
-#: How a flow leaves the first screen (the events its driver may use there) and the events it
-#: never uses on the way to its first listed screen: a redirect on the card's way does not
-#: touch a phone's flow, and a phone's way is not the card's (the oracle follows the flow's
-#: own route, not the shortest one).
-FLOW_ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "smartphone_iphone": (frozenset({"smartphone_button"}),
-                          frozenset({"choose_android", "phone_pin_ok", "phone_pin_wrong"})),
-    "smartphone_android": (frozenset({"smartphone_button"}), frozenset({"choose_iphone"})),
-    "staff_visual": (frozenset({"staff_button"}), frozenset()),
+
+@attrs.frozen
+class Route:
+    """How a flow's drive (harness/flows/drivers.py) goes from the first screen, in the
+    twins' events: what the person does and what the bench's world (the terminal, the
+    network) brings on the way. The oracle follows it, not the twin's shortest way: a
+    redirect on the card's way does not touch a phone's flow, and a card-out the drive never
+    makes (on a consent screen in the E901 flow) touches no check of it."""
+
+    #: The events the drive may use on the first screen to leave it.
+    leave: frozenset[str]
+    #: The events the drive and its world bring after that (the first screen included,
+    #: when a visit comes back to it).
+    events: frozenset[str]
+    #: Events the world sends the reader wherever it is, each with when: on the drive
+    #: reaching a screen class (the network cut on the consent screen), or AFTER_REQUEST
+    #: (the terminal's 901 once the staff OK the failed check's dialogs). A redirect before
+    #: that point leaves the reader where the event may still bring the judged screen (a
+    #: network error, a 901 shown from the first screen): then that screen does not need
+    #: the redirected way.
+    world: tuple[tuple[str, str], ...] = ()
+
+
+_CARD = frozenset({"card_in"})
+#: ``Route.world``: the event comes once the check was requested.
+AFTER_REQUEST = "request"
+_NETWORK_CUT = (("consent", "network_lost"),)
+#: Every flow whose drive leaves the first screen. A flow not listed never does (it looks at
+#: the first screen, pairs, downloads, or is watched from power-on with a fault in place):
+#: a redirect on a reader's way from the first screen touches none of its checks.
+FLOW_ROUTES: dict[str, Route] = {
+    "consent": Route(_CARD, _VISIT),
+    "face_auth": Route(_CARD, _VISIT),
+    "pin_lock": Route(_CARD, frozenset({"face_no_match", "pin_wrong", "pin_ok", "card_out"})),
+    "pin_lock_staff": Route(_CARD, frozenset({
+        "face_no_match", "pin_wrong", "card_out", "staff_button", "passcode_wrong",
+        "passcode_ok", "staff_confirms", "card_in", "consent_answer", "check_ok"})),
+    "staff_visual": Route(frozenset({"staff_button"}), frozenset({
+        "passcode_wrong", "passcode_ok", "staff_confirms", "card_in", "consent_answer",
+        "check_ok", "card_out"})),
+    "smartphone_iphone": Route(frozenset({"smartphone_button"}), frozenset({
+        "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
+        "check_ok", "retry"})),
+    "smartphone_android": Route(frozenset({"smartphone_button"}), frozenset({
+        "choose_android", "phone_pin_ok", "phone_held_general", "phone_held_front",
+        "consent_answer", "check_ok", "retry"})),
+    # The check fails (the upgrade not applied): the reader's own way after it, then the
+    # terminal's 901 once the staff OK its dialogs. The card comes out meanwhile, judged by
+    # no check: not on the way.
+    "e901": Route(_CARD, _CHECK_IN | {"check_failed", "error_901"},
+                  world=((AFTER_REQUEST, "error_901"),)),
+    "upgrade_nightly": Route(_CARD, _CHECK_IN | {"check_failed"}),
+    "upgrade_data_missing": Route(_CARD, _VISIT | {"check_failed"}),
+    # Recorded after the failed check and the restart: a visit that goes through.
+    "reboot_then_check": Route(_CARD, _VISIT),
+    "upgrade_scheduled_restart": Route(_CARD, _VISIT),
+    "line_auth_page": Route(_CARD, _VISIT),
+    "network_error": Route(_CARD, _CHECK_IN | {"check_network_error"},
+                           world=_NETWORK_CUT),
+    "line_auth_cut": Route(_CARD, _CHECK_IN | {"check_network_error"},
+                           world=_NETWORK_CUT),
+    "network_long_outage": Route(_CARD, _CHECK_IN),
+    "network_intermittent": Route(_CARD, _VISIT),
+    "network_recovery": Route(_CARD, _VISIT | {"check_network_error"}),
+    "network_renewal": Route(_CARD, _VISIT | {"check_network_error"}),
+    "software_outdated": Route(_CARD, _CHECK_IN),
 }
-#: Any other flow leaves the first screen with the card.
-CARD_ROUTE = (PEOPLE_EVENTS - {"smartphone_button", "staff_button"}, frozenset[str]())
+#: The terminal's dialogs a check request opens (harness/emulation/terminal.py: a failed
+#: check), with the ones they lead to (``then_dialog``, from the terminal's data): a check
+#: that judges one judges the request, so the drive's way up to it.
+CHECK_DIALOG_ROOTS = ("check_error_1", "network_error")
+#: The effect of a transition that hands the check to the terminal (behaviour.py).
+REQUEST = "request_check"
 
 #: One-character substitutions a faulty firmware might make (a kana's dakuten, a digit, a
 #: kanji for a like one, a look-alike kana, the colon's width, other brackets).
@@ -336,56 +399,165 @@ def _edges(behaviour: dict[str, Any]) -> list[Edge]:
     return out
 
 
-def _path(edges: list[Edge], classes: dict[str, str], start: str, goal: str,
+def _requests(behaviour: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """The (state, event) transitions that hand the check to the terminal."""
+    out = set()
+    for state, rules in behaviour.get("transitions", {}).items():
+        if state == "*" or not isinstance(rules, dict):
+            continue
+        for event, rule in rules.items():
+            items = rule if isinstance(rule, list) else [rule]
+            if any(isinstance(i, dict) and REQUEST in (i.get("do") or []) for i in items):
+                out.add((state, event))
+    return frozenset(out)
+
+
+def check_dialogs(terminal: dict[str, Any]) -> frozenset[str]:
+    """The dialogs a check request opens, and those they lead to."""
+    dialogs = terminal.get("dialogs", {})
+    out: set[str] = set()
+    todo = list(CHECK_DIALOG_ROOTS)
+    while todo:
+        d = todo.pop()
+        if d in out or d not in dialogs:
+            continue
+        out.add(d)
+        if dialogs[d].get("then_dialog"):
+            todo.append(dialogs[d]["then_dialog"])
+    return frozenset(out)
+
+
+def _path(edges: list[Edge], classes: dict[str, str], start: str, goal: str | None,
           listed: set[str], events: frozenset[str] | None = None,
-          first: frozenset[str] | None = None) -> list[Edge]:
-    """A shortest twin path from a state showing ``start`` to one showing ``goal``, through
-    states whose class the check does not list (or ``start`` again), by ``events`` only
-    (``first``: the events allowed out of the start)."""
-    frontier = [(s, []) for s, c in sorted(classes.items()) if c == start]
-    visited = {s for s, _ in frontier}
+          first: frozenset[str] | None = None,
+          requests: frozenset[tuple[str, str]] = frozenset(),
+          at: str | None = None) -> list[Edge]:
+    """A shortest twin path from a state showing ``start`` (``at``: that state, where the
+    way before ended) to one showing ``goal`` (None: to
+    the check's request, an edge of ``requests``), through states whose class the check does
+    not list (or ``start`` again), by ``events`` only (``first``: the events allowed out of
+    the start). Once the check is requested the visit goes on and may pass a state again (a
+    reader back on its first screen until the terminal's 901 reaches it)."""
+    frontier: list[tuple[tuple[str, bool], list[Edge]]] = [
+        ((s, False), []) for s, c in sorted(classes.items())
+        if (s == at if at is not None else c == start)]
+    visited = {node for node, _ in frontier}
     while frontier:
         nxt = []
-        for state, path in frontier:
+        for (state, asked), path in frontier:
             allowed = first if first is not None and not path else events
             for edge in (e for e in edges
                          if e[0] == state and (allowed is None or e[1] in allowed)):
                 target = edge[2]
-                if target in visited or target not in classes:
+                now = asked or (edge[0], edge[1]) in requests
+                if goal is None and now:
+                    return [*path, edge]
+                if (target, now) in visited or target not in classes:
                     continue
                 if classes[target] == goal:
                     return [*path, edge]
                 if classes[target] in listed and classes[target] != start:
                     continue
-                visited.add(target)
-                nxt.append((target, [*path, edge]))
+                visited.add((target, now))
+                nxt.append(((target, now), [*path, edge]))
         frontier = nxt
     return []
 
 
-def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any]) -> list[Mutant]:
+def _redirect(behaviour: dict[str, Any], state: str, event: str) -> tuple[str, list[str]]:
+    """Where the redirect of (state, event) sends the reader (the first screen, or the state
+    itself where it went there or left it), and where it went."""
+    goes = targets(behaviour["transitions"][state][event])
+    return (state if state == HOME or HOME in goes else HOME), goes
+
+
+def _judges_request(check: FlowCheck, dialogs: frozenset[str]) -> bool:
+    """The check judges what only a check request brings: a dialog of the check, a result
+    handed over."""
+    return (any(d.dialog in dialogs for d in check.dialogs) or check.result == "handed_over"
+            or bool(check.results))
+
+
+def _spared(legs: list[tuple[list[Edge], str | None]], route: Route, edges: list[Edge],
+            classes: dict[str, str], behaviour: dict[str, Any],
+            requests: frozenset[tuple[str, str]]) -> set[tuple[int, str, str]]:
+    """(leg, state, event) of the legs, in the drive's order, whose redirect leaves the
+    reader where an event the world sends later still brings that leg's judged screen: not
+    needed for it. The event itself redirected is no way round."""
+    out: set[tuple[int, str, str]] = set()
+    for when, event in route.world:
+        before = when != AFTER_REQUEST  # the window: before the drive reaches ``when``
+        open_ = before
+        for k, (leg, goal) in enumerate(legs):
+            if goal is None:
+                continue  # the request itself: no event of the world makes one
+            for state, ev, target in leg:
+                if not before and (state, ev) in requests:
+                    open_ = True
+                    continue
+                if open_ and ev != event:
+                    to, _ = _redirect(behaviour, state, ev)
+                    if any(e[0] == to and e[1] == event and classes.get(e[2]) == goal
+                           for e in edges):
+                        out.add((k, state, ev))
+                if before and classes.get(target) == when:
+                    open_ = False
+    return out
+
+
+def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any],
+                     dialogs: frozenset[str] | None = None) -> list[Mutant]:
+    """Per transition on a flow's way, the requirements whose check judges something its
+    drive reaches only through it: the flow's own route (FLOW_ROUTES) from the first screen
+    to each screen the check lists (and the screen an escalation or a renewal judges a
+    check done on), and, when the check judges a request (a dialog of the check, a result
+    handed over) or lists a screen the oracle's graph does not reach, the way from the
+    first screen to the request."""
+    dialogs = check_dialogs(terminal_data()) if dialogs is None else dialogs
     classes = state_classes(behaviour)
     edges = _edges(behaviour)
+    requests = _requests(behaviour)
     through: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     for req, check in flow_checks(profile):
-        listed = [s.screen for s in check.screens]
-        # Every flow starts on the first screen: the way to the first listed screen counts.
-        if listed and listed[0] != HOME:
-            leave, never = FLOW_ROUTES.get(check.flow, CARD_ROUTE)
-            for state, event, _ in _path(edges, classes, HOME, listed[0], set(listed),
-                                         PEOPLE_EVENTS - never, first=leave):
-                through[(state, event)].add(req)
-        for a, b in zip(listed, listed[1:], strict=False):
+        judged = [s.screen for s in check.screens]
+        judged += [r.succeeded for r in (check.escalation, check.renewal) if r is not None]
+        route = FLOW_ROUTES.get(check.flow)
+        legs: list[tuple[list[Edge], str | None]] = []
+        missing = False
+        # Every flow starts on the first screen: its way to the first judged screen counts
+        # (a flow that never leaves the first screen has none).
+        if route is not None and judged and judged[0] != HOME:
+            leg = _path(edges, classes, HOME, judged[0], set(judged), route.events,
+                        first=route.leave, requests=requests)
+            legs.append((leg, judged[0]))
+            missing |= not leg
+        events = None if route is None else route.leave | route.events
+        # On its route, a drive goes on from the state the way before ended in (the first
+        # consent screen, not any screen of that class).
+        at = legs[0][0][-1][2] if route is not None and legs and legs[0][0] else None
+        for a, b in zip(judged, judged[1:], strict=False):
             if a == b:
                 continue
-            for state, event, _ in _path(edges, classes, a, b, set(listed)):
-                through[(state, event)].add(req)
+            leg = _path(edges, classes, a, b, set(judged), events,
+                        requests=requests if route is not None else frozenset(), at=at)
+            legs.append((leg, b))
+            missing |= route is not None and not leg
+            at = leg[-1][2] if route is not None and leg else None
+        # What comes only after the check's request (its dialogs, the result, a screen past
+        # a look-alike the graph leaves out): the way from the first screen to the request.
+        if route is not None and (_judges_request(check, dialogs) or missing):
+            legs.append((_path(edges, classes, HOME, None, set(), route.events,
+                               first=route.leave, requests=requests), None))
+        spared = (_spared(legs, route, edges, classes, behaviour, requests)
+                  if route is not None else set())
+        for k, (leg, _) in enumerate(legs):
+            for state, event, _ in leg:
+                if (k, state, event) not in spared:
+                    through[(state, event)].add(req)
     out = []
     for (state, event), reqs in sorted(through.items()):
-        rule = behaviour["transitions"][state][event]
-        goes = targets(rule)
-        stays = state == HOME or HOME in goes
-        to = state if stays else HOME
+        to, goes = _redirect(behaviour, state, event)
+        stays = to == state
         out.append(Mutant(
             id=f"{maker}-redirect-{state}-{event}", maker=maker, source="generated",
             kind="redirect", on="reader",
@@ -398,6 +570,7 @@ def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any]) ->
 
 def generated(makers: Iterable[str], profiles: ProfileSet, seed: int) -> list[Mutant]:
     terminal = terminal_data()
+    dialogs = check_dialogs(terminal)
     out: list[Mutant] = []
     for maker in makers:
         if not (TWINS / f"{maker}.yaml").exists():
@@ -408,7 +581,7 @@ def generated(makers: Iterable[str], profiles: ProfileSet, seed: int) -> list[Mu
         out += text_mutants(maker, profile, behaviour, rng)
         out += dialog_text_mutants(maker, profile, terminal, rng)
         out += timer_mutants(maker, profile, behaviour)
-        out += redirect_mutants(maker, profile, behaviour)
+        out += redirect_mutants(maker, profile, behaviour, dialogs)
     # Two checked texts can pick the same character: one mutant.
     unique = {m.id: m for m in out if m.must_fail}
     return list(unique.values())

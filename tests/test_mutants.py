@@ -135,3 +135,59 @@ def test_a_redirect_names_what_its_flows_own_route_breaks(every: list) -> None:
     card = by_id["atlas-redirect-first-card_in"].must_fail
     assert "CON-02" in card and not {r for r in card if r.startswith("SP-")}
     assert "CON-02" in by_id["atlas-redirect-first-staff_button"].must_fail
+
+
+def test_a_dialog_only_check_needs_the_card_route_up_to_the_request(every: list) -> None:
+    """E901-03 lists only the terminal's dialogs, which a check request opens: every
+    transition of the card's way from the first screen to the request is in its must_fail
+    (first on card_in, the face, each consent screen), as for the checks that judge a
+    result handed over (ERR-09's intermittent half, ERR-11, NET-01)."""
+    by_id = {m.id: m for m in every}
+    for maker in ("atlas", "canon", "fujitsu_japan", "panasonic", "usen_almex"):
+        for way in ("first-card_in", "face_auth-face_match", "consent_1-consent_answer",
+                    "consent_2-consent_answer"):
+            must = by_id[f"{maker}-redirect-{way}"].must_fail
+            assert {"E901-03", "UPD-02", "ERR-08", "ERR-09", "ERR-11", "NET-01"} <= must, \
+                (maker, way)
+
+
+def test_a_check_whose_flow_never_takes_the_route_is_not_listed(every: list) -> None:
+    """No requirement of a flow that never leaves the first screen by the card (a phone's,
+    the staff's path, pairing, a manual download) is failed by a redirect on the card's way;
+    and a redirect on the card's way is no phone's."""
+    card = {m.must_fail for m in every if m.kind == "redirect"
+            and m.id.endswith(("-first-card_in", "-face_auth-face_match"))}
+    assert card
+    for must in card:
+        assert not {r for r in must if r.startswith(("SP-", "AUTH-03", "AUTH-04", "AUTH-05"))}
+        assert "UPD-05" not in must  # upgrade_manual: dialogs, no visit
+    # After the card, the staff path and the phone's share the consent screens.
+    by_id = {m.id: m for m in every}
+    assert {"AUTH-05", "SP-03"} <= by_id["canon-redirect-consent_2-consent_answer"].must_fail
+
+
+def test_the_oracle_follows_the_drives_route_not_the_shortest_way(every: list) -> None:
+    """The E901 drive answers both consent screens and the check fails; the card is not
+    taken out on a consent screen. Atlas's reader goes back to its first screen on the
+    failed check and shows 901 there: E901-02 (consent, then the first screen) needs the
+    failed check's way, not consent_1's card-out, and the 901 checks need it too."""
+    by_id = {m.id: m for m in every}
+    assert "atlas-redirect-consent_1-card_out" not in by_id
+    assert by_id["atlas-redirect-checking-check_failed"].must_fail == {
+        "E901-02", "E901-04", "E901-05", "UPD-03"}
+    assert by_id["atlas-redirect-first-error_901"].must_fail == {"E901-04", "E901-05", "UPD-03"}
+    # The dialogs come from the terminal whatever the reader does after the request.
+    assert "E901-03" not in by_id["atlas-redirect-checking-check_failed"].must_fail
+
+
+def test_a_network_cut_reaches_a_reader_left_on_the_first_screen(every: list) -> None:
+    """The network flows cut the network on the consent screen: a redirect before it
+    leaves the reader on the first screen, where the network's loss still shows Canon's
+    network error (ERR-05 holds); after it, ERR-05 fails. ERR-08's dialog needs the
+    request either way."""
+    by_id = {m.id: m for m in every}
+    for way in ("first-card_in", "face_auth-face_match"):
+        must = by_id[f"canon-redirect-{way}"].must_fail
+        assert "ERR-05" not in must and "ERR-08" in must
+    assert "ERR-05" in by_id["canon-redirect-consent_2-consent_answer"].must_fail
+    assert by_id["canon-redirect-checking-check_network_error"].must_fail == {"ERR-05"}
