@@ -26,9 +26,10 @@ from harness.loading import (
     MAX_BYTES,
     file_reference,
     line_of,
-    load_yaml_model,
     read_head,
+    read_layered_yaml,
     read_yaml,
+    validate_data,
 )
 from harness.model.bench_spec import ROUTER, BenchSpec, PowerLink, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
@@ -387,12 +388,23 @@ def load_bench_spec(path: Path) -> BenchSpec:
     try:
         key = (path.resolve(), hashlib.sha256(read_head(path, MAX_BYTES + 1)).hexdigest())
     except (OSError, BadInput):  # missing or unreadable: the loader says so, named
-        return load_yaml_model(path, BenchSpec, layered=True)
+        return _read_bench_spec(path)
     if key not in _SPECS:
         if len(_SPECS) > 64:  # tests write many bench files
             _SPECS.clear()
-        _SPECS[key] = load_yaml_model(path, BenchSpec, layered=True)
+        _SPECS[key] = _read_bench_spec(path)
     return _SPECS[key]
+
+
+def _read_bench_spec(path: Path) -> BenchSpec:
+    """The file, its bases merged, what it leaves out taken from its labgrid place."""
+    from harness.labgrid_resources import fill_from_place
+
+    data, lines = read_layered_yaml(path)
+    if data is None:
+        raise BadInput(str(path), None, "", "the file is empty")
+    fill_from_place(data, lines, str(path))
+    return validate_data(BenchSpec, data, str(path), lines)
 
 
 def check_bench_file(path: Path) -> BenchSpec:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from harness.device_locks import Blocked, Taken, take_all, takeover_notes
 from harness.errors import RigError
-from harness.model.bench_spec import BenchSpec
+from harness.model.bench_spec import BenchSpec, LabgridPlace
 from harness.model.usb_ids import fmt_id
 
 #: Set while a run holds its bench: ``{"pid": ..., "bench": ...}``, for the processes it
@@ -155,37 +155,21 @@ def hold_bench(path: str | Path, *, wait_s: float = 0.0,
     if _held_by_ancestor(path):
         yield
         return
-    spec = load_bench_spec(path)
-    devices = bench_devices(spec)
-    place = spec.labgrid
+    # The place before the bench file is read whole: what the file leaves out comes from the
+    # place's resources, some of which its exporter serves only once the place is acquired.
+    place = _place_of(path)
     address = ""
+    if place is None and not bench_devices(load_bench_spec(path)):
+        yield
+        return
     if place is not None:
         from harness.labgrid_place import coordinator_of
 
         address = coordinator_of(place)
-        devices[_place_key(address, place.place)] = f"labgrid place {place.place}"
-    if not devices:
-        yield
-        return
     deadline = time.monotonic() + wait_s
-    waiting = release_place = False
+    waiting = False
     while True:
-        taken = take_all(devices, str(path))
-        hint = ""
-        if isinstance(taken, Blocked):
-            blocked = taken.message()
-        else:
-            blocked = None
-            try:
-                release_place = _take_place(address, place.place, taken, say) \
-                    if place is not None else False
-            except BenchHeld as exc:
-                blocked, hint = str(exc), exc.hint
-            except BaseException:
-                _release(taken)
-                raise
-            if blocked is not None:
-                _release(taken)
+        blocked, hint, taken, release_place = _try_hold(path, place, address, say)
         if blocked is None:
             break
         left = deadline - time.monotonic()
@@ -196,7 +180,6 @@ def hold_bench(path: str | Path, *, wait_s: float = 0.0,
             say(f"{blocked}: waiting up to {wait_s:g} s")
             waiting = True
         time.sleep(min(POLL_S, left))
-    assert not isinstance(taken, Blocked)
     for note in takeover_notes(taken):
         say(note)
     os.environ[HELD_ENV] = json.dumps({"pid": os.getpid(), "bench": str(path)})
@@ -209,6 +192,60 @@ def hold_bench(path: str | Path, *, wait_s: float = 0.0,
                 _let_place_go(address, place.place, say)
         finally:
             _release(taken)
+
+
+def _place_of(path: Path) -> LabgridPlace | None:
+    """The bench file's labgrid place, read from the file alone (None: none, or a section
+    the full read will name as bad)."""
+    from harness.loading import read_layered_yaml
+    from harness.model.bench_spec import LabgridPlace
+
+    try:
+        data, _ = read_layered_yaml(path)
+        section = data.get("labgrid") if isinstance(data, dict) else None
+        return None if section is None else LabgridPlace.model_validate(section)
+    except (RigError, ValueError):
+        return None
+
+
+def _try_hold(path: Path, place: LabgridPlace | None, address: str,
+              say: Callable[[str], None]) -> tuple[str | None, str, list[Taken], bool]:
+    """One try at the whole bench: its place (lock and coordinator), then the devices the
+    bench file names once its place's resources are read. (blocked, hint, taken, whether
+    to release the place); blocked, nothing stays taken."""
+    from harness.bench import load_bench_spec
+
+    taken: list[Taken] = []
+    release_place = False
+    blocked, hint = None, ""
+    try:
+        if place is not None:
+            got = take_all({_place_key(address, place.place): f"labgrid place {place.place}"},
+                           str(path))
+            if isinstance(got, Blocked):
+                return got.message(), "", [], False
+            taken += got
+            release_place = _take_place(address, place.place, taken, say)
+        got = take_all(bench_devices(load_bench_spec(path)), str(path))
+        if isinstance(got, Blocked):
+            blocked = got.message()
+        else:
+            return None, "", taken + got, release_place
+    except BenchHeld as exc:
+        blocked, hint = str(exc), exc.hint
+    except BaseException:
+        try:
+            if release_place and place is not None:
+                _let_place_go(address, place.place, say)
+        finally:
+            _release(taken)
+        raise
+    try:
+        if release_place and place is not None:
+            _let_place_go(address, place.place, say)
+    finally:
+        _release(taken)
+    return blocked, hint, [], False
 
 
 def _take_place(address: str, name: str, taken: list[Taken],

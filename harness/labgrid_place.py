@@ -32,7 +32,23 @@ DEFAULT_COORDINATOR = "127.0.0.1:20408"
 
 def coordinator_of(spec: LabgridPlace) -> str:
     """The bench file's coordinator, else ``LG_COORDINATOR``, else labgrid's default."""
-    return spec.coordinator or os.environ.get("LG_COORDINATOR") or DEFAULT_COORDINATOR
+    return coordinator_address(spec.coordinator)
+
+
+def coordinator_address(given: str | None) -> str:
+    return given or os.environ.get("LG_COORDINATOR") or DEFAULT_COORDINATOR
+
+
+@attrs.frozen
+class PlaceResource:
+    """One of a place's resources as the exporter offers it: its name in the place (a
+    match's rename applied), labgrid's class and parameters."""
+
+    name: str
+    cls: str
+    params: dict[str, Any]
+    #: ``exporter/group/class/name``, as labgrid-client shows it.
+    path: str
 
 
 @attrs.frozen
@@ -117,6 +133,29 @@ class Coordinator:
                            f"{self.address} -p {name} create)")
         place = places[name]
         return PlaceState(name, place.acquired or None, float(place.changed))
+
+    def resources(self, name: str) -> list[PlaceResource]:
+        """The place's resources: those it acquired, else those its matches take now (as
+        ``labgrid-client show`` lists them); an orphaned one (its exporter gone) is left out."""
+        self.state(name)  # an unknown place: said with the places there are
+        place = self._session.places[name]
+        found: list[PlaceResource] = []
+        for exporter, groups in sorted(self._session.resources.items()):
+            for group_name, group in sorted(groups.items()):
+                for resource_name, resource in sorted(group.items()):
+                    key = (exporter, group_name, resource.cls, resource_name)
+                    if place.acquired:
+                        if list(key) not in [list(k) for k in place.acquired_resources]:
+                            continue
+                    elif not resource.avail:
+                        continue
+                    match = place.getmatch(key)
+                    if match is None:
+                        continue
+                    params = {k: v for k, v in resource.params.items() if k != "extra"}
+                    found.append(PlaceResource(match.rename or resource_name, resource.cls,
+                                               params, "/".join(key)))
+        return found
 
     def acquire(self, name: str) -> PlaceState | None:
         """Acquire the place: None when this rig has it now, else its holder's state (a

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -379,3 +380,121 @@ def test_a_run_started_by_the_holder_shares_its_hold(tmp_path: Path,
                 hold_bench(bench):
             pass
     assert HELD_ENV not in os.environ  # not left for the processes started after the run
+
+
+# -- what the bench file leaves out, from the place's resources (a real labgrid-exporter) ---
+
+
+@pytest.fixture(scope="module")
+def exporter(coordinator: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real labgrid-exporter offering, in group ``desk``: the emulated Numato board on its
+    pty as a RawSerialPort (served through ser2net once a place acquires it), a camera
+    stream, a reader's USB port on this host and one on another; place ``desk-1`` takes
+    them all."""
+    from harness.emulation.relay import EmulatedRelayBoard
+
+    ser2net = shutil.which("ser2net")
+    if ser2net is None:
+        missing_part("ser2net is not installed (apt-get install ser2net): labgrid's exporter "
+                     "serves serial ports through it")
+    folder = tmp_path_factory.mktemp("exporter")
+    with EmulatedRelayBoard(8, name="mains") as board:
+        config = {"desk": {
+            "mains": {"cls": "RawSerialPort", "port": board.port, "speed": 115200},
+            "cam": {"cls": "HTTPVideoStream", "url": "http://127.0.0.1:9/cam.mjpg"},
+            "pasori": {"cls": "NetworkUSBMassStorage", "host": "127.0.0.1", "busnum": 1,
+                       "devnum": 5, "path": "1-4.1", "vendor_id": 0x054C,
+                       "model_id": 0x0DC8},
+            "far": {"cls": "NetworkUSBMassStorage", "host": "bench-pc-9.lab.example",
+                    "busnum": 1, "devnum": 7, "path": "1-2", "vendor_id": 0x054C,
+                    "model_id": 0x0DC8}}}
+        (folder / "exporter.yaml").write_text(json.dumps(config))
+        log = (folder / "exporter.log").open("wb")
+        proc = subprocess.Popen([_tool("labgrid-exporter"), "-c", coordinator, "--name",
+                                 "desk-host", str(folder / "exporter.yaml")],
+                                cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _client(coordinator, "-p", "desk-1", "create", user=getpass.getuser())
+            deadline = time.monotonic() + 20
+            while "Exporter ready" not in (folder / "exporter.log").read_text():
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    (folder / "exporter.log").read_text()[-2000:]
+                time.sleep(0.1)
+            _client(coordinator, "-p", "desk-1", "add-match", "desk-host/desk/*/*",
+                    user=getpass.getuser())
+            yield board
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+def _desk_bench(tmp_path: Path, coordinator: str, extra: str = "") -> Path:
+    """A real bench that leaves its relay's port, its camera's source and its reader's USB
+    path to the place."""
+    path = tmp_path / "desk.yaml"
+    path.write_text(
+        f"bench: desk\nkind: real\nlabgrid: {{coordinator: '{coordinator}', place: desk-1}}\n"
+        "instruments:\n  - {name: mains, kind: numato_relay}\n"
+        "cameras:\n  - {name: cam, watches: terminal}\n"
+        "readers:\n  - {name: pasori, kind: general_reader, maker: Sony, model: RC-S300/S1,\n"
+        "     usb: {vid: '054C', pid: '0DC8'}}\n" + extra)
+    return path
+
+
+def test_what_the_bench_file_leaves_out_comes_from_the_place(
+        coordinator: str, exporter: Any, tmp_path: Path) -> None:
+    """Held, the bench's relay is the exporter's serial port (ser2net, RFC 2217) and
+    switches the board; the camera is the place's stream, the reader at its USB port."""
+    from harness.devices.instruments import NumatoRelay
+
+    path = _desk_bench(tmp_path, coordinator)
+    with hold_bench(path):
+        spec = load_bench_spec(path)
+        assert _acquired(coordinator, "desk-1") == ME
+        port = spec.instruments[0].port
+        assert port is not None and port.startswith("rfc2217://")
+        assert spec.cameras[0].source == "http://127.0.0.1:9/cam.mjpg"
+        assert spec.readers[0].usb.path == "1-4.1"
+        assert bench_devices(spec)[f"serial {port}"] == "instrument mains"
+        relay = NumatoRelay(port, timeout=5)
+        try:
+            relay.on(5)
+            assert exporter.state(5) and relay.is_on(5)
+            relay.off(5)
+            assert not exporter.state(5)
+        finally:
+            relay.close()
+    assert _acquired(coordinator, "desk-1") == "None"
+
+
+def test_a_field_given_is_kept_and_a_complete_file_needs_no_coordinator(
+        tmp_path: Path) -> None:
+    path = tmp_path / "given.yaml"
+    path.write_text("bench: given\nkind: real\n"
+                    "labgrid: {coordinator: '127.0.0.1:1', place: nowhere}\n"
+                    "instruments:\n  - {name: mains, kind: numato_relay, port: /dev/ttyACM3}\n")
+    assert load_bench_spec(path).instruments[0].port == "/dev/ttyACM3"
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ("robot:\n  readers: {}\n",
+     "desk.yaml:11: robot.port: not given, and labgrid place desk-1 has no NetworkSerialPort "
+     "named 'robot' (its resources: HTTPVideoStream 'cam', NetworkUSBMassStorage 'far', "
+     "NetworkSerialPort 'mains', NetworkUSBMassStorage 'pasori')"),
+    ("  - {name: far, kind: general_reader, maker: Sony, model: RC-S300/S1,\n"
+     "     usb: {vid: '054C', pid: '0DC8'}}\n",
+     "desk.yaml:12: readers[1].usb.path: not given, and labgrid place desk-1's "
+     "NetworkUSBMassStorage 'far' is on another host (bench-pc-9.lab.example)"),
+])
+def test_what_the_place_cannot_give_is_bad_input_and_the_place_is_let_go(
+        coordinator: str, exporter: Any, tmp_path: Path, capsys, extra: str,
+        problem: str) -> None:
+    assert main(["scan", "--bench", str(_desk_bench(tmp_path, coordinator, extra))]) == 2
+    err = capsys.readouterr().err
+    assert problem in err, err
+    assert "Traceback" not in err and _acquired(coordinator, "desk-1") == "None"

@@ -22,6 +22,7 @@ from typing import Self
 
 import serial
 
+from harness.devices.serial_port import open_port
 from harness.errors import BenchFault, DeviceGone, DeviceTimeout, ProtocolViolation, RigError
 
 try:
@@ -128,14 +129,8 @@ class NumatoRelay:
         self._gone: str | None = None
         self._closed = False
         try:
-            # serial_for_url opens plain device paths as serial.Serial(port, 19200, ...) and
-            # also takes pyserial URLs (spy://, socket://, rfc2217://) for remote benches.
-            self._serial = serial.serial_for_url(
-                port,
-                baudrate=BAUDRATE,
-                timeout=min(POLL_SECONDS, timeout),
-                write_timeout=timeout,
-            )
+            self._serial = open_port(port, baudrate=BAUDRATE,
+                                     timeout=min(POLL_SECONDS, timeout), write_timeout=timeout)
         except (*_IO_ERRORS, ValueError) as exc:
             raise RigError(f"cannot open relay port {port}: {exc}") from exc
 

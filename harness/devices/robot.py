@@ -27,6 +27,7 @@ from typing import Self
 
 import serial
 
+from harness.devices.serial_port import open_port
 from harness.errors import BenchFault, DeviceGone, RigError
 from harness.model.clock import Clock, RealClock
 from harness.model.robot_spec import AxisCard, RobotSpec, ServoCard, SpindleTouch
@@ -86,8 +87,8 @@ class GcodeRobot:
         self._dirty = True
         self._closed = False
         try:
-            self._serial = serial.serial_for_url(port, baudrate=baudrate, timeout=0,
-                                                 write_timeout=reply_timeout_s)
+            self._serial = open_port(port, baudrate=baudrate, timeout=0,
+                                     write_timeout=reply_timeout_s)
         except (*_IO_ERRORS, ValueError) as exc:
             raise RigError(f"cannot open the robot's port {port}: {exc}") from exc
 
