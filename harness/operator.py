@@ -26,7 +26,7 @@ from typing import Protocol
 import attrs
 import pydantic
 
-from harness.errors import BenchFault, DeviceTimeout, RigError
+from harness.errors import BenchFault, DeviceTimeout
 from harness.loading import Field, load_yaml_model
 from harness.model.clock import Clock
 
@@ -35,8 +35,13 @@ SECRET = "{secret}"
 MASK = "****"
 
 
-class OperatorUnavailable(RigError):
-    """Nobody can be asked (no terminal) or the script has no answer: the step fails."""
+class OperatorUnavailable(BenchFault):
+    """Nobody can be asked (no terminal, the operator's terminal closed) or the script has
+    no answer: ``operator.unavailable``, the bench's fault, not the reader's (the
+    requirement is not run, with this reason)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("operator.unavailable", "operator", detail)
 
 
 class OperatorSilent(BenchFault, DeviceTimeout):
@@ -138,7 +143,10 @@ class TtyOperator:
                     raise OperatorSilent(step.recorded, timeout_s * self.scale)
                 if not poller.poll(max(1, math.ceil(left * 1000))):
                     continue
-                chunk = os.read(fd, 1024)
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError as exc:  # a pty whose other end went away: EIO
+                    raise OperatorUnavailable(f"{NO_TTY} ({exc.strerror})") from None
                 if not chunk:
                     raise OperatorUnavailable(f"{NO_TTY} (the terminal closed)")
                 got += chunk

@@ -22,6 +22,7 @@ from harness.bench import check_bench_file
 from harness.emulation.bench import load_twins, vpcd_slots
 from harness.emulation.card import FileSystemCard
 from harness.emulation.pcscd import PcscdProcess
+from harness.model.wiring import app_name_matches
 from harness.paths import project_file
 from tests.conftest import need_own_pcscd
 
@@ -53,17 +54,19 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     pcscd.start()
     env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(pcscd.socket)}
     hardware = folder / "hw"
+    log = folder / "box.log"
+    out = log.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "emulate", "--bench", str(source), "--hardware",
-         str(hardware), "--fps", "1", "--card", str(CARD)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+         str(hardware), "--scale", "20", "--fps", "2", "--card", str(CARD)],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while not (hardware / "bench.yaml").exists():
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "the box wrote no bench.yaml within 30 s"
             time.sleep(0.1)
-        yield {"dir": hardware, "env": env, "proc": proc}
+        yield {"dir": hardware, "env": env, "proc": proc, "log": log}
     finally:
         proc.terminate()
         try:
@@ -71,6 +74,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        out.close()
         pcscd.stop()
 
 
@@ -125,3 +129,48 @@ def test_probe_reads_the_card_on_the_box_nfc_frontend_through_nfcpy(box: dict[st
                 "panasonic", "--nfc")
     assert done.returncode == 2 and "face auth reader" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_pairing_asked_of_the_box_operator_reads_the_card_through_pcscd(
+        box: dict[str, Any]) -> None:
+    """The rig's operator (ManualHands on the box's operator pty) asks for a pairing: the
+    box's person opens the app, the real card goes on the general reader, and the twin
+    terminal's app reads it through the box's pcscd."""
+    from harness.bench import Bench
+    from harness.devices.instruments import NumatoRelay
+    from harness.hands import ManualHands, Patient
+    from harness.model.clock import RealClock
+    from harness.model.timeline import Timeline
+    from harness.model.wait import wait_until
+    from harness.operator import TtyOperator
+
+    bench = yaml.safe_load((box["dir"] / "bench.yaml").read_text("utf-8"))
+    power = {r["name"]: r["power"]["channel"] for r in bench["readers"] if "power" in r}
+    rig = Timeline(RealClock())
+    hands = ManualHands(rig.clock, timeout_s=30, timeline=rig,
+                        operator=TtyOperator(bench["operator"]["terminal"]))
+    with NumatoRelay(bench["instruments"][0]["port"]) as mains:
+        try:
+            # Panasonic's routine: the reader, then the terminal 15 to 30 s later. The app
+            # takes the card only from a reader that is up: watched as a lab does, through
+            # the box's camera on it (the rig's real-bench watcher, MJPEG).
+            with Bench.load(box["dir"] / "bench.yaml") as rig_bench:
+                mains.on(power["panasonic"])
+                rig_bench.clock.sleep(20)
+                mains.on(bench["terminal"]["power"]["channel"])
+                eyes = rig_bench.watcher("panasonic")
+                up = wait_until(rig_bench.clock, lambda: eyes.look().state,
+                                lambda state: state == "first", 120, step_s=2)
+                assert up.ok, f"panasonic never showed its first screen: {up.last}"
+            assert hands.pairing_app("panasonic") == ("管理アプリ", "ペアリング")
+            shown = hands.pair("panasonic", "sanwa-adr-mnicu3", Patient("patient-1", "4321"))
+            # The app lists the reader by its name (USB-05's rule), and registers the pairing
+            # only once it has read the card's JPKI token: through pcscd, the only way the
+            # twin terminal reaches a general reader in the box (no pcscd: refused).
+            assert len(shown) == 1 and app_name_matches(shown[0], "Circle CIR315 CL 0")
+            assert hands.pairing_outcome("panasonic") == "registered"
+        finally:
+            mains.off(power["panasonic"])
+            mains.off(bench["terminal"]["power"]["channel"])
+    answered = [e.data for e in rig.events("operator.answered")]
+    assert [a["answer"] for a in answered] == ["管理アプリ/ペアリング", shown[0], "registered"]

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness.bench import check_bench_file, default_bench_path
-from harness.errors import BadInput, DeviceTimeout
+from harness.errors import BadInput, BenchFault, DeviceTimeout
 from harness.flows.setup import wait_for_delivery
 from harness.hands import ManualHands, Patient
 from harness.loading import validate_data
@@ -170,7 +170,7 @@ def test_no_terminal_fails_the_step_at_once() -> None:
     first, events = done.stdout.splitlines()
     name, seconds, message = first.split(" ", 2)
     assert name == "OperatorUnavailable" and float(seconds) < 1
-    assert message.startswith(NO_TTY)
+    assert message.startswith(f"bench fault (operator.unavailable): operator: {NO_TTY}")
     assert events == "['operator.asked', 'operator.failed']"
 
 
@@ -392,8 +392,21 @@ def test_asked_on_the_terminal_the_bench_file_names_in_bench_seconds() -> None:
     gone = TtyOperator("/dev/pts/no-such-terminal")
     with pytest.raises(OperatorUnavailable) as caught:
         gone.ask(Step("x"), 1)
-    assert str(caught.value) == ("cannot open the operator's terminal /dev/pts/no-such-terminal "
-                                 "(bench file operator.terminal): No such file or directory")
+    # The bench's fault, not the reader's: the requirement is not run, with this reason.
+    assert isinstance(caught.value, BenchFault)
+    assert str(caught.value) == (
+        "bench fault (operator.unavailable): operator: cannot open the operator's terminal "
+        "/dev/pts/no-such-terminal (bench file operator.terminal): No such file or directory")
+    # The terminal going away while a question waits (a pty's other end closed: EIO).
+    master, slave = os.openpty()
+    closer = threading.Timer(0.3, os.close, args=(master,))
+    closer.start()
+    try:
+        with pytest.raises(OperatorUnavailable, match=r"operator\.unavailable.*closed|I/O"):
+            TtyOperator(os.ttyname(slave)).ask(Step("take the card out of canon"), 5)
+    finally:
+        closer.join()
+        os.close(slave)
 
 
 def test_a_restore_switches_the_relays_off_before_the_operator_is_asked(tmp_path: Path) -> None:

@@ -217,8 +217,13 @@ class TwinHands:
         name = self.emulation.pcsc_names.get(general)
         if name is None or self.bench.pcsc is None:
             return None
+        # pcscd sees a vpcd card come and go only as it polls: a card already there (a box's
+        # --card) is taken off and seen gone first, or the connection would be to it.
+        if self.bench.pcsc.card_present(name):
+            self.emulation.remove_card(general)
+            self.bench.pcsc.wait_for_card(name, timeout=5, present=False)
         self.emulation.insert_card(general, chip)
-        self.bench.pcsc.wait_for_card(name, timeout=5)  # pcscd sees a vpcd card as it polls
+        self.bench.pcsc.wait_for_card(name, timeout=5)
         return self.bench.pcsc.connect(name)
 
     def pairing_outcome(self, reader: str) -> str | None:

@@ -82,8 +82,10 @@ class VirtualClock:
         self._seq = itertools.count()
 
     def now(self) -> float:
-        with self.lock:
-            return self._now
+        # Not under the lock: a float is read whole, and a thread that only stamps what it
+        # saw (a vpcd card's APDUs, answered while the twins' thread holds the lock and waits
+        # on pcscd for them) must not wait for the twins.
+        return self._now
 
     def wallclock(self) -> dt.datetime:
         return self.epoch + dt.timedelta(seconds=self.now())

@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import re
 import select
+import sys
 import threading
 import tty
 from collections.abc import Callable
@@ -116,6 +117,16 @@ class BoxPerson:
              lambda m: next(iter(hands.delivery_list().values()), "")),
             (r"^look at the receipt computer's received eligibility results$",
              lambda m: ", ".join(hands.received_results())),
+            # Pairing: the real card on the general reader reaches the twin terminal through
+            # the box's pcscd (vpcd), as the terminal's app reads it.
+            (rf"^pair (?P<general>[\w-]+) with {reader} in its management app using "
+             rf"{patient}'s card$",
+             lambda m: next(iter(hands.pair(m["reader"], m["general"],
+                                            _patient(m["patient"]))), "")),
+            (rf"^open the management app that pairs a general reader with {reader}$",
+             lambda m: "/".join(hands.pairing_app(m["reader"]) or ())),
+            (rf"^look at what the management app said at the end of pairing {reader}$",
+             lambda m: (hands.pairing_outcome(m["reader"]) or "").removeprefix("refused: ")),
         ]
 
     def _restore(self, match: re.Match[str]) -> str:
@@ -152,8 +163,14 @@ class BoxPerson:
                     return act(match)  # lets the twins' time pass: not under one lock
                 with self.emulation.clock.lock:
                     return act(match)
-            except RigError:
-                return REFUSE  # asked of something the box does not have (a reader)
+            except RigError as exc:
+                # Asked of something the box does not have (a reader), or the twins could
+                # not do it: the box's own output says why.
+                print(f"box person: refused {_masked(step)!r}: {exc}", file=sys.stderr,
+                      flush=True)
+                return REFUSE
+        print(f"box person: refused {_masked(step)!r}: not a step the person knows",
+              file=sys.stderr, flush=True)
         return REFUSE
 
     # -- the pty ----------------------------------------------------------------------------
