@@ -498,3 +498,52 @@ def test_what_the_place_cannot_give_is_bad_input_and_the_place_is_let_go(
     err = capsys.readouterr().err
     assert problem in err, err
     assert "Traceback" not in err and _acquired(coordinator, "desk-1") == "None"
+
+
+def test_certify_stopped_by_sigterm_lets_its_place_go_and_leaves_a_report(
+        coordinator: str, tmp_path: Path) -> None:
+    """A certification holding a place, stopped mid-run (a CI runner's cancel): the place is
+    released on the coordinator and the report says the run was interrupted. It is stopped
+    while its first operator step waits on a terminal the test holds."""
+    import select
+    import tty
+
+    _labgrid(coordinator, "add_place", "bench-term")
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    (tmp_path / "sys").mkdir()
+    bench = tmp_path / "term.yaml"
+    bench.write_text(
+        f"bench: term\nkind: real\nsysfs_root: '{tmp_path / 'sys'}'\n"
+        f"labgrid: {{coordinator: '{coordinator}', place: bench-term}}\n"
+        f"operator: {{terminal: {os.ttyname(slave)}, timeout_s: 60}}\n"
+        "readers:\n  - {name: panasonic, kind: face_auth_reader, maker: panasonic,\n"
+        "     usb: {vid: 'FFFF', pid: 'F001'}, camera: cam}\n"
+        f"cameras:\n  - {{name: cam, watches: panasonic, source: '{tmp_path / 'none.mp4'}'}}\n")
+    out = tmp_path / "report"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "certify", "--bench", str(bench), "--vendor",
+         "panasonic", "--jobs", "1", "--out", str(out), "--", "-k", "BOOT-01"],
+        cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        asked, deadline = b"", time.monotonic() + 60
+        while b"[operator]" not in asked:
+            assert proc.poll() is None and time.monotonic() < deadline, asked
+            if select.select([master], [], [], 0.5)[0]:
+                asked += os.read(master, 4096)
+        assert _acquired(coordinator, "bench-term") == ME  # held while it runs
+        proc.send_signal(signal.SIGTERM)
+        said, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 128 + signal.SIGTERM, said
+    assert _acquired(coordinator, "bench-term") == "None"
+    assert "interrupted (SIGTERM)" in said
+    report = json.loads((out / "certification.json").read_text("utf-8"))
+    assert report["passed"] is False
+    assert {e["status"] for e in report["makers"]["panasonic"].values()} == {"not_run"}
