@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from harness.bench import Bench
     from harness.devices.jpki_probe import ProbeReport
+    from harness.emulation.card import FileSystemCard
     from harness.model.bench_spec import BenchSpec
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -212,10 +213,8 @@ def _scale_arg(text: str) -> float:
 def cmd_probe(args: argparse.Namespace) -> int:
     from harness.bench import Bench
     from harness.devices.jpki_probe import probe_pcsc
-    from harness.emulation.card import FileSystemCard
     from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.model.wiring import verified_model
-    from harness.paths import project_file
     from harness.scan import scan
 
     shortcuts = {"card": "fixtures/cards/mynumber-card.yaml",
@@ -236,13 +235,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 "no PC/SC reader on this bench matches it"
             raise RigError(f"{args.reader!r} has no PC/SC reader to probe: {why}")
         model = verified_model(profiles.general(), entry.maker, entry.model)
-        if args.card:
-            if bench.emulation is None:
-                raise RigError("--card puts an emulated card on an emulated bench's reader; on "
-                               "a real bench, place a card or phone on the reader")
-            path = project_file(shortcuts[args.card]) if args.card in shortcuts \
-                else Path(args.card)
-            bench.emulation.insert_card(args.reader, FileSystemCard.load(path))
+        card = _emulated_card(args, bench, shortcuts)
+        if card is not None:
+            bench.emulation.insert_card(args.reader, card)
         else:
             print(f"place a My Number card or a phone on {pcsc_name!r} "
                   f"(waiting up to {args.timeout:g} s)", file=sys.stderr, flush=True)
@@ -251,26 +246,36 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return _print_probe(args, report)
 
 
+def _emulated_card(args: argparse.Namespace, bench: Bench,
+                   shortcuts: dict[str, str]) -> FileSystemCard | None:
+    """``probe --card``: the emulated card or phone to put on the reader (None: a person
+    places one)."""
+    from harness.emulation.card import FileSystemCard
+    from harness.paths import project_file
+
+    if not args.card:
+        return None
+    if bench.emulation is None:
+        raise RigError("--card puts an emulated card on an emulated bench's reader; on "
+                       "a real bench, place a card or phone on the reader")
+    path = project_file(shortcuts[args.card]) if args.card in shortcuts else Path(args.card)
+    return FileSystemCard.load(path)
+
+
 def _probe_nfc(args: argparse.Namespace, bench: Bench,
                shortcuts: dict[str, str]) -> ProbeReport:
     """``probe --nfc``: the card through the reader's NFC frontend (nfcpy, the bench file's
     ``nfc`` path), not its PC/SC side; no PC/SC name, so USB-05 is not judged."""
     from harness.devices.jpki_probe import probe_nfc
     from harness.devices.nfc import NfcFrontend
-    from harness.emulation.card import FileSystemCard
-    from harness.paths import project_file
 
     path = bench.reader(args.reader).nfc_path
     if path is None:
         raise RigError(f"{args.reader!r} has no NFC frontend on this bench (a real bench "
                        "file's reader names it: nfc: usb:VID:PID or udp:HOST:PORT)")
-    if args.card:
-        if bench.emulation is None:
-            raise RigError("--card puts an emulated card on an emulated bench's reader; on "
-                           "a real bench, place a card or phone on the reader")
-        card = project_file(shortcuts[args.card]) if args.card in shortcuts \
-            else Path(args.card)
-        bench.emulation.place_on_nfc(args.reader, FileSystemCard.load(card))
+    card = _emulated_card(args, bench, shortcuts)
+    if card is not None:
+        bench.emulation.place_on_nfc(args.reader, card)
     else:
         print(f"place a My Number card or a phone on {args.reader} ({path}; waiting up to "
               f"{args.timeout:g} s)", file=sys.stderr, flush=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +94,14 @@ def emulated_bench() -> Iterator[Bench]:
 
 def bench_file(name: str) -> Path:
     return BENCHES / name
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """A process a test started: asked to stop (SIGTERM), killed if it does not in time."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

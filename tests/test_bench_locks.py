@@ -30,6 +30,7 @@ from harness.bench_lock import HELD_ENV, BenchHeld, bench_devices, hold_bench
 from harness.cli import main
 from harness.device_locks import LOCK_DIR_ENV, Holder, lock_file
 from harness.pytest_plugin import missing_part
+from tests.conftest import stop_process
 
 ME = f"{socket.gethostname()}/{getpass.getuser()}"
 BIN = Path(sys.executable).parent
@@ -410,8 +411,11 @@ def exporter(coordinator: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                     "model_id": 0x0DC8}}}
         (folder / "exporter.yaml").write_text(json.dumps(config))
         log = (folder / "exporter.log").open("wb")
+        # Published as 127.0.0.1: CI's network namespace has only its loopback, not the
+        # address the host's name resolves to.
         proc = subprocess.Popen([_tool("labgrid-exporter"), "-c", coordinator, "--name",
-                                 "desk-host", str(folder / "exporter.yaml")],
+                                 "desk-host", "--hostname", "127.0.0.1",
+                                 str(folder / "exporter.yaml")],
                                 cwd=folder, stdout=log, stderr=subprocess.STDOUT)
         try:
             _client(coordinator, "-p", "desk-1", "create", user=getpass.getuser())
@@ -424,12 +428,7 @@ def exporter(coordinator: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                     user=getpass.getuser())
             yield board
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
             log.close()
 
 

@@ -24,7 +24,7 @@ from harness.emulation.card import FileSystemCard
 from harness.emulation.pcscd import PcscdProcess
 from harness.model.wiring import app_name_matches
 from harness.paths import project_file
-from tests.conftest import need_own_pcscd
+from tests.conftest import need_own_pcscd, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD = project_file("fixtures/cards/mynumber-card.yaml")
@@ -68,12 +68,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             time.sleep(0.1)
         yield {"dir": hardware, "env": env, "proc": proc, "log": log}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 15)
         out.close()
         pcscd.stop()
 

@@ -25,6 +25,7 @@ from harness.loading import load_yaml_model
 from harness.model.bench_spec import BenchSpec
 from harness.model.clock import RealClock
 from harness.model.timeline import Timeline
+from tests.conftest import stop_process
 
 PDU = "bench-numato"
 START_S = 30.0
@@ -72,12 +73,7 @@ def daemon(board: EmulatedRelayBoard, tmp_path_factory: pytest.TempPathFactory) 
             time.sleep(0.05)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 
