@@ -281,9 +281,11 @@ class ManualHands:
             raise
         shown = f"({len(answer.text)} {'digits' if answer.text.isdigit() else 'characters'})" \
             if secret_answer else answer.text
-        self._record("operator.answered", what=step.recorded, answer=shown,
-                     seconds=round(answer.seconds, 3))
-        if answer.text.strip().lower() in ("no", "n"):
+        refused = answer.text.strip().lower() in ("no", "n")
+        # A refusal is its own outcome in the report: the step could not be done.
+        self._record("operator.refused" if refused else "operator.answered",
+                     what=step.recorded, answer=shown, seconds=round(answer.seconds, 3))
+        if refused:
             raise OperatorRefused(step.recorded, answer.seconds)
         return answer.text.strip()
 

@@ -415,3 +415,6 @@ def test_the_box_person_does_each_step_to_the_twins_and_refuses_what_it_cannot()
     assert "type the PIN **** on panasonic" in asked
     assert {e.data["by"] for e in rig.events("operator.answered")} == {
         f"terminal {person.port}"}
+    [refused] = rig.events("operator.refused")  # its own outcome, for the report
+    assert refused.data["what"] == ("set the reader's account information on the terminal "
+                                    "to a wrong value")

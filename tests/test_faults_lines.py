@@ -272,5 +272,5 @@ def test_an_operator_who_never_answers_is_named_within_the_bound(tmp_path: Path)
         hands.card_in("canon", Patient("patient-1", "1111"))  # the next step: answered
         kinds = [e.kind for e in bench.timeline.events() if e.source == "operator"]
         assert kinds == ["operator.asked", "operator.timeout", "operator.asked",
-                         "operator.answered", "operator.asked", "operator.answered",
+                         "operator.answered", "operator.asked", "operator.refused",
                          "operator.asked", "operator.answered"]

@@ -254,6 +254,9 @@ def test_the_report_lists_the_operator_steps(tmp_path: Path) -> None:
           after_s: 3
         - ask: atlas
           never: true
+        - ask: usen_almex
+          answer: "no"
+          after_s: 1
     """, timeout_s=10)
     hands.card_out("canon")
     with pytest.raises(DeviceTimeout):
@@ -278,6 +281,8 @@ def test_the_report_lists_the_operator_steps(tmp_path: Path) -> None:
 
     run("suites/x.py::t")
     hands.card_out("canon")  # in the next test
+    with pytest.raises(OperatorRefused):
+        hands.card_out("usen_almex")  # "no": the step could not be done
     run("suites/x.py::u")
     now = dt.datetime.now().astimezone()
     report = build_report(bench_path=path, spec=spec,
@@ -289,7 +294,10 @@ def test_the_report_lists_the_operator_steps(tmp_path: Path) -> None:
         {"test": "suites/x.py::t", "who": "script operator.yaml",
          "what": "take the card out of atlas", "at": 13, "outcome": "timeout", "seconds": 10},
         {"test": "suites/x.py::u", "who": "script operator.yaml",
-         "what": "take the card out of canon", "at": 16, "outcome": "answered", "seconds": 3}]
+         "what": "take the card out of canon", "at": 16, "outcome": "answered", "seconds": 3},
+        {"test": "suites/x.py::u", "who": "script operator.yaml",
+         "what": "take the card out of usen_almex", "at": 17, "outcome": "refused",
+         "seconds": 1}]
 
 
 BENCH = {"bench": "b", "kind": "real"}
