@@ -274,7 +274,9 @@ def _text_demands(check: FlowCheck, screen: str) -> list[list[str]]:
     """Per screen step of ``screen``: groups of which one must show (texts and contains:
     each alone; contains_any: the group)."""
     out: list[list[str]] = []
-    for step in check.screens:
+    # A network scenario's error screen (NET-01) is judged by its text on every try too.
+    steps = [*check.screens, *([check.renewal.error] if check.renewal is not None else [])]
+    for step in steps:
         if step.screen == screen:
             out += [[t] for t in (*step.texts, *step.contains)]
             if step.contains_any:

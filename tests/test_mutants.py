@@ -71,6 +71,15 @@ def test_text_oracle_knows_which_check_reads_which_part(every: list) -> None:
     assert canon and all(m.must_fail == {"UPD-03", "E901-04", "E901-05"} for m in canon)
 
 
+def test_a_network_error_text_is_read_by_the_renewal_check_too(every: list) -> None:
+    # Fujitsu's 011 screen: ERR-02 reads it, and NET-01 on every try of the long cut (its
+    # renewal's error step, not a listed screen).
+    fujitsu = [m for m in every if m.maker == "fujitsu_japan" and m.kind == "text"
+               and m.changes[0][0] == "behaviour.states.error_network.texts"
+               and "ネットワークエラー" in m.text[0]]
+    assert fujitsu and all(m.must_fail == {"ERR-02", "NET-01"} for m in fujitsu)
+
+
 def test_redirects_fail_the_requirements_whose_flow_passes_there(every: list) -> None:
     by_id = {m.id: m for m in every}
     assert by_id["canon-redirect-completion-card_out"].must_fail == {"CON-01"}
