@@ -794,7 +794,10 @@ def main(argv: list[str] | None = None) -> int:
         everything = all_mutants(profiles, makers, args.only, args.seed, catalogue)
         whole = everything  # what covers the requirements, whatever is certified now
         if args.kind:
-            unknown = sorted(set(args.kind) - {m.kind for m in everything})
+            # A kind whose every mutant is equivalent (the timers) is known, and lists them.
+            known = {m.kind for m in everything} | {
+                m.kind for m, _ in equivalents(profiles, makers, args.seed, catalogue)}
+            unknown = sorted(set(args.kind) - known)
             if unknown:
                 raise RigError(f"--kind {', '.join(unknown)}: no such row or kind")
             everything = [m for m in everything if m.kind in args.kind]
