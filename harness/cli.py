@@ -235,31 +235,29 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 "no PC/SC reader on this bench matches it"
             raise RigError(f"{args.reader!r} has no PC/SC reader to probe: {why}")
         model = verified_model(profiles.general(), entry.maker, entry.model)
-        card = _emulated_card(args, bench, shortcuts)
-        if card is not None:
-            bench.emulation.insert_card(args.reader, card)
-        else:
-            print(f"place a My Number card or a phone on {pcsc_name!r} "
-                  f"(waiting up to {args.timeout:g} s)", file=sys.stderr, flush=True)
+        _card_on(args, bench, shortcuts, repr(pcsc_name),
+                 lambda card: bench.emulation.insert_card(args.reader, card))
         report = probe_pcsc(bench.pcsc, pcsc_name, args.reader, args.timeout,
                             expected_name=model.app_name if model else None)
     return _print_probe(args, report)
 
 
-def _emulated_card(args: argparse.Namespace, bench: Bench,
-                   shortcuts: dict[str, str]) -> FileSystemCard | None:
-    """``probe --card``: the emulated card or phone to put on the reader (None: a person
-    places one)."""
+def _card_on(args: argparse.Namespace, bench: Bench, shortcuts: dict[str, str], where: str,
+             put: Callable[[FileSystemCard], object]) -> None:
+    """``probe --card``: the emulated card or phone ``put`` on the reader; without it a
+    person is asked to place one on ``where``."""
     from harness.emulation.card import FileSystemCard
     from harness.paths import project_file
 
     if not args.card:
-        return None
+        print(f"place a My Number card or a phone on {where} (waiting up to "
+              f"{args.timeout:g} s)", file=sys.stderr, flush=True)
+        return
     if bench.emulation is None:
         raise RigError("--card puts an emulated card on an emulated bench's reader; on "
                        "a real bench, place a card or phone on the reader")
     path = project_file(shortcuts[args.card]) if args.card in shortcuts else Path(args.card)
-    return FileSystemCard.load(path)
+    put(FileSystemCard.load(path))
 
 
 def _probe_nfc(args: argparse.Namespace, bench: Bench,
@@ -273,12 +271,8 @@ def _probe_nfc(args: argparse.Namespace, bench: Bench,
     if path is None:
         raise RigError(f"{args.reader!r} has no NFC frontend on this bench (a real bench "
                        "file's reader names it: nfc: usb:VID:PID or udp:HOST:PORT)")
-    card = _emulated_card(args, bench, shortcuts)
-    if card is not None:
-        bench.emulation.place_on_nfc(args.reader, card)
-    else:
-        print(f"place a My Number card or a phone on {args.reader} ({path}; waiting up to "
-              f"{args.timeout:g} s)", file=sys.stderr, flush=True)
+    _card_on(args, bench, shortcuts, f"{args.reader} ({path})",
+             lambda card: bench.emulation.place_on_nfc(args.reader, card))
     with NfcFrontend(path, args.reader, bench.timeline) as frontend:
         return probe_nfc(frontend, args.reader, args.timeout)
 
