@@ -229,6 +229,41 @@ def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
     assert any("sp_pin must never show" in p for p in check_flow(sp02.also[0], iphone))
 
 
+def upd08_record(last_visit: list[str]) -> FlowRecord:
+    """Panasonic's UPD-08 flow: two failed checks (its completion screen stuck, then the
+    901), the download, the second reboot, then the last visit's screens."""
+    screens, t = [], 0.0
+    failed = ["first", "consent_1", "consent_2", "checking", "completion", "error_901"]
+    for state in [*failed, *failed, "first", *last_visit]:
+        screens.append(screen(t, t + 1, state))
+        t += 2
+    ok = {"closed_by": "OK"}
+    dialogs = [SeenDialog(8, "check_error_1", closed_t=9, **ok),
+               SeenDialog(9, "check_error_2", closed_t=10, **ok),
+               SeenDialog(20, "check_error_1", closed_t=21, **ok),
+               SeenDialog(21, "check_error_2", closed_t=22, **ok),
+               SeenDialog(24, "download_request_accepted", closed_t=25,
+                          findings=found("ダウンロード依頼の受付"), **ok),
+               SeenDialog(25, "update_ready", closed_by="確認しました", closed_t=25.5)]
+    actions = [Action(11, "reboot_terminal"), Action(25.8, "reboot_terminal")]
+    return FlowRecord("upgrade_data_missing", "panasonic", screens=screens, dialogs=dialogs,
+                      actions=actions, result="handed_over", results=1)
+
+
+def test_upd08_judges_the_check_after_the_second_reboot(shipped: ProfileSet) -> None:
+    upd08 = check(shipped, "panasonic", "UPD-08")
+    assert check_flow(upd08, upd08_record(["consent_1", "consent_2", "checking", "completion",
+                                           "first"])) == []
+    # The last check goes through but the reader goes back to its first screen: the stuck
+    # completion screens of the failed checks before the reboot do not stand for it.
+    problems = check_flow(upd08, upd08_record(["consent_1", "consent_2", "checking", "first"]))
+    assert problems and "completion was not seen after consent" in problems[0], problems
+    # Without the reboot there is no check after it to judge: fail closed.
+    record = upd08_record(["consent_1", "consent_2", "checking", "completion", "first"])
+    record.actions.clear()
+    assert any("no reboot_terminal was done" in p for p in check_flow(upd08, record))
+
+
 def test_boot_rules(shipped: ProfileSet) -> None:
     pana = check(shipped, "panasonic", "BOOT-01", BootOrderCheck)
     good = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},

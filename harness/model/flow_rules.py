@@ -351,7 +351,7 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
                 if done else f" ({action} was not done)"
             return f"{what} did not stay through {action}{when}"
     timing = _with_dialog_problem(step, seen, record) or _stays_until_problem(step, seen, record) \
-        or _over_last_problem(step, seen, record)
+        or _over_last_problem(step, seen, record) or _screen_after_last_problem(step, seen, record)
     return None if timing is None else f"{what} {timing}"
 
 
@@ -464,6 +464,22 @@ def _over_last_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -
         return (f"is not over the last {step.screen} screen ({last.label()}: "
                 f"{' / '.join(last.texts)}); it shows {' / '.join(seen.texts)}")
     return None
+
+
+def _screen_after_last_problem(step: ScreenStep, seen: SeenScreen,
+                               record: FlowRecord) -> str | None:
+    """Seen after the flow's last ``after_last`` action: what an earlier part of the flow
+    showed is not the part the step judges."""
+    if step.after_last is None:
+        return None
+    done = [a for a in record.actions if a.what == step.after_last]
+    if not done:
+        # Fail closed: without the action there is no part of the flow to judge.
+        return f"cannot be timed: no {step.after_last} was done in the flow"
+    if seen.t > done[-1].t + EPS_S:
+        return None
+    return (f"came before the last {step.after_last} at {done[-1].t:.1f} s ({len(done)} in "
+            f"all): it must show after it")
 
 
 def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:

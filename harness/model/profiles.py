@@ -166,6 +166,10 @@ class ScreenStep(Field):
     #: colour lit, on every look at every screen of this class (ERR-07: Atlas's MATSUMURA
     #: logo lamp is dark with the screen and lights white once the reader has started).
     lamps: dict[str, Literal["unlit"] | LampColour] = {}
+    #: The screen counts only when seen after the flow's last action of this kind (UPD-08:
+    #: the check after the second reboot; Panasonic's completion screen stuck on the failed
+    #: checks before it is not that check going through).
+    after_last: str | None = None
 
 
 class DialogStep(Field):
