@@ -91,6 +91,11 @@ class Route:
     #: network error, a 901 shown from the first screen): then that screen does not need
     #: the redirected way.
     world: tuple[tuple[str, str], ...] = ()
+    #: Screen classes the drive brings back by the notice's remedy whichever transition the
+    #: reader lacks (ERR-02: its own retries or the network restored, and if neither helps,
+    #: the reader restarted, which comes up on its first screen): no leg to them, so no one
+    #: redirect keeps the drive from them.
+    regained: frozenset[str] = frozenset()
 
 
 _CARD = frozenset({"card_in"})
@@ -136,6 +141,12 @@ FLOW_ROUTES: dict[str, Route] = {
     "network_recovery": Route(_CARD, _VISIT | {"check_network_error"}),
     "network_renewal": Route(_CARD, _VISIT | {"check_network_error"}),
     "software_outdated": Route(_CARD, _CHECK_IN),
+    # Watched from power-on with the LAN out: the reader links and the terminal tells it the
+    # network is down (the twin's network_lost on its first screen); then the cable back in,
+    # the reader's own retries, and if the error stays, the connected devices restarted. No
+    # card, no visit.
+    "startup_network_error": Route(frozenset({"network_lost"}), frozenset(),
+                                   regained=frozenset({HOME})),
 }
 #: The terminal's dialogs a check request opens (harness/emulation/terminal.py: a failed
 #: check), with the ones they lead to (``then_dialog``, from the terminal's data): a check
@@ -539,6 +550,10 @@ def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any],
         at = legs[0][0][-1][2] if route is not None and legs and legs[0][0] else None
         for a, b in zip(judged, judged[1:], strict=False):
             if a == b:
+                continue
+            if route is not None and b in route.regained:
+                legs.append(([], b))
+                at = None  # the drive goes on from whichever state of that class it came to
                 continue
             leg = _path(edges, classes, a, b, set(judged), events,
                         requests=requests if route is not None else frozenset(), at=at)

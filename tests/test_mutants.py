@@ -202,3 +202,15 @@ def test_a_network_cut_reaches_a_reader_left_on_the_first_screen(every: list) ->
         assert "ERR-05" not in must and "ERR-08" in must
     assert "ERR-05" in by_id["canon-redirect-consent_2-consent_answer"].must_fail
     assert by_id["canon-redirect-checking-check_network_error"].must_fail == {"ERR-05"}
+
+
+def test_the_startup_network_error_needs_the_error_not_a_way_back(every: list) -> None:
+    """ERR-02's drive (watched from power-on, the LAN out) never takes a card out: the
+    error comes as the reader links with the network down (network_lost on its first
+    screen); the first screen comes back by the network restored, the reader's own
+    retries, or the reader restarted, so no one transition of that way is needed."""
+    by_id = {m.id: m for m in every}
+    assert "fujitsu_japan-redirect-error_network-card_out" not in by_id
+    assert by_id["fujitsu_japan-redirect-first-network_lost"].must_fail == {"ERR-02"}
+    assert not any("ERR-02" in m.must_fail for m in every
+                   if m.kind == "redirect" and "-redirect-error_network-" in m.id)
