@@ -51,6 +51,18 @@ class FrameSource(Protocol):
         """Release the device or file."""
 
 
+@runtime_checkable
+class KnowsStillScene(Protocol):
+    """A frame source that can tell nothing in front of its lens has changed since a frame
+    it gave: an emulated camera knows what it films; a real camera never can, and does not
+    implement this."""
+
+    def still_frame(self, since: Frame) -> Frame | None:
+        """``since`` again, stamped now, when it was this source's last frame and the scene
+        is the same (the screen's picture, its lamps, the camera's pose) and no fault is on
+        the camera; None when anything may have changed: then :meth:`FrameSource.read`."""
+
+
 # -- USB ---------------------------------------------------------------------------------------
 
 

@@ -251,14 +251,19 @@ class EmulatedBench:
         terminal = self.world.terminal
         if camera.watches == terminal.name:
             renderer = primed_renderer(terminal.behaviour.display, "terminal")
-            return terminal_camera(camera.name, lambda: self.world.terminal, renderer,
-                                   self.clock, seed=seed)
-        reader = next(r for r in self.spec.readers if r.name == camera.watches)
-        if reader.name not in self.world.readers:
-            raise RigError(f"camera {camera.name!r}: {reader.name!r} has no screen to film")
-        renderer = primed_renderer(self.twins[reader.name].display, reader.maker)
-        return reader_camera(camera.name, lambda: self.world.readers[reader.name], renderer,
-                             self.clock, seed=seed)
+            source = terminal_camera(camera.name, lambda: self.world.terminal, renderer,
+                                     self.clock, seed=seed)
+        else:
+            reader = next(r for r in self.spec.readers if r.name == camera.watches)
+            if reader.name not in self.world.readers:
+                raise RigError(f"camera {camera.name!r}: {reader.name!r} has no screen to film")
+            renderer = primed_renderer(self.twins[reader.name].display, reader.maker)
+            source = reader_camera(camera.name, lambda: self.world.readers[reader.name],
+                                   renderer, self.clock, seed=seed)
+        # Most of a flow's looks are at a screen that has not changed: the camera says so
+        # and the watcher skips them (a settled screen only; see ScreenWatcher.look).
+        source.vouches_still = True
+        return source
 
     def _hub(self, name: str, path: str, version: str) -> EmulatedHub:
         twin = self.twins[name]

@@ -346,6 +346,11 @@ class CameraModel:
         assert frame.shape == (fh, fw, 3)
         return Capture(image=frame, quad=view.quad.copy())
 
+    @property
+    def bumps(self) -> int:
+        """How often the camera was knocked: each time it sees the reader from a new pose."""
+        return self._bumps
+
     def bump(self) -> None:
         """The camera was knocked: from now on it sees the reader from a new pose, a few
         degrees and a few per cent of the frame away from the old one."""

@@ -123,6 +123,15 @@ class ScreenRenderer:
             taken += 1
         return taken
 
+    def picture_key(
+        self, drawn: Drawn, t: float = 0.0, wallclock: dt.datetime | None = None
+    ) -> tuple[object, ...]:
+        """What :meth:`render` draws from these arguments: two equal keys, one picture."""
+        kind = _palette_kind(drawn.shows)
+        clock = self._clock_text(wallclock) if self.look.clock and kind != "dark" else None
+        return (drawn.content_key, kind, clock, drawn.overlay,
+                t if drawn.overlay == "spinner" else None)
+
     def render(
         self, drawn: Drawn, t: float = 0.0, wallclock: dt.datetime | None = None
     ) -> Rendered:
@@ -302,11 +311,15 @@ class ScreenRenderer:
         regions.append(_region("dialog", "match", x0, y0, dw, dh))
 
     # -- what changes with time ---------------------------------------------------------
+    @staticmethod
+    def _clock_text(wallclock: dt.datetime | None) -> str:
+        return wallclock.strftime("%H:%M") if wallclock else "--:--"
+
     def _draw_clock(
         self, image: np.ndarray, palette: Palette, wallclock: dt.datetime | None
     ) -> Region:
         look = self.look
-        text = wallclock.strftime("%H:%M") if wallclock else "--:--"
+        text = self._clock_text(wallclock)
         h = max(look.header_height, 48)
         scale = h / 60
         # The box fits the widest time, so the mask covers every digit ever drawn.

@@ -11,6 +11,7 @@ new time stamps; :attr:`stopped`, it delivers nothing. It never tells the rig wh
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -58,6 +59,12 @@ class EmulatedScreenSource:
         #: A bench fault: the driver gives no frame (a read fails).
         self.stopped = False
         self._last: np.ndarray | None = None
+        #: Whether :meth:`still_frame` may vouch for a still scene: the emulated bench
+        #: turns it on (a certification's looks are mostly at still screens); a test of
+        #: the vision on every frame (drift, freezes, a knocked camera) leaves it off.
+        self.vouches_still = False
+        #: What the last captured frame filmed (see :meth:`still_frame`).
+        self._scene: tuple[object, ...] | None = None
 
     @property
     def repeats_frames(self) -> bool:
@@ -75,14 +82,36 @@ class EmulatedScreenSource:
         t = self.clock.now()
         if self.frozen and self._last is not None:
             image = self._last.copy()  # the same bytes in a new buffer, as a driver gives them
+            self._scene = None
         else:
-            screen = self.renderer.render(self.content(), t, self.clock.wallclock()).image
-            lamps = self.lamps() if self.lamps is not None else ()
+            drawn, wallclock = self.content(), self.clock.wallclock()
+            lamps = tuple(self.lamps()) if self.lamps is not None else ()
+            screen = self.renderer.render(drawn, t, wallclock).image
             image = self.camera.capture(screen, t, lamps).image
             self._last = image
+            self._scene = self._scene_key(drawn, t, wallclock, lamps)
         frame = Frame(image, t, self._index, self.name)
         self._index += 1
         return frame
+
+    def still_frame(self, since: Frame) -> Frame | None:
+        """``since`` again, stamped now, when it is the last frame captured and the camera
+        would film the same scene now: no capture, no look worth taking (a still screen
+        is most of a flow's looks). The camera's own drift between two frames is not news
+        of the screen. Never while a fault is on the camera: its frames must be read."""
+        if (not self.vouches_still or self._closed or self.stopped or self.frozen
+                or self._scene is None
+                or since.source != self.name or since.index != self._index - 1):
+            return None
+        lamps = tuple(self.lamps()) if self.lamps is not None else ()
+        t = self.clock.now()
+        if self._scene_key(self.content(), t, self.clock.wallclock(), lamps) != self._scene:
+            return None
+        return Frame(since.image, t, since.index, self.name)
+
+    def _scene_key(self, drawn: Drawn, t: float, wallclock: dt.datetime,
+                   lamps: tuple[LampState, ...]) -> tuple[object, ...]:
+        return (self.renderer.picture_key(drawn, t, wallclock), lamps, self.camera.bumps)
 
     def close(self) -> None:
         self._closed = True

@@ -118,7 +118,10 @@ class FlowRun:
     def look(self, *, terminal: bool = False) -> ScreenReading:
         """One look at the reader; at the terminal too when asked, or while a dialog is
         open (to see it close)."""
-        obs = self.eyes.look()
+        # A text still to be judged again wants a new frame, not the last one vouched still.
+        fresh = self._recording and bool(self.record.screens) and bool(
+            self._missing(self.record.screens[-1]))
+        obs = self.eyes.look(fresh=fresh)
         reading = _reading(obs)
         self.last = reading
         #: A blank panel: dark, though unknown until the camera has found the screen once.
@@ -160,14 +163,20 @@ class FlowRun:
 
     def _rejudged(self, seen: SeenScreen, obs: Observation) -> SeenScreen:
         """Texts the screen should show but did not, judged again on a later look of it."""
-        missing = [f.expected for f in seen.findings if f.method != "none" and not f.found
-                   and f.expected not in self.expected.for_screen(seen.shows)[1]]
-        if not missing or self._rejudge <= 0:
+        missing = self._missing(seen)
+        if not missing:
             return seen
         self._rejudge -= 1
         _, checks = self.eyes.read_texts(obs, missing)
         now = {c.expected: _finding(c) for c in checks if c.ok}
         return attrs.evolve(seen, findings=tuple(now.get(f.expected, f) for f in seen.findings))
+
+    def _missing(self, seen: SeenScreen) -> list[str]:
+        """The texts ``seen`` should show and did not, while they may be judged again."""
+        if self._rejudge <= 0:
+            return []
+        return [f.expected for f in seen.findings if f.method != "none" and not f.found
+                and f.expected not in self.expected.for_screen(seen.shows)[1]]
 
     def _note_terminal(self, obs: Observation) -> None:
         reading = _reading(obs)

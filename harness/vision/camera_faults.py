@@ -95,5 +95,12 @@ class FreezeWatch:
                 f"({self._looks} looks)", bound_s=self.frozen_s)
         return True
 
+    def vouched(self, frame: Frame) -> None:
+        """The source vouched at ``frame.t`` that the scene of its last frame still stood
+        and its camera was live (``KnowsStillScene``): a frame taken then would have been
+        new bytes, so the same bytes from now on are frozen since then, not since before."""
+        if self._image is frame.image:
+            self._since, self._looks = frame.t, 1
+
     def reset(self) -> None:
         self._crc, self._image, self._since, self._looks = None, None, 0.0, 0

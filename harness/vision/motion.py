@@ -111,6 +111,22 @@ class MotionTracker:
         if not sample.compared:  # a first frame (also after someone reset the detector)
             self._restart(sample.t)
             return sample
+        self._take(sample)
+        return sample
+
+    def feed_unchanged(self, t: float) -> MotionSample | None:
+        """A frame at ``t`` its source vouches shows exactly the scene of the last frame fed
+        (nothing was captured: see ``KnowsStillScene``): a still sample, as the detector
+        would find it. None before any frame (nothing to be unchanged from)."""
+        check_later(t, self._last_t)
+        if self._last_t is None:
+            return None
+        noise = self._history[-1].sample.noise if self._history else 0.0
+        sample = MotionSample(t, False, 0.0, None, noise=noise, ref_t=self._last_t)
+        self._take(sample)
+        return sample
+
+    def _take(self, sample: MotionSample) -> None:
         prev_t, self._last_t = self._last_t, sample.t
         assert prev_t is not None
         self._history.append(_Entry(sample, prev_t))
@@ -124,7 +140,6 @@ class MotionTracker:
         if self._unexplained(sample):
             self._last_other_t = sample.t
         self._drop_old()
-        return sample
 
     @property
     def samples(self) -> list[MotionSample]:

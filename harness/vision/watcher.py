@@ -22,7 +22,7 @@ from harness.errors import BenchFault, DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
-from harness.protocols import CameraStopped, Frame, FrameSource
+from harness.protocols import CameraStopped, Frame, FrameSource, KnowsStillScene
 from harness.vision.by_text import recognised_by_text
 from harness.vision.camera_faults import (
     STOPPED_BOUND_S,
@@ -100,9 +100,14 @@ class ScreenWatcher:
         self._unchecked_noted = False
 
     # -- one look -------------------------------------------------------------------------
-    def look(self) -> Observation:
+    def look(self, *, fresh: bool = False) -> Observation:
         """One frame, read and judged; :class:`BenchFault` when the camera is frozen or
-        stopped (harness.vision.camera_faults)."""
+        stopped (harness.vision.camera_faults). A source that vouches nothing changed since
+        a settled last look (an emulated camera; ``KnowsStillScene``) gives that observation
+        again, stamped now, unless ``fresh``: a new frame is wanted (a text judged again)."""
+        still = self._still() if not fresh else None
+        if still is not None:
+            return still
         frame = self._read()
         repeat = self._see(frame)
         decision, moved = self.keeper.classify(frame.image, frame.t)
@@ -138,6 +143,33 @@ class ScreenWatcher:
         # The screen is searched only when it is unknown: a known one reads from its reference.
         reading = read_screen(self.classifier, decision, rectified)
         observation = Observation(frame, decision, motion, moved, evidence, reading, lamps)
+        self.last = observation
+        return observation
+
+    def _still(self) -> Observation | None:
+        last = self.last
+        if last is None or self.stopped is not None or not isinstance(
+                self.source, KnowsStillScene):
+            return None
+        # Only a settled look stands for the next: a screen recognised where the camera was
+        # calibrated. An unknown, dark or doubtful one is looked at again, as the keeper's
+        # patience and search schedule count looks (harness.vision.locate).
+        decision = last.decision
+        if (self.keeper.calibration is None or last.camera_moved or not decision.known
+                or decision.blank or decision.score < self.keeper.recheck_below):
+            return None
+        frame = self.source.still_frame(last.frame)
+        if frame is None:
+            return None
+        if frame.t <= last.t:  # a second look at one instant
+            return last
+        self.freeze.vouched(frame)
+        motion = None
+        if self._motion_t is not None and frame.t > self._motion_t:
+            motion = self.motion.feed_unchanged(frame.t)
+            self._motion_t = frame.t
+        observation = attrs.evolve(last, frame=frame, motion=motion, camera_moved=False,
+                                   evidence=None)
         self.last = observation
         return observation
 
