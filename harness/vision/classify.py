@@ -175,6 +175,8 @@ class _Prepared:
     #: reference's masks lie (True: ignore).
     smooth: np.ndarray
     masked: np.ndarray
+    #: The reference's mean colour (BGR): a blank one is told by it, on every dark look.
+    colour: np.ndarray
 
 
 class Classifier:
@@ -201,7 +203,8 @@ class Classifier:
         image = cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA)
         fine = self.preprocess(image)
         return _Prepared(ref, fine, bool(fine.std() < self.params.flat_std),
-                         _spot_smooth(_grey(image)), ref.masked(self.fine_size))
+                         _spot_smooth(_grey(image)), ref.masked(self.fine_size),
+                         ref.image.reshape(-1, 3).mean(axis=0))
 
     def preprocess(self, fine: np.ndarray) -> np.ndarray:
         """Rectified screen at fine size (BGR or grey) -> high-passed grey (float32)."""
@@ -540,17 +543,17 @@ class Classifier:
         """A blank panel: the blank reference of about the same colour (a switched-off
         screen is a neutral dark grey through a camera; a dark navy page with little on it
         is not switched off, nor is a blank white one)."""
-        flats = [(float(np.abs(colour - p.ref.image.reshape(-1, 3).mean(axis=0)).max()), p.ref)
-                 for p in self._prepared if p.flat]
+        flats = [(float(np.abs(colour - p.colour).max()), p) for p in self._prepared if p.flat]
         # ... and of its hue: a dim camera brings a lit navy page within flat_level of a black
         # panel, but a switched-off panel stays grey (blue less red about 20 against 0).
-        flats = [(d, ref) for d, ref in flats if d <= self.params.flat_level
-                 and _hue_distance(colour, ref.image.reshape(-1, 3).mean(axis=0)) <= FLAT_HUE]
+        flats = [(d, p) for d, p in flats if d <= self.params.flat_level
+                 and _hue_distance(colour, p.colour) <= FLAT_HUE]
         if not flats:
             level = ", ".join(f"{c:.0f}" for c in colour)
             return attrs.evolve(unknown(f"a blank screen (colour {level}) unlike any blank "
                                         "reference"), blank=True)
-        distance, ref = min(flats, key=lambda x: x[0])
+        distance, best = min(flats, key=lambda x: x[0])
+        ref = best.ref
         score = 1.0 - 0.1 * distance / self.params.flat_level
         return Decision(ref.state, score, score, ref.name, ref.shows, ref.overlay, None,
                         {ref.state: round(score, 4)}, blank=True)
