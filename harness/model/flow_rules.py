@@ -351,7 +351,8 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
                 if done else f" ({action} was not done)"
             return f"{what} did not stay through {action}{when}"
     timing = _with_dialog_problem(step, seen, record) or _stays_until_problem(step, seen, record) \
-        or _over_last_problem(step, seen, record) or _screen_after_last_problem(step, seen, record)
+        or _over_last_problem(step, seen, record) \
+        or _after_last_problem(step.after_last, seen.t, record)
     return None if timing is None else f"{what} {timing}"
 
 
@@ -466,22 +467,6 @@ def _over_last_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -
     return None
 
 
-def _screen_after_last_problem(step: ScreenStep, seen: SeenScreen,
-                               record: FlowRecord) -> str | None:
-    """Seen after the flow's last ``after_last`` action: what an earlier part of the flow
-    showed is not the part the step judges."""
-    if step.after_last is None:
-        return None
-    done = [a for a in record.actions if a.what == step.after_last]
-    if not done:
-        # Fail closed: without the action there is no part of the flow to judge.
-        return f"cannot be timed: no {step.after_last} was done in the flow"
-    if seen.t > done[-1].t + EPS_S:
-        return None
-    return (f"came before the last {step.after_last} at {done[-1].t:.1f} s ({len(done)} in "
-            f"all): it must show after it")
-
-
 def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
     """The screen's first appearance comes after the ``count``-th press, not earlier."""
     assert step.after_presses is not None
@@ -511,25 +496,28 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
                             f"{record.dialog_path()}")
             continue
         start = k + 1
-        problem = _dialog_problem(step, record.dialogs[k]) or _after_last_problem(
-            step, record.dialogs[k], record)
+        late = _after_last_problem(step.after_last, record.dialogs[k].t, record)
+        problem = _dialog_problem(step, record.dialogs[k]) or (
+            f"{step.dialog} {late}" if late else None)
         if problem is not None:
             problems.append(problem)
     return problems
 
 
-def _after_last_problem(step: DialogStep, seen: SeenDialog, record: FlowRecord) -> str | None:
-    """The dialog first shows after the flow's last ``after_last`` action (E901-01: the last
-    consent answer), judged on when the terminal was seen showing it."""
-    if step.after_last is None:
+def _after_last_problem(after_last: str | None, t: float, record: FlowRecord) -> str | None:
+    """Seen at ``t`` after the flow's last ``after_last`` action (E901-01's dialog: the last
+    consent answer; UPD-08's screens: the last reboot): what an earlier part of the flow
+    showed is not the part the step judges. No such action done fails closed. The problem
+    is said of what was seen (the caller names it)."""
+    if after_last is None:
         return None
-    done = [a for a in record.actions if a.what == step.after_last]
+    done = [a for a in record.actions if a.what == after_last]
     if not done:
-        return f"{step.dialog} cannot be timed: no {step.after_last} was done in the flow"
-    if seen.t > done[-1].t + EPS_S:
+        return f"cannot be timed: no {after_last} was done in the flow"
+    if t > done[-1].t + EPS_S:
         return None
-    return (f"{step.dialog} showed at {seen.t:.1f} s, not after the last {step.after_last} at "
-            f"{done[-1].t:.1f} s ({len(done)} in all): it must come when they are over")
+    return (f"showed at {t:.1f} s, not after the last {after_last} at {done[-1].t:.1f} s "
+            f"({len(done)} in all): it must come when they are over")
 
 
 def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
