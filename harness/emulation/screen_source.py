@@ -111,7 +111,9 @@ class EmulatedScreenSource:
 
     def _scene_key(self, drawn: Drawn, t: float, wallclock: dt.datetime,
                    lamps: tuple[LampState, ...]) -> tuple[object, ...]:
-        return (self.renderer.picture_key(drawn, t, wallclock), lamps, self.camera.bumps)
+        # The camera itself: another model put in (a test's ideal camera) is another view.
+        return (self.renderer.picture_key(drawn, t, wallclock), lamps, id(self.camera),
+                self.camera.bumps)
 
     def close(self) -> None:
         self._closed = True
