@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             writer.update()  # from the start: every requirement not run yet
 
             def progress(record) -> None:  # noqa: ANN001
-                writer.update()
+                writer.update(force=record.outcome != "passed")
                 console.finished(test_event(record))
 
             collector.progress = progress
@@ -195,6 +195,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
+        except Exception:
+            # The rig's own fault: the report as it stands, every result decided in it (the
+            # running one is written at most every second), then the error.
+            if live is not None:
+                live.update("error")
+            raise
         finally:
             console.close()
         if live is None:

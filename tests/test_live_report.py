@@ -33,14 +33,19 @@ def test_the_running_report_is_written_at_most_every_second_and_the_end_at_once(
         now[0] += 0.15
         assert writer.update() is first
     assert builds == ["running"]
+    # A test that did not pass is written at once: never held back for a kill to lose.
+    now[0] += 0.15
+    forced = writer.update(force=True)
+    assert forced is not first and json.loads(target.read_text("utf-8")) == forced
+    assert builds == ["running", "running"]
     now[0] += LiveReport.JSON_EVERY_S
-    assert writer.update()["tests"] == 2 and len(builds) == 2
+    assert writer.update()["tests"] == 3 and len(builds) == 3
     # The end at once, however soon, and indented for people.
     now[0] += 0.01
     end = writer.update("finished")
     assert builds[-1] == "finished" and end["state"] == "finished"
     text = target.read_text("utf-8")
-    assert json.loads(text) == end and text.count("\n") > 5 and '\n  "tests": 3' in text
+    assert json.loads(text) == end and text.count("\n") > 5 and '\n  "tests": 4' in text
 
 
 def test_an_interrupted_run_is_written_at_once(tmp_path: Path,

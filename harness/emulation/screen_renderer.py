@@ -41,8 +41,10 @@ class Drawn:
 
     @property
     def content_key(self) -> tuple[object, ...]:
-        """What the static part of the picture depends on (not the state's name)."""
-        return (_palette_kind(self.shows), self.texts, self.buttons, self.title)
+        """What the static part of the picture depends on (not the state's name): the
+        terminal's desktop is drawn as no dialog, whatever else is empty."""
+        return (_palette_kind(self.shows), self.shows == "desktop", self.texts, self.buttons,
+                self.title)
 
 
 @attrs.frozen(eq=False)

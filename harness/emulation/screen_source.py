@@ -99,8 +99,9 @@ class EmulatedScreenSource:
         would film the same scene now: no capture, no look worth taking (a still screen
         is most of a flow's looks). The camera's own drift between two frames is not news
         of the screen. Never while a fault is on the camera: its frames must be read."""
+        # A desk's effects (a finger at the bezel, a shake) are drawn afresh each frame.
         if (not self.vouches_still or self._closed or self.stopped or self.frozen
-                or self._scene is None
+                or self.camera.effects.desk or self._scene is None
                 or since.source != self.name or since.index != self._index - 1):
             return None
         lamps = tuple(self.lamps()) if self.lamps is not None else ()
@@ -111,9 +112,10 @@ class EmulatedScreenSource:
 
     def _scene_key(self, drawn: Drawn, t: float, wallclock: dt.datetime,
                    lamps: tuple[LampState, ...]) -> tuple[object, ...]:
-        # The camera itself: another model put in (a test's ideal camera) is another view.
-        return (self.renderer.picture_key(drawn, t, wallclock), lamps, id(self.camera),
-                self.camera.bumps)
+        # The camera and renderer themselves (compared as objects): another put in (a
+        # test's ideal camera, another look) films another picture.
+        return (self.renderer.picture_key(drawn, t, wallclock), lamps, self.renderer,
+                self.camera, self.camera.bumps)
 
     def close(self) -> None:
         self._closed = True

@@ -142,12 +142,14 @@ class LiveReport:
         self._json_at: float | None = None
         self.last: dict[str, Any] | None = None
 
-    def update(self, state: str = "running") -> dict[str, Any]:
+    def update(self, state: str = "running", *, force: bool = False) -> dict[str, Any]:
         """Build and write the report; while running, at most every JSON_EVERY_S (the
-        report last written is returned in between)."""
+        report last written is returned in between) unless ``force``: a test that did not
+        pass is written at once (held back and lost to a kill, ``--resume`` would run it
+        again: a second chance a failure must not get)."""
         now = time.monotonic()
-        if (state == "running" and self.last is not None and self._json_at is not None
-                and now - self._json_at < self.JSON_EVERY_S):
+        if (state == "running" and not force and self.last is not None
+                and self._json_at is not None and now - self._json_at < self.JSON_EVERY_S):
             return self.last
         self._json_at = now
         report = self.build(state)

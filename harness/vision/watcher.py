@@ -64,6 +64,13 @@ class Observation:
         return self.decision.state
 
 
+def _alike(a: Observation, b: Observation) -> bool:
+    """Two looks judged the same: the same reference, the same lamps lit in the same colours."""
+    return (a.decision.reference == b.decision.reference and a.state == b.state
+            and [(x.name, x.lit, x.colour) for x in a.lamps]
+            == [(x.name, x.lit, x.colour) for x in b.lamps])
+
+
 class ScreenWatcher:
     def __init__(
         self,
@@ -98,16 +105,23 @@ class ScreenWatcher:
         self.freeze = FreezeWatch(self.name)
         self._motion_t: float | None = None
         self._unchecked_noted = False
+        #: The last two real looks were at one scene (the source vouched it unchanged
+        #: between them), both settled and judged alike: its next looks may be vouched for.
+        self._agreed = False
+        self._confirming = False
 
     # -- one look -------------------------------------------------------------------------
     def look(self, *, fresh: bool = False) -> Observation:
         """One frame, read and judged; :class:`BenchFault` when the camera is frozen or
         stopped (harness.vision.camera_faults). A source that vouches nothing changed since
-        a settled last look (an emulated camera; ``KnowsStillScene``) gives that observation
-        again, stamped now, unless ``fresh``: a new frame is wanted (a text judged again)."""
+        the last look (an emulated camera; ``KnowsStillScene``) gives that observation
+        again, stamped now, once two real looks at the scene agreed (see :meth:`_still`),
+        unless ``fresh``: a new frame is wanted (a text judged again)."""
+        self._confirming = False
         still = self._still() if not fresh else None
         if still is not None:
             return still
+        previous, confirming = self.last, self._confirming
         frame = self._read()
         repeat = self._see(frame)
         decision, moved = self.keeper.classify(frame.image, frame.t)
@@ -143,20 +157,32 @@ class ScreenWatcher:
         # The screen is searched only when it is unknown: a known one reads from its reference.
         reading = read_screen(self.classifier, decision, rectified)
         observation = Observation(frame, decision, motion, moved, evidence, reading, lamps)
+        # A second frame of a scene the source vouched unchanged, judged alike: from now
+        # on the scene's looks may be vouched for.
+        self._agreed = (confirming and previous is not None and self._settled(previous)
+                        and self._settled(observation) and _alike(previous, observation))
         self.last = observation
         return observation
+
+    def _settled(self, obs: Observation) -> bool:
+        """A screen recognised where the camera was calibrated, every lamp read. An
+        unknown, dark or doubtful one is looked at again, as the keeper's patience and
+        search schedule count looks (harness.vision.locate)."""
+        decision = obs.decision
+        return (self.keeper.calibration is not None and not obs.camera_moved
+                and decision.known and not decision.blank
+                and decision.score >= self.keeper.recheck_below
+                and all(lamp.read for lamp in obs.lamps))
 
     def _still(self) -> Observation | None:
         last = self.last
         if last is None or self.stopped is not None or not isinstance(
                 self.source, KnowsStillScene):
             return None
-        # Only a settled look stands for the next: a screen recognised where the camera was
-        # calibrated. An unknown, dark or doubtful one is looked at again, as the keeper's
-        # patience and search schedule count looks (harness.vision.locate).
-        decision = last.decision
-        if (self.keeper.calibration is None or last.camera_moved or not decision.known
-                or decision.blank or decision.score < self.keeper.recheck_below):
+        # The judgement of a still scene rests on two frames at least: one frame misjudged
+        # (a lamp misread, a near miss scored high) is not carried over the scene's looks.
+        if not self._agreed:
+            self._confirming = self.source.still_frame(last.frame) is not None
             return None
         frame = self.source.still_frame(last.frame)
         if frame is None:
