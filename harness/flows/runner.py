@@ -118,9 +118,11 @@ class FlowRun:
     def look(self, *, terminal: bool = False) -> ScreenReading:
         """One look at the reader; at the terminal too when asked, or while a dialog is
         open (to see it close)."""
-        # A text still to be judged again wants a new frame, not the last one vouched still.
-        fresh = self._recording and bool(self.record.screens) and bool(
-            self._missing(self.record.screens[-1]))
+        # A decision point wants a frame of its own, not the last one vouched still: the
+        # first screen of the record (its texts are read) and a text still to be judged
+        # again.
+        screens = self.record.screens
+        fresh = self._recording and (not screens or bool(self._missing(screens[-1])))
         obs = self.eyes.look(fresh=fresh)
         reading = _reading(obs)
         self.last = reading
