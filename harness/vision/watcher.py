@@ -108,20 +108,20 @@ class ScreenWatcher:
         #: The last two real looks were at one scene (the source vouched it unchanged
         #: between them), both settled and judged alike: its next looks may be vouched for.
         self._agreed = False
-        self._confirming = False
 
     # -- one look -------------------------------------------------------------------------
     def look(self, *, fresh: bool = False) -> Observation:
         """One frame, read and judged; :class:`BenchFault` when the camera is frozen or
         stopped (harness.vision.camera_faults). A source that vouches nothing changed since
         the last look (an emulated camera; ``KnowsStillScene``) gives that observation
-        again, stamped now, once two real looks at the scene agreed (see :meth:`_still`),
+        again, stamped now, once two real looks at the scene agreed (:meth:`_vouched`),
         unless ``fresh``: a new frame is wanted (a text judged again)."""
-        self._confirming = False
-        still = self._still() if not fresh else None
-        if still is not None:
-            return still
-        previous, confirming = self.last, self._confirming
+        previous = self.last
+        unchanged = None if fresh else self._unchanged()
+        if unchanged is not None and self._agreed:
+            return self._vouched(unchanged)
+        # The scene unchanged since the last look: this frame confirms it (or not).
+        confirming = unchanged is not None
         frame = self._read()
         repeat = self._see(frame)
         decision, moved = self.keeper.classify(frame.image, frame.t)
@@ -174,19 +174,21 @@ class ScreenWatcher:
                 and decision.score >= self.keeper.recheck_below
                 and all(lamp.read for lamp in obs.lamps))
 
-    def _still(self) -> Observation | None:
+    def _unchanged(self) -> Frame | None:
+        """The last look's frame, stamped now, when the source vouches nothing in front of
+        it changed since (``KnowsStillScene``); None otherwise (a real camera)."""
         last = self.last
         if last is None or self.stopped is not None or not isinstance(
                 self.source, KnowsStillScene):
             return None
-        # The judgement of a still scene rests on two frames at least: one frame misjudged
-        # (a lamp misread, a near miss scored high) is not carried over the scene's looks.
-        if not self._agreed:
-            self._confirming = self.source.still_frame(last.frame) is not None
-            return None
-        frame = self.source.still_frame(last.frame)
-        if frame is None:
-            return None
+        return self.source.still_frame(last.frame)
+
+    def _vouched(self, frame: Frame) -> Observation:
+        """The last observation again at ``frame``'s time: its scene is unchanged and two
+        real looks at it agreed (one frame misjudged, a lamp misread or a near miss scored
+        high, is not carried over the scene's looks)."""
+        last = self.last
+        assert last is not None
         if frame.t <= last.t:  # a second look at one instant
             return last
         self.freeze.vouched(frame)
