@@ -129,9 +129,10 @@ class ScreenRenderer:
         self, drawn: Drawn, t: float = 0.0, wallclock: dt.datetime | None = None
     ) -> tuple[object, ...]:
         """What :meth:`render` draws from these arguments: two equal keys, one picture."""
-        kind = _palette_kind(drawn.shows)
-        clock = self._clock_text(wallclock) if self.look.clock and kind != "dark" else None
-        return (drawn.content_key, kind, clock, drawn.overlay,
+        # (The palette's kind is in the content key.)
+        dark = _palette_kind(drawn.shows) == "dark"
+        clock = self._clock_text(wallclock) if self.look.clock and not dark else None
+        return (drawn.content_key, clock, drawn.overlay,
                 t if drawn.overlay == "spinner" else None)
 
     def render(
