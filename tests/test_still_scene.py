@@ -13,6 +13,7 @@ import pytest
 from twin_helpers import check_in_by_face, patient, started_world
 
 from harness.bench import Bench
+from harness.devices.camera import CaptureSource, RecordingSource, VideoFileSource
 from harness.emulation.device_spec import load_device_spec
 from harness.emulation.hands import TwinHands
 from harness.emulation.screen_renderer import Drawn
@@ -182,8 +183,9 @@ def test_a_source_vouches_only_when_asked_and_a_real_camera_never() -> None:
     first = watcher.look()
     world.clock.sleep(1.0)
     assert watcher.look().frame.index == first.frame.index + 1
-    # A real camera's source has no such method: the watcher reads it every time.
-    assert not isinstance(object(), KnowsStillScene)
+    # A real camera's sources never vouch: the watcher reads them every time.
+    for real in (CaptureSource, VideoFileSource, RecordingSource):
+        assert not issubclass(real, KnowsStillScene) and not hasattr(real, "still_frame")
     assert isinstance(source, KnowsStillScene)
 
 
