@@ -4,7 +4,10 @@ behaviour files, each certified on its maker, each with the requirements it must
 Mutants come from two sources:
 
 - the catalogue (``benchmarks/mutants.yaml``): faults the README's deviation tables and the
-  deviant benches document, plus new ones, each with its ``must_fail``;
+  deviant benches document, plus new ones, each with its ``must_fail``; a row whose change
+  leaves a screen matching no reference (``unrecognised``) must fail besides whatever saw
+  that screen on the default bench (a certification of the maker there, run once: its
+  flows' observed paths, its walks' screens with the requirements in force);
 - generated from the twins' data (fixtures/devices/face_auth/*.yaml over common-flow.yaml,
   terminal/oqs-terminal.yaml), the oracle reading the profiles (the twins never do):
   ``text``: one character of a twin's text that a profile check names (``texts``,
@@ -39,9 +42,11 @@ import concurrent.futures
 import contextlib
 import json
 import random
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -181,6 +186,10 @@ class CatalogueRow(Field):
     changes: list[dict[str, Any]] = pydantic.Field(default=[], validate_default=True)
     must_fail: list[str] = []
     every_flow: bool = False
+    #: The twin's states whose screen the changes leave unrecognisable (matching no
+    #: reference): every requirement whose drive sees one fails closed too. Which those are
+    #: is read off a certification of the maker on the default bench (:class:`Baselines`).
+    unrecognised: list[str] = []
     why: str
 
     @pydantic.field_validator("changes")
@@ -222,6 +231,9 @@ class Mutant:
     reader: str | None = None
     #: Bench file keys the mutant sets besides (a catalogue row's ``bench``).
     facts: dict[str, Any] = attrs.field(factory=dict, eq=False)
+    #: States whose screen no reference matches any more (a catalogue row's
+    #: ``unrecognised``): ``must_fail`` grows by what the default bench's run saw of them.
+    unrecognised: frozenset[str] = frozenset()
 
     def bench(self) -> dict[str, Any]:
         """The bench file's content (``base`` filled in by :func:`write_bench`)."""
@@ -632,7 +644,7 @@ def catalogued(catalogue: Catalogue, makers: Iterable[str], profiles: ProfileSet
             out.append(Mutant(id=f"{maker}-{row.id}", maker=maker, source="catalogue",
                               kind=row.id, on=row.target, changes=tuple(changes),
                               must_fail=frozenset(must), why=row.why, reader=row.reader,
-                              facts=dict(row.bench)))
+                              facts=dict(row.bench), unrecognised=frozenset(row.unrecognised)))
     return out
 
 
@@ -707,28 +719,106 @@ def judge(mutant: Mutant, failed: frozenset[str]) -> str:
     return "exact" if failed == mutant.must_fail else "others"
 
 
-def certify(mutant: Mutant, folder: Path, timeout_s: float = 900) -> Outcome:
-    bench = write_bench(mutant, folder)
-    out = folder / f"{mutant.id}-report"
-    started = time.monotonic()
-    cmd = [sys.executable, "-m", "harness.cli", "certify", "--bench", str(bench),
-           "--vendor", mutant.maker, "--jobs", "1", "--no-evidence", "--out", str(out)]
+def _certification(maker: str, bench: Path | None, out: Path, timeout_s: float
+                   ) -> tuple[dict[str, Any], Path] | str:
+    """``onshi-rig certify`` of ``maker`` on ``bench`` (None: the default bench) into
+    ``out``: its report and folder, or why there is none."""
+    cmd = [sys.executable, "-m", "harness.cli", "certify", "--vendor", maker, "--jobs", "1",
+           "--no-evidence", "--out", str(out)]
+    if bench is not None:
+        cmd += ["--bench", str(bench)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                               cwd=project_file("."))
     except subprocess.TimeoutExpired:
-        return Outcome(mutant, "error", frozenset(), time.monotonic() - started,
-                       f"no verdict in {timeout_s:.0f} s")
-    seconds = time.monotonic() - started
+        return f"no verdict in {timeout_s:.0f} s"
     try:
         report = json.loads((out / "certification.json").read_text("utf-8"))
-        rows = report["makers"][mutant.maker]
+        report["makers"][maker]
     except (OSError, ValueError, KeyError):
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        return Outcome(mutant, "error", frozenset(), seconds,
-                       f"exit {proc.returncode}: {tail[0]}")
+        return f"exit {proc.returncode}: {tail[0]}"
     if proc.returncode not in (0, 1):
-        return Outcome(mutant, "error", frozenset(), seconds, f"exit {proc.returncode}")
+        return f"exit {proc.returncode}"
+    return report, out
+
+
+_SCREEN_NAME = re.compile(r"[\w@]+")
+
+
+def seen_by(report: dict[str, Any], walks: dict[str, Any], maker: str,
+            states: frozenset[str]) -> frozenset[str]:
+    """The requirements of ``maker`` whose deciding tests saw one of ``states`` in a run:
+    a verdict whose observed screens (a flow's path, ``first -> consent_1 -> ...``) name
+    it, or the walks, where it showed while the requirement's flow was in force (the walk
+    coverage's ``screens``). Those an unrecognised screen there fails closed."""
+    def names(observed: str) -> set[str]:
+        # A reference of a state is the state or a variant of it (first@staff).
+        return {n.split("@")[0] for n in _SCREEN_NAME.findall(observed)} | set(
+            _SCREEN_NAME.findall(observed))
+
+    out = set()
+    for req, row in report["makers"][maker].items():
+        for verdict in row.get("verdicts", []):
+            observed = verdict.get("evidence", {}).get("observed", [])
+            if any(names(text) & states for text in observed if "->" in text):
+                out.add(req)
+    for reader in walks.get("readers", {}).values():
+        if reader.get("maker") == maker:
+            for state, reqs in reader.get("screens", {}).items():
+                if state in states or state.split("@")[0] in states:
+                    out |= set(reqs)
+    return frozenset(out)
+
+
+@attrs.define
+class Baselines:
+    """Certifications of the default bench, one per maker, each run once when a mutant
+    first needs it (``unrecognised``): which requirements saw which screens."""
+
+    folder: Path
+    _runs: dict[str, tuple[dict[str, Any], dict[str, Any]] | str] = attrs.Factory(dict)
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+    _makers: dict[str, threading.Lock] = attrs.Factory(dict)
+
+    def seen(self, maker: str, states: frozenset[str]) -> frozenset[str] | str:
+        """``seen_by`` on the maker's default run, or why that run gave no answer."""
+        with self._lock:
+            lock = self._makers.setdefault(maker, threading.Lock())
+        with lock:
+            if maker not in self._runs:
+                done = _certification(maker, None, self.folder / f"baseline-{maker}", 900)
+                if isinstance(done, str):
+                    self._runs[maker] = done
+                else:
+                    report, out = done
+                    coverage = next(out.glob("**/walk-coverage.json"), None)
+                    walks = json.loads(coverage.read_text("utf-8")) if coverage else {}
+                    self._runs[maker] = (report, walks)
+            run = self._runs[maker]
+        if isinstance(run, str):
+            return run
+        if not run[0].get("passed"):
+            return "the default bench did not pass"
+        return seen_by(*run, maker, states)
+
+
+def certify(mutant: Mutant, folder: Path, baselines: Baselines | None = None,
+            timeout_s: float = 900) -> Outcome:
+    started = time.monotonic()
+    if mutant.unrecognised:
+        seen = (baselines or Baselines(folder)).seen(mutant.maker, mutant.unrecognised)
+        if isinstance(seen, str):
+            return Outcome(mutant, "error", frozenset(), time.monotonic() - started,
+                           f"default bench's run: {seen}")
+        mutant = attrs.evolve(mutant, must_fail=mutant.must_fail | seen)
+    bench = write_bench(mutant, folder)
+    started = time.monotonic()
+    done = _certification(mutant.maker, bench, folder / f"{mutant.id}-report", timeout_s)
+    seconds = time.monotonic() - started
+    if isinstance(done, str):
+        return Outcome(mutant, "error", frozenset(), seconds, done)
+    rows = done[0]["makers"][mutant.maker]
     # Fail closed: a requirement not run is not passed.
     failed = frozenset(req for req, row in rows.items() if row["status"] != "passed")
     return Outcome(mutant, judge(mutant, failed), failed, seconds)
@@ -736,8 +826,9 @@ def certify(mutant: Mutant, folder: Path, timeout_s: float = 900) -> Outcome:
 
 def run(mutants: list[Mutant], jobs: int, folder: Path) -> Iterator[Outcome]:
     # Threads only wait on the certify processes: ``jobs`` processes run at a time.
+    baselines = Baselines(folder)
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(certify, m, folder) for m in mutants]
+        futures = [pool.submit(certify, m, folder, baselines) for m in mutants]
         for future in concurrent.futures.as_completed(futures):
             yield future.result()
 

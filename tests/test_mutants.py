@@ -214,3 +214,32 @@ def test_the_startup_network_error_needs_the_error_not_a_way_back(every: list) -
     assert by_id["fujitsu_japan-redirect-first-network_lost"].must_fail == {"ERR-02"}
     assert not any("ERR-02" in m.must_fail for m in every
                    if m.kind == "redirect" and "-redirect-error_network-" in m.id)
+
+
+def test_an_unrecognised_screen_fails_what_saw_it_on_the_default_bench() -> None:
+    """The oracle of a catalogue row's ``unrecognised``: the requirements whose flow passed
+    the screen (the verdict's observed path) or whose walks saw it in force, nothing else."""
+    def row(*observed: str) -> dict:
+        return {"status": "passed", "verdicts": [{"evidence": {"observed": list(observed)}}]}
+
+    report = {"makers": {"canon": {
+        "E901-01": row("first -> face_auth -> consent_1 -> consent_2 -> first", "no dialog"),
+        "AUTH-03": row("first[staff] -> staff_passcode -> consent_2@staff -> completion"),
+        "AUTH-02": row("first -> face_auth -> pin_entry -> pin_locked -> first"),
+        # An event list or a dialog naming the word is no screen of the path.
+        "ERR-04": row("first -> error_network", "10.0:consent_2 11.0:card_out"),
+        "SP-04": {"status": "passed", "verdicts": [{"evidence": {}}]},
+    }}}
+    walks = {"readers": {
+        "canon": {"maker": "canon", "screens": {"consent_2": ["CON-01", "AUTH-01"],
+                                                "first": ["SP-04"]}},
+        "atlas": {"maker": "atlas", "screens": {"consent_2": ["SP-01"]}}}}
+    seen = mutants.seen_by(report, walks, "canon", frozenset({"consent_2"}))
+    assert seen == {"E901-01", "AUTH-03", "CON-01", "AUTH-01"}
+    assert mutants.seen_by(report, walks, "canon", frozenset({"pin_locked"})) == {"AUTH-02"}
+
+
+def test_a_catalogue_row_carries_its_unrecognised_screens(every: list) -> None:
+    rows = [m for m in every if m.kind == "limit-consent-shown"]
+    assert rows and all(m.unrecognised == {"consent_2"} for m in rows)
+    assert all("CON-02" in m.must_fail for m in rows)

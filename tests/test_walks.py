@@ -309,6 +309,25 @@ def test_coverage_counts_the_pairs_the_profile_names() -> None:
     assert cov["other_pairs"] == {"first press:cancel": 1}
 
 
+def test_coverage_names_per_screen_what_it_would_fail_unrecognised() -> None:
+    """The coverage's ``screens`` is the benchmark's oracle for a screen the camera no
+    longer recognises: exactly the requirements the fail-closed rule then fails."""
+
+    def visit(consent: str | None) -> Walk:
+        w = Walker()("card_in", "face_auth")("face:match", consent)("consent", "consent")
+        return w("consent", "checking", "completion")("card_out", "first").walk()
+
+    cov = coverage(PLAN, judge_walks(PLAN, [visit("consent")]))
+    screens = cov["screens"]
+    assert isinstance(screens, dict)
+    # The card's flows are in force on a consent screen; the staff's, the phone's are not.
+    assert {"AUTH-01", "CON-01"} <= set(screens["consent"])
+    assert not {"AUTH-03", "SP-02", "E901-04"} & set(screens["consent"])
+    unknown = {b.requirement for b in judge_walks(PLAN, [visit(None)]).broken
+               if b.rule == "every screen is one the profile knows"}
+    assert unknown == set(screens["consent"])
+
+
 # -- walks on a bench ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def deviant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:

@@ -453,6 +453,9 @@ class Judgement:
     broken: list[Broken] = attrs.Factory(list)
     #: (screen class, action) -> how many times a walk did it.
     reached: Counter[Pair] = attrs.Factory(Counter)
+    #: Screen (the reference a look named) -> the requirements in force where a walk saw
+    #: it: those the same screen, unrecognised, would fail.
+    screens: dict[str, set[str]] = attrs.Factory(dict)
     walks: int = 0
     steps: int = 0
 
@@ -509,7 +512,7 @@ def _one_per_requirement(rules: Iterable[Rule]) -> list[Rule]:
 def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
              out: Judgement) -> None:
     """Fail closed: an unrecognised screen, or one of a class no flow names, fails every
-    requirement in force where it showed."""
+    requirement in force where it showed. Every screen's are noted (the walk coverage)."""
     world = walk.effective()
     looks: list[tuple[int | None, Look, frozenset[str]]] = []
     if walk.start is not None:
@@ -517,6 +520,9 @@ def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
     for i, step in enumerate(walk.steps):
         looks += [(i, look, forces[i]) for look in step.after]
     for i, look, flows in looks:
+        current = _look_flows(plan, walk, look, flows)
+        hit = [r for r in plan.in_world(world) if r.flow in current] or plan.in_world(world)
+        out.screens.setdefault(look.state, set()).update(r.requirement for r in hit)
         if look.shows is not None and look.shows in plan.allowed:
             continue
         where = f"step {i + 1} ({walk.steps[i].action} on {walk.steps[i].before.label()})" \
@@ -526,8 +532,6 @@ def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
         else:
             text = (f"{look.shows} ({look.state}) is no screen of {plan.maker}'s flows: seen at "
                     f"{look.t:.1f} s, after {where}")
-        current = _look_flows(plan, walk, look, flows)
-        hit = [r for r in plan.in_world(world) if r.flow in current] or plan.in_world(world)
         for rule in _one_per_requirement(hit):
             out.broken.append(Broken(rule.requirement, "every screen is one the profile knows",
                                      n, i, text))
@@ -865,6 +869,7 @@ def coverage(plan: WalkPlan, judgement: Judgement) -> dict[str, object]:
         "pairs": {f"{s} {a}": judgement.reached[(s, a)] for s, a in named},
         "other_pairs": {f"{s} {a}": c for (s, a), c in sorted(judgement.reached.items())
                         if (s, a) not in plan.named()},
+        "screens": {state: sorted(reqs) for state, reqs in sorted(judgement.screens.items())},
         "walks": judgement.walks,
         "steps": judgement.steps,
     }
