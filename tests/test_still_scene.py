@@ -23,9 +23,10 @@ from harness.flows.runner import REJUDGE, FlowRun
 from harness.flows.setup import morning
 from harness.model.profiles import ExpectedTexts
 from harness.protocols import KnowsStillScene
+from harness.vision import watcher as watcher_module
 from harness.vision.classify import Classifier
 from harness.vision.reference import ReferenceSet, screens_dir_for
-from harness.vision.watcher import ScreenWatcher
+from harness.vision.watcher import SURE_LEAD, SURE_SCORE, ScreenWatcher
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -74,7 +75,9 @@ def test_a_settled_still_screen_is_looked_at_without_a_frame_and_stays_still() -
     world, _, watcher = eyes("canon")
     first = watcher.look()
     assert first.state == "first" and first.decision.known
-    # One frame never stands for a scene: a second real look must agree first.
+    # Sure of it, but the first screen is drawn four ways (a button more or less): one
+    # frame does not stand for it, a second real look must agree first.
+    assert first.decision.score >= SURE_SCORE and first.decision.margin >= SURE_LEAD
     world.clock.sleep(2.0)
     second = watcher.look()
     assert second.frame.index == first.frame.index + 1
@@ -107,9 +110,28 @@ def test_a_change_on_the_screen_is_taken_at_the_next_look() -> None:
     after = watcher.look()
     assert after.frame.index == agreed.frame.index + 1 and after.state != "first"
     assert [e.data["state"] for e in world.timeline.events("screen.seen")][-1] == after.state
-    # The new screen is judged on two frames before its looks are vouched for.
+    # A screen drawn one way only, judged sure on its first frame: that frame stands for it.
+    assert after.decision.score >= SURE_SCORE and after.decision.margin >= SURE_LEAD
     world.clock.sleep(1.0)
-    assert watcher.look().frame.index == after.frame.index + 1
+    assert watcher.look().frame.index == after.frame.index
+
+
+@pytest.mark.parametrize("sure", [(1.01, SURE_LEAD), (0.0, 1.01)], ids=["score", "lead"])
+def test_a_look_less_than_sure_waits_for_a_second_to_agree(
+        sure: tuple[float, float], monkeypatch: pytest.MonkeyPatch) -> None:
+    world, reader, watcher = eyes("canon")
+    watcher.look()
+    check_in_by_face(world, reader, patient())
+    # No look is sure now: of its score, or of its lead over the next state.
+    monkeypatch.setattr(watcher_module, "SURE_SCORE", sure[0])
+    monkeypatch.setattr(watcher_module, "SURE_LEAD", sure[1])
+    after = watcher.look()
+    assert after.state != "first" and after.decision.known
+    world.clock.sleep(1.0)
+    second = watcher.look()
+    assert second.frame.index == after.frame.index + 1  # taken: it confirms the first
+    world.clock.sleep(1.0)
+    assert watcher.look().frame.index == second.frame.index  # agreed: vouched for
 
 
 def test_looks_judged_apart_are_not_vouched_for(monkeypatch: pytest.MonkeyPatch) -> None:
