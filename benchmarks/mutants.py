@@ -923,7 +923,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  no mutant breaks {maker} {req}: {why}")
     if args.list:
         for m in chosen:
-            print(f"{m.id:58} {','.join(sorted(m.must_fail)):30} {m.why}")
+            # An unrecognised screen's share is known once the default bench has run.
+            also = (f" + what saw {', '.join(sorted(m.unrecognised))} on the default bench"
+                    if m.unrecognised else "")
+            print(f"{m.id:58} {','.join(sorted(m.must_fail)) + also:30} {m.why}")
         return 0
     with tempfile.TemporaryDirectory(prefix="onshi-mutants-") as tmp:
         outcomes: list[Outcome] = []

@@ -8,6 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from harness.bench import check_bench_file
@@ -243,3 +244,38 @@ def test_a_catalogue_row_carries_its_unrecognised_screens(every: list) -> None:
     rows = [m for m in every if m.kind == "limit-consent-shown"]
     assert rows and all(m.unrecognised == {"consent_2"} for m in rows)
     assert all("CON-02" in m.must_fail for m in rows)
+
+
+def test_certify_judges_an_unrecognised_screen_against_the_default_bench(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default bench is certified once per maker, before the mutant; its run must have
+    passed, and the mutant is judged against ``must_fail`` grown by what saw the screen."""
+    runs: list[Path | None] = []
+
+    def fake(maker: str, bench: Path | None, out: Path, timeout_s: float):  # noqa: ANN202
+        runs.append(bench)
+        out.mkdir(parents=True)
+        if bench is None:  # the default bench: E901-01's flow passed consent_2
+            path = "first -> face_auth -> consent_1 -> consent_2 -> checking"
+            rows = {"E901-01": {"status": "passed",
+                                "verdicts": [{"evidence": {"observed": [path]}}]},
+                    "CON-02": {"status": "passed", "verdicts": []}}
+            return {"passed": baseline_passed, "makers": {maker: rows}}, out
+        failed = {"status": "failed"}
+        return {"makers": {maker: {"E901-01": failed, "CON-02": failed}}}, out
+
+    monkeypatch.setattr(mutants, "_certification", fake)
+    m = mutants.Mutant(id="canon-x", maker="canon", source="catalogue", kind="x",
+                       on="reader", changes=(), must_fail=frozenset({"CON-02"}), why="",
+                       unrecognised=frozenset({"consent_2"}))
+    baseline_passed = True
+    baselines = mutants.Baselines(tmp_path)
+    outcome = mutants.certify(m, tmp_path, baselines)
+    assert outcome.verdict == "exact" and outcome.mutant.must_fail == {"CON-02", "E901-01"}
+    # Once per maker: a second mutant reuses the default bench's run.
+    again = mutants.certify(attrs.evolve(m, id="canon-y"), tmp_path, baselines)
+    assert again.verdict == "exact" and runs.count(None) == 1
+    # A default bench that did not pass says nothing of what a screen breaks: an error.
+    baseline_passed = False
+    outcome = mutants.certify(m, tmp_path / "other", mutants.Baselines(tmp_path / "other"))
+    assert outcome.verdict == "error" and "did not pass" in outcome.detail
