@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
+import pytest
 from flow_helpers import (
     Flow,
     assert_fails_exactly,
@@ -23,7 +25,9 @@ from flow_helpers import (
 )
 
 from harness.bench import Bench
+from harness.flows.runner import REJUDGE
 from harness.model.profiles import ProfileSet
+from harness.vision.watcher import ScreenWatcher
 
 ERR10: Flow = ("line_auth_page", ())
 READER = "usen_almex"
@@ -52,3 +56,43 @@ def test_a_page_whose_button_does_not_reconnect_fails_exactly_err10(
         record, judged = run_judged(bench, profiles, READER, ERR10)
         assert_fails_exactly(judged, {"ERR-10": "line_auth_page_connected"})
         assert [d.dialog for d in record.dialogs][-1] == "line_auth_page_cut"
+
+
+def _unlucky(monkeypatch: pytest.MonkeyPatch, frames: int) -> list[int]:
+    """The terminal camera misjudges 「希望しない」 on its first ``frames`` frames of it (a
+    blurred frame, a glyph scored low): the frame indexes it was judged on."""
+    judged: list[int] = []
+    real = ScreenWatcher.read_texts
+
+    def read_texts(self, obs, shown=(), absent=()):  # noqa: ANN001, ANN202
+        reading, checks = real(self, obs, shown, absent)
+        if self.name.startswith("cam-terminal") and "希望しない" in shown:
+            judged.append(obs.frame.index)
+            if len(judged) <= frames:
+                checks = [attrs.evolve(c, ok=False, detail="a glyph scored low")
+                          if c.expected == "希望しない" else c for c in checks]
+        return reading, checks
+
+    monkeypatch.setattr(ScreenWatcher, "read_texts", read_texts)
+    return judged
+
+
+def test_a_dialog_text_misjudged_on_one_frame_is_judged_on_the_next(
+        default_bench: Bench, profiles: ProfileSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staff answer the page at once: its texts are judged again on the camera's next
+    frames then, not on looks the flow never takes (a screen's wait for its later looks)."""
+    judged = _unlucky(monkeypatch, frames=1)
+    record, verdicts = run_judged(default_bench, profiles, READER, ERR10)
+    assert failed(verdicts) == set(), verdicts
+    assert record.dialogs[1].finding("希望しない").found
+    assert len(judged) == 2 and judged[1] > judged[0]  # a frame of its own
+
+
+def test_a_dialog_text_missing_on_every_frame_fails(
+        default_bench: Bench, profiles: ProfileSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    judged = _unlucky(monkeypatch, frames=10)
+    record, verdicts = run_judged(default_bench, profiles, READER, ERR10)
+    assert failed(verdicts) == {"ERR-10"}
+    assert not record.dialogs[1].finding("希望しない").found
+    # The first frame and REJUDGE more, each a new one.
+    assert len(judged) == 1 + REJUDGE and len(set(judged)) == len(judged)

@@ -13,7 +13,7 @@ run (:meth:`FlowRun.check_network`) or at its first wait that times out, so the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 NOT_DIALOGS = {"desktop", "off", "unknown"}
 #: Bench seconds from an action to the first look, and at most between looks after.
 FIRST_LOOK_S, STEP_S = 0.5, 4.0
-#: A text a screen was expected to show but did not is judged again on this many later
-#: looks at the same screen (a frame blurred by a passing hand is not the reader's fault; a
+#: A text a screen (or a dialog) was expected to show but did not is judged again on this
+#: many later looks at it (a frame blurred by a passing hand is not the reader's fault; a
 #: wrong text fails on every look).
 REJUDGE = 2
 #: What the hands do to the terminal's network: a flow doing one tests the reader without
@@ -105,6 +105,7 @@ class FlowRun:
         #: The texts the flow's checks judge, read off each screen when it comes.
         self.expected = expected or ExpectedTexts()
         self._rejudge = 0
+        self._rejudge_dialog = 0
 
     def general_reader(self) -> str | None:
         """The general reader this run pairs and holds phones over: the one asked for, or
@@ -169,16 +170,17 @@ class FlowRun:
         if not missing:
             return seen
         self._rejudge -= 1
-        _, checks = self.eyes.read_texts(obs, missing)
-        now = {c.expected: _finding(c) for c in checks if c.ok}
-        return attrs.evolve(seen, findings=tuple(now.get(f.expected, f) for f in seen.findings))
+        return attrs.evolve(seen, findings=_found_again(seen.findings, self.eyes, obs, missing))
 
     def _missing(self, seen: SeenScreen) -> list[str]:
         """The texts ``seen`` should show and did not, while they may be judged again."""
-        if self._rejudge <= 0:
+        return _unfound(seen.findings, self._rejudge, self.expected.for_screen(seen.shows)[1])
+
+    def _dialog_missing(self) -> list[str]:
+        """The same for the dialog open on the terminal."""
+        if not self._dialog_open():
             return []
-        return [f.expected for f in seen.findings if f.method != "none" and not f.found
-                and f.expected not in self.expected.for_screen(seen.shows)[1]]
+        return _unfound(self.record.dialogs[-1].findings, self._rejudge_dialog)
 
     def _note_terminal(self, obs: Observation) -> None:
         reading = _reading(obs)
@@ -200,8 +202,23 @@ class FlowRun:
             if wanted and self.terminal_eyes is not None:
                 read, checks = self.terminal_eyes.read_texts(obs, wanted)
                 lines, findings = _lines(read), tuple(map(_finding, checks))
+                self._rejudge_dialog = REJUDGE
             dialogs.append(SeenDialog(t, state, reading.texts, read=lines, findings=findings,
                                       frame=obs.evidence.image if obs.evidence else None))
+            self._rejudge_open_dialog()
+
+    def _rejudge_open_dialog(self) -> None:
+        """A dialog's text not found on the frame it first showed on is judged again on
+        the camera's next frames, at once: the staff may answer the dialog before the
+        flow looks again (a screen's texts wait for its later looks)."""
+        eyes, dialogs = self.terminal_eyes, self.record.dialogs
+        while eyes is not None and (missing := self._dialog_missing()):
+            self._rejudge_dialog -= 1
+            obs = eyes.look(fresh=True)
+            if _reading(obs).state != dialogs[-1].dialog:
+                return  # not seen as that dialog on this frame: nothing to judge it on
+            dialogs[-1] = attrs.evolve(dialogs[-1], findings=_found_again(
+                dialogs[-1].findings, eyes, obs, missing))
 
     def _press_since(self, t: float) -> Action | None:
         pressed = [a for a in self.record.actions if a.what.startswith("terminal:") and a.t >= t]
@@ -337,3 +354,22 @@ def _finding(check: TextCheck) -> TextFinding:
     x, y = (float(check.where[0]), float(check.where[1])) if check.where else (None, None)
     return TextFinding(check.expected, check.ok == check.wanted, check.method, check.read,
                        check.detail, x, y)
+
+
+def _unfound(findings: tuple[TextFinding, ...], left: int,
+             absent: Sequence[str] = ()) -> list[str]:
+    """The texts a screen or dialog should show and did not, while ``left`` looks may judge
+    them again (a text it must not show is no such text)."""
+    if left <= 0:
+        return []
+    return [f.expected for f in findings
+            if f.method != "none" and not f.found and f.expected not in absent]
+
+
+def _found_again(findings: tuple[TextFinding, ...], eyes: ScreenWatcher, obs: Observation,
+                 missing: list[str]) -> tuple[TextFinding, ...]:
+    """``findings`` with those of ``missing`` judged again on ``obs``: a text found now
+    replaces its finding; one still not found keeps the first."""
+    _, checks = eyes.read_texts(obs, missing)
+    now = {c.expected: _finding(c) for c in checks if c.ok}
+    return tuple(now.get(f.expected, f) for f in findings)
