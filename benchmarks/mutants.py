@@ -58,6 +58,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.bench import check_bench_file  # noqa: E402
+from harness.cases import general_readers_host  # noqa: E402
 from harness.errors import BadInput, RigError  # noqa: E402
 from harness.loading import Field, load_yaml_model, read_layered_yaml, read_yaml  # noqa: E402
 from harness.model.profiles import FlowCheck, Profile, ProfileSet, default_profiles_dir  # noqa: E402
@@ -178,7 +180,8 @@ class CatalogueRow(Field):
     makers: list[str] = pydantic.Field(min_length=1)
     target: str = pydantic.Field(default="reader", pattern="^(reader|terminal)$")
     #: The bench's reader the changes go to (default: the maker's face-auth reader; a general
-    #: reader's twin for the general readers' rules).
+    #: reader's twin for the general readers' rules; ``host``: the face-auth reader that
+    #: drives the general readers' flows on the default bench, harness.cases).
     reader: str | None = None
     #: Facts of the bench file the mutant changes besides (the lab's lists of general
     #: readers, USB-07/08), merged over the base bench.
@@ -643,9 +646,23 @@ def catalogued(catalogue: Catalogue, makers: Iterable[str], profiles: ProfileSet
                 changes.append((str(change["change"]), change["to"]))
             out.append(Mutant(id=f"{maker}-{row.id}", maker=maker, source="catalogue",
                               kind=row.id, on=row.target, changes=tuple(changes),
-                              must_fail=frozenset(must), why=row.why, reader=row.reader,
+                              must_fail=frozenset(must), why=row.why,
+                              reader=_host(profiles) if row.reader == HOST else row.reader,
                               facts=dict(row.bench), unrecognised=frozenset(row.unrecognised)))
     return out
+
+
+#: A catalogue row's ``reader`` that names the general readers' host (see :func:`_host`).
+HOST = "host"
+
+
+def _host(profiles: ProfileSet) -> str:
+    """The default bench's face-auth reader that drives the general readers' flows."""
+    host = general_readers_host(check_bench_file(BASE_BENCH), profiles)
+    if host is None:
+        raise BadInput(str(CATALOGUE), None, "reader",
+                       f"{HOST}: the default bench has no face-auth reader that pairs")
+    return host[0]
 
 
 def face_auth_makers(profiles: ProfileSet) -> list[str]:

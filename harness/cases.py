@@ -97,15 +97,20 @@ def flow_cases(spec: BenchSpec, profiles: ProfileSet) -> list[Case]:
     """Every flow check: the face-auth readers' own, and each general reader's, driven by
     the first face-auth reader whose maker pairs one (its profile has a pairing flow)."""
     out = cases(spec, profiles, FlowCheck, each_check=True)
-    face = _readers(spec, profiles, FACE_AUTH)
-    host = next(((r, k) for r, k in face if any(
-        isinstance(c, FlowCheck) and c.flow == "pairing"
-        for req in profiles[k].requirements for c in req.checks)), None)
+    host = general_readers_host(spec, profiles)
     if host is not None:
         for general, key in _readers(spec, profiles, GENERAL):
             out += [Case(host[0], key, req, i, host[1], general)
                     for req, i in _checks(profiles.general(), FlowCheck)]
     return out
+
+
+def general_readers_host(spec: BenchSpec, profiles: ProfileSet) -> tuple[str, str] | None:
+    """The face-auth reader (bench name, maker) that drives the general readers' flows: the
+    bench's first whose maker pairs one (its profile has a pairing flow); None if none."""
+    return next(((r, k) for r, k in _readers(spec, profiles, FACE_AUTH) if any(
+        isinstance(c, FlowCheck) and c.flow == "pairing"
+        for req in profiles[k].requirements for c in req.checks)), None)
 
 
 def walk_cases(spec: BenchSpec, profiles: ProfileSet,

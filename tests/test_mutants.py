@@ -279,3 +279,17 @@ def test_certify_judges_an_unrecognised_screen_against_the_default_bench(
     baseline_passed = False
     outcome = mutants.certify(m, tmp_path / "other", mutants.Baselines(tmp_path / "other"))
     assert outcome.verdict == "error" and "did not pass" in outcome.detail
+
+
+def test_host_rows_go_to_the_reader_that_drives_the_general_readers(
+        profiles: ProfileSet) -> None:
+    """``reader: host`` follows harness.cases: the mutant changes the face-auth reader the
+    general readers' flows are driven by, whichever the default bench makes it."""
+    from harness.bench import check_bench_file
+    from harness.cases import flow_cases
+
+    rows = mutants.catalogued(mutants.load_catalogue(), ["general_readers"], profiles)
+    hosted = [m for m in rows if m.kind.startswith("host-")]
+    spec = check_bench_file(mutants.BASE_BENCH)
+    drivers = {c.reader for c in flow_cases(spec, profiles) if c.general is not None}
+    assert len(hosted) == 4 and drivers and {m.reader for m in hosted} == drivers
