@@ -629,6 +629,7 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
 def catalogued(catalogue: Catalogue, makers: Iterable[str], profiles: ProfileSet) -> list[Mutant]:
     wanted = set(makers)
     out = []
+    host: list[str] = []  # the default bench's, found once if a row asks for it
     for row in catalogue.mutants:
         for maker in row.makers:
             if maker not in profiles.profiles:
@@ -644,10 +645,13 @@ def catalogued(catalogue: Catalogue, makers: Iterable[str], profiles: ProfileSet
                     raise BadInput(str(CATALOGUE), None, f"{row.id}.changes",
                                    "each change is {change: PATH, to: VALUE}")
                 changes.append((str(change["change"]), change["to"]))
+            _check_unrecognised(row, maker)
+            if row.reader == HOST and not host:
+                host.append(_host(profiles))
             out.append(Mutant(id=f"{maker}-{row.id}", maker=maker, source="catalogue",
                               kind=row.id, on=row.target, changes=tuple(changes),
                               must_fail=frozenset(must), why=row.why,
-                              reader=_host(profiles) if row.reader == HOST else row.reader,
+                              reader=host[0] if row.reader == HOST else row.reader,
                               facts=dict(row.bench), unrecognised=frozenset(row.unrecognised)))
     return out
 
@@ -663,6 +667,19 @@ def _host(profiles: ProfileSet) -> str:
         raise BadInput(str(CATALOGUE), None, "reader",
                        f"{HOST}: the default bench has no face-auth reader that pairs")
     return host[0]
+
+
+def _check_unrecognised(row: CatalogueRow, maker: str) -> None:
+    """An ``unrecognised`` name that is no state of the maker's twin would add nothing to
+    ``must_fail``, and the mutant would pass for caught with less: bad input."""
+    if not row.unrecognised:
+        return
+    twin = TWINS / f"{maker}.yaml"
+    states = set(state_classes(twin_behaviour(maker))) if twin.exists() else set()
+    unknown = sorted(set(row.unrecognised) - states)
+    if unknown:
+        raise BadInput(str(CATALOGUE), None, f"{row.id}.unrecognised",
+                       f"no state {', '.join(unknown)} in {maker}'s twin")
 
 
 def face_auth_makers(profiles: ProfileSet) -> list[str]:
@@ -769,21 +786,21 @@ def seen_by(report: dict[str, Any], walks: dict[str, Any], maker: str,
     a verdict whose observed screens (a flow's path, ``first -> consent_1 -> ...``) name
     it, or the walks, where it showed while the requirement's flow was in force (the walk
     coverage's ``screens``). Those an unrecognised screen there fails closed."""
-    def names(observed: str) -> set[str]:
+    def named(name: str) -> bool:
         # A reference of a state is the state or a variant of it (first@staff).
-        return {n.split("@")[0] for n in _SCREEN_NAME.findall(observed)} | set(
-            _SCREEN_NAME.findall(observed))
+        return name.split("@")[0] in states
 
     out = set()
     for req, row in report["makers"][maker].items():
         for verdict in row.get("verdicts", []):
             observed = verdict.get("evidence", {}).get("observed", [])
-            if any(names(text) & states for text in observed if "->" in text):
+            if any(named(n) for text in observed if "->" in text
+                   for n in _SCREEN_NAME.findall(text)):
                 out.add(req)
     for reader in walks.get("readers", {}).values():
         if reader.get("maker") == maker:
             for state, reqs in reader.get("screens", {}).items():
-                if state in states or state.split("@")[0] in states:
+                if named(state):
                     out |= set(reqs)
     return frozenset(out)
 

@@ -293,3 +293,14 @@ def test_host_rows_go_to_the_reader_that_drives_the_general_readers(
     spec = check_bench_file(mutants.BASE_BENCH)
     drivers = {c.reader for c in flow_cases(spec, profiles) if c.general is not None}
     assert len(hosted) == 4 and drivers and {m.reader for m in hosted} == drivers
+
+
+def test_an_unrecognised_name_that_is_no_state_is_bad_input(tmp_path: Path,
+                                                             profiles: ProfileSet) -> None:
+    bad = tmp_path / "mutants.yaml"
+    bad.write_text("mutants:\n  - id: x\n    makers: [canon]\n"
+                   "    changes: [{change: behaviour.states.consent_2.texts, to: [x]}]\n"
+                   "    unrecognised: [consent_3]\n    must_fail: [CON-02]\n    why: y\n",
+                   encoding="utf-8")
+    with pytest.raises(mutants.BadInput, match=r"x\.unrecognised: no state consent_3"):
+        mutants.catalogued(mutants.load_catalogue(bad), ["canon"], profiles)
