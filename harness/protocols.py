@@ -7,6 +7,7 @@ neither depends on the real device families (DESIGN.md principle 1).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -14,6 +15,9 @@ import numpy as np
 
 from harness.errors import RigError
 from harness.model.topology import UsbTopology
+
+#: A part of a screen: x, y, w, h as fractions of its width and height.
+Box = tuple[float, float, float, float]
 
 # -- frames ------------------------------------------------------------------------------------
 
@@ -57,10 +61,13 @@ class KnowsStillScene(Protocol):
     it gave: an emulated camera knows what it films; a real camera never can, and does not
     implement this."""
 
-    def still_frame(self, since: Frame) -> Frame | None:
+    def still_frame(self, since: Frame, ignoring: Sequence[Box] = ()) -> Frame | None:
         """``since`` again, stamped now, when it was this source's last frame and the scene
         is the same (the screen's picture, its lamps, the camera's pose) and no fault is on
-        the camera; None when anything may have changed: then :meth:`FrameSource.read`."""
+        the camera; None when anything may have changed: then :meth:`FrameSource.read`.
+        ``ignoring``: parts of the screen (x, y, w, h as fractions of its width and height)
+        whose changes the caller does not look at (a reference's masked clock): a picture
+        changed only inside them is the same scene to it."""
 
 
 # -- USB ---------------------------------------------------------------------------------------

@@ -256,3 +256,48 @@ def test_the_bench_vouches_and_a_text_judged_again_gets_new_frames(bench: Bench)
     assert steps == [1] + [1] * REJUDGE + [1, 0]
     (screen,) = run.record.screens
     assert [f.found for f in screen.findings if f.expected == missing] == [False]
+
+
+def test_a_clock_tick_the_reference_masks_is_vouched_for_and_nothing_more() -> None:
+    """Fujitsu's header shows the time. The recognised reference masks the clock (no look
+    reads it), so a minute's tick alone is no news to the watcher; asked without that mask,
+    or with a box that misses the clock, the source films the tick; a tick with any other
+    change is filmed."""
+    world, reader, watcher = eyes("fujitsu_japan")
+    source = source_of(watcher)
+    clock = source.renderer.clock_box()
+    assert clock is not None
+    last = watcher.look()
+    for _ in range(2):  # the first screen is drawn several ways: two looks must agree
+        world.clock.sleep(1.0)
+        last = watcher.look()
+    refs = watcher.classifier.references
+    width, height = refs.size
+    masks = [(x / width, y / height, w / width, h / height) for x, y, w, h in
+             (r.box for r in refs.get(last.decision.reference).regions_of("mask"))]
+    assert masks
+    # Into the next minute: the clock ticks, nothing else changes.
+    world.clock.sleep(61.0 - world.clock.wallclock().second)
+    assert source.still_frame(last.frame) is None
+    assert source.still_frame(last.frame, [(0.0, 0.0, 0.5, 0.5)]) is None
+    assert source.still_frame(last.frame, masks) is not None
+    vouched = watcher.look()
+    assert vouched.frame.index == last.frame.index and vouched.state == last.state
+    # A tick and a check-in: the new screen is filmed.
+    world.clock.sleep(61.0 - world.clock.wallclock().second)
+    check_in_by_face(world, reader, patient())
+    after = watcher.look()
+    assert after.frame.index == last.frame.index + 1 and after.state != "first"
+
+
+def test_only_a_tick_of_the_clock_is_forgiven() -> None:
+    """The scene's key differs only in the clock's text: forgiven where masked. A page
+    changed, a lamp, a camera knocked: never."""
+    only = EmulatedScreenSource._only_clock
+    page, lamps, renderer, camera = ("page", "09:14", None, None), (), object(), object()
+    scene = (page, lamps, renderer, camera, 0)
+    assert only((("page", "09:15", None, None), lamps, renderer, camera, 0), scene)
+    assert not only((("other", "09:15", None, None), lamps, renderer, camera, 0), scene)
+    assert not only((("page", "09:15", None, None), lamps, renderer, camera, 1), scene)
+    assert not only((("page", "09:15", "spinner", 1.0), lamps, renderer, camera, 0), scene)
+    assert not only((("page", None, None, None), lamps, renderer, camera, 0), scene)

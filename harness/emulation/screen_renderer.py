@@ -318,17 +318,25 @@ class ScreenRenderer:
     def _clock_text(wallclock: dt.datetime | None) -> str:
         return wallclock.strftime("%H:%M") if wallclock else "--:--"
 
+    def clock_box(self) -> tuple[int, int, int, int] | None:
+        """Where the header's clock is drawn (x, y, w, h; the look's pixels), the only part
+        of a page :meth:`picture_key`'s clock changes; None without a clock."""
+        if not self.look.clock:
+            return None
+        h = max(self.look.header_height, 48)
+        # The box fits the widest time, so the mask covers every digit ever drawn.
+        w = 24 + max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, h / 60, 2)[0][0]
+                      for t in ("00:00", "--:--"))
+        return (self.look.size[0] - w - 12, 0, w, h)
+
     def _draw_clock(
         self, image: np.ndarray, palette: Palette, wallclock: dt.datetime | None
     ) -> Region:
-        look = self.look
         text = self._clock_text(wallclock)
-        h = max(look.header_height, 48)
+        box = self.clock_box()
+        assert box is not None
+        x, _, w, h = box
         scale = h / 60
-        # The box fits the widest time, so the mask covers every digit ever drawn.
-        w = 24 + max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0]
-                      for t in ("00:00", "--:--"))
-        x = look.size[0] - w - 12
         cv2.rectangle(image, (x, 0), (x + w, h - 1), bgr(palette.band), -1)
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
         cv2.putText(image, text, (x + (w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX,

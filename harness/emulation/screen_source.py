@@ -27,7 +27,7 @@ from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
 from harness.model.clock import Clock
-from harness.protocols import CameraStopped, Frame
+from harness.protocols import Box, CameraStopped, Frame
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 T = TypeVar("T")
@@ -94,11 +94,13 @@ class EmulatedScreenSource:
         self._index += 1
         return frame
 
-    def still_frame(self, since: Frame) -> Frame | None:
+    def still_frame(self, since: Frame, ignoring: Sequence[Box] = ()) -> Frame | None:
         """``since`` again, stamped now, when it is the last frame captured and the camera
         would film the same scene now: no capture, no look worth taking (a still screen
         is most of a flow's looks). The camera's own drift between two frames is not news
-        of the screen. Never while a fault is on the camera: its frames must be read."""
+        of the screen. Never while a fault is on the camera: its frames must be read.
+        A header clock that ticked is the same scene when its box lies inside one of
+        ``ignoring`` (the caller masks it)."""
         # A desk's effects (a finger at the bezel, a shake) are drawn afresh each frame.
         if (not self.vouches_still or self._closed or self.stopped or self.frozen
                 or self.camera.effects.desk or self._scene is None
@@ -106,9 +108,30 @@ class EmulatedScreenSource:
             return None
         lamps = tuple(self.lamps()) if self.lamps is not None else ()
         t = self.clock.now()
-        if self._scene_key(self.content(), t, self.clock.wallclock(), lamps) != self._scene:
+        now = self._scene_key(self.content(), t, self.clock.wallclock(), lamps)
+        if now != self._scene and not (self._only_clock(now, self._scene)
+                                       and self._masked_clock(ignoring)):
             return None
         return Frame(since.image, t, since.index, self.name)
+
+    @staticmethod
+    def _only_clock(now: tuple[object, ...], then: tuple[object, ...]) -> bool:
+        """The two scenes differ only in the time the header's clock shows."""
+        picture, before = now[0], then[0]
+        assert isinstance(picture, tuple) and isinstance(before, tuple)
+        return (now[1:] == then[1:] and picture[1] is not None and before[1] is not None
+                and picture[:1] + picture[2:] == before[:1] + before[2:])
+
+    def _masked_clock(self, ignoring: Sequence[Box]) -> bool:
+        box = self.renderer.clock_box()
+        if box is None:
+            return False
+        width, height = self.renderer.look.size
+        x0, y0, x1, y1 = (box[0] / width, box[1] / height, (box[0] + box[2]) / width,
+                          (box[1] + box[3]) / height)
+        slack = 0.005  # a reference's box is rounded to its own pixels
+        return any(x <= x0 + slack and y <= y0 + slack and x + w >= x1 - slack
+                   and y + h >= y1 - slack for x, y, w, h in ignoring)
 
     def _scene_key(self, drawn: Drawn, t: float, wallclock: dt.datetime,
                    lamps: tuple[LampState, ...]) -> tuple[object, ...]:

@@ -22,7 +22,7 @@ from harness.errors import BenchFault, DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
-from harness.protocols import CameraStopped, Frame, FrameSource, KnowsStillScene
+from harness.protocols import Box, CameraStopped, Frame, FrameSource, KnowsStillScene
 from harness.vision.by_text import recognised_by_text
 from harness.vision.camera_faults import (
     STOPPED_BOUND_S,
@@ -195,12 +195,22 @@ class ScreenWatcher:
 
     def _unchanged(self) -> Frame | None:
         """The last look's frame, stamped now, when the source vouches nothing in front of
-        it changed since (``KnowsStillScene``); None otherwise (a real camera)."""
+        it changed since (``KnowsStillScene``) but what the recognised reference masks (a
+        clock: no look reads it); None otherwise (a real camera)."""
         last = self.last
         if last is None or self.stopped is not None or not isinstance(
                 self.source, KnowsStillScene):
             return None
-        return self.source.still_frame(last.frame)
+        return self.source.still_frame(last.frame, self._masks(last.decision))
+
+    def _masks(self, decision: Decision) -> tuple[Box, ...]:
+        """The recognised reference's masks, as fractions of the screen."""
+        if decision.reference is None:
+            return ()
+        refs = self.classifier.references
+        width, height = refs.size
+        return tuple((x / width, y / height, w / width, h / height) for x, y, w, h in
+                     (r.box for r in refs.get(decision.reference).regions_of("mask")))
 
     def _vouched(self, frame: Frame) -> Observation:
         """The last observation again at ``frame``'s time: its scene is unchanged and the
