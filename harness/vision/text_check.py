@@ -20,7 +20,12 @@ that reference picture and compared with the screen:
    lines), each free to move :attr:`TextParams.slack` pixels: the gain and offset
    fitted, the score is the correlation lowered by the largest local difference. A substituted kana, kanji or digit, another
    bracket, a half-width ``:`` for a full-width ``：`` (the rest of the line shifts), a
-   missing symbol: that glyph (or the ones after it) does not match.
+   missing symbol: that glyph (or the ones after it) does not match;
+5. a glyph just under its score (:attr:`TextParams.alike_floor`) is not failed on its score
+   alone where the font fits the panel: every character that would score so through this
+   blur, drawn in the line (harness/vision/confusables.py), is fitted as a near twin is,
+   and the glyph stands when each is told apart and none is half way (the verdict names
+   them); a glyph that many characters look like fails on its score.
 
 A glyph whose strokes the camera clipped, or a line blurred beyond what tells its strokes
 apart, is *unread*: the check fails closed and says so (``... is unread: ...``); the flows
@@ -54,7 +59,7 @@ import attrs
 import cv2
 import numpy as np
 
-from harness.vision import twins
+from harness.vision import confusables, twins
 from harness.vision.classify import Centred, correlation_map
 from harness.vision.geometry import Calibration
 from harness.vision.ocr import ReadLine, read_lines
@@ -156,6 +161,28 @@ class TextParams:
     #: ... when that figure is this sure (its standard error); less sure (too blurred, too
     #: noisy), the glyph is held to ``lookalike_accept`` as above.
     twin_max_se: float = 0.2
+    #: A glyph under the score it must reach but at ``alike_floor`` or more is not failed on
+    #: its score alone: the characters a panel could draw that, drawn in the line without
+    #: noise, score ``alike_floor - alike_slack`` or more against its rendering through
+    #: this blur are found (harness/vision/confusables.py; none: no other character scores
+    #: so; the camera's noise lowers a score, ``alike_slack`` allows for the little it may
+    #: raise one); each is fitted as a twin is, and the glyph stands when every one is
+    #: told apart (``twin_max_se``) and none is ``twin_split`` of the way. More than
+    #: ``alike_most`` of them, or a font that does not fit the panel's glyph (a real
+    #: panel's own face): the score decides, as before. Measured (benchmarks/
+    #: text_check.py, 2026-12-04): bench-camera frames failing 3 -> 2 of 1,044 (left: the
+    #: O of OK at sigma 2, which 2,369 characters may look like), mutants caught 636 of 636
+    #: before and after.
+    alike_floor: float = 0.78
+    alike_slack: float = 0.05
+    alike_most: int = 12
+    #: The look-alikes are first picked from every character set alone in its cell
+    #: (harness/vision/confusables.py: fast, but a glyph alone scores lower than in its
+    #: line, measured up to 0.21 lower: ワ for ウ in a dialog's title, 0.63 alone, 0.84 in
+    #: the line) at ``alike_floor - alike_prefilter``; at most ``alike_tried`` of them are
+    #: then drawn in the line and scored there.
+    alike_prefilter: float = 0.3
+    alike_tried: int = 80
 
 
     def accept(self, small: bool, sigma: float, char: str = "") -> float:
@@ -320,6 +347,7 @@ class GlyphChecker:
         self._ref_values: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
         self._ref_grey: dict[tuple[str, str], np.ndarray] = {}
         self._twin_cache: dict[tuple[object, ...], dict[int, np.ndarray]] = {}
+        self._alike_cache: dict[tuple[object, ...], dict[str, np.ndarray] | str] = {}
 
     def _reference_values(self, ref: Reference, size: tuple[int, int]) -> np.ndarray:
         key = (ref.name, size)
@@ -414,6 +442,7 @@ class GlyphChecker:
         total = sum(len(seg.text) for seg in rendering.segments)
         weakest, n, most_blur = 1.0, 0, 0.0
         untold: list[str] = []  # glyphs with a twin judged by their score alone
+        lifted: list[str] = []  # glyphs under their score told from their look-alikes
         for i, seg in enumerate(rendering.segments):
             bx, by, _, _ = _scaled(seg.box(pad), s)
             fx, fy, line_score = placed[i]
@@ -428,7 +457,9 @@ class GlyphChecker:
                     f"beyond what tells {'small ' if small else ''}type's strokes apart "
                     f"(sigma <= {1 / p.sharpest(small):g})", 0.0, _union(boxes),
                     rank=1.0 + n / total, lines=lines)
-            for k, (score, unread, likeness) in enumerate(scores):
+            for k, glyph in enumerate(scores):
+                score, unread, likeness, alike = (glyph.score, glyph.unread, glyph.likeness,
+                                                  glyph.alike)
                 weakest = min(weakest, score)
                 told = likeness is not None and likeness[1] <= p.twin_max_se
                 need = p.accept(small, sigma, "" if told else seg.text[k])
@@ -447,10 +478,23 @@ class GlyphChecker:
                         f"twin {TWINS[seg.text[k]]!r} ({likeness[0]:.2f} of the way from one "  # type: ignore[index]
                         f"to the other; its score {score:.2f}, blur sigma {sigma:g})", score,
                         _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
+                if score < need and isinstance(alike, _Alike) and alike.stands:
+                    lifted.append(f"{seg.text[k]!r} {score:.2f} < {need:.2f}: "
+                                  f"{alike.describe()}")
+                    continue
+                if score < need and isinstance(alike, _Alike) and alike.drawn_as:
+                    return _Verdict(
+                        False, f"glyph {n + k + 1} of {total} {seg.text[k]!r} is drawn as "
+                        f"{alike.drawn_as!r}, which looks like it through the camera's blur "
+                        f"({alike.describe()}; its score {score:.2f}, blur sigma {sigma:g})",
+                        score, _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
                 if score < need:
+                    why = "" if alike is None else (
+                        f"; not told from what looks like it: "
+                        f"{alike if isinstance(alike, str) else alike.describe()}")
                     return _Verdict(
                         False, f"glyph {n + k + 1} of {total} {seg.text[k]!r} does not match "
-                        f"its rendering ({score:.2f} < {need:.2f}, blur sigma {sigma:g})",
+                        f"its rendering ({score:.2f} < {need:.2f}, blur sigma {sigma:g}){why}",
                         score,
                         _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
             n += len(seg.text)
@@ -460,6 +504,9 @@ class GlyphChecker:
             caveat = (f"; not told apart from their near twins ({pairs}: the font does not "
                       "fit the panel's glyph, or the camera's blur hides the difference), "
                       "judged by their score alone")
+        if lifted:
+            caveat += (f"; under their score but told from every character that looks like "
+                       f"them: {'; '.join(lifted)}")
         return _Verdict(True, f"every glyph of {total} matches how "
                         f"{rendering.reference.name} draws it (weakest {weakest:.2f}, "
                         f"blur sigma up to {most_blur:g}){caveat}",
@@ -482,10 +529,11 @@ class GlyphChecker:
 
     def _glyphs(self, seg: _Segment, ref_values: np.ndarray, screen: _Screen,
                 shift: tuple[int, int], s: float, pad: int, reference: Reference,
-                ) -> tuple[list[tuple[float, str, tuple[float, float] | None]], float]:
+                ) -> tuple[list[_Glyph], float]:
         """Each glyph's score against its rendering, blurred as the camera blurs, why it
-        is unread ("" when it is read) and, for a glyph with a near twin, how far it is drawn
-        towards that twin (None: no twin, or no direction to it); and that blur (sigma,
+        is unread ("" when it is read), for a glyph with a near twin how far it is drawn
+        towards that twin (None: no twin, or no direction to it), and for a glyph under the
+        score it must reach how it stands against its look-alikes; and that blur (sigma,
         reference pixels)."""
         p = self.params
         values = screen.values
@@ -505,14 +553,15 @@ class GlyphChecker:
         wave = self._moire(ref_values, values, (bx, by, bw, bh), shift, best_sigma * s)
         slack = max(1, int(round(p.slack * s)) + 1)
         line_sd = float(template.std()) or 1.0
-        scores: list[tuple[float, str, tuple[float, float] | None]] = []
+        scores: list[_Glyph] = []
+        small = seg.line.box[3] < p.small_line
         x0 = int(np.floor(seg.line.edges[seg.first])) - pad
         for k in range(seg.first, seg.last):
             c0 = int(round((seg.line.edges[k] - x0) * s))
             c1 = int(round((seg.line.edges[k + 1] - x0) * s))
             glyph = template[:, max(0, c0):min(template.shape[1], c1 + 1)]
             if glyph.shape[1] < 2:
-                scores.append((1.0, "", None))
+                scores.append(_Glyph(1.0))
                 continue
             box = (bx + shift[0] + c0 - slack, by + shift[1] - slack,
                    glyph.shape[1] + 2 * slack, glyph.shape[0] + 2 * slack)
@@ -528,7 +577,7 @@ class GlyphChecker:
                     inner = inner - fit.reshape(inner.shape)
                 # Half weight: a blurred line's neighbours spill into a space's cell, and a
                 # space missing shifts the glyphs after it (they fail).
-                scores.append((1.0 - 0.5 * float(inner.std()) / max(line_sd, 1e-3), "", None))
+                scores.append(_Glyph(1.0 - 0.5 * float(inner.std()) / max(line_sd, 1e-3)))
                 continue
             (gx, gy), _ = _best(patch, glyph, p.blank_sd)  # type: ignore[misc]
             at = (box[0] + gx, box[1] + gy, glyph.shape[1], glyph.shape[0])
@@ -536,12 +585,68 @@ class GlyphChecker:
             score, unread = _judge_glyph(_cut(values, at), glyph, clipped,
                                          wave.at(at) if wave else None, p, s)
             likeness = None
+            columns = np.s_[:, max(0, c0):min(template.shape[1], c1 + 1)]
             if towards is not None and k in towards and not unread:
-                likeness = _likeness(values, patch.shape, box, glyph,
-                                     towards[k][:, max(0, c0):min(template.shape[1], c1 + 1)],
-                                     wave)
-            scores.append((score, unread, likeness))
+                likeness = _likeness(values, patch.shape, box, glyph, towards[k][columns], wave)
+            told = likeness is not None and likeness[1] <= p.twin_max_se
+            alike = None
+            if not unread and p.alike_floor <= score < p.accept(
+                    small, best_sigma, "" if told else seg.line.text[k]):
+                key = (reference.name, seg.line.source, seg.line.start, k, pad,
+                       template.shape, best_sigma, c0, c1)
+                ways = self._alike_cache.get(key)
+                if ways is None:
+                    ways = self._alike_ways(reference, seg, k, pad, template.shape,
+                                            best_sigma, s)
+                    if not isinstance(ways, str):
+                        # Each drawn in the line as the camera would show it without
+                        # noise: only those that would score into this band are fitted.
+                        ways = {c: way[columns] for c, way in ways.items()
+                                if _judge_glyph(glyph + way[columns], glyph,
+                                                np.zeros(glyph.shape, bool), None, p, s)[0]
+                                >= p.alike_floor - p.alike_slack}
+                        ways = ways if len(ways) <= p.alike_most else \
+                            f"{len(ways)} characters look like it through this blur"
+                    self._alike_cache[key] = ways
+                alike = ways if isinstance(ways, str) else _Alike.judge(
+                    {c: _likeness(values, patch.shape, box, glyph, way, wave)
+                     for c, way in ways.items()}, p)
+            scores.append(_Glyph(score, unread, likeness, alike))
         return scores, best_sigma
+
+    def _alike_ways(self, reference: Reference, seg: _Segment, k: int, pad: int,
+                    shape: tuple[int, ...], sigma: float, s: float,
+                    ) -> dict[str, np.ndarray] | str:
+        """The way from glyph ``k`` of ``seg`` to each character that looks like it through
+        a blur of ``sigma`` (reference pixels; harness/vision/confusables.py), over the
+        segment's template (``shape``, blurred alike); or why there are none to fit."""
+        p = self.params
+        char = seg.line.text[k]
+        x0 = seg.line.edges[k]
+        cell = (x0, seg.line.box[1], seg.line.edges[k + 1] - x0, seg.line.box[3])
+        fitted = twins.fitted(self._reference_grey(reference), char, cell)
+        if fitted is None:
+            return "the font does not fit the panel's glyph"
+        later = [g for g in p.sigmas if g > sigma][:1]  # the camera's blur, known to a step
+        alikes = confusables.look_alikes(
+            char, fitted.size, max(2, int(round(cell[2]))), sigma,
+            p.alike_floor - p.alike_prefilter, p.residual_sigma, tuple(later))
+        if len(alikes) > p.alike_tried:
+            return f"{len(alikes)} characters may look like it through this blur"
+        return {other: _blur(self._on_template(fitted.towards(other), seg, pad, shape), sigma * s)
+                for other in alikes}
+
+    @staticmethod
+    def _on_template(way: twins.Direction, seg: _Segment, pad: int,
+                     shape: tuple[int, ...]) -> np.ndarray:
+        """``way`` (reference pixels) placed over the segment's template of ``shape``."""
+        bx, by, bw, bh = seg.box(pad)
+        canvas = np.zeros((bh, bw), np.float32)
+        dx, dy, _, _ = way.box
+        _paste(canvas, way.delta, dx - bx, dy - by)
+        if (bh, bw) == tuple(shape):
+            return canvas
+        return cv2.resize(canvas, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
 
     def _twins(self, reference: Reference, seg: _Segment, pad: int, shape: tuple[int, ...],
                sigma: float) -> dict[int, np.ndarray] | None:
@@ -557,19 +662,12 @@ class GlyphChecker:
         if drawn is None:
             drawn = {}
             grey = self._reference_grey(reference)
-            bx, by, bw, bh = seg.box(pad)
             for k in wanted:
                 x0 = seg.line.edges[k]
                 cell = (x0, seg.line.box[1], seg.line.edges[k + 1] - x0, seg.line.box[3])
                 way = twins.direction(grey, seg.line.text[k], cell)
-                if way is None:
-                    continue
-                canvas = np.zeros((bh, bw), np.float32)
-                dx, dy, dw, dh = way.box
-                _paste(canvas, way.delta, dx - bx, dy - by)
-                drawn[k] = cv2.resize(canvas, (shape[1], shape[0]),
-                                      interpolation=cv2.INTER_AREA) \
-                    if (bh, bw) != tuple(shape) else canvas
+                if way is not None:
+                    drawn[k] = self._on_template(way, seg, pad, shape)
             self._twin_cache[key] = drawn
         return {k: _blur(v, sigma) for k, v in drawn.items()}
 
@@ -708,6 +806,54 @@ def _likeness(values: np.ndarray, reach: tuple[int, ...], box: Box, glyph: np.nd
                 best = (float(rss[0]), toward / gain,
                         float(np.sqrt(max(noise * spread, 0.0))) / gain)
     return None if best is None else (best[1], best[2])
+
+
+@attrs.frozen
+class _Alike:
+    """A glyph under its score against the characters that look like it: each one's share
+    of the way (0: the glyph, 1: that character) and its standard error (None: no way to
+    fit, the difference blurred away)."""
+
+    fits: dict[str, tuple[float, float] | None]
+    split: float
+    max_se: float
+
+    @classmethod
+    def judge(cls, fits: dict[str, tuple[float, float] | None], p: TextParams) -> _Alike:
+        return cls(fits, p.twin_split, p.twin_max_se)
+
+    @property
+    def untold(self) -> list[str]:
+        return [c for c, f in self.fits.items() if f is None or f[1] > self.max_se]
+
+    @property
+    def drawn_as(self) -> str | None:
+        """The character the glyph is drawn as (told, and half way or more), if any."""
+        told = {c: f for c, f in self.fits.items() if f is not None and f[1] <= self.max_se}
+        nearest = max(told, key=lambda c: told[c][0], default=None)
+        return nearest if nearest is not None and told[nearest][0] >= self.split else None
+
+    @property
+    def stands(self) -> bool:
+        return not self.untold and self.drawn_as is None
+
+    def describe(self) -> str:
+        if not self.fits:
+            return "no other character scores so through this blur"
+        parts = [f"{c} {f[0]:.2f}±{f[1]:.2f}" if f is not None else f"{c} blurred away"
+                 for c, f in self.fits.items()]
+        return f"of the way to each look-alike: {', '.join(parts)}"
+
+
+@attrs.frozen
+class _Glyph:
+    """One glyph judged: see GlyphChecker._glyphs."""
+
+    score: float
+    unread: str = ""
+    likeness: tuple[float, float] | None = None
+    #: Under its score: how it stands against its look-alikes (or why it cannot).
+    alike: _Alike | str | None = None
 
 
 @attrs.frozen

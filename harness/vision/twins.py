@@ -40,8 +40,9 @@ class TwinParams:
     min_fit: float = 0.9
     #: Pixels around a glyph's cell the fit may move the rendering and the direction spans.
     margin: int = 4
-    #: Font sizes tried around the cell's advance (full-width glyphs: advance = size).
-    sizes: tuple[int, ...] = (-1, 0, 1)
+    #: Font sizes tried around the cell's advance (full-width glyphs: advance = size) and
+    #: around the line box's height over the font's (half-width glyphs: ``OK``).
+    sizes: tuple[int, ...] = (-2, -1, 0, 1)
 
 
 @attrs.frozen(eq=False)
@@ -60,20 +61,49 @@ class Direction:
 _fonts = Fonts("to tell a glyph from its near twin of another script")
 
 
+#: Noto Sans CJK's line box (ascender to descender) in ems.
+LINE_EM = 1.448
+
 _SUPER = 4  # glyphs are set 4x larger and shrunk: their place to a quarter pixel
 
 
-def _ink(char: str, size: int, canvas: tuple[int, int], origin: tuple[float, float],
-         ) -> np.ndarray:
+def ink_at(char: str, size: int, canvas: tuple[int, int], origin: tuple[float, float], *,
+           fine: bool = True) -> np.ndarray:
     """``char`` in Noto Sans CJK JP at ``size`` px, the top left of its line box (the
-    ascender, as the panel sets a line) at ``origin``: ink 0..1 on a ``canvas`` (w, h)."""
+    ascender, as the panel sets a line) at ``origin``: ink 0..1 on a ``canvas`` (w, h).
+    ``fine``: placed to a quarter pixel (set 4x larger and shrunk); else at whole pixels,
+    six times faster (a bank of every character, harness/vision/confusables.py)."""
     from PIL import Image, ImageDraw
 
-    big = Image.new("L", (canvas[0] * _SUPER, canvas[1] * _SUPER), 0)
-    ImageDraw.Draw(big).text((origin[0] * _SUPER, origin[1] * _SUPER), char,
-                             font=_fonts.get(size * _SUPER), fill=255, anchor="la")
+    k = _SUPER if fine else 1
+    big = Image.new("L", (canvas[0] * k, canvas[1] * k), 0)
+    ImageDraw.Draw(big).text((origin[0] * k, origin[1] * k), char,
+                             font=_fonts.get(size * k), fill=255, anchor="la")
     ink = np.asarray(big, np.float32) / 255.0
-    return cv2.resize(ink, canvas, interpolation=cv2.INTER_AREA)
+    return cv2.resize(ink, canvas, interpolation=cv2.INTER_AREA) if fine else ink
+
+
+@attrs.frozen(eq=False)
+class Fitted:
+    """``char`` as the font sets it where the reference draws it: the size and place that fit
+    the reference's glyph best, in the reference's grey levels."""
+
+    char: str
+    size: int
+    #: The top left of the line box (the ascender) on the canvas :attr:`box` spans.
+    origin: tuple[float, float]
+    box: Box
+    #: Grey levels per unit of ink (negative for dark text on a light page).
+    gain: float
+    #: How well the font's rendering fits the reference's glyph (correlation).
+    fit: float
+    ink: np.ndarray
+
+    def towards(self, other: str) -> Direction:
+        """The way from this glyph to ``other`` set at the same size and place."""
+        theirs = ink_at(other, self.size, (self.box[2], self.box[3]), self.origin)
+        return Direction(self.char, other, self.box,
+                         (self.gain * (theirs - self.ink)).astype(np.float32), self.fit)
 
 
 def direction(grey: np.ndarray, char: str, cell: tuple[float, int, float, int], *,
@@ -81,24 +111,24 @@ def direction(grey: np.ndarray, char: str, cell: tuple[float, int, float, int], 
     """The direction from ``char`` to its twin where the reference (``grey``, reference
     pixels) draws ``char`` in ``cell`` (its advance by the line's box, from the font's
     ascender to its descender); None when ``char`` has no twin or the font does not fit the
-    reference's glyph (``fit`` then says how badly: see :func:`fit_only`)."""
-    found = _fit(grey, char, cell, params or TwinParams())
-    return found if found is not None and found.fit >= (params or TwinParams()).min_fit \
-        else None
+    reference's glyph."""
+    twin = TWINS.get(char)
+    found = fitted(grey, char, cell, params) if twin is not None else None
+    return found.towards(twin) if found is not None else None
 
 
-def fit_only(grey: np.ndarray, char: str, cell: tuple[float, int, float, int],
-             params: TwinParams | None = None) -> float:
-    """How well the font fits the reference's ``char`` (for a verdict's detail)."""
-    found = _fit(grey, char, cell, params or TwinParams())
-    return found.fit if found is not None else 0.0
+def fitted(grey: np.ndarray, char: str, cell: tuple[float, int, float, int],
+           params: TwinParams | None = None) -> Fitted | None:
+    """``char`` set in the font where the reference draws it in ``cell``; None where the
+    font does not fit the reference's glyph (a panel's own face): nothing drawn in the font
+    then stands for the panel's glyphs."""
+    p = params or TwinParams()
+    found = _fit(grey, char, cell, p)
+    return found if found is not None and found.fit >= p.min_fit else None
 
 
 def _fit(grey: np.ndarray, char: str, cell: tuple[float, int, float, int],
-         p: TwinParams) -> Direction | None:
-    twin = TWINS.get(char)
-    if twin is None:
-        return None
+         p: TwinParams) -> Fitted | None:
     x, y, w, h = cell
     m = p.margin
     gh, gw = grey.shape
@@ -112,10 +142,10 @@ def _fit(grey: np.ndarray, char: str, cell: tuple[float, int, float, int],
     # The rendering slides over the cell, a margin each way.
     canvas = (x1 - x0 + 2 * m, y1 - y0 + 2 * m)
     best: tuple[float, int, tuple[float, float]] | None = None
-    for step in p.sizes:
-        size = max(6, int(round(w)) + step)
+    around = dict.fromkeys((int(round(w)), int(round(h / LINE_EM))))
+    for size in dict.fromkeys(max(6, base + step) for base in around for step in p.sizes):
         origin = (x - x0 + m, y - y0 + m)
-        ink = _ink(char, size, canvas, origin)
+        ink = ink_at(char, size, canvas, origin)
         if float(ink.std()) < 1e-3:
             continue
         scores = cv2.matchTemplate(ink, seen, cv2.TM_CCOEFF_NORMED)
@@ -126,11 +156,9 @@ def _fit(grey: np.ndarray, char: str, cell: tuple[float, int, float, int],
         return None
     score, size, origin = best
     shape = (x1 - x0, y1 - y0)
-    mine = _ink(char, size, shape, origin)
-    other = _ink(twin, size, shape, origin)
+    mine = ink_at(char, size, shape, origin)
     # The reference's grey levels as the rendering's ink: gain (negative for dark text)
     # and offset.
     a = np.stack([np.ones(mine.size), mine.ravel()], 1)
     (_, gain), *_ = np.linalg.lstsq(a, seen.ravel(), rcond=None)
-    return Direction(char, twin, (x0, y0, x1 - x0, y1 - y0),
-                     (float(gain) * (other - mine)).astype(np.float32), score)
+    return Fitted(char, size, origin, (x0, y0, x1 - x0, y1 - y0), float(gain), score, mine)
