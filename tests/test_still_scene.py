@@ -280,6 +280,12 @@ def test_a_clock_tick_the_reference_masks_is_vouched_for_and_nothing_more() -> N
     world.clock.sleep(61.0 - world.clock.wallclock().second)
     assert source.still_frame(last.frame) is None
     assert source.still_frame(last.frame, [(0.0, 0.0, 0.5, 0.5)]) is None
+    # A mask two pixels short of the clock's box on any side does not cover it.
+    x, y, w, h = clock
+    width, height = source.renderer.look.size
+    for short in ((x + 2, y, w - 2, h), (x, y, w - 2, h), (x, y, w, h - 2)):
+        part = (short[0] / width, short[1] / height, short[2] / width, short[3] / height)
+        assert source.still_frame(last.frame, [part]) is None, short
     assert source.still_frame(last.frame, masks) is not None
     vouched = watcher.look()
     assert vouched.frame.index == last.frame.index and vouched.state == last.state
@@ -294,10 +300,21 @@ def test_only_a_tick_of_the_clock_is_forgiven() -> None:
     """The scene's key differs only in the clock's text: forgiven where masked. A page
     changed, a lamp, a camera knocked: never."""
     only = EmulatedScreenSource._only_clock
-    page, lamps, renderer, camera = ("page", "09:14", None, None), (), object(), object()
-    scene = (page, lamps, renderer, camera, 0)
-    assert only((("page", "09:15", None, None), lamps, renderer, camera, 0), scene)
-    assert not only((("other", "09:15", None, None), lamps, renderer, camera, 0), scene)
-    assert not only((("page", "09:15", None, None), lamps, renderer, camera, 1), scene)
-    assert not only((("page", "09:15", "spinner", 1.0), lamps, renderer, camera, 0), scene)
-    assert not only((("page", None, None, None), lamps, renderer, camera, 0), scene)
+    renderer = primed_renderer(load_device_spec(maker_file("panasonic")).display, "panasonic")
+    first = Drawn("first", "first", ("マイナンバーカードを置いてください",))
+    at = dt.datetime(2026, 1, 10, 9, 14, 5, tzinfo=JST)
+    tick = at + dt.timedelta(minutes=1)
+    lamps, camera = (), object()
+
+    def scene(drawn: Drawn = first, when: dt.datetime | None = at, t: float = 1.0,
+              bumps: int = 0) -> tuple[object, ...]:
+        return (renderer.picture_key(drawn, t, when), lamps, renderer, camera, bumps)
+
+    assert only(scene(when=tick), scene())
+    assert not only(scene(), scene())  # nothing changed: not a tick
+    assert not only(scene(attrs.evolve(first, texts=("別の文",)), tick), scene())
+    assert not only(scene(when=tick, bumps=1), scene())
+    assert not only(scene(attrs.evolve(first, overlay="spinner"), tick), scene())
+    assert only(scene(when=None), scene())  # --:-- in the same box
+    dark = attrs.evolve(first, shows="off")
+    assert not only(scene(dark, tick), scene(dark))  # a dark page draws no clock

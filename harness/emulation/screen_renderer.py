@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import attrs
 import cv2
@@ -97,6 +98,17 @@ def _clean(text: str) -> str:
     return text.replace("\ufe0f", "")
 
 
+class PictureKey(NamedTuple):
+    """What one rendered picture depends on (:meth:`ScreenRenderer.picture_key`)."""
+
+    content: object
+    #: The header clock's text (None: no clock drawn); it changes only :meth:`clock_box`.
+    clock: str | None
+    overlay: str | None
+    #: The loading circle's time (it turns).
+    spin: float | None
+
+
 class ScreenRenderer:
     """Draws :class:`Drawn` contents in one device's :class:`ScreenLook`."""
 
@@ -127,13 +139,13 @@ class ScreenRenderer:
 
     def picture_key(
         self, drawn: Drawn, t: float = 0.0, wallclock: dt.datetime | None = None
-    ) -> tuple[object, ...]:
+    ) -> PictureKey:
         """What :meth:`render` draws from these arguments: two equal keys, one picture."""
         # (The palette's kind is in the content key.)
         dark = _palette_kind(drawn.shows) == "dark"
         clock = self._clock_text(wallclock) if self.look.clock and not dark else None
-        return (drawn.content_key, clock, drawn.overlay,
-                t if drawn.overlay == "spinner" else None)
+        return PictureKey(drawn.content_key, clock, drawn.overlay,
+                          t if drawn.overlay == "spinner" else None)
 
     def render(
         self, drawn: Drawn, t: float = 0.0, wallclock: dt.datetime | None = None

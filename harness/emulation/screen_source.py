@@ -22,7 +22,7 @@ from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.lamps import LampState, check_looks, lamp_states
 from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.screen_look import ScreenLook
-from harness.emulation.screen_renderer import Drawn, ScreenRenderer
+from harness.emulation.screen_renderer import Drawn, PictureKey, ScreenRenderer
 from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
@@ -118,20 +118,23 @@ class EmulatedScreenSource:
     def _only_clock(now: tuple[object, ...], then: tuple[object, ...]) -> bool:
         """The two scenes differ only in the time the header's clock shows."""
         picture, before = now[0], then[0]
-        assert isinstance(picture, tuple) and isinstance(before, tuple)
-        return (now[1:] == then[1:] and picture[1] is not None and before[1] is not None
-                and picture[:1] + picture[2:] == before[:1] + before[2:])
+        assert isinstance(picture, PictureKey) and isinstance(before, PictureKey)
+        return (now[1:] == then[1:] and None not in (picture.clock, before.clock)
+                and picture.clock != before.clock
+                and picture._replace(clock=None) == before._replace(clock=None))
 
     def _masked_clock(self, ignoring: Sequence[Box]) -> bool:
+        """The clock's whole box lies inside one of ``ignoring``, to a pixel (a reference's
+        box is rounded to its own pixels)."""
         box = self.renderer.clock_box()
         if box is None:
             return False
         width, height = self.renderer.look.size
         x0, y0, x1, y1 = (box[0] / width, box[1] / height, (box[0] + box[2]) / width,
                           (box[1] + box[3]) / height)
-        slack = 0.005  # a reference's box is rounded to its own pixels
-        return any(x <= x0 + slack and y <= y0 + slack and x + w >= x1 - slack
-                   and y + h >= y1 - slack for x, y, w, h in ignoring)
+        sx, sy = 1.0 / width, 1.0 / height
+        return any(x <= x0 + sx and y <= y0 + sy and x + w >= x1 - sx and y + h >= y1 - sy
+                   for x, y, w, h in ignoring)
 
     def _scene_key(self, drawn: Drawn, t: float, wallclock: dt.datetime,
                    lamps: tuple[LampState, ...]) -> tuple[object, ...]:

@@ -196,7 +196,8 @@ class ScreenWatcher:
     def _unchanged(self) -> Frame | None:
         """The last look's frame, stamped now, when the source vouches nothing in front of
         it changed since (``KnowsStillScene``) but what the recognised reference masks (a
-        clock: no look reads it); None otherwise (a real camera)."""
+        clock: classifying and motion leave it out; a decision point's OCR then shows the
+        time of the frame's capture there); None otherwise (a real camera)."""
         last = self.last
         if last is None or self.stopped is not None or not isinstance(
                 self.source, KnowsStillScene):
