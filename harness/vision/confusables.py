@@ -9,7 +9,9 @@ is the glyph the expected one, or one of the characters that look like it? This 
 names those characters.
 
 The characters a panel's firmware draws: JIS X 0208 (kana, kanji of levels 1 and 2, symbols,
-full-width forms), printable ASCII and the JIS X 0201 half-width katakana. Each is set in
+full-width forms) and Windows' Shift_JIS (cp932: NEC's row 13, the IBM extensions, and the
+forms Windows maps some of JIS's to), printable ASCII and the JIS X 0201 half-width
+katakana (user-defined codes draw nothing in the font and are left out). Each is set in
 Noto Sans CJK JP at the glyph's size and blurred as the camera blurs the line, and scored
 against the expected glyph as the text check scores one (:func:`look_alikes`). A glyph set
 alone in its cell scores lower than it does in its line (measured up to 0.21 lower), so this
@@ -27,19 +29,30 @@ import numpy as np
 from harness.vision.twins import LINE_EM, ink_at
 
 #: Pixels each way a glyph may be shifted against another when they are compared (the text
-#: check's slack).
-SHIFT = 2
+#: check's slack at the references' size, and the pixel it adds).
+SHIFT = 3
+#: Rows above and below the line box the text check cuts with a glyph (its pad).
+PAD = 4
 #: Blank pixels round each glyph's line box in the bank (the shifts and the blur need them).
-_MARGIN = SHIFT + 8
+_MARGIN = SHIFT + PAD + 4
 
 
 def _charset() -> str:
     chars: list[str] = [chr(c) for c in range(0x21, 0x7F)]  # printable ASCII
     chars += [chr(c) for c in range(0xFF61, 0xFFA0)]  # JIS X 0201 katakana
+    chars += ["\u00a5", "\u203e"]  # JIS X 0201's yen sign and overline
     for hi in range(0xA1, 0xFF):  # JIS X 0208, by its EUC-JP rows
         for lo in range(0xA1, 0xFF):
             try:
                 chars.append(bytes([hi, lo]).decode("euc_jp"))
+            except UnicodeDecodeError:
+                continue
+    # Windows' Shift_JIS (cp932): the same rows mapped as Windows maps them (～ for 〜,
+    # － for −), NEC's row 13 (①, Ⅰ, ㈱) and the IBM extensions, as firmware draws them.
+    for hi in [*range(0x81, 0xA0), *range(0xE0, 0xFD)]:
+        for lo in [*range(0x40, 0x7F), *range(0x80, 0xFD)]:
+            try:
+                chars.append(bytes([hi, lo]).decode("cp932"))
             except UnicodeDecodeError:
                 continue
     return "".join(dict.fromkeys(chars))
@@ -52,9 +65,9 @@ def _canvas(size: int) -> tuple[int, int]:
     return (size + 2 * _MARGIN, int(np.ceil(LINE_EM * size)) + 2 * _MARGIN)
 
 
-# Banks are kept as bytes (a character set at 22 px: 17 MB), a few at a time: a screen's
-# small type comes in one or two sizes and a camera's blur changes slowly.
-@functools.lru_cache(maxsize=2)
+# Banks are kept as bytes (the character set at 22 px: 19 MB), a few at a time: a screen's
+# small type comes in a few sizes and a camera's blur changes slowly.
+@functools.lru_cache(maxsize=4)
 def _bank(size: int) -> tuple[np.ndarray, str]:
     """Every character of :data:`CHARSET` with ink, set at ``size`` px on a canvas of its
     own (the line box's top left at the margin): (n, h, w) ink 0..255, and the characters."""
@@ -68,7 +81,7 @@ def _bank(size: int) -> tuple[np.ndarray, str]:
     return np.stack(inks), "".join(chars)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=6)
 def _blurred(size: int, sigma: float) -> np.ndarray:
     bank, _ = _bank(size)
     if sigma <= 0:
@@ -108,7 +121,7 @@ def look_alikes(char: str, size: int, advance: int, sigma: float, floor: float,
 
 def _scored(char: str, size: int, advance: int, sigma: float, blur: float, floor: float,
             residual_sigma: float) -> list[tuple[str, float]]:
-    _, chars = _bank(size)
+    bank, chars = _bank(size)
     stack = _blurred(size, blur)
     n, h, w = stack.shape
     mine = ink_at(char, size, (w, h), (_MARGIN, _MARGIN), fine=False) * 255
@@ -116,8 +129,8 @@ def _scored(char: str, size: int, advance: int, sigma: float, blur: float, floor
         mine = cv2.GaussianBlur(mine, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     # The expected glyph's cell, as the check cuts it: its advance, the line box and a
     # few pixels round both.
-    y0, x0 = _MARGIN - SHIFT, _MARGIN - 1
-    ch, cw = int(np.ceil(LINE_EM * size)) + 2 * SHIFT, min(advance, size + 6) + 2
+    y0, x0 = _MARGIN - PAD, _MARGIN - 1
+    ch, cw = int(np.ceil(LINE_EM * size)) + 2 * PAD, min(advance, size + 4) + 2
     cell = mine[y0:y0 + ch, x0:x0 + cw].astype(np.float64)
     g0 = cell - cell.mean()
     if float(g0.std()) < 1e-4:
@@ -160,6 +173,8 @@ def _scored(char: str, size: int, advance: int, sigma: float, blur: float, floor
     contrast = gain * float(np.percentile(g0, 99) - np.percentile(g0, 1))
     score = np.where(contrast > 1e-6,
                      np.minimum(best[near], 1.0 - peak / np.maximum(contrast, 1e-6)), -1.0)
-    same = best[near] >= 0.999
+    # The same picture unblurred (a compatibility form drawn alike): not another character.
+    drawn = np.rint(ink_at(char, size, (w, h), (_MARGIN, _MARGIN), fine=False) * 255)
+    same = (bank[near] == drawn.astype(np.uint8)).all(axis=(1, 2))
     return [(chars[near[i]], float(score[i])) for i in range(len(near))
             if score[i] >= floor and not same[i] and chars[near[i]] != char]

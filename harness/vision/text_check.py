@@ -593,17 +593,19 @@ class GlyphChecker:
             if not unread and p.alike_floor <= score < p.accept(
                     small, best_sigma, "" if told else seg.line.text[k]):
                 key = (reference.name, seg.line.source, seg.line.start, k, pad,
-                       template.shape, best_sigma, c0, c1)
+                       template.shape, best_sigma, s, c0, c1)
                 ways = self._alike_cache.get(key)
                 if ways is None:
                     ways = self._alike_ways(reference, seg, k, pad, template.shape,
                                             best_sigma, s)
                     if not isinstance(ways, str):
                         # Each drawn in the line as the camera would show it without
-                        # noise: only those that would score into this band are fitted.
+                        # noise, placed as a glyph is: only those that would score into
+                        # this band are fitted; a near twin always is.
+                        twin = TWINS.get(seg.line.text[k])
                         ways = {c: way[columns] for c, way in ways.items()
-                                if _judge_glyph(glyph + way[columns], glyph,
-                                                np.zeros(glyph.shape, bool), None, p, s)[0]
+                                if c == twin or _placed_score(
+                                    template + way, glyph, (max(0, c0), slack), p, s)
                                 >= p.alike_floor - p.alike_slack}
                         ways = ways if len(ways) <= p.alike_most else \
                             f"{len(ways)} characters look like it through this blur"
@@ -633,6 +635,8 @@ class GlyphChecker:
             p.alike_floor - p.alike_prefilter, p.residual_sigma, tuple(later))
         if len(alikes) > p.alike_tried:
             return f"{len(alikes)} characters may look like it through this blur"
+        if char in TWINS and TWINS[char] not in alikes:  # its near twin, whatever it scores
+            alikes = (*alikes, TWINS[char])
         return {other: _blur(self._on_template(fitted.towards(other), seg, pad, shape), sigma * s)
                 for other in alikes}
 
@@ -768,6 +772,22 @@ def _judge_glyph(seen: np.ndarray, glyph: np.ndarray, clipped: np.ndarray,
         float(np.sqrt((kept * kept).sum() * (g0[keep] ** 2).sum())), 1e-6)
     # One score per glyph: the correlation, lowered where a stroke is missing or extra.
     return max(-1.0, min(ncc, 1.0 - peak)), ""
+
+
+def _placed_score(line: np.ndarray, glyph: np.ndarray, at: tuple[int, int], p: TextParams,
+                  s: float) -> float:
+    """The score a glyph of ``line`` (a segment's template, another glyph drawn in) gets
+    against ``glyph`` as the check judges one: placed where it fits best within the slack
+    round its cell (``at``: the cell's column and the slack in pixels), then judged."""
+    c0, slack = at
+    gh, gw = glyph.shape
+    patch = _cut(line, (c0 - slack, -slack, gw + 2 * slack, gh + 2 * slack))
+    found = _best(patch, glyph, p.blank_sd)
+    if found is None:
+        return -1.0
+    (gx, gy), _ = found
+    seen = _cut(line, (c0 - slack + gx, -slack + gy, gw, gh))
+    return _judge_glyph(seen, glyph, np.zeros(glyph.shape, bool), None, p, s)[0]
 
 
 def _likeness(values: np.ndarray, reach: tuple[int, ...], box: Box, glyph: np.ndarray,
