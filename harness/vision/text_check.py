@@ -171,7 +171,7 @@ class TextParams:
     #: ``alike_most`` of them, or a font that does not fit the panel's glyph (a real
     #: panel's own face): the score decides, as before. Measured (benchmarks/
     #: text_check.py, 2026-12-04): bench-camera frames failing 3 -> 2 of 1,044 (left: the
-    #: O of OK at sigma 2, which 2,369 characters may look like), mutants caught 636 of 636
+    #: O of OK at sigma 2, which 2,735 characters may look like), mutants caught 636 of 636
     #: before and after.
     alike_floor: float = 0.78
     alike_slack: float = 0.05
