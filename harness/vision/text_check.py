@@ -458,11 +458,10 @@ class GlyphChecker:
                     f"(sigma <= {1 / p.sharpest(small):g})", 0.0, _union(boxes),
                     rank=1.0 + n / total, lines=lines)
             for k, glyph in enumerate(scores):
-                score, unread, likeness, alike = (glyph.score, glyph.unread, glyph.likeness,
-                                                  glyph.alike)
+                score, unread, likeness, alike, told, need = (
+                    glyph.score, glyph.unread, glyph.likeness, glyph.alike, glyph.told,
+                    glyph.need)
                 weakest = min(weakest, score)
-                told = likeness is not None and likeness[1] <= p.twin_max_se
-                need = p.accept(small, sigma, "" if told else seg.text[k])
                 if seg.text[k] in TWINS and not told:
                     untold.append(seg.text[k])
                 if unread:
@@ -561,7 +560,7 @@ class GlyphChecker:
             c1 = int(round((seg.line.edges[k + 1] - x0) * s))
             glyph = template[:, max(0, c0):min(template.shape[1], c1 + 1)]
             if glyph.shape[1] < 2:
-                scores.append(_Glyph(1.0))
+                scores.append(_Glyph(1.0, p.accept(small, best_sigma)))
                 continue
             box = (bx + shift[0] + c0 - slack, by + shift[1] - slack,
                    glyph.shape[1] + 2 * slack, glyph.shape[0] + 2 * slack)
@@ -577,7 +576,8 @@ class GlyphChecker:
                     inner = inner - fit.reshape(inner.shape)
                 # Half weight: a blurred line's neighbours spill into a space's cell, and a
                 # space missing shifts the glyphs after it (they fail).
-                scores.append(_Glyph(1.0 - 0.5 * float(inner.std()) / max(line_sd, 1e-3)))
+                scores.append(_Glyph(1.0 - 0.5 * float(inner.std()) / max(line_sd, 1e-3),
+                                     p.accept(small, best_sigma)))
                 continue
             (gx, gy), _ = _best(patch, glyph, p.blank_sd)  # type: ignore[misc]
             at = (box[0] + gx, box[1] + gy, glyph.shape[1], glyph.shape[0])
@@ -589,9 +589,9 @@ class GlyphChecker:
             if towards is not None and k in towards and not unread:
                 likeness = _likeness(values, patch.shape, box, glyph, towards[k][columns], wave)
             told = likeness is not None and likeness[1] <= p.twin_max_se
+            need = p.accept(small, best_sigma, "" if told else seg.line.text[k])
             alike = None
-            if not unread and p.alike_floor <= score < p.accept(
-                    small, best_sigma, "" if told else seg.line.text[k]):
+            if not unread and p.alike_floor <= score < need:
                 key = (reference.name, seg.line.source, seg.line.start, k, pad,
                        template.shape, best_sigma, s, c0, c1)
                 ways = self._alike_cache.get(key)
@@ -610,10 +610,10 @@ class GlyphChecker:
                         ways = ways if len(ways) <= p.alike_most else \
                             f"{len(ways)} characters look like it through this blur"
                     self._alike_cache[key] = ways
-                alike = ways if isinstance(ways, str) else _Alike.judge(
+                alike = ways if isinstance(ways, str) else _Alike(
                     {c: _likeness(values, patch.shape, box, glyph, way, wave)
-                     for c, way in ways.items()}, p)
-            scores.append(_Glyph(score, unread, likeness, alike))
+                     for c, way in ways.items()}, p.twin_split, p.twin_max_se)
+            scores.append(_Glyph(score, need, unread, likeness, told, alike))
         return scores, best_sigma
 
     def _alike_ways(self, reference: Reference, seg: _Segment, k: int, pad: int,
@@ -838,10 +838,6 @@ class _Alike:
     split: float
     max_se: float
 
-    @classmethod
-    def judge(cls, fits: dict[str, tuple[float, float] | None], p: TextParams) -> _Alike:
-        return cls(fits, p.twin_split, p.twin_max_se)
-
     @property
     def untold(self) -> list[str]:
         return [c for c, f in self.fits.items() if f is None or f[1] > self.max_se]
@@ -870,8 +866,12 @@ class _Glyph:
     """One glyph judged: see GlyphChecker._glyphs."""
 
     score: float
+    #: The score it must reach (TextParams.accept).
+    need: float
     unread: str = ""
     likeness: tuple[float, float] | None = None
+    #: Told from its near twin (``likeness`` sure enough).
+    told: bool = False
     #: Under its score: how it stands against its look-alikes (or why it cannot).
     alike: _Alike | str | None = None
 
