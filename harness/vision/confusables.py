@@ -124,7 +124,8 @@ def _scored(char: str, size: int, advance: int, sigma: float, blur: float, floor
     bank, chars = _bank(size)
     stack = _blurred(size, blur)
     n, h, w = stack.shape
-    mine = ink_at(char, size, (w, h), (_MARGIN, _MARGIN), fine=False) * 255
+    drawn = np.rint(ink_at(char, size, (w, h), (_MARGIN, _MARGIN), fine=False) * 255)
+    mine = drawn.astype(np.float32)
     if sigma > 0:
         mine = cv2.GaussianBlur(mine, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     # The expected glyph's cell, as the check cuts it: its advance, the line box and a
@@ -174,7 +175,6 @@ def _scored(char: str, size: int, advance: int, sigma: float, blur: float, floor
     score = np.where(contrast > 1e-6,
                      np.minimum(best[near], 1.0 - peak / np.maximum(contrast, 1e-6)), -1.0)
     # The same picture unblurred (a compatibility form drawn alike): not another character.
-    drawn = np.rint(ink_at(char, size, (w, h), (_MARGIN, _MARGIN), fine=False) * 255)
     same = (bank[near] == drawn.astype(np.uint8)).all(axis=(1, 2))
     return [(chars[near[i]], float(score[i])) for i in range(len(near))
             if score[i] >= floor and not same[i] and chars[near[i]] != char]
