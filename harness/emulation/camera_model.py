@@ -39,9 +39,9 @@ from harness.emulation.camera_pose import (
     sample_pose,
 )
 from harness.emulation.camera_scene import Housing, bench_canvas, render_housing, render_scene
-from harness.emulation.camera_view import View, build_view, compose
+from harness.emulation.camera_view import View, build_view, compose, with_boxes
 from harness.emulation.desk_effects import DeskCamera
-from harness.emulation.lamps import LampState, draw_lamps
+from harness.emulation.lamps import LampState, draw_lamps, lamp_box
 from harness.emulation.sensor_effects import (
     Sensor,
     apply_gains,
@@ -311,16 +311,17 @@ class CameraModel:
         if self._desk is not None:  # its own draws: the default effects' frames stay as they were
             desk = stream(self.seed, TAG["desk_frame"], self._bumps, self._frames, t_key(t))
             src = self._desk.lens(view.frame, view.quad, desk).reshape(fh, fw * 3)
+        # Where the rig reads this frame: the screen, and the lamps lit or not.
+        box = with_boxes(view.read_box, _lamp_boxes(view, lamps, self.frame_size),
+                         self.frame_size)
         if offset is not None:
             assert view.sigma is not None
             level = 1.0 if gains is None else sensor.noise_level(float(gains.mean()))
-            # The noise goes where the rig reads (the JPEG's band around the reader); the
-            # rest of the bench keeps its light: the search for the screen sees it through
-            # a downscale and a blur that leave no trace of a few DN of noise, and it costs
-            # two thirds of the frame's noise.
-            x0, y0, x1, y1 = view.jpeg_box
+            # The noise goes where the rig reads (camera_view.read_box); the rest of the
+            # bench keeps its light.
+            x0, y0, x1, y1 = box
             band = np.s_[y0:y1, 3 * x0 : 3 * x1]
-            copy_outside(src, flat, view.jpeg_box)
+            copy_outside(src, flat, box)
             sensor.add_noise(src[band], view.sigma[band], offset, level, flat[band],
                              scratch[: y1 - y0, : 3 * (x1 - x0)])
             src = flat
@@ -339,9 +340,9 @@ class CameraModel:
         if quality is not None:
             # JPEG codes each 16 px block on its own (the DC's prediction is lossless), so a
             # crop on block boundaries decodes to the very pixels the whole frame would,
-            # but at the crop's edge (chroma upsampling): the band around the reader keeps
-            # that edge off everything the rig reads, at a third of the cost of the frame.
-            x0, y0, x1, y1 = view.jpeg_box
+            # but at the crop's edge (chroma upsampling): the band around what the rig
+            # reads keeps that edge off it, at a fraction of the cost of the frame.
+            x0, y0, x1, y1 = box
             frame[y0:y1, x0:x1] = jpeg_round_trip(work[y0:y1, x0:x1], quality)
         assert frame.shape == (fh, fw, 3)
         return Capture(image=frame, quad=view.quad.copy())
@@ -398,9 +399,16 @@ class CameraModel:
         focus = stream(self.seed, TAG["focus"], self._bumps)
         blur = float(focus.uniform(*self.effects.blur_sigma))
         sigma_lut = self._sensor.sigma_lut if self._sensor.noisy else None
-        view = build_view(scene, homography, quad, key, blur, sigma_lut)
+        view = build_view(scene, homography, quad, key, blur, sigma_lut,
+                          whole_reader=self.hand_held or self.effects.desk)
         self._views[key] = view
         return view
+
+
+def _lamp_boxes(view: View, lamps: Sequence[LampState], frame: tuple[int, int]
+                ) -> list[tuple[int, int, int, int]]:
+    boxes = (lamp_box(view.quad, lamp, view.blur, frame) for lamp in lamps)
+    return [box for box in boxes if box is not None]
 
 
 def _check_screen(screen: Any) -> np.ndarray:

@@ -53,23 +53,42 @@ class View:
     #: ... and its read + shot noise sigma per sample (interleaved BGR, uint8 fixed point),
     #: or None for a noiseless camera
     sigma: np.ndarray | None
-    #: Where the frame goes through the JPEG round trip: the reader (housing, its sides and
-    #: lamps) and a band of the bench around it, on the codec's 16 px blocks.
-    jpeg_box: Rect = (0, 0, 0, 0)
+    #: Where the rig reads the frame closely, and where it gets the sensor's noise and the
+    #: JPEG round trip (see :func:`read_box`): the screen and a band around it (a hand-held
+    #: camera's: the whole reader), on the codec's 16 px blocks; the lamps' are added per
+    #: frame.
+    read_box: Rect = (0, 0, 0, 0)
 
 
-#: The band of bench around the reader that goes through the JPEG round trip, in pixels.
-JPEG_BAND = 48
+#: The band around what the rig reads (the screen, a lamp) that gets the sensor's noise and
+#: the JPEG round trip too, in pixels: the bezel, where a finger or a moved screen shows.
+READ_BAND = 48
 
 
-def jpeg_box(points: np.ndarray, frame: tuple[int, int]) -> Rect:
-    """The bounding box of ``points`` grown by :data:`JPEG_BAND`, on 16 px blocks, in the
-    frame."""
+def read_box(points: np.ndarray, frame: tuple[int, int]) -> Rect:
+    """The bounding box of ``points`` grown by :data:`READ_BAND`, on 16 px blocks, in the
+    frame.
+
+    A bench camera is read where the rig looks closely: the screen (classified, read,
+    judged glyph by glyph) and the lamps; the rest of the bench only through the screen
+    search's downscale and blur, which leave no trace of a few DN of noise or of JPEG's
+    blocks at a webcam's quality. So the noise and the JPEG round trip (two thirds of a
+    frame's cost) go there only; a hand-held photo is searched whole, and gets them over
+    the whole reader."""
     fw, fh = frame
-    x0, y0 = (max(0, (math.floor(v) - JPEG_BAND) // 16 * 16) for v in points.min(axis=0))
-    x1, y1 = (min(n, -(-(math.ceil(v) + JPEG_BAND) // 16) * 16)
+    x0, y0 = (max(0, (math.floor(v) - READ_BAND) // 16 * 16) for v in points.min(axis=0))
+    x1, y1 = (min(n, -(-(math.ceil(v) + READ_BAND) // 16) * 16)
               for v, n in zip(points.max(axis=0), (fw, fh), strict=True))
     return x0, y0, x1, y1
+
+
+def with_boxes(box: Rect, boxes: list[Rect], frame: tuple[int, int]) -> Rect:
+    """``box`` grown to hold each of ``boxes`` and its band (a lamp's), on 16 px blocks."""
+    if not boxes:
+        return box
+    corners = np.array([(x, y) for b in boxes for x, y in ((b[0], b[1]), (b[2], b[3]))], float)
+    x0, y0, x1, y1 = read_box(corners, frame)
+    return min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)
 
 
 def kernel_radius(sigma: float) -> int:
@@ -117,10 +136,14 @@ def build_view(
     screen: tuple[int, int],
     blur: float,
     sigma_lut: np.ndarray | None,
+    *,
+    whole_reader: bool = False,
 ) -> View:
     """The view of a ``screen`` (width, height) that ``homography`` puts at ``quad`` in
     ``scene``, through a lens of Gaussian ``blur``; ``sigma_lut`` gives the sensor's noise
-    sigma (fixed point) from the signal, None for a noiseless camera."""
+    sigma (fixed point) from the signal, None for a noiseless camera; ``whole_reader``: the
+    frame is read over the whole reader (a hand-held photo), not its screen (see
+    :func:`read_box`)."""
     w, h = screen
     fh, fw = scene.image.shape[:2]
     hull, alpha, image = scene.hull, scene.alpha, scene.image
@@ -174,7 +197,7 @@ def build_view(
         frame=frame,
         warped=np.empty((by1 - by0, bx1 - bx0, 3), np.uint8),
         sigma=sigma,
-        jpeg_box=jpeg_box(np.r_[hull, quad], (fw, fh)),
+        read_box=read_box(np.r_[hull, quad] if whole_reader else quad, (fw, fh)),
     )
 
 

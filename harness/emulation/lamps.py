@@ -102,6 +102,9 @@ def check_looks(looks: Sequence[LampLook], led_names: Sequence[str], who: str) -
             "name different lamps")
 
 
+#: A lamp is drawn out to this many radii (its glow).
+_DRAWN_OUT_TO = 2.4
+
 #: The shapes of the lamps drawn lately, by their distance map (lamp_map keeps one per lamp
 #: and pose): a fixed camera draws the same lamps frame after frame.
 _SHAPES: dict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -126,6 +129,17 @@ def _lamp_shape(d: np.ndarray, blur: float) -> tuple[np.ndarray, np.ndarray, np.
     return alpha, glow, cover
 
 
+def lamp_box(quad: np.ndarray, lamp: LampState, blur: float, frame: tuple[int, int]
+             ) -> tuple[int, int, int, int] | None:
+    """The frame box :func:`draw_lamps` draws ``lamp`` in (None: out of the frame)."""
+    mapped = lamp_map(quad, lamp.spot, _DRAWN_OUT_TO, _reach(blur), frame)
+    return None if mapped is None else mapped[0]
+
+
+def _reach(blur: float) -> int:
+    return int(np.ceil(3 * blur)) + 2
+
+
 def draw_lamps(
     frame: np.ndarray,
     quad: np.ndarray,
@@ -145,10 +159,10 @@ def draw_lamps(
         return
     fh, fw = frame.shape[:2]
     g = np.ones(3, np.float32) if gains is None else np.asarray(gains, np.float32)
-    reach = int(np.ceil(3 * blur)) + 2
+    reach = _reach(blur)
     rng = np.random.default_rng(seed)
     for lamp in lamps:
-        mapped = lamp_map(quad, lamp.spot, 2.4, reach, (fw, fh))
+        mapped = lamp_map(quad, lamp.spot, _DRAWN_OUT_TO, reach, (fw, fh))
         if mapped is None:
             continue
         (x0, y0, x1, y1), d = mapped
