@@ -4,7 +4,9 @@
 
 Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it, on two
 pytest-xdist workers on two cores, a maker's tests on one), all five makers and the general
-readers. Bench time is read off the run's timeline: the last event's
+readers. The runs' folders lie side by side, as in a reports folder: the first plans its
+workers by the makers' numbers of requirements, each later one by the seconds the run
+before it measured (harness/report/plan.py); each run says which. Bench time is read off the run's timeline: the last event's
 bench second, i.e. how long the same sequence takes on a real bench (power-on waits, nightly
 distribution windows, reboots, time-outs).
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool]:
+def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool, str]:
     cmd = [sys.executable, "-m", "harness.cli", "certify", "--out", str(out)]
     if bench is not None:
         cmd += ["--bench", str(bench)]
@@ -40,7 +42,9 @@ def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool]:
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
     tests = {t for rows in report["makers"].values() for row in rows.values()
              for t in row["tests"]}
-    return wall, last, len(tests), proc.returncode == 0
+    planned = next((line.split("planned by ", 1)[1].rstrip(")")
+                    for line in proc.stdout.splitlines() if "planned by " in line), "one job")
+    return wall, last, len(tests), proc.returncode == 0, planned
 
 
 def main() -> int:
@@ -49,12 +53,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     walls = []
-    for i in range(args.runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            wall, bench_s, tests, ok = one_run(args.bench, Path(tmp))
-        walls.append(wall)
-        print(f"run {i + 1}: {wall:.1f} s wall for {bench_s / 3600:.1f} h of bench time "
-              f"({bench_s:.0f} s), {tests} deciding tests, certified: {'yes' if ok else 'NO'}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.runs):
+            wall, bench_s, tests, ok, planned = one_run(args.bench, Path(tmp) / f"run-{i + 1}")
+            walls.append(wall)
+            print(f"run {i + 1}: {wall:.1f} s wall for {bench_s / 3600:.1f} h of bench time "
+                  f"({bench_s:.0f} s), {tests} deciding tests, certified: "
+                  f"{'yes' if ok else 'NO'}; workers planned by {planned}")
     if len(walls) > 1:
         print(f"median wall {statistics.median(walls):.1f} s over {len(walls)} runs")
     return 0

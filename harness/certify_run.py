@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import signal
 import sys
 import uuid
@@ -81,6 +82,22 @@ def certify(args: argparse.Namespace) -> int:
     return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
 
 
+def _costs(setup: Setup) -> tuple[dict[str, float], str]:
+    """Each maker's cost for planning the workers, and what it is: the seconds the newest
+    finished run of the bench beside this one took, else the numbers of requirements."""
+    from harness.report.certification import applicable
+    from harness.report.plan import earlier_seconds
+
+    makers = applicable(setup.profiles, setup.spec, setup.only)
+    sha256 = hashlib.sha256(setup.path.read_bytes()).hexdigest()  # as the report has it
+    earlier = earlier_seconds(setup.out, sha256, makers)
+    if earlier is not None:
+        seconds, folder = earlier
+        return seconds, f"the seconds each maker took in {folder.name}"
+    return ({m: float(len(reqs)) for m, reqs in makers.items()},
+            "the makers' numbers of requirements (no earlier run of this bench beside it)")
+
+
 def _earlier_run(old: Path | None) -> Path | None:
     """``--compared-with``: a run folder that is sealed and intact, checked before the run
     (an hour's certification is not spent to fail on a typo at its end)."""
@@ -138,8 +155,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
     console = _console(args)
     collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
-    sizes = {maker: len(reqs) for maker, reqs in applicable(setup.profiles, spec).items()}
-    controller = Controller(out, collector, console, sizes) if jobs > 1 else None
+    costs, planned = _costs(setup) if jobs > 1 else ({}, "")
+    controller = Controller(out, collector, console, costs) if jobs > 1 else None
     if controller is not None:
         plugins: list[Any] = [collector, controller]
         spread = xdist_args(out, jobs, only)
@@ -179,8 +196,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
 
             collector.progress = progress
             console.say(f"certifying {spec.bench!r} ({setup.path.name}) into {out}"
-                        + (f", on {jobs} pytest-xdist workers (a maker's tests on one)"
-                           if controller else ""))
+                        + (f", on {jobs} pytest-xdist workers (a maker's tests on one; "
+                           f"planned by {planned})" if controller else ""))
             # The report's pictures: the frames behind each screen decision, in the run folder.
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
             code = pytest.main(

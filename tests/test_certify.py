@@ -96,6 +96,10 @@ def test_certify_the_default_bench(
     assert junit.count("<testcase ") == len(report["tests"])
     assert not list(tmp_path.glob("*/allure")) and (tmp_path / "allure").is_dir()
     assert "report:" in proc.stdout and "pass suites/" in proc.stdout  # progress shown
+    # Each test's seconds are kept, for the next run's plan; this one had no earlier run of
+    # the bench beside it (the profiles folder there is not a run).
+    assert all(t["seconds"] > 0 for t in report["tests"].values() if t["outcome"] == "passed")
+    assert "planned by the makers' numbers of requirements" in proc.stdout
 
 
 def test_every_requirement_of_every_maker_has_a_deciding_test() -> None:

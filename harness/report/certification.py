@@ -60,12 +60,16 @@ class TestRecord:
     #: ``worker-gwN`` (the pytest-xdist worker that ran it: harness/report/workers.py),
     #: ``earlier-N[/...]`` (kept from before a ``--resume``).
     folder: str = ""
+    #: Wall seconds its phases took (setup, call, teardown): a later run plans its workers
+    #: by them (harness.report.plan).
+    seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         """The record as the report keeps it (``--resume`` reads it back)."""
         return {"requirements": list(self.requirements), "makers": list(self.makers),
                 "outcome": self.outcome, **({"reason": self.reason} if self.reason else {}),
                 **({"folder": self.folder} if self.folder else {}),
+                **({"seconds": round(self.seconds, 3)} if self.seconds else {}),
                 "verdicts": [v.as_json() for v in self.verdicts]}
 
     @classmethod
@@ -73,7 +77,7 @@ class TestRecord:
         return cls(nodeid, tuple(data["requirements"]), tuple(data["makers"]),
                    data["outcome"], data.get("reason", ""),
                    [Verdict.from_json(v) for v in data["verdicts"]],
-                   folder=data.get("folder", ""))
+                   folder=data.get("folder", ""), seconds=float(data.get("seconds", 0.0)))
 
     def verdicts_on(self, requirement: str, maker: str) -> list[Verdict]:
         return [v for v in self.verdicts if v.requirement == requirement and v.maker == maker]
@@ -183,6 +187,7 @@ class CertificationCollector:
             from harness.report.workers import worker_folder
 
             record.folder = worker_folder(worker.gateway.id)
+        record.seconds += max(0.0, float(getattr(report, "duration", 0.0) or 0.0))
         record.verdicts += [Verdict.from_json(value) for name, value in report.user_properties
                             if name == VERDICT_PROPERTY and report.when == "call"]
         if report.when == "teardown":  # the test's properties, all phases'

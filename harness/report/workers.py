@@ -12,9 +12,8 @@ evidence.
 
 A maker's tests run on one worker (:class:`MakerScheduling`): the makers' twins keep their
 state from test to test as a real reader does. The makers are planned over the workers by
-their number of requirements (the largest first, each to the worker with least so far:
-measured, this balances the workers within a few percent, where xdist's handing out of the
-next maker to the first worker free left one idle for a tenth of the run), and a worker
+their cost (harness.report.plan: the seconds an earlier run of the bench measured, else
+their numbers of requirements), each worker taking its own largest first, and a worker
 that is done takes a maker not started yet from another's plan.
 
 Fail closed: a worker that dies fails the test it was running (xdist's report: "worker
@@ -163,12 +162,13 @@ class Controller:
     stop passed on to the workers."""
 
     def __init__(self, out: Path, collector: CertificationCollector, progress: Progress,
-                 sizes: dict[str, int]) -> None:
+                 costs: dict[str, float]) -> None:
         self.out = out
         self.collector = collector
         self.progress = progress
-        #: Maker -> its number of requirements on the bench (its cost, roughly).
-        self.sizes = sizes
+        #: Maker -> its cost: seconds measured in an earlier run, or its number of
+        #: requirements (harness.report.plan).
+        self.costs = costs
         self._plan: dict[str, int] | None = None
         #: Workers that died: "gw0: why".
         self.died: list[str] = []
@@ -191,17 +191,15 @@ class Controller:
         return self._scopes.get(nodeid, "")
 
     def plan(self, scopes: list[str], workers: int) -> dict[str, int]:
-        """Scope (maker) -> the worker slot planned for it, the largest first, in the order
-        each worker takes them (made once, from the first scopes to hand out)."""
+        """Scope (maker) -> the worker slot planned for it (harness.report.plan.split),
+        the largest first, in the order each worker takes them (made once, from the first
+        scopes to hand out)."""
+        from harness.report.plan import split
+
         if self._plan is None:
-            load = [0] * max(1, workers)
-            self._plan = {}
-            for scope in sorted(scopes, key=lambda s: (-self.sizes.get(s, 0), s)):
-                slot = load.index(min(load))
-                self._plan[scope] = slot
-                load[slot] += self.sizes.get(scope, 0)
+            self._plan = split({s: float(self.costs.get(s, 0)) for s in scopes}, workers)
         return {s: self._plan.get(s, -1) for s in sorted(
-            scopes, key=lambda s: (-self.sizes.get(s, 0), s))}
+            scopes, key=lambda s: (-self.costs.get(s, 0), s))}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
