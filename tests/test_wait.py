@@ -73,3 +73,18 @@ def test_an_unbounded_or_negative_timeout_is_refused(timeout: float) -> None:
 def test_a_step_that_cannot_advance_is_refused(step: float) -> None:
     with pytest.raises(ValueError, match="step"):
         wait_until(VirtualClock(), lambda: 0, lambda _: True, 1.0, step_s=step)
+
+
+def test_a_timeline_read_from_where_the_reader_left_it() -> None:
+    """The collector reads only the events new since its last look (the timeline holds a
+    whole run's); the filters apply to that part alone."""
+    from harness.model.timeline import Timeline
+
+    timeline = Timeline(VirtualClock())
+    for i in range(5):
+        timeline.record("operator" if i % 2 else "reader", "operator.answered", i=i)
+    assert [e.data["i"] for e in timeline.events(source="operator")] == [1, 3]
+    assert [e.data["i"] for e in timeline.events(source="operator", start=2)] == [3]
+    assert [e.data["i"] for e in timeline.events(start=1, stop=3)] == [1, 2]
+    assert [e.data["i"] for e in timeline.events("operator", start=4)] == [4]
+    assert timeline.events(start=len(timeline)) == []

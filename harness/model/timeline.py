@@ -40,9 +40,13 @@ class Timeline:
             self._events.append(event)
         return event
 
-    def events(self, kind: str | None = None, source: str | None = None) -> list[Event]:
+    def events(self, kind: str | None = None, source: str | None = None, *,
+               start: int = 0, stop: int | None = None) -> list[Event]:
+        """The events (of ``kind`` or its sub-kinds, from ``source``) among those recorded
+        from the ``start``-th to before the ``stop``-th (a caller that keeps its place reads
+        only what is new: a run's timeline grows to tens of thousands of events)."""
         with self._lock:
-            snapshot = list(self._events)
+            snapshot = self._events[start:stop]
         return [
             e
             for e in snapshot

@@ -107,7 +107,7 @@ class CertificationCollector:
         self.kept = kept or {}
         #: The suites were collected: from then on, a requirement no test covers fails.
         self.collected = False
-        self._operator_seen = 0
+        self._operator_seen = 0  # the bench's timeline events read so far
         self._reader_maker = {r.name: (r.maker if r.kind == "face_auth_reader" else GENERAL)
                               for r in spec.readers}
 
@@ -173,10 +173,12 @@ class CertificationCollector:
         bench = getattr(item, "funcargs", {}).get("bench")
         if bench is None:
             return
-        events = bench.timeline.events(source="operator")
+        recorded = len(bench.timeline)
+        events = bench.timeline.events(source="operator", start=self._operator_seen,
+                                       stop=recorded)
         item.user_properties += [(OPERATOR_PROPERTY, step) for step in
-                                 operator_steps(events[self._operator_seen:], item.nodeid)]
-        self._operator_seen = len(events)
+                                 operator_steps(events, item.nodeid)]
+        self._operator_seen = recorded
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.tests.get(report.nodeid)
