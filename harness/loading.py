@@ -298,6 +298,31 @@ def _named_items(value: Any) -> bool:
 MAX_BASES = 16
 
 
+def layered_stamp(path: Path) -> tuple[tuple[str, int, int], ...] | None:
+    """What a layered file's data is made of: each file of its ``base`` chain by path,
+    modification time and size (a change to any is a new stamp); None when the chain
+    cannot be followed (the loader says why)."""
+    stamps: list[tuple[str, int, int]] = []
+    while len(stamps) <= MAX_BASES:
+        try:
+            stat = path.stat()
+            key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+            if key not in _parsed:
+                _parsed[key] = _parse_yaml(path)
+        except (OSError, BadInput):
+            return None
+        if key in stamps:
+            return None
+        stamps.append(key)
+        data = _parsed[key][0]
+        if not isinstance(data, dict) or "base" not in data:
+            return tuple(stamps)
+        if not isinstance(data["base"], str):
+            return None
+        path = Path(key[0]).parent / data["base"]
+    return None
+
+
 def read_layered_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """A YAML mapping with its ``base`` chain merged in (``base``: a file, relative to this
     one, that this file changes). Line numbers are this file's own; a fault in the chain

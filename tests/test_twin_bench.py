@@ -182,3 +182,36 @@ def test_every_shipped_bench_file_is_valid() -> None:
         assert spec.cameras, path.name
     lab = check_bench_file(project_file("fixtures/benches/lab-example.yaml"))
     assert lab.cameras[0].width == 1920 and lab.cameras[0].exposure == 150
+
+
+def test_a_behaviour_file_is_loaded_again_when_it_or_its_base_changes(tmp_path: Path) -> None:
+    """Twins built again from the same files share one loaded model; a change to the file,
+    to a file of its base chain, or other deviations load it anew."""
+    import os
+
+    from harness.emulation.device_spec import load_device_spec
+    from harness.model.bench_spec import Deviation
+    from harness.paths import project_file
+
+    shipped = project_file("fixtures/devices/face_auth")
+    for name in ("canon.yaml", "common-flow.yaml"):
+        shutil.copy(shipped / name, tmp_path / name)
+    path = tmp_path / "canon.yaml"
+    first = load_device_spec(path)
+    assert load_device_spec(path) is first
+    assert first.behaviour is not None and first.behaviour.start.seconds == 15
+    slower = [Deviation(change="behaviour.start.seconds", to=40)]
+    deviated = load_device_spec(path, slower)
+    assert deviated is not first and deviated.behaviour.start.seconds == 40
+    assert load_device_spec(path, slower) is deviated
+    assert load_device_spec(path, [Deviation(change="behaviour.start.seconds", to=41)]
+                            ).behaviour.start.seconds == 41
+    # The base changes (the time stamp alone may not: the size does).
+    base = tmp_path / "common-flow.yaml"
+    base.write_text(base.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    again = load_device_spec(path)
+    assert again is not first and again == first
+    text = path.read_text(encoding="utf-8").replace("start: {seconds: 15}", "start: {seconds: 25}")
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert load_device_spec(path).behaviour.start.seconds == 25

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -22,7 +23,7 @@ import pydantic
 
 from harness.emulation.screen_look import ScreenLook
 from harness.errors import BadInput
-from harness.loading import Field, check_all, read_layered_yaml, validate_data
+from harness.loading import Field, check_all, layered_stamp, read_layered_yaml, validate_data
 from harness.model.bench_spec import Deviation
 from harness.model.lamps import LampColour
 from harness.model.screens import DialogId, Overlay, ScreenClass
@@ -383,6 +384,21 @@ def apply_deviation(data: dict[str, Any], deviation: Deviation) -> None:
         node[parts[-1]] = copy.deepcopy(deviation.to)
 
 
+#: Models loaded, by what they were made from (:func:`_made_of`): a bench restored to a
+#: fresh morning builds its twins again from the same files, a thousand times in a
+#: certification. The models are frozen: one is shared by the twins built from it.
+_LOADED: dict[tuple[object, ...], Any] = {}
+
+
+def _made_of(path: Path, model: type, deviations: Sequence[Deviation],
+             blame: str | None) -> tuple[object, ...] | None:
+    stamp = layered_stamp(path)
+    if stamp is None:
+        return None
+    changes = json.dumps([d.model_dump(mode="json") for d in deviations], sort_keys=True)
+    return model, stamp, changes, blame
+
+
 def load_with_deviations(
     path: Path, model: type[M], deviations: Sequence[Deviation] = (), blame: str | None = None
 ) -> M:
@@ -391,6 +407,19 @@ def load_with_deviations(
     A mistake in the file names the file; a deviation that breaks it names ``blame`` (the
     bench file entry that asked for it).
     """
+    key = _made_of(path, model, deviations, blame)
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    loaded = _load_with_deviations(path, model, deviations, blame)
+    if key is not None:
+        if len(_LOADED) >= 256:  # tests load many made-up files
+            _LOADED.clear()
+        _LOADED[key] = loaded
+    return loaded
+
+
+def _load_with_deviations(path: Path, model: type[M], deviations: Sequence[Deviation],
+                          blame: str | None) -> M:
     data, lines = read_layered_yaml(path)
     spec = validate_data(model, data, str(path), lines)
     if not deviations:
