@@ -374,18 +374,21 @@ def test_a_missing_line_fails_and_the_others_pass() -> None:
 def test_a_dialog_title_with_one_character_changed_fails(title: str, changed: str) -> None:
     refs = references("terminal")
     name = next(r.name for r in refs if r.title == title)
-    # The one glyph changed: OCR may read it as another (one OCR confusion). Seen: 一 as ー
-    # and 口 as ロ (the same strokes in this face), 傭 as 備 or 讐 (small blurred kanji);
-    # ソ and ワ read as themselves. Every other character is read as drawn.
+    # The verdict names the glyph changed, whatever OCR made of it: OCR may read it as
+    # another (seen: 一 as ー and 口 as ロ, the same strokes in this face; 傭 as 備 or 讐,
+    # small blurred kanji; ソ and ワ as themselves), and small kanji blurred to sigma 2 next
+    # to it too (準 as 浴): at most one other character is read otherwise than drawn.
     k = next(i for i, (a, b) in enumerate(zip(title, changed, strict=True)) if a != b)
     for seed in (BENCH_SEEDS[0], HAND_HELD_SEEDS[1]):
         fine = shot("terminal", drawn_like("terminal", name, title=changed), seed,
                     hand_held=seed in HAND_HELD_SEEDS)
         check = check_text(title, fine, refs)
         assert not check.ok, check.message()
+        assert f"glyph {k + 1} of {len(title)} '{title[k]}' " in check.message()
         read, drawn = normalise(check.read), normalise(changed)
         assert len(read) == len(drawn), check.message()
-        assert read[:k] + read[k + 1:] == drawn[:k] + drawn[k + 1:], check.message()
+        others = sum(a != b for i, (a, b) in enumerate(zip(read, drawn, strict=True)) if i != k)
+        assert others <= 1, check.message()
 
 
 def test_a_title_is_judged_in_the_title_bar_only() -> None:
