@@ -42,7 +42,7 @@ def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool, str
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
     tests = {t for rows in report["makers"].values() for row in rows.values()
              for t in row["tests"]}
-    planned = next((line.split("planned by ", 1)[1].rstrip(")")
+    planned = next((line.split("planned by ", 1)[1].removesuffix(")")
                     for line in proc.stdout.splitlines() if "planned by " in line), "one job")
     return wall, last, len(tests), proc.returncode == 0, planned
 

@@ -319,7 +319,8 @@ def layered_stamp(path: Path) -> tuple[tuple[str, int, int], ...] | None:
             return tuple(stamps)
         if not isinstance(data["base"], str):
             return None
-        path = Path(key[0]).parent / data["base"]
+        # As _read_layered follows it: from the folder of the path as given (a link's).
+        path = (path.parent / data["base"]).resolve()
     return None
 
 

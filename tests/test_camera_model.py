@@ -573,3 +573,63 @@ def test_a_finger_covers_the_bezel_and_at_most_a_corner_of_the_screen() -> None:
 def test_bad_desk_conditions_are_refused(changes: dict, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         CameraEffects(**changes)
+
+
+def _noised(cam: CameraModel, screen: np.ndarray, lamps: list | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Where two frames of one still screen differ (a camera whose light does not drift:
+    only its noise and the JPEG of it change), and the screen's corners."""
+    a = cam.capture(screen, 1.0, lamps or [])
+    b = cam.capture(screen, 2.0, lamps or [])
+    return (a.image != b.image).any(axis=2), a.quad
+
+
+STILL_LIGHT = CameraEffects(exposure_drift=0, white_balance_drift=0, flicker=0, glare=0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_bench_cameras_noise_covers_what_the_rig_reads_and_no_more(seed: int) -> None:
+    """A bench camera's noise and JPEG go where the vision reads the frame at full
+    resolution: the screen, the bezel ring that says whether the camera moved, and as far as
+    a found screen's sides are sought; the bench further out keeps its light. A hand-held
+    camera's photo is searched whole: its whole reader gets them."""
+    from harness.vision.bezel import RING
+    from harness.vision.locate import GROW_REACH
+
+    screen = np.full((600, 1024, 3), 200, np.uint8)
+    cv2.putText(screen, "TEXT", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, (0, 0, 0), 8)
+    noised, quad = _noised(CameraModel(seed, effects=STILL_LIGHT), screen)
+    ys, xs = np.nonzero(noised)
+    (qx0, qy0), (qx1, qy1) = quad.min(axis=0), quad.max(axis=0)
+    qw, qh = qx1 - qx0, qy1 - qy0
+    sides = GROW_REACH * min(qw, qh)
+    # The ring and the sides' search reach, each way, inside the noised part.
+    gx, gy = max(RING * qw, sides), max(RING * qh, sides)
+    assert xs.min() <= max(0, qx0 - gx) and xs.max() >= min(1919, qx1 + gx)
+    assert ys.min() <= max(0, qy0 - gy) and ys.max() >= min(1079, qy1 + gy)
+    # Further out, the bench is the same in both frames.
+    assert xs.min() > qx0 - 2 * gx - 32 or xs.min() == 0
+    assert xs.max() < qx1 + 2 * gx + 32 or xs.max() == 1919
+    assert noised.mean() < 0.6
+
+
+def test_a_lamp_away_from_the_screen_gets_noise_too() -> None:
+    """Atlas's logo lamp lies below the screen, past its band: it is read, and it gets the
+    sensor's noise and the JPEG as the screen does."""
+    from harness.emulation.lamps import LampState
+    from harness.model.lamps import LampSpot
+
+    spot = LampSpot(name="logo", at=(0.5, 1.6), size=(0.06, 0.06))
+    screen = np.full((600, 1024, 3), 200, np.uint8)
+    cam = CameraModel(1, effects=STILL_LIGHT)
+    plain, quad = _noised(cam, screen)
+    with_lamp, _ = _noised(CameraModel(1, effects=STILL_LIGHT), screen,
+                           [LampState(spot, "white", True)])
+    (qx0, qy0), (qx1, qy1) = quad.min(axis=0), quad.max(axis=0)
+    lamp_y = int(qy0 + 1.6 * (qy1 - qy0))
+    # Beside the lamp, where the vision reads its surround (the lamp draws no noise of its
+    # own there).
+    side_x = int((qx0 + qx1) / 2 + 2.2 * 0.03 * (qx1 - qx0))
+    assert lamp_y < 1080 - 20
+    beside = np.s_[lamp_y - 3 : lamp_y + 4, side_x - 3 : side_x + 4]
+    assert not plain[beside].any() and with_lamp[beside].mean() > 0.5

@@ -215,3 +215,27 @@ def test_a_behaviour_file_is_loaded_again_when_it_or_its_base_changes(tmp_path: 
     path.write_text(text, encoding="utf-8")
     os.utime(path, ns=(1, 1))
     assert load_device_spec(path).behaviour.start.seconds == 25
+
+
+def test_a_linked_behaviour_files_base_is_the_one_loaded(tmp_path: Path) -> None:
+    """A behaviour file reached through a link stands on the base beside the link, as the
+    loader reads it: a change to that base is seen (not one beside the linked file)."""
+    from harness.emulation.device_spec import load_device_spec
+    from harness.paths import project_file
+
+    shipped = project_file("fixtures/devices/face_auth")
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.mkdir()
+    shutil.copy(shipped / "canon.yaml", real / "canon.yaml")
+    for folder in (real, link):
+        shutil.copy(shipped / "common-flow.yaml", folder / "common-flow.yaml")
+    (link / "canon.yaml").symlink_to(real / "canon.yaml")
+    first = load_device_spec(link / "canon.yaml")
+    base = link / "common-flow.yaml"
+    base.write_text(base.read_text(encoding="utf-8").replace(
+        "start: {seconds: 10}", "start: {seconds: 12}"), encoding="utf-8")
+    assert load_device_spec(real / "canon.yaml").behaviour.start.seconds == 15
+    # canon.yaml sets its own start; the base's change shows in a fresh model all the same.
+    again = load_device_spec(link / "canon.yaml")
+    assert again is not first

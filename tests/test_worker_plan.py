@@ -95,3 +95,29 @@ def test_only_the_newest_folders_are_read(tmp_path: Path) -> None:
     for i in range(20):
         (tmp_path / f"empty-{i:02d}").mkdir()
     assert earlier_seconds(out, "b" * 64, ["atlas"]) is None
+
+
+def test_what_is_not_a_measure_is_passed_over(tmp_path: Path) -> None:
+    """Files beside the run that are no measure never stop a certification: seconds that
+    are not finite or overflow, a nesting past the parser's depth, a naive time stamp.
+    The newest is by time, whatever the offset it is written with."""
+    out = tmp_path / "run"
+    good = write_run(tmp_path / "good", ended="2026-12-04T10:00:00+09:00",
+                     makers={"atlas": 8.0})
+    # An hour later than ``good`` though its text sorts before it.
+    later = write_run(tmp_path / "later", ended="2026-12-04T02:00:00+00:00",
+                      makers={"atlas": 9.0})
+    for name, body in (("infinite", '"seconds": 1e400'), ("huge", '"seconds": 1' + "0" * 400),
+                       ("negative", '"seconds": -3')):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "certification.json").write_text(
+            '{"state": "finished", "ended": "2026-12-05T00:00:00+00:00", "bench": {"sha256": "'
+            + "b" * 64 + '"}, "tests": {"t": {"makers": ["atlas"], ' + body + "}}}",
+            encoding="utf-8")
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "certification.json").write_text("[" * 100_000, encoding="utf-8")
+    write_run(tmp_path / "naive", ended="2026-12-06T00:00:00", makers={"atlas": 1.0})
+    found = earlier_seconds(out, "b" * 64, ["atlas"])
+    assert found is not None and found[1] == later and found[0] == {"atlas": 9.0}
+    assert good != later

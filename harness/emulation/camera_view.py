@@ -61,25 +61,40 @@ class View:
 
 
 #: The band around what the rig reads (the screen, a lamp) that gets the sensor's noise and
-#: the JPEG round trip too, in pixels: the bezel, where a finger or a moved screen shows.
+#: the JPEG round trip too, in pixels, at least ...
 READ_BAND = 48
+#: ... and around the screen, this share of its extent on each axis: as far out as the rig's
+#: vision looks at full resolution (the bezel ring that tells whether the camera moved, 0.12
+#: of the screen's size; the refining of a found screen's sides, 0.15 of its shorter side).
+READ_SHARE = 0.15
 
 
-def read_box(points: np.ndarray, frame: tuple[int, int]) -> Rect:
-    """The bounding box of ``points`` grown by :data:`READ_BAND`, on 16 px blocks, in the
+def read_box(points: np.ndarray, frame: tuple[int, int], band: tuple[int, int] = (
+        READ_BAND, READ_BAND)) -> Rect:
+    """The bounding box of ``points`` grown by ``band`` (x, y), on 16 px blocks, in the
     frame.
 
     A bench camera is read where the rig looks closely: the screen (classified, read,
-    judged glyph by glyph) and the lamps; the rest of the bench only through the screen
-    search's downscale and blur, which leave no trace of a few DN of noise or of JPEG's
-    blocks at a webcam's quality. So the noise and the JPEG round trip (two thirds of a
-    frame's cost) go there only; a hand-held photo is searched whole, and gets them over
-    the whole reader."""
+    judged glyph by glyph) and the ring of bezel and bench around it, and the lamps; the
+    rest of the bench only through the screen search's downscale and blur, which leave no
+    trace of a few DN of noise or of JPEG's blocks at a webcam's quality. So the noise and
+    the JPEG round trip (most of a frame's cost) go there only; a hand-held photo is
+    searched whole, and gets them over the whole reader."""
     fw, fh = frame
-    x0, y0 = (max(0, (math.floor(v) - READ_BAND) // 16 * 16) for v in points.min(axis=0))
-    x1, y1 = (min(n, -(-(math.ceil(v) + READ_BAND) // 16) * 16)
-              for v, n in zip(points.max(axis=0), (fw, fh), strict=True))
+    x0, y0 = (max(0, (math.floor(v) - b) // 16 * 16)
+              for v, b in zip(points.min(axis=0), band, strict=True))
+    x1, y1 = (min(n, -(-(math.ceil(v) + b) // 16) * 16)
+              for v, n, b in zip(points.max(axis=0), (fw, fh), band, strict=True))
     return x0, y0, x1, y1
+
+
+def screen_band(quad: np.ndarray, blur: float) -> tuple[int, int]:
+    """The band around a screen at ``quad`` that the rig reads closely (:data:`READ_SHARE`),
+    and the lens blur's reach beyond it."""
+    extent = quad.max(axis=0) - quad.min(axis=0)
+    reach = kernel_radius(blur)
+    return tuple(max(READ_BAND, math.ceil(READ_SHARE * float(e))) + reach  # type: ignore[return-value]
+                 for e in extent)
 
 
 def with_boxes(box: Rect, boxes: list[Rect], frame: tuple[int, int]) -> Rect:
@@ -197,7 +212,8 @@ def build_view(
         frame=frame,
         warped=np.empty((by1 - by0, bx1 - bx0, 3), np.uint8),
         sigma=sigma,
-        read_box=read_box(np.r_[hull, quad] if whole_reader else quad, (fw, fh)),
+        read_box=(read_box(np.r_[hull, quad], (fw, fh)) if whole_reader
+                  else read_box(quad, (fw, fh), screen_band(quad, blur))),
     )
 
 

@@ -108,6 +108,7 @@ class CertificationCollector:
         #: The suites were collected: from then on, a requirement no test covers fails.
         self.collected = False
         self._operator_seen = 0  # the bench's timeline events read so far
+        self._operator_timeline: object = None
         self._reader_maker = {r.name: (r.maker if r.kind == "face_auth_reader" else GENERAL)
                               for r in spec.readers}
 
@@ -173,6 +174,8 @@ class CertificationCollector:
         bench = getattr(item, "funcargs", {}).get("bench")
         if bench is None:
             return
+        if bench.timeline is not self._operator_timeline:  # another bench: from its start
+            self._operator_timeline, self._operator_seen = bench.timeline, 0
         recorded = len(bench.timeline)
         events = bench.timeline.events(source="operator", start=self._operator_seen,
                                        stop=recorded)

@@ -11,8 +11,10 @@ the makers' numbers of requirements when there is none.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from harness.report.live import REPORT_FILE
 
 #: Earlier runs looked at, newest first (a reports folder may hold hundreds).
 LOOKED_AT = 20
+#: A report larger than this is not read for its seconds (a full run's is a few MB).
+LARGEST_REPORT = 64 * 2**20
 #: Splits tried one by one up to this many (workers ** makers); past it, the largest maker
 #: first to the least loaded worker.
 TRIED = 100_000
@@ -36,25 +40,39 @@ def earlier_seconds(out: Path, bench_sha256: str, makers: Iterable[str]
                          key=_mtime, reverse=True)[:LOOKED_AT]
     except OSError:
         return None
-    best: tuple[str, dict[str, float], Path] | None = None
+    best: tuple[dt.datetime, dict[str, float], Path] | None = None
     for folder in folders:
         try:
-            report = json.loads((folder / REPORT_FILE).read_text("utf-8"))
-            if (report.get("state") != "finished"
-                    or report["bench"]["sha256"] != bench_sha256):
-                continue
-            seconds: dict[str, float] = {}
-            for test in report["tests"].values():
-                maker = (test.get("makers") or ["-"])[0]
-                seconds[maker] = seconds.get(maker, 0.0) + float(test.get("seconds", 0.0))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue  # not a run folder, or one cut short: not a measure
-        if not all(seconds.get(m, 0.0) > 0 for m in wanted):
+            measured = _measured(folder / REPORT_FILE, bench_sha256)
+        except Exception:  # noqa: BLE001 - any file beside the run: not a measure, not a fault
             continue
-        ended = str(report.get("ended", ""))
+        if measured is None or not all(measured[1].get(m, 0.0) > 0 for m in wanted):
+            continue
+        ended, seconds = measured
         if best is None or ended > best[0]:
             best = (ended, {m: seconds[m] for m in wanted}, folder)
     return None if best is None else (best[1], best[2])
+
+
+def _measured(path: Path, bench_sha256: str) -> tuple[dt.datetime, dict[str, float]] | None:
+    """When a finished run of the bench ended, and each maker's seconds in it; None for a
+    report of another bench, one not finished, or not a run's."""
+    if path.stat().st_size > LARGEST_REPORT:
+        return None
+    report = json.loads(path.read_text("utf-8"))
+    if report.get("state") != "finished" or report["bench"]["sha256"] != bench_sha256:
+        return None
+    ended = dt.datetime.fromisoformat(report["ended"])
+    if ended.tzinfo is None:
+        return None
+    seconds: dict[str, float] = {}
+    for test in report["tests"].values():
+        maker = (test.get("makers") or ["-"])[0]
+        took = float(test.get("seconds", 0.0))
+        if not (math.isfinite(took) and took >= 0):
+            return None
+        seconds[maker] = seconds.get(maker, 0.0) + took
+    return ended, seconds
 
 
 def _mtime(folder: Path) -> float:
