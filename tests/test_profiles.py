@@ -358,3 +358,27 @@ def test_both_halves_of_split_requirements_are_checked(shipped: ProfileSet, key:
     }
     iphone = shipped[key].requirement("SP-02").checks[1]  # type: ignore[union-attr]
     assert iphone.never == ["sp_pin"]
+
+
+def test_a_profiles_folder_is_validated_again_when_a_file_changes(tmp_path: Path) -> None:
+    """Loads of one folder share its validated profiles (a run loads it a dozen times),
+    each in a set of its own; a changed file is read again, a broken one fails each time."""
+    import os
+    import shutil
+
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    first, second = ProfileSet.load(folder), ProfileSet.load(folder)
+    assert second.profiles == first.profiles and second.profiles is not first.profiles
+    assert second["canon"] is first["canon"]
+    del second.profiles["canon"]  # one caller's set is its own
+    assert "canon" in ProfileSet.load(folder)
+    canon = folder / "canon.yaml"
+    text = canon.read_text(encoding="utf-8")
+    canon.write_text(text + "\n# changed\n", encoding="utf-8")
+    assert ProfileSet.load(folder)["canon"] is not first["canon"]
+    canon.write_text(text.replace("key: canon", "key: kanon", 1), encoding="utf-8")
+    os.utime(canon, ns=(1, 1))
+    for _ in range(2):
+        with pytest.raises(BadInput, match="kanon"):
+            ProfileSet.load(folder)

@@ -491,6 +491,10 @@ def _file_problems(path: Path, profile: Profile) -> list[BadInput]:
     return found
 
 
+#: Profiles folders loaded, by their files' paths, times and sizes (:meth:`ProfileSet.load`).
+_LOADED: dict[tuple[tuple[str, int, int], ...], dict[str, Profile]] = {}
+
+
 class ProfileSet:
     """All profiles of a folder, by key."""
 
@@ -502,6 +506,24 @@ class ProfileSet:
         files = sorted(folder.glob("*.yaml"))
         if not files:
             raise BadInput(str(folder), None, "", "no vendor profiles (*.yaml) in this folder")
+        # A run loads the folder a dozen times (the suites' cases, fixtures, the report):
+        # validated once per content of its files (the profiles are frozen and shared).
+        try:
+            key = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size)
+                        for f in files)
+        except OSError:
+            key = None
+        if key is not None and key in _LOADED:
+            return cls(dict(_LOADED[key]))
+        loaded = cls._load(files)
+        if key is not None:
+            if len(_LOADED) >= 16:  # tests load many made-up folders
+                _LOADED.clear()
+            _LOADED[key] = dict(loaded.profiles)
+        return loaded
+
+    @classmethod
+    def _load(cls, files: list[Path]) -> ProfileSet:
         profiles: dict[str, Profile] = {}
         # Every file's problems at once, not the first file's first.
         problems: list[BadInput] = []
