@@ -105,13 +105,19 @@ def _data_loc(data: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]
 _parsed: dict[tuple[str, int, int], tuple[Any, dict[tuple[Any, ...], int]]] = {}
 
 
+def file_stamp(path: Path) -> tuple[str, int, int]:
+    """A file's content as a cache knows it: its resolved path, modification time and size
+    (OSError when it cannot be read)."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
 def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse a YAML file; return its data and a map from key path to line number."""
     try:
-        stat = path.stat()
+        key = file_stamp(path)
     except OSError:
         return _parse_yaml(path)
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key not in _parsed:
         _parsed[key] = _parse_yaml(path)
     data, lines = _parsed[key]
@@ -305,8 +311,7 @@ def layered_stamp(path: Path) -> tuple[tuple[str, int, int], ...] | None:
     stamps: list[tuple[str, int, int]] = []
     while len(stamps) <= MAX_BASES:
         try:
-            stat = path.stat()
-            key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+            key = file_stamp(path)
             if key not in _parsed:
                 _parsed[key] = _parse_yaml(path)
         except (OSError, BadInput):

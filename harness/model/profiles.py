@@ -15,7 +15,7 @@ import attrs
 import pydantic
 
 from harness.errors import BadInput
-from harness.loading import Field, line_of, load_yaml_model, read_yaml
+from harness.loading import Field, file_stamp, line_of, load_yaml_model, read_yaml
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import DialogId, Flow, Given, Overlay, ScreenClass
@@ -509,8 +509,7 @@ class ProfileSet:
         # A run loads the folder a dozen times (the suites' cases, fixtures, the report):
         # validated once per content of its files (the profiles are frozen and shared).
         try:
-            key = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size)
-                        for f in files)
+            key = tuple(file_stamp(f) for f in files)
         except OSError:
             key = None
         if key is not None and key in _LOADED:
