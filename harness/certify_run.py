@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import signal
 import sys
 import uuid
@@ -85,11 +84,11 @@ def certify(args: argparse.Namespace) -> int:
 def _costs(setup: Setup) -> tuple[dict[str, float], str]:
     """Each maker's cost for planning the workers, and what it is: the seconds the newest
     finished run of the bench beside this one took, else the numbers of requirements."""
-    from harness.report.certification import applicable
+    from harness.report.certification import applicable, bench_info
     from harness.report.plan import earlier_seconds
 
     makers = applicable(setup.profiles, setup.spec, setup.only)
-    sha256 = hashlib.sha256(setup.path.read_bytes()).hexdigest()  # as the report has it
+    sha256 = bench_info(setup.path, setup.spec)["sha256"]  # as the reports have it
     earlier = earlier_seconds(setup.out, sha256, makers)
     if earlier is not None:
         seconds, folder = earlier
