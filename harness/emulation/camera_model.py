@@ -45,7 +45,7 @@ from harness.emulation.lamps import LampState, draw_lamps, lamp_box
 from harness.emulation.sensor_effects import (
     Sensor,
     apply_gains,
-    copy_outside,
+    around,
     jpeg_round_trip,
     noise_offset,
     scratch_frames,
@@ -304,8 +304,7 @@ class CameraModel:
         # blur comes before the gains and the glare: per-pixel scalings and a smooth blob,
         # which commute with a blur but for rounding and clipping.
         compose(view, screen, sensor.levels, sensor.sigma_lut if sensor.noisy else None)
-        work, scratch, gain_image = scratch_frames(fh, fw)
-        flat = work.reshape(fh, fw * 3)
+        noisy, scratch, gain_image = scratch_frames(fh, fw)
         src = view.frame.reshape(fh, fw * 3)
         desk = None
         if self._desk is not None:  # its own draws: the default effects' frames stay as they were
@@ -314,6 +313,10 @@ class CameraModel:
         # Where the rig reads this frame: the screen, and the lamps lit or not.
         box = with_boxes(view.read_box, _lamp_boxes(view, lamps, self.frame_size),
                          self.frame_size)
+        # The frame, a new array (it is handed out), is written once: piece by piece from
+        # the light through the lens, times the gains.
+        frame = np.empty((fh, fw, 3), np.uint8)
+        pieces = [(src, rect) for rect in around(box, self.frame_size)]
         if offset is not None:
             assert view.sigma is not None
             level = 1.0 if gains is None else sensor.noise_level(float(gains.mean()))
@@ -321,29 +324,26 @@ class CameraModel:
             # bench keeps its light.
             x0, y0, x1, y1 = box
             band = np.s_[y0:y1, 3 * x0 : 3 * x1]
-            copy_outside(src, flat, box)
-            sensor.add_noise(src[band], view.sigma[band], offset, level, flat[band],
+            sensor.add_noise(src[band], view.sigma[band], offset, level, noisy[band],
                              scratch[: y1 - y0, : 3 * (x1 - x0)])
-            src = flat
-        if gains is not None:
-            apply_gains(src, gains, flat, gain_image)
-        elif src is not flat:
-            np.copyto(flat, src)
+            pieces.append((noisy, box))
+        else:
+            pieces.append((src, box))
+        apply_gains(pieces, gains, frame.reshape(fh, fw * 3), gain_image)
         if lamps:  # drawn after the gains (their light scales with them) and under the glare
-            draw_lamps(work, view.quad, lamps, gains=gains, blur=view.blur,
+            draw_lamps(frame, view.quad, lamps, gains=gains, blur=view.blur,
                        noise=sensor.read_noise, seed=int(rng.integers(2**32)))
         if desk is not None:
             assert self._desk is not None
-            self._desk.sensor(work, view.quad, t, desk)
-        sensor.add_glare(work, view.quad, view.glass, t)
-        frame = work.copy()  # ``work`` is scratch space, reused by the next frame
+            self._desk.sensor(frame, view.quad, t, desk)
+        sensor.add_glare(frame, view.quad, view.glass, t)
         if quality is not None:
             # JPEG codes each 16 px block on its own (the DC's prediction is lossless), so a
             # crop on block boundaries decodes to the very pixels the whole frame would,
             # but at the crop's edge (chroma upsampling): the band around what the rig
             # reads keeps that edge off it, at a fraction of the cost of the frame.
             x0, y0, x1, y1 = box
-            frame[y0:y1, x0:x1] = jpeg_round_trip(work[y0:y1, x0:x1], quality)
+            frame[y0:y1, x0:x1] = jpeg_round_trip(frame[y0:y1, x0:x1], quality)
         assert frame.shape == (fh, fw, 3)
         return Capture(image=frame, quad=view.quad.copy())
 

@@ -170,14 +170,16 @@ class Sensor:
             cv2.subtract(src, scratch, dst=out, mask=mask)
 
 
-def copy_outside(src: np.ndarray, out: np.ndarray, box: tuple[int, int, int, int]) -> None:
-    """``out`` = ``src`` outside ``box`` (x0, y0, x1, y1, in pixels), both (rows, cols * 3)
-    planes of interleaved BGR."""
+Rect = tuple[int, int, int, int]
+
+
+def around(box: Rect, size: tuple[int, int]) -> list[Rect]:
+    """The frame of ``size`` (width, height) outside ``box`` (x0, y0, x1, y1, in pixels),
+    as the bands above, below, left and right of it that are not empty."""
+    fw, fh = size
     x0, y0, x1, y1 = box
-    out[:y0] = src[:y0]
-    out[y1:] = src[y1:]
-    out[y0:y1, : 3 * x0] = src[y0:y1, : 3 * x0]
-    out[y0:y1, 3 * x1 :] = src[y0:y1, 3 * x1 :]
+    bands = [(0, 0, fw, y0), (0, y1, fw, fh), (0, y0, x0, y1), (x1, y0, fw, y1)]
+    return [b for b in bands if b[0] < b[2] and b[1] < b[3]]
 
 
 def noise_offset(
@@ -204,10 +206,10 @@ def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
 
 
 class _Scratch(threading.local):
-    """Scratch frames for captures in this thread, by frame size: the working BGR frame, an
-    interleaved plane for the noise, and the image of the gain codes (with its key). Reused
-    by every capture (allocating 6 MB arrays per frame costs page faults) and shared by the
-    models a thread runs, which capture one after the other."""
+    """Scratch planes for captures in this thread, by frame size: one for the noise, one
+    for the noisy band, and the image of the gain codes (with its key). Reused by every
+    capture (allocating 6 MB arrays per frame costs page faults) and shared by the models a
+    thread runs, which capture one after the other."""
 
     def __init__(self) -> None:
         self.frames: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
@@ -224,7 +226,7 @@ def scratch_frames(rows: int, cols: int) -> tuple[np.ndarray, ...]:
             _SCRATCH.frames.clear()
             _SCRATCH.gain_codes.clear()
         frames = (
-            np.empty((rows, cols, 3), np.uint8),
+            np.empty((rows, cols * 3), np.uint8),
             np.empty((rows, cols * 3), np.uint8),
             np.empty((rows, cols * 3), np.uint8),
         )
@@ -232,11 +234,23 @@ def scratch_frames(rows: int, cols: int) -> tuple[np.ndarray, ...]:
     return frames
 
 
-def apply_gains(src: np.ndarray, gains: np.ndarray, out: np.ndarray, image: np.ndarray) -> None:
-    """out = src * gains, rounded and clipped; src and out are (rows, cols * 3) planes of
-    interleaved BGR (they may be the same array), ``image`` is the scratch plane that holds
-    the gain codes. A uint8 product with a float scale is one vectorised pass (~4x faster
-    than cv2.LUT with a 3-channel table); the gains are quantised to 1/255 of the largest."""
+def plane(image: np.ndarray, rect: Rect) -> np.ndarray:
+    """``rect`` (x0, y0, x1, y1) of a (rows, cols * 3) plane of interleaved BGR."""
+    x0, y0, x1, y1 = rect
+    return image[y0:y1, 3 * x0 : 3 * x1]
+
+
+def apply_gains(pieces: list[tuple[np.ndarray, Rect]], gains: np.ndarray | None,
+                out: np.ndarray, image: np.ndarray) -> None:
+    """``out`` = each piece's source times ``gains`` in the piece's rectangle, rounded and
+    clipped (a copy where ``gains`` is None); sources and ``out`` are (rows, cols * 3) planes
+    of interleaved BGR, ``image`` is the scratch plane that holds the gain codes. A uint8
+    product with a float scale is one vectorised pass (~4x faster than cv2.LUT with a
+    3-channel table); the gains are quantised to 1/255 of the largest."""
+    if gains is None:
+        for src, rect in pieces:
+            plane(out, rect)[...] = plane(src, rect)
+        return
     scale = float(gains.max()) / 255
     codes = np.rint(gains / scale)
     if codes.min() >= _GAIN_CODE_MIN:
@@ -246,12 +260,14 @@ def apply_gains(src: np.ndarray, gains: np.ndarray, out: np.ndarray, image: np.n
         if _SCRATCH.gain_codes.get(image.shape) != key:
             np.copyto(image, np.tile(codes.astype(np.uint8), image.shape[1] // 3))
             _SCRATCH.gain_codes[image.shape] = key
-        cv2.multiply(src, image, dst=out, scale=scale)
+        for src, (x0, y0, x1, y1) in pieces:
+            # the codes repeat every 3 columns: any rectangle from the image's corner fits
+            cv2.multiply(plane(src, (x0, y0, x1, y1)), image[: y1 - y0, : 3 * (x1 - x0)],
+                         dst=plane(out, (x0, y0, x1, y1)), scale=scale)
         return
     lut = np.clip(np.arange(256)[:, None] * gains[None, :] + 0.5, 0, 255).astype(np.uint8)
-    rows, cols = src.shape
-    cv2.LUT(
-        src.reshape(rows, cols // 3, 3),
-        lut.reshape(256, 1, 3),
-        dst=out.reshape(rows, cols // 3, 3),
-    )
+    rows, cols = out.shape
+    frame = out.reshape(rows, cols // 3, 3)
+    for src, (x0, y0, x1, y1) in pieces:
+        cv2.LUT(src.reshape(rows, cols // 3, 3)[y0:y1, x0:x1], lut.reshape(256, 1, 3),
+                dst=frame[y0:y1, x0:x1])

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import jinja2
 
 from harness.report.devices import load_devices
 from harness.report.stored import load_run
@@ -333,11 +332,7 @@ def render_diff_html(diff: RunDiff) -> str:
             (row, [(pair, shown(0, maker, pair.old), shown(1, maker, pair.new))
                    for pair in row.verdicts if pair.changed])
             for row in rows if row.kind != "unchanged"]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(html.TEMPLATES),
-                             autoescape=jinja2.select_autoescape(("html", "j2")),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
-    return env.get_template("diff.html.j2").render(
+    return html.templates().get_template("diff.html.j2").render(
         diff=diff, views=views, kinds=KINDS, worse_kinds=WORSE,
         counts={m: {k: len(diff.of_kind(m, k)) for k in KINDS} for m in diff.makers},
         devices=diff.devices, changed_devices=sum(bool(d.changed) for d in diff.devices),

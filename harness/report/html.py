@@ -365,6 +365,21 @@ def _comparison(run_dir: Path, report: dict[str, Any]) -> dict[str, Any] | None:
     return data
 
 
+def templates() -> jinja2.Environment:
+    """The reports' templates (from :data:`TEMPLATES` as it is now): one environment per
+    folder and process, which compiles each template once (the live report is written
+    again as a run goes) and again when its file changes."""
+    return _environment(TEMPLATES)
+
+
+@functools.cache
+def _environment(folder: Path) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder),
+                              autoescape=jinja2.select_autoescape(("html", "j2")),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+
+
 def render_html(run_dir: Path, report: dict[str, Any],
                 timelines: dict[str, bytes] | None = None) -> str:
     """The report's HTML; ``timelines`` (if given) receives the failures' timeline pictures
@@ -375,14 +390,10 @@ def render_html(run_dir: Path, report: dict[str, Any],
     if timelines is not None:
         timelines.update(pictures.timelines)
     failures = [r for views in rows.values() for r in views if r.status != "passed"]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=jinja2.select_autoescape(("html", "j2")),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
     devices = load_devices(run_dir)
     from harness.report.diff import KINDS, WORSE
 
-    return env.get_template("certification.html.j2").render(
+    return templates().get_template("certification.html.j2").render(
         report=report, rows=rows, failures=failures,
         comparison=_comparison(run_dir, report), change_words=KINDS, worse_kinds=WORSE,
         counts={m: _counts(v) for m, v in rows.items()},
