@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from harness.errors import BadInput
+from harness.loading import Stamp, file_stamp
 
 CONFIG_FILE = "onshi-rig.toml"
 
@@ -117,7 +118,7 @@ def _syntax_error(shown: str, lines: list[str], message: str) -> BadInput:
                     f"not valid TOML: {problem} (column {at.group(2)})")
 
 
-_CACHE: dict[tuple[str, int, int], LabConfig] = {}
+_CACHE: dict[Stamp, LabConfig] = {}
 
 
 def lab_config() -> LabConfig:
@@ -125,10 +126,9 @@ def lab_config() -> LabConfig:
     again only when it changes. Raises :class:`BadInput` when it is bad."""
     try:
         path = Path.cwd() / CONFIG_FILE
-        stat = path.stat()
+        key = file_stamp(path)
     except FileNotFoundError:
         return LabConfig()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = load_config(path, shown=os.path.relpath(path))

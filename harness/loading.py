@@ -8,6 +8,7 @@ Every user-written file (bench, profile, device behaviour, card) goes through
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,14 +103,19 @@ def _data_loc(data: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]
 
 
 #: Parsed files by (path, mtime, size): twins are built many times per test run.
-_parsed: dict[tuple[str, int, int], tuple[Any, dict[tuple[Any, ...], int]]] = {}
+_parsed: dict[Stamp, tuple[Any, dict[tuple[Any, ...], int]]] = {}
 
 
-def file_stamp(path: Path) -> tuple[str, int, int]:
-    """A file's content as a cache knows it: its resolved path, modification time and size
-    (OSError when it cannot be read)."""
-    stat = path.stat()
-    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+Stamp = tuple[str, str]
+
+
+def file_stamp(path: Path) -> Stamp:
+    """A file's content as a cache knows it: its resolved path and a digest of its bytes
+    (OSError when it cannot be read). Not its modification time: a file written again
+    within the clock's tick at the same size (a test's or a generator's deviations,
+    where a file system keeps coarse times) would pass for the old one."""
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return str(path.resolve()), digest
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -304,11 +310,11 @@ def _named_items(value: Any) -> bool:
 MAX_BASES = 16
 
 
-def layered_stamp(path: Path) -> tuple[tuple[str, int, int], ...] | None:
-    """What a layered file's data is made of: each file of its ``base`` chain by path,
-    modification time and size (a change to any is a new stamp); None when the chain
-    cannot be followed (the loader says why)."""
-    stamps: list[tuple[str, int, int]] = []
+def layered_stamp(path: Path) -> tuple[Stamp, ...] | None:
+    """What a layered file's data is made of: each file of its ``base`` chain by path and
+    content (a change to any is a new stamp); None when the chain cannot be followed (the
+    loader says why)."""
+    stamps: list[Stamp] = []
     while len(stamps) <= MAX_BASES:
         try:
             key = file_stamp(path)

@@ -15,7 +15,7 @@ import attrs
 import pydantic
 
 from harness.errors import BadInput
-from harness.loading import Field, file_stamp, line_of, load_yaml_model, read_yaml
+from harness.loading import Field, Stamp, file_stamp, line_of, load_yaml_model, read_yaml
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import DialogId, Flow, Given, Overlay, ScreenClass
@@ -492,7 +492,7 @@ def _file_problems(path: Path, profile: Profile) -> list[BadInput]:
 
 
 #: Profiles folders loaded, by their files' paths, times and sizes (:meth:`ProfileSet.load`).
-_LOADED: dict[tuple[tuple[str, int, int], ...], dict[str, Profile]] = {}
+_LOADED: dict[tuple[Stamp, ...], dict[str, Profile]] = {}
 
 
 class ProfileSet:

@@ -1,0 +1,60 @@
+"""The loaders' caches (harness.loading.file_stamp) know a file by its content: a file
+written again at the same size within one tick of a coarse file-system clock (a test's or
+the mutant generator's deviations, on a kernel that keeps jiffy times) is read anew, never
+taken for the file it replaced."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from harness.emulation.device_spec import load_device_spec
+from harness.loading import read_yaml
+from harness.model.profiles import ProfileSet, default_profiles_dir
+from harness.paths import project_file
+
+
+def _rewrite_keeping_time(path: Path, text: str) -> None:
+    """``text`` into ``path``, same size, and the old modification time put back."""
+    before = path.stat()
+    assert len(text.encode("utf-8")) == before.st_size
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+
+
+def test_a_yaml_file_rewritten_in_the_same_tick_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "given.yaml"
+    path.write_text("answer: 1\n", encoding="utf-8")
+    assert read_yaml(path)[0] == {"answer": 1}
+    _rewrite_keeping_time(path, "answer: 2\n")
+    assert read_yaml(path)[0] == {"answer": 2}
+
+
+def test_a_behaviour_base_rewritten_in_the_same_tick_is_loaded_again(tmp_path: Path) -> None:
+    """A twin's behaviour comes from its file and the files of its ``base`` chain: a
+    change to the base alone is a new behaviour."""
+    shipped = project_file("fixtures/devices/face_auth")
+    for name in ("canon.yaml", "common-flow.yaml"):
+        shutil.copy(shipped / name, tmp_path / name)
+    base = tmp_path / "common-flow.yaml"
+    (tmp_path / "canon.yaml").write_text(
+        (shipped / "canon.yaml").read_text("utf-8").replace("start: {seconds: 15}", ""),
+        encoding="utf-8")  # canon's own start time out: the base's counts
+    first = load_device_spec(tmp_path / "canon.yaml")
+    assert first.behaviour.start.seconds == 10
+    text = base.read_text("utf-8")
+    _rewrite_keeping_time(base, text.replace("start: {seconds: 10}", "start: {seconds: 12}", 1))
+    assert load_device_spec(tmp_path / "canon.yaml").behaviour.start.seconds == 12
+
+
+def test_a_profile_rewritten_in_the_same_tick_is_loaded_again(tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(default_profiles_dir(), tmp_path / "profiles"))
+    first = ProfileSet.load(folder)
+    path = folder / "canon.yaml"
+    text = path.read_text("utf-8")
+    assert first.profiles["canon"].maker_name == "キヤノン (Canon)"
+    _rewrite_keeping_time(path, text.replace("キヤノン (Canon)", "キヤノン (CANON)", 1))
+    assert ProfileSet.load(folder).profiles["canon"].maker_name == "キヤノン (CANON)"
