@@ -4,8 +4,8 @@
 
 Each run is ``onshi-rig certify`` in a fresh process (as ``./run main`` runs it, on two
 pytest-xdist workers on two cores, a maker's tests on one), all five makers and the general
-readers. The runs' folders lie side by side, as in a reports folder: the first hands each
-maker to the first worker free, each later one plans its workers by the seconds the run
+readers. The runs' folders lie side by side, as in a reports folder: the first plans its
+workers by the makers' numbers of requirements, each later one by the seconds the run
 before it measured (harness/report/plan.py); each run says which. Bench time is read off the run's timeline: the last event's
 bench second, i.e. how long the same sequence takes on a real bench (power-on waits, nightly
 distribution windows, reboots, time-outs).
@@ -42,9 +42,8 @@ def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool, str
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
     tests = {t for rows in report["makers"].values() for row in rows.values()
              for t in row["tests"]}
-    planned = next((line.split("(a maker's tests on one; ", 1)[1].removesuffix(")")
-                    for line in proc.stdout.splitlines() if "(a maker's tests on one; " in line),
-                   "one job")
+    planned = next((line.split("planned by ", 1)[1].removesuffix(")")
+                    for line in proc.stdout.splitlines() if "planned by " in line), "one job")
     return wall, last, len(tests), proc.returncode == 0, planned
 
 
@@ -60,7 +59,7 @@ def main() -> int:
             walls.append(wall)
             print(f"run {i + 1}: {wall:.1f} s wall for {bench_s / 3600:.1f} h of bench time "
                   f"({bench_s:.0f} s), {tests} deciding tests, certified: "
-                  f"{'yes' if ok else 'NO'}; workers: {planned}")
+                  f"{'yes' if ok else 'NO'}; workers planned by {planned}")
     if len(walls) > 1:
         print(f"median wall {statistics.median(walls):.1f} s over {len(walls)} runs")
     return 0

@@ -81,10 +81,9 @@ def certify(args: argparse.Namespace) -> int:
     return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
 
 
-def _costs(setup: Setup) -> tuple[dict[str, float], bool, str]:
-    """Each maker's cost for planning the workers, whether it was measured, and what it
-    is: the seconds the newest finished run of the bench beside this one took, else the
-    numbers of requirements (the makers are then handed out as workers come free)."""
+def _costs(setup: Setup) -> tuple[dict[str, float], str]:
+    """Each maker's cost for planning the workers, and what it is: the seconds the newest
+    finished run of the bench beside this one took, else the numbers of requirements."""
     from harness.report.certification import applicable, bench_info
     from harness.report.plan import earlier_seconds
 
@@ -93,10 +92,9 @@ def _costs(setup: Setup) -> tuple[dict[str, float], bool, str]:
     earlier = earlier_seconds(setup.out, sha256, makers)
     if earlier is not None:
         seconds, folder = earlier
-        return seconds, True, f"planned by the seconds each maker took in {folder.name}"
-    return ({m: float(len(reqs)) for m, reqs in makers.items()}, False,
-            "no earlier run of this bench beside it: each maker to the first worker free, "
-            "the most requirements first")
+        return seconds, f"the seconds each maker took in {folder.name}"
+    return ({m: float(len(reqs)) for m, reqs in makers.items()},
+            "the makers' numbers of requirements (no earlier run of this bench beside it)")
 
 
 def _earlier_run(old: Path | None) -> Path | None:
@@ -156,8 +154,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
     console = _console(args)
     collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
-    costs, measured, planned = _costs(setup) if jobs > 1 else ({}, False, "")
-    controller = Controller(out, collector, console, costs, measured) if jobs > 1 else None
+    costs, planned = _costs(setup) if jobs > 1 else ({}, "")
+    controller = Controller(out, collector, console, costs) if jobs > 1 else None
     if controller is not None:
         plugins: list[Any] = [collector, controller]
         spread = xdist_args(out, jobs, only)
@@ -198,7 +196,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             collector.progress = progress
             console.say(f"certifying {spec.bench!r} ({setup.path.name}) into {out}"
                         + (f", on {jobs} pytest-xdist workers (a maker's tests on one; "
-                           f"{planned})" if controller else ""))
+                           f"planned by {planned})" if controller else ""))
             # The report's pictures: the frames behind each screen decision, in the run folder.
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
             code = pytest.main(

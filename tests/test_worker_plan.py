@@ -48,52 +48,6 @@ def test_many_makers_are_planned_largest_first() -> None:
     assert max(load) - min(load) <= max(costs.values())
 
 
-def _handed_out(costs: dict[str, float], measured: bool, took: dict[str, float],
-                workers: int = 2) -> list[float]:
-    """When each worker ends, under the controller's plan and xdist's scope scheduling as
-    MakerScheduling drives it: each worker starts with two makers, and takes its next one
-    when it runs out (the plan's, else any not started, the plan's order)."""
-    from harness.report.workers import Controller
-
-    controller = Controller(Path("."), None, None, costs, measured)  # type: ignore[arg-type]
-    queue = list(costs)
-    ends = [0.0] * workers
-
-    def take(slot: int) -> None:
-        planned = controller.plan(queue, workers)
-        scope = next((s for s in planned if planned[s] == slot), next(iter(planned)))
-        queue.remove(scope)
-        ends[slot] += took[scope]
-
-    for _ in range(2):
-        for slot in range(workers):
-            if queue:
-                take(slot)
-    while queue:
-        take(ends.index(min(ends)))
-    return ends
-
-
-def test_without_a_measure_makers_go_to_the_first_worker_free() -> None:
-    """Requirements say nothing of time (the makers have 36 to 38 each and took 5 to 27 s):
-    split by them, three makers land on one worker; handed out as workers come free, the
-    slowest maker does not end the run alone."""
-    from harness.report.workers import Controller
-
-    requirements = {"atlas": 38.0, "panasonic": 38.0, "fujitsu_japan": 37.0,
-                    "usen_almex": 37.0, "canon": 36.0, "general_readers": 10.0}
-    controller = Controller(Path("."), None, None, requirements, False)  # type: ignore[arg-type]
-    planned = controller.plan(list(requirements), 2)
-    assert set(planned.values()) == {-1}  # no slot: the first worker free
-    assert list(planned) == ["atlas", "panasonic", "fujitsu_japan", "usen_almex", "canon",
-                             "general_readers"]  # the most requirements first
-    split_ends = _handed_out(requirements, True, MEASURED)
-    free_ends = _handed_out(requirements, False, MEASURED)
-    assert max(free_ends) < max(split_ends)
-    # Measured, the split is kept: the best one.
-    assert max(_handed_out(MEASURED, True, MEASURED)) == pytest.approx(54.0)
-
-
 def write_run(folder: Path, *, state: str = "finished", sha: str = "b" * 64,
               ended: str = "2026-12-04T10:00:00+00:00", makers: dict[str, float]) -> Path:
     folder.mkdir(parents=True)

@@ -5,9 +5,8 @@ are split so that the busiest has the least work. How much work a maker is, is k
 a run, not before: the makers differ by half in wall time for the same number of
 requirements (more screens, more looks per screen, a boot test). So a run plans by the
 seconds each maker's tests took in the newest finished run of the same bench beside its
-folder (the reports folder's earlier runs: each test's record keeps its seconds); when
-there is none, nothing is split ahead (harness.report.workers hands each maker to the first
-worker free).
+folder (the reports folder's earlier runs: each test's record keeps its seconds), and by
+the makers' numbers of requirements when there is none.
 """
 
 from __future__ import annotations

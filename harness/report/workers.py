@@ -12,10 +12,9 @@ evidence.
 
 A maker's tests run on one worker (:class:`MakerScheduling`): the makers' twins keep their
 state from test to test as a real reader does. The makers are planned over the workers by
-the seconds an earlier run of the bench measured (harness.report.plan), each worker taking
-its own largest first, and a worker that is done takes a maker not started yet from
-another's plan. Without a measure, each maker goes to the first worker free, the most
-requirements first.
+their cost (harness.report.plan: the seconds an earlier run of the bench measured, else
+their numbers of requirements), each worker taking its own largest first, and a worker
+that is done takes a maker not started yet from another's plan.
 
 Fail closed: a worker that dies fails the test it was running (xdist's report: "worker
 'gw0' crashed while running ..."), which is not run again on another worker (it would kill
@@ -163,14 +162,13 @@ class Controller:
     stop passed on to the workers."""
 
     def __init__(self, out: Path, collector: CertificationCollector, progress: Progress,
-                 costs: dict[str, float], measured: bool = True) -> None:
+                 costs: dict[str, float]) -> None:
         self.out = out
         self.collector = collector
         self.progress = progress
-        #: Maker -> its cost: seconds measured in an earlier run (``measured``), or its
-        #: number of requirements (harness.report.plan).
+        #: Maker -> its cost: seconds measured in an earlier run, or its number of
+        #: requirements (harness.report.plan).
         self.costs = costs
-        self.measured = measured
         self._plan: dict[str, int] | None = None
         #: Workers that died: "gw0: why".
         self.died: list[str] = []
@@ -193,17 +191,13 @@ class Controller:
         return self._scopes.get(nodeid, "")
 
     def plan(self, scopes: list[str], workers: int) -> dict[str, int]:
-        """Scope (maker) -> the worker slot planned for it (harness.report.plan.split), or
-        -1 (to the first worker free), the largest first, in the order each worker takes
-        them (made once, from the first scopes to hand out). Costs that were not measured
-        plan no slot: makers alike in requirements differ by half in time, and a split of
-        guesses leaves one worker idle at the end where handing them out as workers come
-        free does not."""
+        """Scope (maker) -> the worker slot planned for it (harness.report.plan.split),
+        the largest first, in the order each worker takes them (made once, from the first
+        scopes to hand out)."""
         from harness.report.plan import split
 
         if self._plan is None:
-            self._plan = (split({s: float(self.costs.get(s, 0)) for s in scopes}, workers)
-                          if self.measured else {})
+            self._plan = split({s: float(self.costs.get(s, 0)) for s in scopes}, workers)
         return {s: self._plan.get(s, -1) for s in sorted(
             scopes, key=lambda s: (-self.costs.get(s, 0), s))}
 
