@@ -124,14 +124,23 @@ _CACHE: dict[Stamp, LabConfig] = {}
 def lab_config() -> LabConfig:
     """The working folder's ``onshi-rig.toml`` (an empty config when there is none), read
     again only when it changes. Raises :class:`BadInput` when it is bad."""
+    path = Path.cwd() / CONFIG_FILE
     try:
-        path = Path.cwd() / CONFIG_FILE
         key = file_stamp(path)
     except FileNotFoundError:
         return LabConfig()
+    except OSError:  # a folder of that name, a file it may not read: load_config says which
+        return load_config(path, shown=os.path.relpath(path))
     if key not in _CACHE:
+        config = load_config(path, shown=os.path.relpath(path))
+        try:
+            unchanged = file_stamp(path) == key
+        except OSError:
+            unchanged = False
+        if not unchanged:  # changed while it was read: not kept
+            return config
         _CACHE.clear()
-        _CACHE[key] = load_config(path, shown=os.path.relpath(path))
+        _CACHE[key] = config
     return _CACHE[key]
 
 

@@ -102,11 +102,10 @@ def _data_loc(data: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]
     return walk(data, tuple(loc))
 
 
-#: Parsed files by (path, mtime, size): twins are built many times per test run.
-_parsed: dict[Stamp, tuple[Any, dict[tuple[Any, ...], int]]] = {}
-
-
 Stamp = tuple[str, str]
+
+#: Parsed files by their stamp (path and content): twins are built many times per test run.
+_parsed: dict[Stamp, tuple[Any, dict[tuple[Any, ...], int]]] = {}
 
 
 def file_stamp(path: Path) -> Stamp:
@@ -114,18 +113,25 @@ def file_stamp(path: Path) -> Stamp:
     (OSError when it cannot be read). Not its modification time: a file written again
     within the clock's tick at the same size (a test's or a generator's deviations,
     where a file system keeps coarse times) would pass for the old one."""
-    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-    return str(path.resolve()), digest
+    return _stamped(path)[0]
+
+
+def _stamped(path: Path) -> tuple[Stamp, bytes]:
+    """The stamp and the bytes it was made of: at most one byte more than a file the rig
+    reads may hold (a file that grows, or a device that never ends, is not read whole)."""
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_BYTES + 1)
+    return (str(path.resolve()), hashlib.blake2b(raw, digest_size=16).hexdigest()), raw
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse a YAML file; return its data and a map from key path to line number."""
     try:
-        key = file_stamp(path)
+        key, raw = _stamped(path)
     except OSError:
-        return _parse_yaml(path)
+        return _parse_yaml(path)  # which says why the file cannot be read
     if key not in _parsed:
-        _parsed[key] = _parse_yaml(path)
+        _parsed[key] = _parse_yaml(path, raw)  # the very bytes of the stamp
     data, lines = _parsed[key]
     # Callers may change what they get (deviations): each gets its own copy.
     return copy.deepcopy(data), lines
@@ -158,9 +164,10 @@ def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
         raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
 
 
-def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+def _parse_yaml(path: Path, raw: bytes | None = None) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """``path`` parsed (from ``raw``, its bytes when already read)."""
     shown = str(path)
-    text = _read_text(path)
+    text = _read_text(path, raw)
     try:
         loader = _LOADER(text)
         try:
@@ -191,11 +198,12 @@ def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     return data, lines
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, raw: bytes | None = None) -> str:
     shown = str(path)
     # One byte more than allowed: a file that grows (or a device that never ends) is
     # refused without reading it all.
-    raw = read_head(path, MAX_BYTES + 1)
+    if raw is None:
+        raw = read_head(path, MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise BadInput(shown, None, "", f"larger than {MAX_BYTES // 1_000_000} MB: not a file "
                        "the rig reads (a bench, profile or behaviour file is a few kB)")
@@ -317,9 +325,9 @@ def layered_stamp(path: Path) -> tuple[Stamp, ...] | None:
     stamps: list[Stamp] = []
     while len(stamps) <= MAX_BASES:
         try:
-            key = file_stamp(path)
+            key, raw = _stamped(path)
             if key not in _parsed:
-                _parsed[key] = _parse_yaml(path)
+                _parsed[key] = _parse_yaml(path, raw)
         except (OSError, BadInput):
             return None
         if key in stamps:

@@ -9,8 +9,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
+from harness.config import CONFIG_FILE, lab_config
 from harness.emulation.device_spec import load_device_spec
-from harness.loading import read_yaml
+from harness.errors import BadInput
+from harness.loading import MAX_BYTES, layered_stamp, read_yaml
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
 
@@ -58,3 +62,24 @@ def test_a_profile_rewritten_in_the_same_tick_is_loaded_again(tmp_path: Path) ->
     assert first.profiles["canon"].maker_name == "キヤノン (Canon)"
     _rewrite_keeping_time(path, text.replace("キヤノン (Canon)", "キヤノン (CANON)", 1))
     assert ProfileSet.load(folder).profiles["canon"].maker_name == "キヤノン (CANON)"
+
+
+def test_a_file_that_never_ends_is_not_read_whole(tmp_path: Path) -> None:
+    """The stamp reads what the parser would, at most one byte past the largest file the
+    rig reads: /dev/zero as a behaviour file is refused, not read until memory runs out."""
+    endless = Path("/dev/zero")
+    with pytest.raises(BadInput, match="larger than"):
+        read_yaml(endless)
+    assert layered_stamp(endless) is None  # the loader then says why
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_BYTES + 10))
+    with pytest.raises(BadInput, match="larger than"):
+        read_yaml(big)
+
+
+def test_an_unreadable_lab_config_is_bad_input(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / CONFIG_FILE).mkdir()  # a folder of that name
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BadInput, match="cannot read"):
+        lab_config()

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from harness.emulation.camera_draws import TAG, stream
+from harness.emulation.camera_view import Rect
 
 if TYPE_CHECKING:
     from harness.emulation.camera_model import CameraEffects
@@ -168,9 +169,6 @@ class Sensor:
         else:
             cv2.add(src, scratch, dst=out)
             cv2.subtract(src, scratch, dst=out, mask=mask)
-
-
-Rect = tuple[int, int, int, int]
 
 
 def around(box: Rect, size: tuple[int, int]) -> list[Rect]:

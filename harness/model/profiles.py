@@ -491,8 +491,15 @@ def _file_problems(path: Path, profile: Profile) -> list[BadInput]:
     return found
 
 
-#: Profiles folders loaded, by their files' paths, times and sizes (:meth:`ProfileSet.load`).
+#: Profiles folders loaded, by their files' paths and contents (:meth:`ProfileSet.load`).
 _LOADED: dict[tuple[Stamp, ...], dict[str, Profile]] = {}
+
+
+def _stamps(files: list[Path]) -> tuple[Stamp, ...] | None:
+    try:
+        return tuple(file_stamp(f) for f in files)
+    except OSError:
+        return None
 
 
 class ProfileSet:
@@ -508,14 +515,11 @@ class ProfileSet:
             raise BadInput(str(folder), None, "", "no vendor profiles (*.yaml) in this folder")
         # A run loads the folder a dozen times (the suites' cases, fixtures, the report):
         # validated once per content of its files (the profiles are frozen and shared).
-        try:
-            key = tuple(file_stamp(f) for f in files)
-        except OSError:
-            key = None
+        key = _stamps(files)
         if key is not None and key in _LOADED:
             return cls(dict(_LOADED[key]))
         loaded = cls._load(files)
-        if key is not None:
+        if key is not None and key == _stamps(files):  # not changed while it was read
             if len(_LOADED) >= 16:  # tests load many made-up folders
                 _LOADED.clear()
             _LOADED[key] = dict(loaded.profiles)
