@@ -93,6 +93,13 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--profiles: {exc}") from None
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _allure_on(session.config):  # allure-pytest's writer is registered by now
+        from harness.report.allure_publish import link_attachments
+
+        link_attachments()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         for mark in item.iter_markers("requirement"):

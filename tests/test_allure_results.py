@@ -176,6 +176,9 @@ def test_the_attachments_are_the_evidence(run: dict[str, Any]) -> None:
                   and not n.startswith("rectified")]
         assert "deciding" in name.split(":")[0]
         assert files[name] == (store / frame).read_bytes()
+        # Linked, not copied (one file system here): the store's own file.
+        [source] = [a["source"] for a in judged["attachments"] if a["name"] == name]
+        assert (folder / source).samefile(store / frame)
         assert files[f"rectified screen: {name}"] == \
             (store / frame.replace(".jpg", ".rectified.png")).read_bytes()
     # ... the reader's screen before the flow, and the frames behind the window its screen
@@ -374,3 +377,35 @@ def test_a_requirement_no_profile_has_is_said_not_guessed() -> None:
                            "canon", "test_x")
     assert labels.title == "ERR-99: (not in the profile of canon) (canon)"
     assert labels.severity == "critical" and labels.links == ()
+
+
+def test_an_attachment_is_copied_where_it_cannot_be_linked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import allure_commons
+    from allure_commons.logger import AllureFileLogger
+
+    from harness.report.allure_publish import link_attachments
+
+    source = tmp_path / "frame.jpg"
+    source.write_bytes(b"\xff\xd8 a frame")
+    results = tmp_path / "allure"
+    logger = AllureFileLogger(results)
+    manager = allure_commons.plugin_manager
+    manager.register(logger)
+    try:
+        link_attachments()
+        assert manager.get_name(logger) == str(id(logger))  # allure-pytest's clean-up finds it
+        manager.hook.report_attached_file(source=str(source), file_name="a-attachment.jpg")
+        assert (results / "a-attachment.jpg").samefile(source)
+
+        def refuse(*_: object) -> None:
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "link", refuse)
+        manager.hook.report_attached_file(source=str(source), file_name="b-attachment.jpg")
+        copy = results / "b-attachment.jpg"
+        assert copy.read_bytes() == source.read_bytes() and not copy.samefile(source)
+        assert sorted(p.name for p in results.iterdir()) == ["a-attachment.jpg",
+                                                            "b-attachment.jpg"]
+    finally:
+        manager.unregister(logger)

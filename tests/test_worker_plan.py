@@ -121,3 +121,20 @@ def test_what_is_not_a_measure_is_passed_over(tmp_path: Path) -> None:
     found = earlier_seconds(out, "b" * 64, ["atlas"])
     assert found is not None and found[1] == later and found[0] == {"atlas": 9.0}
     assert good != later
+
+
+@pytest.mark.parametrize(("cores", "workers", "threads"), [(2, 2, 1), (8, 2, 4), (2, 3, 1),
+                                                           (1, 1, 1)])
+def test_a_worker_sizes_opencvs_pool_to_its_share_of_the_cores(
+        monkeypatch: pytest.MonkeyPatch, cores: int, workers: int, threads: int) -> None:
+    import cv2
+
+    from harness.report import workers as module
+
+    before = cv2.getNumThreads()
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda _: set(range(cores)))
+    try:
+        module._share_cores(workers)
+        assert cv2.getNumThreads() == threads
+    finally:
+        cv2.setNumThreads(before)
