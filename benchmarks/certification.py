@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -30,9 +29,8 @@ def one_run(bench: Path | None, out: Path) -> tuple[float, float, int, bool, str
     cmd = [sys.executable, "-m", "harness.cli", "certify", "--out", str(out)]
     if bench is not None:
         cmd += ["--bench", str(bench)]
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     last = 0.0
     # One timeline per worker (each with its own bench): their bench times add up.

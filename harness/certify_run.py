@@ -11,6 +11,7 @@ collector, the console, JUnit and allure see one run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import signal
 import sys
@@ -149,7 +150,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
     from harness.report.stop import stopping
-    from harness.report.workers import Controller, xdist_args
+    from harness.report.workers import Controller, workers_environment, xdist_args
 
     spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
     console = _console(args)
@@ -199,16 +200,17 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                            f"planned by {planned})" if controller else ""))
             # The report's pictures: the frames behind each screen decision, in the run folder.
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
-            code = pytest.main(
-                [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
-                 "-p", "no:labgrid",  # labgrid's own plugin: not the rig's
-                 "-o", "addopts=", "--bench", str(setup.path),
-                 f"--alluredir={out / ALLURE_DIR}", f"--timeline={out / 'timeline.jsonl'}",
-                 "--profiles", str(setup.profiles_dir), f"--junitxml={out / JUNIT_FILE}",
-                 "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file(".")),
-                 *spread, *setup.pytest_args],
-                plugins=plugins,
-            )
+            with workers_environment(jobs) if controller else contextlib.nullcontext():
+                code = pytest.main(
+                    [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
+                     "-p", "no:labgrid",  # labgrid's own plugin: not the rig's
+                     "-o", "addopts=", "--bench", str(setup.path),
+                     f"--alluredir={out / ALLURE_DIR}", f"--timeline={out / 'timeline.jsonl'}",
+                     "--profiles", str(setup.profiles_dir), f"--junitxml={out / JUNIT_FILE}",
+                     "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file(".")),
+                     *spread, *setup.pytest_args],
+                    plugins=plugins,
+                )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
         except Exception:

@@ -138,3 +138,18 @@ def test_a_worker_sizes_opencvs_pool_to_its_share_of_the_cores(
         assert cv2.getNumThreads() == threads
     finally:
         cv2.setNumThreads(before)
+
+
+def test_the_workers_start_with_openblas_on_their_share_of_the_cores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.report import workers as module
+
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda _: set(range(8)))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with module.workers_environment(2):
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # the user's own stays
+    with module.workers_environment(2):
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "3"

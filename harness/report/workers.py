@@ -33,6 +33,7 @@ import json
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,13 @@ def pytest_configure(config: pytest.Config) -> None:
         os.setsid()
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _share_cores(workers: int) -> None:
     """OpenCV's thread pool sized to this worker's share of the cores: the workers already
     keep every core busy, and a pool per worker only made them contend (its threads wait
@@ -121,11 +129,23 @@ def _share_cores(workers: int) -> None:
     for a certification with one thread each)."""
     import cv2
 
+    cv2.setNumThreads(max(1, _cores() // max(1, workers)))
+
+
+@contextlib.contextmanager
+def workers_environment(jobs: int) -> Iterator[None]:
+    """The environment the workers start with: OpenBLAS's threads (numpy's) to each
+    worker's share of the cores, as for OpenCV's above. OpenBLAS reads it once, when numpy
+    loads, so only the environment can say it. A setting of the user's own stays."""
+    name = "OPENBLAS_NUM_THREADS"
+    before = os.environ.get(name)
+    if before is None:
+        os.environ[name] = str(max(1, _cores() // max(1, jobs)))
     try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    cv2.setNumThreads(max(1, cores // max(1, workers)))
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
 
 
 # --- in the certify process: xdist's controller -----------------------------------------------
