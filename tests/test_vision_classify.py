@@ -39,7 +39,7 @@ from vision_helpers import (
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.screen_renderer import Drawn
 from harness.emulation.world import MAKERS
-from harness.vision.classify import UNKNOWN, Classifier, Decision, spot_mask
+from harness.vision.classify import UNKNOWN, Classifier, Decision, glare_mask, spot_mask
 from harness.vision.geometry import Calibration
 from harness.vision.locate import ScreenNotFound, locate
 from harness.vision.reference import Reference
@@ -531,6 +531,24 @@ def _with_spot(fine: np.ndarray, centre: tuple[float, float], sigma: float,
 
 def _prepared(clf: Classifier, name: str):  # noqa: ANN202 - the classifier's own record
     return next(p for p in clf._prepared if p.ref.name == name)
+
+
+def test_a_clipped_spot_is_masked_where_it_is_and_a_clipped_button_is_not() -> None:
+    """Clipped light that is round and fades out (a lamp's image) is masked over its halo,
+    wherever it lies among other clipped pixels; a clipped white button (a rectangle with a
+    hard border) and specks of noise are not."""
+    page = np.full((288, 512), 120, np.uint8)
+    cv2.rectangle(page, (30, 40), (130, 80), 250, -1)  # a white button, clipped
+    page[10, 500] = page[280, 5] = 255  # specks, stretching the clipped pixels' box
+    spotted = _with_spot(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), (400.0, 200.0), 9.0, 140.0)
+    mask = glare_mask(cv2.cvtColor(spotted, cv2.COLOR_BGR2GRAY))
+    assert mask is not None and mask.shape == page.shape
+    ys, xs = np.nonzero(mask)
+    # Round about the spot's centre, over its halo (past the clipped core of about 10 px).
+    assert abs(xs.mean() - 400) < 1.5 and abs(ys.mean() - 200) < 1.5
+    assert 16 <= xs.max() - 400 <= 30 and 16 <= 200 - ys.min() <= 30
+    assert not mask[40:81, 30:131].any() and not mask[10, 500] and not mask[280, 5]
+    assert glare_mask(page) is None
 
 
 def test_a_hot_spot_over_a_button_is_found_where_it_is() -> None:

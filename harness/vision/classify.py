@@ -798,32 +798,43 @@ def glare_mask(fine_grey: np.ndarray) -> np.ndarray | None:
     patches, grown over their halo. A screen whose white clipped everywhere (a high gain),
     or a clipped white button, is no hot spot: that clipping follows the content."""
     h, w = fine_grey.shape
-    mask = np.zeros((h, w), np.uint8)
     saturated = (fine_grey >= 245).astype(np.uint8)
-    if saturated.any():
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
-        for k in range(1, n):
-            area = stats[k, cv2.CC_STAT_AREA]
-            x, y, bw, bh = stats[k, :4]
-            # A lamp's image is an ellipse (round, seen at an angle) without holes; a white
-            # button (a rectangle, its label a hole) or a clipped page is not.
-            if (area < 12 or area > 0.03 * h * w or max(bw, bh) > 3 * min(bw, bh)
-                    or not 0.5 <= area / (bw * bh) <= 0.9):
-                continue
-            points = cv2.findNonZero((labels[y : y + bh, x : x + bw] == k).astype(np.uint8))
-            if area < 0.93 * cv2.contourArea(cv2.convexHull(points)):
-                continue
-            grow = int(3 + 1.0 * np.sqrt(area / np.pi))  # over its halo
-            x0, y0 = max(0, x - grow), max(0, y - grow)
-            x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
-            blob = (labels[y0:y1, x0:x1] == k).astype(np.uint8)
-            disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-            grown = cv2.dilate(blob, disk)
-            # A spot fades into its surroundings; a clipped white button ends at its border.
-            ring = cv2.dilate(blob, np.ones((5, 5), np.uint8)) & ~blob.astype(bool)
-            if fine_grey[y0:y1, x0:x1][ring > 0].mean() < 215:
-                continue
-            mask[y0:y1, x0:x1] |= grown
+    if not saturated.any():
+        return None
+    # Labelled within the clipped pixels' bounding box (a spot's, most often: labelling the
+    # whole screen costs several times more), at ``(bx, by)`` in the screen.
+    bx, by, sw, sh = cv2.boundingRect(saturated)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        saturated[by : by + sh, bx : bx + sw], connectivity=8)
+    area, bw, bh = (stats[1:, c] for c in (cv2.CC_STAT_AREA, cv2.CC_STAT_WIDTH,
+                                           cv2.CC_STAT_HEIGHT))
+    # A lamp's image is an ellipse (round, seen at an angle) without holes; a white button
+    # (a rectangle, its label a hole) or a clipped page is not.
+    fill = area / (bw * bh)
+    candidates = 1 + np.flatnonzero((area >= 12) & (area <= 0.03 * h * w)
+                                    & (np.maximum(bw, bh) <= 3 * np.minimum(bw, bh))
+                                    & (fill >= 0.5) & (fill <= 0.9))
+    mask = np.zeros((h, w), np.uint8)
+    for k in candidates:
+        area = stats[k, cv2.CC_STAT_AREA]
+        x, y, bw, bh = stats[k, :4]
+        points = cv2.findNonZero((labels[y : y + bh, x : x + bw] == k).astype(np.uint8))
+        if area < 0.93 * cv2.contourArea(cv2.convexHull(points)):
+            continue
+        grow = int(3 + 1.0 * np.sqrt(area / np.pi))  # over its halo
+        x, y = x + bx, y + by
+        x0, y0 = max(0, x - grow), max(0, y - grow)
+        x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
+        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        blob[y - y0 : y - y0 + bh, x - x0 : x - x0 + bw] = \
+            labels[y - by : y - by + bh, x - bx : x - bx + bw] == k
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        grown = cv2.dilate(blob, disk)
+        # A spot fades into its surroundings; a clipped white button ends at its border.
+        ring = cv2.dilate(blob, np.ones((5, 5), np.uint8)) & ~blob.astype(bool)
+        if fine_grey[y0:y1, x0:x1][ring > 0].mean() < 215:
+            continue
+        mask[y0:y1, x0:x1] |= grown
     return mask > 0 if mask.any() else None
 
 
