@@ -366,3 +366,28 @@ def test_harsh_hand_photos_of_near_duplicates_are_never_named_wrongly() -> None:
             wrong.append(f"{name} (camera {seed}): {describe(d)}")
     assert not wrong, "\n".join(wrong)
     assert named >= 4, f"only {named} of 6 photos named"
+
+
+def _profiles(*steps: tuple[int, float], rows: int = 6, n: int = 40) -> np.ndarray:
+    """Profiles (outside -> inside) that start at the first level and change to each later
+    one at its column, a little blurred as a side's samples are."""
+    line = np.full(n, steps[0][1], np.float32)
+    for column, level in steps[1:]:
+        line[column:] = level
+    return cv2.GaussianBlur(np.tile(line, (rows, 1)), (0, 0), sigmaX=1.0, sigmaY=0.01)
+
+
+@pytest.mark.parametrize(("steps", "border", "sign"), [
+    # a lit page in its black bezel: the step up
+    (((0, 90.0), (8, 12.0), (20, 230.0)), 19, 1.0),
+    # a taskbar along the page: the step from the bezel up to it, not the stronger one on
+    (((0, 12.0), (12, 60.0), (24, 230.0)), 11, 1.0),
+    # no bezel darker than the page (a white desk around a grey page): the strongest edge
+    (((0, 235.0), (15, 120.0)), 14, -1.0),
+])
+def test_a_side_is_put_on_the_panels_border(steps: tuple[tuple[int, float], ...],
+                                             border: int, sign: float) -> None:
+    profile = _profiles(*steps)
+    idx, found = locating._border_positions(profile, np.diff(profile, axis=1))
+    assert found == sign
+    assert idx.tolist() == [border] * len(idx)

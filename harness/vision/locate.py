@@ -154,24 +154,24 @@ def _border_positions(profile: np.ndarray, deriv: np.ndarray) -> tuple[np.ndarra
     Without a bezel darker than the page, the strongest edge is taken.
     """
     rows, n = deriv.shape
-    idx = np.full(rows, -1)
+    row = np.arange(rows)
     inside = profile[:, -6:].mean(axis=1)
-    votes: list[float] = []
-    for row in range(rows):
-        dark = int(np.argmin(profile[row, :-4]))
-        if inside[row] - profile[row, dark] >= 10.0:
-            rise = deriv[row, dark:]
-            floor = max(1.5, 0.2 * float(rise.max()))
-            steps = np.nonzero((rise[1:-1] >= floor) & (rise[1:-1] >= rise[:-2])
-                               & (rise[1:-1] >= rise[2:]))[0]
-            if steps.size:
-                idx[row] = dark + 1 + int(steps[0])
-                votes.append(1.0)
-                continue
-        strongest = int(np.abs(deriv[row]).argmax())
-        idx[row] = strongest
-        votes.append(float(np.sign(deriv[row, strongest])))
-    sign = float(np.sign(np.median(votes))) if votes else 0.0
+    dark = profile[:, :-4].argmin(axis=1)
+    beyond = np.arange(n)[None, :] > dark[:, None]  # the columns past each profile's darkest
+    # Each profile's steps up past its darkest band: at least a fifth of the largest rise
+    # there (and 1.5), and a local maximum; the first such is the border.
+    rise_max = np.where(beyond | (np.arange(n)[None, :] == dark[:, None]), deriv, -np.inf
+                        ).max(axis=1)
+    floor = np.maximum(1.5, 0.2 * rise_max.astype(np.float64)).astype(deriv.dtype)
+    mid = deriv[:, 1:-1]
+    steps = ((mid >= floor[:, None]) & (mid >= deriv[:, :-2]) & (mid >= deriv[:, 2:])
+             & beyond[:, 1:-1])
+    bordered = (inside - profile[row, dark] >= 10.0) & steps.any(axis=1)
+    # Without a bezel darker than the page (or no step up past it): the strongest edge.
+    strongest = np.abs(deriv).argmax(axis=1)
+    idx = np.where(bordered, 1 + steps.argmax(axis=1), strongest)
+    votes = np.where(bordered, 1.0, np.sign(deriv[row, strongest]).astype(np.float64))
+    sign = float(np.sign(np.median(votes))) if rows else 0.0
     return idx, sign
 
 
