@@ -94,10 +94,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if _allure_on(session.config):  # allure-pytest's writer is registered by now
+    evidence = session.config.getoption("--evidence")
+    if evidence and _allure_on(session.config):  # allure-pytest's writer is registered now
         from harness.report.allure_publish import link_attachments
 
-        link_attachments()
+        link_attachments(Path(evidence))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -379,33 +379,43 @@ def test_a_requirement_no_profile_has_is_said_not_guessed() -> None:
     assert labels.severity == "critical" and labels.links == ()
 
 
-def test_an_attachment_is_copied_where_it_cannot_be_linked(
+def test_an_evidence_frame_is_linked_and_any_other_file_copied(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import allure_commons
+    import pluggy
+    from allure_commons import _hooks
     from allure_commons.logger import AllureFileLogger
 
     from harness.report.allure_publish import link_attachments
 
-    source = tmp_path / "frame.jpg"
-    source.write_bytes(b"\xff\xd8 a frame")
+    store = tmp_path / "evidence"
+    (store / "cam").mkdir(parents=True)
+    frame = store / "cam" / "000001-1.000-first.jpg"
+    frame.write_bytes(b"\xff\xd8 a frame")
+    log = tmp_path / "bench.log"  # not the store's: it may be written again after
+    log.write_text("a line\n")
     results = tmp_path / "allure"
+    # allure's plugin manager as allure-pytest makes it, the test's own.
+    manager = pluggy.PluginManager("allure")
+    manager.add_hookspecs(_hooks.AllureUserHooks)
+    manager.add_hookspecs(_hooks.AllureDeveloperHooks)
     logger = AllureFileLogger(results)
-    manager = allure_commons.plugin_manager
     manager.register(logger)
-    try:
-        link_attachments()
-        assert manager.get_name(logger) == str(id(logger))  # allure-pytest's clean-up finds it
-        manager.hook.report_attached_file(source=str(source), file_name="a-attachment.jpg")
-        assert (results / "a-attachment.jpg").samefile(source)
+    link_attachments(store, manager)
+    assert manager.get_name(logger) == str(id(logger))  # allure-pytest's clean-up finds it
 
-        def refuse(*_: object) -> None:
-            raise OSError(18, "Invalid cross-device link")
+    def attach(source: Path, name: str) -> Path:
+        manager.hook.report_attached_file(source=str(source), file_name=name)
+        return results / name
 
-        monkeypatch.setattr(os, "link", refuse)
-        manager.hook.report_attached_file(source=str(source), file_name="b-attachment.jpg")
-        copy = results / "b-attachment.jpg"
-        assert copy.read_bytes() == source.read_bytes() and not copy.samefile(source)
-        assert sorted(p.name for p in results.iterdir()) == ["a-attachment.jpg",
-                                                            "b-attachment.jpg"]
-    finally:
-        manager.unregister(logger)
+    assert attach(frame, "a-attachment.jpg").samefile(frame)
+    copy = attach(log, "b-attachment.txt")
+    assert copy.read_text() == "a line\n" and not copy.samefile(log)
+
+    def refuse(*_: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    copy = attach(frame, "c-attachment.jpg")
+    assert copy.read_bytes() == frame.read_bytes() and not copy.samefile(frame)
+    assert sorted(p.name for p in results.iterdir()) == [
+        "a-attachment.jpg", "b-attachment.txt", "c-attachment.jpg"]

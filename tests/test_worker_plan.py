@@ -132,7 +132,7 @@ def test_a_worker_sizes_opencvs_pool_to_its_share_of_the_cores(
     from harness.report import workers as module
 
     before = cv2.getNumThreads()
-    monkeypatch.setattr(module.os, "sched_getaffinity", lambda _: set(range(cores)))
+    monkeypatch.setattr(module, "_cores", lambda: cores)
     try:
         module._share_cores(workers)
         assert cv2.getNumThreads() == threads
@@ -144,12 +144,19 @@ def test_the_workers_start_with_openblas_on_their_share_of_the_cores(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.report import workers as module
 
-    monkeypatch.setattr(module.os, "sched_getaffinity", lambda _: set(range(8)))
-    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setattr(module, "_cores", lambda: 8)
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
     with module.workers_environment(2):
         assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
     assert "OPENBLAS_NUM_THREADS" not in os.environ
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # the user's own stays
-    with module.workers_environment(2):
-        assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
-    assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
+    # The user's own stays, and so does one OpenBLAS reads instead (it reads them in this
+    # order).
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.setenv(name, "3")
+        with module.workers_environment(2):
+            assert os.environ.get("OPENBLAS_NUM_THREADS") == ("3" if name == "OPENBLAS_NUM_THREADS"
+                                                              else None)
+            assert os.environ[name] == "3"
+        monkeypatch.delenv(name)
+    assert "OPENBLAS_NUM_THREADS" not in os.environ

@@ -31,6 +31,8 @@ from harness.report.allure_results import (
 )
 
 if TYPE_CHECKING:
+    from pluggy import PluginManager
+
     from harness.bench import Bench
     from harness.model.profiles import ProfileSet
 
@@ -44,21 +46,24 @@ def allure_active(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
 
 
-def link_attachments() -> None:
-    """allure's results writer made to attach a file as a hard link to it where it can.
-    The evidence frames a verdict attaches are written once, by the evidence store, and
-    never changed: a copy of each (2,000 a certification, 40 % of its bytes) only cost
-    time. Across file systems, or where links are refused, it copies as before."""
+def link_attachments(evidence: Path, manager: PluginManager | None = None) -> None:
+    """allure's results writer made to attach a file of the evidence store under
+    ``evidence`` as a hard link to it where it can. The store writes each frame once, to a
+    new name, and never changes it: a copy of each (2,000 a certification, 40 % of its
+    bytes) only cost time. Any other file is copied as allure does (it may be rewritten
+    after), and so is a frame where the file system refuses a link. ``manager``: allure's
+    plugin manager (a test's own)."""
     import allure_commons
     from allure_commons.logger import AllureFileLogger
 
-    manager = allure_commons.plugin_manager
+    manager = manager or allure_commons.plugin_manager
     for plugin in manager.get_plugins():
         if type(plugin) is AllureFileLogger:  # allure-pytest's own, for --alluredir
             # The same object registered again (allure-pytest's clean-up unregisters it by
             # its name, which is its id), now of the subclass that links.
             manager.unregister(plugin)
             plugin.__class__ = _linking_logger()
+            plugin.evidence = evidence.resolve()
             manager.register(plugin)
 
 
@@ -68,12 +73,17 @@ def _linking_logger() -> type:
     from allure_commons.logger import AllureFileLogger
 
     class LinkingFileLogger(AllureFileLogger):
+        evidence: Path
+
         @hookimpl
         def report_attached_file(self, source: str, file_name: str) -> None:
-            try:
-                os.link(source, self._report_dir / file_name)
-            except OSError:
-                super().report_attached_file(source, file_name)
+            if Path(source).resolve().is_relative_to(self.evidence):
+                try:
+                    os.link(source, self._report_dir / file_name)
+                    return
+                except OSError:
+                    pass
+            super().report_attached_file(source, file_name)
 
     return LinkingFileLogger
 

@@ -136,15 +136,16 @@ def _share_cores(workers: int) -> None:
 def workers_environment(jobs: int) -> Iterator[None]:
     """The environment the workers start with: OpenBLAS's threads (numpy's) to each
     worker's share of the cores, as for OpenCV's above. OpenBLAS reads it once, when numpy
-    loads, so only the environment can say it. A setting of the user's own stays."""
+    loads, so only the environment can say it."""
     name = "OPENBLAS_NUM_THREADS"
-    before = os.environ.get(name)
-    if before is None:
+    # OpenBLAS takes the first of these that is set: the user's own stays.
+    ours = not any(os.environ.get(n) for n in (name, "GOTO_NUM_THREADS", "OMP_NUM_THREADS"))
+    if ours:
         os.environ[name] = str(max(1, _cores() // max(1, jobs)))
     try:
         yield
     finally:
-        if before is None:
+        if ours:
             os.environ.pop(name, None)
 
 
