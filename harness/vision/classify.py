@@ -1065,7 +1065,15 @@ def _plane_on(patch: np.ndarray, keep: np.ndarray) -> np.ndarray:
     h, w = patch.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     basis = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], axis=1)
-    coeffs, *_ = np.linalg.lstsq(basis[keep], patch.ravel()[keep], rcond=None)
+    # By the normal equations, in double: three well-conditioned columns (1, x, y), where
+    # LAPACK's SVD (np.linalg.lstsq) costs ten times more and agrees to rounding.
+    seen = basis[keep].astype(np.float64)
+    gram = seen.T @ seen
+    if np.linalg.matrix_rank(gram) < 3:  # a line or a point of pixels: as lstsq would
+        coeffs, *_ = np.linalg.lstsq(basis[keep], patch.ravel()[keep], rcond=None)
+    else:
+        coeffs = np.linalg.solve(gram, seen.T @ patch.ravel()[keep].astype(np.float64)
+                                 ).astype(np.float32)
     return (basis @ coeffs).reshape(h, w).astype(np.float32)
 
 
