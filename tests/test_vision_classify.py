@@ -39,7 +39,14 @@ from vision_helpers import (
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.screen_renderer import Drawn
 from harness.emulation.world import MAKERS
-from harness.vision.classify import UNKNOWN, Classifier, Decision, glare_mask, spot_mask
+from harness.vision.classify import (
+    UNKNOWN,
+    Classifier,
+    Decision,
+    _plane_on,
+    glare_mask,
+    spot_mask,
+)
 from harness.vision.geometry import Calibration
 from harness.vision.locate import ScreenNotFound, locate
 from harness.vision.reference import Reference
@@ -549,6 +556,22 @@ def test_a_clipped_spot_is_masked_where_it_is_and_a_clipped_button_is_not() -> N
     assert 16 <= xs.max() - 400 <= 30 and 16 <= 200 - ys.min() <= 30
     assert not mask[40:81, 30:131].any() and not mask[10, 500] and not mask[280, 5]
     assert glare_mask(page) is None
+
+
+def test_the_lights_plane_is_fitted_on_what_a_spot_leaves_seen() -> None:
+    """A region's light under a hot spot: the plane through the pixels left seen, not pulled
+    up by the spot; a region seen along one row only gets the best plane of that row."""
+    h, w = 40, 120
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = (60 + 30 * xx / w + 12 * yy / h).astype(np.float32)
+    patch = light.copy()
+    patch[10:25, 70:95] = 255  # the spot
+    keep = np.ones((h, w), bool)
+    keep[8:27, 68:97] = False
+    assert np.allclose(_plane_on(patch, keep.ravel()), light, atol=1e-3)
+    assert not np.allclose(_plane_on(patch, np.ones(h * w, bool)), light, atol=1)
+    row = (50 + 40 * np.arange(w, dtype=np.float32) / w)[None, :]
+    assert np.allclose(_plane_on(row, np.ones(w, bool)), row, atol=1e-3)
 
 
 def test_a_hot_spot_over_a_button_is_found_where_it_is() -> None:
