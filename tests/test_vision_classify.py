@@ -40,10 +40,14 @@ from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.screen_renderer import Drawn
 from harness.emulation.world import MAKERS
 from harness.vision.classify import (
+    _BLUR_BANK,
+    _BLUR_PAD,
     UNKNOWN,
     Classifier,
     Decision,
+    _grey,
     _plane_on,
+    _scaled,
     glare_mask,
     spot_mask,
 )
@@ -712,3 +716,54 @@ def test_a_lit_navy_page_on_a_dim_harsh_camera_is_not_off() -> None:
         if d.state == "off":
             wrong.append(f"{ref.name} at t={t}: {describe(d)}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_calibrated_cameras_later_looks_see_the_regions_the_first_did() -> None:
+    """A calibration's first look warps each region on its own; later ones cut the regions
+    out of one map of the whole screen. Both read the same pixels: the near duplicate's
+    button decides alike, with the same scores, on every look."""
+    device = "atlas"
+    clf = Classifier(references(device))
+    ref = references(device).get("first@staff")
+    cam = device_camera(device, 1)
+    capture = cam.capture(screen(device, ref, 4.0), 4.0)
+    frame = capture.image
+    calibration = Calibration(capture.quad, frame.shape[1::-1], clf.references.size)
+    looks = [clf.classify_frame(frame, calibration) for _ in range(3)]
+    assert [d.reference for d in looks] == ["first@staff"] * 3, [describe(d) for d in looks]
+    for later in looks[1:]:
+        assert later.scores.keys() == looks[0].scores.keys()
+        for state, score in looks[0].scores.items():
+            assert later.scores[state] == pytest.approx(score, abs=0.005), state
+    # The maps of the whole screen were made (the second look) and used.
+    assert any("screen" in key for key in clf._maps)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.7])
+def test_a_reference_blurred_as_the_camera_blurs_is_its_region_blurred_in_colour(
+        scale: float) -> None:
+    """The blurred reference patches are made in grey (a linear map, as a blur is), from
+    the region's surroundings resized once for every blur of the bank: each is, within
+    rounding, the colour surroundings resized, blurred, then made grey, and cut where the
+    region lies."""
+    clf = Classifier(references("atlas"))
+    ref = references("atlas").get("first@staff")
+    for region in (r for r in ref.regions if r.kind == "match"):
+        bx, by, bw, bh = region.box
+        m = int(np.ceil(_BLUR_PAD / scale))
+        x0, y0 = max(0, bx - m), max(0, by - m)
+        x1 = min(ref.image.shape[1], bx + bw + m)
+        y1 = min(ref.image.shape[0], by + bh + m)
+        area = ref.image[y0:y1, x0:x1]
+        if scale != 1.0:
+            area = cv2.resize(area, (round((x1 - x0) * scale), round((y1 - y0) * scale)),
+                              interpolation=cv2.INTER_AREA)
+        x, y, w, h = _scaled(region.box, scale)
+        ox, oy = x - round(x0 * scale), y - round(y0 * scale)
+        for k, kernel in enumerate(_BLUR_BANK):
+            colour = cv2.filter2D(area, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+            expected = _grey(colour)[oy : oy + h, ox : ox + w]
+            got = clf._blurred_patch(ref, region.box, scale, k)
+            assert got.shape == expected.shape == (h, w)
+            # Three roundings to 8 bits in the colour path, none in grey.
+            assert float(np.abs(got - expected).max()) <= 2.0, (region.box, k)

@@ -197,6 +197,7 @@ class Classifier:
         self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
         self._templates: dict[tuple[object, ...], _Template] = {}
         self._maps: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
@@ -288,8 +289,17 @@ class Classifier:
         seen = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
         scale = _quantise(seen / self.references.size[0])
 
+        # A calibration seen again (the fine warp has its maps): one map of the whole screen
+        # at the regions' scale, which every region's patch is a slice of.
+        screen = self._screen_maps(where, scale, lambda: np.diag([scale, scale, 1.0])
+                                   @ calibration.homography(self.references.size) @ from_area)
+
         def patch(box: tuple[int, int, int, int]) -> np.ndarray:
             x, y, w, h = _scaled(box, scale)
+            if screen is not None and y + h <= screen[1].shape[0] and x + w <= screen[1].shape[1]:
+                return cv2.remap(grey, screen[0][y : y + h, x : x + w],
+                                 screen[1][y : y + h, x : x + w], cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
             to_patch = np.array([[scale, 0, -x], [0, scale, -y], [0, 0, 1]], np.float64)
             return self._warp(grey, (*where, box, scale), lambda: to_patch @ calibration.homography(
                 self.references.size) @ from_area, (w, h))
@@ -302,6 +312,20 @@ class Classifier:
         decision = self._classify(fine_grey, Patches(scale, patch, glare_mask(fine_grey)),
                                   colour, thorough)
         return attrs.evolve(decision, screen=fine_grey)
+
+    def _screen_maps(self, where: tuple[object, ...], scale: float,
+                     matrix: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The pixel maps of the whole screen at ``scale`` for a calibration already seen
+        (None for a quad seen once: most a search tries)."""
+        key = (*where, "screen", scale)
+        if key not in self._maps:
+            if self._maps.get((*where, "fine")) is None:
+                return None
+            width, height = self.references.size
+            # A pixel more than any region's rounded box can reach.
+            self._maps[key] = _pixel_maps(matrix(), (round(width * scale) + 1,
+                                                     round(height * scale) + 1))
+        return self._maps[key]
 
     def _warp(self, grey: np.ndarray, key: tuple[object, ...],
               matrix: Callable[[], np.ndarray], size: tuple[int, int]) -> np.ndarray:
@@ -316,14 +340,7 @@ class Classifier:
             return cv2.warpPerspective(grey, matrix(), size, flags=cv2.INTER_LINEAR,
                                        borderMode=cv2.BORDER_REPLICATE)
         if maps is None:
-            w, h = size
-            xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
-            points = np.stack([xs.ravel(), ys.ravel(), np.ones(w * h)])
-            back = np.linalg.inv(matrix()) @ points
-            map_x = (back[0] / back[2]).reshape(h, w).astype(np.float32)
-            map_y = (back[1] / back[2]).reshape(h, w).astype(np.float32)
-            maps = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
-            self._maps[key] = maps
+            maps = self._maps[key] = _pixel_maps(matrix(), size)
         return cv2.remap(grey, maps[0], maps[1], cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
 
@@ -362,12 +379,7 @@ class Classifier:
         if frame_sd <= 1e-3:
             return unknown("the screen is uniform")
         f = self._coarse(fine).ravel()
-        # Element-wise products and sums: for these sizes faster than BLAS, which would
-        # also spread over every core.
-        s1 = (self._masks * f).sum(axis=1)
-        s2 = (self._masks * (f * f)).sum(axis=1)
-        var = np.maximum(s2 - s1 * s1 / self._mask_n, 1e-6)[self._which]
-        ncc = (self._r * f).sum(axis=1) / np.sqrt(var)
+        ncc = self._global_ncc(f)
         ranked = self._ranked(ncc)
         if not ranked:
             return unknown("no reference with content")
@@ -422,13 +434,19 @@ class Classifier:
         size) looks most like by the global pass alone, best first."""
         if screen.shape[1::-1] != self.fine_size:
             screen = cv2.resize(screen, self.fine_size, interpolation=cv2.INTER_AREA)
-        f = self._coarse(self.preprocess(screen)).ravel()
-        s1 = (self._masks * f).sum(axis=1)
-        s2 = (self._masks * (f * f)).sum(axis=1)
-        var = np.maximum(s2 - s1 * s1 / self._mask_n, 1e-6)[self._which]
-        ncc = (self._r * f).sum(axis=1) / np.sqrt(var)
+        ncc = self._global_ncc(self._coarse(self.preprocess(screen)).ravel())
         order = [i for i in np.argsort(-ncc) if not self._prepared[i].flat]
         return [self._prepared[i].ref.name for i in order[:count]]
+
+    def _global_ncc(self, f: np.ndarray) -> np.ndarray:
+        """Every reference's correlation with the coarse screen ``f`` (raveled), each over
+        its own unmasked pixels."""
+        # Sums of products by numpy's own loops (einsum): no temporary the size of every
+        # reference, and no BLAS, which would spread over every core.
+        s1 = np.einsum("ij,j->i", self._masks, f)
+        s2 = np.einsum("ij,j->i", self._masks, f * f)
+        var = np.maximum(s2 - s1 * s1 / self._mask_n, 1e-6)[self._which]
+        return np.einsum("ij,j->i", self._r, f) / np.sqrt(var)
 
     def _ranked(self, ncc: np.ndarray) -> list[int]:
         """The best reference of each state with content, best first."""
@@ -639,7 +657,8 @@ class Classifier:
             if ref_key not in self._ref_stats:
                 x, y, w, h = region.box
                 if kernel is None:
-                    ref_patch = prep.ref.image[y : y + h, x : x + w]
+                    # Grey first (a linear map): one channel to resize.
+                    ref_patch = _grey(prep.ref.image[y : y + h, x : x + w])
                     if patch.scale != 1.0:
                         ref_patch = cv2.resize(ref_patch, _scaled(region.box, patch.scale)[2:],
                                                interpolation=cv2.INTER_AREA)
@@ -707,24 +726,36 @@ class Classifier:
     def _blurred_patch(self, ref: Reference, box: tuple[int, int, int, int], scale: float,
                        kernel: int) -> np.ndarray:
         """A reference's region as a camera with blur ``kernel`` (patch pixels, about the
-        frame's) would show it: cut with a margin, blurred, then trimmed, so that what lies
-        just outside the region bleeds in as it does in the frame."""
-        k = _BLUR_BANK[kernel]
-        pad = k.shape[0] // 2 + 1
-        bx, by, bw, bh = box
-        img_h, img_w = ref.image.shape[:2]
-        m = int(np.ceil(pad / scale))
-        x0, y0 = max(0, bx - m), max(0, by - m)
-        x1, y1 = min(img_w, bx + bw + m), min(img_h, by + bh + m)
-        area = ref.image[y0:y1, x0:x1]
-        if scale != 1.0:
-            area = cv2.resize(area, (max(2, round((x1 - x0) * scale)),
-                                     max(2, round((y1 - y0) * scale))),
-                              interpolation=cv2.INTER_AREA)
-        area = cv2.filter2D(area, -1, k, borderType=cv2.BORDER_REPLICATE)
-        x, y, w, h = _scaled(box, scale)
-        ox, oy = x - int(round(x0 * scale)), y - int(round(y0 * scale))
-        return _crop(_grey(area), ox, oy, w, h)
+        frame's) would show it: blurred with the margin around it, then trimmed, so that what
+        lies just outside the region bleeds in as it does in the frame."""
+        area, ox, oy = self._blur_area(ref, box, scale)
+        area = cv2.filter2D(area, -1, _BLUR_BANK[kernel], borderType=cv2.BORDER_REPLICATE)
+        _, _, w, h = _scaled(box, scale)
+        return _crop(area, ox, oy, w, h)
+
+    def _blur_area(self, ref: Reference, box: tuple[int, int, int, int], scale: float
+                   ) -> tuple[np.ndarray, int, int]:
+        """The grey (float) reference around a region, at the patch's scale, with a margin
+        for the widest blur of the bank, and where the region starts in it: made once for
+        every blur the region is matched through (the kernel is chosen from 15)."""
+        key = (ref.name, box, scale)
+        if key not in self._blur_areas:
+            pad = _BLUR_PAD
+            bx, by, bw, bh = box
+            img_h, img_w = ref.image.shape[:2]
+            m = int(np.ceil(pad / scale))
+            x0, y0 = max(0, bx - m), max(0, by - m)
+            x1, y1 = min(img_w, bx + bw + m), min(img_h, by + bh + m)
+            # Grey first (a linear map, as the blur is): one channel to resize and blur.
+            area = _grey(ref.image[y0:y1, x0:x1])
+            if scale != 1.0:
+                area = cv2.resize(area, (max(2, round((x1 - x0) * scale)),
+                                         max(2, round((y1 - y0) * scale))),
+                                  interpolation=cv2.INTER_AREA)
+            x, y, _, _ = _scaled(box, scale)
+            self._blur_areas[key] = (area, x - int(round(x0 * scale)),
+                                     y - int(round(y0 * scale)))
+        return self._blur_areas[key]
 
     def _region_values(self, bgr: np.ndarray, region: Region,
                        keep: np.ndarray | None = None) -> np.ndarray:
@@ -962,6 +993,8 @@ _BLUR_BANK = tuple(
     [_motion_kernel(0, 0, s) for s in (1.0, 1.8, 2.6)]
     + [_motion_kernel(length, a, 0.8) for length in (4.0, 7.0, 10.0) for a in (0, 45, 90, 135)]
 )
+#: The margin a region is blurred with: the widest kernel's reach, and a pixel.
+_BLUR_PAD = max(k.shape[0] for k in _BLUR_BANK) // 2 + 1
 
 
 @attrs.frozen(eq=False)
@@ -1047,6 +1080,17 @@ def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int,
     spread = np.maximum(squares - sums * sums / n, n * params.blank_sd * params.blank_sd)
     ncc = (cross - template.sums * sums / n) / np.sqrt(template.spreads * spread)
     return float(ncc.max(axis=0).min())
+
+
+def _pixel_maps(matrix: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The remap tables (fixed point) of a perspective warp by ``matrix`` to ``size``."""
+    w, h = size
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    points = np.stack([xs.ravel(), ys.ravel(), np.ones(w * h)])
+    back = np.linalg.inv(matrix) @ points
+    map_x = (back[0] / back[2]).reshape(h, w).astype(np.float32)
+    map_y = (back[1] / back[2]).reshape(h, w).astype(np.float32)
+    return cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
 
 
 def _crop(image: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
