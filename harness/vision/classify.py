@@ -23,6 +23,7 @@ missing, the code moved by it) is looked for anywhere with :meth:`Classifier.fin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -163,7 +164,7 @@ def _high_pass(grey: np.ndarray) -> np.ndarray:
     h, w = grey.shape
     small = cv2.resize(grey, (max(4, w // 8), max(4, h // 8)), interpolation=cv2.INTER_AREA)
     small = cv2.blur(small, (5, 5))
-    return grey - cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.subtract(grey, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
 @attrs.frozen(eq=False)
@@ -349,7 +350,7 @@ class Classifier:
         """``fine_image``: the screen at the fine size, BGR or grey; ``colour``: its mean
         colour (BGR), asked only for a blank screen."""
         fine = self.preprocess(fine_image)
-        frame_sd = float(fine.std())
+        frame_sd = float(cv2.meanStdDev(fine)[1][0, 0])  # in double, in one pass
         decision = self._classify_content(fine, frame_sd, patch, thorough, fine_image)
         # A blank panel, unless faint content was recognised (a sparse dark page).
         if not decision.known and self._looks_blank(fine_image, frame_sd):
@@ -673,7 +674,7 @@ class Classifier:
             if r.size != f.size:
                 continue
             cov = float(np.dot(f, r)) / f.size - f_mean * r_mean
-            r_sd = float(np.sqrt(max(r_var, 0.0)))
+            r_sd = math.sqrt(max(r_var, 0.0))
             # Mean square of (f - gain * r) once both are centred, relative to what the
             # region holds (or, for a blank region, to the screen), on the scale of a
             # correlation: a blank area must stay blank, faint content must match.
@@ -686,7 +687,7 @@ class Classifier:
             if r_sd >= 0.25 * ref_sd:
                 # Words, a button: correlation within the region also holds when the camera
                 # loses contrast at this scale; different words of one length do not pass.
-                score = max(score, cov / max(r_sd * float(np.sqrt(max(f_var, 1e-6))), 1e-6))
+                score = max(score, cov / max(r_sd * math.sqrt(max(f_var, 1e-6)), 1e-6))
             worst = min(worst, max(-1.0, score))
         return worst
 
@@ -765,7 +766,7 @@ class Classifier:
         grey = cv2.GaussianBlur(_grey(bgr), (0, 0), self.params.region_sigma)
         if region.kind != "spinner":
             # Less its best plane: a glare's gradient across a blank area is not content.
-            grey = grey - (self._plane(grey) if keep is None else _plane_on(grey, keep))
+            grey -= self._plane(grey) if keep is None else _plane_on(grey, keep)
         if region.kind == "spinner":
             return self._radial_profile(grey)
         return grey.ravel()
@@ -778,11 +779,14 @@ class Classifier:
         if key not in self._radial:
             yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
             basis = np.stack([np.ones((h, w), np.float32), xx / w, yy / h])
-            solve = np.linalg.pinv(basis.reshape(3, -1).T).astype(np.float32)
+            # The pseudo-inverse by the normal equations, in double: three well-conditioned
+            # columns (1, x, y) on a full grid, where an SVD of the whole basis costs ms.
+            columns = basis.reshape(3, -1).astype(np.float64)
+            solve = (np.linalg.inv(columns @ columns.T) @ columns).astype(np.float32)
             self._radial[key] = (basis, solve.reshape(3, h, w))
         basis, solve = self._radial[key]
-        coeffs = (solve * patch).sum(axis=(1, 2))
-        return coeffs[0] + coeffs[1] * basis[1] + coeffs[2] * basis[2]
+        coeffs = np.einsum("kij,ij->k", solve, patch)
+        return np.einsum("kij,k->ij", basis, coeffs)
 
     def _radial_profile(self, patch: np.ndarray) -> np.ndarray:
         """Mean of each ring around the patch's centre: the same at any angle of a turning
@@ -1085,11 +1089,12 @@ def _pieces_score(area: np.ndarray, template: _Template, x: int, y: int,
 def _pixel_maps(matrix: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The remap tables (fixed point) of a perspective warp by ``matrix`` to ``size``."""
     w, h = size
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
-    points = np.stack([xs.ravel(), ys.ravel(), np.ones(w * h)])
-    back = np.linalg.inv(matrix) @ points
-    map_x = (back[0] / back[2]).reshape(h, w).astype(np.float32)
-    map_y = (back[1] / back[2]).reshape(h, w).astype(np.float32)
+    # Each output pixel's source, by broadcasting a row of x and a column of y.
+    xs, ys = np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)[:, None]
+    (a, b, c), (d, e, f), (g, k, m) = np.linalg.inv(matrix)
+    z = g * xs + k * ys + m
+    map_x = ((a * xs + b * ys + c) / z).astype(np.float32)
+    map_y = ((d * xs + e * ys + f) / z).astype(np.float32)
     return cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
 
 
