@@ -767,3 +767,27 @@ def test_a_reference_blurred_as_the_camera_blurs_is_its_region_blurred_in_colour
             assert got.shape == expected.shape == (h, w)
             # Three roundings to 8 bits in the colour path, none in grey.
             assert float(np.abs(got - expected).max()) <= 2.0, (region.box, k)
+
+
+def test_the_warp_maps_kept_stay_within_their_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each calibration seen twice keeps a map of the whole screen (megabytes): cameras
+    and calibrations found anew, one after another, do not pile them up past the bound."""
+    import harness.vision.classify as classify
+
+    monkeypatch.setattr(classify, "WARP_MAP_BYTES", 12 << 20)
+    device = "atlas"
+    clf = Classifier(references(device))
+    cam = device_camera(device, 1)
+    capture = cam.capture(screen(device, references(device).get("first"), 4.0), 4.0)
+    frame = capture.image
+    peak = 0
+    for shift in range(6):
+        quad = capture.quad + np.float32([shift * 0.5, 0.0])
+        calibration = Calibration(quad, frame.shape[1::-1], clf.references.size)
+        for _ in range(2):
+            assert clf.classify_frame(frame, calibration).reference == "first"
+        kept = sum(m[0].nbytes + m[1].nbytes for m in clf._maps.values() if m is not None)
+        assert kept == clf._map_bytes
+        peak = max(peak, kept)
+    assert 0 < peak <= 12 << 20
+    assert any("screen" in key for key in clf._maps)  # the last calibration's, kept

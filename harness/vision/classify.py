@@ -198,6 +198,7 @@ class Classifier:
         self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
         self._templates: dict[tuple[object, ...], _Template] = {}
         self._maps: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._map_bytes = 0
         self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
 
     # -- preparation -----------------------------------------------------------------------
@@ -324,9 +325,20 @@ class Classifier:
                 return None
             width, height = self.references.size
             # A pixel more than any region's rounded box can reach.
-            self._maps[key] = _pixel_maps(matrix(), (round(width * scale) + 1,
-                                                     round(height * scale) + 1))
+            return self._keep_maps(key, _pixel_maps(matrix(), (round(width * scale) + 1,
+                                                               round(height * scale) + 1)))
         return self._maps[key]
+
+    def _keep_maps(self, key: tuple[object, ...], maps: tuple[np.ndarray, np.ndarray] | None
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Keeps ``maps`` for ``key`` (None: seen once), within a few cameras' worth."""
+        size = 0 if maps is None else maps[0].nbytes + maps[1].nbytes
+        if len(self._maps) >= WARP_MAPS or self._map_bytes + size > WARP_MAP_BYTES:
+            self._maps.clear()  # another camera, or a calibration found anew
+            self._map_bytes = 0
+        self._maps[key] = maps
+        self._map_bytes += size
+        return maps
 
     def _warp(self, grey: np.ndarray, key: tuple[object, ...],
               matrix: Callable[[], np.ndarray], size: tuple[int, int]) -> np.ndarray:
@@ -335,13 +347,11 @@ class Classifier:
         maps = self._maps.get(key)
         if maps is None and key not in self._maps:
             # The first time: a plain warp (most quads a search tries are seen once).
-            if len(self._maps) >= WARP_MAPS:
-                self._maps.clear()  # another camera, or a calibration found anew
-            self._maps[key] = None
+            self._keep_maps(key, None)
             return cv2.warpPerspective(grey, matrix(), size, flags=cv2.INTER_LINEAR,
                                        borderMode=cv2.BORDER_REPLICATE)
         if maps is None:
-            maps = self._maps[key] = _pixel_maps(matrix(), size)
+            maps = self._keep_maps(key, _pixel_maps(matrix(), size))
         return cv2.remap(grey, maps[0], maps[1], cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
 
@@ -810,8 +820,10 @@ class Classifier:
 RIVAL_GAP = 0.02
 
 
-#: Warp maps kept (per calibration and region: a few cameras' worth).
+#: Warp maps kept (per calibration and region: a few cameras' worth), and their bytes (a
+#: calibration's map of the whole screen takes up to 6 MB).
 WARP_MAPS = 1024
+WARP_MAP_BYTES = 128 << 20
 
 #: A screen whose contrast is below this many times ClassifierParams.flat_std may still be a
 #: dark panel under a lamp's spot (which alone lifts the contrast to about 5).
