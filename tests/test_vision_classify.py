@@ -735,8 +735,28 @@ def test_a_calibrated_cameras_later_looks_see_the_regions_the_first_did() -> Non
         assert later.scores.keys() == looks[0].scores.keys()
         for state, score in looks[0].scores.items():
             assert later.scores[state] == pytest.approx(score, abs=0.005), state
-    # The maps of the whole screen were made (the second look) and used.
+    # The map of the whole screen was made (the second look) and cut for every region: no
+    # region has maps of its own, only the record of its first look's plain warp.
     assert any("screen" in key for key in clf._maps)
+    regions = {key: maps for key, maps in clf._maps.items()
+               if "screen" not in key and "fine" not in key}
+    assert regions and all(maps is None for maps in regions.values())
+
+
+@pytest.mark.parametrize("size", [(1, 50), (40, 1), (1, 1), (2, 2), (3, 70), (150, 600)])
+def test_the_lights_plane_of_any_patch_is_its_least_squares_plane(
+        size: tuple[int, int]) -> None:
+    """A region as thin as a row (a learnt reference may have one) gets the best line, as
+    the pseudo-inverse gives it, not an error; any other its least-squares plane."""
+    h, w = size
+    patch = np.random.default_rng(1).normal(size=size).astype(np.float32)
+    patch += np.arange(w, dtype=np.float32)[None, :] * 0.3 + np.arange(h)[:, None] * 0.2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    basis = np.stack([np.ones(h * w), xx.ravel() / w, yy.ravel() / h], axis=1)
+    best = (basis @ (np.linalg.pinv(basis) @ patch.ravel())).reshape(h, w)
+    got = Classifier(references("atlas"))._plane(patch)
+    assert got.shape == size
+    assert float(np.abs(got - best).max()) < 1e-5 * max(1.0, float(np.abs(best).max()))
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.7])

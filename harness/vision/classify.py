@@ -782,17 +782,21 @@ class Classifier:
         return grey.ravel()
 
     def _plane(self, patch: np.ndarray) -> np.ndarray:
-        """The least-squares plane through a patch (element-wise sums: BLAS would spread
+        """The least-squares plane through a patch (numpy's own loops: BLAS would spread
         these small products over every core)."""
         h, w = patch.shape
         key = ("plane", w, h)
         if key not in self._radial:
             yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
             basis = np.stack([np.ones((h, w), np.float32), xx / w, yy / h])
-            # The pseudo-inverse by the normal equations, in double: three well-conditioned
-            # columns (1, x, y) on a full grid, where an SVD of the whole basis costs ms.
             columns = basis.reshape(3, -1).astype(np.float64)
-            solve = (np.linalg.inv(columns @ columns.T) @ columns).astype(np.float32)
+            if min(h, w) < 2:  # a row or a column: no plane, the best line (as pinv gives)
+                solve = np.linalg.pinv(columns.T).astype(np.float32)
+            else:
+                # The pseudo-inverse by the normal equations, in double: three
+                # well-conditioned columns (1, x, y) on a full grid, where an SVD of the
+                # whole basis costs milliseconds.
+                solve = (np.linalg.inv(columns @ columns.T) @ columns).astype(np.float32)
             self._radial[key] = (basis, solve.reshape(3, h, w))
         basis, solve = self._radial[key]
         coeffs = np.einsum("kij,ij->k", solve, patch)
