@@ -787,16 +787,8 @@ class Classifier:
         h, w = patch.shape
         key = ("plane", w, h)
         if key not in self._radial:
-            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-            basis = np.stack([np.ones((h, w), np.float32), xx / w, yy / h])
-            columns = basis.reshape(3, -1).astype(np.float64)
-            if min(h, w) < 2:  # a row or a column: no plane, the best line (as pinv gives)
-                solve = np.linalg.pinv(columns.T).astype(np.float32)
-            else:
-                # The pseudo-inverse by the normal equations, in double: three
-                # well-conditioned columns (1, x, y) on a full grid, where an SVD of the
-                # whole basis costs milliseconds.
-                solve = (np.linalg.inv(columns @ columns.T) @ columns).astype(np.float32)
+            basis = _plane_basis(h, w)
+            solve = _pseudo_inverse(basis.reshape(3, -1).astype(np.float64)).astype(np.float32)
             self._radial[key] = (basis, solve.reshape(3, h, w))
         basis, solve = self._radial[key]
         coeffs = np.einsum("kij,ij->k", solve, patch)
@@ -1125,21 +1117,29 @@ def _crop(image: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
     return crop
 
 
+def _plane_basis(h: int, w: int) -> np.ndarray:
+    """The plane's three columns on an ``h`` x ``w`` grid (3, h, w): 1, x / w, y / h."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.stack([np.ones((h, w), np.float32), xx / w, yy / h])
+
+
+def _pseudo_inverse(columns: np.ndarray) -> np.ndarray:
+    """The pseudo-inverse (3, n) of the plane's columns (3, n, double) at n pixels: by the
+    normal equations where the three are independent (LAPACK's SVD of n rows costs ten
+    times more and agrees to rounding), else by the SVD (a row, a column or a point of
+    pixels: the best line, as lstsq gives it)."""
+    gram = columns @ columns.T
+    if np.linalg.matrix_rank(gram) < 3:
+        return np.linalg.pinv(columns.T)
+    return np.linalg.inv(gram) @ columns
+
+
 def _plane_on(patch: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The least-squares plane through the ``keep`` pixels (raveled mask) of a patch."""
     h, w = patch.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    basis = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], axis=1)
-    # By the normal equations, in double: three well-conditioned columns (1, x, y), where
-    # LAPACK's SVD (np.linalg.lstsq) costs ten times more and agrees to rounding.
-    seen = basis[keep].astype(np.float64)
-    gram = seen.T @ seen
-    if np.linalg.matrix_rank(gram) < 3:  # a line or a point of pixels: as lstsq would
-        coeffs, *_ = np.linalg.lstsq(basis[keep], patch.ravel()[keep], rcond=None)
-    else:
-        coeffs = np.linalg.solve(gram, seen.T @ patch.ravel()[keep].astype(np.float64)
-                                 ).astype(np.float32)
-    return (basis @ coeffs).reshape(h, w).astype(np.float32)
+    basis = _plane_basis(h, w).reshape(3, -1)
+    coeffs = _pseudo_inverse(basis[:, keep].astype(np.float64)) @ patch.ravel()[keep]
+    return (coeffs.astype(np.float32) @ basis).reshape(h, w)
 
 
 def _stats(values: np.ndarray) -> tuple[np.ndarray, float, float]:
