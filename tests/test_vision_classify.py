@@ -759,6 +759,35 @@ def test_the_lights_plane_of_any_patch_is_its_least_squares_plane(
     assert float(np.abs(got - best).max()) < 1e-5 * max(1.0, float(np.abs(best).max()))
 
 
+@pytest.mark.parametrize("kept", ["most", "a row", "a column", "a pixel", "two rows"])
+def test_the_lights_plane_under_a_spot_is_the_least_squares_plane_of_what_is_seen(
+        kept: str) -> None:
+    """The plane through the pixels a spot leaves seen, from their moments, is the one the
+    pseudo-inverse gives on those pixels alone; where they lie on a line (a row or a column
+    seen), the best line."""
+    h, w = 60, 240
+    rng = np.random.default_rng(7)
+    patch = rng.normal(90, 25, (h, w)).astype(np.float32)
+    keep = np.zeros((h, w), bool)
+    if kept == "most":
+        keep = rng.random((h, w)) > 0.3
+    elif kept == "a row":
+        keep[17, 30:200] = True
+    elif kept == "a column":
+        keep[5:50, 101] = True
+    elif kept == "a pixel":
+        keep[3, 4] = True
+    else:
+        keep[[8, 40], 10:230] = True
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    basis = np.stack([np.ones(h * w), xx.ravel() / w, yy.ravel() / h], axis=1)
+    seen = keep.ravel()
+    best = (basis @ (np.linalg.pinv(basis[seen]) @ patch.ravel()[seen])).reshape(h, w)
+    got = _plane_on(patch, seen)
+    assert got.shape == (h, w)
+    assert float(np.abs(got - best).max()) < 1e-4 * float(np.abs(best).max())
+
+
 @pytest.mark.parametrize("scale", [1.0, 0.7])
 def test_a_reference_blurred_as_the_camera_blurs_is_its_region_blurred_in_colour(
         scale: float) -> None:

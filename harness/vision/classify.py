@@ -200,6 +200,7 @@ class Classifier:
         self._maps: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray] | None] = {}
         self._map_bytes = 0
         self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
+        self._brights: dict[tuple[object, ...], np.ndarray] = {}
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
@@ -558,11 +559,14 @@ class Classifier:
 
     def _bright(self, ref: Reference, box: tuple[int, int, int, int], scale: float
                 ) -> np.ndarray:
-        x, y, w, h = box
-        grey = _grey(ref.image[y : y + h, x : x + w])
-        if scale != 1.0:
-            grey = cv2.resize(grey, _scaled(box, scale)[2:], interpolation=cv2.INTER_AREA)
-        return grey.ravel() >= 200
+        key = (ref.name, box, scale)
+        if key not in self._brights:  # a glare over a region is asked about on every look
+            x, y, w, h = box
+            grey = _grey(ref.image[y : y + h, x : x + w])
+            if scale != 1.0:
+                grey = cv2.resize(grey, _scaled(box, scale)[2:], interpolation=cv2.INTER_AREA)
+            self._brights[key] = grey.ravel() >= 200
+        return self._brights[key]
 
     def _differ(self, a: Reference, b: Reference, box: tuple[int, int, int, int]) -> bool:
         x, y, w, h = box
@@ -782,8 +786,8 @@ class Classifier:
         return grey.ravel()
 
     def _plane(self, patch: np.ndarray) -> np.ndarray:
-        """The least-squares plane through a patch (numpy's own loops: BLAS would spread
-        these small products over every core)."""
+        """The least-squares plane through a patch: its pseudo-inverse is kept per size
+        (numpy's own loops: BLAS would spread these small products over every core)."""
         h, w = patch.shape
         key = ("plane", w, h)
         if key not in self._radial:
@@ -1137,9 +1141,25 @@ def _pseudo_inverse(columns: np.ndarray) -> np.ndarray:
 def _plane_on(patch: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The least-squares plane through the ``keep`` pixels (raveled mask) of a patch."""
     h, w = patch.shape
-    basis = _plane_basis(h, w).reshape(3, -1)
-    coeffs = _pseudo_inverse(basis[:, keep].astype(np.float64)) @ patch.ravel()[keep]
-    return (coeffs.astype(np.float32) @ basis).reshape(h, w)
+    # The normal equations from the kept pixels' moments: the grid is separable, so each
+    # sum is a row or column sum of the mask (or the masked patch) against x or y; nothing
+    # is gathered and no basis the patch's size is made (10 ms to 0.3 ms at 600 x 150).
+    mask = keep.reshape(h, w).astype(np.float32)
+    xs, ys = np.arange(w) / w, np.arange(h) / h
+    cols, rows = mask.sum(axis=0, dtype=np.float64), mask.sum(axis=1, dtype=np.float64)
+    sx, sy, sxy = cols @ xs, rows @ ys, ys @ np.einsum("ij,j->i", mask, xs)
+    gram = np.array([[cols.sum(), sx, sy], [sx, cols @ (xs * xs), sxy],
+                     [sy, sxy, rows @ (ys * ys)]])
+    if np.linalg.matrix_rank(gram) < 3:
+        # A row, a column or a point of pixels: the best line, as lstsq gives it.
+        basis = _plane_basis(h, w).reshape(3, -1)
+        coeffs = _pseudo_inverse(basis[:, keep].astype(np.float64)) @ patch.ravel()[keep]
+        return (coeffs.astype(np.float32) @ basis).reshape(h, w)
+    values = mask * patch
+    col_sums = values.sum(axis=0, dtype=np.float64)
+    c, cx, cy = (np.float32(v) for v in np.linalg.solve(gram, [
+        col_sums.sum(), col_sums @ xs, values.sum(axis=1, dtype=np.float64) @ ys]))
+    return (c + cx * xs.astype(np.float32))[None, :] + (cy * ys.astype(np.float32))[:, None]
 
 
 def _stats(values: np.ndarray) -> tuple[np.ndarray, float, float]:
