@@ -3,7 +3,9 @@ deviation fails exactly the requirements it breaks for that maker, the default b
 
 fixtures/benches/deviant-e901-timing.yaml: screens that give up before the staff's OK, a
 spinner over the wrong consent screen, Atlas back to its first screen only on card-out
-(E901-02). fixtures/benches/deviant-e901-early.yaml: the check asked for before the consents
+(E901-02). fixtures/benches/deviant-e901-first-ok.yaml: frozen screens that go back to the
+first screen on the staff's first OK, not held until the second brings the 901 (E901-02).
+fixtures/benches/deviant-e901-early.yaml: the check asked for before the consents
 end (E901-01, and so E901-02), a 901 that comes by itself (E901-04, and so E901-02).
 """
 
@@ -27,6 +29,11 @@ def timing_bench() -> Iterator[Bench]:
 
 
 @pytest.fixture(scope="module")
+def first_ok_bench() -> Iterator[Bench]:
+    yield from open_bench(BENCHES / "deviant-e901-first-ok.yaml")
+
+
+@pytest.fixture(scope="module")
 def early_bench() -> Iterator[Bench]:
     yield from open_bench(BENCHES / "deviant-e901-early.yaml")
 
@@ -42,8 +49,8 @@ def test_the_default_bench_passes_e901_with_the_staff_delay(
 
 @pytest.mark.parametrize(("reader", "why"), [
     # The frozen screen gives up 20 s after the error: before the staff's OK.
-    ("panasonic", "did not stay until OK was pressed"),
-    ("usen_almex", "did not stay until OK was pressed"),
+    ("panasonic", "did not stay until the second press of OK"),
+    ("usen_almex", "did not stay until the second press of OK"),
     # The loading circle over the first consent screen, not the last (drawn so that it is
     # not recognised steadily: it does not hold either).
     ("fujitsu_japan", "consent"),
@@ -76,3 +83,14 @@ def test_a_901_without_the_staffs_ok_fails_e901_04(
     assert any("after 0 press(es) of OK" in p for p in judged["E901-04"]), judged["E901-04"]
     # Its texts are the notice's: E901-05 holds.
     assert judged["E901-05"] == []
+
+
+@pytest.mark.parametrize("reader", ["panasonic", "canon", "usen_almex", "fujitsu_japan"])
+def test_a_frozen_screen_that_leaves_on_the_first_ok_fails_exactly_e901_02(
+        first_ok_bench: Bench, profiles: ProfileSet, reader: str) -> None:
+    """The 901 still comes on the second OK (E901-04 holds), but the frozen screen went back
+    to the first screen on the first: it did not hold until the 901 (記 2. ①, ②)."""
+    record, judged = run_judged(first_ok_bench, profiles, reader, E901)
+    assert failed(judged) == {"E901-02"}, judged
+    assert "did not stay until the second press of OK" in judged["E901-02"][0]
+    assert "then first" in judged["E901-02"][0], judged["E901-02"]

@@ -181,8 +181,11 @@ def test_e901_02_reader_behaviour_per_maker(shipped: ProfileSet) -> None:
         assert (last[key].screen, last[key].overlay) == ("consent", "spinner")
         assert last[key].over_last, f"{key}: the spinner is over the LAST consent screen"
     for key in ("panasonic", "canon", "usen_almex", "fujitsu_japan"):
-        # "Does not change" until the staff act (the first OK), not for a fixed time.
-        assert last[key].stays_until_press == "OK" and last[key].stays_s is None, key
+        # "Does not change" until the staff's second OK brings the 901 (記 2. ②), not for
+        # a fixed time, nor only until the first OK.
+        until = last[key].stays_until_press
+        assert until is not None and (until.button, until.count) == ("OK", 2), key
+        assert last[key].stays_s is None, key
     # Every maker's screen is what shows when the error comes; Atlas's is not held.
     assert all(last[k].with_dialog == "check_error_1" for k in MAKERS)
     assert last["atlas"].screen == "first" and last["atlas"].stays_until_press is None

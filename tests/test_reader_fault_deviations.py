@@ -4,10 +4,10 @@ fails the check of the requirement it breaks (with what was seen), and the same 
 on the default bench.
 
 - The loading circle stops before the staff act: the last consent screen stays, the spinner
-  is gone (USEN-ALMEX, Fujitsu: E901-02's 画面が切り替わらない holds until the first OK).
+  is gone (USEN-ALMEX, Fujitsu: E901-02's 画面が切り替わらない holds until the second OK).
 - One reader shows its 901 on the first OK: ``transitions.<frozen>.first_error_ok`` (the
   terminal tells the readers of the first OK too; the notice's readers wait for the
-  second) (E901-04).
+  second) (E901-04; and E901-02: the frozen screen left before the second OK).
 - A passcode screen that takes 6 digits: ``staff_button.passcode_digits`` (AUTH-05).
 - The staff button at once after the first passcode issue:
   ``staff_button.learns_passcode: live`` (AUTH-04).
@@ -87,14 +87,15 @@ class Fault:
 FAULTS = {
     "spinner-stops-usen_almex": Fault(
         "usen_almex", SPINNER_STOPS, E901,
-        {"E901-02": "did not stay until OK was pressed"}),
+        {"E901-02": "did not stay until the second press of OK"}),
     "spinner-stops-fujitsu_japan": Fault(
         "fujitsu_japan", SPINNER_STOPS, E901,
-        {"E901-02": "did not stay until OK was pressed"}),
+        {"E901-02": "did not stay until the second press of OK"}),
     "901-on-the-first-ok": Fault(
         "canon", (deviation("behaviour.transitions.please_wait.first_error_ok", "error_901",
                        "reacts to the first OK"),), E901,
-        {"E901-04": "after 1 press(es) of OK"}),
+        {"E901-04": "after 1 press(es) of OK",
+         "E901-02": "did not stay until the second press of OK"}),
     # The notice's 4-digit passcode is refused: no visual confirmation, so no consents on
     # the staff path either (CON-02 is judged there too).
     "passcode-screen-of-6-digits": Fault(

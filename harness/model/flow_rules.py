@@ -33,6 +33,7 @@ from harness.model.profiles import (
     DialogStep,
     FlowCheck,
     PinCount,
+    PressCount,
     Requirement,
     Response,
     ScreenStep,
@@ -100,11 +101,10 @@ def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, floa
             out.append((seen.t, seen.t + step.stays_s,
                         f"{step.screen} unchanged {step.stays_s:g} s"))
         if seen is not None and step.stays_until_press is not None:
-            button = step.stays_until_press
-            press = next((a for a in _presses(record, button) if a.t >= seen.t - EPS_S), None)
+            press = _press_to_stay_until(step, seen, record)
             if press is not None:
-                out.append((seen.t, press.t,
-                             f"{step.screen} unchanged until {button} is pressed"))
+                out.append((seen.t, press.t, f"{step.screen} unchanged until "
+                                             f"{_press_name(step.stays_until_press)}"))
         if step.upon is not None and step.within_s is not None:
             out += [(a.t, a.t + step.within_s,
                      f"{step.screen} within {step.within_s:g} s of {step.upon}")
@@ -428,19 +428,37 @@ def _with_dialog_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord)
 
 
 def _stays_until_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
-    """Unchanged from when it shows until the first press of the button after that, every
-    look between seeing it (a stretch of one state ends with the last look that saw it)."""
+    """Unchanged from when it shows until the ``count``-th press of the button after that,
+    every look between seeing it (a stretch of one state ends with the last look that saw
+    it)."""
     if step.stays_until_press is None:
         return None
-    button = step.stays_until_press
-    press = next((a for a in _presses(record, button) if a.t >= seen.t - EPS_S), None)
+    until = step.stays_until_press
+    press = _press_to_stay_until(step, seen, record)
     if press is None:
-        return f"cannot be held until {button} was pressed: {button} was never pressed after it"
+        after = [a for a in _presses(record, until.button) if a.t >= seen.t - EPS_S]
+        return (f"cannot be held until {_press_name(until)}: {until.button} was pressed "
+                f"{len(after)} time(s) after it")
     if seen.until >= press.t - EPS_S:
         return None
-    return (f"did not stay until {button} was pressed at {press.t:.1f} s: it stayed "
+    return (f"did not stay until {_press_name(until)} at {press.t:.1f} s: it stayed "
             f"{seen.held_s:.1f} s, then {_next_after(seen, record)} at "
             f"{_next_t(seen, record)}")
+
+
+def _press_to_stay_until(step: ScreenStep, seen: SeenScreen, record: FlowRecord
+                         ) -> Action | None:
+    """The press a screen must stay until: the ``count``-th of its button from when it
+    showed (None: not pressed that often)."""
+    assert step.stays_until_press is not None
+    until = step.stays_until_press
+    after = [a for a in _presses(record, until.button) if a.t >= seen.t - EPS_S]
+    return after[until.count - 1] if len(after) >= until.count else None
+
+
+def _press_name(press: PressCount) -> str:
+    nth = {1: "first", 2: "second", 3: "third"}.get(press.count, f"{press.count}th")
+    return f"the {nth} press of {press.button}"
 
 
 def _next_t(seen: SeenScreen, record: FlowRecord) -> str:

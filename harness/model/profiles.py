@@ -156,9 +156,10 @@ class ScreenStep(Field):
     #: moment sees it (E901-02: what each reader does "at that moment"; Atlas returns to its
     #: first screen when the error comes, not later on card-out).
     with_dialog: DialogId | None = None
-    #: The screen stays unchanged from when it shows until the first press of this terminal
-    #: button, the staff's act on the error (E901-02: 画面が切り替わらない).
-    stays_until_press: str | None = None
+    #: The screen stays unchanged from when it shows until the ``count``-th press of this
+    #: terminal button after that, the staff's act that brings what follows (E901-02:
+    #: 画面が切り替わらない until the second OK brings the 901).
+    stays_until_press: PressCount | None = None
     #: The screen looks like the last screen of its class shown before it (the same texts,
     #: under its overlay): the spinner over the *last* consent screen (E901-02).
     over_last: bool = False
