@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -189,28 +189,43 @@ class Bench:
             self.pcsc = emu.start_pcsc_inprocess()
         self.readers = [BenchReader(r, emu.nfc_paths.get(r.name)) for r in self.spec.readers]
 
-    def power_on(self, tick: Callable[[], None] | None = None, tick_s: float = 2.0) -> None:
-        """Switch the bench on: the bench file's ``power_on`` steps, or else every
-        relay-switched device in the order the relay channels are numbered. ``tick`` is
-        called every ``tick_s`` of the waits (to watch the bench start)."""
+    def power_on(self, tick: Callable[[], None] | None = None, tick_s: float = 2.0,
+                 steps: Sequence[PowerStep] | None = None) -> None:
+        """Switch the bench on: ``steps``, else the bench file's ``power_on`` steps, or else
+        every relay-switched device in the order the relay channels are numbered. ``tick``
+        is called every ``tick_s`` of the waits (to watch the bench start)."""
         links = self.spec.switchable()
-        steps = self.spec.power_on
+        if steps is None:
+            steps = self.spec.power_on
         if steps is None:
             ordered = sorted(links, key=lambda n: (links[n].relay, links[n].channel))
             steps = [PowerStep(switch_on=ordered)]
         for step in steps:
+            # The wait runs from when this step began switching, on the clock, to when the
+            # next one begins: each device's switching then lands the step's wait after the
+            # one before it, however long a relay takes. On a real clock the looks take
+            # time of their own: the last look of a wait ends as it does, so that a window's
+            # edge is met, not passed by a look's length.
+            until = self.clock.now() + step.wait_s
             for name in step.switch_on:
                 self.switch(name, True)
             for name in step.switch_off:
                 self.switch(name, False)
-            if tick is not None:
-                tick()
-            # Until the clock says so: on a real clock the ticks take time of their own.
-            until = self.clock.now() + step.wait_s
+            look_s = self._tick(tick)
             while (left := until - self.clock.now()) > 1e-9:
-                self.clock.sleep(min(tick_s, left) if tick is not None else left)
-                if tick is not None:
-                    tick()
+                if tick is None or left <= look_s + 1e-9:  # no time for another look
+                    self.clock.sleep(left)
+                    break
+                self.clock.sleep(min(tick_s, left - look_s))
+                look_s = self._tick(tick)
+
+    def _tick(self, tick: Callable[[], None] | None) -> float:
+        """``tick()``, and how long it took on the bench's clock."""
+        if tick is None:
+            return 0.0
+        start = self.clock.now()
+        tick()
+        return self.clock.now() - start
 
     def switch(self, name: str, on: bool) -> None:
         """Switch a device's mains through its relay channel (the bench file's ``power``);

@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from harness.model.bench_spec import BenchSpec
-from harness.model.profiles import FlowCheck, Profile, ProfileSet
+from harness.model.profiles import BootOrderCheck, FlowCheck, Profile, ProfileSet
 
 GENERAL_PROFILE = "general_readers"
 FACE_AUTH = "face_auth_reader"
@@ -49,10 +49,11 @@ class Case:
         """(reader, profile, requirement)."""
         return self.reader, self.profile, self.requirement
 
-    def param(self) -> object:
-        return pytest.param(self, id=self.id, marks=[
-            pytest.mark.requirement(*(self.judges or (self.requirement,))),
-            pytest.mark.maker(self.profile)])
+    def param(self, *more: object, suffix: str = "") -> object:
+        """The case (and ``more`` values) as a pytest parameter, its id with ``suffix``."""
+        return pytest.param(self, *more, id=f"{self.id}-{suffix}" if suffix else self.id,
+                            marks=[pytest.mark.requirement(*(self.judges or (self.requirement,))),
+                                   pytest.mark.maker(self.profile)])
 
 
 def _profile(profiles: ProfileSet, key: str) -> Profile:
@@ -90,6 +91,24 @@ def cases(spec: BenchSpec, profiles: ProfileSet, kind: type | tuple[type, ...], 
             if each_check or req not in seen:
                 out.append(Case(reader, key, req, i if each_check else 0, key))
                 seen.add(req)
+    return out
+
+
+#: A case with one more value for its test, and the suffix of its id.
+CaseWith = tuple[Case, object, str]
+
+
+def boot_starts(spec: BenchSpec, profiles: ProfileSet) -> list[CaseWith]:
+    """Each boot-order case with each way the bench is started for it: by the bench file's
+    routine (``bench``, the case's own id), then by the clock at the order's edges
+    (``clock_starts``, the id with the start's name)."""
+    out: list[CaseWith] = []
+    for case in cases(spec, profiles, BootOrderCheck):
+        requirement = _profile(profiles, case.profile).requirement(case.requirement)
+        assert requirement is not None
+        out.append((case, "bench", ""))
+        out += [(case, start, start.replace("_", "-")) for c in requirement.checks
+                if isinstance(c, BootOrderCheck) for start in c.clock_starts]
     return out
 
 

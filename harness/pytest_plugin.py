@@ -9,14 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from harness.bench import Bench, BenchReader, default_bench_path, load_bench_spec
-from harness.cases import GENERAL_PROFILE, Case
+from harness.cases import GENERAL_PROFILE, Case, CaseWith
 from harness.errors import BenchFault, MissingSystemPart, RigError
 from harness.hands import Hands
 from harness.model.bench_spec import BenchSpec, InjectedFault
@@ -399,14 +399,16 @@ def hands(bench: Bench) -> Hands:
         pytest.fail(f"operator.script: {exc}", pytrace=False)
 
 
-def case_params(config: pytest.Config, make: Callable[..., list[Case]], *args: object,
-                **kwargs: object) -> list[object]:
+def case_params(config: pytest.Config, make: Callable[..., Sequence[Case | CaseWith]],
+                *args: object, **kwargs: object) -> list[object]:
     """The cases ``make(spec, profiles, *args, **kwargs)`` gives for the bench of ``--bench``
     and the profiles of ``--profiles`` (a case generator of :mod:`harness.cases`), as
-    marked and named pytest parameters."""
+    marked and named pytest parameters; a case given with a value and an id suffix
+    (:data:`~harness.cases.CaseWith`) is a parameter of two values."""
     directory = config.getoption("--profiles")
     try:
         profiles = ProfileSet.load(Path(directory) if directory else default_profiles_dir())
     except RigError as exc:
         raise pytest.UsageError(f"--profiles: {exc}") from None
-    return [case.param() for case in make(bench_spec(config), profiles, *args, **kwargs)]
+    return [item.param() if isinstance(item, Case) else item[0].param(item[1], suffix=item[2])
+            for item in make(bench_spec(config), profiles, *args, **kwargs)]

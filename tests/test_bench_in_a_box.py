@@ -263,11 +263,20 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     rig = [("on" if e["on"] else "off", str(channel[e["source"]] + 1)) for e in events
            if e["kind"] == "power.switched" and e["source"] in channel]
     assert jobs == rig
-    # Two restores (each switching all seven off) and two starts: BOOT-01's by the bench
-    # file (the readers, the terminal, the receipt computer) and the E901 flow's, Panasonic's
-    # routine (the readers, then the terminal and the receipt computer).
+    # Four restores (each switching all seven off) and four starts: BOOT-01's by the bench
+    # file (the readers, the terminal, the receipt computer), then by the notice's order at
+    # the window's two edges, and the E901 flow's, Panasonic's routine (the readers, then
+    # the terminal and the receipt computer).
     ports = ["2", "3", "4", "5", "6", "1", "7"]
-    assert jobs == [(verb, p) for verb in ("off", "on", "off", "on") for p in ports]
+    assert jobs == [(verb, p) for verb in ("off", "on") * 4 for p in ports]
+    # The edges, on this bench's clock (10 times wall time): aimed a quarter of a wall
+    # second inside the window (17.5 and 27.5 s), each met within a look and a relay's
+    # switching (late by up to a look: a busy machine's tenth of a second is a bench
+    # second here), and never outside the window.
+    on = [e["t"] for e in events if e["kind"] == "power.switched" and e["on"]
+          and e["source"] in ("panasonic", "terminal")]
+    gaps = [on[k + 1] - on[k] for k in range(2, 6, 2)]
+    assert 17.0 < gaps[0] < 30.0 and 27.0 < gaps[1] < 30.0, gaps
 
     # The E901 flow's presses of the terminal's OK: the robot's, at the button's table point.
     presses = [e for e in events if e["kind"] == "robot.press"]
@@ -285,7 +294,13 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     bench = yaml.safe_load((box["dir"] / "bench.yaml").read_text("utf-8"))
     assert {s["who"] for s in steps} == {f"terminal {bench['operator']['terminal']}"}
     assert all(s["outcome"] == "answered" and isinstance(s["at"], float) for s in steps)
-    [boot] = [s for s in steps if "BOOT-01" in s["test"]]
+    # The bench file's routine, then the window's two edges: each start asked for once.
+    boots = [s for s in steps if "BOOT-01" in s["test"]]
+    assert [s["test"].split("::")[1] for s in boots] == [
+        "test_boot_order[panasonic-BOOT-01]",
+        "test_boot_order[panasonic-BOOT-01-earliest]",
+        "test_boot_order[panasonic-BOOT-01-latest]"]
+    boot = boots[0]
     assert boot["what"] == ("switch everything off; restore the terminal's after upgrade "
                             "image; reset the readers; put every cable back")
     # Asked once the rig had switched everything off through pdudaemon, before the routine.

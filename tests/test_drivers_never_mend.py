@@ -22,11 +22,19 @@ from flow_helpers import (
     run_judged,
 )
 
-from harness.bench import Bench
+from harness.bench import Bench, load_bench_spec
 from harness.emulation.hands import TwinHands
 from harness.flows import run_flow
 from harness.flows.drivers import Plan
-from harness.flows.power_on import NEUTRAL, PowerRoutine, PowerStep
+from harness.flows.power_on import (
+    APART_S,
+    NEUTRAL,
+    READER_FIRST_S,
+    PowerRoutine,
+    PowerStep,
+    clock_steps,
+)
+from harness.model.boot_rules import WITH_TERMINAL_S
 from harness.model.flow_rules import check_flow
 from harness.model.profiles import FlowCheck, ProfileSet
 
@@ -69,6 +77,30 @@ def test_each_makers_routine_comes_from_its_profile(profiles: ProfileSet) -> Non
         assert routine.source == NEUTRAL
         assert routine.steps == (PowerStep(("reader", "terminal")),
                                  PowerStep(("receipt_computer",)))
+
+
+def test_an_orders_edges_are_switched_by_the_clock(profiles: ProfileSet) -> None:
+    """BOOT-01's window at each edge: every face-auth reader, then the terminal exactly 15
+    (30) s later without waiting to see the reader started, then the receipt computer; a
+    real bench aims a quarter of a wall second inside (times its clock's scale). BOOT-02's
+    reader, which starts with the terminal, powered a minute before it."""
+    spec = load_bench_spec(DEFAULT_BENCH)
+    _, window = profiles["panasonic"].boot_order()  # type: ignore[misc]
+    assert window.clock_starts == ("earliest", "latest")
+    readers = [r.name for r in spec.readers if r.kind == "face_auth_reader"]
+    terminal, receipt = [spec.terminal.name], [spec.receipt_computer.name]
+    for edge, wait, real in (("earliest", 15.0, 15.25), ("latest", 30.0, 29.75)):
+        for emulated, expected in ((True, wait), (False, real)):
+            steps = clock_steps(spec, window, edge, emulated=emulated)
+            assert [(s.switch_on, s.wait_s) for s in steps] == [
+                (readers, expected), (terminal, APART_S), (receipt, 0.0)], (edge, emulated)
+    _, order = profiles["atlas"].boot_order()  # type: ignore[misc]
+    assert order.clock_starts == ("reader_first",)
+    steps = clock_steps(spec, order, "reader_first")
+    assert [(s.switch_on, s.wait_s) for s in steps] == [
+        (readers, READER_FIRST_S), (terminal, WITH_TERMINAL_S), (receipt, 0.0)]
+    with pytest.raises(ValueError, match="start must be one of"):
+        clock_steps(spec, order, "earliest")
 
 
 def test_pairing_restarts_come_from_the_profiles(profiles: ProfileSet) -> None:

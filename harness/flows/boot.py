@@ -4,16 +4,21 @@ rules (:mod:`harness.model.boot_rules`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from harness.bench import Bench
 from harness.flows.power_on import NOT_STARTED, SETTLE_S
 from harness.flows.setup import restore_morning
 from harness.hands import Hands
+from harness.model.bench_spec import PowerStep
 from harness.model.boot_rules import BootRecord
 from harness.model.wait import wait_until
 
 
-def watch_start(bench: Bench, hands: Hands, reader: str) -> BootRecord:
-    """Restore the bench, run its power-on routine, and note what happens when."""
+def watch_start(bench: Bench, hands: Hands, reader: str,
+                steps: Sequence[PowerStep] | None = None) -> BootRecord:
+    """Restore the bench, run its power-on routine (or ``steps``), and note what happens
+    when."""
     restore_morning(bench, hands)
     since = len(bench.timeline)  # what the routine switches, not what came before
     eyes = bench.watcher(reader)
@@ -38,7 +43,7 @@ def watch_start(bench: Bench, hands: Hands, reader: str) -> BootRecord:
             record.terminal_lit = now
         return record
 
-    bench.power_on(tick=tick, tick_s=3.0)
+    bench.power_on(tick=tick, tick_s=3.0, steps=steps)
     wait_until(bench.clock, tick, lambda r: r.reader_ready is not None, SETTLE_S,
                step_s=5.0)
     roles = {reader: "reader", bench.spec.terminal.name: "terminal"}

@@ -17,6 +17,9 @@ from __future__ import annotations
 import attrs
 
 from harness.flows.runner import FlowRun
+from harness.model.bench_spec import BenchSpec
+from harness.model.bench_spec import PowerStep as BenchPowerStep
+from harness.model.boot_rules import WITH_TERMINAL_S
 from harness.model.profiles import BootDevice, BootOrderCheck, Profile
 
 #: Bench seconds after the last switch for the reader to reach its first screen (the
@@ -64,13 +67,19 @@ class PowerRoutine:
         return cls(tuple(_steps(check)), f"{req_id} ({profile.key if profile else ''})")
 
 
-def _steps(check: BootOrderCheck) -> list[PowerStep]:
+def _groups(check: BootOrderCheck) -> list[tuple[BootDevice, ...]]:
+    """The devices switched on together, in the check's order."""
     groups: list[tuple[BootDevice, ...]] = [(d,) for d in check.order]
     if "reader" not in check.order:
         # Not switched on by itself (BOOT-02: it starts with the terminal): its power is on
         # when the terminal is switched on, as a reader plugged in at the wall.
         at = next((k for k, g in enumerate(groups) if "terminal" in g), 0)
         groups[at] = ("reader", *groups[at])
+    return groups
+
+
+def _steps(check: BootOrderCheck) -> list[PowerStep]:
+    groups = _groups(check)
     steps: list[PowerStep] = []
     for k, group in enumerate(groups):
         gap = next((g for g in check.gaps if k and g.after in groups[k - 1] and g.then in group),
@@ -91,14 +100,7 @@ def power_on(run: FlowRun, routine: PowerRoutine, *, keep_off: tuple[str, ...] =
     of the run, with what it showed. True if it is on its first screen."""
     bench, hands = run.bench, run.hands
     switchable = bench.spec.switchable()
-    names: dict[str, list[str]] = {
-        "reader": [r.name for r in bench.spec.readers
-                   if r.kind == "face_auth_reader" and r.name in switchable
-                   and r.name not in keep_off],
-        "terminal": [bench.spec.terminal.name],
-        "receipt_computer": ([bench.spec.receipt_computer.name]
-                             if bench.spec.receipt_computer is not None else []),
-    }
+    names = role_names(bench.spec, keep_off)
     watched = run.reader not in keep_off
     for step in routine.steps:
         hands.wait(step.after_s)
@@ -119,6 +121,71 @@ def power_on(run: FlowRun, routine: PowerRoutine, *, keep_off: tuple[str, ...] =
             f"switched on by {routine.source}, the reader showed {reading.state} "
             f"{SETTLE_S:g} s later, not its first screen")
     return False
+
+
+def role_names(spec: BenchSpec, keep_off: tuple[str, ...] = ()) -> dict[BootDevice, list[str]]:
+    """The bench's devices of each role a routine switches: every face-auth reader on a
+    relay (but those in ``keep_off``) at the reader's moment, the terminal, the receipt
+    computer."""
+    switchable = spec.switchable()
+    return {
+        "reader": [r.name for r in spec.readers
+                   if r.kind == "face_auth_reader" and r.name in switchable
+                   and r.name not in keep_off],
+        "terminal": [spec.terminal.name],
+        "receipt_computer": ([spec.receipt_computer.name]
+                             if spec.receipt_computer is not None else []),
+    }
+
+
+#: Between devices the notice orders without a window: this far apart (strictly after).
+APART_S = 5.0
+#: On a real bench, an edge is aimed this much wall time inside (see clock_steps).
+EDGE_MARGIN_WALL_S = 0.25
+#: ``reader_first``: the reader's mains on this long before the terminal (longer than any
+#: reader takes to start on its own power), and the terminal given this long to start it.
+READER_FIRST_S = 60.0
+
+
+def clock_steps(spec: BenchSpec, check: BootOrderCheck, start: str, *, emulated: bool = True
+                ) -> list[BenchPowerStep]:
+    """The notice's order switched by the clock for one of the check's ``clock_starts``,
+    without waiting to see the reader started: a clinic follows the notice by the clock.
+
+    - ``earliest``/``latest``: each device of a window switched on at that edge (a reader
+      that needs longer than the window's start to start, or stops waiting for the terminal
+      before its end, is not the notice's reader). An emulated bench switches at the edge
+      to the second; a real one (not ``emulated``) aims ``EDGE_MARGIN_WALL_S`` of wall time
+      inside each edge (times its clock's scale): a look and a relay move a device's moment
+      by some milliseconds either way.
+    - ``reader_first``: a reader that starts with the terminal has its mains on
+      ``READER_FIRST_S`` before the terminal (plugged in at the wall overnight): it must stay
+      dark until the terminal is switched on (連動して自動起動)."""
+    if start not in check.clock_starts:
+        raise ValueError(f"start must be one of {check.clock_starts}, got {start!r}")
+    names, switchable = role_names(spec), spec.switchable()
+    groups = _groups(check)
+    steps: list[BenchPowerStep] = []
+    if start == "reader_first":
+        steps.append(BenchPowerStep(switch_on=[n for n in names["reader"] if n in switchable],
+                                    wait_s=READER_FIRST_S))
+        groups = [g for g in (tuple(d for d in group if d != "reader") for group in groups) if g]
+    for k, group in enumerate(groups):
+        wait = 0.0
+        if k + 1 < len(groups):
+            gap = next((g for g in check.gaps if g.after in group and g.then in groups[k + 1]),
+                       None)
+            low = (gap.min_s if gap is not None and gap.min_s else
+                   min(APART_S, gap.max_s if gap is not None and gap.max_s else APART_S))
+            high = gap.max_s if gap is not None and gap.max_s is not None else low
+            margin = 0.0 if emulated else min(EDGE_MARGIN_WALL_S * spec.clock.scale,
+                                              (high - low) / 2)
+            wait = high - margin if start == "latest" else low + margin
+            if start == "reader_first" and "terminal" in group:
+                wait = max(wait, WITH_TERMINAL_S)  # as long as the reader may take to start
+        steps.append(BenchPowerStep(switch_on=[n for d in group for n in names[d]
+                                               if n in switchable], wait_s=wait))
+    return steps
 
 
 def _until_started(run: FlowRun, bound_s: float, *, look_first: bool) -> bool:

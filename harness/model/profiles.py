@@ -103,6 +103,20 @@ class BootOrderCheck(Field):
     #: The receipt computer is switched on only once the reader has started.
     receipt_computer_after_reader_started: bool = False
 
+    @property
+    def windowed(self) -> bool:
+        """Whether a device's moment has a window with both ends (BOOT-01's 15 to 30 s):
+        a reader must work with either edge."""
+        return any(g.min_s is not None and g.max_s is not None for g in self.gaps)
+
+    @property
+    def clock_starts(self) -> tuple[str, ...]:
+        """The starts by the clock that try the order's edges and negative half: a window's
+        ``earliest`` and ``latest`` edge; for a reader that starts with the terminal, its
+        mains on long before the terminal (``reader_first``: it must stay dark until then)."""
+        return (("earliest", "latest") if self.windowed else ()) + (
+            ("reader_first",) if self.reader_starts_with_terminal else ())
+
 
 class PressCount(Field):
     """The ``count``-th press of a terminal button (``terminal:<button>`` in the record)."""
