@@ -6,6 +6,7 @@ The vpcd tier runs against a private pcscd in a child process (it needs root).""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -235,9 +236,13 @@ def test_pcscd_restarted_on_the_vpcd_tier_with_a_private_pcscd(tmp_path, test_ca
     assert lines[2] == "after 9000"
 
 
-def test_the_rig_restarts_no_pcscd_it_did_not_start() -> None:
+def test_the_rig_restarts_no_pcscd_it_did_not_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from harness.emulation.pcscd import restart_own_pcscd
 
+    # A socket no pcscd of this process serves (this worker may have started its own for
+    # an earlier test: that one it may restart).
+    monkeypatch.setenv("PCSCLITE_CSOCK_NAME", str(tmp_path / "someone-elses.comm"))
     with pytest.raises(RigError, match="was not started by this process; the rig restarts "
                        "only its own"):
         restart_own_pcscd()

@@ -166,6 +166,25 @@ def test_a_flow_verdict_carries_the_frames_its_screens_and_dialogs_were_decided_
                                        "cam-terminal/000002-3.000-e.jpg")
 
 
+def test_a_flow_with_a_cards_exchanges_draws_them_on_the_pcsc_lane() -> None:
+    """A phone read through a general reader puts its APDUs on the timeline as bare
+    ``apdu`` events beside ``pcsc.card_inserted``: a failed smartphone flow's picture is
+    drawn with both on the PC/SC lane, not a crash of the whole report."""
+    from harness.report.timeline_picture import flow_timeline_png
+
+    screens = [{"t": 0.0, "source": "cam", "kind": "screen.seen", "state": "sp_hold"}]
+    pcsc = [{"t": 5.0, "source": "pcsc", "kind": "pcsc.card_inserted"},
+            {"t": 6.0, "source": "pcsc", "kind": "apdu"}]
+
+    def draw(events: list[dict[str, Any]]) -> np.ndarray:
+        png = flow_timeline_png(events, (0.0, 20.0), reader="r", reader_cameras=["cam"],
+                                terminal=None, terminal_cameras=[], observed=[], title="t",
+                                windows=[])
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    assert draw(screens + pcsc).shape[0] > draw(screens).shape[0]  # the PC/SC lane
+
+
 def test_the_checked_windows_are_drawn_on_a_lane_of_their_own() -> None:
     from harness.report.timeline_picture import flow_timeline_png
 

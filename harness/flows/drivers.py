@@ -200,10 +200,7 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
         return
     code = run.passcode or ""
     # A wrong passcode of the same length first (AUTH-05: it is refused), then the right one.
-    wrong = "".join(str((int(c) + 1) % 10) if c.isdigit() else c for c in code) or "0000"
-    run.do("passcode:wrong", lambda: run.hands.passcode(run.reader, wrong))
-    run.wait(3)
-    run.hands.wait(1)  # the look above and the next entry must not share a moment
+    _wrong_first("passcode", lambda typed: run.hands.passcode(run.reader, typed), run, code)
     run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
     run.do("staff_confirm", lambda: run.hands.staff_confirm(run.reader))
@@ -211,6 +208,21 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
     card_in(run)
     answer_consents(run)
     end_visit(run)
+
+
+def other_digits(code: str) -> str:
+    """``code`` with every digit one up: the same length, so refused for being wrong, not
+    for its length."""
+    return "".join(str((int(c) + 1) % 10) if c.isdigit() else c for c in code) or "0000"
+
+
+def _wrong_first(what: str, enter: Callable[[str], None], run: FlowRun, code: str) -> None:
+    """A wrong ``code`` (:func:`other_digits`) entered as ``<what>:wrong``, then looked at
+    for a few seconds."""
+    wrong = other_digits(code)
+    run.do(f"{what}:wrong", lambda: enter(wrong))
+    run.wait(3)
+    run.hands.wait(1)  # the look above and the next entry must not share a moment
 
 
 def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
@@ -229,7 +241,11 @@ def _smartphone(kind: str) -> Driver:
         run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
         run.wait_change(10)
         if run.last is not None and run.last.shows == "sp_pin":
-            run.do("phone_pin", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
+            # A wrong PIN of the same length first (SP-02: only the certificate's PIN opens
+            # the hold), then the right one.
+            _wrong_first("phone_pin", lambda typed: run.hands.phone_pin(run.reader, phone, typed),
+                         run, phone.pin)
+            run.do("phone_pin:right", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
             run.wait_change(10)
         if run.last is not None and run.last.shows == "sp_hold":
             hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says

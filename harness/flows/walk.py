@@ -49,7 +49,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from harness.flows.drivers import WRONG_PIN
+from harness.flows.drivers import WRONG_PIN, other_digits
 from harness.flows.runner import FlowRun
 from harness.flows.setup import arrange_after_power
 from harness.flows.strategy import BenchStrategy
@@ -88,7 +88,8 @@ WAITS = ("wait:3", "wait:12", "wait:40")
 #: Every action a walk can take, in the order the heaviest ties are broken.
 ACTIONS = ("card_in", "face:match", "face:no_match", "consent", "pin:wrong", "pin:right",
            "press:staff", "passcode:wrong", "passcode:right", "staff_confirm",
-           "press:smartphone", "press:android", "press:iphone", "phone_pin", "hold_phone",
+           "press:smartphone", "press:android", "press:iphone", "phone_pin:right",
+           "phone_pin:wrong", "hold_phone",
            "card_out", *WAITS, "press:cancel")
 #: Bench seconds from an action to the first look; an action that changed nothing is looked
 #: at again this long after it; at most this long is watched while the reader passes
@@ -313,13 +314,13 @@ class WalkRunner:
                 hands.press(reader, arg)
             case "passcode":
                 code = self.run.passcode or ""
-                wrong = "".join(str((int(c) + 1) % 10) for c in code) or "0000"
-                hands.passcode(reader, code if arg == "right" else wrong)
+                hands.passcode(reader, code if arg == "right" else other_digits(code))
             case "staff_confirm":
                 hands.staff_confirm(reader)
             case "phone_pin":
                 phone = self.phones["android"]
-                hands.phone_pin(reader, phone, phone.pin)
+                hands.phone_pin(reader, phone,
+                                phone.pin if arg == "right" else other_digits(phone.pin))
             case "hold_phone":
                 where = "general_reader" if "paired" in self.walk().effective() else "front"
                 general = self.run.general_reader() if where == "general_reader" else None

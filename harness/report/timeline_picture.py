@@ -83,7 +83,8 @@ def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *
     if usb:
         lanes.append(("USB link", _bands(
             usb, t0, t1, lambda e: "attached" if e["kind"] == "usb.attach" else "detached"), []))
-    pcsc = [(float(e["t"]), e["kind"].split(".", 1)[1]) for e in by({"pcsc"})
+    # "pcsc.card_inserted" and the like, or a bare "apdu" (each exchange with a card)
+    pcsc = [(float(e["t"]), e["kind"].split(".", 1)[-1]) for e in by({"pcsc"})
             if t0 <= float(e["t"]) <= t1]
     if pcsc:
         lanes.append(("PC/SC", [], pcsc))
