@@ -21,7 +21,7 @@ from harness.pytest_plugin import case_params
 #: What each start by the clock is, in a verdict.
 STARTS = {"earliest": "switched on at the window's earliest edge",
           "latest": "switched on at the window's latest edge",
-          "reader_first": "the reader's mains on a minute before the terminal"}
+          "reader_first": "the reader's mains on three minutes before the terminal"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -39,7 +39,7 @@ def test_boot_order(boot_case: Case, start: str, bench: Bench, hands: Hands,
         return
     check = next(c for c in requirement.checks
                  if isinstance(c, BootOrderCheck) and start in c.clock_starts)
-    steps = clock_steps(bench.spec, check, start, emulated=bench.emulated)
+    steps = clock_steps(bench.spec, check, start, emulated=bench.emulated, watched=reader)
     verdict = judge_boot(requirement, maker, reader, watch_start(bench, hands, reader, steps))
     how = STARTS[start]
     judge(attrs.evolve(verdict, seen=f"{how}: {verdict.seen}",

@@ -35,8 +35,10 @@ E901_FLOW = {"E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "E901-06", "
              "UPD-03", "UPD-06"}
 #: Bench -> the requirements certified (the pytest options after ``--`` select them).
 SELECTED = {"deviant-boot": BOOT_SAMPLE, "deviant-e901": E901_FLOW}
+#: (BOOT-01's starts at its window's edges too: ``-BOOT-01-earliest``, ``-latest``.)
 OPTIONS = {bench: ["-k", " or ".join(f"-{r}]" for r in sorted(reqs)) + " or "
-                   + " or ".join(f"-{r}-also" for r in sorted(reqs))]
+                   + " or ".join(f"-{r}-also" for r in sorted(reqs))
+                   + (" or -BOOT-01-earliest or -BOOT-01-latest" if "BOOT-01" in reqs else "")]
            for bench, reqs in SELECTED.items()}
 
 #: Bench -> the makers certified (to keep the run short) -> what must fail, nothing else.
@@ -82,7 +84,23 @@ def deviant_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple
         report_file = out / "certification.json"
         assert report_file.is_file(), f"{bench}: no report\n{output[-3000:]}"
         done[bench] = (proc.returncode, json.loads(report_file.read_text(encoding="utf-8")))
+        OUTS[bench] = out
     return done
+
+
+#: Where each deviant bench's run was written (filled by ``deviant_reports``).
+OUTS: dict[str, Path] = {}
+
+
+def test_each_failed_start_of_a_boot_order_keeps_its_own_timeline(deviant_reports) -> None:  # noqa: ANN001
+    """deviant-boot's Panasonic fails BOOT-01 at the bench's start and at both edges of its
+    window: three verdicts on one reader, three pictures in timelines/, none drawn over."""
+    _, report = deviant_reports["deviant-boot"]
+    failed = [v for v in report["makers"]["panasonic"]["BOOT-01"].get("verdicts", [])
+              if v["status"] == "failed"]
+    pictures = sorted(p.name for p in (OUTS["deviant-boot"] / "timelines").glob(
+        "panasonic-BOOT-01-panasonic*.png"))
+    assert len(failed) == 3 and len(pictures) == 3, (len(failed), pictures)
 
 
 @pytest.mark.parametrize("bench", sorted(DEVIANT))

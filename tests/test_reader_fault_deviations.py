@@ -14,8 +14,6 @@ on the default bench.
 - The MATSUMURA logo lamp red, or lit with mere power: ``leds`` (ERR-07).
 - Fujitsu's pairing done in another app than the notice's ログイン名管理ツール → ペアリング登録:
   ``pairing.app`` (SP-04; another button, ``pairing.button``, on a hand-made record).
-- A wrong phone-certificate PIN taken as right: ``transitions.sp_pin.phone_pin_wrong``
-  (SP-02).
 - A reader that shows the check done after line authentication was cut (the terminal's
   ネットワークエラー, nothing handed over): ``transitions.checking.check_network_error``
   (ERR-08, the reader's side).
@@ -49,7 +47,6 @@ FIRST_ISSUE: Flow = ("passcode_first_issue", ("passcode_first_issue",))
 NO_POWER: Flow = ("no_power", ("reader_unpowered",))
 PAIRING: Flow = ("pairing", ("not_paired",))
 LINE_AUTH_CUT: Flow = ("line_auth_cut", ("line_auth_cut",))
-ANDROID: Flow = ("smartphone_android", ("paired",))
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -132,12 +129,6 @@ FAULTS = {
     "logo-lamp-lit-with-power": Fault(
         "atlas", _leds("white", "powered"), NO_POWER,
         {"ERR-07": "its logo lamp was white, not unlit"}),
-    # A wrong phone-certificate PIN of the right length taken as right (SP-02: the PIN of
-    # スマホ用電子証明書 opens the hold); its Android consents then never come (CON-02).
-    "phone-pin-wrong-accepted": Fault(
-        "fujitsu_japan", (deviation("behaviour.transitions.sp_pin.phone_pin_wrong", "sp_hold",
-                            "takes a wrong PIN"),), ANDROID,
-        {"SP-02": "after phone_pin:wrong at", "CON-02": "consent was not seen"}),
 }
 
 

@@ -201,6 +201,6 @@ def test_the_checked_windows_are_drawn_on_a_lane_of_their_own() -> None:
         return int(np.all(np.abs(picture.astype(int) - (21, 101, 192)) <= 30, axis=2).sum())
 
     plain = draw([])
-    checked = draw([[10.0, 35.0, "completion unchanged until OK is pressed"]])
+    checked = draw([[10.0, 35.0, "completion unchanged until the second press of OK"]])
     assert checked.shape[0] > plain.shape[0]  # one lane more
     assert blue(plain) == 0 and blue(checked) > 200

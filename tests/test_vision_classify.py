@@ -788,6 +788,27 @@ def test_the_lights_plane_under_a_spot_is_the_least_squares_plane_of_what_is_see
     assert float(np.abs(got - best).max()) < 1e-4 * float(np.abs(best).max())
 
 
+def test_the_lights_plane_through_any_one_row_or_diagonal_is_the_best_line() -> None:
+    """Pixels left on one line, wherever it lies (rounding once made a row away from the
+    top look like three independent columns, and the plane blew up): the best line."""
+    rng = np.random.default_rng(11)
+    for h, w in ((2, 600), (3, 70), (7, 40), (40, 40)):
+        patch = rng.normal(100, 30, (h, w)).astype(np.float32)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+        basis = np.stack([np.ones(h * w), xx.ravel() / w, yy.ravel() / h], axis=1)
+        masks = [np.zeros((h, w), bool) for _ in range(h + 1)]
+        for r in range(h):
+            masks[r][r, :] = True
+        for k in range(min(h, w)):
+            masks[h][k, k] = True
+        for keep in masks:
+            seen = keep.ravel()
+            best = basis @ np.linalg.lstsq(basis[seen], patch.ravel()[seen].astype(np.float64),
+                                           rcond=None)[0]
+            got = _plane_on(patch, seen).ravel()
+            assert float(np.abs(got - best).max()) < 1e-3, (h, w, np.argwhere(keep)[0])
+
+
 @pytest.mark.parametrize("scale", [1.0, 0.7])
 def test_a_reference_blurred_as_the_camera_blurs_is_its_region_blurred_in_colour(
         scale: float) -> None:

@@ -241,11 +241,7 @@ def _smartphone(kind: str) -> Driver:
         run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
         run.wait_change(10)
         if run.last is not None and run.last.shows == "sp_pin":
-            # A wrong PIN of the same length first (SP-02: only the certificate's PIN opens
-            # the hold), then the right one.
-            _wrong_first("phone_pin", lambda typed: run.hands.phone_pin(run.reader, phone, typed),
-                         run, phone.pin)
-            run.do("phone_pin:right", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
+            run.do("phone_pin", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
             run.wait_change(10)
         if run.last is not None and run.last.shows == "sp_hold":
             hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
@@ -402,8 +398,8 @@ def _restart_pc(run: FlowRun) -> None:
 #: E901: how long the bench waits, once the first error dialog is up, before the staff act
 #: on it (OK). The notice gives no time: a member of staff at the reception desk notices the
 #: dialog and reads it within about half a minute. The reader's "does not change" (E901-02)
-#: is watched all that while, the card taken out a third of the way in; a screen that
-#: gives up later than this cannot be told from one that holds.
+#: is watched all that while, the card taken out a third of the way in, and on until the
+#: second OK; a screen that gives up later than that cannot be told from one that holds.
 STAFF_DELAY_S = 30.0
 #: Bench seconds between looks at the reader while the staff have not acted yet.
 STAFF_LOOK_S = 3.0

@@ -142,13 +142,14 @@ def role_names(spec: BenchSpec, keep_off: tuple[str, ...] = ()) -> dict[BootDevi
 APART_S = 5.0
 #: On a real bench, an edge is aimed this much wall time inside (see clock_steps).
 EDGE_MARGIN_WALL_S = 0.25
-#: ``reader_first``: the reader's mains on this long before the terminal (longer than any
-#: reader takes to start on its own power), and the terminal given this long to start it.
-READER_FIRST_S = 60.0
+#: ``reader_first``: the reader's mains on this long before the terminal (as long as BOOT-02
+#: gives a reader to start with the terminal: one that starts on its own within it is seen
+#: to), and the terminal given as long to start it.
+READER_FIRST_S = WITH_TERMINAL_S
 
 
-def clock_steps(spec: BenchSpec, check: BootOrderCheck, start: str, *, emulated: bool = True
-                ) -> list[BenchPowerStep]:
+def clock_steps(spec: BenchSpec, check: BootOrderCheck, start: str, *, emulated: bool = True,
+                watched: str | None = None) -> list[BenchPowerStep]:
     """The notice's order switched by the clock for one of the check's ``clock_starts``,
     without waiting to see the reader started: a clinic follows the notice by the clock.
 
@@ -160,10 +161,16 @@ def clock_steps(spec: BenchSpec, check: BootOrderCheck, start: str, *, emulated:
       by some milliseconds either way.
     - ``reader_first``: a reader that starts with the terminal has its mains on
       ``READER_FIRST_S`` before the terminal (plugged in at the wall overnight): it must stay
-      dark until the terminal is switched on (連動して自動起動)."""
+      dark until the terminal is switched on (連動して自動起動).
+
+    The ``watched`` reader is switched first of its step: a step's wait runs from when it
+    began switching, so a reader switched after others would meet an edge early by their
+    relays' time."""
     if start not in check.clock_starts:
         raise ValueError(f"start must be one of {check.clock_starts}, got {start!r}")
     names, switchable = role_names(spec), spec.switchable()
+    if watched in names["reader"]:
+        names["reader"] = [watched] + [n for n in names["reader"] if n != watched]
     groups = _groups(check)
     steps: list[BenchPowerStep] = []
     if start == "reader_first":

@@ -109,6 +109,7 @@ class PowerStep(Field):
     # Not ``on``/``off``: YAML 1.1 reads those keys as booleans.
     switch_on: list[str] = []
     switch_off: list[str] = []
+    #: From when this step began switching to when the next one begins.
     wait_s: float = pydantic.Field(default=0, ge=0)
 
 

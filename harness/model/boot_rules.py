@@ -14,6 +14,14 @@ from harness.model.verdict import Evidence, Verdict
 
 #: A reader that starts with the terminal must have started within this of the terminal.
 WITH_TERMINAL_S = 180.0
+#: How far off a window's edge a moment may be and still be at it (floating point).
+EDGE_EPS_S = 1e-6
+
+
+def _window(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g} s"
+    return f"{low:g} s or more" if low is not None else f"at most {high:g} s"
 
 
 @attrs.define
@@ -66,8 +74,8 @@ def boot_windows(check: BootOrderCheck, record: BootRecord
         if gap.after in on and (gap.min_s is not None or gap.max_s is not None):
             low = on[gap.after] + (gap.min_s or 0.0)
             high = on[gap.after] + (gap.max_s if gap.max_s is not None else gap.min_s or 0.0)
-            bounds = f"{gap.min_s or 0:g} to {gap.max_s:g} s" if gap.max_s is not None \
-                else f"{gap.min_s:g} s or more"
+            bounds = _window(gap.min_s if gap.min_s is not None or gap.max_s is None else 0.0,
+                             gap.max_s)
             out.append((low, high, f"{gap.then} on: {bounds} after {gap.after}"))
     return out
 
@@ -88,9 +96,10 @@ def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:
             took = on[gap.then] - on[gap.after]
             low = gap.min_s if gap.min_s is not None else float("-inf")
             high = gap.max_s if gap.max_s is not None else float("inf")
-            if not low <= took <= high:
-                problems.append(f"{gap.then} {took:.0f} s after {gap.after}; the window is "
-                                f"{gap.min_s:g} to {gap.max_s:g} s")
+            # A clock's sums may land a rounding's width off an edge met to the second.
+            if not low - EDGE_EPS_S <= took <= high + EDGE_EPS_S:
+                problems.append(f"{gap.then} {took:.2f} s after {gap.after}; the window is "
+                                f"{_window(gap.min_s, gap.max_s)}")
     started = record.reader_started
     if check.terminal_after_reader_started and "terminal" in on and (
             started is None or started > on["terminal"]):

@@ -306,6 +306,11 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                     pictures.full.update(p.key for p in pics)
                     if ev.get("span") and len(pictures.timelines) < MAX_TIMELINES:
                         name = f"{maker}-{req}-{v['subject']}.png"
+                        # One requirement failed by several tests on one subject (BOOT-01 by
+                        # the bench's start and at its window's edges): a picture each.
+                        k = 2
+                        while name in pictures.timelines:
+                            name, k = f"{maker}-{req}-{v['subject']}-{k}.png", k + 1
                         png = _timeline(folder, v, f"{req} {maker} on {v['subject']}")
                         pictures.timelines[name] = png
                         picture = base64.b64encode(png).decode("ascii")

@@ -1143,22 +1143,20 @@ def _plane_on(patch: np.ndarray, keep: np.ndarray) -> np.ndarray:
     h, w = patch.shape
     # The normal equations from the kept pixels' moments: the grid is separable, so each
     # sum is a row or column sum of the mask (or the masked patch) against x or y; nothing
-    # is gathered and no basis the patch's size is made (10 ms to 0.3 ms at 600 x 150).
+    # is gathered and no basis the patch's size is made (8 ms to 0.7 ms at 600 x 150). Solved
+    # by the pseudo-inverse of the 3 x 3 (A+ = (A'A)+ A'): where the kept pixels lie on a
+    # line (a row, a column, a point) the best line, as lstsq gives it, with no rank test
+    # for rounding to fool.
     mask = keep.reshape(h, w).astype(np.float32)
     xs, ys = np.arange(w) / w, np.arange(h) / h
     cols, rows = mask.sum(axis=0, dtype=np.float64), mask.sum(axis=1, dtype=np.float64)
     sx, sy, sxy = cols @ xs, rows @ ys, ys @ np.einsum("ij,j->i", mask, xs)
     gram = np.array([[cols.sum(), sx, sy], [sx, cols @ (xs * xs), sxy],
                      [sy, sxy, rows @ (ys * ys)]])
-    if np.linalg.matrix_rank(gram) < 3:
-        # A row, a column or a point of pixels: the best line, as lstsq gives it.
-        basis = _plane_basis(h, w).reshape(3, -1)
-        coeffs = _pseudo_inverse(basis[:, keep].astype(np.float64)) @ patch.ravel()[keep]
-        return (coeffs.astype(np.float32) @ basis).reshape(h, w)
     values = mask * patch
     col_sums = values.sum(axis=0, dtype=np.float64)
-    c, cx, cy = (np.float32(v) for v in np.linalg.solve(gram, [
-        col_sums.sum(), col_sums @ xs, values.sum(axis=1, dtype=np.float64) @ ys]))
+    rhs = [col_sums.sum(), col_sums @ xs, values.sum(axis=1, dtype=np.float64) @ ys]
+    c, cx, cy = (np.float32(v) for v in np.linalg.pinv(gram, rcond=1e-10, hermitian=True) @ rhs)
     return (c + cx * xs.astype(np.float32))[None, :] + (cy * ys.astype(np.float32))[:, None]
 
 
