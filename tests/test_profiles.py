@@ -173,6 +173,19 @@ def test_e901_sequence(shipped: ProfileSet, key: str) -> None:
     assert after.result == "handed_over" and after.screens[-1].screen == "completion"
 
 
+def test_con_01_holds_on_the_staff_path_too(shipped: ProfileSet) -> None:
+    """以降は通常どおりの同意画面にすすみ、完了します: the staff's visual confirmation ends as the
+    card's path does, the card taken out bringing the first screen within the same bound."""
+    for key in MAKERS:
+        requirement = shipped[key].requirement("CON-01")
+        assert requirement is not None
+        by_flow = {c.flow: c for c in requirement.checks if isinstance(c, FlowCheck)}
+        assert set(by_flow) == {"consent", "staff_visual"}, key
+        for check in by_flow.values():
+            last = check.screens[-1]
+            assert (last.screen, last.upon, last.within_s) == ("first", "card_out", 5), key
+
+
 def test_e901_02_reader_behaviour_per_maker(shipped: ProfileSet) -> None:
     last = {k: flow_check(shipped[k], "E901-02").screens[-1] for k in MAKERS}
     assert last["panasonic"].screen == "completion" and last["panasonic"].stays_through == ["card_out"]

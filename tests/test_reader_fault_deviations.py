@@ -14,6 +14,8 @@ on the default bench.
 - The MATSUMURA logo lamp red, or lit with mere power: ``leds`` (ERR-07).
 - Fujitsu's pairing done in another app than the notice's ログイン名管理ツール → ペアリング登録:
   ``pairing.app`` (SP-04; another button, ``pairing.button``, on a hand-made record).
+- A completion screen that stays when the card is taken out, judged on the staff's path
+  (CON-01's also-check).
 - A reader that shows the check done after line authentication was cut (the terminal's
   ネットワークエラー, nothing handed over): ``transitions.checking.check_network_error``
   (ERR-08, the reader's side).
@@ -129,6 +131,12 @@ FAULTS = {
     "logo-lamp-lit-with-power": Fault(
         "atlas", _leds("white", "powered"), NO_POWER,
         {"ERR-07": "its logo lamp was white, not unlit"}),
+    # The completion screen stays when the card is taken out: on the staff's path too, where
+    # the card placed at its step comes out at the end (CON-01, 以降は通常どおり).
+    "staff-path-completion-ignores-card-out": Fault(
+        "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
+                                 "stays after card-out"),), STAFF,
+        {"CON-01": "s after card_out at"}),
 }
 
 

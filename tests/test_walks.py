@@ -347,8 +347,10 @@ def deviant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
 def test_a_walk_catches_the_pin_locked_after_two_and_shrinks_it(deviant: Bench) -> None:
     profile = load_profiles()["panasonic"]
     hands = TwinHands(deviant)
+    # Steps enough for every rule's steered walk (CON-01's card-out on the staff's path
+    # too, both halves): a rule no walk tried fails closed.
     report = walk_reader(deviant, hands, "panasonic", profile,
-                         budget=Budget(max_steps=40, random_walks=0))
+                         budget=Budget(max_steps=60, random_walks=0))
     verdicts = {v.requirement: v for v in walk_verdicts(
         report.plan, report.judgement, "panasonic", report.plan.requirements,
         shrunk=report.shrunk, replay=report.replay_hint("panasonic"))}
