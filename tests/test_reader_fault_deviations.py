@@ -99,22 +99,23 @@ FAULTS = {
         {"E901-04": "after 1 press(es) of OK",
          "E901-02": "did not stay until the second press of OK"}),
     # The notice's 4-digit passcode is refused: no visual confirmation, so no consents on
-    # the staff path either (CON-02 is judged there too).
+    # the staff path either (CON-02 is judged there too), nor its completion (CON-01 too).
     "passcode-screen-of-6-digits": Fault(
         "fujitsu_japan", (deviation("behaviour.staff_button.passcode_digits", 6, "6 digits"),),
         STAFF, {"AUTH-05": "visual_confirm was not seen after staff_passcode",
-                "CON-02": "consent was not seen"}),
+                "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
     "staff-button-without-restart": Fault(
         "panasonic", (deviation("behaviour.staff_button.learns_passcode", "live", "no restart"),),
         FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not yet"}),
     # Atlas never shows the staff button (deviant-staff.yaml): not with a passcode issued
     # (AUTH-03), nor once restarted (AUTH-04's second half); no visual confirmation (AUTH-05),
-    # so the staff path's consent screen is never reached to be read (CON-02).
+    # so the staff path's consent screen is never reached to be read (CON-02), nor its
+    # completion (CON-01).
     "staff-button-missing": Fault(
         "atlas", STAFF_MISSING, STAFF,
         {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
          "AUTH-05": "staff_passcode was not seen after first",
-         "CON-02": "consent was not seen"}),
+         "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
     "pairing-in-another-app": Fault(
         "fujitsu_japan", (deviation("behaviour.pairing.app", "管理アプリ", "another app"),),
         PAIRING, {"SP-04": "the pairing was done in '管理アプリ'; the procedure pairs in "
