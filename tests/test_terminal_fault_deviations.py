@@ -85,11 +85,12 @@ FAULTS = {
         (deviation("ready_dialog_for", [], "no 確認しました dialog"),), "atlas", MANUAL,
         _each("UPD-05", "did not show update_ready after download_request_accepted")),
     # Canon's reader takes the notice's 4 digits: it refuses the passcode, so the visual
-    # confirmation (and the consents it leads to, CON-02's staff path) never comes.
+    # confirmation (and the consents it leads to, CON-02's staff path, and its completion,
+    # CON-01's) never comes.
     "passcode-of-6-digits": Fault(
         (deviation("passcode_digits", 6, "6-digit passcodes"),), "canon", STAFF,
         {**_each("AUTH-03 AUTH-05", "passcode OQS issued has 6 digits, not 4"),
-         "CON-02": "consent was not seen"}),
+         "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
     # A reader that takes 6 digits too: the flow goes through; only the length tells.
     "passcode-of-6-digits-taken": Fault(
         (deviation("passcode_digits", 6, "6-digit passcodes"),), "atlas", STAFF,
