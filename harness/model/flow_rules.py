@@ -144,6 +144,7 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("never " + ", ".join(check.never))
     if check.never_dialogs:
         parts.append("no dialog " + ", ".join(check.never_dialogs))
+    parts += [f"{r.action} never brings {', '.join(r.never)}" for r in check.responses]
     if check.result is not None:
         parts.append(f"receipt computer gets {check.result}")
     if check.passcode_digits is not None:
