@@ -20,7 +20,7 @@ from harness.flows.runner import FlowRun
 from harness.model.bench_spec import BenchSpec
 from harness.model.bench_spec import PowerStep as BenchPowerStep
 from harness.model.boot_rules import WITH_TERMINAL_S
-from harness.model.profiles import BootDevice, BootOrderCheck, Profile
+from harness.model.profiles import BootDevice, BootGap, BootOrderCheck, Profile
 
 #: Bench seconds after the last switch for the reader to reach its first screen (the
 #: terminal's boot and the reader's link included).
@@ -78,12 +78,17 @@ def _groups(check: BootOrderCheck) -> list[tuple[BootDevice, ...]]:
     return groups
 
 
+def _gap(check: BootOrderCheck, before: tuple[BootDevice, ...], after: tuple[BootDevice, ...]
+         ) -> BootGap | None:
+    """The check's window from switching ``before`` on to switching ``after`` on, if any."""
+    return next((g for g in check.gaps if g.after in before and g.then in after), None)
+
+
 def _steps(check: BootOrderCheck) -> list[PowerStep]:
     groups = _groups(check)
     steps: list[PowerStep] = []
     for k, group in enumerate(groups):
-        gap = next((g for g in check.gaps if k and g.after in groups[k - 1] and g.then in group),
-                   None)
+        gap = _gap(check, groups[k - 1], group) if k else None
         started = ("terminal" in group and check.terminal_after_reader_started) or (
             "receipt_computer" in group and check.receipt_computer_after_reader_started)
         # The notice's earliest moment; waiting for the reader's start stays inside its window.
@@ -180,11 +185,13 @@ def clock_steps(spec: BenchSpec, check: BootOrderCheck, start: str, *, emulated:
     for k, group in enumerate(groups):
         wait = 0.0
         if k + 1 < len(groups):
-            gap = next((g for g in check.gaps if g.after in group and g.then in groups[k + 1]),
-                       None)
+            gap = _gap(check, group, groups[k + 1])
+            high = gap.max_s if gap is not None else None
+            # Strictly after the step before: a window's start of 0 s (or none) is APART_S,
+            # or half the window where that is shorter.
             low = (gap.min_s if gap is not None and gap.min_s else
-                   min(APART_S, gap.max_s if gap is not None and gap.max_s else APART_S))
-            high = gap.max_s if gap is not None and gap.max_s is not None else low
+                   APART_S if high is None else min(APART_S, high / 2))
+            high = low if high is None else high
             margin = 0.0 if emulated else min(EDGE_MARGIN_WALL_S * spec.clock.scale,
                                               (high - low) / 2)
             wait = high - margin if start == "latest" else low + margin
