@@ -586,6 +586,15 @@ def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any],
             for state, event, _ in leg:
                 if (k, state, event) not in spared:
                     through[(state, event)].add(req)
+        # ``screens_as``: the other flow's way to its screens of the class is judged too (a
+        # card path kept from its consents leaves the staff's nothing to be compared with).
+        base = check.screens_as
+        base_route = FLOW_ROUTES.get(base.flow) if base is not None else None
+        if base is not None and base_route is not None:
+            for state, event, _ in _path(edges, classes, HOME, base.screen, {base.screen},
+                                         base_route.events, first=base_route.leave,
+                                         requests=requests):
+                through[(state, event)].add(req)
     out = []
     for (state, event), reqs in sorted(through.items()):
         to, goes = _redirect(behaviour, state, event)

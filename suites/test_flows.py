@@ -4,7 +4,8 @@ The tests are made from the profiles (the spec): one per requirement and check, 
 face-auth reader of the bench whose maker the profile is, and for the general readers' own
 flow checks, on each general reader. A flow is driven once per reader, flow and
 preconditions, and every check asking about it is judged on that one record, so that each
-requirement passes or fails on its own.
+requirement passes or fails on its own. A check that compares its path with another
+(``screens_as``) is judged on that other flow's record too, driven once as well.
 """
 
 from __future__ import annotations
@@ -33,15 +34,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
                  evidence: EvidenceStore | None
-                 ) -> Callable[[str, str, str | None, FlowCheck], FlowRecord]:
-    """``get(reader, maker, general, check)``: the record of that flow, driven once."""
+                 ) -> Callable[[str, str, str | None, str, tuple[str, ...]], FlowRecord]:
+    """``get(reader, maker, general, flow, given)``: the record of that flow, driven once."""
     records: dict[tuple[object, ...], FlowRecord] = {}
 
-    def get(reader: str, maker: str, general: str | None, check: FlowCheck) -> FlowRecord:
-        given = tuple(check.given)
-        key = (reader, general, check.flow, given)
+    def get(reader: str, maker: str, general: str | None, flow: str,
+            given: tuple[str, ...]) -> FlowRecord:
+        key = (reader, general, flow, given)
         if key not in records:
-            plan = Plan.of(profiles[maker], check.flow, given)
+            plan = Plan.of(profiles[maker], flow, given)
             records[key] = run_flow(bench, hands, reader, plan, general=general,
                                     evidence=evidence)
         return records[key]
@@ -54,6 +55,9 @@ def test_flow_requirement(flow_case: Case, flow_records, profiles: ProfileSet,  
     requirement = profiles[flow_case.profile].requirement(flow_case.requirement)
     check = requirement.checks[flow_case.check]
     assert isinstance(check, FlowCheck)
-    record = flow_records(flow_case.reader, flow_case.driver_maker, flow_case.general, check)
+    where = (flow_case.reader, flow_case.driver_maker, flow_case.general)
+    record = flow_records(*where, check.flow, tuple(check.given))
+    baseline = (flow_records(*where, check.screens_as.flow, tuple(check.screens_as.given))
+                if check.screens_as is not None else None)
     judge(judge_flow(requirement, flow_case.profile, check, record,
-                     subject=flow_case.general or flow_case.reader))
+                     subject=flow_case.general or flow_case.reader, baseline=baseline))

@@ -28,6 +28,8 @@ from harness.model.pairing_rules import (
     check_phone_read,
     transcript_lines,
 )
+from harness.model.path_rules import check_screens_as, screens_of
+from harness.model.path_rules import describe as describe_screens_as
 from harness.model.phone_rules import check_phone_read_on, hold_lines
 from harness.model.profiles import (
     DialogStep,
@@ -49,8 +51,9 @@ EPS_S = 1e-6
 
 
 def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: FlowRecord,
-               subject: str | None = None) -> Verdict:
-    """The verdict of one flow check on the record of its flow."""
+               subject: str | None = None, baseline: FlowRecord | None = None) -> Verdict:
+    """The verdict of one flow check on the record of its flow (and, for ``screens_as``,
+    the record of the flow it names: ``baseline``)."""
     seen = f"flow {record.flow} on {record.reader}: {record.path()}"
     if record.dialogs:
         seen += f"; terminal: {record.dialog_path()}"
@@ -65,11 +68,24 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                         read=tuple(dict.fromkeys(findings)), frames=tuple(dict.fromkeys(frames)),
                         observed=(record.path(), record.dialog_path(),
                                   " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions),
-                                  *_pairing_observed(check, record)),
+                                  *_pairing_observed(check, record),
+                                  *_baseline_observed(check, baseline)),
                         windows=tuple(flow_windows(check, record)))
     return Verdict.of(requirement.id, maker, subject or record.reader,
                       expected=f"{requirement.statement} [{describe_flow(check)}]",
-                      seen=seen, problems=check_flow(check, record), evidence=evidence)
+                      seen=seen, problems=check_flow(check, record, baseline),
+                      evidence=evidence)
+
+
+def _baseline_observed(check: FlowCheck, baseline: FlowRecord | None) -> tuple[str, ...]:
+    """What ``screens_as`` compared this path with: the other flow's screens."""
+    rule = check.screens_as
+    if rule is None:
+        return ()
+    if baseline is None:
+        return (f"{rule.flow}: not driven",)
+    shown = " -> ".join(screens_of(baseline, rule.screen)) or "none"
+    return (f"{rule.flow}'s {rule.screen} screens: {shown} (of {baseline.path()})",)
 
 
 def _pairing_observed(check: FlowCheck, record: FlowRecord) -> tuple[str, ...]:
@@ -164,6 +180,8 @@ def describe_flow(check: FlowCheck) -> str:
     elif check.phone_read_on == "front":
         parts.append("the phone read on the face-auth reader's front, no general reader "
                      "seeing it, and taken from there only")
+    if check.screens_as is not None:
+        parts.append(describe_screens_as(check.screens_as))
     if check.renewal is not None:
         parts.append(f"scenario {check.renewal.scenario}: no check in a cut, the long cut "
                      f"shows {check.renewal.error.screen}, a retry after a cut goes through, "
@@ -172,7 +190,8 @@ def describe_flow(check: FlowCheck) -> str:
     return f"{check.flow}{given}: " + "; ".join(parts)
 
 
-def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
+def check_flow(check: FlowCheck, record: FlowRecord,
+               baseline: FlowRecord | None = None) -> list[str]:
     problems = [f"before the flow: {unmet}" for unmet in record.unmet]
     problems += _screens(check.screens, record)
     problems += _dialogs(check.dialogs, record)
@@ -196,6 +215,8 @@ def check_flow(check: FlowCheck, record: FlowRecord) -> list[str]:
         problems += check_phone_read(record)
     if check.phone_read_on is not None:
         problems += check_phone_read_on(check.phone_read_on, record)
+    if check.screens_as is not None:
+        problems += check_screens_as(check.screens_as, record, baseline)
     for dialog in record.dialogs:
         if dialog.dialog in check.never_dialogs:
             problems.append(f"the terminal must not show {dialog.dialog} in this flow; it did "

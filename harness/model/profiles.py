@@ -258,6 +258,17 @@ class Renewal(Field):
     succeeded: ScreenClass = "completion"
 
 
+class ScreensAs(Field):
+    """The screens of one class this flow shows are the ones another flow shows, one by one
+    and in its order (AUTH-05, the support vendor's お知らせ 目視確認モード ④: 以降は通常どおりの
+    同意画面にすすみ: the staff's path shows the very consent screens the card's own path
+    does). Judged on the two flows' records, each driven once on the same reader."""
+
+    screen: ScreenClass
+    flow: Flow
+    given: list[Given] = []
+
+
 class FlowCheck(Field):
     """What a flow, driven on the bench, must show on the reader and the terminal."""
 
@@ -313,9 +324,14 @@ class FlowCheck(Field):
     #: the face-auth reader, seen on its PC/SC side) or ``front`` (the face-auth reader's
     #: own front; no general reader sees it). By that reader and no other.
     phone_read_on: Literal["general_reader", "front"] | None = None
+    #: This flow's screens of a class are those of another flow (the usual path's).
+    screens_as: ScreensAs | None = None
 
     @pydantic.model_validator(mode="after")
-    def _restart_only_for_pairing(self) -> FlowCheck:
+    def _fields_fit_the_flow(self) -> FlowCheck:
+        if self.screens_as is not None and (
+                (self.screens_as.flow, self.screens_as.given) == (self.flow, self.given)):
+            raise ValueError("screens_as: another flow (or other givens) than this one")
         if self.restart is not None and self.flow != "pairing":
             raise ValueError("restart: only the pairing flow ends with a restart")
         if (self.pairing_app or self.pairing_button or self.reads_no_personal_data

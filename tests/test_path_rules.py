@@ -1,0 +1,142 @@
+"""``screens_as``: the staff's and the phone's paths show the card's own consent screens, one
+by one and in order (AUTH-05's 通常どおりの同意画面; CON-01's phones). Each wrong path below
+still shows "a consent screen", which a check by class passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.model.flow_rules import check_flow, describe_flow, judge_flow
+from harness.model.observed import FlowRecord, SeenScreen
+from harness.model.path_rules import screens_of
+from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+
+MAKERS = ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ProfileSet:
+    return ProfileSet.load(default_profiles_dir())
+
+
+def seen(t: float, state: str, *, overlay: str | None = None,
+         candidate: str | None = None) -> SeenScreen:
+    shows = None if state == "unknown" else (
+        "consent" if state.startswith("consent_") else state)
+    return SeenScreen(t, t + 1, state, shows, overlay=overlay, candidate=candidate,
+                      buttons=("staff",) if state == "first" else ())
+
+
+def record(flow: str, *middle: str | SeenScreen, head: tuple[str, ...] = ()) -> FlowRecord:
+    """first, ``head``, the ``middle`` screens, completion, first: one second each."""
+    states = ["first", *head, *middle, "checking", "completion", "first"]
+    screens = [s if isinstance(s, SeenScreen) else seen(float(k), s)
+               for k, s in enumerate(states)]
+    return FlowRecord(flow, "reader", screens=screens, result="handed_over")
+
+
+CARD = record("face_auth", "face_auth", "consent_1", "consent_2")
+STAFF_HEAD = ("staff_passcode", "visual_confirm", "place_card")
+
+
+def staff(*consents: str | SeenScreen) -> FlowRecord:
+    return record("staff_visual", *consents, head=STAFF_HEAD)
+
+
+def rule_of(shipped: ProfileSet, maker: str, req: str, flow: str) -> FlowCheck:
+    requirement = shipped[maker].requirement(req)
+    assert requirement is not None
+    found = [c for c in requirement.checks if isinstance(c, FlowCheck) and c.flow == flow
+             and c.screens_as is not None]
+    assert len(found) == 1, (maker, req, flow)
+    return found[0]
+
+
+@pytest.mark.parametrize("maker", MAKERS)
+@pytest.mark.parametrize(("req", "flow"), [("AUTH-05", "staff_visual"),
+                                           ("CON-01", "smartphone_iphone"),
+                                           ("CON-01", "smartphone_android")])
+def test_every_maker_holds_each_path_to_the_card_paths_consents(
+        shipped: ProfileSet, maker: str, req: str, flow: str) -> None:
+    check = rule_of(shipped, maker, req, flow)
+    assert check.screens_as is not None
+    assert (check.screens_as.flow, check.screens_as.screen) == ("face_auth", "consent")
+    assert "consent screens one by one as the face_auth flow shows them" in describe_flow(check)
+
+
+def _problems(check: FlowCheck, path: FlowRecord, baseline: FlowRecord | None = CARD
+              ) -> list[str]:
+    return [p for p in check_flow(check, path, baseline) if "consent screens" in p
+            or "face_auth" in p or "not recognised" in p]
+
+
+def test_the_staff_path_with_the_usual_consents_passes(shipped: ProfileSet) -> None:
+    check = rule_of(shipped, "usen_almex", "AUTH-05", "staff_visual")
+    path = staff("consent_1", "consent_2")
+    assert _problems(check, path) == []
+    # An overlay come and gone over one screen, or two looks at it, is still that screen.
+    again = staff("consent_1", seen(4.5, "consent_1", overlay="spinner"), "consent_2")
+    assert _problems(check, again) == []
+
+
+@pytest.mark.parametrize(("consents", "shown"), [
+    (("consent_2",), "consent_2"),                                      # one skipped
+    (("consent_2", "consent_1"), "consent_2 -> consent_1"),             # swapped
+    (("consent_1", "consent_2", "consent_1"), "consent_1 -> consent_2 -> consent_1"),  # added
+    (("consent_1", "consent_3", "consent_2"), "consent_1 -> consent_3 -> consent_2"),  # another
+    ((), "none"),                                                       # none at all
+])
+def test_a_path_whose_consents_differ_fails_with_both_sequences(
+        shipped: ProfileSet, consents: tuple[str, ...], shown: str) -> None:
+    check = rule_of(shipped, "panasonic", "AUTH-05", "staff_visual")
+    (problem,) = _problems(check, staff(*consents))
+    assert f"this path showed the consent screens {shown};" in problem
+    assert "the face_auth flow (the usual path) shows consent_1 -> consent_2" in problem
+
+
+def test_the_same_screen_twice_apart_is_two_screens() -> None:
+    path = staff("consent_1", "checking", "consent_1", "consent_2")
+    assert screens_of(path, "consent") == ["consent_1", "consent_1", "consent_2"]
+
+
+def test_unrecognised_consent_screens_fail_closed(shipped: ProfileSet) -> None:
+    check = rule_of(shipped, "atlas", "CON-01", "smartphone_android")
+    near = seen(5, "unknown", candidate="consent")
+    phone = record("smartphone_android", "consent_1", near, "consent_2", head=("sp_hold",))
+    (problem,) = _problems(check, phone)
+    assert "a consent screen on this path was not recognised" in problem
+    card = record("face_auth", "face_auth", near, "consent_2")
+    ok_phone = record("smartphone_android", "consent_1", "consent_2", head=("sp_hold",))
+    (problem,) = _problems(check, ok_phone, card)
+    assert "a consent screen on the face_auth flow was not recognised" in problem
+
+
+def test_without_the_card_paths_record_nothing_passes(shipped: ProfileSet) -> None:
+    check = rule_of(shipped, "canon", "AUTH-05", "staff_visual")
+    path = staff("consent_1", "consent_2")
+    (problem,) = _problems(check, path, None)
+    assert "the face_auth flow was not driven on this reader" in problem
+    blind = record("face_auth", "face_auth")
+    (problem,) = _problems(check, path, blind)
+    assert "the face_auth flow showed no consent screen to compare" in problem
+    unmet = record("face_auth", "face_auth", "consent_1", "consent_2")
+    unmet.unmet = ["the reader did not start"]
+    (problem,) = _problems(check, path, unmet)
+    assert "did not start as the notice's procedure says" in problem
+
+
+def test_the_verdict_shows_what_it_compared(shipped: ProfileSet) -> None:
+    requirement = shipped["fujitsu_japan"].requirement("AUTH-05")
+    assert requirement is not None
+    check = rule_of(shipped, "fujitsu_japan", "AUTH-05", "staff_visual")
+    verdict = judge_flow(requirement, "fujitsu_japan", check, staff("consent_2"),
+                         baseline=CARD)
+    assert verdict.status == "failed"
+    assert any(line.startswith("face_auth's consent screens: consent_1 -> consent_2")
+               for line in verdict.evidence.observed)
+
+
+def test_a_check_cannot_compare_a_flow_with_itself() -> None:
+    with pytest.raises(ValueError, match="screens_as: another flow"):
+        FlowCheck.model_validate({"kind": "flow", "flow": "face_auth",
+                                  "screens_as": {"screen": "consent", "flow": "face_auth"}})
