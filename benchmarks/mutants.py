@@ -106,6 +106,8 @@ class Route:
 
 
 _CARD = frozenset({"card_in"})
+#: The twins' event for a right PIN typed on the PIN screen.
+RIGHT_PIN = "pin_ok"
 #: ``Route.world``: the event comes once the check was requested.
 AFTER_REQUEST = "request"
 _NETWORK_CUT = (("consent", "network_lost"),)
@@ -116,6 +118,8 @@ FLOW_ROUTES: dict[str, Route] = {
     "consent": Route(_CARD, _VISIT),
     "face_auth": Route(_CARD, _VISIT),
     "pin_lock": Route(_CARD, frozenset({"face_no_match", "pin_wrong", "pin_ok", "card_out"})),
+    "pin_visit": Route(_CARD, frozenset({"face_no_match", "pin_ok", "consent_answer",
+                                         "check_ok", "card_out"})),
     "pin_lock_staff": Route(_CARD, frozenset({
         "face_no_match", "pin_wrong", "card_out", "staff_button", "passcode_wrong",
         "passcode_ok", "staff_confirms", "card_in", "consent_answer", "check_ok"})),
@@ -585,6 +589,11 @@ def redirect_mutants(maker: str, profile: Profile, behaviour: dict[str, Any],
         for k, (leg, _) in enumerate(legs):
             for state, event, _ in leg:
                 if (k, state, event) not in spared:
+                    through[(state, event)].add(req)
+        # A PIN count that tries the reset: the right PIN after wrong ones must go on.
+        if check.pin_count is not None and check.pin_count.tries_reset:
+            for state, event, _ in edges:
+                if classes.get(state) == check.pin_count.asking and event == RIGHT_PIN:
                     through[(state, event)].add(req)
         # ``screens_as``: the other flow's way to its screens of the class is judged too (a
         # card path kept from its consents leaves the staff's nothing to be compared with).

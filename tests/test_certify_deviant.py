@@ -33,16 +33,20 @@ BOOT_SAMPLE = {"USB-01", "USB-02", "USB-07", "SP-05", "BOOT-01", "UPD-01", "UPD-
 #: reader shows during it), the rest deselected.
 E901_FLOW = {"E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "E901-06", "UPD-02",
              "UPD-03", "UPD-06"}
-#: deviant-consent-paths' makers: the paths whose consent screens are compared (the staff's,
-#: AUTH-05; the phones', CON-01) and the card's own they are compared with (AUTH-01's).
+#: deviant-consent-paths' makers: the paths whose consent screens are compared with the card's
+#: own (the staff's, AUTH-05; the PIN's, AUTH-01; the phones', CON-01), with the random walks
+#: that judge them too (WALKS).
 CONSENT_PATHS = {"AUTH-01", "AUTH-05", "CON-01"}
+#: Benches whose selection takes the makers' random walks as well.
+WALKS = {"deviant-consent-paths"}
 #: Bench -> the requirements certified (the pytest options after ``--`` select them).
 SELECTED = {"deviant-boot": BOOT_SAMPLE, "deviant-e901": E901_FLOW,
             "deviant-consent-paths": CONSENT_PATHS}
 #: (BOOT-01's starts at its window's edges too: ``-BOOT-01-earliest``, ``-latest``.)
 OPTIONS = {bench: ["-k", " or ".join(f"-{r}]" for r in sorted(reqs)) + " or "
                    + " or ".join(f"-{r}-also" for r in sorted(reqs))
-                   + (" or -BOOT-01-earliest or -BOOT-01-latest" if "BOOT-01" in reqs else "")]
+                   + (" or -BOOT-01-earliest or -BOOT-01-latest" if "BOOT-01" in reqs else "")
+                   + (" or test_random_walks" if bench in WALKS else "")]
            for bench, reqs in SELECTED.items()}
 
 #: Bench -> the makers certified (to keep the run short) -> what must fail, nothing else.
@@ -55,9 +59,11 @@ DEVIANT = {
     # default bench; tests/test_suites_prove_themselves.py runs that suite on it.)
     # (Canon on this bench: tests/test_certify_report.py, whose run it is.)
     "deviant-e901": {"usen_almex": {"E901-02"}, "fujitsu_japan": {"E901-05"}},
-    # A consent screen skipped or swapped on the staff's path, skipped or added on the phone's.
+    # A consent screen skipped or swapped on the staff's path, skipped or added on the phone's,
+    # skipped on the PIN's.
     "deviant-consent-paths": {"usen_almex": {"AUTH-05"}, "panasonic": {"AUTH-05"},
-                              "atlas": {"CON-01"}, "canon": {"CON-01"}},
+                              "atlas": {"CON-01"}, "canon": {"CON-01"},
+                              "fujitsu_japan": {"AUTH-01"}},
     # (deviant-dialogs, the terminal's 901 after the first error dialog: not certified in
     # CI; the same fault as a reader's, E901-04 "after 1 press(es) of OK", is driven in
     # tests/test_reader_fault_deviations.py, the bench's twin in tests/test_twin_bench.py.)

@@ -1,6 +1,6 @@
-"""``screens_as``: the staff's and the phone's paths show the card's own consent screens, one
-by one and in order (AUTH-05's 通常どおりの同意画面; CON-01's phones). Each wrong path below
-still shows "a consent screen", which a check by class passes."""
+"""``screens_as``: the staff's, the PIN's and the phone's paths show the card's own consent
+screens, one by one and in order (AUTH-05's 通常どおりの同意画面; AUTH-01's PIN; CON-01's
+phones). Each wrong path below still shows "a consent screen", which a check by class passes."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def rule_of(shipped: ProfileSet, maker: str, req: str, flow: str) -> FlowCheck:
 
 @pytest.mark.parametrize("maker", MAKERS)
 @pytest.mark.parametrize(("req", "flow"), [("AUTH-05", "staff_visual"),
+                                           ("AUTH-01", "pin_visit"),
                                            ("CON-01", "smartphone_iphone"),
                                            ("CON-01", "smartphone_android")])
 def test_every_maker_holds_each_path_to_the_card_paths_consents(

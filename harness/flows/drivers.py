@@ -170,6 +170,15 @@ def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
     _pin_visit(run, [False] * n)
 
 
+def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
+    """AUTH-01's other unattended way (無人運転モード: the face or the PIN): a face that does not
+    match, the right PIN, every consent screen answered, the card out at the end."""
+    check_in(run, face=False)
+    if _enter_pin(run, right=True):
+        answer_consents(run)
+        end_visit(run)
+
+
 def _locks_after(run: FlowRun, plan: Plan) -> int | None:
     """How many wrong PINs in a row lock, as the flow's checks say (None: a problem)."""
     counts = [check.pin_count.locks_after for check in plan.profile.flow_checks(
@@ -617,6 +626,7 @@ DRIVERS: dict[str, Driver] = {
     "consent": drive_consent,
     "face_auth": drive_visit,
     "pin_lock": drive_pin_lock,
+    "pin_visit": drive_pin_visit,
     "pin_lock_staff": drive_pin_lock_staff,
     "staff_visual": drive_staff_visual,
     "passcode_first_issue": drive_look_at_first,

@@ -63,6 +63,7 @@ Flow = Literal[
     "consent",
     "face_auth",
     "pin_lock",
+    "pin_visit",
     "pin_lock_staff",
     "staff_visual",
     "passcode_first_issue",
