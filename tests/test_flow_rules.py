@@ -141,6 +141,22 @@ def test_the_first_dialog_when_the_consents_are_over(shipped: ProfileSet) -> Non
     assert check_flow(check(shipped, "canon", "E901-01"), record)  # cannot be timed: fails
 
 
+@pytest.mark.parametrize("maker", ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"])
+def test_the_first_dialog_is_not_late_after_the_consents(shipped: ProfileSet, maker: str) -> None:
+    """タイミング: the moment the consents are over, within the rig's 10 s, both edges."""
+    e901_01 = check(shipped, maker, "E901-01")
+    for seen_t, late in ((15.0, False), (15.0 + 1e-3, True), (30.0, True)):
+        record = e901_record()
+        record.dialogs[0] = SeenDialog(seen_t, "check_error_1", closed_by="OK", closed_t=35)
+        problems = check_flow(e901_01, record)
+        if late:
+            assert problems == [f"check_error_1 was first seen at {seen_t:.1f} s, "
+                                f"{seen_t - 5:.1f} s after the last consent at 5.0 s: it must "
+                                "come when they are over (within 10 s)"], problems
+        else:
+            assert problems == [], problems
+
+
 def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:
     early = e901_record(nine01_t=37.0)
     problems = check_flow(check(shipped, "panasonic", "E901-04"), early)

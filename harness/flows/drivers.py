@@ -416,6 +416,9 @@ STAFF_LOOK_S = 3.0
 #: no time). The terminal is looked at before each answer, so a dialog that comes while a
 #: consent screen still waits for its answer is seen before that answer (E901-01).
 CONSENT_READ_S = 3.0
+#: E901-01: bench seconds between looks at the terminal while its first error dialog is
+#: awaited (the dialog is timed from the last consent answer to the look that sees it).
+DIALOG_LOOK_S = 1.0
 
 
 def _answer_consents_reading(run: FlowRun, most: int = 6) -> None:
@@ -446,7 +449,7 @@ def drive_e901(run: FlowRun, plan: Plan) -> None:
         run.do("face", lambda: run.hands.face(run.reader, matches=True))
         run.wait_change(10)
     _answer_consents_reading(run)
-    if not run.wait_dialog("check_error_1", 30):
+    if not run.wait_dialog("check_error_1", 30, step_s=DIALOG_LOOK_S):
         end_visit(run)
         return
     run.hold(STAFF_DELAY_S, step_s=STAFF_LOOK_S, during={

@@ -125,6 +125,12 @@ def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, floa
             out += [(a.t, a.t + step.within_s,
                      f"{step.screen} within {step.within_s:g} s of {step.upon}")
                     for a in record.actions if a.what == step.upon]
+    for dstep in check.dialogs:
+        done = [a.t for a in record.actions if a.what == dstep.after_last]
+        if dstep.within_s is not None and done:
+            out.append((done[-1], done[-1] + dstep.within_s,
+                        f"{dstep.dialog} within {dstep.within_s:g} s of the last "
+                        f"{dstep.after_last}"))
     return out
 
 
@@ -536,7 +542,8 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
                             f"{record.dialog_path()}")
             continue
         start = k + 1
-        late = _after_last_problem(step.after_last, record.dialogs[k].t, record)
+        late = _after_last_problem(step.after_last, record.dialogs[k].t, record) or \
+            _within_problem(step, record.dialogs[k].t, record)
         problem = _dialog_problem(step, record.dialogs[k]) or (
             f"{step.dialog} {late}" if late else None)
         if problem is not None:
@@ -558,6 +565,18 @@ def _after_last_problem(after_last: str | None, t: float, record: FlowRecord) ->
         return None
     return (f"showed at {t:.1f} s, not after the last {after_last} at {done[-1].t:.1f} s "
             f"({len(done)} in all): it must come when they are over")
+
+
+def _within_problem(step: DialogStep, t: float, record: FlowRecord) -> str | None:
+    """First seen within ``step.within_s`` of the last ``step.after_last`` (that it came
+    after it at all is :func:`_after_last_problem`'s)."""
+    if step.within_s is None or step.after_last is None:
+        return None
+    last = [a.t for a in record.actions if a.what == step.after_last][-1]
+    if t <= last + step.within_s + EPS_S:
+        return None
+    return (f"was first seen at {t:.1f} s, {t - last:.1f} s after the last {step.after_last} "
+            f"at {last:.1f} s: it must come when they are over (within {step.within_s:g} s)")
 
 
 def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:

@@ -198,6 +198,15 @@ class DialogStep(Field):
     #: when the consent selection ends, i.e. after the last ``consent`` answer, never while
     #: a consent screen still waits for one).
     after_last: str | None = None
+    #: ... and is first seen within this many bench seconds of it (E901-01: タイミング, the
+    #: moment; the bound is the rig's: the check's round trip and the looks).
+    within_s: float | None = pydantic.Field(default=None, gt=0)
+
+    @pydantic.model_validator(mode="after")
+    def _within_after_last(self) -> DialogStep:
+        if self.within_s is not None and self.after_last is None:
+            raise ValueError("within_s: only with after_last (the action it is timed from)")
+        return self
 
 
 class PinCount(Field):
