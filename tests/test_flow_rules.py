@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.model.boot_rules import BootRecord, check_boot
-from harness.model.flow_rules import check_flow
+from harness.model.flow_rules import check_flow, describe_flow
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.profiles import BootOrderCheck, FlowCheck, ProfileSet, default_profiles_dir
 
@@ -155,6 +155,24 @@ def test_the_first_dialog_is_not_late_after_the_consents(shipped: ProfileSet, ma
                                 "come when they are over (within 10 s)"], problems
         else:
             assert problems == [], problems
+
+
+@pytest.mark.parametrize("maker", ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"])
+def test_no_dialog_after_the_second_ok(shipped: ProfileSet, maker: str) -> None:
+    """The second OK brings the reader's 901 and ends the terminal's part: a third dialog
+    (the first again) fails E901-04, and so does a second dialog never seen closed."""
+    e901_04 = check(shipped, maker, "E901-04")
+    assert "check_error_2 (then no dialog)" in describe_flow(e901_04)
+    record = e901_record()
+    assert check_flow(e901_04, record) == []
+    record.dialogs.append(SeenDialog(40.5, "check_error_1"))
+    assert check_flow(e901_04, record) == [
+        "after check_error_2 was closed at 40.0 s the terminal showed check_error_1 at 40.5 s;"
+        " the procedure ends with it (check_error_1 -> check_error_2 -> check_error_1)"]
+    record = e901_record()
+    record.dialogs[1] = SeenDialog(36, "check_error_2")
+    assert check_flow(e901_04, record) == [
+        "check_error_2 should be closed with OK; it was never closed"]
 
 
 def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:

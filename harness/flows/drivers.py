@@ -460,6 +460,7 @@ def drive_e901(run: FlowRun, plan: Plan) -> None:
         run.press_terminal("OK")
     run.wait_change(20)
     run.hold(3)
+    run.look(terminal=True)  # E901-04: nothing more on the terminal after the second OK
 
 
 def _failed_check(run: FlowRun) -> bool:

@@ -161,7 +161,7 @@ def describe_flow(check: FlowCheck) -> str:
     """The check in a line: ``card_visit: first -> face_auth -> ...; never consent``."""
     parts = [" -> ".join(step.screen for step in check.screens)] if check.screens else []
     if check.dialogs:
-        parts.append("terminal: " + " -> ".join(d.dialog for d in check.dialogs))
+        parts.append("terminal: " + " -> ".join(map(_describe_dialog, check.dialogs)))
     if check.never:
         parts.append("never " + ", ".join(check.never))
     if check.never_dialogs:
@@ -194,6 +194,12 @@ def describe_flow(check: FlowCheck) -> str:
                      f"at most {' or '.join(check.renewal.remedies)}")
     given = f" given {', '.join(check.given)}" if check.given else ""
     return f"{check.flow}{given}: " + "; ".join(parts)
+
+
+def _describe_dialog(step: DialogStep) -> str:
+    when = (f" within {step.within_s:g} s of the last {step.after_last}"
+            if step.within_s is not None else "")
+    return f"{step.dialog}{when}{' (then no dialog)' if step.last else ''}"
 
 
 def check_flow(check: FlowCheck, record: FlowRecord,
@@ -545,10 +551,25 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
         late = _after_last_problem(step.after_last, record.dialogs[k].t, record) or \
             _within_problem(step, record.dialogs[k].t, record)
         problem = _dialog_problem(step, record.dialogs[k]) or (
-            f"{step.dialog} {late}" if late else None)
+            f"{step.dialog} {late}" if late else None) or (
+            _last_problem(record.dialogs[k], record) if step.last else None)
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+def _last_problem(seen: SeenDialog, record: FlowRecord) -> str | None:
+    """No dialog after ``seen`` was closed. It must have been seen closed: what came after
+    a dialog nobody saw go is not known (fail closed)."""
+    if seen.closed_t is None:
+        return (f"{seen.dialog} was not seen closed, so whether another dialog followed it "
+                "is not known")
+    later = [d for d in record.dialogs if d.t > seen.t]
+    if later:
+        return (f"after {seen.dialog} was closed at {seen.closed_t:.1f} s the terminal showed "
+                f"{later[0].dialog} at {later[0].t:.1f} s; the procedure ends with it "
+                f"({record.dialog_path()})")
+    return None
 
 
 def _after_last_problem(after_last: str | None, t: float, record: FlowRecord) -> str | None:

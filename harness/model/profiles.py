@@ -201,6 +201,9 @@ class DialogStep(Field):
     #: ... and is first seen within this many bench seconds of it (E901-01: タイミング, the
     #: moment; the bound is the rig's: the check's round trip and the looks).
     within_s: float | None = pydantic.Field(default=None, gt=0)
+    #: No dialog shows after this one is closed, to the flow's end (E901-04: the second OK
+    #: brings the reader's 901, and the terminal's part is over).
+    last: bool = False
 
     @pydantic.model_validator(mode="after")
     def _within_after_last(self) -> DialogStep:
