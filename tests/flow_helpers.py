@@ -60,13 +60,18 @@ def deviant_bench_file(folder: Path, name: str, *,
     return path
 
 
-def judge(profiles: ProfileSet, maker: str, record: FlowRecord, flow: Flow) -> Judged:
-    """Every check of the maker's profile that names ``flow`` judged on ``record``."""
+def judge(profiles: ProfileSet, maker: str, record: FlowRecord, flow: Flow,
+          baselines: Mapping[Flow, FlowRecord] | None = None) -> Judged:
+    """Every check of the maker's profile that names ``flow`` judged on ``record`` (and a
+    ``screens_as`` check on the record of the flow it names, from ``baselines``)."""
     out: Judged = {}
     for req in profiles[maker].requirements:
         for check in req.checks:
             if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == flow:
-                out.setdefault(req.id, []).extend(check_flow(check, record))
+                other = check.screens_as
+                baseline = (None if other is None else
+                            (baselines or {}).get((other.flow, tuple(other.given))))
+                out.setdefault(req.id, []).extend(check_flow(check, record, baseline))
     return out
 
 
@@ -75,7 +80,12 @@ def run_judged(bench: Bench, profiles: ProfileSet, reader: str,
     """``flow`` driven on ``reader`` as its maker's profile plans it, and judged."""
     maker = bench.reader(reader).maker
     record = run_flow(bench, TwinHands(bench), reader, Plan.of(profiles[maker], *flow))
-    return record, judge(profiles, maker, record, flow)
+    # A check comparing its path with another flow's (screens_as) is judged on that one too.
+    others = {(c.screens_as.flow, tuple(c.screens_as.given))
+              for c in profiles[maker].flow_checks(*flow) if c.screens_as is not None}
+    baselines = {other: run_flow(bench, TwinHands(bench), reader,
+                                 Plan.of(profiles[maker], *other)) for other in others}
+    return record, judge(profiles, maker, record, flow, baselines)
 
 
 def failed(judged: Judged) -> set[str]:

@@ -34,8 +34,8 @@ BOOT_SAMPLE = {"USB-01", "USB-02", "USB-07", "SP-05", "BOOT-01", "UPD-01", "UPD-
 E901_FLOW = {"E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "E901-06", "UPD-02",
              "UPD-03", "UPD-06"}
 #: deviant-consent-paths' makers: the paths whose consent screens are compared with the card's
-#: own (the staff's, AUTH-05; the PIN's, AUTH-01; the phones', CON-01), with the random walks
-#: that judge them too (WALKS).
+#: own (the staff's, AUTH-05; the PIN's and the phones', CON-01; AUTH-01 drives the PIN path
+#: too, and passes), with the random walks that judge them too (WALKS).
 CONSENT_PATHS = {"AUTH-01", "AUTH-05", "CON-01"}
 #: Benches whose selection takes the makers' random walks as well.
 WALKS = {"deviant-consent-paths"}
@@ -63,7 +63,7 @@ DEVIANT = {
     # skipped on the PIN's.
     "deviant-consent-paths": {"usen_almex": {"AUTH-05"}, "panasonic": {"AUTH-05"},
                               "atlas": {"CON-01"}, "canon": {"CON-01"},
-                              "fujitsu_japan": {"AUTH-01"}},
+                              "fujitsu_japan": {"CON-01"}},
     # (deviant-dialogs, the terminal's 901 after the first error dialog: not certified in
     # CI; the same fault as a reader's, E901-04 "after 1 press(es) of OK", is driven in
     # tests/test_reader_fault_deviations.py, the bench's twin in tests/test_twin_bench.py.)

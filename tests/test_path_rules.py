@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from harness.model.flow_rules import check_flow, describe_flow, judge_flow
-from harness.model.observed import FlowRecord, SeenScreen
+from harness.model.observed import Action, FlowRecord, SeenScreen
 from harness.model.path_rules import screens_of
 from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
 
@@ -28,11 +28,14 @@ def seen(t: float, state: str, *, overlay: str | None = None,
 
 
 def record(flow: str, *middle: str | SeenScreen, head: tuple[str, ...] = ()) -> FlowRecord:
-    """first, ``head``, the ``middle`` screens, completion, first: one second each."""
+    """first, ``head``, the ``middle`` screens, completion, first: one second each; each
+    consent screen (not under an overlay) answered once."""
     states = ["first", *head, *middle, "checking", "completion", "first"]
     screens = [s if isinstance(s, SeenScreen) else seen(float(k), s)
                for k, s in enumerate(states)]
-    return FlowRecord(flow, "reader", screens=screens, result="handed_over")
+    actions = [Action(s.t + 0.5, "consent") for s in screens
+               if s.shows == "consent" and s.overlay is None]
+    return FlowRecord(flow, "reader", screens=screens, actions=actions, result="handed_over")
 
 
 CARD = record("face_auth", "face_auth", "consent_1", "consent_2")
@@ -54,7 +57,7 @@ def rule_of(shipped: ProfileSet, maker: str, req: str, flow: str) -> FlowCheck:
 
 @pytest.mark.parametrize("maker", MAKERS)
 @pytest.mark.parametrize(("req", "flow"), [("AUTH-05", "staff_visual"),
-                                           ("AUTH-01", "pin_visit"),
+                                           ("CON-01", "pin_visit"),
                                            ("CON-01", "smartphone_iphone"),
                                            ("CON-01", "smartphone_android")])
 def test_every_maker_holds_each_path_to_the_card_paths_consents(
@@ -75,9 +78,15 @@ def test_the_staff_path_with_the_usual_consents_passes(shipped: ProfileSet) -> N
     check = rule_of(shipped, "usen_almex", "AUTH-05", "staff_visual")
     path = staff("consent_1", "consent_2")
     assert _problems(check, path) == []
-    # An overlay come and gone over one screen, or two looks at it, is still that screen.
-    again = staff("consent_1", seen(4.5, "consent_1", overlay="spinner"), "consent_2")
+    # Two looks at one screen are that screen; a screen under a loading circle (the last
+    # consent screen, busy: USEN-ALMEX's and Fujitsu's) is not one more.
+    again = staff("consent_1", seen(4.5, "consent_1"), "consent_2")
+    del again.actions[1]  # the second look at consent_1 is no new screen to answer
     assert _problems(check, again) == []
+    busy = seen(6.5, "consent_wait", overlay="spinner")
+    assert _problems(check, staff("consent_1", "consent_2", busy)) == []
+    assert _problems(check, staff("consent_1", "consent_2"),
+                     record("face_auth", "face_auth", "consent_1", "consent_2", busy)) == []
 
 
 @pytest.mark.parametrize(("consents", "shown"), [
@@ -92,12 +101,24 @@ def test_a_path_whose_consents_differ_fails_with_both_sequences(
     check = rule_of(shipped, "panasonic", "AUTH-05", "staff_visual")
     (problem,) = _problems(check, staff(*consents))
     assert f"this path showed the consent screens {shown};" in problem
-    assert "the face_auth flow (the usual path) shows consent_1 -> consent_2" in problem
+    assert ("the face_auth flow (the usual path) shows consent_1 -> consent_2; they must be "
+            "the same screens in the same order") in problem
 
 
 def test_the_same_screen_twice_apart_is_two_screens() -> None:
     path = staff("consent_1", "checking", "consent_1", "consent_2")
-    assert screens_of(path, "consent") == ["consent_1", "consent_1", "consent_2"]
+    assert screens_of(path, "consent").names == ("consent_1", "consent_1", "consent_2")
+
+
+def test_a_screen_asked_again_after_its_answer_fails(shipped: ProfileSet) -> None:
+    """The same consent screen again after its answer is one stretch on camera, but one
+    answer more."""
+    check = rule_of(shipped, "canon", "CON-01", "smartphone_iphone")
+    phone = record("smartphone_iphone", "consent_1", "consent_2", head=("sp_hold",))
+    assert _problems(check, phone) == []
+    phone.actions.append(Action(phone.actions[0].t + 0.2, "consent"))
+    (problem,) = _problems(check, phone)
+    assert "took 3 answer(s); the face_auth flow's took 2" in problem
 
 
 def test_unrecognised_consent_screens_fail_closed(shipped: ProfileSet) -> None:
@@ -109,7 +130,12 @@ def test_unrecognised_consent_screens_fail_closed(shipped: ProfileSet) -> None:
     card = record("face_auth", "face_auth", near, "consent_2")
     ok_phone = record("smartphone_android", "consent_1", "consent_2", head=("sp_hold",))
     (problem,) = _problems(check, ok_phone, card)
-    assert "a consent screen on the face_auth flow was not recognised" in problem
+    assert "a consent screen on the face_auth flow's record was not recognised" in problem
+    # An unrecognised screen between two consent screens may be one, whatever it is near.
+    between = seen(5, "unknown", candidate="completion")
+    phone = record("smartphone_android", "consent_1", between, "consent_2", head=("sp_hold",))
+    (problem,) = _problems(check, phone)
+    assert "a consent screen on this path was not recognised" in problem
 
 
 def test_without_the_card_paths_record_nothing_passes(shipped: ProfileSet) -> None:

@@ -180,10 +180,15 @@ def test_con_01_holds_on_the_staff_path_too(shipped: ProfileSet) -> None:
         requirement = shipped[key].requirement("CON-01")
         assert requirement is not None
         by_flow = {c.flow: c for c in requirement.checks if isinstance(c, FlowCheck)}
-        assert set(by_flow) == {"consent", "staff_visual"}, key
-        for check in by_flow.values():
-            last = check.screens[-1]
+        assert set(by_flow) == {"consent", "staff_visual", "pin_visit", "smartphone_iphone",
+                                "smartphone_android"}, key
+        for flow in ("consent", "staff_visual"):
+            last = by_flow[flow].screens[-1]
             assert (last.screen, last.upon, last.within_s) == ("first", "card_out", 5), key
+        # The PIN's and the phones' consent screens are the card path's (screens_as).
+        for flow in ("pin_visit", "smartphone_iphone", "smartphone_android"):
+            rule = by_flow[flow].screens_as
+            assert rule is not None and (rule.flow, rule.screen) == ("face_auth", "consent")
 
 
 def test_e901_02_reader_behaviour_per_maker(shipped: ProfileSet) -> None:

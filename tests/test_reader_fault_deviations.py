@@ -76,6 +76,33 @@ def _leds(colour: str, lit_when: str) -> tuple[dict[str, Any], ...]:
         {"name": "logo", "color": colour, "lit_when": lit_when}], "the logo lamp"),)
 
 
+NO_PASSCODE: Flow = ("first_screen", ("no_passcode_issued",))
+#: A first screen of its own, with the staff button whatever OQS issued, after a visit.
+STAFF_AFTER_VISIT = (
+    deviation("behaviour.states.first_b", {
+        "shows": "first", "texts": ["マイナンバーカードを置いてください"],
+        "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button"},
+                    {"name": "smartphone", "label": "スマートフォンを利用",
+                     "event": "smartphone_button", "when": "smartphone"}]},
+        "the staff button without its guard"),
+    deviation("behaviour.transitions.first_b", {
+        "card_in": "face_auth", "staff_button": "staff_passcode",
+        "smartphone_button": "sp_choose"}, "as the first screen"),
+    deviation("behaviour.transitions.completion.card_out", "first_b",
+              "back to the first screen with the staff button"),
+)
+#: The passcode screen again after the first wrong passcode, and that one takes any.
+SECOND_WRONG_TAKEN = (
+    deviation("behaviour.states.staff_passcode_2", {"shows": "staff_passcode",
+                                                    "like": "staff_passcode"}, "second try"),
+    deviation("behaviour.transitions.staff_passcode.passcode_wrong", "staff_passcode_2",
+              "the first wrong refused"),
+    deviation("behaviour.transitions.staff_passcode_2", {
+        "passcode_ok": "visual_confirm", "passcode_wrong": "visual_confirm",
+        "cancel": "first"}, "the second wrong taken"),
+)
+
+
 @attrs.frozen
 class Fault:
     reader: str
@@ -106,7 +133,7 @@ FAULTS = {
                 "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
     "staff-button-without-restart": Fault(
         "panasonic", (deviation("behaviour.staff_button.learns_passcode", "live", "no restart"),),
-        FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not yet"}),
+        FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not in this flow"}),
     # Atlas never shows the staff button (deviant-staff.yaml): not with a passcode issued
     # (AUTH-03), nor once restarted (AUTH-04's second half); no visual confirmation (AUTH-05),
     # so the staff path's consent screen is never reached to be read (CON-02), nor its
@@ -116,6 +143,16 @@ FAULTS = {
         {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
          "AUTH-05": "staff_passcode was not seen after first",
          "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
+    # The staff button comes back with the first screen after any visit, passcode issued
+    # or not (※職員用ボタンは目視確認用パスコードが発行されている場合のみ表示されます): the first
+    # screen looked at after a visit too.
+    "staff-button-after-a-visit": Fault(
+        "canon", STAFF_AFTER_VISIT, NO_PASSCODE,
+        {"AUTH-03": "shows the staff button, which it must not in this flow"}),
+    # The first wrong passcode refused, the second taken: each wrong one is tried.
+    "second-wrong-passcode-taken": Fault(
+        "usen_almex", SECOND_WRONG_TAKEN, STAFF,
+        {"AUTH-05": "after passcode:wrong"}),
     "pairing-in-another-app": Fault(
         "fujitsu_japan", (deviation("behaviour.pairing.app", "管理アプリ", "another app"),),
         PAIRING, {"SP-04": "the pairing was done in '管理アプリ'; the procedure pairs in "

@@ -49,6 +49,23 @@ def test_miswired_bench_names_each_planted_fault(capsys) -> None:
     assert canon["hubs_between"] == 1 and "hub" in canon["violations"][0]["detail"]
 
 
+def test_a_bracket_of_its_own_in_a_pcsc_name_is_no_serial(tmp_path: Path, capsys) -> None:
+    """USB-05: a general reader listed as "Circle CIR315 CL (PICC)" is not the app's "Circle
+    CIR315 CL 0" (CCID's bracket is the device's serial number, never another word)."""
+    bench = tmp_path / "picc.yaml"
+    bench.write_text(f"base: {bench_file('emulated.yaml')}\nbench: picc\nreaders:\n"
+                     "  - name: sanwa-adr-mnicu3\n    deviations:\n"
+                     "      - {change: pcsc.reader_name, to: Circle CIR315 CL (PICC), "
+                     "why: another name}\n", encoding="utf-8")
+    code, rows = run_json(capsys, "--bench", str(bench))
+    assert code == 1
+    faulty = [r for r in rows if r["violations"]]
+    # (pcsc-lite's in-process names carry no serial: the four re-badged CIR315 readers are
+    # paired with their names in port order, so the fault may show on another of them)
+    assert len(faulty) == 1 and [v["requirement"] for v in faulty[0]["violations"]] == ["USB-05"]
+    assert "(PICC)" in faulty[0]["pcsc_name"]
+
+
 def test_human_table_names_faults(capsys) -> None:
     assert main(["scan", "--bench", str(bench_file("miswired.yaml"))]) == 1
     out = capsys.readouterr().out

@@ -7,12 +7,13 @@ import pytest
 
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.topology import UsbTopology
-from harness.model.wiring import FoundDevice, check_device
+from harness.model.wiring import ANY_SERIAL, FoundDevice, check_device
 
 
-def _verdict_on(name: str) -> tuple[set[str], list[str]]:
+def _verdict_on(name: str, serial: object = ANY_SERIAL) -> tuple[set[str], list[str]]:
     general = ProfileSet.load(default_profiles_dir()).general()
-    device = FoundDevice("general_reader", "Sony", "RC-S300/S1", 0x054C, 0x0DC8, None, name)
+    device = FoundDevice("general_reader", "Sony", "RC-S300/S1", 0x054C, 0x0DC8, None, name,
+                         serial=serial)
     verdicts = check_device(device, general)
     return set(verdicts.passed), [v.requirement for v in verdicts.violations]
 
@@ -47,3 +48,19 @@ def test_usb03_allows_hubs_up_to_the_usb_chain_limit(hubs: int, ok: bool) -> Non
     verdicts = check_device(device, general)
     assert ("USB-03" in verdicts.passed) is ok
     assert any(v.requirement == "USB-03" for v in verdicts.violations) is not ok
+
+
+@pytest.mark.parametrize(("name", "serial", "ok"), [
+    # CCID's bracket is the device's serial number, before pcsc-lite's index.
+    ("SONY FeliCa Port/PaSoRi 4.0 (0123) 00 00", "0123", True),
+    ("SONY FeliCa Port/PaSoRi 4.0 [PICC] (0123) 00 01", "0123", True),
+    # A bracket that is not the serial is part of the name: another name than the app's.
+    ("SONY FeliCa Port/PaSoRi 4.0 (PICC) 00 00", "0123", False),
+    ("SONY FeliCa Port/PaSoRi 4.0 (PICC) (0123) 00 00", "0123", False),
+    # A bracket that ends the name, with no index after it, is never CCID's.
+    ("SONY FeliCa Port/PaSoRi 4.0 (0123)", "0123", False),
+    ("SONY FeliCa Port/PaSoRi 4.0 (PICC)", ANY_SERIAL, False),
+])
+def test_only_the_devices_serial_is_ccids_bracket(name: str, serial: object, ok: bool) -> None:
+    passed, failed = _verdict_on(name, serial)
+    assert ("USB-05" in passed) is ok and ("USB-05" in failed) is not ok

@@ -8,6 +8,7 @@ the flow rules, which hold the record against the maker's profile.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import attrs
@@ -174,6 +175,8 @@ def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
     """AUTH-01's other unattended way (無人運転モード: the face or the PIN): a face that does not
     match, the right PIN, every consent screen answered, the card out at the end."""
     check_in(run, face=False)
+    # (a screen of its own may come between the face not matched and the PIN's)
+    run.wait_for("pin_entry", 10)
     if _enter_pin(run, right=True):
         answer_consents(run)
         end_visit(run)
@@ -208,8 +211,10 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
     if not run.wait_for("staff_passcode", 10):
         return
     code = run.passcode or ""
-    # A wrong passcode of the same length first (AUTH-05: it is refused), then the right one.
-    _wrong_first("passcode", lambda typed: run.hands.passcode(run.reader, typed), run, code)
+    # Wrong passcodes of the same length first (AUTH-05: each refused, the second as much as
+    # the first), then the right one.
+    _wrong_first("passcode", lambda typed: run.hands.passcode(run.reader, typed), run, code,
+                 tries=WRONG_PASSCODES)
     run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
     run.do("staff_confirm", lambda: run.hands.staff_confirm(run.reader))
@@ -219,24 +224,39 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
     end_visit(run)
 
 
-def other_digits(code: str) -> str:
-    """``code`` with every digit one up: the same length, so refused for being wrong, not
-    for its length."""
-    return "".join(str((int(c) + 1) % 10) if c.isdigit() else c for c in code) or "0000"
+#: AUTH-05: wrong passcodes typed before the right one. Two: a reader that refuses only the
+#: first fails; more would spend a real clinic's tries where OQS counts them (the notice
+#: gives no limit).
+WRONG_PASSCODES = 2
 
 
-def _wrong_first(what: str, enter: Callable[[str], None], run: FlowRun, code: str) -> None:
-    """A wrong ``code`` (:func:`other_digits`) entered as ``<what>:wrong``, then looked at
-    for a few seconds."""
-    wrong = other_digits(code)
-    run.do(f"{what}:wrong", lambda: enter(wrong))
-    run.wait(3)
-    run.hands.wait(1)  # the look above and the next entry must not share a moment
+def other_digits(code: str, by: int = 1) -> str:
+    """``code`` with every digit ``by`` up: the same length, so refused for being wrong,
+    not for its length."""
+    return "".join(str((int(c) + by) % 10) if c.isdigit() else c for c in code) or "0000"
+
+
+def _wrong_first(what: str, enter: Callable[[str], None], run: FlowRun, code: str,
+                 tries: int = 1) -> None:
+    """``tries`` wrong codes, each another (:func:`other_digits`), entered as
+    ``<what>:wrong`` and looked at for a few seconds."""
+    for k in range(1, tries + 1):
+        wrong = other_digits(code, k)
+        run.do(f"{what}:wrong", functools.partial(enter, wrong))
+        run.wait(3)
+        run.hands.wait(1)  # the look above and the next entry must not share a moment
 
 
 def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
-    run.wait_for("first", 30)
+    """The first screen looked at, a patient's visit, and the first screen again: what it
+    must not show yet (AUTH-03: no staff button without a passcode; AUTH-04: none before
+    the restart) it must not show after a visit either."""
+    if not run.wait_for("first", 30):
+        return
     run.hold(4)
+    drive_visit(run, plan)
+    run.wait_for("first", 30)
+    run.hold(2)
 
 
 def _smartphone(kind: str) -> Driver:
@@ -435,7 +455,9 @@ def _answer_consents_reading(run: FlowRun, most: int = 6) -> None:
             return
         run.do("consent", lambda: run.hands.consent(run.reader))
         answered += 1
-        run.wait_change(10)
+        # The terminal too, every DIALOG_LOOK_S: its first error dialog is timed from the
+        # last answer (E901-01), whatever the reader does meanwhile.
+        run.wait_change(10, DIALOG_LOOK_S, terminal=True)
 
 
 def drive_e901(run: FlowRun, plan: Plan) -> None:

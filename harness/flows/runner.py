@@ -237,9 +237,14 @@ class FlowRun:
     # -- acting ----------------------------------------------------------------------------
     def do(self, what: str, action: Callable[[], object]) -> None:
         """Do something with the hands and log it (``what`` as the flow rules name it)."""
-        if self._recording:
-            self.record.actions.append(Action(self.clock.now(), what))
+        if not self._recording:
+            action()
+            return
+        self.record.actions.append(Action(self.clock.now(), what))
         action()
+        done = self.clock.now()
+        if done > self.record.actions[-1].t:
+            self.record.actions[-1] = attrs.evolve(self.record.actions[-1], until=done)
 
     def press_terminal(self, button: str) -> None:
         self.do(f"terminal:{button}", lambda: self.hands.terminal_press(button))
@@ -269,11 +274,13 @@ class FlowRun:
         return self.wait_until(lambda r: r.shows in wanted, timeout_s,
                                " or ".join(sorted(wanted)), step_s)
 
-    def wait_change(self, timeout_s: float = 20.0, step_s: float = STEP_S) -> bool:
-        """Wait for the reader to leave the state it shows now."""
+    def wait_change(self, timeout_s: float = 20.0, step_s: float = STEP_S, *,
+                    terminal: bool = False) -> bool:
+        """Wait for the reader to leave the state it shows now (looking at the terminal
+        too, when asked)."""
         before = self.last.state if self.last is not None else None
         return self.wait_until(lambda r: r.state != before, timeout_s,
-                               f"a change from {before}", step_s)
+                               f"a change from {before}", step_s, terminal=terminal)
 
     def wait_dialog(self, dialog: str, timeout_s: float = 30.0, step_s: float = STEP_S) -> bool:
         def shown(_: ScreenReading) -> bool:

@@ -84,7 +84,7 @@ def _baseline_observed(check: FlowCheck, baseline: FlowRecord | None) -> tuple[s
         return ()
     if baseline is None:
         return (f"{rule.flow}: not driven",)
-    shown = " -> ".join(screens_of(baseline, rule.screen)) or "none"
+    shown = screens_of(baseline, rule.screen).shown()
     return (f"{rule.flow}'s {rule.screen} screens: {shown} (of {baseline.path()})",)
 
 
@@ -126,7 +126,7 @@ def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, floa
                      f"{step.screen} within {step.within_s:g} s of {step.upon}")
                     for a in record.actions if a.what == step.upon]
     for dstep in check.dialogs:
-        done = [a.t for a in record.actions if a.what == dstep.after_last]
+        done = [a.done for a in record.actions if a.what == dstep.after_last]
         if dstep.within_s is not None and done:
             out.append((done[-1], done[-1] + dstep.within_s,
                         f"{dstep.dialog} within {dstep.within_s:g} s of the last "
@@ -371,9 +371,6 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
     if lacking:
         return f"{what} lacks the {', '.join(lacking)} button (shows: " \
                f"{', '.join(seen.buttons) or 'none'})"
-    extra = [b for b in step.no_buttons if b in seen.buttons]
-    if extra:
-        return f"{what} shows the {', '.join(extra)} button, which it must not yet"
     if step.stays_s is not None and seen.held_s < step.stays_s:
         nxt = _next_after(seen, record)
         return (f"{what} stayed {seen.held_s:.1f} s, not {step.stays_s:g} s: then "
@@ -391,8 +388,12 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
 
 
 def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
-    """What must not be on any screen of the step's class (texts), and its lamps."""
+    """What must not be on any screen of the step's class in the flow (texts, buttons: the
+    first screen after a visit as much as the first one seen), and its lamps."""
     what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
+    extra = [b for b in step.no_buttons if b in seen.buttons]
+    if extra:
+        return f"{what} shows the {', '.join(extra)} button, which it must not in this flow"
     absent = [_judged(seen, t) for t in step.absent]
     present = [f for f in absent if f.found]
     if present:
@@ -552,19 +553,22 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
             _within_problem(step, record.dialogs[k].t, record)
         problem = _dialog_problem(step, record.dialogs[k]) or (
             f"{step.dialog} {late}" if late else None) or (
-            _last_problem(record.dialogs[k], record) if step.last else None)
+            _last_problem(record.dialogs[k], record, {d.dialog for d in steps})
+            if step.last else None)
         if problem is not None:
             problems.append(problem)
     return problems
 
 
-def _last_problem(seen: SeenDialog, record: FlowRecord) -> str | None:
-    """No dialog after ``seen`` was closed. It must have been seen closed: what came after
-    a dialog nobody saw go is not known (fail closed)."""
+def _last_problem(seen: SeenDialog, record: FlowRecord, own: set[str]) -> str | None:
+    """None of the check's ``own`` dialogs after ``seen`` was closed (the terminal's other
+    dialogs, a reboot prompt, are not this sequence's). It must have been seen closed: what
+    came after a dialog nobody saw go is not known (fail closed; a step that names the
+    button to press fails on that first)."""
     if seen.closed_t is None:
         return (f"{seen.dialog} was not seen closed, so whether another dialog followed it "
                 "is not known")
-    later = [d for d in record.dialogs if d.t > seen.t]
+    later = [d for d in record.dialogs if d.t > seen.t and d.dialog in own]
     if later:
         return (f"after {seen.dialog} was closed at {seen.closed_t:.1f} s the terminal showed "
                 f"{later[0].dialog} at {later[0].t:.1f} s; the procedure ends with it "
@@ -591,9 +595,12 @@ def _after_last_problem(after_last: str | None, t: float, record: FlowRecord) ->
 def _within_problem(step: DialogStep, t: float, record: FlowRecord) -> str | None:
     """First seen within ``step.within_s`` of the last ``step.after_last`` (that it came
     after it at all is :func:`_after_last_problem`'s)."""
-    if step.within_s is None or step.after_last is None:
-        return None
-    last = [a.t for a in record.actions if a.what == step.after_last][-1]
+    done = [a.done for a in record.actions if a.what == step.after_last]
+    if step.within_s is None or not done:
+        return None  # (no such action: _after_last_problem's)
+    # From when the last one was done (an operator's or a robot's time to act is not the
+    # terminal's).
+    last = done[-1]
     if t <= last + step.within_s + EPS_S:
         return None
     return (f"was first seen at {t:.1f} s, {t - last:.1f} s after the last {step.after_last} "

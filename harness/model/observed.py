@@ -126,6 +126,13 @@ class SeenDialog:
 class Action:
     t: float
     what: str
+    #: When the hands had done it (None: at ``t``; an operator's or a robot's act takes
+    #: time).
+    until: float | None = None
+
+    @property
+    def done(self) -> float:
+        return self.t if self.until is None else self.until
 
 
 @attrs.frozen

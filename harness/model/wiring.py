@@ -29,20 +29,35 @@ from harness.model.topology import UsbTopology
 from harness.model.usb_ids import fmt_id
 from harness.model.verdict import Evidence, Verdict
 
-# pcsc-lite appends " 00 00" (reader and slot index), Windows " 0"; CCID adds
-# " [interface]" and " (serial)". None of that is part of the name the app shows.
-_PCSC_SUFFIX = re.compile(r"( \[[^\]]*\])?( \([^)]*\))?( [0-9A-F]{2} [0-9A-F]{2}| \d+)?$")
+# pcsc-lite appends " 00 00" (reader and slot index), Windows " 0"; pcsc-lite's CCID adds
+# " [interface]" and, for a device with a serial number, " (serial)" before its index. None
+# of that is part of the name the app shows.
+_PCSC_INDEX = re.compile(r"( \[[^\]]*\])?(?P<serial> \([^)]*\))? [0-9A-F]{2} [0-9A-F]{2}$| \d+$")
+#: ``reader_base_name``'s serial when the device's is not known: any bracket before the index.
+ANY_SERIAL = object()
 
 
-def reader_base_name(name: str) -> str:
-    return _PCSC_SUFFIX.sub("", name.strip()).strip()
+def reader_base_name(name: str, serial: str | None | object = ANY_SERIAL) -> str:
+    """``name`` without what pcsc-lite, CCID and Windows add. A bracket before pcsc-lite's
+    index is CCID's serial only when it is the device's ``serial`` (a reader named
+    "Circle CIR315 CL (PICC)" is another name; a device without a serial gets none); with
+    the serial not known, any bracket there is taken for it."""
+    name = name.strip()
+    found = _PCSC_INDEX.search(name)
+    if found is None:
+        return name
+    bracket = found.group("serial")
+    keep = bracket is not None and serial is not ANY_SERIAL and bracket != f" ({serial})"
+    return (name[:found.start()] + (bracket if keep else "")).strip()
 
 
-def app_name_matches(pcsc_name: str, app_name: str) -> bool:
+def app_name_matches(pcsc_name: str, app_name: str,
+                     serial: str | None | object = ANY_SERIAL) -> bool:
     """USB-05: the PC/SC name is the app's, character for character, once the suffixes
     pcsc-lite, CCID and Windows add are left off: a longer name or another case is another
-    reader's (Sony's RC-S380 is "Sony FeliCa Port/PaSoRi 3.0", the RC-S300 "SONY ...")."""
-    return reader_base_name(pcsc_name) == reader_base_name(app_name)
+    reader's (Sony's RC-S380 is "Sony FeliCa Port/PaSoRi 3.0", the RC-S300 "SONY ...").
+    ``serial``: the device's USB serial number (None: it has none), where known."""
+    return reader_base_name(pcsc_name, serial) == reader_base_name(app_name)
 
 
 @attrs.frozen
@@ -60,6 +75,8 @@ class FoundDevice:
     pcsc_unavailable: str | None = None
     #: Its firmware version (USB bcdDevice, ``1.10``), None if unread.
     version: str | None = None
+    #: Its USB serial number (ANY_SERIAL: not read).
+    serial: str | None | object = ANY_SERIAL
 
     @property
     def usb_id(self) -> str:
@@ -235,7 +252,7 @@ def _app_name(req_id: str, device: FoundDevice, profile: Profile) -> Violation |
     if device.pcsc_name is None:
         why = device.pcsc_unavailable or "no PC/SC reader on this bench matches this device"
         return Unchecked(req_id, why)
-    if not app_name_matches(device.pcsc_name, match.app_name):
+    if not app_name_matches(device.pcsc_name, match.app_name, device.serial):
         return Violation(
             req_id,
             f"shows as {device.pcsc_name!r}; the management app lists {match.maker} "
