@@ -181,6 +181,20 @@ def test_no_dialog_after_the_second_ok(shipped: ProfileSet, maker: str) -> None:
         "check_error_2 should be closed with OK; it was never closed"]
 
 
+@pytest.mark.parametrize("maker", ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"])
+def test_the_second_dialog_right_after_the_first(shipped: ProfileSet, maker: str) -> None:
+    """E901-03: OK on the first error dialog shows the second: another dialog between fails
+    (the notice's sequence, 「OK」ボタンを押したタイミング … 2回目のエラーダイアログ)."""
+    e901_03 = check(shipped, maker, "E901-03")
+    assert "check_error_2 (right after)" in describe_flow(e901_03)
+    record = e901_record()
+    assert check_flow(e901_03, record) == []
+    record.dialogs.insert(1, SeenDialog(35.5, "no_update", closed_by="OK", closed_t=35.8))
+    assert check_flow(e901_03, record) == [
+        "check_error_2 must follow check_error_1 with no dialog between; the terminal showed "
+        "no_update first (check_error_1 -> no_update -> check_error_2)"]
+
+
 def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:
     early = e901_record(nine01_t=37.0)
     problems = check_flow(check(shipped, "panasonic", "E901-04"), early)

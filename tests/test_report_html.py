@@ -185,6 +185,23 @@ def test_a_flow_with_a_cards_exchanges_draws_them_on_the_pcsc_lane() -> None:
     assert draw(screens + pcsc).shape[0] > draw(screens).shape[0]  # the PC/SC lane
 
 
+def test_japanese_in_a_timeline_is_drawn_in_a_japanese_face() -> None:
+    """A dialog's button in the hands' lane (terminal:確認しました, UPD-05) is written, not
+    boxes: no glyph missing from the faces the picture is drawn in."""
+    import warnings
+
+    from harness.report.timeline_picture import flow_timeline_png
+
+    events = [{"t": 0.0, "source": "cam", "kind": "screen.seen", "state": "first"}]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from font.*")
+        png = flow_timeline_png(events, (0.0, 20.0), reader="r", reader_cameras=["cam"],
+                                terminal=None, terminal_cameras=[],
+                                observed=["5.0:terminal:確認しました"], title="UPD-05 待ち",
+                                windows=[])
+    assert png.startswith(b"\x89PNG")
+
+
 def test_the_checked_windows_are_drawn_on_a_lane_of_their_own() -> None:
     from harness.report.timeline_picture import flow_timeline_png
 

@@ -199,7 +199,8 @@ def describe_flow(check: FlowCheck) -> str:
 def _describe_dialog(step: DialogStep) -> str:
     when = (f" within {step.within_s:g} s of the last {step.after_last}"
             if step.within_s is not None else "")
-    return f"{step.dialog}{when}{' (then no dialog)' if step.last else ''}"
+    after = " (right after)" if step.right_after else ""
+    return f"{step.dialog}{when}{after}{' (then no dialog)' if step.last else ''}"
 
 
 def check_flow(check: FlowCheck, record: FlowRecord,
@@ -548,9 +549,14 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
             problems.append(f"the terminal did not show {step.dialog}{after}; it showed "
                             f"{record.dialog_path()}")
             continue
+        between = record.dialogs[start:k] if n and step.right_after else []
         start = k + 1
         late = _after_last_problem(step.after_last, record.dialogs[k].t, record) or \
             _within_problem(step, record.dialogs[k].t, record)
+        if between:
+            problems.append(f"{step.dialog} must follow {steps[n - 1].dialog} with no dialog "
+                            f"between; the terminal showed {', '.join(d.dialog for d in between)}"
+                            f" first ({record.dialog_path()})")
         problem = _dialog_problem(step, record.dialogs[k]) or (
             f"{step.dialog} {late}" if late else None) or (
             _last_problem(record.dialogs[k], record, {d.dialog for d in steps})

@@ -204,6 +204,9 @@ class DialogStep(Field):
     #: No dialog shows after this one is closed, to the flow's end (E901-04: the second OK
     #: brings the reader's 901, and the terminal's part is over).
     last: bool = False
+    #: No other dialog between the step before and this one (UPD-05: the ready dialog is what
+    #: follows ダウンロード依頼の受付's OK; a dialog between says something else).
+    right_after: bool = False
 
     @pydantic.model_validator(mode="after")
     def _within_after_last(self) -> DialogStep:

@@ -16,6 +16,9 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
+from harness.errors import MissingSystemPart
+from harness.fonts import find_font
+
 ACTION = re.compile(r"^(\d+(?:\.\d+)?):(\S+)$")
 #: Seconds shown either side of the span.
 PAD_S = 5.0
@@ -64,6 +67,33 @@ def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    with plt.rc_context({"font.family": _families()}):
+        return _draw(plt, span, events, reader, terminal, reader_cameras, terminal_cameras,
+                     observed, title, windows)
+
+
+def _families() -> list[str]:
+    """Latin in matplotlib's own face, Japanese (a dialog's button, 確認しました, in the
+    hands' lane) in Noto Sans CJK JP where the machine has it; else boxes, not a crash."""
+    from matplotlib import font_manager
+
+    try:
+        path = find_font("to write Japanese in a timeline picture")
+    except MissingSystemPart:
+        return ["DejaVu Sans"]
+    if str(path) not in _ADDED:
+        font_manager.fontManager.addfont(str(path))
+        _ADDED.add(str(path))
+    return ["DejaVu Sans", "Noto Sans CJK JP"]
+
+
+_ADDED: set[str] = set()
+
+
+def _draw(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
+          reader: str | None, terminal: str | None, reader_cameras: Sequence[str],
+          terminal_cameras: Sequence[str], observed: Sequence[str], title: str,
+          windows: Sequence[Sequence[Any]]) -> bytes:
     start, end = float(span[0]), float(span[1])
     t0, t1 = start - PAD_S, end + PAD_S
     lanes: list[tuple[str, list[tuple[float, float, str]], list[tuple[float, str]]]] = []
