@@ -6,9 +6,9 @@ edge of the schedule, both sides of each: the bench restored to before the upgra
 probe's ``start``, switched on, and the delivery list looked at *at* each checkpoint (so an
 edge is judged at the edge, not sampled near it):
 
-- the first and the last night: nothing a second before the window opens, and the upgrade
-  within :data:`FINISH` of its opening; a terminal switched on :data:`LEAD` before the window
-  closes still gets it (within :data:`FINISH` of the close);
+- every night: nothing a second before the window opens, and the upgrade within
+  :data:`FINISH` of its opening; the first and the last night: a terminal switched on
+  :data:`LEAD` before the window closes still gets it (within :data:`FINISH` of the close);
 - the morning a night closes: nothing until the next night opens (while nights remain);
 - each excluded night: nothing all night;
 - the daytime before all-day delivery starts: nothing; its first morning: the upgrade;
@@ -115,13 +115,17 @@ def schedule_probes(check: ScheduleCheck) -> tuple[list[DeliveryProbe], list[Man
     tz = check.manual_from.tzinfo
     probes: list[DeliveryProbe] = []
     held = nights(check)
-    for night in dict.fromkeys([held[0], held[-1]]) if held else ():
+    edges = dict.fromkeys([held[0], held[-1]]) if held else {}
+    for night in held:
         opens, closes = _opens(check, night), _closes(check, night)
         window = f"the window of the night of {night} ({check.window.start} to " \
                  f"{check.window.end})"
+        # Every night opens (a night left out in the middle is as wrong as the first).
         probes.append(DeliveryProbe(opens - EARLY, (
             Checkpoint(opens - EDGE, False, f"{window} is not open yet"),
             Checkpoint(opens + FINISH, True, f"{window} is open")),))
+        if night not in edges:
+            continue
         after = closes.date()
         if after < check.all_day_from:  # (else all-day delivery hides the close)
             lead = f"{LEAD.total_seconds() / 60:g} min"
