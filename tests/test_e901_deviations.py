@@ -71,9 +71,12 @@ def test_a_check_asked_for_before_the_consents_end_fails_e901_01(
     record, judged = run_judged(early_bench, profiles, "canon", E901)
     # The dialog came while the second consent screen still waited for its answer; the
     # reader was then still asking, not showing 「しばらくお待ちください」.
-    assert failed(judged) == {"E901-01", "E901-02"}, judged
+    # The second consent's answer asks for the check again: a second error sequence after
+    # the staff's second OK (E901-04: the second OK ends the terminal's part).
+    assert failed(judged) == {"E901-01", "E901-02", "E901-04"}, judged
     assert "not after the last consent" in judged["E901-01"][0]
     assert "the reader showed consent_2 then" in judged["E901-02"][0]
+    assert any("the procedure ends with it" in p for p in judged["E901-04"]), judged["E901-04"]
 
 
 def test_a_901_without_the_staffs_ok_fails_e901_04(
