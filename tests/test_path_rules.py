@@ -83,6 +83,10 @@ def test_the_staff_path_with_the_usual_consents_passes(shipped: ProfileSet) -> N
     again = staff("consent_1", seen(4.5, "consent_1"), "consent_2")
     del again.actions[1]  # the second look at consent_1 is no new screen to answer
     assert _problems(check, again) == []
+    # A loading circle come and gone over one screen leaves it one screen.
+    come_and_gone = staff("consent_1", seen(4.5, "consent_1", overlay="spinner"),
+                          seen(4.7, "consent_1"), "consent_2")
+    assert screens_of(come_and_gone, "consent").names == ("consent_1", "consent_2")
     busy = seen(6.5, "consent_wait", overlay="spinner")
     assert _problems(check, staff("consent_1", "consent_2", busy)) == []
     assert _problems(check, staff("consent_1", "consent_2"),

@@ -161,8 +161,7 @@ FAULTS = {
     "pairing-in-fujitsus-tool": Fault(
         "panasonic", (deviation("behaviour.pairing.app", "ログイン名管理ツール", "Fujitsu's tool"),
                       deviation("behaviour.pairing.button", "ペアリング登録", "its button")),
-        PAIRING, {"SP-04": "the pairing was done in 'ログイン名管理ツール'; the procedure pairs in "
-                           "'管理アプリ'"}),
+        PAIRING, {"SP-04": "the pairing was done in 'ログイン名管理ツール', another maker's tool"}),
     # The check cannot succeed after the cut: a reader that shows it done (受付が完了しました)
     # although the terminal reports ネットワークエラー and hands over nothing (ERR-08).
     "network-error-shown-as-done": Fault(

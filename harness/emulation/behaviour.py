@@ -335,6 +335,10 @@ class TerminalBehaviour(Field):
     shutdown_seconds: float = pydantic.Field(default=10, ge=0)
     #: From the reader's last consent answer to the result.
     check_seconds: float = pydantic.Field(default=2, ge=0)
+    #: Deviation (E901-01: the error dialog 「患者の同意選択が終了したタイミング」): a check that
+    #: fails on the unrebooted upgrade is reported (the dialog, the reader told) this much
+    #: later than a check's result. 0: at once.
+    upgrade_error_extra_seconds: float = pydantic.Field(default=0, ge=0)
     versions: Versions
     distribution: Distribution
     upgrade: UpgradeApplying = UpgradeApplying()

@@ -463,13 +463,20 @@ class TerminalTwin:
         elif self.upgrade in ("installed", "data_missing"):
             why = ("upgrade installed, not rebooted" if self.upgrade == "installed"
                    else "upgrade installed, its data never downloaded")
-            self.timeline.record(self.name, "check.failed", reader=reader.name, why=why)
-            self._open_dialog("check_error_1", reader.name)
-            self._failed_result(reader, label)
-            reader.post("check_failed")
+            extra = self.behaviour.upgrade_error_extra_seconds
+            if extra > 0:
+                self.clock.call_later(extra, lambda: self._upgrade_failed(reader, label, why))
+            else:
+                self._upgrade_failed(reader, label, why)
         else:
             self._hand_over(reader, label)
             reader.post("check_ok")
+
+    def _upgrade_failed(self, reader: FaceAuthReaderTwin, label: str, why: str) -> None:
+        self.timeline.record(self.name, "check.failed", reader=reader.name, why=why)
+        self._open_dialog("check_error_1", reader.name)
+        self._failed_result(reader, label)
+        reader.post("check_failed")
 
     def _hand_over(self, reader: FaceAuthReaderTwin, label: str) -> None:
         result = EligibilityResult(reader.name, label, self.clock.now())

@@ -64,8 +64,11 @@ def card_out(run: FlowRun) -> None:
 
 
 def answer_consents(run: FlowRun, most: int = 6) -> int:
+    """Each consent screen that asks answered; one under an overlay (a loading circle) is
+    busy and asks nothing."""
     answered = 0
-    while run.last is not None and run.last.shows == "consent" and answered < most:
+    while (run.last is not None and run.last.shows == "consent" and run.last.overlay is None
+           and answered < most):
         run.do("consent", lambda: run.hands.consent(run.reader))
         answered += 1
         run.wait_change(10)
@@ -212,9 +215,14 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
         return
     code = run.passcode or ""
     # Wrong passcodes of the same length first (AUTH-05: each refused, the second as much as
-    # the first), then the right one.
-    _wrong_first("passcode", lambda typed: run.hands.passcode(run.reader, typed), run, code,
-                 tries=WRONG_PASSCODES)
+    # the first), then the right one; each typed on the passcode screen, the staff button
+    # pressed again where a refusal went back to the first screen (as staff would).
+    def enter(typed: str) -> None:
+        _to_passcode(run)
+        run.hands.passcode(run.reader, typed)
+
+    _wrong_first("passcode", enter, run, code, tries=WRONG_PASSCODES)
+    _to_passcode(run)
     run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
     run.do("staff_confirm", lambda: run.hands.staff_confirm(run.reader))
@@ -228,6 +236,15 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
 #: first fails; more would spend a real clinic's tries where OQS counts them (the notice
 #: gives no limit).
 WRONG_PASSCODES = 2
+
+
+def _to_passcode(run: FlowRun) -> None:
+    """Back on the passcode screen after a refused passcode: the staff button again if the
+    reader went back to its first screen (the procedure's ① and ②); anything else is left
+    as it is (the refusal's rule judges it)."""
+    if run.last is not None and run.last.shows == "first":
+        run.do("press:staff", lambda: run.hands.press(run.reader, "staff"))
+        run.wait_for("staff_passcode", 10)
 
 
 def other_digits(code: str, by: int = 1) -> str:

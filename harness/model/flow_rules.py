@@ -174,6 +174,8 @@ def describe_flow(check: FlowCheck) -> str:
     if check.pairing_app is not None or check.pairing_button is not None:
         parts.append(f"paired in {check.pairing_app or 'its app'} with "
                      f"{check.pairing_button or 'its button'}")
+    if check.not_paired_in:
+        parts.append(f"not paired in {', '.join(check.not_paired_in)}")
     if check.reads_no_personal_data:
         parts.append("the card on the general reader: no personal data file selected or read")
     if check.pairing_refused:
@@ -214,7 +216,7 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         problems += _response(response, record)
     if check.passcode_digits is not None:
         problems += _passcode_digits(check.passcode_digits, record)
-    if check.pairing_app is not None or check.pairing_button is not None:
+    if check.pairing_app is not None or check.pairing_button is not None or check.not_paired_in:
         problems += _paired_in(check, record)
     if check.escalation is not None:
         problems += check_escalation(check.escalation, record)
@@ -266,6 +268,9 @@ def _paired_in(check: FlowCheck, record: FlowRecord) -> list[str]:
     if check.pairing_button is not None and button != check.pairing_button:
         problems.append(f"the pairing was registered with {button!r}; the procedure's button "
                         f"is {check.pairing_button!r}")
+    if app in check.not_paired_in:
+        problems.append(f"the pairing was done in {app!r}, another maker's tool; this maker's "
+                        "procedure pairs in the management app already on the terminal's screen")
     return problems
 
 
@@ -601,12 +606,12 @@ def _after_last_problem(after_last: str | None, t: float, record: FlowRecord) ->
 def _within_problem(step: DialogStep, t: float, record: FlowRecord) -> str | None:
     """First seen within ``step.within_s`` of the last ``step.after_last`` (that it came
     after it at all is :func:`_after_last_problem`'s)."""
-    done = [a.done for a in record.actions if a.what == step.after_last]
+    done = [a for a in record.actions if a.what == step.after_last]
     if step.within_s is None or not done:
         return None  # (no such action: _after_last_problem's)
-    # From when the last one was done (an operator's or a robot's time to act is not the
-    # terminal's).
-    last = done[-1]
+    # From when the last one was done: a robot's or an operator's time to act is not the
+    # terminal's (an operator who confirms late gives a late terminal that much slack).
+    last = done[-1].done
     if t <= last + step.within_s + EPS_S:
         return None
     return (f"was first seen at {t:.1f} s, {t - last:.1f} s after the last {step.after_last} "

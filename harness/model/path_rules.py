@@ -49,6 +49,8 @@ def screens_of(record: FlowRecord, screen: str) -> PathScreens:
     names: list[str] = []
     last: str | None = None
     for k, s in enumerate(seen):
+        if s.shows == screen and s.overlay is not None:
+            continue  # busy: neither one more screen nor a break between two looks at one
         unknown = s.shows is None and (s.candidate == screen or bool(at and at[0] < k < at[-1]))
         if not (_of_class(s, screen) or unknown):
             last = None

@@ -317,6 +317,10 @@ class FlowCheck(Field):
     #: really done in must be that one.
     pairing_app: str | None = None
     pairing_button: str | None = None
+    #: The pairing flow: apps the maker's procedure does not pair in (接続設定概要 2: その他の
+    #: メーカーの場合は…管理アプリから, not Fujitsu's ログイン名管理ツール), where the notice names
+    #: no app of the maker's own.
+    not_paired_in: list[str] = []
     #: The visual-confirmation passcode OQS issued for the flow has this many digits
     #: (AUTH-03, AUTH-05; the support vendor's お知らせ: 4桁のパスコード).
     passcode_digits: int | None = pydantic.Field(default=None, ge=1)
@@ -349,10 +353,12 @@ class FlowCheck(Field):
             raise ValueError("screens_as: another flow (or other givens) than this one")
         if self.restart is not None and self.flow != "pairing":
             raise ValueError("restart: only the pairing flow ends with a restart")
-        if (self.pairing_app or self.pairing_button or self.reads_no_personal_data
+        if (self.pairing_app or self.pairing_button or self.not_paired_in
+                or self.reads_no_personal_data
                 or self.pairing_refused or self.phone_read_test) and self.flow != "pairing":
-            raise ValueError("pairing_app, pairing_button, reads_no_personal_data, "
-                             "pairing_refused, phone_read_test: only for the pairing flow")
+            raise ValueError("pairing_app, pairing_button, not_paired_in, "
+                             "reads_no_personal_data, pairing_refused, phone_read_test: only "
+                             "for the pairing flow")
         if self.phone_read_on is not None and not self.flow.startswith("smartphone_"):
             raise ValueError("phone_read_on: only for the smartphone flows")
         return self
