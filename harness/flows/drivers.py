@@ -265,12 +265,15 @@ def _wrong_first(what: str, enter: Callable[[str], None], run: FlowRun, code: st
 
 
 def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
-    """The first screen looked at, a patient's visit, and the first screen again: what it
-    must not show yet (AUTH-03: no staff button without a passcode; AUTH-04: none before
-    the restart) it must not show after a visit either."""
+    """The first screen looked at; where a check of the flow says what it must not show
+    (AUTH-03: no staff button without a passcode; AUTH-04: none before the restart), a
+    patient's visit and the first screen again: it must not show it after a visit either."""
     if not run.wait_for("first", 30):
         return
     run.hold(4)
+    if not any(step.no_buttons for check in plan.profile.flow_checks(plan.flow, plan.given)
+               for step in check.screens):
+        return
     drive_visit(run, plan)
     run.wait_for("first", 30)
     run.hold(2)
