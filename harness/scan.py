@@ -19,13 +19,7 @@ from harness.model.profiles import ProfileSet
 from harness.model.reader_lists import rules_problems
 from harness.model.requirements import Unchecked, Violation
 from harness.model.usb_ids import fmt_id
-from harness.model.wiring import (
-    ANY_SERIAL,
-    BenchContext,
-    FoundDevice,
-    check_device,
-    reader_base_name,
-)
+from harness.model.wiring import BenchContext, FoundDevice, check_device, reader_base_name
 from harness.protocols import UsbDeviceInfo
 
 
@@ -253,8 +247,7 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
             FoundDevice(
                 kind, maker, model, dev.vid, dev.pid, topo, pcsc_name,
                 bench.pcsc_gaps.get(name or "") or pcsc_gap or bench.pcsc_unavailable,
-                # (a serial the scan could not read may still be the one CCID shows)
-                dev.version, dev.serial if dev.serial is not None else ANY_SERIAL,
+                dev.version, dev.serial,
             ),
             profile, context,
         )

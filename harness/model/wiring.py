@@ -33,30 +33,29 @@ from harness.model.verdict import Evidence, Verdict
 # " [interface]" and, for a device with a serial number, " (serial)" before its index. None
 # of that is part of the name the app shows.
 _PCSC_INDEX = re.compile(r"( \[[^\]]*\])?(?P<serial> \([^)]*\))? [0-9A-F]{2} [0-9A-F]{2}$| \d+$")
-#: ``reader_base_name``'s serial when the device's is not known: any bracket before the index.
-ANY_SERIAL = object()
 
 
-def reader_base_name(name: str, serial: str | None | object = ANY_SERIAL) -> str:
+def reader_base_name(name: str, serial: str | None = None) -> str:
     """``name`` without what pcsc-lite, CCID and Windows add. A bracket before pcsc-lite's
     index is CCID's serial only when it is the device's ``serial`` (a reader named
-    "Circle CIR315 CL (PICC)" is another name; a device without a serial gets none); with
-    the serial not known, any bracket there is taken for it."""
+    "Circle CIR315 CL (PICC)" is another name); with the serial not known (None: the scan
+    cannot tell a device without one from one it could not read), any bracket there is
+    taken for it."""
     name = name.strip()
     found = _PCSC_INDEX.search(name)
     if found is None:
         return name
     bracket = found.group("serial")
-    keep = bracket is not None and serial is not ANY_SERIAL and bracket != f" ({serial})"
+    keep = bracket is not None and serial is not None and bracket != f" ({serial})"
     return (name[:found.start()] + (bracket if keep else "")).strip()
 
 
 def app_name_matches(pcsc_name: str, app_name: str,
-                     serial: str | None | object = ANY_SERIAL) -> bool:
+                     serial: str | None = None) -> bool:
     """USB-05: the PC/SC name is the app's, character for character, once the suffixes
     pcsc-lite, CCID and Windows add are left off: a longer name or another case is another
     reader's (Sony's RC-S380 is "Sony FeliCa Port/PaSoRi 3.0", the RC-S300 "SONY ...").
-    ``serial``: the device's USB serial number (None: it has none), where known."""
+    ``serial``: the device's USB serial number (None: not known)."""
     return reader_base_name(pcsc_name, serial) == reader_base_name(app_name)
 
 
@@ -75,8 +74,8 @@ class FoundDevice:
     pcsc_unavailable: str | None = None
     #: Its firmware version (USB bcdDevice, ``1.10``), None if unread.
     version: str | None = None
-    #: Its USB serial number (ANY_SERIAL: not read).
-    serial: str | None | object = ANY_SERIAL
+    #: Its USB serial number (None: not read, or none).
+    serial: str | None = None
 
     @property
     def usb_id(self) -> str:
