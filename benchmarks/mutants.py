@@ -137,6 +137,10 @@ FLOW_ROUTES: dict[str, Route] = {
     # no check: not on the way.
     "e901": Route(_CARD, _CHECK_IN | {"check_failed", "error_901"},
                   world=((AFTER_REQUEST, "error_901"),)),
+    # The same on the phone's way (an iPhone held where the maker's procedure says).
+    "e901_phone": Route(frozenset({"smartphone_button"}), frozenset({
+        "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
+        "check_failed", "error_901"}), world=((AFTER_REQUEST, "error_901"),)),
     "upgrade_nightly": Route(_CARD, _CHECK_IN | {"check_failed"}),
     "upgrade_data_missing": Route(_CARD, _VISIT | {"check_failed"}),
     # Recorded after the failed check and the restart: a visit that goes through.

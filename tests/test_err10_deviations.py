@@ -4,8 +4,9 @@ buttons when line authentication is cut; 「希望する」 reconnects, and a pa
 goes through (the support vendor's お知らせ 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③④).
 
 Which wrong terminal a weaker check would pass: one whose 「希望する」 does not reconnect (a
-check that read the page only before pressing, or did not check in after it); a page whose
-text is off by a character is the generated text mutants' (benchmarks/mutants.py).
+check that read the page only before pressing, or did not check in after it); one whose
+buttons stand the other way round (each text right, their order not); a page whose text is
+off by a character is the generated text mutants' (benchmarks/mutants.py).
 """
 
 from __future__ import annotations
@@ -56,6 +57,21 @@ def test_a_page_whose_button_does_not_reconnect_fails_exactly_err10(
         record, judged = run_judged(bench, profiles, READER, ERR10)
         assert_fails_exactly(judged, {"ERR-10": "line_auth_page_connected"})
         assert [d.dialog for d in record.dialogs][-1] == "line_auth_page_cut"
+
+
+def test_a_page_whose_buttons_are_swapped_fails_exactly_err10(
+        tmp_path: Path, profiles: ProfileSet) -> None:
+    """「希望する/希望しない」ボタン: 希望しない left of 希望する is not the notice's page (both texts
+    are there, each character for character). Through the camera the longer label in the
+    left button has the right button's edge beside it, which the reference does not: the
+    page is not taken for the cut page (its order on a page read so is
+    test_flow_rules.py's)."""
+    path = deviant_bench_file(tmp_path, "lineauth-buttons-swapped", terminal={"deviations": [
+        deviation("dialogs.line_auth_page_cut.buttons", ["希望しない", "希望する"],
+                  "the buttons the other way round")]})
+    for bench in open_bench(path):
+        _, judged = run_judged(bench, profiles, READER, ERR10)
+        assert_fails_exactly(judged, {"ERR-10": "did not show line_auth_page_cut"})
 
 
 def _unlucky(monkeypatch: pytest.MonkeyPatch, frames: int) -> list[int]:

@@ -254,6 +254,25 @@ def test_texts_in_the_notices_order(shipped: ProfileSet) -> None:
     assert problems and f"{texts[1]} stands before {texts[0]}" in problems[0]
 
 
+def test_a_dialogs_texts_in_the_notices_order(shipped: ProfileSet) -> None:
+    """ERR-10's 「希望する/希望しない」ボタン: the buttons' labels, both read right, left to right
+    on their line in the notice's order."""
+    err10 = check(shipped, "canon", "ERR-10")
+    step = err10.dialogs[1]
+    assert step.texts == ["希望する", "希望しない"]
+
+    def record(x_yes: float, x_no: float) -> FlowRecord:
+        page = SeenDialog(5, step.dialog, closed_by="希望する", closed_t=6, findings=(
+            TextFinding("希望する", True, "glyphs", x=x_yes, y=455.0),
+            TextFinding("希望しない", True, "glyphs", x=x_no, y=456.0)))
+        return FlowRecord("line_auth_page", "canon", dialogs=[page])
+
+    assert not [p for p in check_flow(err10, record(400, 700)) if step.dialog + ":" in p]
+    problems = check_flow(err10, record(700, 400))
+    assert any(f"{step.dialog}: 希望しない stands left of 希望する on their line (at x 400 "
+               "against 700)" in p for p in problems), problems
+
+
 def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     con02 = check(shipped, "canon", "CON-02")
     step = next(s for s in con02.screens if s.absent)

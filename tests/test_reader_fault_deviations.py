@@ -19,6 +19,10 @@ on the default bench.
 - A reader that shows the check done after line authentication was cut (the terminal's
   ネットワークエラー, nothing handed over): ``transitions.checking.check_network_error``
   (ERR-08, the reader's side).
+- A reader whose check begun with a phone, failing for the upgrade not applied, shows it
+  done with no loading circle (E901-02 on the smartphone path).
+- A reader that takes any four digits as the Android phone's PIN
+  (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ FIRST_ISSUE: Flow = ("passcode_first_issue", ("passcode_first_issue",))
 NO_POWER: Flow = ("no_power", ("reader_unpowered",))
 PAIRING: Flow = ("pairing", ("not_paired",))
 LINE_AUTH_CUT: Flow = ("line_auth_cut", ("line_auth_cut",))
+ANDROID: Flow = ("smartphone_android", ("paired",))
+E901_PHONE: Flow = ("e901_phone", ("paired", "upgrade_pending_reboot"))
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -100,6 +106,26 @@ SECOND_WRONG_TAKEN = (
     deviation("behaviour.transitions.staff_passcode_2", {
         "passcode_ok": "visual_confirm", "passcode_wrong": "visual_confirm",
         "cancel": "first"}, "the second wrong taken"),
+)
+
+
+#: The smartphone path's consent screens states of their own (drawn as the card path's), and
+#: its failed check shown as done: the card path's E901 is right, the phone's is not.
+PHONE_CHECK_SHOWN_DONE = (
+    deviation("behaviour.states.consent_1p", {"shows": "consent", "like": "consent_1"},
+              "the phone's own first consent screen"),
+    deviation("behaviour.states.consent_2p", {"shows": "consent", "like": "consent_2"},
+              "the phone's own second consent screen"),
+    deviation("behaviour.states.checking_p", {"shows": "checking", "like": "checking"},
+              "the phone's own check"),
+    deviation("behaviour.transitions.sp_hold.phone_held_general", "consent_1p", "its consents"),
+    deviation("behaviour.transitions.consent_1p", {"consent_answer": "consent_2p",
+                                                   "cancel": "first"}, "its consents"),
+    deviation("behaviour.transitions.consent_2p", {"consent_answer": {
+        "to": "checking_p", "do": ["request_check"]}}, "its check"),
+    deviation("behaviour.transitions.checking_p", {
+        "check_ok": "completion", "check_network_error": "error_network",
+        "check_failed": "completion"}, "a failed check shown done"),
 )
 
 
@@ -174,6 +200,25 @@ FAULTS = {
     "logo-lamp-lit-with-power": Fault(
         "atlas", _leds("white", "powered"), NO_POWER,
         {"ERR-07": "its logo lamp was white, not unlit"}),
+    # ※スマートフォンのロックを解除する際の暗証番号ではありません (SP-02): a reader that takes any four
+    # digits reads the phone and goes on to the consents with the wrong one.
+    "phone-pin-not-checked": Fault(
+        "panasonic", (deviation("behaviour.smartphone.checks_phone_pin", False,
+                                "takes the unlock code"),), ANDROID,
+        {"SP-02": "it must not bring consent, completion before phone_pin:right"}),
+    # A wrong PIN taken to the hold screen, where the phone then refuses it and the reader
+    # waits there for good: the right PIN is never asked for (SP-02), so no consents
+    # (CON-01, CON-02).
+    "wrong-phone-pin-to-the-hold-screen": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.sp_pin.phone_pin_wrong", "sp_hold",
+                                    "the wrong PIN taken"),), ANDROID,
+        {"SP-02": "consent was not seen after sp_hold", "CON-01": "consent was not seen",
+         "CON-02": "consent was not seen"}),
+    # A check begun with a phone fails as a card's does (the upgrade not applied): a reader
+    # that shows it done there, with no loading circle, fails E901-02's phone half.
+    "phone-path-e901-shown-done": Fault(
+        "usen_almex", PHONE_CHECK_SHOWN_DONE, E901_PHONE,
+        {"E901-02": "has no spinner over it"}),
     # The completion screen stays when the card is taken out: on the staff's path too, where
     # the card placed at its step comes out at the end (CON-01, 以降は通常どおり).
     "staff-path-completion-ignores-card-out": Fault(

@@ -65,3 +65,30 @@ def test_a_response_never_tried_is_not_a_pass(profiles: ProfileSet) -> None:
         SeenScreen(1.0, 2.0, "staff_passcode", "staff_passcode"),
         SeenScreen(2.0, 3.0, "unknown", None)], actions=[Action(1.5, "passcode:wrong")])
     assert any("passcode:wrong" in p for p in check_flow(check, unread))
+
+
+def test_a_response_is_judged_until_its_until_action(profiles: ProfileSet) -> None:
+    """SP-02: a wrong phone PIN may be refused when the phone is held; the consents must not
+    come until the right PIN, not only until the next action (the hold)."""
+    check = next(c for r in profiles[READER].requirements if r.id == "SP-02"
+                 for c in r.checks if isinstance(c, FlowCheck) and c.responses)
+    (rule,) = check.responses
+    assert (rule.action, rule.until) == ("phone_pin:wrong", "phone_pin:right")
+
+    def record(*shown: tuple[float, str]) -> FlowRecord:
+        ends = [t for t, _ in shown[1:]] + [shown[-1][0] + 3]
+        screens = [SeenScreen(t, end, name, "consent" if name.startswith("consent") else name)
+                   for (t, name), end in zip(shown, ends, strict=True)]
+        return FlowRecord("smartphone_android", READER, screens=screens, result="handed_over",
+                          actions=[Action(1.5, "phone_pin:wrong"), Action(4.0, "hold_phone"),
+                                   Action(6.0, "phone_pin:right"), Action(7.0, "hold_phone")])
+
+    refused = record((0, "sp_choose"), (1, "sp_pin"), (3, "sp_hold"), (5, "sp_pin"),
+                     (6.5, "sp_hold"), (8, "consent_1"), (10, "completion"))
+    assert not [p for p in check_flow(check, refused) if "phone_pin:wrong" in p]
+    # The consents came after the hold that followed the wrong PIN, before the right one.
+    taken = record((0, "sp_choose"), (1, "sp_pin"), (3, "sp_hold"), (4.5, "consent_1"),
+                   (5.5, "sp_pin"), (6.5, "sp_hold"), (8, "consent_1"), (10, "completion"))
+    (problem,) = [p for p in check_flow(check, taken) if "phone_pin:wrong" in p]
+    assert "showed consent_1 at 4.5 s; it must not bring consent, completion before " \
+        "phone_pin:right" in problem

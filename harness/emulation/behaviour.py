@@ -169,6 +169,10 @@ class Smartphone(Field):
     #: before its pairing is in effect. Phones held on its front: its ``phone_held_front``
     #: transition.
     phones_from: Literal["paired", "any_general", "other_general"] = "paired"
+    #: Whether the Android PIN typed on the reader is the phone certificate's (the support
+    #: vendor's お知らせ ②: ※スマートフォンのロックを解除する際の暗証番号ではありません). A reader
+    #: that does not check it (a deviation) takes any four digits as the phone's.
+    checks_phone_pin: bool = True
 
 
 #: SELECT the JPKI AP; SELECT its token EF (0006); READ BINARY 32 bytes of it: the token

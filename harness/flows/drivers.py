@@ -290,14 +290,28 @@ def _smartphone(kind: str) -> Driver:
         run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
         run.wait_change(10)
         if run.last is not None and run.last.shows == "sp_pin":
-            run.do("phone_pin", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
-            run.wait_change(10)
+            _phone_pins(run, plan, phone)
         if run.last is not None and run.last.shows == "sp_hold":
             hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
         answer_consents(run)
         end_visit(run, take_card=False)
         run.wait_for("first", 30)
     return drive
+
+
+def _phone_pins(run: FlowRun, plan: Plan, phone: Phone) -> None:
+    """SP-02 (the phone certificate's PIN, not the phone's unlock code): another 4-digit
+    code first, as a patient typing the unlock code would. The reader may refuse it at once
+    or once the phone is held (the PIN is the phone's to check): where it asks for the phone,
+    the phone is held. The right PIN is typed only where the reader asks for one again."""
+    _wrong_first("phone_pin", lambda typed: run.hands.phone_pin(run.reader, phone, typed),
+                 run, phone.pin)
+    if run.last is not None and run.last.shows == "sp_hold":
+        hold_phone(run, plan, phone)
+        run.wait(3)
+    if run.last is not None and run.last.shows == "sp_pin":
+        run.do("phone_pin:right", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
+        run.wait_change(10)
 
 
 def drive_pairing(run: FlowRun, plan: Plan) -> None:
@@ -496,6 +510,36 @@ def drive_e901(run: FlowRun, plan: Plan) -> None:
         return
     run.hold(STAFF_DELAY_S, step_s=STAFF_LOOK_S, during={
         STAFF_DELAY_S / 3: ("card_out", lambda: run.hands.card_out(run.reader))})
+    _e901_dialogs_closed(run)
+
+
+def drive_e901_phone(run: FlowRun, plan: Plan) -> None:
+    """E901 on the smartphone path (the check the notice describes is the patient's, made
+    with a phone as much as with a card): an iPhone held where the maker's procedure says,
+    each consent answered, the first dialog, the reader watched for STAFF_DELAY_S (no card
+    to take out), OK, the second dialog, OK, the reader's 901."""
+    phone = Phone(f"phone-{plan.flow}", "iphone")
+    run.patient = attrs.evolve(run.patient, label=phone.label)
+    if not run.wait_for("first", 30):
+        return
+    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+    if not run.wait_for("sp_choose", 10):
+        return
+    run.do("press:iphone", lambda: run.hands.press(run.reader, "iphone"))
+    run.wait_change(10)
+    if run.last is not None and run.last.shows == "sp_hold":
+        hold_phone(run, plan, phone)
+    _answer_consents_reading(run)
+    if not run.wait_dialog("check_error_1", 30, step_s=DIALOG_LOOK_S):
+        end_visit(run, take_card=False)
+        return
+    run.hold(STAFF_DELAY_S, step_s=STAFF_LOOK_S)
+    _e901_dialogs_closed(run)
+
+
+def _e901_dialogs_closed(run: FlowRun) -> None:
+    """The staff's OK on the first error dialog, then on the second, and the reader (and
+    the terminal) watched after."""
     run.press_terminal("OK")
     if run.wait_dialog("check_error_2", 10):
         run.hold(2)
@@ -681,6 +725,7 @@ DRIVERS: dict[str, Driver] = {
     "smartphone_android": _smartphone("android"),
     "pairing": drive_pairing,
     "e901": drive_e901,
+    "e901_phone": drive_e901_phone,
     "reboot_then_check": drive_reboot_then_check,
     "upgrade_nightly": drive_upgrade_nightly,
     "upgrade_manual": drive_upgrade_manual,
@@ -704,7 +749,7 @@ DRIVERS: dict[str, Driver] = {
 #: no first screen is expected of the reader.
 FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_power"}
 #: Flows that watch the terminal's monitor as well (its dialogs).
-WITH_DIALOGS = {"e901", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
+WITH_DIALOGS = {"e901", "e901_phone", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
                 "network_error", "line_auth_cut", "line_auth_page", "network_recovery",
                 "network_renewal"}

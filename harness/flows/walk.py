@@ -88,8 +88,8 @@ WAITS = ("wait:3", "wait:12", "wait:40")
 #: Every action a walk can take, in the order the heaviest ties are broken.
 ACTIONS = ("card_in", "face:match", "face:no_match", "consent", "pin:wrong", "pin:right",
            "press:staff", "passcode:wrong", "passcode:right", "staff_confirm",
-           "press:smartphone", "press:android", "press:iphone", "phone_pin", "hold_phone",
-           "card_out", *WAITS, "press:cancel")
+           "press:smartphone", "press:android", "press:iphone", "phone_pin:wrong",
+           "phone_pin:right", "hold_phone", "card_out", *WAITS, "press:cancel")
 #: Bench seconds from an action to the first look; an action that changed nothing is looked
 #: at again this long after it; at most this long is watched while the reader passes
 #: through a passing screen (the check running).
@@ -318,7 +318,8 @@ class WalkRunner:
                 hands.staff_confirm(reader)
             case "phone_pin":
                 phone = self.phones["android"]
-                hands.phone_pin(reader, phone, phone.pin)
+                hands.phone_pin(reader, phone, phone.pin if arg == "right"
+                                else other_digits(phone.pin))
             case "hold_phone":
                 where = "general_reader" if "paired" in self.walk().effective() else "front"
                 general = self.run.general_reader() if where == "general_reader" else None

@@ -136,14 +136,17 @@ def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, floa
 
 def _response(rule: Response, record: FlowRecord) -> list[str]:
     """Every time ``rule.action`` was done, no screen of ``rule.never`` until the next
-    action, and no unrecognised one (it could be one of them: fail closed)."""
+    action (or the next ``rule.until``), and no unrecognised one (it could be one of them:
+    fail closed)."""
     done = [i for i, a in enumerate(record.actions) if a.what == rule.action]
     if not done:
         return [f"{rule.action} was never tried in this flow, so what it brings is unknown"]
     problems: list[str] = []
     for i in done:
         t = record.actions[i].t
-        until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+        ends = [a.t for a in record.actions[i + 1:]
+                if rule.until is None or a.what == rule.until]
+        until = ends[0] if ends else float("inf")
         # Stretches with a look after the action and first seen before the next action (a
         # stretch first seen at the very moment of the next action came from that one).
         after = [s for s in record.screens if s.until > t + EPS_S and s.t < until - EPS_S]
@@ -151,7 +154,8 @@ def _response(rule: Response, record: FlowRecord) -> list[str]:
         if bad:
             problems.append(f"after {rule.action} at {t:.1f} s the reader showed "
                             f"{bad[0].label()} at {bad[0].t:.1f} s; it must not bring "
-                            f"{', '.join(rule.never)}")
+                            f"{', '.join(rule.never)}"
+                            + (f" before {rule.until}" if rule.until else ""))
         elif not after:
             problems.append(f"nothing was seen after {rule.action} at {t:.1f} s")
     return problems
@@ -166,7 +170,8 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("never " + ", ".join(check.never))
     if check.never_dialogs:
         parts.append("no dialog " + ", ".join(check.never_dialogs))
-    parts += [f"{r.action} never brings {', '.join(r.never)}" for r in check.responses]
+    parts += [f"{r.action} never brings {', '.join(r.never)}"
+              + (f" before {r.until}" if r.until else "") for r in check.responses]
     if check.result is not None:
         parts.append(f"receipt computer gets {check.result}")
     if check.passcode_digits is not None:
@@ -341,14 +346,17 @@ def _judged(seen: SeenScreen | SeenDialog, text: str) -> TextFinding:
     return found
 
 
-def _order_problem(texts: list[str], seen: SeenScreen) -> str | None:
+def _order_problem(texts: list[str], seen: SeenScreen | SeenDialog) -> str | None:
     """The texts (all found) must stand in the notice's order: each below the one before,
-    or on its line and to its right."""
+    or on its line and to its right (a dialog's buttons too: 「希望する/希望しない」)."""
     placed = [(t, f) for t in texts if (f := seen.finding(t)) is not None and f.y is not None]
     for (a, fa), (b, fb) in zip(placed, placed[1:], strict=False):
         assert fa.y is not None and fb.y is not None
         same_line = abs(fb.y - fa.y) <= SAME_LINE_PX
-        if fb.y < fa.y - SAME_LINE_PX or (same_line and (fb.x or 0.0) < (fa.x or 0.0)):
+        if same_line and (fb.x or 0.0) < (fa.x or 0.0):
+            return (f"{b} stands left of {a} on their line (at x {fb.x or 0.0:.0f} against "
+                    f"{fa.x or 0.0:.0f}); the notice has {a} first")
+        if fb.y < fa.y - SAME_LINE_PX:
             return (f"{b} stands before {a} (at y {fb.y:.0f} against {fa.y:.0f}); the notice "
                     f"has {a} first")
     return None
@@ -623,6 +631,9 @@ def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
     if missing:
         return f"{step.dialog} does not show the notice's text: " + "; ".join(
             f.describe() for f in missing)
+    order = _order_problem(step.texts, seen)
+    if order is not None:
+        return f"{step.dialog}: {order}"
     if step.press is not None and seen.closed_by != step.press:
         how = f"closed by {seen.closed_by}" if seen.closed_by else "never closed"
         return f"{step.dialog} should be closed with {step.press}; it was {how}"

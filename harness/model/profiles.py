@@ -233,11 +233,15 @@ class PinCount(Field):
 
 class Response(Field):
     """What an action must not bring: judged on every screen seen after each time the
-    runner logged ``action`` until the next action (AUTH-05: a wrong passcode is refused,
-    it never leads to the visual confirmation). The record must have tried the action."""
+    runner logged ``action`` until the next action, or ``until`` (AUTH-05: a wrong passcode
+    is refused, it never leads to the visual confirmation). The record must have tried the
+    action."""
 
     action: str
     never: list[ScreenClass] = pydantic.Field(min_length=1)
+    #: Judged until this action is next done (SP-02: a wrong phone PIN's phone held over the
+    #: reader is refused too, until the right PIN is typed); default: the next action.
+    until: str | None = None
 
 
 class Escalation(Field):

@@ -54,6 +54,7 @@ DIALOGS: dict[str, str] = {
 #: Flows a suite can drive on a bench; profile checks name the flow they expect things of.
 Flow = Literal[
     "e901",
+    "e901_phone",
     "reboot_then_check",
     "upgrade_nightly",
     "upgrade_manual",

@@ -92,7 +92,7 @@ FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                           "sp_hold": ("hold_phone",), "consent": ("consent",),
                           "completion": ("wait",)},
     "smartphone_android": {"first": ("press:smartphone",), "sp_choose": ("press:android",),
-                           "sp_pin": ("phone_pin",), "sp_hold": ("hold_phone",),
+                           "sp_pin": ("phone_pin:right", "phone_pin:wrong"), "sp_hold": ("hold_phone",),
                            "consent": ("consent",), "completion": ("wait",)},
 }
 #: Actions that choose the flows of a visit.
@@ -106,6 +106,9 @@ CHOOSES: dict[str, frozenset[str]] = {
 #: Actions a procedure repeats while their screen shows (one consent screen after another):
 #: what they bring next is not the flow's next step.
 REPEATS = frozenset({"consent"})
+#: Codes typed to be refused (AUTH-05, SP-02): they bring no next step of the flow. (A wrong
+#: PIN on the card's path is the lock's count: the flow's procedure.)
+REFUSED = frozenset({"passcode:wrong", "phone_pin:wrong"})
 #: What an action needs the reader to hold (a card to take out).
 NEEDS: dict[str, str] = {"card_out": "card"}
 #: Preconditions a walk can set up before it starts (harness/flows/setup.py arranges them).
@@ -317,12 +320,12 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
 def _leading(flow: str, screen: str) -> list[str]:
     """The actions of the flow's procedure on ``screen`` that bring its next screen: one
     that chooses the flow, or its only action there (not one it repeats while the screen
-    shows, nor a wait)."""
+    shows, nor a wait, nor a code typed to be refused)."""
     actions = FLOW_ACTIONS[flow].get(screen, ())
     chosen = [a for a in actions if flow in CHOOSES.get(a, ())]
     if chosen:
         return chosen
-    moves = [a for a in actions if a != "wait"]
+    moves = [a for a in actions if a != "wait" and a not in REFUSED]
     return moves if len(moves) == 1 and moves[0] not in REPEATS else []
 
 
