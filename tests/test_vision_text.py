@@ -391,6 +391,39 @@ def test_a_dialog_title_with_one_character_changed_fails(title: str, changed: st
         assert others <= 1, check.message()
 
 
+@pytest.mark.parametrize(("device", "name", "text", "changed", "side"), [
+    # A title with a word added: another dialog (an error), not the notice's.
+    ("terminal", "download_request_accepted", "ダウンロード依頼の受付",
+     ("title", "ダウンロード依頼の受付エラー"), "after"),
+    # A code after the 901's (a second error shown on the same line).
+    ("atlas", "error_901", "【901】", ("texts", "【901】【906】"), "after"),
+    # A line added under a 901 text (another error code below it).
+    ("usen_almex", "error_901", None, ("line", "【906】接続エラー"), "below"),
+])
+def test_a_whole_text_with_more_beside_it_fails(device: str, name: str, text: str | None,
+                                                changed: tuple[str, str], side: str) -> None:
+    """Every glyph of the notice's text is there and matches, but the title, line or
+    layout's text goes on: 'more is drawn' beside it, through bench and hand-held cameras;
+    the genuine screens pass through the same cameras."""
+    refs = references(device)
+    ref = refs.get(name)
+    how, more = changed
+    if how == "title":
+        faulty = drawn_like(device, name, title=more)
+    elif how == "line":
+        faulty = drawn_like(device, name, texts=(*ref.texts, more))
+    else:
+        faulty = drawn_like(device, name, texts=tuple(more if t == text else t
+                                                      for t in ref.texts))
+    text = text or ref.texts[-1]
+    for seed in (BENCH_SEEDS[0], HAND_HELD_SEEDS[1]):
+        held = seed in HAND_HELD_SEEDS
+        genuine = check_text(text, shot(device, ref, seed, hand_held=held), refs, read=False)
+        assert genuine.ok, genuine.message()
+        check = check_text(text, shot(device, faulty, seed, hand_held=held), refs, read=False)
+        assert not check.ok and f"more is drawn {side} " in check.message(), check.message()
+
+
 def test_a_title_is_judged_in_the_title_bar_only() -> None:
     """A faulty dialog titled エラー, the right title (更新準備完了) drawn in its body as the
     title bar draws it (a bar of its own): the title bar does not show it, so the check

@@ -194,6 +194,9 @@ class TextParams:
     #: most ``beside_blank`` of it ink).
     above: float = 0.6
     above_gap: float = 0.3
+    #: Ink is counted in strokes narrower than this many line heights (a top-hat): the
+    #: round blob of a lamp's reflection on a dark page is not a glyph.
+    stroke: float = 0.25
     ink: float = 0.4
     beside_ink: float = 0.06
     beside_blank: float = 0.02
@@ -577,7 +580,16 @@ class GlyphChecker:
             low, mid, high = np.percentile(cell, (2, 50, 98))
             sign = -1.0 if mid - low > high - mid else 1.0
             ink = p.ink * float(np.percentile(np.abs(line), 98))
-            own = float((sign * (line - gain * ref_line) > ink).mean())
+            # Strokes, not light: what an opening a few strokes wide takes away (a glare's
+            # blob on a dark page is wider, and stays).
+            stroke = cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (max(3, int(round(p.stroke * line_h * s))),) * 2)
+
+            def strokes_of(extra: np.ndarray) -> np.ndarray:
+                extra = np.ascontiguousarray(extra, np.float32)
+                return extra - cv2.morphologyEx(extra, cv2.MORPH_OPEN, stroke)
+
+            own = float((strokes_of(sign * (line - gain * ref_line)) > ink).mean())
             ref_there = _blur(_cut(ref_values, ref_box), sigma * s)
             if side in ("above", "below") and \
                     float((np.abs(ref_there) > ref_ink).mean()) > p.beside_blank:
@@ -585,7 +597,7 @@ class GlyphChecker:
                 # moved is that line's own check.
                 continue
             # Only ink the reference does not have there: a line missing beside is not more.
-            more = sign * (_cut(screen.values, box) - gain * ref_there) > ink
+            more = strokes_of(sign * (_cut(screen.values, box) - gain * ref_there)) > ink
             # A clipped pixel is the light a bright page or a hot spot saturated, not ink
             # (dark ink under a page's clipped white stays dark).
             clipped = _cut(screen.clipped.astype(np.float32), box) > 0
