@@ -318,7 +318,9 @@ class ManualHands:
         self._do(f"press {button!r} on {reader}'s screen")
 
     def phone_pin(self, reader: str, phone: Phone, pin: str) -> None:
-        self._do(f"type {phone.label}'s certificate PIN {SECRET} on {reader}", secret=pin)
+        what = (f"{phone.label}'s certificate PIN" if pin == phone.pin else
+                "the code (deliberately NOT the phone's certificate PIN: SP-02 must refuse it)")
+        self._do(f"type {what} {SECRET} on {reader}", secret=pin)
 
     def hold_phone(self, reader: str, phone: Phone, *,
                    where: Literal["general_reader", "front"], general: str | None = None,

@@ -416,7 +416,7 @@ def test_a_whole_text_with_more_beside_it_fails(device: str, name: str, text: st
         faulty = drawn_like(device, name, texts=tuple(more if t == text else t
                                                       for t in ref.texts))
     text = text or ref.texts[-1]
-    for seed in (BENCH_SEEDS[0], HAND_HELD_SEEDS[1]):
+    for seed in (*BENCH_SEEDS, *HAND_HELD_SEEDS):
         held = seed in HAND_HELD_SEEDS
         genuine = check_text(text, shot(device, ref, seed, hand_held=held), refs, read=False)
         assert genuine.ok, genuine.message()

@@ -306,12 +306,28 @@ def _phone_pins(run: FlowRun, plan: Plan, phone: Phone) -> None:
     the phone is held. The right PIN is typed only where the reader asks for one again."""
     _wrong_first("phone_pin", lambda typed: run.hands.phone_pin(run.reader, phone, typed),
                  run, phone.pin)
+    # A refusal may show a message of its own first: wait for where the procedure goes on.
+    run.wait_for(PHONE_PIN_NEXT, PHONE_PIN_S)
     if run.last is not None and run.last.shows == "sp_hold":
         hold_phone(run, plan, phone)
-        run.wait(3)
+        run.wait_for(PHONE_PIN_NEXT - {"sp_hold"}, PHONE_PIN_S)
+    # Refused back to the start of the phone's way: the procedure's ① again.
+    if run.last is not None and run.last.shows == "first":
+        run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+        run.wait_for("sp_choose", 10)
+    if run.last is not None and run.last.shows == "sp_choose":
+        run.do("press:android", lambda: run.hands.press(run.reader, "android"))
+        run.wait_for("sp_pin", 10)
     if run.last is not None and run.last.shows == "sp_pin":
         run.do("phone_pin:right", lambda: run.hands.phone_pin(run.reader, phone, phone.pin))
         run.wait_change(10)
+
+
+#: Where the Android procedure goes on after a wrong code (SP-02), and how long a reader
+#: may take to get there (a refusal's message, a phone read).
+PHONE_PIN_NEXT = frozenset({"sp_pin", "sp_hold", "sp_choose", "first", "consent",
+                            "completion"})
+PHONE_PIN_S = 15.0
 
 
 def drive_pairing(run: FlowRun, plan: Plan) -> None:

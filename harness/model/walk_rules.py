@@ -17,7 +17,9 @@ profile's flow checks that hold *wherever* a visit goes, each while its flow is 
   asking, the ``locks_after``-th locks, a right one goes on and starts the count again;
   both halves must be tried.
 - ``never``: a screen every flow in force forbids.
-- ``responses``: what an action must not bring, on the screens after it.
+- ``responses``: what an action must not bring, on the screens after it until the walk's
+  next action (a response's ``until``, SP-02's "until the right PIN", is the flows': a
+  walk may go anywhere after a wrong code, so it judges less than the flow does).
 - a step's ``buttons`` / ``no_buttons``: on every screen of its class seen while its flow is
   in force (on the first screen every flow of the walk's world is: no visit has chosen yet).
 - the order of a flow's screens: where a flow takes, on a step's screen, an action that
@@ -320,7 +322,8 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
 def _leading(flow: str, screen: str) -> list[str]:
     """The actions of the flow's procedure on ``screen`` that bring its next screen: one
     that chooses the flow, or its only action there (not one it repeats while the screen
-    shows, nor a wait, nor a code typed to be refused)."""
+    shows, nor a wait, nor a code typed to be refused: then the right code is the one that
+    brings the next step, AUTH-05's passcode as SP-02's PIN)."""
     actions = FLOW_ACTIONS[flow].get(screen, ())
     chosen = [a for a in actions if flow in CHOOSES.get(a, ())]
     if chosen:

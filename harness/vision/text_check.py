@@ -188,7 +188,10 @@ class TextParams:
     #: by ink past ``ink`` of the line's own contrast (its 98th percentile); the place may
     #: differ so in ``beside_ink`` of its pixels more than the line itself does. Measured
     #: on a title with 「エラー」 added: 19 % of the place; genuine: 0 %.
-    beside: float = 1.2
+    beside: float = 2.0
+    #: ... judged where at least this many line heights of it lie on the screen.
+    beside_least: float = 0.6
+    beside_edge: float = 0.03
     #: ... and the place this many line heights high above and below it, ``above_gap``
     #: away (a line added to a 901 screen's text), where the reference draws nothing (at
     #: most ``beside_blank`` of it ink).
@@ -199,8 +202,11 @@ class TextParams:
     stroke: float = 0.25
     ink: float = 0.4
     beside_ink: float = 0.06
+    #: The line's own share of such ink (the camera's blur against the reference's) raises
+    #: the bar by this part of it only: the place beside is blurred alike, but a whole
+    #: share would hide one glyph added at sigma 2 (8 % against 6 % + 5 %).
+    own_part: float = 0.3
     beside_blank: float = 0.02
-
 
     def accept(self, small: bool, sigma: float, char: str = "") -> float:
         """The score glyph ``char`` of a line blurred by ``sigma`` must reach."""
@@ -293,7 +299,7 @@ def renderings(expected: str, references: ReferenceSet,
     first): where a text of a layout holds it as an exact substring."""
     want = drawn_form(expected)
     found: list[Rendering] = []
-    seen: set[tuple[object, ...]] = set()
+    seen: dict[tuple[object, ...], int] = {}
     refs = sorted(references, key=lambda r: r.name != prefer)
     for ref in refs:
         by_source: dict[str, list[TextLine]] = {}
@@ -316,8 +322,12 @@ def renderings(expected: str, references: ReferenceSet,
             key = tuple((s.text, s.line.box[3], s.title,
                          tuple(np.diff(s.line.edges[s.first:s.last + 1]))) for s in segments)
             if key not in seen:
-                seen.add(key)
+                seen[key] = len(found)
                 found.append(Rendering(ref, tuple(segments), whole=whole == want))
+            elif whole != want:
+                # Drawn alike but part of a longer text there: nothing is held about what
+                # stands beside it (エラー, a whole title of one dialog, part of another's).
+                found[seen[key]] = attrs.evolve(found[seen[key]], whole=False)
     # A dialog's title is shown in its title bar: the same words in a dialog's body
     # (エラー in "...でエラーが発生しました") do not show it.
     if any(drawn_form(ref.title or "") == want for ref in references):
@@ -381,7 +391,7 @@ class GlyphChecker:
         return self._ref_values[key]
 
     def check(self, expected: str, screen: np.ndarray | _Screen, *,
-              prefer: str | None = None, read: bool = True) -> TextCheck:
+              prefer: str | None = None, read: bool = True, beside: bool = True) -> TextCheck:
         """See :func:`check_text`."""
         prepared = screen if isinstance(screen, _Screen) else \
             _Screen(screen, self.references.size)
@@ -397,7 +407,7 @@ class GlyphChecker:
                              f"need the references' {ref_w}x{ref_h} (rectify_for_text)")
         best: _Verdict | None = None
         for rendering in options[:3]:
-            verdict = self._check_rendering(rendering, prepared)
+            verdict = self._check_rendering(rendering, prepared, beside)
             if verdict.ok:
                 best = verdict
                 break
@@ -410,7 +420,8 @@ class GlyphChecker:
                                           for box in best.lines)))
         return TextCheck(expected, best.ok, "glyphs", text, best.where, best.detail, best.score)
 
-    def _check_rendering(self, rendering: Rendering, screen: _Screen) -> _Verdict:
+    def _check_rendering(self, rendering: Rendering, screen: _Screen,
+                         beside: bool = True) -> _Verdict:
         p = self.params
         s = screen.scale
         size = screen.values.shape[1::-1]
@@ -518,10 +529,10 @@ class GlyphChecker:
                         score,
                         _union(boxes), rank=1.0 + (n + k) / total, lines=lines)
             n += len(seg.text)
-        if rendering.whole:
-            beside = self._beside(rendering, ref_values, screen, placed, pad, most_blur)
-            if beside is not None:
-                return _Verdict(False, beside, weakest, _union(boxes), rank=2.0, lines=lines)
+        if rendering.whole and beside:
+            more = self._beside(rendering, ref_values, screen, placed, pad, most_blur)
+            if more is not None:
+                return _Verdict(False, more, weakest, _union(boxes), rank=2.0, lines=lines)
         caveat = ""
         if untold:
             pairs = ", ".join(f"{c} from {TWINS[c]}" for c in dict.fromkeys(untold))
@@ -567,9 +578,17 @@ class GlyphChecker:
                      "above": (x0, ly - gap - height, x1 - x0, height),
                      "below": (x0, ly + line_h + gap, x1 - x0, height)}[side]
             ref_box = _scaled(place, s)
-            box = (ref_box[0] + fx - bx, ref_box[1] + fy - by, ref_box[2], ref_box[3])
-            if box[0] < 0 or box[0] + box[2] > w or box[1] < 0 or box[1] + box[3] > h:
-                continue  # the screen's edge: nothing can stand there
+            dx, dy = fx - bx, fy - by
+            # Only what lies on the screen, off its very edge (the bezel's shadow, a finger,
+            # the calibration's error): a line near the edge has less room beside it.
+            mx, my = int(round(p.beside_edge * w)), int(round(p.beside_edge * h))
+            cx0, cy0 = max(ref_box[0] + dx, mx), max(ref_box[1] + dy, my)
+            cx1 = min(ref_box[0] + dx + ref_box[2], w - mx)
+            cy1 = min(ref_box[1] + dy + ref_box[3], h - my)
+            if cx1 - cx0 < p.beside_least * line_h * s or cy1 - cy0 < 2:
+                continue  # no room for a glyph there
+            box = (cx0, cy0, cx1 - cx0, cy1 - cy0)
+            ref_box = (cx0 - dx, cy0 - dy, box[2], box[3])
             line = _cut(screen.values, (fx, fy, bw, bh))
             ref_line = _blur(_cut(ref_values, (bx, by, bw, bh)), sigma * s)
             gain = float((line * ref_line).sum() / max(float((ref_line * ref_line).sum()), 1e-6))
@@ -585,7 +604,7 @@ class GlyphChecker:
             stroke = cv2.getStructuringElement(
                 cv2.MORPH_ELLIPSE, (max(3, int(round(p.stroke * line_h * s))),) * 2)
 
-            def strokes_of(extra: np.ndarray) -> np.ndarray:
+            def strokes_of(extra: np.ndarray, stroke: np.ndarray = stroke) -> np.ndarray:
                 extra = np.ascontiguousarray(extra, np.float32)
                 return extra - cv2.morphologyEx(extra, cv2.MORPH_OPEN, stroke)
 
@@ -598,15 +617,20 @@ class GlyphChecker:
                 continue
             # Only ink the reference does not have there: a line missing beside is not more.
             more = strokes_of(sign * (_cut(screen.values, box) - gain * ref_there)) > ink
-            # A clipped pixel is the light a bright page or a hot spot saturated, not ink
-            # (dark ink under a page's clipped white stays dark).
+            # A clipped pixel is light a bright page or a hot spot saturated: dark ink under
+            # a page's clipped white stays dark, so it is not ink; light ink may be it, so
+            # a place of light ink mostly clipped cannot say (fail closed).
             clipped = _cut(screen.clipped.astype(np.float32), box) > 0
             # Judged a glyph's width at a time: one glyph added under a long line is not
             # lost in the line's width.
+            pieces = max(1, int(round(more.shape[1] / max(1, bh))))
+            if sign > 0 and any(float(part.mean()) > p.clipped_ink
+                                for part in np.array_split(clipped, pieces, axis=1)):
+                return (f"what stands {side} {seg.text!r} is unread: the camera clipped the "
+                        f"light there")
             ink_at = (more & ~clipped).astype(np.float32)
-            pieces = max(1, int(round(ink_at.shape[1] / max(1, bh))))
             share = max(float(part.mean()) for part in np.array_split(ink_at, pieces, axis=1))
-            if share > p.beside_ink + own:
+            if share > p.beside_ink + p.own_part * own:
                 return (f"more is drawn {side} {seg.text!r} than {rendering.reference.name} "
                         f"draws there ({share:.0%} of a glyph's place is ink it does not "
                         f"have, on the line itself {own:.0%}): the text goes on")
@@ -1212,7 +1236,8 @@ def absent_text(text: str, screen: np.ndarray, references: ReferenceSet, *,
     """For rules like "no consent about 高額療養費": ``ok`` when ``text`` is NOT on the
     screen, neither as some reference draws it (glyphs) nor in the normalised OCR of the
     screen. ``detail`` says where it was seen when it is there."""
-    glyphs = check_text(text, screen, references, read=False) \
+    # As drawn, whatever stands beside it (a forbidden text with more after it is there).
+    glyphs = checker_for(references).check(text, screen, read=False, beside=False) \
         if renderings(text, references) else None
     if lines is None:
         lines = read_lines(screen, reference_size=references.size)
