@@ -424,6 +424,18 @@ def test_a_whole_text_with_more_beside_it_fails(device: str, name: str, text: st
         assert not check.ok and f"more is drawn {side} " in check.message(), check.message()
 
 
+def test_a_forbidden_text_with_more_beside_it_is_still_there() -> None:
+    """An absence check is not the whole-text rule's: ダウンロード依頼の受付 with エラー after
+    it still shows ダウンロード依頼の受付 (a rule that it must not show passes no reader)."""
+    refs = references("terminal")
+    faulty = drawn_like("terminal", "download_request_accepted",
+                        title="ダウンロード依頼の受付エラー")
+    frame = shot("terminal", faulty, BENCH_SEEDS[0])
+    assert not check_text("ダウンロード依頼の受付", frame, refs, read=False).ok
+    absent = absent_text("ダウンロード依頼の受付", frame, refs)
+    assert not absent.ok and "it is there" in absent.detail, absent.message()
+
+
 def test_a_title_is_judged_in_the_title_bar_only() -> None:
     """A faulty dialog titled エラー, the right title (更新準備完了) drawn in its body as the
     title bar draws it (a bar of its own): the title bar does not show it, so the check
