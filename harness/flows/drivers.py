@@ -281,22 +281,30 @@ def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
 
 def _smartphone(kind: str) -> Driver:
     def drive(run: FlowRun, plan: Plan) -> None:
-        phone = Phone(f"phone-{plan.flow}", kind, pin="2468")  # type: ignore[arg-type]
-        run.patient = attrs.evolve(run.patient, label=phone.label)  # its result is the phone's
-        run.wait_for("first", 30)
-        run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
-        if not run.wait_for("sp_choose", 10):
-            return
-        run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
-        run.wait_change(10)
-        if run.last is not None and run.last.shows == "sp_pin":
-            _phone_pins(run, plan, phone)
-        if run.last is not None and run.last.shows == "sp_hold":
-            hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
-        answer_consents(run)
-        end_visit(run, take_card=False)
-        run.wait_for("first", 30)
+        if _phone_check_in(run, plan, kind):
+            answer_consents(run)
+            end_visit(run, take_card=False)
+            run.wait_for("first", 30)
     return drive
+
+
+def _phone_check_in(run: FlowRun, plan: Plan, kind: str) -> bool:
+    """The phone's way to the consents (SP-01 to SP-03): the smartphone button, the phone's
+    kind, the PIN where the reader asks for one (SP-02), the phone held where the maker's
+    procedure says. False: the reader never offered the phone's kinds."""
+    phone = Phone(f"phone-{plan.flow}", kind, pin="2468")  # type: ignore[arg-type]
+    run.patient = attrs.evolve(run.patient, label=phone.label)  # its result is the phone's
+    run.wait_for("first", 30)
+    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+    if not run.wait_for("sp_choose", 10):
+        return False
+    run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
+    run.wait_change(10)
+    if run.last is not None and run.last.shows == "sp_pin":
+        _phone_pins(run, plan, phone)
+    if run.last is not None and run.last.shows == "sp_hold":
+        hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
+    return True
 
 
 def _phone_pins(run: FlowRun, plan: Plan, phone: Phone) -> None:
@@ -534,17 +542,8 @@ def drive_e901_phone(run: FlowRun, plan: Plan) -> None:
     with a phone as much as with a card): an iPhone held where the maker's procedure says,
     each consent answered, the first dialog, the reader watched for STAFF_DELAY_S (no card
     to take out), OK, the second dialog, OK, the reader's 901."""
-    phone = Phone(f"phone-{plan.flow}", "iphone")
-    run.patient = attrs.evolve(run.patient, label=phone.label)
-    if not run.wait_for("first", 30):
+    if not _phone_check_in(run, plan, "iphone"):
         return
-    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
-    if not run.wait_for("sp_choose", 10):
-        return
-    run.do("press:iphone", lambda: run.hands.press(run.reader, "iphone"))
-    run.wait_change(10)
-    if run.last is not None and run.last.shows == "sp_hold":
-        hold_phone(run, plan, phone)
     _answer_consents_reading(run)
     if not run.wait_dialog("check_error_1", 30, step_s=DIALOG_LOOK_S):
         end_visit(run, take_card=False)

@@ -94,8 +94,9 @@ FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                           "sp_hold": ("hold_phone",), "consent": ("consent",),
                           "completion": ("wait",)},
     "smartphone_android": {"first": ("press:smartphone",), "sp_choose": ("press:android",),
-                           "sp_pin": ("phone_pin:right", "phone_pin:wrong"), "sp_hold": ("hold_phone",),
-                           "consent": ("consent",), "completion": ("wait",)},
+                           "sp_pin": ("phone_pin:right", "phone_pin:wrong"),
+                           "sp_hold": ("hold_phone",), "consent": ("consent",),
+                           "completion": ("wait",)},
 }
 #: Actions that choose the flows of a visit.
 CHOOSES: dict[str, frozenset[str]] = {
