@@ -191,6 +191,7 @@ class TextParams:
     beside: float = 2.0
     #: ... judged where at least this many line heights of it lie on the screen.
     beside_least: float = 0.6
+    #: ... and off the screen's outer ``beside_edge`` (the bezel's shadow, a finger).
     beside_edge: float = 0.03
     #: ... and the place this many line heights high above and below it, ``above_gap``
     #: away (a line added to a 901 screen's text), where the reference draws nothing (at
@@ -279,6 +280,43 @@ class _Segment:
         x0 = int(np.floor(self.line.edges[self.first])) - pad
         x1 = int(np.ceil(self.line.edges[self.last])) + pad
         return (x0, self.line.box[1] - pad, x1 - x0, self.line.box[3] + 2 * pad)
+
+
+@attrs.frozen
+class _LineInk:
+    """A matched line's ink as the whole-text rule counts it (GlyphChecker._beside): the
+    reference's scale to the screen's contrast, ink's sign, the levels that count as ink,
+    and the line's own share of ink the reference does not explain (the camera's blur)."""
+
+    gain: float
+    sign: float
+    #: Ink on the screen, and in the reference blurred alike.
+    level: float
+    ref_level: float
+    stroke: np.ndarray
+    own: float = 0.0
+
+    @classmethod
+    def of(cls, values: np.ndarray, ref_values: np.ndarray, at: Box, ref_at: Box,
+           cell: Box, sigma: float, stroke_px: int, part: float) -> _LineInk:
+        line = _cut(values, at)
+        ref_line = _blur(_cut(ref_values, ref_at), sigma)
+        gain = float((line * ref_line).sum() / max(float((ref_line * ref_line).sum()), 1e-6))
+        # Ink's sign: the tail of the line's values farther from their median (dark type on
+        # a light page lies below it, a title bar's light type above).
+        low, mid, high = np.percentile(_cut(ref_values, cell), (2, 50, 98))
+        ink = cls(gain, -1.0 if mid - low > high - mid else 1.0,
+                  part * float(np.percentile(np.abs(line), 98)),
+                  part * float(np.percentile(np.abs(ref_line), 98)),
+                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (stroke_px, stroke_px)))
+        own = float((ink.strokes(line - gain * ref_line) > ink.level).mean())
+        return attrs.evolve(ink, own=own)
+
+    def strokes(self, extra: np.ndarray) -> np.ndarray:
+        """``extra`` ink (signed as ink), strokes only: what an opening a few strokes wide
+        takes away (a glare's blob on a dark page is wider, and stays)."""
+        extra = np.ascontiguousarray(self.sign * extra, np.float32)
+        return extra - cv2.morphologyEx(extra, cv2.MORPH_OPEN, self.stroke)
 
 
 @attrs.frozen
@@ -555,18 +593,19 @@ class GlyphChecker:
         the reference draws nothing (a title with a word added, 【901】 with a code after
         it, a line added under a 901 text). Judged on the ink the screen has there beyond
         the reference's, blurred as the camera blurs the line and scaled to the line's
-        contrast, so that a title bar's edge or a button drawn in both is not more. (What
-        a hot spot clips right beside the text is not seen: its own glyphs fail closed.)"""
+        contrast, so that a title bar's edge or a button drawn in both is not more. (Light
+        ink a hot spot clips right beside the text is not seen.)"""
         p = self.params
         s = screen.scale
         h, w = screen.values.shape
         segments = rendering.segments
         last = len(segments) - 1
+        lines: dict[int, _LineInk] = {}
         for i, side in ((0, "before"), (last, "after"), (0, "above"), (last, "below")):
             seg = segments[i]
             bx, by, bw, bh = _scaled(seg.box(pad), s)
             fx, fy, _ = placed[i]
-            lx, ly, _, line_h = seg.line.box
+            _, ly, _, line_h = seg.line.box
             x0 = int(np.floor(seg.line.edges[seg.first]))
             x1 = int(np.ceil(seg.line.edges[seg.last]))
             width, height = int(round(p.beside * line_h)), int(round(p.above * line_h))
@@ -589,34 +628,21 @@ class GlyphChecker:
                 continue  # no room for a glyph there
             box = (cx0, cy0, cx1 - cx0, cy1 - cy0)
             ref_box = (cx0 - dx, cy0 - dy, box[2], box[3])
-            line = _cut(screen.values, (fx, fy, bw, bh))
-            ref_line = _blur(_cut(ref_values, (bx, by, bw, bh)), sigma * s)
-            gain = float((line * ref_line).sum() / max(float((ref_line * ref_line).sum()), 1e-6))
-            ref_ink = p.ink * float(np.percentile(np.abs(ref_line), 98))
-            # Ink's sign: the tail of the line's values farther from their median (dark
-            # type on a light page lies below it, a title bar's light type above).
-            cell = _cut(ref_values, _scaled((x0, ly, x1 - x0, line_h), s))
-            low, mid, high = np.percentile(cell, (2, 50, 98))
-            sign = -1.0 if mid - low > high - mid else 1.0
-            ink = p.ink * float(np.percentile(np.abs(line), 98))
-            # Strokes, not light: what an opening a few strokes wide takes away (a glare's
-            # blob on a dark page is wider, and stays).
-            stroke = cv2.getStructuringElement(
-                cv2.MORPH_ELLIPSE, (max(3, int(round(p.stroke * line_h * s))),) * 2)
-
-            def strokes_of(extra: np.ndarray, stroke: np.ndarray = stroke) -> np.ndarray:
-                extra = np.ascontiguousarray(extra, np.float32)
-                return extra - cv2.morphologyEx(extra, cv2.MORPH_OPEN, stroke)
-
-            own = float((strokes_of(sign * (line - gain * ref_line)) > ink).mean())
+            if i not in lines:
+                lines[i] = _LineInk.of(screen.values, ref_values, (fx, fy, bw, bh),
+                                       (bx, by, bw, bh),
+                                       _scaled((x0, ly, x1 - x0, line_h), s),
+                                       sigma * s, max(3, int(round(p.stroke * line_h * s))),
+                                       p.ink)
+            ink = lines[i]
             ref_there = _blur(_cut(ref_values, ref_box), sigma * s)
             if side in ("above", "below") and \
-                    float((np.abs(ref_there) > ref_ink).mean()) > p.beside_blank:
+                    float((np.abs(ref_there) > ink.ref_level).mean()) > p.beside_blank:
                 # Another line of the layout stands there: where it went when the layout
                 # moved is that line's own check.
                 continue
             # Only ink the reference does not have there: a line missing beside is not more.
-            more = strokes_of(sign * (_cut(screen.values, box) - gain * ref_there)) > ink
+            more = ink.strokes(_cut(screen.values, box) - ink.gain * ref_there) > ink.level
             # A clipped pixel is light a bright page, a button's face or a hot spot
             # saturated, not ink (dark ink under a clipped white stays dark). Light ink a hot
             # spot clips beside the text is not seen: failing closed on clipped light failed
@@ -627,10 +653,10 @@ class GlyphChecker:
             pieces = max(1, int(round(more.shape[1] / max(1, bh))))
             ink_at = (more & ~clipped).astype(np.float32)
             share = max(float(part.mean()) for part in np.array_split(ink_at, pieces, axis=1))
-            if share > p.beside_ink + p.own_part * own:
+            if share > p.beside_ink + p.own_part * ink.own:
                 return (f"more is drawn {side} {seg.text!r} than {rendering.reference.name} "
                         f"draws there ({share:.0%} of a glyph's place is ink it does not "
-                        f"have, on the line itself {own:.0%}): the text goes on")
+                        f"have, on the line itself {ink.own:.0%}): the text goes on")
         return None
 
     def _find(self, values: np.ndarray, template: np.ndarray, at: tuple[int, int],
