@@ -157,6 +157,17 @@ def _parse_region(text: str, size: tuple[int, int]) -> Region:
     return region
 
 
+def _screen_class(value: str) -> str:
+    """``learn --shows``: a name the profiles and the runner know (harness.model.screens)."""
+    from harness.model.screens import SHOWN
+
+    if value not in SHOWN:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a screen class, terminal dialog or desktop "
+            f"({', '.join(SHOWN)}); leave --shows out for a screen of no class")
+    return value
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
     from harness.devices.camera import open_source, redact_url
     from harness.model.clock import RealClock
@@ -480,7 +491,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", required=True, help="the state the screen shows now")
     p.add_argument("--name", default=None,
                    help="reference name (default: the state; e.g. first@staff for a variant)")
-    p.add_argument("--shows", default=None, help="its screen class (see domain.md)")
+    p.add_argument("--shows", default=None, type=_screen_class,
+                   help="its screen class (see domain.md), a terminal dialog or desktop")
     p.add_argument("--source", default=None,
                    help="camera index, device path, stream URL or a recorded video file")
     p.add_argument("--camera", default=None, metavar="NAME",

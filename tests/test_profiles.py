@@ -336,6 +336,33 @@ BROKEN = {
     ),
     "unknown flow": ("flow: e901", "flow: e902", 14, "requirements[1].check.flow", "'e901'"),
     "requirement twice": ("id: E901-02", "id: USB-02", 9, "requirements[1].id", "USB-02 is listed twice"),
+    # A name no flow or panel has would make its rule vacuous: a no_buttons of a button no
+    # reader shows always passes, an action never taken is never judged.
+    "unknown button": (
+        "{screen: completion,", "{screen: completion, no_buttons: [staf],", 18,
+        "requirements[1].check.screens[1].no_buttons[0]", "'staf' is not a known reader button",
+    ),
+    "unknown action": (
+        "stays_s: 10}", "stays_s: 10, stays_through: [card_ot]}", 18,
+        "requirements[1].check.screens[1].stays_through[0]", "did you mean card_out",
+    ),
+    "press of an unknown button": (
+        "{screen: consent}", "{screen: consent, upon: 'press:staf', within_s: 5}", 17,
+        "requirements[1].check.screens[0].upon", "'staf' is not a known reader button",
+    ),
+    "hour past the day": (
+        "check: {kind: wiring, max_hubs_between: 0}",
+        "check: {kind: distribution_schedule, nightly_from: 2026-01-19, nightly_to: 2026-01-30,"
+        " window: {start: '25:00', end: '05:00'}, all_day_from: 2026-01-31,"
+        " manual_from: '2026-01-19T13:00:00+09:00'}",
+        8, "requirements[0].check.window.start", "'25:00' is not a time of day",
+    ),
+    "scenario not there": (
+        "check: {kind: wiring, max_hubs_between: 0}",
+        "check: {kind: flow, flow: network_renewal, renewal: {scenario: year-end-renewal,"
+        " error: {screen: error_network}}}",
+        8, "requirements[0].check.renewal.scenario", "no scenario 'year-end-renewal'",
+    ),
 }
 
 

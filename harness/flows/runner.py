@@ -30,6 +30,7 @@ from harness.model.observed import (
     TextFinding,
 )
 from harness.model.profiles import ExpectedTexts
+from harness.model.screens import check_action
 from harness.model.wait import wait_until
 
 if TYPE_CHECKING:
@@ -236,7 +237,10 @@ class FlowRun:
 
     # -- acting ----------------------------------------------------------------------------
     def do(self, what: str, action: Callable[[], object]) -> None:
-        """Do something with the hands and log it (``what`` as the flow rules name it)."""
+        """Do something with the hands and log it (``what`` as the flow rules name it: one
+        of the profiles' vocabulary, so that a rule naming an action can be checked when
+        its profile loads; a name outside it is the rig's own mistake)."""
+        check_action(what)
         if not self._recording:
             action()
             return

@@ -18,7 +18,15 @@ from harness.errors import BadInput
 from harness.loading import Field, Stamp, file_stamp, line_of, load_yaml_model, read_yaml
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
-from harness.model.screens import DialogId, Flow, Given, Overlay, ScreenClass
+from harness.model.screens import (
+    ActionName,
+    DialogId,
+    Flow,
+    Given,
+    Overlay,
+    ReaderButton,
+    ScreenClass,
+)
 from harness.model.usb_ids import UsbIdPair
 
 RequirementId = Annotated[str, pydantic.AfterValidator(check_requirement_id)]
@@ -142,19 +150,19 @@ class ScreenStep(Field):
     absent: list[str] = []
     overlay: Overlay | None = None
     #: Buttons that must / must not be shown.
-    buttons: list[str] = []
-    no_buttons: list[str] = []
+    buttons: list[ReaderButton] = []
+    no_buttons: list[ReaderButton] = []
     #: The screen must stay unchanged this long (s of bench time) ...
     stays_s: float | None = None
     #: ... even when these actions happen (e.g. card_out).
-    stays_through: list[str] = []
+    stays_through: list[ActionName] = []
     #: The screen must not show before this dialog was closed (it is what closing it
     #: brings, E901-04).
     not_before: DialogId | None = None
     #: The screen must come from this action done on the step before's screen (CON-01:
     #: card_out on the completion screen): every time it follows that screen, the action
     #: came first, and every time the action is done there, it follows within ``within_s``.
-    upon: str | None = None
+    upon: ActionName | None = None
     within_s: float | None = pydantic.Field(default=None, gt=0)
 
     @pydantic.model_validator(mode="after")
@@ -184,7 +192,7 @@ class ScreenStep(Field):
     #: The screen counts only when seen after the flow's last action of this kind (UPD-08:
     #: the check after the second reboot; Panasonic's completion screen stuck on the failed
     #: checks before it is not that check going through).
-    after_last: str | None = None
+    after_last: ActionName | None = None
 
 
 class DialogStep(Field):
@@ -197,7 +205,7 @@ class DialogStep(Field):
     #: The dialog first shows only after the last action of this kind in the flow (E901-01:
     #: when the consent selection ends, i.e. after the last ``consent`` answer, never while
     #: a consent screen still waits for one).
-    after_last: str | None = None
+    after_last: ActionName | None = None
     #: ... and is first seen within this many bench seconds of it (E901-01: タイミング, the
     #: moment; the bound is the rig's: the check's round trip and the looks).
     within_s: float | None = pydantic.Field(default=None, gt=0)
@@ -237,11 +245,11 @@ class Response(Field):
     is refused, it never leads to the visual confirmation). The record must have tried the
     action."""
 
-    action: str
+    action: ActionName
     never: list[ScreenClass] = pydantic.Field(min_length=1)
     #: Judged until this action is next done (SP-02: a wrong phone PIN's phone held over the
     #: reader is refused too, until the right PIN is typed); default: the next action.
-    until: str | None = None
+    until: ActionName | None = None
 
 
 class Escalation(Field):
@@ -250,9 +258,9 @@ class Escalation(Field):
     actions and screens (harness.model.recovery_rules)."""
 
     #: The remedies' actions as the runner logs them, in the order the notice gives.
-    steps: list[str] = pydantic.Field(min_length=1)
+    steps: list[ActionName] = pydantic.Field(min_length=1)
     #: The action that tries a check, and the screen that shows one went through.
-    attempt: str = "card_in"
+    attempt: ActionName = "card_in"
     succeeded: ScreenClass = "completion"
 
 
@@ -269,11 +277,11 @@ class Renewal(Field):
     error: ScreenStep
     #: What the notice allows when a reader's error does not clear (カードリーダーの再起動、
     #: 電源のオン・オフ), as the runner logs them; anything else is more than it allows.
-    remedies: list[str] = ["restart_reader", "power_cycle_reader"]
+    remedies: list[ActionName] = ["restart_reader", "power_cycle_reader"]
     #: A period's or a cut's edge counts as tried when a try came this close to it.
     edge_s: float = pydantic.Field(default=180, gt=0)
     #: The action that tries a check, and the screen that shows one went through.
-    attempt: str = "card_in"
+    attempt: ActionName = "card_in"
     succeeded: ScreenClass = "completion"
 
 
@@ -368,9 +376,22 @@ class FlowCheck(Field):
         return self
 
 
+def _clock_time(value: str) -> str:
+    """``HH:MM`` on a 24-hour clock (``25:00`` fits the pattern and no day)."""
+    try:
+        dt.time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day (HH:MM, 00:00 to 23:59)") from None
+    return value
+
+
+ClockTime = Annotated[str, pydantic.Field(pattern=r"^\d{2}:\d{2}$"),
+                      pydantic.AfterValidator(_clock_time)]
+
+
 class Window(Field):
-    start: str = pydantic.Field(pattern=r"^\d{2}:\d{2}$")
-    end: str = pydantic.Field(pattern=r"^\d{2}:\d{2}$")
+    start: ClockTime
+    end: ClockTime
 
 
 class ScheduleCheck(Field):
@@ -544,6 +565,30 @@ def _file_problems(path: Path, profile: Profile) -> list[BadInput]:
     if profile.key != path.stem:
         found.append(BadInput(str(path), line_of(lines, ("key",)), "key",
                               f"is {profile.key!r}, the file is {path.stem}"))
+    return found + _scenario_problems(path, profile, lines)
+
+
+def _scenario_problems(path: Path, profile: Profile, lines: dict[tuple[object, ...], int]
+                       ) -> list[BadInput]:
+    """Each scenario a renewal check replays exists and is valid: found before the run, not
+    as the requirement failing mid-run."""
+    from harness.loading import _field_name  # the loader's own spelling of a field
+    from harness.model.scenario import load_scenario
+
+    found: list[BadInput] = []
+    for i, req in enumerate(profile.requirements):
+        for j, check in enumerate(req.checks):
+            renewal = getattr(check, "renewal", None)
+            if renewal is None:
+                continue
+            at = ("requirements", i, *(("check",) if j == 0 else ("also", j - 1)),
+                  "renewal", "scenario")
+            try:
+                load_scenario(renewal.scenario)
+            except BadInput as exc:
+                # A missing file is this profile's mistake; a broken one, the scenario's.
+                found += [BadInput(str(path), line_of(lines, at), _field_name(at), p.problem)
+                          if not Path(p.path).is_file() else p for p in exc.problems]
     return found
 
 

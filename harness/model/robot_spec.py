@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import pydantic
 
 from harness.loading import Field
+from harness.model.screens import ReaderButton
 
 if TYPE_CHECKING:
     from harness.model.bench_spec import BenchSpec
@@ -107,7 +108,7 @@ class RobotReader(Field):
     #: The card carrier; without it the card goes by the other hands (the operator).
     card: Card | None = None
     #: Button name -> label, where this reader's panel differs from DEFAULT_BUTTONS.
-    buttons: dict[str, str] = {}
+    buttons: dict[ReaderButton, str] = {}
 
 
 class RobotMonitor(Field):

@@ -7,6 +7,7 @@ frames. Only the names are shared, never the expectations (DESIGN.md principle 2
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Literal
 
 import pydantic
@@ -99,6 +100,81 @@ def _known(table: dict[str, str], what: str):
 
 ScreenClass = Annotated[str, _known(SCREENS, "screen class")]
 DialogId = Annotated[str, _known(DIALOGS, "terminal dialog")]
+#: What a reference picture may show: a reader's screen class, a terminal dialog, or the
+#: terminal's desktop with no dialog. A name outside these would never match a profile's
+#: step, and a ``never`` or ``no_buttons`` rule would pass on it unseen.
+SHOWN: dict[str, str] = {**SCREENS, **DIALOGS,
+                         "desktop": "the terminal's desktop, no dialog open"}
+Shown = Annotated[str, _known(SHOWN, "screen class or terminal dialog")]
+
+#: Buttons of a reader's panel, by the names profiles, suites and hands use (the labels the
+#: notices print are the robot's: harness.model.robot_spec.DEFAULT_BUTTONS).
+BUTTONS: dict[str, str] = {
+    "staff": "職員用ボタン, shown only when a visual-confirmation passcode is issued (AUTH-03)",
+    "smartphone": "スマートフォンを利用, the smartphone path (SP-01)",
+    "iphone": "iPhone, on the smartphone path's choice",
+    "android": "Android, on the smartphone path's choice",
+    "cancel": "戻る, back to the screen before",
+}
+ReaderButton = Annotated[str, _known(BUTTONS, "reader button")]
+
+#: What a flow's record names as done (``FlowRun.do``): a profile's field that names an
+#: action (``upon``, ``after_last``, ``stays_through``, a response's ``action`` and
+#: ``until``, a remedy) must name one, or its rule would wait for an action no flow takes.
+ACTIONS: dict[str, str] = {
+    "card_in": "the patient's card put on the reader",
+    "card_out": "the card taken away",
+    "face": "the patient looks at the camera",
+    "consent": "a consent screen answered",
+    "pin:right": "the card's PIN typed", "pin:wrong": "another PIN typed",
+    "passcode:right": "the staff's visual-confirmation passcode typed",
+    "passcode:wrong": "another passcode typed",
+    "phone_pin:right": "the phone certificate's PIN typed (Android)",
+    "phone_pin:wrong": "another 4-digit code typed (the phone's unlock code)",
+    "staff_confirm": "staff confirm the card's photo is the patient",
+    "staff_phone_away": "the staff's phone taken off the general reader",
+    "usb_cable_out": "the reader's USB cable pulled", "usb_cable_in": "and put back",
+    "lan_out": "the terminal's LAN cable loosened", "lan_in": "and seated again",
+    "line_auth_cut": "line authentication (回線認証) cut",
+    "line_auth_page": "the browser opened at the line-authentication page",
+    "close_browser": "the browser closed",
+    "network_cut": "a replayed network cut begins", "network_restore": "and ends",
+    "router_restart": "the router restarted", "reboot_terminal": "the terminal rebooted",
+    "download_now": "今すぐダウンロード pressed in the management tool",
+    "restart_reader": "the reader restarted", "power_cycle_reader": "the reader power-cycled",
+    "power_on": "the reader switched on",
+    "restart:terminal": "the terminal restarted after pairing",
+    "restart:management_app": "the maker's management app restarted after pairing",
+    "restart:connected_devices": "the devices connected to the terminal restarted",
+}
+#: Actions with a name after the colon: a reader's button (``press:staff``), a terminal
+#: dialog's button as its label reads (``terminal:OK``), where a phone is held or taken from
+#: (``hold_phone:front``, ``phone_away:<general reader>``), the general reader a staff phone
+#: is held on.
+ACTION_FAMILIES: dict[str, str] = {
+    "press": "a reader button", "terminal": "a terminal dialog's button label",
+    "hold_phone": "where the phone is held", "phone_away": "where the phone is taken from",
+    "staff_phone": "the general reader the staff's phone is held on",
+}
+
+
+def check_action(value: str) -> str:
+    """``value`` if it names an action a flow's record can hold, else ValueError."""
+    family, colon, name = value.partition(":")
+    if value in ACTIONS or (colon and family in ACTION_FAMILIES and name.strip() and (
+            family != "press" or name in BUTTONS)):
+        return value
+    if family == "press" and colon:
+        raise ValueError(f"{value!r}: {name!r} is not a known reader button "
+                         f"({', '.join(BUTTONS)})")
+    near = difflib.get_close_matches(value, list(ACTIONS), n=2)
+    raise ValueError(f"{value!r} is not an action a flow takes" + (
+        f" (did you mean {' or '.join(near)}?)" if near else
+        f" ({', '.join(ACTIONS)}; or "
+        + ", ".join(f"{f}:<{what}>" for f, what in ACTION_FAMILIES.items()) + ")"))
+
+
+ActionName = Annotated[str, pydantic.AfterValidator(check_action)]
 
 #: Preconditions a flow check may ask the suite to set up before driving the flow.
 GIVENS: dict[str, str] = {

@@ -40,6 +40,7 @@ import yaml
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
 from harness.loading import Field, load_yaml_model
+from harness.model.screens import Overlay, Shown
 from harness.paths import project_file
 
 INDEX = "screens.yaml"
@@ -96,10 +97,12 @@ class ReferenceEntry(Field):
 
     file: str
     state: str
-    #: The screen class (harness.model.screens.SCREENS) for readers; the dialog for the
-    #: terminal. Free text for a lab's own references.
-    shows: str | None = None
-    overlay: str | None = None
+    #: The screen class (harness.model.screens.SCREENS) for readers; the dialog (or
+    #: ``desktop``) for the terminal. A lab's own screen of no class leaves it out: it is
+    #: then never taken for a class a profile names (a name outside these would be, by no
+    #: rule, and a ``never`` would pass on it).
+    shows: Shown | None = None
+    overlay: Overlay | None = None
     #: Other twin states drawn exactly like this one (a frozen completion screen).
     also: list[str] = []
     #: A dialog's title bar.
