@@ -121,7 +121,20 @@ REFUSED = [
                          "requirements": [{"statement": "s", "source": "s",
                                            "check": {"kind": "manual", "how": "h"}}]},
      "/requirements/0"),
+    # The shared vocabulary's names (harness/model/screens.py): a misspelt one is flagged.
+    ("profile", lambda: _flow_step(no_buttons=["staf"]), "/requirements/0"),
+    ("profile", lambda: _flow_step(stays_through=["card_ot"]), "/requirements/0"),
+    ("profile", lambda: _flow_step(upon="press:staf", within_s=5), "/requirements/0"),
+    ("profile", lambda: _flow_step(screen="frist"), "/requirements/0"),
 ]
+
+
+def _flow_step(**step: Any) -> dict[str, Any]:
+    """A profile with one flow check of one screen step (``first``, changed by ``step``)."""
+    return {"key": "x", "kind": "face_auth_reader", "maker_name": "X", "requirements": [
+        {"id": "AUTH-03", "statement": "s", "source": "s",
+         "check": {"kind": "flow", "flow": "first_screen",
+                   "screens": [{"screen": "first", **step}]}}]}
 
 
 @pytest.mark.parametrize(("kind", "make", "where"), REFUSED)
@@ -131,6 +144,8 @@ def test_the_schemas_refuse_what_the_rig_refuses(kind: str, make: Any, where: st
 
 
 def test_the_schemas_take_what_the_rig_takes() -> None:
+    assert problems(schema("profile"), _flow_step(no_buttons=["staff"], stays_through=[
+        "card_out"], upon="press:smartphone", within_s=5)) == []
     # A deriving file: only what changes; null takes the base's key away.
     assert problems(schema("bench"), {"base": "emulated.yaml", "bench": "b",
                                       "readers": [{"name": "canon", "camera": None}]}) == []

@@ -98,14 +98,20 @@ def _known(table: dict[str, str], what: str):
     return pydantic.AfterValidator(check)
 
 
-ScreenClass = Annotated[str, _known(SCREENS, "screen class")]
-DialogId = Annotated[str, _known(DIALOGS, "terminal dialog")]
+def _enum(table: dict[str, str]) -> pydantic.WithJsonSchema:
+    """The names in the JSON Schema too, so that an editor flags a misspelt one as it is
+    typed (the validator above says so when the file loads)."""
+    return pydantic.WithJsonSchema({"type": "string", "enum": list(table)})
+
+
+ScreenClass = Annotated[str, _enum(SCREENS), _known(SCREENS, "screen class")]
+DialogId = Annotated[str, _enum(DIALOGS), _known(DIALOGS, "terminal dialog")]
 #: What a reference picture may show: a reader's screen class, a terminal dialog, or the
 #: terminal's desktop with no dialog. A name outside these would never match a profile's
 #: step, and a ``never`` or ``no_buttons`` rule would pass on it unseen.
 SHOWN: dict[str, str] = {**SCREENS, **DIALOGS,
                          "desktop": "the terminal's desktop, no dialog open"}
-Shown = Annotated[str, _known(SHOWN, "screen class or terminal dialog")]
+Shown = Annotated[str, _enum(SHOWN), _known(SHOWN, "screen class or terminal dialog")]
 
 #: Buttons of a reader's panel, by the names profiles, suites and hands use (the labels the
 #: notices print are the robot's: harness.model.robot_spec.DEFAULT_BUTTONS).
@@ -116,7 +122,7 @@ BUTTONS: dict[str, str] = {
     "android": "Android, on the smartphone path's choice",
     "cancel": "戻る, back to the screen before",
 }
-ReaderButton = Annotated[str, _known(BUTTONS, "reader button")]
+ReaderButton = Annotated[str, _enum(BUTTONS), _known(BUTTONS, "reader button")]
 
 #: What a flow's record names as done (``FlowRun.do``): a profile's field that names an
 #: action (``upon``, ``after_last``, ``stays_through``, a response's ``action`` and
@@ -174,7 +180,10 @@ def check_action(value: str) -> str:
         + ", ".join(f"{f}:<{what}>" for f, what in ACTION_FAMILIES.items()) + ")"))
 
 
-ActionName = Annotated[str, pydantic.AfterValidator(check_action)]
+ActionName = Annotated[str, pydantic.WithJsonSchema({"type": "string", "anyOf": [
+    {"enum": list(ACTIONS)},
+    {"pattern": f"^(press:({'|'.join(BUTTONS)})|({'|'.join(f for f in ACTION_FAMILIES if f != 'press')}):.+)$"},
+]}), pydantic.AfterValidator(check_action)]
 
 #: Preconditions a flow check may ask the suite to set up before driving the flow.
 GIVENS: dict[str, str] = {
@@ -210,4 +219,4 @@ GIVENS: dict[str, str] = {
     "face_reader_unplugged": "the face-auth reader's USB cable is pulled out of the terminal "
                              "while the pairing is tried, and put back after",
 }
-Given = Annotated[str, _known(GIVENS, "precondition")]
+Given = Annotated[str, _enum(GIVENS), _known(GIVENS, "precondition")]
