@@ -50,8 +50,12 @@ def test_probes_stand_on_both_sides_of_every_edge(profiles: ProfileSet) -> None:
         opens = dt.datetime(night.year, night.month, night.day, h, m, tzinfo=tz)
         assert (opens - EDGE, False) in points, f"nothing judged just before {opens}"
         assert any(d and opens < at <= opens + dt.timedelta(hours=2) for at, d in points)
-    for skipped in check.nightly_except:
-        assert any(not d and at.date() == skipped + dt.timedelta(days=1) for at, d in points)
+    for skipped in [*check.nightly_except, check.nightly_from - dt.timedelta(days=1)]:
+        # Nothing by the morning that night would have closed.
+        h, m = (int(x) for x in check.window.end.split(":"))
+        morning = skipped + dt.timedelta(days=1)
+        assert (dt.datetime(morning.year, morning.month, morning.day, h, m, tzinfo=tz),
+                False) in points, f"the night of {skipped} is not probed"
     assert any(d and at.date() == check.all_day_from and at.hour < 20 for at, d in points)
     assert any(not d and at.date() == check.all_day_from - dt.timedelta(days=1)
                for at, d in points)
@@ -99,6 +103,7 @@ MOVED = {
     "opens at 21:00": {"distribution.nightly_start": "21:00"},
     "closes at 03:00": {"distribution.nightly_end": "03:00"},
     "no night excluded": {"distribution.nightly_except": []},
+    "a night early": {"distribution.nightly_from": "2026-01-18"},
     "all day a day early": {"distribution.all_day_from": "2026-01-30"},
     "manual from 12:00": {"distribution.manual_from": "2026-01-19T12:00:00+09:00"},
 }

@@ -10,7 +10,7 @@ edge is judged at the edge, not sampled near it):
   :data:`FINISH` of its opening; the first and the last night: a terminal switched on
   :data:`LEAD` before the window closes still gets it (within :data:`FINISH` of the close);
 - the morning a night closes: nothing until the next night opens (while nights remain);
-- each excluded night: nothing all night;
+- each excluded night, and the night before the first: nothing all night;
 - the daytime before all-day delivery starts: nothing; its first morning: the upgrade;
 - the manual download a minute before ``manual_from`` (not accepted) and a minute after
   (accepted: ダウンロード依頼の受付).
@@ -138,9 +138,17 @@ def schedule_probes(check: ScheduleCheck) -> tuple[list[DeliveryProbe], list[Man
                            f"the window closes at {check.window.end} on {after}; nothing "
                            f"is distributed in that day's daytime"),)))
     for skipped in check.nightly_except:
-        opens, closes = _opens(check, skipped), _closes(check, skipped)
-        probes.append(DeliveryProbe(opens - EARLY, (
-            Checkpoint(closes, False, f"the night of {skipped} is excluded"),)))
+        probes.append(_dark_night(check, skipped, f"the night of {skipped} is excluded"))
+    # The nights just outside the period: the notice's 「1月19日(月)から配信を開始」 is the
+    # first night's 'not before' (the night after the last is all-day delivery, if it
+    # follows at once).
+    if held:
+        before = check.nightly_from - dt.timedelta(days=1)
+        probes.append(_dark_night(check, before, f"distribution starts on the night of "
+                                                 f"{check.nightly_from}, not {before}"))
+        after = check.nightly_to + dt.timedelta(days=1)
+        if after < check.all_day_from:
+            probes.append(_dark_night(check, after, f"the last night is {check.nightly_to}"))
     # The daytime before all-day delivery starts: nothing; its first morning: delivered.
     eve = check.all_day_from - dt.timedelta(days=1)
     day_start = _at(eve, check.window.end, tz)
@@ -156,6 +164,12 @@ def schedule_probes(check: ScheduleCheck) -> tuple[list[DeliveryProbe], list[Man
               ManualProbe(check.manual_from + MANUAL_EDGE, True,
                           f"manual download is open from {check.manual_from:%Y-%m-%d %H:%M}")]
     return probes, manual
+
+
+def _dark_night(check: ScheduleCheck, night: dt.date, why: str) -> DeliveryProbe:
+    """A night nothing is distributed: on before it opens, nothing by its close."""
+    return DeliveryProbe(_opens(check, night) - EARLY,
+                         (Checkpoint(_closes(check, night), False, why),))
 
 
 def _stamp(t: dt.datetime) -> str:
