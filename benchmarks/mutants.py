@@ -141,6 +141,13 @@ FLOW_ROUTES: dict[str, Route] = {
     "e901_phone": Route(frozenset({"smartphone_button"}), frozenset({
         "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
         "check_failed", "error_901"}), world=((AFTER_REQUEST, "error_901"),)),
+    # ... on the PIN's way (the face does not match) and on the staff's (visual confirmation).
+    "e901_pin": Route(_CARD, frozenset({"face_no_match", "pin_ok", "consent_answer",
+                                        "check_failed", "error_901"}),
+                      world=((AFTER_REQUEST, "error_901"),)),
+    "e901_staff": Route(frozenset({"staff_button"}), frozenset({
+        "passcode_ok", "staff_confirms", "card_in", "consent_answer", "check_failed",
+        "error_901"}), world=((AFTER_REQUEST, "error_901"),)),
     "upgrade_nightly": Route(_CARD, _CHECK_IN | {"check_failed"}),
     "upgrade_data_missing": Route(_CARD, _VISIT | {"check_failed"}),
     # Recorded after the failed check and the restart: a visit that goes through.

@@ -88,8 +88,8 @@ def _source_bench(folder: Path) -> Path:
 
 def _profiles(folder: Path, keep: list[str]) -> Path:
     """The shipped profiles, Panasonic's with only ``keep``, and without their checks on the
-    phone's path (the box has no general reader to pair: E901 on the phone's path is the
-    emulated bench's)."""
+    phone's, the PIN's and the staff's paths (the box has no general reader to pair; E901 on
+    the other paths is the emulated bench's, kept out of the box's time)."""
     out = folder / "profiles"
     out.mkdir()
     for shipped in (ROOT / "vendor_profiles").glob("*.yaml"):
@@ -97,7 +97,8 @@ def _profiles(folder: Path, keep: list[str]) -> Path:
     profile = yaml.safe_load((ROOT / "vendor_profiles/panasonic.yaml").read_text("utf-8"))
     profile["requirements"] = [r for r in profile["requirements"] if r["id"] in keep]
     for requirement in profile["requirements"]:
-        also = [c for c in requirement.get("also", []) if c.get("flow") != "e901_phone"]
+        also = [c for c in requirement.get("also", [])
+                if c.get("flow") not in ("e901_phone", "e901_pin", "e901_staff")]
         requirement.pop("also", None)
         if also:
             requirement["also"] = also

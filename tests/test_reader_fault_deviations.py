@@ -21,6 +21,7 @@ on the default bench.
   (ERR-08, the reader's side).
 - A reader whose check begun with a phone, failing for the upgrade not applied, shows it
   done with no loading circle (E901-02 on the smartphone path).
+- The same on the PIN's and the staff's ways (E901-02's other halves).
 - A reader that takes any four digits as the Android phone's PIN
   (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
 """
@@ -55,6 +56,8 @@ PAIRING: Flow = ("pairing", ("not_paired",))
 LINE_AUTH_CUT: Flow = ("line_auth_cut", ("line_auth_cut",))
 ANDROID: Flow = ("smartphone_android", ("paired",))
 E901_PHONE: Flow = ("e901_phone", ("paired", "upgrade_pending_reboot"))
+E901_PIN: Flow = ("e901_pin", ("upgrade_pending_reboot",))
+E901_STAFF: Flow = ("e901_staff", ("passcode_issued", "upgrade_pending_reboot"))
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -127,6 +130,29 @@ PHONE_CHECK_SHOWN_DONE = (
         "check_ok": "completion", "check_network_error": "error_network",
         "check_failed": "completion"}, "a failed check shown done"),
 )
+
+
+def _own_path(tag: str, entry: str, failed_to: str, why: str) -> tuple[dict[str, Any], ...]:
+    """A way to the check with consent screens and a check of its own (states suffixed
+    ``tag``, entered by ``entry``: ``<state>.<event>``), drawn like the card's, whose failed
+    check goes to ``failed_to``: a reader that treats a failed check differently on one way
+    of identifying the patient."""
+    return (
+        deviation(f"behaviour.states.consent_1{tag}", {"shows": "consent", "like": "consent_1"},
+                  "its own first consent screen"),
+        deviation(f"behaviour.states.consent_2{tag}", {"shows": "consent", "like": "consent_2"},
+                  "its own second consent screen"),
+        deviation(f"behaviour.states.checking_{tag}", {"shows": "checking", "like": "checking"},
+                  "its own check"),
+        deviation(f"behaviour.transitions.{entry}", f"consent_1{tag}", "its consents"),
+        deviation(f"behaviour.transitions.consent_1{tag}", {
+            "consent_answer": f"consent_2{tag}", "card_out": "first"}, "its consents"),
+        deviation(f"behaviour.transitions.consent_2{tag}", {"consent_answer": {
+            "to": f"checking_{tag}", "do": ["request_check"]}, "card_out": "first"}, "its check"),
+        deviation(f"behaviour.transitions.checking_{tag}", {
+            "check_ok": "completion", "check_network_error": "error_network",
+            "check_failed": failed_to}, why),
+    )
 
 
 @attrs.frozen
@@ -219,6 +245,16 @@ FAULTS = {
     "phone-path-e901-shown-done": Fault(
         "usen_almex", PHONE_CHECK_SHOWN_DONE, E901_PHONE,
         {"E901-02": "has no spinner over it"}),
+    # ... and on the PIN's way (Fujitsu: back to the first screen, no loading circle over the
+    # last consent), and on the staff's (Canon: shown done, not しばらくお待ちください).
+    "pin-path-e901-back-to-first": Fault(
+        "fujitsu_japan", _own_path("n", "pin_entry.pin_ok", "first",
+                                   "a failed check on the PIN's way back to first"),
+        E901_PIN, {"E901-02": "has no spinner over it"}),
+    "staff-path-e901-shown-done": Fault(
+        "canon", _own_path("s", "place_card.card_in", "completion",
+                           "a failed check on the staff's way shown done"),
+        E901_STAFF, {"E901-02": "please_wait was not seen after consent"}),
     # The completion screen stays when the card is taken out: on the staff's path too, where
     # the card placed at its step comes out at the end (CON-01, 以降は通常どおり).
     "staff-path-completion-ignores-card-out": Fault(

@@ -208,11 +208,22 @@ def drive_pin_lock_staff(run: FlowRun, plan: Plan) -> None:
 
 
 def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
+    if not _staff_to_card(run, wrong=WRONG_PASSCODES):
+        return
+    card_in(run)
+    answer_consents(run)
+    end_visit(run)
+
+
+def _staff_to_card(run: FlowRun, wrong: int = 0) -> bool:
+    """The staff's path to where the card is placed: the staff button, ``wrong`` wrong
+    passcodes, the right one, the photo confirmed. False when the reader did not ask for
+    the passcode."""
     run.wait_for("first", 30)
     run.hold(2)
     run.do("press:staff", lambda: run.hands.press(run.reader, "staff"))
     if not run.wait_for("staff_passcode", 10):
-        return
+        return False
     code = run.passcode or ""
     # Wrong passcodes of the same length first (AUTH-05: each refused, the second as much as
     # the first), then the right one; each typed on the passcode screen, the staff button
@@ -221,15 +232,13 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
         _to_passcode(run)
         run.hands.passcode(run.reader, typed)
 
-    _wrong_first("passcode", enter, run, code, tries=WRONG_PASSCODES)
+    _wrong_first("passcode", enter, run, code, tries=wrong)
     _to_passcode(run)
     run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
     run.do("staff_confirm", lambda: run.hands.staff_confirm(run.reader))
     run.wait_for("place_card", 10)
-    card_in(run)
-    answer_consents(run)
-    end_visit(run)
+    return True
 
 
 #: AUTH-05: wrong passcodes typed before the right one. Two: a reader that refuses only the
@@ -528,13 +537,28 @@ def drive_e901(run: FlowRun, plan: Plan) -> None:
     if run.last is not None and run.last.shows == "face_auth":
         run.do("face", lambda: run.hands.face(run.reader, matches=True))
         run.wait_change(10)
-    _answer_consents_reading(run)
-    if not run.wait_dialog("check_error_1", 30, step_s=DIALOG_LOOK_S):
-        end_visit(run)
+    _e901_check_fails(run)
+
+
+def drive_e901_pin(run: FlowRun, plan: Plan) -> None:
+    """E901 on the PIN path (the unattended mode's other way: the face does not match, the
+    card's PIN is typed), then as :func:`drive_e901`. The notice's reader behaviour is the
+    check's end, whichever way the patient was identified."""
+    if not run.wait_for("first", 30):
         return
-    run.hold(STAFF_DELAY_S, step_s=STAFF_LOOK_S, during={
-        STAFF_DELAY_S / 3: ("card_out", lambda: run.hands.card_out(run.reader))})
-    _e901_dialogs_closed(run)
+    card_in(run)
+    run.do("face", lambda: run.hands.face(run.reader, matches=False))
+    run.wait_for("pin_entry", 10)
+    if _enter_pin(run, right=True):
+        _e901_check_fails(run)
+
+
+def drive_e901_staff(run: FlowRun, plan: Plan) -> None:
+    """E901 on the staff's path (AUTH-05, visual confirmation: the passcode, the photo
+    compared, the card placed), then as :func:`drive_e901`."""
+    if _staff_to_card(run):
+        card_in(run)
+        _e901_check_fails(run)
 
 
 def drive_e901_phone(run: FlowRun, plan: Plan) -> None:
@@ -542,13 +566,20 @@ def drive_e901_phone(run: FlowRun, plan: Plan) -> None:
     with a phone as much as with a card): an iPhone held where the maker's procedure says,
     each consent answered, the first dialog, the reader watched for STAFF_DELAY_S (no card
     to take out), OK, the second dialog, OK, the reader's 901."""
-    if not _phone_check_in(run, plan, "iphone"):
-        return
+    if _phone_check_in(run, plan, "iphone"):
+        _e901_check_fails(run, card=False)
+
+
+def _e901_check_fails(run: FlowRun, *, card: bool = True) -> None:
+    """From the first consent screen: each answered (the terminal looked at before each
+    answer), the first dialog, the reader watched for STAFF_DELAY_S (the card, if any,
+    taken out a third of the way in), OK, the second dialog, OK, the reader's 901."""
     _answer_consents_reading(run)
     if not run.wait_dialog("check_error_1", 30, step_s=DIALOG_LOOK_S):
-        end_visit(run, take_card=False)
+        end_visit(run, take_card=card)
         return
-    run.hold(STAFF_DELAY_S, step_s=STAFF_LOOK_S)
+    run.hold(STAFF_DELAY_S, step_s=STAFF_LOOK_S, during={
+        STAFF_DELAY_S / 3: ("card_out", lambda: run.hands.card_out(run.reader))} if card else None)
     _e901_dialogs_closed(run)
 
 
@@ -741,6 +772,8 @@ DRIVERS: dict[str, Driver] = {
     "pairing": drive_pairing,
     "e901": drive_e901,
     "e901_phone": drive_e901_phone,
+    "e901_pin": drive_e901_pin,
+    "e901_staff": drive_e901_staff,
     "reboot_then_check": drive_reboot_then_check,
     "upgrade_nightly": drive_upgrade_nightly,
     "upgrade_manual": drive_upgrade_manual,
@@ -764,7 +797,7 @@ DRIVERS: dict[str, Driver] = {
 #: no first screen is expected of the reader.
 FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_power"}
 #: Flows that watch the terminal's monitor as well (its dialogs).
-WITH_DIALOGS = {"e901", "e901_phone", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
+WITH_DIALOGS = {"e901", "e901_phone", "e901_pin", "e901_staff", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
                 "network_error", "line_auth_cut", "line_auth_page", "network_recovery",
                 "network_renewal"}

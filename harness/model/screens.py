@@ -56,6 +56,8 @@ DIALOGS: dict[str, str] = {
 Flow = Literal[
     "e901",
     "e901_phone",
+    "e901_pin",
+    "e901_staff",
     "reboot_then_check",
     "upgrade_nightly",
     "upgrade_manual",
