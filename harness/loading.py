@@ -214,10 +214,24 @@ def _read_text(path: Path, raw: bytes | None = None) -> str:
         raise BadInput(shown, line, "", "not UTF-8 text") from None
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _bad_timestamp(node: yaml.ScalarNode) -> str:
+    """What is wrong with a value YAML reads as a date (``2026-02-30``), or "": PyYAML's
+    constructor raises a bare ValueError on a date the calendar lacks, with no line."""
+    try:
+        yaml.constructor.SafeConstructor().construct_yaml_timestamp(node)
+    except (ValueError, OverflowError) as exc:
+        return f"not a date the calendar has ({exc})"
+    return ""
+
+
 def _check_node(root: yaml.Node, shown: str) -> None:
     """Refuse a composed document that is nested too deep, expands too far through its
-    aliases, refers to itself, or repeats a key of a mapping. Walked without recursion; a
-    node reached twice is an alias (the composer shares the anchored node)."""
+    aliases, refers to itself, repeats a key of a mapping or holds a date the calendar
+    lacks. Walked without recursion; a node reached twice is an alias (the composer shares
+    the anchored node)."""
     problems: list[BadInput] = []
     # Depth and duplicate keys, each node once (an anchored node is checked where defined).
     seen: set[int] = set()
@@ -245,10 +259,15 @@ def _check_node(root: yaml.Node, shown: str) -> None:
                 stack.append((value, depth + 1, path + (k,)))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend([(item, depth + 1, (*path, i)) for i, item in enumerate(node.value)])
+        elif node.tag == _TIMESTAMP:
+            problem = _bad_timestamp(node)
+            if problem:
+                problems.append(BadInput(shown, node.start_mark.line + 1, _field_name(path),
+                                         problem))
     if len(seen) > MAX_NODES:
         raise BadInput(shown, None, "", f"more than {MAX_NODES} values")
-    if problems:
-        raise BadInput.of(problems)
+    if problems:  # in the file's order (the walk takes a mapping's last value first)
+        raise BadInput.of(sorted(problems, key=lambda p: p.line or 0))
     if not aliased:  # every node once: what was walked is what the data will be
         return
     # Expanded size: children's sizes first, each shared node counted where it is used.

@@ -1,0 +1,62 @@
+"""Bad input the second hunt found: each is exit 2 on the command line, one message per
+problem as ``file:line: field: problem`` naming the file the user wrote, never a traceback.
+
+- YAML dates the calendar lacks (a bench's clock, a profile's schedule).
+- A face-auth maker with no profile for ``scan`` and ``probe`` (as ``certify`` says it).
+- The lab's list of designated general readers naming a model the profiles do not know.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flow_helpers import DEFAULT_BENCH
+
+from harness.cli import main
+from harness.model.profiles import default_profiles_dir
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    """The command line in-process: its exit code and its message's lines (the command's
+    prefix taken off the first)."""
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    return code, err.removeprefix(f"onshi-rig {argv[0]}: ").splitlines()
+
+
+def bench(tmp_path: Path, text: str, name: str = "bench.yaml") -> Path:
+    """A bench file on the emulated bench: ``text`` below its ``base`` and ``bench``
+    lines (so the file's line 3 is ``text``'s first)."""
+    path = tmp_path / name
+    path.write_text(f"base: {DEFAULT_BENCH}\nbench: t\n{text}", encoding="utf-8")
+    return path
+
+
+def test_a_clock_start_the_calendar_lacks_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "clock:\n  start: 2026-02-30T08:30:00+09:00\n"
+                           "power_on:\n  - wait_s: 2026-13-01\n")
+    code, lines = run(capsys, "pcscd-config", "--bench", str(path))
+    assert code == 2
+    assert lines == [
+        f"{path}:4: clock.start: not a date the calendar has (day is out of range for month)",
+        f"{path}:6: power_on[0].wait_s: not a date the calendar has (month must be in 1..12)"]
+
+
+def test_a_profile_date_the_calendar_lacks_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    atlas = folder / "atlas.yaml"
+    text = atlas.read_text("utf-8")
+    line = text[:text.index("nightly_from: 2026-01-19")].count("\n") + 1
+    atlas.write_text(text.replace("nightly_from: 2026-01-19", "nightly_from: 2026-13-19"),
+                     "utf-8")
+    code, lines = run(capsys, "catalogue", "--profiles", str(folder))
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith(f"{atlas}:{line}: ")
+    assert lines[0].endswith(".nightly_from: not a date the calendar has (month must be in "
+                             "1..12)")
