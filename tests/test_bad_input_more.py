@@ -60,3 +60,14 @@ def test_a_profile_date_the_calendar_lacks_is_bad_input(
     assert len(lines) == 1 and lines[0].startswith(f"{atlas}:{line}: ")
     assert lines[0].endswith(".nightly_from: not a date the calendar has (month must be in "
                              "1..12)")
+
+
+@pytest.mark.parametrize("command", [["scan"], ["probe", "--reader", "sony-rc-s300-s1"]])
+def test_every_face_auth_maker_without_a_profile_is_named(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "readers:\n  - name: canon\n    maker: cannon\n"
+                           "  - name: atlas\n    maker: atlass\n")
+    code, lines = run(capsys, *command, "--bench", str(path))
+    assert code == 2
+    assert [line.split(" has no")[0] for line in lines] == [
+        f"{path}:5: readers[1].maker: 'cannon'", f"{path}:7: readers[4].maker: 'atlass'"]
