@@ -71,3 +71,18 @@ def test_every_face_auth_maker_without_a_profile_is_named(
     assert code == 2
     assert [line.split(" has no")[0] for line in lines] == [
         f"{path}:5: readers[1].maker: 'cannon'", f"{path}:7: readers[4].maker: 'atlass'"]
+
+
+def test_a_designated_model_the_profiles_do_not_know_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "general_reader_rules:\n  designated:\n"
+                           "    panasonic:\n      - {maker: Sony, model: RC-S999}\n"
+                           "    atlas:\n      - {maker: Sony, model: RC-S300/S1}\n"
+                           "      - {maker: Sonny, model: RC-S300/S1}\n")
+    code, lines = run(capsys, "scan", "--bench", str(path))
+    assert code == 2
+    assert [line.split(" (verified")[0] for line in lines] == [
+        f"{path}:6: general_reader_rules.designated.panasonic.0: Sony RC-S999 is not a "
+        "verified model",
+        f"{path}:9: general_reader_rules.designated.atlas.1: Sonny RC-S300/S1 is not a "
+        "verified model"]
