@@ -8,6 +8,7 @@ Every user-written file (bench, profile, device behaviour, card) goes through
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ import pydantic
 import yaml
 
 from harness.errors import BadInput
+from harness.paths import LINK_LOOP, resolved
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -119,6 +121,7 @@ def file_stamp(path: Path) -> Stamp:
 def _stamped(path: Path) -> tuple[Stamp, bytes]:
     """The stamp and the bytes it was made of: at most one byte more than a file the rig
     reads may hold (a file that grows, or a device that never ends, is not read whole)."""
+    # Opened before resolved: a link loop is then an OSError, which callers handle.
     with path.open("rb") as handle:
         raw = handle.read(MAX_BYTES + 1)
     return (str(path.resolve()), hashlib.blake2b(raw, digest_size=16).hexdigest()), raw
@@ -161,6 +164,8 @@ def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
     except IsADirectoryError:
         raise BadInput(shown, None, "", f"a folder, not {what}") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BadInput(shown, None, "", LINK_LOOP) from None
         raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
 
 
@@ -358,7 +363,10 @@ def layered_stamp(path: Path) -> tuple[Stamp, ...] | None:
         if not isinstance(data["base"], str):
             return None
         # As _read_layered follows it: from the folder of the path as given (a link's).
-        path = (path.parent / data["base"]).resolve()
+        try:
+            path = resolved(path.parent / data["base"])
+        except BadInput:
+            return None
     return None
 
 
@@ -384,7 +392,10 @@ def _read_layered(path: Path, top: Path,
     inside = "" if path is top else f" (in {path})"
     if not isinstance(base_ref, str) or not base_ref.strip():
         raise fault(f"a file name, not {type(base_ref).__name__} {base_ref!r}{inside}")
-    base_path = (path.parent / base_ref).resolve()
+    try:
+        base_path = resolved(path.parent / base_ref)
+    except BadInput as exc:
+        raise fault(f"{base_ref}: {exc.problem}{inside}") from None
     here = [*chain, path.resolve()]
     if base_path in here:
         names = " -> ".join(str(p) for p in [*here, base_path])

@@ -86,3 +86,27 @@ def test_a_designated_model_the_profiles_do_not_know_is_bad_input(
         "verified model",
         f"{path}:9: general_reader_rules.designated.atlas.1: Sonny RC-S300/S1 is not a "
         "verified model"]
+
+
+LOOP = "a loop of symbolic links (a link that leads back to itself)"
+
+
+@pytest.mark.parametrize("command", ["scan", "pcscd-config"])
+def test_a_bench_its_base_or_its_twin_that_is_a_link_loop_is_bad_input(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop.name)
+    twin = bench(tmp_path, "readers:\n  - name: canon\n    emulate: loop.yaml\n", "twin.yaml")
+    based = tmp_path / "based.yaml"
+    based.write_text("base: loop.yaml\nbench: t\n", "utf-8")
+    for path, expected in [(loop, f"{loop}: {LOOP}"),
+                           (twin, f"{twin}:5: readers[canon].emulate: loop.yaml: {LOOP}"),
+                           (based, f"{based}:1: base: loop.yaml: {LOOP}")]:
+        assert run(capsys, command, "--bench", str(path)) == (2, [expected])
+
+
+def test_certify_names_a_bench_that_is_a_link_loop(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop.name)
+    assert run(capsys, "certify", "--plan", "--bench", str(loop)) == (2, [f"{loop}: {LOOP}"])

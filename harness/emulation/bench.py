@@ -33,10 +33,11 @@ from harness.errors import BadInput, RigError
 from harness.model.bench_spec import ROUTER, BenchSpec, Camera, Reader
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
+from harness.paths import resolved
 
 
 def _resolve(bench_path: Path, ref: str) -> Path:
-    return (bench_path.parent / ref).resolve()
+    return resolved(bench_path.parent / ref)
 
 
 def _free_udp_port() -> int:
@@ -52,7 +53,11 @@ def _bcd(version: str) -> int:
 
 
 def _behaviour_file(bench_path: Path, who: str, ref: str) -> Path:
-    path = _resolve(bench_path, ref)
+    try:
+        path = _resolve(bench_path, ref)
+    except BadInput as exc:
+        raise BadInput(str(bench_path), None, f"{who}.emulate", f"{ref}: {exc.problem}"
+                       ) from None
     if not path.exists():
         raise BadInput(str(bench_path), None, f"{who}.emulate", f"no behaviour file {ref}")
     return path
