@@ -112,11 +112,24 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_OK if result.conforms else EXIT_VIOLATION
 
 
+def _folder_to_write(option: str, path: Path) -> None:
+    """``option``'s folder can be written (it is one, or can be made): else one line of bad
+    input before any work, not an OSError from deep inside the writing."""
+    from harness.arguments import writable_folder
+
+    try:
+        writable_folder(str(path))
+    except argparse.ArgumentTypeError as exc:
+        raise RigError(f"{option} {exc}") from None
+
+
 def cmd_pcscd_config(args: argparse.Namespace) -> int:
     from harness.bench import check_bench_file, default_bench_path
     from harness.emulation.bench import load_twins, vpcd_slots
     from harness.emulation.pcscd import SYSTEM_READER_CONF, reader_conf, write_reader_conf
 
+    if args.dir is not None:
+        _folder_to_write("--dir", args.dir)
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
     if spec.kind != "emulated":
@@ -149,6 +162,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from harness.emulation.vpcd_cards import insert_shown, need_pcscd
     from harness.paths import project_file
 
+    if args.hardware is not None:
+        _folder_to_write("--hardware", args.hardware)
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
     if spec.kind != "emulated":

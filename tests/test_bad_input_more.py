@@ -110,3 +110,13 @@ def test_certify_names_a_bench_that_is_a_link_loop(
     loop = tmp_path / "loop.yaml"
     loop.symlink_to(loop.name)
     assert run(capsys, "certify", "--plan", "--bench", str(loop)) == (2, [f"{loop}: {LOOP}"])
+
+
+@pytest.mark.parametrize("command", [["pcscd-config", "--dir"], ["emulate", "--hardware"]])
+def test_a_file_given_for_a_folder_to_write_is_bad_input(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x", "utf-8")
+    assert run(capsys, *command, str(plain)) == (2, [f"{command[1]} {plain}: a file, not a "
+                                                     "folder"])
+    assert plain.read_text("utf-8") == "x"
