@@ -120,3 +120,17 @@ def test_a_file_given_for_a_folder_to_write_is_bad_input(
     assert run(capsys, *command, str(plain)) == (2, [f"{command[1]} {plain}: a file, not a "
                                                      "folder"])
     assert plain.read_text("utf-8") == "x"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("clock:\n  start: 9999-12-31T23:59:59+09:00\n",
+     "4: clock.start: a year from 2000 to 2100, not 9999"),
+    ("clock:\n  start: 1970-01-01T00:00:00+09:00\n",
+     "4: clock.start: a year from 2000 to 2100, not 1970"),
+    ("power_on:\n  - switch_on: [terminal]\n    wait_s: 1e12\n",
+     "5: power_on[0].wait_s: Input should be less than or equal to 86400"),
+])
+def test_a_value_that_would_overflow_the_run_is_bad_input_up_front(
+        text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, text)
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [f"{path}:{expected}"])
