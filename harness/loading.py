@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
-from harness.errors import BadInput
+from harness.errors import BadInput, RigError
 from harness.paths import LINK_LOOP, resolved
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -408,11 +408,48 @@ def _read_layered(path: Path, top: Path,
     if twice:  # merging on names would fold them into one silently
         raise BadInput.of([BadInput(str(path), line_of(lines, loc), _field_name(loc),
                                     f"names used twice: {name}") for loc, name in twice])
-    base, _ = _read_layered(base_path, top, here)
+    base, base_lines = _read_layered(base_path, top, here)
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
     merged = deep_merge(base, data)
-    return merged, _lines_in_merged(lines, data, merged)
+    out = LayeredLines(_lines_in_merged(lines, data, merged))
+    # The nearest file that writes a key is where its mistake is; a shipped file is not
+    # one the user can fix, so its keys are left to the file deriving from it.
+    out.below.update(getattr(base_lines, "below", {}))
+    if not _shipped(base_path):
+        out.below.update({loc: (str(base_path), line) for loc, line in base_lines.items()})
+    return merged, out
+
+
+class LayeredLines(dict[tuple[Any, ...], int]):
+    """A layered file's own line map, and in ``below`` the lines of the keys its base
+    files write (file, line): a mistake that is a base's is named at the base's line."""
+
+    def __init__(self, own: dict[tuple[Any, ...], int]) -> None:
+        super().__init__(own)
+        self.below: dict[tuple[Any, ...], tuple[str, int]] = {}
+
+
+def _shipped(path: Path) -> bool:
+    from harness.paths import data_root
+
+    try:
+        return path.is_relative_to(resolved(data_root()))
+    except RigError:  # installed without its data: nothing is shipped
+        return False
+
+
+def place_of(where: str, lines: dict[tuple[Any, ...], int],
+             loc: tuple[Any, ...]) -> tuple[str, int | None]:
+    """The file and line of ``loc``: ``where``'s own, unless a base file the user wrote
+    holds more of ``loc`` (the mistake is on its line)."""
+    below = getattr(lines, "below", {})
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            return where, lines[loc[:n]]
+        if loc[:n] in below:
+            return below[loc[:n]]
+    return where, line_of(lines, ())
 
 
 def _names_twice(data: Any, at: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
@@ -528,7 +565,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
                 # The cross-check's own path where the data lacks it (a merged base's item).
                 field = _field_name(full if len(full) >= len(loc) + len(sub) else
                                     (*loc, *sub))
-                found.append(BadInput(where, line_of(lines, full), field, msg))
+                found.append(BadInput(*place_of(where, lines, full), field, msg))
             continue
         if loc in places:  # a union's other branches, failing at the same place
             continue
@@ -540,7 +577,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
             msg = "required field is missing"
         elif err["type"] == "finite_number":
             msg = "a finite number, not infinity or nan"
-        found.append(BadInput(where, line_of(lines, loc), _field_name(loc), msg))
+        found.append(BadInput(*place_of(where, lines, loc), _field_name(loc), msg))
     if len(found) > MAX_LISTED:
         more = len(found) - MAX_LISTED
         found = found[:MAX_LISTED] + [BadInput(where, None, "", f"and {more} more problems")]

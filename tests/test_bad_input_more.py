@@ -134,3 +134,17 @@ def test_a_value_that_would_overflow_the_run_is_bad_input_up_front(
         text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = bench(tmp_path, text)
     assert run(capsys, "scan", "--bench", str(path)) == (2, [f"{path}:{expected}"])
+
+
+def test_a_mistake_in_a_middle_base_file_is_named_at_its_own_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    middle = bench(tmp_path, "\n\n\ndescripton: a typo\nreaders:\n  - name: canon\n"
+                             "    usb: {path: '9-x'}\n", "middle.yaml")
+    top = tmp_path / "top.yaml"
+    top.write_text("base: middle.yaml\nbench: top\nreaders:\n  - name: atlas\n"
+                   "    usb: {path: '8-y'}\n", "utf-8")
+    code, lines = run(capsys, "scan", "--bench", str(top))
+    assert code == 2
+    assert sorted(line.split(": not a USB")[0] for line in lines) == [
+        f"{middle}:6: descripton: unknown field (a typo?)",
+        f"{middle}:9: readers[1].usb.path", f"{top}:5: readers[4].usb.path"]
