@@ -148,3 +148,29 @@ def test_a_mistake_in_a_middle_base_file_is_named_at_its_own_line(
     assert sorted(line.split(": not a USB")[0] for line in lines) == [
         f"{middle}:6: descripton: unknown field (a typo?)",
         f"{middle}:9: readers[1].usb.path", f"{top}:5: readers[4].usb.path"]
+
+
+def test_a_deviation_is_named_at_its_own_entry_the_terminals_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "terminal:\n  deviations:\n"
+                           "    - {change: upgrade.aplies_at, to: install}\n"
+                           "    - {change: passcode_digits, to: -3}\n"
+                           "readers:\n  - name: canon\n    deviations:\n"
+                           "      - {change: behaviour.start.seconds, to: 40}\n"
+                           "      - {change: behaviour.start.secnds, to: 40}\n"
+                           "      - {change: behaviour.start.auto, to: sometimes}\n")
+    code, lines = run(capsys, "pcscd-config", "--bench", str(path))
+    assert code == 2
+    assert [line.split(": ", 2)[0:2] for line in lines] == [
+        [f"{path}:5", "terminal.deviations[0]"], [f"{path}:6", "terminal.deviations[1]"],
+        [f"{path}:11", "readers[canon].deviations[1]"],
+        [f"{path}:12", "readers[canon].deviations[2]"]]
+    assert "upgrade.aplies_at: unknown field (a typo?) (oqs-terminal.yaml as deviated)" in \
+        lines[0]
+
+
+def test_a_missing_terminal_behaviour_file_is_named_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "terminal:\n  emulate: nosuch-terminal.yaml\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:4: terminal.emulate: no behaviour file nosuch-terminal.yaml"])
