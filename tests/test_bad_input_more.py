@@ -174,3 +174,22 @@ def test_a_missing_terminal_behaviour_file_is_named_at_its_line(
     path = bench(tmp_path, "terminal:\n  emulate: nosuch-terminal.yaml\n")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (
         2, [f"{path}:4: terminal.emulate: no behaviour file nosuch-terminal.yaml"])
+
+
+@pytest.mark.parametrize("name", ["certification.html", "evidence/new.html"])
+def test_diff_html_into_a_sealed_run_folder_is_refused(
+        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.manifest import check_manifest, write_manifest
+
+    run_dir = tmp_path / "run"
+    (run_dir / "evidence").mkdir(parents=True)
+    (run_dir / "certification.html").write_text("<p>the run's own</p>", "utf-8")
+    write_manifest(run_dir)
+    target = run_dir / name
+    code, lines = run(capsys, "report", "diff", str(run_dir), str(run_dir), "--html",
+                      str(target))
+    assert code == 2
+    assert lines == [f"--html {target}: inside the sealed run folder {run_dir} (it has "
+                     "manifest.sha256); writing there would change the run: give a file "
+                     "outside it"]
+    assert check_manifest(run_dir).ok
