@@ -16,6 +16,7 @@ from flow_helpers import DEFAULT_BENCH
 
 from harness.cli import main
 from harness.model.profiles import default_profiles_dir
+from harness.paths import project_file
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
@@ -193,3 +194,21 @@ def test_diff_html_into_a_sealed_run_folder_is_refused(
                      "manifest.sha256); writing there would change the run: give a file "
                      "outside it"]
     assert check_manifest(run_dir).ok
+
+
+@pytest.mark.parametrize(("auth", "sign"), [("12a4", "AB"), ("12", "ABCDEFGHIJKLMNOPQ")])
+def test_a_card_pin_the_card_could_not_have_is_bad_input_without_its_value(
+        auth: str, sign: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    card = tmp_path / "card.yaml"
+    card.write_text(f"base: {project_file('fixtures/cards/mynumber-card.yaml')}\nname: c\n"
+                    "applets:\n  - name: jpki\n    pins:\n"
+                    f"      - {{name: auth_pin, fid: '0018', value: '{auth}', tries: 3}}\n"
+                    f"      - {{name: sign_pin, fid: '001B', value: '{sign}', tries: 5}}\n",
+                    "utf-8")
+    code, lines = run(capsys, "probe", "--reader", "sony-rc-s300-s1", "--card", str(card))
+    assert code == 2
+    assert lines == [
+        f"{card}:6: applets[0].pins[0].value: the authentication PIN must be 4 digits",
+        f"{card}:7: applets[0].pins[1].value: the signature PIN must be 6 to 16 characters"]
+    shown = [line.removeprefix(f"{card}:") for line in lines]  # its folder may hold digits
+    assert not any(auth in line or sign in line for line in shown)
