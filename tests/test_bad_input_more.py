@@ -212,3 +212,11 @@ def test_a_card_pin_the_card_could_not_have_is_bad_input_without_its_value(
         f"{card}:7: applets[0].pins[1].value: the signature PIN must be 6 to 16 characters"]
     shown = [line.removeprefix(f"{card}:") for line in lines]  # its folder may hold digits
     assert not any(auth in line or sign in line for line in shown)
+
+
+def test_a_folder_given_as_a_twin_is_named_at_its_emulate_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "twins").mkdir()
+    path = bench(tmp_path, "readers:\n  - name: canon\n    emulate: twins\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:5: readers[canon].emulate: twins is a folder, not a behaviour file"])

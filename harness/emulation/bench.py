@@ -60,6 +60,9 @@ def _behaviour_file(bench_path: Path, who: str, ref: str) -> Path:
     except BadInput as exc:
         raise BadInput(str(bench_path), None, f"{who}.emulate", f"{ref}: {exc.problem}"
                        ) from None
+    if path.is_dir():  # else the loader names the folder, not the bench line that gave it
+        raise BadInput(str(bench_path), None, f"{who}.emulate",
+                       f"{ref} is a folder, not a behaviour file")
     if not path.exists():
         raise BadInput(str(bench_path), None, f"{who}.emulate", f"no behaviour file {ref}")
     return path
