@@ -553,8 +553,14 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
               lines: dict[tuple[Any, ...], int]) -> list[BadInput]:
     found: list[BadInput] = []
     places: set[tuple[Any, ...]] = set()
-    for err in exc.errors():
-        loc = _data_loc(data, err["loc"], missing=err["type"] == "missing")
+    errors = exc.errors()
+    data_locs = [_data_loc(data, e["loc"], missing=e["type"] == "missing") for e in errors]
+    for err, loc in zip(errors, data_locs, strict=True):
+        if err["type"].endswith("_type") and any(
+                len(other) > len(loc) and other[:len(loc)] == loc for other in data_locs):
+            # A union's other branch ("a valid string" for an inline mapping): the problems
+            # inside the value are the ones to fix.
+            continue
         tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
         if err["type"] in ("union_tag_invalid", "union_tag_not_found") and tag:
             loc = _data_loc(data, (*loc, tag), missing=True)  # the tag's own line

@@ -220,3 +220,20 @@ def test_a_folder_given_as_a_twin_is_named_at_its_emulate_line(
     path = bench(tmp_path, "readers:\n  - name: canon\n    emulate: twins\n")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (
         2, [f"{path}:5: readers[canon].emulate: twins is a folder, not a behaviour file"])
+
+
+@pytest.mark.parametrize(("inline", "expected"), [
+    ("quad: [[x, 187.81], [1453.48, 141.74], [1446.85, 688.29], [607.35, 669.7]], "
+     "frame_size: [1920, 1080], screen_size: [1024, 600]",
+     "calibration.quad[0][0]: Input should be a valid number, unable to parse string as a "
+     "number"),
+    ("quad: [[571.62, 187.81], [1453.48, 141.74], [1446.85, 688.29], [607.35, 669.7]], "
+     "frame_size: [1920, 1080], screen_sise: [1024, 600]",
+     "calibration.screen_sise: unknown field (a typo?)"),
+])
+def test_an_inline_calibration_names_only_its_own_problem(
+        inline: str, expected: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, f"cameras:\n  - name: cam-canon\n    calibration: {{{inline}}}\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:5: cameras[1].{expected}"])
