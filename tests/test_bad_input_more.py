@@ -237,3 +237,14 @@ def test_an_inline_calibration_names_only_its_own_problem(
     path = bench(tmp_path, f"cameras:\n  - name: cam-canon\n    calibration: {{{inline}}}\n")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (
         2, [f"{path}:5: cameras[1].{expected}"])
+
+
+def test_a_learnt_region_out_of_range_says_why_without_pydantics_help_link() -> None:
+    from harness.cli_vision import _parse_region
+    from harness.errors import RigError
+
+    with pytest.raises(RigError) as caught:
+        _parse_region("a:match:1,2,-3,4", (1024, 600))
+    assert str(caught.value) == (
+        "--region 'a:match:1,2,-3,4': expected NAME:KIND:X,Y,W,H (KIND: match, mask or "
+        "spinner) (needs x >= 0, y >= 0 and a positive width and height)")
