@@ -34,7 +34,7 @@ from harness.loading import (
 from harness.model.bench_spec import ROUTER, BenchSpec, PowerLink, PowerStep, Reader
 from harness.model.clock import Clock, RealClock, VirtualClock
 from harness.model.timeline import Timeline
-from harness.paths import project_file
+from harness.paths import project_file, resolved
 from harness.protocols import FrameSource, NetworkMonitor, PcscService, PowerRelay, UsbBus
 
 if TYPE_CHECKING:
@@ -401,7 +401,7 @@ def load_bench_spec(path: Path) -> BenchSpec:
     file's bytes change). The files it bases itself on are taken as they were first read."""
     path = Path(path)  # as the user wrote it: messages name it so
     try:
-        key = (path.resolve(), hashlib.sha256(read_head(path, MAX_BYTES + 1)).hexdigest())
+        key = (resolved(path), hashlib.sha256(read_head(path, MAX_BYTES + 1)).hexdigest())
     except (OSError, BadInput):  # missing or unreadable: the loader says so, named
         return _read_bench_spec(path)
     if key not in _SPECS:

@@ -150,8 +150,9 @@ def hold_bench(path: str | Path, *, wait_s: float = 0.0,
                say: Callable[[str], None] = _stderr) -> Iterator[None]:
     """Hold the bench of bench file ``path`` (see the module's text) while the block runs."""
     from harness.bench import load_bench_spec
+    from harness.paths import resolved
 
-    path = Path(path).resolve()
+    path = resolved(Path(path))
     if _held_by_ancestor(path):
         yield
         return

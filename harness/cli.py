@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from harness.devices.jpki_probe import ProbeReport
     from harness.emulation.card import FileSystemCard
     from harness.model.bench_spec import BenchSpec
+    from harness.model.profiles import ProfileSet
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 #: certify: nothing failed, but bench faults left requirements not run (the run is not a pass).
@@ -83,12 +84,25 @@ def _profiles_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _profiled_bench(args: argparse.Namespace) -> ProfileSet:
+    """``--profiles`` loaded, once each face-auth reader of ``--bench`` is known to have
+    its maker's profile among them (as certify checks)."""
+    from harness.bench import default_bench_path, load_bench_spec
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.scan import check_makers
+
+    folder = args.profiles or default_profiles_dir()
+    profiles = ProfileSet.load(folder)
+    path = args.bench or default_bench_path()
+    check_makers(path, load_bench_spec(path), profiles, folder)
+    return profiles
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     from harness.bench import Bench
-    from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.scan import format_table, scan
 
-    profiles = ProfileSet.load(args.profiles or default_profiles_dir())
+    profiles = _profiled_bench(args)
     with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
         result = scan(bench, profiles)
     if args.json:
@@ -98,11 +112,24 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_OK if result.conforms else EXIT_VIOLATION
 
 
+def _folder_to_write(option: str, path: Path) -> None:
+    """``option``'s folder can be written (it is one, or can be made): else one line of bad
+    input before any work, not an OSError from deep inside the writing."""
+    from harness.arguments import writable_folder
+
+    try:
+        writable_folder(str(path))
+    except argparse.ArgumentTypeError as exc:
+        raise RigError(f"{option} {exc}") from None
+
+
 def cmd_pcscd_config(args: argparse.Namespace) -> int:
     from harness.bench import check_bench_file, default_bench_path
     from harness.emulation.bench import load_twins, vpcd_slots
     from harness.emulation.pcscd import SYSTEM_READER_CONF, reader_conf, write_reader_conf
 
+    if args.dir is not None:
+        _folder_to_write("--dir", args.dir)
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
     if spec.kind != "emulated":
@@ -135,6 +162,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from harness.emulation.vpcd_cards import insert_shown, need_pcscd
     from harness.paths import project_file
 
+    if args.hardware is not None:
+        _folder_to_write("--hardware", args.hardware)
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
     if spec.kind != "emulated":
@@ -213,13 +242,12 @@ def _scale_arg(text: str) -> float:
 def cmd_probe(args: argparse.Namespace) -> int:
     from harness.bench import Bench
     from harness.devices.jpki_probe import probe_pcsc
-    from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.model.wiring import verified_model
     from harness.scan import scan
 
     shortcuts = {"card": "fixtures/cards/mynumber-card.yaml",
                  "phone": "fixtures/cards/mynumber-phone.yaml"}
-    profiles = ProfileSet.load(args.profiles or default_profiles_dir())
+    profiles = _profiled_bench(args)
     with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
         entry = bench.reader(args.reader).spec
         if entry.kind != "general_reader":
@@ -311,7 +339,10 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from harness.certify_run import certify
+    from harness.paths import resolved
 
+    if args.bench is not None:  # a link loop named here: certify resolves the path bare
+        resolved(args.bench)
     return certify(args)
 
 

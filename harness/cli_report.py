@@ -91,9 +91,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_CHANGED
 
 
+def _outside_sealed_runs(option: str, path: Path) -> None:
+    """A file to write that is not inside a sealed run folder (as ``--out`` is refused a
+    folder that is not new or empty): the run would no longer verify."""
+    from harness.report.manifest import MANIFEST_FILE, sealed_folder_of
+
+    folder = sealed_folder_of(path)
+    if folder is not None:
+        raise RigError(f"{option} {path}: inside the sealed run folder {folder} (it has "
+                       f"{MANIFEST_FILE}); writing there would change the run: give a file "
+                       "outside it")
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from harness.report.diff import diff_runs, format_diff, write_diff_html
 
+    if args.html is not None:
+        _outside_sealed_runs("--html", args.html)
     diff = diff_runs(args.old_run, args.new_run)
     if args.html is not None:
         try:

@@ -141,6 +141,8 @@ def _save_calibration(calibration: Calibration, path: Path) -> None:
 
 def _parse_region(text: str, size: tuple[int, int]) -> Region:
     """``NAME:KIND:X,Y,W,H`` -> a region inside a ``size`` screen."""
+    import pydantic
+
     from harness.vision.reference import Region
 
     usage = f"--region {text!r}: expected NAME:KIND:X,Y,W,H (KIND: match, mask or spinner)"
@@ -148,7 +150,10 @@ def _parse_region(text: str, size: tuple[int, int]) -> Region:
         name, kind, box = text.split(":")
         x, y, w, h = (int(v) for v in box.split(","))
         region = Region(name=name, kind=kind, box=(x, y, w, h))
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+    except pydantic.ValidationError as exc:  # its message, not its text's help URL
+        details = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise RigError(f"{usage} ({details})") from None
+    except ValueError as exc:
         detail = "" if "expected" in str(exc) or "unpack" in str(exc) else \
             f" ({str(exc).splitlines()[-1].strip()})"
         raise RigError(usage + detail) from None

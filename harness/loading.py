@@ -8,6 +8,7 @@ Every user-written file (bench, profile, device behaviour, card) goes through
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import os
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
-from harness.errors import BadInput
+from harness.errors import BadInput, RigError
+from harness.paths import LINK_LOOP, resolved
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -119,6 +121,7 @@ def file_stamp(path: Path) -> Stamp:
 def _stamped(path: Path) -> tuple[Stamp, bytes]:
     """The stamp and the bytes it was made of: at most one byte more than a file the rig
     reads may hold (a file that grows, or a device that never ends, is not read whole)."""
+    # Opened before resolved: a link loop is then an OSError, which callers handle.
     with path.open("rb") as handle:
         raw = handle.read(MAX_BYTES + 1)
     return (str(path.resolve()), hashlib.blake2b(raw, digest_size=16).hexdigest()), raw
@@ -161,6 +164,8 @@ def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
     except IsADirectoryError:
         raise BadInput(shown, None, "", f"a folder, not {what}") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BadInput(shown, None, "", LINK_LOOP) from None
         raise BadInput(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
 
 
@@ -214,10 +219,24 @@ def _read_text(path: Path, raw: bytes | None = None) -> str:
         raise BadInput(shown, line, "", "not UTF-8 text") from None
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _bad_timestamp(node: yaml.ScalarNode) -> str:
+    """What is wrong with a value YAML reads as a date (``2026-02-30``), or "": PyYAML's
+    constructor raises a bare ValueError on a date the calendar lacks, with no line."""
+    try:
+        yaml.constructor.SafeConstructor().construct_yaml_timestamp(node)
+    except (ValueError, OverflowError) as exc:
+        return f"not a date the calendar has ({exc})"
+    return ""
+
+
 def _check_node(root: yaml.Node, shown: str) -> None:
     """Refuse a composed document that is nested too deep, expands too far through its
-    aliases, refers to itself, or repeats a key of a mapping. Walked without recursion; a
-    node reached twice is an alias (the composer shares the anchored node)."""
+    aliases, refers to itself, repeats a key of a mapping or holds a date the calendar
+    lacks. Walked without recursion; a node reached twice is an alias (the composer shares
+    the anchored node)."""
     problems: list[BadInput] = []
     # Depth and duplicate keys, each node once (an anchored node is checked where defined).
     seen: set[int] = set()
@@ -245,10 +264,15 @@ def _check_node(root: yaml.Node, shown: str) -> None:
                 stack.append((value, depth + 1, path + (k,)))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend([(item, depth + 1, (*path, i)) for i, item in enumerate(node.value)])
+        elif node.tag == _TIMESTAMP:
+            problem = _bad_timestamp(node)
+            if problem:
+                problems.append(BadInput(shown, node.start_mark.line + 1, _field_name(path),
+                                         problem))
     if len(seen) > MAX_NODES:
         raise BadInput(shown, None, "", f"more than {MAX_NODES} values")
-    if problems:
-        raise BadInput.of(problems)
+    if problems:  # in the file's order (the walk takes a mapping's last value first)
+        raise BadInput.of(sorted(problems, key=lambda p: p.line or 0))
     if not aliased:  # every node once: what was walked is what the data will be
         return
     # Expanded size: children's sizes first, each shared node counted where it is used.
@@ -339,7 +363,10 @@ def layered_stamp(path: Path) -> tuple[Stamp, ...] | None:
         if not isinstance(data["base"], str):
             return None
         # As _read_layered follows it: from the folder of the path as given (a link's).
-        path = (path.parent / data["base"]).resolve()
+        try:
+            path = resolved(path.parent / data["base"])
+        except BadInput:
+            return None
     return None
 
 
@@ -365,7 +392,10 @@ def _read_layered(path: Path, top: Path,
     inside = "" if path is top else f" (in {path})"
     if not isinstance(base_ref, str) or not base_ref.strip():
         raise fault(f"a file name, not {type(base_ref).__name__} {base_ref!r}{inside}")
-    base_path = (path.parent / base_ref).resolve()
+    try:
+        base_path = resolved(path.parent / base_ref)
+    except BadInput as exc:
+        raise fault(f"{base_ref}: {exc.problem}{inside}") from None
     here = [*chain, path.resolve()]
     if base_path in here:
         names = " -> ".join(str(p) for p in [*here, base_path])
@@ -378,11 +408,48 @@ def _read_layered(path: Path, top: Path,
     if twice:  # merging on names would fold them into one silently
         raise BadInput.of([BadInput(str(path), line_of(lines, loc), _field_name(loc),
                                     f"names used twice: {name}") for loc, name in twice])
-    base, _ = _read_layered(base_path, top, here)
+    base, base_lines = _read_layered(base_path, top, here)
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
     merged = deep_merge(base, data)
-    return merged, _lines_in_merged(lines, data, merged)
+    out = LayeredLines(_lines_in_merged(lines, data, merged))
+    # The nearest file that writes a key is where its mistake is; a shipped file is not
+    # one the user can fix, so its keys are left to the file deriving from it.
+    out.below.update(getattr(base_lines, "below", {}))
+    if not _shipped(base_path):
+        out.below.update({loc: (str(base_path), line) for loc, line in base_lines.items()})
+    return merged, out
+
+
+class LayeredLines(dict[tuple[Any, ...], int]):
+    """A layered file's own line map, and in ``below`` the lines of the keys its base
+    files write (file, line): a mistake that is a base's is named at the base's line."""
+
+    def __init__(self, own: dict[tuple[Any, ...], int]) -> None:
+        super().__init__(own)
+        self.below: dict[tuple[Any, ...], tuple[str, int]] = {}
+
+
+def _shipped(path: Path) -> bool:
+    from harness.paths import data_root
+
+    try:
+        return path.is_relative_to(resolved(data_root()))
+    except RigError:  # installed without its data: nothing is shipped
+        return False
+
+
+def place_of(where: str, lines: dict[tuple[Any, ...], int],
+             loc: tuple[Any, ...]) -> tuple[str, int | None]:
+    """The file and line of ``loc``: ``where``'s own, unless a base file the user wrote
+    holds more of ``loc`` (the mistake is on its line)."""
+    below = getattr(lines, "below", {})
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            return where, lines[loc[:n]]
+        if loc[:n] in below:
+            return below[loc[:n]]
+    return where, line_of(lines, ())
 
 
 def _names_twice(data: Any, at: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
@@ -486,8 +553,14 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
               lines: dict[tuple[Any, ...], int]) -> list[BadInput]:
     found: list[BadInput] = []
     places: set[tuple[Any, ...]] = set()
-    for err in exc.errors():
-        loc = _data_loc(data, err["loc"], missing=err["type"] == "missing")
+    errors = exc.errors()
+    data_locs = [_data_loc(data, e["loc"], missing=e["type"] == "missing") for e in errors]
+    for err, loc in zip(errors, data_locs, strict=True):
+        if err["type"].endswith("_type") and any(
+                len(other) > len(loc) and other[:len(loc)] == loc for other in data_locs):
+            # A union's other branch ("a valid string" for an inline mapping): the problems
+            # inside the value are the ones to fix.
+            continue
         tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
         if err["type"] in ("union_tag_invalid", "union_tag_not_found") and tag:
             loc = _data_loc(data, (*loc, tag), missing=True)  # the tag's own line
@@ -498,7 +571,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
                 # The cross-check's own path where the data lacks it (a merged base's item).
                 field = _field_name(full if len(full) >= len(loc) + len(sub) else
                                     (*loc, *sub))
-                found.append(BadInput(where, line_of(lines, full), field, msg))
+                found.append(BadInput(*place_of(where, lines, full), field, msg))
             continue
         if loc in places:  # a union's other branches, failing at the same place
             continue
@@ -510,7 +583,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
             msg = "required field is missing"
         elif err["type"] == "finite_number":
             msg = "a finite number, not infinity or nan"
-        found.append(BadInput(where, line_of(lines, loc), _field_name(loc), msg))
+        found.append(BadInput(*place_of(where, lines, loc), _field_name(loc), msg))
     if len(found) > MAX_LISTED:
         more = len(found) - MAX_LISTED
         found = found[:MAX_LISTED] + [BadInput(where, None, "", f"and {more} more problems")]

@@ -16,7 +16,7 @@ import functools
 import importlib.resources
 from pathlib import Path
 
-from harness.errors import RigError
+from harness.errors import BadInput, RigError
 
 #: The package the wheel ships the data in (the checkout's ``onshi_rig_data/`` holds only
 #: its ``__init__.py``: there the folders stay at the top level).
@@ -51,6 +51,19 @@ def data_root() -> Path:
         raise RigError(f"{DATA_PACKAGE} is not installed as files ({root}): install the "
                        "wheel into a folder, not as a zip")
     return root
+
+
+#: What a file that is a loop of symbolic links is, however it was found out.
+LINK_LOOP = "a loop of symbolic links (a link that leads back to itself)"
+
+
+def resolved(path: Path) -> Path:
+    """``path`` made absolute, its links followed; a link that leads back to itself is bad
+    input naming it (Python 3.11's ``resolve`` raises a bare RuntimeError on the loop)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise BadInput(str(path), None, "", LINK_LOOP) from None
 
 
 def project_file(relative: str) -> Path:

@@ -7,14 +7,15 @@ then the profiles' known USB IDs; anything else is ``other``. Rules come from th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from harness.bench import Bench
 from harness.errors import BadInput
-from harness.loading import line_of, read_yaml
-from harness.model.bench_spec import Reader
+from harness.loading import line_of, read_layered_yaml, read_yaml
+from harness.model.bench_spec import BenchSpec, Reader
 from harness.model.profiles import ProfileSet
 from harness.model.reader_lists import rules_problems
 from harness.model.requirements import Unchecked, Violation
@@ -167,6 +168,22 @@ def _check_rules(bench: Bench, profiles: ProfileSet) -> None:
         raise BadInput.of([BadInput(str(bench.path), line_of(lines, loc),
                                     ".".join(str(p) for p in loc), problem)
                            for loc, problem in found])
+
+
+def check_makers(path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir: Path
+                 ) -> None:
+    """Every face-auth reader's maker has a vendor profile (certify checks the same): a
+    reader with none has no rules to be scanned or probed by. Each such reader is named."""
+    missing = [i for i, r in enumerate(spec.readers)
+               if r.kind == "face_auth_reader" and r.maker not in profiles.profiles]
+    if not missing:
+        return
+    lines = read_layered_yaml(path)[1]
+    known = ", ".join(sorted(profiles.profiles)) or "none"
+    raise BadInput.of([BadInput(str(path), line_of(lines, ("readers", i, "maker")),
+                                f"readers[{i}].maker",
+                                f"{spec.readers[i].maker!r} has no vendor profile in "
+                                f"{profiles_dir} (profiles: {known})") for i in missing])
 
 
 def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:

@@ -187,12 +187,13 @@ def test_a_bench_file_problems_all_at_once(tmp_path: Path,
         "      - {change: behaviour.nothing.here, to: 1}\n", encoding="utf-8")
     found = _errors(capsys, ["pcscd-config", "--bench", str(bench)])
     assert len(found) == 3, found
-    assert found[0].startswith(f"{bench}:5: readers[panasonic].deviations: "
+    # Each on its deviation's own line.
+    assert found[0].startswith(f"{bench}:6: readers[panasonic].deviations[0]: "
                                "behaviour.start.seconds: ")
-    assert found[1].startswith(f"{bench}:5: readers[panasonic].deviations: "
+    assert found[1].startswith(f"{bench}:7: readers[panasonic].deviations[1]: "
                                "behaviour.states.first.shows: 'nonsense' is not")
-    assert found[2] == (f"{bench}:9: readers[canon].deviations: behaviour.nothing: unknown "
-                        "field (a typo?) (canon.yaml as deviated)")
+    assert found[2] == (f"{bench}:10: readers[canon].deviations[0]: behaviour.nothing: "
+                        "unknown field (a typo?) (canon.yaml as deviated)")
     # The file's own fields: each typo on its line.
     bench.write_text("bench: b\nkind: emulated\ncolour: red\nreaders:\n  - {name: x, knd: y}\n",
                      encoding="utf-8")

@@ -447,7 +447,19 @@ def _load_with_deviations(path: Path, model: type[M], deviations: Sequence[Devia
         return validate_data(model, data, where)
     except BadInput as exc:
         raise BadInput.of([
-            BadInput(where, None, "deviations",
+            BadInput(where, None, _deviation_of(p.field, deviations),
                      f"{p.field}: {p.problem} ({path.name} as deviated)" if p.field
                      else f"{p.problem} ({path.name} as deviated)")
             for p in exc.problems]) from None
+
+
+def _deviation_of(field: str, deviations: Sequence[Deviation]) -> str:
+    """``deviations[i]``, the last deviation that changed ``field`` (or a key above or below
+    it), for the bench file's line of that entry; ``deviations`` when none did (a
+    cross-check of the deviated file as a whole)."""
+    for i in range(len(deviations) - 1, -1, -1):
+        change = deviations[i].change
+        if field and (field == change or field.startswith((f"{change}.", f"{change}["))
+                      or change.startswith(f"{field}.")):
+            return f"deviations[{i}]"
+    return "deviations"

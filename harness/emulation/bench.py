@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.emulation.behaviour import TerminalBehaviour, load_with_deviations
 from harness.emulation.card import ApduCard
 from harness.emulation.device_spec import DeviceSpec, load_device_spec
 from harness.emulation.hid_relay import EmulatedHidRelay, start_hid_relay
@@ -28,15 +30,16 @@ from harness.emulation.usb_records import EmulatedDevice, EmulatedHub, RootPort
 from harness.emulation.usb_tree import EmulatedUsbTree
 from harness.emulation.vpcd import VpcdLink
 from harness.emulation.vpcd_layout import VpcdBinding, choose_layout, rig_slots
-from harness.emulation.world import ReaderPlan, TwinWorld
+from harness.emulation.world import ReaderPlan, TwinWorld, default_terminal_file
 from harness.errors import BadInput, RigError
 from harness.model.bench_spec import ROUTER, BenchSpec, Camera, Reader
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
+from harness.paths import resolved
 
 
 def _resolve(bench_path: Path, ref: str) -> Path:
-    return (bench_path.parent / ref).resolve()
+    return resolved(bench_path.parent / ref)
 
 
 def _free_udp_port() -> int:
@@ -52,7 +55,14 @@ def _bcd(version: str) -> int:
 
 
 def _behaviour_file(bench_path: Path, who: str, ref: str) -> Path:
-    path = _resolve(bench_path, ref)
+    try:
+        path = _resolve(bench_path, ref)
+    except BadInput as exc:
+        raise BadInput(str(bench_path), None, f"{who}.emulate", f"{ref}: {exc.problem}"
+                       ) from None
+    if path.is_dir():  # else the loader names the folder, not the bench line that gave it
+        raise BadInput(str(bench_path), None, f"{who}.emulate",
+                       f"{ref} is a folder, not a behaviour file")
     if not path.exists():
         raise BadInput(str(bench_path), None, f"{who}.emulate", f"no behaviour file {ref}")
     return path
@@ -67,7 +77,7 @@ def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
     for i, hub in enumerate(spec.hubs):
         assert hub.emulate is not None  # checked by BenchSpec
         try:
-            with _on_bench_line(bench_path, "hubs", i, hub.name):
+            with _on_bench_line(bench_path, ("hubs", i), f"hubs[{hub.name}]"):
                 twins[hub.name] = load_device_spec(_behaviour_file(bench_path, hub.name,
                                                                    hub.emulate))
         except BadInput as exc:
@@ -75,36 +85,58 @@ def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
     for i, reader in enumerate(spec.readers):
         assert reader.emulate is not None
         try:
-            with _on_bench_line(bench_path, "readers", i, reader.name):
+            with _on_bench_line(bench_path, ("readers", i), f"readers[{reader.name}]"):
                 path = _behaviour_file(bench_path, reader.name, reader.emulate)
                 twins[reader.name] = load_device_spec(path, reader.deviations, str(bench_path))
         except BadInput as exc:
             problems.append(exc)
-    if problems:
-        raise BadInput.of(problems)
+    try:  # the terminal's file and deviations, checked with the rest (a world reads them)
+        with _on_bench_line(bench_path, ("terminal",), "terminal"):
+            terminal_behaviour(spec, bench_path)
+    except BadInput as exc:
+        problems.append(exc)
+    if problems:  # the bench file's in its order (the terminal comes first), then the twins'
+        raise BadInput.of(sorted((p for exc in problems for p in exc.problems),
+                                 key=lambda p: (p.path != str(bench_path), p.line or 0)))
     return twins
 
 
+def terminal_behaviour(spec: BenchSpec, bench_path: Path) -> TerminalBehaviour:
+    """The terminal twin's behaviour file with the bench's deviations; a deviation that
+    breaks it is blamed on the bench file."""
+    term = spec.terminal
+    path = _behaviour_file(bench_path, "terminal", term.emulate) if term.emulate else \
+        default_terminal_file()
+    return load_with_deviations(path, TerminalBehaviour, term.deviations, str(bench_path))
+
+
 @contextlib.contextmanager
-def _on_bench_line(bench_path: Path, group: str, index: int, name: str) -> Iterator[None]:
-    """A fault the bench file's entry caused (its twin file missing, a deviation that does
-    not fit) reported on the entry's line."""
+def _on_bench_line(bench_path: Path, at: tuple[str | int, ...], who: str) -> Iterator[None]:
+    """A fault the bench file's entry ``at`` (``who``) caused (its twin file missing, a
+    deviation that does not fit) reported on the entry's line: a deviation's on its own
+    ``change`` line."""
     try:
         yield
     except BadInput as exc:
         if exc.path != str(bench_path) or exc.line is not None:
             raise
-        from harness.loading import line_of, read_layered_yaml
+        from harness.loading import place_of, read_layered_yaml
 
         _, lines = read_layered_yaml(bench_path)
 
         def placed(problem: BadInput) -> BadInput:
-            key = "deviations" if problem.field.startswith("deviations") else "emulate"
-            rest = problem.field if key == "deviations" else "emulate"
-            return BadInput(problem.path, line_of(lines, (group, index, key)),
-                            f"{group}[{name}].{rest}", problem.problem)
+            if problem.field.startswith("deviations"):
+                entry = re.match(r"deviations\[(\d+)\]", problem.field)
+                loc = (*at, "deviations", int(entry[1]), "change") if entry else \
+                    (*at, "deviations")
+                rest = problem.field
+            else:
+                loc, rest = (*at, "emulate"), "emulate"
+            return BadInput(*place_of(str(bench_path), lines, loc), f"{who}.{rest}",
+                            problem.problem)
 
-        raise BadInput.of([placed(p) for p in exc.problems]) from None
+        raise BadInput.of(sorted((placed(p) for p in exc.problems),
+                                 key=lambda p: p.line or 0)) from None
 
 
 def build_world(

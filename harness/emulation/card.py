@@ -6,6 +6,7 @@ transport: each transport only moves bytes to :meth:`Card.transmit`.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -84,6 +85,15 @@ class CardFile(Field):
     read_after: str | None = None
 
 
+_ANY_PIN = re.compile(r".+", re.S)
+#: The JPKI applet's PINs as a My Number card has them (README, "Cards and phones"): a PIN
+#: the card could not have would make a probe pass or fail for the wrong reason.
+JPKI_PINS: dict[str, tuple[re.Pattern[str], str]] = {
+    "auth_pin": (re.compile(r"[0-9]{4}"), "the authentication PIN must be 4 digits"),
+    "sign_pin": (re.compile(r"[ -~]{6,16}"), "the signature PIN must be 6 to 16 characters"),
+}
+
+
 class CardPin(Field):
     """A PIN of an applet: an EF selected before VERIFY (P2 = 80), as the JPKI applet does."""
 
@@ -130,6 +140,9 @@ class CardSpec(Field):
                 pins.add(pin.name)
                 if not pin.value.isascii() or not pin.value.isprintable() or not pin.value:
                     found.append(((*where, "value"), "a PIN is printable ASCII, not empty"))
+                elif not JPKI_PINS.get(pin.name, (_ANY_PIN, ""))[0].fullmatch(pin.value):
+                    # Never the value: a test PIN is not written anywhere.
+                    found.append(((*where, "value"), JPKI_PINS[pin.name][1]))
             for k, file in enumerate(applet.files):
                 where = (*at, "files", k)
                 _unique_fid(found, where, file.fid, fids)

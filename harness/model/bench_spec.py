@@ -23,6 +23,13 @@ from harness.model.usb_ids import UsbId
 #: bench file's ``network.router``.
 ROUTER = "router"
 
+#: The longest power-on wait: a day (a device is up in minutes; a longer wait is a typo, and
+#: one of 1e12 s would run the emulated clock past the year 9999 datetime can hold).
+MAX_WAIT_S = 86_400.0
+#: The years an emulated clock may start in: the eligibility system's notices are of the
+#: 2020s; a start near the end of datetime's range overflows once the bench runs a while.
+START_YEARS = (2000, 2100)
+
 
 def _port_path(value: str) -> str:
     parse_port_path(value)
@@ -109,8 +116,9 @@ class PowerStep(Field):
     # Not ``on``/``off``: YAML 1.1 reads those keys as booleans.
     switch_on: list[str] = []
     switch_off: list[str] = []
-    #: From when this step began switching to when the next one begins.
-    wait_s: float = pydantic.Field(default=0, ge=0)
+    #: From when this step began switching to when the next one begins. At most a day: a
+    #: device is up in minutes, and bench time that far past the clock's end overflows.
+    wait_s: float = pydantic.Field(default=0, ge=0, le=MAX_WAIT_S)
 
 
 class ClockSettings(Field):
@@ -125,6 +133,9 @@ class ClockSettings(Field):
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
             raise ValueError("give a time zone, e.g. 2026-01-19T20:00:00+09:00")
+        if not START_YEARS[0] <= value.year <= START_YEARS[1]:
+            raise ValueError(f"a year from {START_YEARS[0]} to {START_YEARS[1]}, not "
+                             f"{value.year}")
         return value
 
 

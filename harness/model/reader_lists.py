@@ -107,12 +107,22 @@ def rules_problems(rules: GeneralReaderRules, makers: Sequence[str], general: Pr
     leave a rule on its default (a pass) without a word. (location in the file, problem)"""
     found: list[tuple[tuple[str | int, ...], str]] = []
     where = ("general_reader_rules",)
-    for key in rules.designated:
+    for key, models in rules.designated.items():
         if key not in makers:
             found.append(((*where, "designated", key), f"no face-auth maker {key!r} "
                           f"(known: {', '.join(makers)})"))
-    for i, entry in enumerate(rules.min_firmware):
-        if not any(_same(entry.maker, entry.model, v) for v in general.verified_models):
-            found.append(((*where, "min_firmware", i), f"{entry.maker} {entry.model} is not a "
-                          f"verified model (verified: {_names(general.verified_models)})"))
+        # As min_firmware's: a model the profiles do not know could never be on the bench
+        # under that name, so the list would fail USB-07 for a reason nobody meant.
+        found += [((*where, "designated", key, i), _unverified(entry, general))
+                  for i, entry in enumerate(models) if _unverified(entry, general)]
+    found += [((*where, "min_firmware", i), _unverified(entry, general))
+              for i, entry in enumerate(rules.min_firmware) if _unverified(entry, general)]
     return found
+
+
+def _unverified(entry: ReaderModel, general: Profile) -> str:
+    """Why a lab list's model is not one the general readers' profile knows, or ""."""
+    if any(_same(entry.maker, entry.model, v) for v in general.verified_models):
+        return ""
+    return (f"{entry.maker} {entry.model} is not a verified model (verified: "
+            f"{_names(general.verified_models)})")

@@ -163,6 +163,15 @@ def check_manifest(run_dir: Path) -> ManifestCheck:
         extra=tuple(r for r in present if r not in entries))
 
 
+def sealed_folder_of(path: Path) -> Path | None:
+    """The sealed run folder (one with a manifest) ``path`` is in, or None: a file written
+    there, new or over one, breaks the seal."""
+    for folder in path.absolute().parents:
+        if (folder / MANIFEST_FILE).is_file():
+            return folder
+    return None
+
+
 def require_sealed(run_dir: Path, why: str) -> None:
     """A :class:`RigError` unless ``run_dir`` has a manifest and every file matches it: a
     report read for ``why`` is the one that was sealed, or it is not read."""

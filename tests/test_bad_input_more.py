@@ -1,0 +1,250 @@
+"""Bad input the second hunt found: each is exit 2 on the command line, one message per
+problem as ``file:line: field: problem`` naming the file the user wrote, never a traceback.
+
+- YAML dates the calendar lacks (a bench's clock, a profile's schedule).
+- A face-auth maker with no profile for ``scan`` and ``probe`` (as ``certify`` says it).
+- The lab's list of designated general readers naming a model the profiles do not know.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flow_helpers import DEFAULT_BENCH
+
+from harness.cli import main
+from harness.model.profiles import default_profiles_dir
+from harness.paths import project_file
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    """The command line in-process: its exit code and its message's lines (the command's
+    prefix taken off the first)."""
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    return code, err.removeprefix(f"onshi-rig {argv[0]}: ").splitlines()
+
+
+def bench(tmp_path: Path, text: str, name: str = "bench.yaml") -> Path:
+    """A bench file on the emulated bench: ``text`` below its ``base`` and ``bench``
+    lines (so the file's line 3 is ``text``'s first)."""
+    path = tmp_path / name
+    path.write_text(f"base: {DEFAULT_BENCH}\nbench: t\n{text}", encoding="utf-8")
+    return path
+
+
+def test_a_clock_start_the_calendar_lacks_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "clock:\n  start: 2026-02-30T08:30:00+09:00\n"
+                           "power_on:\n  - wait_s: 2026-13-01\n")
+    code, lines = run(capsys, "pcscd-config", "--bench", str(path))
+    assert code == 2
+    assert lines == [
+        f"{path}:4: clock.start: not a date the calendar has (day is out of range for month)",
+        f"{path}:6: power_on[0].wait_s: not a date the calendar has (month must be in 1..12)"]
+
+
+def test_a_profile_date_the_calendar_lacks_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    atlas = folder / "atlas.yaml"
+    text = atlas.read_text("utf-8")
+    line = text[:text.index("nightly_from: 2026-01-19")].count("\n") + 1
+    atlas.write_text(text.replace("nightly_from: 2026-01-19", "nightly_from: 2026-13-19"),
+                     "utf-8")
+    code, lines = run(capsys, "catalogue", "--profiles", str(folder))
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith(f"{atlas}:{line}: ")
+    assert lines[0].endswith(".nightly_from: not a date the calendar has (month must be in "
+                             "1..12)")
+
+
+@pytest.mark.parametrize("command", [["scan"], ["probe", "--reader", "sony-rc-s300-s1"]])
+def test_every_face_auth_maker_without_a_profile_is_named(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "readers:\n  - name: canon\n    maker: cannon\n"
+                           "  - name: atlas\n    maker: atlass\n")
+    code, lines = run(capsys, *command, "--bench", str(path))
+    assert code == 2
+    assert [line.split(" has no")[0] for line in lines] == [
+        f"{path}:5: readers[1].maker: 'cannon'", f"{path}:7: readers[4].maker: 'atlass'"]
+
+
+def test_a_designated_model_the_profiles_do_not_know_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "general_reader_rules:\n  designated:\n"
+                           "    panasonic:\n      - {maker: Sony, model: RC-S999}\n"
+                           "    atlas:\n      - {maker: Sony, model: RC-S300/S1}\n"
+                           "      - {maker: Sonny, model: RC-S300/S1}\n")
+    code, lines = run(capsys, "scan", "--bench", str(path))
+    assert code == 2
+    assert [line.split(" (verified")[0] for line in lines] == [
+        f"{path}:6: general_reader_rules.designated.panasonic.0: Sony RC-S999 is not a "
+        "verified model",
+        f"{path}:9: general_reader_rules.designated.atlas.1: Sonny RC-S300/S1 is not a "
+        "verified model"]
+
+
+LOOP = "a loop of symbolic links (a link that leads back to itself)"
+
+
+@pytest.mark.parametrize("command", ["scan", "pcscd-config"])
+def test_a_bench_its_base_or_its_twin_that_is_a_link_loop_is_bad_input(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop.name)
+    twin = bench(tmp_path, "readers:\n  - name: canon\n    emulate: loop.yaml\n", "twin.yaml")
+    based = tmp_path / "based.yaml"
+    based.write_text("base: loop.yaml\nbench: t\n", "utf-8")
+    for path, expected in [(loop, f"{loop}: {LOOP}"),
+                           (twin, f"{twin}:5: readers[canon].emulate: loop.yaml: {LOOP}"),
+                           (based, f"{based}:1: base: loop.yaml: {LOOP}")]:
+        assert run(capsys, command, "--bench", str(path)) == (2, [expected])
+
+
+def test_certify_names_a_bench_that_is_a_link_loop(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop.name)
+    assert run(capsys, "certify", "--plan", "--bench", str(loop)) == (2, [f"{loop}: {LOOP}"])
+
+
+@pytest.mark.parametrize("command", [["pcscd-config", "--dir"], ["emulate", "--hardware"]])
+def test_a_file_given_for_a_folder_to_write_is_bad_input(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x", "utf-8")
+    assert run(capsys, *command, str(plain)) == (2, [f"{command[1]} {plain}: a file, not a "
+                                                     "folder"])
+    assert plain.read_text("utf-8") == "x"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("clock:\n  start: 9999-12-31T23:59:59+09:00\n",
+     "4: clock.start: a year from 2000 to 2100, not 9999"),
+    ("clock:\n  start: 1970-01-01T00:00:00+09:00\n",
+     "4: clock.start: a year from 2000 to 2100, not 1970"),
+    ("power_on:\n  - switch_on: [terminal]\n    wait_s: 1e12\n",
+     "5: power_on[0].wait_s: Input should be less than or equal to 86400"),
+])
+def test_a_value_that_would_overflow_the_run_is_bad_input_up_front(
+        text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, text)
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [f"{path}:{expected}"])
+
+
+def test_a_mistake_in_a_middle_base_file_is_named_at_its_own_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    middle = bench(tmp_path, "\n\n\ndescripton: a typo\nreaders:\n  - name: canon\n"
+                             "    usb: {path: '9-x'}\n", "middle.yaml")
+    top = tmp_path / "top.yaml"
+    top.write_text("base: middle.yaml\nbench: top\nreaders:\n  - name: atlas\n"
+                   "    usb: {path: '8-y'}\n", "utf-8")
+    code, lines = run(capsys, "scan", "--bench", str(top))
+    assert code == 2
+    assert sorted(line.split(": not a USB")[0] for line in lines) == [
+        f"{middle}:6: descripton: unknown field (a typo?)",
+        f"{middle}:9: readers[1].usb.path", f"{top}:5: readers[4].usb.path"]
+
+
+def test_a_deviation_is_named_at_its_own_entry_the_terminals_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "terminal:\n  deviations:\n"
+                           "    - {change: upgrade.aplies_at, to: install}\n"
+                           "    - {change: passcode_digits, to: -3}\n"
+                           "readers:\n  - name: canon\n    deviations:\n"
+                           "      - {change: behaviour.start.seconds, to: 40}\n"
+                           "      - {change: behaviour.start.secnds, to: 40}\n"
+                           "      - {change: behaviour.start.auto, to: sometimes}\n")
+    code, lines = run(capsys, "pcscd-config", "--bench", str(path))
+    assert code == 2
+    assert [line.split(": ", 2)[0:2] for line in lines] == [
+        [f"{path}:5", "terminal.deviations[0]"], [f"{path}:6", "terminal.deviations[1]"],
+        [f"{path}:11", "readers[canon].deviations[1]"],
+        [f"{path}:12", "readers[canon].deviations[2]"]]
+    assert "upgrade.aplies_at: unknown field (a typo?) (oqs-terminal.yaml as deviated)" in \
+        lines[0]
+
+
+def test_a_missing_terminal_behaviour_file_is_named_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "terminal:\n  emulate: nosuch-terminal.yaml\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:4: terminal.emulate: no behaviour file nosuch-terminal.yaml"])
+
+
+@pytest.mark.parametrize("name", ["certification.html", "evidence/new.html"])
+def test_diff_html_into_a_sealed_run_folder_is_refused(
+        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.manifest import check_manifest, write_manifest
+
+    run_dir = tmp_path / "run"
+    (run_dir / "evidence").mkdir(parents=True)
+    (run_dir / "certification.html").write_text("<p>the run's own</p>", "utf-8")
+    write_manifest(run_dir)
+    target = run_dir / name
+    code, lines = run(capsys, "report", "diff", str(run_dir), str(run_dir), "--html",
+                      str(target))
+    assert code == 2
+    assert lines == [f"--html {target}: inside the sealed run folder {run_dir} (it has "
+                     "manifest.sha256); writing there would change the run: give a file "
+                     "outside it"]
+    assert check_manifest(run_dir).ok
+
+
+@pytest.mark.parametrize(("auth", "sign"), [("12a4", "AB"), ("12", "ABCDEFGHIJKLMNOPQ")])
+def test_a_card_pin_the_card_could_not_have_is_bad_input_without_its_value(
+        auth: str, sign: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    card = tmp_path / "card.yaml"
+    card.write_text(f"base: {project_file('fixtures/cards/mynumber-card.yaml')}\nname: c\n"
+                    "applets:\n  - name: jpki\n    pins:\n"
+                    f"      - {{name: auth_pin, fid: '0018', value: '{auth}', tries: 3}}\n"
+                    f"      - {{name: sign_pin, fid: '001B', value: '{sign}', tries: 5}}\n",
+                    "utf-8")
+    code, lines = run(capsys, "probe", "--reader", "sony-rc-s300-s1", "--card", str(card))
+    assert code == 2
+    assert lines == [
+        f"{card}:6: applets[0].pins[0].value: the authentication PIN must be 4 digits",
+        f"{card}:7: applets[0].pins[1].value: the signature PIN must be 6 to 16 characters"]
+    shown = [line.removeprefix(f"{card}:") for line in lines]  # its folder may hold digits
+    assert not any(auth in line or sign in line for line in shown)
+
+
+def test_a_folder_given_as_a_twin_is_named_at_its_emulate_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "twins").mkdir()
+    path = bench(tmp_path, "readers:\n  - name: canon\n    emulate: twins\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:5: readers[canon].emulate: twins is a folder, not a behaviour file"])
+
+
+@pytest.mark.parametrize(("inline", "expected"), [
+    ("quad: [[x, 187.81], [1453.48, 141.74], [1446.85, 688.29], [607.35, 669.7]], "
+     "frame_size: [1920, 1080], screen_size: [1024, 600]",
+     "calibration.quad[0][0]: Input should be a valid number, unable to parse string as a "
+     "number"),
+    ("quad: [[571.62, 187.81], [1453.48, 141.74], [1446.85, 688.29], [607.35, 669.7]], "
+     "frame_size: [1920, 1080], screen_sise: [1024, 600]",
+     "calibration.screen_sise: unknown field (a typo?)"),
+])
+def test_an_inline_calibration_names_only_its_own_problem(
+        inline: str, expected: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, f"cameras:\n  - name: cam-canon\n    calibration: {{{inline}}}\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:5: cameras[1].{expected}"])
+
+
+def test_a_learnt_region_out_of_range_says_why_without_pydantics_help_link() -> None:
+    from harness.cli_vision import _parse_region
+    from harness.errors import RigError
+
+    with pytest.raises(RigError) as caught:
+        _parse_region("a:match:1,2,-3,4", (1024, 600))
+    assert str(caught.value) == (
+        "--region 'a:match:1,2,-3,4': expected NAME:KIND:X,Y,W,H (KIND: match, mask or "
+        "spinner) (needs x >= 0, y >= 0 and a positive width and height)")
