@@ -432,5 +432,22 @@ def check_bench_file(path: Path) -> BenchSpec:
         from harness.emulation.bench import load_twins
 
         load_twins(spec, path)
+    _check_operator_script(spec, path)
     return spec
+
+
+def _check_operator_script(spec: BenchSpec, path: Path) -> None:
+    """The operator's script is read now, not when the first step asks it (a missing file
+    or a bad rule then failed that step's requirement, the run half done)."""
+    script = spec.operator.script
+    if script is None:
+        return
+    from harness.loading import line_of, load_yaml_model, read_layered_yaml
+    from harness.operator import OperatorScript
+
+    file = Path(script) if Path(script).is_absolute() else path.parent / script
+    if not file.is_file():
+        line = line_of(read_layered_yaml(path)[1], ("operator", "script"))
+        raise BadInput(str(path), line, "operator.script", f"no file {file}")
+    load_yaml_model(file, OperatorScript)
 

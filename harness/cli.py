@@ -339,10 +339,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from harness.certify_run import certify
-    from harness.paths import resolved
 
-    if args.bench is not None:  # a link loop named here: certify resolves the path bare
-        resolved(args.bench)
     return certify(args)
 
 

@@ -4,6 +4,7 @@ problem as ``file:line: field: problem`` naming the file the user wrote, never a
 - YAML dates the calendar lacks (a bench's clock, a profile's schedule).
 - A face-auth maker with no profile for ``scan`` and ``probe`` (as ``certify`` says it).
 - The lab's list of designated general readers naming a model the profiles do not know.
+- An operator script missing or with bad rules (read before the run, not at its first step).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def test_a_profile_date_the_calendar_lacks_is_bad_input(
                              "1..12)")
 
 
-@pytest.mark.parametrize("command", [["scan"], ["probe", "--reader", "sony-rc-s300-s1"]])
+@pytest.mark.parametrize("command", [["scan"], ["probe", "--reader", "sony-rc-s300-s1"],
+                                     ["certify", "--plan"]])
 def test_every_face_auth_maker_without_a_profile_is_named(
         command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = bench(tmp_path, "readers:\n  - name: canon\n    maker: cannon\n"
@@ -106,11 +108,12 @@ def test_a_bench_its_base_or_its_twin_that_is_a_link_loop_is_bad_input(
         assert run(capsys, command, "--bench", str(path)) == (2, [expected])
 
 
-def test_certify_names_a_bench_that_is_a_link_loop(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    loop = tmp_path / "loop.yaml"
+@pytest.mark.parametrize("option", ["--bench", "--profiles"])
+def test_certify_names_a_bench_or_profiles_that_is_a_link_loop(
+        option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loop = tmp_path / "loop"
     loop.symlink_to(loop.name)
-    assert run(capsys, "certify", "--plan", "--bench", str(loop)) == (2, [f"{loop}: {LOOP}"])
+    assert run(capsys, "certify", "--plan", option, str(loop)) == (2, [f"{loop}: {LOOP}"])
 
 
 @pytest.mark.parametrize("command", [["pcscd-config", "--dir"], ["emulate", "--hardware"]])
@@ -248,3 +251,26 @@ def test_a_learnt_region_out_of_range_says_why_without_pydantics_help_link() -> 
     assert str(caught.value) == (
         "--region 'a:match:1,2,-3,4': expected NAME:KIND:X,Y,W,H (KIND: match, mask or "
         "spinner) (needs x >= 0, y >= 0 and a positive width and height)")
+
+
+def test_an_operator_script_is_read_before_the_run(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing script, or one with bad rules, stopped the run at the first step asked
+    (failing that requirement); now it is bad input up front, every problem listed."""
+    sysfs = project_file("fixtures/sysfs/terminal-a")
+    path = tmp_path / "real.yaml"
+    path.write_text(
+        "bench: real\nkind: real\n"
+        f"sysfs_root: {sysfs}\nusb_devices: sysfs\nreaders:\n"
+        "  - {name: pasori, kind: general_reader, maker: Sony, model: RC-S300/S1,"
+        " usb: {vid: '054C', pid: '0DC8'}}\n"
+        "operator: {timeout_s: 5, script: op.yaml}\n", encoding="utf-8")
+    assert run(capsys, "certify", "--plan", "--bench", str(path)) == (
+        2, [f"{path}:7: operator.script: no file {tmp_path / 'op.yaml'}"])
+    script = tmp_path / "op.yaml"
+    script.write_text('- ask: "^take the card"\n  after_s: 3\n- ask: "(unclosed"\n'
+                      '- ask: "x"\n  aftr_s: 2\n', encoding="utf-8")
+    code, lines = run(capsys, "certify", "--plan", "--bench", str(path))
+    assert code == 2
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [f"{script}:3", "[1].ask"], [f"{script}:5", "[2].aftr_s"]]
