@@ -579,6 +579,9 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (a typo?)"
+        elif err["type"] == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
+            # A tuple's position (a point's y, a quadrilateral's fourth corner), not a key.
+            msg = f"too few values: item [{err['loc'][-1]}] is missing"
         elif err["type"] == "missing":
             msg = "required field is missing"
         elif err["type"] == "finite_number":

@@ -274,3 +274,18 @@ def test_an_operator_script_is_read_before_the_run(tmp_path: Path,
     assert code == 2
     assert [line.split(": ", 2)[:2] for line in lines] == [
         [f"{script}:3", "[1].ask"], [f"{script}:5", "[2].aftr_s"]]
+
+
+@pytest.mark.parametrize(("text", "line", "field", "problem"), [
+    ("robot:\n  port: emulated\n  readers:\n    canon:\n      calibration: {corners: "
+     "[[40.2, 29.9], [193.4, 35.6], [190.5, 125.1]]}\n", 7,
+     "robot.readers.canon.calibration.corners", "too few values: item [3] is missing"),
+    ("cameras:\n  - name: cam-atlas\n    lamps:\n      - {name: logo, at: [0.5], "
+     "size: [0.16, 0.035]}\n", 6, "cameras[4].lamps[0].at", "too few values: item [1] is missing"),
+])
+def test_a_point_or_a_quadrilateral_short_of_values_says_so(
+        text: str, line: int, field: str, problem: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Not 'required field is missing' for a tuple's last position: the field is there."""
+    path = bench(tmp_path, text)
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [f"{path}:{line}: {field}: {problem}"])
