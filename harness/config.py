@@ -48,7 +48,8 @@ def load_config(path: Path, shown: str | None = None) -> LabConfig:
     except OSError as exc:
         raise BadInput(shown, None, "", f"cannot read it ({exc.strerror})") from None
     try:
-        text = raw.decode("utf-8")
+        # A BOM (Windows' Notepad writes one) is no TOML error, as the YAML files take it.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise BadInput(shown, line, "", "not UTF-8 text") from None

@@ -289,3 +289,15 @@ def test_a_point_or_a_quadrilateral_short_of_values_says_so(
     """Not 'required field is missing' for a tuple's last position: the field is there."""
     path = bench(tmp_path, text)
     assert run(capsys, "scan", "--bench", str(path)) == (2, [f"{path}:{line}: {field}: {problem}"])
+
+
+def test_a_lab_config_with_a_bom_is_read(tmp_path: Path) -> None:
+    """Windows' Notepad starts a UTF-8 file with a BOM: the YAML files take it, so does the
+    lab's onshi-rig.toml (tomllib alone refuses it as an invalid statement)."""
+    from harness.config import load_config
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), profiles)
+    path = tmp_path / "onshi-rig.toml"
+    path.write_bytes(b"\xef\xbb\xbfprofiles = \"profiles\"\n")
+    assert load_config(path).profiles == profiles
