@@ -96,3 +96,20 @@ def test_learn_refuses_a_screen_class_no_rule_knows(capsys: pytest.CaptureFixtur
     args = build_parser().parse_args(["learn", "--vendor", "canon", "--state", "starting",
                                       "--shows", "starting"])
     assert args.shows == "starting"
+
+
+def test_every_broken_reference_is_named_at_its_line(tmp_path: Path) -> None:
+    """A picture that is not there and a region past the screen's edge: both listed, each
+    at its own line of the index."""
+    index, file_line = _screens_with(tmp_path, "file: first.png", "file: frist.png")
+    text = index.read_text(encoding="utf-8")
+    old = "      box: [48, 296, 928, 71]"  # starting's text region, the first of several
+    index.write_text(text.replace(old, "      box: [2000, 296, 928, 71]", 1), "utf-8")
+    box_line = text.splitlines().index(old) + 1
+    with pytest.raises(BadInput) as info:
+        ReferenceSet.load(index.parent)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2, lines
+    assert {line.split(": ")[0] for line in lines} == {f"{index}:{box_line}",
+                                                        f"{index}:{file_line}"}
+    assert any(": frist.png: no such file" in line for line in lines)

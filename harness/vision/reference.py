@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +39,8 @@ import yaml
 
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
-from harness.loading import Field, load_yaml_model
+from harness.loading import Field, line_of, load_yaml_model, read_yaml
+from harness.loading import _field_name as field_name  # the loader's spelling of a field
 from harness.model.screens import Overlay, Shown
 from harness.paths import project_file
 
@@ -214,40 +215,36 @@ class ReferenceSet:
         if not index_path.is_file():
             raise RigError(f"{directory}: no reference screens here (no {INDEX})")
         index = load_yaml_model(index_path, ReferenceIndex)
+        lines = read_yaml(index_path)[1]
+        problems: list[BadInput] = []
+
+        def problem(loc: tuple[object, ...], message: str) -> None:
+            problems.append(BadInput(str(index_path), line_of(lines, ("references", *loc)),
+                                     field_name(("references", *loc)), message))
+
         refs = []
         width, height = index.size
         for name, entry in index.references.items():
             path = directory / entry.file
-            try:
-                check_image_file(path)  # its declared size, before anything is decoded
-            except BadInput as exc:
-                raise BadInput(str(index_path), None, f"references.{name}.file",
-                               f"{entry.file}: {exc.problem}") from None
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                raise BadInput(str(index_path), None, f"references.{name}.file",
-                               f"cannot read {entry.file}")
-            if image.shape[:2] != (height, width):
-                raise BadInput(
-                    str(index_path), None, f"references.{name}.file",
-                    f"{entry.file} is {image.shape[1]}x{image.shape[0]}, the index says "
-                    f"{width}x{height}",
-                )
-            for line in entry.lines:
+            image = _read_reference(path, entry.file, (width, height),
+                                    lambda message, n=name: problem((n, "file"), message))
+            for k, line in enumerate(entry.lines):
                 x, y, w, h = line.box
                 if x < 0 or y < 0 or x + w > width or y + h > height:
-                    raise BadInput(str(index_path), None, f"references.{name}.lines",
-                                   f"{line.text!r} lies outside the {width}x{height} screen")
+                    problem((name, "lines", k, "box"),
+                            f"{line.text!r} lies outside the {width}x{height} screen")
             masked = 0
-            for region in entry.regions:
+            for k, region in enumerate(entry.regions):
                 x, y, w, h = region.box
                 if x + w > width or y + h > height:
-                    raise BadInput(str(index_path), None, f"references.{name}.regions",
-                                   f"{region.name} lies outside the {width}x{height} screen")
+                    problem((name, "regions", k, "box"),
+                            f"{region.name} lies outside the {width}x{height} screen")
                 masked += w * h if region.kind == "mask" else 0
             if masked >= 0.9 * width * height:
-                raise BadInput(str(index_path), None, f"references.{name}.regions",
-                               "masks cover the whole screen: nothing left to recognise")
+                problem((name, "regions"), "masks cover the whole screen: nothing left to "
+                                           "recognise")
+            if image is None:
+                continue
             refs.append(
                 Reference(
                     name, entry.state, entry.shows, entry.overlay, entry.title, tuple(entry.texts),
@@ -255,6 +252,8 @@ class ReferenceSet:
                     tuple(entry.lines),
                 )
             )
+        if problems:  # every reference's, not the first one's
+            raise BadInput.of(problems)
         if not refs:
             raise RigError(f"{index_path}: lists no references")
         return cls(index.maker, index.size, tuple(refs), directory, index.look)
@@ -318,6 +317,26 @@ def write_index(directory: Path, index: ReferenceIndex) -> None:
         "# Reference screens: written by `onshi-rig references` / `onshi-rig learn`.\n" + text,
         encoding="utf-8",
     )
+
+
+def _read_reference(path: Path, file: str, size: tuple[int, int],
+                    problem: Callable[[str], None]) -> np.ndarray | None:
+    """A reference's picture (BGR) of the index's ``size``; None, with its ``problem`` said,
+    when it is not one."""
+    try:
+        check_image_file(path)  # its declared size, before anything is decoded
+    except BadInput as exc:
+        problem(f"{file}: {exc.problem}")
+        return None
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        problem(f"cannot read {file}")
+        return None
+    if image.shape[1::-1] != size:
+        problem(f"{file} is {image.shape[1]}x{image.shape[0]}, the index says "
+                f"{size[0]}x{size[1]}")
+        return None
+    return image
 
 
 def read_index(directory: Path) -> ReferenceIndex:
