@@ -301,3 +301,11 @@ def test_a_lab_config_with_a_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "onshi-rig.toml"
     path.write_bytes(b"\xef\xbb\xbfprofiles = \"profiles\"\n")
     assert load_config(path).profiles == profiles
+
+
+def test_a_file_given_as_the_profiles_folder_says_so(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "canon.yaml"
+    plain.write_text("key: canon\n", "utf-8")
+    assert run(capsys, "certify", "--plan", "--profiles", str(plain)) == (
+        2, [f"{plain}: a file, not a folder of vendor profiles"])

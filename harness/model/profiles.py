@@ -611,6 +611,8 @@ class ProfileSet:
 
     @classmethod
     def load(cls, folder: Path) -> ProfileSet:
+        if folder.exists() and not folder.is_dir():
+            raise BadInput(str(folder), None, "", "a file, not a folder of vendor profiles")
         files = sorted(folder.glob("*.yaml"))
         if not files:
             raise BadInput(str(folder), None, "", "no vendor profiles (*.yaml) in this folder")
