@@ -11,6 +11,8 @@ each one, written into a bench in the test, fails the check of the requirement i
   (UPD-03, E901-01..05: the eligibility is not confirmed; E901-06 and UPD-06: the patient's
   results after the reboot are two, not one).
 - ``ready_dialog_for: []``: no 確認しました dialog after a manual download (UPD-05).
+- ``dialogs.update_ready.then_dialog: no_update``: the tool says there is nothing to
+  download right after its ready dialog (UPD-05).
 - ``passcode_digits: 6``: OQS issues 6-digit passcodes (AUTH-03, AUTH-05: 4 digits), with a
   reader that takes 4 (it refuses them) or one that takes 6 too (only the length tells).
 - ``with_monitor_misses_new_usb: true``: a general reader plugged in again is not listed
@@ -84,6 +86,12 @@ FAULTS = {
     "ready-dialog-missing": Fault(
         (deviation("ready_dialog_for", [], "no 確認しました dialog"),), "atlas", MANUAL,
         _each("UPD-05", "did not show update_ready after download_request_accepted")),
+    # The tool says there is nothing to download after its ready dialog (UPD-05: the
+    # download accepted and made ready; the notice's next step is the reboot).
+    "nothing-to-download-after-ready": Fault(
+        (deviation("dialogs.update_ready.then_dialog", "no_update",
+                   "ダウンロードできる更新資材はありません after 確認しました"),), "usen_almex", MANUAL,
+        _each("UPD-05", "must not show no_update in this flow")),
     # Canon's reader takes the notice's 4 digits: it refuses the passcode, so the visual
     # confirmation (and the consents it leads to, CON-02's staff path, and its completion,
     # CON-01's) never comes.
