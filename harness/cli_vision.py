@@ -176,6 +176,7 @@ def _screen_class(value: str) -> str:
 def cmd_learn(args: argparse.Namespace) -> int:
     from harness.devices.camera import open_source, redact_url
     from harness.model.clock import RealClock
+    from harness.model.screens import shown_problem, variant_problem
     from harness.vision.classify import Classifier
     from harness.vision.geometry import Calibration
     from harness.vision.locate import best_candidate
@@ -201,6 +202,10 @@ def cmd_learn(args: argparse.Namespace) -> int:
         index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
     size = index.size
     name = check_name(args.name or args.state, "--name")
+    for option, why in (("--name", variant_problem(name)), ("--shows", args.shows and
+                                                            shown_problem(args.vendor, args.shows))):
+        if why:
+            raise BadInput(option, None, "", why)
     if name in index.references and not args.replace:
         raise RigError(f"{directory / INDEX}: {name!r} exists; pass --replace to retake it")
     # Everything the user typed is checked before the camera is touched or a file written.

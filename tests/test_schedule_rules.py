@@ -143,3 +143,21 @@ def test_a_moved_edge_fails_upd01(fault: str | None, tmp_path: Path,
             assert verdict.passed, verdict.explain()
         else:
             assert verdict.status == "failed", f"{fault}: {verdict.explain()}"
+
+
+@pytest.mark.parametrize(("nightly_to", "all_day_from", "after"), [
+    ("2026-01-30", "2026-01-31", None),   # the notice's: the next night is all-day
+    ("2026-01-29", "2026-01-31", None),   # the night after closes on the all-day date
+    ("2026-01-28", "2026-01-31", "2026-01-29"),  # a whole night before all-day delivery
+])
+def test_the_night_after_the_last_is_probed_only_before_all_day_delivery(
+        profiles: ProfileSet, nightly_to: str, all_day_from: str, after: str | None) -> None:
+    """All-day delivery starts at its date's midnight: a night that closes that morning is
+    already served, and probing it for nothing would fail a genuine terminal."""
+    _, check = _schedule(profiles)
+    check = check.model_copy(update={"nightly_to": dt.date.fromisoformat(nightly_to),
+                                     "all_day_from": dt.date.fromisoformat(all_day_from)})
+    deliveries, _ = schedule_probes(check)
+    dark = [cp for p in deliveries for cp in p.checkpoints if "the last night is" in cp.why]
+    assert [cp.at.date() - dt.timedelta(days=1) for cp in dark] == (
+        [dt.date.fromisoformat(after)] if after else [])

@@ -66,6 +66,11 @@ def _screens_with(tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
 @pytest.mark.parametrize(("old", "new", "problem"), [
     ("shows: first", "shows: frist", "'frist' is not a known screen class or terminal dialog"),
     ("shows: completion", "shows: completed", "'completed' is not a known screen class"),
+    # A terminal dialog's name on a reader's screen (the reader's class is error_network).
+    ("shows: error_network", "shows: network_error",
+     "'network_error' is not one of a reader's screens"),
+    # A misspelt button in a variant's name would be read as a button no rule names.
+    ("first@staff:", "first@stafff:", "'stafff' after '@' is not a reader button"),
 ])
 def test_a_reference_of_no_known_class_is_bad_input(tmp_path: Path, old: str, new: str,
                                                     problem: str) -> None:
@@ -83,6 +88,16 @@ def test_a_reference_of_no_class_at_all_still_loads(tmp_path: Path) -> None:
     index, _ = _screens_with(tmp_path, "shows: first", "")
     refs = ReferenceSet.load(index.parent)
     assert None in {r.shows for r in refs}
+
+
+def test_the_terminals_references_show_its_dialogs_only(tmp_path: Path) -> None:
+    folder = tmp_path / "terminal"
+    shutil.copytree(project_file("fixtures/screens/terminal"), folder)
+    index = folder / "screens.yaml"
+    text = index.read_text(encoding="utf-8")
+    index.write_text(text.replace("shows: no_update", "shows: completion"), "utf-8")
+    with pytest.raises(BadInput, match="'completion' is not one of the terminal's screens"):
+        ReferenceSet.load(folder)
 
 
 def test_learn_refuses_a_screen_class_no_rule_knows(capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,3 +128,17 @@ def test_every_broken_reference_is_named_at_its_line(tmp_path: Path) -> None:
     assert {line.split(": ")[0] for line in lines} == {f"{index}:{box_line}",
                                                         f"{index}:{file_line}"}
     assert any(": frist.png: no such file" in line for line in lines)
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--state", "first", "--name", "first@stafff"], "--name: 'stafff' after '@' is not a reader"),
+    (["--state", "x", "--shows", "network_error"], "--shows: 'network_error' is not one of a "
+                                                    "reader's screens"),
+])
+def test_learn_checks_names_before_the_camera(argv: list[str], problem: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    assert main(["learn", "--vendor", "canon", "--screens", str(tmp_path), *argv]) == 2
+    assert problem in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing written"

@@ -147,7 +147,8 @@ def schedule_probes(check: ScheduleCheck) -> tuple[list[DeliveryProbe], list[Man
         probes.append(_dark_night(check, before, f"distribution starts on the night of "
                                                  f"{check.nightly_from}, not {before}"))
         after = check.nightly_to + dt.timedelta(days=1)
-        if after < check.all_day_from:
+        # Only a night that closes before all-day delivery starts (its midnight).
+        if _closes(check, after).date() < check.all_day_from:
             probes.append(_dark_night(check, after, f"the last night is {check.nightly_to}"))
     # The daytime before all-day delivery starts: nothing; its first morning: delivered.
     eve = check.all_day_from - dt.timedelta(days=1)

@@ -115,6 +115,35 @@ SHOWN: dict[str, str] = {**SCREENS, **DIALOGS,
                          "desktop": "the terminal's desktop, no dialog open"}
 Shown = Annotated[str, _enum(SHOWN), _known(SHOWN, "screen class or terminal dialog")]
 
+#: The terminal's screens (its reference folder's ``maker``): what its references show.
+TERMINAL = "terminal"
+
+
+def shown_problem(maker: str, shows: str) -> str | None:
+    """Why a reference of ``maker``'s folder may not show ``shows``: a reader's screens are
+    the screen classes, the terminal's its dialogs and desktop (a reader screen marked
+    ``network_error``, the terminal's dialog, would match no profile step, and every
+    ``never`` would pass on it)."""
+    allowed = ({**DIALOGS, "desktop": SHOWN["desktop"], "dark": "its monitor off"}
+               if maker == TERMINAL else SCREENS)
+    if shows in allowed:
+        return None
+    what = "the terminal's" if maker == TERMINAL else "a reader's"
+    return f"{shows!r} is not one of {what} screens ({', '.join(allowed)})"
+
+
+def variant_problem(name: str) -> str | None:
+    """Why a reference's name may not say the buttons it shows (``first@staff+smartphone``:
+    the part after ``@``, one reader button after another): a misspelt one would be read as
+    a button no ``no_buttons`` names."""
+    _, at, variant = name.partition("@")
+    unknown = [b for b in variant.split("+") if b not in BUTTONS] if at else []
+    if not unknown:
+        return None
+    return (f"{', '.join(map(repr, unknown))} after '@' is not a reader button "
+            f"({', '.join(BUTTONS)})")
+
+
 #: Buttons of a reader's panel, by the names profiles, suites and hands use (the labels the
 #: notices print are the robot's: harness.model.robot_spec.DEFAULT_BUTTONS).
 BUTTONS: dict[str, str] = {

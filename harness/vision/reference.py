@@ -41,7 +41,7 @@ from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
 from harness.loading import Field, line_of, load_yaml_model, read_yaml
 from harness.loading import _field_name as field_name  # the loader's spelling of a field
-from harness.model.screens import Overlay, Shown
+from harness.model.screens import Overlay, Shown, shown_problem, variant_problem
 from harness.paths import project_file
 
 INDEX = "screens.yaml"
@@ -225,6 +225,10 @@ class ReferenceSet:
         refs = []
         width, height = index.size
         for name, entry in index.references.items():
+            if (why := variant_problem(name)) is not None:
+                problem((name,), why)
+            if entry.shows is not None and (why := shown_problem(index.maker, entry.shows)):
+                problem((name, "shows"), why)
             path = directory / entry.file
             image = _read_reference(path, entry.file, (width, height),
                                     lambda message, n=name: problem((n, "file"), message))
