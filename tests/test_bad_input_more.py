@@ -199,7 +199,8 @@ def test_diff_html_into_a_sealed_run_folder_is_refused(
     assert check_manifest(run_dir).ok
 
 
-@pytest.mark.parametrize(("auth", "sign"), [("12a4", "AB"), ("12", "ABCDEFGHIJKLMNOPQ")])
+@pytest.mark.parametrize(("auth", "sign"), [("12a4", "AB"), ("12", "ABCDEFGHIJKLMNOPQ"),
+                                           ("1234567", "abc123"), ("123", "ABC 123")])
 def test_a_card_pin_the_card_could_not_have_is_bad_input_without_its_value(
         auth: str, sign: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     card = tmp_path / "card.yaml"
@@ -212,7 +213,8 @@ def test_a_card_pin_the_card_could_not_have_is_bad_input_without_its_value(
     assert code == 2
     assert lines == [
         f"{card}:6: applets[0].pins[0].value: the authentication PIN must be 4 digits",
-        f"{card}:7: applets[0].pins[1].value: the signature PIN must be 6 to 16 characters"]
+        f"{card}:7: applets[0].pins[1].value: the signature PIN must be 6 to 16 capital "
+        "letters and digits"]
     shown = [line.removeprefix(f"{card}:") for line in lines]  # its folder may hold digits
     assert not any(auth in line or sign in line for line in shown)
 

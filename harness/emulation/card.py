@@ -86,11 +86,14 @@ class CardFile(Field):
 
 
 _ANY_PIN = re.compile(r".+", re.S)
-#: The JPKI applet's PINs as a My Number card has them (README, "Cards and phones"): a PIN
-#: the card could not have would make a probe pass or fail for the wrong reason.
+#: A My Number card's PINs as the card has them (README, "Cards and phones"; J-LIS: the
+#: signature password is 6 to 16 capital letters and digits, the others 4 digits): a PIN the
+#: card could not have would make a probe pass or fail for the wrong reason.
 JPKI_PINS: dict[str, tuple[re.Pattern[str], str]] = {
     "auth_pin": (re.compile(r"[0-9]{4}"), "the authentication PIN must be 4 digits"),
-    "sign_pin": (re.compile(r"[ -~]{6,16}"), "the signature PIN must be 6 to 16 characters"),
+    "sign_pin": (re.compile(r"[0-9A-Z]{6,16}"),
+                 "the signature PIN must be 6 to 16 capital letters and digits"),
+    "info_pin": (re.compile(r"[0-9]{4}"), "the card-info input PIN must be 4 digits"),
 }
 
 
