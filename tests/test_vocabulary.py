@@ -70,7 +70,7 @@ def _screens_with(tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
     ("shows: error_network", "shows: network_error",
      "'network_error' is not one of a reader's screens"),
     # A misspelt button in a variant's name would be read as a button no rule names.
-    ("first@staff:", "first@stafff:", "'stafff' after '@' is not a reader button"),
+    ("first@staff:", "first@stafff:", "'stafff' after '@' is not a reader button: did you mean staff"),
 ])
 def test_a_reference_of_no_known_class_is_bad_input(tmp_path: Path, old: str, new: str,
                                                     problem: str) -> None:

@@ -134,14 +134,16 @@ def shown_problem(maker: str, shows: str) -> str | None:
 
 def variant_problem(name: str) -> str | None:
     """Why a reference's name may not say the buttons it shows (``first@staff+smartphone``:
-    the part after ``@``, one reader button after another): a misspelt one would be read as
-    a button no ``no_buttons`` names."""
+    the parts after ``@``): a part that is nearly a reader button's name (``stafff``,
+    ``Staff``) would be read as a button no ``no_buttons`` names. Other parts are a lab's
+    own labels for its takes (``error_901@lab``), no button's."""
     _, at, variant = name.partition("@")
-    unknown = [b for b in variant.split("+") if b not in BUTTONS] if at else []
-    if not unknown:
-        return None
-    return (f"{', '.join(map(repr, unknown))} after '@' is not a reader button "
-            f"({', '.join(BUTTONS)})")
+    for part in variant.split("+") if at else ():
+        near = difflib.get_close_matches(part.lower(), list(BUTTONS), n=1, cutoff=0.75)
+        if part not in BUTTONS and near:
+            return (f"{part!r} after '@' is not a reader button: did you mean {near[0]}? "
+                    f"(buttons: {', '.join(BUTTONS)})")
+    return None
 
 
 #: Buttons of a reader's panel, by the names profiles, suites and hands use (the labels the
