@@ -36,7 +36,7 @@ class Problems(ValueError):
 
     def __init__(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         self.found = found
-        super().__init__("; ".join(f"{_field_name(loc)}: {msg}" if loc else msg
+        super().__init__("; ".join(f"{field_name(loc)}: {msg}" if loc else msg
                                    for loc, msg in found))
 
 
@@ -59,7 +59,8 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
             _lines(item, path + (i,), out)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def field_name(loc: tuple[Any, ...]) -> str:
+    """A field's path as every message spells it: ``readers[1].usb.path``."""
     text = ""
     for part in loc:
         if part == "[key]":
@@ -257,7 +258,7 @@ def _check_node(root: yaml.Node, shown: str) -> None:
                 k = key.value if isinstance(key, yaml.ScalarNode) else id(key)
                 if k in keys:
                     problems.append(BadInput(
-                        shown, key.start_mark.line + 1, _field_name(path + (k,)),
+                        shown, key.start_mark.line + 1, field_name(path + (k,)),
                         f"duplicate key (first on line {keys[k]})"))
                 else:
                     keys[k] = key.start_mark.line + 1
@@ -267,7 +268,7 @@ def _check_node(root: yaml.Node, shown: str) -> None:
         elif node.tag == _TIMESTAMP:
             problem = _bad_timestamp(node)
             if problem:
-                problems.append(BadInput(shown, node.start_mark.line + 1, _field_name(path),
+                problems.append(BadInput(shown, node.start_mark.line + 1, field_name(path),
                                          problem))
     if len(seen) > MAX_NODES:
         raise BadInput(shown, None, "", f"more than {MAX_NODES} values")
@@ -406,7 +407,7 @@ def _read_layered(path: Path, top: Path,
         raise fault(f"no file {base_ref}{inside}")
     twice = _names_twice(data, ())
     if twice:  # merging on names would fold them into one silently
-        raise BadInput.of([BadInput(str(path), line_of(lines, loc), _field_name(loc),
+        raise BadInput.of([BadInput(str(path), line_of(lines, loc), field_name(loc),
                                     f"names used twice: {name}") for loc, name in twice])
     base, base_lines = _read_layered(base_path, top, here)
     if base_path.parent != path.parent:
@@ -569,7 +570,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
             for sub, msg in cause.found:
                 full = _data_loc(data, (*err["loc"], *sub), missing=False)
                 # The cross-check's own path where the data lacks it (a merged base's item).
-                field = _field_name(full if len(full) >= len(loc) + len(sub) else
+                field = field_name(full if len(full) >= len(loc) + len(sub) else
                                     (*loc, *sub))
                 found.append(BadInput(*place_of(where, lines, full), field, msg))
             continue
@@ -586,7 +587,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
             msg = "required field is missing"
         elif err["type"] == "finite_number":
             msg = "a finite number, not infinity or nan"
-        found.append(BadInput(*place_of(where, lines, loc), _field_name(loc), msg))
+        found.append(BadInput(*place_of(where, lines, loc), field_name(loc), msg))
     if len(found) > MAX_LISTED:
         more = len(found) - MAX_LISTED
         found = found[:MAX_LISTED] + [BadInput(where, None, "", f"and {more} more problems")]

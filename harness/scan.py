@@ -14,7 +14,7 @@ import attrs
 
 from harness.bench import Bench
 from harness.errors import BadInput
-from harness.loading import line_of, read_layered_yaml, read_yaml
+from harness.loading import field_name, line_of, read_layered_yaml, read_yaml
 from harness.model.bench_spec import BenchSpec, Reader
 from harness.model.profiles import ProfileSet
 from harness.model.reader_lists import rules_problems
@@ -165,9 +165,8 @@ def _check_rules(bench: Bench, profiles: ProfileSet) -> None:
     found = rules_problems(rules, profiles.face_auth_makers(), profiles.general())
     if found:
         lines = read_yaml(bench.path)[1]
-        raise BadInput.of([BadInput(str(bench.path), line_of(lines, loc),
-                                    ".".join(str(p) for p in loc), problem)
-                           for loc, problem in found])
+        raise BadInput.of([BadInput(str(bench.path), line_of(lines, loc), field_name(loc),
+                                    problem) for loc, problem in found])
 
 
 def check_makers(path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir: Path

@@ -85,9 +85,9 @@ def test_a_designated_model_the_profiles_do_not_know_is_bad_input(
     code, lines = run(capsys, "scan", "--bench", str(path))
     assert code == 2
     assert [line.split(" (verified")[0] for line in lines] == [
-        f"{path}:6: general_reader_rules.designated.panasonic.0: Sony RC-S999 is not a "
+        f"{path}:6: general_reader_rules.designated.panasonic[0]: Sony RC-S999 is not a "
         "verified model",
-        f"{path}:9: general_reader_rules.designated.atlas.1: Sonny RC-S300/S1 is not a "
+        f"{path}:9: general_reader_rules.designated.atlas[1]: Sonny RC-S300/S1 is not a "
         "verified model"]
 
 

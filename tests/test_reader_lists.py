@@ -104,7 +104,7 @@ def test_a_misspelt_maker_or_model_in_the_lab_lists_is_bad_input(
     assert main(["scan", "--bench", str(path)]) == 2
     err = capsys.readouterr().err
     assert "general_reader_rules.designated.usen-almex: no face-auth maker 'usen-almex'" in err
-    assert "general_reader_rules.min_firmware.0: Sanwa ADR-MNICU3 is not a verified model" in err
+    assert "general_reader_rules.min_firmware[0]: Sanwa ADR-MNICU3 is not a verified model" in err
     assert "Traceback" not in err
 
 

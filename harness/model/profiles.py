@@ -572,7 +572,7 @@ def _scenario_problems(path: Path, profile: Profile, lines: dict[tuple[object, .
                        ) -> list[BadInput]:
     """Each scenario a renewal check replays exists and is valid: found before the run, not
     as the requirement failing mid-run."""
-    from harness.loading import _field_name  # the loader's own spelling of a field
+    from harness.loading import field_name
     from harness.model.scenario import load_scenario
 
     found: list[BadInput] = []
@@ -587,7 +587,7 @@ def _scenario_problems(path: Path, profile: Profile, lines: dict[tuple[object, .
                 load_scenario(renewal.scenario)
             except BadInput as exc:
                 # A missing file is this profile's mistake; a broken one, the scenario's.
-                found += [BadInput(str(path), line_of(lines, at), _field_name(at), p.problem)
+                found += [BadInput(str(path), line_of(lines, at), field_name(at), p.problem)
                           if not Path(p.path).is_file() else p for p in exc.problems]
     return found
 

@@ -39,8 +39,7 @@ import yaml
 
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
-from harness.loading import Field, line_of, load_yaml_model, read_yaml
-from harness.loading import _field_name as field_name  # the loader's spelling of a field
+from harness.loading import Field, field_name, line_of, load_yaml_model, read_yaml
 from harness.model.screens import Overlay, Shown, shown_problem, variant_problem
 from harness.paths import project_file
 
