@@ -152,11 +152,16 @@ class Hands(Protocol):
     def account(self, *, right: bool) -> None:
         """The terminal's account information for the reader: right, or wrong."""
 
-    def pair(self, reader: str, general: str, patient: Patient) -> list[str]:
+    def pair(self, reader: str, general: str, patient: Patient, *,
+             placed_first: bool = False) -> list[str]:
         """The maker's management app pairs the general reader with ``reader``: the app's
-        pairing screen, the card on the general reader (and, where the app wants it, in
-        the face-auth reader first), 設置完了・ペアリング登録. Returns the general readers
-        the app listed, by the name it showed."""
+        pairing screen, the card on the general reader (``placed_first``: in the face-auth
+        reader first, and 「置いた」 pressed: USEN-ALMEX's procedure), 設置完了・ペアリング登録.
+        Returns the general readers the app listed, by the name it showed."""
+
+    def pairing_placed(self, reader: str) -> bool | None:
+        """Whether the app took 「置いた」 in the last pairing of ``reader`` done with the step
+        (False: it had none to press; None: the step was not done)."""
 
     def pairing_app(self, reader: str) -> tuple[str, str] | None:
         """The management app pairing ``reader`` as it shows on the terminal: its name and
@@ -411,11 +416,20 @@ class ManualHands:
         self._do(f"set the reader's account information on the terminal "
                  f"{'right' if right else 'to a wrong value'}")
 
-    def pair(self, reader: str, general: str, patient: Patient) -> list[str]:
+    def pair(self, reader: str, general: str, patient: Patient, *,
+             placed_first: bool = False) -> list[str]:
+        first = (f", putting it into {reader} and pressing 置いた first" if placed_first
+                 else "")
         shown = self._answer(
             f"pair {general} with {reader} in its management app using {patient.label}'s "
-            "card", "type the general reader's name the app showed")
+            f"card{first}", "type the general reader's name the app showed")
         return [shown] if shown else []
+
+    def pairing_placed(self, reader: str) -> bool | None:
+        answer = self._answer(
+            f"look whether the management app took 置いた when pairing {reader}",
+            "type 'taken' if it did, else what it showed (empty: it had no 置いた button)")
+        return answer.casefold() == "taken"
 
     def pairing_app(self, reader: str) -> tuple[str, str] | None:
         answer = self._answer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from harness.model.boot_rules import BootRecord, check_boot
@@ -309,7 +310,11 @@ def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
     visit = FlowRecord("consent", "canon", screens=[
         screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "completion"),
         screen(6, 7, "first")], actions=[Action(5.5, "card_out")], result="handed_over")
-    assert check_flow(check(shipped, "canon", "CON-01"), visit) == []
+    face_path = attrs.evolve(visit, flow="face_auth")
+    assert check_flow(check(shipped, "canon", "CON-01"), visit, face_path) == []
+    # Its consent screens are the face path's: not judged without that flow's record.
+    assert any("face_auth flow was not driven" in p
+               for p in check_flow(check(shipped, "canon", "CON-01"), visit))
     # An unrecognised screen never stands for a class whose step asks no text.
     blurred = FlowRecord("consent", "canon", screens=[
         screen(0, 1, "first"), screen(2, 3, "consent_1"),

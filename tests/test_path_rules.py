@@ -57,6 +57,7 @@ def rule_of(shipped: ProfileSet, maker: str, req: str, flow: str) -> FlowCheck:
 
 @pytest.mark.parametrize("maker", MAKERS)
 @pytest.mark.parametrize(("req", "flow"), [("AUTH-05", "staff_visual"),
+                                           ("CON-01", "consent"),
                                            ("CON-01", "pin_visit"),
                                            ("CON-01", "smartphone_iphone"),
                                            ("CON-01", "smartphone_android")])
@@ -171,3 +172,39 @@ def test_a_check_cannot_compare_a_flow_with_itself() -> None:
     with pytest.raises(ValueError, match="screens_as: another flow"):
         FlowCheck.model_validate({"kind": "flow", "flow": "face_auth",
                                   "screens_as": {"screen": "consent", "flow": "face_auth"}})
+
+
+def visits_of(flow: str, *visits: tuple[str, ...]) -> FlowRecord:
+    """One record of several visits, each first, face_auth, its consent screens (each
+    answered), checking, completion; then first."""
+    states = [s for v in visits for s in ("first", "face_auth", *v, "checking", "completion")]
+    screens = [seen(float(k), s) for k, s in enumerate([*states, "first"])]
+    actions = [Action(s.t + 0.5, "consent") for s in screens if s.shows == "consent"]
+    return FlowRecord(flow, "reader", screens=screens, actions=actions, result="handed_over")
+
+
+@pytest.mark.parametrize("flow", ["consent", "pin_visit"])
+def test_every_visit_is_held_to_the_face_paths_consents(shipped: ProfileSet, flow: str) -> None:
+    """A reader right for the first patient and wrong for the next (the first consent
+    skipped, or asked twice) fails on the visit that differs, named."""
+    check = rule_of(shipped, "usen_almex", "CON-01", flow)
+    usual = ("consent_1", "consent_2")
+    assert _problems(check, visits_of(flow, usual, usual)) == []
+    (problem,) = _problems(check, visits_of(flow, usual, ("consent_2",)))
+    assert problem.startswith("this path's visit 2 of 2 showed the consent screens consent_2;")
+    twice = visits_of(flow, usual, usual)
+    twice.actions.append(Action(twice.actions[-1].t + 0.2, "consent"))
+    (problem,) = _problems(check, twice)
+    assert problem.startswith("this path's visit 2 of 2's consent screens (consent_1 -> "
+                              "consent_2) took 3 answer(s)")
+    # A second visit that reached the check with no consent screen at all.
+    (problem,) = _problems(check, visits_of(flow, usual, ()))
+    assert "visit 2 of 2 showed the consent screens none;" in problem
+
+
+def test_a_refused_passcode_back_to_the_first_screen_is_no_visit(shipped: ProfileSet) -> None:
+    check = rule_of(shipped, "canon", "AUTH-05", "staff_visual")
+    path = staff("consent_1", "consent_2")
+    refused = [seen(0.2, "staff_passcode"), seen(0.4, "first")]
+    path.screens[1:1] = refused
+    assert _problems(check, path) == []

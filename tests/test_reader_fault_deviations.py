@@ -21,7 +21,11 @@ on the default bench.
   (ERR-08, the reader's side).
 - A reader whose check begun with a phone, failing for the upgrade not applied, shows it
   done with no loading circle (E901-02 on the smartphone path).
-- The same on the PIN's and the staff's ways (E901-02's other halves).
+- The same on the PIN's and the staff's ways (E901-02's other halves); on the PIN's way a
+  901 screen worded as another maker's (E901-05).
+- The PIN's way's completion screen ignoring the card-out; the first consent skipped from
+  the second patient on (CON-01).
+- The USEN-ALMEX app without its 置いた step, a Panasonic app that wants one (SP-04).
 - A reader that takes any four digits as the Android phone's PIN
   (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
 """
@@ -58,6 +62,8 @@ ANDROID: Flow = ("smartphone_android", ("paired",))
 E901_PHONE: Flow = ("e901_phone", ("paired", "upgrade_pending_reboot"))
 E901_PIN: Flow = ("e901_pin", ("upgrade_pending_reboot",))
 E901_STAFF: Flow = ("e901_staff", ("passcode_issued", "upgrade_pending_reboot"))
+PIN_VISIT: Flow = ("pin_visit", ())
+CONSENT: Flow = ("consent", ())
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -153,6 +159,42 @@ def _own_path(tag: str, entry: str, failed_to: str, why: str) -> tuple[dict[str,
             "check_ok": "completion", "check_network_error": "error_network",
             "check_failed": failed_to}, why),
     )
+
+
+#: From the second patient on, a matched face goes straight to the second consent screen:
+#: a first screen and a face screen of their own after a completed visit, drawn as the usual
+#: ones (USEN-ALMEX's: no staff button without a passcode).
+SECOND_VISIT_SKIPS_CONSENT = (
+    deviation("behaviour.states.first_b", {
+        "shows": "first", "texts": ["マイナンバーカードを置いてください"],
+        "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+                     "when": "staff_button"},
+                    {"name": "smartphone", "label": "スマートフォンを利用",
+                     "event": "smartphone_button", "when": "smartphone"}]},
+        "the first screen after a visit, drawn as the first"),
+    deviation("behaviour.transitions.first_b", {
+        "card_in": "face_auth_b", "staff_button": "staff_passcode",
+        "smartphone_button": "sp_choose"}, "as the first screen"),
+    deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
+              "the face screen after a visit"),
+    deviation("behaviour.transitions.face_auth_b", {
+        "face_match": "consent_2", "face_no_match": "pin_entry", "card_out": "first_b"},
+        "the first consent skipped from the second patient on"),
+    deviation("behaviour.transitions.completion.card_out", "first_b", "after a visit"),
+)
+#: On the PIN's way, a failed check's 901 worded as another maker's (障害発生状況…障害発生):
+#: the face path's 901 is the notice's.
+PIN_PATH_OTHER_901 = (
+    *_own_path("n", "pin_entry.pin_ok", "consent_wait_n", "a failed check on the PIN's way"),
+    deviation("behaviour.states.consent_wait_n", {"shows": "consent", "like": "consent_2",
+                                                  "overlay": "spinner"}, "busy"),
+    deviation("behaviour.states.error_901n", {"shows": "error_901", "texts": [
+        "受付窓口にご連絡ください",
+        "職員はオンライン資格確認等システムの障害発生状況を確認してください"
+        "【901: オンライン資格確認等システムの障害発生】"]}, "another maker's wording"),
+    deviation("behaviour.transitions.consent_wait_n", {"error_901": "error_901n"}, "its 901"),
+    deviation("behaviour.transitions.error_901n", {"card_out": "first"}, "its 901"),
+)
 
 
 @attrs.frozen
@@ -255,6 +297,33 @@ FAULTS = {
         "canon", _own_path("s", "place_card.card_in", "completion",
                            "a failed check on the staff's way shown done"),
         E901_STAFF, {"E901-02": "please_wait was not seen after consent"}),
+    # The PIN's way: the completion screen stays when the card is taken out, until its own
+    # time-out (CON-01, as on the face path), on each of the two visits.
+    "pin-path-completion-ignores-card-out": Fault(
+        "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
+                                 "stays after card-out"),), PIN_VISIT,
+        {"CON-01": "s after card_out at"}),
+    # Right for the first patient, the first consent skipped for the next (CON-01: each
+    # visit's consent screens are the face path's).
+    "second-visit-skips-first-consent": Fault(
+        "usen_almex", SECOND_VISIT_SKIPS_CONSENT, CONSENT,
+        {"CON-01": "visit 2 of 2 showed the consent screens consent_2;"}),
+    # The 901 screen's words on the PIN's way (E901-05: one 901 screen per maker).
+    "pin-path-901-other-wording": Fault(
+        "fujitsu_japan", PIN_PATH_OTHER_901, E901_PIN,
+        {"E901-05": "障害状況を確認してください"}),
+    # 置いた is USEN-ALMEX's step alone (接続設定概要 4): an ALMEX app without it, and a
+    # Panasonic app that wants it and refuses the procedure's pairing.
+    "pairing-without-placed": Fault(
+        "usen_almex", (deviation("behaviour.pairing.card_into_face_reader_first", False,
+                                 "no 置いた step"),), PAIRING,
+        {"SP-04": "the app had no 置いた to press"}),
+    "pairing-wants-placed": Fault(
+        "panasonic", (deviation("behaviour.pairing.card_into_face_reader_first", True,
+                                "wants 置いた"),), PAIRING,
+        # (No button, so no phone read test after it: SP-07.)
+        {"SP-04": "(without the 置いた step) ended 'refused",
+         "SP-07": "lacks the smartphone button"}),
     # The completion screen stays when the card is taken out: on the staff's path too, where
     # the card placed at its step comes out at the end (CON-01, 以降は通常どおり).
     "staff-path-completion-ignores-card-out": Fault(
@@ -321,7 +390,11 @@ def test_a_pairing_no_app_was_seen_for_fails(profiles: ProfileSet) -> None:
     seen = [SeenScreen(0, 10, "first", "first", buttons=("smartphone",))]
     none = FlowRecord("pairing", "fujitsu_japan", PAIRING[1], screens=seen)
     assert any("no management app showed" in p for p in check_flow(check, none))
-    right = attrs.evolve(none, paired_in=("ログイン名管理ツール", "ペアリング登録"))
+    # ... nor one whose app's last word nobody saw.
+    assert any("outcome of the pairing done without the 置いた step was not seen" in p
+               for p in check_flow(check, none))
+    right = attrs.evolve(none, paired_in=("ログイン名管理ツール", "ペアリング登録"),
+                         pairing_outcome="registered")
     assert not any("pair" in p for p in check_flow(check, right)), check_flow(check, right)
     # The right app, another button (a twin's ``pairing.button``): that fails too.
     button = attrs.evolve(none, paired_in=("ログイン名管理ツール", "ペアリング"))

@@ -165,7 +165,8 @@ def test_a_pairing_that_reads_the_holders_certificate_fails_exactly_sp06(
     assert record.phone_read is not None and record.phone_read.ok
 
 
-def _phone_read_after_pairing(bench: Bench, reader: str) -> tuple[str | None, bool]:
+def _phone_read_after_pairing(bench: Bench, reader: str,
+                              placed_first: bool) -> tuple[str | None, bool]:
     """On the twin: ``reader`` paired with the general reader, then the staff phone held on
     it and probed through PC/SC as the flow's read test does: (the app's outcome, read)."""
     hands = TwinHands(bench)
@@ -173,7 +174,7 @@ def _phone_read_after_pairing(bench: Bench, reader: str) -> tuple[str | None, bo
     for name in bench.spec.switchable():
         bench.switch(name, True)
     hands.wait(200)
-    hands.pair(reader, GENERAL, Patient("patient-sp07", "4321"))
+    hands.pair(reader, GENERAL, Patient("patient-sp07", "4321"), placed_first=placed_first)
     hands.staff_phone(GENERAL, STAFF_PHONE, held=True)
     try:
         report = probe_pcsc(bench.pcsc, bench.emulation.pcsc_names[GENERAL], GENERAL, 10,
@@ -186,12 +187,13 @@ def _phone_read_after_pairing(bench: Bench, reader: str) -> tuple[str | None, bo
 
 
 def test_a_general_reader_that_reads_no_phone_after_pairing_fails_the_read_test(
-        default_bench: Bench, deviant: Bench) -> None:
+        default_bench: Bench, deviant: Bench, profiles: ProfileSet) -> None:
     """SP-07's deviation on the twin (its flow run, failing exactly SP-07 with the button
     shown, is the mutation benchmark's): the deviant USEN-ALMEX app registers the pairing, and
     the paired reader then reads no phone; the default one reads it."""
-    assert _phone_read_after_pairing(default_bench, "usen_almex") == ("registered", True)
-    assert _phone_read_after_pairing(deviant, "usen_almex") == ("registered", False)
+    placed = profiles["usen_almex"].pairing_placed_first()  # its 置いた step
+    assert _phone_read_after_pairing(default_bench, "usen_almex", placed) == ("registered", True)
+    assert _phone_read_after_pairing(deviant, "usen_almex", placed) == ("registered", False)
 
 
 def test_a_pairing_without_the_face_auth_reader_is_refused_on_the_default_bench(

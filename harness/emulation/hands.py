@@ -54,6 +54,8 @@ class TwinHands:
         self._phones: dict[str, TwinPhone] = {}
         #: The last pairing the hands did (what its app said at the end).
         self._pairing: PairingSession | None = None
+        #: Whether its app took 置いた (None: the step was not done).
+        self._placed: bool | None = None
         #: General reader -> the patient's phone lying on it.
         self._phone_on: dict[str, str] = {}
 
@@ -185,8 +187,10 @@ class TwinHands:
     def account(self, *, right: bool) -> None:
         self.world.terminal.set_account_ok(right)
 
-    def pair(self, reader: str, general: str, patient: Patient) -> list[str]:
+    def pair(self, reader: str, general: str, patient: Patient, *,
+             placed_first: bool = False) -> list[str]:
         twin = self._reader(reader)
+        self._placed = None
         try:
             session = self.world.terminal.start_pairing(reader)
         except KeyError:
@@ -195,9 +199,9 @@ class TwinHands:
         self._pairing = session
         shown = session.shown_readers()
         card = self._card(patient)
-        if session.app.card_into_face_reader_first:  # the app asks for it: 置いた
+        if placed_first:  # the procedure's step (USEN-ALMEX), whatever the app wants
             twin.insert_card(card)
-            session.press_placed()
+            self._placed = session.press_placed()
             twin.remove_card()
         # The real card on the general reader, which the app reads through the terminal's
         # PC/SC (the bench's PC/SC tier: what it sends lands on the timeline, redacted).
@@ -225,6 +229,12 @@ class TwinHands:
         self.emulation.insert_card(general, chip)
         self.bench.pcsc.wait_for_card(name, timeout=5)
         return self.bench.pcsc.connect(name)
+
+    def pairing_placed(self, reader: str) -> bool | None:
+        session = self._pairing
+        if session is None or session.reader.name != reader:
+            return None
+        return self._placed
 
     def pairing_outcome(self, reader: str) -> str | None:
         session = self._pairing

@@ -176,13 +176,17 @@ def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
 
 def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
     """AUTH-01's other unattended way (無人運転モード: the face or the PIN): a face that does not
-    match, the right PIN, every consent screen answered, the card out at the end."""
-    check_in(run, face=False)
-    # (a screen of its own may come between the face not matched and the PIN's)
-    run.wait_for("pin_entry", 10)
-    if _enter_pin(run, right=True):
+    match, the right PIN, every consent screen answered, the card out at the end; twice
+    where a check asks the card-out to bring the first screen back (the completion held
+    a short and a long while, as the face path's consent flow does)."""
+    for hold_s in _completion_holds(plan):
+        check_in(run, face=False)
+        # (a screen of its own may come between the face not matched and the PIN's)
+        run.wait_for("pin_entry", 10)
+        if not _enter_pin(run, right=True):
+            return
         answer_consents(run)
-        end_visit(run)
+        end_visit(run, hold_s=hold_s)
 
 
 def _locks_after(run: FlowRun, plan: Plan) -> int | None:
@@ -358,7 +362,7 @@ def drive_pairing(run: FlowRun, plan: Plan) -> None:
     if "face_reader_unplugged" in plan.given:
         _pair_without_face_reader(run, plan, general)
         return
-    pair(run, general)
+    pair(run, plan.profile, general)
     if general is None:
         return
     run.start_recording()
@@ -377,7 +381,7 @@ def _pair_without_face_reader(run: FlowRun, plan: Plan, general: str | None) -> 
     must: the app refused)."""
     run.do("usb_cable_out", lambda: run.hands.usb_cable(run.reader, plugged=False))
     run.hands.wait(5)
-    pair(run, general)
+    pair(run, plan.profile, general)
     run.do("usb_cable_in", lambda: run.hands.usb_cable(run.reader, plugged=True))
     if general is None or not run.wait_for("first", 120, step_s=10):
         return

@@ -199,7 +199,7 @@ def arrange_after_power(run: FlowRun, profile: Profile, given: tuple[str, ...]) 
                 issue_passcode(run)
             case "paired":
                 general = run.general_reader()
-                pair(run, general)
+                pair(run, profile, general)
                 if general is not None and not restart_after_pairing(run, profile):
                     run.record.unmet.append(
                         f"paired as SP-04's procedure says (then restarted: "
@@ -254,15 +254,17 @@ def pairing_target(profile: Profile) -> str:
 
 def pair_and_restart(run: FlowRun, profile: Profile, general: str | None) -> list[str]:
     """SP-04's procedure: :func:`pair`, then :func:`restart_after_pairing`."""
-    shown = pair(run, general)
+    shown = pair(run, profile, general)
     if general is not None:
         restart_after_pairing(run, profile)
     return shown
 
 
-def pair(run: FlowRun, general: str | None) -> list[str]:
-    """Seed 002 接続設定概要 1-4: the general reader paired in the maker's app (with the
-    ALMEX 置いた step where its app asks for it). The general reader's names the app showed."""
+def pair(run: FlowRun, profile: Profile, general: str | None) -> list[str]:
+    """Seed 002 接続設定概要 1-4: the general reader paired in the maker's app, with the 置いた
+    step where the maker's procedure has it (USEN-ALMEX: the profile says, never the app:
+    an app that wants it from another maker refuses the clinic's pairing). The general
+    reader's names the app showed."""
     if general is None:
         run.problem("the bench has no general reader to pair")
         return []
@@ -270,7 +272,9 @@ def pair(run: FlowRun, general: str | None) -> list[str]:
     run.record.paired_general = general
     # SP-06: the card's traffic on the general reader while the pairing runs.
     watch = CardWatch(run.bench, general)
-    shown = run.hands.pair(run.reader, general, run.patient)
+    placed_first = profile.pairing_placed_first()
+    shown = run.hands.pair(run.reader, general, run.patient, placed_first=placed_first)
+    run.record.pairing_placed = run.hands.pairing_placed(run.reader) if placed_first else None
     run.record.card_apdus = watch.transcript()
     run.record.card_apdus_unseen = watch.unseen or None
     run.record.pairing_outcome = run.hands.pairing_outcome(run.reader)

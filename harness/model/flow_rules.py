@@ -24,11 +24,12 @@ from __future__ import annotations
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.pairing_rules import (
     check_card_reads,
+    check_pairing_placed,
     check_pairing_refused,
     check_phone_read,
     transcript_lines,
 )
-from harness.model.path_rules import check_screens_as, screens_of
+from harness.model.path_rules import check_screens_as, first_visit
 from harness.model.path_rules import describe as describe_screens_as
 from harness.model.phone_rules import check_phone_read_on, hold_lines
 from harness.model.profiles import (
@@ -84,7 +85,7 @@ def _baseline_observed(check: FlowCheck, baseline: FlowRecord | None) -> tuple[s
         return ()
     if baseline is None:
         return (f"{rule.flow}: not driven",)
-    shown = screens_of(baseline, rule.screen).shown()
+    shown = first_visit(baseline, rule.screen).shown()
     return (f"{rule.flow}'s {rule.screen} screens: {shown} (of {baseline.path()})",)
 
 
@@ -95,8 +96,11 @@ def _pairing_observed(check: FlowCheck, record: FlowRecord) -> tuple[str, ...]:
     if check.reads_no_personal_data:
         out += transcript_lines(record.card_apdus) or (
             f"no transcript ({record.card_apdus_unseen or 'none recorded'})",)
-    if check.pairing_refused:
+    if check.pairing_refused or check.placed_first is not None:
         out.append(f"pairing: {record.pairing_outcome or 'outcome not seen'}")
+    if check.placed_first is not None:
+        out.append("置いた: " + {True: "pressed, taken", False: "tried, none to press",
+                               None: "not done"}[record.pairing_placed])
     if check.phone_read_test:
         read = record.phone_read
         out.append("phone read test: " + (
@@ -185,6 +189,10 @@ def describe_flow(check: FlowCheck) -> str:
         parts.append("the card on the general reader: no personal data file selected or read")
     if check.pairing_refused:
         parts.append("the management app refuses the pairing")
+    if check.placed_first is not None:
+        parts.append("registered with the card into the face-auth reader and 置いた first"
+                     if check.placed_first else
+                     "registered with no 置いた step (USEN-ALMEX's only)")
     if check.phone_read_test:
         parts.append("a staff phone read through PC/SC on the general reader paired")
     if check.phone_read_on == "general_reader":
@@ -231,6 +239,8 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         problems += check_card_reads(record)
     if check.pairing_refused:
         problems += check_pairing_refused(record)
+    if check.placed_first is not None:
+        problems += check_pairing_placed(check.placed_first, record)
     if check.phone_read_test:
         problems += check_phone_read(record)
     if check.phone_read_on is not None:

@@ -218,6 +218,9 @@ class FlowRecord:
     #: at the end of the pairing: ``registered``, or ``refused: <its message>``.
     paired_general: str | None = None
     pairing_outcome: str | None = None
+    #: The procedure's 置いた step (SP-04, USEN-ALMEX): True, the app took it; False, it
+    #: was tried and the app had no 置いた to press (or did not take it); None: not tried.
+    pairing_placed: bool | None = None
     #: The pairing's APDU transcript on that general reader's PC/SC side (SP-06), from the
     #: card placed on it until it was taken off; None: the rig could not watch it.
     card_apdus: list[SeenApdu] | None = None

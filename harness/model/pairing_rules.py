@@ -134,6 +134,32 @@ def check_pairing_refused(record: FlowRecord) -> list[str]:
     return problems
 
 
+#: The notice's words for the 置いた step (接続設定概要 4).
+PLACED_STEP = ("the card into the face-auth reader and 「置いた」 pressed in the management app "
+               "first (接続設定概要 4: アルメックス社の顔認証付きカードリーダーをご利用の施設のみ)")
+
+
+def check_pairing_placed(placed_first: bool, record: FlowRecord) -> list[str]:
+    """SP-04: the pairing done as the maker's procedure says, the 置いた step done exactly
+    where it says (USEN-ALMEX, and no other maker), took 置いた and was registered. An app
+    that wants the step from a maker whose procedure has none refuses the pairing the
+    clinic does; one that has no 置いた where the procedure presses it fails too."""
+    problems = []
+    if placed_first and record.pairing_placed is not True:
+        problems.append(f"the procedure puts {PLACED_STEP}; " + (
+            "the step was not done" if record.pairing_placed is None else
+            "the app had no 置いた to press"))
+    outcome = record.pairing_outcome
+    how = "with" if placed_first else "without"
+    if outcome is None:
+        problems.append(f"the management app's outcome of the pairing done {how} the 置いた "
+                        "step was not seen")
+    elif outcome != "registered":
+        problems.append(f"the pairing done as the procedure says ({how} the 置いた step) "
+                        f"ended {outcome!r}, not registered")
+    return problems
+
+
 def check_phone_read(record: FlowRecord) -> list[str]:
     """SP-07: the staff phone read through PC/SC on the general reader that was paired."""
     read = record.phone_read

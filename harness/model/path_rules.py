@@ -5,7 +5,8 @@ AUTH-05 (the support vendor's お知らせ 目視確認モード ④: 以降は�
 以降は同意情報の入力へ進みます): after their own identity check, these paths show the consent
 screens the card's own face path shows. A class check (``consent`` was seen) passes a path
 that skips one of them, adds one, asks one twice or shows them in another order; this one
-compares the screens one by one, and how often each was answered.
+compares the screens one by one, and how often each was answered, on every visit the
+path's flow drives (a reader right for the first patient and not the second fails).
 
 Pure functions (DESIGN.md principle 5): the two flows' records in, the problems out.
 """
@@ -19,6 +20,11 @@ from harness.model.profiles import ScreensAs
 
 #: How an unrecognised screen stands in a sequence: it matches nothing, not even itself.
 UNRECOGNISED = "unknown"
+#: The reader's idle screen: a visit is what lies between two of them.
+IDLE = "first"
+#: Classes only a visit that got as far as the check shows: with them, a stretch between two
+#: idle screens is a visit even if it showed no screen of the compared class.
+_CHECKED = ("checking", "completion")
 
 
 @attrs.frozen
@@ -62,11 +68,38 @@ def screens_of(record: FlowRecord, screen: str) -> PathScreens:
     return PathScreens(tuple(names), sum(1 for a in record.actions if a.what == screen))
 
 
+def visits(record: FlowRecord, screen: str) -> list[PathScreens]:
+    """Each visit of the record (the screens between two idle screens that show a
+    ``screen`` screen or got as far as the check; a staff's refused passcode, back to the
+    first screen, is none) with its ``screen`` screens as ``screens_of`` gives them, the
+    answers given between those idle screens counted."""
+    idle = [k for k, s in enumerate(record.screens) if s.shows == IDLE]
+    bounds = [(a + 1, b) for a, b in zip([-1, *idle], [*idle, len(record.screens)],
+                                         strict=True) if b > a + 1]
+    out = []
+    for lo, hi in bounds:
+        part = record.screens[lo:hi]
+        if not any(s.shows == screen or s.shows in _CHECKED
+                   or (s.shows is None and s.candidate == screen) for s in part):
+            continue
+        since = record.screens[lo - 1].t if lo else float("-inf")
+        until = record.screens[hi].t if hi < len(record.screens) else float("inf")
+        actions = [a for a in record.actions if since <= a.t < until]
+        out.append(screens_of(attrs.evolve(record, screens=part, actions=actions), screen))
+    return out
+
+
+def first_visit(record: FlowRecord, screen: str) -> PathScreens:
+    """The record's first visit's ``screen`` screens (none: no visit)."""
+    return next(iter(visits(record, screen)), PathScreens((), 0))
+
+
 def check_screens_as(rule: ScreensAs, record: FlowRecord,
                      baseline: FlowRecord | None) -> list[str]:
-    """``record``'s ``rule.screen`` screens are ``baseline``'s (the ``rule.flow`` flow's),
-    one by one in that order and answered as often. Fails closed: no baseline, a baseline
-    that showed none, or an unrecognised screen among them on either path."""
+    """``record``'s ``rule.screen`` screens are ``baseline``'s (the ``rule.flow`` flow's
+    first visit's), one by one in that order and answered as often, on each of the
+    record's visits. Fails closed: no baseline, a baseline that showed none, no visit, or
+    an unrecognised screen among them on either path."""
     other = f"the {rule.flow} flow"
     if baseline is None:
         return [f"{other} was not driven on this reader: its {rule.screen} screens, which "
@@ -74,23 +107,30 @@ def check_screens_as(rule: ScreensAs, record: FlowRecord,
     if baseline.unmet:
         return [f"{other}, whose {rule.screen} screens this path must show, did not start as "
                 f"the notice's procedure says: {'; '.join(baseline.unmet)}"]
-    want, got = screens_of(baseline, rule.screen), screens_of(record, rule.screen)
+    want = first_visit(baseline, rule.screen)
     if not want.names:
         return [f"{other} showed no {rule.screen} screen to compare this path's with "
                 f"({baseline.path()})"]
-    unread = [where for where, seq in (("this path", got), (f"{other}'s record", want))
-              if UNRECOGNISED in seq.names]
-    if unread:
-        return [f"a {rule.screen} screen on {where} was not recognised, so whether the two "
-                f"paths show the same {rule.screen} screens cannot be told" for where in unread]
-    if got.names != want.names:
-        return [f"this path showed the {rule.screen} screens {got.shown()}; {other} (the "
-                f"usual path) shows {want.shown()}; they must be the same screens in the "
-                "same order"]
-    if got.actions != want.actions:
-        return [f"this path's {rule.screen} screens ({got.shown()}) took {got.actions} "
-                f"answer(s); {other}'s took {want.actions}: a screen asked again is one more"]
-    return []
+    if UNRECOGNISED in want.names:
+        return [f"a {rule.screen} screen on {other}'s record was not recognised, so whether "
+                f"the two paths show the same {rule.screen} screens cannot be told"]
+    found = visits(record, rule.screen) or [PathScreens((), 0)]
+    problems = []
+    for k, got in enumerate(found, 1):
+        where = "this path" if len(found) == 1 else f"this path's visit {k} of {len(found)}"
+        if UNRECOGNISED in got.names:
+            problems.append(f"a {rule.screen} screen on {where} was not recognised, so "
+                            f"whether the two paths show the same {rule.screen} screens "
+                            "cannot be told")
+        elif got.names != want.names:
+            problems.append(f"{where} showed the {rule.screen} screens {got.shown()}; {other} "
+                            f"(the usual path) shows {want.shown()}; they must be the same "
+                            "screens in the same order")
+        elif got.actions != want.actions:
+            problems.append(f"{where}'s {rule.screen} screens ({got.shown()}) took "
+                            f"{got.actions} answer(s); {other}'s took {want.actions}: a "
+                            "screen asked again is one more")
+    return problems
 
 
 def describe(rule: ScreensAs) -> str:

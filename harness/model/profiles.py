@@ -333,6 +333,12 @@ class FlowCheck(Field):
     #: メーカーの場合は…管理アプリから, not Fujitsu's ログイン名管理ツール), where the notice names
     #: no app of the maker's own.
     not_paired_in: list[str] = []
+    #: The pairing flow: whether the maker's procedure puts the real card into the face-auth
+    #: reader and presses 「置いた」 in the app before the card goes on the general reader
+    #: (接続設定概要 4: アルメックス社の顔認証付きカードリーダーをご利用の施設のみ). The driver does the
+    #: step exactly when true; either way the app must register the pairing done so, and
+    #: take 置いた where it is done.
+    placed_first: bool | None = None
     #: The visual-confirmation passcode OQS issued for the flow has this many digits
     #: (AUTH-03, AUTH-05; the support vendor's お知らせ: 4桁のパスコード).
     passcode_digits: int | None = pydantic.Field(default=None, ge=1)
@@ -366,9 +372,9 @@ class FlowCheck(Field):
         if self.restart is not None and self.flow != "pairing":
             raise ValueError("restart: only the pairing flow ends with a restart")
         if (self.pairing_app or self.pairing_button or self.not_paired_in
-                or self.reads_no_personal_data
+                or self.reads_no_personal_data or self.placed_first is not None
                 or self.pairing_refused or self.phone_read_test) and self.flow != "pairing":
-            raise ValueError("pairing_app, pairing_button, not_paired_in, "
+            raise ValueError("pairing_app, pairing_button, not_paired_in, placed_first, "
                              "reads_no_personal_data, pairing_refused, phone_read_test: only "
                              "for the pairing flow")
         if self.phone_read_on is not None and not self.flow.startswith("smartphone_"):
@@ -484,6 +490,12 @@ class Profile(Field):
         return next((c.restart for r in self.requirements for c in r.checks
                      if isinstance(c, FlowCheck) and c.flow == "pairing"
                      and c.restart is not None), None)
+
+    def pairing_placed_first(self) -> bool:
+        """Whether this maker's pairing procedure puts the card into the face-auth reader
+        and presses 置いた first (SP-04; USEN-ALMEX)."""
+        return any(c.placed_first for r in self.requirements for c in r.checks
+                   if isinstance(c, FlowCheck) and c.flow == "pairing")
 
     def phone_read_on(self) -> Literal["general_reader", "front"] | None:
         """Where this maker's procedure holds the patient's phone (None: not said)."""

@@ -120,9 +120,11 @@ class BoxPerson:
             # Pairing: the real card on the general reader reaches the twin terminal through
             # the box's pcscd (vpcd), as the terminal's app reads it.
             (rf"^pair (?P<general>[\w-]+) with {reader} in its management app using "
-             rf"{patient}'s card$",
-             lambda m: next(iter(hands.pair(m["reader"], m["general"],
-                                            _patient(m["patient"]))), "")),
+             rf"{patient}'s card(?P<placed>, putting it into \S+ and pressing 置いた first)?$",
+             lambda m: next(iter(hands.pair(m["reader"], m["general"], _patient(m["patient"]),
+                                            placed_first=bool(m["placed"]))), "")),
+            (rf"^look whether the management app took 置いた when pairing {reader}$",
+             lambda m: {True: "taken", False: "", None: ""}[hands.pairing_placed(m["reader"])]),
             (rf"^open the management app that pairs a general reader with {reader}$",
              lambda m: "/".join(hands.pairing_app(m["reader"]) or ())),
             (rf"^look at what the management app said at the end of pairing {reader}$",
