@@ -60,8 +60,8 @@ def test_probes_stand_on_both_sides_of_every_edge(profiles: ProfileSet) -> None:
     assert any(not d and at.date() == check.all_day_from - dt.timedelta(days=1)
                for at, d in points)
     assert sorted((p.at, p.accepted) for p in manuals) == [
-        (check.manual_from - dt.timedelta(minutes=1), False),
-        (check.manual_from + dt.timedelta(minutes=1), True)]
+        (check.manual_from - dt.timedelta(seconds=1), False),
+        (check.manual_from + dt.timedelta(seconds=1), True)]
     # Every probe starts before its first checkpoint, so the look at the edge can be made.
     assert all(p.start < p.checkpoints[0].at for p in deliveries)
 
@@ -79,7 +79,12 @@ def test_the_rule_judges_each_checkpoint_and_fails_closed(profiles: ProfileSet) 
     assert judge_schedule(req, MAKER, "r", unseen, asked).status == "error"
     refused = [ManualSeen(p, p.at, "no_update") for p in manuals]
     verdict = judge_schedule(req, MAKER, "r", right, refused)
-    assert verdict.status == "failed" and "13:01" in verdict.problems[0]
+    assert verdict.status == "failed" and "13:00:01" in verdict.problems[0]
+    # A press that came late (a person's) judges nothing: an error, whatever the dialog.
+    late = [ManualSeen(p, p.at + dt.timedelta(seconds=40), ACCEPTED if p.accepted else
+                       "no_update") for p in manuals]
+    verdict = judge_schedule(req, MAKER, "r", right, late)
+    assert verdict.status == "error" and "not at the edge's second" in verdict.problems[0]
     assert judge_schedule(req, MAKER, "r", [], []).status == "error"
 
 
@@ -106,6 +111,9 @@ MOVED = {
     "a night early": {"distribution.nightly_from": "2026-01-18"},
     "all day a day early": {"distribution.all_day_from": "2026-01-30"},
     "manual from 12:00": {"distribution.manual_from": "2026-01-19T12:00:00+09:00"},
+    # The manual download's edge, to the second (13時から).
+    "manual from 12:59:30": {"distribution.manual_from": "2026-01-19T12:59:30+09:00"},
+    "manual from 13:00:50": {"distribution.manual_from": "2026-01-19T13:00:50+09:00"},
 }
 
 

@@ -12,8 +12,9 @@ edge is judged at the edge, not sampled near it):
 - the morning a night closes: nothing until the next night opens (while nights remain);
 - each excluded night, and the night before the first: nothing all night;
 - the daytime before all-day delivery starts: nothing; its first morning: the upgrade;
-- the manual download a minute before ``manual_from`` (not accepted) and a minute after
-  (accepted: ダウンロード依頼の受付).
+- the manual download a second before ``manual_from`` (not accepted) and a second after
+  (accepted: ダウンロード依頼の受付); a press that fell on the other side of the edge (a
+  person's, late) is not judged: an error, not a verdict.
 
 The delivery list shows the upgrade once it is downloaded and installed, not when the
 download started, and the notices give the window, not how soon inside it a terminal is
@@ -43,8 +44,9 @@ FINISH = dt.timedelta(hours=1)
 #: The terminal is on this long before a window opens, so that a distribution that starts
 #: early has finished (and shows on the list) by the edge.
 EARLY = dt.timedelta(hours=2)
-#: The manual download is asked this long before and after ``manual_from``.
-MANUAL_EDGE = dt.timedelta(minutes=1)
+#: The manual download is asked this long before and after ``manual_from``: its edge, to
+#: the second (13時から: a terminal that takes it at 12:59:30, or not until 13:00:50, fails).
+MANUAL_EDGE = EDGE
 
 
 @attrs.frozen
@@ -161,9 +163,9 @@ def schedule_probes(check: ScheduleCheck) -> tuple[list[DeliveryProbe], list[Man
         Checkpoint(_at(check.all_day_from, "12:00", tz), True,
                    f"distributed all day from {check.all_day_from}"),)))
     manual = [ManualProbe(check.manual_from - MANUAL_EDGE, False,
-                          f"manual download opens at {check.manual_from:%Y-%m-%d %H:%M}"),
+                          f"manual download opens at {check.manual_from:%Y-%m-%d %H:%M:%S}"),
               ManualProbe(check.manual_from + MANUAL_EDGE, True,
-                          f"manual download is open from {check.manual_from:%Y-%m-%d %H:%M}")]
+                          f"manual download is open from {check.manual_from:%Y-%m-%d %H:%M:%S}")]
     return probes, manual
 
 
@@ -200,6 +202,12 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
                           f"{seen.problem or 'not asked'}")
             continue
         observed.append(f"manual download at {_stamp(seen.pressed)}: {seen.dialog or 'no dialog'}")
+        if seen.pressed.replace(microsecond=0) != seen.probe.at:
+            # Pressed off its second (a person's press, late): which side of the edge it
+            # judges is not the probe's, so it judges nothing.
+            errors.append(f"manual download asked at {_stamp(seen.probe.at)} was pressed at "
+                          f"{_stamp(seen.pressed)}: not at the edge's second, not judged")
+            continue
         accepted = seen.dialog == ACCEPTED
         if accepted != seen.probe.accepted:
             got = "accepted" if accepted else f"not accepted ({seen.dialog or 'no dialog'})"
