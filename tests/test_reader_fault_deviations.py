@@ -26,6 +26,8 @@ on the default bench.
 - The PIN's way's completion screen ignoring the card-out; the first consent skipped from
   the second patient on (CON-01).
 - The USEN-ALMEX app without its 置いた step, a Panasonic app that wants one (SP-04).
+- On the PIN's way the check asked before the consents end (E901-01); the staff button
+  with no passcode from the third patient on (AUTH-03).
 - A reader that takes any four digits as the Android phone's PIN
   (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
 """
@@ -197,6 +199,70 @@ PIN_PATH_OTHER_901 = (
 )
 
 
+#: On the PIN's way the check is asked on the first consent answer, before the consent
+#: selection ends (the face path's is right): a failed check's error dialog comes while the
+#: last consent screen still asks.
+PIN_PATH_CHECK_EARLY = (
+    deviation("behaviour.states.consent_1n", {"shows": "consent", "like": "consent_1"},
+              "its own first consent screen"),
+    deviation("behaviour.states.consent_2n", {"shows": "consent", "like": "consent_2"},
+              "its own second consent screen, the check under way"),
+    deviation("behaviour.states.consent_2ok", {"shows": "consent", "like": "consent_2"},
+              "the check done, the screen still asking"),
+    deviation("behaviour.transitions.pin_entry.pin_ok", "consent_1n", "its consents"),
+    deviation("behaviour.transitions.consent_1n", {"consent_answer": {
+        "to": "consent_2n", "do": ["request_check"]}, "card_out": "first"},
+        "the check asked on the first answer"),
+    deviation("behaviour.transitions.consent_2n", {
+        "check_ok": "consent_2ok", "check_failed": "consent_wait",
+        "check_network_error": "error_network", "consent_answer": "checking",
+        "card_out": "first"}, "the result while the last consent still asks"),
+    deviation("behaviour.transitions.consent_2ok", {"consent_answer": "completion",
+                                                    "card_out": "first"}, "done once answered"),
+)
+
+
+def _second_visit_then(first: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The first screen after a visit, and the whole second visit, states of their own drawn
+    as the usual ones; the second visit's card-out brings ``first`` (a first screen of its
+    own, the third patient's): a reader right for two patients, wrong from the third."""
+    staff = {"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+             "when": "staff_button"}
+    phone = {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+             "when": "smartphone"}
+    return (
+        deviation("behaviour.states.first_b", {
+            "shows": "first", "texts": ["マイナンバーカードを置いてください"],
+            "buttons": [staff, phone]}, "the first screen after a visit, as the first"),
+        deviation("behaviour.transitions.first_b", {
+            "card_in": "face_auth_b", "staff_button": "staff_passcode",
+            "smartphone_button": "sp_choose"}, "as the first screen"),
+        deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
+                  "the second visit"),
+        deviation("behaviour.transitions.face_auth_b", {
+            "face_match": "consent_1b", "face_no_match": "pin_entry", "card_out": "first_b"},
+            "the second visit"),
+        *(deviation(f"behaviour.states.{state}", {"shows": shows, "like": like},
+                    "the second visit")
+          for state, shows, like in [("consent_1b", "consent", "consent_1"),
+                                     ("consent_2b", "consent", "consent_2"),
+                                     ("checking_b", "checking", "checking"),
+                                     ("completion_b", "completion", "completion")]),
+        deviation("behaviour.transitions.consent_1b", {"consent_answer": "consent_2b",
+                                                       "card_out": "first_b"}, "the second visit"),
+        deviation("behaviour.transitions.consent_2b", {"consent_answer": {
+            "to": "checking_b", "do": ["request_check"]}, "card_out": "first_b"},
+            "the second visit"),
+        deviation("behaviour.transitions.checking_b", {"check_ok": "completion_b"},
+                  "the second visit"),
+        deviation("behaviour.transitions.completion_b", {"card_out": "first_c"},
+                  "after the second visit"),
+        deviation("behaviour.states.first_c", first, "the third patient's first screen"),
+        deviation("behaviour.transitions.first_c", {"card_in": "face_auth"}, "as the first"),
+        deviation("behaviour.transitions.completion.card_out", "first_b", "after a visit"),
+    )
+
+
 @attrs.frozen
 class Fault:
     reader: str
@@ -312,6 +378,18 @@ FAULTS = {
     "pin-path-901-other-wording": Fault(
         "fujitsu_japan", PIN_PATH_OTHER_901, E901_PIN,
         {"E901-05": "障害状況を確認してください"}),
+    # On the PIN's way the error dialog comes before the consent selection ends (E901-01:
+    # 患者の同意選択が終了したタイミング, on every way to the check).
+    "pin-path-check-before-consents-end": Fault(
+        "fujitsu_japan", PIN_PATH_CHECK_EARLY, E901_PIN,
+        {"E901-01": "took 1 answer(s); the face_auth flow's took 2"}),
+    # From the third patient on, the staff button with no passcode issued (AUTH-03's のみ:
+    # the first screen each card-out brings back is looked at).
+    "staff-button-from-the-third-patient": Fault(
+        "canon", _second_visit_then({
+            "shows": "first", "texts": ["マイナンバーカードを置いてください"],
+            "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button"}]}),
+        CONSENT, {"AUTH-03": "shows the staff button, which it must not in this flow"}),
     # 置いた is USEN-ALMEX's step alone (接続設定概要 4): an ALMEX app without it, and a
     # Panasonic app that wants it and refuses the procedure's pairing.
     "pairing-without-placed": Fault(
