@@ -12,7 +12,8 @@ each one, written into a bench in the test, fails the check of the requirement i
   results after the reboot are two, not one).
 - ``ready_dialog_for: []``: no 確認しました dialog after a manual download (UPD-05).
 - ``dialogs.update_ready.then_dialog: no_update``: the tool says there is nothing to
-  download right after its ready dialog (UPD-05).
+  download right after its ready dialog (UPD-05); or shows a network error, or the request
+  accepted again, before the reboot the procedure goes on to.
 - ``passcode_digits: 6``: OQS issues 6-digit passcodes (AUTH-03, AUTH-05: 4 digits), with a
   reader that takes 4 (it refuses them) or one that takes 6 too (only the length tells).
 - ``with_monitor_misses_new_usb: true``: a general reader plugged in again is not listed
@@ -92,6 +93,15 @@ FAULTS = {
         (deviation("dialogs.update_ready.then_dialog", "no_update",
                    "ダウンロードできる更新資材はありません after 確認しました"),), "usen_almex", MANUAL,
         _each("UPD-05", "must not show no_update in this flow")),
+    # ... or any other dialog before the reboot: a network error, the request accepted again.
+    "network-error-after-ready": Fault(
+        (deviation("dialogs.update_ready.then_dialog", "network_error",
+                   "ネットワークエラー after 確認しました"),), "canon", MANUAL,
+        _each("UPD-05", "showed network_error at")),
+    "accepted-again-after-ready": Fault(
+        (deviation("dialogs.update_ready.then_dialog", "download_request_accepted",
+                   "ダウンロード依頼の受付 again after 確認しました"),), "atlas", MANUAL,
+        _each("UPD-05", "showed download_request_accepted at")),
     # Canon's reader takes the notice's 4 digits: it refuses the passcode, so the visual
     # confirmation (and the consents it leads to, CON-02's staff path, and its completion,
     # CON-01's) never comes.

@@ -215,7 +215,8 @@ def _describe_dialog(step: DialogStep) -> str:
     when = (f" within {step.within_s:g} s of the last {step.after_last}"
             if step.within_s is not None else "")
     after = " (right after)" if step.right_after else ""
-    return f"{step.dialog}{when}{after}{' (then no dialog)' if step.last else ''}"
+    quiet = f" (then no dialog until {step.quiet_until})" if step.quiet_until else ""
+    return f"{step.dialog}{when}{after}{' (then no dialog)' if step.last else ''}{quiet}"
 
 
 def check_flow(check: FlowCheck, record: FlowRecord,
@@ -583,7 +584,9 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
         problem = _dialog_problem(step, record.dialogs[k]) or (
             f"{step.dialog} {late}" if late else None) or (
             _last_problem(record.dialogs[k], record, {d.dialog for d in steps})
-            if step.last else None)
+            if step.last else None) or (
+            _quiet_problem(record.dialogs[k], record, step.quiet_until)
+            if step.quiet_until else None)
         if problem is not None:
             problems.append(problem)
     return problems
@@ -602,6 +605,23 @@ def _last_problem(seen: SeenDialog, record: FlowRecord, own: set[str]) -> str | 
         return (f"after {seen.dialog} was closed at {seen.closed_t:.1f} s the terminal showed "
                 f"{later[0].dialog} at {later[0].t:.1f} s; the procedure ends with it "
                 f"({record.dialog_path()})")
+    return None
+
+
+def _quiet_problem(seen: SeenDialog, record: FlowRecord, until: str) -> str | None:
+    """No dialog of the terminal's from ``seen``'s closing until the next ``until`` action
+    (to the flow's end if none came). Fails closed on a dialog nobody saw go."""
+    if seen.closed_t is None:
+        return (f"{seen.dialog} was not seen closed, so whether another dialog followed it "
+                "is not known")
+    closed = seen.closed_t
+    end = next((a.t for a in record.actions if a.what == until and a.t >= closed),
+               float("inf"))
+    between = [d for d in record.dialogs if d is not seen and closed - EPS_S <= d.t < end]
+    if between:
+        return (f"after {seen.dialog} was closed at {closed:.1f} s the terminal showed "
+                f"{between[0].dialog} at {between[0].t:.1f} s, before {until}; the procedure "
+                f"goes on to {until} with no dialog between ({record.dialog_path()})")
     return None
 
 

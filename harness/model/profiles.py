@@ -215,6 +215,10 @@ class DialogStep(Field):
     #: No other dialog between the step before and this one (UPD-05: the ready dialog is what
     #: follows ダウンロード依頼の受付's OK; a dialog between says something else).
     right_after: bool = False
+    #: No dialog at all shows from this one's closing until this action, the procedure's
+    #: next step (UPD-05: after 確認しました comes the reboot, ⑤; any dialog between says the
+    #: preparation did not complete, whatever it says).
+    quiet_until: ActionName | None = None
 
     @pydantic.model_validator(mode="after")
     def _within_after_last(self) -> DialogStep:
