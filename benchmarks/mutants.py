@@ -158,6 +158,15 @@ FLOW_ROUTES: dict[str, Route] = {
                            world=_NETWORK_CUT),
     "line_auth_cut": Route(_CARD, _CHECK_IN | {"check_network_error"},
                            world=_NETWORK_CUT),
+    # ... on the PIN's, the staff's and the phone's ways.
+    "network_error_pin": Route(_CARD, frozenset({"face_no_match", "pin_ok", "consent_answer",
+                                                 "check_network_error"}), world=_NETWORK_CUT),
+    "network_error_staff": Route(frozenset({"staff_button"}), frozenset({
+        "passcode_wrong", "passcode_ok", "staff_confirms", "card_in", "consent_answer",
+        "check_network_error"}), world=_NETWORK_CUT),
+    "network_error_phone": Route(frozenset({"smartphone_button"}), frozenset({
+        "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
+        "check_network_error"}), world=_NETWORK_CUT),
     "network_long_outage": Route(_CARD, _CHECK_IN),
     "network_intermittent": Route(_CARD, _VISIT),
     "network_recovery": Route(_CARD, _VISIT | {"check_network_error"}),

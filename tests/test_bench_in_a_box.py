@@ -98,7 +98,9 @@ def _profiles(folder: Path, keep: list[str]) -> Path:
     profile["requirements"] = [r for r in profile["requirements"] if r["id"] in keep]
     for requirement in profile["requirements"]:
         also = [c for c in requirement.get("also", [])
-                if c.get("flow") not in ("e901_phone", "e901_pin", "e901_staff")]
+                if c.get("flow") not in ("e901_phone", "e901_pin", "e901_staff",
+                                         "network_error_pin", "network_error_staff",
+                                         "network_error_phone")]
         requirement.pop("also", None)
         if also:
             requirement["also"] = also

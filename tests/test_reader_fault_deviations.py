@@ -28,6 +28,7 @@ on the default bench.
 - The USEN-ALMEX app without its 置いた step, a Panasonic app that wants one (SP-04).
 - On the PIN's way the check asked before the consents end (E901-01); the staff button
   with no passcode from the third patient on (AUTH-03).
+- A check failed on the network shown done on the staff's or the PIN's way (ERR-08).
 - A reader that takes any four digits as the Android phone's PIN
   (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
 """
@@ -65,6 +66,8 @@ E901_PHONE: Flow = ("e901_phone", ("paired", "upgrade_pending_reboot"))
 E901_PIN: Flow = ("e901_pin", ("upgrade_pending_reboot",))
 E901_STAFF: Flow = ("e901_staff", ("passcode_issued", "upgrade_pending_reboot"))
 PIN_VISIT: Flow = ("pin_visit", ())
+NETWORK_STAFF: Flow = ("network_error_staff", ("passcode_issued", "network_down"))
+NETWORK_PIN: Flow = ("network_error_pin", ("network_down",))
 CONSENT: Flow = ("consent", ())
 
 
@@ -390,6 +393,18 @@ FAULTS = {
             "shows": "first", "texts": ["マイナンバーカードを置いてください"],
             "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button"}]}),
         CONSENT, {"AUTH-03": "shows the staff button, which it must not in this flow"}),
+    # A check that fails on the network shown done on the staff's way, or the PIN's (ERR-08:
+    # never shown done, whichever way the patient was identified).
+    "staff-path-network-error-shown-done": Fault(
+        "usen_almex", (*_own_path("s", "place_card.card_in", "consent_wait", "its check"),
+                       deviation("behaviour.transitions.checking_s.check_network_error",
+                                 "completion", "a network failure shown done")),
+        NETWORK_STAFF, {"ERR-08": "completion must never show in this flow"}),
+    "pin-path-network-error-shown-done": Fault(
+        "atlas", (*_own_path("n", "pin_entry.pin_ok", "first", "its check"),
+                  deviation("behaviour.transitions.checking_n.check_network_error",
+                            "completion", "a network failure shown done")),
+        NETWORK_PIN, {"ERR-08": "completion must never show in this flow"}),
     # 置いた is USEN-ALMEX's step alone (接続設定概要 4): an ALMEX app without it, and a
     # Panasonic app that wants it and refuses the procedure's pairing.
     "pairing-without-placed": Fault(

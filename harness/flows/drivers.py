@@ -400,6 +400,40 @@ def _pull(what: str, action: Callable[[FlowRun], None]) -> Driver:
     return drive
 
 
+def _network_lost_at_consents(run: FlowRun, *, card: bool = True) -> None:
+    """From the first consent screen, as :func:`_pull`'s visit: the LAN cable loosened, each
+    consent answered, the terminal's network error awaited, the visit ended."""
+    run.do("lan_out", lambda: run.hands.lan_cable(seated=False))
+    answer_consents(run)
+    run.wait_dialog("network_error", 20)
+    end_visit(run, take_card=card)
+
+
+def drive_network_error_pin(run: FlowRun, plan: Plan) -> None:
+    """ERR-08 on the PIN's way (the face does not match, the right PIN): the network lost
+    before the consents, as on the face path (a failed check is never shown done)."""
+    if not run.wait_for("first", 30):
+        return
+    card_in(run)
+    run.do("face", lambda: run.hands.face(run.reader, matches=False))
+    run.wait_for("pin_entry", 10)
+    if _enter_pin(run, right=True):
+        _network_lost_at_consents(run)
+
+
+def drive_network_error_staff(run: FlowRun, plan: Plan) -> None:
+    """ERR-08 on the staff's way (visual confirmation, then the card placed)."""
+    if _staff_to_card(run):
+        card_in(run)
+        _network_lost_at_consents(run)
+
+
+def drive_network_error_phone(run: FlowRun, plan: Plan) -> None:
+    """ERR-08 on the phone's way (an iPhone held where the maker's procedure says)."""
+    if _phone_check_in(run, plan, "iphone"):
+        _network_lost_at_consents(run, card=False)
+
+
 def _read_line_auth_page(run: FlowRun) -> None:
     """Seed 002 ③ 【確認手順】: the browser opened at https://www.lineauth.mnw and the page
     looked at on the terminal's monitor."""
@@ -784,6 +818,9 @@ DRIVERS: dict[str, Driver] = {
     "upgrade_scheduled_restart": drive_upgrade_scheduled_restart,
     "upgrade_data_missing": drive_upgrade_data_missing,
     "network_error": _pull("lan_out", lambda run: run.hands.lan_cable(seated=False)),
+    "network_error_pin": drive_network_error_pin,
+    "network_error_staff": drive_network_error_staff,
+    "network_error_phone": drive_network_error_phone,
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
     "line_auth_page": drive_line_auth_page,
     "network_recovery": drive_network_recovery,
@@ -803,5 +840,6 @@ FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_
 #: Flows that watch the terminal's monitor as well (its dialogs).
 WITH_DIALOGS = {"e901", "e901_phone", "e901_pin", "e901_staff", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
-                "network_error", "line_auth_cut", "line_auth_page", "network_recovery",
+                "network_error", "network_error_pin", "network_error_staff",
+                "network_error_phone", "line_auth_cut", "line_auth_page", "network_recovery",
                 "network_renewal"}
