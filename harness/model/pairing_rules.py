@@ -135,8 +135,8 @@ def check_pairing_refused(record: FlowRecord) -> list[str]:
 
 
 #: The notice's words for the 置いた step (接続設定概要 4).
-PLACED_STEP = ("the card into the face-auth reader and 「置いた」 pressed in the management app "
-               "first (接続設定概要 4: アルメックス社の顔認証付きカードリーダーをご利用の施設のみ)")
+PLACED_STEP = ("the card put into the face-auth reader and 「置いた」 pressed in the management "
+               "app first (接続設定概要 4: アルメックス社の顔認証付きカードリーダーをご利用の施設のみ)")
 
 
 def check_pairing_placed(placed_first: bool, record: FlowRecord) -> list[str]:
@@ -146,7 +146,7 @@ def check_pairing_placed(placed_first: bool, record: FlowRecord) -> list[str]:
     clinic does; one that has no 置いた where the procedure presses it fails too."""
     problems = []
     if placed_first and record.pairing_placed is not True:
-        problems.append(f"the procedure puts {PLACED_STEP}; " + (
+        problems.append(f"the procedure has {PLACED_STEP}; " + (
             "the step was not done" if record.pairing_placed is None else
             "the app had no 置いた to press"))
     outcome = record.pairing_outcome
