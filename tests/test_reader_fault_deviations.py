@@ -376,7 +376,7 @@ FAULTS = {
     # visit's consent screens are the face path's).
     "second-visit-skips-first-consent": Fault(
         "usen_almex", SECOND_VISIT_SKIPS_CONSENT, CONSENT,
-        {"CON-01": "visit 2 of 2 showed the consent screens consent_2;"}),
+        {"CON-01": "visit 2 of 3 showed the consent screens consent_2;"}),
     # The 901 screen's words on the PIN's way (E901-05: one 901 screen per maker).
     "pin-path-901-other-wording": Fault(
         "fujitsu_japan", PIN_PATH_OTHER_901, E901_PIN,
@@ -405,6 +405,32 @@ FAULTS = {
                   deviation("behaviour.transitions.checking_n.check_network_error",
                             "completion", "a network failure shown done")),
         NETWORK_PIN, {"ERR-08": "completion must never show in this flow"}),
+    # From the third patient on, the high-cost limit's consent after the usual two (CON-02:
+    # 限度額 on no consent screen; CON-01: that visit's consent screens are not the face
+    # path's).
+    "limit-consent-from-the-third-patient": Fault(
+        "canon", (*_second_visit_then({
+            "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
+            deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
+                      "the third patient"),
+            deviation("behaviour.states.face_auth_c", {"shows": "face_auth", "like": "face_auth"},
+                      "the third patient"),
+            deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
+                      "the third patient"),
+            deviation("behaviour.states.consent_1c", {"shows": "consent", "like": "consent_1"},
+                      "the third patient"),
+            deviation("behaviour.states.consent_2c", {"shows": "consent", "like": "consent_2"},
+                      "the third patient"),
+            deviation("behaviour.states.consent_limit", {
+                "shows": "consent", "texts": ["高額療養費の限度額情報の提供に同意しますか"]},
+                "the limit's consent"),
+            deviation("behaviour.transitions.consent_1c", {"consent_answer": "consent_2c"},
+                      "the third patient"),
+            deviation("behaviour.transitions.consent_2c", {"consent_answer": "consent_limit"},
+                      "the third patient"),
+            deviation("behaviour.transitions.consent_limit", {"consent_answer": {
+                "to": "checking", "do": ["request_check"]}}, "then the check")),
+        CONSENT, {"CON-02": "限度額", "CON-01": "visit 3 of 3"}),
     # 置いた is USEN-ALMEX's step alone (接続設定概要 4): an ALMEX app without it, and a
     # Panasonic app that wants it and refuses the procedure's pairing.
     "pairing-without-placed": Fault(

@@ -110,7 +110,9 @@ def drive_visit(run: FlowRun, plan: Plan) -> None:
 #: consent flow's first visit; the second visit holds it longer by the profile's bound
 #: (``within_s``) and COMPLETION_GAP_S more. A reader that goes back to its first screen on
 #: a timer of its own, whatever the timer, fails one of the two: it comes before the card
-#: is out, or later than the bound after.
+#: is out, or later than the bound after. A third visit, held as the first, is the next
+#: patient's after those (a reader right for two patients and wrong from the third fails
+#: the checks every visit is held to: its consent screens, its first screen's buttons).
 COMPLETION_HOLD_S, COMPLETION_GAP_S = 3.0, 4.0
 
 
@@ -119,7 +121,8 @@ def _completion_holds(plan: Plan) -> tuple[float, ...]:
               for step in check.screens if step.upon == "card_out" and step.within_s]
     if not bounds:
         return (COMPLETION_HOLD_S,)
-    return (COMPLETION_HOLD_S, COMPLETION_HOLD_S + max(bounds) + COMPLETION_GAP_S)
+    return (COMPLETION_HOLD_S, COMPLETION_HOLD_S + max(bounds) + COMPLETION_GAP_S,
+            COMPLETION_HOLD_S)
 
 
 def drive_consent(run: FlowRun, plan: Plan) -> None:

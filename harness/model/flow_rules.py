@@ -342,10 +342,13 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
             problems += _upon(steps[n - 1], step, record)
         if step.after_presses is not None:
             problems += _after_presses(step, record)
-        # "Must not show" holds for every screen of the class, not only the one matched.
-        problems += [p for seen in record.screens if _is(seen, step) and seen.shows is not None
-                     and (p := _absent_problem(step, seen)) is not None
-                     and p not in problems]
+        # "Must not show" holds for every screen of the class, not only the one matched; and
+        # for an unrecognised screen nearest the class, whose texts were read (CON-02: a
+        # consent screen of its own asking for 限度額 is recognised as none).
+        problems += [p for seen in record.screens
+                     if (_is(seen, step) and seen.shows is not None)
+                     or (seen.shows is None and seen.candidate == step.screen and step.absent)
+                     if (p := _absent_problem(step, seen)) is not None and p not in problems]
     return problems
 
 
