@@ -69,6 +69,7 @@ PIN_VISIT: Flow = ("pin_visit", ())
 NETWORK_STAFF: Flow = ("network_error_staff", ("passcode_issued", "network_down"))
 NETWORK_PIN: Flow = ("network_error_pin", ("network_down",))
 CONSENT: Flow = ("consent", ())
+CONSENT_NO_PASSCODE: Flow = ("consent", ("no_passcode_issued",))
 
 
 #: The loading circle over the last consent screen stops 12 s after the error, well before
@@ -392,7 +393,8 @@ FAULTS = {
         "canon", _second_visit_then({
             "shows": "first", "texts": ["マイナンバーカードを置いてください"],
             "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button"}]}),
-        CONSENT, {"AUTH-03": "shows the staff button, which it must not in this flow"}),
+        CONSENT_NO_PASSCODE,
+        {"AUTH-03": "shows the staff button, which it must not in this flow"}),
     # A check that fails on the network shown done on the staff's way, or the PIN's (ERR-08:
     # never shown done, whichever way the patient was identified).
     "staff-path-network-error-shown-done": Fault(

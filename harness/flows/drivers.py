@@ -119,15 +119,14 @@ COMPLETION_HOLD_S, COMPLETION_GAP_S = 3.0, 4.0
 def _completion_holds(plan: Plan) -> tuple[float, ...]:
     bounds = [step.within_s for check in plan.profile.flow_checks(plan.flow, plan.given)
               for step in check.screens if step.upon == "card_out" and step.within_s]
-    if not bounds:
-        return (COMPLETION_HOLD_S,)
-    return (COMPLETION_HOLD_S, COMPLETION_HOLD_S + max(bounds) + COMPLETION_GAP_S,
+    return (COMPLETION_HOLD_S, COMPLETION_HOLD_S + max(bounds, default=0.0) + COMPLETION_GAP_S,
             COMPLETION_HOLD_S)
 
 
 def drive_consent(run: FlowRun, plan: Plan) -> None:
-    """Visits whose completion screen is held a short and a long while before the card is
-    taken out (CON-01: the card-out, not a timer, brings the first screen back)."""
+    """Visits whose completion screen is held a short, a long and a short while before the
+    card is taken out (CON-01: the card-out, not a timer, brings the first screen back; the
+    third, the next patient's)."""
     for hold_s in _completion_holds(plan):
         check_in(run)
         end_visit(run, hold_s=hold_s)
@@ -179,9 +178,9 @@ def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
 
 def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
     """AUTH-01's other unattended way (無人運転モード: the face or the PIN): a face that does not
-    match, the right PIN, every consent screen answered, the card out at the end; twice
-    where a check asks the card-out to bring the first screen back (the completion held
-    a short and a long while, as the face path's consent flow does)."""
+    match, the right PIN, every consent screen answered, the card out at the end; three
+    patients, the completion held a short, a long and a short while, as the face path's
+    consent flow does (:data:`COMPLETION_HOLD_S`)."""
     for hold_s in _completion_holds(plan):
         check_in(run, face=False)
         # (a screen of its own may come between the face not matched and the PIN's)
