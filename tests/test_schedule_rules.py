@@ -80,6 +80,10 @@ def test_the_rule_judges_each_checkpoint_and_fails_closed(profiles: ProfileSet) 
     refused = [ManualSeen(p, p.at, "no_update") for p in manuals]
     verdict = judge_schedule(req, MAKER, "r", right, refused)
     assert verdict.status == "failed" and "13:00:01" in verdict.problems[0]
+    # Before the edge, the ready dialog says the request was taken as much as its acceptance.
+    ready = [ManualSeen(p, p.at, ACCEPTED if p.accepted else "update_ready") for p in manuals]
+    verdict = judge_schedule(req, MAKER, "r", right, ready)
+    assert verdict.status == "failed" and "was accepted" in verdict.problems[0]
     # A press that came late (a person's) judges nothing: an error, whatever the dialog.
     late = [ManualSeen(p, p.at + dt.timedelta(seconds=40), ACCEPTED if p.accepted else
                        "no_update") for p in manuals]

@@ -35,6 +35,9 @@ from harness.model.verdict import Evidence, Verdict
 
 #: The dialog of an accepted manual download request (ダウンロード依頼の受付).
 ACCEPTED = "download_request_accepted"
+#: Dialogs that say a request was taken: that one, and the ready dialog it leads to (a tool
+#: that answers a request before 13:00 with 確認しました took it as much).
+TAKEN = (ACCEPTED, "update_ready")
 #: How far either side of an edge the probes look: the edge, to the second.
 EDGE = dt.timedelta(seconds=1)
 #: A probe starts this long before its first checkpoint (the bench's start-up fits in it).
@@ -208,7 +211,7 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
             errors.append(f"manual download asked at {_stamp(seen.probe.at)} was pressed at "
                           f"{_stamp(seen.pressed)}: not at the edge's second, not judged")
             continue
-        accepted = seen.dialog == ACCEPTED
+        accepted = seen.dialog == ACCEPTED if seen.probe.accepted else seen.dialog in TAKEN
         if accepted != seen.probe.accepted:
             got = "accepted" if accepted else f"not accepted ({seen.dialog or 'no dialog'})"
             problems.append(f"a manual download at {_stamp(seen.pressed)} was {got}; "
