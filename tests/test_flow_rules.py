@@ -33,6 +33,10 @@ def found(*texts: str, y0: float = 100.0) -> tuple[TextFinding, ...]:
                  for k, t in enumerate(texts))
 
 
+#: E901-05's 完了 looked for on a 901 screen, and not there.
+NOT_DONE = TextFinding("完了", False, "ocr", read="", detail="not on the screen")
+
+
 def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
                 nine01_t: float = 41.0, close2_t: float = 40.0, dialog_t: float = 8.0,
                 completion_t: float = 8.0) -> FlowRecord:
@@ -40,7 +44,8 @@ def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
         "e901", "panasonic",
         screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
                  screen(6, 7, "checking"), screen(completion_t, completion_until, "completion"),
-                 screen(nine01_t, 50, "error_901", findings=found("【901", "【901】"))],
+                 screen(nine01_t, 50, "error_901",
+                        findings=(*found("【901", "【901】"), NOT_DONE))],
         dialogs=[SeenDialog(dialog_t, "check_error_1", closed_by="OK", closed_t=35),
                  SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
         actions=[Action(3, "consent"), Action(5, "consent"), Action(card_out_t, "card_out"),
@@ -51,6 +56,16 @@ def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
 def test_the_e901_flow_as_it_should_be(shipped: ProfileSet) -> None:
     for req in ("E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "UPD-03"):
         assert check_flow(check(shipped, "panasonic", req), e901_record()) == [], req
+    # A 901 screen that says the check is done (完了), or that nobody read for it, fails.
+    done = e901_record()
+    done.screens[-1] = attrs.evolve(done.screens[-1], findings=(
+        *found("【901", "【901】"), TextFinding("完了", True, "ocr", read="受付は正常に完了しました")))
+    assert any("shows 完了, which it must not" in p
+               for p in check_flow(check(shipped, "panasonic", "E901-05"), done))
+    unread = e901_record()
+    unread.screens[-1] = attrs.evolve(unread.screens[-1], findings=found("【901", "【901】"))
+    assert any("could not tell whether 完了 is shown" in p
+               for p in check_flow(check(shipped, "panasonic", "E901-05"), unread))
 
 
 def test_a_completion_screen_that_leaves_on_card_out(shipped: ProfileSet) -> None:
@@ -247,10 +262,12 @@ def test_texts_in_the_notices_order(shipped: ProfileSet) -> None:
     atlas = check(shipped, "atlas", "E901-05")
     texts = atlas.screens[0].texts
     record = e901_record()
-    record.screens[-1] = screen(41, 50, "error_901", findings=found(*texts, "【901"))
+    record.screens[-1] = screen(41, 50, "error_901",
+                                findings=(*found(*texts, "【901"), NOT_DONE))
     assert check_flow(atlas, record) == []
     swapped = [texts[1], texts[0], *texts[2:]]
-    record.screens[-1] = screen(41, 50, "error_901", findings=found(*swapped, "【901"))
+    record.screens[-1] = screen(41, 50, "error_901",
+                                findings=(*found(*swapped, "【901"), NOT_DONE))
     problems = check_flow(atlas, record)
     assert problems and f"{texts[1]} stands before {texts[0]}" in problems[0]
 
@@ -277,22 +294,27 @@ def test_a_dialogs_texts_in_the_notices_order(shipped: ProfileSet) -> None:
 def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     con02 = check(shipped, "canon", "CON-02")
     step = next(s for s in con02.screens if s.absent)
+    assert step.absent == ["限度額", "高額療養費"]
     absent = step.absent[0]
-    ok = TextFinding(absent, False, "ocr", read="情報の提供に同意しますか")
+    ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
     visit = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "first"), screen(2, 3, "consent_1", findings=(ok,)),
+        screen(0, 1, "first"), screen(2, 3, "consent_1", findings=ok),
         screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over")
     assert check_flow(con02, visit) == []
     visit.screens[1] = screen(2, 3, "consent_1", findings=(
-        TextFinding(absent, True, "ocr", read=f"{absent}情報の提供に同意しますか"),))
+        TextFinding(absent, True, "ocr", read=f"{absent}情報の提供に同意しますか"), ok[1]))
     assert any("which it must not" in p for p in check_flow(con02, visit))
+    # The consent's other word alone (高額療養費情報の提供に同意しますか) fails as much.
+    visit.screens[1] = screen(2, 3, "consent_1", findings=(ok[0], TextFinding(
+        "高額療養費", True, "ocr", read="高額療養費情報の提供に同意しますか")))
+    assert any("shows 高額療養費, which it must not" in p for p in check_flow(con02, visit))
     # A consent screen nobody read: whether it shows the text is not known, so it fails.
     visit.screens[1] = screen(2, 3, "consent_1")
     assert any("could not tell" in p for p in check_flow(con02, visit))
     # Every consent screen is held to it, not only the first that passes.
     late = TextFinding(absent, True, "glyphs", read=absent)
-    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=(ok,)),
-                          screen(3, 4, "consent_2", findings=(late,))]
+    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=ok),
+                          screen(3, 4, "consent_2", findings=(late, ok[1]))]
     assert any("consent_2" in p and "which it must not" in p for p in check_flow(con02, visit))
 
 
