@@ -433,6 +433,16 @@ FAULTS = {
             deviation("behaviour.transitions.consent_limit", {"consent_answer": {
                 "to": "checking", "do": ["request_check"]}}, "then the check")),
         CONSENT, {"CON-02": "限度額", "CON-01": "visit 3 of 3"}),
+    # A 901 screen flashed after every check that went through, on the card-out (CON-01:
+    # a check that goes through shows no error on the way back).
+    "901-flashed-after-a-completed-check": Fault(
+        "fujitsu_japan", (
+            deviation("behaviour.states.flash_901", {"shows": "error_901", "like": "error_901",
+                                                     "after": {"seconds": 1.5, "event": "retry"}},
+                      "the 901 after a check that went through"),
+            deviation("behaviour.transitions.completion.card_out", "flash_901", "on card-out"),
+            deviation("behaviour.transitions.flash_901", {"retry": "first"}, "then first")),
+        CONSENT, {"CON-01": "error_901 must never show in this flow"}),
     # 置いた is USEN-ALMEX's step alone (接続設定概要 4): an ALMEX app without it, and a
     # Panasonic app that wants it and refuses the procedure's pairing.
     "pairing-without-placed": Fault(
