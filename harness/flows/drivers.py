@@ -182,13 +182,22 @@ def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
     patients, the completion held a short, a long and a short while, as the face path's
     consent flow does (:data:`COMPLETION_HOLD_S`)."""
     for hold_s in _completion_holds(plan):
-        check_in(run, face=False)
-        # (a screen of its own may come between the face not matched and the PIN's)
-        run.wait_for("pin_entry", 10)
-        if not _enter_pin(run, right=True):
+        if not _pin_way(run):
             return
         answer_consents(run)
         end_visit(run, hold_s=hold_s)
+
+
+def _pin_way(run: FlowRun) -> bool:
+    """The PIN's way to the consents (the unattended mode's other way): card in, a face that
+    does not match, the right PIN typed. False when the reader never asked for the PIN."""
+    if not run.wait_for("first", 30):
+        return False
+    card_in(run)
+    run.do("face", lambda: run.hands.face(run.reader, matches=False))
+    # (a screen of its own may come between the face not matched and the PIN's)
+    run.wait_for("pin_entry", 10)
+    return _enter_pin(run, right=True)
 
 
 def _locks_after(run: FlowRun, plan: Plan) -> int | None:
@@ -414,12 +423,7 @@ def _network_lost_at_consents(run: FlowRun, *, card: bool = True) -> None:
 def drive_network_error_pin(run: FlowRun, plan: Plan) -> None:
     """ERR-08 on the PIN's way (the face does not match, the right PIN): the network lost
     before the consents, as on the face path (a failed check is never shown done)."""
-    if not run.wait_for("first", 30):
-        return
-    card_in(run)
-    run.do("face", lambda: run.hands.face(run.reader, matches=False))
-    run.wait_for("pin_entry", 10)
-    if _enter_pin(run, right=True):
+    if _pin_way(run):
         _network_lost_at_consents(run)
 
 
@@ -584,12 +588,7 @@ def drive_e901_pin(run: FlowRun, plan: Plan) -> None:
     """E901 on the PIN path (the unattended mode's other way: the face does not match, the
     card's PIN is typed), then as :func:`drive_e901`. The notice's reader behaviour is the
     check's end, whichever way the patient was identified."""
-    if not run.wait_for("first", 30):
-        return
-    card_in(run)
-    run.do("face", lambda: run.hands.face(run.reader, matches=False))
-    run.wait_for("pin_entry", 10)
-    if _enter_pin(run, right=True):
+    if _pin_way(run):
         _e901_check_fails(run)
 
 
