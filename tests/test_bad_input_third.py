@@ -40,3 +40,12 @@ def test_a_twin_panel_sized_out_of_bounds_is_refused_at_load(
     path = deviation(tmp_path, "canon", change, to)
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:6: readers[canon].deviations[0]: {p} {DEVIATED}" for p in problems])
+
+
+@pytest.mark.parametrize("to", ["100", "-5", "0"])
+def test_a_twin_usb_speed_that_is_no_usb_speed_is_refused_at_load(
+        to: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = deviation(tmp_path, "canon", "usb.max_speed_mbps", to)
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:6: readers[canon].deviations[0]: usb.max_speed_mbps: one of 1.5, 12, 480, "
+        f"5000, 10000, 20000 {DEVIATED}"])
