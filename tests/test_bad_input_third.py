@@ -49,3 +49,17 @@ def test_a_twin_usb_speed_that_is_no_usb_speed_is_refused_at_load(
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:6: readers[canon].deviations[0]: usb.max_speed_mbps: one of 1.5, 12, 480, "
         f"5000, 10000, 20000 {DEVIATED}"])
+
+
+@pytest.mark.parametrize(("lamp", "problem"), [
+    ("at: [12, 1.265], size: [0.16, 0.035]",
+     "display.lamps[1].at: [12.0, 1.265] is not on the housing (need -1 <= x, y <= 2)"),
+    ("at: [0.5, 1.265], size: [1e30, 0.035]",
+     "display.lamps[1].size[0]: Input should be less than or equal to 1"),
+])
+def test_a_twin_lamp_off_the_housing_or_too_large_is_refused_at_load(
+        lamp: str, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = deviation(tmp_path, "atlas", "display.lamps",
+                     f"[{{name: power, side: back}}, {{name: logo, {lamp}, shape: bar}}]")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:6: readers[atlas].deviations[0]: {problem} (atlas.yaml as deviated)"])
