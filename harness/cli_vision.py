@@ -390,6 +390,7 @@ def _compare_dirs(fresh: Path, committed: Path, key: str) -> list[str]:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Find the screen on a bench camera and keep where it is in the bench file."""
     from harness.bench import Bench, default_bench_path
+    from harness.calibration_edit import calibration_target
     from harness.vision.classify import Classifier
     from harness.vision.locate import ScreenNotFound, agreed, locate
     from harness.vision.reference import ReferenceSet, screens_dir_for
@@ -404,7 +405,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise RigError(f"{bench_path}: no camera {args.camera!r} (cameras: {known})")
         maker = ("terminal" if spec.watches == bench.spec.terminal.name
                  else bench.reader(spec.watches).maker)
-        target = _calibration_target(bench_path, args.camera, spec.calibration)
+        target = calibration_target(bench_path, args.camera, spec.calibration)
         classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, args.screens)))
         source = bench.camera(args.camera)
         found, last = [], "no frame"
@@ -428,56 +429,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
               "the bench file is unchanged", file=sys.stderr)
         return EXIT_UNKNOWN
     sidecar, edit = target
-    agreed(found).save(sidecar)
-    if edit is not None:
-        bench_path.write_text(edit, encoding="utf-8")
-    Bench.load(bench_path)  # what was written loads back
+    _write_calibration(bench_path, sidecar, edit, agreed(found))
     print(f"{args.camera}: screen found on {len(found)} frame(s) ({found[0].decision.state}, "
           f"score {found[0].decision.score:.2f}); calibration in {sidecar}")
     return EXIT_OK
 
 
-def _calibration_target(bench_path: Path, camera: str, given: object
-                        ) -> tuple[Path, str | None]:
-    """Where ``calibrate`` writes a camera's calibration, and the bench file's new text
-    (None: unchanged). A file the camera's ``calibration:`` already names is rewritten;
-    otherwise a JSON file next to the bench file, named for it and the camera, and the
-    camera's entry in the bench file gets ``calibration:`` naming it."""
-    from harness.loading import line_of, read_yaml
+def _write_calibration(bench_path: Path, sidecar: Path, edit: str | None,
+                       calibration: Calibration) -> None:
+    """The sidecar and the bench file's edit written, and loaded back; if they do not load,
+    both are put back as they were (the user's file is never left broken)."""
+    from harness.bench import Bench
 
-    if isinstance(given, str):
-        return bench_path.parent / given, None
-    data, lines = read_yaml(bench_path)
-    items = data.get("cameras") if isinstance(data, dict) else None
-    own = [k for k, c in enumerate(items or []) if isinstance(c, dict) and c.get("name") == camera]
-    if given is not None or (own and items[own[0]].get("calibration") is not None):
-        raise RigError(f"{bench_path}: camera {camera!r} has its calibration written inline; "
-                       "remove it (or name a JSON file there) to calibrate again")
-    name = f"{bench_path.stem}.{camera}.calibration.json"
-    text = bench_path.read_text(encoding="utf-8")
-    rows = text.splitlines(keepends=True)
-    if own and "calibration" in items[own[0]]:  # ``calibration: null``: the base's taken away
-        row = (line_of(lines, ("cameras", own[0], "calibration")) or 1) - 1
-        if "calibration: null" in rows[row]:
-            rows[row] = rows[row].replace("calibration: null", f"calibration: {name}", 1)
-            return bench_path.parent / name, "".join(rows)
-    if own:
-        row = (line_of(lines, ("cameras", own[0])) or 1) - 1
-        line = rows[row]
-        body = line.rstrip("\r\n")
-        if body.rstrip().endswith("}") and "{" in body:  # - {name: cam, watches: ...}
-            cut = body.rstrip().rfind("}")
-            rows[row] = f"{body[:cut].rstrip()}, calibration: {name}}}" + line[len(body):]
-        else:  # - name: cam (block style): a key at the same indent
-            indent = len(body) - len(body.lstrip(" -"))
-            rows.insert(row + 1, " " * indent + f"calibration: {name}\n")
-        return bench_path.parent / name, "".join(rows)
-    if items is not None:
-        raise RigError(f"{bench_path}: camera {camera!r} comes from the base file; add "
-                       f"'- {{name: {camera}, calibration: {name}}}' to this file's cameras")
-    end = "" if text.endswith("\n") or not text else "\n"
-    return (bench_path.parent / name,
-            text + end + f"cameras:\n  - {{name: {camera}, calibration: {name}}}\n")
+    text = bench_path.read_bytes()
+    old = sidecar.read_bytes() if sidecar.is_file() else None
+    calibration.save(sidecar)
+    try:
+        if edit is not None:
+            bench_path.write_bytes(edit.encode("utf-8"))
+        Bench.load(bench_path)  # what was written loads back
+    except RigError:
+        bench_path.write_bytes(text)
+        if old is None:
+            sidecar.unlink(missing_ok=True)
+        else:
+            sidecar.write_bytes(old)
+        raise
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

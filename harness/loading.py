@@ -172,8 +172,13 @@ def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
 
 def _parse_yaml(path: Path, raw: bytes | None = None) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """``path`` parsed (from ``raw``, its bytes when already read)."""
-    shown = str(path)
-    text = _read_text(path, raw)
+    return parse_text(_read_text(path, raw), str(path))
+
+
+def parse_text(text: str, shown: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A YAML text parsed as a file ``shown`` holding it would be, with the same checks
+    (duplicate keys, depth, aliases, dates): for a text the rig is about to write into a
+    user's file, checked before it is written."""
     try:
         loader = _LOADER(text)
         try:

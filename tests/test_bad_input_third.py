@@ -5,6 +5,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A twin's panel, header or spinner sized zero, negative or beyond 4096 px.
 - A twin's USB speed that is no USB speed.
 - A twin's lamp off the housing, or larger than the screen.
+- ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from test_bad_input_more import bench, run
 
 DEVIATED = "(canon.yaml as deviated)"
@@ -63,3 +65,40 @@ def test_a_twin_lamp_off_the_housing_or_too_large_is_refused_at_load(
                      f"[{{name: power, side: back}}, {{name: logo, {lamp}, shape: bar}}]")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:6: readers[atlas].deviations[0]: {problem} (atlas.yaml as deviated)"])
+
+
+@pytest.mark.parametrize(("entry", "camera", "written"), [
+    ("{name: cam-canon2, watches: canon, source: emulated}  # a second camera",
+     "cam-canon2", {"watches": "canon", "source": "emulated"}),
+    ("{name: cam-canon, calibration: ~}", "cam-canon", {}),
+    ("{name: cam-canon, calibration: }", "cam-canon", {}),
+    ("name: cam-canon\n    calibration: Null\n    watches: canon", "cam-canon",
+     {"watches": "canon"}),
+])
+def test_calibrate_edits_a_flow_entry_with_a_comment_or_a_null_calibration(
+        entry: str, camera: str, written: dict[str, str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """It took a flow entry followed by a comment for a block one, and added a second
+    ``calibration`` beside ``~``: the file it wrote was not YAML, or not a bench."""
+    path = bench(tmp_path, f"cameras:\n  - {entry}\n")
+    code, _ = run(capsys, "calibrate", "--camera", camera, "--bench", str(path))
+    assert code == 0
+    name = f"bench.{camera}.calibration.json"
+    (got,) = yaml.safe_load(path.read_text("utf-8"))["cameras"]
+    assert got == {"name": camera, **written, "calibration": name}
+    assert (tmp_path / name).is_file()
+    assert run(capsys, "pcscd-config", "--bench", str(path))[0] == 0
+
+
+def test_calibrate_refuses_an_entry_it_cannot_edit_safely_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """cam-canon's null is cam-atlas's, through an alias: the edit would change both."""
+    path = bench(tmp_path, "cameras:\n  - {name: cam-atlas, calibration: &none ~}\n"
+                           "  - {name: cam-canon, calibration: *none}\n")
+    text = path.read_text("utf-8")
+    assert run(capsys, "calibrate", "--camera", "cam-canon", "--bench", str(path)) == (2, [
+        f"{path}:5: cameras[1]: calibrate cannot add 'calibration: "
+        "bench.cam-canon.calibration.json' to this file safely: add it yourself, then "
+        "calibrate again (the file is unchanged)"])
+    assert path.read_text("utf-8") == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.yaml"]
