@@ -5,12 +5,16 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A twin's panel, header or spinner sized zero, negative or beyond 4096 px.
 - A twin's USB speed that is no USB speed.
 - A twin's lamp off the housing, or larger than the screen.
+- ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
+  otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -102,3 +106,53 @@ def test_calibrate_refuses_an_entry_it_cannot_edit_safely_and_writes_nothing(
         "calibrate again (the file is unchanged)"])
     assert path.read_text("utf-8") == text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.yaml"]
+
+
+def run_folder(tmp_path: Path, report: dict[str, Any]) -> Path:
+    """An interrupted run's folder holding ``report`` over a well-formed one's fields."""
+    folder = tmp_path / "run"
+    (folder / "evidence").mkdir(parents=True)
+    (folder / "evidence" / "frame.jpg").write_bytes(b"jpeg")
+    (folder / "junit.xml").write_text("<testsuites/>", "utf-8")
+    (folder / "run.json").write_text(json.dumps({"run": "r1", "pid": 0}), "utf-8")
+    verdict = {"requirement": "CON-01", "maker": "canon", "subject": "canon",
+               "status": "passed", "expected": "e", "seen": "s"}
+    full = {"run": "r1", "state": "interrupted", "started": "2026-12-05T12:00:00+09:00",
+            "ended": "2026-12-05T12:01:00+09:00", "passed": False, "makers": {},
+            "bench": {"file": "emulated.yaml", "name": "emulated", "kind": "emulated",
+                      "sha256": "0" * 64},
+            "rig": {"version": "0", "code_sha256": "0", "profiles": {"sha256": "0"}},
+            "tests": {"t.py::a": {"requirements": ["CON-01"], "makers": ["canon"],
+                                  "outcome": "passed", "verdicts": [verdict]}}}
+    (folder / "certification.json").write_text(json.dumps({**full, **report}), "utf-8")
+    return folder
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize(("report", "problems"), [
+    ({"tests": {"t.py::a": {"requirements": ["CON-01"], "outcome": "passed", "verdicts": []},
+                "t.py::b": {"requirements": ["CON-01"], "makers": ["canon"],
+                            "outcome": "failed", "verdicts": [{"requirement": "CON-01"}]},
+                "t.py::c": {"outcome": "not_run"}}},
+     ["tests.t.py::a.makers: missing or not a list of text",
+      "tests.t.py::b.verdicts[0].maker: missing or not text",
+      "tests.t.py::b.verdicts[0].subject: missing or not text",
+      "tests.t.py::b.verdicts[0].status: missing or not text",
+      "tests.t.py::b.verdicts[0].expected: missing or not text",
+      "tests.t.py::b.verdicts[0].seen: missing or not text"]),
+    ({"bench": "emulated.yaml"}, ["bench: missing (not a certification report?)"]),
+    ({"rig": {"version": "0"}}, ["rig.profiles: missing or not an object"]),
+])
+def test_resume_checks_every_kept_record_before_it_moves_anything(
+        report: dict[str, Any], problems: list[str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = run_folder(tmp_path, report)
+    before = contents(folder)
+    path = folder / "certification.json"
+    assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(folder),
+               "--resume") == (2, [f"{path}: {p}" for p in problems])
+    assert contents(folder) == before
