@@ -5,6 +5,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A twin's panel, header or spinner sized zero, negative or beyond 4096 px.
 - A twin's USB speed that is no USB speed.
 - A twin's lamp off the housing, or larger than the screen.
+- A network scenario's spans beyond a day (an overflow), a period of years with gaps that
+  round to nothing (a loader that never ends).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -13,6 +15,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +160,48 @@ def test_resume_checks_every_kept_record_before_it_moves_anything(
     assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(folder),
                "--resume") == (2, [f"{path}: {p}" for p in problems])
     assert contents(folder) == before
+
+
+SCENARIO = """scenario: {name}
+notice: x
+regions:
+  西日本:
+    - {{kind: intermittent, start: "2024-12-31T08:00:00+09:00", end: "{end}"}}
+intermittent:
+  seed: 1
+  cut_s: {{min: 60, max: 60}}
+  gap_s: {{min: {gap}, max: {gap}}}
+  first_within_s: {first}
+"""
+
+
+@pytest.mark.parametrize(("end", "gap", "first", "problems"), [
+    ("2025-01-01T03:00:00+09:00", "1e300", "1e300",
+     ["9: intermittent.gap_s.min: Input should be less than or equal to 86400",
+      "9: intermittent.gap_s.max: Input should be less than or equal to 86400",
+      "10: intermittent.first_within_s: Input should be less than or equal to 86400"]),
+    ("9999-01-01T03:00:00+09:00", "0.001", "600",
+     ["5: regions.西日本[0].end: a year from 2000 to 2100, not 9999",
+      "9: intermittent.gap_s.min: Input should be greater than or equal to 1",
+      "9: intermittent.gap_s.max: Input should be greater than or equal to 1"]),
+    ("2025-01-09T08:00:00+09:00", "1", "600",
+     ["5: regions.西日本[0].end: 9 days after the start: a period lasts at most 7 days"]),
+])
+def test_a_scenario_span_or_period_out_of_bounds_is_refused_at_load(
+        end: str, gap: str, first: str, problems: list[str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The profiles name a scenario under fixtures/scenarios/, a lab's by a relative name."""
+    from harness.model.profiles import default_profiles_dir
+    from harness.model.scenario import scenarios_dir
+
+    name = os.path.relpath(tmp_path / "scn", scenarios_dir())
+    path = scenarios_dir() / f"{name}.yaml"
+    (tmp_path / "scn.yaml").write_text(
+        SCENARIO.format(name=name, end=end, gap=gap, first=first), "utf-8")
+    profiles = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), profiles)
+    canon = profiles / "canon.yaml"
+    canon.write_text(canon.read_text("utf-8").replace(
+        "scenario: year-end-network-renewal-2024", f"scenario: {name}"), "utf-8")
+    assert run(capsys, "catalogue", "--profiles", str(profiles)) == (
+        2, [f"{path}:{p}" for p in problems])
