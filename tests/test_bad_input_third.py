@@ -7,6 +7,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A twin's lamp off the housing, or larger than the screen.
 - A network scenario's spans beyond a day (an overflow), a period of years with gaps that
   round to nothing (a loader that never ends).
+- A calibration file with a corner no float holds, an unknown key or method, a key twice.
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -205,3 +206,31 @@ def test_a_scenario_span_or_period_out_of_bounds_is_refused_at_load(
         "scenario: year-end-network-renewal-2024", f"scenario: {name}"), "utf-8")
     assert run(capsys, "catalogue", "--profiles", str(profiles)) == (
         2, [f"{path}:{p}" for p in problems])
+
+
+QUAD = "[[0, 0], [1022, 0], [1022, 599], [0, 599]]"
+SIZES = '"frame_size": [1024, 600], "screen_size": [1024, 600]'
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (f'{{"quad": [[0, 0], [1{"0" * 400}, 0], [1022, 599], [0, 599]], {SIZES}}}',
+     "not a calibration file (quad must be four [x, y] corners)"),
+    (f'{{"quad": {QUAD}, {SIZES}, "methd": "quad"}}',
+     "not a calibration file (unknown field methd (a typo?))"),
+    (f'{{"quad": {QUAD}, {SIZES}, "method": "bogus"}}',
+     "not a calibration file (method must be quad or features, not 'bogus')"),
+    (f'{{"quad": {QUAD}, "frame_size": [1024, 600], "screen_size": [1{"0" * 30}, 600]}}',
+     "not a calibration file (screen_size must be [width, height], two positive integers "
+     "up to 4096)"),
+    (f'{{"quad": {QUAD}, "quad": {QUAD}, {SIZES}}}',
+     "cannot read it as JSON (quad is given twice)"),
+])
+def test_a_calibration_file_no_calibration_could_be_is_bad_input(
+        text: str, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calibration = tmp_path / "cal.json"
+    calibration.write_text(text, "utf-8")
+    assert run(capsys, "classify", "--vendor", "canon", "--calibration", str(calibration),
+               str(tmp_path / "frame.png")) == (2, [f"{calibration}: {problem}"])
+    path = bench(tmp_path, "cameras:\n  - name: cam-canon\n    calibration: cal.json\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:5: cameras[cam-canon].calibration: cal.json: {problem}"])
