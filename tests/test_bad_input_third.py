@@ -8,6 +8,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A network scenario's spans beyond a day (an overflow), a period of years with gaps that
   round to nothing (a loader that never ends).
 - A calibration file with a corner no float holds, an unknown key or method, a key twice.
+- onshi-rig.toml paths of a user the machine lacks, with a NUL, too long or a loop of links.
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -234,3 +235,22 @@ def test_a_calibration_file_no_calibration_could_be_is_bad_input(
     path = bench(tmp_path, "cameras:\n  - name: cam-canon\n    calibration: cal.json\n")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (
         2, [f"{path}:5: cameras[cam-canon].calibration: cal.json: {problem}"])
+
+
+def test_a_lab_config_path_no_file_can_have_is_named_with_the_others(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each was a traceback from pathlib for every command, and hid the keys after it."""
+    (tmp_path / "loopa").symlink_to("loopb")
+    (tmp_path / "loopb").symlink_to("loopa")
+    (tmp_path / "onshi-rig.toml").write_text(
+        'profiles = "~nosuchuser/x"\nscreens = "a\\u0000b"\nbench = "loopa"\n'
+        '[more]\nx = 1\n', "utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "catalogue") == (2, [
+        "onshi-rig.toml:1: profiles: ~nosuchuser: no such user (its home folder is not known)",
+        "onshi-rig.toml:2: screens: a NUL character in the name (no file has one)",
+        "onshi-rig.toml:3: bench: a loop of symbolic links (a link that leads back to itself)",
+        "onshi-rig.toml:4: more: unknown key (known: bench, profiles, screens)"])
+    (tmp_path / "onshi-rig.toml").write_text(f'profiles = "{"a" * 5000}"\n', "utf-8")
+    assert run(capsys, "catalogue") == (2, ["onshi-rig.toml:1: profiles: file name too long"])
