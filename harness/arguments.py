@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.errors import BadInput
 from harness.image_header import check_image_file
+from harness.paths import path_problem
 
 
 def positive_int(text: str) -> int:
@@ -86,3 +87,38 @@ def image_file(text: str) -> Path:
     except BadInput as exc:
         raise argparse.ArgumentTypeError(f"{text}: {exc.problem}") from None
     return path
+
+
+#: Options given as text that may name a file (the other paths are typed ``Path``):
+#: ``learn --source`` (else a camera index or URL), ``probe --card`` (else card or phone).
+PATH_TEXTS = ("source", "card")
+
+
+def check_path_names(args: argparse.Namespace) -> None:
+    """Every path of the command line can name a file: one too long for the file system,
+    holding a NUL or a loop of symbolic links is bad input naming it, all of them, before
+    the command runs (each was an OSError or RuntimeError from deep inside the command,
+    with a traceback). Only the names are looked at: a missing file is the command's."""
+    problems = [BadInput(str(path), None, "", problem) for path in _paths(args)
+                if (problem := _name_problem(path))]
+    if problems:
+        raise BadInput.of(problems)
+
+
+def _paths(args: argparse.Namespace) -> list[Path]:
+    found: list[Path] = []
+    for key, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        found += [v for v in values if isinstance(v, Path)]
+        if key in PATH_TEXTS and isinstance(value, str):
+            found.append(Path(value))
+    return list(dict.fromkeys(found))  # a path given twice is named once
+
+
+def _name_problem(path: Path) -> str | None:
+    try:
+        os.stat(path)  # ENAMETOOLONG, ELOOP (also of a parent: loop/sub), a NUL
+        path.resolve()  # Python 3.11: a loop is a RuntimeError
+    except (OSError, RuntimeError, ValueError) as exc:
+        return path_problem(exc)  # missing, not allowed: left to the command
+    return None

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.arguments import finite_positive_seconds, positive_int
+from harness.arguments import check_path_names, finite_positive_seconds, positive_int
 from harness.errors import RigError
 
 if TYPE_CHECKING:
@@ -517,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        check_path_names(args)  # a name no file can have: before any work (no test runs)
         return args.func(args)
     except RigError as exc:
         print(f"onshi-rig {args.command}: {exc}", file=sys.stderr)

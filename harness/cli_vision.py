@@ -321,6 +321,8 @@ def cmd_references(args: argparse.Namespace) -> int:
     root = args.out or (default_screens_dir() if args.check else screens_to_write(None))
     if root.exists() and not root.is_dir():
         raise RigError(f"--out {root}: not a folder")
+    if args.check and not root.is_dir():  # a typo, not screens that differ (exit 1)
+        raise RigError(f"--out {root}: no such folder")
     if args.twin is not None:
         # A lab's own twin (a sixth maker, say): its references under the key it is given.
         from harness.emulation.screen_views import twin_target

@@ -9,6 +9,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   round to nothing (a loader that never ends).
 - A calibration file with a corner no float holds, an unknown key or method, a key twice.
 - onshi-rig.toml paths of a user the machine lacks, with a NUL, too long or a loop of links.
+- A path option too long for the file system or a loop of links (every command), and
+  ``references --check --out`` a folder that is not there (it said the screens differ).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -27,6 +29,7 @@ import yaml
 from test_bad_input_more import bench, run
 
 DEVIATED = "(canon.yaml as deviated)"
+LOOP = "a loop of symbolic links (a link that leads back to itself)"
 
 
 def deviation(tmp_path: Path, maker: str, change: str, to: str) -> Path:
@@ -254,3 +257,32 @@ def test_a_lab_config_path_no_file_can_have_is_named_with_the_others(
         "onshi-rig.toml:4: more: unknown key (known: bench, profiles, screens)"])
     (tmp_path / "onshi-rig.toml").write_text(f'profiles = "{"a" * 5000}"\n', "utf-8")
     assert run(capsys, "catalogue") == (2, ["onshi-rig.toml:1: profiles: file name too long"])
+
+
+PATH_COMMANDS = [
+    ["catalogue", "--profiles", "{p}"], ["classify", "--vendor", "canon", "{p}"],
+    ["classify", "--vendor", "canon", "--screens", "{p}", "x.png"],
+    ["certify", "--vendor", "canon", "--jobs", "1", "--out", "{p}"],
+    ["certify", "--compared-with", "{p}"], ["report", "verify", "{p}"],
+    ["report", "render", "{p}"], ["report", "diff", "{p}", "{p}"],
+    ["pcscd-config", "--dir", "{p}"], ["references", "--check", "--out", "{p}"],
+    ["learn", "--vendor", "canon", "--state", "first", "--source", "{p}"],
+]
+
+
+@pytest.mark.parametrize("command", PATH_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_a_path_no_file_can_have_is_bad_input_naming_it(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "loopa").symlink_to("loopb")
+    (tmp_path / "loopb").symlink_to("loopa")
+    for path, problem in [(tmp_path / ("a" * 300), "file name too long"),
+                          (tmp_path / "loopa" / "sub", LOOP)]:
+        argv = [part.format(p=path) for part in command]
+        assert run(capsys, *argv) == (2, [f"{path}: {problem}"])
+
+
+def test_references_check_on_a_folder_that_is_not_there_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "screenz"
+    assert run(capsys, "references", "--check", "--out", str(missing)) == (
+        2, [f"--out {missing}: no such folder"])
