@@ -178,7 +178,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     from harness.model.clock import RealClock
     from harness.model.screens import shown_problem, variant_problem
     from harness.vision.classify import Classifier
-    from harness.vision.geometry import Calibration
+    from harness.vision.geometry import MAX_SIDE, Calibration
     from harness.vision.locate import best_candidate
     from harness.vision.reference import (
         INDEX,
@@ -194,8 +194,12 @@ def cmd_learn(args: argparse.Namespace) -> int:
     check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
-    if args.size[0] < 64 or args.size[1] < 64:
-        raise RigError(f"--size {args.size[0]} {args.size[1]}: at least 64 64")
+    # At most a calibration's screen: the frames are rectified to it (40000 40000 would
+    # allocate gigabytes per frame), before the camera is opened.
+    top = MAX_SIDE["screen_size"]
+    if not all(64 <= side <= top for side in args.size):
+        raise RigError(f"--size {args.size[0]} {args.size[1]}: at least 64 64, at most "
+                       f"{top} {top}")
     if known:
         index = read_index(directory)
     else:

@@ -11,6 +11,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - onshi-rig.toml paths of a user the machine lacks, with a NUL, too long or a loop of links.
 - A path option too long for the file system or a loop of links (every command), and
   ``references --check --out`` a folder that is not there (it said the screens differ).
+- ``learn --size`` beyond a screen's 4096 px (gigabytes per frame).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -286,3 +287,11 @@ def test_references_check_on_a_folder_that_is_not_there_is_bad_input(
     missing = tmp_path / "screenz"
     assert run(capsys, "references", "--check", "--out", str(missing)) == (
         2, [f"--out {missing}: no such folder"])
+
+
+def test_learn_refuses_a_screen_size_beyond_4096_before_the_camera(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "learn", "--vendor", "acme", "--state", "first", "--source",
+               str(tmp_path / "no-such-video.avi"), "--screens", str(tmp_path / "screens"),
+               "--size", "40000", "40000") == (
+        2, ["--size 40000 40000: at least 64 64, at most 4096 4096"])
