@@ -38,6 +38,7 @@ def certify(args: argparse.Namespace) -> int:
     from harness.report.certification import applicable
     from harness.report.console import guard_streams
     from harness.report.live import claim_folder, unique_folder
+    from harness.report.manifest import outside_sealed_runs
     from harness.report.provenance import provenance
     from harness.report.resume import resume_folder
     from harness.scan import check_makers
@@ -77,6 +78,7 @@ def certify(args: argparse.Namespace) -> int:
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = (args.out or unique_folder(reports_dir(), f"certify-{stamp}")).resolve()
+        outside_sealed_runs("--out", out, "folder")  # a run's files inside another's
         claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     setup = Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed, pytest_args)

@@ -12,6 +12,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A path option too long for the file system or a loop of links (every command), and
   ``references --check --out`` a folder that is not there (it said the screens differ).
 - ``learn --size`` beyond a screen's 4096 px (gigabytes per frame).
+- ``report merge --out`` inside one of its runs (it copied the run into itself without
+  end), ``certify --out`` inside a sealed run (the run no longer verified).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -295,3 +297,40 @@ def test_learn_refuses_a_screen_size_beyond_4096_before_the_camera(
                str(tmp_path / "no-such-video.avi"), "--screens", str(tmp_path / "screens"),
                "--size", "40000", "40000") == (
         2, ["--size 40000 40000: at least 64 64, at most 4096 4096"])
+
+
+def sealed_run(tmp_path: Path) -> Path:
+    from harness.report.manifest import write_manifest
+
+    folder = tmp_path / "run"
+    (folder / "evidence").mkdir(parents=True)
+    (folder / "certification.json").write_text("{}", "utf-8")
+    write_manifest(folder)
+    return folder
+
+
+def test_merge_out_inside_one_of_its_runs_is_refused_before_any_copy(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.manifest import check_manifest
+
+    folder = sealed_run(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    for out in (folder / "merged", other / "merged"):
+        assert run(capsys, "report", "merge", "--out", str(out), str(folder), str(other)) == (
+            2, [f"--out {out}: inside the run folder {out.parent}: merging would copy the run "
+                "into itself; give a folder outside it"])
+        assert not out.exists()
+    assert check_manifest(folder).ok
+
+
+def test_certify_out_inside_a_sealed_run_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.manifest import check_manifest
+
+    folder = sealed_run(tmp_path)
+    out = folder / "sub"
+    assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out)) == (
+        2, [f"--out {out}: inside the sealed run folder {folder} (it has manifest.sha256); "
+            "writing there would change the run: give a folder outside it"])
+    assert not out.exists() and check_manifest(folder).ok

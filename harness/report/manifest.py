@@ -172,6 +172,16 @@ def sealed_folder_of(path: Path) -> Path | None:
     return None
 
 
+def outside_sealed_runs(option: str, path: Path, what: str = "file") -> None:
+    """A :class:`RigError` when ``path``, a ``what`` to write (a file, a folder), is inside
+    a sealed run folder: the run would no longer verify (``--html``, ``--out``)."""
+    folder = sealed_folder_of(path)
+    if folder is not None:
+        raise RigError(f"{option} {path}: inside the sealed run folder {folder} (it has "
+                       f"{MANIFEST_FILE}); writing there would change the run: give a {what} "
+                       "outside it")
+
+
 def require_sealed(run_dir: Path, why: str) -> None:
     """A :class:`RigError` unless ``run_dir`` has a manifest and every file matches it: a
     report read for ``why`` is the one that was sealed, or it is not read."""
