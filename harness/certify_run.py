@@ -282,17 +282,60 @@ _OWN_PYTEST_OPTIONS = ("--bench", "--profiles", "--alluredir", "--timeline", "--
                        "--certify-run", "--certify-makers")
 
 
+#: What may follow ``--``: options that select tests or stop the run early (a requirement
+#: they leave undecided is not run, never passed), each with whether it takes a value. Any
+#: other pytest option changes what a run is (``--setup-plan`` and ``--noconftest`` ran no
+#: test and failed every requirement, ``--help`` gave a traceback): refused.
+_SELECTING = {"-k": True, "-m": True, "-x": False, "--exitfirst": False, "--maxfail": True,
+              "--deselect": True}
+
+
 def _pytest_args(args: argparse.Namespace) -> list[str]:
-    """What follows ``--`` on certify's line, checked: none of certify's own options."""
+    """What follows ``--`` on certify's line, checked: test selection only (_SELECTING),
+    none of certify's own options, each option's value given."""
     given = list(getattr(args, "pytest_args", None) or [])
-    for arg in given:
-        name = arg.split("=", 1)[0]
-        short = name[:2] if name.startswith("-") and not name.startswith("--") else ""
-        if name in _OWN_PYTEST_OPTIONS or short in ("-p", "-o", "-c", "-n"):
-            raise RigError(f"-- {arg}: certify sets {name} for each run itself; pytest "
-                           "options after -- may select tests (-k, -m, -x, --deselect), "
-                           "not move the report")
+    i = 0
+    while i < len(given):
+        if _takes_value(given[i]):
+            if i + 1 == len(given):
+                raise RigError(f"-- {given[i]}: give its value")
+            i += 1  # the value (a -k expression may start with '-')
+        i += 1
     return given
+
+
+def _takes_value(arg: str) -> bool:
+    """Whether ``arg``, an option after ``--``, takes the next argument as its value; a
+    RigError when it is not one that selects tests. Short flags may be joined (``-xk``):
+    each letter is checked, so ``-xo ...`` is no way around the refusal of ``-o``."""
+    name, eq, _ = arg.partition("=")
+    if name.startswith("--"):
+        if name in _OWN_PYTEST_OPTIONS:
+            raise _own_option(arg, name)
+        if name not in _SELECTING:
+            raise _not_selection(arg)
+        return _SELECTING[name] and not eq
+    if not name.startswith("-") or len(name) < 2:
+        raise _not_selection(arg)  # a path or node id: the suites are certify's to give
+    for k, letter in enumerate(arg[1:], 2):
+        option = f"-{letter}"
+        if option in _OWN_PYTEST_OPTIONS:
+            raise _own_option(arg, option)
+        if option not in _SELECTING:
+            raise _not_selection(arg)
+        if _SELECTING[option]:  # its value: the rest of the argument, or the next one
+            return k == len(arg)
+    return False
+
+
+def _own_option(arg: str, name: str) -> RigError:
+    return RigError(f"-- {arg}: certify sets {name} for each run itself; pytest options "
+                    "after -- may select tests (-k, -m, -x, --deselect), not move the report")
+
+
+def _not_selection(arg: str) -> RigError:
+    return RigError(f"-- {arg}: not a test selection; pytest options after -- may only select "
+                    "tests or stop early (-k, -m, -x, --maxfail, --deselect)")
 
 
 def _console(args: argparse.Namespace) -> Progress:

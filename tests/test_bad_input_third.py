@@ -14,6 +14,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``learn --size`` beyond a screen's 4096 px (gigabytes per frame).
 - ``report merge --out`` inside one of its runs (it copied the run into itself without
   end), ``certify --out`` inside a sealed run (the run no longer verified).
+- ``certify -- OPTION`` that is no test selection (``--setup-plan`` failed every
+  requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -334,3 +336,27 @@ def test_certify_out_inside_a_sealed_run_is_refused(
         2, [f"--out {out}: inside the sealed run folder {folder} (it has manifest.sha256); "
             "writing there would change the run: give a folder outside it"])
     assert not out.exists() and check_manifest(folder).ok
+
+
+NOT_SELECTION = ("not a test selection; pytest options after -- may only select tests or "
+                 "stop early (-k, -m, -x, --maxfail, --deselect)")
+OWN = ("for each run itself; pytest options after -- may select tests (-k, -m, -x, "
+       "--deselect), not move the report")
+
+
+@pytest.mark.parametrize(("given", "problem"), [
+    (["--setup-plan"], f"-- --setup-plan: {NOT_SELECTION}"),
+    (["--help"], f"-- --help: {NOT_SELECTION}"),
+    (["--noconftest"], f"-- --noconftest: {NOT_SELECTION}"),
+    (["-k", "USB", "suites/test_usb_wiring.py"], f"-- suites/test_usb_wiring.py: {NOT_SELECTION}"),
+    (["-xo", "python_functions=nothing"], f"-- -xo: certify sets -o {OWN}"),
+    (["-xn2"], f"-- -xn2: certify sets -n {OWN}"),
+    (["-x", "-k"], "-- -k: give its value"),
+])
+def test_certify_takes_only_test_selection_after_dashdash(
+        given: list[str], problem: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out),
+               "--", *given) == (2, [problem])
+    assert not out.exists()  # refused before any work
