@@ -517,6 +517,44 @@ def file_reference(key: str, value: Any) -> bool:
     return key in FILE_KEYS
 
 
+def loaded_files(path: Path) -> dict[str, str]:
+    """A digest of each file layered file ``path`` is made of and names: its ``base`` chain,
+    and every file its values name (FILE_KEYS, recorded videos), each with its own chain;
+    by path relative to ``path``'s folder. Two equal maps: the same files, as they were
+    (``certify --resume`` refuses a bench whose base or twin changed since the run)."""
+    folder = path.parent
+    out: dict[str, str] = {}
+
+    def add(file: Path) -> None:
+        stamps = layered_stamp(file)
+        if stamps is None:  # not YAML (a video), or a chain the loader refuses
+            try:
+                stamps = (file_stamp(file),)
+            except OSError:
+                stamps = ((str(file), "unreadable"),)
+        for where, digest in stamps:
+            out.setdefault(os.path.relpath(where, folder), digest)
+
+    add(path)
+    try:
+        data, _ = read_layered_yaml(path)
+    except BadInput:
+        return out
+    for ref in sorted(set(_references(data))):
+        add(folder / ref)
+    return out
+
+
+def _references(data: Any) -> list[str]:
+    """The file names of a bench's values (``_rebase`` made them relative to the file)."""
+    if isinstance(data, dict):
+        return [ref for key, value in data.items() for ref in (
+            [value] if file_reference(key, value) else _references(value))]
+    if isinstance(data, list):
+        return [ref for item in data for ref in _references(item)]
+    return []
+
+
 def _rebase(data: Any, base_dir: Path, into: Path) -> None:
     """A base file's relative file references, made relative to the file deriving from it:
     a bench outside the base's folder still finds the base's twins."""

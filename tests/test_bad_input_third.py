@@ -16,6 +16,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   end), ``certify --out`` inside a sealed run (the run no longer verified).
 - ``certify -- OPTION`` that is no test selection (``--setup-plan`` failed every
   requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
+- ``certify --resume`` with the same bench file over a changed base file (it kept the old
+  bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -360,3 +362,31 @@ def test_certify_takes_only_test_selection_after_dashdash(
     assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out),
                "--", *given) == (2, [problem])
     assert not out.exists()  # refused before any work
+
+
+def test_resume_refuses_a_bench_whose_base_file_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+
+    from harness.loading import loaded_files
+    from harness.model.profiles import default_profiles_dir
+    from harness.paths import resolved
+    from harness.report.provenance import provenance
+
+    base = bench(tmp_path, "readers:\n  - name: canon\n    deviations:\n"
+                           "      - {change: behaviour.pin_lock.after_wrong, to: 2, why: x}\n",
+                 "r1base.yaml")
+    top = tmp_path / "r1.yaml"
+    top.write_text("base: r1base.yaml\nbench: r1\n", "utf-8")
+    folder = run_folder(tmp_path, {
+        "bench": {"file": str(top), "name": "r1", "kind": "emulated", "loads": loaded_files(top),
+                  "sha256": hashlib.sha256(top.read_bytes()).hexdigest()},
+        "rig": provenance(resolved(default_profiles_dir())), "tests": {}})
+    base.write_text(base.read_text("utf-8").replace("after_wrong, to: 2", "after_wrong, to: 4"),
+                    "utf-8")
+    before = contents(folder)
+    assert run(capsys, "certify", "--bench", str(top), "--jobs", "1", "--out", str(folder),
+               "--resume") == (
+        2, [f"--resume {folder}: not the run that made it: the files the bench file loads "
+            "changed (r1base.yaml)"])
+    assert contents(folder) == before

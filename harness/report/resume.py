@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from harness.errors import BadInput, RigError
+from harness.loading import loaded_files
 from harness.report.certification import TestRecord
 from harness.report.devices import DEVICES_FILE
 from harness.report.junit import JUNIT_FILE
@@ -67,6 +68,8 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
     sha = hashlib.sha256(bench_path.read_bytes()).hexdigest()
     if report["bench"]["sha256"] != sha:
         problems.append(f"the bench file {bench_path.name} changed (or is another one)")
+    else:
+        problems += _loads_changed(report["bench"].get("loads"), loaded_files(bench_path))
     ran = report["rig"]
     if ran.get("version") != rig.get("version"):
         problems.append(f"rig version {ran.get('version')} then, {rig.get('version')} now")
@@ -96,6 +99,18 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
     write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
                                 "resumed": [*marker.get("resumed", []), now]})
     return Resume(run_id, kept, makers, resumes)
+
+
+def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
+    """What changed of the files the bench file is made of or names (a base file, a twin):
+    the same top file over other files is another bench, its kept verdicts not this one's."""
+    if not isinstance(then, dict):
+        return ["its report does not record the files the bench loads (an older rig)"]
+    changed = sorted(name for name in {*then, *now} if then.get(name) != now.get(name))
+    if not changed:
+        return []
+    shown = ", ".join(changed[:4]) + (", ..." if len(changed) > 4 else "")
+    return [f"the files the bench file loads changed ({shown})"]
 
 
 def _check_kept(out: Path, report: dict[str, Any], marker: dict[str, Any]) -> None:
