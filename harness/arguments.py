@@ -106,11 +106,14 @@ def check_path_names(args: argparse.Namespace) -> None:
 
 
 def _paths(args: argparse.Namespace) -> list[Path]:
+    from harness.loading import file_reference
+
     found: list[Path] = []
     for key, value in vars(args).items():
         values = value if isinstance(value, list) else [value]
         found += [v for v in values if isinstance(v, Path)]
-        if key in PATH_TEXTS and isinstance(value, str):
+        # A camera's URL (a long token in its query) or index is no file's name.
+        if key in PATH_TEXTS and isinstance(value, str) and file_reference("source", value):
             found.append(Path(value))
     return list(dict.fromkeys(found))  # a path given twice is named once
 
