@@ -16,6 +16,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
   end), ``certify --out`` inside a sealed run (the run no longer verified).
 - ``certify -- OPTION`` that is no test selection (``--setup-plan`` failed every
   requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
+- Profile values no reader could meet: ``max_hubs_between: -1``.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -390,3 +391,26 @@ def test_resume_refuses_a_bench_whose_base_file_changed(
         2, [f"--resume {folder}: not the run that made it: the files the bench file loads "
             "changed (r1base.yaml)"])
     assert contents(folder) == before
+
+
+def profiles_with(tmp_path: Path, maker: str, old: str, new: str) -> tuple[Path, int]:
+    """A copy of the shipped profiles with ``old`` in ``maker``'s profile (its first
+    occurrence) made ``new``; that file and the line of the change."""
+    from harness.model.profiles import default_profiles_dir
+
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    path = folder / f"{maker}.yaml"
+    text = path.read_text("utf-8")
+    line = text[:text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return folder, line
+
+
+def test_a_negative_hub_count_in_a_profile_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, line = profiles_with(tmp_path, "canon", "max_hubs_between: 0",
+                                 "max_hubs_between: -1")
+    assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
+        f"{folder / 'canon.yaml'}:{line}: requirements[0].check.max_hubs_between: Input should "
+        "be greater than or equal to 0"])

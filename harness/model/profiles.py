@@ -38,8 +38,9 @@ class WiringCheck(Field):
     kind: Literal["wiring"]
     #: The chain must start at a USB 3.x root port of the terminal.
     root_port_usb3: bool = False
-    #: Hubs allowed between the device and the terminal; None: any number.
-    max_hubs_between: int | None = None
+    #: Hubs allowed between the device and the terminal; None: any number (never fewer
+    #: than none: -1 would fail a reader plugged straight in).
+    max_hubs_between: int | None = pydantic.Field(default=None, ge=0)
 
 
 class VerifiedModelCheck(Field):
