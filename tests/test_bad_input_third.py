@@ -16,7 +16,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   end), ``certify --out`` inside a sealed run (the run no longer verified).
 - ``certify -- OPTION`` that is no test selection (``--setup-plan`` failed every
   requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
-- Profile values no reader could meet: ``max_hubs_between: -1``.
+- Profile values no reader could meet: ``max_hubs_between: -1``, a boot window whose
+  ``min_s`` is above its ``max_s``.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -414,3 +415,12 @@ def test_a_negative_hub_count_in_a_profile_is_refused(
     assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
         f"{folder / 'canon.yaml'}:{line}: requirements[0].check.max_hubs_between: Input should "
         "be greater than or equal to 0"])
+
+
+def test_a_boot_window_upside_down_in_a_profile_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, line = profiles_with(tmp_path, "panasonic", "min_s: 15, max_s: 30",
+                                 "min_s: 30, max_s: 15")
+    assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
+        f"{folder / 'panasonic.yaml'}:{line}: requirements[3].check.gaps[0].min_s: 30 s is "
+        "above max_s 15 s"])

@@ -15,7 +15,16 @@ import attrs
 import pydantic
 
 from harness.errors import BadInput
-from harness.loading import Field, Stamp, file_stamp, line_of, load_yaml_model, read_yaml
+from harness.loading import (
+    Field,
+    Stamp,
+    check_all,
+    file_stamp,
+    line_of,
+    load_yaml_model,
+    read_yaml,
+)
+from harness.model.bench_spec import MAX_WAIT_S
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import (
@@ -90,12 +99,20 @@ BootDevice = Literal["reader", "terminal", "receipt_computer"]
 
 
 class BootGap(Field):
-    """Seconds from switching ``after`` on to switching ``then`` on."""
+    """Seconds from switching ``after`` on to switching ``then`` on: 0 to a day, the
+    window's low end not above its high end (else no bench could meet it, and the reader
+    would be blamed)."""
 
     after: BootDevice
     then: BootDevice
-    min_s: float | None = None
-    max_s: float | None = None
+    min_s: float | None = pydantic.Field(default=None, ge=0, le=MAX_WAIT_S)
+    max_s: float | None = pydantic.Field(default=None, ge=0, le=MAX_WAIT_S)
+
+    @pydantic.model_validator(mode="after")
+    def _a_window(self) -> BootGap:
+        if self.min_s is not None and self.max_s is not None and self.min_s > self.max_s:
+            check_all([(("min_s",), f"{self.min_s:g} s is above max_s {self.max_s:g} s")])
+        return self
 
 
 class BootOrderCheck(Field):
