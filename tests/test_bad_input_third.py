@@ -17,7 +17,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``certify -- OPTION`` that is no test selection (``--setup-plan`` failed every
   requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
 - Profile values no reader could meet: ``max_hubs_between: -1``, a boot window whose
-  ``min_s`` is above its ``max_s``.
+  ``min_s`` is above its ``max_s``, a time bound of 1e300 s (a run that waits for ever).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -424,3 +424,16 @@ def test_a_boot_window_upside_down_in_a_profile_is_refused(
     assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
         f"{folder / 'panasonic.yaml'}:{line}: requirements[3].check.gaps[0].min_s: 30 s is "
         "above max_s 15 s"])
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ("upon: card_out, within_s: 5}", "upon: card_out, within_s: 1e300}",
+     "requirements[34].check.screens[2].within_s"),
+    ("stays_s: 10}", "stays_s: 1e300}", "requirements[17].check.screens[0].stays_s"),
+])
+def test_a_profile_time_bound_beyond_a_day_is_refused(
+        old: str, new: str, field: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    folder, line = profiles_with(tmp_path, "canon", old, new)
+    assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
+        f"{folder / 'canon.yaml'}:{line}: {field}: Input should be less than or equal to 86400"])

@@ -170,8 +170,9 @@ class ScreenStep(Field):
     #: Buttons that must / must not be shown.
     buttons: list[ReaderButton] = []
     no_buttons: list[ReaderButton] = []
-    #: The screen must stay unchanged this long (s of bench time) ...
-    stays_s: float | None = None
+    #: The screen must stay unchanged this long (s of bench time; at most a day, as every
+    #: bound of a profile: a longer one is a typo, and a run waits for it) ...
+    stays_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
     #: ... even when these actions happen (e.g. card_out).
     stays_through: list[ActionName] = []
     #: The screen must not show before this dialog was closed (it is what closing it
@@ -181,7 +182,7 @@ class ScreenStep(Field):
     #: card_out on the completion screen): every time it follows that screen, the action
     #: came first, and every time the action is done there, it follows within ``within_s``.
     upon: ActionName | None = None
-    within_s: float | None = pydantic.Field(default=None, gt=0)
+    within_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
 
     @pydantic.model_validator(mode="after")
     def _upon_has_a_bound(self) -> ScreenStep:
@@ -226,7 +227,7 @@ class DialogStep(Field):
     after_last: ActionName | None = None
     #: ... and is first seen within this many bench seconds of it (E901-01: タイミング, the
     #: moment; the bound is the rig's: the check's round trip and the looks).
-    within_s: float | None = pydantic.Field(default=None, gt=0)
+    within_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
     #: No dialog shows after this one is closed, to the flow's end (E901-04: the second OK
     #: brings the reader's 901, and the terminal's part is over).
     last: bool = False
@@ -297,7 +298,7 @@ class Renewal(Field):
     #: 電源のオン・オフ), as the runner logs them; anything else is more than it allows.
     remedies: list[ActionName] = ["restart_reader", "power_cycle_reader"]
     #: A period's or a cut's edge counts as tried when a try came this close to it.
-    edge_s: float = pydantic.Field(default=180, gt=0)
+    edge_s: float = pydantic.Field(default=180, gt=0, le=MAX_WAIT_S)
     #: The action that tries a check, and the screen that shows one went through.
     attempt: ActionName = "card_in"
     succeeded: ScreenClass = "completion"
