@@ -3,7 +3,7 @@ problem as ``file:line: field: problem`` naming the file the user wrote, never a
 and refused when the file loads (never a requirement failed against a maker mid-run).
 
 - A twin's panel, header or spinner sized zero, negative or beyond 4096 px.
-- A twin's USB speed that is no USB speed.
+- A twin's USB speed that is no USB speed, a bcdUSB that is no BCD release.
 - A twin's lamp off the housing, or larger than the screen.
 - A network scenario's spans beyond a day (an overflow), a period of years with gaps that
   round to nothing (a loader that never ends).
@@ -437,3 +437,12 @@ def test_a_profile_time_bound_beyond_a_day_is_refused(
     folder, line = profiles_with(tmp_path, "canon", old, new)
     assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
         f"{folder / 'canon.yaml'}:{line}: {field}: Input should be less than or equal to 86400"])
+
+
+@pytest.mark.parametrize("to", ["xyz", '""', "abc", "'300.00'"])
+def test_a_twin_bcd_usb_that_is_no_bcd_release_is_refused_at_load(
+        to: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = deviation(tmp_path, "canon", "usb.bcd_usb", to)
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:6: readers[canon].deviations[0]: usb.bcd_usb: String should match pattern "
+        f"'^[0-9]{{1,2}}\\.[0-9]{{2}}$' {DEVIATED}"])
