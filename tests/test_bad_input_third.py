@@ -18,6 +18,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
 - Profile values no reader could meet: ``max_hubs_between: -1``, a boot window whose
   ``min_s`` is above its ``max_s``, a time bound of 1e300 s (a run that waits for ever).
+- A card file's content_hex with a typo: the message echoed the whole content (a person's
+  data).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -446,3 +448,23 @@ def test_a_twin_bcd_usb_that_is_no_bcd_release_is_refused_at_load(
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:6: readers[canon].deviations[0]: usb.bcd_usb: String should match pattern "
         f"'^[0-9]{{1,2}}\\.[0-9]{{2}}$' {DEVIATED}"])
+
+
+def test_a_card_content_hex_typo_is_named_without_the_content(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.paths import project_file
+
+    content = "59414D414441205441524F2F544F4B594F"  # YAMADA TARO/TOKYO
+    card = tmp_path / "card.yaml"
+    card.write_text(f"base: {project_file('fixtures/cards/mynumber-card.yaml')}\nname: c\n"
+                    "applets:\n  - name: card_info_input\n    files:\n"
+                    "      - {name: basic_four, content_text: null, "
+                    f"content_hex: '{content}G'}}\n"
+                    "      - {name: my_number, content_text: null, content_hex: '313'}\n",
+                    "utf-8")
+    code, lines = run(capsys, "probe", "--reader", "sony-rc-s300-s1", "--card", str(card))
+    assert (code, lines) == (2, [  # in the order of the card's files (the base's)
+        f"{card}:7: applets[1].files[0].content_hex: not hex bytes (like \"3B 8A 80\"): its hex "
+        "digits do not pair into bytes",
+        f"{card}:6: applets[1].files[1].content_hex: not hex bytes (like \"3B 8A 80\"): 'G' at "
+        f"character {len(content) + 1} is not a hex digit"])
