@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.errors import BadInput
 from harness.image_header import check_image_file
-from harness.paths import path_problem
+from harness.paths import NOT_UTF8_NAME, path_problem
 
 
 def positive_int(text: str) -> int:
@@ -96,10 +96,10 @@ PATH_TEXTS = ("source", "card")
 
 def check_path_names(args: argparse.Namespace) -> None:
     """Every path of the command line can name a file: one too long for the file system,
-    holding a NUL or a loop of symbolic links is bad input naming it, all of them, before
+    holding a NUL, not UTF-8 or a loop of symbolic links is bad input naming it, all, before
     the command runs (each was an OSError or RuntimeError from deep inside the command,
     with a traceback). Only the names are looked at: a missing file is the command's."""
-    problems = [BadInput(str(path), None, "", problem) for path in _paths(args)
+    problems = [BadInput(_shown(path), None, "", problem) for path in _paths(args)
                 if (problem := _name_problem(path))]
     if problems:
         raise BadInput.of(problems)
@@ -118,7 +118,17 @@ def _paths(args: argparse.Namespace) -> list[Path]:
     return list(dict.fromkeys(found))  # a path given twice is named once
 
 
+def _shown(path: Path) -> str:
+    """``path`` as a message can print it: bytes that are no UTF-8 as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _name_problem(path: Path) -> str | None:
+    if not str(path).isascii():
+        try:  # bytes that are no UTF-8 come as surrogates: OpenCV segfaults on them
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            return NOT_UTF8_NAME
     try:
         os.stat(path)  # ENAMETOOLONG, ELOOP (also of a parent: loop/sub), a NUL
         path.resolve()  # Python 3.11: a loop is a RuntimeError

@@ -60,6 +60,8 @@ LINK_LOOP = "a loop of symbolic links (a link that leads back to itself)"
 NAME_TOO_LONG = "file name too long"
 #: ... a name holding a NUL character (Python's ValueError "embedded null byte").
 NUL_IN_NAME = "a NUL character in the name (no file has one)"
+#: ... a name whose bytes are not UTF-8 (OpenCV crashes on such a name: a segfault).
+NOT_UTF8_NAME = "a name that is not UTF-8 text: rename it"
 
 
 def path_problem(exc: BaseException) -> str | None:

@@ -10,6 +10,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A calibration file with a corner no float holds, an unknown key or method, a key twice.
 - onshi-rig.toml paths of a user the machine lacks, with a NUL, too long or a loop of links.
 - A path option too long for the file system or a loop of links (every command), and
+  a name that is not UTF-8 (OpenCV crashed on it), and
   ``references --check --out`` a folder that is not there (it said the screens differ).
 - ``learn --size`` beyond a screen's 4096 px (gigabytes per frame).
 - ``report merge --out`` inside one of its runs (it copied the run into itself without
@@ -468,3 +469,16 @@ def test_a_card_content_hex_typo_is_named_without_the_content(
         "digits do not pair into bytes",
         f"{card}:6: applets[1].files[1].content_hex: not hex bytes (like \"3B 8A 80\"): 'G' at "
         f"character {len(content) + 1} is not a hex digit"])
+
+
+@pytest.mark.parametrize("command", [["classify", "--vendor", "canon", "{p}"],
+                                     ["classify", "--vendor", "canon", "--screens", "{p}", "x"],
+                                     ["learn", "--vendor", "acme", "--state", "first",
+                                      "--source", "{p}"]], ids=lambda c: c[-2])
+def test_a_path_that_is_not_utf8_is_bad_input_not_a_crash(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / os.fsdecode(b"\xff\xfe.png")
+    path.write_bytes(b"\x89PNG")
+    argv = [part.format(p=path) for part in command]
+    assert run(capsys, *argv) == (2, [f"{tmp_path}/\\xff\\xfe.png: a name that is not UTF-8 text: "
+                                      "rename it"])
