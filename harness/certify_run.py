@@ -23,6 +23,8 @@ from harness.cli import EXIT_BENCH_FAULT, EXIT_OK, EXIT_VIOLATION
 from harness.errors import RigError
 
 if TYPE_CHECKING:
+    import pytest
+
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
     from harness.report.live import LiveReport
@@ -159,13 +161,15 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
     console = _console(args)
     collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
+    unmade = _CollectionErrors()
     costs, planned = _costs(setup) if jobs > 1 else ({}, "")
     controller = Controller(out, collector, console, costs) if jobs > 1 else None
     if controller is not None:
-        plugins: list[Any] = [collector, controller]
+        plugins: list[Any] = [collector, controller, unmade]
         spread = xdist_args(out, jobs, only)
     else:
-        plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console)]
+        plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console),
+                   unmade]
         spread = []
     keys = sorted(only or applicable(setup.profiles, spec))
     live: LiveReport | None = None
@@ -232,6 +236,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                 and controller is not None and controller.stopped_because.startswith(
                     "stopping after")):
             code = pytest.ExitCode.TESTS_FAILED  # -x or --maxfail after --: it stopped as asked
+        if code == pytest.ExitCode.INTERRUPTED and stop.signum is None and unmade.found:
+            # pytest's exit for errors during collection: no one pressed Ctrl-C.
+            error = "not run: the suites could not be collected"
+            _finish(live, "error", junit, mode=console.mode)
+            raise RigError("the suites could not be collected: " + "; ".join(unmade.found[:3])
+                           + f" (report: {out / 'certification.json'})")
         if code == pytest.ExitCode.INTERRUPTED:
             if stop.signum is None:
                 stop.signum = signal.SIGINT
@@ -253,6 +263,20 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                               if setup.pytest_args else ""))
         return _finish(live, "finished", junit, mode=console.mode,
                        compared_with=setup.compared_with)
+
+
+class _CollectionErrors:
+    """What pytest could not collect, each with its last line: its terminal is off, so
+    nothing else says why (a run that stopped there is no interrupted run)."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = str(report.longrepr).strip().splitlines()
+            self.found.append(f"{report.nodeid or 'the suites'}: "
+                              f"{lines[-1] if lines else 'not collected'}")
 
 
 def _compare(live: LiveReport, old: Path, loud: bool) -> None:

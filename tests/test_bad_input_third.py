@@ -21,6 +21,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   ``min_s`` is above its ``max_s``, a time bound of 1e300 s (a run that waits for ever).
 - A card file's content_hex with a typo: the message echoed the whole content (a person's
   data).
+- A lab's profiles folder without the general-reader profile (certify failed the makers
+  and said SIGINT).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -482,3 +484,21 @@ def test_a_path_that_is_not_utf8_is_bad_input_not_a_crash(
     argv = [part.format(p=path) for part in command]
     assert run(capsys, *argv) == (2, [f"{tmp_path}/\\xff\\xfe.png: a name that is not UTF-8 text: "
                                       "rename it"])
+
+
+@pytest.mark.parametrize("command", [["certify", "--vendor", "canon", "--jobs", "1"],
+                                     ["certify", "--plan"], ["scan"]], ids=lambda c: c[-1])
+def test_profiles_without_the_general_reader_profile_are_refused_up_front(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.model.profiles import default_profiles_dir
+
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    (folder / "general_readers.yaml").unlink()
+    out = tmp_path / "run"
+    extra = ["--out", str(out)] if command[-1] == "1" else []
+    assert run(capsys, *command, *extra, "--profiles", str(folder)) == (2, [
+        f"{folder}: no general-reader profile (a file with kind: general_reader, as the "
+        "shipped general_readers.yaml): the rig's rules for the general readers and the "
+        "wiring need it"])
+    assert not out.exists()

@@ -625,8 +625,10 @@ def _stamps(files: list[Path]) -> tuple[Stamp, ...] | None:
 class ProfileSet:
     """All profiles of a folder, by key."""
 
-    def __init__(self, profiles: dict[str, Profile]) -> None:
+    def __init__(self, profiles: dict[str, Profile], folder: Path | None = None) -> None:
         self.profiles = profiles
+        #: Where they were read from (messages name it).
+        self.folder = folder
 
     @classmethod
     def load(cls, folder: Path) -> ProfileSet:
@@ -639,8 +641,9 @@ class ProfileSet:
         # validated once per content of its files (the profiles are frozen and shared).
         key = _stamps(files)
         if key is not None and key in _LOADED:
-            return cls(dict(_LOADED[key]))
+            return cls(dict(_LOADED[key]), folder)
         loaded = cls._load(files)
+        loaded.folder = folder
         if key is not None and key == _stamps(files):  # not changed while it was read
             if len(_LOADED) >= 16:  # tests load many made-up folders
                 _LOADED.clear()
@@ -671,7 +674,10 @@ class ProfileSet:
         for profile in self.profiles.values():
             if profile.kind == "general_reader":
                 return profile
-        raise BadInput("vendor_profiles", None, "", "no general-reader profile")
+        raise BadInput(str(self.folder or "vendor_profiles"), None, "",
+                       "no general-reader profile (a file with kind: general_reader, as the "
+                       "shipped general_readers.yaml): the rig's rules for the general "
+                       "readers and the wiring need it")
 
     def __getitem__(self, key: str) -> Profile:
         return self.profiles[key]
