@@ -153,6 +153,30 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 
 
+#: The largest run file (certification.json, run.json, manifest.sha256) the report
+#: commands read: a whole certification's report is a few MB.
+MAX_REPORT_BYTES = 64_000_000
+
+
+class TooLarge(OSError):
+    """A file larger than the rig reads of its kind: a device such as /dev/zero never
+    ends, and reading it whole would exhaust memory."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def bounded_bytes(path: Path, limit: int) -> bytes:
+    """``path.read_bytes()``, but :class:`TooLarge` (an OSError, which callers already
+    report) beyond ``limit`` bytes, read no further."""
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise TooLarge(errno.EFBIG, f"larger than {limit // 1_000_000} MB: not a file the "
+                       "rig reads (a device that never ends?)")
+    return raw
+
+
 def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
     """At most ``limit`` bytes of ``path`` from its start; a BadInput naming the file when
     it cannot be read (``what`` it should be, for a folder given instead)."""

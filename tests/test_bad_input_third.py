@@ -23,6 +23,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
   data).
 - A lab's profiles folder without the general-reader profile (certify failed the makers
   and said SIGINT).
+- A calibration or run file that never ends (/dev/zero): read whole, it exhausted memory.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -502,3 +503,30 @@ def test_profiles_without_the_general_reader_profile_are_refused_up_front(
         "shipped general_readers.yaml): the rig's rules for the general readers and the "
         "wiring need it"])
     assert not out.exists()
+
+
+ENDLESS = "larger than {mb} MB: not a file the rig reads (a device that never ends?)"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_file_that_never_ends_is_refused_not_read_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "z1"
+    folder.mkdir()
+    for name in ("certification.json", "run.json", "manifest.sha256"):
+        (folder / name).symlink_to("/dev/zero")
+    path = bench(tmp_path, "cameras:\n  - {name: cam-canon, calibration: /dev/zero}\n")
+    big = ENDLESS.format(mb=64)
+    for argv, expected in [
+        (["pcscd-config", "--bench", str(path)],
+         f"{path}:4: cameras[cam-canon].calibration: /dev/zero: cannot read it as JSON "
+         f"({ENDLESS.format(mb=2)})"),
+        (["classify", "--vendor", "canon", "--calibration", "/dev/zero", "x.png"],
+         f"/dev/zero: cannot read it as JSON ({ENDLESS.format(mb=2)})"),
+        (["report", "render", str(folder)],
+         f"{folder / 'certification.json'}: cannot be read: {big}"),
+        (["report", "verify", str(folder)], f"{folder / 'manifest.sha256'}: cannot be read: {big}"),
+        (["certify", "--resume", "--jobs", "1", "--out", str(folder)],
+         f"--resume {folder}: certification.json cannot be read ({big})"),
+    ]:
+        assert run(capsys, *argv) == (2, [expected])

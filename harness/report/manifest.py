@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from harness.errors import BadInput, RigError
+from harness.loading import MAX_REPORT_BYTES, bounded_bytes
 from harness.report.live import atomic_write
 
 MANIFEST_FILE = "manifest.sha256"
@@ -119,7 +120,7 @@ def read_manifest(run_dir: Path) -> dict[str, str]:
     if not run_dir.is_dir():
         raise RigError(f"{run_dir}: no such run folder")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise RigError(f"{path}: no manifest in this folder (certify writes it at the end of "
                        "a run)") from None

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from harness.errors import BadInput, RigError
-from harness.loading import loaded_files
+from harness.loading import MAX_REPORT_BYTES, bounded_bytes, loaded_files
 from harness.report.certification import TestRecord
 from harness.report.devices import DEVICES_FILE
 from harness.report.junit import JUNIT_FILE
@@ -132,7 +132,7 @@ def _check_kept(out: Path, report: dict[str, Any], marker: dict[str, Any]) -> No
 
 def _read(path: Path, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(path.read_text("utf-8"))
+        value = json.loads(bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise RigError(f"{what}: no {path.name} there: not a run folder") from None
     except (OSError, ValueError) as exc:

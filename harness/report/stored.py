@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput, RigError
-from harness.loading import MAX_LISTED
+from harness.loading import MAX_LISTED, MAX_REPORT_BYTES, bounded_bytes
 from harness.report.live import REPORT_FILE
 
 STATUSES = ("passed", "failed", "not_run")
@@ -32,7 +32,7 @@ def load_run(run_dir: Path) -> dict[str, Any]:
         raise RigError(f"{run_dir}: no such run folder")
     path = run_dir / REPORT_FILE
     try:
-        text = path.read_text("utf-8")
+        text = bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise RigError(f"{path}: no certification report in this folder") from None
     except (OSError, UnicodeDecodeError) as exc:

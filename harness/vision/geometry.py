@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from harness.errors import BadInput
+from harness.loading import MAX_BYTES, bounded_bytes
 
 
 @attrs.frozen(eq=False)
@@ -55,7 +56,8 @@ class Calibration:
     @classmethod
     def load(cls, path: Path) -> Calibration:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_once)
+            text = bounded_bytes(path, MAX_BYTES).decode("utf-8")  # not /dev/zero whole
+            data = json.loads(text, object_pairs_hook=_once)
         except FileNotFoundError:
             raise BadInput(str(path), None, "", "no such calibration file") from None
         except (OSError, UnicodeDecodeError, ValueError) as exc:
