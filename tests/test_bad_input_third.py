@@ -2,7 +2,8 @@
 problem as ``file:line: field: problem`` naming the file the user wrote, never a traceback,
 and refused when the file loads (never a requirement failed against a maker mid-run).
 
-- A twin's panel, header or spinner sized zero, negative or beyond 4096 px.
+- A twin's panel, header or spinner sized zero, negative, too small for its layout or
+  beyond 4096 px.
 - A twin's USB speed that is no USB speed, a bcdUSB that is no BCD release.
 - A twin's lamp off the housing, or larger than the screen.
 - A network scenario's spans beyond a day (an overflow), a period of years with gaps that
@@ -55,7 +56,9 @@ def deviation(tmp_path: Path, maker: str, change: str, to: str) -> Path:
 
 @pytest.mark.parametrize(("change", "to", "problems"), [
     ("display.size", "[-1024, 600]",
-     ["display.size[0]: Input should be greater than or equal to 64"]),
+     ["display.size[0]: Input should be greater than or equal to 160"]),
+    ("display.size", "[64, 600]",
+     ["display.size[0]: Input should be greater than or equal to 160"]),
     ("display.size", "[100000, 60000]",
      ["display.size[0]: Input should be less than or equal to 4096",
       "display.size[1]: Input should be less than or equal to 4096"]),
@@ -530,3 +533,16 @@ def test_a_file_that_never_ends_is_refused_not_read_whole(
          f"--resume {folder}: certification.json cannot be read ({big})"),
     ]:
         assert run(capsys, *argv) == (2, [expected])
+
+
+def test_a_lab_twin_too_small_for_its_layout_is_refused_by_references(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.paths import project_file
+
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(f"base: {project_file('fixtures/devices/face_auth/canon.yaml')}\n"
+                    "display: {size: [64, 64]}\n", "utf-8")
+    assert run(capsys, "references", "--vendor", "canon", "--twin", str(twin), "--out",
+               str(tmp_path / "out")) == (2, [
+        f"{twin}:2: display.size[0]: Input should be greater than or equal to 160",
+        f"{twin}:2: display.size[1]: Input should be greater than or equal to 160"])

@@ -35,8 +35,10 @@ class Palette(Field):
 #: Any length on the panel, in pixels, at most this: a panel larger than 4096 px (or a
 #: spinner drawn on one) is a typo, and drawing it would exhaust the rig's memory.
 MAX_PIXELS = 4096
-#: A panel's side, in pixels: from a small status display to a 4K monitor.
-PanelSide = Annotated[int, pydantic.Field(ge=64, le=MAX_PIXELS)]
+#: A panel's side, in pixels: from a small status display to a 4K monitor (a panel under
+#: about 100 px has no room for the layout's margins: drawing it failed).
+MIN_PIXELS = 160
+PanelSide = Annotated[int, pydantic.Field(ge=MIN_PIXELS, le=MAX_PIXELS)]
 
 
 class Spinner(Field):
@@ -51,7 +53,7 @@ class Spinner(Field):
 
 
 class ScreenLook(Field):
-    #: Width and height of the panel in pixels, each 64 to 4096 (checked when the file
+    #: Width and height of the panel in pixels, each 160 to 4096 (checked when the file
     #: loads: a zero, negative or huge panel would fail or exhaust the run mid-way).
     size: tuple[PanelSide, PanelSide] = (1024, 600)
     #: ``reader``: texts on the page, buttons along the bottom. ``dialog``: a desktop with a
