@@ -439,6 +439,9 @@ def _read_layered(path: Path, top: Path,
         raise BadInput.of([BadInput(str(path), line_of(lines, loc), field_name(loc),
                                     f"names used twice: {name}") for loc, name in twice])
     base, base_lines = _read_layered(base_path, top, here)
+    if not isinstance(base, dict):  # merged, it would vanish: "a field is missing" misleads
+        what = "empty" if base is None else f"{_kind(base)}, not a mapping of keys"
+        raise fault(f"{base_ref} is {what}{inside}")
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
     merged = deep_merge(base, data)
@@ -449,6 +452,10 @@ def _read_layered(path: Path, top: Path,
     if not _shipped(base_path):
         out.below.update({loc: (str(base_path), line) for loc, line in base_lines.items()})
     return merged, out
+
+
+def _kind(value: Any) -> str:
+    return "text" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 class LayeredLines(dict[tuple[Any, ...], int]):

@@ -25,6 +25,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A lab's profiles folder without the general-reader profile (certify failed the makers
   and said SIGINT).
 - A calibration or run file that never ends (/dev/zero): read whole, it exhausted memory.
+- A ``base:`` file that is empty, a list or text (it vanished in the merge, and a field of
+  it was said to be missing).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -546,3 +548,15 @@ def test_a_lab_twin_too_small_for_its_layout_is_refused_by_references(
                str(tmp_path / "out")) == (2, [
         f"{twin}:2: display.size[0]: Input should be greater than or equal to 160",
         f"{twin}:2: display.size[1]: Input should be greater than or equal to 160"])
+
+
+@pytest.mark.parametrize(("text", "what"), [("- a\n- b\n", "a list, not a mapping of keys"),
+                                            ("hello\n", "text, not a mapping of keys"),
+                                            ("", "empty")])
+def test_a_base_file_that_is_no_mapping_is_named(
+        text: str, what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "base.yaml").write_text(text, "utf-8")
+    path = tmp_path / "t.yaml"
+    path.write_text("base: base.yaml\nbench: t\n", "utf-8")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (
+        2, [f"{path}:1: base: base.yaml is {what}"])
