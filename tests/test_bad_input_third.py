@@ -4,7 +4,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 
 - A twin's panel, header or spinner sized zero, negative, too small for its layout or
   beyond 4096 px.
-- A twin's USB speed that is no USB speed, a bcdUSB that is no BCD release.
+- A twin's USB speed that is no USB speed, a bcdUSB that is no BCD release, a state timer
+  of a microsecond (certify never ended).
 - A twin's lamp off the housing, or larger than the screen.
 - A network scenario's spans beyond a day (an overflow), a period of years with gaps that
   round to nothing (a loader that never ends).
@@ -560,3 +561,12 @@ def test_a_base_file_that_is_no_mapping_is_named(
     path.write_text("base: base.yaml\nbench: t\n", "utf-8")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (
         2, [f"{path}:1: base: base.yaml is {what}"])
+
+
+def test_a_twin_timer_shorter_than_a_frame_is_refused_at_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = deviation(tmp_path, "canon", "behaviour.states.first.after",
+                     "{seconds: 0.000001, event: retry}")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:6: readers[canon].deviations[0]: behaviour.states.first.after.seconds: Input "
+        f"should be greater than or equal to 0.05 {DEVIATED}"])
