@@ -40,6 +40,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from harness.vision.locate import ScreenNotFound, locate
     from harness.vision.reference import ReferenceSet, screens_dir_for
 
+    if args.save_calibration is not None:
+        _check_save_target(args.save_calibration, args.images, args.calibration)
     classifier = Classifier(ReferenceSet.load(screens_dir_for(args.vendor, args.screens)))
     calibration = Calibration.load(args.calibration) if args.calibration else None
     if calibration is not None and tuple(calibration.screen_size) != classifier.references.size:
@@ -130,6 +132,35 @@ def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
     if image is None:
         return None, "cannot read the image (not a picture OpenCV can decode)"
     return image, ""
+
+
+def _check_save_target(target: Path, images: list[Path], given: Path | None) -> None:
+    """``--save-calibration``'s file, before any picture is looked at: never one of the
+    pictures, nor a file that is not a calibration (it overwrote a camera's frame), and not
+    with ``--calibration`` (then the screen is not looked for: nothing would be saved)."""
+    from harness.vision.geometry import Calibration
+
+    option = f"--save-calibration {target}"
+    if given is not None:
+        raise RigError(f"{option}: with --calibration the screen is not looked for, so "
+                       "there is nothing to save; give one of them")
+    if any(_same_file(target, image) for image in images):
+        raise RigError(f"{option}: one of the pictures to classify; give another file")
+    if target.is_dir():
+        raise RigError(f"{option}: a folder, not a file")
+    if target.exists():
+        try:
+            Calibration.load(target)
+        except BadInput:
+            raise RigError(f"{option}: an existing file that is not a calibration; give a "
+                           "new file (or remove it first)") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # one of them missing: the names then
+        return a.absolute() == b.absolute()
 
 
 def _save_calibration(calibration: Calibration, path: Path) -> None:

@@ -28,6 +28,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - A calibration or run file that never ends (/dev/zero): read whole, it exhausted memory.
 - A ``base:`` file that is empty, a list or text (it vanished in the merge, and a field of
   it was said to be missing).
+- ``classify --save-calibration`` naming one of the pictures, or a file that is not a
+  calibration (it was overwritten), or given with ``--calibration`` (nothing was saved).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -570,3 +572,25 @@ def test_a_twin_timer_shorter_than_a_frame_is_refused_at_load(
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:6: readers[canon].deviations[0]: behaviour.states.first.after.seconds: Input "
         f"should be greater than or equal to 0.05 {DEVIATED}"])
+
+
+def test_save_calibration_never_overwrites_a_picture_or_another_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    picture = tmp_path / "frame1.png"
+    picture.write_bytes(b"\x89PNG not really")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine", "utf-8")
+    calibration = tmp_path / "cal.json"
+    calibration.write_text(f'{{"quad": {QUAD}, {SIZES}}}', "utf-8")
+    for target, problem in [
+        (picture, "one of the pictures to classify; give another file"),
+        (notes, "an existing file that is not a calibration; give a new file (or remove it "
+                "first)"),
+    ]:
+        assert run(capsys, "classify", "--vendor", "canon", "--save-calibration", str(target),
+                   str(picture)) == (2, [f"--save-calibration {target}: {problem}"])
+    assert run(capsys, "classify", "--vendor", "canon", "--calibration", str(calibration),
+               "--save-calibration", str(tmp_path / "new.json"), str(picture)) == (2, [
+        f"--save-calibration {tmp_path / 'new.json'}: with --calibration the screen is not "
+        "looked for, so there is nothing to save; give one of them"])
+    assert picture.read_bytes() == b"\x89PNG not really" and notes.read_text("utf-8") == "mine"
