@@ -145,6 +145,25 @@ def cmd_pcscd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _not_the_users_bench(folder: Path) -> None:
+    """``emulate --hardware DIR`` writes DIR/bench.yaml: one a box wrote before is its
+    own to replace, any other is the user's (it was overwritten without a word)."""
+    from harness.emulation.box.box import BOX_MARK
+
+    path = folder / "bench.yaml"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(BOX_MARK.encode()))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RigError(f"--hardware {folder}: {path.name} cannot be read ({exc.strerror})"
+                       ) from None
+    if head != BOX_MARK.encode():
+        raise RigError(f"--hardware {folder}: holds a bench.yaml a box did not write (the box "
+                       "writes its own there); give another folder, or move the file")
+
+
 def _fault_arg(text: str) -> tuple[str, str | None]:
     """``--fault KIND[:TARGET]``: a known fault kind, and what it strikes."""
     from harness.model.bench_faults import FAULT_KINDS
@@ -164,6 +183,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
     if args.hardware is not None:
         _folder_to_write("--hardware", args.hardware)
+        _not_the_users_bench(args.hardware)
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
     if spec.kind != "emulated":

@@ -30,6 +30,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
   it was said to be missing).
 - ``classify --save-calibration`` naming one of the pictures, or a file that is not a
   calibration (it was overwritten), or given with ``--calibration`` (nothing was saved).
+- ``emulate --hardware DIR`` with the user's own DIR/bench.yaml (it was overwritten).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -594,3 +595,13 @@ def test_save_calibration_never_overwrites_a_picture_or_another_file(
         f"--save-calibration {tmp_path / 'new.json'}: with --calibration the screen is not "
         "looked for, so there is nothing to save; give one of them"])
     assert picture.read_bytes() == b"\x89PNG not really" and notes.read_text("utf-8") == "mine"
+
+
+def test_emulate_hardware_never_overwrites_the_users_bench_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mine = tmp_path / "bench.yaml"
+    mine.write_text("# my precious bench\n", "utf-8")
+    assert run(capsys, "emulate", "--hardware", str(tmp_path)) == (2, [
+        f"--hardware {tmp_path}: holds a bench.yaml a box did not write (the box writes its "
+        "own there); give another folder, or move the file"])
+    assert mine.read_text("utf-8") == "# my precious bench\n"
