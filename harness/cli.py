@@ -100,7 +100,10 @@ def _profiled_bench(args: argparse.Namespace) -> ProfileSet:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from harness.bench import Bench
+    from harness.report.console import guard_streams
     from harness.scan import format_table, scan
+
+    guard_streams()  # `scan --json | head -1`: a reader gone is no BrokenPipeError traceback
 
     profiles = _profiled_bench(args)
     with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:

@@ -31,6 +31,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``classify --save-calibration`` naming one of the pictures, or a file that is not a
   calibration (it was overwritten), or given with ``--calibration`` (nothing was saved).
 - ``emulate --hardware DIR`` with the user's own DIR/bench.yaml (it was overwritten).
+- ``scan --json`` into a pipe whose reader is gone (``| head -1``): a BrokenPipeError.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -605,3 +606,18 @@ def test_emulate_hardware_never_overwrites_the_users_bench_file(
         f"--hardware {tmp_path}: holds a bench.yaml a box did not write (the box writes its "
         "own there); give another folder, or move the file"])
     assert mine.read_text("utf-8") == "# my precious bench\n"
+
+
+def test_scan_into_a_closed_pipe_is_quiet() -> None:
+    import subprocess
+    import sys
+
+    from harness.paths import project_file
+
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "scan", "--json"],
+                            cwd=project_file("."), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader gone before the table is printed
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (0, "")
