@@ -643,8 +643,11 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
         if isinstance(cause, Problems):
             for sub, msg in cause.found:
                 full = _data_loc(data, (*err["loc"], *sub), missing=False)
-                # The cross-check's own path where the data lacks it (a merged base's item).
-                field = field_name(full if len(full) >= len(loc) + len(sub) else
+                # The cross-check's own path where the data lacks it (a merged base's item);
+                # the data's where it has the field (``loc`` may hold a union's tag that is
+                # also a key, as ``flow`` is).
+                held = bool(sub) and full[-len(sub):] == tuple(sub)
+                field = field_name(full if held or len(full) >= len(loc) + len(sub) else
                                     (*loc, *sub))
                 found.append(BadInput(*place_of(where, lines, full), field, msg))
             continue

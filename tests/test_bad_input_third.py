@@ -20,7 +20,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``certify -- OPTION`` that is no test selection (``--setup-plan`` failed every
   requirement, ``--help`` gave a traceback), or certify's own joined to a flag (``-xo``).
 - Profile values no reader could meet: ``max_hubs_between: -1``, a boot window whose
-  ``min_s`` is above its ``max_s``, a time bound of 1e300 s (a run that waits for ever).
+  ``min_s`` is above its ``max_s``, a time bound of 1e300 s (a run that waits for ever), a
+  flow check's ``screens: []`` (it judged nothing and passed).
 - A card file's content_hex with a typo: the message echoed the whole content (a person's
   data).
 - A lab's profiles folder without the general-reader profile (certify failed the makers
@@ -621,3 +622,13 @@ def test_scan_into_a_closed_pipe_is_quiet() -> None:
     proc.stdout.close()  # the reader gone before the table is printed
     _, err = proc.communicate(timeout=120)
     assert (proc.returncode, err) == (0, "")
+
+
+@pytest.mark.parametrize("key", ["screens", "dialogs"])
+def test_a_flow_check_with_an_empty_list_is_refused(
+        key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, line = profiles_with(tmp_path, "canon", "      flow: network_renewal\n",
+                                 f"      flow: network_renewal\n      {key}: []\n")
+    assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
+        f"{folder / 'canon.yaml'}:{line + 1}: requirements[22].check.{key}: an empty list "
+        "judges nothing: give at least one, or leave the key out"])

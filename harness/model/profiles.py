@@ -379,6 +379,12 @@ class FlowCheck(Field):
 
     @pydantic.model_validator(mode="after")
     def _fields_fit_the_flow(self) -> FlowCheck:
+        # An empty list written out judges nothing the statement says: it passed a reader
+        # that broke the requirement (left out, the flow's other checks are the judges).
+        found = [((key,), "an empty list judges nothing: give at least one, or leave the "
+                  "key out") for key in ("screens", "dialogs")
+                 if key in self.model_fields_set and not getattr(self, key)]
+        check_all(found)
         if self.screens_as is not None and (
                 (self.screens_as.flow, self.screens_as.given) == (self.flow, self.given)):
             raise ValueError("screens_as: another flow (or other givens) than this one")
