@@ -48,6 +48,7 @@ def certify(args: argparse.Namespace) -> int:
     # `certify | head -1`: a closed stdout never stops the run.
     guard_streams()
     pytest_args = _pytest_args(args)
+    _plan_alone(args)
     # A link loop is bad input naming the path, not pathlib's RuntimeError.
     path = resolved(args.bench or default_bench_path())
     spec = check_bench_file(path)
@@ -64,7 +65,7 @@ def certify(args: argparse.Namespace) -> int:
             raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
                            f"{path.name} (it has: {', '.join(sorted(on_bench))})")
     if args.plan:
-        return _certification_plan(path, spec, profiles, profiles_dir, only)
+        return _certification_plan(path, spec, profiles, profiles_dir, only, pytest_args)
     compared_with = _earlier_run(args.compared_with)
     # The folder is this run's before any work: a file, an unwritable or a used folder is
     # refused (runs never mix), and the default one is new even for runs started together.
@@ -380,20 +381,35 @@ def _pending(state: str, error: str) -> str:
                                                                                  "not_run")
 
 
+def _plan_alone(args: argparse.Namespace) -> None:
+    """``--plan`` runs nothing and writes no folder: an option for a run given with it was
+    silently ignored (``--resume``, ``--out``, ``--compared-with``)."""
+    if not args.plan:
+        return
+    given = [name for name, on in (("--resume", args.resume), ("--out", args.out is not None),
+                                   ("--compared-with", args.compared_with is not None)) if on]
+    if given:
+        raise RigError(f"--plan with {', '.join(given)}: the plan runs nothing and writes no "
+                       "run folder; give those to a run, without --plan")
+
+
 def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
-                        profiles_dir: Path, only: set[str] | None) -> int:
+                        profiles_dir: Path, only: set[str] | None,
+                        pytest_args: list[str]) -> int:
     """``certify --plan``: the suites collected, not run; per maker, each requirement with
-    the tests that would decide it. Exit 1 when a requirement has none (it would fail)."""
+    the tests that would decide it. Exit 1 when a requirement has none (it would fail);
+    the pytest options after ``--`` select as in the run (one they leave out is not run)."""
     import pytest
 
     from harness.paths import project_file
-    from harness.report.certification import CertificationCollector, applicable
+    from harness.report.certification import DESELECTED, CertificationCollector, applicable
 
     collector = CertificationCollector(spec, only)
     code = pytest.main(
         [str(project_file("suites")), "--collect-only", "-p", "no:terminal",
          "-p", "no:cacheprovider", "-p", "no:labgrid", "-o", "addopts=", "--bench", str(path),
-         "--profiles", str(profiles_dir), "--rootdir", str(project_file("."))],
+         "--profiles", str(profiles_dir), "--rootdir", str(project_file(".")),
+         *pytest_args],
         plugins=[collector],
     )
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -403,10 +419,12 @@ def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
         print(maker)
         for req in req_ids:
             deciding = [t.nodeid for t in collector.tests.values()
-                        if req in t.requirements and (maker in t.makers or not t.makers)]
+                        if req in t.requirements and (maker in t.makers or not t.makers)
+                        and t.reason != DESELECTED]
             uncovered += not deciding
             print(f"  {req:8} {len(deciding):3} test(s)" if deciding
-                  else f"  {req:8}   NO TEST: this requirement would fail")
+                  else f"  {req:8}   NO TEST: this requirement would fail" if not pytest_args
+                  else f"  {req:8}   NO TEST selected: it would not be run")
     return EXIT_OK if not uncovered else EXIT_VIOLATION
 
 

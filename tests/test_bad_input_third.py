@@ -33,6 +33,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   calibration (it was overwritten), or given with ``--calibration`` (nothing was saved).
 - ``emulate --hardware DIR`` with the user's own DIR/bench.yaml (it was overwritten).
 - ``scan --json`` into a pipe whose reader is gone (``| head -1``): a BrokenPipeError.
+- ``certify --plan`` with options for a run (``--resume``, ``--out``, ``--compared-with``:
+  ignored), or with a pytest selection after ``--`` (ignored: it planned every test).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -51,6 +53,8 @@ from typing import Any
 import pytest
 import yaml
 from test_bad_input_more import bench, run
+
+from harness.cli import main
 
 DEVIATED = "(canon.yaml as deviated)"
 LOOP = "a loop of symbolic links (a link that leads back to itself)"
@@ -632,3 +636,23 @@ def test_a_flow_check_with_an_empty_list_is_refused(
     assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
         f"{folder / 'canon.yaml'}:{line + 1}: requirements[22].check.{key}: an empty list "
         "judges nothing: give at least one, or leave the key out"])
+
+
+def test_certify_plan_refuses_the_options_of_a_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "certify", "--plan", "--resume", "--vendor", "canon") == (2, [
+        "--plan with --resume: the plan runs nothing and writes no run folder; give those to "
+        "a run, without --plan"])
+    assert run(capsys, "certify", "--plan", "--out", str(tmp_path / "o"), "--compared-with",
+               str(tmp_path)) == (2, [
+        "--plan with --out, --compared-with: the plan runs nothing and writes no run folder; "
+        "give those to a run, without --plan"])
+
+
+def test_certify_plan_honours_the_selection_after_dashdash(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["certify", "--plan", "--vendor", "canon", "--", "-k", "E901"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1  # as the run: what the selection leaves out is not run, no pass
+    assert "  USB-02     NO TEST selected: it would not be run" in lines
+    assert any(line.startswith("  E901-01 ") and "test(s)" in line for line in lines)
