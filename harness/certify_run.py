@@ -64,6 +64,9 @@ def certify(args: argparse.Namespace) -> int:
         if missing:
             raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
                            f"{path.name} (it has: {', '.join(sorted(on_bench))})")
+    if not applicable(profiles, spec, only):  # a pass would certify nothing
+        raise RigError(f"{path}: no reader whose maker has a profile to certify (its readers: "
+                       f"{', '.join(r.name for r in spec.readers) or 'none'})")
     if args.plan:
         return _certification_plan(path, spec, profiles, profiles_dir, only, pytest_args)
     compared_with = _earlier_run(args.compared_with)

@@ -35,6 +35,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``scan --json`` into a pipe whose reader is gone (``| head -1``): a BrokenPipeError.
 - ``certify --plan`` with options for a run (``--resume``, ``--out``, ``--compared-with``:
   ignored), or with a pytest selection after ``--`` (ignored: it planned every test).
+- A profile with ``requirements: []``, a bench with no reader to certify ("PASSED: all 0
+  requirements", exit 0).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -656,3 +658,26 @@ def test_certify_plan_honours_the_selection_after_dashdash(
     assert code == 1  # as the run: what the selection leaves out is not run, no pass
     assert "  USB-02     NO TEST selected: it would not be run" in lines
     assert any(line.startswith("  E901-01 ") and "test(s)" in line for line in lines)
+
+
+def test_a_certification_of_nothing_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.model.profiles import default_profiles_dir
+
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    canon = folder / "canon.yaml"
+    text = canon.read_text("utf-8")
+    cut = text.index("\nrequirements:")
+    canon.write_text(text[:cut] + "\nrequirements: []\n", "utf-8")
+    line = text[:cut].count("\n") + 2
+    assert run(capsys, "catalogue", "--profiles", str(folder)) == (2, [
+        f"{canon}:{line}: requirements: none listed: a profile without requirements would pass "
+        "its maker with nothing checked"])
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("bench: nothing\nkind: emulated\nterminal: {name: terminal, usb_ports: []}"
+                     "\nreaders: []\n", "utf-8")
+    out = tmp_path / "run"
+    assert run(capsys, "certify", "--bench", str(empty), "--jobs", "1", "--out", str(out)) == (
+        2, [f"{empty}: no reader whose maker has a profile to certify (its readers: none)"])
+    assert not out.exists()

@@ -484,6 +484,13 @@ class VerifiedModel(Field):
     needs_latest_firmware: bool
 
 
+def _some_requirement(value: list[Requirement]) -> list[Requirement]:
+    if not value:
+        raise ValueError("none listed: a profile without requirements would pass its maker "
+                         "with nothing checked")
+    return value
+
+
 class Profile(Field):
     #: File stem: a maker key (panasonic, canon, ...) or ``general_readers``.
     key: str
@@ -494,7 +501,8 @@ class Profile(Field):
     #: them in here or in its bench file.
     usb_ids: list[UsbIdPair] = []
     verified_models: list[VerifiedModel] = []
-    requirements: list[Requirement]
+    #: At least one: a profile with none certified its maker with nothing checked.
+    requirements: Annotated[list[Requirement], pydantic.AfterValidator(_some_requirement)]
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
