@@ -68,6 +68,21 @@ def writable_folder(text: str) -> Path:
     return path
 
 
+def folder_to_write(option: str, path: Path) -> None:
+    """``option``'s folder can be written: it is one, or it is made now. A file in the way,
+    or a folder that cannot be made (under a file, in /proc), is one line of bad input
+    before any work (not an OSError once the work is done: learn's frames were taken)."""
+    from harness.errors import RigError
+
+    try:
+        writable_folder(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+    except argparse.ArgumentTypeError as exc:
+        raise RigError(f"{option} {exc}") from None
+    except OSError as exc:
+        raise RigError(f"{option} {path}: cannot make the folder: {exc.strerror}") from None
+
+
 def existing_file(text: str) -> Path:
     """A file to read (``--bench``, ``--card``, ``--calibration``): it exists and is a
     file, not a folder."""

@@ -116,14 +116,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _folder_to_write(option: str, path: Path) -> None:
-    """``option``'s folder can be written (it is one, or can be made): else one line of bad
+    """``option``'s folder can be written (it is one, or is made): else one line of bad
     input before any work, not an OSError from deep inside the writing."""
-    from harness.arguments import writable_folder
+    from harness.arguments import folder_to_write
 
-    try:
-        writable_folder(str(path))
-    except argparse.ArgumentTypeError as exc:
-        raise RigError(f"{option} {exc}") from None
+    folder_to_write(option, path)
 
 
 def cmd_pcscd_config(args: argparse.Namespace) -> int:

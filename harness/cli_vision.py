@@ -12,7 +12,7 @@ import attrs
 import cv2
 import numpy as np
 
-from harness.arguments import positive_int
+from harness.arguments import folder_to_write, positive_int
 from harness.config import screens_to_write
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
@@ -222,6 +222,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     )
 
     root = screens_to_write(args.screens)
+    folder_to_write("--screens", root)  # before the camera: a file there, or /proc/x
     check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
@@ -358,6 +359,8 @@ def cmd_references(args: argparse.Namespace) -> int:
         raise RigError(f"--out {root}: not a folder")
     if args.check and not root.is_dir():  # a typo, not screens that differ (exit 1)
         raise RigError(f"--out {root}: no such folder")
+    if not args.check:  # made before the screens are drawn (a file in its way, /proc/x)
+        folder_to_write("--out", root)
     if args.twin is not None:
         # A lab's own twin (a sixth maker, say): its references under the key it is given.
         from harness.emulation.screen_views import twin_target

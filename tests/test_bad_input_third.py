@@ -37,6 +37,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   ignored), or with a pytest selection after ``--`` (ignored: it planned every test).
 - A profile with ``requirements: []``, a bench with no reader to certify ("PASSED: all 0
   requirements", exit 0).
+- An output folder that cannot be made (under a file, a file itself): references --out,
+  learn --screens (after the frames were taken), pcscd-config --dir.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -681,3 +683,22 @@ def test_a_certification_of_nothing_is_refused(
     assert run(capsys, "certify", "--bench", str(empty), "--jobs", "1", "--out", str(out)) == (
         2, [f"{empty}: no reader whose maker has a profile to certify (its readers: none)"])
     assert not out.exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "c1.png"
+    plain.write_text("x", "utf-8")
+    under = plain / "sub"
+    learn = ["learn", "--vendor", "acme", "--state", "first", "--source",
+             str(tmp_path / "v.avi")]
+    for argv, expected in [
+        (["references", "--vendor", "canon", "--out", str(under)],
+         f"--out {under}: {plain} is a file, not a folder"),
+        ([*learn, "--screens", str(under)], f"--screens {under}: {plain} is a file, not a folder"),
+        ([*learn, "--screens", str(plain)], f"--screens {plain}: a file, not a folder"),
+    ]:
+        assert run(capsys, *argv) == (2, [expected])
+    if Path("/proc/self").is_dir():  # a folder no one can make
+        assert run(capsys, "pcscd-config", "--dir", "/proc/onshi-rig-x") == (
+            2, ["--dir /proc/onshi-rig-x: cannot make the folder: No such file or directory"])
