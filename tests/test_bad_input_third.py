@@ -39,6 +39,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   requirements", exit 0).
 - An output folder that cannot be made (under a file, a file itself): references --out,
   learn --screens (after the frames were taken), pcscd-config --dir.
+- A reader's maker or model with a full-width letter or an invisible character (it failed
+  USB-04/USB-07 under a name that prints like the verified one).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -702,3 +704,15 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_work(
     if Path("/proc/self").is_dir():  # a folder no one can make
         assert run(capsys, "pcscd-config", "--dir", "/proc/onshi-rig-x") == (
             2, ["--dir /proc/onshi-rig-x: cannot make the folder: No such file or directory"])
+
+
+def test_a_maker_or_model_with_invisible_or_full_width_characters_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "readers:\n  - name: sony-rc-s300-s1\n    maker: Ｓｏｎｙ\n"
+                           "  - name: elecom-mr-ica001bk\n    model: \"MR-ICA001BK\\u200b\"\n")
+    code, lines = run(capsys, "scan", "--bench", str(path))
+    assert (code, sorted(lines)) == (2, [
+        f"{path}:5: readers[10].maker: 'Ｓｏｎｙ' holds an invisible or full-width character; "
+        "did you mean 'Sony'?",
+        f"{path}:7: readers[9].model: 'MR-ICA001BK\\u200b' holds an invisible or full-width "
+        "character; did you mean 'MR-ICA001BK'?"])
