@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.errors import BadInput
 from harness.image_header import check_image_file
+from harness.paths import NOT_UTF8_NAME, path_problem
 
 
 def positive_int(text: str) -> int:
@@ -67,6 +68,21 @@ def writable_folder(text: str) -> Path:
     return path
 
 
+def folder_to_write(option: str, path: Path) -> None:
+    """``option``'s folder can be written: it is one, or it is made now. A file in the way,
+    or a folder that cannot be made (under a file, in /proc), is one line of bad input
+    before any work (not an OSError once the work is done: learn's frames were taken)."""
+    from harness.errors import RigError
+
+    try:
+        writable_folder(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+    except argparse.ArgumentTypeError as exc:
+        raise RigError(f"{option} {exc}") from None
+    except OSError as exc:
+        raise RigError(f"{option} {path}: cannot make the folder: {exc.strerror}") from None
+
+
 def existing_file(text: str) -> Path:
     """A file to read (``--bench``, ``--card``, ``--calibration``): it exists and is a
     file, not a folder."""
@@ -86,3 +102,51 @@ def image_file(text: str) -> Path:
     except BadInput as exc:
         raise argparse.ArgumentTypeError(f"{text}: {exc.problem}") from None
     return path
+
+
+#: Options given as text that may name a file (the other paths are typed ``Path``):
+#: ``learn --source`` (else a camera index or URL), ``probe --card`` (else card or phone).
+PATH_TEXTS = ("source", "card")
+
+
+def check_path_names(args: argparse.Namespace) -> None:
+    """Every path of the command line can name a file: one too long for the file system,
+    holding a NUL, not UTF-8 or a loop of symbolic links is bad input naming it, all, before
+    the command runs (each was an OSError or RuntimeError from deep inside the command,
+    with a traceback). Only the names are looked at: a missing file is the command's."""
+    problems = [BadInput(_shown(path), None, "", problem) for path in _paths(args)
+                if (problem := _name_problem(path))]
+    if problems:
+        raise BadInput.of(problems)
+
+
+def _paths(args: argparse.Namespace) -> list[Path]:
+    from harness.loading import file_reference
+
+    found: list[Path] = []
+    for key, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        found += [v for v in values if isinstance(v, Path)]
+        # A camera's URL (a long token in its query) or index is no file's name.
+        if key in PATH_TEXTS and isinstance(value, str) and file_reference("source", value):
+            found.append(Path(value))
+    return list(dict.fromkeys(found))  # a path given twice is named once
+
+
+def _shown(path: Path) -> str:
+    """``path`` as a message can print it: bytes that are no UTF-8 as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _name_problem(path: Path) -> str | None:
+    if not str(path).isascii():
+        try:  # bytes that are no UTF-8 come as surrogates: OpenCV segfaults on them
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            return NOT_UTF8_NAME
+    try:
+        os.stat(path)  # ENAMETOOLONG, ELOOP (also of a parent: loop/sub), a NUL
+        path.resolve()  # Python 3.11: a loop is a RuntimeError
+    except (OSError, RuntimeError, ValueError) as exc:
+        return path_problem(exc)  # missing, not allowed: left to the command
+    return None

@@ -23,6 +23,8 @@ from harness.cli import EXIT_BENCH_FAULT, EXIT_OK, EXIT_VIOLATION
 from harness.errors import RigError
 
 if TYPE_CHECKING:
+    import pytest
+
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
     from harness.report.live import LiveReport
@@ -38,6 +40,7 @@ def certify(args: argparse.Namespace) -> int:
     from harness.report.certification import applicable
     from harness.report.console import guard_streams
     from harness.report.live import claim_folder, unique_folder
+    from harness.report.manifest import outside_sealed_runs
     from harness.report.provenance import provenance
     from harness.report.resume import resume_folder
     from harness.scan import check_makers
@@ -45,6 +48,7 @@ def certify(args: argparse.Namespace) -> int:
     # `certify | head -1`: a closed stdout never stops the run.
     guard_streams()
     pytest_args = _pytest_args(args)
+    _plan_alone(args)
     # A link loop is bad input naming the path, not pathlib's RuntimeError.
     path = resolved(args.bench or default_bench_path())
     spec = check_bench_file(path)
@@ -60,8 +64,11 @@ def certify(args: argparse.Namespace) -> int:
         if missing:
             raise RigError(f"--vendor {', '.join(missing)}: no such maker's reader on "
                            f"{path.name} (it has: {', '.join(sorted(on_bench))})")
+    if not applicable(profiles, spec, only):  # a pass would certify nothing
+        raise RigError(f"{path}: no reader whose maker has a profile to certify (its readers: "
+                       f"{', '.join(r.name for r in spec.readers) or 'none'})")
     if args.plan:
-        return _certification_plan(path, spec, profiles, profiles_dir, only)
+        return _certification_plan(path, spec, profiles, profiles_dir, only, pytest_args)
     compared_with = _earlier_run(args.compared_with)
     # The folder is this run's before any work: a file, an unwritable or a used folder is
     # refused (runs never mix), and the default one is new even for runs started together.
@@ -77,6 +84,7 @@ def certify(args: argparse.Namespace) -> int:
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = (args.out or unique_folder(reports_dir(), f"certify-{stamp}")).resolve()
+        outside_sealed_runs("--out", out, "folder")  # a run's files inside another's
         claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     setup = Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed, pytest_args)
@@ -157,13 +165,15 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     spec, out, only, resumed = setup.spec, setup.out, setup.only, setup.resumed
     console = _console(args)
     collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
+    unmade = _CollectionErrors()
     costs, planned = _costs(setup) if jobs > 1 else ({}, "")
     controller = Controller(out, collector, console, costs) if jobs > 1 else None
     if controller is not None:
-        plugins: list[Any] = [collector, controller]
+        plugins: list[Any] = [collector, controller, unmade]
         spread = xdist_args(out, jobs, only)
     else:
-        plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console)]
+        plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console),
+                   unmade]
         spread = []
     keys = sorted(only or applicable(setup.profiles, spec))
     live: LiveReport | None = None
@@ -230,6 +240,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                 and controller is not None and controller.stopped_because.startswith(
                     "stopping after")):
             code = pytest.ExitCode.TESTS_FAILED  # -x or --maxfail after --: it stopped as asked
+        if code == pytest.ExitCode.INTERRUPTED and stop.signum is None and unmade.found:
+            # pytest's exit for errors during collection: no one pressed Ctrl-C.
+            error = "not run: the suites could not be collected"
+            _finish(live, "error", junit, mode=console.mode)
+            raise RigError("the suites could not be collected: " + "; ".join(unmade.found[:3])
+                           + f" (report: {out / 'certification.json'})")
         if code == pytest.ExitCode.INTERRUPTED:
             if stop.signum is None:
                 stop.signum = signal.SIGINT
@@ -251,6 +267,20 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                               if setup.pytest_args else ""))
         return _finish(live, "finished", junit, mode=console.mode,
                        compared_with=setup.compared_with)
+
+
+class _CollectionErrors:
+    """What pytest could not collect, each with its last line: its terminal is off, so
+    nothing else says why (a run that stopped there is no interrupted run)."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = str(report.longrepr).strip().splitlines()
+            self.found.append(f"{report.nodeid or 'the suites'}: "
+                              f"{lines[-1] if lines else 'not collected'}")
 
 
 def _compare(live: LiveReport, old: Path, loud: bool) -> None:
@@ -280,17 +310,60 @@ _OWN_PYTEST_OPTIONS = ("--bench", "--profiles", "--alluredir", "--timeline", "--
                        "--certify-run", "--certify-makers")
 
 
+#: What may follow ``--``: options that select tests or stop the run early (a requirement
+#: they leave undecided is not run, never passed), each with whether it takes a value. Any
+#: other pytest option changes what a run is (``--setup-plan`` and ``--noconftest`` ran no
+#: test and failed every requirement, ``--help`` gave a traceback): refused.
+_SELECTING = {"-k": True, "-m": True, "-x": False, "--exitfirst": False, "--maxfail": True,
+              "--deselect": True}
+
+
 def _pytest_args(args: argparse.Namespace) -> list[str]:
-    """What follows ``--`` on certify's line, checked: none of certify's own options."""
+    """What follows ``--`` on certify's line, checked: test selection only (_SELECTING),
+    none of certify's own options, each option's value given."""
     given = list(getattr(args, "pytest_args", None) or [])
-    for arg in given:
-        name = arg.split("=", 1)[0]
-        short = name[:2] if name.startswith("-") and not name.startswith("--") else ""
-        if name in _OWN_PYTEST_OPTIONS or short in ("-p", "-o", "-c", "-n"):
-            raise RigError(f"-- {arg}: certify sets {name} for each run itself; pytest "
-                           "options after -- may select tests (-k, -m, -x, --deselect), "
-                           "not move the report")
+    i = 0
+    while i < len(given):
+        if _takes_value(given[i]):
+            if i + 1 == len(given):
+                raise RigError(f"-- {given[i]}: give its value")
+            i += 1  # the value (a -k expression may start with '-')
+        i += 1
     return given
+
+
+def _takes_value(arg: str) -> bool:
+    """Whether ``arg``, an option after ``--``, takes the next argument as its value; a
+    RigError when it is not one that selects tests. Short flags may be joined (``-xk``):
+    each letter is checked, so ``-xo ...`` is no way around the refusal of ``-o``."""
+    name, eq, _ = arg.partition("=")
+    if name.startswith("--"):
+        if name in _OWN_PYTEST_OPTIONS:
+            raise _own_option(arg, name)
+        if name not in _SELECTING:
+            raise _not_selection(arg)
+        return _SELECTING[name] and not eq
+    if not name.startswith("-") or len(name) < 2:
+        raise _not_selection(arg)  # a path or node id: the suites are certify's to give
+    for k, letter in enumerate(arg[1:], 2):
+        option = f"-{letter}"
+        if option in _OWN_PYTEST_OPTIONS:
+            raise _own_option(arg, option)
+        if option not in _SELECTING:
+            raise _not_selection(arg)
+        if _SELECTING[option]:  # its value: the rest of the argument, or the next one
+            return k == len(arg)
+    return False
+
+
+def _own_option(arg: str, name: str) -> RigError:
+    return RigError(f"-- {arg}: certify sets {name} for each run itself; pytest options "
+                    "after -- may select tests (-k, -m, -x, --deselect), not move the report")
+
+
+def _not_selection(arg: str) -> RigError:
+    return RigError(f"-- {arg}: not a test selection; pytest options after -- may only select "
+                    "tests or stop early (-k, -m, -x, --maxfail, --deselect)")
 
 
 def _console(args: argparse.Namespace) -> Progress:
@@ -311,20 +384,35 @@ def _pending(state: str, error: str) -> str:
                                                                                  "not_run")
 
 
+def _plan_alone(args: argparse.Namespace) -> None:
+    """``--plan`` runs nothing and writes no folder: an option for a run given with it was
+    silently ignored (``--resume``, ``--out``, ``--compared-with``)."""
+    if not args.plan:
+        return
+    given = [name for name, on in (("--resume", args.resume), ("--out", args.out is not None),
+                                   ("--compared-with", args.compared_with is not None)) if on]
+    if given:
+        raise RigError(f"--plan with {', '.join(given)}: the plan runs nothing and writes no "
+                       "run folder; give those to a run, without --plan")
+
+
 def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
-                        profiles_dir: Path, only: set[str] | None) -> int:
+                        profiles_dir: Path, only: set[str] | None,
+                        pytest_args: list[str]) -> int:
     """``certify --plan``: the suites collected, not run; per maker, each requirement with
-    the tests that would decide it. Exit 1 when a requirement has none (it would fail)."""
+    the tests that would decide it. Exit 1 when a requirement has none (it would fail);
+    the pytest options after ``--`` select as in the run (one they leave out is not run)."""
     import pytest
 
     from harness.paths import project_file
-    from harness.report.certification import CertificationCollector, applicable
+    from harness.report.certification import DESELECTED, CertificationCollector, applicable
 
     collector = CertificationCollector(spec, only)
     code = pytest.main(
         [str(project_file("suites")), "--collect-only", "-p", "no:terminal",
          "-p", "no:cacheprovider", "-p", "no:labgrid", "-o", "addopts=", "--bench", str(path),
-         "--profiles", str(profiles_dir), "--rootdir", str(project_file("."))],
+         "--profiles", str(profiles_dir), "--rootdir", str(project_file(".")),
+         *pytest_args],
         plugins=[collector],
     )
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -334,10 +422,12 @@ def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
         print(maker)
         for req in req_ids:
             deciding = [t.nodeid for t in collector.tests.values()
-                        if req in t.requirements and (maker in t.makers or not t.makers)]
+                        if req in t.requirements and (maker in t.makers or not t.makers)
+                        and t.reason != DESELECTED]
             uncovered += not deciding
             print(f"  {req:8} {len(deciding):3} test(s)" if deciding
-                  else f"  {req:8}   NO TEST: this requirement would fail")
+                  else f"  {req:8}   NO TEST: this requirement would fail" if not pytest_args
+                  else f"  {req:8}   NO TEST selected: it would not be run")
     return EXIT_OK if not uncovered else EXIT_VIOLATION
 
 

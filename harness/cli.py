@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.arguments import finite_positive_seconds, positive_int
+from harness.arguments import check_path_names, finite_positive_seconds, positive_int
 from harness.errors import RigError
 
 if TYPE_CHECKING:
@@ -100,7 +100,10 @@ def _profiled_bench(args: argparse.Namespace) -> ProfileSet:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from harness.bench import Bench
+    from harness.report.console import guard_streams
     from harness.scan import format_table, scan
+
+    guard_streams()  # `scan --json | head -1`: a reader gone is no BrokenPipeError traceback
 
     profiles = _profiled_bench(args)
     with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
@@ -113,14 +116,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _folder_to_write(option: str, path: Path) -> None:
-    """``option``'s folder can be written (it is one, or can be made): else one line of bad
+    """``option``'s folder can be written (it is one, or is made): else one line of bad
     input before any work, not an OSError from deep inside the writing."""
-    from harness.arguments import writable_folder
+    from harness.arguments import folder_to_write
 
-    try:
-        writable_folder(str(path))
-    except argparse.ArgumentTypeError as exc:
-        raise RigError(f"{option} {exc}") from None
+    folder_to_write(option, path)
 
 
 def cmd_pcscd_config(args: argparse.Namespace) -> int:
@@ -145,6 +145,25 @@ def cmd_pcscd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _not_the_users_bench(folder: Path) -> None:
+    """``emulate --hardware DIR`` writes DIR/bench.yaml: one a box wrote before is its
+    own to replace, any other is the user's (it was overwritten without a word)."""
+    from harness.emulation.box.box import BOX_MARK
+
+    path = folder / "bench.yaml"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(BOX_MARK.encode()))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RigError(f"--hardware {folder}: {path.name} cannot be read ({exc.strerror})"
+                       ) from None
+    if head != BOX_MARK.encode():
+        raise RigError(f"--hardware {folder}: holds a bench.yaml a box did not write (the box "
+                       "writes its own there); give another folder, or move the file")
+
+
 def _fault_arg(text: str) -> tuple[str, str | None]:
     """``--fault KIND[:TARGET]``: a known fault kind, and what it strikes."""
     from harness.model.bench_faults import FAULT_KINDS
@@ -164,6 +183,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
     if args.hardware is not None:
         _folder_to_write("--hardware", args.hardware)
+        _not_the_users_bench(args.hardware)
     path = args.bench or default_bench_path()
     spec = check_bench_file(path)
     if spec.kind != "emulated":
@@ -517,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        check_path_names(args)  # a name no file can have: before any work (no test runs)
         return args.func(args)
     except RigError as exc:
         print(f"onshi-rig {args.command}: {exc}", file=sys.stderr)

@@ -94,13 +94,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def _outside_sealed_runs(option: str, path: Path) -> None:
     """A file to write that is not inside a sealed run folder (as ``--out`` is refused a
     folder that is not new or empty): the run would no longer verify."""
-    from harness.report.manifest import MANIFEST_FILE, sealed_folder_of
+    from harness.report.manifest import outside_sealed_runs
 
-    folder = sealed_folder_of(path)
-    if folder is not None:
-        raise RigError(f"{option} {path}: inside the sealed run folder {folder} (it has "
-                       f"{MANIFEST_FILE}); writing there would change the run: give a file "
-                       "outside it")
+    outside_sealed_runs(option, path)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import attrs
 import cv2
 import numpy as np
 
-from harness.arguments import positive_int
+from harness.arguments import folder_to_write, positive_int
 from harness.config import screens_to_write
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
@@ -40,6 +40,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from harness.vision.locate import ScreenNotFound, locate
     from harness.vision.reference import ReferenceSet, screens_dir_for
 
+    if args.save_calibration is not None:
+        _check_save_target(args.save_calibration, args.images, args.calibration)
     classifier = Classifier(ReferenceSet.load(screens_dir_for(args.vendor, args.screens)))
     calibration = Calibration.load(args.calibration) if args.calibration else None
     if calibration is not None and tuple(calibration.screen_size) != classifier.references.size:
@@ -132,6 +134,35 @@ def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
     return image, ""
 
 
+def _check_save_target(target: Path, images: list[Path], given: Path | None) -> None:
+    """``--save-calibration``'s file, before any picture is looked at: never one of the
+    pictures, nor a file that is not a calibration (it overwrote a camera's frame), and not
+    with ``--calibration`` (then the screen is not looked for: nothing would be saved)."""
+    from harness.vision.geometry import Calibration
+
+    option = f"--save-calibration {target}"
+    if given is not None:
+        raise RigError(f"{option}: with --calibration the screen is not looked for, so "
+                       "there is nothing to save; give one of them")
+    if any(_same_file(target, image) for image in images):
+        raise RigError(f"{option}: one of the pictures to classify; give another file")
+    if target.is_dir():
+        raise RigError(f"{option}: a folder, not a file")
+    if target.exists():
+        try:
+            Calibration.load(target)
+        except BadInput:
+            raise RigError(f"{option}: an existing file that is not a calibration; give a "
+                           "new file (or remove it first)") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # one of them missing: the names then
+        return a.absolute() == b.absolute()
+
+
 def _save_calibration(calibration: Calibration, path: Path) -> None:
     try:
         calibration.save(path)
@@ -178,7 +209,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     from harness.model.clock import RealClock
     from harness.model.screens import shown_problem, variant_problem
     from harness.vision.classify import Classifier
-    from harness.vision.geometry import Calibration
+    from harness.vision.geometry import MAX_SIDE, Calibration
     from harness.vision.locate import best_candidate
     from harness.vision.reference import (
         INDEX,
@@ -191,11 +222,16 @@ def cmd_learn(args: argparse.Namespace) -> int:
     )
 
     root = screens_to_write(args.screens)
+    folder_to_write("--screens", root)  # before the camera: a file there, or /proc/x
     check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
-    if args.size[0] < 64 or args.size[1] < 64:
-        raise RigError(f"--size {args.size[0]} {args.size[1]}: at least 64 64")
+    # At most a calibration's screen: the frames are rectified to it (40000 40000 would
+    # allocate gigabytes per frame), before the camera is opened.
+    top = MAX_SIDE["screen_size"]
+    if not all(64 <= side <= top for side in args.size):
+        raise RigError(f"--size {args.size[0]} {args.size[1]}: at least 64 64, at most "
+                       f"{top} {top}")
     if known:
         index = read_index(directory)
     else:
@@ -321,6 +357,10 @@ def cmd_references(args: argparse.Namespace) -> int:
     root = args.out or (default_screens_dir() if args.check else screens_to_write(None))
     if root.exists() and not root.is_dir():
         raise RigError(f"--out {root}: not a folder")
+    if args.check and not root.is_dir():  # a typo, not screens that differ (exit 1)
+        raise RigError(f"--out {root}: no such folder")
+    if not args.check:  # made before the screens are drawn (a file in its way, /proc/x)
+        folder_to_write("--out", root)
     if args.twin is not None:
         # A lab's own twin (a sixth maker, say): its references under the key it is given.
         from harness.emulation.screen_views import twin_target
@@ -390,6 +430,7 @@ def _compare_dirs(fresh: Path, committed: Path, key: str) -> list[str]:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Find the screen on a bench camera and keep where it is in the bench file."""
     from harness.bench import Bench, default_bench_path
+    from harness.calibration_edit import calibration_target
     from harness.vision.classify import Classifier
     from harness.vision.locate import ScreenNotFound, agreed, locate
     from harness.vision.reference import ReferenceSet, screens_dir_for
@@ -404,7 +445,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise RigError(f"{bench_path}: no camera {args.camera!r} (cameras: {known})")
         maker = ("terminal" if spec.watches == bench.spec.terminal.name
                  else bench.reader(spec.watches).maker)
-        target = _calibration_target(bench_path, args.camera, spec.calibration)
+        target = calibration_target(bench_path, args.camera, spec.calibration)
         classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, args.screens)))
         source = bench.camera(args.camera)
         found, last = [], "no frame"
@@ -428,56 +469,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
               "the bench file is unchanged", file=sys.stderr)
         return EXIT_UNKNOWN
     sidecar, edit = target
-    agreed(found).save(sidecar)
-    if edit is not None:
-        bench_path.write_text(edit, encoding="utf-8")
-    Bench.load(bench_path)  # what was written loads back
+    _write_calibration(bench_path, sidecar, edit, agreed(found))
     print(f"{args.camera}: screen found on {len(found)} frame(s) ({found[0].decision.state}, "
           f"score {found[0].decision.score:.2f}); calibration in {sidecar}")
     return EXIT_OK
 
 
-def _calibration_target(bench_path: Path, camera: str, given: object
-                        ) -> tuple[Path, str | None]:
-    """Where ``calibrate`` writes a camera's calibration, and the bench file's new text
-    (None: unchanged). A file the camera's ``calibration:`` already names is rewritten;
-    otherwise a JSON file next to the bench file, named for it and the camera, and the
-    camera's entry in the bench file gets ``calibration:`` naming it."""
-    from harness.loading import line_of, read_yaml
+def _write_calibration(bench_path: Path, sidecar: Path, edit: str | None,
+                       calibration: Calibration) -> None:
+    """The sidecar and the bench file's edit written, and loaded back; if they do not load,
+    both are put back as they were (the user's file is never left broken)."""
+    from harness.bench import Bench
 
-    if isinstance(given, str):
-        return bench_path.parent / given, None
-    data, lines = read_yaml(bench_path)
-    items = data.get("cameras") if isinstance(data, dict) else None
-    own = [k for k, c in enumerate(items or []) if isinstance(c, dict) and c.get("name") == camera]
-    if given is not None or (own and items[own[0]].get("calibration") is not None):
-        raise RigError(f"{bench_path}: camera {camera!r} has its calibration written inline; "
-                       "remove it (or name a JSON file there) to calibrate again")
-    name = f"{bench_path.stem}.{camera}.calibration.json"
-    text = bench_path.read_text(encoding="utf-8")
-    rows = text.splitlines(keepends=True)
-    if own and "calibration" in items[own[0]]:  # ``calibration: null``: the base's taken away
-        row = (line_of(lines, ("cameras", own[0], "calibration")) or 1) - 1
-        if "calibration: null" in rows[row]:
-            rows[row] = rows[row].replace("calibration: null", f"calibration: {name}", 1)
-            return bench_path.parent / name, "".join(rows)
-    if own:
-        row = (line_of(lines, ("cameras", own[0])) or 1) - 1
-        line = rows[row]
-        body = line.rstrip("\r\n")
-        if body.rstrip().endswith("}") and "{" in body:  # - {name: cam, watches: ...}
-            cut = body.rstrip().rfind("}")
-            rows[row] = f"{body[:cut].rstrip()}, calibration: {name}}}" + line[len(body):]
-        else:  # - name: cam (block style): a key at the same indent
-            indent = len(body) - len(body.lstrip(" -"))
-            rows.insert(row + 1, " " * indent + f"calibration: {name}\n")
-        return bench_path.parent / name, "".join(rows)
-    if items is not None:
-        raise RigError(f"{bench_path}: camera {camera!r} comes from the base file; add "
-                       f"'- {{name: {camera}, calibration: {name}}}' to this file's cameras")
-    end = "" if text.endswith("\n") or not text else "\n"
-    return (bench_path.parent / name,
-            text + end + f"cameras:\n  - {{name: {camera}, calibration: {name}}}\n")
+    text = bench_path.read_bytes()
+    old = sidecar.read_bytes() if sidecar.is_file() else None
+    calibration.save(sidecar)
+    try:
+        if edit is not None:
+            bench_path.write_bytes(edit.encode("utf-8"))
+        Bench.load(bench_path)  # what was written loads back
+    except RigError:
+        bench_path.write_bytes(text)
+        if old is None:
+            sidecar.unlink(missing_ok=True)
+        else:
+            sidecar.write_bytes(old)
+        raise
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

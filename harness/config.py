@@ -22,6 +22,7 @@ import attrs
 
 from harness.errors import BadInput
 from harness.loading import Stamp, file_stamp
+from harness.paths import path_problem, resolved
 
 CONFIG_FILE = "onshi-rig.toml"
 
@@ -73,15 +74,31 @@ def load_config(path: Path, shown: str | None = None) -> LabConfig:
         if not value.strip():
             problems.append(BadInput(shown, line, key, "an empty path"))
             continue
-        target = (path.parent / Path(value).expanduser()).resolve()
-        problem = _problem(target, folder=KEYS[key])
-        if problem:
-            problems.append(BadInput(shown, line, key, problem))
+        target, problem = _target(path.parent, value, folder=KEYS[key])
+        if problem or target is None:
+            problems.append(BadInput(shown, line, key, problem or value))
         else:
             found[key] = target
     if problems:
         raise BadInput.of(problems)
     return LabConfig(file=path.resolve(), **found)
+
+
+def _target(base: Path, value: str, *, folder: bool) -> tuple[Path | None, str | None]:
+    """The path ``value`` names (relative to ``base``), or what is wrong with it: a ``~user``
+    this machine lacks, a name no file can have, a loop of links (each a problem of the
+    key, listed with the others, never an exception from pathlib)."""
+    try:
+        named = Path(value).expanduser()
+    except RuntimeError:  # Path.expanduser: "Could not determine home directory."
+        return None, f"{value.split('/')[0]}: no such user (its home folder is not known)"
+    try:
+        target = resolved(base / named)
+        return target, _problem(target, folder=folder)
+    except BadInput as exc:  # the key names the path: not repeated (it may be 5000 a's)
+        return None, exc.problem
+    except OSError as exc:
+        return None, path_problem(exc) or f"cannot look at it ({exc.strerror or exc})"
 
 
 def _problem(target: Path, *, folder: bool) -> str | None:

@@ -153,6 +153,30 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 
 
+#: The largest run file (certification.json, run.json, manifest.sha256) the report
+#: commands read: a whole certification's report is a few MB.
+MAX_REPORT_BYTES = 64_000_000
+
+
+class TooLarge(OSError):
+    """A file larger than the rig reads of its kind: a device such as /dev/zero never
+    ends, and reading it whole would exhaust memory."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def bounded_bytes(path: Path, limit: int) -> bytes:
+    """``path.read_bytes()``, but :class:`TooLarge` (an OSError, which callers already
+    report) beyond ``limit`` bytes, read no further."""
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise TooLarge(errno.EFBIG, f"larger than {limit // 1_000_000} MB: not a file the "
+                       "rig reads (a device that never ends?)")
+    return raw
+
+
 def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
     """At most ``limit`` bytes of ``path`` from its start; a BadInput naming the file when
     it cannot be read (``what`` it should be, for a folder given instead)."""
@@ -172,8 +196,13 @@ def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
 
 def _parse_yaml(path: Path, raw: bytes | None = None) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """``path`` parsed (from ``raw``, its bytes when already read)."""
-    shown = str(path)
-    text = _read_text(path, raw)
+    return parse_text(_read_text(path, raw), str(path))
+
+
+def parse_text(text: str, shown: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A YAML text parsed as a file ``shown`` holding it would be, with the same checks
+    (duplicate keys, depth, aliases, dates): for a text the rig is about to write into a
+    user's file, checked before it is written."""
     try:
         loader = _LOADER(text)
         try:
@@ -410,6 +439,9 @@ def _read_layered(path: Path, top: Path,
         raise BadInput.of([BadInput(str(path), line_of(lines, loc), field_name(loc),
                                     f"names used twice: {name}") for loc, name in twice])
     base, base_lines = _read_layered(base_path, top, here)
+    if not isinstance(base, dict):  # merged, it would vanish: "a field is missing" misleads
+        what = "empty" if base is None else f"{_kind(base)}, not a mapping of keys"
+        raise fault(f"{base_ref} is {what}{inside}")
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
     merged = deep_merge(base, data)
@@ -420,6 +452,10 @@ def _read_layered(path: Path, top: Path,
     if not _shipped(base_path):
         out.below.update({loc: (str(base_path), line) for loc, line in base_lines.items()})
     return merged, out
+
+
+def _kind(value: Any) -> str:
+    return "text" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 class LayeredLines(dict[tuple[Any, ...], int]):
@@ -512,6 +548,44 @@ def file_reference(key: str, value: Any) -> bool:
     return key in FILE_KEYS
 
 
+def loaded_files(path: Path) -> dict[str, str]:
+    """A digest of each file layered file ``path`` is made of and names: its ``base`` chain,
+    and every file its values name (FILE_KEYS, recorded videos), each with its own chain;
+    by path relative to ``path``'s folder. Two equal maps: the same files, as they were
+    (``certify --resume`` refuses a bench whose base or twin changed since the run)."""
+    folder = path.parent
+    out: dict[str, str] = {}
+
+    def add(file: Path) -> None:
+        stamps = layered_stamp(file)
+        if stamps is None:  # not YAML (a video), or a chain the loader refuses
+            try:
+                stamps = (file_stamp(file),)
+            except OSError:
+                stamps = ((str(file), "unreadable"),)
+        for where, digest in stamps:
+            out.setdefault(os.path.relpath(where, folder), digest)
+
+    add(path)
+    try:
+        data, _ = read_layered_yaml(path)
+    except BadInput:
+        return out
+    for ref in sorted(set(_references(data))):
+        add(folder / ref)
+    return out
+
+
+def _references(data: Any) -> list[str]:
+    """The file names of a bench's values (``_rebase`` made them relative to the file)."""
+    if isinstance(data, dict):
+        return [ref for key, value in data.items() for ref in (
+            [value] if file_reference(key, value) else _references(value))]
+    if isinstance(data, list):
+        return [ref for item in data for ref in _references(item)]
+    return []
+
+
 def _rebase(data: Any, base_dir: Path, into: Path) -> None:
     """A base file's relative file references, made relative to the file deriving from it:
     a bench outside the base's folder still finds the base's twins."""
@@ -569,8 +643,11 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
         if isinstance(cause, Problems):
             for sub, msg in cause.found:
                 full = _data_loc(data, (*err["loc"], *sub), missing=False)
-                # The cross-check's own path where the data lacks it (a merged base's item).
-                field = field_name(full if len(full) >= len(loc) + len(sub) else
+                # The cross-check's own path where the data lacks it (a merged base's item);
+                # the data's where it has the field (``loc`` may hold a union's tag that is
+                # also a key, as ``flow`` is).
+                held = bool(sub) and full[-len(sub):] == tuple(sub)
+                field = field_name(full if held or len(full) >= len(loc) + len(sub) else
                                     (*loc, *sub))
                 found.append(BadInput(*place_of(where, lines, full), field, msg))
             continue

@@ -12,6 +12,7 @@ their places relative to each other (a bench's ``base: emulated.yaml`` and its
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib.resources
 from pathlib import Path
@@ -55,15 +56,39 @@ def data_root() -> Path:
 
 #: What a file that is a loop of symbolic links is, however it was found out.
 LINK_LOOP = "a loop of symbolic links (a link that leads back to itself)"
+#: ... a name longer than the file system allows (ENAMETOOLONG).
+NAME_TOO_LONG = "file name too long"
+#: ... a name holding a NUL character (Python's ValueError "embedded null byte").
+NUL_IN_NAME = "a NUL character in the name (no file has one)"
+#: ... a name whose bytes are not UTF-8 (OpenCV crashes on such a name: a segfault).
+NOT_UTF8_NAME = "a name that is not UTF-8 text: rename it"
+
+
+def path_problem(exc: BaseException) -> str | None:
+    """What ``exc``, raised while a path the user gave was looked at, says is wrong with
+    the path itself; None when it says something else (not the name's fault: let it go)."""
+    if isinstance(exc, OSError):
+        return {errno.ENAMETOOLONG: NAME_TOO_LONG, errno.ELOOP: LINK_LOOP}.get(exc.errno or 0)
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop"):
+        return LINK_LOOP  # Python 3.11's Path.resolve
+    if isinstance(exc, ValueError) and "null byte" in str(exc):
+        return NUL_IN_NAME
+    return None
 
 
 def resolved(path: Path) -> Path:
-    """``path`` made absolute, its links followed; a link that leads back to itself is bad
-    input naming it (Python 3.11's ``resolve`` raises a bare RuntimeError on the loop)."""
+    """``path`` made absolute, its links followed; a link that leads back to itself, a name
+    too long or holding a NUL is bad input naming it (Python 3.11's ``resolve`` raises a
+    bare RuntimeError on the loop)."""
     try:
         return path.resolve()
     except RuntimeError:
         raise BadInput(str(path), None, "", LINK_LOOP) from None
+    except (OSError, ValueError) as exc:
+        problem = path_problem(exc)
+        if problem is None:
+            raise
+        raise BadInput(str(path), None, "", problem) from None
 
 
 def project_file(relative: str) -> Path:

@@ -172,7 +172,10 @@ def _check_rules(bench: Bench, profiles: ProfileSet) -> None:
 def check_makers(path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir: Path
                  ) -> None:
     """Every face-auth reader's maker has a vendor profile (certify checks the same): a
-    reader with none has no rules to be scanned or probed by. Each such reader is named."""
+    reader with none has no rules to be scanned or probed by. Each such reader is named.
+    The general-reader profile must be there too: the suites need it (certify's collection
+    failed without it, and every requirement with it)."""
+    profiles.general()
     missing = [i for i, r in enumerate(spec.readers)
                if r.kind == "face_auth_reader" and r.maker not in profiles.profiles]
     if not missing:

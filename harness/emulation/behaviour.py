@@ -70,10 +70,16 @@ class Button(Field):
     when: Guard | None = None
 
 
+#: A state's timer, at least a camera frame's time (a microsecond, a unit mistaken, had
+#: the virtual clock step through a million events a bench second: certify never ended)
+#: and at most a day.
+MIN_TIMER_S, MAX_TIMER_S = 0.05, 86_400.0
+
+
 class After(Field):
     """Post ``event`` when the state has lasted ``seconds``."""
 
-    seconds: float = pydantic.Field(gt=0)
+    seconds: float = pydantic.Field(ge=MIN_TIMER_S, le=MAX_TIMER_S)
     event: Event
 
 

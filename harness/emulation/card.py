@@ -7,6 +7,7 @@ transport: each transport only moves bytes to :meth:`Card.transmit`.
 from __future__ import annotations
 
 import re
+import string
 import threading
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -172,7 +173,7 @@ def _check_hex(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...], t
     try:
         value = _hex(text)
     except ValueError:
-        found.append((loc, f"{text!r} is not hex bytes (like \"3B 8A 80\")"))
+        found.append((loc, f"not hex bytes (like \"3B 8A 80\"): {_not_hex(text)}"))
         return None
     if not least <= len(value) <= most:
         size = f"{least}" if least == most else f"{least} to {most}"
@@ -195,6 +196,16 @@ def _check_content(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...
     if file.pad_to is not None and file.content_text is not None \
             and not 0 <= file.pad_to <= 65535:
         found.append(((*loc, "pad_to"), "0 to 65535 bytes"))
+
+
+def _not_hex(text: str) -> str:
+    """Where ``text`` stops being hex bytes, without its value: a card file's content is
+    a person's data (name, address, My Number), never printed to a log."""
+    for i, char in enumerate(text, 1):
+        if char not in string.hexdigits and char not in " :":
+            shown = repr(char) if char.isascii() and char.isprintable() else "a character"
+            return f"{shown} at character {i} is not a hex digit"
+    return "its hex digits do not pair into bytes"
 
 
 def _hex(text: str) -> bytes:

@@ -15,7 +15,11 @@ from harness.emulation.behaviour import ReaderBehaviour, load_with_deviations
 from harness.emulation.screen_look import ScreenLook
 from harness.loading import Field
 from harness.model.bench_spec import Deviation
+from harness.model.usb_codes import SPEED_MBPS
 from harness.model.usb_ids import UsbId
+
+#: A USB binary-coded-decimal release as lsusb prints it: ``2.00``, ``10.00``.
+BCD = r"^[0-9]{1,2}\.[0-9]{2}$"
 
 
 class UsbPresentation(Field):
@@ -26,14 +30,25 @@ class UsbPresentation(Field):
     manufacturer: str | None = None
     product: str | None = None
     serial: str | None = None
-    bcd_usb: str = "2.00"
+    #: bcdUSB: the USB release it reports, as lsusb prints it (2.00): binary-coded decimal,
+    #: so digits only (an "xyz" failed USB-02 mid-run, a "300.00" passed as 0x30000).
+    bcd_usb: str = pydantic.Field(default="2.00", pattern=BCD)
     #: bcdDevice: the firmware release it reports (USB-08), as lsusb prints it.
-    bcd_device: str = pydantic.Field(default="1.00", pattern=r"^[0-9]{1,2}\.[0-9]{2}$")
-    #: Fastest speed the device can run at (480: USB 2.0 high speed, 5000: USB 3 SuperSpeed).
+    bcd_device: str = pydantic.Field(default="1.00", pattern=BCD)
+    #: Fastest speed the device can run at (480: USB 2.0 high speed, 5000: USB 3 SuperSpeed):
+    #: one of the USB speeds (checked when the file loads, as the emulated tree needs it).
     max_speed_mbps: float = 480
     device_class: int = pydantic.Field(default=0, ge=0, le=255)
     #: Class of its one interface (0x0B: smart card / CCID, 0xFF: vendor specific).
     interface_class: int = pydantic.Field(default=0xFF, ge=0, le=255)
+
+    @pydantic.field_validator("max_speed_mbps")
+    @classmethod
+    def _a_usb_speed(cls, value: float) -> float:
+        speeds = sorted(SPEED_MBPS.values())
+        if value not in speeds:
+            raise ValueError("one of " + ", ".join(f"{s:g}" for s in speeds))
+        return value
 
 
 class PcscPresentation(Field):

@@ -9,7 +9,7 @@ Which lamps a reader has, their colour and what lights them are behaviour
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import attrs
 import cv2
@@ -21,8 +21,10 @@ from harness.loading import Field
 from harness.model.lamps import (
     LampColour,
     LampShape,
+    LampSize,
     LampSpot,
     lamp_map,
+    on_the_housing,
 )
 
 #: Light of a lit lamp (B, G, R), before the camera's gains: what the LED emits.
@@ -50,8 +52,10 @@ class LampLook(Field):
     side: Literal["front", "back"] = "front"
     #: Centre and (width, height) in normalised screen coordinates ((1, 1) is the screen's
     #: bottom-right corner: a lamp below the screen has y > 1).
-    at: tuple[float, float] | None = None
-    size: tuple[pydantic.PositiveFloat, pydantic.PositiveFloat] | None = None
+    #: Checked as the camera's LampSpot checks it, when the file loads (not first when a
+    #: camera draws it, mid-run).
+    at: Annotated[tuple[float, float], pydantic.AfterValidator(on_the_housing)] | None = None
+    size: LampSize | None = None
     shape: LampShape = "round"
 
     @pydantic.model_validator(mode="after")

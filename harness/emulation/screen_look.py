@@ -32,9 +32,18 @@ class Palette(Field):
     band_text: Colour = "#ffffff"
 
 
+#: Any length on the panel, in pixels, at most this: a panel larger than 4096 px (or a
+#: spinner drawn on one) is a typo, and drawing it would exhaust the rig's memory.
+MAX_PIXELS = 4096
+#: A panel's side, in pixels: from a small status display to a 4K monitor (a panel under
+#: about 100 px has no room for the layout's margins: drawing it failed).
+MIN_PIXELS = 160
+PanelSide = Annotated[int, pydantic.Field(ge=MIN_PIXELS, le=MAX_PIXELS)]
+
+
 class Spinner(Field):
-    radius: int = pydantic.Field(default=70, ge=8)
-    thickness: int = pydantic.Field(default=14, ge=2)
+    radius: int = pydantic.Field(default=70, ge=8, le=MAX_PIXELS // 2)
+    thickness: int = pydantic.Field(default=14, ge=2, le=MAX_PIXELS // 2)
     track: Colour = "#d0d0d0"
     arc: Colour = "#2a6fdb"
     #: Seconds per turn.
@@ -44,8 +53,9 @@ class Spinner(Field):
 
 
 class ScreenLook(Field):
-    #: Width and height of the panel in pixels.
-    size: tuple[int, int] = (1024, 600)
+    #: Width and height of the panel in pixels, each 160 to 4096 (checked when the file
+    #: loads: a zero, negative or huge panel would fail or exhaust the run mid-way).
+    size: tuple[PanelSide, PanelSide] = (1024, 600)
     #: ``reader``: texts on the page, buttons along the bottom. ``dialog``: a desktop with a
     #: window in the middle (the eligibility terminal's monitor).
     layout: Literal["reader", "dialog"] = "reader"
@@ -53,7 +63,7 @@ class ScreenLook(Field):
     title: str = ""
     align: Literal["center", "left"] = "center"
     text_size: int = pydantic.Field(default=40, ge=10, le=120)
-    header_height: int = pydantic.Field(default=72, ge=0)
+    header_height: int = pydantic.Field(default=72, ge=0, le=MAX_PIXELS)
     #: A clock (HH:MM) at the right of the header: it changes, so references mask it.
     clock: bool = False
     #: A maker's logo text along the bottom edge.

@@ -8,7 +8,8 @@ cameras) or ``emulated`` (every device names the behaviour file of its twin unde
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
 import pydantic
 
@@ -168,13 +169,31 @@ class ReaderUsb(Field):
         return None if value is None else _port_path(value)
 
 
+def _as_printed(value: str | None) -> str | None:
+    """A maker or model name as it prints: no invisible character (a zero-width space a copy
+    from a web page brings) and no full-width letter (``Ｓｏｎｙ``). Either made the reader
+    fail USB-04/USB-07 with a name that looks the same as the verified one."""
+    if value is None:
+        return value
+    plain = "".join(c for c in unicodedata.normalize("NFKC", value)
+                    if unicodedata.category(c) != "Cf")
+    if plain != value:
+        raise ValueError(f"{value!r} holds an invisible or full-width character; did you "
+                         f"mean {plain!r}?")
+    return value
+
+
+#: A maker's or model's name, checked as :func:`_as_printed` says.
+PrintedName = Annotated[str, pydantic.AfterValidator(_as_printed)]
+
+
 class Reader(Field):
     name: str
     kind: Literal["face_auth_reader", "general_reader"]
     #: Face-auth readers: a maker key of vendor_profiles (panasonic, canon, ...).
     #: General readers: the maker as the verified list writes it (Sony, Sanwa Supply, ...).
-    maker: str
-    model: str | None = None
+    maker: PrintedName
+    model: PrintedName | None = None
     usb: ReaderUsb
     power: PowerLink | None = None
     camera: str | None = None
@@ -383,8 +402,8 @@ class InjectedFault(Field):
 class ReaderModel(Field):
     """A general reader model, as the verified list writes it."""
 
-    maker: str
-    model: str
+    maker: PrintedName
+    model: PrintedName
 
 
 class MinFirmware(ReaderModel):

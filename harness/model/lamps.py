@@ -11,7 +11,7 @@ perspective (its four corners in the frame) places it.
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pydantic
@@ -24,23 +24,29 @@ LampColour = Literal["white", "red", "amber", "yellow", "green", "cyan", "blue",
 LampShape = Literal["round", "bar"]
 
 
+def on_the_housing(value: tuple[float, float]) -> tuple[float, float]:
+    """A lamp's centre within a screen's size of the screen (a typo such as 12 for 1.2
+    would otherwise put it off the reader): the twin's looks and the bench's cameras both
+    check it when their file loads."""
+    if not all(-1.0 <= v <= 2.0 for v in value):
+        raise ValueError(f"{list(value)} is not on the housing (need -1 <= x, y <= 2)")
+    return value
+
+
+#: A lamp's width or height: above 0, at most the screen's own (a lamp larger than the
+#: panel is a typo, and would cover the screen a reader is read by).
+LampExtent = Annotated[float, pydantic.Field(gt=0, le=1)]
+LampSize = tuple[LampExtent, LampExtent]
+
+
 class LampSpot(Field):
     """Where a lamp is, as seen with the screen: its centre ``at`` and its ``size``
     (width, height), both in normalised screen coordinates."""
 
     name: str
-    at: tuple[float, float]
-    size: tuple[pydantic.PositiveFloat, pydantic.PositiveFloat]
+    at: Annotated[tuple[float, float], pydantic.AfterValidator(on_the_housing)]
+    size: LampSize
     shape: LampShape = "round"
-
-    @pydantic.field_validator("at")
-    @classmethod
-    def _near_the_screen(cls, value: tuple[float, float]) -> tuple[float, float]:
-        # On the housing: within a screen's size of the screen (a typo such as 12 for 1.2
-        # would otherwise put it off the reader).
-        if not all(-1.0 <= v <= 2.0 for v in value):
-            raise ValueError(f"{list(value)} is not on the housing (need -1 <= x, y <= 2)")
-        return value
 
 
 def lamp_distance(spot: LampSpot, u: np.ndarray, v: np.ndarray) -> np.ndarray:

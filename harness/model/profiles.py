@@ -15,7 +15,16 @@ import attrs
 import pydantic
 
 from harness.errors import BadInput
-from harness.loading import Field, Stamp, file_stamp, line_of, load_yaml_model, read_yaml
+from harness.loading import (
+    Field,
+    Stamp,
+    check_all,
+    file_stamp,
+    line_of,
+    load_yaml_model,
+    read_yaml,
+)
+from harness.model.bench_spec import MAX_WAIT_S
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import (
@@ -38,8 +47,9 @@ class WiringCheck(Field):
     kind: Literal["wiring"]
     #: The chain must start at a USB 3.x root port of the terminal.
     root_port_usb3: bool = False
-    #: Hubs allowed between the device and the terminal; None: any number.
-    max_hubs_between: int | None = None
+    #: Hubs allowed between the device and the terminal; None: any number (never fewer
+    #: than none: -1 would fail a reader plugged straight in).
+    max_hubs_between: int | None = pydantic.Field(default=None, ge=0)
 
 
 class VerifiedModelCheck(Field):
@@ -89,12 +99,20 @@ BootDevice = Literal["reader", "terminal", "receipt_computer"]
 
 
 class BootGap(Field):
-    """Seconds from switching ``after`` on to switching ``then`` on."""
+    """Seconds from switching ``after`` on to switching ``then`` on: 0 to a day, the
+    window's low end not above its high end (else no bench could meet it, and the reader
+    would be blamed)."""
 
     after: BootDevice
     then: BootDevice
-    min_s: float | None = None
-    max_s: float | None = None
+    min_s: float | None = pydantic.Field(default=None, ge=0, le=MAX_WAIT_S)
+    max_s: float | None = pydantic.Field(default=None, ge=0, le=MAX_WAIT_S)
+
+    @pydantic.model_validator(mode="after")
+    def _a_window(self) -> BootGap:
+        if self.min_s is not None and self.max_s is not None and self.min_s > self.max_s:
+            check_all([(("min_s",), f"{self.min_s:g} s is above max_s {self.max_s:g} s")])
+        return self
 
 
 class BootOrderCheck(Field):
@@ -152,8 +170,9 @@ class ScreenStep(Field):
     #: Buttons that must / must not be shown.
     buttons: list[ReaderButton] = []
     no_buttons: list[ReaderButton] = []
-    #: The screen must stay unchanged this long (s of bench time) ...
-    stays_s: float | None = None
+    #: The screen must stay unchanged this long (s of bench time; at most a day, as every
+    #: bound of a profile: a longer one is a typo, and a run waits for it) ...
+    stays_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
     #: ... even when these actions happen (e.g. card_out).
     stays_through: list[ActionName] = []
     #: The screen must not show before this dialog was closed (it is what closing it
@@ -163,7 +182,7 @@ class ScreenStep(Field):
     #: card_out on the completion screen): every time it follows that screen, the action
     #: came first, and every time the action is done there, it follows within ``within_s``.
     upon: ActionName | None = None
-    within_s: float | None = pydantic.Field(default=None, gt=0)
+    within_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
 
     @pydantic.model_validator(mode="after")
     def _upon_has_a_bound(self) -> ScreenStep:
@@ -208,7 +227,7 @@ class DialogStep(Field):
     after_last: ActionName | None = None
     #: ... and is first seen within this many bench seconds of it (E901-01: タイミング, the
     #: moment; the bound is the rig's: the check's round trip and the looks).
-    within_s: float | None = pydantic.Field(default=None, gt=0)
+    within_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
     #: No dialog shows after this one is closed, to the flow's end (E901-04: the second OK
     #: brings the reader's 901, and the terminal's part is over).
     last: bool = False
@@ -283,7 +302,7 @@ class Renewal(Field):
     #: 電源のオン・オフ), as the runner logs them; anything else is more than it allows.
     remedies: list[ActionName] = ["restart_reader", "power_cycle_reader"]
     #: A period's or a cut's edge counts as tried when a try came this close to it.
-    edge_s: float = pydantic.Field(default=180, gt=0)
+    edge_s: float = pydantic.Field(default=180, gt=0, le=MAX_WAIT_S)
     #: The action that tries a check, and the screen that shows one went through.
     attempt: ActionName = "card_in"
     succeeded: ScreenClass = "completion"
@@ -370,6 +389,12 @@ class FlowCheck(Field):
 
     @pydantic.model_validator(mode="after")
     def _fields_fit_the_flow(self) -> FlowCheck:
+        # An empty list written out judges nothing the statement says: it passed a reader
+        # that broke the requirement (left out, the flow's other checks are the judges).
+        found = [((key,), "an empty list judges nothing: give at least one, or leave the "
+                  "key out") for key in ("screens", "dialogs")
+                 if key in self.model_fields_set and not getattr(self, key)]
+        check_all(found)
         if self.screens_as is not None and (
                 (self.screens_as.flow, self.screens_as.given) == (self.flow, self.given)):
             raise ValueError("screens_as: another flow (or other givens) than this one")
@@ -469,6 +494,13 @@ class VerifiedModel(Field):
     needs_latest_firmware: bool
 
 
+def _some_requirement(value: list[Requirement]) -> list[Requirement]:
+    if not value:
+        raise ValueError("none listed: a profile without requirements would pass its maker "
+                         "with nothing checked")
+    return value
+
+
 class Profile(Field):
     #: File stem: a maker key (panasonic, canon, ...) or ``general_readers``.
     key: str
@@ -479,7 +511,8 @@ class Profile(Field):
     #: them in here or in its bench file.
     usb_ids: list[UsbIdPair] = []
     verified_models: list[VerifiedModel] = []
-    requirements: list[Requirement]
+    #: At least one: a profile with none certified its maker with nothing checked.
+    requirements: Annotated[list[Requirement], pydantic.AfterValidator(_some_requirement)]
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
@@ -622,8 +655,10 @@ def _stamps(files: list[Path]) -> tuple[Stamp, ...] | None:
 class ProfileSet:
     """All profiles of a folder, by key."""
 
-    def __init__(self, profiles: dict[str, Profile]) -> None:
+    def __init__(self, profiles: dict[str, Profile], folder: Path | None = None) -> None:
         self.profiles = profiles
+        #: Where they were read from (messages name it).
+        self.folder = folder
 
     @classmethod
     def load(cls, folder: Path) -> ProfileSet:
@@ -636,8 +671,9 @@ class ProfileSet:
         # validated once per content of its files (the profiles are frozen and shared).
         key = _stamps(files)
         if key is not None and key in _LOADED:
-            return cls(dict(_LOADED[key]))
+            return cls(dict(_LOADED[key]), folder)
         loaded = cls._load(files)
+        loaded.folder = folder
         if key is not None and key == _stamps(files):  # not changed while it was read
             if len(_LOADED) >= 16:  # tests load many made-up folders
                 _LOADED.clear()
@@ -668,7 +704,10 @@ class ProfileSet:
         for profile in self.profiles.values():
             if profile.kind == "general_reader":
                 return profile
-        raise BadInput("vendor_profiles", None, "", "no general-reader profile")
+        raise BadInput(str(self.folder or "vendor_profiles"), None, "",
+                       "no general-reader profile (a file with kind: general_reader, as the "
+                       "shipped general_readers.yaml): the rig's rules for the general "
+                       "readers and the wiring need it")
 
     def __getitem__(self, key: str) -> Profile:
         return self.profiles[key]

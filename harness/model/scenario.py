@@ -23,11 +23,18 @@ import pydantic
 
 from harness.errors import BadInput
 from harness.loading import Field, check_all, line_of, load_yaml_model, read_yaml
+from harness.model.bench_spec import START_YEARS
 
 Region = Literal["西日本", "東日本"]
 PeriodKind = Literal["long_cut", "intermittent"]
 #: "数分間" (a few minutes): a cut of the intermittent pattern lasts between these.
 FEW_MINUTES_S = (60.0, 600.0)
+#: A span of the pattern (a gap, a cut, the first cut's delay) lasts at most a day: beyond
+#: it the seconds overflow a date, and no notice's pattern is that sparse.
+MAX_SPAN_S = 86_400.0
+#: A period lasts at most a week (a notice's periods last hours): its cuts are listed when
+#: the file loads, a few thousand at most with cuts of a minute one second apart.
+MAX_PERIOD = dt.timedelta(days=7)
 
 
 class Period(Field):
@@ -42,6 +49,10 @@ class Period(Field):
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
             raise ValueError("give a time zone, e.g. 2024-12-31T03:00:00+09:00")
+        # As a bench clock's start: a cut drawn past year 9999 would overflow.
+        if not START_YEARS[0] <= value.year <= START_YEARS[1]:
+            raise ValueError(f"a year from {START_YEARS[0]} to {START_YEARS[1]}, not "
+                             f"{value.year}")
         return value
 
     @pydantic.model_validator(mode="after")
@@ -49,14 +60,19 @@ class Period(Field):
         if self.end <= self.start:
             raise ValueError(f"end {self.end.isoformat()} is not after start "
                              f"{self.start.isoformat()}")
+        if self.end - self.start > MAX_PERIOD:
+            days = (self.end - self.start).total_seconds() / 86_400
+            check_all([(("end",), f"{days:.3g} days after the start: a period lasts at most "
+                        f"{MAX_PERIOD.days} days")])
         return self
 
 
 class Span(Field):
-    """A range of seconds, both ends included."""
+    """A range of seconds, both ends included: drawn in whole seconds, so at least 1 s (a
+    gap of 0.001 s would round to cuts back to back), and at most a day (MAX_SPAN_S)."""
 
-    min: float = pydantic.Field(gt=0)
-    max: float = pydantic.Field(gt=0)
+    min: float = pydantic.Field(ge=1, le=MAX_SPAN_S)
+    max: float = pydantic.Field(ge=1, le=MAX_SPAN_S)
 
     @pydantic.model_validator(mode="after")
     def _ordered(self) -> Span:
@@ -74,8 +90,8 @@ class Intermittent(Field):
     cut_s: Span
     #: From the end of one cut to the start of the next.
     gap_s: Span
-    #: The first cut starts at most this long after the period starts.
-    first_within_s: float = pydantic.Field(default=600, ge=0)
+    #: The first cut starts at most this long after the period starts (at most a day).
+    first_within_s: float = pydantic.Field(default=600, ge=0, le=MAX_SPAN_S)
 
     @pydantic.model_validator(mode="after")
     def _few_minutes(self) -> Intermittent:

@@ -281,8 +281,13 @@ def _verdict_json(verdict: Verdict, deciding: list[TestRecord]) -> dict[str, Any
 
 
 def bench_info(bench_path: Path, spec: BenchSpec) -> dict[str, Any]:
+    """The bench as the report names it; ``loads``: a digest of each file the bench file
+    is made of or names (its base files, twins, calibrations, script), for ``--resume``."""
+    from harness.loading import loaded_files
+
     return {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
-            "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest()}
+            "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest(),
+            "loads": loaded_files(bench_path)}
 
 
 def not_run_rows(req_ids: list[str], reason: str) -> dict[str, Any]:

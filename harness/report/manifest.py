@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from harness.errors import BadInput, RigError
+from harness.loading import MAX_REPORT_BYTES, bounded_bytes
 from harness.report.live import atomic_write
 
 MANIFEST_FILE = "manifest.sha256"
@@ -119,7 +120,7 @@ def read_manifest(run_dir: Path) -> dict[str, str]:
     if not run_dir.is_dir():
         raise RigError(f"{run_dir}: no such run folder")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise RigError(f"{path}: no manifest in this folder (certify writes it at the end of "
                        "a run)") from None
@@ -170,6 +171,16 @@ def sealed_folder_of(path: Path) -> Path | None:
         if (folder / MANIFEST_FILE).is_file():
             return folder
     return None
+
+
+def outside_sealed_runs(option: str, path: Path, what: str = "file") -> None:
+    """A :class:`RigError` when ``path``, a ``what`` to write (a file, a folder), is inside
+    a sealed run folder: the run would no longer verify (``--html``, ``--out``)."""
+    folder = sealed_folder_of(path)
+    if folder is not None:
+        raise RigError(f"{option} {path}: inside the sealed run folder {folder} (it has "
+                       f"{MANIFEST_FILE}); writing there would change the run: give a {what} "
+                       "outside it")
 
 
 def require_sealed(run_dir: Path, why: str) -> None:

@@ -120,6 +120,19 @@ def _bench_label(bench: dict[str, Any]) -> str:
     return f"{bench['name']} ({bench['sha256'][:12]})"
 
 
+def _outside_runs(out: Path, run_dirs: list[Path], resolved: list[Path]) -> None:
+    """``out`` is no run's folder nor inside one, before anything is copied: a run copied
+    into itself copies its copy again, without end; and a sealed run would not verify."""
+    from harness.report.manifest import outside_sealed_runs
+
+    target = out.resolve()
+    for run_dir, folder in zip(run_dirs, resolved, strict=True):
+        if target == folder or folder in target.parents:
+            raise RigError(f"--out {out}: inside the run folder {run_dir}: merging would copy "
+                           "the run into itself; give a folder outside it")
+    outside_sealed_runs("--out", out, "folder")
+
+
 def merge_runs(run_dirs: list[Path], out: Path) -> MergeResult:
     """Merge ``run_dirs`` into the new folder ``out`` (see the module's description)."""
     from harness.report.html import write_html
@@ -131,6 +144,7 @@ def merge_runs(run_dirs: list[Path], out: Path) -> MergeResult:
     for i, d in enumerate(resolved):
         if d in resolved[:i]:
             raise RigError(f"{run_dirs[i]}: given twice")
+    _outside_runs(out, run_dirs, resolved)
     reports = [_checked_run(d) for d in run_dirs]
     merge_id = uuid.uuid4().hex
     claim_folder(out, merge_id)

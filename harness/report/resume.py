@@ -23,11 +23,13 @@ from typing import Any
 
 import attrs
 
-from harness.errors import RigError
+from harness.errors import BadInput, RigError
+from harness.loading import MAX_REPORT_BYTES, bounded_bytes, loaded_files
 from harness.report.certification import TestRecord
 from harness.report.devices import DEVICES_FILE
 from harness.report.junit import JUNIT_FILE
 from harness.report.live import REPORT_FILE, RUN_FILE, write_json
+from harness.report.stored import check_records, check_report
 
 #: A test with one of these outcomes is decided: kept as it was.
 DECIDED = ("passed", "failed")
@@ -61,18 +63,21 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
     if not isinstance(report.get("tests"), dict):
         raise RigError(f"{what}: its report lists no tests (written by an older rig); "
                        "certify again into a new folder")
+    _check_kept(out, report, marker)  # all before anything of the folder is moved
     problems = []
     sha = hashlib.sha256(bench_path.read_bytes()).hexdigest()
-    if report.get("bench", {}).get("sha256") != sha:
+    if report["bench"]["sha256"] != sha:
         problems.append(f"the bench file {bench_path.name} changed (or is another one)")
-    ran = report.get("rig", {})
+    else:
+        problems += _loads_changed(report["bench"].get("loads"), loaded_files(bench_path))
+    ran = report["rig"]
     if ran.get("version") != rig.get("version"):
         problems.append(f"rig version {ran.get('version')} then, {rig.get('version')} now")
     if ran.get("code_sha256") != rig.get("code_sha256"):
         problems.append("the rig's code changed (its harness and suites)")
-    if ran.get("profiles", {}).get("sha256") != rig["profiles"]["sha256"]:
+    if ran["profiles"].get("sha256") != rig["profiles"]["sha256"]:
         problems.append("the vendor profiles changed")
-    makers = set(report.get("makers", {}))
+    makers = set(report["makers"])
     if only is not None and only != makers:
         problems.append(f"--vendor {', '.join(sorted(only))}, but it certified "
                         f"{', '.join(sorted(makers))}")
@@ -96,9 +101,38 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
     return Resume(run_id, kept, makers, resumes)
 
 
+def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
+    """What changed of the files the bench file is made of or names (a base file, a twin):
+    the same top file over other files is another bench, its kept verdicts not this one's."""
+    if not isinstance(then, dict):
+        return ["its report does not record the files the bench loads (an older rig)"]
+    changed = sorted(name for name in {*then, *now} if then.get(name) != now.get(name))
+    if not changed:
+        return []
+    shown = ", ".join(changed[:4]) + (", ..." if len(changed) > 4 else "")
+    return [f"the files the bench file loads changed ({shown})"]
+
+
+def _check_kept(out: Path, report: dict[str, Any], marker: dict[str, Any]) -> None:
+    """What the resume reads of the report (report render's checks, its rig and each kept
+    test's record) and of run.json, as BadInput naming the file and the field."""
+    path = out / REPORT_FILE
+    check_report(path, report)
+    rig = report.get("rig")
+    if not isinstance(rig, dict):
+        raise BadInput(str(path), None, "rig", "missing or not an object")
+    if not isinstance(rig.get("profiles"), dict):
+        raise BadInput(str(path), None, "rig.profiles", "missing or not an object")
+    if not isinstance(report.get("resumes", []), list):
+        raise BadInput(str(path), None, "resumes", "not a list")
+    if not isinstance(marker.get("resumed", []), list):
+        raise BadInput(str(out / RUN_FILE), None, "resumed", "not a list")
+    check_records(path, report["tests"], DECIDED)
+
+
 def _read(path: Path, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(path.read_text("utf-8"))
+        value = json.loads(bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise RigError(f"{what}: no {path.name} there: not a run folder") from None
     except (OSError, ValueError) as exc:

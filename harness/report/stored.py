@@ -13,11 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput, RigError
+from harness.loading import MAX_LISTED, MAX_REPORT_BYTES, bounded_bytes
 from harness.report.live import REPORT_FILE
 
 STATUSES = ("passed", "failed", "not_run")
 _BENCH_FIELDS = ("file", "name", "kind", "sha256")
 _VERDICT_FIELDS = ("subject", "status", "expected", "seen")
+#: A kept test record's fields (``TestRecord.as_json``) and what each must be.
+_RECORD_TEXTS = ("outcome",)
+_RECORD_LISTS = ("requirements", "makers")
+_RECORD_OPTIONAL_TEXTS = ("reason", "folder")
 
 
 def load_run(run_dir: Path) -> dict[str, Any]:
@@ -27,7 +32,7 @@ def load_run(run_dir: Path) -> dict[str, Any]:
         raise RigError(f"{run_dir}: no such run folder")
     path = run_dir / REPORT_FILE
     try:
-        text = path.read_text("utf-8")
+        text = bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise RigError(f"{path}: no certification report in this folder") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -38,7 +43,7 @@ def load_run(run_dir: Path) -> dict[str, Any]:
         line = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", str(exc))
         raise BadInput(str(path), line, "", f"not JSON: {msg}") from None
-    _check(path, report)
+    check_report(path, report)
     return report
 
 
@@ -46,7 +51,8 @@ def _bad(path: Path, field: str, problem: str) -> BadInput:
     return BadInput(str(path), None, field, problem)
 
 
-def _check(path: Path, report: Any) -> None:
+def check_report(path: Path, report: Any) -> None:
+    """What a reader of a run's report relies on is there (the first problem found)."""
     if not isinstance(report, dict):
         raise _bad(path, "", "not a certification report (not a JSON object)")
     bench = report.get("bench")
@@ -81,3 +87,65 @@ def _check(path: Path, report: Any) -> None:
                         raise _bad(path, f"{where}.verdicts[{i}].{key}", "missing or not text")
                 if not isinstance(verdict.get("evidence", {}), dict):
                     raise _bad(path, f"{where}.verdicts[{i}].evidence", "not an object")
+
+
+def check_records(path: Path, tests: dict[str, Any], keep: tuple[str, ...]) -> None:
+    """Each test record of a report's ``tests`` that ``--resume`` keeps (its outcome in
+    ``keep``) is what TestRecord.from_json reads: every problem, one line each, before the
+    folder is touched (an older rig's record lacks fields this one needs)."""
+    found: list[BadInput] = []
+    for nodeid, data in tests.items():
+        where = f"tests.{nodeid}"
+        if not isinstance(data, dict):
+            found.append(_bad(path, where, "not an object"))
+        elif data.get("outcome") in keep:
+            found += [_bad(path, f"{where}.{field}", problem)
+                      for field, problem in _record_problems(data)]
+    if len(found) > MAX_LISTED:
+        more = len(found) - MAX_LISTED
+        found = [*found[:MAX_LISTED], _bad(path, "", f"and {more} more problems")]
+    if found:
+        raise BadInput.of(found)
+
+
+def _record_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) of one kept test record."""
+    found = [(key, "missing or not a list of text") for key in _RECORD_LISTS
+             if not _texts(data.get(key))]
+    found += [(key, "missing or not text") for key in _RECORD_TEXTS
+              if not isinstance(data.get(key), str)]
+    found += [(key, "not text") for key in _RECORD_OPTIONAL_TEXTS
+              if not isinstance(data.get(key, ""), str)]
+    seconds = data.get("seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        found.append(("seconds", "not a number"))
+    verdicts = data.get("verdicts")
+    if not isinstance(verdicts, list):
+        return [*found, ("verdicts", "missing or not a list")]
+    for i, verdict in enumerate(verdicts):
+        found += [(f"verdicts[{i}]{'.' if field else ''}{field}", problem)
+                  for field, problem in _verdict_problems(verdict)]
+    return found
+
+
+def _verdict_problems(verdict: Any) -> list[tuple[str, str]]:
+    """(field, problem) of one verdict of a kept record, as Verdict.from_json reads it."""
+    from harness.model.verdict import Verdict
+
+    if not isinstance(verdict, dict):
+        return [("", "not an object")]
+    found = [(key, "missing or not text") for key in ("requirement", "maker", *_VERDICT_FIELDS)
+             if not isinstance(verdict.get(key), str)]
+    if not _texts(verdict.get("problems", [])):
+        found.append(("problems", "not a list of text"))
+    if found:
+        return found
+    try:  # its evidence: spans, frames and windows
+        Verdict.from_json(verdict)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        return [("evidence", f"not evidence this rig reads ({type(exc).__name__}: {exc})")]
+    return []
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from harness.errors import BadInput
+from harness.loading import MAX_BYTES, bounded_bytes
 
 
 @attrs.frozen(eq=False)
@@ -55,7 +56,8 @@ class Calibration:
     @classmethod
     def load(cls, path: Path) -> Calibration:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = bounded_bytes(path, MAX_BYTES).decode("utf-8")  # not /dev/zero whole
+            data = json.loads(text, object_pairs_hook=_once)
         except FileNotFoundError:
             raise BadInput(str(path), None, "", "no such calibration file") from None
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -71,17 +73,48 @@ class Calibration:
         try:
             if not isinstance(data, dict):
                 raise ValueError("a calibration is a mapping (quad, frame_size, screen_size)")
-            quad = np.asarray(data["quad"], np.float32)
-            if quad.shape != (4, 2) or not np.isfinite(quad).all():
-                raise ValueError("quad must be four [x, y] corners")
+            unknown = sorted(str(k) for k in set(data) - set(FIELDS))
+            if unknown:  # a typo of ``method`` would pass silently
+                raise ValueError(f"unknown field {', '.join(unknown)} (a typo?)")
+            quad = _quad(data["quad"])
             sizes = [_size(data[key], key) for key in ("frame_size", "screen_size")]
-            method = str(data.get("method", "quad"))
+            method = data.get("method", "quad")
+            if method not in METHODS:
+                raise ValueError(f"method must be {' or '.join(METHODS)}, not {method!r}")
             _plausible(quad, sizes[0])
         except KeyError as exc:
             raise ValueError(f"{exc.args[0]} is missing") from None
         except TypeError as exc:
             raise ValueError(str(exc)) from None
         return cls(quad, sizes[0], sizes[1], method)
+
+
+#: What :meth:`Calibration.as_json` writes, and the ways locate.py finds a screen.
+FIELDS = ("quad", "frame_size", "screen_size", "method")
+METHODS = ("quad", "features")
+#: A side at most (pixels): a frame's beyond any camera's (16K), a screen's as a twin's
+#: panel (screen_look.MAX_PIXELS); more is a typo, and rectifying to it would exhaust memory.
+MAX_SIDE = {"frame_size": 16_384, "screen_size": 4_096}
+
+
+def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are each given once (json keeps the last silently)."""
+    data: dict[str, object] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"{key} is given twice")
+        data[key] = value
+    return data
+
+
+def _quad(value: object) -> np.ndarray:
+    try:
+        quad = np.asarray(value, np.float32)
+    except (OverflowError, ValueError):  # an integer beyond any float, ragged lists
+        quad = np.zeros(0, np.float32)
+    if quad.shape != (4, 2) or not np.isfinite(quad).all():
+        raise ValueError("quad must be four [x, y] corners")
+    return quad
 
 
 def _plausible(quad: np.ndarray, frame_size: tuple[int, int]) -> None:
@@ -96,8 +129,10 @@ def _plausible(quad: np.ndarray, frame_size: tuple[int, int]) -> None:
 
 def _size(value: object, key: str) -> tuple[int, int]:
     if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
-        raise ValueError(f"{key} must be [width, height], two positive integers")
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SIDE[key]
+                       for v in value)):
+        raise ValueError(f"{key} must be [width, height], two positive integers up to "
+                         f"{MAX_SIDE[key]}")
     return value[0], value[1]
 
 

@@ -52,6 +52,10 @@ from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
 from harness.protocols import Frame
 
+#: The first line of the bench file a box writes: a DIR/bench.yaml without it is the
+#: user's, never overwritten (cli.cmd_emulate refuses the folder).
+BOX_MARK = "# Written by onshi-rig emulate --hardware; valid while it runs.\n"
+
 
 class Box:
     """An emulated bench behind real interfaces; :meth:`write` describes them in ``folder``."""
@@ -204,8 +208,7 @@ class Box:
         path = self.folder / "bench.yaml"
         # Written aside and renamed: a client waiting for the file never reads half of it.
         partial = path.with_name("bench.yaml.partial")
-        partial.write_text("# Written by onshi-rig emulate --hardware; valid while it runs.\n"
-                           + yaml.safe_dump(self.bench_file(), allow_unicode=True,
+        partial.write_text(BOX_MARK + yaml.safe_dump(self.bench_file(), allow_unicode=True,
                                             sort_keys=False), encoding="utf-8")
         partial.replace(path)
         return path
