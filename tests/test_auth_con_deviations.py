@@ -64,10 +64,11 @@ def test_the_default_bench_passes_both_halves(default_bench: Bench,
     assert all(not problems for problems in judged.values()), judged
     pins = [a.what for a in records["pin_lock"].actions if a.what.startswith("pin:")]
     assert pins == ["pin:wrong", "pin:wrong", "pin:right", "pin:wrong", "pin:wrong", "pin:wrong"]
-    # Two visits, each card taken out of the completion screen, the first screen after it.
+    # Three visits (held short, long, short), each card taken out of the completion screen,
+    # the first screen after it.
     visits = records["consent"]
-    assert [a.what for a in visits.actions].count("card_out") == 2
-    assert [s.shows for s in visits.screens].count("completion") == 2
+    assert [a.what for a in visits.actions].count("card_out") == 3
+    assert [s.shows for s in visits.screens].count("completion") == 3
 
 
 @pytest.mark.parametrize("reader", list(BROKEN))
