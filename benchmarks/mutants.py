@@ -162,8 +162,8 @@ FLOW_ROUTES: dict[str, Route] = {
     "network_error_pin": Route(_CARD, frozenset({"face_no_match", "pin_ok", "consent_answer",
                                                  "check_network_error"}), world=_NETWORK_CUT),
     "network_error_staff": Route(frozenset({"staff_button"}), frozenset({
-        "passcode_wrong", "passcode_ok", "staff_confirms", "card_in", "consent_answer",
-        "check_network_error"}), world=_NETWORK_CUT),
+        "passcode_ok", "staff_confirms", "card_in", "consent_answer", "check_network_error"}),
+        world=_NETWORK_CUT),
     "network_error_phone": Route(frozenset({"smartphone_button"}), frozenset({
         "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
         "check_network_error"}), world=_NETWORK_CUT),

@@ -34,7 +34,7 @@ def found(*texts: str, y0: float = 100.0) -> tuple[TextFinding, ...]:
 
 
 #: E901-05's 完了 looked for on a 901 screen, and not there.
-NOT_DONE = TextFinding("完了", False, "ocr", read="", detail="not on the screen")
+NOT_DONE = TextFinding("完了しました", False, "ocr", read="", detail="not on the screen")
 
 
 def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
@@ -59,12 +59,12 @@ def test_the_e901_flow_as_it_should_be(shipped: ProfileSet) -> None:
     # A 901 screen that says the check is done (完了), or that nobody read for it, fails.
     done = e901_record()
     done.screens[-1] = attrs.evolve(done.screens[-1], findings=(
-        *found("【901", "【901】"), TextFinding("完了", True, "ocr", read="受付は正常に完了しました")))
-    assert any("shows 完了, which it must not" in p
+        *found("【901", "【901】"), TextFinding("完了しました", True, "ocr", read="受付は正常に完了しました")))
+    assert any("shows 完了しました, which it must not" in p
                for p in check_flow(check(shipped, "panasonic", "E901-05"), done))
     unread = e901_record()
     unread.screens[-1] = attrs.evolve(unread.screens[-1], findings=found("【901", "【901】"))
-    assert any("could not tell whether 完了 is shown" in p
+    assert any("could not tell whether 完了しました is shown" in p
                for p in check_flow(check(shipped, "panasonic", "E901-05"), unread))
 
 
@@ -440,3 +440,42 @@ def test_verdicts_carry_the_windows_their_time_rules_checked(shipped: ProfileSet
     # They survive the report's JSON.
     again = Evidence.from_json(verdict.evidence.as_json())
     assert again.windows == verdict.evidence.windows
+
+
+def test_after_the_ready_dialog_no_dialog_until_the_reboot(shipped: ProfileSet) -> None:
+    """UPD-05's quiet_until: from 確認しました's press to the reboot the procedure goes on to,
+    no dialog; one after the reboot is not this step's; a close not seen before the reboot
+    fails closed."""
+    upd05 = check(shipped, "canon", "UPD-05")
+
+    def manual(*later: SeenDialog, ready_closed: float | None = 12.5) -> FlowRecord:
+        return FlowRecord("upgrade_manual", "canon", dialogs=[
+            SeenDialog(1, "download_request_accepted", closed_by="OK", closed_t=2,
+                       findings=found("ダウンロード依頼の受付")),
+            SeenDialog(5, "update_ready", closed_by="確認しました", closed_t=ready_closed),
+            *later], actions=[Action(0, "download_now"), Action(2, "terminal:OK"),
+                              Action(12, "terminal:確認しました"), Action(23, "reboot_terminal")])
+
+    def quiet(record: FlowRecord) -> list[str]:
+        return [p for p in check_flow(upd05, record) if "reboot_terminal" in p]
+
+    assert quiet(manual(SeenDialog(60, "network_error"))) == []
+    (problem,) = quiet(manual(SeenDialog(18, "network_error")))
+    assert "showed network_error at 18.0 s, before reboot_terminal" in problem
+    (problem,) = quiet(manual(ready_closed=None))
+    assert "update_ready was not seen closed before reboot_terminal" in problem
+
+
+def test_a_button_that_must_not_show_fails_closed_on_an_unrecognised_screen(
+        shipped: ProfileSet) -> None:
+    """AUTH-03 after each visit: a first screen the camera did not recognise has no known
+    buttons, so whether it shows the staff button is not known (not passed)."""
+    auth03 = next(c for c in shipped["canon"].requirement("AUTH-03").also
+                  if c.flow == "consent")
+    visit = FlowRecord("consent", "canon", ("no_passcode_issued",), screens=[
+        screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "completion"),
+        screen(6, 7, "first")])
+    assert check_flow(auth03, visit) == []
+    visit.screens[-1] = SeenScreen(6, 7, "unknown", None, candidate="first")
+    assert any("could not tell whether the staff button is shown" in p
+               for p in check_flow(auth03, visit))

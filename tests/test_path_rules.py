@@ -208,3 +208,24 @@ def test_a_refused_passcode_back_to_the_first_screen_is_no_visit(shipped: Profil
     refused = [seen(0.2, "staff_passcode"), seen(0.4, "first")]
     path.screens[1:1] = refused
     assert _problems(check, path) == []
+
+
+def test_a_visit_that_bounced_before_any_consent_is_a_visit_that_showed_none(
+        shipped: ProfileSet) -> None:
+    """Right for the first patient; the next card in goes back to the first screen before
+    any consent: that visit showed none (it is not dropped for showing nothing)."""
+    check = rule_of(shipped, "canon", "CON-01", "consent")
+    record = visits_of("consent", ("consent_1", "consent_2"))
+    t = record.screens[-1].t
+    record.screens += [seen(t + 1, "face_auth"), seen(t + 2, "first")]
+    record.actions.append(Action(t + 0.5, "card_in"))
+    (problem,) = _problems(check, record)
+    assert problem.startswith("this path's visit 2 of 2 showed the consent screens none;")
+
+
+def test_an_unrecognised_first_screen_still_parts_two_visits(shipped: ProfileSet) -> None:
+    check = rule_of(shipped, "canon", "CON-01", "consent")
+    record = visits_of("consent", ("consent_1", "consent_2"), ("consent_1", "consent_2"))
+    k = next(i for i, s in enumerate(record.screens) if i and s.shows == "first")
+    record.screens[k] = seen(record.screens[k].t, "unknown", candidate="first")
+    assert _problems(check, record) == []

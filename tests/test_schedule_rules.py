@@ -84,11 +84,17 @@ def test_the_rule_judges_each_checkpoint_and_fails_closed(profiles: ProfileSet) 
     ready = [ManualSeen(p, p.at, ACCEPTED if p.accepted else "update_ready") for p in manuals]
     verdict = judge_schedule(req, MAKER, "r", right, ready)
     assert verdict.status == "failed" and "was accepted" in verdict.problems[0]
-    # A press that came late (a person's) judges nothing: an error, whatever the dialog.
-    late = [ManualSeen(p, p.at + dt.timedelta(seconds=40), ACCEPTED if p.accepted else
-                       "no_update") for p in manuals]
-    verdict = judge_schedule(req, MAKER, "r", right, late)
-    assert verdict.status == "error" and "not at the edge's second" in verdict.problems[0]
+    # A press that reached the other side of the edge (a person's, 4 s) judges nothing: an
+    # error, whatever the dialog; one that stayed on its side is judged.
+    slow = [ManualSeen(p, p.at, ACCEPTED, pressed_until=p.at + dt.timedelta(seconds=4))
+            for p in manuals]
+    verdict = judge_schedule(req, MAKER, "r", right, slow)
+    assert verdict.status == "error" and "across" in verdict.problems[0], verdict.problems
+    assert len(verdict.problems) == 1  # the press after the edge is judged (accepted: right)
+    # Before the edge, no dialog at all is not known to be a refusal.
+    silent = [ManualSeen(p, p.at, ACCEPTED if p.accepted else None) for p in manuals]
+    verdict = judge_schedule(req, MAKER, "r", right, silent)
+    assert verdict.status == "error" and "no dialog came" in verdict.problems[0]
     assert judge_schedule(req, MAKER, "r", [], []).status == "error"
 
 

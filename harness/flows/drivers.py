@@ -110,9 +110,10 @@ def drive_visit(run: FlowRun, plan: Plan) -> None:
 #: consent flow's first visit; the second visit holds it longer by the profile's bound
 #: (``within_s``) and COMPLETION_GAP_S more. A reader that goes back to its first screen on
 #: a timer of its own, whatever the timer, fails one of the two: it comes before the card
-#: is out, or later than the bound after. A third visit, held as the first, is the next
-#: patient's after those (a reader right for two patients and wrong from the third fails
-#: the checks every visit is held to: its consent screens, its first screen's buttons).
+#: is out, or later than the bound after. A third check-in, held as the first, follows
+#: those (one patient's card each time: a reader right for two check-ins and wrong from the
+#: third fails the checks every visit is held to: its consent screens, its first screen's
+#: buttons; a reader wrong only for another card is not tried).
 COMPLETION_HOLD_S, COMPLETION_GAP_S = 3.0, 4.0
 
 
@@ -126,7 +127,7 @@ def _completion_holds(plan: Plan) -> tuple[float, ...]:
 def drive_consent(run: FlowRun, plan: Plan) -> None:
     """Visits whose completion screen is held a short, a long and a short while before the
     card is taken out (CON-01: the card-out, not a timer, brings the first screen back; the
-    third, the next patient's)."""
+    third, one more check-in after those)."""
     for hold_s in _completion_holds(plan):
         check_in(run)
         end_visit(run, hold_s=hold_s)
@@ -179,7 +180,7 @@ def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
 def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
     """AUTH-01's other unattended way (無人運転モード: the face or the PIN): a face that does not
     match, the right PIN, every consent screen answered, the card out at the end; three
-    patients, the completion held a short, a long and a short while, as the face path's
+    check-ins, the completion held a short, a long and a short while, as the face path's
     consent flow does (:data:`COMPLETION_HOLD_S`)."""
     for hold_s in _completion_holds(plan):
         if not _pin_way(run):
@@ -413,7 +414,10 @@ def _pull(what: str, action: Callable[[FlowRun], None]) -> Driver:
 
 def _network_lost_at_consents(run: FlowRun, *, card: bool = True) -> None:
     """From the first consent screen, as :func:`_pull`'s visit: the LAN cable loosened, each
-    consent answered, the terminal's network error awaited, the visit ended."""
+    consent answered, the terminal's network error awaited, the visit ended. A reader that
+    shows no consent screen gets nothing more (the checks say what it showed)."""
+    if not run.wait_for("consent", 10):
+        return
     run.do("lan_out", lambda: run.hands.lan_cable(seated=False))
     answer_consents(run)
     run.wait_dialog("network_error", 20)
@@ -715,9 +719,14 @@ def _manual_download(run: FlowRun) -> None:
         run.press_terminal("確認しました")
 
 
+#: UPD-05: bench seconds the terminal is watched after 確認しました before the reboot (⑤): a
+#: dialog the tool shows then (a network error, the request accepted again) is seen.
+READY_WATCH_S = 10.0
+
+
 def drive_upgrade_manual(run: FlowRun, plan: Plan) -> None:
     _manual_download(run)
-    run.hold(2)
+    run.hold(READY_WATCH_S)
     _reboot_terminal(run)
 
 

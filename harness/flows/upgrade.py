@@ -77,10 +77,11 @@ def probe_manual(bench: Bench, hands: Hands, reader: str, profile: Profile,
     pressed = bench.clock.wallclock()
     seen = len(run.record.dialogs)
     run.do("download_now", hands.download_now)
+    done = bench.clock.wallclock()  # a person's press ends when they say so
     run.wait_until(lambda r: len(run.record.dialogs) > seen, DIALOG_S, "a dialog",
                    terminal=True)
     dialog = run.record.dialogs[-1].dialog if len(run.record.dialogs) > seen else None
-    return ManualSeen(probe, pressed, dialog)
+    return ManualSeen(probe, pressed, dialog, pressed_until=done)
 
 
 def probe_delivery_list(bench: Bench, hands: Hands, reader: str, profile: Profile,

@@ -192,7 +192,7 @@ def describe_flow(check: FlowCheck) -> str:
     if check.placed_first is not None:
         parts.append("registered with the card into the face-auth reader and 置いた first"
                      if check.placed_first else
-                     "registered with no 置いた step (USEN-ALMEX's only)")
+                     "registered with no 置いた step (not this maker's procedure)")
     if check.phone_read_test:
         parts.append("a staff phone read through PC/SC on the general reader paired")
     if check.phone_read_on == "general_reader":
@@ -343,11 +343,13 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         if step.after_presses is not None:
             problems += _after_presses(step, record)
         # "Must not show" holds for every screen of the class, not only the one matched; and
-        # for an unrecognised screen nearest the class, whose texts were read (CON-02: a
-        # consent screen of its own asking for 限度額 is recognised as none).
+        # for an unrecognised screen nearest the class: its texts were read (CON-02: a
+        # consent screen of its own asking for 限度額 is recognised as none), its buttons
+        # are not known (fail closed).
         problems += [p for seen in record.screens
                      if (_is(seen, step) and seen.shows is not None)
-                     or (seen.shows is None and seen.candidate == step.screen and step.absent)
+                     or (seen.shows is None and seen.candidate == step.screen
+                         and (step.absent or step.no_buttons))
                      if (p := _absent_problem(step, seen)) is not None and p not in problems]
     return problems
 
@@ -419,6 +421,10 @@ def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
     """What must not be on any screen of the step's class in the flow (texts, buttons: the
     first screen after a visit as much as the first one seen), and its lamps."""
     what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
+    if seen.shows is None and step.no_buttons:
+        # Buttons are told by the reference a screen is recognised as: none here.
+        return (f"{what}: could not tell whether the {', '.join(step.no_buttons)} button is "
+                "shown (the screen was not recognised)")
     extra = [b for b in step.no_buttons if b in seen.buttons]
     if extra:
         return f"{what} shows the {', '.join(extra)} button, which it must not in this flow"
@@ -588,7 +594,7 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
             f"{step.dialog} {late}" if late else None) or (
             _last_problem(record.dialogs[k], record, {d.dialog for d in steps})
             if step.last else None) or (
-            _quiet_problem(record.dialogs[k], record, step.quiet_until)
+            _quiet_problem(record.dialogs[k], record, step)
             if step.quiet_until else None)
         if problem is not None:
             problems.append(problem)
@@ -611,18 +617,23 @@ def _last_problem(seen: SeenDialog, record: FlowRecord, own: set[str]) -> str | 
     return None
 
 
-def _quiet_problem(seen: SeenDialog, record: FlowRecord, until: str) -> str | None:
-    """No dialog of the terminal's from ``seen``'s closing until the next ``until`` action
-    (to the flow's end if none came). Fails closed on a dialog nobody saw go."""
-    if seen.closed_t is None:
-        return (f"{seen.dialog} was not seen closed, so whether another dialog followed it "
-                "is not known")
-    closed = seen.closed_t
-    end = next((a.t for a in record.actions if a.what == until and a.t >= closed),
-               float("inf"))
-    between = [d for d in record.dialogs if d is not seen and closed - EPS_S <= d.t < end]
+def _quiet_problem(seen: SeenDialog, record: FlowRecord, step: DialogStep) -> str | None:
+    """No dialog of the terminal's from the press that closes ``seen`` (its step's button;
+    else its closing as seen) until the next ``quiet_until`` action (to the flow's end if
+    none came). Fails closed on a dialog nobody saw go before that action."""
+    until = step.quiet_until
+    pressed = next((a.t for a in record.actions if step.press is not None
+                    and a.what == f"terminal:{step.press}" and a.t >= seen.t), None)
+    start = pressed if pressed is not None else seen.closed_t
+    end = next((a.t for a in record.actions if a.what == until and start is not None
+                and a.t >= start), float("inf"))
+    if start is None or seen.closed_t is None or seen.closed_t > end + EPS_S:
+        return (f"{seen.dialog} was not seen closed before {until}, so whether another dialog "
+                "followed it is not known")
+    between = [d for d in record.dialogs if d is not seen and d.t > seen.t
+               and start - EPS_S <= d.t < end]
     if between:
-        return (f"after {seen.dialog} was closed at {closed:.1f} s the terminal showed "
+        return (f"after {seen.dialog} was closed at {start:.1f} s the terminal showed "
                 f"{between[0].dialog} at {between[0].t:.1f} s, before {until}; the procedure "
                 f"goes on to {until} with no dialog between ({record.dialog_path()})")
     return None

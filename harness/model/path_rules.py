@@ -25,6 +25,16 @@ IDLE = "first"
 #: Classes only a visit that got as far as the check shows: with them, a stretch between two
 #: idle screens is a visit even if it showed no screen of the compared class.
 _CHECKED = ("checking", "completion")
+#: Actions that start a patient's visit: a stretch between two idle screens where one was
+#: done is a visit, whatever it showed (a visit that bounced back to the first screen
+#: before any consent is one that showed none).
+_VISIT_STARTS = ("card_in", "hold_phone:")
+
+
+def _idle(seen: SeenScreen) -> bool:
+    """The first screen, or an unrecognised screen nearest it (two visits are not merged
+    into one across it)."""
+    return seen.shows == IDLE or (seen.shows is None and seen.candidate == IDLE)
 
 
 @attrs.frozen
@@ -69,22 +79,24 @@ def screens_of(record: FlowRecord, screen: str) -> PathScreens:
 
 
 def visits(record: FlowRecord, screen: str) -> list[PathScreens]:
-    """Each visit of the record (the screens between two idle screens that show a
-    ``screen`` screen or got as far as the check; a staff's refused passcode, back to the
-    first screen, is none) with its ``screen`` screens as ``screens_of`` gives them, the
-    answers given between those idle screens counted."""
-    idle = [k for k, s in enumerate(record.screens) if s.shows == IDLE]
+    """Each visit of the record (the screens between two idle screens where a card was put
+    in or a phone held, or that show a ``screen`` screen or got as far as the check; a
+    staff's refused passcode, back to the first screen, is none) with its ``screen``
+    screens as ``screens_of`` gives them, the answers given between those idle screens
+    counted."""
+    idle = [k for k, s in enumerate(record.screens) if _idle(s)]
     bounds = [(a + 1, b) for a, b in zip([-1, *idle], [*idle, len(record.screens)],
                                          strict=True) if b > a + 1]
     out = []
     for lo, hi in bounds:
         part = record.screens[lo:hi]
-        if not any(s.shows == screen or s.shows in _CHECKED
-                   or (s.shows is None and s.candidate == screen) for s in part):
-            continue
         since = record.screens[lo - 1].t if lo else float("-inf")
         until = record.screens[hi].t if hi < len(record.screens) else float("inf")
         actions = [a for a in record.actions if since <= a.t < until]
+        if not (any(a.what.startswith(_VISIT_STARTS) for a in actions) or any(
+                s.shows == screen or s.shows in _CHECKED
+                or (s.shows is None and s.candidate == screen) for s in part)):
+            continue
         out.append(screens_of(attrs.evolve(record, screens=part, actions=actions), screen))
     return out
 

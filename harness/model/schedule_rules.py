@@ -12,9 +12,10 @@ edge is judged at the edge, not sampled near it):
 - the morning a night closes: nothing until the next night opens (while nights remain);
 - each excluded night, and the night before the first: nothing all night;
 - the daytime before all-day delivery starts: nothing; its first morning: the upgrade;
-- the manual download a second before ``manual_from`` (not accepted) and a second after
-  (accepted: ダウンロード依頼の受付); a press that fell on the other side of the edge (a
-  person's, late) is not judged: an error, not a verdict.
+- the manual download a second before ``manual_from`` (not accepted: a dialog that says
+  so, never ダウンロード依頼の受付 or the ready dialog; no dialog is not known) and a second
+  after (accepted: ダウンロード依頼の受付); a press that reached the other side of the edge
+  (a person's takes a while) is not judged: an error, not a verdict.
 
 The delivery list shows the upgrade once it is downloaded and installed, not when the
 download started, and the notices give the window, not how soon inside it a terminal is
@@ -93,6 +94,8 @@ class ManualSeen:
     pressed: dt.datetime | None
     dialog: str | None
     problem: str | None = None
+    #: When the hands had pressed it (a person's press takes a while; None: at ``pressed``).
+    pressed_until: dt.datetime | None = None
 
 
 def _at(day: dt.date, hhmm: str, tz: dt.tzinfo | None) -> dt.datetime:
@@ -205,11 +208,19 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
                           f"{seen.problem or 'not asked'}")
             continue
         observed.append(f"manual download at {_stamp(seen.pressed)}: {seen.dialog or 'no dialog'}")
-        if seen.pressed.replace(microsecond=0) != seen.probe.at:
-            # Pressed off its second (a person's press, late): which side of the edge it
-            # judges is not the probe's, so it judges nothing.
-            errors.append(f"manual download asked at {_stamp(seen.probe.at)} was pressed at "
-                          f"{_stamp(seen.pressed)}: not at the edge's second, not judged")
+        done = seen.pressed_until or seen.pressed
+        before = not seen.probe.accepted
+        edge = seen.probe.at + (MANUAL_EDGE if before else -MANUAL_EDGE)
+        if (done >= edge) if before else (seen.pressed < edge):
+            # A press that reached the other side of the edge (a person's takes a while)
+            # judges nothing of this side.
+            errors.append(f"manual download asked at {_stamp(seen.probe.at)} was pressed "
+                          f"{_stamp(seen.pressed)} to {_stamp(done)}, across "
+                          f"{_stamp(edge)}: not judged")
+            continue
+        if before and seen.dialog is None:
+            errors.append(f"manual download at {_stamp(seen.pressed)}: no dialog came, so "
+                          "whether the request was refused is not known")
             continue
         accepted = seen.dialog == ACCEPTED if seen.probe.accepted else seen.dialog in TAKEN
         if accepted != seen.probe.accepted:
