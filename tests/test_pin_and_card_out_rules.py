@@ -4,6 +4,8 @@ deviations that break it)."""
 
 from __future__ import annotations
 
+import attrs
+
 import pytest
 from twin_helpers import patient, started_world
 
@@ -90,26 +92,30 @@ def _visit(first_t: float, card_out_t: float | None, completion_until: float) ->
                       result="handed_over")
 
 
+#: The face path's record CON-01 compares each visit's consent screens with.
+FACE_PATH = attrs.evolve(_visit(7, 7, 7), flow="face_auth")
+
+
 def test_the_first_screen_from_the_card_out(shipped: ProfileSet) -> None:
     con01 = _check(shipped, "CON-01")
     # Seen at the moment of the card-out, right after the look that saw the completion.
-    assert check_flow(con01, _visit(7, 7, 7)) == []
-    assert check_flow(con01, _visit(7.5, 7, 7)) == []
+    assert check_flow(con01, _visit(7, 7, 7), FACE_PATH) == []
+    assert check_flow(con01, _visit(7.5, 7, 7), FACE_PATH) == []
     # Before the card-out (a timer): the look at that moment may have been before it.
-    assert "no card_out before it" in check_flow(con01, _visit(6, 7, 5))[0]
-    assert "no card_out before it" in check_flow(con01, _visit(7, 7, 5))[0]
-    assert "no card_out before it" in check_flow(con01, _visit(7, None, 5))[0]
+    assert "no card_out before it" in check_flow(con01, _visit(6, 7, 5), FACE_PATH)[0]
+    assert "no card_out before it" in check_flow(con01, _visit(7, 7, 5), FACE_PATH)[0]
+    assert "no card_out before it" in check_flow(con01, _visit(7, None, 5), FACE_PATH)[0]
     # Late: 6 s after the card-out.
-    assert "not within 5 s" in check_flow(con01, _visit(13, 7, 12.5))[0]
+    assert "not within 5 s" in check_flow(con01, _visit(13, 7, 12.5), FACE_PATH)[0]
     # Never: the completion screen stays (in a second visit: the first one went right).
     stuck = _visit(13, 7, 12.5)
     stuck.screens.pop()
-    assert any("first was not seen after completion" in p for p in check_flow(con01, stuck))
+    assert any("first was not seen after completion" in p for p in check_flow(con01, stuck, FACE_PATH))
     twice = _visit(7.5, 7, 7)
     twice.screens += [SeenScreen(10, 11, "consent_1", "consent"),
                       SeenScreen(12, 30, "completion", "completion")]
     twice.actions.append(Action(20, "card_out"))
-    assert any("did not come after card_out at 20.0 s" in p for p in check_flow(con01, twice))
+    assert any("did not come after card_out at 20.0 s" in p for p in check_flow(con01, twice, FACE_PATH))
 
 
 def test_upon_needs_a_bound() -> None:
