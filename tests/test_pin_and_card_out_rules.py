@@ -5,7 +5,6 @@ deviations that break it)."""
 from __future__ import annotations
 
 import attrs
-
 import pytest
 from twin_helpers import patient, started_world
 
