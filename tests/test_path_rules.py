@@ -229,3 +229,18 @@ def test_an_unrecognised_first_screen_still_parts_two_visits(shipped: ProfileSet
     k = next(i for i, s in enumerate(record.screens) if i and s.shows == "first")
     record.screens[k] = seen(record.screens[k].t, "unknown", candidate="first")
     assert _problems(check, record) == []
+
+
+def test_a_usual_path_answered_more_often_than_its_screens_were_told_apart_fails_closed(
+        shipped: ProfileSet) -> None:
+    """A second consent screen the camera took for the first (its text changed, its look
+    alike): two answers on one screen told apart. The usual path is then not known, and no
+    path is passed against it (the same screens on both would otherwise agree)."""
+    check = rule_of(shipped, "canon", "CON-01", "consent")
+    face = visits_of("face_auth", ("consent_1",))
+    face.actions.append(Action(face.actions[0].t + 0.3, "consent"))
+    path = visits_of("consent", ("consent_1",))
+    path.actions.append(Action(path.actions[0].t + 0.3, "consent"))
+    (problem,) = _problems(check, path, face)
+    assert ("the face_auth flow's consent screens took 2 answer(s) on 1 screen(s) told apart "
+            "(consent_1)") in problem

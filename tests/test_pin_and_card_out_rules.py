@@ -86,7 +86,8 @@ def _visit(first_t: float, card_out_t: float | None, completion_until: float) ->
     screens = [SeenScreen(0, 1, "first", "first"), SeenScreen(2, 3, "consent_1", "consent"),
                SeenScreen(4, completion_until, "completion", "completion"),
                SeenScreen(first_t, first_t + 2, "first", "first")]
-    actions = [Action(card_out_t, "card_out")] if card_out_t is not None else []
+    actions = [Action(2.5, "consent")]  # the one consent screen answered
+    actions += [Action(card_out_t, "card_out")] if card_out_t is not None else []
     return FlowRecord("consent", "canon", screens=screens, actions=actions,
                       result="handed_over")
 
@@ -113,7 +114,7 @@ def test_the_first_screen_from_the_card_out(shipped: ProfileSet) -> None:
     twice = _visit(7.5, 7, 7)
     twice.screens += [SeenScreen(10, 11, "consent_1", "consent"),
                       SeenScreen(12, 30, "completion", "completion")]
-    twice.actions.append(Action(20, "card_out"))
+    twice.actions += [Action(10.5, "consent"), Action(20, "card_out")]
     assert any("did not come after card_out at 20.0 s" in p for p in check_flow(con01, twice, FACE_PATH))
 
 

@@ -126,6 +126,13 @@ def check_screens_as(rule: ScreensAs, record: FlowRecord,
     if UNRECOGNISED in want.names:
         return [f"a {rule.screen} screen on {other}'s record was not recognised, so whether "
                 f"the two paths show the same {rule.screen} screens cannot be told"]
+    if want.actions != len(want.names):
+        # One answer a screen: more is a screen asked again, or one the camera could not
+        # tell from the one before (read as the same): the usual path is not known.
+        return [f"{other}'s {rule.screen} screens took {want.actions} answer(s) on "
+                f"{len(want.names)} screen(s) told apart ({want.shown()}): a screen asked again "
+                "or one the camera could not tell from the one before, so the usual path's "
+                f"{rule.screen} screens are not known"]
     found = visits(record, rule.screen) or [PathScreens((), 0)]
     problems = []
     for k, got in enumerate(found, 1):
