@@ -41,6 +41,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   learn --screens (after the frames were taken), pcscd-config --dir.
 - A reader's maker or model with a full-width letter or an invisible character (it failed
   USB-04/USB-07 under a name that prints like the verified one).
+- A relay channel clash with an entry of the shipped base: said only at the base's entry
+  (line 1 of the user's file, a field the user never wrote).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -716,3 +718,12 @@ def test_a_maker_or_model_with_invisible_or_full_width_characters_is_refused(
         "did you mean 'Sony'?",
         f"{path}:7: readers[9].model: 'MR-ICA001BK\\u200b' holds an invisible or full-width "
         "character; did you mean 'MR-ICA001BK'?"])
+
+
+def test_a_relay_channel_clash_with_the_base_is_named_at_the_users_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "readers:\n  - name: canon\n    power: {relay: mains, channel: 0}\n")
+    code, lines = run(capsys, "pcscd-config", "--bench", str(path))
+    assert code == 2
+    assert f"{path}:5: readers[1].power.channel: readers[canon].power: relay 'mains' channel 0 " \
+        "also switches terminal" in lines
