@@ -723,7 +723,8 @@ def test_a_maker_or_model_with_invisible_or_full_width_characters_is_refused(
 def test_a_relay_channel_clash_with_the_base_is_named_at_the_users_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = bench(tmp_path, "readers:\n  - name: canon\n    power: {relay: mains, channel: 0}\n")
-    code, lines = run(capsys, "pcscd-config", "--bench", str(path))
-    assert code == 2
-    assert f"{path}:5: readers[1].power.channel: readers[canon].power: relay 'mains' channel 0 " \
-        "also switches terminal" in lines
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:1: terminal.power.channel: terminal.power: relay 'mains' channel 0 already "
+        "switches readers[canon]",
+        f"{path}:5: readers[1].power.channel: readers[canon].power: relay 'mains' channel 0 "
+        "also switches terminal"])
