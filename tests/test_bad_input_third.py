@@ -43,6 +43,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   USB-04/USB-07 under a name that prints like the verified one).
 - A relay channel clash with an entry of the shipped base: said only at the base's entry
   (line 1 of the user's file, a field the user never wrote).
+- ``emulate:`` naming a shipped file of another kind (a card): its lines were listed, the
+  user's emulate line never.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
@@ -728,3 +730,16 @@ def test_a_relay_channel_clash_with_the_base_is_named_at_the_users_line(
         "switches readers[canon]",
         f"{path}:5: readers[1].power.channel: readers[canon].power: relay 'mains' channel 0 "
         "also switches terminal"])
+
+
+def test_emulate_naming_a_shipped_card_file_is_named_at_the_emulate_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.paths import project_file
+
+    card = project_file("fixtures/cards/mynumber-card.yaml")
+    path = bench(tmp_path, f"readers:\n  - name: canon\n    emulate: {card}\n")
+    text = card.read_text("utf-8")
+    line = text[:text.index("\natr:")].count("\n") + 1  # the name's line: usb is missing
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:5: readers[canon].emulate: {card} is not a behaviour file (as one, it has 3 "
+        f"problem(s), the first {card}:{line}: usb: required field is missing)"])
