@@ -47,6 +47,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
   user's emulate line never.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
+- ``report diff`` of two runs of the same top bench file over a changed base: no word that
+  the bench changed (the base's change shown as the reader regressing).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -743,3 +745,24 @@ def test_emulate_naming_a_shipped_card_file_is_named_at_the_emulate_line(
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:5: readers[canon].emulate: {card} is not a behaviour file (as one, it has 3 "
         f"problem(s), the first {card}:{line}: usb: required field is missing)"])
+
+
+def test_report_diff_says_when_the_bench_s_base_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json as json_
+
+    from harness.report.manifest import write_manifest
+
+    folders = []
+    for name, digest in (("old", "aa"), ("new", "bb")):
+        folder = run_folder(tmp_path / name, {"bench": {
+            "file": "r1.yaml", "name": "r1", "kind": "emulated", "sha256": "0" * 64,
+            "loads": {"r1.yaml": "11", "r1base.yaml": digest}}})
+        write_manifest(folder)
+        folders.append(folder)
+    assert main(["report", "diff", "--json", *map(str, folders)]) == 0
+    diff = json_.loads(capsys.readouterr().out)
+    assert diff["same_bench"] is False
+    assert diff["notes"][0] == (
+        f"the same bench file (SHA-256 {'0' * 64}) over other files it loads: r1base.yaml "
+        "changed (another bench: what changed may be the bench's, not the readers')")
