@@ -49,6 +49,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
   bench's verdicts and passed).
 - ``report diff`` of two runs of the same top bench file over a changed base: no word that
   the bench changed (the base's change shown as the reader regressing).
+- ``report render`` of a run still going (it wrote into the live run's folder).
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -766,3 +767,14 @@ def test_report_diff_says_when_the_bench_s_base_changed(
     assert diff["notes"][0] == (
         f"the same bench file (SHA-256 {'0' * 64}) over other files it loads: r1base.yaml "
         "changed (another bench: what changed may be the bench's, not the readers')")
+
+
+def test_report_render_refuses_a_run_still_going(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = run_folder(tmp_path, {"state": "running"})
+    (folder / "run.json").write_text(json.dumps({"run": "r1", "pid": os.getpid()}), "utf-8")
+    before = contents(folder)
+    assert run(capsys, "report", "render", str(folder)) == (2, [
+        f"{folder}: run r1 is still going (process {os.getpid()}); render it when it has "
+        "ended"])
+    assert contents(folder) == before
