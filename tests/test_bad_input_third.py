@@ -45,6 +45,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
   (line 1 of the user's file, a field the user never wrote).
 - ``emulate:`` naming a shipped file of another kind (a card): its lines were listed, the
   user's emulate line never.
+- ``learn --region`` with an empty name (written to screens.yaml).
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``report diff`` of two runs of the same top bench file over a changed base: no word that
@@ -778,3 +779,14 @@ def test_report_render_refuses_a_run_still_going(
         f"{folder}: run r1 is still going (process {os.getpid()}); render it when it has "
         "ended"])
     assert contents(folder) == before
+
+
+def test_a_learnt_region_without_a_name_is_refused() -> None:
+    from harness.cli_vision import _parse_region
+    from harness.errors import RigError
+
+    with pytest.raises(RigError) as caught:
+        _parse_region(":match:0,0,10,10", (1024, 600))
+    assert str(caught.value) == (
+        "--region ':match:0,0,10,10': expected NAME:KIND:X,Y,W,H (KIND: match, mask or "
+        "spinner) (String should have at least 1 character)")
