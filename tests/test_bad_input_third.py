@@ -46,6 +46,8 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``emulate:`` naming a shipped file of another kind (a card): its lines were listed, the
   user's emulate line never.
 - ``learn --region`` with an empty name (written to screens.yaml).
+- ``certify`` stopped between claiming its folder and its first report: a folder holding
+  only run.json, which neither ``--out`` nor ``--resume`` then took.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
 - ``report diff`` of two runs of the same top bench file over a changed base: no word that
@@ -790,3 +792,17 @@ def test_a_learnt_region_without_a_name_is_refused() -> None:
     assert str(caught.value) == (
         "--region ':match:0,0,10,10': expected NAME:KIND:X,Y,W,H (KIND: match, mask or "
         "spinner) (String should have at least 1 character)")
+
+
+def test_a_run_stopped_before_its_first_report_frees_its_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def stopped(*_: object) -> None:  # as a signal in the first tenth of a second
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("harness.report.provenance.provenance", stopped)
+    out = tmp_path / "run"
+    assert main(["certify", "--vendor", "canon", "--jobs", "1", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"stopped before the run began: nothing was run; {out} is free again")
+    assert list(out.iterdir()) == []
