@@ -79,6 +79,9 @@ def certify(args: argparse.Namespace) -> int:
         if args.out is None:
             raise RigError("--resume: give --out, the folder of the run to finish")
         out = args.out.resolve()
+        if compared_with == out:  # a run compared with itself says nothing
+            raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
+                           "give an earlier run's")
         resumed = resume_folder(out, path, provenance(profiles_dir), only)
         run_id, only = resumed.run_id, resumed.makers
     else:

@@ -53,6 +53,7 @@ and refused when the file loads (never a requirement failed against a maker mid-
 - ``report diff`` of two runs of the same top bench file over a changed base: no word that
   the bench changed (the base's change shown as the reader regressing).
 - ``report render`` of a run still going (it wrote into the live run's folder).
+- ``certify --resume --out RUN --compared-with RUN``: a run compared with itself.
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -806,3 +807,16 @@ def test_a_run_stopped_before_its_first_report_frees_its_folder(
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"stopped before the run began: nothing was run; {out} is free again")
     assert list(out.iterdir()) == []
+
+
+def test_resume_compared_with_itself_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.manifest import write_manifest
+
+    folder = run_folder(tmp_path, {})
+    write_manifest(folder)
+    before = contents(folder)
+    assert run(capsys, "certify", "--jobs", "1", "--out", str(folder), "--resume",
+               "--compared-with", str(folder)) == (2, [
+        f"--compared-with {folder}: the folder being resumed; give an earlier run's"])
+    assert contents(folder) == before
