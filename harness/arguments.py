@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path
 
-from harness.errors import BadInput
+from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
 from harness.paths import NOT_UTF8_NAME, path_problem
 
@@ -72,8 +72,6 @@ def folder_to_write(option: str, path: Path) -> None:
     """``option``'s folder can be written: it is one, or it is made now. A file in the way,
     or a folder that cannot be made (under a file, in /proc), is one line of bad input
     before any work (not an OSError once the work is done: learn's frames were taken)."""
-    from harness.errors import RigError
-
     try:
         writable_folder(str(path))
         path.mkdir(parents=True, exist_ok=True)

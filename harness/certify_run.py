@@ -79,6 +79,9 @@ def certify(args: argparse.Namespace) -> int:
         if args.out is None:
             raise RigError("--resume: give --out, the folder of the run to finish")
         out = args.out.resolve()
+        if compared_with == out:  # a run compared with itself says nothing
+            raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
+                           "give an earlier run's")
         resumed = resume_folder(out, path, provenance(profiles_dir), only)
         run_id, only = resumed.run_id, resumed.makers
     else:
@@ -89,7 +92,31 @@ def certify(args: argparse.Namespace) -> int:
     keys = sorted(only or applicable(profiles, spec))
     setup = Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed, pytest_args)
     setup.compared_with = compared_with
-    return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
+    try:
+        return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
+    finally:
+        if resumed is None:
+            _unclaim_if_unused(out, run_id)
+
+
+def _unclaim_if_unused(out: Path, run_id: str) -> None:
+    """A run stopped (a signal, an error) before its first report leaves a folder holding
+    only its run.json, which neither ``--out`` nor ``--resume`` would take: the claim is
+    undone, and it is said."""
+    import json
+
+    from harness.report.live import REPORT_FILE, RUN_FILE
+
+    marker = out / RUN_FILE
+    try:
+        if (out / REPORT_FILE).exists() or json.loads(marker.read_text("utf-8")).get(
+                "run") != run_id:
+            return
+        marker.unlink()
+    except (OSError, ValueError, AttributeError):
+        return
+    print(f"stopped before the run began: nothing was run; {out} is free again",
+          file=sys.stderr, flush=True)
 
 
 def _costs(setup: Setup) -> tuple[dict[str, float], str]:

@@ -35,6 +35,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     run_dir: Path = args.run_dir
     report = load_run(run_dir)
+    _not_running(run_dir, report)
     if not isinstance(report.get("tests"), dict):
         raise RigError(f"{run_dir / REPORT_FILE}: tests: missing (written by an older rig): "
                        f"{JUNIT_FILE} cannot be written from it; nothing rendered")
@@ -62,6 +63,23 @@ def cmd_render(args: argparse.Namespace) -> int:
     print(f"JUnit XML: {junit}")
     _seal_again(run_dir, sealed, intact)
     return EXIT_OK
+
+
+def _not_running(run_dir: Path, report: dict[str, object]) -> None:
+    """A run still going rewrites its HTML and JUnit itself (and later overwrote what
+    render wrote): refused, as resume, merge and diff refuse it."""
+    from harness.report.live import RUN_FILE
+    from harness.report.resume import alive
+
+    if report.get("state") != "running":
+        return
+    try:
+        pid = json.loads((run_dir / RUN_FILE).read_text("utf-8")).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return
+    if alive(pid):
+        raise RigError(f"{run_dir}: run {report.get('run')} is still going (process {pid}); "
+                       "render it when it has ended")
 
 
 def _seal_again(run_dir: Path, sealed: bool, intact: bool) -> None:

@@ -75,9 +75,9 @@ def load_config(path: Path, shown: str | None = None) -> LabConfig:
             problems.append(BadInput(shown, line, key, "an empty path"))
             continue
         target, problem = _target(path.parent, value, folder=KEYS[key])
-        if problem or target is None:
-            problems.append(BadInput(shown, line, key, problem or value))
-        else:
+        if problem is not None:
+            problems.append(BadInput(shown, line, key, problem))
+        elif target is not None:
             found[key] = target
     if problems:
         raise BadInput.of(problems)

@@ -449,7 +449,7 @@ def _read_layered(path: Path, top: Path,
     # The nearest file that writes a key is where its mistake is; a shipped file is not
     # one the user can fix, so its keys are left to the file deriving from it.
     out.below.update(getattr(base_lines, "below", {}))
-    if not _shipped(base_path):
+    if not shipped(base_path):
         out.below.update({loc: (str(base_path), line) for loc, line in base_lines.items()})
     return merged, out
 
@@ -467,7 +467,8 @@ class LayeredLines(dict[tuple[Any, ...], int]):
         self.below: dict[tuple[Any, ...], tuple[str, int]] = {}
 
 
-def _shipped(path: Path) -> bool:
+def shipped(path: Path) -> bool:
+    """Whether ``path`` is one of the rig's own data files (not one a user can fix)."""
     from harness.paths import data_root
 
     try:

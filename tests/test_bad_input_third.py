@@ -41,8 +41,19 @@ and refused when the file loads (never a requirement failed against a maker mid-
   learn --screens (after the frames were taken), pcscd-config --dir.
 - A reader's maker or model with a full-width letter or an invisible character (it failed
   USB-04/USB-07 under a name that prints like the verified one).
+- A relay channel clash with an entry of the shipped base: said only at the base's entry
+  (line 1 of the user's file, a field the user never wrote).
+- ``emulate:`` naming a shipped file of another kind (a card): its lines were listed, the
+  user's emulate line never.
+- ``learn --region`` with an empty name (written to screens.yaml).
+- ``certify`` stopped between claiming its folder and its first report: a folder holding
+  only run.json, which neither ``--out`` nor ``--resume`` then took.
 - ``certify --resume`` with the same bench file over a changed base file (it kept the old
   bench's verdicts and passed).
+- ``report diff`` of two runs of the same top bench file over a changed base: no word that
+  the bench changed (the base's change shown as the reader regressing).
+- ``report render`` of a run still going (it wrote into the live run's folder).
+- ``certify --resume --out RUN --compared-with RUN``: a run compared with itself.
 - ``certify --resume`` on a folder whose certification.json an older rig (or a hand) wrote
   otherwise: refused before anything of the folder is moved.
 - ``calibrate`` on a bench file whose camera entry it would have written into broken YAML.
@@ -716,3 +727,96 @@ def test_a_maker_or_model_with_invisible_or_full_width_characters_is_refused(
         "did you mean 'Sony'?",
         f"{path}:7: readers[9].model: 'MR-ICA001BK\\u200b' holds an invisible or full-width "
         "character; did you mean 'MR-ICA001BK'?"])
+
+
+def test_a_relay_channel_clash_with_the_base_is_named_at_the_users_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = bench(tmp_path, "readers:\n  - name: canon\n    power: {relay: mains, channel: 0}\n")
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:1: terminal.power.channel: terminal.power: relay 'mains' channel 0 already "
+        "switches readers[canon]",
+        f"{path}:5: readers[1].power.channel: readers[canon].power: relay 'mains' channel 0 "
+        "also switches terminal"])
+
+
+def test_emulate_naming_a_shipped_card_file_is_named_at_the_emulate_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.paths import project_file
+
+    card = project_file("fixtures/cards/mynumber-card.yaml")
+    path = bench(tmp_path, f"readers:\n  - name: canon\n    emulate: {card}\n")
+    text = card.read_text("utf-8")
+    line = text[:text.index("\natr:")].count("\n") + 1  # the name's line: usb is missing
+    assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
+        f"{path}:5: readers[canon].emulate: {card} is not a behaviour file (as one, it has 3 "
+        f"problem(s), the first {card}:{line}: usb: required field is missing)"])
+
+
+def test_report_diff_says_when_the_bench_s_base_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json as json_
+
+    from harness.report.manifest import write_manifest
+
+    folders = []
+    for name, digest in (("old", "aa"), ("new", "bb")):
+        folder = run_folder(tmp_path / name, {"bench": {
+            "file": "r1.yaml", "name": "r1", "kind": "emulated", "sha256": "0" * 64,
+            "loads": {"r1.yaml": "11", "r1base.yaml": digest}}})
+        write_manifest(folder)
+        folders.append(folder)
+    assert main(["report", "diff", "--json", *map(str, folders)]) == 0
+    diff = json_.loads(capsys.readouterr().out)
+    assert diff["same_bench"] is False
+    assert diff["notes"][0] == (
+        f"the same bench file (SHA-256 {'0' * 64}) over other files it loads: r1base.yaml "
+        "changed (another bench: what changed may be the bench's, not the readers')")
+
+
+def test_report_render_refuses_a_run_still_going(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = run_folder(tmp_path, {"state": "running"})
+    (folder / "run.json").write_text(json.dumps({"run": "r1", "pid": os.getpid()}), "utf-8")
+    before = contents(folder)
+    assert run(capsys, "report", "render", str(folder)) == (2, [
+        f"{folder}: run r1 is still going (process {os.getpid()}); render it when it has "
+        "ended"])
+    assert contents(folder) == before
+
+
+def test_a_learnt_region_without_a_name_is_refused() -> None:
+    from harness.cli_vision import _parse_region
+    from harness.errors import RigError
+
+    with pytest.raises(RigError) as caught:
+        _parse_region(":match:0,0,10,10", (1024, 600))
+    assert str(caught.value) == (
+        "--region ':match:0,0,10,10': expected NAME:KIND:X,Y,W,H (KIND: match, mask or "
+        "spinner) (String should have at least 1 character)")
+
+
+def test_a_run_stopped_before_its_first_report_frees_its_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def stopped(*_: object) -> None:  # as a signal in the first tenth of a second
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("harness.report.provenance.provenance", stopped)
+    out = tmp_path / "run"
+    assert main(["certify", "--vendor", "canon", "--jobs", "1", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"stopped before the run began: nothing was run; {out} is free again")
+    assert list(out.iterdir()) == []
+
+
+def test_resume_compared_with_itself_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.manifest import write_manifest
+
+    folder = run_folder(tmp_path, {})
+    write_manifest(folder)
+    before = contents(folder)
+    assert run(capsys, "certify", "--jobs", "1", "--out", str(folder), "--resume",
+               "--compared-with", str(folder)) == (2, [
+        f"--compared-with {folder}: the folder being resumed; give an earlier run's"])
+    assert contents(folder) == before

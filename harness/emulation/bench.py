@@ -32,6 +32,7 @@ from harness.emulation.vpcd import VpcdLink
 from harness.emulation.vpcd_layout import VpcdBinding, choose_layout, rig_slots
 from harness.emulation.world import ReaderPlan, TwinWorld, default_terminal_file
 from harness.errors import BadInput, RigError
+from harness.loading import shipped
 from harness.model.bench_spec import ROUTER, BenchSpec, Camera, Reader
 from harness.model.clock import VirtualClock
 from harness.model.timeline import Timeline
@@ -87,7 +88,9 @@ def load_twins(spec: BenchSpec, bench_path: Path) -> dict[str, DeviceSpec]:
         try:
             with _on_bench_line(bench_path, ("readers", i), f"readers[{reader.name}]"):
                 path = _behaviour_file(bench_path, reader.name, reader.emulate)
-                twins[reader.name] = load_device_spec(path, reader.deviations, str(bench_path))
+                with _not_a_twin(bench_path, reader.emulate, path):
+                    twins[reader.name] = load_device_spec(path, reader.deviations,
+                                                          str(bench_path))
         except BadInput as exc:
             problems.append(exc)
     try:  # the terminal's file and deviations, checked with the rest (a world reads them)
@@ -108,6 +111,22 @@ def terminal_behaviour(spec: BenchSpec, bench_path: Path) -> TerminalBehaviour:
     path = _behaviour_file(bench_path, "terminal", term.emulate) if term.emulate else \
         default_terminal_file()
     return load_with_deviations(path, TerminalBehaviour, term.deviations, str(bench_path))
+
+
+@contextlib.contextmanager
+def _not_a_twin(bench_path: Path, ref: str, path: Path) -> Iterator[None]:
+    """A shipped file that fails as a behaviour file (a card, a bench) is not one: the
+    user's mistake is the ``emulate`` line naming it, not the file's lines (which the user
+    must not edit)."""
+    try:
+        yield
+    except BadInput as exc:
+        if not all(p.path == str(path) for p in exc.problems) or not shipped(path.resolve()):
+            raise
+        first = exc.problems[0]
+        raise BadInput(str(bench_path), None, "emulate",
+                       f"{ref} is not a behaviour file (as one, it has {len(exc.problems)} "
+                       f"problem(s), the first {first.line_text()})") from None
 
 
 @contextlib.contextmanager

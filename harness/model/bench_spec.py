@@ -481,7 +481,7 @@ class BenchSpec(Field):
                         found.append((("power_on", i, key, k), (
                             f"power_on[{i}]: {name!r} has no relay channel "
                             f"(switchable: {', '.join(switchable) or 'nothing'})")))
-        channels: dict[tuple[str, int], str] = {}
+        channels: dict[tuple[str, int], tuple[str, tuple[Any, ...], str]] = {}
         for who, loc, link in powered:
             if link is None:
                 continue
@@ -492,11 +492,16 @@ class BenchSpec(Field):
             elif link.channel >= relays[link.relay].channels:
                 found.append(((*loc, "channel"), f"{field}: relay {link.relay!r} has "
                               f"channels 0..{relays[link.relay].channels - 1}"))
-            # One channel switches one device: two on it could not be switched apart.
-            other = channels.setdefault((link.relay, link.channel), who)
+            # One channel switches one device: two on it could not be switched apart. Said
+            # at both entries: one of them may be a shipped base's, whose line the user's
+            # file does not have (the message then fell back to its line 1).
+            other, other_loc, other_field = channels.setdefault(
+                (link.relay, link.channel), (who, loc, field))
             if other != who:
                 found.append(((*loc, "channel"), f"{field}: relay {link.relay!r} channel "
                               f"{link.channel} already switches {other}"))
+                found.append(((*other_loc, "channel"), f"{other_field}: relay {link.relay!r} "
+                              f"channel {link.channel} also switches {who}"))
         readers = {r.name for r in self.readers}
         if self.pcsc.vpcd_reader is not None and self.pcsc.vpcd_reader not in readers:
             found.append((("pcsc", "vpcd_reader"),

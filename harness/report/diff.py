@@ -125,8 +125,10 @@ class RunDiff:
 
     @property
     def same_bench(self) -> bool:
-        """Both runs on the same bench file (its SHA-256; a name proves nothing)."""
-        return self.old["bench"]["sha256"] == self.new["bench"]["sha256"]
+        """Both runs on the same bench file (its SHA-256; a name proves nothing), over the
+        same files it loads (its base files and twins) where both reports record them."""
+        ob, nb = self.old["bench"], self.new["bench"]
+        return ob["sha256"] == nb["sha256"] and not _loads_changed(ob, nb)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -197,6 +199,15 @@ def _devices(old: dict[str, Any] | None, new: dict[str, Any] | None,
     return tuple(out)
 
 
+def _loads_changed(ob: dict[str, Any], nb: dict[str, Any]) -> list[str]:
+    """The files the bench file loads (its base chain, twins) that differ between two runs'
+    reports; none when either report does not record them (an older rig)."""
+    then, now = ob.get("loads"), nb.get("loads")
+    if not isinstance(then, dict) or not isinstance(now, dict):
+        return []
+    return sorted(str(k) for k in {*then, *now} if then.get(k) != now.get(k))
+
+
 def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     notes = []
     ob, nb = old["bench"], new["bench"]
@@ -204,6 +215,10 @@ def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         notes.append(f"different benches: {ob['name']} ({Path(ob['file']).name}, SHA-256 "
                      f"{ob['sha256']}) then, {nb['name']} ({Path(nb['file']).name}, "
                      f"SHA-256 {nb['sha256']}) now; what they have in common is compared")
+    elif _loads_changed(ob, nb):
+        notes.append(f"the same bench file (SHA-256 {nb['sha256']}) over other files it "
+                     f"loads: {', '.join(_loads_changed(ob, nb))} changed (another bench: "
+                     "what changed may be the bench's, not the readers')")
     elif ob["name"] != nb["name"]:
         notes.append(f"the same bench file (SHA-256 {nb['sha256']}) under another name: "
                      f"{ob['name']} then, {nb['name']} now")

@@ -58,7 +58,7 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
     run_id = report.get("run")
     if not isinstance(run_id, str) or run_id != marker.get("run"):
         raise RigError(f"{what}: its report and run.json name different runs; not resumed")
-    if report.get("state") == "running" and _alive(marker.get("pid")):
+    if report.get("state") == "running" and alive(marker.get("pid")):
         raise RigError(f"{what}: run {run_id} is still going (process {marker['pid']})")
     if not isinstance(report.get("tests"), dict):
         raise RigError(f"{what}: its report lists no tests (written by an older rig); "
@@ -142,7 +142,8 @@ def _read(path: Path, what: str) -> dict[str, Any]:
     return value
 
 
-def _alive(pid: object) -> bool:
+def alive(pid: object) -> bool:
+    """Whether process ``pid`` (a run.json's) is still there."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:

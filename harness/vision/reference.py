@@ -48,7 +48,8 @@ RegionKind = Literal["match", "mask", "spinner"]
 
 
 class Region(Field):
-    name: str
+    #: Named (an empty name was written to screens.yaml: nothing could refer to it).
+    name: str = pydantic.Field(min_length=1)
     kind: RegionKind
     #: x, y, width, height in reference pixels.
     box: tuple[int, int, int, int]
