@@ -481,19 +481,3 @@ def test_a_button_that_must_not_show_fails_closed_on_an_unrecognised_screen(
     assert any("could not tell whether the staff button is shown" in p
                for p in check_flow(auth03, visit))
 
-
-def test_a_consent_screen_answered_twice_as_one_is_not_read_after_the_first(
-        shipped: ProfileSet) -> None:
-    """CON-02: a second consent screen the camera took for the first was never read, so
-    whether it asks for 限度額 is not known (not passed)."""
-    con02 = check(shipped, "canon", "CON-02")
-    step = next(s for s in con02.screens if s.absent)
-    ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
-    visit = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "first"), screen(2, 6, "consent_1", findings=ok),
-        screen(7, 8, "completion"), screen(9, 10, "first")],
-        actions=[Action(2.5, "consent")], result="handed_over")
-    assert check_flow(con02, visit) == []
-    visit.actions.append(Action(4.0, "consent"))
-    assert any("was answered 2 times while the camera saw one screen" in p
-               for p in check_flow(con02, visit))

@@ -350,8 +350,7 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
                      if (_is(seen, step) and seen.shows is not None)
                      or (seen.shows is None and seen.candidate == step.screen
                          and (step.absent or step.no_buttons))
-                     if (p := _absent_problem(step, seen) or _unread_after_answer(
-                         step, seen, record)) is not None and p not in problems]
+                     if (p := _absent_problem(step, seen)) is not None and p not in problems]
     return problems
 
 
@@ -416,22 +415,6 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
         or _over_last_problem(step, seen, record) \
         or _after_last_problem(step.after_last, seen.t, record)
     return None if timing is None else f"{what} {timing}"
-
-
-def _unread_after_answer(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
-    """A screen answered more than once while the camera saw one (the action is named as
-    its class: ``consent``): what came after the first answer was a screen the camera could
-    not tell from it, never read, so whether it shows what must be absent is not known."""
-    if not step.absent:
-        return None
-    answers = [a for a in record.actions if a.what == step.screen
-               and seen.t - EPS_S <= a.t <= seen.until + EPS_S]
-    if len(answers) < 2:
-        return None
-    return (f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s) was answered "
-            f"{len(answers)} times while the camera saw one screen: what came after the "
-            f"first answer was not read, so whether it shows {', '.join(step.absent)} is not "
-            "known")
 
 
 def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
