@@ -386,7 +386,7 @@ FAULTS = {
     # 患者の同意選択が終了したタイミング, on every way to the check).
     "pin-path-check-before-consents-end": Fault(
         "fujitsu_japan", PIN_PATH_CHECK_EARLY, E901_PIN,
-        {"E901-01": "took 1 answer(s); the face_auth flow's took 2"}),
+        {"E901-01": "while a consent screen still asked: 2 shown (consent_1 -> consent_2), 1 answered"}),
     # From the third patient on, the staff button with no passcode issued (AUTH-03's のみ:
     # the first screen each card-out brings back is looked at).
     "staff-button-from-the-third-patient": Fault(

@@ -21,6 +21,8 @@ notice's order: top to bottom, left to right on one line.
 
 from __future__ import annotations
 
+import attrs
+
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.pairing_rules import (
     check_card_reads,
@@ -29,7 +31,7 @@ from harness.model.pairing_rules import (
     check_phone_read,
     transcript_lines,
 )
-from harness.model.path_rules import check_screens_as, first_visit
+from harness.model.path_rules import check_screens_as, first_visit, screens_of
 from harness.model.path_rules import describe as describe_screens_as
 from harness.model.phone_rules import check_phone_read_on, hold_lines
 from harness.model.profiles import (
@@ -585,6 +587,7 @@ def _dialogs(steps: list[DialogStep], record: FlowRecord) -> list[str]:
         between = record.dialogs[start:k] if n and step.right_after else []
         start = k + 1
         late = _after_last_problem(step.after_last, record.dialogs[k].t, record) or \
+            _still_asking(step.after_last, record.dialogs[k].t, record) or \
             _within_problem(step, record.dialogs[k].t, record)
         if between:
             problems.append(f"{step.dialog} must follow {steps[n - 1].dialog} with no dialog "
@@ -615,6 +618,22 @@ def _last_problem(seen: SeenDialog, record: FlowRecord, own: set[str]) -> str | 
                 f"{later[0].dialog} at {later[0].t:.1f} s; the procedure ends with it "
                 f"({record.dialog_path()})")
     return None
+
+
+def _still_asking(after_last: str | None, t: float, record: FlowRecord) -> str | None:
+    """E901-01's moment (同意選択が終了したタイミング): by ``t`` every screen of the
+    ``after_last`` action's class shown so far (a consent screen, no overlay over it) was
+    answered, one answer a screen: a dialog while one still asks came before the selection
+    ended. The problem is said of what was seen (the caller names it)."""
+    if after_last is None:
+        return None
+    before = attrs.evolve(record, screens=[s for s in record.screens if s.t <= t + EPS_S],
+                          actions=[a for a in record.actions if a.t <= t + EPS_S])
+    shown = screens_of(before, after_last)
+    if shown.actions >= len(shown.names):
+        return None
+    return (f"showed at {t:.1f} s while a {after_last} screen still asked: "
+            f"{len(shown.names)} shown ({shown.shown()}), {shown.actions} answered")
 
 
 def _quiet_problem(seen: SeenDialog, record: FlowRecord, step: DialogStep) -> str | None:
