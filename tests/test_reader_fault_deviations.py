@@ -167,27 +167,32 @@ def _own_path(tag: str, entry: str, failed_to: str, why: str) -> tuple[dict[str,
     )
 
 
-#: From the second patient on, a matched face goes straight to the second consent screen:
-#: a first screen and a face screen of their own after a completed visit, drawn as the usual
-#: ones (USEN-ALMEX's: no staff button without a passcode).
-SECOND_VISIT_SKIPS_CONSENT = (
-    deviation("behaviour.states.first_b", {
-        "shows": "first", "texts": ["マイナンバーカードを置いてください"],
-        "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button",
-                     "when": "staff_button"},
-                    {"name": "smartphone", "label": "スマートフォンを利用",
-                     "event": "smartphone_button", "when": "smartphone"}]},
-        "the first screen after a visit, drawn as the first"),
-    deviation("behaviour.transitions.first_b", {
-        "card_in": "face_auth_b", "staff_button": "staff_passcode",
-        "smartphone_button": "sp_choose"}, "as the first screen"),
-    deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
-              "the face screen after a visit"),
-    deviation("behaviour.transitions.face_auth_b", {
-        "face_match": "consent_2", "face_no_match": "pin_entry", "card_out": "first_b"},
-        "the first consent skipped from the second patient on"),
-    deviation("behaviour.transitions.completion.card_out", "first_b", "after a visit"),
-)
+def _after_a_visit(face_match: str) -> tuple[dict[str, Any], ...]:
+    """A first screen and a face screen of their own after a completed visit, drawn as the
+    usual ones (the staff button only with a passcode); a matched face there goes to
+    ``face_match``."""
+    staff = {"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+             "when": "staff_button"}
+    phone = {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+             "when": "smartphone"}
+    return (
+        deviation("behaviour.states.first_b", {
+            "shows": "first", "texts": ["マイナンバーカードを置いてください"],
+            "buttons": [staff, phone]}, "the first screen after a visit, as the first"),
+        deviation("behaviour.transitions.first_b", {
+            "card_in": "face_auth_b", "staff_button": "staff_passcode",
+            "smartphone_button": "sp_choose"}, "as the first screen"),
+        deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
+                  "the face screen after a visit"),
+        deviation("behaviour.transitions.face_auth_b", {
+            "face_match": face_match, "face_no_match": "pin_entry", "card_out": "first_b"},
+            "the next visit"),
+        deviation("behaviour.transitions.completion.card_out", "first_b", "after a visit"),
+    )
+
+
+#: From the second patient on, a matched face goes straight to the second consent screen.
+SECOND_VISIT_SKIPS_CONSENT = _after_a_visit("consent_2")
 #: On the PIN's way, a failed check's 901 worded as another maker's (障害発生状況…障害発生):
 #: the face path's 901 is the notice's.
 PIN_PATH_OTHER_901 = (
@@ -230,22 +235,8 @@ def _second_visit_then(first: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     """The first screen after a visit, and the whole second visit, states of their own drawn
     as the usual ones; the second visit's card-out brings ``first`` (a first screen of its
     own, the third patient's): a reader right for two patients, wrong from the third."""
-    staff = {"name": "staff", "label": "職員用ボタン", "event": "staff_button",
-             "when": "staff_button"}
-    phone = {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
-             "when": "smartphone"}
     return (
-        deviation("behaviour.states.first_b", {
-            "shows": "first", "texts": ["マイナンバーカードを置いてください"],
-            "buttons": [staff, phone]}, "the first screen after a visit, as the first"),
-        deviation("behaviour.transitions.first_b", {
-            "card_in": "face_auth_b", "staff_button": "staff_passcode",
-            "smartphone_button": "sp_choose"}, "as the first screen"),
-        deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
-                  "the second visit"),
-        deviation("behaviour.transitions.face_auth_b", {
-            "face_match": "consent_1b", "face_no_match": "pin_entry", "card_out": "first_b"},
-            "the second visit"),
+        *_after_a_visit("consent_1b"),
         *(deviation(f"behaviour.states.{state}", {"shows": shows, "like": like},
                     "the second visit")
           for state, shows, like in [("consent_1b", "consent", "consent_1"),
@@ -263,7 +254,6 @@ def _second_visit_then(first: dict[str, Any]) -> tuple[dict[str, Any], ...]:
                   "after the second visit"),
         deviation("behaviour.states.first_c", first, "the third patient's first screen"),
         deviation("behaviour.transitions.first_c", {"card_in": "face_auth"}, "as the first"),
-        deviation("behaviour.transitions.completion.card_out", "first_b", "after a visit"),
     )
 
 
