@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 from flow_helpers import DEFAULT_BENCH, deviant_bench_file, load_profiles, open_bench
 
@@ -23,6 +24,7 @@ from harness.flows.walk import Budget, WalkRunner, draw_walks, replay, walk_read
 from harness.model.profiles import Profile
 from harness.model.walk_rules import (
     Look,
+    PersonRule,
     PinRule,
     UponRule,
     Walk,
@@ -133,7 +135,27 @@ def test_the_plan_takes_the_rules_from_the_profile() -> None:
     assert kinds == {("AUTH-01", "LeadsRule"), ("AUTH-02", "PinRule"),
                      ("AUTH-03", "PresenceRule"), ("AUTH-04", "PresenceRule"),
                      ("AUTH-05", "PresenceRule"), ("AUTH-05", "LeadsRule"),
-                     ("SP-02", "LeadsRule"), ("SP-02", "NeverRule"), ("CON-01", "UponRule")}
+                     ("SP-02", "LeadsRule"), ("SP-02", "NeverRule"), ("CON-01", "UponRule"),
+                     ("AUTH-01", "PersonRule"), ("AUTH-02", "PersonRule"),
+                     ("AUTH-05", "PersonRule"), ("SP-02", "PersonRule"),
+                     ("CON-01", "PersonRule")}
+    person = {(r.requirement, r.flow, r.screen): (r.later, r.repeats) for r in PLAN.rules
+              if isinstance(r, PersonRule)}
+    # The completion waits for nobody (the walks wait there): no rule; the first screen
+    # neither (every flow is in force there, the first-screen flows wait on it).
+    assert person == {
+        ("AUTH-01", "face_auth", "face_auth"): (("consent", "completion"), False),
+        ("AUTH-01", "face_auth", "consent"): (("completion",), True),
+        ("AUTH-02", "pin_lock", "pin_entry"): (("pin_locked",), False),
+        ("AUTH-05", "staff_visual", "staff_passcode"): (("visual_confirm", "place_card", "consent",
+                                         "completion"), False),
+        ("AUTH-05", "staff_visual", "visual_confirm"): (("place_card", "consent", "completion"), False),
+        ("AUTH-05", "staff_visual", "place_card"): (("consent", "completion"), False),
+        ("AUTH-05", "staff_visual", "consent"): (("completion",), True),
+        ("SP-02", "smartphone_android", "sp_choose"): (("sp_pin", "sp_hold"), False),
+        ("SP-02", "smartphone_iphone", "sp_choose"): (("sp_hold",), False),
+        ("SP-02", "smartphone_android", "sp_pin"): (("sp_hold",), False),
+        ("CON-01", "consent", "consent"): (("completion",), True)}
     upon = next(r for r in PLAN.rules if isinstance(r, UponRule))
     assert (upon.before, upon.action, upon.to, upon.within_s) == (
         "completion", "card_out", "first", 5.0)
@@ -287,6 +309,63 @@ def test_a_world_whose_set_up_did_not_come_fails_its_own_rules() -> None:
     assert {b.requirement for b in judge_walks(PLAN, [walk]).broken} == {"SP-02"}
 
 
+# -- a person's screens wait for the person ------------------------------------------------------
+def test_a_face_time_out_may_go_to_the_pin_but_never_to_the_consents() -> None:
+    # 30 s with no face: the PIN's screen is the PIN's flow's next step (no rule of the
+    # face's flow forbids what another flow in force shows next).
+    w = Walker()("card_in", "face_auth")("wait:40", ("pin_entry", 40.0))
+    judged = judge_walks(PLAN, [w.walk()])
+    assert not judged.broken
+    face = next(r for r in PLAN.rules if isinstance(r, PersonRule) and r.screen == "face_auth")
+    assert judged.tried[face]["tried"] == 1
+    # The consents with no face shown: the authentication skipped by a timer.
+    w = Walker()("card_in", "face_auth")("wait:40", ("consent", 40.0))
+    assert list(broken(w)) == ["AUTH-01"]
+    assert "while nobody acted on face_auth" in broken(w)["AUTH-01"][0]
+    # A short wait that shows it is as wrong, though only a long one tries the rule.
+    w = Walker()("card_in", "face_auth")("wait:3", ("consent", 3.0))
+    assert list(broken(w)) == ["AUTH-01"]
+    judged = judge_walks(PLAN, [Walker()("card_in", "face_auth")("wait:3", "face_auth").walk()])
+    assert judged.tried[face]["tried"] == 0
+
+
+def _consents(w: Walker, first: str, second: str, t: float) -> Walker:
+    """A consent screen (``consent_1``), then a wait of ``t`` s and what it showed."""
+    w("card_in", "face_auth")("face:match", "consent")
+    before = attrs.evolve(w.last, state=first)
+    after = Look(w.t + 1.0 + t, second if second != "completion" else "completion",
+                 "consent" if second.startswith("consent") else second)
+    w.steps[-1] = attrs.evolve(w.steps[-1], after=(before,))
+    w.last = before
+    w.steps.append(WalkStep(f"wait:{t:g}", w.t + 1.0, before, (after,),
+                            frozenset(w.holding)))
+    return w
+
+
+def test_a_consent_answered_by_itself_breaks_the_consent_flows() -> None:
+    # The next consent screen, or the check done, with no answer given.
+    for second in ("consent_2", "completion"):
+        w = _consents(Walker(), "consent_1", second, 40.0)
+        assert set(broken(w)) == {"AUTH-01", "CON-01"}, second
+        assert "must not come by itself" in broken(w)["CON-01"][0]
+    # The same consent screen still there: nobody answered, nothing came.
+    assert not broken(_consents(Walker(), "consent_1", "consent_1", 40.0))
+
+
+def test_staff_and_phone_screens_wait_for_the_staff_and_the_phone() -> None:
+    staff = ("paired", "passcode_issued")
+    w = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "passcode:right", "visual_confirm")("wait:40", ("place_card", 40.0))
+    assert list(broken(w)) == ["AUTH-05"]
+    w = Walker(staff, home=("staff",))("press:smartphone", "sp_choose")(
+        "press:android", "sp_pin")("wait:40", ("sp_hold", 40.0))
+    assert list(broken(w)) == ["SP-02"]
+    # Still asking after the wait: nothing broke.
+    w = Walker(staff, home=("staff",))("press:smartphone", "sp_choose")(
+        "press:android", "sp_pin")("wait:40", ("sp_pin", 40.0))
+    assert not broken(w)
+
+
 # -- verdicts and coverage ---------------------------------------------------------------------
 def test_verdicts_fail_what_broke_and_error_what_no_walk_tried() -> None:
     w = pin_visit(Walker(), (WRONG, "pin_entry"), (WRONG, "pin_locked"))
@@ -340,7 +419,13 @@ def deviant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
         "usen_almex": [
             {"change": "behaviour.transitions.completion.card_out", "to": None, "why": "ignored"},
             {"change": "behaviour.transitions.completion.retry", "to": "first", "why": "timer"},
-            {"change": "behaviour.states.completion.after.seconds", "to": 6, "why": "6 s"}]})
+            {"change": "behaviour.states.completion.after.seconds", "to": 6, "why": "6 s"}],
+        # A face time-out that skips the authentication: the consents, not the PIN.
+        "canon": [{"change": "behaviour.transitions.face_auth.face_timeout", "to": "consent_1",
+                   "why": "the time-out goes on"}],
+        # The first consent answered by itself 20 s after it showed.
+        "atlas": [{"change": "behaviour.states.consent_1.after",
+                   "to": {"seconds": 20, "event": "consent_answer"}, "why": "answers itself"}]})
     yield from open_bench(path)
 
 
@@ -350,15 +435,18 @@ def test_a_walk_catches_the_pin_locked_after_two_and_shrinks_it(deviant: Bench) 
     # Steps enough for every rule's steered walk (CON-01's card-out on the staff's path
     # too, both halves): a rule no walk tried fails closed.
     report = walk_reader(deviant, hands, "panasonic", profile,
-                         budget=Budget(max_steps=60, random_walks=0))
+                         budget=Budget(random_walks=0))
     verdicts = {v.requirement: v for v in walk_verdicts(
         report.plan, report.judgement, "panasonic", report.plan.requirements,
         shrunk=report.shrunk, replay=report.replay_hint("panasonic"))}
     assert {r for r, v in verdicts.items() if not v.passed} == {"AUTH-02"}, {
         r: v.problems for r, v in verdicts.items() if not v.passed}
     small = report.shrunk["AUTH-02"].walk
-    # The fewest actions: the card, a face that does not match, two wrong PINs.
-    assert [s.action for s in small.steps] == ["card_in", "face:no_match", WRONG, WRONG]
+    # The fewest actions: the card, a face that does not match (or its time-out: both
+    # bring the PIN), two wrong PINs.
+    actions = [s.action for s in small.steps]
+    assert actions[0] == "card_in" and actions[1] in ("face:no_match", "wait:40")
+    assert actions[2:] == [WRONG, WRONG]
     assert small.steps[-1].after[0].shows == "pin_locked"
     message = " ".join(verdicts["AUTH-02"].problems)
     assert "4 action(s)" in message and "pin_locked" in message and "replay:" in message
@@ -371,16 +459,39 @@ def test_a_walk_catches_the_pin_locked_after_two_and_shrinks_it(deviant: Bench) 
 def test_a_walk_catches_the_first_screen_on_a_timer(deviant: Bench) -> None:
     profile = load_profiles()["usen_almex"]
     report = walk_reader(deviant, TwinHands(deviant), "usen_almex", profile,
-                         budget=Budget(max_steps=40, random_walks=0))
+                         budget=Budget(random_walks=0))
     verdicts = walk_verdicts(report.plan, report.judgement, "usen_almex",
                              report.plan.requirements, shrunk=report.shrunk)
     assert {v.requirement for v in verdicts if not v.passed} == {"CON-01"}
     small = report.shrunk["CON-01"]
-    # One card visit: the card, the face, the consents, then the card-out or the hold that
-    # shows the timer.
-    assert [s.action for s in small.walk.steps][:3] == ["card_in", "face:match", "consent"]
-    assert len(small.walk.steps) <= 6, small.walk.path()
+    # One visit (the card's or the staff's): the consents, then the card-out or the hold
+    # that shows the timer.
+    actions = [s.action for s in small.walk.steps]
+    assert "card_in" in actions and "consent" in actions, small.walk.path()
+    assert actions[-1] in ("card_out", "wait:12", "wait:40"), small.walk.path()
+    assert len(actions) <= 8, small.walk.path()
     assert any("not within 5 s" in p or "not by itself" in p for p in small.problems)
+
+
+@pytest.mark.parametrize(("maker", "fails", "screen"), [
+    ("canon", {"AUTH-01"}, "face_auth"),
+    # Every flow whose visits show the first consent: the card's, the staff's, the phones'.
+    ("atlas", {"AUTH-01", "AUTH-05", "CON-01", "CON-02", "SP-02", "SP-03"}, "consent")])
+def test_a_walk_catches_a_persons_screen_moving_on_by_itself(
+        deviant: Bench, maker: str, fails: set[str], screen: str) -> None:
+    profile = load_profiles()[maker]
+    report = walk_reader(deviant, TwinHands(deviant), maker, profile,
+                         budget=Budget(random_walks=0))
+    verdicts = walk_verdicts(report.plan, report.judgement, maker,
+                             report.plan.requirements, shrunk=report.shrunk)
+    failing = {v.requirement: v.status for v in verdicts if not v.passed}
+    # Failed: the flows whose person's screen moved on (a rule the fault kept the walks
+    # from trying is an error, never a pass).
+    assert {r for r, status in failing.items() if status == "failed"} == fails, failing
+    # The shrunk walk ends in the wait.
+    small = report.shrunk[min(fails)].walk
+    assert small.steps[-1].action == "wait:40" and small.steps[-1].before.shows == screen
+    assert small.steps[-1].after[-1].shows in ("consent", "completion")
 
 
 def test_the_same_seed_draws_the_same_walk(deviant: Bench) -> None:

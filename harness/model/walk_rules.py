@@ -27,6 +27,14 @@ profile's flow checks that hold *wherever* a visit goes, each while its flow is 
   buttons, iPhone or Android), or its only action there (the staff's confirmation, the
   phone's PIN, the phone held, the card placed; not an action it repeats, :data:`REPEATS`),
   the next step's screen follows within :data:`LEADS_S`.
+- a person's screens wait for the person: on a step's screen where the flow's procedure
+  waits for nobody (no ``wait`` among its actions there: a face, a PIN, a consent, the
+  staff's passcode and confirmation, a phone), a wait never brings a screen of a class the
+  flow shows only after it, nor, where the procedure repeats its action (one consent
+  screen after another), another screen of that class: what a person's act brings must not
+  come by a timer. Judged where every flow in force that shows the screen forbids it (a
+  face time-out that goes to the PIN is one flow's next step and no other's), on every
+  wait, and tried by waits at least :data:`PERSON_WAIT_S` long (past the face time-out).
 - fail closed: every screen seen must be one the camera recognises, of a class the
   profile's flows name or one a visit passes through (:data:`PASSING`); anything else is a
   failure of every requirement in force there, with the screen as evidence.
@@ -73,6 +81,9 @@ PASSING = frozenset({"checking"})
 #: Bench seconds a choosing action has to bring the next step's screen (the drivers wait as
 #: long for it: harness/flows/drivers.py).
 LEADS_S = 10.0
+#: Bench seconds a wait must last to try a person's screen: past the longest timer a
+#: genuine reader runs on one (the face time-out, 30 s).
+PERSON_WAIT_S = 40.0
 
 #: What a person does on each screen of a flow a walk takes: the drivers' procedure
 #: (harness/flows/drivers.py) in the walk's words. ``wait`` is any of the walk's waits.
@@ -251,6 +262,23 @@ class LeadsRule(Rule):
 
 
 @attrs.frozen(kw_only=True)
+class PersonRule(Rule):
+    """A screen where the flow waits for a person: a wait there never brings ``later``
+    (the classes the flow shows only after it), nor another screen of its class where the
+    flow repeats its action there."""
+
+    screen: str
+    later: tuple[str, ...]
+    repeats: bool = False
+
+    def describe(self) -> str:
+        never = [*self.later, *([f"another {self.screen} screen"] if self.repeats else [])]
+        first = " (the first of its class in a visit)" if self.repeats else ""
+        return (f"{self.where()}: {self.screen} waits for a person: a wait of "
+                f"{PERSON_WAIT_S:g} s there{first} never brings {', or '.join(never)}")
+
+
+@attrs.frozen(kw_only=True)
 class PresenceRule(Rule):
     screen: str
     buttons: tuple[str, ...] = ()
@@ -308,6 +336,10 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
             for action in _leading(flow, step.screen):
                 yield LeadsRule(requirement=req, flow=flow, given=given, on=step.screen,
                                 action=action, to=steps[k + 1].screen)
+    for k in range(len(steps)):
+        rule = _person_rule(req, check, k)
+        if rule is not None:
+            yield rule
     if check.never:
         yield NeverRule(requirement=req, flow=flow, given=given, screens=tuple(check.never))
     # Responses came with AUTH-05's wrong passcode; older profiles have none.
@@ -318,6 +350,22 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
         count: PinCount = check.pin_count
         yield PinRule(requirement=req, flow=flow, given=given, locks_after=count.locks_after,
                       asking=count.asking, locked=count.locked, proceeds=count.proceeds)
+
+
+def _person_rule(req: str, check: FlowCheck, k: int) -> PersonRule | None:
+    """The rule of step ``k``'s screen if the flow's procedure waits there for a person."""
+    flow, screen = check.flow, check.screens[k].screen
+    actions = FLOW_ACTIONS[flow].get(screen, ())
+    if screen == HOME or screen in PASSING or not actions or "wait" in actions:
+        return None
+    shown = {s.screen for s in check.screens[:k + 1]}
+    later = tuple(dict.fromkeys(s.screen for s in check.screens[k + 1:]
+                                if s.screen not in shown and s.screen != HOME))
+    repeats = any(a in REPEATS for a in actions)
+    if not later and not repeats:
+        return None
+    return PersonRule(requirement=req, flow=flow, given=tuple(check.given), screen=screen,
+                      later=later, repeats=repeats)
 
 
 def _leading(flow: str, screen: str) -> list[str]:
@@ -415,6 +463,25 @@ class WalkPlan:
                 never[rule.flow].update(rule.screens)
         sets = list(never.values())
         return frozenset(set.intersection(*sets)) if sets else frozenset()
+
+
+    def unbidden(self, world: Iterable[str], flows: frozenset[str], screen: str
+                 ) -> tuple[frozenset[str], bool]:
+        """What a wait on ``screen`` must not bring where ``flows`` are in force: the
+        classes every flow in force that shows ``screen`` forbids, and whether another screen
+        of its class is forbidden too (a flow whose procedure waits there forbids none)."""
+        later: dict[str, set[str]] = {}
+        repeats: dict[str, bool] = {}
+        for rule in self.in_world(world):
+            if isinstance(rule, PersonRule) and rule.flow in flows and rule.screen == screen:
+                later.setdefault(rule.flow, set()).update(rule.later)
+                repeats[rule.flow] = repeats.get(rule.flow, True) and rule.repeats
+        for flow in flows:
+            if "wait" in FLOW_ACTIONS.get(flow, {}).get(screen, ()):
+                later[flow], repeats[flow] = set(), False
+        if not later:
+            return frozenset(), False
+        return frozenset(set.intersection(*later.values())), all(repeats.values())
 
 
 # -- flows in force -------------------------------------------------------------------------------
@@ -559,6 +626,8 @@ def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[s
             yield from _response(rule, walk, forces, tried)
         case PinRule():
             yield from _pin(rule, walk, forces, tried)
+        case PersonRule():
+            yield from _person(plan, rule, walk, forces, tried)
 
 
 def _came(step: WalkStep, screen: str) -> Look | None:
@@ -668,6 +737,28 @@ def _never(plan: WalkPlan, rule: NeverRule, walk: Walk, forces: list[frozenset[s
                           f" where it must never show")
 
 
+def _person(plan: WalkPlan, rule: PersonRule, walk: Walk, forces: list[frozenset[str]],
+            tried: Counter[str]) -> Iterator[tuple[int, str]]:
+    world = walk.effective()
+    for i, step in enumerate(walk.steps):
+        if not step.action.startswith("wait") or step.before.shows != rule.screen \
+                or rule.flow not in forces[i]:
+            continue
+        later, repeats = plan.unbidden(world, forces[i], rule.screen)
+        # Tried by a long wait; where the screen repeats, on the first of its class in the
+        # visit (the walks' steering waits on the later ones too: each has its own timer).
+        first = not rule.repeats or i == 0 or walk.steps[i - 1].before.shows != rule.screen
+        if wait_seconds(step.action) >= PERSON_WAIT_S and first:
+            tried["tried"] += 1
+        for look in step.after:
+            other = repeats and look.shows == rule.screen and look.state != step.before.state
+            if look.shows in later & set(rule.later) or (other and rule.repeats):
+                yield i, (f"{look.label()} came at {look.t:.1f} s while nobody acted on "
+                          f"{step.before.label()} ({step.action} from {step.t:.1f} s): what a "
+                          "person's act brings must not come by itself")
+                break
+
+
 def _response(rule: ResponseRule, walk: Walk, forces: list[frozenset[str]],
               tried: Counter[str]) -> Iterator[tuple[int, str]]:
     for i, step in enumerate(walk.steps):
@@ -749,6 +840,7 @@ def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
     """Actions on a screen of class ``shows`` that would try a half of a rule not yet tried
     (``tried``: what the walks so far tried)."""
     out: set[str] = set()
+    out |= _unwaited(plan, walk, forces, shows, waits)
     for rule in plan.in_world(walk.effective()):
         if rule.flow not in forces:
             continue
@@ -772,6 +864,8 @@ def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
                     out.add(rule.action)
                 elif "late" in untried:
                     out.update(w for w in waits if wait_seconds(w) > rule.within_s)
+            case PersonRule() if shows == rule.screen:
+                out.update(w for w in waits if wait_seconds(w) >= PERSON_WAIT_S)
             case PinRule() if shows == rule.asking:
                 counts = [s for _, _, s in pin_entries(rule, walk, in_force(plan, walk))]
                 state = counts[-1] if counts else PinState()
@@ -783,6 +877,21 @@ def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
                 else:
                     out.add("pin:wrong")
     return out
+
+
+def _unwaited(plan: WalkPlan, walk: Walk, forces: frozenset[str], shows: str | None,
+              waits: Sequence[str]) -> set[str]:
+    """The long wait, on a person's screen this walk has not waited on yet: each screen
+    of the class (the first consent, the second ...) has its own timer, if any."""
+    looks = list(walk.looks())
+    if not looks or not any(isinstance(r, PersonRule) and r.flow in forces and r.screen == shows
+                            for r in plan.in_world(walk.effective())):
+        return set()
+    waited = {s.before.state for s in walk.steps if s.action.startswith("wait")
+              and wait_seconds(s.action) >= PERSON_WAIT_S}
+    if looks[-1].state in waited:
+        return set()
+    return {w for w in waits if wait_seconds(w) >= PERSON_WAIT_S}
 
 
 def untried_flows(plan: WalkPlan, world: World, tried: dict[Rule, Counter[str]]
