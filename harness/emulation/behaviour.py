@@ -309,6 +309,10 @@ class UpgradeApplying(Field):
     #: A start of the terminal fetches upgrade data that was never downloaded, and applies
     #: it (UPD-08; the support vendor's お知らせ: it does not, the data is downloaded separately: 別途ダウンロード).
     restart_fetches_missing_data: bool = False
+    #: With ``restart``: the upgrade takes effect by itself after this many failed checks
+    #: (None: never; the notice's terminal fails every check until the restart: a
+    #: deviation sets a number).
+    failed_checks: int | None = pydantic.Field(default=None, ge=1)
 
 
 class NetworkBehaviour(Field):

@@ -149,6 +149,8 @@ class TerminalTwin:
         self._keep_pending_once = upgrade in ("installed", "data_missing")
         #: Starts since the upgrade was installed (``upgrade.restarts`` apply it).
         self._starts_since_install = 0
+        #: Checks failed for the pending upgrade (``upgrade.failed_checks``, a deviation).
+        self._failed_checks = 0
         self.face_auth_library = (
             behaviour.versions.face_auth_library_upgrade
             if upgrade == "applied"
@@ -477,6 +479,10 @@ class TerminalTwin:
         self._open_dialog("check_error_1", reader.name)
         self._failed_result(reader, label)
         reader.post("check_failed")
+        self._failed_checks += 1
+        after = self.behaviour.upgrade.failed_checks
+        if self.upgrade == "installed" and after is not None and self._failed_checks >= after:
+            self._apply_upgrade()
 
     def _hand_over(self, reader: FaceAuthReaderTwin, label: str) -> None:
         result = EligibilityResult(reader.name, label, self.clock.now())

@@ -704,7 +704,12 @@ def drive_upgrade_scheduled_restart(run: FlowRun, plan: Plan) -> None:
 
 
 def drive_upgrade_nightly(run: FlowRun, plan: Plan) -> None:
+    """UPD-02: the night delivers and installs the upgrade; nobody restarts the terminal;
+    a patient's check fails (both dialogs OK'd, the card out), and so does the next one (a
+    terminal that fails only the first check before the restart passes one alone)."""
     wait_for_delivery(run, plan.profile)
+    if not _failed_check(run):
+        return
     check_in(run)
     run.wait_dialog("check_error_1", 30)
     run.hold(3)
