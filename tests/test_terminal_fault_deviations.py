@@ -78,6 +78,14 @@ FAULTS = {
     "upgrade-applies-after-a-failed-check": Fault(
         (deviation("upgrade.failed_checks", 1, "applies after one failed check"),), "panasonic",
         NIGHTLY, _each("UPD-02", "did not show check_error_1 after check_error_2")),
+    # ... or shows the first error again after the second OK, which the next check's
+    # card finds still open: the second check's own dialog never comes.
+    "first-error-again-then-applied": Fault(
+        (deviation("upgrade.failed_checks", 1, "applies after one failed check"),
+         deviation("dialogs.check_error_2.then_dialog", "check_error_1",
+                   "the first error again after the second OK"),
+         deviation("check_seconds", 6, "a check of 6 s")), "panasonic", NIGHTLY,
+        _each("UPD-02", "not after the last card_in")),
     "still-failing-after-the-reboot": Fault(
         (deviation("upgrade.restarts", 2, "two reboots needed"),), "canon", REBOOT,
         _each("UPD-06 E901-06", "completion was not seen after consent")),
@@ -135,6 +143,29 @@ def test_the_deviation_fails_the_check(tmp_path: Path, profiles: ProfileSet, nam
     for bench in open_bench(path):
         _, judged = run_judged(bench, profiles, fault.reader, fault.flow)
         assert_fails_exactly(judged, fault.fails)
+
+
+# -- UPD-02: a reader whose 901 comes a moment after the second OK ----------------------------
+def test_a_901_a_moment_after_the_second_ok_still_lets_the_next_check_in(
+        tmp_path: Path, profiles: ProfileSet) -> None:
+    """Panasonic's completion screen stays through the error (E901-02) and ignores a card
+    taken out; here its 901 comes 4 s after the second OK. The nightly flow takes the card
+    out once the reader answered, so the next check (UPD-02's second) starts and fails as
+    the first: a genuine reader, passed."""
+    path = deviant_bench_file(tmp_path, "late-901", readers={"panasonic": [
+        deviation("behaviour.transitions.completion_stuck.error_901", "completion_stuck_b",
+                  "the 901 a moment later"),
+        deviation("behaviour.states.completion_stuck_b", {
+            "shows": "completion", "like": "completion",
+            "after": {"seconds": 4, "event": "error_901"}}, "4 s on"),
+        deviation("behaviour.transitions.completion_stuck_b", {"error_901": "error_901"},
+                  "then the 901")]})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, "panasonic", NIGHTLY)
+        assert judged.get("UPD-02") == [], (judged, record.problems)
+        assert [d.dialog for d in record.dialogs] == [
+            "check_error_1", "check_error_2", "check_error_1"], record.dialog_path()
+        assert [a.what for a in record.actions].count("card_in") == 2
 
 
 # -- USB-06: the management app lists a replugged general reader again ------------------------

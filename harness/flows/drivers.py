@@ -648,6 +648,12 @@ def _failed_check(run: FlowRun) -> bool:
     run.press_terminal("OK")
     run.wait_dialog("check_error_2", 10)
     run.press_terminal("OK")
+    # The reader's answer to the second OK (E901-04: its 901) before the card comes out: a
+    # screen stuck until then (E901-02) does not see a card taken out. Looked for, not
+    # judged here (the e901 flows judge it).
+    stuck = run.last.state if run.last is not None else None
+    wait_until(run.clock, run.look, lambda r: r.shows == "error_901" or r.state != stuck, 20,
+               step_s=2, first_s=0.5, sleep=run.hands.wait)
     run.hold(2)
     card_out(run)
     return True
@@ -705,13 +711,17 @@ def drive_upgrade_scheduled_restart(run: FlowRun, plan: Plan) -> None:
 
 def drive_upgrade_nightly(run: FlowRun, plan: Plan) -> None:
     """UPD-02: the night delivers and installs the upgrade; nobody restarts the terminal;
-    a patient's check fails (both dialogs OK'd, the card out), and so does the next one (a
-    terminal that fails only the first check before the restart passes one alone)."""
+    a patient's check fails (both dialogs OK'd, the reader's answer seen, the card out), and
+    so does the next one (a terminal that fails only the first check before the restart
+    passes one alone)."""
     wait_for_delivery(run, plan.profile)
     if not _failed_check(run):
         return
     check_in(run)
+    # The profile's step wants this dialog after the second card (a first one still open is
+    # not the second check's); the check let end before its result is counted.
     run.wait_dialog("check_error_1", 30)
+    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end", terminal=True)
     run.hold(3)
 
 
