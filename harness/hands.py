@@ -310,7 +310,9 @@ class ManualHands:
 
     def face(self, reader: str, *, matches: bool) -> None:
         who = "the card holder" if matches else "someone else"
-        self._do(f"let {who} face {reader}'s camera")
+        # A face shown and gone: a face left in front of the camera would answer the
+        # screens the rig then watches alone (a person's screen must not move on by itself).
+        self._do(f"let {who} face {reader}'s camera, then step away from it")
 
     def pin(self, reader: str, pin: str) -> None:
         # The PIN is shown to the operator who must type it, and nowhere else.

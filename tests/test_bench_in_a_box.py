@@ -328,7 +328,7 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
         "keep the bench switched on until 配信実績の確認 in the management tool lists "
         "顔認証ライブラリ 5.1.0",
         "put patient-e901's My Number card in the robot's card carrier at panasonic",
-        "let the card holder face panasonic's camera",
+        "let the card holder face panasonic's camera, then step away from it",
         "answer the consent question on panasonic",
         "answer the consent question on panasonic",
         # Nothing handed over (E901: the check did not complete), as the person read it.

@@ -61,6 +61,10 @@ from harness.model.walk_rules import (
     LEADS_S,
     NEEDS,
     PASSING,
+    PERSON_LOOK_S,
+    PERSON_WAIT,
+    PERSON_WAIT_S,
+    REPEATS,
     Judgement,
     LeadsRule,
     Look,
@@ -89,7 +93,7 @@ WAITS = ("wait:3", "wait:12", "wait:40")
 ACTIONS = ("card_in", "face:match", "face:no_match", "consent", "pin:wrong", "pin:right",
            "press:staff", "passcode:wrong", "passcode:right", "staff_confirm",
            "press:smartphone", "press:android", "press:iphone", "phone_pin:wrong",
-           "phone_pin:right", "hold_phone", "card_out", *WAITS, "press:cancel")
+           "phone_pin:right", "hold_phone", "card_out", *WAITS, PERSON_WAIT, "press:cancel")
 #: Bench seconds from an action to the first look; an action that changed nothing is looked
 #: at again this long after it; at most this long is watched while the reader passes
 #: through a passing screen (the check running).
@@ -116,7 +120,7 @@ class Budget:
     shares are walked: cards, PINs, card-outs), first ``random_walks`` random walks of
     ``random_steps``."""
 
-    max_steps: int = 80
+    max_steps: int = 120
     base_steps: int = 6
     per_item: int = 2
     restarts: int = 3
@@ -234,6 +238,8 @@ class WalkRunner:
             looks.append(self.look())
             return looks[-1]
 
+        if action == PERSON_WAIT:
+            return self._watch_person(before)
         if action.startswith("wait:"):
             # One look at the end: a timer that fired meanwhile shows as the change.
             self.hands.wait(wait_seconds(action))
@@ -242,12 +248,17 @@ class WalkRunner:
         expected = self._expected(before, action)
         clock = self.run.clock
 
+        # An act a screen repeats (a consent answered) brings the next screen of its
+        # class or what follows: watched until it comes (as the drivers do), so that a slow
+        # reader's next screen is not taken for what the following action brought.
+        settle = LEADS_S if action in REPEATS else SETTLE_S
+
         def done(seen: Look) -> bool:
             if seen.shows in PASSING:
                 return False
             if any(all(x.shows != screen for x in looks) for screen, _ in expected):
                 return False
-            return not seen.same(before) or clock.now() - t >= SETTLE_S - 1e-9
+            return not seen.same(before) or clock.now() - t >= settle - 1e-9
 
         self.hands.wait(FIRST_LOOK_S)
         # One stretch per bound, each ending with a look at its deadline: a screen expected
@@ -264,6 +275,23 @@ class WalkRunner:
                           sleep=self.hands.wait).ok:
                 break
         return looks
+
+    def _watch_person(self, before: Look) -> list[Look]:
+        """A person's screen left alone: looked at every PERSON_LOOK_S until it changes
+        (through the screens a check passes through: where a timer led) or the wait ends.
+        The looks kept are the changes and the last."""
+        clock, end = self.run.clock, self.run.clock.now() + PERSON_WAIT_S
+        kept: list[Look] = []
+        last = before
+        while clock.now() < end - 1e-9:
+            self.hands.wait(min(PERSON_LOOK_S, end - clock.now()))
+            seen = self.look()
+            if not seen.same(last):
+                kept.append(seen)
+                last = seen
+            if not seen.same(before) and seen.shows not in PASSING:
+                return kept
+        return kept if kept and kept[-1] is seen else [*kept, seen]
 
     # -- acting -------------------------------------------------------------------------------
     def possible(self, action: str) -> bool:
@@ -362,7 +390,10 @@ class WalkRunner:
         candidates = {a for a in candidates if self.possible(a) and (
             not a.startswith("press:") or a.split(":", 1)[1] not in plan.conditional
             or a in shown)}
-        wants = wanted(plan, walk, tried, flows, look.shows, frozenset(self.holding), WAITS)
+        wants = wanted(plan, walk, tried, flows, look.shows, frozenset(self.holding), WAITS,
+                       before.waited)
+        # The person's wait is no draw of its own: taken where a rule wants it.
+        candidates |= wants & {PERSON_WAIT}
         # One flow with an untried rule at a time, chosen when a visit starts (the one the
         # fewest visits have had, then the profile's order) and kept while the visit follows
         # its procedure: its actions lead on (a visit that follows two half-way tries
@@ -401,6 +432,11 @@ class WalkRunner:
         ranked = sorted(candidates, key=lambda a: (
             -weight(a), done[(look.state, pair_action(a))],
             ACTIONS.index(a) if a in ACTIONS else 99, a))
+        if PERSON_WAIT in wants:
+            # A person's screen is tried before anyone acts on it: on a genuine reader the
+            # wait leaves it as it was, and the visit goes on.
+            ranked.remove(PERSON_WAIT)
+            ranked.insert(0, PERSON_WAIT)
         return [a for a in ranked for _ in range(weight(a))]
 
 

@@ -28,13 +28,18 @@ profile's flow checks that hold *wherever* a visit goes, each while its flow is 
   phone's PIN, the phone held, the card placed; not an action it repeats, :data:`REPEATS`),
   the next step's screen follows within :data:`LEADS_S`.
 - a person's screens wait for the person: on a step's screen where the flow's procedure
-  waits for nobody (no ``wait`` among its actions there: a face, a PIN, a consent, the
-  staff's passcode and confirmation, a phone), a wait never brings a screen of a class the
-  flow shows only after it, nor, where the procedure repeats its action (one consent
-  screen after another), another screen of that class: what a person's act brings must not
-  come by a timer. Judged where every flow in force that shows the screen forbids it (a
-  face time-out that goes to the PIN is one flow's next step and no other's), on every
-  wait, and tried by waits at least :data:`PERSON_WAIT_S` long (past the face time-out).
+  needs a person's act (a face, a PIN, a consent, the staff's passcode and confirmation,
+  a phone; not a screen it waits on, as the completion), no wait brings a screen of a
+  class the flow shows only after it, nor, where the procedure repeats its act there (one
+  consent screen after another), another screen of that class: what a person's act brings
+  must not come by a timer. A flow in force forbids the classes it names after the screen
+  and allows those it names up to it (and, where its act there is one a time-out stands
+  for, a face that does not match, its next step: a face time-out may bring the PIN); it
+  says nothing of classes it does not name; one that waits on the screen allows all. A
+  class is forbidden if a flow in force forbids it and none allows it. Judged on every
+  wait; tried by :data:`PERSON_WAIT`, watched every :data:`PERSON_LOOK_S` until the
+  screen changes (a timer's screen, then where it leads), on each screen of the class a
+  visit shows (the walks wait once on each, per flows in force).
 - fail closed: every screen seen must be one the camera recognises, of a class the
   profile's flows name or one a visit passes through (:data:`PASSING`); anything else is a
   failure of every requirement in force there, with the screen as evidence.
@@ -64,7 +69,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 import attrs
@@ -81,9 +86,12 @@ PASSING = frozenset({"checking"})
 #: Bench seconds a choosing action has to bring the next step's screen (the drivers wait as
 #: long for it: harness/flows/drivers.py).
 LEADS_S = 10.0
-#: Bench seconds a wait must last to try a person's screen: past the longest timer a
-#: genuine reader runs on one (the face time-out, 30 s).
-PERSON_WAIT_S = 40.0
+#: A person's screen is tried by this wait (bench seconds), watched every PERSON_LOOK_S: the
+#: notices give no time-out; a timer longer than this is not seen.
+PERSON_WAIT_S, PERSON_LOOK_S = 120.0, 5.0
+PERSON_WAIT = f"wait:{PERSON_WAIT_S:g}"
+#: Acts a time-out may stand for: no face in front of the camera is a face not matched.
+TIMED = frozenset({"face:no_match"})
 
 #: What a person does on each screen of a flow a walk takes: the drivers' procedure
 #: (harness/flows/drivers.py) in the walk's words. ``wait`` is any of the walk's waits.
@@ -268,14 +276,18 @@ class PersonRule(Rule):
     flow repeats its action there."""
 
     screen: str
+    #: Classes the flow names after the screen (it forbids them) ...
     later: tuple[str, ...]
+    #: ... and those a wait there may bring (named up to it; its next step after an act a
+    #: time-out stands for).
+    allowed: tuple[str, ...] = ()
     repeats: bool = False
 
     def describe(self) -> str:
         never = [*self.later, *([f"another {self.screen} screen"] if self.repeats else [])]
-        first = " (the first of its class in a visit)" if self.repeats else ""
-        return (f"{self.where()}: {self.screen} waits for a person: a wait of "
-                f"{PERSON_WAIT_S:g} s there{first} never brings {', or '.join(never)}")
+        return (f"{self.where()}: {self.screen} waits for a person: no wait brings "
+                f"{', or '.join(never)} (tried by {PERSON_WAIT_S:g} s watched on each "
+                f"{self.screen} screen)")
 
 
 @attrs.frozen(kw_only=True)
@@ -359,13 +371,16 @@ def _person_rule(req: str, check: FlowCheck, k: int) -> PersonRule | None:
     if screen == HOME or screen in PASSING or not actions or "wait" in actions:
         return None
     shown = {s.screen for s in check.screens[:k + 1]}
+    allowed = shown | {HOME}
+    if set(actions) <= TIMED and k + 1 < len(check.screens):
+        allowed.add(check.screens[k + 1].screen)
     later = tuple(dict.fromkeys(s.screen for s in check.screens[k + 1:]
-                                if s.screen not in shown and s.screen != HOME))
+                                if s.screen not in allowed))
     repeats = any(a in REPEATS for a in actions)
     if not later and not repeats:
         return None
     return PersonRule(requirement=req, flow=flow, given=tuple(check.given), screen=screen,
-                      later=later, repeats=repeats)
+                      later=later, allowed=tuple(sorted(allowed)), repeats=repeats)
 
 
 def _leading(flow: str, screen: str) -> list[str]:
@@ -468,20 +483,19 @@ class WalkPlan:
     def unbidden(self, world: Iterable[str], flows: frozenset[str], screen: str
                  ) -> tuple[frozenset[str], bool]:
         """What a wait on ``screen`` must not bring where ``flows`` are in force: the
-        classes every flow in force that shows ``screen`` forbids, and whether another screen
-        of its class is forbidden too (a flow whose procedure waits there forbids none)."""
-        later: dict[str, set[str]] = {}
-        repeats: dict[str, bool] = {}
+        classes a flow in force forbids and none allows, and whether another screen of its
+        class is forbidden too (a flow whose procedure waits on the screen allows all)."""
+        if any("wait" in FLOW_ACTIONS.get(f, {}).get(screen, ()) for f in flows):
+            return frozenset(), False
+        forbids: set[str] = set()
+        allows: set[str] = set()
+        repeats = False
         for rule in self.in_world(world):
             if isinstance(rule, PersonRule) and rule.flow in flows and rule.screen == screen:
-                later.setdefault(rule.flow, set()).update(rule.later)
-                repeats[rule.flow] = repeats.get(rule.flow, True) and rule.repeats
-        for flow in flows:
-            if "wait" in FLOW_ACTIONS.get(flow, {}).get(screen, ()):
-                later[flow], repeats[flow] = set(), False
-        if not later:
-            return frozenset(), False
-        return frozenset(set.intersection(*later.values())), all(repeats.values())
+                forbids.update(rule.later)
+                allows.update(rule.allowed)
+                repeats |= rule.repeats
+        return frozenset(forbids - allows), repeats
 
 
 # -- flows in force -------------------------------------------------------------------------------
@@ -530,6 +544,8 @@ class Judgement:
     #: Screen (the reference a look named) -> the requirements in force where a walk saw
     #: it: those the same screen, unrecognised, would fail.
     screens: dict[str, set[str]] = attrs.Factory(dict)
+    #: (flows in force, screen) of each person's wait a walk made (the steering's).
+    waited: set[tuple[frozenset[str], str]] = attrs.Factory(set)
     walks: int = 0
     steps: int = 0
 
@@ -571,6 +587,7 @@ def _judge_walk(plan: WalkPlan, walk: Walk, n: int, out: Judgement) -> None:
     forces = in_force(plan, walk)
     for step in walk.steps:
         out.reached[(step.before.shows or "unknown", pair_action(step.action))] += 1
+    out.waited |= person_waits(plan, walk)
     _screens(plan, walk, n, forces, out)
     for rule in rules:
         tried = out.tried.setdefault(rule, Counter())
@@ -745,10 +762,11 @@ def _person(plan: WalkPlan, rule: PersonRule, walk: Walk, forces: list[frozenset
                 or rule.flow not in forces[i]:
             continue
         later, repeats = plan.unbidden(world, forces[i], rule.screen)
-        # Tried by a long wait; where the screen repeats, on the first of its class in the
-        # visit (the walks' steering waits on the later ones too: each has its own timer).
-        first = not rule.repeats or i == 0 or walk.steps[i - 1].before.shows != rule.screen
-        if wait_seconds(step.action) >= PERSON_WAIT_S and first:
+        # Tried by the person's wait; where the act repeats, on the first screen of the
+        # class in the visit (none answered yet): the steering waits on the others too.
+        first = not rule.repeats or not answered_in_visit(
+            attrs.evolve(walk, steps=walk.steps[:i]), rule.screen)
+        if step.action == PERSON_WAIT and first:
             tried["tried"] += 1
         for look in step.after:
             other = repeats and look.shows == rule.screen and look.state != step.before.state
@@ -836,11 +854,13 @@ def _pin(rule: PinRule, walk: Walk, forces: list[frozenset[str]], tried: Counter
 # -- steering: what a walk would want to try next -------------------------------------------------
 def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
            forces: frozenset[str], shows: str | None, holding: frozenset[str],
-           waits: Sequence[str]) -> set[str]:
+           waits: Sequence[str], waited: Collection[tuple[frozenset[str], str]] = ()
+           ) -> set[str]:
     """Actions on a screen of class ``shows`` that would try a half of a rule not yet tried
     (``tried``: what the walks so far tried)."""
     out: set[str] = set()
-    out |= _unwaited(plan, walk, forces, shows, waits)
+    if unwaited(plan, walk, forces, shows, waited):
+        out.add(PERSON_WAIT)
     for rule in plan.in_world(walk.effective()):
         if rule.flow not in forces:
             continue
@@ -864,8 +884,9 @@ def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
                     out.add(rule.action)
                 elif "late" in untried:
                     out.update(w for w in waits if wait_seconds(w) > rule.within_s)
-            case PersonRule() if shows == rule.screen:
-                out.update(w for w in waits if wait_seconds(w) >= PERSON_WAIT_S)
+            case PersonRule() if shows == rule.screen and (
+                    not rule.repeats or not answered_in_visit(walk, rule.screen)):
+                out.add(PERSON_WAIT)
             case PinRule() if shows == rule.asking:
                 counts = [s for _, _, s in pin_entries(rule, walk, in_force(plan, walk))]
                 state = counts[-1] if counts else PinState()
@@ -879,19 +900,35 @@ def wanted(plan: WalkPlan, walk: Walk, tried: dict[Rule, Counter[str]],
     return out
 
 
-def _unwaited(plan: WalkPlan, walk: Walk, forces: frozenset[str], shows: str | None,
-              waits: Sequence[str]) -> set[str]:
-    """The long wait, on a person's screen this walk has not waited on yet: each screen
-    of the class (the first consent, the second ...) has its own timer, if any."""
+def unwaited(plan: WalkPlan, walk: Walk, forces: frozenset[str], shows: str | None,
+             waited: Collection[tuple[frozenset[str], str]]) -> bool:
+    """The screen shown is a person's (of a rule in force) that no walk has waited on yet
+    with these flows in force (``waited``: the earlier walks'; this walk's are added): each
+    screen of the class (the first consent, the second ...) may have its own timer, and the
+    staff's or a phone's visit its own."""
     looks = list(walk.looks())
     if not looks or not any(isinstance(r, PersonRule) and r.flow in forces and r.screen == shows
                             for r in plan.in_world(walk.effective())):
-        return set()
-    waited = {s.before.state for s in walk.steps if s.action.startswith("wait")
-              and wait_seconds(s.action) >= PERSON_WAIT_S}
-    if looks[-1].state in waited:
-        return set()
-    return {w for w in waits if wait_seconds(w) >= PERSON_WAIT_S}
+        return False
+    return (forces, looks[-1].state) not in {*waited, *person_waits(plan, walk)}
+
+
+def answered_in_visit(walk: Walk, screen: str) -> bool:
+    """The visit under way (since the first screen last showed) repeated its act on a
+    ``screen`` already (a consent answered)."""
+    for step in reversed(walk.steps):
+        if step.action in REPEATS and step.before.shows == screen:
+            return True
+        if step.before.shows == HOME:
+            return False
+    return False
+
+
+def person_waits(plan: WalkPlan, walk: Walk) -> set[tuple[frozenset[str], str]]:
+    """(flows in force, screen) of each person's wait the walk made."""
+    forces = in_force(plan, walk)
+    return {(forces[i], s.before.state) for i, s in enumerate(walk.steps)
+            if s.action == PERSON_WAIT}
 
 
 def untried_flows(plan: WalkPlan, world: World, tried: dict[Rule, Counter[str]]

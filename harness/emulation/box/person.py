@@ -99,7 +99,8 @@ class BoxPerson:
             (rf"^place {patient}'s My Number card on {reader}$",
              lambda m: _done(hands.card_in(m["reader"], _patient(m["patient"])))),
             (rf"^take the card out of {reader}$", lambda m: _done(hands.card_out(m["reader"]))),
-            (rf"^let (?P<who>the card holder|someone else) face {reader}'s camera$",
+            (rf"^let (?P<who>the card holder|someone else) face {reader}'s camera, then step "
+             r"away from it$",
              lambda m: _done(hands.face(m["reader"], matches=m["who"] == "the card holder"))),
             (rf"^answer the consent question on {reader}$",
              lambda m: _done(hands.consent(m["reader"]))),
