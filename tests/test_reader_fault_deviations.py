@@ -257,6 +257,65 @@ def _second_visit_then(first: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     )
 
 
+#: The Android phone's way to its own consent screens, whose last answer shows the check
+#: done with no check asked of the terminal (nothing handed over).
+ANDROID_DONE_UNCHECKED = (
+    deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "its own way"),
+    deviation("behaviour.states.sp_hold_a", {"shows": "sp_hold", "like": "sp_hold"}, "as before"),
+    deviation("behaviour.states.consent_1a", {"shows": "consent", "like": "consent_1"}, "as before"),
+    deviation("behaviour.states.consent_2a", {"shows": "consent", "like": "consent_2"}, "as before"),
+    deviation("behaviour.transitions.sp_hold_a",
+              {"phone_held_front": "consent_1a", "cancel": "first"}, "held on the front"),
+    deviation("behaviour.transitions.consent_1a", {"consent_answer": "consent_2a"}, "on"),
+    deviation("behaviour.transitions.consent_2a", {"consent_answer": "completion"},
+              "done, no check"))
+
+
+def _second_visit_unchecked() -> tuple[dict[str, Any], ...]:
+    """From the second patient on (a first screen of its own after the card-out), the last
+    consent shows the check done with no check asked (the third visit is as the first)."""
+    first = {"shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": [
+        {"name": "staff", "label": "職員用ボタン", "event": "staff_button", "when": "staff_button"},
+        {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+         "when": "smartphone"}]}
+    return (
+        deviation("behaviour.transitions.completion.card_out", "first_b", "the next patient"),
+        deviation("behaviour.states.first_b", first, "as the first"),
+        deviation("behaviour.transitions.first_b", {"card_in": "face_auth_b"}, "the card"),
+        deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
+                  "as before"),
+        deviation("behaviour.transitions.face_auth_b", {"face_match": "consent_1b"}, "on"),
+        deviation("behaviour.states.consent_1b", {"shows": "consent", "like": "consent_1"},
+                  "as before"),
+        deviation("behaviour.states.consent_2b", {"shows": "consent", "like": "consent_2"},
+                  "as before"),
+        deviation("behaviour.states.completion_b", {"shows": "completion", "like": "completion"},
+                  "as before"),
+        deviation("behaviour.transitions.consent_1b", {"consent_answer": "consent_2b"}, "on"),
+        deviation("behaviour.transitions.consent_2b", {"consent_answer": "completion_b"},
+                  "done, no check"),
+        deviation("behaviour.transitions.completion_b", {"card_out": "first"}, "back"))
+
+
+#: The staff's way to consent screens of its own, whose completion flashes a 901 when the
+#: card comes out (a check shown done, then failed).
+STAFF_901_AFTER = (
+    deviation("behaviour.transitions.place_card.card_in", "consent_1s", "its own way"),
+    deviation("behaviour.states.consent_1s", {"shows": "consent", "like": "consent_1"}, "as before"),
+    deviation("behaviour.states.consent_2s", {"shows": "consent", "like": "consent_2"}, "as before"),
+    deviation("behaviour.states.checking_s", {"shows": "checking", "like": "checking"}, "as before"),
+    deviation("behaviour.states.completion_s", {"shows": "completion", "like": "completion"},
+              "as before"),
+    deviation("behaviour.states.flash901s", {"shows": "error_901", "like": "error_901", "after": {
+        "seconds": 2, "event": "retry"}}, "a 901 for 2 s"),
+    deviation("behaviour.transitions.consent_1s", {"consent_answer": "consent_2s"}, "on"),
+    deviation("behaviour.transitions.consent_2s",
+              {"consent_answer": {"to": "checking_s", "do": ["request_check"]}}, "the check"),
+    deviation("behaviour.transitions.checking_s", {"check_ok": "completion_s"}, "done"),
+    deviation("behaviour.transitions.completion_s", {"card_out": "flash901s"}, "then a 901"),
+    deviation("behaviour.transitions.flash901s", {"retry": "first"}, "back"))
+
+
 @attrs.frozen
 class Fault:
     reader: str
@@ -455,6 +514,26 @@ FAULTS = {
          "SP-07": "lacks the smartphone button"}),
     # The completion screen stays when the card is taken out: on the staff's path too, where
     # the card placed at its step comes out at the end (CON-01, 以降は通常どおり).
+    # (hunt H-6) An Android check-in shown done with no check: nothing handed over.
+    "android-done-with-no-check": Fault(
+        "canon", ANDROID_DONE_UNCHECKED, ("smartphone_android", ("not_paired",)),
+        {"CON-01": "should hold 1 result(s)"}),
+    # (H-7) The second patient's check shown done with no check: two results for three.
+    "second-visit-done-with-no-check": Fault(
+        "fujitsu_japan", _second_visit_unchecked(), CONSENT,
+        {"CON-01": "should hold 3 result(s)"}),
+    # (H-17) The staff's way: a 901 flashed after the completion, when the card comes out.
+    "staff-path-901-after-completion": Fault(
+        "canon", STAFF_901_AFTER, STAFF, {"CON-01": "must never show"}),
+    # (H-18, H-19) A phone's completion that goes to a 901 instead of the first screen, or
+    # stays for good.
+    "phone-completion-to-901": Fault(
+        "canon", (deviation("behaviour.transitions.completion.retry",
+                            {"to": "error_901", "unless": "card_present"}, "a 901"),),
+        ("smartphone_iphone", ("not_paired",)), {"CON-01": "must never show"}),
+    "phone-completion-stays": Fault(
+        "canon", (deviation("behaviour.transitions.completion.retry", None, "stays"),),
+        ("smartphone_iphone", ("not_paired",)), {"CON-01": "first was not seen"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,
