@@ -33,8 +33,9 @@ def found(*texts: str, y0: float = 100.0) -> tuple[TextFinding, ...]:
                  for k, t in enumerate(texts))
 
 
-#: E901-05's 完了 looked for on a 901 screen, and not there.
-NOT_DONE = TextFinding("完了しました", False, "ocr", read="", detail="not on the screen")
+#: E901-05's 完了 (its words of a check done) looked for on a 901 screen, and not there.
+NOT_DONE = (TextFinding("完了しました", False, "ocr", read="", detail="not on the screen"),
+            TextFinding("受付完了", False, "ocr", read="", detail="not on the screen"))
 
 
 def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
@@ -45,7 +46,7 @@ def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
         screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
                  screen(6, 7, "checking"), screen(completion_t, completion_until, "completion"),
                  screen(nine01_t, 50, "error_901",
-                        findings=(*found("【901", "【901】"), NOT_DONE))],
+                        findings=(*found("【901", "【901】"), *NOT_DONE))],
         dialogs=[SeenDialog(dialog_t, "check_error_1", closed_by="OK", closed_t=35),
                  SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
         actions=[Action(3, "consent"), Action(5, "consent"), Action(card_out_t, "card_out"),
@@ -64,7 +65,7 @@ def test_the_e901_flow_as_it_should_be(shipped: ProfileSet) -> None:
                for p in check_flow(check(shipped, "panasonic", "E901-05"), done))
     unread = e901_record()
     unread.screens[-1] = attrs.evolve(unread.screens[-1], findings=found("【901", "【901】"))
-    assert any("could not tell whether 完了しました is shown" in p
+    assert any("could not tell whether 完了しました, 受付完了 is shown" in p
                for p in check_flow(check(shipped, "panasonic", "E901-05"), unread))
 
 
@@ -263,11 +264,11 @@ def test_texts_in_the_notices_order(shipped: ProfileSet) -> None:
     texts = atlas.screens[0].texts
     record = e901_record()
     record.screens[-1] = screen(41, 50, "error_901",
-                                findings=(*found(*texts, "【901"), NOT_DONE))
+                                findings=(*found(*texts, "【901"), *NOT_DONE))
     assert check_flow(atlas, record) == []
     swapped = [texts[1], texts[0], *texts[2:]]
     record.screens[-1] = screen(41, 50, "error_901",
-                                findings=(*found(*swapped, "【901"), NOT_DONE))
+                                findings=(*found(*swapped, "【901"), *NOT_DONE))
     problems = check_flow(atlas, record)
     assert problems and f"{texts[1]} stands before {texts[0]}" in problems[0]
 
@@ -332,9 +333,12 @@ def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
     visit = FlowRecord("consent", "canon", screens=[
         screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "completion"),
         screen(6, 7, "first")], actions=[Action(2.5, "consent"), Action(5.5, "card_out")],
-        result="handed_over")
+        result="handed_over", results=3)
     face_path = attrs.evolve(visit, flow="face_auth")
     assert check_flow(check(shipped, "canon", "CON-01"), visit, face_path) == []
+    # The flow checks in three times: a result short is a visit shown done unchecked.
+    assert any("should hold 3 result(s)" in p for p in check_flow(
+        check(shipped, "canon", "CON-01"), attrs.evolve(visit, results=2), face_path))
     # Its consent screens are the face path's: not judged without that flow's record.
     assert any("face_auth flow was not driven" in p
                for p in check_flow(check(shipped, "canon", "CON-01"), visit))

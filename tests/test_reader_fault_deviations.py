@@ -69,6 +69,7 @@ PIN_VISIT: Flow = ("pin_visit", ())
 NETWORK_STAFF: Flow = ("network_error_staff", ("passcode_issued", "network_down"))
 NETWORK_PIN: Flow = ("network_error_pin", ("network_down",))
 CONSENT: Flow = ("consent", ())
+REBOOT: Flow = ("reboot_then_check", ("upgrade_pending_reboot",))
 CONSENT_NO_PASSCODE: Flow = ("consent", ("no_passcode_issued",))
 
 
@@ -534,6 +535,30 @@ FAULTS = {
     "phone-completion-stays": Fault(
         "canon", (deviation("behaviour.transitions.completion.retry", None, "stays"),),
         ("smartphone_iphone", ("not_paired",)), {"CON-01": "first was not seen"}),
+    # (H-20) A 901 for 3 s each time the reader links up with the terminal: after the
+    # reboot that should have cleared the error (エラーも解消します).
+    "901-at-each-link-up": Fault(
+        "canon", (deviation("behaviour.transitions.link_wait.linked", "post_link", "a 901 first"),
+                  deviation("behaviour.states.post_link", {
+                      "shows": "error_901", "like": "error_901",
+                      "after": {"seconds": 3, "event": "retry"}}, "for 3 s"),
+                  deviation("behaviour.transitions.post_link", {"retry": "first"}, "then on")),
+        REBOOT, {"UPD-06": "must never show", "E901-06": "must never show"}),
+    # (H-11) A 901 screen that says the check was received (受付完了): the notice's 資格確認は
+    # 完了していない in other words of opposite meaning.
+    "901-says-received": Fault(
+        "canon", (deviation("behaviour.states.error_901.texts", ["【901】", "受付完了"],
+                            "受付完了 on the 901"),), E901,
+        {"E901-05": "受付完了"}),
+    # (H-14) The check cut off shown done on a screen the camera cannot name (its own words,
+    # 受付完了): nearest the completion, which must never show there (fail closed).
+    "network-error-shown-done-unrecognised": Fault(
+        "panasonic", (deviation("behaviour.states.net_done", {
+            "shows": "completion", "texts": ["受付完了", "カードをお取りください"]}, "drawn otherwise"),
+            deviation("behaviour.transitions.checking.check_network_error", "net_done",
+                      "shown done"),
+            deviation("behaviour.transitions.net_done", {"card_out": "first"}, "back")),
+        LINE_AUTH_CUT, {"ERR-08": "an unrecognised screen nearest completion"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,

@@ -7,7 +7,8 @@ Each problem says what was expected and what was seen.
 How a check reads:
 - ``screens`` must be seen in this order (other screens may come between);
 - ``dialogs`` likewise on the terminal, each closed with its ``press`` button;
-- ``never``: no screen of these classes; ``result``: what reached the receipt computer.
+- ``never``: no screen of these classes (nor one the camera could not name nearest one of
+  them: fail closed); ``result``: what reached the receipt computer.
 A screen the camera did not recognise stands for a step's screen only where the step asks
 for texts: when it is nearest that screen's references, or shows one of the step's texts.
 
@@ -258,6 +259,12 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         if seen.shows in check.never:
             problems.append(f"{seen.shows} must never show in this flow; it did at "
                             f"{seen.t:.1f} s ({record.path()})")
+        elif seen.shows is None and seen.candidate in check.never:
+            # Fail closed: a screen the camera could not name, nearest a class that must
+            # never show, may be one (a "done" screen worded or drawn otherwise).
+            problems.append(f"an unrecognised screen nearest {seen.candidate} (which must never "
+                            f"show in this flow) at {seen.t:.1f} s: whether it is one is not "
+                            f"known ({record.path()})")
     if check.result is not None and record.result != check.result:
         got = {"handed_over": "the patient's result", "none": "nothing",
                None: "(not looked at)"}[record.result]
