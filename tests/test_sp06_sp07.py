@@ -76,6 +76,12 @@ def test_what_identifies_the_card_passes() -> None:
     ((SELECT_JPKI, "00CA010100"), "INS CA"),
     # A selection by path: not followed, fails closed.
     (("00A4080C043F000001",), "cannot follow"),
+    # (hunt H-1) The 券面事項入力補助AP selected on logical channel 1, its 基本4情報 selected
+    # and read there, while channel 0 holds the JPKI AP: each channel its own selection.
+    (("01A4040C0AD3921000310001010408", SELECT_JPKI, SELECT_TOKEN, "01A4020C020002",
+      "01B0000000"), "基本4情報"),
+    # ... and by a further channel's class byte (0x40 | 1: channel 5).
+    (("41A4040C0AD3921000310001010408", "41B0820000"), "基本4情報"),
 ])
 def test_a_pairing_touching_anything_else_fails(commands: tuple[str, ...], said: str) -> None:
     problems = check_card_reads(_record(*commands))

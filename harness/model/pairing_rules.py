@@ -9,7 +9,8 @@ the rule holds).
   personal. A personal file selected or read fails, whatever the card answered (a real card
   may answer what the twin refused); so does a file the model does not know, a read the
   rule cannot place, and an empty or unseen transcript (nothing shows the card was used as
-  the notice says, nor that nothing personal was read). The negative half (顔認証付きカード
+  the notice says, nor that nothing personal was read); what is selected is followed per
+  logical channel (a read on channel 1 reads what channel 1 selected). The negative half (顔認証付きカード
   リーダーが…接続され、…受付可能な状態で設定等を行ってください): a pairing tried while the
   face-auth reader is not connected is refused by the app.
 - SP-07 (接続設定概要 5: 適宜、職員などのスマートフォンを使って読み取りテストを行ってください): after the
@@ -64,8 +65,9 @@ def check_card_reads(record: FlowRecord) -> list[str]:
                 "asks for (実物のマイナンバーカード) was not used, so what the pairing reads could "
                 "not be seen"]
     problems: list[str] = []
-    ap: str | None = None
-    ef: str | None = None
+    # What is selected, per logical channel (ISO 7816-4: each channel its own application
+    # and file; a read on channel 1 reads what channel 1 selected).
+    selected: dict[int, tuple[str | None, str | None]] = {}
     for apdu in record.card_apdus:
         parsed = _parse(apdu.command)
         at = f"at {apdu.t:.1f} s ({apdu.command}, answered {_sw(apdu.response)})"
@@ -73,16 +75,19 @@ def check_card_reads(record: FlowRecord) -> list[str]:
             problems.append(f"a command the rule cannot read {at}: not known to read nothing "
                             "personal")
             continue
-        _, ins, p1, p2, data = parsed
+        cla, ins, p1, p2, data = parsed
+        channel = _channel(cla)
+        ap, ef = selected.get(channel, (None, None))
         if ins == INS_SELECT and p1 == 0x04:
-            ap, ef = data.hex().upper(), None
+            selected[channel] = (data.hex().upper(), None)
             continue
         if ins == INS_SELECT and p1 in (0x00, 0x02) and len(data) == 2:
             ef = data.hex().upper()
+            selected[channel] = (ap, ef)
             problems += _touched("selected", ap, ef, at)
             continue
         if ins == INS_SELECT:
-            ap, ef = None, None  # by path, parent, child: the rule does not follow it
+            selected[channel] = (None, None)  # by path, parent, child: not followed
             problems.append(f"a selection the rule cannot follow {at}: what it selects is not "
                             "known to hold nothing personal")
             continue
@@ -98,6 +103,12 @@ def check_card_reads(record: FlowRecord) -> list[str]:
         problems.append(f"command INS {ins:02X} {at} is not a selection or a read of a file "
                         "the card model knows: not known to read nothing personal")
     return problems
+
+
+def _channel(cla: int) -> int:
+    """The logical channel a class byte names (ISO 7816-4 5.4.1: the first interindustry
+    values carry channels 0-3 in bits 1-2, the further ones 4-19 in bits 1-4)."""
+    return 4 + (cla & 0x0F) if cla & 0x40 else cla & 0x03
 
 
 def _touched(how: str, ap: str | None, fid: str, at: str) -> list[str]:
