@@ -54,6 +54,21 @@ def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
         result="none")
 
 
+#: What each maker's reader shows from the error until the 901 (E901-02): only
+#: Panasonic's is a completion screen (the others' E901-04 forbid one).
+STUCK = {"panasonic": "completion", "canon": "please_wait", "usen_almex": "consent_wait",
+         "fujitsu_japan": "consent_wait", "atlas": "first"}
+
+
+def e901_record_of(maker: str) -> FlowRecord:
+    """:func:`e901_record` with ``maker``'s screen from the error until the 901."""
+    record = e901_record()
+    stuck = record.screens[4]
+    shows = "consent" if STUCK[maker] == "consent_wait" else STUCK[maker]
+    record.screens[4] = SeenScreen(stuck.t, stuck.until, STUCK[maker], shows)
+    return attrs.evolve(record, reader=maker)
+
+
 def test_the_e901_flow_as_it_should_be(shipped: ProfileSet) -> None:
     for req in ("E901-01", "E901-02", "E901-03", "E901-04", "E901-05", "UPD-03"):
         assert check_flow(check(shipped, "panasonic", req), e901_record()) == [], req
@@ -128,8 +143,24 @@ def test_the_e901_reader_shows_its_screen_when_the_error_comes(shipped: ProfileS
     problems = check_flow(check(shipped, "atlas", "E901-02"), atlas)
     assert any("after card_out" in p for p in problems), problems
     atlas.screens[3] = screen(6, 7, "checking")
-    atlas.screens[4] = screen(8, 35, "first")
+    atlas.screens[4] = screen(8, 40, "first")
     assert check_flow(check(shipped, "atlas", "E901-02"), atlas) == []
+    # ... and there until the second OK (at 40 s) brings the 901: not gone before it.
+    atlas.screens[4] = screen(8, 35, "first")
+    assert any("did not stay until the second press of OK" in p
+               for p in check_flow(check(shipped, "atlas", "E901-02"), atlas))
+
+
+def test_a_completion_screen_in_a_failed_check_fails_e901_04(shipped: ProfileSet) -> None:
+    # (hunt H-10) The 901 going on to a screen that says the check went through: not
+    # Panasonic's stuck completion (E901-02), a completion where none belongs.
+    record = e901_record_of("canon")
+    record.screens[-1] = screen(41, 45, "error_901", findings=(*found("【901", "【901】"),
+                                                             *NOT_DONE))
+    record.screens.append(screen(45, 50, "completion"))
+    assert any("completion must never show" in p
+               for p in check_flow(check(shipped, "canon", "E901-04"), record))
+    assert check_flow(check(shipped, "panasonic", "E901-04"), e901_record()) == []
 
 
 def test_the_spinner_over_the_last_consent_screen(shipped: ProfileSet) -> None:
@@ -183,16 +214,16 @@ def test_no_dialog_after_the_second_ok(shipped: ProfileSet, maker: str) -> None:
     sequence's; a second dialog never closed fails on its OK first."""
     e901_04 = check(shipped, maker, "E901-04")
     assert "check_error_2 (then no dialog)" in describe_flow(e901_04)
-    record = e901_record()
+    record = e901_record_of(maker)
     assert check_flow(e901_04, record) == []
     record.dialogs.append(SeenDialog(40.5, "check_error_1"))
     assert check_flow(e901_04, record) == [
         "after check_error_2 was closed at 40.0 s the terminal showed check_error_1 at 40.5 s;"
         " the procedure ends with it (check_error_1 -> check_error_2 -> check_error_1)"]
-    record = e901_record()
+    record = e901_record_of(maker)
     record.dialogs.append(SeenDialog(40.5, "reboot_prompt"))
     assert check_flow(e901_04, record) == []
-    record = e901_record()
+    record = e901_record_of(maker)
     record.dialogs[1] = SeenDialog(36, "check_error_2")
     assert check_flow(e901_04, record) == [
         "check_error_2 should be closed with OK; it was never closed"]
@@ -229,7 +260,7 @@ def test_a_901_before_the_second_ok(shipped: ProfileSet) -> None:
 def test_an_unrecognised_901_counts_for_its_code_not_for_its_text(shipped: ProfileSet) -> None:
     fujitsu = ["受付窓口にご連絡ください", "職員はオンライン資格確認等システムの障害状況を確認してください",
                "【901: オンライン資格確認等システムの障害】"]
-    record = e901_record()
+    record = e901_record_of("fujitsu_japan")
     # A screen whose layout moved (no reference matches) but shows the code, read on it.
     record.screens[-1] = SeenScreen(
         41, 50, "unknown", None, candidate=None,

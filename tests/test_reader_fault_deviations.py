@@ -406,7 +406,7 @@ FAULTS = {
     # that shows it done there, with no loading circle, fails E901-02's phone half.
     "phone-path-e901-shown-done": Fault(
         "usen_almex", PHONE_CHECK_SHOWN_DONE, E901_PHONE,
-        {"E901-02": "has no spinner over it"}),
+        {"E901-02": "has no spinner over it", "E901-04": "completion must never show"}),
     # ... and on the PIN's way (Fujitsu: back to the first screen, no loading circle over the
     # last consent), and on the staff's (Canon: shown done, not しばらくお待ちください).
     "pin-path-e901-back-to-first": Fault(
@@ -416,7 +416,8 @@ FAULTS = {
     "staff-path-e901-shown-done": Fault(
         "canon", _own_path("s", "place_card.card_in", "completion",
                            "a failed check on the staff's way shown done"),
-        E901_STAFF, {"E901-02": "please_wait was not seen after consent"}),
+        E901_STAFF, {"E901-02": "please_wait was not seen after consent",
+                     "E901-04": "completion must never show"}),
     # The PIN's way: the completion screen stays when the card is taken out, until its own
     # time-out (CON-01, as on the face path), on each of the two visits.
     "pin-path-completion-ignores-card-out": Fault(
@@ -559,6 +560,23 @@ FAULTS = {
                       "shown done"),
             deviation("behaviour.transitions.net_done", {"card_out": "first"}, "back")),
         LINE_AUTH_CUT, {"ERR-08": "an unrecognised screen nearest completion"}),
+    # (H-10) The 901 goes by itself to a screen that says the check went through.
+    "901-then-done": Fault(
+        "canon", (deviation("behaviour.states.error_901.after", {"seconds": 4, "event": "retry"},
+                            "4 s on"),
+                  deviation("behaviour.transitions.error_901.retry", "done_after", "done"),
+                  deviation("behaviour.states.done_after", {"shows": "completion",
+                                                            "like": "completion"}, "as done"),
+                  deviation("behaviour.transitions.done_after", {"card_out": "first"}, "back")),
+        E901, {"E901-04": "completion must never show"}),
+    # (H-13) Atlas back on its first screen at the error starts a face check by itself while
+    # the card is in: it does not stay there until the second OK.
+    "atlas-first-screen-moves-on": Fault(
+        "atlas", (deviation("behaviour.states.first.after", {"seconds": 2, "event": "retry"},
+                            "2 s on"),
+                  deviation("behaviour.transitions.first.retry",
+                            {"to": "face_auth", "if": "card_present"}, "a face check again")),
+        E901, {"E901-02": "did not stay until the second press of OK"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,
