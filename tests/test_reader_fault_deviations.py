@@ -577,6 +577,23 @@ FAULTS = {
                   deviation("behaviour.transitions.first.retry",
                             {"to": "face_auth", "if": "card_present"}, "a face check again")),
         E901, {"E901-02": "did not stay until the second press of OK"}),
+    # (hunt b27) The smartphone button before any pairing: SP-01's 'once' half.
+    "smartphone-button-before-pairing": Fault(
+        "panasonic", (deviation("behaviour.smartphone.needs_pairing", False,
+                                "the button with no pairing"),),
+        ("first_screen", ("not_paired",)), {"SP-01": "shows the smartphone button"}),
+    # (hunt H-3) Panasonic's stuck completion screen answers the card-out for 2.5 s with the
+    # first screen, then shows the completion again: a look soon after the card-out sees it.
+    "stuck-completion-blinks-at-card-out": Fault(
+        "panasonic", (deviation("behaviour.transitions.completion_stuck.card_out", "blink",
+                                "the first screen a moment"),
+                      deviation("behaviour.states.blink", {
+                          "shows": "first", "like": "first",
+                          "after": {"seconds": 2.5, "event": "retry"}}, "for 2.5 s"),
+                      deviation("behaviour.transitions.blink",
+                                {"retry": "completion_stuck", "error_901": "error_901"},
+                                "then stuck again")),
+        E901, {"E901-02": "did not stay through card_out"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,

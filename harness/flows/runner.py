@@ -307,6 +307,9 @@ class FlowRun:
                 self.hands.wait(max(0.0, start + offset - self.clock.now()))
                 self.look()
                 self.do(what, action)
+                # A look soon after the act: a screen that answers it for a moment (the
+                # card-out seen by a screen that must not change) is not left between looks.
+                self.wait(min(FIRST_LOOK_S, max(0.0, seconds - (self.clock.now() - start))))
                 continue
             self.wait(step)
         self.look()
