@@ -70,6 +70,7 @@ NETWORK_STAFF: Flow = ("network_error_staff", ("passcode_issued", "network_down"
 NETWORK_PIN: Flow = ("network_error_pin", ("network_down",))
 CONSENT: Flow = ("consent", ())
 REBOOT: Flow = ("reboot_then_check", ("upgrade_pending_reboot",))
+NIGHTLY: Flow = ("upgrade_nightly", ("in_distribution_window",))
 CONSENT_NO_PASSCODE: Flow = ("consent", ("no_passcode_issued",))
 
 
@@ -594,6 +595,33 @@ FAULTS = {
                                 {"retry": "completion_stuck", "error_901": "error_901"},
                                 "then stuck again")),
         E901, {"E901-02": "did not stay through card_out"}),
+    # (hunt H-9) The 901 20 s after the second OK: not what the press brings.
+    "901-twenty-seconds-late": Fault(
+        "canon", (deviation("behaviour.transitions.please_wait.error_901", "please_wait2",
+                            "waits on"),
+                  deviation("behaviour.states.please_wait2", {
+                      "shows": "please_wait", "like": "please_wait",
+                      "after": {"seconds": 20, "event": "retry"}}, "20 s"),
+                  deviation("behaviour.transitions.please_wait2", {"retry": "error_901"},
+                            "then the 901")),
+        E901, {"E901-04": "the press brings it, within 5 s"}),
+    # (H-8) With the card still in at the OKs: Canon's holds the 901 back until the card
+    # comes out; Atlas's shows it on the first OK.
+    "901-held-until-the-card-out": Fault(
+        "canon", (deviation("behaviour.transitions.please_wait.error_901",
+                            [{"to": "pw_card", "if": "card_present"}, {"to": "error_901"}],
+                            "not with the card in"),
+                  deviation("behaviour.states.pw_card", {"shows": "please_wait",
+                                                         "like": "please_wait"}, "waits"),
+                  deviation("behaviour.transitions.pw_card", {"card_out": "error_901"},
+                            "the 901 on card-out")),
+        # (the 901 that came with the card-out stays: no first screen for the next check)
+        NIGHTLY, {"E901-04": "the press brings it, within 5 s",
+                  "UPD-02": "did not show check_error_1 after check_error_2"}),
+    "901-on-the-first-ok-with-the-card-in": Fault(
+        "atlas", (deviation("behaviour.transitions.first.first_error_ok",
+                            {"to": "error_901", "if": "card_present"}, "with the card in"),),
+        NIGHTLY, {"E901-04": "it must come only after press 2"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,

@@ -72,7 +72,8 @@ def _each(requirements: str, why: str) -> dict[str, str]:
 FAULTS = {
     "upgrade-applies-without-reboot": Fault(
         (deviation("upgrade.applies_at", "install", "no reboot needed"),), "canon", NIGHTLY,
-        _each("UPD-02", "the terminal did not show check_error_1")),
+        {"UPD-02": "the terminal did not show check_error_1",
+         "E901-04": "error_901 was not seen"}),
     # The first check before the restart fails, and the terminal applies the upgrade by
     # itself: the next patient goes through with no restart.
     "upgrade-applies-after-a-failed-check": Fault(

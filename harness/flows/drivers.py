@@ -633,7 +633,8 @@ def _e901_dialogs_closed(run: FlowRun) -> None:
     if run.wait_dialog("check_error_2", 10):
         run.hold(2)
         run.press_terminal("OK")
-    run.wait_change(20)
+    # Looked at every second: how soon the 901 follows the press is judged (E901-04).
+    run.wait_change(20, step_s=1.0)
     # The 901 watched a while: what it goes to by itself (a check shown done after all) is
     # seen too.
     run.hold(8)
@@ -655,7 +656,7 @@ def _failed_check(run: FlowRun) -> bool:
     # judged here (the e901 flows judge it).
     stuck = run.last.state if run.last is not None else None
     wait_until(run.clock, run.look, lambda r: r.shows == "error_901" or r.state != stuck, 20,
-               step_s=2, first_s=0.5, sleep=run.hands.wait)
+               step_s=1.0, first_s=0.5, sleep=run.hands.wait)
     run.hold(2)
     card_out(run)
     return True

@@ -564,7 +564,8 @@ def _over_last_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -
 
 
 def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
-    """The screen's first appearance comes after the ``count``-th press, not earlier."""
+    """The screen's first appearance comes after the ``count``-th press, not earlier (and
+    within ``within_s`` of it, where given)."""
     assert step.after_presses is not None
     button, count = step.after_presses.button, step.after_presses.count
     shown = [s for s in record.screens if _is(s, step)]
@@ -572,7 +573,13 @@ def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
         return []  # the step reports a screen that never came
     first = shown[0]
     presses = [a for a in _presses(record, button) if a.t <= first.t + EPS_S]
+    within = step.after_presses.within_s
     if len(presses) >= count and first.t > presses[count - 1].t + EPS_S:
+        late = first.t - presses[count - 1].t
+        if within is not None and late > within + EPS_S:
+            return [f"{step.screen} first showed at {first.t:.1f} s, {late:.1f} s after press "
+                    f"{count} of {button} at {presses[count - 1].t:.1f} s: the press brings it, "
+                    f"within {within:g} s"]
         return []
     before = [a for a in presses if a.t < first.t - EPS_S]
     return [f"{step.screen} first showed at {first.t:.1f} s, after {len(before)} press(es) of "

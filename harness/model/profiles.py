@@ -149,6 +149,9 @@ class PressCount(Field):
 
     button: str
     count: int = pydantic.Field(ge=1)
+    #: ... and the screen comes within this many bench seconds of that press (the press
+    #: brings it: E901-04's これも「OK」ボタンを押すと…901エラーが表示される).
+    within_s: float | None = pydantic.Field(default=None, gt=0, le=MAX_WAIT_S)
 
 
 class ScreenStep(Field):
