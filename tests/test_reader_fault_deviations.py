@@ -622,6 +622,16 @@ FAULTS = {
         "atlas", (deviation("behaviour.transitions.first.first_error_ok",
                             {"to": "error_901", "if": "card_present"}, "with the card in"),),
         NIGHTLY, {"E901-04": "it must come only after press 2"}),
+    # (hunt b46) A network error for 2 s on every check that goes through, then done.
+    "network-error-flashed-before-done": Fault(
+        "usen_almex", (deviation("behaviour.transitions.checking.check_ok", "net_blip",
+                                 "an error first"),
+                       deviation("behaviour.states.net_blip", {
+                           "shows": "error_network", "like": "error_network",
+                           "after": {"seconds": 2, "event": "retry"}}, "for 2 s"),
+                       deviation("behaviour.transitions.net_blip", {"retry": "completion"},
+                                 "then done")),
+        CONSENT, {"CON-01": "error_network must never show"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,
