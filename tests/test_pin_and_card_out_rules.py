@@ -88,8 +88,10 @@ def _visit(first_t: float, card_out_t: float | None, completion_until: float) ->
                SeenScreen(first_t, first_t + 2, "first", "first")]
     actions = [Action(2.5, "consent")]  # the one consent screen answered
     actions += [Action(card_out_t, "card_out")] if card_out_t is not None else []
+    # (The flow's three check-ins' results, as CON-01 counts them: this visit stands for
+    # them.)
     return FlowRecord("consent", "canon", screens=screens, actions=actions,
-                      result="handed_over")
+                      result="handed_over", results=3)
 
 
 #: The face path's record CON-01 compares each visit's consent screens with.
