@@ -148,14 +148,20 @@ class Sensor:
         level: float,
         out: np.ndarray,
         scratch: np.ndarray,
+        *,
+        tile: tuple[int, int] | None = None,
+        at: tuple[int, int] = (0, 0),
     ) -> None:
         """Read + shot noise: out = src + level * sigma * N, clipped; sigma per sample (fixed
         point, from the signal), N from the normal tile at ``offset``. All (rows, cols * 3)
         uint8 planes: |N| * sigma in one product, subtracted everywhere, then added instead
-        where N has the other sign (a masked add). ~2 ms per 1080p frame."""
+        where N has the other sign (a masked add). ~2 ms per 1080p frame. ``src`` may be a
+        part of a larger band (``tile``: its rows and plane columns; ``at``: where the part
+        starts in it): the part gets the very noise the whole band would."""
         rows, cols = src.shape
-        magnitude, positive = noise_tile(rows, cols)
+        magnitude, positive = noise_tile(*(tile or (rows, cols)))
         oy, ox, sign = offset
+        oy, ox = oy + at[0], ox + at[1]
         cv2.multiply(
             magnitude[oy : oy + rows, ox : ox + cols],
             sigma,
