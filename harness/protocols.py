@@ -70,6 +70,22 @@ class KnowsStillScene(Protocol):
         changed only inside them is the same scene to it."""
 
 
+#: A rectangle of frame pixels: x0, y0, x1, y1 (exclusive).
+PixelBox = tuple[int, int, int, int]
+
+
+@runtime_checkable
+class ReadsOutRegion(Protocol):
+    """A frame source told where the rig reads its next frames, as a camera's sensor reads
+    out a region of interest: only there must its frames be true to the camera (an
+    emulated camera spends its sensor's noise and JPEG round trip there alone). A source
+    that does not implement it gives whole frames."""
+
+    def read_out(self, region: PixelBox | None) -> None:
+        """The frames read from now on are read by the rig inside ``region`` only; None:
+        anywhere."""
+
+
 # -- USB ---------------------------------------------------------------------------------------
 
 

@@ -284,6 +284,23 @@ def test_jpeg_round_trip_is_applied(size: tuple[int, int]) -> None:
     assert np.array_equal(jpeg[outside], plain[outside])
 
 
+def test_a_region_of_interest_changes_no_pixel_in_it() -> None:
+    """A frame read out at a region (the rig's region of interest) is the frame without one,
+    pixel for pixel, inside the region: noise and JPEG are cut to it, not drawn anew."""
+    rng = np.random.default_rng(4)
+    whole, roi = CameraModel(11, (1920, 1080)), CameraModel(11, (1920, 1080))
+    for k in range(6):
+        screen = structured_screen(light=k % 2 == 0)
+        a = whole.capture(screen, 0.5 * k)
+        (x0, y0), (x1, y1) = a.quad.min(axis=0).astype(int), a.quad.max(axis=0).astype(int)
+        x0, y0 = (int(v) for v in (x0, y0) - rng.integers(-20, 30, 2))
+        x1, y1 = (int(v) for v in (x1, y1) + rng.integers(-20, 30, 2))
+        b = roi.capture(screen, 0.5 * k, read=(x0, y0, x1, y1))
+        assert np.array_equal(a.image[y0:y1, x0:x1], b.image[y0:y1, x0:x1])
+        # ... and outside it, where the rig said it does not read, the two differ
+        assert not np.array_equal(a.image, b.image)
+
+
 def test_blur_is_a_gaussian_over_the_whole_frame() -> None:
     screen = structured_screen()
     plain = CameraModel(9, SMALL, effects=CameraEffects.none()).capture(screen, 0).image

@@ -195,3 +195,34 @@ def test_a_wait_that_runs_out_carries_what_was_seen_last(classifiers) -> None:  
     assert world.clock.now() - start == pytest.approx(3.0)
     last = caught.value.last
     assert last is not None and last.state == "first" and last.t == pytest.approx(start + 3.0)
+
+
+def test_the_eyes_read_out_the_screen_alone_and_judge_alike() -> None:
+    """Told where the eyes read (the calibrated screen, while the look neither takes nor
+    compares the ring around it), the camera gives its noise and JPEG there alone: the
+    looks judge exactly as on whole frames."""
+    judged: list[list[tuple[str, float, float]]] = []
+    told: list[object] = []
+    for roi in (False, True):
+        # A classifier of its own: its warp maps, made on a second look, move scores a bit.
+        fresh = {"panasonic": Classifier(ReferenceSet.load(screens_dir_for("panasonic")))}
+        world, reader, watcher = eyes("panasonic", fresh)
+        source = watcher.source
+
+        def read_out(region, real=source.read_out, roi=roi) -> None:  # noqa: ANN001
+            if roi:
+                told.append(region)
+                real(region)
+
+        source.read_out = read_out
+        observations = watcher.watch(12.0)
+        reader.insert_card(patient())
+        observations += watcher.watch(3.0)
+        judged.append([(o.state, o.decision.score, o.decision.margin) for o in observations])
+    assert judged[0] == judged[1]
+    regions = [r for r in told if r is not None]
+    # every look but the first (a search), the ring's (the first recognised and every
+    # RING_REFRESH-th) and the drops after the card: each region set is reset after its read
+    assert len(regions) >= 20 and told.count(None) == len(regions)
+    quad = watcher.keeper.calibration.quad
+    assert all(r[0] <= quad[:, 0].min() and r[2] >= quad[:, 0].max() for r in regions)

@@ -39,7 +39,14 @@ from harness.emulation.camera_pose import (
     sample_pose,
 )
 from harness.emulation.camera_scene import Housing, bench_canvas, render_housing, render_scene
-from harness.emulation.camera_view import View, build_view, compose, with_boxes
+from harness.emulation.camera_view import (
+    Rect,
+    View,
+    build_view,
+    compose,
+    read_out,
+    with_boxes,
+)
 from harness.emulation.desk_effects import DeskCamera
 from harness.emulation.lamps import LampState, draw_lamps, lamp_box
 from harness.emulation.sensor_effects import (
@@ -270,10 +277,14 @@ class CameraModel:
     # -- public -----------------------------------------------------------------------------
 
     def capture(
-        self, screen: np.ndarray, t: float, lamps: Sequence[LampState] = ()
+        self, screen: np.ndarray, t: float, lamps: Sequence[LampState] = (),
+        read: Rect | None = None,
     ) -> Capture:
         """What the camera sees at bench time ``t`` (seconds) while the reader shows ``screen``
-        and its housing's ``lamps`` are as given."""
+        and its housing's ``lamps`` are as given. ``read``: the region of the frame (x0, y0,
+        x1, y1) the rig reads, as a camera's region of interest: the sensor's noise and the
+        JPEG round trip go there only (the same pixels there as without it); None: wherever
+        the rig may read."""
         screen = _check_screen(screen)
         t = float(t)
         if not math.isfinite(t):
@@ -310,25 +321,32 @@ class CameraModel:
         if self._desk is not None:  # its own draws: the default effects' frames stay as they were
             desk = stream(self.seed, TAG["desk_frame"], self._bumps, self._frames, t_key(t))
             src = self._desk.lens(view.frame, view.quad, desk).reshape(fh, fw * 3)
-        # Where the rig reads this frame: the screen, and the lamps lit or not.
+        # Where the rig may read this frame: the screen, and the lamps lit or not; and of
+        # that, where it said it reads this one (its region of interest).
         box = with_boxes(view.read_box, _lamp_boxes(view, lamps, self.frame_size),
                          self.frame_size)
+        part = read_out(box, read)
+        x0, y0, x1, y1 = part
         # The frame, a new array (it is handed out), is written once: piece by piece from
         # the light through the lens, times the gains.
         frame = np.empty((fh, fw, 3), np.uint8)
-        pieces = [(src, rect) for rect in around(box, self.frame_size)]
-        if offset is not None:
+        pieces = [(src, rect) for rect in around(part, self.frame_size)]
+        if x0 >= x1:
+            pass  # the region lies outside what this camera gives noise and JPEG
+        elif offset is not None:
             assert view.sigma is not None
             level = 1.0 if gains is None else sensor.noise_level(float(gains.mean()))
             # The noise goes where the rig reads (camera_view.read_box); the rest of the
-            # bench keeps its light.
-            x0, y0, x1, y1 = box
+            # bench keeps its light. Drawn for the whole box and cut to the part, so a
+            # region of interest changes no pixel in it.
             band = np.s_[y0:y1, 3 * x0 : 3 * x1]
             sensor.add_noise(src[band], view.sigma[band], offset, level, noisy[band],
-                             scratch[: y1 - y0, : 3 * (x1 - x0)])
-            pieces.append((noisy, box))
+                             scratch[: y1 - y0, : 3 * (x1 - x0)],
+                             tile=(box[3] - box[1], 3 * (box[2] - box[0])),
+                             at=(y0 - box[1], 3 * (x0 - box[0])))
+            pieces.append((noisy, part))
         else:
-            pieces.append((src, box))
+            pieces.append((src, part))
         apply_gains(pieces, gains, frame.reshape(fh, fw * 3), gain_image)
         if lamps:  # drawn after the gains (their light scales with them) and under the glare
             draw_lamps(frame, view.quad, lamps, gains=gains, blur=view.blur,
@@ -337,12 +355,11 @@ class CameraModel:
             assert self._desk is not None
             self._desk.sensor(frame, view.quad, t, desk)
         sensor.add_glare(frame, view.quad, view.glass, t)
-        if quality is not None:
+        if quality is not None and x0 < x1:
             # JPEG codes each 16 px block on its own (the DC's prediction is lossless), so a
             # crop on block boundaries decodes to the very pixels the whole frame would,
             # but at the crop's edge (chroma upsampling): the band around what the rig
             # reads keeps that edge off it, at a fraction of the cost of the frame.
-            x0, y0, x1, y1 = box
             frame[y0:y1, x0:x1] = jpeg_round_trip(frame[y0:y1, x0:x1], quality)
         assert frame.shape == (fh, fw, 3)
         return Capture(image=frame, quad=view.quad.copy())

@@ -274,6 +274,11 @@ def render_scene(
     to_frame = homography @ translation(-housing.origin[0], -housing.origin[1])
     face = warp(housing.image, to_frame, (fw, fh)).astype(np.float32)
     alpha = warp(housing.alpha, to_frame, (fw, fh)).astype(np.float32) / 255
-    scene = scene * (1 - alpha[..., None]) + face * alpha[..., None]
-    scene = np.clip(scene + 0.5, 0, 255).astype(np.uint8)
-    return Scene(image=scene, alpha=alpha, hull=hull)
+    # scene * (1 - alpha) + face * alpha, rounded: in place (the same float32 operations,
+    # without a frame-sized temporary for each).
+    scene *= (1 - alpha)[..., None]
+    face *= alpha[..., None]
+    scene += face
+    scene += 0.5
+    np.clip(scene, 0, 255, out=scene)
+    return Scene(image=scene.astype(np.uint8), alpha=alpha, hull=hull)

@@ -88,6 +88,28 @@ def read_box(points: np.ndarray, frame: tuple[int, int], band: tuple[int, int] =
     return x0, y0, x1, y1
 
 
+#: Around a region the rig says it reads (a camera's region of interest), the sensor's noise
+#: and the JPEG round trip reach this far (px) before the codec's 16 px blocks: a crop's
+#: decode differs from the whole frame's at its edge only (chroma upsampling, a pixel).
+READ_OUT_MARGIN = 8
+
+
+def read_out(box: Rect, region: Rect | None) -> Rect:
+    """The part of ``box`` (a frame's :func:`read_box`, on the codec's blocks) that gets the
+    sensor's noise and the JPEG round trip when the rig reads only ``region`` of the frame
+    (None: all of ``box``): ``region`` grown by :data:`READ_OUT_MARGIN`, on the same blocks,
+    within ``box``; empty (x0 == x1) when they do not meet."""
+    if region is None:
+        return box
+    x0, y0, x1, y1 = region
+    m = READ_OUT_MARGIN
+    part = (max(box[0], (x0 - m) // 16 * 16), max(box[1], (y0 - m) // 16 * 16),
+            min(box[2], -(-(x1 + m) // 16) * 16), min(box[3], -(-(y1 + m) // 16) * 16))
+    if part[0] >= part[2] or part[1] >= part[3]:
+        return box[0], box[1], box[0], box[1]
+    return part
+
+
 def screen_band(quad: np.ndarray, blur: float) -> tuple[int, int]:
     """The band around a screen at ``quad`` that the rig reads closely (:data:`READ_SHARE`),
     and the lens blur's reach beyond it."""

@@ -27,7 +27,7 @@ from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
 from harness.model.clock import Clock
-from harness.protocols import Box, CameraStopped, Frame
+from harness.protocols import Box, CameraStopped, Frame, PixelBox
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 T = TypeVar("T")
@@ -65,6 +65,8 @@ class EmulatedScreenSource:
         self.vouches_still = False
         #: What the last captured frame filmed (see :meth:`still_frame`).
         self._scene: tuple[object, ...] | None = None
+        #: Where the rig reads the next frames (see :meth:`read_out`); None: anywhere.
+        self._region: PixelBox | None = None
 
     @property
     def repeats_frames(self) -> bool:
@@ -87,12 +89,17 @@ class EmulatedScreenSource:
             drawn, wallclock = self.content(), self.clock.wallclock()
             lamps = tuple(self.lamps()) if self.lamps is not None else ()
             screen = self.renderer.render(drawn, t, wallclock).image
-            image = self.camera.capture(screen, t, lamps).image
+            image = self.camera.capture(screen, t, lamps, self._region).image
             self._last = image
             self._scene = self._scene_key(drawn, t, wallclock, lamps)
         frame = Frame(image, t, self._index, self.name)
         self._index += 1
         return frame
+
+    def read_out(self, region: PixelBox | None) -> None:
+        """The rig reads the next frames inside ``region`` only (None: anywhere): the
+        camera model gives the sensor's noise and the JPEG round trip there alone."""
+        self._region = region
 
     def still_frame(self, since: Frame, ignoring: Sequence[Box] = ()) -> Frame | None:
         """``since`` again, stamped now, when it is the last frame captured and the camera

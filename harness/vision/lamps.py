@@ -131,6 +131,12 @@ class LampWatcher:
         self.timeline = timeline
         self.last: dict[str, LampReading] = {}
 
+    def boxes(self, calibration: Calibration) -> list[tuple[int, int, int, int]]:
+        """Where :meth:`observe` reads a frame of the calibration's size (x0, y0, x1, y1)."""
+        size = tuple(int(v) for v in calibration.frame_size)
+        mapped = (lamp_map(calibration.quad, spot, _SURROUND[1], 1, size) for spot in self.spots)
+        return [m[0] for m in mapped if m is not None]
+
     def observe(self, frame: np.ndarray, calibration: Calibration, t: float
                 ) -> list[LampReading]:
         readings = read_lamps(frame, calibration, self.spots)

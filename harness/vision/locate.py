@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from harness.errors import RigError
+from harness.protocols import PixelBox
 from harness.vision.bezel import Ring
 from harness.vision.classify import Classifier, Decision, unknown
 from harness.vision.geometry import Calibration, order_corners
@@ -485,6 +486,21 @@ class CalibrationKeeper:
     #: The ring around the screen on a frame where it was recognised (bezel.py).
     _ring: Ring | None = attrs.field(default=None, init=False)
     _ring_age: int = attrs.field(default=0, init=False)
+
+    def read_region(self) -> PixelBox | None:
+        """Where the next :meth:`classify` reads its frame: the calibrated screen's bounding
+        box (as :meth:`Classifier.classify_frame` cuts it), when that look can neither take
+        nor compare the ring around the screen nor search the frame; None (anywhere)
+        otherwise."""
+        cal = self.calibration
+        if (cal is None or self._ring is None or self._ring_age + 1 >= RING_REFRESH
+                or self._low + 1 >= self.patience):
+            return None
+        quad = np.asarray(cal.quad, np.float64)
+        (x0, y0), (x1, y1) = np.floor(quad.min(axis=0)), np.ceil(quad.max(axis=0))
+        width, height = cal.frame_size
+        return (max(0, int(x0) - 2), max(0, int(y0) - 2), min(int(width), int(x1) + 3),
+                min(int(height), int(y1) + 3))
 
     def classify(self, frame: np.ndarray, t: float | None = None) -> tuple[Decision, bool]:
         """Classify a frame (taken at ``t``, bench seconds, if known); the flag is True when

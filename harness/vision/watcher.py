@@ -22,7 +22,15 @@ from harness.errors import BenchFault, DeviceTimeout
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
-from harness.protocols import Box, CameraStopped, Frame, FrameSource, KnowsStillScene
+from harness.protocols import (
+    Box,
+    CameraStopped,
+    Frame,
+    FrameSource,
+    KnowsStillScene,
+    PixelBox,
+    ReadsOutRegion,
+)
 from harness.vision.by_text import recognised_by_text
 from harness.vision.camera_faults import (
     STOPPED_BOUND_S,
@@ -230,10 +238,38 @@ class ScreenWatcher:
         self.last = observation
         return observation
 
+    def _read_region(self) -> PixelBox | None:
+        """Where this look reads its frame, for a source that reads out a region
+        (``ReadsOutRegion``): the calibrated screen and the lamps, when the look can neither
+        take nor compare the ring around the screen nor search (the keeper says); None
+        (anywhere) otherwise, and before a frame of the calibration's size was seen."""
+        if not isinstance(self.source, ReadsOutRegion) or self.last is None:
+            return None
+        calibration = self.keeper.calibration
+        screen = self.keeper.read_region()
+        if (screen is None or calibration is None or tuple(self.last.frame.image.shape[1::-1])
+                != tuple(int(v) for v in calibration.frame_size)):
+            return None
+        boxes = [screen, *(self.lamps.boxes(calibration) if self.lamps is not None else ())]
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+
     def _read(self) -> Frame:
         """The camera's next frame; one that gives none is read again every
         STOPPED_RETRY_S for STOPPED_BOUND_S bench seconds (the rig's one bounded wait),
-        then it is a stopped camera."""
+        then it is a stopped camera. A source that reads out a region is told this look's
+        (:meth:`_read_region`) for the read, and anywhere again after it."""
+        region = self._read_region()
+        if region is None:
+            return self._read_any()
+        assert isinstance(self.source, ReadsOutRegion)
+        self.source.read_out(region)
+        try:
+            return self._read_any()
+        finally:
+            self.source.read_out(None)
+
+    def _read_any(self) -> Frame:
         reads = 0
 
         def attempt() -> Frame | CameraStopped:
