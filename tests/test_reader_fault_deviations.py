@@ -318,6 +318,17 @@ STAFF_901_AFTER = (
     deviation("behaviour.transitions.flash901s", {"retry": "first"}, "back"))
 
 
+def _for_a_while(change: str, state: str, shows: str, seconds: float,
+                 then: dict[str, Any], why: str) -> tuple[dict[str, Any], ...]:
+    """The transition ``change`` leads to ``state`` instead: drawn as ``shows`` for
+    ``seconds``, then its own transitions ``then`` (a screen flashed, or one held back)."""
+    return (deviation(change, state, why),
+            deviation(f"behaviour.states.{state}", {
+                "shows": shows, "like": shows,
+                "after": {"seconds": seconds, "event": "retry"}}, f"for {seconds:g} s"),
+            deviation(f"behaviour.transitions.{state}", then, "then on"))
+
+
 @attrs.frozen
 class Fault:
     reader: str
@@ -540,11 +551,8 @@ FAULTS = {
     # (H-20) A 901 for 3 s each time the reader links up with the terminal: after the
     # reboot that should have cleared the error (エラーも解消します).
     "901-at-each-link-up": Fault(
-        "canon", (deviation("behaviour.transitions.link_wait.linked", "post_link", "a 901 first"),
-                  deviation("behaviour.states.post_link", {
-                      "shows": "error_901", "like": "error_901",
-                      "after": {"seconds": 3, "event": "retry"}}, "for 3 s"),
-                  deviation("behaviour.transitions.post_link", {"retry": "first"}, "then on")),
+        "canon", _for_a_while("behaviour.transitions.link_wait.linked", "post_link", "error_901",
+                              3, {"retry": "first"}, "a 901 first"),
         REBOOT, {"UPD-06": "must never show", "E901-06": "must never show"}),
     # (H-11) A 901 screen that says the check was received (受付完了): the notice's 資格確認は
     # 完了していない in other words of opposite meaning.
@@ -586,24 +594,15 @@ FAULTS = {
     # (hunt H-3) Panasonic's stuck completion screen answers the card-out for 2.5 s with the
     # first screen, then shows the completion again: a look soon after the card-out sees it.
     "stuck-completion-blinks-at-card-out": Fault(
-        "panasonic", (deviation("behaviour.transitions.completion_stuck.card_out", "blink",
-                                "the first screen a moment"),
-                      deviation("behaviour.states.blink", {
-                          "shows": "first", "like": "first",
-                          "after": {"seconds": 2.5, "event": "retry"}}, "for 2.5 s"),
-                      deviation("behaviour.transitions.blink",
-                                {"retry": "completion_stuck", "error_901": "error_901"},
-                                "then stuck again")),
+        "panasonic", _for_a_while("behaviour.transitions.completion_stuck.card_out", "blink",
+                                  "first", 2.5, {"retry": "completion_stuck",
+                                                 "error_901": "error_901"},
+                                  "the first screen a moment"),
         E901, {"E901-02": "did not stay through card_out"}),
     # (hunt H-9) The 901 20 s after the second OK: not what the press brings.
     "901-twenty-seconds-late": Fault(
-        "canon", (deviation("behaviour.transitions.please_wait.error_901", "please_wait2",
-                            "waits on"),
-                  deviation("behaviour.states.please_wait2", {
-                      "shows": "please_wait", "like": "please_wait",
-                      "after": {"seconds": 20, "event": "retry"}}, "20 s"),
-                  deviation("behaviour.transitions.please_wait2", {"retry": "error_901"},
-                            "then the 901")),
+        "canon", _for_a_while("behaviour.transitions.please_wait.error_901", "please_wait2",
+                              "please_wait", 20, {"retry": "error_901"}, "waits on"),
         E901, {"E901-04": "the press brings it, within 5 s"}),
     # (H-8) With the card still in at the OKs: Canon's holds the 901 back until the card
     # comes out; Atlas's shows it on the first OK.
@@ -624,13 +623,8 @@ FAULTS = {
         NIGHTLY, {"E901-04": "it must come only after press 2"}),
     # (hunt b46) A network error for 2 s on every check that goes through, then done.
     "network-error-flashed-before-done": Fault(
-        "usen_almex", (deviation("behaviour.transitions.checking.check_ok", "net_blip",
-                                 "an error first"),
-                       deviation("behaviour.states.net_blip", {
-                           "shows": "error_network", "like": "error_network",
-                           "after": {"seconds": 2, "event": "retry"}}, "for 2 s"),
-                       deviation("behaviour.transitions.net_blip", {"retry": "completion"},
-                                 "then done")),
+        "usen_almex", _for_a_while("behaviour.transitions.checking.check_ok", "net_blip",
+                                   "error_network", 2, {"retry": "completion"}, "an error first"),
         CONSENT, {"CON-01": "error_network must never show"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
