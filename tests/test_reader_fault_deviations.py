@@ -626,6 +626,12 @@ FAULTS = {
         "usen_almex", _for_a_while("behaviour.transitions.checking.check_ok", "net_blip",
                                    "error_network", 2, {"retry": "completion"}, "an error first"),
         CONSENT, {"CON-01": "error_network must never show"}),
+    # (A-15, left from an earlier hunt) The card taken out of the 901 brings a screen that
+    # says the check was done, with the check failed and the terminal not restarted.
+    "card-out-of-the-901-shown-done": Fault(
+        "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
+                                 "done on card-out"),), NIGHTLY,
+        {"E901-04": "completion must never show"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,
