@@ -309,7 +309,9 @@ def _smartphone(kind: str) -> Driver:
         if _phone_check_in(run, plan, kind):
             answer_consents(run)
             end_visit(run, take_card=False)
-            run.wait_for("first", 30)
+            # No card to take out: the reader goes back by itself; the notices give no time,
+            # the rig waits as long as the walks leave a person's screen alone.
+            run.wait_for("first", 120, step_s=10)
     return drive
 
 
@@ -672,12 +674,14 @@ def _reboot_terminal(run: FlowRun) -> None:
 def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
     """The failed check (E901), then the terminal restarted and the same patient again."""
     _failed_check(run)
-    # The failed check's 901 gone with the card (looked for, not judged: E901's flows judge
-    # it) before the record starts: the record is the reboot's and the check after it.
-    wait_until(run.clock, run.look, lambda r: r.shows != "error_901", 10, step_s=2,
+    run.do("reboot_terminal", run.hands.reboot_terminal)
+    # The failed check's 901 may stay until the restart takes it away (エラーも解消します):
+    # the record starts once the reader shows anything else, and holds the reader's start,
+    # its link-up (looked at every 4 s) and the check after it.
+    wait_until(run.clock, run.look, lambda r: r.shows != "error_901", 300, step_s=2,
                first_s=0.5, sleep=run.hands.wait)
     run.start_recording()
-    _reboot_terminal(run)
+    run.wait_for("first", 300, step_s=4)
     check_in(run)
     end_visit(run)
 
