@@ -625,6 +625,18 @@ FAULTS = {
         "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
                                  "done on card-out"),), NIGHTLY,
         {"E901-04": "completion must never show"}),
+    # (hunt H-2) Once a general reader is paired, the staff button shows with no passcode
+    # issued (the pairing, not OQS's passcode, brings it).
+    "staff-button-once-paired": Fault(
+        "panasonic", (deviation("behaviour.states.first.buttons", [
+            {"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+             "when": "staff_button"},
+            {"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+             "when": "smartphone"},
+            {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+             "when": "smartphone"}], "the staff button with the pairing"),),
+        ("first_screen", ("paired", "no_passcode_issued")),
+        {"AUTH-03": "shows the staff button, which it must not"}),
     "staff-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,
