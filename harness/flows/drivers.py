@@ -664,8 +664,15 @@ def _failed_check(run: FlowRun) -> bool:
     return True
 
 
-def _reboot_terminal(run: FlowRun) -> None:
+def _reboot_terminal(run: FlowRun, *, record_after: str | None = None) -> None:
+    """The terminal restarted, and the reader watched until its first screen comes back.
+    ``record_after``: the record starts once the reader no longer shows that screen (a
+    failed check's 901 that the restart takes away: エラーも解消します)."""
     run.do("reboot_terminal", run.hands.reboot_terminal)
+    if record_after is not None:
+        wait_until(run.clock, run.look, lambda r: r.shows != record_after, 300, step_s=2,
+                   first_s=0.5, sleep=run.hands.wait)
+        run.start_recording()
     # Looked at every few seconds while the terminal starts and the reader links up: what
     # the reader shows then (a 901 flashed at the link) is judged too.
     run.wait_for("first", 300, step_s=4)
@@ -674,14 +681,9 @@ def _reboot_terminal(run: FlowRun) -> None:
 def drive_reboot_then_check(run: FlowRun, plan: Plan) -> None:
     """The failed check (E901), then the terminal restarted and the same patient again."""
     _failed_check(run)
-    run.do("reboot_terminal", run.hands.reboot_terminal)
-    # The failed check's 901 may stay until the restart takes it away (エラーも解消します):
-    # the record starts once the reader shows anything else, and holds the reader's start,
-    # its link-up (looked at every 4 s) and the check after it.
-    wait_until(run.clock, run.look, lambda r: r.shows != "error_901", 300, step_s=2,
-               first_s=0.5, sleep=run.hands.wait)
-    run.start_recording()
-    run.wait_for("first", 300, step_s=4)
+    # The record: the reader's start after the failed check's 901 went, its link-up and the
+    # check after it.
+    _reboot_terminal(run, record_after="error_901")
     check_in(run)
     end_visit(run)
 
