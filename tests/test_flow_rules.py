@@ -151,6 +151,24 @@ def test_the_e901_reader_shows_its_screen_when_the_error_comes(shipped: ProfileS
                for p in check_flow(check(shipped, "atlas", "E901-02"), atlas))
 
 
+def test_the_901_within_5_s_of_the_second_ok(shipped: ProfileSet) -> None:
+    e901_04 = check(shipped, "canon", "E901-04")
+    record = e901_record_of("canon")  # the second OK at 40 s
+
+    def seen_at(t: float, stuck_until: float) -> list[str]:
+        r = attrs.evolve(record, screens=list(record.screens))
+        r.screens[4] = attrs.evolve(r.screens[4], until=stuck_until)
+        r.screens[-1] = attrs.evolve(r.screens[-1], t=t)
+        return check_flow(e901_04, r)
+
+    # Seen 5.5 s after the press, the look before it 4.5 s after: within 5 s by one look.
+    assert seen_at(45.5, 44.5) == []
+    # Still please_wait 6 s after the press: late.
+    assert any("6.0 s or more after press 2" in p for p in seen_at(47.0, 46.0))
+    # No look for 20 s after the press: whether it came in time is not known.
+    assert any("is not known" in p for p in seen_at(60.0, 39.5))
+
+
 def test_a_completion_screen_in_a_failed_check_fails_e901_04(shipped: ProfileSet) -> None:
     # (hunt H-10) The 901 going on to a screen that says the check went through: not
     # Panasonic's stuck completion (E901-02), a completion where none belongs.

@@ -556,6 +556,11 @@ def _over_last_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -
     return None
 
 
+#: The longest gap between two looks that still times a screen from the look before it
+#: (the flows look every second after a press that must bring one).
+LOOK_GAP_S = 2.0
+
+
 def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
     """The screen's first appearance comes after the ``count``-th press, not earlier (and
     within ``within_s`` of it, where given)."""
@@ -568,15 +573,21 @@ def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
     presses = [a for a in _presses(record, button) if a.t <= first.t + EPS_S]
     within = step.after_presses.within_s
     if len(presses) >= count and first.t > presses[count - 1].t + EPS_S:
-        # It came after the last look that did not show it: timed from there (a look's gap
-        # is the camera's, not the reader's).
-        before = max((s.until for s in record.screens if s.until <= first.t + EPS_S
-                      and s is not first), default=first.t)
-        late = min(first.t, max(before, presses[count - 1].t)) - presses[count - 1].t
-        if within is not None and late > within + EPS_S:
-            return [f"{step.screen} first showed at {first.t:.1f} s, {late:.1f} s after press "
-                    f"{count} of {button} at {presses[count - 1].t:.1f} s: the press brings it, "
-                    f"within {within:g} s"]
+        press = presses[count - 1].t
+        # It came after the last look that did not show it: timed from there (one look's
+        # gap is the camera's, not the reader's); a longer gap leaves it not known.
+        before = max([press, *(s.until for s in record.screens
+                               if s.until <= first.t + EPS_S and s is not first)])
+        if within is None or first.t - press <= within + EPS_S:
+            return []
+        if before - press > within + EPS_S:
+            return [f"{step.screen} first showed at {first.t:.1f} s, {before - press:.1f} s or "
+                    f"more after press {count} of {button} at {press:.1f} s: the press brings "
+                    f"it, within {within:g} s"]
+        if first.t - before > LOOK_GAP_S + EPS_S:
+            return [f"{step.screen} first showed at {first.t:.1f} s, {first.t - press:.1f} s "
+                    f"after press {count} of {button} at {press:.1f} s, with no look between "
+                    f"{before:.1f} s and then: whether it came within {within:g} s is not known"]
         return []
     before = [a for a in presses if a.t < first.t - EPS_S]
     return [f"{step.screen} first showed at {first.t:.1f} s, after {len(before)} press(es) of "
