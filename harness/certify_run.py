@@ -82,7 +82,7 @@ def certify(args: argparse.Namespace) -> int:
         if compared_with == out:  # a run compared with itself says nothing
             raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
                            "give an earlier run's")
-        resumed = resume_folder(out, path, provenance(profiles_dir), only)
+        resumed = resume_folder(out, path, spec, provenance(profiles_dir), only)
         run_id, only = resumed.run_id, resumed.makers
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

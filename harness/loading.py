@@ -11,6 +11,7 @@ import copy
 import errno
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -549,11 +550,12 @@ def file_reference(key: str, value: Any) -> bool:
     return key in FILE_KEYS
 
 
-def loaded_files(path: Path) -> dict[str, str]:
+def loaded_files(path: Path, implied: Sequence[Path] = ()) -> dict[str, str]:
     """A digest of each file layered file ``path`` is made of and names: its ``base`` chain,
-    and every file its values name (FILE_KEYS, recorded videos), each with its own chain;
-    by path relative to ``path``'s folder. Two equal maps: the same files, as they were
-    (``certify --resume`` refuses a bench whose base or twin changed since the run)."""
+    and every file its values name (FILE_KEYS, recorded videos), each with its own chain,
+    and the ``implied`` files (a default the file's reader uses); by path relative to
+    ``path``'s folder. Two equal maps: the same files, as they were (``certify --resume``
+    refuses a bench whose base or twin changed since the run)."""
     folder = path.parent
     out: dict[str, str] = {}
 
@@ -568,6 +570,8 @@ def loaded_files(path: Path) -> dict[str, str]:
             out.setdefault(os.path.relpath(where, folder), digest)
 
     add(path)
+    for file in implied:
+        add(file)
     try:
         data, _ = read_layered_yaml(path)
     except BadInput:
@@ -622,7 +626,54 @@ def validate_data(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise BadInput.of(_problems(exc, data, where, lines or {})) from None
+        found = _problems(exc, data, where, lines or {})
+        shown = {p.line_text() for p in found}
+        found += [p for p in _hidden_checks(model, data, exc, where, lines or {})
+                  if p.line_text() not in shown]
+        if len(found) > MAX_LISTED:
+            more = len(found) - MAX_LISTED
+            found = [*found[:MAX_LISTED], BadInput(where, None, "", f"and {more} more problems")]
+        raise BadInput.of(found) from None
+
+
+#: Field errors whose value can be left out to run the cross-checks they kept from running:
+#: a key that is no field, a number or a text out of its bounds. A value that picks a kind
+#: or a union's branch is never left out: the checks would judge another kind of thing.
+_LEFT_OUT = frozenset({
+    "extra_forbidden", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+    "multiple_of", "finite_number", "int_parsing", "int_from_float", "float_parsing",
+    "bool_parsing", "string_too_short", "string_too_long", "string_pattern_mismatch",
+})
+
+
+def _cross_check(err: Any) -> bool:
+    return isinstance((err.get("ctx") or {}).get("error"), Problems)
+
+
+def _hidden_checks(model: type[M], data: Any, exc: pydantic.ValidationError, where: str,
+                   lines: dict[tuple[Any, ...], int]) -> list[BadInput]:
+    """The cross-checks pydantic skips for a model one of whose fields failed (so that a
+    file's problems are listed at once, not one fix at a time): validated again with those
+    keys left out. Only where every failed field has a default to stand in for it: a key
+    left out that comes back missing, or any other error, adds nothing."""
+    failed = [err for err in exc.errors() if not _cross_check(err)]
+    if not failed or any(err["type"] not in _LEFT_OUT for err in failed):
+        return []
+    trimmed = copy.deepcopy(data)
+    for err in failed:
+        loc = _data_loc(data, err["loc"], missing=False)
+        parent = trimmed
+        for part in loc[:-1]:
+            parent = parent[part]
+        if not loc or not isinstance(parent, dict) or loc[-1] not in parent:
+            return []
+        del parent[loc[-1]]
+    try:
+        model.model_validate(trimmed)
+    except pydantic.ValidationError as again:
+        if all(_cross_check(err) for err in again.errors()):
+            return _problems(again, trimmed, where, lines)
+    return []
 
 
 def _problems(exc: pydantic.ValidationError, data: Any, where: str,
@@ -666,7 +717,4 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
         elif err["type"] == "finite_number":
             msg = "a finite number, not infinity or nan"
         found.append(BadInput(*place_of(where, lines, loc), field_name(loc), msg))
-    if len(found) > MAX_LISTED:
-        more = len(found) - MAX_LISTED
-        found = found[:MAX_LISTED] + [BadInput(where, None, "", f"and {more} more problems")]
     return found

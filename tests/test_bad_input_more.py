@@ -311,3 +311,42 @@ def test_a_file_given_as_the_profiles_folder_says_so(tmp_path: Path,
     plain.write_text("key: canon\n", "utf-8")
     assert run(capsys, "certify", "--plan", "--profiles", str(plain)) == (
         2, [f"{plain}: a file, not a folder of vendor profiles"])
+
+
+CARD_WITH_THREE_PROBLEMS = """\
+name: x
+atr: "ZZ"
+applets:
+  - name: jpki
+    aid: "D3 92 F0 00 26 01 00 00 00 01"
+    pins:
+      - {name: auth_pin, fid: "0018", value: "12345", tries: 99}
+    files:
+      - {name: token, fid: "0006", content_text: JPKIAPICCTOKEN2, pad_to: 32}
+"""
+
+
+def test_a_files_problems_come_at_once_field_and_cross_checks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pydantic skips a model's cross-checks when one of its fields fails: they are run
+    again with the failed keys left out, so the user does not fix one problem per run."""
+    card = tmp_path / "card.yaml"
+    card.write_text(CARD_WITH_THREE_PROBLEMS, encoding="utf-8")
+    assert run(capsys, "probe", "--reader", "sony-rc-s300-s1", "--card", str(card)) == (2, [
+        f"{card}:7: applets[0].pins[0].tries: Input should be less than or equal to 15",
+        f"{card}:2: atr: not hex bytes (like \"3B 8A 80\"): 'Z' at character 1 is not a hex "
+        "digit",
+        f"{card}:7: applets[0].pins[0].value: the authentication PIN must be 4 digits"])
+    # A typo'd key and a cross-check of the bench, both named.
+    path = bench(tmp_path, "cameras: [{name: cam-x, watches: nosuchreader, source: emulated}]\n"
+                           "operatr: {timeout_s: 5}\n")
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:4: operatr: unknown field (a typo?)",
+        f"{path}:3: cameras[6].watches: camera 'cam-x' watches 'nosuchreader': no such reader "
+        "or terminal"])
+    # A value that picks a kind is not left out (the checks would judge another kind of
+    # bench): its own problem alone.
+    path = bench(tmp_path, "kind: emulatd\n"
+                           "cameras: [{name: cam-x, watches: nosuchreader, source: emulated}]\n")
+    code, lines = run(capsys, "scan", "--bench", str(path))
+    assert code == 2 and [line.split(": ", 2)[:2] for line in lines] == [[f"{path}:3", "kind"]]

@@ -408,9 +408,11 @@ def test_resume_refuses_a_bench_whose_base_file_changed(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import hashlib
 
-    from harness.loading import loaded_files
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import default_profiles_dir
     from harness.paths import resolved
+    from harness.report.certification import bench_loads
     from harness.report.provenance import provenance
 
     base = bench(tmp_path, "readers:\n  - name: canon\n    deviations:\n"
@@ -419,7 +421,7 @@ def test_resume_refuses_a_bench_whose_base_file_changed(
     top = tmp_path / "r1.yaml"
     top.write_text("base: r1base.yaml\nbench: r1\n", "utf-8")
     folder = run_folder(tmp_path, {
-        "bench": {"file": str(top), "name": "r1", "kind": "emulated", "loads": loaded_files(top),
+        "bench": {"file": str(top), "name": "r1", "kind": "emulated", "loads": bench_loads(top, load_yaml_model(top, BenchSpec, layered=True)),
                   "sha256": hashlib.sha256(top.read_bytes()).hexdigest()},
         "rig": provenance(resolved(default_profiles_dir())), "tests": {}})
     base.write_text(base.read_text("utf-8").replace("after_wrong, to: 2", "after_wrong, to: 4"),
@@ -430,6 +432,26 @@ def test_resume_refuses_a_bench_whose_base_file_changed(
         2, [f"--resume {folder}: not the run that made it: the files the bench file loads "
             "changed (r1base.yaml)"])
     assert contents(folder) == before
+
+
+def test_the_terminals_default_twin_is_among_the_files_a_bench_loads(tmp_path: Path) -> None:
+    """An emulated bench that names no terminal twin is made with the default one: a resume
+    after that file changed must see it, as it sees a twin the bench names."""
+    from harness.emulation.world import default_terminal_file
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
+    from harness.report.certification import bench_loads
+
+    default = os.path.relpath(default_terminal_file(), tmp_path)
+    path = bench(tmp_path, "")
+    assert default in bench_loads(path, load_yaml_model(path, BenchSpec, layered=True))
+    own = tmp_path / "own-terminal.yaml"
+    own.write_text(f"base: {default_terminal_file()}\n", "utf-8")
+    path = bench(tmp_path, "terminal: {emulate: own-terminal.yaml}\n")
+    loads = bench_loads(path, load_yaml_model(path, BenchSpec, layered=True))
+    assert "own-terminal.yaml" in loads
+    # Its base is the default file: there through the chain the bench names, not implied.
+    assert default in loads
 
 
 def profiles_with(tmp_path: Path, maker: str, old: str, new: str) -> tuple[Path, int]:

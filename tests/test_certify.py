@@ -16,6 +16,7 @@ import pytest
 
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
+from harness.report.manifest import check_manifest, write_manifest
 
 # The frames behind the verdicts are the report tests' business (test_certify_report.py): not kept here.
 #: One job unless a test asks for workers (--jobs 2 given later wins): a run of a few tests
@@ -195,6 +196,7 @@ def test_resume_runs_again_only_what_was_not_decided(finished: Path, tmp_path: P
     for name, outcome in undecided.items():
         tests[name].update(outcome=outcome, verdicts=[], reason="stopped")
     (folder / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    write_manifest(folder)  # as an interrupted run seals itself
     earlier_junit = (folder / "junit.xml").read_bytes()
 
     proc = certify("--resume", "--out", str(folder), *run_profiles(finished))
@@ -222,6 +224,7 @@ def test_resume_runs_again_only_what_was_not_decided(finished: Path, tmp_path: P
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert " pass " not in proc.stdout
     assert report_of(folder)["passed"] and (folder / "earlier-2").is_dir()
+    assert check_manifest(folder).ok  # sealed again, the seal of before gone with its files
 
 
 def _other_profiles(tmp_path: Path) -> list[str]:
@@ -242,6 +245,27 @@ def _still_running(folder: Path) -> list[str]:
     return []
 
 
+def _changed_since_sealed(folder: Path) -> list[str]:
+    """A verdict edited in a sealed run: not the run that made it."""
+    report = report_of(folder)
+    name = sorted(report["tests"])[0]
+    report["tests"][name].update(outcome="not_run", verdicts=[])
+    (folder / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    return []
+
+
+def _other_scenario(folder: Path) -> list[str]:
+    """A run that replayed another version of the network scenario (sealed as it was)."""
+    report = report_of(folder)
+    scenarios = report["rig"]["profiles"]["scenarios"]
+    assert scenarios, "the shipped profiles replay a scenario (NET-01)"
+    for name in scenarios:
+        scenarios[name] = "0" * 64
+    (folder / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    write_manifest(folder)
+    return []
+
+
 def _older_report(folder: Path) -> list[str]:
     report = report_of(folder)
     del report["tests"]
@@ -256,7 +280,13 @@ def _older_report(folder: Path) -> list[str]:
     (lambda folder, tmp: _other_profiles(tmp), "the vendor profiles changed"),
     (lambda folder, tmp: _still_running(folder), "is still going (process"),
     (lambda folder, tmp: _older_report(folder), "its report lists no tests"),
-], ids=["bench", "vendor", "profiles", "running", "older-report"])
+    (lambda folder, tmp: _changed_since_sealed(folder),
+     "its files do not match manifest.sha256 (1 changed, 0 missing, 0 extra: "
+     "certification.json"),
+    (lambda folder, tmp: _other_scenario(folder),
+     "the network scenarios the profiles replay changed"),
+], ids=["bench", "vendor", "profiles", "running", "older-report", "changed-since-sealed",
+        "scenario"])
 def test_resume_refuses_a_folder_that_is_not_this_runs(finished: Path, tmp_path: Path,
                                                        change, says: str) -> None:  # noqa: ANN001
     folder = copy_of(finished, tmp_path)

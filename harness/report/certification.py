@@ -283,11 +283,20 @@ def _verdict_json(verdict: Verdict, deciding: list[TestRecord]) -> dict[str, Any
 def bench_info(bench_path: Path, spec: BenchSpec) -> dict[str, Any]:
     """The bench as the report names it; ``loads``: a digest of each file the bench file
     is made of or names (its base files, twins, calibrations, script), for ``--resume``."""
-    from harness.loading import loaded_files
-
     return {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
             "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest(),
-            "loads": loaded_files(bench_path)}
+            "loads": bench_loads(bench_path, spec)}
+
+
+def bench_loads(bench_path: Path, spec: BenchSpec) -> dict[str, str]:
+    """The files the bench is made of and names, and the terminal twin's default file where
+    an emulated bench names none (its terminal is made from it all the same)."""
+    from harness.emulation.world import default_terminal_file
+    from harness.loading import loaded_files
+
+    implied = [default_terminal_file()] \
+        if spec.kind == "emulated" and spec.terminal.emulate is None else []
+    return loaded_files(bench_path, implied)
 
 
 def not_run_rows(req_ids: list[str], reason: str) -> dict[str, Any]:

@@ -237,6 +237,11 @@ def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if op != np_:
         notes.append(f"the vendor profiles differ (SHA-256 {str(op)[:12]} then, "
                      f"{str(np_)[:12]} now): requirements may have changed")
+    os_, ns = (orig.get("profiles") or {}).get("scenarios"), \
+        (nrig.get("profiles") or {}).get("scenarios")
+    if os_ != ns and os_ is not None and ns is not None:
+        notes.append("the network scenarios the profiles replay differ: NET-01's cuts may "
+                     "have changed")
     for side, report in (("old", old), ("new", new)):
         state = report.get("state", "finished")
         if state != "finished":

@@ -70,7 +70,22 @@ def provenance(profiles_dir: Path) -> dict[str, Any]:
         "version": rig_version(),
         **git_commit(),
         "code_sha256": code_sha256(),
-        "profiles": {"dir": str(profiles_dir), "sha256": tree_sha256(profiles_dir)},
+        "profiles": {"dir": str(profiles_dir), "sha256": tree_sha256(profiles_dir),
+                     "scenarios": scenario_sha256s(profiles_dir)},
         "host": socket.gethostname(),
         "python": platform.python_version(),
     }
+
+
+def scenario_sha256s(profiles_dir: Path) -> dict[str, str]:
+    """The network scenarios the profiles replay (NET-01), each file's SHA-256 by its name:
+    they live outside the profiles folder, and a verdict holds only for the cuts it saw."""
+    from harness.model.profiles import ProfileSet
+    from harness.model.scenario import scenarios_dir
+
+    names = {check.renewal.scenario
+             for profile in ProfileSet.load(profiles_dir).profiles.values()
+             for req in profile.requirements for check in req.checks
+             if getattr(check, "renewal", None) is not None}
+    return {name: hashlib.sha256((scenarios_dir() / f"{name}.yaml").read_bytes()).hexdigest()
+            for name in sorted(names)}

@@ -4,7 +4,9 @@ The folder's run goes on under its run id. The tests it decided (passed or faile
 as they were; the others run again: not run (the run was interrupted, killed, or a worker
 died), skipped, or stopped by a bench fault. Refused before any work when what would run is
 not what ran: another bench file (by its SHA-256), other profiles, another rig version or
-other code (the harness and suites, by SHA-256), other makers; or when the folder's run is still going, or the folder holds no run.
+other code (the harness and suites, by SHA-256), other makers, files changed since the run
+sealed them (``manifest.sha256``); or when the folder's run is still going, or the folder
+holds no run.
 
 The earlier run's own files (``junit.xml``, ``timeline.jsonl``, ``devices.json``,
 ``evidence/``, ``worker-*/``) move to ``earlier-N/``: the kept verdicts' pictures and
@@ -24,11 +26,13 @@ from typing import Any
 import attrs
 
 from harness.errors import BadInput, RigError
-from harness.loading import MAX_REPORT_BYTES, bounded_bytes, loaded_files
-from harness.report.certification import TestRecord
+from harness.loading import MAX_REPORT_BYTES, bounded_bytes
+from harness.model.bench_spec import BenchSpec
+from harness.report.certification import TestRecord, bench_loads
 from harness.report.devices import DEVICES_FILE
 from harness.report.junit import JUNIT_FILE
 from harness.report.live import REPORT_FILE, RUN_FILE, write_json
+from harness.report.manifest import MANIFEST_FILE, require_sealed
 from harness.report.stored import check_records, check_report
 
 #: A test with one of these outcomes is decided: kept as it was.
@@ -50,7 +54,7 @@ class Resume:
     resumes: list[dict[str, Any]]
 
 
-def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
+def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
                   only: set[str] | None) -> Resume:
     """Check that ``out`` holds a run this one may finish, then set it up for it."""
     what = f"--resume {out}"
@@ -63,13 +67,17 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
     if not isinstance(report.get("tests"), dict):
         raise RigError(f"{what}: its report lists no tests (written by an older rig); "
                        "certify again into a new folder")
+    if (out / MANIFEST_FILE).is_file():
+        # A run that sealed itself (interrupted, or finished) and was changed since is not
+        # the run that made it; a run killed before sealing has no manifest to check.
+        require_sealed(out, "resuming it")
     _check_kept(out, report, marker)  # all before anything of the folder is moved
     problems = []
     sha = hashlib.sha256(bench_path.read_bytes()).hexdigest()
     if report["bench"]["sha256"] != sha:
         problems.append(f"the bench file {bench_path.name} changed (or is another one)")
     else:
-        problems += _loads_changed(report["bench"].get("loads"), loaded_files(bench_path))
+        problems += _loads_changed(report["bench"].get("loads"), bench_loads(bench_path, spec))
     ran = report["rig"]
     if ran.get("version") != rig.get("version"):
         problems.append(f"rig version {ran.get('version')} then, {rig.get('version')} now")
@@ -77,12 +85,17 @@ def resume_folder(out: Path, bench_path: Path, rig: dict[str, Any],
         problems.append("the rig's code changed (its harness and suites)")
     if ran["profiles"].get("sha256") != rig["profiles"]["sha256"]:
         problems.append("the vendor profiles changed")
+    elif ran["profiles"].get("scenarios") != rig["profiles"]["scenarios"]:
+        problems.append("the network scenarios the profiles replay changed")
     makers = set(report["makers"])
     if only is not None and only != makers:
         problems.append(f"--vendor {', '.join(sorted(only))}, but it certified "
                         f"{', '.join(sorted(makers))}")
     if problems:
         raise RigError(f"{what}: not the run that made it: " + "; ".join(problems))
+    # The folder changes from here: its old seal would no longer hold (a new one is written
+    # when this run ends), and left there it would refuse the resume of a resume killed.
+    (out / MANIFEST_FILE).unlink(missing_ok=True)
     earlier = _set_aside(out)
     kept = {}
     for nodeid, data in report["tests"].items():
