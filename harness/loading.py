@@ -251,6 +251,10 @@ def _read_text(path: Path, raw: bytes | None = None) -> str:
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
+#: Keys whose values are hex digits as a tool prints them (lsusb's ``ID 0411:1234``): a
+#: plain number there reads as decimal, or octal with a leading 0, and names another device.
+_HEX_KEYS = ("vid", "pid")
 
 
 def _bad_timestamp(node: yaml.ScalarNode) -> str:
@@ -263,12 +267,25 @@ def _bad_timestamp(node: yaml.ScalarNode) -> str:
     return ""
 
 
+def _unquoted_hex(text: str) -> str:
+    try:
+        value = yaml.safe_load(text)
+        read = f" (the number {value}, {value:04X} in hex)" if isinstance(value, int) \
+            and value >= 0 else ""
+    except (yaml.YAMLError, ValueError):
+        read = ""
+    kind = "an octal" if text.lstrip("+").startswith("0") and text != "0" else "a decimal"
+    return (f"{text} unquoted is read as {kind} number{read}: write the ID as lsusb prints "
+            f"it, in quotes: '{text}'")
+
+
 def _check_node(root: yaml.Node, shown: str) -> None:
     """Refuse a composed document that is nested too deep, expands too far through its
     aliases, refers to itself, repeats a key of a mapping or holds a date the calendar
     lacks. Walked without recursion; a node reached twice is an alias (the composer shares
     the anchored node)."""
     problems: list[BadInput] = []
+    columns: list[int] = []  # each problem's, for the file's order within a line
     # Depth and duplicate keys, each node once (an anchored node is checked where defined).
     seen: set[int] = set()
     aliased = False
@@ -287,6 +304,7 @@ def _check_node(root: yaml.Node, shown: str) -> None:
             for key, value in node.value:
                 k = key.value if isinstance(key, yaml.ScalarNode) else id(key)
                 if k in keys:
+                    columns.append(key.start_mark.column)
                     problems.append(BadInput(
                         shown, key.start_mark.line + 1, field_name(path + (k,)),
                         f"duplicate key (first on line {keys[k]})"))
@@ -295,15 +313,22 @@ def _check_node(root: yaml.Node, shown: str) -> None:
                 stack.append((value, depth + 1, path + (k,)))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend([(item, depth + 1, (*path, i)) for i, item in enumerate(node.value)])
+        elif node.tag == _INT and path and path[-1] in _HEX_KEYS \
+                and not node.value.lower().startswith(("0x", "+0x", "-0x")):
+            columns.append(node.start_mark.column)
+            problems.append(BadInput(shown, node.start_mark.line + 1, field_name(path),
+                                     _unquoted_hex(node.value)))
         elif node.tag == _TIMESTAMP:
             problem = _bad_timestamp(node)
             if problem:
+                columns.append(node.start_mark.column)
                 problems.append(BadInput(shown, node.start_mark.line + 1, field_name(path),
                                          problem))
     if len(seen) > MAX_NODES:
         raise BadInput(shown, None, "", f"more than {MAX_NODES} values")
     if problems:  # in the file's order (the walk takes a mapping's last value first)
-        raise BadInput.of(sorted(problems, key=lambda p: p.line or 0))
+        raise BadInput.of([p for _, p in sorted(zip(columns, problems, strict=True),
+                                                key=lambda cp: ((cp[1].line or 0), cp[0]))])
     if not aliased:  # every node once: what was walked is what the data will be
         return
     # Expanded size: children's sizes first, each shared node counted where it is used.

@@ -350,3 +350,21 @@ def test_a_files_problems_come_at_once_field_and_cross_checks(
                            "cameras: [{name: cam-x, watches: nosuchreader, source: emulated}]\n")
     code, lines = run(capsys, "scan", "--bench", str(path))
     assert code == 2 and [line.split(": ", 2)[:2] for line in lines] == [[f"{path}:3", "kind"]]
+
+
+def test_an_unquoted_usb_id_is_refused_not_misread(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """lsusb prints ``ID 0411:1234``: written bare, YAML reads 0411 as octal (0109) and 1234
+    as decimal (04D2), another device, which the scan would then not find or misname."""
+    path = bench(tmp_path, "readers:\n  - name: sony-rc-s300-s1\n"
+                           "    usb: {vid: 0411, pid: 1234}\n")
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:5: readers[0].usb.vid: 0411 unquoted is read as an octal number (the number "
+        "265, 0109 in hex): write the ID as lsusb prints it, in quotes: '0411'",
+        f"{path}:5: readers[0].usb.pid: 1234 unquoted is read as a decimal number (the "
+        "number 1234, 04D2 in hex): write the ID as lsusb prints it, in quotes: '1234'"])
+    # Quoted, or written with 0x, it is the ID meant.
+    path = bench(tmp_path, "readers:\n  - name: sony-rc-s300-s1\n"
+                           "    usb: {vid: '054C', pid: 0x0DC8}\n")
+    code, _ = run(capsys, "scan", "--bench", str(path))
+    assert code == 0

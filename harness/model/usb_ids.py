@@ -30,11 +30,13 @@ def _parse_id(value: object) -> int:
 _WRITTEN = (Annotated[str, pydantic.StringConstraints(pattern=r"^\s*(0[xX])?[0-9A-Fa-f]{1,4}\s*$")]
             | Annotated[int, pydantic.Field(ge=0, le=0xFFFF)])
 
-UsbId = Annotated[int, pydantic.BeforeValidator(_parse_id, json_schema_input_type=_WRITTEN)]
-
-
 def fmt_id(number: int) -> str:
     return f"{number:04X}"
+
+
+#: Written back (a bench file the box writes) as lsusb prints it: a YAML file must quote it.
+UsbId = Annotated[int, pydantic.BeforeValidator(_parse_id, json_schema_input_type=_WRITTEN),
+                  pydantic.PlainSerializer(fmt_id, return_type=str, when_used="json")]
 
 
 class UsbIdPair(Field):
