@@ -31,6 +31,13 @@ def _switched_on(bench: Bench, hands: Hands, reader: str, profile: Profile,
     return run, BenchStrategy(bench, hands).before_upgrade(run, profile, at)
 
 
+def _too_late(now: dt.datetime, due: dt.datetime) -> str:
+    """Why a probe could not look at ``due``: the bench's clock was past it once switched
+    on (a real bench's date is the one its restore set the terminal's clock to)."""
+    return (f"switched on only at {now:%Y-%m-%d %H:%M:%S}, after the probe's "
+            f"{due:%Y-%m-%d %H:%M:%S} on the bench's clock")
+
+
 def _listed(hands: Hands, component: str) -> str | None:
     return hands.delivery_list().get(component)
 
@@ -54,7 +61,7 @@ def probe_delivery(bench: Bench, hands: Hands, reader: str, profile: Profile,
             got.append(True)  # the list never takes a delivery back
             continue
         if left < 0:
-            problem = f"switched on only at {clock.wallclock():%m-%d %H:%M:%S}, after {cp.at:%H:%M:%S}"
+            problem = _too_late(clock.wallclock(), cp.at)
             got.append(None)
             continue
         waited = wait_until(clock, lambda: _listed(hands, component),
@@ -70,7 +77,7 @@ def probe_manual(bench: Bench, hands: Hands, reader: str, profile: Profile,
     run, problem = _switched_on(bench, hands, reader, profile, probe.at - MANUAL_LEAD)
     left = (probe.at - bench.clock.wallclock()).total_seconds()
     if problem is None and left < 0:
-        problem = f"switched on only at {bench.clock.wallclock():%H:%M:%S}, after {probe.at:%H:%M:%S}"
+        problem = _too_late(bench.clock.wallclock(), probe.at)
     if problem is not None:
         return ManualSeen(probe, None, None, problem)
     hands.wait(left)

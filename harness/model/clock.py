@@ -28,6 +28,9 @@ class Clock(Protocol):
     def wallclock(self) -> dt.datetime:
         """Date and time (Japan) at :meth:`now`."""
 
+    def set_wallclock(self, when: dt.datetime) -> None:
+        """The date and time bench time stands for from now on (a terminal's clock set)."""
+
 
 class RealClock:
     """Wall time. ``scale`` > 1 runs bench time that many times faster than the wall (a
@@ -36,6 +39,9 @@ class RealClock:
     def __init__(self, scale: float = 1.0) -> None:
         self._t0 = time.monotonic()
         self.scale = scale
+        #: The bench's date where a restore set the terminal's clock to another (the
+        #: distribution's days on a test environment): (bench seconds then, the date then).
+        self._set: tuple[float, dt.datetime] | None = None
 
     def now(self) -> float:
         return (time.monotonic() - self._t0) * self.scale
@@ -45,7 +51,15 @@ class RealClock:
             time.sleep(seconds / self.scale)
 
     def wallclock(self) -> dt.datetime:
-        return dt.datetime.now(JST)
+        if self._set is None:
+            return dt.datetime.now(JST)
+        then, date = self._set
+        return date + dt.timedelta(seconds=self.now() - then)
+
+    def set_wallclock(self, date: dt.datetime) -> None:
+        """The bench's date is ``date`` from now on (the operator set the terminal's clock
+        to it): the rig's schedules follow the terminal's, not the host's calendar."""
+        self._set = (self.now(), date)
 
 
 class Timer:
