@@ -349,7 +349,8 @@ def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
     visit = FlowRecord("consent", "canon", screens=[
         screen(0, 1, "first"), screen(2, 3, "consent_1", findings=ok),
-        screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over")
+        screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over",
+        actions=[Action(3.5, "consent")])
     assert check_flow(con02, visit) == []
     visit.screens[1] = screen(2, 3, "consent_1", findings=(
         TextFinding(absent, True, "ocr", read=f"{absent}情報の提供に同意しますか"), ok[1]))
@@ -417,10 +418,12 @@ def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
 def upd08_record(last_visit: list[str]) -> FlowRecord:
     """Panasonic's UPD-08 flow: two failed checks (its completion screen stuck, then the
     901), the download, the second reboot, then the last visit's screens."""
-    screens, t = [], 0.0
+    screens, t, answers = [], 0.0, []
     failed = ["first", "consent_1", "consent_2", "checking", "completion", "error_901"]
     for state in [*failed, *failed, "first", *last_visit]:
         screens.append(screen(t, t + 1, state))
+        if state.startswith("consent"):
+            answers.append(Action(t + 0.5, "consent"))
         t += 2
     ok = {"closed_by": "OK"}
     dialogs = [SeenDialog(8, "check_error_1", closed_t=9, **ok),
@@ -430,7 +433,8 @@ def upd08_record(last_visit: list[str]) -> FlowRecord:
                SeenDialog(24, "download_request_accepted", closed_t=25,
                           findings=found("ダウンロード依頼の受付"), **ok),
                SeenDialog(25, "update_ready", closed_by="確認しました", closed_t=25.5)]
-    actions = [Action(11, "reboot_terminal"), Action(25.8, "reboot_terminal")]
+    actions = sorted([*answers, Action(11, "reboot_terminal"), Action(25.8, "reboot_terminal")],
+                     key=lambda a: a.t)
     return FlowRecord("upgrade_data_missing", "panasonic", screens=screens, dialogs=dialogs,
                       actions=actions, result="handed_over", results=1)
 
@@ -534,3 +538,40 @@ def test_a_button_that_must_not_show_fails_closed_on_an_unrecognised_screen(
     assert any("could not tell whether the staff button is shown" in p
                for p in check_flow(auth03, visit))
 
+
+
+def test_a_completion_needs_a_check_behind_it() -> None:
+    """受付が完了しました on any flow: only on a visit whose consents were answered, never after
+    an error of that visit (a visit starts at the first screen or a card put in)."""
+    from harness.model.flow_rules import hollow_completions
+
+    def record(states: list[str], actions: list[Action]) -> FlowRecord:
+        return FlowRecord("pin_lock", "atlas", actions=actions, screens=[
+            screen(2 * k, 2 * k + 1, state) for k, state in enumerate(states)])
+
+    visit = ["first", "face_auth", "consent_1", "consent_2", "completion", "first"]
+    answered = [Action(0.5, "card_in"), Action(4.5, "consent"), Action(6.5, "consent"),
+                Action(9.5, "card_out")]
+    assert hollow_completions(record(visit, answered)) == []
+    # The card pulled on a consent screen: no answer, and the reader says done.
+    pulled = ["first", "face_auth", "consent_1", "completion", "first"]
+    problems = hollow_completions(record(pulled, [Action(0.5, "card_in"),
+                                                  Action(5.0, "card_out")]))
+    assert problems == ["completion at 6.0 s with no consent answered on its visit (since "
+                        "0.5 s): no check went through, yet the reader says it is done"]
+    # Answers of an earlier visit do not stand for this one's.
+    two = ["first", "consent_1", "completion", "first", "face_auth", "pin_locked",
+           "completion", "first"]
+    problems = hollow_completions(record(two, [
+        Action(0.5, "card_in"), Action(2.5, "consent"), Action(5.0, "card_out"),
+        Action(6.5, "card_in"), Action(11.0, "card_out")]))
+    assert len(problems) == 1 and problems[0].startswith("completion at 12.0 s with no consent")
+    # The 901 (or a network error) on the visit, then done: the check failed.
+    failed = ["first", "consent_1", "checking", "error_901", "completion", "first"]
+    problems = hollow_completions(record(failed, [Action(0.5, "card_in"),
+                                                  Action(2.5, "consent")]))
+    assert problems and "after error_901 on the same visit" in problems[0]
+    # Panasonic's completion stuck on a failed check comes before its 901: not this.
+    stuck = ["first", "consent_1", "checking", "completion", "error_901", "first"]
+    assert hollow_completions(record(stuck, [Action(0.5, "card_in"),
+                                             Action(2.5, "consent")])) == []

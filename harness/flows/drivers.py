@@ -91,10 +91,10 @@ def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] 
 
 
 def end_visit(run: FlowRun, *, take_card: bool = True, hold_s: float = 3.0) -> None:
-    """Let the check end, look at the outcome (``hold_s``), take the card, see where the
-    reader goes."""
+    """Let the check end, look at the outcome (``hold_s``; a long hold looked at every
+    COMPLETION_LOOK_S), take the card, see where the reader goes."""
     run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
-    run.hold(hold_s)
+    run.hold(hold_s, step_s=COMPLETION_LOOK_S if hold_s > COMPLETION_GAP_S * 5 else 2.0)
     if take_card:
         card_out(run)
     run.wait_change(20)
@@ -107,21 +107,25 @@ def drive_visit(run: FlowRun, plan: Plan) -> None:
 
 
 #: CON-01: the completion screen is held this long before the card is taken out in the
-#: consent flow's first visit; the second visit holds it longer by the profile's bound
-#: (``within_s``) and COMPLETION_GAP_S more. A reader that goes back to its first screen on
-#: a timer of its own, whatever the timer, fails one of the two: it comes before the card
-#: is out, or later than the bound after. A third check-in, held as the first, follows
-#: those (one patient's card each time: a reader right for two check-ins and wrong from the
-#: third fails the checks every visit is held to: its consent screens, its first screen's
-#: buttons; a reader wrong only for another card is not tried).
-COMPLETION_HOLD_S, COMPLETION_GAP_S = 3.0, 4.0
+#: consent flow's first visit; the second visit holds it COMPLETION_LONG_S (a patient who
+#: leaves the card a while: the notices give no time; the walks wait as long on a person's
+#: screens), or longer by the profile's bound (``within_s``) and COMPLETION_GAP_S more. A
+#: reader that goes back to its first screen on a timer of its own fails one of the two:
+#: it comes before the card is out, or later than the bound after (a timer past the long
+#: hold is not tried). A third check-in, held as the first, follows those (one patient's
+#: card each time: a reader right for two check-ins and wrong from the third fails the
+#: checks every visit is held to: its consent screens, its first screen's buttons; a
+#: reader wrong only for another card is not tried).
+COMPLETION_HOLD_S, COMPLETION_GAP_S, COMPLETION_LONG_S = 3.0, 4.0, 120.0
+#: ... the long hold looked at this often (a screen that leaves shows where it went).
+COMPLETION_LOOK_S = 5.0
 
 
 def _completion_holds(plan: Plan) -> tuple[float, ...]:
     bounds = [step.within_s for check in plan.profile.flow_checks(plan.flow, plan.given)
               for step in check.screens if step.upon == "card_out" and step.within_s]
-    return (COMPLETION_HOLD_S, COMPLETION_HOLD_S + max(bounds, default=0.0) + COMPLETION_GAP_S,
-            COMPLETION_HOLD_S)
+    return (COMPLETION_HOLD_S, max(COMPLETION_LONG_S, COMPLETION_HOLD_S + max(bounds, default=0.0)
+                                   + COMPLETION_GAP_S), COMPLETION_HOLD_S)
 
 
 def drive_consent(run: FlowRun, plan: Plan) -> None:

@@ -224,6 +224,10 @@ def _describe_dialog(step: DialogStep) -> str:
 def check_flow(check: FlowCheck, record: FlowRecord,
                baseline: FlowRecord | None = None) -> list[str]:
     problems = [f"before the flow: {unmet}" for unmet in record.unmet]
+    if any(step.screen != "first" for step in check.screens) or not check.screens:
+        # Not on a check of the first screen alone (what it shows): the visits' own checks
+        # on the same record say it.
+        problems += hollow_completions(record)
     problems += _screens(check.screens, record)
     problems += _dialogs(check.dialogs, record)
     if check.pin_count is not None:
@@ -353,6 +357,35 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
                      or (seen.shows is None and seen.candidate == step.screen
                          and (step.absent or step.no_buttons))
                      if (p := _absent_problem(step, seen)) is not None and p not in problems]
+    return problems
+
+
+def hollow_completions(record: FlowRecord) -> list[str]:
+    """受付が完了しました tells the patient a check went through: on every flow, a completion
+    screen comes only on a visit whose consents were answered, and never after an error
+    of that visit (a visit starts at the first screen or a card put in). A reader that says
+    done with no check behind it (a card pulled on a consent screen, a locked card taken
+    out, a card out of the 901 or of a network error) fails whatever flow saw it."""
+    problems: list[str] = []
+    for k, seen in enumerate(record.screens):
+        if seen.shows != "completion" or (k and record.screens[k - 1].shows == "completion"):
+            continue
+        starts = [s.t for s in record.screens[:k] if s.shows == "first"]
+        starts += [a.t for a in record.actions if a.what == "card_in" and a.t <= seen.t]
+        since = max(starts, default=None)
+        if since is None:
+            continue  # the record starts inside a visit it did not see begin
+        answered = any(a.what == "consent" and since <= a.t <= seen.t for a in record.actions)
+        errors = [s.label() for s in record.screens[:k]
+                  if s.t >= since and (s.shows or "").startswith("error_")]
+        if errors:
+            problems.append(f"completion at {seen.t:.1f} s after {errors[-1]} on the same "
+                            f"visit (since {since:.1f} s): the check failed, yet the reader "
+                            "says it is done")
+        elif not answered:
+            problems.append(f"completion at {seen.t:.1f} s with no consent answered on its "
+                            f"visit (since {since:.1f} s): no check went through, yet the "
+                            "reader says it is done")
     return problems
 
 
