@@ -158,3 +158,15 @@ def test_a_report_without_test_records_pairs_by_the_checks_words(tmp_path: Path)
     [pair] = [p for p in row.verdicts if p.changed]
     assert pair.check == "e901_phone: consent -> please_wait"
     assert pair.old is not None and pair.old["seen"].startswith("flow e901_phone ")
+
+
+def test_a_run_with_test_records_pairs_with_one_without(tmp_path: Path) -> None:
+    # An older report (no test records) against a new one: both by the checks' words, so
+    # each way still pairs with its own (none is shown as judged in one run only).
+    old = _run(tmp_path / "old", ALL_PASS, record_tests=False)
+    new = _run(tmp_path / "new", {**ALL_PASS, "e901_pin": "failed"})
+    [row] = diff_runs(old, new).makers["acme"]
+    assert len(row.verdicts) == 4
+    [pair] = [p for p in row.verdicts if p.changed]
+    assert pair.old is not None and pair.new is not None
+    assert pair.new["seen"].startswith("flow e901_pin ")

@@ -196,22 +196,33 @@ def _check_words(verdict: dict[str, Any]) -> str:
     return ""
 
 
-def _judging_test(verdict: dict[str, Any], row: dict[str, Any],
-                  tests: dict[str, Any]) -> str | None:
-    """The node id of the row's test whose record holds ``verdict`` (None: not recorded)."""
-    own = {k: v for k, v in verdict.items() if k != "folder"}  # folder: added by the row
+def _judging_tests(req: str, row: dict[str, Any], tests: dict[str, Any]
+                   ) -> list[str | None]:
+    """Per verdict of ``row`` (requirement ``req``), the node id of the test that judged it
+    (None: not recorded). A test's record holds it with the same subject and rule
+    (``expected``); the n-th such verdict of the row is the n-th of its tests' (one test
+    may judge a subject twice, BOOT-01 at both edges)."""
+    queue: dict[tuple[str, str], list[str]] = {}
     for nodeid in row.get("tests", ()):
-        if own in (tests.get(nodeid) or {}).get("verdicts", ()):
-            return nodeid
-    return None
+        for v in (tests.get(nodeid) or {}).get("verdicts", ()):
+            if isinstance(v, dict) and v.get("requirement") == req:
+                queue.setdefault((str(v.get("subject")), str(v.get("expected"))),
+                                 []).append(nodeid)
+    out: list[str | None] = []
+    for v in row.get("verdicts", []):
+        left = queue.get((v["subject"], v["expected"]))
+        out.append(left.pop(0) if left else None)
+    return out
 
 
-def _keyed(row: dict[str, Any] | None, tests: dict[str, Any]
+def _keyed(row: dict[str, Any] | None, by_test: list[str | None] | None
            ) -> dict[tuple[str, str], dict[str, Any]]:
-    """A row's verdicts by (subject, check): every one, the n-th of one check ``#n``."""
+    """A row's verdicts by (subject, check): the judging test's node id (``by_test``) or,
+    without it, the check's words; the n-th of one key ``#n``."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for v in (row or {}).get("verdicts", []):
-        base = _judging_test(v, row or {}, tests) or _check_words(v)
+    verdicts = (row or {}).get("verdicts", [])
+    for i, v in enumerate(verdicts):
+        base = (by_test[i] if by_test else None) or _check_words(v)
         check, n = base, 1
         while (v["subject"], check) in out:
             n += 1
@@ -220,13 +231,19 @@ def _keyed(row: dict[str, Any] | None, tests: dict[str, Any]
     return out
 
 
-def _verdict_pairs(old: dict[str, Any] | None, new: dict[str, Any] | None,
+def _verdict_pairs(req: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
                    old_tests: dict[str, Any] | None = None,
                    new_tests: dict[str, Any] | None = None) -> tuple[VerdictPair, ...]:
     """Each verdict paired with its own check's in the other run (never one per subject:
     the last of a reader's verdicts would stand for all); one in one run only pairs with
     None."""
-    then, now = _keyed(old, old_tests or {}), _keyed(new, new_tests or {})
+    tested = [_judging_tests(req, row, tests or {}) if row else []
+              for row, tests in ((old, old_tests), (new, new_tests))]
+    # Both runs by their tests where both record every verdict's; else both by the checks'
+    # words (an older report): one key for both sides, or nothing would pair.
+    by_test = all(None not in t for t in tested)
+    then = _keyed(old, tested[0] if by_test else None)
+    now = _keyed(new, tested[1] if by_test else None)
     keys = list(then) + [k for k in now if k not in then]
     return tuple(VerdictPair(subject, then.get((subject, check)), now.get((subject, check)),
                              check, _check_words(now.get((subject, check))
@@ -242,7 +259,7 @@ def _requirements(maker: str, old: dict[str, Any], new: dict[str, Any],
     out = []
     for req in list(old) + [r for r in new if r not in old]:
         o, n = old.get(req), new.get(req)
-        pairs = _verdict_pairs(o, n, old_tests, new_tests)
+        pairs = _verdict_pairs(req, o, n, old_tests, new_tests)
         kind = _kind(o and o["status"], n and n["status"])
         if kind == "unchanged" and n and n["status"] == "failed" and any(p.worse for p in pairs):
             kind = "failing_more"
