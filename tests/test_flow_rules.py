@@ -557,7 +557,8 @@ def test_a_verdict_lists_only_the_texts_its_own_check_judged(shipped: ProfileSet
         TextFinding("【901:", False, "ocr", read="【901】", detail="cannot tell ： from :"),
         *NOT_DONE))
     upd03 = _judged_texts(shipped, "canon", "UPD-03", record)
-    assert upd03 and all(line.startswith("must show 【901: shown") for line in upd03), upd03
+    assert upd03 and all(line.startswith("must show 【901: shown, read 【901 (glyphs)")
+                         for line in upd03), upd03
     assert not any("完了" in line or "expected" in line for line in upd03)
     e905 = _judged_texts(shipped, "canon", "E901-05", record)
     # Must-not texts said as such, with what was read.
@@ -567,7 +568,7 @@ def test_a_verdict_lists_only_the_texts_its_own_check_judged(shipped: ProfileSet
     # The alternatives as alternatives: one line, which one was shown, the others beside it.
     [alt] = [line for line in e905 if line.startswith("one of ")]
     assert alt.startswith(f"one of {' / '.join(nine01.contains_any)} (either will do): "
-                          "【901】 shown; ")
+                          "【901】 shown, read 【901】 (glyphs); ")
     assert "【901： not shown, read 【901】 (ocr: cannot tell ： from :)" in alt
     assert not any(line.startswith("expected") for line in e905)
 
@@ -588,3 +589,12 @@ def test_a_text_that_must_be_absent_and_was_shown_or_not_read_says_so(
         *NOT_DONE))
     lines = _judged_texts(shipped, "panasonic", "UPD-03", missing)
     assert lines == ["must show 【901: NOT shown, read 【011】 (glyphs: glyph 2 of 4 '9')"]
+    # None of the alternatives shown: said first.
+    none = e901_record()
+    none.screens[-1] = attrs.evolve(none.screens[-1], findings=(
+        *(TextFinding(t, False, "ocr", read="【011】") for t in ("【901】", "【901：", "【901:")),
+        *NOT_DONE))
+    [alt] = [line for line in _judged_texts(shipped, "canon", "E901-05",
+                                            attrs.evolve(none, reader="canon"))
+             if line.startswith("one of")]
+    assert "(either will do): NONE shown: 【901】 not shown, read 【011】 (ocr)" in alt

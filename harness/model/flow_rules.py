@@ -101,9 +101,10 @@ def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:
 
 
 def _how(f: TextFinding) -> str:
-    """What was read, and how it was judged: ``read 【011】 (glyphs: ...)``."""
+    """What was read and how it was judged, to follow the word: ``, read 【011】 (glyphs:
+    ...)``, or `` (glyphs: ...)`` for glyphs verified in place (nothing else read)."""
     how = f"{f.method}: {f.detail}" if f.detail else f.method
-    return f"({how})" if f.found and not f.read else f"read {f.read or 'nothing'} ({how})"
+    return f" ({how})" if f.found and not f.read else f", read {f.read or 'nothing'} ({how})"
 
 
 def _step_text_lines(shown: list[str], any_of: list[str], absent: list[str],
@@ -113,21 +114,20 @@ def _step_text_lines(shown: list[str], any_of: list[str], absent: list[str],
     for text in shown:
         f = seen.finding(text)
         if f is not None:
-            out.append(f"must show {text}: {'shown' if f.found else 'NOT shown'}, {_how(f)}")
+            out.append(f"must show {text}: {'shown' if f.found else 'NOT shown'}{_how(f)}")
     judged = [f for t in any_of if (f := seen.finding(t)) is not None]
     if judged:
-        found = [f.expected for f in judged if f.found]
-        head = f"one of {' / '.join(any_of)} (either will do): " + (
-            f"{' and '.join(found)} shown" if found else "NONE shown")
-        out.append(head + "; " + "; ".join(
-            f"{f.expected} {'shown' if f.found else 'not shown'}, {_how(f)}" for f in judged))
+        head = f"one of {' / '.join(any_of)} (either will do): "
+        if not any(f.found for f in judged):
+            head += "NONE shown: "
+        out.append(head + "; ".join(
+            f"{f.expected} {'shown' if f.found else 'not shown'}{_how(f)}" for f in judged))
     for text in absent:
         f = seen.finding(text)
         if f is None or f.method == "none":
             out.append(f"must not show {text}: not judged, the screen was not read")
         else:
-            word = "SHOWN" if f.found else "not shown"
-            out.append(f"must not show {text}: {word}, {_how(f)}")
+            out.append(f"must not show {text}: {'SHOWN' if f.found else 'not shown'}{_how(f)}")
     return out
 
 
