@@ -3,7 +3,9 @@
 One self-contained file beside ``certification.json`` (styles and pictures inline, nothing
 fetched): the header (bench, rig, profiles, times, host, overall verdict), what failed first
 (each failure explained: what the notice requires, what the reader did, when, with the text
-read and the camera frames), then per maker the requirement matrix, and the bench's devices.
+read and the camera frames), what was not checked (each not-run requirement with why, in
+plain words: never among the failures, and the badge then says NOT PASSED, as the console
+does, not FAILED), then per maker the requirement matrix, and the bench's devices.
 
 Everything comes from the run folder: ``certification.json`` (with its requirements'
 statements and notices), ``devices.json``, the evidence store (``evidence/``) and the
