@@ -575,3 +575,67 @@ def test_a_completion_needs_a_check_behind_it() -> None:
     stuck = ["first", "consent_1", "checking", "completion", "error_901", "first"]
     assert hollow_completions(record(stuck, [Action(0.5, "card_in"),
                                              Action(2.5, "consent")])) == []
+
+
+def _judged_texts(shipped: ProfileSet, maker: str, req: str, record: FlowRecord) -> list[str]:
+    from harness.model.flow_rules import judge_flow
+
+    requirement = shipped[maker].requirement(req)
+    assert requirement is not None
+    return list(judge_flow(requirement, maker, check(shipped, maker, req), record)
+                .evidence.read)
+
+
+def test_a_verdict_lists_only_the_texts_its_own_check_judged(shipped: ProfileSet) -> None:
+    """The e901 flow is read for every check driven on it; UPD-03 (the 901's code) lists
+    its code, never E901-05's texts that must be absent, and never as "expected"."""
+    canon = check(shipped, "canon", "E901-05")
+    [nine01] = [s for s in canon.screens if s.screen == "error_901"]
+    record = attrs.evolve(e901_record(), reader="canon")
+    record.screens[-1] = attrs.evolve(record.screens[-1], findings=(
+        *found("【901", "【901】"),
+        TextFinding("【901：", False, "ocr", read="【901】", detail="cannot tell ： from :"),
+        TextFinding("【901:", False, "ocr", read="【901】", detail="cannot tell ： from :"),
+        *NOT_DONE))
+    upd03 = _judged_texts(shipped, "canon", "UPD-03", record)
+    assert upd03 and all(line.startswith("must show 【901: shown, read 【901 (glyphs)")
+                         for line in upd03), upd03
+    assert not any("完了" in line or "expected" in line for line in upd03)
+    e905 = _judged_texts(shipped, "canon", "E901-05", record)
+    # Must-not texts said as such, with what was read.
+    for text in nine01.absent:
+        assert f"must not show {text}: not shown, read nothing (ocr: not on the screen)" \
+            in e905
+    # The alternatives as alternatives: one line, which one was shown, the others beside it.
+    [alt] = [line for line in e905 if line.startswith("one of ")]
+    assert alt.startswith(f"one of {' / '.join(nine01.contains_any)} (either will do): "
+                          "【901】 shown, read 【901】 (glyphs); ")
+    assert "【901： not shown, read 【901】 (ocr: cannot tell ： from :)" in alt
+    assert not any(line.startswith("expected") for line in e905)
+
+
+def test_a_text_that_must_be_absent_and_was_shown_or_not_read_says_so(
+        shipped: ProfileSet) -> None:
+    shown = e901_record()
+    shown.screens[-1] = attrs.evolve(shown.screens[-1], findings=(
+        *found("【901", "【901】"),
+        TextFinding("完了しました", True, "ocr", read="受付は正常に完了しました")))
+    lines = _judged_texts(shipped, "panasonic", "E901-05", shown)
+    assert "must not show 完了しました: SHOWN, read 受付は正常に完了しました (ocr)" in lines
+    assert "must not show 受付完了: not judged, the screen was not read" in lines
+    # A text that must show and did not: said so, not as "expected".
+    missing = e901_record()
+    missing.screens[-1] = attrs.evolve(missing.screens[-1], findings=(
+        TextFinding("【901", False, "glyphs", read="【011】", detail="glyph 2 of 4 '9'"),
+        *NOT_DONE))
+    lines = _judged_texts(shipped, "panasonic", "UPD-03", missing)
+    assert lines == ["must show 【901: NOT shown, read 【011】 (glyphs: glyph 2 of 4 '9')"]
+    # None of the alternatives shown: said first.
+    none = e901_record()
+    none.screens[-1] = attrs.evolve(none.screens[-1], findings=(
+        *(TextFinding(t, False, "ocr", read="【011】") for t in ("【901】", "【901：", "【901:")),
+        *NOT_DONE))
+    [alt] = [line for line in _judged_texts(shipped, "canon", "E901-05",
+                                            attrs.evolve(none, reader="canon"))
+             if line.startswith("one of")]
+    assert "(either will do): NONE shown: 【901】 not shown, read 【011】 (ocr)" in alt

@@ -273,7 +273,9 @@ def test_diff_names_exactly_the_requirements_that_changed(
     sp03 = next(c for c in rows["changes"] if c["requirement"] == "SP-03")
     sanwa = next(v for v in sp03["verdicts"] if v["subject"] == "sanwa-adr-mnicu3")
     assert sanwa["old"]["status"] == "passed" and sanwa["new"]["status"] == "failed"
-    assert sanwa["old"]["evidence"]["read"]  # the text read then
+    # What was observed then; no text read: SP-03's check judges none (the flow's texts
+    # other checks judge are theirs, not SP-03's evidence).
+    assert sanwa["old"]["evidence"]["observed"] and "read" not in sanwa["old"]["evidence"]
     # The devices of both runs: the swapped general reader, the face-auth reader moved.
     devices = {d["device"]: d for d in diff["devices"]}
     # Every device of both runs, the unchanged too, with its identity then and now.
@@ -449,8 +451,9 @@ def test_diff_html_shows_both_runs_pictures_of_a_changed_verdict(
     shown = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
     small = cv2.resize(source, (shown.shape[1], shown.shape[0]), interpolation=cv2.INTER_AREA)
     assert float(np.mean(cv2.absdiff(small, shown))) < 4.0
-    # The text read then is beside it, and the unchanged requirements get no article.
-    assert "Text read" in then
+    # What was observed then is beside it (no text read: SP-03 judges none), and the
+    # unchanged requirements get no article.
+    assert "Observed" in then and "Text read" not in then
     for req in SAME:
         assert f'id="change-general_readers-{req}"' not in page
     for req in CHANGED:

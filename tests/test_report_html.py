@@ -221,3 +221,73 @@ def test_the_checked_windows_are_drawn_on_a_lane_of_their_own() -> None:
     checked = draw([[10.0, 35.0, "completion unchanged until the second press of OK"]])
     assert checked.shape[0] > plain.shape[0]  # one lane more
     assert blue(plain) == 0 and blue(checked) > 200
+
+
+DESELECTED_REASON = ("suites/test_upgrade.py::test_distribution_schedule[acme-UPD-01]: not "
+                     "run: deselected by the pytest options given after --")
+
+
+def _not_run_row() -> dict[str, Any]:
+    return {"status": "not_run",
+            "tests": ["suites/test_upgrade.py::test_distribution_schedule[acme-UPD-01]"],
+            "verdicts": [], "reasons": [DESELECTED_REASON]}
+
+
+def _overall(html: str) -> str:
+    return re.search(r'id="overall">\s*(.*?)\s*</div>', html, re.S)[1]
+
+
+def test_a_run_that_only_left_requirements_unchecked_is_not_passed_not_failed(
+        tmp_path: Path) -> None:
+    """As the console's verdict line: NOT PASSED; the requirement left out is "not checked",
+    in plain words, never under what failed nor as something the reader did."""
+    run, report = _run(tmp_path)
+    rows = report["makers"]["acme"]
+    del rows["E901-02"], rows["USB-02"]
+    rows["UPD-01"] = _not_run_row()
+    report["requirements"]["acme"]["requirements"]["UPD-01"] = {
+        "statement": "statement of UPD-01", "notices": [], "checks": []}
+    html = render_html(run, report)
+    assert _overall(html) == "NOT PASSED" and 'class="overall notpassed"' in html
+    assert "FAILED" not in html[:html.index('id="failures"')]
+    failures = html[html.index('id="failures"'):html.index('id="not-checked"')]
+    assert "UPD-01" not in failures and "What the reader did" not in failures
+    assert "Nothing failed; 1 requirement(s) were not checked" in failures
+    unchecked = html[html.index('id="not-checked"'):html.index('id="maker-acme"')]
+    assert "Not checked (1)" in unchecked and 'id="notrun-acme-UPD-01"' in unchecked
+    why = unchecked[unchecked.index("Why it was not checked"):unchecked.index("</ul>")]
+    assert "left out of this run by the operator&#39;s selection" in why
+    assert "deselected" not in why and "suites/" not in why  # the node id is not the why
+    # The matrix row links its "why" to it and says it in the same words.
+    row = html[html.index('id="row-acme-UPD-01"'):]
+    row = row[:row.index("</tr>")]
+    assert 'href="#notrun-acme-UPD-01"' in row and "failure-acme-UPD-01" not in row
+    assert "left out of this run by the operator&#39;s selection" in row
+
+
+def test_a_run_with_a_failure_is_failed_and_its_unchecked_requirements_apart(
+        tmp_path: Path) -> None:
+    run, report = _run(tmp_path)
+    report["makers"]["acme"]["UPD-01"] = _not_run_row()
+    html = render_html(run, report)
+    assert _overall(html) == "FAILED"
+    failures = html[html.index('id="failures"'):html.index('id="not-checked"')]
+    assert 'id="failure-acme-E901-02"' in failures and "UPD-01" not in failures
+    assert 'id="notrun-acme-UPD-01"' in html[html.index('id="not-checked"'):]
+
+
+def test_the_reasons_a_requirement_was_not_checked_in_plain_words() -> None:
+    from harness.report.html import not_run_words
+
+    tests = ["suites/a.py::t[x]", "suites/b.py::u[x]"]
+    assert not_run_words([
+        "suites/a.py::t[x]: not run: the run was interrupted",
+        "suites/b.py::u[x]: not run: the run was interrupted",
+        "suites/b.py::u[x]: bench fault (camera.frozen): cam: the same frame",
+        "suites/b.py::u[x]: skipped"], tests) == (
+        "not reached: the run was interrupted before it",
+        "the bench failed, not the reader: bench fault (camera.frozen): cam: the same frame",
+        "skipped")
+    # A reason it does not know is kept as it is, never dropped.
+    assert not_run_words(["pending: the camera is calibrating"], tests) == (
+        "pending: the camera is calibrating",)

@@ -64,7 +64,7 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
         seen += f"; receipt computer: {record.result}"
     if record.problems:
         seen += "; while driving: " + "; ".join(record.problems)
-    findings = [f.describe() for s in [*record.screens, *record.dialogs] for f in s.findings]
+    findings = text_lines(check, record)
     times = [t for s in record.screens for t in (s.t, s.until)] + [a.t for a in record.actions]
     frames = [s.frame for s in [*record.screens, *record.dialogs] if s.frame]
     evidence = Evidence(span=(min(times), max(times)) if times else None,
@@ -78,6 +78,57 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                       expected=f"{requirement.statement} [{describe_flow(check)}]",
                       seen=seen, problems=check_flow(check, record, baseline),
                       evidence=evidence)
+
+
+def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:
+    """The texts this check judged, each worded as what it is: ``must show X``, ``one of
+    X / Y`` (the notice allows either), ``must not show X``, with what was read. A flow is
+    read for every check driven on it (E901-05's texts are on UPD-03's 901 screen): only
+    this check's own texts, on the screens its steps are, are its evidence."""
+    steps = [*check.screens, *([check.renewal.error] if check.renewal is not None else [])]
+    out: list[str] = []
+    for step in steps:
+        for seen in record.screens:
+            if _is(seen, step) or (seen.shows is None and seen.candidate == step.screen
+                                   and bool(step.absent)):
+                out += _step_text_lines(step.texts + step.contains, step.contains_any,
+                                        step.absent, seen)
+    for dstep in check.dialogs:
+        for dialog in record.dialogs:
+            if dialog.dialog == dstep.dialog:
+                out += _step_text_lines(dstep.texts, [], [], dialog)
+    return list(dict.fromkeys(out))
+
+
+def _how(f: TextFinding) -> str:
+    """What was read and how it was judged, to follow the word: ``, read 【011】 (glyphs:
+    ...)``, or `` (glyphs: ...)`` for glyphs verified in place (nothing else read)."""
+    how = f"{f.method}: {f.detail}" if f.detail else f.method
+    return f" ({how})" if f.found and not f.read else f", read {f.read or 'nothing'} ({how})"
+
+
+def _step_text_lines(shown: list[str], any_of: list[str], absent: list[str],
+                     seen: SeenScreen | SeenDialog) -> list[str]:
+    """One screen's lines for a step's texts (a text nothing judged there: not listed)."""
+    out = []
+    for text in shown:
+        f = seen.finding(text)
+        if f is not None:
+            out.append(f"must show {text}: {'shown' if f.found else 'NOT shown'}{_how(f)}")
+    judged = [f for t in any_of if (f := seen.finding(t)) is not None]
+    if judged:
+        head = f"one of {' / '.join(any_of)} (either will do): "
+        if not any(f.found for f in judged):
+            head += "NONE shown: "
+        out.append(head + "; ".join(
+            f"{f.expected} {'shown' if f.found else 'not shown'}{_how(f)}" for f in judged))
+    for text in absent:
+        f = seen.finding(text)
+        if f is None or f.method == "none":
+            out.append(f"must not show {text}: not judged, the screen was not read")
+        else:
+            out.append(f"must not show {text}: {'SHOWN' if f.found else 'not shown'}{_how(f)}")
+    return out
 
 
 def _baseline_observed(check: FlowCheck, baseline: FlowRecord | None) -> tuple[str, ...]:

@@ -25,7 +25,9 @@ class Evidence:
 
     #: The span of bench time the rule looked at (bench seconds on the timeline).
     span: tuple[float, float] | None = None
-    #: Texts judged on a screen: ``expected 【901】, read 【011】 (glyphs: ...)``.
+    #: Texts the rule judged on a screen, each as what it is: ``must show 【901】: NOT shown,
+    #: read 【011】 (glyphs: ...)``, ``one of A / B (either will do): ...``, ``must not show
+    #: 完了しました: not shown, read ...``.
     read: tuple[str, ...] = ()
     #: Frames kept behind the screen decisions (evidence store paths, when kept).
     frames: tuple[str, ...] = ()

@@ -5,9 +5,11 @@ changed. Per maker, each requirement is put in one kind (:data:`KINDS`) by its s
 now; a requirement in only one of the runs counts as not run in the other (a requirement the
 new run left out is not certified by it). A requirement that failed both times but now fails
 on a reader that passed it before is worse too (``failing_more``). For each requirement that
-changed, the verdicts are paired by subject (the reader judged) and shown side by side: what
-was expected, what was seen, the problems, the text read, and (in the HTML) the evidence
-pictures of both runs, drawn from each run's own folder as ``certification.html`` draws them.
+changed, the verdicts are paired by subject (the reader judged) and check (the test that
+judged it: a requirement with ``also:`` checks has a verdict per check on one reader) and
+every changed one is shown side by side: what was expected, what was seen, the problems,
+the text read, and (in the HTML) the evidence pictures of both runs, drawn from each run's
+own folder as ``certification.html`` draws them. A verdict in one run only is said to be.
 
 Two runs of different benches, makers, rigs or profiles are still compared on what they have
 in common, and the difference is said first (:attr:`RunDiff.notes`; benches by their file's
@@ -52,11 +54,20 @@ def _kind(old: str | None, new: str | None) -> str:
 
 @attrs.frozen
 class VerdictPair:
-    """One subject's verdict on a requirement, then and now (None: not judged in that run)."""
+    """One check's verdict on one subject, then and now (None: not judged in that run).
+
+    A requirement with several checks (``also:``: E901-02's face, phone, PIN and staff's
+    ways) has several verdicts on one reader: they are told apart by ``check``, the test
+    that judged them (its node id) or, where a report does not say, the check's words."""
 
     subject: str
     old: dict[str, Any] | None
     new: dict[str, Any] | None
+    #: What tells this verdict from the subject's others: the judging test's node id (or
+    #: the check's words), with ``#n`` for the n-th verdict of one test on one subject.
+    check: str = ""
+    #: The check in words (the bracketed part of ``expected``), for a person.
+    label: str = ""
 
     @property
     def changed(self) -> bool:
@@ -71,6 +82,15 @@ class VerdictPair:
     def worse(self) -> bool:
         was = self.old["status"] if self.old else None
         return self.new is not None and self.new["status"] in _BAD and was not in _BAD
+
+    @property
+    def heading(self) -> str:
+        """``canon (check: e901_phone given ...)``: whose verdict, on which check."""
+        return f"{self.subject} (check: {self.label})" if self.label else self.subject
+
+    def as_json(self) -> dict[str, Any]:
+        return {"subject": self.subject, "check": self.check, "label": self.label,
+                "old": self.old, "new": self.new}
 
 
 @attrs.frozen
@@ -88,8 +108,29 @@ class RequirementDiff:
         return {"requirement": self.req, "kind": self.kind, "old": self.old_status,
                 "new": self.new_status, "old_reasons": list(self.old_reasons),
                 "new_reasons": list(self.new_reasons),
-                "verdicts": [{"subject": p.subject, "old": p.old, "new": p.new}
-                             for p in self.verdicts if p.changed]}
+                "verdicts": [p.as_json() for p in self.verdicts if p.changed],
+                "other_reasons": list(self.other_reasons),
+                "old_other_reasons": list(self.old_other_reasons)}
+
+    def _uncarried(self, reasons: tuple[str, ...], new: bool) -> tuple[str, ...]:
+        carried = set()
+        for p in self.verdicts:
+            side = p.new if new else p.old
+            if p.changed and side is not None:
+                carried.add(f"{p.subject}: " + "; ".join(side.get("problems", ())))
+        return tuple(r for r in reasons if r not in carried)
+
+    @property
+    def other_reasons(self) -> tuple[str, ...]:
+        """The new run's reasons no changed verdict shown carries (a test that failed
+        before judging, one not run, no test at all): said beside the verdicts, never
+        dropped."""
+        return self._uncarried(self.new_reasons, True)
+
+    @property
+    def old_other_reasons(self) -> tuple[str, ...]:
+        """The same of the old run's reasons (why it was not run then, say)."""
+        return self._uncarried(self.old_reasons, False)
 
 
 @attrs.frozen
@@ -147,22 +188,78 @@ def _run_facts(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
             "bench": report["bench"], "rig": report.get("rig")}
 
 
-def _verdict_pairs(old: dict[str, Any] | None,
-                   new: dict[str, Any] | None) -> tuple[VerdictPair, ...]:
-    def by_subject(row: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-        return {v["subject"]: v for v in (row or {}).get("verdicts", [])}
-
-    then, now = by_subject(old), by_subject(new)
-    subjects = list(then) + [s for s in now if s not in then]
-    return tuple(VerdictPair(s, then.get(s), now.get(s)) for s in subjects)
+def _check_words(verdict: dict[str, Any]) -> str:
+    """The check part of ``statement [check]`` (html._split_expected's), else ""."""
+    expected = str(verdict.get("expected", ""))
+    if expected.endswith("]") and " [" in expected:
+        return expected.rpartition(" [")[2][:-1]
+    return ""
 
 
-def _requirements(maker: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[
-        RequirementDiff, ...]:
+def _judging_tests(req: str, row: dict[str, Any], tests: dict[str, Any]
+                   ) -> list[str | None]:
+    """Per verdict of ``row`` (requirement ``req``), the node id of the test that judged it
+    (None: not recorded). A test's record holds it with the same subject and rule
+    (``expected``); the n-th such verdict of the row is the n-th of its tests' (one test
+    may judge a subject twice, BOOT-01 at both edges)."""
+    queue: dict[tuple[str, str], list[str]] = {}
+    for nodeid in row.get("tests", ()):
+        for v in (tests.get(nodeid) or {}).get("verdicts", ()):
+            if isinstance(v, dict) and v.get("requirement") == req:
+                queue.setdefault((str(v.get("subject")), str(v.get("expected"))),
+                                 []).append(nodeid)
+    out: list[str | None] = []
+    for v in row.get("verdicts", []):
+        left = queue.get((v["subject"], v["expected"]))
+        out.append(left.pop(0) if left else None)
+    return out
+
+
+def _keyed(row: dict[str, Any] | None, by_test: list[str | None] | None
+           ) -> dict[tuple[str, str], dict[str, Any]]:
+    """A row's verdicts by (subject, check): the judging test's node id (``by_test``) or,
+    without it, the check's words; the n-th of one key ``#n``."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    verdicts = (row or {}).get("verdicts", [])
+    for i, v in enumerate(verdicts):
+        base = (by_test[i] if by_test else None) or _check_words(v)
+        check, n = base, 1
+        while (v["subject"], check) in out:
+            n += 1
+            check = f"{base} #{n}"
+        out[(v["subject"], check)] = v
+    return out
+
+
+def _verdict_pairs(req: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
+                   old_tests: dict[str, Any] | None = None,
+                   new_tests: dict[str, Any] | None = None) -> tuple[VerdictPair, ...]:
+    """Each verdict paired with its own check's in the other run (never one per subject:
+    the last of a reader's verdicts would stand for all); one in one run only pairs with
+    None."""
+    tested = [_judging_tests(req, row, tests or {}) if row else []
+              for row, tests in ((old, old_tests), (new, new_tests))]
+    # Both runs by their tests where both record every verdict's; else both by the checks'
+    # words (an older report): one key for both sides, or nothing would pair.
+    by_test = all(None not in t for t in tested)
+    then = _keyed(old, tested[0] if by_test else None)
+    now = _keyed(new, tested[1] if by_test else None)
+    keys = list(then) + [k for k in now if k not in then]
+    return tuple(VerdictPair(subject, then.get((subject, check)), now.get((subject, check)),
+                             check, _check_words(now.get((subject, check))
+                                                 or then[(subject, check)]))
+                 for subject, check in keys)
+
+
+def _requirements(maker: str, old: dict[str, Any], new: dict[str, Any],
+                  old_tests: dict[str, Any] | None = None,
+                  new_tests: dict[str, Any] | None = None) -> tuple[RequirementDiff, ...]:
+    """``old``/``new``: the maker's rows of each run; ``*_tests``: each report's ``tests``
+    (which test judged each verdict)."""
     out = []
     for req in list(old) + [r for r in new if r not in old]:
         o, n = old.get(req), new.get(req)
-        pairs = _verdict_pairs(o, n)
+        pairs = _verdict_pairs(req, o, n, old_tests, new_tests)
         kind = _kind(o and o["status"], n and n["status"])
         if kind == "unchanged" and n and n["status"] == "failed" and any(p.worse for p in pairs):
             kind = "failing_more"
@@ -259,7 +356,8 @@ def diff_runs(old_dir: Path, new_dir: Path) -> RunDiff:
     for run_dir in (old_dir, new_dir):
         require_sealed(run_dir, "a comparison")
     notes = _notes(old, new)
-    makers = {m: _requirements(m, old["makers"][m], new["makers"][m])
+    makers = {m: _requirements(m, old["makers"][m], new["makers"][m],
+                               old.get("tests") or {}, new.get("tests") or {})
               for m in old["makers"] if m in new["makers"]}
     devices = _devices(load_devices(old_dir), load_devices(new_dir), notes)
     return RunDiff(old_dir, new_dir, old, new, makers, devices, tuple(notes))
@@ -267,7 +365,7 @@ def diff_runs(old_dir: Path, new_dir: Path) -> RunDiff:
 
 def _verdict_line(v: dict[str, Any] | None) -> str:
     if v is None:
-        return "not judged"
+        return "not judged in this run (no such verdict)"
     text = f"{v['status']}: {v['seen']}"
     if v.get("problems"):
         text += " [" + "; ".join(v["problems"]) + "]"
@@ -295,14 +393,17 @@ def format_diff(diff: RunDiff) -> str:
                 continue
             lines.append(f"  {KINDS[row.kind].upper()} {row.req}: "
                          f"{row.old_status or 'absent'} -> {row.new_status or 'absent'}")
-            for pair in row.verdicts:
-                if pair.changed:
-                    lines.append(f"    {pair.subject}")
-                    lines.append(f"      then: {_verdict_line(pair.old)}")
-                    lines.append(f"      now:  {_verdict_line(pair.new)}")
-            if not row.verdicts:
+            shown = [pair for pair in row.verdicts if pair.changed]
+            for pair in shown:
+                lines.append(f"    {pair.heading}")
+                lines.append(f"      then: {_verdict_line(pair.old)}")
+                lines.append(f"      now:  {_verdict_line(pair.new)}")
+            if not shown:  # no verdict changed: the reasons are all there is to say
                 lines.append(f"    then: {'; '.join(row.old_reasons) or '-'}")
                 lines.append(f"    now:  {'; '.join(row.new_reasons) or '-'}")
+            else:
+                lines += [f"    also then: {r}" for r in row.old_other_reasons]
+                lines += [f"    also now: {r}" for r in row.other_reasons]
         same = diff.of_kind(maker, "unchanged")
         if same:
             lines.append(f"  unchanged: {', '.join(same)}")

@@ -3,7 +3,9 @@
 One self-contained file beside ``certification.json`` (styles and pictures inline, nothing
 fetched): the header (bench, rig, profiles, times, host, overall verdict), what failed first
 (each failure explained: what the notice requires, what the reader did, when, with the text
-read and the camera frames), then per maker the requirement matrix, and the bench's devices.
+read and the camera frames), what was not checked (each not-run requirement with why, in
+plain words: never among the failures, and the badge then says NOT PASSED, as the console
+does, not FAILED), then per maker the requirement matrix, and the bench's devices.
 
 Everything comes from the run folder: ``certification.json`` (with its requirements'
 statements and notices), ``devices.json``, the evidence store (``evidence/``) and the
@@ -279,6 +281,38 @@ class RowView:
     def anchor(self) -> str:
         return f"{self.maker}-{self.req}"
 
+    @property
+    def why_not_run(self) -> tuple[str, ...]:
+        """A not-run requirement's reasons in plain words, each once (no test's node id:
+        the tests are listed beside them)."""
+        return not_run_words(self.reasons, self.tests)
+
+
+def not_run_words(reasons: Iterable[str], tests: Iterable[str]) -> tuple[str, ...]:
+    """Why requirements were not checked, as a lab's manager reads it: ``suites/...::t[x]:
+    not run: deselected by ...`` is "left out of this run by the operator's selection"."""
+    from harness.report.certification import DESELECTED
+    from harness.report.live import INTERRUPTED, PENDING
+
+    plain = {DESELECTED: "left out of this run by the operator's selection (the pytest "
+                         "options given to certify after --)",
+             PENDING: "not run yet: the run is still going",
+             INTERRUPTED: "not reached: the run was interrupted before it",
+             "not_run": "not reached: the run ended before it",
+             "skipped": "skipped"}
+    out: list[str] = []
+    for reason in reasons:
+        for test in tests:
+            if reason.startswith(f"{test}: "):
+                reason = reason[len(test) + 2:]
+                break
+        if reason.startswith("bench fault"):
+            reason = f"the bench failed, not the reader: {reason}"
+        reason = plain.get(reason, reason)
+        if reason not in out:
+            out.append(reason)
+    return tuple(out)
+
 
 def _rows(report: dict[str, Any], folders: dict[str, _Folder],
           pictures: _Pictures, run_dir: Path) -> dict[str, list[RowView]]:
@@ -394,12 +428,15 @@ def render_html(run_dir: Path, report: dict[str, Any],
     rows = _rows(report, folders, pictures, run_dir)
     if timelines is not None:
         timelines.update(pictures.timelines)
-    failures = [r for views in rows.values() for r in views if r.status != "passed"]
+    # What failed is the readers' (or the bench's) failures only; what was not checked is
+    # said apart, in plain words: a requirement the run left out is not the reader's doing.
+    failures = [r for views in rows.values() for r in views if r.status == "failed"]
+    not_checked = [r for views in rows.values() for r in views if r.status == "not_run"]
     devices = load_devices(run_dir)
     from harness.report.diff import KINDS, WORSE
 
     return templates().get_template("certification.html.j2").render(
-        report=report, rows=rows, failures=failures,
+        report=report, rows=rows, failures=failures, not_checked=not_checked,
         comparison=_comparison(run_dir, report), change_words=KINDS, worse_kinds=WORSE,
         counts={m: _counts(v) for m, v in rows.items()},
         total=_counts(r for views in rows.values() for r in views),
