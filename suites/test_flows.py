@@ -21,7 +21,7 @@ from harness.flows.drivers import Plan
 from harness.hands import Hands
 from harness.model.flow_rules import judge_flow
 from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, ProfileSet
+from harness.model.profiles import FlowCheck, ProfileSet, run_key
 from harness.pytest_plugin import case_params
 from harness.vision.evidence import EvidenceStore
 
@@ -40,7 +40,7 @@ def flow_records(bench: Bench, hands: Hands, profiles: ProfileSet,
 
     def get(reader: str, maker: str, general: str | None, flow: str,
             given: tuple[str, ...]) -> FlowRecord:
-        key = (reader, general, flow, given)
+        key = (reader, general, flow, run_key(given))
         if key not in records:
             plan = Plan.of(profiles[maker], flow, given)
             records[key] = run_flow(bench, hands, reader, plan, general=general,

@@ -17,7 +17,7 @@ from harness.flows import run_flow
 from harness.flows.drivers import Plan
 from harness.model.flow_rules import check_flow
 from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
+from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir, run_key
 
 BENCHES = Path(__file__).resolve().parents[1] / "fixtures" / "benches"
 DEFAULT_BENCH = BENCHES / "emulated.yaml"
@@ -67,7 +67,8 @@ def judge(profiles: ProfileSet, maker: str, record: FlowRecord, flow: Flow,
     out: Judged = {}
     for req in profiles[maker].requirements:
         for check in req.checks:
-            if isinstance(check, FlowCheck) and (check.flow, tuple(check.given)) == flow:
+            if isinstance(check, FlowCheck) and check.flow == flow[0] \
+                    and run_key(check.given) == run_key(flow[1]):
                 other = check.screens_as
                 baseline = (None if other is None else
                             (baselines or {}).get((other.flow, tuple(other.given))))
