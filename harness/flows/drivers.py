@@ -546,13 +546,14 @@ def _restart_pc(run: FlowRun) -> None:
 
 
 #: E901: how long the bench waits, once the first error dialog is up, before the staff act
-#: on it (OK). The notice gives no time: a member of staff at the reception desk notices the
-#: dialog and reads it within about half a minute. The reader's "does not change" (E901-02)
-#: is watched all that while, the card taken out a third of the way in, and on until the
-#: second OK; a screen that gives up later than that cannot be told from one that holds.
-STAFF_DELAY_S = 30.0
+#: on it (OK). The notice gives no time: a member of staff busy at the reception desk may
+#: take a couple of minutes to notice the dialog and read it (the walks wait as long on a
+#: person's screens). The reader's "does not change" (E901-02) is watched all that while,
+#: the card taken out a third of the way in, and on until the second OK; a screen that
+#: gives up later than that cannot be told from one that holds.
+STAFF_DELAY_S = 120.0
 #: Bench seconds between looks at the reader while the staff have not acted yet.
-STAFF_LOOK_S = 3.0
+STAFF_LOOK_S = 5.0
 #: E901: how long the patient reads each consent screen before answering (the notice gives
 #: no time). The terminal is looked at before each answer, so a dialog that comes while a
 #: consent screen still waits for its answer is seen before that answer (E901-01).
