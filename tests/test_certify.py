@@ -227,6 +227,34 @@ def test_resume_runs_again_only_what_was_not_decided(finished: Path, tmp_path: P
     assert check_manifest(folder).ok  # sealed again, the seal of before gone with its files
 
 
+def test_a_resume_stopped_as_it_begins_keeps_every_decided_record(finished: Path,
+                                                                    tmp_path: Path) -> None:
+    """The set-aside is one step: once the earlier files moved, the report on disk says
+    where, with every decided record; and the report a resumed run writes first (before
+    its suites are collected, where a signal may stop it) holds them too."""
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
+    from harness.model.profiles import ProfileSet
+    from harness.report.certification import CertificationCollector
+    from harness.report.provenance import provenance
+    from harness.report.resume import resume_folder
+
+    folder = copy_of(finished, tmp_path)
+    before = report_of(folder)
+    bench = Path(before["bench"]["file"])
+    spec = load_yaml_model(bench, BenchSpec, layered=True)
+    ProfileSet.load(finished.parent / "profiles")
+    resumed = resume_folder(folder, bench, spec, provenance(finished.parent / "profiles"), None)
+    on_disk = report_of(folder)
+    assert set(on_disk["tests"]) == set(before["tests"]) == set(resumed.kept)
+    assert all(t["folder"].startswith("earlier-1") for t in on_disk["tests"].values())
+    assert on_disk["resumes"] == resumed.resumes and resumed.resumes[-1]["kept"] == len(
+        before["tests"])
+    assert not (folder / "manifest.sha256").exists()  # the folder is being changed
+    collector = CertificationCollector(spec, None, kept=resumed.kept)
+    assert set(collector.tests) == set(resumed.kept)  # before any collection
+
+
 def _other_profiles(tmp_path: Path) -> list[str]:
     profiles = tmp_path / "profiles"
     shutil.copytree(project_file("vendor_profiles"), profiles)

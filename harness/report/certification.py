@@ -102,9 +102,10 @@ class CertificationCollector:
         self.written = written
         self.only = makers
         self.progress = progress
-        self.tests: dict[str, TestRecord] = {}
-        #: ``--resume``: the tests an earlier run of the folder decided, not run again.
+        #: ``--resume``: the tests an earlier run of the folder decided, not run again; in
+        #: every report from the first (a resume stopped before its collection keeps them).
         self.kept = kept or {}
+        self.tests: dict[str, TestRecord] = dict(self.kept)
         #: The suites were collected: from then on, a requirement no test covers fails.
         self.collected = False
         self._operator_seen = 0  # the bench's timeline events read so far

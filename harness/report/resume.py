@@ -15,11 +15,14 @@ timelines are drawn from there; allure's results stay and gain the new attempts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,25 +96,38 @@ def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, A
                         f"{', '.join(sorted(makers))}")
     if problems:
         raise RigError(f"{what}: not the run that made it: " + "; ".join(problems))
-    # The folder changes from here: its old seal would no longer hold (a new one is written
-    # when this run ends), and left there it would refuse the resume of a resume killed.
-    (out / MANIFEST_FILE).unlink(missing_ok=True)
-    earlier = _set_aside(out)
-    kept = {}
-    for nodeid, data in report["tests"].items():
-        if data.get("outcome") not in DECIDED:
-            continue
-        record = TestRecord.from_json(nodeid, data)
-        folder = record.folder
-        record.folder = folder if folder.startswith("earlier-") else \
-            f"{earlier}/{folder}" if folder else earlier
-        kept[nodeid] = record
-    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    resumes = [*report.get("resumes", []),
-               {"at": now, "kept": len(kept), "earlier": earlier}]
-    write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
-                                "resumed": [*marker.get("resumed", []), now]})
+    # The folder changes from here, as one step a signal cannot cut in two (it is taken
+    # once the folder is whole again): the old seal goes (it would no longer hold, and
+    # would refuse the resume of a resume stopped), the earlier files move aside, and the
+    # report says where they went, every decided record in it.
+    with _signals_held():
+        (out / MANIFEST_FILE).unlink(missing_ok=True)
+        earlier = _set_aside(out)
+        for data in report["tests"].values():
+            folder = data.get("folder") or ""
+            data["folder"] = folder if folder.startswith("earlier-") else \
+                f"{earlier}/{folder}" if folder else earlier
+        kept = {nodeid: TestRecord.from_json(nodeid, data)
+                for nodeid, data in report["tests"].items()
+                if data.get("outcome") in DECIDED}
+        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        resumes = [*report.get("resumes", []),
+                   {"at": now, "kept": len(kept), "earlier": earlier}]
+        write_json(out / REPORT_FILE, {**report, "resumes": resumes})
+        write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
+                                    "resumed": [*marker.get("resumed", []), now]})
     return Resume(run_id, kept, makers, resumes)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (delivered when the block ends)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
