@@ -182,6 +182,12 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from harness.paths import project_file
 
     if args.hardware is not None:
+        if args.fault:
+            # A box serves its devices healthy; a lab proving its scripts handle a fault
+            # would be handed a healthy device without a word.
+            raise RigError("--fault with --hardware: a bench in a box does not inject faults; "
+                           "run `emulate` without --hardware for them, or give the bench "
+                           "file's `faults:` to certify")
         _folder_to_write("--hardware", args.hardware)
         _not_the_users_bench(args.hardware)
     path = args.bench or default_bench_path()

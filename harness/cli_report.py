@@ -117,11 +117,40 @@ def _outside_sealed_runs(option: str, path: Path) -> None:
     outside_sealed_runs(option, path)
 
 
+#: What an HTML file ``report diff`` wrote says of itself, in its first lines.
+DIFF_HTML_MARK = b'<meta name="generator" content="onshi-rig report diff">'
+
+
+def _diff_html_target(path: Path) -> None:
+    """``--html``'s file is new, or one ``report diff`` wrote: the file is replaced whole (a
+    rename), so a user's file or a device (``/dev/null``) would be lost."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RigError(f"--html {path}: cannot look at it ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise RigError(f"--html {path}: not a regular file (a folder or a device); give a "
+                       "file to write")
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError as exc:
+        raise RigError(f"--html {path}: cannot read it ({exc.strerror})") from None
+    if DIFF_HTML_MARK not in head:
+        raise RigError(f"--html {path}: an existing file that report diff did not write; "
+                       "give a new file (or remove it first)")
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from harness.report.diff import diff_runs, format_diff, write_diff_html
 
     if args.html is not None:
         _outside_sealed_runs("--html", args.html)
+        _diff_html_target(args.html)
     diff = diff_runs(args.old_run, args.new_run)
     if args.html is not None:
         try:

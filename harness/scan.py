@@ -178,14 +178,40 @@ def check_makers(path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir
     profiles.general()
     missing = [i for i, r in enumerate(spec.readers)
                if r.kind == "face_auth_reader" and r.maker not in profiles.profiles]
-    if not missing:
+    known = ", ".join(sorted(profiles.profiles)) or "none"
+    found = [(("readers", i, "maker"), f"{spec.readers[i].maker!r} has no vendor profile in "
+              f"{profiles_dir} (profiles: {known})") for i in missing]
+    found += _makers_by_id(spec, profiles)
+    if not found:
         return
     lines = read_layered_yaml(path)[1]
-    known = ", ".join(sorted(profiles.profiles)) or "none"
-    raise BadInput.of([BadInput(str(path), line_of(lines, ("readers", i, "maker")),
-                                f"readers[{i}].maker",
-                                f"{spec.readers[i].maker!r} has no vendor profile in "
-                                f"{profiles_dir} (profiles: {known})") for i in missing])
+    raise BadInput.of([BadInput(str(path), line_of(lines, loc), field_name(loc), problem)
+                       for loc, problem in found])
+
+
+def _makers_by_id(spec: BenchSpec, profiles: ProfileSet) -> list[tuple[tuple[Any, ...], str]]:
+    """A face-auth reader whose USB ID the profiles give to another maker, or that is not
+    among its own maker's IDs where the lab listed them: its ``maker`` would have it judged
+    by another maker's rules (a Panasonic on a USB 2.0 port passed as a Canon)."""
+    owners: dict[tuple[int, int], list[str]] = {}
+    for key in profiles.face_auth_makers():
+        for usb in profiles[key].usb_ids:
+            owners.setdefault((usb.vid, usb.pid), []).append(key)
+    found: list[tuple[tuple[Any, ...], str]] = []
+    for i, reader in enumerate(spec.readers):
+        if reader.kind != "face_auth_reader" or reader.maker not in profiles.profiles:
+            continue
+        usb_id = (reader.usb.vid, reader.usb.pid)
+        own = profiles[reader.maker].usb_ids
+        others = [m for m in owners.get(usb_id, []) if m != reader.maker]
+        shown = f"{fmt_id(reader.usb.vid)}:{fmt_id(reader.usb.pid)}"
+        if others:
+            found.append((("readers", i, "maker"), f"{reader.maker!r}, but its USB ID {shown} "
+                          f"is {', '.join(others)}'s in the vendor profiles"))
+        elif own and not any(u.matches(*usb_id) for u in own):
+            found.append((("readers", i, "usb"), f"{shown} is not among {reader.maker}'s USB "
+                          f"IDs in its vendor profile ({', '.join(str(u) for u in own)})"))
+    return found
 
 
 def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:

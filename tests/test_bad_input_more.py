@@ -368,3 +368,43 @@ def test_an_unquoted_usb_id_is_refused_not_misread(
                            "    usb: {vid: '054C', pid: 0x0DC8}\n")
     code, _ = run(capsys, "scan", "--bench", str(path))
     assert code == 0
+
+
+def test_a_face_auth_readers_maker_must_agree_with_the_profiles_usb_ids(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A lab that filled in its makers' USB IDs: a reader labelled canon whose ID is
+    Panasonic's would be judged by Canon's rules (a Panasonic on a USB 2.0 port passed);
+    one whose ID is none of its maker's listed IDs is another device."""
+    profiles = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), profiles)
+    for maker, pid in (("panasonic", "F002"), ("canon", "F001")):
+        path = profiles / f"{maker}.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert "\nusb_ids: []\n" in text
+        path.write_text(text.replace("\nusb_ids: []\n",
+                                     f'\nusb_ids: [{{vid: "FFFF", pid: "{pid}"}}]\n'), "utf-8")
+    sysfs = project_file("fixtures/sysfs/terminal-a")
+    path = tmp_path / "real.yaml"
+    path.write_text(
+        f"bench: real\nkind: real\nusb_devices: sysfs\nsysfs_root: {sysfs}\n"
+        "terminal: {name: terminal}\nreaders:\n"
+        '  - {name: r1, kind: face_auth_reader, maker: canon, usb: {vid: "FFFF", pid: "F002"}}\n'
+        '  - {name: r2, kind: face_auth_reader, maker: canon, usb: {vid: "FFFF", pid: "F009"}}\n',
+        encoding="utf-8")
+    assert run(capsys, "scan", "--bench", str(path), "--profiles", str(profiles)) == (2, [
+        f"{path}:7: readers[0].maker: 'canon', but its USB ID FFFF:F002 is panasonic's in the "
+        "vendor profiles",
+        f"{path}:8: readers[1].usb: FFFF:F009 is not among canon's USB IDs in its vendor "
+        "profile (FFFF:F001)"])
+
+
+def test_a_model_listed_twice_in_the_labs_lists_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two minimum firmware versions for one model: the first used to win without a word
+    (USB-08 passed against the lab's stricter line)."""
+    path = bench(tmp_path, "general_reader_rules:\n  min_firmware:\n"
+                           '    - {maker: Sanwa Supply, model: ADR-MNICU3, version: "1.00"}\n'
+                           '    - {maker: sanwa supply, model: ADR-MNICU3, version: "9.99"}\n')
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:6: general_reader_rules.min_firmware[1]: sanwa supply ADR-MNICU3 is listed "
+        "twice (first as [0])"])

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,13 @@ def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+
+
+def test_emulate_refuses_faults_a_box_would_not_inject(tmp_path: Path) -> None:
+    """A box serves healthy devices: ``--fault`` with ``--hardware`` is refused, not
+    dropped (a lab proving its relay scripts would be handed a healthy board)."""
+    from harness.cli import main
+
+    assert main(["emulate", "--hardware", str(tmp_path / "box"),
+                 "--fault", "relay.garbage:mains"]) == 2
+    assert not (tmp_path / "box").exists()

@@ -170,3 +170,27 @@ def test_a_run_with_test_records_pairs_with_one_without(tmp_path: Path) -> None:
     [pair] = [p for p in row.verdicts if p.changed]
     assert pair.old is not None and pair.new is not None
     assert pair.new["seen"].startswith("flow e901_pin ")
+
+
+def test_the_html_is_written_only_over_a_diff_of_its_own(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--html`` replaces its file whole: a user's file or a device (``/dev/null``) is
+    refused, one written by ``report diff`` before is written again."""
+    import os
+
+    old = _run(tmp_path / "old", ALL_PASS)
+    new = _run(tmp_path / "new", ALL_PASS)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes", "utf-8")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target, says in ((notes, "an existing file that report diff did not write"),
+                         (fifo, "not a regular file"), (tmp_path, "not a regular file")):
+        code = main(["report", "diff", str(old), str(new), "--html", str(target)])
+        err = capsys.readouterr().err
+        assert code == 2 and says in err and "Traceback" not in err, err
+    assert notes.read_text("utf-8") == "my notes"
+    page = tmp_path / "diff.html"
+    for _ in range(2):  # new, then its own again
+        code, _out = _cli(capsys, "report", "diff", str(old), str(new), "--html", str(page))
+        assert code == 0 and "onshi-rig report diff" in page.read_text("utf-8")

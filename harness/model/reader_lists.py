@@ -115,8 +115,25 @@ def rules_problems(rules: GeneralReaderRules, makers: Sequence[str], general: Pr
         # under that name, so the list would fail USB-07 for a reason nobody meant.
         found += [((*where, "designated", key, i), _unverified(entry, general))
                   for i, entry in enumerate(models) if _unverified(entry, general)]
+        found += _twice((*where, "designated", key), models)
     found += [((*where, "min_firmware", i), _unverified(entry, general))
               for i, entry in enumerate(rules.min_firmware) if _unverified(entry, general)]
+    # A model listed twice contradicts itself (two minimum versions): one would win unsaid.
+    found += _twice((*where, "min_firmware"), rules.min_firmware)
+    return found
+
+
+def _twice(where: tuple[str | int, ...], entries: Sequence[ReaderModel]
+           ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each entry naming a model an earlier one of the list names."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for i, entry in enumerate(entries):
+        first = next((k for k, other in enumerate(entries[:i])
+                      if other.maker.casefold() == entry.maker.casefold()
+                      and other.model == entry.model), None)
+        if first is not None:
+            found.append(((*where, i), f"{entry.maker} {entry.model} is listed twice (first "
+                          f"as [{first}])"))
     return found
 
 
