@@ -468,14 +468,21 @@ def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *
 
     from harness.report.allure_run import ALLURE_DIR, write_run_files
     from harness.report.html import HTML_FILE
-    from harness.report.junit import JUNIT_FILE, finish_junit
+    from harness.report.junit import JUNIT_FILE, finish_junit, report_junit
     from harness.report.manifest import seal_run_folder, write_manifest
     from harness.report.summary import final_table, verdict_line
 
     report = live.update(state)
     out = live.out
     present = [(p, makers) for p, makers in junit if p.is_file()]
-    if present:
+    ran_all = state == "finished" and all(
+        t.get("outcome") in ("passed", "failed") for t in report["tests"].values())
+    if not ran_all or not present:
+        # Every test the run knows, those not run skipped with why (as report render
+        # writes it): a run interrupted or narrowed is not a complete green one to a CI,
+        # and a run stopped before pytest wrote its file still has one.
+        report_junit(out / JUNIT_FILE, report)
+    elif present:
         try:
             finish_junit(out / JUNIT_FILE, present, bench=report["bench"]["name"],
                          bench_sha256=report["bench"]["sha256"],

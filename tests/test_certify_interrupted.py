@@ -98,6 +98,14 @@ def test_ctrl_c_on_the_process_group_finishes_the_report_as_interrupted(
     assert f"<code>{after['run']}</code>" in (out / "certification.html").read_text("utf-8")
     junit = (out / "junit.xml").read_text("utf-8")
     assert f'name="run" value="{after["run"]}"' in junit
+    # Every test of the run, those not run skipped with why: not a green, complete run to a
+    # CI that reads it.
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(junit.encode("utf-8"))
+    not_run = [n for n, t in after["tests"].items() if t["outcome"] == "not_run"]
+    assert not_run and int(root.get("tests")) == len(after["tests"])
+    assert int(root.get("skipped")) >= len(not_run)
 
 
 def _children(pid: int) -> list[int]:
