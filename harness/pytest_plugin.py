@@ -297,7 +297,14 @@ def _bench_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     for fault in due:
         bench.faults.inject(fault.fault, fault.target, after_s=fault.after_s)
     yield
-    bench.faults.clear()
+    unstruck = bench.faults.clear()
+    if unstruck:
+        # Asked for and never struck (its after_s past the test's end): the run cannot
+        # show it notices that fault, so the test does not count as if it had.
+        kinds = ", ".join(f"{kind} on {target}" for kind, target in unstruck)
+        raise BenchFault("fault.unstruck", unstruck[0][1],
+                         f"the bench file's fault {kinds} never struck: the test ended "
+                         "before its after_s")
 
 
 #: The bench file's faults not struck yet.

@@ -276,3 +276,12 @@ def test_an_operator_who_never_answers_is_named_within_the_bound(tmp_path: Path)
         assert kinds == ["operator.asked", "operator.timeout", "operator.asked",
                          "operator.answered", "operator.asked", "operator.refused",
                          "operator.asked", "operator.answered"]
+
+
+def test_a_fault_that_never_struck_is_said(bench: Bench) -> None:
+    """A bench file's fault whose ``after_s`` the test outlived: clearing says it never
+    struck (the plugin then stops the test as a bench fault, not a pass as if struck)."""
+    bench.faults.inject("relay.silent", RELAY, after_s=80_000)
+    bench.faults.inject("relay.garbage", RELAY)
+    assert bench.faults.clear() == [("relay.silent", RELAY)]
+    assert bench.faults.clear() == []

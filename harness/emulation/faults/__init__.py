@@ -89,13 +89,18 @@ class Faults:
         """(kind, target) of each fault struck and not cleared."""
         return [(f.kind, f.target) for f in self._injected if f.undo is not None]
 
-    def clear(self) -> None:
-        """Undo every fault, the last struck first; a pending one never strikes."""
+    def clear(self) -> list[tuple[str, str]]:
+        """Undo every fault, the last struck first; a pending one never strikes: (kind,
+        target) of each of those, which never struck."""
+        unstruck: list[tuple[str, str]] = []
         while self._injected:
             injected = self._injected.pop()
             if injected.timer is not None:
                 injected.timer.cancel()
+                if injected.undo is None:
+                    unstruck.append((injected.kind, injected.target))
             if injected.undo is not None:
                 injected.undo()
                 self._bench.timeline.record("bench", "fault.cleared", fault=injected.kind,
                                          target=injected.target)
+        return unstruck
