@@ -193,8 +193,8 @@ def test_diff_html_into_a_sealed_run_folder_is_refused(
     code, lines = run(capsys, "report", "diff", str(run_dir), str(run_dir), "--html",
                       str(target))
     assert code == 2
-    assert lines == [f"--html {target}: inside the sealed run folder {run_dir} (it has "
-                     "manifest.sha256); writing there would change the run: give a file "
+    assert lines == [f"--html {target}: inside the run folder {run_dir} (it has "
+                     "manifest.sha256); writing there would change that run: give a file "
                      "outside it"]
     assert check_manifest(run_dir).ok
 

@@ -375,9 +375,17 @@ def test_certify_out_inside_a_sealed_run_is_refused(
     folder = sealed_run(tmp_path)
     out = folder / "sub"
     assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out)) == (
-        2, [f"--out {out}: inside the sealed run folder {folder} (it has manifest.sha256); "
-            "writing there would change the run: give a folder outside it"])
+        2, [f"--out {out}: inside the run folder {folder} (it has manifest.sha256); "
+            "writing there would change that run: give a folder outside it"])
     assert not out.exists() and check_manifest(folder).ok
+    # A run not sealed yet (going on, or stopped or killed before it sealed) is as much
+    # another run's: its seal would list this run's files as its own.
+    (folder / "manifest.sha256").unlink()
+    (folder / "run.json").write_text('{"run": "0123"}', "utf-8")
+    assert run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out)) == (
+        2, [f"--out {out}: inside the run folder {folder} (it has run.json); "
+            "writing there would change that run: give a folder outside it"])
+    assert not out.exists()
 
 
 NOT_SELECTION = ("not a test selection; pytest options after -- may only select tests or "

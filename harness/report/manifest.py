@@ -165,22 +165,26 @@ def check_manifest(run_dir: Path) -> ManifestCheck:
 
 
 def sealed_folder_of(path: Path) -> Path | None:
-    """The sealed run folder (one with a manifest) ``path`` is in, or None: a file written
-    there, new or over one, breaks the seal."""
+    """The run folder ``path`` is in (one with a manifest, or a run's ``run.json``: a run
+    going on, stopped or killed before it sealed), or None: a file written there, new or
+    over one, breaks the seal, or is sealed with that run as its own."""
+    from harness.report.live import RUN_FILE
+
     for folder in path.absolute().parents:
-        if (folder / MANIFEST_FILE).is_file():
+        if (folder / MANIFEST_FILE).is_file() or (folder / RUN_FILE).is_file():
             return folder
     return None
 
 
 def outside_sealed_runs(option: str, path: Path, what: str = "file") -> None:
     """A :class:`RigError` when ``path``, a ``what`` to write (a file, a folder), is inside
-    a sealed run folder: the run would no longer verify (``--html``, ``--out``)."""
+    a run folder: the run would no longer verify, or would seal it as its own (``--html``,
+    ``--out``)."""
     folder = sealed_folder_of(path)
     if folder is not None:
-        raise RigError(f"{option} {path}: inside the sealed run folder {folder} (it has "
-                       f"{MANIFEST_FILE}); writing there would change the run: give a {what} "
-                       "outside it")
+        held = MANIFEST_FILE if (folder / MANIFEST_FILE).is_file() else "run.json"
+        raise RigError(f"{option} {path}: inside the run folder {folder} (it has {held}); "
+                       f"writing there would change that run: give a {what} outside it")
 
 
 def require_sealed(run_dir: Path, why: str) -> None:
