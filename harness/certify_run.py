@@ -56,6 +56,7 @@ def certify(args: argparse.Namespace) -> int:
     profiles = ProfileSet.load(profiles_dir)
     check_makers(path, spec, profiles, profiles_dir)
     only = set(args.vendor) or None
+    _check_screens(spec, only)
     if only:
         on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
         if any(r.kind == "general_reader" for r in spec.readers):
@@ -97,6 +98,22 @@ def certify(args: argparse.Namespace) -> int:
     finally:
         if resumed is None:
             _unclaim_if_unused(out, run_id)
+
+
+def _check_screens(spec: BenchSpec, only: set[str] | None) -> None:
+    """The reference screens of every watched reader to certify (and of the terminal, if
+    watched) are there and whole before anything runs: a lab's screens folder missing a
+    maker, or a broken ``screens.yaml`` in it, is the lab's to mend, not every vision test
+    of the maker failing against its reader."""
+    from harness.vision.reference import read_index, screens_dir_for
+
+    watched = {c.watches for c in spec.cameras}
+    keys = sorted({r.maker for r in spec.readers if r.kind == "face_auth_reader"
+                   and r.name in watched and (only is None or r.maker in only)})
+    if spec.terminal.name in watched:
+        keys.append("terminal")
+    for key in keys:
+        read_index(screens_dir_for(key))
 
 
 def _unclaim_if_unused(out: Path, run_id: str) -> None:

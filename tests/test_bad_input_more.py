@@ -408,3 +408,25 @@ def test_a_model_listed_twice_in_the_labs_lists_is_bad_input(
     assert run(capsys, "scan", "--bench", str(path)) == (2, [
         f"{path}:6: general_reader_rules.min_firmware[1]: sanwa supply ADR-MNICU3 is listed "
         "twice (first as [0])"])
+
+
+def test_a_labs_screens_folder_missing_a_watched_maker_is_refused_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """onshi-rig.toml's screens folder holds Canon's references only: certifying Atlas is
+    the lab's folder to mend, refused up front, not every vision test failing against the
+    reader; a broken screens.yaml there is named with its line."""
+    screens = tmp_path / "scr"
+    shutil.copytree(project_file("fixtures/screens/canon"), screens / "canon")
+    (tmp_path / "onshi-rig.toml").write_text('screens = "scr"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert run(capsys, "certify", "--vendor", "atlas", "--jobs", "1", "--out", str(out)) == (
+        2, [f"no reference screens for 'atlas' in {screens}; known: canon"])
+    assert not out.exists()
+    shutil.copytree(project_file("fixtures/screens/terminal"), screens / "terminal")
+    index = screens / "canon" / "screens.yaml"
+    index.write_text(index.read_text("utf-8").replace("size: [1024, 600]", "size: [1024, 600",
+                                                      1), "utf-8")
+    code, lines = run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out))
+    assert code == 2 and lines[0].startswith(f"{index}:") and not out.exists()
