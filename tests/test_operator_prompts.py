@@ -22,7 +22,6 @@ from harness.model.profiles import ProfileSet
 from harness.model.timeline import Timeline
 from harness.model.walk_rules import PinRule
 
-
 #: Panasonic's panel on the robot's table (tests/test_bench_in_a_box.py's).
 CORNERS = [[40.0, 30.0], [193.5, 35.4], [190.4, 125.3], [36.9, 119.9]]
 
