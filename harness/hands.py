@@ -15,7 +15,7 @@ of the hands too: on a real bench the operator types what the screen says.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -25,6 +25,7 @@ from harness.devices.usb_power import UsbPortPower
 from harness.errors import DeviceTimeout, RigError
 from harness.model.bench_spec import ROUTER
 from harness.model.clock import Clock
+from harness.model.robot_spec import DEFAULT_BUTTONS
 from harness.model.timeline import Timeline
 from harness.operator import (
     SECRET,
@@ -56,6 +57,43 @@ class Patient:
 
 
 @attrs.frozen
+class PinEntry:
+    """Why a PIN is typed, as the driver means it (never read off the digits): the card's
+    own PIN, or a wrong one on purpose; for a wrong one, when the driver knows, how many
+    wrong in a row lock the card's PIN and which of them this is. A person at the bench
+    reads it: they cannot tell a step meant to be wrong, nor one that locks the lab's test
+    card, from the digits alone."""
+
+    wrong: bool = False
+    #: The flow's lock (AUTH-02's pin_count): wrong PINs in a row that lock the card's PIN.
+    locks_after: int | None = None
+    #: This entry's place among the wrong PINs in a row (1 for the first).
+    in_a_row: int | None = None
+
+    def what(self) -> str:
+        """What to type, in words, for a prompt (the digits go in as ``{secret}``)."""
+        return "a deliberately WRONG PIN" if self.wrong else "the card's own PIN"
+
+    def why(self) -> str:
+        """For a wrong PIN, what it does to the card ('' for the card's own)."""
+        if not self.wrong:
+            return ""
+        n, k = self.locks_after, self.in_a_row
+        if n is None:
+            return " (on purpose; a wrong PIN counts against the card's tries)"
+        if k is None:
+            return f" (on purpose; the card's PIN locks after {n} wrong in a row)"
+        if k >= n:
+            return f" (on purpose: wrong entry {k} of {n} in a row; this one locks the card's PIN)"
+        return (f" (on purpose: wrong entry {k} of {n} in a row; the card's PIN locks after "
+                f"{n} wrong in a row)")
+
+
+#: The card's own PIN.
+OWN_PIN = PinEntry()
+
+
+@attrs.frozen
 class Phone:
     """A smartphone with the My Number card function (SP)."""
 
@@ -76,8 +114,9 @@ class Hands(Protocol):
     def face(self, reader: str, *, matches: bool) -> None:
         """The patient faces the camera (their own face, or not)."""
 
-    def pin(self, reader: str, pin: str) -> None:
-        """A PIN is typed on the reader's keypad."""
+    def pin(self, reader: str, pin: str, *, entry: PinEntry) -> None:
+        """A PIN is typed on the reader's keypad: the card's own, or a wrong one on purpose
+        (``entry``, the driver's intent)."""
 
     def consent(self, reader: str) -> None:
         """The patient answers the consent screen shown."""
@@ -233,6 +272,9 @@ class ManualHands:
             CallableOperator(ask, clock) if ask is not None else TtyOperator())
         self.timeout_s = timeout_s
         self.timeline = timeline
+        #: Reader -> button name -> the label its panel shows (the bench's robot section's,
+        #: else the notices'): the operator sees the panel's words, not the rig's names.
+        self.button_labels: Callable[[str], Mapping[str, str]] = lambda _: DEFAULT_BUTTONS
 
     @classmethod
     def for_bench(cls, bench: Bench) -> ManualHands:
@@ -251,6 +293,10 @@ class ManualHands:
         if bench.spec.switchable():
             hands.switch_all_off = bench.switch_all_off
         hands.usb_ports = UsbPortPower.for_bench(bench)
+        robot = bench.spec.robot
+        if robot is not None:
+            hands.button_labels = lambda reader: (
+                robot.buttons(reader) if reader in robot.readers else DEFAULT_BUTTONS)
         network, terminal = bench.spec.network, bench.spec.terminal
         link = network.switch
         if link is not None:
@@ -314,15 +360,17 @@ class ManualHands:
         # screens the rig then watches alone (a person's screen must not move on by itself).
         self._do(f"let {who} face {reader}'s camera, then step away from it")
 
-    def pin(self, reader: str, pin: str) -> None:
-        # The PIN is shown to the operator who must type it, and nowhere else.
-        self._do(f"type the PIN {SECRET} on {reader}", secret=pin)
+    def pin(self, reader: str, pin: str, *, entry: PinEntry) -> None:
+        # The PIN is shown to the operator who must type it, and nowhere else; whether it
+        # is meant to be wrong is the driver's word (``entry``), not read off the digits.
+        self._do(f"type {entry.what()} {SECRET} on {reader}{entry.why()}", secret=pin)
 
     def consent(self, reader: str) -> None:
         self._do(f"answer the consent question on {reader}")
 
     def press(self, reader: str, button: str) -> None:
-        self._do(f"press {button!r} on {reader}'s screen")
+        label = self.button_labels(reader).get(button, button)
+        self._do(f"press {label!r} on {reader}'s screen")
 
     def phone_pin(self, reader: str, phone: Phone, pin: str) -> None:
         what = (f"{phone.label}'s certificate PIN" if pin == phone.pin else

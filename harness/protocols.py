@@ -28,7 +28,8 @@ class Frame:
 
     #: BGR, uint8, as OpenCV gives it.
     image: np.ndarray = attrs.field(repr=lambda a: f"<image {a.shape} {a.dtype}>")
-    #: Bench-clock seconds when it was taken.
+    #: Bench-clock seconds when it was taken (a network stream's: when it arrived, which
+    #: may be later: what it shows may be older than its stamp).
     t: float
     #: Running number within its source, from 0.
     index: int

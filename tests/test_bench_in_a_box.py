@@ -396,7 +396,7 @@ def test_the_box_person_does_each_step_to_the_twins_and_refuses_what_it_cannot()
     from harness.devices.instruments import NumatoRelay
     from harness.emulation.bench import EmulatedBench
     from harness.emulation.box.person import BoxPerson
-    from harness.hands import ManualHands, Patient
+    from harness.hands import OWN_PIN, ManualHands, Patient, PinEntry
     from harness.model.clock import JST, RealClock, VirtualClock
     from harness.model.timeline import Timeline
     from harness.operator import OperatorRefused, TtyOperator
@@ -432,17 +432,23 @@ def test_the_box_person_does_each_step_to_the_twins_and_refuses_what_it_cannot()
         assert twin.screen().shows == "consent"
         hands.card_out("panasonic")
         assert twin.card is None and twin.screen().shows == "first"
-        hands.pin("panasonic", "4321")  # nothing asks for it now: typed, nothing happens
+        # Nothing asks for a PIN now: typed, nothing happens. The person is told which is
+        # the card's own and which is wrong on purpose (and what it does to the card).
+        hands.pin("panasonic", "4321", entry=OWN_PIN)
+        hands.pin("panasonic", "9999", entry=PinEntry(wrong=True, locks_after=3, in_a_row=3))
         # A step the person does not know: refused, and the rig's step fails naming it.
         with pytest.raises(OperatorRefused, match="set the reader's account information"):
             hands.account(right=False)
     finally:
         person.stop()
         emu.close()
-    assert [a.answer for a in person.answered] == ["", "5.1.0", "", "", "", "", "no"]
-    assert person.answered[5].step == "type the PIN **** on panasonic"
+    assert [a.answer for a in person.answered] == ["", "5.1.0", "", "", "", "", "", "no"]
+    wrong = ("type a deliberately WRONG PIN **** on panasonic (on purpose: wrong entry 3 of 3 "
+             "in a row; this one locks the card's PIN)")
+    assert [a.step for a in person.answered[5:7]] == [
+        "type the card's own PIN **** on panasonic", wrong]
     asked = [e.data["what"] for e in rig.events("operator.asked")]
-    assert "type the PIN **** on panasonic" in asked
+    assert "type the card's own PIN **** on panasonic" in asked and wrong in asked
     assert {e.data["by"] for e in rig.events("operator.answered")} == {
         f"terminal {person.port}"}
     [refused] = rig.events("operator.refused")  # its own outcome, for the report

@@ -23,7 +23,7 @@ from harness.flows import run_flow
 from harness.flows.boot import watch_start
 from harness.flows.drivers import Plan
 from harness.flows.runner import FlowRun
-from harness.hands import ManualHands, Patient
+from harness.hands import OWN_PIN, ManualHands, Patient
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.operator import OperatorRefused, OperatorSilent
 
@@ -257,11 +257,11 @@ def test_an_operator_who_never_answers_is_named_within_the_bound(tmp_path: Path)
         hands = ManualHands.for_bench(bench)
         before = bench.clock.now()
         with pytest.raises(OperatorSilent) as caught:
-            hands.pin("canon", "8642")
+            hands.pin("canon", "8642", entry=OWN_PIN)
         fault = caught.value
         assert (fault.fault, fault.device, fault.bound_s) == ("operator.silent", "operator", 45)
         assert str(fault) == ("bench fault (operator.silent): operator: no answer to "
-                              "'type the PIN **** on canon' within 45 s")
+                              "'type the card's own PIN **** on canon' within 45 s")
         assert bench.clock.now() - before == 45  # the bound, on the bench clock
         assert "8642" not in repr(vars(fault)) + str(fault)
 

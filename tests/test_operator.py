@@ -24,7 +24,7 @@ import pytest
 from harness.bench import check_bench_file, default_bench_path
 from harness.errors import BadInput, BenchFault, DeviceTimeout
 from harness.flows.setup import wait_for_delivery
-from harness.hands import ManualHands, Patient
+from harness.hands import OWN_PIN, ManualHands, Patient, PinEntry
 from harness.loading import validate_data
 from harness.model.bench_spec import BenchSpec
 from harness.model.clock import VirtualClock
@@ -56,7 +56,7 @@ import pytest
 
 from harness.bench import check_bench_file, default_bench_path
 from harness.errors import DeviceTimeout
-from harness.hands import ManualHands
+from harness.hands import OWN_PIN, ManualHands
 from harness.model.clock import VirtualClock
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.timeline import Timeline
@@ -68,7 +68,7 @@ def test_asked_on_the_terminal():
     hands = ManualHands(clock, timeout_s={bound}, timeline=timeline)
     try:
         hands.card_out("canon")
-        hands.pin("canon", "4321")
+        hands.pin("canon", "4321", entry=OWN_PIN)
         started = time.monotonic()
         with pytest.raises(DeviceTimeout, match="no answer to 'take the card out of atlas' within"):
             hands.card_out("atlas")
@@ -119,7 +119,7 @@ def test_a_prompt_under_capture_is_shown_on_the_terminal_and_bounded(tmp_path: P
     try:
         _read_until(master, r"\[operator\] take the card out of canon - press Enter", seen)
         os.write(master, b"\n")
-        _read_until(master, r"type the PIN 4321 on canon", seen)  # the person sees it
+        _read_until(master, r"type the card's own PIN 4321 on canon", seen)  # the person sees it
         time.sleep(0.3)  # a slow person: the seconds on the timeline say so
         os.write(master, b"\n")
         _read_until(master, r"take the card out of atlas", seen)
@@ -138,8 +138,8 @@ def test_a_prompt_under_capture_is_shown_on_the_terminal_and_bounded(tmp_path: P
     assert kinds == [
         ("operator.asked", "take the card out of canon"),
         ("operator.answered", "take the card out of canon"),
-        ("operator.asked", "type the PIN **** on canon"),
-        ("operator.answered", "type the PIN **** on canon"),
+        ("operator.asked", "type the card's own PIN **** on canon"),
+        ("operator.answered", "type the card's own PIN **** on canon"),
         ("operator.asked", "take the card out of atlas"),
         ("operator.timeout", "take the card out of atlas")]
     assert all(e["by"] == "terminal" for e in events)
@@ -150,7 +150,7 @@ def test_a_prompt_under_capture_is_shown_on_the_terminal_and_bounded(tmp_path: P
 def test_no_terminal_fails_the_step_at_once() -> None:
     code = textwrap.dedent("""
         import time
-        from harness.hands import ManualHands
+        from harness.hands import OWN_PIN, ManualHands
         from harness.model.clock import VirtualClock
         from harness.model.timeline import Timeline
         clock = VirtualClock()
@@ -191,7 +191,7 @@ def test_the_scripted_operator_answers_after_its_delays(tmp_path: Path) -> None:
           never: true
         - ask: "^take the card out of canon$"
           after_s: 7
-        - ask: "type the PIN \\\\*\\\\*\\\\*\\\\* on canon"
+        - ask: "type the card's own PIN \\\\*\\\\*\\\\*\\\\* on canon"
           after_s: 2.5
         - ask: "visual-confirmation passcode"
           answer: "0815"
@@ -206,7 +206,7 @@ def test_the_scripted_operator_answers_after_its_delays(tmp_path: Path) -> None:
     """)
     hands.card_out("canon")
     assert clock.now() == 7
-    hands.pin("canon", "4321")
+    hands.pin("canon", "4321", entry=OWN_PIN)
     assert clock.now() == 9.5
     assert hands.issue_passcode() == "0815"
     assert hands.received_results() == ["patient-1", "patient-2"]
@@ -222,7 +222,7 @@ def test_the_scripted_operator_answers_after_its_delays(tmp_path: Path) -> None:
         hands.card_out("atlas")
     answered = {e.data["what"]: e.data for e in timeline.events("operator.answered")}
     assert answered["take the card out of canon"]["seconds"] == 7
-    assert answered["type the PIN **** on canon"]["seconds"] == 2.5
+    assert answered["type the card's own PIN **** on canon"]["seconds"] == 2.5
     # The passcode OQS issued is typed by the person: recorded by its length only.
     assert answered["issue a visual-confirmation passcode in OQS"]["answer"] == "(4 digits)"
     assert [e.kind for e in timeline][-2:] == ["operator.asked", "operator.failed"]
@@ -237,14 +237,18 @@ def test_no_secret_reaches_the_timeline_whatever_the_step(tmp_path: Path) -> Non
     from harness.hands import Phone
 
     hands.card_in("canon", Patient("patient-9", "9876"))
-    hands.pin("canon", "9876")
+    hands.pin("canon", "9876", entry=OWN_PIN)
+    hands.pin("canon", "1111", entry=PinEntry(wrong=True))
     hands.phone_pin("canon", Phone("phone-1", "android", "5555"), "5555")
     hands.passcode("canon", "2468")
-    assert len(timeline) == 8
-    assert not any(re.search(r"9876|5555|2468", repr(e)) for e in timeline)
+    assert len(timeline) == 10
+    assert not any(re.search(r"9876|1111|5555|2468", repr(e)) for e in timeline)
     steps = operator_steps(timeline.events(), "t::x")
     assert [s["what"] for s in steps][1:] == [
-        "type the PIN **** on canon", "type phone-1's certificate PIN **** on canon",
+        "type the card's own PIN **** on canon",
+        "type a deliberately WRONG PIN **** on canon (on purpose; a wrong PIN counts against "
+        "the card's tries)",
+        "type phone-1's certificate PIN **** on canon",
         "type the passcode **** on canon"]
 
 

@@ -13,7 +13,7 @@ from harness.emulation.reader_twin import FaceAuthReaderTwin
 from harness.emulation.terminal import PairingSession
 from harness.emulation.world import TwinWorld
 from harness.errors import RigError
-from harness.hands import Image, Outage, Patient, Phone
+from harness.hands import OWN_PIN, Image, Outage, Patient, Phone, PinEntry
 from harness.loading import load_yaml_model
 from harness.model.wait import wait_until
 from harness.paths import project_file
@@ -85,7 +85,8 @@ class TwinHands:
     def face(self, reader: str, *, matches: bool) -> None:
         self._reader(reader).show_face(matches)
 
-    def pin(self, reader: str, pin: str) -> None:
+    def pin(self, reader: str, pin: str, *, entry: PinEntry = OWN_PIN) -> None:
+        # The twin's card judges the digits; the driver's intent is for a person to read.
         self._reader(reader).enter_pin(pin)
 
     def consent(self, reader: str) -> None:

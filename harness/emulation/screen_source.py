@@ -6,7 +6,9 @@ with virtual time.
 
 It breaks the way a real camera breaks when a bench fault strikes it
 (harness/emulation/faults/camera.py): :attr:`frozen`, it delivers its last image again with
-new time stamps; :attr:`stopped`, it delivers nothing. It never tells the rig which.
+new time stamps; :attr:`stopped`, it delivers nothing. It never tells the rig which. With
+:attr:`~EmulatedScreenSource.lag_s` its frames arrive late, as a stream's do: a test of a
+rig that must not take a picture from before a switch for one after it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from harness.protocols import Box, CameraStopped, Frame, PixelBox
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 T = TypeVar("T")
+#: A scene a camera filmed: when, what was drawn, the wall clock then, the lamps then.
+_Scene = tuple[float, Drawn, dt.datetime, tuple[LampState, ...]]
 
 
 class EmulatedScreenSource:
@@ -67,6 +71,14 @@ class EmulatedScreenSource:
         self._scene: tuple[object, ...] | None = None
         #: Where the rig reads the next frames (see :meth:`read_out`); None: anywhere.
         self._region: PixelBox | None = None
+        #: Bench seconds a frame takes to arrive (a stream's encoder, network and decoder;
+        #: the bench in a box's MJPEG is over a second behind): each read films the scene
+        #: of at least this long ago, stamped when it arrives, as a real stream's frame is
+        #: (harness.devices.camera). 0: at once.
+        self.lag_s = 0.0
+        #: Scenes filmed and not yet arrived (a lagging camera): (when, what was drawn,
+        #: the wall clock then, the lamps then).
+        self._in_flight: list[_Scene] = []
 
     @property
     def repeats_frames(self) -> bool:
@@ -86,15 +98,30 @@ class EmulatedScreenSource:
             image = self._last.copy()  # the same bytes in a new buffer, as a driver gives them
             self._scene = None
         else:
-            drawn, wallclock = self.content(), self.clock.wallclock()
             lamps = tuple(self.lamps()) if self.lamps is not None else ()
-            screen = self.renderer.render(drawn, t, wallclock).image
+            at, drawn, wallclock, lamps = self._arrived(
+                (t, self.content(), self.clock.wallclock(), lamps))
+            screen = self.renderer.render(drawn, at, wallclock).image
+            # The sensor's noise is this read's: a late frame is still a new frame.
             image = self.camera.capture(screen, t, lamps, self._region).image
             self._last = image
-            self._scene = self._scene_key(drawn, t, wallclock, lamps)
+            self._scene = self._scene_key(drawn, at, wallclock, lamps)
         frame = Frame(image, t, self._index, self.name)
         self._index += 1
         return frame
+
+    def _arrived(self, now: _Scene) -> _Scene:
+        """The scene a frame read ``now`` films when frames take :attr:`lag_s`: the newest
+        one noted at least that long ago (the oldest in flight, when none is yet). The
+        emulation notes a scene only when a frame is read: what arrives is as old as the
+        looks left it, never newer."""
+        if self.lag_s <= 0:
+            self._in_flight.clear()
+            return now
+        self._in_flight.append(now)
+        due = [k for k, scene in enumerate(self._in_flight) if scene[0] <= now[0] - self.lag_s]
+        del self._in_flight[:due[-1] if due else 0]
+        return self._in_flight[0]
 
     def read_out(self, region: PixelBox | None) -> None:
         """The rig reads the next frames inside ``region`` only (None: anywhere): the
@@ -110,7 +137,7 @@ class EmulatedScreenSource:
         ``ignoring`` (the caller masks it)."""
         # A desk's effects (a finger at the bezel, a shake) are drawn afresh each frame.
         if (not self.vouches_still or self._closed or self.stopped or self.frozen
-                or self.camera.effects.desk or self._scene is None
+                or self.lag_s > 0 or self.camera.effects.desk or self._scene is None
                 or since.source != self.name or since.index != self._index - 1):
             return None
         lamps = tuple(self.lamps()) if self.lamps is not None else ()

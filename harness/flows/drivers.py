@@ -25,7 +25,7 @@ from harness.flows.setup import (
     restart_for_pairing,
     wait_for_delivery,
 )
-from harness.hands import Phone
+from harness.hands import OWN_PIN, Phone, PinEntry
 from harness.model.clock import JST
 from harness.model.profiles import Profile
 from harness.model.wait import wait_until
@@ -142,29 +142,37 @@ def drive_consent(run: FlowRun, plan: Plan) -> None:
 PIN_WATCH_S = 3.0
 
 
-def _enter_pin(run: FlowRun, right: bool) -> bool:
-    """One PIN typed on the PIN screen, then the screen watched. False when the reader does
-    not ask for a PIN: a patient cannot type one (nothing is logged)."""
+def _enter_pin(run: FlowRun, entry: PinEntry) -> bool:
+    """One PIN typed on the PIN screen: the patient's own, or a wrong one on purpose
+    (``entry``, told to a person who types it), then the screen watched. False when the reader does not ask for a PIN: a patient cannot type one
+    (nothing is logged)."""
     if run.last is None or run.last.shows != "pin_entry":
         run.problem(f"the reader did not ask for a PIN: it showed {run.record.path()}")
         return False
-    pin = run.patient.pin if right else WRONG_PIN
-    run.do("pin:right" if right else "pin:wrong", lambda: run.hands.pin(run.reader, pin))
+    pin = WRONG_PIN if entry.wrong else run.patient.pin
+    run.do("pin:wrong" if entry.wrong else "pin:right",
+           lambda: run.hands.pin(run.reader, pin, entry=entry))
     run.wait(0.5)  # the first look after the entry comes after it, never at its moment
     run.hold(PIN_WATCH_S)
     return True
 
 
-def _pin_visit(run: FlowRun, pins: list[bool]) -> None:
+def _pin_visit(run: FlowRun, pins: list[bool], locks_after: int) -> None:
     """A visit whose face does not match: card in, the PINs typed (True: the right one)
-    while the reader asks for one, card out."""
+    while the reader asks for one, card out. Each wrong one is typed as what it is: the
+    k-th wrong in a row of the ``locks_after`` that lock the card (the visit starts the
+    count: the drivers' visits start with the card's count at nought)."""
     if not run.wait_for("first", 30):
         return
     card_in(run)
     run.do("face", lambda: run.hands.face(run.reader, matches=False))
     run.wait_for("pin_entry", 10)
+    in_a_row = 0
     for right in pins:
-        if not _enter_pin(run, right):
+        in_a_row = 0 if right else in_a_row + 1
+        entry = OWN_PIN if right else PinEntry(wrong=True, locks_after=locks_after,
+                                               in_a_row=in_a_row)
+        if not _enter_pin(run, entry):
             break
     card_out(run)
     run.wait_change(10)
@@ -177,8 +185,8 @@ def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
     n = _locks_after(run, plan)
     if n is None:
         return
-    _pin_visit(run, [False] * (n - 1) + [True])
-    _pin_visit(run, [False] * n)
+    _pin_visit(run, [False] * (n - 1) + [True], n)
+    _pin_visit(run, [False] * n, n)
 
 
 def drive_pin_visit(run: FlowRun, plan: Plan) -> None:
@@ -202,7 +210,7 @@ def _pin_way(run: FlowRun) -> bool:
     run.do("face", lambda: run.hands.face(run.reader, matches=False))
     # (a screen of its own may come between the face not matched and the PIN's)
     run.wait_for("pin_entry", 10)
-    return _enter_pin(run, right=True)
+    return _enter_pin(run, OWN_PIN)
 
 
 def _locks_after(run: FlowRun, plan: Plan) -> int | None:
@@ -223,7 +231,7 @@ def drive_pin_lock_staff(run: FlowRun, plan: Plan) -> None:
     n = _locks_after(run, plan)
     if n is None:
         return
-    _pin_visit(run, [False] * n)
+    _pin_visit(run, [False] * n, n)
     drive_staff_visual(run, plan)
 
 

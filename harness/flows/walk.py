@@ -53,7 +53,7 @@ from harness.flows.drivers import WRONG_PIN, other_digits
 from harness.flows.runner import FlowRun
 from harness.flows.setup import arrange_after_power
 from harness.flows.strategy import BenchStrategy
-from harness.hands import Hands, Patient, Phone
+from harness.hands import OWN_PIN, Hands, Patient, Phone, PinEntry
 from harness.model.wait import wait_until
 from harness.model.walk_rules import (
     FLOW_ACTIONS,
@@ -68,6 +68,7 @@ from harness.model.walk_rules import (
     Judgement,
     LeadsRule,
     Look,
+    PinRule,
     Rule,
     Shrunk,
     UponRule,
@@ -168,6 +169,8 @@ class WalkRunner:
                        "android": Phone("phone-walk-android", "android", pin=PHONE_PIN)}
         self.phone = "iphone"
         self.holding: set[str] = set()
+        #: Wrong PINs typed in a row on the walk's card (for the PIN's prompt).
+        self.wrong_in_a_row = 0
         self.steps: list[WalkStep] = []
         self.start: Look | None = None
         self.last: Look | None = None
@@ -319,6 +322,17 @@ class WalkRunner:
             self.last = looks[-1]
         return step
 
+    def _pin_entry(self, right: bool) -> PinEntry:
+        """What a PIN typed now is, for a person who types it: the walk's one card keeps
+        its count of wrong PINs in a row across visits (a right one starts it again), and
+        the plan's AUTH-02 rule says how many lock it."""
+        self.wrong_in_a_row = 0 if right else self.wrong_in_a_row + 1
+        if right:
+            return OWN_PIN
+        locks = next((r.locks_after for r in self.plan.rules if isinstance(r, PinRule)), None)
+        return PinEntry(wrong=True, locks_after=locks,
+                        in_a_row=self.wrong_in_a_row if locks is not None else None)
+
     def _act(self, action: str) -> None:
         hands, reader = self.hands, self.reader
         kind, _, arg = action.partition(":")
@@ -334,7 +348,8 @@ class WalkRunner:
             case "consent":
                 hands.consent(reader)
             case "pin":
-                hands.pin(reader, self.patient.pin if arg == "right" else WRONG_PIN)
+                hands.pin(reader, self.patient.pin if arg == "right" else WRONG_PIN,
+                          entry=self._pin_entry(arg == "right"))
             case "press":
                 if arg in self.phones:
                     self.phone = arg

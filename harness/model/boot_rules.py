@@ -80,8 +80,28 @@ def boot_windows(check: BootOrderCheck, record: BootRecord
     return out
 
 
+def before_switch_on(record: BootRecord) -> list[str]:
+    """A moment of the start seen before its own device was switched on (the reader's
+    start, USB, first screen before the reader's; the terminal's monitor before the
+    terminal's): seen on a picture or a bus from before this start, so it says nothing of
+    this start. A role the routine did not switch is held against the start's first
+    switch-on."""
+    on = record.switched_on
+    first = min(on.values(), default=None)
+    problems = []
+    for what, t, role in (("reader started", record.reader_started, "reader"),
+                          ("reader on USB", record.reader_on_usb, "reader"),
+                          ("reader ready", record.reader_ready, "reader"),
+                          ("terminal lit", record.terminal_lit, "terminal")):
+        own = on.get(role, first)
+        if t is not None and own is not None and t < own - EDGE_EPS_S:
+            problems.append(f"{what} at {t:.2f} s, before the {role} was switched on "
+                            f"({own:.2f} s): seen from before this start, not of it")
+    return problems
+
+
 def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:
-    problems: list[str] = []
+    problems: list[str] = before_switch_on(record)
     on = record.switched_on
     missing = [d for d in check.order if d not in on]
     if missing:

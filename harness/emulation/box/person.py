@@ -104,7 +104,8 @@ class BoxPerson:
              lambda m: _done(hands.face(m["reader"], matches=m["who"] == "the card holder"))),
             (rf"^answer the consent question on {reader}$",
              lambda m: _done(hands.consent(m["reader"]))),
-            (rf"^type the PIN (?P<pin>\d+) on {reader}$",
+            (rf"^type (?:the card's own|a deliberately WRONG) PIN (?P<pin>\d+) on {reader}"
+             r"(?: \(on purpose[^)]*\))?$",
              lambda m: _done(hands.pin(m["reader"], m["pin"]))),
             (rf"^press '(?P<button>[^']+)' on {reader}'s screen$",
              lambda m: _done(hands.press(m["reader"], m["button"]))),
