@@ -564,6 +564,10 @@ class ManualHands:
         when = f", set its clock to {at.isoformat()}" if at else ""
         self._do(f"switch everything off; restore the terminal's {image.replace('_', ' ')} "
                  f"image{when}; reset the readers; put every cable back")
+        if at is not None:
+            # The bench's date is the terminal's from now on: the rig's schedules (UPD-01's
+            # nights, the delivery waits) follow it, not the host's calendar.
+            self.clock.set_wallclock(at)
 
     def old_reader_software(self, reader: str) -> None:
         self._do(f"install the previous software version on {reader}")

@@ -446,6 +446,26 @@ def test_a_restore_switches_the_relays_off_before_the_operator_is_asked(tmp_path
     assert bare.switch_all_off is None
 
 
+def test_a_restore_that_sets_the_terminals_clock_sets_the_benchs_date(tmp_path: Path) -> None:
+    """A real bench's date is the terminal's once the operator set it (UPD-01's nights on a
+    distribution test environment), not the host's calendar; bench seconds run on."""
+    import datetime as dt
+
+    from harness.model.clock import JST, RealClock
+
+    (tmp_path / "ops.yaml").write_text("- ask: '^switch everything off'\n  after_s: 0\n")
+    clock = RealClock()
+    timeline = Timeline(clock)
+    bench = SimpleNamespace(
+        spec=validate_data(BenchSpec, {**BENCH, "operator": {"script": "ops.yaml"}}, "b.yaml"),
+        path=tmp_path / "b.yaml", clock=clock, timeline=timeline)
+    hands = ManualHands.for_bench(bench)  # type: ignore[arg-type]
+    assert abs((clock.wallclock() - dt.datetime.now(JST)).total_seconds()) < 5
+    night = dt.datetime(2026, 1, 19, 19, 50, tzinfo=JST)
+    hands.restore("before_upgrade", night)
+    assert dt.timedelta(0) <= clock.wallclock() - night < dt.timedelta(seconds=5)
+
+
 def test_awaiting_the_delivery_is_one_step_bounded_by_the_night(tmp_path: Path) -> None:
     hands, clock, timeline = _scripted(tmp_path, """
         - ask: "^keep the bench switched on until 配信実績の確認 .* lists 顔認証ライブラリ 5.1.0$"
