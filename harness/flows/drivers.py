@@ -16,7 +16,7 @@ import attrs
 from harness.flows.pairing_evidence import phone_read_test
 from harness.flows.phone_hold import hold_phone
 from harness.flows.renewal import drive_network_renewal
-from harness.flows.runner import FlowRun
+from harness.flows.runner import FIRST_LOOK_S, FlowRun
 from harness.flows.setup import (
     PAIRING_SETTLE_S,
     PRACTICE_OPENS,
@@ -60,7 +60,10 @@ def card_in(run: FlowRun) -> None:
 
 
 def card_out(run: FlowRun) -> None:
+    """The card taken out, and what that brings looked at half a second later (a screen it
+    brings for a moment, a 'done' with no check behind it, is not left between looks)."""
     run.do("card_out", lambda: run.hands.card_out(run.reader))
+    run.wait(FIRST_LOOK_S)
 
 
 def answer_consents(run: FlowRun, most: int = 6) -> int:
