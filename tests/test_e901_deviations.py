@@ -49,7 +49,8 @@ def test_the_default_bench_passes_e901_with_the_staff_delay(
 
 @pytest.mark.parametrize(("reader", "why"), [
     # The frozen screen gives up 20 s after the error: before the staff's OK.
-    ("panasonic", "did not stay until the second press of OK"),
+    # (its card, out at a third of the staff's delay, finds it gone already)
+    ("panasonic", "did not stay"),
     ("usen_almex", "did not stay until the second press of OK"),
     # The loading circle over the first consent screen, not the last (drawn so that it is
     # not recognised steadily: it does not hold either).

@@ -341,6 +341,13 @@ class Fault:
     fails: dict[str, str]
 
 
+
+#: What every flow says of a 'done' with no check behind it (harness.model.flow_rules:
+#: hollow_completions): the requirements judged on a record that shows one all fail.
+DONE_AFTER_ERROR = "the check failed, yet the reader says it is done"
+DONE_WITHOUT_CHECK = "no check went through, yet the reader says it is done"
+E901_FLOW_REQS = ("UPD-03", "E901-01", "E901-02", "E901-03", "E901-05")
+
 FAULTS = {
     "spinner-stops-usen_almex": Fault(
         "usen_almex", SPINNER_STOPS, E901,
@@ -570,7 +577,8 @@ FAULTS = {
                   deviation("behaviour.states.done_after", {"shows": "completion",
                                                             "like": "completion"}, "as done"),
                   deviation("behaviour.transitions.done_after", {"card_out": "first"}, "back")),
-        E901, {"E901-04": "completion must never show"}),
+        E901, {**dict.fromkeys(E901_FLOW_REQS, DONE_AFTER_ERROR),
+               "E901-04": "completion must never show"}),
     # (H-13) Atlas back on its first screen at the error starts a face check by itself while
     # the card is in: it does not stay there until the second OK.
     "atlas-first-screen-moves-on": Fault(
@@ -591,7 +599,8 @@ FAULTS = {
                                   "first", 2.5, {"retry": "completion_stuck",
                                                  "error_901": "error_901"},
                                   "the first screen a moment"),
-        E901, {"E901-02": "did not stay through card_out"}),
+        E901, {**dict.fromkeys(E901_FLOW_REQS, DONE_WITHOUT_CHECK),
+               "E901-02": "did not stay through card_out", "E901-04": DONE_WITHOUT_CHECK}),
     # (hunt H-9) The 901 20 s after the second OK: not what the press brings.
     "901-twenty-seconds-late": Fault(
         "canon", _for_a_while("behaviour.transitions.please_wait.error_901", "please_wait2",
@@ -618,13 +627,13 @@ FAULTS = {
     "network-error-flashed-before-done": Fault(
         "usen_almex", _for_a_while("behaviour.transitions.checking.check_ok", "net_blip",
                                    "error_network", 2, {"retry": "completion"}, "an error first"),
-        CONSENT, {"CON-01": "error_network must never show"}),
+        CONSENT, {"CON-01": "error_network must never show", "CON-02": DONE_AFTER_ERROR}),
     # (A-15, left from an earlier hunt) The card taken out of the 901 brings a screen that
     # says the check was done, with the check failed and the terminal not restarted.
     "card-out-of-the-901-shown-done": Fault(
         "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
                                  "done on card-out"),), NIGHTLY,
-        {"E901-04": "completion must never show"}),
+        {"E901-04": "completion must never show", "UPD-02": DONE_AFTER_ERROR}),
     # (hunt H-2) Once a general reader is paired, the staff button shows with no passcode
     # issued (the pairing, not OQS's passcode, brings it).
     "staff-button-once-paired": Fault(
