@@ -277,6 +277,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             raise
         finally:
             console.close()
+        # The report is finished and sealed from here whatever comes: a signal now is noted.
+        stop.finishing = True
         if live is None:
             return stop.exit_code
         junit = [(out / JUNIT_FILE, keys)]
@@ -309,8 +311,15 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             raise RigError(f"the suites did not run (pytest exit {int(code)})"
                            + (f" with the pytest options {' '.join(setup.pytest_args)}"
                               if setup.pytest_args else ""))
-        return _finish(live, "finished", junit, mode=console.mode,
-                       compared_with=setup.compared_with)
+        verdict = _finish(live, "finished", junit, mode=console.mode,
+                          compared_with=setup.compared_with)
+        if stop.late is not None:
+            # Asked to stop as the run ended: its report is whole and sealed, and the exit
+            # says a signal came (128 + it), not the verdict.
+            print(f"{signal.Signals(stop.late).name} as the run ended: its report is "
+                  "finished and sealed", file=sys.stderr, flush=True)
+            return 128 + stop.late
+        return verdict
 
 
 class _CollectionErrors:

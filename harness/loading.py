@@ -311,6 +311,15 @@ def _check_node(root: yaml.Node, shown: str) -> None:
                 else:
                     keys[k] = key.start_mark.line + 1
                 stack.append((value, depth + 1, path + (k,)))
+            # A deviation that changes a USB ID writes it under ``to``.
+            values = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            change, to = values.get("change"), values.get("to")
+            if isinstance(change, yaml.ScalarNode) and str(change.value).endswith(
+                    tuple(f".{h}" for h in _HEX_KEYS)) and isinstance(to, yaml.ScalarNode) \
+                    and to.tag == _INT and not to.value.lower().startswith(("0x", "+0x")):
+                columns.append(to.start_mark.column)
+                problems.append(BadInput(shown, to.start_mark.line + 1,
+                                         field_name((*path, "to")), _unquoted_hex(to.value)))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend([(item, depth + 1, (*path, i)) for i, item in enumerate(node.value)])
         elif node.tag == _INT and path and path[-1] in _HEX_KEYS \
@@ -661,14 +670,20 @@ def validate_data(
         raise BadInput.of(found) from None
 
 
-#: Field errors whose value can be left out to run the cross-checks they kept from running:
-#: a key that is no field, a number or a text out of its bounds. A value that picks a kind
-#: or a union's branch is never left out: the checks would judge another kind of thing.
-_LEFT_OUT = frozenset({
-    "extra_forbidden", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
-    "multiple_of", "finite_number", "int_parsing", "int_from_float", "float_parsing",
-    "bool_parsing", "string_too_short", "string_too_long", "string_pattern_mismatch",
-})
+#: Field errors that can stand aside to run the cross-checks they kept from running: a key
+#: that is no field (left out: it meant nothing), a number past a bound (taken at the
+#: bound, the nearest value the file could mean: a default standing in would have the
+#: cross-checks judge a value the file never gave). Any other error adds nothing.
+_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt",
+           "less_than_equal": "le"}
+
+
+def _at_bound(kind: str, bound: Any, value: float) -> float | None:
+    """The value nearest ``value`` within the bound (an int stays an int)."""
+    if not isinstance(bound, int | float):
+        return None
+    step = 1 if isinstance(value, int) and isinstance(bound, int) else 1e-9
+    return {"gt": bound + step, "ge": bound, "lt": bound - step, "le": bound}[_BOUNDS[kind]]
 
 
 def _cross_check(err: Any) -> bool:
@@ -682,7 +697,7 @@ def _hidden_checks(model: type[M], data: Any, exc: pydantic.ValidationError, whe
     keys left out. Only where every failed field has a default to stand in for it: a key
     left out that comes back missing, or any other error, adds nothing."""
     failed = [err for err in exc.errors() if not _cross_check(err)]
-    if not failed or any(err["type"] not in _LEFT_OUT for err in failed):
+    if not failed:
         return []
     trimmed = copy.deepcopy(data)
     for err in failed:
@@ -692,7 +707,16 @@ def _hidden_checks(model: type[M], data: Any, exc: pydantic.ValidationError, whe
             parent = parent[part]
         if not loc or not isinstance(parent, dict) or loc[-1] not in parent:
             return []
-        del parent[loc[-1]]
+        if err["type"] == "extra_forbidden":
+            del parent[loc[-1]]
+        elif err["type"] in _BOUNDS and isinstance(parent[loc[-1]], int | float) \
+                and not isinstance(parent[loc[-1]], bool):
+            parent[loc[-1]] = _at_bound(err["type"], (err.get("ctx") or {}).get(
+                _BOUNDS[err["type"]]), parent[loc[-1]])
+            if parent[loc[-1]] is None:
+                return []
+        else:
+            return []
     try:
         model.model_validate(trimmed)
     except pydantic.ValidationError as again:

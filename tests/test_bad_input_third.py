@@ -181,6 +181,9 @@ def run_folder(tmp_path: Path, report: dict[str, Any]) -> Path:
             "tests": {"t.py::a": {"requirements": ["CON-01"], "makers": ["canon"],
                                   "outcome": "passed", "verdicts": [verdict]}}}
     (folder / "certification.json").write_text(json.dumps({**full, **report}), "utf-8")
+    from harness.report.manifest import write_manifest
+
+    write_manifest(folder)  # as an interrupted run seals itself
     return folder
 
 

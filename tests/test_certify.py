@@ -294,6 +294,13 @@ def _other_scenario(folder: Path) -> list[str]:
     return []
 
 
+def _seal_taken_away(folder: Path) -> list[str]:
+    """A verdict edited and the seal removed: a run that ended sealed itself."""
+    _changed_since_sealed(folder)
+    (folder / "manifest.sha256").unlink()
+    return []
+
+
 def _older_report(folder: Path) -> list[str]:
     report = report_of(folder)
     del report["tests"]
@@ -313,8 +320,10 @@ def _older_report(folder: Path) -> list[str]:
      "certification.json"),
     (lambda folder, tmp: _other_scenario(folder),
      "the network scenarios the profiles replay changed"),
+    (lambda folder, tmp: _seal_taken_away(folder),
+     "no manifest.sha256, though its report says the run ended (finished)"),
 ], ids=["bench", "vendor", "profiles", "running", "older-report", "changed-since-sealed",
-        "scenario"])
+        "scenario", "seal-taken-away"])
 def test_resume_refuses_a_folder_that_is_not_this_runs(finished: Path, tmp_path: Path,
                                                        change, says: str) -> None:  # noqa: ANN001
     folder = copy_of(finished, tmp_path)

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.paths import project_file
 from harness.report.live import claim_folder
 
@@ -208,3 +210,19 @@ def test_a_folder_is_claimed_by_one_run_only(tmp_path: Path) -> None:
     else:
         raise AssertionError("a folder claimed twice")
     assert json.loads((tmp_path / "out" / "run.json").read_text())["run"] == "first"
+
+
+def test_a_signal_while_the_report_is_sealed_is_noted_not_raised() -> None:
+    """Once the tests are over, the report is finished and sealed whatever comes: a signal
+    then is noted (the run exits 128 + it afterwards), never cut into the seal."""
+    from harness.report.stop import stopping
+
+    with stopping() as stop:
+        stop.finishing = True
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # delivered to the main thread at the next bytecode
+        assert stop.late == signal.SIGTERM and stop.signum is None
+    # Before the tests are over a signal stops the run (KeyboardInterrupt into the suites).
+    with pytest.raises(KeyboardInterrupt), stopping():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)

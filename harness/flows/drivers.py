@@ -111,15 +111,16 @@ def drive_visit(run: FlowRun, plan: Plan) -> None:
 
 #: CON-01: the completion screen is held this long before the card is taken out in the
 #: consent flow's first visit; the second visit holds it COMPLETION_LONG_S (a patient who
-#: leaves the card a while: the notices give no time; the walks wait as long on a person's
-#: screens), or longer by the profile's bound (``within_s``) and COMPLETION_GAP_S more. A
+#: leaves the card a while; the notices give no time: a reader that goes back by itself
+#: later than that, card in, is not judged), or longer by the profile's bound
+#: (``within_s``) and COMPLETION_GAP_S more. A
 #: reader that goes back to its first screen on a timer of its own fails one of the two:
 #: it comes before the card is out, or later than the bound after (a timer past the long
 #: hold is not tried). A third check-in, held as the first, follows those (one patient's
 #: card each time: a reader right for two check-ins and wrong from the third fails the
 #: checks every visit is held to: its consent screens, its first screen's buttons; a
 #: reader wrong only for another card is not tried).
-COMPLETION_HOLD_S, COMPLETION_GAP_S, COMPLETION_LONG_S = 3.0, 4.0, 120.0
+COMPLETION_HOLD_S, COMPLETION_GAP_S, COMPLETION_LONG_S = 3.0, 4.0, 30.0
 #: ... the long hold looked at this often (a screen that leaves shows where it went).
 COMPLETION_LOOK_S = 5.0
 

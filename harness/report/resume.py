@@ -72,8 +72,13 @@ def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, A
                        "certify again into a new folder")
     if (out / MANIFEST_FILE).is_file():
         # A run that sealed itself (interrupted, or finished) and was changed since is not
-        # the run that made it; a run killed before sealing has no manifest to check.
+        # the run that made it.
         require_sealed(out, "resuming it")
+    elif report.get("state") != "running":
+        # Only a run killed before it sealed lacks one; a run that ended sealed itself, and
+        # a seal taken away would have the edited files sealed again as this run's.
+        raise RigError(f"{what}: no {MANIFEST_FILE}, though its report says the run ended "
+                       f"({report.get('state')}): its files cannot be checked; not resumed")
     _check_kept(out, report, marker)  # all before anything of the folder is moved
     problems = []
     sha = hashlib.sha256(bench_path.read_bytes()).hexdigest()
@@ -113,7 +118,9 @@ def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, A
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         resumes = [*report.get("resumes", []),
                    {"at": now, "kept": len(kept), "earlier": earlier}]
-        write_json(out / REPORT_FILE, {**report, "resumes": resumes})
+        # "running" (this run's, from now): stopped before its first report, the folder
+        # has no seal, as a killed run's.
+        write_json(out / REPORT_FILE, {**report, "resumes": resumes, "state": "running"})
         write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
                                     "resumed": [*marker.get("resumed", []), now]})
     return Resume(run_id, kept, makers, resumes)

@@ -25,6 +25,10 @@ class Stop:
     def __init__(self) -> None:
         self.signum: int | None = None
         self._at = 0.0
+        #: The run's tests are over and its report is being finished and sealed: a signal
+        #: now is noted (``late``) and the report finished first, never cut.
+        self.finishing = False
+        self.late: int | None = None
 
     def since(self) -> float:
         """Seconds since the signal came."""
@@ -69,7 +73,9 @@ def stopping(on_stop: Callable[[Stop], None] = _raise_interrupt) -> Iterator[Sto
     stop = Stop()
 
     def handler(signum: int, _frame: Any) -> None:
-        if stop.signum is not None:
+        if stop.signum is not None or stop.finishing:
+            if stop.signum is None and stop.late is None:
+                stop.late = signum
             print(f"already stopping ({signal.Signals(signum).name}): finishing the report",
                   file=sys.stderr, flush=True)
             return

@@ -85,6 +85,10 @@ class Faults:
             strike()
         self._injected.append(injected)
 
+    def armed(self) -> bool:
+        """Any fault injected and not cleared (struck, or still to strike)."""
+        return bool(self._injected)
+
     def active(self) -> list[tuple[str, str]]:
         """(kind, target) of each fault struck and not cleared."""
         return [(f.kind, f.target) for f in self._injected if f.undo is not None]
