@@ -41,7 +41,8 @@ def _remedies(record: FlowRecord) -> list[str]:
 def test_a_fault_the_pc_clears_never_restarts_the_router(
         default_bench: Bench, profiles: ProfileSet) -> None:
     record, judged = run_judged(default_bench, profiles, READER, PC)
-    assert set(judged) == {"ERR-11"} and failed(judged) == set(), judged
+    # (AUTH-03's and SP-01's 'only when' halves are judged on its first screens too)
+    assert set(judged) == {"ERR-11", "AUTH-03", "SP-01"} and failed(judged) == set(), judged
     assert _remedies(record) == ["reboot_terminal"]
     # The trouble was seen before the remedy: the reader's network error.
     assert record.screens[0].shows == "error_network"
