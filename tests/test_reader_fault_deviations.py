@@ -70,6 +70,8 @@ NETWORK_STAFF: Flow = ("network_error_staff", ("passcode_issued", "network_down"
 NETWORK_PIN: Flow = ("network_error_pin", ("network_down",))
 CONSENT: Flow = ("consent", ())
 REBOOT: Flow = ("reboot_then_check", ("upgrade_pending_reboot",))
+ACCOUNT: Flow = ("account_error", ("wrong_account",))
+USB_LOST: Flow = ("usb_link_lost", ("usb_cable_out",))
 NIGHTLY: Flow = ("upgrade_nightly", ("in_distribution_window",))
 CONSENT_NO_PASSCODE: Flow = ("consent", ("no_passcode_issued",))
 
@@ -634,6 +636,16 @@ FAULTS = {
         "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
                                  "done on card-out"),), NIGHTLY,
         {"E901-04": "completion must never show", "UPD-02": DONE_AFTER_ERROR}),
+    # (review U5) Canon's remedies (ERR-04: the account corrected, Hi-CARA restarted; ERR-06:
+    # the cable back, the terminal and Hi-CARA restarted) that do not bring the reader back.
+    "906-stays-after-the-remedy": Fault(
+        "canon", (deviation("behaviour.transitions.link_wait.linked", "error_account",
+                            "906 after every link"),), ACCOUNT,
+        {"ERR-04": "first was not seen after error_account"}),
+    "link-wait-stays-after-the-remedy": Fault(
+        "canon", (deviation("behaviour.transitions.link_wait.linked", "link_wait",
+                            "never linked"),), USB_LOST,
+        {"ERR-06": "first was not seen after link_wait"}),
     # (hunt H-2) Once a general reader is paired, the staff button shows with no passcode
     # issued (the pairing, not OQS's passcode, brings it).
     "staff-button-once-paired": Fault(

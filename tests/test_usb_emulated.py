@@ -244,6 +244,24 @@ def test_unpowered_device_is_not_enumerated() -> None:
     assert (0x054C, 0x0DC8) in ids(find_all(backend))
 
 
+def test_a_device_switched_while_its_cable_is_out_keeps_that_power() -> None:
+    """Its mains are not its USB cable: switched off and on again while unplugged (a
+    bench's morning routine with ERR-06's cable out), it enumerates once plugged in."""
+    tree = terminal_a()
+    backend = EmulatedUsbBackend(tree)
+    record = SONY
+    tree.detach("sony")
+    tree.set_powered("sony", False)
+    tree.set_powered("sony", True)
+    tree.attach(record)
+    assert (0x054C, 0x0DC8) in ids(find_all(backend))
+    # ... and one switched off while out stays off once plugged.
+    tree.detach("sony")
+    tree.set_powered("sony", False)
+    tree.attach(record)
+    assert (0x054C, 0x0DC8) not in ids(find_all(backend))
+
+
 def test_detaching_the_hub_removes_what_is_behind_it() -> None:
     tree = terminal_a()
     backend = EmulatedUsbBackend(tree)

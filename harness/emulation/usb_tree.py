@@ -104,14 +104,16 @@ class EmulatedUsbTree:
         self._changed()
 
     def set_powered(self, name: str, powered: bool) -> None:
-        """Switch a plugged record's power; an unpowered device is not enumerated."""
+        """Switch a record's power; an unpowered device is not enumerated. A device whose
+        cable is out keeps its power for when it is plugged in again (its mains are not its
+        USB cable: switched on while out, it enumerates once plugged)."""
         with self._lock:
-            if name not in self._plugged:
-                raise RigError(f"emulated USB: nothing named {name!r} is plugged in")
             if powered:
                 self._unpowered.discard(name)
             else:
                 self._unpowered.add(name)
+            if name not in self._plugged:
+                return
             self._refresh()
         self._changed()
 

@@ -832,6 +832,34 @@ def drive_watch_start(run: FlowRun, plan: Plan) -> None:
     run.hold(10, step_s=5)
 
 
+#: Bench seconds the first screen is waited for after a remedy the notice gives (a reader's
+#: app restarted, the terminal restarted and the reader linked up again).
+REMEDY_BACK_S = 180.0
+
+
+def drive_account_error(run: FlowRun, plan: Plan) -> None:
+    """ERR-04 (Canon's 【906】, mostly wrong account information: Hi-CARAの再起動, 接続・
+    アカウントの確認): the 906 watched; then the notice's remedy, the account corrected and
+    the reader's app restarted; its first screen must then come."""
+    drive_watch_start(run, plan)
+    run.do("account_fixed", lambda: run.hands.account(right=True))
+    run.do("restart_reader", lambda: run.hands.restart_reader(run.reader))
+    run.wait_for("first", REMEDY_BACK_S, step_s=10)
+    run.hold(2)
+
+
+def drive_usb_link_lost(run: FlowRun, plan: Plan) -> None:
+    """ERR-06 (Canon's 接続待ち that does not go on: USBケーブルの確認, 端末とHi-CARAの再起動):
+    the stuck screen watched; then the notice's remedy, the cable put back, the terminal
+    restarted and the reader's app after it; its first screen must then come."""
+    drive_watch_start(run, plan)
+    run.do("usb_cable_in", lambda: run.hands.usb_cable(run.reader, plugged=True))
+    _reboot_terminal(run)
+    run.do("restart_reader", lambda: run.hands.restart_reader(run.reader))
+    run.wait_for("first", REMEDY_BACK_S, step_s=10)
+    run.hold(2)
+
+
 #: Bench seconds a reader is given to recover by itself once the network is back (the support vendor's お知らせ
 #: しばらく待って: "a while" is not a number; three of its 30 s retries and more).
 SELF_RECOVERY_S = 180.0
@@ -886,8 +914,8 @@ DRIVERS: dict[str, Driver] = {
     "network_intermittent": drive_intermittent,
     "software_outdated": drive_attempt,
     "startup_network_error": drive_startup_network_error,
-    "account_error": drive_watch_start,
-    "usb_link_lost": drive_watch_start,
+    "account_error": drive_account_error,
+    "usb_link_lost": drive_usb_link_lost,
     "no_power": drive_no_power,
 }
 

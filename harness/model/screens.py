@@ -177,6 +177,7 @@ ACTIONS: dict[str, str] = {
     "staff_phone_away": "the staff's phone taken off the general reader",
     "usb_cable_out": "the reader's USB cable pulled", "usb_cable_in": "and put back",
     "lan_out": "the terminal's LAN cable loosened", "lan_in": "and seated again",
+    "account_fixed": "the account information corrected (the terminal's settings)",
     "line_auth_cut": "line authentication (回線認証) cut",
     "line_auth_page": "the browser opened at the line-authentication page",
     "close_browser": "the browser closed",
