@@ -549,3 +549,15 @@ def test_learn_replace_retakes_an_entry_the_loader_refuses(tmp_path: Path, capsy
                          "--json", shot)
     assert code == EXIT_OK, err
     assert json.loads(out)[0]["state"] == "first"
+
+
+def test_learn_warns_when_the_picture_is_like_none_of_its_states_references(
+        capsys, screens: Path, recording: Path) -> None:
+    """The closed page learnt as a variant of the first screen: recognised as no other state,
+    so learnt, but the lab is told it is like none of the first screen's references."""
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first", "--name",
+                         "first@closed", "--source", recording, "--frames", "6",
+                         "--screens", screens)
+    assert code == EXIT_OK, out + err
+    assert re.search(r"warning: first@closed: the picture looks like none of state first's "
+                     r"references \(first[^)]*\); closest: ", err), err
