@@ -269,13 +269,19 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from harness.bench import Bench
     from harness.devices.jpki_probe import probe_pcsc
     from harness.model.wiring import verified_model
+    from harness.report.console import guard_streams
     from harness.scan import scan
 
+    guard_streams()  # `probe ... | head -1`: a reader gone is no BrokenPipeError traceback
     shortcuts = {"card": "fixtures/cards/mynumber-card.yaml",
                  "phone": "fixtures/cards/mynumber-phone.yaml"}
     profiles = _profiled_bench(args)
     with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
         entry = bench.reader(args.reader).spec
+        if bench.emulated and not args.card:
+            # Nobody can place a card on an emulated reader: waiting for one only fails.
+            raise RigError("an emulated bench's reader holds only the emulated card named: "
+                           "give --card card|phone|FILE")
         if entry.kind != "general_reader":
             raise RigError(f"{args.reader!r} is a {entry.kind.replace('_', ' ')}; the probe "
                            "is for general readers")
@@ -284,6 +290,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
             return _print_probe(args, report)
         row = next((r for r in scan(bench, profiles).rows if r.name == args.reader), None)
         pcsc_name = row.pcsc_name if row else None
+        if row is not None and row.pcsc_unknown is not None:
+            # A guessed slot could be another reader's: its card, its name, its verdict.
+            raise RigError(f"{args.reader!r}: not probed: {row.pcsc_unknown}")
         if pcsc_name is None:
             why = bench.pcsc_gaps.get(args.reader) or bench.pcsc_unavailable or \
                 "no PC/SC reader on this bench matches it"

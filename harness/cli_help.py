@@ -81,7 +81,8 @@ HELP: dict[str, Help] = {
     "learn": Help(
         "Capture a new reference screen of a maker from a live camera (or a recorded "
         "video): the frames averaged, the screen found, the reference written into the "
-        "maker's folder of the lab's screens.",
+        "maker's folder of the lab's screens. Bring the reader to the state first: a "
+        "picture recognised as another state's reference is refused (--force learns it).",
         ("onshi-rig learn --vendor acme --state first --shows first --camera cam-acme "
          "--bench lab.yaml --screens lab-screens",),
         ("0  the reference was written",)),

@@ -18,8 +18,9 @@ from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
 
 if TYPE_CHECKING:
+    from harness.vision.classify import Classifier
     from harness.vision.geometry import Calibration
-    from harness.vision.reference import Region
+    from harness.vision.reference import ReferenceEntry, ReferenceIndex, ReferenceSet, Region
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
 #: Frames ``calibrate`` finds the screen on and takes each corner's median of.
@@ -170,27 +171,25 @@ def _save_calibration(calibration: Calibration, path: Path) -> None:
         raise RigError(f"--save-calibration {path}: cannot write it ({exc.strerror})") from None
 
 
-def _parse_region(text: str, size: tuple[int, int]) -> Region:
-    """``NAME:KIND:X,Y,W,H`` -> a region inside a ``size`` screen."""
+def _parse_region(text: str) -> Region | str:
+    """``NAME:KIND:X,Y,W,H`` -> a region, or what is wrong with it (whether it lies inside
+    the screen is the reference's check, :func:`harness.vision.reference.entry_problems`)."""
     import pydantic
 
     from harness.vision.reference import Region
 
-    usage = f"--region {text!r}: expected NAME:KIND:X,Y,W,H (KIND: match, mask or spinner)"
+    usage = "expected NAME:KIND:X,Y,W,H (KIND: match, mask or spinner)"
     try:
         name, kind, box = text.split(":")
         x, y, w, h = (int(v) for v in box.split(","))
-        region = Region(name=name, kind=kind, box=(x, y, w, h))
+        return Region(name=name, kind=kind, box=(x, y, w, h))
     except pydantic.ValidationError as exc:  # its message, not its text's help URL
-        details = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise RigError(f"{usage} ({details})") from None
+        return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: "
+                         f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
     except ValueError as exc:
         detail = "" if "expected" in str(exc) or "unpack" in str(exc) else \
             f" ({str(exc).splitlines()[-1].strip()})"
-        raise RigError(usage + detail) from None
-    if x + w > size[0] or y + h > size[1]:
-        raise RigError(f"--region {text!r}: outside the {size[0]}x{size[1]} screen")
-    return region
+        return usage + detail
 
 
 def _screen_class(value: str) -> str:
@@ -205,9 +204,7 @@ def _screen_class(value: str) -> str:
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
-    from harness.devices.camera import open_source, redact_url
-    from harness.model.clock import RealClock
-    from harness.model.screens import shown_problem, variant_problem
+    from harness.devices.camera import redact_url
     from harness.vision.classify import Classifier
     from harness.vision.geometry import MAX_SIDE, Calibration
     from harness.vision.locate import best_candidate
@@ -215,7 +212,6 @@ def cmd_learn(args: argparse.Namespace) -> int:
         INDEX,
         ReferenceEntry,
         ReferenceIndex,
-        ReferenceSet,
         check_name,
         read_index,
         write_index,
@@ -238,39 +234,25 @@ def cmd_learn(args: argparse.Namespace) -> int:
         index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
     size = index.size
     name = check_name(args.name or args.state, "--name")
-    for option, why in (("--name", variant_problem(name)), ("--shows", args.shows and
-                                                            shown_problem(args.vendor, args.shows))):
-        if why:
-            raise BadInput(option, None, "", why)
-    if name in index.references and not args.replace:
-        raise RigError(f"{directory / INDEX}: {name!r} exists; pass --replace to retake it")
-    # Everything the user typed is checked before the camera is touched or a file written.
-    regions = [_parse_region(r, size) for r in args.region]
+    # Everything the user typed is checked, all at once, before the camera is touched or a
+    # file written: a reference the loader would refuse makes the whole folder unusable.
+    parsed = [(text, _parse_region(text)) for text in args.region]
+    typed = [(text, r) for text, r in parsed if not isinstance(r, str)]
+    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
+                           regions=[r for _, r in typed], learnt=True)
+    _refuse_entry(args, index, entry, parsed)
     if not 1 <= args.frames <= MAX_LEARN_FRAMES:
         raise RigError(f"--frames {args.frames}: between 1 and {MAX_LEARN_FRAMES}")
     calibration = Calibration.load(args.calibration) if args.calibration else None
     if (args.source is None) == (args.camera is None):
         raise RigError("give either --source (a camera, stream or video) or --camera NAME "
                        "(a camera of the bench file)")
-    if args.camera is not None:
-        from harness.bench import Bench
-
-        with Bench.load(args.bench) as bench:
-            source = bench.camera(args.camera)
-            frames = []
-            for _ in range(args.frames):
-                frames.append(source.read().image)
-                bench.clock.sleep(0.2)
-    else:
-        source = open_source(args.source, "learn", RealClock())
-        try:
-            frames = [source.read().image for _ in range(args.frames)]
-        finally:
-            source.close()
+    others = _other_references(directory, index, name)
+    classifier = Classifier(others) if others is not None else None
+    frames = _capture(args)
     first = frames[0]
     if calibration is None:
-        located = best_candidate(first, Classifier(ReferenceSet.load(directory))) \
-            if known else None
+        located = best_candidate(first, classifier) if classifier is not None else None
         # A blank area says nothing of where the screen is (a dark box on the desk).
         if located is not None and not located.decision.blank:
             # The quadrilateral that looks most like this maker's other screens.
@@ -289,9 +271,11 @@ def cmd_learn(args: argparse.Namespace) -> int:
     # Averaging several frames takes out the sensor noise.
     stack = np.stack([calibration.rectify(f, size).astype(np.float32) for f in frames])
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
+    if classifier is not None:
+        _check_likeness(args, name, image, classifier)
     texts, lines = _learnt_texts(image, args, name, size)
-    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
-                           texts=texts, regions=regions, lines=lines, learnt=True)
+    entry = entry.model_copy(update={"texts": texts, "lines": lines})
+    _refuse_entry(args, index, entry, parsed)
     directory.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(directory / entry.file), image):
         raise RigError(f"{directory / entry.file}: cannot write it")
@@ -303,6 +287,98 @@ def cmd_learn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_entry(args: argparse.Namespace, index: ReferenceIndex, entry: ReferenceEntry,
+                  parsed: list[tuple[str, Region | str]]) -> None:
+    """Bad input, every problem at once, when ``learn`` would write an entry the loader
+    refuses (or one it must not: a name taken, an empty confirmed text). ``parsed``: each
+    ``--region`` given, and its region or what is wrong with it."""
+    from harness.model.screens import variant_problem
+    from harness.vision.reference import INDEX, entry_problems
+
+    name = entry.file.removesuffix(".png")
+    found: list[BadInput] = []
+    folder = screens_to_write(args.screens) / args.vendor
+    if name in index.references and not args.replace:
+        found.append(BadInput(str(folder / INDEX), None, "",
+                              f"{name!r} exists; pass --replace to retake it"))
+    if (why := variant_problem(name)) is not None:
+        found.append(BadInput("--name", None, "", why))
+    found += [BadInput("--region", None, "", f"{text!r}: {why}") for text, why in parsed
+              if isinstance(why, str)]
+    found += [BadInput("--text", None, "", f"{text!r}: an empty text confirms nothing")
+              for text in args.text if not text.strip()]
+    typed = [text for text, region in parsed if not isinstance(region, str)]
+    for loc, why in entry_problems(name, entry, index.maker, index.size):
+        if loc == ():
+            continue  # the name's: said above
+        if loc[0] == "regions" and len(loc) > 2:
+            found.append(BadInput("--region", None, "", f"{typed[int(str(loc[1]))]!r}: {why}"))
+        elif loc[0] == "regions":
+            found.append(BadInput("--region", None, "", why))
+        elif loc[0] == "shows":
+            found.append(BadInput("--shows", None, "", why))
+        else:  # the text layout the OCR placed: the rig's, said as the entry's
+            found.append(BadInput(f"{name}.{'.'.join(str(x) for x in loc)}", None, "", why))
+    if found:
+        raise BadInput.of(found)
+
+
+def _other_references(directory: Path, index: ReferenceIndex, name: str
+                      ) -> ReferenceSet | None:
+    """The folder's references but ``name`` (``--replace`` retakes it, even one the loader
+    would refuse); None when there are none."""
+    from harness.vision.reference import ReferenceSet
+
+    if not set(index.references) - {name}:
+        return None
+    return ReferenceSet.load(directory, without=frozenset({name}))
+
+
+def _capture(args: argparse.Namespace) -> list[np.ndarray]:
+    """``--frames`` frames of the camera (the bench file's) or the source."""
+    from harness.devices.camera import open_source
+    from harness.model.clock import RealClock
+
+    if args.camera is not None:
+        from harness.bench import Bench
+
+        with Bench.load(args.bench) as bench:
+            source = bench.camera(args.camera)
+            frames = []
+            for _ in range(args.frames):
+                frames.append(source.read().image)
+                bench.clock.sleep(0.2)
+        return frames
+    source = open_source(args.source, "learn", RealClock())
+    try:
+        return [source.read().image for _ in range(args.frames)]
+    finally:
+        source.close()
+
+
+def _check_likeness(args: argparse.Namespace, name: str, image: np.ndarray,
+                    classifier: Classifier) -> None:
+    """The picture, as the rig's classifier sees it against the maker's other references:
+    recognised as another state, it is refused (a first screen learnt as a 901 makes every
+    first screen a 901), unless ``--force``; like none of its state's references, a warning."""
+    decision = classifier.classify(image)
+    if decision.known and decision.state != args.state:
+        said = (f"{name}: the picture looks like reference {decision.reference!r} (state "
+                f"{decision.state}, score {decision.score:.3f}, margin {decision.margin:.3f}), "
+                f"not state {args.state!r}")
+        if not args.force:
+            raise RigError(f"{said}: bring the reader to {args.state} first, or pass --force "
+                           "to learn it anyway")
+        print(f"warning: {said}; learnt anyway (--force)", file=sys.stderr)
+        return
+    same = [r.name for r in classifier.references if r.state == args.state]
+    if same and not decision.known:
+        closest = decision.runner_up or "none"
+        print(f"warning: {name}: the picture looks like none of state {args.state}'s "
+              f"references ({', '.join(same)}); closest: {closest}, score "
+              f"{decision.score:.3f}", file=sys.stderr)
+
+
 def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
                   size: tuple[int, int]) -> tuple[list[str], list]:
     """The new reference's texts and their layout (harness/vision/learn_text.py); a warning
@@ -310,11 +386,13 @@ def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
     import sys
 
     from harness.errors import MissingSystemPart
-    from harness.vision.learn_text import learn_texts, profile_texts
+    from harness.vision.learn_text import learn_texts, profile_fragments, profile_texts
 
-    expected = profile_texts(args.vendor, args.shows or args.state)
+    shows = args.shows or args.state
+    expected = profile_texts(args.vendor, shows)
     try:
-        learnt = learn_texts(image, args.text, expected, size)
+        learnt = learn_texts(image, args.text, expected, size,
+                             profile_fragments(args.vendor, shows))
     except MissingSystemPart as exc:
         if args.text:
             raise
@@ -532,7 +610,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="a region in reference pixels; KIND match, mask or spinner")
     p.add_argument("--size", type=positive_int, nargs=2, default=(1024, 600), metavar=("W", "H"),
                    help="screen size for a new maker folder (default 1024 600)")
-    p.add_argument("--replace", action="store_true", help="retake an existing reference")
+    p.add_argument("--replace", action="store_true",
+                   help="retake an existing reference (also one the folder's loader refuses)")
+    p.add_argument("--force", action="store_true",
+                   help="learn the picture even when it looks like another state's reference")
     p.add_argument("--text", action="append", default=[], metavar="TEXT",
                    help="a text the screen shows, as confirmed by the lab (repeatable): its "
                         "glyphs' layout is learnt for character-by-character checks")

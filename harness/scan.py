@@ -47,6 +47,9 @@ class ScanRow:
     version: str | None = None
     #: (requirement, what its rule went by): the lab's list or the default (USB-07/08).
     basis: tuple[tuple[str, str], ...] = ()
+    #: Why its PC/SC name is not known though readers of its product are listed (several
+    #: alike with no serial), else None.
+    pcsc_unknown: str | None = None
 
     def describe(self) -> str:
         """What the scan found, in a line: ``Sony RC-S300 054c:0dc8 at 1-2, ...``."""
@@ -68,6 +71,8 @@ class ScanRow:
             parts.append(f"{self.speed_mbps:g} Mbit/s")
         if self.pcsc_name is not None:
             parts.append(f"PC/SC {self.pcsc_name!r}")
+        elif self.pcsc_unknown is not None:
+            parts.append(f"PC/SC name not known: {self.pcsc_unknown}")
         return ", ".join(parts)
 
     def as_json(self) -> dict[str, Any]:
@@ -84,6 +89,7 @@ class ScanRow:
             "hubs_between": self.hubs_between,
             "root_port_usb3": self.root_port_usb3,
             "pcsc_name": self.pcsc_name,
+            "pcsc_unknown": self.pcsc_unknown,
             "present": self.present,
             "violations": [v.as_dict() for v in self.violations],
             "unchecked": [u.as_dict() for u in self.unchecked],
@@ -134,11 +140,35 @@ def _match_entries(
     return found, free
 
 
-def _pair_pcsc(rows: list[tuple[str, UsbDeviceInfo]], names: list[str]) -> dict[str, str]:
+@attrs.frozen
+class Unpaired:
+    """Several devices with one product string and no serial: pcsc-lite names them all
+    alike, so which PC/SC name is whose is not known (a guess could send a probe, and the
+    evidence, to the wrong reader)."""
+
+    product: str
+    count: int
+    names: tuple[str, ...]
+
+    def reason(self) -> str:
+        listed = ", ".join(repr(n) for n in self.names) or "none listed"
+        return (f"one of {self.count} readers named {self.product!r} with no serial number "
+                f"(PC/SC: {listed}): which PC/SC name is this one's is not known; give each "
+                "its pcsc_name in the bench file")
+
+    def base_name(self, serial: str | None) -> str | None:
+        """The name all its candidates share once pcsc-lite's index is left off (what USB-05
+        needs, not the slot), None if they differ or there are none."""
+        bases = {reader_base_name(n, serial) for n in self.names}
+        return bases.pop() if len(bases) == 1 else None
+
+
+def _pair_pcsc(rows: list[tuple[str, UsbDeviceInfo]], names: list[str]
+               ) -> tuple[dict[str, str], dict[str, Unpaired]]:
     """PC/SC reader names to devices: a reader's name carries its USB product string, and
     pcsc-lite's CCID driver adds the serial number in brackets. Names with a device's serial
-    go to it first: re-badged readers share a product string (four of the emulated bench's
-    are "Circle CIR315 CL"), and the product alone would pair them in any order."""
+    go to it first; a product string that several devices left share (four re-badged readers
+    are "Circle CIR315 CL") pairs none of them: they are returned as :class:`Unpaired`."""
     free = list(names)
     paired: dict[str, str] = {}
     ordered = sorted(rows, key=lambda r: r[1].topology.path)
@@ -149,15 +179,18 @@ def _pair_pcsc(rows: list[tuple[str, UsbDeviceInfo]], names: list[str]) -> dict[
             if match is not None:
                 paired[key] = match
                 free.remove(match)
-    for key, dev in ordered:
-        if not dev.product or key in paired:
-            continue
-        want = dev.product.casefold()
-        match = next((n for n in free if want in reader_base_name(n).casefold()), None)
-        if match is not None:
-            paired[key] = match
-            free.remove(match)
-    return paired
+    left = [(key, dev) for key, dev in ordered if dev.product and key not in paired]
+    unsure: dict[str, Unpaired] = {}
+    for key, dev in left:
+        want = dev.product.casefold()  # type: ignore[union-attr]
+        alike = [k for k, d in left if (d.product or "").casefold() == want]
+        candidates = [n for n in free if want in reader_base_name(n).casefold()]
+        if len(alike) > 1 and candidates:
+            unsure[key] = Unpaired(dev.product or "", len(alike), tuple(candidates))
+        elif candidates:
+            paired[key] = candidates[0]
+            free.remove(candidates[0])
+    return paired, unsure
 
 
 def _check_rules(bench: Bench, profiles: ProfileSet) -> None:
@@ -222,19 +255,18 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
     pcsc_names = bench.pcsc_reader_names()
     # A name the bench file gives is the reader's, listed or not: it is never paired by
     # product to another's name, nor another reader to it.
-    named = {e.name: e.pcsc_name for e in bench.spec.readers
-             if e.pcsc_name is not None and e.name in found}
+    named, whose = _known_pcsc_names(bench, set(found))
+    # The emulation names every reader it serves: one it does not name has no PC/SC side.
     keyed = [(e.name, found[e.name]) for e in bench.spec.readers
-             if e.name in found and e.name not in named]
+             if e.name in found and e.name not in named and bench.emulation is None]
     keyed += [(f"other:{d.topology.path}", d) for d in others]
-    pcsc = _pair_pcsc(keyed, [n for n in pcsc_names if n not in named.values()])
+    pcsc, unsure = _pair_pcsc(keyed, [n for n in pcsc_names if n not in named.values()])
     unlisted: dict[str, str] = {}
     for name, given in named.items():
         if given in pcsc_names:
             pcsc[name] = given
         elif bench.pcsc is not None:
-            unlisted[name] = (f"pcscd lists no reader named {given!r} (the bench file's "
-                              "pcsc_name)")
+            unlisted[name] = f"pcscd lists no reader named {given!r} ({whose})"
     identified = {f"other:{d.topology.path}": _identify_by_id(d, profiles) for d in others}
     # USB-07 judges the face-auth readers against every general reader present.
     context = BenchContext(bench.spec.general_reader_rules, general, tuple(
@@ -259,15 +291,30 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
         profile = profiles[entry.maker] if entry.kind == "face_auth_reader" else general
         rows.append(
             _row(bench, entry.name, entry.kind, entry.maker, entry.model, dev, profile,
-                 pcsc.get(entry.name), "", context, unlisted.get(entry.name))
+                 pcsc.get(entry.name), "", context, unlisted.get(entry.name),
+                 unsure.get(entry.name))
         )
 
     for dev in others:
         key = f"other:{dev.topology.path}"
         kind, maker, model, profile, note = identified[key]
         rows.append(_row(bench, None, kind, maker, model, dev, profile, pcsc.get(key), note,
-                         context))
+                         context, unpaired=unsure.get(key)))
     return ScanResult(bench.name, tuple(rows))
+
+
+def _known_pcsc_names(bench: Bench, present: set[str]) -> tuple[dict[str, str], str]:
+    """The PC/SC names known to be each reader's (not paired by product), and whose word it
+    is: on an emulated bench the emulation's (it made the names), else the bench file's
+    ``pcsc_name``."""
+    emulation = bench.emulation
+    if emulation is not None:
+        given = getattr(emulation, "pcsc_names", {})
+        return ({n: given[n] for n in present if n in given},
+                "the name the emulation gave it")
+    return ({e.name: e.pcsc_name for e in bench.spec.readers
+             if e.pcsc_name is not None and e.name in present},
+            "the bench file's pcsc_name")
 
 
 def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet):  # noqa: ANN202
@@ -284,13 +331,19 @@ def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet):  # noqa: ANN202
 
 
 def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note,  # noqa: ANN001
-         context: BenchContext, pcsc_gap: str | None = None) -> ScanRow:
+         context: BenchContext, pcsc_gap: str | None = None,
+         unpaired: Unpaired | None = None) -> ScanRow:
     topo = dev.topology
     verdicts = None
+    # USB-05 needs the name, not the slot: readers paired by no one are judged on the name
+    # their candidates share (if they share one), and say the slot is not known.
+    judged_name = unpaired.base_name(dev.serial) if unpaired is not None else pcsc_name
+    if unpaired is not None and judged_name is None:
+        pcsc_gap = unpaired.reason()
     if profile is not None:
         verdicts = check_device(
             FoundDevice(
-                kind, maker, model, dev.vid, dev.pid, topo, pcsc_name,
+                kind, maker, model, dev.vid, dev.pid, topo, judged_name,
                 bench.pcsc_gaps.get(name or "") or pcsc_gap or bench.pcsc_unavailable,
                 dev.version, dev.serial,
             ),
@@ -304,6 +357,7 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
         passed=verdicts.passed if verdicts else (),
         note=note, version=dev.version,
         basis=verdicts.basis if verdicts else (),
+        pcsc_unknown=unpaired.reason() if unpaired is not None else None,
     )
 
 
@@ -324,9 +378,12 @@ def format_table(result: ScanResult) -> str:
         kind = {"face_auth_reader": "face-auth", "general_reader": "general"}.get(row.kind, row.kind)
         lines.append((
             row.name or "-", kind, who, usb_id, row.version or "-", row.usb_path or "-", speed,
-            "-" if row.hubs_between is None else str(row.hubs_between), row.pcsc_name or "-", verdict,
+            "-" if row.hubs_between is None else str(row.hubs_between),
+            row.pcsc_name or ("? (not known)" if row.pcsc_unknown else "-"), verdict,
         ))
         label = row.name or row.usb_path
+        if row.pcsc_unknown is not None:
+            details.append(f"  {label}: PC/SC name not known: {row.pcsc_unknown}")
         for v in row.violations:
             details.append(f"  {label}: {v.requirement}: {v.detail}")
         if not row.present:

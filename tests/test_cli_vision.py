@@ -439,3 +439,125 @@ def test_learn_from_a_bench_camera(tmp_path: Path, capsys) -> None:
     code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "x",
                          "--screens", tmp_path)
     assert code == EXIT_BAD_INPUT and "either --source" in err
+
+
+# -- learn checks what it writes (U7, I-5) ---------------------------------------------------
+
+
+def _recording_of(folder: Path, name: str, panel: np.ndarray) -> Path:
+    """Four frames of Canon's bench camera filming ``panel``."""
+    cam = device_camera("canon", 3)
+    path = folder / f"{name}.avi"
+    with FrameRecorder(path) as recorder:
+        for k in range(4):
+            recorder.write(Frame(cam.capture(panel, 0.2 * k).image, 0.2 * k, k, "cam"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def first_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _recording_of(tmp_path_factory.mktemp("first"), "first",
+                         screen("canon", references("canon").get("first"), 0.0))
+
+
+@pytest.fixture(scope="module")
+def e901_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _recording_of(tmp_path_factory.mktemp("e901"), "e901",
+                         screen("canon", references("canon").get("error_901"), 0.0))
+
+
+def test_learn_refuses_a_picture_of_another_states_screen(capsys, screens: Path,
+                                                          first_recording: Path) -> None:
+    """The reader left on its first screen, learnt as a 901: refused (exit 2) naming the
+    reference it looks like and the score, nothing written; ``--force`` learns it, saying
+    so, and warns that the profile's 901 text is not on it."""
+    before = digest(screens / "canon")
+    argv = ["learn", "--vendor", "canon", "--state", "error_901", "--name", "error_901@lab",
+            "--source", first_recording, "--frames", "4", "--screens", screens]
+    code, out, err = run(capsys, *argv)
+    assert code == EXIT_BAD_INPUT, out + err
+    said = re.search(r"error_901@lab: the picture looks like reference '(first[^']*)' \(state "
+                     r"first, score (\d\.\d{3}), margin \d\.\d{3}\), not state 'error_901': "
+                     r"bring the reader to error_901 first, or pass --force", err)
+    assert said is not None, err
+    assert float(said[2]) >= 0.8
+    assert changed(screens / "canon", before) == []
+    code, out, err = run(capsys, *argv, "--force")
+    assert code == EXIT_OK, out + err
+    assert "learnt anyway (--force)" in err
+    assert re.search(r"'【901' \(the profile's, part of this screen's text\) is not read on the "
+                     r"new reference; read: .*マイナンバーカード", err), err
+    assert changed(screens / "canon", before) == ["error_901@lab.png", "screens.yaml"]
+
+
+def test_learn_takes_a_picture_of_the_state_named_without_a_word(
+        capsys, screens: Path, e901_recording: Path) -> None:
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "error_901",
+                         "--name", "error_901@lab", "--source", e901_recording, "--frames",
+                         "4", "--screens", screens)
+    assert code == EXIT_OK, out + err
+    assert "looks like" not in err and "901" not in err, err
+
+
+def test_learn_says_every_problem_of_the_entry_at_once_and_writes_nothing(
+        capsys, screens: Path, recording: Path) -> None:
+    """A whole-screen mask, a box past the screen, a negative box, an empty one, a kind not
+    known, a box not numbers, blank confirmed texts, a name taken: all said, before the
+    camera, and the folder is as it was (the loader would have refused it for every
+    later command)."""
+    before = digest(screens / "canon")
+    regions = ["a:mask:0,0,1024,600", "b:match:0,0,99999,10", "c:match:-5,0,1,1",
+               "d:match:0,0,0,0", "e:spin:0,0,1,1", "f:match:nan,0,1,1"]
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first",
+                         "--source", recording, "--frames", "6", "--screens", screens,
+                         *[x for r in regions for x in ("--region", r)],
+                         "--text", "", "--text", "   ")
+    assert code == EXIT_BAD_INPUT
+    lines = err.strip().splitlines()
+    assert lines[0].endswith("screens.yaml: 'first' exists; pass --replace to retake it")
+    for region in regions[1:]:
+        assert any(f"--region: '{region}': " in line for line in lines), region
+    assert "--region: masks cover the whole screen: nothing left to recognise" in err
+    assert "b lies outside the 1024x600 screen" in err
+    assert err.count("an empty text confirms nothing") == 2
+    assert "'c:match:-5,0,1,1': box: needs x >= 0" in err
+    assert "'e:spin:0,0,1,1': kind: Input should be 'match', 'mask' or 'spinner'" in err
+    assert len(lines) == 9, err
+    assert changed(screens / "canon", before) == []
+
+
+def test_learn_replace_retakes_an_entry_the_loader_refuses(tmp_path: Path, capsys,
+                                                           screens: Path,
+                                                           recording: Path) -> None:
+    """A folder with a broken entry (written by hand, or by an older rig) is refused by
+    every command; ``learn --replace`` of that entry retakes it, and the folder works."""
+    path = screens / "canon" / "screens.yaml"
+    index = yaml.safe_load(path.read_text(encoding="utf-8"))
+    index["references"]["bogus"] = {"file": "bogus.png", "state": "bogus",
+                                    "regions": [{"name": "a", "kind": "mask",
+                                                 "box": [0, 0, 1024, 600]}]}
+    path.write_text(yaml.safe_dump(index, allow_unicode=True), encoding="utf-8")
+    shot = photo(tmp_path / "first.jpg", camera(1).capture(
+        screen("canon", references("canon").get("first"), 0.0), 0.0).image)
+    code, _, err = run(capsys, "classify", "--vendor", "canon", "--screens", screens, shot)
+    assert code == EXIT_BAD_INPUT and "masks cover the whole screen" in err
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "bogus",
+                         "--source", recording, "--frames", "6", "--screens", screens,
+                         "--replace")
+    assert code == EXIT_OK, out + err
+    code, out, err = run(capsys, "classify", "--vendor", "canon", "--screens", screens,
+                         "--json", shot)
+    assert code == EXIT_OK, err
+    assert json.loads(out)[0]["state"] == "first"
+
+
+def test_learn_warns_when_the_picture_is_like_none_of_its_states_references(
+        capsys, screens: Path, recording: Path) -> None:
+    """The closed page learnt as a variant of the first screen: recognised as no other state,
+    so learnt, but the lab is told it is like none of the first screen's references."""
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first", "--name",
+                         "first@closed", "--source", recording, "--frames", "6",
+                         "--screens", screens)
+    assert code == EXIT_OK, out + err
+    assert re.search(r"warning: first@closed: the picture looks like none of state first's "
+                     r"references \(first[^)]*\); closest: ", err), err

@@ -41,10 +41,47 @@ def test_cli_probe_on_the_emulated_bench(holder: str, card, capsys) -> None:  # 
     assert report["expected_name"] == "SONY FeliCa Port/PaSoRi 4.0"
 
 
-def test_cli_probe_without_a_card_times_out(capsys) -> None:
-    assert main(["probe", "--reader", READER, "--timeout", "0.5"]) == 1
-    out = capsys.readouterr().out
-    assert out.startswith("FAIL wait for card") and "no card within 0.5 s" in out
+@pytest.mark.parametrize("nfc", [[], ["--nfc"]])
+def test_cli_probe_without_a_card_on_the_emulated_bench_says_to_name_one(
+        nfc: list[str], capsys) -> None:  # noqa: ANN001
+    """Nobody can place a card on an emulated reader: no "waiting up to 30 s" prompt and an
+    instant failure, but bad input (exit 2) naming --card, before anything is waited for."""
+    assert main(["probe", "--reader", READER, *nfc]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "waiting" not in captured.err and "Traceback" not in captured.err
+    assert "give --card card|phone|FILE" in captured.err
+
+
+def test_a_probe_without_a_card_times_out() -> None:
+    with Bench.load(default_bench_path()) as bench:
+        report = probe_pcsc(bench.pcsc, bench.emulation.pcsc_names[READER], READER, 0.5)
+    assert not report.ok
+    assert report.steps[0].name == "wait for card" and "no card within 0.5 s" in \
+        report.steps[0].detail
+
+
+@pytest.mark.parametrize("reader", ["sanwa-adr-mnicu3", "abcircle-cir315a-02",
+                                    "maxell-m-1850s-n2", "elecom-mr-ica001bk"])
+def test_cli_probe_reads_the_card_on_every_rebadged_reader(reader: str, capsys) -> None:
+    """Four readers share "Circle CIR315 CL": the probe talks to the one the card is on."""
+    assert main(["probe", "--reader", reader, "--card", "card", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["holder"] == "card" and report["name_matches"] is True
+
+
+def test_cli_probe_into_a_closed_pipe_is_quiet() -> None:
+    """``probe ... | head -1``: the reader of its output gone is no traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "probe", "--reader", READER,
+                             "--card", "card"], cwd=project_file("."),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader gone before the report is printed
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (0, "")
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,9 +61,10 @@ def test_a_bracket_of_its_own_in_a_pcsc_name_is_no_serial(tmp_path: Path, capsys
     code, rows = run_json(capsys, "--bench", str(bench))
     assert code == 1
     faulty = [r for r in rows if r["violations"]]
-    # (pcsc-lite's in-process names carry no serial: the four re-badged CIR315 readers are
-    # paired with their names in port order, so the fault may show on another of them)
-    assert len(faulty) == 1 and [v["requirement"] for v in faulty[0]["violations"]] == ["USB-05"]
+    # (the four re-badged CIR315 readers carry no serial: each has the name the emulation
+    # gave it, so the fault shows on the reader it was planted on)
+    assert [r["name"] for r in faulty] == ["sanwa-adr-mnicu3"]
+    assert [v["requirement"] for v in faulty[0]["violations"]] == ["USB-05"]
     assert "(PICC)" in faulty[0]["pcsc_name"]
 
 
@@ -185,3 +187,121 @@ def test_an_emulated_bench_refuses_a_real_benchs_pcsc_name_and_usb_devices(
     assert main(["scan", "--bench", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:" in err and "usb_devices is a real bench's" in err
+
+
+def test_the_emulated_bench_pairs_each_reader_with_the_name_the_emulation_gave_it(
+        profiles) -> None:
+    """Four re-badged readers share "Circle CIR315 CL" and no serial: scan takes each one's
+    PC/SC name from the emulation (which made them), not from the USB port order (which
+    put sanwa's card on another reader's name)."""
+    from harness.bench import Bench, default_bench_path
+    from harness.scan import scan
+
+    with Bench.load(default_bench_path()) as bench:
+        truth = dict(bench.emulation.pcsc_names)
+        rows = {r.name: r for r in scan(bench, profiles).rows}
+    circles = [n for n, name in truth.items() if name.startswith("Circle CIR315 CL ")]
+    assert len(circles) == 4
+    for name in truth:
+        assert rows[name].pcsc_name == truth[name], name
+        assert rows[name].pcsc_unknown is None
+    assert rows["sanwa-adr-mnicu3"].pcsc_name == "Circle CIR315 CL 00 00"
+
+
+def _two_circles(tmp_path: Path, pcsc_name: str | None = None) -> Path:
+    """terminal-a with a second "Circle CIR315 CL" (no serial) on hub port 3: two readers
+    alike to PC/SC, both general readers of a real bench; ``pcsc_name`` for the first."""
+    root = tmp_path / "sysfs"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures/sysfs/terminal-a", root,
+                    symlinks=True)
+    twin = root / "1-4.3"
+    for name in ("idVendor", "idProduct", "product", "manufacturer", "speed"):
+        (twin / name).write_text((root / "1-4.1" / name).read_text())
+    (twin / "serial").unlink()
+    given = f', pcsc_name: "{pcsc_name}"' if pcsc_name else ""
+    path = tmp_path / "bench.yaml"
+    path.write_text(f"""bench: two-circles
+kind: real
+sysfs_root: {root}
+usb_devices: sysfs
+readers:
+  - {{name: sanwa, kind: general_reader, maker: Sanwa Supply, model: ADR-MNICU3,
+     usb: {{vid: "31AA", pid: "3002", path: "1-4.1"}}{given}}}
+  - {{name: abcircle, kind: general_reader, maker: AB Circle, model: CIR315A-02,
+     usb: {{vid: "31AA", pid: "3002", path: "1-4.3"}}}}
+""", encoding="utf-8")
+    return path
+
+
+def _scan_with(path: Path, profiles, names: list[str]) -> dict:  # noqa: ANN001
+    from harness.bench import Bench
+    from harness.emulation.pcsc_inprocess import InProcessPcsc
+    from harness.scan import scan
+
+    with Bench.load(path) as bench:
+        pcsc = InProcessPcsc(bench.timeline)  # the PC/SC API, without a pcscd
+        for name in names:
+            pcsc.add_reader(name)
+        bench.pcsc, bench.pcsc_unavailable = pcsc, None
+        return {r.name: r for r in scan(bench, profiles).rows}
+
+
+CIRCLES = ["Circle CIR315 CL 00 00", "Circle CIR315 CL 01 00"]
+
+
+def test_real_readers_alike_without_serials_get_no_guessed_pcsc_name(
+        tmp_path: Path, profiles) -> None:
+    """Two readers with one product string and no serial: which PC/SC name is whose is not
+    known. Neither row shows a slot; each says it is one of two, lists the names, and asks
+    for pcsc_name. USB-05 still passes on the name both candidates share."""
+    rows = _scan_with(_two_circles(tmp_path), profiles, [*CIRCLES, "Other Reader 00 00"])
+    for row in (rows["sanwa"], rows["abcircle"]):
+        assert row.present and row.pcsc_name is None
+        assert row.pcsc_unknown == (
+            "one of 2 readers named 'Circle CIR315 CL' with no serial number (PC/SC: "
+            "'Circle CIR315 CL 00 00', 'Circle CIR315 CL 01 00'): which PC/SC name is this "
+            "one's is not known; give each its pcsc_name in the bench file")
+        assert "USB-05" in row.passed and not row.violations
+        line = row.describe()
+        assert "PC/SC name not known: one of 2" in line and "PC/SC 'Circle" not in line
+        assert row.as_json()["pcsc_unknown"] == row.pcsc_unknown
+
+
+def test_alike_readers_whose_candidates_differ_leave_usb05_unchecked(
+        tmp_path: Path, profiles) -> None:
+    """Candidates with different names: the slot decides USB-05, and it is not known."""
+    rows = _scan_with(_two_circles(tmp_path), profiles,
+                      ["Circle CIR315 CL 00 00", "Circle CIR315 CL Plus 01 00"])
+    row = rows["sanwa"]
+    assert "USB-05" not in row.passed and not row.violations
+    [unchecked] = [u for u in row.unchecked if u.requirement == "USB-05"]
+    assert unchecked.reason.startswith("one of 2 readers named 'Circle CIR315 CL'")
+
+
+def test_a_pcsc_name_for_one_of_two_alike_readers_pairs_both(tmp_path: Path, profiles) -> None:
+    rows = _scan_with(_two_circles(tmp_path, "Circle CIR315 CL 01 00"), profiles, CIRCLES)
+    assert rows["sanwa"].pcsc_name == "Circle CIR315 CL 01 00"
+    assert rows["abcircle"].pcsc_name == "Circle CIR315 CL 00 00"
+    assert rows["sanwa"].pcsc_unknown is None and rows["abcircle"].pcsc_unknown is None
+
+
+def test_the_table_says_the_pcsc_name_is_not_known(tmp_path: Path, profiles,
+                                                   monkeypatch, capsys) -> None:
+    from harness.emulation.pcsc_inprocess import InProcessPcsc
+
+    def served(timeline):  # noqa: ANN001, ANN202
+        pcsc = InProcessPcsc(timeline)
+        for name in CIRCLES:
+            pcsc.add_reader(name)
+        return pcsc
+
+    monkeypatch.setattr("harness.bench.PyscardService", served)
+    path = _two_circles(tmp_path)
+    main(["scan", "--bench", str(path)])
+    out = capsys.readouterr().out
+    assert "? (not known)" in out and "CL 00 00  " not in out.split("problems:")[0]
+    assert "sanwa: PC/SC name not known: one of 2 readers" in out
+    assert main(["probe", "--bench", str(path), "--reader", "abcircle"]) == 2
+    err = capsys.readouterr().err
+    assert "'abcircle': not probed: one of 2 readers named 'Circle CIR315 CL'" in err
+    assert "give each its pcsc_name in the bench file" in err and "Traceback" not in err

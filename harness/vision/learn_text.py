@@ -59,10 +59,38 @@ def profile_texts(maker: str, shows: str, profiles: Path | None = None) -> tuple
     return tuple(texts)
 
 
+def profile_fragments(maker: str, shows: str, profiles: Path | None = None
+                      ) -> tuple[tuple[str, ...], ...]:
+    """The parts of its text the maker's profile expects on a screen of class ``shows``
+    (its flow checks' ``screens:`` steps' ``contains``, each a group of one, and each
+    ``contains_any`` a group: one of them), each group once."""
+    from harness.loading import load_yaml_model
+    from harness.model.profiles import FlowCheck, Profile, default_profiles_dir
+
+    path = (profiles or default_profiles_dir()) / f"{maker}.yaml"
+    if not path.is_file():
+        return ()
+    profile = load_yaml_model(path, Profile)
+    groups: list[tuple[str, ...]] = []
+    for req in profile.requirements:
+        for check in req.checks:
+            if not isinstance(check, FlowCheck):
+                continue
+            for step in check.screens:
+                if step.screen != shows:
+                    continue
+                found = [(t,) for t in step.contains]
+                found += [tuple(step.contains_any)] if step.contains_any else []
+                groups += [g for g in found if g not in groups]
+    return tuple(groups)
+
+
 def learn_texts(image: np.ndarray, confirmed: Sequence[str], expected: Sequence[str],
-                size: tuple[int, int]) -> LearntTexts:
+                size: tuple[int, int],
+                fragments: Sequence[Sequence[str]] = ()) -> LearntTexts:
     """Layouts for the ``confirmed`` texts and the profile's ``expected`` ones found on the
-    learnt ``image`` (BGR, the references' size)."""
+    learnt ``image`` (BGR, the references' size); a note for each of the profile's
+    ``fragments`` groups (see :func:`profile_fragments`) none of which is read on it."""
     read = read_lines(image, reference_size=size, symbols=True)
     texts: list[str] = []
     lines: list[TextLine] = []
@@ -89,6 +117,12 @@ def learn_texts(image: np.ndarray, confirmed: Sequence[str], expected: Sequence[
         else:
             shown = " / ".join(line.text for line in read) or "nothing"
             notes.append(f"{text!r} (the profile's) is not on the new reference; read: {shown}")
+    for group in fragments:
+        if not any(normalise(f) in everything for f in group):
+            shown = " / ".join(line.text for line in read) or "nothing"
+            want = " or ".join(repr(f) for f in group)
+            notes.append(f"{want} (the profile's, part of this screen's text) is not read on "
+                         f"the new reference; read: {shown}")
     return LearntTexts(tuple(texts), tuple(lines), tuple(notes), read)
 
 

@@ -187,20 +187,21 @@ class ReferenceSet:
         raise KeyError(name)
 
     @classmethod
-    def load(cls, directory: Path) -> ReferenceSet:
+    def load(cls, directory: Path, without: frozenset[str] = frozenset()) -> ReferenceSet:
         """The reference screens in ``directory``, read and checked once per process while
         its files stay as they are (a test run opens the same cameras' references many
-        times; the images are read-only, shared by every classifier of them)."""
+        times; the images are read-only, shared by every classifier of them). ``without``:
+        references left out, unread (``learn --replace`` retakes one, broken or not)."""
         try:
             key = (directory.resolve(), tuple(sorted(
                 (e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(directory)
-                if e.is_file())))
+                if e.is_file())), without)
         except OSError:
-            return cls._load(directory)  # the loader names what is wrong
+            return cls._load(directory, without)  # the loader names what is wrong
         with _LOADED_LOCK:
             loaded = _LOADED.get(key)
         if loaded is None:
-            loaded = cls._load(directory)
+            loaded = cls._load(directory, without)
             for ref in loaded.references:
                 ref.image.flags.writeable = False
             with _LOADED_LOCK:
@@ -210,7 +211,7 @@ class ReferenceSet:
         return loaded
 
     @classmethod
-    def _load(cls, directory: Path) -> ReferenceSet:
+    def _load(cls, directory: Path, without: frozenset[str] = frozenset()) -> ReferenceSet:
         index_path = directory / INDEX
         if not index_path.is_file():
             raise RigError(f"{directory}: no reference screens here (no {INDEX})")
@@ -225,28 +226,13 @@ class ReferenceSet:
         refs = []
         width, height = index.size
         for name, entry in index.references.items():
-            if (why := variant_problem(name)) is not None:
-                problem((name,), why)
-            if entry.shows is not None and (why := shown_problem(index.maker, entry.shows)):
-                problem((name, "shows"), why)
+            if name in without:
+                continue
+            for loc, message in entry_problems(name, entry, index.maker, index.size):
+                problem((name, *loc), message)
             path = directory / entry.file
             image = _read_reference(path, entry.file, (width, height),
                                     lambda message, n=name: problem((n, "file"), message))
-            for k, line in enumerate(entry.lines):
-                x, y, w, h = line.box
-                if x < 0 or y < 0 or x + w > width or y + h > height:
-                    problem((name, "lines", k, "box"),
-                            f"{line.text!r} lies outside the {width}x{height} screen")
-            masked = 0
-            for k, region in enumerate(entry.regions):
-                x, y, w, h = region.box
-                if x + w > width or y + h > height:
-                    problem((name, "regions", k, "box"),
-                            f"{region.name} lies outside the {width}x{height} screen")
-                masked += w * h if region.kind == "mask" else 0
-            if masked >= 0.9 * width * height:
-                problem((name, "regions"), "masks cover the whole screen: nothing left to "
-                                           "recognise")
             if image is None:
                 continue
             refs.append(
@@ -263,8 +249,37 @@ class ReferenceSet:
         return cls(index.maker, index.size, tuple(refs), directory, index.look)
 
 
+def entry_problems(name: str, entry: ReferenceEntry, maker: str, size: tuple[int, int]
+                   ) -> list[tuple[tuple[object, ...], str]]:
+    """What is wrong with reference ``name`` of ``maker``'s folder of ``size`` screens, but
+    its picture: (where in the entry, problem), every one. The loader refuses a folder with
+    any; ``learn`` refuses to write an entry with any (the folder would be refused after)."""
+    found: list[tuple[tuple[object, ...], str]] = []
+    if (why := variant_problem(name)) is not None:
+        found.append(((), why))
+    if entry.shows is not None and (why := shown_problem(maker, entry.shows)):
+        found.append((("shows",), why))
+    width, height = size
+    for k, line in enumerate(entry.lines):
+        x, y, w, h = line.box
+        if x < 0 or y < 0 or x + w > width or y + h > height:
+            found.append((("lines", k, "box"),
+                          f"{line.text!r} lies outside the {width}x{height} screen"))
+    masked = 0
+    for k, region in enumerate(entry.regions):
+        x, y, w, h = region.box
+        if x + w > width or y + h > height:
+            found.append((("regions", k, "box"),
+                          f"{region.name} lies outside the {width}x{height} screen"))
+        masked += w * h if region.kind == "mask" else 0
+    if masked >= 0.9 * width * height:
+        found.append((("regions",), "masks cover the whole screen: nothing left to recognise"))
+    return found
+
+
 #: Reference sets read in this process, by folder and its files' (name, mtime, size).
-_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...]], ReferenceSet] = {}
+_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...], frozenset[str]],
+              ReferenceSet] = {}
 _LOADED_KEPT = 16
 _LOADED_LOCK = threading.Lock()
 
