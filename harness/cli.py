@@ -433,8 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="card file to put in each PC/SC reader (with --hardware: none unless "
                    "given)")
     p.add_argument("--fault", type=_fault_arg, action="append", metavar="KIND[:TARGET]",
-                   help="arm a bench fault (repeatable), e.g. reader.gone:sony-rc-s300-s1 "
-                   "(the reader leaves at its next APDU) or pcscd.restarted")
+                   help="arm a bench fault (repeatable), e.g. relay.garbage:mains (the "
+                   "relay board's replies garbled) or relay.silent:mains; the PC/SC "
+                   "faults are the in-process tier's (certify's bench file), refused here")
     p.add_argument("--hardware", type=Path, default=None, metavar="DIR",
                    help="a bench in a box: serve the bench through real interfaces only "
                    "(ptys, MJPEG cameras on localhost, a sysfs folder, vpcd readers in the "

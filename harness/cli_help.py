@@ -41,7 +41,7 @@ HELP: dict[str, Help] = {
         "the first two in Debian's stock \"Virtual PCD 00 00\" and \"00 01\" (ports 35963, "
         "35964) otherwise; the relay board on a serial port, the NFC frontends; --hardware "
         "serves it through real interfaces only (a bench in a box).",
-        ("onshi-rig emulate --fault reader.gone:sony-rc-s300-s1",),
+        ("onshi-rig emulate", "onshi-rig emulate --fault relay.garbage:mains"),
         ("0  stopped by Ctrl-C or SIGTERM",
          "2  also: pcscd not running, or a vpcd slot missing, ambiguous or not showing the "
          "card put in it")),
