@@ -9,12 +9,16 @@ traceback.
 - A deviation whose ``change`` is empty: "unknown field" on the deviations' line.
 - Ctrl-C or SIGTERM while certify's pytest-xdist workers start: "a worker of the
   certification died", exit 2, state error.
+- Ctrl-C in the first half second of any command: a traceback out of the module imports.
+- ``report merge`` stopped part way: silent, a half-made folder whose report said passed;
+  one run under two folder names merged as two runs agreeing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +27,9 @@ from pathlib import Path
 
 import pytest
 from test_bad_input_more import bench, run
+from test_report_merge import DEVIANT, MISWIRED, _certify
 
+from harness.cli import main
 from harness.paths import project_file
 
 
@@ -219,3 +225,92 @@ def test_sigterm_is_the_commands_own_once_it_runs(monkeypatch: pytest.MonkeyPatc
     assert harness.entry.main() == 0
     assert seen == [harness.entry._terminate, before]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# -- report merge: stopped part way, one run twice ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two small finished runs of two benches (test_report_merge's), made once."""
+    base = tmp_path_factory.mktemp("merge")
+    return {"miswired": _certify(base / "miswired", MISWIRED, "general_readers",
+                                 "USB-04 or USB-05"),
+            "deviant": _certify(base / "deviant", DEVIANT, "usen_almex", "usen_almex-USB-02")}
+
+
+#: ``report merge`` in a child that signals itself at a chosen step: after the first run is
+#: copied (``copy``), or as the merged folder is put in place (``place``).
+MERGE_SIGNALLED = """
+import os, pathlib, shutil, signal, sys
+step, sig = sys.argv[1], int(sys.argv[2])
+if step == "copy":
+    real_copy = shutil.copytree
+    def copytree(*args, **kwargs):
+        done = real_copy(*args, **kwargs)
+        os.kill(os.getpid(), sig)
+        return done
+    shutil.copytree = copytree
+else:
+    real_rename = pathlib.Path.rename
+    def rename(self, target):
+        os.kill(os.getpid(), sig)
+        return real_rename(self, target)
+    pathlib.Path.rename = rename
+sys.argv = ["onshi-rig", "report", "merge", *sys.argv[3:]]
+from harness.entry import main
+sys.exit(main())
+"""
+
+
+def _merge_signalled(step: str, sig: signal.Signals, *args: Path
+                     ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", MERGE_SIGNALLED, step, str(int(sig)),
+                           *map(str, args)], cwd=project_file("."), capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("empty", [False, True])
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_merge_stopped_part_way_leaves_nothing_merged(
+        sig: signal.Signals, code: int, empty: bool, two_runs: dict[str, Path],
+        tmp_path: Path) -> None:
+    """It left a folder whose certification.json said finished and passed, unsealed."""
+    out = tmp_path / "merged"
+    if empty:
+        out.mkdir()  # given an empty folder: it stays one
+    proc = _merge_signalled("copy", sig, two_runs["miswired"], two_runs["deviant"], "--out", out)
+    assert (proc.returncode, proc.stderr) == (
+        code, f"interrupted ({sig.name}): nothing merged into {out}\n")
+    assert proc.stdout == ""
+    assert (out.is_dir() and not any(out.iterdir())) if empty else not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["merged"] if empty else [])
+    # The same merge then goes through.
+    assert main(["report", "merge", str(two_runs["miswired"]), str(two_runs["deviant"]),
+                 "--out", str(out)]) == 1
+    assert main(["report", "verify", str(out)]) == 0
+
+
+def test_a_signal_as_the_merged_folder_is_put_in_place_is_noted(
+        two_runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "merged"
+    proc = _merge_signalled("place", signal.SIGTERM, two_runs["miswired"], two_runs["deviant"],
+                            "--out", out)
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.endswith(f"SIGTERM as the merge ended: {out} is finished and sealed\n")
+    assert "Traceback" not in proc.stderr and f"merged 2 runs into {out}" in proc.stdout
+    assert main(["report", "verify", str(out)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["merged"]
+
+
+def test_one_run_under_two_folder_names_is_refused(
+        two_runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It was merged as two runs agreeing: "decided by ... in run-1, ... in run-2"."""
+    copy = tmp_path / "copy"
+    shutil.copytree(two_runs["miswired"], copy, symlinks=True)
+    run_id = json.loads((copy / "certification.json").read_text("utf-8"))["run"]
+    out = tmp_path / "merged"
+    assert run(capsys, "report", "merge", str(two_runs["miswired"]), str(copy), "--out",
+               str(out)) == (2, [f"{copy}: the same run ({run_id}) as {two_runs['miswired']}: "
+                                 "given twice (a copy of one run is no second bench's word)"])
+    assert not out.exists()
