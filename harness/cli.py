@@ -558,8 +558,11 @@ def main(argv: list[str] | None = None) -> int:
     except RigError as exc:
         print(f"onshi-rig {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt as exc:
-        return stopped_code(exc)
+    except KeyboardInterrupt as exc:  # a command that says nothing of it: said here
+        code = stopped_code(exc)
+        print(f"onshi-rig {args.command}: interrupted ({signal.Signals(code - 128).name})",
+              file=sys.stderr, flush=True)
+        return code
     finally:
         from harness.report.console import settle_streams
 

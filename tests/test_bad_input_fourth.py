@@ -314,3 +314,19 @@ def test_one_run_under_two_folder_names_is_refused(
                str(out)) == (2, [f"{copy}: the same run ({run_id}) as {two_runs['miswired']}: "
                                  "given twice (a copy of one run is no second bench's word)"])
     assert not out.exists()
+
+
+def test_a_command_stopped_by_ctrl_c_says_so_in_one_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Ctrl-C once the command runs that the command itself says nothing of (certify
+    before its run starts): 130, silently, before."""
+    import harness.cli
+
+    def ctrl_c(_args: argparse.Namespace) -> int:
+        raise KeyboardInterrupt
+
+    def check(args: argparse.Namespace) -> None:  # the last step before the command
+        args.func = ctrl_c
+
+    monkeypatch.setattr(harness.cli, "check_path_names", check)
+    assert run(capsys, "scan") == (130, ["interrupted (SIGINT)"])
