@@ -292,6 +292,10 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             _finish(live, "error", junit, mode=console.mode)
             raise RigError("the suites could not be collected: " + "; ".join(unmade.found[:3])
                            + f" (report: {out / 'certification.json'})")
+        if stop.signum is not None and not (controller is not None and controller.died):
+            # A signal stopped the run: workers still starting end with another code (none
+            # of their tests ran), and still it is the interruption, not a verdict.
+            code = pytest.ExitCode.INTERRUPTED
         if code == pytest.ExitCode.INTERRUPTED:
             if stop.signum is None:
                 stop.signum = signal.SIGINT

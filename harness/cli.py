@@ -7,6 +7,13 @@ report first). User errors print one message, never a traceback.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # ``python -m harness.cli``: a signal while it loads ends it too
+    import sys as _sys
+
+    from harness.entry import main as _entry
+
+    _sys.exit(_entry())
+
 import argparse
 import json
 import os
@@ -552,19 +559,22 @@ def main(argv: list[str] | None = None) -> int:
     except RigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    from harness.entry import loaded, stopped_code
+
     try:
         check_path_names(args)  # a name no file can have: before any work (no test runs)
+        loaded()
         return args.func(args)
     except RigError as exc:
         print(f"onshi-rig {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # a command that says nothing of it: said here
+        code = stopped_code(exc)
+        print(f"onshi-rig {args.command}: interrupted ({signal.Signals(code - 128).name})",
+              file=sys.stderr, flush=True)
+        return code
     finally:
         from harness.report.console import settle_streams
 
         settle_streams()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -130,7 +130,8 @@ HELP: dict[str, Help] = {
         "certified it, conflicts shown, never overwritten.",
         ("onshi-rig report merge reports/bench-a reports/bench-b --out reports/merged",),
         ("0  the merged certification passes",
-         "1  a requirement failed or not run, or two benches disagree on a maker")),
+         "1  a requirement failed or not run, or two benches disagree on a maker",
+         "130, 143  stopped by SIGINT or SIGTERM: nothing merged, --out as it was")),
     "schema": Help(
         "Print the JSON Schema of a kind of file the rig reads, generated from the models "
         "that load it (a file naming a base holds only what it changes). Editors that "

@@ -8,13 +8,16 @@ generated, 2 bad input (no results, no generator, a previous run of another benc
 generated report, or not as sealed); ``merge`` 0 the merged
 certification passes, 1 it does not (a requirement failed or not run, or two benches
 certified a maker differently: a conflict), 2 bad input (a run unfinished, changed since
-it was sealed, or given twice; an --out folder not new or empty).
+it was sealed, or given twice, by its folder or its run id; an --out folder not new or
+empty), 130/143 stopped by a signal (nothing merged: the folder is made beside --out and
+renamed into place whole).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -183,11 +186,24 @@ def cmd_allure(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from harness.report.merge import format_merge, merge_runs
+    from harness.report.stop import stopping
 
-    result = merge_runs(args.run_dirs, args.out)
+    # SIGINT or SIGTERM: the merge undone (harness.report.merge), one line, 130 or 143.
+    with stopping() as stop:
+        try:
+            from harness.report.merge import format_merge, merge_runs
+
+            result = merge_runs(args.run_dirs, args.out, stop)
+        except KeyboardInterrupt:
+            print(f"interrupted ({stop.name}): nothing merged into {args.out}",
+                  file=sys.stderr, flush=True)
+            return stop.exit_code
     for line in format_merge(result):
         print(line)
+    if stop.late is not None:  # it came as the merged folder was put in place: it is whole
+        print(f"{signal.Signals(stop.late).name} as the merge ended: {args.out} is "
+              "finished and sealed", file=sys.stderr, flush=True)
+        return 128 + stop.late
     return EXIT_OK if result.passed else EXIT_CHANGED
 
 

@@ -125,7 +125,7 @@ def test_the_wheel_holds_the_rig_and_all_its_data(installed: Installed) -> None:
             "onshi_rig_data/schemas/bench.json"} <= shipped
     assert "\nLicense-Expression: Apache-2.0\n" in metadata
     assert f"\nVersion: {VERSION}\n" in metadata
-    assert re.search(r"^onshi-rig = harness\.cli:main$", entry_points, re.M)
+    assert re.search(r"^onshi-rig = harness\.entry:main$", entry_points, re.M)
     assert re.search(r"^onshi_rig = harness\.pytest_plugin$", entry_points, re.M)
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 import attrs
 import usb.util
 
-from harness.model.topology import parse_port_path
+from harness.model.topology import EMULATED_HUB_PORTS, parse_port_path
 from harness.model.usb_codes import HIGH_SPEED_MBPS, SPEED_MBPS, SUPERSPEED_MBPS
 
 #: libusb_speed codes by Mbit/s: the speeds a port, hub or device can have.
@@ -107,7 +107,7 @@ class EmulatedHub:
     manufacturer: str | None = None
     #: 2.0 or 3.x; a USB 2 hub limits everything behind it to 480 Mbit/s.
     usb_version: float = 2.0
-    ports: int = 4
+    ports: int = EMULATED_HUB_PORTS
     #: Switches each port's power (hub class Set/ClearPortFeature PORT_POWER, as uhubctl
     #: drives it); without it the hub says it cannot and ignores those requests.
     port_power: bool = False

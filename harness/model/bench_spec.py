@@ -17,7 +17,7 @@ from harness.loading import Field, check_all
 from harness.model.bench_faults import FAULT_KINDS, SINGLE_PARTS
 from harness.model.lamps import LampSpot
 from harness.model.robot_spec import RobotSpec
-from harness.model.topology import parse_port_path
+from harness.model.topology import EMULATED_HUB_PORTS, parse_port_path
 from harness.model.usb_ids import UsbId
 
 #: The router's name as a device of the bench (the timeline's source of its power): the
@@ -46,6 +46,19 @@ class Deviation(Field):
     to: Any = None
     #: What it stands for (reported with the results).
     why: str = ""
+
+    @pydantic.field_validator("change")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        # An empty key would be added to the file as ``""`` and reported as an unknown
+        # field of the whole file, on the deviations' line rather than this entry's.
+        if not value.strip():
+            raise ValueError("empty: a dotted path into the behaviour file, like "
+                             "behaviour.start.seconds")
+        if "" in value.split("."):
+            raise ValueError(f"{value!r} has an empty part: a dotted path into the "
+                             "behaviour file, like behaviour.start.seconds")
+        return value
 
 
 class UsbPort(Field):
@@ -515,6 +528,7 @@ class BenchSpec(Field):
             if r.camera is not None and r.camera not in cameras:
                 found.append((("readers", i, "camera"),
                               f"reader {r.name!r}: no camera named {r.camera!r}"))
+        self._check_root_ports(found)
         self._check_faults(found)
         found += self.robot.problems(self) if self.robot is not None else []
         if self.kind == "emulated":
@@ -526,6 +540,13 @@ class BenchSpec(Field):
                                   f"reader {r.name!r}: 'emulate' needs kind: emulated"))
         check_all(found)
         return self
+
+    def _check_root_ports(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        """A terminal's root port is listed once (twice, as 3.0 and as 2.0, its speed would
+        be whichever the reader of the list took)."""
+        paths = [p.path for p in self.terminal.usb_ports]
+        found += [(("terminal", "usb_ports", i, "path"), f"port {path} listed twice")
+                  for i, path in enumerate(paths) if paths.count(path) > 1]
 
     def _check_faults(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         """An injected fault needs an emulated bench and strikes a part of the right kind."""
@@ -588,7 +609,7 @@ class BenchSpec(Field):
 
     def _check_emulated(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         ports = {p.path for p in self.terminal.usb_ports}
-        hubs = {h.path for h in self.hubs}
+        hubs = {h.path: h.name for h in self.hubs}
         plugged = [(f"hub {h.name!r}", ("hubs", i), h.path, h.emulate, ("path",))
                    for i, h in enumerate(self.hubs)]
         plugged += [(f"reader {r.name!r}", ("readers", i), r.usb.path, r.emulate,
@@ -612,6 +633,10 @@ class BenchSpec(Field):
                 if parent not in hubs:
                     found.append((at, f"{who}: {path} needs a hub at {parent}; none is listed"))
                     break
+                if ports_[depth] > EMULATED_HUB_PORTS:  # else the tree refuses it unplaced
+                    found.append((at, f"{who}: {path}: hub {hubs[parent]!r} at {parent} has "
+                                      f"{EMULATED_HUB_PORTS} ports, not {ports_[depth]}"))
+                    break
         # The twins name their own PC/SC readers and list their own USB.
         for i, r in enumerate(self.readers):
             if r.pcsc_name is not None:
@@ -620,11 +645,17 @@ class BenchSpec(Field):
         if self.usb_devices != "libusb":
             found.append((("usb_devices",), "usb_devices is a real bench's; an emulated "
                           "bench lists its twins"))
-        used: dict[str, str] = {}
+        used: dict[str, tuple[str, tuple[Any, ...]]] = {}
         for who, loc, path, _, key in plugged:
-            if path is not None and used.setdefault(path, who) != who:
+            if path is None:
+                continue
+            other, other_at = used.setdefault(path, (who, (*loc, *key)))
+            if other != who:
+                # Said at both entries, as a relay channel's clash: one may be a base file's.
                 found.append(((*loc, *key), f"two devices plugged into {path} "
-                                           f"({used[path]} and {who})"))
+                                           f"({other} and {who})"))
+                found.append((other_at, f"two devices plugged into {path} ({other} and "
+                                        f"{who})"))
         for i, inst in enumerate(self.instruments):
             if inst.kind == "numato_relay" and inst.port != "emulated":
                 found.append((("instruments", i, "port"),

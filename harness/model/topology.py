@@ -30,6 +30,11 @@ class UsbTopology:
         return tuple(int(p) for p in self.path.split("-", 1)[1].split("."))
 
 
+#: The ports of an emulated hub (harness.emulation.usb_records.EmulatedHub): the bench's
+#: hubs are 4-port ones, and a bench file is checked against it before its tree is built.
+EMULATED_HUB_PORTS = 4
+
+
 def parse_port_path(path: str) -> tuple[int, tuple[int, ...]]:
     """Split ``1-4.2`` into ``(1, (4, 2))``; raise ValueError for anything else."""
     bus, sep, ports = path.partition("-")

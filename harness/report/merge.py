@@ -22,6 +22,7 @@ the merged folder gets ``certification.json``, ``certification.html`` (the same 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -29,13 +30,16 @@ import shutil
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from harness.errors import RigError
-from harness.report.live import REPORT_FILE, claim_folder, write_json
+from harness.report.live import REPORT_FILE, RUN_FILE, claim_folder, write_json
 from harness.report.stored import load_run
+
+if TYPE_CHECKING:
+    from harness.report.stop import Stop
 
 RUN_PREFIX = "run-"
 
@@ -133,11 +137,9 @@ def _outside_runs(out: Path, run_dirs: list[Path], resolved: list[Path]) -> None
     outside_sealed_runs("--out", out, "folder")
 
 
-def merge_runs(run_dirs: list[Path], out: Path) -> MergeResult:
-    """Merge ``run_dirs`` into the new folder ``out`` (see the module's description)."""
-    from harness.report.html import write_html
-    from harness.report.manifest import write_manifest
-
+def merge_runs(run_dirs: list[Path], out: Path, stop: Stop | None = None) -> MergeResult:
+    """Merge ``run_dirs`` into the new folder ``out`` (see the module's description);
+    ``stop``: the command's signal handling, told when the folder is being put in place."""
     if len(run_dirs) < 2:
         raise RigError("report merge: give two or more run folders")
     resolved = [d.resolve() for d in run_dirs]
@@ -146,14 +148,64 @@ def merge_runs(run_dirs: list[Path], out: Path) -> MergeResult:
             raise RigError(f"{run_dirs[i]}: given twice")
     _outside_runs(out, run_dirs, resolved)
     reports = [_checked_run(d) for d in run_dirs]
+    _each_run_once(run_dirs, reports)
     merge_id = uuid.uuid4().hex
-    claim_folder(out, merge_id)
+    made = not out.exists()
+    claim_folder(out, merge_id)  # the name taken (no other run gets it), left empty of work
+    # Made beside it and renamed into place whole: a merge stopped part way (a signal, a
+    # full disk) never leaves a folder that looks merged (a report saying passed, unsealed).
+    work = out.parent / f".{out.name}.merging-{merge_id[:12]}"
+    try:
+        work.mkdir()
+        shutil.copy2(out / RUN_FILE, work / RUN_FILE)
+        result = _merge_into(work, out, run_dirs, reports, merge_id)
+        if stop is not None:
+            stop.finishing = True  # from here a signal is noted: the folder is put in place
+        (out / RUN_FILE).unlink()
+        work.rename(out)
+    except BaseException:
+        _undo(out, work, made)
+        raise
+    return MergeResult(out, result.report, result.conflicts)
+
+
+def _each_run_once(run_dirs: list[Path], reports: list[dict[str, Any]]) -> None:
+    """One run under two folder names (a copy of it) would count as two runs agreeing."""
+    seen: dict[str, Path] = {}
+    for run_dir, report in zip(run_dirs, reports, strict=True):
+        run_id = report.get("run")
+        if not isinstance(run_id, str):
+            continue
+        if run_id in seen:
+            raise RigError(f"{run_dir}: the same run ({run_id}) as {seen[run_id]}: given "
+                           "twice (a copy of one run is no second bench's word)")
+        seen[run_id] = run_dir
+
+
+def _undo(out: Path, work: Path, made: bool) -> None:
+    """A merge that did not finish: its work removed and ``out`` as it was (gone when the
+    merge made it), so that nothing half made is taken for a merge."""
+    shutil.rmtree(work, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (out / RUN_FILE).unlink()
+    if made:
+        with contextlib.suppress(OSError):
+            out.rmdir()
+
+
+def _merge_into(out: Path, shown: Path, run_dirs: list[Path], reports: list[dict[str, Any]],
+                merge_id: str) -> MergeResult:
+    """The merged folder's content written into ``out`` (to become ``shown``), sealed
+    last."""
+    from harness.report.html import write_html
+    from harness.report.manifest import write_manifest
+
     folders = [f"{RUN_PREFIX}{i + 1}" for i in range(len(run_dirs))]
     for run_dir, folder in zip(run_dirs, folders, strict=True):
         try:
             shutil.copytree(run_dir, out / folder, symlinks=True)
         except OSError as exc:
-            raise RigError(f"--out {out}: cannot copy {run_dir} there: {exc}") from None
+            raise RigError(f"--out {shown}: cannot copy {run_dir} there: {exc}") from None
 
     runs_of: dict[str, list[int]] = {}
     for i, report in enumerate(reports):

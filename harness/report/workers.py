@@ -208,10 +208,16 @@ class Controller:
         self._plan: dict[str, int] | None = None
         #: Workers that died: "gw0: why".
         self.died: list[str] = []
+        #: Workers that went down on the run's signal before they could end their session
+        #: ("gw0: keyboard-interrupted", "gw1: Not properly terminated"): the interruption.
+        self.interrupted: list[str] = []
         #: Why the run's workers were told to stop, when it was not a signal (``-x``).
         self.stopped_because = ""
         #: A signal came: the workers were told to stop.
         self.stopping = False
+        #: Workers that said what they collected: until one has, none has run a test
+        #: (xdist schedules once all have) nor opened the bench.
+        self.collections = 0
         self._scopes: dict[str, str] = {}
         self._config: pytest.Config | None = None
 
@@ -239,6 +245,7 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collections += 1
         if self.collector.collected or self.stopping:
             # Every worker collects the same tests (xdist checks): the first says. One
             # stopped by the run's signal may have stopped collecting part way.
@@ -256,8 +263,25 @@ class Controller:
         self.progress.collected(len(ids))
 
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
-        if error is not None and error != "keyboard-interrupt":
-            self.died.append(f"{node.gateway.id}: {error}")
+        if error is None or error == "keyboard-interrupt":
+            return
+        if self.stopping and _stopped_by_signal(error):
+            # The run's own signal, passed on while the worker was still starting: it went
+            # down interrupted (or before it could say so), not of a fault of its own.
+            self.interrupted.append(f"{node.gateway.id}: {error}")
+            return
+        self.died.append(f"{node.gateway.id}: {error}")
+
+    def pytest_internalerror(self, excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]
+                             ) -> bool | None:
+        """A worker the run's signal stopped while xdist still bootstrapped it: xdist's read
+        of it meets the end of its pipe (its write, a broken one). That is the interruption
+        (certify says so), not a traceback; any other internal error is pytest's to print."""
+        if self.stopping and isinstance(excinfo.value,
+                                        EOFError | ConnectionError | KeyboardInterrupt):
+            self.interrupted.append(f"a worker starting: {excinfo.value}")
+            return True
+        return None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         dsession = session.config.pluginmanager.get_plugin("dsession")
@@ -278,12 +302,25 @@ class Controller:
         children = _children()
         if not children:
             raise KeyboardInterrupt
+        # A worker still starting has nothing to tear down, and a SIGINT in its Python's
+        # own start-up prints a fatal error: it is ended at once.
+        sig = signal.SIGINT if self.collections else signal.SIGKILL
         for pid in children:
             with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGINT)
+                os.kill(pid, sig)
         timer = threading.Timer(STOP_GRACE_S, _kill_children)
         timer.daemon = True
         timer.start()
+
+
+#: How xdist says a worker went down that a SIGINT stopped: it raised KeyboardInterrupt
+#: (its error names it), or its channel closed before it reported (execnet's words).
+_INTERRUPTED_DOWN = ("keyboard-interrupt", "keyboardinterrupt", "not properly terminated")
+
+
+def _stopped_by_signal(error: object) -> bool:
+    text = str(error).lower()
+    return any(words in text for words in _INTERRUPTED_DOWN)
 
 
 def _kill_children() -> None:
