@@ -106,7 +106,9 @@ def test_two_benches_make_one_report_naming_each_maker_s_bench(
     assert [p["bench"] for p in props] == ["miswired", "deviant-e901"]
     assert [p["maker"] for p in props] == ["general_readers", "usen_almex"]
     assert {p["merged_certification"] for p in props} == {"failed"}
-    assert int(root.get("tests", "0")) == 13 and int(root.get("failures", "0")) == 2
+    # (13 decided; each run narrowed with -k lists its other tests as skipped, with why)
+    assert int(root.get("tests", "0")) - int(root.get("skipped", "0")) == 13
+    assert int(root.get("failures", "0")) == 2 and int(root.get("skipped", "0")) > 0
     # The merged folder is sealed, and so is each run in it.
     for folder in (out, out / "run-1", out / "run-2"):
         assert main(["report", "verify", str(folder)]) == 0, folder
