@@ -636,6 +636,16 @@ FAULTS = {
         "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
                                  "done on card-out"),), NIGHTLY,
         {"E901-04": "completion must never show", "UPD-02": DONE_AFTER_ERROR}),
+    # (hunt 2, F5, F6) The high-cost consent asked in other words; the 901 saying the check
+    # is done in other words (the notice: 資格確認は完了していない).
+    "high-cost-consent-in-other-words": Fault(
+        "canon", (deviation("behaviour.states.consent_2.texts", ["高額療養情報の提供に同意しますか"],
+                            "高額療養情報"),), CONSENT,
+        {"CON-02": "shows 高額, which it must not"}),
+    "901-says-done-in-other-words": Fault(
+        "panasonic", (deviation("behaviour.states.error_901.texts", ["【901】", "受付が済みました"],
+                                "受付が済みました"),), E901,
+        {"E901-05": "shows 受付が済, 済みました, which it must not"}),
     # (review U5) Canon's remedies (ERR-04: the account corrected, Hi-CARA restarted; ERR-06:
     # the cable back, the terminal and Hi-CARA restarted) that do not bring the reader back.
     "906-stays-after-the-remedy": Fault(
