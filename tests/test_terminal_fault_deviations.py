@@ -50,6 +50,7 @@ REBOOT: Flow = ("reboot_then_check", ("upgrade_pending_reboot",))
 E901: Flow = ("e901", ("upgrade_pending_reboot",))
 MANUAL: Flow = ("upgrade_manual", ())
 STAFF: Flow = ("staff_visual", ("passcode_issued",))
+LINE_AUTH: Flow = ("line_auth_page", ())
 NOTHING_SENT = "the receipt computer should get nothing; it got the patient's result"
 
 
@@ -128,6 +129,12 @@ FAULTS = {
         (deviation("passcode_digits", 6, "6-digit passcodes"),), "atlas", STAFF,
         _each("AUTH-03 AUTH-05", "passcode OQS issued has 6 digits, not 4"),
         (deviation("behaviour.staff_button.passcode_digits", 6, "takes 6 digits"),)),
+    # (hunt 2, F1) The line-authentication page at another address than the notice's
+    # https://www.lineauth.mnw (ERR-10 read only its words before).
+    "line-auth-page-elsewhere": Fault(
+        tuple(deviation(f"dialogs.{page}.title", "https://www.lineauth.mnw.jp", "elsewhere")
+              for page in ("line_auth_page_connected", "line_auth_page_cut")),
+        "canon", LINE_AUTH, {"ERR-10": "expected https://www.lineauth.mnw, read"}),
 }
 
 
