@@ -257,4 +257,14 @@ def _app_name(req_id: str, device: FoundDevice, profile: Profile) -> Violation |
             f"shows as {device.pcsc_name!r}; the management app lists {match.maker} "
             f"{match.model} as {match.app_name!r}",
         )
+    found = _PCSC_INDEX.search(device.pcsc_name.strip())
+    bracket = found.group("serial") if found is not None else None
+    if device.serial is None and bracket is not None and reader_base_name(
+            device.pcsc_name, "") != reader_base_name(match.app_name):
+        # It matches only with the bracket taken for CCID's serial number, which the scan
+        # could not read: a reader named "... (PICC)" is another name (fail closed).
+        return Unchecked(req_id, f"shows as {device.pcsc_name!r}: whether {bracket.strip()} "
+                         "is the device's serial number (CCID adds it) or part of its name "
+                         "cannot be told, its serial not read; the app lists "
+                         f"{match.app_name!r}")
     return None
