@@ -59,11 +59,15 @@ def card_in(run: FlowRun) -> None:
     run.wait_change(10)
 
 
-def card_out(run: FlowRun) -> None:
+def card_out(run: FlowRun, *, change_s: float | None = None) -> None:
     """The card taken out, and what that brings looked at half a second later (a screen it
-    brings for a moment, a 'done' with no check behind it, is not left between looks)."""
+    brings for a moment, a 'done' with no check behind it, is not left between looks);
+    with ``change_s``, a screen that has not changed yet is waited on that long."""
+    before = run.last.state if run.last is not None else None
     run.do("card_out", lambda: run.hands.card_out(run.reader))
     run.wait(FIRST_LOOK_S)
+    if change_s is not None and run.last is not None and run.last.state == before:
+        run.wait_change(change_s)
 
 
 def answer_consents(run: FlowRun, most: int = 6) -> int:
@@ -99,8 +103,9 @@ def end_visit(run: FlowRun, *, take_card: bool = True, hold_s: float = 3.0) -> N
     run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
     run.hold(hold_s, step_s=COMPLETION_LOOK_S if hold_s > COMPLETION_GAP_S * 5 else 2.0)
     if take_card:
-        card_out(run)
-    run.wait_change(20)
+        card_out(run, change_s=20)
+    else:
+        run.wait_change(20)
     run.hold(2)
 
 
@@ -178,8 +183,7 @@ def _pin_visit(run: FlowRun, pins: list[bool], locks_after: int) -> None:
                                                in_a_row=in_a_row)
         if not _enter_pin(run, entry):
             break
-    card_out(run)
-    run.wait_change(10)
+    card_out(run, change_s=10)
 
 
 def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
