@@ -42,7 +42,9 @@ def test_the_default_bench_passes(default_bench: Bench, profiles: ProfileSet) ->
                      "line_auth_page_connected"]
     # Each text was read off the terminal's monitor, not taken from the reference.
     found = {(d.dialog, f.expected): f.found for d in record.dialogs for f in d.findings}
-    assert found == {("line_auth_page_connected", "回線認証接続済み"): True,
+    assert found == {("line_auth_page_connected", "https://www.lineauth.mnw"): True,
+                     ("line_auth_page_connected", "回線認証接続済み"): True,
+                     ("line_auth_page_cut", "https://www.lineauth.mnw"): True,
                      ("line_auth_page_cut", "希望する"): True,
                      ("line_auth_page_cut", "希望しない"): True}
     assert record.dialogs[1].closed_by == "希望する"

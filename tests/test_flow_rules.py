@@ -331,10 +331,12 @@ def test_a_dialogs_texts_in_the_notices_order(shipped: ProfileSet) -> None:
     on their line in the notice's order."""
     err10 = check(shipped, "canon", "ERR-10")
     step = err10.dialogs[1]
-    assert step.texts == ["希望する", "希望しない"]
+    url = "https://www.lineauth.mnw"  # the page's address, in its title bar above them
+    assert step.texts == [url, "希望する", "希望しない"]
 
     def record(x_yes: float, x_no: float) -> FlowRecord:
         page = SeenDialog(5, step.dialog, closed_by="希望する", closed_t=6, findings=(
+            TextFinding(url, True, "glyphs", x=100.0, y=20.0),
             TextFinding("希望する", True, "glyphs", x=x_yes, y=455.0),
             TextFinding("希望しない", True, "glyphs", x=x_no, y=456.0)))
         return FlowRecord("line_auth_page", "canon", dialogs=[page])
