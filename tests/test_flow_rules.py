@@ -578,6 +578,13 @@ def test_a_completion_needs_a_check_behind_it() -> None:
     problems = hollow_completions(record(failed, [Action(0.5, "card_in"),
                                                   Action(2.5, "consent")]))
     assert problems and "after error_901 on the same visit" in problems[0]
+    # A record that starts on the error (inside a visit it did not see begin): the error is
+    # still that visit's.
+    problems = hollow_completions(record(["error_network", "completion", "first"], []))
+    assert problems == ["completion at 2.0 s after error_network on the same visit: the "
+                        "check failed, yet the reader says it is done"]
+    # ... and one that starts on a completion it did not see the visit of is not judged.
+    assert hollow_completions(record(["completion", "first"], [])) == []
     # Panasonic's completion stuck on a failed check comes before its 901: not this.
     stuck = ["first", "consent_1", "checking", "completion", "error_901", "first"]
     assert hollow_completions(record(stuck, [Action(0.5, "card_in"),

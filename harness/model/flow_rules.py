@@ -424,16 +424,19 @@ def hollow_completions(record: FlowRecord) -> list[str]:
         starts = [s.t for s in record.screens[:k] if s.shows == "first"]
         starts += [a.t for a in record.actions if a.what == "card_in" and a.t <= seen.t]
         since = max(starts, default=None)
-        if since is None:
-            continue  # the record starts inside a visit it did not see begin
-        answered = any(a.what == "consent" and since <= a.t <= seen.t for a in record.actions)
+        # A record that starts inside a visit it did not see begin: its answers are not
+        # known (not judged), but an error it saw before the completion is that visit's.
         errors = [s.label() for s in record.screens[:k]
-                  if s.t >= since and (s.shows or "").startswith("error_")]
+                  if (since is None or s.t >= since) and (s.shows or "").startswith("error_")]
         if errors:
             problems.append(f"completion at {seen.t:.1f} s after {errors[-1]} on the same "
-                            f"visit (since {since:.1f} s): the check failed, yet the reader "
-                            "says it is done")
-        elif not answered:
+                            "visit" + (f" (since {since:.1f} s)" if since is not None else "")
+                            + ": the check failed, yet the reader says it is done")
+            continue
+        if since is None:
+            continue
+        answered = any(a.what == "consent" and since <= a.t <= seen.t for a in record.actions)
+        if not answered:
             problems.append(f"completion at {seen.t:.1f} s with no consent answered on its "
                             f"visit (since {since:.1f} s): no check went through, yet the "
                             "reader says it is done")
