@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from proc_helpers import children
 from test_bad_input_more import bench, run
 from test_report_merge import DEVIANT, MISWIRED, _certify
 
@@ -97,18 +98,6 @@ def test_a_deviation_with_an_empty_change_is_named_at_its_line(
 # -- a signal while the pytest-xdist workers start ------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            pass
-    return out
-
-
 @pytest.mark.parametrize("after", [0.0, 0.6])
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_while_the_workers_start_is_the_interruption(
@@ -124,7 +113,7 @@ def test_a_signal_while_the_workers_start_is_the_interruption(
         cwd=project_file("."), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     deadline = time.monotonic() + 120
-    while len(_children(proc.pid)) < 2:
+    while len(children(proc.pid)) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.01)
     time.sleep(after)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from proc_helpers import children
 
 from harness.paths import project_file
 from harness.report.live import claim_folder
@@ -110,18 +111,6 @@ def test_ctrl_c_on_the_process_group_finishes_the_report_as_interrupted(
     assert int(root.get("skipped")) >= len(not_run)
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            pass
-    return out
-
-
 def test_sigterm_stops_a_run_on_workers_and_its_workers(tmp_path: Path) -> None:
     """SIGTERM to certify alone (the xdist controller): it passes the stop on to its
     workers, each ends its test and tears its bench down (its timeline written), none is
@@ -130,7 +119,7 @@ def test_sigterm_stops_a_run_on_workers_and_its_workers(tmp_path: Path) -> None:
     out = tmp_path / "run"
     proc = start(out, "--vendor", "general_readers", "--vendor", "canon", "--jobs", "2")
     before = wait_for_verdicts(proc, out)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert len(workers) == 2, workers
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
