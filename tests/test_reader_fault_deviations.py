@@ -76,14 +76,18 @@ NIGHTLY: Flow = ("upgrade_nightly", ("in_distribution_window",))
 CONSENT_NO_PASSCODE: Flow = ("consent", ("no_passcode_issued",))
 
 
+def _drawn_as(state: str, shows: str, like: str, why: str) -> dict[str, Any]:
+    """A state of the deviant twin's own, of class ``shows``, drawn as its state ``like``."""
+    return deviation(f"behaviour.states.{state}", {"shows": shows, "like": like}, why)
+
+
 #: The loading circle over the last consent screen stops 12 s after the error, well before
 #: the staff's OK: the reader then shows that consent screen without it (a state of its own
 #: that still takes the 901, so that only E901-02 breaks).
 SPINNER_STOPS = (
     deviation("behaviour.states.consent_wait.after", {"seconds": 12, "event": "retry"},
          "the spinner stops"),
-    deviation("behaviour.states.consent_stopped", {"shows": "consent", "like": "consent_2"},
-         "the last consent screen, no spinner"),
+    _drawn_as("consent_stopped", "consent", "consent_2", "the last consent screen, no spinner"),
     deviation("behaviour.transitions.consent_wait.retry", "consent_stopped", "the spinner stops"),
     deviation("behaviour.transitions.consent_stopped.error_901", "error_901", "still takes the 901"),
 )
@@ -131,12 +135,9 @@ SECOND_WRONG_TAKEN = (
 #: The smartphone path's consent screens states of their own (drawn as the card path's), and
 #: its failed check shown as done: the card path's E901 is right, the phone's is not.
 PHONE_CHECK_SHOWN_DONE = (
-    deviation("behaviour.states.consent_1p", {"shows": "consent", "like": "consent_1"},
-              "the phone's own first consent screen"),
-    deviation("behaviour.states.consent_2p", {"shows": "consent", "like": "consent_2"},
-              "the phone's own second consent screen"),
-    deviation("behaviour.states.checking_p", {"shows": "checking", "like": "checking"},
-              "the phone's own check"),
+    _drawn_as("consent_1p", "consent", "consent_1", "the phone's own first consent screen"),
+    _drawn_as("consent_2p", "consent", "consent_2", "the phone's own second consent screen"),
+    _drawn_as("checking_p", "checking", "checking", "the phone's own check"),
     deviation("behaviour.transitions.sp_hold.phone_held_general", "consent_1p", "its consents"),
     deviation("behaviour.transitions.consent_1p", {"consent_answer": "consent_2p",
                                                    "cancel": "first"}, "its consents"),
@@ -186,8 +187,7 @@ def _after_a_visit(face_match: str) -> tuple[dict[str, Any], ...]:
         deviation("behaviour.transitions.first_b", {
             "card_in": "face_auth_b", "staff_button": "staff_passcode",
             "smartphone_button": "sp_choose"}, "as the first screen"),
-        deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
-                  "the face screen after a visit"),
+        _drawn_as("face_auth_b", "face_auth", "face_auth", "the face screen after a visit"),
         deviation("behaviour.transitions.face_auth_b", {
             "face_match": face_match, "face_no_match": "pin_entry", "card_out": "first_b"},
             "the next visit"),
@@ -216,12 +216,10 @@ PIN_PATH_OTHER_901 = (
 #: selection ends (the face path's is right): a failed check's error dialog comes while the
 #: last consent screen still asks.
 PIN_PATH_CHECK_EARLY = (
-    deviation("behaviour.states.consent_1n", {"shows": "consent", "like": "consent_1"},
-              "its own first consent screen"),
-    deviation("behaviour.states.consent_2n", {"shows": "consent", "like": "consent_2"},
+    _drawn_as("consent_1n", "consent", "consent_1", "its own first consent screen"),
+    _drawn_as("consent_2n", "consent", "consent_2",
               "its own second consent screen, the check under way"),
-    deviation("behaviour.states.consent_2ok", {"shows": "consent", "like": "consent_2"},
-              "the check done, the screen still asking"),
+    _drawn_as("consent_2ok", "consent", "consent_2", "the check done, the screen still asking"),
     deviation("behaviour.transitions.pin_entry.pin_ok", "consent_1n", "its consents"),
     deviation("behaviour.transitions.consent_1n", {"consent_answer": {
         "to": "consent_2n", "do": ["request_check"]}, "card_out": "first"},
@@ -265,9 +263,9 @@ def _second_visit_then(first: dict[str, Any]) -> tuple[dict[str, Any], ...]:
 #: done with no check asked of the terminal (nothing handed over).
 ANDROID_DONE_UNCHECKED = (
     deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "its own way"),
-    deviation("behaviour.states.sp_hold_a", {"shows": "sp_hold", "like": "sp_hold"}, "as before"),
-    deviation("behaviour.states.consent_1a", {"shows": "consent", "like": "consent_1"}, "as before"),
-    deviation("behaviour.states.consent_2a", {"shows": "consent", "like": "consent_2"}, "as before"),
+    _drawn_as("sp_hold_a", "sp_hold", "sp_hold", "as before"),
+    _drawn_as("consent_1a", "consent", "consent_1", "as before"),
+    _drawn_as("consent_2a", "consent", "consent_2", "as before"),
     deviation("behaviour.transitions.sp_hold_a",
               {"phone_held_front": "consent_1a", "cancel": "first"}, "held on the front"),
     deviation("behaviour.transitions.consent_1a", {"consent_answer": "consent_2a"}, "on"),
@@ -286,15 +284,11 @@ def _second_visit_unchecked() -> tuple[dict[str, Any], ...]:
         deviation("behaviour.transitions.completion.card_out", "first_b", "the next patient"),
         deviation("behaviour.states.first_b", first, "as the first"),
         deviation("behaviour.transitions.first_b", {"card_in": "face_auth_b"}, "the card"),
-        deviation("behaviour.states.face_auth_b", {"shows": "face_auth", "like": "face_auth"},
-                  "as before"),
+        _drawn_as("face_auth_b", "face_auth", "face_auth", "as before"),
         deviation("behaviour.transitions.face_auth_b", {"face_match": "consent_1b"}, "on"),
-        deviation("behaviour.states.consent_1b", {"shows": "consent", "like": "consent_1"},
-                  "as before"),
-        deviation("behaviour.states.consent_2b", {"shows": "consent", "like": "consent_2"},
-                  "as before"),
-        deviation("behaviour.states.completion_b", {"shows": "completion", "like": "completion"},
-                  "as before"),
+        _drawn_as("consent_1b", "consent", "consent_1", "as before"),
+        _drawn_as("consent_2b", "consent", "consent_2", "as before"),
+        _drawn_as("completion_b", "completion", "completion", "as before"),
         deviation("behaviour.transitions.consent_1b", {"consent_answer": "consent_2b"}, "on"),
         deviation("behaviour.transitions.consent_2b", {"consent_answer": "completion_b"},
                   "done, no check"),
@@ -305,11 +299,10 @@ def _second_visit_unchecked() -> tuple[dict[str, Any], ...]:
 #: card comes out (a check shown done, then failed).
 STAFF_901_AFTER = (
     deviation("behaviour.transitions.place_card.card_in", "consent_1s", "its own way"),
-    deviation("behaviour.states.consent_1s", {"shows": "consent", "like": "consent_1"}, "as before"),
-    deviation("behaviour.states.consent_2s", {"shows": "consent", "like": "consent_2"}, "as before"),
-    deviation("behaviour.states.checking_s", {"shows": "checking", "like": "checking"}, "as before"),
-    deviation("behaviour.states.completion_s", {"shows": "completion", "like": "completion"},
-              "as before"),
+    _drawn_as("consent_1s", "consent", "consent_1", "as before"),
+    _drawn_as("consent_2s", "consent", "consent_2", "as before"),
+    _drawn_as("checking_s", "checking", "checking", "as before"),
+    _drawn_as("completion_s", "completion", "completion", "as before"),
     deviation("behaviour.states.flash901s", {"shows": "error_901", "like": "error_901", "after": {
         "seconds": 2, "event": "retry"}}, "a 901 for 2 s"),
     deviation("behaviour.transitions.consent_1s", {"consent_answer": "consent_2s"}, "on"),
@@ -489,14 +482,11 @@ FAULTS = {
             "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
             deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
                       "the third patient"),
-            deviation("behaviour.states.face_auth_c", {"shows": "face_auth", "like": "face_auth"},
-                      "the third patient"),
+            _drawn_as("face_auth_c", "face_auth", "face_auth", "the third patient"),
             deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
                       "the third patient"),
-            deviation("behaviour.states.consent_1c", {"shows": "consent", "like": "consent_1"},
-                      "the third patient"),
-            deviation("behaviour.states.consent_2c", {"shows": "consent", "like": "consent_2"},
-                      "the third patient"),
+            _drawn_as("consent_1c", "consent", "consent_1", "the third patient"),
+            _drawn_as("consent_2c", "consent", "consent_2", "the third patient"),
             deviation("behaviour.states.consent_limit", {
                 "shows": "consent", "texts": ["高額療養費の限度額情報の提供に同意しますか"]},
                 "the limit's consent"),
