@@ -512,7 +512,7 @@ def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *
         # writes it): a run interrupted or narrowed is not a complete green one to a CI,
         # and a run stopped before pytest wrote its file still has one.
         report_junit(out / JUNIT_FILE, report)
-    elif present:
+    else:
         try:
             finish_junit(out / JUNIT_FILE, present, bench=report["bench"]["name"],
                          bench_sha256=report["bench"]["sha256"],

@@ -388,3 +388,31 @@ def test_a_bench_fault_is_named_and_the_run_goes_on(tmp_path: Path) -> None:
     assert f"  BENCH {frozen[0]}" in proc.stdout and f"  BENCH {silent[0]}" in proc.stdout
     html = (out / "certification.html").read_text(encoding="utf-8")
     assert "The bench failed, not the reader (2)" in html
+
+
+CACHED_FAULT_BENCH = """\
+base: {base}
+bench: cached-fault
+faults:
+  # AUTH-03's 'only when' half on the PIN-lock flow: the record AUTH-02's test drove.
+  - {{fault: camera.frozen, target: cam-canon, during: "canon-AUTH-03-also3]"}}
+"""
+
+
+def test_a_fault_due_in_a_test_whose_record_was_driven_before_is_met(tmp_path: Path) -> None:
+    """Flow records are shared between the checks of one run of a flow; a test a bench
+    fault is due in drives its flow afresh under it: the frozen camera is noticed (a bench
+    fault), not a pass on the record an earlier test drove."""
+    bench = tmp_path / "cached.yaml"
+    bench.write_text(CACHED_FAULT_BENCH.format(
+        base=project_file("fixtures/benches/emulated.yaml")), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = certify("--bench", str(bench), "--vendor", "canon", "--jobs", "1", "--out",
+                   str(out), "--", "-k", "AUTH-02 or (AUTH-03 and also3)")
+    report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
+    outcomes = {n.rsplit("[", 1)[1].rstrip("]"): t["outcome"]
+                for n, t in report["tests"].items() if t["outcome"] != "not_run"}
+    assert outcomes == {"canon-AUTH-02": "passed", "canon-AUTH-03-also3": "bench_fault"}, \
+        proc.stdout[-3000:] + proc.stderr
+    [fault] = report["bench_faults"]
+    assert fault["fault"].startswith("bench fault (camera.frozen): cam-canon")
