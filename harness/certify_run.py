@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.cli import EXIT_BENCH_FAULT, EXIT_OK, EXIT_VIOLATION
-from harness.errors import RigError
+from harness.errors import BadInput, RigError
 
 if TYPE_CHECKING:
     import pytest
@@ -57,6 +57,7 @@ def certify(args: argparse.Namespace) -> int:
     check_makers(path, spec, profiles, profiles_dir)
     only = set(args.vendor) or None
     _check_screens(spec, only)
+    _check_faults(path, spec, profiles_dir)
     if only:
         on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
         if any(r.kind == "general_reader" for r in spec.readers):
@@ -114,6 +115,29 @@ def _check_screens(spec: BenchSpec, only: set[str] | None) -> None:
         keys.append("terminal")
     for key in keys:
         read_index(screens_dir_for(key))
+
+
+def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path) -> None:
+    """Each of the bench file's ``faults:`` names a test of the suites (its ``during``): one
+    that names none (a typo) would never strike, and the run would show nothing of the
+    fault the lab asked to see noticed. Against every test the suites hold for this bench,
+    whatever ``--vendor`` or ``-k`` leave of them."""
+    if not spec.faults:
+        return
+    from harness.loading import line_of, read_layered_yaml
+    from harness.report.certification import CertificationCollector
+
+    collector = CertificationCollector(spec, None)
+    _collect(path, profiles_dir, collector, [])
+    lines = read_layered_yaml(path)[1]
+    problems = [BadInput(str(path), line_of(lines, ("faults", i, "during")),
+                         f"faults.{i}.during",
+                         f"{fault.during!r} is in no test's id of the suites for this bench "
+                         "(e.g. 'canon-E901-02'): the fault would never strike")
+                for i, fault in enumerate(spec.faults)
+                if not any(fault.during in nodeid for nodeid in collector.tests)]
+    if problems:
+        raise BadInput.of(problems)
 
 
 def _unclaim_if_unused(out: Path, run_id: str) -> None:
@@ -453,18 +477,12 @@ def _plan_alone(args: argparse.Namespace) -> None:
                        "run folder; give those to a run, without --plan")
 
 
-def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
-                        profiles_dir: Path, only: set[str] | None,
-                        pytest_args: list[str]) -> int:
-    """``certify --plan``: the suites collected, not run; per maker, each requirement with
-    the tests that would decide it. Exit 1 when a requirement has none (it would fail);
-    the pytest options after ``--`` select as in the run (one they leave out is not run)."""
+def _collect(path: Path, profiles_dir: Path, collector: Any, pytest_args: list[str]) -> None:
+    """The suites collected for the bench at ``path``, not run, into ``collector``."""
     import pytest
 
     from harness.paths import project_file
-    from harness.report.certification import DESELECTED, CertificationCollector, applicable
 
-    collector = CertificationCollector(spec, only)
     code = pytest.main(
         [str(project_file("suites")), "--collect-only", "-p", "no:terminal",
          "-p", "no:cacheprovider", "-p", "no:labgrid", "-o", "addopts=", "--bench", str(path),
@@ -474,6 +492,18 @@ def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
     )
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RigError(f"the suites could not be collected (pytest exit {int(code)})")
+
+
+def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
+                        profiles_dir: Path, only: set[str] | None,
+                        pytest_args: list[str]) -> int:
+    """``certify --plan``: the suites collected, not run; per maker, each requirement with
+    the tests that would decide it. Exit 1 when a requirement has none (it would fail);
+    the pytest options after ``--`` select as in the run (one they leave out is not run)."""
+    from harness.report.certification import DESELECTED, CertificationCollector, applicable
+
+    collector = CertificationCollector(spec, only)
+    _collect(path, profiles_dir, collector, pytest_args)
     uncovered = 0
     for maker, req_ids in applicable(profiles, spec, only).items():
         print(maker)

@@ -416,3 +416,22 @@ def test_a_fault_due_in_a_test_whose_record_was_driven_before_is_met(tmp_path: P
         proc.stdout[-3000:] + proc.stderr
     [fault] = report["bench_faults"]
     assert fault["fault"].startswith("bench fault (camera.frozen): cam-canon")
+
+
+def test_a_fault_naming_no_test_is_bad_input(tmp_path: Path) -> None:
+    """A fault whose ``during`` is in no test's id (a typo) would never strike: the bench
+    file is refused at its line before anything runs, whatever --vendor leaves; a fault
+    naming another maker's test is not a typo."""
+    bench = tmp_path / "typo.yaml"
+    bench.write_text(CACHED_FAULT_BENCH.format(
+        base=project_file("fixtures/benches/emulated.yaml")) + """\
+  - {fault: camera.frozen, target: cam-canon, during: "cannon-E901-02"}
+  - {fault: camera.frozen, target: cam-panasonic, during: "panasonic-E901-02"}
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = certify("--bench", str(bench), "--vendor", "canon", "--out", str(out))
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"onshi-rig certify: {bench}:6: faults.1.during: 'cannon-E901-02' is in no test's id "
+        "of the suites for this bench (e.g. 'canon-E901-02'): the fault would never strike")
+    assert "Traceback" not in proc.stderr and not out.exists()
