@@ -36,8 +36,8 @@ def found(*texts: str, y0: float = 100.0) -> tuple[TextFinding, ...]:
 #: E901-05's 完了 (its words of a check done) looked for on a 901 screen, and not there.
 #: What a 901 screen must not say (E901-05: the check is done, in the words a reader could
 #: use), each read and not there.
-DONE_WORDS = ("完了しました", "受付完了", "受付は完了", "受付が済", "済みました", "終了しました",
-              "終わりました")
+DONE_WORDS = ("完了しました", "受付完了", "受付は完了", "受付が済", "受付しました", "済みました",
+              "終了しました", "終わりました", "確認できました")
 NOT_DONE = tuple(TextFinding(t, False, "ocr", read="", detail="not on the screen")
                  for t in DONE_WORDS)
 
@@ -350,7 +350,7 @@ def test_a_dialogs_texts_in_the_notices_order(shipped: ProfileSet) -> None:
 def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     con02 = check(shipped, "canon", "CON-02")
     step = next(s for s in con02.screens if s.absent)
-    assert step.absent == ["限度額", "高額", "自己負担上限", "自己負担限度"]
+    assert step.absent == ["限度額", "上限額", "高額", "自己負担上限", "自己負担限度"]
     absent = step.absent[0]
     ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
     visit = FlowRecord("consent", "canon", screens=[

@@ -636,6 +636,22 @@ FAULTS = {
         "panasonic", (deviation("behaviour.states.error_901.texts", ["【901】", "受付が済みました"],
                                 "受付が済みました"),), E901,
         {"E901-05": "shows 受付が済, 済みました, which it must not"}),
+    # (left from hunt 2) The same in the words hunt 2 left passing: the limit as 上限額, the
+    # 901 saying the reception was made, or the check could be made.
+    "limit-consent-as-upper-amount": Fault(
+        "fujitsu_japan", (deviation("behaviour.states.consent_2.texts",
+                                    ["医療費の上限額の情報提供に同意しますか"], "上限額"),),
+        # (a longer line than the reference's: the screen is not recognised, and CON-02
+        # reads it all the same)
+        CONSENT, {"CON-01": "was not recognised", "CON-02": "shows 上限額, which it must not"}),
+    "901-says-it-was-received": Fault(
+        "canon", (deviation("behaviour.states.error_901.texts", ["【901】", "受付しました"],
+                            "受付しました"),), E901,
+        {"E901-05": "shows 受付しました, which it must not"}),
+    "901-says-checked": Fault(
+        "panasonic", (deviation("behaviour.states.error_901.texts",
+                                ["【901】", "資格確認できました"], "確認できました"),), E901,
+        {"E901-05": "shows 確認できました, which it must not"}),
     # (review U5) Canon's remedies (ERR-04: the account corrected, Hi-CARA restarted; ERR-06:
     # the cable back, the terminal and Hi-CARA restarted) that do not bring the reader back.
     "906-stays-after-the-remedy": Fault(
