@@ -61,6 +61,21 @@ def test_a_page_whose_button_does_not_reconnect_fails_exactly_err10(
         assert [d.dialog for d in record.dialogs][-1] == "line_auth_page_cut"
 
 
+def test_a_terminal_that_reconnects_only_once_restarted_fails_exactly_err10(
+        tmp_path: Path, profiles: ProfileSet) -> None:
+    """「希望する」 brings the page's 回線認証接続済み, but the terminal's line stays stuck until
+    the PC starts again: the flow's last resort (the PC restarted, as Canon's 【011】 asks)
+    gets the check through, which is not the notice's 【接続手順】 (希望する alone)."""
+    path = deviant_bench_file(tmp_path, "lineauth-needs-restart", terminal={"deviations": [
+        deviation("network.stuck_after_down_s", 1, "the line stuck after the cut until the "
+                  "PC starts")]})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, READER, ERR10)
+        assert_fails_exactly(judged, {"ERR-10": "the check must go through without it"})
+        assert [d.dialog for d in record.dialogs][-1] == "line_auth_page_connected"
+        assert record.result == "handed_over"  # it did go through, after the restart
+
+
 def test_a_page_whose_buttons_are_swapped_fails_exactly_err10(
         tmp_path: Path, profiles: ProfileSet) -> None:
     """「希望する/希望しない」ボタン: 希望しない left of 希望する is not the notice's page (both texts

@@ -291,6 +291,8 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         problems += _paired_in(check, record)
     if check.escalation is not None:
         problems += check_escalation(check.escalation, record)
+    problems += [f"{a.what} at {a.t:.1f} s: the check must go through without it"
+                 for a in record.actions if a.what in check.without]
     if check.renewal is not None:
         problems += check_renewal(check.renewal, record)
     if check.reads_no_personal_data:

@@ -372,6 +372,11 @@ class FlowCheck(Field):
     #: Remedies the flow must try in this order, only while the check still fails, with a
     #: check going through at the end (ERR-11).
     escalation: Escalation | None = None
+    #: Remedies the flow's check must go through without (ERR-10: the notice's 【接続手順】
+    #: ends at 「希望する」; a terminal that reconnects only once restarted did not reconnect
+    #: by it). Left out where the maker's own procedure asks for the remedy (Canon's 【011】
+    #: asks for the PC's restart).
+    without: list[ActionName] = []
     #: A network scenario replayed, judged period by period (NET-01).
     renewal: Renewal | None = None
     #: The pairing flow (SP-06): the pairing's APDU transcript on the general reader selects
