@@ -32,6 +32,7 @@ import numpy as np
 
 from harness.report.devices import load_devices
 from harness.report.live import atomic_write
+from harness.report.provenance import shown_path
 from harness.vision.evidence import EvidenceStore
 
 HTML_FILE = "certification.html"
@@ -413,10 +414,23 @@ def templates() -> jinja2.Environment:
 
 @functools.cache
 def _environment(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder),
-                              autoescape=jinja2.select_autoescape(("html", "j2")),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder),
+                             autoescape=jinja2.select_autoescape(("html", "j2")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["bench_file"] = bench_file_shown
+    env.filters["folder_shown"] = lambda folder: shown_path(Path(str(folder)))
+    return env
+
+
+def bench_file_shown(bench: dict[str, Any]) -> str:
+    """A report's bench file as a person reads it: ``file_shown`` (relative to the folder
+    the run was made in, or the name), or for a report written before it had one, the
+    name of each file (a merged report's ``file`` is several, ``; `` between)."""
+    shown = bench.get("file_shown")
+    if isinstance(shown, str) and shown:
+        return shown
+    return "; ".join(Path(f).name for f in str(bench.get("file", "unknown")).split("; "))
 
 
 def render_html(run_dir: Path, report: dict[str, Any],

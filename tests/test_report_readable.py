@@ -1,0 +1,110 @@
+"""The certification as handed over reads for a maker's manager or an integrator (review
+U6): no absolute path of the certifying host in the page (the bench file by its name, or
+its path within the folder the run was made in), each digest's algorithm named, and a
+flow's "Seen" said once, in plain words."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.report.html import bench_file_shown, render_html
+from harness.report.provenance import shown_path
+
+
+def _report(bench: dict[str, Any], seen: str = "flow f on r: first") -> dict[str, Any]:
+    verdict = {"requirement": "E901-02", "maker": "acme", "subject": "r", "status": "passed",
+               "expected": "statement [f: first]", "seen": seen, "problems": [],
+               "evidence": {}}
+    return {"bench": bench, "started": "2026-12-01T10:00:00+09:00",
+            "ended": "2026-12-01T10:01:05+09:00", "passed": True,
+            "makers": {"acme": {"E901-02": {"status": "passed", "tests": ["t"],
+                                            "verdicts": [verdict]}}},
+            "requirements": {"acme": {"name": "ACME", "requirements": {
+                "E901-02": {"statement": "statement", "notices": [], "checks": []}}}}}
+
+
+# -- 1. no machine path in what a person reads; the digests' algorithms named ----------
+
+def test_a_path_is_shown_within_the_working_folder_else_by_its_name(tmp_path: Path) -> None:
+    inside = tmp_path / "benches" / "lab.yaml"
+    assert shown_path(inside, cwd=tmp_path) == "benches/lab.yaml"
+    assert shown_path(inside, cwd=tmp_path / "elsewhere") == "lab.yaml"
+    assert shown_path(tmp_path, cwd=tmp_path) == "."
+
+
+def test_the_reports_bench_keeps_its_path_for_tools_and_adds_one_for_people(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.bench import check_bench_file, default_bench_path
+    from harness.loading import STAMP_DIGEST
+    from harness.report.certification import bench_info
+
+    path = default_bench_path()
+    spec = check_bench_file(path)
+    monkeypatch.chdir(tmp_path)  # outside the checkout: only the name is shown
+    info = bench_info(path, spec)
+    assert info["file"] == str(path)  # report diff, allure and the tests read it back
+    assert info["file_shown"] == path.name
+    monkeypatch.chdir(path.parent.parent)
+    assert bench_info(path, spec)["file_shown"] == f"{path.parent.name}/{path.name}"
+    # bench.loads' digests are not SHA-256 (bench.sha256 is): the report says which.
+    assert info["loads_digest"] == STAMP_DIGEST == "blake2b-128"
+    top = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    assert info["loads"][path.name] == top
+
+
+def test_the_profiles_folder_is_shown_without_the_hosts_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.paths import project_file
+    from harness.report.provenance import provenance
+
+    profiles = tmp_path / "lab" / "vendor_profiles"
+    shutil.copytree(project_file("vendor_profiles"), profiles)
+    monkeypatch.chdir(tmp_path)
+    rig = provenance(profiles)
+    assert rig["profiles"]["dir"] == str(profiles)  # as before: what the rig read
+    assert rig["profiles"]["dir_shown"] == "lab/vendor_profiles"
+
+
+def test_the_page_shows_the_bench_file_never_the_hosts_absolute_path(tmp_path: Path) -> None:
+    secret = "/home/lab-7/checkouts/onshi-rig/fixtures/benches/emulated.yaml"
+    html = render_html(tmp_path, _report({"file": secret, "file_shown":
+                                          "fixtures/benches/emulated.yaml", "name": "emu",
+                                          "kind": "emulated", "sha256": "0" * 64}))
+    assert "/home/lab-7" not in html
+    assert "<th>Bench file</th><td><code>fixtures/benches/emulated.yaml</code>" in html
+    # A report written before file_shown: the file's name only.
+    html = render_html(tmp_path, _report({"file": secret, "name": "emu", "kind": "emulated",
+                                          "sha256": "0" * 64}))
+    assert "/home/lab-7" not in html
+    assert "<th>Bench file</th><td><code>emulated.yaml</code>" in html
+
+
+def test_a_merged_reports_bench_files_are_each_shown_by_name() -> None:
+    assert bench_file_shown({"file": "/srv/a/lab.yaml; /srv/b/box.yaml"}) == "lab.yaml; box.yaml"
+    assert bench_file_shown({"file": "/srv/a/lab.yaml", "file_shown": "a/lab.yaml"}) == \
+        "a/lab.yaml"
+
+
+def test_the_json_a_run_writes_has_the_readable_fields(tmp_path: Path) -> None:
+    """What build_report writes: the readable bench file and the loads' algorithm."""
+    import datetime as dt
+
+    from harness.bench import check_bench_file, default_bench_path
+    from harness.model.profiles import ProfileSet
+    from harness.paths import project_file
+    from harness.report.certification import build_report
+
+    path = default_bench_path()
+    now = dt.datetime.now().astimezone()
+    report = build_report(bench_path=path, spec=check_bench_file(path),
+                          profiles=ProfileSet.load(project_file("vendor_profiles")),
+                          tests={}, started=now, ended=now, only={"canon"})
+    bench = json.loads(json.dumps(report))["bench"]
+    assert bench["file_shown"] and not bench["file_shown"].startswith("/")
+    assert bench["loads_digest"] == "blake2b-128"
