@@ -108,3 +108,63 @@ def test_the_json_a_run_writes_has_the_readable_fields(tmp_path: Path) -> None:
     bench = json.loads(json.dumps(report))["bench"]
     assert bench["file_shown"] and not bench["file_shown"].startswith("/")
     assert bench["loads_digest"] == "blake2b-128"
+
+
+# -- 2. a flow's "Seen" once, in plain words ------------------------------------------
+
+def _flow(problems: list[str], states: tuple[str, ...] = ("first", "consent_1", "error_901")
+          ) -> Any:
+    from harness.model.observed import FlowRecord, SeenScreen
+
+    screens = [SeenScreen(float(i), float(i) + 0.5, s, s) for i, s in enumerate(states)]
+    return FlowRecord("e901", "canon", screens=screens, result="none", problems=problems)
+
+
+def test_a_wait_that_ran_out_is_said_as_what_the_rig_did_and_the_path_once() -> None:
+    from harness.model.flow_rules import flow_seen
+
+    path = "first -> consent_1 -> error_901"
+    seen = flow_seen(_flow([f"waited 20 s for a change from error_901; the reader showed "
+                            f"{path}"]))
+    assert seen == (f"flow e901 on canon: {path}; receipt computer: none; the rig waited "
+                    "20 s for a change from error_901: it did not come")
+    assert seen.count(path) == 1 and "while driving" not in seen
+    # A wait early in the flow: its path is the beginning of the flow's, not said again.
+    early = flow_seen(_flow(["waited 10 s for a change from first; the reader showed first"]))
+    assert early.count("first ->") == 1 and early.endswith(": it did not come")
+
+
+def test_what_the_reader_showed_stays_when_it_is_not_the_flows_path() -> None:
+    from harness.model.flow_rules import flow_seen
+
+    seen = flow_seen(_flow(["waited 5 s for checking; the reader showed unknown (near x)"]))
+    assert seen.endswith("the rig waited 5 s for checking: it did not come (the reader "
+                         "showed unknown (near x))")
+    # A path that merely starts with the same letters is not the flow's beginning.
+    seen = flow_seen(_flow(["waited 5 s for checking; the reader showed fir"]))
+    assert seen.endswith("(the reader showed fir)")
+
+
+def test_a_drivers_other_note_is_kept_whole() -> None:
+    from harness.model.flow_rules import flow_seen
+
+    seen = flow_seen(_flow(["the bench has no general reader to pair"]))
+    assert seen.endswith("; the rig noted: the bench has no general reader to pair")
+    assert flow_seen(_flow([])) == ("flow e901 on canon: first -> consent_1 -> error_901; "
+                                    "receipt computer: none")
+
+
+def test_a_judged_flows_verdict_says_seen_once() -> None:
+    """judge_flow's verdict carries flow_seen's words (what the report shows)."""
+    from harness.model.flow_rules import judge_flow
+    from harness.model.profiles import ProfileSet
+    from harness.paths import project_file
+
+    profile = ProfileSet.load(project_file("vendor_profiles")).profiles["canon"]
+    req = next(r for r in profile.requirements if r.id == "E901-04")
+    check = req.checks[0]
+    path = "first -> consent_1 -> error_901"
+    verdict = judge_flow(req, "canon", check, _flow(
+        [f"waited 20 s for a change from error_901; the reader showed {path}"]))
+    assert verdict.seen.count(path) == 1 and "while driving" not in verdict.seen
+    assert "the rig waited 20 s for a change from error_901: it did not come" in verdict.seen
