@@ -168,3 +168,70 @@ def test_a_judged_flows_verdict_says_seen_once() -> None:
         [f"waited 20 s for a change from error_901; the reader showed {path}"]))
     assert verdict.seen.count(path) == 1 and "while driving" not in verdict.seen
     assert "the rig waited 20 s for a change from error_901: it did not come" in verdict.seen
+
+
+# -- 3. UPD-01's nights as a table, not one run-on line --------------------------------
+
+def _schedule_verdict(early: bool = False) -> Any:
+    from harness.model.profiles import ProfileSet, ScheduleCheck
+    from harness.model.schedule_rules import (
+        ACCEPTED,
+        DeliverySeen,
+        ManualSeen,
+        judge_schedule,
+        schedule_probes,
+    )
+    from harness.paths import project_file
+
+    profile = ProfileSet.load(project_file("vendor_profiles")).profiles["canon"]
+    req = next(r for r in profile.requirements
+               if any(isinstance(c, ScheduleCheck) for c in r.checks))
+    check = next(c for c in req.checks if isinstance(c, ScheduleCheck))
+    deliveries, manuals = schedule_probes(check)
+    seen = [DeliverySeen(p, tuple(cp.delivered for cp in p.checkpoints)) for p in deliveries]
+    if early:  # the first night's window opened a second early
+        seen[0] = DeliverySeen(seen[0].probe, (True, True), first_seen=seen[0].probe.start)
+    asked = [ManualSeen(p, p.at, ACCEPTED if p.accepted else "no_update") for p in manuals]
+    return judge_schedule(req, "canon", "canon", seen, asked), deliveries, manuals
+
+
+def test_the_schedules_verdict_carries_a_row_per_look_it_judged() -> None:
+    from harness.model.schedule_rules import FAILED, OK, SCHEDULE_COLUMNS
+    from harness.model.verdict import Verdict
+
+    verdict, deliveries, manuals = _schedule_verdict()
+    table = verdict.evidence.table
+    assert table[0] == SCHEDULE_COLUMNS
+    assert len(table) - 1 == sum(len(p.checkpoints) for p in deliveries) + len(manuals)
+    assert {row[-1] for row in table[1:]} == {OK}
+    assert [row[0] for row in table[1:]].count("manual download") == len(manuals)
+    # Kept through the report's JSON (a --resume reads it back).
+    assert Verdict.from_json(verdict.as_json()).evidence.table == table
+    failed, _, _ = _schedule_verdict(early=True)
+    assert failed.status == "failed"
+    bad = [row for row in failed.evidence.table[1:] if row[-1] == FAILED]
+    assert len(bad) == 1 and "not open yet" in bad[0][2]
+    assert bad[0][3:5] == ("not delivered", "delivered")
+
+
+def test_the_page_shows_the_nights_as_a_table_not_the_run_on_line(tmp_path: Path) -> None:
+    verdict, _, _ = _schedule_verdict(early=True)
+    data = verdict.as_json()
+    report = _report({"file": "b.yaml", "name": "emu", "kind": "emulated", "sha256": "0" * 64})
+    report["passed"] = False
+    report["makers"]["acme"] = {"UPD-01": {"status": "failed", "tests": ["t"],
+                                           "verdicts": [data]}}
+    report["requirements"]["acme"]["requirements"]["UPD-01"] = {
+        "statement": "statement", "notices": [], "checks": []}
+    html = render_html(tmp_path, report)
+    assert "restored at" not in html  # the run-on line is not in the page
+    tables = html.split('<table class="seentable">')[1:]
+    assert len(tables) == 2  # in the failure, and in the matrix
+    for table in tables:
+        table = table[:table.index("</table>")]
+        assert "<th>Bench restored to</th>" in table
+        assert table.count("<tr") == len(data["evidence"]["table"])
+        assert table.count('<tr class="bad">') == 1
+    # A report whose table is not rows of one width shows its seen line instead.
+    data["evidence"]["table"] = [["a", "b"], ["c"]]
+    assert "restored at" in render_html(tmp_path, report)

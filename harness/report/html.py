@@ -247,6 +247,16 @@ def _split_expected(expected: str) -> tuple[str, str]:
     return expected, ""
 
 
+def _table(rows: Any) -> tuple[tuple[str, ...], ...]:
+    """A verdict's table of what was seen (Evidence.table), header first; none unless it is
+    a list of rows of one width (a report edited by hand shows its ``seen`` line instead)."""
+    if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, list) for r in rows):
+        return ()
+    if len({len(r) for r in rows}) != 1:
+        return ()
+    return tuple(tuple(str(c) for c in r) for r in rows)
+
+
 @attrs.frozen
 class VerdictView:
     subject: str
@@ -262,6 +272,8 @@ class VerdictView:
     #: A failure's timeline picture (base64 PNG), None for a pass or no span.
     timeline: str | None = None
     timeline_name: str | None = None
+    #: What was seen as a table (header first), shown instead of ``seen`` (UPD-01's nights).
+    table: tuple[tuple[str, ...], ...] = ()
 
 
 @attrs.frozen
@@ -353,7 +365,7 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                     v["subject"], v["status"], expected, check, v["seen"],
                     tuple(v.get("problems", ())), tuple(ev.get("read", ())),
                     tuple(o for o in ev.get("observed", ()) if o), _when(folder, ev.get("span")),
-                    tuple(pics), picture, name))
+                    tuple(pics), picture, name, _table(ev.get("table"))))
             judged = {v.subject for v in verdicts if v.status != "passed"}
             # A failing verdict's own reason is shown with it; the others stand alone.
             reasons = tuple(r for r in row.get("reasons", ())
