@@ -235,3 +235,62 @@ def test_the_page_shows_the_nights_as_a_table_not_the_run_on_line(tmp_path: Path
     # A report whose table is not rows of one width shows its seen line instead.
     data["evidence"]["table"] = [["a", "b"], ["c"]]
     assert "restored at" in render_html(tmp_path, report)
+
+
+# -- 4. the screens' and dialogs' names said in words ---------------------------------
+
+def _timeline(folder: Path) -> None:
+    events = [
+        {"t": 1.0, "source": "cam-r", "kind": "screen.seen", "state": "consent_1",
+         "shows": "consent"},
+        {"t": 2.0, "source": "cam-r", "kind": "screen.seen", "state": "please_wait",
+         "shows": "please_wait"},
+        {"t": 2.0, "source": "cam-r", "kind": "screen.read", "state": "please_wait",
+         "lines": [{"text": "Hi-CARA"}, {"text": "しばらくお待ちくだ"}],
+         "checks": [{"expected": "しばらくお待ちください", "ok": True, "wanted": True},
+                    {"expected": "完了しました", "ok": True, "wanted": False},
+                    {"expected": "【901", "ok": False, "wanted": True}]},
+        # Another reader's camera: not this maker's screens.
+        {"t": 3.0, "source": "cam-other", "kind": "screen.seen", "state": "sp_hold",
+         "shows": "first"},
+    ]
+    (folder / "timeline.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events),
+                                           encoding="utf-8")
+
+
+def test_the_names_in_a_makers_lines_are_said_with_what_they_are_and_their_words(
+        tmp_path: Path) -> None:
+    from harness.report.glossary import glossary, screens_seen
+
+    _timeline(tmp_path)
+    screens = screens_seen(tmp_path / "timeline.jsonl", {"cam-r"})
+    assert screens.shows == {"consent_1": "consent", "please_wait": "please_wait"}
+    # Only what the rig confirmed: not the OCR's raw line, an absence, or a text not found.
+    assert screens.read == {"please_wait": ["しばらくお待ちください"]}
+    entries = {e.name: e for e in glossary(
+        ["flow e901 on r: consent_1 -> please_wait -> sp_hold; terminal: check_error_2; "
+         "receipt computer: handed_over", "unknown_thing given upgrade_pending_reboot"],
+        screens)}
+    assert list(entries) == ["consent_1", "please_wait", "sp_hold", "check_error_2",
+                             "handed_over"]
+    assert entries["consent_1"].meaning.startswith("a consent screen")
+    assert entries["please_wait"].words == "しばらくお待ちください"
+    assert entries["sp_hold"].meaning == "smartphone: hold the phone over the reader"
+    assert entries["check_error_2"].meaning.startswith("a dialog on the terminal")
+    assert "result" in entries["handed_over"].meaning
+
+
+def test_each_makers_matrix_is_followed_by_its_names_in_words(tmp_path: Path) -> None:
+    (tmp_path / "devices.json").write_text(json.dumps({
+        "bench": "b", "kind": "emulated", "terminal": "terminal", "devices": [],
+        "cameras": [{"name": "cam-r", "watches": "r"}]}), encoding="utf-8")
+    _timeline(tmp_path)
+    html = render_html(tmp_path, _report(
+        {"file": "b.yaml", "name": "emu", "kind": "emulated", "sha256": "0" * 64},
+        seen="flow e901 on r: consent_1 -> please_wait"))
+    names = html[html.index('id="names-acme"'):]
+    names = names[:names.index("</table>")]
+    assert "<code>consent_1</code></td><td>a consent screen" in names
+    assert "<code>please_wait</code></td><td>「しばらくお待ちください」</td>" \
+           "<td>しばらくお待ちください</td>" in names
+    assert "sp_hold" not in names  # not in this maker's lines

@@ -31,6 +31,7 @@ import jinja2
 import numpy as np
 
 from harness.report.devices import load_devices
+from harness.report.glossary import Entry, glossary, screens_seen
 from harness.report.live import atomic_write
 from harness.report.provenance import shown_path
 from harness.vision.evidence import EvidenceStore
@@ -378,6 +379,18 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
     return out
 
 
+def _glossary(folder: _Folder, views: list[RowView]) -> tuple[Entry, ...]:
+    """The screen and dialog names a maker's lines use, said in words (its checks, what was
+    seen, what went wrong), by what this run's cameras on its readers and terminal saw."""
+    subjects = {v.subject for row in views for v in row.verdicts}
+    if folder.terminal is not None:
+        subjects.add(folder.terminal)
+    cameras = {c for s in subjects for c in folder.cameras.get(s, [])}
+    texts = [t for row in views for t in (*row.checks, *row.reasons,
+                                          *(x for v in row.verdicts for x in (v.seen, *v.problems)))]
+    return glossary(texts, screens_seen(folder.path / "timeline.jsonl", cameras))
+
+
 def _duration(report: dict[str, Any]) -> str:
     try:
         seconds = (dt.datetime.fromisoformat(report["ended"])
@@ -452,6 +465,7 @@ def render_html(run_dir: Path, report: dict[str, Any],
     folders = _folders(run_dir, report)
     pictures = _Pictures()
     rows = _rows(report, folders, pictures, run_dir)
+    names = {maker: _glossary(folders[maker], views) for maker, views in rows.items()}
     if timelines is not None:
         timelines.update(pictures.timelines)
     # What failed is the readers' (or the bench's) failures only; what was not checked is
@@ -462,7 +476,7 @@ def render_html(run_dir: Path, report: dict[str, Any],
     from harness.report.diff import KINDS, WORSE
 
     return templates().get_template("certification.html.j2").render(
-        report=report, rows=rows, failures=failures, not_checked=not_checked,
+        report=report, rows=rows, failures=failures, not_checked=not_checked, names=names,
         comparison=_comparison(run_dir, report), change_words=KINDS, worse_kinds=WORSE,
         counts={m: _counts(v) for m, v in rows.items()},
         total=_counts(r for views in rows.values() for r in views),
