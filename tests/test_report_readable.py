@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -294,3 +295,55 @@ def test_each_makers_matrix_is_followed_by_its_names_in_words(tmp_path: Path) ->
     assert "<code>please_wait</code></td><td>「しばらくお待ちください」</td>" \
            "<td>しばらくお待ちください</td>" in names
     assert "sp_hold" not in names  # not in this maker's lines
+
+
+# -- 5. the timeline pictures' labels never overlap ------------------------------------
+
+def test_labels_go_to_the_first_row_with_room_else_none() -> None:
+    from harness.report.timeline_picture import _rows_for
+
+    assert _rows_for([(0, 5), (6, 9), (7, 12), (8, 10), (8.5, 11)], 3, 0.5) == \
+        [0, 0, 1, 2, None]
+    assert _rows_for([(0, 5), (5.4, 6)], 2, 0.5) == [0, 1]  # the gap counts
+
+
+def _crowded_figure() -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from harness.report.timeline_picture import _figure
+
+    # consent_1 and consent_2 a second apart on a 300 s span (drawn over each other before:
+    # "conse1sent_2"), and the hands' actions as close.
+    states = ["first", "face_auth", "consent_1", "consent_2", "checking", "please_wait",
+              "error_901"]
+    events = [{"t": 100.0 + i, "source": "cam", "kind": "screen.seen", "state": s}
+              for i, s in enumerate(states)]
+    observed = [" ".join(f"{100.0 + i * 0.5:.1f}:{w}" for i, w in enumerate(
+        ["card_in", "face:match", "consent", "consent", "card_out", "terminal:OK",
+         "terminal:OK"]))]
+    fig = _figure(plt, (0.0, 300.0), events, "r", None, ["cam"], [], observed, "t", [])
+    return plt, fig
+
+
+def test_a_crowded_timelines_labels_do_not_overlap_and_the_rest_are_named_below() -> None:
+    plt, fig = _crowded_figure()
+    try:
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts]
+        assert len(boxes) >= 6  # each row of both lanes used
+        for i, (a, box_a) in enumerate(boxes):
+            for b, box_b in boxes[i + 1:]:
+                assert not box_a.overlaps(box_b), (a, b)
+        named = {t for t, _ in boxes}
+        unnamed = ax.get_xlabel()
+        # Every state and action is named: in the picture, or under it with its time.
+        for label in ["consent_1", "consent_2", "error_901", "card_in", "terminal:OK"]:
+            assert label in named or f"{label} at " in unnamed, label
+        times = [float(t) for t in re.findall(r" at (\d+\.\d) s", unnamed)]
+        assert times and times == sorted(times)  # named below in time order
+    finally:
+        plt.close(fig)
