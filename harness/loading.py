@@ -107,6 +107,8 @@ def _data_loc(data: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]
 
 
 Stamp = tuple[str, str]
+#: The digest of a stamp (and of a report's ``bench.loads``), by its name.
+STAMP_DIGEST = "blake2b-128"
 
 #: Parsed files by their stamp (path and content): twins are built many times per test run.
 _parsed: dict[Stamp, tuple[Any, dict[tuple[Any, ...], int]]] = {}
@@ -126,7 +128,7 @@ def _stamped(path: Path) -> tuple[Stamp, bytes]:
     # Opened before resolved: a link loop is then an OSError, which callers handle.
     with path.open("rb") as handle:
         raw = handle.read(MAX_BYTES + 1)
-    return (str(path.resolve()), hashlib.blake2b(raw, digest_size=16).hexdigest()), raw
+    return (str(path.resolve()), hashlib.blake2b(raw, digest_size=16).hexdigest()), raw  # STAMP_DIGEST
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:

@@ -219,8 +219,12 @@ def test_the_header_says_what_produced_the_run(run: dict[str, Any]) -> None:
     profiles = tree_sha256(project_file("vendor_profiles"))
     assert report["rig"]["commit"] == commit and report["rig"]["profiles"]["sha256"] == profiles
     header = html.split("<nav>", 1)[0]
-    for fact in ("deviant-e901", str(BENCH), sha, commit, profiles, report["started"],
-                 report["ended"], report["rig"]["host"], "FAILED"):
+    # The bench file as a person reads it, never the certifying host's absolute path.
+    shown = report["bench"]["file_shown"]
+    assert shown.endswith(BENCH.name) and not shown.startswith("/")
+    assert str(BENCH) not in html
+    for fact in ("deviant-e901", f"<code>{shown}</code>", sha, commit, profiles,
+                 report["started"], report["ended"], report["rig"]["host"], "FAILED"):
         assert fact in header, fact
 
 

@@ -477,7 +477,9 @@ def test_the_html_of_a_run_names_the_run_it_is_compared_with(
                                                                          page.index('id="compared-with"'))]
 
     block = section()
-    for fact in (then["run"], str(passing), then["bench"]["sha256"], then["started"],
+    # The earlier run's folder as a person reads it: not the host's absolute path.
+    assert str(passing) not in block and f"in <code>{passing.name}</code>" in block
+    for fact in (then["run"], then["bench"]["sha256"], then["started"],
                  hashlib.sha256((passing / "certification.json").read_bytes()).hexdigest(),
                  "a different bench from this run", "Something got worse"):
         assert fact in block, fact

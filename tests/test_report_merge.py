@@ -23,6 +23,7 @@ from harness.cli import main
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
 from harness.report.manifest import write_manifest
+from harness.report.provenance import shown_path
 
 MISWIRED = project_file("fixtures/benches/miswired.yaml")
 EMULATED = project_file("fixtures/benches/emulated.yaml")
@@ -97,7 +98,13 @@ def test_two_benches_make_one_report_naming_each_maker_s_bench(
     html = (out / "certification.html").read_text("utf-8")
     assert "Which bench decided each maker (merged from 2 runs)" in html
     for name, bench in (("miswired", MISWIRED), ("deviant-e901", DEVIANT)):
-        assert f"<td>{name} (<code>{bench}</code>)</td><td><code>{_sha(bench)}</code>" in html
+        # The bench file as a person reads it (within the working folder), not the host's
+        # absolute path.
+        shown = shown_path(bench)
+        assert not shown.startswith("/") and shown.endswith(bench.name)
+        assert f"<td>{name} (<code>{shown}</code>)</td><td><code>{_sha(bench)}</code>" in html
+    assert str(MISWIRED) not in html
+    assert report["bench"]["file_shown"] == f"{shown_path(MISWIRED)}; {shown_path(DEVIANT)}"
     assert "Conflicts" not in html and "sony-rc-s380" in html
     # JUnit: both runs' suites, each with its bench; the merged result on each.
     root = ET.parse(out / "junit.xml").getroot()

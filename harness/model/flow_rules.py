@@ -21,6 +21,8 @@ notice's order: top to bottom, left to right on one line.
 
 from __future__ import annotations
 
+import re
+
 import attrs
 
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
@@ -57,13 +59,6 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                subject: str | None = None, baseline: FlowRecord | None = None) -> Verdict:
     """The verdict of one flow check on the record of its flow (and, for ``screens_as``,
     the record of the flow it names: ``baseline``)."""
-    seen = f"flow {record.flow} on {record.reader}: {record.path()}"
-    if record.dialogs:
-        seen += f"; terminal: {record.dialog_path()}"
-    if record.result is not None:
-        seen += f"; receipt computer: {record.result}"
-    if record.problems:
-        seen += "; while driving: " + "; ".join(record.problems)
     findings = text_lines(check, record)
     times = [t for s in record.screens for t in (s.t, s.until)] + [a.t for a in record.actions]
     frames = [s.frame for s in [*record.screens, *record.dialogs] if s.frame]
@@ -76,8 +71,37 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                         windows=tuple(flow_windows(check, record)))
     return Verdict.of(requirement.id, maker, subject or record.reader,
                       expected=f"{requirement.statement} [{describe_flow(check)}]",
-                      seen=seen, problems=check_flow(check, record, baseline),
+                      seen=flow_seen(record), problems=check_flow(check, record, baseline),
                       evidence=evidence)
+
+
+#: A driver's note of a bounded wait that ran out (FlowRun.wait_until's words).
+_WAITED = re.compile(r"^waited (?P<s>\S+) s for (?P<what>.+); the reader showed (?P<path>.+)$")
+
+
+def flow_seen(record: FlowRecord) -> str:
+    """What a flow showed, said once: the reader's screens, the terminal's dialogs, what
+    the receipt computer got, then what the rig itself met on the way, in plain words."""
+    seen = f"flow {record.flow} on {record.reader}: {record.path()}"
+    if record.dialogs:
+        seen += f"; terminal: {record.dialog_path()}"
+    if record.result is not None:
+        seen += f"; receipt computer: {record.result}"
+    path = record.path()
+    return "".join([seen, *(f"; {plain_problem(p, path)}" for p in record.problems)])
+
+
+def plain_problem(problem: str, path: str) -> str:
+    """A driver's note as a report reads it: a wait that ran out is what the rig did, without
+    the screens the line already gives (they are the same path, or its beginning)."""
+    waited = _WAITED.match(problem)
+    if waited is None:
+        return f"the rig noted: {problem}"
+    text = f"the rig waited {waited['s']} s for {waited['what']}: it did not come"
+    showed = waited["path"]
+    if path != showed and not path.startswith(f"{showed} -> "):
+        text += f" (the reader showed {showed})"
+    return text
 
 
 def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:

@@ -190,12 +190,14 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
     problems: list[str] = []
     errors: list[str] = []
     observed: list[str] = []
+    rows: list[tuple[str, ...]] = [SCHEDULE_COLUMNS]
     for seen in deliveries:
         if seen.problem is not None:
             errors.append(f"the probe from {_stamp(seen.probe.start)}: {seen.problem}")
         first = _stamp(seen.first_seen) if seen.first_seen else "never"
         observed.append(f"restored at {_stamp(seen.probe.start)}: delivered first seen {first}")
         for cp, got in zip(seen.probe.checkpoints, seen.at_checkpoints, strict=True):
+            rows.append(_delivery_row(seen, cp, got, first))
             if got is None:
                 errors.append(f"not looked at {_stamp(cp.at)} ({cp.why})")
             elif got and not cp.delivered:
@@ -206,6 +208,7 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
         if seen.problem is not None or seen.pressed is None:
             errors.append(f"manual download at {_stamp(seen.probe.at)}: "
                           f"{seen.problem or 'not asked'}")
+            rows.append(_manual_row(seen, f"not judged: {seen.problem or 'not asked'}"))
             continue
         observed.append(f"manual download at {_stamp(seen.pressed)}: {seen.dialog or 'no dialog'}")
         done = seen.pressed_until or seen.pressed
@@ -217,12 +220,16 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
             errors.append(f"manual download asked at {_stamp(seen.probe.at)} was pressed "
                           f"{_stamp(seen.pressed)} to {_stamp(done)}, across "
                           f"{_stamp(edge)}: not judged")
+            rows.append(_manual_row(seen, f"not judged: pressed until {_stamp(done)}, "
+                                          f"across {_stamp(edge)}"))
             continue
         if before and seen.dialog is None:
             errors.append(f"manual download at {_stamp(seen.pressed)}: no dialog came, so "
                           "whether the request was refused is not known")
+            rows.append(_manual_row(seen, "not judged: no dialog came"))
             continue
         accepted = seen.dialog == ACCEPTED if seen.probe.accepted else seen.dialog in TAKEN
+        rows.append(_manual_row(seen, OK if accepted == seen.probe.accepted else FAILED))
         if accepted != seen.probe.accepted:
             got = "accepted" if accepted else f"not accepted ({seen.dialog or 'no dialog'})"
             problems.append(f"a manual download at {_stamp(seen.pressed)} was {got}; "
@@ -232,7 +239,33 @@ def judge_schedule(requirement: Requirement, maker: str, reader: str,
     return Verdict.of(requirement.id, maker, reader, expected=requirement.statement,
                       seen="; ".join(observed) or "nothing was probed",
                       problems=problems, errors=errors,
-                      evidence=Evidence(observed=tuple(observed)))
+                      evidence=Evidence(observed=tuple(observed),
+                                        table=tuple(rows) if len(rows) > 1 else ()))
+
+
+#: The schedule's evidence as the report's table shows it: a row per look the rule judged
+#: (a night's edge, a manual download), instead of one line of them all.
+SCHEDULE_COLUMNS = ("Bench restored to", "Looked at", "The schedule", "Should be", "Seen",
+                    "Upgrade first seen", "Verdict")
+OK, FAILED = "as required", "FAILED"
+
+
+def _delivery_row(seen: DeliverySeen, cp: Checkpoint, got: bool | None,
+                  first: str) -> tuple[str, ...]:
+    def shown(delivered: bool) -> str:
+        return "delivered" if delivered else "not delivered"
+
+    verdict = f"not judged: {seen.problem or 'not looked at'}" if got is None else \
+        OK if got == cp.delivered else FAILED
+    return (_stamp(seen.probe.start), _stamp(cp.at), cp.why, shown(cp.delivered),
+            "not looked at" if got is None else shown(got), first, verdict)
+
+
+def _manual_row(seen: ManualSeen, verdict: str) -> tuple[str, ...]:
+    pressed = _stamp(seen.pressed) if seen.pressed else f"{_stamp(seen.probe.at)} (asked)"
+    should = "accepted" if seen.probe.accepted else "not accepted"
+    return ("manual download", pressed, seen.probe.why, should,
+            seen.dialog or "no dialog", "", verdict)
 
 
 def judge_delivery(requirement: Requirement, maker: str, reader: str,

@@ -36,6 +36,9 @@ class Evidence:
     #: The windows the rule checked (start, end, what must happen in it), bench seconds:
     #: BOOT-01's 15 to 30 s, a screen that must stay unchanged, a screen due after an action.
     windows: tuple[tuple[float, float, str], ...] = ()
+    #: What was seen as a table, its first row the header (UPD-01: a row per night's edge):
+    #: a report shows it instead of the run-on ``seen`` line.
+    table: tuple[tuple[str, ...], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -46,6 +49,8 @@ class Evidence:
                 out[name] = list(getattr(self, name))
         if self.windows:
             out["windows"] = [[round(a, 3), round(b, 3), what] for a, b, what in self.windows]
+        if self.table:
+            out["table"] = [list(row) for row in self.table]
         return out
 
     @classmethod
@@ -55,7 +60,8 @@ class Evidence:
                    read=tuple(data.get("read", ())), frames=tuple(data.get("frames", ())),
                    observed=tuple(data.get("observed", ())),
                    windows=tuple((float(a), float(b), str(w))
-                                 for a, b, w in data.get("windows", ())))
+                                 for a, b, w in data.get("windows", ())),
+                   table=tuple(tuple(str(c) for c in row) for row in data.get("table", ())))
 
 
 @attrs.frozen

@@ -283,10 +283,17 @@ def _verdict_json(verdict: Verdict, deciding: list[TestRecord]) -> dict[str, Any
 
 def bench_info(bench_path: Path, spec: BenchSpec) -> dict[str, Any]:
     """The bench as the report names it; ``loads``: a digest of each file the bench file
-    is made of or names (its base files, twins, calibrations, script), for ``--resume``."""
-    return {"file": str(bench_path), "name": spec.bench, "kind": spec.kind,
+    is made of or names (its base files, twins, calibrations, script), for ``--resume``,
+    with the digest's algorithm named (``loads_digest``: not the SHA-256 of ``sha256``).
+    ``file`` is the path as given (read back by tools); ``file_shown`` is what a person
+    reads (no absolute path of the certifying host)."""
+    from harness.loading import STAMP_DIGEST
+    from harness.report.provenance import shown_path
+
+    return {"file": str(bench_path), "file_shown": shown_path(bench_path),
+            "name": spec.bench, "kind": spec.kind,
             "sha256": hashlib.sha256(bench_path.read_bytes()).hexdigest(),
-            "loads": bench_loads(bench_path, spec)}
+            "loads": bench_loads(bench_path, spec), "loads_digest": STAMP_DIGEST}
 
 
 def bench_loads(bench_path: Path, spec: BenchSpec) -> dict[str, str]:

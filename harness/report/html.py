@@ -31,7 +31,9 @@ import jinja2
 import numpy as np
 
 from harness.report.devices import load_devices
+from harness.report.glossary import Entry, glossary, screens_seen
 from harness.report.live import atomic_write
+from harness.report.provenance import shown_path
 from harness.vision.evidence import EvidenceStore
 
 HTML_FILE = "certification.html"
@@ -246,6 +248,16 @@ def _split_expected(expected: str) -> tuple[str, str]:
     return expected, ""
 
 
+def _table(rows: Any) -> tuple[tuple[str, ...], ...]:
+    """A verdict's table of what was seen (Evidence.table), header first; none unless it is
+    a list of rows of one width (a report edited by hand shows its ``seen`` line instead)."""
+    if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, list) for r in rows):
+        return ()
+    if len({len(r) for r in rows}) != 1:
+        return ()
+    return tuple(tuple(str(c) for c in r) for r in rows)
+
+
 @attrs.frozen
 class VerdictView:
     subject: str
@@ -261,6 +273,8 @@ class VerdictView:
     #: A failure's timeline picture (base64 PNG), None for a pass or no span.
     timeline: str | None = None
     timeline_name: str | None = None
+    #: What was seen as a table (header first), shown instead of ``seen`` (UPD-01's nights).
+    table: tuple[tuple[str, ...], ...] = ()
 
 
 @attrs.frozen
@@ -352,7 +366,7 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                     v["subject"], v["status"], expected, check, v["seen"],
                     tuple(v.get("problems", ())), tuple(ev.get("read", ())),
                     tuple(o for o in ev.get("observed", ()) if o), _when(folder, ev.get("span")),
-                    tuple(pics), picture, name))
+                    tuple(pics), picture, name, _table(ev.get("table"))))
             judged = {v.subject for v in verdicts if v.status != "passed"}
             # A failing verdict's own reason is shown with it; the others stand alone.
             reasons = tuple(r for r in row.get("reasons", ())
@@ -363,6 +377,18 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                                  tuple(row.get("tests", ()))))
         out[maker] = views
     return out
+
+
+def _glossary(folder: _Folder, views: list[RowView]) -> tuple[Entry, ...]:
+    """The screen and dialog names a maker's lines use, said in words (its checks, what was
+    seen, what went wrong), by what this run's cameras on its readers and terminal saw."""
+    subjects = {v.subject for row in views for v in row.verdicts}
+    if folder.terminal is not None:
+        subjects.add(folder.terminal)
+    cameras = {c for s in subjects for c in folder.cameras.get(s, [])}
+    texts = [t for row in views for t in (*row.checks, *row.reasons,
+                                          *(x for v in row.verdicts for x in (v.seen, *v.problems)))]
+    return glossary(texts, screens_seen(folder.path / "timeline.jsonl", cameras))
 
 
 def _duration(report: dict[str, Any]) -> str:
@@ -413,10 +439,23 @@ def templates() -> jinja2.Environment:
 
 @functools.cache
 def _environment(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder),
-                              autoescape=jinja2.select_autoescape(("html", "j2")),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder),
+                             autoescape=jinja2.select_autoescape(("html", "j2")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["bench_file"] = bench_file_shown
+    env.filters["folder_shown"] = lambda folder: shown_path(Path(str(folder)))
+    return env
+
+
+def bench_file_shown(bench: dict[str, Any]) -> str:
+    """A report's bench file as a person reads it: ``file_shown`` (relative to the folder
+    the run was made in, or the name), or for a report written before it had one, the
+    name of each file (a merged report's ``file`` is several, ``; `` between)."""
+    shown = bench.get("file_shown")
+    if isinstance(shown, str) and shown:
+        return shown
+    return "; ".join(Path(f).name for f in str(bench.get("file", "unknown")).split("; "))
 
 
 def render_html(run_dir: Path, report: dict[str, Any],
@@ -426,6 +465,7 @@ def render_html(run_dir: Path, report: dict[str, Any],
     folders = _folders(run_dir, report)
     pictures = _Pictures()
     rows = _rows(report, folders, pictures, run_dir)
+    names = {maker: _glossary(folders[maker], views) for maker, views in rows.items()}
     if timelines is not None:
         timelines.update(pictures.timelines)
     # What failed is the readers' (or the bench's) failures only; what was not checked is
@@ -436,7 +476,7 @@ def render_html(run_dir: Path, report: dict[str, Any],
     from harness.report.diff import KINDS, WORSE
 
     return templates().get_template("certification.html.j2").render(
-        report=report, rows=rows, failures=failures, not_checked=not_checked,
+        report=report, rows=rows, failures=failures, not_checked=not_checked, names=names,
         comparison=_comparison(run_dir, report), change_words=KINDS, worse_kinds=WORSE,
         counts={m: _counts(v) for m, v in rows.items()},
         total=_counts(r for views in rows.values() for r in views),

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.errors import RigError
+from harness.report.html import bench_file_shown
 from harness.report.live import REPORT_FILE, RUN_FILE, claim_folder, write_json
 from harness.report.stored import load_run
 
@@ -247,6 +248,7 @@ def _merge_into(out: Path, shown: Path, run_dirs: list[Path], reports: list[dict
     merged = {
         "bench": {"name": " + ".join(b["name"] for b in benches),
                   "file": "; ".join(b["file"] for b in benches),
+                  "file_shown": "; ".join(bench_file_shown(b) for b in benches),
                   "kind": "merged",
                   "sha256": "; ".join(f"{b['name']}: {b['sha256']}" for b in benches)},
         "started": min(r["started"] for r in reports),

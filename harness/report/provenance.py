@@ -46,6 +46,17 @@ def git_commit(checkout: Path | None = None) -> dict[str, Any]:
     return {"commit": commit, "modified": bool(status) if status is not None else None}
 
 
+def shown_path(path: Path, cwd: Path | None = None) -> str:
+    """A file or folder as a report handed over shows it: relative to the working folder
+    when inside it, else its name; never the certifying host's absolute path (which says
+    nothing to the reader and tells about the machine)."""
+    here = (cwd or Path.cwd()).resolve()
+    try:
+        return path.resolve().relative_to(here).as_posix()
+    except (OSError, ValueError):
+        return path.name
+
+
 def tree_sha256(folder: Path, pattern: str = "*.yaml") -> str:
     """One SHA-256 over a folder's files: each file's name (relative) and content, in name
     order."""
@@ -70,7 +81,9 @@ def provenance(profiles_dir: Path) -> dict[str, Any]:
         "version": rig_version(),
         **git_commit(),
         "code_sha256": code_sha256(),
-        "profiles": {"dir": str(profiles_dir), "sha256": tree_sha256(profiles_dir),
+        # dir: where --resume and the tests find them; dir_shown: what a reader sees.
+        "profiles": {"dir": str(profiles_dir), "dir_shown": shown_path(profiles_dir),
+                     "sha256": tree_sha256(profiles_dir),
                      "scenarios": scenario_sha256s(profiles_dir)},
         "host": socket.gethostname(),
         "python": platform.python_version(),

@@ -5,7 +5,9 @@ the terminal and the receipt computer; the reader's USB link; PC/SC events; the 
 screen and the terminal's monitor as the cameras saw them (one band per state); the
 network; the hands' actions (from the verdict's observed record). The span the rule judged
 is shaded; the windows its time rules checked (BOOT-01's 15 to 30 s, a screen that must stay
-unchanged, a screen due after an action) are drawn as a lane of their own. Drawn with matplotlib (Agg, no display), as PNG bytes.
+unchanged, a screen due after an action) are drawn as a lane of their own. A lane's labels
+are staggered over rows so that none is written over another; those with no room are named
+under the picture with their times. Drawn with matplotlib (Agg, no display), as PNG bytes.
 """
 
 from __future__ import annotations
@@ -94,9 +96,24 @@ def _draw(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
           reader: str | None, terminal: str | None, reader_cameras: Sequence[str],
           terminal_cameras: Sequence[str], observed: Sequence[str], title: str,
           windows: Sequence[Sequence[Any]]) -> bytes:
-    start, end = float(span[0]), float(span[1])
-    t0, t1 = start - PAD_S, end + PAD_S
-    lanes: list[tuple[str, list[tuple[float, float, str]], list[tuple[float, str]]]] = []
+    fig = _figure(plt, span, events, reader, terminal, reader_cameras, terminal_cameras,
+                  observed, title, windows)
+    buf = io.BytesIO()
+    # No metadata: a picture carries nothing but its pixels.
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+Lane = tuple[str, list[tuple[float, float, str]], list[tuple[float, str]]]
+
+
+def _lanes(span: Sequence[float], events: Sequence[dict[str, Any]], reader: str | None,
+           terminal: str | None, reader_cameras: Sequence[str],
+           terminal_cameras: Sequence[str], observed: Sequence[str],
+           windows: Sequence[Sequence[Any]]) -> list[Lane]:
+    t0, t1 = float(span[0]) - PAD_S, float(span[1]) + PAD_S
+    lanes: list[Lane] = []
 
     def by(sources: set[str], kinds: set[str] | None = None) -> list[dict[str, Any]]:
         return [e for e in events if e.get("source") in sources
@@ -137,26 +154,55 @@ def _draw(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
     if checked:
         lanes.append(("checked windows", checked, []))
     # A lane with nothing known in the window says nothing: left out.
-    lanes = [lane for lane in lanes if lane[1] or lane[2]] or lanes[-1:]
+    return [lane for lane in lanes if lane[1] or lane[2]] or lanes[-1:]
 
+
+#: Rows a lane's labels are staggered over (offsets from its middle, in lane heights):
+#: labels too close to stand side by side go one above another, not over each other.
+LABEL_ROWS = (0.0, 0.24, -0.24)
+MARK_ROWS = (0.24, 0.0, -0.24)
+#: Points between two labels on one row.
+LABEL_GAP_PT = 4.0
+#: Labels that found no room, named under the picture at most this many.
+MAX_UNNAMED = 12
+
+
+def _rows_for(extents: Sequence[tuple[float, float]], rows: int, gap: float
+              ) -> list[int | None]:
+    """Each (left, right), in the order given (by left), to the first row where it clears
+    the last label put there by ``gap``; None where no row has room."""
+    ends = [float("-inf")] * rows
+    out: list[int | None] = []
+    for left, right in extents:
+        row = next((r for r in range(rows) if left >= ends[r]), None)
+        if row is not None:
+            ends[row] = right + gap
+        out.append(row)
+    return out
+
+
+def _figure(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
+            reader: str | None, terminal: str | None, reader_cameras: Sequence[str],
+            terminal_cameras: Sequence[str], observed: Sequence[str], title: str,
+            windows: Sequence[Sequence[Any]]) -> Any:
+    """The picture as a matplotlib figure (tests read its labels' places)."""
+    start, end = float(span[0]), float(span[1])
+    t0, t1 = start - PAD_S, end + PAD_S
+    lanes = _lanes(span, events, reader, terminal, reader_cameras, terminal_cameras,
+                   observed, windows)
     fig, ax = plt.subplots(figsize=(11, 0.55 * len(lanes) + 1.3), dpi=90)
     ax.axvspan(start, end, color="#fff3c4", zorder=0, label="span judged")
-    for i, (_, bands, marks) in enumerate(lanes):
+    for i, (name, bands, marks) in enumerate(lanes):
         y = len(lanes) - 1 - i
-        checked = lanes[i][0] == "checked windows"
+        checked = name == "checked windows"
         for a, b, state in bands:
             ax.broken_barh([(a, max(b - a, 0.05))], (y - 0.35, 0.7),
                            facecolors="none" if checked else _colour(state),
                            edgecolors="#1565c0" if checked else "#555",
                            linewidth=1.2 if checked else 0.4,
                            hatch="//" if checked else None, zorder=2)
-            if b - a > (t1 - t0) / 40:
-                ax.text((a + b) / 2, y, state, ha="center", va="center", fontsize=7,
-                        clip_on=True, zorder=3)
-        for t, what in marks:
+        for t, _ in marks:
             ax.plot([t, t], [y - 0.35, y + 0.35], color="#b00020", linewidth=1.2, zorder=3)
-            ax.text(t, y + 0.38, what, rotation=30, fontsize=6, ha="left", va="bottom",
-                    clip_on=True, zorder=3)
     ax.set_yticks(range(len(lanes)))
     ax.set_yticklabels([name for name, _, _ in reversed(lanes)], fontsize=8)
     ax.set_ylim(-0.6, len(lanes) - 0.2)
@@ -166,8 +212,48 @@ def _draw(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
     ax.set_title(title, fontsize=9, loc="left")
     ax.grid(axis="x", linewidth=0.3, color="#ccc")
     fig.tight_layout()
-    buf = io.BytesIO()
-    # No metadata: a picture carries nothing but its pixels.
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    unnamed = _labels(fig, ax, lanes, t0, t1)
+    if unnamed:
+        more = f"; and {len(unnamed) - MAX_UNNAMED} more" if len(unnamed) > MAX_UNNAMED else ""
+        ax.set_xlabel("bench time (s)\nno room to name: " + "; ".join(unnamed[:MAX_UNNAMED])
+                      + more, fontsize=7)
+        fig.tight_layout()
+    return fig
+
+
+def _labels(fig: Any, ax: Any, lanes: list[Lane], t0: float, t1: float) -> list[str]:
+    """Each lane's labels, staggered over rows so that none overlaps another (measured in
+    the picture's pixels); those with no room are returned in time order
+    (``consent_2 at 12.0 s``)."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()
+    px_per_s = ax.get_window_extent().width / (t1 - t0)
+    px_per_pt = fig.dpi / 72
+
+    def width_s(text: str, size: float) -> float:
+        w, _, _ = renderer.get_text_width_height_descent(
+            text, FontProperties(size=size), ismath=False)
+        return w / px_per_s
+
+    unnamed: list[tuple[float, str]] = []
+    for i, (_, bands, marks) in enumerate(lanes):
+        y = len(lanes) - 1 - i
+        # A band's state centred on it; an action's name from its mark to the right.
+        items = sorted([((a + b) / 2, state, 7.0, "center") for a, b, state in bands] +
+                       [(t, what, 6.0, "left") for t, what in marks], key=lambda x: x[0])
+        extents = []
+        for x, text, size, ha in items:
+            w = width_s(text, size)
+            left = x - w / 2 if ha == "center" else x + 2 * px_per_pt / px_per_s
+            left = max(t0, min(left, t1 - w))  # inside the picture where it fits
+            extents.append((left, left + w))
+        offsets = MARK_ROWS if marks and not bands else LABEL_ROWS
+        rows = _rows_for(extents, len(offsets), LABEL_GAP_PT * px_per_pt / px_per_s)
+        for (x, text, size, _), (left, _), row in zip(items, extents, rows, strict=True):
+            if row is None:
+                unnamed.append((x, f"{text} at {x:.1f} s"))
+                continue
+            ax.text(left, y + offsets[row], text, ha="left", va="center", fontsize=size,
+                    clip_on=True, zorder=3)
+    return [text for _, text in sorted(unnamed)]
