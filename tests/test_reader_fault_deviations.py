@@ -436,6 +436,11 @@ FAULTS = {
                      "E901-04": "completion must never show"}),
     # The PIN's way: the completion screen stays when the card is taken out, until its own
     # time-out (CON-01, as on the face path), on each of the two visits.
+    # (hunt D-S1) ... and 5.8 s after it: not within CON-01's 5 s, each visit.
+    "first-screen-5.8-s-after-the-card-out": Fault(
+        "canon", _for_a_while("behaviour.transitions.completion.card_out", "completion_out",
+                              "completion", 5.8, {"retry": "first"}, "back after 5.8 s"),
+        CONSENT, {"CON-01": "not within 5 s"}),
     "pin-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), PIN_VISIT,
@@ -764,6 +769,11 @@ GENUINE = {
     "phone-completion-back-after-a-minute": ("canon", (deviation(
         "behaviour.states.completion.after", {"seconds": 60, "event": "retry"}, "a minute"),),
         ("smartphone_iphone", ("not_paired",)), "CON-01"),
+    # (hunt D-S1) The first screen 4.6 s after the card-out: within CON-01's 5 s, though
+    # it came between two of a wait's looks (at 4 and 8 s): the run looks at the bound.
+    "first-screen-4.6-s-after-the-card-out": ("canon", _for_a_while(
+        "behaviour.transitions.completion.card_out", "completion_out", "completion", 4.6,
+        {"retry": "first"}, "back after 4.6 s"), CONSENT, "CON-01"),
 }
 
 

@@ -25,7 +25,8 @@ def run_flow(bench: Bench, hands: Hands, reader: str, plan: Plan, *,
         raise KeyError(f"no driver for flow {plan.flow!r}")
     run = FlowRun(bench, hands, reader, plan.flow, plan.given,
                   watch_terminal=plan.flow in WITH_DIALOGS, general=general, evidence=evidence,
-                  expected=plan.profile.expected_texts(plan.flow, plan.given))
+                  expected=plan.profile.expected_texts(plan.flow, plan.given),
+                  bounds=plan.bounds())
     keep_off = (reader,) if "reader_unpowered" in plan.given else ()
     BenchStrategy(bench, hands).flow_start(
         run, plan.profile, plan.given, before_power=FLOW_SETUP.get(plan.flow, ()),

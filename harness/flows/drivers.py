@@ -49,6 +49,16 @@ class Plan:
                  for step in check.screens if step.stays_s]
         return cls(flow, given, profile, max(stays, default=8.0) + 2.0)
 
+    def bounds(self) -> dict[str, tuple[float, ...]]:
+        """Per action, the bounds this run's checks give the screen it brings (``upon``,
+        ``within_s``): the run looks at each, so a screen in time is seen in time."""
+        found: dict[str, set[float]] = {}
+        for check in self.profile.flow_checks(self.flow, self.given):
+            for step in check.screens:
+                if step.upon is not None and step.within_s is not None:
+                    found.setdefault(step.upon, set()).add(step.within_s)
+        return {action: tuple(sorted(b)) for action, b in found.items()}
+
 
 Driver = Callable[[FlowRun, Plan], None]
 

@@ -13,7 +13,7 @@ run (:meth:`FlowRun.check_network`) or at its first wait that times out, so the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -84,7 +84,8 @@ class FlowRun:
     def __init__(self, bench: Bench, hands: Hands, reader: str, flow: str,
                  given: tuple[str, ...] = (), *, watch_terminal: bool = False,
                  general: str | None = None, evidence: EvidenceStore | None = None,
-                 expected: ExpectedTexts | None = None) -> None:
+                 expected: ExpectedTexts | None = None,
+                 bounds: Mapping[str, tuple[float, ...]] | None = None) -> None:
         self.bench = bench
         self.clock = bench.clock
         self.hands: Hands = NetworkNotingHands(hands, self.clock)  # type: ignore[assignment]
@@ -107,6 +108,12 @@ class FlowRun:
         self.expected = expected or ExpectedTexts()
         self._rejudge = 0
         self._rejudge_dialog = 0
+        #: Per action, the bounds (seconds) its checks give a screen it brings (CON-01:
+        #: the first screen within 5 s of the card-out), and the moments a look is due:
+        #: a screen is seen by its bound, or was not there by it. Between two of a wait's
+        #: own looks (4 s apart) a screen that came in time was stamped late.
+        self._bounds = dict(bounds or {})
+        self._due: list[float] = []
 
     def general_reader(self) -> str | None:
         """The general reader this run pairs and holds phones over: the one asked for, or
@@ -245,18 +252,34 @@ class FlowRun:
             action()
             return
         self.record.actions.append(Action(self.clock.now(), what))
+        self._due += [self.clock.now() + bound for bound in self._bounds.get(what, ())]
         action()
         done = self.clock.now()
         if done > self.record.actions[-1].t:
             self.record.actions[-1] = attrs.evolve(self.record.actions[-1], until=done)
 
+    def pause(self, seconds: float) -> None:
+        """Let ``seconds`` of bench time pass, looking at each moment a look is due (an
+        action's bound) on the way."""
+        end = self.clock.now() + seconds
+        while True:
+            now = self.clock.now()
+            self._due = [t for t in self._due if t > now]
+            due = min((t for t in self._due if t < end), default=None)
+            if due is None:
+                break
+            self._due.remove(due)
+            self.hands.wait(due - now)
+            self.look()
+        self.hands.wait(max(0.0, end - self.clock.now()))
+
     def press_terminal(self, button: str) -> None:
         self.do(f"terminal:{button}", lambda: self.hands.terminal_press(button))
-        self.hands.wait(FIRST_LOOK_S)
+        self.pause(FIRST_LOOK_S)
         self.look(terminal=True)
 
     def wait(self, seconds: float) -> ScreenReading:
-        self.hands.wait(seconds)
+        self.pause(seconds)
         return self.look()
 
     def wait_until(self, wanted: Callable[[ScreenReading], bool], timeout_s: float,
@@ -265,7 +288,7 @@ class FlowRun:
         ``step_s``); False (and a problem noted) on timeout."""
         waited = wait_until(self.clock, lambda: self.look(terminal=terminal), wanted,
                             timeout_s, step_s=step_s, first_s=FIRST_LOOK_S,
-                            sleep=self.hands.wait)
+                            sleep=self.pause)
         if not waited.ok:
             self.check_network()  # a network the bench lost explains it: not the reader
             self.problem(f"waited {timeout_s:g} s for {what}; the reader showed "
@@ -304,7 +327,7 @@ class FlowRun:
             step = min(step_s, seconds - (self.clock.now() - start))
             if pending and self.clock.now() - start + step >= pending[0][0]:
                 offset, (what, action) = pending.pop(0)
-                self.hands.wait(max(0.0, start + offset - self.clock.now()))
+                self.pause(max(0.0, start + offset - self.clock.now()))
                 self.look()
                 self.do(what, action)
                 # A look soon after the act: a screen that answers it for a moment (the

@@ -883,14 +883,20 @@ def _upon(before: ScreenStep, step: ScreenStep, record: FlowRecord) -> list[str]
         on = [k for k in range(len(screens)) if _seen_before(k, a.t, record)]
         if not on or not _is(screens[on[-1]], before):
             continue
-        came = next((s.t for s in screens[on[-1] + 1:] if _is(s, step)), None)
+        k = next((k for k in range(on[-1] + 1, len(screens)) if _is(screens[k], step)), None)
+        came = screens[k].t if k is not None else None
         if came is None:
             then = " -> ".join(s.label() for s in screens[on[-1] + 1:]) or "nothing was seen"
             problems.append(f"{step.screen} did not come after {action} at {a.t:.1f} s on "
                             f"{before.screen}; then: {then}")
-        elif came - a.t > bound:
+        elif came - a.t > bound + 1e-6:  # the look at the bound itself (float time) is in time
+            assert k is not None
+            # It came between the last look at the screen before it and the first at it.
+            still = screens[k - 1]
+            was = (f" ({still.label()} still showed {still.until - a.t:.1f} s after)"
+                   if still.until - a.t >= bound - 1e-6 else "")
             problems.append(f"{step.screen} came {came - a.t:.1f} s after {action} at "
-                            f"{a.t:.1f} s on {before.screen}, not within {bound:g} s")
+                            f"{a.t:.1f} s on {before.screen}, not within {bound:g} s{was}")
     return problems
 
 
