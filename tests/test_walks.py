@@ -263,6 +263,24 @@ def test_first_after_completion_with_no_card_in_is_not_judged() -> None:
     assert not broken(w)
 
 
+def test_a_completion_with_no_check_behind_it_breaks_what_is_in_force() -> None:
+    """受付が完了しました with the card pulled on the PIN or the last consent screen, with no
+    consent answered, or after an error of the visit (hunt D-10, D-11): no check went
+    through; the requirements in force there fail."""
+    pulled = Walker()("card_in", "face_auth")("face:match", "consent")("consent", "consent")(
+        "card_out", "completion", "first")
+    assert "with the card taken out before the check could end" in broken(pulled)["CON-01"][0]
+    at_pin = Walker()("card_in", "face_auth")("face:no_match", "pin_entry")(
+        "card_out", "completion", "first")
+    assert "with no consent answered on its visit" in broken(at_pin)["AUTH-02"][0]
+    after_error = Walker()("card_in", "face_auth")("face:match", "consent")(
+        "consent", "error_901")("consent", "completion")
+    assert any("after error_901 on the same visit" in p for p in broken(after_error)["CON-01"])
+    # A completion that stays after the card-out (it came before it) is not one that came.
+    stays = card_visit(Walker())("card_out", "completion", "first")
+    assert not broken(stays)
+
+
 def test_card_out_where_the_profile_gives_no_rule_is_not_judged() -> None:
     w = Walker()("card_in", "face_auth")("face:match", "consent")("card_out", "first")
     w("card_in", "face_auth")("card_out", "face_auth", "face_auth")
@@ -353,8 +371,12 @@ def test_a_consent_answered_by_itself_breaks_the_consent_flows() -> None:
     for after in [("consent_2", "consent", 20.0)], [("checking", "checking", 5.0),
                                                     ("completion", "completion", 10.0)]:
         w = _consents(Walker(), "consent_1", *after)
-        assert set(broken(w)) == {"AUTH-01", "CON-01"}, after
-        assert "must not come by itself" in broken(w)["CON-01"][0]
+        done = after[-1][1] == "completion"
+        # (a completion with no consent answered is also no check: every flow in force)
+        assert set(broken(w)) == ({"AUTH-01", "AUTH-02", "CON-01"} if done
+                                  else {"AUTH-01", "CON-01"}), after
+        assert any("must not come by itself" in p for p in broken(w)["CON-01"])
+        assert done == any("with no consent answered" in p for p in broken(w)["CON-01"])
     # Back to the first screen (a session's time-out): no consent given, no fault.
     assert not broken(_consents(Walker(), "consent_1", ("first", "first", 60.0)))
     # The same consent screen all along: nobody answered, nothing came.
@@ -546,7 +568,8 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     ("atlas", set()), ("panasonic", set()),
     # The phone's visits (no card): the watch through the wait sees the consent and the
     # completion come before the first screen.
-    ("canon", {"SP-02", "SP-03", "CON-01", "CON-02"})])
+    # (its completion, with no consent answered, is no check: SP-01 in force there too)
+    ("canon", {"SP-01", "SP-02", "SP-03", "CON-01", "CON-02"})])
 def test_person_waits_pass_allowed_timers_and_catch_a_phone_visit_answered_by_itself(
         variants: Bench, maker: str, fails: set[str]) -> None:
     report = walk_reader(variants, TwinHands(variants), maker, load_profiles()[maker])

@@ -589,6 +589,7 @@ def _judge_walk(plan: WalkPlan, walk: Walk, n: int, out: Judgement) -> None:
         out.reached[(step.before.shows or "unknown", pair_action(step.action))] += 1
     out.waited |= person_waits(plan, walk)
     _screens(plan, walk, n, forces, out)
+    _hollow(plan, walk, n, forces, out)
     for rule in rules:
         tried = out.tried.setdefault(rule, Counter())
         problems = list(_judge_rule(plan, rule, walk, forces, tried))
@@ -626,6 +627,50 @@ def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
         for rule in _one_per_requirement(hit):
             out.broken.append(Broken(rule.requirement, "every screen is one the profile knows",
                                      n, i, text))
+
+
+def _hollow(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
+            out: Judgement) -> None:
+    """受付が完了しました only with a check behind it (the flows' ``hollow_completions``,
+    wherever a walk goes): a completion that comes on a visit (from the first screen) must
+    follow a consent answered on that visit, no error of that visit, and no card-out since
+    the card went in before the check began (a card pulled on the PIN or the last consent
+    screen; not one pulled while the check runs). It fails every
+    requirement in force where it showed. A walk that starts inside a visit judges from its
+    first first screen."""
+    world = walk.effective()
+    known = walk.start is not None and walk.start.shows == HOME
+    consented = pulled = False
+    error: str | None = None
+    last = walk.start
+    for i, step in enumerate(walk.steps):
+        if step.action == "consent" and step.before.shows == "consent":
+            consented = True
+        elif step.action == "card_in":
+            pulled = False
+        elif step.action == "card_out" and step.before.shows not in ("checking", "completion"):
+            # (out while the check runs: the check was made, its completion may come)
+            pulled = True
+        for look in step.after:
+            came = look.shows == "completion" and (last is None or last.shows != "completion")
+            if came and known and (error or not consented or pulled):
+                why = (f"after {error} on the same visit" if error else
+                       "with no consent answered on its visit" if not consented else
+                       "with the card taken out before the check could end")
+                hit = [r for r in plan.in_world(world)
+                       if r.flow in _look_flows(plan, walk, look, forces[i])] \
+                    or plan.in_world(world)
+                for rule in _one_per_requirement(hit):
+                    out.broken.append(Broken(
+                        rule.requirement, "a completion only after a check", n, i,
+                        f"completion at {look.t:.1f} s {why} (step {i + 1}, {step.action} on "
+                        f"{step.before.label()}): no check went through, yet the reader says "
+                        "it is done"))
+            if look.shows == HOME:
+                known, consented, pulled, error = True, False, False, None
+            elif (look.shows or "").startswith("error_"):
+                error = look.label()
+            last = look
 
 
 def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[str]],
