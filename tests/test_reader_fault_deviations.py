@@ -667,6 +667,16 @@ FAULTS = {
         "canon", (deviation("behaviour.transitions.link_wait.linked", "link_wait",
                             "never linked"),), USB_LOST,
         {"ERR-06": "first was not seen after link_wait"}),
+    # (hunt D-9) Where the staff's button shows (a passcode issued), the smartphone's shows
+    # too, with no general reader paired: seen on the first screens of the staff's path.
+    "smartphone-button-with-the-staff-button": Fault(
+        "panasonic", (deviation("behaviour.states.first.buttons", [
+            {"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+             "when": "staff_button"},
+            {"name": "smartphone", "label": "スマートフォンを利用", "event": "smartphone_button",
+             "when": "staff_button"}], "the smartphone button with the staff button"),),
+        ("staff_visual", ("passcode_issued", "not_paired")),
+        {"SP-01": "shows the smartphone button, which it must not"}),
     # (hunt H-2) Once a general reader is paired, the staff button shows with no passcode
     # issued (the pairing, not OQS's passcode, brings it).
     "staff-button-once-paired": Fault(
