@@ -667,6 +667,12 @@ FAULTS = {
         "canon", (deviation("behaviour.transitions.link_wait.linked", "link_wait",
                             "never linked"),), USB_LOST,
         {"ERR-06": "first was not seen after link_wait"}),
+    # (hunt D-7) The locked card put in again is asked for its PIN again (the reader
+    # forgets the lock once the card is out), never told it is locked.
+    "locked-card-asked-its-pin-again": Fault(
+        "usen_almex", (deviation("behaviour.transitions.face_auth.face_no_match", "pin_entry",
+                                 "the PIN asked whatever the card's lock"),),
+        ("pin_lock", ()), {"AUTH-02": "asked the locked card for its PIN again"}),
     # (hunt D-9) Where the staff's button shows (a passcode issued), the smartphone's shows
     # too, with no general reader paired: seen on the first screens of the staff's path.
     "smartphone-button-with-the-staff-button": Fault(

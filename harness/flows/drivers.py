@@ -199,12 +199,20 @@ def _pin_visit(run: FlowRun, pins: list[bool], locks_after: int) -> None:
 def drive_pin_lock(run: FlowRun, plan: Plan) -> None:
     """AUTH-02, both halves (the support vendor's お知らせ: 暗証番号を3回連続で間違えて): one wrong PIN short of the
     lock, then the right one (the count starts again; the visit goes on, the card is taken
-    out); next visit, wrong PINs up to the lock, each watched."""
+    out); next visit, wrong PINs up to the lock, each watched; then the locked card again."""
     n = _locks_after(run, plan)
     if n is None:
         return
     _pin_visit(run, [False] * (n - 1) + [True], n)
     _pin_visit(run, [False] * n, n)
+    # The locked card once more, the face not matched: the card keeps its lock, so the
+    # reader says so and asks no PIN (hunt D-7: one asked again, wrong or right, forever).
+    if run.wait_for("first", 30):
+        card_in(run)
+        run.do("face", lambda: run.hands.face(run.reader, matches=False))
+        run.wait_change(10)
+        run.hold(PIN_WATCH_S)
+        card_out(run, change_s=10)
 
 
 def drive_pin_visit(run: FlowRun, plan: Plan) -> None:

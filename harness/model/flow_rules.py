@@ -949,6 +949,15 @@ def _pin_count(rule: PinCount, record: FlowRecord) -> list[str]:
                         s != rule.locked for s in shows[first:]):
                     problems.append(f"after {what} the reader showed {path}: {rule.locked} "
                                     "must come and stay")
+    # The card keeps its lock (a card's PIN, not the visit's): after the lock the reader
+    # never asks that card for its PIN again.
+    locked_at = next((s.t for s in record.screens if s.shows == rule.locked), None)
+    if locked_at is not None:
+        again = [s for s in record.screens if s.t > locked_at and s.shows == rule.asking]
+        if again:
+            problems.append(f"after the lock at {locked_at:.1f} s the reader asked the locked "
+                            f"card for its PIN again ({again[0].label()} at {again[0].t:.1f} s):"
+                            f" it must say the card is locked ({rule.locked})")
     # Fail closed: a record that did not try both halves proves neither.
     if not tried_lock:
         problems.append(f"no {n}th wrong PIN in a row was entered: the lock was not tried "
