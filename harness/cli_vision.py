@@ -141,8 +141,11 @@ def _check_save_target(target: Path, images: list[Path], given: Path | None) -> 
     """``--save-calibration``'s file, before any picture is looked at: never one of the
     pictures, nor a file that is not a calibration (it overwrote a camera's frame), and not
     with ``--calibration`` (then the screen is not looked for: nothing would be saved)."""
+    from harness.paths import resolved
+    from harness.report.manifest import outside_sealed_runs
     from harness.vision.geometry import Calibration
 
+    outside_sealed_runs("--save-calibration", resolved(target))  # its seal would break
     option = f"--save-calibration {target}"
     if given is not None:
         raise RigError(f"{option}: with --calibration the screen is not looked for, so "
