@@ -39,7 +39,14 @@ import yaml
 
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
-from harness.loading import Field, field_name, line_of, load_yaml_model, read_yaml
+from harness.loading import (
+    Field,
+    check_all,
+    field_name,
+    line_of,
+    load_yaml_model,
+    read_yaml,
+)
 from harness.model.screens import Overlay, Shown, shown_problem, variant_problem
 from harness.paths import project_file
 from harness.report.live import write_files
@@ -126,6 +133,25 @@ class ReferenceIndex(Field):
     #: camera reuses the pictures only for a panel that still looks the same).
     look: str | None = None
     references: dict[str, ReferenceEntry]
+
+    @pydantic.model_validator(mode="after")
+    def _one_class_per_state(self) -> ReferenceIndex:
+        """A state's references agree on the screen class they show (those that say one):
+        a variant of ``first`` that says ``consent`` made a certification take the first
+        screen for consent and fail the maker against its reader (hunt J-13)."""
+        by_state: dict[str, dict[str, list[str]]] = {}
+        for name, entry in self.references.items():
+            if entry.shows is not None:
+                by_state.setdefault(entry.state, {}).setdefault(entry.shows, []).append(name)
+        found = []
+        for state, classes in by_state.items():
+            usual = max(classes, key=lambda c: len(classes[c]))  # ties: the first written
+            found += [(("references", name, "shows"),
+                       f"{shows!r}, but state {state!r} shows {usual!r} in "
+                       f"{', '.join(classes[usual])}")
+                      for shows, names in classes.items() if shows != usual for name in names]
+        check_all(found)
+        return self
 
 
 @attrs.frozen(eq=False)
