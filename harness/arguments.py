@@ -71,7 +71,12 @@ def writable_folder(text: str) -> Path:
 def folder_to_write(option: str, path: Path) -> None:
     """``option``'s folder can be written: it is one, or it is made now. A file in the way,
     or a folder that cannot be made (under a file, in /proc), is one line of bad input
-    before any work (not an OSError once the work is done: learn's frames were taken)."""
+    before any work (not an OSError once the work is done: learn's frames were taken). A
+    folder in a run folder (or one), links followed, is refused: its seal would break."""
+    from harness.paths import resolved
+    from harness.report.manifest import outside_sealed_runs
+
+    outside_sealed_runs(option, resolved(path), "folder", itself=True)
     try:
         writable_folder(str(path))
         path.mkdir(parents=True, exist_ok=True)

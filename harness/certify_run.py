@@ -96,6 +96,8 @@ def certify(args: argparse.Namespace) -> int:
     setup.compared_with = compared_with
     try:
         return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
+    except OSError as exc:  # the run folder's disk full (or gone): said in one line
+        raise _unwritable(setup, exc) from None
     finally:
         if resumed is None:
             _unclaim_if_unused(out, run_id)
@@ -211,19 +213,73 @@ class Setup:
         self.profiles_dir, self.only, self.out, self.run_id = profiles_dir, only, out, run_id
         self.resumed, self.pytest_args = resumed, pytest_args
         self.compared_with: Path | None = None
+        self.live: LiveReport | None = None
+        #: Why the tests not run were not, for a run that ends in an error.
+        self.error = "not run: the suites stopped"
+
+
+def _unwritable(setup: Setup, exc: OSError) -> RigError:
+    """A write of the run failed (a full disk): the space held back given back, the last
+    report marked ended in an error with why (compact: it must fit), junit.xml from it, the
+    folder sealed; the one line to say. What cannot be written is said, never a pass."""
+    from harness.report.junit import JUNIT_FILE, report_junit
+    from harness.report.live import release_space
+    from harness.report.manifest import write_manifest
+
+    out, why = setup.out, exc.strerror or str(exc)
+    release_space(out)
+    (out / PYTEST_JUNIT).unlink(missing_ok=True)
+    if setup.live is None:
+        return RigError(f"--out {out}: cannot write the report: {why}")
+    setup.error = f"not run: the run could not write its files ({why})"
+    try:
+        report = setup.live.update("error", compact=True)
+        report_junit(out / JUNIT_FILE, report)
+    except OSError as again:
+        return RigError(f"--out {out}: {why}; the report could not be marked ended "
+                        f"({again.strerror}): the last one written stands, state running")
+    decided = sum(t.get("outcome") in ("passed", "failed") for t in report["tests"].values())
+    sealed = ""
+    try:
+        write_manifest(out)
+    except OSError as again:
+        sealed = f"; not sealed ({again.strerror})"
+    return RigError(f"--out {out}: {why}; the report keeps what was decided ({decided} "
+                    f"test{'s' * (decided != 1)}), state error{sealed}")
+
+
+#: pytest's own JUnit file, hidden: it writes in place (a full disk leaves it empty);
+#: junit.xml is only ever the rig's, written whole (harness/report/junit.py).
+PYTEST_JUNIT = ".pytest-junit.xml"
+
+
+class _InternalErrors:
+    """A write that failed inside pytest (allure's results, the live report): kept to be
+    said in one line, not pytest's INTERNALERROR traceback."""
+
+    def __init__(self) -> None:
+        self.oserror: OSError | None = None
+
+    def pytest_internalerror(self, excrepr: object, excinfo: pytest.ExceptionInfo) -> bool | None:
+        if isinstance(excinfo.value, OSError):
+            self.oserror = self.oserror or excinfo.value
+            return True
+        return None
 
 
 def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     """The suites' pytest run, the live report along it, and its end: finished, interrupted
     (a signal), or an error (pytest could not run, a worker died)."""
+    import warnings
+
     import pytest
+    from pluggy import PluggyTeardownRaisedWarning
 
     from harness.paths import project_file
     from harness.report.allure_run import ALLURE_DIR
     from harness.report.certification import CertificationCollector, applicable, build_report
     from harness.report.devices import DEVICES_FILE, DeviceRecorder
-    from harness.report.junit import JUNIT_FILE
-    from harness.report.live import LiveReport
+    from harness.report.live import LiveReport, reserve_space
     from harness.report.progress import ProgressPlugin, test_event
     from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
@@ -234,18 +290,18 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     console = _console(args)
     collector = CertificationCollector(spec, only, kept=resumed.kept if resumed else None)
     unmade = _CollectionErrors()
+    internal = _InternalErrors()
     costs, planned = _costs(setup) if jobs > 1 else ({}, "")
     controller = Controller(out, collector, console, costs) if jobs > 1 else None
     if controller is not None:
-        plugins: list[Any] = [collector, controller, unmade]
+        plugins: list[Any] = [collector, controller, unmade, internal]
         spread = xdist_args(out, jobs, only)
     else:
         plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console),
-                   unmade]
+                   unmade, internal]
         spread = []
     keys = sorted(only or applicable(setup.profiles, spec))
     live: LiveReport | None = None
-    error = "not run: the suites stopped"
     # From here a signal stops the run with its report finished (before the first
     # report, with none: nothing was decided).
     with (stopping(controller.stop_workers) if controller else stopping()) as stop:
@@ -259,7 +315,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                                       tests=collector.tests, started=started,
                                       ended=dt.datetime.now().astimezone(), only=only,
                                       collected=collector.collected,
-                                      pending=_pending(state, error))
+                                      pending=_pending(state, setup.error))
                 report.update(rig=rig, requirements=texts)
                 if setup.pytest_args:
                     report["pytest_args"] = setup.pytest_args
@@ -267,7 +323,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                     report["resumes"] = resumed.resumes
                 return report
 
-            live = writer = LiveReport(out, setup.run_id, build, html=True)
+            live = setup.live = writer = LiveReport(out, setup.run_id, build, html=True)
+            reserve_space(out)
             writer.update()  # from the start: every requirement not run yet
 
             def progress(record) -> None:  # noqa: ANN001
@@ -280,19 +337,25 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                            f"planned by {planned})" if controller else ""))
             # The report's pictures: the frames behind each screen decision, in the run folder.
             evidence = [] if args.no_evidence else [f"--evidence={out / 'evidence'}"]
-            with workers_environment(jobs) if controller else contextlib.nullcontext():
+            with (workers_environment(jobs) if controller else contextlib.nullcontext(),
+                  warnings.catch_warnings()):
+                # A failed write in a plugin's teardown: said once, below, in one line.
+                warnings.filterwarnings("ignore", r"(?s).*\nOSError: ",
+                                        PluggyTeardownRaisedWarning)
                 code = pytest.main(
                     [str(project_file("suites")), "-p", "no:terminal", "-p", "no:cacheprovider",
                      "-p", "no:labgrid",  # labgrid's own plugin: not the rig's
                      "-o", "addopts=", "--bench", str(setup.path),
                      f"--alluredir={out / ALLURE_DIR}", f"--timeline={out / 'timeline.jsonl'}",
-                     "--profiles", str(setup.profiles_dir), f"--junitxml={out / JUNIT_FILE}",
+                     "--profiles", str(setup.profiles_dir), f"--junitxml={out / PYTEST_JUNIT}",
                      "-o", "junit_family=xunit2", *evidence, "--rootdir", str(project_file(".")),
                      *spread, *setup.pytest_args],
                     plugins=plugins,
                 )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
+        except OSError:
+            raise  # a write that failed: the report ended by certify (_unwritable)
         except Exception:
             # The rig's own fault: the report as it stands, every result decided in it (the
             # running one is written at most every second), then the error.
@@ -305,14 +368,16 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
         stop.finishing = True
         if live is None:
             return stop.exit_code
-        junit = [(out / JUNIT_FILE, keys)]
+        if internal.oserror is not None:
+            raise internal.oserror
+        junit = [(out / PYTEST_JUNIT, keys)]
         if (code == pytest.ExitCode.INTERRUPTED and stop.signum is None
                 and controller is not None and controller.stopped_because.startswith(
                     "stopping after")):
             code = pytest.ExitCode.TESTS_FAILED  # -x or --maxfail after --: it stopped as asked
         if code == pytest.ExitCode.INTERRUPTED and stop.signum is None and unmade.found:
             # pytest's exit for errors during collection: no one pressed Ctrl-C.
-            error = "not run: the suites could not be collected"
+            setup.error = "not run: the suites could not be collected"
             _finish(live, "error", junit, mode=console.mode)
             raise RigError("the suites could not be collected: " + "; ".join(unmade.found[:3])
                            + f" (report: {out / 'certification.json'})")
@@ -330,7 +395,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             return stop.exit_code
         if controller is not None and controller.died:
             died = "; ".join(controller.died)
-            error = f"not run: a worker of the run died ({died})"
+            setup.error = f"not run: a worker of the run died ({died})"
             _finish(live, "error", junit, mode=console.mode)
             raise RigError(f"a worker of the certification died ({died}); the test it ran "
                            f"failed, see {out / 'certification.json'}")
@@ -529,12 +594,14 @@ def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *
     from harness.report.allure_run import ALLURE_DIR, write_run_files
     from harness.report.html import HTML_FILE
     from harness.report.junit import JUNIT_FILE, finish_junit, report_junit
+    from harness.report.live import release_space
     from harness.report.manifest import seal_run_folder, write_manifest
     from harness.report.summary import final_table, verdict_line
 
-    report = live.update(state)
     out = live.out
-    present = [(p, makers) for p, makers in junit if p.is_file()]
+    release_space(out)  # its space for the last files; the seal never lists it
+    report = live.update(state)
+    present = [(p, makers) for p, makers in junit if p.is_file() and p.stat().st_size]
     ran_all = state == "finished" and all(
         t.get("outcome") in ("passed", "failed") for t in report["tests"].values())
     if not ran_all or not present:
@@ -549,8 +616,11 @@ def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *
                          commit=report["rig"]["commit"], passed=report["passed"],
                          run=live.run_id)
         except ET.ParseError as exc:  # pytest stopped while it wrote the file
-            print(f"junit.xml not written: pytest's file is cut short ({exc})",
+            print(f"junit.xml from the report: pytest's file is cut short ({exc})",
                   file=sys.stderr, flush=True)
+            report_junit(out / JUNIT_FILE, report)
+    for path, _ in junit:
+        path.unlink(missing_ok=True)
     loud = mode in ("tty", "plain")
     write_run_files(out / ALLURE_DIR, report)  # what produced the results, categories
     seconds = live.write_html()

@@ -60,7 +60,7 @@ HELP: dict[str, Help] = {
         ("0  every requirement of the chosen makers passed",
          "1  a requirement failed or was not run (--plan: a requirement has no test)",
          "3  nothing failed, but bench faults left requirements not run",
-         "130, 143  stopped by SIGINT or SIGTERM (the report is finished first)")),
+         "130, 143, 129  stopped by SIGINT, SIGTERM or SIGHUP (the report is finished first)")),
     "catalogue": Help(
         "Print the requirement catalogue (docs/requirements.md) as Markdown, from the "
         "vendor profiles.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from harness.arguments import folder_to_write, positive_int
 from harness.config import screens_to_write
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
+from harness.report.live import atomic_write, write_files
 
 if TYPE_CHECKING:
     from harness.vision.classify import Classifier
@@ -139,8 +141,11 @@ def _check_save_target(target: Path, images: list[Path], given: Path | None) -> 
     """``--save-calibration``'s file, before any picture is looked at: never one of the
     pictures, nor a file that is not a calibration (it overwrote a camera's frame), and not
     with ``--calibration`` (then the screen is not looked for: nothing would be saved)."""
+    from harness.paths import resolved
+    from harness.report.manifest import outside_sealed_runs
     from harness.vision.geometry import Calibration
 
+    outside_sealed_runs("--save-calibration", resolved(target))  # its seal would break
     option = f"--save-calibration {target}"
     if given is not None:
         raise RigError(f"{option}: with --calibration the screen is not looked for, so "
@@ -213,8 +218,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
         ReferenceEntry,
         ReferenceIndex,
         check_name,
+        index_bytes,
+        png_bytes,
         read_index,
-        write_index,
     )
 
     root = screens_to_write(args.screens)
@@ -276,12 +282,17 @@ def cmd_learn(args: argparse.Namespace) -> int:
     texts, lines = _learnt_texts(image, args, name, size)
     entry = entry.model_copy(update={"texts": texts, "lines": lines})
     _refuse_entry(args, index, entry, parsed)
-    directory.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(directory / entry.file), image):
-        raise RigError(f"{directory / entry.file}: cannot write it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RigError(f"cannot make {directory}: {exc.strerror}; nothing changed") from None
     refs = dict(index.references)
     refs[name] = entry
-    write_index(directory, ReferenceIndex(maker=index.maker, size=size, references=refs))
+    # The picture and the index naming it, each whole and both or neither (a full disk
+    # left a cut PNG the index named: the maker's folder refused by every command).
+    write_files({directory / entry.file: png_bytes(image),
+                 directory / INDEX: index_bytes(ReferenceIndex(maker=index.maker, size=size,
+                                                               references=refs))})
     print(f"learnt {name!r} (state {args.state}) from {len(frames)} frame(s): "
           f"{directory / entry.file}")
     return EXIT_OK
@@ -561,18 +572,36 @@ def _write_calibration(bench_path: Path, sidecar: Path, edit: str | None,
 
     text = bench_path.read_bytes()
     old = sidecar.read_bytes() if sidecar.is_file() else None
-    calibration.save(sidecar)
+    # The file behind a link is replaced, whole (temp, fsync, rename), never the link.
+    target = bench_path.resolve()
     try:
+        calibration.save(sidecar)
         if edit is not None:
-            bench_path.write_bytes(edit.encode("utf-8"))
+            atomic_write(target, edit.encode("utf-8"))
         Bench.load(bench_path)  # what was written loads back
-    except RigError:
-        bench_path.write_bytes(text)
+    except (RigError, OSError) as exc:
+        kept = _put_back(target, text)
         if old is None:
-            sidecar.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                sidecar.unlink(missing_ok=True)
         else:
-            sidecar.write_bytes(old)
-        raise
+            _put_back(sidecar, old)
+        if isinstance(exc, RigError):
+            raise
+        raise RigError(f"cannot write {sidecar if edit is None else bench_path}: "
+                       f"{exc.strerror or exc}; " + ("the bench file is unchanged" if kept else
+                                                    "the bench file could not be put back")
+                       ) from None
+
+
+def _put_back(path: Path, data: bytes) -> bool:
+    """``path`` holding ``data`` again (written only if it changed); whether it does."""
+    try:
+        if path.read_bytes() != data:
+            atomic_write(path, data)
+        return True
+    except OSError:
+        return False
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

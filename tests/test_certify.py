@@ -435,3 +435,43 @@ def test_a_fault_naming_no_test_is_bad_input(tmp_path: Path) -> None:
         f"onshi-rig certify: {bench}:6: faults.1.during: 'cannon-E901-02' is in no test's id "
         "of the suites for this bench (e.g. 'canon-E901-02'): the fault would never strike")
     assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_a_resume_claims_the_folder_before_it_reads_or_moves_anything(finished: Path,
+                                                                      tmp_path: Path) -> None:
+    """Two resumes of one folder started together (hunt J-12): both passed the "still
+    going" check and ran into one folder. The folder is claimed first (a lock on it): the
+    other is refused, exit 2, the folder as it was; the lock is held while the run goes."""
+    import fcntl
+
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
+    from harness.report.provenance import provenance
+    from harness.report.resume import resume_folder
+
+    folder = copy_of(finished, tmp_path)
+    listing = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    # Another resume holds the folder and has not written its run.json yet.
+    other = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = certify("--resume", "--out", str(folder), *run_profiles(finished))
+        assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
+        assert "being resumed by another process; not resumed again" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == listing
+    finally:
+        os.close(other)
+    # A resume that goes on holds the folder for its run.
+    bench = Path(report_of(folder)["bench"]["file"])
+    spec = load_yaml_model(bench, BenchSpec, layered=True)
+    resumed = resume_folder(folder, bench, spec, provenance(finished.parent / "profiles"), None)
+    probe = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = certify("--resume", "--out", str(folder), *run_profiles(finished))
+        assert proc.returncode == 2 and "being resumed by" in proc.stderr, proc.stderr
+    finally:
+        os.close(probe)
+        os.close(resumed.held)

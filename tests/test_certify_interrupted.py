@@ -215,3 +215,18 @@ def test_a_signal_while_the_report_is_sealed_is_noted_not_raised() -> None:
     with pytest.raises(KeyboardInterrupt), stopping():
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
+
+
+def test_sighup_finishes_the_report_as_the_other_stopping_signals(tmp_path: Path) -> None:
+    """The ssh session closed under a run (hunt J-16): SIGHUP killed certify as SIGKILL
+    would (no junit.xml, no seal, state running). It stops the run as SIGTERM does."""
+    out = tmp_path / "run"
+    proc = start(out, *GENERAL)
+    before = wait_for_verdicts(proc, out)
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 129, err[-3000:]
+    after = check_stopped(before, out, "not run: the run was interrupted")
+    assert after["state"] == "interrupted" and "interrupted (SIGHUP)" in err
+    assert "Traceback" not in err
+    assert (out / "junit.xml").stat().st_size and (out / "manifest.sha256").is_file()

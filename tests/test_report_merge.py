@@ -210,3 +210,29 @@ def test_unfinished_changed_or_repeated_runs_are_refused(
     (unfinished / "certification.json").write_text(json.dumps(report), "utf-8")
     write_manifest(unfinished)
     assert "did not finish (state interrupted)" in refused(unfinished, runs["deviant"])
+
+
+@pytest.mark.parametrize(("field", "says"), [
+    (("profiles", "sha256"), "profiles (rig.profiles.sha256): "),
+    (("code_sha256",), "rig code (rig.code_sha256): "),
+    (("profiles", "scenarios"), "network scenarios (rig.profiles.scenarios): "),
+], ids=["profiles", "code", "scenarios"])
+def test_runs_judged_under_other_profiles_or_code_are_not_merged(
+        runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        field: tuple[str, ...], says: str) -> None:
+    """Hunt J-14: a maker certified against a lab's weakened profiles was merged under the
+    shipped profiles' hash (the merged ``rig`` the first run's only)."""
+    other = Path(shutil.copytree(runs["deviant"], tmp_path / "other"))
+    report = _report(other)
+    *path, last = field
+    holder = report["rig"]
+    for key in path:
+        holder = holder[key]
+    holder[last] = "e" * 64 if last != "scenarios" else {"net": "0" * 64}
+    (other / "certification.json").write_text(json.dumps(report), "utf-8")
+    write_manifest(other)  # sealed as it is: a run made so, not a changed one
+    out = tmp_path / "merged"
+    code, _, err = _merge(capsys, out, runs["emulated"], other)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{other}: not judged as {runs['emulated']} was (" in err and says in err, err
+    assert not out.exists()

@@ -28,6 +28,7 @@ from harness.vision.reference import (
     ReferenceIndex,
     read_index,
     write_index,
+    write_png,
 )
 
 #: The terminal's "no dialog" and "switched off" states.
@@ -104,7 +105,7 @@ def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out
     for plan in plans:
         rendered = renderer.render(plan.drawn, t=0.0)
         file = f"{plan.name}.png"
-        cv2.imwrite(str(out / file), rendered.image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        write_png(out / file, rendered.image, (cv2.IMWRITE_PNG_COMPRESSION, 9))
         state = plan.name.split("@", 1)[0]
         entries[plan.name] = ReferenceEntry(
             file=file,

@@ -27,6 +27,8 @@ ROUTER = "router"
 #: The longest power-on wait: a day (a device is up in minutes; a longer wait is a typo, and
 #: one of 1e12 s would run the emulated clock past the year 9999 datetime can hold).
 MAX_WAIT_S = 86_400.0
+#: The slowest a bench's clock may run (bench seconds per wall second).
+MIN_SCALE = 0.001
 #: The years an emulated clock may start in: the eligibility system's notices are of the
 #: 2020s; a start near the end of datetime's range overflows once the bench runs a while.
 START_YEARS = (2000, 2100)
@@ -140,7 +142,9 @@ class ClockSettings(Field):
     start: dt.datetime = dt.datetime.fromisoformat("2026-02-02T08:30:00+09:00")
     #: Real bench: bench seconds per wall second. Only a bench in a box (``onshi-rig
     #: emulate --hardware DIR --scale N``) runs faster, and both sides must say the same N.
-    scale: float = pydantic.Field(default=1.0, gt=0, le=1000, allow_inf_nan=False)
+    #: At least MIN_SCALE: a wait's wall seconds (its bench seconds over the scale) must
+    #: stay a time the system can wait (1e-300 overflowed at the first operator question).
+    scale: float = pydantic.Field(default=1.0, ge=MIN_SCALE, le=1000, allow_inf_nan=False)
 
     @pydantic.field_validator("start")
     @classmethod
@@ -369,8 +373,9 @@ class LabgridPlace(Field):
 class OperatorSettings(Field):
     """Real bench: how the person at the bench is asked (harness.operator)."""
 
-    #: How long a step may take the operator before it fails, in seconds.
-    timeout_s: float = pydantic.Field(default=300.0, gt=0)
+    #: How long a step may take the operator before it fails, in seconds: at most a day,
+    #: as every other wait (1e300 overflowed at the first question).
+    timeout_s: float = pydantic.Field(default=300.0, gt=0, le=MAX_WAIT_S)
     #: A scripted operator (YAML answers, relative to the bench file) instead of the
     #: terminal: for dry runs and benches with nobody at them.
     script: str | None = None
@@ -378,6 +383,13 @@ class OperatorSettings(Field):
     #: serial terminal at the bench (``/dev/ttyUSB1``), the pty a bench in a box answers
     #: on (its person acts on the twins as asked).
     terminal: str | None = pydantic.Field(default=None, pattern=r"^/\S+$")
+
+    @pydantic.field_validator("script")
+    @classmethod
+    def _a_script(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("empty: give the script file, relative to the bench file")
+        return value
 
     @pydantic.model_validator(mode="after")
     def _one_operator(self) -> OperatorSettings:

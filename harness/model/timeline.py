@@ -67,9 +67,13 @@ class Timeline:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Whole or not at all: a run's live report may read it while it is written.
         tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as out:
-            for e in events:
-                row = {"t": e.t, "source": e.source, "kind": e.kind, **e.data}
-                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        tmp.replace(path)
+        try:
+            with tmp.open("w", encoding="utf-8") as out:
+                for e in events:
+                    row = {"t": e.t, "source": e.source, "kind": e.kind, **e.data}
+                    out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half file in the run folder
+            raise
         return len(events)

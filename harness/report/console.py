@@ -44,7 +44,7 @@ class _Guarded:
         except BrokenPipeError:
             self._lost()
         except OSError as exc:
-            if exc.errno != errno.EPIPE:
+            if exc.errno not in (errno.EPIPE, errno.EIO):  # EIO: its terminal hung up
                 raise
             self._lost()
         return None

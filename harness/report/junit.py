@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report.certification import VERDICT_PROPERTY
+from harness.report.live import atomic_write
 
 JUNIT_FILE = "junit.xml"
 _COUNTS = ("tests", "failures", "errors", "skipped")
@@ -100,9 +101,8 @@ def write_suites(target: Path, name: str, suites: Iterable[ET.Element]) -> Path:
         root.set(key, str(value))
     root.set("time", f"{time:.3f}")
     ET.indent(root)
-    tmp = target.with_suffix(".xml.tmp")
-    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
-    tmp.replace(target)
+    # Whole or not at all, no temporary file left behind (a full disk: never an empty file).
+    atomic_write(target, ET.tostring(root, encoding="utf-8", xml_declaration=True))
     return target
 
 

@@ -29,27 +29,87 @@ REPORT_FILE = "certification.json"
 #: The reason a requirement is ``not_run`` while the run goes on, and after it stopped.
 PENDING = "not run yet"
 INTERRUPTED = "not run: the run was interrupted"
+#: Space a run holds in its folder from its start, given back when a write fails (a full
+#: disk) so the report can still be marked ended with why, and at the end before the seal.
+RESERVE_FILE = ".onshi-rig-reserve"
+RESERVE_BYTES = 2 * 1024 * 1024
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """``target`` replaced by ``data`` whole, or left as it was (never half written)."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+def reserve_space(folder: Path, size: int = RESERVE_BYTES) -> None:
+    """Hold ``size`` bytes in ``folder`` (as much as fits: a disk already that full fails
+    at its first report, which is said)."""
+    chunk = bytes(64 * 1024)
+    with contextlib.suppress(OSError), open(folder / RESERVE_FILE, "wb") as f:
+        for _ in range(0, size, len(chunk)):
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def release_space(folder: Path) -> None:
+    """The reserve given back (none held: nothing to do)."""
+    with contextlib.suppress(OSError):
+        (folder / RESERVE_FILE).unlink(missing_ok=True)
+
+
+def _temporary(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def _write_synced(tmp: Path, data: bytes, like: Path) -> None:
+    """``data`` in ``tmp``, on the disk; the permissions of ``like`` if it is a file (a
+    user's bench file replaced keeps its mode)."""
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, os.stat(like).st_mode & 0o7777)
+
+
+def _sync_folder(folder: Path) -> None:
     # The rename itself reaches the disk with the folder's entry.
     with contextlib.suppress(OSError):
-        fd = os.open(target.parent, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """``target`` replaced by ``data`` whole, or left as it was (never half written)."""
+    tmp = _temporary(target)
+    try:
+        _write_synced(tmp, data, target)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _sync_folder(target.parent)
+
+
+def write_files(files: dict[Path, bytes]) -> None:
+    """Several files replaced together (a picture and the index naming it): each written
+    whole to a temporary file first, then all renamed. A failed write (a full disk) is a
+    :class:`RigError` naming the file, and none of them is replaced."""
+    staged: list[tuple[Path, Path]] = []
+    current = next(iter(files), Path("."))
+    try:
+        for current, data in files.items():
+            staged.append((_temporary(current), current))
+            _write_synced(staged[-1][0], data, current)
+        for tmp, current in staged:
+            os.replace(tmp, current)
+    except OSError as exc:
+        raise RigError(f"cannot write {current}: {exc.strerror or exc}; nothing changed"
+                       ) from None
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    for folder in {target.parent for target in files}:
+        _sync_folder(folder)
 
 
 def write_json(target: Path, value: Any, *, compact: bool = False) -> None:
@@ -142,11 +202,13 @@ class LiveReport:
         self._json_at: float | None = None
         self.last: dict[str, Any] | None = None
 
-    def update(self, state: str = "running", *, force: bool = False) -> dict[str, Any]:
+    def update(self, state: str = "running", *, force: bool = False,
+               compact: bool | None = None) -> dict[str, Any]:
         """Build and write the report; while running, at most every JSON_EVERY_S (the
         report last written is returned in between) unless ``force``: a test that did not
         pass is written at once (held back and lost to a kill, ``--resume`` would run it
-        again: a second chance a failure must not get)."""
+        again: a second chance a failure must not get). ``compact``: on one line whatever the
+        state (the last report on a full disk)."""
         now = time.monotonic()
         if (state == "running" and not force and self.last is not None
                 and self._json_at is not None and now - self._json_at < self.JSON_EVERY_S):
@@ -159,7 +221,8 @@ class LiveReport:
         if state != "finished":
             report["passed"] = False  # a run that did not finish certifies nothing
         # Indented once the run is over (finished or interrupted); compact while it runs.
-        write_json(self.out / REPORT_FILE, report, compact=state == "running")
+        write_json(self.out / REPORT_FILE, report,
+                   compact=state == "running" if compact is None else compact)
         self.last = report
         if self.html and state == "running":
             wait = max(self.HTML_EVERY_S, self.HTML_SHARE * self._html_cost)

@@ -164,23 +164,26 @@ def check_manifest(run_dir: Path) -> ManifestCheck:
         extra=tuple(r for r in present if r not in entries))
 
 
-def sealed_folder_of(path: Path) -> Path | None:
+def sealed_folder_of(path: Path, *, itself: bool = False) -> Path | None:
     """The run folder ``path`` is in (one with a manifest, or a run's ``run.json``: a run
     going on, stopped or killed before it sealed), or None: a file written there, new or
-    over one, breaks the seal, or is sealed with that run as its own."""
+    over one, breaks the seal, or is sealed with that run as its own. ``itself``: ``path``
+    is a folder to write into, a run folder too."""
     from harness.report.live import RUN_FILE
 
-    for folder in path.absolute().parents:
+    start = path.absolute()
+    for folder in [start] * itself + list(start.parents):
         if (folder / MANIFEST_FILE).is_file() or (folder / RUN_FILE).is_file():
             return folder
     return None
 
 
-def outside_sealed_runs(option: str, path: Path, what: str = "file") -> None:
+def outside_sealed_runs(option: str, path: Path, what: str = "file", *,
+                        itself: bool = False) -> None:
     """A :class:`RigError` when ``path``, a ``what`` to write (a file, a folder), is inside
     a run folder: the run would no longer verify, or would seal it as its own (``--html``,
     ``--out``)."""
-    folder = sealed_folder_of(path)
+    folder = sealed_folder_of(path, itself=itself)
     if folder is not None:
         held = MANIFEST_FILE if (folder / MANIFEST_FILE).is_file() else "run.json"
         raise RigError(f"{option} {path}: inside the run folder {folder} (it has {held}); "

@@ -150,6 +150,7 @@ def merge_runs(run_dirs: list[Path], out: Path, stop: Stop | None = None) -> Mer
     _outside_runs(out, run_dirs, resolved)
     reports = [_checked_run(d) for d in run_dirs]
     _each_run_once(run_dirs, reports)
+    _one_rig(run_dirs, reports)
     merge_id = uuid.uuid4().hex
     made = not out.exists()
     claim_folder(out, merge_id)  # the name taken (no other run gets it), left empty of work
@@ -181,6 +182,37 @@ def _each_run_once(run_dirs: list[Path], reports: list[dict[str, Any]]) -> None:
             raise RigError(f"{run_dir}: the same run ({run_id}) as {seen[run_id]}: given "
                            "twice (a copy of one run is no second bench's word)")
         seen[run_id] = run_dir
+
+
+def _rig_of(report: dict[str, Any]) -> dict[str, object]:
+    """What judged a run: the rig's version and code, its profiles and the network
+    scenarios they replay (the fields ``--resume`` compares too)."""
+    rig = report.get("rig") if isinstance(report.get("rig"), dict) else {}
+    profiles = rig.get("profiles") if isinstance(rig.get("profiles"), dict) else {}
+    return {"rig version": rig.get("version"), "rig code (rig.code_sha256)":
+            rig.get("code_sha256"), "profiles (rig.profiles.sha256)": profiles.get("sha256"),
+            "network scenarios (rig.profiles.scenarios)": profiles.get("scenarios")}
+
+
+def _one_rig(run_dirs: list[Path], reports: list[dict[str, Any]]) -> None:
+    """Runs judged under other profiles or other rig code are not one certification: the
+    merged report's ``rig`` would name the first run's only (a maker certified against a
+    lab's weakened profiles handed over under the shipped profiles' hash). Refused."""
+    first = _rig_of(reports[0])
+    for run_dir, report in zip(run_dirs[1:], reports[1:], strict=True):
+        other = _rig_of(report)
+        differ = [f"{what}: {_short(first[what])} in {run_dirs[0]}, {_short(other[what])} "
+                  f"here" for what in first if first[what] != other[what]]
+        if differ:
+            raise RigError(f"{run_dir}: not judged as {run_dirs[0]} was ("
+                           + "; ".join(differ) + "): runs under other profiles or rig code "
+                           "are not merged; certify them again alike")
+
+
+def _short(value: object) -> str:
+    if isinstance(value, str) and len(value) == 64:
+        return value[:12]  # a SHA-256, as the HTML shows it
+    return "none" if value is None else str(value)
 
 
 def _undo(out: Path, work: Path, made: bool) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -55,12 +56,55 @@ class Resume:
     makers: set[str]
     #: The folder's resumptions so far, this one last (the report's ``resumes``).
     resumes: list[dict[str, Any]]
+    #: The folder's lock, held while the run goes (:func:`_claim`; let go as it exits).
+    held: int = -1
 
 
 def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
                   only: set[str] | None) -> Resume:
     """Check that ``out`` holds a run this one may finish, then set it up for it."""
     what = f"--resume {out}"
+    held = _claim(out, what)
+    try:
+        return _resume(out, what, bench_path, spec, rig, only, held)
+    except BaseException:
+        os.close(held)
+        raise
+
+
+def _claim(out: Path, what: str) -> int:
+    """The folder taken by this process for its resume, before anything is read or moved:
+    a lock on the folder itself, held while the run goes and let go when the process ends
+    however it ends (a kill leaves nothing stale). Of two resumes started together one
+    only goes on; the other is refused, naming the holder, the folder untouched."""
+    try:
+        held = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        raise RigError(f"{what}: no such folder") from None
+    except NotADirectoryError:
+        raise RigError(f"{what}: a file, not a run folder") from None
+    except OSError as exc:
+        raise RigError(f"{what}: cannot open it ({exc.strerror})") from None
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(held)
+        raise RigError(f"{what}: being resumed by {_holder(out)}; not resumed again") from None
+    return held
+
+
+def _holder(out: Path) -> str:
+    """Who resumes ``out``, as its run.json says once that run wrote it."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, IndexError, TypeError):
+        marker = json.loads((out / RUN_FILE).read_text("utf-8"))
+        pid = marker.get("pid")
+        if pid != os.getpid() and alive(pid) and marker.get("resumed"):
+            return f"process {pid} since {marker['resumed'][-1]}"
+    return "another process"
+
+
+def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
+            only: set[str] | None, held: int) -> Resume:
     report, marker = _read(out / REPORT_FILE, what), _read(out / RUN_FILE, what)
     run_id = report.get("run")
     if not isinstance(run_id, str) or run_id != marker.get("run"):
@@ -123,13 +167,13 @@ def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, A
         write_json(out / REPORT_FILE, {**report, "resumes": resumes, "state": "running"})
         write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
                                     "resumed": [*marker.get("resumed", []), now]})
-    return Resume(run_id, kept, makers, resumes)
+    return Resume(run_id, kept, makers, resumes, held)
 
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back (delivered when the block ends)."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """SIGINT, SIGTERM and SIGHUP held back (delivered when the block ends)."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield

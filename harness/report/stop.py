@@ -1,9 +1,10 @@
-"""How a certification stops when asked to: SIGINT (Ctrl-C) or SIGTERM.
+"""How a certification stops when asked to: SIGINT (Ctrl-C), SIGTERM or SIGHUP (the ssh
+session or terminal window closed under the run).
 
 The first signal stops the run where it is (``on_stop`` runs: the run raises
 ``KeyboardInterrupt`` into the suites and pytest tears the bench down, or a run spread
 over pytest-xdist workers passes the signal on to them: harness/report/workers.py); the run
-then finishes its report with what was decided and exits ``128 + signal`` (130, 143). Further signals while it finishes are noted and ignored:
+then finishes its report with what was decided and exits ``128 + signal`` (130, 143, 129). Further signals while it finishes are noted and ignored:
 the report is being written (SIGKILL stops at once, leaving the last report written).
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Stop:
@@ -45,7 +46,7 @@ class Stop:
 
 def interrupt_once() -> None:
     """For the rest of the process (a worker of a certification spread over processes):
-    the first SIGINT or SIGTERM raises ``KeyboardInterrupt`` (pytest ends the test, tears
+    the first SIGINT, SIGTERM or SIGHUP raises ``KeyboardInterrupt`` (pytest ends the test, tears
     the bench down and stops), further ones are ignored so the teardown finishes."""
     import threading
 
@@ -68,7 +69,7 @@ def _raise_interrupt(stop: Stop) -> None:
 
 @contextmanager
 def stopping(on_stop: Callable[[Stop], None] = _raise_interrupt) -> Iterator[Stop]:
-    """SIGINT and SIGTERM handled as above for the ``with`` block; the handlers it replaced
+    """SIGINT, SIGTERM and SIGHUP handled as above for the ``with`` block; the handlers it replaced
     come back after."""
     stop = Stop()
 

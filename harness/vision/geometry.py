@@ -51,7 +51,10 @@ class Calibration:
         }
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
+        from harness.report.live import atomic_write
+
+        # Whole or not at all: a full disk never leaves a cut calibration to load.
+        atomic_write(path, (json.dumps(self.as_json(), indent=2) + "\n").encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> Calibration:

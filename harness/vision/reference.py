@@ -39,9 +39,17 @@ import yaml
 
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
-from harness.loading import Field, field_name, line_of, load_yaml_model, read_yaml
+from harness.loading import (
+    Field,
+    check_all,
+    field_name,
+    line_of,
+    load_yaml_model,
+    read_yaml,
+)
 from harness.model.screens import Overlay, Shown, shown_problem, variant_problem
 from harness.paths import project_file
+from harness.report.live import write_files
 
 INDEX = "screens.yaml"
 RegionKind = Literal["match", "mask", "spinner"]
@@ -125,6 +133,25 @@ class ReferenceIndex(Field):
     #: camera reuses the pictures only for a panel that still looks the same).
     look: str | None = None
     references: dict[str, ReferenceEntry]
+
+    @pydantic.model_validator(mode="after")
+    def _one_class_per_state(self) -> ReferenceIndex:
+        """A state's references agree on the screen class they show (those that say one):
+        a variant of ``first`` that says ``consent`` made a certification take the first
+        screen for consent and fail the maker against its reader (hunt J-13)."""
+        by_state: dict[str, dict[str, list[str]]] = {}
+        for name, entry in self.references.items():
+            if entry.shows is not None:
+                by_state.setdefault(entry.state, {}).setdefault(entry.shows, []).append(name)
+        found = []
+        for state, classes in by_state.items():
+            usual = max(classes, key=lambda c: len(classes[c]))  # ties: the first written
+            found += [(("references", name, "shows"),
+                       f"{shows!r}, but state {state!r} shows {usual!r} in "
+                       f"{', '.join(classes[usual])}")
+                      for shows, names in classes.items() if shows != usual for name in names]
+        check_all(found)
+        return self
 
 
 @attrs.frozen(eq=False)
@@ -327,15 +354,32 @@ _IndexDumper.add_representer(list, _represent_list)
 _IndexDumper.add_representer(tuple, _represent_list)
 
 
-def write_index(directory: Path, index: ReferenceIndex) -> None:
-    """Write ``screens.yaml``: regions as flow lists so the file stays readable."""
+def index_bytes(index: ReferenceIndex) -> bytes:
+    """``screens.yaml``'s text: regions as flow lists so the file stays readable."""
     data = index.model_dump(mode="json", exclude_defaults=True)
     data["size"] = index.size
     text = yaml.dump(data, Dumper=_IndexDumper, allow_unicode=True, sort_keys=False, width=100)
-    (directory / INDEX).write_text(
-        "# Reference screens: written by `onshi-rig references` / `onshi-rig learn`.\n" + text,
-        encoding="utf-8",
-    )
+    return ("# Reference screens: written by `onshi-rig references` / `onshi-rig learn`.\n"
+            + text).encode("utf-8")
+
+
+def write_index(directory: Path, index: ReferenceIndex) -> None:
+    """Write ``screens.yaml`` whole, or leave it as it was (a RigError: a full disk)."""
+    write_files({directory / INDEX: index_bytes(index)})
+
+
+def png_bytes(image: np.ndarray, params: tuple[int, ...] = ()) -> bytes:
+    """``image`` as PNG, encoded in memory and decoded back: a picture written from it is
+    whole (libpng does not report a short write to a full disk)."""
+    ok, buf = cv2.imencode(".png", image, list(params))
+    if not ok or cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) is None:
+        raise RigError("the picture could not be encoded as PNG")
+    return buf.tobytes()
+
+
+def write_png(path: Path, image: np.ndarray, params: tuple[int, ...] = ()) -> None:
+    """``path`` replaced by ``image`` as PNG whole, or left as it was (a RigError)."""
+    write_files({path: png_bytes(image, params)})
 
 
 def _read_reference(path: Path, file: str, size: tuple[int, int],
