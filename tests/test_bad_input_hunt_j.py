@@ -3,6 +3,7 @@
 
 - J-3: a USB port path in full-width or other-script digits, or with leading zeros, read as
   a number yet compared as written: the reader "not found", its maker failing USB-02.
+- J-7: an operator script's bare ``answer: 0123`` typed as passcode 83, ``1:30`` as 90.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from test_bad_input_more import bench, run
+
+from harness.paths import project_file
 
 NOT_A_PATH = "not a USB port path like '1-4' or '1-4.2' (ASCII digits, no leading zeros)"
 
@@ -35,3 +38,21 @@ def test_terminal_ports_and_hubs_take_the_same_paths(
     code, lines = run(capsys, "scan", "--bench", str(path))
     assert code == 2
     assert lines[0].startswith(f"{path}:{field}: {NOT_A_PATH}")
+
+
+def test_an_operator_answer_yaml_reads_as_a_number_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "op.yaml"
+    script.write_text('- ask: "passcode"\n  answer: 0123\n- ask: "restart"\n  answer: 1:30\n'
+                      '- ask: "x"\n  answer: "0123"\n', encoding="utf-8")
+    path = tmp_path / "real.yaml"
+    path.write_text(
+        "bench: real\nkind: real\n"
+        f"sysfs_root: {project_file('fixtures/sysfs/terminal-a')}\nusb_devices: sysfs\n"
+        "readers:\n  - {name: pasori, kind: general_reader, maker: Sony, model: RC-S300/S1,"
+        " usb: {vid: '054C', pid: '0DC8'}}\n"
+        "operator: {timeout_s: 5, script: op.yaml}\n", encoding="utf-8")
+    quote = "write it in quotes, as it is typed: YAML reads it unquoted as the number"
+    assert run(capsys, "certify", "--plan", "--bench", str(path)) == (2, [
+        f"{script}:2: [0].answer: {quote} 83 (a bare 0123 is 83, 1:30 is 90)",
+        f"{script}:4: [1].answer: {quote} 90 (a bare 0123 is 83, 1:30 is 90)"])
