@@ -3,16 +3,21 @@
 
 - J-3: a USB port path in full-width or other-script digits, or with leading zeros, read as
   a number yet compared as written: the reader "not found", its maker failing USB-02.
+- J-1: a PIN or passcode typed back at the rig's prompt recorded on the timeline.
 - J-7: an operator script's bare ``answer: 0123`` typed as passcode 83, ``1:30`` as 90.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from test_bad_input_more import bench, run
 
+from harness.hands import OWN_PIN, ManualHands, Phone
+from harness.model.clock import VirtualClock
+from harness.model.timeline import Timeline
 from harness.paths import project_file
 
 NOT_A_PATH = "not a USB port path like '1-4' or '1-4.2' (ASCII digits, no leading zeros)"
@@ -56,3 +61,26 @@ def test_an_operator_answer_yaml_reads_as_a_number_is_bad_input(
     assert run(capsys, "certify", "--plan", "--bench", str(path)) == (2, [
         f"{script}:2: [0].answer: {quote} 83 (a bare 0123 is 83, 1:30 is 90)",
         f"{script}:4: [1].answer: {quote} 90 (a bare 0123 is 83, 1:30 is 90)"])
+
+
+@pytest.mark.parametrize("typed", ["7391", "PIN 7391", "ok"])
+def test_a_secret_typed_back_at_the_prompt_never_reaches_the_timeline(typed: str) -> None:
+    """J-1: the prompt says "type ... 7391 ... press Enter"; a person who types the digits
+    at the rig's prompt, not the reader's, had them recorded as the answer."""
+    clock = VirtualClock()
+    timeline = Timeline(clock)
+    hands = ManualHands(clock, ask=lambda shown: typed.replace("7391", _digits(shown)),
+                        timeline=timeline)
+    hands.pin("canon", "7391", entry=OWN_PIN)
+    hands.passcode("canon", "4821")
+    hands.phone_pin("canon", Phone("phone-1", "android", "7391"), "7391")
+    hands.card_out("canon")
+    answers = [e.data["answer"] for e in timeline.events("operator.answered")]
+    assert answers == [f"({len(typed)} {'digits' if typed.isdigit() else 'characters'})"] * 3 \
+        + [typed.replace("7391", "").strip()]
+    assert not any(re.search("7391|4821", repr(e)) for e in timeline)
+
+
+def _digits(shown: str) -> str:
+    found = re.search(r"\b\d{4}\b", shown)
+    return found.group(0) if found else ""
