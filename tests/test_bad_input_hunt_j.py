@@ -4,12 +4,17 @@
 - J-3: a USB port path in full-width or other-script digits, or with leading zeros, read as
   a number yet compared as written: the reader "not found", its maker failing USB-02.
 - J-1: a PIN or passcode typed back at the rig's prompt recorded on the timeline.
+- J-6: a device at a reader's port path taken as that reader whatever its USB ID: two
+  readers swapped between ports judged as each other (USB-01 passed on a USB 2.0 port).
 - J-7: an operator script's bare ``answer: 0123`` typed as passcode 83, ``1:30`` as 90.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +89,75 @@ def test_a_secret_typed_back_at_the_prompt_never_reaches_the_timeline(typed: str
 def _digits(shown: str) -> str:
     found = re.search(r"\b\d{4}\b", shown)
     return found.group(0) if found else ""
+
+
+def _swapped_bench(tmp_path: Path) -> Path:
+    """The emulated bench as the lab wrote it, the two face-auth readers' devices swapped
+    between their ports (the Canon device at Panasonic's 2-1, the Panasonic at 2-2)."""
+    twins = project_file("fixtures/devices/face_auth")
+    return bench(tmp_path, f"readers:\n  - {{name: panasonic, emulate: {twins}/canon.yaml}}\n"
+                           f"  - {{name: canon, emulate: {twins}/panasonic.yaml}}\n")
+
+
+SWAPPED = ["{path}:4: readers[0].usb.path: panasonic: the device at 2-1 is FFFF:F002 "
+           "(the ID of canon: readers swapped?), the bench file says FFFF:F001; no reader is judged "
+           "on it",
+           "{path}:5: readers[1].usb.path: canon: the device at 2-2 is FFFF:F001 "
+           "(the ID of panasonic: readers swapped?), the bench file says FFFF:F002; no reader is "
+           "judged on it"]
+
+
+def test_readers_swapped_between_ports_are_the_bench_being_wrong(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """J-6: a device at an entry's port was taken as the entry whatever its USB ID: each
+    reader judged by the other maker's rules, the row printing the other's ID."""
+    path = _swapped_bench(tmp_path)
+    assert run(capsys, "scan", "--bench", str(path)) == (
+        2, [line.format(path=path) for line in SWAPPED])
+
+
+def test_a_general_reader_not_the_one_at_its_port_is_not_probed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    twin = project_file("fixtures/devices/general/elecom-mr-ica001bk.yaml")
+    path = bench(tmp_path, f"readers:\n  - {{name: sony-rc-s300-s1, emulate: {twin}}}\n")
+    code, lines = run(capsys, "probe", "--bench", str(path), "--card", "card",
+                      "--reader", "sony-rc-s300-s1")
+    assert (code, lines) == (2, [
+        f"{path}:4: readers[10].usb.path: sony-rc-s300-s1: the device at 1-3 is 31AA:3002 "
+        "(the ID of sanwa-adr-mnicu3, abcircle-cir315a-02, maxell-m-1850s-n2, "
+        "elecom-mr-ica001bk: readers swapped?), "
+        "the bench file says 054C:0DC8; no reader is judged on it"])
+
+
+def test_a_serial_not_the_entrys_at_its_port_is_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "real.yaml"
+    path.write_text(
+        "bench: real\nkind: real\nusb_devices: sysfs\n"
+        f"sysfs_root: {project_file('fixtures/sysfs/terminal-a')}\nterminal: {{name: t}}\n"
+        "readers:\n  - {name: canon, kind: face_auth_reader, maker: canon,\n"
+        "     usb: {vid: 'FFFF', pid: 'F002', serial: 'C-0001', path: '1-3'}}\n",
+        encoding="utf-8")
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:8: readers[0].usb.path: canon: the device at 1-3 is serial "
+        "'PLACEHOLDER-F002', the bench file says serial 'C-0001'; no reader is judged on it"])
+
+
+def test_certify_judges_no_maker_on_swapped_readers(tmp_path: Path) -> None:
+    """USB-01 passed a Panasonic on a USB 2.0 port as the Canon at 2-1: now the wiring
+    requirements are not run, a bench fault naming the bench file's lines."""
+    path = _swapped_bench(tmp_path)
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path), "--vendor",
+         "panasonic", "--jobs", "1", "--no-evidence", "--quiet", "--out", str(out), "--",
+         "-k", "USB-01 or USB-02"],
+        capture_output=True, text=True, timeout=300, cwd=project_file("."))
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads((out / "certification.json").read_text("utf-8"))
+    judged = {req: report["makers"]["panasonic"][req] for req in ("USB-01", "USB-02")}
+    for verdict in judged.values():
+        assert verdict["status"] == "not_run"
+        assert verdict["verdicts"] == []
+        assert SWAPPED[0].format(path=path) in verdict["reasons"][0]
+    assert not report["passed"]
