@@ -560,7 +560,6 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     from harness.entry import loaded, stopped_code
-
     from harness.report.console import guard_streams
 
     # Every command's output: `render RUN | head -1`, `references | true` never stop a
