@@ -6,6 +6,9 @@
 - J-1: a PIN or passcode typed back at the rig's prompt recorded on the timeline.
 - J-6: a device at a reader's port path taken as that reader whatever its USB ID: two
   readers swapped between ports judged as each other (USB-01 passed on a USB 2.0 port).
+- J-4: a profile's UPD-01 distribution schedule checked field by field only: reversed
+  nights passed with no night probed, a naive time or a far year a Python exception.
+- J-5: ``references`` drew the twin's screen over a reference the lab learnt by its name.
 - J-7: an operator script's bare ``answer: 0123`` typed as passcode 83, ``1:30`` as 90.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +165,66 @@ def test_certify_judges_no_maker_on_swapped_readers(tmp_path: Path) -> None:
         assert verdict["verdicts"] == []
         assert SWAPPED[0].format(path=path) in verdict["reasons"][0]
     assert not report["passed"]
+
+
+def test_references_never_redraw_a_reference_the_lab_learnt(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """J-5: ``learn --replace`` retook 'first' from the real reader; the next ``references``
+    drew the twin's 'first' over its picture and dropped its entry, without a word."""
+    from harness.cli import main
+    from harness.vision.reference import read_index
+
+    folder = tmp_path / "screens"
+    shutil.copytree(project_file("fixtures/screens/canon"), folder / "canon")
+    assert main(["learn", "--vendor", "canon", "--state", "first", "--replace", "--camera",
+                 "cam-canon", "--screens", str(folder)]) == 0
+    learnt = (folder / "canon/first.png").read_bytes()
+    drawn = (folder / "canon/checking.png").read_bytes()
+    (folder / "canon/checking.png").write_bytes(b"")  # a drawn one is drawn again
+    capsys.readouterr()
+    assert main(["references", "--out", str(folder), "--vendor", "canon"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == ["canon: first: learnt, kept (not redrawn)"]
+    assert (folder / "canon/first.png").read_bytes() == learnt
+    assert (folder / "canon/checking.png").read_bytes() == drawn
+    entries = read_index(folder / "canon").references
+    assert entries["first"].learnt and entries["first"].state == "first"
+    assert not any("first" in e.also for e in entries.values())
+
+
+UPD01 = "requirements[1].check"
+
+
+@pytest.mark.parametrize(("old", "new", "line", "field", "problem"), [
+    ("nightly_to: 2026-01-30", "nightly_to: 2026-01-18", 31, "nightly_to",
+     "before nightly_from (2026-01-19)"),
+    ("manual_from: 2026-01-19T13:00:00+09:00", "manual_from: 2026-01-19T13:00:00", 35,
+     "manual_from", "give a time zone, e.g. 2026-01-19T13:00:00+09:00"),
+    ("nightly_from: 2026-01-19", "nightly_from: 1999-01-19", 30, "nightly_from",
+     "a year from 2000 to 2100, not 1999"),
+    ("all_day_from: 2026-01-31", "all_day_from: 9999-01-31", 34, "all_day_from",
+     "a year from 2000 to 2100, not 9999"),
+    ('end: "05:00"', 'end: "20:00"', 33, "window",
+     "start and end both 20:00: a window of no time (end before start is the next morning)"),
+    ("nightly_except: [2026-01-25]", "nightly_except: [2025-01-25]", 32, "nightly_except",
+     "2025-01-25: not among the nights 2026-01-19 to 2026-01-30"),
+    ("nightly_except: [2026-01-25]",
+     "nightly_except: [" + ", ".join(f"2026-01-{d}" for d in range(19, 31)) + "]", 32,
+     "nightly_except", "every night from 2026-01-19 to 2026-01-30: no night left to probe"),
+    ("all_day_from: 2026-01-31", "all_day_from: 2026-01-10", 34, "all_day_from",
+     "before nightly_to (2026-01-30)"),
+    ("all_day_from: 2026-01-31", "all_day_from: 2026-01-30", 34, "all_day_from",
+     "the same day as nightly_to (2026-01-30)"),
+])
+def test_a_distribution_schedule_is_checked_as_a_whole(
+        old: str, new: str, line: int, field: str, problem: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """J-4: reversed nights passed UPD-01 with no night probed; a naive manual_from, a far
+    year failed the maker with a TypeError or OverflowError."""
+    folder = Path(shutil.copytree(project_file("vendor_profiles"), tmp_path / "profiles"))
+    canon = folder / "canon.yaml"
+    text = canon.read_text("utf-8")
+    assert text.count(old) == 1
+    canon.write_text(text.replace(old, new), "utf-8")
+    assert run(capsys, "certify", "--plan", "--profiles", str(folder), "--vendor", "canon") \
+        == (2, [f"{canon}:{line}: {UPD01}.{field}: {problem}"])
