@@ -1,7 +1,7 @@
 """``onshi-rig report render | verify | diff | allure | merge``: a run folder after the run.
 
 Exit codes: ``render`` 0, 2 (no or a broken report; with ``--compared-with`` a folder not
-as sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
+as sealed), 130/143 (a signal while it wrote: it waited until the folder was sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
 listed), 2 no manifest; ``diff`` 0 nothing got worse, 1 a requirement newly fails or is
 newly not run, 2 bad input (a folder without a report, or not as sealed); ``allure`` 0
 generated, 2 bad input (no results, no generator, a previous run of another bench, without a
