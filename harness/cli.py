@@ -563,7 +563,11 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     from harness.entry import loaded, stopped_code
+    from harness.report.console import guard_streams
 
+    # Every command's output: `render RUN | head -1`, `references | true` never stop a
+    # command half way (a BrokenPipeError between its writes) nor end in a traceback.
+    guard_streams()
     try:
         check_path_names(args)  # a name no file can have: before any work (no test runs)
         loaded()

@@ -109,7 +109,8 @@ HELP: dict[str, Help] = {
         "Write certification.html and junit.xml again from the folder's "
         "certification.json (a sealed folder that was intact is sealed again).",
         ("onshi-rig report render reports/certify-20260202-083000",),
-        ("0  written",)),
+        ("0  written", "130, 143  stopped by SIGINT or SIGTERM while writing: it waited, the "
+         "folder is rendered (and sealed again if it was intact)")),
     "report verify": Help(
         "Check every file of a run folder against its manifest.sha256.",
         ("onshi-rig report verify reports/certify-20260202-083000",),

@@ -1,7 +1,7 @@
 """``onshi-rig report render | verify | diff | allure | merge``: a run folder after the run.
 
 Exit codes: ``render`` 0, 2 (no or a broken report; with ``--compared-with`` a folder not
-as sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
+as sealed), 130/143 (a signal while it wrote: it waited until the folder was sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
 listed), 2 no manifest; ``diff`` 0 nothing got worse, 1 a requirement newly fails or is
 newly not run, 2 bad input (a folder without a report, or not as sealed); ``allure`` 0
 generated, 2 bad input (no results, no generator, a previous run of another bench, without a
@@ -20,20 +20,21 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import RigError
+
+if TYPE_CHECKING:
+    from harness.report.diff import RunDiff
 
 EXIT_OK, EXIT_CHANGED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import jinja2
-
-    from harness.report.html import write_html
-    from harness.report.junit import JUNIT_FILE, report_junit
+    from harness.report.junit import JUNIT_FILE
     from harness.report.live import REPORT_FILE
     from harness.report.manifest import MANIFEST_FILE, check_manifest
-    from harness.report.merge import merged_junit
+    from harness.report.stop import deferred
     from harness.report.stored import load_run
 
     run_dir: Path = args.run_dir
@@ -46,13 +47,44 @@ def cmd_render(args: argparse.Namespace) -> int:
     # file is never blessed by a new manifest.
     sealed = (run_dir / MANIFEST_FILE).is_file()
     intact = sealed and check_manifest(run_dir).ok
+    compared = None
     if args.compared_with is not None:
-        from harness.report.diff import diff_runs, write_comparison
+        from harness.report.diff import diff_runs
 
         # Both folders as sealed, or refused (diff_runs): the page names exactly that run.
-        compared = write_comparison(diff_runs(args.compared_with, run_dir))
-        print(f"compared with {args.compared_with}: {compared}")
+        compared = diff_runs(args.compared_with, run_dir)
+    # The files and the new manifest as one step: a signal between them left a sealed run
+    # "changed" for good (render then never resealed it, diff and --resume refused it).
+    with deferred(f"rendering {run_dir}") as stop:
+        written = _render_files(run_dir, report, compared)
+        resealed = _seal_again(run_dir, sealed, intact)
+    # Printed once all is written: a closed stdout cannot stop it half way either.
+    for line in written + resealed:
+        print(line)
+    if stop.signum is not None:
+        print(f"{stop.name} as render ended: {run_dir} is rendered"
+              + (" and sealed" if intact else ""), file=sys.stderr, flush=True)
+        return stop.exit_code
+    return EXIT_OK
+
+
+def _render_files(run_dir: Path, report: dict[str, Any], compared: RunDiff | None
+                  ) -> list[str]:
+    """comparison.json (if ``compared``), certification.html and junit.xml written; what
+    to say of them."""
+    import jinja2
+
+    from harness.report.html import write_html
+    from harness.report.junit import JUNIT_FILE, report_junit
+    from harness.report.live import REPORT_FILE
+    from harness.report.merge import merged_junit
+
+    lines = []
     try:
+        if compared is not None:
+            from harness.report.diff import write_comparison
+
+            lines.append(f"compared with {compared.old_dir}: {write_comparison(compared)}")
         target = write_html(run_dir, report)
         # A merged folder's from its runs' own files (one suite per bench), as merge wrote it.
         junit = merged_junit(run_dir, report) if report.get("merged") is not None \
@@ -62,10 +94,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                        f"{type(exc).__name__}: {exc}") from None
     except OSError as exc:
         raise RigError(f"{run_dir}: cannot write the report: {exc}") from None
-    print(f"HTML report: {target}")
-    print(f"JUnit XML: {junit}")
-    _seal_again(run_dir, sealed, intact)
-    return EXIT_OK
+    return [*lines, f"HTML report: {target}", f"JUnit XML: {junit}"]
 
 
 def _not_running(run_dir: Path, report: dict[str, object]) -> None:
@@ -85,17 +114,19 @@ def _not_running(run_dir: Path, report: dict[str, object]) -> None:
                        "render it when it has ended")
 
 
-def _seal_again(run_dir: Path, sealed: bool, intact: bool) -> None:
+def _seal_again(run_dir: Path, sealed: bool, intact: bool) -> list[str]:
     """A folder that matched its manifest before a command wrote into it is sealed again;
-    one that did not keeps its manifest as it was (so the change stays visible)."""
+    one that did not keeps its manifest as it was (so the change stays visible). What to
+    say of it is returned (said once all is written); the warning goes to stderr now."""
     from harness.report.manifest import MANIFEST_FILE, write_manifest
 
     if intact:
         write_manifest(run_dir)
-        print(f"manifest: {run_dir / MANIFEST_FILE} (written again)")
-    elif sealed:
+        return [f"manifest: {run_dir / MANIFEST_FILE} (written again)"]
+    if sealed:
         print(f"{MANIFEST_FILE} left as it was: the folder did not match it before "
               f"(onshi-rig report verify {run_dir})", file=sys.stderr)
+    return []
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -181,7 +212,8 @@ def cmd_allure(args: argparse.Namespace) -> int:
     intact = sealed and check_manifest(run_dir).ok
     target = generate_report(run_dir, args.history_from)
     print(f"allure report: {target} (open it: allure open {target})")
-    _seal_again(run_dir, sealed, intact)
+    for line in _seal_again(run_dir, sealed, intact):
+        print(line)
     return EXIT_OK
 
 

@@ -466,8 +466,10 @@ def cmd_references(args: argparse.Namespace) -> int:
     targets = [t for t in targets if not args.device or t[0] in args.device]
     if not args.check:
         for key, look, plans in targets:
-            n = write_references(key, look, plans, root / key)
-            print(f"{key}: {n} reference screens in {root / key}")
+            written = write_references(key, look, plans, root / key)
+            print(f"{key}: {written.count} reference screens in {root / key}")
+            for name in written.kept:
+                print(f"{key}: {name}: learnt, kept (not redrawn)")
         return EXIT_OK
     differ: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -259,6 +259,17 @@ class Hands(Protocol):
         """Let bench time pass."""
 
 
+def _recorded_answer(text: str, secret: str, *, secret_answer: bool, refused: bool) -> str:
+    """An answer as the timeline keeps it. A step that shows a secret (a PIN, a passcode)
+    asks the operator to type it on the reader, and its prompt reads "type ... 7391 ...
+    press Enter": digits typed at the rig's prompt instead must never reach a file, so such
+    a step keeps only the answer's length, as a secret answer (a passcode read off a
+    screen) does."""
+    if refused or not text or not (secret or secret_answer):
+        return text
+    return f"({len(text)} {'digits' if text.isdigit() else 'characters'})"
+
+
 class ManualHands:
     """A real bench: each action is asked of the operator (the controlling terminal, or a
     script), who confirms it within ``timeout_s``. Every question and answer lands on the
@@ -330,9 +341,9 @@ class ManualHands:
         except RigError as exc:
             self._record("operator.failed", what=step.recorded, reason=str(exc))
             raise
-        shown = f"({len(answer.text)} {'digits' if answer.text.isdigit() else 'characters'})" \
-            if secret_answer else answer.text
         refused = answer.text.strip().lower() in ("no", "n")
+        shown = _recorded_answer(answer.text, secret, secret_answer=secret_answer,
+                                 refused=refused)
         # A refusal is its own outcome in the report: the step could not be done.
         self._record("operator.refused" if refused else "operator.answered",
                      what=step.recorded, answer=shown, seconds=round(answer.seconds, 3))

@@ -186,11 +186,22 @@ class CallableOperator:
 class ScriptRule(Field):
     #: A regular expression searched in the step's (redacted) text.
     ask: str
-    answer: str | int = ""
+    #: What the operator types, as typed: a string (a bare ``0123`` is YAML's number 83).
+    answer: str = ""
     #: Seconds (bench clock) before answering.
     after_s: float = pydantic.Field(default=0, ge=0)
     #: Never answer: the step times out at the bound.
     never: bool = False
+
+    @pydantic.field_validator("answer", mode="before")
+    @classmethod
+    def _typed(cls, value: object) -> object:
+        # A passcode 0123 unquoted is YAML's octal 83, 1:30 its sexagesimal 90: the rig
+        # would type another code and the reader's refusal be judged against the maker.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"write it in quotes, as it is typed: YAML reads it unquoted as "
+                             f"the number {value!r} (a bare 0123 is 83, 1:30 is 90)")
+        return value
 
     @pydantic.field_validator("ask")
     @classmethod

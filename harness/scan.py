@@ -116,7 +116,7 @@ def _match_entries(
     free = list(devices)
     found: dict[str, UsbDeviceInfo] = {}
     # Port paths first: on an emulated bench (or a real one that pins paths) the bench says
-    # where each reader is, and a wrong device there must show up as that reader's fault.
+    # where each reader is (whether the device there is the entry's: _swapped).
     for entry in entries:
         if entry.usb.path:
             dev = next((d for d in free if d.topology.path == entry.usb.path), None)
@@ -247,10 +247,46 @@ def _makers_by_id(spec: BenchSpec, profiles: ProfileSet) -> list[tuple[tuple[Any
     return found
 
 
+class NotTheEntrys(BadInput):
+    """A device at a reader's port path is not the reader the bench file names there."""
+
+
+def _is_entrys(entry: Reader, dev: UsbDeviceInfo) -> bool:
+    return (dev.vid, dev.pid) == (entry.usb.vid, entry.usb.pid) and \
+        (entry.usb.serial is None or dev.serial == entry.usb.serial)
+
+
+def _swapped(bench: Bench, found: dict[str, UsbDeviceInfo]) -> None:
+    """A device at an entry's port path that is not the entry's (another USB ID, or serial
+    where the entry gives one) is the bench being wrong, never a verdict: two readers with
+    their cables swapped were each judged by the other maker's rules (a Panasonic on a USB
+    2.0 port passed USB-01 as the Canon at the USB 3 port)."""
+    entries = bench.spec.readers
+    found_wrong: list[tuple[tuple[Any, ...], str]] = []
+    for i, entry in enumerate(entries):
+        dev = found.get(entry.name)
+        if dev is None or not entry.usb.path or _is_entrys(entry, dev):
+            continue
+        ident = f"{fmt_id(dev.vid)}:{fmt_id(dev.pid)}"
+        said = f"{fmt_id(entry.usb.vid)}:{fmt_id(entry.usb.pid)}"
+        if (dev.vid, dev.pid) == (entry.usb.vid, entry.usb.pid):
+            ident, said = f"serial {dev.serial!r}", f"serial {entry.usb.serial!r}"
+        whose = [e.name for e in entries if e is not entry and _is_entrys(e, dev)]
+        hint = f" (the ID of {', '.join(whose)}: readers swapped?)" if whose else ""
+        found_wrong.append((("readers", i, "usb", "path"),
+                            f"{entry.name}: the device at {entry.usb.path} is {ident}{hint}, "
+                            f"the bench file says {said}; no reader is judged on it"))
+    if found_wrong:
+        lines = read_layered_yaml(bench.path)[1]
+        raise NotTheEntrys.of([BadInput(str(bench.path), line_of(lines, loc), field_name(loc),
+                                        problem) for loc, problem in found_wrong])
+
+
 def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
     _check_rules(bench, profiles)
     devices = bench.usb.devices()
     found, others = _match_entries(bench.spec.readers, devices)
+    _swapped(bench, found)
     general = profiles.general()
     pcsc_names = bench.pcsc_reader_names()
     # A name the bench file gives is the reader's, listed or not: it is never paired by

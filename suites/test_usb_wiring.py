@@ -10,6 +10,7 @@ import pytest
 
 from harness.bench import Bench
 from harness.cases import GENERAL, Case, cases
+from harness.errors import BenchFault
 from harness.flows.hotplug import replug
 from harness.hands import Hands
 from harness.model.profiles import (
@@ -23,7 +24,7 @@ from harness.model.profiles import (
 )
 from harness.model.wiring import Verdicts, judge_hotplug, judge_wiring
 from harness.pytest_plugin import case_params
-from harness.scan import ScanResult, scan
+from harness.scan import NotTheEntrys, ScanResult, scan
 
 SCANNED = (WiringCheck, VerifiedModelCheck, AppNameCheck, DesignatedReadersCheck, FirmwareCheck)
 
@@ -40,7 +41,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="module")
 def wiring(bench: Bench, profiles: ProfileSet) -> ScanResult:
-    return scan(bench, profiles)
+    try:
+        return scan(bench, profiles)
+    except NotTheEntrys as exc:
+        # Readers swapped between ports: each would be judged by the other's rules. The
+        # bench is wrong, not a maker: not run, with the bench file's line as the reason.
+        raise BenchFault("bench.wrong_device", bench.name, str(exc)) from exc
 
 
 def test_wiring_rule(wiring_case: Case, bench: Bench, wiring: ScanResult,

@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -539,3 +541,74 @@ def test_compared_with_a_run_not_as_sealed_is_refused(
     assert code == 2 and "1 extra: evidence/note.txt" in _one_line_error(err)
     assert (copy / "comparison.json").read_bytes() == before
     assert _cli(capsys, "report", "verify", str(copy))[0] == 0  # nothing written
+
+
+# --- render interrupted (hunt J-2, J-8) -------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_as_render_rewrites_the_junit_leaves_the_run_sealed(
+        sig: signal.Signals, runs: tuple[Path, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Ctrl-C between junit.xml rewritten and the manifest written again left a sealed run
+    "changed: junit.xml" for good (render then never resealed it; diff and --resume refused
+    it): the signal now waits until the folder is sealed, and render exits 128 + signal."""
+    import harness.report.junit as junit
+
+    copy = _copy(runs[0], tmp_path)
+    written = junit.report_junit
+
+    def then_signal(path: Path, report: dict) -> Path:
+        done = written(path, report)
+        path.write_text(path.read_text("utf-8") + "<!-- not as sealed -->", "utf-8")
+        os.kill(os.getpid(), sig)  # delivered here, between the junit and the manifest
+        return done
+
+    monkeypatch.setattr(junit, "report_junit", then_signal)
+    code, out, err = _cli(capsys, "report", "render", str(copy))
+    assert code == 128 + sig
+    assert "written again" in out
+    assert f"{sig.name} as render ended: {copy} is rendered and sealed" in err
+    assert "Traceback" not in err
+    assert _cli(capsys, "report", "verify", str(copy))[0] == 0
+
+
+def test_render_into_a_closed_stdout_still_seals_the_run(
+        runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """``report render RUN | head -1``: a BrokenPipeError traceback came after junit.xml was
+    rewritten and before the reseal."""
+    copy = _copy(runs[0], tmp_path)
+    (copy / "junit.xml").write_text("<testsuites/>", "utf-8")  # render's differs: resealed
+    write_manifest(copy)
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "report", "render", str(copy)],
+                          stdout=write, stderr=subprocess.PIPE, text=True, timeout=120,
+                          cwd=project_file("."))
+    os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert "<testsuites/>" not in (copy / "junit.xml").read_text("utf-8")
+    verify = subprocess.run([sys.executable, "-m", "harness.cli", "report", "verify",
+                             str(copy)], capture_output=True, text=True, timeout=120,
+                            cwd=project_file("."))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@pytest.mark.parametrize(("argv", "made"), [
+    (["pcscd-config", "--dir", "{out}"], ["onshi-rig", "onshi-rig-vpcd"]),
+    (["references", "--out", "{out}"],
+     ["atlas", "canon", "fujitsu_japan", "panasonic", "terminal", "usen_almex"]),
+])
+def test_every_command_writes_all_into_a_closed_stdout(argv: list[str], made: list[str],
+                                                       tmp_path: Path) -> None:
+    """pcscd-config ended in a BrokenPipeError traceback; references stopped after the first
+    maker it drew."""
+    read, write = os.pipe()
+    os.close(read)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli",
+                           *(a.format(out=out) for a in argv)],
+                          stdout=write, stderr=subprocess.PIPE, text=True, timeout=300,
+                          cwd=project_file("."))
+    os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert sorted(p.name for p in out.iterdir()) == made

@@ -95,14 +95,31 @@ def _subsets(items: list) -> Iterator[tuple]:  # noqa: ANN001
         yield from itertools.combinations(items, n)
 
 
-def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out: Path) -> int:
-    """Draw each plan and write ``out/<name>.png`` plus ``out/screens.yaml``."""
+@attrs.frozen
+class Written:
+    """What ``write_references`` did: how many references the index holds, and the lab's
+    learnt ones it kept in place of a drawing of the same name."""
+
+    count: int
+    kept: tuple[str, ...] = ()
+
+
+def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out: Path
+                     ) -> Written:
+    """Draw each plan and write ``out/<name>.png`` plus ``out/screens.yaml``. A lab's own
+    references (``learn``) in the folder stay, a drawn one's name too: its picture of the
+    real reader is never overwritten by the twin's drawing."""
     if look is None:
         raise RigError(f"{key}: its device file has no 'display' section")
+    learnt: dict[str, ReferenceEntry] = {}
+    if (out / INDEX).is_file():
+        learnt = {n: e for n, e in read_index(out).references.items() if e.learnt}
     renderer = ScreenRenderer(look)
     out.mkdir(parents=True, exist_ok=True)
     entries: dict[str, ReferenceEntry] = {}
     for plan in plans:
+        if plan.name in learnt:
+            continue
         rendered = renderer.render(plan.drawn, t=0.0)
         file = f"{plan.name}.png"
         write_png(out / file, rendered.image, (cv2.IMWRITE_PNG_COMPRESSION, 9))
@@ -112,21 +129,19 @@ def write_references(key: str, look: ScreenLook, plans: list[ReferencePlan], out
             state=state,
             shows=plan.drawn.shows,
             overlay=plan.drawn.overlay,
-            also=list(plan.also),
+            # A name learnt is its own entry, not another name of this drawing.
+            also=[n for n in plan.also if n not in learnt],
             title=plan.drawn.title,
             texts=list(plan.drawn.texts),
             buttons=list(plan.drawn.buttons),
             regions=list(rendered.regions),
             lines=list(rendered.lines),
         )
-    # A lab's own references (``learn``) in the folder stay.
-    if (out / INDEX).is_file():
-        for name, entry in read_index(out).references.items():
-            if entry.learnt and name not in entries:
-                entries[name] = entry
+    drawn = {n for p in plans for n in (p.name, *p.also)}
+    entries.update(learnt)
     write_index(out, ReferenceIndex(maker=key, size=look.size, look=look_fingerprint(look),
                                     references=entries))
-    return len(entries)
+    return Written(len(entries), tuple(sorted(n for n in learnt if n in drawn)))
 
 
 def reference_targets() -> list[tuple[str, ScreenLook | None, list[ReferencePlan]]]:

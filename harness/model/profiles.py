@@ -25,7 +25,7 @@ from harness.loading import (
     load_yaml_model,
     read_yaml,
 )
-from harness.model.bench_spec import MAX_WAIT_S
+from harness.model.bench_spec import MAX_WAIT_S, START_YEARS
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import (
@@ -437,6 +437,30 @@ class Window(Field):
     start: ClockTime
     end: ClockTime
 
+    @pydantic.model_validator(mode="after")
+    def _some_time(self) -> Window:
+        if self.start == self.end:
+            raise ValueError(f"start and end both {self.start}: a window of no time (end "
+                             "before start is the next morning)")
+        return self
+
+
+def _in_years(value: dt.date) -> dt.date:
+    """A date within the bench clock's years (a year 9999 overflowed as the maker's failure)."""
+    if not START_YEARS[0] <= value.year <= START_YEARS[1]:
+        raise ValueError(f"a year from {START_YEARS[0]} to {START_YEARS[1]}, not {value.year}")
+    return value
+
+
+def _after(info: pydantic.ValidationInfo, value: dt.date, earlier: str, *,
+           same: bool) -> None:
+    """``value`` is not before the field ``earlier`` (nor on it unless ``same``); a field
+    that failed on its own is not compared."""
+    bound = info.data.get(earlier)
+    if bound is not None and (value < bound or (value == bound and not same)):
+        raise ValueError(f"{'before' if value < bound else 'the same day as'} {earlier} "
+                         f"({bound})")
+
 
 class ScheduleCheck(Field):
     """When the upgrade is distributed (Japan time)."""
@@ -451,6 +475,46 @@ class ScheduleCheck(Field):
     manual_from: dt.datetime
     #: Devices that must be powered during the window.
     powered: list[BootDevice] = []
+
+    # Checked as a whole: reversed nights left UPD-01 with no night to probe (a pass of
+    # nothing), a naive time or a far year failed the maker with a Python exception.
+    @pydantic.field_validator("nightly_from", "all_day_from")
+    @classmethod
+    def _years(cls, value: dt.date) -> dt.date:
+        return _in_years(value)
+
+    @pydantic.field_validator("nightly_to")
+    @classmethod
+    def _nights(cls, value: dt.date, info: pydantic.ValidationInfo) -> dt.date:
+        _after(info, _in_years(value), "nightly_from", same=True)
+        return value
+
+    @pydantic.field_validator("nightly_except")
+    @classmethod
+    def _excepted(cls, value: list[dt.date], info: pydantic.ValidationInfo) -> list[dt.date]:
+        first, last = info.data.get("nightly_from"), info.data.get("nightly_to")
+        if first is None or last is None:
+            return value
+        outside = [str(d) for d in value if not first <= d <= last]
+        if outside:
+            raise ValueError(f"{', '.join(outside)}: not among the nights {first} to {last}")
+        if len(set(value)) > (last - first).days:
+            raise ValueError(f"every night from {first} to {last}: no night left to probe")
+        return value
+
+    @pydantic.field_validator("all_day_from")
+    @classmethod
+    def _all_day(cls, value: dt.date, info: pydantic.ValidationInfo) -> dt.date:
+        _after(info, value, "nightly_to", same=False)
+        return value
+
+    @pydantic.field_validator("manual_from")
+    @classmethod
+    def _manual(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-01-19T13:00:00+09:00")
+        _in_years(value.date())
+        return value
 
 
 class DeliveryVersionCheck(Field):

@@ -35,14 +35,23 @@ class UsbTopology:
 EMULATED_HUB_PORTS = 4
 
 
+def _plain_number(text: str, zero: bool = False) -> bool:
+    """``text`` is a number as Linux writes it: ASCII digits, no leading zero (port 0 only
+    where ``zero`` allows it: bus numbers start at 1, but a bench may say bus 0)."""
+    if not (text.isascii() and text.isdigit()):
+        return False
+    return text == str(int(text)) and (zero or int(text) > 0)
+
+
 def parse_port_path(path: str) -> tuple[int, tuple[int, ...]]:
     """Split ``1-4.2`` into ``(1, (4, 2))``; raise ValueError for anything else."""
     bus, sep, ports = path.partition("-")
-    if not sep or not bus.isdigit() or not ports:
-        raise ValueError(f"not a USB port path like '1-4' or '1-4.2': {path!r}")
     numbers = ports.split(".")
-    if not all(n.isdigit() and int(n) > 0 for n in numbers):
-        raise ValueError(f"not a USB port path like '1-4' or '1-4.2': {path!r}")
+    # The path is kept and compared as written (sysfs spells it in ASCII, no leading
+    # zeros): '２-2' or '2-02' would read as 2-2 yet never match a device.
+    if not sep or not _plain_number(bus, zero=True) or not all(map(_plain_number, numbers)):
+        raise ValueError(f"not a USB port path like '1-4' or '1-4.2' (ASCII digits, no "
+                         f"leading zeros): {path!r}")
     if len(numbers) > 7:
         raise ValueError(f"USB allows at most 7 tiers of ports: {path!r}")
     return int(bus), tuple(int(n) for n in numbers)

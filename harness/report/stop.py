@@ -89,3 +89,24 @@ def stopping(on_stop: Callable[[Stop], None] = _raise_interrupt) -> Iterator[Sto
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+
+
+@contextmanager
+def deferred(what: str) -> Iterator[Stop]:
+    """SIGINT and SIGTERM wait until the ``with`` block is over (noted in the returned
+    :class:`Stop`, said at once on stderr): files written and sealed as one step, e.g. a
+    rendered report and its new manifest, are never left half done by a Ctrl-C."""
+    stop = Stop()
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.signum is None:
+            stop.signum, stop._at = signum, time.monotonic()
+        print(f"{signal.Signals(signum).name}: finishing {what} first", file=sys.stderr,
+              flush=True)
+
+    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield stop
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
