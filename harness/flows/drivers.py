@@ -28,6 +28,7 @@ from harness.flows.setup import (
 from harness.hands import OWN_PIN, Phone, PinEntry
 from harness.model.clock import JST
 from harness.model.profiles import Profile
+from harness.model.robot_spec import DEFAULT_BUTTONS
 from harness.model.wait import wait_until
 
 WRONG_PIN = "9999"
@@ -249,6 +250,71 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
     card_in(run)
     answer_consents(run)
     end_visit(run)
+
+
+def drive_staff_visits(run: FlowRun, plan: Plan) -> None:
+    """AUTH-05's staff visit, then what comes after one (the visit rules judge each visit:
+    identified on its own, every 戻る back): the staff's way again for the next patient,
+    straight through (a 戻る first would leave a way that skips the passcode untried),
+    then again with 戻る pressed where it shows, then a next patient's own card."""
+    drive_staff_visual(run, plan)
+    if run.last is None or run.last.shows == "place_card":
+        return
+    _staff_again(run, back=False)
+    _staff_again(run, back=True)
+    drive_visit(run, plan)
+
+
+#: Actions a member of staff takes on each screen of the staff's way (AUTH-05 ①-④).
+STAFF_WAY = {"first": "press:staff", "staff_passcode": "passcode:right",
+             "visual_confirm": "staff_confirm"}
+#: 戻る, as a panel labels it (a state's fixed button: read by its label).
+BACK_LABEL = DEFAULT_BUTTONS["cancel"]
+#: Bound on the staff's acts on the second staff visit (each 戻る costs a step back).
+STAFF_WAY_STEPS = 20
+
+
+def _staff_again(run: FlowRun, *, back: bool) -> None:
+    """The staff's way again from the first screen (① and ② each time the mode is used),
+    with ``back``, 戻る pressed once on each screen that shows it, the way taken up from
+    wherever it led; at the card's place, the card in, the consents, done. Stops where none
+    of the way's acts fits (the visit rules say why)."""
+    if not run.wait_for("first", 30):
+        return
+    backed: set[str] = set()
+    for _ in range(STAFF_WAY_STEPS):
+        last = run.last
+        if last is None or last.shows is None:
+            break
+        if back and BACK_LABEL in last.labels and last.shows not in backed:
+            backed.add(last.shows)
+            run.hold(1)  # looked at before the press: where 戻る was pressed is known
+            run.do("press:cancel", lambda: run.hands.press(run.reader, "cancel"))
+            run.wait(FIRST_LOOK_S)
+            run.wait_change(5)
+            continue
+        if last.shows == "place_card":
+            card_in(run)
+            answer_consents(run)
+            end_visit(run)
+            return
+        act = STAFF_WAY.get(last.shows)
+        if act is None:
+            break
+        run.hold(1)
+        run.do(act, functools.partial(_staff_act, run, act))
+        run.wait_change(10)
+    # (the checks of the visits after the first fail on what is missing; this says why)
+    run.problem(f"the staff's way again did not reach the card's place: {run.record.path()}")
+
+
+def _staff_act(run: FlowRun, act: str) -> None:
+    if act == "press:staff":
+        run.hands.press(run.reader, "staff")
+    elif act == "passcode:right":
+        run.hands.passcode(run.reader, run.passcode or "")
+    else:
+        run.hands.staff_confirm(run.reader)
 
 
 def _staff_to_card(run: FlowRun, wrong: int = 0) -> bool:
@@ -891,7 +957,7 @@ DRIVERS: dict[str, Driver] = {
     "pin_lock": drive_pin_lock,
     "pin_visit": drive_pin_visit,
     "pin_lock_staff": drive_pin_lock_staff,
-    "staff_visual": drive_staff_visual,
+    "staff_visual": drive_staff_visits,
     "passcode_first_issue": drive_look_at_first,
     "first_screen": drive_look_at_first,
     "smartphone_iphone": _smartphone("iphone"),
