@@ -422,7 +422,9 @@ FAULTS = {
     "passcode-screen-of-6-digits": Fault(
         "fujitsu_japan", (deviation("behaviour.staff_button.passcode_digits", 6, "6 digits"),),
         STAFF, {"AUTH-05": "visual_confirm was not seen after staff_passcode",
-                "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
+                "CON-02": "consent was not seen", "CON-01": "consent was not seen",
+                # (AUTH-01's card after the staff visits: after a completion never seen)
+                "AUTH-01": "completion was not seen"}),
     "staff-button-without-restart": Fault(
         "panasonic", (deviation("behaviour.staff_button.learns_passcode", "live", "no restart"),),
         FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not in this flow"}),
@@ -434,7 +436,8 @@ FAULTS = {
         "atlas", STAFF_MISSING, STAFF,
         {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
          "AUTH-05": "staff_passcode was not seen after first",
-         "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
+         "CON-02": "consent was not seen", "CON-01": "consent was not seen",
+         "AUTH-01": "completion was not seen"}),
     # The staff button comes back with the first screen after any visit, passcode issued
     # or not (※職員用ボタンは目視確認用パスコードが発行されている場合のみ表示されます): the first
     # screen looked at after a visit too.
@@ -444,7 +447,10 @@ FAULTS = {
     # The first wrong passcode refused, the second taken: each wrong one is tried.
     "second-wrong-passcode-taken": Fault(
         "usen_almex", SECOND_WRONG_TAKEN, STAFF,
-        {"AUTH-05": "after passcode:wrong"}),
+        # (the visual confirmation a wrong passcode opened identifies nobody: every check
+        # of the flow's visits fails)
+        {"AUTH-05": "after passcode:wrong", "AUTH-01": NOT_IDENTIFIED,
+         "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
     "pairing-in-another-app": Fault(
         "fujitsu_japan", (deviation("behaviour.pairing.app", "管理アプリ", "another app"),),
         PAIRING, {"SP-04": "the pairing was done in '管理アプリ'; the procedure pairs in "

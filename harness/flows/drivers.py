@@ -257,9 +257,11 @@ def drive_staff_visits(run: FlowRun, plan: Plan) -> None:
     identified on its own, every 戻る back): the staff's way again for the next patient,
     straight through (a 戻る first would leave a way that skips the passcode untried),
     then again with 戻る pressed where it shows, then a next patient's own card."""
-    drive_staff_visual(run, plan)
-    if run.last is None or run.last.shows == "place_card":
-        return
+    if not _staff_to_card(run, wrong=WRONG_PASSCODES):
+        return  # no staff visit: nothing comes after one
+    card_in(run)
+    answer_consents(run)
+    end_visit(run)
     _staff_again(run, back=False)
     _staff_again(run, back=True)
     drive_visit(run, plan)
@@ -303,7 +305,8 @@ def _staff_again(run: FlowRun, *, back: bool) -> None:
             break
         run.hold(1)
         run.do(act, functools.partial(_staff_act, run, act))
-        run.wait_change(10)
+        if not run.wait_change(10):
+            break  # the way's act changed nothing: staff would not go on pressing
     # (the checks of the visits after the first fail on what is missing; this says why)
     run.problem(f"the staff's way again did not reach the card's place: {run.record.path()}")
 
