@@ -423,8 +423,8 @@ FAULTS = {
         "fujitsu_japan", (deviation("behaviour.staff_button.passcode_digits", 6, "6 digits"),),
         STAFF, {"AUTH-05": "visual_confirm was not seen after staff_passcode",
                 "CON-02": "consent was not seen", "CON-01": "consent was not seen",
-                # (AUTH-01's card after the staff visits: after a completion never seen)
-                "AUTH-01": "completion was not seen"}),
+                # (AUTH-01's card after the staff visits: never reached, no staff visit done)
+                "AUTH-01": "face_auth was not seen"}),
     "staff-button-without-restart": Fault(
         "panasonic", (deviation("behaviour.staff_button.learns_passcode", "live", "no restart"),),
         FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not in this flow"}),
@@ -437,7 +437,7 @@ FAULTS = {
         {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
          "AUTH-05": "staff_passcode was not seen after first",
          "CON-02": "consent was not seen", "CON-01": "consent was not seen",
-         "AUTH-01": "completion was not seen"}),
+         "AUTH-01": "face_auth was not seen"}),
     # The staff button comes back with the first screen after any visit, passcode issued
     # or not (※職員用ボタンは目視確認用パスコードが発行されている場合のみ表示されます): the first
     # screen looked at after a visit too.
@@ -751,7 +751,7 @@ FAULTS = {
     # also-check of that card's visit too.
     "next-card-after-a-staff-visit-unidentified": Fault(
         "atlas", STAFF_STICKY, STAFF,
-        {"AUTH-01": "face_auth was not seen after completion", "AUTH-05": NOT_IDENTIFIED,
+        {"AUTH-01": "face_auth was not seen", "AUTH-05": NOT_IDENTIFIED,
          "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
     # (hunt D-2) After a staff visit the staff button opens the visual confirmation with no
     # passcode (② is every use's).
