@@ -35,12 +35,15 @@ class Identification:
 
     path: tuple[str, ...]
     name: str
+    #: The path's last screen must lead straight to the consents (the face check matched:
+    #: one that did not goes on to the PIN, which identifies only when typed).
+    direct: bool = False
 
 
 #: The ways the notices name (seed 002: 無人運転モード, the face or the PIN; 目視確認モード,
 #: ① 職員用ボタン ② 目視確認用パスコード ③ the staff's check; スマートフォンのマイナ保険証).
 IDENTIFICATIONS = (
-    Identification(("face_auth",), "the face check"),
+    Identification(("face_auth",), "the face check matched", direct=True),
     Identification(("pin_entry", "pin:right"), "the PIN typed"),
     Identification(("staff_passcode", "passcode:right", "visual_confirm"),
                    "the staff's visual confirmation after the passcode"),
@@ -80,7 +83,12 @@ def _identified(way: Identification, screens: list[SeenScreen], actions: list[Ac
         t = min((x for x in times if x >= t - EPS_S), default=float("nan"))
         if t != t:  # nan: the step never came after the one before
             return False
-    return True
+    if not way.direct:
+        return True
+    last = way.path[-1]
+    return any(a.shows == last and b.shows == "consent" for a, b in zip(
+        [s for s in screens if s.t >= t - EPS_S], [s for s in screens if s.t >= t - EPS_S][1:],
+        strict=False))
 
 
 def unidentified_visits(record: FlowRecord) -> list[str]:
