@@ -31,6 +31,10 @@ on the default bench.
 - A check failed on the network shown done on the staff's or the PIN's way (ERR-08).
 - A reader that takes any four digits as the Android phone's PIN
   (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
+- Patients not identified on their own visit (the visit rules): the next card after a staff
+  visit or after a 901 or a network error straight to the consents, the staff button with
+  no passcode after a staff visit; 戻る that goes forward (AUTH-01, AUTH-05 and the other
+  checks of those flows; UPD-02, E901-04, ERR-09).
 """
 
 from __future__ import annotations
