@@ -350,6 +350,7 @@ E901_FLOW_REQS = ("UPD-03", "E901-01", "E901-02", "E901-03", "E901-05")
 #: What the visit rules say of a visit that reached the consents unidentified.
 NOT_IDENTIFIED = "with the patient not identified on it"
 INTERMITTENT: Flow = ("network_intermittent", ("intermittent_outage",))
+IPHONE: Flow = ("smartphone_iphone", ("paired",))
 
 
 def _own_first(state: str, transitions: dict[str, Any], why: str) -> tuple[dict[str, Any], ...]:
@@ -781,6 +782,11 @@ FAULTS = {
             deviation("behaviour.transitions.visual_confirm.cancel", "place_card",
                       "戻る skips the staff's check")), STAFF,
         {req: "戻る on staff_passcode at" for req in ("AUTH-01", "AUTH-05", "CON-01", "CON-02")}),
+    # 戻る on the phone's hold screen going on to the consents: no phone read.
+    "phone-back-goes-to-the-consents": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.sp_hold.cancel", "consent_1",
+                                    "戻る to the consents"),), IPHONE,
+        {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
 }
 
 

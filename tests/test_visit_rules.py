@@ -33,7 +33,7 @@ STAFF = (["first", "staff_passcode", "visual_confirm", "place_card", "consent_1"
          [(1.5, "press:staff"), (3.5, "passcode:right"), (5.5, "staff_confirm"),
           (7.5, "card_in")])
 PHONE = (["first", "sp_choose", "sp_hold", "consent_1", "completion"],
-         [(1.5, "press:smartphone"), (3.5, "press:iphone"), (5.5, "hold_phone")])
+         [(1.5, "press:smartphone"), (3.5, "press:iphone"), (5.5, "hold_phone:front")])
 
 
 @pytest.mark.parametrize("visit", [FACE, PIN, STAFF, PHONE], ids=["face", "pin", "staff", "phone"])
@@ -60,6 +60,10 @@ def test_the_card_the_staff_way_asks_for_does_not_start_a_visit() -> None:
     (["first", "staff_passcode", "visual_confirm", "place_card", "consent_1"],
      [(1.5, "press:staff"), (4.5, "staff_confirm"), (4.8, "passcode:right"),
       (6.5, "card_in")], "not identified"),
+    # The consents from the hold screen with no phone held (戻る going on, D-6's kind).
+    (["first", "sp_choose", "sp_hold", "consent_1"],
+     [(1.5, "press:smartphone"), (3.5, "press:iphone"), (5.5, "press:cancel")],
+     "not identified"),
     # A wrong PIN taken to the consents: no PIN of the patient's was typed.
     (["first", "face_auth", "pin_entry", "consent_1"],
      [(1.5, "card_in"), (3.5, "face"), (5.5, "pin:wrong")], "not identified"),

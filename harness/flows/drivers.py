@@ -290,10 +290,7 @@ def _staff_again(run: FlowRun, *, back: bool) -> None:
             break
         if back and BACK_LABEL in last.labels and last.shows not in backed:
             backed.add(last.shows)
-            run.hold(1)  # looked at before the press: where 戻る was pressed is known
-            run.do("press:cancel", lambda: run.hands.press(run.reader, "cancel"))
-            run.wait(FIRST_LOOK_S)
-            run.wait_change(5)
+            _press_back(run)
             continue
         if last.shows == "place_card":
             card_in(run)
@@ -395,6 +392,8 @@ def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
 
 def _smartphone(kind: str) -> Driver:
     def drive(run: FlowRun, plan: Plan) -> None:
+        if kind == "iphone":
+            _phone_way_back(run, kind)
         if _phone_check_in(run, plan, kind):
             answer_consents(run)
             end_visit(run, take_card=False)
@@ -402,6 +401,37 @@ def _smartphone(kind: str) -> Driver:
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
     return drive
+
+
+def _press_back(run: FlowRun) -> None:
+    """戻る, looked at before and after (the visit rules judge where it led)."""
+    run.hold(1)
+    run.do("press:cancel", lambda: run.hands.press(run.reader, "cancel"))
+    run.wait(FIRST_LOOK_S)
+    run.wait_change(5)
+
+
+def _phone_way_back(run: FlowRun, kind: str) -> None:
+    """Before the phone's check-in, 戻る on each screen of its way that shows one (the
+    choice, the hold screen), the way taken up again from where it led, and at the end back
+    to the first screen: a 戻る that goes on (to the consents with no phone read) is seen."""
+    if not run.wait_for("first", 30):
+        return
+    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+    if not run.wait_for("sp_choose", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
+        return
+    _press_back(run)
+    if run.last is None or run.last.shows != "first":
+        return
+    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+    if not run.wait_for("sp_choose", 10):
+        return
+    run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
+    if not run.wait_for("sp_hold", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
+        return
+    _press_back(run)
+    if run.last is not None and run.last.shows == "sp_choose":
+        _press_back(run)  # (back again to the first screen the check-in starts from)
 
 
 def _phone_check_in(run: FlowRun, plan: Plan, kind: str) -> bool:

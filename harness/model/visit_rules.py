@@ -31,7 +31,8 @@ BACK = "press:cancel"
 @attrs.frozen
 class Identification:
     """One way a visit identifies the patient: ``path`` seen on the visit in its order,
-    each a screen class or (with a colon) an action of the flows' vocabulary."""
+    each a screen class or (with a colon) an action of the flows' vocabulary (ending in the
+    colon: any of its kind, ``hold_phone:`` wherever held)."""
 
     path: tuple[str, ...]
     name: str
@@ -47,7 +48,7 @@ IDENTIFICATIONS = (
     Identification(("pin_entry", "pin:right"), "the PIN typed"),
     Identification(("staff_passcode", "passcode:right", "visual_confirm"),
                    "the staff's visual confirmation after the passcode"),
-    Identification(("sp_hold",), "a phone's read"),
+    Identification(("sp_hold", "hold_phone:"), "a phone held at the hold screen"),
 )
 
 
@@ -78,7 +79,8 @@ def _identified(way: Identification, screens: list[SeenScreen], actions: list[Ac
     """``way`` on one visit's screens and actions, step after step."""
     t = float("-inf")
     for step in way.path:
-        times = ([a.t for a in actions if a.what == step] if ":" in step
+        times = ([a.t for a in actions if a.what == step
+                  or (step.endswith(":") and a.what.startswith(step))] if ":" in step
                  else [s.t for s in screens if s.shows == step])
         t = min((x for x in times if x >= t - EPS_S), default=float("nan"))
         if t != t:  # nan: the step never came after the one before
