@@ -47,7 +47,10 @@ def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
                 completion_t: float = 8.0) -> FlowRecord:
     return FlowRecord(
         "e901", "panasonic",
-        screens=[screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
+        # (the face check the visit identified the patient by: every visit to a consent
+        # screen needs one)
+        screens=[screen(0, 1, "face_auth"), screen(2, 3, "consent_1"),
+                 screen(4, 5, "consent_2"),
                  screen(6, 7, "checking"), screen(completion_t, completion_until, "completion"),
                  screen(nine01_t, 50, "error_901",
                         findings=(*found("【901", "【901】"), *NOT_DONE))],
@@ -354,7 +357,7 @@ def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     absent = step.absent[0]
     ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
     visit = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "first"), screen(2, 3, "consent_1", findings=ok),
+        screen(0, 1, "face_auth"), screen(2, 3, "consent_1", findings=ok),
         screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over",
         actions=[Action(3.5, "consent")])
     assert check_flow(con02, visit) == []
@@ -388,8 +391,9 @@ def test_dialogs_in_order_and_closed_with_their_button(shipped: ProfileSet) -> N
 
 def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
     visit = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "first"), screen(2, 3, "consent_1"), screen(4, 5, "completion"),
-        screen(6, 7, "first")], actions=[Action(2.5, "consent"), Action(5.5, "card_out")],
+        screen(0, 1, "first"), screen(1.5, 1.8, "face_auth"), screen(2, 3, "consent_1"),
+        screen(4, 5, "completion"), screen(6, 7, "first")],
+        actions=[Action(2.5, "consent"), Action(5.5, "card_out")],
         result="handed_over", results=3)
     face_path = attrs.evolve(visit, flow="face_auth")
     assert check_flow(check(shipped, "canon", "CON-01"), visit, face_path) == []
@@ -401,7 +405,7 @@ def test_order_buttons_never_and_result(shipped: ProfileSet) -> None:
                for p in check_flow(check(shipped, "canon", "CON-01"), visit))
     # An unrecognised screen never stands for a class whose step asks no text.
     blurred = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "first"), screen(2, 3, "consent_1"),
+        screen(0, 1, "first"), screen(1.5, 1.8, "face_auth"), screen(2, 3, "consent_1"),
         SeenScreen(4, 5, "unknown", None, candidate="completion"), screen(6, 7, "first")],
         result="handed_over")
     assert any("completion was not seen" in p
@@ -427,8 +431,12 @@ def upd08_record(last_visit: list[str]) -> FlowRecord:
     901), the download, the second reboot, then the last visit's screens."""
     screens, t, answers = [], 0.0, []
     failed = ["first", "consent_1", "consent_2", "checking", "completion", "error_901"]
-    for state in [*failed, *failed, "first", *last_visit]:
+    states = [*failed, *failed, "first", *last_visit]
+    for k, state in enumerate(states):
         screens.append(screen(t, t + 1, state))
+        if state == "first" and states[k + 1:k + 2] == ["consent_1"]:
+            # (the face check of the visit, between two looks of the record's clock)
+            screens.append(screen(t + 1.2, t + 1.5, "face_auth"))
         if state.startswith("consent"):
             answers.append(Action(t + 0.5, "consent"))
         t += 2

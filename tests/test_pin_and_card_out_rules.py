@@ -83,7 +83,8 @@ def test_a_record_that_did_not_try_both_halves_fails(shipped: ProfileSet) -> Non
 
 
 def _visit(first_t: float, card_out_t: float | None, completion_until: float) -> FlowRecord:
-    screens = [SeenScreen(0, 1, "first", "first"), SeenScreen(2, 3, "consent_1", "consent"),
+    screens = [SeenScreen(0, 1, "first", "first"), SeenScreen(1.2, 1.5, "face_auth", "face_auth"),
+               SeenScreen(2, 3, "consent_1", "consent"),
                SeenScreen(4, completion_until, "completion", "completion"),
                SeenScreen(first_t, first_t + 2, "first", "first")]
     actions = [Action(2.5, "consent")]  # the one consent screen answered

@@ -31,6 +31,10 @@ on the default bench.
 - A check failed on the network shown done on the staff's or the PIN's way (ERR-08).
 - A reader that takes any four digits as the Android phone's PIN
   (``smartphone.checks_phone_pin``), or takes a wrong one to the hold screen (SP-02).
+- Patients not identified on their own visit (the visit rules): the next card after a staff
+  visit or after a 901 or a network error straight to the consents, the staff button with
+  no passcode after a staff visit; 戻る that goes forward (AUTH-01, AUTH-05 and the other
+  checks of those flows; UPD-02, E901-04, ERR-09).
 """
 
 from __future__ import annotations
@@ -343,6 +347,69 @@ DONE_AFTER_ERROR = "the check failed, yet the reader says it is done"
 DONE_WITHOUT_CHECK = "no check went through, yet the reader says it is done"
 E901_FLOW_REQS = ("UPD-03", "E901-01", "E901-02", "E901-03", "E901-05")
 
+#: What the visit rules say of a visit that reached the consents unidentified.
+NOT_IDENTIFIED = "with the patient not identified on it"
+INTERMITTENT: Flow = ("network_intermittent", ("intermittent_outage",))
+IPHONE: Flow = ("smartphone_iphone", ("paired",))
+
+
+def _own_first(state: str, transitions: dict[str, Any], why: str) -> tuple[dict[str, Any], ...]:
+    """A first screen of the twin's own (drawn and labelled as the first screen, the same
+    buttons) with ``transitions``."""
+    return (deviation(f"behaviour.states.{state}", {
+        "shows": "first", "texts": ["マイナンバーカードを置いてください"],
+        "buttons": [{"name": "staff", "label": "職員用ボタン", "event": "staff_button",
+                     "when": "staff_button"},
+                    {"name": "smartphone", "label": "スマートフォンを利用",
+                     "event": "smartphone_button", "when": "smartphone"}]}, why),
+            deviation(f"behaviour.transitions.{state}", {
+                "staff_button": "staff_passcode", "smartphone_button": "sp_choose",
+                "network_lost": "error_network", "error_901": "error_901", **transitions},
+                why))
+
+
+def _staff_path_own(then: str) -> tuple[dict[str, Any], ...]:
+    """The staff's way's consents, check and completion as states of their own (drawn as
+    the usual ones), its completion's card-out going to ``then``."""
+    like = {"consent_1s": ("consent", "consent_1"), "consent_2s": ("consent", "consent_2"),
+            "checking_s": ("checking", "checking")}
+    return (*(_drawn_as(state, shows, ref, "the staff way's own")
+              for state, (shows, ref) in like.items()),
+            deviation("behaviour.states.completion_s", {
+                "shows": "completion", "like": "completion",
+                "after": {"seconds": 15, "event": "retry"}}, "the staff way's own"),
+            deviation("behaviour.transitions.place_card.card_in", "consent_1s", "its own way"),
+            deviation("behaviour.transitions.consent_1s",
+                      {"consent_answer": "consent_2s", "card_out": "first"}, "on"),
+            deviation("behaviour.transitions.consent_2s", {
+                "consent_answer": {"to": "checking_s", "do": ["request_check"]},
+                "card_out": "first"}, "on"),
+            deviation("behaviour.transitions.checking_s", {
+                "check_ok": "completion_s", "check_network_error": "error_network",
+                "check_failed": "first"}, "on"),
+            deviation("behaviour.transitions.completion_s", {
+                "card_out": then, "retry": {"to": then, "unless": "card_present"}}, "then"))
+
+
+#: (hunt D-1) After a staff visit, the first screen takes the next card to the consents.
+STAFF_STICKY = (*_staff_path_own("first_s"),
+                *_own_first("first_s", {"card_in": "consent_1"}, "the staff mode sticks"))
+#: (hunt D-2) After a staff visit, the staff button skips the passcode.
+STAFF_NO_PASSCODE_AGAIN = (
+    *_staff_path_own("first_s"),
+    *_own_first("first_s", {"card_in": "face_auth", "staff_button": "visual_confirm"},
+                "no passcode the second time"))
+#: (hunt D-3) After a 901 or a network error, the first screen takes the card to the
+#: consents.
+AFTER_ERROR_UNIDENTIFIED = (
+    *_own_first("first_e", {"card_in": "consent_1"}, "no identification after an error"),
+    deviation("behaviour.transitions.error_901.card_out", "first_e", "after the 901"),
+    deviation("behaviour.transitions.error_network", {
+        "card_out": {"to": "first_e", "if": "network_up"},
+        "card_in": {"to": "face_auth", "if": "network_up"},
+        "retry": [{"to": "first_e", "if": "network_up"}, {"to": "error_network"}],
+        "network_restored": "first_e"}, "after the network error"))
+
 FAULTS = {
     "spinner-stops-usen_almex": Fault(
         "usen_almex", SPINNER_STOPS, E901,
@@ -360,7 +427,9 @@ FAULTS = {
     "passcode-screen-of-6-digits": Fault(
         "fujitsu_japan", (deviation("behaviour.staff_button.passcode_digits", 6, "6 digits"),),
         STAFF, {"AUTH-05": "visual_confirm was not seen after staff_passcode",
-                "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
+                "CON-02": "consent was not seen", "CON-01": "consent was not seen",
+                # (AUTH-01's card after the staff visits: never reached, no staff visit done)
+                "AUTH-01": "face_auth was not seen"}),
     "staff-button-without-restart": Fault(
         "panasonic", (deviation("behaviour.staff_button.learns_passcode", "live", "no restart"),),
         FIRST_ISSUE, {"AUTH-04": "shows the staff button, which it must not in this flow"}),
@@ -372,7 +441,8 @@ FAULTS = {
         "atlas", STAFF_MISSING, STAFF,
         {"AUTH-03": "lacks the staff button", "AUTH-04": "lacks the staff button",
          "AUTH-05": "staff_passcode was not seen after first",
-         "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
+         "CON-02": "consent was not seen", "CON-01": "consent was not seen",
+         "AUTH-01": "face_auth was not seen"}),
     # The staff button comes back with the first screen after any visit, passcode issued
     # or not (※職員用ボタンは目視確認用パスコードが発行されている場合のみ表示されます): the first
     # screen looked at after a visit too.
@@ -382,7 +452,10 @@ FAULTS = {
     # The first wrong passcode refused, the second taken: each wrong one is tried.
     "second-wrong-passcode-taken": Fault(
         "usen_almex", SECOND_WRONG_TAKEN, STAFF,
-        {"AUTH-05": "after passcode:wrong"}),
+        # (the visual confirmation a wrong passcode opened identifies nobody: every check
+        # of the flow's visits fails)
+        {"AUTH-05": "after passcode:wrong", "AUTH-01": NOT_IDENTIFIED,
+         "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
     "pairing-in-another-app": Fault(
         "fujitsu_japan", (deviation("behaviour.pairing.app", "管理アプリ", "another app"),),
         PAIRING, {"SP-04": "the pairing was done in '管理アプリ'; the procedure pairs in "
@@ -699,6 +772,42 @@ FAULTS = {
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), STAFF,
         {"CON-01": "s after card_out at"}),
+    # (hunt D-1) After a staff visit the next patient's card goes straight to the consents:
+    # every check judging the staff flow's visits fails (the visit rules), AUTH-01's own
+    # also-check of that card's visit too.
+    "next-card-after-a-staff-visit-unidentified": Fault(
+        "atlas", STAFF_STICKY, STAFF,
+        {"AUTH-01": "face_auth was not seen", "AUTH-05": NOT_IDENTIFIED,
+         "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
+    # (hunt D-2) After a staff visit the staff button opens the visual confirmation with no
+    # passcode (② is every use's).
+    "staff-button-without-the-passcode-again": Fault(
+        "canon", STAFF_NO_PASSCODE_AGAIN, STAFF,
+        {"AUTH-05": NOT_IDENTIFIED, "AUTH-01": NOT_IDENTIFIED, "CON-01": NOT_IDENTIFIED,
+         "CON-02": NOT_IDENTIFIED}),
+    # (hunt D-3) The patient after a 901 goes straight to the consents: the nightly flow's
+    # second patient (UPD-02's, and E901-04's judged on it) ...
+    "next-card-after-a-901-unidentified": Fault(
+        "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, NIGHTLY,
+        {"UPD-02": NOT_IDENTIFIED, "E901-04": NOT_IDENTIFIED}),
+    # ... and the patient after a network error, once the line is back (ERR-09's).
+    "next-card-after-a-network-error-unidentified": Fault(
+        "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, INTERMITTENT,
+        {"ERR-09": NOT_IDENTIFIED}),
+    # (hunt D-6) 戻る that goes forward: on the passcode screen to the visual confirmation
+    # (the passcode skipped), on the visual confirmation to the card's place.
+    "back-goes-forward": Fault(
+        "fujitsu_japan", (
+            deviation("behaviour.transitions.staff_passcode.cancel", "visual_confirm",
+                      "戻る skips the passcode"),
+            deviation("behaviour.transitions.visual_confirm.cancel", "place_card",
+                      "戻る skips the staff's check")), STAFF,
+        {req: "戻る on staff_passcode at" for req in ("AUTH-01", "AUTH-05", "CON-01", "CON-02")}),
+    # 戻る on the phone's hold screen going on to the consents: no phone read.
+    "phone-back-goes-to-the-consents": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.sp_hold.cancel", "consent_1",
+                                    "戻る to the consents"),), IPHONE,
+        {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
 }
 
 

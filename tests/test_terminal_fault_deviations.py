@@ -119,11 +119,12 @@ FAULTS = {
         _each("UPD-05", "showed download_request_accepted at")),
     # Canon's reader takes the notice's 4 digits: it refuses the passcode, so the visual
     # confirmation (and the consents it leads to, CON-02's staff path, and its completion,
-    # CON-01's) never comes.
+    # CON-01's) never comes, nor the card's visit after the staff visits (AUTH-01's).
     "passcode-of-6-digits": Fault(
         (deviation("passcode_digits", 6, "6-digit passcodes"),), "canon", STAFF,
         {**_each("AUTH-03 AUTH-05", "passcode OQS issued has 6 digits, not 4"),
-         "CON-02": "consent was not seen", "CON-01": "consent was not seen"}),
+         "CON-02": "consent was not seen", "CON-01": "consent was not seen",
+         "AUTH-01": "face_auth was not seen"}),
     # A reader that takes 6 digits too: the flow goes through; only the length tells.
     "passcode-of-6-digits-taken": Fault(
         (deviation("passcode_digits", 6, "6-digit passcodes"),), "atlas", STAFF,

@@ -28,6 +28,7 @@ from harness.flows.setup import (
 from harness.hands import OWN_PIN, Phone, PinEntry
 from harness.model.clock import JST
 from harness.model.profiles import Profile
+from harness.model.robot_spec import DEFAULT_BUTTONS
 from harness.model.wait import wait_until
 
 WRONG_PIN = "9999"
@@ -269,6 +270,71 @@ def drive_staff_visual(run: FlowRun, plan: Plan) -> None:
     end_visit(run)
 
 
+def drive_staff_visits(run: FlowRun, plan: Plan) -> None:
+    """AUTH-05's staff visit, then what comes after one (the visit rules judge each visit:
+    identified on its own, every 戻る back): the staff's way again for the next patient,
+    straight through (a 戻る first would leave a way that skips the passcode untried),
+    then again with 戻る pressed where it shows, then a next patient's own card."""
+    if not _staff_to_card(run, wrong=WRONG_PASSCODES):
+        return  # no staff visit: nothing comes after one
+    card_in(run)
+    answer_consents(run)
+    end_visit(run)
+    _staff_again(run, back=False)
+    _staff_again(run, back=True)
+    drive_visit(run, plan)
+
+
+#: Actions a member of staff takes on each screen of the staff's way (AUTH-05 ①-④).
+STAFF_WAY = {"first": "press:staff", "staff_passcode": "passcode:right",
+             "visual_confirm": "staff_confirm"}
+#: 戻る, as a panel labels it (a state's fixed button: read by its label).
+BACK_LABEL = DEFAULT_BUTTONS["cancel"]
+#: Bound on the staff's acts on the second staff visit (each 戻る costs a step back).
+STAFF_WAY_STEPS = 20
+
+
+def _staff_again(run: FlowRun, *, back: bool) -> None:
+    """The staff's way again from the first screen (① and ② each time the mode is used),
+    with ``back``, 戻る pressed once on each screen that shows it, the way taken up from
+    wherever it led; at the card's place, the card in, the consents, done. Stops where none
+    of the way's acts fits (the visit rules say why)."""
+    if not run.wait_for("first", 30):
+        return
+    backed: set[str] = set()
+    for _ in range(STAFF_WAY_STEPS):
+        last = run.last
+        if last is None or last.shows is None:
+            break
+        if back and BACK_LABEL in last.labels and last.shows not in backed:
+            backed.add(last.shows)
+            _press_back(run)
+            continue
+        if last.shows == "place_card":
+            card_in(run)
+            answer_consents(run)
+            end_visit(run)
+            return
+        act = STAFF_WAY.get(last.shows)
+        if act is None:
+            break
+        run.hold(1)
+        run.do(act, functools.partial(_staff_act, run, act))
+        if not run.wait_change(10):
+            break  # the way's act changed nothing: staff would not go on pressing
+    # (the checks of the visits after the first fail on what is missing; this says why)
+    run.problem(f"the staff's way again did not reach the card's place: {run.record.path()}")
+
+
+def _staff_act(run: FlowRun, act: str) -> None:
+    if act == "press:staff":
+        run.hands.press(run.reader, "staff")
+    elif act == "passcode:right":
+        run.hands.passcode(run.reader, run.passcode or "")
+    else:
+        run.hands.staff_confirm(run.reader)
+
+
 def _staff_to_card(run: FlowRun, wrong: int = 0) -> bool:
     """The staff's path to where the card is placed: the staff button, ``wrong`` wrong
     passcodes, the right one, the photo confirmed. False when the reader did not ask for
@@ -344,6 +410,8 @@ def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
 
 def _smartphone(kind: str) -> Driver:
     def drive(run: FlowRun, plan: Plan) -> None:
+        if kind == "iphone":
+            _phone_way_back(run, kind)
         if _phone_check_in(run, plan, kind):
             answer_consents(run)
             end_visit(run, take_card=False)
@@ -351,6 +419,37 @@ def _smartphone(kind: str) -> Driver:
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
     return drive
+
+
+def _press_back(run: FlowRun) -> None:
+    """戻る, looked at before and after (the visit rules judge where it led)."""
+    run.hold(1)
+    run.do("press:cancel", lambda: run.hands.press(run.reader, "cancel"))
+    run.wait(FIRST_LOOK_S)
+    run.wait_change(5)
+
+
+def _phone_way_back(run: FlowRun, kind: str) -> None:
+    """Before the phone's check-in, 戻る on each screen of its way that shows one (the
+    choice, the hold screen), the way taken up again from where it led, and at the end back
+    to the first screen: a 戻る that goes on (to the consents with no phone read) is seen."""
+    if not run.wait_for("first", 30):
+        return
+    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+    if not run.wait_for("sp_choose", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
+        return
+    _press_back(run)
+    if run.last is None or run.last.shows != "first":
+        return
+    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
+    if not run.wait_for("sp_choose", 10):
+        return
+    run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
+    if not run.wait_for("sp_hold", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
+        return
+    _press_back(run)
+    if run.last is not None and run.last.shows == "sp_choose":
+        _press_back(run)  # (back again to the first screen the check-in starts from)
 
 
 def _phone_check_in(run: FlowRun, plan: Plan, kind: str) -> bool:
@@ -909,7 +1008,7 @@ DRIVERS: dict[str, Driver] = {
     "pin_lock": drive_pin_lock,
     "pin_visit": drive_pin_visit,
     "pin_lock_staff": drive_pin_lock_staff,
-    "staff_visual": drive_staff_visual,
+    "staff_visual": drive_staff_visits,
     "passcode_first_issue": drive_look_at_first,
     "first_screen": drive_look_at_first,
     "smartphone_iphone": _smartphone("iphone"),

@@ -48,6 +48,7 @@ from harness.model.profiles import (
 from harness.model.recovery_rules import check_escalation
 from harness.model.renewal_rules import check_renewal
 from harness.model.verdict import Evidence, Verdict
+from harness.model.visit_rules import backs_not_back, unidentified_visits
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
 SAME_LINE_PX = 8.0
@@ -303,6 +304,8 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         # Not on a check of the first screen alone (what it shows): the visits' own checks
         # on the same record say it.
         problems += hollow_completions(record)
+        problems += unidentified_visits(record)
+        problems += backs_not_back(record)
     problems += _screens(check.screens, record)
     problems += _dialogs(check.dialogs, record)
     if check.pin_count is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Literal
 
 from harness.model.observed import FlowRecord, PhoneHold, SeenScreen
+from harness.model.visit_rules import BACK
 
 #: The hold screen's class in the shared vocabulary.
 HOLD = "sp_hold"
@@ -50,8 +51,11 @@ def _left_hold(record: FlowRecord) -> tuple[float, float] | None:
     """(the last look still on the hold screen, the first look past it): the span in which
     the reader took the phone (None: it never left the hold screen)."""
     screens: list[SeenScreen] = record.screens
+    backs = [a.t for a in record.actions if a.what == BACK]
     for i, seen in enumerate(screens):
         if seen.shows == HOLD and i + 1 < len(screens) and screens[i + 1].shows != HOLD:
+            if any(seen.until - EPS_S <= t < screens[i + 1].t for t in backs):
+                continue  # left by 戻る, not by a phone (where it led: the visit rules')
             return seen.until, screens[i + 1].t
     return None
 

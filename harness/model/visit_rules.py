@@ -1,0 +1,145 @@
+"""Rules every flow's record is held to visit by visit, whatever the flow was for (pure
+functions: a :class:`~harness.model.observed.FlowRecord` in, the problems out).
+
+- Every visit that reaches a consent screen identified the patient on that visit (AUTH-01:
+  無人運転モード, the face or the PIN; AUTH-05: 目視確認モード, ① 職員用ボタン ② 目視確認用パスコード ③
+  the staff's check, each time the mode is used; SP-03: a phone's certificate read). A
+  reader that carries an earlier visit's identification over to the next patient (after a
+  staff visit, after an error) fails whatever flow saw it.
+- 戻る (the ``cancel`` button) goes back: to the screen the visit came from or to the first
+  screen, never on to another step of the path (a 戻る that opens the visual confirmation
+  skips the passcode).
+
+A visit starts at the first screen, or at a card put in anywhere but where the staff's way
+places it (``place_card``: that card is the staff visit's own).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from harness.model.observed import Action, FlowRecord, SeenScreen
+
+#: Two bench times this close are one moment (a look and the action logged right after it).
+EPS_S = 1e-6
+#: Where a card put in goes on with the visit begun before it (AUTH-05 ④).
+CARD_CONTINUES_ON = frozenset({"place_card"})
+#: The button that goes back, as the flows and the walks log its press.
+BACK = "press:cancel"
+
+
+@attrs.frozen
+class Identification:
+    """One way a visit identifies the patient: ``path`` seen on the visit in its order,
+    each a screen class or (with a colon) an action of the flows' vocabulary (ending in the
+    colon: any of its kind, ``hold_phone:`` wherever held)."""
+
+    path: tuple[str, ...]
+    name: str
+    #: The path's last screen must lead straight to the consents (the face check matched:
+    #: one that did not goes on to the PIN, which identifies only when typed).
+    direct: bool = False
+
+
+#: The ways the notices name (seed 002: 無人運転モード, the face or the PIN; 目視確認モード,
+#: ① 職員用ボタン ② 目視確認用パスコード ③ the staff's check; スマートフォンのマイナ保険証).
+IDENTIFICATIONS = (
+    Identification(("face_auth",), "the face check matched", direct=True),
+    Identification(("pin_entry", "pin:right"), "the PIN typed"),
+    Identification(("staff_passcode", "passcode:right", "visual_confirm"),
+                   "the staff's visual confirmation after the passcode"),
+    Identification(("sp_hold", "hold_phone:"), "a phone held at the hold screen"),
+)
+
+
+def _before(record: FlowRecord, t: float) -> SeenScreen | None:
+    """The screen looked at last before ``t`` (a screen first seen at that very moment
+    may be what the action brought: the hands take no bench time)."""
+    before = [s for s in record.screens if s.t < t - EPS_S]
+    return before[-1] if before else None
+
+
+def visit_starts(record: FlowRecord) -> list[float]:
+    """When each visit the record saw begin began, in order: the first screen, or a card
+    put in, unless the staff's way had shown where to place it since the last first
+    screen (that card is the staff visit's own, AUTH-05 ④)."""
+    firsts = [s.t for s in record.screens if s.shows == "first"]
+    starts = list(firsts)
+    for a in record.actions:
+        if a.what != "card_in":
+            continue
+        since = max((t for t in firsts if t <= a.t + EPS_S), default=float("-inf"))
+        if not any(s.shows in CARD_CONTINUES_ON and since <= s.t <= a.t + EPS_S
+                   for s in record.screens):
+            starts.append(a.t)
+    return sorted(starts)
+
+
+def _identified(way: Identification, screens: list[SeenScreen], actions: list[Action]) -> bool:
+    """``way`` on one visit's screens and actions, step after step."""
+    t = float("-inf")
+    for step in way.path:
+        times = ([a.t for a in actions if a.what == step
+                  or (step.endswith(":") and a.what.startswith(step))] if ":" in step
+                 else [s.t for s in screens if s.shows == step])
+        t = min((x for x in times if x >= t - EPS_S), default=float("nan"))
+        if t != t:  # nan: the step never came after the one before
+            return False
+    if not way.direct:
+        return True
+    last = way.path[-1]
+    return any(a.shows == last and b.shows == "consent" for a, b in zip(
+        [s for s in screens if s.t >= t - EPS_S], [s for s in screens if s.t >= t - EPS_S][1:],
+        strict=False))
+
+
+def unidentified_visits(record: FlowRecord) -> list[str]:
+    """Each visit that reached a consent screen with none of :data:`IDENTIFICATIONS` on
+    it (a record that starts inside a visit it did not see begin: that visit is not
+    judged)."""
+    problems: list[str] = []
+    starts = visit_starts(record)
+    judged: set[float] = set()
+    for seen in record.screens:
+        if seen.shows != "consent":
+            continue
+        since = max((t for t in starts if t <= seen.t + EPS_S), default=None)
+        if since is None or since in judged:
+            continue
+        judged.add(since)
+        screens = [s for s in record.screens if since - EPS_S <= s.t <= seen.t + EPS_S]
+        actions = [a for a in record.actions if since - EPS_S <= a.t <= seen.t + EPS_S]
+        if not any(_identified(way, screens, actions) for way in IDENTIFICATIONS):
+            path = " -> ".join(s.label() for s in screens)
+            ways = ", ".join(way.name for way in IDENTIFICATIONS)
+            problems.append(f"the visit since {since:.1f} s reached {seen.label()} at "
+                            f"{seen.t:.1f} s with the patient not identified on it ({path}): "
+                            f"none of {ways}")
+    return problems
+
+
+def backs_not_back(record: FlowRecord) -> list[str]:
+    """Each 戻る press that did not lead back: the next screen (another than the one it
+    was pressed on) must be the first screen or the one the visit came from; none by the
+    record's end, or an unrecognised one, is a failure (fail closed)."""
+    problems: list[str] = []
+    for a in record.actions:
+        if a.what != BACK:
+            continue
+        on = _before(record, a.t)
+        if on is None:
+            problems.append(f"戻る pressed at {a.t:.1f} s before any screen was seen: where "
+                            "it leads could not be judged")
+            continue
+        k = record.screens.index(on)
+        came = next((s for s in reversed(record.screens[:k]) if s.state != on.state), None)
+        nxt = next((s for s in record.screens[k + 1:] if s.state != on.state), None)
+        allowed = {"first"} | ({came.shows} if came is not None and came.shows else set())
+        if nxt is None:
+            problems.append(f"戻る on {on.label()} at {a.t:.1f} s led nowhere: the reader "
+                            f"still showed {on.label()} ({record.path()})")
+        elif nxt.shows not in allowed:
+            problems.append(f"戻る on {on.label()} at {a.t:.1f} s led to {nxt.label()} at "
+                            f"{nxt.t:.1f} s, not back to {' or '.join(sorted(allowed))} "
+                            f"({record.path()})")
+    return problems
