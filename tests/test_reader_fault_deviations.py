@@ -740,6 +740,12 @@ FAULTS = {
         "canon", (deviation("behaviour.transitions.link_wait.linked", "link_wait",
                             "never linked"),), USB_LOST,
         {"ERR-06": "first was not seen after link_wait"}),
+    # (review H-1) 戻る on Android's phone-PIN screen goes on to the hold screen: the phone
+    # certificate's PIN skipped.
+    "android-pin-back-goes-forward": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.sp_pin.cancel", "sp_hold",
+                                    "戻る skips the phone's PIN"),), ANDROID,
+        {"SP-02": "led to sp_hold", "CON-01": "led to sp_hold", "CON-02": "led to sp_hold"}),
     # (hunt D-7) The locked card put in again is asked for its PIN again (the reader
     # forgets the lock once the card is out), never told it is locked.
     "locked-card-asked-its-pin-again": Fault(
@@ -894,6 +900,34 @@ GENUINE = {
     "phone-completion-back-after-a-minute": ("canon", (deviation(
         "behaviour.states.completion.after", {"seconds": 60, "event": "retry"}, "a minute"),),
         ("smartphone_iphone", ("not_paired",)), "CON-01"),
+    # (review G-1) 「しばらくお待ちください」 for 2 s between the face matched (or the right
+    # PIN) and the consents: the face still identifies, the consents are still answered.
+    "please-wait-after-the-face": ("canon", (
+        deviation("behaviour.states.processing", {
+            "shows": "please_wait", "texts": ["しばらくお待ちください"],
+            "after": {"seconds": 2, "event": "retry"}}, "a moment's wait screen"),
+        deviation("behaviour.transitions.processing", {"retry": "consent_1", "card_out": "first"},
+                  "then the consents"),
+        deviation("behaviour.transitions.face_auth.face_match", "processing", "after the face"),
+        deviation("behaviour.transitions.pin_entry.pin_ok", "processing", "after the PIN")),
+        CONSENT, "CON-01"),
+    # (review G-2, G-3) 戻る on the card's place going two steps back (to the passcode), and
+    # 戻る through a moment's wait screen to the first screen: both lead back.
+    "back-two-steps-and-through-a-wait": ("canon", (
+        deviation("behaviour.transitions.place_card.cancel", "staff_passcode", "two back"),
+        deviation("behaviour.states.back_wait", {
+            "shows": "please_wait", "texts": ["しばらくお待ちください"],
+            "after": {"seconds": 1, "event": "retry"}}, "a moment's wait"),
+        deviation("behaviour.transitions.back_wait", {"retry": "first"}, "then first"),
+        deviation("behaviour.transitions.visual_confirm.cancel", "back_wait", "through it")),
+        STAFF, "AUTH-05"),
+    # (review G-4) A network error that stays until the reader is restarted (notice
+    # 6福薬業発第421号 2.(2): カードリーダーの再起動): ERR-10's check goes through without the
+    # terminal's restart, the reader's own restarted.
+    "network-error-until-the-reader-restarts": ("panasonic", (
+        deviation("behaviour.transitions.error_network", {
+            "card_out": "error_network", "card_in": "error_network"}, "stuck until restarted"),),
+        ("line_auth_page", ()), "ERR-10"),
     # (hunt D-S1) The first screen 4.6 s after the card-out: within CON-01's 5 s, though
     # it came between two of a wait's looks (at 4 and 8 s): the run looks at the bound.
     "first-screen-4.6-s-after-the-card-out": ("canon", _for_a_while(

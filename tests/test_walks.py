@@ -606,3 +606,23 @@ def test_the_default_bench_walks_reach_every_pair_and_pass() -> None:
         assert cov["reached"] == cov["named"], cov["missing"]
         assert not report.judgement.broken, report.judgement.broken[:3]
         assert not report.judgement.untried(report.plan)
+
+
+def test_the_check_shown_as_a_circle_over_the_last_consent_passes_the_walks(
+        tmp_path: Any) -> None:
+    """USEN-ALMEX's and Fujitsu's check in progress as the loading circle over the last
+    consent screen (their 901 screen's words): no consent waiting for a person, and a card
+    pulled under it is pulled while the check runs (review G-5)."""
+    path = deviant_bench_file(tmp_path, "circle-check", readers={"usen_almex": [
+        {"change": "behaviour.states.checking",
+         "to": {"shows": "consent", "like": "consent_2", "overlay": "spinner"},
+         "why": "the check as the circle over the last consent"}]})
+    for bench in open_bench(path):
+        report = walk_reader(bench, TwinHands(bench), "usen_almex",
+                             load_profiles()["usen_almex"], budget=Budget(random_walks=0))
+        verdicts = walk_verdicts(report.plan, report.judgement, "usen_almex",
+                                 report.plan.requirements, shrunk=report.shrunk)
+        assert {v.requirement: v.problems[:1] for v in verdicts if not v.passed} == {}
+        # The circle was seen (as the check running), not missed.
+        assert any(look.shows == "checking" and look.state.startswith("consent")
+                   for w in report.walks for look in w.looks()), "no circle seen"

@@ -102,7 +102,9 @@ def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] 
     card_in(run)
     if run.last is not None and run.last.shows == "face_auth":
         run.do("face", lambda: run.hands.face(run.reader, matches=face))
-        run.wait_change(10)
+        # Its answer: the consents (or the PIN), past a moment's wait screen (G-1).
+        run.wait_until(lambda r: r.shows not in ("face_auth", "please_wait"), 10,
+                       "the face check's answer")
     if on_consent is not None:
         on_consent()
     return answer_consents(run)
@@ -410,8 +412,7 @@ def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
 
 def _smartphone(kind: str) -> Driver:
     def drive(run: FlowRun, plan: Plan) -> None:
-        if kind == "iphone":
-            _phone_way_back(run, kind)
+        _phone_way_back(run, kind)
         if _phone_check_in(run, plan, kind):
             answer_consents(run)
             end_visit(run, take_card=False)
@@ -431,7 +432,7 @@ def _press_back(run: FlowRun) -> None:
 
 def _phone_way_back(run: FlowRun, kind: str) -> None:
     """Before the phone's check-in, 戻る on each screen of its way that shows one (the
-    choice, the hold screen), the way taken up again from where it led, and at the end back
+    choice, then the hold screen or Android's PIN screen), the way taken up again from where it led, and at the end back
     to the first screen: a 戻る that goes on (to the consents with no phone read) is seen."""
     if not run.wait_for("first", 30):
         return
@@ -445,7 +446,9 @@ def _phone_way_back(run: FlowRun, kind: str) -> None:
     if not run.wait_for("sp_choose", 10):
         return
     run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
-    if not run.wait_for("sp_hold", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
+    # (the hold screen, or Android's PIN screen first: a 戻る there that skips the PIN,
+    # review H-1, is seen)
+    if not run.wait_for({"sp_hold", "sp_pin"}, 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
         return
     _press_back(run)
     if run.last is not None and run.last.shows == "sp_choose":
@@ -595,8 +598,9 @@ def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
     """ERR-10 (the support vendor's お知らせ 《 オンライン資格確認端末のネットワーク関連のトラブル時に… 》 ③): the
     line-authentication page read while connected; line authentication cut (as ERR-08's flow
     cuts it); the page read again, 「希望する」 pressed (④ 【接続手順】); the page read once
-    more; then a patient checks in (after trying again, card in and out, and if the reader
-    still shows its network error, the terminal restarted: the same notice's ②)."""
+    more; then a patient checks in (after trying again, card in and out; if the reader
+    still shows its network error, the reader restarted, then the terminal: the same
+    notice's ②)."""
     if not run.wait_for("first", 30):
         return
     _read_line_auth_page(run)
@@ -618,7 +622,13 @@ def drive_line_auth_page(run: FlowRun, plan: Plan) -> None:
         card_out(run)
         run.wait(5)
     if run.last is not None and run.last.shows != "first":
-        # Still stopped (Canon's 【011】 asks for it): the same notice's ② restarts the PC.
+        # Still stopped: the reader restarted (notice 6福薬業発第421号 2.(2): カードリーダーの
+        # 再起動, a remedy of the reader's own, G-4), then, if that did not bring it back,
+        # the same お知らせ's ② restarts the PC (Canon's 【011】 asks for it; ERR-10's check
+        # holds the other makers to going through without it).
+        run.do("restart_reader", lambda: run.hands.restart_reader(run.reader))
+        run.wait_for("first", 120, step_s=10)
+    if run.last is not None and run.last.shows != "first":
         _reboot_terminal(run)
     check_in(run)
     end_visit(run)

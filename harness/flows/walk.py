@@ -216,7 +216,11 @@ class WalkRunner:
         if reading.candidate is not None:
             refs = self.run.eyes.classifier.references
             candidate = next((r.shows for r in refs if r.state == reading.candidate), None)
-        return Look(self.run.clock.now(), reading.state, reading.shows, tuple(reading.buttons),
+        # A consent screen under a loading circle asks nothing: the check runs (USEN-ALMEX's
+        # and Fujitsu's way, notice 7福薬業発第367号 記 2. ※; the flows' answer_consents too):
+        # judged as the check running, not as a consent waiting for a person (review G-5).
+        shows = "checking" if reading.shows == "consent" and reading.overlay else reading.shows
+        return Look(self.run.clock.now(), reading.state, shows, tuple(reading.buttons),
                     candidate)
 
     def _expected(self, before: Look, action: str) -> list[tuple[str, float]]:

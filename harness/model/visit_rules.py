@@ -6,9 +6,9 @@ functions: a :class:`~harness.model.observed.FlowRecord` in, the problems out).
   the staff's check, each time the mode is used; SP-03: a phone's certificate read). A
   reader that carries an earlier visit's identification over to the next patient (after a
   staff visit, after an error) fails whatever flow saw it.
-- 戻る (the ``cancel`` button) goes back: to the screen the visit came from or to the first
-  screen, never on to another step of the path (a 戻る that opens the visual confirmation
-  skips the passcode).
+- 戻る (the ``cancel`` button) goes back: to a screen the visit came through or to the
+  first screen, never on to another step of the path (a 戻る that opens the visual
+  confirmation skips the passcode).
 
 A visit starts at the first screen, or at a card put in anywhere but where the staff's way
 places it (``place_card``: that card is the staff visit's own).
@@ -26,6 +26,9 @@ EPS_S = 1e-6
 CARD_CONTINUES_ON = frozenset({"place_card"})
 #: The button that goes back, as the flows and the walks log its press.
 BACK = "press:cancel"
+#: Screens a reader shows for a moment while it works (「しばらくお待ちください」, the check
+#: running): passed over where a rule asks where a step leads.
+WAITING = frozenset({"please_wait", "checking"})
 
 
 @attrs.frozen
@@ -87,10 +90,16 @@ def _identified(way: Identification, screens: list[SeenScreen], actions: list[Ac
             return False
     if not way.direct:
         return True
-    last = way.path[-1]
-    return any(a.shows == last and b.shows == "consent" for a, b in zip(
-        [s for s in screens if s.t >= t - EPS_S], [s for s in screens if s.t >= t - EPS_S][1:],
-        strict=False))
+    # Straight on to the consents: a moment's wait screen between is the reader's (G-1), a
+    # way through the PIN (a face not matched), an error or the first screen is not.
+    after = [s for s in screens if s.t >= t - EPS_S]
+    for a, b in zip(after, after[1:], strict=False):
+        if a.shows != way.path[-1]:
+            continue
+        nxt = next((s for s in after[after.index(b):] if s.shows not in WAITING), None)
+        if nxt is not None and nxt.shows == "consent":
+            return True
+    return False
 
 
 def unidentified_visits(record: FlowRecord) -> list[str]:
@@ -119,11 +128,13 @@ def unidentified_visits(record: FlowRecord) -> list[str]:
 
 
 def backs_not_back(record: FlowRecord) -> list[str]:
-    """Each 戻る press that did not lead back: the next screen (another than the one it
-    was pressed on) must be the first screen or the one the visit came from; none by the
-    record's end, or an unrecognised one, is a failure (fail closed)."""
+    """Each 戻る press that did not lead back: the screen it settles on before the next
+    action (a moment's wait screen passed over) must be the first screen or one the visit
+    came through (two steps back is back too); none, or an unrecognised one, is a failure
+    (fail closed)."""
     problems: list[str] = []
-    for a in record.actions:
+    starts = visit_starts(record)
+    for i, a in enumerate(record.actions):
         if a.what != BACK:
             continue
         on = _before(record, a.t)
@@ -132,12 +143,20 @@ def backs_not_back(record: FlowRecord) -> list[str]:
                             "it leads could not be judged")
             continue
         k = record.screens.index(on)
-        came = next((s for s in reversed(record.screens[:k]) if s.state != on.state), None)
-        nxt = next((s for s in record.screens[k + 1:] if s.state != on.state), None)
-        allowed = {"first"} | ({came.shows} if came is not None and came.shows else set())
+        since = max((t for t in starts if t <= on.t + EPS_S), default=float("-inf"))
+        came = {s.shows for s in record.screens[:k]
+                if s.t >= since - EPS_S and s.state != on.state and s.shows}
+        # What the press brought: the screens before the next action (a screen a later
+        # action brought is that action's, G-6).
+        until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+        brought = [s for s in record.screens[k + 1:]
+                   if s.state != on.state and s.t < until - EPS_S]
+        nxt = next((s for s in brought if s.shows not in WAITING), None)
+        allowed = {"first"} | (came - WAITING)
         if nxt is None:
             problems.append(f"戻る on {on.label()} at {a.t:.1f} s led nowhere: the reader "
-                            f"still showed {on.label()} ({record.path()})")
+                            f"still showed {(brought[-1] if brought else on).label()} "
+                            f"({record.path()})")
         elif nxt.shows not in allowed:
             problems.append(f"戻る on {on.label()} at {a.t:.1f} s led to {nxt.label()} at "
                             f"{nxt.t:.1f} s, not back to {' or '.join(sorted(allowed))} "

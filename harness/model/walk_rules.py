@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, ClassVar
 import attrs
 
 from harness.model.verdict import Evidence, Verdict
+from harness.model.visit_rules import WAITING
 
 if TYPE_CHECKING:
     from harness.model.profiles import FlowCheck, PinCount, Profile
@@ -873,7 +874,12 @@ def _pin(rule: PinRule, walk: Walk, forces: list[frozenset[str]], tried: Counter
                 yield i, (f"{step.action} at {step.t:.1f} s, after the PIN locked, went on to "
                           f"{rule.proceeds}: {path}")
         elif step.action == "pin:right":
-            if rule.proceeds not in shows or {rule.asking, rule.locked} & set(shows):
+            answer = [s for s in shows if s not in WAITING]
+            if not answer:
+                # Only a moment's wait screen before the walk's next act (review G-1): the
+                # answer was not seen, so not judged here (the PIN flows judge it).
+                continue
+            if rule.proceeds not in answer or {rule.asking, rule.locked} & set(answer):
                 yield i, (f"the right PIN at {step.t:.1f} s (after wrong ones) showed {path}: "
                           f"it must go on to {rule.proceeds}")
         elif state.in_a_row < n:
