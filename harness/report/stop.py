@@ -83,12 +83,8 @@ def stopping(on_stop: Callable[[Stop], None] = _raise_interrupt) -> Iterator[Sto
         stop.signum, stop._at = signum, time.monotonic()
         on_stop(stop)
 
-    previous = {s: signal.signal(s, handler) for s in SIGNALS}
-    try:
+    with _handling(handler):
         yield stop
-    finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
 
 
 @contextmanager
@@ -104,9 +100,16 @@ def deferred(what: str) -> Iterator[Stop]:
         print(f"{signal.Signals(signum).name}: finishing {what} first", file=sys.stderr,
               flush=True)
 
+    with _handling(handler):
+        yield stop
+
+
+@contextmanager
+def _handling(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """``handler`` for the stopping signals while the block runs, the old ones after."""
     previous = {s: signal.signal(s, handler) for s in SIGNALS}
     try:
-        yield stop
+        yield
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
