@@ -85,15 +85,22 @@ def check_stopped(before: dict[str, Any], out: Path, reason: str) -> dict[str, A
     return after
 
 
-def test_ctrl_c_on_the_process_group_finishes_the_report_as_interrupted(
-        tmp_path: Path) -> None:
+def _stopped_by(tmp_path: Path, signum: signal.Signals) -> tuple[str, dict[str, Any]]:
+    """A run on the general readers sent ``signum`` on its process group once verdicts
+    are in: its stderr and its report, checked as stopped (exit 128 + the signal)."""
     out = tmp_path / "run"
     proc = start(out, *GENERAL)
     before = wait_for_verdicts(proc, out)
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signum)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-3000:]
-    after = check_stopped(before, out, "not run: the run was interrupted")
+    assert proc.returncode == 128 + signum, err[-3000:]
+    return err, check_stopped(before, out, "not run: the run was interrupted")
+
+
+def test_ctrl_c_on_the_process_group_finishes_the_report_as_interrupted(
+        tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    err, after = _stopped_by(tmp_path, signal.SIGINT)
     assert after["interrupted"] is True and after["state"] == "interrupted"
     assert "Traceback" not in err and "interrupted (SIGINT)" in err
     # The other files of the run carry its id too.
@@ -221,12 +228,7 @@ def test_sighup_finishes_the_report_as_the_other_stopping_signals(tmp_path: Path
     """The ssh session closed under a run (hunt J-16): SIGHUP killed certify as SIGKILL
     would (no junit.xml, no seal, state running). It stops the run as SIGTERM does."""
     out = tmp_path / "run"
-    proc = start(out, *GENERAL)
-    before = wait_for_verdicts(proc, out)
-    os.killpg(proc.pid, signal.SIGHUP)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 129, err[-3000:]
-    after = check_stopped(before, out, "not run: the run was interrupted")
+    err, after = _stopped_by(tmp_path, signal.SIGHUP)
     assert after["state"] == "interrupted" and "interrupted (SIGHUP)" in err
     assert "Traceback" not in err
     assert (out / "junit.xml").stat().st_size and (out / "manifest.sha256").is_file()
