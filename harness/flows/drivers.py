@@ -29,6 +29,7 @@ from harness.hands import OWN_PIN, Phone, PinEntry
 from harness.model.clock import JST
 from harness.model.profiles import Profile
 from harness.model.robot_spec import DEFAULT_BUTTONS
+from harness.model.visit_rules import WAITING
 from harness.model.wait import wait_until
 
 WRONG_PIN = "9999"
@@ -103,7 +104,7 @@ def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] 
     if run.last is not None and run.last.shows == "face_auth":
         run.do("face", lambda: run.hands.face(run.reader, matches=face))
         # Its answer: the consents (or the PIN), past a moment's wait screen (G-1).
-        run.wait_until(lambda r: r.shows not in ("face_auth", "please_wait"), 10,
+        run.wait_until(lambda r: r.shows != "face_auth" and r.shows not in WAITING, 10,
                        "the face check's answer")
     if on_consent is not None:
         on_consent()
