@@ -555,6 +555,8 @@ def _collect(path: Path, profiles_dir: Path, collector: Any, pytest_args: list[s
          *pytest_args],
         plugins=[collector],
     )
+    if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C while collecting: a stop, not an error
+        raise KeyboardInterrupt
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RigError(f"the suites could not be collected (pytest exit {int(code)})")
 
