@@ -399,6 +399,15 @@ STAFF_NO_PASSCODE_AGAIN = (
     *_staff_path_own("first_s"),
     *_own_first("first_s", {"card_in": "face_auth", "staff_button": "visual_confirm"},
                 "no passcode the second time"))
+#: (hunt D-8) A network error on the staff's way; the card taken out, the staff's 「カードを
+#: 置いてください」 again, the staff's check kept for the next card.
+STAFF_ERROR_KEEPS_CONFIRMATION = (
+    *_staff_path_own("first"),
+    _drawn_as("error_network_s", "error_network", "error_network", "the staff way's own"),
+    deviation("behaviour.transitions.checking_s.check_network_error", "error_network_s",
+              "its own error"),
+    deviation("behaviour.transitions.error_network_s", {"card_out": "place_card"},
+              "the staff's check kept"))
 #: (hunt D-3) After a 901 or a network error, the first screen takes the card to the
 #: consents.
 AFTER_ERROR_UNIDENTIFIED = (
@@ -800,6 +809,11 @@ FAULTS = {
     "next-card-after-a-network-error-unidentified": Fault(
         "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, INTERMITTENT,
         {"ERR-09": NOT_IDENTIFIED}),
+    # (hunt D-8) The card taken out on the staff's way's network error back to the staff's
+    # place-the-card screen (the next card taken as the staff-confirmed patient's).
+    "staff-error-card-out-keeps-the-confirmation": Fault(
+        "atlas", STAFF_ERROR_KEEPS_CONFIRMATION, NETWORK_STAFF,
+        {"ERR-08": "not back to the first screen"}),
     # (hunt D-6) 戻る that goes forward: on the passcode screen to the visual confirmation
     # (the passcode skipped), on the visual confirmation to the card's place.
     "back-goes-forward": Fault(

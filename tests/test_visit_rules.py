@@ -9,7 +9,12 @@ import pytest
 from harness.model.flow_rules import check_flow
 from harness.model.observed import Action, FlowRecord, SeenScreen
 from harness.model.profiles import FlowCheck, ProfileSet, default_profiles_dir
-from harness.model.visit_rules import backs_not_back, unidentified_visits, visit_starts
+from harness.model.visit_rules import (
+    backs_not_back,
+    error_card_outs_astray,
+    unidentified_visits,
+    visit_starts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +53,17 @@ def test_the_card_the_staff_way_asks_for_does_not_start_a_visit() -> None:
     assert visit_starts(record(*FACE)) == [0.0, 1.5]
 
 
+def test_an_error_starts_a_visit_that_a_new_identification_passes() -> None:
+    """An error ends the check it came in: the consents after it need the patient again
+    (the staff's way again after a network error passes; the card straight back does not,
+    D-8)."""
+    states = [*STAFF[0][:5], "checking", "error_network", "first", *STAFF[0][1:]]
+    actions = [*STAFF[1], (9.5, "consent:agree"), (13.5, "card_out"),
+               *[(t + 14, what) for t, what in STAFF[1]]]
+    assert visit_starts(record(states, actions))[:3] == [0.0, 12.0, 14.0]
+    assert unidentified_visits(record(states, actions)) == []
+
+
 @pytest.mark.parametrize(("states", "actions", "why"), [
     # D-1: after a staff visit, the next card goes straight to the consents.
     ([*STAFF[0], "first", "consent_1", "completion"], [*STAFF[1], (13.5, "card_in")],
@@ -71,6 +87,11 @@ def test_the_card_the_staff_way_asks_for_does_not_start_a_visit() -> None:
     # check does not stand for it).
     ([*FACE[0], "error_901", "first", "consent_1"], [*FACE[1], (11.5, "card_in")],
      "the visit since 11.5 s reached consent_1 at 12.0 s"),
+    # D-8: a network error on the staff's way, the card taken out: back to the staff's
+    # place-the-card screen, and the next card (anyone's) to the consents.
+    ([*STAFF[0][:5], "checking", "error_network", "place_card", "consent_1"],
+     [*STAFF[1], (9.5, "consent:agree"), (13.5, "card_out"), (15.5, "card_in")],
+     "the visit since 12.0 s reached consent_1 at 16.0 s"),
 ])
 def test_a_visit_not_identified_fails(states: list[str], actions: list[tuple[float, str]],
                                       why: str) -> None:
@@ -118,6 +139,43 @@ def test_a_back_that_leads_nowhere_or_to_an_unknown_screen_fails() -> None:
     assert "led to unknown" in backs_not_back(unknown)[0]
 
 
+#: A staff visit whose check met a network error (the card taken out at 13.5 s).
+STAFF_ERROR = ([*STAFF[0][:5], "checking", "error_network"],
+               [*STAFF[1], (9.5, "consent:agree"), (13.5, "card_out")])
+
+
+@pytest.mark.parametrize(("after", "ok"), [
+    (["first"], True),
+    # The error stays up (the network still down), then the first screen.
+    ([], True),
+    (["error_network", "first"], True),
+    # The reader restarting (a restart the error asks for), or a moment's wait first.
+    (["starting", "first"], True),
+    (["please_wait", "first"], True),
+    # D-8: on to the staff's place-the-card screen, or straight to a consent or the PIN.
+    (["place_card"], False),
+    (["please_wait", "consent_1"], False),
+    (["pin_entry"], False),
+])
+def test_a_card_out_on_an_error_leads_to_the_first_screen(after: list[str], ok: bool) -> None:
+    states, actions = STAFF_ERROR
+    problems = error_card_outs_astray(record([*states, *after], actions))
+    assert (problems == []) == ok, problems
+    if not ok:
+        assert f"the card taken out on error_network at 13.5 s took the reader to {after[-1]}" \
+            in problems[0]
+
+
+def test_a_card_out_on_an_error_to_an_unknown_screen_fails() -> None:
+    states, actions = STAFF_ERROR
+    seen = record([*states, "first"], actions)
+    seen.screens[-1] = SeenScreen(14, 15, "unknown", None, candidate="first")
+    assert "took the reader to unknown (near first)" in error_card_outs_astray(seen)[0]
+    # A card taken out anywhere but on an error is not this rule's.
+    assert error_card_outs_astray(record(["first", "face_auth", "place_card"],
+                                         [(3.5, "card_out")])) == []
+
+
 def test_every_flow_check_judges_the_visits(shipped: ProfileSet) -> None:
     """Applied where the completions' rule is: on each check of a flow's record that is
     not of the first screen alone."""
@@ -128,6 +186,8 @@ def test_every_flow_check_judges_the_visits(shipped: ProfileSet) -> None:
                      (17.5, "card_in")])
     assert any("with the patient not identified on it" in p
                for p in check_flow(auth05.check, bypass))
+    astray = record([*STAFF_ERROR[0], "place_card"], STAFF_ERROR[1])
+    assert any("not back to the first screen" in p for p in check_flow(auth05.check, astray))
     auth03 = shipped["canon"].requirement("AUTH-03")
     assert auth03 is not None and isinstance(auth03.check, FlowCheck)
     assert not any("identified" in p for p in check_flow(auth03.check, bypass))

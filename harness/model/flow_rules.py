@@ -48,7 +48,11 @@ from harness.model.profiles import (
 from harness.model.recovery_rules import check_escalation
 from harness.model.renewal_rules import check_renewal
 from harness.model.verdict import Evidence, Verdict
-from harness.model.visit_rules import backs_not_back, unidentified_visits
+from harness.model.visit_rules import (
+    backs_not_back,
+    error_card_outs_astray,
+    unidentified_visits,
+)
 
 #: Two texts whose tops are this close (screen pixels) stand on one line.
 SAME_LINE_PX = 8.0
@@ -306,6 +310,7 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         problems += hollow_completions(record)
         problems += unidentified_visits(record)
         problems += backs_not_back(record)
+        problems += error_card_outs_astray(record)
     problems += _screens(check.screens, record)
     problems += _dialogs(check.dialogs, record)
     if check.pin_count is not None:

@@ -6,12 +6,19 @@ functions: a :class:`~harness.model.observed.FlowRecord` in, the problems out).
   the staff's check, each time the mode is used; SP-03: a phone's certificate read). A
   reader that carries an earlier visit's identification over to the next patient (after a
   staff visit, after an error) fails whatever flow saw it.
+- A card taken out on an error screen leaves the error up or goes back to the first screen,
+  never on to a step of a visit (D-8: the staff's 「カードを置いてください」 kept, so the next
+  card, anyone's, was taken as the staff-confirmed patient's).
 - 戻る (the ``cancel`` button) goes back: to a screen the visit came through or to the
   first screen, never on to another step of the path (a 戻る that opens the visual
   confirmation skips the passcode).
 
 A visit starts at the first screen, or at a card put in anywhere but where the staff's way
-places it (``place_card``: that card is the staff visit's own).
+places it (``place_card``: that card is the staff visit's own). An error screen starts one
+too: the check it ended was the identified patient's, and a consent after it needs the
+patient identified again (D-8: after a network error on the staff's way, the card-out went
+back to the staff's 「カードを置いてください」 and the next card, anyone's, went to the
+consents).
 """
 
 from __future__ import annotations
@@ -24,6 +31,11 @@ from harness.model.observed import Action, FlowRecord, SeenScreen
 EPS_S = 1e-6
 #: Where a card put in goes on with the visit begun before it (AUTH-05 ④).
 CARD_CONTINUES_ON = frozenset({"place_card"})
+#: Screens that end a visit's check (the reader's errors: 901, network, time-out, account).
+ERROR_PREFIX = "error_"
+#: Where a card taken out on an error screen may leave the reader: the first screen, or
+#: the reader starting again (a restart the error asks for), besides the error staying.
+AFTER_ERROR_CARD_OUT = frozenset({"first", "starting", "dark", "link_wait"})
 #: The button that goes back, as the flows and the walks log its press.
 BACK = "press:cancel"
 #: Screens a reader shows for a moment while it works (「しばらくお待ちください」, the check
@@ -63,10 +75,11 @@ def _before(record: FlowRecord, t: float) -> SeenScreen | None:
 
 
 def visit_starts(record: FlowRecord) -> list[float]:
-    """When each visit the record saw begin began, in order: the first screen, or a card
-    put in, unless the staff's way had shown where to place it since the last first
-    screen (that card is the staff visit's own, AUTH-05 ④)."""
-    firsts = [s.t for s in record.screens if s.shows == "first"]
+    """When each visit the record saw begin began, in order: the first screen, an error
+    screen, or a card put in, unless the staff's way had shown where to place it since the
+    last first screen or error (that card is the staff visit's own, AUTH-05 ④)."""
+    firsts = [s.t for s in record.screens
+              if s.shows == "first" or (s.shows or "").startswith(ERROR_PREFIX)]
     starts = list(firsts)
     for a in record.actions:
         if a.what != "card_in":
@@ -146,12 +159,7 @@ def backs_not_back(record: FlowRecord) -> list[str]:
         since = max((t for t in starts if t <= on.t + EPS_S), default=float("-inf"))
         came = {s.shows for s in record.screens[:k]
                 if s.t >= since - EPS_S and s.state != on.state and s.shows}
-        # What the press brought: the screens before the next action (a screen a later
-        # action brought is that action's, G-6).
-        until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
-        brought = [s for s in record.screens[k + 1:]
-                   if s.state != on.state and s.t < until - EPS_S]
-        nxt = next((s for s in brought if s.shows not in WAITING), None)
+        brought, nxt = _settled(record, i, on)
         allowed = {"first"} | (came - WAITING)
         if nxt is None:
             problems.append(f"戻る on {on.label()} at {a.t:.1f} s led nowhere: the reader "
@@ -161,4 +169,34 @@ def backs_not_back(record: FlowRecord) -> list[str]:
             problems.append(f"戻る on {on.label()} at {a.t:.1f} s led to {nxt.label()} at "
                             f"{nxt.t:.1f} s, not back to {' or '.join(sorted(allowed))} "
                             f"({record.path()})")
+    return problems
+
+
+def _settled(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScreen],
+                                                                 SeenScreen | None]:
+    """The screens action ``i`` (taken on ``on``) brought before the next action (a screen
+    a later action brought is that action's, G-6), and the first of them that is not a
+    moment's wait."""
+    k = record.screens.index(on)
+    until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+    brought = [s for s in record.screens[k + 1:] if s.state != on.state and s.t < until - EPS_S]
+    return brought, next((s for s in brought if s.shows not in WAITING), None)
+
+
+def error_card_outs_astray(record: FlowRecord) -> list[str]:
+    """Each card taken out on an error screen that took the reader on to a step of a visit
+    (not the first screen, a restart or the error itself; an unrecognised screen fails
+    closed)."""
+    problems: list[str] = []
+    for i, a in enumerate(record.actions):
+        on = _before(record, a.t) if a.what == "card_out" else None
+        if on is None or not (on.shows or "").startswith(ERROR_PREFIX):
+            continue
+        _, nxt = _settled(record, i, on)
+        if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or (nxt.shows or "").startswith(
+                ERROR_PREFIX):
+            continue
+        problems.append(f"the card taken out on {on.label()} at {a.t:.1f} s took the reader "
+                        f"to {nxt.label()} at {nxt.t:.1f} s, not back to the first screen "
+                        f"({record.path()})")
     return problems
