@@ -171,6 +171,12 @@ def test_a_card_out_on_an_error_to_an_unknown_screen_fails() -> None:
     seen = record([*states, "first"], actions)
     seen.screens[-1] = SeenScreen(14, 15, "unknown", None, candidate="first")
     assert "took the reader to unknown (near first)" in error_card_outs_astray(seen)[0]
+    # The card put in and taken out again with no look between (trying once more): what
+    # it was taken out on was not seen, so not judged here.
+    states, actions = STAFF_ERROR
+    again = record([*states, "face_auth", "first"], [*actions[:-1], (13.5, "card_in"),
+                                                     (13.5, "card_out")])
+    assert error_card_outs_astray(again) == []
     # A card taken out anywhere but on an error is not this rule's.
     assert error_card_outs_astray(record(["first", "face_auth", "place_card"],
                                          [(3.5, "card_out")])) == []

@@ -192,6 +192,10 @@ def error_card_outs_astray(record: FlowRecord) -> list[str]:
         on = _before(record, a.t) if a.what == "card_out" else None
         if on is None or not (on.shows or "").startswith(ERROR_PREFIX):
             continue
+        if i > 0 and record.actions[i - 1].t >= on.until - EPS_S:
+            # An action since the last look at the error (the card put in and taken out
+            # again, trying once more): what the card was taken out on was not seen.
+            continue
         _, nxt = _settled(record, i, on)
         if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or (nxt.shows or "").startswith(
                 ERROR_PREFIX):
