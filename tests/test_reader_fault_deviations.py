@@ -408,6 +408,28 @@ STAFF_ERROR_KEEPS_CONFIRMATION = (
               "its own error"),
     deviation("behaviour.transitions.error_network_s", {"card_out": "place_card"},
               "the staff's check kept"))
+#: (hunt D-4) The second failed check before the restart: a visit of the twin's own (drawn
+#: as the usual screens) whose 901 is in other words (and asks for the card again).
+SECOND_901_OTHER_WORDS = (
+    *_own_first("first_e", {"card_in": "face_auth_e"}, "after the first 901"),
+    deviation("behaviour.transitions.error_901.card_out", "first_e", "after the first 901"),
+    *(_drawn_as(state, shows, like, "the second visit's own") for state, shows, like in (
+        ("face_auth_e", "face_auth", "face_auth"), ("consent_1e", "consent", "consent_1"),
+        ("consent_2e", "consent", "consent_2"), ("checking_e", "checking", "checking"))),
+    deviation("behaviour.states.consent_wait_e",
+              {"shows": "consent", "like": "consent_2", "overlay": "spinner"}, "its own"),
+    deviation("behaviour.states.error_901e", {
+        "shows": "error_901", "texts": ["【901】", "もう一度カードを置いてください"]},
+        "the second 901 in other words"),
+    deviation("behaviour.transitions.face_auth_e",
+              {"face_match": "consent_1e", "card_out": "first"}, "on"),
+    deviation("behaviour.transitions.consent_1e", {"consent_answer": "consent_2e"}, "on"),
+    deviation("behaviour.transitions.consent_2e", {
+        "consent_answer": {"to": "checking_e", "do": ["request_check"]}}, "on"),
+    deviation("behaviour.transitions.checking_e",
+              {"check_failed": "consent_wait_e", "check_ok": "completion"}, "on"),
+    deviation("behaviour.transitions.consent_wait_e", {"error_901": "error_901e"}, "on"),
+    deviation("behaviour.transitions.error_901e", {"card_out": "first"}, "on"))
 #: (hunt D-3) After a 901 or a network error, the first screen takes the card to the
 #: consents.
 AFTER_ERROR_UNIDENTIFIED = (
@@ -712,7 +734,8 @@ FAULTS = {
     "card-out-of-the-901-shown-done": Fault(
         "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
                                  "done on card-out"),), NIGHTLY,
-        {"E901-04": "completion must never show", "UPD-02": DONE_AFTER_ERROR}),
+        {"E901-04": "completion must never show", "UPD-02": DONE_AFTER_ERROR,
+         "E901-05": DONE_AFTER_ERROR}),
     # (hunt 2, F5, F6) The high-cost consent asked in other words; the 901 saying the check
     # is done in other words (the notice: 資格確認は完了していない).
     "high-cost-consent-in-other-words": Fault(
@@ -804,7 +827,7 @@ FAULTS = {
     # second patient (UPD-02's, and E901-04's judged on it) ...
     "next-card-after-a-901-unidentified": Fault(
         "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, NIGHTLY,
-        {"UPD-02": NOT_IDENTIFIED, "E901-04": NOT_IDENTIFIED}),
+        {"UPD-02": NOT_IDENTIFIED, "E901-04": NOT_IDENTIFIED, "E901-05": NOT_IDENTIFIED}),
     # ... and the patient after a network error, once the line is back (ERR-09's).
     "next-card-after-a-network-error-unidentified": Fault(
         "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, INTERMITTENT,
@@ -814,6 +837,11 @@ FAULTS = {
     "staff-error-card-out-keeps-the-confirmation": Fault(
         "atlas", STAFF_ERROR_KEEPS_CONFIRMATION, NETWORK_STAFF,
         {"ERR-08": "not back to the first screen"}),
+    # (hunt D-4) The nightly flow's second failed check before the restart shows a 901 in
+    # other words: every failed check's 901 is the notice's.
+    "second-901-in-other-words": Fault(
+        "fujitsu_japan", SECOND_901_OTHER_WORDS, NIGHTLY,
+        {"E901-05": "受付窓口にご連絡ください"}),
     # (hunt D-6) 戻る that goes forward: on the passcode screen to the visual confirmation
     # (the passcode skipped), on the visual confirmation to the card's place.
     "back-goes-forward": Fault(

@@ -427,6 +427,10 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         else:
             problems.append(first_problem or "")
             start = matches[0] + 1
+        if step.every:
+            problems += [p for k in matches
+                         if (p := _screen_problem(step, record.screens[k], record)) is not None
+                         and p not in problems]
         if step.not_before is not None:
             problems += _not_before(step, record)
         if step.upon is not None and n:

@@ -216,6 +216,10 @@ class ScreenStep(Field):
     #: the check after the second reboot; Panasonic's completion screen stuck on the failed
     #: checks before it is not that check going through).
     after_last: ActionName | None = None
+    #: Every screen of this class the record saw is held to the step, not only the first
+    #: that passes (each failed check's 901 in the notice's words: hunt D-4's second one
+    #: was in other words).
+    every: bool = False
 
 
 class DialogStep(Field):
