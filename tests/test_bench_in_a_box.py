@@ -289,11 +289,11 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     gaps = [on[k + 1] - on[k] for k in range(2, 6, 2)]
     assert 17.0 < gaps[0] < 30.0 and 27.0 < gaps[1] < 30.0, gaps
 
-    # The E901 flow's presses of the terminal's OK, then the nightly flow's first check's:
-    # the robot's, at the button's table point.
+    # The E901 flow's presses of the terminal's OK, then the nightly flow's two failed
+    # checks': the robot's, at the button's table point.
     presses = [e for e in events if e["kind"] == "robot.press"]
     assert [(e["reader"], e["label"], e["reference"]) for e in presses] == [
-        ("terminal", "OK", "check_error_1"), ("terminal", "OK", "check_error_2")] * 2
+        ("terminal", "OK", "check_error_1"), ("terminal", "OK", "check_error_2")] * 3
     ok = ScreenToTable.of(RobotCalibration(corners=MONITOR_JOGGED)).table(*OK_ON_SCREEN)
     for press in presses:
         assert press["at"] == pytest.approx(list(ok), abs=0.01)
