@@ -75,6 +75,11 @@ PROFILE = Profile.model_validate({
 PLAN = WalkPlan.of(PROFILE)
 
 
+#: Screens that show a 戻る (as the twins draw them).
+BACKS = frozenset({"staff_passcode", "visual_confirm", "place_card", "sp_choose", "sp_pin",
+                   "sp_hold"})
+
+
 class Walker:
     """A hand-made walk: each action, then the screens seen after it (0.5 s after the
     action, then every 1.5 s; a screen may be given with its own seconds after)."""
@@ -89,7 +94,7 @@ class Walker:
 
     def _look(self, t: float, shows: str | None) -> Look:
         buttons = self.home if shows == "first" else ()
-        return Look(t, shows or "unknown", shows, buttons)
+        return Look(t, shows or "unknown", shows, buttons, back=shows in BACKS)
 
     def __call__(self, action: str, *screens: str | None | tuple[str | None, float]
                  ) -> Walker:
@@ -279,6 +284,34 @@ def test_a_completion_with_no_check_behind_it_breaks_what_is_in_force() -> None:
     # A completion that stays after the card-out (it came before it) is not one that came.
     stays = card_visit(Walker())("card_out", "completion", "first")
     assert not broken(stays)
+
+
+def test_the_visit_rules_hold_wherever_a_walk_goes() -> None:
+    """The flows' visit rules on walks (hunt E-5, E-6, E-8): a card put in on the passcode
+    screen, or on a phone's completion, and a phone held on the first screen, going on to
+    the consents unidentified, fail what is in force there; a card the reader ignores on
+    the hold screen, the phone then held, and 戻る back to the first screen pass; a press
+    where no 戻る shows is no 戻る."""
+    staff = ("paired", "passcode_issued")
+    on_passcode = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "card_in", "consent")("consent", "consent")
+    assert any("with the patient not identified on it" in p
+               for p in broken(on_passcode)["AUTH-05"])
+    on_completion = Walker(staff, home=("staff",))("press:smartphone", "sp_choose")("press:iphone", "sp_hold")(
+        "hold_phone", "consent")("consent", "consent")("consent", "checking", "completion")(
+        "card_in", "consent")("consent", "consent")
+    assert any("the visit since" in p and "not identified" in p
+               for ps in broken(on_completion).values() for p in ps), broken(on_completion)
+    phone_on_first = Walker(staff, home=("staff",))("hold_phone", "consent")("consent", "consent")
+    assert any("not identified" in p for ps in broken(phone_on_first).values() for p in ps)
+    ignored = Walker(staff, home=("staff",))("press:smartphone", "sp_choose")("press:iphone", "sp_hold")(
+        "card_in", "sp_hold")("hold_phone", "consent")("consent", "consent")
+    back = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "press:cancel", "first")("card_out", "first")("press:cancel", "first")
+    assert not broken(ignored) and not broken(back), (broken(ignored), broken(back))
+    forward = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "press:cancel", "visual_confirm")
+    assert any("not back to" in p for p in broken(forward)["AUTH-05"])
 
 
 def test_card_out_where_the_profile_gives_no_rule_is_not_judged() -> None:

@@ -49,7 +49,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from harness.flows.drivers import WRONG_PIN, other_digits
+from harness.flows.drivers import BACK_LABEL, WRONG_PIN, other_digits
 from harness.flows.runner import FlowRun
 from harness.flows.setup import arrange_after_power
 from harness.flows.strategy import BenchStrategy
@@ -221,7 +221,7 @@ class WalkRunner:
         # judged as the check running, not as a consent waiting for a person (review G-5).
         shows = "checking" if reading.shows == "consent" and reading.overlay else reading.shows
         return Look(self.run.clock.now(), reading.state, shows, tuple(reading.buttons),
-                    candidate)
+                    candidate, back=BACK_LABEL in reading.labels)
 
     def _expected(self, before: Look, action: str) -> list[tuple[str, float]]:
         """Screens the plan's rules expect of this action on this screen, and how soon."""

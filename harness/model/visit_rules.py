@@ -29,8 +29,10 @@ from harness.model.observed import Action, FlowRecord, SeenScreen
 
 #: Two bench times this close are one moment (a look and the action logged right after it).
 EPS_S = 1e-6
-#: Where a card put in goes on with the visit begun before it (AUTH-05 ④).
+#: Where a card put in goes on with the visit begun before it (AUTH-05 ④), once the
+#: staff's check (③) led there.
 CARD_CONTINUES_ON = frozenset({"place_card"})
+STAFF_CHECK = "visual_confirm"
 #: Screens that end a visit's check (the reader's errors: 901, network, time-out, account).
 ERROR_PREFIX = "error_"
 #: Where a card taken out on an error screen may leave the reader: the first screen, or
@@ -76,8 +78,10 @@ def _before(record: FlowRecord, t: float) -> SeenScreen | None:
 
 def visit_starts(record: FlowRecord) -> list[float]:
     """When each visit the record saw begin began, in order: the first screen, an error
-    screen, or a card put in, unless the staff's way had shown where to place it since the
-    last first screen or error (that card is the staff visit's own, AUTH-05 ④)."""
+    screen, or a card put in, unless the staff's way had shown where to place it, after the
+    staff's check, since the last first screen or error (that card is the staff visit's
+    own, AUTH-05 ④; a 「カードを置いてください」 no staff's check led to, E-9's after a card
+    pulled on the consents, continues nothing)."""
     firsts = [s.t for s in record.screens
               if s.shows == "first" or (s.shows or "").startswith(ERROR_PREFIX)]
     starts = list(firsts)
@@ -85,8 +89,12 @@ def visit_starts(record: FlowRecord) -> list[float]:
         if a.what != "card_in":
             continue
         since = max((t for t in firsts if t <= a.t + EPS_S), default=float("-inf"))
-        if not any(s.shows in CARD_CONTINUES_ON and since <= s.t <= a.t + EPS_S
-                   for s in record.screens):
+        checked = min((s.t for s in record.screens
+                       if s.shows == STAFF_CHECK and since <= s.t <= a.t + EPS_S),
+                      default=None)
+        if checked is None or not any(s.shows in CARD_CONTINUES_ON
+                                      and checked < s.t <= a.t + EPS_S
+                                      for s in record.screens):
             starts.append(a.t)
     return sorted(starts)
 
@@ -115,11 +123,39 @@ def _identified(way: Identification, screens: list[SeenScreen], actions: list[Ac
     return False
 
 
+#: A rule's problem and the bench time it was seen at (the walks file it under the step).
+Problem = tuple[float, str]
+
+
+def visit_problems(record: FlowRecord) -> list[Problem]:
+    """Every visit rule's problems on ``record``, each with when it was seen."""
+    return [*_unidentified(record), *_backs(record), *_astray(record)]
+
+
 def unidentified_visits(record: FlowRecord) -> list[str]:
     """Each visit that reached a consent screen with none of :data:`IDENTIFICATIONS` on
     it (a record that starts inside a visit it did not see begin: that visit is not
     judged)."""
-    problems: list[str] = []
+    return [text for _, text in _unidentified(record)]
+
+
+def backs_not_back(record: FlowRecord) -> list[str]:
+    """Each 戻る press that did not lead back: the screen it settles on before the next
+    action (a moment's wait screen passed over) must be the first screen or one the visit
+    came through (two steps back is back too); none, or an unrecognised one, is a failure
+    (fail closed)."""
+    return [text for _, text in _backs(record)]
+
+
+def error_card_outs_astray(record: FlowRecord) -> list[str]:
+    """Each card taken out on an error screen that took the reader on to a step of a visit
+    (not the first screen, a restart or the error itself; an unrecognised screen fails
+    closed)."""
+    return [text for _, text in _astray(record)]
+
+
+def _unidentified(record: FlowRecord) -> list[Problem]:
+    problems: list[Problem] = []
     starts = visit_starts(record)
     judged: set[float] = set()
     for seen in record.screens:
@@ -129,31 +165,30 @@ def unidentified_visits(record: FlowRecord) -> list[str]:
         if since is None or since in judged:
             continue
         judged.add(since)
-        screens = [s for s in record.screens if since - EPS_S <= s.t <= seen.t + EPS_S]
+        # The screen showing when the visit began counts (a card put in on the phone's
+        # hold screen, which the reader ignores: the phone held there still identifies).
+        screens = [s for s in record.screens
+                   if s.until >= since - EPS_S and s.t <= seen.t + EPS_S]
         actions = [a for a in record.actions if since - EPS_S <= a.t <= seen.t + EPS_S]
         if not any(_identified(way, screens, actions) for way in IDENTIFICATIONS):
             path = " -> ".join(s.label() for s in screens)
             ways = ", ".join(way.name for way in IDENTIFICATIONS)
-            problems.append(f"the visit since {since:.1f} s reached {seen.label()} at "
-                            f"{seen.t:.1f} s with the patient not identified on it ({path}): "
-                            f"none of {ways}")
+            problems.append((seen.t, f"the visit since {since:.1f} s reached {seen.label()} "
+                                     f"at {seen.t:.1f} s with the patient not identified on it "
+                                     f"({path}): none of {ways}"))
     return problems
 
 
-def backs_not_back(record: FlowRecord) -> list[str]:
-    """Each 戻る press that did not lead back: the screen it settles on before the next
-    action (a moment's wait screen passed over) must be the first screen or one the visit
-    came through (two steps back is back too); none, or an unrecognised one, is a failure
-    (fail closed)."""
-    problems: list[str] = []
+def _backs(record: FlowRecord) -> list[Problem]:
+    problems: list[Problem] = []
     starts = visit_starts(record)
     for i, a in enumerate(record.actions):
         if a.what != BACK:
             continue
         on = _before(record, a.t)
         if on is None:
-            problems.append(f"戻る pressed at {a.t:.1f} s before any screen was seen: where "
-                            "it leads could not be judged")
+            problems.append((a.t, f"戻る pressed at {a.t:.1f} s before any screen was seen: "
+                                  "where it leads could not be judged"))
             continue
         k = record.screens.index(on)
         since = max((t for t in starts if t <= on.t + EPS_S), default=float("-inf"))
@@ -162,13 +197,14 @@ def backs_not_back(record: FlowRecord) -> list[str]:
         brought, nxt = _settled(record, i, on)
         allowed = {"first"} | (came - WAITING)
         if nxt is None:
-            problems.append(f"戻る on {on.label()} at {a.t:.1f} s led nowhere: the reader "
-                            f"still showed {(brought[-1] if brought else on).label()} "
-                            f"({record.path()})")
+            problems.append((a.t, f"戻る on {on.label()} at {a.t:.1f} s led nowhere: the "
+                                  f"reader still showed "
+                                  f"{(brought[-1] if brought else on).label()} "
+                                  f"({record.path()})"))
         elif nxt.shows not in allowed:
-            problems.append(f"戻る on {on.label()} at {a.t:.1f} s led to {nxt.label()} at "
-                            f"{nxt.t:.1f} s, not back to {' or '.join(sorted(allowed))} "
-                            f"({record.path()})")
+            problems.append((a.t, f"戻る on {on.label()} at {a.t:.1f} s led to {nxt.label()} "
+                                  f"at {nxt.t:.1f} s, not back to "
+                                  f"{' or '.join(sorted(allowed))} ({record.path()})"))
     return problems
 
 
@@ -183,11 +219,8 @@ def _settled(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScree
     return brought, next((s for s in brought if s.shows not in WAITING), None)
 
 
-def error_card_outs_astray(record: FlowRecord) -> list[str]:
-    """Each card taken out on an error screen that took the reader on to a step of a visit
-    (not the first screen, a restart or the error itself; an unrecognised screen fails
-    closed)."""
-    problems: list[str] = []
+def _astray(record: FlowRecord) -> list[Problem]:
+    problems: list[Problem] = []
     for i, a in enumerate(record.actions):
         on = _before(record, a.t) if a.what == "card_out" else None
         if on is None or not (on.shows or "").startswith(ERROR_PREFIX):
@@ -200,7 +233,7 @@ def error_card_outs_astray(record: FlowRecord) -> list[str]:
         if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or (nxt.shows or "").startswith(
                 ERROR_PREFIX):
             continue
-        problems.append(f"the card taken out on {on.label()} at {a.t:.1f} s took the reader "
-                        f"to {nxt.label()} at {nxt.t:.1f} s, not back to the first screen "
-                        f"({record.path()})")
+        problems.append((a.t, f"the card taken out on {on.label()} at {a.t:.1f} s took the "
+                              f"reader to {nxt.label()} at {nxt.t:.1f} s, not back to the "
+                              f"first screen ({record.path()})"))
     return problems

@@ -74,8 +74,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
+from harness.model.observed import Action, FlowRecord, SeenScreen
 from harness.model.verdict import Evidence, Verdict
-from harness.model.visit_rules import WAITING
+from harness.model.visit_rules import BACK, WAITING, visit_problems
 
 if TYPE_CHECKING:
     from harness.model.profiles import FlowCheck, PinCount, Profile
@@ -169,6 +170,8 @@ class Look:
     buttons: tuple[str, ...] = ()
     #: Unknown screens: the class of the nearest reference.
     candidate: str | None = None
+    #: It shows a 戻る (a walk's press of ``cancel`` elsewhere presses nothing).
+    back: bool = False
 
     def label(self) -> str:
         if self.shows is None:
@@ -591,6 +594,7 @@ def _judge_walk(plan: WalkPlan, walk: Walk, n: int, out: Judgement) -> None:
     out.waited |= person_waits(plan, walk)
     _screens(plan, walk, n, forces, out)
     _hollow(plan, walk, n, forces, out)
+    _visits(plan, walk, n, forces, out)
     for rule in rules:
         tried = out.tried.setdefault(rule, Counter())
         problems = list(_judge_rule(plan, rule, walk, forces, tried))
@@ -672,6 +676,39 @@ def _hollow(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
             elif (look.shows or "").startswith("error_"):
                 error = look.label()
             last = look
+
+
+def as_record(walk: Walk) -> FlowRecord:
+    """The walk as a flow's record: each stretch of equal looks one screen, each act on
+    the reader an action in the flows' words (a wait is none)."""
+    screens: list[SeenScreen] = []
+    for look in walk.looks():
+        last = screens[-1] if screens else None
+        if last is not None and (last.state, last.buttons) == (look.state, look.buttons):
+            screens[-1] = attrs.evolve(last, until=look.t)
+        else:
+            screens.append(SeenScreen(look.t, look.t, look.state, look.shows,
+                                      buttons=look.buttons, candidate=look.candidate))
+    # (A wait is no act on the reader; cancel pressed where no 戻る shows presses nothing.)
+    actions = [Action(step.t, "hold_phone:walk" if step.action == "hold_phone" else step.action)
+               for step in walk.steps if not step.action.startswith("wait")
+               and (step.action != BACK or step.before.back)]
+    return FlowRecord("walk", walk.reader, walk.world, screens=screens, actions=actions)
+
+
+def _visits(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
+            out: Judgement) -> None:
+    """The flows' visit rules wherever a walk goes (harness.model.visit_rules): every visit
+    that reaches a consent identified on it, 戻る back, a card out of an error back to the
+    first screen. Each problem fails every requirement in force at the step it came on."""
+    world = walk.effective()
+    for t, text in visit_problems(as_record(walk)):
+        i = max((k for k, step in enumerate(walk.steps) if step.t <= t + 1e-6), default=None)
+        hit = [r for r in plan.in_world(world)
+               if i is None or r.flow in forces[i]] or plan.in_world(world)
+        for rule in _one_per_requirement(hit):
+            out.broken.append(Broken(rule.requirement, "every visit as the flows' visits", n, i,
+                                     f"{text} (step {i + 1 if i is not None else 0})"))
 
 
 def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[str]],
