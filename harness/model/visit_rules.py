@@ -89,12 +89,11 @@ def visit_starts(record: FlowRecord) -> list[float]:
         if a.what != "card_in":
             continue
         since = max((t for t in firsts if t <= a.t + EPS_S), default=float("-inf"))
-        checked = min((s.t for s in record.screens
-                       if s.shows == STAFF_CHECK and since <= s.t <= a.t + EPS_S),
-                      default=None)
-        if checked is None or not any(s.shows in CARD_CONTINUES_ON
-                                      and checked < s.t <= a.t + EPS_S
-                                      for s in record.screens):
+        # In the screens' order (several may be seen at one moment): the staff's check,
+        # then where to place the card.
+        shown = [s.shows for s in record.screens if since <= s.t <= a.t + EPS_S]
+        checked = shown.index(STAFF_CHECK) if STAFF_CHECK in shown else None
+        if checked is None or not any(c in CARD_CONTINUES_ON for c in shown[checked + 1:]):
             starts.append(a.t)
     return sorted(starts)
 
