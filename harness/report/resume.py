@@ -129,7 +129,9 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
     if report["bench"]["sha256"] != sha:
         problems.append(f"the bench file {bench_path.name} changed (or is another one)")
     else:
-        problems += _loads_changed(report["bench"].get("loads"), bench_loads(bench_path, spec))
+        problems += loads_changed(report["bench"].get("loads"), bench_loads(bench_path, spec))
+    if report["bench"].get("changed"):  # its decided tests may have run on either file
+        problems.append(f"{report['bench']['changed']}; certify again into a new folder")
     ran = report["rig"]
     if ran.get("version") != rig.get("version"):
         problems.append(f"rig version {ran.get('version')} then, {rig.get('version')} now")
@@ -139,6 +141,7 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
         problems.append("the vendor profiles changed")
     elif ran["profiles"].get("scenarios") != rig["profiles"]["scenarios"]:
         problems.append("the network scenarios the profiles replay changed")
+    problems += screens_changed(ran.get("screens"), rig.get("screens") or {})
     makers = set(report["makers"])
     if only is not None and only != makers:
         problems.append(f"--vendor {', '.join(sorted(only))}, but it certified "
@@ -181,7 +184,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
+def loads_changed(then: object, now: dict[str, str]) -> list[str]:
     """What changed of the files the bench file is made of or names (a base file, a twin):
     the same top file over other files is another bench, its kept verdicts not this one's."""
     if not isinstance(then, dict):
@@ -191,6 +194,21 @@ def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
         return []
     shown = ", ".join(changed[:4]) + (", ..." if len(changed) > 4 else "")
     return [f"the files the bench file loads changed ({shown})"]
+
+
+def screens_changed(then: object, now: dict[str, Any]) -> list[str]:
+    """The makers whose reference screens (certify's ``rig.screens``) differ from those
+    that judged the kept verdicts: a verdict holds for the screens it was judged by."""
+    if not isinstance(then, dict):
+        return ["its report does not record the reference screens that judged it "
+                "(an older rig)"]
+
+    def sha(entry: object) -> object:
+        return entry.get("sha256") if isinstance(entry, dict) else None
+
+    changed = sorted(key for key in then if sha(then[key]) is None
+                     or sha(then[key]) != sha(now.get(key)))
+    return [f"the reference screens of {', '.join(changed)} changed"] if changed else []
 
 
 def _check_kept(out: Path, report: dict[str, Any], marker: dict[str, Any]) -> None:
