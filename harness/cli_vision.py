@@ -240,11 +240,12 @@ def cmd_learn(args: argparse.Namespace) -> int:
         index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
     size = index.size
     name = check_name(args.name or args.state, "--name")
+    shows = args.shows if args.shows is not None else _kept_shows(index, name, args.state)
     # Everything the user typed is checked, all at once, before the camera is touched or a
     # file written: a reference the loader would refuse makes the whole folder unusable.
     parsed = [(text, _parse_region(text)) for text in args.region]
     typed = [(text, r) for text, r in parsed if not isinstance(r, str)]
-    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
+    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=shows,
                            regions=[r for _, r in typed], learnt=True)
     _refuse_entry(args, index, entry, parsed)
     if not 1 <= args.frames <= MAX_LEARN_FRAMES:
@@ -279,7 +280,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
     if classifier is not None:
         _check_likeness(args, name, image, classifier)
-    texts, lines = _learnt_texts(image, args, name, size)
+    texts, lines = _learnt_texts(image, args, name, size, shows)
     entry = entry.model_copy(update={"texts": texts, "lines": lines})
     _refuse_entry(args, index, entry, parsed)
     try:
@@ -293,9 +294,23 @@ def cmd_learn(args: argparse.Namespace) -> int:
     write_files({directory / entry.file: png_bytes(image),
                  directory / INDEX: index_bytes(ReferenceIndex(maker=index.maker, size=size,
                                                                references=refs))})
-    print(f"learnt {name!r} (state {args.state}) from {len(frames)} frame(s): "
+    kept = " as its references say (--shows to say another)" if args.shows is None else ""
+    shown = f", shows {shows}{kept}" if shows is not None else ""
+    print(f"learnt {name!r} (state {args.state}{shown}) from {len(frames)} frame(s): "
           f"{directory / entry.file}")
     return EXIT_OK
+
+
+def _kept_shows(index: ReferenceIndex, name: str, state: str) -> str | None:
+    """``learn`` without ``--shows``: the class the reference retaken said (of the same
+    state), else the one its state's other references say. A retake that dropped it made
+    every certification of the maker take its first screen for no class (hunt K-3)."""
+    old = index.references.get(name)
+    if old is not None and old.state == state and old.shows is not None:
+        return old.shows
+    said = {entry.shows for other, entry in index.references.items()
+            if other != name and entry.state == state and entry.shows is not None}
+    return said.pop() if len(said) == 1 else None
 
 
 def _refuse_entry(args: argparse.Namespace, index: ReferenceIndex, entry: ReferenceEntry,
@@ -391,7 +406,7 @@ def _check_likeness(args: argparse.Namespace, name: str, image: np.ndarray,
 
 
 def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
-                  size: tuple[int, int]) -> tuple[list[str], list]:
+                  size: tuple[int, int], shows: str | None) -> tuple[list[str], list]:
     """The new reference's texts and their layout (harness/vision/learn_text.py); a warning
     on stderr for each text of the profile's not read on it, or read without a layout."""
     import sys
@@ -399,7 +414,7 @@ def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
     from harness.errors import MissingSystemPart
     from harness.vision.learn_text import learn_texts, profile_fragments, profile_texts
 
-    shows = args.shows or args.state
+    shows = shows or args.state
     expected = profile_texts(args.vendor, shows)
     try:
         learnt = learn_texts(image, args.text, expected, size,

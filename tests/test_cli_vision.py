@@ -561,3 +561,40 @@ def test_learn_warns_when_the_picture_is_like_none_of_its_states_references(
     assert code == EXIT_OK, out + err
     assert re.search(r"warning: first@closed: the picture looks like none of state first's "
                      r"references \(first[^)]*\); closest: ", err), err
+
+
+# -- learn keeps the screen class of what it retakes (hunt K-3) -------------------------------
+
+
+def test_learn_replace_without_shows_keeps_the_class_the_entry_showed(
+        capsys, screens: Path, first_recording: Path) -> None:
+    """Retaking the first screen as the README says (no --shows) wrote the entry with no
+    class: every certification of the maker then took its first screen for none and failed.
+    The entry keeps its class, and a new variant of the state takes its references'."""
+    path = screens / "canon" / "screens.yaml"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["references"]["first"][
+        "shows"] == "first"
+    for extra in (["--replace"], ["--name", "first@lab"]):
+        code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first",
+                             "--source", first_recording, "--frames", "4", "--screens",
+                             screens, *extra)
+        assert code == EXIT_OK, out + err
+        assert "(state first, shows first as its references say (--shows to say another))" \
+            in out, out
+    refs = yaml.safe_load(path.read_text(encoding="utf-8"))["references"]
+    assert refs["first"]["shows"] == refs["first@lab"]["shows"] == "first"
+    assert refs["first"]["learnt"] is True
+
+
+def test_a_state_whose_reference_says_no_class_among_others_that_do_is_refused(
+        tmp_path: Path, capsys, screens: Path) -> None:
+    path = screens / "canon" / "screens.yaml"
+    index = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del index["references"]["first"]["shows"]  # as an older rig's learn --replace left it
+    path.write_text(yaml.safe_dump(index, allow_unicode=True), encoding="utf-8")
+    shot = photo(tmp_path / "first.jpg", camera(1).capture(
+        screen("canon", references("canon").get("first"), 0.0), 0.0).image)
+    code, _, err = run(capsys, "classify", "--vendor", "canon", "--screens", screens, shot)
+    assert code == EXIT_BAD_INPUT, err
+    assert "references.first.shows: none, but state 'first' shows 'first' in its other " \
+           "references: say the same" in err and "Traceback" not in err
