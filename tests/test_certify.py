@@ -541,3 +541,56 @@ def test_a_bench_file_edited_while_the_run_goes_passes_nothing(tmp_path: Path) -
         assert again.returncode == 2, again.stdout[-2000:] + again.stderr
         assert "changed during the run" in again.stderr and "Traceback" not in again.stderr
     assert report_of(out) == report  # nothing kept for the other bench
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("failing", ["write", "move"])
+def test_a_resume_that_cannot_change_the_folder_leaves_it_as_it_was(
+        finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    """Hunt K-2: a full disk (the new report not written) or a move that fails: one line,
+    the folder as it was (sealed, nothing set aside), and a later resume goes on."""
+    import errno
+
+    import harness.report.live as live
+    from harness.certify_run import _rig
+    from harness.errors import RigError
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
+    from harness.report.resume import resume_folder
+
+    folder = copy_of(finished, tmp_path)
+    before = _tree(folder)
+    if failing == "write":
+        def full(tmp: Path, data: bytes, like: Path) -> None:
+            tmp.write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(live, "_write_synced", full)
+    else:
+        real, calls = os.rename, []
+
+        def rename(src, dst) -> None:  # noqa: ANN001 - the second move fails
+            calls.append(src)
+            if len(calls) == 2:
+                raise OSError(errno.EACCES, "Permission denied")
+            real(src, dst)
+
+        monkeypatch.setattr(os, "rename", rename)
+    bench = Path(report_of(folder)["bench"]["file"])
+    spec = load_yaml_model(bench, BenchSpec, layered=True)
+    with pytest.raises(RigError) as said:
+        resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None), None)
+    why = "No space left on device" if failing == "write" else "Permission denied"
+    assert str(said.value) == f"--resume {folder}: cannot resume: {why}; the folder is as it was"
+    assert _tree(folder) == before and check_manifest(folder).ok
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in finished.iterdir())
+    monkeypatch.undo()
+    proc = certify("--resume", "--out", str(folder), *run_profiles(finished))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert (folder / "earlier-1").is_dir() and check_manifest(folder).ok
