@@ -228,6 +228,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
     check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
+    if not known:
+        _refuse_other_case(root, args.vendor)
     # At most a calibration's screen: the frames are rectified to it (40000 40000 would
     # allocate gigabytes per frame), before the camera is opened.
     top = MAX_SIDE["screen_size"]
@@ -254,6 +256,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if (args.source is None) == (args.camera is None):
         raise RigError("give either --source (a camera, stream or video) or --camera NAME "
                        "(a camera of the bench file)")
+    if args.camera is not None:
+        _camera_of_maker(args)
     others = _other_references(directory, index, name)
     classifier = Classifier(others) if others is not None else None
     frames = _capture(args)
@@ -299,6 +303,45 @@ def cmd_learn(args: argparse.Namespace) -> int:
     print(f"learnt {name!r} (state {args.state}{shown}) from {len(frames)} frame(s): "
           f"{directory / entry.file}")
     return EXIT_OK
+
+
+def _refuse_other_case(root: Path, vendor: str) -> None:
+    """A maker key that differs from a folder's only by case would start a second folder no
+    command reads (``certify --vendor`` keys are exact): refused, naming the folder."""
+    from harness.vision.reference import INDEX
+
+    if not root.is_dir():
+        return
+    same = sorted(p.name for p in root.iterdir()
+                  if p.name.lower() == vendor.lower() and (p / INDEX).is_file())
+    if same:
+        raise RigError(f"--vendor {vendor}: no maker folder {vendor!r} in {root}; did you mean "
+                       f"{same[0]!r}? (maker keys are exact)")
+
+
+def _camera_of_maker(args: argparse.Namespace) -> None:
+    """``--camera`` must watch the screen of ``--vendor``'s reader (or the terminal's for
+    ``terminal``): another maker's screen learnt into this maker's folder makes it take
+    that screen for its own. ``--force`` learns it anyway, saying so."""
+    from harness.bench import default_bench_path, load_bench_spec
+
+    path = args.bench or default_bench_path()
+    spec = load_bench_spec(path)
+    camera = next((c for c in spec.cameras if c.name == args.camera), None)
+    if camera is None:
+        return  # the bench says which cameras it has when it is opened (_capture)
+    reader = next((r for r in spec.readers if r.name == camera.watches), None)
+    maker = "terminal" if camera.watches == spec.terminal.name else \
+        reader.maker if reader is not None and reader.kind == "face_auth_reader" else None
+    if maker == args.vendor:
+        return
+    what = f"the terminal {camera.watches}" if maker == "terminal" else \
+        f"reader {camera.watches}" + (f" ({maker}'s)" if maker else "")
+    said = f"--camera {args.camera}: it watches {what}, not {args.vendor}'s ({path.name})"
+    if not args.force:
+        raise RigError(f"{said}: give the camera of {args.vendor}'s reader, or --force to "
+                       f"learn it into {args.vendor} anyway")
+    print(f"warning: {said}; learnt anyway (--force)", file=sys.stderr)
 
 
 def _kept_shows(index: ReferenceIndex, name: str, state: str) -> str | None:
@@ -659,7 +702,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replace", action="store_true",
                    help="retake an existing reference (also one the folder's loader refuses)")
     p.add_argument("--force", action="store_true",
-                   help="learn the picture even when it looks like another state's reference")
+                   help="learn the picture even when it looks like another state's reference, "
+                        "or --camera watches another maker's reader")
     p.add_argument("--text", action="append", default=[], metavar="TEXT",
                    help="a text the screen shows, as confirmed by the lab (repeatable): its "
                         "glyphs' layout is learnt for character-by-character checks")

@@ -598,3 +598,36 @@ def test_a_state_whose_reference_says_no_class_among_others_that_do_is_refused(
     assert code == EXIT_BAD_INPUT, err
     assert "references.first.shows: none, but state 'first' shows 'first' in its other " \
            "references: say the same" in err and "Traceback" not in err
+
+
+# -- learn into the maker the camera watches, under its exact key (hunt K-6) ------------------
+
+
+def test_learn_refuses_a_camera_watching_another_makers_reader(tmp_path: Path,
+                                                               capsys) -> None:
+    shutil.copytree(default_screens_dir() / "atlas", tmp_path / "atlas")
+    before = digest(tmp_path / "atlas")
+    argv = ["learn", "--vendor", "atlas", "--state", "first", "--name", "first@x",
+            "--camera", "cam-canon", "--frames", "2", "--screens", tmp_path]
+    code, out, err = run(capsys, *argv)
+    assert code == EXIT_BAD_INPUT, out + err
+    assert err.strip().splitlines() == [
+        "onshi-rig learn: --camera cam-canon: it watches reader canon (canon's), not atlas's "
+        "(emulated.yaml): give the camera of atlas's reader, or --force to learn it into "
+        "atlas anyway"], err
+    assert changed(tmp_path / "atlas", before) == []
+    code, out, err = run(capsys, *argv, "--force")
+    assert code == EXIT_OK, out + err
+    assert "not atlas's (emulated.yaml); learnt anyway (--force)" in err
+
+
+@pytest.mark.parametrize("vendor", ["Canon", "CANON"])
+def test_learn_refuses_a_maker_key_that_differs_only_by_case(tmp_path: Path, capsys,
+                                                             vendor: str) -> None:
+    shutil.copytree(default_screens_dir() / "canon", tmp_path / "canon")
+    code, out, err = run(capsys, "learn", "--vendor", vendor, "--state", "first",
+                         "--camera", "cam-canon", "--frames", "2", "--screens", tmp_path)
+    assert code == EXIT_BAD_INPUT, out + err
+    assert f"--vendor {vendor}: no maker folder {vendor!r} in {tmp_path}; did you mean " \
+           "'canon'? (maker keys are exact)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["canon"]
