@@ -37,11 +37,10 @@ def certify(args: argparse.Namespace) -> int:
     from harness.bench import check_bench_file, default_bench_path
     from harness.model.profiles import ProfileSet, default_profiles_dir
     from harness.paths import reports_dir, resolved
-    from harness.report.certification import applicable
+    from harness.report.certification import applicable, bench_info
     from harness.report.console import guard_streams
     from harness.report.live import claim_folder, unique_folder
     from harness.report.manifest import outside_sealed_runs
-    from harness.report.provenance import provenance
     from harness.report.resume import resume_folder
     from harness.scan import check_makers
 
@@ -52,6 +51,9 @@ def certify(args: argparse.Namespace) -> int:
     # A link loop is bad input naming the path, not pathlib's RuntimeError.
     path = resolved(args.bench or default_bench_path())
     spec = check_bench_file(path)
+    # The bench as the tests load it, taken once: every report names these bytes, and a
+    # file edited while the run goes is found against them (_bench_change).
+    bench = bench_info(path, spec)
     profiles_dir = resolved(Path(args.profiles or default_profiles_dir()))
     profiles = ProfileSet.load(profiles_dir)
     check_makers(path, spec, profiles, profiles_dir)
@@ -84,7 +86,7 @@ def certify(args: argparse.Namespace) -> int:
         if compared_with == out:  # a run compared with itself says nothing
             raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
                            "give an earlier run's")
-        resumed = resume_folder(out, path, spec, provenance(profiles_dir), only)
+        resumed = resume_folder(out, path, spec, _rig(profiles_dir, spec, only), only)
         run_id, only = resumed.run_id, resumed.makers
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -93,6 +95,7 @@ def certify(args: argparse.Namespace) -> int:
         claim_folder(out, run_id)
     keys = sorted(only or applicable(profiles, spec))
     setup = Setup(path, spec, profiles, profiles_dir, only, out, run_id, resumed, pytest_args)
+    setup.bench = bench
     setup.compared_with = compared_with
     try:
         return _run(args, setup, _jobs(args.jobs, spec, keys, resumed))
@@ -110,13 +113,58 @@ def _check_screens(spec: BenchSpec, only: set[str] | None) -> None:
     of the maker failing against its reader."""
     from harness.vision.reference import read_index, screens_dir_for
 
+    for key in _screens_keys(spec, only):
+        read_index(screens_dir_for(key))
+
+
+def _screens_keys(spec: BenchSpec, only: set[str] | None) -> list[str]:
+    """The reference screens a run of ``only`` (None: every maker) on ``spec`` judges by:
+    its watched readers' makers', and the terminal's if it is watched."""
     watched = {c.watches for c in spec.cameras}
     keys = sorted({r.maker for r in spec.readers if r.kind == "face_auth_reader"
                    and r.name in watched and (only is None or r.maker in only)})
     if spec.terminal.name in watched:
         keys.append("terminal")
-    for key in keys:
-        read_index(screens_dir_for(key))
+    return keys
+
+
+def _rig(profiles_dir: Path, spec: BenchSpec, only: set[str] | None) -> dict[str, Any]:
+    """What produced the run (harness/report/provenance.py) and the reference screens that
+    judge it, each maker's folder by its digest: a verdict holds for the screens it was
+    judged by (``--resume`` refuses others; diff and merge compare them)."""
+    from harness.report.provenance import provenance, screens_provenance
+    from harness.vision.reference import screens_dir_for
+
+    return {**provenance(profiles_dir),
+            "screens": screens_provenance({key: screens_dir_for(key)
+                                           for key in _screens_keys(spec, only)})}
+
+
+def _bench_change(setup: Setup) -> str | None:
+    """How the bench file (or a file it loads) on disk differs from the one the run began
+    with; None when it does not. Kept once found: an edit undone later still leaves tests
+    that may have loaded it."""
+    import hashlib
+
+    from harness.report.certification import bench_loads
+    from harness.report.resume import loads_changed
+
+    if setup.bench_changed is None:
+        name, began = setup.path.name, setup.bench["sha256"]
+        try:
+            now = hashlib.sha256(setup.path.read_bytes()).hexdigest()
+        except OSError as exc:
+            setup.bench_changed = f"the bench file {name} cannot be read again " \
+                                  f"({exc.strerror or exc})"
+            return setup.bench_changed
+        if now != began:
+            setup.bench_changed = (f"the bench file {name} changed during the run (SHA-256 "
+                                   f"{began[:12]} when it began, {now[:12]} now)")
+        else:
+            changed = loads_changed(setup.bench.get("loads"), bench_loads(setup.path,
+                                                                          setup.spec))
+            setup.bench_changed = "; ".join(changed) + " during the run" if changed else None
+    return setup.bench_changed
 
 
 def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path) -> None:
@@ -165,11 +213,11 @@ def _unclaim_if_unused(out: Path, run_id: str) -> None:
 def _costs(setup: Setup) -> tuple[dict[str, float], str]:
     """Each maker's cost for planning the workers, and what it is: the seconds the newest
     finished run of the bench beside this one took, else the numbers of requirements."""
-    from harness.report.certification import applicable, bench_info
+    from harness.report.certification import applicable
     from harness.report.plan import earlier_seconds
 
     makers = applicable(setup.profiles, setup.spec, setup.only)
-    sha256 = bench_info(setup.path, setup.spec)["sha256"]  # as the reports have it
+    sha256 = setup.bench["sha256"]  # as the reports have it
     earlier = earlier_seconds(setup.out, sha256, makers)
     if earlier is not None:
         seconds, folder = earlier
@@ -213,6 +261,9 @@ class Setup:
         self.profiles_dir, self.only, self.out, self.run_id = profiles_dir, only, out, run_id
         self.resumed, self.pytest_args = resumed, pytest_args
         self.compared_with: Path | None = None
+        #: The bench as the run began (bench_info), and how the file changed since, if it did.
+        self.bench: dict[str, Any] = {}
+        self.bench_changed: str | None = None
         self.live: LiveReport | None = None
         #: Why the tests not run were not, for a run that ends in an error.
         self.error = "not run: the suites stopped"
@@ -281,7 +332,6 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     from harness.report.devices import DEVICES_FILE, DeviceRecorder
     from harness.report.live import LiveReport, reserve_space
     from harness.report.progress import ProgressPlugin, test_event
-    from harness.report.provenance import provenance
     from harness.report.requirements import requirement_texts
     from harness.report.stop import stopping
     from harness.report.workers import Controller, workers_environment, xdist_args
@@ -307,7 +357,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     with (stopping(controller.stop_workers) if controller else stopping()) as stop:
         try:
             started = dt.datetime.now().astimezone()
-            rig = provenance(setup.profiles_dir)
+            rig = _rig(setup.profiles_dir, spec, only)
             texts = requirement_texts(setup.profiles, applicable(setup.profiles, spec, only))
 
             def build(state: str) -> dict:
@@ -315,7 +365,11 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                                       tests=collector.tests, started=started,
                                       ended=dt.datetime.now().astimezone(), only=only,
                                       collected=collector.collected,
-                                      pending=_pending(state, setup.error))
+                                      pending=_pending(state, setup.error),
+                                      bench=setup.bench)
+                changed = _bench_change(setup)
+                if changed:  # --resume refuses it: its tests may have run on either file
+                    report["bench"]["changed"] = changed
                 report.update(rig=rig, requirements=texts)
                 if setup.pytest_args:
                     report["pytest_args"] = setup.pytest_args
@@ -381,6 +435,14 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             _finish(live, "error", junit, mode=console.mode)
             raise RigError("the suites could not be collected: " + "; ".join(unmade.found[:3])
                            + f" (report: {out / 'certification.json'})")
+        if _bench_change(setup):
+            # The tests may have loaded either file: no verdict of either bench.
+            setup.error = f"not run: {setup.bench_changed}"
+            _finish(live, "error", junit, mode=console.mode)
+            raise RigError(f"{setup.bench_changed}: the run's tests may have run on either; "
+                           f"the report names the one it began with and passes nothing "
+                           f"(see {out / 'certification.json'}); certify again into a new "
+                           "folder")
         if stop.signum is not None and not (controller is not None and controller.died):
             # A signal stopped the run: workers still starting end with another code (none
             # of their tests ran), and still it is the interruption, not a verdict.

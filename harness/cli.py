@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_path_names(args)  # a name no file can have: before any work (no test runs)
         loaded()
-        return args.func(args)
+        code = args.func(args)
     except RigError as exc:
         print(f"onshi-rig {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -584,4 +584,20 @@ def main(argv: list[str] | None = None) -> int:
         from harness.report.console import settle_streams
 
         settle_streams()
+    return _output_lost(args.command, code)
+
+
+def _output_lost(command: str, code: int) -> int:
+    """A command whose output could not be written (``> file`` on a full disk): said in one
+    line, exit 2 (what it printed is lost; its own files, a run's report, are not)."""
+    from harness.report.console import output_failure
+
+    for stream in (sys.stdout, sys.stderr):  # what is still buffered: its failure now
+        stream.flush()
+    failed = output_failure()
+    if failed is None:
+        return code
+    print(f"onshi-rig {command}: cannot write its output ({failed}); what it printed is lost",
+          file=sys.stderr, flush=True)
+    return EXIT_BAD_INPUT
 

@@ -228,6 +228,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
     check_name(args.vendor, "--vendor")
     directory = root / args.vendor
     known = (directory / INDEX).is_file()
+    if not known:
+        _refuse_other_case(root, args.vendor)
     # At most a calibration's screen: the frames are rectified to it (40000 40000 would
     # allocate gigabytes per frame), before the camera is opened.
     top = MAX_SIDE["screen_size"]
@@ -240,11 +242,12 @@ def cmd_learn(args: argparse.Namespace) -> int:
         index = ReferenceIndex(maker=args.vendor, size=tuple(args.size), references={})
     size = index.size
     name = check_name(args.name or args.state, "--name")
+    shows = args.shows if args.shows is not None else _kept_shows(index, name, args.state)
     # Everything the user typed is checked, all at once, before the camera is touched or a
     # file written: a reference the loader would refuse makes the whole folder unusable.
     parsed = [(text, _parse_region(text)) for text in args.region]
     typed = [(text, r) for text, r in parsed if not isinstance(r, str)]
-    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=args.shows,
+    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=shows,
                            regions=[r for _, r in typed], learnt=True)
     _refuse_entry(args, index, entry, parsed)
     if not 1 <= args.frames <= MAX_LEARN_FRAMES:
@@ -253,6 +256,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if (args.source is None) == (args.camera is None):
         raise RigError("give either --source (a camera, stream or video) or --camera NAME "
                        "(a camera of the bench file)")
+    if args.camera is not None:
+        _camera_of_maker(args)
     others = _other_references(directory, index, name)
     classifier = Classifier(others) if others is not None else None
     frames = _capture(args)
@@ -279,7 +284,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
     if classifier is not None:
         _check_likeness(args, name, image, classifier)
-    texts, lines = _learnt_texts(image, args, name, size)
+    texts, lines = _learnt_texts(image, args, name, size, shows)
     entry = entry.model_copy(update={"texts": texts, "lines": lines})
     _refuse_entry(args, index, entry, parsed)
     try:
@@ -293,9 +298,62 @@ def cmd_learn(args: argparse.Namespace) -> int:
     write_files({directory / entry.file: png_bytes(image),
                  directory / INDEX: index_bytes(ReferenceIndex(maker=index.maker, size=size,
                                                                references=refs))})
-    print(f"learnt {name!r} (state {args.state}) from {len(frames)} frame(s): "
+    kept = " as its references say (--shows to say another)" if args.shows is None else ""
+    shown = f", shows {shows}{kept}" if shows is not None else ""
+    print(f"learnt {name!r} (state {args.state}{shown}) from {len(frames)} frame(s): "
           f"{directory / entry.file}")
     return EXIT_OK
+
+
+def _refuse_other_case(root: Path, vendor: str) -> None:
+    """A maker key that differs from a folder's only by case would start a second folder no
+    command reads (``certify --vendor`` keys are exact): refused, naming the folder."""
+    from harness.vision.reference import INDEX
+
+    if not root.is_dir():
+        return
+    same = sorted(p.name for p in root.iterdir()
+                  if p.name.lower() == vendor.lower() and (p / INDEX).is_file())
+    if same:
+        raise RigError(f"--vendor {vendor}: no maker folder {vendor!r} in {root}; did you mean "
+                       f"{same[0]!r}? (maker keys are exact)")
+
+
+def _camera_of_maker(args: argparse.Namespace) -> None:
+    """``--camera`` must watch the screen of ``--vendor``'s reader (or the terminal's for
+    ``terminal``): another maker's screen learnt into this maker's folder makes it take
+    that screen for its own. ``--force`` learns it anyway, saying so."""
+    from harness.bench import default_bench_path, load_bench_spec
+
+    path = args.bench or default_bench_path()
+    spec = load_bench_spec(path)
+    camera = next((c for c in spec.cameras if c.name == args.camera), None)
+    if camera is None:
+        return  # the bench says which cameras it has when it is opened (_capture)
+    reader = next((r for r in spec.readers if r.name == camera.watches), None)
+    maker = "terminal" if camera.watches == spec.terminal.name else \
+        reader.maker if reader is not None and reader.kind == "face_auth_reader" else None
+    if maker == args.vendor:
+        return
+    what = f"the terminal {camera.watches}" if maker == "terminal" else \
+        f"reader {camera.watches}" + (f" ({maker}'s)" if maker else "")
+    said = f"--camera {args.camera}: it watches {what}, not {args.vendor}'s ({path.name})"
+    if not args.force:
+        raise RigError(f"{said}: give the camera of {args.vendor}'s reader, or --force to "
+                       f"learn it into {args.vendor} anyway")
+    print(f"warning: {said}; learnt anyway (--force)", file=sys.stderr)
+
+
+def _kept_shows(index: ReferenceIndex, name: str, state: str) -> str | None:
+    """``learn`` without ``--shows``: the class the reference retaken said (of the same
+    state), else the one its state's other references say. A retake that dropped it made
+    every certification of the maker take its first screen for no class (hunt K-3)."""
+    old = index.references.get(name)
+    if old is not None and old.state == state and old.shows is not None:
+        return old.shows
+    said = {entry.shows for other, entry in index.references.items()
+            if other != name and entry.state == state and entry.shows is not None}
+    return said.pop() if len(said) == 1 else None
 
 
 def _refuse_entry(args: argparse.Namespace, index: ReferenceIndex, entry: ReferenceEntry,
@@ -391,7 +449,7 @@ def _check_likeness(args: argparse.Namespace, name: str, image: np.ndarray,
 
 
 def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
-                  size: tuple[int, int]) -> tuple[list[str], list]:
+                  size: tuple[int, int], shows: str | None) -> tuple[list[str], list]:
     """The new reference's texts and their layout (harness/vision/learn_text.py); a warning
     on stderr for each text of the profile's not read on it, or read without a layout."""
     import sys
@@ -399,7 +457,7 @@ def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
     from harness.errors import MissingSystemPart
     from harness.vision.learn_text import learn_texts, profile_fragments, profile_texts
 
-    shows = args.shows or args.state
+    shows = shows or args.state
     expected = profile_texts(args.vendor, shows)
     try:
         learnt = learn_texts(image, args.text, expected, size,
@@ -644,7 +702,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replace", action="store_true",
                    help="retake an existing reference (also one the folder's loader refuses)")
     p.add_argument("--force", action="store_true",
-                   help="learn the picture even when it looks like another state's reference")
+                   help="learn the picture even when it looks like another state's reference, "
+                        "or --camera watches another maker's reader")
     p.add_argument("--text", action="append", default=[], metavar="TEXT",
                    help="a text the screen shows, as confirmed by the lab (repeatable): its "
                         "glyphs' layout is learnt for character-by-character checks")

@@ -419,22 +419,23 @@ def test_resume_refuses_a_bench_whose_base_file_changed(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import hashlib
 
+    from harness.certify_run import _rig
     from harness.loading import load_yaml_model
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import default_profiles_dir
     from harness.paths import resolved
     from harness.report.certification import bench_loads
-    from harness.report.provenance import provenance
 
     base = bench(tmp_path, "readers:\n  - name: canon\n    deviations:\n"
                            "      - {change: behaviour.pin_lock.after_wrong, to: 2, why: x}\n",
                  "r1base.yaml")
     top = tmp_path / "r1.yaml"
     top.write_text("base: r1base.yaml\nbench: r1\n", "utf-8")
+    spec = load_yaml_model(top, BenchSpec, layered=True)
     folder = run_folder(tmp_path, {
-        "bench": {"file": str(top), "name": "r1", "kind": "emulated", "loads": bench_loads(top, load_yaml_model(top, BenchSpec, layered=True)),
+        "bench": {"file": str(top), "name": "r1", "kind": "emulated", "loads": bench_loads(top, spec),
                   "sha256": hashlib.sha256(top.read_bytes()).hexdigest()},
-        "rig": provenance(resolved(default_profiles_dir())), "tests": {}})
+        "rig": _rig(resolved(default_profiles_dir()), spec, None), "tests": {}})
     base.write_text(base.read_text("utf-8").replace("after_wrong, to: 2", "after_wrong, to: 4"),
                     "utf-8")
     before = contents(folder)

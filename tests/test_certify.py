@@ -17,6 +17,7 @@ import pytest
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
 from harness.report.manifest import check_manifest, write_manifest
+from harness.report.provenance import screens_provenance
 
 # The frames behind the verdicts are the report tests' business (test_certify_report.py): not kept here.
 #: One job unless a test asks for workers (--jobs 2 given later wins): a run of a few tests
@@ -76,6 +77,9 @@ def test_certify_the_default_bench(
     assert report["bench"]["name"] == "emulated" and len(report["bench"]["sha256"]) == 64
     assert report["started"] <= report["ended"]
     assert set(report["makers"]) == {"canon", "general_readers"}
+    # The reference screens that judged it, by the digest of each folder's files.
+    assert report["rig"]["screens"] == screens_provenance(
+        {key: project_file(f"fixtures/screens/{key}") for key in ("canon", "terminal")})
     # One pytest run on two workers, a maker's tests on one: each test's record names the
     # worker folder that holds its bench's timeline and evidence.
     folders = {maker: {t["folder"] for t in report["tests"].values() if maker in t["makers"]}
@@ -232,11 +236,11 @@ def test_a_resume_stopped_as_it_begins_keeps_every_decided_record(finished: Path
     """The set-aside is one step: once the earlier files moved, the report on disk says
     where, with every decided record; and the report a resumed run writes first (before
     its suites are collected, where a signal may stop it) holds them too."""
+    from harness.certify_run import _rig
     from harness.loading import load_yaml_model
     from harness.model.bench_spec import BenchSpec
     from harness.model.profiles import ProfileSet
     from harness.report.certification import CertificationCollector
-    from harness.report.provenance import provenance
     from harness.report.resume import resume_folder
 
     folder = copy_of(finished, tmp_path)
@@ -244,7 +248,8 @@ def test_a_resume_stopped_as_it_begins_keeps_every_decided_record(finished: Path
     bench = Path(before["bench"]["file"])
     spec = load_yaml_model(bench, BenchSpec, layered=True)
     ProfileSet.load(finished.parent / "profiles")
-    resumed = resume_folder(folder, bench, spec, provenance(finished.parent / "profiles"), None)
+    resumed = resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None),
+                            None)
     on_disk = report_of(folder)
     assert set(on_disk["tests"]) == set(before["tests"]) == set(resumed.kept)
     assert all(t["folder"].startswith("earlier-1") for t in on_disk["tests"].values())
@@ -294,6 +299,24 @@ def _other_scenario(folder: Path) -> list[str]:
     return []
 
 
+def _other_screens(folder: Path) -> list[str]:
+    """A run judged by other reference screens of canon (sealed as it was)."""
+    report = report_of(folder)
+    report["rig"]["screens"]["canon"]["sha256"] = "0" * 64
+    (folder / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    write_manifest(folder)
+    return []
+
+
+def _bench_changed_during(folder: Path) -> list[str]:
+    """A run whose bench file was edited while it ran (and put back since)."""
+    report = report_of(folder)
+    report["bench"]["changed"] = "the bench file emulated.yaml changed during the run"
+    (folder / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    write_manifest(folder)
+    return []
+
+
 def _seal_taken_away(folder: Path) -> list[str]:
     """A verdict edited and the seal removed: a run that ended sealed itself."""
     _changed_since_sealed(folder)
@@ -322,8 +345,11 @@ def _older_report(folder: Path) -> list[str]:
      "the network scenarios the profiles replay changed"),
     (lambda folder, tmp: _seal_taken_away(folder),
      "no manifest.sha256, though its report says the run ended (finished)"),
+    (lambda folder, tmp: _other_screens(folder), "the reference screens of canon changed"),
+    (lambda folder, tmp: _bench_changed_during(folder),
+     "the bench file emulated.yaml changed during the run; certify again into a new folder"),
 ], ids=["bench", "vendor", "profiles", "running", "older-report", "changed-since-sealed",
-        "scenario", "seal-taken-away"])
+        "scenario", "seal-taken-away", "screens", "bench-changed-during-run"])
 def test_resume_refuses_a_folder_that_is_not_this_runs(finished: Path, tmp_path: Path,
                                                        change, says: str) -> None:  # noqa: ANN001
     folder = copy_of(finished, tmp_path)
@@ -444,9 +470,9 @@ def test_a_resume_claims_the_folder_before_it_reads_or_moves_anything(finished: 
     other is refused, exit 2, the folder as it was; the lock is held while the run goes."""
     import fcntl
 
+    from harness.certify_run import _rig
     from harness.loading import load_yaml_model
     from harness.model.bench_spec import BenchSpec
-    from harness.report.provenance import provenance
     from harness.report.resume import resume_folder
 
     folder = copy_of(finished, tmp_path)
@@ -465,7 +491,8 @@ def test_a_resume_claims_the_folder_before_it_reads_or_moves_anything(finished: 
     # A resume that goes on holds the folder for its run.
     bench = Path(report_of(folder)["bench"]["file"])
     spec = load_yaml_model(bench, BenchSpec, layered=True)
-    resumed = resume_folder(folder, bench, spec, provenance(finished.parent / "profiles"), None)
+    resumed = resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None),
+                            None)
     probe = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         with pytest.raises(BlockingIOError):
@@ -475,3 +502,95 @@ def test_a_resume_claims_the_folder_before_it_reads_or_moves_anything(finished: 
     finally:
         os.close(probe)
         os.close(resumed.held)
+
+
+def test_a_bench_file_edited_while_the_run_goes_passes_nothing(tmp_path: Path) -> None:
+    """The report names the bench the run began with (not the file as edited since), the
+    run ends in an error (exit 2, never PASSED), and a resume refuses the folder, even
+    with the file put back: its tests may have loaded the edit."""
+    import hashlib
+    import time
+
+    bench = tmp_path / "dv.yaml"
+    text = f"base: {project_file('fixtures/benches/emulated.yaml')}\nbench: dv\n"
+    bench.write_text(text, encoding="utf-8")
+    began = hashlib.sha256(bench.read_bytes()).hexdigest()
+    out = tmp_path / "run"
+    proc = subprocess.Popen([*CERTIFY, "--vendor", "canon", "--quiet", "--bench", str(bench),
+                             "--out", str(out), "--", "-k", "canon-USB-02 or canon-UPD-01"],
+                            cwd=project_file("."), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "certification.json").exists() and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    bench.write_text(text + "# edited while it runs\n", encoding="utf-8")  # the lab saves
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2, stdout[-2000:] + stderr
+    assert "the bench file dv.yaml changed during the run" in stderr
+    assert "Traceback" not in stderr and "PASSED: all" not in stdout
+    report = report_of(out)
+    assert report["state"] == "error" and not report["passed"]
+    assert report["bench"]["sha256"] == began  # the file the run began with, not the edit
+    assert "changed during the run" in report["bench"]["changed"]
+    assert check_manifest(out).ok
+    for content in (text + "# edited while it runs\n", text):  # as edited, then put back
+        bench.write_text(content, encoding="utf-8")
+        again = certify("--resume", "--vendor", "canon", "--bench", str(bench), "--out",
+                        str(out))
+        assert again.returncode == 2, again.stdout[-2000:] + again.stderr
+        assert "changed during the run" in again.stderr and "Traceback" not in again.stderr
+    assert report_of(out) == report  # nothing kept for the other bench
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("failing", ["write", "move"])
+def test_a_resume_that_cannot_change_the_folder_leaves_it_as_it_was(
+        finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    """Hunt K-2: a full disk (the new report not written) or a move that fails: one line,
+    the folder as it was (sealed, nothing set aside), and a later resume goes on."""
+    import errno
+
+    import harness.report.live as live
+    from harness.certify_run import _rig
+    from harness.errors import RigError
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
+    from harness.report.resume import resume_folder
+
+    folder = copy_of(finished, tmp_path)
+    before = _tree(folder)
+    if failing == "write":
+        def full(tmp: Path, data: bytes, like: Path) -> None:
+            tmp.write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(live, "_write_synced", full)
+    else:
+        real, calls = os.rename, []
+
+        def rename(src, dst) -> None:  # noqa: ANN001 - the second move fails
+            calls.append(src)
+            if len(calls) == 2:
+                raise OSError(errno.EACCES, "Permission denied")
+            real(src, dst)
+
+        monkeypatch.setattr(os, "rename", rename)
+    bench = Path(report_of(folder)["bench"]["file"])
+    spec = load_yaml_model(bench, BenchSpec, layered=True)
+    with pytest.raises(RigError) as said:
+        resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None), None)
+    why = "No space left on device" if failing == "write" else "Permission denied"
+    assert str(said.value) == f"--resume {folder}: cannot resume: {why}; the folder is as it was"
+    assert _tree(folder) == before and check_manifest(folder).ok
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in finished.iterdir())
+    monkeypatch.undo()
+    proc = certify("--resume", "--out", str(folder), *run_profiles(finished))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert (folder / "earlier-1").is_dir() and check_manifest(folder).ok

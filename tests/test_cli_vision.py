@@ -561,3 +561,73 @@ def test_learn_warns_when_the_picture_is_like_none_of_its_states_references(
     assert code == EXIT_OK, out + err
     assert re.search(r"warning: first@closed: the picture looks like none of state first's "
                      r"references \(first[^)]*\); closest: ", err), err
+
+
+# -- learn keeps the screen class of what it retakes (hunt K-3) -------------------------------
+
+
+def test_learn_replace_without_shows_keeps_the_class_the_entry_showed(
+        capsys, screens: Path, first_recording: Path) -> None:
+    """Retaking the first screen as the README says (no --shows) wrote the entry with no
+    class: every certification of the maker then took its first screen for none and failed.
+    The entry keeps its class, and a new variant of the state takes its references'."""
+    path = screens / "canon" / "screens.yaml"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["references"]["first"][
+        "shows"] == "first"
+    for extra in (["--replace"], ["--name", "first@lab"]):
+        code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first",
+                             "--source", first_recording, "--frames", "4", "--screens",
+                             screens, *extra)
+        assert code == EXIT_OK, out + err
+        assert "(state first, shows first as its references say (--shows to say another))" \
+            in out, out
+    refs = yaml.safe_load(path.read_text(encoding="utf-8"))["references"]
+    assert refs["first"]["shows"] == refs["first@lab"]["shows"] == "first"
+    assert refs["first"]["learnt"] is True
+
+
+def test_a_state_whose_reference_says_no_class_among_others_that_do_is_refused(
+        tmp_path: Path, capsys, screens: Path) -> None:
+    path = screens / "canon" / "screens.yaml"
+    index = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del index["references"]["first"]["shows"]  # as an older rig's learn --replace left it
+    path.write_text(yaml.safe_dump(index, allow_unicode=True), encoding="utf-8")
+    shot = photo(tmp_path / "first.jpg", camera(1).capture(
+        screen("canon", references("canon").get("first"), 0.0), 0.0).image)
+    code, _, err = run(capsys, "classify", "--vendor", "canon", "--screens", screens, shot)
+    assert code == EXIT_BAD_INPUT, err
+    assert "references.first.shows: none, but state 'first' shows 'first' in its other " \
+           "references: say the same" in err and "Traceback" not in err
+
+
+# -- learn into the maker the camera watches, under its exact key (hunt K-6) ------------------
+
+
+def test_learn_refuses_a_camera_watching_another_makers_reader(tmp_path: Path,
+                                                               capsys) -> None:
+    shutil.copytree(default_screens_dir() / "atlas", tmp_path / "atlas")
+    before = digest(tmp_path / "atlas")
+    argv = ["learn", "--vendor", "atlas", "--state", "first", "--name", "first@x",
+            "--camera", "cam-canon", "--frames", "2", "--screens", tmp_path]
+    code, out, err = run(capsys, *argv)
+    assert code == EXIT_BAD_INPUT, out + err
+    assert err.strip().splitlines() == [
+        "onshi-rig learn: --camera cam-canon: it watches reader canon (canon's), not atlas's "
+        "(emulated.yaml): give the camera of atlas's reader, or --force to learn it into "
+        "atlas anyway"], err
+    assert changed(tmp_path / "atlas", before) == []
+    code, out, err = run(capsys, *argv, "--force")
+    assert code == EXIT_OK, out + err
+    assert "not atlas's (emulated.yaml); learnt anyway (--force)" in err
+
+
+@pytest.mark.parametrize("vendor", ["Canon", "CANON"])
+def test_learn_refuses_a_maker_key_that_differs_only_by_case(tmp_path: Path, capsys,
+                                                             vendor: str) -> None:
+    shutil.copytree(default_screens_dir() / "canon", tmp_path / "canon")
+    code, out, err = run(capsys, "learn", "--vendor", vendor, "--state", "first",
+                         "--camera", "cam-canon", "--frames", "2", "--screens", tmp_path)
+    assert code == EXIT_BAD_INPUT, out + err
+    assert f"--vendor {vendor}: no maker folder {vendor!r} in {tmp_path}; did you mean " \
+           "'canon'? (maker keys are exact)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["canon"]

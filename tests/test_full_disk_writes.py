@@ -82,3 +82,46 @@ def test_calibrate_on_a_full_disk_leaves_the_bench_file_as_it_was(
     monkeypatch.undo()
     assert run(capsys, "calibrate", "--camera", "cam-canon", "--bench", str(path))[0] == 0
     assert path.stat().st_mode & 0o777 == 0o640  # replaced, its mode kept
+
+
+# -- stdout itself on a full disk (hunt K-9) -------------------------------------------------
+
+def _to_full(tmp_path: Path, *argv: str) -> tuple[int, list[str]]:
+    """The command with its stdout on a full disk (/dev/full: every write ENOSPC)."""
+    import subprocess
+    import sys
+
+    from harness.paths import project_file
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", *argv], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=600,
+                              cwd=project_file("."))
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stderr.splitlines()
+
+
+@pytest.mark.parametrize("argv", [["catalogue"], ["scan"]], ids=["catalogue", "scan"])
+def test_a_full_stdout_is_one_line_and_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    code, lines = _to_full(tmp_path, *argv)
+    assert code == 2 and lines == [
+        f"onshi-rig {argv[0]}: cannot write its output (stdout: {FULL}); what it printed "
+        "is lost"], lines
+
+
+def test_a_full_stdout_is_not_the_runs_folder(tmp_path: Path) -> None:
+    """certify blamed --out for a full log and marked a good run ``state: error``."""
+    import json
+
+    from harness.report.manifest import check_manifest
+
+    out = tmp_path / "run"
+    code, lines = _to_full(tmp_path, "certify", "--vendor", "canon", "--jobs", "1", "--plain",
+                           "--no-evidence", "--out", str(out), "--", "-k", "canon-USB-02")
+    assert code == 2 and lines == [
+        f"onshi-rig certify: cannot write its output (stdout: {FULL}); what it printed is "
+        "lost"], lines
+    report = json.loads((out / "certification.json").read_text("utf-8"))
+    assert report["state"] == "finished" and check_manifest(out).ok
+    code, lines = _to_full(tmp_path, "report", "diff", str(out), str(out))
+    assert code == 2 and len(lines) == 1 and f"(stdout: {FULL})" in lines[0], lines

@@ -194,3 +194,21 @@ def test_the_html_is_written_only_over_a_diff_of_its_own(
     for _ in range(2):  # new, then its own again
         code, _out = _cli(capsys, "report", "diff", str(old), str(new), "--html", str(page))
         assert code == 0 and "onshi-rig report diff" in page.read_text("utf-8")
+
+
+def test_runs_judged_by_other_reference_screens_are_said_to_be() -> None:
+    """Hunt K-4: a maker's screens judged by other references is named in the notes (and
+    a maker only one run certified is not)."""
+    from harness.report.diff import _notes
+
+    def run(canon: str, atlas: str | None = None) -> dict[str, Any]:
+        screens = {"canon": {"sha256": canon}, **({"atlas": {"sha256": atlas}} if atlas
+                                                  else {})}
+        return {"bench": {"name": "b", "sha256": "1" * 64}, "makers": {"canon": {}},
+                "rig": {"screens": screens}}
+
+    notes = _notes(run("a" * 64, "c" * 64), run("b" * 64))
+    said = [n for n in notes if "reference screens" in n]
+    assert said == ["the reference screens of canon differ (SHA-256 aaaaaaaaaaaa then, "
+                    "bbbbbbbbbbbb now): its screens were judged by other references"]
+    assert not [n for n in _notes(run("a" * 64), run("a" * 64)) if "reference screens" in n]

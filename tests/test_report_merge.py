@@ -216,7 +216,9 @@ def test_unfinished_changed_or_repeated_runs_are_refused(
     (("profiles", "sha256"), "profiles (rig.profiles.sha256): "),
     (("code_sha256",), "rig code (rig.code_sha256): "),
     (("profiles", "scenarios"), "network scenarios (rig.profiles.scenarios): "),
-], ids=["profiles", "code", "scenarios"])
+    (("screens", "terminal", "sha256"), "reference screens of terminal "
+     "(rig.screens.terminal.sha256): "),
+], ids=["profiles", "code", "scenarios", "screens"])
 def test_runs_judged_under_other_profiles_or_code_are_not_merged(
         runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
         field: tuple[str, ...], says: str) -> None:

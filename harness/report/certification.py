@@ -316,10 +316,13 @@ def not_run_rows(req_ids: list[str], reason: str) -> dict[str, Any]:
 def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
                  tests: dict[str, TestRecord], started: dt.datetime, ended: dt.datetime,
                  only: set[str] | None = None, collected: bool = True,
-                 pending: str = "not_run") -> dict[str, Any]:
+                 pending: str = "not_run", bench: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     """The report from the tests' records. ``collected`` False: the suites are not collected
     yet (every requirement ``not_run``, ``pending`` saying why); ``pending``: the reason of
-    a test that has not run."""
+    a test that has not run; ``bench``: the bench as :func:`bench_info` took it when the run
+    began (certify: the file on disk may have been edited since; the report names the one
+    the tests ran on), else taken now."""
     makers: dict[str, Any] = {}
     all_passed = True
     for maker, req_ids in applicable(profiles, spec, only).items():
@@ -338,7 +341,7 @@ def build_report(*, bench_path: Path, spec: BenchSpec, profiles: ProfileSet,
                          **({"reasons": reasons} if reasons else {})}
         makers[maker] = rows
     return {
-        "bench": bench_info(bench_path, spec),
+        "bench": dict(bench) if bench is not None else bench_info(bench_path, spec),
         "started": started.isoformat(timespec="seconds"),
         "ended": ended.isoformat(timespec="seconds"),
         "passed": all_passed,

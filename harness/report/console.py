@@ -4,6 +4,9 @@ the pipe after one line, and the certification must still finish and write its r
 :func:`guard_streams` wraps ``sys.stdout`` and ``sys.stderr``: the first write or flush that
 finds the reader gone (``BrokenPipeError``, ``EPIPE``) sends that stream's descriptor to
 ``/dev/null`` (so nothing buffered fails again, at exit either) and drops what follows.
+Any other failed write (a full disk or quota behind ``> file``) is the same, and kept:
+:func:`output_failure` says it, for the command to end with it in one line (exit 2) —
+never taken for a failure of the command's own files (a run's ``--out``).
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Any, TextIO
+from typing import Any
 
 
 class _Guarded:
     """A text stream that writes through to ``stream`` until its reader goes away."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: Any, name: str) -> None:
         self._stream = stream
+        self.name = name
         self.gone = False
+        #: Why a write failed other than its reader going away (a full disk), if one did.
+        self.failed: str | None = None
+        self._buffer: _Guarded | None = None
 
     def _lost(self) -> None:
         self.gone = True
@@ -45,9 +52,16 @@ class _Guarded:
             self._lost()
         except OSError as exc:
             if exc.errno not in (errno.EPIPE, errno.EIO):  # EIO: its terminal hung up
-                raise
+                self.failed = self.failed or exc.strerror or str(exc)
             self._lost()
         return None
+
+    @property
+    def buffer(self) -> _Guarded:
+        """The binary stream under it (``sys.stdout.buffer.write``), guarded alike."""
+        if self._buffer is None:
+            self._buffer = _Guarded(self._stream.buffer, self.name)
+        return self._buffer
 
     def write(self, text: str) -> int:
         self._guard(self._stream.write, text)
@@ -65,7 +79,18 @@ def guard_streams() -> None:
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is not None and not isinstance(stream, _Guarded):
-            setattr(sys, name, _Guarded(stream))
+            setattr(sys, name, _Guarded(stream, name))
+
+
+def output_failure() -> str | None:
+    """``stdout: No space left on device`` when a write to a guarded stream failed for
+    another reason than its reader going away; None when none did."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        for guarded in (stream, getattr(stream, "_buffer", None)):
+            if isinstance(guarded, _Guarded) and guarded.failed:
+                return f"{guarded.name}: {guarded.failed}"
+    return None
 
 
 def settle_streams() -> None:

@@ -339,6 +339,11 @@ def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if os_ != ns and os_ is not None and ns is not None:
         notes.append("the network scenarios the profiles replay differ: NET-01's cuts may "
                      "have changed")
+    from harness.report.merge import screens_differ
+
+    for key, (then, now) in screens_differ(old, new).items():
+        notes.append(f"the reference screens of {key} differ (SHA-256 {str(then)[:12]} then, "
+                     f"{str(now)[:12]} now): its screens were judged by other references")
     for side, report in (("old", old), ("new", new)):
         state = report.get("state", "finished")
         if state != "finished":

@@ -112,12 +112,45 @@ def write_files(files: dict[Path, bytes]) -> None:
         _sync_folder(folder)
 
 
-def write_json(target: Path, value: Any, *, compact: bool = False) -> None:
+def stage_files(files: dict[Path, bytes]) -> list[tuple[Path, Path]]:
+    """Each file written whole to a temporary file beside its target (an OSError, a full
+    disk, leaves none behind and no target changed); the pairs for :func:`replace_staged`,
+    whose renames need no space."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            staged.append((_temporary(target), target))
+            _write_synced(staged[-1][0], data, target)
+    except OSError:
+        discard_staged(staged)
+        raise
+    return staged
+
+
+def replace_staged(staged: list[tuple[Path, Path]]) -> None:
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    for folder in {target.parent for _, target in staged}:
+        _sync_folder(folder)
+
+
+def discard_staged(staged: list[tuple[Path, Path]]) -> None:
+    for tmp, _ in staged:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def json_bytes(value: Any, *, compact: bool = False) -> bytes:
     """``value`` as JSON, indented for people; ``compact``: on one line (json's C encoder,
     several times faster: for a report rewritten while its run goes on)."""
     text = json.dumps(value, ensure_ascii=False, indent=None if compact else 2,
                       separators=(",", ":") if compact else None)
-    atomic_write(target, (text + "\n").encode("utf-8"))
+    return (text + "\n").encode("utf-8")
+
+
+def write_json(target: Path, value: Any, *, compact: bool = False) -> None:
+    """``value`` as JSON (:func:`json_bytes`), replacing ``target`` whole."""
+    atomic_write(target, json_bytes(value, compact=compact))
 
 
 def claim_folder(out: Path, run_id: str, *, what: str = "--out") -> None:

@@ -203,10 +203,29 @@ def _one_rig(run_dirs: list[Path], reports: list[dict[str, Any]]) -> None:
         other = _rig_of(report)
         differ = [f"{what}: {_short(first[what])} in {run_dirs[0]}, {_short(other[what])} "
                   f"here" for what in first if first[what] != other[what]]
+        differ += [f"reference screens of {key} (rig.screens.{key}.sha256): "
+                   f"{_short(then)} in {run_dirs[0]}, {_short(now)} here"
+                   for key, (then, now) in screens_differ(reports[0], report).items()]
         if differ:
             raise RigError(f"{run_dir}: not judged as {run_dirs[0]} was ("
-                           + "; ".join(differ) + "): runs under other profiles or rig code "
-                           "are not merged; certify them again alike")
+                           + "; ".join(differ) + "): runs under other profiles, reference "
+                           "screens or rig code are not merged; certify them again alike")
+
+
+def screens_of(report: dict[str, Any]) -> dict[str, object]:
+    """Each maker's reference screens that judged a run, by digest (``rig.screens``)."""
+    rig = report.get("rig") if isinstance(report.get("rig"), dict) else {}
+    screens = rig.get("screens") if isinstance(rig.get("screens"), dict) else {}
+    return {key: entry.get("sha256") if isinstance(entry, dict) else None
+            for key, entry in screens.items()}
+
+
+def screens_differ(one: dict[str, Any], other: dict[str, Any]
+                    ) -> dict[str, tuple[object, object]]:
+    """The makers both runs judged by reference screens, whose screens were not the same
+    (a maker only one run certified has nothing to differ from)."""
+    a, b = screens_of(one), screens_of(other)
+    return {key: (a[key], b[key]) for key in sorted(set(a) & set(b)) if a[key] != b[key]}
 
 
 def _short(value: object) -> str:
@@ -311,8 +330,11 @@ def _merge_into(out: Path, shown: Path, run_dirs: list[Path], reports: list[dict
         "merged_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     rig = reports[0].get("rig")
-    if rig is not None:
-        merged["rig"] = rig
+    if isinstance(rig, dict):
+        # Every run's makers' screens (those both judged by are the same: _one_rig).
+        screens = {key: entry for r in reports
+                   for key, entry in ((r.get("rig") or {}).get("screens") or {}).items()}
+        merged["rig"] = {**rig, "screens": screens} if screens else rig
     write_json(out / REPORT_FILE, merged)
     _merge_junit(out, [(f, r.get("run")) for f, r in zip(folders, reports, strict=True)],
                  merged)

@@ -67,6 +67,20 @@ def tree_sha256(folder: Path, pattern: str = "*.yaml") -> str:
     return digest.hexdigest()
 
 
+def screens_provenance(folders: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Each maker's reference screens (its folder by key) as a report names them: where,
+    and one SHA-256 over its files (the index and every picture)."""
+    out = {}
+    for key, folder in sorted(folders.items()):
+        digest = hashlib.sha256()
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            digest.update(path.name.encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        out[key] = {"dir": str(folder), "dir_shown": shown_path(folder),
+                    "sha256": digest.hexdigest()}
+    return out
+
+
 def code_sha256() -> str:
     """The rig's code that runs a certification (the harness and the suites), one SHA-256:
     the same code whatever the checkout's state (``--resume`` needs the same)."""

@@ -21,7 +21,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +34,14 @@ from harness.model.bench_spec import BenchSpec
 from harness.report.certification import TestRecord, bench_loads
 from harness.report.devices import DEVICES_FILE
 from harness.report.junit import JUNIT_FILE
-from harness.report.live import REPORT_FILE, RUN_FILE, write_json
+from harness.report.live import (
+    REPORT_FILE,
+    RUN_FILE,
+    discard_staged,
+    json_bytes,
+    replace_staged,
+    stage_files,
+)
 from harness.report.manifest import MANIFEST_FILE, require_sealed
 from harness.report.stored import check_records, check_report
 
@@ -129,7 +135,9 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
     if report["bench"]["sha256"] != sha:
         problems.append(f"the bench file {bench_path.name} changed (or is another one)")
     else:
-        problems += _loads_changed(report["bench"].get("loads"), bench_loads(bench_path, spec))
+        problems += loads_changed(report["bench"].get("loads"), bench_loads(bench_path, spec))
+    if report["bench"].get("changed"):  # its decided tests may have run on either file
+        problems.append(f"{report['bench']['changed']}; certify again into a new folder")
     ran = report["rig"]
     if ran.get("version") != rig.get("version"):
         problems.append(f"rig version {ran.get('version')} then, {rig.get('version')} now")
@@ -139,35 +147,71 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
         problems.append("the vendor profiles changed")
     elif ran["profiles"].get("scenarios") != rig["profiles"]["scenarios"]:
         problems.append("the network scenarios the profiles replay changed")
+    problems += screens_changed(ran.get("screens"), rig.get("screens") or {})
     makers = set(report["makers"])
     if only is not None and only != makers:
         problems.append(f"--vendor {', '.join(sorted(only))}, but it certified "
                         f"{', '.join(sorted(makers))}")
     if problems:
         raise RigError(f"{what}: not the run that made it: " + "; ".join(problems))
+    earlier = _earlier_name(out)
+    for data in report["tests"].values():
+        folder = data.get("folder") or ""
+        data["folder"] = folder if folder.startswith("earlier-") else \
+            f"{earlier}/{folder}" if folder else earlier
+    kept = {nodeid: TestRecord.from_json(nodeid, data)
+            for nodeid, data in report["tests"].items()
+            if data.get("outcome") in DECIDED}
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    resumes = [*report.get("resumes", []),
+               {"at": now, "kept": len(kept), "earlier": earlier}]
+    # "running" (this run's, from now): stopped before its first report, the folder has no
+    # seal, as a killed run's.
+    files = {out / REPORT_FILE: json_bytes({**report, "resumes": resumes,
+                                            "state": "running"}),
+             out / RUN_FILE: json_bytes({**marker, "pid": os.getpid(),
+                                         "resumed": [*marker.get("resumed", []), now]})}
     # The folder changes from here, as one step a signal cannot cut in two (it is taken
     # once the folder is whole again): the old seal goes (it would no longer hold, and
     # would refuse the resume of a resume stopped), the earlier files move aside, and the
-    # report says where they went, every decided record in it.
+    # report says where they went, every decided record in it. A step that fails (a full
+    # disk, a read-only one) puts the folder back as it was, still sealed and resumable.
     with _signals_held():
-        (out / MANIFEST_FILE).unlink(missing_ok=True)
-        earlier = _set_aside(out)
-        for data in report["tests"].values():
-            folder = data.get("folder") or ""
-            data["folder"] = folder if folder.startswith("earlier-") else \
-                f"{earlier}/{folder}" if folder else earlier
-        kept = {nodeid: TestRecord.from_json(nodeid, data)
-                for nodeid, data in report["tests"].items()
-                if data.get("outcome") in DECIDED}
-        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        resumes = [*report.get("resumes", []),
-                   {"at": now, "kept": len(kept), "earlier": earlier}]
-        # "running" (this run's, from now): stopped before its first report, the folder
-        # has no seal, as a killed run's.
-        write_json(out / REPORT_FILE, {**report, "resumes": resumes, "state": "running"})
-        write_json(out / RUN_FILE, {**marker, "pid": os.getpid(),
-                                    "resumed": [*marker.get("resumed", []), now]})
+        try:
+            _change_folder(out, earlier, files)
+        except OSError as exc:
+            raise RigError(f"{what}: cannot resume: {exc.strerror or exc}; the folder is as "
+                           "it was") from None
     return Resume(run_id, kept, makers, resumes, held)
+
+
+def _change_folder(out: Path, earlier: str, files: dict[Path, bytes]) -> None:
+    """The earlier run's files moved to ``earlier``, the seal taken away, ``files``
+    replaced; on an OSError, every step undone. The new files are written first (what a
+    full disk refuses), then only renames, which need no space."""
+    staged = stage_files(files)
+    seal, held = out / MANIFEST_FILE, out / f".{MANIFEST_FILE}.{os.getpid()}.held"
+    moved: list[tuple[Path, Path]] = []
+    try:
+        (out / earlier).mkdir()
+        if seal.exists():
+            os.replace(seal, held)
+        for path in _earlier_files(out):
+            os.rename(path, out / earlier / path.name)
+            moved.append((path, out / earlier / path.name))
+        replace_staged(staged)
+    except OSError:
+        for path, there in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.rename(there, path)
+        with contextlib.suppress(OSError):
+            (out / earlier).rmdir()
+        with contextlib.suppress(OSError):
+            if held.exists():
+                os.replace(held, seal)
+        discard_staged(staged)
+        raise
+    held.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -181,7 +225,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
+def loads_changed(then: object, now: dict[str, str]) -> list[str]:
     """What changed of the files the bench file is made of or names (a base file, a twin):
     the same top file over other files is another bench, its kept verdicts not this one's."""
     if not isinstance(then, dict):
@@ -191,6 +235,21 @@ def _loads_changed(then: object, now: dict[str, str]) -> list[str]:
         return []
     shown = ", ".join(changed[:4]) + (", ..." if len(changed) > 4 else "")
     return [f"the files the bench file loads changed ({shown})"]
+
+
+def screens_changed(then: object, now: dict[str, Any]) -> list[str]:
+    """The makers whose reference screens (certify's ``rig.screens``) differ from those
+    that judged the kept verdicts: a verdict holds for the screens it was judged by."""
+    if not isinstance(then, dict):
+        return ["its report does not record the reference screens that judged it "
+                "(an older rig)"]
+
+    def sha(entry: object) -> object:
+        return entry.get("sha256") if isinstance(entry, dict) else None
+
+    changed = sorted(key for key in then if sha(then[key]) is None
+                     or sha(then[key]) != sha(now.get(key)))
+    return [f"the reference screens of {', '.join(changed)} changed"] if changed else []
 
 
 def _check_kept(out: Path, report: dict[str, Any], marker: dict[str, Any]) -> None:
@@ -235,15 +294,15 @@ def alive(pid: object) -> bool:
     return True
 
 
-def _set_aside(out: Path) -> str:
-    """Move the earlier run's files to a new ``earlier-N``; its name."""
+def _earlier_name(out: Path) -> str:
+    """The name of the ``earlier-N`` the earlier run's files move to: the first free."""
     n = 1
     while (out / f"earlier-{n}").exists():
         n += 1
-    name = f"earlier-{n}"
-    target = out / name
-    target.mkdir()
-    for path in sorted(out.iterdir()):
-        if path.name in RUN_FILES or (path.is_dir() and path.name.startswith(WORKER_FOLDERS)):
-            shutil.move(str(path), str(target / path.name))
-    return name
+    return f"earlier-{n}"
+
+
+def _earlier_files(out: Path) -> list[Path]:
+    """The earlier run's own files, to be set aside (the report and allure's stay)."""
+    return [path for path in sorted(out.iterdir()) if path.name in RUN_FILES
+            or (path.is_dir() and path.name.startswith(WORKER_FOLDERS))]
