@@ -58,6 +58,7 @@ from harness.model.wait import wait_until
 from harness.model.walk_rules import (
     FLOW_ACTIONS,
     HOME,
+    INTRUSIONS,
     LEADS_S,
     NEEDS,
     PASSING,
@@ -405,7 +406,9 @@ class WalkRunner:
         shows = look.shows or ""
         flow_actions = {a for f in flows for a in _expand(FLOW_ACTIONS.get(f, {}).get(shows, ()))}
         shown = {f"press:{b}" for b in look.buttons}
-        candidates = flow_actions | set(WAITS) | shown | {"card_in", "card_out", "press:cancel"}
+        intrusions = {a for f in flows for a in INTRUSIONS.get(f, {}).get(shows, ())}
+        candidates = (flow_actions | intrusions | set(WAITS) | shown
+                      | {"card_in", "card_out", "press:cancel"})
         candidates = {a for a in candidates if self.possible(a) and (
             not a.startswith("press:") or a.split(":", 1)[1] not in plan.conditional
             or a in shown)}

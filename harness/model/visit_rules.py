@@ -78,15 +78,22 @@ def _before(record: FlowRecord, t: float) -> SeenScreen | None:
 
 def visit_starts(record: FlowRecord) -> list[float]:
     """When each visit the record saw begin began, in order: the first screen, an error
-    screen, or a card put in, unless the staff's way had shown where to place it, after the
+    screen, or a card put in that the reader took (the screen changed), unless the staff's
+    way had shown where to place it, after the
     staff's check, since the last first screen or error (that card is the staff visit's
     own, AUTH-05 ④; a 「カードを置いてください」 no staff's check led to, E-9's after a card
     pulled on the consents, continues nothing)."""
     firsts = [s.t for s in record.screens
               if s.shows == "first" or (s.shows or "").startswith(ERROR_PREFIX)]
     starts = list(firsts)
-    for a in record.actions:
+    for i, a in enumerate(record.actions):
         if a.what != "card_in":
+            continue
+        on = _before(record, a.t)
+        if on is not None and not _settled(record, i, on)[0]:
+            # A card the reader let lie (nothing changed before the next act): the visit
+            # under way goes on (a card put in on the staff's confirmation and placed
+            # after it is the staff visit's).
             continue
         since = max((t for t in firsts if t <= a.t + EPS_S), default=float("-inf"))
         # In the screens' order (several may be seen at one moment): the staff's check,

@@ -62,7 +62,7 @@ screen shows again.
 The (state, action) pairs the profile names: for each flow check a walk can take (a flow of
 :data:`FLOW_ACTIONS` in a world), each screen class its steps name, with each action that
 flow's procedure takes on that screen (:data:`FLOW_ACTIONS`: the drivers' procedure in the
-walk's words). A pair is reached when a walk did the action on a screen of that class.
+walk's words) and each a person may do there out of turn (:data:`INTRUSIONS`). A pair is reached when a walk did the action on a screen of that class.
 """
 
 from __future__ import annotations
@@ -118,6 +118,17 @@ FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                            "sp_pin": ("phone_pin:right", "phone_pin:wrong"),
                            "sp_hold": ("hold_phone",), "consent": ("consent",),
                            "completion": ("wait",)},
+}
+#: What a person may do out of turn on a flow's screen, tried once each by the walks (the
+#: visit rules judge what follows; hunt E-5, E-6, E-8): a patient's card put in on the
+#: staff's and the phone's screens and on a phone's completion, a phone laid on the
+#: general reader while the first screen shows. Not the procedure: no rule of the flow is
+#: drawn from them.
+INTRUSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "staff_visual": {"staff_passcode": ("card_in",), "visual_confirm": ("card_in",)},
+    "smartphone_iphone": {"first": ("hold_phone",), "sp_choose": ("card_in",),
+                          "completion": ("card_in",)},
+    "smartphone_android": {"sp_pin": ("card_in",)},
 }
 #: Actions that choose the flows of a visit.
 CHOOSES: dict[str, frozenset[str]] = {
@@ -449,7 +460,9 @@ class WalkPlan:
         rules = tuple(dict.fromkeys(r for req, c in walks for r in _rules_of(req, c)))
         checks = tuple((c.flow, tuple(c.given), frozenset(
             (step.screen, action) for step in c.screens
-            for action in FLOW_ACTIONS[c.flow].get(step.screen, ()))) for _, c in walks)
+            for action in (*FLOW_ACTIONS[c.flow].get(step.screen, ()),
+                           *INTRUSIONS.get(c.flow, {}).get(step.screen, ()))))
+            for _, c in walks)
         allowed = frozenset(s.screen for _, c in every for s in c.screens) | PASSING
         conditional = frozenset(b for _, c in walks for s in c.screens
                                 for b in [*s.buttons, *s.no_buttons])
@@ -678,6 +691,10 @@ def _hollow(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
             last = look
 
 
+#: How far after its look a walk's act is set in its record (far above the rules' 1e-6 s).
+ACTS_AFTER_S = 1e-4
+
+
 def as_record(walk: Walk) -> FlowRecord:
     """The walk as a flow's record: each stretch of equal looks one screen, each act on
     the reader an action in the flows' words (a wait is none)."""
@@ -689,8 +706,11 @@ def as_record(walk: Walk) -> FlowRecord:
         else:
             screens.append(SeenScreen(look.t, look.t, look.state, look.shows,
                                       buttons=look.buttons, candidate=look.candidate))
-    # (A wait is no act on the reader; cancel pressed where no 戻る shows presses nothing.)
-    actions = [Action(step.t, "hold_phone:walk" if step.action == "hold_phone" else step.action)
+    # (A wait is no act on the reader; cancel pressed where no 戻る shows presses nothing.
+    # A walk looks, then acts: a look at the action's very moment came before it, which a
+    # flow's record cannot say, so the act is set a hair after it.)
+    actions = [Action(step.t + ACTS_AFTER_S,
+                      "hold_phone:walk" if step.action == "hold_phone" else step.action)
                for step in walk.steps if not step.action.startswith("wait")
                and (step.action != BACK or step.before.back)]
     return FlowRecord("walk", walk.reader, walk.world, screens=screens, actions=actions)
