@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from harness.errors import RigError
+from harness.errors import BenchFault, RigError
 from harness.model.bench_faults import FAULT_KINDS, SINGLE_PARTS
 
 if TYPE_CHECKING:
@@ -74,7 +74,15 @@ class Faults:
 
         def strike() -> None:
             injected.timer = None
-            injected.undo = handler(self._bench, target)  # a refusal raises: nothing struck
+            try:
+                injected.undo = handler(self._bench, target)  # a refusal: nothing struck
+            except BenchFault:
+                raise
+            except RigError as exc:
+                # The bench cannot take this fault (no such part, the wrong tier): the
+                # bench's problem, met maybe mid-test (after_s), never the reader's.
+                raise BenchFault("fault.uninjected", target,
+                                 f"{kind} could not be injected: {exc}") from None
             self._bench.timeline.record("bench", "fault.injected", fault=kind, target=target)
 
         if after_s > 0:
