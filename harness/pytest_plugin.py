@@ -328,12 +328,12 @@ def _bench_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     struck = bench.faults.active()
     unstruck = bench.faults.clear()
     if unstruck:
-        # Asked for and never struck (its after_s past the test's end): the run cannot
-        # show it notices that fault, so the test does not count as if it had.
+        # Asked for and never struck (its after_s past the test's end, or refused when
+        # due): the run cannot show it notices that fault, so the test does not count.
         kinds = ", ".join(f"{kind} on {target}" for kind, target in unstruck)
         raise BenchFault("fault.unstruck", unstruck[0][1],
                          f"the bench file's fault {kinds} never struck: the test ended "
-                         "before its after_s")
+                         "before its after_s, or the bench refused it when due")
     if struck and not request.node.stash.get(_FAULT_MET, False):
         # Struck, and the test ended with no bench fault named: the rig did not notice it
         # (or the test never looked at the part it struck). Not a pass either way.
