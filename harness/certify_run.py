@@ -57,7 +57,7 @@ def certify(args: argparse.Namespace) -> int:
     check_makers(path, spec, profiles, profiles_dir)
     only = set(args.vendor) or None
     _check_screens(spec, only)
-    _check_real_bench(path, spec)
+    _check_real_bench(path, spec, only)
     _check_faults(path, spec, profiles_dir, only, pytest_args)
     if only:
         on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
@@ -198,21 +198,26 @@ def _uninjectable_one(path: Path, spec: BenchSpec, kind: str, target: str) -> st
     return None
 
 
-def _check_real_bench(path: Path, spec: BenchSpec) -> None:
-    """A real bench's relay boards' serial ports and its cameras' device files are there
-    before anything runs: an unplugged adapter is the bench's to mend (as ``scan`` says),
-    never every test of every maker failing on it."""
+def _check_real_bench(path: Path, spec: BenchSpec, only: set[str] | None) -> None:
+    """A real bench's relay boards' serial ports and the device files of the cameras this
+    run looks through are there before anything runs: an unplugged adapter is the bench's
+    to mend (as ``scan`` says), never every test of every maker failing on it."""
     if spec.kind == "emulated":
         return
     from harness.loading import line_of, read_layered_yaml
 
     lines = read_layered_yaml(path)[1]
+    makers = {r.name: r.maker for r in spec.readers if r.kind == "face_auth_reader"}
+    # (A camera on a maker --vendor leaves out is no part of this run.)
+    looked = [cam for cam in spec.cameras if only is None or cam.watches not in makers
+              or makers[cam.watches] in only]
     found = [(("instruments", i, "port"), f"instruments[{i}].port", inst.port,
               f"relay {inst.name!r}") for i, inst in enumerate(spec.instruments)
              if isinstance(inst.port, str)]
     found += [(("cameras", i, "source"), f"cameras[{i}].source", cam.source,
                f"camera {cam.name!r}") for i, cam in enumerate(spec.cameras)
-              if isinstance(cam.source, str) and cam.source.startswith("/dev/")]
+              if cam in looked and isinstance(cam.source, str)
+              and cam.source.startswith("/dev/")]
     problems = [BadInput(str(path), line_of(lines, loc), field,
                          f"{device}: no such device ({who}: is it plugged in?)")
                 for loc, field, device, who in found
