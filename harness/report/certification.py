@@ -8,8 +8,10 @@ a maker on the bench is ``passed`` (covered, and every deciding test passed with
 verdict on it), ``failed`` (a verdict failed, a test failed or errored, a test passed without
 a verdict, or no test covers it: coverage is enforced) or ``not_run`` (its tests were skipped
 or deselected, the run stopped before them, or a bench fault stopped them before they judged
-it: the fault is the reason, and the report's ``bench_faults`` lists them). A row carries its verdicts (expected, seen,
-evidence), never an assertion message scraped from a passing test.
+it: the fault is the reason, and the report's ``bench_faults`` lists them; a test that did
+not meet the bench file's own fault, :data:`UNMET_FAULTS`, decides nothing). A row carries
+its verdicts (expected, seen, evidence), never an assertion message scraped from a passing
+test.
 
 While the run goes (and when it was interrupted) the report is built the same way from the
 tests finished so far: a test not run yet leaves its requirements ``not_run`` with the reason
