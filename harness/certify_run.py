@@ -59,7 +59,8 @@ def certify(args: argparse.Namespace) -> int:
     check_makers(path, spec, profiles, profiles_dir)
     only = set(args.vendor) or None
     _check_screens(spec, only)
-    _check_faults(path, spec, profiles_dir)
+    _check_real_bench(path, spec, only)
+    _check_faults(path, spec, profiles_dir, only, pytest_args)
     if only:
         on_bench = {r.maker for r in spec.readers if r.kind == "face_auth_reader"}
         if any(r.kind == "general_reader" for r in spec.readers):
@@ -167,18 +168,21 @@ def _bench_change(setup: Setup) -> str | None:
     return setup.bench_changed
 
 
-def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path) -> None:
+def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path, only: set[str] | None,
+                  pytest_args: list[str]) -> None:
     """Each of the bench file's ``faults:`` names a test of the suites (its ``during``): one
     that names none (a typo) would never strike, and the run would show nothing of the
     fault the lab asked to see noticed. Against every test the suites hold for this bench,
-    whatever ``--vendor`` or ``-k`` leave of them."""
+    whatever ``--vendor`` or ``-k`` leave of them. Each can be injected on this bench (a
+    fault the bench cannot take is the bench file's mistake, found here, not a failure of
+    the reader it was due in); one whose tests this run leaves out is said (not exercised)."""
     if not spec.faults:
         return
     from harness.loading import line_of, read_layered_yaml
-    from harness.report.certification import CertificationCollector
+    from harness.report.certification import DESELECTED, CertificationCollector
 
     collector = CertificationCollector(spec, None)
-    _collect(path, profiles_dir, collector, [])
+    _collect(path, profiles_dir, collector, pytest_args)
     lines = read_layered_yaml(path)[1]
     problems = [BadInput(str(path), line_of(lines, ("faults", i, "during")),
                          f"faults.{i}.during",
@@ -186,6 +190,86 @@ def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path) -> None:
                          "(e.g. 'canon-E901-02'): the fault would never strike")
                 for i, fault in enumerate(spec.faults)
                 if not any(fault.during in nodeid for nodeid in collector.tests)]
+    problems += [BadInput(str(path), line_of(lines, ("faults", i, "target")),
+                          f"faults[{i}].target", problem)
+                 for i, problem in _uninjectable(path, spec)]
+    if problems:
+        raise BadInput.of(problems)
+    for i, fault in enumerate(spec.faults):
+        running = [t for n, t in collector.tests.items() if fault.during in n
+                   and t.reason != DESELECTED
+                   and (only is None or not t.makers or set(t.makers) & only)]
+        if not running:
+            # Not an error (a shared bench file, a run narrowed on purpose), but never
+            # silent: the lab asked to see this fault noticed, and this run will not.
+            where = f"{path}:{line_of(lines, ('faults', i)) or '?'}"
+            print(f"warning: {where}: faults[{i}]: {fault.fault} during {fault.during!r} is "
+                  "not exercised in this run: --vendor or the pytest options after -- leave "
+                  "out every test it names", file=sys.stderr, flush=True)
+
+
+def _uninjectable(path: Path, spec: BenchSpec) -> list[tuple[int, str]]:
+    """(index, why) of each fault whose target this emulated bench cannot take (the part
+    is there but of a kind the fault cannot strike), as the injection would refuse it."""
+    # (A target of the wrong kind, or none, was refused when the bench file was read.)
+    found = [(i, _uninjectable_one(path, spec, fault.fault, fault.struck()))
+             for i, fault in enumerate(spec.faults)]
+    return [(i, why) for i, why in found if why is not None]
+
+
+def _uninjectable_one(path: Path, spec: BenchSpec, kind: str, target: str) -> str | None:
+    """Why fault ``kind`` cannot strike ``target`` on this bench, or None."""
+    if kind == "reader.gone":
+        from harness.emulation.bench import load_twins
+
+        pcsc = sorted(n for n, twin in load_twins(spec, path).items()
+                      if twin.pcsc is not None and n in {r.name for r in spec.readers})
+        if target not in pcsc:
+            return (f"reader.gone strikes a PC/SC reader: {target!r} is none (the bench's: "
+                    f"{', '.join(pcsc) or 'none'})")
+        if spec.pcsc.service != "inprocess":
+            return ("reader.gone: the vpcd tier cannot take a reader out of pcscd; the "
+                    "bench's pcsc.service must be inprocess")
+    elif kind.startswith("robot.") and spec.robot is None:
+        return f"{kind} strikes the bench's robot: the bench has none (no robot: block)"
+    elif kind == "operator.silent":
+        return "operator.silent: an emulated bench has no operator to silence"
+    elif kind.startswith("camera."):
+        source = next(c.source for c in spec.cameras if c.name == target)
+        if source != "emulated":
+            return f"{kind}: camera {target!r} is not an emulated camera (source {source!r})"
+    elif kind.startswith("relay."):
+        inst = next(x for x in spec.instruments if x.name == target)
+        if inst.kind == "hid_relay":
+            return (f"{kind}: relay {target!r} is a USB HID board: it has no serial line to "
+                    "garble or silence")
+    return None
+
+
+def _check_real_bench(path: Path, spec: BenchSpec, only: set[str] | None) -> None:
+    """A real bench's relay boards' serial ports and the device files of the cameras this
+    run looks through are there before anything runs: an unplugged adapter is the bench's
+    to mend (as ``scan`` says), never every test of every maker failing on it."""
+    if spec.kind == "emulated":
+        return
+    from harness.loading import line_of, read_layered_yaml
+
+    lines = read_layered_yaml(path)[1]
+    makers = {r.name: r.maker for r in spec.readers if r.kind == "face_auth_reader"}
+    # (A camera on a maker --vendor leaves out is no part of this run.)
+    looked = [cam for cam in spec.cameras if only is None or cam.watches not in makers
+              or makers[cam.watches] in only]
+    found = [(("instruments", i, "port"), f"instruments[{i}].port", inst.port,
+              f"relay {inst.name!r}") for i, inst in enumerate(spec.instruments)
+             if isinstance(inst.port, str)]
+    found += [(("cameras", i, "source"), f"cameras[{i}].source", cam.source,
+               f"camera {cam.name!r}") for i, cam in enumerate(spec.cameras)
+              if cam in looked and isinstance(cam.source, str)
+              and cam.source.startswith("/dev/")]
+    problems = [BadInput(str(path), line_of(lines, loc), field,
+                         f"{device}: no such device ({who}: is it plugged in?)")
+                for loc, field, device, who in found
+                if "://" not in device and device != "emulated" and not Path(device).exists()]
     if problems:
         raise BadInput.of(problems)
 

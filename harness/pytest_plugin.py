@@ -117,12 +117,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     as the reason, not a failure of the reader."""
     report = yield
     fault = call.excinfo.value if call.excinfo is not None else None
+    fault = _as_bench_fault(fault)
     if isinstance(fault, BenchFault) and report.failed:
+        item.stash[_FAULT_MET] = True  # the bench file's fault, if one is due, was met
         from harness.report.certification import BENCH_FAULT_PROPERTY
 
         report.user_properties = [*report.user_properties, (BENCH_FAULT_PROPERTY, str(fault))]
         report.longrepr = str(fault)
     return report
+
+
+def _as_bench_fault(error: BaseException | None) -> BaseException | None:
+    """A camera of the bench that cannot be opened at all is the bench's fault, as one that
+    stops is (``camera.stopped``): never the reader under test failing."""
+    from harness.devices.camera import CameraUnavailable
+
+    if isinstance(error, CameraUnavailable):
+        return BenchFault("camera.unavailable", error.source, str(error).splitlines()[0])
+    return error
+
+
+#: A bench fault stopped the test (any phase): a fault the bench file injected was noticed.
+_FAULT_MET = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -255,7 +271,10 @@ def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
         except MissingSystemPart as exc:
             missing_part(str(exc))
         except RigError as exc:
-            pytest.fail(f"cannot open the bench: {exc}", pytrace=False)
+            # A bench that cannot be opened (a relay port gone, a camera not there) is the
+            # bench's fault: every test not run for it, never failed against the makers.
+            raise BenchFault("bench.unavailable", _bench_path(config).name,
+                             f"cannot open the bench: {exc}") from None
         yield opened
         target = config.getoption("--timeline")
         if target:
@@ -294,17 +313,34 @@ def _bench_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     for fault in due:
         pending.remove(fault)
     bench: Bench = request.getfixturevalue("bench")
-    for fault in due:
-        bench.faults.inject(fault.fault, fault.target, after_s=fault.after_s)
+    try:
+        for fault in due:
+            bench.faults.inject(fault.fault, fault.target, after_s=fault.after_s)
+    except RigError as exc:
+        # The bench file's fault cannot be injected on this bench: the bench's (its file's)
+        # fault, never the reader under test failing.
+        bench.faults.clear()
+        if isinstance(exc, BenchFault):
+            raise
+        raise BenchFault("fault.uninjected", fault.target or fault.fault,
+                         f"{fault.fault} could not be injected: {exc}") from None
     yield
+    struck = bench.faults.active()
     unstruck = bench.faults.clear()
     if unstruck:
-        # Asked for and never struck (its after_s past the test's end): the run cannot
-        # show it notices that fault, so the test does not count as if it had.
+        # Asked for and never struck (its after_s past the test's end, or refused when
+        # due): the run cannot show it notices that fault, so the test does not count.
         kinds = ", ".join(f"{kind} on {target}" for kind, target in unstruck)
         raise BenchFault("fault.unstruck", unstruck[0][1],
                          f"the bench file's fault {kinds} never struck: the test ended "
-                         "before its after_s")
+                         "before its after_s, or the bench refused it when due")
+    if struck and not request.node.stash.get(_FAULT_MET, False):
+        # Struck, and the test ended with no bench fault named: the rig did not notice it
+        # (or the test never looked at the part it struck). Not a pass either way.
+        kinds = ", ".join(f"{kind} on {target}" for kind, target in struck)
+        raise BenchFault("fault.unnoticed", struck[0][1],
+                         f"the bench file's fault {kinds} struck and the test ended without "
+                         "naming it (does the test look at that part of the bench?)")
 
 
 #: The bench file's faults not struck yet.

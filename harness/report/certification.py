@@ -8,8 +8,10 @@ a maker on the bench is ``passed`` (covered, and every deciding test passed with
 verdict on it), ``failed`` (a verdict failed, a test failed or errored, a test passed without
 a verdict, or no test covers it: coverage is enforced) or ``not_run`` (its tests were skipped
 or deselected, the run stopped before them, or a bench fault stopped them before they judged
-it: the fault is the reason, and the report's ``bench_faults`` lists them). A row carries its verdicts (expected, seen,
-evidence), never an assertion message scraped from a passing test.
+it: the fault is the reason, and the report's ``bench_faults`` lists them; a test that did
+not meet the bench file's own fault, :data:`UNMET_FAULTS`, decides nothing). A row carries
+its verdicts (expected, seen, evidence), never an assertion message scraped from a passing
+test.
 
 While the run goes (and when it was interrupted) the report is built the same way from the
 tests finished so far: a test not run yet leaves its requirements ``not_run`` with the reason
@@ -248,12 +250,28 @@ def applicable(profiles: ProfileSet, spec: BenchSpec,
     return out
 
 
+#: Bench faults about the bench file's own ``faults:`` (harness/pytest_plugin.py): the
+#: test did not meet the fault it was there to meet.
+UNMET_FAULTS = ("fault.unstruck", "fault.unnoticed", "fault.uninjected")
+
+
+def unmet_fault(test: TestRecord) -> bool:
+    """The test stopped on one of :data:`UNMET_FAULTS`."""
+    return test.outcome == "bench_fault" and any(
+        test.reason.startswith(f"bench fault ({kind})") for kind in UNMET_FAULTS)
+
+
 def _decide(req: str, maker: str, deciding: list[TestRecord], pending: str = "not_run"
             ) -> tuple[str, list[str], list[Verdict]]:
     """A requirement's status from its deciding tests and their verdicts, failing closed;
     ``pending``: why a test that never ran did not."""
     if not deciding:
         return "failed", ["no test covers this requirement"], []
+    unmet = [t for t in deciding if unmet_fault(t)]
+    # A test that did not run as the bench file asked (its fault never struck, or struck
+    # unnoticed, or could not be injected) decides nothing: its verdicts were not judged
+    # under the fault it was there to meet, so they neither pass nor fail the maker.
+    deciding = [t for t in deciding if t not in unmet]
     verdicts = [v for t in deciding for v in t.verdicts_on(req, maker)]
     reasons = [f"{v.subject}: " + "; ".join(v.problems) for v in verdicts if not v.passed]
     for t in deciding:
@@ -265,6 +283,11 @@ def _decide(req: str, maker: str, deciding: list[TestRecord], pending: str = "no
             reasons.append(f"{t.nodeid}: passed without a verdict on {req} for {maker}")
     if reasons:
         return "failed", reasons, verdicts
+    if unmet:
+        return "not_run", [f"{t.nodeid}: {t.reason}" for t in unmet] + [
+            f"{t.nodeid}: {t.reason or (pending if t.outcome == 'not_run' else t.outcome)}"
+            for t in deciding if t.outcome != "passed" and not t.verdicts_on(req, maker)
+        ], verdicts
     if all(t.outcome == "passed" or t.verdicts_on(req, maker) for t in deciding):
         return "passed", [], verdicts
     return "not_run", [f"{t.nodeid}: {t.reason or (pending if t.outcome == 'not_run' else t.outcome)}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from harness.errors import RigError
+from harness.errors import BenchFault, RigError
 from harness.model.bench_faults import FAULT_KINDS, SINGLE_PARTS
 
 if TYPE_CHECKING:
@@ -47,6 +47,21 @@ class _Injected:
     target: str
     undo: Callable[[], None] | None = None
     timer: Timer | None = None
+    #: Its strike on the clock was refused by the bench (a BenchFault was raised then).
+    refused: bool = False
+
+
+def _strike_later(injected: _Injected, strike: Callable[[], None]) -> None:
+    """A fault struck on the clock, in whatever the test was doing: a refusal then (no
+    such part, the wrong tier) is the bench's, never the reader under test failing."""
+    try:
+        strike()
+    except BenchFault:
+        raise
+    except RigError as exc:
+        injected.refused = True  # clear() still names it: never silently dropped
+        raise BenchFault("fault.uninjected", injected.target,
+                         f"{injected.kind} could not be injected: {exc}") from None
 
 
 class Faults:
@@ -79,7 +94,7 @@ class Faults:
 
         if after_s > 0:
             clock: VirtualClock = self._bench.clock  # type: ignore[assignment]
-            injected.timer = clock.call_later(after_s, strike)
+            injected.timer = clock.call_later(after_s, lambda: _strike_later(injected, strike))
             injected.timer.keep = True  # a test's restore() of the twins does not undo it
         else:
             strike()
@@ -95,7 +110,8 @@ class Faults:
 
     def clear(self) -> list[tuple[str, str]]:
         """Undo every fault, the last struck first; a pending one never strikes: (kind,
-        target) of each of those, which never struck."""
+        target) of each of those, and of each the bench refused on the clock, which never
+        struck."""
         unstruck: list[tuple[str, str]] = []
         while self._injected:
             injected = self._injected.pop()
@@ -103,6 +119,8 @@ class Faults:
                 injected.timer.cancel()
                 if injected.undo is None:
                     unstruck.append((injected.kind, injected.target))
+            elif injected.refused:  # (whatever caught the fault.uninjected raised then)
+                unstruck.append((injected.kind, injected.target))
             if injected.undo is not None:
                 injected.undo()
                 self._bench.timeline.record("bench", "fault.cleared", fault=injected.kind,
