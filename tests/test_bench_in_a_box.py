@@ -437,12 +437,15 @@ def test_the_box_person_does_each_step_to_the_twins_and_refuses_what_it_cannot()
         hands.pin("panasonic", "4321", entry=OWN_PIN)
         hands.pin("panasonic", "9999", entry=PinEntry(wrong=True, locks_after=3, in_a_row=3))
         # A step the person does not know: refused, and the rig's step fails naming it.
-        with pytest.raises(OperatorRefused, match="set the reader's account information"):
+        # The bench's fault (operator.refused), naming the step and the person's words.
+        with pytest.raises(OperatorRefused, match=r"refused: set the reader's account "
+                           r"information .*'no: not a step the person knows'"):
             hands.account(right=False)
     finally:
         person.stop()
         emu.close()
-    assert [a.answer for a in person.answered] == ["", "5.1.0", "", "", "", "", "", "no"]
+    assert [a.answer for a in person.answered] == ["", "5.1.0", "", "", "", "", "",
+                                                 "no: not a step the person knows"]
     wrong = ("type a deliberately WRONG PIN **** on panasonic (on purpose: wrong entry 3 of 3 "
              "in a row; this one locks the card's PIN)")
     assert [a.step for a in person.answered[5:7]] == [

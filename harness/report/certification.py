@@ -219,7 +219,8 @@ class CertificationCollector:
 
 #: How an operator step ended, by the timeline event that ends it.
 OPERATOR_ENDS = {"operator.answered": "answered", "operator.refused": "refused",
-                 "operator.timeout": "timeout", "operator.failed": "failed"}
+                 "operator.timeout": "timeout", "operator.failed": "failed",
+                 "operator.unclear": "unclear"}
 
 
 def operator_steps(events: list[Any], test: str) -> list[dict[str, Any]]:
