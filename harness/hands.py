@@ -32,6 +32,7 @@ from harness.model.timeline import Timeline
 from harness.operator import (
     DO_PROMPT,
     MAX_UNCLEAR,
+    REFUSE_HINT,
     SECRET,
     Answer,
     CallableOperator,
@@ -356,6 +357,8 @@ class ManualHands:
         bound; a done-or-no step answered with neither is asked again in what is left."""
         bound = self.timeout_s if timeout_s is None else timeout_s
         number = self._next_step()
+        if prompt != DO_PROMPT:
+            prompt += REFUSE_HINT
         unclear: list[str] = []
         spent = 0.0
         while True:
@@ -365,7 +368,7 @@ class ManualHands:
                         context=self._context(number, bound - spent))
             answer = self._ask(step, bound - spent, tuple(unclear), bound)
             spent += answer.seconds
-            seen = reading(answer.text, done_or_no=prompt == DO_PROMPT)
+            seen = reading(answer.text, done_or_no=not prompt.endswith(REFUSE_HINT))
             refused = seen == "refused"
             shown = _recorded_answer(answer.text, secret, secret_answer=secret_answer,
                                      refused=refused)

@@ -233,8 +233,12 @@ class ScriptRule(Field):
 #: Answers that say a step is done, and that it could not be done (case-folded).
 DONE_WORDS = frozenset({"", "y", "yes", "done", "ok", "はい"})
 NO_WORDS = frozenset({"n", "no", "いいえ"})
-#: "no" and the person's reason: ``no: the lab has no OQS access``.
+#: "no" and the person's reason: ``no, the lab has no OQS access``; to a step that asks
+#: what a screen shows, only ``no: why`` (its message may well start with "No ...").
 _NO_WHY = re.compile(r"(?:no|n|いいえ)(?:[\s:,.;!、。]|$)", re.I)
+_NO_COLON = re.compile(r"(?:no|n|いいえ)\s*[:：]", re.I)
+#: Added to a step that asks what a screen shows: how to say it cannot be done.
+REFUSE_HINT = " (or 'no: why' if it cannot be done)"
 #: How often a step is asked again after an answer that is neither done nor no.
 MAX_UNCLEAR = 3
 
@@ -245,7 +249,7 @@ def reading(text: str, *, done_or_no: bool) -> str:
     a done-or-no step takes only the words above, so a typo ("can't", "skip") is asked
     again rather than taken as done."""
     folded = text.strip().casefold()
-    if folded in NO_WORDS or (done_or_no and _NO_WHY.match(folded)):
+    if folded in NO_WORDS or (_NO_WHY if done_or_no else _NO_COLON).match(folded):
         return "refused"
     if not done_or_no or folded in DONE_WORDS:
         return "done"
