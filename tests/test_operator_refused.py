@@ -204,3 +204,48 @@ def test_the_box_person_never_prints_a_code(capsys: pytest.CaptureFixture[str]) 
     assert typed == "no: not a step the person knows"
     err = capsys.readouterr().err
     assert "2468" not in err and re.search(r"refused 'type the passcode \*\*\*\* on atlas'", err)
+
+
+#: A test stopped (Ctrl-C) while the person is at a step: the restore they did before it
+#: must stay in the record of the run.
+INTERRUPTED = '''
+import pytest
+from types import SimpleNamespace
+from harness.hands import ManualHands
+from harness.model.clock import VirtualClock
+from harness.model.timeline import Timeline
+
+@pytest.fixture
+def bench():
+    return SimpleNamespace(timeline=Timeline(VirtualClock()))
+
+def _asked(shown):
+    if "My Number card" in shown:
+        raise KeyboardInterrupt  # Ctrl-C at the prompt
+    return ""
+
+@pytest.mark.requirement("AUTH-01")
+@pytest.mark.maker("canon")
+def test_flow(bench):
+    hands = ManualHands(bench.timeline.clock, ask=_asked, timeline=bench.timeline)
+    hands.restore("after_upgrade")
+    hands.card_in("canon", __import__("harness.hands").hands.Patient("patient-1", "1111"))
+'''
+
+
+def test_an_interrupted_run_keeps_the_steps_of_the_test_under_way(tmp_path: Path) -> None:
+    (tmp_path / "test_suite.py").write_text(INTERRUPTED, encoding="utf-8")
+    spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
+    collector = CertificationCollector(spec, {"canon"})
+    code = pytest.main([str(tmp_path / "test_suite.py"), "-p", "no:cacheprovider", "-q",
+                        "--rootdir", str(tmp_path)], plugins=[collector])
+    assert code == pytest.ExitCode.INTERRUPTED
+    [record] = collector.tests.values()
+    assert [(s["what"], s["outcome"]) for s in record.operator] == [
+        ("switch everything off; restore the terminal's after upgrade image; reset the "
+         "readers; put every cable back", "answered")]
+    now = dt.datetime.now().astimezone()
+    report = build_report(bench_path=default_bench_path(), spec=spec,
+                          profiles=ProfileSet.load(default_profiles_dir()),
+                          tests=collector.tests, started=now, ended=now, only={"canon"})
+    assert [s["outcome"] for s in report["operator"]] == ["answered"]
