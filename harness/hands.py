@@ -628,7 +628,8 @@ class ManualHands:
             self._do("end the network outage")
         else:
             span = f" for {seconds:.0f} s" if seconds else ""
-            self._do(f"start a {kind} network outage{span} (the lab's network switch)")
+            article = "an" if kind[:1] in "aeiou" else "a"
+            self._do(f"start {article} {kind} network outage{span} (the lab's network switch)")
 
     #: Switches off every device on a relay channel (the bench file's ``power`` links): a
     #: restored morning starts with them off, so the power-on routine switches them on.

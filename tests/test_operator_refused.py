@@ -249,3 +249,11 @@ def test_an_interrupted_run_keeps_the_steps_of_the_test_under_way(tmp_path: Path
                           profiles=ProfileSet.load(default_profiles_dir()),
                           tests=collector.tests, started=now, ended=now, only={"canon"})
     assert [s["outcome"] for s in report["operator"]] == ["answered"]
+
+
+def test_an_intermittent_outage_is_asked_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    hands, shown, _ = _hands(["", ""], monkeypatch)
+    hands.outage("intermittent", 600)
+    hands.outage("long")
+    assert "[operator] start an intermittent network outage for 600 s" in shown[0]
+    assert "[operator] start a long network outage (the lab's" in shown[1]
