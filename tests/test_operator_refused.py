@@ -234,10 +234,11 @@ def test_flow(bench):
 
 
 def test_an_interrupted_run_keeps_the_steps_of_the_test_under_way(tmp_path: Path) -> None:
-    (tmp_path / "test_suite.py").write_text(INTERRUPTED, encoding="utf-8")
+    # (Its own module name: another test's "test_suite" is imported already.)
+    (tmp_path / "test_stopped_suite.py").write_text(INTERRUPTED, encoding="utf-8")
     spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
     collector = CertificationCollector(spec, {"canon"})
-    code = pytest.main([str(tmp_path / "test_suite.py"), "-p", "no:cacheprovider", "-q",
+    code = pytest.main([str(tmp_path / "test_stopped_suite.py"), "-p", "no:cacheprovider", "-q",
                         "--rootdir", str(tmp_path)], plugins=[collector])
     assert code == pytest.ExitCode.INTERRUPTED
     [record] = collector.tests.values()
