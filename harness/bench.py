@@ -270,10 +270,15 @@ class Bench:
         self._router_on()
         if self.spec.robot is not None:
             self.robot = GcodeRobot.for_spec(self.spec.robot, timeline=self.timeline)
+        # Switched on as it opens, as an emulated bench is (the bench file's power_on, else
+        # every relay channel): a run of the wiring tests alone, a scan, a calibration see
+        # the readers on, not whatever the last run left switched.
+        self.power_on()
         try:
             self.pcsc = PyscardService(self.timeline)
         except MissingSystemPart as exc:
-            self.pcsc_unavailable = f"no PC/SC service ({exc.what})"
+            self.pcsc_unavailable = exc.what if exc.what.startswith("no PC/SC service") \
+                else f"no PC/SC service ({exc.what})"
         self.readers = [BenchReader(r, r.nfc) for r in self.spec.readers]
 
     # -- cameras --------------------------------------------------------------------------

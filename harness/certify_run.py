@@ -728,7 +728,25 @@ def _certification_plan(path: Path, spec: BenchSpec, profiles: ProfileSet,
             print(f"  {req:8} {len(deciding):3} test(s)" if deciding
                   else f"  {req:8}   NO TEST: this requirement would fail" if not pytest_args
                   else f"  {req:8}   NO TEST selected: it would not be run")
+        if spec.kind == "real":  # a person does each step: what the selection asks of them
+            _plan_operator(path, maker, req_ids, collector)
     return EXIT_OK if not uncovered else EXIT_VIOLATION
+
+
+def _plan_operator(path: Path, maker: str, req_ids: list[str], collector: Any) -> None:
+    """A real bench's plan: the maker's prompts and restores, as its selected tests last
+    ran on this bench (harness.report.plan.operator_cost)."""
+    import hashlib
+
+    from harness.paths import reports_dir
+    from harness.report.certification import DESELECTED
+    from harness.report.plan import describe_cost, operator_cost
+
+    tests = [t.nodeid for t in collector.tests.values() if t.reason != DESELECTED
+             and set(req_ids) & set(t.requirements) and (maker in t.makers or not t.makers)]
+    cost = operator_cost(reports_dir(), hashlib.sha256(path.read_bytes()).hexdigest(), tests)
+    for line in describe_cost(cost, reports_dir()):
+        print(f"  {line}")
 
 
 def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *,

@@ -15,6 +15,8 @@ of the hands too: on a real bench the operator types what the screen says.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -28,7 +30,11 @@ from harness.model.clock import Clock
 from harness.model.robot_spec import DEFAULT_BUTTONS
 from harness.model.timeline import Timeline
 from harness.operator import (
+    DO_PROMPT,
+    MAX_UNCLEAR,
+    REFUSE_HINT,
     SECRET,
+    Answer,
     CallableOperator,
     Operator,
     OperatorRefused,
@@ -36,6 +42,7 @@ from harness.operator import (
     ScriptedOperator,
     Step,
     TtyOperator,
+    reading,
 )
 from harness.power_cycle import PowerCycle
 
@@ -265,9 +272,25 @@ def _recorded_answer(text: str, secret: str, *, secret_answer: bool, refused: bo
     press Enter": digits typed at the rig's prompt instead must never reach a file, so such
     a step keeps only the answer's length, as a secret answer (a passcode read off a
     screen) does."""
-    if refused or not text or not (secret or secret_answer):
+    if not text or not (secret or secret_answer):
         return text
+    if refused:  # "no" and why: the words kept, any digits (a code typed here) not
+        return re.sub(r"\d+", "****", text)
     return f"({len(text)} {'digits' if text.isdigit() else 'characters'})"
+
+
+def _current_test() -> str:
+    """The test under way, as pytest names it while it runs one (else empty)."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+
+
+def _span(seconds: float) -> str:
+    """A bound as a person reads it: 300 s, 45 min, 12 h."""
+    if seconds < 600:
+        return f"{max(seconds, 0):.0f} s"
+    if seconds < 3 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
 
 
 class ManualHands:
@@ -286,6 +309,9 @@ class ManualHands:
         #: Reader -> button name -> the label its panel shows (the bench's robot section's,
         #: else the notices'): the operator sees the panel's words, not the rig's names.
         self.button_labels: Callable[[str], Mapping[str, str]] = lambda _: DEFAULT_BUTTONS
+        #: The test the last step was asked in, and how many steps it has asked.
+        self._test = ""
+        self._steps = 0
 
     @classmethod
     def for_bench(cls, bench: Bench) -> ManualHands:
@@ -327,32 +353,71 @@ class ManualHands:
 
     def _answer(self, what: str, prompt: str, *, secret: str = "",
                 secret_answer: bool = False, timeout_s: float | None = None) -> str:
-        step = Step(what, prompt, secret)
+        """Ask until the step is answered done (or with what was asked for) within its
+        bound; a done-or-no step answered with neither is asked again in what is left."""
         bound = self.timeout_s if timeout_s is None else timeout_s
-        self._record("operator.asked", what=step.recorded, timeout_s=bound)
+        number = self._next_step()
+        if prompt != DO_PROMPT:
+            prompt += REFUSE_HINT
+        unclear: list[str] = []
+        spent = 0.0
+        while True:
+            again = (f" ({unclear[-1]!r} is neither: Enter or 'yes' if done, 'no' and why "
+                     "if it cannot be done)") if unclear else ""
+            step = Step(what, prompt + again, secret,
+                        context=self._context(number, bound - spent))
+            answer = self._ask(step, bound - spent, tuple(unclear), bound)
+            spent += answer.seconds
+            seen = reading(answer.text, done_or_no=not prompt.endswith(REFUSE_HINT))
+            refused = seen == "refused"
+            shown = _recorded_answer(answer.text, secret, secret_answer=secret_answer,
+                                     refused=refused)
+            if seen == "unclear" and len(unclear) < MAX_UNCLEAR and spent < bound:
+                self._record("operator.unclear", what=step.recorded, answer=shown,
+                             seconds=round(answer.seconds, 3))
+                unclear.append(shown)
+                continue
+            if seen == "unclear":  # asked again and again: no answer the rig can act on
+                self._record("operator.timeout", what=step.recorded, seconds=spent)
+                raise OperatorSilent(step.recorded, bound, (*unclear, shown))
+            # A refusal is its own outcome in the report: the step could not be done.
+            self._record("operator.refused" if refused else "operator.answered",
+                         what=step.recorded, answer=shown, seconds=round(answer.seconds, 3))
+            if refused:
+                raise OperatorRefused(step.recorded, spent, shown)
+            return answer.text.strip()
+
+    def _ask(self, step: Step, left_s: float, unclear: tuple[str, ...], bound: float
+             ) -> Answer:
+        """One question to the operator, bounded by what is left of the step's bound."""
+        self._record("operator.asked", what=step.recorded, timeout_s=left_s)
         try:
-            answer = self.operator.ask(step, bound)
+            return self.operator.ask(step, left_s)
         except DeviceTimeout as exc:
             self._record("operator.timeout", what=step.recorded, seconds=exc.seconds)
-            if isinstance(exc, OperatorSilent):
+            if isinstance(exc, OperatorSilent) and not unclear:
                 raise
-            # An operator of the caller's own: its timeout is the same bench fault.
-            raise OperatorSilent(step.recorded, exc.seconds) from exc
+            # An operator of the caller's own, or a step asked again: the same bench fault,
+            # over the step's whole bound.
+            raise OperatorSilent(step.recorded, bound, unclear) from exc
         except RigError as exc:
             self._record("operator.failed", what=step.recorded, reason=str(exc))
             raise
-        refused = answer.text.strip().lower() in ("no", "n")
-        shown = _recorded_answer(answer.text, secret, secret_answer=secret_answer,
-                                 refused=refused)
-        # A refusal is its own outcome in the report: the step could not be done.
-        self._record("operator.refused" if refused else "operator.answered",
-                     what=step.recorded, answer=shown, seconds=round(answer.seconds, 3))
-        if refused:
-            raise OperatorRefused(step.recorded, answer.seconds)
-        return answer.text.strip()
+
+    def _next_step(self) -> int:
+        """This step's number within the test under way (pytest names it)."""
+        test = _current_test()
+        if test != self._test:
+            self._test, self._steps = test, 0
+        self._steps += 1
+        return self._steps
+
+    def _context(self, number: int, left_s: float) -> str:
+        test = self._test or "the rig"
+        return f"{test}: step {number} of this test; answer within {_span(left_s)}"
 
     def _do(self, what: str, secret: str = "") -> None:
-        self._answer(what, "press Enter when done (or type 'no')", secret=secret)
+        self._answer(what, DO_PROMPT, secret=secret)
 
     def ask_to(self, what: str) -> None:
         """Ask the operator to do ``what`` and wait (bounded) until they say it is done: a
@@ -563,7 +628,8 @@ class ManualHands:
             self._do("end the network outage")
         else:
             span = f" for {seconds:.0f} s" if seconds else ""
-            self._do(f"start a {kind} network outage{span} (the lab's network switch)")
+            article = "an" if kind[:1] in "aeiou" else "a"
+            self._do(f"start {article} {kind} network outage{span} (the lab's network switch)")
 
     #: Switches off every device on a relay channel (the bench file's ``power`` links): a
     #: restored morning starts with them off, so the power-on routine switches them on.

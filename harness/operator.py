@@ -33,6 +33,8 @@ from harness.model.clock import Clock
 #: Where a step's secret goes in its text.
 SECRET = "{secret}"
 MASK = "****"
+#: The prompt of a step that is done or not (not one that asks for what a screen shows).
+DO_PROMPT = "press Enter when done, or type 'no' and why not"
 
 
 class OperatorUnavailable(BenchFault):
@@ -48,22 +50,31 @@ class OperatorSilent(BenchFault, DeviceTimeout):
     """``operator.silent``: no answer to a step within the bound (``what`` is the step's
     redacted text). Also the DeviceTimeout it is for whoever waited."""
 
-    def __init__(self, what: str, seconds: float) -> None:
+    def __init__(self, what: str, seconds: float, unclear: tuple[str, ...] = ()) -> None:
         DeviceTimeout.__init__(self, "operator", what, seconds)
         # BenchFault's constructor would hand its message on to DeviceTimeout's, which
         # takes other arguments: take a plain fault's fields instead.
+        # ``unclear``: answers that were neither done nor no (as recorded: no secret).
+        got = f" (only answers that are neither done nor no: {', '.join(map(repr, unclear))})" \
+            if unclear else ""
         fault = BenchFault("operator.silent", "operator",
-                           f"no answer to '{what}' within {seconds:g} s", bound_s=seconds)
+                           f"no answer to '{what}' within {seconds:g} s{got}", bound_s=seconds)
         vars(self).update(vars(fault))
         self.args = fault.args
 
 
-class OperatorRefused(DeviceTimeout):
-    """The operator said the step could not be done."""
+class OperatorRefused(BenchFault):
+    """``operator.refused``: the person said the step cannot be done at this bench (no OQS
+    access, no phone, no such image): the bench could not do a step of the procedure, so
+    the reader was never tried on it. The requirement is not run, naming the step and the
+    person's words; never a failure of the reader."""
 
-    def __init__(self, what: str, seconds: float) -> None:
-        super().__init__("operator", what, seconds)
-        self.args = (f"operator: refused: {what} (after {seconds:.1f} s)",)
+    def __init__(self, what: str, seconds: float, words: str = "no") -> None:
+        super().__init__("operator.refused", "operator",
+                         f"refused: {what} (answered {words!r} after {seconds:.1f} s)")
+        self.what = what
+        self.seconds = seconds
+        self.words = words
 
 
 @attrs.frozen
@@ -71,12 +82,18 @@ class Step:
     """What the operator is asked. ``text`` may hold ``{secret}``, shown only on the tty."""
 
     text: str
-    prompt: str = "press Enter when done (or type 'no')"
+    prompt: str = DO_PROMPT
     secret: str = attrs.field(default="", repr=False)
+    #: A line shown above the question: which test asks, which of its steps, the time left
+    #: (a person at a bench for hours must know what the rig is at and how long they have).
+    context: str = ""
 
     @property
     def shown(self) -> str:
-        return f"[operator] {self.text.replace(SECRET, self.secret)} - {self.prompt}: "
+        # The context line has no "[operator] " prefix: a person (or the box's) reads the
+        # question as the last line starting with it.
+        above = f"\n--- {self.context}\n" if self.context else ""
+        return f"{above}[operator] {self.text.replace(SECRET, self.secret)} - {self.prompt}: "
 
     @property
     def recorded(self) -> str:
@@ -211,6 +228,32 @@ class ScriptRule(Field):
         except re.error as exc:
             raise ValueError(f"not a regular expression: {exc}") from None
         return value
+
+
+#: Answers that say a step is done, and that it could not be done (case-folded).
+DONE_WORDS = frozenset({"", "y", "yes", "done", "ok", "はい"})
+NO_WORDS = frozenset({"n", "no", "いいえ"})
+#: "no" and the person's reason: ``no, the lab has no OQS access``; to a step that asks
+#: what a screen shows, only ``no: why`` (its message may well start with "No ...").
+_NO_WHY = re.compile(r"(?:no|n|いいえ)(?:[\s:,.;!、。]|$)", re.I)
+_NO_COLON = re.compile(r"(?:no|n|いいえ)\s*[:：]", re.I)
+#: Added to a step that asks what a screen shows: how to say it cannot be done.
+REFUSE_HINT = " (or 'no: why' if it cannot be done)"
+#: How often a step is asked again after an answer that is neither done nor no.
+MAX_UNCLEAR = 3
+
+
+def reading(text: str, *, done_or_no: bool) -> str:
+    """What an answer says: ``done``, ``refused`` or (to a done-or-no step only)
+    ``unclear``. A step that asks for what a screen shows takes any text but a bare no;
+    a done-or-no step takes only the words above, so a typo ("can't", "skip") is asked
+    again rather than taken as done."""
+    folded = text.strip().casefold()
+    if folded in NO_WORDS or (_NO_WHY if done_or_no else _NO_COLON).match(folded):
+        return "refused"
+    if not done_or_no or folded in DONE_WORDS:
+        return "done"
+    return "unclear"
 
 
 class OperatorScript(pydantic.RootModel[list[ScriptRule]]):

@@ -320,7 +320,7 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
                 ScanRow(
                     entry.name, entry.kind, entry.maker, entry.model, entry.usb.vid, entry.usb.pid,
                     None, entry.usb.path, None, None, None, None, present=False,
-                    note=f"not found on USB{where} (unplugged, unpowered or wrong USB ID?)",
+                    note=f"not found on USB{where} ({_why_missing(bench, entry.name)})",
                 )
             )
             continue
@@ -434,3 +434,12 @@ def format_table(result: ScanResult) -> str:
     out.append("")
     out.append("wiring conforms" if result.conforms else f"wiring does NOT conform: {bad} reader(s) with problems")
     return "\n".join(out)
+
+
+def _why_missing(bench: Bench, name: str) -> str:
+    """What may keep a reader off USB: a reader on a relay channel was switched on as the
+    bench opened (its power_on); one on none is the lab's to switch on."""
+    if name in bench.spec.switchable():
+        return ("switched on by the bench's power_on as it opened: unplugged, still "
+                "starting, or wrong USB ID?")
+    return ("no relay channel switches it: switched on? unplugged, or wrong USB ID?")

@@ -78,20 +78,30 @@ def test_a_secret_typed_back_at_the_prompt_never_reaches_the_timeline(typed: str
     at the rig's prompt, not the reader's, had them recorded as the answer."""
     clock = VirtualClock()
     timeline = Timeline(clock)
-    hands = ManualHands(clock, ask=lambda shown: typed.replace("7391", _digits(shown)),
-                        timeline=timeline)
+
+    def ask(shown: str) -> str:
+        # The digits typed back; asked again (neither done nor no), then Enter.
+        return "" if "is neither" in shown else typed.replace("7391", _digits(shown))
+
+    hands = ManualHands(clock, ask=ask, timeline=timeline)
     hands.pin("canon", "7391", entry=OWN_PIN)
     hands.passcode("canon", "4821")
     hands.phone_pin("canon", Phone("phone-1", "android", "7391"), "7391")
     hands.card_out("canon")
-    answers = [e.data["answer"] for e in timeline.events("operator.answered")]
-    assert answers == [f"({len(typed)} {'digits' if typed.isdigit() else 'characters'})"] * 3 \
-        + [typed.replace("7391", "").strip()]
+    kept = f"({len(typed)} {'digits' if typed.isdigit() else 'characters'})"
+    answers = [(e.kind, e.data["answer"]) for e in timeline
+               if e.kind in ("operator.answered", "operator.unclear")]
+    if typed == "ok":
+        assert answers == [("operator.answered", kept)] * 3 + [("operator.answered", "ok")]
+    else:
+        rest = typed.replace("7391", "").strip()  # a step with no code: "" or "PIN"
+        assert answers == [("operator.unclear", kept), ("operator.answered", "")] * 3 + (
+            [("operator.unclear", rest)] if rest else []) + [("operator.answered", "")]
     assert not any(re.search("7391|4821", repr(e)) for e in timeline)
 
 
 def _digits(shown: str) -> str:
-    found = re.search(r"\b\d{4}\b", shown)
+    found = re.search(r"\b\d{4}\b", shown.rsplit("[operator] ", 1)[-1])  # the step's
     return found.group(0) if found else ""
 
 

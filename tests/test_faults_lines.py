@@ -270,7 +270,12 @@ def test_an_operator_who_never_answers_is_named_within_the_bound(tmp_path: Path)
         assert bench.clock.now() - before == 45 + 44
         with pytest.raises(OperatorRefused) as refused:
             hands.lan_cable(seated=False)
-        assert not isinstance(refused.value, BenchFault)
+        # The bench could not do the step: its own bench fault, naming the step and the
+        # person's words (the requirement is not run, never failed against the maker).
+        assert (refused.value.fault, refused.value.device) == ("operator.refused", "operator")
+        assert str(refused.value) == ("bench fault (operator.refused): operator: refused: "
+                                      "loosen the terminal's LAN cable (answered 'no' after "
+                                      "0.0 s)")
         hands.card_in("canon", Patient("patient-1", "1111"))  # the next step: answered
         kinds = [e.kind for e in bench.timeline.events() if e.source == "operator"]
         assert kinds == ["operator.asked", "operator.timeout", "operator.asked",

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from harness.errors import DeviceTimeout
+from harness.errors import BenchFault
 from harness.hands import ManualHands, Patient
 from harness.model.clock import VirtualClock
 from harness.paths import project_file
@@ -42,7 +42,9 @@ def test_manual_hands_ask_the_operator() -> None:
     hands.terminal_press("OK")
     assert "patient-7's My Number card on panasonic-1" in asked[0] and "'OK'" in asked[1]
     refusing = ManualHands(VirtualClock(), ask=lambda q: "no")
-    with pytest.raises(DeviceTimeout, match="operator"):
+    # The bench could not do the step: a bench fault, never the reader's failure.
+    with pytest.raises(BenchFault, match=r"^bench fault \(operator.refused\): operator: "
+                                         r"refused: restart the eligibility terminal"):
         refusing.reboot_terminal()
     assert "1234" not in repr(Patient("p", "1234"))
 

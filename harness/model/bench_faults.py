@@ -51,6 +51,10 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "operator.silent": FaultKind(
         "operator", "the person at the bench never answers",
         "the bench's operator timeout (operator.timeout_s)"),
+    "operator.refused": FaultKind(
+        "operator", "the person at the bench says a step cannot be done there (no OQS "
+        "access, no phone, no such disk image)",
+        "the answer 'no' (and why), at once: the step, and so the requirement, never ran"),
     "robot.error": FaultKind(
         "robot", "the robot refuses the lines it is sent (error:N) or answers outside its "
         "dialect",

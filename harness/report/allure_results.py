@@ -178,7 +178,10 @@ OBSERVED: dict[str, Any] = {
     "network.down": lambda e: f"network down ({e.data.get('why')})",
     "operator.asked": lambda e: f"operator asked: {e.data.get('what')}",
     "operator.answered": lambda e: f"operator answered {e.data.get('answer')!r}: {e.data.get('what')}",
-    "operator.refused": lambda e: f"operator refused: {e.data.get('what')}",
+    "operator.refused": lambda e: (f"operator refused ({e.data.get('answer')!r}): "
+                                   f"{e.data.get('what')}"),
+    "operator.unclear": lambda e: (f"operator answered {e.data.get('answer')!r} (neither done "
+                                   f"nor no: asked again): {e.data.get('what')}"),
     "operator.timeout": lambda e: f"operator silent: {e.data.get('what')}",
     "operator.failed": lambda e: f"operator failed: {e.data.get('what')} ({e.data.get('reason')})",
     "apdu": lambda e: f"APDU on {e.data.get('reader', e.source)}: {e.data.get('command')} -> "

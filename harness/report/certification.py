@@ -112,6 +112,7 @@ class CertificationCollector:
         self.collected = False
         self._operator_seen = 0  # the bench's timeline events read so far
         self._operator_timeline: object = None
+        self._under_way: pytest.Item | None = None
         self._reader_maker = {r.name: (r.maker if r.kind == "face_auth_reader" else GENERAL)
                               for r in spec.readers}
 
@@ -174,17 +175,40 @@ class CertificationCollector:
     def pytest_runtest_makereport(self, item: pytest.Item) -> None:
         # The operator's steps are on the bench's timeline; each phase takes the new ones,
         # onto the test's properties (they reach a pytest-xdist controller with its report).
-        bench = getattr(item, "funcargs", {}).get("bench")
+        bench = (getattr(item, "funcargs", None) or {}).get("bench")
         if bench is None:
             return
         if bench.timeline is not self._operator_timeline:  # another bench: from its start
             self._operator_timeline, self._operator_seen = bench.timeline, 0
-        recorded = len(bench.timeline)
-        events = bench.timeline.events(source="operator", start=self._operator_seen,
-                                       stop=recorded)
+        self._take_steps(item)
+
+    def _take_steps(self, item: pytest.Item) -> None:
+        """The operator's steps on the bench's timeline since the last look, onto the
+        test's properties."""
+        timeline: Any = self._operator_timeline
+        recorded = len(timeline)
+        events = timeline.events(source="operator", start=self._operator_seen, stop=recorded)
         item.user_properties += [(OPERATOR_PROPERTY, step) for step in
                                  operator_steps(events, item.nodeid)]
         self._operator_seen = recorded
+
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        self._under_way = item  # the test running now: its steps, should the run stop in it
+
+    def pytest_runtest_logfinish(self) -> None:
+        self._under_way = None
+
+    def pytest_sessionfinish(self) -> None:
+        """A run stopped in the middle of a test (Ctrl-C, a signal) reports no teardown for
+        it: the steps a person did in it (a restore done) are taken here, into the record."""
+        item, self._under_way = self._under_way, None
+        record = self.tests.get(item.nodeid) if item is not None else None
+        if item is None or record is None or self._operator_timeline is None:
+            return
+        # (Its fixtures are gone by now: the bench's timeline as its setup reported it.)
+        self._take_steps(item)
+        record.operator = [value for name, value in item.user_properties
+                           if name == OPERATOR_PROPERTY]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.tests.get(report.nodeid)
@@ -221,7 +245,8 @@ class CertificationCollector:
 
 #: How an operator step ended, by the timeline event that ends it.
 OPERATOR_ENDS = {"operator.answered": "answered", "operator.refused": "refused",
-                 "operator.timeout": "timeout", "operator.failed": "failed"}
+                 "operator.timeout": "timeout", "operator.failed": "failed",
+                 "operator.unclear": "unclear"}
 
 
 def operator_steps(events: list[Any], test: str) -> list[dict[str, Any]]:

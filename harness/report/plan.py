@@ -18,6 +18,8 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+import attrs
+
 from harness.report.live import REPORT_FILE
 
 #: Earlier runs looked at, newest first (a reports folder may hold hundreds).
@@ -110,3 +112,96 @@ def split(costs: dict[str, float], workers: int) -> dict[str, int]:
         plan[maker] = slot
         load[slot] += costs[maker]
     return plan
+
+
+#: An operator step that is a disk-image restore (harness.hands.ManualHands.restore).
+RESTORE_STEP = "restore the terminal's"
+
+
+@attrs.frozen
+class OperatorCost:
+    """What a selection of tests asks of the person at a real bench, as measured: each
+    test's steps in the newest earlier run of the same bench that ran it (a run's
+    certification.json lists every step under ``operator``)."""
+
+    prompts: int = 0
+    restores: int = 0
+    #: Bench seconds the measured tests took.
+    seconds: float = 0.0
+    measured: tuple[str, ...] = ()
+    unmeasured: tuple[str, ...] = ()
+    #: The run folders the measures come from.
+    runs: tuple[Path, ...] = ()
+
+
+#: Earlier runs a plan counts the operator's steps in, newest first.
+COUNTED_RUNS = 100
+
+
+def operator_cost(runs_dir: Path, bench_sha256: str, tests: Iterable[str]) -> OperatorCost:
+    """The prompts and restores ``tests`` asked on the bench (by its SHA-256), each test's
+    most in the newest runs under ``runs_dir``, finished or interrupted; a test no run of
+    the bench ran is left uncounted, and said to be."""
+    wanted = list(dict.fromkeys(tests))
+    found: dict[str, tuple[list[dict[str, object]], float, Path]] = {}
+    try:
+        folders = sorted((f for f in runs_dir.iterdir() if f.is_dir()), key=_mtime,
+                         reverse=True)[:COUNTED_RUNS]
+    except OSError:
+        folders = []
+    for folder in folders:
+        for nodeid, (steps, seconds) in _steps_of(folder / REPORT_FILE, bench_sha256).items():
+            # The most a test asked: a test stopped early (a refusal, a bench fault) asked
+            # less than it would have.
+            if nodeid in wanted and (nodeid not in found or len(steps) > len(found[nodeid][0])):
+                found[nodeid] = (steps, seconds, folder)
+    steps = [s for nodeid in wanted if nodeid in found for s in found[nodeid][0]]
+    return OperatorCost(
+        prompts=len(steps),
+        restores=sum(RESTORE_STEP in str(s.get("what", "")) for s in steps),
+        seconds=sum(found[n][1] for n in wanted if n in found),
+        measured=tuple(n for n in wanted if n in found),
+        unmeasured=tuple(n for n in wanted if n not in found),
+        runs=tuple(dict.fromkeys(found[n][2] for n in wanted if n in found)))
+
+
+def _steps_of(path: Path, bench_sha256: str
+              ) -> dict[str, tuple[list[dict[str, object]], float]]:
+    """Per test that ran in the run at ``path`` (of the bench): its operator steps (each
+    one question: an answer asked again counts again) and its bench seconds."""
+    try:
+        if path.stat().st_size > LARGEST_REPORT:
+            return {}
+        report = json.loads(path.read_text("utf-8"))
+        if report.get("state") not in ("finished", "interrupted") \
+                or report["bench"]["sha256"] != bench_sha256:
+            return {}
+        ran = {nodeid: float(test.get("seconds", 0.0))
+               for nodeid, test in report["tests"].items()
+               if test.get("outcome") in ("passed", "failed", "bench_fault")}
+        out: dict[str, tuple[list[dict[str, object]], float]] = {
+            nodeid: ([], seconds) for nodeid, seconds in ran.items()}
+        for step in report.get("operator", []):
+            if step.get("test") in out:
+                out[step["test"]][0].append(step)
+        return out
+    except Exception:  # noqa: BLE001 - any file beside the run: not a measure, not a fault
+        return {}
+
+
+def describe_cost(cost: OperatorCost, runs_dir: Path) -> list[str]:
+    """The plan's lines on what a maker's selection asks of the person."""
+    total = len(cost.measured) + len(cost.unmeasured)
+    if not cost.measured:
+        return [f"operator: {total} test(s), not counted yet: no earlier run of this bench "
+                f"under {runs_dir} ran them (each flow test starts from a disk-image restore "
+                f"the person does; a run's certification.json lists every step)"]
+    hours = cost.seconds / 3600
+    lines = [f"operator: {cost.prompts} prompt(s), {cost.restores} of them disk-image "
+             f"restore(s), {hours:.1f} h of run time, for {len(cost.measured)} of "
+             f"{total} test(s) as they ran on this bench "
+             f"({', '.join(f.name for f in cost.runs)})"]
+    if cost.unmeasured:
+        lines.append(f"  {len(cost.unmeasured)} more test(s) never ran on this bench: not "
+                     "counted, so these numbers are a floor")
+    return lines

@@ -6,7 +6,8 @@ file's ``operator.terminal``). The box offers one: a pty whose other end is this
 Each question (``[operator] STEP - PROMPT: ``) is read as a lab's operator reads it, matched
 against the steps the person knows (the texts the rig's ManualHands asks), done to the twins
 as the emulated bench's hands do it (harness/emulation/hands), and answered. A step the
-person does not know is refused (``no``): the rig's step fails, naming it. The person never
+person does not know is refused (``no: why``): the rig's bench fault (operator.refused)
+names it, and the requirement is not run. The person never
 touches the relays, the robot or the cameras: those are the rig's, through their own ptys
 and streams.
 
@@ -136,7 +137,7 @@ class BoxPerson:
     def _restore(self, match: re.Match[str]) -> str:
         image = match["image"].replace(" ", "_")
         if image not in ("before_upgrade", "after_upgrade", "upgrade_without_data"):
-            return REFUSE  # no such image in the lab's cupboard
+            return _refuse(match.string, "no such image in the lab's cupboard")
         at = dt.datetime.fromisoformat(match["at"]) if match["at"] else None
         self.hands.restore(image, at)  # type: ignore[arg-type]
         return ""
@@ -144,7 +145,7 @@ class BoxPerson:
     def _load_carrier(self, match: re.Match[str]) -> str:
         robot = self.emulation.robot
         if robot is None or not isinstance(robot.desk, TwinDesk):
-            return REFUSE  # no robot on this box: no carrier to load
+            return _refuse(match.string, "no robot on this box: no carrier to load")
         robot.desk.load(match["reader"], self.hands._card(_patient(match["patient"])))
         return ""
 
@@ -170,12 +171,8 @@ class BoxPerson:
             except RigError as exc:
                 # Asked of something the box does not have (a reader), or the twins could
                 # not do it: the box's own output says why.
-                print(f"box person: refused {_masked(step)!r}: {exc}", file=sys.stderr,
-                      flush=True)
-                return REFUSE
-        print(f"box person: refused {_masked(step)!r}: not a step the person knows",
-              file=sys.stderr, flush=True)
-        return REFUSE
+                return _refuse(step, _masked(str(exc)))
+        return _refuse(step, "not a step the person knows")
 
     # -- the pty ----------------------------------------------------------------------------
     def _serve(self) -> None:
@@ -214,6 +211,13 @@ class BoxPerson:
         self._thread.join(timeout=5)
 
 
+def _refuse(step: str, why: str) -> str:
+    """A step the person cannot do: said on the box's output and typed back as "no" and
+    why (the rig's bench fault names it), never with a code in it."""
+    print(f"box person: refused {_masked(step)!r}: {why}", file=sys.stderr, flush=True)
+    return f"{REFUSE}: {why}"
+
+
 def _patient(label: str) -> Patient:
     return Patient(label, TEST_CARD_PIN)
 
@@ -223,5 +227,13 @@ def _done(_: object) -> str:
     return ""
 
 
+#: A code the rig shows the person to type: a PIN or passcode of 4 digits or more standing
+#: alone (not a date 2026-01-19, a time 02:00 or a version 5.1.0).
+_CODE = re.compile(r"(?<![\d.:\-])\d{4,}(?![\d.:\-])")
+
+
 def _masked(step: str) -> str:
-    return re.sub(r"PIN \d+", "PIN ****", step)
+    """A step as the box may print or keep it: every code in it masked. The person sees the
+    shown text, with the secret in place, and cannot tell which digits are secret: so any
+    code-like run is masked (a PIN, a wrong code typed on purpose, a passcode)."""
+    return _CODE.sub("****", re.sub(r"PIN \d+", "PIN ****", step))
