@@ -25,7 +25,7 @@ from harness.flows.setup import (
     restart_for_pairing,
     wait_for_delivery,
 )
-from harness.hands import OWN_PIN, Phone, PinEntry
+from harness.hands import OWN_PIN, Patient, Phone, PinEntry
 from harness.model.clock import JST
 from harness.model.profiles import Profile
 from harness.model.robot_spec import DEFAULT_BUTTONS
@@ -300,11 +300,20 @@ STAFF_WAY_STEPS = 20
 def _staff_again(run: FlowRun, *, back: bool) -> None:
     """The staff's way again from the first screen (① and ② each time the mode is used),
     with ``back``, 戻る pressed once on each screen that shows it, the way taken up from
-    wherever it led; at the card's place, the card in, the consents, done. Stops where none
-    of the way's acts fits (the visit rules say why)."""
+    wherever it led; at the card's place, the card in, the consents, done. On each arrival
+    at the passcode screen (from the staff button or a 戻る) a wrong passcode is typed first
+    and looked at, then the right one (hunt E-1, E-1b: a screen that takes any passcode
+    after a 戻る or after the first right one). After 戻る on the passcode screen, and on the
+    card's place (戻る pressed on back to the first screen), a patient's own card on the
+    first screen, by the face to the end (hunt E-2: a first screen that kept the staff's
+    way, or its confirmation, takes the card on unidentified; the visit rules judge it).
+    Stops where none of the way's acts fits (the visit rules say why)."""
     if not run.wait_for("first", 30):
         return
     backed: set[str] = set()
+    # A wrong passcode is due on the passcode screen; refused: just typed (the staff
+    # button pressed again after a refusal to the first screen is that same try's).
+    wrong_due, refused = True, False
     for _ in range(STAFF_WAY_STEPS):
         last = run.last
         if last is None or last.shows is None:
@@ -312,21 +321,71 @@ def _staff_again(run: FlowRun, *, back: bool) -> None:
         if back and BACK_LABEL in last.labels and last.shows not in backed:
             backed.add(last.shows)
             _press_back(run)
+            if last.shows == "place_card":
+                _back_to_first(run)
+            wrong_due, refused = True, False
+            if last.shows in CARD_AFTER_BACK and run.last is not None \
+                    and run.last.shows == "first":
+                _card_after_back(run)
             continue
         if last.shows == "place_card":
             card_in(run)
             answer_consents(run)
             end_visit(run)
             return
+        if last.shows == "staff_passcode" and wrong_due:
+            wrong_due, refused = False, True
+            _wrong_passcode(run)
+            continue
         act = STAFF_WAY.get(last.shows)
         if act is None:
             break
         run.hold(1)
         run.do(act, functools.partial(_staff_act, run, act))
+        wrong_due, refused = act == "press:staff" and not refused, False
         if not run.wait_change(10):
             break  # the way's act changed nothing: staff would not go on pressing
     # (the checks of the visits after the first fail on what is missing; this says why)
     run.problem(f"the staff's way again did not reach the card's place: {run.record.path()}")
+
+
+#: Screens whose 戻る is followed by a patient's card on the first screen (hunt E-2): the
+#: passcode screen's has only the first screen to go back to, and the card's place's is
+#: pressed on until it is there, so every reader gets the same visits (and results).
+CARD_AFTER_BACK = frozenset({"staff_passcode", "place_card"})
+#: 戻る presses after the first one on the card's place, to the first screen at most.
+BACK_PRESSES = 3
+
+
+def _wrong_passcode(run: FlowRun) -> None:
+    _wrong_first("passcode", functools.partial(_passcode, run), run, run.passcode or "")
+
+
+def _back_to_first(run: FlowRun) -> None:
+    """戻る again wherever the last one led, until the first screen (the staff's way left
+    for a patient's visit); a passcode screen on the way first gets a wrong passcode (hunt
+    E-1: one 戻る brought that takes any)."""
+    for _ in range(BACK_PRESSES):
+        last = run.last
+        if last is None or last.shows == "first" or BACK_LABEL not in last.labels:
+            return
+        if last.shows == "staff_passcode":
+            _wrong_passcode(run)
+            if run.last is None or run.last.shows != "staff_passcode":
+                continue
+        _press_back(run)
+
+
+def _passcode(run: FlowRun, typed: str) -> None:
+    run.hands.passcode(run.reader, typed)
+
+
+def _card_after_back(run: FlowRun) -> None:
+    """A patient's own card on the first screen a 戻る brought, the visit by the face to
+    its end: a first screen that kept the staff's (or the phone's) way takes the card on
+    to the consents unidentified, which the visit rules fail (hunt E-2)."""
+    check_in(run)
+    end_visit(run)
 
 
 def _staff_act(run: FlowRun, act: str) -> None:
@@ -413,13 +472,14 @@ def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
 
 def _smartphone(kind: str) -> Driver:
     def drive(run: FlowRun, plan: Plan) -> None:
-        _phone_way_back(run, kind)
-        if _phone_check_in(run, plan, kind):
+        patient = run.patient
+        if _phone_check_in(run, plan, kind, back=True):
             answer_consents(run)
             end_visit(run, take_card=False)
             # No card to take out: the reader goes back by itself; the notices give no time,
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
+            _choice_back_then_card(run, patient)
     return drive
 
 
@@ -431,11 +491,12 @@ def _press_back(run: FlowRun) -> None:
     run.wait_change(5)
 
 
-def _phone_way_back(run: FlowRun, kind: str) -> None:
-    """Before the phone's check-in, 戻る on each screen of its way that shows one (the
-    choice, then the hold screen or Android's PIN screen), the way taken up again from where it led, and at the end back
-    to the first screen: a 戻る that goes on (to the consents with no phone read) is seen."""
-    if not run.wait_for("first", 30):
+def _choice_back_then_card(run: FlowRun, patient: Patient) -> None:
+    """After the phone's visit: the smartphone button, 戻る on the choice, and on the first
+    screen it brings the next patient's card, by the face (hunt E-2: a first screen that
+    kept the phone's way takes the card on unidentified; the visit rules judge it). The
+    card's patient is not the phone's: the run's result stays the phone's."""
+    if run.last is None or run.last.shows != "first":
         return
     run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
     if not run.wait_for("sp_choose", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
@@ -443,35 +504,49 @@ def _phone_way_back(run: FlowRun, kind: str) -> None:
     _press_back(run)
     if run.last is None or run.last.shows != "first":
         return
-    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
-    if not run.wait_for("sp_choose", 10):
-        return
-    run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
-    # (the hold screen, or Android's PIN screen first: a 戻る there that skips the PIN,
-    # review H-1, is seen)
-    if not run.wait_for({"sp_hold", "sp_pin"}, 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
-        return
-    _press_back(run)
-    if run.last is not None and run.last.shows == "sp_choose":
-        _press_back(run)  # (back again to the first screen the check-in starts from)
+    phone_patient, run.patient = run.patient, patient
+    try:
+        _card_after_back(run)
+    finally:
+        run.patient = phone_patient
 
 
-def _phone_check_in(run: FlowRun, plan: Plan, kind: str) -> bool:
+def _phone_check_in(run: FlowRun, plan: Plan, kind: str, *, back: bool = False) -> bool:
     """The phone's way to the consents (SP-01 to SP-03): the smartphone button, the phone's
     kind, the PIN where the reader asks for one (SP-02), the phone held where the maker's
-    procedure says. False: the reader never offered the phone's kinds."""
+    procedure says. With ``back``, 戻る on the hold screen (or Android's PIN screen) first,
+    and the way taken up from where it led: the phone chosen again on the choice, or the
+    button again on the first screen (hunt E-3: a choice 戻る brought that goes straight to
+    the consents is seen; review H-1: a 戻る that skips the PIN). False: the reader never
+    offered the phone's kinds."""
     phone = Phone(f"phone-{plan.flow}", kind, pin="2468")  # type: ignore[arg-type]
     run.patient = attrs.evolve(run.patient, label=phone.label)  # its result is the phone's
     run.wait_for("first", 30)
+    if not _choose_phone(run, kind):
+        return False
+    if back and run.last is not None and run.last.shows in {"sp_hold", "sp_pin"} \
+            and BACK_LABEL in run.last.labels:
+        _press_back(run)
+        if run.last is not None and run.last.shows == "first" and not _choose_phone(run, kind):
+            return False
+        if run.last is not None and run.last.shows == "sp_choose":
+            run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
+            run.wait_change(10)
+    if run.last is not None and run.last.shows == "sp_pin":
+        _phone_pins(run, plan, phone)
+    if run.last is not None and run.last.shows == "sp_hold":
+        hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
+    return True
+
+
+def _choose_phone(run: FlowRun, kind: str) -> bool:
+    """From the first screen: the smartphone button, the phone's kind, its answer looked
+    at. False: the reader never offered the phone's kinds."""
     run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
     if not run.wait_for("sp_choose", 10):
         return False
     run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
     run.wait_change(10)
-    if run.last is not None and run.last.shows == "sp_pin":
-        _phone_pins(run, plan, phone)
-    if run.last is not None and run.last.shows == "sp_hold":
-        hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
     return True
 
 
