@@ -357,8 +357,13 @@ CARD_AFTER_BACK = frozenset({"staff_passcode", "place_card"})
 BACK_PRESSES = 3
 
 
-def _wrong_passcode(run: FlowRun) -> None:
-    _wrong_first("passcode", functools.partial(_passcode, run), run, run.passcode or "")
+def _wrong_passcode(run: FlowRun, by: int = 1) -> None:
+    """A wrong passcode of the right length (:func:`other_digits`), looked at a few
+    seconds."""
+    run.do("passcode:wrong", functools.partial(_passcode, run,
+                                               other_digits(run.passcode or "", by)))
+    run.wait(3)
+    run.hands.wait(1)  # the look above and the next entry must not share a moment
 
 
 def _back_to_first(run: FlowRun) -> None:
@@ -409,12 +414,11 @@ def _staff_to_card(run: FlowRun, wrong: int = 0) -> bool:
     code = run.passcode or ""
     # Wrong passcodes of the same length first (AUTH-05: each refused, the second as much as
     # the first), then the right one; each typed on the passcode screen, the staff button
-    # pressed again where a refusal went back to the first screen (as staff would).
-    def enter(typed: str) -> None:
+    # pressed again (and logged as such, before the passcode) where a refusal went back to
+    # the first screen (as staff would).
+    for k in range(1, wrong + 1):
         _to_passcode(run)
-        run.hands.passcode(run.reader, typed)
-
-    _wrong_first("passcode", enter, run, code, tries=wrong)
+        _wrong_passcode(run, by=k)
     _to_passcode(run)
     run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
@@ -436,6 +440,7 @@ def _to_passcode(run: FlowRun) -> None:
     if run.last is not None and run.last.shows == "first":
         run.do("press:staff", lambda: run.hands.press(run.reader, "staff"))
         run.wait_for("staff_passcode", 10)
+        run.hold(1)  # what the press brought seen a while before the passcode goes in
 
 
 def other_digits(code: str, by: int = 1) -> str:
