@@ -857,8 +857,7 @@ FAULTS = {
     # also-check of that card's visit too.
     "next-card-after-a-staff-visit-unidentified": Fault(
         "atlas", STAFF_STICKY, STAFF,
-        {"AUTH-01": "face_auth was not seen", "AUTH-05": NOT_IDENTIFIED,
-         "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
+        {req: NOT_IDENTIFIED for req in ("AUTH-01", "AUTH-05", "CON-01", "CON-02")}),
     # (hunt D-2) After a staff visit the staff button opens the visual confirmation with no
     # passcode (② is every use's).
     "staff-button-without-the-passcode-again": Fault(
