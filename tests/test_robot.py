@@ -302,10 +302,10 @@ def test_a_flow_pressed_by_the_robot_passes_sp01(bench: Bench, hands: RobotHands
     before = len(bench.emulation.robot.touches)  # type: ignore[union-attr]
     record = run_flow(bench, hands, "canon", Plan.of(profiles["canon"], *flow))
     touched = [t[2] for t in bench.emulation.robot.touches[before:]]  # type: ignore
-    # 戻る pressed on the phone's choice, then on its hold screen (each must lead back),
-    # then the way through.
-    assert touched == ["canon:smartphone", "canon:cancel", "canon:smartphone", "canon:iphone",
-                       "canon:cancel", "canon:smartphone", "canon:iphone"]
+    # 戻る pressed on the hold screen (it must lead back), the way taken up again and
+    # through; after the visit, 戻る on the phone's choice (then a patient's card, by the face).
+    assert touched == ["canon:smartphone", "canon:iphone", "canon:cancel", "canon:smartphone",
+                       "canon:iphone", "canon:smartphone", "canon:cancel"]
     checks = [c for r in profiles["canon"].requirements if r.id in ("SP-01", "SP-03")
               for c in r.checks if isinstance(c, FlowCheck) and c.flow == flow[0]]
     assert len(checks) == 2 and all(check_flow(c, record) == [] for c in checks)
