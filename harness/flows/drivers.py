@@ -277,7 +277,9 @@ def drive_staff_visits(run: FlowRun, plan: Plan) -> None:
     """AUTH-05's staff visit, then what comes after one (the visit rules judge each visit:
     identified on its own, every 戻る back): the staff's way again for the next patient,
     straight through (a 戻る first would leave a way that skips the passcode untried),
-    then again with 戻る pressed where it shows, then a next patient's own card."""
+    then again with 戻る pressed where it shows (a patient's card after the 戻る that land
+    on the first screen: :func:`_staff_again`), then a next patient's own card. A wrong
+    passcode first on every arrival at the passcode screen."""
     if not _staff_to_card(run, wrong=WRONG_PASSCODES):
         return  # no staff visit: nothing comes after one
     card_in(run)
