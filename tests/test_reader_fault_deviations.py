@@ -925,6 +925,12 @@ FAULTS = {
     "android-choice-after-back-skips-the-phone": Fault(
         "panasonic", PHONE_CHOICE_AFTER_BACK_SKIPS, ANDROID,
         {req: NOT_IDENTIFIED for req in ("SP-02", "CON-01", "CON-02")}),
+    # (hunt E-6) The next patient's card put in on the phone check's completion goes straight
+    # to the consents: no face.
+    "card-on-the-phone-completion-unidentified": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
+                                    "the card taken as identified"),), IPHONE,
+        {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
 }
 
 
@@ -1062,6 +1068,11 @@ GENUINE = {
     "phone-back-to-the-choice-android": ("panasonic", (
         deviation("behaviour.transitions.sp_pin.cancel", "sp_choose", "back to the choice"),),
         ANDROID, "SP-02"),
+    # (hunt E-6) A card put in on the phone's completion starts the face check (the default
+    # twin ignores it until it is taken out and put in again on the first screen).
+    "card-on-the-phone-completion-starts-the-face-check": ("fujitsu_japan", (deviation(
+        "behaviour.transitions.completion.card_in", "face_auth", "the next patient's face"),),
+        IPHONE, "CON-01"),
 }
 
 

@@ -487,7 +487,45 @@ def _smartphone(kind: str) -> Driver:
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
             _choice_back_then_card(run, patient)
+            if kind == "iphone":
+                _card_on_phone_completion(run, plan, patient)
     return drive
+
+
+def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient) -> None:
+    """(hunt E-6) A second iPhone check-in, and while its completion still shows (no card
+    to take out: a busy desk's next patient does not wait for the first screen) the next
+    patient's card put in. The reader may start the face check (then the visit by the
+    face), or ignore the card (then it is taken out, and put in again on the first screen);
+    one that takes it on to the consents unidentified fails the visit rules."""
+    if not _phone_check_in(run, plan, "iphone"):
+        return
+    answer_consents(run)
+    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
+    if run.last is None or run.last.shows != "completion":
+        return
+    run.hold(2)
+    phone_patient, run.patient = run.patient, patient
+    try:
+        card_in(run)
+        if run.last is not None and run.last.shows in {"face_auth", "consent"}:
+            check_in_here(run)
+        else:
+            card_out(run, change_s=20)
+            check_in(run)
+        end_visit(run)
+    finally:
+        run.patient = phone_patient
+
+
+def check_in_here(run: FlowRun) -> None:
+    """The visit from where the card put in led: the face check if it asks (the card
+    holder's face), every consent screen answered."""
+    if run.last is not None and run.last.shows == "face_auth":
+        run.do("face", lambda: run.hands.face(run.reader, matches=True))
+        run.wait_until(lambda r: r.shows != "face_auth" and r.shows not in WAITING, 10,
+                       "the face check's answer")
+    answer_consents(run)
 
 
 def _press_back(run: FlowRun) -> None:
