@@ -35,6 +35,10 @@ on the default bench.
   visit or after a 901 or a network error straight to the consents, the staff button with
   no passcode after a staff visit; 戻る that goes forward (AUTH-01, AUTH-05 and the other
   checks of those flows; UPD-02, E901-04, ERR-09).
+- (hunt E) A passcode screen that takes any passcode after a 戻る or after a staff visit; 戻る
+  to a first screen that keeps the staff's or the phone's way; the phone chosen on the
+  choice a 戻る brought going straight to the consents; the next card on a phone's
+  completion taken as identified (AUTH-05, AUTH-01, SP-01 to SP-03, CON-01, CON-02).
 """
 
 from __future__ import annotations

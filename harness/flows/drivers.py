@@ -7,9 +7,10 @@ the flow rules, which hold the record against the maker's profile.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -505,20 +506,27 @@ def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient) -> Non
     if run.last is None or run.last.shows != "completion":
         return
     run.hold(2)
-    phone_patient, run.patient = run.patient, patient
-    try:
+    with _card_of(run, patient):
         card_in(run)
         if run.last is not None and run.last.shows in {"face_auth", "consent"}:
-            check_in_here(run)
+            _check_in_here(run)
         else:
             card_out(run, change_s=20)
             check_in(run)
         end_visit(run)
+
+
+@contextlib.contextmanager
+def _card_of(run: FlowRun, patient: Patient) -> Iterator[None]:
+    """``patient``'s card for a while in a phone's run: the run's result stays the phone's."""
+    phone_patient, run.patient = run.patient, patient
+    try:
+        yield
     finally:
         run.patient = phone_patient
 
 
-def check_in_here(run: FlowRun) -> None:
+def _check_in_here(run: FlowRun) -> None:
     """The visit from where the card put in led: the face check if it asks (the card
     holder's face), every consent screen answered."""
     if run.last is not None and run.last.shows == "face_auth":
@@ -549,11 +557,8 @@ def _choice_back_then_card(run: FlowRun, patient: Patient) -> None:
     _press_back(run)
     if run.last is None or run.last.shows != "first":
         return
-    phone_patient, run.patient = run.patient, patient
-    try:
+    with _card_of(run, patient):
         _card_after_back(run)
-    finally:
-        run.patient = phone_patient
 
 
 def _phone_check_in(run: FlowRun, plan: Plan, kind: str, *, back: bool = False) -> bool:
