@@ -661,3 +661,34 @@ def test_a_text_that_must_be_absent_and_was_shown_or_not_read_says_so(
                                             attrs.evolve(none, reader="canon"))
              if line.startswith("one of")]
     assert "(either will do): NONE shown: 【901】 not shown, read 【011】 (ocr)" in alt
+
+
+def _staff_press_rule(shipped: ProfileSet) -> FlowCheck:
+    """AUTH-05's also-check holding each press of the staff button (until the passcode)."""
+    found = shipped["canon"].requirement("AUTH-05")
+    assert found is not None
+    return next(c for c in found.checks if isinstance(c, FlowCheck)
+                and any(r.action == "press:staff" for r in c.responses))
+
+
+def _staff_then(*tail: tuple[float, float, str], back: bool) -> FlowRecord:
+    """The staff button pressed on the first screen, the passcode screen, then 戻る (or
+    not) and ``tail``'s screens with the face check's actions before them."""
+    actions = [Action(1, "press:staff")] + ([Action(3, "press:cancel")] if back else []) + [
+        Action(5, "card_in"), Action(7, "face"), Action(9, "consent"), Action(11, "consent")]
+    return FlowRecord("staff_visual", "canon", ("passcode_issued",), screens=[
+        screen(0, 1, "first", buttons=("staff",)), screen(2, 3, "staff_passcode"),
+        *(screen(t, u, s) for t, u, s in tail)], actions=actions)
+
+
+def test_a_staff_press_is_judged_until_the_passcode_or_a_back(shipped: ProfileSet) -> None:
+    """(hunt E-2) 戻る on the passcode screen to the first screen, then a patient's visit by
+    the face: its consents are not the staff button's (the way was left); with no 戻る, a
+    consent before the right passcode is one the press brought."""
+    rule = _staff_press_rule(shipped)
+    tail = ((4, 5, "first"), (6, 7, "face_auth"), (8, 9, "consent_1"), (10, 11, "consent_2"))
+    after_back = check_flow(rule, _staff_then(*tail, back=True))
+    assert not any("after press:staff" in p for p in after_back), after_back
+    (problem,) = [p for p in check_flow(rule, _staff_then(*tail[1:], back=False))
+                  if "after press:staff" in p]
+    assert "showed consent_1 at 8.0 s" in problem and "before passcode:right" in problem

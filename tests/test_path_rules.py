@@ -244,3 +244,26 @@ def test_a_usual_path_answered_more_often_than_its_screens_were_told_apart_fails
     (problem,) = _problems(check, path, face)
     assert ("the face_auth flow's consent screens took 2 answer(s) on 1 screen(s) told apart "
             "(consent_1)") in problem
+
+
+def test_a_card_on_a_completion_begins_the_next_visit(shipped: ProfileSet) -> None:
+    """(hunt E-6) The next patient's card put in on a phone's completion, the face check it
+    starts, the card's consents: a visit of its own, each showing the usual consent screens;
+    the same screens after a completion with no card put in are the done visit's, asked
+    twice (a reader that asks the consents again after it said done)."""
+    check = rule_of(shipped, "canon", "CON-01", "smartphone_iphone")
+    phone = ["sp_hold", "consent_1", "consent_2", "checking", "completion"]
+    card = ["face_auth", "consent_1", "consent_2", "checking", "completion", "first"]
+    screens = [seen(float(k), s) for k, s in enumerate(["first", *phone, *card])]
+    answers = [Action(s.t + 0.5, "consent") for s in screens if s.shows == "consent"]
+    held = [Action(1.5, "hold_phone:front")]
+
+    def path(*card_in: Action) -> FlowRecord:
+        return FlowRecord("smartphone_iphone", "reader", screens=screens,
+                          actions=sorted([*held, *answers, *card_in], key=lambda a: a.t),
+                          result="handed_over")
+
+    assert [p for p in check_flow(check, path(Action(5.5, "card_in")), CARD)
+            if "consent screens" in p] == []
+    (problem,) = [p for p in check_flow(check, path(), CARD) if "consent screens" in p]
+    assert "consent_1 -> consent_2 -> consent_1 -> consent_2" in problem

@@ -35,6 +35,10 @@ on the default bench.
   visit or after a 901 or a network error straight to the consents, the staff button with
   no passcode after a staff visit; 戻る that goes forward (AUTH-01, AUTH-05 and the other
   checks of those flows; UPD-02, E901-04, ERR-09).
+- (hunt E) A passcode screen that takes any passcode after a 戻る or after a staff visit; 戻る
+  to a first screen that keeps the staff's or the phone's way; the phone chosen on the
+  choice a 戻る brought going straight to the consents; the next card on a phone's
+  completion taken as identified (AUTH-05, AUTH-01, SP-01 to SP-03, CON-01, CON-02).
 """
 
 from __future__ import annotations
@@ -441,6 +445,48 @@ AFTER_ERROR_UNIDENTIFIED = (
         "retry": [{"to": "first_e", "if": "network_up"}, {"to": "error_network"}],
         "network_restored": "first_e"}, "after the network error"))
 
+
+#: The passcode screen's look, with its 戻る (a state of the twin's own drawn as it).
+_PASSCODE_LOOK = {"shows": "staff_passcode", "like": "staff_passcode",
+                  "buttons": [{"name": "cancel", "label": "戻る", "event": "cancel"}]}
+#: (hunt E-1) 戻る on the visual confirmation back to a passcode screen (allowed: the visit
+#: came through it) that takes any passcode.
+BACK_TO_ANY_PASSCODE = (
+    deviation("behaviour.transitions.visual_confirm.cancel", "staff_passcode_b",
+              "back to the passcode screen"),
+    deviation("behaviour.states.staff_passcode_b", _PASSCODE_LOOK, "drawn as it"),
+    deviation("behaviour.transitions.staff_passcode_b", {
+        "passcode_ok": "visual_confirm", "passcode_wrong": "visual_confirm",
+        "cancel": "first"}, "any passcode taken after a 戻る"))
+#: (hunt E-1b) After a staff visit, the staff button's passcode screen takes any passcode
+#: (the right one was typed once: every later use goes through).
+ANY_PASSCODE_AFTER_A_STAFF_VISIT = (
+    *_staff_path_own("first_s"),
+    *_own_first("first_s", {"card_in": "face_auth", "staff_button": "staff_passcode_s"},
+                "after a staff visit"),
+    deviation("behaviour.states.staff_passcode_s", _PASSCODE_LOOK, "drawn as it"),
+    deviation("behaviour.transitions.staff_passcode_s", {
+        "passcode_ok": "visual_confirm", "passcode_wrong": "visual_confirm",
+        "cancel": "first"}, "any passcode taken from the second use on"))
+
+
+def _back_keeps_the_way(screen: str) -> tuple[dict[str, Any], ...]:
+    """(hunt E-2) 戻る on ``screen`` back to a first screen of the twin's own that keeps the
+    way begun: the next card goes straight to the consents."""
+    return (deviation(f"behaviour.transitions.{screen}.cancel", "first_k", "back to a first"),
+            *_own_first("first_k", {"card_in": "consent_1"}, "the way kept after 戻る"))
+
+
+#: (hunt E-3) 戻る on the phone's hold or PIN screen back to the choice (allowed: the visit
+#: came through it), where choosing the phone goes straight to the consents, none read.
+PHONE_CHOICE_AFTER_BACK_SKIPS = (
+    deviation("behaviour.transitions.sp_hold.cancel", "sp_choose_b", "back to the choice"),
+    deviation("behaviour.transitions.sp_pin.cancel", "sp_choose_b", "back to the choice"),
+    _drawn_as("sp_choose_b", "sp_choose", "sp_choose", "drawn as the choice"),
+    deviation("behaviour.transitions.sp_choose_b", {
+        "choose_iphone": "consent_1", "choose_android": "consent_1", "cancel": "first"},
+        "the phone taken as read after a 戻る"))
+
 FAULTS = {
     "spinner-stops-usen_almex": Fault(
         "usen_almex", SPINNER_STOPS, E901,
@@ -815,8 +861,7 @@ FAULTS = {
     # also-check of that card's visit too.
     "next-card-after-a-staff-visit-unidentified": Fault(
         "atlas", STAFF_STICKY, STAFF,
-        {"AUTH-01": "face_auth was not seen", "AUTH-05": NOT_IDENTIFIED,
-         "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
+        {req: NOT_IDENTIFIED for req in ("AUTH-01", "AUTH-05", "CON-01", "CON-02")}),
     # (hunt D-2) After a staff visit the staff button opens the visual confirmation with no
     # passcode (② is every use's).
     "staff-button-without-the-passcode-again": Fault(
@@ -855,6 +900,40 @@ FAULTS = {
     "phone-back-goes-to-the-consents": Fault(
         "fujitsu_japan", (deviation("behaviour.transitions.sp_hold.cancel", "consent_1",
                                     "戻る to the consents"),), IPHONE,
+        {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
+    # (hunt E-1) 戻る on the visual confirmation back to a passcode screen that takes any:
+    # the wrong passcode typed there first opens the confirmation.
+    "back-to-a-passcode-screen-that-takes-any": Fault(
+        "canon", BACK_TO_ANY_PASSCODE, STAFF, {"AUTH-05": "after passcode:wrong"}),
+    # (hunt E-1b) From the second staff visit on, any passcode goes through.
+    "any-passcode-after-a-staff-visit": Fault(
+        "canon", ANY_PASSCODE_AFTER_A_STAFF_VISIT, STAFF,
+        {"AUTH-05": "after passcode:wrong", "AUTH-01": NOT_IDENTIFIED,
+         "CON-01": NOT_IDENTIFIED, "CON-02": NOT_IDENTIFIED}),
+    # (hunt E-2) 戻る on the passcode screen, or on the card's place, to a first screen that
+    # keeps the staff's way: the patient's card after it goes to the consents unidentified.
+    "back-on-the-passcode-keeps-the-staff-way": Fault(
+        "fujitsu_japan", _back_keeps_the_way("staff_passcode"), STAFF,
+        {req: NOT_IDENTIFIED for req in ("AUTH-01", "AUTH-05", "CON-01", "CON-02")}),
+    "back-on-the-card-place-keeps-the-confirmation": Fault(
+        "atlas", _back_keeps_the_way("place_card"), STAFF,
+        {req: NOT_IDENTIFIED for req in ("AUTH-01", "AUTH-05", "CON-01", "CON-02")}),
+    # ... and 戻る on the phone's choice to a first screen that keeps the phone's way.
+    "phone-back-keeps-the-phone-way": Fault(
+        "fujitsu_japan", _back_keeps_the_way("sp_choose"), IPHONE,
+        {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
+    # (hunt E-3) The phone chosen on the choice a 戻る brought goes straight to the consents.
+    "phone-choice-after-back-skips-the-phone": Fault(
+        "panasonic", PHONE_CHOICE_AFTER_BACK_SKIPS, IPHONE,
+        {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
+    "android-choice-after-back-skips-the-phone": Fault(
+        "panasonic", PHONE_CHOICE_AFTER_BACK_SKIPS, ANDROID,
+        {req: NOT_IDENTIFIED for req in ("SP-02", "CON-01", "CON-02")}),
+    # (hunt E-6) The next patient's card put in on the phone check's completion goes straight
+    # to the consents: no face.
+    "card-on-the-phone-completion-unidentified": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
+                                    "the card taken as identified"),), IPHONE,
         {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
 }
 
@@ -975,6 +1054,29 @@ GENUINE = {
     "first-screen-4.6-s-after-the-card-out": ("canon", _for_a_while(
         "behaviour.transitions.completion.card_out", "completion_out", "completion", 4.6,
         {"retry": "first"}, "back after 4.6 s"), CONSENT, "CON-01"),
+    # (hunt E-1) A wrong passcode refused back to the first screen: the staff button again,
+    # the right passcode (not a wrong one again and again), on every staff visit.
+    "wrong-passcode-back-to-the-first-screen": ("canon", (deviation(
+        "behaviour.transitions.staff_passcode.passcode_wrong", "first", "refused to first"),),
+        STAFF, "AUTH-05"),
+    # (hunt E-2) 戻る on the card's place one step back (to the visual confirmation): 戻る
+    # again to the first screen before the patient's card, the same visits as any reader.
+    "back-on-the-card-place-one-step": ("atlas", (deviation(
+        "behaviour.transitions.place_card.cancel", "visual_confirm", "one step back"),),
+        STAFF, "AUTH-05"),
+    # (hunt E-3) 戻る on the phone's hold or PIN screen back to the choice: the phone chosen
+    # there, the procedure goes on.
+    "phone-back-to-the-choice-iphone": ("panasonic", (
+        deviation("behaviour.transitions.sp_hold.cancel", "sp_choose", "back to the choice"),),
+        IPHONE, "SP-03"),
+    "phone-back-to-the-choice-android": ("panasonic", (
+        deviation("behaviour.transitions.sp_pin.cancel", "sp_choose", "back to the choice"),),
+        ANDROID, "SP-02"),
+    # (hunt E-6) A card put in on the phone's completion starts the face check (the default
+    # twin ignores it until it is taken out and put in again on the first screen).
+    "card-on-the-phone-completion-starts-the-face-check": ("fujitsu_japan", (deviation(
+        "behaviour.transitions.completion.card_in", "face_auth", "the next patient's face"),),
+        IPHONE, "CON-01"),
 }
 
 

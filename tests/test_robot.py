@@ -302,16 +302,19 @@ def test_a_flow_pressed_by_the_robot_passes_sp01(bench: Bench, hands: RobotHands
     before = len(bench.emulation.robot.touches)  # type: ignore[union-attr]
     record = run_flow(bench, hands, "canon", Plan.of(profiles["canon"], *flow))
     touched = [t[2] for t in bench.emulation.robot.touches[before:]]  # type: ignore
-    # 戻る pressed on the phone's choice, then on its hold screen (each must lead back),
-    # then the way through.
-    assert touched == ["canon:smartphone", "canon:cancel", "canon:smartphone", "canon:iphone",
-                       "canon:cancel", "canon:smartphone", "canon:iphone"]
+    # 戻る pressed on the hold screen (it must lead back), the way taken up again and
+    # through; after the visit, 戻る on the phone's choice (then a patient's card, by the
+    # face); then a second phone check-in (its completion gets the next card, hunt E-6).
+    assert touched == ["canon:smartphone", "canon:iphone", "canon:cancel", "canon:smartphone",
+                       "canon:iphone", "canon:smartphone", "canon:cancel", "canon:smartphone",
+                       "canon:iphone"]
     checks = [c for r in profiles["canon"].requirements if r.id in ("SP-01", "SP-03")
               for c in r.checks if isinstance(c, FlowCheck) and c.flow == flow[0]]
     assert len(checks) == 2 and all(check_flow(c, record) == [] for c in checks)
     # SP-03 on the same run (tests/test_sp03.py): held over a general reader first, where
     # Canon must not take it and PC/SC saw it, then over Canon's front, which took it.
-    general, front = record.phone_holds
+    general, front, *again = record.phone_holds
+    assert [h.where for h in again] == [general.where, front.where]
     assert general.where != "front" and [s.reader for s in general.seen] == [general.where]
     assert front.where == "front" and front.seen == ()
 

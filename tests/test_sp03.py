@@ -214,7 +214,8 @@ def test_a_reader_taking_the_phone_from_another_general_reader_fails_exactly_sp0
     # Its screens are right (sp_hold -> consent -> completion): only the PC/SC evidence and
     # the moment it moved on tell it took the phone off the other reader.
     assert_fails_exactly(judged, {"SP-03": f"lay on {OTHER}"})
-    assert [h.where for h in record.phone_holds] == ["front", OTHER]
+    # (the flow's two phone check-ins, hunt E-6: each taken off the other reader)
+    assert [h.where for h in record.phone_holds] == ["front", OTHER] * 2
     held = record.phone_holds[1]
     assert [(s.reader, s.holder) for s in held.seen] == [(OTHER, "smartphone")]
     assert set(held.watched) == {r.name for r in any_general.spec.readers

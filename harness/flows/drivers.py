@@ -7,9 +7,10 @@ the flow rules, which hold the record against the maker's profile.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -25,7 +26,7 @@ from harness.flows.setup import (
     restart_for_pairing,
     wait_for_delivery,
 )
-from harness.hands import OWN_PIN, Phone, PinEntry
+from harness.hands import OWN_PIN, Patient, Phone, PinEntry
 from harness.model.clock import JST
 from harness.model.profiles import Profile
 from harness.model.robot_spec import DEFAULT_BUTTONS
@@ -277,7 +278,9 @@ def drive_staff_visits(run: FlowRun, plan: Plan) -> None:
     """AUTH-05's staff visit, then what comes after one (the visit rules judge each visit:
     identified on its own, every 戻る back): the staff's way again for the next patient,
     straight through (a 戻る first would leave a way that skips the passcode untried),
-    then again with 戻る pressed where it shows, then a next patient's own card."""
+    then again with 戻る pressed where it shows (a patient's card after the 戻る that land
+    on the first screen: :func:`_staff_again`), then a next patient's own card. A wrong
+    passcode first on every arrival at the passcode screen."""
     if not _staff_to_card(run, wrong=WRONG_PASSCODES):
         return  # no staff visit: nothing comes after one
     card_in(run)
@@ -300,11 +303,20 @@ STAFF_WAY_STEPS = 20
 def _staff_again(run: FlowRun, *, back: bool) -> None:
     """The staff's way again from the first screen (① and ② each time the mode is used),
     with ``back``, 戻る pressed once on each screen that shows it, the way taken up from
-    wherever it led; at the card's place, the card in, the consents, done. Stops where none
-    of the way's acts fits (the visit rules say why)."""
+    wherever it led; at the card's place, the card in, the consents, done. On each arrival
+    at the passcode screen (from the staff button or a 戻る) a wrong passcode is typed first
+    and looked at, then the right one (hunt E-1, E-1b: a screen that takes any passcode
+    after a 戻る or after the first right one). After 戻る on the passcode screen, and on the
+    card's place (戻る pressed on back to the first screen), a patient's own card on the
+    first screen, by the face to the end (hunt E-2: a first screen that kept the staff's
+    way, or its confirmation, takes the card on unidentified; the visit rules judge it).
+    Stops where none of the way's acts fits (the visit rules say why)."""
     if not run.wait_for("first", 30):
         return
     backed: set[str] = set()
+    # A wrong passcode is due on the passcode screen; refused: just typed (the staff
+    # button pressed again after a refusal to the first screen is that same try's).
+    wrong_due, refused = True, False
     for _ in range(STAFF_WAY_STEPS):
         last = run.last
         if last is None or last.shows is None:
@@ -312,21 +324,76 @@ def _staff_again(run: FlowRun, *, back: bool) -> None:
         if back and BACK_LABEL in last.labels and last.shows not in backed:
             backed.add(last.shows)
             _press_back(run)
+            if last.shows == "place_card":
+                _back_to_first(run)
+            wrong_due, refused = True, False
+            if last.shows in CARD_AFTER_BACK and run.last is not None \
+                    and run.last.shows == "first":
+                _card_after_back(run)
             continue
         if last.shows == "place_card":
             card_in(run)
             answer_consents(run)
             end_visit(run)
             return
+        if last.shows == "staff_passcode" and wrong_due:
+            wrong_due, refused = False, True
+            _wrong_passcode(run)
+            continue
         act = STAFF_WAY.get(last.shows)
         if act is None:
             break
         run.hold(1)
         run.do(act, functools.partial(_staff_act, run, act))
+        wrong_due, refused = act == "press:staff" and not refused, False
         if not run.wait_change(10):
             break  # the way's act changed nothing: staff would not go on pressing
     # (the checks of the visits after the first fail on what is missing; this says why)
     run.problem(f"the staff's way again did not reach the card's place: {run.record.path()}")
+
+
+#: Screens whose 戻る is followed by a patient's card on the first screen (hunt E-2): the
+#: passcode screen's has only the first screen to go back to, and the card's place's is
+#: pressed on until it is there, so every reader gets the same visits (and results).
+CARD_AFTER_BACK = frozenset({"staff_passcode", "place_card"})
+#: 戻る presses after the first one on the card's place, to the first screen at most.
+BACK_PRESSES = 3
+
+
+def _wrong_passcode(run: FlowRun, by: int = 1) -> None:
+    """A wrong passcode of the right length (:func:`other_digits`), looked at a few
+    seconds."""
+    run.do("passcode:wrong", functools.partial(_passcode, run,
+                                               other_digits(run.passcode or "", by)))
+    run.wait(3)
+    run.hands.wait(1)  # the look above and the next entry must not share a moment
+
+
+def _back_to_first(run: FlowRun) -> None:
+    """戻る again wherever the last one led, until the first screen (the staff's way left
+    for a patient's visit); a passcode screen on the way first gets a wrong passcode (hunt
+    E-1: one 戻る brought that takes any)."""
+    for _ in range(BACK_PRESSES):
+        last = run.last
+        if last is None or last.shows == "first" or BACK_LABEL not in last.labels:
+            return
+        if last.shows == "staff_passcode":
+            _wrong_passcode(run)
+            if run.last is None or run.last.shows != "staff_passcode":
+                continue
+        _press_back(run)
+
+
+def _passcode(run: FlowRun, typed: str) -> None:
+    run.hands.passcode(run.reader, typed)
+
+
+def _card_after_back(run: FlowRun) -> None:
+    """A patient's own card on the first screen a 戻る brought, the visit by the face to
+    its end: a first screen that kept the staff's (or the phone's) way takes the card on
+    to the consents unidentified, which the visit rules fail (hunt E-2)."""
+    check_in(run)
+    end_visit(run)
 
 
 def _staff_act(run: FlowRun, act: str) -> None:
@@ -350,12 +417,11 @@ def _staff_to_card(run: FlowRun, wrong: int = 0) -> bool:
     code = run.passcode or ""
     # Wrong passcodes of the same length first (AUTH-05: each refused, the second as much as
     # the first), then the right one; each typed on the passcode screen, the staff button
-    # pressed again where a refusal went back to the first screen (as staff would).
-    def enter(typed: str) -> None:
+    # pressed again (and logged as such, before the passcode) where a refusal went back to
+    # the first screen (as staff would).
+    for k in range(1, wrong + 1):
         _to_passcode(run)
-        run.hands.passcode(run.reader, typed)
-
-    _wrong_first("passcode", enter, run, code, tries=wrong)
+        _wrong_passcode(run, by=k)
     _to_passcode(run)
     run.do("passcode:right", lambda: run.hands.passcode(run.reader, code))
     run.wait_for("visual_confirm", 10)
@@ -377,6 +443,7 @@ def _to_passcode(run: FlowRun) -> None:
     if run.last is not None and run.last.shows == "first":
         run.do("press:staff", lambda: run.hands.press(run.reader, "staff"))
         run.wait_for("staff_passcode", 10)
+        run.hold(1)  # what the press brought seen a while before the passcode goes in
 
 
 def other_digits(code: str, by: int = 1) -> str:
@@ -413,14 +480,60 @@ def drive_look_at_first(run: FlowRun, plan: Plan) -> None:
 
 def _smartphone(kind: str) -> Driver:
     def drive(run: FlowRun, plan: Plan) -> None:
-        _phone_way_back(run, kind)
-        if _phone_check_in(run, plan, kind):
+        patient = run.patient
+        if _phone_check_in(run, plan, kind, back=True):
             answer_consents(run)
             end_visit(run, take_card=False)
             # No card to take out: the reader goes back by itself; the notices give no time,
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
+            _choice_back_then_card(run, patient)
+            if kind == "iphone":
+                _card_on_phone_completion(run, plan, patient)
     return drive
+
+
+def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient) -> None:
+    """(hunt E-6) A second iPhone check-in, and while its completion still shows (no card
+    to take out: a busy desk's next patient does not wait for the first screen) the next
+    patient's card put in. The reader may start the face check (then the visit by the
+    face), or ignore the card (then it is taken out, and put in again on the first screen);
+    one that takes it on to the consents unidentified fails the visit rules."""
+    if not _phone_check_in(run, plan, "iphone"):
+        return
+    answer_consents(run)
+    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
+    if run.last is None or run.last.shows != "completion":
+        return
+    run.hold(2)
+    with _card_of(run, patient):
+        card_in(run)
+        if run.last is not None and run.last.shows in {"face_auth", "consent"}:
+            _check_in_here(run)
+        else:
+            card_out(run, change_s=20)
+            check_in(run)
+        end_visit(run)
+
+
+@contextlib.contextmanager
+def _card_of(run: FlowRun, patient: Patient) -> Iterator[None]:
+    """``patient``'s card for a while in a phone's run: the run's result stays the phone's."""
+    phone_patient, run.patient = run.patient, patient
+    try:
+        yield
+    finally:
+        run.patient = phone_patient
+
+
+def _check_in_here(run: FlowRun) -> None:
+    """The visit from where the card put in led: the face check if it asks (the card
+    holder's face), every consent screen answered."""
+    if run.last is not None and run.last.shows == "face_auth":
+        run.do("face", lambda: run.hands.face(run.reader, matches=True))
+        run.wait_until(lambda r: r.shows != "face_auth" and r.shows not in WAITING, 10,
+                       "the face check's answer")
+    answer_consents(run)
 
 
 def _press_back(run: FlowRun) -> None:
@@ -431,11 +544,12 @@ def _press_back(run: FlowRun) -> None:
     run.wait_change(5)
 
 
-def _phone_way_back(run: FlowRun, kind: str) -> None:
-    """Before the phone's check-in, 戻る on each screen of its way that shows one (the
-    choice, then the hold screen or Android's PIN screen), the way taken up again from where it led, and at the end back
-    to the first screen: a 戻る that goes on (to the consents with no phone read) is seen."""
-    if not run.wait_for("first", 30):
+def _choice_back_then_card(run: FlowRun, patient: Patient) -> None:
+    """After the phone's visit: the smartphone button, 戻る on the choice, and on the first
+    screen it brings the next patient's card, by the face (hunt E-2: a first screen that
+    kept the phone's way takes the card on unidentified; the visit rules judge it). The
+    card's patient is not the phone's: the run's result stays the phone's."""
+    if run.last is None or run.last.shows != "first":
         return
     run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
     if not run.wait_for("sp_choose", 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
@@ -443,35 +557,46 @@ def _phone_way_back(run: FlowRun, kind: str) -> None:
     _press_back(run)
     if run.last is None or run.last.shows != "first":
         return
-    run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
-    if not run.wait_for("sp_choose", 10):
-        return
-    run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
-    # (the hold screen, or Android's PIN screen first: a 戻る there that skips the PIN,
-    # review H-1, is seen)
-    if not run.wait_for({"sp_hold", "sp_pin"}, 10) or BACK_LABEL not in run.last.labels:  # type: ignore[union-attr]
-        return
-    _press_back(run)
-    if run.last is not None and run.last.shows == "sp_choose":
-        _press_back(run)  # (back again to the first screen the check-in starts from)
+    with _card_of(run, patient):
+        _card_after_back(run)
 
 
-def _phone_check_in(run: FlowRun, plan: Plan, kind: str) -> bool:
+def _phone_check_in(run: FlowRun, plan: Plan, kind: str, *, back: bool = False) -> bool:
     """The phone's way to the consents (SP-01 to SP-03): the smartphone button, the phone's
     kind, the PIN where the reader asks for one (SP-02), the phone held where the maker's
-    procedure says. False: the reader never offered the phone's kinds."""
+    procedure says. With ``back``, 戻る on the hold screen (or Android's PIN screen) first,
+    and the way taken up from where it led: the phone chosen again on the choice, or the
+    button again on the first screen (hunt E-3: a choice 戻る brought that goes straight to
+    the consents is seen; review H-1: a 戻る that skips the PIN). False: the reader never
+    offered the phone's kinds."""
     phone = Phone(f"phone-{plan.flow}", kind, pin="2468")  # type: ignore[arg-type]
     run.patient = attrs.evolve(run.patient, label=phone.label)  # its result is the phone's
     run.wait_for("first", 30)
+    if not _choose_phone(run, kind):
+        return False
+    if back and run.last is not None and run.last.shows in {"sp_hold", "sp_pin"} \
+            and BACK_LABEL in run.last.labels:
+        _press_back(run)
+        if run.last is not None and run.last.shows == "first" and not _choose_phone(run, kind):
+            return False
+        if run.last is not None and run.last.shows == "sp_choose":
+            run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
+            run.wait_change(10)
+    if run.last is not None and run.last.shows == "sp_pin":
+        _phone_pins(run, plan, phone)
+    if run.last is not None and run.last.shows == "sp_hold":
+        hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
+    return True
+
+
+def _choose_phone(run: FlowRun, kind: str) -> bool:
+    """From the first screen: the smartphone button, the phone's kind, its answer looked
+    at. False: the reader never offered the phone's kinds."""
     run.do("press:smartphone", lambda: run.hands.press(run.reader, "smartphone"))
     if not run.wait_for("sp_choose", 10):
         return False
     run.do(f"press:{kind}", lambda: run.hands.press(run.reader, kind))
     run.wait_change(10)
-    if run.last is not None and run.last.shows == "sp_pin":
-        _phone_pins(run, plan, phone)
-    if run.last is not None and run.last.shows == "sp_hold":
-        hold_phone(run, plan, phone)  # SP-03: where the maker's procedure says
     return True
 
 

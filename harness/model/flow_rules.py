@@ -49,6 +49,7 @@ from harness.model.recovery_rules import check_escalation
 from harness.model.renewal_rules import check_renewal
 from harness.model.verdict import Evidence, Verdict
 from harness.model.visit_rules import (
+    BACK,
     backs_not_back,
     error_card_outs_astray,
     unidentified_visits,
@@ -222,8 +223,9 @@ def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, floa
 
 def _response(rule: Response, record: FlowRecord) -> list[str]:
     """Every time ``rule.action`` was done, no screen of ``rule.never`` until the next
-    action (or the next ``rule.until``), and no unrecognised one (it could be one of them:
-    fail closed)."""
+    action (or the next ``rule.until``, or a 戻る before it: the way the action was on is
+    left, and the 戻る's own rule judges where it led; a patient's visit after it is not the
+    staff's), and no unrecognised one (it could be one of them: fail closed)."""
     done = [i for i, a in enumerate(record.actions) if a.what == rule.action]
     if not done:
         return [f"{rule.action} was never tried in this flow, so what it brings is unknown"]
@@ -231,7 +233,7 @@ def _response(rule: Response, record: FlowRecord) -> list[str]:
     for i in done:
         t = record.actions[i].t
         ends = [a.t for a in record.actions[i + 1:]
-                if rule.until is None or a.what == rule.until]
+                if rule.until is None or a.what in (rule.until, BACK)]
         until = ends[0] if ends else float("inf")
         # Stretches with a look after the action and first seen before the next action (a
         # stretch first seen at the very moment of the next action came from that one).

@@ -81,12 +81,12 @@ def screens_of(record: FlowRecord, screen: str) -> PathScreens:
 def visits(record: FlowRecord, screen: str) -> list[PathScreens]:
     """Each visit of the record (the screens between two idle screens where a card was put
     in or a phone held, or that show a ``screen`` screen or got as far as the check; a
-    staff's refused passcode, back to the first screen, is none) with its ``screen``
-    screens as ``screens_of`` gives them, the answers given between those idle screens
-    counted."""
+    staff's refused passcode, back to the first screen, is none; a card put in on a
+    completion that took the reader on begins the next one) with its ``screen`` screens as
+    ``screens_of`` gives them, the answers given between those idle screens counted."""
     idle = [k for k, s in enumerate(record.screens) if _idle(s)]
-    bounds = [(a + 1, b) for a, b in zip([-1, *idle], [*idle, len(record.screens)],
-                                         strict=True) if b > a + 1]
+    bounds = [piece for a, b in zip([-1, *idle], [*idle, len(record.screens)], strict=True)
+              if b > a + 1 for piece in _split_at_cards(record, a + 1, b)]
     out = []
     for lo, hi in bounds:
         part = record.screens[lo:hi]
@@ -99,6 +99,18 @@ def visits(record: FlowRecord, screen: str) -> list[PathScreens]:
             continue
         out.append(screens_of(attrs.evolve(record, screens=part, actions=actions), screen))
     return out
+
+
+def _split_at_cards(record: FlowRecord, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Screens ``lo`` to ``hi`` cut where a card put in on a completion screen took the
+    reader on (the next patient's card on a phone's completion, hunt E-6: a new visit, not
+    more screens of the one that was done)."""
+    seen = record.screens
+    cuts = [k for k in range(lo + 1, hi) if seen[k - 1].shows == "completion"
+            and seen[k].shows != "completion"
+            and any(a.what == "card_in" and seen[k - 1].t <= a.t <= seen[k].t
+                    for a in record.actions)]
+    return list(zip([lo, *cuts], [*cuts, hi], strict=True))
 
 
 def first_visit(record: FlowRecord, screen: str) -> PathScreens:

@@ -278,8 +278,9 @@ class Response(Field):
 
     action: ActionName
     never: list[ScreenClass] = pydantic.Field(min_length=1)
-    #: Judged until this action is next done (SP-02: a wrong phone PIN's phone held over the
-    #: reader is refused too, until the right PIN is typed); default: the next action.
+    #: Judged until this action is next done, or 戻る is pressed (SP-02: a wrong phone PIN's
+    #: phone held over the reader is refused too, until the right PIN is typed); default:
+    #: the next action.
     until: ActionName | None = None
 
 
