@@ -622,6 +622,8 @@ def results_observed(record: FlowRecord) -> tuple[str, ...]:
         held = "not looked at" if record.results is None else f"{record.results} result(s)"
         return (f"receipt computer read at the end only ({held} for {len(done)} "
                 "completion(s)): results not judged visit by visit, the total only",)
+    if not visits and not record.result_times:
+        return ()  # nothing done, nothing handed over: nothing to say
     came = ", ".join(f"{r:.1f}" for r in record.result_times) or "none"
     done = ", ".join(f"{v.t:.1f}" + (f" (then {v.failed})" if v.failed else "")
                      for v in visits) or "none"
