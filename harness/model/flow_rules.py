@@ -495,7 +495,8 @@ class _Completed:
     since: float
     until: float
     #: The error screen that followed on the visit (Panasonic's E901: the completion stays
-    #: until the 901 comes): the check failed after all, and no result is due.
+    #: until the 901 comes): whether the check went through is not told by the screens (the
+    #: error's own checks judge them), so no result is due, and at most one may come.
     failed: str | None = None
 
     def window(self) -> str:
@@ -509,19 +510,25 @@ def _visit_starts(record: FlowRecord, after: float, until: float) -> list[float]
     return sorted(t for t in starts if after + EPS_S < t <= until + EPS_S)
 
 
+def _next_step(record: FlowRecord, t: float) -> float:
+    """When the next visit's first step was done after ``t``: any action but the last
+    visit's leaving (the card or the phone taken away) and the staff's answers on the
+    terminal (E901's OKs belong to the check that failed)."""
+    return next((a.t for a in record.actions if a.t > t + EPS_S and a.what != "card_out"
+                 and not a.what.startswith(("phone_away", "terminal:"))), float("inf"))
+
+
 def _late_until(record: FlowRecord, t: float) -> float:
     """How late a completion at ``t`` may still get its result: a slow terminal may hand it
-    over a little after the reader says done, not once the next visit has begun (its first
-    step, bar taking the card or the phone away)."""
-    nxt = [a.t for a in record.actions if a.t > t + EPS_S and a.what != "card_out"
-           and not a.what.startswith("phone_away")]
-    return min([t + RESULT_LATE_S, *nxt[:1]])
+    over a little after the reader says done, not once the next visit has begun."""
+    return min(t + RESULT_LATE_S, _next_step(record, t))
 
 
 def _failed_after(record: FlowRecord, k: int) -> str | None:
-    """The error screen that came after completion ``k`` before the next visit began."""
-    t = record.screens[k].t
-    end = next(iter(_visit_starts(record, t, float("inf"))), float("inf"))
+    """The error screen that came after completion ``k`` before the next visit's first
+    step (Panasonic's E901 completion stays until the 901; another reader's goes back to
+    the first screen on the card-out first)."""
+    end = _next_step(record, record.screens[k].t)
     errors = [s.label() for s in record.screens[k + 1:]
               if s.t < end - EPS_S and (s.shows or "").startswith("error_")]
     return errors[0] if errors else None
@@ -577,10 +584,12 @@ def results_per_visit(record: FlowRecord) -> list[str]:
 def _visit_results(visit: _Completed, got: list[float]) -> list[str]:
     """One completed visit: exactly one result; none if the check failed after all."""
     at = ", ".join(f"{r:.1f}" for r in got)
+    if visit.failed is not None and len(got) > 1:
+        return [f"completion at {visit.t:.1f} s then {visit.failed}: {len(got)} results of "
+                f"one visit reached the receipt computer (at {at} s, {visit.window()}); one "
+                "check hands over one result at most"]
     if visit.failed is not None:
-        return [f"a result reached the receipt computer at {r:.1f} s on the visit whose "
-                f"completion at {visit.t:.1f} s ended in {visit.failed}: a failed check hands "
-                "over nothing" for r in got]
+        return []
     if not got:
         return [f"completion at {visit.t:.1f} s with no result reaching the receipt computer "
                 f"on its visit ({visit.window()}): the reader says done, yet no check went "
