@@ -132,6 +132,9 @@ def test_a_completion_that_ends_in_an_error_wants_at_most_one_result() -> None:
     screens.append(SeenScreen(16, 20, "error_901", "error_901"))
     actions.append(Action(15, "terminal:OK"))
     assert results_per_visit(record((screens, actions), times=())) == []
+    # A screen nobody recognised, nearest the 901, stands for it (its texts are judged).
+    screens[-1] = SeenScreen(16, 20, "unknown", None, candidate="error_901")
+    assert results_per_visit(record((screens, actions), times=())) == []
     # Once the next visit began, an error is that visit's: the completion wanted its result.
     actions.append(Action(14, "card_in"))
     assert results_per_visit(record((screens, actions), times=()))[0].startswith(

@@ -529,8 +529,10 @@ def _failed_after(record: FlowRecord, k: int) -> str | None:
     step (Panasonic's E901 completion stays until the 901; another reader's goes back to
     the first screen on the card-out first)."""
     end = _next_step(record, record.screens[k].t)
+    # An unrecognised screen nearest an error is one for this (its texts are judged by the
+    # error's own checks).
     errors = [s.label() for s in record.screens[k + 1:]
-              if s.t < end - EPS_S and (s.shows or "").startswith("error_")]
+              if s.t < end - EPS_S and (s.shows or s.candidate or "").startswith("error_")]
     return errors[0] if errors else None
 
 
