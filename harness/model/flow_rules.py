@@ -584,7 +584,7 @@ def results_per_visit(record: FlowRecord) -> list[str]:
 
 
 def _visit_results(visit: _Completed, got: list[float]) -> list[str]:
-    """One completed visit: exactly one result; none if the check failed after all."""
+    """One completed visit: exactly one result; at most one where an error followed."""
     at = ", ".join(f"{r:.1f}" for r in got)
     if visit.failed is not None and len(got) > 1:
         return [f"completion at {visit.t:.1f} s then {visit.failed}: {len(got)} results of "
