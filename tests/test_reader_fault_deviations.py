@@ -687,11 +687,12 @@ FAULTS = {
     # (hunt H-6) An Android check-in shown done with no check: nothing handed over.
     "android-done-with-no-check": Fault(
         "canon", ANDROID_DONE_UNCHECKED, ("smartphone_android", ("not_paired",)),
-        {"CON-01": "should hold 1 result(s)"}),
+        {"CON-01": "should hold 1 result(s)", "SP-02": "with no result reaching",
+         "CON-02": "with no result reaching"}),
     # (H-7) The second patient's check shown done with no check: two results for three.
     "second-visit-done-with-no-check": Fault(
         "fujitsu_japan", _second_visit_unchecked(), CONSENT,
-        {"CON-01": "should hold 3 result(s)"}),
+        {"CON-01": "should hold 3 result(s)", "CON-02": "with no result reaching"}),
     # (H-17) The staff's way: a 901 flashed after the completion, when the card comes out.
     "staff-path-901-after-completion": Fault(
         "canon", STAFF_901_AFTER, STAFF, {"CON-01": "must never show"}),

@@ -264,6 +264,12 @@ class TwinHands:
         rc = self.world.receipt_computer
         return [r.card for r in rc.results] if rc is not None else []
 
+    def received_result_times(self, reader: str) -> list[float]:
+        """When each result from ``reader`` reached the receipt computer (bench seconds): the
+        flow rules put each to its visit (a person at a real bench reads only the total)."""
+        rc = self.world.receipt_computer
+        return [r.t for r in rc.results if r.reader == reader] if rc is not None else []
+
     # -- the network ----------------------------------------------------------------------------
     def lan_cable(self, *, seated: bool) -> None:
         self.world.network.set_lan(seated)

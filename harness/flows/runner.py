@@ -366,6 +366,11 @@ class FlowRun:
         received = self.hands.received_results()
         self.record.result = "handed_over" if self.patient.label in received else "none"
         self.record.results = received.count(self.patient.label)
+        # Hands that read the receipt computer themselves (the twins) say when each result
+        # came; a person reads it at the end only (no such method): the times stay unknown.
+        times = getattr(self.hands, "received_result_times", None)
+        if times is not None:
+            self.record.result_times = tuple(times(self.reader))
 
 
 def _reading(obs: Observation) -> ScreenReading:

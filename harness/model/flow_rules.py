@@ -59,6 +59,9 @@ from harness.model.visit_rules import (
 SAME_LINE_PX = 8.0
 #: Two bench times this close are one moment (a look and the action logged right after it).
 EPS_S = 1e-6
+#: Seconds after a completion a slow terminal's result still counts as that visit's (until
+#: the next visit's first step).
+RESULT_LATE_S = 5.0
 
 
 def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: FlowRecord,
@@ -73,6 +76,7 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                         observed=(record.path(), record.dialog_path(),
                                   " ".join(f"{a.t:.1f}:{a.what}" for a in record.actions),
                                   *_pairing_observed(check, record),
+                                  *results_observed(record),
                                   *_baseline_observed(check, baseline)),
                         windows=tuple(flow_windows(check, record)))
     return Verdict.of(requirement.id, maker, subject or record.reader,
@@ -310,6 +314,7 @@ def check_flow(check: FlowCheck, record: FlowRecord,
         # Not on a check of the first screen alone (what it shows): the visits' own checks
         # on the same record say it.
         problems += hollow_completions(record)
+        problems += results_per_visit(record)
         problems += unidentified_visits(record)
         problems += backs_not_back(record)
         problems += error_card_outs_astray(record)
@@ -481,6 +486,162 @@ def hollow_completions(record: FlowRecord) -> list[str]:
                             f"visit (since {since:.1f} s): no check went through, yet the "
                             "reader says it is done")
     return problems
+
+
+@attrs.frozen
+class _Completed:
+    """A visit the reader said done: its results are due from its last consent answered
+    (``since``) to a little after its completion (``until``)."""
+
+    t: float
+    since: float
+    until: float
+    #: The error screen that followed on the visit (Panasonic's E901: the completion stays
+    #: until the 901 comes): whether the check went through is not told by the screens (the
+    #: error's own checks judge them), so no result is due, and at most one may come.
+    failed: str | None = None
+
+    def window(self) -> str:
+        return f"due between {self.since:.1f} s and {self.until:.1f} s"
+
+
+def _visit_starts(record: FlowRecord, after: float, until: float) -> list[float]:
+    """When a visit began in (``after``, ``until``]: the first screen, a card put in."""
+    starts = [s.t for s in record.screens if s.shows == "first"]
+    starts += [a.t for a in record.actions if a.what == "card_in"]
+    return sorted(t for t in starts if after + EPS_S < t <= until + EPS_S)
+
+
+def _next_step(record: FlowRecord, t: float) -> float:
+    """When the next visit's first step was done after ``t``: any action but the last
+    visit's leaving (the card or the phone taken away) and the staff's answers on the
+    terminal (E901's OKs belong to the check that failed)."""
+    return next((a.t for a in record.actions if a.t > t + EPS_S and a.what != "card_out"
+                 and not a.what.startswith(("phone_away", "terminal:"))), float("inf"))
+
+
+def _late_until(record: FlowRecord, t: float) -> float:
+    """How late a completion at ``t`` may still get its result: a slow terminal may hand it
+    over a little after the reader says done, not once the next visit has begun."""
+    return min(t + RESULT_LATE_S, _next_step(record, t))
+
+
+def _failed_after(record: FlowRecord, k: int) -> str | None:
+    """The error screen that came after completion ``k`` before the next visit's first
+    step (Panasonic's E901 completion stays until the 901; another reader's goes back to
+    the first screen on the card-out first)."""
+    end = _next_step(record, record.screens[k].t)
+    # An unrecognised screen nearest an error is one for this (its texts are judged by the
+    # error's own checks).
+    errors = [s.label() for s in record.screens[k + 1:]
+              if s.t < end - EPS_S and (s.shows or s.candidate or "").startswith("error_")]
+    return errors[0] if errors else None
+
+
+def completed_visits(record: FlowRecord) -> list[_Completed]:
+    """Each visit a completion screen closed, in order. A completion seen again with
+    neither a consent answered nor a visit begun since the last is the same visit's. A visit
+    with no consent answered (hollow_completions fails it) has its results due from its
+    start."""
+    out: list[_Completed] = []
+    for k, seen in enumerate(record.screens):
+        if seen.shows != "completion" or (k and record.screens[k - 1].shows == "completion"):
+            continue
+        before = out[-1].t if out else float("-inf")
+        answers = [a.t for a in record.actions if a.what == "consent"
+                   and before + EPS_S < a.t <= seen.t + EPS_S]
+        begun = _visit_starts(record, before, seen.t)
+        if out and not answers and not begun:
+            continue  # the same visit said done again
+        out.append(_Completed(seen.t, max(answers or begun or [before]),
+                              _late_until(record, seen.t), _failed_after(record, k)))
+    return out
+
+
+def results_per_visit(record: FlowRecord) -> list[str]:
+    """受付が完了しました means the visit's check went through (CON-01): each completed
+    visit has exactly one result reaching the receipt computer, between its last consent
+    answered and a little after its completion, and no result comes on a visit the reader
+    did not say done (a failed check, a network error). A run total hides a visit with two
+    and one with none; where the receipt computer was read only at the end (a person), the
+    total is all there is: fewer results than completions still fails."""
+    visits = completed_visits(record)
+    if record.result_times is None:
+        return _results_total(record, [v for v in visits if v.failed is None])
+    times = record.result_times
+    problems: list[str] = []
+    used: set[int] = set()
+    for v in visits:
+        got = [i for i, r in enumerate(times) if v.since - EPS_S <= r <= v.until + EPS_S]
+        used.update(got)
+        problems += _visit_results(v, [times[i] for i in got])
+    # Results before the record began are the set-up's (the run's total judges them).
+    starts = [s.t for s in record.screens[:1]] + [a.t for a in record.actions[:1]]
+    begun = min(starts, default=float("inf"))
+    problems += [f"a result reached the receipt computer at {r:.1f} s, on no visit the reader "
+                 f"said done (it showed {_showing(record, r)}): a check that failed or was not "
+                 "finished hands over nothing"
+                 for i, r in enumerate(times) if i not in used and r >= begun - EPS_S]
+    return problems
+
+
+def _visit_results(visit: _Completed, got: list[float]) -> list[str]:
+    """One completed visit: exactly one result; at most one where an error followed."""
+    at = ", ".join(f"{r:.1f}" for r in got)
+    if visit.failed is not None and len(got) > 1:
+        return [f"completion at {visit.t:.1f} s then {visit.failed}: {len(got)} results of "
+                f"one visit reached the receipt computer (at {at} s, {visit.window()}); one "
+                "check hands over one result at most"]
+    if visit.failed is not None:
+        return []
+    if not got:
+        return [f"completion at {visit.t:.1f} s with no result reaching the receipt computer "
+                f"on its visit ({visit.window()}): the reader says done, yet no check went "
+                "through"]
+    if len(got) > 1:
+        return [f"completion at {visit.t:.1f} s: {len(got)} results of one visit reached the "
+                f"receipt computer (at {at} s, {visit.window()}): one check, one result"]
+    return []
+
+
+def _showing(record: FlowRecord, t: float) -> str:
+    """The screen the reader showed at ``t`` (the last first seen by then)."""
+    shown = [s for s in record.screens if s.t <= t + EPS_S]
+    return shown[-1].label() if shown else "nothing yet"
+
+
+def _results_total(record: FlowRecord, visits: list[_Completed]) -> list[str]:
+    """Without the times only the total can be judged: at least one result per completed
+    visit (set-up visits before the record may add more, so more is not a failure)."""
+    # Not looked at at all: only a hand-made record (a flow's runner always looks); the
+    # check's own ``result``/``results`` fail it where they matter, the evidence says so.
+    if not visits or record.results is None:
+        return []
+    if record.results < len(visits):
+        return [f"{len(visits)} completion(s) seen, yet the receipt computer holds "
+                f"{record.results} result(s) of the patient: a completion had no check "
+                "behind it"]
+    return []
+
+
+def results_observed(record: FlowRecord) -> tuple[str, ...]:
+    """What the results were judged on, said in the evidence: when each came and which
+    completions they were put to, or that only the total could be read."""
+    visits = completed_visits(record)
+    if record.result_times is None:
+        if not visits and record.results is None:
+            return ()
+        done = [v for v in visits if v.failed is None]
+        held = "not looked at" if record.results is None else f"{record.results} result(s)"
+        return (f"receipt computer read at the end only ({held} for {len(done)} "
+                "completion(s)): results not judged visit by visit, the total only",)
+    if not visits and not record.result_times:
+        return ()  # nothing done, nothing handed over: nothing to say
+    came = ", ".join(f"{r:.1f}" for r in record.result_times) or "none"
+    done = ", ".join(f"{v.t:.1f}" + (f" (then {v.failed})" if v.failed else "")
+                     for v in visits) or "none"
+    return (f"results reached the receipt computer at (s): {came}; completions at (s): "
+            f"{done}",)
 
 
 def _judged(seen: SeenScreen | SeenDialog, text: str) -> TextFinding:

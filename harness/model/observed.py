@@ -208,6 +208,10 @@ class FlowRecord:
     #: How many of the patient's results the receipt computer holds by the end, the run's
     #: attempts before recording started included (None: not looked at).
     results: int | None = None
+    #: When each result from this reader reached the receipt computer during the run (bench
+    #: seconds, in order), where the rig reads the receipt computer itself; None: it was
+    #: read only at the end (a person at a real bench), so no result can be put to its visit.
+    result_times: tuple[float, ...] | None = None
     #: How many digits the visual-confirmation passcode OQS issued for the flow had (never
     #: the passcode itself); None: none was issued.
     passcode_digits: int | None = None
