@@ -50,10 +50,13 @@ def test_walks():
 
 def test_a_refused_step_leaves_the_requirements_not_run_as_a_bench_fault(
         tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "test_suite.py").write_text(SUITE, encoding="utf-8")
+    # A module name of its own: tests/test_bench_faults.py runs a test_suite.py of its own
+    # in the same worker, and a second module of one name is not imported again.
+    suite = tmp_path / "test_refused_suite.py"
+    suite.write_text(SUITE, encoding="utf-8")
     spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
     collector = CertificationCollector(spec, {"canon"})
-    pytest.main([str(tmp_path / "test_suite.py"), "-p", "no:cacheprovider", "-q",
+    pytest.main([str(suite), "-p", "no:cacheprovider", "-q",
                  "--rootdir", str(tmp_path)], plugins=[collector])
     out = capfd.readouterr().out
     assert "harness.operator" not in out and "Traceback" not in out
@@ -68,7 +71,7 @@ def test_a_refused_step_leaves_the_requirements_not_run_as_a_bench_fault(
         assert rows[req]["status"] == "not_run", (req, rows[req])
         assert not any("harness." in r for r in rows[req]["reasons"])
     assert rows["AUTH-01"]["reasons"][0].endswith(
-        "test_suite.py::test_flow: bench fault (operator.refused): operator: refused: issue a "
+        "test_refused_suite.py::test_flow: bench fault (operator.refused): operator: refused: issue a "
         "visual-confirmation passcode in OQS (answered 'no: the lab has no OQS access' "
         "after 0.0 s)")
     assert [f["fault"] for f in report["bench_faults"]] == [

@@ -84,8 +84,10 @@ def test_a_reference_of_no_known_class_is_bad_input(tmp_path: Path, old: str, ne
 
 
 def test_a_reference_of_no_class_at_all_still_loads(tmp_path: Path) -> None:
-    """A lab's own screen that is none of the classes leaves ``shows`` out."""
-    index, _ = _screens_with(tmp_path, "shows: first", "")
+    """A lab's own screen that is none of the classes leaves ``shows`` out (a state whose
+    only reference it is: one of a state whose other references give a class is refused,
+    tests/test_cli_vision.py)."""
+    index, _ = _screens_with(tmp_path, "shows: link_wait", "")
     refs = ReferenceSet.load(index.parent)
     assert None in {r.shows for r in refs}
 

@@ -90,7 +90,7 @@ def visit_starts(record: FlowRecord) -> list[float]:
         if a.what != "card_in":
             continue
         on = _before(record, a.t)
-        if on is not None and not _settled(record, i, on)[0]:
+        if on is not None and not _changed(record, i, on):
             # A card the reader let lie (nothing changed before the next act): the visit
             # under way goes on (a card put in on the staff's confirmation and placed
             # after it is the staff visit's).
@@ -212,6 +212,15 @@ def _backs(record: FlowRecord) -> list[Problem]:
                                   f"at {nxt.t:.1f} s, not back to "
                                   f"{' or '.join(sorted(allowed))} ({record.path()})"))
     return problems
+
+
+def _changed(record: FlowRecord, i: int, on: SeenScreen) -> bool:
+    """Whether the screen changed after action ``i`` (taken on ``on``) by the next action:
+    a screen seen at that very moment counts (the flows look, then act), so a card is
+    taken to start a visit rather than let lie wherever it is in doubt."""
+    k = record.screens.index(on)
+    until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+    return any(s.state != on.state and s.t <= until + EPS_S for s in record.screens[k + 1:])
 
 
 def _settled(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScreen],
