@@ -71,6 +71,8 @@ SLOW: dict[str, tuple[int | None, str]] = {
     "seconds": (1, "the same bound in another case"),
     "tests/test_e901_deviations.py::test_e901_02_timing_deviations_fail_exactly_e901_02": (
         2, "the same timing faults on more makers"),
+    "tests/test_walks.py::test_a_walk_catches_a_persons_screen_moving_on_by_itself": (
+        1, "the same watch of a person's screen on another screen"),
     "suites/test_model_based.py::test_random_walks_follow_the_profile": (
         2, "the same walks on more makers"),
     "tests/test_certify_fail_closed.py::test_the_suites_hold_the_readers_to_the_given_profiles": (

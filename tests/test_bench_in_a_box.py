@@ -88,8 +88,9 @@ def _source_bench(folder: Path) -> Path:
 
 def _profiles(folder: Path, keep: list[str]) -> Path:
     """The shipped profiles, Panasonic's with only ``keep``, and without their checks on the
-    phone's, the PIN's and the staff's paths (the box has no general reader to pair; E901 on
-    the other paths is the emulated bench's, kept out of the box's time)."""
+    phone's, the PIN's and the staff's paths and on the nightly flow (the box has no general
+    reader to pair; E901 on the other paths, and the night's two failed checks with the
+    card in at the OKs, are the emulated bench's, kept out of the box's time: CI's)."""
     out = folder / "profiles"
     out.mkdir()
     for shipped in (ROOT / "vendor_profiles").glob("*.yaml"):
@@ -100,7 +101,7 @@ def _profiles(folder: Path, keep: list[str]) -> Path:
         also = [c for c in requirement.get("also", [])
                 if c.get("flow") not in ("e901_phone", "e901_pin", "e901_staff",
                                          "network_error_pin", "network_error_staff",
-                                         "network_error_phone")]
+                                         "network_error_phone", "upgrade_nightly")]
         requirement.pop("also", None)
         if also:
             requirement["also"] = also
@@ -276,15 +277,14 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     rig = [("on" if e["on"] else "off", str(channel[e["source"]] + 1)) for e in events
            if e["kind"] == "power.switched" and e["source"] in channel]
     assert jobs == rig
-    # Five restores (each switching all seven off) and five starts: BOOT-01's by the bench
+    # Four restores (each switching all seven off) and four starts: BOOT-01's by the bench
     # file (the readers, the terminal, the receipt computer), then by the notice's order at
-    # the window's two edges, the E901 flow's and the nightly flow's (E901-04 with the card
-    # still in at the OKs), Panasonic's routine (the readers, then the terminal and the
-    # receipt computer).
+    # the window's two edges, and the E901 flow's, Panasonic's routine (the readers, then
+    # the terminal and the receipt computer).
     # Before them, the bench switched on as it opened (the bench file's routine).
     ports = ["2", "3", "4", "5", "6", "1", "7"]
     assert jobs == [("on", p) for p in ports] + [
-        (verb, p) for verb in ("off", "on") * 5 for p in ports]
+        (verb, p) for verb in ("off", "on") * 4 for p in ports]
     # The edges, on this bench's clock (10 times wall time): aimed a quarter of a wall
     # second inside the window (17.5 and 27.5 s), each met within a look and a relay's
     # switching (late by up to a look: a busy machine's tenth of a second is a bench
@@ -294,11 +294,11 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     gaps = [on[k + 1] - on[k] for k in range(4, 8, 2)]  # after the open's and BOOT-01's
     assert 17.0 < gaps[0] < 30.0 and 27.0 < gaps[1] < 30.0, gaps
 
-    # The E901 flow's presses of the terminal's OK, then the nightly flow's two failed
-    # checks': the robot's, at the button's table point.
+    # The E901 flow's presses of the terminal's OK: the robot's, at the button's table
+    # point.
     presses = [e for e in events if e["kind"] == "robot.press"]
     assert [(e["reader"], e["label"], e["reference"]) for e in presses] == [
-        ("terminal", "OK", "check_error_1"), ("terminal", "OK", "check_error_2")] * 3
+        ("terminal", "OK", "check_error_1"), ("terminal", "OK", "check_error_2")]
     ok = ScreenToTable.of(RobotCalibration(corners=MONITOR_JOGGED)).table(*OK_ON_SCREEN)
     for press in presses:
         assert press["at"] == pytest.approx(list(ok), abs=0.01)
@@ -323,11 +323,9 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     # Asked once the rig had switched everything off through pdudaemon, before the routine.
     offs = [t for s, t in off_times if s == "panasonic"]
     assert offs[0] <= boot["at"] < switched["panasonic"]
-    # Each flow's, once, in the first test that judged it (the E901 flow's in UPD-03's, first
-    # in the profile; the nightly flow's in E901-04's check with the card in at the OKs).
+    # The flow's, once, in the first test that judged it (UPD-03's, first in the profile).
     flows = {s["test"] for s in steps if "test_flow_requirement" in s["test"]}
-    assert flows == {"suites/test_flows.py::test_flow_requirement[panasonic-UPD-03]",
-                     "suites/test_flows.py::test_flow_requirement[panasonic-E901-04-also1]"}
+    assert flows == {"suites/test_flows.py::test_flow_requirement[panasonic-UPD-03]"}
     flow = [s for s in steps if s["test"].endswith("[panasonic-UPD-03]")]
     what = [s["what"] for s in flow]
     assert what[0] == ("switch everything off; restore the terminal's before upgrade image, "
@@ -342,10 +340,10 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
         "answer the consent question on panasonic",
         # Nothing handed over (E901: the check did not complete), as the person read it.
         "look at the receipt computer's received eligibility results"]
-    # The nightly flow's delivery too: both read 5.1.0 off the management tool.
+    # The delivery read off the management tool: 5.1.0.
     delivered = [e for e in events if e["kind"] == "operator.answered"
                  and e["what"].startswith("keep the bench")]
-    assert [e["answer"] for e in delivered] == ["5.1.0", "5.1.0"]
+    assert [e["answer"] for e in delivered] == ["5.1.0"]
 
 
 def test_a_stream_read_late_gives_the_frame_that_arrived_last() -> None:

@@ -43,6 +43,21 @@ def only_test(report: dict[str, Any], wanted: str) -> tuple[str, dict[str, Any]]
     return nodeid, test
 
 
+def stopped_by_the_bench(tmp_path: Path, bench: Path, maker: str, select: str, req: str,
+                         fault: str) -> dict[str, Any]:
+    """``req`` of ``maker`` certified alone (``-k select``) on ``bench``: exit 3, one bench
+    fault that begins with ``fault``, the requirement not run (never failed or passed)."""
+    out = tmp_path / "out"
+    proc = certify("--bench", str(bench), "--vendor", maker, "--out", str(out), "--",
+                   "-k", select)
+    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr
+    report = report_of(out)
+    [found] = report["bench_faults"]
+    assert found["fault"].startswith(fault), found
+    assert report["makers"][maker][req]["status"] == "not_run"
+    return report
+
+
 def test_a_test_whose_fault_never_struck_decides_nothing(tmp_path: Path) -> None:
     """K-13: the fault is due after the test's end (fault.unstruck): the requirement it
     alone decides is not run with that reason, not passed on its verdicts; exit 3, and the
@@ -70,15 +85,9 @@ def test_a_fault_struck_and_never_noticed_is_not_a_pass(tmp_path: Path) -> None:
     with ``bench_faults: []``."""
     bench = bench_file(tmp_path, 'faults:\n  - {fault: camera.frozen, target: cam-atlas, '
                                  'during: "canon-E901-01", after_s: 1}\n')
-    out = tmp_path / "out"
-    proc = certify("--bench", str(bench), "--vendor", "canon", "--out", str(out), "--",
-                   "-k", "canon-E901-01 and not also")
-    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr
-    report = report_of(out)
-    [fault] = report["bench_faults"]
-    assert fault["fault"].startswith("bench fault (fault.unnoticed): cam-atlas: the bench "
-                                     "file's fault camera.frozen on cam-atlas struck")
-    assert report["makers"]["canon"]["E901-01"]["status"] == "not_run"
+    stopped_by_the_bench(tmp_path, bench, "canon", "canon-E901-01 and not also", "E901-01",
+                         "bench fault (fault.unnoticed): cam-atlas: the bench file's fault "
+                         "camera.frozen on cam-atlas struck")
 
 
 def test_a_fault_this_run_leaves_out_is_said(tmp_path: Path) -> None:
@@ -137,15 +146,9 @@ def test_a_camera_that_never_opens_is_the_benchs_fault(tmp_path: Path) -> None:
     the requirement not run, exit 3; never Canon failing CON-01."""
     bench = bench_file(tmp_path, 'cameras: [{name: cam-canon, source: '
                                  '"http://127.0.0.1:9/cam-canon.mjpg"}]\n')
-    out = tmp_path / "out"
-    proc = certify("--bench", str(bench), "--vendor", "canon", "--out", str(out), "--",
-                   "-k", "canon-CON-01 and not also")
-    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr
-    report = report_of(out)
-    [fault] = report["bench_faults"]
-    assert fault["fault"].startswith("bench fault (camera.unavailable): cam-canon: camera "
-                                     "cam-canon: cannot open stream")
-    assert report["makers"]["canon"]["CON-01"]["status"] == "not_run"
+    stopped_by_the_bench(tmp_path, bench, "canon", "canon-CON-01 and not also", "CON-01",
+                         "bench fault (camera.unavailable): cam-canon: camera cam-canon: "
+                         "cannot open stream")
 
 
 LAB = project_file("fixtures/benches/lab-example.yaml")
@@ -179,12 +182,6 @@ def test_a_real_bench_that_cannot_be_opened_is_a_bench_fault(tmp_path: Path) -> 
                        "cameras:\n  - {name: cam-terminal, source: 'http://127.0.0.1:9/t'}\n"
                        "  - {name: cam-atlas, source: 'http://127.0.0.1:9/a.mjpg'}\n",
                        base=LAB)
-    out = tmp_path / "out"
-    proc = certify("--bench", str(bench), "--vendor", "atlas", "--out", str(out), "--",
-                   "-k", "atlas-1-USB-02")
-    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr
-    report = report_of(out)
-    [fault] = report["bench_faults"]
-    assert fault["fault"].startswith("bench fault (bench.unavailable): bench.yaml: cannot "
-                                     "open the bench: ")
-    assert report["makers"]["atlas"]["USB-02"]["status"] == "not_run"
+    stopped_by_the_bench(tmp_path, bench, "atlas", "atlas-1-USB-02", "USB-02",
+                         "bench fault (bench.unavailable): bench.yaml: cannot open the "
+                         "bench: ")

@@ -120,15 +120,13 @@ FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                            "completion": ("wait",)},
 }
 #: What a person may do out of turn on a flow's screen, tried once each by the walks (the
-#: visit rules judge what follows; hunt E-5, E-6, E-8): a patient's card put in on the
-#: staff's and the phone's screens and on a phone's completion, a phone laid on the
-#: general reader while the first screen shows. Not the procedure: no rule of the flow is
-#: drawn from them.
+#: visit rules judge what follows; hunt E-5): a patient's card put in on the staff's
+#: passcode and confirmation screens and on the phone's choice. Not the procedure: no rule
+#: of the flow is drawn from them. (A card on a phone's completion is the iPhone flow's;
+#: each pair costs CI a few walk steps per maker.)
 INTRUSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "staff_visual": {"staff_passcode": ("card_in",), "visual_confirm": ("card_in",)},
-    "smartphone_iphone": {"first": ("hold_phone",), "sp_choose": ("card_in",),
-                          "completion": ("card_in",)},
-    "smartphone_android": {"sp_pin": ("card_in",)},
+    "smartphone_iphone": {"sp_choose": ("card_in",)},
 }
 #: Actions that choose the flows of a visit.
 CHOOSES: dict[str, frozenset[str]] = {
