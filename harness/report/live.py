@@ -263,10 +263,12 @@ class LiveReport:
                 try:
                     self.write_html()
                 except Exception as exc:  # noqa: BLE001 - the run's HTML, not the run
-                    # Drawn again at the end, unguarded: a fault here is seen there.
+                    # Drawn again at the end, unguarded: a fault here is seen there (a
+                    # full disk, said once in the run's own line: not here too).
                     self._html_at = time.monotonic()
-                    print(f"certification.html not updated while running: {exc!r}",
-                          file=sys.stderr, flush=True)
+                    if not isinstance(exc, OSError):
+                        print(f"certification.html not updated while running: {exc!r}",
+                              file=sys.stderr, flush=True)
         return report
 
     def write_html(self) -> float:
