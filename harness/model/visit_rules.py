@@ -214,13 +214,20 @@ def _backs(record: FlowRecord) -> list[Problem]:
     return problems
 
 
+def _after(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScreen], float]:
+    """The screens other than ``on`` seen after it, and when the act after action ``i``
+    came (never: infinity)."""
+    k = record.screens.index(on)
+    until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
+    return [s for s in record.screens[k + 1:] if s.state != on.state], until
+
+
 def _changed(record: FlowRecord, i: int, on: SeenScreen) -> bool:
     """Whether the screen changed after action ``i`` (taken on ``on``) by the next action:
     a screen seen at that very moment counts (the flows look, then act), so a card is
     taken to start a visit rather than let lie wherever it is in doubt."""
-    k = record.screens.index(on)
-    until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
-    return any(s.state != on.state and s.t <= until + EPS_S for s in record.screens[k + 1:])
+    later, until = _after(record, i, on)
+    return any(s.t <= until + EPS_S for s in later)
 
 
 def _settled(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScreen],
@@ -228,9 +235,8 @@ def _settled(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScree
     """The screens action ``i`` (taken on ``on``) brought before the next action (a screen
     a later action brought is that action's, G-6), and the first of them that is not a
     moment's wait."""
-    k = record.screens.index(on)
-    until = record.actions[i + 1].t if i + 1 < len(record.actions) else float("inf")
-    brought = [s for s in record.screens[k + 1:] if s.state != on.state and s.t < until - EPS_S]
+    later, until = _after(record, i, on)
+    brought = [s for s in later if s.t < until - EPS_S]
     return brought, next((s for s in brought if s.shows not in WAITING), None)
 
 
