@@ -1078,6 +1078,21 @@ GENUINE = {
     "card-on-the-phone-completion-starts-the-face-check": ("fujitsu_japan", (deviation(
         "behaviour.transitions.completion.card_in", "face_auth", "the next patient's face"),),
         IPHONE, "CON-01"),
+    # (review F1) The 901 no longer asks to take the card out once it is out (the same
+    # screen without 「マイナンバーカードを取り出し」, unrecognised), then the first screen: the
+    # error stayed up (not astray), and the 901 each second OK brought reads the notice's
+    # words (the one after the card-out is not what the notice pictures).
+    "901-without-the-card-line-once-out": ("atlas", (
+        deviation("behaviour.states.error_901_out", {
+            "shows": "error_901", "texts": [
+                "エラーコード表示", "⚠️ご確認ください⚠️",
+                "職員はオンライン資格確認等システムの障害発生状況を確認してください", "【901】",
+                "受付窓口までお越しください"],
+            "after": {"seconds": 10, "event": "retry"}}, "the card is out"),
+        deviation("behaviour.transitions.error_901", {"card_out": "error_901_out"},
+                  "card out on the 901"),
+        deviation("behaviour.transitions.error_901_out", {"retry": "first"}, "back later")),
+        NIGHTLY, "E901-05"),
 }
 
 

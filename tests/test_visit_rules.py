@@ -177,6 +177,11 @@ def test_a_card_out_on_an_error_to_an_unknown_screen_fails() -> None:
     seen = record([*states, "first"], actions)
     seen.screens[-1] = SeenScreen(14, 15, "unknown", None, candidate="first")
     assert "took the reader to unknown (near first)" in error_card_outs_astray(seen)[0]
+    # ... but one nearest an error is the error staying up (review F1: a 901 that no longer
+    # asks for the card once it is out); its words are the error's own checks' to judge.
+    stays = record([*states, "first"], actions)
+    stays.screens[-1] = SeenScreen(14, 15, "unknown", None, candidate="error_901")
+    assert error_card_outs_astray(stays) == []
     # The card put in and taken out again with no look between (trying once more): what
     # it was taken out on was not seen, so not judged here.
     states, actions = STAFF_ERROR

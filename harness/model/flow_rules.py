@@ -435,7 +435,7 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
             problems.append(first_problem or "")
             start = matches[0] + 1
         if step.every:
-            problems += [p for k in matches
+            problems += [p for k in _each_brought(matches, record)
                          if (p := _screen_problem(step, record.screens[k], record)) is not None
                          and p not in problems]
         if step.not_before is not None:
@@ -745,6 +745,26 @@ def _lamp_problem(step: ScreenStep, seen: SeenScreen, what: str) -> str | None:
         if wrong:
             return f"{what}: its {name} lamp was {' and '.join(wrong)}, not {want}"
     return None
+
+
+#: The terminal's last dialog of a failed check: its OK brings the reader's error screen
+#: (seed 000 記 2 ②: 「OK」ボタンを押すと以下の画面に遷移する).
+LAST_ERROR_DIALOG = "check_error_2"
+
+
+def _each_brought(matches: list[int], record: FlowRecord) -> list[int]:
+    """The screens an ``every`` step holds to its texts: for each failed check, the first
+    match still up when its last error dialog was closed, or after (the screen the notice
+    pictures). A later one of the same check (after the card is out: a 901 that no longer
+    asks to take it out) is not that picture; its "must not show" words are judged on every
+    screen all the same. No such dialog closed: every match (fail closed)."""
+    closed = [d.closed_t for d in record.dialogs
+              if d.dialog == LAST_ERROR_DIALOG and d.closed_t is not None]
+    if not closed:
+        return matches
+    brought = {next((k for k in matches if record.screens[k].until >= t - EPS_S), None)
+               for t in closed}
+    return sorted(k for k in brought if k is not None)
 
 
 def _next_after(seen: SeenScreen, record: FlowRecord) -> str:

@@ -216,9 +216,11 @@ class ScreenStep(Field):
     #: the check after the second reboot; Panasonic's completion screen stuck on the failed
     #: checks before it is not that check going through).
     after_last: ActionName | None = None
-    #: Every screen of this class the record saw is held to the step, not only the first
+    #: Each failed check's screen of this class is held to the step, not only the first
     #: that passes (each failed check's 901 in the notice's words: hunt D-4's second one
-    #: was in other words).
+    #: was in other words): the first seen from each closing of the terminal's last error
+    #: dialog on, what the notice pictures that OK bringing (review F1: not a 901 of the
+    #: same check after the card is out).
     every: bool = False
 
 

@@ -156,7 +156,8 @@ def backs_not_back(record: FlowRecord) -> list[str]:
 def error_card_outs_astray(record: FlowRecord) -> list[str]:
     """Each card taken out on an error screen that took the reader on to a step of a visit
     (not the first screen, a restart or the error itself; an unrecognised screen fails
-    closed)."""
+    closed unless its nearest reference is an error: the error staying up, its words the
+    error's own checks' to judge)."""
     return [text for _, text in _astray(record)]
 
 
@@ -251,8 +252,11 @@ def _astray(record: FlowRecord) -> list[Problem]:
             # again, trying once more): what the card was taken out on was not seen.
             continue
         _, nxt = _settled(record, i, on)
-        if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or (nxt.shows or "").startswith(
-                ERROR_PREFIX):
+        # The error staying up: one recognised, or an unrecognised screen nearest an error
+        # (a 901 no longer asking for the card that is out; flow_rules._failed_after counts
+        # it the same way), whose texts the error's own checks judge.
+        if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or (
+                nxt.shows or nxt.candidate or "").startswith(ERROR_PREFIX):
             continue
         problems.append((a.t, f"the card taken out on {on.label()} at {a.t:.1f} s took the "
                               f"reader to {nxt.label()} at {nxt.t:.1f} s, not back to the "
