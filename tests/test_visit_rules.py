@@ -53,6 +53,24 @@ def test_the_card_the_staff_way_asks_for_does_not_start_a_visit() -> None:
     assert visit_starts(record(*FACE)) == [0.0, 1.5]
 
 
+def test_a_card_put_in_on_the_staff_check_after_the_passcode_is_the_staff_visits() -> None:
+    """(review F2) Seed 002 ③ is the staff's look, not a button: a card put in on the
+    confirmation screen is ④ right after ③, the staff visit's own, once the right passcode
+    opened it; with no passcode it identifies nobody (D-2's kind)."""
+    on_confirm = (["first", "staff_passcode", "visual_confirm", "consent_1", "completion"],
+                  [(1.5, "press:staff"), (3.5, "passcode:right"), (5.5, "card_in")])
+    assert visit_starts(record(*on_confirm)) == [0.0]
+    assert unidentified_visits(record(*on_confirm)) == []
+    bypass = (["first", "visual_confirm", "consent_1"], [(1.5, "press:staff"), (3.5, "card_in")])
+    assert visit_starts(record(*bypass)) == [0.0, 3.5]
+    assert "not identified" in unidentified_visits(record(*bypass))[0]
+    # A wrong passcode is no way there either.
+    wrong = (["first", "staff_passcode", "visual_confirm", "consent_1"],
+             [(1.5, "press:staff"), (3.5, "passcode:wrong"), (5.5, "card_in")])
+    assert visit_starts(record(*wrong)) == [0.0, 5.5]
+    assert "not identified" in unidentified_visits(record(*wrong))[0]
+
+
 def test_an_error_starts_a_visit_that_a_new_identification_passes() -> None:
     """An error ends the check it came in: the consents after it need the patient again
     (the staff's way again after a network error passes; the card straight back does not,

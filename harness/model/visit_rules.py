@@ -14,7 +14,8 @@ functions: a :class:`~harness.model.observed.FlowRecord` in, the problems out).
   confirmation skips the passcode).
 
 A visit starts at the first screen, or at a card put in anywhere but where the staff's way
-places it (``place_card``: that card is the staff visit's own). An error screen starts one
+places it (``place_card``, or the staff's check itself after the right passcode: that card
+is the staff visit's own). An error screen starts one
 too: the check it ended was the identified patient's, and a consent after it needs the
 patient identified again (D-8: after a network error on the staff's way, the card-out went
 back to the staff's 「カードを置いてください」 and the next card, anyone's, went to the
@@ -33,6 +34,8 @@ EPS_S = 1e-6
 #: staff's check (③) led there.
 CARD_CONTINUES_ON = frozenset({"place_card"})
 STAFF_CHECK = "visual_confirm"
+#: The staff's passcode typed right (AUTH-05 ②), as the flows and the walks log it.
+PASSCODE_RIGHT = "passcode:right"
 #: Screens that end a visit's check (the reader's errors: 901, network, time-out, account).
 ERROR_PREFIX = "error_"
 #: Where a card taken out on an error screen may leave the reader: the first screen, or
@@ -79,10 +82,10 @@ def _before(record: FlowRecord, t: float) -> SeenScreen | None:
 def visit_starts(record: FlowRecord) -> list[float]:
     """When each visit the record saw begin began, in order: the first screen, an error
     screen, or a card put in that the reader took (the screen changed), unless the staff's
-    way had shown where to place it, after the
-    staff's check, since the last first screen or error (that card is the staff visit's
-    own, AUTH-05 ④; a 「カードを置いてください」 no staff's check led to, E-9's after a card
-    pulled on the consents, continues nothing)."""
+    way had shown where to place it, after the staff's check, since the last first screen
+    or error, or the card was put in on the staff's check itself after the right passcode
+    (that card is the staff visit's own, AUTH-05 ④; a 「カードを置いてください」 no staff's
+    check led to, E-9's after a card pulled on the consents, continues nothing)."""
     firsts = [s.t for s in record.screens
               if s.shows == "first" or (s.shows or "").startswith(ERROR_PREFIX)]
     starts = list(firsts)
@@ -100,8 +103,17 @@ def visit_starts(record: FlowRecord) -> list[float]:
         # then where to place the card.
         shown = [s.shows for s in record.screens if since <= s.t <= a.t + EPS_S]
         checked = shown.index(STAFF_CHECK) if STAFF_CHECK in shown else None
-        if checked is None or not any(c in CARD_CONTINUES_ON for c in shown[checked + 1:]):
-            starts.append(a.t)
+        if checked is not None and any(c in CARD_CONTINUES_ON for c in shown[checked + 1:]):
+            continue
+        # Seed 002 目視確認モード ③ (目視で本人確認を行います) is the staff's act of looking,
+        # not a button: the rig accepts ③ confirmed on screen and then ④ on the place-the-
+        # card screen, and ③ done by looking with ④ the card put in on the confirmation
+        # screen itself (review F2), once the right passcode opened it on this visit.
+        if on is not None and on.shows == STAFF_CHECK and any(
+                b.what == PASSCODE_RIGHT and since - EPS_S <= b.t <= a.t + EPS_S
+                for b in record.actions[:i]):
+            continue
+        starts.append(a.t)
     return sorted(starts)
 
 
