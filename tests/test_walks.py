@@ -314,6 +314,37 @@ def test_the_visit_rules_hold_wherever_a_walk_goes() -> None:
     assert any("not back to" in p for p in broken(forward)["AUTH-05"])
 
 
+def test_a_card_on_the_staff_check_after_the_passcode_continues_the_staff_visit() -> None:
+    """(review F2) Seed 002 ③ is the staff's look: a card put in on the confirmation screen
+    after the right passcode is ④, the staff visit's; straight to it from the staff button
+    it is not (D-2)."""
+    staff = ("paired", "passcode_issued")
+    placed = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "passcode:right", "visual_confirm")("card_in", "consent")("consent", "consent")
+    assert not broken(placed), broken(placed)
+    bypass = Walker(staff, home=("staff",))("press:staff", "visual_confirm")(
+        "card_in", "consent")("consent", "consent")
+    assert any("not identified" in p for p in broken(bypass)["AUTH-05"])
+
+
+def test_no_leads_rule_is_judged_while_an_out_of_turn_card_lies() -> None:
+    """(review F3) A card put in on the passcode screen and let lie: the staff's confirm
+    may go straight to the consents (④ done), a state the procedure never reaches; with no
+    card lying, or once it is out, the confirm leads to the card's place."""
+    staff = ("paired", "passcode_issued")
+    lying = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "card_in", "staff_passcode")("passcode:right", "visual_confirm")(
+        "staff_confirm", "consent")("consent", "consent")
+    assert not broken(lying), broken(lying)
+    none = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "passcode:right", "visual_confirm")("staff_confirm", "consent")("consent", "consent")
+    assert any("did not lead to place_card" in p for p in broken(none)["AUTH-05"])
+    out = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "card_in", "staff_passcode")("card_out", "staff_passcode")(
+        "passcode:right", "visual_confirm")("staff_confirm", "consent")("consent", "consent")
+    assert any("did not lead to place_card" in p for p in broken(out)["AUTH-05"])
+
+
 def test_card_out_where_the_profile_gives_no_rule_is_not_judged() -> None:
     w = Walker()("card_in", "face_auth")("face:match", "consent")("card_out", "first")
     w("card_in", "face_auth")("card_out", "face_auth", "face_auth")
@@ -659,3 +690,32 @@ def test_the_check_shown_as_a_circle_over_the_last_consent_passes_the_walks(
         # The circle was seen (as the check running), not missed.
         assert any(look.shows == "checking" and look.state.startswith("consent")
                    for w in report.walks for look in w.looks()), "no circle seen"
+
+
+#: Readers the notices allow that only the walks' out-of-turn cards reach: each must pass
+#: every walk rule (name -> maker, the bench's deviations).
+GENUINE = {
+    # (review F2) Seed 002 ③ is the staff's look: a card put in on the confirmation screen
+    # is ④ right after it, the consents follow.
+    "card-on-the-staff-check-is-placed": ("atlas", [
+        {"change": "behaviour.transitions.visual_confirm.card_in", "to": "consent_1",
+         "why": "③ then ④ on the confirmation screen"}]),
+    # (review F3) A card put in early lies; the staff's confirm with it lying goes straight
+    # to the consents (④ already done).
+    "card-lying-through-the-staff-check": ("atlas", [
+        {"change": "behaviour.transitions.visual_confirm.staff_confirms",
+         "to": [{"to": "consent_1", "if": "card_present"}, {"to": "place_card"}],
+         "why": "④ already done: the card lies on the reader"}]),
+}
+
+
+@pytest.mark.parametrize("name", list(GENUINE))
+def test_a_reader_the_notices_allow_passes_the_walks(tmp_path: Any, name: str) -> None:
+    maker, deviations = GENUINE[name]
+    path = deviant_bench_file(tmp_path, name, readers={maker: deviations})
+    for bench in open_bench(path):
+        report = walk_reader(bench, TwinHands(bench), maker, load_profiles()[maker])
+        verdicts = walk_verdicts(report.plan, report.judgement, maker,
+                                 report.plan.requirements, shrunk=report.shrunk)
+        assert {v.requirement: v.problems[:1] for v in verdicts if not v.passed} == {}
+

@@ -122,7 +122,8 @@ FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 #: What a person may do out of turn on a flow's screen, tried once each by the walks (the
 #: visit rules judge what follows; hunt E-5): a patient's card put in on the staff's
 #: passcode and confirmation screens and on the phone's choice. Not the procedure: no rule
-#: of the flow is drawn from them. (A card on a phone's completion is the iPhone flow's;
+#: of the flow is drawn from them, and no leads-to rule judged while such a card lies on
+#: the reader (:func:`intruded`). (A card on a phone's completion is the iPhone flow's;
 #: each pair costs CI a few walk steps per maker.)
 INTRUSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "staff_visual": {"staff_passcode": ("card_in",), "visual_confirm": ("card_in",)},
@@ -757,11 +758,33 @@ def _then(step: WalkStep) -> str:
         "nothing was seen"
 
 
+def intruded(walk: Walk, forces: list[frozenset[str]]) -> list[bool]:
+    """For each step, whether a card put in out of turn (:data:`INTRUSIONS`) that the
+    reader let lie (every look after it the screen it was put in on) still lies on the
+    reader when the step is done: a state the procedure never reaches, so no leads-to rule
+    of the flow is judged there (review F3: the staff's confirm with the card already
+    placed may go straight to the consents, ④ done); the visit rules still judge the visit.
+    The card taken out ends it."""
+    out: list[bool] = []
+    lying = False
+    for i, step in enumerate(walk.steps):
+        out.append(lying)
+        if step.action == "card_out" or "card" not in step.holding:
+            lying = False
+        elif step.action == "card_in" and step.after and all(
+                look.same(step.before) for look in step.after) and any(
+                "card_in" in INTRUSIONS.get(f, {}).get(step.before.shows or "", ())
+                for f in forces[i]):
+            lying = True
+    return out
+
+
 def _leads(rule: LeadsRule, walk: Walk, forces: list[frozenset[str]], tried: Counter[str]
            ) -> Iterator[tuple[int, str]]:
+    lying = intruded(walk, forces)
     for i, step in enumerate(walk.steps):
         if step.action != rule.action or step.before.shows != rule.on \
-                or rule.flow not in forces[i]:
+                or rule.flow not in forces[i] or lying[i]:
             continue
         tried["tried"] += 1
         came = _came(step, rule.to)
