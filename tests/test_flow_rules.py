@@ -692,3 +692,34 @@ def test_a_staff_press_is_judged_until_the_passcode_or_a_back(shipped: ProfileSe
     (problem,) = [p for p in check_flow(rule, _staff_then(*tail[1:], back=False))
                   if "after press:staff" in p]
     assert "showed consent_1 at 8.0 s" in problem and "before passcode:right" in problem
+
+
+def _nightly_kept_901(after_retry: str | None, kept: str = "error_901") -> FlowRecord:
+    """The nightly flow's first failed check, the reader keeping ``kept`` through the
+    card-out, a card put in on it at 55 s, and ``after_retry`` (None: nothing new) seen."""
+    screens = [screen(0, 1, "first"), screen(2, 3, "face_auth"), screen(4, 5, "consent_1"),
+               screen(6, 7, "consent_2"), screen(8, 9, "checking"),
+               screen(41, 60, kept)]
+    if after_retry is not None:
+        screens.append(screen(56, 60, after_retry))
+        screens[-2] = attrs.evolve(screens[-2], until=54)
+    return FlowRecord(
+        "upgrade_nightly", "fujitsu_japan", ("in_distribution_window",), screens=screens,
+        dialogs=[SeenDialog(10, "check_error_1", closed_by="OK", closed_t=35),
+                 SeenDialog(36, "check_error_2", closed_by="OK", closed_t=40)],
+        actions=[Action(1.5, "card_in"), Action(2.5, "face"), Action(4.5, "consent"),
+                 Action(6.5, "consent"), Action(35, "terminal:OK"), Action(40, "terminal:OK"),
+                 Action(50, "card_out"), Action(55, "card_in"), Action(65, "card_out")],
+        result="none")
+
+
+def test_upd02s_second_check_is_not_tried_on_a_901_kept_until_the_restart(
+        shipped: ProfileSet) -> None:
+    """(review F4) A 901 that stays through the card-out and takes no card put in on it
+    leaves no way to a second check before the restart: not tried, not failed. A reader
+    that took that card, or one stuck on another screen, is judged."""
+    upd02 = check(shipped, "fujitsu_japan", "UPD-02")
+    missing = "the terminal did not show check_error_1 after check_error_2"
+    assert not any(missing in p for p in check_flow(upd02, _nightly_kept_901(None)))
+    assert any(missing in p for p in check_flow(upd02, _nightly_kept_901("face_auth")))
+    assert any(missing in p for p in check_flow(upd02, _nightly_kept_901(None, "consent_2")))

@@ -95,13 +95,15 @@ def answer_consents(run: FlowRun, most: int = 6) -> int:
     return answered
 
 
-def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] | None = None
-             ) -> int:
-    """From the first screen: card in, face, every consent screen answered. Returns how
-    many consent screens were answered."""
-    if not run.wait_for("first", 30):
-        return 0
-    card_in(run)
+def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] | None = None,
+             placed: bool = False) -> int:
+    """From the first screen: card in, face, every consent screen answered (``placed``: the
+    card already put in, where the reader took it). Returns how many consent screens were
+    answered."""
+    if not placed:
+        if not run.wait_for("first", 30):
+            return 0
+        card_in(run)
     if run.last is not None and run.last.shows == "face_auth":
         run.do("face", lambda: run.hands.face(run.reader, matches=face))
         # Its answer: the consents (or the PIN), past a moment's wait screen (G-1).
@@ -917,10 +919,11 @@ def _e901_dialogs_closed(run: FlowRun) -> None:
     run.look(terminal=True)  # E901-04: nothing more on the terminal after the second OK
 
 
-def _failed_check(run: FlowRun) -> bool:
+def _failed_check(run: FlowRun, *, placed: bool = False) -> bool:
     """A check that ends in the terminal's error (E901): both dialogs OK'd, the card out.
-    False (the visit ended as it came) when no error dialog came."""
-    check_in(run)
+    False (the visit ended as it came) when no error dialog came. ``placed``: the card is
+    already in (check_in's)."""
+    check_in(run, placed=placed)
     if not run.wait_dialog("check_error_1", 30):
         end_visit(run)
         return False
@@ -1003,10 +1006,36 @@ def drive_upgrade_nightly(run: FlowRun, plan: Plan) -> None:
     a patient's check fails (both dialogs OK'd, the reader's answer seen, the card out), and
     so does the next one, seen through the same way (a terminal that fails only the first
     check before the restart passes one alone; a second 901 in other words is judged too,
-    hunt D-4)."""
+    hunt D-4). A reader that keeps its 901 and takes no card on it leaves no way to the
+    second check before the restart: noted as not tried (review F4)."""
     wait_for_delivery(run, plan.profile)
-    if _failed_check(run):
-        _failed_check(run)
+    if not _failed_check(run):
+        return
+    if run.wait_for("first", 30) or not _shows_901(run):
+        _failed_check(run)  # from the first screen (stuck elsewhere: its wait says so)
+        return
+    # A 901 that stays after the card-out (review F4: for the staff, until the terminal's
+    # restart; no notice says a card-out leaves it): the patient tries again with the card
+    # on it, once.
+    tried = run.clock.now()
+    card_in(run)
+    if not _shows_901(run):
+        _failed_check(run, placed=True)
+        return
+    card_out(run)
+    run.problem(f"{KEPT_901}: the card put in on it at {tried:.1f} s was not taken, so the "
+                "second check before the restart was not tried")
+
+
+#: The driver's note when the reader keeps its 901 through a card-out and a card put in
+#: (the flow rules read a card the reader took nothing of on the 901 the same way).
+KEPT_901 = "the reader kept its 901 after the card-out"
+
+
+def _shows_901(run: FlowRun) -> bool:
+    """The reader shows the 901 (or a screen the camera does not know nearest it)."""
+    last = run.last
+    return last is not None and (last.shows or last.candidate or "") == "error_901"
 
 
 def _manual_download(run: FlowRun) -> None:

@@ -93,7 +93,7 @@ def visit_starts(record: FlowRecord) -> list[float]:
         if a.what != "card_in":
             continue
         on = _before(record, a.t)
-        if on is not None and not _changed(record, i, on):
+        if on is not None and not screen_changed(record, i, on):
             # A card the reader let lie (nothing changed before the next act): the visit
             # under way goes on (a card put in on the staff's confirmation and placed
             # after it is the staff visit's).
@@ -235,7 +235,7 @@ def _after(record: FlowRecord, i: int, on: SeenScreen) -> tuple[list[SeenScreen]
     return [s for s in record.screens[k + 1:] if s.state != on.state], until
 
 
-def _changed(record: FlowRecord, i: int, on: SeenScreen) -> bool:
+def screen_changed(record: FlowRecord, i: int, on: SeenScreen) -> bool:
     """Whether the screen changed after action ``i`` (taken on ``on``) by the next action:
     a screen seen at that very moment counts (the flows look, then act), so a card is
     taken to start a visit rather than let lie wherever it is in doubt."""
