@@ -114,10 +114,24 @@ def check_in(run: FlowRun, *, face: bool = True, on_consent: Callable[[], None] 
     return answer_consents(run)
 
 
+#: While a check runs its end is looked for this often (bench seconds): a completion a
+#: reader shows only a moment (a phone's, no card holding it; the notices give no time) is
+#: seen, not left between looks (review F5). A still screen's looks cost little (a source
+#: that knows its scene still vouches for it).
+CHECK_LOOK_S = 0.5
+
+
+def wait_check_end(run: FlowRun) -> bool:
+    """The check's end (whatever the reader shows after its check running), looked for
+    every CHECK_LOOK_S for at most 20 s."""
+    return run.wait_until(lambda r: r.shows != "checking", 20, "the check to end",
+                          step_s=CHECK_LOOK_S)
+
+
 def end_visit(run: FlowRun, *, take_card: bool = True, hold_s: float = 3.0) -> None:
     """Let the check end, look at the outcome (``hold_s``; a long hold looked at every
     COMPLETION_LOOK_S), take the card, see where the reader goes."""
-    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
+    wait_check_end(run)
     run.hold(hold_s, step_s=COMPLETION_LOOK_S if hold_s > COMPLETION_GAP_S * 5 else 2.0)
     if take_card:
         card_out(run, change_s=20)
@@ -504,7 +518,7 @@ def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient) -> Non
     if not _phone_check_in(run, plan, "iphone"):
         return
     answer_consents(run)
-    run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
+    wait_check_end(run)
     if run.last is None or run.last.shows != "completion":
         return
     run.hold(2)
