@@ -687,7 +687,8 @@ FAULTS = {
     # (hunt H-6) An Android check-in shown done with no check: nothing handed over.
     "android-done-with-no-check": Fault(
         "canon", ANDROID_DONE_UNCHECKED, ("smartphone_android", ("not_paired",)),
-        {"CON-01": "should hold 1 result(s)", "SP-02": "with no result reaching",
+        # (two Android check-ins since hunt F10: the second's completion gets a card)
+        {"CON-01": "should hold 2 result(s)", "SP-02": "with no result reaching",
          "CON-02": "with no result reaching"}),
     # (H-7) The second patient's check shown done with no check: two results for three.
     "second-visit-done-with-no-check": Fault(
@@ -936,6 +937,11 @@ FAULTS = {
         "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
                                     "the card taken as identified"),), IPHONE,
         {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
+    # (hunt F10) ... on the Android check's completion as well.
+    "card-on-the-android-completion-unidentified": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
+                                    "the card taken as identified"),), ANDROID,
+        {req: NOT_IDENTIFIED for req in ("SP-02", "CON-01", "CON-02")}),
 }
 
 

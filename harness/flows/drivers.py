@@ -488,18 +488,19 @@ def _smartphone(kind: str) -> Driver:
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
             _choice_back_then_card(run, patient)
-            if kind == "iphone":
-                _card_on_phone_completion(run, plan, patient)
+            _card_on_phone_completion(run, plan, patient, kind)
     return drive
 
 
-def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient) -> None:
-    """(hunt E-6) A second iPhone check-in, and while its completion still shows (no card
-    to take out: a busy desk's next patient does not wait for the first screen) the next
-    patient's card put in. The reader may start the face check (then the visit by the
-    face), or ignore the card (then it is taken out, and put in again on the first screen);
-    one that takes it on to the consents unidentified fails the visit rules."""
-    if not _phone_check_in(run, plan, "iphone"):
+def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient,
+                              kind: str) -> None:
+    """(hunt E-6; F10: Android's too) A second check-in with the phone, and while its
+    completion still shows (no card to take out: a busy desk's next patient does not wait
+    for the first screen) the next patient's card put in. The reader may start the face
+    check (then the visit by the face), or ignore the card (then it is taken out, and put
+    in again on the first screen); one that takes it on to the consents unidentified fails
+    the visit rules."""
+    if not _phone_check_in(run, plan, kind):
         return
     answer_consents(run)
     run.wait_until(lambda r: r.shows != "checking", 20, "the check to end")
