@@ -71,6 +71,8 @@ PAIRING: Flow = ("pairing", ("not_paired",))
 LINE_AUTH_CUT: Flow = ("line_auth_cut", ("line_auth_cut",))
 ANDROID: Flow = ("smartphone_android", ("paired",))
 E901_PHONE: Flow = ("e901_phone", ("paired", "upgrade_pending_reboot"))
+E901_ANDROID: Flow = ("e901_android", ("paired", "upgrade_pending_reboot"))
+NETWORK_ANDROID: Flow = ("network_error_android", ("paired", "network_down"))
 E901_PIN: Flow = ("e901_pin", ("upgrade_pending_reboot",))
 E901_STAFF: Flow = ("e901_staff", ("passcode_issued", "upgrade_pending_reboot"))
 PIN_VISIT: Flow = ("pin_visit", ())
@@ -178,6 +180,21 @@ def _own_path(tag: str, entry: str, failed_to: str, why: str) -> tuple[dict[str,
             "check_ok": "completion", "check_network_error": "error_network",
             "check_failed": failed_to}, why),
     )
+
+
+#: (hunt F09) Android's way with a hold screen, consents and a check of its own after the
+#: phone's PIN, drawn as the usual ones; a check failed there (the upgrade not applied, the
+#: network cut) shown done.
+ANDROID_FAILED_SHOWN_DONE = (
+    deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "its own way"),
+    deviation("behaviour.states.sp_hold_a", {
+        "shows": "sp_hold", "like": "sp_hold",
+        "buttons": [{"name": "cancel", "label": "戻る", "event": "cancel"}]}, "as the hold"),
+    deviation("behaviour.transitions.sp_hold_a", {"cancel": "first"}, "back"),
+    *_own_path("a", "sp_hold_a.phone_held_general", "completion",
+               "a failed check on Android's way shown done"),
+    deviation("behaviour.transitions.checking_a.check_network_error", "completion",
+              "a network error on Android's way shown done"))
 
 
 def _after_a_visit(face_match: str) -> tuple[dict[str, Any], ...]:
@@ -573,6 +590,13 @@ FAULTS = {
     "phone-path-e901-shown-done": Fault(
         "usen_almex", PHONE_CHECK_SHOWN_DONE, E901_PHONE,
         {"E901-02": "has no spinner over it", "E901-04": "completion must never show"}),
+    # (hunt F09) ... and on the Android phone's own way (Atlas: shown done, not back to the
+    # first screen), the network error too (ERR-08).
+    "android-path-e901-shown-done": Fault(
+        "atlas", ANDROID_FAILED_SHOWN_DONE, E901_ANDROID, {"E901-02": "the reader showed completion then"}),
+    "android-path-network-error-shown-done": Fault(
+        "atlas", ANDROID_FAILED_SHOWN_DONE, NETWORK_ANDROID,
+        {"ERR-08": "completion must never show"}),
     # ... and on the PIN's way (Fujitsu: back to the first screen, no loading circle over the
     # last consent), and on the staff's (Canon: shown done, not しばらくお待ちください).
     "pin-path-e901-back-to-first": Fault(

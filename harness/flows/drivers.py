@@ -713,6 +713,13 @@ def drive_network_error_phone(run: FlowRun, plan: Plan) -> None:
         _network_lost_at_consents(run, card=False)
 
 
+def drive_network_error_android(run: FlowRun, plan: Plan) -> None:
+    """ERR-08 on the Android phone's way (its PIN typed on the reader, then held where the
+    maker's procedure says): a path of its own may show the failed check done (hunt F09)."""
+    if _phone_check_in(run, plan, "android"):
+        _network_lost_at_consents(run, card=False)
+
+
 def _read_line_auth_page(run: FlowRun) -> None:
     """Seed 002 ③ 【確認手順】: the browser opened at https://www.lineauth.mnw and the page
     looked at on the terminal's monitor."""
@@ -887,6 +894,13 @@ def drive_e901_phone(run: FlowRun, plan: Plan) -> None:
     each consent answered, the first dialog, the reader watched for STAFF_DELAY_S (no card
     to take out), OK, the second dialog, OK, the reader's 901."""
     if _phone_check_in(run, plan, "iphone"):
+        _e901_check_fails(run, card=False)
+
+
+def drive_e901_android(run: FlowRun, plan: Plan) -> None:
+    """E901 on the Android phone's way, as :func:`drive_e901_phone` (hunt F09: Android's
+    own path may show the failed check done)."""
+    if _phone_check_in(run, plan, "android"):
         _e901_check_fails(run, card=False)
 
 
@@ -1148,6 +1162,7 @@ DRIVERS: dict[str, Driver] = {
     "pairing": drive_pairing,
     "e901": drive_e901,
     "e901_phone": drive_e901_phone,
+    "e901_android": drive_e901_android,
     "e901_pin": drive_e901_pin,
     "e901_staff": drive_e901_staff,
     "reboot_then_check": drive_reboot_then_check,
@@ -1159,6 +1174,7 @@ DRIVERS: dict[str, Driver] = {
     "network_error_pin": drive_network_error_pin,
     "network_error_staff": drive_network_error_staff,
     "network_error_phone": drive_network_error_phone,
+    "network_error_android": drive_network_error_android,
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
     "line_auth_page": drive_line_auth_page,
     "network_recovery": drive_network_recovery,
@@ -1179,5 +1195,5 @@ FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_
 WITH_DIALOGS = {"e901", "e901_phone", "e901_pin", "e901_staff", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
                 "network_error", "network_error_pin", "network_error_staff",
-                "network_error_phone", "line_auth_cut", "line_auth_page", "network_recovery",
+                "network_error_phone", "e901_android", "network_error_android", "line_auth_cut", "line_auth_page", "network_recovery",
                 "network_renewal"}
