@@ -615,6 +615,14 @@ FAULTS = {
         "canon", _for_a_while("behaviour.transitions.completion.card_out", "completion_out",
                               "completion", 5.8, {"retry": "first"}, "back after 5.8 s"),
         CONSENT, {"CON-01": "not within 5 s"}),
+    # (hunt F21) Back to the first screen by itself 45 s after the completion came, the
+    # card still in: past the real bench's 30 s hold, seen on an emulated bench's 10 min.
+    "completion-leaves-after-45-s-with-the-card-in": Fault(
+        "atlas", (deviation("behaviour.states.completion.after",
+                            {"seconds": 45, "event": "retry"}, "a 45 s timer"),
+                  deviation("behaviour.transitions.completion.retry", "first",
+                            "back with the card in")),
+        CONSENT, {"CON-01": "with no card_out before it"}),
     "pin-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), PIN_VISIT,
