@@ -99,9 +99,10 @@ def _profiles(folder: Path, keep: list[str]) -> Path:
     profile["requirements"] = [r for r in profile["requirements"] if r["id"] in keep]
     for requirement in profile["requirements"]:
         also = [c for c in requirement.get("also", [])
-                if c.get("flow") not in ("e901_phone", "e901_pin", "e901_staff",
+                if c.get("flow") not in ("e901_phone", "e901_android", "e901_pin", "e901_staff",
                                          "network_error_pin", "network_error_staff",
-                                         "network_error_phone", "upgrade_nightly")]
+                                         "network_error_phone", "network_error_android",
+                                         "upgrade_nightly")]
         requirement.pop("also", None)
         if also:
             requirement["also"] = also

@@ -404,7 +404,7 @@ def test_both_halves_of_split_requirements_are_checked(shipped: ProfileSet, key:
     assert flows == {
         "SP-02": ["smartphone_android", "smartphone_iphone"],
         "ERR-08": ["line_auth_cut", "network_error", "network_error_pin",
-                   "network_error_staff", "network_error_phone"],
+                   "network_error_staff", "network_error_phone", "network_error_android"],
         "ERR-09": ["network_long_outage", "network_intermittent"],
     }
     iphone = shipped[key].requirement("SP-02").checks[1]  # type: ignore[union-attr]

@@ -71,6 +71,8 @@ PAIRING: Flow = ("pairing", ("not_paired",))
 LINE_AUTH_CUT: Flow = ("line_auth_cut", ("line_auth_cut",))
 ANDROID: Flow = ("smartphone_android", ("paired",))
 E901_PHONE: Flow = ("e901_phone", ("paired", "upgrade_pending_reboot"))
+E901_ANDROID: Flow = ("e901_android", ("paired", "upgrade_pending_reboot"))
+NETWORK_ANDROID: Flow = ("network_error_android", ("paired", "network_down"))
 E901_PIN: Flow = ("e901_pin", ("upgrade_pending_reboot",))
 E901_STAFF: Flow = ("e901_staff", ("passcode_issued", "upgrade_pending_reboot"))
 PIN_VISIT: Flow = ("pin_visit", ())
@@ -178,6 +180,21 @@ def _own_path(tag: str, entry: str, failed_to: str, why: str) -> tuple[dict[str,
             "check_ok": "completion", "check_network_error": "error_network",
             "check_failed": failed_to}, why),
     )
+
+
+#: (hunt F09) Android's way with a hold screen, consents and a check of its own after the
+#: phone's PIN, drawn as the usual ones; a check failed there (the upgrade not applied, the
+#: network cut) shown done.
+ANDROID_FAILED_SHOWN_DONE = (
+    deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "its own way"),
+    deviation("behaviour.states.sp_hold_a", {
+        "shows": "sp_hold", "like": "sp_hold",
+        "buttons": [{"name": "cancel", "label": "戻る", "event": "cancel"}]}, "as the hold"),
+    deviation("behaviour.transitions.sp_hold_a", {"cancel": "first"}, "back"),
+    *_own_path("a", "sp_hold_a.phone_held_general", "completion",
+               "a failed check on Android's way shown done"),
+    deviation("behaviour.transitions.checking_a.check_network_error", "completion",
+              "a network error on Android's way shown done"))
 
 
 def _after_a_visit(face_match: str) -> tuple[dict[str, Any], ...]:
@@ -573,6 +590,13 @@ FAULTS = {
     "phone-path-e901-shown-done": Fault(
         "usen_almex", PHONE_CHECK_SHOWN_DONE, E901_PHONE,
         {"E901-02": "has no spinner over it", "E901-04": "completion must never show"}),
+    # (hunt F09) ... and on the Android phone's own way (Atlas: shown done, not back to the
+    # first screen), the network error too (ERR-08).
+    "android-path-e901-shown-done": Fault(
+        "atlas", ANDROID_FAILED_SHOWN_DONE, E901_ANDROID, {"E901-02": "the reader showed completion then"}),
+    "android-path-network-error-shown-done": Fault(
+        "atlas", ANDROID_FAILED_SHOWN_DONE, NETWORK_ANDROID,
+        {"ERR-08": "completion must never show"}),
     # ... and on the PIN's way (Fujitsu: back to the first screen, no loading circle over the
     # last consent), and on the staff's (Canon: shown done, not しばらくお待ちください).
     "pin-path-e901-back-to-first": Fault(
@@ -591,6 +615,14 @@ FAULTS = {
         "canon", _for_a_while("behaviour.transitions.completion.card_out", "completion_out",
                               "completion", 5.8, {"retry": "first"}, "back after 5.8 s"),
         CONSENT, {"CON-01": "not within 5 s"}),
+    # (hunt F21) Back to the first screen by itself 45 s after the completion came, the
+    # card still in: past the real bench's 30 s hold, seen on an emulated bench's 10 min.
+    "completion-leaves-after-45-s-with-the-card-in": Fault(
+        "atlas", (deviation("behaviour.states.completion.after",
+                            {"seconds": 45, "event": "retry"}, "a 45 s timer"),
+                  deviation("behaviour.transitions.completion.retry", "first",
+                            "back with the card in")),
+        CONSENT, {"CON-01": "with no card_out before it"}),
     "pin-path-completion-ignores-card-out": Fault(
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), PIN_VISIT,
@@ -687,7 +719,8 @@ FAULTS = {
     # (hunt H-6) An Android check-in shown done with no check: nothing handed over.
     "android-done-with-no-check": Fault(
         "canon", ANDROID_DONE_UNCHECKED, ("smartphone_android", ("not_paired",)),
-        {"CON-01": "should hold 1 result(s)", "SP-02": "with no result reaching",
+        # (two Android check-ins since hunt F10: the second's completion gets a card)
+        {"CON-01": "should hold 2 result(s)", "SP-02": "with no result reaching",
          "CON-02": "with no result reaching"}),
     # (H-7) The second patient's check shown done with no check: two results for three.
     "second-visit-done-with-no-check": Fault(
@@ -936,6 +969,11 @@ FAULTS = {
         "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
                                     "the card taken as identified"),), IPHONE,
         {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
+    # (hunt F10) ... on the Android check's completion as well.
+    "card-on-the-android-completion-unidentified": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
+                                    "the card taken as identified"),), ANDROID,
+        {req: NOT_IDENTIFIED for req in ("SP-02", "CON-01", "CON-02")}),
 }
 
 

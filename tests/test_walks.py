@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
-from flow_helpers import DEFAULT_BENCH, deviant_bench_file, load_profiles, open_bench
+from flow_helpers import DEFAULT_BENCH, deviant_bench_file, deviation, load_profiles, open_bench
 
 from harness.bench import Bench
 from harness.emulation.hands import TwinHands
@@ -24,6 +24,7 @@ from harness.flows.walk import Budget, WalkRunner, draw_walks, replay, walk_read
 from harness.model.profiles import Profile
 from harness.model.walk_rules import (
     PERSON_WAIT,
+    PERSON_WAIT_S,
     Look,
     PersonRule,
     PinRule,
@@ -345,6 +346,33 @@ def test_no_leads_rule_is_judged_while_an_out_of_turn_card_lies() -> None:
     assert any("did not lead to place_card" in p for p in broken(out)["AUTH-05"])
 
 
+def test_a_phone_read_where_the_reader_did_not_ask_for_it_breaks_the_phone_flows() -> None:
+    """(hunt F01, F06, F07, F22) A phone read anywhere but the hold screen skipped the
+    notice's steps (the button, the phone's kind, its authentication): the phone flows'
+    requirements fail, with what is in force there, even where the visit is identified
+    (the staff's check done, the phone taken on the card's step)."""
+    staff = ("paired", "passcode_issued")
+    on_card_step = Walker(staff, home=("staff",))("press:staff", "staff_passcode")(
+        "passcode:right", "visual_confirm")("staff_confirm", "place_card")(
+        "hold_phone", "consent")
+    b = broken(on_card_step)
+    assert set(b) >= {"SP-02", "AUTH-05"}, b
+    assert any("a phone held on place_card" in p for p in b["SP-02"]), b
+    assert not any("not identified" in p for ps in b.values() for p in ps), b
+    on_pin = Walker(staff, home=("staff",))("press:smartphone", "sp_choose")(
+        "press:android", "sp_pin")("hold_phone", "consent")
+    assert any("a phone held on sp_pin" in p for p in broken(on_pin)["SP-02"])
+    # Held where the reader ignores it: nothing read, nothing broken.
+    ignored = Walker(staff, home=("staff",))("hold_phone", "first")(
+        "press:smartphone", "sp_choose")("hold_phone", "sp_choose")
+    assert not broken(ignored), broken(ignored)
+    # (hunt F02) A card on the hold screen taken on to the consents: the card's own
+    # identification (AUTH-01) fails too, not only the phone's flows in force there.
+    card = Walker(staff, home=("staff",))("press:smartphone", "sp_choose")(
+        "press:iphone", "sp_hold")("card_in", "consent")
+    assert any("not identified" in p for p in broken(card)["AUTH-01"]), broken(card)
+
+
 def test_card_out_where_the_profile_gives_no_rule_is_not_judged() -> None:
     w = Walker()("card_in", "face_auth")("face:match", "consent")("card_out", "first")
     w("card_in", "face_auth")("card_out", "face_auth", "face_auth")
@@ -606,6 +634,58 @@ def test_a_walk_catches_a_persons_screen_moving_on_by_itself(
 
 
 @pytest.fixture(scope="module")
+def hunt_f(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    """(hunt F) Fujitsu reads a phone wherever it is held, takes a card on the phone's hold
+    and PIN screens straight to the consents, and takes a person's act as done when a
+    timer a second past the rig's real-bench wait fires (a consent, the PIN, the face, the
+    staff's check). Each deviation only adds a way no procedure takes."""
+    late = {"seconds": PERSON_WAIT_S + 1}
+    path = deviant_bench_file(tmp_path_factory.mktemp("hunt_f"), "walk-hunt-f", readers={
+        "fujitsu_japan": [
+            *(deviation(f"behaviour.transitions.{screen}.phone_held_general", "consent_1",
+                        "a phone read out of turn")
+              for screen in ("first", "sp_choose", "sp_pin", "place_card")),
+            *(deviation(f"behaviour.transitions.{screen}.card_in", "consent_1",
+                        "a card taken on the phone's screens")
+              for screen in ("sp_hold", "sp_pin")),
+            deviation("behaviour.states.consent_1.after", {**late, "event": "consent_answer"},
+                      "consent given by a timer"),
+            deviation("behaviour.states.pin_entry.after", {**late, "event": "pin_ok"},
+                      "the PIN taken by a timer"),
+            deviation("behaviour.states.face_auth.after", {**late, "event": "face_match"},
+                      "the face matched by a timer"),
+            deviation("behaviour.states.visual_confirm.after",
+                      {**late, "event": "staff_confirms"}, "the staff's check by a timer")]})
+    yield from open_bench(path)
+
+
+def test_walks_catch_acts_out_of_turn_and_acts_nobody_made(hunt_f: Bench) -> None:
+    """(hunt F01, F02, F06, F07, F22) Each out-of-turn pair is tried once and fails what it
+    breaks: a phone read before the button, the choice or Android's PIN (SP-01, SP-02), on
+    the staff's card step (SP-01 and AUTH-05); a card on the phone's hold or PIN screen
+    taken to the consents unidentified (AUTH-01). (F13, F14, F15, F20) On an emulated
+    bench the person's wait is long (its clock is virtual): a timer a second past the real
+    bench's wait is seen on each person's screen."""
+    report = walk_reader(hunt_f, TwinHands(hunt_f), "fujitsu_japan",
+                         load_profiles()["fujitsu_japan"], budget=Budget(random_walks=0),
+                         shrink=False)
+    on: dict[tuple[str, str], set[str]] = {}
+    for b in report.judgement.broken:
+        if b.step is not None:
+            step = report.walks[b.walk].steps[b.step]
+            on.setdefault((step.action, step.before.shows or ""), set()).add(b.requirement)
+    for screen in ("first", "sp_choose"):
+        assert {"SP-01", "SP-02"} <= on.get(("hold_phone", screen), set()), (screen, on)
+    assert "SP-02" in on.get(("hold_phone", "sp_pin"), set()), on
+    assert {"SP-01", "AUTH-05"} <= on.get(("hold_phone", "place_card"), set()), on
+    for screen in ("sp_hold", "sp_pin"):
+        assert "AUTH-01" in on.get(("card_in", screen), set()), (screen, on)
+    for screen, req in [("consent", "CON-01"), ("pin_entry", "AUTH-01"),
+                        ("face_auth", "AUTH-01"), ("visual_confirm", "AUTH-05")]:
+        assert req in on.get((PERSON_WAIT, screen), set()), (screen, on)
+
+
+@pytest.fixture(scope="module")
 def variants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     """Readers a notice allows (no face time-out, a consent screen that gives up and goes
     back to the first screen) and one it does not (the consents answered by themselves on
@@ -614,7 +694,16 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
         "atlas": [{"change": "behaviour.states.face_auth.after", "to": None,
                    "why": "no face time-out"}],
         "panasonic": [{"change": "behaviour.states.consent_1.after",
-                       "to": {"seconds": 35, "event": "card_out"}, "why": "gives up"}],
+                       "to": {"seconds": 35, "event": "card_out"}, "why": "gives up"},
+                      # (hunt F) Every other person's screen gives up after 10 minutes,
+                      # back to the first screen: past the real bench's wait, allowed.
+                      *({"change": f"behaviour.states.{screen}.after",
+                         "to": {"seconds": 600, "event": event}, "why": "gives up late"}
+                        for screen, event in [
+                            ("consent_2", "card_out"), ("pin_entry", "card_out"),
+                            ("staff_passcode", "cancel"), ("visual_confirm", "cancel"),
+                            ("place_card", "cancel"), ("sp_choose", "cancel"),
+                            ("sp_pin", "cancel"), ("sp_hold", "cancel")])],
         "canon": [
             {"change": "behaviour.states.consent_1.after",
              "to": {"seconds": 5, "event": "retry"}, "why": "answers itself"},

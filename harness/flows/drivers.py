@@ -157,22 +157,28 @@ def drive_visit(run: FlowRun, plan: Plan) -> None:
 #: checks every visit is held to: its consent screens, its first screen's buttons; a
 #: reader wrong only for another card is not tried).
 COMPLETION_HOLD_S, COMPLETION_GAP_S, COMPLETION_LONG_S = 3.0, 4.0, 30.0
+#: ... on an emulated bench (a virtual clock: the hold costs a few looks), the consent
+#: flow's long hold is this long: a reader going back by itself after 45 s, card in, is
+#: seen (hunt F21).
+COMPLETION_LONG_EMULATED_S = 600.0
 #: ... the long hold looked at this often (a screen that leaves shows where it went).
 COMPLETION_LOOK_S = 5.0
 
 
-def _completion_holds(plan: Plan) -> tuple[float, ...]:
+def _completion_holds(plan: Plan, long_s: float = COMPLETION_LONG_S) -> tuple[float, ...]:
     bounds = [step.within_s for check in plan.profile.flow_checks(plan.flow, plan.given)
               for step in check.screens if step.upon == "card_out" and step.within_s]
-    return (COMPLETION_HOLD_S, max(COMPLETION_LONG_S, COMPLETION_HOLD_S + max(bounds, default=0.0)
+    return (COMPLETION_HOLD_S, max(long_s, COMPLETION_HOLD_S + max(bounds, default=0.0)
                                    + COMPLETION_GAP_S), COMPLETION_HOLD_S)
 
 
 def drive_consent(run: FlowRun, plan: Plan) -> None:
     """Visits whose completion screen is held a short, a long and a short while before the
     card is taken out (CON-01: the card-out, not a timer, brings the first screen back; the
-    third, one more check-in after those)."""
-    for hold_s in _completion_holds(plan):
+    third, one more check-in after those). On an emulated bench the long hold is
+    :data:`COMPLETION_LONG_EMULATED_S`."""
+    long_s = COMPLETION_LONG_EMULATED_S if run.bench.emulated else COMPLETION_LONG_S
+    for hold_s in _completion_holds(plan, long_s):
         check_in(run)
         end_visit(run, hold_s=hold_s)
 
@@ -504,18 +510,19 @@ def _smartphone(kind: str) -> Driver:
             # the rig waits as long as the walks leave a person's screen alone.
             run.wait_for("first", 120, step_s=10)
             _choice_back_then_card(run, patient)
-            if kind == "iphone":
-                _card_on_phone_completion(run, plan, patient)
+            _card_on_phone_completion(run, plan, patient, kind)
     return drive
 
 
-def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient) -> None:
-    """(hunt E-6) A second iPhone check-in, and while its completion still shows (no card
-    to take out: a busy desk's next patient does not wait for the first screen) the next
-    patient's card put in. The reader may start the face check (then the visit by the
-    face), or ignore the card (then it is taken out, and put in again on the first screen);
-    one that takes it on to the consents unidentified fails the visit rules."""
-    if not _phone_check_in(run, plan, "iphone"):
+def _card_on_phone_completion(run: FlowRun, plan: Plan, patient: Patient,
+                              kind: str) -> None:
+    """(hunt E-6; F10: Android's too) A second check-in with the phone, and while its
+    completion still shows (no card to take out: a busy desk's next patient does not wait
+    for the first screen) the next patient's card put in. The reader may start the face
+    check (then the visit by the face), or ignore the card (then it is taken out, and put
+    in again on the first screen); one that takes it on to the consents unidentified fails
+    the visit rules."""
+    if not _phone_check_in(run, plan, kind):
         return
     answer_consents(run)
     wait_check_end(run)
@@ -728,6 +735,13 @@ def drive_network_error_phone(run: FlowRun, plan: Plan) -> None:
         _network_lost_at_consents(run, card=False)
 
 
+def drive_network_error_android(run: FlowRun, plan: Plan) -> None:
+    """ERR-08 on the Android phone's way (its PIN typed on the reader, then held where the
+    maker's procedure says): a path of its own may show the failed check done (hunt F09)."""
+    if _phone_check_in(run, plan, "android"):
+        _network_lost_at_consents(run, card=False)
+
+
 def _read_line_auth_page(run: FlowRun) -> None:
     """Seed 002 ③ 【確認手順】: the browser opened at https://www.lineauth.mnw and the page
     looked at on the terminal's monitor."""
@@ -902,6 +916,13 @@ def drive_e901_phone(run: FlowRun, plan: Plan) -> None:
     each consent answered, the first dialog, the reader watched for STAFF_DELAY_S (no card
     to take out), OK, the second dialog, OK, the reader's 901."""
     if _phone_check_in(run, plan, "iphone"):
+        _e901_check_fails(run, card=False)
+
+
+def drive_e901_android(run: FlowRun, plan: Plan) -> None:
+    """E901 on the Android phone's way, as :func:`drive_e901_phone` (hunt F09: Android's
+    own path may show the failed check done)."""
+    if _phone_check_in(run, plan, "android"):
         _e901_check_fails(run, card=False)
 
 
@@ -1190,6 +1211,7 @@ DRIVERS: dict[str, Driver] = {
     "pairing": drive_pairing,
     "e901": drive_e901,
     "e901_phone": drive_e901_phone,
+    "e901_android": drive_e901_android,
     "e901_pin": drive_e901_pin,
     "e901_staff": drive_e901_staff,
     "reboot_then_check": drive_reboot_then_check,
@@ -1201,6 +1223,7 @@ DRIVERS: dict[str, Driver] = {
     "network_error_pin": drive_network_error_pin,
     "network_error_staff": drive_network_error_staff,
     "network_error_phone": drive_network_error_phone,
+    "network_error_android": drive_network_error_android,
     "line_auth_cut": _pull("line_auth_cut", lambda run: run.hands.line_auth(connected=False)),
     "line_auth_page": drive_line_auth_page,
     "network_recovery": drive_network_recovery,
@@ -1221,5 +1244,5 @@ FROM_POWER_ON = {"startup_network_error", "account_error", "usb_link_lost", "no_
 WITH_DIALOGS = {"e901", "e901_phone", "e901_pin", "e901_staff", "reboot_then_check", "upgrade_nightly", "upgrade_manual",
                 "upgrade_scheduled_restart", "upgrade_data_missing",
                 "network_error", "network_error_pin", "network_error_staff",
-                "network_error_phone", "line_auth_cut", "line_auth_page", "network_recovery",
+                "network_error_phone", "e901_android", "network_error_android", "line_auth_cut", "line_auth_page", "network_recovery",
                 "network_renewal"}

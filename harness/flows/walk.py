@@ -64,7 +64,9 @@ from harness.model.walk_rules import (
     PASSING,
     PERSON_LOOK_S,
     PERSON_WAIT,
+    PERSON_WAIT_EMULATED_S,
     PERSON_WAIT_S,
+    PHONE_HOLD,
     REPEATS,
     Judgement,
     LeadsRule,
@@ -288,7 +290,9 @@ class WalkRunner:
         """A person's screen left alone: looked at every PERSON_LOOK_S until it changes
         (through the screens a check passes through: where a timer led) or the wait ends.
         The looks kept are the changes and the last."""
-        clock, end = self.run.clock, self.run.clock.now() + PERSON_WAIT_S
+        # (An emulated bench's clock is virtual: a timer of any plausible length is seen.)
+        wait_s = PERSON_WAIT_EMULATED_S if self.bench.emulated else PERSON_WAIT_S
+        clock, end = self.run.clock, self.run.clock.now() + wait_s
         kept: list[Look] = []
         last = before
         while clock.now() < end - 1e-9:
@@ -371,7 +375,11 @@ class WalkRunner:
             case "hold_phone":
                 where = "general_reader" if "paired" in self.walk().effective() else "front"
                 general = self.run.general_reader() if where == "general_reader" else None
-                phone = self.phones[self.phone]
+                # Held where the reader did not ask for it (hunt F01-F07), the iPhone: it
+                # needs no PIN typed on the reader, so a reader that reads phones out of
+                # turn has nothing to refuse it for.
+                asked = self.last is not None and self.last.shows == PHONE_HOLD
+                phone = self.phones[self.phone if asked else "iphone"]
                 # Held a moment over the reader, then taken away (a tap).
                 hands.hold_phone(reader, phone, where=where, general=general)
                 hands.hold_phone(reader, phone, where=where, general=general, held=False)
@@ -431,6 +439,10 @@ class WalkRunner:
         # from a visit that ended without it coming out).
         focused |= {PREPARES[a] for a in focused if a in PREPARES and not self.possible(a)}
         named = plan.named(world)
+        # ... and what a pair not yet reached here needs first (a card left lying by an
+        # out-of-turn card_in taken out, so that a card can go in here).
+        unreached = {a for s, a in named if s == shows and not reached[(s, a)]}
+        prepares = {PREPARES[a] for a in unreached if a in PREPARES and not self.possible(a)}
         # Waits count as one action (which wait is the draw's business) ...
         done = Counter((s.before.state, pair_action(s.action)) for s in self.steps)
         # ... and an action that changed nothing here, on the screen or in the reader's
@@ -444,7 +456,7 @@ class WalkRunner:
         def weight(a: str) -> int:
             w = (1 + W_FLOW * (a in flow_actions)
                  + W_PAIR * ((shows, pair_action(a)) in named
-                             and not reached[(shows, pair_action(a))])
+                             and not reached[(shows, pair_action(a))] or a in prepares)
                  + W_WANTED * (a in wants) + W_UNTRIED_FLOW * (a in focused)
                  + W_NEW * (not done[(look.state, pair_action(a))]))
             if a not in wants:

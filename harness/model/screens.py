@@ -56,6 +56,7 @@ DIALOGS: dict[str, str] = {
 Flow = Literal[
     "e901",
     "e901_phone",
+    "e901_android",
     "e901_pin",
     "e901_staff",
     "reboot_then_check",
@@ -78,6 +79,7 @@ Flow = Literal[
     "network_error_pin",
     "network_error_staff",
     "network_error_phone",
+    "network_error_android",
     "network_long_outage",
     "network_intermittent",
     "line_auth_cut",

@@ -89,9 +89,12 @@ PASSING = frozenset({"checking"})
 #: long for it: harness/flows/drivers.py).
 LEADS_S = 10.0
 #: A person's screen is tried by this wait (bench seconds), watched every PERSON_LOOK_S: the
-#: notices give no time-out; a timer longer than this is not seen.
-PERSON_WAIT_S, PERSON_LOOK_S = 120.0, 5.0
-PERSON_WAIT = f"wait:{PERSON_WAIT_S:g}"
+#: notices give no time-out. On a real bench a timer longer than PERSON_WAIT_S is not seen;
+#: an emulated bench's clock is virtual (a look at a still screen costs next to nothing),
+#: so there the wait is PERSON_WAIT_EMULATED_S (hunt F13-F20: a consent, a PIN, a face or
+#: the staff's check taken by a timer of 121 s passed the 120 s wait).
+PERSON_WAIT_S, PERSON_WAIT_EMULATED_S, PERSON_LOOK_S = 120.0, 900.0, 5.0
+PERSON_WAIT = "wait:person"
 #: Acts a time-out may stand for: no face in front of the camera is a face not matched.
 TIMED = frozenset({"face:no_match"})
 
@@ -126,9 +129,19 @@ FLOW_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 #: the reader (:func:`intruded`). (A card on a phone's completion is the iPhone flow's;
 #: each pair costs CI a few walk steps per maker.)
 INTRUSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "staff_visual": {"staff_passcode": ("card_in",), "visual_confirm": ("card_in",)},
-    "smartphone_iphone": {"sp_choose": ("card_in",)},
+    # (hunt F: a phone held where the reader did not ask for it, a card put in on the
+    # phone's screens; each tried once per maker)
+    "staff_visual": {"staff_passcode": ("card_in",), "visual_confirm": ("card_in",),
+                     "place_card": ("hold_phone",)},
+    "smartphone_iphone": {"first": ("hold_phone",), "sp_choose": ("card_in", "hold_phone"),
+                          "sp_hold": ("card_in",)},
+    "smartphone_android": {"sp_pin": ("card_in", "hold_phone")},
 }
+#: Where the phone's procedure holds the phone (お知らせ 《スマートフォンのマイナ保険証を使った受付の
+#: 手順》 ③, after ① the button and the phone's kind, ② its authentication).
+PHONE_HOLD = "sp_hold"
+#: Screens that say a phone held was read: the consents, the check, its completion.
+PHONE_READ = frozenset({"consent", "checking", "completion"})
 #: Actions that choose the flows of a visit.
 CHOOSES: dict[str, frozenset[str]] = {
     "card_in": frozenset({"consent", "face_auth", "pin_lock"}),
@@ -300,7 +313,8 @@ class PersonRule(Rule):
     def describe(self) -> str:
         never = [*self.later, *([f"another {self.screen} screen"] if self.repeats else [])]
         return (f"{self.where()}: {self.screen} waits for a person: no wait brings "
-                f"{', or '.join(never)} (tried by {PERSON_WAIT_S:g} s watched on each "
+                f"{', or '.join(never)} (tried by {PERSON_WAIT_S:g} s, "
+                f"{PERSON_WAIT_EMULATED_S:g} s on an emulated bench, watched on each "
                 f"{self.screen} screen)")
 
 
@@ -607,6 +621,7 @@ def _judge_walk(plan: WalkPlan, walk: Walk, n: int, out: Judgement) -> None:
     _screens(plan, walk, n, forces, out)
     _hollow(plan, walk, n, forces, out)
     _visits(plan, walk, n, forces, out)
+    _phone_reads(plan, walk, n, forces, out)
     for rule in rules:
         tried = out.tried.setdefault(rule, Counter())
         problems = list(_judge_rule(plan, rule, walk, forces, tried))
@@ -719,15 +734,47 @@ def _visits(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
             out: Judgement) -> None:
     """The flows' visit rules wherever a walk goes (harness.model.visit_rules): every visit
     that reaches a consent identified on it, 戻る back, a card out of an error back to the
-    first screen. Each problem fails every requirement in force at the step it came on."""
+    first screen. Each problem fails every requirement in force at the step it came on, and
+    those of the flows its act chooses (a card put in out of turn on the phone's screens
+    that the reader takes on: the card's own identification, AUTH-01; hunt F02)."""
     world = walk.effective()
     for t, text in visit_problems(as_record(walk)):
-        i = max((k for k, step in enumerate(walk.steps) if step.t <= t + 1e-6), default=None)
+        # The step whose act came before it: a look at the moment of the next act came
+        # before that act (the record sets acts ACTS_AFTER_S after their looks).
+        i = max((k for k, step in enumerate(walk.steps) if step.t + 1e-6 < t), default=None)
+        flows = forces[i] | CHOOSES.get(walk.steps[i].action, frozenset()) \
+            if i is not None else frozenset()
         hit = [r for r in plan.in_world(world)
-               if i is None or r.flow in forces[i]] or plan.in_world(world)
+               if i is None or r.flow in flows] or plan.in_world(world)
         for rule in _one_per_requirement(hit):
             out.broken.append(Broken(rule.requirement, "every visit as the flows' visits", n, i,
                                      f"{text} (step {i + 1 if i is not None else 0})"))
+
+
+def _phone_reads(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
+                 out: Judgement) -> None:
+    """A phone is read only where the reader asks for it (:data:`PHONE_HOLD`): one held on
+    any other screen (the first screen, the phone's choice, Android's PIN screen, the
+    staff's card step) that brings the consents, the check or a completion was read with
+    the notice's steps skipped (SP-01 ① the button and the phone's kind, SP-02 ② its
+    authentication). It fails every requirement in force there and the phone flows' own,
+    whatever the visit's identification (hunt F01-F07, F22)."""
+    world = walk.effective()
+    phones = CHOOSES["press:smartphone"]
+    for i, step in enumerate(walk.steps):
+        if step.action != "hold_phone" or step.before.shows in {PHONE_HOLD, *PHONE_READ}:
+            continue
+        read = next((look for look in step.after if look.shows in PHONE_READ), None)
+        if read is None:
+            continue
+        hit = [r for r in plan.in_world(world) if r.flow in forces[i] | phones] \
+            or plan.in_world(world)
+        for rule in _one_per_requirement(hit):
+            out.broken.append(Broken(
+                rule.requirement, "a phone read only where the reader asks for it", n, i,
+                f"a phone held on {step.before.label()} at {step.t:.1f} s brought "
+                f"{read.label()} at {read.t:.1f} s (step {i + 1}): read with the smartphone "
+                "button, the phone's kind or its authentication skipped"))
 
 
 def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[str]],
