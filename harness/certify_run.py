@@ -40,7 +40,7 @@ def certify(args: argparse.Namespace) -> int:
     from harness.report.certification import applicable, bench_info
     from harness.report.console import guard_streams
     from harness.report.live import claim_folder, unique_folder
-    from harness.report.manifest import outside_sealed_runs
+    from harness.report.manifest import not_inside_another_run, outside_sealed_runs
     from harness.report.resume import resume_folder
     from harness.scan import check_makers
 
@@ -84,6 +84,8 @@ def certify(args: argparse.Namespace) -> int:
         if args.out is None:
             raise RigError("--resume: give --out, the folder of the run to finish")
         out = args.out.resolve()
+        not_inside_another_run("--resume --out", args.out, "resume the bench's own run "
+                               "folder, or a copy of it outside")
         if compared_with == out:  # a run compared with itself says nothing
             raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
                            "give an earlier run's")

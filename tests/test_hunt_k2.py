@@ -95,3 +95,33 @@ def test_usb07_of_a_reader_that_may_be_an_undesignated_model_is_not_passed(
     assert judge_designated("USB-07", "atlas", maybe[:1], rules, general).outcome is None
     none = judge_designated("USB-07", "atlas", maybe[1:], rules, general)
     assert type(none.outcome).__name__ == "Violation"
+
+
+def _merged_with_a_run(tmp_path: Path) -> tuple[Path, Path]:
+    """A sealed folder (as ``report merge`` makes) holding a run's copy ``run-1``: only the
+    outer manifest matters to the check, before anything is read or written."""
+    outer = tmp_path / "merged"
+    run = outer / "run-1"
+    run.mkdir(parents=True)
+    (outer / "manifest.sha256").write_text("", encoding="utf-8")
+    (run / "run.json").write_text("{}", encoding="utf-8")
+    return outer, run
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "render", "{run}", "--compared-with", "{other}"],
+    ["report", "allure", "{run}"],
+    ["certify", "--resume", "--out", "{run}", "--jobs", "1", "--quiet"],
+])
+def test_nothing_writes_into_a_run_copy_inside_a_merged_folder(
+        tmp_path: Path, capsys, command: list[str]) -> None:
+    """K2-22, K2-14: a merged folder's run-N is a copy its seal covers: resumed, rendered or
+    given an allure report there, the merged folder no longer verified (exit 0 all the
+    same). Refused, naming the folder, nothing written."""
+    outer, run = _merged_with_a_run(tmp_path)
+    args = [a.format(run=run, other=tmp_path / "other") for a in command]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"inside the run folder {outer} (it has manifest.sha256)" in err
+    assert "break its seal" in err
+    assert sorted(p.name for p in run.iterdir()) == ["run.json"]

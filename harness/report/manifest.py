@@ -190,6 +190,20 @@ def outside_sealed_runs(option: str, path: Path, what: str = "file", *,
                        f"writing there would change that run: give a {what} outside it")
 
 
+def not_inside_another_run(option: str, run_dir: Path, instead: str) -> None:
+    """A :class:`RigError` when the run folder ``run_dir``, which a command would write
+    into, lies inside another run folder (a merged folder's ``run-N`` copies): writing there
+    changes the outer folder, whose seal then breaks. ``instead``: what to do."""
+    from harness.paths import resolved
+
+    outer = sealed_folder_of(resolved(run_dir).parent, itself=True)
+    if outer is not None:
+        held = MANIFEST_FILE if (outer / MANIFEST_FILE).is_file() else "run.json"
+        raise RigError(f"{option} {run_dir}: inside the run folder {outer} (it has {held}): "
+                       f"a copy in it (a merged folder's run); writing into it would change "
+                       f"{outer} and break its seal: {instead}")
+
+
 def require_sealed(run_dir: Path, why: str) -> None:
     """A :class:`RigError` unless ``run_dir`` has a manifest and every file matches it: a
     report read for ``why`` is the one that was sealed, or it is not read."""
