@@ -125,3 +125,16 @@ def test_nothing_writes_into_a_run_copy_inside_a_merged_folder(
     assert f"inside the run folder {outer} (it has manifest.sha256)" in err
     assert "break its seal" in err
     assert sorted(p.name for p in run.iterdir()) == ["run.json"]
+
+
+def test_a_fifo_in_place_of_a_sealed_file_is_changed_not_a_hang(tmp_path: Path) -> None:
+    """K2-12: the manifest's check read a FIFO for ever (plan checks earlier runs' seals)."""
+    import os
+
+    from harness.report.manifest import check_manifest, write_manifest
+
+    (tmp_path / "certification.json").write_text("{}", encoding="utf-8")
+    write_manifest(tmp_path)
+    (tmp_path / "certification.json").unlink()
+    os.mkfifo(tmp_path / "certification.json")
+    assert check_manifest(tmp_path).changed == ("certification.json",)

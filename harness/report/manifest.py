@@ -12,9 +12,11 @@ change a file can write a new manifest.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -48,8 +50,12 @@ class ManifestCheck:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256; an OSError for anything not a regular file (a FIFO in a run
+    folder blocked its reader for ever, a device never ended)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(errno.EINVAL, f"{path}: not a regular file")
         while block := f.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
