@@ -49,7 +49,7 @@ def certify(args: argparse.Namespace) -> int:
     pytest_args = _pytest_args(args)
     _plan_alone(args)
     # A link loop is bad input naming the path, not pathlib's RuntimeError.
-    path = resolved(args.bench or default_bench_path())
+    path = resolved(args.bench or _resumed_bench(args) or default_bench_path())
     spec = check_bench_file(path)
     # The bench as the tests load it, taken once: every report names these bytes, and a
     # file edited while the run goes is found against them (_bench_change).
@@ -89,7 +89,8 @@ def certify(args: argparse.Namespace) -> int:
         if compared_with == out:  # a run compared with itself says nothing
             raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
                            "give an earlier run's")
-        resumed = resume_folder(out, path, spec, _rig(profiles_dir, spec, only), only)
+        resumed = resume_folder(out, path, spec, _rig(profiles_dir, spec, only), only,
+                                pytest_args)
         run_id, only = resumed.run_id, resumed.makers
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -107,6 +108,33 @@ def certify(args: argparse.Namespace) -> int:
     finally:
         if resumed is None:
             _unclaim_if_unused(out, run_id)
+
+
+def _resumed_bench(args: argparse.Namespace) -> Path | None:
+    """``--resume --out DIR`` with no ``--bench`` (and none in onshi-rig.toml): the bench
+    the run being resumed was of, as its report names it (the emulated bench was taken,
+    and the resume refused as "emulated.yaml changed": K2-17); None to take the default
+    (no report to read: the resume says why)."""
+    import json
+
+    from harness.config import lab_config
+    from harness.loading import MAX_REPORT_BYTES, bounded_bytes
+    from harness.report.live import REPORT_FILE
+
+    if not args.resume or args.out is None or lab_config().bench is not None:
+        return None
+    try:
+        report = json.loads(bounded_bytes(args.out / REPORT_FILE, MAX_REPORT_BYTES))
+        named = report["bench"]["file"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(named, str) or not named:
+        return None
+    bench = Path(named)
+    if not bench.is_file():
+        raise RigError(f"--resume {args.out}: the run was of the bench file {bench}, which "
+                       "is not there now; give --bench")
+    return bench
 
 
 def _check_screens(spec: BenchSpec, only: set[str] | None) -> None:
@@ -457,10 +485,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                 if changed:  # --resume refuses it: its tests may have run on either file
                     report["bench"]["changed"] = changed
                 report.update(rig=rig, requirements=texts)
-                if setup.pytest_args:
-                    report["pytest_args"] = setup.pytest_args
-                if resumed is not None:
+                if resumed is not None:  # the first run's; each resumption's in resumes
+                    if resumed.first_args:
+                        report["pytest_args"] = resumed.first_args
                     report["resumes"] = resumed.resumes
+                elif setup.pytest_args:
+                    report["pytest_args"] = setup.pytest_args
                 return report
 
             live = setup.live = writer = LiveReport(out, setup.run_id, build, html=True)

@@ -103,15 +103,16 @@ def _not_running(run_dir: Path, report: dict[str, object]) -> None:
     """A run still going rewrites its HTML and JUnit itself (and later overwrote what
     render wrote): refused, as resume, merge and diff refuse it."""
     from harness.report.live import RUN_FILE
-    from harness.report.resume import alive
+    from harness.report.resume import alive, run_started
 
     if report.get("state") != "running":
         return
     try:
-        pid = json.loads((run_dir / RUN_FILE).read_text("utf-8")).get("pid")
+        marker = json.loads((run_dir / RUN_FILE).read_text("utf-8"))
+        pid = marker.get("pid")
     except (OSError, ValueError, AttributeError):
         return
-    if alive(pid):
+    if alive(pid, run_started(marker), marker.get("boot")):
         raise RigError(f"{run_dir}: run {report.get('run')} is still going (process {pid}); "
                        "render it when it has ended")
 

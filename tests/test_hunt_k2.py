@@ -138,3 +138,109 @@ def test_a_fifo_in_place_of_a_sealed_file_is_changed_not_a_hang(tmp_path: Path) 
     (tmp_path / "certification.json").unlink()
     os.mkfifo(tmp_path / "certification.json")
     assert check_manifest(tmp_path).changed == ("certification.json",)
+
+
+def test_a_pid_used_again_is_not_the_run_still_going() -> None:
+    """K2-11: after a power cut and a reboot run.json's pid is some daemon's: the run was
+    judged "still going" for ever (the pid alone). A process that started after the run's
+    run.json, or one of another boot, is not the run's."""
+    import datetime as dt
+    import os
+    import subprocess
+    import sys
+
+    from harness.report.live import boot_mark
+    from harness.report.resume import alive
+
+    hour_ago = (dt.datetime.now().astimezone() - dt.timedelta(hours=1)).isoformat(
+        timespec="seconds")
+    later = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert alive(later.pid) is True  # the pid alone: what was judged
+        assert alive(later.pid, hour_ago) is False  # it started after the run's run.json
+    finally:
+        later.kill()
+        later.wait()
+    # This test's process started before now: it may be the run's.
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    assert alive(os.getpid(), now) is True
+    if boot_mark():
+        assert alive(os.getpid(), now, boot_mark()["boot"]) is True
+        assert alive(os.getpid(), now, "another-boot") is False
+
+
+def test_a_new_run_json_records_the_boot(tmp_path: Path) -> None:
+    from harness.report.live import RUN_FILE, boot_mark, claim_folder
+
+    claim_folder(tmp_path / "out", "r1")
+    import json
+
+    marker = json.loads((tmp_path / "out" / RUN_FILE).read_text("utf-8"))
+    assert marker.get("boot") == boot_mark().get("boot")
+
+
+def _certify(*args: str):  # noqa: ANN202
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "harness.cli", "certify", "--no-evidence",
+                           "--jobs", "1", "--quiet", *args], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One canon test certified on a bench file outside fixtures/ (a lab's own), sealed."""
+    base = tmp_path_factory.mktemp("k2run")
+    bench = base / "lab.yaml"
+    bench.write_text(f"base: {ROOT / 'fixtures/benches/emulated.yaml'}\nbench: lab\n",
+                     encoding="utf-8")
+    out = base / "run"
+    proc = _certify("--bench", str(bench), "--vendor", "canon", "--out", str(out), "--",
+                    "-k", "canon-AUTH-01 and not also")
+    assert proc.returncode == 1, proc.stderr  # a restricted run never certifies
+    return out
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(run, tmp_path / "run")
+    return tmp_path / "run"
+
+
+def test_resume_without_bench_takes_the_runs_bench_and_keeps_each_selection(
+        small_run: Path, tmp_path: Path) -> None:
+    """K2-17: README's `--resume --out DIR` (no --bench) compared the run with the emulated
+    bench ("emulated.yaml changed"): the run's own bench is taken. K2-5: the resume's
+    pytest options overwrote the first run's: each is kept."""
+    import json
+
+    folder = _copy(small_run, tmp_path)
+    proc = _certify("--resume", "--out", str(folder), "--", "-k", "canon-AUTH-02 and not also")
+    assert proc.returncode == 1, proc.stderr  # ran: still restricted, so not certified
+    assert "changed" not in proc.stderr
+    report = json.loads((folder / "certification.json").read_text("utf-8"))
+    assert report["bench"]["file"] == str(small_run.parent / "lab.yaml")
+    assert report["pytest_args"] == ["-k", "canon-AUTH-01 and not also"]
+    assert report["resumes"][-1]["pytest_args"] == ["-k", "canon-AUTH-02 and not also"]
+    outcomes = {n.rsplit("[", 1)[-1]: t["outcome"] for n, t in report["tests"].items()}
+    assert outcomes["canon-AUTH-01]"] == "passed" and outcomes["canon-AUTH-02]"] == "passed"
+
+
+def test_resume_with_other_makers_names_only_that(small_run: Path, tmp_path: Path) -> None:
+    """K2-4: `--vendor atlas` on canon's run also said canon's screens changed (they did
+    not)."""
+    folder = _copy(small_run, tmp_path)
+    proc = _certify("--resume", "--out", str(folder), "--vendor", "atlas")
+    assert proc.returncode == 2
+    assert "--vendor atlas, but it certified canon" in proc.stderr
+    assert "reference screens" not in proc.stderr
+
+
+def test_resume_on_another_bench_names_the_runs(small_run: Path, tmp_path: Path) -> None:
+    folder = _copy(small_run, tmp_path)
+    proc = _certify("--resume", "--out", str(folder), "--bench",
+                    str(ROOT / "fixtures/benches/emulated.yaml"))
+    assert proc.returncode == 2
+    assert f"(the run was of {small_run.parent / 'lab.yaml'}: give --bench" in proc.stderr
