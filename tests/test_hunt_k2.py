@@ -244,3 +244,15 @@ def test_resume_on_another_bench_names_the_runs(small_run: Path, tmp_path: Path)
                     str(ROOT / "fixtures/benches/emulated.yaml"))
     assert proc.returncode == 2
     assert f"(the run was of {small_run.parent / 'lab.yaml'}: give --bench" in proc.stderr
+
+
+def test_a_run_diffed_with_itself_is_said_to_be_the_same_run(
+        small_run: Path, tmp_path: Path, capsys) -> None:
+    """K2-23: a run (or its copy) as OLD and NEW said "nothing got worse" and no more: read
+    as a firmware update that changed nothing. Said to be the same run."""
+    copy = _copy(small_run, tmp_path)
+    for old, new in ((small_run, small_run), (small_run, copy)):
+        assert main(["report", "diff", str(old), str(new)]) == 0
+        out = capsys.readouterr().out
+        assert "note: the same run (" in out and "as OLD, the same report" in out
+        assert out.rstrip().endswith("nothing got worse: OLD and NEW are the same run")
