@@ -114,7 +114,7 @@ def _resumed_bench(args: argparse.Namespace) -> Path | None:
     """``--resume --out DIR`` with no ``--bench`` (and none in onshi-rig.toml): the bench
     the run being resumed was of, as its report names it (the emulated bench was taken,
     and the resume refused as "emulated.yaml changed": K2-17); None to take the default
-    (no report to read: the resume says why)."""
+    (no report to read, or its bench gone: the resume says why)."""
     import json
 
     from harness.config import lab_config
@@ -131,10 +131,9 @@ def _resumed_bench(args: argparse.Namespace) -> Path | None:
     if not isinstance(named, str) or not named:
         return None
     bench = Path(named)
-    if not bench.is_file():
-        raise RigError(f"--resume {args.out}: the run was of the bench file {bench}, which "
-                       "is not there now; give --bench")
-    return bench
+    # Gone (or moved): the default, which the resume then says is not the run's bench,
+    # naming the run's (and every other problem of the folder, unhidden).
+    return bench if bench.is_file() else None
 
 
 def _check_screens(spec: BenchSpec, only: set[str] | None) -> None:
