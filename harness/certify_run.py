@@ -40,7 +40,7 @@ def certify(args: argparse.Namespace) -> int:
     from harness.report.certification import applicable, bench_info
     from harness.report.console import guard_streams
     from harness.report.live import claim_folder, unique_folder
-    from harness.report.manifest import outside_sealed_runs
+    from harness.report.manifest import not_inside_another_run, outside_sealed_runs
     from harness.report.resume import resume_folder
     from harness.scan import check_makers
 
@@ -49,7 +49,7 @@ def certify(args: argparse.Namespace) -> int:
     pytest_args = _pytest_args(args)
     _plan_alone(args)
     # A link loop is bad input naming the path, not pathlib's RuntimeError.
-    path = resolved(args.bench or default_bench_path())
+    path = resolved(args.bench or _resumed_bench(args) or default_bench_path())
     spec = check_bench_file(path)
     # The bench as the tests load it, taken once: every report names these bytes, and a
     # file edited while the run goes is found against them (_bench_change).
@@ -84,10 +84,13 @@ def certify(args: argparse.Namespace) -> int:
         if args.out is None:
             raise RigError("--resume: give --out, the folder of the run to finish")
         out = args.out.resolve()
+        not_inside_another_run("--resume --out", args.out, "resume the bench's own run "
+                               "folder, or a copy of it outside")
         if compared_with == out:  # a run compared with itself says nothing
             raise RigError(f"--compared-with {args.compared_with}: the folder being resumed; "
                            "give an earlier run's")
-        resumed = resume_folder(out, path, spec, _rig(profiles_dir, spec, only), only)
+        resumed = resume_folder(out, path, spec, _rig(profiles_dir, spec, only), only,
+                                pytest_args)
         run_id, only = resumed.run_id, resumed.makers
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -105,6 +108,32 @@ def certify(args: argparse.Namespace) -> int:
     finally:
         if resumed is None:
             _unclaim_if_unused(out, run_id)
+
+
+def _resumed_bench(args: argparse.Namespace) -> Path | None:
+    """``--resume --out DIR`` with no ``--bench`` (and none in onshi-rig.toml): the bench
+    the run being resumed was of, as its report names it (the emulated bench was taken,
+    and the resume refused as "emulated.yaml changed": K2-17); None to take the default
+    (no report to read, or its bench gone: the resume says why)."""
+    import json
+
+    from harness.config import lab_config
+    from harness.loading import MAX_REPORT_BYTES, bounded_bytes
+    from harness.report.live import REPORT_FILE
+
+    if not args.resume or args.out is None or lab_config().bench is not None:
+        return None
+    try:
+        report = json.loads(bounded_bytes(args.out / REPORT_FILE, MAX_REPORT_BYTES))
+        named = report["bench"]["file"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(named, str) or not named:
+        return None
+    bench = Path(named)
+    # Gone (or moved): the default, which the resume then says is not the run's bench,
+    # naming the run's (and every other problem of the folder, unhidden).
+    return bench if bench.is_file() else None
 
 
 def _check_screens(spec: BenchSpec, only: set[str] | None) -> None:
@@ -455,10 +484,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                 if changed:  # --resume refuses it: its tests may have run on either file
                     report["bench"]["changed"] = changed
                 report.update(rig=rig, requirements=texts)
-                if setup.pytest_args:
-                    report["pytest_args"] = setup.pytest_args
-                if resumed is not None:
+                if resumed is not None:  # the first run's; each resumption's in resumes
+                    if resumed.first_args:
+                        report["pytest_args"] = resumed.first_args
                     report["resumes"] = resumed.resumes
+                elif setup.pytest_args:
+                    report["pytest_args"] = setup.pytest_args
                 return report
 
             live = setup.live = writer = LiveReport(out, setup.run_id, build, html=True)

@@ -33,11 +33,13 @@ EXIT_OK, EXIT_CHANGED, EXIT_BAD_INPUT = 0, 1, 2
 def cmd_render(args: argparse.Namespace) -> int:
     from harness.report.junit import JUNIT_FILE
     from harness.report.live import REPORT_FILE
-    from harness.report.manifest import MANIFEST_FILE, check_manifest
+    from harness.report.manifest import MANIFEST_FILE, check_manifest, not_inside_another_run
     from harness.report.stop import deferred
     from harness.report.stored import load_run
 
     run_dir: Path = args.run_dir
+    not_inside_another_run("render", run_dir, "render the folder it is in, or a copy of "
+                           "the run outside it")
     report = load_run(run_dir)
     _not_running(run_dir, report)
     if not isinstance(report.get("tests"), dict):
@@ -101,15 +103,16 @@ def _not_running(run_dir: Path, report: dict[str, object]) -> None:
     """A run still going rewrites its HTML and JUnit itself (and later overwrote what
     render wrote): refused, as resume, merge and diff refuse it."""
     from harness.report.live import RUN_FILE
-    from harness.report.resume import alive
+    from harness.report.resume import alive, run_started
 
     if report.get("state") != "running":
         return
     try:
-        pid = json.loads((run_dir / RUN_FILE).read_text("utf-8")).get("pid")
+        marker = json.loads((run_dir / RUN_FILE).read_text("utf-8"))
+        pid = marker.get("pid")
     except (OSError, ValueError, AttributeError):
         return
-    if alive(pid):
+    if alive(pid, run_started(marker), marker.get("boot")):
         raise RigError(f"{run_dir}: run {report.get('run')} is still going (process {pid}); "
                        "render it when it has ended")
 
@@ -204,9 +207,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_allure(args: argparse.Namespace) -> int:
     from harness.report.allure_report import generate_report
-    from harness.report.manifest import MANIFEST_FILE, check_manifest
+    from harness.report.manifest import MANIFEST_FILE, check_manifest, not_inside_another_run
 
     run_dir: Path = args.run_dir
+    not_inside_another_run("allure", run_dir, "generate it for a copy of the run outside it")
     # As render: a folder intact before is sealed again with its report; a changed one not.
     sealed = run_dir.is_dir() and (run_dir / MANIFEST_FILE).is_file()
     intact = sealed and check_manifest(run_dir).ok

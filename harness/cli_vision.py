@@ -247,8 +247,24 @@ def cmd_learn(args: argparse.Namespace) -> int:
     # file written: a reference the loader would refuse makes the whole folder unusable.
     parsed = [(text, _parse_region(text)) for text in args.region]
     typed = [(text, r) for text, r in parsed if not isinstance(r, str)]
-    entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=shows,
-                           regions=[r for _, r in typed], learnt=True)
+    # A retake of the same screen keeps what the entry's checks go by (its match regions,
+    # e.g. the 901 code's, and its confirmed texts) unless others are given: dropped, every
+    # later run judged the state on less, unsaid (K2-16). Same screen size, same places.
+    old = index.references.get(name) if args.replace else None
+    retaken = old if old is not None and old.state == args.state else None
+    if retaken is not None and _refused(name, retaken, index):
+        # An entry the loader refuses (written by hand): retaken afresh, as before.
+        print(f"warning: {name}: the entry it retakes is refused by the loader "
+              f"({_refused(name, retaken, index)}); its regions and texts are not kept",
+              file=sys.stderr)
+        retaken = None
+    if retaken is not None:
+        entry = retaken.model_copy(update={
+            "file": f"{name}.png", "shows": shows, "learnt": True,
+            "regions": [r for _, r in typed] or list(retaken.regions)})
+    else:
+        entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=shows,
+                               regions=[r for _, r in typed], learnt=True)
     _refuse_entry(args, index, entry, parsed)
     if not 1 <= args.frames <= MAX_LEARN_FRAMES:
         raise RigError(f"--frames {args.frames}: between 1 and {MAX_LEARN_FRAMES}")
@@ -284,7 +300,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     image = np.clip(stack.mean(axis=0) + 0.5, 0, 255).astype(np.uint8)
     if classifier is not None:
         _check_likeness(args, name, image, classifier)
-    texts, lines = _learnt_texts(image, args, name, size, shows)
+    texts, lines = _learnt_texts(image, args, name, size, shows, retaken)
     entry = entry.model_copy(update={"texts": texts, "lines": lines})
     _refuse_entry(args, index, entry, parsed)
     try:
@@ -302,7 +318,22 @@ def cmd_learn(args: argparse.Namespace) -> int:
     shown = f", shows {shows}{kept}" if shows is not None else ""
     print(f"learnt {name!r} (state {args.state}{shown}) from {len(frames)} frame(s): "
           f"{directory / entry.file}")
+    if retaken is not None:
+        said = [f"{len(retaken.regions)} region(s)"] if retaken.regions and not typed else []
+        said += [f"texts {retaken.texts}"] if retaken.texts and not args.text else []
+        if said:
+            print(f"kept {' and '.join(said)} of the entry it retakes (--region/--text to "
+                  "give others)")
     return EXIT_OK
+
+
+def _refused(name: str, entry: ReferenceEntry, index: ReferenceIndex) -> str | None:
+    """What the loader says against ``entry`` as it is (None: nothing)."""
+    from harness.vision.reference import entry_problems
+
+    found = [why for loc, why in entry_problems(name, entry, index.maker, index.size)
+             if loc != ()]
+    return found[0] if found else None
 
 
 def _refuse_other_case(root: Path, vendor: str) -> None:
@@ -449,9 +480,13 @@ def _check_likeness(args: argparse.Namespace, name: str, image: np.ndarray,
 
 
 def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
-                  size: tuple[int, int], shows: str | None) -> tuple[list[str], list]:
+                  size: tuple[int, int], shows: str | None,
+                  kept: ReferenceEntry | None = None
+                  ) -> tuple[list[str], list]:
     """The new reference's texts and their layout (harness/vision/learn_text.py); a warning
-    on stderr for each text of the profile's not read on it, or read without a layout."""
+    on stderr for each text of the profile's not read on it, or read without a layout.
+    ``kept``: the entry a ``--replace`` retakes; its texts are the confirmed ones when no
+    ``--text`` is given (kept with their layout if the text cannot be read now)."""
     import sys
 
     from harness.errors import MissingSystemPart
@@ -459,12 +494,17 @@ def _learnt_texts(image: np.ndarray, args: argparse.Namespace, name: str,
 
     shows = shows or args.state
     expected = profile_texts(args.vendor, shows)
+    confirmed = args.text or (list(kept.texts) if kept is not None else [])
     try:
-        learnt = learn_texts(image, args.text, expected, size,
+        learnt = learn_texts(image, confirmed, expected, size,
                              profile_fragments(args.vendor, shows))
     except MissingSystemPart as exc:
         if args.text:
             raise
+        if kept is not None and kept.texts:
+            print(f"warning: {name}: its text was not read ({exc.what}); the retaken "
+                  "entry's texts and layout kept", file=sys.stderr)
+            return list(kept.texts), list(kept.lines)
         print(f"warning: {name}: its text was not read ({exc.what}); no layout stored",
               file=sys.stderr)
         return [], []

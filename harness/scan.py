@@ -16,11 +16,17 @@ from harness.bench import Bench
 from harness.errors import BadInput
 from harness.loading import field_name, line_of, read_layered_yaml, read_yaml
 from harness.model.bench_spec import BenchSpec, Reader
-from harness.model.profiles import ProfileSet
+from harness.model.profiles import Profile, ProfileSet
 from harness.model.reader_lists import rules_problems
 from harness.model.requirements import Unchecked, Violation
 from harness.model.usb_ids import fmt_id
-from harness.model.wiring import BenchContext, FoundDevice, check_device, reader_base_name
+from harness.model.wiring import (
+    BenchContext,
+    FoundDevice,
+    check_candidates,
+    check_device,
+    reader_base_name,
+)
 from harness.protocols import UsbDeviceInfo
 
 
@@ -50,6 +56,9 @@ class ScanRow:
     #: Why its PC/SC name is not known though readers of its product are listed (several
     #: alike with no serial), else None.
     pcsc_unknown: str | None = None
+    #: Requirements not judged because its USB ID is sold as several models (which one it
+    #: is cannot be told): not conforming until the bench file names it.
+    undecided: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """What the scan found, in a line: ``Sony RC-S300 054c:0dc8 at 1-2, ...``."""
@@ -97,6 +106,7 @@ class ScanRow:
             "note": self.note,
             "version": self.version,
             "basis": {req: text for req, text in self.basis},
+            "undecided": list(self.undecided),
         }
 
 
@@ -107,7 +117,7 @@ class ScanResult:
 
     @property
     def conforms(self) -> bool:
-        return all(r.present and not r.violations for r in self.rows)
+        return all(r.present and not r.violations and not r.undecided for r in self.rows)
 
 
 def _match_entries(
@@ -304,12 +314,14 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
         elif bench.pcsc is not None:
             unlisted[name] = f"pcscd lists no reader named {given!r} ({whose})"
     identified = {f"other:{d.topology.path}": _identify_by_id(d, profiles) for d in others}
-    # USB-07 judges the face-auth readers against every general reader present.
+    # USB-07 judges the face-auth readers against every general reader present; one its USB
+    # ID cannot name is there once per model it may be (judge_designated groups them).
     context = BenchContext(bench.spec.general_reader_rules, general, tuple(
         [(e.name, e.maker, e.model) for e in bench.spec.readers
          if e.kind == "general_reader" and e.name in found]
-        + [(key, who[1], who[2]) for key, who in identified.items()
-           if who[0] == "general_reader"]))
+        + [(key, maker, model) for key, who in identified.items()
+           if who.kind == "general_reader"
+           for maker, model in (who.candidates or ((who.maker, who.model),))]))
     rows: list[ScanRow] = []
 
     for entry in bench.spec.readers:
@@ -333,9 +345,10 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
 
     for dev in others:
         key = f"other:{dev.topology.path}"
-        kind, maker, model, profile, note = identified[key]
-        rows.append(_row(bench, None, kind, maker, model, dev, profile, pcsc.get(key), note,
-                         context, unpaired=unsure.get(key)))
+        who = identified[key]
+        rows.append(_row(bench, None, who.kind, who.maker, who.model, dev, who.profile,
+                         pcsc.get(key), who.note, context, unpaired=unsure.get(key),
+                         candidates=who.candidates))
     return ScanResult(bench.name, tuple(rows))
 
 
@@ -353,22 +366,46 @@ def _known_pcsc_names(bench: Bench, present: set[str]) -> tuple[dict[str, str], 
             "the bench file's pcsc_name")
 
 
-def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet):  # noqa: ANN202
+@attrs.frozen
+class Identified:
+    """What a device the bench file does not name is, by its USB ID alone."""
+
+    kind: str
+    maker: str | None
+    model: str | None
+    profile: Profile | None
+    note: str
+    #: (maker, model) of each verified model its ID is sold as, when several are: which one
+    #: it is cannot be told (the label can), so it is judged as each; else ().
+    candidates: tuple[tuple[str, str], ...] = ()
+
+
+def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet) -> Identified:
     general = profiles.general()
     models = [m for m in general.verified_models if any(i.matches(dev.vid, dev.pid) for i in m.usb_ids)]
+    if len(models) == 1:
+        return Identified("general_reader", models[0].maker, models[0].model, general,
+                          "identified by USB ID only")
     if models:
-        also = ", ".join(f"{m.maker} {m.model}" for m in models[1:])
-        note = "identified by USB ID only" + (f"; the same ID is sold as {also}" if also else "")
-        return "general_reader", models[0].maker, models[0].model, general, note
+        # Never the first of them by guess: the lab's rules differ by model (USB-07/08).
+        names = " / ".join(f"{m.maker} {m.model}" for m in models)
+        return Identified("general_reader", None, f"one of {names}", general,
+                          f"not on the bench file; its USB ID {fmt_id(dev.vid)}:"
+                          f"{fmt_id(dev.pid)} is sold as {names}, which one it is cannot be "
+                          "told (the label on the device can): name it in the bench file",
+                          tuple((m.maker, m.model) for m in models))
     for key in profiles.face_auth_makers():
         if any(i.matches(dev.vid, dev.pid) for i in profiles[key].usb_ids):
-            return "face_auth_reader", key, None, profiles[key], "identified by USB ID only"
-    return "other", dev.manufacturer, dev.product, None, "not on the bench file, not in any profile"
+            return Identified("face_auth_reader", key, None, profiles[key],
+                              "identified by USB ID only")
+    return Identified("other", dev.manufacturer, dev.product, None,
+                      "not on the bench file, not in any profile")
 
 
 def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note,  # noqa: ANN001
          context: BenchContext, pcsc_gap: str | None = None,
-         unpaired: Unpaired | None = None) -> ScanRow:
+         unpaired: Unpaired | None = None,
+         candidates: tuple[tuple[str, str], ...] = ()) -> ScanRow:
     topo = dev.topology
     verdicts = None
     # USB-05 needs the name, not the slot: readers paired by no one are judged on the name
@@ -377,14 +414,13 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
     if unpaired is not None and judged_name is None:
         pcsc_gap = unpaired.reason()
     if profile is not None:
-        verdicts = check_device(
-            FoundDevice(
-                kind, maker, model, dev.vid, dev.pid, topo, judged_name,
-                bench.pcsc_gaps.get(name or "") or pcsc_gap or bench.pcsc_unavailable,
-                dev.version, dev.serial,
-            ),
-            profile, context,
+        found = FoundDevice(
+            kind, maker, model, dev.vid, dev.pid, topo, judged_name,
+            bench.pcsc_gaps.get(name or "") or pcsc_gap or bench.pcsc_unavailable,
+            dev.version, dev.serial,
         )
+        verdicts = (check_candidates(found, candidates, profile, context) if candidates
+                    else check_device(found, profile, context))
     return ScanRow(
         name, kind, maker, model, dev.vid, dev.pid, dev.product, topo.path, topo.speed_mbps,
         topo.hubs_between, topo.root_port_usb3, pcsc_name, present=True,
@@ -394,6 +430,7 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
         note=note, version=dev.version,
         basis=verdicts.basis if verdicts else (),
         pcsc_unknown=unpaired.reason() if unpaired is not None else None,
+        undecided=verdicts.undecided if verdicts else (),
     )
 
 
@@ -409,6 +446,8 @@ def format_table(result: ScanResult) -> str:
             verdict = "MISSING"
         elif row.violations:
             verdict = "FAIL " + ",".join(v.requirement for v in row.violations)
+        elif row.undecided:
+            verdict = "UNKNOWN " + ",".join(row.undecided)
         else:
             verdict = "ok"
         kind = {"face_auth_reader": "face-auth", "general_reader": "general"}.get(row.kind, row.kind)
@@ -422,6 +461,9 @@ def format_table(result: ScanResult) -> str:
             details.append(f"  {label}: PC/SC name not known: {row.pcsc_unknown}")
         for v in row.violations:
             details.append(f"  {label}: {v.requirement}: {v.detail}")
+        for u in row.unchecked:
+            if u.requirement in row.undecided:
+                details.append(f"  {label}: {u.requirement}: not known: {u.reason}")
         if not row.present:
             details.append(f"  {label}: {row.note}")
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
@@ -430,9 +472,16 @@ def format_table(result: ScanResult) -> str:
     out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     if details:
         out += ["", "problems:", *details]
-    bad = sum(1 for r in result.rows if r.violations or not r.present)
+    bad = sum(1 for r in result.rows if r.violations or not r.present or r.undecided)
     out.append("")
-    out.append("wiring conforms" if result.conforms else f"wiring does NOT conform: {bad} reader(s) with problems")
+    broken = any(r.violations or not r.present for r in result.rows)
+    if result.conforms:
+        out.append("wiring conforms")
+    elif broken:
+        out.append(f"wiring does NOT conform: {bad} reader(s) with problems")
+    else:
+        out.append(f"wiring NOT shown to conform: {bad} reader(s) whose rules could not be "
+                   "judged (see problems)")
     return "\n".join(out)
 
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.report.manifest import write_manifest
 from harness.report.plan import describe_cost, operator_cost
 
 RESTORE = ("switch everything off; restore the terminal's after upgrade image; reset the "
@@ -31,6 +32,7 @@ def _run(runs: Path, name: str, sha: str, tests: dict[str, tuple[str, int, int]]
         "state": state, "bench": {"sha256": sha},
         "tests": {n: {"outcome": o, "seconds": 600.0} for n, (o, _, _) in tests.items()},
         "operator": steps}), encoding="utf-8")
+    write_manifest(folder)  # only a run as sealed is counted (hunt K2-2)
     os.utime(folder, (1e9 - age, 1e9 - age))
 
 
@@ -50,6 +52,71 @@ def test_the_plan_counts_prompts_and_restores_from_the_selected_tests(tmp_path: 
                         "time, for 2 of 4 test(s) as they ran on this bench (old, new)")
     assert lines[1] == ("  2 more test(s) never ran on this bench: not counted, so these "
                         "numbers are a floor")
+
+
+def test_a_test_only_stopped_by_a_bench_fault_is_a_floor(tmp_path: Path) -> None:
+    """K2-1: a test whose only record is a bench fault (the bench did not open: no step
+    asked) was counted "0 prompts" with no word: it is counted as a floor, said so."""
+    _run(tmp_path, "r2", "b" * 64, {"t::a": ("bench_fault", 0, 0)})
+    cost = operator_cost(tmp_path, "b" * 64, ["t::a"])
+    assert cost.partial == ("t::a",)
+    lines = describe_cost(cost, tmp_path)
+    assert lines[1] == ("  1 of them stopped before their end (a bench fault) every time: "
+                        "not fully counted, so these numbers are a floor")
+    # A later record that ran to its end is the measure, even with fewer steps.
+    _run(tmp_path, "r3", "b" * 64, {"t::a": ("passed", 0, 0)}, age=-10)
+    assert operator_cost(tmp_path, "b" * 64, ["t::a"]).partial == ()
+
+
+def test_a_report_with_no_operator_list_is_no_measure(tmp_path: Path) -> None:
+    """K2-1: an old rig's report lists no steps: not "asked nothing"."""
+    _run(tmp_path, "old", "b" * 64, {"t::a": ("passed", 2, 4)})
+    report = tmp_path / "old" / "certification.json"
+    data = json.loads(report.read_text("utf-8"))
+    del data["operator"]
+    report.write_text(json.dumps(data), encoding="utf-8")
+    write_manifest(tmp_path / "old")
+    cost = operator_cost(tmp_path, "b" * 64, ["t::a"])
+    assert cost.measured == () and cost.unmeasured == ("t::a",)
+
+
+def test_a_run_not_as_sealed_or_with_impossible_seconds_is_not_counted(tmp_path: Path) -> None:
+    """K2-2: a hand-edited report (3 restores, NaN seconds) was counted: "nan h"."""
+    _run(tmp_path, "r3", "b" * 64, {"t::a": ("passed", 1, 0)})
+    report = tmp_path / "r3" / "certification.json"
+    data = json.loads(report.read_text("utf-8"))
+    data["operator"] *= 3  # steps added by hand after the seal
+    report.write_text(json.dumps(data), encoding="utf-8")
+    cost = operator_cost(tmp_path, "b" * 64, ["t::a"])
+    assert cost.measured == () and cost.unsealed == (tmp_path / "r3",)
+    assert "1 earlier run(s) of this bench not counted: their files do not match" \
+        in describe_cost(cost, tmp_path)[-1]
+    report.write_text(report.read_text("utf-8").replace("600.0", "NaN"), encoding="utf-8")
+    write_manifest(tmp_path / "r3")  # sealed as it is: NaN is still no measure
+    cost = operator_cost(tmp_path, "b" * 64, ["t::a"])
+    assert cost.measured == () and cost.unsealed == ()
+    assert "nan" not in " ".join(describe_cost(cost, tmp_path))
+
+
+def test_a_fifo_named_like_a_report_never_blocks_the_plan(tmp_path: Path) -> None:
+    """K2-12: a FIFO named certification.json (or a link to a device) beside the runs hung
+    --plan and --jobs N planning for ever: it is not a report."""
+    import subprocess
+    import sys
+
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / "certification.json")
+    (tmp_path / "zero").mkdir()
+    (tmp_path / "zero" / "certification.json").symlink_to("/dev/zero")
+    (tmp_path / "out").mkdir()
+    code = ("import sys; from pathlib import Path; "
+            "from harness.report.plan import operator_cost, earlier_seconds; "
+            f"r = Path({str(tmp_path)!r}); "
+            "print(operator_cost(r, 'b' * 64, ['t::a']).measured, "
+            "earlier_seconds(r / 'out', 'b' * 64, ['canon']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, cwd=Path(__file__).resolve().parents[1], check=False)
+    assert done.stdout.strip() == "() None", done.stderr
 
 
 def test_a_bench_never_run_is_said_not_counted(tmp_path: Path) -> None:

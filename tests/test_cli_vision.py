@@ -631,3 +631,28 @@ def test_learn_refuses_a_maker_key_that_differs_only_by_case(tmp_path: Path, cap
     assert f"--vendor {vendor}: no maker folder {vendor!r} in {tmp_path}; did you mean " \
            "'canon'? (maker keys are exact)" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["canon"]
+
+
+def test_learn_replace_keeps_the_entrys_regions_and_texts(capsys, screens: Path,
+                                                          e901_recording: Path) -> None:
+    """K2-16: retaking the 901 screen dropped its confirmed texts and its `code` match
+    region (what tells the 901 from other error screens), unsaid. Kept, and said; a
+    --region given replaces them."""
+    path = screens / "canon" / "screens.yaml"
+    before = yaml.safe_load(path.read_text(encoding="utf-8"))["references"]["error_901"]
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "error_901",
+                         "--source", e901_recording, "--frames", "4", "--screens", screens,
+                         "--replace")
+    assert code == EXIT_OK, out + err
+    after = yaml.safe_load(path.read_text(encoding="utf-8"))["references"]["error_901"]
+    assert after["regions"] == before["regions"]
+    assert after["texts"][:2] == ["【901】", "受付窓口にお越しください"]
+    assert after["learnt"] is True
+    assert "kept 2 region(s) and texts ['【901】', '受付窓口にお越しください'] of the entry it " \
+           "retakes" in out
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "error_901",
+                         "--source", e901_recording, "--frames", "4", "--screens", screens,
+                         "--replace", "--region", "code:match:427,267,170,63")
+    assert code == EXIT_OK, out + err
+    after = yaml.safe_load(path.read_text(encoding="utf-8"))["references"]["error_901"]
+    assert [r["name"] for r in after["regions"]] == ["code"]

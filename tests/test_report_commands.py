@@ -303,9 +303,12 @@ def test_the_reversed_diff_names_them_newly_passing_and_nothing_got_worse(
     assert code == 0 and not diff["worse"]
     assert set(rows["newly_passing"]) == CHANGED and set(rows["unchanged"]) == SAME
     assert rows["newly_failing"] == rows["newly_not_run"] == []
-    # A run against itself: nothing changed, nothing to say about benches.
+    # A run against itself: nothing changed, nothing to say about benches; said to be the
+    # same run (hunt K2-23: "nothing got worse" alone read as an update that changed nothing).
     code, same = _diff(capsys, passing, passing)
-    assert code == 0 and same["notes"] == [] and same["same_bench"]
+    assert code == 0 and same["same_bench"]
+    assert [n.split(")")[1] for n in same["notes"]] == [
+        " as OLD, the same report: nothing is compared (the folder given twice, or a copy of it"]
     assert same["devices"] and not [d for d in same["devices"] if d["changed"]]
     assert set(same["makers"]["general_readers"]["unchanged"]) == CHANGED | SAME
 

@@ -332,6 +332,16 @@ def test_config_problems_are_all_listed_with_their_lines(tmp_path: Path) -> None
     ]
 
 
+def test_a_device_in_the_config_is_named_as_one(tmp_path: Path) -> None:
+    """K2-6: `bench = "/dev/null"` was "a folder, not a file"."""
+    (tmp_path / CONFIG_FILE).write_text('bench = "/dev/null"\nscreens = "/dev/null"\n',
+                                        encoding="utf-8")
+    assert _problems(tmp_path / CONFIG_FILE) == [
+        f"{CONFIG_FILE}:1: bench: /dev/null is not a regular file (a character device)",
+        f"{CONFIG_FILE}:2: screens: /dev/null is a character device, not a folder",
+    ]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ('bench = "x"\nscreens = \n', ":2: screens: not valid TOML: invalid value (column 11)"),
     ('\n\nprofiles = "unterminated\n', ":3: profiles: not valid TOML: "),

@@ -65,11 +65,27 @@ def judge_designated(req_id: str, maker: str, readers: Sequence[tuple[str, str |
     models, basis = designated(rules, maker, general)
     if not readers:
         return Judged(Unchecked(req_id, "no general reader on the bench to judge"), basis)
-    off = [f"{label} ({' '.join(p for p in (m, model) if p) or 'unidentified'})"
-           for label, m, model in readers if not any(_same(m, model, d) for d in models)]
+    # A label given several times is one device its USB ID cannot name (re-badged alike):
+    # it is designated only if every model it may be is, and off only if none is.
+    by_label: dict[str, list[tuple[str | None, str | None]]] = {}
+    for label, m, model in readers:
+        by_label.setdefault(label, []).append((m, model))
+    off: list[str] = []
+    unsure: list[str] = []
+    for label, candidates in by_label.items():
+        listed = [any(_same(m, model, d) for d in models) for m, model in candidates]
+        names = " / ".join(" ".join(p for p in c if p) or "unidentified" for c in candidates)
+        if not any(listed):
+            off.append(f"{label} ({names})")
+        elif not all(listed):
+            unsure.append(f"{label} (one of {names}: its USB ID cannot tell which)")
     if off:
         return Judged(Violation(req_id, f"not designated for {maker}: {', '.join(off)}; "
                                 f"designated: {_names(models)}"), basis)
+    if unsure:
+        return Judged(Unchecked(req_id, f"whether designated for {maker} is not known: "
+                                f"{', '.join(unsure)}; name its model in the bench file"),
+                      basis)
     return Judged(None, basis)
 
 

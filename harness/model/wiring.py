@@ -7,6 +7,7 @@ module only knows the kinds of checks.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import attrs
 
@@ -89,6 +90,8 @@ class Verdicts:
     passed: tuple[str, ...] = ()
     #: (requirement, what it went by): the lab's list or the default it used (USB-07/08).
     basis: tuple[tuple[str, str], ...] = ()
+    #: Requirements left unchecked only because the USB ID cannot name the model.
+    undecided: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -182,6 +185,60 @@ def check_device(device: FoundDevice, profile: Profile,
         else:
             passed.append(req.id)
     return Verdicts(tuple(violations), tuple(unchecked), tuple(passed), tuple(basis))
+
+
+def check_candidates(device: FoundDevice, candidates: Sequence[tuple[str, str]],
+                     profile: Profile, context: BenchContext | None = None) -> Verdicts:
+    """The rules for a device its USB ID cannot name (re-badged readers share one ID): each
+    rule is judged as each model it may be (``candidates``: maker, model). It holds only if
+    it holds for every one, is broken only if broken for every one; else it is unchecked,
+    with what each model would get (a guess of the first model passed a reader below the
+    lab's firmware minimum for the others)."""
+    each = [(f"{maker} {model}", check_device(attrs.evolve(device, maker=maker, model=model),
+                                              profile, context))
+            for maker, model in candidates]
+    names = " / ".join(name for name, _ in each)
+    ids = [r.id for r in profile.requirements
+           if any(r.id in v.passed or any(x.requirement == r.id for x in
+                                           (*v.violations, *v.unchecked)) for _, v in each)]
+    violations: list[Violation] = []
+    unchecked: list[Unchecked] = []
+    passed: list[str] = []
+    basis: list[tuple[str, str]] = []
+    undecided: list[str] = []
+    for req_id in ids:
+        said = [(name, _said(req_id, v)) for name, v in each]
+        shown = "; ".join(f"as {name}: {text or 'holds'}" for name, (_, text) in said)
+        bases = [f"as {name}: {b}" for name, v in each for r, b in v.basis if r == req_id and b]
+        if bases:
+            basis.append((req_id, "; ".join(bases)))
+        kinds = {kind for _, (kind, _) in said}
+        if kinds == {"passed"}:
+            passed.append(req_id)
+        elif kinds == {"unchecked"} and len({text for _, (_, text) in said}) == 1:
+            # Unread whatever it is (no PC/SC service, ...): that reason, as for one model.
+            unchecked.append(next(u for u in each[0][1].unchecked if u.requirement == req_id))
+        elif kinds == {"violated"}:
+            violations.append(Violation(req_id, f"whichever of {names} it is: {shown}"))
+        else:
+            unchecked.append(Unchecked(req_id, f"its USB ID {device.usb_id} cannot tell "
+                                       f"which of {names} it is ({shown}); name its model "
+                                       "in the bench file (readers[]: maker, model)"))
+            if kinds != {"unchecked"}:
+                undecided.append(req_id)
+    return Verdicts(tuple(violations), tuple(unchecked), tuple(passed), tuple(basis),
+                    tuple(undecided))
+
+
+def _said(req_id: str, verdicts: Verdicts) -> tuple[str, str]:
+    """How one rule came out in ``verdicts``: (passed | violated | unchecked, why)."""
+    for v in verdicts.violations:
+        if v.requirement == req_id:
+            return "violated", v.detail
+    for u in verdicts.unchecked:
+        if u.requirement == req_id:
+            return "unchecked", f"unchecked: {u.reason}"
+    return "passed", ""
 
 
 def _lab_list(req_id: str, check: DesignatedReadersCheck | FirmwareCheck, device: FoundDevice,

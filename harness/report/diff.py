@@ -360,12 +360,31 @@ def diff_runs(old_dir: Path, new_dir: Path) -> RunDiff:
     old, new = load_run(old_dir), load_run(new_dir)
     for run_dir in (old_dir, new_dir):
         require_sealed(run_dir, "a comparison")
-    notes = _notes(old, new)
+    notes = [*_same_run(old_dir, new_dir, old, new), *_notes(old, new)]
     makers = {m: _requirements(m, old["makers"][m], new["makers"][m],
                                old.get("tests") or {}, new.get("tests") or {})
               for m in old["makers"] if m in new["makers"]}
     devices = _devices(load_devices(old_dir), load_devices(new_dir), notes)
     return RunDiff(old_dir, new_dir, old, new, makers, devices, tuple(notes))
+
+
+def _same_run(old_dir: Path, new_dir: Path, old: dict[str, Any], new: dict[str, Any]
+              ) -> list[str]:
+    """A note when OLD and NEW are one run (the folder twice, or a copy of it: the same
+    run id and the same report): "nothing got worse" alone read as a firmware update that
+    changed nothing (K2-23). A run before and after its ``--resume`` (same id, another
+    report) is two states of it: no note."""
+    from harness.report.live import REPORT_FILE
+    from harness.report.manifest import file_sha256
+
+    if old.get("run") != new.get("run"):
+        return []
+    try:
+        same = file_sha256(old_dir / REPORT_FILE) == file_sha256(new_dir / REPORT_FILE)
+    except OSError:
+        return []
+    return [f"the same run ({new.get('run')}) as OLD, the same report: nothing is compared "
+            "(the folder given twice, or a copy of it)"] if same else []
 
 
 def _verdict_line(v: dict[str, Any] | None) -> str:
@@ -426,7 +445,10 @@ def format_diff(diff: RunDiff) -> str:
         else:
             lines.append(f"  {d.name}: " + "; ".join(
                 f"{k} {d.old.get(k)} -> {d.new.get(k)}" for k in d.changed))
-    lines.append("something got worse" if diff.worse else "nothing got worse")
+    same = next((n for n in diff.notes if n.startswith("the same run (")), None)
+    lines.append("something got worse" if diff.worse else
+                 "nothing got worse: OLD and NEW are the same run" if same else
+                 "nothing got worse")
     return "\n".join(lines)
 
 

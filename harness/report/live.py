@@ -174,7 +174,8 @@ def claim_folder(out: Path, run_id: str, *, what: str = "--out") -> None:
     if not os.access(out, os.W_OK | os.X_OK):
         raise RigError(f"{what} {out}: cannot write there (permission denied)")
     marker = {"run": run_id, "pid": os.getpid(),
-              "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+              "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+              **boot_mark()}
     try:
         # Exclusive: of two runs given the same empty folder at once, one only gets it.
         with open(out / RUN_FILE, "x", encoding="utf-8") as f:
@@ -184,6 +185,16 @@ def claim_folder(out: Path, run_id: str, *, what: str = "--out") -> None:
                        "folder; give a new or empty folder") from None
     except OSError as exc:
         raise RigError(f"{what} {out}: cannot write there: {exc.strerror}") from None
+
+
+def boot_mark() -> dict[str, str]:
+    """``{"boot": ID}``, the kernel's id of this boot (Linux), for run.json: a pid of
+    another boot is never this run's process (--resume after a power cut); {} if unread."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return {"boot": boot} if boot else {}
 
 
 def _run_of(folder: Path) -> str | None:

@@ -12,9 +12,11 @@ change a file can write a new manifest.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -48,8 +50,12 @@ class ManifestCheck:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256; an OSError for anything not a regular file (a FIFO in a run
+    folder blocked its reader for ever, a device never ended)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(errno.EINVAL, f"{path}: not a regular file")
         while block := f.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
@@ -188,6 +194,20 @@ def outside_sealed_runs(option: str, path: Path, what: str = "file", *,
         held = MANIFEST_FILE if (folder / MANIFEST_FILE).is_file() else "run.json"
         raise RigError(f"{option} {path}: inside the run folder {folder} (it has {held}); "
                        f"writing there would change that run: give a {what} outside it")
+
+
+def not_inside_another_run(option: str, run_dir: Path, instead: str) -> None:
+    """A :class:`RigError` when the run folder ``run_dir``, which a command would write
+    into, lies inside another run folder (a merged folder's ``run-N`` copies): writing there
+    changes the outer folder, whose seal then breaks. ``instead``: what to do."""
+    from harness.paths import resolved
+
+    outer = sealed_folder_of(resolved(run_dir).parent, itself=True)
+    if outer is not None:
+        held = MANIFEST_FILE if (outer / MANIFEST_FILE).is_file() else "run.json"
+        raise RigError(f"{option} {run_dir}: inside the run folder {outer} (it has {held}): "
+                       f"a copy in it (a merged folder's run); writing into it would change "
+                       f"{outer} and break its seal: {instead}")
 
 
 def require_sealed(run_dir: Path, why: str) -> None:

@@ -37,6 +37,7 @@ from harness.report.junit import JUNIT_FILE
 from harness.report.live import (
     REPORT_FILE,
     RUN_FILE,
+    boot_mark,
     discard_staged,
     json_bytes,
     replace_staged,
@@ -64,15 +65,18 @@ class Resume:
     resumes: list[dict[str, Any]]
     #: The folder's lock, held while the run goes (:func:`_claim`; let go as it exits).
     held: int = -1
+    #: The pytest options of the run that made the folder (its report's ``pytest_args``).
+    first_args: list[str] | None = None
 
 
 def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
-                  only: set[str] | None) -> Resume:
-    """Check that ``out`` holds a run this one may finish, then set it up for it."""
+                  only: set[str] | None, pytest_args: list[str] | None = None) -> Resume:
+    """Check that ``out`` holds a run this one may finish, then set it up for it
+    (``pytest_args``: this resumption's, recorded in its ``resumes`` entry)."""
     what = f"--resume {out}"
     held = _claim(out, what)
     try:
-        return _resume(out, what, bench_path, spec, rig, only, held)
+        return _resume(out, what, bench_path, spec, rig, only, held, pytest_args or [])
     except BaseException:
         os.close(held)
         raise
@@ -104,19 +108,22 @@ def _holder(out: Path) -> str:
     with contextlib.suppress(OSError, ValueError, AttributeError, IndexError, TypeError):
         marker = json.loads((out / RUN_FILE).read_text("utf-8"))
         pid = marker.get("pid")
-        if pid != os.getpid() and alive(pid) and marker.get("resumed"):
+        if pid != os.getpid() and marker.get("resumed") \
+                and alive(pid, run_started(marker), marker.get("boot")):
             return f"process {pid} since {marker['resumed'][-1]}"
     return "another process"
 
 
 def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
-            only: set[str] | None, held: int) -> Resume:
+            only: set[str] | None, held: int, pytest_args: list[str]) -> Resume:
     report, marker = _read(out / REPORT_FILE, what), _read(out / RUN_FILE, what)
     run_id = report.get("run")
     if not isinstance(run_id, str) or run_id != marker.get("run"):
         raise RigError(f"{what}: its report and run.json name different runs; not resumed")
-    if report.get("state") == "running" and alive(marker.get("pid")):
-        raise RigError(f"{what}: run {run_id} is still going (process {marker['pid']})")
+    if report.get("state") == "running" and alive(marker.get("pid"), run_started(marker),
+                                                   marker.get("boot")):
+        raise RigError(f"{what}: run {run_id} is still going (process {marker['pid']}, "
+                       f"started before its run.json's {run_started(marker)})")
     if not isinstance(report.get("tests"), dict):
         raise RigError(f"{what}: its report lists no tests (written by an older rig); "
                        "certify again into a new folder")
@@ -133,7 +140,11 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
     problems = []
     sha = hashlib.sha256(bench_path.read_bytes()).hexdigest()
     if report["bench"]["sha256"] != sha:
-        problems.append(f"the bench file {bench_path.name} changed (or is another one)")
+        named = report["bench"].get("file")
+        other = (f" (the run was of {named}: give --bench {named})"
+                 if isinstance(named, str) and Path(named) != bench_path else "")
+        problems.append(f"the bench file {bench_path.name} changed (or is another one)"
+                        + other)
     else:
         problems += loads_changed(report["bench"].get("loads"), bench_loads(bench_path, spec))
     if report["bench"].get("changed"):  # its decided tests may have run on either file
@@ -147,11 +158,14 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
         problems.append("the vendor profiles changed")
     elif ran["profiles"].get("scenarios") != rig["profiles"]["scenarios"]:
         problems.append("the network scenarios the profiles replay changed")
-    problems += screens_changed(ran.get("screens"), rig.get("screens") or {})
     makers = set(report["makers"])
     if only is not None and only != makers:
         problems.append(f"--vendor {', '.join(sorted(only))}, but it certified "
                         f"{', '.join(sorted(makers))}")
+    else:
+        # The screens now are those of the makers asked for: with others asked, the run's
+        # would all seem changed (they were not: K2-4); the makers' mismatch says it.
+        problems += screens_changed(ran.get("screens"), rig.get("screens") or {})
     if problems:
         raise RigError(f"{what}: not the run that made it: " + "; ".join(problems))
     earlier = _earlier_name(out)
@@ -163,13 +177,16 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
             for nodeid, data in report["tests"].items()
             if data.get("outcome") in DECIDED}
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    # Each resumption's own pytest options, the first run's staying the report's own
+    # ``pytest_args``: which selection decided which tests stays said (K2-5).
     resumes = [*report.get("resumes", []),
-               {"at": now, "kept": len(kept), "earlier": earlier}]
+               {"at": now, "kept": len(kept), "earlier": earlier,
+                **({"pytest_args": pytest_args} if pytest_args else {})}]
     # "running" (this run's, from now): stopped before its first report, the folder has no
     # seal, as a killed run's.
     files = {out / REPORT_FILE: json_bytes({**report, "resumes": resumes,
                                             "state": "running"}),
-             out / RUN_FILE: json_bytes({**marker, "pid": os.getpid(),
+             out / RUN_FILE: json_bytes({**marker, "pid": os.getpid(), **boot_mark(),
                                          "resumed": [*marker.get("resumed", []), now]})}
     # The folder changes from here, as one step a signal cannot cut in two (it is taken
     # once the folder is whole again): the old seal goes (it would no longer hold, and
@@ -182,7 +199,9 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
         except OSError as exc:
             raise RigError(f"{what}: cannot resume: {exc.strerror or exc}; the folder is as "
                            "it was") from None
-    return Resume(run_id, kept, makers, resumes, held)
+    first = report.get("pytest_args")
+    return Resume(run_id, kept, makers, resumes, held,
+                  first if isinstance(first, list) else None)
 
 
 def _change_folder(out: Path, earlier: str, files: dict[Path, bytes]) -> None:
@@ -281,17 +300,58 @@ def _read(path: Path, what: str) -> dict[str, Any]:
     return value
 
 
-def alive(pid: object) -> bool:
-    """Whether process ``pid`` (a run.json's) is still there."""
+def alive(pid: object, started: object = None, boot: object = None) -> bool:
+    """Whether process ``pid`` (a run.json's) is still there and is that run's: one that
+    started after the run did (``started``, run.json's time) holds a pid used again (a
+    reboot after a power cut, the pid now a daemon's), not the run, which is then dead and
+    may be resumed. Without a time, or /proc, the pid alone says."""
     if not isinstance(pid, int) or pid <= 0:
         return False
+    if isinstance(boot, str) and boot_mark().get("boot", boot) != boot:
+        return False  # a process of an earlier boot is gone whatever holds its pid now
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    since = _process_start(pid)
+    if since is None or not isinstance(started, str):
         return True
-    return True
+    try:
+        then = dt.datetime.fromisoformat(started)
+    except ValueError:
+        return True
+    if then.tzinfo is None:
+        return True
+    # run.json's time is taken after the process started, to the second (rounded down).
+    return since <= then.timestamp() + START_SLACK_S
+
+
+#: Seconds a run's process may seem to have started after its run.json's time (that time
+#: rounded down to the second, the process's start to a clock tick).
+START_SLACK_S = 2.0
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), from /proc; None if unread."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text("ascii", "replace")
+        ticks = int(stat_line[stat_line.rindex(")") + 2:].split()[19])
+        boot = next(int(line.split()[1]) for line in
+                    Path("/proc/stat").read_text("ascii", "replace").splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def run_started(marker: dict[str, Any]) -> object:
+    """When run.json's process took the run: its last resume's time, else the start."""
+    resumed = marker.get("resumed")
+    if isinstance(resumed, list) and resumed:
+        return resumed[-1]
+    return marker.get("started")
 
 
 def _earlier_name(out: Path) -> str:
