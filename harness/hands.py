@@ -32,6 +32,7 @@ from harness.model.timeline import Timeline
 from harness.operator import (
     DO_PROMPT,
     DONE_WORDS,
+    MASK,
     MAX_UNCLEAR,
     REFUSE_HINT,
     SECRET,
@@ -267,17 +268,35 @@ class Hands(Protocol):
         """Let bench time pass."""
 
 
-def _recorded_answer(text: str, secret: str, *, secret_answer: bool, refused: bool) -> str:
+#: A run of digits in a person's own words that could be a PIN or a passcode (4 digits and
+#: more): a person explaining why a step failed names the PIN where it bit.
+_PIN_LIKE = re.compile(r"\d{4,}")
+
+
+def _recorded_answer(text: str, secret: str, *, secret_answer: bool, refused: bool,
+                     free: bool = False, secrets: frozenset[str] = frozenset()) -> str:
     """An answer as the timeline keeps it. A step that shows a secret (a PIN, a passcode)
     asks the operator to type it on the reader, and its prompt reads "type ... 7391 ...
     press Enter": digits typed at the rig's prompt instead must never reach a file, so such
     a step keeps only the answer's length, as a secret answer (a passcode read off a
-    screen) does."""
-    if not text or not (secret or secret_answer):
+    screen) does. A person's own words elsewhere (a refusal's why, an answer asked again:
+    ``free``) keep no run of digits that could be a PIN; no answer keeps a secret the hands
+    know of (``secrets``: the run's PINs and passcodes)."""
+    if not text:
         return text
-    if refused:  # "no" and why: the words kept, any digits (a code typed here) not
-        return re.sub(r"\d+", "****", text)
-    return f"({len(text)} {'digits' if text.isdigit() else 'characters'})"
+    if secret or secret_answer:
+        if refused:  # "no" and why: the words kept, any digits (a code typed here) not
+            return re.sub(r"\d+", MASK, text)
+        return f"({len(text)} {'digits' if text.isdigit() else 'characters'})"
+    text = _without(text, secrets)
+    return _PIN_LIKE.sub(MASK, text) if free else text
+
+
+def _without(text: str, secrets: frozenset[str]) -> str:
+    """``text`` with every secret in it masked (the longest first: one may hold another)."""
+    for known in sorted(secrets, key=len, reverse=True):
+        text = text.replace(known, MASK)
+    return text
 
 
 #: What a person types to a step asking what a screen shows when it shows nothing of it
@@ -345,6 +364,15 @@ class ManualHands:
         #: The test the last step was asked in, and how many steps it has asked.
         self._test = ""
         self._steps = 0
+        #: Every PIN and passcode these hands have been given or read (4 characters and
+        #: more): masked in whatever a person's answer records.
+        self._secrets: set[str] = set()
+
+    def _knows(self, secret: str) -> str:
+        """``secret`` kept to mask it in every recorded answer from now on."""
+        if len(secret) >= 4:
+            self._secrets.add(secret)
+        return secret
 
     @classmethod
     def for_bench(cls, bench: Bench) -> ManualHands:
@@ -413,7 +441,8 @@ class ManualHands:
                 seen = "unclear"
             refused = seen == "refused"
             shown = _recorded_answer(answer.text, secret, secret_answer=secret_answer,
-                                     refused=refused)
+                                     refused=refused, free=seen != "done",
+                                     secrets=frozenset(self._secrets))
             if seen == "unclear" and len(unclear) < MAX_UNCLEAR and spent < bound:
                 self._record("operator.unclear", what=step.recorded, answer=shown,
                              seconds=round(answer.seconds, 3))
@@ -459,7 +488,7 @@ class ManualHands:
         return f"{test}: step {number} of this test; answer within {_span(left_s)}"
 
     def _do(self, what: str, secret: str = "") -> None:
-        self._answer(what, DO_PROMPT, secret=secret)
+        self._answer(what, DO_PROMPT, secret=self._knows(secret))
 
     def ask_to(self, what: str) -> None:
         """Ask the operator to do ``what`` and wait (bounded) until they say it is done: a
@@ -467,6 +496,7 @@ class ManualHands:
         self._do(what)
 
     def card_in(self, reader: str, patient: Patient) -> None:
+        self._knows(patient.pin)
         self._do(f"place {patient.label}'s My Number card on {reader}")
 
     def card_out(self, reader: str) -> None:
@@ -505,9 +535,9 @@ class ManualHands:
                  else f"take {phone.label} away from {place}")
 
     def issue_passcode(self) -> str:
-        return self._answer("issue a visual-confirmation passcode in OQS",
-                            "type the digits shown", secret_answer=True,
-                            accept=PASSCODE_FORM)
+        return self._knows(self._answer("issue a visual-confirmation passcode in OQS",
+                                        "type the digits shown", secret_answer=True,
+                                        accept=PASSCODE_FORM))
 
     def passcode(self, reader: str, code: str) -> None:
         self._do(f"type the passcode {SECRET} on {reader}", secret=code)
@@ -590,6 +620,7 @@ class ManualHands:
 
     def pair(self, reader: str, general: str, patient: Patient, *,
              placed_first: bool = False) -> list[str]:
+        self._knows(patient.pin)
         first = (f", putting it into {reader} and pressing 置いた first" if placed_first
                  else "")
         shown = self._answer(
@@ -626,7 +657,8 @@ class ManualHands:
             return None
         if folded == "registered":
             return "registered"
-        message = answer.partition(":")[2].strip()
+        # The app's message goes into the verdict: no secret a person typed into it.
+        message = _without(answer.partition(":")[2].strip(), frozenset(self._secrets))
         return f"refused: {message}" if message else "refused"
 
     def staff_phone(self, general: str, phone: Phone, *, held: bool) -> None:

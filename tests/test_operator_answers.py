@@ -103,3 +103,25 @@ def test_a_version_is_digits_and_dots_or_none(typed: str, listed: dict[str, str]
     hands, shown, _ = _hands(["v5", typed])
     assert hands.delivery_list() == listed
     assert len(shown) == 2
+
+
+def test_a_pin_in_a_persons_words_reaches_no_record() -> None:
+    # Hunt K2-21: a refusal's why on a step that shows no secret was kept verbatim, in the
+    # timeline and the bench fault (certification.json, junit, HTML, allure).
+    from harness.errors import BenchFault
+    from harness.hands import Patient
+
+    hands, _, timeline = _hands(["", "no, the card was locked after I typed 1234 twice"])
+    hands.card_in("canon", Patient("patient-1", "4321"))
+    with pytest.raises(BenchFault) as caught:
+        hands.card_out("canon")
+    assert "1234" not in str(caught.value)
+    assert "I typed **** twice" in str(caught.value)
+    # Answered, asked again, or refused: no PIN the hands know of, and no 4-digit run in a
+    # person's own words, on any step.
+    hands2, _, timeline2 = _hands(["", "4321 / ペアリング開始", "maybe 5555", "registered"])
+    hands2.card_in("canon", Patient("patient-1", "4321"))
+    assert hands2.pairing_app("canon") == ("4321", "ペアリング開始")
+    assert hands2.pairing_outcome("canon") == "registered"
+    records = repr([e.data for e in [*timeline, *timeline2]])
+    assert not any(code in records for code in ("1234", "4321", "5555")), records
