@@ -21,7 +21,7 @@ from harness.devices.pcsc import PyscardService
 from harness.devices.robot import GcodeRobot
 from harness.devices.sysfs import SysfsBus, SysfsUsbTree
 from harness.devices.usb import PyusbBus
-from harness.errors import BadInput, MissingSystemPart, RigError
+from harness.errors import BadInput, BenchFault, MissingSystemPart, RigError
 from harness.loading import (
     MAX_BYTES,
     file_reference,
@@ -301,9 +301,16 @@ class Bench:
             # A recorded video is named relative to the bench file (as its other files are).
             if isinstance(given, str) and file_reference("source", given):
                 given = str(self.path.parent / given)
-            source = open_source(given, name, self.clock, width=spec.width,
-                                 height=spec.height, exposure=spec.exposure, fps=spec.fps,
-                                 repeats_frames=spec.noiseless)
+            try:
+                source = open_source(given, name, self.clock, width=spec.width,
+                                     height=spec.height, exposure=spec.exposure, fps=spec.fps,
+                                     repeats_frames=spec.noiseless)
+            except BenchFault:
+                raise
+            except RigError as exc:
+                # A recording OpenCV cannot read is a camera that never opens, as a stream
+                # that never connects is (CameraUnavailable): the bench's, not the maker's.
+                raise BenchFault("camera.unavailable", name, str(exc).splitlines()[0]) from None
         self._cameras[name] = source
         return source
 
@@ -330,8 +337,13 @@ class Bench:
         watcher = self._watchers.get(key)
         if watcher is None:
             # Loading references and finding the screen take a while: once per camera.
+            camera = next((c for c in self.spec.cameras if c.watches == reader), None)
+            if camera is None:
+                # A bench file that names no camera on the screen a test looks at: the
+                # bench's to mend, never the reader failing (nor a bare StopIteration).
+                raise BenchFault("camera.unavailable", reader,
+                                 "no camera of the bench file watches it (cameras[].watches)")
             classifier = Classifier(ReferenceSet.load(screens_dir_for(maker, screens)))
-            camera = next(c for c in self.spec.cameras if c.name == self.camera_on(reader))
             # The lamps this camera sees, where the bench file says (ERR-07's logo lamp).
             lamps = (LampWatcher(camera.name, camera.lamps, self.timeline)
                      if camera.lamps else None)

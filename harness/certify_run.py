@@ -299,8 +299,35 @@ def _check_real_bench(path: Path, spec: BenchSpec, only: set[str] | None) -> Non
                          f"{device}: no such device ({who}: is it plugged in?)")
                 for loc, field, device, who in found
                 if "://" not in device and device != "emulated" and not Path(device).exists()]
+    # A face-auth reader of this run that no camera watches: its flows look at its screen.
+    watched = {cam.watches for cam in spec.cameras}
+    problems += [BadInput(str(path), line_of(lines, ("readers", i, "name")),
+                          f"readers[{i}]", f"face-auth reader {reader.name!r} has no camera "
+                          f"on its screen (cameras[].watches: {reader.name})")
+                 for i, reader in enumerate(spec.readers)
+                 if reader.kind == "face_auth_reader" and reader.name not in watched
+                 and (only is None or reader.maker in only)]
+    terminal = spec.operator.terminal if spec.operator.script is None else None
+    if terminal is not None and Path(terminal).exists() and not _is_terminal(terminal):
+        problems.append(BadInput(str(path), line_of(lines, ("operator", "terminal")),
+                                 "operator.terminal", f"{terminal} is not a terminal (nobody "
+                                 "could read the questions there)"))
     if problems:
         raise BadInput.of(problems)
+
+
+def _is_terminal(device: str) -> bool:
+    """``device`` opens as a terminal (a folder, a file or /dev/null does not)."""
+    import os
+
+    try:
+        fd = os.open(device, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return True  # not openable now: the test says so as operator.unavailable
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def _unclaim_if_unused(out: Path, run_id: str) -> None:

@@ -31,6 +31,8 @@ from harness.model.robot_spec import DEFAULT_BUTTONS
 from harness.model.timeline import Timeline
 from harness.operator import (
     DO_PROMPT,
+    DONE_WORDS,
+    MASK,
     MAX_UNCLEAR,
     REFUSE_HINT,
     SECRET,
@@ -266,17 +268,67 @@ class Hands(Protocol):
         """Let bench time pass."""
 
 
-def _recorded_answer(text: str, secret: str, *, secret_answer: bool, refused: bool) -> str:
+#: A run of digits in a person's own words that could be a PIN or a passcode (4 digits and
+#: more): a person explaining why a step failed names the PIN where it bit.
+_PIN_LIKE = re.compile(r"\d{4,}")
+
+
+def _recorded_answer(text: str, secret: str, *, secret_answer: bool, refused: bool,
+                     free: bool = False, secrets: frozenset[str] = frozenset()) -> str:
     """An answer as the timeline keeps it. A step that shows a secret (a PIN, a passcode)
     asks the operator to type it on the reader, and its prompt reads "type ... 7391 ...
     press Enter": digits typed at the rig's prompt instead must never reach a file, so such
     a step keeps only the answer's length, as a secret answer (a passcode read off a
-    screen) does."""
-    if not text or not (secret or secret_answer):
+    screen) does. A person's own words elsewhere (a refusal's why, an answer asked again:
+    ``free``) keep no run of digits that could be a PIN; no answer keeps a secret the hands
+    know of (``secrets``: the run's PINs and passcodes)."""
+    if not text:
         return text
-    if refused:  # "no" and why: the words kept, any digits (a code typed here) not
-        return re.sub(r"\d+", "****", text)
-    return f"({len(text)} {'digits' if text.isdigit() else 'characters'})"
+    if secret or secret_answer:
+        if refused:  # "no" and why: the words kept, any digits (a code typed here) not
+            return re.sub(r"\d+", MASK, text)
+        return f"({len(text)} {'digits' if text.isdigit() else 'characters'})"
+    text = _without(text, secrets)
+    return _PIN_LIKE.sub(MASK, text) if free else text
+
+
+def _without(text: str, secrets: frozenset[str]) -> str:
+    """``text`` with every secret in it masked (the longest first: one may hold another)."""
+    for known in sorted(secrets, key=len, reverse=True):
+        text = text.replace(known, MASK)
+    return text
+
+
+#: What a person types to a step asking what a screen shows when it shows nothing of it
+#: (an empty answer is Enter, "done" at every other step: never read as "nothing").
+NONE_WORD = "none"
+
+
+def _form(pattern: str) -> Callable[[str], bool]:
+    """An answer the rules read as a fact: exactly this form (case aside), nothing looser."""
+    form = re.compile(pattern, re.IGNORECASE | re.ASCII)
+    return lambda text: form.fullmatch(text.strip()) is not None
+
+
+def _words(text: str) -> bool:
+    """Words read off a screen: not empty and not a word that says "done" (a person who
+    answers Enter or "yes" has not typed what the screen shows)."""
+    return text.strip().casefold() not in DONE_WORDS
+
+
+#: The passcode OQS issues: its digits as shown (not Enter, letters or spaces).
+PASSCODE_FORM = _form(r"[0-9]{1,12}")
+#: A version as the management tool lists it, or none listed.
+VERSION_FORM = _form(rf"[0-9]+(?:\.[0-9]+)+|{NONE_WORD}")
+#: The app's end of a pairing: registered, or refused (with its message).
+OUTCOME_FORM = _form(rf"registered|refused(?:\s*:.*)?|{NONE_WORD}")
+#: Whether the app took 置いた: taken, or not (with what it showed).
+PLACED_FORM = _form(r"taken|not taken(?:\s*:.*)?")
+
+
+def _listed(component: str, version: str) -> dict[str, str]:
+    """The delivery list as the person read it: ``component`` at ``version``, or absent."""
+    return {} if version.casefold() == NONE_WORD else {component: version}
 
 
 def _current_test() -> str:
@@ -312,6 +364,15 @@ class ManualHands:
         #: The test the last step was asked in, and how many steps it has asked.
         self._test = ""
         self._steps = 0
+        #: Every PIN and passcode these hands have been given or read (4 characters and
+        #: more): masked in whatever a person's answer records.
+        self._secrets: set[str] = set()
+
+    def _knows(self, secret: str) -> str:
+        """``secret`` kept to mask it in every recorded answer from now on."""
+        if len(secret) >= 4:
+            self._secrets.add(secret)
+        return secret
 
     @classmethod
     def for_bench(cls, bench: Bench) -> ManualHands:
@@ -352,26 +413,36 @@ class ManualHands:
             self.timeline.record("operator", kind, by=self.operator.who, **data)
 
     def _answer(self, what: str, prompt: str, *, secret: str = "",
-                secret_answer: bool = False, timeout_s: float | None = None) -> str:
+                secret_answer: bool = False, timeout_s: float | None = None,
+                accept: Callable[[str], bool] = _words) -> str:
         """Ask until the step is answered done (or with what was asked for) within its
-        bound; a done-or-no step answered with neither is asked again in what is left."""
+        bound; a done-or-no step answered with neither, or a step asking what a screen
+        shows answered in another form than ``accept`` takes (the rules read it as a fact:
+        a "yes" there is not the app's message), is asked again in what is left."""
         bound = self.timeout_s if timeout_s is None else timeout_s
         number = self._next_step()
-        if prompt != DO_PROMPT:
+        done_or_no = prompt == DO_PROMPT
+        if not done_or_no:
             prompt += REFUSE_HINT
         unclear: list[str] = []
         spent = 0.0
         while True:
-            again = (f" ({unclear[-1]!r} is neither: Enter or 'yes' if done, 'no' and why "
-                     "if it cannot be done)") if unclear else ""
+            again = "" if not unclear else (
+                f" ({unclear[-1]!r} is neither: Enter or 'yes' if done, 'no' and why if it "
+                "cannot be done)" if done_or_no else
+                f" ({unclear[-1]!r} is not an answer this step takes: as it asks, or "
+                "'no: why' if it cannot be done)")
             step = Step(what, prompt + again, secret,
                         context=self._context(number, bound - spent))
             answer = self._ask(step, bound - spent, tuple(unclear), bound)
             spent += answer.seconds
-            seen = reading(answer.text, done_or_no=not prompt.endswith(REFUSE_HINT))
+            seen = reading(answer.text, done_or_no=done_or_no)
+            if seen == "done" and not done_or_no and not accept(answer.text):
+                seen = "unclear"
             refused = seen == "refused"
             shown = _recorded_answer(answer.text, secret, secret_answer=secret_answer,
-                                     refused=refused)
+                                     refused=refused, free=seen != "done",
+                                     secrets=frozenset(self._secrets))
             if seen == "unclear" and len(unclear) < MAX_UNCLEAR and spent < bound:
                 self._record("operator.unclear", what=step.recorded, answer=shown,
                              seconds=round(answer.seconds, 3))
@@ -417,7 +488,7 @@ class ManualHands:
         return f"{test}: step {number} of this test; answer within {_span(left_s)}"
 
     def _do(self, what: str, secret: str = "") -> None:
-        self._answer(what, DO_PROMPT, secret=secret)
+        self._answer(what, DO_PROMPT, secret=self._knows(secret))
 
     def ask_to(self, what: str) -> None:
         """Ask the operator to do ``what`` and wait (bounded) until they say it is done: a
@@ -425,6 +496,7 @@ class ManualHands:
         self._do(what)
 
     def card_in(self, reader: str, patient: Patient) -> None:
+        self._knows(patient.pin)
         self._do(f"place {patient.label}'s My Number card on {reader}")
 
     def card_out(self, reader: str) -> None:
@@ -463,8 +535,9 @@ class ManualHands:
                  else f"take {phone.label} away from {place}")
 
     def issue_passcode(self) -> str:
-        return self._answer("issue a visual-confirmation passcode in OQS",
-                            "type the 4 digits shown", secret_answer=True)
+        return self._knows(self._answer("issue a visual-confirmation passcode in OQS",
+                                        "type the digits shown", secret_answer=True,
+                                        accept=PASSCODE_FORM))
 
     def passcode(self, reader: str, code: str) -> None:
         self._do(f"type the passcode {SECRET} on {reader}", secret=code)
@@ -525,8 +598,10 @@ class ManualHands:
 
     def delivery_list(self) -> dict[str, str]:
         version = self._answer("open 配信実績の確認 in the management tool",
-                               "type the version shown for 顔認証ライブラリ")
-        return {"顔認証ライブラリ": version}
+                               "type the version shown for 顔認証ライブラリ (digits and dots, "
+                               f"as 5.1.0), or '{NONE_WORD}' if it lists none",
+                               accept=VERSION_FORM)
+        return _listed("顔認証ライブラリ", version)
 
     def await_delivery(self, component: str, version: str, timeout_s: float) -> dict[str, str]:
         # One step bounded by the delivery's own time (a night), not a step's: nobody is
@@ -534,9 +609,10 @@ class ManualHands:
         shown = self._answer(
             f"keep the bench switched on until 配信実績の確認 in the management tool lists "
             f"{component} {version}",
-            f"type the version it shows for {component} then (or when you give up)",
-            timeout_s=timeout_s)
-        return {component: shown}
+            f"type the version it shows for {component} then (or when you give up; digits "
+            f"and dots, as 5.1.0), or '{NONE_WORD}' if it lists none",
+            timeout_s=timeout_s, accept=VERSION_FORM)
+        return _listed(component, shown)
 
     def account(self, *, right: bool) -> None:
         self._do(f"set the reader's account information on the terminal "
@@ -544,34 +620,46 @@ class ManualHands:
 
     def pair(self, reader: str, general: str, patient: Patient, *,
              placed_first: bool = False) -> list[str]:
+        self._knows(patient.pin)
         first = (f", putting it into {reader} and pressing 置いた first" if placed_first
                  else "")
         shown = self._answer(
             f"pair {general} with {reader} in its management app using {patient.label}'s "
-            f"card{first}", "type the general reader's name the app showed")
-        return [shown] if shown else []
+            f"card{first}",
+            f"type the general reader's name the app showed, or '{NONE_WORD}' if it showed none")
+        return [] if shown.casefold() == NONE_WORD else [shown]
 
     def pairing_placed(self, reader: str) -> bool | None:
         answer = self._answer(
             f"look whether the management app took 置いた when pairing {reader}",
-            "type 'taken' if it did, else what it showed (empty: it had no 置いた button)")
+            "type 'taken' if it did, else 'not taken' (and what it showed after a ':')",
+            accept=PLACED_FORM)
         return answer.casefold() == "taken"
 
     def pairing_app(self, reader: str) -> tuple[str, str] | None:
         answer = self._answer(
             f"open the management app that pairs a general reader with {reader}",
             "type the app's name as its window shows it, a '/', and the label of the button "
-            "that starts pairing (empty if there is none)")
+            f"that starts pairing (nothing after the '/' if there is none), or '{NONE_WORD}' "
+            "if no app shows one")
         name, _, button = answer.partition("/")
-        return (name.strip(), button.strip()) if name.strip() else None
+        if answer.casefold() == NONE_WORD or not name.strip():
+            return None
+        return name.strip(), button.strip()
 
     def pairing_outcome(self, reader: str) -> str | None:
         answer = self._answer(
             f"look at what the management app said at the end of pairing {reader}",
-            "type 'registered' if it registered the pairing, else its message")
-        if not answer:
+            "type 'registered' if it registered the pairing, 'refused: ' and its message if "
+            f"it refused it, or '{NONE_WORD}' if it said neither", accept=OUTCOME_FORM)
+        folded = answer.casefold()
+        if folded == NONE_WORD:
             return None
-        return "registered" if answer.casefold() == "registered" else f"refused: {answer}"
+        if folded == "registered":
+            return "registered"
+        # The app's message goes into the verdict: no secret a person typed into it.
+        message = _without(answer.partition(":")[2].strip(), frozenset(self._secrets))
+        return f"refused: {message}" if message else "refused"
 
     def staff_phone(self, general: str, phone: Phone, *, held: bool) -> None:
         self._do(f"hold a staff phone ({phone.kind}) on {general} and keep it there" if held
@@ -582,7 +670,10 @@ class ManualHands:
 
     def received_results(self) -> list[str]:
         answer = self._answer("look at the receipt computer's received eligibility results",
-                              "type the patients' labels listed, comma-separated")
+                              "type the patients' labels listed, comma-separated, or "
+                              f"'{NONE_WORD}' if it lists none")
+        if answer.casefold() == NONE_WORD:
+            return []
         return [a.strip() for a in answer.split(",") if a.strip()]
 
     def lan_cable(self, *, seated: bool) -> None:

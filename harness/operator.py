@@ -15,6 +15,7 @@ default) is the bench failing, not the reader: :class:`OperatorSilent`, the
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -145,6 +146,10 @@ class TtyOperator:
                                           f"(bench file operator.terminal): {exc.strerror}"
                                           ) from None
             raise OperatorUnavailable(f"{NO_TTY} ({exc.strerror})") from None
+        if not os.isatty(fd):  # /dev/null, a file: nobody reads the question there
+            os.close(fd)
+            raise OperatorUnavailable(f"the operator's terminal {self.tty} (bench file "
+                                      "operator.terminal) is not a terminal")
         try:
             _drop_typeahead(fd)  # an Enter typed before the question answers nothing
             os.write(fd, step.shown.encode())
@@ -176,10 +181,11 @@ class TtyOperator:
 def _drop_typeahead(fd: int) -> None:
     try:
         import termios
-
+    except ImportError:
+        return  # no terminals to flush on this system
+    # (Not a terminal that queues input: nothing typed ahead to drop.)
+    with contextlib.suppress(termios.error, OSError):
         termios.tcflush(fd, termios.TCIFLUSH)
-    except (ImportError, OSError):
-        pass  # not a terminal that queues input: nothing typed ahead to drop
 
 
 class CallableOperator:

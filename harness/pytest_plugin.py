@@ -118,13 +118,49 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     report = yield
     fault = call.excinfo.value if call.excinfo is not None else None
     fault = _as_bench_fault(fault)
-    if isinstance(fault, BenchFault) and report.failed:
-        item.stash[_FAULT_MET] = True  # the bench file's fault, if one is due, was met
+    # (Only a suite's test decides a requirement: the rig's own tests fail as they fail.)
+    error = (_rig_error(call.excinfo) if report.failed and fault is not None
+             and item.get_closest_marker("requirement") is not None else None)
+    if error is not None or (isinstance(fault, BenchFault) and report.failed):
+        if error is None:
+            item.stash[_FAULT_MET] = True  # the bench file's fault, if one is due, was met
         from harness.report.certification import BENCH_FAULT_PROPERTY
 
-        report.user_properties = [*report.user_properties, (BENCH_FAULT_PROPERTY, str(fault))]
-        report.longrepr = str(fault)
+        stopped = error or fault
+        report.user_properties = [*report.user_properties, (BENCH_FAULT_PROPERTY, str(stopped))]
+        report.longrepr = str(stopped) if error is None else f"{stopped}\n{report.longrepr}"
     return report
+
+
+#: Exceptions that are a verdict (judge's pytest.fail, an assert of a suite) or pytest's own
+#: (skip, exit): a test stopped by any other that is not a bench fault stopped on an error
+#: of the rig's own.
+_NOT_RIG_ERRORS = (AssertionError, BenchFault, pytest.fail.Exception, pytest.skip.Exception,
+                   pytest.exit.Exception, pytest.xfail.Exception, KeyboardInterrupt, SystemExit)
+
+
+def _rig_error(excinfo: pytest.ExceptionInfo[BaseException] | None) -> BenchFault | None:
+    """The rig failed (a bug, a set-up it did not foresee: a bare StopIteration, a
+    termios.error): not a verdict, so never a failure of the maker. The test's requirements
+    are not run with the error and where it rose as the reason (``rig.error``)."""
+    if excinfo is None or isinstance(excinfo.value, _NOT_RIG_ERRORS):
+        return None
+    from harness.devices.camera import CameraUnavailable
+
+    if isinstance(excinfo.value, CameraUnavailable):
+        return None
+    error = excinfo.value
+    # Where it rose: the innermost line of the rig's own code (else the innermost at all).
+    entries = list(excinfo.traceback)
+    ours = [e for e in entries if {"harness", "suites"} & set(Path(str(e.path)).parts)]
+    entry = (ours or entries or [None])[-1]
+    where = "" if entry is None else \
+        f" at {Path(*Path(str(entry.path)).parts[-2:])}:{entry.lineno + 1}"
+    text = str(error).splitlines()[0] if str(error).strip() else ""
+    name = type(error).__module__ + "." + type(error).__qualname__ \
+        if type(error).__module__ not in ("builtins", "") else type(error).__qualname__
+    return BenchFault("rig.error", "the rig", f"stopped on its own error, not a verdict: "
+                      f"{name}{': ' + text if text else ''}{where}")
 
 
 def _as_bench_fault(error: BaseException | None) -> BaseException | None:
@@ -386,8 +422,12 @@ def eyes(bench: Bench, evidence: EvidenceStore | None) -> Callable[[str], Screen
         if reader not in watchers:
             try:
                 watchers[reader] = bench.watcher(reader, evidence=evidence)
+            except BenchFault:
+                raise
             except RigError as exc:
-                pytest.fail(f"no eyes on {reader}: {exc}", pytrace=False)
+                # The bench's eyes, not the reader: not run with the reason, never failed.
+                raise BenchFault("camera.unavailable", reader,
+                                 f"no eyes on it: {exc}") from None
         return watchers[reader]
 
     return get

@@ -182,14 +182,17 @@ class CertificationCollector:
             self._operator_timeline, self._operator_seen = bench.timeline, 0
         self._take_steps(item)
 
-    def _take_steps(self, item: pytest.Item) -> None:
+    def _take_steps(self, item: pytest.Item, *, stopped: bool = False) -> None:
         """The operator's steps on the bench's timeline since the last look, onto the
-        test's properties."""
+        test's properties; ``stopped`` (the run stopped in the test): the step asked and
+        not answered yet too."""
         timeline: Any = self._operator_timeline
         recorded = len(timeline)
         events = timeline.events(source="operator", start=self._operator_seen, stop=recorded)
-        item.user_properties += [(OPERATOR_PROPERTY, step) for step in
-                                 operator_steps(events, item.nodeid)]
+        steps = operator_steps(events, item.nodeid)
+        if stopped:
+            steps += step_under_way(events, item.nodeid, timeline.clock.now())
+        item.user_properties += [(OPERATOR_PROPERTY, step) for step in steps]
         self._operator_seen = recorded
 
     def pytest_runtest_protocol(self, item: pytest.Item) -> None:
@@ -206,7 +209,7 @@ class CertificationCollector:
         if item is None or record is None or self._operator_timeline is None:
             return
         # (Its fixtures are gone by now: the bench's timeline as its setup reported it.)
-        self._take_steps(item)
+        self._take_steps(item, stopped=True)
         record.operator = [value for name, value in item.user_properties
                            if name == OPERATOR_PROPERTY]
 
@@ -257,6 +260,19 @@ def operator_steps(events: list[Any], test: str) -> list[dict[str, Any]]:
              **({"seconds": e.data["seconds"]} if "seconds" in e.data else {}),
              **({"reason": e.data["reason"]} if "reason" in e.data else {})}
             for e in events if e.kind in OPERATOR_ENDS]
+
+
+def step_under_way(events: list[Any], test: str, now: float) -> list[dict[str, Any]]:
+    """The step a person was asked and had not answered when the run stopped (half-way
+    through a disk-image restore: what a lab must know before ``--resume`` asks it again):
+    ``interrupted``, with the seconds it had taken so far (bench time)."""
+    asked = [e for e in events if e.kind == "operator.asked" or e.kind in OPERATOR_ENDS]
+    if not asked or asked[-1].kind != "operator.asked":
+        return []
+    last = asked[-1]
+    return [{"test": test, "who": last.data.get("by", "operator"), "what": last.data.get("what"),
+             "at": round(last.t, 3), "outcome": "interrupted",
+             "seconds": round(max(0.0, now - last.t), 3)}]
 
 
 def applicable(profiles: ProfileSet, spec: BenchSpec,

@@ -34,7 +34,7 @@ from harness.emulation.bench import EmulatedBench
 from harness.emulation.hands import DELIVERY_LOOK_S, TwinHands
 from harness.emulation.robot import TwinDesk
 from harness.errors import RigError
-from harness.hands import Patient
+from harness.hands import NONE_WORD, Patient
 from harness.model.wait import wait_until
 
 #: The PIN the lab's test cards are issued with: the one the rig's test patients type
@@ -117,21 +117,21 @@ class BoxPerson:
             (r"^keep the bench switched on until 配信実績の確認 in the management tool lists "
              r"(?P<component>.+) (?P<version>\S+)$", self._await_delivery),
             (r"^open 配信実績の確認 in the management tool$",
-             lambda m: next(iter(hands.delivery_list().values()), "")),
+             lambda m: next(iter(hands.delivery_list().values()), NONE_WORD)),
             (r"^look at the receipt computer's received eligibility results$",
-             lambda m: ", ".join(hands.received_results())),
+             lambda m: ", ".join(hands.received_results()) or NONE_WORD),
             # Pairing: the real card on the general reader reaches the twin terminal through
             # the box's pcscd (vpcd), as the terminal's app reads it.
             (rf"^pair (?P<general>[\w-]+) with {reader} in its management app using "
              rf"{patient}'s card(?P<placed>, putting it into \S+ and pressing 置いた first)?$",
              lambda m: next(iter(hands.pair(m["reader"], m["general"], _patient(m["patient"]),
-                                            placed_first=bool(m["placed"]))), "")),
+                                            placed_first=bool(m["placed"]))), NONE_WORD)),
             (rf"^look whether the management app took 置いた when pairing {reader}$",
-             lambda m: {True: "taken", False: "", None: ""}[hands.pairing_placed(m["reader"])]),
+             lambda m: "taken" if hands.pairing_placed(m["reader"]) else "not taken"),
             (rf"^open the management app that pairs a general reader with {reader}$",
-             lambda m: "/".join(hands.pairing_app(m["reader"]) or ())),
+             lambda m: "/".join(hands.pairing_app(m["reader"]) or ()) or NONE_WORD),
             (rf"^look at what the management app said at the end of pairing {reader}$",
-             lambda m: (hands.pairing_outcome(m["reader"]) or "").removeprefix("refused: ")),
+             lambda m: hands.pairing_outcome(m["reader"]) or NONE_WORD),
         ]
 
     def _restore(self, match: re.Match[str]) -> str:
@@ -155,7 +155,7 @@ class BoxPerson:
         waited = wait_until(clock, self.hands.delivery_list,
                             lambda listed: listed.get(component) == version, LONGEST_WAIT_S,
                             step_s=DELIVERY_LOOK_S, sleep=clock.advance)
-        return waited.last.get(component, "")
+        return waited.last.get(component, NONE_WORD)
 
     def answer(self, step: str) -> str:
         """Do ``step`` (the text the rig's operator is shown) to the twins; what is typed."""
