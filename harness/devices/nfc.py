@@ -9,6 +9,7 @@ The same code drives a real USB frontend (``usb:054c:06c3``, ``usb:001:004``) an
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Sequence
 from typing import Self
@@ -108,7 +109,8 @@ class NfcFrontend:
         try:
             self._clf = nfc.ContactlessFrontend(self.path)
         except (OSError, ValueError, ImportError) as exc:  # ENODEV, EACCES, EBUSY, bad path
-            raise RigError(f"{self.name}: no NFC frontend at {self.path}: {exc}") from None
+            raise RigError(f"{self.name}: no NFC frontend at {self.path}: {exc}"
+                           f"{_named_port_hint(self.path)}") from None
         finally:
             # nfcpy logs every frame at DEBUG, a VERIFY's PIN included: hide those. Its
             # driver modules (and their loggers) come with the frontend, hence after.
@@ -192,3 +194,22 @@ class NfcFrontend:
         if self._clf is None:
             raise RigError(f"{self.name}: NFC frontend {self.path} is not open (call open())")
         return self._clf
+
+
+def _named_port_hint(path: str) -> str:
+    """Why nfcpy's udp transport fails on a port /etc/services names (it reads the port
+    back as the service's name): said, since its own error is an int() of that name."""
+    kind, _, rest = path.partition(":")
+    port = rest.rpartition(":")[2]
+    if kind != "udp" or not port.isdigit():
+        return ""
+    name = udp_service_name(int(port))
+    return (f" (port {port} is {name!r} in /etc/services, which nfcpy's udp transport "
+            "cannot take: choose another port)") if name else ""
+
+
+def udp_service_name(port: int) -> str | None:
+    """The name nfcpy's udp transport reads ``port`` back as (getnameinfo without
+    NI_NUMERICSERV: /etc/services' name for it), if it is not the number."""
+    name = socket.getnameinfo(("127.0.0.1", port), socket.NI_NUMERICHOST)[1]
+    return None if name.isdigit() else name

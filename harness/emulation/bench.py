@@ -44,9 +44,15 @@ def _resolve(bench_path: Path, ref: str) -> Path:
 
 
 def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free UDP port with no service name: nfcpy's udp transport reads its port back
+    through getnameinfo, which turns a port /etc/services names (57000: dircproxy) into
+    that name, and then fails on int() of it."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if socket.getnameinfo(("127.0.0.1", port), socket.NI_NUMERICHOST)[1].isdigit():
+            return port
 
 
 def _bcd(version: str) -> int:
