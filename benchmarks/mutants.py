@@ -141,6 +141,10 @@ FLOW_ROUTES: dict[str, Route] = {
     "e901_phone": Route(frozenset({"smartphone_button"}), frozenset({
         "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
         "check_failed", "error_901"}), world=((AFTER_REQUEST, "error_901"),)),
+    # ... with an Android phone (its PIN typed on the reader).
+    "e901_android": Route(frozenset({"smartphone_button"}), frozenset({
+        "choose_android", "phone_pin_ok", "phone_held_general", "phone_held_front",
+        "consent_answer", "check_failed", "error_901"}), world=((AFTER_REQUEST, "error_901"),)),
     # ... on the PIN's way (the face does not match) and on the staff's (visual confirmation).
     "e901_pin": Route(_CARD, frozenset({"face_no_match", "pin_ok", "consent_answer",
                                         "check_failed", "error_901"}),
@@ -167,6 +171,9 @@ FLOW_ROUTES: dict[str, Route] = {
     "network_error_phone": Route(frozenset({"smartphone_button"}), frozenset({
         "choose_iphone", "phone_held_general", "phone_held_front", "consent_answer",
         "check_network_error"}), world=_NETWORK_CUT),
+    "network_error_android": Route(frozenset({"smartphone_button"}), frozenset({
+        "choose_android", "phone_pin_ok", "phone_held_general", "phone_held_front",
+        "consent_answer", "check_network_error"}), world=_NETWORK_CUT),
     "network_long_outage": Route(_CARD, _CHECK_IN),
     "network_intermittent": Route(_CARD, _VISIT),
     "network_recovery": Route(_CARD, _VISIT | {"check_network_error"}),

@@ -311,3 +311,15 @@ def test_an_unrecognised_name_that_is_no_state_is_bad_input(tmp_path: Path,
                    encoding="utf-8")
     with pytest.raises(mutants.BadInput, match=r"x\.unrecognised: no state consent_3"):
         mutants.catalogued(mutants.load_catalogue(bad), ["canon"], profiles)
+
+
+def test_every_flow_that_leaves_the_first_screen_has_its_route() -> None:
+    """A flow with no route is taken for one that never leaves the first screen, and the
+    oracle would follow the twin's shortest way for it (the Android E901 flow, added
+    without one, sent Atlas's oracle through a card-out on the first consent screen). A new
+    flow must be given its route, or be named here as one that stays on the first screen."""
+    from harness.flows.drivers import DRIVERS
+
+    stays = {"account_error", "first_screen", "no_power", "pairing", "passcode_first_issue",
+             "upgrade_manual", "usb_link_lost"}
+    assert set(DRIVERS) - set(mutants.FLOW_ROUTES) == stays
