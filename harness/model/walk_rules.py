@@ -633,6 +633,20 @@ def _one_per_requirement(rules: Iterable[Rule]) -> list[Rule]:
     return list({r.requirement: r for r in rules}.values())
 
 
+def _hit(plan: WalkPlan, world: World, flows: Collection[str] | None) -> list[Rule]:
+    """The rules in force of ``flows`` (None: every flow), or every rule in force where
+    none is: a problem always fails something."""
+    rules = plan.in_world(world)
+    return [r for r in rules if flows is None or r.flow in flows] or rules
+
+
+def _break(out: Judgement, hit: Iterable[Rule], name: str, n: int, i: int | None,
+           text: str) -> None:
+    """One broken entry per requirement of ``hit``, under the walk rule ``name``."""
+    for rule in _one_per_requirement(hit):
+        out.broken.append(Broken(rule.requirement, name, n, i, text))
+
+
 def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
              out: Judgement) -> None:
     """Fail closed: an unrecognised screen, or one of a class no flow names, fails every
@@ -645,7 +659,7 @@ def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
         looks += [(i, look, forces[i]) for look in step.after]
     for i, look, flows in looks:
         current = _look_flows(plan, walk, look, flows)
-        hit = [r for r in plan.in_world(world) if r.flow in current] or plan.in_world(world)
+        hit = _hit(plan, world, current)
         out.screens.setdefault(look.state, set()).update(r.requirement for r in hit)
         if look.shows is not None and look.shows in plan.allowed:
             continue
@@ -656,9 +670,7 @@ def _screens(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
         else:
             text = (f"{look.shows} ({look.state}) is no screen of {plan.maker}'s flows: seen at "
                     f"{look.t:.1f} s, after {where}")
-        for rule in _one_per_requirement(hit):
-            out.broken.append(Broken(rule.requirement, "every screen is one the profile knows",
-                                     n, i, text))
+        _break(out, hit, "every screen is one the profile knows", n, i, text)
 
 
 def _hollow(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
@@ -689,15 +701,11 @@ def _hollow(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
                 why = (f"after {error} on the same visit" if error else
                        "with no consent answered on its visit" if not consented else
                        "with the card taken out before the check could end")
-                hit = [r for r in plan.in_world(world)
-                       if r.flow in _look_flows(plan, walk, look, forces[i])] \
-                    or plan.in_world(world)
-                for rule in _one_per_requirement(hit):
-                    out.broken.append(Broken(
-                        rule.requirement, "a completion only after a check", n, i,
-                        f"completion at {look.t:.1f} s {why} (step {i + 1}, {step.action} on "
-                        f"{step.before.label()}): no check went through, yet the reader says "
-                        "it is done"))
+                _break(out, _hit(plan, world, _look_flows(plan, walk, look, forces[i])),
+                       "a completion only after a check", n, i,
+                       f"completion at {look.t:.1f} s {why} (step {i + 1}, {step.action} on "
+                       f"{step.before.label()}): no check went through, yet the reader says "
+                       "it is done")
             if look.shows == HOME:
                 known, consented, pulled, error = True, False, False, None
             elif (look.shows or "").startswith("error_"):
@@ -744,11 +752,9 @@ def _visits(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
         i = max((k for k, step in enumerate(walk.steps) if step.t + 1e-6 < t), default=None)
         flows = forces[i] | CHOOSES.get(walk.steps[i].action, frozenset()) \
             if i is not None else frozenset()
-        hit = [r for r in plan.in_world(world)
-               if i is None or r.flow in flows] or plan.in_world(world)
-        for rule in _one_per_requirement(hit):
-            out.broken.append(Broken(rule.requirement, "every visit as the flows' visits", n, i,
-                                     f"{text} (step {i + 1 if i is not None else 0})"))
+        _break(out, _hit(plan, world, None if i is None else flows),
+               "every visit as the flows' visits", n, i,
+               f"{text} (step {i + 1 if i is not None else 0})")
 
 
 def _phone_reads(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]],
@@ -767,14 +773,11 @@ def _phone_reads(plan: WalkPlan, walk: Walk, n: int, forces: list[frozenset[str]
         read = next((look for look in step.after if look.shows in PHONE_READ), None)
         if read is None:
             continue
-        hit = [r for r in plan.in_world(world) if r.flow in forces[i] | phones] \
-            or plan.in_world(world)
-        for rule in _one_per_requirement(hit):
-            out.broken.append(Broken(
-                rule.requirement, "a phone read only where the reader asks for it", n, i,
-                f"a phone held on {step.before.label()} at {step.t:.1f} s brought "
-                f"{read.label()} at {read.t:.1f} s (step {i + 1}): read with the smartphone "
-                "button, the phone's kind or its authentication skipped"))
+        _break(out, _hit(plan, world, forces[i] | phones),
+               "a phone read only where the reader asks for it", n, i,
+               f"a phone held on {step.before.label()} at {step.t:.1f} s brought "
+               f"{read.label()} at {read.t:.1f} s (step {i + 1}): read with the smartphone "
+               "button, the phone's kind or its authentication skipped")
 
 
 def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[str]],
