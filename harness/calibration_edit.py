@@ -36,9 +36,13 @@ def calibration_target(bench_path: Path, camera: str, given: object
     data, lines = read_yaml(bench_path)
     items = data.get("cameras") if isinstance(data, dict) else None
     own = [k for k, c in enumerate(items or []) if isinstance(c, dict) and c.get("name") == camera]
-    if given is not None or (own and items[own[0]].get("calibration") is not None):
-        raise RigError(f"{bench_path}: camera {camera!r} has its calibration written inline; "
-                       "remove it (or name a JSON file there) to calibrate again")
+    # (A calibration written inline in a base file is overridden by this file's entry,
+    # added below: the base is never edited.)
+    if own and items[own[0]].get("calibration") is not None:
+        raise BadInput(str(bench_path), line_of(lines, ("cameras", own[0], "calibration")),
+                       f"cameras[{own[0]}].calibration",
+                       "written inline; remove it (or name a JSON file there) to calibrate "
+                       "again")
     name = f"{bench_path.stem}.{camera}.calibration.json"
     if not own and items is not None:
         raise RigError(f"{bench_path}: camera {camera!r} comes from the base file; add "

@@ -122,3 +122,31 @@ def test_calibrate_refuses_an_unknown_camera(tmp_path: Path, capsys) -> None:  #
     assert main(["calibrate", "--camera", "cam-nowhere", "--bench", str(path)]) == 2
     assert "no camera 'cam-nowhere'" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8").count("\n") == 1  # unchanged
+
+
+def test_a_calibration_written_inline_in_the_base_is_overridden_here(tmp_path: Path) -> None:
+    """(hunt K2-8) The shipped bench writes cam-canon's calibration inline; a bench file
+    deriving from it says nothing of cameras. calibrate once refused, telling the user to
+    remove from this file what only the base holds: it now names its sidecar in this
+    file's own entry for the camera, which overrides the base's (never edited)."""
+    path = based_bench(tmp_path)
+    base = Bench.load().path
+    before = base.read_bytes()
+    assert main(["calibrate", "--camera", CAMERA, "--bench", str(path)]) == 0
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["cameras"] == [{"name": CAMERA, "calibration": f"desk.{CAMERA}.calibration.json"}]
+    assert (path.parent / f"desk.{CAMERA}.calibration.json").is_file()
+    assert base.read_bytes() == before
+
+
+def test_a_calibration_written_inline_in_this_file_is_named_at_its_line(
+        tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    path = based_bench(tmp_path, f"cameras:\n  - name: {CAMERA}\n    calibration:\n"
+                                 "      quad: [[571, 187], [1453, 141], [1446, 688], [607, 669]]\n"
+                                 "      frame_size: [1920, 1080]\n"
+                                 "      screen_size: [1024, 600]\n")
+    text = path.read_text(encoding="utf-8")
+    assert main(["calibrate", "--camera", CAMERA, "--bench", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:4: cameras[0].calibration: written inline" in err, err
+    assert path.read_text(encoding="utf-8") == text
