@@ -535,7 +535,7 @@ def _failed_after(record: FlowRecord, k: int) -> str | None:
     # An unrecognised screen nearest an error is one for this (its texts are judged by the
     # error's own checks).
     errors = [s.label() for s in record.screens[k + 1:]
-              if s.t < end - EPS_S and (s.shows or s.candidate or "").startswith("error_")]
+              if s.t < end - EPS_S and s.taken_for.startswith("error_")]
     return errors[0] if errors else None
 
 
@@ -954,7 +954,7 @@ def _untried(step: DialogStep, record: FlowRecord) -> bool:
         return False
     i = done[-1]
     on = next((s for s in reversed(record.screens) if s.t < record.actions[i].t - EPS_S), None)
-    return (on is not None and (on.shows or on.candidate) == KEPT_ERROR
+    return (on is not None and on.taken_for == KEPT_ERROR
             and not screen_changed(record, i, on))
 
 

@@ -93,6 +93,12 @@ class SeenScreen:
         return next((f for f in self.findings if f.expected == text), None)
 
     @property
+    def taken_for(self) -> str:
+        """Its class, or for an unknown screen the nearest reference's ('' if none): what
+        the rules take a screen the camera half knows for (a 901 whose layout moved)."""
+        return self.shows or self.candidate or ""
+
+    @property
     def held_s(self) -> float:
         return self.until - self.t
 

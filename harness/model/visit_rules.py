@@ -267,8 +267,8 @@ def _astray(record: FlowRecord) -> list[Problem]:
         # The error staying up: one recognised, or an unrecognised screen nearest an error
         # (a 901 no longer asking for the card that is out; flow_rules._failed_after counts
         # it the same way), whose texts the error's own checks judge.
-        if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or (
-                nxt.shows or nxt.candidate or "").startswith(ERROR_PREFIX):
+        if nxt is None or nxt.shows in AFTER_ERROR_CARD_OUT or \
+                nxt.taken_for.startswith(ERROR_PREFIX):
             continue
         problems.append((a.t, f"the card taken out on {on.label()} at {a.t:.1f} s took the "
                               f"reader to {nxt.label()} at {nxt.t:.1f} s, not back to the "
