@@ -17,7 +17,7 @@ import pytest
 
 from harness.bench import Bench, BenchReader, default_bench_path, load_bench_spec
 from harness.cases import GENERAL_PROFILE, Case, CaseWith
-from harness.errors import BenchFault, MissingSystemPart, RigError
+from harness.errors import BenchFault, DeviceGone, DeviceTimeout, MissingSystemPart, RigError
 from harness.hands import Hands
 from harness.model.bench_spec import BenchSpec, InjectedFault
 from harness.model.profiles import ProfileSet, default_profiles_dir
@@ -132,11 +132,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     return report
 
 
-#: Exceptions that are a verdict (judge's pytest.fail, an assert of a suite) or pytest's own
-#: (skip, exit): a test stopped by any other that is not a bench fault stopped on an error
-#: of the rig's own.
-_NOT_RIG_ERRORS = (AssertionError, BenchFault, pytest.fail.Exception, pytest.skip.Exception,
-                   pytest.exit.Exception, pytest.xfail.Exception, KeyboardInterrupt, SystemExit)
+#: Exceptions that are a verdict (judge's pytest.fail, an assert of a suite), what a device
+#: did (a bounded wait on it ran out, it went away: the reader under test's doing, judged
+#: against it as before), or pytest's own (skip, exit): a test stopped by any other that is
+#: not a bench fault stopped on an error of the rig's own.
+_NOT_RIG_ERRORS = (AssertionError, BenchFault, DeviceTimeout, DeviceGone, pytest.fail.Exception,
+                   pytest.skip.Exception, pytest.exit.Exception, pytest.xfail.Exception,
+                   KeyboardInterrupt, SystemExit)
 
 
 def _rig_error(excinfo: pytest.ExceptionInfo[BaseException] | None) -> BenchFault | None:

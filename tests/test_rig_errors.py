@@ -101,6 +101,12 @@ def test_flow(judge):
 @pytest.mark.maker("canon")
 def test_verdict():
     assert False, "the reader showed pin_entry"
+
+@pytest.mark.requirement("AUTH-03")
+@pytest.mark.maker("canon")
+def test_device_timeout():
+    from harness.errors import DeviceTimeout
+    raise DeviceTimeout("canon", "staff_passcode", 10)
 '''
 
 
@@ -116,8 +122,10 @@ def test_a_test_stopped_by_the_rigs_own_error_fails_no_maker(tmp_path: Path) -> 
     assert flow.reason.startswith("bench fault (rig.error): the rig: stopped on its own "
                                   "error, not a verdict: StopIteration at "), flow.reason
     assert f"{suite.name}:7" in flow.reason
-    # An assert of a suite stays a verdict against the maker.
+    # An assert of a suite stays a verdict against the maker; so does a reader that never
+    # answered a bounded wait (what the device did, not the rig's error).
     assert collector.tests[f"{suite.name}::test_verdict"].outcome == "failed"
+    assert collector.tests[f"{suite.name}::test_device_timeout"].outcome == "failed"
     now = dt.datetime.now().astimezone()
     report = build_report(bench_path=default_bench_path(), spec=spec,
                           profiles=ProfileSet.load(default_profiles_dir()),
