@@ -105,3 +105,23 @@ def assert_fails_exactly(judged: Judged, fails: Mapping[str, str]) -> None:
     assert failed(judged) == set(fails), judged
     for requirement, why in fails.items():
         assert any(why in p for p in judged[requirement]), judged[requirement]
+
+
+def certify_suite_text(folder: Path, name: str, text: str) -> tuple[int, Any, Any]:
+    """A suite's ``text`` written to ``folder/name`` and run in this process under a
+    certification's collector, for canon on the default bench: (pytest's exit code, the
+    bench spec, the collector). Each test gives its own module ``name``: pytest imports a
+    module of one name once per worker."""
+    import pytest
+
+    from harness.bench import default_bench_path
+    from harness.loading import load_yaml_model
+    from harness.model.bench_spec import BenchSpec
+    from harness.report.certification import CertificationCollector
+
+    (folder / name).write_text(text, encoding="utf-8")
+    spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
+    collector = CertificationCollector(spec, {"canon"})
+    code = pytest.main([str(folder / name), "-p", "no:cacheprovider", "-q",
+                        "--rootdir", str(folder)], plugins=[collector])
+    return code, spec, collector

@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from flow_helpers import certify_suite_text
 
 from harness.bench import default_bench_path
 from harness.emulation.faults import _handlers
@@ -16,7 +17,7 @@ from harness.loading import load_yaml_model
 from harness.model.bench_faults import FAULT_KINDS
 from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
-from harness.report.certification import CertificationCollector, build_report
+from harness.report.certification import build_report
 from harness.report.html import render_html
 
 #: A suite of three tests on Canon: one judges USB-02 and passes, one hits a bench fault
@@ -51,11 +52,7 @@ def test_every_fault_has_its_handler_and_says_how_it_is_noticed() -> None:
 
 def test_a_bench_fault_leaves_what_it_stopped_not_run(tmp_path: Path,
                                                        capfd: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "test_suite.py").write_text(SUITE, encoding="utf-8")
-    spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
-    collector = CertificationCollector(spec, {"canon"})
-    code = pytest.main([str(tmp_path / "test_suite.py"), "-p", "no:cacheprovider", "-q",
-                        "--rootdir", str(tmp_path)], plugins=[collector])
+    code, spec, collector = certify_suite_text(tmp_path, "test_suite.py", SUITE)
     out = capfd.readouterr().out
     assert code == pytest.ExitCode.TESTS_FAILED
     # Reported as the fault's own line, no traceback.

@@ -13,17 +13,16 @@ import re
 from pathlib import Path
 
 import pytest
+from flow_helpers import certify_suite_text
 
 from harness.bench import default_bench_path
 from harness.errors import BenchFault
 from harness.hands import OWN_PIN, ManualHands, Patient, PinEntry
-from harness.loading import load_yaml_model
-from harness.model.bench_spec import BenchSpec
 from harness.model.clock import VirtualClock
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.model.timeline import Timeline
 from harness.operator import OperatorRefused, OperatorSilent, reading
-from harness.report.certification import CertificationCollector, build_report, operator_steps
+from harness.report.certification import build_report, operator_steps
 from harness.report.html import render_html
 
 #: A flow test and a walk-like test (many requirements at once), each stopped by a person
@@ -53,11 +52,7 @@ def test_a_refused_step_leaves_the_requirements_not_run_as_a_bench_fault(
     # A module name of its own: tests/test_bench_faults.py runs a test_suite.py of its own
     # in the same worker, and a second module of one name is not imported again.
     suite = tmp_path / "test_refused_suite.py"
-    suite.write_text(SUITE, encoding="utf-8")
-    spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
-    collector = CertificationCollector(spec, {"canon"})
-    pytest.main([str(suite), "-p", "no:cacheprovider", "-q",
-                 "--rootdir", str(tmp_path)], plugins=[collector])
+    _, spec, collector = certify_suite_text(tmp_path, suite.name, SUITE)
     out = capfd.readouterr().out
     assert "harness.operator" not in out and "Traceback" not in out
     outcomes = {t.nodeid.rsplit("::", 1)[1]: t.outcome for t in collector.tests.values()}
@@ -238,11 +233,7 @@ def test_flow(bench):
 
 def test_an_interrupted_run_keeps_the_steps_of_the_test_under_way(tmp_path: Path) -> None:
     # (Its own module name: another test's "test_suite" is imported already.)
-    (tmp_path / "test_stopped_suite.py").write_text(INTERRUPTED, encoding="utf-8")
-    spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
-    collector = CertificationCollector(spec, {"canon"})
-    code = pytest.main([str(tmp_path / "test_stopped_suite.py"), "-p", "no:cacheprovider", "-q",
-                        "--rootdir", str(tmp_path)], plugins=[collector])
+    code, spec, collector = certify_suite_text(tmp_path, "test_stopped_suite.py", INTERRUPTED)
     assert code == pytest.ExitCode.INTERRUPTED
     [record] = collector.tests.values()
     # The step it stopped in (asked, not answered) is listed too (hunt K2-18): a person

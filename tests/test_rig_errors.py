@@ -15,6 +15,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from flow_helpers import certify_suite_text
 from test_certify_bench_faults import bench_file, certify, stopped_by_the_bench
 
 from harness.bench import Bench, BenchReader, default_bench_path
@@ -24,7 +25,7 @@ from harness.model.bench_spec import BenchSpec
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.operator import OperatorUnavailable, Step, TtyOperator
 from harness.paths import project_file
-from harness.report.certification import CertificationCollector, build_report
+from harness.report.certification import build_report
 
 #: A real bench of one Canon reader (the sysfs fixture's), scripted: what the hunt ran.
 REAL = f"""bench: real-one
@@ -112,11 +113,7 @@ def test_device_timeout():
 
 def test_a_test_stopped_by_the_rigs_own_error_fails_no_maker(tmp_path: Path) -> None:
     suite = tmp_path / "test_rig_error_suite.py"
-    suite.write_text(SUITE, encoding="utf-8")
-    spec = load_yaml_model(default_bench_path(), BenchSpec, layered=True)
-    collector = CertificationCollector(spec, {"canon"})
-    pytest.main([str(suite), "-p", "no:cacheprovider", "-q",
-                 "--rootdir", str(tmp_path)], plugins=[collector])
+    _, spec, collector = certify_suite_text(tmp_path, suite.name, SUITE)
     flow = collector.tests[f"{suite.name}::test_flow"]
     assert flow.outcome == "bench_fault", flow
     assert flow.reason.startswith("bench fault (rig.error): the rig: stopped on its own "
