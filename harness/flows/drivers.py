@@ -342,6 +342,11 @@ def _staff_again(run: FlowRun, *, back: bool) -> None:
     for _ in range(STAFF_WAY_STEPS):
         last = run.last
         if last is None or last.shows is None:
+            # A look that caught the screen mid-change (CI once saw Atlas's place_card as
+            # unknown a moment): looked at again for a while; one that stays unknown is the
+            # reader's, and the way stops there.
+            if run.wait_until(lambda r: r.shows is not None, 5, "a screen the rig knows"):
+                continue
             break
         if back and BACK_LABEL in last.labels and last.shows not in backed:
             backed.add(last.shows)
