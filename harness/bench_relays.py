@@ -16,7 +16,7 @@ import attrs
 import usb.backend
 
 from harness.devices.hid_relay import HidRelay
-from harness.devices.instruments import NumatoRelay
+from harness.devices.instruments import EMULATED_REPLY_TIMEOUT_S, REPLY_TIMEOUT_S, NumatoRelay
 from harness.devices.pdudaemon import PdudaemonRelay
 from harness.errors import BadInput, RigError
 from harness.loading import line_of, read_yaml
@@ -51,9 +51,11 @@ def _bad(ctx: RelayContext, inst: Instrument, field: str, problem: str) -> BadIn
 
 
 def _numato(inst: Instrument, ctx: RelayContext, opened: Mapping[str, PowerRelay]) -> PowerRelay:
-    port = ctx.serial_ports.get(inst.name, inst.port)
+    emulated = inst.name in ctx.serial_ports
+    port = ctx.serial_ports[inst.name] if emulated else inst.port
     assert port is not None  # Instrument requires it
-    return NumatoRelay(port, name=inst.name, channels=inst.channels)
+    timeout = EMULATED_REPLY_TIMEOUT_S if emulated else REPLY_TIMEOUT_S
+    return NumatoRelay(port, timeout=timeout, name=inst.name, channels=inst.channels)
 
 
 def _hid(inst: Instrument, ctx: RelayContext, opened: Mapping[str, PowerRelay]) -> PowerRelay:

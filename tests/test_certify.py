@@ -401,7 +401,7 @@ def test_a_bench_fault_is_named_and_the_run_goes_on(tmp_path: Path) -> None:
     frozen = ("suites/test_flows.py::test_flow_requirement[iodata-usb-nfc4e-SP-03]",
               "bench fault (camera.frozen): cam-panasonic: the same frame, byte for byte, since")
     silent = ("suites/test_flows.py::test_flow_requirement[maxell-m-1850s-n2-SP-04]",
-              "bench fault (relay.silent): mains: no reply to 'relay off 1' within 1 s")
+              "bench fault (relay.silent): mains: no reply to 'relay off 1' within 3 s")
     assert [(f["test"], f["fault"][:len(text)]) for f, (_, text) in
             zip(report["bench_faults"], (frozen, silent), strict=True)] == [frozen, silent]
     rows = report["makers"]["general_readers"]

@@ -44,6 +44,10 @@ PROMPT = b">"
 #: Wall seconds one command may take, its reply and prompt included (the bench's relays are
 #: opened with it): the bound within which a silent board is named ``relay.silent``.
 REPLY_TIMEOUT_S = 1.0
+#: The same bound for an emulated board. It switches the twins' power in its serving thread
+#: before it replies (so the timeline has each power.on before the usb.attach it causes), work
+#: a real board never waits for; on a machine shared with other jobs that can outlast a second.
+EMULATED_REPLY_TIMEOUT_S = 3.0
 #: Granularity of reads: the deadline of an exchange is enforced to within this.
 POLL_SECONDS = 0.02
 #: After spotting garbage, how long to keep reading so the error shows more of it.
