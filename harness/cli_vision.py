@@ -210,9 +210,9 @@ def _screen_class(value: str) -> str:
 
 def cmd_learn(args: argparse.Namespace) -> int:
     from harness.devices.camera import redact_url
+    from harness.learn_states import check_state
     from harness.vision.classify import Classifier
     from harness.vision.geometry import MAX_SIDE, Calibration
-    from harness.vision.learn_states import check_state
     from harness.vision.locate import best_candidate
     from harness.vision.reference import (
         INDEX,
