@@ -210,6 +210,7 @@ def _screen_class(value: str) -> str:
 
 def cmd_learn(args: argparse.Namespace) -> int:
     from harness.devices.camera import redact_url
+    from harness.learn_states import check_state
     from harness.vision.classify import Classifier
     from harness.vision.geometry import MAX_SIDE, Calibration
     from harness.vision.locate import best_candidate
@@ -265,7 +266,14 @@ def cmd_learn(args: argparse.Namespace) -> int:
     else:
         entry = ReferenceEntry(file=f"{name}.png", state=args.state, shows=shows,
                                regions=[r for _, r in typed], learnt=True)
-    _refuse_entry(args, index, entry, parsed)
+    # A state no twin, reference or screen name of the maker's has is a typo until the lab
+    # says it is a screen of its own (--force): written, recognition answers it for ever.
+    unknown_state = check_state(args.vendor, args.state, index, _bench_of(args))
+    _refuse_entry(args, index, entry, parsed, None if args.force or unknown_state is None
+                  else f"{unknown_state}; pass --force to learn a screen of its own under it")
+    if unknown_state is not None:
+        print(f"warning: --state: {unknown_state}; learnt as a state of its own (--force)",
+              file=sys.stderr)
     if not 1 <= args.frames <= MAX_LEARN_FRAMES:
         raise RigError(f"--frames {args.frames}: between 1 and {MAX_LEARN_FRAMES}")
     calibration = Calibration.load(args.calibration) if args.calibration else None
@@ -325,6 +333,16 @@ def cmd_learn(args: argparse.Namespace) -> int:
             print(f"kept {' and '.join(said)} of the entry it retakes (--region/--text to "
                   "give others)")
     return EXIT_OK
+
+
+def _bench_of(args: argparse.Namespace) -> Path | None:
+    """The bench file ``learn`` looks at (its twins' states): ``--bench``, or the default
+    one for ``--camera``; none for ``--source``."""
+    from harness.bench import default_bench_path
+
+    if args.bench is not None:
+        return args.bench
+    return default_bench_path() if args.camera is not None else None
 
 
 def _refused(name: str, entry: ReferenceEntry, index: ReferenceIndex) -> str | None:
@@ -388,10 +406,12 @@ def _kept_shows(index: ReferenceIndex, name: str, state: str) -> str | None:
 
 
 def _refuse_entry(args: argparse.Namespace, index: ReferenceIndex, entry: ReferenceEntry,
-                  parsed: list[tuple[str, Region | str]]) -> None:
+                  parsed: list[tuple[str, Region | str]], state_problem: str | None = None
+                  ) -> None:
     """Bad input, every problem at once, when ``learn`` would write an entry the loader
-    refuses (or one it must not: a name taken, an empty confirmed text). ``parsed``: each
-    ``--region`` given, and its region or what is wrong with it."""
+    refuses (or one it must not: a name taken, an empty confirmed text, a state the maker
+    does not know: ``state_problem``). ``parsed``: each ``--region`` given, and its region
+    or what is wrong with it."""
     from harness.model.screens import variant_problem
     from harness.vision.reference import INDEX, entry_problems
 
@@ -401,6 +421,8 @@ def _refuse_entry(args: argparse.Namespace, index: ReferenceIndex, entry: Refere
     if name in index.references and not args.replace:
         found.append(BadInput(str(folder / INDEX), None, "",
                               f"{name!r} exists; pass --replace to retake it"))
+    if state_problem is not None:
+        found.append(BadInput("--state", None, "", state_problem))
     if (why := variant_problem(name)) is not None:
         found.append(BadInput("--name", None, "", why))
     found += [BadInput("--region", None, "", f"{text!r}: {why}") for text, why in parsed
@@ -732,7 +754,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", default=None, metavar="NAME",
                    help="instead of --source: a camera of the bench file (--bench)")
     p.add_argument("--bench", metavar="FILE", type=Path, default=None,
-                   help="bench file for --camera (default: the emulated bench)")
+                   help="bench file for --camera (default: the emulated bench); its twins' "
+                        "states are known --states")
     p.add_argument("--calibration", metavar="FILE", type=Path, default=None)
     p.add_argument("--frames", type=positive_int, default=8, help="frames to average (default 8)")
     p.add_argument("--region", action="append", default=[], metavar="NAME:KIND:X,Y,W,H",
@@ -743,7 +766,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="retake an existing reference (also one the folder's loader refuses)")
     p.add_argument("--force", action="store_true",
                    help="learn the picture even when it looks like another state's reference, "
-                        "or --camera watches another maker's reader")
+                        "--camera watches another maker's reader, or --state is a new state "
+                        "(none of the maker's references, twin or screen names)")
     p.add_argument("--text", action="append", default=[], metavar="TEXT",
                    help="a text the screen shows, as confirmed by the lab (repeatable): its "
                         "glyphs' layout is learnt for character-by-character checks")

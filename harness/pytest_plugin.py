@@ -341,15 +341,10 @@ def _bench_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     if "bench" not in request.fixturenames:
         yield
         return
-    pending: list[InjectedFault] | None = request.config.stash.get(_FAULTS_PENDING, None)
-    if pending is None:
-        pending = request.config.stash[_FAULTS_PENDING] = list(bench_spec(request.config).faults)
-    due = [f for f in pending if f.during in request.node.nodeid]
+    due = _faults_due(request.session).get(request.node.nodeid, [])
     if not due:
         yield
         return
-    for fault in due:
-        pending.remove(fault)
     bench: Bench = request.getfixturevalue("bench")
     try:
         for fault in due:
@@ -381,8 +376,29 @@ def _bench_faults(request: pytest.FixtureRequest) -> Iterator[None]:
                          "naming it (does the test look at that part of the bench?)")
 
 
-#: The bench file's faults not struck yet.
-_FAULTS_PENDING = pytest.StashKey[list]()
+def _faults_due(session: pytest.Session) -> dict[str, list[InjectedFault]]:
+    """Node id -> the bench file's faults due in that test: each in the first test of the
+    run's collection (the suites' order, after deselection) whose node id contains its
+    ``during`` and that uses the bench. Decided from the whole collection, never from the
+    tests a process happens to run: with ``certify --jobs N`` every pytest-xdist worker
+    collects the same tests and runs only some makers' (in its own order), and a fault
+    taken by "the first test this process runs" struck once per worker whose makers had a
+    match (twice for ``during: E901-01`` on two workers), where the bench file means once."""
+    due: dict[str, list[InjectedFault]] | None = session.config.stash.get(_FAULTS_DUE, None)
+    if due is None:
+        due = {}
+        for fault in bench_spec(session.config).faults:
+            first = next((item.nodeid for item in session.items
+                          if fault.during in item.nodeid
+                          and "bench" in getattr(item, "fixturenames", ())), None)
+            if first is not None:
+                due.setdefault(first, []).append(fault)
+        session.config.stash[_FAULTS_DUE] = due
+    return due
+
+
+#: Node id -> the bench file's faults due in that test (:func:`_faults_due`).
+_FAULTS_DUE = pytest.StashKey[dict]()
 
 
 def _reader(bench: Bench, request: pytest.FixtureRequest) -> BenchReader:

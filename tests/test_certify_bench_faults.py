@@ -103,6 +103,26 @@ def test_a_fault_this_run_leaves_out_is_said(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
 
 
+def test_a_fault_strikes_once_whatever_the_workers(tmp_path: Path) -> None:
+    """K2-7: ``during: E901-01`` names a test of Canon's and one of Atlas's; on two workers
+    (a maker's tests on one) each worker took "the first test it ran" and the fault struck
+    twice (Atlas's test stopped as fault.unnoticed on Canon's camera). Once, as with
+    ``--jobs 1``: in the first test of the suites' order, Canon's."""
+    bench = bench_file(tmp_path, 'faults:\n  - {fault: camera.frozen, target: cam-canon, '
+                                 'during: "E901-01", after_s: 1}\n')
+    out = tmp_path / "out"
+    proc = certify("--jobs", "2", "--bench", str(bench), "--vendor", "canon",
+                   "--vendor", "atlas", "--out", str(out), "--", "-k", "E901-01 and not also")
+    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr
+    report = report_of(out)
+    ran = {n: t for n, t in report["tests"].items() if t["outcome"] != "not_run"}
+    assert {t["folder"] for t in ran.values()} == {"worker-gw0", "worker-gw1"}  # two workers
+    [found] = report["bench_faults"]
+    assert found["fault"].startswith("bench fault (camera.frozen): cam-canon:"), found
+    assert found["test"] == only_test(report, "canon-E901-01")[0]
+    assert only_test(report, "atlas-E901-01")[1]["outcome"] == "passed"
+
+
 @pytest.mark.parametrize(("fault", "problem"), [
     ("{fault: reader.gone, target: canon, during: canon-E901-01, after_s: 1}",
      "faults[0].target: reader.gone strikes a PC/SC reader: 'canon' is none (the bench's: "

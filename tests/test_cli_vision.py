@@ -26,6 +26,7 @@ from vision_helpers import (
 from harness.cli import main
 from harness.devices.camera import FrameRecorder
 from harness.emulation.screen_renderer import Drawn
+from harness.paths import project_file
 from harness.protocols import Frame
 from harness.vision.reference import default_screens_dir
 
@@ -283,11 +284,19 @@ def test_learn_a_new_screen_from_a_recording(tmp_path: Path, capsys, screens: Pa
                        shot)
     assert code == EXIT_UNKNOWN and json.loads(out)[0]["state"] == "unknown", out
 
-    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "my_state",
-                         "--source", recording, "--frames", "6", "--screens", screens,
-                         "--region", CANON_TEXT_REGION)
+    # A screen no twin has, under a state of the lab's own: said, and only with --force.
+    learn = ["learn", "--vendor", "canon", "--state", "my_state", "--source", recording,
+             "--frames", "6", "--screens", screens, "--region", CANON_TEXT_REGION]
+    code, out, err = run(capsys, *learn)
+    assert code == EXIT_BAD_INPUT and err.startswith(
+        "onshi-rig learn: --state: 'my_state' is no state of canon's (known: its "
+        "references' and twin's checking, "), err
+    assert "pass --force to learn a screen of its own" in err
+    assert changed(screens / "canon", repository_screens) == []  # nothing written
+    code, out, err = run(capsys, *learn, "--force")
     assert code == EXIT_OK, out + err
     assert "my_state" in out
+    assert "warning: --state: 'my_state' is no state of canon's" in err
     learnt = cv2.imread(str(screens / "canon" / "my_state.png"))
     assert learnt is not None and learnt.shape == (600, 1024, 3)
     assert similarity(learnt, screen("canon", CLOSED, 0.0)) > 0.8
@@ -320,6 +329,57 @@ def test_learning_an_existing_name_needs_replace(capsys, screens: Path,
                          "--replace")
     assert code == EXIT_OK, err
     assert changed(screens / "canon", before) == ["please_wait.png", "screens.yaml"]
+
+
+def test_a_state_the_maker_does_not_know_loses_nothing(capsys, screens: Path,
+                                                      recording: Path) -> None:
+    """K2-9: ``--state`` with a typo on a retake: the please_wait reference was written
+    over with a state no twin, reference or profile knows (recognition answered 'pleas_wait'
+    for ever, which no flow knows), with no word said. Bad input, naming the argument, the
+    nearest state and the others; nothing written."""
+    before = digest(screens / "canon")
+    code, _, err = run(capsys, "learn", "--vendor", "canon", "--state", "pleas_wait",
+                       "--name", "please_wait", "--replace", "--source", recording,
+                       "--frames", "6", "--screens", screens)
+    assert code == EXIT_BAD_INPUT, err
+    [line] = err.splitlines()
+    assert line.startswith("onshi-rig learn: --state: 'pleas_wait' is no state of canon's "
+                           "(did you mean 'please_wait'? known: its references' and twin's "
+                           "checking, completion, consent_1, "), line
+    assert "standby" in line and "the other screen names dark, consent, error_timeout" in line
+    assert changed(screens / "canon", before) == []
+
+
+def test_a_state_of_the_benchs_twin_of_the_maker_is_known(tmp_path: Path, capsys,
+                                                          recording: Path) -> None:
+    """K2-9: a lab's own maker (no shipped twin, no references yet) learns the states its
+    twin in the bench file has (--bench), the shared screen names, and no others."""
+    twin = tmp_path / "acme.yaml"
+    twin.write_text(f"""name: Acme AF-100 (emulated)
+usb: {{vid: "FFFF", pid: "F0A6", placeholder: true, product: "placeholder: AF-100"}}
+base: {project_file("fixtures/devices/face_auth/common-flow.yaml")}
+behaviour:
+  states:
+    closed_today: {{shows: please_wait, texts: ["本日の受付は終了しました"]}}
+""", encoding="utf-8")
+    bench = tmp_path / "bench.yaml"
+    bench.write_text(f"""base: {project_file("fixtures/benches/emulated.yaml")}
+bench: acme
+readers:
+  - {{name: acme, kind: face_auth_reader, maker: acme, emulate: acme.yaml,
+     usb: {{vid: "FFFF", pid: "F0A6", placeholder: true, path: "2-6"}}}}
+""", encoding="utf-8")
+    root = tmp_path / "screens"
+    learn = ["learn", "--vendor", "acme", "--state", "closed_today", "--source", recording,
+             "--frames", "6", "--screens", root]
+    code, _, err = run(capsys, *learn)
+    assert code == EXIT_BAD_INPUT and err.startswith(
+        "onshi-rig learn: --state: 'closed_today' is no state of acme's (known: the screen "
+        "names dark, starting, "), err
+    assert not (root / "acme").exists()
+    code, out, err = run(capsys, *learn, "--bench", bench)
+    assert code == EXIT_OK, out + err
+    assert (root / "acme" / "closed_today.png").is_file()
 
 
 def test_a_region_with_bad_syntax_says_the_syntax(capsys, screens: Path,
@@ -416,7 +476,7 @@ def test_learn_cuts_out_the_screen_not_the_whole_frame(tmp_path: Path, capsys) -
         for k in range(4):
             recorder.write(Frame(cam.capture(panel, 0.2 * k).image, 0.2 * k, k, "cam"))
     code, out, err = run(capsys, "learn", "--vendor", "terminal", "--state", "notice",
-                         "--source", video, "--frames", "4", "--screens", root)
+                         "--source", video, "--frames", "4", "--screens", root, "--force")
     assert code == EXIT_OK, out + err
     learnt = cv2.imread(str(root / "terminal" / "notice.png"))
     assert learnt.shape == panel.shape
@@ -436,8 +496,8 @@ def test_learn_from_a_bench_camera(tmp_path: Path, capsys) -> None:
     assert code == EXIT_OK, out + err
     assert "first@lab" in (tmp_path / "canon" / "screens.yaml").read_text(encoding="utf-8")
     assert (tmp_path / "canon" / "first@lab.png").is_file()
-    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "x",
-                         "--screens", tmp_path)
+    code, out, err = run(capsys, "learn", "--vendor", "canon", "--state", "first",
+                         "--name", "first@x", "--screens", tmp_path)
     assert code == EXIT_BAD_INPUT and "either --source" in err
 
 

@@ -78,7 +78,7 @@ def test_names_and_folders_are_checked(argv, message, capsys) -> None:  # noqa: 
 
 
 def test_a_stream_password_never_reaches_the_output(tmp_path: Path, capsys) -> None:
-    code = main(["learn", "--vendor", "canon", "--state", "s", "--screens", str(tmp_path),
+    code = main(["learn", "--vendor", "canon", "--state", "first", "--screens", str(tmp_path),
                  "--source", "http://labuser:S3cretPw@127.0.0.1:9/x.mjpg"])
     captured = capsys.readouterr()
     assert code == 2

@@ -407,7 +407,8 @@ class InjectedFault(Field):
     #: The reader, camera or relay it strikes (by name); for pcscd, the network and the
     #: operator, that word (the default).
     target: str | None = None
-    #: The first test whose node id contains this text gets it (``canon-E901-02``).
+    #: The first test whose node id contains this text gets it (``canon-E901-02``), once
+    #: per run: the first in the suites' order, whichever worker of ``--jobs N`` runs it.
     during: str = pydantic.Field(min_length=1)
     #: Bench seconds into that test.
     after_s: float = pydantic.Field(default=0.0, ge=0, allow_inf_nan=False)

@@ -124,13 +124,18 @@ Shown = Annotated[str, _enum(SHOWN), _known(SHOWN, "screen class or terminal dia
 TERMINAL = "terminal"
 
 
+def shown_by(maker: str) -> dict[str, str]:
+    """What a reference of ``maker``'s folder may show: a reader's screens are the screen
+    classes, the terminal's its dialogs, desktop and dark monitor."""
+    return ({**DIALOGS, "desktop": SHOWN["desktop"], "dark": "its monitor off"}
+            if maker == TERMINAL else SCREENS)
+
+
 def shown_problem(maker: str, shows: str) -> str | None:
-    """Why a reference of ``maker``'s folder may not show ``shows``: a reader's screens are
-    the screen classes, the terminal's its dialogs and desktop (a reader screen marked
-    ``network_error``, the terminal's dialog, would match no profile step, and every
-    ``never`` would pass on it)."""
-    allowed = ({**DIALOGS, "desktop": SHOWN["desktop"], "dark": "its monitor off"}
-               if maker == TERMINAL else SCREENS)
+    """Why a reference of ``maker``'s folder may not show ``shows`` (:func:`shown_by`): a
+    reader screen marked ``network_error``, the terminal's dialog, would match no profile
+    step, and every ``never`` would pass on it."""
+    allowed = shown_by(maker)
     if shows in allowed:
         return None
     what = "the terminal's" if maker == TERMINAL else "a reader's"
