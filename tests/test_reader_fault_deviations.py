@@ -890,6 +890,18 @@ FAULTS = {
                   deviation("behaviour.transitions.error_901a", {"card_out": "first"}, "out")),
         ("e901_android", ("upgrade_pending_reboot",)),
         {"E901-04": "【901", "E901-05": "【901"}),
+    # (hunt G8) The Android way's own hold screen takes a phone held on the reader's own
+    # front: SP-03 is driven on that way too (the phone held there first).
+    "android-phone-on-front-too": Fault(
+        "panasonic", (
+            deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "own hold"),
+            deviation("behaviour.states.sp_hold_a", {"shows": "sp_hold", "like": "sp_hold",
+                                                     "buttons": [{"name": "cancel", "label": "戻る",
+                                                                  "event": "cancel"}]}, "hold"),
+            deviation("behaviour.transitions.sp_hold_a", {
+                "phone_held_general": "consent_1", "phone_held_front": "consent_1",
+                "cancel": "first"}, "front too")),
+        ANDROID, {"SP-03": "while the phone lay on the face-auth reader's front"}),
     # (review U5) Canon's remedies (ERR-04: the account corrected, Hi-CARA restarted; ERR-06:
     # the cable back, the terminal and Hi-CARA restarted) that do not bring the reader back.
     "906-stays-after-the-remedy": Fault(
