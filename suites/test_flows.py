@@ -17,11 +17,11 @@ import pytest
 from harness.bench import Bench
 from harness.cases import Case, flow_cases
 from harness.flows import run_flow
-from harness.flows.drivers import Plan
+from harness.flows.drivers import FROM_POWER_ON, Plan
 from harness.hands import Hands
 from harness.model.flow_rules import judge_flow
 from harness.model.observed import FlowRecord
-from harness.model.profiles import FlowCheck, ProfileSet, run_key
+from harness.model.profiles import FlowCheck, Profile, ProfileSet, run_key
 from harness.pytest_plugin import case_params
 from harness.vision.evidence import EvidenceStore
 
@@ -63,5 +63,23 @@ def test_flow_requirement(flow_case: Case, flow_records, profiles: ProfileSet,  
     record = flow_records(*where, check.flow, tuple(check.given))
     baseline = (flow_records(*where, check.screens_as.flow, tuple(check.screens_as.given))
                 if check.screens_as is not None else None)
+    # A button guard holds on every flow's first screens: each run the profile drives (its
+    # record driven once, shared with the checks of that run).
+    guarded = [flow_records(*where, flow, given)
+               for flow, given in guarded_runs(profiles[flow_case.profile])
+               ] if check.button_guard is not None else []
     judge(judge_flow(requirement, flow_case.profile, check, record,
-                     subject=flow_case.general or flow_case.reader, baseline=baseline))
+                     subject=flow_case.general or flow_case.reader, baseline=baseline,
+                     guarded=guarded))
+
+
+def guarded_runs(profile: Profile) -> list[tuple[str, tuple[str, ...]]]:
+    """Every run (flow, givens) of the profile's flow checks that starts from the reader's
+    first screen (not one watched from power-on, whose givens are set up while it is
+    watched), once each."""
+    runs: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+    for req in profile.requirements:
+        for c in req.checks:
+            if isinstance(c, FlowCheck) and c.flow not in FROM_POWER_ON:
+                runs.setdefault((c.flow, run_key(c.given)), (c.flow, tuple(c.given)))
+    return list(runs.values())

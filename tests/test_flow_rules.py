@@ -7,7 +7,14 @@ import pytest
 
 from harness.model.boot_rules import BootRecord, check_boot
 from harness.model.flow_rules import check_flow, describe_flow
-from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
+from harness.model.observed import (
+    Action,
+    FlowRecord,
+    ReadLine,
+    SeenDialog,
+    SeenScreen,
+    TextFinding,
+)
 from harness.model.profiles import BootOrderCheck, FlowCheck, ProfileSet, default_profiles_dir
 
 
@@ -40,6 +47,9 @@ DONE_WORDS = ("完了しました", "受付完了", "受付は完了", "受付�
               "終了しました", "終わりました", "確認できました")
 NOT_DONE = tuple(TextFinding(t, False, "ocr", read="", detail="not on the screen")
                  for t in DONE_WORDS)
+#: What OCR read off such a 901 screen (E901-05's rule on the meaning judges it: nothing
+#: read fails closed).
+READ_901 = (ReadLine("【901】", 0.9), ReadLine("受付窓口にお越しください", 0.9))
 
 
 def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
@@ -53,7 +63,8 @@ def e901_record(completion_until: float = 40.0, card_out_t: float = 20.0,
                  screen(4, 5, "consent_2"),
                  screen(6, 7, "checking"), screen(completion_t, completion_until, "completion"),
                  screen(nine01_t, 50, "error_901",
-                        findings=(*found("【901", "【901】"), *NOT_DONE))],
+                        findings=(*found("【901", "【901】"), *NOT_DONE),
+                        read=READ_901)],
         dialogs=[SeenDialog(dialog_t, "check_error_1", closed_by="OK", closed_t=35),
                  SeenDialog(36, "check_error_2", closed_by="OK", closed_t=close2_t)],
         actions=[Action(3, "consent"), Action(5, "consent"), Action(card_out_t, "card_out"),
@@ -181,7 +192,7 @@ def test_a_completion_screen_in_a_failed_check_fails_e901_04(shipped: ProfileSet
     # Panasonic's stuck completion (E901-02), a completion where none belongs.
     record = e901_record_of("canon")
     record.screens[-1] = screen(41, 45, "error_901", findings=(*found("【901", "【901】"),
-                                                             *NOT_DONE))
+                                                             *NOT_DONE), read=READ_901)
     record.screens.append(screen(45, 50, "completion"))
     assert any("completion must never show" in p
                for p in check_flow(check(shipped, "canon", "E901-04"), record))
@@ -320,11 +331,13 @@ def test_texts_in_the_notices_order(shipped: ProfileSet) -> None:
     texts = atlas.screens[0].texts
     record = e901_record()
     record.screens[-1] = screen(41, 50, "error_901",
-                                findings=(*found(*texts, "【901"), *NOT_DONE))
+                                findings=(*found(*texts, "【901"), *NOT_DONE),
+                                read=READ_901)
     assert check_flow(atlas, record) == []
     swapped = [texts[1], texts[0], *texts[2:]]
     record.screens[-1] = screen(41, 50, "error_901",
-                                findings=(*found(*swapped, "【901"), *NOT_DONE))
+                                findings=(*found(*swapped, "【901"), *NOT_DONE),
+                                read=READ_901)
     problems = check_flow(atlas, record)
     assert problems and f"{texts[1]} stands before {texts[0]}" in problems[0]
 

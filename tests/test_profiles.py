@@ -173,6 +173,28 @@ def test_e901_sequence(shipped: ProfileSet, key: str) -> None:
     assert after.result == "handed_over" and after.screens[-1].screen == "completion"
 
 
+#: The E901 checks that judge the failed check's moment and its 901 screen: each must be
+#: driven on every way to the check (hunt G1-G4: none was on the Android way, where a
+#: reader showing no 901, another maker's or 【906】 passed).
+E901_ON_EVERY_WAY = ("E901-01", "E901-04", "E901-05")
+
+
+@pytest.mark.parametrize("key", MAKERS)
+def test_every_e901_flow_is_judged_by_the_901_checks(shipped: ProfileSet, key: str) -> None:
+    from harness.flows.drivers import DRIVERS
+
+    profile = shipped[key]
+    # Every flow of a failed check: the drivers' e901 flows, and any an E901 check drives.
+    ways = {f for f in DRIVERS if f.startswith("e901")} | {
+        c.flow for r in profile.requirements if r.id.startswith("E901")
+        for c in r.checks if isinstance(c, FlowCheck) and c.flow.startswith("e901")}
+    for req_id in E901_ON_EVERY_WAY:
+        req = profile.requirement(req_id)
+        assert req is not None
+        judged = {c.flow for c in req.checks if isinstance(c, FlowCheck)}
+        assert ways <= judged, f"{key} {req_id} is not driven on {sorted(ways - judged)}"
+
+
 def test_con_01_holds_on_the_staff_path_too(shipped: ProfileSet) -> None:
     """以降は通常どおりの同意画面にすすみ、完了します: the staff's visual confirmation ends as the
     card's path does, the card taken out bringing the first screen within the same bound."""

@@ -374,6 +374,28 @@ INTERMITTENT: Flow = ("network_intermittent", ("intermittent_outage",))
 IPHONE: Flow = ("smartphone_iphone", ("paired",))
 
 
+def _android_way(hold: str, waiting: str, looks: dict[str, Any], then: str
+                 ) -> tuple[dict[str, Any], ...]:
+    """The Android way's own hold, consents and check (after the phone's PIN); its failed
+    check shows ``waiting`` (looking as ``looks``) until the 901's event brings ``then``."""
+    return (
+        deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "own hold"),
+        deviation("behaviour.states.sp_hold_a", {"shows": "sp_hold", "like": "sp_hold", "buttons": [
+            {"name": "cancel", "label": "戻る", "event": "cancel"}]}, "hold"),
+        deviation("behaviour.transitions.sp_hold_a", {hold: "consent_1a", "cancel": "first"}, "held"),
+        deviation("behaviour.states.consent_1a", {"shows": "consent", "like": "consent_1"}, "c1"),
+        deviation("behaviour.states.consent_2a", {"shows": "consent", "like": "consent_2"}, "c2"),
+        deviation("behaviour.states.checking_a", {"shows": "checking", "like": "checking"}, "ck"),
+        deviation("behaviour.transitions.consent_1a", {"consent_answer": "consent_2a"}, "c1"),
+        deviation("behaviour.transitions.consent_2a", {"consent_answer": {
+            "to": "checking_a", "do": ["request_check"]}}, "c2"),
+        deviation("behaviour.transitions.checking_a", {
+            "check_ok": "completion", "check_network_error": "error_network",
+            "check_failed": waiting}, "check"),
+        deviation(f"behaviour.states.{waiting}", looks, "waits"),
+        deviation(f"behaviour.transitions.{waiting}", {"error_901": then}, "then"))
+
+
 def _own_first(state: str, transitions: dict[str, Any], why: str) -> tuple[dict[str, Any], ...]:
     """A first screen of the twin's own (drawn and labelled as the first screen, the same
     buttons) with ``transitions``."""
@@ -842,6 +864,44 @@ FAULTS = {
         "panasonic", (deviation("behaviour.states.error_901.texts",
                                 ["【901】", "資格確認できました"], "確認できました"),), E901,
         {"E901-05": "shows 確認できました, which it must not"}),
+    # (hunt G30, G31) The 901 saying the check is done in words no list named: the rule on
+    # the meaning (harness/model/claims.py), not the absent list, fails them.
+    "901-says-check-complete": Fault(
+        "canon", (deviation("behaviour.states.error_901.texts", ["【901】", "資格確認完了"],
+                            "資格確認完了"),), E901,
+        {"E901-05": "says the check is done ('"}),
+    "901-says-accepted": Fault(
+        "panasonic", (deviation("behaviour.states.error_901.texts", ["【901】", "受付できました"],
+                                "受付できました"),), E901,
+        {"E901-05": "says the check is done ('"}),
+    # (hunt G1) On the Android way, a failed check of its own: the spinner held to the
+    # second OK, then the first screen, no 901 (E901-04 and E901-05 are driven there too).
+    "android-failed-check-no-901": Fault(
+        "usen_almex", _android_way("phone_held_general", "consent_wait_a",
+                                   {"shows": "consent", "like": "consent_2",
+                                    "overlay": "spinner"}, "first"),
+        E901_ANDROID, {"E901-04": "error_901 was not seen", "E901-05": "error_901 was not seen"}),
+    # (hunt G3b) ... Canon's: 【906】 for the 901 on that way.
+    "android-failed-check-906": Fault(
+        "canon", (*_android_way("phone_held_front", "please_wait_a",
+                                {"shows": "please_wait", "like": "please_wait"}, "error_901a"),
+                  deviation("behaviour.states.error_901a", {
+                      "shows": "error_901", "texts": ["【906】", "受付窓口にお越しください"]}, "906"),
+                  deviation("behaviour.transitions.error_901a", {"card_out": "first"}, "out")),
+        ("e901_android", ("upgrade_pending_reboot",)),
+        {"E901-04": "【901", "E901-05": "【901"}),
+    # (hunt G8) The Android way's own hold screen takes a phone held on the reader's own
+    # front: SP-03 is driven on that way too (the phone held there first).
+    "android-phone-on-front-too": Fault(
+        "panasonic", (
+            deviation("behaviour.transitions.sp_pin.phone_pin_ok", "sp_hold_a", "own hold"),
+            deviation("behaviour.states.sp_hold_a", {"shows": "sp_hold", "like": "sp_hold",
+                                                     "buttons": [{"name": "cancel", "label": "戻る",
+                                                                  "event": "cancel"}]}, "hold"),
+            deviation("behaviour.transitions.sp_hold_a", {
+                "phone_held_general": "consent_1", "phone_held_front": "consent_1",
+                "cancel": "first"}, "front too")),
+        ANDROID, {"SP-03": "while the phone lay on the face-auth reader's front"}),
     # (review U5) Canon's remedies (ERR-04: the account corrected, Hi-CARA restarted; ERR-06:
     # the cable back, the terminal and Hi-CARA restarted) that do not bring the reader back.
     "906-stays-after-the-remedy": Fault(

@@ -22,9 +22,12 @@ notice's order: top to bottom, left to right on one line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import attrs
 
+from harness.model.claims import done_claim
+from harness.model.guard_rules import guard_problems
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.pairing_rules import (
     check_card_reads,
@@ -66,9 +69,11 @@ RESULT_LATE_S = 5.0
 
 
 def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: FlowRecord,
-               subject: str | None = None, baseline: FlowRecord | None = None) -> Verdict:
+               subject: str | None = None, baseline: FlowRecord | None = None,
+               guarded: Sequence[FlowRecord] = ()) -> Verdict:
     """The verdict of one flow check on the record of its flow (and, for ``screens_as``,
-    the record of the flow it names: ``baseline``)."""
+    the record of the flow it names: ``baseline``; for ``button_guard``, the records of
+    every flow the profile drives: ``guarded``, else this one's)."""
     findings = text_lines(check, record)
     times = [t for s in record.screens for t in (s.t, s.until)] + [a.t for a in record.actions]
     frames = [s.frame for s in [*record.screens, *record.dialogs] if s.frame]
@@ -80,10 +85,17 @@ def judge_flow(requirement: Requirement, maker: str, check: FlowCheck, record: F
                                   *results_observed(record),
                                   *_baseline_observed(check, baseline)),
                         windows=tuple(flow_windows(check, record)))
+    problems = check_flow(check, record, baseline)
+    seen = flow_seen(record)
+    if check.button_guard is not None:
+        records = guarded or [record]
+        broken, judged = guard_problems(check.button_guard, records)
+        problems += broken
+        seen += (f"; the {check.button_guard.button} button judged on {judged} first "
+                 f"screen(s) of {len(records)} flow run(s)")
     return Verdict.of(requirement.id, maker, subject or record.reader,
                       expected=f"{requirement.statement} [{describe_flow(check)}]",
-                      seen=flow_seen(record), problems=check_flow(check, record, baseline),
-                      evidence=evidence)
+                      seen=seen, problems=problems, evidence=evidence)
 
 
 #: A driver's note of a bounded wait that ran out (FlowRun.wait_until's words).
@@ -125,7 +137,7 @@ def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:
     for step in steps:
         for seen in record.screens:
             if _is(seen, step) or (seen.shows is None and seen.candidate == step.screen
-                                   and bool(step.absent)):
+                                   and bool(step.absent or step.no_done_claim)):
                 out += _step_text_lines(step.texts + step.contains, step.contains_any,
                                         step.absent, seen)
     for dstep in check.dialogs:
@@ -292,6 +304,10 @@ def describe_flow(check: FlowCheck) -> str:
                      "seeing it, and taken from there only")
     if check.screens_as is not None:
         parts.append(describe_screens_as(check.screens_as))
+    if check.button_guard is not None:
+        guard = check.button_guard
+        parts.append(f"every first screen of every flow driven shows the {guard.button} "
+                     f"button exactly when the bench is {guard.shown_with.replace('_', ' ')}")
     if check.renewal is not None:
         parts.append(f"scenario {check.renewal.scenario}: no check in a cut, the long cut "
                      f"shows {check.renewal.error.screen}, a retry after a cut goes through, "
@@ -452,7 +468,7 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         problems += [p for seen in record.screens
                      if (_is(seen, step) and seen.shows is not None)
                      or (seen.shows is None and seen.candidate == step.screen
-                         and (step.absent or step.no_buttons))
+                         and (step.absent or step.no_buttons or step.no_done_claim))
                      if (p := _absent_problem(step, seen)) is not None and p not in problems]
     return problems
 
@@ -728,6 +744,15 @@ def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
     if unjudged:
         return f"{what}: could not tell whether {', '.join(f.expected for f in unjudged)} " \
                "is shown (the screen was not read)"
+    if step.no_done_claim:
+        if not seen.read:
+            return f"{what}: could not tell whether it says the check is done (nothing was " \
+                   "read off the screen)"
+        claim = done_claim(line.text for line in seen.read)
+        if claim is not None:
+            return (f"{what} says the check is done ({claim!r}, read "
+                    f"{' / '.join(line.text for line in seen.read)}), which it must not: the "
+                    "patient's check did not go through")
     return _lamp_problem(step, seen, what)
 
 

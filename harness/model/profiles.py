@@ -39,6 +39,10 @@ from harness.model.screens import (
 )
 from harness.model.usb_ids import UsbIdPair
 
+#: Absent texts that have a screen read for :attr:`ScreenStep.no_done_claim` when its step
+#: lists none of its own.
+CLAIM_READ = ("完了しました",)
+
 RequirementId = Annotated[str, pydantic.AfterValidator(check_requirement_id)]
 
 
@@ -170,6 +174,11 @@ class ScreenStep(Field):
     contains_any: list[str] = []
     #: Text that must NOT be on the screen.
     absent: list[str] = []
+    #: The screen must not say, in any words, that the check or the reception is done
+    #: (a failed check's 901: 患者の資格確認は完了していない): judged on the meaning of all that
+    #: was read off it (:mod:`harness.model.claims`), not on a list of phrases. The screen
+    #: is read for it (an unread screen fails).
+    no_done_claim: bool = False
     overlay: Overlay | None = None
     #: Buttons that must / must not be shown.
     buttons: list[ReaderButton] = []
@@ -330,6 +339,18 @@ class ScreensAs(Field):
     given: list[Given] = []
 
 
+class ButtonGuard(Field):
+    """A first-screen button the notices tie to the bench's state, not to a flow: judged on
+    every first screen of every flow the maker's profile drives
+    (:mod:`harness.model.guard_rules`)."""
+
+    button: ReaderButton
+    #: The precondition that brings it: a visual-confirmation passcode issued (and the
+    #: reader restarted since its first issue: AUTH-04), or a general reader paired (and the
+    #: maker's restart done: 接続設定概要 5). Without it the button must not show.
+    shown_with: Literal["passcode_issued", "paired"]
+
+
 class FlowCheck(Field):
     """What a flow, driven on the bench, must show on the reader and the terminal."""
 
@@ -402,6 +423,9 @@ class FlowCheck(Field):
     phone_read_on: Literal["general_reader", "front"] | None = None
     #: This flow's screens of a class are those of another flow (the usual path's).
     screens_as: ScreensAs | None = None
+    #: The first screen's button guard, judged on the records of every flow the profile
+    #: drives, not only this one's (hunt G5-G7: a guard listed flow by flow leaks).
+    button_guard: ButtonGuard | None = None
 
     @pydantic.model_validator(mode="after")
     def _fields_fit_the_flow(self) -> FlowCheck:
@@ -422,6 +446,9 @@ class FlowCheck(Field):
             raise ValueError("pairing_app, pairing_button, not_paired_in, placed_first, "
                              "reads_no_personal_data, pairing_refused, phone_read_test: only "
                              "for the pairing flow")
+        if self.button_guard is not None and self.flow != "first_screen":
+            raise ValueError("button_guard: on the first_screen flow (its records are every "
+                             "flow's)")
         if self.phone_read_on is not None and not self.flow.startswith("smartphone_"):
             raise ValueError("phone_read_on: only for the smartphone flows")
         return self
@@ -642,6 +669,10 @@ class Profile(Field):
             for step in check.screens:
                 add(shown, step.screen, [*step.texts, *step.contains, *step.contains_any])
                 add(absent, step.screen, step.absent)
+                if step.no_done_claim and not step.absent:
+                    # The claim is judged on the lines read off the screen: a text that
+                    # must be absent has it read (the rule's own words, as a backstop).
+                    add(absent, step.screen, list(CLAIM_READ))
             for dstep in check.dialogs:
                 add(dialogs, dstep.dialog, dstep.texts)
             if check.renewal is not None:
