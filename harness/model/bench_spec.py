@@ -340,6 +340,18 @@ class Camera(Field):
     calibration: CameraCalibration | str | None = None
 
 
+def camera_device(source: str | int) -> str | None:
+    """The device a camera ``source`` opens, spelt one way (``0``, ``"0"`` and
+    ``/dev/video0`` are one camera); None for ``emulated`` (each emulated camera is its
+    own twin's)."""
+    text = str(source).strip()
+    if text == "emulated":
+        return None
+    if text.isdigit():
+        return f"/dev/video{int(text)}"
+    return text
+
+
 class PcscSettings(Field):
     """How emulated cards reach PC/SC clients.
 
@@ -535,11 +547,7 @@ class BenchSpec(Field):
             if cam.watches not in readers and cam.watches != self.terminal.name:
                 found.append((("cameras", i, "watches"), (
                     f"camera {cam.name!r} watches {cam.watches!r}: no such reader or terminal")))
-        cameras = {c.name for c in self.cameras}
-        for i, r in enumerate(self.readers):
-            if r.camera is not None and r.camera not in cameras:
-                found.append((("readers", i, "camera"),
-                              f"reader {r.name!r}: no camera named {r.camera!r}"))
+        self._check_cameras(found)
         self._check_root_ports(found)
         self._check_faults(found)
         found += self.robot.problems(self) if self.robot is not None else []
@@ -552,6 +560,38 @@ class BenchSpec(Field):
                                   f"reader {r.name!r}: 'emulate' needs kind: emulated"))
         check_all(found)
         return self
+
+    def _check_cameras(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        """Which camera looks at which reader is said once: a reader's ``camera`` names the
+        camera whose ``watches`` names that reader (the rig goes by ``watches``; a
+        contradiction is the file's mistake, said at both lines). Two cameras of one source
+        would show one device's screen as two devices' (a copied line): never loaded."""
+        cameras = {c.name: (i, c) for i, c in enumerate(self.cameras)}
+        for i, r in enumerate(self.readers):
+            if r.camera is None:
+                continue
+            if r.camera not in cameras:
+                found.append((("readers", i, "camera"),
+                              f"reader {r.name!r}: no camera named {r.camera!r}"))
+                continue
+            k, cam = cameras[r.camera]
+            if cam.watches != r.name:
+                found.append((("readers", i, "camera"),
+                              f"reader {r.name!r}: its camera {r.camera!r} watches "
+                              f"{cam.watches!r} (cameras[{k}].watches), not {r.name!r}"))
+                found.append((("cameras", k, "watches"),
+                              f"camera {cam.name!r} watches {cam.watches!r}, but reader "
+                              f"{r.name!r} names it as its camera (readers[{i}].camera)"))
+        sources: dict[str, int] = {}
+        for i, cam in enumerate(self.cameras):
+            source = camera_device(cam.source)
+            if source is None:
+                continue
+            k = sources.setdefault(source, i)
+            if k != i:
+                found.append((("cameras", i, "source"),
+                              f"camera {cam.name!r}: source {cam.source!r} is also camera "
+                              f"{self.cameras[k].name!r}'s: one device watched as two"))
 
     def _check_root_ports(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         """A terminal's root port is listed once (twice, as 3.0 and as 2.0, its speed would
