@@ -120,6 +120,8 @@ class _Target:
     params: tuple[int, ...]
     label: str
     hint: str
+    #: A camera or stream that goes on producing frames whether read or not (not a file).
+    live: bool = True
 
 
 def _capture_target(device: int | str | Path) -> _Target:
@@ -171,6 +173,7 @@ def _capture_target(device: int | str | Path) -> _Target:
         (),
         device,
         "the path exists and is a video OpenCV can read",
+        live=False,
     )
 
 
@@ -193,9 +196,12 @@ class CaptureSource(_Closing):
     ``exposure`` is in the driver's own units (V4L2: exposure_time_absolute in 100 µs steps;
     DirectShow: log2 seconds). Whether the driver accepted fixed exposure and fixed white
     balance is recorded in :attr:`exposure_locked` and :attr:`white_balance_locked`; a driver
-    that refuses is not an error (the report says so instead). Frames are stamped with
-    ``clock.now()`` when read returns; a network stream's (read by a thread as they come,
-    the newest kept) when they arrived.
+    that refuses is not an error (the report says so instead). A live camera's or
+    stream's frames are read by a thread as they come, stamped when they arrive, the newest
+    kept: read only when the rig looks, a V4L2 driver hands out the oldest of its queued
+    buffers (it keeps 2-4 whatever CAP_PROP_BUFFERSIZE asks) and a stream backs up, so a
+    look would see the screen as it was a look ago, stamped now. A video file read as a
+    capture device is read when asked, stamped ``clock.now()``.
     """
 
     name: str
@@ -222,7 +228,7 @@ class CaptureSource(_Closing):
     _count: int = attrs.field(init=False, default=0, repr=False)
     _stopped: str | None = attrs.field(init=False, default=None, repr=False)
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, repr=False)
-    #: Network streams: the pump thread's newest (image, arrival time) and its count.
+    #: Live cameras and streams: the pump thread's newest (image, arrival time) and its count.
     _arrived: threading.Condition = attrs.field(init=False, factory=threading.Condition,
                                                 repr=False)
     _newest_frame: tuple[Any, float] | None = attrs.field(init=False, default=None, repr=False)
@@ -248,7 +254,7 @@ class CaptureSource(_Closing):
         self._cap = cap
         self.backend = cap.getBackendName()
         self._configure(cap)
-        if target.api == cv2.CAP_FFMPEG:
+        if target.live:
             self._pump_thread = threading.Thread(target=self._pump, args=(cap,), daemon=True,
                                                  name=f"camera {self.name}")
             self._pump_thread.start()
@@ -321,10 +327,11 @@ class CaptureSource(_Closing):
             return frame
 
     def _pump(self, cap: Any) -> None:
-        """A network stream, read as it arrives: each frame decoded and stamped when it
-        comes, the newest kept. Read only when asked, a stream backs up (the socket's
+        """A live camera or stream, read as it arrives: each frame decoded and stamped when
+        it comes, the newest kept. Read only when asked, a stream backs up (the socket's
         buffers, then the camera's blocked send) and a frame drawn seconds ago would pass
-        for a fresh one (the bench in a box saw its reader start 10 bench-s late)."""
+        for a fresh one (the bench in a box saw its reader start 10 bench-s late); a V4L2
+        driver's queue does the same with its buffers (the oldest is dequeued first)."""
         while True:
             ok = cap.grab()
             t = self.clock.now()
