@@ -63,3 +63,40 @@ def test_a_readers_camera_contradicting_watches_is_bad_input_at_both_lines(
 def test_the_shipped_benches_agree() -> None:
     for path in sorted(LAB.parent.glob("*.yaml")):
         check_bench_file(path)
+
+
+# -- a camera's latency (huntR R11) -----------------------------------------------------------
+def test_a_network_stream_without_its_latency_is_bad_input(tmp_path: Path) -> None:
+    path = _bench(tmp_path, (
+        "  - {name: cam-panasonic, watches: panasonic-1, source: 'rtsp://nvr.lab/1'}\n"
+        "  - {name: cam-terminal, watches: terminal, source: /dev/video4}\n"
+        "  - {name: cam-atlas, watches: atlas-1, source: /dev/video2}\n"))
+    with pytest.raises(BadInput, match=r"bench.yaml:4: cameras\[0\].source: .*latency_s"):
+        check_bench_file(path)
+    path.write_text(path.read_text("utf-8").replace(
+        "source: 'rtsp://nvr.lab/1'", "source: 'rtsp://nvr.lab/1', latency_s: 1.2"), "utf-8")
+    spec = check_bench_file(path)
+    assert spec.cameras[0].latency_s == 1.2
+
+
+def test_a_deriving_file_that_changes_a_source_gives_its_latency_again(
+        tmp_path: Path) -> None:
+    """The base's latency was measured on the base's source: a stream put in its place (a
+    recorder, a proxy) lags as it lags."""
+    base = _bench(tmp_path, (
+        "  - {name: cam-panasonic, watches: panasonic-1, source: 'http://box/p.mjpg', "
+        "latency_s: 0}\n"
+        "  - {name: cam-terminal, watches: terminal, source: 'http://box/t.mjpg', "
+        "latency_s: 0}\n"
+        "  - {name: cam-atlas, watches: atlas-1, source: /dev/video2}\n"))
+    check_bench_file(base)
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(f"base: {base}\nbench: lab\ncameras:\n"
+                   "  - {name: cam-terminal, source: 'http://nvr:47811/t.mjpg'}\n", "utf-8")
+    with pytest.raises(BadInput, match=r"lab.yaml:4: cameras\[1\].source: .*latency_s"):
+        check_bench_file(lab)
+    # The same source again keeps what was measured on it.
+    lab.write_text(f"base: {base}\nbench: lab\ncameras:\n"
+                   "  - {name: cam-terminal, source: 'http://box/t.mjpg', width: 640}\n",
+                   "utf-8")
+    assert check_bench_file(lab).cameras[1].latency_s == 0

@@ -450,3 +450,13 @@ def test_a_v4l2_camera_gives_its_newest_frame_not_the_oldest_queued(
             assert now - captured < 0.2, f"a frame {now - captured:.2f} s old, given as new"
     finally:
         cam.close()
+
+
+def test_a_cameras_latency_is_taken_off_its_frames_times(tmp_path: Path) -> None:
+    """huntR R11: a camera whose picture lags the screen by its declared latency: the frame
+    showed on the screen that long before it came."""
+    path = tmp_path / "run.avi"
+    record(path, TIMES[:2])
+    clock = VirtualClock(start=100.0)
+    with CaptureSource("bench-cam", str(path), clock, latency_s=1.5) as cam:
+        assert cam.read().t == 98.5

@@ -215,6 +215,9 @@ class CaptureSource(_Closing):
     fps: float | None = attrs.field(default=None, kw_only=True)
     #: A capture card, not a camera: identical frames are normal (no freeze check).
     repeats_frames: bool = attrs.field(default=False, kw_only=True)
+    #: Seconds the picture lags the screen (the bench file's ``latency_s``): frames are
+    #: stamped that much before they arrive, when the screen showed them.
+    latency_s: float = attrs.field(default=0.0, kw_only=True)
     #: The driver is in manual exposure at the requested value.
     exposure_locked: bool = attrs.field(init=False, default=False)
     #: The driver accepted auto white balance off.
@@ -311,8 +314,9 @@ class CaptureSource(_Closing):
                 detail = f"; OpenCV said: {str(exc).strip().splitlines()[-1]}"
             else:
                 detail = ""
-            # A stream's frame carries when it arrived, not when it was asked for.
-            t = arrived if arrived is not None else self.clock.now()
+            # A stream's frame carries when it arrived, not when it was asked for; the
+            # screen showed it the camera's latency before.
+            t = (arrived if arrived is not None else self.clock.now()) - self.latency_s
             if not ok or image is None:
                 # Stay stopped: a camera that comes back must be reopened deliberately, so
                 # a gap in the frames is never silent.
@@ -616,6 +620,7 @@ def open_source(
     exposure: float | None = None,
     fps: float | None = None,
     repeats_frames: bool = False,
+    latency_s: float = 0.0,
 ) -> FrameSource:
     """The frame source a bench file's camera ``source`` names.
 
@@ -626,7 +631,7 @@ def open_source(
     Relative file paths are taken as given (the caller resolves them against the bench file).
     """
     capture = {"width": width, "height": height, "exposure": exposure, "fps": fps,
-               "repeats_frames": repeats_frames}
+               "repeats_frames": repeats_frames, "latency_s": latency_s}
     if isinstance(spec, int):
         return CaptureSource(name, spec, clock, **capture)
     text = str(spec).strip()

@@ -313,6 +313,10 @@ class CameraCalibration(Field):
         return self
 
 
+#: A camera lagging longer than this is no camera to time a screen by.
+MAX_LATENCY_S = 30.0
+
+
 class Camera(Field):
     name: str
     #: The reader whose screen it watches, or the terminal (its monitor).
@@ -330,6 +334,14 @@ class Camera(Field):
     #: camera: no sensor noise, so identical frames are normal and a frozen one cannot be
     #: told from a still screen (the rig then does not judge freezes on it, and says so).
     noiseless: bool = False
+    #: Real cameras: seconds its picture lags the screen (sensor, encoder, network, a
+    #: recorder in between), as the lab measured it: its frames are stamped that much before
+    #: they arrive. A network stream (a URL) must give it: a lag of seconds would move every
+    #: "after", "within" and "not before" edge by as much, the way that hides an early
+    #: screen. A deriving file that gives a camera another ``source`` gives its latency
+    #: again (the base's was measured on the base's source).
+    latency_s: float | None = pydantic.Field(default=None, ge=0, le=MAX_LATENCY_S,
+                                             allow_inf_nan=False)
     #: The reader's lamps this camera sees (ERR-07), where it sees them relative to the
     #: screen: measured by the lab for its own camera; a lamp out of its sight (on the
     #: reader's back) is not listed.
@@ -584,6 +596,12 @@ class BenchSpec(Field):
                               f"{r.name!r} names it as its camera (readers[{i}].camera)"))
         sources: dict[str, int] = {}
         for i, cam in enumerate(self.cameras):
+            if self.kind != "emulated" and "://" in str(cam.source) and cam.latency_s is None:
+                found.append((("cameras", i, "source"), (
+                    f"camera {cam.name!r}: a network stream's picture lags the screen by "
+                    "its encoder and network (often 0.5-3 s, a recorder more) and the rig "
+                    "times every screen by it: measure the lag and give latency_s (README, "
+                    "camera latency)")))
             source = camera_device(cam.source)
             if source is None:
                 continue
