@@ -304,7 +304,8 @@ class Bench:
             try:
                 source = open_source(given, name, self.clock, width=spec.width,
                                      height=spec.height, exposure=spec.exposure, fps=spec.fps,
-                                     repeats_frames=spec.noiseless)
+                                     repeats_frames=spec.noiseless,
+                                     latency_s=spec.latency_s or 0.0)
             except BenchFault:
                 raise
             except RigError as exc:

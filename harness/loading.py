@@ -396,9 +396,21 @@ def deep_merge(base: Any, over: Any) -> Any:
     if _named_items(base) and _named_items(over):
         items = {item["name"]: item for item in base}
         for item in over:
-            items[item["name"]] = deep_merge(items.get(item["name"], {}), item)
+            items[item["name"]] = deep_merge(_untied(items.get(item["name"], {}), item), item)
         return list(items.values())
     return copy.deepcopy(over)
+
+
+#: A key whose new value makes the base's values of others stale: they were measured on
+#: the old one (a camera's latency on its old source), so the deriving file gives them anew.
+_TIED: dict[str, tuple[str, ...]] = {"source": ("latency_s",)}
+
+
+def _untied(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` without what ``over``'s changed keys make stale (:data:`_TIED`)."""
+    stale = {tied for key, keys in _TIED.items()
+             if key in over and over[key] != base.get(key) for tied in keys}
+    return {k: v for k, v in base.items() if k not in stale}
 
 
 def _named_items(value: Any) -> bool:

@@ -219,6 +219,8 @@ def bench_cases() -> list[Case]:
         mutated(b, "camera watches nobody", ("cameras", 0, "watches"), "nobody",
                 "no such reader"),
         mutated(b, "reader's camera unknown", (*r, 0, "camera"), "cam-nope", "no camera named"),
+        mutated(b, "reader's camera watches another", (*r, 0, "camera"), "cam-canon",
+                "its camera 'cam-canon' watches 'canon'"),
         mutated(b, "camera width 0", ("cameras", 0, "width"), 0, "width"),
         mutated(b, "camera fps nan", ("cameras", 0, "fps"), float("nan"), "finite"),
         mutated(b, "camera fps inf", ("cameras", 0, "fps"), float("inf"), "finite"),

@@ -439,7 +439,7 @@ def _desk_bench(tmp_path: Path, coordinator: str, extra: str = "") -> Path:
     path.write_text(
         f"bench: desk\nkind: real\nlabgrid: {{coordinator: '{coordinator}', place: desk-1}}\n"
         "instruments:\n  - {name: mains, kind: numato_relay}\n"
-        "cameras:\n  - {name: cam, watches: terminal}\n"
+        "cameras:\n  - {name: cam, watches: terminal, latency_s: 0.3}\n"
         "readers:\n  - {name: pasori, kind: general_reader, maker: Sony, model: RC-S300/S1,\n"
         "     usb: {vid: '054C', pid: '0DC8'}}\n" + extra)
     return path

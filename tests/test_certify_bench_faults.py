@@ -180,7 +180,7 @@ def test_a_real_benchs_missing_relay_port_is_refused_up_front(tmp_path: Path) ->
     cameras of a maker --vendor leaves out are not asked for."""
     bench = bench_file(tmp_path, "instruments:\n  - {name: mains, port: /dev/onshi-absent}\n"
                        "cameras:\n  - {name: cam-terminal, source: /dev/onshi-absent-cam}\n"
-                       "  - {name: cam-atlas, source: 'http://127.0.0.1:9/a.mjpg'}\n",
+                       "  - {name: cam-atlas, source: 'http://127.0.0.1:9/a.mjpg', latency_s: 0}\n",
                        base=LAB)
     out = tmp_path / "out"
     proc = certify("--bench", str(bench), "--vendor", "atlas", "--out", str(out))
@@ -199,8 +199,8 @@ def test_a_real_bench_that_cannot_be_opened_is_a_bench_fault(tmp_path: Path) -> 
     here the first part it fails on is whichever this machine lacks): every test a bench
     fault (bench.unavailable), not run, exit 3; never failed against the maker."""
     bench = bench_file(tmp_path, "instruments:\n  - {name: mains, port: /dev/null}\n"
-                       "cameras:\n  - {name: cam-terminal, source: 'http://127.0.0.1:9/t'}\n"
-                       "  - {name: cam-atlas, source: 'http://127.0.0.1:9/a.mjpg'}\n",
+                       "cameras:\n  - {name: cam-terminal, source: 'http://127.0.0.1:9/t', latency_s: 0}\n"
+                       "  - {name: cam-atlas, source: 'http://127.0.0.1:9/a.mjpg', latency_s: 0}\n",
                        base=LAB)
     stopped_by_the_bench(tmp_path, bench, "atlas", "atlas-1-USB-02", "USB-02",
                          "bench fault (bench.unavailable): bench.yaml: cannot open the "

@@ -287,3 +287,48 @@ def test_a_flow_stops_with_the_bench_fault_and_the_next_run_passes(bench: Bench,
     record, judged = run_judged(bench, profiles, "atlas", flow)
     assert judged and all(not problems for problems in judged.values()), judged
     assert record.screens
+
+
+# -- frozen where the rig reads (huntR R5) ---------------------------------------------------
+def test_a_frozen_picture_under_a_ticking_overlay_is_frozen(
+        bench: Bench, eyes: ScreenWatcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A network camera whose sensor pipeline stalled while its encoder still draws its
+    clock over the last buffer: the frame's bytes change every look, the screen's never do.
+    Judged where the rig reads (the calibrated screen), that is a frozen camera."""
+    import cv2
+
+    still = eyes.look().frame.image.copy()
+    region = eyes._freeze_region(eyes.last.frame)  # type: ignore[union-attr]
+    assert region is not None
+    # The overlay in the frame's top-left corner, outside the screen the rig reads.
+    assert region[0] > 60 or region[1] > 30, region
+
+    class OverlaidStill:
+        name = eyes.source.name
+
+        def read(self) -> Frame:
+            image = still.copy()
+            cv2.putText(image, f"{bench.clock.now():07.2f}", (2, 12),
+                        cv2.FONT_HERSHEY_PLAIN, 0.8, (255, 255, 255), 1)
+            return Frame(image, bench.clock.now(), 0, self.name)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(eyes, "source", OverlaidStill())
+    fault = looks_until_fault(bench, eyes)
+    assert fault.fault == "camera.frozen"
+
+
+def test_freeze_watch_judges_the_region_it_is_given() -> None:
+    rng = np.random.default_rng(1)
+    still = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    screen = (40, 30, 150, 110)
+    whole, part = FreezeWatch("cam"), FreezeWatch("cam")
+    with pytest.raises(BenchFault, match=r"camera\.frozen"):
+        for i in range(FROZEN_LOOKS + 2):
+            image = still.copy()
+            image[0:10, 0:30] = i  # the overlay's clock ticks outside the screen
+            frame = Frame(image, i * FROZEN_S, i, "cam")
+            assert not whole.see(frame)  # the whole frame changes every look
+            part.see(frame, screen)

@@ -367,3 +367,96 @@ def test_open_source_leaves_emulated_to_the_caller() -> None:
         open_source("emulated", "bench-cam", VirtualClock())
     marker = object()
     assert open_source("emulated", "bench-cam", VirtualClock(), emulated=lambda: marker) is marker
+
+
+class QueuingV4L2:
+    """A V4L2 camera as its driver serves it: frames captured at ``fps`` into a queue of
+    ``buffers`` buffers; when every buffer is filled and none dequeued, new frames are
+    dropped; ``grab`` dequeues the *oldest* (waiting for one when the queue is empty).
+    Each picture holds its capture time (wall seconds since opening) in its first pixels."""
+
+    def __init__(self, arg: object, api: int, *params: object) -> None:
+        import threading
+        import time
+
+        self.time, self.fps, self.buffers = time, 30.0, 4
+        self.start = time.monotonic()
+        self.next_capture = 0
+        self.queue: list[float] = []
+        self.current: float | None = None
+        self.lock = threading.Lock()
+        self.open = True
+
+    def _capture(self) -> None:
+        now = self.time.monotonic() - self.start
+        while self.next_capture / self.fps <= now:
+            if len(self.queue) < self.buffers:
+                self.queue.append(self.next_capture / self.fps)
+            self.next_capture += 1
+
+    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's names)
+        return self.open
+
+    def getBackendName(self) -> str:  # noqa: N802
+        return "V4L2"
+
+    def set(self, prop: int, value: float) -> bool:
+        return prop == cv2.CAP_PROP_BUFFERSIZE  # "accepted"; the driver keeps its 4 anyway
+
+    def get(self, prop: int) -> float:
+        return 0.0
+
+    def grab(self) -> bool:
+        while self.open:
+            with self.lock:
+                self._capture()
+                if self.queue:
+                    self.current = self.queue.pop(0)
+                    return True
+            self.time.sleep(0.005)
+        return False
+
+    def retrieve(self) -> tuple[bool, np.ndarray | None]:
+        image = np.zeros((8, 8, 3), np.uint8)
+        # The capture time, in the picture's first 8 bytes.
+        image.reshape(-1)[:8] = np.frombuffer(np.float64(self.current).tobytes(), np.uint8)
+        return True, image
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        return (self.grab() and True), self.retrieve()[1]
+
+    def release(self) -> None:
+        self.open = False
+
+
+def test_a_v4l2_camera_gives_its_newest_frame_not_the_oldest_queued(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """huntR R8: a V4L2 camera read only when the rig looks hands out the buffer its driver
+    queued right after the previous look; the rig must see the screen as it is now."""
+    import time
+
+    from harness.model.clock import RealClock
+
+    monkeypatch.setattr(camera.cv2, "VideoCapture", QueuingV4L2)
+    cam = CaptureSource("bench-cam", "/dev/video7", RealClock())
+    try:
+        fake = cam._cap
+        cam.read()
+        for _ in range(3):
+            time.sleep(0.5)  # the rig busy elsewhere between two looks
+            frame = cam.read()
+            captured = float(np.frombuffer(frame.image.reshape(-1)[:8].tobytes(), np.float64)[0])
+            now = time.monotonic() - fake.start
+            assert now - captured < 0.2, f"a frame {now - captured:.2f} s old, given as new"
+    finally:
+        cam.close()
+
+
+def test_a_cameras_latency_is_taken_off_its_frames_times(tmp_path: Path) -> None:
+    """huntR R11: a camera whose picture lags the screen by its declared latency: the frame
+    showed on the screen that long before it came."""
+    path = tmp_path / "run.avi"
+    record(path, TIMES[:2])
+    clock = VirtualClock(start=100.0)
+    with CaptureSource("bench-cam", str(path), clock, latency_s=1.5) as cam:
+        assert cam.read().t == 98.5

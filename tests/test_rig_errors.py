@@ -59,7 +59,8 @@ def test_an_operator_terminal_that_is_no_terminal_is_refused_up_front(
         tmp_path: Path) -> None:
     bench = tmp_path / "bench.yaml"
     bench.write_text(REAL + "operator: {terminal: /dev/null}\ncameras: [{name: cam, "
-                     "watches: canon-1, source: 'http://127.0.0.1:9/c.mjpg'}]\n",
+                     "watches: canon-1, source: 'http://127.0.0.1:9/c.mjpg', "
+                     "latency_s: 0}]\n",
                      encoding="utf-8")
     proc = certify("--bench", str(bench), "--vendor", "canon", "--out", str(tmp_path / "o"))
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr

@@ -120,6 +120,8 @@ class _Target:
     params: tuple[int, ...]
     label: str
     hint: str
+    #: A camera or stream that goes on producing frames whether read or not (not a file).
+    live: bool = True
 
 
 def _capture_target(device: int | str | Path) -> _Target:
@@ -171,6 +173,7 @@ def _capture_target(device: int | str | Path) -> _Target:
         (),
         device,
         "the path exists and is a video OpenCV can read",
+        live=False,
     )
 
 
@@ -193,9 +196,12 @@ class CaptureSource(_Closing):
     ``exposure`` is in the driver's own units (V4L2: exposure_time_absolute in 100 µs steps;
     DirectShow: log2 seconds). Whether the driver accepted fixed exposure and fixed white
     balance is recorded in :attr:`exposure_locked` and :attr:`white_balance_locked`; a driver
-    that refuses is not an error (the report says so instead). Frames are stamped with
-    ``clock.now()`` when read returns; a network stream's (read by a thread as they come,
-    the newest kept) when they arrived.
+    that refuses is not an error (the report says so instead). A live camera's or
+    stream's frames are read by a thread as they come, stamped when they arrive, the newest
+    kept: read only when the rig looks, a V4L2 driver hands out the oldest of its queued
+    buffers (it keeps 2-4 whatever CAP_PROP_BUFFERSIZE asks) and a stream backs up, so a
+    look would see the screen as it was a look ago, stamped now. A video file read as a
+    capture device is read when asked, stamped ``clock.now()``.
     """
 
     name: str
@@ -209,6 +215,9 @@ class CaptureSource(_Closing):
     fps: float | None = attrs.field(default=None, kw_only=True)
     #: A capture card, not a camera: identical frames are normal (no freeze check).
     repeats_frames: bool = attrs.field(default=False, kw_only=True)
+    #: Seconds the picture lags the screen (the bench file's ``latency_s``): frames are
+    #: stamped that much before they arrive, when the screen showed them.
+    latency_s: float = attrs.field(default=0.0, kw_only=True)
     #: The driver is in manual exposure at the requested value.
     exposure_locked: bool = attrs.field(init=False, default=False)
     #: The driver accepted auto white balance off.
@@ -222,7 +231,7 @@ class CaptureSource(_Closing):
     _count: int = attrs.field(init=False, default=0, repr=False)
     _stopped: str | None = attrs.field(init=False, default=None, repr=False)
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, repr=False)
-    #: Network streams: the pump thread's newest (image, arrival time) and its count.
+    #: Live cameras and streams: the pump thread's newest (image, arrival time) and its count.
     _arrived: threading.Condition = attrs.field(init=False, factory=threading.Condition,
                                                 repr=False)
     _newest_frame: tuple[Any, float] | None = attrs.field(init=False, default=None, repr=False)
@@ -248,7 +257,7 @@ class CaptureSource(_Closing):
         self._cap = cap
         self.backend = cap.getBackendName()
         self._configure(cap)
-        if target.api == cv2.CAP_FFMPEG:
+        if target.live:
             self._pump_thread = threading.Thread(target=self._pump, args=(cap,), daemon=True,
                                                  name=f"camera {self.name}")
             self._pump_thread.start()
@@ -305,8 +314,9 @@ class CaptureSource(_Closing):
                 detail = f"; OpenCV said: {str(exc).strip().splitlines()[-1]}"
             else:
                 detail = ""
-            # A stream's frame carries when it arrived, not when it was asked for.
-            t = arrived if arrived is not None else self.clock.now()
+            # A stream's frame carries when it arrived, not when it was asked for; the
+            # screen showed it the camera's latency before.
+            t = (arrived if arrived is not None else self.clock.now()) - self.latency_s
             if not ok or image is None:
                 # Stay stopped: a camera that comes back must be reopened deliberately, so
                 # a gap in the frames is never silent.
@@ -321,10 +331,11 @@ class CaptureSource(_Closing):
             return frame
 
     def _pump(self, cap: Any) -> None:
-        """A network stream, read as it arrives: each frame decoded and stamped when it
-        comes, the newest kept. Read only when asked, a stream backs up (the socket's
+        """A live camera or stream, read as it arrives: each frame decoded and stamped when
+        it comes, the newest kept. Read only when asked, a stream backs up (the socket's
         buffers, then the camera's blocked send) and a frame drawn seconds ago would pass
-        for a fresh one (the bench in a box saw its reader start 10 bench-s late)."""
+        for a fresh one (the bench in a box saw its reader start 10 bench-s late); a V4L2
+        driver's queue does the same with its buffers (the oldest is dequeued first)."""
         while True:
             ok = cap.grab()
             t = self.clock.now()
@@ -609,6 +620,7 @@ def open_source(
     exposure: float | None = None,
     fps: float | None = None,
     repeats_frames: bool = False,
+    latency_s: float = 0.0,
 ) -> FrameSource:
     """The frame source a bench file's camera ``source`` names.
 
@@ -619,7 +631,7 @@ def open_source(
     Relative file paths are taken as given (the caller resolves them against the bench file).
     """
     capture = {"width": width, "height": height, "exposure": exposure, "fps": fps,
-               "repeats_frames": repeats_frames}
+               "repeats_frames": repeats_frames, "latency_s": latency_s}
     if isinstance(spec, int):
         return CaptureSource(name, spec, clock, **capture)
     text = str(spec).strip()

@@ -17,6 +17,7 @@ import attrs
 
 from harness.bench import Bench
 from harness.errors import BenchFault
+from harness.flows.camera_aim import AimWatch, lookalikes, routine, staggered
 from harness.flows.power_on import NOT_STARTED, SETTLE_S
 from harness.flows.setup import restore_morning
 from harness.hands import Hands
@@ -59,7 +60,9 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
                 steps: Sequence[PowerStep] | None = None) -> BootRecord:
     """Restore the bench, see it dark, run its power-on routine (or ``steps``), and note
     what happens when. :class:`BenchFault` ``boot.not_off`` when the bench is not seen off
-    after the restore's cut."""
+    after the restore's cut; ``camera.misaimed`` when the reader's camera is seen watching
+    another reader (harness.flows.camera_aim: the reader is switched on after the
+    look-alikes its step switches)."""
     cut_from = len(bench.timeline)
     restore_morning(bench, hands)
     device = next(r for r in bench.spec.readers if r.name == reader)
@@ -70,6 +73,10 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
     on_usb = _on_usb(bench, device.usb.path)
     _see_off(bench, hands, cut_from, screens, on_usb)
     since = len(bench.timeline)  # what the routine switches, not what came before
+    # Its look-alikes switched on before it: its camera must not light with theirs.
+    others = lookalikes(bench.spec, reader)
+    steps = staggered(routine(bench.spec, steps), reader, others)
+    aim = AimWatch(bench, reader, screens[0].eyes, others, since)
     roles = {reader: "reader", terminal: "terminal"}
     if bench.spec.receipt_computer is not None:
         roles[bench.spec.receipt_computer.name] = "receipt_computer"
@@ -77,7 +84,11 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
 
     def tick() -> BootRecord:
         on = _switched_on(bench, since, roles)
+        if "reader" not in on:
+            aim.before_own()
         _note_screens(record, screens, on)
+        if "reader" in on and screens[0].last is not None:
+            aim.after_own(screens[0].last)
         own = on.get("reader")
         if record.reader_on_usb is None and own is not None and on_usb():
             record.reader_on_usb = bench.clock.now()
@@ -87,6 +98,8 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
     wait_until(bench.clock, tick, lambda r: r.reader_ready is not None, SETTLE_S,
                step_s=5.0)
     record.switched_on = _switched_on(bench, since, roles)
+    if record.reader_started is None:
+        aim.never_own(device.maker, record.reader_on_usb is not None)
     return record
 
 
@@ -115,7 +128,7 @@ def _note_screens(record: BootRecord, screens: list[_Watched], on: dict[str, flo
         own = on.get(screen.role)
         if own is None:
             continue  # not switched on yet: whatever it shows is not this start's
-        seen = screen.eyes.look()
+        seen = screen.last = screen.eyes.look()
         if seen.t < own:
             continue
         shows = seen.reading.shows if seen.reading is not None else None

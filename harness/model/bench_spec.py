@@ -313,6 +313,10 @@ class CameraCalibration(Field):
         return self
 
 
+#: A camera lagging longer than this is no camera to time a screen by.
+MAX_LATENCY_S = 30.0
+
+
 class Camera(Field):
     name: str
     #: The reader whose screen it watches, or the terminal (its monitor).
@@ -330,6 +334,14 @@ class Camera(Field):
     #: camera: no sensor noise, so identical frames are normal and a frozen one cannot be
     #: told from a still screen (the rig then does not judge freezes on it, and says so).
     noiseless: bool = False
+    #: Real cameras: seconds its picture lags the screen (sensor, encoder, network, a
+    #: recorder in between), as the lab measured it: its frames are stamped that much before
+    #: they arrive. A network stream (a URL) must give it: a lag of seconds would move every
+    #: "after", "within" and "not before" edge by as much, the way that hides an early
+    #: screen. A deriving file that gives a camera another ``source`` gives its latency
+    #: again (the base's was measured on the base's source).
+    latency_s: float | None = pydantic.Field(default=None, ge=0, le=MAX_LATENCY_S,
+                                             allow_inf_nan=False)
     #: The reader's lamps this camera sees (ERR-07), where it sees them relative to the
     #: screen: measured by the lab for its own camera; a lamp out of its sight (on the
     #: reader's back) is not listed.
@@ -338,6 +350,18 @@ class Camera(Field):
     #: bench file) as ``onshi-rig calibrate`` writes it. With it the watcher knows the screen
     #: from the first frame, a switched-off panel included.
     calibration: CameraCalibration | str | None = None
+
+
+def camera_device(source: str | int) -> str | None:
+    """The device a camera ``source`` opens, spelt one way (``0``, ``"0"`` and
+    ``/dev/video0`` are one camera); None for ``emulated`` (each emulated camera is its
+    own twin's)."""
+    text = str(source).strip()
+    if text == "emulated":
+        return None
+    if text.isdigit():
+        return f"/dev/video{int(text)}"
+    return text
 
 
 class PcscSettings(Field):
@@ -536,11 +560,7 @@ class BenchSpec(Field):
             if cam.watches not in readers and cam.watches != self.terminal.name:
                 found.append((("cameras", i, "watches"), (
                     f"camera {cam.name!r} watches {cam.watches!r}: no such reader or terminal")))
-        cameras = {c.name for c in self.cameras}
-        for i, r in enumerate(self.readers):
-            if r.camera is not None and r.camera not in cameras:
-                found.append((("readers", i, "camera"),
-                              f"reader {r.name!r}: no camera named {r.camera!r}"))
+        self._check_cameras(found)
         self._check_root_ports(found)
         self._check_faults(found)
         found += self.robot.problems(self) if self.robot is not None else []
@@ -553,6 +573,44 @@ class BenchSpec(Field):
                                   f"reader {r.name!r}: 'emulate' needs kind: emulated"))
         check_all(found)
         return self
+
+    def _check_cameras(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        """Which camera looks at which reader is said once: a reader's ``camera`` names the
+        camera whose ``watches`` names that reader (the rig goes by ``watches``; a
+        contradiction is the file's mistake, said at both lines). Two cameras of one source
+        would show one device's screen as two devices' (a copied line): never loaded."""
+        cameras = {c.name: (i, c) for i, c in enumerate(self.cameras)}
+        for i, r in enumerate(self.readers):
+            if r.camera is None:
+                continue
+            if r.camera not in cameras:
+                found.append((("readers", i, "camera"),
+                              f"reader {r.name!r}: no camera named {r.camera!r}"))
+                continue
+            k, cam = cameras[r.camera]
+            if cam.watches != r.name:
+                found.append((("readers", i, "camera"),
+                              f"reader {r.name!r}: its camera {r.camera!r} watches "
+                              f"{cam.watches!r} (cameras[{k}].watches), not {r.name!r}"))
+                found.append((("cameras", k, "watches"),
+                              f"camera {cam.name!r} watches {cam.watches!r}, but reader "
+                              f"{r.name!r} names it as its camera (readers[{i}].camera)"))
+        sources: dict[str, int] = {}
+        for i, cam in enumerate(self.cameras):
+            if self.kind != "emulated" and "://" in str(cam.source) and cam.latency_s is None:
+                found.append((("cameras", i, "source"), (
+                    f"camera {cam.name!r}: a network stream's picture lags the screen by "
+                    "its encoder and network (often 0.5-3 s, a recorder more) and the rig "
+                    "times every screen by it: measure the lag and give latency_s (README, "
+                    "camera latency)")))
+            source = camera_device(cam.source)
+            if source is None:
+                continue
+            k = sources.setdefault(source, i)
+            if k != i:
+                found.append((("cameras", i, "source"),
+                              f"camera {cam.name!r}: source {cam.source!r} is also camera "
+                              f"{self.cameras[k].name!r}'s: one device watched as two"))
 
     def _check_root_ports(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         """A terminal's root port is listed once (twice, as 3.0 and as 2.0, its speed would

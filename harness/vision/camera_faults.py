@@ -11,6 +11,12 @@
   for :data:`STOPPED_BOUND_S` bench seconds; no frame by then is the fault. Wall time is
   that plus each read's own bound (V4L2's select: 10 s; a stream: 5 s; harness.devices.camera).
 
+Frozen is judged where the rig reads: the calibrated screen (with its lamps), when the
+watcher knows where it is. Anything else in view may change while the sensor stands still (a
+network camera's encoder draws its on-screen clock over the frozen buffer, a status LED
+blinks, a lamp flickers), and a live sensor's noise never repeats in the screen's pixels
+either; so a screen region byte-identical over the bound is frozen, whatever the rest does.
+
 A source whose frames of a still screen are identical by nature (an emulated camera without
 sensor noise; it says so with ``repeats_frames = True``) cannot show a freeze: identical
 frames prove nothing there, and the watcher records ``camera.freeze_unchecked`` once.
@@ -25,7 +31,7 @@ import attrs
 import numpy as np
 
 from harness.errors import BenchFault
-from harness.protocols import Frame, FrameSource
+from harness.protocols import Frame, FrameSource, PixelBox
 
 #: Bench seconds the same bytes must last to be a frozen camera.
 FROZEN_S = 3.0
@@ -69,22 +75,28 @@ class FreezeWatch:
     _image: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
     _since: float = attrs.field(default=0.0, init=False)
     _looks: int = attrs.field(default=0, init=False)
+    _region: PixelBox | None = attrs.field(default=None, init=False)
+    #: The whole frame ``_image`` was cut from (a source vouching names the frame).
+    _frame_image: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def looks(self) -> int:
         """Looks that have seen the current bytes (0 before the first frame)."""
         return self._looks
 
-    def see(self, frame: Frame) -> bool:
-        """Note ``frame``; True when its bytes are the previous frame's. Raises
-        :class:`BenchFault` ``camera.frozen`` once they have lasted the bound."""
-        image = frame.image
+    def see(self, frame: Frame, region: PixelBox | None = None) -> bool:
+        """Note ``frame``; True when its bytes (within ``region``, x0, y0, x1, y1 pixels:
+        where the rig reads; the whole frame without one) are the previous frame's there.
+        Raises :class:`BenchFault` ``camera.frozen`` once they have lasted the bound."""
+        image = _within(frame.image, region)
         crc = _digest(image)
         previous = self._image
-        same = (crc == self._crc and previous is not None and previous.shape == image.shape
-                and previous.dtype == image.dtype and np.array_equal(previous, image))
+        same = (crc == self._crc and previous is not None and region == self._region
+                and previous.shape == image.shape and previous.dtype == image.dtype
+                and np.array_equal(previous, image))
         if not same:
             self._crc, self._image, self._since, self._looks = crc, image, frame.t, 1
+            self._region, self._frame_image = region, frame.image
             return False
         self._looks += 1
         if (self.checked and self._looks >= self.frozen_looks
@@ -99,8 +111,19 @@ class FreezeWatch:
         """The source vouched at ``frame.t`` that the scene of its last frame still stood
         and its camera was live (``KnowsStillScene``): a frame taken then would have been
         new bytes, so the same bytes from now on are frozen since then, not since before."""
-        if self._image is frame.image:
+        if self._image is not None and self._frame_image is frame.image:
             self._since, self._looks = frame.t, 1
 
     def reset(self) -> None:
         self._crc, self._image, self._since, self._looks = None, None, 0.0, 0
+        self._region, self._frame_image = None, None
+
+
+def _within(image: np.ndarray, region: PixelBox | None) -> np.ndarray:
+    """The part of ``image`` in ``region`` (a view; the whole image without one, or when the
+    region leaves nothing of it: a frame of another size than the calibration's)."""
+    if region is None:
+        return image
+    x0, y0, x1, y1 = region
+    part = image[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+    return part if part.size else image

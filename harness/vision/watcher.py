@@ -313,11 +313,27 @@ class ScreenWatcher:
                 self.timeline.record(self.name, "camera.freeze_unchecked",
                                      why="a still screen gives this camera identical frames")
         try:
-            return self.freeze.see(frame) and self.freeze.checked
+            return self.freeze.see(frame, self._freeze_region(frame)) and self.freeze.checked
         except BenchFault as fault:
             if self.timeline is not None:
                 self.timeline.record(self.name, "camera.frozen", detail=fault.detail)
             raise
+
+    def _freeze_region(self, frame: Frame) -> PixelBox | None:
+        """Where a freeze is judged: the calibrated screen and its lamps (what the rig
+        reads), for a frame of the calibration's size; the whole frame otherwise. An
+        overlay drawn over a frozen picture elsewhere (a network camera's clock) must not
+        keep it live (harness.vision.camera_faults)."""
+        calibration = self.keeper.calibration
+        if calibration is None or tuple(frame.image.shape[1::-1]) != tuple(
+                int(v) for v in calibration.frame_size):
+            return None
+        quad = np.asarray(calibration.quad, np.float64)
+        (x0, y0), (x1, y1) = np.floor(quad.min(axis=0)), np.ceil(quad.max(axis=0))
+        boxes = [(int(x0), int(y0), int(x1) + 1, int(y1) + 1),
+                 *(self.lamps.boxes(calibration) if self.lamps is not None else ())]
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
 
     def read(self) -> ScreenReading:
         """Look once; what the screen says."""

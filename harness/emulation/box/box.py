@@ -170,7 +170,10 @@ class Box:
             readers.append(entry)
         cameras = []
         for camera in dumped["cameras"]:
-            cameras.append({**camera, "source": self.cameras.url(camera["name"])})
+            # Its own streams, served on this machine: their frames arrive within a frame
+            # of being drawn (stamped on arrival, the pump keeping the newest).
+            cameras.append({**camera, "source": self.cameras.url(camera["name"]),
+                            "latency_s": 0})
         # Only what the file said: a field of another instrument kind's is refused.
         instruments = [{**inst.model_dump(mode="json", exclude_defaults=True),
                         "port": self.relay_ports[inst.name]} for inst in spec.instruments]
