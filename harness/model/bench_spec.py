@@ -228,7 +228,7 @@ class Reader(Field):
 
 #: Per instrument kind: the fields it needs (one of each tuple) and the fields it takes.
 _INSTRUMENT_FIELDS: dict[str, tuple[tuple[tuple[str, ...], ...], frozenset[str]]] = {
-    "numato_relay": ((("port",),), frozenset({"port"})),
+    "numato_relay": ((("port",),), frozenset({"port", "board_id"})),
     "hid_relay": ((("serial", "usb_path"),), frozenset({"serial", "usb_path"})),
     "pdudaemon": ((("url",), ("hostname",), ("ports",)),
                   frozenset({"url", "hostname", "ports", "readback", "timeout_s"})),
@@ -250,6 +250,9 @@ class Instrument(Field):
     serial: str | None = pydantic.Field(default=None, pattern=r"^[!-~]{5}$")
     #: hid_relay: the USB port path it is plugged into (emulated bench: where it is plugged).
     usb_path: str | None = None
+    #: numato_relay: the id the board answers to ``id get`` (set once with ``id set``):
+    #: checked at open, since ``/dev/ttyACM0`` follows enumeration order, not the board.
+    board_id: str | None = pydantic.Field(default=None, pattern=r"^[!-=?-~]{8}$")
     #: pdudaemon: its HTTP listener (``http://pdu-host:16421``).
     url: str | None = pydantic.Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
     #: pdudaemon: the PDU's name in pdudaemon's configuration.
