@@ -60,3 +60,67 @@ def test_a_board_id_is_a_numato_field_of_8_characters(tmp_path: Path) -> None:
         with pytest.raises(BadInput) as caught:
             load_yaml_model(path, BenchSpec, layered=True)
         assert problem in str(caught.value)
+
+
+def _ghost_bench(tmp_path: Path, readers: str) -> Path:
+    """terminal-a's USB tree (nothing at 1-1), with the readers given."""
+    from harness.paths import project_file
+
+    path = tmp_path / "bench.yaml"
+    path.write_text(f"""bench: ghost
+kind: real
+usb_devices: sysfs
+sysfs_root: {project_file("fixtures/sysfs/terminal-a")}
+readers:
+{readers}""", encoding="utf-8")
+    return path
+
+
+def test_an_nfc_probe_of_a_reader_not_on_the_bench_is_refused(tmp_path: Path, capsys) -> None:
+    """R4: the reader's nfc line was another reader's frontend (a copied line): every step
+    ok, exit 0, for a reader not on USB. Refused as the PC/SC probe refuses one."""
+    from harness.cli import main
+
+    bench = _ghost_bench(tmp_path, """  - {name: pasori, kind: general_reader, maker: Sony,
+     model: RC-S300/S1, usb: {vid: "054C", pid: "0DC8", path: "1-1"},
+     nfc: "udp:127.0.0.1:54321"}
+""")
+    assert main(["probe", "--bench", str(bench), "--reader", "pasori", "--nfc",
+                 "--timeout", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "'pasori': not probed: it is not on the bench (not found on USB at 1-1" in err
+    assert "place a My Number card" not in err
+
+
+@pytest.mark.parametrize(("second", "problem"), [
+    ('nfc: "usb:054c:0dc8"', "readers[1].nfc: reader 'two': nfc 'usb:054c:0dc8' is already "
+                             "'one''s: one frontend reads for one reader"),
+    ('nfc: "usb:054c:06c3"', "readers[1].nfc: reader 'two': nfc 'usb:054c:06c3' is another "
+                             "USB ID than its usb 054C:0DC8"),
+])
+def test_one_nfc_frontend_is_one_readers(tmp_path: Path, second: str, problem: str) -> None:
+    """R4: two readers naming one nfc path (or an nfcpy usb:VID:PID of another device) read
+    one frontend for both: bad input at the line."""
+    bench = _ghost_bench(tmp_path, f"""  - {{name: one, kind: general_reader, maker: Sony,
+     model: RC-S300/S1, usb: {{vid: "054C", pid: "0DC8"}}, nfc: "usb:054c:0dc8"}}
+  - {{name: two, kind: general_reader, maker: Sony,
+     model: RC-S300/S1, usb: {{vid: "054C", pid: "0DC8"}}, {second}}}
+""")
+    with pytest.raises(BadInput) as caught:
+        load_yaml_model(bench, BenchSpec, layered=True)
+    assert str(caught.value) == f"{bench}:9: {problem}"
+
+
+def test_a_card_carrier_that_never_moves_is_bad_input(tmp_path: Path) -> None:
+    """R7 variant: on_reader equal to off_reader (a carrier that never moves) was accepted
+    and E901-01 failed against the maker for a card the rig never brought."""
+    from tests.test_robot import JOGGED, bench_file, robot_block
+
+    block = robot_block(JOGGED)
+    block["readers"]["canon"]["card"] = {"by": "servo", "servo": 0, "on_reader": 10,
+                                         "off_reader": 10}
+    with pytest.raises(BadInput) as caught:
+        load_yaml_model(bench_file(tmp_path, block), BenchSpec, layered=True)
+    [line] = str(caught.value).splitlines()
+    assert line.endswith("robot.readers.canon.card.servo: on_reader and off_reader are both "
+                         "10: the carrier would never move the card")
