@@ -124,3 +124,100 @@ def test_a_card_carrier_that_never_moves_is_bad_input(tmp_path: Path) -> None:
     [line] = str(caught.value).splitlines()
     assert line.endswith("robot.readers.canon.card.servo: on_reader and off_reader are both "
                          "10: the carrier would never move the card")
+
+
+def _two_circles(tmp_path: Path, serials: bool) -> Path:
+    """terminal-a's USB tree with a second "Circle CIR315 CL" (31AA:3002) at 1-4.3 on firmware
+    1.10 beside its own at 1-4.1 on 1.00: two look-alike re-badges."""
+    import shutil
+
+    from harness.paths import project_file
+
+    root = tmp_path / "sysfs"
+    shutil.copytree(project_file("fixtures/sysfs/terminal-a"), root, symlinks=True)
+    for name in ("idVendor", "idProduct", "manufacturer", "product", "bDeviceClass"):
+        shutil.copy(root / "1-4.1" / name, root / "1-4.3" / name)
+    (root / "1-4.3" / "bcdDevice").write_text("0110\n", encoding="utf-8")
+    (root / "1-4.3" / "serial").unlink()
+    if serials:
+        (root / "1-4.1" / "serial").write_text("CIRCLE-A\n", encoding="utf-8")
+        (root / "1-4.3" / "serial").write_text("CIRCLE-B\n", encoding="utf-8")
+    return root
+
+
+def _circle_bench(tmp_path: Path, root: Path, maxell: str, elecom: str) -> Path:
+    path = tmp_path / "bench.yaml"
+    path.write_text(f"""bench: look-alikes
+kind: real
+usb_devices: sysfs
+sysfs_root: {root}
+readers:
+  - {{name: maxell, kind: general_reader, maker: Maxell, model: M-1850S-N2,
+     usb: {{vid: "31AA", pid: "3002"{maxell}}}}}
+  - {{name: elecom, kind: general_reader, maker: Elecom, model: MR-ICA001BK,
+     usb: {{vid: "31AA", pid: "3002"{elecom}}}}}
+general_reader_rules:
+  min_firmware:
+    - {{maker: Elecom, model: MR-ICA001BK, version: "1.10"}}
+""", encoding="utf-8")
+    return path
+
+
+def _scan_rows(bench: Path, capsys) -> tuple[int, dict[str, dict]]:  # noqa: ANN001
+    import json
+
+    from harness.cli import main
+
+    code = main(["scan", "--json", "--bench", str(bench)])
+    return code, {r["name"]: r for r in json.loads(capsys.readouterr().out) if r["name"]}
+
+
+def test_look_alikes_on_each_others_ports_are_not_judged_by_the_bench_files_word(
+        tmp_path: Path, capsys) -> None:
+    """R3: the Elecom (firmware 1.00, under the lab's 1.10) and the Maxell (1.10) swapped on
+    their ports, the bench file naming each by path only: USB-08 passed both ("wiring
+    conforms"). Which look-alike is where is not known: judged as each, not known where the
+    models disagree, with the hint to give usb.serial."""
+    root = _two_circles(tmp_path, serials=False)
+    bench = _circle_bench(tmp_path, root, ', path: "1-4.1"', ', path: "1-4.3"')
+    code, rows = _scan_rows(bench, capsys)
+    assert code == 1
+    maxell = rows["maxell"]
+    assert "USB-08" not in maxell["passed"] and maxell["undecided"] == ["USB-08"]
+    reason = next(u["reason"] for u in maxell["unchecked"] if u["requirement"] == "USB-08")
+    assert reason.startswith("maxell: the bench file cannot tell which of the 2 31AA:3002 "
+                             "readers (at 1-4.1, 1-4.3) is its Maxell M-1850S-N2")
+    assert "as Elecom MR-ICA001BK: Elecom MR-ICA001BK runs firmware 1.00, below" in reason
+    assert reason.endswith("give each its usb.serial")
+    # The port's own rules do not depend on the model: still judged.
+    assert "USB-03" in maxell["passed"]
+    # The device at 1-4.3 passes whichever of the two it is.
+    assert "USB-08" in rows["elecom"]["passed"]
+
+
+def test_look_alikes_told_apart_by_serial_are_judged_as_their_models(
+        tmp_path: Path, capsys) -> None:
+    root = _two_circles(tmp_path, serials=True)
+    bench = _circle_bench(tmp_path, root, ', serial: CIRCLE-B', ', serial: CIRCLE-A')
+    code, rows = _scan_rows(bench, capsys)
+    assert rows["maxell"]["usb_path"] == "1-4.3" and "USB-08" in rows["maxell"]["passed"]
+    assert rows["elecom"]["usb_path"] == "1-4.1"
+    assert [v["requirement"] for v in rows["elecom"]["violations"]] == ["USB-08"]
+    assert code == 1
+
+
+def test_look_alikes_without_paths_are_never_paired_by_the_order_found(
+        tmp_path: Path, capsys) -> None:
+    """R3 (b18): without usb.path the first entry took the first device found: USB-08 of
+    the Elecom was judged on whichever look-alike enumerated first. No device nor firmware
+    is said to be either's, and USB-08 is not known for both."""
+    root = _two_circles(tmp_path, serials=False)
+    code, rows = _scan_rows(_circle_bench(tmp_path, root, "", ""), capsys)
+    assert code == 1
+    for name in ("maxell", "elecom"):
+        row = rows[name]
+        assert row["present"] and row["usb_path"] is None and row["version"] is None
+        assert "USB-08" in row["undecided"]
+        reason = next(u["reason"] for u in row["unchecked"] if u["requirement"] == "USB-08")
+        assert "as Elecom MR-ICA001BK at 1-4.1: Elecom MR-ICA001BK runs firmware 1.00" in reason
+        assert reason.endswith("give each its usb.serial and usb.path")
