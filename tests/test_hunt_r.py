@@ -221,3 +221,55 @@ def test_look_alikes_without_paths_are_never_paired_by_the_order_found(
         reason = next(u["reason"] for u in row["unchecked"] if u["requirement"] == "USB-08")
         assert "as Elecom MR-ICA001BK at 1-4.1: Elecom MR-ICA001BK runs firmware 1.00" in reason
         assert reason.endswith("give each its usb.serial and usb.path")
+
+
+def test_a_resume_onto_a_replaced_reader_is_refused_and_keeps_what_was_decided(
+        tmp_path: Path) -> None:
+    """R6: the Elecom swapped for another unit (another serial, older firmware) after USB-08
+    passed on firmware 1.00; the resumption was accepted and the report kept "firmware 1.00"
+    beside the new unit's. Refused (exit 2) naming what changed, the kept verdicts as they
+    were; with the run's device back the resume goes on."""
+    import json
+    import shutil
+
+    from harness.paths import project_file
+    from tests.test_certify import certify
+
+    root = tmp_path / "sysfs"
+    shutil.copytree(project_file("fixtures/sysfs/terminal-a"), root, symlinks=True)
+    bench = tmp_path / "bench.yaml"
+    bench.write_text(f"""bench: replaced
+kind: real
+usb_devices: sysfs
+sysfs_root: {root}
+readers:
+  - {{name: elecom, kind: general_reader, maker: Elecom, model: MR-ICA001BK,
+     usb: {{vid: "31AA", pid: "3002", path: "1-4.1"}}}}
+general_reader_rules:
+  min_firmware:
+    - {{maker: Elecom, model: MR-ICA001BK, version: "1.00"}}
+""", encoding="utf-8")
+    out = tmp_path / "run"
+    run = ["--jobs", "1", "--quiet", "--vendor", "general_readers", "--bench", str(bench),
+           "--out", str(out)]
+    first = certify(*run, "--", "-k", "USB-08")
+    usb08 = "suites/test_usb_wiring.py::test_wiring_rule[elecom-USB-08]"
+    assert json.loads((out / "certification.json").read_text("utf-8"))["tests"][usb08][
+        "outcome"] == "passed", first.stdout + first.stderr
+    (root / "1-4.1" / "bcdDevice").write_text("0090\n", encoding="utf-8")
+    (root / "1-4.1" / "serial").write_text("OTHER-UNIT\n", encoding="utf-8")
+    refused = certify("--resume", *run, "--", "-k", "USB-03")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert ("--resume: the bench's devices are not those the run was made on: elecom: "
+            "serial None then, 'OTHER-UNIT' now, firmware '1.00' then, '0.90' now") \
+        in refused.stderr
+    report = json.loads((out / "certification.json").read_text("utf-8"))
+    assert report["state"] == "error" and not report["passed"]
+    assert report["tests"][usb08]["outcome"] == "passed"  # kept, nothing lost
+    usb03 = "suites/test_usb_wiring.py::test_wiring_rule[elecom-USB-03]"
+    assert report["tests"][usb03]["outcome"] == "not_run"
+    (root / "1-4.1" / "bcdDevice").write_text("0100\n", encoding="utf-8")
+    (root / "1-4.1" / "serial").unlink()
+    again = certify("--resume", *run, "--", "-k", "USB-03")
+    report = json.loads((out / "certification.json").read_text("utf-8"))
+    assert report["tests"][usb03]["outcome"] == "passed", again.stdout + again.stderr
