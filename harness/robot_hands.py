@@ -18,15 +18,19 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.devices.robot import GcodeRobot
+from harness.errors import BenchFault
 from harness.hands import Hands, ManualHands, Patient
 from harness.model.robot_calibration import ScreenToTable
 from harness.model.robot_spec import AxisCard, RobotSpec, ServoCard
+from harness.model.wait import wait_until
 
 if TYPE_CHECKING:
     from harness.bench import Bench
     from harness.vision.reading import ScreenReading
     from harness.vision.reference import ReferenceSet
 
+#: Bench seconds within which the terminal's dialog pressed must be gone (robot.missed).
+MISSED_BOUND_S = 5.0
 #: Puts a patient's card in a reader's carrier (the operator does, when asked).
 LoadCard = Callable[[str, Patient], None]
 
@@ -98,6 +102,29 @@ class RobotHands:
         self._record("robot.press", reader=screen, button=button, label=target.label,
                      reference=target.reference, at=[round(v, 2) for v in target.table])
         self.robot.press_at(*target.table, self.spec.dwell_s)
+        if screen == self.terminal:
+            self._registered(watcher, target)
+
+    def _registered(self, watcher: Any, target: Target) -> None:
+        """The terminal's dialog pressed is gone within MISSED_BOUND_S. The terminal is the
+        bench's, not the reader's: its dialog still shown after the rig's own press is the
+        press not registering (hunt R7: a table knocked 10 mm off failed six requirements
+        against the maker). A reader's panel is not checked so: a reader that ignores a
+        touch must still fail, and the rig cannot tell the two apart there."""
+        waited = wait_until(self.bench.clock, watcher.look,
+                            lambda obs: obs.reading is None
+                            or obs.reading.reference != target.reference,
+                            MISSED_BOUND_S, step_s=watcher.interval_s,
+                            sleep=self.other.wait)
+        if waited.ok:
+            return
+        detail = (f"pressed {target.label!r} on the terminal's {target.reference} at table "
+                  f"{target.table[0]:.2f}, {target.table[1]:.2f}; the terminal's camera still "
+                  f"saw {target.reference} {MISSED_BOUND_S:g} s later: the press did not "
+                  "register (calibration off? stylus not felt?)")
+        self._record("robot.missed", reader=self.terminal, label=target.label,
+                     reference=target.reference, detail=detail)
+        raise BenchFault("robot.missed", self.spec.name, detail, bound_s=MISSED_BOUND_S)
 
     def locate(self, reader: str, button: str, reading: ScreenReading,
                references: ReferenceSet) -> Target | str:
