@@ -172,7 +172,9 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
     devices = report.get(IDENTITIES_KEY)
     if not isinstance(devices, dict):
         devices = identities_of(load_devices(out))
-    if devices is None:
+    decided = any(isinstance(d, dict) and d.get("outcome") in DECIDED
+                  for d in report["tests"].values())
+    if devices is None and decided:
         # Kept verdicts on devices not known could be another unit's (hunt R6).
         problems.append(f"the devices it was made on are not known (its {DEVICES_FILE} is "
                         "missing or its scan failed)")
