@@ -55,7 +55,21 @@ def _numato(inst: Instrument, ctx: RelayContext, opened: Mapping[str, PowerRelay
     port = ctx.serial_ports[inst.name] if emulated else inst.port
     assert port is not None  # Instrument requires it
     timeout = EMULATED_REPLY_TIMEOUT_S if emulated else REPLY_TIMEOUT_S
-    return NumatoRelay(port, timeout=timeout, name=inst.name, channels=inst.channels)
+    board = NumatoRelay(port, timeout=timeout, name=inst.name, channels=inst.channels)
+    if inst.board_id is not None:
+        # Two boards swap ttyACM0/1 when they enumerate in another order: each would switch
+        # the other's outlets and read its own switch back. The id pins the board.
+        try:
+            answered = board.read_id()
+        except BaseException:
+            board.close()
+            raise
+        if answered != inst.board_id:
+            board.close()
+            raise _bad(ctx, inst, "board_id", f"the board at {port} answers id {answered!r}, "
+                       f"not {inst.board_id!r}: another board is on that port (boards "
+                       "renumbered?); nothing was switched")
+    return board
 
 
 def _hid(inst: Instrument, ctx: RelayContext, opened: Mapping[str, PowerRelay]) -> PowerRelay:

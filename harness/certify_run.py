@@ -469,6 +469,7 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     from harness.paths import project_file
     from harness.report.allure_run import ALLURE_DIR
     from harness.report.certification import CertificationCollector, applicable, build_report
+    from harness.report.device_identity import IDENTITIES_KEY
     from harness.report.devices import DEVICES_FILE, DeviceRecorder
     from harness.report.live import LiveReport, reserve_space
     from harness.report.progress import ProgressPlugin, test_event
@@ -483,12 +484,14 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
     internal = _InternalErrors()
     costs, planned = _costs(setup) if jobs > 1 else ({}, "")
     controller = Controller(out, collector, console, costs) if jobs > 1 else None
+    recorder: DeviceRecorder | None = None
     if controller is not None:
         plugins: list[Any] = [collector, controller, unmade, internal]
         spread = xdist_args(out, jobs, only)
     else:
-        plugins = [collector, DeviceRecorder(out / DEVICES_FILE), ProgressPlugin(console),
-                   unmade, internal]
+        recorder = DeviceRecorder(out / DEVICES_FILE,
+                                  earlier=resumed.devices if resumed else None)
+        plugins = [collector, recorder, ProgressPlugin(console), unmade, internal]
         spread = []
     keys = sorted(only or applicable(setup.profiles, spec))
     live: LiveReport | None = None
@@ -515,6 +518,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                     if resumed.first_args:
                         report["pytest_args"] = resumed.first_args
                     report["resumes"] = resumed.resumes
+                    # What the kept verdicts were made on, for the next resumption.
+                    report[IDENTITIES_KEY] = resumed.devices
                 elif setup.pytest_args:
                     report["pytest_args"] = setup.pytest_args
                 return report
@@ -585,6 +590,13 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                            f"the report names the one it began with and passes nothing "
                            f"(see {out / 'certification.json'}); certify again into a new "
                            "folder")
+        if recorder is not None and recorder.changed:
+            # A resumption onto other devices (hunt R6): nothing ran on them; the verdicts
+            # kept stay as they were, the rest not run with why.
+            setup.error = f"not run: {recorder.changed}"
+            _finish(live, "error", junit, mode=console.mode)
+            raise RigError(f"--resume: {recorder.changed}; put the run's devices back, or "
+                           "certify again into a new folder")
         if stop.signum is not None and not (controller is not None and controller.died):
             # A signal stopped the run: workers still starting end with another code (none
             # of their tests ran), and still it is the interruption, not a verdict.

@@ -295,10 +295,16 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if entry.kind != "general_reader":
             raise RigError(f"{args.reader!r} is a {entry.kind.replace('_', ' ')}; the probe "
                            "is for general readers")
+        row = next((r for r in scan(bench, profiles).rows if r.name == args.reader), None)
         if args.nfc:
+            if row is None or not row.present:
+                # The frontend named could be another reader's (a copied nfc: line, nfcpy
+                # opening the first of two alike): a read there is not this reader's.
+                raise RigError(f"{args.reader!r}: not probed: it is not on the bench "
+                               f"({row.note if row is not None else 'not scanned'}), so "
+                               "nothing ties its NFC frontend's read to it")
             report = _probe_nfc(args, bench, shortcuts)
             return _print_probe(args, report)
-        row = next((r for r in scan(bench, profiles).rows if r.name == args.reader), None)
         pcsc_name = row.pcsc_name if row else None
         if row is not None and row.pcsc_unknown is not None:
             # A guessed slot could be another reader's: its card, its name, its verdict.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.devices.robot import GcodeRobot
+from harness.errors import BenchFault
 from harness.hands import Hands, ManualHands, Patient
 from harness.model.robot_calibration import ScreenToTable
 from harness.model.robot_spec import AxisCard, RobotSpec, ServoCard
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from harness.vision.reading import ScreenReading
     from harness.vision.reference import ReferenceSet
 
+#: Bench seconds within which the terminal's dialog pressed must be gone (robot.missed).
+MISSED_BOUND_S = 5.0
 #: Puts a patient's card in a reader's carrier (the operator does, when asked).
 LoadCard = Callable[[str, Patient], None]
 
@@ -63,6 +66,8 @@ class RobotHands:
             self.calibrations[self.terminal] = ScreenToTable.of(spec.terminal.calibration)
         #: Reader -> the patient whose card is in its carrier.
         self.loaded: dict[str, str] = {}
+        #: The terminal's dialog button last pressed and when, until a look sees it gone.
+        self._pressed: tuple[Target, float] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Every action the robot does not do is the other hands'.
@@ -87,6 +92,7 @@ class RobotHands:
     def _press_on(self, screen: str, button: str) -> None:
         """Look at ``screen`` (a reader's, or the terminal's monitor) and press ``button``
         where it is drawn."""
+        self._check_pressed()
         # The flow's own watcher, its evidence store kept: the robot's look is one of its.
         watcher = self.bench.watcher(screen, keep_evidence=True)
         reading = watcher.look().reading
@@ -98,6 +104,42 @@ class RobotHands:
         self._record("robot.press", reader=screen, button=button, label=target.label,
                      reference=target.reference, at=[round(v, 2) for v in target.table])
         self.robot.press_at(*target.table, self.spec.dwell_s)
+        if screen == self.terminal:
+            self._pressed = (target, self.bench.clock.now())
+
+    def wait(self, seconds: float) -> None:
+        self.other.wait(seconds)
+        self._check_pressed()
+
+    def _check_pressed(self) -> None:
+        """The terminal's dialog the robot pressed is gone from the flow's looks within
+        MISSED_BOUND_S. The terminal is the bench's, not the reader's: its dialog still
+        shown after the rig's own press is the press not registering (hunt R7: a table
+        knocked 10 mm off failed six requirements against the maker). Judged on the looks
+        the flow takes anyway (checked as the hands wait): a look of the robot's own would
+        move the flow's looks, and rules that time the reader by them. A reader's panel is
+        not checked so: a reader that ignores a touch must still fail, and the rig cannot
+        tell the two apart there."""
+        if self._pressed is None or self.terminal is None:
+            return
+        target, pressed_t = self._pressed
+        last = self.bench.watcher(self.terminal, keep_evidence=True).last
+        if last is None or last.t <= pressed_t:
+            return  # not looked at since
+        seen = last.reading.reference if last.reading is not None else None
+        if seen != target.reference:
+            self._pressed = None
+            return
+        if last.t - pressed_t < MISSED_BOUND_S:
+            return
+        self._pressed = None
+        detail = (f"pressed {target.label!r} on the terminal's {target.reference} at table "
+                  f"{target.table[0]:.2f}, {target.table[1]:.2f} at {pressed_t:.1f} s; the "
+                  f"terminal's camera still saw {target.reference} at {last.t:.1f} s: the "
+                  "press did not register (calibration off? stylus not felt?)")
+        self._record("robot.missed", reader=self.terminal, label=target.label,
+                     reference=target.reference, detail=detail)
+        raise BenchFault("robot.missed", self.spec.name, detail, bound_s=MISSED_BOUND_S)
 
     def locate(self, reader: str, button: str, reading: ScreenReading,
                references: ReferenceSet) -> Target | str:

@@ -23,6 +23,7 @@ from harness.model.usb_ids import fmt_id
 from harness.model.wiring import (
     BenchContext,
     FoundDevice,
+    check_alternatives,
     check_candidates,
     check_device,
     reader_base_name,
@@ -292,11 +293,70 @@ def _swapped(bench: Bench, found: dict[str, UsbDeviceInfo]) -> None:
                                         problem) for loc, problem in found_wrong])
 
 
+@attrs.frozen
+class LookAlike:
+    """A general reader's device among look-alikes (one USB ID, several models the bench
+    could hold, no ``usb.serial`` to tell them apart): which model it is, and without a
+    port path which device, is not known. Its rules are judged as each."""
+
+    #: (maker, model) it may be, the bench file's first.
+    models: tuple[tuple[str, str], ...]
+    #: The devices it may be: its port's, or (no path) every look-alike no other claims.
+    devices: tuple[UsbDeviceInfo, ...]
+    why: str
+    hint: str
+
+
+def _look_alikes(bench: Bench, found: dict[str, UsbDeviceInfo], devices: list[UsbDeviceInfo],
+                 profiles: ProfileSet) -> dict[str, LookAlike]:
+    """Hunt R3: two re-badged CIR315s on each other's ports (or paired by the order found,
+    with no paths) had USB-08 judged as the model the bench file put there: an Elecom below
+    the lab's minimum passed on the Maxell's firmware. Only a serial tells look-alikes
+    apart; a port says where the lab believes each is. An emulated bench's twins are where
+    the emulation plugged them: its word, not a belief."""
+    if bench.emulation is not None:
+        return {}
+    entries = [e for e in bench.spec.readers if e.kind == "general_reader"]
+    claimed = {id(d) for d in found.values()}
+    out: dict[str, LookAlike] = {}
+    for entry in entries:
+        dev = found.get(entry.name)
+        if dev is None or (entry.usb.serial is not None and dev.serial == entry.usb.serial):
+            continue
+        same = [d for d in devices if (d.vid, d.pid) == (dev.vid, dev.pid)]
+        if len(same) < 2:
+            continue
+        pinned = {id(found[e.name]) for e in entries if e is not entry and e.name in found
+                  and (e.usb.path or e.usb.serial is not None)}
+        devs = [dev] if entry.usb.path else [d for d in same if id(d) not in pinned]
+        models = [(entry.maker, entry.model)]
+        models += [(e.maker, e.model) for e in entries
+                   if (e.usb.vid, e.usb.pid) == (dev.vid, dev.pid)
+                   and any(e.usb.serial is None or e.usb.serial == d.serial for d in devs)]
+        if any(id(d) not in claimed for d in same):
+            # A look-alike the bench file does not name may be any model sold under the ID.
+            who = _identify_by_id(dev, profiles)
+            models += list(who.candidates) or [(who.maker or "", who.model or "")]
+        models = list(dict.fromkeys(models))
+        if len(models) < 2:
+            continue
+        usb_id = f"{fmt_id(dev.vid)}:{fmt_id(dev.pid)}"
+        at = ", ".join(d.topology.path for d in same)
+        out[entry.name] = LookAlike(
+            tuple(models), tuple(devs),
+            f"{entry.name}: the bench file cannot tell which of the {len(same)} {usb_id} "
+            f"readers (at {at}) is its {entry.maker} {entry.model}: they look alike and no "
+            "usb.serial tells them apart",
+            "give each its usb.serial" + ("" if entry.usb.path else " and usb.path"))
+    return out
+
+
 def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
     _check_rules(bench, profiles)
     devices = bench.usb.devices()
     found, others = _match_entries(bench.spec.readers, devices)
     _swapped(bench, found)
+    alike = _look_alikes(bench, found, devices, profiles)
     general = profiles.general()
     pcsc_names = bench.pcsc_reader_names()
     # A name the bench file gives is the reader's, listed or not: it is never paired by
@@ -317,8 +377,10 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
     # USB-07 judges the face-auth readers against every general reader present; one its USB
     # ID cannot name is there once per model it may be (judge_designated groups them).
     context = BenchContext(bench.spec.general_reader_rules, general, tuple(
-        [(e.name, e.maker, e.model) for e in bench.spec.readers
-         if e.kind == "general_reader" and e.name in found]
+        [(e.name, maker, model) for e in bench.spec.readers
+         if e.kind == "general_reader" and e.name in found
+         for maker, model in (alike[e.name].models if e.name in alike
+                              else ((e.maker, e.model),))]
         + [(key, maker, model) for key, who in identified.items()
            if who.kind == "general_reader"
            for maker, model in (who.candidates or ((who.maker, who.model),))]))
@@ -340,7 +402,7 @@ def scan(bench: Bench, profiles: ProfileSet) -> ScanResult:
         rows.append(
             _row(bench, entry.name, entry.kind, entry.maker, entry.model, dev, profile,
                  pcsc.get(entry.name), "", context, unlisted.get(entry.name),
-                 unsure.get(entry.name))
+                 unsure.get(entry.name), alike=alike.get(entry.name))
         )
 
     for dev in others:
@@ -405,9 +467,12 @@ def _identify_by_id(dev: UsbDeviceInfo, profiles: ProfileSet) -> Identified:
 def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name, note,  # noqa: ANN001
          context: BenchContext, pcsc_gap: str | None = None,
          unpaired: Unpaired | None = None,
-         candidates: tuple[tuple[str, str], ...] = ()) -> ScanRow:
+         candidates: tuple[tuple[str, str], ...] = (),
+         alike: LookAlike | None = None) -> ScanRow:
     topo = dev.topology
     verdicts = None
+    # A pathless look-alike's device is not known: no port nor firmware is shown as its.
+    unknown_device = alike is not None and len(alike.devices) > 1
     # USB-05 needs the name, not the slot: readers paired by no one are judged on the name
     # their candidates share (if they share one), and say the slot is not known.
     judged_name = unpaired.base_name(dev.serial) if unpaired is not None else pcsc_name
@@ -419,15 +484,29 @@ def _row(bench, name, kind, maker, model, dev: UsbDeviceInfo, profile, pcsc_name
             bench.pcsc_gaps.get(name or "") or pcsc_gap or bench.pcsc_unavailable,
             dev.version, dev.serial,
         )
-        verdicts = (check_candidates(found, candidates, profile, context) if candidates
-                    else check_device(found, profile, context))
+        if alike is not None:
+            many = len(alike.devices) > 1
+            verdicts = check_alternatives(
+                [(f"{m} {mo}" + (f" at {d.topology.path}" if many else ""),
+                  attrs.evolve(found, maker=m, model=mo, topology=d.topology,
+                               version=d.version, serial=d.serial))
+                 for d in alike.devices for m, mo in alike.models],
+                profile, context, alike.why, alike.hint)
+            note = alike.why
+        elif candidates:
+            verdicts = check_candidates(found, candidates, profile, context)
+        else:
+            verdicts = check_device(found, profile, context)
     return ScanRow(
-        name, kind, maker, model, dev.vid, dev.pid, dev.product, topo.path, topo.speed_mbps,
-        topo.hubs_between, topo.root_port_usb3, pcsc_name, present=True,
+        name, kind, maker, model, dev.vid, dev.pid, dev.product,
+        None if unknown_device else topo.path,
+        None if unknown_device else topo.speed_mbps,
+        None if unknown_device else topo.hubs_between,
+        None if unknown_device else topo.root_port_usb3, pcsc_name, present=True,
         violations=verdicts.violations if verdicts else (),
         unchecked=verdicts.unchecked if verdicts else (),
         passed=verdicts.passed if verdicts else (),
-        note=note, version=dev.version,
+        note=note, version=None if unknown_device else dev.version,
         basis=verdicts.basis if verdicts else (),
         pcsc_unknown=unpaired.reason() if unpaired is not None else None,
         undecided=verdicts.undecided if verdicts else (),

@@ -63,6 +63,23 @@ def test_the_board_is_picked_by_serial_or_usb_path_among_several() -> None:
                                  "USB 1-3)")
 
 
+def test_two_boards_answering_to_one_serial_are_refused_before_any_switch() -> None:
+    """Hunt R9: boards flashed with one serial: the first found was driven (the terminal's
+    outlet) and its read-back confirmed the switch. Refused at open, naming both ports."""
+    terminal = EmulatedHidRelay(4, serial="AAAAA", name="terminal-board")
+    readers = EmulatedHidRelay(4, serial="AAAAA", name="readers-board")
+    backend = _tree((terminal, "1-1"), (readers, "1-3"))
+    with pytest.raises(RigError) as caught:
+        HidRelay(backend, serial="AAAAA", name="readers")
+    assert str(caught.value) == ("readers (serial AAAAA): 2 USB HID relay boards answer to it "
+                                 "(at USB 1-1, USB 1-3): which one is meant is not known; "
+                                 "give its usb_path")
+    assert (terminal.mask, readers.mask) == (0, 0)
+    pinned = HidRelay(backend, serial="AAAAA", path="1-3", name="readers")
+    pinned.on(0)
+    assert (terminal.mask, readers.mask) == (0, 0b1)
+
+
 def test_another_16c0_05df_device_is_not_taken_for_a_relay_board() -> None:
     # V-USB's shared ID is used by other gadgets too: only "USBRelayN" is a relay board.
     other = EmulatedDevice("gadget", 0x16C0, 0x05DF, "1-4", product="LEDstrip")

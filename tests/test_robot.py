@@ -366,6 +366,60 @@ def test_the_robot_presses_the_terminals_dialogs_on_its_touch_monitor(
     terminal.press("OK")
 
 
+def test_a_press_on_the_terminal_that_does_not_register_is_a_bench_fault(
+        tmp_path: Path) -> None:
+    """Hunt R7: the robot's table knocked 10 mm after calibrating; its press of the
+    terminal's OK landed beside it and six requirements failed against the maker, though the
+    rig saw its own press change nothing. The terminal is the bench's: robot.missed, with
+    what was pressed and seen."""
+    block = robot_block(JOGGED)
+    block["terminal"]["calibration"]["corners"] = [[x, y - 10.0] for x, y in MONITOR_JOGGED]
+    with Bench.load(bench_file(tmp_path, block, "knocked")) as bench:
+        hands = bench_hands(bench)
+        assert isinstance(hands, RobotHands)
+        terminal = hands.world.terminal
+        terminal._open_dialog("check_error_1", "canon")
+        hands.terminal_press("OK")
+        # The flow waits for the next dialog, looking at the terminal as it goes.
+        watcher = bench.watcher("terminal")
+        hands.wait(2)
+        watcher.look()
+        hands.wait(4)  # still within the bound: the terminal may be slow to close it
+        watcher.look()
+        with pytest.raises(BenchFault) as caught:
+            hands.wait(1)
+        assert caught.value.fault == "robot.missed"
+        assert "pressed 'OK' on the terminal's check_error_1" in caught.value.detail
+        assert "still saw check_error_1 at" in caught.value.detail
+        assert "the press did not register" in caught.value.detail
+        assert [d.id for d in terminal.dialogs] == ["check_error_1"]
+        assert bench.timeline.events("robot.missed")
+
+
+def test_robot_missed_injected_strikes_the_terminal_press_not_a_reader_press(
+        bench: Bench, hands: RobotHands) -> None:
+    """The injected fault: no touch is felt. On the terminal the rig names it; on a reader's
+    panel it is left to the flow (a reader that ignores touches must still fail)."""
+    terminal = hands.world.terminal
+    terminal._open_dialog("check_error_1", "canon")
+    bench.faults.inject("robot.missed")
+    try:
+        hands.terminal_press("OK")
+        hands.wait(6)
+        bench.watcher("terminal").look()
+        with pytest.raises(BenchFault) as caught:
+            hands.wait(1)
+        assert caught.value.fault == "robot.missed"
+        state = hands.world.readers["canon"].state
+        hands.press("canon", "smartphone")
+        assert hands.world.readers["canon"].state == state
+    finally:
+        bench.faults.clear()
+    hands.terminal_press("OK")
+    hands.terminal_press("OK")
+    assert terminal.dialogs == []
+
+
 def test_a_robot_on_the_terminal_needs_a_camera_on_it() -> None:
     spec = load_yaml_model(DEFAULT_BENCH, BenchSpec, layered=True)
     robot = RobotSpec.model_validate({**robot_block(JOGGED), "port": "emulated"})

@@ -124,6 +124,7 @@ class HidRelay:
     # -- internals ------------------------------------------------------------------------
     def _find(self) -> tuple[usb.core.Device, int]:
         seen: list[str] = []
+        matches: list[tuple[usb.core.Device, int, str | None]] = []
         try:
             found = list(usb.core.find(find_all=True, backend=self.backend,
                                        idVendor=VID, idProduct=PID))
@@ -149,7 +150,18 @@ class HidRelay:
             if self.serial is not None and serial != self.serial:
                 seen.append(f"serial {serial} at USB {path}")
                 continue
-            return dev, int(match.group(1))
+            matches.append((dev, int(match.group(1)), path))
+        if len(matches) > 1:
+            # Cheap boards are often flashed with one serial: driving the first found (and
+            # reading the switch back from it) switches another outlet than the one meant,
+            # and the read-back confirms it. Refused before anything is switched.
+            where = ", ".join(f"USB {p}" for _, _, p in matches)
+            raise RelayArgumentError(
+                f"{self.device}: {len(matches)} USB HID relay boards answer to it (at "
+                f"{where}): which one is meant is not known; give its usb_path")
+        if matches:
+            dev, relays, self.usb_path = matches[0]
+            return dev, relays
         others = "; ".join(seen) or "none at all"
         raise RigError(f"{self.device}: no such USB HID relay board (16c0:05df boards seen: "
                        f"{others})")

@@ -357,7 +357,10 @@ class EmulatedBench:
                 self.hid_relays[inst.name] = start_hid_relay(
                     inst, names, self.usb_tree, self.timeline, self._power_changed(inst.name))
                 continue
-            board = EmulatedRelayBoard(inst.channels, name=inst.name, names=names, timeline=self.timeline)
+            # The board answers ``id get`` with the id the bench file pins it by.
+            board = EmulatedRelayBoard(inst.channels, name=inst.name, names=names,
+                                       timeline=self.timeline,
+                                       board_id=inst.board_id or "00000000")
             board.on_change.append(self._power_changed(inst.name))
             self.relay_boards[inst.name] = board
             ports[inst.name] = board.port

@@ -76,6 +76,8 @@ class EmulatedRobot:
         self.silent = False
         self.refusing = False
         self.limit_switch = False
+        #: The panels do not feel the stylus: every touch lands on nothing (robot.missed).
+        self.unfelt = False
         self.reply_delay_s = 0.0
         #: Replies to send instead of the next lines' own (a wrong baud rate, noise).
         self.garbage: list[bytes] = []
@@ -311,7 +313,8 @@ class EmulatedRobot:
                                     and self.position["Z"] <= self.contact_z)
         if touching and not self._touching:
             x, y = self.position["X"], self.position["Y"]
-            hit = self.desk.touched(x, y) if self.desk is not None else "nothing"
+            hit = self.desk.touched(x, y) if self.desk is not None and not self.unfelt \
+                else "nothing"
             self.touches.append((x, y, hit))
         self._touching = touching
 

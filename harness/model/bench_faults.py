@@ -65,6 +65,12 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "robot.silent": FaultKind(
         "robot", "the robot answers nothing on its serial line",
         "no reply within robot.reply_timeout_s (a move: robot.motion_timeout_s)"),
+    "robot.missed": FaultKind(
+        "robot", "the stylus's touches do not register (a knocked table or calibration, a "
+        "capacitive panel that does not feel the stylus)",
+        "a press on the terminal's dialog after which the terminal's camera still sees that "
+        "dialog for MISSED_BOUND_S; on a reader's panel it cannot be told from a reader "
+        "that ignores touches, which the flow fails"),
 }
 
 #: The bench's single parts a fault can strike (a fault on another part names its device).

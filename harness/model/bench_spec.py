@@ -8,6 +8,7 @@ cameras) or ``emulated`` (every device names the behaviour file of its twin unde
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Annotated, Any, Literal
 
@@ -228,7 +229,7 @@ class Reader(Field):
 
 #: Per instrument kind: the fields it needs (one of each tuple) and the fields it takes.
 _INSTRUMENT_FIELDS: dict[str, tuple[tuple[tuple[str, ...], ...], frozenset[str]]] = {
-    "numato_relay": ((("port",),), frozenset({"port"})),
+    "numato_relay": ((("port",),), frozenset({"port", "board_id"})),
     "hid_relay": ((("serial", "usb_path"),), frozenset({"serial", "usb_path"})),
     "pdudaemon": ((("url",), ("hostname",), ("ports",)),
                   frozenset({"url", "hostname", "ports", "readback", "timeout_s"})),
@@ -250,6 +251,9 @@ class Instrument(Field):
     serial: str | None = pydantic.Field(default=None, pattern=r"^[!-~]{5}$")
     #: hid_relay: the USB port path it is plugged into (emulated bench: where it is plugged).
     usb_path: str | None = None
+    #: numato_relay: the id the board answers to ``id get`` (set once with ``id set``):
+    #: checked at open, since ``/dev/ttyACM0`` follows enumeration order, not the board.
+    board_id: str | None = pydantic.Field(default=None, pattern=r"^[!-=?-~]{8}$")
     #: pdudaemon: its HTTP listener (``http://pdu-host:16421``).
     url: str | None = pydantic.Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
     #: pdudaemon: the PDU's name in pdudaemon's configuration.
@@ -563,6 +567,7 @@ class BenchSpec(Field):
         self._check_cameras(found)
         self._check_root_ports(found)
         self._check_faults(found)
+        self._check_nfc(found)
         found += self.robot.problems(self) if self.robot is not None else []
         if self.kind == "emulated":
             self._check_emulated(found)
@@ -611,6 +616,23 @@ class BenchSpec(Field):
                 found.append((("cameras", i, "source"),
                               f"camera {cam.name!r}: source {cam.source!r} is also camera "
                               f"{self.cameras[k].name!r}'s: one device watched as two"))
+
+    def _check_nfc(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
+        """An NFC frontend is one reader's: one ``nfc`` path on two readers (a copied line)
+        reads one device for both, and an nfcpy ``usb:VID:PID`` path of another USB ID than
+        the reader's opens another device (hunt R4: a read through another reader passed)."""
+        seen: dict[str, str] = {}
+        for i, r in enumerate(self.readers):
+            if r.nfc is None:
+                continue
+            other = seen.setdefault(r.nfc, r.name)
+            if other != r.name:
+                found.append((("readers", i, "nfc"), f"reader {r.name!r}: nfc {r.nfc!r} is "
+                              f"already {other!r}'s: one frontend reads for one reader"))
+            by_id = re.fullmatch(r"usb:([0-9a-fA-F]{4}):([0-9a-fA-F]{4})", r.nfc)
+            if by_id and (int(by_id[1], 16), int(by_id[2], 16)) != (r.usb.vid, r.usb.pid):
+                found.append((("readers", i, "nfc"), f"reader {r.name!r}: nfc {r.nfc!r} is "
+                              f"another USB ID than its usb {r.usb.vid:04X}:{r.usb.pid:04X}"))
 
     def _check_root_ports(self, found: list[tuple[tuple[Any, ...], str]]) -> None:
         """A terminal's root port is listed once (twice, as 3.0 and as 2.0, its speed would

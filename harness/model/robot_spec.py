@@ -51,6 +51,14 @@ class ZTouch(Field):
         return self
 
 
+def _carrier_moves(on_reader: float, off_reader: float) -> None:
+    """A carrier whose two positions are one never brings (or takes away) the card: every
+    card step would be acknowledged and the reader failed for a card the rig never put."""
+    if on_reader == off_reader:
+        raise ValueError(f"on_reader and off_reader are both {on_reader:g}: the carrier "
+                         "would never move the card")
+
+
 class ServoCard(Field):
     """A servo swings the card carrier: ``M280 P<servo> S<angle>``."""
 
@@ -59,6 +67,11 @@ class ServoCard(Field):
     #: Angles (degrees) with the card on the reader and away from it.
     on_reader: float = pydantic.Field(ge=0, le=180)
     off_reader: float = pydantic.Field(ge=0, le=180)
+
+    @pydantic.model_validator(mode="after")
+    def _moves(self) -> ServoCard:
+        _carrier_moves(self.on_reader, self.off_reader)
+        return self
 
 
 class AxisCard(Field):
@@ -69,6 +82,11 @@ class AxisCard(Field):
     #: Positions (mm) with the card on the reader and away from it.
     on_reader: float
     off_reader: float
+
+    @pydantic.model_validator(mode="after")
+    def _moves(self) -> AxisCard:
+        _carrier_moves(self.on_reader, self.off_reader)
+        return self
 
 
 Card = Annotated[ServoCard | AxisCard, pydantic.Field(discriminator="by")]

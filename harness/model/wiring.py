@@ -194,9 +194,21 @@ def check_candidates(device: FoundDevice, candidates: Sequence[tuple[str, str]],
     it holds for every one, is broken only if broken for every one; else it is unchecked,
     with what each model would get (a guess of the first model passed a reader below the
     lab's firmware minimum for the others)."""
-    each = [(f"{maker} {model}", check_device(attrs.evolve(device, maker=maker, model=model),
-                                              profile, context))
-            for maker, model in candidates]
+    names = " / ".join(f"{maker} {model}" for maker, model in candidates)
+    return check_alternatives(
+        [(f"{maker} {model}", attrs.evolve(device, maker=maker, model=model))
+         for maker, model in candidates], profile, context,
+        f"its USB ID {device.usb_id} cannot tell which of {names} it is",
+        "name its model in the bench file (readers[]: maker, model)")
+
+
+def check_alternatives(alternatives: Sequence[tuple[str, FoundDevice]], profile: Profile,
+                       context: BenchContext | None, why: str, hint: str) -> Verdicts:
+    """The rules for a device that may be any of ``alternatives`` (label, what it would be):
+    each rule holds only if it holds as every one, is broken only if broken as every one;
+    else it is unchecked, saying ``why`` it is not known, what each would get and the
+    ``hint`` that settles it. Never the first of them by guess."""
+    each = [(label, check_device(found, profile, context)) for label, found in alternatives]
     names = " / ".join(name for name, _ in each)
     ids = [r.id for r in profile.requirements
            if any(r.id in v.passed or any(x.requirement == r.id for x in
@@ -221,9 +233,7 @@ def check_candidates(device: FoundDevice, candidates: Sequence[tuple[str, str]],
         elif kinds == {"violated"}:
             violations.append(Violation(req_id, f"whichever of {names} it is: {shown}"))
         else:
-            unchecked.append(Unchecked(req_id, f"its USB ID {device.usb_id} cannot tell "
-                                       f"which of {names} it is ({shown}); name its model "
-                                       "in the bench file (readers[]: maker, model)"))
+            unchecked.append(Unchecked(req_id, f"{why} ({shown}); {hint}"))
             if kinds != {"unchecked"}:
                 undecided.append(req_id)
     return Verdicts(tuple(violations), tuple(unchecked), tuple(passed), tuple(basis),

@@ -60,9 +60,13 @@ def describe_devices(bench: Bench, profiles: ProfileSet) -> dict[str, Any]:
 class DeviceRecorder:
     """Scans the bench once, when the session opens it, into ``path``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, earlier: dict[str, dict[str, Any]] | None = None) -> None:
         self.path = path
         self.done = False
+        #: A resumed run: the device identities its kept verdicts were made on.
+        self.earlier = earlier
+        #: How the bench's devices differ from ``earlier``, once found (the run stops).
+        self.changed: str | None = None
 
     @pytest.fixture(scope="session", autouse=True)
     def _onshi_rig_devices(self, request: pytest.FixtureRequest) -> Iterator[None]:
@@ -78,6 +82,16 @@ class DeviceRecorder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n",
                                  encoding="utf-8")
+            if self.earlier is not None:
+                from harness.report.device_identity import differences, identities_of
+
+                found = differences(self.earlier, identities_of(data))
+                if found:
+                    # Another device than the kept verdicts were made on: nothing runs on
+                    # it (certify ends the run in an error, the kept verdicts as they were).
+                    self.changed = ("the bench's devices are not those the run was made "
+                                    "on: " + "; ".join(found))
+                    pytest.exit(self.changed)
         yield
 
 

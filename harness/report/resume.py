@@ -32,7 +32,8 @@ from harness.errors import BadInput, RigError
 from harness.loading import MAX_REPORT_BYTES, bounded_bytes
 from harness.model.bench_spec import BenchSpec
 from harness.report.certification import TestRecord, bench_loads
-from harness.report.devices import DEVICES_FILE
+from harness.report.device_identity import IDENTITIES_KEY, identities_of
+from harness.report.devices import DEVICES_FILE, load_devices
 from harness.report.junit import JUNIT_FILE
 from harness.report.live import (
     REPORT_FILE,
@@ -67,6 +68,8 @@ class Resume:
     held: int = -1
     #: The pytest options of the run that made the folder (its report's ``pytest_args``).
     first_args: list[str] | None = None
+    #: The device identities the kept verdicts were made on (device_identity).
+    devices: dict[str, dict[str, Any]] | None = None
 
 
 def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
@@ -166,6 +169,15 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
         # The screens now are those of the makers asked for: with others asked, the run's
         # would all seem changed (they were not: K2-4); the makers' mismatch says it.
         problems += screens_changed(ran.get("screens"), rig.get("screens") or {})
+    devices = report.get(IDENTITIES_KEY)
+    if not isinstance(devices, dict):
+        devices = identities_of(load_devices(out))
+    decided = any(isinstance(d, dict) and d.get("outcome") in DECIDED
+                  for d in report["tests"].values())
+    if devices is None and decided:
+        # Kept verdicts on devices not known could be another unit's (hunt R6).
+        problems.append(f"the devices it was made on are not known (its {DEVICES_FILE} is "
+                        "missing or its scan failed)")
     if problems:
         raise RigError(f"{what}: not the run that made it: " + "; ".join(problems))
     earlier = _earlier_name(out)
@@ -201,7 +213,7 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
                            "it was") from None
     first = report.get("pytest_args")
     return Resume(run_id, kept, makers, resumes, held,
-                  first if isinstance(first, list) else None)
+                  first if isinstance(first, list) else None, devices)
 
 
 def _change_folder(out: Path, earlier: str, files: dict[Path, bytes]) -> None:
