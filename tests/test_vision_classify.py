@@ -861,17 +861,3 @@ def test_the_warp_maps_kept_stay_within_their_bytes(monkeypatch: pytest.MonkeyPa
         peak = max(peak, kept)
     assert 0 < peak <= 12 << 20
     assert any("screen" in key for key in clf._maps)  # the last calibration's, kept
-
-
-def test_references_alike_in_a_region_share_its_values() -> None:
-    """Two references with the same pixels in a region share one set of its values, so a
-    look takes their products with the frame's once; other pixels keep their own."""
-    c = Classifier(references("atlas"))
-    values = np.arange(12, dtype=np.float32)
-    key = ("match", (0, 0, 4, 3), 1.0, None)
-    first = c._interned(key, (values, 5.5, 11.9))
-    assert c._interned(key, (values.copy(), 5.5, 11.9)) is first
-    other = (values + 1, 6.5, 11.9)
-    assert c._interned(key, other) is other
-    assert c._interned(("match", (0, 0, 4, 3), 0.5, None), (values.copy(), 5.5, 11.9)) \
-        is not first

@@ -23,7 +23,6 @@ missing, the code moved by it) is looked for anywhere with :meth:`Classifier.fin
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -202,9 +201,6 @@ class Classifier:
         self._map_bytes = 0
         self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
         self._brights: dict[tuple[object, ...], np.ndarray] = {}
-        #: Per reference and region, whether none of the reference's masks covers it.
-        self._unmasked: dict[tuple[int, tuple[object, ...]], bool] = {}
-        self._same_values: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
@@ -664,11 +660,9 @@ class Classifier:
             return 0.0
         worst = 1.0
         for region in regions:
-            key = (region.kind, region.box)
-            if (i, key) not in self._unmasked:  # the same few pairs on every look
-                self._unmasked[(i, key)] = not any(_overlaps(region, m) for m in masks)
-            if not self._unmasked[(i, key)]:
+            if any(_overlaps(region, m) for m in masks):
                 continue
+            key = (region.kind, region.box)
             if key not in frame_stats:
                 frame_stats[key] = self._frame_region(patch, region)
             f, f_mean, f_var, keep = frame_stats[key]
@@ -685,22 +679,15 @@ class Classifier:
                                                interpolation=cv2.INTER_AREA)
                 else:
                     ref_patch = self._blurred_patch(prep.ref, region.box, patch.scale, kernel)
-                self._ref_stats[ref_key] = self._interned(
-                    (*key, patch.scale, kernel), _stats(self._region_values(ref_patch, region)))
-            stats = self._ref_stats[ref_key]
-            # References alike in a region (most of a maker's share its header, many a
-            # button) share its values: their products with the frame's are taken once a look.
-            seen_key = ("ref", *key, id(stats))
-            if seen_key not in frame_stats:
-                r, r_mean, r_var = stats
-                if keep is not None:
-                    r, r_mean, r_var = (r, 0.0, 0.0) if r.size != keep.size else _stats(r[keep])
-                ok = r.size == f.size and (keep is None or stats[0].size == keep.size)
-                cov = float(np.dot(f, r)) / f.size - f_mean * r_mean if ok else 0.0
-                frame_stats[seen_key] = (ok, cov, r_var)
-            ok, cov, r_var = frame_stats[seen_key]
-            if not ok:
+                self._ref_stats[ref_key] = _stats(self._region_values(ref_patch, region))
+            r, r_mean, r_var = self._ref_stats[ref_key]
+            if keep is not None:
+                if r.size != keep.size:
+                    continue
+                r, r_mean, r_var = _stats(r[keep])
+            if r.size != f.size:
                 continue
+            cov = float(np.dot(f, r)) / f.size - f_mean * r_mean
             r_sd = math.sqrt(max(r_var, 0.0))
             # Mean square of (f - gain * r) once both are centred, relative to what the
             # region holds (or, for a blank region, to the screen), on the scale of a
@@ -717,18 +704,6 @@ class Classifier:
                 score = max(score, cov / max(r_sd * math.sqrt(max(f_var, 1e-6)), 1e-6))
             worst = min(worst, max(-1.0, score))
         return worst
-
-    def _interned(self, key: tuple[object, ...], stats: tuple[np.ndarray, float, float]
-                  ) -> tuple[np.ndarray, float, float]:
-        """``stats`` of a reference's region (``key``: kind, box, scale, blur), or the very
-        same object another reference's identical pixels there gave."""
-        values = stats[0]
-        digest = (*key, hashlib.blake2b(values.tobytes(), digest_size=16).digest())
-        known = self._same_values.get(digest)
-        if known is not None and np.array_equal(known[0], values):
-            return known
-        self._same_values[digest] = stats
-        return stats
 
     def _frame_region(self, patch: Patches, region: Region
                       ) -> tuple[np.ndarray, float, float, np.ndarray | None]:
@@ -820,9 +795,8 @@ class Classifier:
             solve = _pseudo_inverse(basis.reshape(3, -1).astype(np.float64)).astype(np.float32)
             self._radial[key] = (basis, solve.reshape(3, h, w))
         basis, solve = self._radial[key]
-        c, cx, cy = np.einsum("kij,ij->k", solve, patch)
-        # The plane from its row of x and column of y: one pass over the patch, not three.
-        return (c + cx * basis[1, :1, :]) + cy * basis[2, :, :1]
+        coeffs = np.einsum("kij,ij->k", solve, patch)
+        return np.einsum("kij,k->ij", basis, coeffs)
 
     def _radial_profile(self, patch: np.ndarray) -> np.ndarray:
         """Mean of each ring around the patch's centre: the same at any angle of a turning
