@@ -391,3 +391,14 @@ def test_a_side_is_put_on_the_panels_border(steps: tuple[tuple[int, float], ...]
     idx, found = locating._border_positions(profile, np.diff(profile, axis=1))
     assert found == sign
     assert idx.tolist() == [border] * len(idx)
+
+
+def test_the_borders_polarity_is_the_sign_of_the_median_vote() -> None:
+    """Counted, not sorted (it is asked four times per place tried): the same as
+    ``sign(median(votes))`` for any mix of votes, odd or even in number, ties included."""
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        votes = rng.choice([-1.0, 0.0, 1.0], size=int(rng.integers(0, 11)),
+                           p=rng.dirichlet([1.0, 1.0, 1.0]))
+        want = float(np.sign(np.median(votes))) if len(votes) else 0.0
+        assert locating._median_sign(votes) == want, votes

@@ -795,8 +795,9 @@ class Classifier:
             solve = _pseudo_inverse(basis.reshape(3, -1).astype(np.float64)).astype(np.float32)
             self._radial[key] = (basis, solve.reshape(3, h, w))
         basis, solve = self._radial[key]
-        coeffs = np.einsum("kij,ij->k", solve, patch)
-        return np.einsum("kij,k->ij", basis, coeffs)
+        c, cx, cy = np.einsum("kij,ij->k", solve, patch)
+        # The plane from its row of x and column of y: one pass over the patch, not three.
+        return (c + cx * basis[1, :1, :]) + cy * basis[2, :, :1]
 
     def _radial_profile(self, patch: np.ndarray) -> np.ndarray:
         """Mean of each ring around the patch's centre: the same at any angle of a turning

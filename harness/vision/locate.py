@@ -90,7 +90,7 @@ def _refine(grey: np.ndarray, quad: np.ndarray,
     (the panel's border), a line is fitted through it, and the corners are where the
     lines cross. Contours and polygon fits are only good to several pixels."""
     for reach in reaches:
-        lines = [_edge_line(grey, quad[i], quad[(i + 1) % 4], reach) for i in range(4)]
+        lines = _edge_lines(grey, quad, reach)
         if any(line is None for line in lines):
             return quad.astype(np.float32)
         corners = [_cross(lines[i - 1], lines[i]) for i in range(4)]
@@ -103,29 +103,50 @@ def _refine(grey: np.ndarray, quad: np.ndarray,
     return quad.astype(np.float32)
 
 
-def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
-               reach: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """The strongest straight edge within ``reach`` pixels of the side a-b, as (point,
-    direction)."""
-    side = b - a
-    length = float(np.linalg.norm(side))
-    if length < 20:
-        return None
-    d = side / length
-    n = np.array([-d[1], d[0]], np.float32)
-    ts = np.linspace(0.08, 0.92, 48, dtype=np.float32)
-    ss = np.arange(-reach, reach + 0.01, 0.5, dtype=np.float32)
-    base = a[None, :] + ts[:, None] * side[None, :]
-    pts = base[:, None, :] + ss[None, :, None] * n[None, None, :]
-    profile = cv2.remap(grey, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE)
-    profile = cv2.GaussianBlur(profile, (0, 0), sigmaX=1.0, sigmaY=0.01)
-    deriv = np.diff(profile, axis=1)
+#: Where along a side (fractions of it) its edge is sought, and the step across it (px).
+EDGE_TS = np.linspace(0.08, 0.92, 48, dtype=np.float32)
+EDGE_STEP = 0.5
+
+
+def _edge_lines(grey: np.ndarray, quad: np.ndarray, reach: float
+                ) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """For each side of ``quad`` (i to i + 1), the strongest straight edge within ``reach``
+    pixels of it, as (point, direction). The four sides' profiles are sampled, smoothed and
+    differentiated together (row by row, so each side's are as if taken alone): one pass
+    of each instead of four."""
+    quad = quad.astype(np.float32)
+    ts, ss = EDGE_TS, np.arange(-reach, reach + 0.01, EDGE_STEP, dtype=np.float32)
+    sides = [(quad[i], quad[(i + 1) % 4] - quad[i]) for i in range(4)]
+    lengths = [float(np.linalg.norm(side)) for _, side in sides]
+    bases, pts, normals = [], [], []
+    for (a, side), length in zip(sides, lengths, strict=True):
+        d = side / max(length, 1e-6)
+        n = np.array([-d[1], d[0]], np.float32)
+        base = a[None, :] + ts[:, None] * side[None, :]
+        bases.append(base)
+        normals.append(n)
+        pts.append(base[:, None, :] + ss[None, :, None] * n[None, None, :])
+    grid = np.concatenate(pts)
+    profiles = cv2.remap(grey, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+    # No smoothing across rows (sigma 0.01 gives a one-tap kernel): rows stay independent.
+    profiles = cv2.GaussianBlur(profiles, (0, 0), sigmaX=1.0, sigmaY=0.01)
+    derivs = np.diff(profiles, axis=1)
+    rows = len(ts)
+    return [None if length < 20 else
+            _edge_line_from(profiles[k * rows:(k + 1) * rows], derivs[k * rows:(k + 1) * rows],
+                            bases[k], normals[k], ss)
+            for k, length in enumerate(lengths)]
+
+
+def _edge_line_from(profile: np.ndarray, deriv: np.ndarray, base: np.ndarray, n: np.ndarray,
+                    ss: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """One side's edge line from its profiles (outside -> inside, rows along the side)."""
     idx, sign = _border_positions(profile, deriv)
     if sign == 0:
         return None
     signed = deriv * sign
-    rows_all = np.arange(len(ts))
+    rows_all = np.arange(len(base))
     has = idx >= 0
     strength = np.where(has, signed[rows_all, np.maximum(idx, 0)], 0.0)
     # Rows whose edge has the other polarity saw something else (a glare, a cable).
@@ -138,7 +159,7 @@ def _edge_line(grey: np.ndarray, a: np.ndarray, b: np.ndarray,
     denom = left - 2 * mid + right
     offset = np.divide(0.5 * (left - right), denom, out=np.zeros_like(denom),
                        where=np.abs(denom) > 1e-6)
-    s_edge = ss[0] + (i + 0.5 + np.clip(offset, -0.5, 0.5)) * 0.5
+    s_edge = ss[0] + (i + 0.5 + np.clip(offset, -0.5, 0.5)) * EDGE_STEP
     points = base[rows] + s_edge[:, None] * n[None, :]
     vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
                                  ).ravel()
@@ -172,8 +193,22 @@ def _border_positions(profile: np.ndarray, deriv: np.ndarray) -> tuple[np.ndarra
     strongest = np.abs(deriv).argmax(axis=1)
     idx = np.where(bordered, 1 + steps.argmax(axis=1), strongest)
     votes = np.where(bordered, 1.0, np.sign(deriv[row, strongest]).astype(np.float64))
-    sign = float(np.sign(np.median(votes))) if rows else 0.0
-    return idx, sign
+    return idx, _median_sign(votes)
+
+
+def _median_sign(votes: np.ndarray) -> float:
+    """``sign(median(votes))`` for votes of -1, 0 and 1, by counting (np.median sorts, and
+    is asked four times per place tried)."""
+    n = len(votes)
+    if not n:
+        return 0.0
+    below, above = int((votes < 0).sum()), int((votes > 0).sum())
+
+    def at(k: int) -> int:  # the k-th smallest vote
+        return -1 if k < below else (1 if k >= n - above else 0)
+
+    middle = at(n // 2) + (at(n // 2 - 1) if n % 2 == 0 else at(n // 2))
+    return float(np.sign(middle))
 
 
 def _cross(l1: tuple[np.ndarray, np.ndarray] | None,
@@ -341,11 +376,13 @@ def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Loca
     homography = found.calibration.homography(size)
     rectified = cv2.cvtColor(found.calibration.rectify(frame, size),
                              cv2.COLOR_BGR2GRAY)
-    names = ([found.decision.reference] if found.decision.reference is not None
+    recognised = found.decision.reference is not None
+    names = ([found.decision.reference] if recognised
              else classifier.closest(rectified, REGISTER_TRIES))
+    levels = REGISTER_LEVELS_RECOGNISED if recognised else REGISTER_LEVELS
     best = found
     for name in names:
-        warp = _ecc(classifier.references.get(name).image, rectified, size)
+        warp = _ecc(classifier.references.get(name).image, rectified, size, levels)
         if warp is None:
             continue  # did not converge: keep what the border gave
         w, h = size
@@ -368,16 +405,20 @@ def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Loca
 #: pass), and the scales (of the fine size) the alignment goes through.
 REGISTER_TRIES = 2
 REGISTER_LEVELS = (0.25, 0.5, 1.0)
+#: ... and for a screen already recognised, whose alignment only sharpens a score: the
+#: full size (three quarters of the time, about 40 ms) never changed what such a screen was
+#: named on the harsh desk benchmark's photos.
+REGISTER_LEVELS_RECOGNISED = (0.25, 0.5)
 
 
-def _ecc(reference: np.ndarray, rectified: np.ndarray, size: tuple[int, int]
-         ) -> np.ndarray | None:
+def _ecc(reference: np.ndarray, rectified: np.ndarray, size: tuple[int, int],
+         levels: tuple[float, ...] = REGISTER_LEVELS) -> np.ndarray | None:
     """The homography (reference at ``size`` -> rectified) maximising their correlation,
-    found on a small copy first and refined on larger ones."""
+    found on a small copy first and refined on larger ones (``levels``: of the fine size)."""
     template = cv2.cvtColor(cv2.resize(reference, size, interpolation=cv2.INTER_AREA),
                             cv2.COLOR_BGR2GRAY)
     warp = np.eye(3, dtype=np.float32)
-    for level in REGISTER_LEVELS:
+    for level in levels:
         scaled = (max(8, round(size[0] * level)), max(8, round(size[1] * level)))
         t = cv2.resize(template, scaled, interpolation=cv2.INTER_AREA).astype(np.float32)
         r = cv2.resize(rectified, scaled, interpolation=cv2.INTER_AREA).astype(np.float32)
