@@ -683,6 +683,18 @@ FAULTS = {
                   deviation("behaviour.transitions.checking_n.check_network_error",
                             "completion", "a network failure shown done")),
         NETWORK_PIN, {"ERR-08": "completion must never show in this flow"}),
+    # (hunt G41) On the PIN's way a check failed on the network shows Canon's 【906】 (the
+    # account error, ERR-04's) where the notice prints 【011】 for a network error: ERR-05
+    # reads the code on every way a check meets the network's loss.
+    "pin-path-network-error-as-906": Fault(
+        "canon", (*_own_path("n", "pin_entry.pin_ok", "please_wait", "its check"),
+                  _drawn_as("error_account_n", "error_account", "error_account",
+                            "the account error's screen"),
+                  deviation("behaviour.transitions.checking_n.check_network_error",
+                            "error_account_n", "a network failure shown as 【906】"),
+                  deviation("behaviour.transitions.error_account_n", {"card_out": "first"},
+                            "gone with the card")),
+        NETWORK_PIN, {"ERR-05": "error_network"}),
     # From the third patient on, the high-cost limit's consent after the usual two (CON-02:
     # 限度額 on no consent screen; CON-01: that visit's consent screens are not the face
     # path's).
