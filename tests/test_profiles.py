@@ -195,6 +195,20 @@ def test_every_e901_flow_is_judged_by_the_901_checks(shipped: ProfileSet, key: s
         assert ways <= judged, f"{key} {req_id} is not driven on {sorted(ways - judged)}"
 
 
+@pytest.mark.parametrize("key", MAKERS)
+def test_e901_02_holds_on_each_failed_check_before_the_restart(shipped: ProfileSet,
+                                                               key: str) -> None:
+    """E901-02's screen at the first error dialog, held until the second OK, on the nightly
+    flow's every failed check before the restart, not only the e901 flow's one (hunt G33:
+    the second went straight back to the first screen and passed)."""
+    req = shipped[key].requirement("E901-02")
+    assert req is not None
+    nightly = [c for c in req.checks if isinstance(c, FlowCheck) and c.flow == "upgrade_nightly"]
+    assert nightly, f"{key}: E901-02 is not judged on upgrade_nightly"
+    step = nightly[0].screens[-1]
+    assert step.every and step.with_dialog == "check_error_1" and step.stays_until_press
+
+
 def _reads_the_network_code(check: FlowCheck) -> bool:
     """A check that reads the network error's code (Canon's 【011】, USEN-ALMEX's
     【011:ネットワークエラー】) on the screen a failed check brings."""

@@ -229,7 +229,9 @@ class ScreenStep(Field):
     #: that passes (each failed check's 901 in the notice's words: hunt D-4's second one
     #: was in other words): the first seen from each closing of the terminal's last error
     #: dialog on, what the notice pictures that OK bringing (review F1: not a 901 of the
-    #: same check after the card is out).
+    #: same check after the card is out). With ``with_dialog``: the screen up at each
+    #: failed check's appearance of that dialog, each held as the step says (E901-02 on the
+    #: nightly flow's second failed check, hunt G33).
     every: bool = False
 
 
