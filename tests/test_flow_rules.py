@@ -369,11 +369,18 @@ def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     assert step.absent == ["限度額", "上限額", "高額", "自己負担上限", "自己負担限度"]
     absent = step.absent[0]
     ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
+    read = (ReadLine("診療・薬剤情報の提供に同意しますか", 0.9),)
     visit = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "face_auth"), screen(2, 3, "consent_1", findings=ok),
+        screen(0, 1, "face_auth"), screen(2, 3, "consent_1", findings=ok, read=read),
         screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over",
         actions=[Action(3.5, "consent")])
     assert check_flow(con02, visit) == []
+    # (hunt G32) The limit in words off the list (上限 without 額): judged on its stems.
+    visit.screens[1] = screen(2, 3, "consent_1", findings=ok, read=(
+        ReadLine("医療費の支払いの上限の情報の提供に同意しますか", 0.9),))
+    assert any("names the high-cost limit ('支払いの上限の情報の'" in p
+               for p in check_flow(con02, visit)), check_flow(con02, visit)
+    visit.screens[1] = screen(2, 3, "consent_1", findings=ok, read=read)
     visit.screens[1] = screen(2, 3, "consent_1", findings=(
         TextFinding(absent, True, "ocr", read=f"{absent}情報の提供に同意しますか"), *ok[1:]))
     assert any("which it must not" in p for p in check_flow(con02, visit))
@@ -387,8 +394,8 @@ def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     assert any("could not tell" in p for p in check_flow(con02, visit))
     # Every consent screen is held to it, not only the first that passes.
     late = TextFinding(absent, True, "glyphs", read=absent)
-    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=ok),
-                          screen(3, 4, "consent_2", findings=(late, *ok[1:]))]
+    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=ok, read=read),
+                          screen(3, 4, "consent_2", findings=(late, *ok[1:]), read=read)]
     assert any("consent_2" in p and "which it must not" in p for p in check_flow(con02, visit))
 
 

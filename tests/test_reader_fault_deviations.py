@@ -735,6 +735,28 @@ FAULTS = {
             deviation("behaviour.transitions.consent_limit", {"consent_answer": {
                 "to": "checking", "do": ["request_check"]}}, "then the check")),
         CONSENT, {"CON-02": "限度額", "CON-01": "visit 3 of 3"}),
+    # (hunt G32) ... and in other words: 医療費の支払いの上限 (上限 without 額, off the
+    # list): CON-02 judged on the limit's stems.
+    "limit-consent-in-other-words": Fault(
+        "canon", (*_second_visit_then({
+            "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
+            deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
+                      "the third patient"),
+            _drawn_as("face_auth_c", "face_auth", "face_auth", "the third patient"),
+            deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
+                      "the third patient"),
+            _drawn_as("consent_1c", "consent", "consent_1", "the third patient"),
+            _drawn_as("consent_2c", "consent", "consent_2", "the third patient"),
+            deviation("behaviour.states.consent_limit", {
+                "shows": "consent", "texts": ["医療費の支払いの上限の情報の提供に同意しますか"]},
+                "the limit's consent in other words"),
+            deviation("behaviour.transitions.consent_1c", {"consent_answer": "consent_2c"},
+                      "the third patient"),
+            deviation("behaviour.transitions.consent_2c", {"consent_answer": "consent_limit"},
+                      "the third patient"),
+            deviation("behaviour.transitions.consent_limit", {"consent_answer": {
+                "to": "checking", "do": ["request_check"]}}, "then the check")),
+        CONSENT, {"CON-02": "names the high-cost limit", "CON-01": "should hold 3 result(s)"}),
     # A 901 screen flashed after every check that went through, on the card-out (CON-01:
     # a check that goes through shows no error on the way back).
     "901-flashed-after-a-completed-check": Fault(

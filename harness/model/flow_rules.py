@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from harness.model.claims import done_claim
+from harness.model.claims import done_claim, limit_ask
 from harness.model.guard_rules import guard_problems
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.pairing_rules import (
@@ -137,7 +137,8 @@ def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:
     for step in steps:
         for seen in record.screens:
             if _is(seen, step) or (seen.shows is None and seen.candidate == step.screen
-                                   and bool(step.absent or step.no_done_claim)):
+                                   and bool(step.absent or step.no_done_claim
+                                            or step.no_limit_ask)):
                 out += _step_text_lines(step.texts + step.contains, step.contains_any,
                                         step.absent, seen)
     for dstep in check.dialogs:
@@ -470,8 +471,15 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         problems += [p for seen in record.screens
                      if (_is(seen, step) and seen.shows is not None)
                      or (seen.shows is None and seen.candidate == step.screen
-                         and (step.absent or step.no_buttons or step.no_done_claim))
+                         and (step.absent or step.no_buttons or step.no_done_claim
+                              or step.no_limit_ask))
                      if (p := _absent_problem(step, seen)) is not None and p not in problems]
+        if step.no_limit_ask:
+            # A screen the camera took for no consent (hunt G32's was read near link_wait)
+            # that names the limit asks for it all the same: judged on what was read.
+            problems += [p for seen in record.screens
+                         if seen.shows is None and seen.candidate != step.screen and seen.read
+                         if (p := _limit_problem(step, seen)) is not None and p not in problems]
     return problems
 
 
@@ -759,7 +767,26 @@ def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
             return (f"{what} says the check is done ({claim!r}, read "
                     f"{' / '.join(line.text for line in seen.read)}), which it must not: the "
                     "patient's check did not go through")
+    if step.no_limit_ask:
+        problem = _limit_problem(step, seen)
+        if problem is not None:
+            return problem
     return _lamp_problem(step, seen, what)
+
+
+def _limit_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
+    """CON-02 on the meaning: the screen names the high-cost limit in no words (an unread
+    screen fails: fail closed)."""
+    what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
+    if not seen.read:
+        return f"{what}: could not tell whether it asks for the high-cost limit (nothing " \
+               "was read off the screen)"
+    named = limit_ask(line.text for line in seen.read)
+    if named is None:
+        return None
+    return (f"{what} names the high-cost limit ({named!r}, read "
+            f"{' / '.join(line.text for line in seen.read)}), which no screen of the "
+            "consents may: its consent is left out")
 
 
 def _lamp_problem(step: ScreenStep, seen: SeenScreen, what: str) -> str | None:
