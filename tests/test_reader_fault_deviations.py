@@ -694,7 +694,9 @@ FAULTS = {
         "usen_almex", (*_own_path("s", "place_card.card_in", "consent_wait", "its check"),
                        deviation("behaviour.transitions.checking_s.check_network_error",
                                  "completion", "a network failure shown done")),
-        NETWORK_STAFF, {"ERR-08": "completion must never show in this flow"}),
+        # (ERR-03 too: its 【011:ネットワークエラー】 read on the staff's way, hunt G41)
+        NETWORK_STAFF, {"ERR-08": "completion must never show in this flow",
+                        "ERR-03": "error_network was not seen"}),
     "pin-path-network-error-shown-done": Fault(
         "atlas", (*_own_path("n", "pin_entry.pin_ok", "first", "its check"),
                   deviation("behaviour.transitions.checking_n.check_network_error",
