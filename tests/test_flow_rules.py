@@ -369,11 +369,18 @@ def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     assert step.absent == ["限度額", "上限額", "高額", "自己負担上限", "自己負担限度"]
     absent = step.absent[0]
     ok = tuple(TextFinding(a, False, "ocr", read="情報の提供に同意しますか") for a in step.absent)
+    read = (ReadLine("診療・薬剤情報の提供に同意しますか", 0.9),)
     visit = FlowRecord("consent", "canon", screens=[
-        screen(0, 1, "face_auth"), screen(2, 3, "consent_1", findings=ok),
+        screen(0, 1, "face_auth"), screen(2, 3, "consent_1", findings=ok, read=read),
         screen(4, 5, "completion"), screen(6, 7, "first")], result="handed_over",
         actions=[Action(3.5, "consent")])
     assert check_flow(con02, visit) == []
+    # (hunt G32) The limit in words off the list (上限 without 額): judged on its stems.
+    visit.screens[1] = screen(2, 3, "consent_1", findings=ok, read=(
+        ReadLine("医療費の支払いの上限の情報の提供に同意しますか", 0.9),))
+    assert any("names the high-cost limit ('支払いの上限の情報の'" in p
+               for p in check_flow(con02, visit)), check_flow(con02, visit)
+    visit.screens[1] = screen(2, 3, "consent_1", findings=ok, read=read)
     visit.screens[1] = screen(2, 3, "consent_1", findings=(
         TextFinding(absent, True, "ocr", read=f"{absent}情報の提供に同意しますか"), *ok[1:]))
     assert any("which it must not" in p for p in check_flow(con02, visit))
@@ -387,8 +394,8 @@ def test_a_text_that_must_be_absent(shipped: ProfileSet) -> None:
     assert any("could not tell" in p for p in check_flow(con02, visit))
     # Every consent screen is held to it, not only the first that passes.
     late = TextFinding(absent, True, "glyphs", read=absent)
-    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=ok),
-                          screen(3, 4, "consent_2", findings=(late, *ok[1:]))]
+    visit.screens[1:2] = [screen(2, 3, "consent_1", findings=ok, read=read),
+                          screen(3, 4, "consent_2", findings=(late, *ok[1:]), read=read)]
     assert any("consent_2" in p and "which it must not" in p for p in check_flow(con02, visit))
 
 
@@ -736,3 +743,52 @@ def test_upd02s_second_check_is_not_tried_on_a_901_kept_until_the_restart(
     assert not any(missing in p for p in check_flow(upd02, _nightly_kept_901(None)))
     assert any(missing in p for p in check_flow(upd02, _nightly_kept_901("face_auth")))
     assert any(missing in p for p in check_flow(upd02, _nightly_kept_901(None, "consent_2")))
+
+
+def _nightly_canon(second: str, *, terminal_again: bool = False) -> FlowRecord:
+    """Canon's nightly flow, two failed checks before the restart: 「しばらくお待ちください」 at the
+    first error dialog of the first check; at the second's, ``second``. ``terminal_again``:
+    the terminal shows its first error dialog once more right after the second OK (its
+    own fault, nothing done at the reader since)."""
+    wait = found("しばらくお待ちください")
+    screens = [screen(0, 1, "face_auth"), screen(2, 3, "consent_1"), screen(4, 5, "consent_2"),
+               screen(6, 12, "please_wait", findings=wait),
+               screen(13, 14, "error_901"), screen(15, 16, "first"),
+               screen(17, 18, "face_auth"), screen(19, 20, "consent_1"),
+               screen(21, 22, "consent_2"),
+               screen(23, 29, second, findings=wait if second == "please_wait" else ()),
+               screen(30, 31, "error_901"), screen(32, 33, "first")]
+    dialogs = [SeenDialog(7, "check_error_1", closed_by="OK", closed_t=9),
+               SeenDialog(10, "check_error_2", closed_by="OK", closed_t=12)]
+    if terminal_again:
+        dialogs.append(SeenDialog(13, "check_error_1", closed_by="OK", closed_t=13.5))
+    dialogs += [SeenDialog(24, "check_error_1", closed_by="OK", closed_t=26),
+                SeenDialog(27, "check_error_2", closed_by="OK", closed_t=29)]
+    actions = [Action(0.5, "face"), Action(3, "consent"), Action(5, "consent"),
+               Action(9, "terminal:OK"), Action(12, "terminal:OK"),
+               *([Action(13.5, "terminal:OK")] if terminal_again else []),
+               Action(14, "card_out"), Action(16.5, "card_in"), Action(17.5, "face"),
+               Action(20, "consent"), Action(22, "consent"), Action(26, "terminal:OK"),
+               Action(29, "terminal:OK"), Action(31, "card_out")]
+    return FlowRecord("upgrade_nightly", "canon", screens=screens, dialogs=dialogs,
+                      actions=actions, result="none")
+
+
+def _e901_02_nightly(shipped: ProfileSet) -> FlowCheck:
+    req = shipped["canon"].requirement("E901-02")
+    assert req is not None
+    return next(c for c in req.checks if isinstance(c, FlowCheck) and c.flow == "upgrade_nightly")
+
+
+def test_e901_02_holds_on_the_second_failed_check_too(shipped: ProfileSet) -> None:
+    """(hunt G33) Each failed check before the restart shows 「しばらくお待ちください」 at its
+    first error dialog: a second that goes straight back to the first screen fails, named
+    as the second; a dialog the terminal shows again by itself is not another check."""
+    check = _e901_02_nightly(shipped)
+    assert [p for p in check_flow(check, _nightly_canon("please_wait"))
+            if "please_wait" in p] == []
+    problems = check_flow(check, _nightly_canon("first"))
+    assert any("appeared for failed check 2 at 24.0 s: the reader showed first" in p
+               for p in problems), problems
+    assert [p for p in check_flow(check, _nightly_canon("please_wait", terminal_again=True))
+            if "failed check" in p] == []

@@ -20,7 +20,7 @@ from flow_helpers import deviant_bench_file, deviation, open_bench
 from harness.emulation.hands import TwinHands
 from harness.flows import run_flow
 from harness.flows.drivers import Plan
-from harness.model.claims import done_claim
+from harness.model.claims import done_claim, limit_ask
 from harness.model.guard_rules import guard_problems
 from harness.model.observed import Action, FlowRecord, SeenScreen
 from harness.model.profiles import ButtonGuard, FlowCheck, ProfileSet, default_profiles_dir
@@ -162,3 +162,26 @@ def test_genuine_901_wordings_claim_nothing(lines: list[str]) -> None:
     "資格確認 完 了"])
 def test_words_that_say_done_are_claims(words: str) -> None:
     assert done_claim(["【901】", words]) is not None
+
+
+#: What the genuine consent screens say (the twins' and the reference screens', with the
+#: reader's title, clock and answer buttons read too): no limit named.
+GENUINE_CONSENTS = [
+    ["Hi-CARA", "診療・薬剤情報の提供に同意しますか", "同意する", "同意しない"],
+    ["Panasonic 顔認証付きカードリーダー", "20:34", "特定健診情報の提供に同意しますか"],
+    ["手術情報の提供に同意しますか", "個別に選択する"],
+]
+
+
+@pytest.mark.parametrize("lines", GENUINE_CONSENTS)
+def test_genuine_consents_name_no_limit(lines: list[str]) -> None:
+    assert limit_ask(lines) is None
+
+
+@pytest.mark.parametrize("words", [
+    "高額療養費の限度額情報の提供に同意しますか", "医療費の支払いの上限の情報の提供に同意しますか",
+    "自己負担の限度の情報", "上限額", "高額医療費", "限度額適用認定証の情報", "所得区分の情報",
+    "適用区分を提供しますか", "じょうげんの情報", "医療費の上 限"])
+def test_words_that_name_the_limit_are_asks(words: str) -> None:
+    """(hunt G32) The limit named in any words the stems catch, not only the list's."""
+    assert limit_ask(["同意しますか", words]) is not None

@@ -473,6 +473,23 @@ SECOND_901_OTHER_WORDS = (
               {"check_failed": "consent_wait_e", "check_ok": "completion"}, "on"),
     deviation("behaviour.transitions.consent_wait_e", {"error_901": "error_901e"}, "on"),
     deviation("behaviour.transitions.error_901e", {"card_out": "first"}, "on"))
+#: (hunt G33) Right for the first failed check before the restart; the second (after the
+#: first 901's card-out, a first screen of its own) goes straight back to a first screen
+#: (no 「しばらくお待ちください」), which then takes the 901.
+SECOND_CHECK_NO_PLEASE_WAIT = (
+    *_own_first("first_e", {"card_in": "face_auth_e"}, "after the first 901"),
+    deviation("behaviour.transitions.error_901.card_out", "first_e", "after the first 901"),
+    *(_drawn_as(state, shows, like, "the second visit's own") for state, shows, like in (
+        ("face_auth_e", "face_auth", "face_auth"), ("consent_1e", "consent", "consent_1"),
+        ("consent_2e", "consent", "consent_2"), ("checking_e", "checking", "checking"))),
+    deviation("behaviour.transitions.face_auth_e",
+              {"face_match": "consent_1e", "card_out": "first"}, "on"),
+    deviation("behaviour.transitions.consent_1e", {"consent_answer": "consent_2e"}, "on"),
+    deviation("behaviour.transitions.consent_2e", {
+        "consent_answer": {"to": "checking_e", "do": ["request_check"]}}, "on"),
+    deviation("behaviour.transitions.checking_e",
+              {"check_failed": "first_f", "check_ok": "completion"}, "no please-wait"),
+    *_own_first("first_f", {"card_in": "face_auth"}, "back to a first screen, the 901 to come"))
 #: (hunt D-3) After a 901 or a network error, the first screen takes the card to the
 #: consents.
 AFTER_ERROR_UNIDENTIFIED = (
@@ -677,12 +694,26 @@ FAULTS = {
         "usen_almex", (*_own_path("s", "place_card.card_in", "consent_wait", "its check"),
                        deviation("behaviour.transitions.checking_s.check_network_error",
                                  "completion", "a network failure shown done")),
-        NETWORK_STAFF, {"ERR-08": "completion must never show in this flow"}),
+        # (ERR-03 too: its 【011:ネットワークエラー】 read on the staff's way, hunt G41)
+        NETWORK_STAFF, {"ERR-08": "completion must never show in this flow",
+                        "ERR-03": "error_network was not seen"}),
     "pin-path-network-error-shown-done": Fault(
         "atlas", (*_own_path("n", "pin_entry.pin_ok", "first", "its check"),
                   deviation("behaviour.transitions.checking_n.check_network_error",
                             "completion", "a network failure shown done")),
         NETWORK_PIN, {"ERR-08": "completion must never show in this flow"}),
+    # (hunt G41) On the PIN's way a check failed on the network shows Canon's 【906】 (the
+    # account error, ERR-04's) where the notice prints 【011】 for a network error: ERR-05
+    # reads the code on every way a check meets the network's loss.
+    "pin-path-network-error-as-906": Fault(
+        "canon", (*_own_path("n", "pin_entry.pin_ok", "please_wait", "its check"),
+                  _drawn_as("error_account_n", "error_account", "error_account",
+                            "the account error's screen"),
+                  deviation("behaviour.transitions.checking_n.check_network_error",
+                            "error_account_n", "a network failure shown as 【906】"),
+                  deviation("behaviour.transitions.error_account_n", {"card_out": "first"},
+                            "gone with the card")),
+        NETWORK_PIN, {"ERR-05": "error_network"}),
     # From the third patient on, the high-cost limit's consent after the usual two (CON-02:
     # 限度額 on no consent screen; CON-01: that visit's consent screens are not the face
     # path's).
@@ -706,6 +737,28 @@ FAULTS = {
             deviation("behaviour.transitions.consent_limit", {"consent_answer": {
                 "to": "checking", "do": ["request_check"]}}, "then the check")),
         CONSENT, {"CON-02": "限度額", "CON-01": "visit 3 of 3"}),
+    # (hunt G32) ... and in other words: 医療費の支払いの上限 (上限 without 額, off the
+    # list): CON-02 judged on the limit's stems.
+    "limit-consent-in-other-words": Fault(
+        "canon", (*_second_visit_then({
+            "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
+            deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
+                      "the third patient"),
+            _drawn_as("face_auth_c", "face_auth", "face_auth", "the third patient"),
+            deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
+                      "the third patient"),
+            _drawn_as("consent_1c", "consent", "consent_1", "the third patient"),
+            _drawn_as("consent_2c", "consent", "consent_2", "the third patient"),
+            deviation("behaviour.states.consent_limit", {
+                "shows": "consent", "texts": ["医療費の支払いの上限の情報の提供に同意しますか"]},
+                "the limit's consent in other words"),
+            deviation("behaviour.transitions.consent_1c", {"consent_answer": "consent_2c"},
+                      "the third patient"),
+            deviation("behaviour.transitions.consent_2c", {"consent_answer": "consent_limit"},
+                      "the third patient"),
+            deviation("behaviour.transitions.consent_limit", {"consent_answer": {
+                "to": "checking", "do": ["request_check"]}}, "then the check")),
+        CONSENT, {"CON-02": "names the high-cost limit", "CON-01": "should hold 3 result(s)"}),
     # A 901 screen flashed after every check that went through, on the card-out (CON-01:
     # a check that goes through shows no error on the way back).
     "901-flashed-after-a-completed-check": Fault(
@@ -825,7 +878,8 @@ FAULTS = {
     "901-on-the-first-ok-with-the-card-in": Fault(
         "atlas", (deviation("behaviour.transitions.first.first_error_ok",
                             {"to": "error_901", "if": "card_present"}, "with the card in"),),
-        NIGHTLY, {"E901-04": "it must come only after press 2"}),
+        NIGHTLY, {"E901-04": "it must come only after press 2",
+                  "E901-02": "did not stay until the second press of OK"}),
     # (hunt b46) A network error for 2 s on every check that goes through, then done.
     "network-error-flashed-before-done": Fault(
         "usen_almex", _for_a_while("behaviour.transitions.checking.check_ok", "net_blip",
@@ -837,7 +891,7 @@ FAULTS = {
         "usen_almex", (deviation("behaviour.transitions.error_901.card_out", "completion",
                                  "done on card-out"),), NIGHTLY,
         {"E901-04": "completion must never show", "UPD-02": DONE_AFTER_ERROR,
-         "E901-05": DONE_AFTER_ERROR}),
+         "E901-02": DONE_AFTER_ERROR, "E901-05": DONE_AFTER_ERROR}),
     # (hunt 2, F5, F6) The high-cost consent asked in other words; the 901 saying the check
     # is done in other words (the notice: 資格確認は完了していない).
     "high-cost-consent-in-other-words": Fault(
@@ -966,7 +1020,7 @@ FAULTS = {
     # second patient (UPD-02's, and E901-04's judged on it) ...
     "next-card-after-a-901-unidentified": Fault(
         "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, NIGHTLY,
-        {"UPD-02": NOT_IDENTIFIED, "E901-04": NOT_IDENTIFIED, "E901-05": NOT_IDENTIFIED}),
+        {req: NOT_IDENTIFIED for req in ("UPD-02", "E901-02", "E901-04", "E901-05")}),
     # ... and the patient after a network error, once the line is back (ERR-09's).
     "next-card-after-a-network-error-unidentified": Fault(
         "fujitsu_japan", AFTER_ERROR_UNIDENTIFIED, INTERMITTENT,
@@ -981,6 +1035,11 @@ FAULTS = {
     "second-901-in-other-words": Fault(
         "fujitsu_japan", SECOND_901_OTHER_WORDS, NIGHTLY,
         {"E901-05": "受付窓口にご連絡ください"}),
+    # (hunt G33) ... and the second failed check's 「しばらくお待ちください」 (E901-02: each
+    # failed check's first error dialog, held until its second OK).
+    "second-failed-check-no-please-wait": Fault(
+        "canon", SECOND_CHECK_NO_PLEASE_WAIT, NIGHTLY,
+        {"E901-02": "did not show when check_error_1 appeared for failed check 2"}),
     # (hunt D-6) 戻る that goes forward: on the passcode screen to the visual confirmation
     # (the passcode skipped), on the visual confirmation to the card's place.
     "back-goes-forward": Fault(

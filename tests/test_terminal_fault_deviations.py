@@ -74,6 +74,7 @@ FAULTS = {
     "upgrade-applies-without-reboot": Fault(
         (deviation("upgrade.applies_at", "install", "no reboot needed"),), "canon", NIGHTLY,
         {"UPD-02": "the terminal did not show check_error_1",
+         "E901-02": "please_wait was not seen",
          "E901-04": "error_901 was not seen", "E901-05": "error_901 was not seen"}),
     # The first check before the restart fails, and the terminal applies the upgrade by
     # itself: the next patient goes through with no restart.

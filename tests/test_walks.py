@@ -25,6 +25,7 @@ from harness.model.profiles import Profile
 from harness.model.walk_rules import (
     PERSON_WAIT,
     PERSON_WAIT_S,
+    GuardRule,
     Look,
     PersonRule,
     PinRule,
@@ -393,6 +394,54 @@ def test_the_staff_button_must_show_given_a_passcode_and_lead_to_the_passcode() 
     # Just issued: it must not show yet (AUTH-04); with no passcode no rule asks either way.
     assert list(broken(Walker(("passcode_first_issue",), home=("staff",)))) == ["AUTH-04"]
     assert not broken(Walker((), home=("staff",)))
+
+
+#: The test profile with the first screen's button guards (harness/model/guard_rules.py):
+#: AUTH-03's staff button and SP-01's smartphone button, tied to the bench's state.
+GUARDED = WalkPlan.of(Profile.model_validate({
+    **PROFILE.model_dump(exclude_unset=True, by_alias=True), "requirements": [
+        *PROFILE.model_dump(exclude_unset=True, by_alias=True)["requirements"],
+        _req("SP-01", {"flow": "first_screen",
+                       "button_guard": {"button": "smartphone", "shown_with": "paired"}}),
+        _req("AUTH-03", {"flow": "first_screen",
+                         "button_guard": {"button": "staff", "shown_with": "passcode_issued"}}),
+    ]}))
+
+
+def test_the_button_guards_hold_on_every_first_screen_of_every_walk() -> None:
+    """(hunt G5-G7, fixG's guards in the walks) Every first screen of a walk shows the staff
+    button exactly when its world issued a passcode, the smartphone button exactly when it
+    paired a general reader, whatever the visits before: in a world that names neither (no
+    flow's buttons rule in force), a button after a visit breaks the guard's requirement."""
+    def visit(w: Walker, after: tuple[str, ...]) -> Walker:
+        w("card_in", "face_auth")("face:match", "consent")("consent", "consent")(
+            "consent", "completion")
+        w.home = after
+        return w("card_out", "first")
+
+    assert not broken(visit(Walker(()), ()), GUARDED)
+    assert not broken(visit(Walker(("paired", "passcode_issued"), home=("staff", "smartphone")),
+                            ("staff", "smartphone")), GUARDED)
+    staff = broken(visit(Walker(()), ("staff",)), GUARDED)
+    assert set(staff) == {"AUTH-03"}, staff
+    assert "shows the staff button, with the bench not passcode issued" in staff["AUTH-03"][0]
+    phone = broken(visit(Walker(("passcode_first_issue",)), ("smartphone",)), GUARDED)
+    assert set(phone) == {"SP-01"}, phone
+    dropped = broken(visit(Walker(("paired",), home=("smartphone",)), ()), GUARDED)
+    assert set(dropped) == {"SP-01"}, dropped
+    assert "lacks the smartphone button, with the bench paired" in dropped["SP-01"][0]
+    # A world whose pairing did not come judges no smartphone button (its set-up fails).
+    unmet = Walk("reader", ("paired",), Look(0.0, "first", "first", ()),
+                 unmet=(("paired", "the smartphone button did not show"),))
+    assert not [b for b in judge_walks(GUARDED, [unmet]).broken if "guard" in b.rule
+                or "exactly when" in b.rule]
+    # Both halves are tried, each in its own worlds: shown where given, hidden where not.
+    halves = [r for r in GUARDED.rules if isinstance(r, GuardRule) and r.button == "staff"]
+    assert {r.shown for r in halves} == {True, False}
+    judged = judge_walks(GUARDED, [Walker(()).walk(),
+                                   Walker(("passcode_issued",), home=("staff",)).walk()])
+    assert all(judged.tried[r]["tried"] for r in halves)
+    assert [r.shown for r in halves if r.applies(("passcode_first_issue",))] == [False]
 
 
 def test_an_iphone_asked_for_a_pin_breaks_sp02_an_android_not() -> None:

@@ -15,6 +15,14 @@ meaning, over everything read off the screen, normalised (NFKC, no whitespace):
 
 What genuine 901 screens say (障害が発生しました, 確認してください, 受付窓口までお越しください,
 ご連絡ください) claims nothing of the kind.
+
+A consent screen must not ask for the high-cost medical expense limit (高額療養費の限度額情報:
+notice 7福薬業発第81号, the consent left out). Its list of words leaked as the 901's did
+(hunt G32: 医療費の支払いの上限, 上限 without 額): the rule is on the stems of the limit and of
+what it belongs to, over everything read off the screen (:func:`limit_ask`): 限度 (限度額,
+自己負担限度, 限度額適用), 上限 (上限額, 支払いの上限, 自己負担上限), 高額 (高額療養費, 高額医療),
+the limit's category (適用区分, 所得区分), and their kana. The genuine consents (診療・薬剤情報,
+特定健診情報, 手術情報) use none of them.
 """
 
 from __future__ import annotations
@@ -45,6 +53,24 @@ def done_claim(lines: Iterable[str]) -> str | None:
     of what surrounds them), or None: they claim nothing of the kind."""
     text = normalised(lines)
     for pattern in DONE_CLAIMS:
+        found = pattern.search(text)
+        if found is not None:
+            return text[max(0, found.start() - 4):found.end() + 4]
+    return None
+
+
+#: Each pattern is one way of naming the high-cost limit or what it is made of.
+LIMIT_WORDS: tuple[re.Pattern[str], ...] = tuple(map(re.compile, (
+    r"限度", r"上限", r"高額", r"適用区分", r"所得区分",
+    r"げんど", r"じょうげん", r"こうがくりょうよう", r"ゲンド", r"ジョウゲン",
+)))
+
+
+def limit_ask(lines: Iterable[str]) -> str | None:
+    """The words of ``lines`` that name the high-cost medical expense limit (with a little of
+    what surrounds them), or None: they name nothing of it."""
+    text = normalised(lines)
+    for pattern in LIMIT_WORDS:
         found = pattern.search(text)
         if found is not None:
             return text[max(0, found.start() - 4):found.end() + 4]

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from harness.model.claims import done_claim
+from harness.model.claims import done_claim, limit_ask
 from harness.model.guard_rules import guard_problems
 from harness.model.observed import Action, FlowRecord, SeenDialog, SeenScreen, TextFinding
 from harness.model.pairing_rules import (
@@ -137,7 +137,8 @@ def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:
     for step in steps:
         for seen in record.screens:
             if _is(seen, step) or (seen.shows is None and seen.candidate == step.screen
-                                   and bool(step.absent or step.no_done_claim)):
+                                   and bool(step.absent or step.no_done_claim
+                                            or step.no_limit_ask)):
                 out += _step_text_lines(step.texts + step.contains, step.contains_any,
                                         step.absent, seen)
     for dstep in check.dialogs:
@@ -451,7 +452,9 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         else:
             problems.append(first_problem or "")
             start = matches[0] + 1
-        if step.every:
+        if step.every and step.with_dialog is not None:
+            problems += [p for p in _each_dialog_problems(step, record) if p not in problems]
+        elif step.every:
             problems += [p for k in _each_brought(matches, record)
                          if (p := _screen_problem(step, record.screens[k], record)) is not None
                          and p not in problems]
@@ -468,8 +471,15 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         problems += [p for seen in record.screens
                      if (_is(seen, step) and seen.shows is not None)
                      or (seen.shows is None and seen.candidate == step.screen
-                         and (step.absent or step.no_buttons or step.no_done_claim))
+                         and (step.absent or step.no_buttons or step.no_done_claim
+                              or step.no_limit_ask))
                      if (p := _absent_problem(step, seen)) is not None and p not in problems]
+        if step.no_limit_ask:
+            # A screen the camera took for no consent (hunt G32's was read near link_wait)
+            # that names the limit asks for it all the same: judged on what was read.
+            problems += [p for seen in record.screens
+                         if seen.shows is None and seen.candidate != step.screen and seen.read
+                         if (p := _limit_problem(step, seen)) is not None and p not in problems]
     return problems
 
 
@@ -685,7 +695,10 @@ def _order_problem(texts: list[str], seen: SeenScreen | SeenDialog) -> str | Non
     return None
 
 
-def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
+def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord,
+                    dialog: SeenDialog | None = None) -> str | None:
+    """What is wrong with ``seen`` as the step's screen (None: nothing); ``dialog``: the
+    appearance of the step's ``with_dialog`` it is timed against (default: the first)."""
     what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
     missing = [f for t in [*step.texts, *step.contains] if not (f := _judged(seen, t)).found]
     if missing:
@@ -718,7 +731,8 @@ def _screen_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> s
             when = f" ({action} at {done[0].t:.1f} s, then {_next_after(seen, record)})" \
                 if done else f" ({action} was not done)"
             return f"{what} did not stay through {action}{when}"
-    timing = _with_dialog_problem(step, seen, record) or _stays_until_problem(step, seen, record) \
+    timing = _with_dialog_problem(step, seen, record, dialog) \
+        or _stays_until_problem(step, seen, record) \
         or _over_last_problem(step, seen, record) \
         or _after_last_problem(step.after_last, seen.t, record)
     return None if timing is None else f"{what} {timing}"
@@ -753,7 +767,26 @@ def _absent_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
             return (f"{what} says the check is done ({claim!r}, read "
                     f"{' / '.join(line.text for line in seen.read)}), which it must not: the "
                     "patient's check did not go through")
+    if step.no_limit_ask:
+        problem = _limit_problem(step, seen)
+        if problem is not None:
+            return problem
     return _lamp_problem(step, seen, what)
+
+
+def _limit_problem(step: ScreenStep, seen: SeenScreen) -> str | None:
+    """CON-02 on the meaning: the screen names the high-cost limit in no words (an unread
+    screen fails: fail closed)."""
+    what = f"{step.screen} (seen as {seen.label()} at {seen.t:.1f} s)"
+    if not seen.read:
+        return f"{what}: could not tell whether it asks for the high-cost limit (nothing " \
+               "was read off the screen)"
+    named = limit_ask(line.text for line in seen.read)
+    if named is None:
+        return None
+    return (f"{what} names the high-cost limit ({named!r}, read "
+            f"{' / '.join(line.text for line in seen.read)}), which no screen of the "
+            "consents may: its consent is left out")
 
 
 def _lamp_problem(step: ScreenStep, seen: SeenScreen, what: str) -> str | None:
@@ -813,15 +846,18 @@ def _presses(record: FlowRecord, button: str) -> list[Action]:
     return [a for a in record.actions if a.what == f"terminal:{button}"]
 
 
-def _with_dialog_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
-    """The screen is what the reader shows when the dialog first appears: the first look
-    of the reader from that moment on saw this stretch (E901-02's "at that moment")."""
+def _with_dialog_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord,
+                         dialog: SeenDialog | None = None) -> str | None:
+    """The screen is what the reader shows when the dialog appears (its first appearance,
+    or ``dialog``): the first look of the reader from that moment on saw this stretch
+    (E901-02's "at that moment")."""
     if step.with_dialog is None:
         return None
-    dialog = next((d for d in record.dialogs if d.dialog == step.with_dialog), None)
+    if dialog is None:
+        dialog = next((d for d in record.dialogs if d.dialog == step.with_dialog), None)
     if dialog is None:
         return f"cannot be timed against {step.with_dialog}: the terminal never showed it"
-    then = next((s for s in record.screens if s.until >= dialog.t - EPS_S), None)
+    then = _shown_at(record, dialog.t)
     if then is seen:
         return None
     shown = then.label() if then is not None else "nothing more"
@@ -830,6 +866,38 @@ def _with_dialog_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord)
         if late else f" (it came at {seen.t:.1f} s)"
     return (f"did not show when {step.with_dialog} appeared at {dialog.t:.1f} s: the reader "
             f"showed {shown} then{why}")
+
+
+def _shown_at(record: FlowRecord, t: float) -> SeenScreen | None:
+    """The stretch of screen the reader's first look from ``t`` on saw."""
+    return next((s for s in record.screens if s.until >= t - EPS_S), None)
+
+
+def _each_dialog_problems(step: ScreenStep, record: FlowRecord) -> list[str]:
+    """An ``every`` step timed by its dialog, held on each later appearance of the dialog
+    (each failed check's first error dialog: the nightly flow's second failed check before
+    the restart shows 「しばらくお待ちください」 as the first did, hunt G33): the screen up
+    then is the step's and holds as it says. The first appearance is the step's own match;
+    a later one counts as another check's when the patient did something at the reader
+    since the one before (the terminal showing its dialog again by itself, with nothing but
+    its OKs pressed, is the terminal's fault, judged by the dialog checks)."""
+    problems: list[str] = []
+    shown = [d for d in record.dialogs if d.dialog == step.with_dialog]
+    checks = shown[:1] + [d for before, d in zip(shown, shown[1:], strict=False)
+                          if any(before.t < a.t <= d.t and not a.what.startswith("terminal:")
+                                 for a in record.actions)]
+    for n, dialog in enumerate(checks[1:], start=2):
+        then = _shown_at(record, dialog.t)
+        if then is None or not _is(then, step):
+            problems.append(
+                f"{step.screen} did not show when {step.with_dialog} appeared for failed "
+                f"check {n} at {dialog.t:.1f} s: the reader showed "
+                f"{then.label() if then is not None else 'nothing more'} then")
+            continue
+        problem = _screen_problem(step, then, record, dialog)
+        if problem is not None:
+            problems.append(f"failed check {n}: {problem}")
+    return problems
 
 
 def _stays_until_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:

@@ -7,12 +7,14 @@ maker's restart done (SP-01, 接続設定概要 5). A guard listed flow by flow 
 the button dropped or added on the first screen after an Android or a PIN visit, flows no
 list named): a :class:`~harness.model.profiles.ButtonGuard` is judged on every first screen
 the camera recognised in every flow the maker's profile drives, each held to the state the
-flow's preconditions (and its restarts) put the bench in at that moment.
+flow's preconditions (and its restarts) put the bench in at that moment. The walks
+hold every first screen they see to the same guards (:func:`expected_in_world`; hunt G5-G7's
+buttons dropped or added after a visit, whatever the visit's way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from harness.model.observed import FlowRecord, SeenScreen
 from harness.model.profiles import ButtonGuard
@@ -39,6 +41,18 @@ def expected(guard: ButtonGuard, record: FlowRecord, seen: SeenScreen) -> bool |
     if record.flow == "pairing":
         return None
     return "paired" in given
+
+
+def expected_in_world(shown_with: str, world: Collection[str],
+                      unmet: Collection[str] = ()) -> bool | None:
+    """Whether every first screen of a walk (no restart, no pairing in it) in ``world`` must
+    show the button a guard ties to ``shown_with``: with that given set up, yes; else no (a first passcode issue not
+    followed by a restart brings no staff button, AUTH-04; a restored bench has no passcode
+    and no pairing). None where the given was meant but not set up (the walk's set-up fails
+    with why)."""
+    if shown_with in unmet:
+        return None
+    return shown_with in world
 
 
 def guard_problems(guard: ButtonGuard, records: Iterable[FlowRecord]) -> tuple[list[str], int]:

@@ -179,6 +179,11 @@ class ScreenStep(Field):
     #: was read off it (:mod:`harness.model.claims`), not on a list of phrases. The screen
     #: is read for it (an unread screen fails).
     no_done_claim: bool = False
+    #: The screen must not name the high-cost medical expense limit in any words (CON-02:
+    #: its consent is left out): judged on the stems of all that was read off it
+    #: (:func:`harness.model.claims.limit_ask`), not on a list of phrases (hunt G32: 上限
+    #: without 額). The screen is read for it (an unread screen fails).
+    no_limit_ask: bool = False
     overlay: Overlay | None = None
     #: Buttons that must / must not be shown.
     buttons: list[ReaderButton] = []
@@ -229,7 +234,9 @@ class ScreenStep(Field):
     #: that passes (each failed check's 901 in the notice's words: hunt D-4's second one
     #: was in other words): the first seen from each closing of the terminal's last error
     #: dialog on, what the notice pictures that OK bringing (review F1: not a 901 of the
-    #: same check after the card is out).
+    #: same check after the card is out). With ``with_dialog``: the screen up at each
+    #: failed check's appearance of that dialog, each held as the step says (E901-02 on the
+    #: nightly flow's second failed check, hunt G33).
     every: bool = False
 
 
@@ -669,7 +676,7 @@ class Profile(Field):
             for step in check.screens:
                 add(shown, step.screen, [*step.texts, *step.contains, *step.contains_any])
                 add(absent, step.screen, step.absent)
-                if step.no_done_claim and not step.absent:
+                if (step.no_done_claim or step.no_limit_ask) and not step.absent:
                     # The claim is judged on the lines read off the screen: a text that
                     # must be absent has it read (the rule's own words, as a backstop).
                     add(absent, step.screen, list(CLAIM_READ))

@@ -22,6 +22,10 @@ profile's flow checks that hold *wherever* a visit goes, each while its flow is 
   walk may go anywhere after a wrong code, so it judges less than the flow does).
 - a step's ``buttons`` / ``no_buttons``: on every screen of its class seen while its flow is
   in force (on the first screen every flow of the walk's world is: no visit has chosen yet).
+- a first-screen button guard (AUTH-03's staff button, SP-01's smartphone button:
+  :mod:`harness.model.guard_rules`): on every first screen of every walk, whatever the
+  visits before it, shown exactly when the walk's world set its precondition up (a walk
+  restarts nothing and pairs nothing); shown and hidden each tried in their own worlds.
 - the order of a flow's screens: where a flow takes, on a step's screen, an action that
   chooses it (:data:`CHOOSES`: the card on the first screen, the staff and smartphone
   buttons, iPhone or Android), or its only action there (the staff's confirmation, the
@@ -74,6 +78,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
+from harness.model.guard_rules import expected_in_world
 from harness.model.observed import Action, FlowRecord, SeenScreen
 from harness.model.verdict import Evidence, Verdict
 from harness.model.visit_rules import BACK, WAITING, visit_problems
@@ -331,6 +336,26 @@ class PresenceRule(Rule):
 
 
 @attrs.frozen(kw_only=True)
+class GuardRule(Rule):
+    """A first-screen button tied to the bench's state (``shown_with``), not to a flow:
+    judged on every first screen of every walk, in every world."""
+
+    button: str
+    shown_with: str
+    #: The half: the worlds that set ``shown_with`` up (the button shown), or those that do
+    #: not (not shown); each judged, and tried, only in its own worlds.
+    shown: bool
+
+    def applies(self, world: Iterable[str]) -> bool:
+        return (self.shown_with in set(world)) == self.shown
+
+    def describe(self) -> str:
+        why = self.shown_with.replace("_", " ")
+        return (f"every first screen of every walk {'shows' if self.shown else 'hides'} the "
+                f"{self.button} button with the bench {'' if self.shown else 'not '}{why}")
+
+
+@attrs.frozen(kw_only=True)
 class NeverRule(Rule):
     screens: tuple[str, ...]
 
@@ -380,6 +405,11 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
         rule = _person_rule(req, check, k)
         if rule is not None:
             yield rule
+    if check.button_guard is not None:
+        guard = check.button_guard
+        for shown in (True, False):
+            yield GuardRule(requirement=req, flow=flow, given=(), button=guard.button,
+                            shown_with=guard.shown_with, shown=shown)
     if check.never:
         yield NeverRule(requirement=req, flow=flow, given=given, screens=tuple(check.never))
     # Responses came with AUTH-05's wrong passcode; older profiles have none.
@@ -797,6 +827,8 @@ def _judge_rule(plan: WalkPlan, rule: Rule, walk: Walk, forces: list[frozenset[s
             yield from _pin(rule, walk, forces, tried)
         case PersonRule():
             yield from _person(plan, rule, walk, forces, tried)
+        case GuardRule():
+            yield from _guard(rule, walk, tried)
 
 
 def _came(step: WalkStep, screen: str) -> Look | None:
@@ -908,6 +940,27 @@ def _presence(plan: WalkPlan, rule: PresenceRule, walk: Walk, forces: list[froze
         if extra:
             yield i, (f"{look.label()} at {look.t:.1f} s shows the {', '.join(extra)} "
                       "button, which it must not")
+
+
+def _guard(rule: GuardRule, walk: Walk, tried: Counter[str]
+           ) -> Iterator[tuple[int | None, str]]:
+    """Every first screen of the walk shows the button exactly when its world set the
+    button's precondition up (hunt G5-G7: dropped or added after a visit of any way)."""
+    want = expected_in_world(rule.shown_with, walk.effective(), [g for g, _ in walk.unmet])
+    if want is None or want != rule.shown:
+        return
+    looks: list[tuple[int | None, Look]] = [(None, walk.start)] if walk.start else []
+    looks += [(i, look) for i, step in enumerate(walk.steps) for look in step.after]
+    why = rule.shown_with.replace("_", " ")
+    for i, look in looks:
+        if look.shows != HOME:
+            continue
+        tried["tried"] += 1
+        if (rule.button in look.buttons) != want:
+            state = why if want else f"not {why}"
+            yield i, (f"{look.label()} at {look.t:.1f} s {'lacks' if want else 'shows'} the "
+                      f"{rule.button} button, with the bench {state} "
+                      f"({', '.join(walk.world) or 'no given'})")
 
 
 def _never(plan: WalkPlan, rule: NeverRule, walk: Walk, forces: list[frozenset[str]],
