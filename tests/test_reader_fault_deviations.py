@@ -623,7 +623,8 @@ FAULTS = {
         "fujitsu_japan", (deviation("behaviour.transitions.sp_pin.phone_pin_wrong", "sp_hold",
                                     "the wrong PIN taken"),), ANDROID,
         {"SP-02": "consent was not seen after sp_hold", "CON-01": "consent was not seen",
-         "CON-02": "consent was not seen"}),
+         # (hunt G8) SP-03 judges the Android way too.
+         "SP-03": "consent was not seen after sp_hold", "CON-02": "consent was not seen"}),
     # A check begun with a phone fails as a card's does (the upgrade not applied): a reader
     # that shows it done there, with no loading circle, fails E901-02's phone half.
     "phone-path-e901-shown-done": Fault(
@@ -632,7 +633,10 @@ FAULTS = {
     # (hunt F09) ... and on the Android phone's own way (Atlas: shown done, not back to the
     # first screen), the network error too (ERR-08).
     "android-path-e901-shown-done": Fault(
-        "atlas", ANDROID_FAILED_SHOWN_DONE, E901_ANDROID, {"E901-02": "the reader showed completion then"}),
+        "atlas", ANDROID_FAILED_SHOWN_DONE, E901_ANDROID,
+        # (hunt G1-G4) E901-04 judges the Android way too.
+        {"E901-02": "the reader showed completion then",
+         "E901-04": "completion must never show"}),
     "android-path-network-error-shown-done": Fault(
         "atlas", ANDROID_FAILED_SHOWN_DONE, NETWORK_ANDROID,
         {"ERR-08": "completion must never show"}),
@@ -796,7 +800,7 @@ FAULTS = {
         "canon", ANDROID_DONE_UNCHECKED, ("smartphone_android", ("not_paired",)),
         # (two Android check-ins since hunt F10: the second's completion gets a card)
         {"CON-01": "should hold 2 result(s)", "SP-02": "with no result reaching",
-         "CON-02": "with no result reaching"}),
+         "SP-03": "with no result reaching", "CON-02": "with no result reaching"}),
     # (H-7) The second patient's check shown done with no check: two results for three.
     "second-visit-done-with-no-check": Fault(
         "fujitsu_japan", _second_visit_unchecked(), CONSENT,
@@ -971,7 +975,8 @@ FAULTS = {
     "android-pin-back-goes-forward": Fault(
         "fujitsu_japan", (deviation("behaviour.transitions.sp_pin.cancel", "sp_hold",
                                     "戻る skips the phone's PIN"),), ANDROID,
-        {"SP-02": "led to sp_hold", "CON-01": "led to sp_hold", "CON-02": "led to sp_hold"}),
+        {"SP-02": "led to sp_hold", "SP-03": "led to sp_hold", "CON-01": "led to sp_hold",
+         "CON-02": "led to sp_hold"}),
     # (hunt D-7) The locked card put in again is asked for its PIN again (the reader
     # forgets the lock once the card is out), never told it is locked.
     "locked-card-asked-its-pin-again": Fault(
@@ -1081,7 +1086,7 @@ FAULTS = {
         {req: NOT_IDENTIFIED for req in ("SP-01", "SP-02", "SP-03", "CON-01", "CON-02")}),
     "android-choice-after-back-skips-the-phone": Fault(
         "panasonic", PHONE_CHOICE_AFTER_BACK_SKIPS, ANDROID,
-        {req: NOT_IDENTIFIED for req in ("SP-02", "CON-01", "CON-02")}),
+        {req: NOT_IDENTIFIED for req in ("SP-02", "SP-03", "CON-01", "CON-02")}),
     # (hunt E-6) The next patient's card put in on the phone check's completion goes straight
     # to the consents: no face.
     "card-on-the-phone-completion-unidentified": Fault(
@@ -1092,7 +1097,7 @@ FAULTS = {
     "card-on-the-android-completion-unidentified": Fault(
         "fujitsu_japan", (deviation("behaviour.transitions.completion.card_in", "consent_1",
                                     "the card taken as identified"),), ANDROID,
-        {req: NOT_IDENTIFIED for req in ("SP-02", "CON-01", "CON-02")}),
+        {req: NOT_IDENTIFIED for req in ("SP-02", "SP-03", "CON-01", "CON-02")}),
 }
 
 
