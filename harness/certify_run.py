@@ -555,6 +555,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                 )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
+        except (BrokenPipeError, ConnectionResetError):
+            if stop.signum is None:
+                raise
+            # The signal's own echo: xdist still bootstrapping a worker the signal took
+            # down met its pipe's end. The interruption, not a failed write of the run.
+            code = pytest.ExitCode.INTERRUPTED
         except OSError:
             raise  # a write that failed: the report ended by certify (_unwritable)
         except Exception:

@@ -880,12 +880,15 @@ def _each_dialog_problems(step: ScreenStep, record: FlowRecord) -> list[str]:
     then is the step's and holds as it says. The first appearance is the step's own match;
     a later one counts as another check's when the patient did something at the reader
     since the one before (the terminal showing its dialog again by itself, with nothing but
-    its OKs pressed, is the terminal's fault, judged by the dialog checks)."""
+    its OKs pressed, is the terminal's fault, judged by the dialog checks). An act made
+    while a dialog was still up is no new check either: the terminal had not ended the last
+    one (a terminal showing its first error again after the second OK: the next card finds
+    it open, and what the reader shows then is not a failed check's)."""
     problems: list[str] = []
     shown = [d for d in record.dialogs if d.dialog == step.with_dialog]
     checks = shown[:1] + [d for before, d in zip(shown, shown[1:], strict=False)
                           if any(before.t < a.t <= d.t and not a.what.startswith("terminal:")
-                                 for a in record.actions)]
+                                 and not _dialog_up(record, a.t) for a in record.actions)]
     for n, dialog in enumerate(checks[1:], start=2):
         then = _shown_at(record, dialog.t)
         if then is None or not _is(then, step):
@@ -898,6 +901,12 @@ def _each_dialog_problems(step: ScreenStep, record: FlowRecord) -> list[str]:
         if problem is not None:
             problems.append(f"failed check {n}: {problem}")
     return problems
+
+
+def _dialog_up(record: FlowRecord, t: float) -> bool:
+    """Whether a dialog the terminal showed before ``t`` was still up at ``t`` (one closed
+    at ``t`` itself too: the look that saw it go came after the act)."""
+    return any(d.t < t and (d.closed_t is None or d.closed_t >= t) for d in record.dialogs)
 
 
 def _stays_until_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord) -> str | None:
