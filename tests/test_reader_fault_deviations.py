@@ -91,6 +91,27 @@ def _drawn_as(state: str, shows: str, like: str, why: str) -> dict[str, Any]:
     return deviation(f"behaviour.states.{state}", {"shows": shows, "like": like}, why)
 
 
+def _third_patient_asked(question: str, why: str) -> tuple[dict[str, Any], ...]:
+    """From the third patient on, a consent screen asking ``question`` after the usual two."""
+    return (*_second_visit_then({
+        "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
+        deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
+                  "the third patient"),
+        _drawn_as("face_auth_c", "face_auth", "face_auth", "the third patient"),
+        deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
+                  "the third patient"),
+        _drawn_as("consent_1c", "consent", "consent_1", "the third patient"),
+        _drawn_as("consent_2c", "consent", "consent_2", "the third patient"),
+        deviation("behaviour.states.consent_limit", {"shows": "consent", "texts": [question]},
+                  why),
+        deviation("behaviour.transitions.consent_1c", {"consent_answer": "consent_2c"},
+                  "the third patient"),
+        deviation("behaviour.transitions.consent_2c", {"consent_answer": "consent_limit"},
+                  "the third patient"),
+        deviation("behaviour.transitions.consent_limit", {"consent_answer": {
+            "to": "checking", "do": ["request_check"]}}, "then the check"))
+
+
 #: The loading circle over the last consent screen stops 12 s after the error, well before
 #: the staff's OK: the reader then shows that consent screen without it (a state of its own
 #: that still takes the 901, so that only E901-02 breaks).
@@ -722,46 +743,14 @@ FAULTS = {
     # 限度額 on no consent screen; CON-01: that visit's consent screens are not the face
     # path's).
     "limit-consent-from-the-third-patient": Fault(
-        "canon", (*_second_visit_then({
-            "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
-            deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
-                      "the third patient"),
-            _drawn_as("face_auth_c", "face_auth", "face_auth", "the third patient"),
-            deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
-                      "the third patient"),
-            _drawn_as("consent_1c", "consent", "consent_1", "the third patient"),
-            _drawn_as("consent_2c", "consent", "consent_2", "the third patient"),
-            deviation("behaviour.states.consent_limit", {
-                "shows": "consent", "texts": ["高額療養費の限度額情報の提供に同意しますか"]},
-                "the limit's consent"),
-            deviation("behaviour.transitions.consent_1c", {"consent_answer": "consent_2c"},
-                      "the third patient"),
-            deviation("behaviour.transitions.consent_2c", {"consent_answer": "consent_limit"},
-                      "the third patient"),
-            deviation("behaviour.transitions.consent_limit", {"consent_answer": {
-                "to": "checking", "do": ["request_check"]}}, "then the check")),
+        "canon", _third_patient_asked("高額療養費の限度額情報の提供に同意しますか",
+                                      "the limit's consent"),
         CONSENT, {"CON-02": "限度額", "CON-01": "visit 3 of 3"}),
     # (hunt G32) ... and in other words: 医療費の支払いの上限 (上限 without 額, off the
     # list): CON-02 judged on the limit's stems.
     "limit-consent-in-other-words": Fault(
-        "canon", (*_second_visit_then({
-            "shows": "first", "texts": ["マイナンバーカードを置いてください"], "buttons": []}),
-            deviation("behaviour.transitions.first_c", {"card_in": "face_auth_c"},
-                      "the third patient"),
-            _drawn_as("face_auth_c", "face_auth", "face_auth", "the third patient"),
-            deviation("behaviour.transitions.face_auth_c", {"face_match": "consent_1c"},
-                      "the third patient"),
-            _drawn_as("consent_1c", "consent", "consent_1", "the third patient"),
-            _drawn_as("consent_2c", "consent", "consent_2", "the third patient"),
-            deviation("behaviour.states.consent_limit", {
-                "shows": "consent", "texts": ["医療費の支払いの上限の情報の提供に同意しますか"]},
-                "the limit's consent in other words"),
-            deviation("behaviour.transitions.consent_1c", {"consent_answer": "consent_2c"},
-                      "the third patient"),
-            deviation("behaviour.transitions.consent_2c", {"consent_answer": "consent_limit"},
-                      "the third patient"),
-            deviation("behaviour.transitions.consent_limit", {"consent_answer": {
-                "to": "checking", "do": ["request_check"]}}, "then the check")),
+        "canon", _third_patient_asked("医療費の支払いの上限の情報の提供に同意しますか",
+                                      "the limit's consent in other words"),
         CONSENT, {"CON-02": "names the high-cost limit", "CON-01": "should hold 3 result(s)"}),
     # A 901 screen flashed after every check that went through, on the card-out (CON-01:
     # a check that goes through shows no error on the way back).
