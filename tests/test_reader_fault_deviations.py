@@ -91,6 +91,23 @@ def _drawn_as(state: str, shows: str, like: str, why: str) -> dict[str, Any]:
     return deviation(f"behaviour.states.{state}", {"shows": shows, "like": like}, why)
 
 
+def _second_visit_after_901() -> tuple[dict[str, Any], ...]:
+    """The second failed check before the restart as a visit of the twin's own, drawn as
+    the usual screens: the first 901's card-out to a first screen of its own, on to a check
+    state ``checking_e`` (what follows it is the caller's)."""
+    return (
+        *_own_first("first_e", {"card_in": "face_auth_e"}, "after the first 901"),
+        deviation("behaviour.transitions.error_901.card_out", "first_e", "after the first 901"),
+        *(_drawn_as(state, shows, like, "the second visit's own") for state, shows, like in (
+            ("face_auth_e", "face_auth", "face_auth"), ("consent_1e", "consent", "consent_1"),
+            ("consent_2e", "consent", "consent_2"), ("checking_e", "checking", "checking"))),
+        deviation("behaviour.transitions.face_auth_e",
+                  {"face_match": "consent_1e", "card_out": "first"}, "on"),
+        deviation("behaviour.transitions.consent_1e", {"consent_answer": "consent_2e"}, "on"),
+        deviation("behaviour.transitions.consent_2e", {
+            "consent_answer": {"to": "checking_e", "do": ["request_check"]}}, "on"))
+
+
 def _third_patient_asked(question: str, why: str) -> tuple[dict[str, Any], ...]:
     """From the third patient on, a consent screen asking ``question`` after the usual two."""
     return (*_second_visit_then({
@@ -475,21 +492,12 @@ STAFF_ERROR_KEEPS_CONFIRMATION = (
 #: (hunt D-4) The second failed check before the restart: a visit of the twin's own (drawn
 #: as the usual screens) whose 901 is in other words (and asks for the card again).
 SECOND_901_OTHER_WORDS = (
-    *_own_first("first_e", {"card_in": "face_auth_e"}, "after the first 901"),
-    deviation("behaviour.transitions.error_901.card_out", "first_e", "after the first 901"),
-    *(_drawn_as(state, shows, like, "the second visit's own") for state, shows, like in (
-        ("face_auth_e", "face_auth", "face_auth"), ("consent_1e", "consent", "consent_1"),
-        ("consent_2e", "consent", "consent_2"), ("checking_e", "checking", "checking"))),
+    *_second_visit_after_901(),
     deviation("behaviour.states.consent_wait_e",
               {"shows": "consent", "like": "consent_2", "overlay": "spinner"}, "its own"),
     deviation("behaviour.states.error_901e", {
         "shows": "error_901", "texts": ["【901】", "もう一度カードを置いてください"]},
         "the second 901 in other words"),
-    deviation("behaviour.transitions.face_auth_e",
-              {"face_match": "consent_1e", "card_out": "first"}, "on"),
-    deviation("behaviour.transitions.consent_1e", {"consent_answer": "consent_2e"}, "on"),
-    deviation("behaviour.transitions.consent_2e", {
-        "consent_answer": {"to": "checking_e", "do": ["request_check"]}}, "on"),
     deviation("behaviour.transitions.checking_e",
               {"check_failed": "consent_wait_e", "check_ok": "completion"}, "on"),
     deviation("behaviour.transitions.consent_wait_e", {"error_901": "error_901e"}, "on"),
@@ -498,16 +506,7 @@ SECOND_901_OTHER_WORDS = (
 #: first 901's card-out, a first screen of its own) goes straight back to a first screen
 #: (no 「しばらくお待ちください」), which then takes the 901.
 SECOND_CHECK_NO_PLEASE_WAIT = (
-    *_own_first("first_e", {"card_in": "face_auth_e"}, "after the first 901"),
-    deviation("behaviour.transitions.error_901.card_out", "first_e", "after the first 901"),
-    *(_drawn_as(state, shows, like, "the second visit's own") for state, shows, like in (
-        ("face_auth_e", "face_auth", "face_auth"), ("consent_1e", "consent", "consent_1"),
-        ("consent_2e", "consent", "consent_2"), ("checking_e", "checking", "checking"))),
-    deviation("behaviour.transitions.face_auth_e",
-              {"face_match": "consent_1e", "card_out": "first"}, "on"),
-    deviation("behaviour.transitions.consent_1e", {"consent_answer": "consent_2e"}, "on"),
-    deviation("behaviour.transitions.consent_2e", {
-        "consent_answer": {"to": "checking_e", "do": ["request_check"]}}, "on"),
+    *_second_visit_after_901(),
     deviation("behaviour.transitions.checking_e",
               {"check_failed": "first_f", "check_ok": "completion"}, "no please-wait"),
     *_own_first("first_f", {"card_in": "face_auth"}, "back to a first screen, the 901 to come"))
