@@ -44,6 +44,7 @@ from harness.emulation.camera_view import (
     View,
     build_view,
     compose,
+    fresh_view,
     read_out,
     with_boxes,
 )
@@ -407,6 +408,14 @@ class CameraModel:
         key = (w, h)
         if key in self._views:
             return self._views[key]
+        # The same camera (seed, frame, effects) opened again: its view as first built.
+        shared = (self.seed, self.frame_size, self.hand_held, self.effects, self._bumps, key)
+        view = fresh_view(shared, lambda: self._build_view(w, h))
+        self._views[key] = view
+        return view
+
+    def _build_view(self, w: int, h: int) -> View:
+        key = (w, h)
         pose = self._pose(self._bumps, key)
         cam = PinholeCamera(pose, key, self.frame_size)
         homography = cam.plane()
@@ -416,10 +425,8 @@ class CameraModel:
         focus = stream(self.seed, TAG["focus"], self._bumps)
         blur = float(focus.uniform(*self.effects.blur_sigma))
         sigma_lut = self._sensor.sigma_lut if self._sensor.noisy else None
-        view = build_view(scene, homography, quad, key, blur, sigma_lut,
+        return build_view(scene, homography, quad, key, blur, sigma_lut,
                           whole_reader=self.hand_held or self.effects.desk)
-        self._views[key] = view
-        return view
 
 
 def _lamp_boxes(view: View, lamps: Sequence[LampState], frame: tuple[int, int]

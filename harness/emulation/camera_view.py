@@ -5,7 +5,10 @@ where it changes."""
 
 from __future__ import annotations
 
+import collections
 import math
+import threading
+from collections.abc import Callable
 
 import attrs
 import cv2
@@ -164,6 +167,36 @@ def changed_rects(old: np.ndarray, new: np.ndarray) -> list[Rect]:
         x, _, width, _ = cv2.boundingRect(diff[y0:y1])
         rects.append((x // 3, y0, (x + width + 2) // 3, y1))
     return rects
+
+
+#: Views as first built, in this process, by camera (seed, frame size, hand-held, effects),
+#: bumps and screen size: building one takes ~0.15 s (the scene, the maps), and a test run
+#: opens the same benches' cameras hundreds of times. Each camera model gets a copy of the
+#: parts a frame is composed into (:func:`fresh_view`); the rest is shared, read-only.
+_BUILT: collections.OrderedDict[tuple[object, ...], View] = collections.OrderedDict()
+_BUILT_KEPT = 12
+_BUILT_LOCK = threading.Lock()
+
+
+def fresh_view(key: tuple[object, ...], build: Callable[[], View]) -> View:
+    """The view ``build`` makes for ``key`` (every input it depends on), as first built:
+    built once per process, then copied."""
+    with _BUILT_LOCK:
+        built = _BUILT.get(key)
+        if built is not None:
+            _BUILT.move_to_end(key)
+    if built is None:
+        built = build()
+        for array in (built.quad, *built.maps, built.inside, built.to_box, built.glass):
+            array.flags.writeable = False
+        with _BUILT_LOCK:
+            _BUILT[key] = built
+            while len(_BUILT) > _BUILT_KEPT:
+                _BUILT.popitem(last=False)
+    return attrs.evolve(
+        built, screen=None, filtered=built.filtered.copy(), patch_raw=built.patch_raw.copy(),
+        frame=built.frame.copy(), warped=np.empty_like(built.warped),
+        sigma=None if built.sigma is None else built.sigma.copy())
 
 
 def build_view(

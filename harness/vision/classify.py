@@ -23,7 +23,9 @@ missing, the code moved by it) is looked for anywhere with :meth:`Classifier.fin
 
 from __future__ import annotations
 
+import collections
 import math
+import threading
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -180,6 +182,20 @@ class _Prepared:
     colour: np.ndarray
 
 
+#: What a classifier derives from its reference set and parameters alone (the prepared
+#: references, the global pass's matrices, the references' patches kept as they are asked
+#: for), shared by the classifiers of this process: the sets are shared too
+#: (ReferenceSet.load), and deriving it took ~0.3 s a camera each time a bench was opened (a
+#: test run opens the same cameras hundreds of times). Read-only once made, but for the
+#: patch caches, which only ever gain entries.
+_DERIVED: collections.OrderedDict[tuple[ReferenceSet, ClassifierParams], dict[str, object]] = (
+    collections.OrderedDict())
+_DERIVED_KEPT = 16
+_DERIVED_LOCK = threading.Lock()
+_DERIVED_ATTRS = ("_prepared", "_masks", "_mask_n", "_which", "_r", "_r_raw", "_ref_sd",
+                  "_masks_of", "_radial", "_ref_stats", "_templates", "_blur_areas", "_brights")
+
+
 class Classifier:
     """Recognises the reference states of one :class:`ReferenceSet`."""
 
@@ -192,15 +208,35 @@ class Classifier:
         fine_width = self.params.fine_width
         self.fine_size = (fine_width, max(8, round(fine_width * height / width)))
         self.coarse_size = (self.fine_size[0] // 2, self.fine_size[1] // 2)
-        self._prepared = [self._prepare(ref) for ref in references]
-        self._build_matrices()
-        self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
-        self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
-        self._templates: dict[tuple[object, ...], _Template] = {}
+        key = (references, self.params)
+        with _DERIVED_LOCK:
+            derived = _DERIVED.get(key)
+            if derived is not None:
+                _DERIVED.move_to_end(key)
+        if derived is None:
+            self._prepared = [self._prepare(ref) for ref in references]
+            self._build_matrices()
+            self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
+            self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
+            self._templates: dict[tuple[object, ...], _Template] = {}
+            self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
+            self._brights: dict[tuple[object, ...], np.ndarray] = {}
+            derived = {name: getattr(self, name) for name in _DERIVED_ATTRS}
+            for array in (*(getattr(self, n) for n in ("_masks", "_mask_n", "_which", "_r",
+                                                       "_r_raw")),
+                          *(a for p in self._prepared
+                            for a in (p.fine, p.smooth, p.masked, p.colour))):
+                array.flags.writeable = False  # shared: nobody may write into it
+            with _DERIVED_LOCK:
+                _DERIVED[key] = derived
+                while len(_DERIVED) > _DERIVED_KEPT:
+                    _DERIVED.popitem(last=False)
+        else:
+            for name, value in derived.items():
+                setattr(self, name, value)
+        # The frame's side (the camera's calibration): each classifier its own.
         self._maps: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray] | None] = {}
         self._map_bytes = 0
-        self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
-        self._brights: dict[tuple[object, ...], np.ndarray] = {}
 
     # -- preparation -----------------------------------------------------------------------
     def _prepare(self, ref: Reference) -> _Prepared:
