@@ -1,6 +1,9 @@
 """Before a camera has ever found its screen, the keeper searches the frame at most every
 SEARCH_EVERY_S of frame time (harness/vision/locate.py): in between it looks where the last
-search guessed, and a panel that lights up there is searched for, and found, at once."""
+search guessed, and a panel that lights up there is searched for, and found, at once. A
+calibrated camera whose screen shows nothing the references know searches again less and
+less often while the searches find nothing better (SEARCH_BACKOFF_MAX_S), and at the usual
+pace again once a screen was recognised."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from vision_helpers import BENCH_SEEDS, classifier, device_camera, references, s
 
 import harness.vision.locate as locate_module
 from harness.emulation.camera_model import CameraModel
-from harness.vision.locate import SEARCH_EVERY_S, CalibrationKeeper
+from harness.vision.locate import SEARCH_BACKOFF_MAX_S, SEARCH_EVERY_S, CalibrationKeeper
 from harness.vision.reference import ReferenceSet
 
 
@@ -70,3 +73,52 @@ def test_without_a_time_every_frame_is_searched(searches: list[float]) -> None:
     for t in (0.0, 0.25, 0.5):
         keeper.classify(cam.capture(dark, t).image)
     assert len(searches) == 3
+
+
+def test_a_calibrated_camera_on_an_unknown_screen_searches_less_and_less(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A camera whose bench file gives its calibration, on another maker's reader: each
+    search of the whole frame cost two seconds of CPU, every third look, for minutes.)"""
+    refs, cam, finder = _atlas(BENCH_SEEDS[2])
+    first = screen("atlas", refs.get("first"))
+    finder.classify(cam.capture(first, 0.0).image, 0.0)
+    assert finder.calibration is not None
+    keeper = CalibrationKeeper(classifier("atlas"), calibration=finder.calibration)
+    at: list[float] = []
+    now = [0.0]
+    real = locate_module.locate
+    found: list[object] = []  # the first search's answer, given again (searches cost)
+
+    def search(frame, clf):  # noqa: ANN001, ANN202
+        at.append(now[0])
+        if not found:
+            found.append(real(frame, clf))
+        return found[0]
+
+    monkeypatch.setattr(locate_module, "locate", search)
+    foreign = __import__("cv2").resize(screen("canon", references("canon").get("consent_1")),
+                                       refs.size)
+    step = 1.0
+    t = 0.0
+    while t < 110.0:
+        now[0] = t
+        decision, moved = keeper.classify(cam.capture(foreign, t).image, t)
+        assert not decision.known and not moved
+        t += step
+    # Each fruitless search waits twice as long as the one before, from SEARCH_EVERY_S up to
+    # SEARCH_BACKOFF_MAX_S; every third unknown look is due.
+    gaps = [b - a for a, b in zip(at, at[1:], strict=False)]
+    assert at[0] == 2 * step, at
+    waits = [min(SEARCH_EVERY_S * 2 ** k, SEARCH_BACKOFF_MAX_S) for k in range(len(gaps))]
+    assert all(w <= g < w + 3 * step + 1e-9 for g, w in zip(gaps, waits, strict=True)), (at, waits)
+    assert len(at) < 10 and max(gaps) >= SEARCH_BACKOFF_MAX_S
+    # The reader's own screen recognised: the next unknown screen is searched at once again
+    # (once due), not a back-off later.
+    now[0] = t
+    assert keeper.classify(cam.capture(first, t).image, t)[0].state == "first"
+    keeper._ring = None  # (the ring would tell the camera did not move: no search at all)
+    count = len(at)
+    for k in range(1, 4):
+        now[0] = t + k * step
+        keeper.classify(cam.capture(foreign, t + k * step).image, t + k * step)
+    assert len(at) == count + 1 and at[-1] == t + 3 * step

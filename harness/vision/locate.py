@@ -502,6 +502,11 @@ def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None
 
 #: Frame seconds between two searches of a frame for a screen never found yet.
 SEARCH_EVERY_S = 2.0
+#: A calibrated camera's searches that found nothing better (a screen no reference knows,
+#: where the screen was) wait twice as long each time, from SEARCH_EVERY_S up to this (frame
+#: seconds): a search of the whole frame costs a second or two of CPU, and a reader may show
+#: a screen the references do not know for minutes (a boot logo, another maker's reader).
+SEARCH_BACKOFF_MAX_S = 32.0
 #: Recognised looks after which the ring is taken again (light drifts over a long run).
 RING_REFRESH = 20
 
@@ -527,6 +532,8 @@ class CalibrationKeeper:
     #: The ring around the screen on a frame where it was recognised (bezel.py).
     _ring: Ring | None = attrs.field(default=None, init=False)
     _ring_age: int = attrs.field(default=0, init=False)
+    #: The last fruitless search of a calibrated camera: when, and how long the next waits.
+    _fruitless: tuple[float, float] | None = attrs.field(default=None, init=False)
 
     def read_region(self) -> PixelBox | None:
         """Where the next :meth:`classify` reads its frame: the calibrated screen's bounding
@@ -558,7 +565,7 @@ class CalibrationKeeper:
             return (decision if decision.known else attrs.evolve(decision, why=why)), False
         decision = self.classifier.classify_frame(frame, self.calibration)
         if decision.known and not decision.blank and decision.score >= self.recheck_below:
-            self._low = 0
+            self._low, self._fruitless = 0, None
             self._ring_age += 1
             if self._ring is None or self._ring_age >= RING_REFRESH:
                 self._ring, self._ring_age = Ring.of(frame, self.calibration), 0
@@ -574,21 +581,34 @@ class CalibrationKeeper:
         # camera has not moved, the screen shows something new: no search.
         if self._ring is not None and self._ring.same_in(frame):
             return decision, False
+        if t is not None and self._fruitless is not None:
+            when, wait = self._fruitless
+            if 0 <= t - when < wait:
+                return decision, False
         try:
             located = locate(frame, self.classifier)
         except ScreenNotFound:
+            self._search_was_fruitless(t)
             return decision, False
         found = located.decision
         if not found.known or found.blank or (decision.known and found.score <= decision.score
                                               and not decision.blank):
+            self._search_was_fruitless(t)
             return decision, False
         shift = located.calibration.shift(self.calibration)
-        self.calibration, self._ring = located.calibration, None
+        self.calibration, self._ring, self._fruitless = located.calibration, None, None
         moved = shift > self.moved_px
         if moved:
             self.last_move_px = shift
         return found, moved
 
+
+    def _search_was_fruitless(self, t: float | None) -> None:
+        if t is None:
+            return  # no time to wait by: every due look searches
+        wait = (SEARCH_EVERY_S if self._fruitless is None
+                else min(2 * self._fruitless[1], SEARCH_BACKOFF_MAX_S))
+        self._fruitless = (t, wait)
 
     def _search(self, frame: np.ndarray, t: float | None) -> Decision:
         """Before the screen was ever found. Only a recognised screen with content fixes
