@@ -83,6 +83,10 @@ SLOW: dict[str, tuple[int | None, str]] = {
     "tests/test_certify_interrupted.py::test_a_closed_stdout_does_not_stop_the_run": (
         None, "another way a run's console goes away; the interrupted run's report is tried "
               "in the default run"),
+    "tests/test_certify_deviant.py::"
+    "test_the_benches_other_makers_fail_exactly_what_their_deviation_breaks": (
+        None, "the same deviant bench's certification on more makers (the default run "
+              "certifies a consent fault on each way: the staff's, the phone's, the PIN's)"),
     "tests/test_cli_vision.py::test_learn_a_new_screen_from_a_recording": (
         None, "learn is tried on a photo in test_learn_cuts_out_the_screen_not_the_whole_frame"),
 }
