@@ -555,14 +555,12 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
                 )
         except KeyboardInterrupt:  # a signal outside pytest's own handling of it
             code = pytest.ExitCode.INTERRUPTED
-        except (BrokenPipeError, ConnectionResetError):
-            if stop.signum is None:
-                raise
+        except OSError as exc:
+            if stop.signum is None or not _signal_echo(exc):
+                raise  # a write that failed: the report ended by certify (_unwritable)
             # The signal's own echo: xdist still bootstrapping a worker the signal took
             # down met its pipe's end. The interruption, not a failed write of the run.
             code = pytest.ExitCode.INTERRUPTED
-        except OSError:
-            raise  # a write that failed: the report ended by certify (_unwritable)
         except Exception:
             # The rig's own fault: the report as it stands, every result decided in it (the
             # running one is written at most every second), then the error.
@@ -576,7 +574,9 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
         if live is None:
             return stop.exit_code
         if internal.oserror is not None:
-            raise internal.oserror
+            if stop.signum is None or not _signal_echo(internal.oserror):
+                raise internal.oserror
+            code = pytest.ExitCode.INTERRUPTED  # xdist's, in its own hooks: the same echo
         junit = [(out / PYTEST_JUNIT, keys)]
         if (code == pytest.ExitCode.INTERRUPTED and stop.signum is None
                 and controller is not None and controller.stopped_because.startswith(
@@ -888,3 +888,10 @@ def _finish(live: LiveReport, state: str, junit: list[tuple[Path, list[str]]], *
     failed = any(row["status"] == "failed" for rows in report["makers"].values()
                  for row in rows.values())
     return EXIT_BENCH_FAULT if report.get("bench_faults") and not failed else EXIT_VIOLATION
+
+
+def _signal_echo(exc: OSError) -> bool:
+    """An error a signal's taking down of the workers causes in xdist: their pipe's end
+    (broken, reset), or execnet's channel found closed ("cannot send (already closed?)",
+    an OSError with no errno: a write of the run's own always has one)."""
+    return isinstance(exc, (BrokenPipeError, ConnectionResetError)) or exc.errno is None

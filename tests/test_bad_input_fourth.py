@@ -129,6 +129,23 @@ def test_a_signal_while_the_workers_start_is_the_interruption(
     assert all(t["outcome"] == "not_run" for t in report["tests"].values())
 
 
+def test_only_xdists_own_errors_under_a_signal_are_its_echo() -> None:
+    """Under a signal, the pipes' end and execnet's closed channel (an OSError with no
+    errno, raised in xdist's own hooks: seen as "cannot send (already closed?)", exit 2 with
+    the report in state error) are the interruption; a failed write of the run (it has an
+    errno: a full disk, a folder taken away) stays a failed write."""
+    import errno
+
+    from harness.certify_run import _signal_echo
+
+    assert _signal_echo(BrokenPipeError(errno.EPIPE, "Broken pipe"))
+    assert _signal_echo(ConnectionResetError(errno.ECONNRESET, "reset"))
+    assert _signal_echo(OSError("cannot send (already closed?)"))
+    assert not _signal_echo(OSError(errno.ENOSPC, "No space left on device"))
+    assert not _signal_echo(PermissionError(errno.EACCES, "Permission denied"))
+    assert not _signal_echo(FileNotFoundError(errno.ENOENT, "No such file or directory"))
+
+
 class _Gateway:
     id = "gw0"
 
