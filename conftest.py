@@ -73,6 +73,10 @@ SLOW: dict[str, tuple[int | None, str]] = {
         2, "the same timing faults on more makers"),
     "tests/test_walks.py::test_a_walk_catches_a_persons_screen_moving_on_by_itself": (
         1, "the same watch of a person's screen on another screen"),
+    "tests/test_walks.py::"
+    "test_person_waits_pass_allowed_timers_and_catch_a_phone_visit_answered_by_itself": (
+        2, "another maker's allowed timer (Panasonic's give up, Canon's self-answering "
+           "phone visit caught, in the default run)"),
     "suites/test_model_based.py::test_random_walks_follow_the_profile": (
         1, "the same walks on more makers (tests/test_walks.py walks three more)"),
     "tests/test_certify_fail_closed.py::test_the_suites_hold_the_readers_to_the_given_profiles": (
@@ -100,11 +104,13 @@ LONG_FLOWS_MAKERS = ("canon",)
 
 
 #: The suites' flows of these makers run in the slow tier only: the default run drives
-#: every flow on two makers of different ways (Canon: a phone read on its own front, the
-#: 901 after a wait screen; Atlas: the 901 back to its first screen, its lamps), and the
-#: deviation tests drive the others' flows (each judged whole: what no deviation breaks
-#: must pass); `./run main` certifies all five.
+#: every flow on Canon (a phone read on its own front, the 901 after a wait screen) and
+#: Atlas's own ways (FLOWS_OWN_WAYS), and the deviation tests drive the others' flows (each
+#: judged whole: what no deviation breaks must pass); `./run main` certifies all five.
 FLOWS_ELSEWHERE = ("panasonic", "fujitsu_japan", "usen_almex")
+#: Maker -> the requirements whose flows the default run drives on it (the rest in the
+#: slow tier): Atlas's 901 back to its first screen, its lamps.
+FLOWS_OWN_WAYS = {"atlas": ("E901-", "ERR-07")}
 
 
 def _long_flow_elsewhere(nodeid: str) -> bool:
@@ -113,6 +119,9 @@ def _long_flow_elsewhere(nodeid: str) -> bool:
     case = nodeid.split("[", 1)[1]
     if case.startswith(tuple(f"{m}-" for m in FLOWS_ELSEWHERE)):
         return True
+    for maker, own in FLOWS_OWN_WAYS.items():
+        if case.startswith(f"{maker}-") and not any(f"-{req}" in case for req in own):
+            return True
     return (any(f"-{req}]" in case or f"-{req}-also" in case for req in LONG_FLOWS)
             and not case.startswith(tuple(f"{m}-" for m in LONG_FLOWS_MAKERS)))
 
@@ -123,7 +132,7 @@ def _mark_slow(items: list[pytest.Item]) -> None:
         if _long_flow_elsewhere(item.nodeid):
             item.add_marker(pytest.mark.slow(
                 reason="a flow the default run drives on other makers (conftest.py "
-                       "LONG_FLOWS, FLOWS_ELSEWHERE)"))
+                       "LONG_FLOWS, FLOWS_ELSEWHERE, FLOWS_OWN_WAYS)"))
             continue
         function = item.nodeid.split("[", 1)[0]
         if function not in SLOW:
