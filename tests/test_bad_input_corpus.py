@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import os
 import re
 import struct
@@ -60,12 +61,25 @@ def _absolute(data: Any, folder: Path) -> Any:
     return data
 
 
+#: The cases are made when the module is imported, in every pytest-xdist worker: each
+#: shipped file is parsed once, by libyaml, and texts are written by it too (the pure-Python
+#: parser and emitter took 12 s of CPU a worker). The lines are still found with the
+#: pure-Python composer (line_at), not the rig's.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_SHIPPED: dict[Path, dict[str, Any]] = {}
+
+
 def shipped(path: Path) -> dict[str, Any]:
-    return _absolute(yaml.safe_load(path.read_text("utf-8")), path.parent)
+    if path not in _SHIPPED:
+        _SHIPPED[path] = _absolute(yaml.load(path.read_text("utf-8"), Loader=_FAST_LOADER),
+                                   path.parent)
+    return copy.deepcopy(_SHIPPED[path])  # each case changes its own
 
 
 def dump(data: Any) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    return yaml.dump(data, Dumper=_FAST_DUMPER, allow_unicode=True, sort_keys=False,
+                     width=1000)
 
 
 def line_at(text: str, path: tuple[Any, ...]) -> int:
@@ -92,10 +106,15 @@ class Case:
     files: dict[str, str | bytes]
     #: The file the user wrote, as the message must name it.
     blame: str
-    #: The line the message must name (0: the fault is on no line).
-    line: int = 0
+    #: The line the message must name (0: the fault is on no line), or how to find it: found
+    #: when a test asks, on the worker that runs it (the pure-Python composer is slow).
+    where: int | Callable[[], int] = 0
     #: Text the message must hold (the field or the problem).
     says: str = ""
+
+    @property
+    def line(self) -> int:
+        return self.where if isinstance(self.where, int) else self.where()
 
 
 def on(name: str) -> Callable[[Path], Path]:
@@ -146,7 +165,7 @@ def mutated(kind: str, name: str, path: tuple[Any, ...], value: Any, says: str =
     else:
         node[path[-1]] = copy.deepcopy(value)
     text = dump(data)
-    line = line_at(text, at or (path[:-1] if delete else path))
+    line = functools.partial(line_at, text, at or (path[:-1] if delete else path))
     return Case(f"{kind}:{name}", loader, {target: text}, target, line, says)
 
 
