@@ -174,7 +174,8 @@ def changed_rects(old: np.ndarray, new: np.ndarray) -> list[Rect]:
 #: opens the same benches' cameras hundreds of times. Each camera model gets a copy of the
 #: parts a frame is composed into (:func:`fresh_view`); the rest is shared, read-only.
 _BUILT: collections.OrderedDict[tuple[object, ...], View] = collections.OrderedDict()
-_BUILT_KEPT = 12
+#: A bench's cameras (a view holds a few frame-sized planes: tens of MB).
+_BUILT_KEPT = 8
 _BUILT_LOCK = threading.Lock()
 
 

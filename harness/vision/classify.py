@@ -190,7 +190,8 @@ class _Prepared:
 #: patch caches, which only ever gain entries.
 _DERIVED: collections.OrderedDict[tuple[ReferenceSet, ClassifierParams], dict[str, object]] = (
     collections.OrderedDict())
-_DERIVED_KEPT = 16
+#: A bench's makers and its terminal (each set's derivations are tens of MB).
+_DERIVED_KEPT = 8
 _DERIVED_LOCK = threading.Lock()
 _DERIVED_ATTRS = ("_prepared", "_masks", "_mask_n", "_which", "_r", "_r_raw", "_ref_sd",
                   "_masks_of", "_radial", "_ref_stats", "_templates", "_blur_areas", "_brights")
