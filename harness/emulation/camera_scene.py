@@ -4,9 +4,7 @@ through one pose's homographies."""
 
 from __future__ import annotations
 
-import collections
 import math
-import threading
 from typing import Any
 
 import attrs
@@ -15,6 +13,7 @@ import numpy as np
 
 from harness.emulation.camera_draws import TAG, stream
 from harness.emulation.camera_pose import PinholeCamera, project, translation, warp
+from harness.kept import Kept
 
 
 @attrs.frozen(eq=False)
@@ -36,26 +35,18 @@ def rotated_rect(img: np.ndarray, centre: Any, size: Any, angle: float, colour: 
 
 #: Bench canvases drawn in this process, by (seed, rows, cols): the same seed draws the same
 #: desk, and drawing one takes ~0.5 s (a test run opens the same cameras many times).
-_CANVASES: collections.OrderedDict[tuple[int, int, int], np.ndarray] = collections.OrderedDict()
-_CANVASES_KEPT = 12
-_CANVASES_LOCK = threading.Lock()
+_CANVASES: Kept[np.ndarray] = Kept(12)
 
 
 def bench_canvas(seed: int, rows: int, cols: int) -> np.ndarray:
     """The desk seen by the camera of ``seed`` (read-only: shared by every model of it)."""
-    key = (seed, rows, cols)
-    with _CANVASES_LOCK:
-        canvas = _CANVASES.get(key)
-        if canvas is not None:
-            _CANVASES.move_to_end(key)
-            return canvas
-    canvas = render_bench(stream(seed, TAG["bench"]), rows, cols)
-    canvas.flags.writeable = False
-    with _CANVASES_LOCK:
-        _CANVASES[key] = canvas
-        while len(_CANVASES) > _CANVASES_KEPT:
-            _CANVASES.popitem(last=False)
-    return canvas
+
+    def draw() -> np.ndarray:
+        canvas = render_bench(stream(seed, TAG["bench"]), rows, cols)
+        canvas.flags.writeable = False
+        return canvas
+
+    return _CANVASES.get((seed, rows, cols), draw)
 
 
 def render_bench(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:

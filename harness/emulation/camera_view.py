@@ -5,9 +5,7 @@ where it changes."""
 
 from __future__ import annotations
 
-import collections
 import math
-import threading
 from collections.abc import Callable
 
 import attrs
@@ -16,6 +14,7 @@ import numpy as np
 
 from harness.emulation.camera_pose import SHRINK_SCALE, project, screen_scale, translation
 from harness.emulation.camera_scene import Scene
+from harness.kept import Kept
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 
@@ -172,28 +171,22 @@ def changed_rects(old: np.ndarray, new: np.ndarray) -> list[Rect]:
 #: Views as first built, in this process, by camera (seed, frame size, hand-held, effects),
 #: bumps and screen size: building one takes ~0.15 s (the scene, the maps), and a test run
 #: opens the same benches' cameras hundreds of times. Each camera model gets a copy of the
-#: parts a frame is composed into (:func:`fresh_view`); the rest is shared, read-only.
-_BUILT: collections.OrderedDict[tuple[object, ...], View] = collections.OrderedDict()
-#: A bench's cameras (a view holds a few frame-sized planes: tens of MB).
-_BUILT_KEPT = 8
-_BUILT_LOCK = threading.Lock()
+#: parts a frame is composed into (:func:`fresh_view`); the rest is shared, read-only. At
+#: most a bench's cameras (a view holds a few frame-sized planes: tens of MB).
+_BUILT: Kept[View] = Kept(8)
 
 
 def fresh_view(key: tuple[object, ...], build: Callable[[], View]) -> View:
     """The view ``build`` makes for ``key`` (every input it depends on), as first built:
     built once per process, then copied."""
-    with _BUILT_LOCK:
-        built = _BUILT.get(key)
-        if built is not None:
-            _BUILT.move_to_end(key)
-    if built is None:
+
+    def first() -> View:
         built = build()
         for array in (built.quad, *built.maps, built.inside, built.to_box, built.glass):
             array.flags.writeable = False
-        with _BUILT_LOCK:
-            _BUILT[key] = built
-            while len(_BUILT) > _BUILT_KEPT:
-                _BUILT.popitem(last=False)
+        return built
+
+    built = _BUILT.get(key, first)
     return attrs.evolve(
         built, screen=None, filtered=built.filtered.copy(), patch_raw=built.patch_raw.copy(),
         frame=built.frame.copy(), warped=np.empty_like(built.warped),

@@ -23,15 +23,14 @@ missing, the code moved by it) is looked for anywhere with :meth:`Classifier.fin
 
 from __future__ import annotations
 
-import collections
 import math
-import threading
 from collections.abc import Callable, Sequence
 
 import attrs
 import cv2
 import numpy as np
 
+from harness.kept import Kept
 from harness.vision.geometry import Calibration, inside_fraction
 from harness.vision.reference import Reference, ReferenceSet, Region
 
@@ -187,12 +186,9 @@ class _Prepared:
 #: for), shared by the classifiers of this process: the sets are shared too
 #: (ReferenceSet.load), and deriving it took ~0.3 s a camera each time a bench was opened (a
 #: test run opens the same cameras hundreds of times). Read-only once made, but for the
-#: patch caches, which only ever gain entries.
-_DERIVED: collections.OrderedDict[tuple[ReferenceSet, ClassifierParams], dict[str, object]] = (
-    collections.OrderedDict())
-#: A bench's makers and its terminal (each set's derivations are tens of MB).
-_DERIVED_KEPT = 8
-_DERIVED_LOCK = threading.Lock()
+#: patch caches, which only ever gain entries. At most a bench's makers and its terminal
+#: (each set's derivations are tens of MB).
+_DERIVED: Kept[dict[str, object]] = Kept(8)
 _DERIVED_ATTRS = ("_prepared", "_masks", "_mask_n", "_which", "_r", "_r_raw", "_ref_sd",
                   "_masks_of", "_radial", "_ref_stats", "_templates", "_blur_areas", "_brights")
 
@@ -209,37 +205,28 @@ class Classifier:
         fine_width = self.params.fine_width
         self.fine_size = (fine_width, max(8, round(fine_width * height / width)))
         self.coarse_size = (self.fine_size[0] // 2, self.fine_size[1] // 2)
-        key = (references, self.params)
-        with _DERIVED_LOCK:
-            derived = _DERIVED.get(key)
-            if derived is not None:
-                _DERIVED.move_to_end(key)
-        if derived is None:
-            self._prepared = [self._prepare(ref) for ref in references]
-            self._build_matrices()
-            self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
-            self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
-            self._templates: dict[tuple[object, ...], _Template] = {}
-            self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
-            self._brights: dict[tuple[object, ...], np.ndarray] = {}
-            derived = {name: getattr(self, name) for name in _DERIVED_ATTRS}
-            for array in (*(getattr(self, n) for n in ("_masks", "_mask_n", "_which", "_r",
-                                                       "_r_raw")),
-                          *(a for p in self._prepared
-                            for a in (p.fine, p.smooth, p.masked, p.colour))):
-                array.flags.writeable = False  # shared: nobody may write into it
-            with _DERIVED_LOCK:
-                _DERIVED[key] = derived
-                while len(_DERIVED) > _DERIVED_KEPT:
-                    _DERIVED.popitem(last=False)
-        else:
-            for name, value in derived.items():
-                setattr(self, name, value)
+        for name, value in _DERIVED.get((references, self.params), self._derive).items():
+            setattr(self, name, value)
         # The frame's side (the camera's calibration): each classifier its own.
         self._maps: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray] | None] = {}
         self._map_bytes = 0
 
     # -- preparation -----------------------------------------------------------------------
+    def _derive(self) -> dict[str, object]:
+        """What :data:`_DERIVED` shares, made (read-only where it can be)."""
+        self._prepared = [self._prepare(ref) for ref in self.references]
+        self._build_matrices()
+        self._radial: dict[tuple[object, ...], tuple[np.ndarray, object]] = {}
+        self._ref_stats: dict[tuple[object, ...], tuple[np.ndarray, float, float]] = {}
+        self._templates: dict[tuple[object, ...], _Template] = {}
+        self._blur_areas: dict[tuple[object, ...], tuple[np.ndarray, int, int]] = {}
+        self._brights: dict[tuple[object, ...], np.ndarray] = {}
+        for array in (self._masks, self._mask_n, self._which, self._r, self._r_raw,
+                      *(a for p in self._prepared for a in (p.fine, p.smooth, p.masked,
+                                                            p.colour))):
+            array.flags.writeable = False  # shared: nobody may write into it
+        return {name: getattr(self, name) for name in _DERIVED_ATTRS}
+
     def _prepare(self, ref: Reference) -> _Prepared:
         image = cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA)
         fine = self.preprocess(image)

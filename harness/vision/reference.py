@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -39,6 +38,7 @@ import yaml
 
 from harness.errors import BadInput, RigError
 from harness.image_header import check_image_file
+from harness.kept import Kept
 from harness.loading import (
     Field,
     check_all,
@@ -232,17 +232,13 @@ class ReferenceSet:
                 if e.is_file())), without)
         except OSError:
             return cls._load(directory, without)  # the loader names what is wrong
-        with _LOADED_LOCK:
-            loaded = _LOADED.get(key)
-        if loaded is None:
+        def load() -> ReferenceSet:
             loaded = cls._load(directory, without)
             for ref in loaded.references:
                 ref.image.flags.writeable = False
-            with _LOADED_LOCK:
-                _LOADED[key] = loaded
-                while len(_LOADED) > _LOADED_KEPT:
-                    _LOADED.pop(next(iter(_LOADED)))
-        return loaded
+            return loaded
+
+        return _LOADED.get(key, load)
 
     @classmethod
     def _load(cls, directory: Path, without: frozenset[str] = frozenset()) -> ReferenceSet:
@@ -312,10 +308,7 @@ def entry_problems(name: str, entry: ReferenceEntry, maker: str, size: tuple[int
 
 
 #: Reference sets read in this process, by folder and its files' (name, mtime, size).
-_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...], frozenset[str]],
-              ReferenceSet] = {}
-_LOADED_KEPT = 16
-_LOADED_LOCK = threading.Lock()
+_LOADED: Kept[ReferenceSet] = Kept(16)
 
 
 def default_screens_dir() -> Path:

@@ -1,0 +1,36 @@
+"""Values kept by key in this process, at most a number of them, the least recently used
+dropped first: what the rig derives again and again from the same inputs (reference
+screens read, a camera's desk and views, a classifier's preparations), when a test run or a
+certification opens the same benches many times."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class Kept(Generic[V]):
+    """At most ``size`` values by key. Thread-safe: two threads asking for a value not made
+    yet may both make it (the one made last is kept); a value must not depend on which."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: collections.OrderedDict[Hashable, V] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], V]) -> V:
+        """The value kept for ``key``, or ``make()``'s, kept."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
