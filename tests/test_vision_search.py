@@ -122,3 +122,30 @@ def test_a_calibrated_camera_on_an_unknown_screen_searches_less_and_less(
         now[0] = t + k * step
         keeper.classify(cam.capture(foreign, t + k * step).image, t + k * step)
     assert len(at) == count + 1 and at[-1] == t + 3 * step
+
+
+def test_a_knock_the_ring_sees_is_searched_at_once_whatever_the_back_off(
+        searches: list[float]) -> None:
+    """The back-off holds only while no ring tells whether the camera moved: knocked onto
+    a screen no reference knows (a fruitless search), then its own screen again at the new
+    place, the camera is searched for at once and found moved, not a back-off later."""
+    refs, cam, keeper = _atlas(BENCH_SEEDS[3])
+    first = screen("atlas", refs.get("first"))
+    foreign = __import__("cv2").resize(screen("canon", references("canon").get("consent_1")),
+                                       refs.size)
+    t = 0.0
+    for _ in range(3):  # found, recognised: the ring around it taken
+        assert keeper.classify(cam.capture(first, t).image, t)[0].state == "first"
+        t += 0.25
+    cam.bump()
+    for _ in range(keeper.patience):  # the third look is due: the ring differs, a search
+        decision, moved = keeper.classify(cam.capture(foreign, t).image, t)
+        assert not decision.known and not moved
+        t += 0.25
+    assert len(searches) == 2  # the first find, then the fruitless one after the knock
+    seen = []
+    for _ in range(keeper.patience):  # within SEARCH_EVERY_S of the fruitless search
+        seen.append(keeper.classify(cam.capture(first, t).image, t))
+        t += 0.25
+    assert keeper.patience * 0.25 < SEARCH_EVERY_S  # (the back-off would still hold)
+    assert len(searches) == 3 and seen[-1][0].state == "first" and seen[-1][1], seen

@@ -503,9 +503,10 @@ def _match_features(frame: np.ndarray, classifier: Classifier) -> Located | None
 #: Frame seconds between two searches of a frame for a screen never found yet.
 SEARCH_EVERY_S = 2.0
 #: A calibrated camera's searches that found nothing better (a screen no reference knows,
-#: where the screen was) wait twice as long each time, from SEARCH_EVERY_S up to this (frame
-#: seconds): a search of the whole frame costs a second or two of CPU, and a reader may show
-#: a screen the references do not know for minutes (a boot logo, another maker's reader).
+#: where the screen was), while no ring tells whether the camera moved, wait twice as long
+#: each time, from SEARCH_EVERY_S up to this (frame seconds): a search of the whole frame
+#: costs a second or two of CPU, and a reader may show a screen the references do not know
+#: for minutes (a boot logo, another maker's reader).
 SEARCH_BACKOFF_MAX_S = 32.0
 #: Recognised looks after which the ring is taken again (light drifts over a long run).
 RING_REFRESH = 20
@@ -579,9 +580,11 @@ class CalibrationKeeper:
         self._low = 0
         # The ring around the screen as it was when the screen was last recognised: the
         # camera has not moved, the screen shows something new: no search.
-        if self._ring is not None and self._ring.same_in(frame):
-            return decision, False
-        if t is not None and self._fruitless is not None:
+        if self._ring is not None:
+            if self._ring.same_in(frame):
+                return decision, False
+            # The ring says the camera moved: searched now, whatever the searches before.
+        elif t is not None and self._fruitless is not None:
             when, wait = self._fruitless
             if 0 <= t - when < wait:
                 return decision, False
@@ -601,7 +604,6 @@ class CalibrationKeeper:
         if moved:
             self.last_move_px = shift
         return found, moved
-
 
     def _search_was_fruitless(self, t: float | None) -> None:
         if t is None:
