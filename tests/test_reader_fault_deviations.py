@@ -690,6 +690,12 @@ FAULTS = {
         "usen_almex", (deviation("behaviour.transitions.completion.card_out", "completion",
                                  "stays after card-out"),), PIN_VISIT,
         {"CON-01": "s after card_out at"}),
+    # On the PIN's way, the first consent screen skipped (CON-01: the PIN's way's consent
+    # screens are the face path's; deviant-consent-paths' Fujitsu, certified in the slow tier).
+    "pin-path-skips-first-consent": Fault(
+        "fujitsu_japan", (deviation("behaviour.transitions.pin_entry.pin_ok", "consent_2",
+                                    "PIN path: the first consent screen skipped"),), PIN_VISIT,
+        {"CON-01": "showed the consent screens consent_2;"}),
     # Right for the first patient, the first consent skipped for the next (CON-01: each
     # visit's consent screens are the face path's).
     "second-visit-skips-first-consent": Fault(

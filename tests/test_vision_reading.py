@@ -285,3 +285,31 @@ def test_variant_buttons_and_has_text() -> None:
     assert reading.has_text("【901") and reading.has_text("障害】")
     assert not reading.has_text("【011") and not reading.known
     assert reading.as_json()["texts"] == ["【901: 障害】"]
+
+
+def test_a_decision_point_reads_the_screen_once_for_all_its_checks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The faulty Fujitsu 901 judged at a decision point: the text it leaves out fails with
+    what was read there, a text no reference draws is judged by OCR, and the screen's OCR
+    (a tenth of a second a screen) is read once for the reading and every check."""
+    from harness.vision import ocr, reading, text_check
+
+    dropped = Deviation(change="behaviour.states.error_901.texts", to=[E901_TEXTS[FUJITSU][1]],
+                        why="a line of the 901 screen missing")
+    _, _, watcher = fujitsu_watcher(deviations={FUJITSU: [dropped]})
+    obs = watcher.look()
+    reads: list[tuple[int, ...]] = []
+
+    def counted(image, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        reads.append(image.shape)
+        return ocr.read_lines(image, **kwargs)
+
+    monkeypatch.setattr(reading, "read_lines", counted)
+    monkeypatch.setattr(text_check, "read_lines", counted)
+    read, checks = watcher.read_texts(obs, (FUJITSU_MISSING, FUJITSU_CODE, "受付番号：１２３"))
+    assert len(reads) == 1, reads
+    assert read.lines and [c.ok for c in checks] == [False, True, False], checks
+    missing, _, unknown = checks
+    assert missing.method == "glyphs" and missing.read, missing  # what shows there instead
+    # judged on the same OCR: the read line closest to it
+    assert unknown.method == "ocr" and unknown.read in {line.text for line in read.lines}

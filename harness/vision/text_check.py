@@ -377,7 +377,8 @@ class _Screen:
     """A rectified screen prepared for glyph checks: grey, at most the references' size,
     less its background (glare, vignetting, the page's colour)."""
 
-    def __init__(self, screen: np.ndarray, size: tuple[int, int]) -> None:
+    def __init__(self, screen: np.ndarray, size: tuple[int, int],
+                 lines: Sequence[ReadLine] | None = None) -> None:
         grey = cv2.cvtColor(screen, cv2.COLOR_BGR2GRAY) if screen.ndim == 3 else screen
         if grey.shape[1] > size[0]:
             grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
@@ -387,7 +388,8 @@ class _Screen:
         self.values = _values(grey)
         #: Pixels the camera clipped (a hot spot's middle): no information there.
         self.clipped = grey >= CLIPPED
-        self._lines: tuple[ReadLine, ...] | None = None
+        #: ``lines``: this very screen's OCR, read already (a decision point's reading).
+        self._lines: tuple[ReadLine, ...] | None = None if lines is None else tuple(lines)
 
     def lines(self) -> tuple[ReadLine, ...]:
         """The OCR's lines of the whole screen, read once (Tesseract reads a whole page
@@ -435,7 +437,7 @@ class GlyphChecker:
             _Screen(screen, self.references.size)
         options = renderings(expected, self.references, prefer)
         if not options:
-            return _by_ocr(expected, prepared.original, self.references.size)
+            return _by_ocr(expected, prepared.original, self.references.size, prepared.lines())
         if prepared.scale < self.params.min_scale:
             # Glyphs at half size tell a dakuten from none no better than chance: fail closed.
             height, width = prepared.original.shape[:2]
@@ -1203,20 +1205,24 @@ def checker_for(references: ReferenceSet) -> GlyphChecker:
 
 
 def check_text(expected: str, screen: np.ndarray, references: ReferenceSet, *,
-               prefer: str | None = None, read: bool = True) -> TextCheck:
+               prefer: str | None = None, read: bool = True,
+               lines: Sequence[ReadLine] | None = None) -> TextCheck:
     """Does the rectified ``screen`` (BGR or grey, any size; best at the references' own)
     show ``expected`` character for character? By glyphs where a reference's layout holds
     the text (``prefer``: a reference name to try first, e.g. the one the screen was
     recognised as), else by OCR. ``read``: also OCR the area for the report (the check
-    itself does not need it)."""
-    return checker_for(references).check(expected, screen, prefer=prefer, read=read)
+    itself does not need it). ``lines``: the OCR of this very screen at the references' size,
+    when it was read already (it is not read again)."""
+    prepared = screen if lines is None else _Screen(screen, references.size, lines)
+    return checker_for(references).check(expected, prepared, prefer=prefer, read=read)
 
 
 def check_texts(expected: Sequence[str], screen: np.ndarray, references: ReferenceSet, *,
-                prefer: str | None = None, read: bool = True) -> list[TextCheck]:
+                prefer: str | None = None, read: bool = True,
+                lines: Sequence[ReadLine] | None = None) -> list[TextCheck]:
     """:func:`check_text` of each text, the screen prepared once."""
     checker = checker_for(references)
-    prepared = _Screen(screen, references.size)  # read by OCR once for every text
+    prepared = _Screen(screen, references.size, lines)  # read by OCR once for every text
     out = []
     for text in expected:
         if renderings(text, references, prefer):

@@ -172,34 +172,29 @@ def _lines_of(mask: np.ndarray, ruled: np.ndarray, other: np.ndarray,
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     touching = _touching(labels, n, ruled)
     between = _touching(labels, n, other & (1 - ruled))
-    keep = np.zeros(n, bool)
-    frame = np.zeros(n, bool)
-    for i in range(1, n):
-        x, y, pw, ph, area = (int(v) for v in stats[i])
-        if area < 3:
-            continue
-        frame[i] = True
-        if ph > MAX_PIECE_HEIGHT or pw > MAX_PIECE_WIDTH:
-            continue
-        long, short = max(pw, ph), min(pw, ph)
-        # A thin piece touching a ruled line of its own is the rest of it: a frame's
-        # short side, a rounded button's end (thin: its area over its length).
-        if touching[i] and area / long <= THIN and long >= ELONGATED * area / long:
-            continue
-        # A narrow strip touching the other polarity's ruled lines lies between them (the
-        # gap between two buttons' frames). Text touches them too (the strip of a title
-        # bar beside its text is such a line): its pieces are wider than a stroke.
-        if between[i] and short <= THIN and long >= ELONGATED * short:
-            continue
-        if drop_edge and (x <= 1 or y <= 1 or x + pw >= w - 1 or y + ph >= h - 1):
-            continue
-        # A hollow piece is a frame (a small button's, half a rounded one's), not a glyph:
-        # much wider than high and hollow, or large and nearly empty.
-        if (pw >= 2 * ph and pw > 30 and area < 0.15 * pw * ph) or \
-                (short >= 24 and area < 0.1 * pw * ph):
-            continue
-        keep[i] = True
-        frame[i] = False
+    # Each piece judged at once (a camera's noise makes thousands of them): in order, a
+    # piece is too small to count; too large for a glyph (a frame's); the rest of a ruled
+    # line; a strip between the other polarity's; at the picture's edge; hollow (a frame).
+    x, y, pw, ph, area = (stats[:, k].astype(np.int64) for k in range(5))
+    long, short = np.maximum(pw, ph), np.minimum(pw, ph)
+    counted = area >= 3
+    counted[0] = False  # the background
+    # A thin piece touching a ruled line of its own is the rest of it: a frame's short
+    # side, a rounded button's end (thin: its area over its length).
+    rest_of_ruled = touching & (area / long <= THIN) & (long >= ELONGATED * area / long)
+    # A narrow strip touching the other polarity's ruled lines lies between them (the gap
+    # between two buttons' frames). Text touches them too (the strip of a title bar beside
+    # its text is such a line): its pieces are wider than a stroke.
+    strip = between & (short <= THIN) & (long >= ELONGATED * short)
+    edge = (x <= 1) | (y <= 1) | (x + pw >= w - 1) | (y + ph >= h - 1) if drop_edge \
+        else np.zeros(n, bool)
+    # A hollow piece is a frame (a small button's, half a rounded one's), not a glyph: much
+    # wider than high and hollow, or large and nearly empty.
+    hollow = ((pw >= 2 * ph) & (pw > 30) & (area < 0.15 * pw * ph)) | \
+        ((short >= 24) & (area < 0.1 * pw * ph))
+    keep = counted & (ph <= MAX_PIECE_HEIGHT) & (pw <= MAX_PIECE_WIDTH) & ~rest_of_ruled \
+        & ~strip & ~edge & ~hollow
+    frame = counted & ~keep
     pieces = [tuple(int(v) for v in stats[i][:4]) for i in np.flatnonzero(keep)]
     kept = keep[labels].astype(np.uint8)
     return ([(box, kept[box[1]:box[1] + box[3], box[0]:box[0] + box[2]])

@@ -355,9 +355,12 @@ class ScreenWatcher:
         screen = rectify_for_text(obs.frame.image, calibration, refs)
         reading = read_text(attrs.evolve(reading, screen=screen, references=refs))
         prefer = reading.reference
-        checks = check_texts(shown, screen, refs, prefer=prefer, read=False) if shown else []
+        # (The screen's OCR, just read, serves every check: it is not read again.)
+        checks = check_texts(shown, screen, refs, prefer=prefer, read=False,
+                             lines=reading.lines) if shown else []
         # A failure says what the screen shows instead: the OCR of where it was looked for.
-        checks = [c if c.ok or c.read else check_text(c.expected, screen, refs, prefer=prefer)
+        checks = [c if c.ok or c.read else check_text(c.expected, screen, refs, prefer=prefer,
+                                                      lines=reading.lines)
                   for c in checks]
         checks += [reading.absent_text(text) for text in absent]
         if self.timeline is not None:
