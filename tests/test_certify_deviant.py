@@ -61,11 +61,12 @@ DEVIANT = {
     # (deviant-e901: its Canon is certified in tests/test_certify_report.py, failing
     # exactly E901-02; its USEN-ALMEX and Fujitsu in the slow tier, DEVIANT_SLOW. The same
     # faults are driven at the flow level in tests/test_reader_fault_deviations.py.)
-    # A consent screen swapped on the staff's path, added on the phone's.
-    # (The staff's path's skipped screen on USEN-ALMEX, the phone's on Atlas and the PIN's
-    # on Fujitsu: the slow tier, DEVIANT_SLOW; the PIN's way's skipped consent is driven at
-    # the flow level in tests/test_reader_fault_deviations.py.)
-    "deviant-consent-paths": {"panasonic": {"AUTH-05"}, "canon": {"CON-01"}},
+    # A consent screen swapped on the staff's path.
+    # (The staff's path's skipped screen on USEN-ALMEX, the phone's added on Canon and
+    # skipped on Atlas, the PIN's skipped on Fujitsu: the slow tier, DEVIANT_SLOW; the
+    # phone's and the PIN's ways' consents are driven at the flow level in
+    # tests/test_reader_fault_deviations.py.)
+    "deviant-consent-paths": {"panasonic": {"AUTH-05"}},
     # (deviant-dialogs, the terminal's 901 after the first error dialog: not certified in
     # CI; the same fault as a reader's, E901-04 "after 1 press(es) of OK", is driven in
     # tests/test_reader_fault_deviations.py, the bench's twin in tests/test_twin_bench.py.)
@@ -78,8 +79,8 @@ DEVIANT = {
 
 #: The same benches' other makers: the same mechanism on more readers (the slow tier).
 DEVIANT_SLOW = {"deviant-e901": {"usen_almex": {"E901-02"}, "fujitsu_japan": {"E901-05"}},
-                "deviant-consent-paths": {"usen_almex": {"AUTH-05"}, "atlas": {"CON-01"},
-                                          "fujitsu_japan": {"CON-01"}}}
+                "deviant-consent-paths": {"usen_almex": {"AUTH-05"}, "canon": {"CON-01"},
+                                          "atlas": {"CON-01"}, "fujitsu_japan": {"CON-01"}}}
 
 
 def _certified(base: Path, benches: dict[str, dict[str, set[str]]]

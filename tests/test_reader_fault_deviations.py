@@ -696,6 +696,19 @@ FAULTS = {
         "fujitsu_japan", (deviation("behaviour.transitions.pin_entry.pin_ok", "consent_2",
                                     "PIN path: the first consent screen skipped"),), PIN_VISIT,
         {"CON-01": "showed the consent screens consent_2;"}),
+    # On the phone's way (held on Canon's front), a consent screen added before the usual two
+    # (CON-01; deviant-consent-paths' Canon, certified in the slow tier).
+    "phone-path-adds-a-consent": Fault(
+        "canon", (deviation("behaviour.states.consent_0p", {"shows": "consent",
+                                                            "like": "consent_2"},
+                            "phone path: a consent screen added"),
+                  deviation("behaviour.transitions.sp_hold.phone_held_front", "consent_0p",
+                            "phone path: a consent screen added"),
+                  deviation("behaviour.transitions.consent_0p",
+                            {"consent_answer": "consent_1", "card_out": "first"},
+                            "phone path: a consent screen added")),
+        ("smartphone_iphone", ("not_paired",)),
+        {"CON-01": "showed the consent screens consent_2 -> consent_1 -> consent_2;"}),
     # Right for the first patient, the first consent skipped for the next (CON-01: each
     # visit's consent screens are the face path's).
     "second-visit-skips-first-consent": Fault(

@@ -241,10 +241,12 @@ def _read_line(picture: np.ndarray, to_box, symbols: bool) -> ReadLine | None:  
     """One line of text on ``picture`` (dark on white), or None when Tesseract reads
     nothing there it trusts."""
     import tesserocr
-    from PIL import Image
 
     api = _api()
-    api.SetImage(Image.fromarray(picture))
+    # The pixels as they are (a PIL image would be encoded and decoded on the way in).
+    picture = np.ascontiguousarray(picture)
+    api.SetImageBytes(picture.tobytes(), picture.shape[1], picture.shape[0], 1,
+                      picture.shape[1])
     api.Recognize()
     text = (api.GetUTF8Text() or "").strip()
     # The words' mean (a line's own confidence is its least certain word's, often 0).
