@@ -1,0 +1,41 @@
+"""The slow tier names tests there are: a renamed test or case in conftest.py's SLOW or
+SLOW_CASES would else run in no tier's count of what it leaves out, or leave out nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+from harness.paths import project_file
+
+
+def _root_conftest():  # noqa: ANN202 - the module
+    spec = importlib.util.spec_from_file_location("root_conftest", project_file("conftest.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _collected(files: set[str], marks: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marks,
+                           "-p", "no:cacheprovider", *sorted(files)], cwd=project_file("."),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return {line.strip() for line in proc.stdout.splitlines() if "::" in line}
+
+
+def test_every_slow_test_and_case_is_one_there_is_and_a_case_of_each_stays() -> None:
+    root = _root_conftest()
+    functions = {*root.SLOW, *root.SLOW_CASES}
+    files = {function.split("::", 1)[0] for function in functions}
+    everything, default = _collected(files, ""), _collected(files, "not slow")
+    named = {node.split("[", 1)[0] for node in everything}
+    assert functions <= named, functions - named
+    for function, (ids, why) in root.SLOW_CASES.items():
+        cases = {f"{function}[{case}]" for case in ids}
+        assert cases <= everything, cases - everything
+        assert why and not cases & default
+        # the rule's other cases still run in the default run
+        assert any(node.startswith(f"{function}[") for node in default), function
