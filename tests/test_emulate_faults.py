@@ -72,7 +72,13 @@ def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
         assert "reply '" in caught.value.detail and "on /dev/pts/" in caught.value.detail
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a failed test leaves no emulator behind
+            proc.wait()
+            raise
+        assert code == 0
 
 
 def test_emulate_refuses_faults_a_box_would_not_inject(tmp_path: Path) -> None:
