@@ -392,7 +392,10 @@ def test_asked_on_the_terminal_the_bench_file_names_in_bench_seconds() -> None:
         answer = operator.ask(Step("open the list", "type the version"), 30)
         thread.join(5)
         assert shown == [b"[operator] open the list - type the version: "]
-        assert answer.text == "5.1.0" and 1.0 <= answer.seconds < 10
+        # The person may read the question before the operator's clock starts (it starts
+        # once the question is written): a bench second less what a loaded machine takes
+        # between the two; a scale of 1 would give a tenth.
+        assert answer.text == "5.1.0" and 0.5 <= answer.seconds < 10, answer
         # Nobody answers: 3 bench s at scale 10 is 0.3 wall s, and the fault says 3 s.
         started = time.monotonic()
         with pytest.raises(OperatorSilent, match="no answer to 'never' within 3 s"):
