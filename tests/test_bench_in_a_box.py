@@ -37,10 +37,13 @@ from harness.model.robot_spec import RobotCalibration
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Bench seconds per wall second on both sides. The run is ~300 bench s (BOOT-01's start,
-#: then the E901 flow's: the maker's routine, its 120 s settle, the flow); at 10 it costs
-#: ~30 s of wall, and the tightest edge judged, BOOT-01's reader seen started (12 s) before
-#: the terminal's switch (20 s), is still 0.8 wall s wide: several looks.
-SCALE = 10
+#: then the E901 flow's: the maker's routine, its 120 s settle, the flow); at 5 it costs
+#: ~60 s of wall. The tightest edges judged: BOOT-01's reader seen started (12 s) before the
+#: terminal's switch (20 s), 1.6 wall s wide, and E901-04's 901 within 5 s of the second
+#: OK, 1 wall s. (At 10, a CI machine's two loaded cores once left the rig no look for
+#: 0.32 wall s, 3.2 bench s, and E901-04 failed closed: "whether it came within 5 s is not
+#: known".)
+SCALE = 5
 #: Frames per wall second per camera: a frame is at most 1/FPS wall s (SCALE/FPS bench s)
 #: old when the rig takes it. Only the two cameras the run opens are drawn.
 FPS = 6
@@ -215,7 +218,7 @@ def certified(box: dict[str, Any], pdudaemon: dict[str, Any]) -> dict[str, Any]:
          str(_through_pdudaemon(box, pdudaemon["url"])), "--vendor", "panasonic",
          "--profiles", str(profiles), "--jobs", "1", "--out", str(out), "--",
          "-k", " or ".join(JUDGED)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
+        cwd=ROOT, capture_output=True, text=True, timeout=400, env=env)
     assert (out / "certification.json").is_file(), proc.stdout + proc.stderr
     events = [json.loads(line) for line in (out / "timeline.jsonl").read_text().splitlines()]
     return {"proc": proc, "report": json.loads((out / "certification.json").read_text("utf-8")),
@@ -286,14 +289,15 @@ def test_certify_boot01_and_e901_through_pdudaemon_with_robot_and_operator(
     ports = ["2", "3", "4", "5", "6", "1", "7"]
     assert jobs == [("on", p) for p in ports] + [
         (verb, p) for verb in ("off", "on") * 4 for p in ports]
-    # The edges, on this bench's clock (10 times wall time): aimed a quarter of a wall
-    # second inside the window (17.5 and 27.5 s), each met within a look and a relay's
-    # switching (late by up to a look: a busy machine's tenth of a second is a bench
-    # second here), and never outside the window.
+    # The edges, on this bench's clock (SCALE times wall time): aimed a quarter of a wall
+    # second inside the window of 15 to 30 s (16.25 and 28.75 s at 5), each met within a
+    # look and a relay's switching (late by up to a look: a busy machine's tenth of a
+    # second is half a bench second here), and never outside the window.
     on = [e["t"] for e in events if e["kind"] == "power.switched" and e["on"]
           and e["source"] in ("panasonic", "terminal")]
     gaps = [on[k + 1] - on[k] for k in range(4, 8, 2)]  # after the open's and BOOT-01's
-    assert 17.0 < gaps[0] < 30.0 and 27.0 < gaps[1] < 30.0, gaps
+    inside = 0.25 * SCALE
+    assert 15.0 + inside - 0.5 < gaps[0] < 30.0 and 30.0 - inside - 0.5 < gaps[1] < 30.0, gaps
 
     # The E901 flow's presses of the terminal's OK: the robot's, at the button's table
     # point.
