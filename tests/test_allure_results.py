@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from cli_fork import run_cli
 
 from harness.errors import BenchFault
 from harness.model.profiles import ProfileSet, default_profiles_dir
@@ -76,11 +75,9 @@ def _attachments(item: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("allure") / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "--bench", str(BENCH), "--vendor", MAKER,
-         "--jobs", "1", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=project_file("."),
-        env={**os.environ, "PYTEST_ADDOPTS": f"-k '{SELECT}'"})
+    proc = run_cli(["certify", "--bench", str(BENCH), "--vendor", MAKER, "--jobs", "1",
+                    "--out", str(out)], timeout=600, cwd=project_file("."),
+                   env={**os.environ, "PYTEST_ADDOPTS": f"-k '{SELECT}'"})
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # E901-02 fails
     folder = out / "allure"
     results = [json.loads(p.read_text("utf-8")) for p in folder.glob("*-result.json")]

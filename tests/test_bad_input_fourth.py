@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_fork import run_python
 from proc_helpers import children
 from test_bad_input_more import bench, run
 from test_report_merge import DEVIANT, MISWIRED, _certify
@@ -271,9 +272,8 @@ sys.exit(main())
 
 def _merge_signalled(step: str, sig: signal.Signals, *args: Path
                      ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", MERGE_SIGNALLED, step, str(int(sig)),
-                           *map(str, args)], cwd=project_file("."), capture_output=True,
-                          text=True, timeout=120)
+    return run_python(["-c", MERGE_SIGNALLED, step, str(int(sig)), *map(str, args)],
+                      cwd=project_file("."), timeout=120)
 
 
 @pytest.mark.parametrize("empty", [False, True])

@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_fork import run_cli
 from test_bad_input_more import bench, run
 
 from harness.hands import OWN_PIN, ManualHands, Phone
@@ -162,11 +161,9 @@ def test_certify_judges_no_maker_on_swapped_readers(tmp_path: Path) -> None:
     requirements are not run, a bench fault naming the bench file's lines."""
     path = _swapped_bench(tmp_path)
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "--bench", str(path), "--vendor",
-         "panasonic", "--jobs", "1", "--no-evidence", "--quiet", "--out", str(out), "--",
-         "-k", "USB-01 or USB-02"],
-        capture_output=True, text=True, timeout=300, cwd=project_file("."))
+    proc = run_cli(["certify", "--bench", str(path), "--vendor", "panasonic", "--jobs", "1",
+                    "--no-evidence", "--quiet", "--out", str(out), "--", "-k",
+                    "USB-01 or USB-02"], timeout=300, cwd=project_file("."))
     assert "Traceback" not in proc.stderr, proc.stderr
     report = json.loads((out / "certification.json").read_text("utf-8"))
     judged = {req: report["makers"]["panasonic"][req] for req in ("USB-01", "USB-02")}

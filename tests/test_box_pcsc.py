@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_fork import run_cli
 
 from harness.bench import check_bench_file
 from harness.emulation.bench import load_twins, vpcd_slots
@@ -35,8 +36,7 @@ GENERAL = ["sanwa-adr-mnicu3", "iodata-usb-nfc4e", "abcircle-cir315a-02", "maxel
 
 
 def _rig(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return run_cli(args, cwd=ROOT, env=env, timeout=60)
 
 
 @pytest.fixture(scope="module")

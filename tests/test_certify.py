@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_fork import run_cli
 
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
@@ -26,8 +27,7 @@ CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence", "--j
 
 
 def certify(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CERTIFY, *args], capture_output=True, text=True, timeout=900,
-                          cwd=project_file("."))
+    return run_cli([*CERTIFY[3:], *args], timeout=900, cwd=project_file("."))
 
 
 def failed(report: dict) -> dict[str, set[str]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_fork import run_cli
 
 from harness.bench import Bench, default_bench_path
 from harness.errors import BenchFault
@@ -23,8 +24,7 @@ EMULATED = project_file("fixtures/benches/emulated.yaml")
 
 
 def certify(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CERTIFY, *args], capture_output=True, text=True, timeout=300,
-                          cwd=project_file("."))
+    return run_cli([*CERTIFY[3:], *args], timeout=300, cwd=project_file("."))
 
 
 def bench_file(tmp_path: Path, text: str, base: Path = EMULATED) -> Path:

@@ -4,10 +4,10 @@ in an error with why, junit.xml whole, the folder sealed, no traceback."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from cli_fork import run_cli, run_python
 
 from harness.paths import project_file
 
@@ -30,10 +30,9 @@ sys.exit(main(sys.argv[1:]))
 
 def test_a_full_disk_ends_the_run_as_an_error_with_its_report_whole(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-c", FULL_DISK, "certify", "--no-evidence", "--vendor",
-         "general_readers", "--jobs", "1", "--quiet", "--out", str(out)],
-        cwd=project_file("."), capture_output=True, text=True, timeout=300)
+    proc = run_python(["-c", FULL_DISK, "certify", "--no-evidence", "--vendor",
+                       "general_readers", "--jobs", "1", "--quiet", "--out", str(out)],
+                      cwd=project_file("."), timeout=300)
     assert proc.returncode == 2, proc.stderr[-3000:]
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr[-3000:]  # no INTERNALERROR, no traceback
@@ -49,6 +48,5 @@ def test_a_full_disk_ends_the_run_as_an_error_with_its_report_whole(tmp_path: Pa
     assert int(root.get("skipped")) >= outcomes.count("not_run")
     left = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
     assert left == [], left  # the reserve, pytest's own JUnit file: gone
-    verify = subprocess.run([sys.executable, "-m", "harness.cli", "report", "verify", str(out)],
-                            cwd=project_file("."), capture_output=True, text=True, timeout=60)
+    verify = run_cli(["report", "verify", str(out)], cwd=project_file("."), timeout=60)
     assert verify.returncode == 0, verify.stdout + verify.stderr  # sealed as it ended

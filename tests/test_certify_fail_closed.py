@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli_fork import run_cli
+
 from harness.model.profiles import default_profiles_dir
 from harness.paths import project_file
 
@@ -18,8 +20,7 @@ CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence"]
 
 
 def certify(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CERTIFY, *args], capture_output=True, text=True, timeout=300,
-                          cwd=project_file("."), env=env)
+    return run_cli([*CERTIFY[3:], *args], timeout=300, cwd=project_file("."), env=env)
 
 
 def test_a_reader_whose_maker_has_no_profile_is_bad_input(tmp_path: Path) -> None:

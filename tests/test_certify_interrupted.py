@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_fork import run_cli
 from proc_helpers import children
 
 from harness.paths import project_file
@@ -180,16 +181,16 @@ def test_sigkill_leaves_the_last_report_and_the_folder_is_not_reused(tmp_path: P
     # A second run into the folder the killed one left: refused before any work, and
     # nothing of the killed run's files changes.
     held = _files(out)
-    again = subprocess.run([*CERTIFY, *GENERAL, "--out", str(out)], cwd=project_file("."),
-                           capture_output=True, text=True, timeout=120)
+    again = run_cli([*CERTIFY[3:], *GENERAL, "--out", str(out)], cwd=project_file("."),
+                    timeout=120)
     assert again.returncode == 2, again.stdout[-2000:] + again.stderr
     assert again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
     assert "not empty" in again.stderr and last["run"] in again.stderr
     assert again.stdout == "" and _files(out) == held
     # --out naming a file: refused the same way, the file untouched.
     (tmp_path / "a-file").write_text("mine")
-    proc2 = subprocess.run([*CERTIFY, *GENERAL, "--out", str(tmp_path / "a-file")],
-                           cwd=project_file("."), capture_output=True, text=True, timeout=120)
+    proc2 = run_cli([*CERTIFY[3:], *GENERAL, "--out", str(tmp_path / "a-file")],
+                    cwd=project_file("."), timeout=120)
     assert proc2.returncode == 2 and "is a file, not a folder" in proc2.stderr
     assert (tmp_path / "a-file").read_text() == "mine"
 

@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from cli_fork import run_python
 from PIL import Image
 from test_certify import failed
 
@@ -83,10 +83,9 @@ WRAPPER = textwrap.dedent('''
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("certify-report")
     out, typed = base / "run", base / "typed.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", WRAPPER, str(typed), "certify", "--bench", str(BENCH),
-         "--vendor", "canon", "--jobs", "1", "--out", str(out), "--", "-k", SELECTED],
-        capture_output=True, text=True, timeout=900, cwd=project_file("."))
+    proc = run_python(["-c", WRAPPER, str(typed), "certify", "--bench", str(BENCH), "--vendor",
+                       "canon", "--jobs", "1", "--out", str(out), "--", "-k", SELECTED],
+                      timeout=900, cwd=project_file("."))
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # E901-02 fails
     report = json.loads((out / "certification.json").read_text(encoding="utf-8"))
     # Exactly what the deviation breaks (this is the deviant bench's certification of Canon:

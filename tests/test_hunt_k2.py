@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_fork import run_cli
 
 from harness.cli import main
 from harness.model.bench_spec import GeneralReaderRules
@@ -180,12 +181,8 @@ def test_a_new_run_json_records_the_boot(tmp_path: Path) -> None:
 
 
 def _certify(*args: str):  # noqa: ANN202
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "harness.cli", "certify", "--no-evidence",
-                           "--jobs", "1", "--quiet", *args], capture_output=True, text=True,
-                          timeout=600, cwd=ROOT, check=False)
+    return run_cli(["certify", "--no-evidence", "--jobs", "1", "--quiet", *args], timeout=600,
+                   cwd=ROOT)
 
 
 @pytest.fixture(scope="module")

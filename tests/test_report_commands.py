@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from cli_fork import run_cli
 
 from harness.cli import main
 from harness.paths import project_file
@@ -31,10 +32,8 @@ SAME = {"USB-03", "USB-06", "SP-05"}
 
 
 def _certify(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "--vendor", "general_readers",
-         "--jobs", "1", "--out", str(out), *args],
-        capture_output=True, text=True, timeout=600, cwd=project_file("."))
+    done = run_cli(["certify", "--vendor", "general_readers", "--jobs", "1", "--out", str(out),
+                    *args], timeout=600, cwd=project_file("."))
     assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
     return done
 
@@ -590,9 +589,7 @@ def test_render_into_a_closed_stdout_still_seals_the_run(
     os.close(write)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert "<testsuites/>" not in (copy / "junit.xml").read_text("utf-8")
-    verify = subprocess.run([sys.executable, "-m", "harness.cli", "report", "verify",
-                             str(copy)], capture_output=True, text=True, timeout=120,
-                            cwd=project_file("."))
+    verify = run_cli(["report", "verify", str(copy)], timeout=120, cwd=project_file("."))
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 

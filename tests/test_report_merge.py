@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_fork import run_cli
 
 from harness.cli import main
 from harness.model.profiles import ProfileSet, default_profiles_dir
@@ -31,10 +30,9 @@ DEVIANT = project_file("fixtures/benches/deviant-e901.yaml")
 
 
 def _certify(out: Path, bench: Path, maker: str, select: str) -> Path:
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "--bench", str(bench), "--vendor",
-         maker, "--jobs", "1", "--out", str(out), "--quiet", "--", "-k", select],
-        capture_output=True, text=True, timeout=300, cwd=project_file("."))
+    proc = run_cli(["certify", "--bench", str(bench), "--vendor", maker, "--jobs", "1",
+                    "--out", str(out), "--quiet", "--", "-k", select], timeout=300,
+                   cwd=project_file("."))
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]  # -k: not passed
     return out
 

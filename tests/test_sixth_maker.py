@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_fork import run_cli
 
 from harness.cli import main
 from harness.paths import project_file
@@ -169,12 +168,10 @@ def test_its_references_are_drawn_from_its_twin(lab: Path,
 def test_it_is_certified_with_no_code_change(lab: Path) -> None:
     assert (lab / "screens" / MAKER / "screens.yaml").is_file(), "drawn by the test above"
     out = lab / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "certify", "--bench", str(lab / "bench.yaml"),
-         "--profiles", str(lab / "profiles"), "--vendor", MAKER, "--jobs", "1",
-         "--out", str(out), "--no-evidence", "--plain"],
-        capture_output=True, text=True, timeout=600, cwd=lab,
-        env={**os.environ, "PYTEST_ADDOPTS": f"-k '{MAKER}-'"})
+    proc = run_cli(["certify", "--bench", str(lab / "bench.yaml"), "--profiles",
+                    str(lab / "profiles"), "--vendor", MAKER, "--jobs", "1", "--out", str(out),
+                    "--no-evidence", "--plain"], timeout=600, cwd=lab,
+                   env={**os.environ, "PYTEST_ADDOPTS": f"-k '{MAKER}-'"})
     said = proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.returncode == 0, said
     report = json.loads((out / "certification.json").read_text("utf-8"))

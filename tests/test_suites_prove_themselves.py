@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_fork import run_python
 
 from harness.flows.boot import MIN_OFF_S
 from tests.conftest import bench_file
@@ -16,10 +16,8 @@ from tests.conftest import bench_file
 
 def run_suite(*args: str, suite: str = "suites/test_usb_wiring.py"
               ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", suite, *args],
-        capture_output=True, text=True, timeout=120,
-    )
+    return run_python(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", suite, *args],
+                      timeout=120)
 
 
 def test_suite_passes_on_the_default_bench() -> None:

@@ -1,0 +1,98 @@
+"""tests/cli_fork.py: a command forked from the warm zygote says and does what a new
+``python -m harness.cli`` process does (its folder, its environment, its exit status), and
+a timeout ends it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cli_fork import _may_fork, run_cli, run_python
+
+from harness.paths import project_file
+
+
+def _fresh(args: list[str], cwd: Path, env: dict[str, str] | None = None,
+           how: tuple[str, ...] = ("-m", "harness.cli")) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *how, *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["--version"], 0),
+    (["certify", "--no-evidence", "--jobs", "1", "--plan", "--vendor", "atlas"], 0),
+    (["certify", "--vendor", "nosuch"], 2),
+    (["certify", "--bench", "nosuch.yaml"], 2),  # named as given, from the command's folder
+    (["schema", "card"], 0),
+])
+def test_a_forked_command_says_what_a_new_process_says(args: list[str], code: int,
+                                                       tmp_path: Path) -> None:
+    cwd = tmp_path if "nosuch.yaml" in args else project_file(".")
+    forked, fresh = run_cli(args, cwd=cwd, timeout=120), _fresh(args, cwd)
+    assert (forked.returncode, forked.stdout, forked.stderr) == \
+        (fresh.returncode, fresh.stdout, fresh.stderr)
+    assert forked.returncode == code, forked.stderr
+
+
+def test_the_command_gets_its_own_environment() -> None:
+    # certify's pytest reads PYTEST_ADDOPTS when the command runs, not when the zygote
+    # started: a bad option there is the command's bad input.
+    env = {**os.environ, "PYTEST_ADDOPTS": "--no-such-option"}
+    args = ["certify", "--no-evidence", "--jobs", "1", "--plan", "--vendor", "atlas"]
+    forked = run_cli(args, cwd=project_file("."), env=env, timeout=120)
+    fresh = _fresh(args, project_file("."), env)
+    assert forked.returncode == fresh.returncode != 0
+    assert "--no-such-option" in forked.stderr
+    assert forked.stderr == fresh.stderr
+
+
+def test_what_an_import_reads_differing_starts_a_new_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ONSHI_RIG_TEST_FORK", raising=False)
+    assert _may_fork(dict(os.environ))
+    assert not _may_fork({**os.environ, "PYTHONPATH": "/elsewhere"})
+    assert not _may_fork({**os.environ, "OPENBLAS_NUM_THREADS": "7"})
+    assert not _may_fork({k: v for k, v in os.environ.items() if k != "PATH"} | {"LANG": "C.X"})
+    assert _may_fork({**os.environ, "PYTEST_ADDOPTS": "-k x"})
+    monkeypatch.setenv("ONSHI_RIG_TEST_FORK", "0")  # every command a new interpreter
+    assert not _may_fork(dict(os.environ))
+
+
+def test_a_timeout_ends_the_command(tmp_path: Path) -> None:
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_cli(["certify", "--no-evidence", "--jobs", "1", "--vendor", "canon", "--out",
+                 str(folder / "run"), "--bench", str(project_file("fixtures/benches/emulated.yaml"))],
+                cwd=folder, timeout=3)
+    assert time.monotonic() - started < 30
+    # Nothing runs in its folder any more (the command was killed, and waited for).
+    here = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                here.append(entry.name)
+        except OSError:
+            pass
+    assert here == []
+
+
+@pytest.mark.parametrize(("how", "code"), [
+    (("-c", "import os, sys; print(sys.argv, sys.path[0] == '', os.getcwd()); sys.exit(3)"), 3),
+    (("-c", "raise KeyboardInterrupt"), -2),  # the interpreter's own end: killed by SIGINT
+    (("-c", "import sys; sys.exit('said')"), 1),
+    (("-m", "pytest", "--version"), 0),
+])
+def test_python_c_and_m_as_a_new_interpreter_runs_them(how: tuple[str, ...], code: int,
+                                                       tmp_path: Path) -> None:
+    forked = run_python([*how, "one", "two"] if how[0] == "-c" else list(how), cwd=tmp_path,
+                        timeout=60)
+    fresh = _fresh(["one", "two"] if how[0] == "-c" else [], tmp_path, how=how)
+    assert (forked.returncode, forked.stdout, forked.stderr) == \
+        (fresh.returncode, fresh.stdout, fresh.stderr)
+    assert forked.returncode == code
