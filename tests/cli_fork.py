@@ -62,10 +62,12 @@ def run_python(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None
     env = dict(os.environ if env is None else env)
     folder = os.fspath(cwd) if cwd is not None else os.getcwd()
     if _may_fork(env):
-        try:
-            return _zygote().run(argv, folder, env, timeout)
-        except _Gone:
-            pass  # the zygote is gone (and a new one starts next time): as a new process
+        zygote = _zygote()
+        if import_reads(env) == zygote.reads:
+            try:
+                return zygote.run(argv, folder, env, timeout)
+            except _Gone:
+                pass  # the zygote is gone (a new one starts next time): as a new process
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=folder,
                           env=env, stdin=subprocess.DEVNULL)
 
@@ -75,10 +77,13 @@ class _Gone(Exception):
 
 
 def _may_fork(env: Mapping[str, str]) -> bool:
-    if os.environ.get("ONSHI_RIG_TEST_FORK", "1") == "0":
-        return False
-    names = {n for n in (*env, *os.environ) if n.startswith(_IMPORT_READS)}
-    return all(env.get(n) == os.environ.get(n) for n in names)
+    return env.get("ONSHI_RIG_TEST_FORK", "1") != "0"
+
+
+def import_reads(env: Mapping[str, str]) -> dict[str, str]:
+    """What of ``env`` an import reads: a command whose differs from the zygote's (which
+    imported with its own) starts as a new interpreter."""
+    return {n: v for n, v in env.items() if n.startswith(_IMPORT_READS)}
 
 
 class _Zygote:
@@ -86,6 +91,8 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
         self._lock = threading.Lock()
+        #: The environment's part the zygote's imports read (it starts with the worker's).
+        self.reads = import_reads(os.environ)
         self.process = subprocess.Popen(
             [sys.executable, __file__, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

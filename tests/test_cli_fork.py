@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_fork import _may_fork, run_cli, run_python
+from cli_fork import _may_fork, import_reads, run_cli, run_python
 
 from harness.paths import project_file
 
@@ -53,11 +53,18 @@ def test_the_command_gets_its_own_environment() -> None:
 def test_what_an_import_reads_differing_starts_a_new_process(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ONSHI_RIG_TEST_FORK", raising=False)
+    reads = import_reads(os.environ)
+    assert import_reads({**os.environ, "PYTEST_ADDOPTS": "-k x", "CI": "no"}) == reads
+    for name, value in (("PYTHONPATH", "/elsewhere"), ("OPENBLAS_NUM_THREADS", "7"),
+                        ("LANG", "C.X"), ("TESSDATA_PREFIX", "/x")):
+        assert import_reads({**os.environ, name: value}) != reads, name
+    # One whose import would read another value runs as a new interpreter: its own
+    # sys.path (a fork would keep the zygote's).
+    code = "import sys; print('/elsewhere' in sys.path)"
+    forked = run_python(["-c", code], env={**os.environ, "PYTHONPATH": "/elsewhere"},
+                        timeout=60)
+    assert forked.stdout == "True\n", forked.stderr
     assert _may_fork(dict(os.environ))
-    assert not _may_fork({**os.environ, "PYTHONPATH": "/elsewhere"})
-    assert not _may_fork({**os.environ, "OPENBLAS_NUM_THREADS": "7"})
-    assert not _may_fork({k: v for k, v in os.environ.items() if k != "PATH"} | {"LANG": "C.X"})
-    assert _may_fork({**os.environ, "PYTEST_ADDOPTS": "-k x"})
     monkeypatch.setenv("ONSHI_RIG_TEST_FORK", "0")  # every command a new interpreter
     assert not _may_fork(dict(os.environ))
 
