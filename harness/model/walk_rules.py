@@ -490,6 +490,13 @@ class WalkPlan:
     #: Buttons shown only under a condition (named by a step's buttons / no_buttons).
     conditional: frozenset[str]
     statements: dict[str, str] = attrs.field(eq=False)
+    #: The rules in force per world, as :meth:`in_world` found them (a walk's steering
+    #: judges the walk so far at every step: the same few worlds, asked for millions of
+    #: times).
+    _in_world: dict[frozenset[str], tuple[Rule, ...]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False)
+    _forbidden: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False)
 
     @classmethod
     def of(cls, profile: Profile) -> WalkPlan:
@@ -528,16 +535,25 @@ class WalkPlan:
         return frozenset(flow for flow, given, _ in self.checks if set(given) <= have)
 
     def in_world(self, world: Iterable[str]) -> list[Rule]:
-        return [r for r in self.rules if r.applies(world)]
+        have = frozenset(world)
+        found = self._in_world.get(have)
+        if found is None:
+            found = self._in_world[have] = tuple(r for r in self.rules if r.applies(have))
+        return list(found)
 
     def forbidden(self, world: Iterable[str], flows: frozenset[str]) -> frozenset[str]:
         """Screens every flow in force forbids (a flow without a never rule forbids none)."""
-        never: dict[str, set[str]] = {f: set() for f in flows}
-        for rule in self.in_world(world):
-            if isinstance(rule, NeverRule) and rule.flow in never:
-                never[rule.flow].update(rule.screens)
-        sets = list(never.values())
-        return frozenset(set.intersection(*sets)) if sets else frozenset()
+        key = (frozenset(world), frozenset(flows))
+        found = self._forbidden.get(key)
+        if found is None:
+            never: dict[str, set[str]] = {f: set() for f in flows}
+            for rule in self.in_world(key[0]):
+                if isinstance(rule, NeverRule) and rule.flow in never:
+                    never[rule.flow].update(rule.screens)
+            sets = list(never.values())
+            found = self._forbidden[key] = (frozenset(set.intersection(*sets)) if sets
+                                            else frozenset())
+        return found
 
 
     def unbidden(self, world: Iterable[str], flows: frozenset[str], screen: str
