@@ -74,7 +74,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -490,13 +490,11 @@ class WalkPlan:
     #: Buttons shown only under a condition (named by a step's buttons / no_buttons).
     conditional: frozenset[str]
     statements: dict[str, str] = attrs.field(eq=False)
-    #: The rules in force per world, as :meth:`in_world` found them (a walk's steering
-    #: judges the walk so far at every step: the same few worlds, asked for millions of
-    #: times).
-    _in_world: dict[frozenset[str], tuple[Rule, ...]] = attrs.field(
-        factory=dict, init=False, eq=False, repr=False)
-    _forbidden: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = attrs.field(
-        factory=dict, init=False, eq=False, repr=False)
+    #: What :meth:`in_world`, :meth:`forbidden` and :meth:`unbidden` found, by their
+    #: arguments: a walk's steering judges the walk so far at every step, asking of the
+    #: same few worlds and flows hundreds of thousands of times.
+    _kept: dict[tuple[object, ...], Any] = attrs.field(factory=dict, init=False, eq=False,
+                                                       repr=False)
 
     @classmethod
     def of(cls, profile: Profile) -> WalkPlan:
@@ -536,31 +534,35 @@ class WalkPlan:
 
     def in_world(self, world: Iterable[str]) -> list[Rule]:
         have = frozenset(world)
-        found = self._in_world.get(have)
-        if found is None:
-            found = self._in_world[have] = tuple(r for r in self.rules if r.applies(have))
-        return list(found)
+        key = ("in_world", have)
+        if key not in self._kept:
+            self._kept[key] = tuple(r for r in self.rules if r.applies(have))
+        return list(self._kept[key])
 
     def forbidden(self, world: Iterable[str], flows: frozenset[str]) -> frozenset[str]:
         """Screens every flow in force forbids (a flow without a never rule forbids none)."""
-        key = (frozenset(world), frozenset(flows))
-        found = self._forbidden.get(key)
-        if found is None:
+        key = ("forbidden", frozenset(world), frozenset(flows))
+        if key not in self._kept:
             never: dict[str, set[str]] = {f: set() for f in flows}
-            for rule in self.in_world(key[0]):
+            for rule in self.in_world(world):
                 if isinstance(rule, NeverRule) and rule.flow in never:
                     never[rule.flow].update(rule.screens)
             sets = list(never.values())
-            found = self._forbidden[key] = (frozenset(set.intersection(*sets)) if sets
-                                            else frozenset())
-        return found
-
+            self._kept[key] = frozenset(set.intersection(*sets)) if sets else frozenset()
+        return self._kept[key]
 
     def unbidden(self, world: Iterable[str], flows: frozenset[str], screen: str
                  ) -> tuple[frozenset[str], bool]:
         """What a wait on ``screen`` must not bring where ``flows`` are in force: the
         classes a flow in force forbids and none allows, and whether another screen of its
         class is forbidden too (a flow whose procedure waits on the screen allows all)."""
+        key = ("unbidden", frozenset(world), frozenset(flows), screen)
+        if key not in self._kept:
+            self._kept[key] = self._unbidden(world, flows, screen)
+        return self._kept[key]
+
+    def _unbidden(self, world: Iterable[str], flows: frozenset[str], screen: str
+                  ) -> tuple[frozenset[str], bool]:
         if any("wait" in FLOW_ACTIONS.get(f, {}).get(screen, ()) for f in flows):
             return frozenset(), False
         forbids: set[str] = set()
