@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: ``python -m harness.cli``, for the tests that start the command as a process of their own.
+CLI = (sys.executable, "-m", "harness.cli")
 #: Environment variables an import reads (the interpreter's, the locale, the thread pools
 #: numpy and OpenCV size when imported): a command whose value differs starts afresh.
 _IMPORT_READS = ("PYTHON", "LANG", "LC_", "OPENBLAS", "OPENCV", "OMP", "GOTO", "MKL", "LD_",

@@ -9,11 +9,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_fork import run_cli
+from cli_fork import CLI, run_cli
 
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
@@ -23,11 +22,12 @@ from harness.report.provenance import screens_provenance
 # The frames behind the verdicts are the report tests' business (test_certify_report.py): not kept here.
 #: One job unless a test asks for workers (--jobs 2 given later wins): a run of a few tests
 #: on pytest-xdist would start two more interpreters for nothing.
-CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence", "--jobs", "1"]
+CERTIFY_ARGS = ["certify", "--no-evidence", "--jobs", "1"]
+CERTIFY = [*CLI, *CERTIFY_ARGS]
 
 
 def certify(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli([*CERTIFY[3:], *args], timeout=900, cwd=project_file("."))
+    return run_cli([*CERTIFY_ARGS, *args], timeout=900, cwd=project_file("."))
 
 
 def failed(report: dict) -> dict[str, set[str]]:

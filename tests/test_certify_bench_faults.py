@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,12 @@ from harness.bench import Bench, default_bench_path
 from harness.errors import BenchFault
 from harness.paths import project_file
 
-CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence", "--jobs", "1",
-           "--quiet"]
+CERTIFY_ARGS = ["certify", "--no-evidence", "--jobs", "1", "--quiet"]
 EMULATED = project_file("fixtures/benches/emulated.yaml")
 
 
 def certify(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli([*CERTIFY[3:], *args], timeout=300, cwd=project_file("."))
+    return run_cli([*CERTIFY_ARGS, *args], timeout=300, cwd=project_file("."))
 
 
 def bench_file(tmp_path: Path, text: str, base: Path = EMULATED) -> Path:

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from cli_fork import run_cli
@@ -16,11 +15,11 @@ from harness.model.profiles import default_profiles_dir
 from harness.paths import project_file
 
 # The frames behind the verdicts are the report tests' business (test_certify_report.py): not kept here.
-CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence"]
+CERTIFY_ARGS = ["certify", "--no-evidence"]
 
 
 def certify(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return run_cli([*CERTIFY[3:], *args], timeout=300, cwd=project_file("."), env=env)
+    return run_cli([*CERTIFY_ARGS, *args], timeout=300, cwd=project_file("."), env=env)
 
 
 def test_a_reader_whose_maker_has_no_profile_is_bad_input(tmp_path: Path) -> None:

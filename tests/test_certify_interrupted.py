@@ -14,19 +14,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_fork import run_cli
+from cli_fork import CLI, run_cli
 from proc_helpers import children
 
 from harness.paths import project_file
 from harness.report.live import claim_folder
 
-CERTIFY = [sys.executable, "-m", "harness.cli", "certify", "--no-evidence"]
+CERTIFY_ARGS = ["certify", "--no-evidence"]
+CERTIFY = [*CLI, *CERTIFY_ARGS]
 GENERAL = ("--vendor", "general_readers", "--jobs", "1")
 
 
@@ -181,7 +181,7 @@ def test_sigkill_leaves_the_last_report_and_the_folder_is_not_reused(tmp_path: P
     # A second run into the folder the killed one left: refused before any work, and
     # nothing of the killed run's files changes.
     held = _files(out)
-    again = run_cli([*CERTIFY[3:], *GENERAL, "--out", str(out)], cwd=project_file("."),
+    again = run_cli([*CERTIFY_ARGS, *GENERAL, "--out", str(out)], cwd=project_file("."),
                     timeout=120)
     assert again.returncode == 2, again.stdout[-2000:] + again.stderr
     assert again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
@@ -189,7 +189,7 @@ def test_sigkill_leaves_the_last_report_and_the_folder_is_not_reused(tmp_path: P
     assert again.stdout == "" and _files(out) == held
     # --out naming a file: refused the same way, the file untouched.
     (tmp_path / "a-file").write_text("mine")
-    proc2 = run_cli([*CERTIFY[3:], *GENERAL, "--out", str(tmp_path / "a-file")],
+    proc2 = run_cli([*CERTIFY_ARGS, *GENERAL, "--out", str(tmp_path / "a-file")],
                     cwd=project_file("."), timeout=120)
     assert proc2.returncode == 2 and "is a file, not a folder" in proc2.stderr
     assert (tmp_path / "a-file").read_text() == "mine"
