@@ -1,8 +1,8 @@
 """``python -m harness.cli ARGS`` for the tests, each run a process of its own forked from a
 warm interpreter: a zygote per test worker has imported what every command imports (numpy,
 OpenCV, pydantic, pytest, the rig's models; about 1.2 s of CPU), and a command's process
-starts from it instead of from nothing. CI runs some 100 commands: the imports were a tenth
-of its CPU.
+starts from it instead of from nothing. CI runs some 75 commands: about a minute of CPU
+was their imports (7 to 9 % of the CPU of the files that run them, back to back).
 
 The process is a real one (its own pid, file descriptors, working folder, environment and
 exit status; signals reach it), started as ``-m`` starts one: ``sys.argv[0]`` the module's
