@@ -4,7 +4,10 @@ The screen is found once: candidate quadrilaterals from several binarisations of
 (a lit panel in a dark bezel, the bezel on the bench, anything square), each warped flat
 and classified; the one that looks most like a known screen wins. When a screen shows
 little contrast against its bezel, local features (ORB) matched against the references
-give the transform instead. The result is a :class:`~harness.vision.geometry.Calibration`.
+give the transform instead. Where nothing is recognised at the best place (a finger over
+the panel's edge bends its outline), places are mended (a corner or a side put where the
+rest of the outline says) and aligned on their content. The result is a
+:class:`~harness.vision.geometry.Calibration`.
 
 Later, when scores drop, :class:`CalibrationKeeper` looks for the screen again: if it
 moved, the camera was knocked; the keeper says so and carries on with the new transform.
@@ -231,14 +234,24 @@ class Located:
 
 def best_candidate(frame: np.ndarray, classifier: Classifier) -> Located | None:
     """The quadrilateral whose content looks most like one of the references."""
+    return _best_of(frame, classifier, _quick_looks(frame, classifier))
+
+
+def _quick_looks(frame: np.ndarray, classifier: Classifier) -> list[Located]:
+    """Every candidate place with a quick look at it, the most promising first."""
     screen_size = classifier.references.size
     frame_size = (frame.shape[1], frame.shape[0])
     looks: list[Located] = []
     for quad in screen_candidates(frame):
         cal = Calibration(quad, frame_size, screen_size)
-        # A quick look ranks the places; the best ones get a thorough one.
         looks.append(Located(cal, classifier.classify_frame(frame, cal, thorough=False)))
     looks.sort(key=lambda found: _promise(found.decision), reverse=True)
+    return looks
+
+
+def _best_of(frame: np.ndarray, classifier: Classifier, looks: list[Located]
+             ) -> Located | None:
+    # A quick look ranks the places; the best ones get a thorough one.
     best: Located | None = None
     # A quick look can rank a sheet of paper over a dark page with a spot on it: the next
     # few places get a thorough look too, while nothing is recognised.
@@ -282,12 +295,18 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
     if min(frame.shape[:2]) < MIN_PICTURE:
         raise ScreenNotFound(f"the picture is {frame.shape[1]}x{frame.shape[0]}: too small "
                              "to find a screen in")
-    best = best_candidate(frame, classifier)
+    looks = _quick_looks(frame, classifier)
+    best = _best_of(frame, classifier, looks)
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    aligned = None if best is None else best.calibration  # the place aligned below
     # A crisp border gives corners to a fraction of a pixel; only a weak one (a dark page
     # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
     if best is not None and (not best.decision.known or best.decision.score < REGISTER_BELOW):
         best = _bordered(grey, _register(frame, best, classifier), best)
+    if best is None or not best.decision.known:
+        elsewhere = _elsewhere(frame, grey, classifier, looks, aligned)
+        if elsewhere is not None:
+            best = elsewhere
     if best is None or not best.decision.known:
         by_features = _locate_by_features(frame, classifier)
         # Features give the screen to several pixels (a homography from keypoints that a
@@ -309,6 +328,90 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
             "only a blank area found: without a calibration it could be any dark thing"),
             blank=True))
     return best
+
+
+def _elsewhere(frame: np.ndarray, grey: np.ndarray, classifier: Classifier,
+               looks: list[Located], aligned: Calibration | None) -> Located | None:
+    """A screen recognised at a place other than the one that looked best, or None.
+
+    Nothing was recognised where the border looked best: a sheet of paper can outscore a
+    screen whose header a finger cut off, and a finger over a corner drags that corner of
+    the panel's outline to its tip. The most promising places are tried mended (a corner or
+    a side put where the rest say, see :func:`_mended`); failing that, the next places
+    are aligned on their content. Only a place whose sides lie on a border is kept (an
+    alignment or a corner moved onto a page's inner lines would name what it cuts out)."""
+
+    def kept(found: Located) -> bool:
+        return found.decision.known and _on_border(grey, found.calibration.quad)
+
+    fine = grey.astype(np.float32)
+    width, height = classifier.references.size
+    mended: list[Located] = []
+    for look in looks[:MENDED_PLACES]:
+        for moved_quad in _mended(look.calibration.quad, width / height):
+            moved_quad = _refine(fine, moved_quad, CORNER_REACHES)
+            if not cv2.isContourConvex(moved_quad.reshape(-1, 1, 2)):
+                continue
+            cal = attrs.evolve(look.calibration, quad=moved_quad)
+            mended.append(Located(cal, classifier.classify_frame(frame, cal, thorough=False)))
+    mended.sort(key=lambda found: _promise(found.decision), reverse=True)
+    best: Located | None = None
+    for found in mended[:MENDED_TRIES]:
+        found = _thoroughly(frame, classifier, found)
+        assert found is not None
+        if kept(found) and (best is None or _better(found.decision, best.decision)):
+            best = found
+    if best is not None:
+        return best
+    # Then the places as found, aligned (slower), each once: a place found twice (the page,
+    # and its sides sought further out, met on one border) is one place to an alignment
+    # that comes in from tens of pixels.
+    near = 0.01 * frame.shape[1]
+    tried = [] if aligned is None else [aligned.quad]
+    for look in looks:
+        if len(tried) - (aligned is not None) >= REGISTER_PLACES:
+            break
+        quad = look.calibration.quad
+        if any(np.max(np.linalg.norm(quad - q, axis=1)) < near for q in tried):
+            continue
+        tried.append(quad)
+        moved = _register(frame, _thoroughly(frame, classifier, look), classifier)
+        if kept(moved):
+            return moved
+    return None
+
+
+#: Places (the best by a quick look) mended, and mended places (the best by a quick look)
+#: that get a thorough one.
+MENDED_PLACES = 4
+MENDED_TRIES = 4
+#: How far (frame px) the sides of a mended place are sought, in turn.
+CORNER_REACHES = (32.0, 16.0, 4.0)
+
+
+def _mended(quad: np.ndarray, aspect: float) -> list[np.ndarray]:
+    """``quad`` (tl, tr, br, bl) with one corner, then one side, put where the rest say:
+    a corner where the other three make a parallelogram (a finger's tip dragged it), a
+    side where the opposite side and the screen's ``aspect`` (width / height) put it along
+    the two sides beside it (a bezel's band below a dark page taken in, a header left
+    out). The border refines each."""
+    out = []
+    for corner in range(4):
+        moved = quad.copy()
+        moved[corner] = quad[corner - 1] + quad[(corner + 1) % 4] - quad[(corner + 2) % 4]
+        out.append(moved)
+    for side in range(4):
+        # The side from corner ``side`` to the next is moved; its opposite stays.
+        a, b = (side + 3) % 4, (side + 2) % 4  # the opposite side's ends, beside side's ends
+        length = float(np.linalg.norm(quad[b] - quad[a]))
+        across = length / aspect if side % 2 == 0 else length * aspect
+        moved = quad.copy()
+        for end, kept in ((side, a), ((side + 1) % 4, b)):
+            direction = quad[end] - quad[kept]
+            moved[end] = quad[kept] + direction * (across / max(float(np.linalg.norm(direction)),
+                                                                1e-6))
+        out.append(moved)
+    return out
 
 
 #: A screen's side lies on the panel's border: the light steps by at least this much (grey
@@ -401,6 +504,9 @@ def _register(frame: np.ndarray, found: Located, classifier: Classifier) -> Loca
     return best
 
 
+#: Further places (by their quick look) aligned on their content when the best was not
+#: recognised, before the slower search by features.
+REGISTER_PLACES = 4
 #: References tried when aligning a screen nobody recognised (the closest by the global
 #: pass), and the scales (of the fine size) the alignment goes through.
 REGISTER_TRIES = 2
