@@ -9,12 +9,16 @@ Two ways a screen is seen, for each maker's reader and the terminal, every refer
   a photo cannot show where the screen is).
 
 A frame is *right* when the decision names the reference drawn (``first@staff`` is not
-``first``), *wrong* when it names another, *unknown* otherwise. Times on one core:
+``first``), *wrong* when it names another, *unknown* otherwise.
+
+``--mode left-out`` asks the other way round: each reference in turn left out of the set,
+its own bench frames are shown to the rest (a screen the references do not hold, as a
+lab's own set may lack one): any name is *wrong*. Times on one core:
 recognition once calibrated (classify_frame) and finding the screen in a 1080p photo
 (locate, which includes classifying it).
 
     python benchmarks/harsh_recognition.py [--cameras 2] [--moments 5] [--photos 7]
-                                           [--device KEY]... [--mode bench|hand|both]
+                                           [--device KEY]... [--mode bench|hand|both|left-out]
                                            [--seed 500]
 
 The figures reported are for ``--cameras 3 --moments 6 --photos 3`` (2,565 frames) at the
@@ -46,6 +50,7 @@ from harness.emulation.screen_renderer import ScreenRenderer  # noqa: E402
 from harness.emulation.screen_views import reference_targets  # noqa: E402
 from harness.model.clock import JST  # noqa: E402
 from harness.vision.classify import Classifier, Decision  # noqa: E402
+from harness.vision.geometry import Calibration  # noqa: E402
 from harness.vision.locate import ScreenNotFound, agreed, locate  # noqa: E402
 from harness.vision.reference import ReferenceSet, screens_dir_for  # noqa: E402
 
@@ -85,12 +90,14 @@ def main() -> int:
                         help="bench frames per state and camera")
     parser.add_argument("--photos", type=int, default=7, help="hand photos per state")
     parser.add_argument("--device", action="append", default=[], help="only this device")
-    parser.add_argument("--mode", choices=("bench", "hand", "both"), default="both")
+    parser.add_argument("--mode", choices=("bench", "hand", "both", "left-out"),
+                        default="both")
     parser.add_argument("--seed", type=int, default=500, help="first camera seed")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     effects = CameraEffects.harsh()
     tallies = {"bench": Tally(), "hand": Tally()}
+    left_out: list[str] = []  # every frame's line: "named ..." or "unknown"
     classify_ms: list[float] = []
     locate_ms: list[float] = []
     for d_index, (key, look, plans) in enumerate(reference_targets()):
@@ -105,6 +112,10 @@ def main() -> int:
             for cam_index in range(args.cameras):
                 _bench_camera(key, plans, renderer, classifier, effects, base + cam_index,
                               args.moments, tallies["bench"], classify_ms)
+        if args.mode == "left-out":
+            for cam_index in range(args.cameras):
+                _left_out(key, plans, renderer, classifier, effects, base + cam_index,
+                          args.moments, left_out)
         if args.mode in ("hand", "both"):
             seed = base + 100
             for plan in plans:
@@ -123,9 +134,14 @@ def main() -> int:
                         decision = Decision("unknown", 0.0, 0.0, why=str(exc))
                     locate_ms.append((time.perf_counter() - t0) * 1000)
                     tallies["hand"].add(plan.name, decision, f"{key} hand photo seed {seed}")
-        print(f"{key:14} bench {tallies['bench'].right}/{tallies['bench'].total}, "
-              f"hand {tallies['hand'].right}/{tallies['hand'].total} (running totals)",
-              flush=True)
+        if args.mode == "left-out":
+            named = sum(" named " in line for line in left_out)
+            print(f"{key:14} left out: {named} of {len(left_out)} named (running totals)",
+                  flush=True)
+        else:
+            print(f"{key:14} bench {tallies['bench'].right}/{tallies['bench'].total}, "
+                  f"hand {tallies['hand'].right}/{tallies['hand'].total} (running totals)",
+                  flush=True)
     total = right = wrong = 0
     for mode, tally in tallies.items():
         if not tally.total:
@@ -140,6 +156,13 @@ def main() -> int:
             print("  WRONG", line)
         for line in tally.unknown:
             print("  unknown", line)
+    if args.mode == "left-out":
+        named = [line for line in left_out if " named " in line]
+        print(f"left out: {len(left_out)} frames of screens the references lack, named "
+              f"wrongly {len(named)}")
+        for line in named:
+            print("  WRONG", line)
+        return 0 if not named else 1
     print(f"all: {total} frames, right {100.0 * right / max(total, 1):.2f} %, wrong {wrong}")
     if classify_ms:
         print(f"recognition once calibrated (classify_frame, one core): median "
@@ -151,12 +174,10 @@ def main() -> int:
     return 0 if wrong == 0 and right >= 0.995 * total else 1
 
 
-def _bench_camera(key: str, plans: list, renderer: ScreenRenderer, classifier: Classifier,
-                  effects: CameraEffects, seed: int, moments: int, tally: Tally,
-                  times: list[float]) -> None:
-    camera = CameraModel(seed, effects=effects)
-    # Calibrated as `onshi-rig calibrate` does: each corner's median over the screen found
-    # on three frames (these frames are then not counted).
+def _calibrated(camera: CameraModel, plans: list, renderer: ScreenRenderer,
+                classifier: Classifier) -> tuple[Calibration | None, float]:
+    """Calibrated as `onshi-rig calibrate` does: each corner's median over the screen found
+    on three frames (these frames are then not counted); and the frames' time so far."""
     found = []
     frame_t = 0.0
     for plan in plans * 2:
@@ -172,7 +193,42 @@ def _bench_camera(key: str, plans: list, renderer: ScreenRenderer, classifier: C
             continue
         if located.decision.known:
             found.append(located)
-    calibration = agreed(found) if found else None
+    return (agreed(found) if found else None), frame_t
+
+
+def _left_out(key: str, plans: list, renderer: ScreenRenderer, classifier: Classifier,
+              effects: CameraEffects, seed: int, moments: int, lines: list[str]) -> None:
+    camera = CameraModel(seed, effects=effects)
+    calibration, frame_t = _calibrated(camera, plans, renderer, classifier)
+    if calibration is None:
+        return
+    refs = classifier.references
+    frames = []
+    for k in range(moments):
+        for plan in plans:
+            frame_t += 0.7
+            screen = renderer.render(plan.drawn, frame_t, START + dt.timedelta(minutes=k))
+            frames.append((plan, frame_t, camera.capture(screen.image, frame_t).image))
+    for plan in plans:
+        if plan.drawn.shows == "dark":
+            continue  # a dark panel is any reader's 'off'
+        rest = Classifier(ReferenceSet(refs.maker, refs.size,
+                                       tuple(r for r in refs if r.name != plan.name),
+                                       refs.directory))
+        for shown, frame_t, frame in frames:
+            if shown is not plan:
+                continue
+            decision = rest.classify_frame(frame, calibration)
+            where = f"{key} bench camera {seed} t={frame_t:.1f}: {plan.name} left out"
+            lines.append(f"{where}: named {decision.reference} ({decision.score:.3f}, margin "
+                         f"{decision.margin:.3f})" if decision.known else f"{where}: unknown")
+
+
+def _bench_camera(key: str, plans: list, renderer: ScreenRenderer, classifier: Classifier,
+                  effects: CameraEffects, seed: int, moments: int, tally: Tally,
+                  times: list[float]) -> None:
+    camera = CameraModel(seed, effects=effects)
+    calibration, frame_t = _calibrated(camera, plans, renderer, classifier)
     for k in range(moments):
         for plan in plans:
             frame_t += 0.7
