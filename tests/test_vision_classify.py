@@ -700,6 +700,25 @@ def test_a_dark_panel_under_a_hot_spot_is_off(device: str) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("device", ["usen_almex", "canon"])
+def test_a_dark_panel_on_a_bright_harsh_camera_is_off(device: str) -> None:
+    """A switched-off panel through a calibrated harsh bench camera (4501) whose gain and
+    the room's light in the glass lift its black to about 40 grey levels: still the 'off'
+    reference (a black panel's grey is within ClassifierParams.flat_level of it), not 'a
+    blank screen unlike any blank reference'."""
+    clf, refs = classifier(device), references(device)
+    off = next(r for r in refs if r.state == "off")
+    cam = harsh_camera(4501)
+    problems = []
+    for k in range(4):
+        t = 4.0 + 15.4 * k
+        capture = cam.capture(screen(device, off, t), t)
+        d = clf.classify_frame(capture.image, Calibration(capture.quad, FRAME, refs.size))
+        if d.state != off.state:
+            problems.append(f"t={t}: {describe(d)}")
+    assert not problems, "\n".join(problems)
+
+
 def test_a_lit_navy_page_on_a_dim_harsh_camera_is_not_off() -> None:
     """Atlas's sparse navy pages through a dim harsh bench camera (gain and gamma low, a
     spot, moiré, blur): their text may be lost, but a lit navy page is not a switched-off

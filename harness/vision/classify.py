@@ -89,8 +89,9 @@ class ClassifierParams:
     #: A frame whose high-passed contrast is below this (grey levels) shows a blank panel.
     flat_std: float = attrs.field(default=4.0, validator=_positive)
     #: ... and is taken for a blank reference whose mean colour is within this in every
-    #: channel (exposure and backlight bleed lift a black panel to a dark grey, about 20).
-    flat_level: float = attrs.field(default=32.0, validator=_positive)
+    #: channel (exposure and backlight bleed lift a black panel to a dark grey, about 20; a
+    #: harsh desk's gain and the room in the glass to about 40). Its hue guards a dark page.
+    flat_level: float = attrs.field(default=40.0, validator=_positive)
     #: A region looked for anywhere (:meth:`Classifier.find_region`) is searched this far (a
     #: fraction of the screen's height) above and below where its reference has it.
     search_band: float = attrs.field(
