@@ -342,7 +342,9 @@ def _elsewhere(frame: np.ndarray, grey: np.ndarray, classifier: Classifier,
     alignment or a corner moved onto a page's inner lines would name what it cuts out)."""
 
     def kept(found: Located) -> bool:
-        return found.decision.known and _on_border(grey, found.calibration.quad)
+        # A blank place (any dark thing) is no screen found: the features may still be.
+        return (found.decision.known and not found.decision.blank
+                and _on_border(grey, found.calibration.quad))
 
     fine = grey.astype(np.float32)
     width, height = classifier.references.size
@@ -353,7 +355,11 @@ def _elsewhere(frame: np.ndarray, grey: np.ndarray, classifier: Classifier,
             if not cv2.isContourConvex(moved_quad.reshape(-1, 1, 2)):
                 continue
             cal = attrs.evolve(look.calibration, quad=moved_quad)
-            mended.append(Located(cal, classifier.classify_frame(frame, cal, thorough=False)))
+            try:
+                mended.append(Located(cal, classifier.classify_frame(frame, cal,
+                                                                     thorough=False)))
+            except cv2.error:
+                continue  # a degenerate quad
     mended.sort(key=lambda found: _promise(found.decision), reverse=True)
     best: Located | None = None
     for found in mended[:MENDED_TRIES]:
