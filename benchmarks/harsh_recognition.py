@@ -201,6 +201,7 @@ def _left_out(key: str, plans: list, renderer: ScreenRenderer, classifier: Class
     camera = CameraModel(seed, effects=effects)
     calibration, frame_t = _calibrated(camera, plans, renderer, classifier)
     if calibration is None:
+        print(f"  {key} bench camera {seed}: never calibrated, its frames not shown")
         return
     refs = classifier.references
     frames = []
