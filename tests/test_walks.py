@@ -183,6 +183,24 @@ def test_worlds_never_hold_exclusive_givens() -> None:
     assert merge_worlds([()]) == ((),)
 
 
+def test_the_plans_answers_are_the_same_for_a_world_given_once_as_an_iterator() -> None:
+    """The plan keeps what it found by its arguments: a world given as an iterator (read
+    once) gets the same rules, forbidden screens and unbidden classes as one given as a
+    set, asked first of a fresh plan and again (Panasonic's shipped profile: what a wait on
+    place_card must not bring depends on the world)."""
+    profile = load_profiles()["panasonic"]
+    kept = WalkPlan.of(profile)
+    for world in kept.worlds:
+        flows = kept.flows_in(world)
+        for screen in ("first", "place_card", "pin_entry", "completion"):
+            fresh = WalkPlan.of(profile)
+            for plan in (fresh, fresh, kept):
+                assert plan.in_world(iter(world)) == kept.in_world(set(world))
+                assert plan.forbidden(iter(world), flows) == kept.forbidden(set(world), flows)
+                assert (plan.unbidden(iter(world), flows, screen)
+                        == kept.unbidden(set(world), flows, screen)), (sorted(world), screen)
+
+
 def test_every_makers_profile_gives_the_walks_con01_and_auth02() -> None:
     for maker in load_profiles().face_auth_makers():
         plan = WalkPlan.of(load_profiles()[maker])

@@ -541,10 +541,11 @@ class WalkPlan:
 
     def forbidden(self, world: Iterable[str], flows: frozenset[str]) -> frozenset[str]:
         """Screens every flow in force forbids (a flow without a never rule forbids none)."""
-        key = ("forbidden", frozenset(world), frozenset(flows))
+        have = frozenset(world)  # once: ``world`` may be an iterator
+        key = ("forbidden", have, frozenset(flows))
         if key not in self._kept:
             never: dict[str, set[str]] = {f: set() for f in flows}
-            for rule in self.in_world(world):
+            for rule in self.in_world(have):
                 if isinstance(rule, NeverRule) and rule.flow in never:
                     never[rule.flow].update(rule.screens)
             sets = list(never.values())
@@ -556,9 +557,10 @@ class WalkPlan:
         """What a wait on ``screen`` must not bring where ``flows`` are in force: the
         classes a flow in force forbids and none allows, and whether another screen of its
         class is forbidden too (a flow whose procedure waits on the screen allows all)."""
-        key = ("unbidden", frozenset(world), frozenset(flows), screen)
+        have = frozenset(world)  # once: ``world`` may be an iterator
+        key = ("unbidden", have, frozenset(flows), screen)
         if key not in self._kept:
-            self._kept[key] = self._unbidden(world, flows, screen)
+            self._kept[key] = self._unbidden(have, flows, screen)
         return self._kept[key]
 
     def _unbidden(self, world: Iterable[str], flows: frozenset[str], screen: str
