@@ -16,6 +16,7 @@ moved, the camera was knocked; the keeper says so and carries on with the new tr
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 
 import attrs
 import cv2
@@ -249,15 +250,20 @@ def _quick_looks(frame: np.ndarray, classifier: Classifier) -> list[Located]:
     return looks
 
 
-def _best_of(frame: np.ndarray, classifier: Classifier, looks: list[Located]
-             ) -> Located | None:
-    # A quick look ranks the places; the best ones get a thorough one.
+def _best_of(frame: np.ndarray, classifier: Classifier, looks: list[Located],
+             tries: int | None = None,
+             keep: Callable[[Located], bool] | None = None) -> Located | None:
+    """The best of the first ``tries`` places (ranked by a quick look; None:
+    THOROUGH_TRIES) after a thorough look at each, of those ``keep`` accepts (None: all),
+    until one is recognised."""
     best: Located | None = None
     # A quick look can rank a sheet of paper over a dark page with a spot on it: the next
     # few places get a thorough look too, while nothing is recognised.
-    for found in looks[:THOROUGH_TRIES]:
+    for found in looks[:THOROUGH_TRIES if tries is None else tries]:
         found = _thoroughly(frame, classifier, found)
         assert found is not None
+        if keep is not None and not keep(found):
+            continue
         if best is None or _better(found.decision, best.decision):
             best = found
         if best.decision.known and not best.decision.blank:
@@ -361,12 +367,7 @@ def _elsewhere(frame: np.ndarray, grey: np.ndarray, classifier: Classifier,
             except cv2.error:
                 continue  # a degenerate quad
     mended.sort(key=lambda found: _promise(found.decision), reverse=True)
-    best: Located | None = None
-    for found in mended[:MENDED_TRIES]:
-        found = _thoroughly(frame, classifier, found)
-        assert found is not None
-        if kept(found) and (best is None or _better(found.decision, best.decision)):
-            best = found
+    best = _best_of(frame, classifier, mended, MENDED_TRIES, kept)
     if best is not None:
         return best
     # Then the places as found, aligned (slower), each once: a place found twice (the page,
