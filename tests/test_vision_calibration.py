@@ -191,9 +191,9 @@ def locate_calls(monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
     calls: list[np.ndarray] = []
     real = locating.locate
 
-    def counting(frame: np.ndarray, clf):  # noqa: ANN001, ANN202
+    def counting(frame: np.ndarray, clf, **how):  # noqa: ANN001, ANN003, ANN202
         calls.append(frame)
-        return real(frame, clf)
+        return real(frame, clf, **how)
 
     monkeypatch.setattr(locating, "locate", counting)
     return calls

@@ -296,8 +296,15 @@ def _thoroughly(frame: np.ndarray, classifier: Classifier, found: Located | None
     return Located(found.calibration, classifier.classify_frame(frame, found.calibration))
 
 
-def locate(frame: np.ndarray, classifier: Classifier) -> Located:
-    """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`."""
+def locate(frame: np.ndarray, classifier: Classifier, *, hidden: bool = True) -> Located:
+    """Find the screen in ``frame`` and what it shows. Raises :class:`ScreenNotFound`.
+
+    ``hidden``: where nothing is recognised at the places found, also look for a screen
+    whose border is hidden or cut (places mended, then keypoints): a single photo must be
+    read whatever crosses its border. A fixed camera's search of a calibrated screen need
+    not: whatever crosses the border then is gone by a later look, and an unknown screen,
+    which no search recognises, is by far the commoner case (each such search then costs
+    several times the outline's)."""
     if min(frame.shape[:2]) < MIN_PICTURE:
         raise ScreenNotFound(f"the picture is {frame.shape[1]}x{frame.shape[0]}: too small "
                              "to find a screen in")
@@ -309,11 +316,11 @@ def locate(frame: np.ndarray, classifier: Classifier) -> Located:
     # in a dark bezel) needs aligning on the content, which on a sparse screen can slide.
     if best is not None and (not best.decision.known or best.decision.score < REGISTER_BELOW):
         best = _bordered(grey, _register(frame, best, classifier), best)
-    if best is None or not best.decision.known:
+    if hidden and (best is None or not best.decision.known):
         elsewhere = _elsewhere(frame, grey, classifier, looks, aligned)
         if elsewhere is not None:
             best = elsewhere
-    if best is None or not best.decision.known:
+    if hidden and (best is None or not best.decision.known):
         by_features = _locate_by_features(frame, classifier)
         # Features give the screen to several pixels (a homography from keypoints that a
         # hand's blur and JPEG move): aligned on the content as a weak border is.
@@ -702,7 +709,7 @@ class CalibrationKeeper:
             if 0 <= t - when < wait:
                 return decision, False
         try:
-            located = locate(frame, self.classifier)
+            located = locate(frame, self.classifier, hidden=False)
         except ScreenNotFound:
             self._search_was_fruitless(t)
             return decision, False
