@@ -301,10 +301,11 @@ def locate(frame: np.ndarray, classifier: Classifier, *, hidden: bool = True) ->
 
     ``hidden``: where nothing is recognised at the places found, also look for a screen
     whose border is hidden or cut (places mended, then keypoints): a single photo must be
-    read whatever crosses its border. A fixed camera's search of a calibrated screen need
-    not: whatever crosses the border then is gone by a later look, and an unknown screen,
-    which no search recognises, is by far the commoner case (each such search then costs
-    several times the outline's)."""
+    read whatever crosses its border. A fixed camera's searches (:class:`CalibrationKeeper`)
+    need not: whatever crosses the border then is gone by a later look, while a screen no
+    reference knows, which no search recognises, comes back to every search (each then
+    costing several times the outline's). ``onshi-rig calibrate`` and a photo search
+    for a hidden border too."""
     if min(frame.shape[:2]) < MIN_PICTURE:
         raise ScreenNotFound(f"the picture is {frame.shape[1]}x{frame.shape[0]}: too small "
                              "to find a screen in")
@@ -749,7 +750,7 @@ class CalibrationKeeper:
                         else seen.why or "nothing recognised") + ")")
         self._guess = None
         try:
-            located = locate(frame, self.classifier)
+            located = locate(frame, self.classifier, hidden=False)
         except ScreenNotFound as exc:
             return unknown(str(exc))
         found = located.decision
