@@ -465,3 +465,28 @@ def test_the_box_person_does_each_step_to_the_twins_and_refuses_what_it_cannot()
     [refused] = rig.events("operator.refused")  # its own outcome, for the report
     assert refused.data["what"] == ("set the reader's account information on the terminal "
                                     "to a wrong value")
+
+
+def test_the_box_cameras_are_compressed_once_by_their_stream() -> None:
+    """An IP camera's frames are JPEG once, by its stream: the box's cameras are the
+    default camera model but for its own JPEG round trip, on the readers' and the
+    terminal's cameras alike."""
+    import attrs
+
+    from harness.bench import load_bench_spec
+    from harness.emulation.bench import EmulatedBench
+    from harness.emulation.box.box import STREAMED
+    from harness.emulation.camera_model import CameraEffects
+    from harness.model.clock import VirtualClock
+    from harness.model.timeline import Timeline
+
+    assert STREAMED.jpeg_quality is None and CameraEffects().jpeg_quality is not None
+    assert attrs.evolve(STREAMED, jpeg_quality=CameraEffects().jpeg_quality) == CameraEffects()
+    path = ROOT / "fixtures/benches/emulated.yaml"
+    spec = load_bench_spec(path)
+    emu = EmulatedBench(spec, path, Timeline(VirtualClock(epoch=spec.clock.start)))
+    watched = {c.watches for c in spec.cameras}
+    assert spec.terminal.name in watched and len(watched) > 1
+    for camera in spec.cameras:
+        assert emu.camera_source(camera, STREAMED).camera.effects == STREAMED
+        assert emu.camera_source(camera).camera.effects == CameraEffects()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.emulation.behaviour import TerminalBehaviour, load_with_deviations
+from harness.emulation.camera_model import CameraEffects
 from harness.emulation.card import ApduCard
 from harness.emulation.device_spec import DeviceSpec, load_device_spec
 from harness.emulation.hid_relay import EmulatedHidRelay, start_hid_relay
@@ -294,9 +295,10 @@ class EmulatedBench:
         self.timeline.record("bench", "bench.restored", upgrade=upgrade,
                              wallclock=self.clock.wallclock().isoformat())
 
-    def camera_source(self, camera: Camera) -> EmulatedScreenSource:
+    def camera_source(self, camera: Camera, effects: CameraEffects | None = None
+                      ) -> EmulatedScreenSource:
         """The emulated camera on the screen ``camera.watches``: a reader's or the
-        terminal's monitor."""
+        terminal's monitor (``effects``: the camera model's; None, the default ones)."""
         from harness.emulation.screen_source import (
             primed_renderer,
             reader_camera,
@@ -309,14 +311,14 @@ class EmulatedBench:
         if camera.watches == terminal.name:
             renderer = primed_renderer(terminal.behaviour.display, "terminal")
             source = terminal_camera(camera.name, lambda: self.world.terminal, renderer,
-                                     self.clock, seed=seed)
+                                     self.clock, seed=seed, effects=effects)
         else:
             reader = next(r for r in self.spec.readers if r.name == camera.watches)
             if reader.name not in self.world.readers:
                 raise RigError(f"camera {camera.name!r}: {reader.name!r} has no screen to film")
             renderer = primed_renderer(self.twins[reader.name].display, reader.maker)
             source = reader_camera(camera.name, lambda: self.world.readers[reader.name],
-                                   renderer, self.clock, seed=seed)
+                                   renderer, self.clock, seed=seed, effects=effects)
         # Most of a flow's looks are at a screen that has not changed: the camera says so
         # and the watcher skips them (a settled screen only; see ScreenWatcher.look).
         source.vouches_still = True

@@ -202,12 +202,12 @@ def _current(twin: T | Callable[[], T]) -> Callable[[], T]:
 
 
 def terminal_camera(name: str, terminal: TerminalTwin | Callable[[], TerminalTwin],
-                    renderer: ScreenRenderer, clock: Clock, *, seed: int = 0
-                    ) -> EmulatedScreenSource:
+                    renderer: ScreenRenderer, clock: Clock, *, seed: int = 0,
+                    effects: CameraEffects | None = None) -> EmulatedScreenSource:
     """A camera on the terminal's monitor (its dialogs)."""
     current = _current(terminal)
     return EmulatedScreenSource(name, lambda: terminal_drawn(current()), renderer, clock,
-                                CameraModel(seed=seed))
+                                CameraModel(seed=seed, effects=effects))
 
 
 def reader_camera(

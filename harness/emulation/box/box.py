@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 import yaml
 
 from harness.devices.pcsc import PyscardService
@@ -43,6 +44,7 @@ from harness.emulation.bench import EmulatedBench
 from harness.emulation.box.mjpeg import MjpegServer
 from harness.emulation.box.person import BoxPerson
 from harness.emulation.box.sysfs_tree import SysfsWriter
+from harness.emulation.camera_model import CameraEffects
 from harness.emulation.card import FileSystemCard
 from harness.emulation.pcscd import client_socket, pcscd_running
 from harness.emulation.vpcd_cards import insert_shown
@@ -55,6 +57,8 @@ from harness.protocols import Frame
 #: The first line of the bench file a box writes: a DIR/bench.yaml without it is the
 #: user's, never overwritten (cli.cmd_emulate refuses the folder).
 BOX_MARK = "# Written by onshi-rig emulate --hardware; valid while it runs.\n"
+#: The box's cameras: the default effects but the JPEG, which their MJPEG stream is.
+STREAMED = attrs.evolve(CameraEffects(), jpeg_quality=None)
 
 
 class Box:
@@ -102,7 +106,9 @@ class Box:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.sysfs = SysfsWriter(emu.usb_tree, self.folder / "sysfs")
         self.sysfs.update()
-        self._sources = {c.name: emu.camera_source(c) for c in spec.cameras}
+        # An IP camera compresses its frames once, for its stream: the camera model's own
+        # JPEG round trip is left to the stream's (it was a third of each frame's cost).
+        self._sources = {c.name: emu.camera_source(c, STREAMED) for c in spec.cameras}
         self.cameras = MjpegServer({name: self._reader(name) for name in self._sources},
                                    fps=fps)
         self._stop = threading.Event()
