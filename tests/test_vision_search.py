@@ -152,7 +152,7 @@ def test_a_knock_the_ring_sees_is_searched_at_once_whatever_the_back_off(
 
 
 def test_a_fixed_cameras_search_does_not_look_for_a_hidden_border(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        searches: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
     """A fixed camera's search of a screen no reference knows costs the outline's search
     only, before its screen was found and once calibrated: places mended and keypoints
     matched (a photo's border hidden by a finger) cost several times that on every such
@@ -168,27 +168,19 @@ def test_a_fixed_cameras_search_does_not_look_for_a_hidden_border(
             return _real(*args)
 
         monkeypatch.setattr(locate_module, name, counted)
-    searched: list[float] = []
-    real_locate = locate_module.locate
-
-    def search(frame, clf, **how):  # noqa: ANN001, ANN003, ANN202
-        searched.append(1.0)
-        return real_locate(frame, clf, **how)
-
-    monkeypatch.setattr(locate_module, "locate", search)
     foreign = __import__("cv2").resize(screen("canon", references("canon").get("consent_1")),
                                        refs.size)
     finder.classify(cam.capture(foreign, 0.0).image, 0.0)
-    assert searched and not hidden and finder.calibration is None
+    assert searches and not hidden and finder.calibration is None
     t = SEARCH_EVERY_S + 0.5  # the next search, on the reader's own screen
     finder.classify(cam.capture(screen("atlas", refs.get("first")), t).image, t)
     assert finder.calibration is not None
     keeper = CalibrationKeeper(classifier("atlas"), calibration=finder.calibration)
-    searched.clear()
+    searches.clear()
     for k in range(4):
         decision, moved = keeper.classify(cam.capture(foreign, float(k)).image, float(k))
         assert not decision.known and not moved
-    assert searched and not hidden
+    assert searches and not hidden
     photo = cam.capture(foreign, 5.0).image
-    assert not real_locate(photo, classifier("atlas")).decision.known
+    assert not locate_module.locate(photo, classifier("atlas")).decision.known
     assert hidden == ["_elsewhere", "_locate_by_features"]
