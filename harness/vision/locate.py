@@ -382,14 +382,13 @@ def _elsewhere(frame: np.ndarray, grey: np.ndarray, classifier: Classifier,
     # and its sides sought further out, met on one border) is one place to an alignment
     # that comes in from tens of pixels.
     near = 0.01 * frame.shape[1]
-    tried = [] if aligned is None else [aligned.quad]
+    tried = [] if aligned is None else [aligned]
     for look in looks:
         if len(tried) - (aligned is not None) >= REGISTER_PLACES:
             break
-        quad = look.calibration.quad
-        if any(np.max(np.linalg.norm(quad - q, axis=1)) < near for q in tried):
+        if any(look.calibration.shift(place) < near for place in tried):
             continue
-        tried.append(quad)
+        tried.append(look.calibration)
         moved = _register(frame, _thoroughly(frame, classifier, look), classifier)
         if kept(moved):
             return moved
