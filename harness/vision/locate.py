@@ -11,6 +11,7 @@ rest of the outline says) and aligned on their content. The result is a
 
 Later, when scores drop, :class:`CalibrationKeeper` looks for the screen again: if it
 moved, the camera was knocked; the keeper says so and carries on with the new transform.
+A fixed camera's searches look at the outlines only (see :func:`locate`'s ``hidden``).
 """
 
 from __future__ import annotations
