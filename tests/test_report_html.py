@@ -13,6 +13,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from harness.protocols import Frame
@@ -221,6 +222,37 @@ def test_the_checked_windows_are_drawn_on_a_lane_of_their_own() -> None:
     checked = draw([[10.0, 35.0, "completion unchanged until the second press of OK"]])
     assert checked.shape[0] > plain.shape[0]  # one lane more
     assert blue(plain) == 0 and blue(checked) > 200
+
+
+def test_a_picture_asked_for_again_is_drawn_once_and_anew_when_it_shows_more(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live report asks for a failure's picture on each write: drawn once while what it
+    shows stays (events after its window change nothing), drawn again when a band or an
+    action in it moves."""
+    from harness.report import timeline_picture
+
+    drawn: list[object] = []
+    real = timeline_picture._draw
+    monkeypatch.setattr(timeline_picture, "_draw", lambda *a: drawn.append(a) or real(*a))
+    monkeypatch.setattr(timeline_picture, "_DRAWN", {}, raising=False)
+    events = [{"t": 0.0, "source": "cam", "kind": "screen.seen", "state": "first"},
+              {"t": 10.0, "source": "cam", "kind": "screen.seen", "state": "completion"}]
+
+    def draw(events: list[dict[str, Any]], action: str = "5.0:card_in") -> bytes:
+        return timeline_picture.flow_timeline_png(
+            events, (0.0, 40.0), reader="r", reader_cameras=["cam"], terminal=None,
+            terminal_cameras=[], observed=[action], title="t", windows=[])
+
+    first = draw(events)
+    # the next test's screens, after the window (its end, 40 s, and the 5 s around it)
+    assert draw([*events, {"t": 60.0, "source": "cam", "kind": "screen.seen",
+                           "state": "first"}]) == first
+    assert len(drawn) == 1
+    assert draw([events[0], {**events[1], "t": 12.0}]) != first
+    assert draw(events, "6.0:card_in") != first
+    assert draw([*events, {"t": 44.0, "source": "cam", "kind": "screen.seen",
+                           "state": "first"}]) != first
+    assert len(drawn) == 4
 
 
 DESELECTED_REASON = ("suites/test_upgrade.py::test_distribution_schedule[acme-UPD-01]: not "

@@ -69,9 +69,26 @@ def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    with plt.rc_context({"font.family": _families()}):
-        return _draw(plt, span, events, reader, terminal, reader_cameras, terminal_cameras,
-                     observed, title, windows)
+    families = _families()
+    # The picture is its lanes, drawn: a report written again as the run goes (and its
+    # allure results) asks for a failure's picture each time, and drawing is ~0.3 s.
+    lanes = _lanes(span, events, reader, terminal, reader_cameras, terminal_cameras,
+                   observed, windows)
+    key = (float(span[0]), float(span[1]), title, tuple(families), repr(lanes))
+    png = _DRAWN.get(key)
+    if png is None:
+        with plt.rc_context({"font.family": families}):
+            png = _draw(plt, span, events, reader, terminal, reader_cameras,
+                        terminal_cameras, observed, title, windows)
+        if len(_DRAWN) >= _DRAWN_KEPT:
+            _DRAWN.pop(next(iter(_DRAWN)))
+        _DRAWN[key] = png
+    return png
+
+
+#: Pictures drawn in this process, by what they show (the oldest dropped first).
+_DRAWN: dict[tuple[object, ...], bytes] = {}
+_DRAWN_KEPT = 256
 
 
 def _families() -> list[str]:
