@@ -174,10 +174,10 @@ def _zygote() -> _Zygote:
 
 # -- the zygote's side ----------------------------------------------------------------------
 def _preload() -> None:
-    """What a command imports before it does anything, and what certify's suites import."""
+    """What a command imports before it does anything, what certify's suites import, and
+    matplotlib: a certification that fails (most of the tests' do) draws its timeline
+    pictures, 0.7 s of import."""
     import cv2  # noqa: F401
-    # A failure's timeline picture (the report's, allure's): 0.7 s of import in each
-    # certification that fails, as most of the tests' do.
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
     import pytest  # noqa: F401
