@@ -140,6 +140,17 @@ def test_a_failure_has_its_timeline_picture_and_a_pass_none(tmp_path: Path) -> N
     assert html.count("<img ") == 1
 
 
+def test_a_failure_whose_timeline_is_not_written_yet_has_no_picture(tmp_path: Path) -> None:
+    """While the run goes (its timeline is written when its bench closes) the live page
+    shows no picture of a failure's timeline: not one of the hands alone, lanes empty."""
+    run_dir, report = _run(tmp_path)
+    (run_dir / "timeline.jsonl").unlink()
+    timelines: dict[str, bytes] = {}
+    html = render_html(run_dir, report, timelines)
+    assert timelines == {}
+    assert 'id="failure-acme-E901-02"' in html and '<img alt="timeline' not in html
+
+
 def test_swimlane_bands_carry_the_state_into_the_window_and_stop_at_its_end() -> None:
     events = [{"t": 1.0, "s": "first"}, {"t": 8.0, "s": "consent"}, {"t": 12.0, "s": "consent"},
               {"t": 15.0, "s": "first"}, {"t": 40.0, "s": "error_901"}]

@@ -352,7 +352,10 @@ def _rows(report: dict[str, Any], folders: dict[str, _Folder],
                 picture, name = None, None
                 if v["status"] != "passed":
                     pictures.full.update(p.key for p in pics)
-                    if ev.get("span") and len(pictures.timelines) < MAX_TIMELINES:
+                    # (Not before its folder's timeline is written, at its bench's close:
+                    # while the run goes, a picture of the hands alone, lanes empty.)
+                    if (ev.get("span") and len(pictures.timelines) < MAX_TIMELINES
+                            and folder.events()):
                         name = f"{maker}-{req}-{v['subject']}.png"
                         # One requirement failed by several tests on one subject (BOOT-01 by
                         # the bench's start and at its window's edges): a picture each.
