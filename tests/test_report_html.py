@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.kept import Kept
 from harness.protocols import Frame
 from harness.report.html import render_html
 from harness.report.timeline_picture import _bands
@@ -245,7 +246,7 @@ def test_a_picture_asked_for_again_is_drawn_once_and_anew_when_it_shows_more(
     drawn: list[object] = []
     real = timeline_picture._draw
     monkeypatch.setattr(timeline_picture, "_draw", lambda *a: drawn.append(a) or real(*a))
-    monkeypatch.setattr(timeline_picture, "_DRAWN", {}, raising=False)
+    monkeypatch.setattr(timeline_picture, "_DRAWN", Kept(256), raising=False)
     events = [{"t": 0.0, "source": "cam", "kind": "screen.seen", "state": "first"},
               {"t": 10.0, "source": "cam", "kind": "screen.seen", "state": "completion"}]
 

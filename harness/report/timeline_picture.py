@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.errors import MissingSystemPart
 from harness.fonts import find_font
+from harness.kept import Kept
 
 ACTION = re.compile(r"^(\d+(?:\.\d+)?):(\S+)$")
 #: Seconds shown either side of the span.
@@ -75,20 +76,16 @@ def flow_timeline_png(events: Sequence[dict[str, Any]], span: Sequence[float], *
     lanes = _lanes(span, events, reader, terminal, reader_cameras, terminal_cameras,
                    observed, windows)
     key = (float(span[0]), float(span[1]), title, tuple(families), repr(lanes))
-    png = _DRAWN.get(key)
-    if png is None:
+
+    def draw() -> bytes:
         with plt.rc_context({"font.family": families}):
-            png = _draw(plt, span, events, reader, terminal, reader_cameras,
-                        terminal_cameras, observed, title, windows)
-        if len(_DRAWN) >= _DRAWN_KEPT:
-            _DRAWN.pop(next(iter(_DRAWN)))
-        _DRAWN[key] = png
-    return png
+            return _draw(plt, span, lanes, title)
+
+    return _DRAWN.get(key, draw)
 
 
-#: Pictures drawn in this process, by what they show (the oldest dropped first).
-_DRAWN: dict[tuple[object, ...], bytes] = {}
-_DRAWN_KEPT = 256
+#: Pictures drawn in this process, by what they show.
+_DRAWN: Kept[bytes] = Kept(256)
 
 
 def _families() -> list[str]:
@@ -109,12 +106,8 @@ def _families() -> list[str]:
 _ADDED: set[str] = set()
 
 
-def _draw(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
-          reader: str | None, terminal: str | None, reader_cameras: Sequence[str],
-          terminal_cameras: Sequence[str], observed: Sequence[str], title: str,
-          windows: Sequence[Sequence[Any]]) -> bytes:
-    fig = _figure(plt, span, events, reader, terminal, reader_cameras, terminal_cameras,
-                  observed, title, windows)
+def _draw(plt: Any, span: Sequence[float], lanes: list[Lane], title: str) -> bytes:
+    fig = _lanes_figure(plt, span, lanes, title)
     buf = io.BytesIO()
     # No metadata: a picture carries nothing but its pixels.
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -203,10 +196,13 @@ def _figure(plt: Any, span: Sequence[float], events: Sequence[dict[str, Any]],
             terminal_cameras: Sequence[str], observed: Sequence[str], title: str,
             windows: Sequence[Sequence[Any]]) -> Any:
     """The picture as a matplotlib figure (tests read its labels' places)."""
+    return _lanes_figure(plt, span, _lanes(span, events, reader, terminal, reader_cameras,
+                                           terminal_cameras, observed, windows), title)
+
+
+def _lanes_figure(plt: Any, span: Sequence[float], lanes: list[Lane], title: str) -> Any:
     start, end = float(span[0]), float(span[1])
     t0, t1 = start - PAD_S, end + PAD_S
-    lanes = _lanes(span, events, reader, terminal, reader_cameras, terminal_cameras,
-                   observed, windows)
     fig, ax = plt.subplots(figsize=(11, 0.55 * len(lanes) + 1.3), dpi=90)
     ax.axvspan(start, end, color="#fff3c4", zorder=0, label="span judged")
     for i, (name, bands, marks) in enumerate(lanes):
