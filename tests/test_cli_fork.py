@@ -103,3 +103,34 @@ def test_python_c_and_m_as_a_new_interpreter_runs_them(how: tuple[str, ...], cod
     assert (forked.returncode, forked.stdout, forked.stderr) == \
         (fresh.returncode, fresh.stdout, fresh.stderr)
     assert forked.returncode == code
+
+
+#: A frame of Canon's camera on the shipped emulated bench (one look, as a certification's
+#: first), with whether the camera's view was already made in the process.
+CANON_FRAME = """
+import hashlib
+from harness.bench import default_bench_path, load_bench_spec
+from harness.emulation.bench import EmulatedBench
+from harness.emulation.camera_view import _BUILT
+from harness.model.clock import VirtualClock
+from harness.model.timeline import Timeline
+path = default_bench_path()
+spec = load_bench_spec(path)
+emulated = EmulatedBench(spec, path, Timeline(VirtualClock(epoch=spec.clock.start)))
+made = len(_BUILT._values)
+camera = next(c for c in spec.cameras if c.watches == "canon")
+frame = emulated.camera_source(camera).read()
+print(made, hashlib.sha256(frame.image.tobytes()).hexdigest())
+"""
+
+
+def test_a_forked_command_finds_canons_camera_made_and_films_what_a_new_process_films(
+        ) -> None:
+    forked = run_python(["-c", CANON_FRAME], cwd=project_file("."), timeout=120)
+    fresh = _fresh([], project_file("."), how=("-c", CANON_FRAME))
+    assert forked.returncode == fresh.returncode == 0, forked.stderr + fresh.stderr
+    (made_forked, frame_forked), (made_fresh, frame_fresh) = (
+        p.stdout.split() for p in (forked, fresh))
+    # The zygote made Canon's and the terminal's cameras; a new interpreter makes its own.
+    assert int(made_forked) >= 2 and int(made_fresh) == 0
+    assert frame_forked == frame_fresh
