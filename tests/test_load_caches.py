@@ -83,3 +83,21 @@ def test_an_unreadable_lab_config_is_bad_input(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     with pytest.raises(BadInput, match="cannot read"):
         lab_config()
+
+
+def test_each_read_of_a_kept_file_is_a_copy_of_its_own(tmp_path: Path) -> None:
+    # Deviations change what they are given: a change must reach neither the kept parse
+    # nor the next reader; nor, where the file names one block twice (an alias), its
+    # other place.
+    path = tmp_path / "bench.yaml"
+    path.write_text("base: &b {power: {channel: 1}, tags: [a, b], when: 2026-01-05}\n"
+                    "other: *b\nwhen: 2026-01-05 09:00:00\n", encoding="utf-8")
+    first, _ = read_yaml(path)
+    assert first["other"] == first["base"] and first["base"]["when"].year == 2026
+    first["base"]["power"]["channel"] = 9
+    first["base"]["tags"].append("c")
+    assert first["other"] == {"power": {"channel": 1}, "tags": ["a", "b"],
+                              "when": first["base"]["when"]}
+    again, _ = read_yaml(path)
+    assert again["base"] == again["other"] == first["other"]
+    assert again["when"] == first["when"]
