@@ -101,3 +101,35 @@ def test_each_read_of_a_kept_file_is_a_copy_of_its_own(tmp_path: Path) -> None:
     again, _ = read_yaml(path)
     assert again["base"] == again["other"] == first["other"]
     assert again["when"] == first["when"]
+
+
+def test_two_benches_asking_for_one_deviated_twin_share_it_and_a_bad_one_blames_each(
+        tmp_path: Path) -> None:
+    from harness.bench import load_bench_spec
+    from harness.emulation.bench import load_twins
+
+    change = {"change": "behaviour.staff_button.passcode_digits", "to": 6, "why": "the same"}
+    broken = {"change": "behaviour.no_such_key.at_all", "to": 1, "why": "broken"}
+    twins = []
+    for name, deviations in (("a", [change]), ("b", [change]), ("c", [broken]),
+                             ("d", [broken])):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            f"base: {project_file('fixtures/benches/emulated.yaml')}\nbench: {name}\n"
+            f"readers:\n  - name: canon\n    deviations: {deviations!r}\n", encoding="utf-8")
+        try:
+            twins.append(load_twins(load_bench_spec(path), path))
+        except BadInput as exc:
+            assert str(path) in str(exc) and "no_such_key" in str(exc)
+            twins.append(None)
+    a, b, c, d = twins
+    assert a is not None and b is not None and c is None and d is None
+    assert a["canon"] is b["canon"] and a["atlas"] is b["atlas"]
+    assert a["canon"] is not load_twins(*_default())["canon"]
+
+
+def _default() -> tuple[object, Path]:
+    from harness.bench import load_bench_spec
+
+    path = project_file("fixtures/benches/emulated.yaml")
+    return load_bench_spec(path), path
