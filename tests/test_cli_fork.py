@@ -134,3 +134,11 @@ def test_a_forked_command_finds_canons_camera_made_and_films_what_a_new_process_
     # The zygote made Canon's and the terminal's cameras; a new interpreter makes its own.
     assert int(made_forked) >= 2 and int(made_fresh) == 0
     assert frame_forked == frame_fresh
+
+
+def test_a_forked_commands_collector_leaves_the_zygotes_objects_alone() -> None:
+    # Frozen before the fork (gc.freeze): a command's collections do not walk them.
+    code = "import gc; print(gc.get_freeze_count())"
+    forked = run_python(["-c", code], cwd=project_file("."), timeout=60)
+    fresh = _fresh([], project_file("."), how=("-c", code))
+    assert int(forked.stdout) > 10_000 and int(fresh.stdout) == 0, forked.stderr

@@ -205,7 +205,7 @@ def _lines_of(mask: np.ndarray, ruled: np.ndarray, other: np.ndarray,
 
 
 def _touching(labels: np.ndarray, n: int, ruled: np.ndarray) -> np.ndarray:
-    """Which pieces touch ``ruled``."""
+    """Which pieces touch ``ruled`` (a 0/1 mask)."""
     near = cv2.subtract(cv2.dilate(ruled, np.ones((3, 3), np.uint8)), ruled)
     out = np.zeros(n, bool)
     out[labels[near > 0]] = True
