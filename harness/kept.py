@@ -22,6 +22,10 @@ class Kept(Generic[V]):
         self._values: collections.OrderedDict[Hashable, V] = collections.OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._values)
+
     def get(self, key: Hashable, make: Callable[[], V]) -> V:
         """The value kept for ``key``, or ``make()``'s, kept."""
         with self._lock:

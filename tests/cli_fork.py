@@ -208,17 +208,14 @@ def _warm() -> None:
     what they are made from, as a test worker keeps them from test to test: a command on
     another bench, camera or screens folder makes its own. Nothing of a bench stays open
     (no thread, file or twin)."""
-    from harness.bench import default_bench_path, load_bench_spec
+    from harness.bench import default_bench_path
     from harness.emulation.bench import EmulatedBench
-    from harness.model.clock import VirtualClock
-    from harness.model.timeline import Timeline
     from harness.vision.classify import Classifier
     from harness.vision.reference import ReferenceSet, screens_dir_for
 
-    path = default_bench_path()
-    spec = load_bench_spec(path)
+    emulated = EmulatedBench.alone(default_bench_path())
+    spec = emulated.spec
     makers = {r.name: r.maker for r in spec.readers} | {spec.terminal.name: "terminal"}
-    emulated = EmulatedBench(spec, path, Timeline(VirtualClock(epoch=spec.clock.start)))
     try:
         for camera in spec.cameras:
             maker = makers.get(camera.watches)

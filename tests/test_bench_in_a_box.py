@@ -400,18 +400,15 @@ def test_the_box_person_does_each_step_to_the_twins_and_refuses_what_it_cannot()
     ManualHands through TtyOperator), in process: each step done to the twins, the night
     let pass at once, a step it does not know refused (the rig's step then fails), PINs
     typed but never kept."""
-    from harness.bench import load_bench_spec
     from harness.devices.instruments import NumatoRelay
     from harness.emulation.bench import EmulatedBench
     from harness.emulation.box.person import BoxPerson
     from harness.hands import OWN_PIN, ManualHands, Patient, PinEntry
-    from harness.model.clock import JST, RealClock, VirtualClock
+    from harness.model.clock import JST, RealClock
     from harness.model.timeline import Timeline
     from harness.operator import OperatorRefused, TtyOperator
 
-    path = ROOT / "fixtures/benches/emulated.yaml"
-    spec = load_bench_spec(path)
-    emu = EmulatedBench(spec, path, Timeline(VirtualClock(epoch=spec.clock.start)))
+    emu = EmulatedBench.alone(ROOT / "fixtures/benches/emulated.yaml")
     person = BoxPerson(emu)
     rig = Timeline(RealClock())
     hands = ManualHands(rig.clock, timeout_s=5, operator=TtyOperator(person.port),
@@ -473,18 +470,14 @@ def test_the_box_cameras_are_compressed_once_by_their_stream() -> None:
     terminal's cameras alike."""
     import attrs
 
-    from harness.bench import load_bench_spec
     from harness.emulation.bench import EmulatedBench
     from harness.emulation.box.box import STREAMED
     from harness.emulation.camera_model import CameraEffects
-    from harness.model.clock import VirtualClock
-    from harness.model.timeline import Timeline
 
     assert STREAMED.jpeg_quality is None and CameraEffects().jpeg_quality is not None
     assert attrs.evolve(STREAMED, jpeg_quality=CameraEffects().jpeg_quality) == CameraEffects()
-    path = ROOT / "fixtures/benches/emulated.yaml"
-    spec = load_bench_spec(path)
-    emu = EmulatedBench(spec, path, Timeline(VirtualClock(epoch=spec.clock.start)))
+    emu = EmulatedBench.alone(ROOT / "fixtures/benches/emulated.yaml")
+    spec = emu.spec
     watched = {c.watches for c in spec.cameras}
     assert spec.terminal.name in watched and len(watched) > 1
     for camera in spec.cameras:

@@ -109,16 +109,12 @@ def test_python_c_and_m_as_a_new_interpreter_runs_them(how: tuple[str, ...], cod
 #: first), with whether the camera's view was already made in the process.
 CANON_FRAME = """
 import hashlib
-from harness.bench import default_bench_path, load_bench_spec
+from harness.bench import default_bench_path
 from harness.emulation.bench import EmulatedBench
 from harness.emulation.camera_view import _BUILT
-from harness.model.clock import VirtualClock
-from harness.model.timeline import Timeline
-path = default_bench_path()
-spec = load_bench_spec(path)
-emulated = EmulatedBench(spec, path, Timeline(VirtualClock(epoch=spec.clock.start)))
-made = len(_BUILT._values)
-camera = next(c for c in spec.cameras if c.watches == "canon")
+emulated = EmulatedBench.alone(default_bench_path())
+made = len(_BUILT)
+camera = next(c for c in emulated.spec.cameras if c.watches == "canon")
 frame = emulated.camera_source(camera).read()
 print(made, hashlib.sha256(frame.image.tobytes()).hexdigest())
 """

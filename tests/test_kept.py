@@ -21,6 +21,7 @@ def test_a_value_is_made_once_and_the_least_recently_used_goes_first() -> None:
     assert kept.get("a", maker("a")) == "value of a"
     assert kept.get("b", maker("b")) == "value of b"  # made again
     assert made == ["a", "b", "c", "b"]
+    assert len(kept) == 2  # never more than its size
 
 
 def test_a_falsy_value_is_kept_too() -> None:

@@ -204,6 +204,15 @@ def vpcd_slots(spec: BenchSpec, twins: dict[str, DeviceSpec]) -> dict[str, VpcdS
 
 
 class EmulatedBench:
+    @classmethod
+    def alone(cls, bench_path: Path) -> EmulatedBench:
+        """A bench file's emulated devices on a timeline and virtual clock of their own, at
+        the bench's morning: its devices without the rig around them."""
+        from harness.bench import load_bench_spec
+
+        spec = load_bench_spec(bench_path)
+        return cls(spec, bench_path, Timeline(VirtualClock(epoch=spec.clock.start)))
+
     def __init__(self, spec: BenchSpec, bench_path: Path, timeline: Timeline) -> None:
         self.spec = spec
         self.timeline = timeline
