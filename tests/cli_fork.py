@@ -25,6 +25,7 @@ import atexit
 import builtins
 import contextlib
 import gc
+import importlib
 import json
 import os
 import runpy
@@ -179,20 +180,44 @@ def _zygote() -> _Zygote:
 def _preload() -> None:
     """What a command imports before it does anything, what certify's suites import, and
     matplotlib: a certification that fails (most of the tests' do) draws its timeline
-    pictures, 0.7 s of import."""
+    pictures, 0.7 s of import. Then what a certification imports once its pytest session
+    runs (0.25 s): pytest's own default plugins, the rig's report writers, flows and rules,
+    jinja2 and execnet. Not the modules of pytest plugins (hypothesis, xdist, allure's, the
+    suites): pytest rewrites their asserts as it imports them, and says so of one imported
+    before it could."""
     import cv2  # noqa: F401
+    import execnet  # noqa: F401
+    import jinja2  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
     import pytest  # noqa: F401
+    from _pytest.config import default_plugins
 
     import harness.bench  # noqa: F401
+    import harness.cases  # noqa: F401
     import harness.certify_run  # noqa: F401
     import harness.cli  # noqa: F401
+    import harness.cli_report  # noqa: F401
+    import harness.cli_vision  # noqa: F401
     import harness.emulation.bench  # noqa: F401
     import harness.entry  # noqa: F401
+    import harness.flows.boot  # noqa: F401
     import harness.flows.runner  # noqa: F401
+    import harness.flows.upgrade  # noqa: F401
+    import harness.flows.walk  # noqa: F401
+    import harness.report.allure_run  # noqa: F401
     import harness.report.certification  # noqa: F401
+    import harness.report.console  # noqa: F401
+    import harness.report.diff  # noqa: F401
+    import harness.report.html  # noqa: F401
+    import harness.report.junit  # noqa: F401
+    import harness.report.resume  # noqa: F401
+    import harness.report.workers  # noqa: F401
+    import harness.scan  # noqa: F401
     import harness.vision.watcher  # noqa: F401
+
+    for name in default_plugins:
+        importlib.import_module(f"_pytest.{name}")
 
 
 #: The makers whose cameras the zygote films once: most commands the tests fork certify
@@ -207,12 +232,20 @@ def _warm() -> None:
     classifier (harness.vision). They are the rig's own caches (harness.kept), kept by
     what they are made from, as a test worker keeps them from test to test: a command on
     another bench, camera or screens folder makes its own. Nothing of a bench stays open
-    (no thread, file or twin)."""
+    (no thread, file or twin). And the OCR engine, its Japanese model loaded by a first
+    line read (0.2 s of a command that reads a screen): Tesseract as this build bundles it
+    starts no thread, so a forked command uses it as its own."""
     from harness.bench import default_bench_path
     from harness.emulation.bench import EmulatedBench
+    from harness.model.profiles import ProfileSet, default_profiles_dir
+    from harness.report.html import templates
     from harness.vision.classify import Classifier
+    from harness.vision.ocr import read_lines
     from harness.vision.reference import ReferenceSet, screens_dir_for
 
+    # The shipped profiles (kept by their files' stamps) and the report's page, compiled.
+    ProfileSet.load(default_profiles_dir())
+    templates().get_template("certification.html.j2")
     emulated = EmulatedBench.alone(default_bench_path())
     spec = emulated.spec
     makers = {r.name: r.maker for r in spec.readers} | {spec.terminal.name: "terminal"}
@@ -221,7 +254,10 @@ def _warm() -> None:
             maker = makers.get(camera.watches)
             if maker in _WARMED:
                 emulated.camera_source(camera).read()
-                Classifier(ReferenceSet.load(screens_dir_for(maker, None)))
+                references = ReferenceSet.load(screens_dir_for(maker, None))
+                Classifier(references)
+                if maker == "canon":
+                    read_lines(references.get("first").image)
     finally:
         emulated.close()
 

@@ -7,11 +7,12 @@ certification tests)."""
 from __future__ import annotations
 
 import json
-import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_certify import CERTIFY
+from cli_fork import run_cli
+from test_certify import CERTIFY_ARGS
 
 from harness.paths import project_file
 
@@ -86,27 +87,22 @@ DEVIANT_SLOW = {"deviant-e901": {"usen_almex": {"E901-02"}, "fujitsu_japan": {"E
 def _certified(base: Path, benches: dict[str, dict[str, set[str]]]
                ) -> dict[str, tuple[int, dict]]:
     """Each bench certified for its makers, two at a time (the machine's two cores)."""
-    pending = list(benches.items())
-    running: list[tuple[str, subprocess.Popen[str], Path]] = []
-    done: dict[str, tuple[int, dict]] = {}
-    while pending or running:
-        while pending and len(running) < 2:
-            bench, makers = pending.pop(0)
-            out = base / bench
-            vendors = [a for m in makers for a in ("--vendor", m)]
-            proc = subprocess.Popen(
-                [*CERTIFY, "--bench", str(project_file(f"fixtures/benches/{bench}.yaml")),
-                 *vendors, "--jobs", "1", "--out", str(out),
-                 *(["--", *OPTIONS[bench]] if bench in OPTIONS else [])], cwd=project_file("."),
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            running.append((bench, proc, out))
-        bench, proc, out = running.pop(0)
-        output, _ = proc.communicate(timeout=900)
-        report_file = out / "certification.json"
-        assert report_file.is_file(), f"{bench}: no report\n{output[-3000:]}"
-        done[bench] = (proc.returncode, json.loads(report_file.read_text(encoding="utf-8")))
+    def one(bench: str, makers: dict[str, set[str]]) -> tuple[int, dict]:
+        out = base / bench
         OUTS[bench] = out
-    return done
+        vendors = [a for m in makers for a in ("--vendor", m)]
+        proc = run_cli([*CERTIFY_ARGS, "--bench",
+                        str(project_file(f"fixtures/benches/{bench}.yaml")), *vendors,
+                        "--jobs", "1", "--out", str(out),
+                        *(["--", *OPTIONS[bench]] if bench in OPTIONS else [])],
+                       cwd=project_file("."), timeout=900)
+        report_file = out / "certification.json"
+        assert report_file.is_file(), f"{bench}: no report\n{(proc.stdout + proc.stderr)[-3000:]}"
+        return proc.returncode, json.loads(report_file.read_text(encoding="utf-8"))
+
+    with ThreadPoolExecutor(2) as pool:
+        running = {bench: pool.submit(one, bench, makers) for bench, makers in benches.items()}
+        return {bench: future.result() for bench, future in running.items()}
 
 
 @pytest.fixture(scope="module")

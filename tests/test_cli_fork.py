@@ -133,6 +133,30 @@ def test_a_forked_command_finds_canons_camera_made_and_films_what_a_new_process_
     assert frame_forked == frame_fresh
 
 
+#: Canon's 901 screen read by OCR (every line: its text, exact confidence and box), with
+#: whether the process had made its OCR engine before.
+CANON_901_LINES = """
+import cv2
+from harness.vision import ocr
+from harness.paths import project_file
+made = ocr._engines.api is not None
+image = cv2.imread(str(project_file("fixtures/screens/canon/error_901.png")))
+print(made, [(line.text, line.confidence, line.box) for line in ocr.read_lines(image)])
+"""
+
+
+def test_a_forked_command_reads_with_the_zygotes_ocr_engine_what_a_new_process_reads(
+        ) -> None:
+    forked = run_python(["-c", CANON_901_LINES], cwd=project_file("."), timeout=120)
+    fresh = _fresh([], project_file("."), how=("-c", CANON_901_LINES))
+    assert forked.returncode == fresh.returncode == 0, forked.stderr + fresh.stderr
+    made_forked, lines_forked = forked.stdout.split(" ", 1)
+    made_fresh, lines_fresh = fresh.stdout.split(" ", 1)
+    # The zygote loaded Tesseract's model; a new interpreter loads its own.
+    assert made_forked == str(_may_fork(os.environ)) and made_fresh == "False"
+    assert lines_forked == lines_fresh and "901" in lines_forked
+
+
 def test_a_forked_commands_collector_leaves_the_zygotes_objects_alone() -> None:
     # Frozen before the fork (gc.freeze): a command's collections do not walk them.
     code = "import gc; print(gc.get_freeze_count())"

@@ -4,6 +4,7 @@ SLOW_CASES would else run in no tier's count of what it leaves out, or leave out
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 
@@ -18,19 +19,38 @@ def _root_conftest():  # noqa: ANN202 - the module
     return module
 
 
-def _collected(files: set[str], marks: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marks,
-                           "-p", "no:cacheprovider", *sorted(files)], cwd=project_file("."),
-                          capture_output=True, text=True, timeout=300)
+#: One collection of the files (no marks chosen), each test with whether it is marked slow:
+#: what ``-m "not slow"`` then leaves out is pytest's own selection.
+COLLECT = """
+import json, sys
+import pytest
+
+class Marks:
+    def pytest_collection_finish(self, session):
+        print("marks:", json.dumps({item.nodeid: item.get_closest_marker("slow") is not None
+                          for item in session.items}))
+
+code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *sys.argv[1:]],
+                   plugins=[Marks()])
+sys.exit(code)
+"""
+
+
+def _collected(files: set[str]) -> tuple[set[str], set[str]]:
+    """(every test of ``files``, those the default run keeps)."""
+    proc = subprocess.run([sys.executable, "-c", COLLECT, *sorted(files)],
+                          cwd=project_file("."), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return {line.strip() for line in proc.stdout.splitlines() if "::" in line}
+    marked = json.loads(next(line for line in proc.stdout.splitlines()
+                              if line.startswith("marks: ")).removeprefix("marks: "))
+    return set(marked), {node for node, slow in marked.items() if not slow}
 
 
 def test_every_slow_test_and_case_is_one_there_is_and_a_case_of_each_stays() -> None:
     root = _root_conftest()
     functions = {*root.SLOW, *root.SLOW_CASES}
     files = {function.split("::", 1)[0] for function in functions}
-    everything, default = _collected(files, ""), _collected(files, "not slow")
+    everything, default = _collected(files)
     named = {node.split("[", 1)[0] for node in everything}
     assert functions <= named, functions - named
     for function, (ids, why) in root.SLOW_CASES.items():
