@@ -5,11 +5,10 @@ shipped ones (a requirement the lab added gets its test; one it dropped has none
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+from cli_fork import run_python
 
 from harness.cases import Case, cases, flow_cases, walk_cases
 from harness.loading import load_yaml_model
@@ -59,9 +58,8 @@ def test_a_case_is_marked_with_what_it_decides() -> None:
 
 
 def _collected(*args: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only",
-                           "-p", "no:cacheprovider", *args],
-                          capture_output=True, text=True, cwd=project_file("."), timeout=120)
+    proc = run_python(["-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider", *args],
+                      cwd=project_file("."), timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {line.split("[", 1)[1].rstrip("]") for line in proc.stdout.splitlines()
             if "::" in line}
@@ -85,10 +83,9 @@ def test_the_given_profiles_decide_the_cases(tmp_path: Path) -> None:
 
 
 def test_a_bad_profiles_folder_is_one_line_before_collection(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only",
-                           "-p", "no:cacheprovider", "suites/test_boot.py",
-                           "--profiles", str(tmp_path / "none")],
-                          capture_output=True, text=True, cwd=project_file("."), timeout=120)
+    proc = run_python(["-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider",
+                       "suites/test_boot.py", "--profiles", str(tmp_path / "none")],
+                      cwd=project_file("."), timeout=120)
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert f"ERROR: --profiles: {tmp_path / 'none'}" in proc.stderr

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import usb.core
+from cli_fork import run_cli
 from twin_helpers import check_in_by_face, patient
 
 from harness.bench import Bench
@@ -153,10 +152,7 @@ def test_a_broken_deviation_names_the_bench_file(tmp_path: Path) -> None:
         Bench.load(broken).open()
     message = str(caught.value)
     assert "broken.yaml" in message and "readers[canon]" in message and "secnds" in message
-    run = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "scan", "--bench", str(broken)],
-        capture_output=True, text=True, timeout=120,
-    )
+    run = run_cli(["scan", "--bench", str(broken)], timeout=120)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "secnds" in run.stderr
 
