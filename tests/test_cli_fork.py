@@ -134,12 +134,13 @@ def test_a_forked_command_finds_canons_camera_made_and_films_what_a_new_process_
 
 
 #: Canon's 901 screen read by OCR (every line: its text, exact confidence and box), with
-#: whether the process had made its OCR engine before.
+#: whether the process had made its OCR engine and loaded the shipped profiles before.
 CANON_901_LINES = """
 import cv2
+from harness.model import profiles
 from harness.vision import ocr
 from harness.paths import project_file
-made = ocr._engines.api is not None
+made = ocr._engines.api is not None and len(profiles._LOADED) == 1
 image = cv2.imread(str(project_file("fixtures/screens/canon/error_901.png")))
 print(made, [(line.text, line.confidence, line.box) for line in ocr.read_lines(image)])
 """
@@ -152,7 +153,8 @@ def test_a_forked_command_reads_with_the_zygotes_ocr_engine_what_a_new_process_r
     assert forked.returncode == fresh.returncode == 0, forked.stderr + fresh.stderr
     made_forked, lines_forked = forked.stdout.split(" ", 1)
     made_fresh, lines_fresh = fresh.stdout.split(" ", 1)
-    # The zygote loaded Tesseract's model; a new interpreter loads its own.
+    # The zygote loaded Tesseract's model and the shipped profiles; a new interpreter
+    # loads its own.
     assert made_forked == str(_may_fork(os.environ)) and made_fresh == "False"
     assert lines_forked == lines_fresh and "901" in lines_forked
 

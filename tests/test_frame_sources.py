@@ -6,10 +6,14 @@ recorded file; a missing camera is a device that cannot exist here (/dev/video99
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import http.server
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -29,8 +33,9 @@ from harness.devices.camera import (
     open_source,
     sidecar_path,
 )
+from harness.emulation.box.mjpeg import MjpegServer
 from harness.errors import BadInput, RigError
-from harness.model.clock import VirtualClock
+from harness.model.clock import RealClock, VirtualClock
 
 W, H = 160, 120
 # Uneven, unrounded virtual times: a replay that recomputed them from fps would differ.
@@ -460,3 +465,79 @@ def test_a_cameras_latency_is_taken_off_its_frames_times(tmp_path: Path) -> None
     clock = VirtualClock(start=100.0)
     with CaptureSource("bench-cam", str(path), clock, latency_s=1.5) as cam:
         assert cam.read().t == 98.5
+
+
+# -- network streams ---------------------------------------------------------------------------
+
+def _smooth_image(height: int, width: int) -> np.ndarray:
+    noise = np.random.default_rng(3).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return cv2.GaussianBlur(noise, (0, 0), 3)
+
+
+def test_an_mjpeg_stream_decodes_only_the_frames_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An MJPEG stream's frames are taken as they come (each stamped on arrival) but only
+    those the rig reads are decoded: a 30 fps camera would else spend a core's share
+    decoding frames nobody looks at. What is read is the frame sent."""
+    clock = RealClock()
+    image = _smooth_image(720, 1280)
+    server = MjpegServer({"cam": lambda: Frame(image, clock.now(), 0, "cam")}, fps=20)
+    decoded: list[int] = []
+    decode = cv2.imdecode
+    monkeypatch.setattr(camera.cv2, "imdecode", lambda *a: decoded.append(1) or decode(*a))
+    source = CaptureSource("cam", server.url("cam"), clock)
+    try:
+        assert source.compressed and source.size == (1280, 720)
+        first = source.read()
+        time.sleep(0.6)
+        second = source.read()
+        assert server.frames_sent >= 8 and len(decoded) == 2, (server.frames_sent, decoded)
+        for frame in (first, second):
+            assert frame.image.shape == image.shape
+            assert np.abs(frame.image.astype(int) - image).mean() < 3
+        assert first.t < second.t <= clock.now()
+    finally:
+        source.close()
+        server.close()
+
+
+class _BrokenStream(http.server.BaseHTTPRequestHandler):
+    """A multipart MJPEG stream whose parts stop being JPEG images after the first few."""
+
+    good = b""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for i in range(200):
+                data = self.good if i < 5 else b"\xff\xd8 not a picture " * 40
+                self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                 + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
+                self.wfile.flush()
+                time.sleep(0.05)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_stream_part_that_is_no_jpeg_stops_the_camera_with_its_reason() -> None:
+    """Fail closed: a part that does not decode is no frame; the camera stops and says why
+    (it is never passed over for the next part)."""
+    _BrokenStream.good = cv2.imencode(".jpg", _smooth_image(240, 320))[1].tobytes()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BrokenStream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = CaptureSource("cam", f"http://127.0.0.1:{server.server_port}/cam.mjpg",
+                           RealClock())
+    try:
+        assert source.compressed
+        with pytest.raises(CameraStopped) as stopped:
+            for _ in range(100):
+                source.read()
+        assert "no JPEG image" in str(stopped.value)
+        with pytest.raises(CameraStopped):  # and it stays stopped
+            source.read()
+    finally:
+        source.close()
+        server.shutdown()
+        server.server_close()

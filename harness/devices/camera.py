@@ -177,6 +177,12 @@ def _capture_target(device: int | str | Path) -> _Target:
     )
 
 
+def _fourcc(cap: cv2.VideoCapture) -> str:
+    """The stream's codec as its four characters (``MJPG``), or "" when unknown."""
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    return "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip("\0 ") if code else ""
+
+
 def _set_and_check(cap: cv2.VideoCapture, prop: int, value: float, tolerance: float) -> bool:
     """Set a property; True only if the driver kept it (drivers may ignore or clamp)."""
     if not cap.set(prop, value):
@@ -200,7 +206,10 @@ class CaptureSource(_Closing):
     stream's frames are read by a thread as they come, stamped when they arrive, the newest
     kept: read only when the rig looks, a V4L2 driver hands out the oldest of its queued
     buffers (it keeps 2-4 whatever CAP_PROP_BUFFERSIZE asks) and a stream backs up, so a
-    look would see the screen as it was a look ago, stamped now. A video file read as a
+    look would see the screen as it was a look ago, stamped now. An MJPEG stream's frames
+    are taken as their JPEG packets and only those read are decoded (a 1080p frame costs
+    ~9 ms to decode; a camera at 30 fps would else take a core's share for frames nobody
+    looks at); a packet that is no JPEG image stops the camera. A video file read as a
     capture device is read when asked, stamped ``clock.now()``.
     """
 
@@ -239,6 +248,9 @@ class CaptureSource(_Closing):
     _taken: int = attrs.field(init=False, default=0, repr=False)
     _pump_ended: bool = attrs.field(init=False, default=False, repr=False)
     _pump_thread: threading.Thread | None = attrs.field(init=False, default=None, repr=False)
+    #: An MJPEG stream read as it comes without decoding (FFmpeg's raw packets, each a
+    #: JPEG): only the frames the rig looks at are decoded (a 1080p frame is ~9 ms).
+    compressed: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         self._target = target = _capture_target(self.device)
@@ -257,6 +269,8 @@ class CaptureSource(_Closing):
         self._cap = cap
         self.backend = cap.getBackendName()
         self._configure(cap)
+        if target.live and target.api == cv2.CAP_FFMPEG and _fourcc(cap) == "MJPG":
+            self.compressed = bool(cap.set(cv2.CAP_PROP_FORMAT, -1))
         if target.live:
             self._pump_thread = threading.Thread(target=self._pump, args=(cap,), daemon=True,
                                                  name=f"camera {self.name}")
@@ -314,6 +328,9 @@ class CaptureSource(_Closing):
                 detail = f"; OpenCV said: {str(exc).strip().splitlines()[-1]}"
             else:
                 detail = ""
+            if ok and image is not None and self.compressed:
+                image = cv2.imdecode(image.reshape(-1), cv2.IMREAD_COLOR)
+                detail = "" if image is not None else "; a frame that is no JPEG image"
             # A stream's frame carries when it arrived, not when it was asked for; the
             # screen showed it the camera's latency before.
             t = (arrived if arrived is not None else self.clock.now()) - self.latency_s
