@@ -180,11 +180,14 @@ def _zygote() -> _Zygote:
 def _preload() -> None:
     """What a command imports before it does anything, what certify's suites import, and
     matplotlib: a certification that fails (most of the tests' do) draws its timeline
-    pictures, 0.7 s of import. Then what a certification imports once its pytest session
-    runs (0.25 s): pytest's own default plugins, the rig's report writers, flows and rules,
-    jinja2 and execnet. Not the modules of pytest plugins (hypothesis, xdist, allure's, the
-    suites): pytest rewrites their asserts as it imports them, and says so of one imported
-    before it could."""
+    pictures, 0.7 s of import. Then what a certification imports before its pytest session
+    and pytest loads as it starts (0.2 s): pytest's own default plugins, the rig's report
+    writers, jinja2 and execnet. Not the modules of pytest plugins (hypothesis, xdist,
+    allure's, the suites) nor the rig's modules a fresh certification imports only once
+    pytest runs (the walks, the boot and upgrade flows, the cases): pytest rewrites their
+    asserts as it imports them (and says so of one imported before it could), and
+    hypothesis fixes its folder and settings profile from the working folder and the
+    environment when it is imported."""
     import cv2  # noqa: F401
     import execnet  # noqa: F401
     import jinja2  # noqa: F401
@@ -194,17 +197,13 @@ def _preload() -> None:
     from _pytest.config import default_plugins
 
     import harness.bench  # noqa: F401
-    import harness.cases  # noqa: F401
     import harness.certify_run  # noqa: F401
     import harness.cli  # noqa: F401
     import harness.cli_report  # noqa: F401
     import harness.cli_vision  # noqa: F401
     import harness.emulation.bench  # noqa: F401
     import harness.entry  # noqa: F401
-    import harness.flows.boot  # noqa: F401
     import harness.flows.runner  # noqa: F401
-    import harness.flows.upgrade  # noqa: F401
-    import harness.flows.walk  # noqa: F401
     import harness.report.allure_run  # noqa: F401
     import harness.report.certification  # noqa: F401
     import harness.report.console  # noqa: F401

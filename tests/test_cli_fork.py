@@ -159,6 +159,24 @@ def test_a_forked_command_reads_with_the_zygotes_ocr_engine_what_a_new_process_r
     assert lines_forked == lines_fresh and "901" in lines_forked
 
 
+#: The modules of pytest plugins (and the suites) a command finds imported when it starts.
+PLUGINS_IMPORTED = """
+import sys
+print(sorted(m for m in sys.modules if m.split(".")[0] in {
+    "hypothesis", "_hypothesis_globals", "_hypothesis_pytestplugin", "xdist", "allure_pytest",
+    "labgrid", "suites"}))
+"""
+
+
+def test_a_forked_command_finds_no_pytest_plugin_imported_as_a_new_process() -> None:
+    # pytest rewrites a plugin's asserts as it imports it (and warns of one imported before);
+    # hypothesis fixes its folder and settings profile from the working folder and the
+    # environment when imported: a command imports them itself, in its own.
+    forked = run_python(["-c", PLUGINS_IMPORTED], cwd=project_file("."), timeout=60)
+    fresh = _fresh([], project_file("."), how=("-c", PLUGINS_IMPORTED))
+    assert forked.stdout == fresh.stdout == "[]\n", forked.stdout + forked.stderr
+
+
 def test_a_forked_commands_collector_leaves_the_zygotes_objects_alone() -> None:
     # Frozen before the fork (gc.freeze): a command's collections do not walk them.
     code = "import gc; print(gc.get_freeze_count())"

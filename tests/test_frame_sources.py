@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -500,10 +501,12 @@ def test_an_mjpeg_stream_decodes_only_the_frames_read(monkeypatch: pytest.Monkey
         server.close()
 
 
-class _BrokenStream(http.server.BaseHTTPRequestHandler):
-    """A multipart MJPEG stream whose parts stop being JPEG images after the first few."""
+class _Stream(http.server.BaseHTTPRequestHandler):
+    """A multipart MJPEG stream of ``good`` (a JPEG), whose parts stop being JPEG images
+    after ``bad_after``."""
 
     good = b""
+    bad_after = 5
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.send_response(200)
@@ -511,7 +514,7 @@ class _BrokenStream(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         with contextlib.suppress(OSError):
             for i in range(200):
-                data = self.good if i < 5 else b"\xff\xd8 not a picture " * 40
+                data = self.good if i < self.bad_after else b"\xff\xd8 not a picture " * 40
                 self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
                                  + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
                 self.wfile.flush()
@@ -521,15 +524,26 @@ class _BrokenStream(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_stream_part_that_is_no_jpeg_stops_the_camera_with_its_reason() -> None:
-    """Fail closed: a part that does not decode is no frame; the camera stops and says why
-    (it is never passed over for the next part)."""
-    _BrokenStream.good = cv2.imencode(".jpg", _smooth_image(240, 320))[1].tobytes()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BrokenStream)
+@contextlib.contextmanager
+def _streaming(good: bytes, bad_after: int) -> Iterator[CaptureSource]:
+    handler = type("Handler", (_Stream,), {"good": good, "bad_after": bad_after})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     source = CaptureSource("cam", f"http://127.0.0.1:{server.server_port}/cam.mjpg",
                            RealClock())
     try:
+        yield source
+    finally:
+        source.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_stream_part_that_is_no_jpeg_stops_the_camera_with_its_reason() -> None:
+    """Fail closed: a part that does not decode is no frame; the camera stops and says why
+    (it is never passed over for the next part)."""
+    good = cv2.imencode(".jpg", _smooth_image(240, 320))[1].tobytes()
+    with _streaming(good, bad_after=5) as source:
         assert source.compressed
         with pytest.raises(CameraStopped) as stopped:
             for _ in range(100):
@@ -537,7 +551,16 @@ def test_a_stream_part_that_is_no_jpeg_stops_the_camera_with_its_reason() -> Non
         assert "no JPEG image" in str(stopped.value)
         with pytest.raises(CameraStopped):  # and it stays stopped
             source.read()
-    finally:
-        source.close()
-        server.shutdown()
-        server.server_close()
+
+
+def test_a_streams_jpeg_orientation_tag_does_not_turn_its_frames() -> None:
+    """A camera's JPEG may carry an EXIF orientation (a rotated mount): the stream's frames
+    stay as sent, the size the stream says (as a decoder of the stream keeps them)."""
+    plain = cv2.imencode(".jpg", _smooth_image(240, 320))[1].tobytes()
+    ifd = b"\x00\x01" + b"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00" + b"\x00" * 4
+    exif = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08" + ifd
+    tagged = plain[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + plain[2:]
+    assert cv2.imdecode(np.frombuffer(tagged, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (320, 240)
+    with _streaming(tagged, bad_after=10_000) as source:
+        assert source.compressed
+        assert source.read().image.shape == (240, 320, 3)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from cli_fork import run_cli
 
 from harness.cli import main
 from tests.conftest import bench_file
@@ -118,7 +119,8 @@ def test_usage_errors_exit_2(capsys) -> None:
 
 
 def test_console_script_runs_as_a_process() -> None:
-    proc = run_cli(["scan", "--json"], timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "scan", "--json"],
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)) == 11
 

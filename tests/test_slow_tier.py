@@ -19,8 +19,8 @@ def _root_conftest():  # noqa: ANN202 - the module
     return module
 
 
-#: One collection of the files (no marks chosen), each test with whether it is marked slow:
-#: what ``-m "not slow"`` then leaves out is pytest's own selection.
+#: One collection of the files (no marks chosen), each test with whether it is marked slow
+#: once conftest.py has marked them (``-m "not slow"`` leaves those out).
 COLLECT = """
 import json, sys
 import pytest

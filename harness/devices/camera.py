@@ -270,7 +270,9 @@ class CaptureSource(_Closing):
         self.backend = cap.getBackendName()
         self._configure(cap)
         if target.live and target.api == cv2.CAP_FFMPEG and _fourcc(cap) == "MJPG":
-            self.compressed = bool(cap.set(cv2.CAP_PROP_FORMAT, -1))
+            # (Only if the backend says it took raw mode: else frames come decoded.)
+            self.compressed = (bool(cap.set(cv2.CAP_PROP_FORMAT, -1))
+                               and cap.get(cv2.CAP_PROP_FORMAT) == -1)
         if target.live:
             self._pump_thread = threading.Thread(target=self._pump, args=(cap,), daemon=True,
                                                  name=f"camera {self.name}")
@@ -329,7 +331,9 @@ class CaptureSource(_Closing):
             else:
                 detail = ""
             if ok and image is not None and self.compressed:
-                image = cv2.imdecode(image.reshape(-1), cv2.IMREAD_COLOR)
+                # As FFmpeg decodes a stream's JPEG: an EXIF orientation tag is not applied.
+                image = cv2.imdecode(image.reshape(-1),
+                                     cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
                 detail = "" if image is not None else "; a frame that is no JPEG image"
             # A stream's frame carries when it arrived, not when it was asked for; the
             # screen showed it the camera's latency before.
