@@ -281,12 +281,19 @@ try:
         out["pyscard"] = [bytes(conn.getATR()).hex(), f"{sw1:02X}{sw2:02X}"]
         conn.disconnect()
 finally:
-    if emulate is not None:
-        emulate.send_signal(signal.SIGINT)
-        out["emulate_exit"] = emulate.wait(timeout=20)
-    pcscd.terminate()
-    pcscd.wait(timeout=10)
-    subprocess.run(["umount", "/run/pcscd"])
+    try:
+        if emulate is not None:
+            emulate.send_signal(signal.SIGINT)
+            try:
+                out["emulate_exit"] = emulate.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                emulate.kill()  # a failed run leaves no emulator behind
+                emulate.wait()
+                raise
+    finally:  # nor its pcscd
+        pcscd.terminate()
+        pcscd.wait(timeout=10)
+        subprocess.run(["umount", "/run/pcscd"])
 print(json.dumps(out))
 '''
 
