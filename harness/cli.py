@@ -485,7 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="collect the suites without running them: per maker, each requirement "
                         "with the number of tests that would decide it (exit 1: one has none)")
     p.add_argument("--no-evidence", action="store_true",
-                   help="keep no camera frames (the HTML report then shows no pictures)")
+                   help="keep no camera frames (the HTML report then shows no camera "
+                        "pictures; a failure's timeline picture is still drawn)")
     p.add_argument("--resume", action="store_true",
                    help="finish the run in --out DIR: keep the tests it decided (passed or "
                         "failed), run again those it did not (not run, skipped, stopped by a "
