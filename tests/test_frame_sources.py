@@ -564,3 +564,15 @@ def test_a_streams_jpeg_orientation_tag_does_not_turn_its_frames() -> None:
     with _streaming(tagged, bad_after=10_000) as source:
         assert source.compressed
         assert source.read().image.shape == (240, 320, 3)
+
+
+def test_an_empty_stream_packet_stops_the_camera_with_its_reason() -> None:
+    """OpenCV raises on an empty packet rather than giving no image: still a stop, said."""
+    good = cv2.imencode(".jpg", _smooth_image(240, 320))[1].tobytes()
+    with _streaming(good, bad_after=10_000) as source:
+        assert source.compressed
+        source.read()
+        source._newest = lambda: (True, (np.zeros((1, 0), np.uint8), 0.0))  # type: ignore[method-assign]
+        with pytest.raises(CameraStopped) as stopped:
+            source.read()
+        assert "OpenCV said" in str(stopped.value)

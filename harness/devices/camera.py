@@ -325,16 +325,16 @@ class CaptureSource(_Closing):
                     image, arrived = newest if ok else (None, None)
                 else:
                     ok, image = self._cap.read()
+                detail = ""
+                if ok and image is not None and self.compressed:
+                    # As FFmpeg decodes a stream's JPEG: an EXIF orientation tag is not
+                    # applied. (An empty packet raises rather than giving None.)
+                    image = cv2.imdecode(image.reshape(-1),
+                                         cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+                    detail = "" if image is not None else "; a frame that is no JPEG image"
             except cv2.error as exc:  # some backends raise instead of returning False
                 ok, image = False, None
                 detail = f"; OpenCV said: {str(exc).strip().splitlines()[-1]}"
-            else:
-                detail = ""
-            if ok and image is not None and self.compressed:
-                # As FFmpeg decodes a stream's JPEG: an EXIF orientation tag is not applied.
-                image = cv2.imdecode(image.reshape(-1),
-                                     cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-                detail = "" if image is not None else "; a frame that is no JPEG image"
             # A stream's frame carries when it arrived, not when it was asked for; the
             # screen showed it the camera's latency before.
             t = (arrived if arrived is not None else self.clock.now()) - self.latency_s
