@@ -253,10 +253,10 @@ def _warm() -> None:
             maker = makers.get(camera.watches)
             if maker in _WARMED:
                 emulated.camera_source(camera).read()
-                references = ReferenceSet.load(screens_dir_for(maker, None))
-                Classifier(references)
-                if maker == "canon":
-                    read_lines(references.get("first").image)
+                Classifier(ReferenceSet.load(screens_dir_for(maker, None)))
+        # The OCR engine: a line of the first warmed maker's first screen read (its
+        # references are kept, not loaded again).
+        read_lines(ReferenceSet.load(screens_dir_for(_WARMED[0], None)).get("first").image)
     finally:
         emulated.close()
 

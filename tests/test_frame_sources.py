@@ -491,7 +491,8 @@ def test_an_mjpeg_stream_decodes_only_the_frames_read(monkeypatch: pytest.Monkey
         first = source.read()
         time.sleep(0.6)
         second = source.read()
-        assert server.frames_sent >= 8 and len(decoded) == 2, (server.frames_sent, decoded)
+        # (More frames came than were read, however loaded the machine: at least 4.)
+        assert server.frames_sent >= 4 and len(decoded) == 2, (server.frames_sent, decoded)
         for frame in (first, second):
             assert frame.image.shape == image.shape
             assert np.abs(frame.image.astype(int) - image).mean() < 3
