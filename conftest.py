@@ -25,13 +25,21 @@ def _uses_pcscd(test_file: str) -> bool:
     return any(name in text for name in PCSCD_FIXTURES)
 
 
-#: The longest of the other files (a CI run's seconds, 2026-12-06), longest first.
-LONG_FILES = ("tests/test_reader_fault_deviations.py", "tests/test_bench_in_a_box.py",
-              "tests/test_walks.py", "tests/test_report_commands.py",
-              "tests/test_vision_text.py", "tests/test_cli_vision.py",
-              "tests/test_box_pcsc.py", "tests/test_vision_classify.py",
-              "tests/test_suites_prove_themselves.py", "tests/test_camera_aim.py",
-              "tests/test_vision_watcher.py")
+#: The longest of the other files (a CI run's seconds per file, 2026-12-07), longest first:
+#: the run's last minute is then made of short files, and no worker ends it alone (with the
+#: list of 2026-12-06, two workers idled the last 21 s while a third ran test_wheel.py).
+LONG_FILES = ("tests/test_bench_in_a_box.py", "tests/test_reader_fault_deviations.py",
+              "tests/test_cli_vision.py", "tests/test_vision_text.py", "tests/test_walks.py",
+              "tests/test_box_pcsc.py", "tests/test_report_commands.py",
+              "tests/test_vision_classify.py", "tests/test_terminal_fault_deviations.py",
+              "tests/test_wheel.py", "tests/test_vision_search.py", "tests/test_bench_locks.py",
+              "tests/test_cli_fork.py", "tests/test_vision_calibration.py",
+              "tests/test_vision_reading.py", "tests/test_bad_input_corpus.py",
+              "tests/test_bad_input_third.py", "tests/test_full_disk_writes.py",
+              "tests/test_camera_aim.py", "tests/test_e901_deviations.py",
+              "tests/test_schedule_rules.py", "tests/test_bad_input_fourth.py",
+              "tests/test_vision_watcher.py", "tests/test_bad_input_hunt_j.py",
+              "tests/test_suites_prove_themselves.py")
 
 
 def _weight(item: pytest.Item) -> tuple[int, int]:
