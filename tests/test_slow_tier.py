@@ -59,3 +59,11 @@ def test_every_slow_test_and_case_is_one_there_is_and_a_case_of_each_stays() -> 
         assert why and not cases & default
         # the rule's other cases still run in the default run
         assert any(node.startswith(f"{function}[") for node in default), function
+
+
+def test_the_long_files_are_files_there_are_each_once() -> None:
+    # A renamed or repeated file would silently lose its place at the run's start, and the
+    # run would again end on a long file with the other workers idle.
+    long_files = _root_conftest().LONG_FILES
+    assert len(set(long_files)) == len(long_files), long_files
+    assert [f for f in long_files if not project_file(f).is_file()] == []
