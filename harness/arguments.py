@@ -7,6 +7,7 @@ argparse prints ``argument --jobs: ...`` with the usage and exits 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -69,14 +70,17 @@ def writable_folder(text: str) -> Path:
 
 
 def folder_to_write(option: str, path: Path) -> None:
-    """``option``'s folder can be written: it is one, or it is made now. A file in the way,
+    """``option``'s folder can be written: it is one, or it can be made. A file in the way,
     or a folder that cannot be made (under a file, in /proc), is one line of bad input
     before any work (not an OSError once the work is done: learn's frames were taken). A
-    folder in a run folder (or one), links followed, is refused: its seal would break."""
+    folder in a run folder (or one), links followed, is refused: its seal would break.
+    The folders made to prove it are taken away again: a command that then stops on bad
+    input leaves nothing behind; the writing makes them."""
     from harness.paths import resolved
     from harness.report.manifest import outside_sealed_runs
 
     outside_sealed_runs(option, resolved(path), "folder", itself=True)
+    made = [p for p in (path, *path.parents) if not p.exists()]
     try:
         writable_folder(str(path))
         path.mkdir(parents=True, exist_ok=True)
@@ -84,6 +88,9 @@ def folder_to_write(option: str, path: Path) -> None:
         raise RigError(f"{option} {exc}") from None
     except OSError as exc:
         raise RigError(f"{option} {path}: cannot make the folder: {exc.strerror}") from None
+    for folder in made:  # deepest first; one something else put there meanwhile stays
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def existing_file(text: str) -> Path:

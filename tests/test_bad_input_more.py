@@ -126,6 +126,24 @@ def test_a_file_given_for_a_folder_to_write_is_bad_input(
     assert plain.read_text("utf-8") == "x"
 
 
+@pytest.mark.parametrize("command", [
+    ["learn", "--vendor", "acme", "--state", "first", "--camera", "cam-acme", "--bench",
+     "{missing}", "--screens"],
+    ["references", "--vendor", "acme", "--twin", "{missing}", "--out"],
+    ["pcscd-config", "--bench", "{missing}", "--dir"],
+    ["emulate", "--bench", "{missing}", "--hardware"],
+], ids=lambda c: c[0])
+def test_bad_input_leaves_no_folder_it_would_have_written(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The folder to write (and the ones above it it would make) is proved makeable before
+    any work, and not left behind when the command then stops on bad input."""
+    missing = tmp_path / "missing.yaml"
+    folder = tmp_path / "new" / "folder"
+    code, lines = run(capsys, *(a.format(missing=missing) for a in command), str(folder))
+    assert (code, lines) == (2, [f"{missing}: no such file"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("clock:\n  start: 9999-12-31T23:59:59+09:00\n",
      "4: clock.start: a year from 2000 to 2100, not 9999"),
