@@ -31,7 +31,7 @@ HELP: dict[str, Help] = {
         "Find the bench's readers, identify each by its USB IDs and PC/SC name against the "
         "vendor profiles, and check the USB wiring rules (direct connection, USB 3 ports, "
         "hubs).",
-        ("onshi-rig scan --bench fixtures/benches/lab-example.yaml --json",),
+        ("onshi-rig scan --json", "onshi-rig scan --bench fixtures/benches/miswired.yaml"),
         ("0  every reader found and wired as its maker requires",
          "1  a wiring rule is violated or a reader is missing")),
     "emulate": Help(
@@ -60,7 +60,7 @@ HELP: dict[str, Help] = {
         ("0  every requirement of the chosen makers passed",
          "1  a requirement failed or was not run (--plan: a requirement has no test)",
          "3  nothing failed, but bench faults left requirements not run",
-         "130, 143, 129  stopped by SIGINT, SIGTERM or SIGHUP (the report is finished first)")),
+         "129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM (the report is finished first)")),
     "catalogue": Help(
         "Print the requirement catalogue (docs/requirements.md) as Markdown, from the "
         "vendor profiles.",
@@ -75,7 +75,7 @@ HELP: dict[str, Help] = {
     "classify": Help(
         "Say which screen state each picture shows, against a maker's reference screens "
         "(and, with --read, the text it reads).",
-        ("onshi-rig classify --vendor canon --read frame.png",),
+        ("onshi-rig classify --vendor canon --read fixtures/screens/canon/first.png",),
         ("0  every picture shows a known screen",
          "1  a picture shows no known screen")),
     "learn": Help(
@@ -87,8 +87,11 @@ HELP: dict[str, Help] = {
          "--bench lab.yaml --screens lab-screens",),
         ("0  the reference was written",)),
     "calibrate": Help(
-        "Find the screen on a bench camera and keep where it is next to the bench file "
-        "(BENCH.CAMERA.calibration.json, named by the camera's 'calibration:' key).",
+        "Find the screen on a bench camera's live frames and save where it is as JSON next "
+        "to the bench file (BENCH.CAMERA.calibration.json), and set the camera's "
+        "'calibration:' key in the bench file to that file (a file the key already names is "
+        "rewritten in place). The watcher then knows the screen from the first frame, a "
+        "switched-off panel included.",
         ("onshi-rig calibrate --camera cam-canon --bench lab.yaml",),
         ("0  the screen was found and its calibration written",
          "1  no known screen was found (the bench file is unchanged)")),
@@ -144,12 +147,45 @@ HELP: dict[str, Help] = {
 }
 
 
+def _fill(text: str, **kwargs: str) -> str:
+    # A word is never split at its hyphens: a package (fonts-noto-cjk), a folder or an
+    # editor's hint copied from the help must work.
+    return textwrap.fill(text, 78, break_on_hyphens=False, break_long_words=False, **kwargs)
+
+
+class Wrapping(argparse.HelpFormatter):
+    """argparse's, never splitting a word at its hyphens."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False,
+                             break_long_words=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False,
+                             break_long_words=False)
+
+
+class Formatter(Wrapping):
+    """A subcommand's: its description and epilog as :func:`document` laid them out
+    (argparse would run their lines together)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
+
+
+def _code(line: str) -> int:
+    return int(line.split()[0].rstrip(","))
+
+
 def epilog(entry: Help, before: str | None) -> str:
-    exits = sorted([*entry.exits, BAD_INPUT], key=lambda x: int(x.split()[0].rstrip(",")))
-    lines = [textwrap.fill(before.strip(), 78), ""] if before else []
+    # A command's own meaning of a code the bad-input line has is said on that line.
+    own = {_code(x): x.split(None, 1)[1] for x in entry.exits}
+    bad = BAD_INPUT + (f"; {own[2].removeprefix('also: ')}" if 2 in own else "")
+    exits = sorted([*(x for x in entry.exits if _code(x) != 2), bad], key=_code)
+    lines = [_fill(before.strip()), ""] if before else []
     lines += ["example:", *(f"  {e}" for e in entry.examples), "", "exit codes:"]
-    lines += [textwrap.fill(x, 78, initial_indent="  ", subsequent_indent="      ")
-              for x in exits]
+    lines += [_fill(x, initial_indent="  ", subsequent_indent="      ") for x in exits]
     return "\n".join(lines)
 
 
@@ -162,10 +198,9 @@ def document(parser: argparse.ArgumentParser, path: str = "") -> None:
             key = f"{path} {name}".strip()
             entry = HELP.get(key)
             if entry is not None:
-                sub.description = textwrap.fill(sub.description or entry.description, 78)
+                sub.description = _fill(sub.description or entry.description)
                 sub.epilog = epilog(entry, sub.epilog)
-                # The epilog's lines as written (argparse would run them together).
-                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                sub.formatter_class = Formatter
             document(sub, key)
 
 

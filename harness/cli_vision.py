@@ -34,7 +34,7 @@ MAX_LEARN_FRAMES = 100
 def _screens_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screens", metavar="DIR", type=Path, default=None,
                         help="folder of reference screens, one subfolder per maker "
-                             "(default: fixtures/screens/)")
+                             "(default: onshi-rig.toml's screens, else the shipped ones)")
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -749,15 +749,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=None,
                    help="reference name (default: the state; e.g. first@staff for a variant)")
     p.add_argument("--shows", default=None, type=_screen_class,
-                   help="its screen class (see domain.md), a terminal dialog or desktop")
+                   help="its screen class (a class the profiles' flows name: first, "
+                        "consent_1 ...), a terminal dialog or desktop")
     p.add_argument("--source", default=None,
                    help="camera index, device path, stream URL or a recorded video file")
     p.add_argument("--camera", default=None, metavar="NAME",
                    help="instead of --source: a camera of the bench file (--bench)")
     p.add_argument("--bench", metavar="FILE", type=Path, default=None,
-                   help="bench file for --camera (default: the emulated bench); its twins' "
-                        "states are known --states")
-    p.add_argument("--calibration", metavar="FILE", type=Path, default=None)
+                   help="bench file for --camera (default: onshi-rig.toml's bench, else the "
+                        "emulated bench); its twins' states count as known states")
+    p.add_argument("--calibration", metavar="FILE", type=Path, default=None,
+                   help="a saved calibration (from `classify --save-calibration`); without "
+                        "it the screen is found in the frames")
     p.add_argument("--frames", type=positive_int, default=8, help="frames to average (default 8)")
     p.add_argument("--region", action="append", default=[], metavar="NAME:KIND:X,Y,W,H",
                    help="a region in reference pixels; KIND match, mask or spinner")
@@ -776,15 +779,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_learn)
 
     p = sub.add_parser(
-        "calibrate", help="find the screen on a bench camera; keep where it is in the bench file",
-        description="Finds the screen on the live camera and saves where it is as JSON next "
-                    "to the bench file (BENCH.CAMERA.calibration.json), and sets the camera's "
-                    "'calibration:' key in the bench file to that file (a file the key already "
-                    "names is rewritten in place). The watcher then knows the screen from the "
-                    "first frame, a switched-off panel included. Exit 1 if no screen is found.")
+        "calibrate", help="find the screen on a bench camera; keep where it is beside the "
+                          "bench file")
     p.add_argument("--camera", required=True, metavar="NAME", help="a camera of the bench file")
     p.add_argument("--bench", metavar="FILE", type=Path, default=None,
-                   help="bench file (default: the emulated bench)")
+                   help="bench file (default: onshi-rig.toml's bench, else the emulated bench)")
     p.add_argument("--frames", type=positive_int, default=10,
                    help="frames to try while the screen shows nothing known (default 10)")
     _screens_arg(p)
@@ -792,7 +791,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("references",
                        help="draw the reference screens from the twins (needs fonts-noto-cjk)")
-    p.add_argument("--out", type=Path, default=None, help="folder (default: fixtures/screens/)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="folder of reference screens to write, one subfolder per maker "
+                        "(default: onshi-rig.toml's screens, else a checkout's own; --check: "
+                        "the screens in use)")
     p.add_argument("--vendor", dest="device", action="append", default=[], metavar="KEY",
                    help="only this maker (or terminal); repeatable")
     # The option's older name, for scripts that use it.

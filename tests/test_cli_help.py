@@ -12,6 +12,7 @@ import pytest
 
 from harness.cli import build_parser, main
 from harness.cli_help import HELP, commands
+from harness.paths import project_file
 
 COMMANDS = commands(build_parser())
 #: How a --vendor option's help says it is a maker.
@@ -39,6 +40,9 @@ def test_help_has_description_example_and_exit_codes(
               if re.match(r"^  \d", line)]
     assert 0 in listed and 2 in listed, codes
     assert listed == sorted(listed), codes
+    assert len(set(listed)) == len(listed), codes  # a code's meanings on its one line
+    # A word is never split at its hyphens (fonts-noto-cjk, a folder copied from the help).
+    assert not re.search(r"[A-Za-z0-9]-\n\s*[A-Za-z0-9]", text), text
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -48,6 +52,9 @@ def test_each_example_parses(command: str) -> None:
         words = shlex.split(example.split(" > ")[0])
         assert words[0] == "onshi-rig"
         args = parser.parse_args(words[1:])  # a wrong option exits 2 here
+        # A shipped file it names is there: the example works as written in a checkout.
+        assert all(project_file(w).exists() for w in words if w.startswith("fixtures/")), \
+            example
         assert args.command == command.split()[0]
         if " " in command:
             assert getattr(args, "report_command", None) == command.split()[1]
