@@ -47,9 +47,11 @@ HELP: dict[str, Help] = {
          "card put in it")),
     "pcscd-config": Help(
         "Write the reader.conf that gives pcscd every general reader of the emulated bench "
-        "(one entry each, each with its own copy of the vpcd driver in DIR/onshi-rig-vpcd), "
-        "or print it for /etc/reader.conf.d; start pcscd with it as root.",
-        ("onshi-rig pcscd-config --dir /tmp/onshi-rig-readers",),
+        "(one entry each, each with its own copy of the vpcd driver in DIR/onshi-rig-vpcd); "
+        "start pcscd with it as root. Without --dir it only prints the file as --dir "
+        "/etc/reader.conf.d would write it (the driver copies it names are made by --dir).",
+        ("onshi-rig pcscd-config --dir /tmp/onshi-rig-readers",
+         "onshi-rig pcscd-config --dir /etc/reader.conf.d"),
         ("0  written (or printed)",)),
     "certify": Help(
         "Run the suites against the bench and write the certification: per maker, each "
