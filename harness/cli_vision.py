@@ -791,7 +791,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("references",
                        help="draw the reference screens from the twins (needs fonts-noto-cjk)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+    # --screens as learn, classify and calibrate name the same folder.
+    p.add_argument("--out", "--screens", dest="out", type=Path, default=None, metavar="DIR",
                    help="folder of reference screens to write, one subfolder per maker "
                         "(default: onshi-rig.toml's screens, else a checkout's own; --check: "
                         "the screens in use)")

@@ -80,3 +80,12 @@ def test_references_keeps_its_old_option_name(capsys: pytest.CaptureFixture[str]
     assert "--vendor nosuch: no such device" in capsys.readouterr().err
     assert main(["references", "--help"]) == 0
     assert "--device" not in capsys.readouterr().out
+
+
+def test_the_screens_folder_is_screens_everywhere() -> None:
+    # Every command that takes a folder of reference screens takes it as --screens
+    # (references' --out stays, its older name).
+    for command in ("classify", "learn", "calibrate", "references"):
+        assert any("--screens" in a.option_strings for a in COMMANDS[command]._actions), command
+    args = build_parser().parse_args(["references", "--screens", "lab-screens"])
+    assert str(args.out) == "lab-screens"
