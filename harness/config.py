@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from harness.errors import BadInput
-from harness.loading import Stamp, file_stamp
+from harness.loading import MAX_BYTES, Stamp, bounded_bytes, file_stamp
 from harness.paths import path_problem, resolved
 
 CONFIG_FILE = "onshi-rig.toml"
@@ -45,7 +45,7 @@ def load_config(path: Path, shown: str | None = None) -> LabConfig:
     :class:`BadInput` listing every problem."""
     shown = shown or str(path)
     try:
-        raw = path.read_bytes()
+        raw = bounded_bytes(path, MAX_BYTES)  # not /dev/zero whole, not a FIFO's wait
     except OSError as exc:
         raise BadInput(shown, None, "", f"cannot read it ({exc.strerror})") from None
     try:

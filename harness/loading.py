@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,7 +127,9 @@ def file_stamp(path: Path) -> Stamp:
 def _stamped(path: Path) -> tuple[Stamp, bytes]:
     """The stamp and the bytes it was made of: at most one byte more than a file the rig
     reads may hold (a file that grows, or a device that never ends, is not read whole)."""
-    # Opened before resolved: a link loop is then an OSError, which callers handle.
+    # Opened before resolved: a link loop is then an OSError, which callers handle (a
+    # FIFO too: NotAFile, before an open that would wait for its writer).
+    refuse_pipe(path)
     with path.open("rb") as handle:
         raw = handle.read(MAX_BYTES + 1)
     # STAMP_DIGEST names this digest in reports (bench.loads).
@@ -189,9 +192,29 @@ class TooLarge(OSError):
         return str(self.strerror)
 
 
+class NotAFile(OSError):
+    """A FIFO or a socket given for a file: opening it waits for a writer, for ever."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def refuse_pipe(path: Path) -> None:
+    """:class:`NotAFile` for a FIFO or a socket at ``path`` (links followed); anything
+    else (a missing file too: opening it says why) passes."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket"
+        raise NotAFile(errno.EINVAL, f"not a regular file ({kind}): not a file the rig reads")
+
+
 def bounded_bytes(path: Path, limit: int) -> bytes:
     """``path.read_bytes()``, but :class:`TooLarge` (an OSError, which callers already
-    report) beyond ``limit`` bytes, read no further."""
+    report) beyond ``limit`` bytes, read no further, and :class:`NotAFile` for a FIFO."""
+    refuse_pipe(path)
     with path.open("rb") as handle:
         raw = handle.read(limit + 1)
     if len(raw) > limit:
@@ -205,8 +228,11 @@ def read_head(path: Path, limit: int, what: str = "a file") -> bytes:
     it cannot be read (``what`` it should be, for a folder given instead)."""
     shown = str(path)
     try:
+        refuse_pipe(path)
         with path.open("rb") as handle:
             return handle.read(limit)
+    except NotAFile as exc:
+        raise BadInput(shown, None, "", str(exc)) from None
     except FileNotFoundError:
         raise BadInput(shown, None, "", "no such file") from None
     except IsADirectoryError:

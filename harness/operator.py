@@ -231,7 +231,7 @@ class ScriptRule(Field):
     def _regex(cls, value: str) -> str:
         try:
             re.compile(value)
-        except re.error as exc:
+        except (re.error, OverflowError) as exc:  # a{99999999999}: a repeat too large
             raise ValueError(f"not a regular expression: {exc}") from None
         return value
 

@@ -9,10 +9,15 @@ problem as ``file:line: field: problem`` naming the file the user wrote, never a
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from cli_fork import run_cli
 from flow_helpers import DEFAULT_BENCH
 
 from harness.cli import main
@@ -142,6 +147,49 @@ def test_bad_input_leaves_no_folder_it_would_have_written(
     code, lines = run(capsys, *(a.format(missing=missing) for a in command), str(folder))
     assert (code, lines) == (2, [f"{missing}: no such file"])
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+FIFO = "not a regular file (a FIFO): not a file the rig reads"
+
+
+@pytest.mark.parametrize("command", [
+    ["scan", "--bench", "{fifo}"],
+    ["certify", "--plan", "--profiles", "{folder}"],
+    ["probe", "--reader", "sony-rc-s300-s1", "--card", "{fifo}"],
+    ["classify", "--vendor", "canon", "{fifo}"],
+    ["scan"],  # onshi-rig.toml, in the working folder, a FIFO
+], ids=["bench", "profile", "card", "image", "config"])
+def test_a_fifo_given_for_a_file_is_bad_input_not_a_wait(command: list[str],
+                                                         tmp_path: Path) -> None:
+    """Opening a FIFO waits for a writer: the command hung for ever. Refused, exit 2."""
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    (folder / "canon.yaml").unlink()
+    fifo = folder / "canon.yaml" if "--profiles" in command else tmp_path / "input.yaml"
+    os.mkfifo(fifo)
+    if command == ["scan"]:
+        os.symlink(fifo, tmp_path / "onshi-rig.toml")
+    proc = run_cli([a.format(fifo=fifo, folder=folder) for a in command], cwd=tmp_path,
+                   timeout=60)  # a wait for the FIFO's writer fails here, not for ever
+    said = proc.stdout + proc.stderr  # classify says each picture's on its own line
+    assert proc.returncode == 2, said
+    assert FIFO in said and "Traceback" not in said, said
+
+
+def test_a_config_file_that_never_ends_is_refused_not_read_whole(tmp_path: Path) -> None:
+    """onshi-rig.toml a link to /dev/zero was read whole until the kernel killed the rig
+    (24 GB): now the 2 MB every file the rig reads is held to (here under a memory cap)."""
+    (tmp_path / "onshi-rig.toml").symlink_to("/dev/zero")
+
+    def capped() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "scan"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, preexec_fn=capped,
+                          env={**os.environ, "PYTHONPATH": str(project_file("."))})
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip() == ("onshi-rig.toml: cannot read it (larger than 2 MB: not a "
+                                   "file the rig reads (a device that never ends?))"), proc.stderr
 
 
 @pytest.mark.parametrize(("text", "expected"), [

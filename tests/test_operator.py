@@ -331,6 +331,8 @@ def test_the_operator_section_defaults_and_reads() -> None:
 
 @pytest.mark.parametrize("script, problem", [
     ("- ask: '(unclosed'\n", "not a regular expression"),
+    # a repeat Python's re cannot count (OverflowError, not re.error): no traceback
+    ("- ask: 'a{99999999999}'\n", "not a regular expression"),
     ("- ask: x\n  after_s: -1\n", "greater than or equal to 0"),
     ("- ask: x\n  wait: 3\n", "unknown field"),
     ("ask: x\n", "list"),

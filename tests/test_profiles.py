@@ -499,3 +499,9 @@ def test_a_profiles_folder_is_validated_again_when_a_file_changes(tmp_path: Path
     for _ in range(2):
         with pytest.raises(BadInput, match="kanon"):
             ProfileSet.load(folder)
+
+
+@pytest.mark.parametrize("digit", ["\u0662", "\uff12"])  # Arabic-Indic and full-width 2
+def test_a_requirement_id_takes_ascii_digits_only(digit: str) -> None:
+    assert ID_PATTERN.match("UPD-02")
+    assert not ID_PATTERN.match(f"UPD-0{digit}")

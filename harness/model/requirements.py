@@ -8,7 +8,8 @@ import attrs
 
 #: The families of requirement IDs in the domain digest.
 FAMILIES = ("UPD", "E901", "USB", "BOOT", "ERR", "NET", "AUTH", "SP", "CON")
-ID_PATTERN = re.compile(rf"^({'|'.join(FAMILIES)})-\d{{2}}$")
+#: Two ASCII digits (``\d`` takes any script's: UPD-0٢ is no requirement).
+ID_PATTERN = re.compile(rf"^({'|'.join(FAMILIES)})-[0-9]{{2}}$")
 
 
 def check_requirement_id(value: str) -> str:
