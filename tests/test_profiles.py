@@ -417,6 +417,12 @@ BROKEN = {
         "{screen: consent}", "{screen: consent, upon: 'press:staf', within_s: 5}", 17,
         "requirements[1].check.screens[0].upon", "'staf' is not a known reader button",
     ),
+    # A button the dialog lacks was judged against the maker ("closed by OK, not Cancel").
+    "a button the dialog lacks": (
+        "      result: none", "      dialogs:\n        - {dialog: check_error_1, press: Cancel}"
+        "\n      result: none", 20, "requirements[1].check.dialogs[0].press",
+        "'Cancel' is no button of check_error_1 (its buttons: OK)",
+    ),
     "hour past the day": (
         "check: {kind: wiring, max_hubs_between: 0}",
         "check: {kind: distribution_schedule, nightly_from: 2026-01-19, nightly_to: 2026-01-30,"

@@ -29,6 +29,7 @@ from harness.model.bench_spec import MAX_WAIT_S, START_YEARS
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import (
+    DIALOG_BUTTONS,
     ActionName,
     DialogId,
     Flow,
@@ -270,6 +271,19 @@ class DialogStep(Field):
         if self.within_s is not None and self.after_last is None:
             raise ValueError("within_s: only with after_last (the action it is timed from)")
         return self
+
+    @pydantic.field_validator("press")
+    @classmethod
+    def _a_button_of_the_dialog(cls, press: str | None,
+                                info: pydantic.ValidationInfo) -> str | None:
+        # A button the dialog lacks would be judged against the maker (closed by OK, not
+        # Cancel): the profile's mistake, said as it loads.
+        buttons = DIALOG_BUTTONS.get(info.data.get("dialog", ""))
+        if press is not None and buttons is not None and press not in buttons:
+            have = ", ".join(buttons) if buttons else "none"
+            raise ValueError(f"{press!r} is no button of {info.data['dialog']} (its "
+                             f"buttons: {have})")
+        return press
 
 
 class PinCount(Field):

@@ -52,6 +52,20 @@ DIALOGS: dict[str, str] = {
     "line_auth_page_cut": "the browser at https://www.lineauth.mnw: the 希望する/希望しない buttons",
 }
 
+#: The buttons of the dialogs whose buttons the notices name (a profile's ``press:`` must be
+#: one): the check's error dialogs 「OK」 (MHLW's notice on the January 2026 upgrade, the
+#: 901 sequence ②), the management tool's [OK] and [確認しました] and the line
+#: authentication page's 「希望する/希望しない」 (the terminal's upgrade and line
+#: authentication procedures). The others are not checked.
+DIALOG_BUTTONS: dict[str, tuple[str, ...]] = {
+    "check_error_1": ("OK",),
+    "check_error_2": ("OK",),
+    "download_request_accepted": ("OK",),
+    "update_ready": ("確認しました",),
+    "line_auth_page_connected": (),
+    "line_auth_page_cut": ("希望する", "希望しない"),
+}
+
 #: Flows a suite can drive on a bench; profile checks name the flow they expect things of.
 Flow = Literal[
     "e901",
