@@ -363,6 +363,13 @@ def card_cases() -> list[Case]:
                 "ASCII"),
         mutated(c, "content twice", (*a0, "files", 0, "content_hex"), "00", "give one of"),
         mutated(c, "pad_to negative", (*a0, "files", 0, "pad_to"), -1, "pad_to"),
+        # READ BINARY's 15-bit offset reads no further: a probe failed with 6A86.
+        mutated(c, "content_hex past READ BINARY's reach", (*a0, "files", 0),
+                {"fid": "0006", "content_hex": "41" * 32768}, "32768 bytes; 0 to 32767",
+                at=(*a0, "files", 0, "content_hex")),
+        mutated(c, "content_text past READ BINARY's reach", (*a0, "files", 0),
+                {"fid": "0006", "content_text": "A" * 32768}, "at most 32767",
+                at=(*a0, "files", 0, "content_text")),
         mutated(c, "certificate kind", (*a0, "files", 1, "certificate"), "passport",
                 "certificate"),
         mutated(c, "read_after names no PIN", (*a0, "files", 3, "read_after"), "nobody_pin",

@@ -182,6 +182,11 @@ def _check_hex(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...], t
     return value
 
 
+#: A file's bytes at most: READ BINARY's offset has 15 bits (P1's top bit says a short EF
+#: identifier), so a longer file could not be read whole (a probe failed with 6A86).
+MAX_FILE_BYTES = 0x7FFF
+
+
 def _check_content(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...],
                    file: CardFile) -> None:
     given = [k for k in ("content_text", "certificate") if getattr(file, k) is not None]
@@ -192,10 +197,13 @@ def _check_content(found: list[tuple[tuple[Any, ...], str]], loc: tuple[Any, ...
     if file.content_text is not None and not file.content_text.isascii():
         found.append(((*loc, "content_text"), "ASCII text only (use content_hex)"))
     if file.content_hex:
-        _check_hex(found, (*loc, "content_hex"), file.content_hex, 0, 65535)
+        _check_hex(found, (*loc, "content_hex"), file.content_hex, 0, MAX_FILE_BYTES)
+    if file.content_text is not None and len(file.content_text) > MAX_FILE_BYTES:
+        found.append(((*loc, "content_text"), f"{len(file.content_text)} bytes; at most "
+                      f"{MAX_FILE_BYTES} (READ BINARY's offset reaches no further)"))
     if file.pad_to is not None and file.content_text is not None \
-            and not 0 <= file.pad_to <= 65535:
-        found.append(((*loc, "pad_to"), "0 to 65535 bytes"))
+            and not 0 <= file.pad_to <= MAX_FILE_BYTES:
+        found.append(((*loc, "pad_to"), f"0 to {MAX_FILE_BYTES} bytes"))
 
 
 def _not_hex(text: str) -> str:
