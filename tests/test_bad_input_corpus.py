@@ -397,6 +397,15 @@ def screens_cases() -> list[Case]:
         mutated(s, "references a list", ("references",), [1, 2], "references"),
         mutated(s, "entry without file", (*ref, "file"), None, "file", delete=True),
         mutated(s, "entry unknown key", (*ref, "colour"), "red", "unknown field"),
+        # Two states of one picture: never told apart (the screen unknown on every frame).
+        mutated(s, "two states one picture", ("references", "starting", "file"), "off.png",
+                "could never be told apart"),
+        # A line of no text the entry has, a line's box of no size: checked against nothing.
+        mutated(s, "line of no text", ("references", "starting", "lines", 0, "source"),
+                "texts.7", "is no text of this reference",
+                at=("references", "starting", "lines", 0, "source")),
+        mutated(s, "line box negative width", ("references", "starting", "lines", 0, "box"),
+                [10, 10, -5, 20], "positive width"),
     ]
 
 

@@ -89,7 +89,12 @@ class TextLine(Field):
     #: ``button:<label>``.
     source: str
     #: Where the line starts in that text (characters, variation selectors left out).
-    start: int = 0
+    start: int = pydantic.Field(default=0, ge=0)
+
+    @pydantic.field_validator("box")
+    @classmethod
+    def _a_box(cls, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return Region._positive(box)
 
     @pydantic.model_validator(mode="after")
     def _edges(self) -> TextLine:
@@ -124,6 +129,19 @@ class ReferenceEntry(Field):
     #: Captured with ``onshi-rig learn`` (kept when the twins' references are redrawn).
     learnt: bool = False
 
+    @pydantic.model_validator(mode="after")
+    def _lines_of_its_texts(self) -> ReferenceEntry:
+        """Each line is part of a text the entry has: a line of no text was checked
+        against nothing (hunt: ``texts.7`` of a screen with two texts was taken)."""
+        have = {f"texts.{i}" for i in range(len(self.texts))}
+        have |= {"title"} if self.title is not None else set()
+        have |= {f"button:{b}" for b in self.buttons}
+        check_all([(("lines", i, "source"),
+                    f"{line.source!r} is no text of this reference (it has: "
+                    f"{', '.join(sorted(have)) or 'none'})")
+                   for i, line in enumerate(self.lines) if line.source not in have])
+        return self
+
 
 class ReferenceIndex(Field):
     maker: str
@@ -157,6 +175,24 @@ class ReferenceIndex(Field):
                        f"{shows!r}, but state {state!r} shows {usual!r} in "
                        f"{', '.join(classes[usual])}")
                       for shows, names in classes.items() if shows != usual for name in names]
+        check_all(found)
+        return self
+
+    @pydantic.model_validator(mode="after")
+    def _one_state_per_picture(self) -> ReferenceIndex:
+        """Two states' references naming one picture could never be told apart: the
+        screen was unknown on every frame ("they score alike"). A state drawn exactly as
+        another is that reference's ``also``."""
+        first: dict[str, tuple[str, str]] = {}
+        found = []
+        for name, entry in self.references.items():
+            picture = entry.file.replace("\\", "/").removeprefix("./")
+            seen = first.setdefault(picture, (name, entry.state))
+            if seen[1] != entry.state:
+                found.append((("references", name, "file"),
+                              f"{entry.file!r} is also {seen[0]}'s picture (state "
+                              f"{seen[1]!r}): two states of one picture could never be told "
+                              f"apart; give {seen[0]} `also: [{entry.state}]` instead"))
         check_all(found)
         return self
 
