@@ -176,6 +176,20 @@ def test_a_fifo_given_for_a_file_is_bad_input_not_a_wait(command: list[str],
     assert FIFO in said and "Traceback" not in said, said
 
 
+@pytest.mark.parametrize("twin", ["/dev/zero", "fifo"])
+def test_a_twin_that_is_no_regular_file_is_said_on_the_bench_line(
+        twin: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bench's ``emulate:`` naming a device or a FIFO: the bench file's line, as a
+    missing twin is (it said only "/dev/zero: larger than 2 MB", naming no line)."""
+    if twin == "fifo":
+        twin = str(tmp_path / "twin.yaml")
+        os.mkfifo(twin)
+    path = bench(tmp_path, f"readers:\n  - name: canon\n    emulate: {twin}\n")
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:5: readers[canon].emulate: {twin} is not a regular file, not a behaviour "
+        "file"])
+
+
 def test_a_config_file_that_never_ends_is_refused_not_read_whole(tmp_path: Path) -> None:
     """onshi-rig.toml a link to /dev/zero was read whole until the kernel killed the rig
     (24 GB): now the 2 MB every file the rig reads is held to (here under a memory cap)."""

@@ -73,6 +73,9 @@ def _behaviour_file(bench_path: Path, who: str, ref: str) -> Path:
                        f"{ref} is a folder, not a behaviour file")
     if not path.exists():
         raise BadInput(str(bench_path), None, f"{who}.emulate", f"no behaviour file {ref}")
+    if not path.is_file():  # /dev/zero, a FIFO: said on the bench line, not the device's
+        raise BadInput(str(bench_path), None, f"{who}.emulate",
+                       f"{ref} is not a regular file, not a behaviour file")
     return path
 
 
