@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from harness.errors import BadInput
-from harness.loading import MAX_BYTES, Stamp, bounded_bytes, file_stamp
+from harness.loading import MAX_BYTES, Stamp, bounded_bytes, file_kind, file_stamp
 from harness.paths import path_problem, resolved
 
 CONFIG_FILE = "onshi-rig.toml"
@@ -105,27 +105,13 @@ def _problem(target: Path, *, folder: bool) -> str | None:
     if not target.exists():
         return f"no such {'folder' if folder else 'file'}: {target}"
     if folder and not target.is_dir():
-        return f"{target} is {_kind(target)}, not a folder"
+        return f"{target} is {file_kind(target)}, not a folder"
     if not folder and not target.is_file():
         return (f"{target} is a folder, not a file" if target.is_dir()
-                else f"{target} is not a regular file ({_kind(target)})")
+                else f"{target} is not a regular file ({file_kind(target)})")
     return None
 
 
-def _kind(target: Path) -> str:
-    """What ``target`` is, in words (/dev/null was called "a folder": K2-6)."""
-    import stat
-
-    try:
-        mode = target.stat().st_mode
-    except OSError:
-        return "unreadable"
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a file"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a file"
 
 
 def _line_of(lines: list[str], key: str) -> int | None:

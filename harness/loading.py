@@ -199,15 +199,25 @@ class NotAFile(OSError):
         return str(self.strerror)
 
 
+def file_kind(target: Path) -> str:
+    """What ``target`` is, in words (/dev/null was called "a folder": K2-6)."""
+    try:
+        mode = target.stat().st_mode
+    except (OSError, ValueError):
+        return "unreadable"
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a file"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
 def refuse_pipe(path: Path) -> None:
     """:class:`NotAFile` for a FIFO or a socket at ``path`` (links followed); anything
     else (a missing file too: opening it says why) passes."""
-    try:
-        mode = path.stat().st_mode
-    except (OSError, ValueError):
-        return
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket"
+    kind = file_kind(path)
+    if kind in ("a FIFO", "a socket"):
         raise NotAFile(errno.EINVAL, f"not a regular file ({kind}): not a file the rig reads")
 
 
