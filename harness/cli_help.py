@@ -43,7 +43,7 @@ HELP: dict[str, Help] = {
         "serves it through real interfaces only (a bench in a box).",
         ("onshi-rig emulate", "onshi-rig emulate --fault relay.garbage:mains"),
         ("0  stopped by Ctrl-C or SIGTERM",
-         "2  also: pcscd not running, or a vpcd slot missing, ambiguous or not showing the "
+         "2  pcscd not running, or a vpcd slot missing, ambiguous or not showing the "
          "card put in it")),
     "pcscd-config": Help(
         "Write the reader.conf that gives pcscd every general reader of the emulated bench "
@@ -183,7 +183,7 @@ def _code(line: str) -> int:
 def epilog(entry: Help, before: str | None) -> str:
     # A command's own meaning of a code the bad-input line has is said on that line.
     own = {_code(x): x.split(None, 1)[1] for x in entry.exits}
-    bad = BAD_INPUT + (f"; {own[2].removeprefix('also: ')}" if 2 in own else "")
+    bad = BAD_INPUT + (f"; {own[2]}" if 2 in own else "")
     exits = sorted([*(x for x in entry.exits if _code(x) != 2), bad], key=_code)
     lines = [_fill(before.strip()), ""] if before else []
     lines += ["example:", *(f"  {e}" for e in entry.examples), "", "exit codes:"]
