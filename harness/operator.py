@@ -226,6 +226,15 @@ class ScriptRule(Field):
                              f"the number {value!r} (a bare 0123 is 83, 1:30 is 90)")
         return value
 
+    @pydantic.model_validator(mode="after")
+    def _never_alone(self) -> ScriptRule:
+        # A silent rule that also says what to type, or when, reads as an answer the rig
+        # would then never give: the author meant one of the two.
+        if self.never and (self.answer or self.after_s):
+            given = "answer" if self.answer else "after_s"
+            raise ValueError(f"never: true answers nothing: drop {given} or never")
+        return self
+
     @pydantic.field_validator("ask")
     @classmethod
     def _regex(cls, value: str) -> str:

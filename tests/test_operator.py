@@ -335,6 +335,9 @@ def test_the_operator_section_defaults_and_reads() -> None:
     ("- ask: 'a{99999999999}'\n", "not a regular expression"),
     ("- ask: x\n  after_s: -1\n", "greater than or equal to 0"),
     ("- ask: x\n  wait: 3\n", "unknown field"),
+    # silent and answering at once: which one the author meant is not the rig's guess
+    ("- ask: x\n  never: true\n  answer: 'done'\n", "never: true answers nothing: drop answer"),
+    ("- ask: x\n  never: true\n  after_s: 5\n", "never: true answers nothing: drop after_s"),
     ("ask: x\n", "list"),
 ])
 def test_a_bad_script_is_bad_input(tmp_path: Path, script: str, problem: str) -> None:
