@@ -96,6 +96,18 @@ def test_a_deviation_with_an_empty_change_is_named_at_its_line(
         f"{path}:5: terminal.deviations[0].change: {problem}"])
 
 
+def test_a_path_changed_twice_is_named_at_the_second_change(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Only the last change would hold, while the record listed both as the device's faults.
+    path = bench(tmp_path, "terminal:\n  deviations:\n"
+                           "    - {change: behaviour.boot_s, to: 1}\n"
+                           "    - {change: behaviour.network, to: {}}\n"
+                           "    - {change: behaviour.boot_s, to: 2}\n")
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:7: terminal.deviations[2].change: behaviour.boot_s is changed already by "
+        "deviation [0]"])
+
+
 # -- a signal while the pytest-xdist workers start ------------------------------------------
 
 

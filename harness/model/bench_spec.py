@@ -64,6 +64,19 @@ class Deviation(Field):
         return value
 
 
+def _each_path_once(deviations: list[Deviation]) -> list[Deviation]:
+    # Two changes of one path: only the last would hold, and the bench's record would
+    # still list the first as a fault the device has.
+    first: dict[str, int] = {}
+    check_all([((i, "change"), f"{d.change} is changed already by deviation [{first[d.change]}]")
+               for i, d in enumerate(deviations)
+               if first.setdefault(d.change, i) != i])
+    return deviations
+
+
+Deviations = Annotated[list[Deviation], pydantic.AfterValidator(_each_path_once)]
+
+
 class UsbPort(Field):
     """A USB port of the terminal (a root port)."""
 
@@ -95,7 +108,7 @@ class Terminal(Field):
     #: Emulated bench: the terminal twin's behaviour file, relative to the bench file
     #: (default: the project's fixtures/devices/terminal/oqs-terminal.yaml).
     emulate: str | None = None
-    deviations: list[Deviation] = []
+    deviations: Deviations = []
 
 
 class BenchNetwork(Field):
@@ -218,7 +231,7 @@ class Reader(Field):
     #: Emulated bench: the twin's behaviour file, relative to the bench file.
     emulate: str | None = None
     #: Emulated bench: changes to the behaviour file (faulty firmware).
-    deviations: list[Deviation] = []
+    deviations: Deviations = []
     #: Real bench: the nfcpy path of the reader's NFC frontend, e.g. ``usb:054c:06c3``.
     nfc: str | None = None
     #: Real bench: the name pcscd lists the reader under, where it does not carry the
