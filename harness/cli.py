@@ -275,6 +275,17 @@ def _scale_arg(text: str) -> float:
     return value
 
 
+#: What ``--card`` takes besides a file: the shipped emulated card and phone.
+CARD_SHORTCUTS = {"card": "fixtures/cards/mynumber-card.yaml",
+                  "phone": "fixtures/cards/mynumber-phone.yaml"}
+
+
+def _card_arg(value: str) -> Path:
+    from harness.paths import project_file
+
+    return project_file(CARD_SHORTCUTS[value]) if value in CARD_SHORTCUTS else Path(value)
+
+
 def cmd_probe(args: argparse.Namespace) -> int:
     from harness.bench import Bench
     from harness.devices.jpki_probe import probe_pcsc
@@ -283,8 +294,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from harness.scan import scan
 
     guard_streams()  # `probe ... | head -1`: a reader gone is no BrokenPipeError traceback
-    shortcuts = {"card": "fixtures/cards/mynumber-card.yaml",
-                 "phone": "fixtures/cards/mynumber-phone.yaml"}
     profiles = _profiled_bench(args)
     with Bench.load(args.bench, pcsc_service=args.pcsc) as bench:
         entry = bench.reader(args.reader).spec
@@ -303,7 +312,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 raise RigError(f"{args.reader!r}: not probed: it is not on the bench "
                                f"({row.note if row is not None else 'not scanned'}), so "
                                "nothing ties its NFC frontend's read to it")
-            report = _probe_nfc(args, bench, shortcuts)
+            report = _probe_nfc(args, bench)
             return _print_probe(args, report)
         pcsc_name = row.pcsc_name if row else None
         if row is not None and row.pcsc_unknown is not None:
@@ -314,19 +323,18 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 "no PC/SC reader on this bench matches it"
             raise RigError(f"{args.reader!r} has no PC/SC reader to probe: {why}")
         model = verified_model(profiles.general(), entry.maker, entry.model)
-        _card_on(args, bench, shortcuts, repr(pcsc_name),
+        _card_on(args, bench, repr(pcsc_name),
                  lambda card: bench.emulation.insert_card(args.reader, card))
         report = probe_pcsc(bench.pcsc, pcsc_name, args.reader, args.timeout,
                             expected_name=model.app_name if model else None)
     return _print_probe(args, report)
 
 
-def _card_on(args: argparse.Namespace, bench: Bench, shortcuts: dict[str, str], where: str,
+def _card_on(args: argparse.Namespace, bench: Bench, where: str,
              put: Callable[[FileSystemCard], object]) -> None:
     """``probe --card``: the emulated card or phone ``put`` on the reader; without it a
     person is asked to place one on ``where``."""
     from harness.emulation.card import FileSystemCard
-    from harness.paths import project_file
 
     if not args.card:
         print(f"place a My Number card or a phone on {where} (waiting up to "
@@ -335,12 +343,10 @@ def _card_on(args: argparse.Namespace, bench: Bench, shortcuts: dict[str, str], 
     if bench.emulation is None:
         raise RigError("--card puts an emulated card on an emulated bench's reader; on "
                        "a real bench, place a card or phone on the reader")
-    path = project_file(shortcuts[args.card]) if args.card in shortcuts else Path(args.card)
-    put(FileSystemCard.load(path))
+    put(FileSystemCard.load(args.card))
 
 
-def _probe_nfc(args: argparse.Namespace, bench: Bench,
-               shortcuts: dict[str, str]) -> ProbeReport:
+def _probe_nfc(args: argparse.Namespace, bench: Bench) -> ProbeReport:
     """``probe --nfc``: the card through the reader's NFC frontend (nfcpy, the bench file's
     ``nfc`` path), not its PC/SC side; no PC/SC name, so USB-05 is not judged."""
     from harness.devices.jpki_probe import probe_nfc
@@ -350,7 +356,7 @@ def _probe_nfc(args: argparse.Namespace, bench: Bench,
     if path is None:
         raise RigError(f"{args.reader!r} has no NFC frontend on this bench (a real bench "
                        "file's reader names it: nfc: usb:VID:PID or udp:HOST:PORT)")
-    _card_on(args, bench, shortcuts, f"{args.reader} ({path})",
+    _card_on(args, bench, f"{args.reader} ({path})",
              lambda card: bench.emulation.place_on_nfc(args.reader, card))
     with NfcFrontend(path, args.reader, bench.timeline) as frontend:
         return probe_nfc(frontend, args.reader, args.timeout)
@@ -450,9 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("emulate", help="run the emulated bench until interrupted, its cards in pcscd")
     _bench_arg(p)
-    p.add_argument("--card", type=Path, default=None,
-                   help="card file to put in each PC/SC reader (with --hardware: none unless "
-                   "given)")
+    p.add_argument("--card", type=_card_arg, default=None, metavar="card|phone|FILE",
+                   help="the card (or phone, or card file) to put in each PC/SC reader "
+                   "(default: the test card; with --hardware: none unless given)")
     p.add_argument("--fault", type=_fault_arg, action="append", metavar="KIND[:TARGET]",
                    help="arm a bench fault (repeatable), e.g. relay.garbage:mains (the "
                    "relay board's replies garbled) or relay.silent:mains; the PC/SC "
@@ -520,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_arg(p)
     _profiles_arg(p)
     p.add_argument("--reader", required=True, help="the general reader (bench file name)")
-    p.add_argument("--card", default=None, metavar="card|phone|FILE",
+    p.add_argument("--card", type=_card_arg, default=None, metavar="card|phone|FILE",
                    help="emulated bench: put this emulated card or phone on the reader")
     p.add_argument("--timeout", type=finite_positive_seconds, default=30.0, help="seconds to wait for a card")
     p.add_argument("--pcsc", choices=("inprocess", "vpcd"), default=None,

@@ -89,3 +89,15 @@ def test_the_screens_folder_is_screens_everywhere() -> None:
         assert any("--screens" in a.option_strings for a in COMMANDS[command]._actions), command
     args = build_parser().parse_args(["references", "--screens", "lab-screens"])
     assert str(args.out) == "lab-screens"
+
+
+def test_a_card_is_named_alike_everywhere() -> None:
+    # `emulate --card phone` and `probe --card phone` put the same shipped phone; a file is
+    # a file on both.
+    shipped = {"card": project_file("fixtures/cards/mynumber-card.yaml"),
+               "phone": project_file("fixtures/cards/mynumber-phone.yaml")}
+    for command in (["emulate"], ["probe", "--reader", "r"]):
+        for word, path in shipped.items():
+            assert build_parser().parse_args([*command, "--card", word]).card == path
+        assert str(build_parser().parse_args([*command, "--card", "lab/c.yaml"]).card) \
+            == "lab/c.yaml"
