@@ -30,6 +30,7 @@ from pathlib import Path
 
 from harness.device_locks import Blocked, Taken, take_all, takeover_notes
 from harness.errors import RigError
+from harness.loading import json_loads
 from harness.model.bench_spec import BenchSpec, LabgridPlace
 from harness.model.usb_ids import fmt_id
 
@@ -135,7 +136,7 @@ def _held_by_ancestor(path: Path) -> bool:
     """The bench is held by this process or one that started it (certify's parts, the
     suites certify runs in its own process)."""
     try:
-        held = json.loads(os.environ.get(HELD_ENV, ""))
+        held = json_loads(os.environ.get(HELD_ENV, ""))
         return held["bench"] == str(path) and int(held["pid"]) in _ancestors()
     except (ValueError, KeyError, TypeError):
         return False

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.cli import EXIT_BENCH_FAULT, EXIT_OK, EXIT_VIOLATION
 from harness.errors import BadInput, RigError
+from harness.loading import json_loads
 
 if TYPE_CHECKING:
     import pytest
@@ -115,7 +116,6 @@ def _resumed_bench(args: argparse.Namespace) -> Path | None:
     the run being resumed was of, as its report names it (the emulated bench was taken,
     and the resume refused as "emulated.yaml changed": K2-17); None to take the default
     (no report to read, or its bench gone: the resume says why)."""
-    import json
 
     from harness.config import lab_config
     from harness.loading import MAX_REPORT_BYTES, bounded_bytes
@@ -124,7 +124,7 @@ def _resumed_bench(args: argparse.Namespace) -> Path | None:
     if not args.resume or args.out is None or lab_config().bench is not None:
         return None
     try:
-        report = json.loads(bounded_bytes(args.out / REPORT_FILE, MAX_REPORT_BYTES))
+        report = json_loads(bounded_bytes(args.out / REPORT_FILE, MAX_REPORT_BYTES))
         named = report["bench"]["file"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -334,13 +334,12 @@ def _unclaim_if_unused(out: Path, run_id: str) -> None:
     """A run stopped (a signal, an error) before its first report leaves a folder holding
     only its run.json, which neither ``--out`` nor ``--resume`` would take: the claim is
     undone, and it is said."""
-    import json
 
     from harness.report.live import REPORT_FILE, RUN_FILE
 
     marker = out / RUN_FILE
     try:
-        if (out / REPORT_FILE).exists() or json.loads(marker.read_text("utf-8")).get(
+        if (out / REPORT_FILE).exists() or json_loads(marker.read_text("utf-8")).get(
                 "run") != run_id:
             return
         marker.unlink()

@@ -560,10 +560,17 @@ def main(argv: list[str] | None = None) -> int:
     passed_on = argv[argv.index("--") + 1:] if "--" in argv else None
     if passed_on is not None:
         argv = argv[:argv.index("--")]
+    from harness.report.console import guard_streams, settle_streams
+
+    # Every command's output: `render RUN | head -1`, `references | true` never stop a
+    # command half way (a BrokenPipeError between its writes) nor end in a traceback;
+    # --help and --version print as the command line is parsed.
+    guard_streams()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
-        return int(exc.code or 0)
+        settle_streams()
+        return _output_lost(argv[0] if argv else "", int(exc.code or 0))
     if passed_on is not None:
         if args.command != "certify":
             print(f"onshi-rig {args.command or ''}: options after -- are for certify's "
@@ -581,11 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     from harness.entry import loaded, stopped_code
-    from harness.report.console import guard_streams
 
-    # Every command's output: `render RUN | head -1`, `references | true` never stop a
-    # command half way (a BrokenPipeError between its writes) nor end in a traceback.
-    guard_streams()
     try:
         check_path_names(args)  # a name no file can have: before any work (no test runs)
         loaded()
@@ -599,8 +602,6 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         return code
     finally:
-        from harness.report.console import settle_streams
-
         settle_streams()
     return _output_lost(args.command, code)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import RigError
+from harness.loading import json_loads
 
 if TYPE_CHECKING:
     from harness.report.diff import RunDiff
@@ -108,7 +109,7 @@ def _not_running(run_dir: Path, report: dict[str, object]) -> None:
     if report.get("state") != "running":
         return
     try:
-        marker = json.loads((run_dir / RUN_FILE).read_text("utf-8"))
+        marker = json_loads((run_dir / RUN_FILE).read_text("utf-8"))
         pid = marker.get("pid")
     except (OSError, ValueError, AttributeError):
         return

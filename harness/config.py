@@ -59,6 +59,13 @@ def load_config(path: Path, shown: str | None = None) -> LabConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(shown, lines, str(exc)) from None
+    except RecursionError:
+        # tomllib recurses into arrays and inline tables: a few thousand deep is the stack.
+        line, key = next(((n, m.group(1)) for n, text in enumerate(lines, 1)
+                          if (m := _KEY.match(text))
+                          and text[m.end():].lstrip().startswith(("[", "{"))),
+                         (None, ""))
+        raise BadInput(shown, line, key, "not valid TOML: nested too deep") from None
     problems: list[BadInput] = []
     found: dict[str, Path] = {}
     for key, value in data.items():

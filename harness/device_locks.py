@@ -27,6 +27,8 @@ from typing import Any
 
 import attrs
 
+from harness.loading import json_loads
+
 #: The lock folder, instead of the default (tests, or a lab's own place).
 LOCK_DIR_ENV = "ONSHI_RIG_LOCK_DIR"
 #: Shared by every user of the host (as /run/lock is): two users' runs exclude each other.
@@ -75,7 +77,7 @@ class Holder:
     def parse(cls, text: str) -> Holder | None:
         """The holder a lock file names; None for an empty file or one cut short."""
         try:
-            data = json.loads(text)
+            data = json_loads(text)
             return cls(int(data["pid"]), str(data["user"]), str(data["host"]),
                        str(data["since"]), str(data["bench"]), dict(data.get("extra") or {}))
         except (ValueError, KeyError, TypeError):

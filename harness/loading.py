@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import errno
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Sequence
@@ -24,6 +25,16 @@ from harness.errors import BadInput, RigError
 from harness.paths import LINK_LOOP, resolved
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def json_loads(text: str | bytes, **kwargs: Any) -> Any:
+    """``json.loads``, a nesting too deep for the decoder (it recurses: a file of 100,000
+    ``[`` exhausts the stack) being malformed JSON like any other, not a traceback."""
+    try:
+        return json.loads(text, **kwargs)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deep", text if isinstance(text, str) else "",
+                                   0) from None
 
 
 class Field(pydantic.BaseModel):

@@ -101,7 +101,9 @@ def _to_full(tmp_path: Path, *argv: str) -> tuple[int, list[str]]:
     return proc.returncode, proc.stderr.splitlines()
 
 
-@pytest.mark.parametrize("argv", [["catalogue"], ["scan"]], ids=["catalogue", "scan"])
+@pytest.mark.parametrize("argv", [["catalogue"], ["scan"], ["--version"], ["--help"],
+                                  ["certify", "--help"]],
+                         ids=["catalogue", "scan", "version", "help", "certify-help"])
 def test_a_full_stdout_is_one_line_and_exit_2(tmp_path: Path, argv: list[str]) -> None:
     code, lines = _to_full(tmp_path, *argv)
     assert code == 2 and lines == [
@@ -125,3 +127,20 @@ def test_a_full_stdout_is_not_the_runs_folder(tmp_path: Path) -> None:
     assert report["state"] == "finished" and check_manifest(out).ok
     code, lines = _to_full(tmp_path, "report", "diff", str(out), str(out))
     assert code == 2 and len(lines) == 1 and f"(stdout: {FULL})" in lines[0], lines
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["scan", "--help"]])
+def test_a_reader_gone_before_the_version_is_quiet(argv: list[str]) -> None:
+    # `onshi-rig --version | true`: the pipe's reader gone before anything is written.
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", *argv], stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, "")

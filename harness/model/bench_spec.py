@@ -16,6 +16,7 @@ import pydantic
 
 from harness.loading import Field, check_all
 from harness.model.bench_faults import FAULT_KINDS, SINGLE_PARTS
+from harness.model.clock import MAX_WAIT_S
 from harness.model.lamps import LampSpot
 from harness.model.robot_spec import RobotSpec
 from harness.model.topology import EMULATED_HUB_PORTS, parse_port_path
@@ -25,9 +26,6 @@ from harness.model.usb_ids import UsbId
 #: bench file's ``network.router``.
 ROUTER = "router"
 
-#: The longest power-on wait: a day (a device is up in minutes; a longer wait is a typo, and
-#: one of 1e12 s would run the emulated clock past the year 9999 datetime can hold).
-MAX_WAIT_S = 86_400.0
 #: The slowest a bench's clock may run (bench seconds per wall second).
 MIN_SCALE = 0.001
 #: The years an emulated clock may start in: the eligibility system's notices are of the
@@ -278,7 +276,7 @@ class Instrument(Field):
     #: unconfirmed (named on the timeline).
     readback: str | None = None
     #: pdudaemon: bound on one switch, the daemon's answer and the read-back (seconds).
-    timeout_s: float = pydantic.Field(default=30.0, gt=0, allow_inf_nan=False)
+    timeout_s: float = pydantic.Field(default=30.0, gt=0, le=MAX_WAIT_S)
 
     @pydantic.field_validator("usb_path")
     @classmethod
@@ -452,7 +450,7 @@ class InjectedFault(Field):
     #: per run: the first in the suites' order, whichever worker of ``--jobs N`` runs it.
     during: str = pydantic.Field(min_length=1)
     #: Bench seconds into that test.
-    after_s: float = pydantic.Field(default=0.0, ge=0, allow_inf_nan=False)
+    after_s: float = pydantic.Field(default=0.0, ge=0, le=MAX_WAIT_S)
 
     @pydantic.field_validator("fault")
     @classmethod

@@ -16,6 +16,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
+#: The longest any wait a file names may be: a day (a device is up in minutes; a longer wait
+#: is a typo, one of 1e12 s would run the emulated clock past the year 9999 datetime can
+#: hold, and a socket's timeout past what the platform's time_t holds).
+MAX_WAIT_S = 86_400.0
 
 
 class Clock(Protocol):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import pydantic
 
 from harness.loading import Field
+from harness.model.clock import MAX_WAIT_S
 from harness.model.screens import ReaderButton
 
 if TYPE_CHECKING:
@@ -174,9 +175,9 @@ class RobotSpec(Field):
     port: str
     baudrate: int = pydantic.Field(default=115200, gt=0)
     #: Wall seconds for the reply to one line (its ``ok``, ``error:N`` or ``ALARM:N``).
-    reply_timeout_s: float = pydantic.Field(default=2.0, gt=0)
+    reply_timeout_s: float = pydantic.Field(default=2.0, gt=0, le=MAX_WAIT_S)
     #: Wall seconds for the moves sent to finish (the reply to ``G4 P0``).
-    motion_timeout_s: float = pydantic.Field(default=20.0, gt=0)
+    motion_timeout_s: float = pydantic.Field(default=20.0, gt=0, le=MAX_WAIT_S)
     touch: Touch = SpindleTouch()
     #: How long the stylus stays on the glass (seconds).
     dwell_s: float = pydantic.Field(default=0.15, ge=0, le=5)

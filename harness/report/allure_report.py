@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RigError
+from harness.loading import json_loads
 from harness.paths import project_file
 from harness.report.allure_run import ALLURE_DIR
 from harness.report.stored import load_run
@@ -50,7 +51,7 @@ def _build_order(previous: Path | None) -> int:
     if previous is None:
         return 1
     try:
-        executors = json.loads((previous / REPORT_DIR / "widgets" / "executors.json")
+        executors = json_loads((previous / REPORT_DIR / "widgets" / "executors.json")
                                .read_text("utf-8"))
         return int(executors[0]["buildOrder"]) + 1
     except (OSError, ValueError, LookupError, TypeError):

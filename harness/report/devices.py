@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.loading import json_loads
+
 if TYPE_CHECKING:
     from harness.bench import Bench
     from harness.model.profiles import ProfileSet
@@ -103,7 +105,7 @@ def load_devices(run_dir: Path) -> dict[str, Any] | None:
                       *sorted(run_dir.glob(f"worker-*/{DEVICES_FILE}")),
                       *sorted(run_dir.glob(f"part-*/{DEVICES_FILE}"))]:
         try:
-            return json.loads(candidate.read_text(encoding="utf-8"))
+            return json_loads(candidate.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
     return None

@@ -7,13 +7,13 @@ they are."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
+from harness.loading import json_loads
 from harness.model.screens import DIALOGS, SHOWN
 
 #: What the receipt computer got (a flow's ``result``); "none" is left out: it reads as is.
@@ -51,7 +51,7 @@ def screens_seen(timeline: Path, cameras: set[str]) -> Screens:
         for line in f:
             if '"screen.seen"' not in line and '"screen.read"' not in line:
                 continue  # most of a timeline: not parsed
-            event = json.loads(line)
+            event = json_loads(line)
             if event.get("source") not in cameras or not isinstance(event.get("state"), str):
                 continue
             state = event["state"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import cv2
 import jinja2
 import numpy as np
 
+from harness.loading import json_loads
 from harness.report.devices import load_devices
 from harness.report.glossary import Entry, glossary, screens_seen
 from harness.report.live import atomic_write
@@ -74,7 +74,7 @@ class _Folder:
         if self._events is None:
             timeline = self.path / "timeline.jsonl"
             self._events = [] if not timeline.is_file() else [
-                json.loads(line) for line in timeline.read_text("utf-8").splitlines()
+                json_loads(line) for line in timeline.read_text("utf-8").splitlines()
                 if line.strip()]
         return self._events
 
@@ -92,7 +92,7 @@ def _anchors(folder: Path, devices: dict[str, Any] | None) -> list[tuple[float, 
             for line in f:
                 if '"bench.restored"' not in line:  # the only events that set the clock
                     continue
-                event = json.loads(line)
+                event = json_loads(line)
                 if event.get("wallclock"):
                     out.append((float(event["t"]), dt.datetime.fromisoformat(event["wallclock"])))
     return sorted(out, key=lambda a: a[0])
@@ -113,7 +113,7 @@ def _folders(run_dir: Path, report: dict[str, Any]) -> dict[str, _Folder]:
     by_maker = dict.fromkeys(report["makers"], whole)
     for part in report.get("parts", []):
         try:
-            part_report = json.loads((run_dir / part / "certification.json").read_text("utf-8"))
+            part_report = json_loads((run_dir / part / "certification.json").read_text("utf-8"))
         except (OSError, ValueError):
             continue
         folder = _folder(run_dir / part)
@@ -421,7 +421,7 @@ def _comparison(run_dir: Path, report: dict[str, Any]) -> dict[str, Any] | None:
     path = run_dir / COMPARISON_FILE
     if not path.is_file():
         return None
-    data = json.loads(path.read_text("utf-8"))
+    data = json_loads(path.read_text("utf-8"))
     if not isinstance(data, dict) or data.get("run") != report.get("run"):
         raise ValueError(f"{path}: a comparison of another run (run {data.get('run')!r})")
     report_file = run_dir / REPORT_FILE

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RigError
+from harness.loading import json_loads
 
 RUN_FILE = "run.json"
 REPORT_FILE = "certification.json"
@@ -200,7 +201,7 @@ def boot_mark() -> dict[str, str]:
 def _run_of(folder: Path) -> str | None:
     for name in (RUN_FILE, REPORT_FILE):
         try:
-            value = json.loads((folder / name).read_text("utf-8")).get("run")
+            value = json_loads((folder / name).read_text("utf-8")).get("run")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(value, str):

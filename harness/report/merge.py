@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import json
 import shutil
 import uuid
 import xml.etree.ElementTree as ET
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.errors import RigError
+from harness.loading import json_loads
 from harness.report.html import bench_file_shown
 from harness.report.live import REPORT_FILE, RUN_FILE, claim_folder, write_json
 from harness.report.stored import load_run
@@ -102,7 +102,7 @@ def _maker_folders(run_dir: Path, report: dict[str, Any]) -> dict[str, str]:
     out = dict.fromkeys(report["makers"], "")
     for part in report.get("parts", []):
         try:
-            part_report = json.loads((run_dir / part / REPORT_FILE).read_text("utf-8"))
+            part_report = json_loads((run_dir / part / REPORT_FILE).read_text("utf-8"))
         except (OSError, ValueError):
             continue
         for maker in part_report.get("makers", {}):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import math
 import os
 import stat
@@ -23,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from harness.loading import json_loads
 from harness.report.live import REPORT_FILE
 
 #: Earlier runs looked at, newest first (a reports folder may hold hundreds).
@@ -68,7 +68,7 @@ def _report_at(path: Path) -> Any:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return None
         raw = handle.read(LARGEST_REPORT + 1)
-    return None if len(raw) > LARGEST_REPORT else json.loads(raw.decode("utf-8"))
+    return None if len(raw) > LARGEST_REPORT else json_loads(raw.decode("utf-8"))
 
 
 def _measured(path: Path, bench_sha256: str) -> tuple[dt.datetime, dict[str, float]] | None:

@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
-import json
 import os
 import signal
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from typing import Any
 import attrs
 
 from harness.errors import BadInput, RigError
-from harness.loading import MAX_REPORT_BYTES, bounded_bytes
+from harness.loading import MAX_REPORT_BYTES, bounded_bytes, json_loads
 from harness.model.bench_spec import BenchSpec
 from harness.report.certification import TestRecord, bench_loads
 from harness.report.device_identity import IDENTITIES_KEY, identities_of
@@ -109,7 +108,7 @@ def _claim(out: Path, what: str) -> int:
 def _holder(out: Path) -> str:
     """Who resumes ``out``, as its run.json says once that run wrote it."""
     with contextlib.suppress(OSError, ValueError, AttributeError, IndexError, TypeError):
-        marker = json.loads((out / RUN_FILE).read_text("utf-8"))
+        marker = json_loads((out / RUN_FILE).read_text("utf-8"))
         pid = marker.get("pid")
         if pid != os.getpid() and marker.get("resumed") \
                 and alive(pid, run_started(marker), marker.get("boot")):
@@ -302,7 +301,7 @@ def _check_kept(out: Path, report: dict[str, Any], marker: dict[str, Any]) -> No
 
 def _read(path: Path, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8"))
+        value = json_loads(bounded_bytes(path, MAX_REPORT_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise RigError(f"{what}: no {path.name} there: not a run folder") from None
     except (OSError, ValueError) as exc:

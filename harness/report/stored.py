@@ -8,12 +8,11 @@ field, never a traceback and never a report drawn from half the facts.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput, RigError
-from harness.loading import MAX_LISTED, MAX_REPORT_BYTES, bounded_bytes
+from harness.loading import MAX_LISTED, MAX_REPORT_BYTES, bounded_bytes, json_loads
 from harness.report.live import REPORT_FILE
 
 STATUSES = ("passed", "failed", "not_run")
@@ -38,7 +37,7 @@ def load_run(run_dir: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise RigError(f"{path}: cannot be read: {exc}") from None
     try:
-        report = json.loads(text)
+        report = json_loads(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", str(exc))

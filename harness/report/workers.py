@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import threading
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from harness.loading import json_loads
 
 if TYPE_CHECKING:
     from harness.report.certification import CertificationCollector
@@ -253,7 +254,7 @@ class Controller:
         worker = node.gateway.id
         path = self.out / worker_folder(worker) / COLLECTED_FILE
         try:
-            tests = json.loads(path.read_text("utf-8"))["tests"]
+            tests = json_loads(path.read_text("utf-8"))["tests"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self.died.append(f"{worker}: its collection could not be read ({exc})")
             return

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from harness.errors import RigError
+from harness.loading import json_loads
 from harness.model.screens import DIALOGS, SCREENS
 from harness.protocols import Frame
 
@@ -229,5 +230,5 @@ class EvidenceStore:
         # live report of a run spread over workers reads a worker's index as it grows).
         for line in index.read_text(encoding="utf-8").split("\n")[:-1]:
             if line.strip():
-                items.append(Evidence(**json.loads(line)))
+                items.append(Evidence(**json_loads(line)))
         return items

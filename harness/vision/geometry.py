@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from harness.errors import BadInput
-from harness.loading import MAX_BYTES, bounded_bytes
+from harness.loading import MAX_BYTES, bounded_bytes, json_loads
 
 
 @attrs.frozen(eq=False)
@@ -60,7 +60,7 @@ class Calibration:
     def load(cls, path: Path) -> Calibration:
         try:
             text = bounded_bytes(path, MAX_BYTES).decode("utf-8")  # not /dev/zero whole
-            data = json.loads(text, object_pairs_hook=_once)
+            data = json_loads(text, object_pairs_hook=_once)
         except FileNotFoundError:
             raise BadInput(str(path), None, "", "no such calibration file") from None
         except (OSError, UnicodeDecodeError, ValueError) as exc:
