@@ -429,17 +429,15 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.cli_help import Wrapping
+    from harness.cli_help import TOP, Formatter, epilog, filled
 
     parser = argparse.ArgumentParser(
         prog="onshi-rig",
-        description="Test rig for the face-auth card readers of Japan's online eligibility system.",
-        epilog="A lab's own profiles, screens and bench: onshi-rig.toml in the working folder "
-               "(profiles = \"DIR\", screens = \"DIR\", bench = \"FILE\"; paths relative "
-               "to it). Exit codes: 0 ok, 1 a rule violated, 2 bad input or a missing part, "
-               "3 (certify) only bench faults kept it from a pass, 129, 130, 143 stopped by "
-               "SIGHUP, SIGINT, SIGTERM; each command's --help says its own.",
-        formatter_class=Wrapping,
+        description=filled(TOP.description),
+        epilog=epilog(TOP, "A lab's own profiles, screens and bench: onshi-rig.toml in the "
+                           "working folder (profiles = \"DIR\", screens = \"DIR\", bench = "
+                           "\"FILE\"; paths relative to it)."),
+        formatter_class=Formatter,
     )
     parser.add_argument("--version", action=_Version,
                         help="print the version (in a checkout, also its git commit); exit 0")

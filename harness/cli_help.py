@@ -26,6 +26,17 @@ class Help:
     exits: tuple[str, ...]
 
 
+#: Said by every command that does not say how a signal stops it its own way.
+STOPPED = "129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM"
+
+#: ``onshi-rig --help``'s own.
+TOP = Help(
+    "Test rig for the face-auth card readers of Japan's online eligibility system.",
+    ("onshi-rig certify --plan", "onshi-rig certify --vendor canon",
+     "onshi-rig scan --json", "onshi-rig COMMAND --help"),
+    ("0  done, every rule kept", "1  a rule violated (each command's --help says its own)",
+     "3  certify: only bench faults kept it from a pass"))
+
 HELP: dict[str, Help] = {
     "scan": Help(
         "Find the bench's readers, identify each by its USB IDs and PC/SC name against the "
@@ -114,8 +125,8 @@ HELP: dict[str, Help] = {
         "Write certification.html and junit.xml again from the folder's "
         "certification.json (a sealed folder that was intact is sealed again).",
         ("onshi-rig report render reports/certify-20260202-083000",),
-        ("0  written", "130, 143  stopped by SIGINT or SIGTERM while writing: it waited, the "
-         "folder is rendered (and sealed again if it was intact)")),
+        ("0  written", "129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM while writing: it "
+         "waited, the folder is rendered (and sealed again if it was intact)")),
     "report verify": Help(
         "Check every file of a run folder against its manifest.sha256.",
         ("onshi-rig report verify reports/certify-20260202-083000",),
@@ -137,7 +148,8 @@ HELP: dict[str, Help] = {
         ("onshi-rig report merge reports/bench-a reports/bench-b --out reports/merged",),
         ("0  the merged certification passes",
          "1  a requirement failed or not run, or two benches disagree on a maker",
-         "130, 143  stopped by SIGINT or SIGTERM: nothing merged, --out as it was")),
+         "129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM: nothing merged, --out as it "
+         "was")),
     "schema": Help(
         "Print the JSON Schema of a kind of file the rig reads, generated from the models "
         "that load it (a file naming a base holds only what it changes). Editors that "
@@ -149,7 +161,7 @@ HELP: dict[str, Help] = {
 }
 
 
-def _fill(text: str, **kwargs: str) -> str:
+def filled(text: str, **kwargs: str) -> str:
     # A word is never split at its hyphens: a package (fonts-noto-cjk), a folder or an
     # editor's hint copied from the help must work.
     return textwrap.fill(text, 78, break_on_hyphens=False, break_long_words=False, **kwargs)
@@ -184,10 +196,12 @@ def epilog(entry: Help, before: str | None) -> str:
     # A command's own meaning of a code the bad-input line has is said on that line.
     own = {_code(x): x.split(None, 1)[1] for x in entry.exits}
     bad = BAD_INPUT + (f"; {own[2]}" if 2 in own else "")
-    exits = sorted([*(x for x in entry.exits if _code(x) != 2), bad], key=_code)
-    lines = [_fill(before.strip()), ""] if before else []
+    # A command that says how a signal stops it says so itself (emulate: 0, its way out).
+    stopped = [] if any("SIG" in x for x in entry.exits) else [STOPPED]
+    exits = sorted([*(x for x in entry.exits if _code(x) != 2), bad, *stopped], key=_code)
+    lines = [filled(before.strip()), ""] if before else []
     lines += ["example:", *(f"  {e}" for e in entry.examples), "", "exit codes:"]
-    lines += [_fill(x, initial_indent="  ", subsequent_indent="      ") for x in exits]
+    lines += [filled(x, initial_indent="  ", subsequent_indent="      ") for x in exits]
     return "\n".join(lines)
 
 
@@ -200,7 +214,7 @@ def document(parser: argparse.ArgumentParser, path: str = "") -> None:
             key = f"{path} {name}".strip()
             entry = HELP.get(key)
             if entry is not None:
-                sub.description = _fill(sub.description or entry.description)
+                sub.description = filled(sub.description or entry.description)
                 sub.epilog = epilog(entry, sub.epilog)
                 sub.formatter_class = Formatter
             document(sub, key)

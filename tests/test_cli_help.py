@@ -11,7 +11,7 @@ import shlex
 import pytest
 
 from harness.cli import build_parser, main
-from harness.cli_help import HELP, commands
+from harness.cli_help import HELP, TOP, commands
 from harness.paths import project_file
 
 COMMANDS = commands(build_parser())
@@ -23,13 +23,13 @@ def test_every_command_is_documented() -> None:
     assert sorted(COMMANDS) == sorted(HELP), "a command without its help texts (cli_help.HELP)"
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])  # "": onshi-rig --help
 def test_help_has_description_example_and_exit_codes(
         command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command.split(), "--help"]) == 0
     text = capsys.readouterr().out
     usage, _, rest = text.partition("\n\n")
-    assert usage.startswith(f"usage: onshi-rig {command}")
+    assert usage.startswith(f"usage: onshi-rig {command}".strip())
     description = rest.split("\n\n")[0]
     # A sentence of its own, not the options list.
     assert not description.startswith(("positional arguments", "options")), text
@@ -41,8 +41,19 @@ def test_help_has_description_example_and_exit_codes(
     assert 0 in listed and 2 in listed, codes
     assert listed == sorted(listed), codes
     assert len(set(listed)) == len(listed), codes  # a code's meanings on its one line
+    # How a signal stops it: the shell's 128 + N, or (emulate) its way out.
+    signals = {int(n) for line in codes.splitlines() if re.match(r"^  \d", line)
+               for n in line.split("  ")[1].split(", ")}
+    assert {129, 130, 143} <= signals or "0  stopped by Ctrl-C or SIGTERM" in codes, codes
     # A word is never split at its hyphens (fonts-noto-cjk, a folder copied from the help).
     assert not re.search(r"[A-Za-z0-9]-\n\s*[A-Za-z0-9]", text), text
+
+
+def test_the_top_levels_examples_parse() -> None:
+    for example in TOP.examples:
+        words = shlex.split(example)
+        if "COMMAND" not in words:
+            assert build_parser().parse_args(words[1:]).command == words[1]
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
