@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.errors import BadInput, RigError
 from harness.loading import MAX_LISTED, MAX_REPORT_BYTES, bounded_bytes, json_loads
-from harness.report.live import REPORT_FILE
+from harness.report.live import REPORT_FILE, RUN_FILE
 
 STATUSES = ("passed", "failed", "not_run")
 _BENCH_FIELDS = ("file", "name", "kind", "sha256")
@@ -43,7 +43,25 @@ def load_run(run_dir: Path) -> dict[str, Any]:
         msg = getattr(exc, "msg", str(exc))
         raise BadInput(str(path), line, "", f"not JSON: {msg}") from None
     check_report(path, report)
+    _one_run(run_dir, report)
     return report
+
+
+def _one_run(run_dir: Path, report: dict[str, Any]) -> None:
+    """The report is of the run its folder's run.json names (a merged run has none): a
+    report copied in from another run is not rendered, compared or merged as this one's."""
+    marker_path = run_dir / RUN_FILE
+    if not marker_path.exists():
+        return
+    try:
+        marker = json_loads(bounded_bytes(marker_path, MAX_REPORT_BYTES).decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput(str(marker_path), None, "", f"cannot be read: {exc}") from None
+    named = marker.get("run") if isinstance(marker, dict) else None
+    if named != report.get("run"):
+        raise BadInput(str(run_dir / REPORT_FILE), None, "run",
+                       f"{report.get('run')!r}, but {RUN_FILE} names run {named!r}: the files "
+                       "of two runs")
 
 
 def _bad(path: Path, field: str, problem: str) -> BadInput:
