@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import attrs
 import pytest
 import yaml
 from flow_helpers import DEFAULT_BENCH, open_bench, run_judged
@@ -137,6 +138,25 @@ def test_the_rule_holds_for_the_notices_periods() -> None:
 def test_the_rule_refuses(record: FlowRecord, why: str) -> None:
     problems = check_renewal(RULE, record)
     assert any(why in p for p in problems), problems
+
+
+def _unknown_errors(found: bool) -> FlowRecord:
+    """The good record, each network error an unknown screen (no reference shows it, as
+    Fujitsu's 【FUJP55:タイムアウト】) whose text was read as found or not."""
+    record = _good()
+    record.screens[:] = [attrs.evolve(s, state="unknown", shows=None, candidate="link_wait",
+                                      findings=(TextFinding("【011】", found, "ocr"),))
+                         if s.state == "error_network" else s for s in record.screens]
+    return record
+
+
+def test_an_unknown_screen_showing_the_errors_text_is_the_error() -> None:
+    # Hunt L: NET-01 took only a recognised error_network, while the flows take an unknown
+    # screen by its texts; a reader showing the notice's FUJP55 failed NET-01.
+    assert check_renewal(RULE, _unknown_errors(True)) == []
+    problems = check_renewal(RULE, _unknown_errors(False))
+    assert any("showed unknown (near link_wait), not its network error" in p
+               for p in problems), problems
 
 
 def test_no_replay_fails_closed() -> None:

@@ -546,6 +546,29 @@ def test_without_a_layout_texts_are_judged_by_ocr() -> None:
     assert not bad.ok and bad.method == "ocr" and "マイ" in bad.read, bad.message()
 
 
+@pytest.mark.parametrize("seed", [BENCH_SEEDS[0], BENCH_SEEDS[2], HAND_HELD_SEEDS[0]])
+def test_a_colons_width_is_told_where_no_reference_draws_the_text(seed: int) -> None:
+    # Fujitsu's 【FUJP55:タイムアウト】 is on no reference: read by OCR, whose normalised text
+    # folds ： into : (hunt L: a full-width colon passed ERR-02). The blank of a full-width
+    # cell is read as spaces beside the mark; a half-width one has none.
+    refs = references("fujitsu_japan")
+    narrow, wide = "【FUJP55:タイムアウト】", "【FUJP55：タイムアウト】"
+    assert renderings(narrow, refs) == renderings(wide, refs) == []
+    hand = seed in HAND_HELD_SEEDS
+    for drawn, shown_as, other in ((narrow, narrow, wide), (wide, wide, narrow)):
+        frame = shot("fujitsu_japan", drawn_like("fujitsu_japan", "error_network", (drawn,)),
+                     seed, hand_held=hand)
+        good = check_text(shown_as, frame, refs)
+        assert good.ok and good.method == "ocr", good.message()
+        bad = check_text(other, frame, refs)
+        width = "full" if drawn == wide else "half"
+        assert not bad.ok and f"is drawn {width} width" in bad.detail, bad.message()
+        # A fragment's end may have anything after it: 【FUJP55: of either screen's text
+        # is judged by the colon's left side only, and a forbidden text by folded widths.
+        assert check_text("【FUJP55:", frame, refs).ok is (drawn == narrow)
+        assert not absent_text(other, frame, refs).ok
+
+
 def test_a_screen_cut_too_small_fails_closed() -> None:
     refs = references("atlas")
     fine = shot("atlas", refs.get("error_901"), BENCH_SEEDS[0])

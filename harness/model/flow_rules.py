@@ -136,7 +136,7 @@ def text_lines(check: FlowCheck, record: FlowRecord) -> list[str]:
     out: list[str] = []
     for step in steps:
         for seen in record.screens:
-            if _is(seen, step) or (seen.shows is None and seen.candidate == step.screen
+            if seen.is_step(step) or (seen.shows is None and seen.candidate == step.screen
                                    and bool(step.absent or step.no_done_claim
                                             or step.no_limit_ask)):
                 out += _step_text_lines(step.texts + step.contains, step.contains_any,
@@ -217,7 +217,7 @@ def flow_windows(check: FlowCheck, record: FlowRecord) -> list[tuple[float, floa
     from when it was first seen; a screen due after an action, from each time it was done."""
     out: list[tuple[float, float, str]] = []
     for step in check.screens:
-        seen = next((x for x in record.screens if _is(x, step)), None)
+        seen = next((x for x in record.screens if x.is_step(step)), None)
         if seen is not None and step.stays_s is not None:
             out.append((seen.t, seen.t + step.stays_s,
                         f"{step.screen} unchanged {step.stays_s:g} s"))
@@ -418,23 +418,12 @@ def _passcode_digits(want: int, record: FlowRecord) -> list[str]:
     return []
 
 
-def _is(seen: SeenScreen, step: ScreenStep) -> bool:
-    if seen.shows is not None:
-        return seen.shows == step.screen
-    wanted = [*step.texts, *step.contains, *step.contains_any]
-    if not wanted:
-        return False
-    # A screen whose layout moved still shows its texts: they say which screen it is.
-    return seen.candidate == step.screen or any(
-        f is not None and f.found for f in map(seen.finding, wanted))
-
-
 def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
     problems: list[str] = []
     start = 0
     for n, step in enumerate(steps):
         after = f" after {steps[n - 1].screen}" if n else ""
-        matches = [k for k in range(start, len(record.screens)) if _is(record.screens[k], step)]
+        matches = [k for k in range(start, len(record.screens)) if record.screens[k].is_step(step)]
         if not matches:
             problems.append(f"{step.screen} was not seen{after}; the reader showed "
                             f"{record.path()}")
@@ -469,7 +458,7 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
         # consent screen of its own asking for 限度額 is recognised as none), its buttons
         # are not known (fail closed).
         problems += [p for seen in record.screens
-                     if (_is(seen, step) and seen.shows is not None)
+                     if (seen.is_step(step) and seen.shows is not None)
                      or (seen.shows is None and seen.candidate == step.screen
                          and (step.absent or step.no_buttons or step.no_done_claim
                               or step.no_limit_ask))
@@ -835,7 +824,7 @@ def _not_before(step: ScreenStep, record: FlowRecord) -> list[str]:
     closed = next((d for d in record.dialogs if d.dialog == step.not_before), None)
     if closed is None or closed.closed_t is None:
         return []  # the dialog steps report a dialog that never came or never closed
-    early = [s for s in record.screens if _is(s, step) and s.t < closed.closed_t]
+    early = [s for s in record.screens if s.is_step(step) and s.t < closed.closed_t]
     if not early:
         return []
     return [f"{step.screen} showed at {early[0].t:.1f} s, before {step.not_before} was "
@@ -891,7 +880,7 @@ def _each_dialog_problems(step: ScreenStep, record: FlowRecord) -> list[str]:
                                  and not _dialog_up(record, a.t) for a in record.actions)]
     for n, dialog in enumerate(checks[1:], start=2):
         then = _shown_at(record, dialog.t)
-        if then is None or not _is(then, step):
+        if then is None or not then.is_step(step):
             problems.append(
                 f"{step.screen} did not show when {step.with_dialog} appeared for failed "
                 f"check {n} at {dialog.t:.1f} s: the reader showed "
@@ -977,7 +966,7 @@ def _after_presses(step: ScreenStep, record: FlowRecord) -> list[str]:
     within ``within_s`` of it, where given)."""
     assert step.after_presses is not None
     button, count = step.after_presses.button, step.after_presses.count
-    shown = [s for s in record.screens if _is(s, step)]
+    shown = [s for s in record.screens if s.is_step(step)]
     if not shown:
         return []  # the step reports a screen that never came
     first = shown[0]
@@ -1163,7 +1152,7 @@ def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
 def _stretch_start(k: int, step: ScreenStep, record: FlowRecord) -> float:
     """When the stretch of ``step``'s screen that includes screen ``k`` began (a screen read
     two ways in a row is still one stretch)."""
-    while k > 0 and _is(record.screens[k - 1], step):
+    while k > 0 and record.screens[k - 1].is_step(step):
         k -= 1
     return record.screens[k].t
 
@@ -1190,7 +1179,7 @@ def _upon(before: ScreenStep, step: ScreenStep, record: FlowRecord) -> list[str]
     done = [a for a in record.actions if a.what == action]
     # Each time the screen follows ``before``'s: the action came while that one showed.
     for k in range(1, len(screens)):
-        if not (_is(screens[k], step) and _is(screens[k - 1], before)):
+        if not (screens[k].is_step(step) and screens[k - 1].is_step(before)):
             continue
         since = _stretch_start(k - 1, before, record)
         if not any(since <= a.t <= screens[k].t and not _seen_before(k, a.t, record)
@@ -1202,9 +1191,9 @@ def _upon(before: ScreenStep, step: ScreenStep, record: FlowRecord) -> list[str]
     # Each time the action is done on ``before``'s screen: the screen follows, promptly.
     for a in done:
         on = [k for k in range(len(screens)) if _seen_before(k, a.t, record)]
-        if not on or not _is(screens[on[-1]], before):
+        if not on or not screens[on[-1]].is_step(before):
             continue
-        k = next((k for k in range(on[-1] + 1, len(screens)) if _is(screens[k], step)), None)
+        k = next((k for k in range(on[-1] + 1, len(screens)) if screens[k].is_step(step)), None)
         came = screens[k].t if k is not None else None
         if came is None:
             then = " -> ".join(s.label() for s in screens[on[-1] + 1:]) or "nothing was seen"

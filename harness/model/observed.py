@@ -7,11 +7,14 @@ and no secret: it can be written into a report as it is.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from harness.model.replay import Replay
+
+if TYPE_CHECKING:
+    from harness.model.profiles import ScreenStep
 
 Result = Literal["handed_over", "none"]
 
@@ -91,6 +94,18 @@ class SeenScreen:
 
     def finding(self, text: str) -> TextFinding | None:
         return next((f for f in self.findings if f.expected == text), None)
+
+    def is_step(self, step: ScreenStep) -> bool:
+        """Whether this is the screen ``step`` wants: its class, or for an unknown screen
+        (its layout moved, or no reference shows its texts) the nearest reference's class
+        or one of the step's texts found on it (each rule then judges the texts whole)."""
+        if self.shows is not None:
+            return self.shows == step.screen
+        wanted = [*step.texts, *step.contains, *step.contains_any]
+        if not wanted:
+            return False
+        return self.candidate == step.screen or any(
+            f is not None and f.found for f in map(self.finding, wanted))
 
     @property
     def taken_for(self) -> str:

@@ -98,7 +98,8 @@ class _Tries:
 
 def _error_problem(step: ScreenStep, seen: list[SeenScreen]) -> str | None:
     """None when one of ``seen`` is the maker's network error with its texts."""
-    errors = [s for s in seen if s.shows == step.screen]
+    # As the flows take it: an unknown screen showing its texts is the error, judged whole.
+    errors = [s for s in seen if s.is_step(step)]
     if not errors:
         return f"the reader showed {' -> '.join(s.label() for s in seen) or 'nothing'}, " \
                f"not its network error ({step.screen})"
