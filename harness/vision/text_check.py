@@ -1142,11 +1142,17 @@ def _overlap(box: Box, where: Box) -> float:
     return max(0, min(bx + bw, x + w) - max(bx, x)) / max(bw, 1)
 
 
+#: The marks a Japanese panel draws in either width (：and :, （and (, ...): NFKC folds the
+#: full-width one into the other, so OCR's normalised text loses which it was. (A hyphen or
+#: a slash inside a Latin name, Hi-CARA, is not judged: a space OCR puts there is no width.)
+_EITHER_WIDTH = frozenset(":;!?()[]{}")
+
+
 def _width(char: str) -> str | None:
-    """``narrow`` for ASCII punctuation, ``wide`` for its full-width form (：（）［］...), None
-    for any other character: the pairs NFKC folds, whose width OCR's normalised text loses."""
+    """``narrow`` or ``wide`` for a mark of :data:`_EITHER_WIDTH` or its full-width form,
+    None for any other character."""
     folded = unicodedata.normalize("NFKC", char)
-    if len(folded) != 1 or not "!" <= folded <= "~" or folded.isalnum():
+    if folded not in _EITHER_WIDTH:
         return None
     return "narrow" if char == folded else "wide"
 
@@ -1165,7 +1171,7 @@ def _normalised_at(text: str) -> tuple[str, list[int]]:
 
 def _width_problems(expected: str, raw: str, start: int) -> list[str]:
     """Where ``raw`` (OCR's lines joined by newlines), matched at ``start`` of its normalised
-    form, draws a punctuation mark of ``expected`` in the other width. Tesseract reads a
+    form, draws a mark of ``expected`` (:data:`_EITHER_WIDTH`) in the other width. Tesseract reads a
     full-width mark with the blank of its cell as spaces around it (``【901 : オン``) and a
     half-width one without (measured through the camera model: no space before a genuine
     half-width colon in 110 reads, harsh desks included; a full-width one's spaces are
@@ -1208,8 +1214,8 @@ def _by_ocr(expected: str, screen: np.ndarray, size: tuple[int, int],
         lines = read_lines(screen, reference_size=size)
     want = normalise(expected)
     how = ("no reference shows how the panel draws it; read by OCR, normalised (NFKC, no "
-           "whitespace)" + ("; the width of ASCII punctuation (: or ：) told by the blank "
-                            "read beside it" if widths else ": cannot tell ： from :"))
+           "whitespace)" + ("; the width of a colon, bracket or ! ? (: or ：) told by the "
+                            "blank read beside it" if widths else ": cannot tell ： from :"))
     if not want:
         return TextCheck(expected, False, "ocr", "", None, "an empty text is never shown")
     # One line, or several in a row (a text wrapped over lines).
