@@ -1149,8 +1149,10 @@ def drive_no_power(run: FlowRun, plan: Plan) -> None:
 
 
 def drive_watch_start(run: FlowRun, plan: Plan) -> None:
-    """The bench was switched on with a fault in place: watch what the reader shows."""
-    run.hold(10, step_s=5)
+    """The bench was switched on with a fault in place: watch what the reader shows, as
+    long as the run's checks want it to stay (a stuck screen that gives way to a ready one
+    before the remedy is the fault's to show, not the watch's to miss)."""
+    run.hold(plan.hold_s, step_s=5)
 
 
 #: Bench seconds the first screen is waited for after a remedy the notice gives (a reader's
