@@ -1192,15 +1192,17 @@ def _width_problems(expected: str, raw: str, start: int) -> list[str]:
         # it, a space included) and the line (a line's end says nothing).
         sides = [(raw[r_i - 1:r_i], expected[e_i - 1:e_i]),
                  (raw[r_i + 1:r_i + 2], expected[e_i + 1:e_i + 2])]
-        judged = [(got.isspace(), want.isspace()) for got, want in sides
-                  if want and got and got != "\n"]
+        # (a blank read beside it, one in the text there)
+        judged = [(beside.isspace(), there.isspace()) for beside, there in sides
+                  if there and beside and beside != "\n"]
         read_wide = _width(raw[r_i]) == "wide"
         mark = expected[e_i]
-        if width == "narrow" and (read_wide or any(got and not want for got, want in judged)):
+        if width == "narrow" and (read_wide or any(blank and not spaced
+                                                   for blank, spaced in judged)):
             problems.append(f"{mark!r} is drawn full width (read {raw[r_i]!r} with the blank "
                             "of a full-width cell beside it)")
         elif width == "wide" and not read_wide and len(judged) == 2 \
-                and not any(got or want for got, want in judged):
+                and not any(blank or spaced for blank, spaced in judged):
             problems.append(f"{mark!r} is drawn half width (read {raw[r_i]!r} with no blank "
                             "beside it)")
     return problems
