@@ -116,7 +116,6 @@ def _resumed_bench(args: argparse.Namespace) -> Path | None:
     the run being resumed was of, as its report names it (the emulated bench was taken,
     and the resume refused as "emulated.yaml changed": K2-17); None to take the default
     (no report to read, or its bench gone: the resume says why)."""
-
     from harness.config import lab_config
     from harness.loading import MAX_REPORT_BYTES, bounded_bytes
     from harness.report.live import REPORT_FILE
@@ -334,7 +333,6 @@ def _unclaim_if_unused(out: Path, run_id: str) -> None:
     """A run stopped (a signal, an error) before its first report leaves a folder holding
     only its run.json, which neither ``--out`` nor ``--resume`` would take: the claim is
     undone, and it is said."""
-
     from harness.report.live import REPORT_FILE, RUN_FILE
 
     marker = out / RUN_FILE

@@ -119,8 +119,6 @@ def _problem(target: Path, *, folder: bool) -> str | None:
     return None
 
 
-
-
 def _line_of(lines: list[str], key: str) -> int | None:
     """The line that sets ``key`` at the top level (or opens it as a table)."""
     name = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
