@@ -205,8 +205,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         return _emulate_box(args, path, spec)
     need_pcscd(str(path))
     card_path = args.card or project_file("fixtures/cards/test-card.yaml")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = _stop_on_signals()
     with Bench.load(path, pcsc_service="vpcd") as bench:
         emu = bench.emulation
         assert emu is not None and emu.vpcd is not None
@@ -227,11 +226,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         for reader, nfc in emu.nfc_paths.items():
             print(f"NFC frontend of {reader}: {nfc}")
         print("try: pcsc_scan   or   opensc-tool --list-readers", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        _until(stop)
     print("stopped.")
     return EXIT_OK
 
@@ -241,8 +236,7 @@ def _emulate_box(args: argparse.Namespace, path: Path, spec: BenchSpec) -> int:
     interrupted or terminated; DIR/bench.yaml describes it as a real bench."""
     from harness.emulation.box.box import Box
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = _stop_on_signals()
     box = Box(spec, Path(path), args.hardware, scale=args.scale, fps=args.fps,
               card=args.card)
     try:
@@ -251,15 +245,29 @@ def _emulate_box(args: argparse.Namespace, path: Path, spec: BenchSpec) -> int:
             print(line)
         print(f"bench in a box {spec.bench!r} running at {args.scale:g}x; its bench file: "
               f"{written}", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        _until(stop)
     finally:
         box.close()
     print("stopped.")
     return EXIT_OK
+
+
+def _stop_on_signals() -> threading.Event:
+    """Set by SIGTERM or SIGHUP (the terminal closed, an ssh session gone): the bench is
+    closed as on Ctrl-C, its cards taken out of pcscd's readers, not left for the next
+    client to meet."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _until(stop: threading.Event) -> None:
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
 
 
 def _scale_arg(text: str) -> float:

@@ -46,14 +46,14 @@ HELP: dict[str, Help] = {
         ("0  every reader found and wired as its maker requires",
          "1  a wiring rule is violated or a reader is missing")),
     "emulate": Help(
-        "Run the emulated bench until Ctrl-C or SIGTERM: the general readers hold the test "
+        "Run the emulated bench until Ctrl-C, SIGTERM or SIGHUP: the general readers hold the test "
         "card in pcscd through vpcd (pcsc_scan, OpenSC and pyscard see them), each said "
         "with the PC/SC name it shows under: all of them with pcscd-config's reader.conf, "
         "the first two in Debian's stock \"Virtual PCD 00 00\" and \"00 01\" (ports 35963, "
         "35964) otherwise; the relay board on a serial port, the NFC frontends; --hardware "
         "serves it through real interfaces only (a bench in a box).",
         ("onshi-rig emulate", "onshi-rig emulate --fault relay.garbage:mains"),
-        ("0  stopped by Ctrl-C or SIGTERM",
+        ("0  stopped by Ctrl-C, SIGTERM or SIGHUP (the bench closed, its cards taken out)",
          "2  pcscd not running, or a vpcd slot missing, ambiguous or not showing the "
          "card put in it")),
     "pcscd-config": Help(

@@ -44,7 +44,7 @@ def test_help_has_description_example_and_exit_codes(
     # How a signal stops it: the shell's 128 + N, or (emulate) its way out.
     signals = {int(n) for line in codes.splitlines() if re.match(r"^  \d", line)
                for n in line.split("  ")[1].split(", ")}
-    assert {129, 130, 143} <= signals or "0  stopped by Ctrl-C or SIGTERM" in codes, codes
+    assert {129, 130, 143} <= signals or "0  stopped by Ctrl-C, SIGTERM or SIGHUP" in codes, codes
     # A word is never split at its hyphens (fonts-noto-cjk, a folder copied from the help).
     assert not re.search(r"[A-Za-z0-9]-\n\s*[A-Za-z0-9]", text), text
 

@@ -50,8 +50,9 @@ def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "emulate", "--fault", "relay.garbage:mains"],
         cwd=project_file("."), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = _lines(proc)
     try:
-        out = _until(_lines(proc), "try: pcsc_scan", 60)
+        out = _until(lines, "try: pcsc_scan", 60)
         assert "fault armed: relay.garbage on mains" in out
         # pcscd-config's reader.conf: every general reader, each said with its name and port.
         served = re.findall(r"^  '(.+) 00 00' +<- (\S+) \(vpcd port (\d+)\)$", out, re.M)
@@ -71,7 +72,9 @@ def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
         assert caught.value.fault == "relay.garbage" and caught.value.device == "mains"
         assert "reply '" in caught.value.detail and "on /dev/pts/" in caught.value.detail
     finally:
-        proc.send_signal(signal.SIGINT)
+        # Its terminal closed (an ssh session gone): the bench is closed as on Ctrl-C, not
+        # killed with its cards left in pcscd's readers.
+        proc.send_signal(signal.SIGHUP)
         try:
             code = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -79,6 +82,7 @@ def test_emulate_arms_a_garbled_relay_line(pcscd_with_vpcd: None) -> None:
             proc.wait()
             raise
         assert code == 0
+        assert "stopped." in _until(lines, "stopped.", 5)
 
 
 def test_emulate_refuses_faults_a_box_would_not_inject(tmp_path: Path) -> None:
