@@ -280,35 +280,35 @@ def _check_real_bench(path: Path, spec: BenchSpec, only: set[str] | None) -> Non
     to mend (as ``scan`` says), never every test of every maker failing on it."""
     if spec.kind == "emulated":
         return
-    from harness.loading import line_of, read_layered_yaml
+    from harness.loading import field_name, place_of, read_layered_yaml
 
     lines = read_layered_yaml(path)[1]
     makers = {r.name: r.maker for r in spec.readers if r.kind == "face_auth_reader"}
     # (A camera on a maker --vendor leaves out is no part of this run.)
     looked = [cam for cam in spec.cameras if only is None or cam.watches not in makers
               or makers[cam.watches] in only]
-    found = [(("instruments", i, "port"), f"instruments[{i}].port", inst.port,
-              f"relay {inst.name!r}") for i, inst in enumerate(spec.instruments)
-             if isinstance(inst.port, str)]
-    found += [(("cameras", i, "source"), f"cameras[{i}].source", cam.source,
-               f"camera {cam.name!r}") for i, cam in enumerate(spec.cameras)
+    found = [(("instruments", i, "port"), inst.port, f"relay {inst.name!r}")
+             for i, inst in enumerate(spec.instruments) if isinstance(inst.port, str)]
+    found += [(("cameras", i, "source"), cam.source, f"camera {cam.name!r}")
+              for i, cam in enumerate(spec.cameras)
               if cam in looked and isinstance(cam.source, str)
               and cam.source.startswith("/dev/")]
-    problems = [BadInput(str(path), line_of(lines, loc), field,
+    problems = [BadInput(*place_of(str(path), lines, loc), field_name(loc, lines),
                          f"{device}: no such device ({who}: is it plugged in?)")
-                for loc, field, device, who in found
+                for loc, device, who in found
                 if "://" not in device and device != "emulated" and not Path(device).exists()]
     # A face-auth reader of this run that no camera watches: its flows look at its screen.
     watched = {cam.watches for cam in spec.cameras}
-    problems += [BadInput(str(path), line_of(lines, ("readers", i, "name")),
-                          f"readers[{i}]", f"face-auth reader {reader.name!r} has no camera "
+    problems += [BadInput(*place_of(str(path), lines, ("readers", i, "name")),
+                          field_name(("readers", i), lines),
+                          f"face-auth reader {reader.name!r} has no camera "
                           f"on its screen (cameras[].watches: {reader.name})")
                  for i, reader in enumerate(spec.readers)
                  if reader.kind == "face_auth_reader" and reader.name not in watched
                  and (only is None or reader.maker in only)]
     terminal = spec.operator.terminal if spec.operator.script is None else None
     if terminal is not None and Path(terminal).exists() and not _is_terminal(terminal):
-        problems.append(BadInput(str(path), line_of(lines, ("operator", "terminal")),
+        problems.append(BadInput(*place_of(str(path), lines, ("operator", "terminal")),
                                  "operator.terminal", f"{terminal} is not a terminal (nobody "
                                  "could read the questions there)"))
     if problems:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,11 +73,18 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
             _lines(item, path + (i,), out)
 
 
-def field_name(loc: tuple[Any, ...]) -> str:
-    """A field's path as every message spells it: ``readers[1].usb.path``."""
+def field_name(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int] | None = None
+               ) -> str:
+    """A field's path as every message spells it: ``readers[1].usb.path``. In a file with a
+    ``base`` (``lines`` its :class:`LayeredLines`) an item of a named list is named by its
+    name, ``readers[canon].usb.path``: the files merge such items by name, so the merged
+    list's index is neither the user's file's nor its base's."""
+    names = getattr(lines, "names", {})
     text = ""
-    for part in loc:
-        if part == "[key]":
+    for n, part in enumerate(loc):
+        if isinstance(part, int) and not isinstance(part, bool) and loc[:n + 1] in names:
+            text += f"[{names[loc[:n + 1]]}]"
+        elif part == "[key]":
             text += " (a key)"
         elif isinstance(part, bool):  # YAML 1.1 reads bare on/off/yes/no as booleans
             text += ("." if text else "") + f"{str(part).lower()} (quote it)"
@@ -562,6 +569,7 @@ def _read_layered(path: Path, top: Path,
         _rebase(base, base_path.parent, path.parent)
     merged = deep_merge(base, data)
     out = LayeredLines(_lines_in_merged(lines, data, merged))
+    out.names = _item_names(merged)
     # The nearest file that writes a key is where its mistake is; a shipped file is not
     # one the user can fix, so its keys are left to the file deriving from it.
     out.below.update(getattr(base_lines, "below", {}))
@@ -581,6 +589,22 @@ class LayeredLines(dict[tuple[Any, ...], int]):
     def __init__(self, own: dict[tuple[Any, ...], int]) -> None:
         super().__init__(own)
         self.below: dict[tuple[Any, ...], tuple[str, int]] = {}
+        #: The merged data's items of named lists, by where they stand: their names.
+        self.names: dict[tuple[Any, ...], str] = {}
+
+
+def _item_names(data: Any, at: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], str]:
+    names: dict[tuple[Any, ...], str] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            names |= _item_names(value, (*at, key))
+    elif isinstance(data, list):
+        named = _named_items(data)
+        for i, item in enumerate(data):
+            if named:
+                names[(*at, i)] = item["name"]
+            names |= _item_names(item, (*at, i))
+    return names
 
 
 def shipped(path: Path) -> bool:
@@ -830,7 +854,7 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
                 # also a key, as ``flow`` is).
                 held = bool(sub) and full[-len(sub):] == tuple(sub)
                 field = field_name(full if held or len(full) >= len(loc) + len(sub) else
-                                    (*loc, *sub))
+                                    (*loc, *sub), lines)
                 found.append(BadInput(*place_of(where, lines, full), field, msg))
             continue
         if loc in places:  # a union's other branches, failing at the same place
@@ -846,5 +870,5 @@ def _problems(exc: pydantic.ValidationError, data: Any, where: str,
             msg = "required field is missing"
         elif err["type"] == "finite_number":
             msg = "a finite number, not infinity or nan"
-        found.append(BadInput(*place_of(where, lines, loc), field_name(loc), msg))
+        found.append(BadInput(*place_of(where, lines, loc), field_name(loc, lines), msg))
     return found

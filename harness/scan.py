@@ -14,7 +14,7 @@ import attrs
 
 from harness.bench import Bench
 from harness.errors import BadInput
-from harness.loading import field_name, line_of, read_layered_yaml, read_yaml
+from harness.loading import field_name, place_of, read_layered_yaml
 from harness.model.bench_spec import BenchSpec, Reader
 from harness.model.profiles import Profile, ProfileSet
 from harness.model.reader_lists import rules_problems
@@ -208,9 +208,9 @@ def _check_rules(bench: Bench, profiles: ProfileSet) -> None:
     rules = bench.spec.general_reader_rules
     found = rules_problems(rules, profiles.face_auth_makers(), profiles.general())
     if found:
-        lines = read_yaml(bench.path)[1]
-        raise BadInput.of([BadInput(str(bench.path), line_of(lines, loc), field_name(loc),
-                                    problem) for loc, problem in found])
+        lines = read_layered_yaml(bench.path)[1]
+        raise BadInput.of([BadInput(*place_of(str(bench.path), lines, loc),
+                                    field_name(loc, lines), problem) for loc, problem in found])
 
 
 def check_makers(path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir: Path
@@ -229,8 +229,8 @@ def check_makers(path: Path, spec: BenchSpec, profiles: ProfileSet, profiles_dir
     if not found:
         return
     lines = read_layered_yaml(path)[1]
-    raise BadInput.of([BadInput(str(path), line_of(lines, loc), field_name(loc), problem)
-                       for loc, problem in found])
+    raise BadInput.of([BadInput(*place_of(str(path), lines, loc), field_name(loc, lines),
+                                problem) for loc, problem in found])
 
 
 def _makers_by_id(spec: BenchSpec, profiles: ProfileSet) -> list[tuple[tuple[Any, ...], str]]:
@@ -289,8 +289,9 @@ def _swapped(bench: Bench, found: dict[str, UsbDeviceInfo]) -> None:
                             f"the bench file says {said}; no reader is judged on it"))
     if found_wrong:
         lines = read_layered_yaml(bench.path)[1]
-        raise NotTheEntrys.of([BadInput(str(bench.path), line_of(lines, loc), field_name(loc),
-                                        problem) for loc, problem in found_wrong])
+        raise NotTheEntrys.of([BadInput(*place_of(str(bench.path), lines, loc),
+                                        field_name(loc, lines), problem)
+                               for loc, problem in found_wrong])
 
 
 @attrs.frozen

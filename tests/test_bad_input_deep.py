@@ -82,7 +82,7 @@ def test_an_onshi_rig_toml_nested_too_deep_is_named(
 
 @pytest.mark.parametrize(("entry", "field"), [
     ("instruments:\n  - {name: pdu, kind: pdudaemon, url: 'http://127.0.0.1:1', "
-     "hostname: h, ports: [1], timeout_s: 1e12}\n", "instruments[1].timeout_s"),
+     "hostname: h, ports: [1], timeout_s: 1e12}\n", "instruments[pdu].timeout_s"),
     ("faults:\n  - {fault: camera.frozen, target: cam-canon, during: canon-E901-02, "
      "after_s: 1e300}\n", "faults[0].after_s"),
 ])

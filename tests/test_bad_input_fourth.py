@@ -53,7 +53,7 @@ def test_a_hub_port_beyond_the_emulated_hubs_is_named_at_the_path(
                            f"    usb: {{vid: \"054C\", pid: \"0DC8\", path: \"{at}\"}}\n")
     code, lines = run(capsys, "scan", "--bench", str(path))
     assert (code, lines) == (2, [
-        f"{path}:5: readers[10].usb.path: reader 'sony-rc-s300-s1': {at}: hub 'hub' at 1-4 "
+        f"{path}:5: readers[sony-rc-s300-s1].usb.path: reader 'sony-rc-s300-s1': {at}: hub 'hub' at 1-4 "
         f"has 4 ports, not {port}"])
 
 
@@ -76,7 +76,7 @@ def test_a_port_clash_with_the_base_is_named_at_the_users_entry_too(
                            f"emulate: {hub}}}\n")
     code, lines = run(capsys, "scan", "--bench", str(path))
     assert code == 2
-    assert f"{path}:4: hubs[1].path: two devices plugged into 2-2 (hub 'hub2' and reader " \
+    assert f"{path}:4: hubs[hub2].path: two devices plugged into 2-2 (hub 'hub2' and reader " \
            "'canon')" in lines, lines
 
 

@@ -37,13 +37,13 @@ def test_a_port_path_not_as_linux_writes_it_is_bad_input(
     path = bench(tmp_path, "readers:\n  - {name: canon, usb: {vid: \"FFFF\", pid: \"F002\", "
                            f"placeholder: true, path: \"{at}\"}}}}\n")
     assert run(capsys, "scan", "--bench", str(path)) == (
-        2, [f"{path}:4: readers[1].usb.path: {NOT_A_PATH}: {at!r}"])
+        2, [f"{path}:4: readers[canon].usb.path: {NOT_A_PATH}: {at!r}"])
 
 
 @pytest.mark.parametrize(("text", "field"), [
     ("terminal:\n  usb_ports:\n    - {path: \"２-1\", usb: \"3.0\"}\n",
      "5: terminal.usb_ports[0].path"),
-    ("hubs:\n  - {name: hub2, path: \"1-04\", usb: \"2.0\"}\n", "4: hubs[1].path"),
+    ("hubs:\n  - {name: hub2, path: \"1-04\", usb: \"2.0\"}\n", "4: hubs[hub2].path"),
 ])
 def test_terminal_ports_and_hubs_take_the_same_paths(
         text: str, field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -112,10 +112,10 @@ def _swapped_bench(tmp_path: Path) -> Path:
                            f"  - {{name: canon, emulate: {twins}/panasonic.yaml}}\n")
 
 
-SWAPPED = ["{path}:4: readers[0].usb.path: panasonic: the device at 2-1 is FFFF:F002 "
+SWAPPED = ["{path}:4: readers[panasonic].usb.path: panasonic: the device at 2-1 is FFFF:F002 "
            "(the ID of canon: readers swapped?), the bench file says FFFF:F001; no reader is judged "
            "on it",
-           "{path}:5: readers[1].usb.path: canon: the device at 2-2 is FFFF:F001 "
+           "{path}:5: readers[canon].usb.path: canon: the device at 2-2 is FFFF:F001 "
            "(the ID of panasonic: readers swapped?), the bench file says FFFF:F002; no reader is "
            "judged on it"]
 
@@ -136,7 +136,7 @@ def test_a_general_reader_not_the_one_at_its_port_is_not_probed(
     code, lines = run(capsys, "probe", "--bench", str(path), "--card", "card",
                       "--reader", "sony-rc-s300-s1")
     assert (code, lines) == (2, [
-        f"{path}:4: readers[10].usb.path: sony-rc-s300-s1: the device at 1-3 is 31AA:3002 "
+        f"{path}:4: readers[sony-rc-s300-s1].usb.path: sony-rc-s300-s1: the device at 1-3 is 31AA:3002 "
         "(the ID of sanwa-adr-mnicu3, abcircle-cir315a-02, maxell-m-1850s-n2, "
         "elecom-mr-ica001bk: readers swapped?), "
         "the bench file says 054C:0DC8; no reader is judged on it"])

@@ -78,7 +78,7 @@ def test_every_face_auth_maker_without_a_profile_is_named(
     code, lines = run(capsys, *command, "--bench", str(path))
     assert code == 2
     assert [line.split(" has no")[0] for line in lines] == [
-        f"{path}:5: readers[1].maker: 'cannon'", f"{path}:7: readers[4].maker: 'atlass'"]
+        f"{path}:5: readers[canon].maker: 'cannon'", f"{path}:7: readers[atlas].maker: 'atlass'"]
 
 
 def test_a_designated_model_the_profiles_do_not_know_is_bad_input(
@@ -231,7 +231,7 @@ def test_a_mistake_in_a_middle_base_file_is_named_at_its_own_line(
     assert code == 2
     assert sorted(line.split(": not a USB")[0] for line in lines) == [
         f"{middle}:6: descripton: unknown field (a typo?)",
-        f"{middle}:9: readers[1].usb.path", f"{top}:5: readers[4].usb.path"]
+        f"{middle}:9: readers[canon].usb.path", f"{top}:5: readers[atlas].usb.path"]
 
 
 def test_a_deviation_is_named_at_its_own_entry_the_terminals_too(
@@ -292,8 +292,8 @@ def test_a_card_pin_the_card_could_not_have_is_bad_input_without_its_value(
     code, lines = run(capsys, "probe", "--reader", "sony-rc-s300-s1", "--card", str(card))
     assert code == 2
     assert lines == [
-        f"{card}:6: applets[0].pins[0].value: the authentication PIN must be 4 digits",
-        f"{card}:7: applets[0].pins[1].value: the signature PIN must be 6 to 16 capital "
+        f"{card}:6: applets[jpki].pins[auth_pin].value: the authentication PIN must be 4 digits",
+        f"{card}:7: applets[jpki].pins[sign_pin].value: the signature PIN must be 6 to 16 capital "
         "letters and digits"]
     shown = [line.removeprefix(f"{card}:") for line in lines]  # its folder may hold digits
     assert not any(auth in line or sign in line for line in shown)
@@ -321,7 +321,7 @@ def test_an_inline_calibration_names_only_its_own_problem(
         capsys: pytest.CaptureFixture[str]) -> None:
     path = bench(tmp_path, f"cameras:\n  - name: cam-canon\n    calibration: {{{inline}}}\n")
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (
-        2, [f"{path}:5: cameras[1].{expected}"])
+        2, [f"{path}:5: cameras[cam-canon].{expected}"])
 
 
 def test_a_learnt_region_out_of_range_says_why_without_pydantics_help_link() -> None:
@@ -359,7 +359,7 @@ def test_an_operator_script_is_read_before_the_run(tmp_path: Path,
      "[[40.2, 29.9], [193.4, 35.6], [190.5, 125.1]]}\n", 7,
      "robot.readers.canon.calibration.corners", "too few values: item [3] is missing"),
     ("cameras:\n  - name: cam-atlas\n    lamps:\n      - {name: logo, at: [0.5], "
-     "size: [0.16, 0.035]}\n", 6, "cameras[4].lamps[0].at", "too few values: item [1] is missing"),
+     "size: [0.16, 0.035]}\n", 6, "cameras[cam-atlas].lamps[logo].at", "too few values: item [1] is missing"),
 ])
 def test_a_point_or_a_quadrilateral_short_of_values_says_so(
         text: str, line: int, field: str, problem: str, tmp_path: Path,
@@ -418,7 +418,7 @@ def test_a_files_problems_come_at_once_field_and_cross_checks(
                            "operatr: {timeout_s: 5}\n")
     assert run(capsys, "scan", "--bench", str(path)) == (2, [
         f"{path}:4: operatr: unknown field (a typo?)",
-        f"{path}:3: cameras[6].watches: camera 'cam-x' watches 'nosuchreader': no such reader "
+        f"{path}:3: cameras[cam-x].watches: camera 'cam-x' watches 'nosuchreader': no such reader "
         "or terminal"])
     # A value that picks a kind is not left out (the checks would judge another kind of
     # bench): its own problem alone.

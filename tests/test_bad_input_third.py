@@ -534,9 +534,9 @@ def test_a_card_content_hex_typo_is_named_without_the_content(
                     "utf-8")
     code, lines = run(capsys, "probe", "--reader", "sony-rc-s300-s1", "--card", str(card))
     assert (code, lines) == (2, [  # in the order of the card's files (the base's)
-        f"{card}:7: applets[1].files[0].content_hex: not hex bytes (like \"3B 8A 80\"): its hex "
+        f"{card}:7: applets[card_info_input].files[my_number].content_hex: not hex bytes (like \"3B 8A 80\"): its hex "
         "digits do not pair into bytes",
-        f"{card}:6: applets[1].files[1].content_hex: not hex bytes (like \"3B 8A 80\"): 'G' at "
+        f"{card}:6: applets[card_info_input].files[basic_four].content_hex: not hex bytes (like \"3B 8A 80\"): 'G' at "
         f"character {len(content) + 1} is not a hex digit"])
 
 
@@ -757,9 +757,9 @@ def test_a_maker_or_model_with_invisible_or_full_width_characters_is_refused(
                            "  - name: elecom-mr-ica001bk\n    model: \"MR-ICA001BK\\u200b\"\n")
     code, lines = run(capsys, "scan", "--bench", str(path))
     assert (code, sorted(lines)) == (2, [
-        f"{path}:5: readers[10].maker: 'Ｓｏｎｙ' holds an invisible or full-width character; "
+        f"{path}:5: readers[sony-rc-s300-s1].maker: 'Ｓｏｎｙ' holds an invisible or full-width character; "
         "did you mean 'Sony'?",
-        f"{path}:7: readers[9].model: 'MR-ICA001BK\\u200b' holds an invisible or full-width "
+        f"{path}:7: readers[elecom-mr-ica001bk].model: 'MR-ICA001BK\\u200b' holds an invisible or full-width "
         "character; did you mean 'MR-ICA001BK'?"])
 
 
@@ -769,7 +769,7 @@ def test_a_relay_channel_clash_with_the_base_is_named_at_the_users_line(
     assert run(capsys, "pcscd-config", "--bench", str(path)) == (2, [
         f"{path}:1: terminal.power.channel: terminal.power: relay 'mains' channel 0 already "
         "switches readers[canon]",
-        f"{path}:5: readers[1].power.channel: readers[canon].power: relay 'mains' channel 0 "
+        f"{path}:5: readers[canon].power.channel: readers[canon].power: relay 'mains' channel 0 "
         "also switches terminal"])
 
 

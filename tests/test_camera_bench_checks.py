@@ -29,7 +29,7 @@ def test_two_cameras_of_one_source_are_bad_input_at_the_line(tmp_path: Path,
     with pytest.raises(BadInput) as caught:
         check_bench_file(path)
     text = str(caught.value)
-    assert f"{path}:6:" in text and "cameras[2].source" in text
+    assert f"{path}:6:" in text and "cameras[cam-atlas].source" in text
     assert "also camera 'cam-panasonic'" in text
 
 
@@ -39,7 +39,7 @@ def test_two_cameras_of_one_stream_url_are_bad_input(tmp_path: Path) -> None:
         f"  - {{name: cam-panasonic, watches: panasonic-1, source: '{url}'}}\n"
         f"  - {{name: cam-terminal, watches: terminal, source: '{url}'}}\n"
         "  - {name: cam-atlas, watches: atlas-1, source: /dev/video2}\n"))
-    with pytest.raises(BadInput, match=r"bench.yaml:5: cameras\[1\].source"):
+    with pytest.raises(BadInput, match=r"bench.yaml:5: cameras\[cam-terminal\].source"):
         check_bench_file(path)
 
 
@@ -56,7 +56,7 @@ def test_a_readers_camera_contradicting_watches_is_bad_input_at_both_lines(
         check_bench_file(path)
     text = str(caught.value)
     # The cameras' lines are this file's; the readers' are the base's.
-    assert f"{path}:4: cameras[0].watches" in text
+    assert f"{path}:4: cameras[cam-panasonic].watches" in text
     assert "its camera 'cam-panasonic' watches 'atlas-1'" in text
 
 
@@ -71,7 +71,7 @@ def test_a_network_stream_without_its_latency_is_bad_input(tmp_path: Path) -> No
         "  - {name: cam-panasonic, watches: panasonic-1, source: 'rtsp://nvr.lab/1'}\n"
         "  - {name: cam-terminal, watches: terminal, source: /dev/video4}\n"
         "  - {name: cam-atlas, watches: atlas-1, source: /dev/video2}\n"))
-    with pytest.raises(BadInput, match=r"bench.yaml:4: cameras\[0\].source: .*latency_s"):
+    with pytest.raises(BadInput, match=r"bench.yaml:4: cameras\[cam-panasonic\].source: .*latency_s"):
         check_bench_file(path)
     path.write_text(path.read_text("utf-8").replace(
         "source: 'rtsp://nvr.lab/1'", "source: 'rtsp://nvr.lab/1', latency_s: 1.2"), "utf-8")
@@ -93,7 +93,7 @@ def test_a_deriving_file_that_changes_a_source_gives_its_latency_again(
     lab = tmp_path / "lab.yaml"
     lab.write_text(f"base: {base}\nbench: lab\ncameras:\n"
                    "  - {name: cam-terminal, source: 'http://nvr:47811/t.mjpg'}\n", "utf-8")
-    with pytest.raises(BadInput, match=r"lab.yaml:4: cameras\[1\].source: .*latency_s"):
+    with pytest.raises(BadInput, match=r"lab.yaml:4: cameras\[cam-terminal\].source: .*latency_s"):
         check_bench_file(lab)
     # The same source again keeps what was measured on it.
     lab.write_text(f"base: {base}\nbench: lab\ncameras:\n"

@@ -185,9 +185,9 @@ def test_a_real_benchs_missing_relay_port_is_refused_up_front(tmp_path: Path) ->
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines[-2:] == [
-        f"onshi-rig certify: {bench}:4: instruments[0].port: /dev/onshi-absent: no such "
+        f"onshi-rig certify: {bench}:4: instruments[mains].port: /dev/onshi-absent: no such "
         "device (relay 'mains': is it plugged in?)",
-        f"{bench}:6: cameras[1].source: /dev/onshi-absent-cam: no such device (camera "
+        f"{bench}:6: cameras[cam-terminal].source: /dev/onshi-absent-cam: no such device (camera "
         "'cam-terminal': is it plugged in?)"], proc.stderr
     assert "cam-panasonic" not in proc.stderr and not out.exists()
 

@@ -607,10 +607,10 @@ class BenchSpec(Field):
             if cam.watches != r.name:
                 found.append((("readers", i, "camera"),
                               f"reader {r.name!r}: its camera {r.camera!r} watches "
-                              f"{cam.watches!r} (cameras[{k}].watches), not {r.name!r}"))
+                              f"{cam.watches!r}, not {r.name!r}"))
                 found.append((("cameras", k, "watches"),
                               f"camera {cam.name!r} watches {cam.watches!r}, but reader "
-                              f"{r.name!r} names it as its camera (readers[{i}].camera)"))
+                              f"{r.name!r} names it as its camera"))
         sources: dict[str, int] = {}
         for i, cam in enumerate(self.cameras):
             if self.kind != "emulated" and "://" in str(cam.source) and cam.latency_s is None:
