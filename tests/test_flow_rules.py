@@ -511,6 +511,51 @@ def test_boot_rules(shipped: ProfileSet) -> None:
     assert any("did not start with the terminal" in p for p in check_boot(atlas, button))
 
 
+def test_a_start_switched_off_again_is_not_the_start_judged(shipped: ProfileSet) -> None:
+    """The order is judged on the bench's start: a device of the order switched off again
+    before the reader was ready (the terminal on at the window, cut, and really started two
+    minutes later; the reader cut and started after the terminal) breaks it, whatever its
+    first switch-on was."""
+    pana = check(shipped, "panasonic", "BOOT-01", BootOrderCheck)
+    terminal_cut = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 240},
+                              reader_started=12, reader_ready=200,
+                              switched_off={"terminal": [21.0]})
+    assert check_boot(pana, terminal_cut) == [
+        "the terminal was switched off again at 21 s (switched on at 20 s) before the "
+        "reader was ready: the start the order is judged on is not the one the bench made"]
+    reader_cut = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 240},
+                            reader_started=12, reader_ready=300,
+                            switched_off={"reader": [170.0]})
+    assert any("the reader was switched off again at 170 s" in p
+               for p in check_boot(pana, reader_cut))
+    # After the reader was ready the start is over: what the lab does then is not the order.
+    after = BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
+                       reader_started=12, reader_ready=90, switched_off={"terminal": [95.0]})
+    assert check_boot(pana, after) == []
+    assert "terminal off again at 95 s" in after.summary()
+
+
+def test_a_reader_that_starts_with_the_terminal_is_dark_until_then(
+        shipped: ProfileSet) -> None:
+    """BOOT-02 (連動して自動起動): an Atlas reader lit on its own mains before the terminal
+    was switched on starts by itself, even if its start ends after the terminal's."""
+    atlas = check(shipped, "atlas", "BOOT-02", BootOrderCheck)
+    own_mains = BootRecord({"reader": 0, "terminal": 180, "receipt_computer": 400},
+                           reader_started=186, reader_ready=250,
+                           reader_lit=(3.0, "starting"))
+    assert check_boot(atlas, own_mains) == [
+        "the reader showed starting at 3 s, before the terminal was switched on (180 s): "
+        "it starts on its own mains, not with the terminal"]
+    dark = BootRecord({"reader": 0, "terminal": 180, "receipt_computer": 400},
+                      reader_started=186, reader_ready=250)
+    assert check_boot(atlas, dark) == []
+    # Panasonic's reader starts on its own mains, as its order has it: no such rule.
+    pana = check(shipped, "panasonic", "BOOT-01", BootOrderCheck)
+    assert check_boot(pana, BootRecord({"reader": 0, "terminal": 20, "receipt_computer": 140},
+                                       reader_started=12, reader_ready=90,
+                                       reader_lit=(3.0, "starting"))) == []
+
+
 def test_verdicts_carry_the_windows_their_time_rules_checked(shipped: ProfileSet) -> None:
     """What the report draws on a failure's timeline: BOOT-01's 15 to 30 s from when the
     reader was switched on, E901-02's screen that must stay unchanged from when it came."""

@@ -98,6 +98,7 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
     wait_until(bench.clock, tick, lambda r: r.reader_ready is not None, SETTLE_S,
                step_s=5.0)
     record.switched_on = _switched_on(bench, since, roles)
+    record.switched_off = _switched_off(bench, since, roles, record.switched_on)
     if record.reader_started is None:
         aim.never_own(device.maker, record.reader_on_usb is not None)
     return record
@@ -121,6 +122,19 @@ def _switched_on(bench: Bench, since: int, roles: dict[str, str]) -> dict[str, f
     return on
 
 
+def _switched_off(bench: Bench, since: int, roles: dict[str, str],
+                  on: dict[str, float]) -> dict[str, list[float]]:
+    """Role -> when the routine switched that device off again after its first switch-on:
+    the start the order is judged on is then not the one the bench made."""
+    off: dict[str, list[float]] = {}
+    for event in bench.timeline.events()[since:]:
+        role = roles.get(event.source)
+        if event.kind == "power.switched" and not event.data.get("on") and role in on \
+                and event.t >= on[role]:
+            off.setdefault(role, []).append(event.t)
+    return off
+
+
 def _note_screens(record: BootRecord, screens: list[_Watched], on: dict[str, float]) -> None:
     """The screens' moments, each from a frame taken once its own device was switched on
     (the moment the frame carries): a picture from before is not this start's."""
@@ -136,6 +150,9 @@ def _note_screens(record: BootRecord, screens: list[_Watched], on: dict[str, flo
             if record.terminal_lit is None and seen.state not in ("off", "unknown"):
                 record.terminal_lit = seen.t
             continue
+        if record.reader_lit is None and shows != "dark" and (
+                "terminal" not in on or seen.t < on["terminal"]):
+            record.reader_lit = (seen.t, seen.state)
         if record.reader_started is None and shows not in NOT_STARTED:
             record.reader_started = seen.t
         if record.reader_ready is None and shows == "first":

@@ -37,10 +37,17 @@ class BootRecord:
     terminal_lit: float | None = None
     #: The reader's own power button was pressed.
     power_button: bool = False
+    #: Role -> when the routine switched that device off again after switching it on.
+    switched_off: dict[str, list[float]] = attrs.Factory(dict)
+    #: The reader's screen first seen lit (not dark) before the terminal was switched on:
+    #: (bench seconds, what it showed).
+    reader_lit: tuple[float, str] | None = None
 
     def summary(self) -> str:
         parts = [f"{role} on at {t:.0f} s" for role, t in
                  sorted(self.switched_on.items(), key=lambda x: x[1])]
+        parts += [f"{role} off again at {t:.0f} s" for role, ts in self.switched_off.items()
+                  for t in ts]
         for what, t in (("reader started", self.reader_started),
                         ("reader on USB", self.reader_on_usb),
                         ("terminal lit", self.terminal_lit),
@@ -103,6 +110,13 @@ def before_switch_on(record: BootRecord) -> list[str]:
 def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:
     problems: list[str] = before_switch_on(record)
     on = record.switched_on
+    ready = record.reader_ready
+    for role, times in record.switched_off.items():
+        cut = [t for t in times if ready is None or t <= ready]
+        if cut and role in check.order:
+            problems.append(f"the {role} was switched off again at {cut[0]:.0f} s (switched "
+                            f"on at {on[role]:.0f} s) before the reader was ready: the start "
+                            "the order is judged on is not the one the bench made")
     missing = [d for d in check.order if d not in on]
     if missing:
         problems.append(f"never switched on: {', '.join(missing)}")
@@ -128,6 +142,12 @@ def check_boot(check: BootOrderCheck, record: BootRecord) -> list[str]:
                         f"reader had started ({when})")
     if check.reader_starts_with_terminal:
         t0 = on.get("terminal")
+        if record.reader_lit is not None:
+            # 連動して自動起動: dark on its own mains until the terminal starts it.
+            lit, showed = record.reader_lit
+            problems.append(f"the reader showed {showed} at {lit:.0f} s, before the terminal "
+                            f"was switched on" + (f" ({t0:.0f} s)" if t0 is not None else "")
+                            + ": it starts on its own mains, not with the terminal")
         if started is None or record.power_button:
             problems.append("the reader did not start with the terminal"
                             + (" (its power button was needed)" if record.power_button else ""))
