@@ -74,4 +74,4 @@ def test_general_reader_plugged_in_later_is_recognised(hotplug_case: Case, bench
     reader, maker, req_id = hotplug_case.key()
     seen = replug(bench, hands, profiles, reader)
     judge(judge_hotplug(profiles[maker].requirement(req_id), maker, reader, seen.listed,
-                        seen.again, seen.restarted))
+                        seen.again, seen.monitorless))

@@ -192,13 +192,36 @@ def test_a_replugged_general_reader_is_listed_again(tmp_path: Path, profiles: Pr
         seen = replug(bench, TwinHands(bench), profiles, general)
         verdict = judge_hotplug(profiles["general_readers"].requirement("USB-06"),
                                 "general_readers", general, seen.listed, seen.again,
-                                seen.restarted)
+                                seen.monitorless)
     sony = "SONY FeliCa Port/PaSoRi 4.0"
-    assert sony in seen.listed and not seen.restarted, seen
+    assert sony in seen.listed and not seen.monitorless, seen
     assert verdict.passed is not misses, verdict.explain()
     assert (sony in seen.again) is not misses, seen
     if misses:
         assert f"after plugging {general} in again the app lists" in verdict.problems[0]
+
+
+@pytest.mark.parametrize("misses", [False, True], ids=["default", "with-monitor-misses-it"])
+def test_usb06_is_not_judged_on_a_terminal_without_a_monitor(tmp_path: Path,
+                                                             profiles: ProfileSet,
+                                                             misses: bool) -> None:
+    """The notice's remedy for a monitor-less terminal is a monitor attached while the
+    reader is set up; a bench that cannot attach one cannot tell a terminal that misses new
+    USB devices with a monitor too (a restart would have recognised it): never a pass."""
+    deviations = [deviation("with_monitor_misses_new_usb", True, "misses them")] if misses \
+        else []
+    path = deviant_bench_file(tmp_path, "usb06-monitorless",
+                              terminal={"monitorless": True, "deviations": deviations})
+    general = "sony-rc-s300-s1"
+    for bench in open_bench(path):
+        seen = replug(bench, TwinHands(bench), profiles, general)
+        verdict = judge_hotplug(profiles["general_readers"].requirement("USB-06"),
+                                "general_readers", general, seen.listed, seen.again,
+                                seen.monitorless)
+        assert not any(e.kind == "terminal.reboot" for e in bench.timeline.events()), \
+            "the rig restarted the terminal: a restart mends what the rule is about"
+    assert seen.monitorless and verdict.status == "error", verdict.explain()
+    assert any("runs without a monitor" in p for p in verdict.problems), verdict.explain()
 
 
 # -- UPD-05: the ready dialog is not shown for the distribution application itself -----------

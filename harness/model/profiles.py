@@ -72,8 +72,8 @@ class AppNameCheck(Field):
 
 class HotplugCheck(Field):
     """A general reader plugged in while the terminal runs is recognised (listed by the
-    management app), at once on a terminal with a monitor; on a monitor-less one after the
-    terminal is restarted with a monitor."""
+    management app) at once on a terminal with a monitor (a monitor-less bench cannot
+    attach one: not judged there)."""
 
     kind: Literal["hotplug"]
 
@@ -613,6 +613,9 @@ class Requirement(Field):
 
 class VerifiedModel(Field):
     maker: str
+    #: The maker's other names, as the notice prints them (ソニー for Sony): a bench file
+    #: may write either.
+    maker_names: list[str] = []
     model: str
     #: Public USB IDs of this model; empty when not public.
     usb_ids: list[UsbIdPair] = []
@@ -644,6 +647,46 @@ class Profile(Field):
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
+
+    def maker_key(self, name: str | None) -> str:
+        """A general reader's maker as one key whatever name it goes by (Sony, SONY, ソニー);
+        a maker no verified model has, as written (in any case)."""
+        key = (name or "").casefold()
+        return next((m.maker.casefold() for m in self.verified_models
+                     if key in (n.casefold() for n in (m.maker, *m.maker_names))), key)
+
+    def verified(self, maker: str | None, model: str | None) -> VerifiedModel | None:
+        """The verified model of that maker (by any of its names) and model number
+        (character for character: "RC-S300" is another product than "RC-S300/S1")."""
+        key = self.maker_key(maker)
+        return next((m for m in self.verified_models
+                     if m.maker.casefold() == key and m.model == model), None)
+
+    def id_disagrees(self, verified: VerifiedModel, vid: int | None, pid: int | None
+                     ) -> str | None:
+        """Why a device's USB ID says it is not ``verified`` (None: it does not): not that
+        model's public ID, or, where the model's ID is not public, another verified model's
+        ID or a vendor ID only another maker's verified models have (Sony's 054C on an
+        I-O DATA label)."""
+        if vid is None or pid is None:
+            return None
+        shown = f"{vid:04X}:{pid:04X}"
+        if verified.usb_ids:
+            if any(i.matches(vid, pid) for i in verified.usb_ids):
+                return None
+            ids = ", ".join(str(i) for i in verified.usb_ids)
+            return f"its USB ID {shown} is not that model's ({ids})"
+        others = [m for m in self.verified_models if m is not verified]
+        owners = [m for m in others if any(i.matches(vid, pid) for i in m.usb_ids)]
+        if owners:
+            names = ", ".join(f"{m.maker} {m.model}" for m in owners)
+            return f"its USB ID {shown} is {names}'s"
+        vendors = {m.maker.casefold() for m in self.verified_models
+                   if any(i.vid == vid for i in m.usb_ids)}
+        if vendors and verified.maker.casefold() not in vendors and len(vendors) == 1:
+            maker = next(m.maker for m in others if m.maker.casefold() in vendors)
+            return f"its USB vendor ID {vid:04X} is {maker}'s"
+        return None
 
     def flow_checks(self, flow: str, given: tuple[str, ...]) -> list[FlowCheck]:
         """The flow checks judged on one run of ``flow`` with these givens (givens a

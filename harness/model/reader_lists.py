@@ -36,10 +36,12 @@ def _bcd(text: str) -> int:
     return (int(major, 16) << 8) | int(minor, 16)
 
 
-def _same(maker: str | None, model: str | None, ref: ReaderModel | VerifiedModel) -> bool:
-    # Maker in any case (the bench writes "SONY" or "Sony"), model character for character:
-    # "RC-S300" is another product than "RC-S300/S1" (the support vendor's お知らせ).
-    return (maker or "").casefold() == ref.maker.casefold() and model == ref.model
+def _same(maker: str | None, model: str | None, ref: ReaderModel | VerifiedModel,
+          general: Profile) -> bool:
+    # Maker by any of its names in any case (the bench writes "SONY", "Sony" or ソニー), model
+    # character for character: "RC-S300" is another product than "RC-S300/S1" (the support
+    # vendor's お知らせ).
+    return general.maker_key(maker) == general.maker_key(ref.maker) and model == ref.model
 
 
 def _names(models: Sequence[ReaderModel | VerifiedModel]) -> str:
@@ -73,7 +75,8 @@ def judge_designated(req_id: str, maker: str, readers: Sequence[tuple[str, str |
     off: list[str] = []
     unsure: list[str] = []
     for label, candidates in by_label.items():
-        listed = [any(_same(m, model, d) for d in models) for m, model in candidates]
+        listed = [any(_same(m, model, d, general) for d in models)
+                  for m, model in candidates]
         names = " / ".join(" ".join(p for p in c if p) or "unidentified" for c in candidates)
         if not any(listed):
             off.append(f"{label} ({names})")
@@ -90,19 +93,26 @@ def judge_designated(req_id: str, maker: str, readers: Sequence[tuple[str, str |
 
 
 def judge_firmware(req_id: str, maker: str | None, model: str | None, version: str | None,
-                   rules: GeneralReaderRules, general: Profile) -> Judged:
+                   rules: GeneralReaderRules, general: Profile,
+                   usb_id: tuple[int, int] | None = None) -> Judged:
     """USB-08 for one general reader: its firmware ``version`` (bcdDevice text) is at least
     the lab's minimum for its model; a verified model that needs no update (Sony) passes
-    whatever it runs."""
-    verified = next((v for v in general.verified_models if _same(maker, model, v)), None)
+    whatever it runs. A reader whose USB ID says it is not the model it is labelled is
+    not judged by that model's rule (a CIR315 labelled Sony is not exempt)."""
+    verified = general.verified(maker, model)
     name = " ".join(p for p in (maker, model) if p) or "an unidentified reader"
     if verified is None:
         return Judged(Unchecked(req_id, f"{name} is not a verified model, so the notice "
                                 "says nothing of its firmware"), "")
+    disagrees = general.id_disagrees(verified, *usb_id) if usb_id is not None else None
+    if disagrees:
+        return Judged(Unchecked(req_id, f"labelled {name}, but {disagrees}: which model's "
+                                "firmware rule applies is not known"), "")
     if not verified.needs_latest_firmware:
         return Judged(None, f"{name} needs no firmware update (the support vendor's お知らせ: ソニー社製については、"
                       "バージョンアップ対応は不要です)")
-    minimum = next((m for m in rules.min_firmware if _same(maker, model, m)), None)
+    minimum = next((m for m in rules.min_firmware if _same(maker, model, m, general)),
+                   None)
     if version is None:
         return Judged(Unchecked(req_id, f"the firmware version of {name} could not be read"),
                       "")
@@ -131,22 +141,21 @@ def rules_problems(rules: GeneralReaderRules, makers: Sequence[str], general: Pr
         # under that name, so the list would fail USB-07 for a reason nobody meant.
         found += [((*where, "designated", key, i), _unverified(entry, general))
                   for i, entry in enumerate(models) if _unverified(entry, general)]
-        found += _twice((*where, "designated", key), models)
+        found += _twice((*where, "designated", key), models, general)
     found += [((*where, "min_firmware", i), _unverified(entry, general))
               for i, entry in enumerate(rules.min_firmware) if _unverified(entry, general)]
     # A model listed twice contradicts itself (two minimum versions): one would win unsaid.
-    found += _twice((*where, "min_firmware"), rules.min_firmware)
+    found += _twice((*where, "min_firmware"), rules.min_firmware, general)
     return found
 
 
-def _twice(where: tuple[str | int, ...], entries: Sequence[ReaderModel]
+def _twice(where: tuple[str | int, ...], entries: Sequence[ReaderModel], general: Profile
            ) -> list[tuple[tuple[str | int, ...], str]]:
     """Each entry naming a model an earlier one of the list names."""
     found: list[tuple[tuple[str | int, ...], str]] = []
     for i, entry in enumerate(entries):
         first = next((k for k, other in enumerate(entries[:i])
-                      if other.maker.casefold() == entry.maker.casefold()
-                      and other.model == entry.model), None)
+                      if _same(other.maker, other.model, entry, general)), None)
         if first is not None:
             found.append(((*where, i), f"{entry.maker} {entry.model} is listed twice (first "
                           f"as [{first}])"))
@@ -155,7 +164,7 @@ def _twice(where: tuple[str | int, ...], entries: Sequence[ReaderModel]
 
 def _unverified(entry: ReaderModel, general: Profile) -> str:
     """Why a lab list's model is not one the general readers' profile knows, or ""."""
-    if any(_same(entry.maker, entry.model, v) for v in general.verified_models):
+    if general.verified(entry.maker, entry.model) is not None:
         return ""
     return (f"{entry.maker} {entry.model} is not a verified model (verified: "
             f"{_names(general.verified_models)})")

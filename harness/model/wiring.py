@@ -127,14 +127,19 @@ def judge_wiring(requirement: Requirement, maker: str, subject: str, found: Verd
 
 
 def judge_hotplug(requirement: Requirement, maker: str, subject: str, listed: list[str],
-                  again: list[str], restarted: bool) -> Verdict:
-    """USB-06: the general reader the management app listed is listed again after it was
-    pulled and plugged back in (after a restart on a monitor-less terminal)."""
-    after = "after the terminal's restart" if restarted else "at once"
-    seen = f"listed before: {', '.join(listed) or 'nothing'}; after plugging in again " \
-           f"({after}): {', '.join(again) or 'nothing'}"
+                  again: list[str], monitorless: bool) -> Verdict:
+    """USB-06: the general reader the management app listed is listed again at once after
+    it was pulled and plugged back in, on a terminal with a monitor. On a monitor-less
+    terminal the notice's remedy (a monitor attached) cannot be tried: not judged."""
+    seen = f"listed before: {', '.join(listed) or 'nothing'}; after plugging in again: " \
+           f"{', '.join(again) or 'nothing'}"
     errors = [] if listed else [f"the management app listed no general reader before "
                                 f"{subject} was pulled, so recognition cannot be judged"]
+    if monitorless:
+        errors.append("the bench's terminal runs without a monitor (terminal.monitorless): "
+                      "the notice has the reader set up with a monitor attached "
+                      "(資格確認端末に別途モニター等を接続いただいたうえで設定), which this bench "
+                      "cannot do; judge USB-06 with a monitor on the terminal")
     problems = [] if sorted(again) == sorted(listed) else [
         f"after plugging {subject} in again the app lists {again or 'nothing'}; before it "
         f"listed {listed}"]
@@ -144,10 +149,7 @@ def judge_hotplug(requirement: Requirement, maker: str, subject: str, listed: li
 
 
 def verified_model(profile: Profile, maker: str | None, model: str | None) -> VerifiedModel | None:
-    for candidate in profile.verified_models:
-        if (maker or "").casefold() == candidate.maker.casefold() and model == candidate.model:
-            return candidate
-    return None
+    return profile.verified(maker, model)
 
 
 def check_device(device: FoundDevice, profile: Profile,
@@ -261,7 +263,7 @@ def _lab_list(req_id: str, check: DesignatedReadersCheck | FirmwareCheck, device
                                   context.general)
     else:
         judged = judge_firmware(req_id, device.maker, device.model, device.version,
-                                context.rules, context.general)
+                                context.rules, context.general, (device.vid, device.pid))
     basis.append((req_id, judged.basis))
     return judged.outcome
 
@@ -301,13 +303,9 @@ def _verified(req_id: str, device: FoundDevice, profile: Profile) -> Violation |
             req_id,
             f"{name} ({device.usb_id}) is not a verified general reader; verified: {listed}",
         )
-    if match.usb_ids and not any(i.matches(device.vid, device.pid) for i in match.usb_ids):
-        ids = ", ".join(str(i) for i in match.usb_ids)
-        return Violation(
-            req_id,
-            f"labelled {match.maker} {match.model}, but its USB ID {device.usb_id} is not that "
-            f"model's ({ids})",
-        )
+    disagrees = profile.id_disagrees(match, device.vid, device.pid)
+    if disagrees:
+        return Violation(req_id, f"labelled {match.maker} {match.model}, but {disagrees}")
     return None
 
 
