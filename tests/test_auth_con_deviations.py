@@ -12,12 +12,15 @@ would pass: the consent flow's two visits hold the completion screen 3 s and 12 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flow_helpers import (
     BENCHES,
     Flow,
     Judged,
+    deviant_bench_file,
+    deviation,
     failed,
     open_bench,
     run_judged,
@@ -78,3 +81,19 @@ def test_each_deviation_fails_exactly_its_requirement(deviant: Bench, profiles: 
     _, judged = _judged(deviant, profiles, reader, ((flow, ()),))
     assert failed(judged) == {req}, judged
     assert any(why in p for p in judged[req]), judged[req]
+
+
+def test_a_locked_card_let_through_with_its_face_not_matched_fails_auth02(
+        tmp_path: Path, profiles: ProfileSet) -> None:
+    """A reader that sends the locked card to the consents when its face does not match
+    either (neither the face nor the PIN identified the patient) passed when only a PIN
+    asked again after the lock was looked for."""
+    path = deviant_bench_file(tmp_path, "locked-through", readers={"atlas": [deviation(
+        "behaviour.transitions.face_auth.face_no_match",
+        [{"to": "consent_1", "if": "card_pin_locked"}, {"to": "pin_entry"}],
+        "a locked card through on an unmatched face")]})
+    for bench in open_bench(path):
+        _, judged = _judged(bench, profiles, "atlas", (("pin_lock", ()),))
+    assert failed(judged) == {"AUTH-02"}, judged
+    assert any("the locked card again at" in p and "go no further" in p
+               for p in judged["AUTH-02"]), judged["AUTH-02"]

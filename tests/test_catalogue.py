@@ -37,6 +37,9 @@ def test_every_requirement_is_listed_with_its_makers(profiles: ProfileSet) -> No
                          b.splitlines()[0])
             assert req.statement in block, (key, req.id)
     assert not COPY.search(text), "a kept copy's file name reached the catalogue"
+    # Nor the rig's own files: a certification's reader has the notices, not the source.
+    assert not re.search(r"[\w/]+\.(py|j2)\b", text), \
+        re.search(r".{60}[\w/]+\.(py|j2)\b.{20}", text)
 
 
 def test_every_source_cites_a_known_notice(profiles: ProfileSet) -> None:

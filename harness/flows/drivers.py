@@ -841,7 +841,14 @@ def drive_network_recovery(run: FlowRun, plan: Plan) -> None:
     check_goes_through(run)
 
 
+#: Bench seconds the staff take to notice a network error and go to the PC (or the LAN):
+#: the error is watched that long before the remedy, so one that gives way by itself with
+#: the fault still there is seen to (the notices give no time).
+ERROR_WATCH_S = 60.0
+
+
 def _restart_pc(run: FlowRun) -> None:
+    run.hold(ERROR_WATCH_S, step_s=10)
     # Logged as the PC's restart the rule orders, whether restarted or power-cycled.
     run.do("reboot_terminal", run.hands.restart_pc)
     # Back up: the first screen, or the network error again.
@@ -1193,7 +1200,7 @@ def drive_startup_network_error(run: FlowRun, plan: Plan) -> None:
     itself and may recover (しばらくすると復旧する場合があります: allowed, not required); if it has
     not after a while, the notice's next step: 接続機器の再起動を試みてください (the reader
     restarted). Either way the first screen must then come."""
-    run.hold(20, step_s=10)
+    run.hold(ERROR_WATCH_S, step_s=10)
     run.do("lan_in", lambda: run.hands.lan_cable(seated=True))
     # Looked at without noting a problem: not recovering by itself is allowed.
     recovered = wait_until(run.clock, run.look, lambda r: r.shows == "first",

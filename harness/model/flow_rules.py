@@ -449,6 +449,8 @@ def _screens(steps: list[ScreenStep], record: FlowRecord) -> list[str]:
                          and p not in problems]
         if step.not_before is not None:
             problems += _not_before(step, record)
+        if step.stays_until is not None:
+            problems += _stays_until_action(step, matches, record)
         if step.upon is not None and n:
             problems += _upon(steps[n - 1], step, record)
         if step.after_presses is not None:
@@ -917,6 +919,29 @@ def _stays_until_problem(step: ScreenStep, seen: SeenScreen, record: FlowRecord)
             f"{_next_t(seen, record)}")
 
 
+def _stays_until_action(step: ScreenStep, matches: list[int], record: FlowRecord
+                        ) -> list[str]:
+    """Each stretch of the step's screen stays until ``stays_until`` is next done after it
+    showed; a stretch with no such action after it is not judged (the remedy was done
+    before it, or never: the record's other checks say so)."""
+    action = step.stays_until
+    problems: list[str] = []
+    for k in matches:
+        seen = record.screens[k]
+        nxt = next((a for a in record.actions if a.what == action and a.t >= seen.t - EPS_S),
+                   None)
+        # Another screen seen before the action: it gave way (the looks between its last
+        # sight and the action saw nothing else).
+        after = record.screens[k + 1] if k + 1 < len(record.screens) else None
+        if nxt is not None and after is not None and after.t < nxt.t - EPS_S:
+            problems.append(f"{seen.label()} at {seen.t:.1f} s did not stay until {action} at "
+                            f"{nxt.t:.1f} s: it stayed {seen.held_s:.1f} s, then "
+                            f"{_next_after(seen, record)} at {_next_t(seen, record)}")
+    if not any(a.what == action for a in record.actions):
+        problems.append(f"{step.screen} cannot be held until {action}: it was not done")
+    return problems
+
+
 def _press_to_stay_until(step: ScreenStep, seen: SeenScreen, record: FlowRecord
                          ) -> Action | None:
     """The press a screen must stay until: the ``count``-th of its button from when it
@@ -1268,6 +1293,21 @@ def _pin_count(rule: PinCount, record: FlowRecord) -> list[str]:
             problems.append(f"after the lock at {locked_at:.1f} s the reader asked the locked "
                             f"card for its PIN again ({again[0].label()} at {again[0].t:.1f} s):"
                             f" it must say the card is locked ({rule.locked})")
+        # ... and never lets it through: with its face not matched either, neither way of
+        # the unattended mode (無人運転モード: the face or the PIN) identified the patient.
+        faced = [i for i, a in enumerate(record.actions)
+                 if a.what == "face" and a.t >= locked_at]
+        for i in faced:
+            seen = _after(record, i)
+            path = " -> ".join(s.label() for s in seen) or "nothing"
+            shows = {s.shows for s in seen}
+            if rule.locked not in shows or shows & {rule.proceeds, "completion"}:
+                problems.append(f"the locked card again at {record.actions[i].t:.1f} s, its "
+                                f"face not matched: the reader showed {path}; it must say the "
+                                f"card is locked ({rule.locked}) and go no further")
+        if rule.tries_reset and not faced:
+            problems.append(f"the locked card was not put in again after the lock at "
+                            f"{locked_at:.1f} s: that it keeps its lock was not tried")
     # Fail closed: a record that did not try both halves proves neither.
     if not tried_lock:
         problems.append(f"no {n}th wrong PIN in a row was entered: the lock was not tried "

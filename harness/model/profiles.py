@@ -220,6 +220,11 @@ class ScreenStep(Field):
     #: terminal button after that, the staff's act that brings what follows (E901-02:
     #: 画面が切り替わらない until the second OK brings the 901).
     stays_until_press: PressCount | None = None
+    #: Every time the screen shows, it stays until this action is next done, the notice's
+    #: remedy (Canon's 【011】 until the terminal's restart: one that gives way to a ready
+    #: first screen with the fault still there invites a check that cannot go through).
+    #: Judged on every stretch of the class with the action after it.
+    stays_until: ActionName | None = None
     #: The screen looks like the last screen of its class shown before it (the same texts,
     #: under its overlay): the spinner over the *last* consent screen (E901-02).
     over_last: bool = False
