@@ -135,7 +135,8 @@ HELP: dict[str, Help] = {
         "What changed from one run to another: requirements newly failing, passing, not "
         "run.",
         ("onshi-rig report diff reports/old reports/new --html diff.html",),
-        ("0  nothing got worse", "1  a requirement newly fails or is newly not run")),
+        ("0  nothing got worse", "1  a requirement newly fails or is newly not run, or a "
+         "maker certified then is not now")),
     "report allure": Help(
         "Generate the run's allure report (RUN_DIR/allure-report) with allure's command "
         "line; --history-from carries the previous report's history/ of the same bench, "

@@ -3,7 +3,7 @@
 Exit codes: ``render`` 0, 2 (no or a broken report; with ``--compared-with`` a folder not
 as sealed), 130/143 (a signal while it wrote: it waited until the folder was sealed); ``verify`` 0 every file as sealed, 1 a file changed, missing or extra (each
 listed), 2 no manifest; ``diff`` 0 nothing got worse, 1 a requirement newly fails or is
-newly not run, 2 bad input (a folder without a report, or not as sealed); ``allure`` 0
+newly not run or a maker certified then is not now, 2 bad input (a folder without a report, or not as sealed); ``allure`` 0
 generated, 2 bad input (no results, no generator, a previous run of another bench, without a
 generated report, or not as sealed); ``merge`` 0 the merged
 certification passes, 1 it does not (a requirement failed or not run, or two benches

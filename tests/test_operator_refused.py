@@ -3,7 +3,7 @@ nor no (L9), and the box's person never printing a code (L10).
 
 A refusal ("no OQS access here", "no phone") is the bench failing, not the reader: the
 requirements of the test are ``not_run`` with the bench fault ``operator.refused`` naming
-the step and the person's words; never ``failed`` under "What the reader did", never a
+the step and the person's words; never ``failed`` under "What the bench saw", never a
 Python class path as the reason."""
 
 from __future__ import annotations

@@ -212,3 +212,23 @@ def test_runs_judged_by_other_reference_screens_are_said_to_be() -> None:
     assert said == ["the reference screens of canon differ (SHA-256 aaaaaaaaaaaa then, "
                     "bbbbbbbbbbbb now): its screens were judged by other references"]
     assert not [n for n in _notes(run("a" * 64), run("a" * 64)) if "reference screens" in n]
+
+
+def test_a_maker_certified_then_and_not_now_is_worse(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A run of another maker (or none of the old one's) compared with a passing one: what
+    was known of the old maker is no longer, never "nothing got worse" (exit 0)."""
+    old = _run(tmp_path / "old", ALL_PASS)
+    new = _run(tmp_path / "new", ALL_PASS)
+    report = json.loads((new / "certification.json").read_text("utf-8"))
+    report["makers"] = {"other": report["makers"]["acme"]}
+    for test in report["tests"].values():
+        test["makers"] = ["other"]
+    (new / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    write_manifest(new)
+    diff = diff_runs(old, new)
+    assert diff.worse and diff.lost == ["acme"]
+    code, out = _cli(capsys, "report", "diff", str(old), str(new))
+    assert code == 1, out
+    assert "makers certified then, not now (worse: nothing of them is known now): acme" in out
+    assert out.rstrip().endswith("something got worse"), out

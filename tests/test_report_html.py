@@ -295,7 +295,7 @@ def test_a_run_that_only_left_requirements_unchecked_is_not_passed_not_failed(
     assert _overall(html) == "NOT PASSED" and 'class="overall notpassed"' in html
     assert "FAILED" not in html[:html.index('id="failures"')]
     failures = html[html.index('id="failures"'):html.index('id="not-checked"')]
-    assert "UPD-01" not in failures and "What the reader did" not in failures
+    assert "UPD-01" not in failures and "What the bench saw" not in failures
     assert "Nothing failed; 1 requirement(s) were not checked" in failures
     unchecked = html[html.index('id="not-checked"'):html.index('id="maker-acme"')]
     assert "Not checked (1)" in unchecked and 'id="notrun-acme-UPD-01"' in unchecked

@@ -101,6 +101,31 @@ def test_durations_come_from_the_file_it_replaces(tmp_path: Path) -> None:
     assert {c.get("time") for c in cases.values()} == {"0"}
 
 
+
+def test_durations_the_report_keeps_win_and_an_interrupted_runs_not_run_says_why(
+        tmp_path: Path) -> None:
+    """An interrupted run's JUnit: each test's time as certification.json has it (not 0), and
+    a test the interruption left out says so (a CI server showing "skipped: not run" reads
+    as a run that chose to skip it)."""
+    import copy
+
+    report = copy.deepcopy(REPORT)
+    report["interrupted"] = True
+    report["tests"]["suites/test_flows.py::test_flow_requirement[acme-E901-02]"]["seconds"] = \
+        10.963
+    report["tests"]["suites/test_err.py::test_err[acme-ERR-02]"] = {
+        "requirements": ["ERR-02"], "makers": ["acme"], "outcome": "not_run",
+        "verdicts": []}
+    cases = _cases(ET.parse(report_junit(tmp_path / "junit.xml", report)).getroot())
+    assert cases["suites.test_flows::test_flow_requirement[acme-E901-02]"].get("time") == \
+        "10.963"
+    [skip] = cases["suites.test_err::test_err[acme-ERR-02]"].iter("skipped")
+    assert skip.get("message") == "not run: the run was interrupted before it"
+    # A reason the report gives wins.
+    [skip] = cases["suites.test_err::test_err[acme-ERR-01]"].iter("skipped")
+    assert skip.get("message") == "not run: deselected by the pytest options given after --"
+
+
 def test_certify_s_file_carries_the_verdicts_as_json(tmp_path: Path) -> None:
     # pytest writes a user property as Python's repr of it.
     part = tmp_path / "part.xml"

@@ -158,8 +158,14 @@ class RunDiff:
     notes: tuple[str, ...]
 
     @property
+    def lost(self) -> list[str]:
+        """Makers certified then and not now: what was known of them is no longer."""
+        return [m for m in self.old["makers"] if m not in self.new["makers"]]
+
+    @property
     def worse(self) -> bool:
-        return any(r.kind in WORSE for rows in self.makers.values() for r in rows)
+        return bool(self.lost) or any(r.kind in WORSE for rows in self.makers.values()
+                                      for r in rows)
 
     def of_kind(self, maker: str, kind: str) -> list[str]:
         return [r.req for r in self.makers[maker] if r.kind == kind]
@@ -322,7 +328,8 @@ def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     only_old = [m for m in old["makers"] if m not in new["makers"]]
     only_new = [m for m in new["makers"] if m not in old["makers"]]
     if only_old:
-        notes.append(f"makers certified then only (not compared): {', '.join(only_old)}")
+        notes.append(f"makers certified then, not now (worse: nothing of them is known "
+                     f"now): {', '.join(only_old)}")
     if only_new:
         notes.append(f"makers certified now only (not compared): {', '.join(only_new)}")
     orig, nrig = old.get("rig") or {}, new.get("rig") or {}

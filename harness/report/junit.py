@@ -10,9 +10,9 @@ certified in parts is merged into one file, one ``testsuite`` per part.
 :func:`report_junit` writes the file again from ``certification.json`` alone (``report
 render``): one suite, a test case per test the report lists, its outcome (a failure with the
 test's reason and its failing verdicts; a bench fault an ``error``, never the reader's
-failure; skipped and not run ``skipped`` with why) and its verdicts as properties (JSON). The
-report keeps no durations: a case's ``time`` is taken from the file it replaces when that
-file holds the same case, else 0.
+failure; skipped and not run ``skipped`` with why, an interrupted run's not-run tests saying
+so) and its verdicts as properties (JSON). A case's ``time`` is the test's ``seconds`` in the
+report; without them, from the file it replaces when that file holds the same case, else 0.
 """
 
 from __future__ import annotations
@@ -125,10 +125,12 @@ def _times(path: Path) -> dict[tuple[str, str], str]:
 
 
 def _test_case(nodeid: str, test: dict[str, Any],
-               times: dict[tuple[str, str], str]) -> ET.Element:
+               times: dict[tuple[str, str], str], interrupted: bool = False) -> ET.Element:
     classname, name = _case_names(nodeid)
-    case = ET.Element("testcase", classname=classname, name=name,
-                      time=times.get((classname, name), "0"))
+    seconds = test.get("seconds")
+    took = f"{seconds:.3f}" if isinstance(seconds, int | float) and not isinstance(
+        seconds, bool) and seconds >= 0 else times.get((classname, name), "0")
+    case = ET.Element("testcase", classname=classname, name=name, time=took)
     verdicts = test.get("verdicts", [])
     if verdicts:
         set_properties(case, [(VERDICT_PROPERTY, json.dumps(v, ensure_ascii=False))
@@ -144,7 +146,9 @@ def _test_case(nodeid: str, test: dict[str, Any],
         ET.SubElement(case, "error", type="bench_fault",
                       message=reason or "bench fault").text = reason or "bench fault"
     elif outcome in ("skipped", "not_run"):
-        ET.SubElement(case, "skipped", message=reason or outcome.replace("_", " "))
+        said = reason or ("not run: the run was interrupted before it"
+                          if interrupted and outcome == "not_run" else outcome.replace("_", " "))
+        ET.SubElement(case, "skipped", message=said)
     elif outcome != "passed":
         ET.SubElement(case, "error", message=f"unknown outcome {outcome!r}")
     return case
@@ -157,7 +161,8 @@ def report_junit(target: Path, report: dict[str, Any]) -> Path:
     if not isinstance(tests, dict):
         raise ValueError("the report lists no tests (written by an older rig)")
     times = _times(target)
-    cases = [_test_case(nodeid, test, times) for nodeid, test in tests.items()]
+    interrupted = bool(report.get("interrupted"))
+    cases = [_test_case(nodeid, test, times, interrupted) for nodeid, test in tests.items()]
     bench = report["bench"]["name"]
     makers = list(report["makers"])
     suite = ET.Element("testsuite", name=f"certify {bench}" + (
