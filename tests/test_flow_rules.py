@@ -262,7 +262,7 @@ def test_no_dialog_after_the_second_ok(shipped: ProfileSet, maker: str) -> None:
     record = e901_record_of(maker)
     record.dialogs[1] = SeenDialog(36, "check_error_2")
     assert check_flow(e901_04, record) == [
-        "check_error_2 should be closed with OK; it was never closed"]
+        "the terminal's dialog check_error_2 should be closed with OK; it was never closed"]
 
 
 @pytest.mark.parametrize("maker", ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"])

@@ -335,3 +335,51 @@ def test_the_reasons_a_requirement_was_not_checked_in_plain_words() -> None:
     # A reason it does not know is kept as it is, never dropped.
     assert not_run_words(["pending: the camera is calibrating"], tests) == (
         "pending: the camera is calibrating",)
+
+
+def test_a_miswired_reader_is_said_above_what_failed_and_each_case_is_named(
+        tmp_path: Path) -> None:
+    """A face-auth reader behind a hub may never come up: its maker's failures read as the
+    reader's unless the page says the bench was wired against the rules, above them. Each
+    verdict names its case (the check it was judged by), and what was observed is shown."""
+    run_dir, report = _run(tmp_path)
+    devices = json.loads((run_dir / "devices.json").read_text("utf-8"))
+    devices["devices"][0]["violations"] = [
+        {"requirement": "USB-02", "detail": "1 hub(s) between the terminal and the reader"}]
+    (run_dir / "devices.json").write_text(json.dumps(devices), encoding="utf-8")
+    report["makers"]["acme"]["E901-02"]["verdicts"][0]["evidence"]["observed"] = [
+        "12.0:card_in 14.0:card_out"]
+    html = render_html(run_dir, report)
+    failures = html[html.index('id="failures"'):html.index('id="failure-acme-E901-02"')]
+    assert "The bench is wired against the rules (1)" in failures
+    assert "reader-a: USB-02 (1 hub(s) between the terminal and the reader)" in failures
+    failure = html[html.index('id="failure-acme-E901-02"'):html.index("</article>")]
+    assert "broke the rule (e901: consent -&gt; please_wait):" in failure, failure
+    assert "12.0:card_in 14.0:card_out" in failure
+    # A correctly wired bench has no such banner.
+    (tmp_path / "again").mkdir()
+    assert 'id="miswired"' not in render_html(*_run(tmp_path / "again"))
+
+
+def test_the_labels_with_no_room_are_named_in_lines_that_fit_the_picture() -> None:
+    """A busy flow (UPD-08's dialogs and screens over 26 s) names what had no room under the
+    picture: in lines the picture's width holds, its "and N more" not cut off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from harness.report.timeline_picture import FOOTNOTE_CHARS, MAX_UNNAMED, _figure
+
+    states = ("consent_1", "consent_2", "checking", "completion", "first")
+    events = [{"t": k * 0.5, "source": "cam", "kind": "screen.seen",
+               "state": states[k % len(states)]} for k in range(60)]
+    fig = _figure(plt, (0.0, 30.0), events, "r", None, ["cam"], [], [], "UPD-08", [])
+    try:
+        label = fig.axes[0].get_xlabel()
+    finally:
+        plt.close(fig)
+    lines = label.splitlines()
+    assert lines[0] == "bench time (s)" and lines[1].startswith("no room to name: ")
+    assert len(lines) > 2 and all(len(line) <= FOOTNOTE_CHARS for line in lines), lines
+    assert label.count(" at ") == MAX_UNNAMED and "more" in lines[-1], label

@@ -1161,15 +1161,17 @@ def _within_problem(step: DialogStep, t: float, record: FlowRecord) -> str | Non
 
 def _dialog_problem(step: DialogStep, seen: SeenDialog) -> str | None:
     missing = [f for t in step.texts if not (f := _judged(seen, t)).found]
+    # Said as the terminal's: the verdict's subject is the reader the flow ran on.
     if missing:
-        return f"{step.dialog} does not show the notice's text: " + "; ".join(
-            f.describe() for f in missing)
+        return f"the terminal's dialog {step.dialog} does not show the notice's text: " + \
+            "; ".join(f.describe() for f in missing)
     order = _order_problem(step.texts, seen)
     if order is not None:
-        return f"{step.dialog}: {order}"
+        return f"the terminal's dialog {step.dialog}: {order}"
     if step.press is not None and seen.closed_by != step.press:
         how = f"closed by {seen.closed_by}" if seen.closed_by else "never closed"
-        return f"{step.dialog} should be closed with {step.press}; it was {how}"
+        return f"the terminal's dialog {step.dialog} should be closed with {step.press}; it " \
+               f"was {how}"
     return None
 
 

@@ -476,10 +476,17 @@ def render_html(run_dir: Path, report: dict[str, Any],
     failures = [r for views in rows.values() for r in views if r.status == "failed"]
     not_checked = [r for views in rows.values() for r in views if r.status == "not_run"]
     devices = load_devices(run_dir)
+    # A face-auth reader wired against the rules may not come up: said above what failed,
+    # so that its maker's flows that never started are read in that light.
+    miswired = [f"{d.get('name')}: {v.get('requirement')} ({v.get('detail')})"
+                for d in (devices or {}).get("devices", []) if isinstance(d, dict)
+                and d.get("kind") == "face_auth_reader" for v in d.get("violations", ())
+                if isinstance(v, dict)] if isinstance(devices, dict) else []
     from harness.report.diff import KINDS, WORSE
 
     return templates().get_template("certification.html.j2").render(
         report=report, rows=rows, failures=failures, not_checked=not_checked, names=names,
+        miswired=miswired,
         comparison=_comparison(run_dir, report), change_words=KINDS, worse_kinds=WORSE,
         counts={m: _counts(v) for m, v in rows.items()},
         total=_counts(r for views in rows.values() for r in views),

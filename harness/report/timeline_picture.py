@@ -175,6 +175,8 @@ MARK_ROWS = (0.24, 0.0, -0.24)
 LABEL_GAP_PT = 4.0
 #: Labels that found no room, named under the picture at most this many.
 MAX_UNNAMED = 12
+#: Characters of the footnote naming them per line (7 pt across the 11 inch picture).
+FOOTNOTE_CHARS = 170
 
 
 def _rows_for(extents: Sequence[tuple[float, float]], rows: int, gap: float
@@ -228,10 +230,25 @@ def _lanes_figure(plt: Any, span: Sequence[float], lanes: list[Lane], title: str
     unnamed = _labels(fig, ax, lanes, t0, t1)
     if unnamed:
         more = f"; and {len(unnamed) - MAX_UNNAMED} more" if len(unnamed) > MAX_UNNAMED else ""
-        ax.set_xlabel("bench time (s)\nno room to name: " + "; ".join(unnamed[:MAX_UNNAMED])
-                      + more, fontsize=7)
+        # Wrapped to the picture's width (one long line is cut at both its ends), never
+        # inside a name and its time.
+        items = ["no room to name:", *(f"{u};" for u in unnamed[:MAX_UNNAMED])]
+        items[-1] = items[-1].rstrip(";") + more
+        note = _wrapped(items)
+        ax.set_xlabel("bench time (s)\n" + note, fontsize=7)
         fig.tight_layout()
     return fig
+
+
+def _wrapped(items: Sequence[str]) -> str:
+    """``items`` joined by spaces in lines of at most FOOTNOTE_CHARS, each item whole."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 1 + len(item) <= FOOTNOTE_CHARS:
+            lines[-1] += " " + item
+        else:
+            lines.append(item)
+    return "\n".join(lines)
 
 
 def _labels(fig: Any, ax: Any, lanes: list[Lane], t0: float, t1: float) -> list[str]:
