@@ -467,15 +467,15 @@ def test_broken_profile_is_one_bad_input_naming_file_line_and_field(tmp_path: Pa
 
 @pytest.mark.parametrize("key", ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"])
 def test_both_halves_of_split_requirements_are_checked(shipped: ProfileSet, key: str) -> None:
-    """SP-02 (Android and iPhone), ERR-08 (line auth and LAN; the LAN on every way to the
-    check), ERR-09 (long, intermittent)."""
+    """SP-02 (Android and iPhone), ERR-08 (line auth and LAN; no network error with both in
+    order; the LAN on every way to the check), ERR-09 (long, intermittent)."""
     flows = {
         req_id: [c.flow for c in shipped[key].requirement(req_id).checks]  # type: ignore[union-attr]
         for req_id in ("SP-02", "ERR-08", "ERR-09")
     }
     assert flows == {
         "SP-02": ["smartphone_android", "smartphone_iphone"],
-        "ERR-08": ["line_auth_cut", "network_error", "network_error_pin",
+        "ERR-08": ["line_auth_cut", "reboot_then_check", "network_error", "network_error_pin",
                    "network_error_staff", "network_error_phone", "network_error_android"],
         "ERR-09": ["network_long_outage", "network_intermittent"],
     }
