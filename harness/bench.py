@@ -460,12 +460,12 @@ def _check_operator_script(spec: BenchSpec, path: Path) -> None:
     script = spec.operator.script
     if script is None:
         return
-    from harness.loading import line_of, load_yaml_model, read_layered_yaml
+    from harness.loading import load_yaml_model, place_of, read_layered_yaml
     from harness.operator import OperatorScript
 
     file = Path(script) if Path(script).is_absolute() else path.parent / script
     if not file.is_file():
-        line = line_of(read_layered_yaml(path)[1], ("operator", "script"))
-        raise BadInput(str(path), line, "operator.script", f"no file {file}")
+        raise BadInput(*place_of(str(path), read_layered_yaml(path)[1], ("operator", "script")),
+                       "operator.script", f"no file {file}")
     load_yaml_model(file, OperatorScript)
 

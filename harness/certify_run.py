@@ -206,20 +206,20 @@ def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path, only: set[str
     the reader it was due in); one whose tests this run leaves out is said (not exercised)."""
     if not spec.faults:
         return
-    from harness.loading import line_of, read_layered_yaml
+    from harness.loading import field_name, place_of, read_layered_yaml
     from harness.report.certification import DESELECTED, CertificationCollector
 
     collector = CertificationCollector(spec, None)
     _collect(path, profiles_dir, collector, pytest_args)
     lines = read_layered_yaml(path)[1]
-    problems = [BadInput(str(path), line_of(lines, ("faults", i, "during")),
-                         f"faults.{i}.during",
+    problems = [BadInput(*place_of(str(path), lines, ("faults", i, "during")),
+                         field_name(("faults", i, "during"), lines),
                          f"{fault.during!r} is in no test's id of the suites for this bench "
                          "(e.g. 'canon-E901-02'): the fault would never strike")
                 for i, fault in enumerate(spec.faults)
                 if not any(fault.during in nodeid for nodeid in collector.tests)]
-    problems += [BadInput(str(path), line_of(lines, ("faults", i, "target")),
-                          f"faults[{i}].target", problem)
+    problems += [BadInput(*place_of(str(path), lines, ("faults", i, "target")),
+                          field_name(("faults", i, "target"), lines), problem)
                  for i, problem in _uninjectable(path, spec)]
     if problems:
         raise BadInput.of(problems)
@@ -230,7 +230,8 @@ def _check_faults(path: Path, spec: BenchSpec, profiles_dir: Path, only: set[str
         if not running:
             # Not an error (a shared bench file, a run narrowed on purpose), but never
             # silent: the lab asked to see this fault noticed, and this run will not.
-            where = f"{path}:{line_of(lines, ('faults', i)) or '?'}"
+            file, line = place_of(str(path), lines, ("faults", i))
+            where = f"{file}:{line or '?'}"
             print(f"warning: {where}: faults[{i}]: {fault.fault} during {fault.during!r} is "
                   "not exercised in this run: --vendor or the pytest options after -- leave "
                   "out every test it names", file=sys.stderr, flush=True)

@@ -61,7 +61,8 @@ def _wait_arg(parser: argparse.ArgumentParser) -> None:
 def _holding(command: Callable[[argparse.Namespace], int]
              ) -> Callable[[argparse.Namespace], int]:
     """``command`` run holding the bench (harness.bench_lock): its labgrid place and its
-    devices, released at the end, on Ctrl-C and on SIGTERM too (a CI runner's cancel)."""
+    devices, released at the end, on Ctrl-C and on SIGTERM or SIGHUP too (a CI runner's
+    cancel, a closed terminal)."""
 
     def run(args: argparse.Namespace) -> int:
         from harness.bench import default_bench_path
@@ -70,15 +71,20 @@ def _holding(command: Callable[[argparse.Namespace], int]
         if getattr(args, "plan", False):  # collects the suites; opens nothing
             return command(args)
 
-        def terminate(*_: object) -> None:
-            raise SystemExit(128 + signal.SIGTERM)
+        def terminate(signum: int, _frame: object) -> None:
+            print(f"onshi-rig {args.command}: interrupted ({signal.Signals(signum).name})",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(128 + signum)
 
-        before = signal.signal(signal.SIGTERM, terminate)
+        # (SIGHUP too: an ssh session gone between the run folder's claim and the run's
+        # own handling of signals left a folder of run.json alone.)
+        before = {sig: signal.signal(sig, terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
         try:
             with hold_bench(args.bench or default_bench_path(), wait_s=args.wait_for_bench):
                 return command(args)
         finally:
-            signal.signal(signal.SIGTERM, before)
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
     return run
 

@@ -112,7 +112,8 @@ def test_a_path_changed_twice_is_named_at_the_second_change(
 
 
 @pytest.mark.parametrize("after", [0.0, 0.6])
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                          (signal.SIGHUP, 129)])
 def test_a_signal_while_the_workers_start_is_the_interruption(
         sig: signal.Signals, code: int, after: float, tmp_path: Path) -> None:
     """Signalled the moment its workers exist (xdist still bootstrapping them: its read
@@ -207,7 +208,8 @@ else:
 
 
 @pytest.mark.parametrize("how", ["module", "script"])
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                          (signal.SIGHUP, 129)])
 def test_a_signal_while_the_command_line_loads_is_one_line(
         how: str, sig: signal.Signals, code: int) -> None:
     proc = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_LOADING, how, str(int(sig))],
@@ -241,9 +243,11 @@ def test_sigterm_is_the_commands_own_once_it_runs(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(harness.cli, "check_path_names", check)
     monkeypatch.setattr(sys, "argv", ["onshi-rig", "scan"])
+    hup = signal.getsignal(signal.SIGHUP)
     assert harness.entry.main() == 0
     assert seen == [harness.entry._terminate, before]
     assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(signal.SIGHUP) is hup and not harness.entry._replaced
 
 
 # -- report merge: stopped part way, one run twice ------------------------------------------
@@ -289,7 +293,8 @@ def _merge_signalled(step: str, sig: signal.Signals, *args: Path
 
 
 @pytest.mark.parametrize("empty", [False, True])
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                          (signal.SIGHUP, 129)])
 def test_a_merge_stopped_part_way_leaves_nothing_merged(
         sig: signal.Signals, code: int, empty: bool, two_runs: dict[str, Path],
         tmp_path: Path) -> None:

@@ -849,3 +849,30 @@ def test_resume_compared_with_itself_is_refused(
                "--compared-with", str(folder)) == (2, [
         f"--compared-with {folder}: the folder being resumed; give an earlier run's"])
     assert contents(folder) == before
+
+
+def test_a_sighup_before_the_first_report_frees_the_folder_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An ssh session gone in the same moment: SIGHUP killed the rig, leaving a folder of
+    run.json alone that neither --out nor --resume would take."""
+    import signal
+
+    import harness.certify_run
+
+    console = harness.certify_run._console
+
+    def hung_up(args: object) -> object:  # after the claim, before the run's own handling
+        os.kill(os.getpid(), signal.SIGHUP)
+        return console(args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(harness.certify_run, "_console", hung_up)
+    out = tmp_path / "run"
+    before = signal.getsignal(signal.SIGHUP)
+    with pytest.raises(SystemExit) as stopped:
+        main(["certify", "--vendor", "canon", "--jobs", "1", "--out", str(out)])
+    assert stopped.value.code == 129
+    assert signal.getsignal(signal.SIGHUP) is before
+    err = capsys.readouterr().err.splitlines()
+    assert "onshi-rig certify: interrupted (SIGHUP)" in err, err
+    assert list(out.iterdir()) == []

@@ -146,3 +146,37 @@ def test_a_name_the_notice_does_not_print_is_no_verified_maker(profiles: Profile
     assert general.verified("ソニ", "RC-S300/S1") is None
     assert general.verified("sony", "RC-S300") is None
     assert general.verified("SONY", "RC-S300/S1") is not None
+
+
+@pytest.mark.parametrize(("names", "field", "problem"), [
+    ("[サンワサプライ, Sony]", "verified_models[0].maker_names[1]",
+     "'Sony' is already the name of another maker, Sony (verified_models[5])"),
+    ("[ソニー]", "verified_models[5].maker_names[0]",
+     "'ソニー' is already the name of another maker, Sanwa Supply (verified_models[0])"),
+    ('["ソニー\\u200b"]', "verified_models[0].maker_names[0]",
+     "holds an invisible or full-width character"),
+    ('["", サンワ]', "verified_models[0].maker_names[0]", "a name, without blanks"),
+    ("[サンワ, サンワ]", "verified_models[0].maker_names[1]", "is said twice"),
+])
+def test_a_maker_name_that_is_not_one_makers_alone_is_bad_input(
+        tmp_path: Path, names: str, field: str, problem: str) -> None:
+    """Another maker's name among Sanwa's judged a real Sony as not verified (the first model
+    claiming the name won); an invisible character left ソニー matching nothing."""
+    import shutil
+
+    from harness.errors import BadInput
+
+    folder = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), folder)
+    path = folder / "general_readers.yaml"
+    text = path.read_text("utf-8")
+    assert "maker_names: [サンワサプライ]" in text
+    path.write_text(text.replace("maker_names: [サンワサプライ]", f"maker_names: {names}"),
+                    "utf-8")
+    maker = "Sony" if "[5]" in field else "Sanwa Supply"
+    line = next(n for n, row in enumerate(path.read_text("utf-8").splitlines(), 1)
+                if row.startswith(f"  - {{maker: {maker},"))
+    with pytest.raises(BadInput) as caught:
+        ProfileSet.load(folder)
+    assert f"{path}:{line}: {field}: " in str(caught.value), str(caught.value)
+    assert problem in str(caught.value), str(caught.value)

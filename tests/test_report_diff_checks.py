@@ -232,3 +232,23 @@ def test_a_maker_certified_then_and_not_now_is_worse(tmp_path: Path,
     assert code == 1, out
     assert "makers certified then, not now (worse: nothing of them is known now): acme" in out
     assert out.rstrip().endswith("something got worse"), out
+
+
+def test_a_maker_nothing_was_decided_of_then_is_not_lost(tmp_path: Path) -> None:
+    """An old run interrupted before anything of its maker was decided: its maker missing
+    now is no loss (nothing was known of it then either)."""
+    old = _run(tmp_path / "old", ALL_PASS)
+    report = json.loads((old / "certification.json").read_text("utf-8"))
+    report["makers"]["acme"]["E901-02"]["status"] = "not_run"
+    new_report = json.loads((old / "certification.json").read_text("utf-8"))
+    (old / "certification.json").write_text(json.dumps(report), encoding="utf-8")
+    write_manifest(old)
+    new = tmp_path / "new"
+    new.mkdir()
+    new_report["makers"] = {"other": new_report["makers"]["acme"]}
+    new_report["tests"] = {}
+    (new / "certification.json").write_text(json.dumps(new_report), encoding="utf-8")
+    write_manifest(new)
+    diff = diff_runs(old, new)
+    assert diff.lost == [] and not diff.worse
+    assert any("nothing of them decided then (not compared): acme" in n for n in diff.notes)

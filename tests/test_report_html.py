@@ -123,7 +123,7 @@ def test_failures_first_and_a_reason_without_a_verdict_is_shown(tmp_path: Path) 
     assert "E901-03" not in failures and "E901-05" not in failures
     assert "no test covers this requirement" in failures
     # The verdict's own reason is not repeated beside it.
-    assert failures.count("please_wait was not seen after consent") == 1
+    assert failures.count("please_wait</abbr> was not seen after consent") == 1
     assert "SER-A" in html[html.index('id="devices"'):]
 
 
@@ -383,3 +383,21 @@ def test_the_labels_with_no_room_are_named_in_lines_that_fit_the_picture() -> No
     assert lines[0] == "bench time (s)" and lines[1].startswith("no room to name: ")
     assert len(lines) > 2 and all(len(line) <= FOOTNOTE_CHARS for line in lines), lines
     assert label.count(" at ") == MAX_UNNAMED and "more" in lines[-1], label
+
+
+def test_a_coined_name_in_a_failure_says_what_it_is_where_it_stands() -> None:
+    """please_wait in a failure's line is marked with what it is (the glossary is a page
+    away); plain words are left as they are, and the line is escaped first."""
+    from harness.report.glossary import Entry
+    from harness.report.html import glossed
+
+    entries = [Entry("please_wait", "a 'please wait' screen", "しばらくお待ちください"),
+               Entry("first", "the reader's first screen", ""),
+               Entry("error_901", "the 901 error screen", "【901】")]
+    text = glossed("please_wait was not seen after consent; first -> error_901 <b>", entries)
+    assert str(text) == (
+        '<abbr title="a &#39;please wait&#39; screen; its words: しばらくお待ちください">'
+        'please_wait</abbr> was not seen after consent; first -&gt; '
+        '<abbr title="the 901 error screen; its words: 【901】">error_901</abbr> &lt;b&gt;')
+    # A name inside a longer one is not marked (error_9010 is not error_901).
+    assert "<abbr" not in str(glossed("error_9010 and xplease_wait", entries))

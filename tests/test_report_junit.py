@@ -121,6 +121,13 @@ def test_durations_the_report_keeps_win_and_an_interrupted_runs_not_run_says_why
         "10.963"
     [skip] = cases["suites.test_err::test_err[acme-ERR-02]"].iter("skipped")
     assert skip.get("message") == "not run: the run was interrupted before it"
+    # Seconds that are no time (edited by hand): not written as a time.
+    for bad in (float("inf"), float("nan"), 1e308, -1.0, "12"):
+        report["tests"]["suites/test_flows.py::test_flow_requirement[acme-E901-02]"][
+            "seconds"] = bad
+        cases = _cases(ET.parse(report_junit(tmp_path / "junit.xml", report)).getroot())
+        assert cases["suites.test_flows::test_flow_requirement[acme-E901-02]"].get(
+            "time") == "10.963", bad  # the file it replaces had it
     # A reason the report gives wins.
     [skip] = cases["suites.test_err::test_err[acme-ERR-01]"].iter("skipped")
     assert skip.get("message") == "not run: deselected by the pytest options given after --"

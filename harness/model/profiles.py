@@ -25,7 +25,7 @@ from harness.loading import (
     load_yaml_model,
     read_yaml,
 )
-from harness.model.bench_spec import MAX_WAIT_S, START_YEARS
+from harness.model.bench_spec import MAX_WAIT_S, START_YEARS, PrintedName
 from harness.model.lamps import LampColour
 from harness.model.requirements import check_requirement_id
 from harness.model.screens import (
@@ -620,7 +620,7 @@ class VerifiedModel(Field):
     maker: str
     #: The maker's other names, as the notice prints them (ソニー for Sony): a bench file
     #: may write either.
-    maker_names: list[str] = []
+    maker_names: list[PrintedName] = []
     model: str
     #: Public USB IDs of this model; empty when not public.
     usb_ids: list[UsbIdPair] = []
@@ -628,6 +628,21 @@ class VerifiedModel(Field):
     app_name: str
     #: Non-Sony readers need their latest firmware or phones may not read.
     needs_latest_firmware: bool
+
+    @pydantic.model_validator(mode="after")
+    def _names_once(self) -> VerifiedModel:
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        seen = {self.maker.casefold()}
+        for i, name in enumerate(self.maker_names):
+            if not name.strip() or name != name.strip():
+                found.append((("maker_names", i), f"{name!r}: a name, without blanks "
+                              "around it"))
+            elif name.casefold() in seen:
+                found.append((("maker_names", i), f"{name!r} is said twice for {self.maker}"))
+            seen.add(name.casefold())
+        if found:
+            check_all(found)
+        return self
 
 
 def _some_requirement(value: list[Requirement]) -> list[Requirement]:
@@ -649,6 +664,26 @@ class Profile(Field):
     verified_models: list[VerifiedModel] = []
     #: At least one: a profile with none certified its maker with nothing checked.
     requirements: Annotated[list[Requirement], pydantic.AfterValidator(_some_requirement)]
+
+    @pydantic.model_validator(mode="after")
+    def _one_maker_per_name(self) -> Profile:
+        """A name is one maker's: a name two makers went by would judge one's reader as the
+        other's (the first model to claim it won)."""
+        owner: dict[str, tuple[str, int]] = {}
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        # The makers' own names first: an alias is what collides with one.
+        named = [(i, ("maker",), m.maker) for i, m in enumerate(self.verified_models)] + [
+            (i, ("maker_names", j), name) for i, m in enumerate(self.verified_models)
+            for j, name in enumerate(m.maker_names)]
+        for i, at, name in named:
+            maker = self.verified_models[i].maker
+            first = owner.setdefault(name.casefold(), (maker, i))
+            if first[0].casefold() != maker.casefold():
+                found.append((("verified_models", i, *at), f"{name!r} is already the name of "
+                              f"another maker, {first[0]} (verified_models[{first[1]}])"))
+        if found:
+            check_all(found)
+        return self
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)

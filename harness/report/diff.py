@@ -160,7 +160,7 @@ class RunDiff:
     @property
     def lost(self) -> list[str]:
         """Makers certified then and not now: what was known of them is no longer."""
-        return [m for m in self.old["makers"] if m not in self.new["makers"]]
+        return _lost(self.old, self.new)
 
     @property
     def worse(self) -> bool:
@@ -311,6 +311,14 @@ def _loads_changed(ob: dict[str, Any], nb: dict[str, Any]) -> list[str]:
     return sorted(str(k) for k in {*then, *now} if then.get(k) != now.get(k))
 
 
+def _lost(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Makers the old run decided something of (a requirement passed or failed) that the
+    new run does not certify."""
+    return [m for m, rows in old["makers"].items() if m not in new["makers"]
+            and any(isinstance(r, dict) and r.get("status") in ("passed", "failed")
+                    for r in rows.values())]
+
+
 def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     notes = []
     ob, nb = old["bench"], new["bench"]
@@ -325,11 +333,15 @@ def _notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     elif ob["name"] != nb["name"]:
         notes.append(f"the same bench file (SHA-256 {nb['sha256']}) under another name: "
                      f"{ob['name']} then, {nb['name']} now")
-    only_old = [m for m in old["makers"] if m not in new["makers"]]
+    lost = _lost(old, new)
+    undecided = [m for m in old["makers"] if m not in new["makers"] and m not in lost]
     only_new = [m for m in new["makers"] if m not in old["makers"]]
-    if only_old:
+    if lost:
         notes.append(f"makers certified then, not now (worse: nothing of them is known "
-                     f"now): {', '.join(only_old)}")
+                     f"now): {', '.join(lost)}")
+    if undecided:
+        notes.append(f"makers in the old run only, nothing of them decided then (not "
+                     f"compared): {', '.join(undecided)}")
     if only_new:
         notes.append(f"makers certified now only (not compared): {', '.join(only_new)}")
     orig, nrig = old.get("rig") or {}, new.get("rig") or {}

@@ -20,13 +20,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cv2
 import jinja2
+import markupsafe
 import numpy as np
 
 from harness.loading import json_loads
@@ -447,8 +449,25 @@ def _environment(folder: Path) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["bench_file"] = bench_file_shown
+    env.filters["glossed"] = glossed
     env.filters["folder_shown"] = lambda folder: shown_path(Path(str(folder)))
     return env
+
+
+def glossed(text: str, entries: Sequence[Entry]) -> markupsafe.Markup:
+    """``text`` escaped, each of the glossary's coined names in it (``please_wait``,
+    ``check_error_2``: a name with an underscore; plain words read as they are) marked with
+    what it is, so a failure's line is read where it stands."""
+    out = str(markupsafe.escape(text))
+    coined = sorted((e for e in entries if "_" in e.name), key=lambda e: -len(e.name))
+    if not coined:
+        return markupsafe.Markup(out)
+    titles = {e.name: e.meaning + (f"; its words: {e.words}" if e.words else "")
+              for e in coined}
+    pattern = re.compile(r"(?<![\w])(" + "|".join(re.escape(e.name) for e in coined)
+                         + r")(?![\w])")
+    return markupsafe.Markup(pattern.sub(
+        lambda m: f'<abbr title="{markupsafe.escape(titles[m[1]])}">{m[1]}</abbr>', out))
 
 
 def bench_file_shown(bench: dict[str, Any]) -> str:

@@ -124,12 +124,16 @@ def _times(path: Path) -> dict[tuple[str, str], str]:
             for c in root.iter("testcase")}
 
 
+#: A test's seconds past this (a day; infinity, a NaN) are not a time: the file's own, or 0.
+MAX_CASE_S = 86400.0
+
+
 def _test_case(nodeid: str, test: dict[str, Any],
                times: dict[tuple[str, str], str], interrupted: bool = False) -> ET.Element:
     classname, name = _case_names(nodeid)
     seconds = test.get("seconds")
     took = f"{seconds:.3f}" if isinstance(seconds, int | float) and not isinstance(
-        seconds, bool) and seconds >= 0 else times.get((classname, name), "0")
+        seconds, bool) and 0 <= seconds <= MAX_CASE_S else times.get((classname, name), "0")
     case = ET.Element("testcase", classname=classname, name=name, time=took)
     verdicts = test.get("verdicts", [])
     if verdicts:
