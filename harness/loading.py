@@ -486,6 +486,19 @@ def _untied(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in base.items() if k not in stale}
 
 
+def _unnamed_over_named(base: Any, over: Any, at: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Where ``over`` has a list the base's named list is merged with (by name), the items
+    of it without a name of text (a typo'd key, ``name: 2024`` unquoted)."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        return [loc for key, value in over.items() if key in base
+                for loc in _unnamed_over_named(base[key], value, (*at, key))]
+    if isinstance(base, list) and base and _named_items(base) and isinstance(over, list):
+        return [(*at, i, "name") if isinstance(item, dict) else (*at, i)
+                for i, item in enumerate(over)
+                if not (isinstance(item, dict) and isinstance(item.get("name"), str))]
+    return []
+
+
 def _named_items(value: Any) -> bool:
     return isinstance(value, list) and all(
         isinstance(i, dict) and isinstance(i.get("name"), str) for i in value)
@@ -565,6 +578,11 @@ def _read_layered(path: Path, top: Path,
     if not isinstance(base, dict):  # merged, it would vanish: "a field is missing" misleads
         what = "empty" if base is None else f"{_kind(base)}, not a mapping of keys"
         raise fault(f"{base_ref} is {what}{inside}")
+    unnamed = _unnamed_over_named(base, data, ())
+    if unnamed:  # the list would replace the base's whole, every item's inherited keys lost
+        raise BadInput.of([BadInput(str(path), line_of(lines, loc), field_name(loc),
+                                    "an item of a list merged with its base's by name needs "
+                                    "a name (a text)") for loc in unnamed])
     if base_path.parent != path.parent:
         _rebase(base, base_path.parent, path.parent)
     merged = deep_merge(base, data)

@@ -506,3 +506,15 @@ def test_a_labs_screens_folder_missing_a_watched_maker_is_refused_before_the_run
                                                       1), "utf-8")
     code, lines = run(capsys, "certify", "--vendor", "canon", "--jobs", "1", "--out", str(out))
     assert code == 2 and lines[0].startswith(f"{index}:") and not out.exists()
+
+
+@pytest.mark.parametrize("item", ["  - nmae: sony-2\n    kind: general_reader\n",
+                                  "  - name: 2024\n    kind: general_reader\n"])
+def test_an_item_without_a_name_in_a_list_merged_by_name_is_named_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], item: str) -> None:
+    """One item without a text name made the list replace the base's whole: the Canon entry
+    above it lost what it inherits, four false lines about it and one true."""
+    path = bench(tmp_path, "readers:\n  - name: canon\n    usb: {path: '2-2'}\n" + item)
+    assert run(capsys, "scan", "--bench", str(path)) == (2, [
+        f"{path}:6: readers[1].name: an item of a list merged with its base's by name needs "
+        "a name (a text)"])

@@ -12,9 +12,10 @@ end (E901-01, and so E901-02), a 901 that comes by itself (E901-04, and so E901-
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from flow_helpers import BENCHES, failed, open_bench, run_judged
+from flow_helpers import BENCHES, deviant_bench_file, deviation, failed, open_bench, run_judged
 
 from harness.bench import Bench
 from harness.flows.drivers import STAFF_DELAY_S
@@ -98,3 +99,21 @@ def test_a_frozen_screen_that_leaves_on_the_first_ok_fails_exactly_e901_02(
     assert failed(judged) == {"E901-02"}, judged
     assert "did not stay until the second press of OK" in judged["E901-02"][0]
     assert "then first" in judged["E901-02"][0], judged["E901-02"]
+
+
+def test_a_901_that_turns_into_a_done_check_later_fails(tmp_path: Path,
+                                                        profiles: ProfileSet) -> None:
+    """A 901 that gives way by itself, 40 s on, to 受付が完了しました: watched only 8 s after
+    the second OK, it passed every E901 requirement. The 901 is watched as long as the staff
+    take to come (STAFF_DELAY_S), and the check shown done after it fails."""
+    path = deviant_bench_file(tmp_path, "901-turns-done", readers={"canon": [
+        deviation("behaviour.states.error_901.after", {"seconds": 40, "event": "retry"},
+                  "the 901 times out"),
+        deviation("behaviour.transitions.error_901.retry", "completion", "into completion")]})
+    assert STAFF_DELAY_S > 40
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, "canon", E901)
+    assert {"E901-01", "E901-02", "E901-04"} <= failed(judged), judged
+    assert any("the check failed, yet the reader says it is done" in p
+               for p in judged["E901-04"]), judged["E901-04"]
+    assert "completion" in record.path()

@@ -960,9 +960,9 @@ def _e901_dialogs_closed(run: FlowRun) -> None:
         run.press_terminal("OK")
     # Looked at every second: how soon the 901 follows the press is judged (E901-04).
     run.wait_change(20, step_s=1.0)
-    # The 901 watched a while: what it goes to by itself (a check shown done after all) is
-    # seen too.
-    run.hold(8)
+    # The 901 watched as long as the staff take to come to the patient (a check shown done
+    # after all, 40 s on, is seen too: a short watch let it pass).
+    run.hold(STAFF_DELAY_S, step_s=10.0)
     run.look(terminal=True)  # E901-04: nothing more on the terminal after the second OK
 
 
