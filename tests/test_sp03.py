@@ -126,6 +126,24 @@ def test_a_phone_not_read_by_the_right_reader_alone_fails(where: str, record: Fl
     assert any(said in p for p in problems), problems
 
 
+def test_every_visits_phone_is_taken_from_the_right_reader() -> None:
+    """The first check-in taken from the paired reader, the next off the reader's front (a
+    reader right only on a way taken up after 戻る): only the first exit was judged."""
+    first = _general_flow()
+    record = FlowRecord("smartphone_iphone", "panasonic", ("paired",), paired_general=PAIRED)
+    record.screens = [*first.screens, SeenScreen(40.0, 44.5, "sp_hold", "sp_hold"),
+                      SeenScreen(45.0, 48.0, "consent_1", "consent")]
+    record.phone_holds = [*first.phone_holds, _hold("front", 44.0, 46.0)]
+    problems = check_phone_read_on("general_reader", record)
+    assert problems == [
+        "the reader left its hold screen between 44.5 s and 45.0 s while the phone lay on "
+        f"the face-auth reader's front (held at 44.0 s), not on {PAIRED}: it took the phone "
+        "from the wrong reader"], problems
+    # Both visits right: nothing.
+    record.phone_holds[-1] = _hold(PAIRED, 44.0, 46.0, _seen(PAIRED))
+    assert check_phone_read_on("general_reader", record) == []
+
+
 def test_no_pcsc_evidence_fails_closed() -> None:
     assert "no phone was held" in check_phone_read_on("front", _record(17.5))[0]
     blind = PhoneHold(21.001, PAIRED, 22.5, (), (),

@@ -92,3 +92,38 @@ def test_a_response_is_judged_until_its_until_action(profiles: ProfileSet) -> No
     (problem,) = [p for p in check_flow(check, taken) if "phone_pin:wrong" in p]
     assert "showed consent_1 at 4.5 s; it must not bring consent, completion before " \
         "phone_pin:right" in problem
+
+
+#: Readers whose refusal or 戻る goes on by itself a few seconds later (hunts: a staff
+#: member pressing on within 4 to 7 s never saw it): deviation lists on Atlas.
+BY_ITSELF = {
+    "a refusal that opens the confirmation 8 s on": [
+        {"change": "behaviour.states.staff_refused",
+         "to": {"shows": "staff_passcode", "like": "staff_passcode",
+                "after": {"seconds": 8, "event": "passcode_ok"}}},
+        {"change": "behaviour.transitions.staff_passcode.passcode_wrong",
+         "to": "staff_refused"},
+        {"change": "behaviour.transitions.staff_refused",
+         "to": {"passcode_ok": "visual_confirm", "passcode_wrong": "staff_refused",
+                "cancel": "first"}}],
+    "a 戻る whose first screen opens the card's place 10 s on": [
+        {"change": "behaviour.states.first_v",
+         "to": {"shows": "first", "like": "first",
+                "after": {"seconds": 10, "event": "staff_confirms"}}},
+        {"change": "behaviour.transitions.visual_confirm.cancel", "to": "first_v"},
+        {"change": "behaviour.transitions.first_v",
+         "to": {"card_in": "face_auth", "staff_button": "staff_passcode",
+                "smartphone_button": "sp_choose", "network_lost": "error_network",
+                "error_901": "error_901", "staff_confirms": "place_card"}}],
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BY_ITSELF))
+def test_what_a_refusal_or_a_back_brings_by_itself_is_seen(
+        fault: str, tmp_path: Path, profiles: ProfileSet) -> None:
+    path = deviant_bench_file(tmp_path, "by-itself", readers={"atlas": BY_ITSELF[fault]})
+    for bench in open_bench(path):
+        record, judged = run_judged(bench, profiles, "atlas", STAFF)
+    assert "AUTH-05" in failed(judged), (fault, judged, record.path())
+    assert any(("after passcode:wrong" in p or "after press:cancel" in p)
+               or "not identified" in p for p in judged["AUTH-05"]), judged["AUTH-05"]

@@ -393,6 +393,9 @@ def _wrong_passcode(run: FlowRun, by: int = 1) -> None:
     run.do("passcode:wrong", functools.partial(_passcode, run,
                                                other_digits(run.passcode or "", by)))
     run.wait(3)
+    # The staff read the refusal and look the code up again before the next entry: a
+    # refusal that opens the confirmation by itself a few seconds on is seen to.
+    run.hold(PERSON_PAUSE_S - 3, step_s=5)
     run.hands.wait(1)  # the look above and the next entry must not share a moment
 
 
@@ -564,12 +567,19 @@ def _check_in_here(run: FlowRun) -> None:
     answer_consents(run)
 
 
+#: Bench seconds a person takes before the next act after a refusal or a 戻る (reading the
+#: screen, turning to the patient): what the reader does by itself meanwhile is seen.
+PERSON_PAUSE_S = 20.0
+
+
 def _press_back(run: FlowRun) -> None:
-    """戻る, looked at before and after (the visit rules judge where it led)."""
+    """戻る, looked at before and after (the visit rules judge where it led, and what it
+    goes on to by itself while the person pauses)."""
     run.hold(1)
     run.do("press:cancel", lambda: run.hands.press(run.reader, "cancel"))
     run.wait(FIRST_LOOK_S)
     run.wait_change(5)
+    run.hold(PERSON_PAUSE_S, step_s=5)
 
 
 def _choice_back_then_card(run: FlowRun, patient: Patient) -> None:

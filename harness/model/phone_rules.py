@@ -47,17 +47,20 @@ def right_place(where: Where, record: FlowRecord) -> tuple[str | None, str]:
     return record.paired_general, ""
 
 
-def _left_hold(record: FlowRecord) -> tuple[float, float] | None:
-    """(the last look still on the hold screen, the first look past it): the span in which
-    the reader took the phone (None: it never left the hold screen)."""
+def _left_holds(record: FlowRecord) -> list[tuple[float, float]]:
+    """Each time the reader left its hold screen other than by 戻る, (the last look still on
+    it, the first look past it): the spans in which it took a phone, every visit's (a reader
+    right on the first check-in and reading the next off its front was passed when only the
+    first was judged)."""
     screens: list[SeenScreen] = record.screens
     backs = [a.t for a in record.actions if a.what == BACK]
+    spans = []
     for i, seen in enumerate(screens):
         if seen.shows == HOLD and i + 1 < len(screens) and screens[i + 1].shows != HOLD:
             if any(seen.until - EPS_S <= t < screens[i + 1].t for t in backs):
                 continue  # left by 戻る, not by a phone (where it led: the visit rules')
-            return seen.until, screens[i + 1].t
-    return None
+            spans.append((seen.until, screens[i + 1].t))
+    return spans
 
 
 def _during(hold: PhoneHold, start: float, end: float) -> bool:
@@ -127,23 +130,26 @@ def _sightings(hold: PhoneHold, right: str) -> list[str]:
 def _taken(record: FlowRecord, right: str) -> list[str]:
     """The face-auth reader left its hold screen while the phone lay on the right reader,
     and only there."""
-    span = _left_hold(record)
-    if span is None:
+    spans = _left_holds(record)
+    if not spans:
         shown = any(s.shows == HOLD for s in record.screens)
         return [f"the reader {'never left' if shown else 'never showed'} its hold screen "
                 f"({record.path()}): it did not take the phone from {_place(right)}"]
-    start, end = span
-    when = f"between {start:.1f} s and {end:.1f} s"
-    holds = [h for h in record.phone_holds if _during(h, start, end)]
-    if not holds:
-        return [f"the reader left its hold screen {when} with no phone held: it was not the "
-                "phone that moved it on"]
-    wrong = [h for h in holds if h.where != right]
-    if wrong:
-        places = ", ".join(f"{_place(h.where)} (held at {h.t:.1f} s)" for h in wrong)
-        return [f"the reader left its hold screen {when} while the phone lay on {places}, "
-                f"not on {_place(right)}: it took the phone from the wrong reader"]
-    return []
+    problems = []
+    for start, end in spans:
+        when = f"between {start:.1f} s and {end:.1f} s"
+        holds = [h for h in record.phone_holds if _during(h, start, end)]
+        if not holds:
+            problems.append(f"the reader left its hold screen {when} with no phone held: it "
+                            "was not the phone that moved it on")
+            continue
+        wrong = [h for h in holds if h.where != right]
+        if wrong:
+            places = ", ".join(f"{_place(h.where)} (held at {h.t:.1f} s)" for h in wrong)
+            problems.append(f"the reader left its hold screen {when} while the phone lay on "
+                            f"{places}, not on {_place(right)}: it took the phone from the "
+                            "wrong reader")
+    return problems
 
 
 def hold_lines(holds: list[PhoneHold]) -> tuple[str, ...]:

@@ -412,10 +412,15 @@ def _rules_of(req: str, check: FlowCheck) -> Iterator[Rule]:
                             shown_with=guard.shown_with, shown=shown)
     if check.never:
         yield NeverRule(requirement=req, flow=flow, given=given, screens=tuple(check.never))
-    # Responses came with AUTH-05's wrong passcode; older profiles have none.
+    # Responses came with AUTH-05's wrong passcode; older profiles have none. One whose act
+    # no walk takes in the flow (AUTH-05's 戻る) is the flow suite's alone: never an error
+    # of the walks for not trying what they cannot.
+    walked = {a for table in (FLOW_ACTIONS, INTRUSIONS)
+              for acts in table.get(flow, {}).values() for a in acts}
     for response in getattr(check, "responses", ()):
-        yield ResponseRule(requirement=req, flow=flow, given=given, action=response.action,
-                           never=tuple(response.never))
+        if response.action in walked:
+            yield ResponseRule(requirement=req, flow=flow, given=given,
+                               action=response.action, never=tuple(response.never))
     if check.pin_count is not None:
         count: PinCount = check.pin_count
         yield PinRule(requirement=req, flow=flow, given=given, locks_after=count.locks_after,
