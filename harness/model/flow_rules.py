@@ -256,6 +256,13 @@ def _response(rule: Response, record: FlowRecord) -> list[str]:
         # Stretches with a look after the action and first seen before the next action (a
         # stretch first seen at the very moment of the next action came from that one).
         after = [s for s in record.screens if s.until > t + EPS_S and s.t < until - EPS_S]
+        if rule.by_itself:
+            # Where the action led is another rule's (a 戻る one step back, the visit
+            # rules'): what the reader goes on to from there with nobody acting is this one's.
+            landed = next((k for k, s in enumerate(after) if s.t > t + EPS_S), len(after))
+            after = after[landed + 1:]
+            if not after:
+                continue
         bad = [s for s in after if s.shows in rule.never or s.shows is None]
         if bad:
             problems.append(f"after {rule.action} at {t:.1f} s the reader showed "
@@ -277,6 +284,7 @@ def describe_flow(check: FlowCheck) -> str:
     if check.never_dialogs:
         parts.append("no dialog " + ", ".join(check.never_dialogs))
     parts += [f"{r.action} never brings {', '.join(r.never)}"
+              + (" by itself after where it led" if r.by_itself else "")
               + (f" before {r.until}" if r.until else "") for r in check.responses]
     if check.result is not None:
         parts.append(f"receipt computer gets {check.result}")

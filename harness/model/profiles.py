@@ -319,6 +319,10 @@ class Response(Field):
     #: phone held over the reader is refused too, until the right PIN is typed); default:
     #: the next action.
     until: ActionName | None = None
+    #: Judged on what the reader goes on to by itself from the screen the action brought,
+    #: not on that screen (AUTH-05: 戻る may lead one step back; what follows with nobody
+    #: acting must not be the staff's way again).
+    by_itself: bool = False
 
 
 class Escalation(Field):
