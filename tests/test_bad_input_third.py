@@ -501,7 +501,7 @@ def test_a_boot_window_upside_down_in_a_profile_is_refused(
 @pytest.mark.parametrize(("old", "new", "field"), [
     ("upon: card_out, within_s: 5}", "upon: card_out, within_s: 1e300}",
      "requirements[34].check.screens[2].within_s"),
-    ("stays_s: 300}", "stays_s: 1e300}", "requirements[17].check.screens[0].stays_s"),
+    ("stays_s: 300}", "stays_s: 1e300}", "requirements[15].check.screens[0].stays_s"),
 ])
 def test_a_profile_time_bound_beyond_a_day_is_refused(
         old: str, new: str, field: str, tmp_path: Path,

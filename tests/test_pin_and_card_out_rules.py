@@ -26,8 +26,9 @@ def _check(shipped: ProfileSet, req: str) -> FlowCheck:
 
 
 def _pin_record(after: list[str]) -> FlowRecord:
-    """wrong, wrong, right, card out, card in, face, wrong, wrong, wrong: ``after`` is the
-    screen seen after each of the six PINs (looks 0.5 s to 3.5 s after each)."""
+    """wrong, wrong, right, card out, card in, face, wrong, wrong, wrong, card out, then the
+    card in again with its face not matched: ``after`` is the screen seen after each of the
+    six PINs (looks 0.5 s to 3.5 s after each)."""
     pins = ["pin:wrong", "pin:wrong", "pin:right", "pin:wrong", "pin:wrong", "pin:wrong"]
     screens = [SeenScreen(0, 1, "first", "first"), SeenScreen(1, 2, "pin_entry", "pin_entry")]
     actions = [Action(1, "card_in")]
@@ -43,6 +44,10 @@ def _pin_record(after: list[str]) -> FlowRecord:
         screens.append(SeenScreen(t + 0.5, t + 3.5, state, shows))
         t += 4
     actions.append(Action(t, "card_out"))
+    # The locked card once more, its face not matched (the driver's last visit): locked.
+    actions += [Action(t + 1, "card_in"), Action(t + 2, "face"), Action(t + 6, "card_out")]
+    screens += [SeenScreen(t + 0.5, t + 1, "first", "first"),
+                SeenScreen(t + 2.5, t + 5.5, "pin_locked", "pin_locked")]
     return FlowRecord("pin_lock", "canon", screens=screens, actions=actions, result="none")
 
 

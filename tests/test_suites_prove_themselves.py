@@ -104,5 +104,10 @@ def test_the_boot_suite_tries_the_orders_edges_by_the_clock(start: str, tmp_path
     assert proc.returncode == 1, proc.stdout[-2000:]
     failed = set(re.findall(r"FAILED \S+\[([^\]]+)\]", proc.stdout))
     requirement = "BOOT-01" if reader == "panasonic" else "BOOT-02"
-    assert failed == {f"{reader}-{requirement}-{start}"}, proc.stdout[-2000:]
+    # A reader on its own mains lights before its terminal on the bench's routine too (the
+    # readers switched on 20 s before the terminal): it is seen there as well.
+    also = {f"{reader}-{requirement}"} if start == "reader-first" else set()
+    assert failed == {f"{reader}-{requirement}-{start}"} | also, proc.stdout[-2000:]
     assert why in proc.stdout, proc.stdout[-2000:]
+    if also:
+        assert "before the terminal was switched on" in proc.stdout, proc.stdout[-2000:]
