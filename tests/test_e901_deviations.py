@@ -18,7 +18,7 @@ import pytest
 from flow_helpers import BENCHES, deviant_bench_file, deviation, failed, open_bench, run_judged
 
 from harness.bench import Bench
-from harness.flows.drivers import STAFF_DELAY_S
+from harness.flows.drivers import E901_WATCH_S, STAFF_DELAY_S
 from harness.model.profiles import ProfileSet
 
 E901 = ("e901", ("upgrade_pending_reboot",))
@@ -105,12 +105,12 @@ def test_a_901_that_turns_into_a_done_check_later_fails(tmp_path: Path,
                                                         profiles: ProfileSet) -> None:
     """A 901 that gives way by itself, 40 s on, to 受付が完了しました: watched only 8 s after
     the second OK, it passed every E901 requirement. The 901 is watched as long as the staff
-    take to come (STAFF_DELAY_S), and the check shown done after it fails."""
+    take to come (E901_WATCH_S), and the check shown done after it fails."""
     path = deviant_bench_file(tmp_path, "901-turns-done", readers={"canon": [
         deviation("behaviour.states.error_901.after", {"seconds": 40, "event": "retry"},
                   "the 901 times out"),
         deviation("behaviour.transitions.error_901.retry", "completion", "into completion")]})
-    assert STAFF_DELAY_S > 40
+    assert E901_WATCH_S > 40
     for bench in open_bench(path):
         record, judged = run_judged(bench, profiles, "canon", E901)
     assert {"E901-01", "E901-02", "E901-04"} <= failed(judged), judged
