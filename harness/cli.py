@@ -303,7 +303,6 @@ def _card_arg(value: str) -> Path:
 def cmd_probe(args: argparse.Namespace) -> int:
     from harness.bench import Bench
     from harness.devices.jpki_probe import probe_pcsc
-    from harness.model.wiring import verified_model
     from harness.report.console import guard_streams
     from harness.scan import scan
 
@@ -336,7 +335,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             why = bench.pcsc_gaps.get(args.reader) or bench.pcsc_unavailable or \
                 "no PC/SC reader on this bench matches it"
             raise RigError(f"{args.reader!r} has no PC/SC reader to probe: {why}")
-        model = verified_model(profiles.general(), entry.maker, entry.model)
+        model = profiles.general().verified(entry.maker, entry.model)
         _card_on(args, bench, repr(pcsc_name),
                  lambda card: bench.emulation.insert_card(args.reader, card))
         report = probe_pcsc(bench.pcsc, pcsc_name, args.reader, args.timeout,

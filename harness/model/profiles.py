@@ -38,7 +38,7 @@ from harness.model.screens import (
     ReaderButton,
     ScreenClass,
 )
-from harness.model.usb_ids import UsbIdPair
+from harness.model.usb_ids import UsbIdPair, fmt_id
 
 #: Absent texts that have a screen read for :attr:`ScreenStep.no_done_claim` when its step
 #: lists none of its own.
@@ -714,7 +714,7 @@ class Profile(Field):
         I-O DATA label)."""
         if vid is None or pid is None:
             return None
-        shown = f"{vid:04X}:{pid:04X}"
+        shown = f"{fmt_id(vid)}:{fmt_id(pid)}"
         if verified.usb_ids:
             if any(i.matches(vid, pid) for i in verified.usb_ids):
                 return None
@@ -729,7 +729,7 @@ class Profile(Field):
                    if any(i.vid == vid for i in m.usb_ids)}
         if vendors and verified.maker.casefold() not in vendors and len(vendors) == 1:
             maker = next(m.maker for m in others if m.maker.casefold() in vendors)
-            return f"its USB vendor ID {vid:04X} is {maker}'s"
+            return f"its USB vendor ID {fmt_id(vid)} is {maker}'s"
         return None
 
     def flow_checks(self, flow: str, given: tuple[str, ...]) -> list[FlowCheck]:

@@ -20,7 +20,6 @@ from harness.model.profiles import (
     ManualCheck,
     Profile,
     Requirement,
-    VerifiedModel,
     VerifiedModelCheck,
     WiringCheck,
 )
@@ -146,10 +145,6 @@ def judge_hotplug(requirement: Requirement, maker: str, subject: str, listed: li
     return Verdict.of(requirement.id, maker, subject, expected=requirement.statement,
                       seen=seen, problems=problems, errors=errors,
                       evidence=Evidence(observed=(seen,)))
-
-
-def verified_model(profile: Profile, maker: str | None, model: str | None) -> VerifiedModel | None:
-    return profile.verified(maker, model)
 
 
 def check_device(device: FoundDevice, profile: Profile,
@@ -296,7 +291,7 @@ def _wiring(req_id: str, check: WiringCheck, device: FoundDevice) -> Violation |
 
 def _verified(req_id: str, device: FoundDevice, profile: Profile) -> Violation | None:
     listed = ", ".join(f"{m.maker} {m.model}" for m in profile.verified_models)
-    match = verified_model(profile, device.maker, device.model)
+    match = profile.verified(device.maker, device.model)
     if match is None:
         name = " ".join(p for p in (device.maker, device.model) if p) or "an unidentified reader"
         return Violation(
@@ -310,7 +305,7 @@ def _verified(req_id: str, device: FoundDevice, profile: Profile) -> Violation |
 
 
 def _app_name(req_id: str, device: FoundDevice, profile: Profile) -> Violation | Unchecked | None:
-    match = verified_model(profile, device.maker, device.model)
+    match = profile.verified(device.maker, device.model)
     if match is None:
         return Unchecked(req_id, "not a verified model, so no expected name")
     if device.pcsc_name is None:
