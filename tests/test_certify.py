@@ -444,42 +444,29 @@ def test_a_fault_due_in_a_test_whose_record_was_driven_before_is_met(tmp_path: P
     assert fault["fault"].startswith("bench fault (camera.frozen): cam-canon")
 
 
-def test_a_fault_naming_no_test_is_bad_input(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_base", [False, True], ids=["own-file", "users-base"])
+def test_a_fault_naming_no_test_is_bad_input(tmp_path: Path, in_base: bool) -> None:
     """A fault whose ``during`` is in no test's id (a typo) would never strike: the bench
     file is refused at its line before anything runs, whatever --vendor leaves; a fault
-    naming another maker's test is not a typo."""
-    bench = tmp_path / "typo.yaml"
-    bench.write_text(CACHED_FAULT_BENCH.format(
+    naming another maker's test is not a typo. In a base of the lab's own the faults are
+    named in that base at their line, not at line 1 of the file deriving from it."""
+    written = tmp_path / ("lab-base.yaml" if in_base else "typo.yaml")
+    written.write_text(CACHED_FAULT_BENCH.format(
         base=project_file("fixtures/benches/emulated.yaml")) + """\
   - {fault: camera.frozen, target: cam-canon, during: "cannon-E901-02"}
   - {fault: camera.frozen, target: cam-panasonic, during: "panasonic-E901-02"}
 """, encoding="utf-8")
+    bench = written
+    if in_base:
+        bench = tmp_path / "lab.yaml"
+        bench.write_text("base: lab-base.yaml\nbench: lab\n", encoding="utf-8")
     out = tmp_path / "out"
     proc = certify("--bench", str(bench), "--vendor", "canon", "--out", str(out))
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
-        f"onshi-rig certify: {bench}:6: faults[1].during: 'cannon-E901-02' is in no test's id "
-        "of the suites for this bench (e.g. 'canon-E901-02'): the fault would never strike")
-    assert "Traceback" not in proc.stderr and not out.exists()
-
-
-def test_a_fault_in_the_users_base_file_is_named_at_its_own_line(tmp_path: Path) -> None:
-    """The lab's bench stands on a base of its own holding the faults: a fault's mistake is
-    named in that base at its line, not at line 1 of the file deriving from it."""
-    base = tmp_path / "lab-base.yaml"
-    base.write_text(CACHED_FAULT_BENCH.format(
-        base=project_file("fixtures/benches/emulated.yaml")) + """\
-  - {fault: camera.frozen, target: cam-canon, during: "cannon-E901-02"}
-""", encoding="utf-8")
-    bench = tmp_path / "lab.yaml"
-    bench.write_text("base: lab-base.yaml\nbench: lab\n", encoding="utf-8")
-    out = tmp_path / "out"
-    proc = certify("--bench", str(bench), "--vendor", "canon", "--out", str(out))
-    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == (
-        f"onshi-rig certify: {base}:6: faults[1].during: 'cannon-E901-02' is in no test's "
+        f"onshi-rig certify: {written}:6: faults[1].during: 'cannon-E901-02' is in no test's "
         "id of the suites for this bench (e.g. 'canon-E901-02'): the fault would never strike")
-    assert not out.exists()
+    assert "Traceback" not in proc.stderr and not out.exists()
 
 
 def test_a_resume_claims_the_folder_before_it_reads_or_moves_anything(finished: Path,

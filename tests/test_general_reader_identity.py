@@ -50,12 +50,18 @@ def _said(row: ScanRow, req: str) -> str:
 GENERAL = Path(__file__).resolve().parent.parent / "fixtures/devices/general"
 
 
+def _labelled_iodata(tmp_path: Path, profiles: ProfileSet, vid: str, pid: str,
+                     twin: str) -> ScanRow:
+    """The I-O DATA USB-NFC4/E's entry (its USB ID not public) on another reader."""
+    return _row(tmp_path, profiles, "iodata-usb-nfc4e", readers=[{
+        "name": "iodata-usb-nfc4e", "kind": "general_reader", "maker": "I-O DATA",
+        "model": "USB-NFC4/E", "usb": {"vid": vid, "pid": pid, "path": "1-4.2"},
+        "emulate": str(GENERAL / twin)}])
+
+
 def test_a_sony_reader_labelled_as_the_model_whose_id_is_not_public_fails_usb04(
         tmp_path: Path, profiles: ProfileSet) -> None:
-    row = _row(tmp_path, profiles, "iodata-usb-nfc4e", readers=[{
-        "name": "iodata-usb-nfc4e", "kind": "general_reader", "maker": "I-O DATA",
-        "model": "USB-NFC4/E", "usb": {"vid": "054C", "pid": "06C3", "path": "1-4.2"},
-        "emulate": str(GENERAL / "sony-rc-s380.yaml")}])
+    row = _labelled_iodata(tmp_path, profiles, "054C", "06C3", "sony-rc-s380.yaml")
     assert _said(row, "USB-04") == ("violated: labelled I-O DATA USB-NFC4/E, but its USB "
                                     "vendor ID 054C is Sony's"), row
     assert _said(row, "USB-08").startswith("unchecked: labelled I-O DATA USB-NFC4/E, but its "
@@ -64,10 +70,7 @@ def test_a_sony_reader_labelled_as_the_model_whose_id_is_not_public_fails_usb04(
 
 def test_another_verified_models_id_under_that_label_fails_usb04(
         tmp_path: Path, profiles: ProfileSet) -> None:
-    row = _row(tmp_path, profiles, "iodata-usb-nfc4e", readers=[{
-        "name": "iodata-usb-nfc4e", "kind": "general_reader", "maker": "I-O DATA",
-        "model": "USB-NFC4/E", "usb": {"vid": "31AA", "pid": "3002", "path": "1-4.2"},
-        "emulate": str(GENERAL / "abcircle-cir315a-02.yaml")}])
+    row = _labelled_iodata(tmp_path, profiles, "31AA", "3002", "abcircle-cir315a-02.yaml")
     assert _said(row, "USB-04").startswith(
         "violated: labelled I-O DATA USB-NFC4/E, but its USB ID 31AA:3002 is Sanwa Supply "
         "ADR-MNICU3, AB Circle CIR315A-02"), row

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.model.clock import MAX_WAIT_S
 from harness.report.certification import VERDICT_PROPERTY
 from harness.report.live import atomic_write
 
@@ -124,16 +125,13 @@ def _times(path: Path) -> dict[tuple[str, str], str]:
             for c in root.iter("testcase")}
 
 
-#: A test's seconds past this (a day; infinity, a NaN) are not a time: the file's own, or 0.
-MAX_CASE_S = 86400.0
-
-
 def _test_case(nodeid: str, test: dict[str, Any],
                times: dict[tuple[str, str], str], interrupted: bool = False) -> ET.Element:
     classname, name = _case_names(nodeid)
     seconds = test.get("seconds")
+    # Seconds past a day (infinity, a NaN: edited by hand) are no time: the file's, or 0.
     took = f"{seconds:.3f}" if isinstance(seconds, int | float) and not isinstance(
-        seconds, bool) and 0 <= seconds <= MAX_CASE_S else times.get((classname, name), "0")
+        seconds, bool) and 0 <= seconds <= MAX_WAIT_S else times.get((classname, name), "0")
     case = ET.Element("testcase", classname=classname, name=name, time=took)
     verdicts = test.get("verdicts", [])
     if verdicts:
