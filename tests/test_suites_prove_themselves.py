@@ -111,3 +111,24 @@ def test_the_boot_suite_tries_the_orders_edges_by_the_clock(start: str, tmp_path
     assert why in proc.stdout, proc.stdout[-2000:]
     if also:
         assert "before the terminal was switched on" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_a_routine_that_switches_the_terminal_off_again_fails_the_order(
+        tmp_path: Path) -> None:
+    """The terminal switched on inside BOOT-01's window, cut a second later and started for
+    real two minutes on: only its first switch-on was kept, and the start passed."""
+    bench = tmp_path / "toggled.yaml"
+    bench.write_text(yaml.safe_dump({
+        "base": str(bench_file("emulated.yaml")), "bench": "toggled",
+        "power_on": [
+            {"switch_on": ["panasonic", "canon", "usen_almex", "fujitsu_japan", "atlas"],
+             "wait_s": 20},
+            {"switch_on": ["terminal"], "wait_s": 1},
+            {"switch_off": ["terminal"], "wait_s": 99},
+            {"switch_on": ["terminal"], "wait_s": 120},
+            {"switch_on": ["receipt_computer"]}]}), encoding="utf-8")
+    proc = run_suite("--bench", str(bench), "-k", "panasonic and not earliest and not latest",
+                     suite="suites/test_boot.py")
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert set(re.findall(r"FAILED \S+\[([^\]]+)\]", proc.stdout)) == {"panasonic-BOOT-01"}
+    assert "the terminal was switched off again at" in proc.stdout, proc.stdout[-2000:]

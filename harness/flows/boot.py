@@ -83,7 +83,7 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
     record = BootRecord()
 
     def tick() -> BootRecord:
-        on = _switched_on(bench, since, roles)
+        on = _switches(bench, since, roles)[0]
         if "reader" not in on:
             aim.before_own()
         _note_screens(record, screens, on)
@@ -97,8 +97,7 @@ def watch_start(bench: Bench, hands: Hands, reader: str,
     bench.power_on(tick=tick, tick_s=3.0, steps=steps)
     wait_until(bench.clock, tick, lambda r: r.reader_ready is not None, SETTLE_S,
                step_s=5.0)
-    record.switched_on = _switched_on(bench, since, roles)
-    record.switched_off = _switched_off(bench, since, roles, record.switched_on)
+    record.switched_on, record.switched_off = _switches(bench, since, roles)
     if record.reader_started is None:
         aim.never_own(device.maker, record.reader_on_usb is not None)
     return record
@@ -110,29 +109,22 @@ def _on_usb(bench: Bench, path: str | None) -> Callable[[], bool]:
                                            for d in bench.usb.devices())
 
 
-def _switched_on(bench: Bench, since: int, roles: dict[str, str]) -> dict[str, float]:
+def _switches(bench: Bench, since: int, roles: dict[str, str]
+              ) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Role -> when the routine first switched that device on (the timeline since
-    ``since``)."""
+    ``since``); role -> when it switched it off again after that (the start the order is
+    then judged on is not the one the bench made)."""
     on: dict[str, float] = {}
-    for event in bench.timeline.events()[since:]:
-        role = roles.get(event.source)
-        if event.kind == "power.switched" and event.data.get("on") and role \
-                and role not in on:
-            on[role] = event.t
-    return on
-
-
-def _switched_off(bench: Bench, since: int, roles: dict[str, str],
-                  on: dict[str, float]) -> dict[str, list[float]]:
-    """Role -> when the routine switched that device off again after its first switch-on:
-    the start the order is judged on is then not the one the bench made."""
     off: dict[str, list[float]] = {}
     for event in bench.timeline.events()[since:]:
         role = roles.get(event.source)
-        if event.kind == "power.switched" and not event.data.get("on") and role in on \
-                and event.t >= on[role]:
+        if event.kind != "power.switched" or not role:
+            continue
+        if event.data.get("on"):
+            on.setdefault(role, event.t)
+        elif role in on:
             off.setdefault(role, []).append(event.t)
-    return off
+    return on, off
 
 
 def _note_screens(record: BootRecord, screens: list[_Watched], on: dict[str, float]) -> None:
