@@ -10,7 +10,6 @@ problem as ``file:line: field: problem`` naming the file the user wrote, never a
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -194,12 +193,14 @@ def test_a_config_file_that_never_ends_is_refused_not_read_whole(tmp_path: Path)
     """onshi-rig.toml a link to /dev/zero was read whole until the kernel killed the rig
     (24 GB): now the 2 MB every file the rig reads is held to (here under a memory cap)."""
     (tmp_path / "onshi-rig.toml").symlink_to("/dev/zero")
-
-    def capped() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
-
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "scan"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, preexec_fn=capped,
+    # The cap set by the child itself before it runs the rig: a preexec_fn would fork this
+    # worker, whose gRPC threads (labgrid's tests) abort a forked child now and then.
+    capped = ("import resource, runpy, sys; "
+              "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)); "
+              "sys.argv = ['onshi-rig', 'scan']; runpy.run_module('harness.cli', "
+              "run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", capped], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(project_file("."))})
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.strip() == ("onshi-rig.toml: cannot read it (larger than 2 MB: not a "
