@@ -115,6 +115,13 @@ BY_ITSELF = {
          "to": {"card_in": "face_auth", "staff_button": "staff_passcode",
                 "smartphone_button": "sp_choose", "network_lost": "error_network",
                 "error_901": "error_901", "staff_confirms": "place_card"}}],
+    "a 戻る that leaves the confirmation up, then opens the card's place 10 s on": [
+        {"change": "behaviour.states.visual_confirm_kept",
+         "to": {"shows": "visual_confirm", "like": "visual_confirm",
+                "after": {"seconds": 10, "event": "staff_confirms"}}},
+        {"change": "behaviour.transitions.visual_confirm.cancel", "to": "visual_confirm_kept"},
+        {"change": "behaviour.transitions.visual_confirm_kept",
+         "to": {"staff_confirms": "place_card", "cancel": "first"}}],
 }
 
 
@@ -125,5 +132,8 @@ def test_what_a_refusal_or_a_back_brings_by_itself_is_seen(
     for bench in open_bench(path):
         record, judged = run_judged(bench, profiles, "atlas", STAFF)
     assert "AUTH-05" in failed(judged), (fault, judged, record.path())
+    # Said as what came by itself, or (a 戻る that left the screen up) as where 戻る led:
+    # the first new screen after it, however late.
     assert any(("after passcode:wrong" in p or "after press:cancel" in p)
-               or "not identified" in p for p in judged["AUTH-05"]), judged["AUTH-05"]
+               or "not identified" in p or "led to place_card" in p
+               for p in judged["AUTH-05"]), judged["AUTH-05"]
