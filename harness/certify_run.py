@@ -109,6 +109,8 @@ def certify(args: argparse.Namespace) -> int:
     finally:
         if resumed is None:
             _unclaim_if_unused(out, run_id)
+        else:  # a run that never wrote its first report: the held signals come now
+            resumed.let_signals_go()
 
 
 def _resumed_bench(args: argparse.Namespace) -> Path | None:
@@ -525,6 +527,8 @@ def _run(args: argparse.Namespace, setup: Setup, jobs: int) -> int:
             live = setup.live = writer = LiveReport(out, setup.run_id, build, html=True)
             reserve_space(out)
             writer.update()  # from the start: every requirement not run yet
+            if resumed is not None:  # held since the folder changed: the stop handles it now
+                resumed.let_signals_go()
 
             def progress(record) -> None:  # noqa: ANN001
                 writer.update(force=record.outcome != "passed")

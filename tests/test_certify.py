@@ -8,11 +8,13 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
-from cli_fork import CLI, run_cli
+from cli_fork import CLI, run_cli, run_python
 
 from harness.model.profiles import ProfileSet, default_profiles_dir
 from harness.paths import project_file
@@ -189,6 +191,45 @@ def copy_of(finished: Path, tmp_path: Path) -> Path:
     return folder
 
 
+#: The signals a resume holds from its folder's change to the run's first report.
+HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+#: ``onshi-rig certify ARGS`` with a SIGTERM to itself as the run's live report is made:
+#: after the resume changed the folder, before the run's first report.
+SIGNAL_BEFORE_THE_FIRST_REPORT = textwrap.dedent('''
+    import os, signal, sys
+    import harness.report.live as live
+
+    made = live.LiveReport.__init__
+
+    def signalled(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        made(self, *args, **kwargs)
+
+    live.LiveReport.__init__ = signalled
+    from harness.cli import main
+    sys.exit(main(sys.argv[1:]))
+''')
+
+
+def test_a_signal_before_the_resumes_first_report_finishes_it_interrupted(
+        finished: Path, tmp_path: Path) -> None:
+    """A SIGTERM after the resume moved the earlier run aside and before the run's first
+    report (it left a "running" report with no seal, as a killed run's): held until the
+    report is written, then it stops the run as any stop does: exit 143, the report
+    interrupted, the folder sealed."""
+    folder = copy_of(finished, tmp_path)
+    proc = run_python(["-c", SIGNAL_BEFORE_THE_FIRST_REPORT, "certify", "--resume", "--out",
+                       str(folder), *run_profiles(finished)], cwd=project_file("."),
+                      timeout=300)
+    report = report_of(folder)
+    said = proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert report["state"] == "interrupted" and report["interrupted"] is True, said
+    assert proc.returncode == 143, said
+    assert check_manifest(folder).ok, said
+    assert report["resumes"][-1]["kept"] == len(report_of(finished)["tests"])
+
+
 def test_resume_runs_again_only_what_was_not_decided(finished: Path, tmp_path: Path) -> None:
     folder = copy_of(finished, tmp_path)
     report = report_of(folder)
@@ -250,6 +291,10 @@ def test_a_resume_stopped_as_it_begins_keeps_every_decided_record(finished: Path
     ProfileSet.load(finished.parent / "profiles")
     resumed = resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None),
                             None)
+    # The stopping signals are held until the run's first report (here: none): let go.
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) >= HELD
+    resumed.let_signals_go()
+    assert not HELD & signal.pthread_sigmask(signal.SIG_BLOCK, set())
     on_disk = report_of(folder)
     assert set(on_disk["tests"]) == set(before["tests"]) == set(resumed.kept)
     assert all(t["folder"].startswith("earlier-1") for t in on_disk["tests"].values())
@@ -499,6 +544,7 @@ def test_a_resume_claims_the_folder_before_it_reads_or_moves_anything(finished: 
     spec = load_yaml_model(bench, BenchSpec, layered=True)
     resumed = resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None),
                             None)
+    resumed.let_signals_go()  # held until a run's first report: there is no run here
     probe = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         with pytest.raises(BlockingIOError):
@@ -592,6 +638,7 @@ def test_a_resume_that_cannot_change_the_folder_leaves_it_as_it_was(
     spec = load_yaml_model(bench, BenchSpec, layered=True)
     with pytest.raises(RigError) as said:
         resume_folder(folder, bench, spec, _rig(finished.parent / "profiles", spec, None), None)
+    assert not HELD & signal.pthread_sigmask(signal.SIG_BLOCK, set())  # not held on
     why = "No space left on device" if failing == "write" else "Permission denied"
     assert str(said.value) == f"--resume {folder}: cannot resume: {why}; the folder is as it was"
     assert _tree(folder) == before and check_manifest(folder).ok

@@ -21,7 +21,6 @@ import fcntl
 import hashlib
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +68,16 @@ class Resume:
     first_args: list[str] | None = None
     #: The device identities the kept verdicts were made on (device_identity).
     devices: dict[str, dict[str, Any]] | None = None
+    #: The stopping signals held since the folder changed (:func:`_hold_signals`), until
+    #: the run's first report is written and its stop handling is in place
+    #: (:meth:`let_signals_go`): a signal in between would leave a "running" report with
+    #: no seal, not the interrupted run's.
+    signals: _HeldSignals | None = None
+
+    def let_signals_go(self) -> None:
+        """The held signals delivered (once; again does nothing)."""
+        if self.signals is not None:
+            self.signals.release()
 
 
 def resume_folder(out: Path, bench_path: Path, spec: BenchSpec, rig: dict[str, Any],
@@ -199,20 +208,25 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
                                             "state": "running"}),
              out / RUN_FILE: json_bytes({**marker, "pid": os.getpid(), **boot_mark(),
                                          "resumed": [*marker.get("resumed", []), now]})}
-    # The folder changes from here, as one step a signal cannot cut in two (it is taken
-    # once the folder is whole again): the old seal goes (it would no longer hold, and
+    # The folder changes from here, as one step a signal cannot cut in two (it is held
+    # until the run's first report is written, its stop handling in place: then it stops
+    # the run as any stop does, the report finished and sealed): the old seal goes (it would no longer hold, and
     # would refuse the resume of a resume stopped), the earlier files move aside, and the
     # report says where they went, every decided record in it. A step that fails (a full
     # disk, a read-only one) puts the folder back as it was, still sealed and resumable.
-    with _signals_held():
-        try:
-            _change_folder(out, earlier, files)
-        except OSError as exc:
-            raise RigError(f"{what}: cannot resume: {exc.strerror or exc}; the folder is as "
-                           "it was") from None
+    signals = _HeldSignals()
+    try:
+        _change_folder(out, earlier, files)
+    except OSError as exc:
+        signals.release()
+        raise RigError(f"{what}: cannot resume: {exc.strerror or exc}; the folder is as "
+                       "it was") from None
+    except BaseException:
+        signals.release()
+        raise
     first = report.get("pytest_args")
     return Resume(run_id, kept, makers, resumes, held,
-                  first if isinstance(first, list) else None, devices)
+                  first if isinstance(first, list) else None, devices, signals)
 
 
 def _change_folder(out: Path, earlier: str, files: dict[Path, bytes]) -> None:
@@ -244,15 +258,17 @@ def _change_folder(out: Path, earlier: str, files: dict[Path, bytes]) -> None:
     held.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP held back (delivered when the block ends)."""
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+class _HeldSignals:
+    """SIGINT, SIGTERM and SIGHUP held back from now until :meth:`release` (then delivered)."""
+
+    def __init__(self) -> None:
+        self._before: set[signal.Signals] | None = signal.pthread_sigmask(
+            signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+    def release(self) -> None:
+        if self._before is not None:
+            before, self._before = self._before, None
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def loads_changed(then: object, now: dict[str, str]) -> list[str]:
