@@ -68,7 +68,7 @@ class Resume:
     first_args: list[str] | None = None
     #: The device identities the kept verdicts were made on (device_identity).
     devices: dict[str, dict[str, Any]] | None = None
-    #: The stopping signals held since the folder changed (:func:`_hold_signals`), until
+    #: The stopping signals held since the folder changed (:class:`_HeldSignals`), until
     #: the run's first report is written and its stop handling is in place
     #: (:meth:`let_signals_go`): a signal in between would leave a "running" report with
     #: no seal, not the interrupted run's.
@@ -210,9 +210,9 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
                                          "resumed": [*marker.get("resumed", []), now]})}
     # The folder changes from here, as one step a signal cannot cut in two (it is held
     # until the run's first report is written, its stop handling in place: then it stops
-    # the run as any stop does, the report finished and sealed): the old seal goes (it would no longer hold, and
-    # would refuse the resume of a resume stopped), the earlier files move aside, and the
-    # report says where they went, every decided record in it. A step that fails (a full
+    # the run as any stop does, the report finished and sealed): the old seal goes (it
+    # would no longer hold, and would refuse the resume of a resume stopped), the earlier
+    # files move aside, and the report says where they went, every decided record in it. A step that fails (a full
     # disk, a read-only one) puts the folder back as it was, still sealed and resumable.
     signals = _HeldSignals()
     try:
