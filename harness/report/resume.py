@@ -212,8 +212,9 @@ def _resume(out: Path, what: str, bench_path: Path, spec: BenchSpec, rig: dict[s
     # until the run's first report is written, its stop handling in place: then it stops
     # the run as any stop does, the report finished and sealed): the old seal goes (it
     # would no longer hold, and would refuse the resume of a resume stopped), the earlier
-    # files move aside, and the report says where they went, every decided record in it. A step that fails (a full
-    # disk, a read-only one) puts the folder back as it was, still sealed and resumable.
+    # files move aside, and the report says where they went, every decided record in it.
+    # A step that fails (a full disk, a read-only one) puts the folder back as it was,
+    # still sealed and resumable.
     signals = _HeldSignals()
     try:
         _change_folder(out, earlier, files)
