@@ -366,6 +366,13 @@ class CameraModel:
         return Capture(image=frame, quad=view.quad.copy())
 
     @property
+    def films(self) -> tuple[object, ...]:
+        """What decides the frames this camera films of a screen, but for each frame's own
+        draws (noise, gains, JPEG): equal for a camera opened again, as :meth:`_view` builds
+        the same view for it."""
+        return (self.seed, self.frame_size, self.hand_held, self.effects, self._bumps)
+
+    @property
     def bumps(self) -> int:
         """How often the camera was knocked: each time it sees the reader from a new pose."""
         return self._bumps
@@ -409,7 +416,7 @@ class CameraModel:
         if key in self._views:
             return self._views[key]
         # The same camera (seed, frame, effects) opened again: its view as first built.
-        shared = (self.seed, self.frame_size, self.hand_held, self.effects, self._bumps, key)
+        shared = (*self.films, key)
         view = fresh_view(shared, lambda: self._build_view(w, h))
         self._views[key] = view
         return view

@@ -14,7 +14,7 @@ rig that must not take a picture from before a switch for one after it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,6 +23,7 @@ import numpy as np
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.lamps import LampState, check_looks, lamp_states
 from harness.emulation.reader_twin import FaceAuthReaderTwin
+from harness.emulation.scene_frames import SceneFrames, scene_key, screen_digest
 from harness.emulation.screen_look import ScreenLook
 from harness.emulation.screen_renderer import Drawn, PictureKey, ScreenRenderer
 from harness.emulation.screen_views import reader_drawn, terminal_drawn
@@ -33,6 +34,8 @@ from harness.protocols import Box, CameraStopped, Frame, PixelBox
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 T = TypeVar("T")
+#: Pictures whose digests a camera keeps (then it starts again).
+_DIGESTS = 256
 #: A scene a camera filmed: when, what was drawn, the wall clock then, the lamps then.
 _Scene = tuple[float, Drawn, dt.datetime, tuple[LampState, ...]]
 
@@ -71,6 +74,10 @@ class EmulatedScreenSource:
         self._scene: tuple[object, ...] | None = None
         #: Where the rig reads the next frames (see :meth:`read_out`); None: anywhere.
         self._region: PixelBox | None = None
+        #: Scenes filmed before, for when they come back (see :meth:`_keeps_scenes`).
+        self._filmed = SceneFrames()
+        #: The digests of the pictures the renderer drew, by picture.
+        self._digests: dict[tuple[object, object], Hashable] = {}
         #: Bench seconds a frame takes to arrive (a stream's encoder, network and decoder;
         #: the bench in a box's MJPEG is over a second behind): each read films the scene
         #: of at least this long ago, stamped when it arrives, as a real stream's frame is
@@ -101,14 +108,47 @@ class EmulatedScreenSource:
             lamps = tuple(self.lamps()) if self.lamps is not None else ()
             at, drawn, wallclock, lamps = self._arrived(
                 (t, self.content(), self.clock.wallclock(), lamps))
-            screen = self.renderer.render(drawn, at, wallclock).image
-            # The sensor's noise is this read's: a late frame is still a new frame.
-            image = self.camera.capture(screen, t, lamps, self._region).image
+            scene = self._scene_key(drawn, at, wallclock, lamps)
+            region = self._region if self._keeps_scenes() else None
+            screen = None
+            kept = None
+            if region is not None:
+                # The renderer draws one picture per key: its pixels' digest is kept by it.
+                picture = (self.renderer, scene[0])
+                digest = self._digests.get(picture)
+                if digest is None:
+                    screen = self.renderer.render(drawn, at, wallclock).image
+                    digest = screen_digest(screen)
+                    if len(self._digests) >= _DIGESTS:
+                        self._digests.clear()
+                    self._digests[picture] = digest
+                kept = scene_key(self.camera.films, digest, lamps, region)
+            # A scene filmed before: one of its frames, never the one handed out last.
+            image = self._filmed.again(kept, region) if kept is not None else None
+            if image is None:
+                if screen is None:
+                    screen = self.renderer.render(drawn, at, wallclock).image
+                # The sensor's noise is this read's: a late frame is still a new frame.
+                image = self.camera.capture(screen, t, lamps, self._region).image
+                if kept is None:
+                    self._filmed.handed_out()
+                elif not self._filmed.filmed(kept, region, image):
+                    image = self.camera.capture(screen, t, lamps, self._region).image
+                    self._filmed.filmed(kept, region, image)
             self._last = image
-            self._scene = self._scene_key(drawn, at, wallclock, lamps)
+            self._scene = scene
         frame = Frame(image, t, self._index, self.name)
         self._index += 1
         return frame
+
+    def _keeps_scenes(self) -> bool:
+        """A scene filmed again may be given as filmed before (harness/emulation/
+        scene_frames.py) where the rig reads a region only, on a camera that vouches for
+        still scenes (the emulated bench's; a test of the vision on every frame films each
+        afresh) and whose frames are the scene alone: no desk drawn afresh each frame, no
+        stream's lag."""
+        return (self._region is not None and self.vouches_still
+                and not self.camera.effects.desk and self.lag_s <= 0)
 
     def _arrived(self, now: _Scene) -> _Scene:
         """The scene a frame read ``now`` films when frames take :attr:`lag_s`: the newest

@@ -16,6 +16,7 @@ A fixed camera's searches look at the outlines only (see :func:`locate`'s ``hidd
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from collections.abc import Callable
 
@@ -24,6 +25,7 @@ import cv2
 import numpy as np
 
 from harness.errors import RigError
+from harness.kept import Kept
 from harness.protocols import PixelBox
 from harness.vision.bezel import Ring
 from harness.vision.classify import Classifier, Decision, unknown
@@ -656,6 +658,8 @@ class CalibrationKeeper:
     _ring_age: int = attrs.field(default=0, init=False)
     #: The last fruitless search of a calibrated camera: when, and how long the next waits.
     _fruitless: tuple[float, float] | None = attrs.field(default=None, init=False)
+    #: Decisions by the pixels where the calibrated screen is (:meth:`_classify_calibrated`).
+    _decided: Kept[Decision] = attrs.field(factory=lambda: Kept(32), init=False, repr=False)
 
     def read_region(self) -> PixelBox | None:
         """Where the next :meth:`classify` reads its frame: the calibrated screen's bounding
@@ -685,7 +689,7 @@ class CalibrationKeeper:
             decision, _ = self.classify(frame)
             why = f"frame size changed from {was[0]}x{was[1]} to {size[0]}x{size[1]}"
             return (decision if decision.known else attrs.evolve(decision, why=why)), False
-        decision = self.classifier.classify_frame(frame, self.calibration)
+        decision = self._classify_calibrated(frame, self.calibration)
         if decision.known and not decision.blank and decision.score >= self.recheck_below:
             self._low, self._fruitless = 0, None
             self._ring_age += 1
@@ -725,6 +729,21 @@ class CalibrationKeeper:
         if moved:
             self.last_move_px = shift
         return found, moved
+
+    def _classify_calibrated(self, frame: np.ndarray, calibration: Calibration) -> Decision:
+        """The classifier's decision where ``calibration`` puts the screen. The same pixels
+        there give the same decision: an emulated camera's frame of a scene it comes back
+        to (harness/emulation/scene_frames.py) is classified once; a live sensor's noise
+        never repeats."""
+        quad = np.asarray(calibration.quad, np.float64)
+        (x0, y0), (x1, y1) = np.floor(quad.min(axis=0)), np.ceil(quad.max(axis=0))
+        # The area classify_frame cuts out (read_region's), whatever it reads of it.
+        area = np.ascontiguousarray(frame[max(0, int(y0) - 2):max(0, int(y1) + 3),
+                                          max(0, int(x0) - 2):max(0, int(x1) + 3)])
+        key = (hashlib.sha1(area, usedforsecurity=False).digest(), area.shape, frame.shape,
+               quad.tobytes(), self.classifier)
+        return self._decided.get(key, lambda: self.classifier.classify_frame(frame,
+                                                                             calibration))
 
     def _search_was_fruitless(self, t: float | None) -> None:
         if t is None:

@@ -13,12 +13,14 @@ bounds): the look raises :class:`~harness.errors.BenchFault`, never a verdict on
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
 
 from harness.errors import BenchFault, DeviceTimeout
+from harness.kept import Kept
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
@@ -45,6 +47,7 @@ from harness.vision.geometry import Calibration
 from harness.vision.lamps import LampReading, LampWatcher
 from harness.vision.locate import CalibrationKeeper
 from harness.vision.motion import MotionTracker
+from harness.vision.ocr import ReadLine
 from harness.vision.reading import ScreenReading, read_screen, read_text
 from harness.vision.text_check import TextCheck, check_text, check_texts, rectify_for_text
 
@@ -122,6 +125,8 @@ class ScreenWatcher:
         self.freeze = FreezeWatch(self.name)
         self._motion_t: float | None = None
         self._unchecked_noted = False
+        #: Decision points' readings by the screen's pixels (:meth:`read_texts`).
+        self._judged: Kept[tuple[object, tuple[ReadLine, ...], list[TextCheck]]] = Kept(16)
         #: The last real look may stand for its scene (see :meth:`_stands`): its next looks
         #: may be vouched for.
         self._agreed = False
@@ -353,8 +358,33 @@ class ScreenWatcher:
             return reading or ScreenReading(obs.state, obs.decision.score), []
         refs = self.classifier.references
         screen = rectify_for_text(obs.frame.image, calibration, refs)
-        reading = read_text(attrs.evolve(reading, screen=screen, references=refs))
-        prefer = reading.reference
+        reading = attrs.evolve(reading, screen=screen, references=refs)
+        # The same pixels read and judged again give the same lines and verdicts: an emulated
+        # camera's frame of a scene it comes back to (harness/emulation/scene_frames.py) is
+        # read once. A real sensor's noise never repeats: there it is read every time.
+        key = (hashlib.sha1(np.ascontiguousarray(screen), usedforsecurity=False).digest(),
+               screen.shape,
+               reading.reference, tuple(shown), tuple(absent))
+        kept_refs, lines, checks = self._judged.get(key, lambda: (refs, *self._judge(
+            reading, shown, absent)))
+        if kept_refs is not refs:  # judged against other references: judge again
+            lines, checks = self._judge(reading, shown, absent)
+        reading = attrs.evolve(reading, lines=lines)
+        if self.timeline is not None:
+            self.timeline.record(
+                self.name, "screen.read", state=obs.state, frame_t=obs.t,
+                lines=[line.as_json() for line in reading.lines],
+                checks=[c.as_json() for c in checks])
+        return reading, checks
+
+    @staticmethod
+    def _judge(reading: ScreenReading, shown: Sequence[str], absent: Sequence[str]
+               ) -> tuple[tuple[ReadLine, ...], list[TextCheck]]:
+        """OCR's lines on ``reading``'s screen and the verdicts of ``shown`` and ``absent``
+        on it."""
+        reading = read_text(reading)
+        screen, refs, prefer = reading.screen, reading.references, reading.reference
+        assert screen is not None and refs is not None
         # (The screen's OCR, just read, serves every check: it is not read again.)
         checks = check_texts(shown, screen, refs, prefer=prefer, read=False,
                              lines=reading.lines) if shown else []
@@ -363,12 +393,7 @@ class ScreenWatcher:
                                                       lines=reading.lines)
                   for c in checks]
         checks += [reading.absent_text(text) for text in absent]
-        if self.timeline is not None:
-            self.timeline.record(
-                self.name, "screen.read", state=obs.state, frame_t=obs.t,
-                lines=[line.as_json() for line in reading.lines],
-                checks=[c.as_json() for c in checks])
-        return reading, checks
+        return reading.lines, checks
 
     def _ignore(self, decision: Decision) -> np.ndarray | None:
         """The recognised reference's masks (a clock) at the rectified size."""
