@@ -1,8 +1,9 @@
-"""An emulated camera gives a scene it comes back to as it filmed it the last time
-(harness/emulation/scene_frames.py), and the rig reads and classifies the same pixels once:
-what the flows' speed rests on. A kept frame handed out where a real camera's could not be
-(the same bytes twice in a row, after a freeze, from another pose, outside the region the
-rig reads) would hide a frozen camera or skip a look, so each of those films afresh."""
+"""An emulated camera gives a scene filmed before (by it, or by a camera that films alike)
+as one of the frames kept of it (harness/emulation/scene_frames.py), and the rig reads and
+classifies the same pixels once: what the flows' speed rests on. A kept frame handed out
+where a real camera's could not be (the same bytes twice in a row, after a freeze, from
+another pose, outside the region the rig reads) would hide a frozen camera or skip a look,
+so each of those films afresh."""
 
 from __future__ import annotations
 
