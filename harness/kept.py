@@ -6,9 +6,12 @@ certification opens the same benches many times."""
 from __future__ import annotations
 
 import collections
+import hashlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+import numpy as np
 
 V = TypeVar("V")
 
@@ -38,3 +41,10 @@ class Kept(Generic[V]):
             while len(self._values) > self.size:
                 self._values.popitem(last=False)
         return value
+
+
+def pixels_key(image: np.ndarray) -> tuple[bytes, tuple[int, ...]]:
+    """A key for an image's pixels (SHA-1 of its bytes, and its shape): what the rig derives
+    from an image it has seen before, byte for byte, is kept by it (~1.3 ms for 2 MB)."""
+    return (hashlib.sha1(np.ascontiguousarray(image), usedforsecurity=False).digest(),
+            image.shape)

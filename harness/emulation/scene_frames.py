@@ -18,7 +18,6 @@ different frames before one comes again.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -77,16 +76,10 @@ class _Store:
 _STORE = _Store(BUDGET)
 
 
-def screen_digest(screen: np.ndarray) -> Hashable:
-    """The screen's pixels, as a scene's key holds them."""
-    return (hashlib.sha1(np.ascontiguousarray(screen), usedforsecurity=False).digest(),
-            screen.shape)
-
-
 def scene_key(films: Hashable, screen: Hashable, lamps: Hashable, region: PixelBox
               ) -> Hashable:
     """A scene as a camera that ``films`` alike sees it: the screen's pixels
-    (:func:`screen_digest`), the lamps, and the region the rig reads."""
+    (``harness.kept.pixels_key``), the lamps, and the region the rig reads."""
     return (films, screen, lamps, region)
 
 

@@ -23,12 +23,13 @@ import numpy as np
 from harness.emulation.camera_model import CameraEffects, CameraModel
 from harness.emulation.lamps import LampState, check_looks, lamp_states
 from harness.emulation.reader_twin import FaceAuthReaderTwin
-from harness.emulation.scene_frames import SceneFrames, scene_key, screen_digest
+from harness.emulation.scene_frames import SceneFrames, scene_key
 from harness.emulation.screen_look import ScreenLook
 from harness.emulation.screen_renderer import Drawn, PictureKey, ScreenRenderer
 from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
+from harness.kept import pixels_key
 from harness.model.clock import Clock
 from harness.protocols import Box, CameraStopped, Frame, PixelBox
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
@@ -118,7 +119,7 @@ class EmulatedScreenSource:
                 digest = self._digests.get(picture)
                 if digest is None:
                     screen = self.renderer.render(drawn, at, wallclock).image
-                    digest = screen_digest(screen)
+                    digest = pixels_key(screen)
                     if len(self._digests) >= _DIGESTS:
                         self._digests.clear()
                     self._digests[picture] = digest

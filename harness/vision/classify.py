@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from harness.kept import Kept
-from harness.vision.geometry import Calibration, inside_fraction
+from harness.vision.geometry import Calibration, inside_fraction, screen_box
 from harness.vision.reference import Reference, ReferenceSet, Region
 
 
@@ -302,10 +302,7 @@ class Classifier:
         # area, once, costs less than warping three channels everywhere.
         quad = calibration.quad
         height, width = frame.shape[:2]
-        x0 = max(0, int(np.floor(quad[:, 0].min())) - 2)
-        y0 = max(0, int(np.floor(quad[:, 1].min())) - 2)
-        x1 = min(width, int(np.ceil(quad[:, 0].max())) + 3)
-        y1 = min(height, int(np.ceil(quad[:, 1].max())) + 3)
+        x0, y0, x1, y1 = screen_box(quad, width, height)
         inside = inside_fraction(quad, width, height)
         if inside < 0.95 or x1 - x0 < 8 or y1 - y0 < 8:
             return unknown(f"only {100 * inside:.0f} % of the calibrated screen lies in this "

@@ -152,6 +152,17 @@ def order_corners(points: np.ndarray) -> np.ndarray:
 
 
 
+def screen_box(quad: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """The frame pixels the screen's quad covers, and a margin for the warps'
+    interpolation: x0, y0, x1, y1 (exclusive) within a width x height frame; what the
+    classifier cuts out of a frame."""
+    quad = np.asarray(quad, np.float64)
+    return (max(0, int(np.floor(quad[:, 0].min())) - 2),
+            max(0, int(np.floor(quad[:, 1].min())) - 2),
+            min(int(width), int(np.ceil(quad[:, 0].max())) + 3),
+            min(int(height), int(np.ceil(quad[:, 1].max())) + 3))
+
+
 def inside_fraction(quad: np.ndarray, width: int, height: int) -> float:
     """The part of the quadrilateral's area that lies in a width x height frame."""
     area = cv2.contourArea(quad.astype(np.float32))

@@ -16,7 +16,6 @@ A fixed camera's searches look at the outlines only (see :func:`locate`'s ``hidd
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from collections.abc import Callable
 
@@ -25,11 +24,11 @@ import cv2
 import numpy as np
 
 from harness.errors import RigError
-from harness.kept import Kept
+from harness.kept import Kept, pixels_key
 from harness.protocols import PixelBox
 from harness.vision.bezel import Ring
 from harness.vision.classify import Classifier, Decision, unknown
-from harness.vision.geometry import Calibration, order_corners
+from harness.vision.geometry import Calibration, order_corners, screen_box
 
 #: Candidates are sought on a copy this wide (speed); corners are refined at full size.
 SEARCH_WIDTH = 800
@@ -670,11 +669,7 @@ class CalibrationKeeper:
         if (cal is None or self._ring is None or self._ring_age + 1 >= RING_REFRESH
                 or self._low + 1 >= self.patience):
             return None
-        quad = np.asarray(cal.quad, np.float64)
-        (x0, y0), (x1, y1) = np.floor(quad.min(axis=0)), np.ceil(quad.max(axis=0))
-        width, height = cal.frame_size
-        return (max(0, int(x0) - 2), max(0, int(y0) - 2), min(int(width), int(x1) + 3),
-                min(int(height), int(y1) + 3))
+        return screen_box(cal.quad, *cal.frame_size)
 
     def classify(self, frame: np.ndarray, t: float | None = None) -> tuple[Decision, bool]:
         """Classify a frame (taken at ``t``, bench seconds, if known); the flag is True when
@@ -736,12 +731,9 @@ class CalibrationKeeper:
         to (harness/emulation/scene_frames.py) is classified once; a live sensor's noise
         never repeats."""
         quad = np.asarray(calibration.quad, np.float64)
-        (x0, y0), (x1, y1) = np.floor(quad.min(axis=0)), np.ceil(quad.max(axis=0))
         # The area classify_frame cuts out (read_region's), whatever it reads of it.
-        area = np.ascontiguousarray(frame[max(0, int(y0) - 2):max(0, int(y1) + 3),
-                                          max(0, int(x0) - 2):max(0, int(x1) + 3)])
-        key = (hashlib.sha1(area, usedforsecurity=False).digest(), area.shape, frame.shape,
-               quad.tobytes(), self.classifier)
+        x0, y0, x1, y1 = screen_box(quad, frame.shape[1], frame.shape[0])
+        key = (pixels_key(frame[y0:y1, x0:x1]), frame.shape, quad.tobytes(), self.classifier)
         return self._decided.get(key, lambda: self.classifier.classify_frame(frame,
                                                                              calibration))
 

@@ -13,14 +13,13 @@ bounds): the look raises :class:`~harness.errors.BenchFault`, never a verdict on
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
 
 from harness.errors import BenchFault, DeviceTimeout
-from harness.kept import Kept
+from harness.kept import Kept, pixels_key
 from harness.model.clock import Clock
 from harness.model.timeline import Timeline
 from harness.model.wait import wait_until
@@ -126,7 +125,7 @@ class ScreenWatcher:
         self._motion_t: float | None = None
         self._unchecked_noted = False
         #: Decision points' readings by the screen's pixels (:meth:`read_texts`).
-        self._judged: Kept[tuple[object, tuple[ReadLine, ...], list[TextCheck]]] = Kept(16)
+        self._judged: Kept[tuple[tuple[ReadLine, ...], list[TextCheck]]] = Kept(16)
         #: The last real look may stand for its scene (see :meth:`_stands`): its next looks
         #: may be vouched for.
         self._agreed = False
@@ -362,13 +361,8 @@ class ScreenWatcher:
         # The same pixels read and judged again give the same lines and verdicts: an emulated
         # camera's frame of a scene it comes back to (harness/emulation/scene_frames.py) is
         # read once. A real sensor's noise never repeats: there it is read every time.
-        key = (hashlib.sha1(np.ascontiguousarray(screen), usedforsecurity=False).digest(),
-               screen.shape,
-               reading.reference, tuple(shown), tuple(absent))
-        kept_refs, lines, checks = self._judged.get(key, lambda: (refs, *self._judge(
-            reading, shown, absent)))
-        if kept_refs is not refs:  # judged against other references: judge again
-            lines, checks = self._judge(reading, shown, absent)
+        key = (pixels_key(screen), refs, reading.reference, tuple(shown), tuple(absent))
+        lines, checks = self._judged.get(key, lambda: self._judge(reading, shown, absent))
         reading = attrs.evolve(reading, lines=lines)
         if self.timeline is not None:
             self.timeline.record(
