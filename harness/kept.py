@@ -29,6 +29,10 @@ class Kept(Generic[V]):
         with self._lock:
             return len(self._values)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
     def get(self, key: Hashable, make: Callable[[], V]) -> V:
         """The value kept for ``key``, or ``make()``'s, kept."""
         with self._lock:

@@ -21,8 +21,9 @@ from harness.emulation.world import maker_file
 from harness.flows.runner import REJUDGE
 from harness.model.clock import VirtualClock
 from harness.protocols import PixelBox
+from harness.vision import locate as locate_module
 from harness.vision import watcher as watcher_module
-from harness.vision.classify import Classifier
+from harness.vision.classify import Classifier, ClassifierParams
 from harness.vision.reference import ReferenceSet, screens_dir_for
 from harness.vision.watcher import ScreenWatcher
 
@@ -157,24 +158,38 @@ def test_a_camera_back_from_a_freeze_gives_new_bytes() -> None:
     assert not np.array_equal(scenes.film(FIRST), kept)
 
 
-def test_the_same_pixels_are_classified_and_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def _counted_watcher(monkeypatch: pytest.MonkeyPatch, classified: list[int],
+                     params: ClassifierParams | None = None) -> tuple[object, ScreenWatcher]:
+    """A Canon bench's world and its camera's watcher, started: each classification of a
+    frame counted in ``classified``."""
     world, reader = started_world("canon")
     renderer = primed_renderer(load_device_spec(maker_file("canon")).display, "canon")
     source = reader_camera("cam-canon", reader, renderer, world.clock, seed=3)
     source.vouches_still = True
-    classifier = Classifier(ReferenceSet.load(screens_dir_for("canon")))
-    watcher = ScreenWatcher(source, classifier, world.clock, interval_s=0.5)
-    classified: list[int] = []
-    reads: list[int] = []
-    classify, read = classifier.classify_frame, watcher_module.read_text
+    classifier = Classifier(ReferenceSet.load(screens_dir_for("canon")), params)
+    classify = classifier.classify_frame
     monkeypatch.setattr(classifier, "classify_frame",
                         lambda frame, *a, **k: classified.append(1) or classify(frame, *a, **k))
-    monkeypatch.setattr(watcher_module, "read_text",
-                        lambda reading: reads.append(1) or read(reading))
+    watcher = ScreenWatcher(source, classifier, world.clock, interval_s=0.5)
     for _ in range(4):  # the keeper's ring taken and the region known
         world.clock.sleep(1.0)
-        obs = watcher.look(fresh=True)
+        watcher.look(fresh=True)
     assert watcher.keeper.read_region() is not None
+    return world, watcher
+
+
+def test_the_same_pixels_are_classified_and_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What this process decided before (another test's benches) is not this test's to count.
+    locate_module._DECIDED.clear()
+    watcher_module._JUDGED.clear()
+    classified: list[int] = []
+    reads: list[int] = []
+    read = watcher_module.read_text
+    monkeypatch.setattr(watcher_module, "read_text",
+                        lambda reading: reads.append(1) or read(reading))
+    world, watcher = _counted_watcher(monkeypatch, classified)
+    obs = watcher.last
+    assert obs is not None
     frame = obs.frame
     calls = len(classified)
     texts = ("マイナンバーカードを置いてください",)
@@ -192,6 +207,24 @@ def test_the_same_pixels_are_classified_and_read_once(monkeypatch: pytest.Monkey
     changed[(y0 + y1) // 2, (x0 + x1) // 2] ^= 1
     watcher.keeper.classify(changed)
     assert len(classified) == calls + 1
+    # A bench opened again (its own classifier of the same references): the frames its
+    # camera films of the same moments are decided and read from what was decided before.
+    replay: list[int] = []
+    _, replayed = _counted_watcher(monkeypatch, replay)
+    assert replayed.keeper.calibration is not None and watcher.keeper.calibration is not None
+    assert np.array_equal(replayed.keeper.calibration.quad, watcher.keeper.calibration.quad)
+    calls_replayed = len(replay)
+    assert replayed.keeper.classify(changed)[0].state == "first"  # decided by the other
+    assert len(replay) == calls_replayed
+    assert replayed.read_texts(obs, texts)[1] == first[1] and len(reads) == 2
+    # ... but a classifier with other parameters decides for itself.
+    tuned: list[int] = []
+    _, other = _counted_watcher(monkeypatch, tuned, ClassifierParams(accept=0.79))
+    assert other.keeper.calibration is not None
+    assert np.array_equal(other.keeper.calibration.quad, watcher.keeper.calibration.quad)
+    calls_tuned = len(tuned)
+    other.keeper.classify(changed)  # decided with the default parameters above
+    assert len(tuned) == calls_tuned + 1
     # A real camera's next frame (new noise) is classified and read afresh.
     world.clock.sleep(1.0)
     new = watcher.look(fresh=True)

@@ -293,7 +293,9 @@ def test_a_decision_point_reads_the_screen_once_for_all_its_checks(
     what was read there, a text no reference draws is judged by OCR, and the screen's OCR
     (a tenth of a second a screen) is read once for the reading and every check."""
     from harness.vision import ocr, reading, text_check
+    from harness.vision import watcher as watcher_module
 
+    watcher_module._JUDGED.clear()  # another test's reading of these pixels is not counted
     dropped = Deviation(change="behaviour.states.error_901.texts", to=[E901_TEXTS[FUJITSU][1]],
                         why="a line of the 901 screen missing")
     _, _, watcher = fujitsu_watcher(deviations={FUJITSU: [dropped]})

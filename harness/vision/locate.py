@@ -632,6 +632,12 @@ SEARCH_EVERY_S = 2.0
 SEARCH_BACKOFF_MAX_S = 32.0
 #: Recognised looks after which the ring is taken again (light drifts over a long run).
 RING_REFRESH = 20
+#: Decisions by the pixels where a calibrated screen is, and by what decided them (the
+#: reference set, the classifier's parameters), in this process: a test run or a
+#: certification opens the same benches again and again, and their emulated cameras give
+#: the frames of scenes filmed before (harness/emulation/scene_frames.py). ~150 KB each
+#: (the rectified screen a decision carries).
+_DECIDED: Kept[Decision] = Kept(256)
 
 
 @attrs.define
@@ -657,8 +663,6 @@ class CalibrationKeeper:
     _ring_age: int = attrs.field(default=0, init=False)
     #: The last fruitless search of a calibrated camera: when, and how long the next waits.
     _fruitless: tuple[float, float] | None = attrs.field(default=None, init=False)
-    #: Decisions by the pixels where the calibrated screen is (:meth:`_classify_calibrated`).
-    _decided: Kept[Decision] = attrs.field(factory=lambda: Kept(32), init=False, repr=False)
 
     def read_region(self) -> PixelBox | None:
         """Where the next :meth:`classify` reads its frame: the calibrated screen's bounding
@@ -733,9 +737,10 @@ class CalibrationKeeper:
         quad = np.asarray(calibration.quad, np.float64)
         # The area classify_frame cuts out (read_region's), whatever it reads of it.
         x0, y0, x1, y1 = screen_box(quad, frame.shape[1], frame.shape[0])
-        key = (pixels_key(frame[y0:y1, x0:x1]), frame.shape, quad.tobytes(), self.classifier)
-        return self._decided.get(key, lambda: self.classifier.classify_frame(frame,
-                                                                             calibration))
+        classifier = self.classifier
+        key = (pixels_key(frame[y0:y1, x0:x1]), frame.shape, quad.tobytes(),
+               classifier.references, classifier.params)
+        return _DECIDED.get(key, lambda: classifier.classify_frame(frame, calibration))
 
     def _search_was_fruitless(self, t: float | None) -> None:
         if t is None:

@@ -90,6 +90,10 @@ def _alike(a: Observation, b: Observation) -> bool:
             == [(x.name, x.lit, x.colour) for x in b.lamps])
 
 
+#: Decision points' lines and verdicts by the rectified screen's pixels and what was judged
+#: on them, in this process (:meth:`ScreenWatcher.read_texts`).
+_JUDGED: Kept[tuple[tuple[ReadLine, ...], list[TextCheck]]] = Kept(256)
+
 class ScreenWatcher:
     def __init__(
         self,
@@ -124,8 +128,6 @@ class ScreenWatcher:
         self.freeze = FreezeWatch(self.name)
         self._motion_t: float | None = None
         self._unchecked_noted = False
-        #: Decision points' readings by the screen's pixels (:meth:`read_texts`).
-        self._judged: Kept[tuple[tuple[ReadLine, ...], list[TextCheck]]] = Kept(16)
         #: The last real look may stand for its scene (see :meth:`_stands`): its next looks
         #: may be vouched for.
         self._agreed = False
@@ -359,10 +361,12 @@ class ScreenWatcher:
         screen = rectify_for_text(obs.frame.image, calibration, refs)
         reading = attrs.evolve(reading, screen=screen, references=refs)
         # The same pixels read and judged again give the same lines and verdicts: an emulated
-        # camera's frame of a scene it comes back to (harness/emulation/scene_frames.py) is
-        # read once. A real sensor's noise never repeats: there it is read every time.
+        # camera's frame of a scene filmed before, by this bench or one opened earlier in the
+        # process (harness/emulation/scene_frames.py), is read once. A real sensor's noise
+        # never repeats: there it is read every time.
         key = (pixels_key(screen), refs, reading.reference, tuple(shown), tuple(absent))
-        lines, checks = self._judged.get(key, lambda: self._judge(reading, shown, absent))
+        lines, checks = _JUDGED.get(key, lambda: self._judge(reading, shown, absent))
+        checks = list(checks)
         reading = attrs.evolve(reading, lines=lines)
         if self.timeline is not None:
             self.timeline.record(
