@@ -640,6 +640,13 @@ RING_REFRESH = 20
 _DECIDED: Kept[Decision] = Kept(256)
 
 
+def _shared(decision: Decision) -> Decision:
+    """A decision kept for every look at the same pixels: its screen read-only."""
+    if decision.screen is not None:
+        decision.screen.flags.writeable = False
+    return decision
+
+
 @attrs.define
 class CalibrationKeeper:
     """Holds a camera's calibration; looks for the screen again when scores drop."""
@@ -740,7 +747,7 @@ class CalibrationKeeper:
         classifier = self.classifier
         key = (pixels_key(frame[y0:y1, x0:x1]), frame.shape, quad.tobytes(),
                classifier.references, classifier.params)
-        return _DECIDED.get(key, lambda: classifier.classify_frame(frame, calibration))
+        return _DECIDED.get(key, lambda: _shared(classifier.classify_frame(frame, calibration)))
 
     def _search_was_fruitless(self, t: float | None) -> None:
         if t is None:

@@ -94,6 +94,7 @@ def _alike(a: Observation, b: Observation) -> bool:
 #: on them, in this process (:meth:`ScreenWatcher.read_texts`).
 _JUDGED: Kept[tuple[tuple[ReadLine, ...], list[TextCheck]]] = Kept(256)
 
+
 class ScreenWatcher:
     def __init__(
         self,
