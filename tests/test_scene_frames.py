@@ -207,14 +207,17 @@ def test_the_same_pixels_are_classified_and_read_once(monkeypatch: pytest.Monkey
     changed[(y0 + y1) // 2, (x0 + x1) // 2] ^= 1
     watcher.keeper.classify(changed)
     assert len(classified) == calls + 1
-    # A bench opened again (its own classifier of the same references): the frames its
-    # camera films of the same moments are decided and read from what was decided before.
+    # A bench opened again (its own classifier of the same references): pixels the other
+    # bench's keeper decided, and a screen it read, are not decided nor read again; the
+    # decision's screen, shared by both, cannot be written.
     replay: list[int] = []
     _, replayed = _counted_watcher(monkeypatch, replay)
     assert replayed.keeper.calibration is not None and watcher.keeper.calibration is not None
     assert np.array_equal(replayed.keeper.calibration.quad, watcher.keeper.calibration.quad)
     calls_replayed = len(replay)
-    assert replayed.keeper.classify(changed)[0].state == "first"  # decided by the other
+    shared = replayed.keeper.classify(changed)[0]
+    assert shared.state == "first" and shared.screen is not None
+    assert not shared.screen.flags.writeable
     assert len(replay) == calls_replayed
     assert replayed.read_texts(obs, texts)[1] == first[1] and len(reads) == 2
     # ... but a classifier with other parameters decides for itself.
