@@ -29,13 +29,13 @@ from harness.emulation.screen_renderer import Drawn, PictureKey, ScreenRenderer
 from harness.emulation.screen_views import reader_drawn, terminal_drawn
 from harness.emulation.terminal import TerminalTwin
 from harness.errors import RigError
-from harness.kept import pixels_key
+from harness.kept import Kept, pixels_key
 from harness.model.clock import Clock
 from harness.protocols import Box, CameraStopped, Frame, PixelBox
 from harness.vision.reference import INDEX, ReferenceSet, default_screens_dir
 
 T = TypeVar("T")
-#: Pictures whose digests a camera keeps (then it starts again).
+#: Pictures whose digests a camera keeps (the least recently used dropped first).
 _DIGESTS = 256
 #: A scene a camera filmed: when, what was drawn, the wall clock then, the lamps then.
 _Scene = tuple[float, Drawn, dt.datetime, tuple[LampState, ...]]
@@ -78,7 +78,7 @@ class EmulatedScreenSource:
         #: Scenes filmed before, for when they come back (see :meth:`_keeps_scenes`).
         self._filmed = SceneFrames()
         #: The digests of the pictures the renderer drew, by picture.
-        self._digests: dict[tuple[object, object], Hashable] = {}
+        self._digests: Kept[Hashable] = Kept(_DIGESTS)
         #: Bench seconds a frame takes to arrive (a stream's encoder, network and decoder;
         #: the bench in a box's MJPEG is over a second behind): each read films the scene
         #: of at least this long ago, stamped when it arrives, as a real stream's frame is
@@ -115,15 +115,16 @@ class EmulatedScreenSource:
             kept = None
             if region is not None:
                 # The renderer draws one picture per key: its pixels' digest is kept by it.
-                picture = (self.renderer, scene[0])
-                digest = self._digests.get(picture)
-                if digest is None:
-                    screen = self.renderer.render(drawn, at, wallclock).image
-                    digest = pixels_key(screen)
-                    if len(self._digests) >= _DIGESTS:
-                        self._digests.clear()
-                    self._digests[picture] = digest
-                kept = scene_key(self.camera.films, digest, lamps, region)
+                drawn_now: list[np.ndarray] = []
+
+                def digest() -> Hashable:
+                    drawn_now.append(self.renderer.render(drawn, at, wallclock).image)
+                    return pixels_key(drawn_now[0])
+
+                kept = scene_key(self.camera.films,
+                                 self._digests.get((self.renderer, scene[0]), digest),
+                                 lamps, region)
+                screen = drawn_now[0] if drawn_now else None
             # A scene filmed before: one of its frames, never the one handed out last.
             image = self._filmed.again(kept, region) if kept is not None else None
             if image is None:
