@@ -8,7 +8,10 @@ Two ways a screen is seen, for each maker's reader and the terminal, every refer
   ``onshi-rig classify PHOTO`` does (a switched-off panel is left out: with nothing on it,
   a photo cannot show where the screen is).
 
-A frame is *right* when the decision names the reference drawn (``first@staff`` is not
+Each frame is judged as the rig judges a look: the picture first, then, for a near miss, its
+texts (``harness/vision/by_text.py``: a bench camera's watcher and ``onshi-rig classify``
+both do); the figures say how many the texts named. A frame is *right* when the decision
+names the reference drawn (``first@staff`` is not
 ``first``), *wrong* when it names another, *unknown* otherwise.
 
 ``--mode left-out`` asks the other way round: each reference in turn left out of the set,
@@ -49,6 +52,7 @@ from harness.emulation.camera_model import CameraEffects, CameraModel  # noqa: E
 from harness.emulation.screen_renderer import ScreenRenderer  # noqa: E402
 from harness.emulation.screen_views import reference_targets  # noqa: E402
 from harness.model.clock import JST  # noqa: E402
+from harness.vision.by_text import recognised_by_text  # noqa: E402
 from harness.vision.classify import Classifier, Decision  # noqa: E402
 from harness.vision.geometry import Calibration  # noqa: E402
 from harness.vision.locate import ScreenNotFound, agreed, locate  # noqa: E402
@@ -62,6 +66,8 @@ class Tally:
         self.right = 0
         self.wrong: list[str] = []
         self.unknown: list[str] = []
+        #: Right answers the texts gave (the picture alone left them unknown).
+        self.by_text = 0
 
     @property
     def total(self) -> int:
@@ -70,6 +76,7 @@ class Tally:
     def add(self, expected: str, decision: Decision, where: str) -> None:
         if decision.reference == expected:
             self.right += 1
+            self.by_text += decision.why.startswith("recognised by its texts")
         elif decision.known:
             self.wrong.append(f"{where}: {expected} named {decision.reference} "
                               f"({decision.score:.3f}, margin {decision.margin:.3f})")
@@ -129,10 +136,12 @@ def main() -> int:
                     frame = camera.capture(screen.image, t).image
                     t0 = time.perf_counter()
                     try:
-                        decision = locate(frame, classifier).decision
+                        located = locate(frame, classifier)
+                        decision, found = located.decision, located.calibration
                     except ScreenNotFound as exc:
-                        decision = Decision("unknown", 0.0, 0.0, why=str(exc))
+                        decision, found = Decision("unknown", 0.0, 0.0, why=str(exc)), None
                     locate_ms.append((time.perf_counter() - t0) * 1000)
+                    decision = recognised_by_text(decision, frame, found, refs)
                     tallies["hand"].add(plan.name, decision, f"{key} hand photo seed {seed}")
         if args.mode == "left-out":
             named = sum(" named " in line for line in left_out)
@@ -150,8 +159,8 @@ def main() -> int:
         right += tally.right
         wrong += len(tally.wrong)
         print(f"{mode}: {tally.total} frames, right {tally.right} "
-              f"({100.0 * tally.right / tally.total:.2f} %), wrong {len(tally.wrong)}, "
-              f"unknown {len(tally.unknown)}")
+              f"({100.0 * tally.right / tally.total:.2f} %; {tally.by_text} of them by their "
+              f"texts), wrong {len(tally.wrong)}, unknown {len(tally.unknown)}")
         for line in tally.wrong:
             print("  WRONG", line)
         for line in tally.unknown:
@@ -219,7 +228,8 @@ def _left_out(key: str, plans: list, renderer: ScreenRenderer, classifier: Class
         for shown, frame_t, frame in frames:
             if shown is not plan:
                 continue
-            decision = rest.classify_frame(frame, calibration)
+            decision = recognised_by_text(rest.classify_frame(frame, calibration), frame,
+                                          calibration, rest.references)
             where = f"{key} bench camera {seed} t={frame_t:.1f}: {plan.name} left out"
             lines.append(f"{where}: named {decision.reference} ({decision.score:.3f}, margin "
                          f"{decision.margin:.3f})" if decision.known else f"{where}: unknown")
@@ -241,6 +251,8 @@ def _bench_camera(key: str, plans: list, renderer: ScreenRenderer, classifier: C
             t0 = time.perf_counter()
             decision = classifier.classify_frame(frame, calibration)
             times.append((time.perf_counter() - t0) * 1000)
+            decision = recognised_by_text(decision, frame, calibration,
+                                          classifier.references)
             tally.add(plan.name, decision, f"{key} bench camera {seed} t={frame_t:.1f}")
 
 

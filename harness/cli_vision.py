@@ -38,6 +38,7 @@ def _screens_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from harness.vision.by_text import recognised_by_text
     from harness.vision.classify import Classifier, unknown
     from harness.vision.geometry import Calibration
     from harness.vision.locate import ScreenNotFound, locate
@@ -81,6 +82,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
                     args.save_calibration = None  # the first good picture's
             except ScreenNotFound as exc:
                 decision = unknown(str(exc))
+        # A near miss told by its texts, as a bench camera's look tells it.
+        decision = recognised_by_text(decision, image, seen_at, classifier.references)
         unknown_seen |= not decision.known
         row = {"image": str(path), **decision.as_json()}
         if args.read:

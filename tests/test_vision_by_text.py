@@ -14,20 +14,23 @@ from harness.emulation.screen_renderer import Drawn
 from harness.vision.by_text import recognised_by_text
 from harness.vision.classify import UNKNOWN, Decision
 from harness.vision.geometry import Calibration
+from harness.vision.reference import ReferenceSet
 
 
 def _near(device: str, content: Drawn, seed: int = BENCH_SEEDS[0], *, score: float = 0.72,
-          margin: float = 0.5) -> Decision:
+          margin: float = 0.5, rivals: dict[str, float] | None = None,
+          refs: ReferenceSet | None = None) -> Decision:
     """The decision on a camera frame of ``content``, turned into the near miss a halo and
-    an exposure drift make of it (the picture's state as the runner-up), then judged by its
-    texts."""
-    refs = references(device)
+    an exposure drift make of it (the picture's state as the runner-up, ``rivals``' states
+    scored as given), then judged by its texts (against ``refs``, the device's by default)."""
+    refs = refs or references(device)
     capture = device_camera(device, seed).capture(screen(device, content), 3.0)
     calibration = Calibration(capture.quad, capture.image.shape[1::-1], refs.size)
     clf = classifier(device)
     seen = clf.classify(calibration.rectify(capture.image, clf.fine_size))
     near = attrs.evolve(seen, state=UNKNOWN, reference=None, shows=None, overlay=None,
                         score=score, margin=margin, runner_up=content.state,
+                        scores={**seen.scores, content.state: score, **(rivals or {})},
                         why="no reference scores 0.8 or more")
     return recognised_by_text(near, capture.image, calibration, refs)
 
@@ -77,3 +80,45 @@ def test_without_a_calibration_nothing_is_read() -> None:
     refs = references("atlas")
     frame = screen("atlas", _drawn("atlas", "completion"))
     assert recognised_by_text(near, frame, None, refs) is near
+
+
+def _with_twin(device: str, of: str, **change: object) -> ReferenceSet:
+    """The device's references and a copy of ``of`` as the reference of another state."""
+    refs = references(device)
+    twin = attrs.evolve(refs.get(of), name="twin", state="twin", **change)
+    return ReferenceSet(refs.maker, refs.size, (*refs.references, twin), refs.directory)
+
+
+def test_a_rival_scored_near_is_ruled_out_by_its_texts() -> None:
+    # The network error's page scored near the completion's: its lines are not on the
+    # screen, so the reading names the completion and says which rival it ruled out.
+    rival = references("atlas").get("error_network")
+    decision = _near("atlas", _drawn("atlas", "completion"), score=0.72, margin=0.05,
+                     rivals={rival.state: 0.67})
+    assert decision.reference == "completion", decision
+    assert f"every rival ruled out by its texts ({rival.name})" in decision.why, decision.why
+
+
+def test_a_rival_whose_texts_show_too_keeps_the_screen_unknown() -> None:
+    # Another state drawn with the very same lines, scored near: the texts cannot tell
+    # them apart either.
+    refs = _with_twin("atlas", "completion")
+    decision = _near("atlas", _drawn("atlas", "completion"), score=0.72, margin=0.05,
+                     rivals={"twin": 0.67}, refs=refs)
+    assert not decision.known, decision
+    assert "by its texts it is completion or twin" in decision.why, decision.why
+
+
+def test_a_rival_with_no_lines_to_read_keeps_the_screen_unknown() -> None:
+    refs = _with_twin("atlas", "error_network", lines=())
+    decision = _near("atlas", _drawn("atlas", "completion"), score=0.72, margin=0.05,
+                     rivals={"twin": 0.67}, refs=refs)
+    # Not read at all: nothing could rule the rival out.
+    assert not decision.known and decision.why == "no reference scores 0.8 or more", decision
+
+
+def test_a_runner_up_not_scored_closely_keeps_the_screen_unknown() -> None:
+    # The margin says a state scored 0.67, but none of the states looked at closely did:
+    # which one it was, and so what to read, is not known.
+    decision = _near("atlas", _drawn("atlas", "completion"), score=0.72, margin=0.05)
+    assert not decision.known, decision

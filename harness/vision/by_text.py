@@ -9,7 +9,9 @@ screen character for character (glyph by glyph against the panel's rendering), a
 lines cover every area the reference must match, and nothing else is written on it (OCR
 finds no line where the reference picture has none), the screen is that reference's. A
 screen with one character changed, a line missing or more, or a button more or less stays
-``unknown``.
+``unknown``. Where another state's picture scores near (a page of the same layout: the
+network and the account errors), the reading decides only when none of that state's
+references shows all its lines; a rival with no lines to read keeps the screen unknown.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from harness.vision.text_check import check_texts, rectify_for_text
 
 #: Below this score the picture is too far from the reference for its texts to decide.
 MIN_SCORE = 0.5
-#: ... and the runner-up must trail by at least this much (near duplicates stay apart).
+#: A state scoring within this of the nearest is a rival: the picture alone does not tell
+#: them apart (near duplicates), so the reading must: each rival's every reference has lines
+#: of text, and not all of them show on the screen.
 MIN_MARGIN = 0.3
 
 
@@ -71,24 +75,47 @@ def recognised_by_text(decision: Decision, frame: np.ndarray, calibration: Calib
     """``decision``, or the nearest state's reference whose every line shows on the screen
     (the one with most lines, when several of that state do: a button more)."""
     if (decision.known or decision.blank or decision.runner_up is None
-            or calibration is None or decision.score < MIN_SCORE
-            or decision.margin < MIN_MARGIN):
+            or calibration is None or decision.score < MIN_SCORE):
         return decision
+    rivals = _rivals(decision, references)
     candidates = [r for r in references if r.state == decision.runner_up and _covered(r)]
-    if not candidates:
+    if rivals is None or not candidates:
         return decision
     screen = rectify_for_text(frame, calibration, references)
-    best: Reference | None = None
-    for ref in sorted(candidates, key=lambda r: -len(r.lines)):
-        texts = list(dict.fromkeys(line.text for line in ref.lines))
-        if all(c.ok for c in check_texts(texts, screen, references, prefer=ref.name,
-                                         read=False)):
-            best = ref
-            break
+    best = next((ref for ref in sorted(candidates, key=lambda r: -len(r.lines))
+                 if _every_line_shows(ref, screen, references)), None)
     if best is None or not _nothing_more(best, screen, references):
         return decision
+    shown = next((r.name for r in rivals if _every_line_shows(r, screen, references)), None)
+    if shown is not None:
+        return attrs.evolve(decision, why=f"{decision.why}; by its texts it is {best.name} "
+                                          f"or {shown}, which the picture scores alike")
+    ruled_out = f"; every rival ruled out by its texts ({', '.join(r.name for r in rivals)})"
     return attrs.evolve(
         decision, state=best.state, reference=best.name, shows=best.shows,
         overlay=best.overlay,
         why=f"recognised by its texts: every line of {best.name} shows character for "
-            f"character (the picture scores {decision.score:.2f})")
+            f"character (the picture scores {decision.score:.2f})"
+            f"{ruled_out if rivals else ''}")
+
+
+def _every_line_shows(ref: Reference, screen: np.ndarray, references: ReferenceSet) -> bool:
+    texts = list(dict.fromkeys(line.text for line in ref.lines))
+    return all(c.ok for c in check_texts(texts, screen, references, prefer=ref.name,
+                                         read=False))
+
+
+def _rivals(decision: Decision, references: ReferenceSet) -> list[Reference] | None:
+    """The references of the states the picture scores within :data:`MIN_MARGIN` of the
+    nearest (the reading must rule each out); None where one cannot be: a reference without
+    lines of text, or a runner-up the classifier did not score closely (which it was is
+    not known)."""
+    if decision.margin >= MIN_MARGIN:
+        return []
+    near = {state for state, score in decision.scores.items()
+            if state != decision.runner_up and score >= decision.score - MIN_MARGIN}
+    second = decision.score - decision.margin
+    if not any(decision.scores[state] >= second - 1e-3 for state in near):
+        return None
+    rivals = [r for r in references if r.state in near]
+    return None if any(not r.lines for r in rivals) else rivals
