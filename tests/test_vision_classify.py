@@ -870,3 +870,19 @@ def test_the_warp_maps_kept_stay_within_their_bytes(monkeypatch: pytest.MonkeyPa
         peak = max(peak, kept)
     assert 0 < peak <= 12 << 20
     assert any("screen" in key for key in clf._maps)  # the last calibration's, kept
+
+
+def test_an_unknown_answer_bounds_the_states_not_looked_at_closely() -> None:
+    """An unknown decision names every state: scored closely (``scores``) or bounded by its
+    global score (``at_most``), and its margin is to the best of them: a near miss's
+    reading (harness/vision/by_text.py) knows every rival it must rule out."""
+    clf = classifier("atlas")
+    cam = camera(2)
+    d = shoot(clf, cam, foreign_panel(screen("canon", references("canon").get("first"), 2.0),
+                                      clf.references.size), 2.0)
+    assert not d.known and d.runner_up is not None, describe(d)
+    assert d.at_most and not set(d.at_most) & set(d.scores), d
+    states = {r.state for r in clf.references if r.state != "off"}
+    assert set(d.scores) | set(d.at_most) == states, d
+    others = [v for s, v in {**d.at_most, **d.scores}.items() if s != d.runner_up]
+    assert abs((d.score - d.margin) - max(others)) < 1e-3, d

@@ -106,16 +106,17 @@ def _every_line_shows(ref: Reference, screen: np.ndarray, references: ReferenceS
 
 
 def _rivals(decision: Decision, references: ReferenceSet) -> list[Reference] | None:
-    """The references of the states the picture scores within :data:`MIN_MARGIN` of the
-    nearest (the reading must rule each out); None where one cannot be: a reference without
-    lines of text, or a runner-up the classifier did not score closely (which it was is
-    not known)."""
+    """The references of the states the picture scores, or might score, within
+    :data:`MIN_MARGIN` of the nearest (the reading must rule each out); None where one
+    cannot be: a reference without lines of text, or a runner-up the decision does not
+    name (which it was is not known)."""
     if decision.margin >= MIN_MARGIN:
         return []
-    near = {state for state, score in decision.scores.items()
+    bounds = {**decision.at_most, **decision.scores}
+    near = {state for state, score in bounds.items()
             if state != decision.runner_up and score >= decision.score - MIN_MARGIN}
     second = decision.score - decision.margin
-    if not any(decision.scores[state] >= second - 1e-3 for state in near):
+    if not any(bounds[state] >= second - 1e-3 for state in near):
         return None
     rivals = [r for r in references if r.state in near]
     return None if any(not r.lines for r in rivals) else rivals

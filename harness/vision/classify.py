@@ -122,6 +122,9 @@ class Decision:
     runner_up: str | None = None
     #: Best score per state looked at closely (for evidence and debugging).
     scores: dict[str, float] = attrs.field(factory=dict)
+    #: The other states, not looked at closely: their global scores, which bound what they
+    #: would score (a rival a near miss's reading must rule out may be among them).
+    at_most: dict[str, float] = attrs.field(factory=dict)
     #: Why the answer is unknown.
     why: str = ""
     #: The screen was blank (a dark panel): it says nothing of where the screen is.
@@ -526,9 +529,11 @@ class Classifier:
         runner_up = self._prepared[scored[1][1]].ref.state if len(scored) > 1 else None
         scores = {self._prepared[i].ref.state: round(s, 4) for s, i in scored}
         if top_score < self.accept:
+            at_most = {self._prepared[i].ref.state: round(float(ncc[i]), 4)
+                       for i in ranked[len(scored):]}
             return Decision(
                 UNKNOWN, top_score, top_score - second, runner_up=self._prepared[top].ref.state,
-                scores=scores,
+                scores=scores, at_most=at_most,
                 why=f"no reference scores {self.accept:g} or more "
                     f"(best {self._prepared[top].ref.name}: {top_score:.2f})",
             )
