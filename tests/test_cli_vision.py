@@ -3,6 +3,7 @@ recorded video, reference folders; what is printed and the exit codes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -25,9 +26,14 @@ from vision_helpers import (
 
 from harness.cli import main
 from harness.devices.camera import FrameRecorder
-from harness.emulation.screen_renderer import Drawn
+from harness.emulation.camera_model import CameraEffects, CameraModel
+from harness.emulation.screen_renderer import Drawn, ScreenRenderer
+from harness.emulation.screen_views import reference_targets
+from harness.model.clock import JST
 from harness.paths import project_file
 from harness.protocols import Frame
+from harness.vision.classify import Classifier
+from harness.vision.locate import locate
 from harness.vision.reference import default_screens_dir
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2
@@ -93,15 +99,6 @@ def test_a_near_miss_photo_is_told_by_its_texts(tmp_path: Path, capsys) -> None:
     screen, camera seed 602) that the picture alone leaves just under the threshold: every
     line of its reference shows, so classify names it, as a bench camera's look would, and
     says why."""
-    import datetime as dt
-
-    from harness.emulation.camera_model import CameraEffects, CameraModel
-    from harness.emulation.screen_renderer import ScreenRenderer
-    from harness.emulation.screen_views import reference_targets
-    from harness.model.clock import JST
-    from harness.vision.classify import Classifier
-    from harness.vision.locate import locate
-
     key, look, plans = next(t for t in reference_targets() if t[0] == "atlas")
     plan = next(p for p in plans if p.name == "starting")
     renderer = ScreenRenderer(look)
